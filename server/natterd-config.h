@@ -1,0 +1,54 @@
+/* natterd-config.h: every setting of natterd, from defaults, the config
+ * file (a GKeyFile) and the command line, in that order of precedence.
+ * docs/server.md and data/natterd.conf.example list each key and default.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  /* [server] */
+  char    **listen;              /* "HOST:PORT" entries; default "0.0.0.0:7447" and "[::]:7447" */
+  char     *data_dir;            /* default: $STATE_DIRECTORY, else g_get_user_data_dir()/natterd */
+  gboolean  tls;                 /* default TRUE */
+  char     *tls_cert;            /* PEM; NULL: self-signed, made in data_dir */
+  char     *tls_key;
+  gboolean  registration;        /* default TRUE */
+  guint     token_lifetime_days; /* default 30 */
+  guint     hash_threads;        /* argon2id worker threads; default: number of CPUs */
+
+  /* [limits] */
+  gsize     max_frame;                           /* 65536 bytes, '\n' included */
+  guint     frames_per_second;                   /* 200 */
+  guint     frame_burst;                         /* 2000 */
+  guint     connections_per_address;             /* 64 */
+  guint     registrations_per_hour_per_address;  /* 20 */
+  guint     failed_logins_per_minute_per_address;/* 20 */
+  guint     failed_logins_per_minute_per_user;   /* 5 */
+  gsize     output_queue_bytes;                  /* 8 MiB */
+  guint     login_timeout;                       /* 30 s */
+  guint     idle_timeout;                        /* 120 s */
+  guint     messages_per_minute_per_user;        /* 6000; sends past it: rate_limited */
+
+  /* [storage] */
+  gboolean  synchronous_full;    /* "full" (default) or "normal" */
+} NatterdConfig;
+
+NatterdConfig *natterd_config_new_defaults (void);
+/* Parses the command line (and the --config file it names) into a config.
+ * Returns NULL with an error for a bad option or file; sets *out_exit when the
+ * process should just exit 0 (--help, --version). */
+NatterdConfig *natterd_config_from_args    (int        *argc,
+                                            char     ***argv,
+                                            gboolean   *out_exit,
+                                            GError    **error);
+gboolean       natterd_config_load_file    (NatterdConfig *self,
+                                            const char    *path,
+                                            GError       **error);
+void           natterd_config_free         (NatterdConfig *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterdConfig, natterd_config_free)
+
+G_END_DECLS
