@@ -1,0 +1,1 @@
+/* natter-client.c: being written by the client-core helper. */

@@ -1,0 +1,308 @@
+/* natter-client.h: one account's connection to one natterd, and the live
+ * models that show it.
+ *
+ * The client owns the connection (TLS, with trust-on-first-use for
+ * self-signed certificates), signs in, syncs, keeps an on-disk outbox of
+ * messages not yet acknowledged, and reconnects with backoff when the
+ * connection drops after sign-in. Everything is async and runs on the
+ * thread-default main context the client was created in; nothing blocks it.
+ *
+ * Server error codes come back as GErrors in the NATTER_ERROR domain
+ * (protocol/natter-error.h) with the server's message; connection problems
+ * in the NATTER_CLIENT_ERROR domain (natter-core-enums.h).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "natter-core-enums.h"
+#include "natter-conversation.h"
+#include "natter-message.h"
+#include "natter-room.h"
+#include "natter-user.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_CLIENT (natter_client_get_type ())
+G_DECLARE_FINAL_TYPE (NatterClient, natter_client, NATTER, CLIENT, GObject)
+
+/* @state_dir holds the outbox, the known certificate fingerprints and the
+ * last synced message id; it is created if needed. The outbox is loaded
+ * here, so messages left from a previous run show as SENDING at once. */
+NatterClient      *natter_client_new                   (const char *state_dir);
+
+const char        *natter_client_get_state_dir         (NatterClient *self);
+NatterClientState  natter_client_get_state             (NatterClient *self);
+/* The host and port of the last connect (NULL / 0 before). */
+const char        *natter_client_get_host              (NatterClient *self);
+guint16            natter_client_get_port              (NatterClient *self);
+/* The signed-in user; NULL before sign-in. */
+NatterUser        *natter_client_get_me                (NatterClient *self);
+/* From the server's welcome. */
+gboolean           natter_client_get_registration_open (NatterClient *self);
+/* Unread messages over all conversations. */
+guint              natter_client_get_unread_total      (NatterClient *self);
+/* TRUE by default; FALSE only for servers started with --no-tls. */
+gboolean           natter_client_get_use_tls           (NatterClient *self);
+void               natter_client_set_use_tls           (NatterClient *self,
+                                                        gboolean      use_tls);
+
+/* ---- Connection ---------------------------------------------------------- */
+
+/* Connects (TCP + TLS) and completes once the server's welcome is read
+ * (state CONNECTED). Errors: NATTER_CLIENT_ERROR_UNREACHABLE,
+ * _CERTIFICATE_UNKNOWN, _CERTIFICATE_CHANGED (see
+ * natter_client_get_peer_fingerprint()), _PROTOCOL. Any previous connection
+ * is closed first. */
+void               natter_client_connect_async         (NatterClient        *self,
+                                                        const char          *host,
+                                                        guint16              port,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_connect_finish        (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* Closes the connection and stops reconnecting (state DISCONNECTED). The
+ * token and the outbox are kept. */
+void               natter_client_disconnect            (NatterClient *self);
+
+/* The SHA-256 fingerprint ("AB:CD:…") of the last certificate the server
+ * presented; NULL before one was seen. */
+const char        *natter_client_get_peer_fingerprint  (NatterClient *self);
+
+/* Remembers @fingerprint as the certificate of @host:@port (replacing any
+ * other), written to the state dir at once. */
+gboolean           natter_client_trust_fingerprint     (NatterClient  *self,
+                                                        const char    *host,
+                                                        guint16        port,
+                                                        const char    *fingerprint,
+                                                        GError       **error);
+
+/* Skips the wait before the next reconnect attempt (RECONNECTING only). */
+void               natter_client_reconnect_now         (NatterClient *self);
+
+/* ---- Sign-in ------------------------------------------------------------- */
+
+/* Each completes once the server accepted the sign-in; the client then
+ * emits notify::me, syncs, flushes the outbox and goes READY (watch the
+ * `state` property). @display_name may be NULL. */
+void               natter_client_register_async        (NatterClient        *self,
+                                                        const char          *username,
+                                                        const char          *password,
+                                                        const char          *display_name,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_register_finish       (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_login_async           (NatterClient        *self,
+                                                        const char          *username,
+                                                        const char          *password,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_login_finish          (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_login_token_async     (NatterClient        *self,
+                                                        const char          *token,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_login_token_finish    (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+/* Revokes the token; the client stays connected but signed out
+ * (state CONNECTED), and forgets its models. */
+void               natter_client_logout_async          (NatterClient        *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_logout_finish         (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* The token of the current sign-in (keep it in the Secret Service); NULL
+ * when signed out. */
+const char        *natter_client_get_token             (NatterClient *self);
+
+/* ---- Models (live; transfer none) ---------------------------------------- */
+
+/* NatterConversation, most recent activity first. */
+GListModel        *natter_client_get_conversations     (NatterClient *self);
+/* NatterUser: accepted contacts. */
+GListModel        *natter_client_get_contacts          (NatterClient *self);
+/* NatterUser: contact requests to us / from us. */
+GListModel        *natter_client_get_incoming_requests (NatterClient *self);
+GListModel        *natter_client_get_outgoing_requests (NatterClient *self);
+/* NatterRoom: the rooms we are a member of. */
+GListModel        *natter_client_get_rooms             (NatterClient *self);
+
+/* The conversation at @address ("@bob", "#general"); with @create, an
+ * empty one is made (and listed) when there is none. NULL for an invalid
+ * address or when it does not exist and !@create. Transfer none. */
+NatterConversation *natter_client_lookup_conversation  (NatterClient *self,
+                                                        const char   *address,
+                                                        gboolean      create);
+
+/* The interned user @username (made if unknown); transfer none. NULL for
+ * an invalid username. */
+NatterUser        *natter_client_lookup_user           (NatterClient *self,
+                                                        const char   *username);
+
+/* ---- Messages and presence ----------------------------------------------- */
+
+/* Appends a SENDING message to the conversation at @address (creating the
+ * conversation if needed), writes it to the on-disk outbox, and sends it
+ * now or whenever the client is next READY (even after an app restart).
+ * Returns the message (transfer none), or NULL when @address or @body is
+ * invalid. */
+NatterMessage     *natter_client_send_message          (NatterClient *self,
+                                                        const char   *address,
+                                                        const char   *body);
+
+/* Sets our presence (ONLINE, AWAY or BUSY) and status text (NULL for none).
+ * Kept and re-sent after a reconnect. */
+void               natter_client_set_presence          (NatterClient   *self,
+                                                        NatterPresence  presence,
+                                                        const char     *status_text);
+
+/* Tells the peers we are typing (or stopped). Repeated "active" calls are
+ * sent at most every 3 s. */
+void               natter_client_send_typing           (NatterClient *self,
+                                                        const char   *address,
+                                                        gboolean      active);
+
+/* Marks @conversation read up to its newest stored message. */
+void               natter_client_mark_read             (NatterClient       *self,
+                                                        NatterConversation *conversation);
+
+/* ---- Contacts ------------------------------------------------------------ */
+
+void               natter_client_contact_request_async (NatterClient        *self,
+                                                        const char          *username,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_contact_request_finish (NatterClient       *self,
+                                                         GAsyncResult       *result,
+                                                         GError            **error);
+void               natter_client_contact_accept_async  (NatterClient        *self,
+                                                        const char          *username,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_contact_accept_finish (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_contact_decline_async (NatterClient        *self,
+                                                        const char          *username,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_contact_decline_finish (NatterClient       *self,
+                                                         GAsyncResult       *result,
+                                                         GError            **error);
+void               natter_client_contact_remove_async  (NatterClient        *self,
+                                                        const char          *username,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_contact_remove_finish (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* Prefix search on usernames and display names. */
+void               natter_client_user_search_async     (NatterClient        *self,
+                                                        const char          *query,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* A new GListModel of (interned) NatterUser, or NULL with @error. */
+GListModel        *natter_client_user_search_finish    (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* ---- Rooms --------------------------------------------------------------- */
+
+/* @topic may be NULL. */
+void               natter_client_room_create_async     (NatterClient        *self,
+                                                        const char          *name,
+                                                        const char          *topic,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_room_create_finish    (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_room_join_async       (NatterClient        *self,
+                                                        const char          *name,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_room_join_finish      (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_room_leave_async      (NatterClient        *self,
+                                                        const char          *name,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_room_leave_finish     (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_room_set_topic_async  (NatterClient        *self,
+                                                        const char          *name,
+                                                        const char          *topic,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_room_set_topic_finish (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+/* Rooms whose names match @query (may be "" for all). */
+void               natter_client_room_directory_async  (NatterClient        *self,
+                                                        const char          *query,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* A new GListModel of NatterRoom, or NULL with @error. */
+GListModel        *natter_client_room_directory_finish (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_room_members_async    (NatterClient        *self,
+                                                        const char          *name,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* A new GListModel of (interned) NatterUser, or NULL with @error. */
+GListModel        *natter_client_room_members_finish   (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* ---- Search -------------------------------------------------------------- */
+
+/* Full-text search, newest first; @address NULL for every conversation. */
+void               natter_client_search_async          (NatterClient        *self,
+                                                        const char          *query,
+                                                        const char          *address,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* A new GListModel of NatterMessage, or NULL with @error. */
+GListModel        *natter_client_search_finish         (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* Signals:
+ *   message-received (NatterConversation *conversation, NatterMessage *message)
+ *       a message from someone else arrived live (not from sync or history).
+ *   presence-changed (NatterUser *user, NatterPresence old_presence)
+ *   contact-request  (NatterUser *from)
+ *   error            (GError *error): an error no caller waits for.
+ */
+
+G_END_DECLS

@@ -1,0 +1,1 @@
+/* natter-connection.c: being written by the client-core helper. */

@@ -1,0 +1,1 @@
+/* natter-conversation.c: being written by the client-core helper. */

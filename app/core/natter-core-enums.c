@@ -1,0 +1,1 @@
+/* natter-core-enums.c: being written by the client-core helper. */

@@ -1,0 +1,10 @@
+/* natter-core.h: the whole client core in one include. */
+#pragma once
+
+#include "natter-core-enums.h"
+#include "natter-user.h"
+#include "natter-message.h"
+#include "natter-room.h"
+#include "natter-conversation.h"
+#include "natter-client.h"
+#include "natter-secret.h"

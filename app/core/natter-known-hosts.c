@@ -1,0 +1,1 @@
+/* natter-known-hosts.c: being written by the client-core helper. */

@@ -1,0 +1,1 @@
+/* natter-message-list.c: being written by the client-core helper. */

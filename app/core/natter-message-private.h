@@ -1,0 +1,28 @@
+/* natter-message-private.h: what the client core changes on a NatterMessage. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "natter-message.h"
+
+G_BEGIN_DECLS
+
+NatterMessage *natter_message_new_pending (const char *conversation,
+                                           const char *sender,
+                                           const char *body,
+                                           const char *client_msg_id,
+                                           gint64      timestamp);
+/* A stored message from a wire message object; NULL (with @error) when a
+ * required field is missing or invalid. @conversation overrides the
+ * frame's own when not NULL. @me decides `outgoing`. */
+NatterMessage *natter_message_new_from_json (JsonObject  *message,
+                                             const char  *me,
+                                             GError     **error);
+/* SENDING → SENT with the server's id and timestamp. */
+void           natter_message_set_sent    (NatterMessage *self,
+                                           gint64         id,
+                                           gint64         timestamp);
+void           natter_message_set_state   (NatterMessage      *self,
+                                           NatterMessageState  state);
+
+G_END_DECLS

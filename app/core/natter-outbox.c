@@ -1,0 +1,1 @@
+/* natter-outbox.c: being written by the client-core helper. */

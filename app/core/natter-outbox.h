@@ -1,0 +1,44 @@
+/* natter-outbox.h: messages written but not yet acknowledged, on disk.
+ *
+ * An append-only log in the state dir: each line is a JSON object, either
+ * {"op":"add","client_msg_id","to","body","ts"} or
+ * {"op":"done","client_msg_id"}. Each append is fsync'd before the call
+ * returns, so a message the UI shows as "sending" survives a crash. When
+ * every entry is done (or the log grows large) it is compacted with an
+ * atomic g_file_set_contents().
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char   *client_msg_id;
+  char   *to;          /* conversation address */
+  char   *body;
+  gint64  ts;          /* local time it was written, ms */
+} NatterOutboxEntry;
+
+#define NATTER_TYPE_OUTBOX (natter_outbox_get_type ())
+G_DECLARE_FINAL_TYPE (NatterOutbox, natter_outbox, NATTER, OUTBOX, GObject)
+
+/* Loads @path; a corrupt tail (a torn last line) is ignored. */
+NatterOutbox *natter_outbox_new       (const char    *path);
+
+gboolean      natter_outbox_add       (NatterOutbox  *self,
+                                       const char    *client_msg_id,
+                                       const char    *to,
+                                       const char    *body,
+                                       gint64         ts,
+                                       GError       **error);
+/* Marks an entry acknowledged (or failed for good); unknown ids are ignored. */
+gboolean      natter_outbox_remove    (NatterOutbox  *self,
+                                       const char    *client_msg_id,
+                                       GError       **error);
+/* Pending entries in the order they were added (borrowed; valid until the
+ * next change). */
+GPtrArray    *natter_outbox_get_pending (NatterOutbox *self);
+guint         natter_outbox_get_n_pending (NatterOutbox *self);
+
+G_END_DECLS

@@ -1,0 +1,18 @@
+/* natter-room-private.h: what the client core changes on a NatterRoom. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "natter-room.h"
+
+G_BEGIN_DECLS
+
+NatterRoom *natter_room_new              (const char *name);
+void        natter_room_update_from_json (NatterRoom *self,
+                                          JsonObject *room);
+void        natter_room_set_topic        (NatterRoom *self,
+                                          const char *topic);
+void        natter_room_set_member_count (NatterRoom *self,
+                                          guint       count);
+
+G_END_DECLS

@@ -1,0 +1,1 @@
+/* natter-room.c: being written by the client-core helper. */

@@ -1,0 +1,1 @@
+/* natter-secret.c: being written by the client-core helper. */

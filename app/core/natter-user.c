@@ -1,0 +1,1 @@
+/* natter-user.c: being written by the client-core helper. */

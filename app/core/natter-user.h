@@ -1,0 +1,27 @@
+/* natter-user.h: one user as this client sees them.
+ *
+ * The client interns one NatterUser per username, so every list, row and
+ * binding that shows "bob" holds the same object and updates live when a
+ * presence or contact event changes it.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "natter-core-enums.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_USER (natter_user_get_type ())
+G_DECLARE_FINAL_TYPE (NatterUser, natter_user, NATTER, USER, GObject)
+
+const char     *natter_user_get_username     (NatterUser *self);
+/* Never NULL: falls back to the username. */
+const char     *natter_user_get_display_name (NatterUser *self);
+NatterPresence  natter_user_get_presence     (NatterUser *self);
+/* NULL when none is set (or not visible to us). */
+const char     *natter_user_get_status_text  (NatterUser *self);
+/* Milliseconds since the epoch; 0 when unknown. */
+gint64          natter_user_get_last_seen    (NatterUser *self);
+
+G_END_DECLS
