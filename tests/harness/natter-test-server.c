@@ -1,0 +1,408 @@
+#define G_LOG_DOMAIN "natter-test"
+
+#include <signal.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "natter-test-server.h"
+
+struct _NatterTestServer {
+  GSubprocess      *process;
+  GDataInputStream *stdout_data;
+  char             *data_dir;
+  gboolean          owns_data_dir;
+  char             *config_path;
+  char             *config_text;
+  char            **extra_args;
+  guint16           port;
+  gboolean          tls;
+  gboolean          exited;
+};
+
+guint
+natter_test_deadline_ms (void)
+{
+  static guint deadline = 0;
+
+  if (deadline == 0)
+    {
+      const char *scale = g_getenv ("NATTER_TEST_TIMEOUT_SCALE");
+      double factor = scale != NULL ? g_ascii_strtod (scale, NULL) : 1.0;
+
+      if (factor < 1.0)
+        factor = 1.0;
+      deadline = (guint) (10000 * factor);
+    }
+  return deadline;
+}
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+natter_test_wait_until (GMainContext   *context,
+                        const gboolean *done,
+                        guint           timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  GSource *timeout;
+
+  if (*done)
+    return TRUE;
+
+  timeout = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+
+  while (!*done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  return *done;
+}
+
+/* --- waiting for the "listening" line --- */
+
+typedef struct {
+  gboolean  done;
+  char     *line;
+  GError   *error;
+} LineWait;
+
+static void
+read_line_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LineWait *wait = user_data;
+
+  wait->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                          result, NULL, &wait->error);
+  wait->done = TRUE;
+}
+
+/* Reads stdout lines until "listening 127.0.0.1:PORT"; returns the port. */
+static guint16
+wait_for_listening (NatterTestServer *s)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  gint64 end = g_get_monotonic_time () + 3 * (gint64) natter_test_deadline_ms () * 1000;
+
+  g_main_context_push_thread_default (context);
+
+  for (;;)
+    {
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      LineWait wait = { FALSE, NULL, NULL };
+      gint64 left_ms = (end - g_get_monotonic_time ()) / 1000;
+
+      if (left_ms <= 0)
+        left_ms = 1;
+
+      g_data_input_stream_read_line_async (s->stdout_data, G_PRIORITY_DEFAULT,
+                                           cancellable, read_line_cb, &wait);
+      if (!natter_test_wait_until (context, &wait.done, (guint) left_ms))
+        {
+          g_cancellable_cancel (cancellable);
+          while (!wait.done)
+            g_main_context_iteration (context, TRUE);
+          g_clear_error (&wait.error);
+          g_free (wait.line);
+          g_main_context_pop_thread_default (context);
+          g_error ("natterd did not print its \"listening\" line within %u ms",
+                   3 * natter_test_deadline_ms ());
+        }
+
+      if (wait.error != NULL)
+        g_error ("reading natterd's stdout: %s", wait.error->message);
+      if (wait.line == NULL)
+        {
+          g_main_context_pop_thread_default (context);
+          g_error ("natterd closed its stdout (exited?) before printing \"listening\"");
+        }
+
+      if (g_str_has_prefix (wait.line, "listening "))
+        {
+          const char *colon = strrchr (wait.line, ':');
+          guint64 port = 0;
+
+          if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+            g_error ("natterd printed a bad listening line: %s", wait.line);
+          g_free (wait.line);
+          g_main_context_pop_thread_default (context);
+          return (guint16) port;
+        }
+      g_test_message ("natterd stdout: %s", wait.line);
+      g_free (wait.line);
+    }
+}
+
+static void
+launch (NatterTestServer *s)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *path = g_getenv ("NATTERD_PATH");
+  GInputStream *out;
+
+  if (path == NULL || *path == '\0')
+    g_error ("NATTERD_PATH is not set (run the tests through meson)");
+
+  g_ptr_array_add (argv, g_strdup (path));
+  g_ptr_array_add (argv, g_strdup ("--listen"));
+  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", s->port));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_strdup (s->data_dir));
+  if (s->config_path != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--config"));
+      g_ptr_array_add (argv, g_strdup (s->config_path));
+    }
+  if (!s->tls)
+    g_ptr_array_add (argv, g_strdup ("--no-tls"));
+  for (guint i = 0; s->extra_args != NULL && s->extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (s->extra_args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  /* The environment passes through (ASAN_OPTIONS, G_DEBUG, …); stderr too,
+   * so natterd's warnings land in the test log. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  s->process = g_subprocess_launcher_spawnv (launcher,
+                                             (const char *const *) argv->pdata,
+                                             &error);
+  if (s->process == NULL)
+    g_error ("starting %s: %s", path, error->message);
+  s->exited = FALSE;
+
+  out = g_subprocess_get_stdout_pipe (s->process);
+  g_clear_object (&s->stdout_data);
+  s->stdout_data = g_data_input_stream_new (out);
+  g_data_input_stream_set_newline_type (s->stdout_data, G_DATA_STREAM_NEWLINE_TYPE_LF);
+
+  s->port = wait_for_listening (s);
+}
+
+NatterTestServer *
+natter_test_server_start_full (const char        *data_dir,
+                               guint16            port,
+                               gboolean           tls,
+                               const char        *config_text,
+                               const char *const *extra_args)
+{
+  NatterTestServer *s = g_new0 (NatterTestServer, 1);
+  g_autoptr(GError) error = NULL;
+
+  if (data_dir != NULL)
+    s->data_dir = g_strdup (data_dir);
+  else
+    {
+      s->data_dir = g_dir_make_tmp ("natter-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      s->owns_data_dir = TRUE;
+    }
+
+  if (config_text != NULL)
+    {
+      s->config_text = g_strdup (config_text);
+      /* Outside the data dir, so natterd sees only its own files there. */
+      s->config_path = g_strdup_printf ("%s.conf", s->data_dir);
+      g_file_set_contents (s->config_path, config_text, -1, &error);
+      g_assert_no_error (error);
+    }
+
+  s->extra_args = g_strdupv ((char **) extra_args);
+  s->port = port;
+  s->tls = tls;
+  launch (s);
+  return s;
+}
+
+NatterTestServer *
+natter_test_server_start (const char        *config_text,
+                          const char *const *extra_args)
+{
+  return natter_test_server_start_full (NULL, 0, TRUE, config_text, extra_args);
+}
+
+guint16
+natter_test_server_get_port (NatterTestServer *s)
+{
+  return s->port;
+}
+
+const char *
+natter_test_server_get_data_dir (NatterTestServer *s)
+{
+  return s->data_dir;
+}
+
+gboolean
+natter_test_server_get_tls (NatterTestServer *s)
+{
+  return s->tls;
+}
+
+typedef struct {
+  gboolean done;
+  gboolean ok;
+} ExitWait;
+
+static void
+wait_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  ExitWait *wait = user_data;
+
+  wait->ok = g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  wait->done = TRUE;
+}
+
+/* Waits for the process to exit; FALSE when it is still running at the
+ * deadline. */
+static gboolean
+wait_exit (NatterTestServer *s,
+           guint             timeout_ms)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  ExitWait wait = { FALSE, FALSE };
+  gboolean exited;
+
+  if (s->exited)
+    return TRUE;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_wait_async (s->process, cancellable, wait_cb, &wait);
+  exited = natter_test_wait_until (context, &wait.done, timeout_ms);
+  if (!exited)
+    {
+      g_cancellable_cancel (cancellable);
+      while (!wait.done)
+        g_main_context_iteration (context, TRUE);
+    }
+  g_main_context_pop_thread_default (context);
+
+  /* A cancelled wait may still have raced with the exit. */
+  if (!exited)
+    exited = g_subprocess_get_identifier (s->process) == NULL;
+  s->exited = exited;
+  return exited;
+}
+
+gboolean
+natter_test_server_is_running (NatterTestServer *s)
+{
+  if (s->process == NULL || s->exited)
+    return FALSE;
+  /* The identifier goes NULL once GLib has reaped the child. Iterate the
+   * worker context that reaps it by a zero-length wait. */
+  return !wait_exit (s, 1);
+}
+
+void
+natter_test_server_assert_alive (NatterTestServer *s)
+{
+  if (!natter_test_server_is_running (s))
+    {
+      if (g_subprocess_get_if_signaled (s->process))
+        g_error ("natterd died of signal %d", g_subprocess_get_term_sig (s->process));
+      g_error ("natterd exited with status %d", g_subprocess_get_status (s->process));
+    }
+}
+
+void
+natter_test_server_stop (NatterTestServer *s)
+{
+  g_assert_nonnull (s->process);
+  if (!s->exited)
+    {
+      g_subprocess_send_signal (s->process, SIGTERM);
+      if (!wait_exit (s, 3 * natter_test_deadline_ms ()))
+        {
+          g_subprocess_force_exit (s->process);
+          wait_exit (s, natter_test_deadline_ms ());
+          g_error ("natterd did not exit within %u ms of SIGTERM", 3 * natter_test_deadline_ms ());
+        }
+    }
+  if (g_subprocess_get_if_signaled (s->process))
+    g_error ("natterd died of signal %d (expected a clean exit on SIGTERM)",
+             g_subprocess_get_term_sig (s->process));
+  if (g_subprocess_get_exit_status (s->process) != 0)
+    g_error ("natterd exited with status %d after SIGTERM (expected 0)",
+             g_subprocess_get_exit_status (s->process));
+}
+
+void
+natter_test_server_kill (NatterTestServer *s)
+{
+  g_assert_nonnull (s->process);
+  if (s->exited)
+    return;
+  g_subprocess_force_exit (s->process);
+  if (!wait_exit (s, 3 * natter_test_deadline_ms ()))
+    g_error ("natterd did not die of SIGKILL");
+}
+
+void
+natter_test_server_restart (NatterTestServer *s)
+{
+  if (s->process != NULL && !s->exited)
+    natter_test_server_stop (s);
+  g_clear_object (&s->stdout_data);
+  g_clear_object (&s->process);
+  launch (s);
+}
+
+static void
+remove_tree (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                        NULL, NULL);
+  if (children != NULL)
+    {
+      GFileInfo *info;
+
+      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+
+          remove_tree (child);
+          g_object_unref (info);
+        }
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+void
+natter_test_server_free (NatterTestServer *s)
+{
+  if (s == NULL)
+    return;
+  if (s->process != NULL && !s->exited)
+    natter_test_server_stop (s);
+  g_clear_object (&s->stdout_data);
+  g_clear_object (&s->process);
+  if (s->owns_data_dir)
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (s->data_dir);
+
+      remove_tree (dir);
+    }
+  if (s->config_path != NULL)
+    g_unlink (s->config_path);
+  g_free (s->config_path);
+  g_free (s->config_text);
+  g_free (s->data_dir);
+  g_strfreev (s->extra_args);
+  g_free (s);
+}

@@ -1,0 +1,66 @@
+/* natter-test-server.h: starts a real natterd for a test.
+ *
+ * The server is $NATTERD_PATH (set by tests/meson.build), started with
+ * --listen 127.0.0.1:PORT and a fresh temporary --data-dir. Readiness is the
+ * "listening 127.0.0.1:PORT" line natterd prints on stdout; it is read with a
+ * deadline on a private main context, never by sleeping.
+ *
+ * Every function asserts on failure: a test that cannot start its server has
+ * failed, there is nothing useful to return.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _NatterTestServer NatterTestServer;
+
+/* Starts natterd over TLS (natterd makes its self-signed certificate) on an
+ * ephemeral loopback port. @config_text, when not NULL, is written to a file
+ * passed with --config (e.g. "[limits]\nframes_per_second=5\n");
+ * @extra_args, when not NULL, is a NULL-terminated list appended to argv. */
+NatterTestServer *natter_test_server_start      (const char         *config_text,
+                                                 const char *const  *extra_args);
+
+/* Same, with a given data dir (NULL: a fresh temporary one, removed by
+ * free; a given one is left alone), port (0: ephemeral) and TLS or not
+ * (FALSE passes --no-tls). */
+NatterTestServer *natter_test_server_start_full (const char         *data_dir,
+                                                 guint16             port,
+                                                 gboolean            tls,
+                                                 const char         *config_text,
+                                                 const char *const  *extra_args);
+
+guint16      natter_test_server_get_port     (NatterTestServer *s);
+const char  *natter_test_server_get_data_dir (NatterTestServer *s);
+gboolean     natter_test_server_get_tls      (NatterTestServer *s);
+/* TRUE while the process has not been seen to exit. */
+gboolean     natter_test_server_is_running   (NatterTestServer *s);
+
+/* SIGTERM, wait (30 s deadline), assert a clean exit with status 0. */
+void         natter_test_server_stop         (NatterTestServer *s);
+/* SIGKILL, wait. */
+void         natter_test_server_kill         (NatterTestServer *s);
+/* Starts again on the same data dir, port, TLS mode and config after
+ * stop/kill (stops it first if it is still running). */
+void         natter_test_server_restart      (NatterTestServer *s);
+/* Asserts that the process is still alive (did not crash). */
+void         natter_test_server_assert_alive (NatterTestServer *s);
+/* Stops it if running (asserting exit 0), removes the temporary dir. */
+void         natter_test_server_free         (NatterTestServer *s);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestServer, natter_test_server_free)
+
+/* The deadline, in milliseconds, for every wait of the harness: 10 s by
+ * default, multiplied by $NATTER_TEST_TIMEOUT_SCALE when set (e.g. under
+ * valgrind). */
+guint        natter_test_deadline_ms         (void);
+
+/* Iterates @context until *@done is TRUE or @timeout_ms passes. Returns
+ * *@done. The building block of every wait in the harness. */
+gboolean     natter_test_wait_until          (GMainContext     *context,
+                                              const gboolean   *done,
+                                              guint             timeout_ms);
+
+G_END_DECLS
