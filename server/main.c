@@ -1,1 +1,70 @@
-/* placeholder: being written */
+#define G_LOG_DOMAIN "natterd"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <sodium.h>
+
+#include "natterd-config.h"
+#include "natterd-server.h"
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_message ("Stopping");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(NatterdServer) server = NULL;
+  NatterdConfig *config;
+  gboolean just_exit = FALSE;
+
+  /* A peer that hangs up while we write must not kill the process. */
+  signal (SIGPIPE, SIG_IGN);
+
+  config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
+  if (just_exit)
+    return 0;
+  if (config == NULL)
+    {
+      g_printerr ("natterd: %s\n", error->message);
+      return 2;
+    }
+
+  if (sodium_init () < 0)
+    {
+      g_printerr ("natterd: libsodium could not initialise\n");
+      return 1;
+    }
+
+  server = natterd_server_new (config, &error);
+  if (server == NULL)
+    {
+      g_printerr ("natterd: %s\n", error->message);
+      return 1;
+    }
+
+  if (!natterd_server_listen (server, &error))
+    {
+      g_printerr ("natterd: %s\n", error->message);
+      return 1;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_main_loop_run (loop);
+
+  natterd_server_shutdown (server);
+  return 0;
+}

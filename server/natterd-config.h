@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   /* [server] */
-  char    **listen;              /* "HOST:PORT" entries; default "0.0.0.0:7447" and "[::]:7447" */
+  char    **listen;              /* "HOST:PORT" entries; default "*:7447": every address, IPv6 and IPv4 */
   char     *data_dir;            /* default: $STATE_DIRECTORY, else g_get_user_data_dir()/natterd */
   gboolean  tls;                 /* default TRUE */
   char     *tls_cert;            /* PEM; NULL: self-signed, made in data_dir */

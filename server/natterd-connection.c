@@ -1,1 +1,816 @@
-/* placeholder: being written */
+#define G_LOG_DOMAIN "natterd-connection"
+
+#include "config.h"
+
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "natter-fields.h"
+#include "natter-frame-reader.h"
+#include "natter-json.h"
+#include "natterd-connection-private.h"
+#include "natterd-directory.h"
+#include "natterd-handlers.h"
+#include "natterd-server-private.h"
+
+/* How many queued frames one write hands to the kernel at most. */
+#define MAX_WRITE_VECTORS 64
+/* How long a closing connection may take to take its last frames. */
+#define CLOSE_GRACE_USEC (5 * G_USEC_PER_SEC)
+
+struct _NatterdConnection {
+  gint                 ref_count;
+
+  /* Borrowed: the server outlives every connection. */
+  NatterdServer       *server;
+  NatterdUser         *user;
+  NatterdAddressCount *address;
+
+  /* Owned. */
+  GSocketConnection   *tcp;
+  GIOStream           *stream;        /* tcp itself, or the TLS connection over it */
+  GCancellable        *handshake;     /* only while the TLS handshake runs */
+  GSource             *read_source;   /* while reading */
+  GSource             *write_source;  /* while the kernel's buffer is full */
+  NatterFrameReader    reader;
+  GQueue               out_queue;     /* GBytes, each one or more whole frames */
+  gsize                out_head_sent; /* bytes of the head already written */
+  gsize                out_bytes;     /* bytes queued, less out_head_sent */
+  GQueue               requests;      /* NatterdRequest waiting to reply, in order */
+  NatterdRequest      *pausing;       /* the request reading waits for */
+
+  gint64               connected_at;  /* monotonic µs */
+  gint64               last_received; /* monotonic µs */
+  gint64               closing_since; /* monotonic µs */
+  double               tokens;        /* frames the bucket still allows */
+  gint64               tokens_at;     /* monotonic µs of the last refill */
+
+  guint8               token_hash[32];
+  NatterPresence       presence;
+
+  GList                user_link;
+  GList                server_link;
+  GList                flush_link;
+
+  guint                ready : 1;     /* welcome sent; frames flow */
+  guint                closing : 1;
+  guint                closed : 1;
+  guint                pinged : 1;
+  guint                over_limit : 1;
+  guint                resume_scheduled : 1;
+};
+
+static void start_reading (NatterdConnection *self);
+static void stop_reading  (NatterdConnection *self);
+
+NatterdConnection *
+natterd_connection_ref (NatterdConnection *self)
+{
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+void
+natterd_connection_unref (NatterdConnection *self)
+{
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+
+  g_assert (self->closed);
+  g_assert (self->requests.length == 0);
+  g_clear_object (&self->stream);
+  g_clear_object (&self->tcp);
+  g_free (self);
+}
+
+NatterdServer *
+natterd_connection_get_server (NatterdConnection *self)
+{
+  return self->server;
+}
+
+GList *
+natterd_connection_get_server_link (NatterdConnection *self)
+{
+  return &self->server_link;
+}
+
+GList *
+natterd_connection_get_flush_link (NatterdConnection *self)
+{
+  return &self->flush_link;
+}
+
+GList *
+natterd_connection_get_user_link (NatterdConnection *self)
+{
+  return &self->user_link;
+}
+
+NatterdAddressCount *
+natterd_connection_get_address (NatterdConnection *self)
+{
+  return self->address;
+}
+
+const char *
+natterd_connection_get_address_key (NatterdConnection *self)
+{
+  return self->address->key;
+}
+
+NatterdUser *
+natterd_connection_get_user (NatterdConnection *self)
+{
+  return self->user;
+}
+
+void
+natterd_connection_set_user (NatterdConnection *self,
+                             NatterdUser       *user,
+                             const guint8      *token_hash)
+{
+  self->user = user;
+  if (user != NULL && token_hash != NULL)
+    memcpy (self->token_hash, token_hash, sizeof self->token_hash);
+  else
+    memset (self->token_hash, 0, sizeof self->token_hash);
+  if (user != NULL)
+    self->presence = NATTER_PRESENCE_ONLINE;
+}
+
+const guint8 *
+natterd_connection_get_token_hash (NatterdConnection *self)
+{
+  return self->token_hash;
+}
+
+NatterPresence
+natterd_connection_get_presence (NatterdConnection *self)
+{
+  return self->presence;
+}
+
+void
+natterd_connection_set_presence (NatterdConnection *self,
+                                 NatterPresence     presence)
+{
+  self->presence = presence;
+}
+
+gboolean
+natterd_connection_is_closed (NatterdConnection *self)
+{
+  return self->closed || self->closing;
+}
+
+/* --- writing --- */
+
+void
+natterd_connection_send_bytes (NatterdConnection *self,
+                               GBytes            *frame)
+{
+  const NatterdConfig *config;
+
+  if (self->closed || self->closing)
+    return;
+
+  g_queue_push_tail (&self->out_queue, g_bytes_ref (frame));
+  self->out_bytes += g_bytes_get_size (frame);
+
+  config = natterd_server_get_config (self->server);
+  if (self->out_bytes > config->output_queue_bytes)
+    {
+      /* A reader this far behind does not read: an error frame would only
+       * wait behind the rest. It reconnects and syncs; nothing is lost. */
+      g_info ("Closing a connection from %s: %" G_GSIZE_FORMAT " bytes queued and not read",
+              self->address->key, self->out_bytes);
+      natterd_connection_close_now (self);
+      return;
+    }
+
+  if (self->ready && self->write_source == NULL)
+    natterd_server_schedule_flush (self->server, self);
+}
+
+void
+natterd_connection_send_str (NatterdConnection *self,
+                             const char        *frame,
+                             gsize              len)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (frame, len);
+
+  natterd_connection_send_bytes (self, bytes);
+}
+
+static GBytes *
+encode_error (const char *code,
+              const char *message,
+              gint64      retry_after)
+{
+  GString *out = g_string_sized_new (128);
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, out);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "type");
+  natter_json_writer_string (&w, "error");
+  natter_json_writer_key (&w, "re");
+  natter_json_writer_null (&w);
+  natter_json_writer_key (&w, "code");
+  natter_json_writer_string (&w, code);
+  natter_json_writer_key (&w, "message");
+  natter_json_writer_string (&w, message);
+  if (retry_after > 0)
+    {
+      natter_json_writer_key (&w, "retry_after");
+      natter_json_writer_int (&w, retry_after);
+    }
+  natter_json_writer_end_object (&w);
+  g_string_append_c (out, '\n');
+  return g_string_free_to_bytes (out);
+}
+
+void
+natterd_connection_send_error (NatterdConnection *self,
+                               const char        *code,
+                               const char        *message)
+{
+  g_autoptr(GBytes) bytes = encode_error (code, message, 0);
+
+  natterd_connection_send_bytes (self, bytes);
+}
+
+static gboolean
+on_writable (GObject  *stream,
+             gpointer  user_data)
+{
+  NatterdConnection *self = user_data;
+
+  g_clear_pointer (&self->write_source, g_source_destroy);
+  natterd_connection_flush (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until_writable (NatterdConnection *self)
+{
+  GPollableOutputStream *out;
+
+  if (self->write_source != NULL)
+    return;
+  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
+  self->write_source = g_pollable_output_stream_create_source (out, NULL);
+  g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
+  g_source_attach (self->write_source, NULL);
+  g_source_unref (self->write_source);
+}
+
+/* Writes as much of the queue as the kernel takes now, many frames per
+ * system call. */
+void
+natterd_connection_flush (NatterdConnection *self)
+{
+  GPollableOutputStream *out;
+
+  if (self->closed || !self->ready || self->write_source != NULL)
+    return;
+
+  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
+
+  while (self->out_queue.length > 0)
+    {
+      GOutputVector vectors[MAX_WRITE_VECTORS];
+      guint n = 0;
+      gsize written = 0;
+      GPollableReturn rc;
+      g_autoptr(GError) error = NULL;
+
+      for (GList *l = self->out_queue.head; l != NULL && n < MAX_WRITE_VECTORS; l = l->next, n++)
+        {
+          gsize size;
+          const guint8 *data = g_bytes_get_data (l->data, &size);
+          gsize skip = (n == 0) ? self->out_head_sent : 0;
+
+          vectors[n].buffer = data + skip;
+          vectors[n].size = size - skip;
+        }
+
+      rc = g_pollable_output_stream_writev_nonblocking (out, vectors, n, &written, NULL, &error);
+      if (rc == G_POLLABLE_RETURN_WOULD_BLOCK)
+        {
+          wait_until_writable (self);
+          return;
+        }
+      if (rc == G_POLLABLE_RETURN_FAILED)
+        {
+          g_debug ("Write to %s failed: %s", self->address->key, error->message);
+          natterd_connection_close_now (self);
+          return;
+        }
+
+      self->out_bytes -= written;
+      written += self->out_head_sent;
+      self->out_head_sent = 0;
+      while (written > 0)
+        {
+          GBytes *head = g_queue_peek_head (&self->out_queue);
+          gsize size = g_bytes_get_size (head);
+
+          if (written < size)
+            {
+              self->out_head_sent = written;
+              break;
+            }
+          written -= size;
+          g_bytes_unref (g_queue_pop_head (&self->out_queue));
+        }
+    }
+
+  if (self->closing)
+    natterd_connection_close_now (self);
+}
+
+/* --- closing --- */
+
+void
+natterd_connection_close (NatterdConnection *self)
+{
+  if (self->closed || self->closing)
+    return;
+
+  self->closing = TRUE;
+  self->closing_since = g_get_monotonic_time ();
+  stop_reading (self);
+
+  if (self->handshake != NULL)
+    {
+      g_cancellable_cancel (self->handshake);
+      return;
+    }
+
+  /* The queued frames (such as the error that explains the close) are
+   * tried once from the flush at the end of this iteration. */
+  if (self->ready && self->write_source == NULL)
+    natterd_server_schedule_flush (self->server, self);
+  else if (!self->ready)
+    natterd_connection_close_now (self);
+}
+
+void
+natterd_connection_close_now (NatterdConnection *self)
+{
+  GSocket *socket;
+
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  self->closing = TRUE;
+
+  stop_reading (self);
+  g_clear_pointer (&self->write_source, g_source_destroy);
+  if (self->handshake != NULL)
+    g_cancellable_cancel (self->handshake);
+
+  g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+  self->out_bytes = 0;
+  self->out_head_sent = 0;
+  natter_frame_reader_clear (&self->reader);
+
+  if (self->user != NULL)
+    {
+      natterd_directory_connection_closed (natterd_server_get_directory (self->server), self);
+      self->user = NULL;
+    }
+
+  /* Closing the socket itself never blocks, where a TLS close could wait
+   * on a peer that does not read. */
+  socket = g_socket_connection_get_socket (self->tcp);
+  g_socket_close (socket, NULL);
+
+  /* Drops the server's reference; requests still out hold their own. */
+  natterd_server_connection_closed (self->server, self);
+}
+
+/* --- requests and their ordered replies --- */
+
+void
+natterd_connection_enqueue_request (NatterdConnection *self,
+                                    NatterdRequest    *request)
+{
+  g_queue_push_tail_link (&self->requests, natterd_request_get_link (request));
+}
+
+static gboolean
+resume_cb (gpointer user_data)
+{
+  NatterdConnection *self = user_data;
+
+  self->resume_scheduled = FALSE;
+  if (self->closed || self->closing || self->pausing != NULL)
+    return G_SOURCE_REMOVE;
+  start_reading (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+natterd_connection_request_done (NatterdConnection *self,
+                                 NatterdRequest    *request)
+{
+  while (self->requests.head != NULL)
+    {
+      NatterdRequest *head = self->requests.head->data;
+      g_autoptr(GBytes) reply = NULL;
+
+      if (!natterd_request_is_finished (head))
+        break;
+
+      g_queue_unlink (&self->requests, natterd_request_get_link (head));
+      reply = natterd_request_steal_reply (head);
+      if (reply != NULL)
+        natterd_connection_send_bytes (self, reply);
+      natterd_request_free (head);
+    }
+
+  /* Reading resumes from an idle, never from inside the handler that
+   * finished the request. */
+  if (request == self->pausing)
+    {
+      self->pausing = NULL;
+      if (!self->resume_scheduled && !self->closed)
+        {
+          self->resume_scheduled = TRUE;
+          g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
+                           natterd_connection_ref (self),
+                           (GDestroyNotify) natterd_connection_unref);
+        }
+    }
+}
+
+/* Answers a frame that never reaches a handler, in its turn. */
+static void
+reply_error (NatterdConnection *self,
+             JsonNode          *root,
+             JsonNode          *id,
+             NatterErrorCode    code,
+             const char        *message)
+{
+  NatterdRequest *request = natterd_request_new (self, root, NULL, id, NULL);
+
+  natterd_request_error (request, code, message);
+}
+
+static void
+reply_pong (NatterdConnection *self,
+            JsonNode          *root,
+            JsonNode          *id)
+{
+  NatterdRequest *request = natterd_request_new (self, root, NULL, id, "ping");
+
+  natterd_request_pong (request);
+}
+
+/* The token bucket of frames_per_second and frame_burst. Returns 0 when
+ * the frame may go on, else the milliseconds until it could. */
+static gint64
+take_token (NatterdConnection *self,
+            gint64             now)
+{
+  const NatterdConfig *config = natterd_server_get_config (self->server);
+  double rate = config->frames_per_second;
+
+  self->tokens = MIN ((double) config->frame_burst,
+                      self->tokens + (now - self->tokens_at) * rate / G_USEC_PER_SEC);
+  self->tokens_at = now;
+  if (self->tokens >= 1.0)
+    {
+      self->tokens -= 1.0;
+      return 0;
+    }
+  return (gint64) ((1.0 - self->tokens) * 1000.0 / rate) + 1;
+}
+
+static gboolean
+on_frame (const char *line,
+          gsize       len,
+          gpointer    user_data)
+{
+  NatterdConnection *self = user_data;
+  g_autoptr(GError) error = NULL;
+  JsonObject *frame = NULL;
+  JsonNode *root;
+  JsonNode *id = NULL;
+  const char *type;
+  const NatterdHandler *handler;
+  NatterdRequest *request;
+  gint64 retry_after;
+
+  if (self->closed || self->closing)
+    return FALSE;
+
+  self->pinged = FALSE;
+
+  root = natter_json_parse_frame (line, len, &frame, &error);
+  retry_after = take_token (self, self->last_received);
+  if (root == NULL)
+    {
+      if (retry_after > 0)
+        return TRUE; /* not worth an answer: it was both too fast and broken */
+      reply_error (self, NULL, NULL, NATTER_ERROR_BAD_FRAME, error->message);
+      return TRUE;
+    }
+
+  if (!natter_fields_get_request_id (frame, &id, &error))
+    {
+      reply_error (self, root, NULL, NATTER_ERROR_INVALID_ARGUMENT, error->message);
+      return TRUE;
+    }
+
+  if (retry_after > 0)
+    {
+      request = natterd_request_new (self, root, frame, id, NULL);
+      natterd_request_rate_limited (request, retry_after);
+      return TRUE;
+    }
+
+  type = json_object_get_string_member (frame, "type");
+
+  if (g_str_equal (type, "ping"))
+    {
+      reply_pong (self, root, id);
+      return TRUE;
+    }
+  if (g_str_equal (type, "pong"))
+    {
+      json_node_unref (root);
+      return TRUE;
+    }
+
+  handler = natterd_handlers_lookup (type);
+  if (handler == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("Unknown request type “%.64s”", type);
+      reply_error (self, root, id, NATTER_ERROR_UNKNOWN_TYPE, message);
+      return TRUE;
+    }
+  if ((handler->flags & NATTERD_HANDLER_NEEDS_AUTH) && self->user == NULL)
+    {
+      reply_error (self, root, id, NATTER_ERROR_NOT_AUTHENTICATED, "Log in first");
+      return TRUE;
+    }
+  if ((handler->flags & NATTERD_HANDLER_BEFORE_AUTH) && self->user != NULL)
+    {
+      reply_error (self, root, id, NATTER_ERROR_ALREADY_AUTHENTICATED, "Already logged in");
+      return TRUE;
+    }
+
+  request = natterd_request_new (self, root, frame, id, handler->type);
+  handler->func (request);
+
+  /* The request may be gone already (finished and replied): only compare
+   * the pointer against what the handler could not finish. */
+  if ((handler->flags & NATTERD_HANDLER_PAUSES) && g_queue_find (&self->requests, request) != NULL &&
+      !natterd_request_is_finished (request))
+    {
+      self->pausing = request;
+      return FALSE;
+    }
+
+  return !(self->closed || self->closing);
+}
+
+/* --- reading --- */
+
+static void
+read_input (NatterdConnection *self)
+{
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
+  g_autoptr(GError) error = NULL;
+  gsize buffer_size;
+  guint8 *buffer = natterd_server_get_read_buffer (self->server, &buffer_size);
+  gssize n;
+  NatterFrameReaderResult result;
+
+  n = g_pollable_input_stream_read_nonblocking (in, buffer, buffer_size, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return;
+  if (n <= 0)
+    {
+      natterd_connection_close_now (self);
+      return;
+    }
+
+  self->last_received = g_get_monotonic_time ();
+  result = natter_frame_reader_push (&self->reader, buffer, n, on_frame, self);
+  if (self->closed)
+    return;
+
+  switch (result)
+    {
+    case NATTER_FRAME_READER_OK:
+      break;
+    case NATTER_FRAME_READER_STOPPED:
+      stop_reading (self);
+      break;
+    case NATTER_FRAME_READER_TOO_LARGE:
+      {
+        const NatterdConfig *config = natterd_server_get_config (self->server);
+        g_autofree char *message =
+          g_strdup_printf ("A frame is longer than %" G_GSIZE_FORMAT " bytes", config->max_frame);
+        reply_error (self, NULL, NULL, NATTER_ERROR_FRAME_TOO_LARGE, message);
+        natterd_connection_close (self);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+on_readable (GObject  *stream,
+             gpointer  user_data)
+{
+  NatterdConnection *self = natterd_connection_ref (user_data);
+
+  read_input (self);
+  natterd_connection_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_reading (NatterdConnection *self)
+{
+  g_clear_pointer (&self->read_source, g_source_destroy);
+}
+
+static void
+start_reading (NatterdConnection *self)
+{
+  GPollableInputStream *in;
+
+  if (self->read_source != NULL || self->closed || self->closing)
+    return;
+
+  /* Frames kept back while a login ran go first. */
+  if (natter_frame_reader_has_frame (&self->reader))
+    {
+      NatterdConnection *ref = natterd_connection_ref (self);
+      NatterFrameReaderResult result = natter_frame_reader_resume (&self->reader, on_frame, self);
+      gboolean stop = (result == NATTER_FRAME_READER_STOPPED) || self->closed || self->closing;
+
+      natterd_connection_unref (ref);
+      if (stop)
+        return;
+    }
+
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
+  self->read_source = g_pollable_input_stream_create_source (in, NULL);
+  g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
+  g_source_attach (self->read_source, NULL);
+  g_source_unref (self->read_source);
+}
+
+/* --- life --- */
+
+static void
+become_ready (NatterdConnection *self)
+{
+  self->ready = TRUE;
+
+  if (self->over_limit)
+    {
+      natterd_connection_send_error (self, "server_busy",
+                                     "Too many connections from your address");
+      natterd_connection_close (self);
+      return;
+    }
+
+  natterd_connection_send_bytes (self, natterd_server_get_welcome (self->server));
+  start_reading (self);
+}
+
+static void
+handshake_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  NatterdConnection *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&self->handshake);
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (object), result, &error))
+    {
+      g_debug ("TLS handshake with %s failed: %s", self->address->key, error->message);
+      natterd_connection_close_now (self);
+    }
+  else if (!self->closed)
+    {
+      if (self->closing)
+        natterd_connection_close_now (self);
+      else
+        become_ready (self);
+    }
+
+  natterd_connection_unref (self);
+}
+
+NatterdConnection *
+natterd_connection_new (NatterdServer       *server,
+                        GSocketConnection   *tcp,
+                        GTlsCertificate     *certificate,
+                        NatterdAddressCount *address,
+                        gboolean             over_limit)
+{
+  const NatterdConfig *config = natterd_server_get_config (server);
+  NatterdConnection *self = g_new0 (NatterdConnection, 1);
+  GSocket *socket = g_socket_connection_get_socket (tcp);
+
+  self->ref_count = 1; /* the server's */
+  self->server = server;
+  self->address = address;
+  self->tcp = g_object_ref (tcp);
+  self->connected_at = self->last_received = self->tokens_at = g_get_monotonic_time ();
+  self->tokens = config->frame_burst;
+  self->over_limit = over_limit;
+  self->presence = NATTER_PRESENCE_OFFLINE;
+  self->user_link.data = self;
+  self->server_link.data = self;
+  self->flush_link.data = self;
+  natter_frame_reader_init (&self->reader, config->max_frame);
+
+  /* Chat frames are small and latency matters more than packet count;
+   * frames that pile up still leave together through writev. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+
+  if (certificate != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (tcp), certificate, &error);
+
+      if (tls == NULL)
+        {
+          g_warning ("Could not start TLS: %s", error->message);
+          self->stream = g_object_ref (G_IO_STREAM (tcp));
+          self->closed = TRUE;
+          return self;
+        }
+      self->stream = tls;
+      self->handshake = g_cancellable_new ();
+      g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                        self->handshake, handshake_cb,
+                                        natterd_connection_ref (self));
+    }
+  else
+    {
+      self->stream = g_object_ref (G_IO_STREAM (tcp));
+      become_ready (self);
+    }
+
+  return self;
+}
+
+void
+natterd_connection_tick (NatterdConnection *self,
+                         gint64             now)
+{
+  const NatterdConfig *config = natterd_server_get_config (self->server);
+  gint64 idle = now - self->last_received;
+
+  if (self->closed)
+    return;
+
+  if (self->closing)
+    {
+      if (now - self->closing_since > CLOSE_GRACE_USEC)
+        natterd_connection_close_now (self);
+      return;
+    }
+
+  if (self->user == NULL && self->pausing == NULL &&
+      now - self->connected_at > (gint64) config->login_timeout * G_USEC_PER_SEC)
+    {
+      if (self->ready)
+        natterd_connection_send_error (self, "not_authenticated",
+                                       "No login within the login timeout");
+      natterd_connection_close (self);
+      return;
+    }
+
+  if (idle > (gint64) config->idle_timeout * G_USEC_PER_SEC)
+    {
+      natterd_connection_close (self);
+      return;
+    }
+
+  /* A quiet client gets one ping at three quarters of the idle timeout, so
+   * that a live one answers and stays. */
+  if (self->ready && !self->pinged &&
+      idle > (gint64) config->idle_timeout * G_USEC_PER_SEC * 3 / 4)
+    {
+      static const char ping[] = "{\"type\":\"ping\"}\n";
+      self->pinged = TRUE;
+      natterd_connection_send_str (self, ping, sizeof ping - 1);
+    }
+}

@@ -1,1 +1,546 @@
-/* placeholder: being written */
+#define G_LOG_DOMAIN "natterd-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "natter-json.h"
+#include "natterd-address.h"
+#include "natterd-connection-private.h"
+#include "natterd-directory.h"
+#include "natterd-server-private.h"
+#include "natterd-status-probe.h"
+#include "natterd-store.h"
+#include "natterd-tls-cert.h"
+
+#define READ_BUFFER_SIZE (64 * 1024)
+#define LISTEN_BACKLOG 4096
+#define LOCK_FILENAME "natterd.lock"
+
+struct _NatterdServer {
+  GSocketService    parent_instance;
+
+  /* Owned. */
+  NatterdConfig    *config;
+  NatterdStore     *store;
+  NatterdDirectory *directory;
+  GTlsCertificate  *certificate;      /* NULL with --no-tls */
+  GBytes           *welcome;
+  guint8           *read_buffer;
+  GHashTable       *addresses;        /* key → NatterdAddressCount (key inside) */
+  GQueue            connections;      /* every open connection, by server_link */
+  GQueue            flush_queue;      /* connections with frames to write, by flush_link */
+  GSource          *flush_source;
+  guint             tick_id;
+  GPtrArray        *probes;           /* NatterdStatusProbe */
+  int               lock_fd;
+};
+
+G_DEFINE_FINAL_TYPE (NatterdServer, natterd_server, G_TYPE_SOCKET_SERVICE)
+
+gint64
+natterd_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+const NatterdConfig *
+natterd_server_get_config (NatterdServer *self)
+{
+  return self->config;
+}
+
+NatterdStore *
+natterd_server_get_store (NatterdServer *self)
+{
+  return self->store;
+}
+
+NatterdDirectory *
+natterd_server_get_directory (NatterdServer *self)
+{
+  return self->directory;
+}
+
+GBytes *
+natterd_server_get_welcome (NatterdServer *self)
+{
+  return self->welcome;
+}
+
+guint8 *
+natterd_server_get_read_buffer (NatterdServer *self,
+                                gsize         *out_size)
+{
+  *out_size = READ_BUFFER_SIZE;
+  return self->read_buffer;
+}
+
+/* --- writing, batched per main-loop iteration --- */
+
+static gboolean
+flush_cb (gpointer user_data)
+{
+  NatterdServer *self = user_data;
+  GList *link;
+
+  g_clear_pointer (&self->flush_source, g_source_unref);
+
+  while ((link = g_queue_pop_head_link (&self->flush_queue)) != NULL)
+    {
+      NatterdConnection *connection = natterd_connection_ref (link->data);
+
+      natterd_connection_flush (connection);
+      natterd_connection_unref (connection);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_linked (GQueue *queue,
+           GList  *link)
+{
+  return link->prev != NULL || link->next != NULL || queue->head == link;
+}
+
+void
+natterd_server_schedule_flush (NatterdServer     *self,
+                               NatterdConnection *connection)
+{
+  GList *link = natterd_connection_get_flush_link (connection);
+
+  if (!is_linked (&self->flush_queue, link))
+    g_queue_push_tail_link (&self->flush_queue, link);
+
+  /* Same priority as the sockets, so that steady input cannot starve the
+   * output; attached after them, so that it runs after this iteration's
+   * reads and writes all they queued together. */
+  if (self->flush_source == NULL)
+    {
+      self->flush_source = g_idle_source_new ();
+      g_source_set_priority (self->flush_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->flush_source, flush_cb, self, NULL);
+      g_source_attach (self->flush_source, NULL);
+    }
+}
+
+/* --- connections --- */
+
+void
+natterd_server_connection_closed (NatterdServer     *self,
+                                  NatterdConnection *connection)
+{
+  NatterdAddressCount *address = natterd_connection_get_address (connection);
+  GList *flush_link = natterd_connection_get_flush_link (connection);
+
+  if (is_linked (&self->flush_queue, flush_link))
+    g_queue_unlink (&self->flush_queue, flush_link);
+  g_queue_unlink (&self->connections, natterd_connection_get_server_link (connection));
+
+  if (--address->count == 0)
+    g_hash_table_remove (self->addresses, address->key);
+
+  natterd_connection_unref (connection);
+}
+
+static NatterdAddressCount *
+count_address (NatterdServer  *self,
+               GSocketAddress *remote)
+{
+  g_autofree char *key = natterd_address_key (remote);
+  NatterdAddressCount *address = g_hash_table_lookup (self->addresses, key);
+
+  if (address == NULL)
+    {
+      gsize len = strlen (key);
+      address = g_malloc0 (sizeof *address + len + 1);
+      memcpy (address->key, key, len + 1);
+      g_hash_table_insert (self->addresses, address->key, address);
+    }
+  address->count++;
+  return address;
+}
+
+static gboolean
+natterd_server_incoming (GSocketService    *service,
+                         GSocketConnection *tcp,
+                         GObject           *source_object)
+{
+  NatterdServer *self = NATTERD_SERVER (service);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (tcp, NULL);
+  NatterdAddressCount *address;
+  NatterdConnection *connection;
+  gboolean over_limit;
+
+  if (remote == NULL)
+    return TRUE; /* gone before we looked */
+
+  address = count_address (self, remote);
+  over_limit = address->count > self->config->connections_per_address;
+
+  connection = natterd_connection_new (self, tcp, self->certificate, address, over_limit);
+  g_queue_push_tail_link (&self->connections, natterd_connection_get_server_link (connection));
+  if (natterd_connection_is_closed (connection))
+    natterd_connection_close_now (connection);
+  return TRUE;
+}
+
+/* Timeouts are checked once a second for every connection, which costs far
+ * less than a timer per connection. */
+static gboolean
+tick_cb (gpointer user_data)
+{
+  NatterdServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GList *l = self->connections.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      natterd_connection_tick (l->data, now);
+      l = next;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- start and stop --- */
+
+static gboolean
+lock_data_dir (NatterdServer  *self,
+               GError        **error)
+{
+  g_autofree char *path = g_build_filename (self->config->data_dir, LOCK_FILENAME, NULL);
+  g_autofree char *pid = NULL;
+
+  if (g_mkdir_with_parents (self->config->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot create the data directory %s: %s", self->config->data_dir, g_strerror (saved));
+      return FALSE;
+    }
+
+  self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (self->lock_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot open %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+
+  /* Two servers on one database would corrupt nothing in SQLite, but they
+   * would each believe they own every connection's state: refuse. */
+  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   "Another natterd is already using the data directory %s", self->config->data_dir);
+      close (self->lock_fd);
+      self->lock_fd = -1;
+      return FALSE;
+    }
+
+  pid = g_strdup_printf ("%d\n", (int) getpid ());
+  if (ftruncate (self->lock_fd, 0) == 0 && write (self->lock_fd, pid, strlen (pid)) < 0)
+    g_debug ("Could not write the pid into %s", path);
+  return TRUE;
+}
+
+static GBytes *
+encode_welcome (const NatterdConfig *config)
+{
+  GString *out = g_string_sized_new (128);
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, out);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "type");
+  natter_json_writer_string (&w, "welcome");
+  natter_json_writer_key (&w, "protocol");
+  natter_json_writer_int (&w, 1);
+  natter_json_writer_key (&w, "server");
+  natter_json_writer_string (&w, "natterd/" PACKAGE_VERSION);
+  natter_json_writer_key (&w, "max_frame");
+  natter_json_writer_int (&w, config->max_frame);
+  natter_json_writer_key (&w, "registration");
+  natter_json_writer_bool (&w, config->registration);
+  natter_json_writer_end_object (&w);
+  g_string_append_c (out, '\n');
+  return g_string_free_to_bytes (out);
+}
+
+NatterdServer *
+natterd_server_new (NatterdConfig  *config,
+                    GError        **error)
+{
+  g_autoptr(NatterdServer) self = g_object_new (NATTERD_TYPE_SERVER, NULL);
+
+  self->config = config;
+
+  if (!lock_data_dir (self, error))
+    return NULL;
+
+  if (config->tls)
+    {
+      g_autofree char *fingerprint = NULL;
+
+      self->certificate = natterd_tls_cert_load_or_create (config->data_dir, config->tls_cert,
+                                                           config->tls_key, error);
+      if (self->certificate == NULL)
+        return NULL;
+      fingerprint = natterd_tls_cert_fingerprint (self->certificate);
+      g_message ("TLS certificate SHA-256 fingerprint: %s", fingerprint);
+    }
+  else
+    g_warning ("TLS is off (--no-tls): passwords, tokens and messages cross the network in clear text");
+
+  self->store = natterd_store_open (config->data_dir, config->synchronous_full, error);
+  if (self->store == NULL)
+    return NULL;
+
+  self->directory = natterd_directory_new (self, self->store, error);
+  if (self->directory == NULL)
+    return NULL;
+
+  self->welcome = encode_welcome (config);
+  return g_steal_pointer (&self);
+}
+
+/* "HOST:PORT", "[V6]:PORT" or "*:PORT" (every address). */
+static gboolean
+parse_listen (const char    *entry,
+              char         **out_host,
+              guint16       *out_port,
+              GError       **error)
+{
+  const char *colon = strrchr (entry, ':');
+  g_autofree char *host = NULL;
+  guint64 port;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+    goto bad;
+
+  host = g_strndup (entry, colon - entry);
+  if (host[0] == '[')
+    {
+      gsize len = strlen (host);
+      if (len < 3 || host[len - 1] != ']')
+        goto bad;
+      memmove (host, host + 1, len - 2);
+      host[len - 2] = '\0';
+    }
+  if (host[0] == '\0')
+    goto bad;
+
+  *out_host = g_steal_pointer (&host);
+  *out_port = port;
+  return TRUE;
+
+bad:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Cannot listen on “%s”: expected HOST:PORT, [IPv6]:PORT or *:PORT", entry);
+  return FALSE;
+}
+
+static GSocket *
+bind_tcp (GInetAddress  *address,
+          guint16        port,
+          GError       **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) bind_address = g_inet_socket_address_new (address, port);
+
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, bind_address, TRUE, error) || !g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
+/* Binds TCP, then UDP on the same port. With port 0 the kernel's choice for
+ * TCP may be taken for UDP: then try another. */
+static gboolean
+listen_on (NatterdServer *self,
+           GInetAddress  *address,
+           guint16        port,
+           GError       **error)
+{
+  for (guint attempt = 0; attempt < 32; attempt++)
+    {
+      g_autoptr(GSocket) tcp = bind_tcp (address, port, error);
+      g_autoptr(GSocketAddress) local = NULL;
+      g_autoptr(GError) udp_error = NULL;
+      g_autofree char *host = NULL;
+      NatterdStatusProbe *probe;
+      guint16 bound_port;
+
+      if (tcp == NULL)
+        return FALSE;
+      local = g_socket_get_local_address (tcp, error);
+      if (local == NULL)
+        return FALSE;
+
+      probe = natterd_status_probe_new (self, local, &udp_error);
+      if (probe == NULL)
+        {
+          if (port == 0)
+            continue;
+          g_propagate_prefixed_error (error, g_steal_pointer (&udp_error),
+                                      "Cannot bind the UDP status probe: ");
+          return FALSE;
+        }
+      g_ptr_array_add (self->probes, probe);
+
+      if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (self), tcp, NULL, error))
+        return FALSE;
+
+      bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+      host = g_inet_address_to_string (address);
+      if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+        g_print ("listening [%s]:%u\n", host, bound_port);
+      else
+        g_print ("listening %s:%u\n", host, bound_port);
+      g_message ("Listening on %s%s%s:%u (%s)",
+                 g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "[" : "", host,
+                 g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "]" : "",
+                 bound_port, self->certificate != NULL ? "TLS" : "plain TCP");
+      return TRUE;
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+               "Cannot find a port free for both TCP and UDP");
+  return FALSE;
+}
+
+gboolean
+natterd_server_listen (NatterdServer  *self,
+                       GError        **error)
+{
+  for (guint i = 0; self->config->listen[i] != NULL; i++)
+    {
+      g_autofree char *host = NULL;
+      g_autoptr(GInetAddress) address = NULL;
+      guint16 port;
+
+      if (!parse_listen (self->config->listen[i], &host, &port, error))
+        return FALSE;
+
+      if (g_str_equal (host, "*"))
+        {
+          /* One dual-stack socket takes IPv6 and IPv4; without IPv6, IPv4. */
+          g_autoptr(GError) v6_error = NULL;
+          address = g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+          if (listen_on (self, address, port, &v6_error))
+            continue;
+          g_clear_object (&address);
+          address = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+          if (!listen_on (self, address, port, error))
+            return FALSE;
+          continue;
+        }
+
+      address = g_inet_address_new_from_string (host);
+      if (address == NULL)
+        {
+          /* A name: listen on what it resolves to, first address only. */
+          g_autoptr(GResolver) resolver = g_resolver_get_default ();
+          GList *addresses = g_resolver_lookup_by_name (resolver, host, NULL, error);
+          if (addresses == NULL)
+            return FALSE;
+          address = g_object_ref (addresses->data);
+          g_resolver_free_addresses (addresses);
+        }
+      if (!listen_on (self, address, port, error))
+        {
+          g_prefix_error (error, "%s: ", self->config->listen[i]);
+          return FALSE;
+        }
+    }
+
+  fflush (stdout);
+  self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
+  g_socket_service_start (G_SOCKET_SERVICE (self));
+  return TRUE;
+}
+
+void
+natterd_server_shutdown (NatterdServer *self)
+{
+  GList *l;
+
+  g_socket_service_stop (G_SOCKET_SERVICE (self));
+  g_socket_listener_close (G_SOCKET_LISTENER (self));
+  g_ptr_array_set_size (self->probes, 0);
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+
+  /* Sends waiting for their commit are committed and answered, then every
+   * connection gets one last try at writing what it has queued. */
+  if (self->directory != NULL)
+    natterd_directory_flush (self->directory);
+  flush_cb (self);
+  if (self->flush_source != NULL)
+    g_source_destroy (self->flush_source);
+
+  while ((l = self->connections.head) != NULL)
+    {
+      NatterdConnection *connection = l->data;
+
+      natterd_connection_flush (connection);
+      natterd_connection_close_now (connection);
+    }
+
+  g_clear_pointer (&self->directory, natterd_directory_free);
+  g_clear_pointer (&self->store, natterd_store_close);
+}
+
+static void
+natterd_server_finalize (GObject *object)
+{
+  NatterdServer *self = NATTERD_SERVER (object);
+
+  natterd_server_shutdown (self);
+  g_clear_pointer (&self->probes, g_ptr_array_unref);
+  g_clear_pointer (&self->flush_source, g_source_unref);
+  g_clear_pointer (&self->welcome, g_bytes_unref);
+  g_clear_object (&self->certificate);
+  g_clear_pointer (&self->addresses, g_hash_table_unref);
+  g_clear_pointer (&self->read_buffer, g_free);
+  g_clear_pointer (&self->config, natterd_config_free);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
+
+  G_OBJECT_CLASS (natterd_server_parent_class)->finalize (object);
+}
+
+static void
+natterd_server_class_init (NatterdServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GSocketServiceClass *service_class = G_SOCKET_SERVICE_CLASS (klass);
+
+  object_class->finalize = natterd_server_finalize;
+  service_class->incoming = natterd_server_incoming;
+}
+
+static void
+natterd_server_init (NatterdServer *self)
+{
+  self->lock_fd = -1;
+  self->read_buffer = g_malloc (READ_BUFFER_SIZE);
+  self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_status_probe_free);
+  g_queue_init (&self->connections);
+  g_queue_init (&self->flush_queue);
+  /* GSocketService starts accepting as soon as a socket is added unless
+   * told otherwise; natterd_server_listen starts it once all are bound. */
+  g_socket_service_stop (G_SOCKET_SERVICE (self));
+}

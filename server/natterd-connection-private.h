@@ -1,0 +1,58 @@
+/* natterd-connection-private.h: the connection's life cycle, for the server
+ * and for requests.
+ */
+#pragma once
+
+#include "natterd-connection.h"
+#include "natterd-request.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NatterdAddressCount NatterdAddressCount;
+
+struct _NatterdAddressCount {
+  guint count;
+  char  key[]; /* the limit key, see natterd-address.h */
+};
+
+/* Takes a reference on @tcp. @certificate NULL means plain TCP. */
+NatterdConnection *natterd_connection_new     (NatterdServer       *server,
+                                               GSocketConnection   *tcp,
+                                               GTlsCertificate     *certificate,
+                                               NatterdAddressCount *address,
+                                               gboolean             over_limit);
+/* Writes what is queued, without blocking. */
+void               natterd_connection_flush   (NatterdConnection *self);
+/* Closes at once: no more reads or writes. */
+void               natterd_connection_close_now (NatterdConnection *self);
+/* The once-a-second check of timeouts; @now is monotonic µs. */
+void               natterd_connection_tick    (NatterdConnection *self,
+                                               gint64             now);
+
+GList             *natterd_connection_get_server_link (NatterdConnection *self);
+GList             *natterd_connection_get_flush_link  (NatterdConnection *self);
+NatterdAddressCount *natterd_connection_get_address   (NatterdConnection *self);
+
+/* For requests: the queue of requests whose replies wait their turn. */
+void               natterd_connection_enqueue_request (NatterdConnection *self,
+                                                       NatterdRequest    *request);
+/* A request finished: send every reply now at the head of the queue, and
+ * resume reading if @request was the one holding it back. */
+void               natterd_connection_request_done    (NatterdConnection *self,
+                                                       NatterdRequest    *request);
+
+/* Request internals, used by the connection. */
+NatterdRequest    *natterd_request_new        (NatterdConnection *connection,
+                                               JsonNode          *root,
+                                               JsonObject        *frame,
+                                               JsonNode          *id,
+                                               const char        *type);
+/* Answers a ping: {"type":"pong"}, with "re" when the ping had an id. */
+void               natterd_request_pong        (NatterdRequest *self);
+gboolean           natterd_request_is_finished (NatterdRequest *self);
+/* The encoded reply ('\n'-ended), or NULL when nothing is to be sent. */
+GBytes            *natterd_request_steal_reply (NatterdRequest *self);
+void               natterd_request_free        (NatterdRequest *self);
+GList             *natterd_request_get_link    (NatterdRequest *self);
+
+G_END_DECLS
