@@ -1,1 +1,1004 @@
-/* placeholder: being written */
+/* natterd-store.c: SQLite storage.
+ *
+ * One connection, used only from the main thread. WAL mode so that a commit
+ * is one append and fsync; synchronous=FULL by default so that a commit that
+ * returned survives a crash of the machine, not only of the process. The
+ * schema is versioned with PRAGMA user_version and a list of migrations, each
+ * applied in its own transaction. Every statement is prepared once at open
+ * and reused.
+ */
+#define G_LOG_DOMAIN "natterd-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "natterd-store.h"
+
+G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
+
+/* Each entry moves the schema from version i to i+1. Never edit one that
+ * shipped: add a new one. */
+static const char *const migrations[] = {
+  /* 1: the first schema. */
+  "CREATE TABLE users ("
+  "  id            INTEGER PRIMARY KEY,"
+  "  username      TEXT NOT NULL UNIQUE,"
+  "  display_name  TEXT NOT NULL,"
+  "  password_hash TEXT NOT NULL,"
+  "  status_text   TEXT,"
+  "  last_seen     INTEGER NOT NULL DEFAULT 0,"
+  "  created       INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE tokens ("
+  "  hash    BLOB PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  expires INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX tokens_expires ON tokens (expires);"
+  "CREATE TABLE contacts ("
+  "  a     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  b     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  state INTEGER NOT NULL,"
+  "  PRIMARY KEY (a, b)"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE conversations ("
+  "  id     INTEGER PRIMARY KEY,"
+  "  kind   INTEGER NOT NULL,"
+  "  user_a INTEGER REFERENCES users (id),"
+  "  user_b INTEGER REFERENCES users (id),"
+  "  UNIQUE (user_a, user_b)"
+  ");"
+  "CREATE TABLE rooms ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),"
+  "  name            TEXT NOT NULL UNIQUE,"
+  "  topic           TEXT NOT NULL DEFAULT '',"
+  "  owner_id        INTEGER NOT NULL REFERENCES users (id),"
+  "  created         INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE participants ("
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id),"
+  "  user_id         INTEGER NOT NULL REFERENCES users (id),"
+  "  read_up_to      INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (conversation_id, user_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX participants_user ON participants (user_id, conversation_id);"
+  "CREATE TABLE messages ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id),"
+  "  sender_id       INTEGER NOT NULL REFERENCES users (id),"
+  "  ts              INTEGER NOT NULL,"
+  "  body            TEXT NOT NULL,"
+  "  client_msg_id   TEXT NOT NULL,"
+  "  UNIQUE (sender_id, client_msg_id)"
+  ");"
+  "CREATE INDEX messages_conversation ON messages (conversation_id, id);"
+  /* External content: the text lives once, in messages; the index is
+   * written in the same transaction as the row. */
+  "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+  "  body, content='messages', content_rowid='id',"
+  "  tokenize='unicode61 remove_diacritics 2'"
+  ");",
+};
+
+typedef enum {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_USER_INSERT,
+  STMT_USERS_ALL,
+  STMT_USER_LAST_SEEN,
+  STMT_USER_STATUS,
+  STMT_TOKEN_INSERT,
+  STMT_TOKEN_LOOKUP,
+  STMT_TOKEN_DELETE,
+  STMT_TOKENS_EXPIRE,
+  STMT_CONTACT_SET,
+  STMT_CONTACT_DELETE,
+  STMT_CONTACTS_ALL,
+  STMT_DIRECT_INSERT,
+  STMT_CONVERSATION_ROOM_INSERT,
+  STMT_ROOM_INSERT,
+  STMT_ROOM_TOPIC,
+  STMT_CONVERSATIONS_ALL,
+  STMT_PARTICIPANT_ADD,
+  STMT_PARTICIPANT_REMOVE,
+  STMT_PARTICIPANTS_ALL,
+  STMT_READ_MARKER_SET,
+  STMT_READ_MARKER_GET,
+  STMT_MESSAGE_INSERT,
+  STMT_MESSAGE_FTS_INSERT,
+  STMT_MESSAGE_BY_CLIENT_ID,
+  STMT_HISTORY,
+  STMT_HISTORY_BEFORE,
+  STMT_SYNC,
+  STMT_SEARCH,
+  STMT_SEARCH_CONVERSATION,
+  STMT_SUMMARIES,
+  N_STMTS,
+} StmtId;
+
+#define MESSAGE_COLUMNS "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id"
+
+static const char *const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_USER_INSERT] =
+    "INSERT INTO users (username, display_name, password_hash, created) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_USERS_ALL] =
+    "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id",
+  [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
+  [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
+  [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires) VALUES (?1, ?2, ?3)",
+  [STMT_TOKEN_LOOKUP] = "SELECT user_id, expires FROM tokens WHERE hash = ?1",
+  [STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?1",
+  [STMT_TOKENS_EXPIRE] = "DELETE FROM tokens WHERE expires <= ?1",
+  [STMT_CONTACT_SET] = "INSERT OR REPLACE INTO contacts (a, b, state) VALUES (?1, ?2, ?3)",
+  [STMT_CONTACT_DELETE] =
+    "DELETE FROM contacts WHERE (a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)",
+  [STMT_CONTACTS_ALL] = "SELECT a, b, state FROM contacts",
+  [STMT_DIRECT_INSERT] =
+    "INSERT INTO conversations (kind, user_a, user_b) VALUES (0, ?1, ?2)",
+  [STMT_CONVERSATION_ROOM_INSERT] = "INSERT INTO conversations (kind) VALUES (1)",
+  [STMT_ROOM_INSERT] =
+    "INSERT INTO rooms (conversation_id, name, topic, owner_id, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_ROOM_TOPIC] = "UPDATE rooms SET topic = ?2 WHERE conversation_id = ?1",
+  [STMT_CONVERSATIONS_ALL] =
+    "SELECT c.id, c.kind, c.user_a, c.user_b, r.name, r.topic, r.owner_id"
+    " FROM conversations c LEFT JOIN rooms r ON r.conversation_id = c.id ORDER BY c.id",
+  [STMT_PARTICIPANT_ADD] =
+    "INSERT OR IGNORE INTO participants (conversation_id, user_id) VALUES (?1, ?2)",
+  [STMT_PARTICIPANT_REMOVE] =
+    "DELETE FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
+  [STMT_PARTICIPANTS_ALL] = "SELECT conversation_id, user_id FROM participants",
+  /* Forward only, and never past the last message of the conversation. */
+  [STMT_READ_MARKER_SET] =
+    "UPDATE participants SET read_up_to = min(?3,"
+    "   coalesce((SELECT max(id) FROM messages WHERE conversation_id = ?1), 0))"
+    " WHERE conversation_id = ?1 AND user_id = ?2 AND read_up_to < min(?3,"
+    "   coalesce((SELECT max(id) FROM messages WHERE conversation_id = ?1), 0))",
+  [STMT_READ_MARKER_GET] =
+    "SELECT read_up_to FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
+  [STMT_MESSAGE_INSERT] =
+    "INSERT INTO messages (conversation_id, sender_id, ts, body, client_msg_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sender_id, client_msg_id) DO NOTHING",
+  [STMT_MESSAGE_FTS_INSERT] = "INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)",
+  [STMT_MESSAGE_BY_CLIENT_ID] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
+  [STMT_HISTORY] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1"
+    " ORDER BY m.id DESC LIMIT ?2",
+  [STMT_HISTORY_BEFORE] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1 AND m.id < ?3"
+    " ORDER BY m.id DESC LIMIT ?2",
+  [STMT_SYNC] =
+    "SELECT " MESSAGE_COLUMNS " FROM participants p"
+    " JOIN messages m ON m.conversation_id = p.conversation_id AND m.id > ?2"
+    " WHERE p.user_id = ?1 ORDER BY m.id LIMIT ?3",
+  [STMT_SEARCH] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
+    " JOIN messages m ON m.id = f.rowid"
+    " JOIN participants p ON p.conversation_id = m.conversation_id AND p.user_id = ?1"
+    " WHERE messages_fts MATCH ?2 ORDER BY m.id DESC LIMIT ?3",
+  [STMT_SEARCH_CONVERSATION] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
+    " JOIN messages m ON m.id = f.rowid"
+    " JOIN participants p ON p.conversation_id = m.conversation_id AND p.user_id = ?1"
+    " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 ORDER BY m.id DESC LIMIT ?3",
+  [STMT_SUMMARIES] =
+    "SELECT p.conversation_id, p.read_up_to,"
+    "  (SELECT count(*) FROM messages u WHERE u.conversation_id = p.conversation_id"
+    "     AND u.id > p.read_up_to AND u.sender_id <> ?1),"
+    "  " MESSAGE_COLUMNS
+    " FROM participants p"
+    " LEFT JOIN messages m ON m.id ="
+    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id)"
+    " WHERE p.user_id = ?1"
+    " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC",
+};
+
+struct _NatterdStore {
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+  int           schema_version;
+};
+
+static gboolean
+set_error (NatterdStore *self,
+           GError      **error,
+           int           rc,
+           const char   *what)
+{
+  int code = NATTERD_STORE_ERROR_FAILED;
+
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    code = NATTERD_STORE_ERROR_CONSTRAINT;
+  g_set_error (error, NATTERD_STORE_ERROR, code, "%s: %s", what,
+               self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+/* Gets a reset statement with no bindings. */
+static sqlite3_stmt *
+stmt (NatterdStore *self,
+      StmtId        id)
+{
+  sqlite3_stmt *s = self->stmts[id];
+
+  sqlite3_reset (s);
+  sqlite3_clear_bindings (s);
+  return s;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean
+step_done (NatterdStore  *self,
+           sqlite3_stmt  *s,
+           const char    *what,
+           GError       **error)
+{
+  int rc = sqlite3_step (s);
+
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, what);
+  return TRUE;
+}
+
+static gboolean
+exec (NatterdStore  *self,
+      const char    *sql,
+      GError       **error)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, &msg);
+
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                   "%s", msg ? msg : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+migrate (NatterdStore  *self,
+         GError       **error)
+{
+  sqlite3_stmt *s = NULL;
+  int version = 0;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+    return set_error (self, error, sqlite3_errcode (self->db), "user_version");
+  if (sqlite3_step (s) == SQLITE_ROW)
+    version = sqlite3_column_int (s, 0);
+  sqlite3_finalize (s);
+
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                   "database schema version %d is newer than this natterd knows (%d)",
+                   version, (int) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+
+  for (; version < (int) G_N_ELEMENTS (migrations); version++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
+
+      if (!exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec (self, migrations[version], error) || !exec (self, bump, error))
+        {
+          exec (self, "ROLLBACK", NULL);
+          g_prefix_error (error, "migration %d: ", version + 1);
+          return FALSE;
+        }
+      if (!exec (self, "COMMIT", error))
+        return FALSE;
+      g_debug ("migrated the database to schema version %d", version + 1);
+    }
+
+  self->schema_version = version;
+  return TRUE;
+}
+
+NatterdStore *
+natterd_store_open_path (const char  *path,
+                         gboolean     synchronous_full,
+                         GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  NatterdStore *self = g_new0 (NatterdStore, 1);
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_error (self, error, rc, path);
+      natterd_store_close (self);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  /* Another process holding the database briefly (a backup) should not fail
+   * a request at once. */
+  sqlite3_busy_timeout (self->db, 5000);
+
+  if (!exec (self, "PRAGMA journal_mode = WAL", &local_error) ||
+      !exec (self, synchronous_full ? "PRAGMA synchronous = FULL"
+                                    : "PRAGMA synchronous = NORMAL", &local_error) ||
+      !exec (self, "PRAGMA foreign_keys = ON", &local_error) ||
+      !exec (self, "PRAGMA temp_store = MEMORY", &local_error) ||
+      !migrate (self, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      natterd_store_close (self);
+      return NULL;
+    }
+
+  for (guint i = 0; i < N_STMTS; i++)
+    {
+      rc = sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &self->stmts[i], NULL);
+      if (rc != SQLITE_OK)
+        {
+          set_error (self, error, rc, "prepare");
+          natterd_store_close (self);
+          return NULL;
+        }
+    }
+
+  return self;
+}
+
+NatterdStore *
+natterd_store_open (const char  *data_dir,
+                    gboolean     synchronous_full,
+                    GError     **error)
+{
+  g_autofree char *path = NULL;
+
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create %s: %s", data_dir, g_strerror (saved));
+      return NULL;
+    }
+  path = g_build_filename (data_dir, "natter.db", NULL);
+  return natterd_store_open_path (path, synchronous_full, error);
+}
+
+void
+natterd_store_close (NatterdStore *self)
+{
+  if (self == NULL)
+    return;
+  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
+    {
+      g_warning ("closing the store inside a transaction; rolling it back");
+      exec (self, "ROLLBACK", NULL);
+    }
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (self->stmts[i]);
+  if (self->db != NULL)
+    {
+      /* Folds the WAL back so the next start has nothing to replay. */
+      sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+      sqlite3_close_v2 (self->db);
+    }
+  g_free (self);
+}
+
+int
+natterd_store_get_schema_version (NatterdStore *self)
+{
+  return self->schema_version;
+}
+
+/* --- transactions --- */
+
+gboolean
+natterd_store_begin (NatterdStore *self, GError **error)
+{
+  return step_done (self, stmt (self, STMT_BEGIN), "begin", error);
+}
+
+gboolean
+natterd_store_commit (NatterdStore *self, GError **error)
+{
+  return step_done (self, stmt (self, STMT_COMMIT), "commit", error);
+}
+
+void
+natterd_store_rollback (NatterdStore *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    step_done (self, stmt (self, STMT_ROLLBACK), "rollback", NULL);
+}
+
+gboolean
+natterd_store_in_transaction (NatterdStore *self)
+{
+  return !sqlite3_get_autocommit (self->db);
+}
+
+/* --- users --- */
+
+gboolean
+natterd_store_user_insert (NatterdStore *self,
+                           const char   *username,
+                           const char   *display_name,
+                           const char   *password_hash,
+                           gint64        created_ms,
+                           gint64       *out_id,
+                           GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_USER_INSERT);
+
+  sqlite3_bind_text (s, 1, username, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, password_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 4, created_ms);
+  if (!step_done (self, s, "insert user", error))
+    return FALSE;
+  *out_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+gboolean
+natterd_store_users_foreach (NatterdStore         *self,
+                             NatterdStoreUserFunc  func,
+                             gpointer              user_data,
+                             GError              **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_USERS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0),
+          (const char *) sqlite3_column_text (s, 1),
+          (const char *) sqlite3_column_text (s, 2),
+          (const char *) sqlite3_column_text (s, 3),
+          (const char *) sqlite3_column_text (s, 4),
+          sqlite3_column_int64 (s, 5),
+          user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load users");
+  return TRUE;
+}
+
+gboolean
+natterd_store_user_set_last_seen (NatterdStore *self,
+                                  gint64        user_id,
+                                  gint64        last_seen,
+                                  GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_USER_LAST_SEEN);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, last_seen);
+  return step_done (self, s, "set last_seen", error);
+}
+
+gboolean
+natterd_store_user_set_status_text (NatterdStore *self,
+                                    gint64        user_id,
+                                    const char   *status_text,
+                                    GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_USER_STATUS);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  if (status_text != NULL)
+    sqlite3_bind_text (s, 2, status_text, -1, SQLITE_STATIC);
+  return step_done (self, s, "set status_text", error);
+}
+
+/* --- tokens --- */
+
+gboolean
+natterd_store_token_insert (NatterdStore *self,
+                            const guint8 *hash,
+                            gint64        user_id,
+                            gint64        expires_ms,
+                            GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_TOKEN_INSERT);
+
+  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int64 (s, 3, expires_ms);
+  return step_done (self, s, "insert token", error);
+}
+
+gboolean
+natterd_store_token_lookup (NatterdStore *self,
+                            const guint8 *hash,
+                            gint64       *out_user_id,
+                            gint64       *out_expires_ms,
+                            GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_TOKEN_LOOKUP);
+  gboolean found = FALSE;
+  int rc;
+
+  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *out_user_id = sqlite3_column_int64 (s, 0);
+      *out_expires_ms = sqlite3_column_int64 (s, 1);
+      found = TRUE;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return set_error (self, error, rc, "look up token");
+  return found;
+}
+
+gboolean
+natterd_store_token_delete (NatterdStore *self,
+                            const guint8 *hash,
+                            GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_TOKEN_DELETE);
+
+  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
+  return step_done (self, s, "delete token", error);
+}
+
+gboolean
+natterd_store_tokens_expire (NatterdStore *self,
+                             gint64        now_ms,
+                             GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_TOKENS_EXPIRE);
+
+  sqlite3_bind_int64 (s, 1, now_ms);
+  return step_done (self, s, "expire tokens", error);
+}
+
+/* --- contacts --- */
+
+gboolean
+natterd_store_contact_set (NatterdStore             *self,
+                           gint64                    a,
+                           gint64                    b,
+                           NatterdStoreContactState  state,
+                           GError                  **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_CONTACT_SET);
+
+  sqlite3_bind_int64 (s, 1, a);
+  sqlite3_bind_int64 (s, 2, b);
+  sqlite3_bind_int (s, 3, state);
+  return step_done (self, s, "set contact", error);
+}
+
+gboolean
+natterd_store_contact_delete (NatterdStore *self,
+                              gint64        a,
+                              gint64        b,
+                              GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_CONTACT_DELETE);
+
+  sqlite3_bind_int64 (s, 1, a);
+  sqlite3_bind_int64 (s, 2, b);
+  return step_done (self, s, "delete contact", error);
+}
+
+gboolean
+natterd_store_contacts_foreach (NatterdStore            *self,
+                                NatterdStoreContactFunc  func,
+                                gpointer                 user_data,
+                                GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_CONTACTS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+          sqlite3_column_int (s, 2), user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load contacts");
+  return TRUE;
+}
+
+/* --- conversations, rooms, participants --- */
+
+gboolean
+natterd_store_direct_insert (NatterdStore *self,
+                             gint64        user_a,
+                             gint64        user_b,
+                             gint64       *out_id,
+                             GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_DIRECT_INSERT);
+
+  sqlite3_bind_int64 (s, 1, user_a);
+  sqlite3_bind_int64 (s, 2, user_b);
+  if (!step_done (self, s, "insert conversation", error))
+    return FALSE;
+  *out_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+gboolean
+natterd_store_room_insert (NatterdStore *self,
+                           const char   *room,
+                           const char   *topic,
+                           gint64        owner_id,
+                           gint64        created_ms,
+                           gint64       *out_id,
+                           GError      **error)
+{
+  gboolean own_transaction = sqlite3_get_autocommit (self->db);
+  sqlite3_stmt *s;
+  gint64 id;
+
+  if (own_transaction && !natterd_store_begin (self, error))
+    return FALSE;
+  if (!step_done (self, stmt (self, STMT_CONVERSATION_ROOM_INSERT), "insert conversation", error))
+    goto fail;
+  id = sqlite3_last_insert_rowid (self->db);
+  s = stmt (self, STMT_ROOM_INSERT);
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_text (s, 2, room, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, topic ? topic : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 4, owner_id);
+  sqlite3_bind_int64 (s, 5, created_ms);
+  if (!step_done (self, s, "insert room", error))
+    goto fail;
+  if (own_transaction && !natterd_store_commit (self, error))
+    goto fail;
+  *out_id = id;
+  return TRUE;
+
+fail:
+  if (own_transaction)
+    natterd_store_rollback (self);
+  return FALSE;
+}
+
+gboolean
+natterd_store_room_set_topic (NatterdStore *self,
+                              gint64        conversation_id,
+                              const char   *topic,
+                              GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_ROOM_TOPIC);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_text (s, 2, topic ? topic : "", -1, SQLITE_STATIC);
+  return step_done (self, s, "set topic", error);
+}
+
+gboolean
+natterd_store_conversations_foreach (NatterdStore                 *self,
+                                     NatterdStoreConversationFunc  func,
+                                     gpointer                      user_data,
+                                     GError                      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_CONVERSATIONS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0),
+          sqlite3_column_int (s, 1),
+          sqlite3_column_int64 (s, 2),
+          sqlite3_column_int64 (s, 3),
+          (const char *) sqlite3_column_text (s, 4),
+          (const char *) sqlite3_column_text (s, 5),
+          sqlite3_column_int64 (s, 6),
+          user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load conversations");
+  return TRUE;
+}
+
+gboolean
+natterd_store_participant_add (NatterdStore *self,
+                               gint64        conversation_id,
+                               gint64        user_id,
+                               GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANT_ADD);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  return step_done (self, s, "add participant", error);
+}
+
+gboolean
+natterd_store_participant_remove (NatterdStore *self,
+                                  gint64        conversation_id,
+                                  gint64        user_id,
+                                  GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANT_REMOVE);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  return step_done (self, s, "remove participant", error);
+}
+
+gboolean
+natterd_store_participants_foreach (NatterdStore                *self,
+                                    NatterdStoreParticipantFunc  func,
+                                    gpointer                     user_data,
+                                    GError                     **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANTS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load participants");
+  return TRUE;
+}
+
+gboolean
+natterd_store_read_marker_set (NatterdStore *self,
+                               gint64        conversation_id,
+                               gint64        user_id,
+                               gint64        up_to,
+                               gint64       *out_up_to,
+                               gboolean     *out_moved,
+                               GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_READ_MARKER_SET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int64 (s, 3, up_to);
+  if (!step_done (self, s, "set read marker", error))
+    return FALSE;
+  *out_moved = sqlite3_changes (self->db) > 0;
+
+  s = stmt (self, STMT_READ_MARKER_GET);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  rc = sqlite3_step (s);
+  *out_up_to = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : 0;
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return set_error (self, error, rc, "get read marker");
+  return TRUE;
+}
+
+/* --- messages --- */
+
+static void
+message_from_row (sqlite3_stmt        *s,
+                  int                  first,
+                  NatterdStoreMessage *m)
+{
+  m->id = sqlite3_column_int64 (s, first + 0);
+  m->conversation_id = sqlite3_column_int64 (s, first + 1);
+  m->sender_id = sqlite3_column_int64 (s, first + 2);
+  m->ts = sqlite3_column_int64 (s, first + 3);
+  m->body = (const char *) sqlite3_column_text (s, first + 4);
+  m->body_len = sqlite3_column_bytes (s, first + 4);
+  m->client_msg_id = (const char *) sqlite3_column_text (s, first + 5);
+  if (m->body == NULL)
+    m->body = "";
+  if (m->client_msg_id == NULL)
+    m->client_msg_id = "";
+}
+
+/* Steps a statement whose columns are MESSAGE_COLUMNS, calling @func per
+ * row until it returns FALSE. */
+static gboolean
+foreach_message (NatterdStore             *self,
+                 sqlite3_stmt             *s,
+                 NatterdStoreMessageFunc   func,
+                 gpointer                  user_data,
+                 const char               *what,
+                 GError                  **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      NatterdStoreMessage m;
+
+      message_from_row (s, 0, &m);
+      if (!func (&m, user_data))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, what);
+  return TRUE;
+}
+
+gboolean
+natterd_store_message_insert (NatterdStore            *self,
+                              gint64                   conversation_id,
+                              gint64                   sender_id,
+                              const char              *body,
+                              gsize                    body_len,
+                              gint64                   ts,
+                              const char              *client_msg_id,
+                              gboolean                *out_duplicate,
+                              NatterdStoreMessageFunc  func,
+                              gpointer                 user_data,
+                              GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_MESSAGE_INSERT);
+  NatterdStoreMessage m;
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, sender_id);
+  sqlite3_bind_int64 (s, 3, ts);
+  sqlite3_bind_text (s, 4, body, (int) body_len, SQLITE_STATIC);
+  sqlite3_bind_text (s, 5, client_msg_id, -1, SQLITE_STATIC);
+  if (!step_done (self, s, "insert message", error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      /* (sender, client_msg_id) exists: a resend. Answer the original. */
+      *out_duplicate = TRUE;
+      s = stmt (self, STMT_MESSAGE_BY_CLIENT_ID);
+      sqlite3_bind_int64 (s, 1, sender_id);
+      sqlite3_bind_text (s, 2, client_msg_id, -1, SQLITE_STATIC);
+      return foreach_message (self, s, func, user_data, "find message", error);
+    }
+
+  *out_duplicate = FALSE;
+  m.id = sqlite3_last_insert_rowid (self->db);
+  m.conversation_id = conversation_id;
+  m.sender_id = sender_id;
+  m.ts = ts;
+  m.body = body;
+  m.body_len = body_len;
+  m.client_msg_id = client_msg_id;
+
+  s = stmt (self, STMT_MESSAGE_FTS_INSERT);
+  sqlite3_bind_int64 (s, 1, m.id);
+  sqlite3_bind_text (s, 2, body, (int) body_len, SQLITE_STATIC);
+  if (!step_done (self, s, "index message", error))
+    return FALSE;
+
+  func (&m, user_data);
+  return TRUE;
+}
+
+gboolean
+natterd_store_history (NatterdStore            *self,
+                       gint64                   conversation_id,
+                       gint64                   before,
+                       gint64                   limit,
+                       NatterdStoreMessageFunc  func,
+                       gpointer                 user_data,
+                       GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, before > 0 ? STMT_HISTORY_BEFORE : STMT_HISTORY);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, limit);
+  if (before > 0)
+    sqlite3_bind_int64 (s, 3, before);
+  return foreach_message (self, s, func, user_data, "history", error);
+}
+
+gboolean
+natterd_store_sync (NatterdStore            *self,
+                    gint64                   user_id,
+                    gint64                   since,
+                    gint64                   limit,
+                    NatterdStoreMessageFunc  func,
+                    gpointer                 user_data,
+                    GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SYNC);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, since);
+  sqlite3_bind_int64 (s, 3, limit);
+  return foreach_message (self, s, func, user_data, "sync", error);
+}
+
+char *
+natterd_store_fts_query (const char *query)
+{
+  g_auto(GStrv) terms = NULL;
+  GString *out = g_string_new (NULL);
+
+  /* Every term becomes a quoted FTS5 string, so no operator, column filter
+   * or bareword syntax of the user's text reaches the FTS5 parser. */
+  terms = g_strsplit_set (query, " \t\n\r\f\v", -1);
+  for (guint i = 0; terms[i] != NULL; i++)
+    {
+      if (terms[i][0] == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append_c (out, '"');
+      for (const char *p = terms[i]; *p != '\0'; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+
+  if (out->len == 0)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+natterd_store_search (NatterdStore            *self,
+                      gint64                   user_id,
+                      const char              *query,
+                      gint64                   conversation_id,
+                      gint64                   limit,
+                      NatterdStoreMessageFunc  func,
+                      gpointer                 user_data,
+                      GError                 **error)
+{
+  g_autofree char *fts = natterd_store_fts_query (query);
+  sqlite3_stmt *s;
+
+  if (fts == NULL)
+    return TRUE;
+
+  s = stmt (self, conversation_id > 0 ? STMT_SEARCH_CONVERSATION : STMT_SEARCH);
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, fts, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, limit);
+  if (conversation_id > 0)
+    sqlite3_bind_int64 (s, 4, conversation_id);
+  return foreach_message (self, s, func, user_data, "search", error);
+}
+
+gboolean
+natterd_store_conversation_summaries (NatterdStore            *self,
+                                      gint64                   user_id,
+                                      NatterdStoreSummaryFunc  func,
+                                      gpointer                 user_data,
+                                      GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SUMMARIES);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      NatterdStoreMessage m;
+      gboolean has_last = sqlite3_column_type (s, 3) != SQLITE_NULL;
+
+      if (has_last)
+        message_from_row (s, 3, &m);
+      func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+            sqlite3_column_int64 (s, 2), has_last ? &m : NULL, user_data);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "conversations");
+  return TRUE;
+}

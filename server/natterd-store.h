@@ -20,4 +20,249 @@ void          natterd_store_close (NatterdStore *self);
 
 /* --- the rest is the data side's own --- */
 
+/* Errors of the store. CONSTRAINT is a UNIQUE violation the caller may
+ * want to tell apart (a username or room name already taken); everything
+ * else is FAILED and should be answered "internal". */
+#define NATTERD_STORE_ERROR (natterd_store_error_quark ())
+typedef enum {
+  NATTERD_STORE_ERROR_FAILED,
+  NATTERD_STORE_ERROR_CONSTRAINT,
+} NatterdStoreError;
+GQuark natterd_store_error_quark (void);
+
+/* Opens a database at an explicit path (":memory:" works too); what the
+ * tests use. */
+NatterdStore *natterd_store_open_path   (const char  *path,
+                                         gboolean     synchronous_full,
+                                         GError     **error);
+/* The schema version after migrations (PRAGMA user_version). */
+int           natterd_store_get_schema_version (NatterdStore *self);
+
+/* Explicit transactions. The group commit of sends keeps one open while
+ * sends accumulate; anything else that writes must commit that batch first
+ * (the directory does) so that no reply goes out for an uncommitted write. */
+gboolean natterd_store_begin          (NatterdStore *self, GError **error);
+gboolean natterd_store_commit         (NatterdStore *self, GError **error);
+void     natterd_store_rollback       (NatterdStore *self);
+gboolean natterd_store_in_transaction (NatterdStore *self);
+
+/* --- users --- */
+
+typedef void (*NatterdStoreUserFunc) (gint64      id,
+                                      const char *username,
+                                      const char *display_name,
+                                      const char *password_hash,
+                                      const char *status_text,  /* may be NULL */
+                                      gint64      last_seen,    /* 0: never */
+                                      gpointer    user_data);
+
+/* NATTERD_STORE_ERROR_CONSTRAINT when @username exists. */
+gboolean natterd_store_user_insert          (NatterdStore *self,
+                                             const char   *username,
+                                             const char   *display_name,
+                                             const char   *password_hash,
+                                             gint64        created_ms,
+                                             gint64       *out_id,
+                                             GError      **error);
+gboolean natterd_store_users_foreach        (NatterdStore         *self,
+                                             NatterdStoreUserFunc  func,
+                                             gpointer              user_data,
+                                             GError              **error);
+gboolean natterd_store_user_set_last_seen   (NatterdStore *self,
+                                             gint64        user_id,
+                                             gint64        last_seen,
+                                             GError      **error);
+gboolean natterd_store_user_set_status_text (NatterdStore *self,
+                                             gint64        user_id,
+                                             const char   *status_text, /* NULL clears */
+                                             GError      **error);
+
+/* --- tokens: only SHA-256 hashes of them are stored --- */
+
+#define NATTERD_TOKEN_HASH_LEN 32
+
+gboolean natterd_store_token_insert  (NatterdStore *self,
+                                      const guint8 *hash,
+                                      gint64        user_id,
+                                      gint64        expires_ms,
+                                      GError      **error);
+/* TRUE and the user when the token exists (expired or not: the caller
+ * compares @out_expires_ms); FALSE without error when it does not. */
+gboolean natterd_store_token_lookup  (NatterdStore *self,
+                                      const guint8 *hash,
+                                      gint64       *out_user_id,
+                                      gint64       *out_expires_ms,
+                                      GError      **error);
+gboolean natterd_store_token_delete  (NatterdStore *self,
+                                      const guint8 *hash,
+                                      GError      **error);
+gboolean natterd_store_tokens_expire (NatterdStore *self,
+                                      gint64        now_ms,
+                                      GError      **error);
+
+/* --- contacts: (a, b, PENDING) is a request from a to b; an accepted pair
+ * is stored once as (min, max, ACCEPTED) --- */
+
+typedef enum {
+  NATTERD_STORE_CONTACT_PENDING  = 0,
+  NATTERD_STORE_CONTACT_ACCEPTED = 1,
+} NatterdStoreContactState;
+
+typedef void (*NatterdStoreContactFunc) (gint64 a, gint64 b, int state, gpointer user_data);
+
+gboolean natterd_store_contact_set      (NatterdStore *self,
+                                         gint64        a,
+                                         gint64        b,
+                                         NatterdStoreContactState state,
+                                         GError      **error);
+/* Deletes every row between a and b, in either direction. */
+gboolean natterd_store_contact_delete   (NatterdStore *self,
+                                         gint64        a,
+                                         gint64        b,
+                                         GError      **error);
+gboolean natterd_store_contacts_foreach (NatterdStore            *self,
+                                         NatterdStoreContactFunc  func,
+                                         gpointer                 user_data,
+                                         GError                 **error);
+
+/* --- conversations, rooms, participants --- */
+
+typedef enum {
+  NATTERD_CONVERSATION_DIRECT = 0,
+  NATTERD_CONVERSATION_ROOM   = 1,
+} NatterdConversationKind;
+
+typedef void (*NatterdStoreConversationFunc) (gint64      id,
+                                              int         kind,
+                                              gint64      user_a,     /* direct only */
+                                              gint64      user_b,
+                                              const char *room,       /* room only */
+                                              const char *topic,
+                                              gint64      owner_id,
+                                              gpointer    user_data);
+typedef void (*NatterdStoreParticipantFunc) (gint64   conversation_id,
+                                             gint64   user_id,
+                                             gpointer user_data);
+
+/* A direct conversation between two users (a may equal b: notes to self);
+ * the caller orders a <= b. */
+gboolean natterd_store_direct_insert        (NatterdStore *self,
+                                             gint64        user_a,
+                                             gint64        user_b,
+                                             gint64       *out_id,
+                                             GError      **error);
+/* CONSTRAINT when the name exists. */
+gboolean natterd_store_room_insert          (NatterdStore *self,
+                                             const char   *room,
+                                             const char   *topic,
+                                             gint64        owner_id,
+                                             gint64        created_ms,
+                                             gint64       *out_id,
+                                             GError      **error);
+gboolean natterd_store_room_set_topic       (NatterdStore *self,
+                                             gint64        conversation_id,
+                                             const char   *topic,
+                                             GError      **error);
+gboolean natterd_store_conversations_foreach (NatterdStore                 *self,
+                                              NatterdStoreConversationFunc  func,
+                                              gpointer                      user_data,
+                                              GError                      **error);
+gboolean natterd_store_participant_add      (NatterdStore *self,
+                                             gint64        conversation_id,
+                                             gint64        user_id,
+                                             GError      **error);
+gboolean natterd_store_participant_remove   (NatterdStore *self,
+                                             gint64        conversation_id,
+                                             gint64        user_id,
+                                             GError      **error);
+gboolean natterd_store_participants_foreach (NatterdStore                *self,
+                                             NatterdStoreParticipantFunc  func,
+                                             gpointer                     user_data,
+                                             GError                     **error);
+/* Moves the read marker forward only, and never past the conversation's
+ * last message. *out_up_to is the marker afterwards; *out_moved tells
+ * whether it changed. */
+gboolean natterd_store_read_marker_set      (NatterdStore *self,
+                                             gint64        conversation_id,
+                                             gint64        user_id,
+                                             gint64        up_to,
+                                             gint64       *out_up_to,
+                                             gboolean     *out_moved,
+                                             GError      **error);
+
+/* --- messages --- */
+
+/* Borrowed: valid only during the callback. */
+typedef struct {
+  gint64      id;
+  gint64      conversation_id;
+  gint64      sender_id;
+  gint64      ts;
+  const char *body;
+  gsize       body_len;
+  const char *client_msg_id;
+} NatterdStoreMessage;
+
+/* Return FALSE to stop the iteration. */
+typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,
+                                             gpointer                   user_data);
+
+/* Inserts a message and its search entry, or, when (sender,
+ * client_msg_id) exists already, finds that one instead (*out_duplicate).
+ * @func is called once with the stored message either way. */
+gboolean natterd_store_message_insert (NatterdStore            *self,
+                                       gint64                   conversation_id,
+                                       gint64                   sender_id,
+                                       const char              *body,
+                                       gsize                    body_len,
+                                       gint64                   ts,
+                                       const char              *client_msg_id,
+                                       gboolean                *out_duplicate,
+                                       NatterdStoreMessageFunc  func,
+                                       gpointer                 user_data,
+                                       GError                 **error);
+/* Newest first, ids below @before (0: no bound), at most @limit. */
+gboolean natterd_store_history        (NatterdStore            *self,
+                                       gint64                   conversation_id,
+                                       gint64                   before,
+                                       gint64                   limit,
+                                       NatterdStoreMessageFunc  func,
+                                       gpointer                 user_data,
+                                       GError                 **error);
+/* Oldest first, every conversation @user_id takes part in, ids above
+ * @since, at most @limit. */
+gboolean natterd_store_sync           (NatterdStore            *self,
+                                       gint64                   user_id,
+                                       gint64                   since,
+                                       gint64                   limit,
+                                       NatterdStoreMessageFunc  func,
+                                       gpointer                 user_data,
+                                       GError                 **error);
+/* Newest first; @query is free text from the user (made safe here);
+ * @conversation_id 0 searches every conversation of the user. */
+gboolean natterd_store_search         (NatterdStore            *self,
+                                       gint64                   user_id,
+                                       const char              *query,
+                                       gint64                   conversation_id,
+                                       gint64                   limit,
+                                       NatterdStoreMessageFunc  func,
+                                       gpointer                 user_data,
+                                       GError                 **error);
+/* The FTS5 expression for a user's query: each white-space separated term
+ * quoted (quotes doubled), terms ANDed. NULL when there is no term. */
+char    *natterd_store_fts_query      (const char *query);
+
+/* One row per conversation of @user_id, most recent first (conversations
+ * without messages last). @last is NULL when there is no message. */
+typedef void (*NatterdStoreSummaryFunc) (gint64                     conversation_id,
+                                         gint64                     read_up_to,
+                                         gint64                     unread,
+                                         const NatterdStoreMessage *last,
+                                         gpointer                   user_data);
+gboolean natterd_store_conversation_summaries (NatterdStore            *self,
+                                               gint64                   user_id,
+                                               NatterdStoreSummaryFunc  func,
+                                               gpointer                 user_data,
+                                               GError                 **error);
+
 G_END_DECLS

@@ -1,0 +1,563 @@
+/* test-store.c: the SQLite store on its own: migrations, users, tokens,
+ * contacts, rooms, messages, history paging, sync, search, idempotency,
+ * read markers, and reopening a database.
+ */
+#define G_LOG_DOMAIN "test-store"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "natterd-store.h"
+
+typedef struct {
+  char         *dir;
+  char         *path;
+  NatterdStore *store;
+  gint64        alice;
+  gint64        bob;
+  gint64        carol;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "natter.db", NULL);
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+
+  g_assert_true (natterd_store_user_insert (f->store, "alice", "Alice", "$hash-a", 1, &f->alice, &error));
+  g_assert_true (natterd_store_user_insert (f->store, "bob", "Bob", "$hash-b", 2, &f->bob, &error));
+  g_assert_true (natterd_store_user_insert (f->store, "carol", "Carol", "$hash-c", 3, &f->carol, &error));
+  g_assert_no_error (error);
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  natterd_store_close (f->store);
+  remove_dir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static void
+reopen (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  natterd_store_close (f->store);
+  f->store = natterd_store_open (f->dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+/* Collects message ids (and bodies) from the iteration functions. */
+typedef struct {
+  GArray    *ids;
+  GPtrArray *bodies;
+  gint64     stop_after;
+} Collect;
+
+static gboolean
+collect_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  Collect *c = user_data;
+
+  g_array_append_val (c->ids, m->id);
+  g_ptr_array_add (c->bodies, g_strndup (m->body, m->body_len));
+  return c->stop_after == 0 || c->ids->len < c->stop_after;
+}
+
+static void
+collect_init (Collect *c)
+{
+  c->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  c->bodies = g_ptr_array_new_with_free_func (g_free);
+  c->stop_after = 0;
+}
+
+static void
+collect_clear (Collect *c)
+{
+  g_array_unref (c->ids);
+  g_ptr_array_unref (c->bodies);
+}
+
+static gboolean
+keep_id_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  *(gint64 *) user_data = m->id;
+  return TRUE;
+}
+
+static gint64
+send_msg (Fixture *f, gint64 conv, gint64 sender, const char *body, const char *cmid,
+          gboolean *out_dup)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean dup = FALSE;
+  gint64 id = 0;
+
+  g_assert_true (natterd_store_message_insert (f->store, conv, sender, body, strlen (body),
+                                               1000, cmid, &dup, keep_id_cb, &id, &error));
+  g_assert_no_error (error);
+  if (out_dup)
+    *out_dup = dup;
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static void
+test_migrations (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-store-XXXXXX", NULL);
+  NatterdStore *store;
+
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 1);
+  natterd_store_close (store);
+
+  /* Reopening does not migrate again. */
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 1);
+  natterd_store_close (store);
+  remove_dir (dir);
+}
+
+static void
+test_not_a_database (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-store-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "natter.db", NULL);
+  NatterdStore *store;
+
+  g_assert_true (g_file_set_contents (path, "this is not sqlite, just some text that is long enough", -1, NULL));
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_null (store);
+  g_assert_nonnull (error);
+  remove_dir (dir);
+}
+
+typedef struct {
+  GPtrArray *names;
+  gint64     last_seen_bob;
+  char      *status_bob;
+} Users;
+
+static void
+user_cb (gint64 id, const char *username, const char *display_name, const char *hash,
+         const char *status_text, gint64 last_seen, gpointer user_data)
+{
+  Users *u = user_data;
+
+  g_ptr_array_add (u->names, g_strdup (username));
+  if (g_str_equal (username, "bob"))
+    {
+      u->last_seen_bob = last_seen;
+      u->status_bob = g_strdup (status_text);
+    }
+}
+
+static void
+test_users (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Users u = { g_ptr_array_new_with_free_func (g_free), 0, NULL };
+  gint64 id;
+
+  g_assert_false (natterd_store_user_insert (f->store, "alice", "Again", "$h", 4, &id, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+
+  g_assert_true (natterd_store_user_set_last_seen (f->store, f->bob, 12345, &error));
+  g_assert_true (natterd_store_user_set_status_text (f->store, f->bob, "lunch", &error));
+  reopen (f);
+
+  g_assert_true (natterd_store_users_foreach (f->store, user_cb, &u, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (u.names->len, ==, 3);
+  g_assert_cmpstr (u.names->pdata[0], ==, "alice");
+  g_assert_cmpint (u.last_seen_bob, ==, 12345);
+  g_assert_cmpstr (u.status_bob, ==, "lunch");
+  g_ptr_array_unref (u.names);
+  g_free (u.status_bob);
+}
+
+static void
+test_tokens (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 h1[NATTERD_TOKEN_HASH_LEN], h2[NATTERD_TOKEN_HASH_LEN];
+  gint64 user = 0, expires = 0;
+
+  memset (h1, 1, sizeof h1);
+  memset (h2, 2, sizeof h2);
+  g_assert_true (natterd_store_token_insert (f->store, h1, f->alice, 5000, &error));
+  g_assert_true (natterd_store_token_insert (f->store, h2, f->bob, 100, &error));
+  g_assert_no_error (error);
+  reopen (f);
+
+  g_assert_true (natterd_store_token_lookup (f->store, h1, &user, &expires, &error));
+  g_assert_cmpint (user, ==, f->alice);
+  g_assert_cmpint (expires, ==, 5000);
+
+  g_assert_true (natterd_store_tokens_expire (f->store, 1000, &error));
+  g_assert_false (natterd_store_token_lookup (f->store, h2, &user, &expires, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_token_delete (f->store, h1, &error));
+  g_assert_false (natterd_store_token_lookup (f->store, h1, &user, &expires, &error));
+  g_assert_no_error (error);
+}
+
+static void
+contact_cb (gint64 a, gint64 b, int state, gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":%d;", a, b, state);
+}
+
+static void
+test_contacts (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_PENDING, &error));
+  g_assert_true (natterd_store_contact_set (f->store, f->carol, f->alice, NATTERD_STORE_CONTACT_PENDING, &error));
+  /* Accepting: the pending row goes, the pair is stored once. */
+  g_assert_true (natterd_store_contact_delete (f->store, f->bob, f->alice, &error));
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_ACCEPTED, &error));
+  g_assert_no_error (error);
+  reopen (f);
+
+  g_assert_true (natterd_store_contacts_foreach (f->store, contact_cb, s, &error));
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":1;"
+                              "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":0;",
+                              f->alice, f->bob, f->carol, f->alice);
+  g_assert_cmpstr (s->str, ==, expected);
+}
+
+static void
+conversation_cb (gint64 id, int kind, gint64 a, gint64 b, const char *room,
+                 const char *topic, gint64 owner, gpointer user_data)
+{
+  if (kind == NATTERD_CONVERSATION_ROOM)
+    g_string_append_printf (user_data, "room %s '%s' %" G_GINT64_FORMAT ";", room, topic, owner);
+  else
+    g_string_append_printf (user_data, "dm %" G_GINT64_FORMAT " %" G_GINT64_FORMAT ";", a, b);
+}
+
+static void
+participant_cb (gint64 conv, gint64 user, gpointer user_data)
+{
+  (*(int *) user_data)++;
+}
+
+static void
+test_rooms (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  gint64 room = 0, room2 = 0, dm = 0;
+  int n = 0;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
+  g_assert_false (natterd_store_room_insert (f->store, "#general", "x", f->bob, 1, &room2, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+  g_assert_false (natterd_store_in_transaction (f->store));
+  g_assert_true (natterd_store_room_set_topic (f->store, room, "hello", &error));
+  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error)); /* twice: no error */
+  g_assert_true (natterd_store_participant_add (f->store, room, f->carol, &error));
+  g_assert_true (natterd_store_participant_remove (f->store, room, f->carol, &error));
+  g_assert_no_error (error);
+  reopen (f);
+
+  g_assert_true (natterd_store_conversations_foreach (f->store, conversation_cb, s, &error));
+  expected = g_strdup_printf ("room #general 'hello' %" G_GINT64_FORMAT ";dm %" G_GINT64_FORMAT
+                              " %" G_GINT64_FORMAT ";", f->alice, f->alice, f->bob);
+  g_assert_cmpstr (s->str, ==, expected);
+  g_assert_true (natterd_store_participants_foreach (f->store, participant_cb, &n, &error));
+  g_assert_cmpint (n, ==, 2);
+}
+
+static void
+test_messages (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0, dm = 0, ids[120];
+  gboolean dup = TRUE;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->bob, &error));
+  g_assert_no_error (error);
+
+  /* Ids increase, in one transaction as the group commit does. */
+  g_assert_true (natterd_store_begin (f->store, &error));
+  for (int i = 0; i < 100; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("room message %d", i);
+      g_autofree char *cmid = g_strdup_printf ("r%d", i);
+
+      ids[i] = send_msg (f, room, i % 2 ? f->alice : f->bob, body, cmid, &dup);
+      g_assert_false (dup);
+      if (i > 0)
+        g_assert_cmpint (ids[i], >, ids[i - 1]);
+    }
+  /* A resend in the same transaction finds the original. */
+  g_assert_cmpint (send_msg (f, room, f->bob, "other text", "r0", &dup), ==, ids[0]);
+  g_assert_true (dup);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  for (int i = 100; i < 120; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("direct lunch %d", i);
+      g_autofree char *cmid = g_strdup_printf ("d%d", i);
+
+      ids[i] = send_msg (f, dm, f->alice, body, cmid, NULL);
+    }
+
+  reopen (f);
+
+  /* A resend after reopening still finds it, in any conversation. */
+  g_assert_cmpint (send_msg (f, dm, f->bob, "x", "r0", &dup), ==, ids[0]);
+  g_assert_true (dup);
+  /* The same client_msg_id from another sender is a new message. */
+  g_assert_cmpint (send_msg (f, room, f->carol, "carol", "r0", &dup), >, ids[119]);
+  g_assert_false (dup);
+
+  /* History pages: newest first from the store, bounded by before. */
+  collect_init (&c);
+  g_assert_true (natterd_store_history (f->store, room, 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 50);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), >, ids[99]); /* carol's */
+  g_assert_cmpint (g_array_index (c.ids, gint64, 1), ==, ids[99]);
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_history (f->store, room, ids[50], 200, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 50);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), ==, ids[49]);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 49), ==, ids[0]);
+  g_assert_cmpstr (c.bodies->pdata[49], ==, "room message 0");
+  collect_clear (&c);
+
+  /* Sync: oldest first across the user's conversations. */
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->bob, ids[95], 10, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 10);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), ==, ids[96]);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 4), ==, ids[100]);
+  collect_clear (&c);
+
+  /* Carol is in no conversation: she syncs nothing, not even her own
+   * message in a room she is not a member of. */
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->carol, 0, 500, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 0);
+  collect_clear (&c);
+
+  /* Stopping early from the callback. */
+  collect_init (&c);
+  c.stop_after = 3;
+  g_assert_true (natterd_store_sync (f->store, f->alice, 0, 500, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 3);
+  collect_clear (&c);
+}
+
+static void
+test_search (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0, dm = 0, other = 0;
+  gint64 id1, id2;
+  static const char *const nasty[] = {
+    "\"", "\"\"", "lunch\"", "AND", "OR NOT", "NEAR(a b)", "body:lunch", "*", "^lunch",
+    "(", ")", "-lunch", "lunch*", "'", "\\", "{body}:x", "a + b", "\"unterminated", "\x01",
+  };
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_room_insert (f->store, "#secret", "", f->carol, 1, &other, &error));
+  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, other, f->carol, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->bob, &error));
+
+  id1 = send_msg (f, room, f->alice, "Going for Lunch now", "a1", NULL);
+  send_msg (f, other, f->carol, "secret lunch plans", "c1", NULL);
+  id2 = send_msg (f, dm, f->bob, "lunch? at the Café", "b1", NULL);
+  send_msg (f, dm, f->bob, "nothing here", "b2", NULL);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "lunch", 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 2);      /* not carol's room */
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), ==, id2); /* newest first */
+  g_assert_cmpint (g_array_index (c.ids, gint64, 1), ==, id1);
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "LUNCH  cafe", dm, 50, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "lunch", room, 50, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+
+  /* Whatever the user types, never an SQL error. */
+  for (guint i = 0; i < G_N_ELEMENTS (nasty); i++)
+    {
+      collect_init (&c);
+      g_assert_true (natterd_store_search (f->store, f->alice, nasty[i], 0, 50, collect_cb, &c, &error));
+      g_assert_no_error (error);
+      collect_clear (&c);
+    }
+
+  g_assert_null (natterd_store_fts_query ("  \t "));
+  {
+    g_autofree char *q = natterd_store_fts_query ("a \"b\" c");
+    g_assert_cmpstr (q, ==, "\"a\" \"\"\"b\"\"\" \"c\"");
+  }
+}
+
+typedef struct {
+  GString *s;
+} Summaries;
+
+static void
+summary_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+            gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s;",
+                          conv, read_up_to, unread, last ? last->body : "-");
+}
+
+static void
+test_read_markers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  gint64 room = 0, dm = 0, empty = 0, m1, m2, m3, up_to = 0;
+  gboolean moved = FALSE;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_room_insert (f->store, "#empty", "", f->alice, 1, &empty, &error));
+  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_participant_add (f->store, empty, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->bob, &error));
+
+  m1 = send_msg (f, room, f->bob, "one", "1", NULL);
+  m2 = send_msg (f, room, f->bob, "two", "2", NULL);
+  m3 = send_msg (f, dm, f->bob, "three", "3", NULL);
+  send_msg (f, room, f->alice, "mine", "4", NULL);
+
+  g_assert_true (natterd_store_read_marker_set (f->store, room, f->alice, m1, &up_to, &moved, &error));
+  g_assert_true (moved);
+  g_assert_cmpint (up_to, ==, m1);
+  /* Never backwards. */
+  g_assert_true (natterd_store_read_marker_set (f->store, room, f->alice, 0, &up_to, &moved, &error));
+  g_assert_false (moved);
+  g_assert_cmpint (up_to, ==, m1);
+  /* Never past the conversation's last message. */
+  g_assert_true (natterd_store_read_marker_set (f->store, dm, f->alice, m3 + 1000, &up_to, &moved, &error));
+  g_assert_true (moved);
+  g_assert_cmpint (up_to, ==, m3);
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_conversation_summaries (f->store, f->alice, summary_cb, s, &error));
+  g_assert_no_error (error);
+  /* room: newest "mine" (alice's own does not count as unread), unread 1 (two). */
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":1:mine;"
+                              "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":0:three;"
+                              "%" G_GINT64_FORMAT ":0:0:-;",
+                              room, m1, dm, m3, empty);
+  g_assert_cmpstr (s->str, ==, expected);
+  (void) m2;
+}
+
+static void
+test_wal_survives_reopen (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_begin (f->store, &error));
+  for (int i = 0; i < 2000; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("%d", i);
+      send_msg (f, room, f->alice, "bulk", cmid, NULL);
+    }
+  g_assert_true (natterd_store_commit (f->store, &error));
+  reopen (f);
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->alice, 0, 5000, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 2000);
+  collect_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/store/migrations", test_migrations);
+  g_test_add_func ("/store/not-a-database", test_not_a_database);
+  g_test_add ("/store/users", Fixture, NULL, fixture_setup, test_users, fixture_teardown);
+  g_test_add ("/store/tokens", Fixture, NULL, fixture_setup, test_tokens, fixture_teardown);
+  g_test_add ("/store/contacts", Fixture, NULL, fixture_setup, test_contacts, fixture_teardown);
+  g_test_add ("/store/rooms", Fixture, NULL, fixture_setup, test_rooms, fixture_teardown);
+  g_test_add ("/store/messages", Fixture, NULL, fixture_setup, test_messages, fixture_teardown);
+  g_test_add ("/store/search", Fixture, NULL, fixture_setup, test_search, fixture_teardown);
+  g_test_add ("/store/read-markers", Fixture, NULL, fixture_setup, test_read_markers, fixture_teardown);
+  g_test_add ("/store/reopen", Fixture, NULL, fixture_setup, test_wal_survives_reopen, fixture_teardown);
+
+  return g_test_run ();
+}
