@@ -145,6 +145,16 @@ natter_test_client_try_new_full (guint16    port,
                                  gboolean   read_welcome,
                                  GError   **error)
 {
+  return natter_test_client_try_new_from (port, tls, NULL, read_welcome, error);
+}
+
+NatterTestClient *
+natter_test_client_try_new_from (guint16     port,
+                                 gboolean    tls,
+                                 const char *local_ip,
+                                 gboolean    read_welcome,
+                                 GError    **error)
+{
   g_autoptr(NatterTestClient) c = g_new0 (NatterTestClient, 1);
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
@@ -158,6 +168,16 @@ natter_test_client_try_new_full (guint16    port,
   c->number = ++client_counter;
   c->next_id = 1;
   update_who (c);
+
+  if (local_ip != NULL)
+    {
+      g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (local_ip);
+      g_autoptr(GSocketAddress) local = NULL;
+
+      g_assert_nonnull (addr);
+      local = g_inet_socket_address_new (addr, 0);
+      g_socket_client_set_local_address (client, local);
+    }
 
   g_main_context_push_thread_default (c->context);
   g_socket_client_connect_to_host_async (client, host, port, cancellable, connect_cb, &wait);
@@ -230,6 +250,22 @@ natter_test_client_new (NatterTestServer *server)
   if (c == NULL)
     g_error ("connecting to natterd on port %u: %s",
              natter_test_server_get_port (server), error->message);
+  return c;
+}
+
+NatterTestClient *
+natter_test_client_new_from (NatterTestServer *server,
+                             const char       *local_ip)
+{
+  g_autoptr(GError) error = NULL;
+  NatterTestClient *c;
+
+  c = natter_test_client_try_new_from (natter_test_server_get_port (server),
+                                       natter_test_server_get_tls (server),
+                                       local_ip, TRUE, &error);
+  if (c == NULL)
+    g_error ("connecting to natterd on port %u from %s: %s",
+             natter_test_server_get_port (server), local_ip, error->message);
   return c;
 }
 

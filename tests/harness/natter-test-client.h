@@ -37,6 +37,17 @@ NatterTestClient *natter_test_client_try_new_full (guint16           port,
                                                    gboolean          tls,
                                                    gboolean          read_welcome,
                                                    GError          **error);
+/* Same, connecting from the local address @local_ip (e.g. "127.0.0.2": every
+ * loopback address counts as its own address for natterd's limits); NULL
+ * lets the system choose. */
+NatterTestClient *natter_test_client_try_new_from (guint16           port,
+                                                   gboolean          tls,
+                                                   const char       *local_ip,
+                                                   gboolean          read_welcome,
+                                                   GError          **error);
+/* natter_test_client_new() from @local_ip. */
+NatterTestClient *natter_test_client_new_from     (NatterTestServer *server,
+                                                   const char       *local_ip);
 void              natter_test_client_free         (NatterTestClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestClient, natter_test_client_free)
 
