@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds Natter and starts it: natterd on SQLite on localhost:7447, then the
+# app. Installs missing Debian packages first; safe to run again. The
+# server keeps its data in ~/.local/share/natter-dev/natterd and stops when
+# the app closes. Without a display it runs natterd alone, in the
+# foreground.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+bash build-aux/install-deps.sh
+
+dir="$top/_build/run"
+if [ -f "$dir/build.ninja" ]; then
+  meson setup --reconfigure "$dir" -Dbuildtype=release >/dev/null
+else
+  meson setup "$dir" -Dbuildtype=release >/dev/null
+fi
+meson compile -C "$dir"
+
+data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/natter-dev/natterd"
+mkdir -p "$data_dir"
+listen="${NATTER_LISTEN:-127.0.0.1:7447}"
+
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: running natterd alone on $listen (Ctrl+C stops it)."
+  exec "$dir/server/natterd" --listen "$listen" --data-dir "$data_dir"
+fi
+
+# natterd prints "listening HOST:PORT" once it accepts connections.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+"$dir/server/natterd" --listen "$listen" --data-dir "$data_dir" >"$fifo" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -f "$fifo"' EXIT
+if ! read -r -t 30 ready <"$fifo"; then
+  echo "natterd did not start (is another one using $data_dir or $listen?)" >&2
+  exit 1
+fi
+echo "natterd: $ready (data in $data_dir)"
+
+GSETTINGS_SCHEMA_DIR="$dir/data" "$dir/app/natter" "$@"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds Natter and runs every test, twice: in a plain build and under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing Debian
+# packages first; safe to run again. The last line is "N passed, N failed".
+#
+#   build-aux/test.sh                 # both builds
+#   NATTER_TEST_BUILDS=plain build-aux/test.sh
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+bash build-aux/install-deps.sh || { echo "could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+
+builds=${NATTER_TEST_BUILDS:-plain sanitize}
+build_failures=0
+logs=()
+
+for kind in $builds; do
+  dir="$top/_build/test-$kind"
+  case $kind in
+    plain)    opts=(-Dbuildtype=debugoptimized) ;;
+    sanitize) opts=(-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false) ;;
+    *) echo "unknown build kind $kind"; exit 2 ;;
+  esac
+
+  echo "=== $kind build: $dir"
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "${opts[@]}" >/dev/null || { build_failures=$((build_failures + 1)); continue; }
+  else
+    meson setup "$dir" "${opts[@]}" >/dev/null || { build_failures=$((build_failures + 1)); continue; }
+  fi
+  if ! meson compile -C "$dir"; then
+    echo "=== $kind build FAILED to compile"
+    build_failures=$((build_failures + 1))
+    continue
+  fi
+
+  rm -f "$dir/meson-logs/testlog.json"
+  if [ "$kind" = sanitize ]; then
+    # GTK, fontconfig and GLib's type system keep memory until exit by
+    # design; leak reports there are noise, so LeakSanitizer is off and
+    # ASan/UBSan stop at the first real error.
+    export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 4
+  else
+    meson test -C "$dir" --print-errorlogs --num-processes 2
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+  logs+=("$dir/meson-logs/testlog.json")
+done
+
+python3 - "$build_failures" "${logs[@]}" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+failed += int(sys.argv[1])
+for path in sys.argv[2:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        result = json.loads(line).get("result")
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+summary = f"{passed} passed, {failed} failed"
+if skipped:
+    summary += f", {skipped} skipped"
+print(summary)
+sys.exit(1 if failed else 0)
+PY
