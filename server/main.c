@@ -4,6 +4,7 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 
 #include "natterd-config.h"
@@ -19,6 +20,21 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Each connection is a file descriptor; the usual soft limit of 1024 would
+ * cap a server far below what it can hold. */
+static void
+raise_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        g_debug ("Could not raise the file limit");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -31,6 +47,7 @@ main (int   argc,
 
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
+  raise_file_limit ();
 
   config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
   if (just_exit)
