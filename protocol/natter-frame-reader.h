@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 typedef struct {
   GByteArray *pending;   /* incomplete or not yet handed-out bytes; NULL when empty */
   gsize       max_frame; /* including the '\n' */
+  gboolean    stopped;   /* private: after a stop, pending may hold complete
+                          * lines; otherwise it never does, so a slow sender's
+                          * tail is never rescanned (no quadratic work) */
 } NatterFrameReader;
 
 typedef enum {
