@@ -1,0 +1,252 @@
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+
+#include "server-test-util.h"
+
+void
+util_make_contacts (NatterTestClient *a,
+                    NatterTestClient *b)
+{
+  g_autofree char *bq = natter_test_json_quote (natter_test_client_get_username (b));
+  g_autofree char *aq = natter_test_json_quote (natter_test_client_get_username (a));
+  g_autoptr(JsonObject) r1 = NULL;
+  g_autoptr(JsonObject) r2 = NULL;
+  g_autoptr(JsonObject) ev1 = NULL;
+  g_autoptr(JsonObject) ev2 = NULL;
+  g_autoptr(JsonObject) ev3 = NULL;
+
+  r1 = natter_test_client_request_ok (a, "{\"type\":\"contact_request\",\"username\":%s}", bq);
+  ev1 = natter_test_client_wait_type (b, "contact_request");
+  r2 = natter_test_client_request_ok (b, "{\"type\":\"contact_accept\",\"username\":%s}", aq);
+  ev2 = natter_test_client_wait_type (a, "contact");
+  ev3 = natter_test_client_wait_type (b, "contact");
+  natter_assert_str (ev2, "change", "added");
+  natter_assert_str (ev3, "change", "added");
+  /* Presence events may follow an accept (each now sees the other). */
+  natter_test_client_sync_ping (a);
+  natter_test_client_sync_ping (b);
+  natter_test_client_clear_queue (a);
+  natter_test_client_clear_queue (b);
+}
+
+gint64
+util_send (NatterTestClient *c,
+           const char       *to,
+           const char       *body,
+           const char       *client_msg_id)
+{
+  g_autofree char *t = natter_test_json_quote (to);
+  g_autofree char *b = natter_test_json_quote (body);
+  g_autofree char *m = natter_test_json_quote (client_msg_id);
+  g_autoptr(JsonObject) reply = NULL;
+  gint64 id;
+
+  reply = natter_test_client_request_ok (c, "{\"type\":\"send\",\"to\":%s,\"body\":%s,\"client_msg_id\":%s}",
+                                         t, b, m);
+  id = natter_test_get_int (reply, "message.id");
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+void
+util_room_create (NatterTestClient *c,
+                  const char       *room)
+{
+  g_autofree char *r = natter_test_json_quote (room);
+  g_autoptr(JsonObject) reply = natter_test_client_request_ok (c, "{\"type\":\"room_create\",\"room\":%s}", r);
+
+  natter_assert_str (reply, "room.room", room);
+}
+
+void
+util_room_join (NatterTestClient *c,
+                const char       *room)
+{
+  g_autofree char *r = natter_test_json_quote (room);
+  g_autoptr(JsonObject) reply = natter_test_client_request_ok (c, "{\"type\":\"room_join\",\"room\":%s}", r);
+}
+
+GArray *
+util_message_ids (JsonArray *messages)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    {
+      JsonObject *m = json_array_get_object_element (messages, i);
+      gint64 id = natter_test_get_int (m, "id");
+
+      g_array_append_val (ids, id);
+    }
+  return ids;
+}
+
+static void
+assert_names (JsonArray  *array,
+              gboolean    users,
+              va_list     args)
+{
+  g_autoptr(GPtrArray) expected = g_ptr_array_new ();
+  g_autoptr(GPtrArray) actual = g_ptr_array_new ();
+  const char *name;
+  gboolean ok;
+
+  while ((name = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (expected, (gpointer) name);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      if (users)
+        {
+          JsonObject *u = json_array_get_object_element (array, i);
+
+          g_assert_nonnull (u);
+          g_ptr_array_add (actual, (gpointer) natter_test_get_str (u, "username"));
+        }
+      else
+        g_ptr_array_add (actual, (gpointer) json_array_get_string_element (array, i));
+    }
+
+  ok = expected->len == actual->len;
+  for (guint i = 0; ok && i < expected->len; i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < actual->len; j++)
+        found = found || g_strcmp0 (expected->pdata[i], actual->pdata[j]) == 0;
+      ok = found;
+    }
+  if (!ok)
+    {
+      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+      g_autofree char *text = NULL;
+      GString *exp = g_string_new (NULL);
+
+      json_node_set_array (node, array);
+      text = json_to_string (node, FALSE);
+      for (guint i = 0; i < expected->len; i++)
+        g_string_append_printf (exp, "%s ", (char *) expected->pdata[i]);
+      g_error ("expected exactly [ %s] (any order), got %.2000s", exp->str, text);
+    }
+}
+
+void
+util_assert_usernames (JsonArray *users,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, users);
+  assert_names (users, TRUE, args);
+  va_end (args);
+}
+
+void
+util_assert_strings (JsonArray *names,
+                     ...)
+{
+  va_list args;
+
+  va_start (args, names);
+  assert_names (names, FALSE, args);
+  va_end (args);
+}
+
+JsonObject *
+util_find_user (JsonArray  *users,
+                const char *username)
+{
+  for (guint i = 0; i < json_array_get_length (users); i++)
+    {
+      JsonObject *u = json_array_get_object_element (users, i);
+
+      if (u != NULL && g_strcmp0 (json_object_get_string_member_with_default (u, "username", ""),
+                                  username) == 0)
+        return u;
+    }
+  return NULL;
+}
+
+JsonObject *
+util_wait_presence (NatterTestClient *c,
+                    const char       *username)
+{
+  for (;;)
+    {
+      JsonObject *ev = natter_test_client_wait_type (c, "presence");
+
+      if (g_strcmp0 (natter_test_get_str (ev, "user.username"), username) == 0)
+        return ev;
+      json_object_unref (ev);
+    }
+}
+
+static void
+assert_member_type (JsonObject *obj,
+                    const char *member,
+                    GType       type,
+                    gboolean    nullable)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+  gboolean ok;
+
+  if (node == NULL)
+    ok = FALSE;
+  else if (JSON_NODE_HOLDS_NULL (node))
+    ok = nullable;
+  else
+    ok = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+  if (!ok)
+    {
+      g_autofree char *text = natter_test_to_string (obj);
+
+      g_error ("field \"%s\" missing or of the wrong type (%s%s) in %.2000s",
+               member, g_type_name (type), nullable ? " or null" : "", text);
+    }
+}
+
+void
+util_assert_user_object (JsonObject *user)
+{
+  const char *presence;
+
+  assert_member_type (user, "username", G_TYPE_STRING, FALSE);
+  assert_member_type (user, "display_name", G_TYPE_STRING, FALSE);
+  assert_member_type (user, "presence", G_TYPE_STRING, FALSE);
+  assert_member_type (user, "status_text", G_TYPE_STRING, TRUE);
+  assert_member_type (user, "last_seen", G_TYPE_INT64, TRUE);
+  presence = natter_test_get_str (user, "presence");
+  g_assert_true (g_str_equal (presence, "online") || g_str_equal (presence, "away")
+                 || g_str_equal (presence, "busy") || g_str_equal (presence, "offline"));
+}
+
+void
+util_assert_message_object (JsonObject *message)
+{
+  assert_member_type (message, "id", G_TYPE_INT64, FALSE);
+  assert_member_type (message, "conversation", G_TYPE_STRING, FALSE);
+  assert_member_type (message, "from", G_TYPE_STRING, FALSE);
+  assert_member_type (message, "body", G_TYPE_STRING, FALSE);
+  assert_member_type (message, "ts", G_TYPE_INT64, FALSE);
+  assert_member_type (message, "client_msg_id", G_TYPE_STRING, FALSE);
+  g_assert_cmpint (natter_test_get_int (message, "id"), >, 0);
+  /* The server sets ts from its clock: within a minute of ours. */
+  g_assert_cmpint (ABS (natter_test_get_int (message, "ts") - util_now_ms ()), <, 60000);
+}
+
+gint64
+util_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+char *
+util_repeat (char  c,
+             gsize n)
+{
+  char *s = g_malloc (n + 1);
+
+  memset (s, c, n);
+  s[n] = '\0';
+  return s;
+}

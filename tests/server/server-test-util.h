@@ -1,0 +1,68 @@
+/* server-test-util.h: small helpers shared by the natterd integration tests
+ * (tests/server/test-*.c). Everything asserts on failure.
+ */
+#pragma once
+
+#include "natter-test-client.h"
+
+G_BEGIN_DECLS
+
+/* Makes @a and @b accepted contacts (a asks, b accepts) and drops the
+ * contact events both got, so that each client's queue is empty after. */
+void    util_make_contacts    (NatterTestClient *a,
+                               NatterTestClient *b);
+
+/* Sends @body to @to ("@bob", "#room") with @client_msg_id, asserts ok and
+ * returns the message id. */
+gint64  util_send             (NatterTestClient *c,
+                               const char       *to,
+                               const char       *body,
+                               const char       *client_msg_id);
+
+/* Creates @room (asserting ok). */
+void    util_room_create      (NatterTestClient *c,
+                               const char       *room);
+/* Joins @room (asserting ok). */
+void    util_room_join        (NatterTestClient *c,
+                               const char       *room);
+
+/* The ids of the message objects in @messages (a JSON array), in order. */
+GArray *util_message_ids      (JsonArray        *messages);
+
+/* Asserts that the array of user objects @users holds exactly the
+ * usernames given (NULL-terminated), in any order. */
+void    util_assert_usernames (JsonArray        *users,
+                               ...) G_GNUC_NULL_TERMINATED;
+/* Asserts that the array of strings @names holds exactly those given. */
+void    util_assert_strings   (JsonArray        *names,
+                               ...) G_GNUC_NULL_TERMINATED;
+
+/* Finds the user object for @username in an array of user objects, or
+ * NULL. */
+JsonObject *util_find_user    (JsonArray        *users,
+                               const char       *username);
+
+/* Waits (with the client's deadline) for a "presence" event about
+ * @username, skipping presence events about others. */
+JsonObject *util_wait_presence (NatterTestClient *c,
+                                const char       *username);
+
+/* Asserts a user object has the contract's fields with the right types. */
+void    util_assert_user_object (JsonObject     *user);
+/* Asserts a message object has the contract's fields with the right types. */
+void    util_assert_message_object (JsonObject  *message);
+
+/* Milliseconds since the epoch (for checking ts and last_seen). */
+gint64  util_now_ms           (void);
+
+/* A string of @n copies of @c. Newly allocated. */
+char   *util_repeat           (char              c,
+                               gsize             n);
+
+/* The config text that turns the rate limits out of the way, for tests that
+ * pipeline many frames. */
+#define UTIL_RELAXED_LIMITS \
+  "[limits]\nframes_per_second=100000\nframe_burst=100000\n" \
+  "registrations_per_hour_per_address=1000\n"
+
+G_END_DECLS
