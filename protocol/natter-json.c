@@ -17,6 +17,7 @@
  * ------------------------------------------------------------------------ */
 
 typedef struct {
+  JsonNode   *node;   /* the container's node, for json_node_set_parent() */
   JsonObject *object; /* exactly one of these is set */
   JsonArray  *array;
 } Frame;
@@ -491,10 +492,15 @@ natter_json_parse (const char  *text,
       /* Attach the node to its parent right away (see above). */
       if (depth == 0)
         root = node;
-      else if (stack[depth - 1].array != NULL)
-        json_array_add_element (stack[depth - 1].array, node);
       else
-        json_object_set_member (stack[depth - 1].object, ps.key->str, node);
+        {
+          /* As JsonParser does, so json_node_get_parent() works. */
+          json_node_set_parent (node, stack[depth - 1].node);
+          if (stack[depth - 1].array != NULL)
+            json_array_add_element (stack[depth - 1].array, node);
+          else
+            json_object_set_member (stack[depth - 1].object, ps.key->str, node);
+        }
 
       if (opener != 0)
         {
@@ -516,6 +522,7 @@ natter_json_parse (const char  *text,
 
           top = &stack[depth++];
           ps.p++;
+          top->node = node;
           top->object = is_object ? json_node_get_object (node) : NULL;
           top->array = is_object ? NULL : json_node_get_array (node);
 
