@@ -1,0 +1,343 @@
+/* test-limits.c: the abuse limits of the contract, each made small through
+ * the config file so that a test reaches it quickly: frames per second,
+ * failed logins per user and per address, registrations per address,
+ * connections per address, the output queue of a client that does not read,
+ * and the login and idle timeouts.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+
+#include "server-test-util.h"
+
+static void
+test_frames_per_second (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nframes_per_second=5\nframe_burst=5\n", NULL);
+  g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+  GString *batch = g_string_new (NULL);
+  guint pongs = 0, limited = 0;
+  gint64 retry_after = 0;
+
+  for (guint i = 1; i <= 30; i++)
+    g_string_append_printf (batch, "{\"type\":\"ping\",\"id\":%u}\n", i);
+  natter_test_client_send_raw (c, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+
+  /* One reply per frame, in order: pongs while the bucket lasts, then
+   * rate_limited with retry_after. */
+  for (guint i = 1; i <= 30; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_next (c);
+
+      natter_assert_int (r, "re", i);
+      if (g_str_equal (natter_test_get_str (r, "type"), "pong"))
+        pongs++;
+      else
+        {
+          natter_assert_error (r, "rate_limited");
+          retry_after = natter_test_get_int (r, "retry_after");
+          g_assert_cmpint (retry_after, >, 0);
+          g_assert_cmpint (retry_after, <=, 60000);
+          limited++;
+        }
+    }
+  g_test_message ("%u pongs, %u rate_limited", pongs, limited);
+  g_assert_cmpuint (pongs, >=, 5);
+  g_assert_cmpuint (pongs, <=, 10);
+  g_assert_cmpuint (limited, >=, 20);
+
+  /* The frame was not handled, and the connection stays: after the time the
+   * server said, a request goes through again. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) nothing = natter_test_client_try_next (c, (guint) retry_after + 250, &error);
+
+    g_assert_null (nothing);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  }
+  natter_test_client_sync_ping (c);
+  natter_test_server_assert_alive (srv);
+}
+
+static void
+test_failed_logins_per_user (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nfailed_logins_per_minute_per_user=3\nfailed_logins_per_minute_per_address=1000\n", NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(NatterTestClient) x = natter_test_client_new (srv);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonObject) e = natter_test_client_request_error (x, "auth_failed",
+          "{\"type\":\"login\",\"username\":\"bob\",\"password\":\"guess number %u\"}", i);
+    }
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (x, "rate_limited",
+        "{\"type\":\"login\",\"username\":\"bob\",\"password\":\"guess number 4\"}");
+
+    g_assert_cmpint (natter_test_get_int (e, "retry_after"), >, 0);
+  }
+  /* Answered before any hashing, so even the right password is refused
+   * now (the user name is what is limited, in any case). */
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (x, "rate_limited",
+        "{\"type\":\"login\",\"username\":\"BOB\",\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  }
+  /* Another user from the same address is not affected. */
+  {
+    g_autoptr(NatterTestClient) c2 = natter_test_client_new_login (srv, "carol");
+  }
+  /* bob's live session is not affected either. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"contacts\"}");
+  }
+}
+
+static void
+test_failed_logins_per_address (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nfailed_logins_per_minute_per_address=3\nfailed_logins_per_minute_per_user=1000\n", NULL);
+  g_autoptr(NatterTestClient) reg = natter_test_client_new_from (srv, "127.0.0.3");
+  g_autoptr(NatterTestClient) x = natter_test_client_new (srv);
+
+  natter_test_client_register (reg, "dave", NULL);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonObject) e = natter_test_client_request_error (x, "auth_failed",
+          "{\"type\":\"login\",\"username\":\"user%u\",\"password\":\"wrong password\"}", i);
+    }
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (x, "rate_limited",
+        "{\"type\":\"login\",\"username\":\"user9\",\"password\":\"wrong password\"}");
+
+    g_assert_cmpint (natter_test_get_int (e, "retry_after"), >, 0);
+  }
+  /* A new connection from the same address is limited too. */
+  {
+    g_autoptr(NatterTestClient) y = natter_test_client_new (srv);
+    g_autoptr(JsonObject) e = natter_test_client_request_error (y, "rate_limited",
+        "{\"type\":\"login\",\"username\":\"dave\",\"password\":\"wrong password\"}");
+  }
+  /* Every loopback address counts on its own. */
+  {
+    g_autoptr(NatterTestClient) z = natter_test_client_new_from (srv, "127.0.0.2");
+    g_autoptr(JsonObject) e = natter_test_client_request_error (z, "auth_failed",
+        "{\"type\":\"login\",\"username\":\"dave\",\"password\":\"wrong password\"}");
+
+    natter_test_client_login (z, "dave", NULL);
+  }
+}
+
+static void
+test_registrations_per_address (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nregistrations_per_hour_per_address=2\n", NULL);
+  g_autoptr(NatterTestClient) r1 = natter_test_client_new_user (srv, "reg1");
+  g_autoptr(NatterTestClient) r2 = natter_test_client_new_user (srv, "reg2");
+  g_autoptr(NatterTestClient) r3 = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) other = natter_test_client_new_from (srv, "127.0.0.2");
+  g_autoptr(JsonObject) e = NULL;
+
+  e = natter_test_client_request_error (r3, "rate_limited",
+      "{\"type\":\"register\",\"username\":\"reg3\",\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  g_assert_cmpint (natter_test_get_int (e, "retry_after"), >, 0);
+  /* Not created. */
+  {
+    g_autoptr(JsonObject) nf = natter_test_client_request_error (r1, "not_found",
+        "{\"type\":\"user_info\",\"username\":\"reg3\"}");
+  }
+  /* Another address may still register. */
+  natter_test_client_register (other, "reg3", NULL);
+  /* Logging in is not registering. */
+  natter_test_client_login (r3, "reg1", NULL);
+}
+
+static void
+test_connections_per_address (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nconnections_per_address=3\n", NULL);
+  NatterTestClient *held[3];
+  g_autoptr(NatterTestClient) busy = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean saw_busy = FALSE;
+
+  for (guint i = 0; i < 3; i++)
+    held[i] = natter_test_client_new (srv);
+
+  busy = natter_test_client_try_new_from (natter_test_server_get_port (srv), TRUE, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  natter_test_client_assert_closed (busy);
+  /* It got server_busy before the close, and no welcome. */
+  for (;;)
+    {
+      g_autoptr(JsonObject) f = natter_test_client_try_next (busy, 0, NULL);
+
+      if (f == NULL)
+        break;
+      g_assert_cmpstr (natter_test_get_str (f, "type"), !=, "welcome");
+      if (g_strcmp0 (json_object_get_string_member_with_default (f, "code", ""), "server_busy") == 0)
+        saw_busy = TRUE;
+    }
+  g_assert_true (saw_busy);
+
+  /* Another address is not affected. */
+  {
+    g_autoptr(NatterTestClient) other = natter_test_client_new_from (srv, "127.0.0.2");
+
+    natter_test_client_sync_ping (other);
+  }
+
+  /* The held ones still work; closing one makes room (the server notices
+   * the close asynchronously, so retry until the deadline). */
+  natter_test_client_sync_ping (held[0]);
+  natter_test_client_free (held[2]);
+  held[2] = NULL;
+  {
+    gint64 deadline = g_get_monotonic_time () + (gint64) natter_test_deadline_ms () * 1000;
+    NatterTestClient *again = NULL;
+
+    while (again == NULL && g_get_monotonic_time () < deadline)
+      {
+        g_autoptr(GError) e2 = NULL;
+
+        again = natter_test_client_try_new_full (natter_test_server_get_port (srv), TRUE, TRUE, &e2);
+      }
+    g_assert_nonnull (again);
+    natter_test_client_sync_ping (again);
+    natter_test_client_free (again);
+  }
+
+  natter_test_client_free (held[0]);
+  natter_test_client_free (held[1]);
+}
+
+static void
+test_output_queue (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      UTIL_RELAXED_LIMITS "output_queue_bytes=65536\n", NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autofree char *body = util_repeat ('z', 16000);
+  GString *batch = g_string_new (NULL);
+  guint replies = 0;
+
+  /* bob exists but is not connected while alice fills the conversation. */
+  {
+    g_autoptr(NatterTestClient) b = natter_test_client_new_user (srv, "bob");
+  }
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"%s\","
+                            "\"client_msg_id\":\"q%u\"}\n", 1000 + i, body, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_truncate (batch, 0);
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, 1000 + i);
+
+      natter_assert_ok (r);
+    }
+
+  /* bob asks for 40 pages of ~800 KB each and reads nothing: far more
+   * than the socket buffers and the 64 KiB output queue hold. */
+  bob = natter_test_client_new_login (srv, "bob");
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (batch, "{\"type\":\"history\",\"id\":%u,\"conversation\":\"@alice\",\"limit\":50}\n",
+                            100 + i);
+  natter_test_client_send_raw (bob, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+
+  natter_test_client_assert_closed (bob);
+  while (natter_test_client_take_queued (bob, "ok") != NULL)
+    replies++;
+  g_test_message ("bob got %u of 40 replies before the close", replies);
+  g_assert_cmpuint (replies, <, 40);
+
+  /* The server is healthy: alice is served, and bob reconnects and reads
+   * everything (nothing was lost). */
+  natter_test_client_sync_ping (alice);
+  natter_test_server_assert_alive (srv);
+  {
+    g_autoptr(NatterTestClient) bob2 = natter_test_client_new_login (srv, "bob");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob2,
+        "{\"type\":\"history\",\"conversation\":\"@alice\",\"limit\":50}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "messages")), ==, 50);
+  }
+}
+
+static void
+test_login_timeout (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[limits]\nlogin_timeout=1\n", NULL);
+  /* d connects first, so its timeout passes before c's. */
+  g_autoptr(NatterTestClient) d = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+
+  natter_test_client_register (d, "alice", NULL);
+  natter_test_client_assert_closed (c);
+  /* Whatever came before the close was an error (not_authenticated). */
+  {
+    JsonObject *f;
+
+    while ((f = natter_test_client_try_next (c, 0, NULL)) != NULL)
+      {
+        natter_assert_type (f, "error");
+        json_object_unref (f);
+      }
+  }
+  /* The authenticated one stays. */
+  natter_test_client_sync_ping (d);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (d, "{\"type\":\"contacts\"}");
+  }
+}
+
+static void
+test_idle_timeout (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[limits]\nidle_timeout=2\n", NULL);
+  g_autoptr(NatterTestClient) quiet = natter_test_client_new_user (srv, "quiet");
+  g_autoptr(NatterTestClient) busy = natter_test_client_new_user (srv, "busy");
+  gint64 start = g_get_monotonic_time ();
+  gboolean closed = FALSE;
+
+  /* busy pings every 300 ms; quiet sends nothing (and does not answer the
+   * server's ping). */
+  while (!closed)
+    {
+      natter_test_client_sync_ping (busy);
+      closed = natter_test_client_wait_closed (quiet, 300);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, (gint64) natter_test_deadline_ms () * 1000);
+    }
+  /* Not before the timeout. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC - 100000);
+  natter_test_client_sync_ping (busy);
+  natter_test_server_assert_alive (srv);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/limits/frames-per-second", test_frames_per_second);
+  g_test_add_func ("/limits/failed-logins-per-user", test_failed_logins_per_user);
+  g_test_add_func ("/limits/failed-logins-per-address", test_failed_logins_per_address);
+  g_test_add_func ("/limits/registrations-per-address", test_registrations_per_address);
+  g_test_add_func ("/limits/connections-per-address", test_connections_per_address);
+  g_test_add_func ("/limits/output-queue", test_output_queue);
+  g_test_add_func ("/limits/login-timeout", test_login_timeout);
+  g_test_add_func ("/limits/idle-timeout", test_idle_timeout);
+
+  return g_test_run ();
+}
