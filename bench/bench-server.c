@@ -1,0 +1,271 @@
+/* bench-server.c: starting the servers under test (natterd and, for the
+ * reference, redis-server) and stopping them.
+ */
+#define G_LOG_DOMAIN "natter-bench"
+
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <gio/gunixinputstream.h>
+
+#include "bench.h"
+
+/* The limits a benchmark would hit by design: one address sending as fast
+ * as it can, thousands of connections, registrations in bulk. Everything
+ * else (durability, frame size) stays at its default. */
+static const char bench_config[] =
+  "[limits]\n"
+  "frames_per_second=100000000\n"
+  "frame_burst=100000000\n"
+  "connections_per_address=1000000\n"
+  "registrations_per_hour_per_address=100000000\n"
+  "failed_logins_per_minute_per_address=100000000\n"
+  "failed_logins_per_minute_per_user=100000000\n"
+  "messages_per_minute_per_user=1000000000\n"
+  "output_queue_bytes=268435456\n"
+  "login_timeout=600\n"
+  "idle_timeout=3600\n";
+
+static gpointer
+drain_thread (gpointer data)
+{
+  GInputStream *in = data;
+  char buf[4096];
+
+  while (g_input_stream_read (in, buf, sizeof buf, NULL, NULL) > 0)
+    ;
+  g_object_unref (in);
+  return NULL;
+}
+
+/* Reads lines from @fd until one starts with "listening ", with a deadline. */
+static char *
+wait_listening (int fd, gint64 deadline_ns, GError **error)
+{
+  GString *acc = g_string_new (NULL);
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      gint64 left = (deadline_ns - bench_now_ns ()) / 1000000;
+      char buf[512];
+      char *nl;
+      ssize_t n;
+
+      if (left <= 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "natterd did not print \"listening\" in time");
+          break;
+        }
+      if (poll (&pfd, 1, (int) left) <= 0)
+        continue;
+      n = read (fd, buf, sizeof buf);
+      if (n <= 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "natterd exited before listening");
+          break;
+        }
+      g_string_append_len (acc, buf, n);
+      while ((nl = strchr (acc->str, '\n')))
+        {
+          char *line = g_strndup (acc->str, nl - acc->str);
+
+          g_string_erase (acc, 0, nl - acc->str + 1);
+          if (g_str_has_prefix (line, "listening "))
+            {
+              g_string_free (acc, TRUE);
+              return line;
+            }
+          g_free (line);
+        }
+    }
+  g_string_free (acc, TRUE);
+  return NULL;
+}
+
+BenchServer *
+bench_natterd_start (const char *natterd_path, const char *data_dir, gboolean tls,
+                     const char *extra_config, GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *conf_path = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *log_path = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  GInputStream *out;
+  BenchServer *s;
+  const char *addr, *colon;
+
+  if (g_mkdir_with_parents (data_dir, 0700) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot create %s: %s", data_dir, g_strerror (errno));
+      return NULL;
+    }
+  conf_path = g_build_filename (data_dir, "bench-natterd.conf", NULL);
+  conf = g_strconcat (bench_config, extra_config ? extra_config : "", NULL);
+  if (!g_file_set_contents (conf_path, conf, -1, error))
+    return NULL;
+  log_path = g_build_filename (data_dir, "natterd.log", NULL);
+
+  g_ptr_array_add (argv, (char *) natterd_path);
+  g_ptr_array_add (argv, "--listen");
+  g_ptr_array_add (argv, "127.0.0.1:0");
+  g_ptr_array_add (argv, "--data-dir");
+  g_ptr_array_add (argv, (char *) data_dir);
+  g_ptr_array_add (argv, "--config");
+  g_ptr_array_add (argv, conf_path);
+  if (!tls)
+    g_ptr_array_add (argv, "--no-tls");
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  s = g_new0 (BenchServer, 1);
+  s->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, error);
+  if (!s->proc)
+    {
+      g_free (s);
+      return NULL;
+    }
+  s->pid = atoi (g_subprocess_get_identifier (s->proc));
+  out = g_subprocess_get_stdout_pipe (s->proc);
+  line = wait_listening (g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (out)),
+                         bench_now_ns () + G_GINT64_CONSTANT (60000000000), error);
+  if (!line)
+    {
+      g_prefix_error (error, "(log in %s) ", log_path);
+      bench_server_stop (s);
+      return NULL;
+    }
+  /* Nobody reads natterd's stdout from now on but this thread, so that a
+   * chatty server never blocks on a full pipe. */
+  g_thread_unref (g_thread_new ("natterd-stdout", drain_thread, g_object_ref (out)));
+
+  addr = line + strlen ("listening ");
+  colon = strrchr (addr, ':');
+  if (!colon)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read \"%s\"", line);
+      bench_server_stop (s);
+      return NULL;
+    }
+  s->host = g_strndup (addr, colon - addr);
+  s->port = (guint16) atoi (colon + 1);
+  s->data_dir = g_strdup (data_dir);
+  s->tls = tls;
+  return s;
+}
+
+static guint16
+free_port (void)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  socklen_t len = sizeof a;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  guint16 port = 0;
+
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+      && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+    port = ntohs (a.sin_port);
+  if (fd >= 0)
+    close (fd);
+  return port;
+}
+
+static gboolean
+port_accepts (guint16 port)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port) };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  gboolean ok;
+
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  ok = fd >= 0 && connect (fd, (struct sockaddr *) &a, sizeof a) == 0;
+  if (fd >= 0)
+    close (fd);
+  return ok;
+}
+
+BenchServer *
+bench_redis_start (const char *redis_path, const char *dir, GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *port_s = NULL;
+  g_autofree char *log_path = NULL;
+  guint16 port = free_port ();
+  BenchServer *s;
+  gint64 deadline;
+
+  if (port == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no free loopback port");
+      return NULL;
+    }
+  port_s = g_strdup_printf ("%u", port);
+  g_mkdir_with_parents (dir, 0700);
+  log_path = g_build_filename (dir, "redis.log", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_subprocess_launcher_set_cwd (launcher, dir);
+  s = g_new0 (BenchServer, 1);
+  /* No persistence, no limit on a subscriber's output buffer (a benchmark
+   * subscriber is slow by design at times), room for many clients. */
+  s->proc = g_subprocess_launcher_spawn (launcher, error, redis_path,
+                                         "--port", port_s, "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no",
+                                         "--protected-mode", "no", "--daemonize", "no",
+                                         "--maxclients", "100000",
+                                         "--client-output-buffer-limit", "pubsub 0 0 0",
+                                         "--logfile", "",
+                                         NULL);
+  if (!s->proc)
+    {
+      g_free (s);
+      return NULL;
+    }
+  s->pid = atoi (g_subprocess_get_identifier (s->proc));
+  s->host = g_strdup ("127.0.0.1");
+  s->port = port;
+  deadline = bench_now_ns () + G_GINT64_CONSTANT (20000000000);
+  while (!port_accepts (port))
+    {
+      if (bench_now_ns () > deadline || g_subprocess_get_identifier (s->proc) == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "redis-server did not start (see %s)", log_path);
+          bench_server_stop (s);
+          return NULL;
+        }
+      g_usleep (2000);
+    }
+  return s;
+}
+
+void
+bench_server_stop (BenchServer *s)
+{
+  if (!s)
+    return;
+  if (s->proc)
+    {
+      g_subprocess_send_signal (s->proc, SIGTERM);
+      g_subprocess_wait (s->proc, NULL, NULL);
+      if (g_subprocess_get_if_exited (s->proc) && g_subprocess_get_exit_status (s->proc) != 0)
+        g_printerr ("natter-bench: server exited with status %d\n", g_subprocess_get_exit_status (s->proc));
+      else if (g_subprocess_get_if_signaled (s->proc))
+        g_printerr ("natter-bench: server died of signal %d\n", g_subprocess_get_term_sig (s->proc));
+      g_object_unref (s->proc);
+    }
+  g_free (s->host);
+  g_free (s->data_dir);
+  g_free (s);
+}

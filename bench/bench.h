@@ -1,0 +1,327 @@
+/* bench.h: the pieces natter-bench is made of.
+ *
+ * The tool is a small event engine (one epoll loop per worker thread, many
+ * non-blocking connections per loop), a latency histogram, helpers to start
+ * natterd and redis-server and to read their CPU time and memory from /proc,
+ * and one file per scenario. The hot path (counting deliveries, reading the
+ * send time out of a message body) never builds a JSON tree: it scans the
+ * frame's bytes. Control replies (login, register) are small and parsed.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <netinet/in.h>
+
+G_BEGIN_DECLS
+
+/* ---- time ------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds: one clock for every thread and process of
+ * the machine, so a time written into a message by a sender can be compared
+ * with the time a receiver reads it. */
+gint64 bench_now_ns (void);
+
+/* ---- latency histogram -------------------------------------------------- */
+
+/* Log-linear buckets: exact below 64 ns, then 32 buckets per power of two
+ * (about 3 % resolution), up to 2^63 ns. */
+#define BENCH_HIST_BUCKETS (32 * 60 + 64)
+
+typedef struct {
+  guint64 count;
+  guint64 max;
+  guint64 b[BENCH_HIST_BUCKETS];
+} BenchHist;
+
+void    bench_hist_add        (BenchHist *h, guint64 ns);
+void    bench_hist_merge      (BenchHist *dst, const BenchHist *src);
+/* @p in [0, 100]. */
+guint64 bench_hist_percentile (const BenchHist *h, double p);
+void    bench_hist_reset      (BenchHist *h);
+
+/* ---- engine ------------------------------------------------------------- */
+
+typedef struct _BenchWorker BenchWorker;
+typedef struct _BenchConn   BenchConn;
+
+typedef enum {
+  BENCH_AUTH_NONE,     /* raw socket (redis), or natterd without login */
+  BENCH_AUTH_TOKEN,
+  BENCH_AUTH_PASSWORD,
+  BENCH_AUTH_REGISTER,
+} BenchAuth;
+
+typedef enum {
+  BENCH_PHASE_IDLE,
+  BENCH_PHASE_CONNECTING,
+  BENCH_PHASE_WELCOME,
+  BENCH_PHASE_AUTH,
+  BENCH_PHASE_READY,
+  BENCH_PHASE_CLOSED,
+} BenchPhase;
+
+typedef struct {
+  /* The connection is usable: logged in (natterd) or connected (raw). */
+  void (*ready)  (BenchConn *c, gint64 now);
+  /* One line without its '\n' (raw protocols keep a trailing '\r'). The
+   * buffer may be written to; it is valid only during the call. */
+  void (*line)   (BenchConn *c, char *line, gsize len, gint64 now);
+  /* Connect, login or read failed, or the peer closed. @why is static. */
+  void (*closed) (BenchConn *c, const char *why);
+} BenchConnOps;
+
+struct _BenchConn {
+  BenchWorker        *worker;
+  const BenchConnOps *ops;
+  gpointer            group;    /* the scenario's shared state */
+  int                 fd;
+  BenchPhase          phase;
+  BenchAuth           auth;
+  guint               index;    /* the scenario's number for it */
+  guint               src;      /* picks the loopback source address */
+  gboolean            dirty;    /* on the worker's flush list */
+  gboolean            want_out; /* EPOLLOUT is armed */
+  gboolean            in_setup; /* counted in the worker's connect window */
+  gboolean            raw;      /* not natterd (redis): ready once connected */
+  const char         *username; /* borrowed */
+  const char         *secret;   /* token or password, borrowed */
+  char               *token;    /* the token the server answered with */
+  char               *error_code; /* of a failed login, for reports */
+  char               *rtail;    /* incomplete line kept between reads */
+  gsize               rtail_len;
+  GString            *out;      /* bytes not yet written, from out_off */
+  gsize               out_off;
+  gint64              t_start;  /* connect started */
+  gint64              t_ready;
+  /* Scenario scratch. */
+  guint64             sent;
+  guint64             acked;
+  guint64             received;
+  guint               inflight;
+  gint64              last_id;
+  gint64              t_req;
+  gint64              next_at;
+  gpointer            data;
+};
+
+struct sockaddr_in;
+
+typedef void (*BenchWorkerFunc) (BenchWorker *w, gpointer data);
+typedef void (*BenchTickFunc)   (BenchWorker *w, gint64 now, gpointer data);
+
+typedef struct _BenchEngine BenchEngine;
+
+struct _BenchWorker {
+  BenchEngine       *engine;
+  guint              index;
+  GThread           *thread;
+  int                epfd;
+  int                evfd;
+  GAsyncQueue       *calls;
+  gint               stop;
+  guint8            *buf;       /* shared read buffer */
+  gsize              buf_cap;
+  GPtrArray         *conns;     /* owned, every connection of this worker */
+  GPtrArray         *dirty;     /* connections with bytes to write */
+  GQueue             to_start;  /* connections waiting for the window */
+  guint              in_setup;  /* connecting or logging in now */
+  guint              window;    /* at most this many in setup at once */
+  BenchHist         *hist;      /* latencies seen by this worker */
+  BenchTickFunc      tick;      /* called at tick_at (ns), if set */
+  gpointer           tick_data;
+  gint64             tick_at;
+  /* Counters the main thread reads (atomically). */
+  guint64            lines;
+  guint64            bytes_in;
+};
+
+struct _BenchEngine {
+  struct sockaddr_in addr;   /* server address (IPv4) */
+  gboolean           loopback;
+  guint              n_workers;
+  BenchWorker      **workers;
+};
+
+BenchEngine *bench_engine_new      (const char *host, guint16 port, guint n_workers, GError **error);
+void         bench_engine_free     (BenchEngine *e);
+BenchWorker *bench_engine_worker   (BenchEngine *e, guint i); /* i modulo n */
+
+/* Closes and frees every connection of every worker (between phases). */
+void         bench_engine_drop_conns (BenchEngine *e);
+
+/* Runs @func on @w's thread; _sync waits for it to return. */
+void bench_worker_call      (BenchWorker *w, BenchWorkerFunc func, gpointer data);
+void bench_worker_call_sync (BenchWorker *w, BenchWorkerFunc func, gpointer data);
+/* Runs @func on every worker and waits. */
+void bench_engine_call_all  (BenchEngine *e, BenchWorkerFunc func, gpointer data);
+
+/* Makes a connection owned by @w (call from any thread; it starts when the
+ * worker picks it up, within the worker's connect window). */
+BenchConn *bench_conn_new   (BenchWorker *w, const BenchConnOps *ops, gpointer group,
+                             guint index, BenchAuth auth,
+                             const char *username, const char *secret);
+void       bench_conn_start (BenchConn *c); /* any thread */
+/* Worker thread only. */
+void       bench_conn_send  (BenchConn *c, const char *data, gsize len);
+void       bench_conn_sendf (BenchConn *c, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+void       bench_conn_close (BenchConn *c);
+/* Closes and connects again (login again with the same secret). */
+void       bench_conn_restart (BenchConn *c);
+/* Sets the worker's connect window (worker thread). */
+void       bench_worker_set_window (BenchWorker *w, guint window);
+void       bench_worker_set_tick   (BenchWorker *w, BenchTickFunc tick, gpointer data, gint64 at);
+
+/* Sum of a counter over workers, read atomically. */
+guint64 bench_engine_sum_lines (BenchEngine *e);
+/* Waits until *counter (atomic) reaches @target or @deadline_ns passes;
+ * returns the last value read. Polls every millisecond: the tool, not the
+ * test suite, waits like this, and 1 ms is below every figure it reports. */
+guint64 bench_wait_counter (const guint64 *counter, guint64 target, gint64 deadline_ns);
+
+/* ---- frame scanning ----------------------------------------------------- */
+
+/* The value of the frame's "type" (the first "type" key: bodies are escaped,
+ * so a raw "type":" never comes from inside a string). Copies at most
+ * @size-1 bytes into @out. FALSE when none. */
+gboolean bench_frame_type    (const char *line, gsize len, char *out, gsize size);
+gboolean bench_frame_is      (const char *line, gsize len, const char *type);
+/* The integer after the first "key": in the line, or -1. */
+gint64   bench_frame_int     (const char *line, gsize len, const char *key);
+/* The send time written into a benchmark body ("t=<ns> ..."), or -1. */
+gint64   bench_frame_body_ts (const char *line, gsize len);
+/* Parses a small control frame; NULL if it is not an object. */
+JsonObject *bench_parse_object (const char *line, gsize len, JsonNode **out_node);
+
+/* ---- the process under test --------------------------------------------- */
+
+typedef struct {
+  GPid     pid;
+  double   cpu_s;    /* utime + stime */
+  gsize    rss_kb;   /* VmRSS */
+  gsize    hwm_kb;   /* VmHWM */
+} BenchProcSample;
+
+gboolean bench_proc_sample (GPid pid, BenchProcSample *out);
+
+typedef struct {
+  GSubprocess *proc;
+  GPid         pid;
+  char        *host;
+  guint16      port;
+  char        *data_dir;
+  gboolean     tls;
+} BenchServer;
+
+/* Starts natterd with a config that lifts the limits a benchmark would hit
+ * and waits for its "listening" line. */
+BenchServer *bench_natterd_start (const char *natterd_path, const char *data_dir,
+                                  gboolean tls, const char *extra_config, GError **error);
+/* Starts redis-server on a free loopback port, no persistence. */
+BenchServer *bench_redis_start   (const char *redis_path, const char *dir, GError **error);
+void         bench_server_stop   (BenchServer *s);
+
+/* ---- users and rooms ---------------------------------------------------- */
+
+typedef struct {
+  char       *cache_path;   /* "username token" lines; NULL: not kept */
+  GHashTable *tokens;       /* username → token */
+  GHashTable *marks;        /* "room #x 1000" lines that say setup is done */
+} BenchUsers;
+
+BenchUsers *bench_users_load  (const char *cache_path);
+void        bench_users_free  (BenchUsers *u);
+const char *bench_users_token (BenchUsers *u, const char *username);
+gboolean    bench_users_has_mark (BenchUsers *u, const char *mark);
+void        bench_users_add_mark (BenchUsers *u, const char *mark);
+/* Makes users PREFIX0 .. PREFIX(count-1) exist with a token (registering in
+ * parallel, or logging in with the password when they exist but have no
+ * cached token). */
+gboolean    bench_users_ensure (BenchUsers *u, BenchEngine *e, const char *prefix,
+                                guint count, GError **error);
+/* Makes users PREFIX0 .. PREFIX(count-1) members of @room (created by the
+ * first if missing). Connections come and go a few at a time, so the joins'
+ * events reach almost no one. */
+gboolean    bench_room_ensure  (BenchUsers *u, BenchEngine *e, const char *room,
+                                const char *prefix, guint count, GError **error);
+char       *bench_username     (const char *prefix, guint i);
+#define BENCH_PASSWORD "bench-password-1"
+#define NATTER_BENCH_MAX_BODY 16384
+
+/* ---- reporting ---------------------------------------------------------- */
+
+typedef struct {
+  GString *json;   /* the machine-readable line being built */
+  gboolean first;
+} BenchReport;
+
+void bench_report_begin  (BenchReport *r, const char *scenario);
+void bench_report_int    (BenchReport *r, const char *key, gint64 v);
+void bench_report_double (BenchReport *r, const char *key, double v);
+void bench_report_string (BenchReport *r, const char *key, const char *v);
+/* Prints the human row "key: value" as well. */
+void bench_report_row    (BenchReport *r, const char *label, const char *key, double v, const char *unit);
+void bench_report_end    (BenchReport *r); /* prints the JSON line */
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+typedef struct {
+  /* Where. */
+  char        *natterd_path;
+  char        *redis_path;
+  char        *data_dir;
+  char        *server;        /* HOST:PORT of a running natterd */
+  GPid         server_pid;    /* for CPU and memory when --server */
+  char        *users_cache;
+  guint        threads;
+  gboolean     tls;
+  double       timeout_s;
+  /* Scenario parameters. */
+  guint        members;
+  guint        senders;
+  guint64      messages;
+  guint        size;
+  guint        window;
+  double       rate;
+  guint        connections;
+  guint        users;
+  double       duration_s;
+  guint        pairs;
+  guint        storm;
+  guint        queries;
+  guint64      prefill;
+  gboolean     compare_redis;
+  guint        connect_window;
+  /* Filled in by the runner. */
+  BenchServer *natterd;       /* started by us, or NULL */
+  BenchEngine *engine;
+  BenchUsers  *users_db;
+  char        *host;
+  guint16      port;
+  GPid         pid;           /* natterd's, 0 when unknown */
+} BenchOptions;
+
+int bench_fanout  (BenchOptions *o);
+int bench_redis   (BenchOptions *o, double natterd_rate);
+int bench_idle    (BenchOptions *o);
+int bench_dm      (BenchOptions *o);
+int bench_login   (BenchOptions *o);
+int bench_history (BenchOptions *o);
+
+/* Common fan-out driver used by natterd and redis modes. */
+typedef struct {
+  double   deliveries_per_s;
+  double   msgs_per_s;
+  guint64  deliveries;
+  guint64  expected;
+  guint64  errors;
+  double   elapsed_s;
+  double   cpu_s;
+  BenchHist hist;
+} BenchFanoutResult;
+
+/* Builds a body of exactly @size bytes (at least 32) starting "t=<ns> ". */
+void bench_fill_body (char *buf, gsize size, gint64 t, guint sender, guint64 seq);
+
+G_END_DECLS

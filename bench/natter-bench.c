@@ -1,0 +1,275 @@
+/* natter-bench: load generator and measurement tool for natterd.
+ *
+ *   natter-bench [OPTION…] SCENARIO
+ *
+ * SCENARIO is fanout, redis, idle, dm, login or history. The tool either
+ * starts natterd itself (--natterd PATH, default $NATTERD_PATH, on a data
+ * directory it keeps between runs with --data-dir) or targets a running one
+ * (--server HOST:PORT, with --pid PID to read its CPU and memory). Each
+ * scenario prints a table for people and one JSON line for scripts.
+ * docs/performance.md has the figures and the commands that made them.
+ */
+#define G_LOG_DOMAIN "natter-bench"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static void
+raise_file_limit (void)
+{
+  struct rlimit rl;
+  g_autofree char *nr_open = NULL;
+  rlim_t want = 1048576;
+
+  if (g_file_get_contents ("/proc/sys/fs/nr_open", &nr_open, NULL, NULL))
+    want = MIN (want, (rlim_t) strtoull (nr_open, NULL, 10));
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur >= want)
+    return;
+  rl.rlim_cur = want;
+  if (rl.rlim_max < want)
+    rl.rlim_max = want; /* allowed for root; otherwise fall back below */
+  if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+    {
+      getrlimit (RLIMIT_NOFILE, &rl);
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+static char *
+find_redis (void)
+{
+  char *p = g_find_program_in_path ("redis-server");
+
+  if (!p && g_file_test ("/usr/bin/redis-server", G_FILE_TEST_IS_EXECUTABLE))
+    p = g_strdup ("/usr/bin/redis-server");
+  return p;
+}
+
+static void
+print_machine (const BenchOptions *o)
+{
+  g_autofree char *cpuinfo = NULL;
+  g_autofree char *model = NULL;
+  struct utsname;
+  g_autofree char *kernel = NULL;
+  struct rlimit rl;
+
+  if (g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL))
+    {
+      char *l = strstr (cpuinfo, "model name");
+
+      if (l && (l = strchr (l, ':')))
+        model = g_strndup (l + 2, strcspn (l + 2, "\n"));
+    }
+  g_file_get_contents ("/proc/sys/kernel/osrelease", &kernel, NULL, NULL);
+  if (kernel)
+    g_strchomp (kernel);
+  getrlimit (RLIMIT_NOFILE, &rl);
+  g_print ("machine: %ld CPUs (%s), kernel %s; tool: %u worker threads, file limit %lu\n",
+           sysconf (_SC_NPROCESSORS_ONLN), model ? model : "?", kernel ? kernel : "?",
+           o->threads, (unsigned long) rl.rlim_cur);
+}
+
+int
+main (int argc, char **argv)
+{
+  BenchOptions o = {
+    .threads = 0,
+    .timeout_s = 300,
+    .members = 100,
+    .senders = 1,
+    .messages = 10000,
+    .size = 100,
+    .window = 64,
+    .connections = 1000,
+    .users = 100,
+    .duration_s = 5,
+    .pairs = 50,
+    .storm = 1000,
+    .queries = 1000,
+    .prefill = 1000000,
+    .connect_window = 256,
+  };
+  gint64 messages = -1, prefill = -1;
+  int pid = 0;
+  gboolean temp_dir = FALSE;
+  const GOptionEntry entries[] = {
+    { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory for the natterd we start (kept; default: a temporary one)", "DIR" },
+    { "server", 0, 0, G_OPTION_ARG_STRING, &o.server, "Target a running natterd instead (plain TCP)", "HOST:PORT" },
+    { "pid", 0, 0, G_OPTION_ARG_INT, &pid, "PID of the --server natterd, for CPU and memory", "PID" },
+    { "users-cache", 0, 0, G_OPTION_ARG_FILENAME, &o.users_cache, "File of benchmark users' tokens (default DATA_DIR/bench-users.txt)", "FILE" },
+    { "redis-server", 0, 0, G_OPTION_ARG_FILENAME, &o.redis_path, "redis-server for the reference (default: from PATH)", "PATH" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Worker threads (default: number of CPUs)", "T" },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout_s, "Give up a phase after this many seconds (300)", "S" },
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "idle: connect with TLS (the natterd we start has TLS on)", NULL },
+    { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/redis: receiving members (100)", "N" },
+    { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/redis: sending connections (1)", "P" },
+    { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/redis/dm: messages in all (10000)", "M" },
+    { "size", 's', 0, G_OPTION_ARG_INT, &o.size, "Message body bytes (100)", "S" },
+    { "window", 'w', 0, G_OPTION_ARG_INT, &o.window, "Unacknowledged sends per sender (64)", "W" },
+    { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate, "fanout/redis: messages per second in all (default: as fast as possible)", "R" },
+    { "compare-redis", 0, 0, G_OPTION_ARG_NONE, &o.compare_redis, "fanout: run the same fan-out through redis-server and print the ratio", NULL },
+    { "connections", 'c', 0, G_OPTION_ARG_INT, &o.connections, "idle/login: connections (1000)", "N" },
+    { "users", 'u', 0, G_OPTION_ARG_INT, &o.users, "idle/login: distinct users behind the connections (100)", "U" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o.duration_s, "login: seconds per measurement (5)", "S" },
+    { "pairs", 0, 0, G_OPTION_ARG_INT, &o.pairs, "dm: pairs of users (50)", "N" },
+    { "storm", 0, 0, G_OPTION_ARG_INT, &o.storm, "login: clients in the reconnect storm (1000)", "N" },
+    { "queries", 'q', 0, G_OPTION_ARG_INT, &o.queries, "history: requests of each kind (1000)", "N" },
+    { "prefill", 0, 0, G_OPTION_ARG_INT64, &prefill, "history: messages in the database (1000000)", "N" },
+    { "connect-window", 0, 0, G_OPTION_ARG_INT, &o.connect_window, "Connections being set up at once, per thread (256)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — fanout, redis, idle, dm, login, history");
+  g_autoptr(GError) error = NULL;
+  const char *scenario;
+  int rc = 2;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Starts natterd itself unless --server is given; see docs/performance.md.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("natter-bench: %s\n", error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("%s", g_option_context_get_help (ctx, TRUE, NULL));
+      return 2;
+    }
+  scenario = argv[1];
+  if (messages >= 0)
+    o.messages = messages;
+  if (prefill >= 0)
+    o.prefill = prefill;
+  o.server_pid = pid;
+  if (o.threads == 0)
+    o.threads = MAX (1, (guint) sysconf (_SC_NPROCESSORS_ONLN));
+  if (o.size < 32 || o.size > NATTER_BENCH_MAX_BODY)
+    {
+      g_printerr ("natter-bench: --size must be 32 to %d\n", NATTER_BENCH_MAX_BODY);
+      return 2;
+    }
+  if (!o.redis_path)
+    o.redis_path = find_redis ();
+  raise_file_limit ();
+  print_machine (&o);
+
+  if (g_str_equal (scenario, "redis"))
+    {
+      if (!o.redis_path)
+        {
+          g_print ("natter-bench: redis-server not found, skipping\n");
+          return 77;
+        }
+      if (!o.data_dir)
+        {
+          o.data_dir = g_dir_make_tmp ("natter-bench-XXXXXX", &error);
+          temp_dir = TRUE;
+        }
+      rc = bench_redis (&o, 0);
+      goto out;
+    }
+
+  if (o.server)
+    {
+      const char *colon = strrchr (o.server, ':');
+
+      if (!colon)
+        {
+          g_printerr ("natter-bench: --server wants HOST:PORT\n");
+          return 2;
+        }
+      o.host = g_strndup (o.server, colon - o.server);
+      o.port = (guint16) atoi (colon + 1);
+      o.pid = o.server_pid;
+      if (!o.users_cache)
+        {
+          g_printerr ("natter-bench: with --server, give --users-cache FILE (tokens of the users made)\n");
+          return 2;
+        }
+    }
+  else
+    {
+      if (!o.natterd_path)
+        o.natterd_path = g_strdup (g_getenv ("NATTERD_PATH"));
+      if (!o.natterd_path)
+        {
+          g_printerr ("natter-bench: give --natterd PATH or --server HOST:PORT\n");
+          return 2;
+        }
+      if (!o.data_dir)
+        {
+          o.data_dir = g_dir_make_tmp ("natter-bench-XXXXXX", &error);
+          if (!o.data_dir)
+            {
+              g_printerr ("natter-bench: %s\n", error->message);
+              return 2;
+            }
+          temp_dir = TRUE;
+        }
+      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, o.tls, NULL, &error);
+      if (!o.natterd)
+        {
+          g_printerr ("natter-bench: cannot start natterd: %s\n", error->message);
+          rc = 1;
+          goto out;
+        }
+      o.host = g_strdup (o.natterd->host);
+      o.port = o.natterd->port;
+      o.pid = o.natterd->pid;
+      if (!o.users_cache)
+        o.users_cache = g_build_filename (o.data_dir, "bench-users.txt", NULL);
+      g_print ("natterd %s (pid %d) on %s:%u, data %s%s\n", o.natterd_path, (int) o.pid,
+               o.host, o.port, o.data_dir, o.tls ? ", TLS" : "");
+    }
+
+  o.users_db = bench_users_load (o.users_cache);
+  o.engine = bench_engine_new (o.host, o.port, o.threads, &error);
+  if (!o.engine)
+    {
+      g_printerr ("natter-bench: %s\n", error->message);
+      rc = 2;
+      goto out;
+    }
+
+  if (g_str_equal (scenario, "fanout"))
+    rc = bench_fanout (&o);
+  else if (g_str_equal (scenario, "idle"))
+    rc = bench_idle (&o);
+  else if (g_str_equal (scenario, "dm"))
+    rc = bench_dm (&o);
+  else if (g_str_equal (scenario, "login"))
+    rc = bench_login (&o);
+  else if (g_str_equal (scenario, "history"))
+    rc = bench_history (&o);
+  else
+    {
+      g_printerr ("natter-bench: unknown scenario \"%s\"\n", scenario);
+      rc = 2;
+    }
+
+out:
+  bench_engine_free (o.engine);
+  bench_users_free (o.users_db);
+  bench_server_stop (o.natterd);
+  if (temp_dir && o.data_dir)
+    {
+      const char *rm_argv[] = { "rm", "-rf", o.data_dir, NULL };
+
+      g_spawn_sync (NULL, (char **) rm_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    }
+  g_free (o.host);
+  return rc;
+}
