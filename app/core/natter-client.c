@@ -1,1 +1,3166 @@
-/* natter-client.c: being written by the client-core helper. */
+/* natter-client.c: the connection to natterd and the live models.
+ *
+ * The flow: connect (TLS, TOFU) → welcome (CONNECTED) → sign in
+ * (AUTHENTICATING) → sync since the last id seen until has_more is false,
+ * conversations, contacts, rooms → flush the outbox → READY. Events update
+ * the models as they come. When the connection drops after sign-in the
+ * client goes RECONNECTING and repeats the flow with its token, with
+ * exponential backoff between attempts.
+ *
+ * Messages are merged by id everywhere (sync, events, history, acks), and
+ * our own messages are matched to the outbox by client_msg_id, so nothing
+ * shows twice and nothing in the outbox is lost: an entry leaves the
+ * outbox only once the server acknowledged it (or refused it for good).
+ */
+#define G_LOG_DOMAIN "natter-client"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "natter-client-private.h"
+#include "natter-connection.h"
+#include "natter-conversation-private.h"
+#include "natter-error.h"
+#include "natter-fields.h"
+#include "natter-known-hosts.h"
+#include "natter-message-private.h"
+#include "natter-outbox.h"
+#include "natter-room-private.h"
+#include "natter-user-private.h"
+#include "natter-validate.h"
+
+#define SYNC_PAGE_LIMIT        500
+#define HISTORY_PAGE_LIMIT     50
+#define RECONNECT_MIN_MS       500
+#define RECONNECT_MAX_MS       30000
+#define TYPING_RESEND_US       (3 * G_USEC_PER_SEC)
+#define STATE_SAVE_DELAY_S     1
+#define RATE_LIMIT_RETRY_MS    1000
+
+struct _NatterClient
+{
+  GObject parent_instance;
+
+  /* owned references */
+  NatterKnownHosts  *known_hosts;
+  NatterOutbox      *outbox;
+  NatterConnection  *connection;
+  GTask             *connect_task;    /* the caller's connect, until the welcome */
+  NatterUser        *me;
+  GHashTable        *users;           /* username → NatterUser */
+  GHashTable        *rooms_by_name;   /* "#name" → NatterRoom (any we heard of) */
+  GHashTable        *conversations_by_address; /* address → NatterConversation */
+  GListStore        *conversations;   /* most recent first */
+  GListStore        *contacts;
+  GListStore        *incoming;
+  GListStore        *outgoing;
+  GListStore        *rooms;           /* ours */
+  GHashTable        *sending;         /* client_msg_id → NatterMessage (pending) */
+  GHashTable        *in_flight;       /* client_msg_id set: sent on this connection */
+  GHashTable        *typing_sent;     /* address → gint64* monotonic time of the last "active" */
+  GKeyFile          *state_file;
+
+  char              *state_dir;
+  char              *state_path;
+  char              *host;
+  char              *fingerprint;
+  char              *token;
+  char              *status_text;
+  gint64             last_id;         /* the highest message id we have for certain */
+  guint64            generation;      /* bumped for each connection */
+  guint              reconnect_attempt;
+  guint              reconnect_id;
+  guint              save_id;
+  guint              retry_flush_id;
+  guint              unread_total;
+  NatterClientState  state;
+  NatterPresence     presence;
+  guint16            port;
+  gboolean           use_tls;
+  gboolean           presence_set;
+  gboolean           registration_open;
+};
+
+G_DEFINE_FINAL_TYPE (NatterClient, natter_client, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_STATE_DIR,
+  PROP_STATE,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_ME,
+  PROP_REGISTRATION_OPEN,
+  PROP_UNREAD_TOTAL,
+  PROP_USE_TLS,
+  N_PROPS,
+};
+
+enum {
+  SIGNAL_MESSAGE_RECEIVED,
+  SIGNAL_PRESENCE_CHANGED,
+  SIGNAL_CONTACT_REQUEST,
+  SIGNAL_ERROR,
+  N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void start_session      (NatterClient *self, gboolean reconnecting);
+static void schedule_reconnect (NatterClient *self);
+static void flush_outbox       (NatterClient *self);
+static void emit_error         (NatterClient *self, const GError *error);
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static JsonArray *
+get_array (JsonObject *obj,
+           const char *key)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static JsonObject *
+get_object (JsonObject *obj,
+            const char *key)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static JsonObject *
+array_object (JsonArray *array,
+              guint      i)
+{
+  JsonNode *node = json_array_get_element (array, i);
+
+  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static const char *
+get_string (JsonObject *obj,
+            const char *key)
+{
+  const char *value = NULL;
+
+  if (obj == NULL || !natter_fields_get_string (obj, key, FALSE, &value, NULL))
+    return NULL;
+  return value;
+}
+
+static gint64
+get_int (JsonObject *obj,
+         const char *key,
+         gint64      fallback)
+{
+  gboolean present = FALSE;
+  gint64 value = 0;
+
+  if (obj == NULL || !natter_fields_get_int (obj, key, FALSE, &present, &value, NULL) || !present)
+    return fallback;
+  return value;
+}
+
+static JsonObject *
+new_request (const char *type)
+{
+  JsonObject *req = json_object_new ();
+
+  json_object_set_string_member (req, "type", type);
+  return req;
+}
+
+static const char *
+me_name (NatterClient *self)
+{
+  return self->me != NULL ? natter_user_get_username (self->me) : NULL;
+}
+
+static gboolean
+store_contains (GListStore *store,
+                gpointer    item,
+                guint      *out_position)
+{
+  return g_list_store_find (store, item, out_position);
+}
+
+static void
+store_remove_item (GListStore *store,
+                   gpointer    item)
+{
+  guint pos;
+
+  if (g_list_store_find (store, item, &pos))
+    g_list_store_remove (store, pos);
+}
+
+static void
+store_add_unique (GListStore *store,
+                  gpointer    item)
+{
+  if (!store_contains (store, item, NULL))
+    g_list_store_append (store, item);
+}
+
+static void
+set_state (NatterClient      *self,
+           NatterClientState  state)
+{
+  if (self->state == state)
+    return;
+  g_debug ("state %d → %d", self->state, state);
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static gboolean
+signed_in (NatterClient *self)
+{
+  return self->connection != NULL && natter_connection_is_open (self->connection) &&
+         (self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
+          self->state == NATTER_CLIENT_STATE_READY);
+}
+
+/* ---- persisted state: the last id per account ---------------------------- */
+
+static char *
+account_key (NatterClient *self)
+{
+  return g_strdup_printf ("%s@%s:%u", me_name (self), self->host, self->port);
+}
+
+static void
+save_state_now (NatterClient *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_clear_handle_id (&self->save_id, g_source_remove);
+
+  if (self->me != NULL && self->host != NULL)
+    {
+      g_autofree char *key = account_key (self);
+
+      g_key_file_set_int64 (self->state_file, "last-id", key, self->last_id);
+      g_key_file_set_string (self->state_file, "client", "username", me_name (self));
+    }
+
+  data = g_key_file_to_data (self->state_file, &len, NULL);
+  if (!g_file_set_contents_full (self->state_path, data, len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    g_warning ("Cannot save the client state: %s", error->message);
+}
+
+static gboolean
+save_state_cb (gpointer user_data)
+{
+  NatterClient *self = user_data;
+
+  self->save_id = 0;
+  save_state_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Saving a smaller last id than the truth only costs a longer sync, so
+ * saves are batched rather than done per message. */
+static void
+schedule_save (NatterClient *self)
+{
+  if (self->save_id == 0)
+    self->save_id = g_timeout_add_seconds (STATE_SAVE_DELAY_S, save_state_cb, self);
+}
+
+static void
+note_id (NatterClient *self,
+         gint64        id)
+{
+  if (id > self->last_id)
+    {
+      self->last_id = id;
+      schedule_save (self);
+    }
+}
+
+/* ---- interning --------------------------------------------------------- */
+
+NatterUser *
+natter_client_lookup_user (NatterClient *self,
+                           const char   *username)
+{
+  NatterUser *user;
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  if (username == NULL || !natter_username_is_valid (username))
+    return NULL;
+
+  user = g_hash_table_lookup (self->users, username);
+  if (user == NULL)
+    {
+      user = natter_user_new (username);
+      g_hash_table_insert (self->users, g_strdup (username), user);
+    }
+  return user;
+}
+
+/* Applies a wire user object; NULL when it has no valid username. */
+static NatterUser *
+intern_user_json (NatterClient *self,
+                  JsonObject   *obj)
+{
+  NatterPresence old;
+  NatterUser *user;
+
+  if (obj == NULL)
+    return NULL;
+  user = natter_client_lookup_user (self, get_string (obj, "username"));
+  if (user == NULL)
+    return NULL;
+
+  if (natter_user_update_from_json (user, obj, &old))
+    g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, user, old);
+  return user;
+}
+
+static NatterRoom *
+intern_room (NatterClient *self,
+             const char   *name)
+{
+  NatterRoom *room;
+
+  if (name == NULL || !natter_room_name_is_valid (name))
+    return NULL;
+  room = g_hash_table_lookup (self->rooms_by_name, name);
+  if (room == NULL)
+    {
+      room = natter_room_new (name);
+      g_hash_table_insert (self->rooms_by_name, g_strdup (name), room);
+    }
+  return room;
+}
+
+static NatterRoom *
+intern_room_json (NatterClient *self,
+                  JsonObject   *obj)
+{
+  NatterRoom *room;
+
+  if (obj == NULL)
+    return NULL;
+  room = intern_room (self, get_string (obj, "room"));
+  if (room != NULL)
+    natter_room_update_from_json (room, obj);
+  return room;
+}
+
+/* ---- conversations ------------------------------------------------------ */
+
+static int
+compare_conversations (gconstpointer a,
+                       gconstpointer b,
+                       gpointer      user_data)
+{
+  NatterConversation *ca = (NatterConversation *) a;
+  NatterConversation *cb = (NatterConversation *) b;
+  gint64 ta = natter_conversation_get_last_activity (ca);
+  gint64 tb = natter_conversation_get_last_activity (cb);
+
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
+  return g_strcmp0 (natter_conversation_get_address (ca), natter_conversation_get_address (cb));
+}
+
+/* Keeps the list sorted after @conv's activity changed; does nothing (and
+ * emits nothing) when it is already in place, which is the common case of
+ * a busy conversation that stays on top. */
+static void
+reposition_conversation (NatterClient       *self,
+                         NatterConversation *conv)
+{
+  GListModel *model = G_LIST_MODEL (self->conversations);
+  guint pos, n = g_list_model_get_n_items (model);
+  gboolean in_place = TRUE;
+
+  if (!g_list_store_find (self->conversations, conv, &pos))
+    return;
+
+  if (pos > 0)
+    {
+      g_autoptr(NatterConversation) prev = g_list_model_get_item (model, pos - 1);
+      in_place = compare_conversations (prev, conv, NULL) <= 0;
+    }
+  if (in_place && pos + 1 < n)
+    {
+      g_autoptr(NatterConversation) next = g_list_model_get_item (model, pos + 1);
+      in_place = compare_conversations (conv, next, NULL) <= 0;
+    }
+  if (in_place)
+    return;
+
+  g_object_ref (conv);
+  g_list_store_remove (self->conversations, pos);
+  g_list_store_insert_sorted (self->conversations, conv, compare_conversations, NULL);
+  g_object_unref (conv);
+}
+
+static void
+update_unread_total (NatterClient *self)
+{
+  GListModel *model = G_LIST_MODEL (self->conversations);
+  guint total = 0;
+
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterConversation) conv = g_list_model_get_item (model, i);
+      total += natter_conversation_get_unread (conv);
+    }
+
+  if (total == self->unread_total)
+    return;
+  self->unread_total = total;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_TOTAL]);
+}
+
+static void
+conversation_unread_cb (NatterClient *self)
+{
+  update_unread_total (self);
+}
+
+static void
+conversation_activity_cb (NatterConversation *conv,
+                          GParamSpec         *pspec,
+                          NatterClient       *self)
+{
+  reposition_conversation (self, conv);
+}
+
+/* Normalises @address ("@Bob" → "@bob"); NULL when invalid. */
+static char *
+normalize_address (const char        *address,
+                   NatterAddressKind *out_kind,
+                   char             **out_name)
+{
+  NatterAddressKind kind;
+  g_autofree char *name = NULL;
+  char *normalized;
+
+  if (address == NULL || !natter_address_parse (address, &kind, &name, NULL))
+    return NULL;
+  normalized = kind == NATTER_ADDRESS_USER ? g_strconcat ("@", name, NULL) : g_strdup (name);
+  if (out_kind != NULL)
+    *out_kind = kind;
+  if (out_name != NULL)
+    *out_name = g_steal_pointer (&name);
+  return normalized;
+}
+
+NatterConversation *
+natter_client_lookup_conversation (NatterClient *self,
+                                   const char   *address,
+                                   gboolean      create)
+{
+  g_autofree char *normalized = NULL;
+  g_autofree char *name = NULL;
+  NatterAddressKind kind;
+  NatterConversation *conv;
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  conv = address != NULL ? g_hash_table_lookup (self->conversations_by_address, address) : NULL;
+  if (conv != NULL)
+    return conv;
+
+  normalized = normalize_address (address, &kind, &name);
+  if (normalized == NULL)
+    return NULL;
+  conv = g_hash_table_lookup (self->conversations_by_address, normalized);
+  if (conv != NULL || !create)
+    return conv;
+
+  conv = natter_conversation_new (self, normalized,
+                                  kind == NATTER_ADDRESS_USER ?
+                                  natter_client_lookup_user (self, name) : NULL);
+  if (kind == NATTER_ADDRESS_ROOM)
+    {
+      NatterRoom *room = g_hash_table_lookup (self->rooms_by_name, normalized);
+
+      if (room != NULL && store_contains (self->rooms, room, NULL))
+        natter_conversation_set_room (conv, room);
+    }
+
+  g_hash_table_insert (self->conversations_by_address, g_strdup (normalized), conv);
+  g_signal_connect_object (conv, "notify::unread", G_CALLBACK (conversation_unread_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conv, "notify::last-activity", G_CALLBACK (conversation_activity_cb),
+                           self, 0);
+  g_list_store_insert_sorted (self->conversations, conv, compare_conversations, NULL);
+  return conv;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+/* Our own message (from an ack, sync or another device) that matches one
+ * still in the outbox: the pending copy becomes the stored one. */
+static gboolean
+settle_pending (NatterClient  *self,
+                NatterMessage *stored)
+{
+  const char *client_msg_id = natter_message_get_client_msg_id (stored);
+  g_autoptr(GError) error = NULL;
+  NatterConversation *conv;
+  NatterMessage *pending;
+
+  if (client_msg_id == NULL || !natter_message_get_outgoing (stored))
+    return FALSE;
+  pending = g_hash_table_lookup (self->sending, client_msg_id);
+  if (pending == NULL)
+    return FALSE;
+
+  conv = natter_client_lookup_conversation (self, natter_message_get_conversation (pending), TRUE);
+  natter_message_set_sent (pending, natter_message_get_id (stored),
+                           natter_message_get_timestamp (stored));
+  natter_message_list_settle (natter_conversation_get_list (conv), pending);
+  natter_conversation_refresh (conv, me_name (self));
+
+  if (!natter_outbox_remove (self->outbox, client_msg_id, &error))
+    g_warning ("Cannot update the outbox: %s", error->message);
+  g_hash_table_remove (self->in_flight, client_msg_id);
+  g_hash_table_remove (self->sending, client_msg_id);
+  return TRUE;
+}
+
+/* One message that arrived alone: an event, or an ack. */
+static void
+add_live_message (NatterClient *self,
+                  JsonObject   *obj,
+                  gboolean      notify)
+{
+  g_autoptr(NatterMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+  NatterConversation *conv;
+  gint64 id;
+
+  msg = natter_message_new_from_json (obj, me_name (self), &error);
+  if (msg == NULL)
+    {
+      g_debug ("Ignoring a malformed message: %s", error->message);
+      return;
+    }
+
+  id = natter_message_get_id (msg);
+  note_id (self, id);
+
+  if (settle_pending (self, msg))
+    return;
+
+  conv = natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
+  if (conv == NULL || !natter_message_list_insert (natter_conversation_get_list (conv), msg))
+    return;
+
+  natter_conversation_refresh (conv, me_name (self));
+
+  if (!natter_message_get_outgoing (msg))
+    {
+      NatterUser *sender = natter_client_lookup_user (self, natter_message_get_sender (msg));
+
+      if (sender != NULL)
+        natter_conversation_set_user_typing (conv, sender, FALSE);
+      if (id > natter_conversation_get_read_up_to (conv))
+        natter_conversation_set_unread (conv, natter_conversation_get_unread (conv) + 1);
+      if (notify)
+        g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conv, msg);
+    }
+  else
+    {
+      /* Sent from another device: we have read up to it. */
+      natter_conversation_set_read_up_to (conv, id);
+    }
+}
+
+/* A page of messages (sync or history): merged per conversation, with one
+ * items-changed per conversation where possible. Returns how many were new. */
+static guint
+add_message_batch (NatterClient       *self,
+                   JsonArray          *array,
+                   NatterConversation *only,
+                   gboolean            notify)
+{
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (NULL, NULL, NULL,
+                                                        (GDestroyNotify) g_ptr_array_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+  guint added = 0;
+
+  if (array == NULL)
+    return 0;
+
+  for (guint i = 0, n = json_array_get_length (array); i < n; i++)
+    {
+      JsonObject *obj = array_object (array, i);
+      g_autoptr(NatterMessage) msg = NULL;
+      NatterConversation *conv;
+      GPtrArray *group;
+
+      if (obj == NULL)
+        continue;
+      msg = natter_message_new_from_json (obj, me_name (self), NULL);
+      if (msg == NULL)
+        continue;
+
+      if (only == NULL)
+        note_id (self, natter_message_get_id (msg));
+      if (settle_pending (self, msg))
+        continue;
+
+      conv = only != NULL ? only :
+        natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
+      if (conv == NULL)
+        continue;
+
+      group = g_hash_table_lookup (groups, conv);
+      if (group == NULL)
+        {
+          group = g_ptr_array_new_with_free_func (g_object_unref);
+          g_hash_table_insert (groups, conv, group);
+        }
+      g_ptr_array_add (group, g_steal_pointer (&msg));
+    }
+
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      NatterConversation *conv = key;
+      GPtrArray *group = value;
+      NatterMessageList *list = natter_conversation_get_list (conv);
+      guint n = natter_message_list_merge (list, group);
+
+      added += n;
+      if (n == 0)
+        continue;
+      natter_conversation_refresh (conv, me_name (self));
+
+      if (notify)
+        {
+          /* Messages from a reconnect's sync are news to a running app. */
+          for (guint i = 0; i < group->len; i++)
+            {
+              NatterMessage *msg = g_ptr_array_index (group, i);
+
+              if (natter_message_get_outgoing (msg) ||
+                  natter_message_list_find_id (list, natter_message_get_id (msg)) != msg)
+                continue;
+              if (natter_message_get_id (msg) > natter_conversation_get_read_up_to (conv))
+                natter_conversation_set_unread (conv, natter_conversation_get_unread (conv) + 1);
+              g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conv, msg);
+            }
+        }
+    }
+
+  return added;
+}
+
+/* ---- the outbox ------------------------------------------------------------ */
+
+typedef struct {
+  NatterClient *self;
+  char         *client_msg_id;
+  guint64       generation;
+} SendData;
+
+static void
+send_data_free (SendData *d)
+{
+  g_object_unref (d->self);
+  g_free (d->client_msg_id);
+  g_free (d);
+}
+
+static gboolean
+retry_flush_cb (gpointer user_data)
+{
+  NatterClient *self = user_data;
+
+  self->retry_flush_id = 0;
+  flush_outbox (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  SendData *d = user_data;
+  NatterClient *self = d->self;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = natter_connection_request_finish (NATTER_CONNECTION (object), result, &error);
+  if (d->generation == self->generation)
+    g_hash_table_remove (self->in_flight, d->client_msg_id);
+
+  if (reply != NULL)
+    {
+      JsonObject *message = get_object (reply, "message");
+
+      if (message != NULL)
+        add_live_message (self, message, FALSE);
+      /* An ack we could not read still means "stored": resend later and
+       * the server answers the original. Nothing to do. */
+    }
+  else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND) ||
+           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_FORBIDDEN) ||
+           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT))
+    {
+      NatterMessage *pending = g_hash_table_lookup (self->sending, d->client_msg_id);
+      g_autoptr(GError) local_error = NULL;
+
+      g_debug ("Message refused for good: %s", error->message);
+      if (pending != NULL)
+        natter_message_set_state (pending, NATTER_MESSAGE_STATE_FAILED);
+      if (!natter_outbox_remove (self->outbox, d->client_msg_id, &local_error))
+        g_warning ("Cannot update the outbox: %s", local_error->message);
+      g_hash_table_remove (self->sending, d->client_msg_id);
+      emit_error (self, error);
+    }
+  else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_RATE_LIMITED) ||
+           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_SERVER_BUSY) ||
+           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_INTERNAL))
+    {
+      /* Temporary: try the outbox again in a moment. */
+      if (self->retry_flush_id == 0)
+        self->retry_flush_id = g_timeout_add (RATE_LIMIT_RETRY_MS, retry_flush_cb, self);
+    }
+  /* Any other failure (the connection closed) keeps the entry for the
+   * next session. */
+
+  send_data_free (d);
+}
+
+static void
+send_entry (NatterClient      *self,
+            NatterOutboxEntry *entry)
+{
+  g_autoptr(JsonObject) req = NULL;
+  SendData *d;
+
+  if (!signed_in (self) || g_hash_table_contains (self->in_flight, entry->client_msg_id))
+    return;
+
+  req = new_request ("send");
+  json_object_set_string_member (req, "to", entry->to);
+  json_object_set_string_member (req, "body", entry->body);
+  json_object_set_string_member (req, "client_msg_id", entry->client_msg_id);
+
+  d = g_new0 (SendData, 1);
+  d->self = g_object_ref (self);
+  d->client_msg_id = g_strdup (entry->client_msg_id);
+  d->generation = self->generation;
+  g_hash_table_add (self->in_flight, g_strdup (entry->client_msg_id));
+
+  natter_connection_request_async (self->connection, req, NULL, send_cb, d);
+}
+
+static void
+flush_outbox (NatterClient *self)
+{
+  GPtrArray *pending;
+
+  if (!signed_in (self))
+    return;
+
+  pending = natter_outbox_get_pending (self->outbox);
+  for (guint i = 0; i < pending->len; i++)
+    send_entry (self, g_ptr_array_index (pending, i));
+}
+
+/* Shows the outbox's entries (from a previous run) as SENDING. */
+static void
+restore_outbox (NatterClient *self)
+{
+  GPtrArray *pending = natter_outbox_get_pending (self->outbox);
+  const char *username = g_key_file_get_value (self->state_file, "client", "username", NULL);
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      NatterOutboxEntry *e = g_ptr_array_index (pending, i);
+      NatterConversation *conv = natter_client_lookup_conversation (self, e->to, TRUE);
+      g_autoptr(NatterMessage) msg = NULL;
+
+      if (conv == NULL)
+        continue;
+      msg = natter_message_new_pending (natter_conversation_get_address (conv), username,
+                                        e->body, e->client_msg_id, e->ts);
+      g_hash_table_insert (self->sending, g_strdup (e->client_msg_id), g_object_ref (msg));
+      natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
+      natter_conversation_refresh (conv, NULL);
+    }
+  g_free ((char *) username);
+}
+
+NatterMessage *
+natter_client_send_message (NatterClient *self,
+                            const char   *address,
+                            const char   *body)
+{
+  g_autoptr(NatterMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *client_msg_id = NULL;
+  NatterConversation *conv;
+  gint64 now;
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  if (body == NULL || !natter_body_is_valid (body, strlen (body)))
+    return NULL;
+  conv = natter_client_lookup_conversation (self, address, TRUE);
+  if (conv == NULL)
+    return NULL;
+
+  client_msg_id = g_uuid_string_random ();
+  now = g_get_real_time () / 1000;
+
+  /* On disk before it shows: a crash from here on cannot lose it. */
+  if (!natter_outbox_add (self->outbox, client_msg_id, natter_conversation_get_address (conv),
+                          body, now, &error))
+    {
+      g_warning ("Cannot write the outbox: %s", error->message);
+      emit_error (self, error);
+    }
+
+  msg = natter_message_new_pending (natter_conversation_get_address (conv), me_name (self),
+                                    body, client_msg_id, now);
+  g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
+  natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
+  natter_conversation_refresh (conv, me_name (self));
+
+  if (self->state == NATTER_CLIENT_STATE_READY)
+    {
+      NatterOutboxEntry entry = {
+        client_msg_id, (char *) natter_conversation_get_address (conv), (char *) body, now,
+      };
+      send_entry (self, &entry);
+    }
+
+  return msg;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void
+handle_presence (NatterClient *self,
+                 JsonObject   *frame)
+{
+  intern_user_json (self, get_object (frame, "user"));
+}
+
+static void
+handle_contact_request (NatterClient *self,
+                        JsonObject   *frame)
+{
+  NatterUser *from = intern_user_json (self, get_object (frame, "from"));
+
+  if (from == NULL)
+    return;
+  store_add_unique (self->incoming, from);
+  g_signal_emit (self, signals[SIGNAL_CONTACT_REQUEST], 0, from);
+}
+
+static void
+handle_contact (NatterClient *self,
+                JsonObject   *frame)
+{
+  const char *change = get_string (frame, "change");
+  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+
+  if (user == NULL || change == NULL)
+    return;
+
+  store_remove_item (self->incoming, user);
+  store_remove_item (self->outgoing, user);
+  if (g_str_equal (change, "added"))
+    store_add_unique (self->contacts, user);
+  else if (g_str_equal (change, "removed"))
+    store_remove_item (self->contacts, user);
+}
+
+static void
+join_room_locally (NatterClient *self,
+                   NatterRoom   *room)
+{
+  NatterConversation *conv;
+
+  store_add_unique (self->rooms, room);
+  conv = natter_client_lookup_conversation (self, natter_room_get_name (room), TRUE);
+  if (conv != NULL)
+    natter_conversation_set_room (conv, room);
+}
+
+static void
+leave_room_locally (NatterClient *self,
+                    NatterRoom   *room)
+{
+  NatterConversation *conv;
+
+  store_remove_item (self->rooms, room);
+  conv = g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (room));
+  if (conv != NULL)
+    natter_conversation_set_room (conv, NULL);
+}
+
+static void
+handle_room_member (NatterClient *self,
+                    JsonObject   *frame)
+{
+  NatterRoom *room = intern_room (self, get_string (frame, "room"));
+  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+  const char *change = get_string (frame, "change");
+  gboolean joined;
+  guint count;
+
+  if (room == NULL || user == NULL || change == NULL)
+    return;
+
+  joined = g_str_equal (change, "joined");
+  if (!joined && !g_str_equal (change, "left"))
+    return;
+
+  count = natter_room_get_member_count (room);
+  if (user == self->me)
+    {
+      gboolean member = store_contains (self->rooms, room, NULL);
+
+      /* Our own join/leave may already be applied from the reply. */
+      if (joined && !member)
+        {
+          natter_room_set_member_count (room, count + 1);
+          join_room_locally (self, room);
+        }
+      else if (!joined && member)
+        {
+          natter_room_set_member_count (room, count > 0 ? count - 1 : 0);
+          leave_room_locally (self, room);
+        }
+      return;
+    }
+
+  natter_room_set_member_count (room, joined ? count + 1 : (count > 0 ? count - 1 : 0));
+}
+
+static void
+handle_room_topic (NatterClient *self,
+                   JsonObject   *frame)
+{
+  NatterRoom *room = intern_room (self, get_string (frame, "room"));
+  const char *topic = get_string (frame, "topic");
+
+  if (room != NULL)
+    natter_room_set_topic (room, topic);
+}
+
+static void
+handle_typing (NatterClient *self,
+               JsonObject   *frame)
+{
+  NatterConversation *conv;
+  NatterUser *user = natter_client_lookup_user (self, get_string (frame, "user"));
+  const char *state = get_string (frame, "state");
+
+  if (user == NULL || state == NULL || user == self->me)
+    return;
+  conv = natter_client_lookup_conversation (self, get_string (frame, "conversation"), TRUE);
+  if (conv == NULL)
+    return;
+  natter_conversation_set_user_typing (conv, user, g_str_equal (state, "active"));
+}
+
+static void
+handle_read (NatterClient *self,
+             JsonObject   *frame)
+{
+  NatterConversation *conv;
+  NatterUser *user = natter_client_lookup_user (self, get_string (frame, "user"));
+  gint64 up_to = get_int (frame, "up_to", 0);
+
+  if (user == NULL || up_to <= 0)
+    return;
+  conv = natter_client_lookup_conversation (self, get_string (frame, "conversation"), FALSE);
+  if (conv == NULL)
+    return;
+
+  if (user == self->me)
+    {
+      NatterMessageList *list = natter_conversation_get_list (conv);
+
+      natter_conversation_set_read_up_to (conv, up_to);
+      natter_conversation_set_unread (conv,
+        natter_message_list_count_after (list, natter_conversation_get_read_up_to (conv),
+                                         me_name (self)));
+    }
+  else
+    natter_conversation_set_peer_read_up_to (conv, up_to);
+}
+
+static void
+emit_error (NatterClient *self,
+            const GError *error)
+{
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+}
+
+static void
+handle_error_event (NatterClient *self,
+                    JsonObject   *frame)
+{
+  const char *code = get_string (frame, "code");
+  const char *message = get_string (frame, "message");
+  g_autoptr(GError) error = NULL;
+  NatterErrorCode value;
+
+  if (code == NULL || !natter_error_code_from_string (code, &value))
+    value = NATTER_ERROR_INTERNAL;
+  error = g_error_new_literal (NATTER_ERROR, value, message != NULL ? message : "Server error");
+  emit_error (self, error);
+}
+
+static const struct {
+  const char *type;
+  void (*handler) (NatterClient *self, JsonObject *frame);
+} event_table[] = {
+  { "presence", handle_presence },
+  { "contact_request", handle_contact_request },
+  { "contact", handle_contact },
+  { "room_member", handle_room_member },
+  { "room_topic", handle_room_topic },
+  { "typing", handle_typing },
+  { "read", handle_read },
+  { "error", handle_error_event },
+};
+
+static void
+connection_event_cb (NatterConnection *conn,
+                     JsonObject       *frame,
+                     NatterClient     *self)
+{
+  const char *type = json_object_get_string_member (frame, "type");
+
+  if (g_str_equal (type, "message"))
+    {
+      JsonObject *message = get_object (frame, "message");
+
+      /* Before sign-in completes nothing is pushed; be safe anyway. */
+      if (message != NULL && self->me != NULL)
+        add_live_message (self, message, TRUE);
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (event_table); i++)
+    if (g_str_equal (type, event_table[i].type))
+      {
+        event_table[i].handler (self, frame);
+        return;
+      }
+
+  g_debug ("Ignoring an event of type %s", type);
+}
+
+static void
+drop_connection (NatterClient *self)
+{
+  g_autoptr(NatterConnection) conn = g_steal_pointer (&self->connection);
+
+  if (conn == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (conn, self);
+  natter_connection_close (conn);
+  g_hash_table_remove_all (self->in_flight);
+  self->generation++;
+}
+
+static void
+connection_closed_cb (NatterConnection *conn,
+                      const GError     *error,
+                      NatterClient     *self)
+{
+  gboolean was_signed_in = self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
+                           self->state == NATTER_CLIENT_STATE_READY ||
+                           self->state == NATTER_CLIENT_STATE_RECONNECTING;
+
+  if (conn != self->connection)
+    return;
+
+  g_debug ("Connection closed: %s", error != NULL ? error->message : "by us");
+  drop_connection (self);
+
+  if (was_signed_in && self->token != NULL)
+    {
+      set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+      schedule_reconnect (self);
+      return;
+    }
+
+  set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  if (error != NULL)
+    emit_error (self, error);
+}
+
+/* ---- connecting -------------------------------------------------------------- */
+
+static NatterConnection *
+new_connection (NatterClient *self)
+{
+  NatterConnection *conn = natter_connection_new (self->known_hosts);
+
+  g_signal_connect (conn, "event", G_CALLBACK (connection_event_cb), self);
+  g_signal_connect (conn, "closed", G_CALLBACK (connection_closed_cb), self);
+  self->generation++;
+  return conn;
+}
+
+static void
+apply_welcome (NatterClient *self,
+               JsonObject   *welcome)
+{
+  gboolean open = FALSE, present = FALSE;
+
+  natter_fields_get_bool (welcome, "registration", FALSE, &present, &open, NULL);
+  if (present && open != self->registration_open)
+    {
+      self->registration_open = open;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRATION_OPEN]);
+    }
+}
+
+static void
+remember_fingerprint (NatterClient     *self,
+                      NatterConnection *conn)
+{
+  const char *fp = natter_connection_get_peer_fingerprint (conn);
+
+  if (fp != NULL && g_strcmp0 (fp, self->fingerprint) != 0)
+    {
+      g_free (self->fingerprint);
+      self->fingerprint = g_strdup (fp);
+    }
+}
+
+static void
+set_host_port (NatterClient *self,
+               const char   *host,
+               guint16       port)
+{
+  if (g_strcmp0 (self->host, host) != 0)
+    {
+      g_free (self->host);
+      self->host = g_strdup (host);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
+    }
+  if (self->port != port)
+    {
+      self->port = port;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+    }
+}
+
+static void
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) welcome = NULL;
+  GError *error = NULL;
+
+  welcome = natter_connection_open_finish (conn, result, &error);
+  remember_fingerprint (self, conn);
+
+  if (conn != self->connection)
+    {
+      /* Superseded by another connect or a disconnect. */
+      g_clear_error (&error);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Connecting was superseded");
+      return;
+    }
+
+  if (welcome == NULL)
+    {
+      drop_connection (self);
+      set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  apply_welcome (self, welcome);
+  set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+natter_client_connect_async (NatterClient        *self,
+                             const char          *host,
+                             guint16              port,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (host != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_connect_async);
+
+  /* A fresh connect replaces whatever was going on, reconnects included. */
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  drop_connection (self);
+  if (self->state == NATTER_CLIENT_STATE_READY ||
+      self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
+      self->state == NATTER_CLIENT_STATE_RECONNECTING)
+    {
+      /* Signing in again is the caller's business now. */
+      g_clear_pointer (&self->token, g_free);
+    }
+
+  set_host_port (self, host, port);
+  g_clear_pointer (&self->fingerprint, g_free);
+  set_state (self, NATTER_CLIENT_STATE_CONNECTING);
+
+  self->connection = new_connection (self);
+  natter_connection_open_async (self->connection, host, port, self->use_tls, cancellable,
+                                open_cb, g_steal_pointer (&task));
+}
+
+gboolean
+natter_client_connect_finish (NatterClient  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+natter_client_disconnect (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  g_clear_handle_id (&self->retry_flush_id, g_source_remove);
+  drop_connection (self);
+  self->reconnect_attempt = 0;
+  set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  if (self->save_id != 0)
+    save_state_now (self);
+}
+
+const char *
+natter_client_get_peer_fingerprint (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->fingerprint;
+}
+
+gboolean
+natter_client_trust_fingerprint (NatterClient  *self,
+                                 const char    *host,
+                                 guint16        port,
+                                 const char    *fingerprint,
+                                 GError       **error)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (host != NULL && fingerprint != NULL, FALSE);
+
+  return natter_known_hosts_trust (self->known_hosts, host, port, fingerprint, error);
+}
+
+/* ---- reconnecting ---------------------------------------------------------- */
+
+static void reconnect_login_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+reconnect_open_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(NatterClient) self = user_data;
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) welcome = NULL;
+  g_autoptr(JsonObject) req = NULL;
+  g_autoptr(GError) error = NULL;
+
+  welcome = natter_connection_open_finish (conn, result, &error);
+  remember_fingerprint (self, conn);
+  if (conn != self->connection)
+    return;
+
+  if (welcome == NULL)
+    {
+      g_debug ("Reconnect failed: %s", error->message);
+      drop_connection (self);
+      if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
+          g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
+        {
+          /* Only the user can decide about a new certificate. */
+          set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          emit_error (self, error);
+          return;
+        }
+      schedule_reconnect (self);
+      return;
+    }
+
+  apply_welcome (self, welcome);
+
+  req = new_request ("login");
+  json_object_set_string_member (req, "token", self->token);
+  natter_connection_request_async (conn, req, NULL, reconnect_login_cb, g_object_ref (self));
+}
+
+static gboolean apply_sign_in (NatterClient *self, JsonObject *reply, GError **error);
+
+static void
+reconnect_login_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(NatterClient) self = user_data;
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = natter_connection_request_finish (conn, result, &error);
+  if (conn != self->connection)
+    return;
+
+  if (reply != NULL && !apply_sign_in (self, reply, &error))
+    g_clear_pointer (&reply, json_object_unref);
+
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+        {
+          /* The token was revoked or expired: the user must sign in. */
+          g_clear_pointer (&self->token, g_free);
+          drop_connection (self);
+          set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          emit_error (self, error);
+          return;
+        }
+      drop_connection (self);
+      schedule_reconnect (self);
+      return;
+    }
+
+  start_session (self, TRUE);
+}
+
+static gboolean
+reconnect_cb (gpointer user_data)
+{
+  NatterClient *self = user_data;
+
+  self->reconnect_id = 0;
+  if (self->state != NATTER_CLIENT_STATE_RECONNECTING || self->host == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_debug ("Reconnecting (attempt %u)", self->reconnect_attempt);
+  drop_connection (self);
+  self->connection = new_connection (self);
+  natter_connection_open_async (self->connection, self->host, self->port, self->use_tls,
+                                NULL, reconnect_open_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect (NatterClient *self)
+{
+  double delay;
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+
+  /* 0.5 s doubling to 30 s, ±20 % so that clients that lost the same
+   * server do not all come back in the same instant. */
+  delay = RECONNECT_MIN_MS * (double) (1u << MIN (self->reconnect_attempt, 16u));
+  delay = MIN (delay, RECONNECT_MAX_MS);
+  delay *= g_random_double_range (0.8, 1.2);
+  self->reconnect_attempt++;
+
+  set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  self->reconnect_id = g_timeout_add ((guint) delay, reconnect_cb, self);
+}
+
+void
+natter_client_reconnect_now (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_STATE_RECONNECTING || self->reconnect_id == 0)
+    return;
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  reconnect_cb (self);
+}
+
+/* ---- the session after sign-in ------------------------------------------- */
+
+typedef struct {
+  NatterClient     *self;
+  NatterConnection *conn;
+  guint             pending;        /* replies still awaited in the last step */
+  gboolean          reconnecting;
+  gboolean          fresh;          /* no last id known: take it from conversations */
+} Session;
+
+static void
+session_free (Session *s)
+{
+  g_object_unref (s->self);
+  g_object_unref (s->conn);
+  g_free (s);
+}
+
+static gboolean
+session_current (Session *s)
+{
+  return s->conn == s->self->connection && natter_connection_is_open (s->conn);
+}
+
+static void session_sync (Session *s);
+static void session_conversations (Session *s, gboolean then_sync);
+
+static void
+session_ready (Session *s)
+{
+  NatterClient *self = s->self;
+
+  self->reconnect_attempt = 0;
+  set_state (self, NATTER_CLIENT_STATE_READY);
+  save_state_now (self);
+  flush_outbox (self);
+  session_free (s);
+}
+
+static void
+session_part_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Session *s = user_data;
+  NatterClient *self = s->self;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = natter_connection_request_finish (s->conn, result, &error);
+  s->pending--;
+
+  if (!session_current (s))
+    {
+      if (s->pending == 0)
+        session_free (s);
+      return;
+    }
+
+  if (reply == NULL)
+    g_warning ("Loading after sign-in failed: %s", error->message);
+  else
+    {
+      JsonArray *contacts = get_array (reply, "contacts");
+      JsonArray *rooms = get_array (reply, "rooms");
+
+      if (contacts != NULL)
+        {
+          JsonArray *incoming = get_array (reply, "incoming");
+          JsonArray *outgoing = get_array (reply, "outgoing");
+          g_autoptr(GPtrArray) users = g_ptr_array_new ();
+
+          for (guint i = 0; i < json_array_get_length (contacts); i++)
+            {
+              NatterUser *u = intern_user_json (self, array_object (contacts, i));
+              if (u != NULL)
+                g_ptr_array_add (users, u);
+            }
+          g_list_store_splice (self->contacts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->contacts)),
+                               users->pdata, users->len);
+
+          for (guint k = 0; k < 2; k++)
+            {
+              JsonArray *names = k == 0 ? incoming : outgoing;
+              GListStore *store = k == 0 ? self->incoming : self->outgoing;
+
+              g_ptr_array_set_size (users, 0);
+              for (guint i = 0; names != NULL && i < json_array_get_length (names); i++)
+                {
+                  JsonNode *node = json_array_get_element (names, i);
+                  NatterUser *u = NULL;
+
+                  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+                    u = natter_client_lookup_user (self, json_node_get_string (node));
+                  else if (JSON_NODE_HOLDS_OBJECT (node))
+                    u = intern_user_json (self, json_node_get_object (node));
+                  if (u != NULL)
+                    g_ptr_array_add (users, u);
+                }
+              g_list_store_splice (store, 0, g_list_model_get_n_items (G_LIST_MODEL (store)),
+                                   users->pdata, users->len);
+            }
+        }
+      else if (rooms != NULL)
+        {
+          g_autoptr(GPtrArray) list = g_ptr_array_new ();
+          GListModel *model = G_LIST_MODEL (self->rooms);
+
+          for (guint i = 0; i < json_array_get_length (rooms); i++)
+            {
+              NatterRoom *room = intern_room_json (self, array_object (rooms, i));
+              if (room != NULL)
+                g_ptr_array_add (list, room);
+            }
+          /* Rooms we left while away lose their link. */
+          for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+            {
+              g_autoptr(NatterRoom) old = g_list_model_get_item (model, i);
+              if (!g_ptr_array_find (list, old, NULL))
+                {
+                  NatterConversation *conv =
+                    g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (old));
+                  if (conv != NULL)
+                    natter_conversation_set_room (conv, NULL);
+                }
+            }
+          g_list_store_splice (self->rooms, 0, g_list_model_get_n_items (model),
+                               list->pdata, list->len);
+          for (guint i = 0; i < list->len; i++)
+            join_room_locally (self, g_ptr_array_index (list, i));
+        }
+    }
+
+  if (s->pending == 0)
+    session_ready (s);
+}
+
+static void
+session_load_lists (Session *s)
+{
+  g_autoptr(JsonObject) contacts = new_request ("contacts");
+  g_autoptr(JsonObject) rooms = new_request ("rooms");
+
+  /* Pipelined: both replies come back in order. */
+  s->pending = 2;
+  natter_connection_request_async (s->conn, contacts, NULL, session_part_cb, s);
+  natter_connection_request_async (s->conn, rooms, NULL, session_part_cb, s);
+
+  /* Presence goes out before anything else queued later. */
+  if (s->self->presence_set)
+    {
+      g_autoptr(JsonObject) req = new_request ("set_presence");
+
+      json_object_set_string_member (req, "presence", natter_presence_to_string (s->self->presence));
+      if (s->self->status_text != NULL)
+        json_object_set_string_member (req, "status_text", s->self->status_text);
+      natter_connection_send (s->conn, req);
+    }
+}
+
+typedef struct {
+  Session  *session;
+  gboolean  then_sync;
+} ConversationsStep;
+
+static void
+conversations_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ConversationsStep *step = user_data;
+  Session *s = step->session;
+  gboolean then_sync = step->then_sync;
+  NatterClient *self = s->self;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *list;
+  gint64 newest = 0;
+
+  g_free (step);
+  reply = natter_connection_request_finish (s->conn, result, &error);
+  if (!session_current (s))
+    {
+      session_free (s);
+      return;
+    }
+  if (reply == NULL)
+    {
+      g_warning ("Cannot load the conversations: %s", error->message);
+      if (then_sync)
+        session_sync (s);
+      else
+        session_load_lists (s);
+      return;
+    }
+
+  list = get_array (reply, "conversations");
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonObject *item = array_object (list, i);
+      JsonObject *last = get_object (item, "last_message");
+      NatterConversation *conv;
+      gint64 unread;
+
+      conv = natter_client_lookup_conversation (self, get_string (item, "conversation"), TRUE);
+      if (conv == NULL)
+        continue;
+
+      if (last != NULL)
+        {
+          g_autoptr(NatterMessage) msg = natter_message_new_from_json (last, me_name (self), NULL);
+
+          /* The newest message never leaves a gap: whatever the list holds
+           * came from sync or events, which are all newer than last_id. */
+          if (msg != NULL)
+            {
+              newest = MAX (newest, natter_message_get_id (msg));
+              if (!settle_pending (self, msg) &&
+                  natter_message_list_insert (natter_conversation_get_list (conv), msg))
+                natter_conversation_refresh (conv, me_name (self));
+            }
+        }
+
+      natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
+      unread = get_int (item, "unread", -1);
+      if (unread >= 0 && unread <= G_MAXUINT)
+        natter_conversation_set_unread (conv, (guint) unread);
+    }
+
+  if (then_sync)
+    {
+      /* A fresh client starts from the newest message it was just given;
+       * older ones are history, paged on demand. */
+      if (s->fresh && newest > self->last_id)
+        note_id (self, newest);
+      session_sync (s);
+    }
+  else
+    session_load_lists (s);
+}
+
+static void
+session_conversations (Session  *s,
+                       gboolean  then_sync)
+{
+  g_autoptr(JsonObject) req = new_request ("conversations");
+  ConversationsStep *step = g_new0 (ConversationsStep, 1);
+
+  step->session = s;
+  step->then_sync = then_sync;
+  natter_connection_request_async (s->conn, req, NULL, conversations_cb, step);
+}
+
+static void
+sync_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Session *s = user_data;
+  NatterClient *self = s->self;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean has_more = FALSE;
+  gint64 last;
+
+  reply = natter_connection_request_finish (s->conn, result, &error);
+  if (!session_current (s))
+    {
+      session_free (s);
+      return;
+    }
+  if (reply == NULL)
+    {
+      /* Without a complete sync we would miss messages: start over. */
+      g_warning ("Sync failed: %s", error->message);
+      drop_connection (self);
+      session_free (s);
+      if (self->token != NULL)
+        schedule_reconnect (self);
+      else
+        set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+      return;
+    }
+
+  add_message_batch (self, get_array (reply, "messages"), NULL, s->reconnecting);
+
+  last = get_int (reply, "last_id", 0);
+  note_id (self, last);
+  natter_fields_get_bool (reply, "has_more", FALSE, NULL, &has_more, NULL);
+
+  if (has_more)
+    session_sync (s);
+  else
+    session_conversations (s, FALSE);
+}
+
+static void
+session_sync (Session *s)
+{
+  g_autoptr(JsonObject) req = new_request ("sync");
+
+  json_object_set_int_member (req, "since", s->self->last_id);
+  json_object_set_int_member (req, "limit", SYNC_PAGE_LIMIT);
+  natter_connection_request_async (s->conn, req, NULL, sync_cb, s);
+}
+
+static void
+start_session (NatterClient *self,
+               gboolean      reconnecting)
+{
+  Session *s = g_new0 (Session, 1);
+
+  s->self = g_object_ref (self);
+  s->conn = g_object_ref (self->connection);
+  s->reconnecting = reconnecting;
+
+  if (!reconnecting)
+    {
+      g_autofree char *key = account_key (self);
+      g_autoptr(GError) error = NULL;
+      gint64 saved = g_key_file_get_int64 (self->state_file, "last-id", key, &error);
+
+      s->fresh = error != NULL;
+      self->last_id = s->fresh ? 0 : MAX (saved, 0);
+    }
+
+  if (!reconnecting || self->state != NATTER_CLIENT_STATE_RECONNECTING)
+    set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
+
+  if (s->fresh)
+    session_conversations (s, TRUE);
+  else
+    session_sync (s);
+}
+
+/* ---- signing in ------------------------------------------------------------ */
+
+static void
+clear_models (NatterClient *self)
+{
+  GHashTableIter iter;
+  gpointer conv;
+
+  g_hash_table_iter_init (&iter, self->conversations_by_address);
+  while (g_hash_table_iter_next (&iter, NULL, &conv))
+    {
+      g_signal_handlers_disconnect_by_data (conv, self);
+      natter_conversation_detach_client (conv);
+    }
+  g_hash_table_remove_all (self->conversations_by_address);
+  g_list_store_remove_all (self->conversations);
+  g_list_store_remove_all (self->contacts);
+  g_list_store_remove_all (self->incoming);
+  g_list_store_remove_all (self->outgoing);
+  g_list_store_remove_all (self->rooms);
+  g_hash_table_remove_all (self->sending);
+  update_unread_total (self);
+}
+
+static gboolean
+apply_sign_in (NatterClient  *self,
+               JsonObject    *reply,
+               GError       **error)
+{
+  NatterUser *user = intern_user_json (self, get_object (reply, "user"));
+  const char *token = get_string (reply, "token");
+
+  if (user == NULL || token == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's sign-in reply lacks the user or the token");
+      return FALSE;
+    }
+
+  if (self->me != NULL && self->me != user)
+    {
+      /* Another account: nothing of the previous one may show. */
+      clear_models (self);
+      restore_outbox (self);
+    }
+
+  if (g_strcmp0 (self->token, token) != 0)
+    {
+      g_free (self->token);
+      self->token = g_strdup (token);
+    }
+  if (g_set_object (&self->me, user))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ME]);
+  return TRUE;
+}
+
+static void
+sign_in_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) reply = NULL;
+  GError *error = NULL;
+
+  reply = natter_connection_request_finish (conn, result, &error);
+  if (reply == NULL)
+    {
+      if (conn == self->connection && self->state == NATTER_CLIENT_STATE_AUTHENTICATING)
+        set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+      g_task_return_error (task, error);
+      return;
+    }
+  if (conn != self->connection)
+    {
+      g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CLOSED,
+                               "The connection closed during sign-in");
+      return;
+    }
+  if (!apply_sign_in (self, reply, &error))
+    {
+      set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+  start_session (self, FALSE);
+}
+
+static void
+sign_in (NatterClient        *self,
+         JsonObject          *req,
+         gpointer             source_tag,
+         GCancellable        *cancellable,
+         GAsyncReadyCallback  callback,
+         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+
+  if (self->connection == NULL || self->state != NATTER_CLIENT_STATE_CONNECTED)
+    {
+      g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
+                               self->state == NATTER_CLIENT_STATE_READY ?
+                               "Already signed in" : "Not connected to the server");
+      return;
+    }
+
+  set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
+  natter_connection_request_async (self->connection, req, cancellable,
+                                   sign_in_cb, g_steal_pointer (&task));
+}
+
+void
+natter_client_register_async (NatterClient        *self,
+                              const char          *username,
+                              const char          *password,
+                              const char          *display_name,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL && password != NULL);
+
+  req = new_request ("register");
+  json_object_set_string_member (req, "username", username);
+  json_object_set_string_member (req, "password", password);
+  if (display_name != NULL && *display_name != '\0')
+    json_object_set_string_member (req, "display_name", display_name);
+  sign_in (self, req, natter_client_register_async, cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_register_finish (NatterClient  *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+natter_client_login_async (NatterClient        *self,
+                           const char          *username,
+                           const char          *password,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL && password != NULL);
+
+  req = new_request ("login");
+  json_object_set_string_member (req, "username", username);
+  json_object_set_string_member (req, "password", password);
+  sign_in (self, req, natter_client_login_async, cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_login_finish (NatterClient  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+natter_client_login_token_async (NatterClient        *self,
+                                 const char          *token,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (token != NULL);
+
+  req = new_request ("login");
+  json_object_set_string_member (req, "token", token);
+  sign_in (self, req, natter_client_login_token_async, cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_login_token_finish (NatterClient  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+logout_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  g_autoptr(JsonObject) reply = NULL;
+  GError *error = NULL;
+
+  reply = natter_connection_request_finish (NATTER_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  save_state_now (self);
+  g_clear_pointer (&self->token, g_free);
+  clear_models (self);
+  restore_outbox (self);
+  if (self->me != NULL)
+    {
+      g_clear_object (&self->me);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ME]);
+    }
+  if (NATTER_CONNECTION (object) == self->connection)
+    set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+natter_client_logout_async (NatterClient        *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_logout_async);
+
+  if (!signed_in (self))
+    {
+      g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
+                               "Not signed in");
+      return;
+    }
+
+  req = new_request ("logout");
+  natter_connection_request_async (self->connection, req, cancellable, logout_cb,
+                                   g_steal_pointer (&task));
+}
+
+gboolean
+natter_client_logout_finish (NatterClient  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+const char *
+natter_client_get_token (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->token;
+}
+
+/* ---- presence, typing, read markers --------------------------------------- */
+
+void
+natter_client_set_presence (NatterClient   *self,
+                            NatterPresence  presence,
+                            const char     *status_text)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (presence != NATTER_PRESENCE_OFFLINE);
+
+  if (status_text != NULL && (*status_text == '\0' || !natter_status_text_is_valid (status_text)))
+    status_text = NULL;
+
+  self->presence = presence;
+  self->presence_set = TRUE;
+  g_free (self->status_text);
+  self->status_text = g_strdup (status_text);
+
+  if (signed_in (self))
+    {
+      g_autoptr(JsonObject) req = new_request ("set_presence");
+
+      json_object_set_string_member (req, "presence", natter_presence_to_string (presence));
+      if (status_text != NULL)
+        json_object_set_string_member (req, "status_text", status_text);
+      natter_connection_send (self->connection, req);
+    }
+
+  /* The server tells our other devices, not this one: update ourselves. */
+  if (self->me != NULL)
+    {
+      g_autoptr(JsonObject) obj = json_object_new ();
+
+      json_object_set_string_member (obj, "presence", natter_presence_to_string (presence));
+      if (status_text != NULL)
+        json_object_set_string_member (obj, "status_text", status_text);
+      else
+        json_object_set_null_member (obj, "status_text");
+      {
+        NatterPresence old;
+
+        if (natter_user_update_from_json (self->me, obj, &old))
+          g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
+      }
+    }
+}
+
+void
+natter_client_send_typing (NatterClient *self,
+                           const char   *address,
+                           gboolean      active)
+{
+  NatterConversation *conv;
+  g_autoptr(JsonObject) req = NULL;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *last;
+  const char *key;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (!signed_in (self))
+    return;
+  conv = natter_client_lookup_conversation (self, address, FALSE);
+  if (conv == NULL)
+    return;
+  key = natter_conversation_get_address (conv);
+  last = g_hash_table_lookup (self->typing_sent, key);
+
+  if (active)
+    {
+      /* Peers show "typing" for 6 s; refreshing every 3 s is enough. */
+      if (last != NULL && now - *last < TYPING_RESEND_US)
+        return;
+      if (last == NULL)
+        {
+          last = g_new (gint64, 1);
+          g_hash_table_insert (self->typing_sent, g_strdup (key), last);
+        }
+      *last = now;
+    }
+  else
+    {
+      /* "paused" only matters if we said "active". */
+      if (last == NULL)
+        return;
+      g_hash_table_remove (self->typing_sent, key);
+    }
+
+  req = new_request ("typing");
+  json_object_set_string_member (req, "to", key);
+  json_object_set_string_member (req, "state", active ? "active" : "paused");
+  natter_connection_send (self->connection, req);
+}
+
+void
+natter_client_mark_read (NatterClient       *self,
+                         NatterConversation *conversation)
+{
+  NatterMessage *newest;
+  g_autoptr(JsonObject) req = NULL;
+  gint64 id;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (NATTER_IS_CONVERSATION (conversation));
+
+  newest = natter_message_list_get_newest_stored (natter_conversation_get_list (conversation));
+  if (newest == NULL)
+    return;
+  id = natter_message_get_id (newest);
+
+  natter_conversation_set_read_up_to (conversation, id);
+  natter_conversation_set_unread (conversation, 0);
+
+  if (!signed_in (self))
+    return;
+  req = new_request ("read");
+  json_object_set_string_member (req, "conversation", natter_conversation_get_address (conversation));
+  json_object_set_int_member (req, "up_to", id);
+  natter_connection_send (self->connection, req);
+}
+
+/* ---- simple requests -------------------------------------------------------- */
+
+/* Turns an ok reply into the task's result; NULL with @error to fail. */
+typedef gpointer (*ReplyFunc) (NatterClient  *self,
+                               JsonObject    *request,
+                               JsonObject    *reply,
+                               GError       **error);
+
+typedef struct {
+  JsonObject *request;
+  ReplyFunc   func;
+} RequestData;
+
+static void
+request_data_free (RequestData *d)
+{
+  json_object_unref (d->request);
+  g_free (d);
+}
+
+static void
+request_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  RequestData *d = g_task_get_task_data (task);
+  g_autoptr(JsonObject) reply = NULL;
+  GError *error = NULL;
+  gpointer value;
+
+  reply = natter_connection_request_finish (NATTER_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (d->func == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  value = d->func (self, d->request, reply, &error);
+  if (value == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, value, g_object_unref);
+}
+
+static void
+request (NatterClient        *self,
+         JsonObject          *req,
+         ReplyFunc            func,
+         gpointer             source_tag,
+         GCancellable        *cancellable,
+         GAsyncReadyCallback  callback,
+         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  RequestData *d = g_new0 (RequestData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  d->request = json_object_ref (req);
+  d->func = func;
+  g_task_set_task_data (task, d, (GDestroyNotify) request_data_free);
+
+  if (!signed_in (self))
+    {
+      g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
+                               "Not signed in");
+      return;
+    }
+  natter_connection_request_async (self->connection, req, cancellable,
+                                   request_cb, g_steal_pointer (&task));
+}
+
+static gboolean
+finish_boolean (NatterClient  *self,
+                GAsyncResult  *result,
+                gpointer       source_tag,
+                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static GListModel *
+finish_model (NatterClient  *self,
+              GAsyncResult  *result,
+              gpointer       source_tag,
+              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static JsonObject *
+request_with (const char *type,
+              const char *key,
+              const char *value)
+{
+  JsonObject *req = new_request (type);
+
+  json_object_set_string_member (req, key, value);
+  return req;
+}
+
+/* ---- contacts --------------------------------------------------------------- */
+
+static void
+contact_request (NatterClient        *self,
+                 const char          *type,
+                 const char          *username,
+                 gpointer             source_tag,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL);
+
+  req = request_with (type, "username", username);
+  request (self, req, NULL, source_tag, cancellable, callback, user_data);
+}
+
+static void
+contact_request_done_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = NATTER_CLIENT (object);
+  const char *username = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Unless it turned into an acceptance (then a contact event came). */
+  {
+    NatterUser *user = natter_client_lookup_user (self, username);
+
+    if (user != NULL && !store_contains (self->contacts, user, NULL))
+      store_add_unique (self->outgoing, user);
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+natter_client_contact_request_async (NatterClient        *self,
+                                     const char          *username,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  GTask *task;
+  g_autofree char *normalized = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_contact_request_async);
+  normalized = g_ascii_strdown (username, -1);
+  g_task_set_task_data (task, g_strdup (normalized), g_free);
+  contact_request (self, "contact_request", username, natter_client_contact_request_async,
+                   cancellable, contact_request_done_cb, task);
+}
+
+gboolean
+natter_client_contact_request_finish (NatterClient  *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  return finish_boolean (self, result, natter_client_contact_request_async, error);
+}
+
+void
+natter_client_contact_accept_async (NatterClient        *self,
+                                    const char          *username,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  contact_request (self, "contact_accept", username, natter_client_contact_accept_async,
+                   cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_contact_accept_finish (NatterClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return finish_boolean (self, result, natter_client_contact_accept_async, error);
+}
+
+static void
+contact_decline_done_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = NATTER_CLIENT (object);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  {
+    NatterUser *user = natter_client_lookup_user (self, g_task_get_task_data (task));
+
+    if (user != NULL)
+      store_remove_item (self->incoming, user);
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+natter_client_contact_decline_async (NatterClient        *self,
+                                     const char          *username,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_contact_decline_async);
+  g_task_set_task_data (task, g_ascii_strdown (username, -1), g_free);
+  contact_request (self, "contact_decline", username, natter_client_contact_decline_async,
+                   cancellable, contact_decline_done_cb, task);
+}
+
+gboolean
+natter_client_contact_decline_finish (NatterClient  *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  return finish_boolean (self, result, natter_client_contact_decline_async, error);
+}
+
+void
+natter_client_contact_remove_async (NatterClient        *self,
+                                    const char          *username,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  contact_request (self, "contact_remove", username, natter_client_contact_remove_async,
+                   cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_contact_remove_finish (NatterClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return finish_boolean (self, result, natter_client_contact_remove_async, error);
+}
+
+static gpointer
+users_reply (NatterClient  *self,
+             JsonObject    *req,
+             JsonObject    *reply,
+             GError       **error)
+{
+  JsonArray *users = get_array (reply, "users");
+  GListStore *store;
+
+  if (users == NULL)
+    users = get_array (reply, "members");
+  if (users == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the users");
+      return NULL;
+    }
+
+  store = g_list_store_new (NATTER_TYPE_USER);
+  for (guint i = 0; i < json_array_get_length (users); i++)
+    {
+      NatterUser *user = intern_user_json (self, array_object (users, i));
+      if (user != NULL)
+        g_list_store_append (store, user);
+    }
+  return store;
+}
+
+void
+natter_client_user_search_async (NatterClient        *self,
+                                 const char          *query,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (query != NULL);
+
+  req = request_with ("user_search", "query", query);
+  json_object_set_int_member (req, "limit", 20);
+  request (self, req, users_reply, natter_client_user_search_async, cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_user_search_finish (NatterClient  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return finish_model (self, result, natter_client_user_search_async, error);
+}
+
+/* ---- rooms ------------------------------------------------------------------ */
+
+static gpointer
+room_joined_reply (NatterClient  *self,
+                   JsonObject    *req,
+                   JsonObject    *reply,
+                   GError       **error)
+{
+  NatterRoom *room = intern_room_json (self, get_object (reply, "room"));
+
+  if (room == NULL)
+    room = intern_room (self, get_string (req, "room"));
+  if (room == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the room");
+      return NULL;
+    }
+  join_room_locally (self, room);
+  return g_object_ref (room);
+}
+
+static gpointer
+room_left_reply (NatterClient  *self,
+                 JsonObject    *req,
+                 JsonObject    *reply,
+                 GError       **error)
+{
+  NatterRoom *room = intern_room (self, get_string (req, "room"));
+
+  if (room == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "Unknown room");
+      return NULL;
+    }
+  leave_room_locally (self, room);
+  return g_object_ref (room);
+}
+
+static gpointer
+room_topic_reply (NatterClient  *self,
+                  JsonObject    *req,
+                  JsonObject    *reply,
+                  GError       **error)
+{
+  NatterRoom *room = intern_room (self, get_string (req, "room"));
+
+  if (room == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "Unknown room");
+      return NULL;
+    }
+  natter_room_set_topic (room, get_string (req, "topic"));
+  return g_object_ref (room);
+}
+
+static gboolean
+finish_object (NatterClient  *self,
+               GAsyncResult  *result,
+               gpointer       source_tag,
+               GError       **error)
+{
+  g_autoptr(GObject) object = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+  object = g_task_propagate_pointer (G_TASK (result), error);
+  return object != NULL;
+}
+
+void
+natter_client_room_create_async (NatterClient        *self,
+                                 const char          *name,
+                                 const char          *topic,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+
+  req = request_with ("room_create", "room", name);
+  if (topic != NULL)
+    json_object_set_string_member (req, "topic", topic);
+  request (self, req, room_joined_reply, natter_client_room_create_async,
+           cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_room_create_finish (NatterClient  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return finish_object (self, result, natter_client_room_create_async, error);
+}
+
+void
+natter_client_room_join_async (NatterClient        *self,
+                               const char          *name,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+
+  req = request_with ("room_join", "room", name);
+  request (self, req, room_joined_reply, natter_client_room_join_async,
+           cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_room_join_finish (NatterClient  *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  return finish_object (self, result, natter_client_room_join_async, error);
+}
+
+void
+natter_client_room_leave_async (NatterClient        *self,
+                                const char          *name,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+
+  req = request_with ("room_leave", "room", name);
+  request (self, req, room_left_reply, natter_client_room_leave_async,
+           cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_room_leave_finish (NatterClient  *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return finish_object (self, result, natter_client_room_leave_async, error);
+}
+
+void
+natter_client_room_set_topic_async (NatterClient        *self,
+                                    const char          *name,
+                                    const char          *topic,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (name != NULL && topic != NULL);
+
+  req = request_with ("room_topic", "room", name);
+  json_object_set_string_member (req, "topic", topic);
+  request (self, req, room_topic_reply, natter_client_room_set_topic_async,
+           cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_room_set_topic_finish (NatterClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return finish_object (self, result, natter_client_room_set_topic_async, error);
+}
+
+static gpointer
+rooms_reply (NatterClient  *self,
+             JsonObject    *req,
+             JsonObject    *reply,
+             GError       **error)
+{
+  JsonArray *rooms = get_array (reply, "rooms");
+  GListStore *store;
+
+  if (rooms == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the rooms");
+      return NULL;
+    }
+
+  store = g_list_store_new (NATTER_TYPE_ROOM);
+  for (guint i = 0; i < json_array_get_length (rooms); i++)
+    {
+      NatterRoom *room = intern_room_json (self, array_object (rooms, i));
+      if (room != NULL)
+        g_list_store_append (store, room);
+    }
+  return store;
+}
+
+void
+natter_client_room_directory_async (NatterClient        *self,
+                                    const char          *query,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  req = request_with ("room_directory", "query", query != NULL ? query : "");
+  request (self, req, rooms_reply, natter_client_room_directory_async,
+           cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_room_directory_finish (NatterClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return finish_model (self, result, natter_client_room_directory_async, error);
+}
+
+void
+natter_client_room_members_async (NatterClient        *self,
+                                  const char          *name,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+
+  req = request_with ("room_members", "room", name);
+  request (self, req, users_reply, natter_client_room_members_async,
+           cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_room_members_finish (NatterClient  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return finish_model (self, result, natter_client_room_members_async, error);
+}
+
+/* ---- search and history --------------------------------------------------- */
+
+static gpointer
+messages_reply (NatterClient  *self,
+                JsonObject    *req,
+                JsonObject    *reply,
+                GError       **error)
+{
+  JsonArray *messages = get_array (reply, "messages");
+  GListStore *store;
+
+  if (messages == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the messages");
+      return NULL;
+    }
+
+  store = g_list_store_new (NATTER_TYPE_MESSAGE);
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    {
+      JsonObject *obj = array_object (messages, i);
+      g_autoptr(NatterMessage) msg = NULL;
+
+      if (obj != NULL && (msg = natter_message_new_from_json (obj, me_name (self), NULL)) != NULL)
+        g_list_store_append (store, msg);
+    }
+  return store;
+}
+
+void
+natter_client_search_async (NatterClient        *self,
+                            const char          *query,
+                            const char          *address,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (query != NULL);
+
+  req = request_with ("search", "query", query);
+  if (address != NULL)
+    json_object_set_string_member (req, "conversation", address);
+  json_object_set_int_member (req, "limit", 50);
+  request (self, req, messages_reply, natter_client_search_async, cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_search_finish (NatterClient  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return finish_model (self, result, natter_client_search_async, error);
+}
+
+static void
+history_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  NatterConversation *conv = g_task_get_task_data (task);
+  g_autoptr(JsonObject) reply = NULL;
+  GError *error = NULL;
+  gboolean has_more = FALSE;
+  guint added;
+
+  reply = natter_connection_request_finish (NATTER_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  added = add_message_batch (self, get_array (reply, "messages"), conv, FALSE);
+  natter_fields_get_bool (reply, "has_more", FALSE, NULL, &has_more, NULL);
+  natter_conversation_set_has_more_history (conv, has_more);
+  g_task_return_int (task, added);
+}
+
+void
+natter_client_load_history_async (NatterClient        *self,
+                                  NatterConversation  *conversation,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonObject) req = NULL;
+  NatterMessage *oldest;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_load_history_async);
+  g_task_set_task_data (task, g_object_ref (conversation), g_object_unref);
+
+  if (!signed_in (self))
+    {
+      g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
+                               "Not signed in");
+      return;
+    }
+  if (!natter_conversation_get_has_more_history (conversation))
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+
+  req = request_with ("history", "conversation", natter_conversation_get_address (conversation));
+  oldest = natter_message_list_get_oldest (natter_conversation_get_list (conversation));
+  if (oldest != NULL)
+    json_object_set_int_member (req, "before", natter_message_get_id (oldest));
+  json_object_set_int_member (req, "limit", HISTORY_PAGE_LIMIT);
+  natter_connection_request_async (self->connection, req, cancellable, history_cb,
+                                   g_steal_pointer (&task));
+}
+
+gint
+natter_client_load_history_finish (NatterClient  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  return (gint) g_task_propagate_int (G_TASK (result), error);
+}
+
+/* ---- GObject ---------------------------------------------------------------- */
+
+static void
+natter_client_dispose (GObject *object)
+{
+  NatterClient *self = NATTER_CLIENT (object);
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  g_clear_handle_id (&self->retry_flush_id, g_source_remove);
+  if (self->save_id != 0)
+    save_state_now (self);
+  drop_connection (self);
+  if (self->conversations_by_address != NULL)
+    clear_models (self);
+
+  g_clear_object (&self->me);
+  g_clear_object (&self->outbox);
+  g_clear_object (&self->known_hosts);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->contacts);
+  g_clear_object (&self->incoming);
+  g_clear_object (&self->outgoing);
+  g_clear_object (&self->rooms);
+  g_clear_pointer (&self->conversations_by_address, g_hash_table_unref);
+  g_clear_pointer (&self->rooms_by_name, g_hash_table_unref);
+  g_clear_pointer (&self->users, g_hash_table_unref);
+
+  G_OBJECT_CLASS (natter_client_parent_class)->dispose (object);
+}
+
+static void
+natter_client_finalize (GObject *object)
+{
+  NatterClient *self = NATTER_CLIENT (object);
+
+  g_hash_table_unref (self->sending);
+  g_hash_table_unref (self->in_flight);
+  g_hash_table_unref (self->typing_sent);
+  g_key_file_unref (self->state_file);
+  g_free (self->state_dir);
+  g_free (self->state_path);
+  g_free (self->host);
+  g_free (self->fingerprint);
+  if (self->token != NULL)
+    memset (self->token, 0, strlen (self->token));
+  g_free (self->token);
+  g_free (self->status_text);
+
+  G_OBJECT_CLASS (natter_client_parent_class)->finalize (object);
+}
+
+static void
+natter_client_constructed (GObject *object)
+{
+  NatterClient *self = NATTER_CLIENT (object);
+  g_autofree char *hosts_path = NULL;
+  g_autofree char *outbox_path = NULL;
+
+  G_OBJECT_CLASS (natter_client_parent_class)->constructed (object);
+
+  if (self->state_dir == NULL)
+    self->state_dir = g_build_filename (g_get_user_data_dir (), "natter", NULL);
+  if (g_mkdir_with_parents (self->state_dir, 0700) != 0)
+    g_warning ("Cannot create the state dir %s: %s", self->state_dir, g_strerror (errno));
+
+  hosts_path = g_build_filename (self->state_dir, "known-hosts", NULL);
+  outbox_path = g_build_filename (self->state_dir, "outbox.log", NULL);
+  self->state_path = g_build_filename (self->state_dir, "state.ini", NULL);
+
+  self->known_hosts = natter_known_hosts_new (hosts_path);
+  self->outbox = natter_outbox_new (outbox_path);
+  self->state_file = g_key_file_new ();
+  g_key_file_load_from_file (self->state_file, self->state_path, G_KEY_FILE_NONE, NULL);
+
+  restore_outbox (self);
+}
+
+static void
+natter_client_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  NatterClient *self = NATTER_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE_DIR:
+      g_value_set_string (value, self->state_dir);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_ME:
+      g_value_set_object (value, self->me);
+      break;
+    case PROP_REGISTRATION_OPEN:
+      g_value_set_boolean (value, self->registration_open);
+      break;
+    case PROP_UNREAD_TOTAL:
+      g_value_set_uint (value, self->unread_total);
+      break;
+    case PROP_USE_TLS:
+      g_value_set_boolean (value, self->use_tls);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_client_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  NatterClient *self = NATTER_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE_DIR:
+      self->state_dir = g_value_dup_string (value);
+      break;
+    case PROP_USE_TLS:
+      natter_client_set_use_tls (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_client_class_init (NatterClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = natter_client_constructed;
+  object_class->dispose = natter_client_dispose;
+  object_class->finalize = natter_client_finalize;
+  object_class->get_property = natter_client_get_property;
+  object_class->set_property = natter_client_set_property;
+
+  properties[PROP_STATE_DIR] =
+    g_param_spec_string ("state-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, NATTER_TYPE_CLIENT_STATE,
+                       NATTER_CLIENT_STATE_DISCONNECTED, ro);
+  properties[PROP_HOST] =
+    g_param_spec_string ("host", NULL, NULL, NULL, ro);
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, ro);
+  properties[PROP_ME] =
+    g_param_spec_object ("me", NULL, NULL, NATTER_TYPE_USER, ro);
+  properties[PROP_REGISTRATION_OPEN] =
+    g_param_spec_boolean ("registration-open", NULL, NULL, FALSE, ro);
+  properties[PROP_UNREAD_TOTAL] =
+    g_param_spec_uint ("unread-total", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_USE_TLS] =
+    g_param_spec_boolean ("use-tls", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  NATTER_TYPE_CONVERSATION, NATTER_TYPE_MESSAGE);
+  signals[SIGNAL_PRESENCE_CHANGED] =
+    g_signal_new ("presence-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  NATTER_TYPE_USER, NATTER_TYPE_PRESENCE);
+  signals[SIGNAL_CONTACT_REQUEST] =
+    g_signal_new ("contact-request", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, NATTER_TYPE_USER);
+  signals[SIGNAL_ERROR] =
+    g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+natter_client_init (NatterClient *self)
+{
+  self->use_tls = TRUE;
+  self->presence = NATTER_PRESENCE_ONLINE;
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->rooms_by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->conversations_by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->conversations = g_list_store_new (NATTER_TYPE_CONVERSATION);
+  self->contacts = g_list_store_new (NATTER_TYPE_USER);
+  self->incoming = g_list_store_new (NATTER_TYPE_USER);
+  self->outgoing = g_list_store_new (NATTER_TYPE_USER);
+  self->rooms = g_list_store_new (NATTER_TYPE_ROOM);
+  self->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+NatterClient *
+natter_client_new (const char *state_dir)
+{
+  return g_object_new (NATTER_TYPE_CLIENT, "state-dir", state_dir, NULL);
+}
+
+const char *
+natter_client_get_state_dir (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->state_dir;
+}
+
+NatterClientState
+natter_client_get_state (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NATTER_CLIENT_STATE_DISCONNECTED);
+  return self->state;
+}
+
+const char *
+natter_client_get_host (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->host;
+}
+
+guint16
+natter_client_get_port (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), 0);
+  return self->port;
+}
+
+NatterUser *
+natter_client_get_me (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->me;
+}
+
+gboolean
+natter_client_get_registration_open (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  return self->registration_open;
+}
+
+guint
+natter_client_get_unread_total (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), 0);
+  return self->unread_total;
+}
+
+gboolean
+natter_client_get_use_tls (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), TRUE);
+  return self->use_tls;
+}
+
+void
+natter_client_set_use_tls (NatterClient *self,
+                           gboolean      use_tls)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  use_tls = !!use_tls;
+  if (self->use_tls == use_tls)
+    return;
+  self->use_tls = use_tls;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_TLS]);
+}
+
+GListModel *
+natter_client_get_conversations (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->conversations);
+}
+
+GListModel *
+natter_client_get_contacts (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->contacts);
+}
+
+GListModel *
+natter_client_get_incoming_requests (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->incoming);
+}
+
+GListModel *
+natter_client_get_outgoing_requests (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->outgoing);
+}
+
+GListModel *
+natter_client_get_rooms (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->rooms);
+}

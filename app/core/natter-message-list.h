@@ -30,11 +30,11 @@ guint              natter_message_list_merge          (NatterMessageList *self,
 /* Appends a message being sent (id 0) at the end. */
 void               natter_message_list_append_pending (NatterMessageList *self,
                                                        NatterMessage     *message);
-/* A pending message got its id: moves it into the stored part. If a stored
- * message with that id is already there, the pending one is dropped. */
-void               natter_message_list_settle         (NatterMessageList *self,
-                                                       NatterMessage     *pending,
-                                                       gint64             id);
+/* A pending message got its id (natter_message_set_sent() was called):
+ * moves it into the stored part. If a stored message with that id is
+ * already there, the pending one is dropped and FALSE returned. */
+gboolean           natter_message_list_settle         (NatterMessageList *self,
+                                                       NatterMessage     *pending);
 
 NatterMessage     *natter_message_list_find_id        (NatterMessageList *self,
                                                        gint64             id);

@@ -1,1 +1,362 @@
-/* natter-outbox.c: being written by the client-core helper. */
+/* natter-outbox.c: the on-disk outbox, an fsync'd append-only log. */
+#define G_LOG_DOMAIN "natter-outbox"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "natter-fields.h"
+#include "natter-json.h"
+#include "natter-outbox.h"
+
+/* Past this many bytes of log the file is rewritten with only what is
+ * still pending, so it never grows without bound. */
+#define COMPACT_THRESHOLD (256 * 1024)
+
+struct _NatterOutbox
+{
+  GObject parent_instance;
+
+  char       *path;
+  int         fd;        /* append descriptor; -1 until the first write */
+  gsize       log_bytes;
+  GPtrArray  *pending;   /* NatterOutboxEntry*, in the order added */
+  GHashTable *by_id;     /* client_msg_id → entry (borrowed from pending) */
+};
+
+G_DEFINE_FINAL_TYPE (NatterOutbox, natter_outbox, G_TYPE_OBJECT)
+
+static void
+entry_free (gpointer data)
+{
+  NatterOutboxEntry *e = data;
+
+  g_free (e->client_msg_id);
+  g_free (e->to);
+  g_free (e->body);
+  g_free (e);
+}
+
+static void
+natter_outbox_finalize (GObject *object)
+{
+  NatterOutbox *self = NATTER_OUTBOX (object);
+
+  if (self->fd >= 0)
+    close (self->fd);
+  g_hash_table_unref (self->by_id);
+  g_ptr_array_unref (self->pending);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (natter_outbox_parent_class)->finalize (object);
+}
+
+static void
+natter_outbox_class_init (NatterOutboxClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = natter_outbox_finalize;
+}
+
+static void
+natter_outbox_init (NatterOutbox *self)
+{
+  self->fd = -1;
+  self->pending = g_ptr_array_new_with_free_func (entry_free);
+  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+static void
+add_entry (NatterOutbox *self,
+           const char   *client_msg_id,
+           const char   *to,
+           const char   *body,
+           gint64        ts)
+{
+  NatterOutboxEntry *e;
+
+  if (g_hash_table_contains (self->by_id, client_msg_id))
+    return;
+
+  e = g_new0 (NatterOutboxEntry, 1);
+  e->client_msg_id = g_strdup (client_msg_id);
+  e->to = g_strdup (to);
+  e->body = g_strdup (body);
+  e->ts = ts;
+  g_ptr_array_add (self->pending, e);
+  g_hash_table_insert (self->by_id, e->client_msg_id, e);
+}
+
+static gboolean
+remove_entry (NatterOutbox *self,
+              const char   *client_msg_id)
+{
+  NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, client_msg_id);
+
+  if (e == NULL)
+    return FALSE;
+  g_hash_table_remove (self->by_id, client_msg_id);
+  g_ptr_array_remove (self->pending, e);
+  return TRUE;
+}
+
+static void
+load_line (NatterOutbox *self,
+           const char   *line,
+           gsize         len)
+{
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *obj;
+  const char *op = NULL, *id = NULL, *to = NULL, *body = NULL;
+  gint64 ts = 0;
+
+  if (len == 0)
+    return;
+
+  /* A torn line (crash during an append) simply fails to parse. */
+  node = natter_json_parse (line, len, 4, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  obj = json_node_get_object (node);
+
+  if (!natter_fields_get_string (obj, "op", TRUE, &op, NULL) ||
+      !natter_fields_get_string (obj, "client_msg_id", TRUE, &id, NULL))
+    return;
+
+  if (g_str_equal (op, "add") &&
+      natter_fields_get_string (obj, "to", TRUE, &to, NULL) &&
+      natter_fields_get_string (obj, "body", TRUE, &body, NULL))
+    {
+      natter_fields_get_int (obj, "ts", FALSE, NULL, &ts, NULL);
+      add_entry (self, id, to, body, ts);
+    }
+  else if (g_str_equal (op, "done"))
+    remove_entry (self, id);
+}
+
+NatterOutbox *
+natter_outbox_new (const char *path)
+{
+  NatterOutbox *self = g_object_new (NATTER_TYPE_OUTBOX, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+
+  self->path = g_strdup (path);
+
+  if (!g_file_get_contents (path, &contents, &length, &error))
+    {
+      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_warning ("Cannot read the outbox %s: %s", path, error->message);
+      return self;
+    }
+
+  self->log_bytes = length;
+  for (const char *p = contents; p < contents + length; )
+    {
+      const char *nl = memchr (p, '\n', contents + length - p);
+      const char *end = nl != NULL ? nl : contents + length;
+
+      load_line (self, p, end - p);
+      p = end + 1;
+    }
+
+  return self;
+}
+
+static gboolean
+write_all (int          fd,
+           const char  *data,
+           gsize        len,
+           GError     **error)
+{
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0)
+        {
+          int saved = errno;
+
+          if (saved == EINTR)
+            continue;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "Cannot write the outbox: %s", g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+ensure_open (NatterOutbox  *self,
+             GError       **error)
+{
+  g_autofree char *dir = NULL;
+
+  if (self->fd >= 0)
+    return TRUE;
+
+  dir = g_path_get_dirname (self->path);
+  g_mkdir_with_parents (dir, 0700);
+
+  self->fd = g_open (self->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (self->fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Cannot open the outbox %s: %s", self->path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Rewrites the log with only the pending entries, atomically. */
+static gboolean
+compact (NatterOutbox  *self,
+         GError       **error)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      NatterOutboxEntry *e = g_ptr_array_index (self->pending, i);
+      NatterJsonWriter w;
+
+      natter_json_writer_init (&w, out);
+      natter_json_writer_begin_object (&w);
+      natter_json_writer_key (&w, "op");
+      natter_json_writer_string (&w, "add");
+      natter_json_writer_key (&w, "client_msg_id");
+      natter_json_writer_string (&w, e->client_msg_id);
+      natter_json_writer_key (&w, "to");
+      natter_json_writer_string (&w, e->to);
+      natter_json_writer_key (&w, "body");
+      natter_json_writer_string (&w, e->body);
+      natter_json_writer_key (&w, "ts");
+      natter_json_writer_int (&w, e->ts);
+      natter_json_writer_end_object (&w);
+      g_string_append_c (out, '\n');
+    }
+
+  if (self->fd >= 0)
+    {
+      close (self->fd);
+      self->fd = -1;
+    }
+
+  if (!g_file_set_contents_full (self->path, out->str, out->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, error))
+    return FALSE;
+  self->log_bytes = out->len;
+  return TRUE;
+}
+
+gboolean
+natter_outbox_add (NatterOutbox  *self,
+                   const char    *client_msg_id,
+                   const char    *to,
+                   const char    *body,
+                   gint64         ts,
+                   GError       **error)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  NatterJsonWriter w;
+
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
+  g_return_val_if_fail (client_msg_id != NULL && to != NULL && body != NULL, FALSE);
+
+  natter_json_writer_init (&w, line);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, "add");
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, client_msg_id);
+  natter_json_writer_key (&w, "to");
+  natter_json_writer_string (&w, to);
+  natter_json_writer_key (&w, "body");
+  natter_json_writer_string (&w, body);
+  natter_json_writer_key (&w, "ts");
+  natter_json_writer_int (&w, ts);
+  natter_json_writer_end_object (&w);
+  g_string_append_c (line, '\n');
+
+  if (!ensure_open (self, error) ||
+      !write_all (self->fd, line->str, line->len, error))
+    return FALSE;
+
+  /* The UI shows the message as "sending" once this returns: it must be
+   * on disk by then. */
+  if (fdatasync (self->fd) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Cannot sync the outbox: %s", g_strerror (saved));
+      return FALSE;
+    }
+
+  self->log_bytes += line->len;
+  add_entry (self, client_msg_id, to, body, ts);
+  return TRUE;
+}
+
+gboolean
+natter_outbox_remove (NatterOutbox  *self,
+                      const char    *client_msg_id,
+                      GError       **error)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  NatterJsonWriter w;
+
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
+
+  if (client_msg_id == NULL || !remove_entry (self, client_msg_id))
+    return TRUE;
+
+  /* Nothing pending: an empty log says the same, and truncating is cheap.
+   * A crash around it leaves either the old log (whose entries the server
+   * deduplicates if resent) or an empty one. */
+  if (self->pending->len == 0 && ensure_open (self, NULL) && ftruncate (self->fd, 0) == 0)
+    {
+      self->log_bytes = 0;
+      return TRUE;
+    }
+
+  if (self->log_bytes > COMPACT_THRESHOLD)
+    return compact (self, error);
+
+  /* No fsync: if this line is lost, the message is resent with the same
+   * client_msg_id and the server answers the original without a copy. */
+  natter_json_writer_init (&w, line);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, "done");
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, client_msg_id);
+  natter_json_writer_end_object (&w);
+  g_string_append_c (line, '\n');
+
+  if (!ensure_open (self, error) ||
+      !write_all (self->fd, line->str, line->len, error))
+    return FALSE;
+  self->log_bytes += line->len;
+  return TRUE;
+}
+
+GPtrArray *
+natter_outbox_get_pending (NatterOutbox *self)
+{
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), NULL);
+  return self->pending;
+}
+
+guint
+natter_outbox_get_n_pending (NatterOutbox *self)
+{
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), 0);
+  return self->pending->len;
+}
