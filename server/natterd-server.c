@@ -279,7 +279,8 @@ NatterdServer *
 natterd_server_new (NatterdConfig  *config,
                     GError        **error)
 {
-  g_autoptr(NatterdServer) self = g_object_new (NATTERD_TYPE_SERVER, NULL);
+  /* Not active until natterd_server_listen has bound every address. */
+  g_autoptr(NatterdServer) self = g_object_new (NATTERD_TYPE_SERVER, "active", FALSE, NULL);
 
   self->config = config;
 
@@ -540,7 +541,4 @@ natterd_server_init (NatterdServer *self)
   self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_status_probe_free);
   g_queue_init (&self->connections);
   g_queue_init (&self->flush_queue);
-  /* GSocketService starts accepting as soon as a socket is added unless
-   * told otherwise; natterd_server_listen starts it once all are bound. */
-  g_socket_service_stop (G_SOCKET_SERVICE (self));
 }
