@@ -121,16 +121,17 @@ natter_frame_reader_push (NatterFrameReader *self,
   g_return_val_if_fail (data != NULL || len == 0, NATTER_FRAME_READER_TOO_LARGE);
   g_return_val_if_fail (func != NULL, NATTER_FRAME_READER_TOO_LARGE);
 
-  if (len == 0)
-    return NATTER_FRAME_READER_OK;
-
   /* After a stop, complete lines are still queued: keep the order by
-   * queueing behind them. */
+   * queueing behind them (even an empty push hands them out). */
   if (self->stopped && self->pending != NULL)
     {
-      g_byte_array_append (self->pending, data, len);
+      if (len > 0)
+        g_byte_array_append (self->pending, data, len);
       return drain_pending (self, func, user_data);
     }
+
+  if (len == 0)
+    return NATTER_FRAME_READER_OK;
 
   /* An incomplete tail from earlier: complete it with this chunk's first
    * line. This is the only copy a line ever needs. */
