@@ -77,6 +77,7 @@ setup_done (BenchConn *c)
 static void
 conn_shutdown_fd (BenchConn *c)
 {
+  c->gen++;
   if (c->fd >= 0)
     {
       epoll_ctl (c->worker->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -326,6 +327,7 @@ static void
 conn_read (BenchConn *c, gint64 now)
 {
   BenchWorker *w = c->worker;
+  guint gen = c->gen;
   int round;
 
   for (round = 0; round < 8 && c->fd >= 0; round++)
@@ -374,7 +376,7 @@ conn_read (BenchConn *c, gint64 now)
           else
             session_line (c, p + start, len, now);
           start += len + 1;
-          if (c->fd < 0)
+          if (c->gen != gen)
             return; /* closed (or restarted) by the line handler */
         }
       if (start < total)
@@ -406,6 +408,8 @@ conn_read (BenchConn *c, gint64 now)
 static void
 conn_event (BenchConn *c, guint32 events, gint64 now)
 {
+  guint gen;
+
   if (c->phase == BENCH_PHASE_CONNECTING)
     {
       int err = 0;
@@ -425,9 +429,10 @@ conn_event (BenchConn *c, guint32 events, gint64 now)
         conn_become_ready (c, now); /* no welcome to wait for */
       return;
     }
+  gen = c->gen;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
     conn_read (c, now);
-  if (c->fd >= 0 && (events & EPOLLOUT))
+  if (c->gen == gen && c->fd >= 0 && (events & EPOLLOUT))
     conn_flush (c);
 }
 

@@ -22,13 +22,13 @@
  * else (durability, frame size) stays at its default. */
 static const char bench_config[] =
   "[limits]\n"
-  "frames_per_second=100000000\n"
-  "frame_burst=100000000\n"
+  "frames_per_second=10000000\n"
+  "frame_burst=10000000\n"
   "connections_per_address=1000000\n"
-  "registrations_per_hour_per_address=100000000\n"
-  "failed_logins_per_minute_per_address=100000000\n"
-  "failed_logins_per_minute_per_user=100000000\n"
-  "messages_per_minute_per_user=1000000000\n"
+  "registrations_per_hour_per_address=10000000\n"
+  "failed_logins_per_minute_per_address=10000000\n"
+  "failed_logins_per_minute_per_user=10000000\n"
+  "messages_per_minute_per_user=100000000\n"
   "output_queue_bytes=268435456\n"
   "login_timeout=600\n"
   "idle_timeout=3600\n";
@@ -142,6 +142,10 @@ bench_natterd_start (const char *natterd_path, const char *data_dir, gboolean tl
                          bench_now_ns () + G_GINT64_CONSTANT (60000000000), error);
   if (!line)
     {
+      g_autofree char *log = NULL;
+
+      if (g_file_get_contents (log_path, &log, NULL, NULL) && *log)
+        g_printerr ("natter-bench: natterd said:\n%s", log);
       g_prefix_error (error, "(log in %s) ", log_path);
       bench_server_stop (s);
       return NULL;

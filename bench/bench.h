@@ -77,6 +77,7 @@ struct _BenchConn {
   const BenchConnOps *ops;
   gpointer            group;    /* the scenario's shared state */
   int                 fd;
+  guint               gen;      /* counts closes, so a handler's restart is seen */
   BenchPhase          phase;
   BenchAuth           auth;
   guint               index;    /* the scenario's number for it */

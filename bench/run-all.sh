@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every figure of docs/performance.md, in order, against a release build.
+#
+#   bench/run-all.sh BUILD_DIR DATA_DIR [LOG]
+#
+# BUILD_DIR: a meson build with -Dbuildtype=release (natterd and natter-bench).
+# DATA_DIR:  kept between runs: the benchmark users (registered once, argon2id
+#            is slow on purpose) and the 1,000,000-message history database.
+# Each run prints a table and a JSON line; LOG (default DATA_DIR/results.log)
+# collects everything.
+set -euo pipefail
+
+build=${1:?build dir}
+data=${2:?data dir}
+log=${3:-$data/results.log}
+bench="$build/bench/natter-bench"
+natterd="$build/server/natterd"
+mkdir -p "$data"
+
+run() {
+  echo "\$ natter-bench $*" | tee -a "$log"
+  "$bench" --natterd "$natterd" "$@" 2>&1 | tee -a "$log" || echo "(exit $?)" | tee -a "$log"
+}
+
+{
+  echo "=== $(date -u +%FT%TZ) $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+  echo "kernel $(uname -r); $(meson introspect --buildoptions "$build" 2>/dev/null | python3 -c 'import json,sys; print("buildtype", [o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo buildtype ?)"
+} | tee -a "$log"
+
+# Fan-out as fast as possible: 4 senders, 64 unacknowledged each, 100 bytes,
+# natterd then redis-server with the same numbers.
+run --data-dir "$data/fanout" fanout -n 100   -p 4 -w 64 -m 100000 --compare-redis
+run --data-dir "$data/fanout" fanout -n 1000  -p 4 -w 64 -m 20000  --compare-redis
+run --data-dir "$data/fanout" fanout -n 10000 -p 4 -w 64 -m 2000   --compare-redis --timeout 900
+
+# Latency at a fixed 100,000 deliveries per second (1,000 messages/s to 100).
+run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000 --compare-redis
+
+# Idle connections, plain then TLS.
+for n in 1000 5000 10000 19000; do
+  run --data-dir "$data/idle" idle -c $n -u 100
+done
+for n in 1000 5000; do
+  run --data-dir "$data/idle-tls" --tls idle -c $n -u 100
+done
+
+# Durable direct messages.
+for p in 1 10 50 200; do
+  run --data-dir "$data/dm" dm --pairs $p -w 64 -m 200000
+done
+
+# Logins and the reconnect storm.
+for s in 1000 10000; do
+  run --data-dir "$data/login" login -c 256 -u 100 -d 5 --storm $s
+done
+
+# History on 1,000,000 messages (filled once).
+run --data-dir "$data/history" history --prefill 1000000 -q 1000 -w 256 --timeout 3600

@@ -1,0 +1,232 @@
+/* test-bench.c: every natter-bench scenario, run with tiny numbers against a
+ * real natterd (which natter-bench starts itself, on 127.0.0.1:0 with a
+ * temporary data directory), so the tool keeps working as the server
+ * changes.
+ *
+ * Nothing here asserts a timing: only that each scenario finishes, exits 0,
+ * and that its JSON line says every message, login and query was answered.
+ */
+#define G_LOG_DOMAIN "natter-test-bench"
+
+#include "config.h"
+
+#include <string.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+typedef struct {
+  const char *name;
+  const char *scenario;
+  const char *args[16];
+} BenchCase;
+
+static char *
+bench_path (void)
+{
+  const char *build = g_getenv ("NATTER_BUILD_DIR");
+
+  g_assert_nonnull (build);
+  return g_build_filename (build, "bench", "natter-bench", NULL);
+}
+
+/* Runs natter-bench and returns the parsed JSON line of @scenario. The test
+ * runner's own timeout bounds a run that hangs. */
+static JsonObject *
+run_bench (const char *scenario, const char *const *args, gboolean natterd, int *out_status,
+           JsonNode **out_node)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *prefix = g_strdup_printf ("{\"scenario\":\"%s\"", scenario);
+  g_auto(GStrv) lines = NULL;
+  JsonObject *found = NULL;
+  guint i;
+
+  g_ptr_array_add (argv, bench_path ());
+  if (natterd)
+    {
+      const char *natterd_path = g_getenv ("NATTERD_PATH");
+
+      g_assert_nonnull (natterd_path);
+      g_ptr_array_add (argv, g_strdup ("--natterd"));
+      g_ptr_array_add (argv, g_strdup (natterd_path));
+    }
+  g_ptr_array_add (argv, g_strdup ("--threads=2"));
+  g_ptr_array_add (argv, g_strdup ("--timeout=60"));
+  for (i = 0; args[i]; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, g_strdup (scenario));
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("natter-bench %s stdout:\n%s", scenario, out);
+  if (err && *err)
+    g_test_message ("natter-bench %s stderr:\n%s", scenario, err);
+  *out_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+
+  lines = g_strsplit (out, "\n", -1);
+  for (i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      {
+        g_autoptr(JsonParser) parser = json_parser_new ();
+
+        g_assert_true (json_parser_load_from_data (parser, lines[i], -1, &error));
+        g_assert_no_error (error);
+        g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+        *out_node = json_node_copy (json_parser_get_root (parser));
+        found = json_node_get_object (*out_node);
+      }
+  return found;
+}
+
+static gint64
+get_int (JsonObject *o, const char *key)
+{
+  g_assert_true (json_object_has_member (o, key));
+  return json_object_get_int_member (o, key);
+}
+
+static double
+get_double (JsonObject *o, const char *key)
+{
+  g_assert_true (json_object_has_member (o, key));
+  return json_object_get_double_member (o, key);
+}
+
+static void
+test_fanout (gconstpointer data)
+{
+  const BenchCase *bc = data;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  int status;
+
+  o = run_bench (bc->scenario, bc->args, TRUE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "deliveries"), ==, get_int (o, "expected"));
+  g_assert_cmpint (get_int (o, "expected"), ==, get_int (o, "messages") * get_int (o, "members"));
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+  g_assert_cmpfloat (get_double (o, "p99_ms"), >=, get_double (o, "p50_ms"));
+}
+
+static void
+test_redis (void)
+{
+  const char *const args[] = { "-n", "5", "-p", "2", "-m", "20", NULL };
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *redis = g_find_program_in_path ("redis-server");
+  JsonObject *o;
+  int status;
+
+  if (!redis)
+    {
+      g_test_skip ("redis-server is not installed");
+      return;
+    }
+  o = run_bench ("redis", args, FALSE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "deliveries"), ==, 100);
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+}
+
+static void
+test_idle (gconstpointer data)
+{
+  const BenchCase *bc = data;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  int status;
+
+  o = run_bench ("idle", bc->args, TRUE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "ready"), ==, get_int (o, "connections"));
+  g_assert_cmpint (get_int (o, "lost"), ==, 0);
+  g_assert_cmpfloat (get_double (o, "rss_after_kb"), >, 0);
+}
+
+static void
+test_dm (void)
+{
+  const char *const args[] = { "--pairs", "2", "-m", "40", "-w", "4", NULL };
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  int status;
+
+  o = run_bench ("dm", args, TRUE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "acked"), ==, 40);
+  g_assert_cmpint (get_int (o, "delivered"), ==, 40);
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+}
+
+static void
+test_login (void)
+{
+  const char *const args[] = { "-c", "4", "-u", "3", "-d", "0.3", "--storm", "10", NULL };
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  int status;
+
+  o = run_bench ("login", args, TRUE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpfloat (get_double (o, "token_per_s"), >, 0);
+  g_assert_cmpfloat (get_double (o, "password_per_s"), >, 0);
+  g_assert_cmpint (get_int (o, "token_lost"), ==, 0);
+  g_assert_cmpint (get_int (o, "storm_synced"), ==, 10);
+}
+
+static void
+test_history (void)
+{
+  const char *const args[] = { "--prefill", "200", "-q", "10", "-w", "8", NULL };
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  int status;
+
+  o = run_bench ("history", args, TRUE, &status, &node);
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "messages_in_db"), ==, 200);
+  g_assert_cmpint (get_int (o, "history_count"), ==, 10);
+  g_assert_cmpint (get_int (o, "sync_count"), ==, 10);
+  g_assert_cmpint (get_int (o, "search_common_count"), ==, 10);
+  g_assert_cmpint (get_int (o, "search_rare_count"), ==, 10);
+  g_assert_cmpint (get_int (o, "failed"), ==, 0);
+  g_assert_cmpint (get_int (o, "last_id") - get_int (o, "first_id"), >=, 199);
+}
+
+static const BenchCase fanout_window = {
+  "window", "fanout", { "-n", "5", "-p", "2", "-m", "20", "-s", "64", "-w", "4", NULL } };
+static const BenchCase fanout_rate = {
+  "rate", "fanout", { "-n", "3", "-m", "10", "--rate", "200", NULL } };
+static const BenchCase idle_plain = {
+  "plain", "idle", { "-c", "20", "-u", "4", NULL } };
+static const BenchCase idle_tls = {
+  "tls", "idle", { "-c", "6", "-u", "2", "--tls", NULL } };
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_data_func ("/bench/fanout/window", &fanout_window, test_fanout);
+  g_test_add_data_func ("/bench/fanout/rate", &fanout_rate, test_fanout);
+  g_test_add_func ("/bench/redis", test_redis);
+  g_test_add_data_func ("/bench/idle/plain", &idle_plain, test_idle);
+  g_test_add_data_func ("/bench/idle/tls", &idle_tls, test_idle);
+  g_test_add_func ("/bench/dm", test_dm);
+  g_test_add_func ("/bench/login", test_login);
+  g_test_add_func ("/bench/history", test_history);
+  return g_test_run ();
+}
