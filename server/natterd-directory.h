@@ -30,4 +30,188 @@ guint             natterd_directory_count_online      (NatterdDirectory  *self);
 
 /* --- the rest is the data side's own --- */
 
+#include "natterd-store.h"
+#include "natterd-request.h"
+#include "natter-json.h"
+
+typedef struct _NatterdRoom         NatterdRoom;
+typedef struct _NatterdConversation NatterdConversation;
+typedef struct _NatterdAuth         NatterdAuth;     /* natterd-auth.h */
+
+typedef enum {
+  NATTERD_CONTACT_NONE     = 0,
+  NATTERD_CONTACT_ACCEPTED = 1,
+  NATTERD_CONTACT_OUTGOING = 2, /* this user asked the other */
+  NATTERD_CONTACT_INCOMING = 3, /* the other asked this user */
+} NatterdContactState;
+
+/* A token bucket: @capacity tokens, refilled evenly over @window_ms. */
+typedef struct {
+  double tokens;
+  gint64 updated_ms;
+  gboolean started;
+} NatterdBucket;
+
+/* 0 when a token was taken; else the milliseconds until one is available
+ * (nothing is taken). A capacity of 0 means no limit. */
+gint64 natterd_bucket_take (NatterdBucket *bucket, guint capacity, gint64 window_ms, gint64 now_ms);
+/* Like take, but only looks. */
+gint64 natterd_bucket_peek (NatterdBucket *bucket, guint capacity, gint64 window_ms, gint64 now_ms);
+
+struct _NatterdUser {
+  gint64          id;
+  char           *username;       /* lower case */
+  char           *display_name;
+  char           *password_hash;  /* argon2id, encoded */
+  char           *status_text;    /* NULL: none */
+  gint64          last_seen;      /* 0: never */
+
+  GList          *connections;    /* intrusive links (natterd_connection_get_user_link) */
+  guint           n_connections;
+  NatterPresence  presence;       /* the most available of the connections' */
+
+  GHashTable     *contacts;       /* NatterdUser* -> NatterdContactState */
+  GPtrArray      *rooms;          /* NatterdRoom* this user is a member of */
+  GHashTable     *directs;        /* peer NatterdUser* -> NatterdConversation* */
+
+  guint64         mark;           /* de-duplicates recipients of one event */
+  NatterdBucket   send_bucket;    /* messages_per_minute_per_user */
+};
+
+struct _NatterdConversation {
+  gint64                   id;
+  NatterdConversationKind  kind;
+  NatterdRoom             *room;    /* ROOM */
+  NatterdUser             *user_a;  /* DIRECT; a == b for notes to self */
+  NatterdUser             *user_b;
+};
+
+struct _NatterdRoom {
+  char                *name;        /* "#general" */
+  char                *topic;       /* never NULL; "" when none */
+  NatterdUser         *owner;
+  NatterdConversation *conversation;
+  GPtrArray           *members;     /* NatterdUser*, for fast fan-out */
+  GHashTable          *member_index;/* NatterdUser* -> index in members + 1 */
+};
+
+struct _NatterdDirectory {
+  NatterdServer *server;            /* borrowed */
+  NatterdStore  *store;             /* borrowed */
+  NatterdAuth   *auth;              /* owned */
+
+  GHashTable    *users_by_name;     /* owns the users */
+  GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */
+  GHashTable    *rooms;             /* name -> NatterdRoom*, owns them */
+  GHashTable    *conversations;     /* gint64* -> NatterdConversation*, owns them */
+  guint          n_online;
+  guint64        mark_generation;
+
+  /* The group commit of sends. */
+  GPtrArray     *pending;           /* PendingSend* of the open transaction */
+  guint          commit_source;
+};
+
+/* Maximum size of a server frame (the contract's 4 MiB); pages are cut
+ * short below it, with room left for the frame's own fields. */
+#define NATTERD_MAX_SERVER_FRAME   (4 * 1024 * 1024)
+#define NATTERD_PAGE_BUDGET        (NATTERD_MAX_SERVER_FRAME - 4096)
+/* Sends committed together at most. */
+#define NATTERD_COMMIT_BATCH       4096
+
+NatterdDirectory   *natterd_request_get_directory (NatterdRequest *request);
+const NatterdConfig *natterd_directory_get_config (NatterdDirectory *self);
+
+NatterdUser        *natterd_directory_find_user    (NatterdDirectory *self, const char *username);
+NatterdUser        *natterd_directory_find_user_id (NatterdDirectory *self, gint64 id);
+NatterdRoom        *natterd_directory_find_room    (NatterdDirectory *self, const char *room);
+NatterdConversation *natterd_directory_find_conversation (NatterdDirectory *self, gint64 id);
+/* Adds a user just stored (the store gave @id). */
+NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
+                                                    gint64            id,
+                                                    const char       *username,
+                                                    const char       *display_name,
+                                                    const char       *password_hash);
+
+/* Commits the open batch of sends (answering them) so that a write that
+ * follows runs in its own transaction and its reply cannot overtake an
+ * uncommitted send. Call before any write but a send's. */
+void                natterd_directory_commit_pending (NatterdDirectory *self);
+
+/* Authentication state of a connection. */
+void                natterd_directory_attach (NatterdDirectory  *self,
+                                              NatterdConnection *connection,
+                                              NatterdUser       *user,
+                                              const guint8      *token_hash);
+/* Logout: leaves the connection unauthenticated. */
+void                natterd_directory_detach (NatterdDirectory  *self,
+                                              NatterdConnection *connection);
+
+/* Presence. @except is a connection not to tell (the one that caused the
+ * change, which gets a reply instead); may be NULL. */
+void                natterd_directory_update_presence (NatterdDirectory  *self,
+                                                       NatterdUser       *user,
+                                                       gboolean           force_push,
+                                                       NatterdConnection *except);
+gboolean            natterd_directory_can_see (NatterdUser *viewer, NatterdUser *user);
+gboolean            natterd_directory_share_room (NatterdUser *a, NatterdUser *b);
+/* Writes a user object as @viewer may see it (@viewer NULL: fully). */
+void                natterd_directory_write_user (NatterJsonWriter *writer,
+                                                  NatterdUser      *user,
+                                                  NatterdUser      *viewer);
+
+/* Sending events: @frame ends with '\n'. */
+void                natterd_user_send (NatterdUser *user, GBytes *frame, NatterdConnection *except);
+GBytes             *natterd_frame_finish (GString *frame);
+
+/* Rooms and conversations. */
+gboolean            natterd_room_has_member (NatterdRoom *room, NatterdUser *user);
+void                natterd_room_add_member (NatterdRoom *room, NatterdUser *user);
+void                natterd_room_remove_member (NatterdRoom *room, NatterdUser *user);
+NatterdRoom        *natterd_directory_add_room (NatterdDirectory *self,
+                                                gint64            conversation_id,
+                                                const char       *name,
+                                                const char       *topic,
+                                                NatterdUser      *owner);
+/* The direct conversation between two users, or NULL when none exists yet. */
+NatterdConversation *natterd_directory_find_direct (NatterdDirectory *self,
+                                                    NatterdUser      *a,
+                                                    NatterdUser      *b);
+/* Finds or creates (and stores) it; NULL with @error on a store failure. */
+NatterdConversation *natterd_directory_ensure_direct (NatterdDirectory *self,
+                                                      NatterdUser      *a,
+                                                      NatterdUser      *b,
+                                                      GError          **error);
+/* The conversation's name as @viewer sees it: the room's "#name", or the
+ * peer's username for a direct conversation (without the '@'). */
+const char         *natterd_conversation_address (NatterdConversation *conv,
+                                                  NatterdUser         *viewer);
+/* Writes "#room" or "@peer" as a JSON string. */
+void                natterd_conversation_write_address (NatterJsonWriter    *writer,
+                                                        NatterdConversation *conv,
+                                                        NatterdUser         *viewer);
+gboolean            natterd_conversation_has_member (NatterdConversation *conv,
+                                                     NatterdUser         *user);
+/* Calls @func for each member (once each). */
+typedef void (*NatterdUserFunc) (NatterdUser *user, gpointer user_data);
+void                natterd_conversation_foreach_member (NatterdConversation *conv,
+                                                         NatterdUserFunc      func,
+                                                         gpointer             user_data);
+
+/* Encodes a stored message as @viewer sees it into @out (appends). */
+void                natterd_directory_write_message (NatterdDirectory          *self,
+                                                     GString                   *out,
+                                                     const NatterdStoreMessage *message,
+                                                     NatterdUser               *viewer);
+
+/* Queues a send for the group commit; the request is answered after the
+ * commit. */
+void                natterd_directory_queue_send (NatterdDirectory    *self,
+                                                  NatterdRequest      *request,
+                                                  NatterdUser         *sender,
+                                                  NatterdConversation *conversation,
+                                                  const char          *body,
+                                                  gsize                body_len,
+                                                  const char          *client_msg_id);
+
 G_END_DECLS

@@ -1,0 +1,611 @@
+/* natterd-auth.c: register, login (password or token), logout.
+ *
+ * Passwords are hashed with argon2id (libsodium) in a GThreadPool: a hash
+ * takes tens of milliseconds and 19 MiB, which must never stall the main
+ * loop. The request is finished from the main loop afterwards; the handlers
+ * are flagged PAUSES so the connection's next frames wait for the login.
+ *
+ * A login for a user that does not exist is verified against a dummy hash,
+ * so it takes as long as a wrong password. The failed-login limits are
+ * checked before any hashing, so they also bound the CPU an attacker can
+ * make us spend.
+ *
+ * Tokens are 32 random bytes sent as hex; only their SHA-256 is stored.
+ */
+#define G_LOG_DOMAIN "natterd-auth"
+
+#include "config.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "natterd-auth.h"
+#include "natterd-handlers-private.h"
+
+/* OWASP's argon2id floor: m = 19 MiB, t = 2, p = 1. */
+#define HASH_OPSLIMIT   2
+#define HASH_MEMLIMIT   (19 * 1024 * 1024)
+
+#define TOKEN_BYTES     32
+#define MINUTE_MS       (60 * 1000)
+#define HOUR_MS         (60 * MINUTE_MS)
+#define DAY_MS          (24 * HOUR_MS)
+/* A limiter prunes its full buckets past this many keys. */
+#define LIMITER_PRUNE   10000
+
+typedef struct {
+  GHashTable *buckets; /* key -> NatterdBucket* */
+  gint64      window_ms;
+} Limiter;
+
+struct _NatterdAuth {
+  NatterdDirectory *directory;
+  GThreadPool      *pool;
+  char             *dummy_hash;
+  GHashTable       *jobs;        /* Job* under way */
+  Limiter           registrations_by_address;
+  Limiter           failures_by_address;
+  Limiter           failures_by_user;
+};
+
+typedef enum {
+  JOB_REGISTER,
+  JOB_LOGIN,
+} JobKind;
+
+typedef struct {
+  NatterdAuth    *auth;
+  JobKind         kind;
+  NatterdRequest *request;
+  char           *password;     /* wiped after use */
+  gsize           password_len;
+  char           *hash;         /* LOGIN: the hash to verify; REGISTER: the result */
+  gboolean        ok;
+  NatterdUser    *user;         /* LOGIN: the user, or NULL (verified against the dummy) */
+  char           *username;     /* REGISTER: normalised; LOGIN: the limiter key */
+  char           *display_name;
+  char           *address_key;
+  GSource        *source;       /* the main-loop callback, once the work is done */
+} Job;
+
+/* --- limiters --- */
+
+static void
+limiter_init (Limiter *limiter, gint64 window_ms)
+{
+  limiter->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  limiter->window_ms = window_ms;
+}
+
+static NatterdBucket *
+limiter_bucket (Limiter *limiter, const char *key, guint capacity, gint64 now)
+{
+  NatterdBucket *bucket = g_hash_table_lookup (limiter->buckets, key);
+
+  if (bucket != NULL)
+    return bucket;
+
+  if (g_hash_table_size (limiter->buckets) >= LIMITER_PRUNE)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      /* A full bucket is the same as no bucket: forget it. */
+      g_hash_table_iter_init (&iter, limiter->buckets);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          NatterdBucket *b = value;
+          natterd_bucket_peek (b, capacity, limiter->window_ms, now);
+          if (b->tokens >= capacity)
+            g_hash_table_iter_remove (&iter);
+        }
+    }
+
+  bucket = g_new0 (NatterdBucket, 1);
+  g_hash_table_insert (limiter->buckets, g_strdup (key), bucket);
+  return bucket;
+}
+
+static gint64
+limiter_peek (Limiter *limiter, const char *key, guint capacity, gint64 now)
+{
+  if (capacity == 0 || key == NULL)
+    return 0;
+  return natterd_bucket_peek (limiter_bucket (limiter, key, capacity, now),
+                              capacity, limiter->window_ms, now);
+}
+
+static void
+limiter_take (Limiter *limiter, const char *key, guint capacity, gint64 now)
+{
+  if (capacity == 0 || key == NULL)
+    return;
+  natterd_bucket_take (limiter_bucket (limiter, key, capacity, now),
+                       capacity, limiter->window_ms, now);
+}
+
+/* --- the thread pool --- */
+
+static void
+job_free (Job *job)
+{
+  if (job->password != NULL)
+    {
+      sodium_memzero (job->password, job->password_len);
+      g_free (job->password);
+    }
+  g_free (job->hash);
+  g_free (job->username);
+  g_free (job->display_name);
+  g_free (job->address_key);
+  if (job->source != NULL)
+    {
+      g_source_destroy (job->source);
+      g_source_unref (job->source);
+    }
+  g_free (job);
+}
+
+static gboolean job_done_cb (gpointer user_data);
+
+static void
+worker (gpointer data,
+        gpointer user_data)
+{
+  Job *job = data;
+  GSource *source;
+
+  if (job->kind == JOB_REGISTER)
+    {
+      char out[crypto_pwhash_STRBYTES];
+
+      if (crypto_pwhash_str_alg (out, job->password, job->password_len,
+                                 HASH_OPSLIMIT, HASH_MEMLIMIT,
+                                 crypto_pwhash_ALG_ARGON2ID13) == 0)
+        {
+          job->hash = g_strdup (out);
+          job->ok = TRUE;
+        }
+      else
+        g_warning ("argon2id hashing failed (out of memory?)");
+    }
+  else
+    {
+      gboolean match = crypto_pwhash_str_verify (job->hash, job->password, job->password_len) == 0;
+      job->ok = match && job->user != NULL;
+    }
+  sodium_memzero (job->password, job->password_len);
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, job_done_cb, job, NULL);
+  g_source_set_static_name (source, "natterd-auth-done");
+  job->source = source;
+  g_source_attach (source, NULL);
+}
+
+static void
+queue_job (NatterdAuth *self, Job *job)
+{
+  g_autoptr(GError) error = NULL;
+
+  job->auth = self;
+  g_hash_table_add (self->jobs, job);
+  if (!g_thread_pool_push (self->pool, job, &error))
+    {
+      g_hash_table_remove (self->jobs, job);
+      natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not start hashing");
+      job_free (job);
+    }
+}
+
+/* --- tokens and logging in --- */
+
+static void
+token_hash (const char *token, guint8 out[NATTERD_TOKEN_HASH_LEN])
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = NATTERD_TOKEN_HASH_LEN;
+
+  g_checksum_update (sum, (const guchar *) token, strlen (token));
+  g_checksum_get_digest (sum, out, &len);
+}
+
+/* Logs @request's connection in as @user and answers it. */
+static void
+log_in (NatterdAuth    *self,
+        NatterdRequest *request,
+        NatterdUser    *user,
+        const char     *token,
+        const guint8   *hash,
+        gint64          expires)
+{
+  NatterdConnection *connection = natterd_request_get_connection (request);
+  NatterJsonWriter *w;
+
+  if (!natterd_connection_is_closed (connection))
+    natterd_directory_attach (self->directory, connection, user, hash);
+
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "user");
+  natterd_directory_write_user (w, user, NULL);
+  natter_json_writer_key (w, "token");
+  natter_json_writer_string (w, token);
+  natter_json_writer_key (w, "expires");
+  natter_json_writer_int (w, expires);
+  natterd_request_finish_ok (request);
+}
+
+/* Makes a new token for @user, stores its hash, and logs in. */
+static void
+issue_token_and_log_in (NatterdAuth    *self,
+                        NatterdRequest *request,
+                        NatterdUser    *user)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  NatterdStore *store = self->directory->store;
+  g_autoptr(GError) error = NULL;
+  guint8 random[TOKEN_BYTES];
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  char token[TOKEN_BYTES * 2 + 1];
+  gint64 expires;
+
+  randombytes_buf (random, sizeof random);
+  sodium_bin2hex (token, sizeof token, random, sizeof random);
+  sodium_memzero (random, sizeof random);
+  token_hash (token, hash);
+  expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
+
+  natterd_directory_commit_pending (self->directory);
+  if (!natterd_store_token_insert (store, hash, user->id, expires, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  log_in (self, request, user, token, hash, expires);
+  sodium_memzero (token, sizeof token);
+}
+
+static void
+finish_register (NatterdAuth *self, Job *job)
+{
+  NatterdDirectory *dir = self->directory;
+  g_autoptr(GError) error = NULL;
+  NatterdUser *user;
+  gint64 id;
+
+  if (!job->ok)
+    {
+      natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not hash the password");
+      return;
+    }
+  /* Someone may have taken the name while we hashed. */
+  if (natterd_directory_find_user (dir, job->username) != NULL)
+    {
+      natterd_request_error (job->request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
+      return;
+    }
+  natterd_directory_commit_pending (dir);
+  if (!natterd_store_user_insert (dir->store, job->username, job->display_name, job->hash,
+                                  natterd_now_ms (), &id, &error))
+    {
+      if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
+        natterd_request_error (job->request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
+      else
+        natterd_request_store_error (job->request, error);
+      return;
+    }
+  user = natterd_directory_add_user (dir, id, job->username, job->display_name, job->hash);
+  g_message ("registered user %s", user->username);
+  issue_token_and_log_in (self, job->request, user);
+}
+
+static void
+finish_login (NatterdAuth *self, Job *job)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  gint64 now = natterd_now_ms ();
+
+  if (!job->ok)
+    {
+      limiter_take (&self->failures_by_address, job->address_key,
+                    config->failed_logins_per_minute_per_address, now);
+      limiter_take (&self->failures_by_user, job->username,
+                    config->failed_logins_per_minute_per_user, now);
+      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+      return;
+    }
+  issue_token_and_log_in (self, job->request, job->user);
+}
+
+static gboolean
+job_done_cb (gpointer user_data)
+{
+  Job *job = user_data;
+  NatterdAuth *self = job->auth;
+
+  g_hash_table_remove (self->jobs, job);
+  /* The context drops its own reference when this returns. */
+  g_clear_pointer (&job->source, g_source_unref);
+  if (job->kind == JOB_REGISTER)
+    finish_register (self, job);
+  else
+    finish_login (self, job);
+  job_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+NatterdAuth *
+natterd_auth_new (NatterdDirectory *directory,
+                  GError          **error)
+{
+  const NatterdConfig *config = natterd_directory_get_config (directory);
+  NatterdAuth *self;
+  guint8 random[32];
+  char out[crypto_pwhash_STRBYTES];
+  guint threads;
+
+  if (sodium_init () < 0)
+    {
+      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "libsodium failed to initialise");
+      return NULL;
+    }
+
+  /* A hash of nothing anyone knows, with the same cost as real ones, for
+   * logins of users that do not exist. */
+  randombytes_buf (random, sizeof random);
+  if (crypto_pwhash_str_alg (out, (const char *) random, sizeof random, HASH_OPSLIMIT,
+                             HASH_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    {
+      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "argon2id hashing failed");
+      return NULL;
+    }
+
+  self = g_new0 (NatterdAuth, 1);
+  self->directory = directory;
+  self->dummy_hash = g_strdup (out);
+  self->jobs = g_hash_table_new (NULL, NULL);
+  limiter_init (&self->registrations_by_address, HOUR_MS);
+  limiter_init (&self->failures_by_address, MINUTE_MS);
+  limiter_init (&self->failures_by_user, MINUTE_MS);
+
+  threads = config->hash_threads > 0 ? config->hash_threads : g_get_num_processors ();
+  self->pool = g_thread_pool_new (worker, self, (gint) MAX (threads, 1), FALSE, error);
+  if (self->pool == NULL)
+    {
+      natterd_auth_free (self);
+      return NULL;
+    }
+  return self;
+}
+
+void
+natterd_auth_free (NatterdAuth *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (self == NULL)
+    return;
+  /* Let the workers finish what they hold; after that no thread touches a
+   * job, and the callbacks not yet run are cancelled here. */
+  if (self->pool != NULL)
+    g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      Job *job = key;
+      natterd_request_error (job->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
+      job_free (job);
+    }
+  g_hash_table_unref (self->jobs);
+  g_hash_table_unref (self->registrations_by_address.buckets);
+  g_hash_table_unref (self->failures_by_address.buckets);
+  g_hash_table_unref (self->failures_by_user.buckets);
+  g_free (self->dummy_hash);
+  g_free (self);
+}
+
+/* --- handlers --- */
+
+void
+natterd_handle_register (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdAuth *self = dir->auth;
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *username = NULL;
+  const char *raw_username, *password, *display_name;
+  gint64 now = natterd_now_ms ();
+  gint64 retry;
+  Job *job;
+
+  if (!config->registration)
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, "Registration is closed");
+      return;
+    }
+  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
+      !natterd_arg_string (request, "password", TRUE, &password) ||
+      !natterd_arg_string (request, "display_name", FALSE, &display_name))
+    return;
+
+  username = natter_username_normalize (raw_username, &error);
+  if (username == NULL)
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+  if (!natter_password_check (password, &error))
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+  if (display_name != NULL && !natter_display_name_is_valid (display_name))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "display_name must be 1 to 64 characters without control characters");
+      return;
+    }
+  retry = limiter_peek (&self->registrations_by_address, address,
+                        config->registrations_per_hour_per_address, now);
+  if (retry > 0)
+    {
+      natterd_request_rate_limited (request, retry);
+      return;
+    }
+  if (natterd_directory_find_user (dir, username) != NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
+      return;
+    }
+  limiter_take (&self->registrations_by_address, address,
+                config->registrations_per_hour_per_address, now);
+
+  job = g_new0 (Job, 1);
+  job->kind = JOB_REGISTER;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->username = g_steal_pointer (&username);
+  job->display_name = g_strdup (display_name ? display_name : job->username);
+  queue_job (self, job);
+}
+
+static void
+login_with_token (NatterdAuth    *self,
+                  NatterdRequest *request,
+                  const char     *token)
+{
+  NatterdDirectory *dir = self->directory;
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
+  g_autoptr(GError) error = NULL;
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  gint64 now = natterd_now_ms ();
+  gint64 user_id = 0, expires = 0;
+  NatterdUser *user = NULL;
+  gint64 retry;
+
+  retry = limiter_peek (&self->failures_by_address, address,
+                        config->failed_logins_per_minute_per_address, now);
+  if (retry > 0)
+    {
+      natterd_request_rate_limited (request, retry);
+      return;
+    }
+
+  token_hash (token, hash);
+  if (natterd_store_token_lookup (dir->store, hash, &user_id, &expires, &error))
+    user = natterd_directory_find_user_id (dir, user_id);
+  else if (error != NULL)
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+
+  if (user == NULL || expires <= now)
+    {
+      if (user != NULL)
+        {
+          /* Expired: forget it. Best effort, no reply waits for it. */
+          natterd_directory_commit_pending (dir);
+          natterd_store_token_delete (dir->store, hash, NULL);
+        }
+      limiter_take (&self->failures_by_address, address,
+                    config->failed_logins_per_minute_per_address, now);
+      natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
+      return;
+    }
+
+  log_in (self, request, user, token, hash, expires);
+}
+
+void
+natterd_handle_login (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdAuth *self = dir->auth;
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
+  const char *token, *raw_username, *password;
+  g_autofree char *username = NULL;
+  g_autofree char *user_key = NULL;
+  NatterdUser *user;
+  gint64 now = natterd_now_ms ();
+  gint64 retry;
+  Job *job;
+
+  if (!natterd_arg_string (request, "token", FALSE, &token))
+    return;
+  if (token != NULL)
+    {
+      login_with_token (self, request, token);
+      return;
+    }
+
+  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
+      !natterd_arg_string (request, "password", TRUE, &password))
+    return;
+
+  username = natter_username_normalize (raw_username, NULL);
+  /* Failures are counted per name as typed (lower-cased, bounded), so a
+   * name that cannot exist is limited like one that does. */
+  user_key = username ? g_strdup (username) : g_utf8_strdown (raw_username, MIN (strlen (raw_username), 64));
+
+  retry = MAX (limiter_peek (&self->failures_by_address, address,
+                             config->failed_logins_per_minute_per_address, now),
+               limiter_peek (&self->failures_by_user, user_key,
+                             config->failed_logins_per_minute_per_user, now));
+  if (retry > 0)
+    {
+      natterd_request_rate_limited (request, retry);
+      return;
+    }
+
+  user = natterd_directory_find_user (dir, username);
+
+  job = g_new0 (Job, 1);
+  job->kind = JOB_LOGIN;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->user = user;
+  job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
+  job->username = g_steal_pointer (&user_key);
+  job->address_key = g_strdup (address);
+  queue_job (self, job);
+}
+
+void
+natterd_handle_logout (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdConnection *connection = natterd_request_get_connection (request);
+  NatterdUser *user = natterd_connection_get_user (connection);
+  g_autoptr(GError) error = NULL;
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  GList *l;
+
+  memcpy (hash, natterd_connection_get_token_hash (connection), sizeof hash);
+  natterd_directory_commit_pending (dir);
+  if (!natterd_store_token_delete (dir->store, hash, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+
+  natterd_directory_detach (dir, connection);
+
+  /* The token is revoked: every other connection that logged in with it
+   * goes too. They leave the user's list when their close completes. */
+  for (l = user->connections; l != NULL; l = l->next)
+    {
+      NatterdConnection *other = l->data;
+      if (memcmp (natterd_connection_get_token_hash (other), hash, sizeof hash) == 0)
+        natterd_connection_close (other);
+    }
+  natterd_request_ok (request);
+}

@@ -1,0 +1,560 @@
+/* natterd-handlers-messages.c: send, history, sync, conversations, search,
+ * typing, read.
+ *
+ * Pages (history, sync, search) are cut short so that no server frame
+ * exceeds 4 MiB, with has_more true; a history page cut short keeps the
+ * newest messages, so that paging on with "before" misses nothing.
+ */
+#define G_LOG_DOMAIN "natterd-handlers"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "natterd-handlers-private.h"
+
+#define HISTORY_DEFAULT  50
+#define HISTORY_CAP      200
+#define SYNC_DEFAULT     500
+#define SYNC_CAP         500
+#define SEARCH_DEFAULT   50
+#define SEARCH_CAP       200
+#define MINUTE_MS        (60 * 1000)
+
+void
+natterd_handle_send (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  const char *to, *body, *client_msg_id;
+  NatterAddressKind kind;
+  NatterdConversation *conv;
+  gsize body_len;
+  gint64 retry;
+
+  if (!natterd_arg_string (request, "to", TRUE, &to) ||
+      !natterd_arg_string (request, "body", TRUE, &body) ||
+      !natterd_arg_string (request, "client_msg_id", TRUE, &client_msg_id))
+    return;
+  if (!natter_address_parse (to, &kind, &name, &error))
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+  body_len = strlen (body);
+  if (!natter_body_is_valid (body, body_len))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "body must be 1 to 16384 bytes, not only white space, without control characters");
+      return;
+    }
+  if (!natter_client_msg_id_is_valid (client_msg_id))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "client_msg_id must be 1 to 64 bytes");
+      return;
+    }
+
+  if (kind == NATTER_ADDRESS_ROOM)
+    {
+      NatterdRoom *room = natterd_directory_find_room (dir, name);
+      if (room == NULL)
+        {
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
+          return;
+        }
+      if (!natterd_room_has_member (room, me))
+        {
+          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          return;
+        }
+      conv = room->conversation;
+    }
+  else
+    {
+      NatterdUser *peer = natterd_directory_find_user (dir, name);
+      if (peer == NULL)
+        {
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
+          return;
+        }
+      conv = NULL;
+      /* Created below, after the rate limit. */
+      retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
+                                   MINUTE_MS, natterd_now_ms ());
+      if (retry > 0)
+        {
+          natterd_request_rate_limited (request, retry);
+          return;
+        }
+      conv = natterd_directory_ensure_direct (dir, me, peer, &error);
+      if (conv == NULL)
+        {
+          natterd_request_store_error (request, error);
+          return;
+        }
+      natterd_directory_queue_send (dir, request, me, conv, body, body_len, client_msg_id);
+      return;
+    }
+
+  retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
+                               MINUTE_MS, natterd_now_ms ());
+  if (retry > 0)
+    {
+      natterd_request_rate_limited (request, retry);
+      return;
+    }
+  natterd_directory_queue_send (dir, request, me, conv, body, body_len, client_msg_id);
+}
+
+/* --- pages of messages --- */
+
+typedef struct {
+  NatterdDirectory *dir;
+  NatterdUser      *viewer;
+  GString          *buf;      /* the encoded messages, one after another */
+  GArray           *spans;    /* gsize pairs: offset, length */
+  gint64            limit;
+  gint64            count;
+  gint64            last_id;
+  gboolean          has_more;
+} Page;
+
+static void
+page_init (Page *page, NatterdRequest *request, gint64 limit)
+{
+  page->dir = natterd_request_get_directory (request);
+  page->viewer = natterd_request_get_user (request);
+  page->buf = g_string_sized_new (4096);
+  page->spans = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
+  page->limit = limit;
+  page->count = 0;
+  page->last_id = 0;
+  page->has_more = FALSE;
+}
+
+static void
+page_clear (Page *page)
+{
+  g_string_free (page->buf, TRUE);
+  g_array_unref (page->spans);
+}
+
+/* Asked for limit + 1 rows: the extra one only tells has_more. */
+static gboolean
+page_add_cb (const NatterdStoreMessage *m,
+             gpointer                   user_data)
+{
+  Page *page = user_data;
+  gsize span[2];
+
+  if (page->count >= page->limit)
+    {
+      page->has_more = TRUE;
+      return FALSE;
+    }
+  span[0] = page->buf->len;
+  natterd_directory_write_message (page->dir, page->buf, m, page->viewer);
+  span[1] = page->buf->len - span[0];
+  if (page->buf->len + page->spans->len + 1 > NATTERD_PAGE_BUDGET && page->count > 0)
+    {
+      g_string_truncate (page->buf, span[0]);
+      page->has_more = TRUE;
+      return FALSE;
+    }
+  g_array_append_vals (page->spans, span, 1);
+  page->count++;
+  page->last_id = m->id;
+  return TRUE;
+}
+
+static void
+page_write (Page             *page,
+            NatterJsonWriter *w,
+            gboolean          reversed)
+{
+  natter_json_writer_key (w, "messages");
+  natter_json_writer_begin_array (w);
+  for (guint i = 0; i < page->spans->len; i++)
+    {
+      guint j = reversed ? page->spans->len - 1 - i : i;
+      const gsize *span = &g_array_index (page->spans, gsize, j * 2);
+      natter_json_writer_raw (w, page->buf->str + span[0], span[1]);
+    }
+  natter_json_writer_end_array (w);
+  natter_json_writer_key (w, "has_more");
+  natter_json_writer_bool (w, page->has_more);
+}
+
+void
+natterd_handle_history (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  g_autoptr(GError) error = NULL;
+  NatterdConversation *conv;
+  gboolean has_before = FALSE;
+  gint64 before = 0, limit;
+  NatterJsonWriter *w;
+  Page page;
+
+  if (!natterd_arg_conversation (request, "conversation", TRUE, &conv, NULL) ||
+      !natterd_arg_int (request, "before", FALSE, &has_before, &before) ||
+      !natterd_arg_limit (request, HISTORY_DEFAULT, HISTORY_CAP, &limit))
+    return;
+  if (has_before && before <= 0)
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "before must be a positive message id");
+      return;
+    }
+
+  page_init (&page, request, limit);
+  if (conv != NULL &&
+      !natterd_store_history (dir->store, conv->id, has_before ? before : 0, limit + 1,
+                              page_add_cb, &page, &error))
+    {
+      page_clear (&page);
+      natterd_request_store_error (request, error);
+      return;
+    }
+  /* The store gave newest first; the page is oldest first. */
+  w = natterd_request_begin_ok (request);
+  page_write (&page, w, TRUE);
+  natterd_request_finish_ok (request);
+  page_clear (&page);
+}
+
+void
+natterd_handle_sync (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  gboolean has_since = FALSE;
+  gint64 since = 0, limit;
+  NatterJsonWriter *w;
+  Page page;
+
+  if (!natterd_arg_int (request, "since", FALSE, &has_since, &since) ||
+      !natterd_arg_limit (request, SYNC_DEFAULT, SYNC_CAP, &limit))
+    return;
+  if (since < 0)
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "since must not be negative");
+      return;
+    }
+
+  page_init (&page, request, limit);
+  if (!natterd_store_sync (dir->store, me->id, since, limit + 1, page_add_cb, &page, &error))
+    {
+      page_clear (&page);
+      natterd_request_store_error (request, error);
+      return;
+    }
+  w = natterd_request_begin_ok (request);
+  page_write (&page, w, FALSE);
+  natter_json_writer_key (w, "last_id");
+  natter_json_writer_int (w, page.count > 0 ? page.last_id : since);
+  natterd_request_finish_ok (request);
+  page_clear (&page);
+}
+
+void
+natterd_handle_search (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fts = NULL;
+  NatterdConversation *conv = NULL;
+  NatterdUser *peer = NULL;
+  const char *query;
+  gint64 limit;
+  NatterJsonWriter *w;
+  Page page;
+
+  if (!natterd_arg_string (request, "query", TRUE, &query) ||
+      !natterd_arg_conversation (request, "conversation", FALSE, &conv, &peer) ||
+      !natterd_arg_limit (request, SEARCH_DEFAULT, SEARCH_CAP, &limit))
+    return;
+  fts = natterd_store_fts_query (query);
+  if (fts == NULL || strlen (query) > NATTER_SEARCH_QUERY_MAX)
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "query must be 1 to 256 bytes of text");
+      return;
+    }
+
+  page_init (&page, request, limit);
+  /* A direct conversation with no message yet has nothing to find. */
+  if ((peer == NULL || conv != NULL) &&
+      !natterd_store_search (dir->store, me->id, query, conv ? conv->id : 0, limit + 1,
+                             page_add_cb, &page, &error))
+    {
+      page_clear (&page);
+      natterd_request_store_error (request, error);
+      return;
+    }
+  w = natterd_request_begin_ok (request);
+  page_write (&page, w, FALSE);
+  natterd_request_finish_ok (request);
+  page_clear (&page);
+}
+
+/* --- conversations --- */
+
+typedef struct {
+  NatterdDirectory *dir;
+  NatterdUser      *viewer;
+  NatterJsonWriter *w;
+  GString          *scratch;
+  gsize             size;
+} Summaries;
+
+static void
+summary_cb (gint64                     conversation_id,
+            gint64                     read_up_to,
+            gint64                     unread,
+            const NatterdStoreMessage *last,
+            gpointer                   user_data)
+{
+  Summaries *s = user_data;
+  NatterdConversation *conv = natterd_directory_find_conversation (s->dir, conversation_id);
+
+  if (conv == NULL || s->size > NATTERD_PAGE_BUDGET)
+    return;
+  g_string_truncate (s->scratch, 0);
+  if (last != NULL)
+    natterd_directory_write_message (s->dir, s->scratch, last, s->viewer);
+  s->size += s->scratch->len + 128;
+  if (s->size > NATTERD_PAGE_BUDGET)
+    return;
+
+  natter_json_writer_begin_object (s->w);
+  natter_json_writer_key (s->w, "conversation");
+  natterd_conversation_write_address (s->w, conv, s->viewer);
+  natter_json_writer_key (s->w, "last_message");
+  if (last != NULL)
+    natter_json_writer_raw (s->w, s->scratch->str, s->scratch->len);
+  else
+    natter_json_writer_null (s->w);
+  natter_json_writer_key (s->w, "unread");
+  natter_json_writer_int (s->w, unread);
+  natter_json_writer_key (s->w, "read_up_to");
+  natter_json_writer_int (s->w, read_up_to);
+  natter_json_writer_end_object (s->w);
+}
+
+void
+natterd_handle_conversations (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) list = g_string_new (NULL);
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  NatterJsonWriter list_writer;
+  Summaries s = { dir, me, &list_writer, scratch, 0 };
+  NatterJsonWriter *w;
+
+  /* Written aside first, so that a storage error can still be answered
+   * with an error instead of a half-written ok. */
+  natter_json_writer_init (&list_writer, list);
+  natter_json_writer_begin_array (&list_writer);
+  if (!natterd_store_conversation_summaries (dir->store, me->id, summary_cb, &s, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  natter_json_writer_end_array (&list_writer);
+
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "conversations");
+  natter_json_writer_raw (w, list->str, list->len);
+  natterd_request_finish_ok (request);
+}
+
+/* --- typing and read markers --- */
+
+typedef struct {
+  GBytes            *frame;
+  NatterdUser       *skip;
+  NatterdConnection *except;
+} Broadcast;
+
+static void
+broadcast_cb (NatterdUser *user, gpointer user_data)
+{
+  Broadcast *b = user_data;
+
+  if (user != b->skip)
+    natterd_user_send (user, b->frame, b->except);
+}
+
+/* Encodes {"type":TYPE,"conversation":ADDR,"user":NAME,<key>:…} as @viewer
+ * sees the conversation. */
+static GBytes *
+conversation_event (const char          *type,
+                    NatterdConversation *conv,
+                    NatterdUser         *viewer,
+                    NatterdUser         *user,
+                    const char          *key,
+                    const char          *str_value,
+                    gint64               int_value)
+{
+  GString *s = g_string_sized_new (128);
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, s);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "type");
+  natter_json_writer_string (&w, type);
+  natter_json_writer_key (&w, "conversation");
+  natterd_conversation_write_address (&w, conv, viewer);
+  natter_json_writer_key (&w, "user");
+  natter_json_writer_string (&w, user->username);
+  natter_json_writer_key (&w, key);
+  if (str_value != NULL)
+    natter_json_writer_string (&w, str_value);
+  else
+    natter_json_writer_int (&w, int_value);
+  natter_json_writer_end_object (&w);
+  return natterd_frame_finish (s);
+}
+
+void
+natterd_handle_typing (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  NatterAddressKind kind;
+  const char *to, *state;
+
+  if (!natterd_arg_string (request, "to", TRUE, &to) ||
+      !natterd_arg_string (request, "state", TRUE, &state))
+    return;
+  if (!g_str_equal (state, "active") && !g_str_equal (state, "paused"))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "state must be active or paused");
+      return;
+    }
+  if (!natter_address_parse (to, &kind, &name, &error))
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+
+  if (kind == NATTER_ADDRESS_ROOM)
+    {
+      NatterdRoom *room = natterd_directory_find_room (dir, name);
+      g_autoptr(GBytes) frame = NULL;
+      Broadcast b;
+
+      if (room == NULL)
+        {
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
+          return;
+        }
+      if (!natterd_room_has_member (room, me))
+        {
+          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          return;
+        }
+      frame = conversation_event ("typing", room->conversation, NULL, me, "state", state, 0);
+      b.frame = frame;
+      b.skip = me;
+      b.except = NULL;
+      natterd_conversation_foreach_member (room->conversation, broadcast_cb, &b);
+    }
+  else
+    {
+      NatterdUser *peer = natterd_directory_find_user (dir, name);
+
+      if (peer == NULL)
+        {
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
+          return;
+        }
+      if (peer != me)
+        {
+          g_autoptr(GBytes) frame = NULL;
+          GString *s = g_string_sized_new (128);
+          NatterJsonWriter w;
+          char address[NATTER_USERNAME_MAX + 2];
+
+          /* No conversation object may exist yet: write "@me" directly. */
+          g_snprintf (address, sizeof address, "@%s", me->username);
+          natter_json_writer_init (&w, s);
+          natter_json_writer_begin_object (&w);
+          natter_json_writer_key (&w, "type");
+          natter_json_writer_string (&w, "typing");
+          natter_json_writer_key (&w, "conversation");
+          natter_json_writer_string (&w, address);
+          natter_json_writer_key (&w, "user");
+          natter_json_writer_string (&w, me->username);
+          natter_json_writer_key (&w, "state");
+          natter_json_writer_string (&w, state);
+          natter_json_writer_end_object (&w);
+          frame = natterd_frame_finish (s);
+          natterd_user_send (peer, frame, NULL);
+        }
+    }
+  natterd_request_ok (request);
+}
+
+void
+natterd_handle_read (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  NatterdConversation *conv;
+  NatterdUser *peer = NULL;
+  gint64 up_to = 0, stored = 0;
+  gboolean moved = FALSE;
+  NatterJsonWriter *w;
+
+  if (!natterd_arg_conversation (request, "conversation", TRUE, &conv, &peer) ||
+      !natterd_arg_int (request, "up_to", TRUE, NULL, &up_to))
+    return;
+  if (up_to < 0)
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "up_to must be a message id");
+      return;
+    }
+
+  /* A read marker is not acknowledged as durable the way a message is:
+   * when a batch of sends is open it joins it instead of forcing a commit. */
+  if (conv != NULL &&
+      !natterd_store_read_marker_set (dir->store, conv->id, me->id, up_to, &stored, &moved, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+
+  if (moved)
+    {
+      g_autoptr(GBytes) mine = conversation_event ("read", conv, me, me, "up_to", NULL, stored);
+
+      natterd_user_send (me, mine, NULL);
+      if (conv->kind == NATTERD_CONVERSATION_ROOM)
+        {
+          Broadcast b = { mine, me, NULL };
+          natterd_conversation_foreach_member (conv, broadcast_cb, &b);
+        }
+      else if (conv->user_a != conv->user_b)
+        {
+          NatterdUser *other = conv->user_a == me ? conv->user_b : conv->user_a;
+          g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, stored);
+          natterd_user_send (other, theirs, NULL);
+        }
+    }
+
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "up_to");
+  natter_json_writer_int (w, stored);
+  natterd_request_finish_ok (request);
+}

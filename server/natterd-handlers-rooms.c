@@ -1,0 +1,358 @@
+/* natterd-handlers-rooms.c: room_create, room_members, room_join,
+ * room_leave, rooms, room_directory, room_topic.
+ *
+ * Every room is public: anyone may find it in the directory and join it.
+ * Reading or writing a room needs membership (forbidden otherwise); a room
+ * that does not exist is not_found. Joining a room one is in, answers ok
+ * and tells nobody; the owner may leave (the room and its ownership stay).
+ * A new member's read marker starts at the room's last message, so the
+ * past does not count as unread.
+ */
+#define G_LOG_DOMAIN "natterd-handlers"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "natterd-handlers-private.h"
+
+#define DIRECTORY_DEFAULT 50
+#define DIRECTORY_CAP     200
+
+static void
+write_room (NatterJsonWriter *w,
+            NatterdRoom      *room)
+{
+  natter_json_writer_begin_object (w);
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "topic");
+  natter_json_writer_string (w, room->topic);
+  natter_json_writer_key (w, "owner");
+  natter_json_writer_string_or_null (w, room->owner ? room->owner->username : NULL);
+  natter_json_writer_key (w, "member_count");
+  natter_json_writer_int (w, room->members->len);
+  natter_json_writer_end_object (w);
+}
+
+static void
+reply_room (NatterdRequest *request,
+            NatterdRoom    *room)
+{
+  NatterJsonWriter *w = natterd_request_begin_ok (request);
+
+  natter_json_writer_key (w, "room");
+  write_room (w, room);
+  natterd_request_finish_ok (request);
+}
+
+static int
+compare_rooms (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(NatterdRoom *const *) a)->name, (*(NatterdRoom *const *) b)->name);
+}
+
+static int
+compare_users (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(NatterdUser *const *) a)->username, (*(NatterdUser *const *) b)->username);
+}
+
+/* {"type":"room_member","room":…,"user":user,"change":…} to every member.
+ * The user object is the same for all: members share a room with @user,
+ * so all of them may see its presence. */
+static void
+send_member_event (NatterdRoom *room,
+                   NatterdUser *user,
+                   const char  *change)
+{
+  g_autoptr(GBytes) frame = NULL;
+  GString *s = g_string_sized_new (256);
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, s);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "type");
+  natter_json_writer_string (&w, "room_member");
+  natter_json_writer_key (&w, "room");
+  natter_json_writer_string (&w, room->name);
+  natter_json_writer_key (&w, "user");
+  natterd_directory_write_user (&w, user, NULL);
+  natter_json_writer_key (&w, "change");
+  natter_json_writer_string (&w, change);
+  natter_json_writer_end_object (&w);
+  frame = natterd_frame_finish (s);
+  for (guint i = 0; i < room->members->len; i++)
+    natterd_user_send (room->members->pdata[i], frame, NULL);
+}
+
+/* Stores @user as a member with the read marker at the last message. */
+static gboolean
+store_join (NatterdDirectory  *dir,
+            NatterdRoom       *room,
+            NatterdUser       *user,
+            GError           **error)
+{
+  gint64 up_to;
+  gboolean moved;
+
+  if (!natterd_store_begin (dir->store, error))
+    return FALSE;
+  if (!natterd_store_participant_add (dir->store, room->conversation->id, user->id, error) ||
+      !natterd_store_read_marker_set (dir->store, room->conversation->id, user->id, G_MAXINT64,
+                                      &up_to, &moved, error) ||
+      !natterd_store_commit (dir->store, error))
+    {
+      natterd_store_rollback (dir->store);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+natterd_handle_room_create (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GError) error = NULL;
+  const char *name, *topic;
+  NatterdRoom *room;
+  gint64 id;
+
+  if (!natterd_arg_string (request, "room", TRUE, &name) ||
+      !natterd_arg_string (request, "topic", FALSE, &topic))
+    return;
+  if (!natter_room_name_is_valid (name))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "room must be # then 1 to 64 of a-z 0-9 _ -");
+      return;
+    }
+  if (topic != NULL && !natter_topic_is_valid (topic))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "topic must be at most 512 characters without control characters");
+      return;
+    }
+  if (natterd_directory_find_room (dir, name) != NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_CONFLICT, "That room exists");
+      return;
+    }
+
+  natterd_directory_commit_pending (dir);
+  if (!natterd_store_begin (dir->store, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  if (!natterd_store_room_insert (dir->store, name, topic, me->id, natterd_now_ms (), &id, &error) ||
+      !natterd_store_participant_add (dir->store, id, me->id, &error) ||
+      !natterd_store_commit (dir->store, &error))
+    {
+      natterd_store_rollback (dir->store);
+      if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
+        natterd_request_error (request, NATTER_ERROR_CONFLICT, "That room exists");
+      else
+        natterd_request_store_error (request, error);
+      return;
+    }
+
+  room = natterd_directory_add_room (dir, id, name, topic, me);
+  natterd_room_add_member (room, me);
+  reply_room (request, room);
+}
+
+void
+natterd_handle_room_members (NatterdRequest *request)
+{
+  NatterdUser *me = natterd_request_get_user (request);
+  NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
+  g_autoptr(GPtrArray) members = NULL;
+  NatterJsonWriter *w;
+
+  if (room == NULL)
+    return;
+  members = g_ptr_array_copy (room->members, NULL, NULL);
+  g_ptr_array_sort (members, compare_users);
+
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "members");
+  natter_json_writer_begin_array (w);
+  for (guint i = 0; i < members->len; i++)
+    natterd_directory_write_user (w, members->pdata[i], me);
+  natter_json_writer_end_array (w);
+  natterd_request_finish_ok (request);
+}
+
+void
+natterd_handle_room_join (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
+  g_autoptr(GError) error = NULL;
+
+  if (room == NULL)
+    return;
+  if (natterd_room_has_member (room, me))
+    {
+      reply_room (request, room);
+      return;
+    }
+
+  natterd_directory_commit_pending (dir);
+  if (!store_join (dir, room, me, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  natterd_room_add_member (room, me);
+  send_member_event (room, me, "joined");
+  reply_room (request, room);
+}
+
+void
+natterd_handle_room_leave (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
+  g_autoptr(GError) error = NULL;
+
+  if (room == NULL)
+    return;
+
+  natterd_directory_commit_pending (dir);
+  if (!natterd_store_participant_remove (dir->store, room->conversation->id, me->id, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  /* Told while still a member, so the leaver's own connections hear it. */
+  send_member_event (room, me, "left");
+  natterd_room_remove_member (room, me);
+  natterd_request_ok (request);
+}
+
+void
+natterd_handle_rooms (NatterdRequest *request)
+{
+  NatterdUser *me = natterd_request_get_user (request);
+  g_autoptr(GPtrArray) rooms = g_ptr_array_copy (me->rooms, NULL, NULL);
+  NatterJsonWriter *w;
+
+  g_ptr_array_sort (rooms, compare_rooms);
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "rooms");
+  natter_json_writer_begin_array (w);
+  for (guint i = 0; i < rooms->len; i++)
+    write_room (w, rooms->pdata[i]);
+  natter_json_writer_end_array (w);
+  natterd_request_finish_ok (request);
+}
+
+/* Rooms whose name contains the query (a leading '#' is ignored), the ones
+ * that start with it first, each group by name. No query: every room. */
+void
+natterd_handle_room_directory (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  g_autoptr(GPtrArray) prefix = g_ptr_array_new ();
+  g_autoptr(GPtrArray) inside = g_ptr_array_new ();
+  g_autofree char *folded = NULL;
+  const char *query;
+  GHashTableIter iter;
+  gpointer value;
+  gint64 limit, n = 0;
+  NatterJsonWriter *w;
+
+  if (!natterd_arg_string (request, "query", FALSE, &query) ||
+      !natterd_arg_limit (request, DIRECTORY_DEFAULT, DIRECTORY_CAP, &limit))
+    return;
+  if (query != NULL && strlen (query) > NATTER_SEARCH_QUERY_MAX)
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "query must be at most 256 bytes");
+      return;
+    }
+  if (query != NULL && query[0] == '#')
+    query++;
+  folded = g_utf8_casefold (query ? query : "", -1);
+
+  g_hash_table_iter_init (&iter, dir->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      NatterdRoom *room = value;
+      const char *bare = room->name + 1;
+
+      if (g_str_has_prefix (bare, folded))
+        g_ptr_array_add (prefix, room);
+      else if (strstr (bare, folded) != NULL)
+        g_ptr_array_add (inside, room);
+    }
+  g_ptr_array_sort (prefix, compare_rooms);
+  g_ptr_array_sort (inside, compare_rooms);
+
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "rooms");
+  natter_json_writer_begin_array (w);
+  for (guint i = 0; i < prefix->len && n < limit; i++, n++)
+    write_room (w, prefix->pdata[i]);
+  for (guint i = 0; i < inside->len && n < limit; i++, n++)
+    write_room (w, inside->pdata[i]);
+  natter_json_writer_end_array (w);
+  natterd_request_finish_ok (request);
+}
+
+void
+natterd_handle_room_topic (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdUser *me = natterd_request_get_user (request);
+  NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  const char *topic;
+  NatterJsonWriter w;
+  GString *s;
+
+  if (room == NULL || !natterd_arg_string (request, "topic", TRUE, &topic))
+    return;
+  if (room->owner != me)
+    {
+      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "Only the room's owner may set its topic");
+      return;
+    }
+  if (!natter_topic_is_valid (topic))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "topic must be at most 512 characters without control characters");
+      return;
+    }
+
+  natterd_directory_commit_pending (dir);
+  if (!natterd_store_room_set_topic (dir->store, room->conversation->id, topic, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  g_free (room->topic);
+  room->topic = g_strdup (topic);
+
+  s = g_string_sized_new (256);
+  natter_json_writer_init (&w, s);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "type");
+  natter_json_writer_string (&w, "room_topic");
+  natter_json_writer_key (&w, "room");
+  natter_json_writer_string (&w, room->name);
+  natter_json_writer_key (&w, "topic");
+  natter_json_writer_string (&w, room->topic);
+  natter_json_writer_key (&w, "by");
+  natter_json_writer_string (&w, me->username);
+  natter_json_writer_end_object (&w);
+  frame = natterd_frame_finish (s);
+  for (guint i = 0; i < room->members->len; i++)
+    natterd_user_send (room->members->pdata[i], frame, NULL);
+  natterd_request_ok (request);
+}
