@@ -760,9 +760,19 @@ natterd_directory_queue_send (NatterdDirectory    *self,
   if (self->pending->len >= NATTERD_COMMIT_BATCH)
     natterd_directory_commit_pending (self);
   else if (self->commit_source == 0)
-    /* Default-idle priority: every readable socket of this iteration is
-     * handled first, so their sends share this transaction. */
-    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, commit_idle_cb, self, NULL);
+    {
+      /* Default priority, not default-idle: under steady input the sockets
+       * are ready every iteration and a lower priority would starve. Being
+       * attached after the socket sources, it runs after every socket that
+       * was readable in this iteration, so their sends share the commit. */
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, commit_idle_cb, self, NULL);
+      g_source_set_static_name (source, "natterd-group-commit");
+      self->commit_source = g_source_attach (source, NULL);
+      g_source_unref (source);
+    }
   return;
 
 fail:
