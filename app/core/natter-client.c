@@ -215,7 +215,7 @@ set_state (NatterClient      *self,
 {
   if (self->state == state)
     return;
-  g_debug ("state %d → %d", self->state, state);
+  g_debug ("state %d -> %d", self->state, state);
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }

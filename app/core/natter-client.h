@@ -17,6 +17,7 @@
 
 #include "natter-core-enums.h"
 #include "natter-conversation.h"
+#include "natter-error.h"
 #include "natter-message.h"
 #include "natter-room.h"
 #include "natter-user.h"
