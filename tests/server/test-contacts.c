@@ -1,0 +1,346 @@
+/* test-contacts.c: contact requests, accept, decline, remove, crossed
+ * requests, the contacts list, user_search and user_info.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include "server-test-util.h"
+
+static void
+assert_contacts (NatterTestClient *c,
+                 const char       *contact,   /* or NULL */
+                 const char       *incoming,  /* or NULL */
+                 const char       *outgoing)  /* or NULL */
+{
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"contacts\"}");
+  JsonArray *contacts = natter_test_get_array (r, "contacts");
+
+  if (contact != NULL)
+    util_assert_usernames (contacts, contact, NULL);
+  else
+    util_assert_usernames (contacts, NULL);
+  for (guint i = 0; i < json_array_get_length (contacts); i++)
+    util_assert_user_object (json_array_get_object_element (contacts, i));
+  if (incoming != NULL)
+    util_assert_strings (natter_test_get_array (r, "incoming"), incoming, NULL);
+  else
+    util_assert_strings (natter_test_get_array (r, "incoming"), NULL);
+  if (outgoing != NULL)
+    util_assert_strings (natter_test_get_array (r, "outgoing"), outgoing, NULL);
+  else
+    util_assert_strings (natter_test_get_array (r, "outgoing"), NULL);
+}
+
+static void
+test_request_accept_remove (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) bob2 = natter_test_client_new_login (srv, "bob");
+  g_autoptr(NatterTestClient) stranger = natter_test_client_new_user (srv, "stranger");
+
+  assert_contacts (alice, NULL, NULL, NULL);
+
+  /* The request: both of bob's connections get it, with alice's user. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_request\",\"username\":\"BOB\"}");
+    g_autoptr(JsonObject) e1 = natter_test_client_wait_type (bob, "contact_request");
+    g_autoptr(JsonObject) e2 = natter_test_client_wait_type (bob2, "contact_request");
+
+    natter_assert_str (e1, "from.username", "alice");
+    util_assert_user_object (natter_test_get_object (e1, "from"));
+    natter_assert_str (e2, "from.username", "alice");
+  }
+  assert_contacts (alice, NULL, NULL, "bob");
+  assert_contacts (bob, NULL, "alice", NULL);
+  natter_test_client_expect_no_frame_of_type (stranger, "contact_request");
+
+  /* Accept: all four connections hear of it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"contact_accept\",\"username\":\"alice\"}");
+    g_autoptr(JsonObject) ea = natter_test_client_wait_type (alice, "contact");
+    g_autoptr(JsonObject) ea2 = natter_test_client_wait_type (alice2, "contact");
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "contact");
+    g_autoptr(JsonObject) eb2 = natter_test_client_wait_type (bob2, "contact");
+
+    natter_assert_str (ea, "change", "added");
+    natter_assert_str (ea, "user.username", "bob");
+    natter_assert_str (ea2, "user.username", "bob");
+    natter_assert_str (eb, "change", "added");
+    natter_assert_str (eb, "user.username", "alice");
+    natter_assert_str (eb2, "user.username", "alice");
+    /* Contacts see each other's presence now. */
+    natter_assert_str (ea, "user.presence", "online");
+    natter_assert_str (eb, "user.presence", "online");
+  }
+  assert_contacts (alice, "bob", NULL, NULL);
+  assert_contacts (bob, "alice", NULL, NULL);
+
+  /* Remove: both sides. */
+  natter_test_client_clear_queue (alice);
+  natter_test_client_clear_queue (bob);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_remove\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) ea = natter_test_client_wait_type (alice, "contact");
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "contact");
+    g_autoptr(JsonObject) eb2 = natter_test_client_wait_type (bob2, "contact");
+
+    natter_assert_str (ea, "change", "removed");
+    natter_assert_str (ea, "user.username", "bob");
+    natter_assert_str (eb, "change", "removed");
+    natter_assert_str (eb, "user.username", "alice");
+    natter_assert_str (eb2, "change", "removed");
+  }
+  assert_contacts (alice, NULL, NULL, NULL);
+  assert_contacts (bob, NULL, NULL, NULL);
+
+  /* No longer contacts: presence is hidden again. */
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"set_presence\",\"presence\":\"busy\"}");
+  }
+  natter_test_client_expect_no_frame_of_type (alice, "presence");
+  {
+    g_autoptr(JsonObject) info = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_info\",\"username\":\"bob\"}");
+
+    natter_assert_str (info, "user.presence", "offline");
+  }
+}
+
+static void
+test_crossed_requests (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(NatterTestClient) dave = natter_test_client_new_user (srv, "dave");
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+        "{\"type\":\"contact_request\",\"username\":\"dave\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (dave, "contact_request");
+  }
+  /* dave asks carol back: that accepts. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (dave,
+        "{\"type\":\"contact_request\",\"username\":\"carol\"}");
+    g_autoptr(JsonObject) ec = natter_test_client_wait_type (carol, "contact");
+    g_autoptr(JsonObject) ed = natter_test_client_wait_type (dave, "contact");
+
+    natter_assert_str (ec, "change", "added");
+    natter_assert_str (ec, "user.username", "dave");
+    natter_assert_str (ed, "change", "added");
+    natter_assert_str (ed, "user.username", "carol");
+  }
+  /* carol gets no contact_request for it: it was an accept. */
+  natter_test_client_expect_no_frame_of_type (carol, "contact_request");
+  assert_contacts (carol, "dave", NULL, NULL);
+  assert_contacts (dave, "carol", NULL, NULL);
+}
+
+static void
+test_decline (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) eve = natter_test_client_new_user (srv, "eve");
+  g_autoptr(NatterTestClient) frank = natter_test_client_new_user (srv, "frank");
+  g_autoptr(NatterTestClient) frank2 = natter_test_client_new_login (srv, "frank");
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (eve,
+        "{\"type\":\"contact_request\",\"username\":\"frank\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (frank, "contact_request");
+  }
+  natter_test_client_sync_ping (frank2);
+  natter_test_client_clear_queue (frank2);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (frank,
+        "{\"type\":\"contact_decline\",\"username\":\"eve\"}");
+    g_autoptr(JsonObject) e1 = natter_test_client_wait_type (frank, "contact");
+    g_autoptr(JsonObject) e2 = natter_test_client_wait_type (frank2, "contact");
+
+    natter_assert_str (e1, "change", "removed");
+    natter_assert_str (e1, "user.username", "eve");
+    natter_assert_str (e2, "change", "removed");
+  }
+  /* Only the decliner's own connections are told. */
+  natter_test_client_expect_no_frame_of_type (eve, "contact");
+  assert_contacts (eve, NULL, NULL, NULL);
+  assert_contacts (frank, NULL, NULL, NULL);
+
+  /* eve may ask again. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (eve,
+        "{\"type\":\"contact_request\",\"username\":\"frank\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (frank, "contact_request");
+  }
+}
+
+static void
+test_contact_errors (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"contact_request\",\"username\":\"nobody\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"contact_request\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"contact_request\",\"username\":7}");
+    /* Nothing to accept or decline. */
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"contact_accept\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) e5 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"contact_decline\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) e6 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"contact_remove\",\"username\":\"nobody\"}");
+    g_autoptr(JsonObject) e7 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"contact_accept\"}");
+  }
+  /* None of that reached bob. */
+  natter_test_client_expect_no_frame (bob);
+}
+
+static void
+test_user_search (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) bobby = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) zed = natter_test_client_new (srv);
+
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (bobby,
+        "{\"type\":\"register\",\"username\":\"bobby\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+        "\"display_name\":\"Robert\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (zed,
+        "{\"type\":\"register\",\"username\":\"zed\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+        "\"display_name\":\"Bonnie\"}");
+  }
+
+  /* Prefix of a username or of a display name. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"bo\",\"limit\":20}");
+    JsonArray *users = natter_test_get_array (r, "users");
+
+    util_assert_usernames (users, "bob", "bobby", "zed", NULL);
+    for (guint i = 0; i < json_array_get_length (users); i++)
+      util_assert_user_object (json_array_get_object_element (users, i));
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"rob\"}");
+
+    util_assert_usernames (natter_test_get_array (r, "users"), "bobby", NULL);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"BOBB\"}");
+
+    util_assert_usernames (natter_test_get_array (r, "users"), "bobby", NULL);
+  }
+  /* Not a prefix: nothing. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"obb\"}");
+
+    util_assert_usernames (natter_test_get_array (r, "users"), NULL);
+  }
+  /* limit */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"bo\",\"limit\":2}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "users")), ==, 2);
+  }
+  /* A limit over the cap is capped, not refused. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"bo\",\"limit\":100000}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "users")), ==, 3);
+  }
+  /* Search shows presence only as the asker may see it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"bob\"}");
+    JsonObject *u = util_find_user (natter_test_get_array (r, "users"), "bob");
+
+    g_assert_nonnull (u);
+    natter_assert_str (u, "presence", "offline");
+    natter_assert_str (u, "last_seen", NULL);
+  }
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"user_search\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"user_search\",\"query\":\"bo\",\"limit\":0}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"user_search\",\"query\":[\"bo\"]}");
+  }
+}
+
+static void
+test_user_info (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) b = natter_test_client_new (srv);
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (b,
+        "{\"type\":\"register\",\"username\":\"bob\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+        "\"display_name\":\"Bob \xc3\x89tienne\"}");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_info\",\"username\":\"Bob\"}");
+
+    util_assert_user_object (natter_test_get_object (r, "user"));
+    natter_assert_str (r, "user.username", "bob");
+    natter_assert_str (r, "user.display_name", "Bob \xc3\x89tienne");
+  }
+  /* One's own info shows one's own presence. */
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (alice,
+        "{\"type\":\"set_presence\",\"presence\":\"busy\",\"status_text\":\"deep work\"}");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+    natter_assert_str (r, "user.presence", "busy");
+    natter_assert_str (r, "user.status_text", "deep work");
+  }
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"user_info\",\"username\":\"nobody\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"user_info\"}");
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/contacts/request-accept-remove", test_request_accept_remove);
+  g_test_add_func ("/contacts/crossed-requests", test_crossed_requests);
+  g_test_add_func ("/contacts/decline", test_decline);
+  g_test_add_func ("/contacts/errors", test_contact_errors);
+  g_test_add_func ("/contacts/user-search", test_user_search);
+  g_test_add_func ("/contacts/user-info", test_user_info);
+
+  return g_test_run ();
+}

@@ -1,0 +1,902 @@
+/* test-messages.c: send (direct and room), idempotent resend, delivery
+ * order, history and sync paging, conversations with unread and read
+ * markers, search (and what it must not find), typing, offline sync.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+
+#include "server-test-util.h"
+
+static void
+test_send_direct (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(JsonObject) ev_bob = NULL;
+  g_autoptr(JsonObject) ev_alice2 = NULL;
+  JsonObject *m;
+  gint64 before = util_now_ms ();
+
+  natter_test_client_sync_ping (alice2);
+  natter_test_client_clear_queue (alice2);
+
+  /* Direct messages go to any existing user, contact or not. */
+  reply = natter_test_client_request_ok (alice,
+      "{\"type\":\"send\",\"to\":\"@Bob\",\"body\":\"hi bob\\nsecond line\\tand a tab \xe2\x9c\x93\","
+      "\"client_msg_id\":\"c1\"}");
+  m = natter_test_get_object (reply, "message");
+  util_assert_message_object (m);
+  natter_assert_str (m, "conversation", "@bob");
+  natter_assert_str (m, "from", "alice");
+  natter_assert_str (m, "body", "hi bob\nsecond line\tand a tab \xe2\x9c\x93");
+  natter_assert_str (m, "client_msg_id", "c1");
+  g_assert_cmpint (natter_test_get_int (m, "ts"), >=, before - 1000);
+
+  ev_bob = natter_test_client_wait_type (bob, "message");
+  g_assert_false (json_object_has_member (ev_bob, "re"));
+  natter_assert_int (ev_bob, "message.id", natter_test_get_int (m, "id"));
+  natter_assert_str (ev_bob, "message.conversation", "@alice");
+  natter_assert_str (ev_bob, "message.from", "alice");
+  natter_assert_str (ev_bob, "message.body", natter_test_get_str (m, "body"));
+  natter_assert_int (ev_bob, "message.ts", natter_test_get_int (m, "ts"));
+  natter_assert_str (ev_bob, "message.client_msg_id", "c1");
+
+  ev_alice2 = natter_test_client_wait_type (alice2, "message");
+  natter_assert_int (ev_alice2, "message.id", natter_test_get_int (m, "id"));
+  natter_assert_str (ev_alice2, "message.conversation", "@bob");
+
+  /* Nobody else hears of it. */
+  natter_test_client_expect_no_frame_of_type (carol, "message");
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+
+  /* Ids increase. */
+  {
+    gint64 id2 = util_send (bob, "@alice", "hi alice", "c1");
+
+    g_assert_cmpint (id2, >, natter_test_get_int (m, "id"));
+  }
+}
+
+typedef struct {
+  const char *json;
+  const char *code;
+} SendErrorCase;
+
+static void
+test_send_errors (void)
+{
+  static const SendErrorCase cases[] = {
+    { "{\"type\":\"send\",\"to\":\"@nobody\",\"body\":\"x\",\"client_msg_id\":\"e1\"}", "not_found" },
+    { "{\"type\":\"send\",\"to\":\"#nowhere\",\"body\":\"x\",\"client_msg_id\":\"e2\"}", "not_found" },
+    { "{\"type\":\"send\",\"to\":\"#private\",\"body\":\"x\",\"client_msg_id\":\"e3\"}", "forbidden" },
+    { "{\"type\":\"send\",\"to\":\"bob\",\"body\":\"x\",\"client_msg_id\":\"e4\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@\",\"body\":\"x\",\"client_msg_id\":\"e5\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"body\":\"x\",\"client_msg_id\":\"e6\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"client_msg_id\":\"e7\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":\"\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":5}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"\",\"client_msg_id\":\"e8\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\" \\n\\t \",\"client_msg_id\":\"e9\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"a\\u0001b\",\"client_msg_id\":\"e10\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"a\\rb\",\"client_msg_id\":\"e11\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"a\\u007fb\",\"client_msg_id\":\"e12\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":42,\"client_msg_id\":\"e13\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":[\"@bob\"],\"body\":\"x\",\"client_msg_id\":\"e14\"}", "invalid_argument" },
+  };
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) owner = natter_test_client_new_user (srv, "owner");
+
+  util_room_create (owner, "#private");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonObject) r = NULL;
+
+      g_test_message ("%s", cases[i].json);
+      r = natter_test_client_request_error (alice, cases[i].code, "%s", cases[i].json);
+    }
+
+  /* Body size: 16384 bytes is fine, 16385 is not; client_msg_id 64 vs 65. */
+  {
+    g_autofree char *max_body = util_repeat ('b', 16384);
+    g_autofree char *long_body = util_repeat ('b', 16385);
+    g_autofree char *max_id = util_repeat ('i', 64);
+    g_autofree char *long_id = util_repeat ('i', 65);
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"%s\",\"client_msg_id\":\"big\"}", max_body);
+    g_autoptr(JsonObject) r2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"%s\",\"client_msg_id\":\"big2\"}", long_body);
+    g_autoptr(JsonObject) r3 = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":\"%s\"}", max_id);
+    g_autoptr(JsonObject) r4 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":\"%s\"}", long_id);
+  }
+
+  /* bob got exactly the two good ones. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_wait_type (bob, "message");
+    g_autoptr(JsonObject) e2 = natter_test_client_wait_type (bob, "message");
+
+    natter_assert_str (e1, "message.client_msg_id", "big");
+    g_assert_cmpuint (strlen (natter_test_get_str (e1, "message.body")), ==, 16384);
+    natter_assert_str (e2, "message.body", "x");
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+  natter_test_client_expect_no_frame_of_type (owner, "message");
+}
+
+static void
+test_idempotent_resend (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  gint64 id, id_again;
+
+  natter_test_client_sync_ping (alice2);
+  natter_test_client_clear_queue (alice2);
+
+  id = util_send (alice, "@bob", "only once", "same-id");
+  {
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+    g_autoptr(JsonObject) e2 = natter_test_client_wait_type (alice2, "message");
+  }
+
+  /* The same client_msg_id again (even with another body): the original
+   * message, and nothing delivered. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"changed body\",\"client_msg_id\":\"same-id\"}");
+
+    natter_assert_int (r, "message.id", id);
+    natter_assert_str (r, "message.body", "only once");
+  }
+  id_again = util_send (alice2, "@bob", "only once", "same-id");
+  g_assert_cmpint (id_again, ==, id);
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+  natter_test_client_expect_no_frame_of_type (alice2, "message");
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+
+  /* Pipelined duplicates in one write: one message. */
+  natter_test_client_send (alice, "{\"type\":\"send\",\"id\":\"p1\",\"to\":\"@bob\",\"body\":\"twice\",\"client_msg_id\":\"pipe\"}\n"
+                                  "{\"type\":\"send\",\"id\":\"p2\",\"to\":\"@bob\",\"body\":\"twice\",\"client_msg_id\":\"pipe\"}");
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) r2 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+
+    natter_assert_str (r1, "re", "p1");
+    natter_assert_str (r2, "re", "p2");
+    natter_assert_ok (r1);
+    natter_assert_ok (r2);
+    natter_assert_int (r2, "message.id", natter_test_get_int (r1, "message.id"));
+    natter_assert_int (e, "message.id", natter_test_get_int (r1, "message.id"));
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+
+  /* Across a reconnect. */
+  natter_test_client_free (g_steal_pointer (&alice));
+  {
+    g_autoptr(NatterTestClient) again = natter_test_client_new_login (srv, "alice");
+
+    g_assert_cmpint (util_send (again, "@bob", "only once", "same-id"), ==, id);
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+
+  /* Another sender may use the same client_msg_id: a new message. */
+  g_assert_cmpint (util_send (bob, "@alice", "mine", "same-id"), !=, id);
+
+  /* History holds the message once. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 3);
+  }
+}
+
+static void
+test_delivery_order (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  GString *batch = g_string_new (NULL);
+  gint64 last_ack = 0, last_ev = 0;
+
+  for (guint i = 0; i < 100; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"n%u\","
+                            "\"client_msg_id\":\"o%u\"}\n", i + 1, i, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+
+  /* Acks in request order with increasing ids; bob gets them in id order. */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_next (alice);
+      g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+      g_autofree char *body = g_strdup_printf ("n%u", i);
+
+      natter_assert_ok (r);
+      natter_assert_int (r, "re", i + 1);
+      g_assert_cmpint (natter_test_get_int (r, "message.id"), >, last_ack);
+      last_ack = natter_test_get_int (r, "message.id");
+      g_assert_cmpint (natter_test_get_int (e, "message.id"), >, last_ev);
+      last_ev = natter_test_get_int (e, "message.id");
+      natter_assert_str (e, "message.body", body);
+    }
+}
+
+static void
+test_history_paging (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(GArray) sent = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GString *batch = g_string_new (NULL);
+  gint64 before = 0;
+  guint got = 0;
+
+  /* 210 messages, from both sides, and a message elsewhere. */
+  for (guint i = 0; i < 210; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"h%u\","
+                            "\"client_msg_id\":\"h%u\"}\n", i, i, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  for (guint i = 0; i < 210; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, i);
+      gint64 id = natter_test_get_int (r, "message.id");
+
+      g_array_append_val (sent, id);
+    }
+  util_send (carol, "@alice", "elsewhere", "x1");
+
+  /* Without a limit: the newest 50, oldest first, has_more. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+    JsonArray *ms = natter_test_get_array (h, "messages");
+    g_autoptr(GArray) ids = util_message_ids (ms);
+
+    g_assert_cmpuint (ids->len, ==, 50);
+    g_assert_true (natter_test_get_bool (h, "has_more"));
+    for (guint i = 0; i < 50; i++)
+      g_assert_cmpint (g_array_index (ids, gint64, i), ==, g_array_index (sent, gint64, 160 + i));
+    /* As bob sees it. */
+    natter_assert_str (json_array_get_object_element (ms, 0), "conversation", "@alice");
+    util_assert_message_object (json_array_get_object_element (ms, 0));
+  }
+  /* A limit over 200 is capped at 200. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\",\"limit\":1000}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 200);
+    g_assert_true (natter_test_get_bool (h, "has_more"));
+  }
+  /* Paging backwards with before, 64 at a time, covers everything once. */
+  for (;;)
+    {
+      g_autoptr(JsonObject) h = NULL;
+      g_autoptr(GArray) ids = NULL;
+      guint first;
+
+      if (before == 0)
+        h = natter_test_client_request_ok (alice,
+            "{\"type\":\"history\",\"conversation\":\"@bob\",\"limit\":64}");
+      else
+        h = natter_test_client_request_ok (alice,
+            "{\"type\":\"history\",\"conversation\":\"@bob\",\"limit\":64,\"before\":%" G_GINT64_FORMAT "}",
+            before);
+      ids = util_message_ids (natter_test_get_array (h, "messages"));
+      g_assert_cmpuint (ids->len, <=, 64);
+      g_assert_cmpuint (got + ids->len, <=, 210);
+      first = 210 - got - ids->len;
+      for (guint i = 0; i < ids->len; i++)
+        g_assert_cmpint (g_array_index (ids, gint64, i), ==, g_array_index (sent, gint64, first + i));
+      got += ids->len;
+      if (!natter_test_get_bool (h, "has_more"))
+        break;
+      g_assert_cmpuint (ids->len, ==, 64);
+      before = g_array_index (ids, gint64, 0);
+    }
+  g_assert_cmpuint (got, ==, 210);
+
+  /* before the very first: empty. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (alice,
+        "{\"type\":\"history\",\"conversation\":\"@bob\",\"before\":%" G_GINT64_FORMAT "}",
+        g_array_index (sent, gint64, 0));
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 0);
+    g_assert_false (natter_test_get_bool (h, "has_more"));
+  }
+  /* An empty conversation, and errors. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@carol\"}");
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "not_found",
+        "{\"type\":\"history\",\"conversation\":\"@nobody\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"history\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"history\",\"conversation\":\"@alice\",\"limit\":0}");
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"history\",\"conversation\":\"@alice\",\"limit\":-3}");
+    g_autoptr(JsonObject) e5 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"history\",\"conversation\":\"alice\"}");
+    g_autoptr(JsonObject) e6 = natter_test_client_request_error (bob, "not_found",
+        "{\"type\":\"history\",\"conversation\":\"#nowhere\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 0);
+    g_assert_false (natter_test_get_bool (h, "has_more"));
+  }
+  /* carol's conversation with alice is not bob's business (and bob's
+   * history of @carol is his own, empty). */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (carol,
+        "{\"type\":\"history\",\"conversation\":\"@bob\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 0);
+  }
+}
+
+static void
+test_sync_paging (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  gint64 since = 0, prev = 0;
+  guint pages = 0;
+
+  util_room_create (alice, "#sync");
+  util_room_join (bob, "#sync");
+
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *cm = g_strdup_printf ("s%u", i);
+      const char *to = (i % 3 == 0) ? "#sync" : "@bob";
+      gint64 id = util_send (i % 2 ? alice : bob, i % 2 ? to : (i % 3 == 0 ? "#sync" : "@alice"), cm, cm);
+
+      g_hash_table_add (expected, g_memdup2 (&id, sizeof id));
+    }
+  /* Not alice's: carol and bob. */
+  util_send (carol, "@bob", "private", "p1");
+
+  /* Pages of 5: every message of alice's conversations once, in id order,
+   * last_id = the last id returned. */
+  for (;;)
+    {
+      g_autoptr(JsonObject) s = natter_test_client_request_ok (alice,
+          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":5}", since);
+      JsonArray *ms = natter_test_get_array (s, "messages");
+      g_autoptr(GArray) ids = util_message_ids (ms);
+
+      g_assert_cmpuint (ids->len, <=, 5);
+      for (guint i = 0; i < ids->len; i++)
+        {
+          gint64 id = g_array_index (ids, gint64, i);
+
+          g_assert_cmpint (id, >, prev);
+          prev = id;
+          g_assert_true (g_hash_table_remove (expected, &id));
+          util_assert_message_object (json_array_get_object_element (ms, i));
+        }
+      if (ids->len > 0)
+        natter_assert_int (s, "last_id", g_array_index (ids, gint64, ids->len - 1));
+      else
+        natter_assert_int (s, "last_id", since);
+      since = natter_test_get_int (s, "last_id");
+      pages++;
+      if (!natter_test_get_bool (s, "has_more"))
+        break;
+      g_assert_cmpuint (pages, <, 10);
+    }
+  g_assert_cmpuint (g_hash_table_size (expected), ==, 0);
+
+  /* Nothing new: empty, last_id = since. */
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (alice,
+        "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT "}", since);
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 0);
+    g_assert_false (natter_test_get_bool (s, "has_more"));
+    natter_assert_int (s, "last_id", since);
+  }
+  /* Conversation addresses are as the receiver sees them. */
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (alice, "{\"type\":\"sync\",\"since\":0}");
+    JsonArray *ms = natter_test_get_array (s, "messages");
+
+    for (guint i = 0; i < json_array_get_length (ms); i++)
+      {
+        const char *conv = natter_test_get_str (json_array_get_object_element (ms, i), "conversation");
+
+        g_assert_true (g_str_equal (conv, "@bob") || g_str_equal (conv, "#sync"));
+      }
+  }
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"sync\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"sync\",\"since\":0,\"limit\":0}");
+  }
+}
+
+static void
+test_sync_default_and_cap (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  GString *batch = g_string_new (NULL);
+  const guint n = 1100;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"m\","
+                            "\"client_msg_id\":\"d%u\"}\n", i, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  {
+    g_autoptr(JsonObject) last = natter_test_client_wait_re (alice, n - 1);
+
+    natter_assert_ok (last);
+  }
+  natter_test_client_clear_queue (alice);
+  /* Default 500, cap 1000. */
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (bob, "{\"type\":\"sync\",\"since\":0}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 500);
+    g_assert_true (natter_test_get_bool (s, "has_more"));
+  }
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (bob,
+        "{\"type\":\"sync\",\"since\":0,\"limit\":5000}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 1000);
+    g_assert_true (natter_test_get_bool (s, "has_more"));
+  }
+}
+
+static void
+test_big_pages_fit (void)
+{
+  /* Pages are cut short to stay under 4 MiB, with has_more. 300 messages
+   * of 16 KiB would make a 4.8 MiB sync page. */
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autofree char *body = util_repeat ('w', 16384);
+  GString *batch = g_string_new (NULL);
+  gint64 since = 0;
+  guint total = 0;
+
+  for (guint i = 0; i < 300; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"%s\","
+                            "\"client_msg_id\":\"w%u\"}\n", i, body, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  {
+    g_autoptr(JsonObject) last = natter_test_client_wait_re (alice, 299);
+  }
+  natter_test_client_clear_queue (alice);
+
+  for (guint round = 0; round < 10; round++)
+    {
+      g_autoptr(JsonObject) s = natter_test_client_request_ok (bob,
+          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":1000}", since);
+      g_autofree char *text = natter_test_to_string (s);
+
+      /* The frame (plus its newline) is at most 4 MiB. */
+      g_assert_cmpuint (strlen (text), <, 4 * 1024 * 1024);
+      total += json_array_get_length (natter_test_get_array (s, "messages"));
+      since = natter_test_get_int (s, "last_id");
+      if (!natter_test_get_bool (s, "has_more"))
+        break;
+    }
+  g_assert_cmpuint (total, ==, 300);
+
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\",\"limit\":200}");
+    g_autofree char *text = natter_test_to_string (h);
+
+    g_assert_cmpuint (strlen (text), <, 4 * 1024 * 1024);
+    g_assert_true (natter_test_get_bool (h, "has_more"));
+  }
+}
+
+static JsonObject *
+find_conversation (JsonObject *reply,
+                   const char *address)
+{
+  JsonArray *convs = natter_test_get_array (reply, "conversations");
+
+  for (guint i = 0; i < json_array_get_length (convs); i++)
+    {
+      JsonObject *c = json_array_get_object_element (convs, i);
+
+      if (g_strcmp0 (natter_test_get_str (c, "conversation"), address) == 0)
+        return c;
+    }
+  return NULL;
+}
+
+static void
+test_conversations_and_read (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  gint64 b1, b2, b3, c1;
+
+  b1 = util_send (bob, "@alice", "one", "b1");
+  b2 = util_send (bob, "@alice", "two", "b2");
+  b3 = util_send (bob, "@alice", "three", "b3");
+  c1 = util_send (carol, "@alice", "from carol", "c1");
+
+  /* Most recent first; unread counts; last_message. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+    JsonArray *convs = natter_test_get_array (r, "conversations");
+    JsonObject *cb = find_conversation (r, "@bob");
+    JsonObject *cc = find_conversation (r, "@carol");
+
+    g_assert_cmpuint (json_array_get_length (convs), ==, 2);
+    natter_assert_str (json_array_get_object_element (convs, 0), "conversation", "@carol");
+    g_assert_nonnull (cb);
+    g_assert_nonnull (cc);
+    natter_assert_int (cb, "unread", 3);
+    natter_assert_int (cc, "unread", 1);
+    natter_assert_int (cb, "last_message.id", b3);
+    natter_assert_str (cb, "last_message.conversation", "@bob");
+    util_assert_message_object (natter_test_get_object (cb, "last_message"));
+    natter_assert_int (cc, "last_message.id", c1);
+  }
+
+  /* A read marker: stored, pushed to bob and to alice's other device. */
+  natter_test_client_clear_queue (alice2);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"read\",\"conversation\":\"@bob\",\"up_to\":%" G_GINT64_FORMAT "}", b2);
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "read");
+    g_autoptr(JsonObject) ea2 = natter_test_client_wait_type (alice2, "read");
+
+    natter_assert_str (eb, "conversation", "@alice");
+    natter_assert_str (eb, "user", "alice");
+    natter_assert_int (eb, "up_to", b2);
+    natter_assert_str (ea2, "conversation", "@bob");
+    natter_assert_str (ea2, "user", "alice");
+    natter_assert_int (ea2, "up_to", b2);
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "read");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+    JsonObject *cb = find_conversation (r, "@bob");
+
+    natter_assert_int (cb, "unread", 1);
+    natter_assert_int (cb, "read_up_to", b2);
+  }
+
+  /* It never moves back. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"read\",\"conversation\":\"@bob\",\"up_to\":%" G_GINT64_FORMAT "}", b1);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+    JsonObject *cb = find_conversation (r, "@bob");
+
+    natter_assert_int (cb, "unread", 1);
+    natter_assert_int (cb, "read_up_to", b2);
+  }
+  /* Any read event pushed for it does not move back either. */
+  natter_test_client_sync_ping (bob);
+  {
+    JsonObject *e;
+
+    while ((e = natter_test_client_take_queued (bob, "read")) != NULL)
+      {
+        natter_assert_int (e, "up_to", b2);
+        json_object_unref (e);
+      }
+  }
+
+  /* Reading up to the newest: no unread. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"read\",\"conversation\":\"@bob\",\"up_to\":%" G_GINT64_FORMAT "}", b3);
+    g_autoptr(JsonObject) c = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+
+    natter_assert_int (find_conversation (c, "@bob"), "unread", 0);
+    natter_assert_int (find_conversation (c, "@bob"), "read_up_to", b3);
+  }
+
+  /* A new message moves the conversation to the top. */
+  util_send (bob, "@alice", "four", "b4");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+
+    natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "conversations"), 0),
+                       "conversation", "@bob");
+    natter_assert_int (find_conversation (r, "@bob"), "unread", 1);
+  }
+
+  /* Errors. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"read\",\"conversation\":\"@bob\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"read\",\"up_to\":1}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"read\",\"conversation\":\"@nobody\",\"up_to\":1}");
+  }
+}
+
+static void
+test_search (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  gint64 m1, m2, m3;
+
+  util_room_create (carol, "#secret");
+  m1 = util_send (alice, "@bob", "shall we have lunch today?", "s1");
+  m2 = util_send (bob, "@alice", "lunch at noon works", "s2");
+  util_send (alice, "@bob", "dinner later", "s3");
+  m3 = util_send (carol, "#secret", "secret lunch plans", "s4");
+  util_send (carol, "@bob", "lunch with carol", "s5");
+
+  /* alice finds her two, newest first; not carol's. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"lunch\",\"limit\":50}");
+    g_autoptr(GArray) ids = util_message_ids (natter_test_get_array (r, "messages"));
+
+    g_assert_cmpuint (ids->len, ==, 2);
+    g_assert_cmpint (g_array_index (ids, gint64, 0), ==, m2);
+    g_assert_cmpint (g_array_index (ids, gint64, 1), ==, m1);
+    natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "messages"), 0),
+                       "conversation", "@bob");
+  }
+  /* Limited to one conversation. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"search\",\"query\":\"lunch\",\"conversation\":\"@carol\"}");
+    g_autoptr(GArray) ids = util_message_ids (natter_test_get_array (r, "messages"));
+
+    g_assert_cmpuint (ids->len, ==, 1);
+    natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "messages"), 0),
+                       "body", "lunch with carol");
+  }
+  /* Room messages: the member finds them; others do not, and may not
+   * search the room. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+        "{\"type\":\"search\",\"query\":\"secret\"}");
+    g_autoptr(GArray) ids = util_message_ids (natter_test_get_array (r, "messages"));
+
+    g_assert_cmpuint (ids->len, ==, 1);
+    g_assert_cmpint (g_array_index (ids, gint64, 0), ==, m3);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"secret\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "messages")), ==, 0);
+  }
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (alice, "forbidden",
+        "{\"type\":\"search\",\"query\":\"secret\",\"conversation\":\"#secret\"}");
+  }
+  /* limit. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"lunch\",\"limit\":1}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "messages")), ==, 1);
+  }
+  /* Search syntax in the query is not an error (nor an injection). */
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"lunch OR \\\"\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"* NEAR( ) ^ - :\"}");
+    g_autoptr(JsonObject) r3 = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"') ; DROP TABLE messages; --\"}");
+  }
+  /* Errors: missing, empty, over 256 bytes. */
+  {
+    g_autofree char *long_query = util_repeat ('q', 257);
+    g_autofree char *max_query = util_repeat ('q', 256);
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"search\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"search\",\"query\":\"\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"search\",\"query\":\"%s\"}", long_query);
+    g_autoptr(JsonObject) ok = natter_test_client_request_ok (alice,
+        "{\"type\":\"search\",\"query\":\"%s\"}", max_query);
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"search\",\"query\":\"x\",\"conversation\":\"#nowhere\"}");
+  }
+  /* The messages still exist after all that. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (alice,
+        "{\"type\":\"history\",\"conversation\":\"@bob\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 3);
+  }
+}
+
+static void
+test_typing (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"typing\",\"to\":\"@bob\",\"state\":\"active\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "typing");
+
+    natter_assert_str (e, "conversation", "@alice");
+    natter_assert_str (e, "user", "alice");
+    natter_assert_str (e, "state", "active");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"typing\",\"to\":\"@bob\",\"state\":\"paused\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "typing");
+
+    natter_assert_str (e, "state", "paused");
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "typing");
+
+  /* In a room: the other members. */
+  util_room_create (alice, "#typing");
+  util_room_join (bob, "#typing");
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (bob);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"typing\",\"to\":\"#typing\",\"state\":\"active\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "typing");
+
+    natter_assert_str (e, "conversation", "#typing");
+    natter_assert_str (e, "user", "alice");
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "typing");
+
+  /* Errors. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"typing\",\"to\":\"@bob\",\"state\":\"dancing\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"typing\",\"to\":\"@bob\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"typing\",\"to\":\"@nobody\",\"state\":\"active\"}");
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"typing\",\"to\":\"#typing\",\"state\":\"active\"}");
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "typing");
+
+  /* Not stored. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 0);
+  }
+}
+
+static void
+test_offline_sync (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  gint64 since = 0;
+  guint found = 0;
+
+  {
+    g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+    util_room_create (alice, "#team");
+    util_room_join (bob, "#team");
+  }
+  /* bob is offline now. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("dm %u", i);
+
+      util_send (alice, "@bob", body, body);
+      g_ptr_array_add (expected, g_steal_pointer (&body));
+    }
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("room %u", i);
+
+      util_send (alice, "#team", body, body);
+      g_ptr_array_add (expected, g_steal_pointer (&body));
+    }
+
+  {
+    g_autoptr(NatterTestClient) bob = natter_test_client_new_login (srv, "bob");
+
+    /* Nothing is pushed for what happened while away: sync fetches it. */
+    for (;;)
+      {
+        g_autoptr(JsonObject) s = natter_test_client_request_ok (bob,
+            "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":3}", since);
+        JsonArray *ms = natter_test_get_array (s, "messages");
+
+        for (guint i = 0; i < json_array_get_length (ms); i++)
+          {
+            JsonObject *m = json_array_get_object_element (ms, i);
+            const char *body = natter_test_get_str (m, "body");
+
+            g_assert_cmpstr (body, ==, expected->pdata[found]);
+            natter_assert_str (m, "conversation", g_str_has_prefix (body, "dm") ? "@alice" : "#team");
+            found++;
+          }
+        since = natter_test_get_int (s, "last_id");
+        if (!natter_test_get_bool (s, "has_more"))
+          break;
+      }
+    g_assert_cmpuint (found, ==, expected->len);
+
+    {
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"conversations\"}");
+
+      natter_assert_int (find_conversation (r, "@alice"), "unread", 5);
+      natter_assert_int (find_conversation (r, "#team"), "unread", 3);
+      natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "conversations"), 0),
+                         "conversation", "#team");
+    }
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/messages/send-direct", test_send_direct);
+  g_test_add_func ("/messages/send-errors", test_send_errors);
+  g_test_add_func ("/messages/idempotent-resend", test_idempotent_resend);
+  g_test_add_func ("/messages/delivery-order", test_delivery_order);
+  g_test_add_func ("/messages/history-paging", test_history_paging);
+  g_test_add_func ("/messages/sync-paging", test_sync_paging);
+  g_test_add_func ("/messages/sync-default-and-cap", test_sync_default_and_cap);
+  g_test_add_func ("/messages/big-pages-fit", test_big_pages_fit);
+  g_test_add_func ("/messages/conversations-and-read", test_conversations_and_read);
+  g_test_add_func ("/messages/search", test_search);
+  g_test_add_func ("/messages/typing", test_typing);
+  g_test_add_func ("/messages/offline-sync", test_offline_sync);
+
+  return g_test_run ();
+}

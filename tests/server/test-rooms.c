@@ -1,0 +1,349 @@
+/* test-rooms.c: room_create, join, leave, members, rooms, the directory,
+ * topics (owner only), and who may read or write a room.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+
+#include "server-test-util.h"
+
+static void
+assert_room_object (JsonObject *room)
+{
+  g_assert_nonnull (natter_test_get_str (room, "room"));
+  /* topic may be a string (possibly empty) or null. */
+  g_assert_nonnull (natter_test_path (room, "topic"));
+  g_assert_nonnull (natter_test_get_str (room, "owner"));
+  g_assert_cmpint (natter_test_get_int (room, "member_count"), >=, 0);
+}
+
+static void
+test_create (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autofree char *name64 = NULL;
+  g_autofree char *name65 = NULL;
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_create\",\"room\":\"#general\",\"topic\":\"Everything\"}");
+    JsonObject *room = natter_test_get_object (r, "room");
+
+    assert_room_object (room);
+    natter_assert_str (room, "room", "#general");
+    natter_assert_str (room, "topic", "Everything");
+    natter_assert_str (room, "owner", "alice");
+    natter_assert_int (room, "member_count", 1);
+  }
+  /* The creator is a member. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"rooms\"}");
+    JsonArray *rooms = natter_test_get_array (r, "rooms");
+
+    g_assert_cmpuint (json_array_get_length (rooms), ==, 1);
+    natter_assert_str (json_array_get_object_element (rooms, 0), "room", "#general");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_members\",\"room\":\"#general\"}");
+
+    util_assert_usernames (natter_test_get_array (r, "members"), "alice", NULL);
+  }
+  /* Exists: conflict, whoever asks. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "conflict",
+        "{\"type\":\"room_create\",\"room\":\"#general\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "conflict",
+        "{\"type\":\"room_create\",\"room\":\"#general\"}");
+  }
+  /* Names. */
+  name64 = g_strdup_printf ("#%s", "abcdefghij0123456789_-abcdefghij0123456789_-abcdefghij012345678");
+  name65 = g_strdup_printf ("%sx", name64);
+  g_assert_cmpuint (strlen (name64), ==, 65);
+  {
+    g_autoptr(JsonObject) ok1 = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_create\",\"room\":\"%s\"}", name64);
+    g_autoptr(JsonObject) ok2 = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_create\",\"room\":\"#a\"}");
+    g_autoptr(JsonObject) ok3 = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_create\",\"room\":\"#9_-\"}");
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"%s\"}", name65);
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"#\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"general\"}");
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"#a b\"}");
+    g_autoptr(JsonObject) e5 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"#a.b\"}");
+    g_autoptr(JsonObject) e6 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"@bob\"}");
+    g_autoptr(JsonObject) e7 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\"}");
+    g_autoptr(JsonObject) e8 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"##a\"}");
+  }
+  /* Topics: up to 512 characters (the project's choice). */
+  {
+    g_autofree char *t512 = util_repeat ('t', 512);
+    g_autofree char *t513 = util_repeat ('t', 513);
+    g_autoptr(JsonObject) ok = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_create\",\"room\":\"#topics\",\"topic\":\"%s\"}", t512);
+    g_autoptr(JsonObject) e = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"#topics2\",\"topic\":\"%s\"}", t513);
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_create\",\"room\":\"#topics3\",\"topic\":\"a\\u0007b\"}");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"rooms\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 4);
+  }
+}
+
+static void
+test_join_leave (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+
+  util_room_create (alice, "#general");
+
+  /* Join: members hear of it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_join\",\"room\":\"#general\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (alice, "room_member");
+
+    natter_assert_str (e, "room", "#general");
+    natter_assert_str (e, "change", "joined");
+    natter_assert_str (e, "user.username", "bob");
+    util_assert_user_object (natter_test_get_object (e, "user"));
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "room_member");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_members\",\"room\":\"#general\"}");
+    JsonArray *members = natter_test_get_array (r, "members");
+
+    util_assert_usernames (members, "alice", "bob", NULL);
+    for (guint i = 0; i < json_array_get_length (members); i++)
+      util_assert_user_object (json_array_get_object_element (members, i));
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"rooms\"}");
+    JsonArray *rooms = natter_test_get_array (r, "rooms");
+
+    g_assert_cmpuint (json_array_get_length (rooms), ==, 1);
+    natter_assert_int (json_array_get_object_element (rooms, 0), "member_count", 2);
+  }
+
+  /* Messages reach members only. */
+  {
+    gint64 id = util_send (alice, "#general", "hello room", "r1");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+
+    natter_assert_int (e, "message.id", id);
+    natter_assert_str (e, "message.conversation", "#general");
+    natter_assert_str (e, "message.from", "alice");
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "message");
+
+  /* A non-member may not read, write or list. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"send\",\"to\":\"#general\",\"body\":\"x\",\"client_msg_id\":\"c\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"history\",\"conversation\":\"#general\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"room_members\",\"room\":\"#general\"}");
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"read\",\"conversation\":\"#general\",\"up_to\":1}");
+    g_autoptr(JsonObject) e5 = natter_test_client_request_error (carol, "not_found",
+        "{\"type\":\"room_members\",\"room\":\"#nowhere\"}");
+    g_autoptr(JsonObject) e6 = natter_test_client_request_error (carol, "not_found",
+        "{\"type\":\"room_join\",\"room\":\"#nowhere\"}");
+    g_autoptr(JsonObject) e7 = natter_test_client_request_error (carol, "invalid_argument",
+        "{\"type\":\"room_join\"}");
+  }
+  /* sync and conversations do not leak the room to carol. */
+  {
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (carol, "{\"type\":\"sync\",\"since\":0}");
+    g_autoptr(JsonObject) c = natter_test_client_request_ok (carol, "{\"type\":\"conversations\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (c, "conversations")), ==, 0);
+  }
+
+  /* A member who joins later reads the room's history. */
+  util_room_join (carol, "#general");
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (carol,
+        "{\"type\":\"history\",\"conversation\":\"#general\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 1);
+  }
+  natter_test_client_sync_ping (alice);
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (alice);
+  natter_test_client_clear_queue (bob);
+
+  /* Leave: the remaining members hear of it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_leave\",\"room\":\"#general\"}");
+    g_autoptr(JsonObject) ea = natter_test_client_wait_type (alice, "room_member");
+    g_autoptr(JsonObject) ec = natter_test_client_wait_type (carol, "room_member");
+
+    natter_assert_str (ea, "change", "left");
+    natter_assert_str (ea, "user.username", "bob");
+    natter_assert_str (ec, "change", "left");
+  }
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "forbidden",
+        "{\"type\":\"send\",\"to\":\"#general\",\"body\":\"x\",\"client_msg_id\":\"after\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "forbidden",
+        "{\"type\":\"history\",\"conversation\":\"#general\"}");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"rooms\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 0);
+  }
+  util_send (alice, "#general", "after bob left", "r2");
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_members\",\"room\":\"#general\"}");
+
+    util_assert_usernames (natter_test_get_array (r, "members"), "alice", "carol", NULL);
+  }
+}
+
+static void
+test_topic (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+
+  util_room_create (alice, "#topical");
+  util_room_join (bob, "#topical");
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_topic\",\"room\":\"#topical\",\"topic\":\"New topic \xe2\x9c\x93\"}");
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "room_topic");
+    g_autoptr(JsonObject) ea = natter_test_client_wait_type (alice, "room_topic");
+
+    natter_assert_str (eb, "room", "#topical");
+    natter_assert_str (eb, "topic", "New topic \xe2\x9c\x93");
+    natter_assert_str (eb, "by", "alice");
+    natter_assert_str (ea, "by", "alice");
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "room_topic");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"rooms\"}");
+
+    natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "rooms"), 0),
+                       "topic", "New topic \xe2\x9c\x93");
+  }
+  /* Owner only. */
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "forbidden",
+        "{\"type\":\"room_topic\",\"room\":\"#topical\",\"topic\":\"mine now\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (carol, "forbidden",
+        "{\"type\":\"room_topic\",\"room\":\"#topical\",\"topic\":\"mine now\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (alice, "not_found",
+        "{\"type\":\"room_topic\",\"room\":\"#nowhere\",\"topic\":\"x\"}");
+    g_autofree char *t513 = util_repeat ('t', 513);
+    g_autoptr(JsonObject) e4 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"room_topic\",\"room\":\"#topical\",\"topic\":\"%s\"}", t513);
+    g_autoptr(JsonObject) e5 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"room_topic\",\"room\":\"#topical\"}");
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "room_topic");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"rooms\"}");
+
+    natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "rooms"), 0),
+                       "topic", "New topic \xe2\x9c\x93");
+  }
+  /* An empty topic clears it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_topic\",\"room\":\"#topical\",\"topic\":\"\"}");
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "room_topic");
+  }
+}
+
+static void
+test_directory (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+  util_room_create (alice, "#general");
+  util_room_create (alice, "#games");
+  util_room_create (alice, "#random");
+
+  /* bob, a member of none, finds them by prefix. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"query\":\"ga\"}");
+    JsonArray *rooms = natter_test_get_array (r, "rooms");
+
+    g_assert_cmpuint (json_array_get_length (rooms), ==, 1);
+    assert_room_object (json_array_get_object_element (rooms, 0));
+    natter_assert_str (json_array_get_object_element (rooms, 0), "room", "#games");
+    natter_assert_int (json_array_get_object_element (rooms, 0), "member_count", 1);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"query\":\"g\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 2);
+  }
+  /* With the '#' too. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"query\":\"#gen\"}");
+    JsonArray *rooms = natter_test_get_array (r, "rooms");
+
+    g_assert_cmpuint (json_array_get_length (rooms), ==, 1);
+    natter_assert_str (json_array_get_object_element (rooms, 0), "room", "#general");
+  }
+  /* No query: every room. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"room_directory\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 3);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"query\":\"zzz\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 0);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/rooms/create", test_create);
+  g_test_add_func ("/rooms/join-leave", test_join_leave);
+  g_test_add_func ("/rooms/topic", test_topic);
+  g_test_add_func ("/rooms/directory", test_directory);
+
+  return g_test_run ();
+}
