@@ -22,14 +22,81 @@ typedef struct {
   JsonArray  *array;
 } Frame;
 
+/* A growable buffer that starts on the stack: most keys and strings of a
+ * frame fit, so parsing them costs no allocation of ours. */
+typedef struct {
+  char  *buf;
+  gsize  len;
+  gsize  cap;
+  char   local[256];
+} Scratch;
+
 typedef struct {
   const guchar *start;
   const guchar *p;
   const guchar *end;
-  GString      *key;   /* scratch for the key being read */
-  GString      *str;   /* scratch for a string value */
+  const guchar *key_at; /* where the key in @key starts, for errors */
+  Scratch       key;    /* the key whose value is being read */
+  Scratch       str;    /* a string value */
   GError      **error;
 } Parser;
+
+static void
+scratch_init (Scratch *s)
+{
+  s->buf = s->local;
+  s->len = 0;
+  s->cap = sizeof s->local;
+}
+
+static void
+scratch_clear (Scratch *s)
+{
+  if (s->buf != s->local)
+    g_free (s->buf);
+  s->buf = NULL;
+}
+
+static G_GNUC_NO_INLINE void
+scratch_grow (Scratch *s,
+              gsize    extra)
+{
+  gsize want = s->len + extra + 1;
+  gsize cap = s->cap;
+
+  while (cap < want)
+    cap *= 2;
+
+  if (s->buf == s->local)
+    {
+      s->buf = g_malloc (cap);
+      memcpy (s->buf, s->local, s->len);
+    }
+  else
+    s->buf = g_realloc (s->buf, cap);
+  s->cap = cap;
+}
+
+/* Keeps room for @extra bytes and a terminating NUL. */
+static inline void
+scratch_append (Scratch    *s,
+                const void *data,
+                gsize       n)
+{
+  if (G_UNLIKELY (s->len + n + 1 > s->cap))
+    scratch_grow (s, n);
+  memcpy (s->buf + s->len, data, n);
+  s->len += n;
+}
+
+static inline void
+scratch_append_c (Scratch *s,
+                  char     c)
+{
+  if (G_UNLIKELY (s->len + 2 > s->cap))
+    scratch_grow (s, 1);
+  s->buf[s->len++] = c;
+}
 
 /* Bytes that end the fast scan of a string: '"', '\\' and control chars.
  * Bytes >= 0x80 were already validated as UTF-8 for the whole input. */
@@ -108,12 +175,12 @@ read_hex4 (const guchar *p,
  * reset first. */
 static gboolean
 parse_string (Parser  *ps,
-              GString *out)
+              Scratch *out)
 {
   const guchar *p = ps->p + 1;
   const guchar *end = ps->end;
 
-  g_string_truncate (out, 0);
+  out->len = 0;
 
   for (;;)
     {
@@ -122,7 +189,7 @@ parse_string (Parser  *ps,
       while (p < end && !string_stop[*p])
         p++;
       if (p > run)
-        g_string_append_len (out, (const char *) run, p - run);
+        scratch_append (out, run, (gsize) (p - run));
 
       if (p >= end)
         {
@@ -132,6 +199,10 @@ parse_string (Parser  *ps,
 
       if (*p == '"')
         {
+          /* scratch_append() always leaves room for this. */
+          if (out->len + 1 > out->cap)
+            scratch_grow (out, 0);
+          out->buf[out->len] = '\0';
           ps->p = p + 1;
           return TRUE;
         }
@@ -151,14 +222,14 @@ parse_string (Parser  *ps,
 
       switch (p[1])
         {
-        case '"': g_string_append_c (out, '"'); p += 2; break;
-        case '\\': g_string_append_c (out, '\\'); p += 2; break;
-        case '/': g_string_append_c (out, '/'); p += 2; break;
-        case 'b': g_string_append_c (out, '\b'); p += 2; break;
-        case 'f': g_string_append_c (out, '\f'); p += 2; break;
-        case 'n': g_string_append_c (out, '\n'); p += 2; break;
-        case 'r': g_string_append_c (out, '\r'); p += 2; break;
-        case 't': g_string_append_c (out, '\t'); p += 2; break;
+        case '"': scratch_append_c (out, '"'); p += 2; break;
+        case '\\': scratch_append_c (out, '\\'); p += 2; break;
+        case '/': scratch_append_c (out, '/'); p += 2; break;
+        case 'b': scratch_append_c (out, '\b'); p += 2; break;
+        case 'f': scratch_append_c (out, '\f'); p += 2; break;
+        case 'n': scratch_append_c (out, '\n'); p += 2; break;
+        case 'r': scratch_append_c (out, '\r'); p += 2; break;
+        case 't': scratch_append_c (out, '\t'); p += 2; break;
         case 'u':
           {
             int u = read_hex4 (p + 2, end);
@@ -202,7 +273,7 @@ parse_string (Parser  *ps,
               }
 
             n = g_unichar_to_utf8 (c, utf8);
-            g_string_append_len (out, utf8, n);
+            scratch_append (out, utf8, (gsize) n);
           }
           break;
         default:
@@ -337,11 +408,9 @@ match_literal (Parser     *ps,
   return TRUE;
 }
 
-/* Reads an object key and the ':' after it into ps->key; rejects a key the
- * object already has. */
+/* Reads an object key and the ':' after it into ps->key. */
 static gboolean
-parse_key (Parser     *ps,
-           JsonObject *object)
+parse_key (Parser *ps)
 {
   const guchar *key_start;
 
@@ -353,16 +422,11 @@ parse_key (Parser     *ps,
     }
 
   key_start = ps->p;
-  if (!parse_string (ps, ps->key))
+  if (!parse_string (ps, &ps->key))
     return FALSE;
+  ps->key_at = key_start;
 
-  /* No key can hold a NUL (it was rejected), so the C-string comparison
-   * the hash table does is a comparison of the unescaped bytes. */
-  if (json_object_has_member (object, ps->key->str))
-    {
-      fail_at (ps, key_start, "duplicate key");
-      return FALSE;
-    }
+  /* Duplicates are found when the value is attached (see there). */
 
   skip_ws (ps);
   if (ps->p >= ps->end || *ps->p != ':')
@@ -410,8 +474,9 @@ natter_json_parse (const char  *text,
 
   /* Scratch strings, reused for every key and string of this input: the
    * only per-string allocation is json-glib's own copy. */
-  ps.key = g_string_sized_new (64);
-  ps.str = g_string_sized_new (128);
+  scratch_init (&ps.key);
+  scratch_init (&ps.str);
+  ps.key_at = NULL;
 
   skip_ws (&ps);
   if (ps.p >= ps.end)
@@ -459,9 +524,9 @@ natter_json_parse (const char  *text,
             }
           break;
         case '"':
-          if (!parse_string (&ps, ps.str))
+          if (!parse_string (&ps, &ps.str))
             goto fail;
-          node = json_node_init_string (json_node_alloc (), ps.str->str);
+          node = json_node_init_string (json_node_alloc (), ps.str.buf);
           break;
         case '-': case '0': case '1': case '2': case '3': case '4':
         case '5': case '6': case '7': case '8': case '9':
@@ -499,7 +564,22 @@ natter_json_parse (const char  *text,
           if (stack[depth - 1].array != NULL)
             json_array_add_element (stack[depth - 1].array, node);
           else
-            json_object_set_member (stack[depth - 1].object, ps.key->str, node);
+            {
+              JsonObject *object = stack[depth - 1].object;
+              guint size = json_object_get_size (object);
+
+              /* A duplicate replaces the earlier member, so the size does
+               * not grow: one hash lookup instead of two. No key holds a
+               * NUL (rejected above), so the C-string comparison of the
+               * hash table compares the unescaped bytes. The replaced
+               * value is freed with the rest of the tree. */
+              json_object_set_member (object, ps.key.buf, node);
+              if (json_object_get_size (object) == size)
+                {
+                  fail_at (&ps, ps.key_at, "duplicate key");
+                  goto fail;
+                }
+            }
         }
 
       if (opener != 0)
@@ -534,7 +614,7 @@ natter_json_parse (const char  *text,
             }
           else
             {
-              if (is_object && !parse_key (&ps, top->object))
+              if (is_object && !parse_key (&ps))
                 goto fail;
               continue;
             }
@@ -557,7 +637,7 @@ natter_json_parse (const char  *text,
           if (*ps.p == ',')
             {
               ps.p++;
-              if (top->object != NULL && !parse_key (&ps, top->object))
+              if (top->object != NULL && !parse_key (&ps))
                 goto fail;
               break;
             }
@@ -584,15 +664,15 @@ done:
 
   if (stack != local_stack)
     g_free (stack);
-  g_string_free (ps.key, TRUE);
-  g_string_free (ps.str, TRUE);
+  scratch_clear (&ps.key);
+  scratch_clear (&ps.str);
   return root;
 
 fail:
   if (stack != local_stack)
     g_free (stack);
-  g_string_free (ps.key, TRUE);
-  g_string_free (ps.str, TRUE);
+  scratch_clear (&ps.key);
+  scratch_clear (&ps.str);
   g_clear_pointer (&root, json_node_unref);
   return NULL;
 }
