@@ -205,6 +205,13 @@ test_contact_errors (void)
         "{\"type\":\"contact_remove\",\"username\":\"nobody\"}");
     g_autoptr(JsonObject) e7 = natter_test_client_request_error (alice, "invalid_argument",
         "{\"type\":\"contact_accept\"}");
+    /* The project's choices: oneself is invalid_argument, a malformed
+     * name invalid_argument (not invalid_username: this is no
+     * registration). */
+    g_autoptr(JsonObject) e8 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"contact_request\",\"username\":\"alice\"}");
+    g_autoptr(JsonObject) e9 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"contact_request\",\"username\":\"no such name!\"}");
   }
   /* None of that reached bob. */
   natter_test_client_expect_no_frame (bob);
@@ -292,6 +299,44 @@ test_user_search (void)
 }
 
 static void
+test_user_search_cap (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  NatterTestClient *users[55];
+
+  /* 55 registrations at once (each hashes a password on the pool). */
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      users[i] = natter_test_client_new (srv);
+      natter_test_client_sendf (users[i], "{\"type\":\"register\",\"id\":1,\"username\":\"many%02u\","
+                                "\"password\":\"" NATTER_TEST_PASSWORD "\"}", i);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (users[i], 1);
+
+      natter_assert_ok (r);
+    }
+
+  /* Default 20, cap 50 (the project's choice). */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"many\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "users")), ==, 20);
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"user_search\",\"query\":\"many\",\"limit\":1000}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "users")), ==, 50);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    natter_test_client_free (users[i]);
+}
+
+static void
 test_user_info (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -340,6 +385,7 @@ main (int   argc,
   g_test_add_func ("/contacts/decline", test_decline);
   g_test_add_func ("/contacts/errors", test_contact_errors);
   g_test_add_func ("/contacts/user-search", test_user_search);
+  g_test_add_func ("/contacts/user-search-cap", test_user_search_cap);
   g_test_add_func ("/contacts/user-info", test_user_info);
 
   return g_test_run ();

@@ -432,7 +432,7 @@ test_sync_paging (void)
   }
   {
     g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "invalid_argument",
-        "{\"type\":\"sync\"}");
+        "{\"type\":\"sync\",\"since\":-1}");
     g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
         "{\"type\":\"sync\",\"since\":0,\"limit\":0}");
   }

@@ -61,14 +61,28 @@ test_set_presence_to_contact (void)
     natter_assert_str (u, "presence", "away");
   }
 
-  /* status_text is optional: without it, it is cleared. */
+  /* status_text is optional: without it, it is kept (the project's
+   * choice); an empty one clears it. */
   {
     g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
         "{\"type\":\"set_presence\",\"presence\":\"busy\"}");
     g_autoptr(JsonObject) e = util_wait_presence (alice, "bob");
 
     natter_assert_str (e, "user.presence", "busy");
+    natter_assert_str (e, "user.status_text", "lunch");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"set_presence\",\"presence\":\"busy\",\"status_text\":\"\"}");
+    g_autoptr(JsonObject) e = util_wait_presence (alice, "bob");
+
+    natter_assert_str (e, "user.presence", "busy");
     natter_assert_str (e, "user.status_text", NULL);
+  }
+  /* Setting offline is not a thing: offline is having no connection. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"set_presence\",\"presence\":\"offline\"}");
   }
 }
 
