@@ -601,11 +601,15 @@ natterd_handle_logout (NatterdRequest *request)
 
   /* The token is revoked: every other connection that logged in with it
    * goes too. They leave the user's list when their close completes. */
-  for (l = user->connections; l != NULL; l = l->next)
+  l = user->connections;
+  while (l != NULL)
     {
       NatterdConnection *other = l->data;
+      GList *next = l->next;
+
       if (memcmp (natterd_connection_get_token_hash (other), hash, sizeof hash) == 0)
         natterd_connection_close (other);
+      l = next;
     }
   natterd_request_ok (request);
 }

@@ -335,9 +335,17 @@ natterd_user_send (NatterdUser       *user,
                    GBytes            *frame,
                    NatterdConnection *except)
 {
-  for (GList *l = user->connections; l != NULL; l = l->next)
-    if (l->data != except)
-      natterd_connection_send_bytes (l->data, frame);
+  GList *l = user->connections;
+
+  /* The next link is taken first: a send that overflows a queue may close
+   * (and unlink) that connection. */
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      if (l->data != except)
+        natterd_connection_send_bytes (l->data, frame);
+      l = next;
+    }
 }
 
 /* --- presence --- */
@@ -619,9 +627,15 @@ deliver (PendingSend *p)
       for (guint i = 0; i < members->len; i++)
         {
           NatterdUser *member = members->pdata[i];
-          for (GList *l = member->connections; l != NULL; l = l->next)
-            if (l->data != p->connection)
-              natterd_connection_send_bytes (l->data, to_sender);
+          GList *l = member->connections;
+
+          while (l != NULL)
+            {
+              GList *next = l->next;
+              if (l->data != p->connection)
+                natterd_connection_send_bytes (l->data, to_sender);
+              l = next;
+            }
         }
       return;
     }
