@@ -1,0 +1,486 @@
+/* natter-application.c: app-wide actions, notifications and the client.
+ *
+ * The window shows one account; the application owns the NatterClient so
+ * notifications keep working when the window is hidden, and so that
+ * "app.open-conversation" (the default action of a notification) can bring
+ * the window back with the right conversation.
+ */
+#define G_LOG_DOMAIN "natter-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "natter-application.h"
+#include "natter-preferences-window.h"
+#include "natter-ui-util.h"
+#include "natter-window.h"
+
+struct _NatterApplication
+{
+  AdwApplication  parent_instance;
+
+  /* owned references */
+  NatterClient   *client;
+  GSettings      *settings;
+
+  gboolean        use_secret_service;
+};
+
+G_DEFINE_FINAL_TYPE (NatterApplication, natter_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_USE_SECRET_SERVICE,
+  N_PROPS,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+NatterApplication *
+natter_application_new (void)
+{
+  return g_object_new (NATTER_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/io/github/natter/Natter",
+                       NULL);
+}
+
+NatterClient *
+natter_application_get_client (NatterApplication *self)
+{
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), NULL);
+  return self->client;
+}
+
+GSettings *
+natter_application_get_settings (NatterApplication *self)
+{
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+gboolean
+natter_application_get_use_secret_service (NatterApplication *self)
+{
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), FALSE);
+  return self->use_secret_service;
+}
+
+void
+natter_application_set_use_secret_service (NatterApplication *self,
+                                           gboolean           use)
+{
+  g_return_if_fail (NATTER_IS_APPLICATION (self));
+
+  use = !!use;
+  if (self->use_secret_service == use)
+    return;
+  self->use_secret_service = use;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SECRET_SERVICE]);
+}
+
+char *
+natter_application_dup_server_key (NatterApplication *self)
+{
+  g_autofree char *host = g_settings_get_string (self->settings, "server-host");
+  guint port = g_settings_get_uint (self->settings, "server-port");
+
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+static void
+store_token_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!natter_secret_store_token_finish (result, &error))
+    g_message ("Could not keep the sign-in in the keyring: %s", error->message);
+}
+
+void
+natter_application_remember_token (NatterApplication *self)
+{
+  g_autofree char *server = NULL;
+  NatterUser *me;
+  const char *token;
+
+  g_return_if_fail (NATTER_IS_APPLICATION (self));
+
+  token = natter_client_get_token (self->client);
+  me = natter_client_get_me (self->client);
+  if (!self->use_secret_service || token == NULL || me == NULL)
+    return;
+
+  server = natter_application_dup_server_key (self);
+  natter_secret_store_token_async (server, natter_user_get_username (me), token,
+                                   NULL, store_token_cb, NULL);
+}
+
+static void
+clear_token_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!natter_secret_clear_finish (result, &error))
+    g_message ("Could not remove the sign-in from the keyring: %s", error->message);
+}
+
+void
+natter_application_forget_token (NatterApplication *self)
+{
+  g_autofree char *server = NULL;
+
+  g_return_if_fail (NATTER_IS_APPLICATION (self));
+
+  if (!self->use_secret_service)
+    return;
+
+  server = natter_application_dup_server_key (self);
+  natter_secret_clear_async (server, NULL, clear_token_cb, NULL);
+}
+
+static NatterWindow *
+get_main_window (NatterApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (NATTER_IS_WINDOW (window))
+    return NATTER_WINDOW (window);
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    if (NATTER_IS_WINDOW (l->data))
+      return NATTER_WINDOW (l->data);
+
+  return NULL;
+}
+
+static NatterWindow *
+ensure_main_window (NatterApplication *self)
+{
+  NatterWindow *window = get_main_window (self);
+
+  if (window == NULL)
+    window = natter_window_new (self);
+  return window;
+}
+
+/* ---- Notifications ------------------------------------------------------- */
+
+static void
+message_received_cb (NatterApplication  *self,
+                     NatterConversation *conversation,
+                     NatterMessage      *message,
+                     NatterClient       *client)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *title = NULL;
+  NatterWindow *window;
+  NatterUser *sender;
+  const char *address;
+
+  if (!g_settings_get_boolean (self->settings, "notifications"))
+    return;
+  if (natter_message_get_outgoing (message))
+    return;
+
+  address = natter_conversation_get_address (conversation);
+  window = get_main_window (self);
+
+  /* Someone looking at this very conversation needs no notification. */
+  if (window != NULL &&
+      gtk_window_is_active (GTK_WINDOW (window)) &&
+      g_strcmp0 (natter_window_get_current_address (window), address) == 0)
+    return;
+
+  sender = natter_client_lookup_user (client, natter_message_get_sender (message));
+  if (natter_conversation_is_room (conversation))
+    /* Translators: notification title, "Bob in #general". */
+    title = g_strdup_printf (_("%s in %s"), natter_user_title (sender), address);
+  else
+    title = g_strdup (natter_user_title (sender));
+
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, natter_message_get_body (message));
+  g_notification_set_category (notification, "im.received");
+  g_notification_set_default_action_and_target (notification, "app.open-conversation",
+                                                "s", address);
+
+  /* One notification per conversation: a newer message replaces it. */
+  id = g_strdup_printf ("message-%s", address);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+presence_changed_cb (NatterApplication *self,
+                     NatterUser        *user,
+                     NatterPresence     old_presence,
+                     NatterClient      *client)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *address = NULL;
+  NatterUser *me = natter_client_get_me (client);
+
+  if (!g_settings_get_boolean (self->settings, "presence-notifications"))
+    return;
+  if (user == me || old_presence != NATTER_PRESENCE_OFFLINE ||
+      natter_user_get_presence (user) == NATTER_PRESENCE_OFFLINE)
+    return;
+  /* Ignore the burst of presences that a (re)connect brings. */
+  if (natter_client_get_state (client) != NATTER_CLIENT_STATE_READY)
+    return;
+
+  /* Translators: notification title when a contact comes online. */
+  title = g_strdup_printf (_("%s is online"), natter_user_title (user));
+  notification = g_notification_new (title);
+  if (natter_user_get_status_text (user) != NULL)
+    g_notification_set_body (notification, natter_user_get_status_text (user));
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_LOW);
+  g_notification_set_category (notification, "presence.online");
+  address = g_strdup_printf ("@%s", natter_user_get_username (user));
+  g_notification_set_default_action_and_target (notification, "app.open-conversation",
+                                                "s", address);
+  id = g_strdup_printf ("presence-%s", natter_user_get_username (user));
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+contact_request_cb (NatterApplication *self,
+                    NatterUser        *from,
+                    NatterClient      *client)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+
+  if (!g_settings_get_boolean (self->settings, "notifications"))
+    return;
+
+  /* Translators: notification title for a contact request. */
+  title = g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
+  notification = g_notification_new (title);
+  g_notification_set_default_action (notification, "app.show-contacts");
+  g_application_send_notification (G_APPLICATION (self), "contact-request", notification);
+}
+
+/* ---- Actions ------------------------------------------------------------- */
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+
+  /* Closing the windows (not g_application_quit) lets the main window save
+   * its size. */
+  while (windows != NULL)
+    {
+      gtk_window_destroy (windows->data);
+      windows = gtk_application_get_windows (GTK_APPLICATION (self));
+    }
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  static const char *developers[] = { "The Natter authors", NULL };
+
+  adw_show_about_window (GTK_WINDOW (get_main_window (self)),
+                         "application-name", _("Natter"),
+                         "application-icon", APP_ID,
+                         "developer-name", _("The Natter authors"),
+                         "version", PACKAGE_VERSION,
+                         "website", "https://github.com/natter/natter",
+                         "issue-url", "https://github.com/natter/natter/issues",
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "developers", developers,
+                         "copyright", "© 2026 The Natter authors",
+                         /* Translators: your names, one per line. */
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  GtkWindow *prefs = natter_preferences_window_new (self);
+
+  gtk_window_set_transient_for (prefs, GTK_WINDOW (get_main_window (self)));
+  gtk_window_present (prefs);
+}
+
+static void
+open_conversation_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  NatterWindow *window = ensure_main_window (self);
+  const char *address = g_variant_get_string (parameter, NULL);
+
+  gtk_window_present (GTK_WINDOW (window));
+  natter_window_open_conversation (window, address);
+}
+
+static void
+show_contacts_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  NatterWindow *window = ensure_main_window (self);
+
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-contacts", NULL);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action },
+  { "about", about_action },
+  { "preferences", preferences_action },
+  { "open-conversation", open_conversation_action, "s" },
+  { "show-contacts", show_contacts_action },
+};
+
+/* ---- GApplication -------------------------------------------------------- */
+
+static void
+natter_application_startup (GApplication *app)
+{
+  NatterApplication *self = NATTER_APPLICATION (app);
+  g_autofree char *state_dir = NULL;
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *prefs_accels[] = { "<Control>comma", NULL };
+
+  G_APPLICATION_CLASS (natter_application_parent_class)->startup (app);
+
+  g_set_application_name (_("Natter"));
+  gtk_window_set_default_icon_name (APP_ID);
+
+  /* The dark style follows the system (AdwStyleManager's default). */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_DEFAULT);
+
+  self->settings = g_settings_new (APP_ID);
+
+  state_dir = g_build_filename (g_get_user_data_dir (), "natter", NULL);
+  self->client = natter_client_new (state_dir);
+  g_signal_connect_object (self->client, "message-received",
+                           G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "presence-changed",
+                           G_CALLBACK (presence_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "contact-request",
+                           G_CALLBACK (contact_request_cb), self, G_CONNECT_SWAPPED);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", prefs_accels);
+}
+
+static void
+natter_application_activate (GApplication *app)
+{
+  NatterApplication *self = NATTER_APPLICATION (app);
+
+  gtk_window_present (GTK_WINDOW (ensure_main_window (self)));
+}
+
+static void
+natter_application_shutdown (GApplication *app)
+{
+  NatterApplication *self = NATTER_APPLICATION (app);
+
+  if (self->client != NULL)
+    natter_client_disconnect (self->client);
+
+  G_APPLICATION_CLASS (natter_application_parent_class)->shutdown (app);
+}
+
+static void
+natter_application_dispose (GObject *object)
+{
+  NatterApplication *self = NATTER_APPLICATION (object);
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (natter_application_parent_class)->dispose (object);
+}
+
+static void
+natter_application_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  NatterApplication *self = NATTER_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_USE_SECRET_SERVICE:
+      g_value_set_boolean (value, self->use_secret_service);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_application_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  NatterApplication *self = NATTER_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_USE_SECRET_SERVICE:
+      natter_application_set_use_secret_service (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_application_class_init (NatterApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = natter_application_dispose;
+  object_class->get_property = natter_application_get_property;
+  object_class->set_property = natter_application_set_property;
+
+  app_class->startup = natter_application_startup;
+  app_class->activate = natter_application_activate;
+  app_class->shutdown = natter_application_shutdown;
+
+  properties[PROP_USE_SECRET_SERVICE] =
+    g_param_spec_boolean ("use-secret-service", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+natter_application_init (NatterApplication *self)
+{
+  self->use_secret_service = TRUE;
+}

@@ -1,0 +1,29 @@
+/* natter-composer.h: the message entry under a conversation. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "natter-core.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_COMPOSER (natter_composer_get_type ())
+G_DECLARE_FINAL_TYPE (NatterComposer, natter_composer, NATTER, COMPOSER, GtkWidget)
+
+void        natter_composer_set_client       (NatterComposer     *self,
+                                              NatterClient       *client);
+/* The conversation messages go to; the draft of the previous one is kept
+ * for when it comes back. */
+void        natter_composer_set_conversation (NatterComposer     *self,
+                                              NatterConversation *conversation);
+/* The text being written (for tests and drafts). */
+char       *natter_composer_dup_text         (NatterComposer     *self);
+void        natter_composer_set_text         (NatterComposer     *self,
+                                              const char         *text);
+void        natter_composer_focus            (NatterComposer     *self);
+
+/* Signals:
+ *   sent (NatterMessage *message): a message was handed to the client.
+ */
+
+G_END_DECLS

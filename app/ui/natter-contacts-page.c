@@ -1,0 +1,499 @@
+/* natter-contacts-page.c: the people page.
+ *
+ * Four boxed lists bound to the client's live models: incoming requests
+ * (accept / decline), requests we sent, contacts (message / remove), and
+ * the results of a user search (add / message). Each row's buttons are
+ * actionable with the username as target, so the page has one action per
+ * verb instead of per-row callbacks.
+ */
+#define G_LOG_DOMAIN "natter-contacts-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "natter-contacts-page.h"
+#include "natter-ui-util.h"
+#include "natter-user-avatar.h"
+
+typedef enum {
+  ROW_CONTACT,
+  ROW_INCOMING,
+  ROW_OUTGOING,
+  ROW_SEARCH,
+} RowKind;
+
+struct _NatterContactsPage
+{
+  GtkWidget     parent_instance;
+
+  /* template widgets */
+  GtkSearchEntry *search_entry;
+  GtkWidget    *search_group;
+  GtkListBox   *search_list;
+  GtkLabel     *search_status;
+  GtkWidget    *incoming_group;
+  GtkListBox   *incoming_list;
+  GtkWidget    *outgoing_group;
+  GtkListBox   *outgoing_list;
+  GtkListBox   *contacts_list;
+
+  /* borrowed references */
+  NatterClient *client;
+
+  /* owned references */
+  GCancellable *search_cancellable;
+  GListModel   *search_results;
+
+  gboolean      narrow;
+};
+
+G_DEFINE_FINAL_TYPE (NatterContactsPage, natter_contacts_page, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_NARROW,
+  N_PROPS,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* ---- Rows ---------------------------------------------------------------- */
+
+static void
+update_subtitle (AdwActionRow *row,
+                 GParamSpec   *pspec,
+                 NatterUser   *user)
+{
+  const char *status = natter_user_get_status_text (user);
+  const char *presence = natter_presence_label (natter_user_get_presence (user));
+  g_autofree char *subtitle = NULL;
+
+  if (status != NULL && *status != '\0')
+    subtitle = g_strdup_printf ("@%s · %s — %s", natter_user_get_username (user), presence, status);
+  else
+    subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
+  adw_action_row_set_subtitle (row, subtitle);
+}
+
+static GtkWidget *
+make_button (const char *label,
+             const char *icon_name,
+             const char *action,
+             const char *username,
+             const char *css_class)
+{
+  GtkWidget *button = gtk_button_new ();
+
+  if (icon_name != NULL)
+    {
+      gtk_button_set_icon_name (GTK_BUTTON (button), icon_name);
+      gtk_widget_set_tooltip_text (button, label);
+      /* Icon-only: screen readers need the words. */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+      gtk_widget_add_css_class (button, "flat");
+    }
+  else
+    {
+      gtk_button_set_label (GTK_BUTTON (button), label);
+      gtk_button_set_use_underline (GTK_BUTTON (button), TRUE);
+    }
+  if (css_class != NULL)
+    gtk_widget_add_css_class (button, css_class);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", username);
+  return button;
+}
+
+static GtkWidget *
+create_row (NatterContactsPage *self,
+            NatterUser         *user,
+            RowKind             kind)
+{
+  const char *username = natter_user_get_username (user);
+  NatterUser *me = self->client ? natter_client_get_me (self->client) : NULL;
+  GtkWidget *row = adw_action_row_new ();
+
+  g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  g_signal_connect_object (user, "notify::presence", G_CALLBACK (update_subtitle), row, G_CONNECT_SWAPPED);
+  g_signal_connect_object (user, "notify::status-text", G_CALLBACK (update_subtitle), row, G_CONNECT_SWAPPED);
+  update_subtitle (ADW_ACTION_ROW (row), NULL, user);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, 36));
+
+  switch (kind)
+    {
+    case ROW_INCOMING:
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                 make_button (_("_Decline"), NULL, "contacts.decline", username, NULL));
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                 make_button (_("_Accept"), NULL, "contacts.accept", username, "suggested-action"));
+      break;
+
+    case ROW_OUTGOING:
+      {
+        GtkWidget *label = gtk_label_new (_("Waiting for an answer"));
+        gtk_widget_add_css_class (label, "dim-label");
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+      }
+      break;
+
+    case ROW_CONTACT:
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                 make_button (_("Send Message"), "mail-message-new-symbolic",
+                                              "contacts.message", username, NULL));
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                 make_button (_("Remove Contact"), "user-trash-symbolic",
+                                              "contacts.remove", username, NULL));
+      break;
+
+    case ROW_SEARCH:
+    default:
+      if (user != me)
+        {
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                     make_button (_("Send Message"), "mail-message-new-symbolic",
+                                                  "contacts.message", username, NULL));
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                     make_button (_("_Add"), NULL, "contacts.request", username, NULL));
+        }
+      break;
+    }
+
+  return row;
+}
+
+static GtkWidget *
+create_contact_row (gpointer item, gpointer user_data)
+{
+  return create_row (user_data, item, ROW_CONTACT);
+}
+
+static GtkWidget *
+create_incoming_row (gpointer item, gpointer user_data)
+{
+  return create_row (user_data, item, ROW_INCOMING);
+}
+
+static GtkWidget *
+create_outgoing_row (gpointer item, gpointer user_data)
+{
+  return create_row (user_data, item, ROW_OUTGOING);
+}
+
+static GtkWidget *
+create_search_row (gpointer item, gpointer user_data)
+{
+  return create_row (user_data, item, ROW_SEARCH);
+}
+
+static void
+update_groups (NatterContactsPage *self)
+{
+  gtk_widget_set_visible (self->incoming_group,
+                          g_list_model_get_n_items (natter_client_get_incoming_requests (self->client)) > 0);
+  gtk_widget_set_visible (self->outgoing_group,
+                          g_list_model_get_n_items (natter_client_get_outgoing_requests (self->client)) > 0);
+}
+
+/* ---- Actions ------------------------------------------------------------- */
+
+typedef void (*ContactOp) (NatterClient *, const char *, GCancellable *, GAsyncReadyCallback, gpointer);
+typedef gboolean (*ContactFinish) (NatterClient *, GAsyncResult *, GError **);
+
+typedef struct {
+  NatterContactsPage *self;
+  ContactFinish       finish;
+  char               *done_text;
+} OpData;
+
+static void
+op_done_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  OpData *data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!data->finish (NATTER_CLIENT (object), result, &error))
+    {
+      g_autofree char *text = natter_describe_error (error);
+      gtk_widget_activate_action (GTK_WIDGET (data->self), "win.toast", "s", text);
+    }
+  else if (data->done_text != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (data->self), "win.toast", "s", data->done_text);
+
+  g_object_unref (data->self);
+  g_free (data->done_text);
+  g_free (data);
+}
+
+static void
+run_op (NatterContactsPage *self,
+        ContactOp           op,
+        ContactFinish       finish,
+        const char         *username,
+        char               *done_text)
+{
+  OpData *data = g_new0 (OpData, 1);
+
+  data->self = g_object_ref (self);
+  data->finish = finish;
+  data->done_text = done_text;
+  op (self->client, username, NULL, op_done_cb, data);
+}
+
+static void
+accept_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_accept_async,
+          natter_client_contact_accept_finish, g_variant_get_string (param, NULL), NULL);
+}
+
+static void
+decline_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_decline_async,
+          natter_client_contact_decline_finish, g_variant_get_string (param, NULL), NULL);
+}
+
+static void
+request_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *username = g_variant_get_string (param, NULL);
+
+  run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_request_async,
+          natter_client_contact_request_finish, username,
+          /* Translators: %s is a username. */
+          g_strdup_printf (_("Asked %s to be your contact"), username));
+}
+
+static void
+remove_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
+{
+  NatterContactsPage *self = user_data;
+  const char *username = g_object_get_data (G_OBJECT (dialog), "username");
+
+  if (g_strcmp0 (response, "remove") == 0)
+    run_op (self, natter_client_contact_remove_async,
+            natter_client_contact_remove_finish, username, NULL);
+}
+
+static void
+remove_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  NatterContactsPage *self = NATTER_CONTACTS_PAGE (widget);
+  const char *username = g_variant_get_string (param, NULL);
+  NatterUser *user = natter_client_lookup_user (self->client, username);
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  /* Translators: %s is a display name. */
+  heading = g_strdup_printf (_("Remove %s?"), natter_user_title (user));
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading,
+                                   _("You will no longer see each other’s presence. Your conversation stays."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "username", g_strdup (username), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+message_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  g_autofree char *address = g_strdup_printf ("@%s", g_variant_get_string (param, NULL));
+
+  gtk_widget_activate_action (widget, "win.open-conversation", "s", address);
+}
+
+/* ---- Search -------------------------------------------------------------- */
+
+static void
+search_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(NatterContactsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) users = NULL;
+
+  users = natter_client_user_search_finish (NATTER_CLIENT (object), result, &error);
+  if (users == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *text = natter_describe_error (error);
+          gtk_label_set_label (self->search_status, text);
+          gtk_widget_set_visible (GTK_WIDGET (self->search_status), TRUE);
+        }
+      return;
+    }
+
+  g_set_object (&self->search_results, users);
+  gtk_list_box_bind_model (self->search_list, users, create_search_row, self, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->search_list), g_list_model_get_n_items (users) > 0);
+  gtk_label_set_label (self->search_status, _("No one found. Try another name."));
+  gtk_widget_set_visible (GTK_WIDGET (self->search_status), g_list_model_get_n_items (users) == 0);
+}
+
+static void
+search_changed_cb (NatterContactsPage *self)
+{
+  g_autofree char *query = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry))));
+
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+
+  if (*query == '\0' || self->client == NULL)
+    {
+      gtk_list_box_bind_model (self->search_list, NULL, NULL, NULL, NULL);
+      g_clear_object (&self->search_results);
+      gtk_widget_set_visible (GTK_WIDGET (self->search_list), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->search_status), FALSE);
+      return;
+    }
+
+  self->search_cancellable = g_cancellable_new ();
+  natter_client_user_search_async (self->client, query, self->search_cancellable,
+                                   search_cb, g_object_ref (self));
+}
+
+/* ---- Public -------------------------------------------------------------- */
+
+void
+natter_contacts_page_set_client (NatterContactsPage *self,
+                                 NatterClient       *client)
+{
+  g_return_if_fail (NATTER_IS_CONTACTS_PAGE (self));
+  g_return_if_fail (self->client == NULL);
+
+  self->client = client;
+
+  gtk_list_box_bind_model (self->contacts_list, natter_client_get_contacts (client),
+                           create_contact_row, self, NULL);
+  gtk_list_box_bind_model (self->incoming_list, natter_client_get_incoming_requests (client),
+                           create_incoming_row, self, NULL);
+  gtk_list_box_bind_model (self->outgoing_list, natter_client_get_outgoing_requests (client),
+                           create_outgoing_row, self, NULL);
+
+  g_signal_connect_object (natter_client_get_incoming_requests (client), "items-changed",
+                           G_CALLBACK (update_groups), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (natter_client_get_outgoing_requests (client), "items-changed",
+                           G_CALLBACK (update_groups), self, G_CONNECT_SWAPPED);
+  update_groups (self);
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void
+natter_contacts_page_dispose (GObject *object)
+{
+  NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
+
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_clear_object (&self->search_results);
+  gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONTACTS_PAGE);
+
+  G_OBJECT_CLASS (natter_contacts_page_parent_class)->dispose (object);
+}
+
+static void
+natter_contacts_page_get_property (GObject    *object,
+                                   guint       prop_id,
+                                   GValue     *value,
+                                   GParamSpec *pspec)
+{
+  NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_NARROW:
+      g_value_set_boolean (value, self->narrow);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_contacts_page_set_property (GObject      *object,
+                                   guint         prop_id,
+                                   const GValue *value,
+                                   GParamSpec   *pspec)
+{
+  NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_NARROW:
+      if (self->narrow != g_value_get_boolean (value))
+        {
+          self->narrow = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_contacts_page_class_init (NatterContactsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_contacts_page_dispose;
+  object_class->get_property = natter_contacts_page_get_property;
+  object_class->set_property = natter_contacts_page_set_property;
+
+  properties[PROP_NARROW] =
+    g_param_spec_boolean ("narrow", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-contacts-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_group);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_list);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_status);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, incoming_group);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, incoming_list);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, outgoing_group);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, outgoing_list);
+  gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, contacts_list);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "contacts.accept", "s", accept_action);
+  gtk_widget_class_install_action (widget_class, "contacts.decline", "s", decline_action);
+  gtk_widget_class_install_action (widget_class, "contacts.request", "s", request_action);
+  gtk_widget_class_install_action (widget_class, "contacts.remove", "s", remove_action);
+  gtk_widget_class_install_action (widget_class, "contacts.message", "s", message_action);
+}
+
+static void
+natter_contacts_page_init (NatterContactsPage *self)
+{
+  GtkWidget *placeholder;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  placeholder = gtk_label_new (_("No contacts yet. Find people above and add them."));
+  gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_add_css_class (placeholder, "list-placeholder");
+  gtk_list_box_set_placeholder (self->contacts_list, placeholder);
+}

@@ -1,0 +1,258 @@
+/* natter-message-row.c: a message bubble.
+ *
+ * Consecutive messages from one sender form a group: only the first shows
+ * the avatar and (in rooms) the name. Our own messages sit on the right in
+ * the accent colour with their state: sending, sent, seen, or not sent.
+ */
+#define G_LOG_DOMAIN "natter-message-row"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "natter-message-row.h"
+#include "natter-ui-util.h"
+#include "natter-user-avatar.h"
+
+struct _NatterMessageRow
+{
+  GtkWidget           parent_instance;
+
+  /* template widgets */
+  GtkLabel           *day_label;
+  GtkBox             *line_box;
+  GtkWidget          *avatar_box;
+  NatterUserAvatar   *avatar;
+  GtkBox             *bubble;
+  GtkLabel           *sender_label;
+  GtkLabel           *body_label;
+  GtkLabel           *time_label;
+  GtkLabel           *status_label;
+
+  /* borrowed references */
+  NatterClient       *client;
+
+  /* owned references */
+  NatterMessage      *message;
+  NatterConversation *conversation;
+  gulong              message_handler;
+  gulong              read_handler;
+
+  gboolean            show_day;
+  gboolean            show_header;
+};
+
+G_DEFINE_FINAL_TYPE (NatterMessageRow, natter_message_row, GTK_TYPE_WIDGET)
+
+static void
+update_status (NatterMessageRow *self)
+{
+  const char *text = NULL;
+  gboolean failed = FALSE;
+
+  if (self->message == NULL || !natter_message_get_outgoing (self->message))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+      return;
+    }
+
+  switch (natter_message_get_state (self->message))
+    {
+    case NATTER_MESSAGE_STATE_SENDING:
+      text = _("Sending…");
+      break;
+    case NATTER_MESSAGE_STATE_FAILED:
+      text = _("Not sent");
+      failed = TRUE;
+      break;
+    case NATTER_MESSAGE_STATE_SENT:
+    default:
+      if (self->conversation != NULL &&
+          natter_message_get_id (self->message) > 0 &&
+          natter_message_get_id (self->message) <= natter_conversation_get_peer_read_up_to (self->conversation))
+        text = _("Seen");
+      else
+        text = _("Sent");
+      break;
+    }
+
+  gtk_label_set_label (self->status_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+
+  if (failed)
+    gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "failed");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "failed");
+
+  if (natter_message_get_state (self->message) == NATTER_MESSAGE_STATE_SENDING)
+    gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "sending");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "sending");
+}
+
+static void
+update_layout (NatterMessageRow *self)
+{
+  gboolean outgoing;
+  gboolean room;
+
+  if (self->message == NULL)
+    return;
+
+  outgoing = natter_message_get_outgoing (self->message);
+  room = self->conversation != NULL && natter_conversation_is_room (self->conversation);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->day_label), self->show_day);
+  if (self->show_day)
+    {
+      g_autofree char *day = natter_format_day (natter_message_get_timestamp (self->message));
+      gtk_label_set_label (self->day_label, day);
+    }
+
+  gtk_widget_set_halign (GTK_WIDGET (self->line_box), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_widget_set_visible (self->avatar_box, !outgoing);
+  /* Hidden, not removed: later messages of a group keep the indent. */
+  gtk_widget_set_child_visible (GTK_WIDGET (self->avatar), !outgoing && self->show_header);
+  gtk_widget_set_visible (GTK_WIDGET (self->sender_label), !outgoing && room && self->show_header);
+
+  if (outgoing)
+    gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "outgoing");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "outgoing");
+
+  if (self->show_header)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "first-in-group");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "first-in-group");
+}
+
+static void
+message_notify_cb (NatterMessageRow *self,
+                   GParamSpec       *pspec)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "timestamp"))
+    {
+      g_autofree char *clock = natter_format_clock (natter_message_get_timestamp (self->message));
+      gtk_label_set_label (self->time_label, clock);
+    }
+  update_status (self);
+}
+
+NatterMessage *
+natter_message_row_get_message (NatterMessageRow *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE_ROW (self), NULL);
+  return self->message;
+}
+
+void
+natter_message_row_set_message (NatterMessageRow   *self,
+                                NatterMessage      *message,
+                                NatterConversation *conversation)
+{
+  g_autofree char *markup = NULL;
+  g_autofree char *clock = NULL;
+  NatterUser *sender;
+
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  if (self->message != NULL)
+    g_clear_signal_handler (&self->message_handler, self->message);
+  if (self->conversation != NULL)
+    g_clear_signal_handler (&self->read_handler, self->conversation);
+  g_clear_object (&self->message);
+  g_clear_object (&self->conversation);
+
+  if (message == NULL)
+    {
+      natter_user_avatar_set_user (self->avatar, NULL);
+      return;
+    }
+
+  self->message = g_object_ref (message);
+  self->conversation = conversation ? g_object_ref (conversation) : NULL;
+  self->message_handler = g_signal_connect_object (message, "notify",
+                                                   G_CALLBACK (message_notify_cb), self,
+                                                   G_CONNECT_SWAPPED);
+  if (conversation != NULL)
+    self->read_handler = g_signal_connect_object (conversation, "notify::peer-read-up-to",
+                                                  G_CALLBACK (update_status), self,
+                                                  G_CONNECT_SWAPPED);
+
+  sender = natter_client_lookup_user (self->client, natter_message_get_sender (message));
+  natter_user_avatar_set_user (self->avatar, sender);
+  gtk_label_set_label (self->sender_label, natter_user_title (sender));
+
+  markup = natter_linkify (natter_message_get_body (message));
+  gtk_label_set_markup (self->body_label, markup);
+
+  clock = natter_format_clock (natter_message_get_timestamp (message));
+  gtk_label_set_label (self->time_label, clock);
+
+  update_status (self);
+  update_layout (self);
+}
+
+void
+natter_message_row_set_grouping (NatterMessageRow *self,
+                                 gboolean          show_day,
+                                 gboolean          show_header)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  self->show_day = !!show_day;
+  self->show_header = !!show_header;
+  update_layout (self);
+}
+
+static void
+natter_message_row_dispose (GObject *object)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
+
+  natter_message_row_set_message (self, NULL, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
+
+  G_OBJECT_CLASS (natter_message_row_parent_class)->dispose (object);
+}
+
+static void
+natter_message_row_class_init (NatterMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_message_row_dispose;
+
+  g_type_ensure (NATTER_TYPE_USER_AVATAR);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "message-row");
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, day_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, line_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, sender_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, body_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, status_label);
+}
+
+static void
+natter_message_row_init (NatterMessageRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+natter_message_row_new (NatterClient *client)
+{
+  NatterMessageRow *self = g_object_new (NATTER_TYPE_MESSAGE_ROW, NULL);
+
+  self->client = client;
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,181 @@
+/* natter-sidebar.c: the conversation list.
+ *
+ * The client's conversation model is already sorted by recent activity,
+ * so it is shown as is. A conversation that moves to the top is removed and
+ * inserted again by the model, which drops the selection; the sidebar puts
+ * the highlight back on the conversation the window shows.
+ */
+#define G_LOG_DOMAIN "natter-sidebar"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "natter-conversation-row.h"
+#include "natter-sidebar.h"
+
+struct _NatterSidebar
+{
+  GtkWidget           parent_instance;
+
+  /* template widgets */
+  GtkStack           *stack;
+  GtkListView        *list_view;
+  GtkSingleSelection *selection;
+
+  /* borrowed references */
+  NatterClient       *client;
+  NatterConversation *selected;
+
+  guint               syncing : 1;
+};
+
+G_DEFINE_FINAL_TYPE (NatterSidebar, natter_sidebar, GTK_TYPE_WIDGET)
+
+enum {
+  SIGNAL_CONVERSATION_ACTIVATED,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+sync_selection (NatterSidebar *self)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  guint n = g_list_model_get_n_items (model);
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  for (guint i = 0; self->selected != NULL && i < n; i++)
+    {
+      g_autoptr(NatterConversation) item = g_list_model_get_item (model, i);
+
+      if (item == self->selected)
+        {
+          position = i;
+          break;
+        }
+    }
+
+  self->syncing = TRUE;
+  gtk_single_selection_set_selected (self->selection, position);
+  self->syncing = FALSE;
+}
+
+static void
+items_changed_cb (NatterSidebar *self)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+
+  gtk_stack_set_visible_child_name (self->stack,
+                                    g_list_model_get_n_items (model) > 0 ? "list" : "empty");
+  sync_selection (self);
+}
+
+static void
+selection_changed_cb (NatterSidebar *self)
+{
+  NatterConversation *conversation;
+
+  if (self->syncing)
+    return;
+
+  /* Losing the selection (the model moved the item) is not a choice the
+   * person made; only a new selection opens a conversation. */
+  conversation = gtk_single_selection_get_selected_item (self->selection);
+  if (conversation == NULL)
+    {
+      sync_selection (self);
+      return;
+    }
+
+  if (conversation != self->selected)
+    {
+      self->selected = conversation;
+      g_signal_emit (self, signals[SIGNAL_CONVERSATION_ACTIVATED], 0, conversation);
+    }
+}
+
+static void
+activate_cb (NatterSidebar *self,
+             guint          position)
+{
+  g_autoptr(NatterConversation) conversation =
+    g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+
+  /* Activating the selected row again (Enter, or a click on a folded
+   * leaflet) shows it again. */
+  if (conversation != NULL)
+    {
+      self->selected = conversation;
+      g_signal_emit (self, signals[SIGNAL_CONVERSATION_ACTIVATED], 0, conversation);
+    }
+}
+
+void
+natter_sidebar_set_selected (NatterSidebar      *self,
+                             NatterConversation *conversation)
+{
+  g_return_if_fail (NATTER_IS_SIDEBAR (self));
+
+  self->selected = conversation;
+  sync_selection (self);
+}
+
+void
+natter_sidebar_set_client (NatterSidebar *self,
+                           NatterClient  *client)
+{
+  GListModel *conversations;
+
+  g_return_if_fail (NATTER_IS_SIDEBAR (self));
+  g_return_if_fail (self->client == NULL);
+
+  self->client = client;
+  conversations = natter_client_get_conversations (client);
+  gtk_single_selection_set_model (self->selection, conversations);
+  g_signal_connect_object (conversations, "items-changed", G_CALLBACK (items_changed_cb),
+                           self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  items_changed_cb (self);
+}
+
+static void
+natter_sidebar_dispose (GObject *object)
+{
+  NatterSidebar *self = NATTER_SIDEBAR (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SIDEBAR);
+  self->selected = NULL;
+
+  G_OBJECT_CLASS (natter_sidebar_parent_class)->dispose (object);
+}
+
+static void
+natter_sidebar_class_init (NatterSidebarClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_sidebar_dispose;
+
+  signals[SIGNAL_CONVERSATION_ACTIVATED] =
+    g_signal_new ("conversation-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, NATTER_TYPE_CONVERSATION);
+
+  g_type_ensure (NATTER_TYPE_CONVERSATION_ROW);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-sidebar.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterSidebar, stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterSidebar, list_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterSidebar, selection);
+  gtk_widget_class_bind_template_callback (widget_class, selection_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, activate_cb);
+}
+
+static void
+natter_sidebar_init (NatterSidebar *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}

@@ -1,0 +1,243 @@
+/* natter-ui-util.c: text helpers shared by the widgets. */
+#define G_LOG_DOMAIN "natter-ui-util"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "natter-error.h"
+#include "natter-ui-util.h"
+
+const char *
+natter_presence_css_class (NatterPresence presence)
+{
+  switch (presence)
+    {
+    case NATTER_PRESENCE_ONLINE: return "online";
+    case NATTER_PRESENCE_AWAY:   return "away";
+    case NATTER_PRESENCE_BUSY:   return "busy";
+    case NATTER_PRESENCE_OFFLINE:
+    default:                     return "offline";
+    }
+}
+
+const char *
+natter_presence_label (NatterPresence presence)
+{
+  switch (presence)
+    {
+    case NATTER_PRESENCE_ONLINE: return _("Online");
+    case NATTER_PRESENCE_AWAY:   return _("Away");
+    case NATTER_PRESENCE_BUSY:   return _("Busy");
+    case NATTER_PRESENCE_OFFLINE:
+    default:                     return _("Offline");
+    }
+}
+
+static GDateTime *
+local_from_ms (gint64 ms)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (ms / 1000);
+
+  if (utc == NULL)
+    return g_date_time_new_now_local ();
+  return g_date_time_to_local (utc);
+}
+
+/* Days between the local calendar dates of @dt and now (0 = today). */
+static int
+days_ago (GDateTime *dt)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  GDate a, b;
+
+  g_date_clear (&a, 1);
+  g_date_clear (&b, 1);
+  g_date_set_dmy (&a, g_date_time_get_day_of_month (dt),
+                  g_date_time_get_month (dt), g_date_time_get_year (dt));
+  g_date_set_dmy (&b, g_date_time_get_day_of_month (now),
+                  g_date_time_get_month (now), g_date_time_get_year (now));
+  return g_date_days_between (&a, &b);
+}
+
+char *
+natter_format_clock (gint64 ms)
+{
+  g_autoptr(GDateTime) dt = local_from_ms (ms);
+
+  return g_date_time_format (dt, "%H:%M");
+}
+
+char *
+natter_format_time_short (gint64 ms)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  int days;
+
+  if (ms <= 0)
+    return g_strdup ("");
+
+  dt = local_from_ms (ms);
+  days = days_ago (dt);
+  if (days <= 0)
+    return g_date_time_format (dt, "%H:%M");
+  if (days == 1)
+    return g_strdup (_("Yesterday"));
+  if (days < 7)
+    return g_date_time_format (dt, "%a");
+  /* Translators: a short date in the conversation list, see strftime(3). */
+  return g_date_time_format (dt, _("%e %b"));
+}
+
+char *
+natter_format_day (gint64 ms)
+{
+  g_autoptr(GDateTime) dt = local_from_ms (ms);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  int days = days_ago (dt);
+
+  if (days <= 0)
+    return g_strdup (_("Today"));
+  if (days == 1)
+    return g_strdup (_("Yesterday"));
+  if (g_date_time_get_year (dt) == g_date_time_get_year (now))
+    /* Translators: a day separator in a conversation, see strftime(3). */
+    return g_date_time_format (dt, _("%A, %e %B"));
+  /* Translators: a day separator in a conversation, see strftime(3). */
+  return g_date_time_format (dt, _("%A, %e %B %Y"));
+}
+
+gboolean
+natter_same_day (gint64 a_ms,
+                 gint64 b_ms)
+{
+  g_autoptr(GDateTime) a = local_from_ms (a_ms);
+  g_autoptr(GDateTime) b = local_from_ms (b_ms);
+
+  return g_date_time_get_year (a) == g_date_time_get_year (b) &&
+         g_date_time_get_day_of_year (a) == g_date_time_get_day_of_year (b);
+}
+
+static void
+append_escaped (GString    *out,
+                const char *text,
+                gssize      len)
+{
+  g_autofree char *escaped = g_markup_escape_text (text, len);
+
+  g_string_append (out, escaped);
+}
+
+char *
+natter_linkify (const char *text)
+{
+  static GRegex *url_regex;
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *done = text;
+
+  /* Matched on the raw text, so each piece is escaped exactly once and a
+   * URL can never break out of its attribute. */
+  if (g_once_init_enter (&url_regex))
+    g_once_init_leave (&url_regex,
+                       g_regex_new ("https?://[^\\s<>\"'`]+", G_REGEX_OPTIMIZE, 0, NULL));
+
+  if (text == NULL)
+    return g_strdup ("");
+
+  g_regex_match (url_regex, text, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      int start, end;
+
+      g_match_info_fetch_pos (match, 0, &start, &end);
+
+      /* Sentence punctuation after a URL is not part of it. */
+      while (end > start && strchr (".,;:!?)]}", text[end - 1]) != NULL)
+        end--;
+
+      if (end - start > (int) strlen ("https://"))
+        {
+          g_autofree char *url = g_markup_escape_text (text + start, end - start);
+
+          append_escaped (out, done, text + start - done);
+          g_string_append_printf (out, "<a href=\"%s\">%s</a>", url, url);
+          done = text + end;
+        }
+
+      g_match_info_next (match, NULL);
+    }
+  append_escaped (out, done, -1);
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+natter_describe_error (const GError *error)
+{
+  if (error == NULL)
+    return g_strdup (_("Something went wrong."));
+
+  if (error->domain == NATTER_CLIENT_ERROR)
+    {
+      switch ((NatterClientError) error->code)
+        {
+        case NATTER_CLIENT_ERROR_UNREACHABLE:
+          return g_strdup (_("The server cannot be reached. Check the address and your network connection."));
+        case NATTER_CLIENT_ERROR_NOT_CONNECTED:
+        case NATTER_CLIENT_ERROR_CLOSED:
+          return g_strdup (_("Not connected to the server right now. Try again in a moment."));
+        case NATTER_CLIENT_ERROR_PROTOCOL:
+          return g_strdup (_("The server answered in a way Natter does not understand."));
+        case NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN:
+          return g_strdup (_("The server’s certificate is not known yet."));
+        case NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED:
+          return g_strdup (_("The server’s certificate has changed."));
+        default:
+          break;
+        }
+    }
+  else if (error->domain == NATTER_ERROR)
+    {
+      switch ((NatterErrorCode) error->code)
+        {
+        case NATTER_ERROR_AUTH_FAILED:
+          return g_strdup (_("Wrong username or password."));
+        case NATTER_ERROR_USERNAME_TAKEN:
+          return g_strdup (_("That username is taken. Try another one."));
+        case NATTER_ERROR_INVALID_USERNAME:
+          return g_strdup (_("Usernames are 3 to 32 letters, digits, “_”, “.” or “-”, starting with a letter."));
+        case NATTER_ERROR_WEAK_PASSWORD:
+          return g_strdup (_("The password is too weak: use at least 8 characters."));
+        case NATTER_ERROR_REGISTRATION_CLOSED:
+          return g_strdup (_("This server does not accept new accounts."));
+        case NATTER_ERROR_FORBIDDEN:
+          return g_strdup (_("You are not allowed to do that."));
+        case NATTER_ERROR_NOT_FOUND:
+          return g_strdup (_("It does not exist (any more)."));
+        case NATTER_ERROR_CONFLICT:
+          return g_strdup (_("That name is already in use."));
+        case NATTER_ERROR_RATE_LIMITED:
+          return g_strdup (_("Too many attempts. Wait a little and try again."));
+        case NATTER_ERROR_SERVER_BUSY:
+          return g_strdup (_("The server is busy. Try again later."));
+        case NATTER_ERROR_INVALID_ARGUMENT:
+          return g_strdup (_("The server did not accept this: check what you entered."));
+        default:
+          break;
+        }
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_strdup (_("Cancelled."));
+
+  return g_strdup (_("Something went wrong. Try again."));
+}
+
+const char *
+natter_user_title (NatterUser *user)
+{
+  if (user == NULL)
+    return "";
+  return natter_user_get_display_name (user);
+}

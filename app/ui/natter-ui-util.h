@@ -1,0 +1,34 @@
+/* natter-ui-util.h: small text helpers the widgets share (times, presence
+ * words, linkified markup, errors in plain words). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "natter-core.h"
+
+G_BEGIN_DECLS
+
+/* "online", "away", "busy" or "offline": the CSS class of a presence dot. */
+const char *natter_presence_css_class   (NatterPresence presence);
+/* "Online", "Away", … translated. */
+const char *natter_presence_label       (NatterPresence presence);
+
+/* "14:03" */
+char       *natter_format_clock         (gint64 ms);
+/* For lists: "14:03" today, "Yesterday", a weekday within a week, else a date. */
+char       *natter_format_time_short    (gint64 ms);
+/* For day separators: "Today", "Yesterday", "Monday, 23 November". */
+char       *natter_format_day           (gint64 ms);
+gboolean    natter_same_day             (gint64 a_ms,
+                                         gint64 b_ms);
+
+/* @text as Pango markup, escaped, with http(s) URLs made into links. */
+char       *natter_linkify              (const char *text);
+
+/* A sentence for people describing @error (never a stack of codes). */
+char       *natter_describe_error       (const GError *error);
+
+/* "Bob is online" style title for a user (never NULL). */
+const char *natter_user_title           (NatterUser *user);
+
+G_END_DECLS

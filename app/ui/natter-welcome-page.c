@@ -1,0 +1,785 @@
+/* natter-welcome-page.c: the way in.
+ *
+ * Stages (a GtkStack of AdwStatusPages): "server" asks host:port and
+ * connects; "certificate" shows an unknown self-signed certificate's
+ * fingerprint and asks to trust it (trust on first use); "certificate-changed"
+ * refuses a certificate that differs from the trusted one; "account" signs
+ * in or creates an account; "busy" shows a spinner while waiting.
+ *
+ * Errors are put in plain words under the field they concern, and that
+ * field is marked, so people know what to fix.
+ */
+#define G_LOG_DOMAIN "natter-welcome-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "natter-error.h"
+#include "natter-ui-util.h"
+#include "natter-welcome-page.h"
+
+struct _NatterWelcomePage
+{
+  GtkWidget          parent_instance;
+
+  /* template widgets */
+  GtkStack          *stage_stack;
+  AdwEntryRow       *server_row;
+  GtkLabel          *server_error;
+  AdwStatusPage     *certificate_status;
+  GtkLabel          *fingerprint_label;
+  AdwStatusPage     *changed_status;
+  GtkLabel          *changed_fingerprint_label;
+  AdwStatusPage     *account_status;
+  AdwEntryRow       *username_row;
+  AdwEntryRow       *display_name_row;
+  AdwPasswordEntryRow *password_row;
+  GtkLabel          *username_error;
+  GtkLabel          *display_name_error;
+  GtkLabel          *password_error;
+  GtkLabel          *form_error;
+  GtkButton         *submit_button;
+  AdwStatusPage     *busy_status;
+
+  /* borrowed references */
+  NatterApplication *application;
+  NatterClient      *client;
+
+  /* owned */
+  GCancellable      *cancellable;
+  char              *host;
+  guint16            port;
+  char              *mode; /* "sign-in" or "register" */
+};
+
+G_DEFINE_FINAL_TYPE (NatterWelcomePage, natter_welcome_page, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_MODE,
+  N_PROPS,
+};
+
+enum {
+  SIGNAL_SIGNED_IN,
+  N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void connect_to_server (NatterWelcomePage *self);
+
+const char *
+natter_welcome_page_get_stage (NatterWelcomePage *self)
+{
+  g_return_val_if_fail (NATTER_IS_WELCOME_PAGE (self), NULL);
+  return gtk_stack_get_visible_child_name (self->stage_stack);
+}
+
+static void
+set_field_error (GtkWidget  *row,
+                 GtkLabel   *label,
+                 const char *text)
+{
+  gtk_label_set_label (label, text ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL);
+  if (row == NULL)
+    return;
+  if (text != NULL)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+static void
+clear_errors (NatterWelcomePage *self)
+{
+  set_field_error (GTK_WIDGET (self->server_row), self->server_error, NULL);
+  set_field_error (GTK_WIDGET (self->username_row), self->username_error, NULL);
+  set_field_error (GTK_WIDGET (self->display_name_row), self->display_name_error, NULL);
+  set_field_error (GTK_WIDGET (self->password_row), self->password_error, NULL);
+  set_field_error (NULL, self->form_error, NULL);
+}
+
+static void
+show_busy (NatterWelcomePage *self,
+           const char        *title)
+{
+  adw_status_page_set_title (self->busy_status, title);
+  gtk_stack_set_visible_child_name (self->stage_stack, "busy");
+}
+
+static char *
+server_label (NatterWelcomePage *self)
+{
+  if (self->port == NATTER_DEFAULT_PORT)
+    return g_strdup (self->host);
+  return g_strdup_printf ("%s:%u", self->host, self->port);
+}
+
+static void
+show_server (NatterWelcomePage *self,
+             const char        *error_text)
+{
+  gtk_stack_set_visible_child_name (self->stage_stack, "server");
+  set_field_error (GTK_WIDGET (self->server_row), self->server_error, error_text);
+  gtk_widget_grab_focus (GTK_WIDGET (self->server_row));
+}
+
+static void
+update_mode (NatterWelcomePage *self)
+{
+  gboolean registering = g_strcmp0 (self->mode, "register") == 0;
+  g_autofree char *server = server_label (self);
+  g_autofree char *title = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->display_name_row), registering);
+  gtk_button_set_label (self->submit_button, registering ? _("_Create Account") : _("_Sign In"));
+  if (registering)
+    /* Translators: %s is a server such as chat.example.org. */
+    title = g_strdup_printf (_("Create an Account on %s"), server);
+  else
+    /* Translators: %s is a server such as chat.example.org. */
+    title = g_strdup_printf (_("Sign In to %s"), server);
+  adw_status_page_set_title (self->account_status, title);
+}
+
+static void
+show_account (NatterWelcomePage *self)
+{
+  if (!natter_client_get_registration_open (self->client) &&
+      g_strcmp0 (self->mode, "register") == 0)
+    {
+      g_free (self->mode);
+      self->mode = g_strdup ("sign-in");
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+    }
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.mode",
+                                 natter_client_get_registration_open (self->client));
+  update_mode (self);
+  gtk_stack_set_visible_child_name (self->stage_stack, "account");
+  gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
+}
+
+/* ---- Connecting ---------------------------------------------------------- */
+
+static void
+show_connect_error (NatterWelcomePage *self,
+                    const GError      *error)
+{
+  g_autofree char *server = server_label (self);
+  const char *fingerprint = natter_client_get_peer_fingerprint (self->client);
+
+  if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
+    {
+      g_autofree char *description =
+        /* Translators: %s is a server such as chat.example.org. */
+        g_strdup_printf (_("Natter has not seen the certificate of %s before. Compare its fingerprint with the one the server’s operator gave you, and trust it only if they match."), server);
+
+      adw_status_page_set_description (self->certificate_status, description);
+      gtk_label_set_label (self->fingerprint_label, fingerprint ? fingerprint : "");
+      gtk_stack_set_visible_child_name (self->stage_stack, "certificate");
+      return;
+    }
+
+  if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED))
+    {
+      g_autofree char *description =
+        /* Translators: %s is a server such as chat.example.org. */
+        g_strdup_printf (_("The certificate of %s is not the one you trusted before. Someone may be intercepting the connection, so Natter will not connect. If the server’s operator says they replaced the certificate, compare it with the new fingerprint below."), server);
+
+      adw_status_page_set_description (self->changed_status, description);
+      gtk_label_set_label (self->changed_fingerprint_label, fingerprint ? fingerprint : "");
+      gtk_stack_set_visible_child_name (self->stage_stack, "certificate-changed");
+      return;
+    }
+
+  if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_UNREACHABLE))
+    {
+      g_autofree char *text =
+        /* Translators: %s is a server such as chat.example.org. */
+        g_strdup_printf (_("Cannot reach %s. Check the address and your network connection."), server);
+      show_server (self, text);
+      return;
+    }
+
+  {
+    g_autofree char *text = natter_describe_error (error);
+    show_server (self, text);
+  }
+}
+
+static void
+connect_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(NatterWelcomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (natter_client_connect_finish (NATTER_CLIENT (object), result, &error))
+    show_account (self);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_connect_error (self, error);
+}
+
+static void
+connect_to_server (NatterWelcomePage *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  clear_errors (self);
+  show_busy (self, _("Connecting…"));
+  natter_client_connect_async (self->client, self->host, self->port, self->cancellable,
+                               connect_cb, g_object_ref (self));
+}
+
+/* Reads "host", "host:port" or "[v6]:port" from the server row. */
+static gboolean
+parse_server (NatterWelcomePage *self)
+{
+  g_autoptr(GSocketConnectable) address = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->server_row))));
+  GSettings *settings;
+
+  if (*text == '\0')
+    {
+      show_server (self, _("Enter the address of a server, such as chat.example.org."));
+      return FALSE;
+    }
+
+  address = g_network_address_parse (text, NATTER_DEFAULT_PORT, &error);
+  if (address == NULL)
+    {
+      show_server (self, _("That is not a server address. Use a name such as chat.example.org, optionally followed by “:” and a port."));
+      return FALSE;
+    }
+
+  g_free (self->host);
+  self->host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
+  self->port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
+
+  settings = natter_application_get_settings (self->application);
+  g_settings_set_string (settings, "server-host", self->host);
+  g_settings_set_uint (settings, "server-port", self->port);
+  return TRUE;
+}
+
+static void
+connect_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
+
+  if (parse_server (self))
+    connect_to_server (self);
+}
+
+static void
+trust_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
+  g_autoptr(GError) error = NULL;
+  const char *fingerprint = gtk_label_get_label (self->fingerprint_label);
+
+  if (!natter_client_trust_fingerprint (self->client, self->host, self->port, fingerprint, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not remember the certificate: %s"), error->message);
+      show_server (self, text);
+      return;
+    }
+
+  connect_to_server (self);
+}
+
+static void
+back_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
+
+  g_cancellable_cancel (self->cancellable);
+  natter_client_disconnect (self->client);
+  clear_errors (self);
+  show_server (self, NULL);
+}
+
+/* ---- Signing in ---------------------------------------------------------- */
+
+static void
+signed_in (NatterWelcomePage *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  clear_errors (self);
+  g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0);
+}
+
+static void
+show_sign_in_error (NatterWelcomePage *self,
+                    const GError      *error)
+{
+  g_autofree char *text = natter_describe_error (error);
+
+  show_account (self);
+
+  if (error->domain == NATTER_ERROR)
+    {
+      switch ((NatterErrorCode) error->code)
+        {
+        case NATTER_ERROR_USERNAME_TAKEN:
+        case NATTER_ERROR_INVALID_USERNAME:
+          set_field_error (GTK_WIDGET (self->username_row), self->username_error, text);
+          gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
+          return;
+        case NATTER_ERROR_WEAK_PASSWORD:
+        case NATTER_ERROR_AUTH_FAILED:
+          set_field_error (GTK_WIDGET (self->password_row), self->password_error, text);
+          gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+          return;
+        case NATTER_ERROR_INVALID_ARGUMENT:
+          if (gtk_widget_get_visible (GTK_WIDGET (self->display_name_row)))
+            {
+              set_field_error (GTK_WIDGET (self->display_name_row), self->display_name_error,
+                               _("The display name is 1 to 64 characters, without control characters."));
+              return;
+            }
+          break;
+        default:
+          break;
+        }
+    }
+  else if (error->domain == NATTER_CLIENT_ERROR &&
+           error->code != NATTER_CLIENT_ERROR_PROTOCOL)
+    {
+      g_autofree char *server = server_label (self);
+      g_autofree char *unreachable =
+        /* Translators: %s is a server such as chat.example.org. */
+        g_strdup_printf (_("Lost the connection to %s. Check your network connection and try again."), server);
+      show_server (self, unreachable);
+      return;
+    }
+
+  set_field_error (NULL, self->form_error, text);
+}
+
+static void
+sign_in_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(NatterWelcomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (g_strcmp0 (self->mode, "register") == 0)
+    ok = natter_client_register_finish (NATTER_CLIENT (object), result, &error);
+  else
+    ok = natter_client_login_finish (NATTER_CLIENT (object), result, &error);
+
+  if (ok)
+    signed_in (self);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_sign_in_error (self, error);
+}
+
+static void
+submit_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *display_name = NULL;
+  const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
+  gboolean registering = g_strcmp0 (self->mode, "register") == 0;
+
+  clear_errors (self);
+
+  /* Check what can be checked here first, so the common mistakes get an
+   * answer at once and next to the field. */
+  username = natter_username_normalize (g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->username_row)))), &error);
+  if (username == NULL)
+    {
+      g_autofree char *text = natter_describe_error (error);
+      set_field_error (GTK_WIDGET (self->username_row), self->username_error, text);
+      gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
+      return;
+    }
+
+  if (registering)
+    {
+      display_name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->display_name_row))));
+      if (*display_name == '\0')
+        g_clear_pointer (&display_name, g_free);
+      else if (!natter_display_name_is_valid (display_name))
+        {
+          set_field_error (GTK_WIDGET (self->display_name_row), self->display_name_error,
+                           _("The display name is 1 to 64 characters, without control characters."));
+          return;
+        }
+
+      g_clear_error (&error);
+      if (!natter_password_check (password, &error))
+        {
+          g_autofree char *text = natter_describe_error (error);
+          set_field_error (GTK_WIDGET (self->password_row), self->password_error, text);
+          gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+          return;
+        }
+    }
+  else if (*password == '\0')
+    {
+      set_field_error (GTK_WIDGET (self->password_row), self->password_error,
+                       _("Enter your password."));
+      gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+      return;
+    }
+
+  /* The connection may have dropped while the person was typing. */
+  if (natter_client_get_state (self->client) != NATTER_CLIENT_STATE_CONNECTED)
+    {
+      g_autofree char *server = server_label (self);
+      g_autofree char *text = g_strdup_printf (_("Not connected to %s any more. Connect again."), server);
+      show_server (self, text);
+      return;
+    }
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  if (registering)
+    {
+      show_busy (self, _("Creating Your Account…"));
+      natter_client_register_async (self->client, username, password, display_name,
+                                    self->cancellable, sign_in_cb, g_object_ref (self));
+    }
+  else
+    {
+      show_busy (self, _("Signing In…"));
+      natter_client_login_async (self->client, username, password,
+                                 self->cancellable, sign_in_cb, g_object_ref (self));
+    }
+}
+
+/* ---- Stored token -------------------------------------------------------- */
+
+typedef struct {
+  NatterWelcomePage *self;
+  char              *token;
+} TokenLogin;
+
+static void
+token_login_free (TokenLogin *tl)
+{
+  g_clear_object (&tl->self);
+  g_clear_pointer (&tl->token, g_free);
+  g_free (tl);
+}
+
+static void
+token_login_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(NatterWelcomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (natter_client_login_token_finish (NATTER_CLIENT (object), result, &error))
+    {
+      signed_in (self);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* An expired or revoked token is useless: forget it and ask. */
+  if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+    natter_application_forget_token (self->application);
+
+  if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_CONNECTED)
+    {
+      show_account (self);
+      if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+        set_field_error (NULL, self->form_error, _("Your session has ended. Sign in again."));
+    }
+  else
+    show_sign_in_error (self, error);
+}
+
+static void
+token_connect_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  TokenLogin *tl = user_data;
+  NatterWelcomePage *self = tl->self;
+  g_autoptr(GError) error = NULL;
+
+  if (!natter_client_connect_finish (NATTER_CLIENT (object), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_connect_error (self, error);
+      token_login_free (tl);
+      return;
+    }
+
+  show_busy (self, _("Signing In…"));
+  natter_client_login_token_async (self->client, tl->token, self->cancellable,
+                                   token_login_cb, g_object_ref (self));
+  token_login_free (tl);
+}
+
+static void
+lookup_token_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(NatterWelcomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *token = NULL;
+  TokenLogin *tl;
+
+  if (!natter_secret_lookup_token_finish (result, &username, &token, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_message ("No keyring: %s", error->message);
+      show_server (self, NULL);
+      return;
+    }
+
+  /* Prefill the name so that a failed token sign-in only needs the password. */
+  gtk_editable_set_text (GTK_EDITABLE (self->username_row), username);
+
+  tl = g_new0 (TokenLogin, 1);
+  tl->self = g_object_ref (self);
+  tl->token = g_steal_pointer (&token);
+  show_busy (self, _("Connecting…"));
+  natter_client_connect_async (self->client, self->host, self->port, self->cancellable,
+                               token_connect_cb, tl);
+}
+
+void
+natter_welcome_page_start (NatterWelcomePage *self)
+{
+  g_autofree char *server = NULL;
+
+  g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
+  g_return_if_fail (self->application != NULL);
+
+  if (!natter_application_get_use_secret_service (self->application))
+    {
+      show_server (self, NULL);
+      return;
+    }
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  show_busy (self, _("Signing In…"));
+  server = natter_application_dup_server_key (self->application);
+  natter_secret_lookup_token_async (server, self->cancellable, lookup_token_cb, g_object_ref (self));
+}
+
+void
+natter_welcome_page_signed_out (NatterWelcomePage *self)
+{
+  g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
+
+  if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_CONNECTED)
+    show_account (self);
+  else
+    show_server (self, NULL);
+}
+
+void
+natter_welcome_page_set_application (NatterWelcomePage *self,
+                                     NatterApplication *application)
+{
+  GSettings *settings;
+  g_autofree char *host = NULL;
+  guint port;
+
+  g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
+
+  self->application = application;
+  self->client = natter_application_get_client (application);
+
+  settings = natter_application_get_settings (application);
+  host = g_settings_get_string (settings, "server-host");
+  port = g_settings_get_uint (settings, "server-port");
+  g_free (self->host);
+  self->host = g_steal_pointer (&host);
+  self->port = port;
+
+  {
+    g_autofree char *text = NULL;
+
+    if (strchr (self->host, ':') != NULL)
+      text = g_strdup_printf ("[%s]:%u", self->host, self->port);
+    else
+      text = g_strdup_printf ("%s:%u", self->host, self->port);
+    gtk_editable_set_text (GTK_EDITABLE (self->server_row), text);
+  }
+}
+
+static void
+server_activated_cb (NatterWelcomePage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "welcome.connect", NULL);
+}
+
+static void
+field_activated_cb (NatterWelcomePage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "welcome.submit", NULL);
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void
+natter_welcome_page_dispose (GObject *object)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WELCOME_PAGE);
+
+  G_OBJECT_CLASS (natter_welcome_page_parent_class)->dispose (object);
+}
+
+static void
+natter_welcome_page_finalize (GObject *object)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (object);
+
+  g_free (self->host);
+  g_free (self->mode);
+
+  G_OBJECT_CLASS (natter_welcome_page_parent_class)->finalize (object);
+}
+
+static void
+natter_welcome_page_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODE:
+      g_value_set_string (value, self->mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_welcome_page_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (object);
+  const char *mode;
+
+  switch (prop_id)
+    {
+    case PROP_MODE:
+      mode = g_value_get_string (value);
+      if (g_strcmp0 (mode, "register") != 0)
+        mode = "sign-in";
+      if (g_strcmp0 (self->mode, mode) != 0)
+        {
+          g_free (self->mode);
+          self->mode = g_strdup (mode);
+          clear_errors (self);
+          update_mode (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_welcome_page_class_init (NatterWelcomePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_welcome_page_dispose;
+  object_class->finalize = natter_welcome_page_finalize;
+  object_class->get_property = natter_welcome_page_get_property;
+  object_class->set_property = natter_welcome_page_set_property;
+
+  properties[PROP_MODE] =
+    g_param_spec_string ("mode", NULL, NULL, "sign-in",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_SIGNED_IN] =
+    g_signal_new ("signed-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-welcome-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, stage_stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, server_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, server_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, certificate_status);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_status);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, account_status);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, username_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, display_name_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, password_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, username_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, display_name_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, password_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, form_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, submit_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, busy_status);
+
+  gtk_widget_class_bind_template_callback (widget_class, server_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, field_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "welcome.connect", NULL, connect_action);
+  gtk_widget_class_install_action (widget_class, "welcome.trust", NULL, trust_action);
+  gtk_widget_class_install_action (widget_class, "welcome.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "welcome.submit", NULL, submit_action);
+  gtk_widget_class_install_property_action (widget_class, "welcome.mode", "mode");
+}
+
+static void
+natter_welcome_page_init (NatterWelcomePage *self)
+{
+  self->mode = g_strdup ("sign-in");
+  self->host = g_strdup ("localhost");
+  self->port = NATTER_DEFAULT_PORT;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  clear_errors (self);
+  update_mode (self);
+}

@@ -1,0 +1,482 @@
+/* natter-window.c: the main window and the flow between its pages.
+ *
+ * The window shows the welcome page until the client is signed in, then the
+ * chat: an AdwLeaflet with the conversation list on the left and the
+ * selected page (a conversation, contacts, search) on the right. It follows
+ * the client's state: a reconnect shows the banner, losing the sign-in
+ * returns to the welcome page.
+ */
+#define G_LOG_DOMAIN "natter-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "natter-ui-util.h"
+#include "natter-window-private.h"
+
+G_DEFINE_FINAL_TYPE (NatterWindow, natter_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_PRESENCE,
+  N_PROPS,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+NatterWindow *
+natter_window_new (NatterApplication *application)
+{
+  return g_object_new (NATTER_TYPE_WINDOW, "application", application, NULL);
+}
+
+const char *
+natter_window_get_page_name (NatterWindow *self)
+{
+  g_return_val_if_fail (NATTER_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+void
+natter_window_show_toast (NatterWindow *self,
+                          const char   *text)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+void
+natter_window_show_error (NatterWindow *self,
+                          const GError *error)
+{
+  g_autofree char *text = natter_describe_error (error);
+
+  natter_window_show_toast (self, text);
+}
+
+const char *
+natter_window_get_current_address (NatterWindow *self)
+{
+  NatterConversation *conversation;
+
+  g_return_val_if_fail (NATTER_IS_WINDOW (self), NULL);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "chat") != 0 ||
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0)
+    return NULL;
+
+  /* On a narrow window only the visible half counts. */
+  if (adw_leaflet_get_folded (self->leaflet) &&
+      g_strcmp0 (adw_leaflet_get_visible_child_name (self->leaflet), "content") != 0)
+    return NULL;
+
+  conversation = natter_conversation_view_get_conversation (self->conversation_view);
+  return conversation ? natter_conversation_get_address (conversation) : NULL;
+}
+
+void
+natter_window_show_content (NatterWindow *self,
+                            const char   *name)
+{
+  gtk_stack_set_visible_child_name (self->content_stack, name);
+  adw_leaflet_set_visible_child_name (self->leaflet, "content");
+  natter_window_update_actions (self);
+}
+
+static void
+show_conversation (NatterWindow       *self,
+                   NatterConversation *conversation)
+{
+  g_autofree char *id = NULL;
+
+  natter_conversation_view_set_conversation (self->conversation_view, conversation);
+  natter_sidebar_set_selected (self->sidebar, conversation);
+  natter_window_show_content (self, conversation ? "conversation" : "empty");
+
+  if (conversation == NULL)
+    return;
+
+  /* Its notification is stale once it is on screen. */
+  id = g_strdup_printf ("message-%s", natter_conversation_get_address (conversation));
+  g_application_withdraw_notification (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), id);
+  natter_conversation_view_focus_composer (self->conversation_view);
+}
+
+void
+natter_window_open_conversation (NatterWindow *self,
+                                 const char   *address)
+{
+  NatterConversation *conversation;
+
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  if (g_strcmp0 (natter_window_get_page_name (self), "chat") != 0)
+    return;
+
+  conversation = natter_client_lookup_conversation (self->client, address, TRUE);
+  if (conversation == NULL)
+    {
+      natter_window_show_toast (self, _("That conversation does not exist."));
+      return;
+    }
+  show_conversation (self, conversation);
+}
+
+static void
+conversation_activated_cb (NatterWindow       *self,
+                           NatterConversation *conversation,
+                           NatterSidebar      *sidebar)
+{
+  show_conversation (self, conversation);
+}
+
+static void
+update_title (NatterWindow *self)
+{
+  guint unread = natter_client_get_unread_total (self->client);
+  g_autofree char *title = NULL;
+
+  if (unread > 0 && g_strcmp0 (natter_window_get_page_name (self), "chat") == 0)
+    /* Translators: window title with the number of unread messages. */
+    title = g_strdup_printf (_("Natter (%u)"), unread);
+  else
+    title = g_strdup (_("Natter"));
+
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+static void
+update_me (NatterWindow *self)
+{
+  NatterUser *me = natter_client_get_me (self->client);
+  g_autofree char *username = NULL;
+
+  natter_user_avatar_set_user (self->me_avatar, me);
+  if (me == NULL)
+    return;
+
+  username = g_strdup_printf ("@%s", natter_user_get_username (me));
+  gtk_label_set_label (self->me_name_label, natter_user_get_display_name (me));
+  gtk_label_set_label (self->me_username_label, username);
+  adw_window_title_set_subtitle (self->sidebar_title,
+                                 natter_presence_label (natter_user_get_presence (me)));
+}
+
+static void
+show_chat (NatterWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "chat");
+  update_me (self);
+  update_title (self);
+  natter_window_update_actions (self);
+}
+
+static void
+show_welcome (NatterWindow *self)
+{
+  natter_conversation_view_set_conversation (self->conversation_view, NULL);
+  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+  gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
+  update_title (self);
+  natter_window_update_actions (self);
+}
+
+static void
+signed_in_cb (NatterWindow      *self,
+              NatterWelcomePage *page)
+{
+  natter_application_remember_token (NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+  show_chat (self);
+}
+
+static void
+client_state_cb (NatterWindow *self)
+{
+  NatterClientState state = natter_client_get_state (self->client);
+  gboolean in_chat = g_strcmp0 (natter_window_get_page_name (self), "chat") == 0;
+
+  gtk_revealer_set_reveal_child (self->reconnect_revealer,
+                                 in_chat && state == NATTER_CLIENT_STATE_RECONNECTING);
+
+  /* Losing the sign-in (token revoked on another device, or sign-out)
+   * brings back the welcome page; its own flow handles the rest. */
+  if (in_chat && (state == NATTER_CLIENT_STATE_CONNECTED ||
+                  state == NATTER_CLIENT_STATE_DISCONNECTED))
+    {
+      show_welcome (self);
+      natter_welcome_page_signed_out (self->welcome_page);
+    }
+
+  natter_window_update_actions (self);
+}
+
+void
+natter_window_set_presence (NatterWindow *self,
+                            const char   *presence)
+{
+  NatterPresence value;
+  const char *status = NULL;
+
+  if (!natter_presence_from_string (presence, FALSE, &value))
+    return;
+  if (g_strcmp0 (self->presence, presence) == 0)
+    return;
+
+  g_free (self->presence);
+  self->presence = g_strdup (presence);
+
+  if (self->client != NULL && natter_client_get_me (self->client) != NULL)
+    {
+      status = gtk_editable_get_text (GTK_EDITABLE (self->status_entry));
+      natter_client_set_presence (self->client, value,
+                                  status != NULL && *status != '\0' ? status : NULL);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENCE]);
+}
+
+static void
+me_presence_cb (NatterWindow *self)
+{
+  NatterUser *me = natter_client_get_me (self->client);
+
+  if (me == NULL)
+    return;
+
+  adw_window_title_set_subtitle (self->sidebar_title,
+                                 natter_presence_label (natter_user_get_presence (me)));
+}
+
+static void
+me_changed_cb (NatterWindow *self)
+{
+  NatterUser *me = natter_client_get_me (self->client);
+
+  update_me (self);
+  if (me != NULL)
+    {
+      g_signal_connect_object (me, "notify::presence", G_CALLBACK (me_presence_cb),
+                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (me, "notify::display-name", G_CALLBACK (update_me),
+                               self, G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+client_error_cb (NatterWindow *self,
+                 GError       *error)
+{
+  if (g_strcmp0 (natter_window_get_page_name (self), "chat") == 0)
+    natter_window_show_error (self, error);
+}
+
+static void
+is_active_cb (NatterWindow *self)
+{
+  /* Coming back to the window reads what is on screen. */
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    natter_conversation_view_update_read (self->conversation_view);
+}
+
+static void
+status_activate_cb (NatterWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-status", NULL);
+}
+
+static void
+leaflet_folded_cb (NatterWindow *self)
+{
+  natter_window_update_actions (self);
+}
+
+static gboolean
+natter_window_close_request (GtkWindow *window)
+{
+  NatterWindow *self = NATTER_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  if (!gtk_window_is_maximized (window))
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_apply (self->settings);
+
+  return GTK_WINDOW_CLASS (natter_window_parent_class)->close_request (window);
+}
+
+static void
+natter_window_constructed (GObject *object)
+{
+  NatterWindow *self = NATTER_WINDOW (object);
+  NatterApplication *app;
+
+  G_OBJECT_CLASS (natter_window_parent_class)->constructed (object);
+
+  app = NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_return_if_fail (app != NULL);
+
+  self->client = natter_application_get_client (app);
+  self->settings = natter_application_get_settings (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  natter_sidebar_set_client (self->sidebar, self->client);
+  natter_conversation_view_set_client (self->conversation_view, self->client);
+  natter_contacts_page_set_client (self->contacts_page, self->client);
+  natter_search_page_set_client (self->search_page, self->client);
+  natter_welcome_page_set_application (self->welcome_page, app);
+
+  g_signal_connect_object (self->client, "notify::state", G_CALLBACK (client_state_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "notify::unread-total", G_CALLBACK (update_title),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "notify::me", G_CALLBACK (me_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "error", G_CALLBACK (client_error_cb),
+                           self, G_CONNECT_SWAPPED);
+
+  if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY ||
+      natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING)
+    {
+      me_changed_cb (self);
+      show_chat (self);
+    }
+  else
+    {
+      show_welcome (self);
+      natter_welcome_page_start (self->welcome_page);
+    }
+}
+
+static void
+natter_window_dispose (GObject *object)
+{
+  NatterWindow *self = NATTER_WINDOW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (natter_window_parent_class)->dispose (object);
+}
+
+static void
+natter_window_finalize (GObject *object)
+{
+  NatterWindow *self = NATTER_WINDOW (object);
+
+  g_free (self->presence);
+
+  G_OBJECT_CLASS (natter_window_parent_class)->finalize (object);
+}
+
+static void
+natter_window_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  NatterWindow *self = NATTER_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PRESENCE:
+      g_value_set_string (value, self->presence);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_window_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  NatterWindow *self = NATTER_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PRESENCE:
+      natter_window_set_presence (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_window_class_init (NatterWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = natter_window_constructed;
+  object_class->dispose = natter_window_dispose;
+  object_class->finalize = natter_window_finalize;
+  object_class->get_property = natter_window_get_property;
+  object_class->set_property = natter_window_set_property;
+  window_class->close_request = natter_window_close_request;
+
+  /* Our own presence, as a string so that "win.presence" can be a
+   * stateful property action the radio buttons of the menu follow. */
+  properties[PROP_PRESENCE] =
+    g_param_spec_string ("presence", NULL, NULL, "online",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (NATTER_TYPE_WELCOME_PAGE);
+  g_type_ensure (NATTER_TYPE_SIDEBAR);
+  g_type_ensure (NATTER_TYPE_CONVERSATION_VIEW);
+  g_type_ensure (NATTER_TYPE_CONTACTS_PAGE);
+  g_type_ensure (NATTER_TYPE_SEARCH_PAGE);
+  g_type_ensure (NATTER_TYPE_USER_AVATAR);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, reconnect_revealer);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, reconnect_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, sidebar_title);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, me_avatar);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, me_name_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, me_username_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, status_entry);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, presence_popover);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, contacts_page);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, search_page);
+  gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, signed_in_cb);
+  gtk_widget_class_bind_template_callback (widget_class, is_active_cb);
+  gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_cb);
+  gtk_widget_class_bind_template_callback (widget_class, status_activate_cb);
+
+  natter_window_class_init_actions (widget_class);
+}
+
+static void
+natter_window_init (NatterWindow *self)
+{
+  self->presence = g_strdup ("online");
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+#ifdef DEVELOPMENT_BUILD
+  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+#endif
+}

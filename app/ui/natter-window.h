@@ -1,0 +1,33 @@
+/* natter-window.h: the main window: welcome page or the chat (leaflet of
+ * conversation list and the selected page). */
+#pragma once
+
+#include <adwaita.h>
+
+#include "natter-application.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_WINDOW (natter_window_get_type ())
+G_DECLARE_FINAL_TYPE (NatterWindow, natter_window, NATTER, WINDOW, AdwApplicationWindow)
+
+NatterWindow *natter_window_new                  (NatterApplication *application);
+
+/* Shows the conversation at @address ("@bob", "#general"), making an empty
+ * direct conversation when there is none yet. */
+void          natter_window_open_conversation    (NatterWindow      *self,
+                                                  const char        *address);
+/* The address of the conversation on screen, or NULL. */
+const char   *natter_window_get_current_address  (NatterWindow      *self);
+
+/* "welcome" or "chat". */
+const char   *natter_window_get_page_name        (NatterWindow      *self);
+
+/* Shows @text in a toast at the bottom of the window. */
+void          natter_window_show_toast           (NatterWindow      *self,
+                                                  const char        *text);
+/* Shows @error in plain words (see natter_describe_error()). */
+void          natter_window_show_error           (NatterWindow      *self,
+                                                  const GError      *error);
+
+G_END_DECLS
