@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "natter-test"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -142,6 +143,14 @@ wait_for_listening (NatterTestServer *s)
     }
 }
 
+/* In the forked child before exec: natterd dies with the test process, so
+ * a test that aborts leaves no server behind. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 launch (NatterTestServer *s)
 {
@@ -173,6 +182,7 @@ launch (NatterTestServer *s)
   /* The environment passes through (ASAN_OPTIONS, G_DEBUG, …); stderr too,
    * so natterd's warnings land in the test log. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   s->process = g_subprocess_launcher_spawnv (launcher,
                                              (const char *const *) argv->pdata,
                                              &error);
@@ -405,4 +415,91 @@ natter_test_server_free (NatterTestServer *s)
   g_free (s->data_dir);
   g_strfreev (s->extra_args);
   g_free (s);
+}
+
+/* --- running tests --- */
+
+typedef struct {
+  GTestFunc  func;
+  char      *skip_reason;
+} IsolatedTest;
+
+static void
+isolated_test_free (gpointer data)
+{
+  IsolatedTest *t = data;
+
+  g_free (t->skip_reason);
+  g_free (t);
+}
+
+static void
+run_isolated (gconstpointer data)
+{
+  const IsolatedTest *t = data;
+
+  if (g_test_subprocess ())
+    {
+      t->func ();
+      return;
+    }
+  if (t->skip_reason != NULL && g_getenv ("NATTER_TEST_RUN_SKIPPED") == NULL)
+    {
+      g_test_skip (t->skip_reason);
+      return;
+    }
+  /* The child's temporary files (natterd data dirs) go in a directory of
+   * ours, removed afterwards even if the child aborted. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *old_tmpdir = g_strdup (g_getenv ("TMPDIR"));
+    g_autofree char *tmpdir = g_dir_make_tmp ("natter-tests-XXXXXX", &error);
+    g_autoptr(GFile) dir = NULL;
+
+    g_assert_no_error (error);
+    g_setenv ("TMPDIR", tmpdir, TRUE);
+    /* A generous bound: every wait inside has its own deadline. */
+    g_test_trap_subprocess (NULL, (guint64) 60 * natter_test_deadline_ms () * 1000,
+                            G_TEST_SUBPROCESS_INHERIT_STDERR);
+    if (old_tmpdir != NULL)
+      g_setenv ("TMPDIR", old_tmpdir, TRUE);
+    else
+      g_unsetenv ("TMPDIR");
+    dir = g_file_new_for_path (tmpdir);
+    remove_tree (dir);
+  }
+  g_test_trap_assert_passed ();
+}
+
+void
+natter_test_init (int    *argc,
+                  char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  /* In the parent, a failed child marks its test failed and the run goes
+   * on; in the child, assertions stay fatal. */
+  if (!g_test_subprocess ())
+    g_test_set_nonfatal_assertions ();
+}
+
+void
+natter_test_add (const char *path,
+                 GTestFunc   func)
+{
+  IsolatedTest *t = g_new0 (IsolatedTest, 1);
+
+  t->func = func;
+  g_test_add_data_func_full (path, t, run_isolated, isolated_test_free);
+}
+
+void
+natter_test_add_skip (const char *path,
+                      GTestFunc   func,
+                      const char *reason)
+{
+  IsolatedTest *t = g_new0 (IsolatedTest, 1);
+
+  t->func = func;
+  t->skip_reason = g_strdup (reason);
+  g_test_add_data_func_full (path, t, run_isolated, isolated_test_free);
 }

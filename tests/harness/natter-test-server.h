@@ -63,4 +63,22 @@ gboolean     natter_test_wait_until          (GMainContext     *context,
                                               const gboolean   *done,
                                               guint             timeout_ms);
 
+/* --- running tests --- */
+
+/* g_test_init() for integration tests. */
+void         natter_test_init                (int              *argc,
+                                              char           ***argv);
+/* Adds a test that runs in its own subprocess (g_test_trap_subprocess), so
+ * that one failing assertion fails that test only and the program goes on
+ * with the next: a server bug shows up as one "not ok", not as the end of
+ * the run. The child's stderr (natterd's log, the assertion) is kept. */
+void         natter_test_add                 (const char       *path,
+                                              GTestFunc         func);
+/* Same, for a test known to fail because of an unfinished server feature:
+ * it is reported as skipped with @reason (and not run) unless
+ * $NATTER_TEST_RUN_SKIPPED is set. */
+void         natter_test_add_skip            (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *reason);
+
 G_END_DECLS

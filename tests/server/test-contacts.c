@@ -378,15 +378,15 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/contacts/request-accept-remove", test_request_accept_remove);
-  g_test_add_func ("/contacts/crossed-requests", test_crossed_requests);
-  g_test_add_func ("/contacts/decline", test_decline);
-  g_test_add_func ("/contacts/errors", test_contact_errors);
-  g_test_add_func ("/contacts/user-search", test_user_search);
-  g_test_add_func ("/contacts/user-search-cap", test_user_search_cap);
-  g_test_add_func ("/contacts/user-info", test_user_info);
+  natter_test_add ("/contacts/request-accept-remove", test_request_accept_remove);
+  natter_test_add ("/contacts/crossed-requests", test_crossed_requests);
+  natter_test_add ("/contacts/decline", test_decline);
+  natter_test_add ("/contacts/errors", test_contact_errors);
+  natter_test_add ("/contacts/user-search", test_user_search);
+  natter_test_add ("/contacts/user-search-cap", test_user_search_cap);
+  natter_test_add ("/contacts/user-info", test_user_info);
 
   return g_test_run ();
 }

@@ -338,11 +338,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/durability/sigkill-mid-stream", test_sigkill_mid_stream);
-  g_test_add_func ("/durability/sigterm-flushes", test_sigterm_flushes);
-  g_test_add_func ("/durability/restart-keeps-state", test_restart_keeps_state);
+  natter_test_add ("/durability/sigkill-mid-stream", test_sigkill_mid_stream);
+  natter_test_add ("/durability/sigterm-flushes", test_sigterm_flushes);
+  natter_test_add ("/durability/restart-keeps-state", test_restart_keeps_state);
 
   return g_test_run ();
 }

@@ -485,19 +485,19 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/framing/bad-frames-before-login", test_bad_frames_before_login);
-  g_test_add_func ("/framing/bad-frames-after-login", test_bad_frames_after_login);
-  g_test_add_func ("/framing/depth-32-33", test_depth);
-  g_test_add_func ("/framing/deep-nesting-100000", test_deep_nesting);
-  g_test_add_func ("/framing/deep-nesting-default-limit", test_deep_nesting_default_limit);
-  g_test_add_func ("/framing/max-frame", test_max_frame);
-  g_test_add_func ("/framing/max-frame-configured", test_max_frame_configured);
-  g_test_add_func ("/framing/line-never-ends", test_line_never_ends);
-  g_test_add_func ("/framing/split-and-batched", test_split_and_batched);
-  g_test_add_func ("/framing/unknown-type", test_unknown_type);
-  g_test_add_func ("/framing/invalid-argument-integers", test_invalid_argument_integers);
+  natter_test_add ("/framing/bad-frames-before-login", test_bad_frames_before_login);
+  natter_test_add ("/framing/bad-frames-after-login", test_bad_frames_after_login);
+  natter_test_add ("/framing/depth-32-33", test_depth);
+  natter_test_add ("/framing/deep-nesting-100000", test_deep_nesting);
+  natter_test_add ("/framing/deep-nesting-default-limit", test_deep_nesting_default_limit);
+  natter_test_add ("/framing/max-frame", test_max_frame);
+  natter_test_add ("/framing/max-frame-configured", test_max_frame_configured);
+  natter_test_add ("/framing/line-never-ends", test_line_never_ends);
+  natter_test_add ("/framing/split-and-batched", test_split_and_batched);
+  natter_test_add ("/framing/unknown-type", test_unknown_type);
+  natter_test_add ("/framing/invalid-argument-integers", test_invalid_argument_integers);
 
   return g_test_run ();
 }

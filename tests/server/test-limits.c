@@ -328,16 +328,16 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/limits/frames-per-second", test_frames_per_second);
-  g_test_add_func ("/limits/failed-logins-per-user", test_failed_logins_per_user);
-  g_test_add_func ("/limits/failed-logins-per-address", test_failed_logins_per_address);
-  g_test_add_func ("/limits/registrations-per-address", test_registrations_per_address);
-  g_test_add_func ("/limits/connections-per-address", test_connections_per_address);
-  g_test_add_func ("/limits/output-queue", test_output_queue);
-  g_test_add_func ("/limits/login-timeout", test_login_timeout);
-  g_test_add_func ("/limits/idle-timeout", test_idle_timeout);
+  natter_test_add ("/limits/frames-per-second", test_frames_per_second);
+  natter_test_add ("/limits/failed-logins-per-user", test_failed_logins_per_user);
+  natter_test_add ("/limits/failed-logins-per-address", test_failed_logins_per_address);
+  natter_test_add ("/limits/registrations-per-address", test_registrations_per_address);
+  natter_test_add ("/limits/connections-per-address", test_connections_per_address);
+  natter_test_add ("/limits/output-queue", test_output_queue);
+  natter_test_add ("/limits/login-timeout", test_login_timeout);
+  natter_test_add ("/limits/idle-timeout", test_idle_timeout);
 
   return g_test_run ();
 }

@@ -883,20 +883,20 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/messages/send-direct", test_send_direct);
-  g_test_add_func ("/messages/send-errors", test_send_errors);
-  g_test_add_func ("/messages/idempotent-resend", test_idempotent_resend);
-  g_test_add_func ("/messages/delivery-order", test_delivery_order);
-  g_test_add_func ("/messages/history-paging", test_history_paging);
-  g_test_add_func ("/messages/sync-paging", test_sync_paging);
-  g_test_add_func ("/messages/sync-default-and-cap", test_sync_default_and_cap);
-  g_test_add_func ("/messages/big-pages-fit", test_big_pages_fit);
-  g_test_add_func ("/messages/conversations-and-read", test_conversations_and_read);
-  g_test_add_func ("/messages/search", test_search);
-  g_test_add_func ("/messages/typing", test_typing);
-  g_test_add_func ("/messages/offline-sync", test_offline_sync);
+  natter_test_add ("/messages/send-direct", test_send_direct);
+  natter_test_add ("/messages/send-errors", test_send_errors);
+  natter_test_add ("/messages/idempotent-resend", test_idempotent_resend);
+  natter_test_add ("/messages/delivery-order", test_delivery_order);
+  natter_test_add ("/messages/history-paging", test_history_paging);
+  natter_test_add ("/messages/sync-paging", test_sync_paging);
+  natter_test_add ("/messages/sync-default-and-cap", test_sync_default_and_cap);
+  natter_test_add ("/messages/big-pages-fit", test_big_pages_fit);
+  natter_test_add ("/messages/conversations-and-read", test_conversations_and_read);
+  natter_test_add ("/messages/search", test_search);
+  natter_test_add ("/messages/typing", test_typing);
+  natter_test_add ("/messages/offline-sync", test_offline_sync);
 
   return g_test_run ();
 }

@@ -337,13 +337,13 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/presence/set-presence-to-contact", test_set_presence_to_contact);
-  g_test_add_func ("/presence/set-presence-errors", test_set_presence_errors);
-  g_test_add_func ("/presence/most-available", test_most_available);
-  g_test_add_func ("/presence/room-members-see-presence", test_room_members_see_presence);
-  g_test_add_func ("/presence/login-logout-pushes", test_login_logout_pushes);
+  natter_test_add ("/presence/set-presence-to-contact", test_set_presence_to_contact);
+  natter_test_add ("/presence/set-presence-errors", test_set_presence_errors);
+  natter_test_add ("/presence/most-available", test_most_available);
+  natter_test_add ("/presence/room-members-see-presence", test_room_members_see_presence);
+  natter_test_add ("/presence/login-logout-pushes", test_login_logout_pushes);
 
   return g_test_run ();
 }

@@ -338,12 +338,12 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/rooms/create", test_create);
-  g_test_add_func ("/rooms/join-leave", test_join_leave);
-  g_test_add_func ("/rooms/topic", test_topic);
-  g_test_add_func ("/rooms/directory", test_directory);
+  natter_test_add ("/rooms/create", test_create);
+  natter_test_add ("/rooms/join-leave", test_join_leave);
+  natter_test_add ("/rooms/topic", test_topic);
+  natter_test_add ("/rooms/directory", test_directory);
 
   return g_test_run ();
 }

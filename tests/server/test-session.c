@@ -608,22 +608,22 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/session/welcome", test_welcome);
-  g_test_add_func ("/session/register", test_register);
-  g_test_add_func ("/session/register-errors", test_register_errors);
-  g_test_add_func ("/session/registration-closed", test_registration_closed);
-  g_test_add_func ("/session/login", test_login);
-  g_test_add_func ("/session/not-authenticated", test_not_authenticated);
-  g_test_add_func ("/session/already-authenticated", test_already_authenticated);
-  g_test_add_func ("/session/ping", test_ping);
-  g_test_add_func ("/session/request-ids", test_request_ids);
-  g_test_add_func ("/session/no-id-no-reply", test_no_id_no_reply);
-  g_test_add_func ("/session/pipelined-order", test_pipelined_order);
-  g_test_add_func ("/session/logout", test_logout);
-  g_test_add_func ("/session/two-devices", test_two_devices);
-  g_test_add_func ("/session/password-stored-hashed", test_password_stored_hashed);
+  natter_test_add ("/session/welcome", test_welcome);
+  natter_test_add ("/session/register", test_register);
+  natter_test_add ("/session/register-errors", test_register_errors);
+  natter_test_add ("/session/registration-closed", test_registration_closed);
+  natter_test_add ("/session/login", test_login);
+  natter_test_add ("/session/not-authenticated", test_not_authenticated);
+  natter_test_add ("/session/already-authenticated", test_already_authenticated);
+  natter_test_add ("/session/ping", test_ping);
+  natter_test_add ("/session/request-ids", test_request_ids);
+  natter_test_add ("/session/no-id-no-reply", test_no_id_no_reply);
+  natter_test_add ("/session/pipelined-order", test_pipelined_order);
+  natter_test_add ("/session/logout", test_logout);
+  natter_test_add ("/session/two-devices", test_two_devices);
+  natter_test_add ("/session/password-stored-hashed", test_password_stored_hashed);
 
   return g_test_run ();
 }

@@ -314,13 +314,13 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  natter_test_init (&argc, &argv);
 
-  g_test_add_func ("/status-probe/status", test_status);
-  g_test_add_func ("/status-probe/registration-flag", test_registration_flag);
-  g_test_add_func ("/status-probe/no-amplification", test_no_amplification);
-  g_test_add_func ("/status-probe/garbage-dropped", test_garbage_dropped);
-  g_test_add_func ("/status-probe/without-tls", test_probe_without_tls);
+  natter_test_add ("/status-probe/status", test_status);
+  natter_test_add ("/status-probe/registration-flag", test_registration_flag);
+  natter_test_add ("/status-probe/no-amplification", test_no_amplification);
+  natter_test_add ("/status-probe/garbage-dropped", test_garbage_dropped);
+  natter_test_add ("/status-probe/without-tls", test_probe_without_tls);
 
   return g_test_run ();
 }
