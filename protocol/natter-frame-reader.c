@@ -20,6 +20,7 @@ natter_frame_reader_init (NatterFrameReader *self,
   self->pending = NULL;
   self->max_frame = max_frame;
   self->stopped = FALSE;
+  self->clears = 0;
 }
 
 void
@@ -29,6 +30,7 @@ natter_frame_reader_clear (NatterFrameReader *self)
 
   g_clear_pointer (&self->pending, g_byte_array_unref);
   self->stopped = FALSE;
+  self->clears++;
 }
 
 /* Keeps @len bytes at @data as the (new) pending tail. */
@@ -62,6 +64,7 @@ drain_pending (NatterFrameReader *self,
 {
   GByteArray *buf = self->pending;
   NatterFrameReaderResult result = NATTER_FRAME_READER_OK;
+  guint clears = self->clears;
   gsize pos = 0;
 
   if (buf == NULL)
@@ -92,11 +95,16 @@ drain_pending (NatterFrameReader *self,
         {
           result = NATTER_FRAME_READER_STOPPED;
           self->stopped = TRUE;
-          break;
         }
+
+      /* A clear() from the callback freed @buf: touch nothing. */
+      if (self->clears != clears)
+        return NATTER_FRAME_READER_STOPPED;
+      if (result == NATTER_FRAME_READER_STOPPED)
+        break;
     }
 
-  /* The callback may not touch the reader, so @buf is still ours. */
+  /* No clear() happened, so @buf is still ours. */
   if (pos == buf->len)
     {
       g_clear_pointer (&self->pending, g_byte_array_unref);
@@ -116,6 +124,8 @@ natter_frame_reader_push (NatterFrameReader *self,
                           gpointer           user_data)
 {
   gsize pos = 0;
+  guint clears;
+  gboolean go_on;
 
   g_return_val_if_fail (self != NULL, NATTER_FRAME_READER_TOO_LARGE);
   g_return_val_if_fail (data != NULL || len == 0, NATTER_FRAME_READER_TOO_LARGE);
@@ -133,6 +143,8 @@ natter_frame_reader_push (NatterFrameReader *self,
   if (len == 0)
     return NATTER_FRAME_READER_OK;
 
+  clears = self->clears;
+
   /* An incomplete tail from earlier: complete it with this chunk's first
    * line. This is the only copy a line ever needs. */
   if (self->pending != NULL)
@@ -140,7 +152,6 @@ natter_frame_reader_push (NatterFrameReader *self,
       GByteArray *buf = self->pending;
       const guint8 *nl = memchr (data, '\n', len);
       gsize head;
-      gboolean go_on;
 
       if (nl == NULL)
         {
@@ -156,6 +167,8 @@ natter_frame_reader_push (NatterFrameReader *self,
 
       g_byte_array_append (buf, data, head);
       go_on = func ((const char *) buf->data, buf->len, user_data);
+      if (self->clears != clears)
+        return NATTER_FRAME_READER_STOPPED;
       g_clear_pointer (&self->pending, g_byte_array_unref);
       pos = head + 1;
 
@@ -188,7 +201,10 @@ natter_frame_reader_push (NatterFrameReader *self,
         return too_large (self);
 
       pos += line_len + 1;
-      if (!func ((const char *) line, line_len, user_data))
+      go_on = func ((const char *) line, line_len, user_data);
+      if (self->clears != clears)
+        return NATTER_FRAME_READER_STOPPED;
+      if (!go_on)
         {
           keep_tail (self, data + pos, len - pos);
           self->stopped = self->pending != NULL;

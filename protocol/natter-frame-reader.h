@@ -21,6 +21,8 @@ typedef struct {
   gboolean    stopped;   /* private: after a stop, pending may hold complete
                           * lines; otherwise it never does, so a slow sender's
                           * tail is never rescanned (no quadratic work) */
+  guint       clears;    /* private: counts clear() calls, so push() and
+                          * resume() notice one made by their callback */
 } NatterFrameReader;
 
 typedef enum {
@@ -32,7 +34,11 @@ typedef enum {
 /* Called once per complete line, without its '\n' (a trailing '\r' is kept:
  * it is JSON white space). @line is not NUL-terminated and is valid only
  * during the call. Return FALSE to stop: the bytes after this line stay in
- * the reader until natter_frame_reader_resume(). */
+ * the reader until natter_frame_reader_resume().
+ *
+ * The callback may call natter_frame_reader_clear() (say, when it closes
+ * the connection): push() or resume() then returns STOPPED at once, and
+ * keeps nothing. It must not push() to or resume() the same reader. */
 typedef gboolean (*NatterFrameFunc) (const char *line,
                                      gsize       len,
                                      gpointer    user_data);

@@ -575,6 +575,70 @@ test_stop_resume (void)
   collector_clear (&c);
 }
 
+/* The callback may clear the reader (its connection closed): push() and
+ * resume() return STOPPED at once, touch nothing freed and keep nothing.
+ * ASan checks the "touch nothing", LeakSanitizer the "keep nothing". */
+typedef struct {
+  NatterFrameReader *reader;
+  guint              lines;
+  guint              clear_at;
+  gboolean           stop_always;
+} ClearingData;
+
+static gboolean
+clearing_cb (const char *line,
+             gsize       len,
+             gpointer    user_data)
+{
+  ClearingData *d = user_data;
+
+  if (++d->lines == d->clear_at)
+    {
+      natter_frame_reader_clear (d->reader);
+      /* As a closing connection's callback does. */
+      return FALSE;
+    }
+  return !d->stop_always;
+}
+
+static void
+test_clear_in_callback (void)
+{
+  const char *stream = "one\ntwo\nthree\nfour\nfive\nsix";
+  gsize len = strlen (stream);
+
+  /* mode 0: the callback never stops; mode 1: it stops after every line,
+   * and more is pushed while stopped; mode 2: it stops after every line,
+   * and the kept lines are resumed before more is pushed. */
+  for (guint clear_at = 1; clear_at <= 5; clear_at++)
+    for (gsize cut = 0; cut <= len; cut++)
+      for (int mode = 0; mode < 3; mode++)
+        {
+          NatterFrameReader reader;
+          ClearingData d = { &reader, 0, clear_at, mode != 0 };
+          NatterFrameReaderResult r;
+          g_autofree char *a = g_memdup2 (stream, MAX (cut, 1));
+          g_autofree char *b = g_memdup2 (stream + cut, MAX (len - cut, 1));
+
+          natter_frame_reader_init (&reader, 16);
+          r = natter_frame_reader_push (&reader, (const guint8 *) a, cut, clearing_cb, &d);
+          if (mode == 2)
+            while (r == NATTER_FRAME_READER_STOPPED && d.lines < clear_at)
+              r = natter_frame_reader_resume (&reader, clearing_cb, &d);
+          if (d.lines < clear_at)
+            r = natter_frame_reader_push (&reader, (const guint8 *) b, len - cut, clearing_cb, &d);
+          while (r == NATTER_FRAME_READER_STOPPED && d.lines < clear_at)
+            r = natter_frame_reader_resume (&reader, clearing_cb, &d);
+
+          g_assert_cmpuint (d.lines, ==, clear_at);
+          g_assert_cmpint (r, ==, NATTER_FRAME_READER_STOPPED);
+          g_assert_null (reader.pending);
+          g_assert_cmpuint (natter_frame_reader_pending_bytes (&reader), ==, 0);
+          g_assert_false (natter_frame_reader_has_frame (&reader));
+          natter_frame_reader_clear (&reader);
+        }
+}
+
 /* A tail sent one byte at a time must cost linear work, not quadratic:
  * 4 MiB of frames, each up to 64 KiB, byte by byte. A quadratic reader
  * would take minutes here; the test's timeout catches it. */
@@ -618,6 +682,7 @@ main (int argc, char **argv)
   g_test_add_func ("/frame-reader/zero-copy", test_zero_copy);
   g_test_add_func ("/frame-reader/stop-resume", test_stop_resume);
   g_test_add_func ("/frame-reader/slow-sender-linear", test_slow_sender_linear);
+  g_test_add_func ("/frame-reader/clear-in-callback", test_clear_in_callback);
 
   return g_test_run ();
 }
