@@ -4,6 +4,10 @@
  * on what is valid. Functions that normalise return a newly allocated string,
  * or NULL with a NATTER_ERROR error of the code the contract gives for that
  * value (invalid_username for a username, invalid_argument otherwise).
+ *
+ * NULL is never valid: an optional field that is absent is the caller's
+ * case to handle. "Characters" are Unicode code points of valid UTF-8, and
+ * "control characters" are Unicode's Cc (C0, DEL and C1).
  */
 #pragma once
 
