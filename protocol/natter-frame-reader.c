@@ -15,10 +15,11 @@ natter_frame_reader_init (NatterFrameReader *self,
                           gsize              max_frame)
 {
   g_return_if_fail (self != NULL);
-  g_return_if_fail (max_frame >= 1);
+  /* A frame is at least its '\n'. */
+  g_warn_if_fail (max_frame >= 1);
 
   self->pending = NULL;
-  self->max_frame = max_frame;
+  self->max_frame = MAX (max_frame, 1);
   self->stopped = FALSE;
   self->clears = 0;
 }

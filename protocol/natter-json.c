@@ -779,7 +779,10 @@ natter_json_append_string (GString    *out,
   g_return_if_fail (out != NULL);
 
   if (value == NULL)
-    value = "";
+    {
+      value = "";
+      len = 0;
+    }
   if (len < 0)
     len = (gssize) strlen (value);
 
