@@ -5,6 +5,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 
 #include "natter-fields.h"
 #include "natter-frame-reader.h"
@@ -12,10 +13,14 @@
 #include "natterd-connection-private.h"
 #include "natterd-directory.h"
 #include "natterd-handlers.h"
+#include "natterd-poller.h"
 #include "natterd-server-private.h"
 
 /* How many queued frames one write hands to the kernel at most. */
 #define MAX_WRITE_VECTORS 64
+/* Reads in a row from a TLS stream before others get their turn: TLS keeps
+ * decrypted bytes of its own, which the socket's readiness does not show. */
+#define MAX_TLS_READS 16
 /* How long a closing connection may take to take its last frames. */
 #define CLOSE_GRACE_USEC (5 * G_USEC_PER_SEC)
 
@@ -31,8 +36,7 @@ struct _NatterdConnection {
   GSocketConnection   *tcp;
   GIOStream           *stream;        /* tcp itself, or the TLS connection over it */
   GCancellable        *handshake;     /* only while the TLS handshake runs */
-  GSource             *read_source;   /* while reading */
-  GSource             *write_source;  /* while the kernel's buffer is full */
+  NatterdPollHandle    poll;          /* the socket in the server's epoll set */
   NatterFrameReader    reader;
   GQueue               out_queue;     /* GBytes, each one or more whole frames */
   gsize                out_head_sent; /* bytes of the head already written */
@@ -54,15 +58,21 @@ struct _NatterdConnection {
   GList                flush_link;
 
   guint                ready : 1;     /* welcome sent; frames flow */
+  guint                reading : 1;   /* waiting for input */
+  guint                want_write : 1;/* the kernel's buffer is full */
+  guint                is_tls : 1;
   guint                closing : 1;
   guint                closed : 1;
   guint                pinged : 1;
   guint                over_limit : 1;
-  guint                resume_scheduled : 1;
+  guint                resume_scheduled : 1; /* a read from an idle */
+  guint                resume_pending : 1;   /* reading resumes after a pause */
 };
 
 static void start_reading (NatterdConnection *self);
 static void stop_reading  (NatterdConnection *self);
+static void schedule_read (NatterdConnection *self);
+static void on_poll_event (gpointer data, guint32 events);
 
 NatterdConnection *
 natterd_connection_ref (NatterdConnection *self)
@@ -190,7 +200,7 @@ natterd_connection_send_bytes (NatterdConnection *self,
       return;
     }
 
-  if (self->ready && self->write_source == NULL)
+  if (self->ready && !self->want_write)
     natterd_server_schedule_flush (self->server, self);
 }
 
@@ -242,29 +252,21 @@ natterd_connection_send_error (NatterdConnection *self,
   natterd_connection_send_bytes (self, bytes);
 }
 
-static gboolean
-on_writable (GObject  *stream,
-             gpointer  user_data)
+static void
+update_poll (NatterdConnection *self)
 {
-  NatterdConnection *self = user_data;
+  guint32 events = (self->reading ? EPOLLIN : 0) | (self->want_write ? EPOLLOUT : 0);
 
-  g_clear_pointer (&self->write_source, g_source_destroy);
-  natterd_connection_flush (self);
-  return G_SOURCE_REMOVE;
+  if (self->closed || !self->ready)
+    return;
+  natterd_poller_watch (natterd_server_get_poller (self->server), &self->poll, events);
 }
 
 static void
 wait_until_writable (NatterdConnection *self)
 {
-  GPollableOutputStream *out;
-
-  if (self->write_source != NULL)
-    return;
-  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
-  self->write_source = g_pollable_output_stream_create_source (out, NULL);
-  g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
-  g_source_attach (self->write_source, NULL);
-  g_source_unref (self->write_source);
+  self->want_write = TRUE;
+  update_poll (self);
 }
 
 /* Writes as much of the queue as the kernel takes now, many frames per
@@ -274,7 +276,7 @@ natterd_connection_flush (NatterdConnection *self)
 {
   GPollableOutputStream *out;
 
-  if (self->closed || !self->ready || self->write_source != NULL)
+  if (self->closed || !self->ready || self->want_write)
     return;
 
   out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
@@ -352,7 +354,7 @@ natterd_connection_close (NatterdConnection *self)
 
   /* The queued frames (such as the error that explains the close) are
    * tried once from the flush at the end of this iteration. */
-  if (self->ready && self->write_source == NULL)
+  if (self->ready && !self->want_write)
     natterd_server_schedule_flush (self->server, self);
   else if (!self->ready)
     natterd_connection_close_now (self);
@@ -369,8 +371,9 @@ natterd_connection_close_now (NatterdConnection *self)
   self->closed = TRUE;
   self->closing = TRUE;
 
-  stop_reading (self);
-  g_clear_pointer (&self->write_source, g_source_destroy);
+  natterd_poller_remove (natterd_server_get_poller (self->server), &self->poll);
+  self->reading = FALSE;
+  self->want_write = FALSE;
   if (self->handshake != NULL)
     g_cancellable_cancel (self->handshake);
 
@@ -408,7 +411,7 @@ resume_cb (gpointer user_data)
 {
   NatterdConnection *self = user_data;
 
-  self->resume_scheduled = FALSE;
+  self->resume_pending = FALSE;
   if (self->closed || self->closing || self->pausing != NULL)
     return G_SOURCE_REMOVE;
   start_reading (self);
@@ -439,9 +442,9 @@ natterd_connection_request_done (NatterdConnection *self,
   if (request == self->pausing)
     {
       self->pausing = NULL;
-      if (!self->resume_scheduled && !self->closed)
+      if (!self->resume_pending && !self->closed)
         {
-          self->resume_scheduled = TRUE;
+          self->resume_pending = TRUE;
           g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
                            natterd_connection_ref (self),
                            (GDestroyNotify) natterd_connection_unref);
@@ -583,74 +586,130 @@ on_frame (const char *line,
 
 /* --- reading --- */
 
-static void
+/* Reads what is there and hands out the frames. Returns TRUE when a TLS
+ * stream may hold more than the socket shows. */
+static gboolean
 read_input (NatterdConnection *self)
 {
   GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
-  g_autoptr(GError) error = NULL;
   gsize buffer_size;
   guint8 *buffer = natterd_server_get_read_buffer (self->server, &buffer_size);
-  gssize n;
-  NatterFrameReaderResult result;
+  guint reads = 0;
 
-  n = g_pollable_input_stream_read_nonblocking (in, buffer, buffer_size, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return;
-  if (n <= 0)
+  while (self->reading && !self->closed)
     {
-      natterd_connection_close_now (self);
-      return;
-    }
+      g_autoptr(GError) error = NULL;
+      NatterFrameReaderResult result;
+      gssize n;
 
-  self->last_received = g_get_monotonic_time ();
-  result = natter_frame_reader_push (&self->reader, buffer, n, on_frame, self);
-  if (self->closed)
-    return;
+      if (reads++ == (self->is_tls ? MAX_TLS_READS : 1))
+        return self->is_tls;
 
-  switch (result)
-    {
-    case NATTER_FRAME_READER_OK:
-      break;
-    case NATTER_FRAME_READER_STOPPED:
-      stop_reading (self);
-      break;
-    case NATTER_FRAME_READER_TOO_LARGE:
-      {
-        const NatterdConfig *config = natterd_server_get_config (self->server);
-        g_autofree char *message =
-          g_strdup_printf ("A frame is longer than %" G_GSIZE_FORMAT " bytes", config->max_frame);
-        reply_error (self, NULL, NULL, NATTER_ERROR_FRAME_TOO_LARGE, message);
-        natterd_connection_close (self);
-      }
-      break;
-    default:
-      g_assert_not_reached ();
+      n = g_pollable_input_stream_read_nonblocking (in, buffer, buffer_size, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return FALSE;
+      if (n <= 0)
+        {
+          natterd_connection_close_now (self);
+          return FALSE;
+        }
+
+      self->last_received = g_get_monotonic_time ();
+      result = natter_frame_reader_push (&self->reader, buffer, n, on_frame, self);
+      if (self->closed)
+        return FALSE;
+
+      switch (result)
+        {
+        case NATTER_FRAME_READER_OK:
+          break;
+        case NATTER_FRAME_READER_STOPPED:
+          stop_reading (self);
+          break;
+        case NATTER_FRAME_READER_TOO_LARGE:
+          {
+            const NatterdConfig *config = natterd_server_get_config (self->server);
+            g_autofree char *message =
+              g_strdup_printf ("A frame is longer than %" G_GSIZE_FORMAT " bytes", config->max_frame);
+            reply_error (self, NULL, NULL, NATTER_ERROR_FRAME_TOO_LARGE, message);
+            natterd_connection_close (self);
+          }
+          break;
+        default:
+          g_assert_not_reached ();
+        }
     }
+  return FALSE;
 }
 
 static gboolean
-on_readable (GObject  *stream,
-             gpointer  user_data)
+read_more_cb (gpointer user_data)
 {
-  NatterdConnection *self = natterd_connection_ref (user_data);
+  NatterdConnection *self = user_data;
 
-  read_input (self);
+  self->resume_scheduled = FALSE;
+  if (!self->closed && self->reading && read_input (self))
+    schedule_read (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads again from an idle: after a pause, or when TLS may hold bytes. */
+static void
+schedule_read (NatterdConnection *self)
+{
+  if (self->resume_scheduled || self->closed)
+    return;
+  self->resume_scheduled = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT, read_more_cb,
+                   natterd_connection_ref (self),
+                   (GDestroyNotify) natterd_connection_unref);
+}
+
+static void
+on_poll_event (gpointer data,
+               guint32  events)
+{
+  NatterdConnection *self = data;
+
+  if (self->closed)
+    return;
+
+  natterd_connection_ref (self);
+
+  if ((events & EPOLLOUT) && self->want_write)
+    {
+      self->want_write = FALSE;
+      update_poll (self);
+      natterd_connection_flush (self);
+    }
+
+  if (!self->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+    {
+      if (self->reading)
+        {
+          if (read_input (self))
+            schedule_read (self);
+        }
+      else if (events & (EPOLLHUP | EPOLLERR))
+        natterd_connection_close_now (self); /* gone while a login ran */
+    }
+
   natterd_connection_unref (self);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
 stop_reading (NatterdConnection *self)
 {
-  g_clear_pointer (&self->read_source, g_source_destroy);
+  if (!self->reading)
+    return;
+  self->reading = FALSE;
+  update_poll (self);
 }
 
 static void
 start_reading (NatterdConnection *self)
 {
-  GPollableInputStream *in;
-
-  if (self->read_source != NULL || self->closed || self->closing)
+  if (self->reading || self->closed || self->closing)
     return;
 
   /* Frames kept back while a login ran go first. */
@@ -665,11 +724,13 @@ start_reading (NatterdConnection *self)
         return;
     }
 
-  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
-  self->read_source = g_pollable_input_stream_create_source (in, NULL);
-  g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
-  g_source_attach (self->read_source, NULL);
-  g_source_unref (self->read_source);
+  self->reading = TRUE;
+  update_poll (self);
+
+  /* TLS may already hold decrypted bytes (sent with the handshake, or read
+   * while paused) that no socket event will announce. */
+  if (self->is_tls)
+    schedule_read (self);
 }
 
 /* --- life --- */
@@ -677,7 +738,10 @@ start_reading (NatterdConnection *self)
 static void
 become_ready (NatterdConnection *self)
 {
+  GSocket *socket = g_socket_connection_get_socket (self->tcp);
+
   self->ready = TRUE;
+  natterd_poll_handle_init (&self->poll, g_socket_get_fd (socket), on_poll_event, self);
 
   if (self->over_limit)
     {
@@ -757,6 +821,7 @@ natterd_connection_new (NatterdServer       *server,
           return self;
         }
       self->stream = tls;
+      self->is_tls = TRUE;
       self->handshake = g_cancellable_new ();
       g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
                                         self->handshake, handshake_cb,

@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+typedef struct _NatterdPoller NatterdPoller;
+
+/* The epoll set every connection's socket is watched through. */
+NatterdPoller *natterd_server_get_poller    (NatterdServer *self);
 /* The welcome frame, encoded once at start. */
 GBytes  *natterd_server_get_welcome         (NatterdServer *self);
 /* One read buffer for every connection: reads happen one at a time on the

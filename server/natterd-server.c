@@ -13,6 +13,7 @@
 #include "natterd-address.h"
 #include "natterd-connection-private.h"
 #include "natterd-directory.h"
+#include "natterd-poller.h"
 #include "natterd-server-private.h"
 #include "natterd-status-probe.h"
 #include "natterd-store.h"
@@ -36,6 +37,9 @@ struct _NatterdServer {
   GQueue            connections;      /* every open connection, by server_link */
   GQueue            flush_queue;      /* connections with frames to write, by flush_link */
   GSource          *flush_source;
+  NatterdPoller    *poller;
+  GPtrArray        *closed;           /* connections to drop from an idle */
+  guint             reap_id;
   guint             tick_id;
   GPtrArray        *probes;           /* NatterdStatusProbe */
   int               lock_fd;
@@ -65,6 +69,12 @@ NatterdDirectory *
 natterd_server_get_directory (NatterdServer *self)
 {
   return self->directory;
+}
+
+NatterdPoller *
+natterd_server_get_poller (NatterdServer *self)
+{
+  return self->poller;
 }
 
 GBytes *
@@ -132,6 +142,16 @@ natterd_server_schedule_flush (NatterdServer     *self,
 
 /* --- connections --- */
 
+static gboolean
+reap_cb (gpointer user_data)
+{
+  NatterdServer *self = user_data;
+
+  self->reap_id = 0;
+  g_ptr_array_set_size (self->closed, 0);
+  return G_SOURCE_REMOVE;
+}
+
 void
 natterd_server_connection_closed (NatterdServer     *self,
                                   NatterdConnection *connection)
@@ -146,7 +166,11 @@ natterd_server_connection_closed (NatterdServer     *self,
   if (--address->count == 0)
     g_hash_table_remove (self->addresses, address->key);
 
-  natterd_connection_unref (connection);
+  /* Dropped from an idle, never in the middle of its own read or write
+   * path, nor while the poller's batch may still name it. */
+  g_ptr_array_add (self->closed, connection);
+  if (self->reap_id == 0)
+    self->reap_id = g_idle_add_full (G_PRIORITY_DEFAULT, reap_cb, self, NULL);
 }
 
 static NatterdAddressCount *
@@ -501,6 +525,9 @@ natterd_server_shutdown (NatterdServer *self)
 
   g_clear_pointer (&self->directory, natterd_directory_free);
   g_clear_pointer (&self->store, natterd_store_close);
+  g_clear_handle_id (&self->reap_id, g_source_remove);
+  if (self->closed != NULL)
+    g_ptr_array_set_size (self->closed, 0);
 }
 
 static void
@@ -510,6 +537,8 @@ natterd_server_finalize (GObject *object)
 
   natterd_server_shutdown (self);
   g_clear_pointer (&self->probes, g_ptr_array_unref);
+  g_clear_pointer (&self->closed, g_ptr_array_unref);
+  g_clear_pointer (&self->poller, natterd_poller_free);
   g_clear_pointer (&self->flush_source, g_source_unref);
   g_clear_pointer (&self->welcome, g_bytes_unref);
   g_clear_object (&self->certificate);
@@ -539,6 +568,8 @@ natterd_server_init (NatterdServer *self)
   self->read_buffer = g_malloc (READ_BUFFER_SIZE);
   self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_status_probe_free);
+  self->closed = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_connection_unref);
+  self->poller = natterd_poller_new ();
   g_queue_init (&self->connections);
   g_queue_init (&self->flush_queue);
 }
