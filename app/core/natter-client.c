@@ -538,11 +538,14 @@ settle_pending (NatterClient  *self,
   return TRUE;
 }
 
-/* One message that arrived alone: an event, or an ack. */
+/* One message that arrived alone: an event, an ack, or a conversation's
+ * newest message that raced ahead of its event. @advance says whether its
+ * id may move last_id: only frames the server sends in id order may. */
 static void
-add_live_message (NatterClient *self,
-                  JsonObject   *obj,
-                  gboolean      notify)
+add_single_message (NatterClient *self,
+                    JsonObject   *obj,
+                    gboolean      notify,
+                    gboolean      advance)
 {
   g_autoptr(NatterMessage) msg = NULL;
   g_autoptr(GError) error = NULL;
@@ -557,7 +560,8 @@ add_live_message (NatterClient *self,
     }
 
   id = natter_message_get_id (msg);
-  note_id (self, id);
+  if (advance)
+    note_id (self, id);
 
   if (settle_pending (self, msg))
     return;
@@ -584,6 +588,14 @@ add_live_message (NatterClient *self,
       /* Sent from another device: we have read up to it. */
       natter_conversation_set_read_up_to (conv, id);
     }
+}
+
+static void
+add_live_message (NatterClient *self,
+                  JsonObject   *obj,
+                  gboolean      notify)
+{
+  add_single_message (self, obj, notify, TRUE);
 }
 
 /* A page of messages (sync or history): merged per conversation, with one
@@ -1626,7 +1638,14 @@ conversations_cb (GObject      *object,
 
           /* The newest message never leaves a gap: whatever the list holds
            * came from sync or events, which are all newer than last_id. */
-          if (msg != NULL)
+          if (msg != NULL && natter_message_get_id (msg) > self->last_id && !then_sync)
+            {
+              /* Newer than the sync that just ended: it raced ahead of its
+               * own event, so it is news. It must not move last_id, as
+               * events of other conversations may still be on their way. */
+              add_single_message (self, last, TRUE, FALSE);
+            }
+          else if (msg != NULL)
             {
               newest = MAX (newest, natter_message_get_id (msg));
               if (!settle_pending (self, msg) &&

@@ -1,0 +1,193 @@
+/* test-client-outbox.c: messages written while offline survive the client
+ * itself: destroy it, make a new one on the same state dir, and the
+ * messages are shown as sending, then delivered exactly once. */
+#define G_LOG_DOMAIN "test-client-outbox"
+
+#include "client-test-util.h"
+#include "natter-test-client.h"
+
+static NatterTestServer *server;
+
+static guint
+count_state (NatterConversation *conv,
+             NatterMessageState  state)
+{
+  GListModel *model = natter_conversation_get_messages (conv);
+  guint count = 0;
+
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterMessage) msg = g_list_model_get_item (model, i);
+
+      if (natter_message_get_state (msg) == state)
+        count++;
+    }
+  return count;
+}
+
+static void
+count_cb (guint *counter)
+{
+  (*counter)++;
+}
+
+static void
+test_across_restart (void)
+{
+  g_autofree char *alice_dir = test_make_state_dir ();
+  g_autofree char *bob_dir = test_make_state_dir ();
+  g_autofree char *alice = test_username ("alice");
+  g_autofree char *bob = test_username ("bob");
+  g_autofree char *to_bob = g_strconcat ("@", bob, NULL);
+  g_autofree char *to_alice = g_strconcat ("@", alice, NULL);
+  g_autofree char *token = NULL;
+  g_autofree char *outbox = g_build_filename (alice_dir, "outbox.log", NULL);
+  NatterClient *client, *bob_client;
+  NatterConversation *conv;
+  guint bob_received = 0;
+  char body[32];
+
+  bob_client = test_client_new (server, bob_dir);
+  test_client_sign_up (bob_client, server, bob);
+  g_signal_connect_swapped (bob_client, "message-received", G_CALLBACK (count_cb), &bob_received);
+
+  client = test_client_new (server, alice_dir);
+  test_client_sign_up (client, server, alice);
+  token = g_strdup (natter_client_get_token (client));
+
+  /* Offline: written to disk, shown as sending. */
+  natter_client_disconnect (client);
+  for (guint i = 0; i < 3; i++)
+    {
+      NatterMessage *msg;
+
+      g_snprintf (body, sizeof body, "from the outbox %u", i);
+      msg = natter_client_send_message (client, to_bob, body);
+      g_assert_cmpint (natter_message_get_state (msg), ==, NATTER_MESSAGE_STATE_SENDING);
+    }
+  g_assert_true (g_file_test (outbox, G_FILE_TEST_EXISTS));
+  test_client_free (client);
+
+  /* A new client (an app restart) shows them at once, before connecting. */
+  client = test_client_new (server, alice_dir);
+  conv = natter_client_lookup_conversation (client, to_bob, FALSE);
+  g_assert_nonnull (conv);
+  g_assert_cmpuint (test_count_messages (conv), ==, 3);
+  g_assert_cmpuint (count_state (conv, NATTER_MESSAGE_STATE_SENDING), ==, 3);
+  g_assert_cmpstr (natter_message_get_body (natter_conversation_get_last_message (conv)), ==,
+                   "from the outbox 2");
+
+  test_client_sign_in_token (client, server, token);
+  WAIT_FOR (count_state (conv, NATTER_MESSAGE_STATE_SENT) == 3);
+  g_assert_cmpuint (test_count_messages (conv), ==, 3);
+  test_assert_ordered (conv);
+
+  WAIT_FOR (bob_received == 3);
+  {
+    NatterConversation *bob_conv = natter_client_lookup_conversation (bob_client, to_alice, FALSE);
+
+    g_assert_cmpuint (test_count_messages (bob_conv), ==, 3);
+    for (guint i = 0; i < 3; i++)
+      {
+        g_snprintf (body, sizeof body, "from the outbox %u", i);
+        g_assert_cmpuint (test_count_body (bob_conv, body), ==, 1);
+      }
+  }
+
+  /* Delivered: nothing left in the outbox for the next start. */
+  test_client_free (client);
+  client = test_client_new (server, alice_dir);
+  g_assert_null (natter_client_lookup_conversation (client, to_bob, FALSE));
+
+  /* Signing in again does not send anything twice. */
+  test_client_sign_in_token (client, server, token);
+  conv = natter_client_lookup_conversation (client, to_bob, FALSE);
+  g_assert_nonnull (conv);
+  g_assert_cmpuint (count_state (conv, NATTER_MESSAGE_STATE_SENDING), ==, 0);
+  g_assert_cmpuint (bob_received, ==, 3);
+
+  test_client_free (client);
+  test_client_free (bob_client);
+  test_remove_dir (alice_dir);
+  test_remove_dir (bob_dir);
+}
+
+static void
+test_already_stored (void)
+{
+  g_autofree char *alice_dir = test_make_state_dir ();
+  g_autofree char *bob_dir = test_make_state_dir ();
+  g_autofree char *alice = test_username ("alice");
+  g_autofree char *bob = test_username ("bob");
+  g_autofree char *to_bob = g_strconcat ("@", bob, NULL);
+  g_autofree char *to_alice = g_strconcat ("@", alice, NULL);
+  g_autofree char *outbox = g_build_filename (alice_dir, "outbox.log", NULL);
+  g_autofree char *saved = NULL;
+  g_autofree char *token = NULL;
+  NatterClient *client, *bob_client;
+  NatterConversation *conv, *bob_conv;
+  NatterMessage *msg;
+  gsize saved_len;
+
+  bob_client = test_client_new (server, bob_dir);
+  test_client_sign_up (bob_client, server, bob);
+
+  client = test_client_new (server, alice_dir);
+  test_client_sign_up (client, server, alice);
+  token = g_strdup (natter_client_get_token (client));
+
+  /* Keep the outbox as it was while the message was in flight, then let
+   * it be acknowledged: as if the app died before it saw the ack. */
+  natter_client_disconnect (client);
+  msg = natter_client_send_message (client, to_bob, "acked but not seen");
+  g_assert_true (g_file_get_contents (outbox, &saved, &saved_len, NULL));
+  test_client_sign_in_token (client, server, token);
+  WAIT_FOR (natter_message_get_state (msg) == NATTER_MESSAGE_STATE_SENT);
+  test_client_free (client);
+  g_assert_true (g_file_set_contents (outbox, saved, saved_len, NULL));
+
+  /* The restarted client resends it with the same client_msg_id: the
+   * server answers the original and delivers nothing new. */
+  client = test_client_new (server, alice_dir);
+  test_client_sign_in_token (client, server, token);
+  conv = natter_client_lookup_conversation (client, to_bob, FALSE);
+  WAIT_FOR (count_state (conv, NATTER_MESSAGE_STATE_SENDING) == 0);
+  g_assert_cmpuint (test_count_body (conv, "acked but not seen"), ==, 1);
+
+  bob_conv = natter_client_lookup_conversation (bob_client, to_alice, FALSE);
+  g_assert_nonnull (bob_conv);
+  /* One round trip for bob's connection, to let any stray copy arrive. */
+  {
+    GAsyncResult *result = NULL;
+    g_autoptr(GListModel) rooms = NULL;
+
+    natter_client_room_directory_async (bob_client, "", NULL, test_result_cb, &result);
+    rooms = natter_client_room_directory_finish (bob_client, test_wait_result (&result), NULL);
+    g_assert_nonnull (rooms);
+    g_clear_object (&result);
+  }
+  g_assert_cmpuint (test_count_body (bob_conv, "acked but not seen"), ==, 1);
+
+  test_client_free (client);
+  test_client_free (bob_client);
+  test_remove_dir (alice_dir);
+  test_remove_dir (bob_dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  server = natter_test_server_start (NULL, NULL);
+
+  g_test_add_func ("/client/outbox/across-restart", test_across_restart);
+  g_test_add_func ("/client/outbox/already-stored", test_already_stored);
+
+  ret = g_test_run ();
+  natter_test_server_free (server);
+  return ret;
+}
