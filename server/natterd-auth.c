@@ -10,7 +10,8 @@
  * checked before any hashing, so they also bound the CPU an attacker can
  * make us spend.
  *
- * Tokens are 32 random bytes sent as hex; only their SHA-256 is stored.
+ * Tokens are 32 random bytes sent as unpadded base64url; only their SHA-256
+ * is stored.
  */
 #define G_LOG_DOMAIN "natterd-auth"
 
@@ -247,11 +248,12 @@ issue_token_and_log_in (NatterdAuth    *self,
   g_autoptr(GError) error = NULL;
   guint8 random[TOKEN_BYTES];
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
-  char token[TOKEN_BYTES * 2 + 1];
+  char token[sodium_base64_ENCODED_LEN (TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   gint64 expires;
 
   randombytes_buf (random, sizeof random);
-  sodium_bin2hex (token, sizeof token, random, sizeof random);
+  sodium_bin2base64 (token, sizeof token, random, sizeof random,
+                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero (random, sizeof random);
   token_hash (token, hash);
   expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;

@@ -16,7 +16,7 @@
 #define HISTORY_DEFAULT  50
 #define HISTORY_CAP      200
 #define SYNC_DEFAULT     500
-#define SYNC_CAP         500
+#define SYNC_CAP         1000
 #define SEARCH_DEFAULT   50
 #define SEARCH_CAP       200
 #define MINUTE_MS        (60 * 1000)

@@ -58,13 +58,15 @@ compare_users (gconstpointer a, gconstpointer b)
   return strcmp ((*(NatterdUser *const *) a)->username, (*(NatterdUser *const *) b)->username);
 }
 
-/* {"type":"room_member","room":…,"user":user,"change":…} to every member.
+/* {"type":"room_member","room":…,"user":user,"change":…} to every member
+ * but the connection @except (the one that asked, which gets the reply).
  * The user object is the same for all: members share a room with @user,
  * so all of them may see its presence. */
 static void
-send_member_event (NatterdRoom *room,
-                   NatterdUser *user,
-                   const char  *change)
+send_member_event (NatterdRoom       *room,
+                   NatterdUser       *user,
+                   const char        *change,
+                   NatterdConnection *except)
 {
   g_autoptr(GBytes) frame = NULL;
   GString *s = g_string_sized_new (256);
@@ -83,7 +85,7 @@ send_member_event (NatterdRoom *room,
   natter_json_writer_end_object (&w);
   frame = natterd_frame_finish (s);
   for (guint i = 0; i < room->members->len; i++)
-    natterd_user_send (room->members->pdata[i], frame, NULL);
+    natterd_user_send (room->members->pdata[i], frame, except);
 }
 
 /* Stores @user as a member with the read marker at the last message. */
@@ -208,7 +210,7 @@ natterd_handle_room_join (NatterdRequest *request)
       return;
     }
   natterd_room_add_member (room, me);
-  send_member_event (room, me, "joined");
+  send_member_event (room, me, "joined", natterd_request_get_connection (request));
   reply_room (request, room);
 }
 
@@ -229,8 +231,9 @@ natterd_handle_room_leave (NatterdRequest *request)
       natterd_request_store_error (request, error);
       return;
     }
-  /* Told while still a member, so the leaver's own connections hear it. */
-  send_member_event (room, me, "left");
+  /* Told while still a member, so the leaver's other connections hear it;
+   * the connection that asked has its reply. */
+  send_member_event (room, me, "left", natterd_request_get_connection (request));
   natterd_room_remove_member (room, me);
   natterd_request_ok (request);
 }

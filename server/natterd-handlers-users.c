@@ -8,7 +8,7 @@
 #include "natterd-handlers-private.h"
 
 #define USER_SEARCH_DEFAULT 20
-#define USER_SEARCH_CAP     100
+#define USER_SEARCH_CAP     50
 
 /* {"type":"set_presence","presence":"away","status_text":"lunch"}.
  * status_text absent keeps the current one; "" clears it. */
