@@ -246,7 +246,7 @@ query_line (BenchConn *c, char *line, gsize len, gint64 now)
     }
   else
     {
-      bench_hist_add (c->worker->hist, now - c->t_req);
+      bench_hist_add (c->worker->hist, now > c->t_req ? now - c->t_req : 0);
       q->bytes += len;
       /* Range probes: the id of the first message, of the newest. */
       if (q->kind == 4)
@@ -290,7 +290,6 @@ kick_cb (BenchWorker *w, gpointer data)
   Kick *k = data;
 
   bench_hist_reset (w->hist);
-  k->q->done = 0;
   if (k->q->kind == 4)
     {
       k->c->t_req = bench_now_ns ();
@@ -357,10 +356,12 @@ bench_history (BenchOptions *o)
    * without before). */
   q.kind = 4;
   q.remaining = 1;
+  q.done = 0;
   bench_worker_call (c->worker, kick_cb, &k);
   bench_wait_counter (&q.done, 1, bench_now_ns () + (gint64) (o->timeout_s * 1e9));
   q.kind = 5;
   q.remaining = 1;
+  q.done = 0;
   bench_worker_call (c->worker, kick_cb, &k);
   bench_wait_counter (&q.done, 1, bench_now_ns () + (gint64) (o->timeout_s * 1e9));
   g_print ("  message ids %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT "\n", q.min_id, q.max_id);
@@ -378,7 +379,8 @@ bench_history (BenchOptions *o)
       q.kind = kind;
       q.remaining = o->queries;
       q.bytes = 0;
-      bench_worker_call (c->worker, kick_cb, &k);
+      q.done = 0;
+  bench_worker_call (c->worker, kick_cb, &k);
       bench_wait_counter (&q.done, 1, bench_now_ns () + (gint64) (o->timeout_s * 1e9));
       bench_worker_call_sync (c->worker, nop_cb, NULL); /* a barrier: the worker's writes are seen */
       h = *c->worker->hist;

@@ -15,6 +15,7 @@
 #include "bench.h"
 
 typedef struct {
+  guint64 settled; /* ready or lost */
   guint64 ready;
   guint64 pongs;
   guint64 lost;
@@ -26,6 +27,7 @@ idle_ready (BenchConn *c, gint64 now)
   Idle *g = c->group;
 
   __atomic_fetch_add (&g->ready, 1, __ATOMIC_RELEASE);
+  __atomic_fetch_add (&g->settled, 1, __ATOMIC_RELEASE);
 }
 
 static void
@@ -42,6 +44,8 @@ idle_closed (BenchConn *c, const char *why)
 {
   Idle *g = c->group;
 
+  if (c->phase != BENCH_PHASE_READY && c->t_ready == 0)
+    __atomic_fetch_add (&g->settled, 1, __ATOMIC_RELEASE);
   if (__atomic_fetch_add (&g->lost, 1, __ATOMIC_RELEASE) < 5)
     g_printerr ("natter-bench: idle connection %u: %s %s\n", c->index, why,
                 c->error_code ? c->error_code : "");
@@ -177,29 +181,18 @@ tls_thread (gpointer data)
   return NULL;
 }
 
-int
-bench_idle (BenchOptions *o)
+/* Connects and logs in @n connections, samples the server once they are
+ * quiet, closes them. Returns how many logged in. */
+static guint64
+connect_all (BenchOptions *o, GPtrArray *names, guint n, guint users, Idle *out_g,
+             gint64 *out_t0, gint64 *out_t1, BenchProcSample *out_after)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  BenchProcSample before, after, closed;
   Idle g = { 0 };
-  BenchReport r;
+  BenchProcSample after;
   gint64 t0, t1;
   guint64 ready;
-  guint i, n = o->connections, users = MAX (1, MIN (o->users, o->connections));
-  gboolean ok;
+  guint i;
 
-  o->users = users;
-  if (!bench_users_ensure (o->users_db, o->engine, "iu", users, &error))
-    {
-      g_printerr ("natter-bench: setup: %s\n", error->message);
-      return 1;
-    }
-  for (i = 0; i < users; i++)
-    g_ptr_array_add (names, bench_username ("iu", i));
-
-  bench_proc_sample (o->pid, &before);
   t0 = bench_now_ns ();
   if (!o->tls)
     {
@@ -212,9 +205,8 @@ bench_idle (BenchOptions *o)
 
           bench_conn_start (c);
         }
-      while ((ready = bench_wait_counter (&g.ready, n, t0 + (gint64) (o->timeout_s * 1e9))) + g.lost < n
-             && bench_now_ns () < t0 + (gint64) (o->timeout_s * 1e9))
-        ;
+      bench_wait_counter (&g.settled, n, t0 + (gint64) (o->timeout_s * 1e9));
+      ready = __atomic_load_n (&g.ready, __ATOMIC_ACQUIRE);
       t1 = bench_now_ns ();
       /* Quiesce: every connection has had every frame for it (presence of
        * its own user's other connections) once its pong is back. */
@@ -263,6 +255,60 @@ bench_idle (BenchOptions *o)
         g_ptr_array_unref (jobs[i].streams);
       g_free (jobs);
     }
+  *out_g = g;
+  *out_t0 = t0;
+  *out_t1 = t1;
+  *out_after = after;
+  return ready;
+}
+
+int
+bench_idle (BenchOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  BenchProcSample before, after, closed;
+  Idle g = { 0 };
+  BenchReport r;
+  gint64 t0, t1;
+  guint64 ready;
+  guint i, n = o->connections, users = MAX (1, MIN (o->users, o->connections));
+  gboolean ok;
+
+  o->users = users;
+  if (!bench_users_ensure (o->users_db, o->engine, "iu", users, &error))
+    {
+      g_printerr ("natter-bench: setup: %s\n", error->message);
+      return 1;
+    }
+  for (i = 0; i < users; i++)
+    g_ptr_array_add (names, bench_username ("iu", i));
+  if (o->tls && o->natterd)
+    {
+      /* The users were made over plain TCP (the engine speaks nothing else);
+       * now the same data directory is served with TLS. */
+      char *dir = g_strdup (o->natterd->data_dir);
+
+      bench_server_stop (o->natterd);
+      o->natterd = bench_natterd_start (o->natterd_path, dir, TRUE, NULL, &error);
+      g_free (dir);
+      if (!o->natterd)
+        {
+          g_printerr ("natter-bench: cannot restart natterd with TLS: %s\n", error->message);
+          return 1;
+        }
+      g_free (o->host);
+      o->host = g_strdup (o->natterd->host);
+      o->port = o->natterd->port;
+      o->pid = o->natterd->pid;
+      g_print ("natterd restarted with TLS (pid %d) on %s:%u\n", (int) o->pid, o->host, o->port);
+    }
+
+  /* A first, small round warms the server up (TLS credentials, first
+   * allocations of each kind); the measured round starts after it. */
+  connect_all (o, names, MIN (n, 64), users, &g, &t0, &t1, &after);
+  bench_proc_sample (o->pid, &before);
+  ready = connect_all (o, names, n, users, &g, &t0, &t1, &after);
   /* After every connection closed: what the server gives back, once its
    * CPU time stops moving (it has handled every close). */
   for (i = 0; i < 30; i++)

@@ -60,8 +60,8 @@ print_machine (const BenchOptions *o)
 {
   g_autofree char *cpuinfo = NULL;
   g_autofree char *model = NULL;
-  struct utsname;
   g_autofree char *kernel = NULL;
+  g_autofree char *load = NULL;
   struct rlimit rl;
 
   if (g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL))
@@ -75,9 +75,13 @@ print_machine (const BenchOptions *o)
   if (kernel)
     g_strchomp (kernel);
   getrlimit (RLIMIT_NOFILE, &rl);
-  g_print ("machine: %ld CPUs (%s), kernel %s; tool: %u worker threads, file limit %lu\n",
+  /* The load average says whether something else shared the CPUs. */
+  g_file_get_contents ("/proc/loadavg", &load, NULL, NULL);
+  if (load)
+    g_strchomp (load);
+  g_print ("machine: %ld CPUs (%s), kernel %s, load %s; tool: %u worker threads, file limit %lu\n",
            sysconf (_SC_NPROCESSORS_ONLN), model ? model : "?", kernel ? kernel : "?",
-           o->threads, (unsigned long) rl.rlim_cur);
+           load ? load : "?", o->threads, (unsigned long) rl.rlim_cur);
 }
 
 int
@@ -112,7 +116,7 @@ main (int argc, char **argv)
     { "redis-server", 0, 0, G_OPTION_ARG_FILENAME, &o.redis_path, "redis-server for the reference (default: from PATH)", "PATH" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Worker threads (default: number of CPUs)", "T" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout_s, "Give up a phase after this many seconds (300)", "S" },
-    { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "idle: connect with TLS (the natterd we start has TLS on)", NULL },
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "idle: connect with TLS (the natterd we start is restarted with TLS on once the users exist; with --server the users must be in --users-cache)", NULL },
     { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/redis: receiving members (100)", "N" },
     { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/redis: sending connections (1)", "P" },
     { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/redis/dm: messages in all (10000)", "M" },
@@ -219,7 +223,9 @@ main (int argc, char **argv)
             }
           temp_dir = TRUE;
         }
-      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, o.tls, NULL, &error);
+      /* Plain TCP first even for --tls: the engine that registers users
+       * speaks plain TCP; idle restarts natterd with TLS afterwards. */
+      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, FALSE, NULL, &error);
       if (!o.natterd)
         {
           g_printerr ("natter-bench: cannot start natterd: %s\n", error->message);
@@ -231,8 +237,8 @@ main (int argc, char **argv)
       o.pid = o.natterd->pid;
       if (!o.users_cache)
         o.users_cache = g_build_filename (o.data_dir, "bench-users.txt", NULL);
-      g_print ("natterd %s (pid %d) on %s:%u, data %s%s\n", o.natterd_path, (int) o.pid,
-               o.host, o.port, o.data_dir, o.tls ? ", TLS" : "");
+      g_print ("natterd %s (pid %d) on %s:%u, data %s\n", o.natterd_path, (int) o.pid,
+               o.host, o.port, o.data_dir);
     }
 
   o.users_db = bench_users_load (o.users_cache);
