@@ -19,7 +19,14 @@ test_set_presence_to_contact (void)
   g_autoptr(JsonObject) ev_own = NULL;
 
   util_make_contacts (alice, bob);
+  /* bob2 away first: bob is still online through his first connection. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob2,
+        "{\"type\":\"set_presence\",\"presence\":\"away\"}");
+  }
+  natter_test_client_sync_ping (alice);
   natter_test_client_sync_ping (bob2);
+  natter_test_client_clear_queue (alice);
   natter_test_client_clear_queue (bob2);
 
   reply = natter_test_client_request_ok (bob, "{\"type\":\"set_presence\",\"presence\":\"away\","

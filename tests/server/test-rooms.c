@@ -59,7 +59,7 @@ test_create (void)
         "{\"type\":\"room_create\",\"room\":\"#general\"}");
   }
   /* Names. */
-  name64 = g_strdup_printf ("#%s", "abcdefghij0123456789_-abcdefghij0123456789_-abcdefghij012345678");
+  name64 = g_strdup_printf ("#%s", "abcdefghij0123456789_-abcdefghij0123456789_-abcdefghij0123456789");
   name65 = g_strdup_printf ("%sx", name64);
   g_assert_cmpuint (strlen (name64), ==, 65);
   {
