@@ -22,6 +22,7 @@ struct _NatterOutbox
   char       *path;
   int         fd;        /* append descriptor; -1 until the first write */
   gsize       log_bytes;
+  guint       sync_id;   /* the pending fdatasync */
   GPtrArray  *pending;   /* NatterOutboxEntry*, in the order added */
   GHashTable *by_id;     /* client_msg_id → entry (borrowed from pending) */
 };
@@ -44,6 +45,7 @@ natter_outbox_finalize (GObject *object)
 {
   NatterOutbox *self = NATTER_OUTBOX (object);
 
+  natter_outbox_sync (self);
   if (self->fd >= 0)
     close (self->fd);
   g_hash_table_unref (self->by_id);
@@ -100,6 +102,8 @@ remove_entry (NatterOutbox *self,
   g_ptr_array_remove (self->pending, e);
   return TRUE;
 }
+
+static gboolean compact (NatterOutbox *self, GError **error);
 
 static void
 load_line (NatterOutbox *self,
@@ -162,6 +166,11 @@ natter_outbox_new (const char *path)
       p = end + 1;
     }
 
+  /* A torn last line would swallow the next append: rewrite the log
+   * without it first. */
+  if (length > 0 && contents[length - 1] != '\n' && !compact (self, &error))
+    g_warning ("Cannot repair the outbox %s: %s", path, error->message);
+
   return self;
 }
 
@@ -189,6 +198,33 @@ write_all (int          fd,
       len -= n;
     }
   return TRUE;
+}
+
+static gboolean
+sync_cb (gpointer user_data)
+{
+  NatterOutbox *self = user_data;
+
+  self->sync_id = 0;
+  natter_outbox_sync (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_sync (NatterOutbox *self)
+{
+  if (self->sync_id == 0)
+    self->sync_id = g_idle_add_full (G_PRIORITY_HIGH, sync_cb, self, NULL);
+}
+
+void
+natter_outbox_sync (NatterOutbox *self)
+{
+  g_return_if_fail (NATTER_IS_OUTBOX (self));
+
+  g_clear_handle_id (&self->sync_id, g_source_remove);
+  if (self->fd >= 0 && fdatasync (self->fd) != 0)
+    g_warning ("Cannot sync the outbox: %s", g_strerror (errno));
 }
 
 static gboolean
@@ -242,6 +278,7 @@ compact (NatterOutbox  *self,
       g_string_append_c (out, '\n');
     }
 
+  g_clear_handle_id (&self->sync_id, g_source_remove);
   if (self->fd >= 0)
     {
       close (self->fd);
@@ -289,15 +326,11 @@ natter_outbox_add (NatterOutbox  *self,
       !write_all (self->fd, line->str, line->len, error))
     return FALSE;
 
-  /* The UI shows the message as "sending" once this returns: it must be
-   * on disk by then. */
-  if (fdatasync (self->fd) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "Cannot sync the outbox: %s", g_strerror (saved));
-      return FALSE;
-    }
+  /* The line is in the kernel once write() returned, so it survives the
+   * app crashing. The fdatasync that makes it survive a power cut is
+   * shared by every message written in this main-loop iteration: a burst
+   * of sends costs one sync, not one each. */
+  schedule_sync (self);
 
   self->log_bytes += line->len;
   add_entry (self, client_msg_id, to, body, ts);

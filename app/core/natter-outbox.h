@@ -2,10 +2,11 @@
  *
  * An append-only log in the state dir: each line is a JSON object, either
  * {"op":"add","client_msg_id","to","body","ts"} or
- * {"op":"done","client_msg_id"}. Each append is fsync'd before the call
- * returns, so a message the UI shows as "sending" survives a crash. When
- * every entry is done (or the log grows large) it is compacted with an
- * atomic g_file_set_contents().
+ * {"op":"done","client_msg_id"}. An add is written (so it survives the
+ * app crashing) before the call returns, and fdatasync'd at the end of the
+ * main-loop iteration (one sync for a burst of sends; so it survives a
+ * power cut too). When every entry is done the log is truncated; when it
+ * grows large it is compacted with an atomic g_file_set_contents().
  */
 #pragma once
 
@@ -40,5 +41,7 @@ gboolean      natter_outbox_remove    (NatterOutbox  *self,
  * next change). */
 GPtrArray    *natter_outbox_get_pending (NatterOutbox *self);
 guint         natter_outbox_get_n_pending (NatterOutbox *self);
+/* fdatasyncs now what was written (done by itself at idle, and on finalize). */
+void          natter_outbox_sync      (NatterOutbox  *self);
 
 G_END_DECLS

@@ -1,0 +1,120 @@
+/* test-outbox.c: the on-disk outbox log: add, remove, reload, a torn last
+ * line, truncation when empty. */
+#define G_LOG_DOMAIN "test-outbox"
+
+#include <glib/gstdio.h>
+
+#include "natter-outbox.h"
+
+static char *
+make_path (char **out_dir)
+{
+  g_autoptr(GError) error = NULL;
+
+  *out_dir = g_dir_make_tmp ("natter-outbox-XXXXXX", &error);
+  g_assert_no_error (error);
+  return g_build_filename (*out_dir, "outbox.log", NULL);
+}
+
+static void
+assert_pending (NatterOutbox      *outbox,
+                const char *const *ids)
+{
+  GPtrArray *pending = natter_outbox_get_pending (outbox);
+
+  g_assert_cmpuint (pending->len, ==, g_strv_length ((char **) ids));
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      NatterOutboxEntry *e = g_ptr_array_index (pending, i);
+
+      g_assert_cmpstr (e->client_msg_id, ==, ids[i]);
+    }
+}
+
+static void
+test_roundtrip (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = make_path (&dir);
+  g_autoptr(GError) error = NULL;
+  NatterOutbox *outbox;
+  NatterOutboxEntry *e;
+  static const char *const after_remove[] = { "a", "c", NULL };
+
+  outbox = natter_outbox_new (path);
+  g_assert_cmpuint (natter_outbox_get_n_pending (outbox), ==, 0);
+  g_assert_true (natter_outbox_add (outbox, "a", "@bob", "line one\nline \"two\" ☃", 11, &error));
+  g_assert_true (natter_outbox_add (outbox, "b", "#room", "second", 12, &error));
+  g_assert_true (natter_outbox_add (outbox, "c", "@carol", "third", 13, &error));
+  g_assert_no_error (error);
+  g_assert_true (natter_outbox_remove (outbox, "b", &error));
+  g_assert_true (natter_outbox_remove (outbox, "unknown", &error));
+  assert_pending (outbox, after_remove);
+  g_object_unref (outbox);
+
+  /* Reloaded from disk: same entries, same order, same contents. */
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, after_remove);
+  e = g_ptr_array_index (natter_outbox_get_pending (outbox), 0);
+  g_assert_cmpstr (e->to, ==, "@bob");
+  g_assert_cmpstr (e->body, ==, "line one\nline \"two\" ☃");
+  g_assert_cmpint (e->ts, ==, 11);
+
+  /* Emptied: the log is truncated. */
+  g_assert_true (natter_outbox_remove (outbox, "a", &error));
+  g_assert_true (natter_outbox_remove (outbox, "c", &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+  {
+    g_autofree char *contents = NULL;
+    gsize len = 1;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    g_assert_cmpuint (len, ==, 0);
+  }
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_torn_and_junk (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = make_path (&dir);
+  static const char *const expected[] = { "ok1", "ok2", NULL };
+  const char *log =
+    "{\"op\":\"add\",\"client_msg_id\":\"ok1\",\"to\":\"@bob\",\"body\":\"x\",\"ts\":1}\n"
+    "not json at all\n"
+    "{\"op\":\"add\",\"client_msg_id\":\"nobody\",\"to\":\"@bob\"}\n"
+    "{\"op\":\"frob\",\"client_msg_id\":\"ok1\"}\n"
+    "{\"op\":\"add\",\"client_msg_id\":\"ok2\",\"to\":\"@bob\",\"body\":\"y\",\"ts\":2}\n"
+    "{\"op\":\"add\",\"client_msg_id\":\"torn\",\"to\":\"@bo";
+  NatterOutbox *outbox;
+
+  g_assert_true (g_file_set_contents (path, log, -1, NULL));
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, expected);
+
+  /* Appending after a torn line still reloads cleanly. */
+  g_assert_true (natter_outbox_add (outbox, "ok3", "@bob", "z", 3, NULL));
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  g_assert_cmpuint (natter_outbox_get_n_pending (outbox), ==, 3);
+  g_object_unref (outbox);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/client/outbox/roundtrip", test_roundtrip);
+  g_test_add_func ("/client/outbox/torn-and-junk", test_torn_and_junk);
+
+  return g_test_run ();
+}
