@@ -555,7 +555,7 @@ natterd_handle_login (NatterdRequest *request)
   username = natter_username_normalize (raw_username, NULL);
   /* Failures are counted per name as typed (lower-cased, bounded), so a
    * name that cannot exist is limited like one that does. */
-  user_key = username ? g_strdup (username) : g_utf8_strdown (raw_username, MIN (strlen (raw_username), 64));
+  user_key = username ? g_strdup (username) : g_ascii_strdown (raw_username, MIN (strlen (raw_username), 64));
 
   retry = MAX (limiter_peek (&self->failures_by_address, address,
                              config->failed_logins_per_minute_per_address, now),

@@ -178,16 +178,20 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM participants p"
     " JOIN messages m ON m.conversation_id = p.conversation_id AND m.id > ?2"
     " WHERE p.user_id = ?1 ORDER BY m.id LIMIT ?3",
+  /* ORDER BY the FTS rowid lets FTS5 walk its index newest first and stop
+   * at the limit, instead of sorting every match. */
   [STMT_SEARCH] =
     "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
     " JOIN messages m ON m.id = f.rowid"
-    " JOIN participants p ON p.conversation_id = m.conversation_id AND p.user_id = ?1"
-    " WHERE messages_fts MATCH ?2 ORDER BY m.id DESC LIMIT ?3",
+    " WHERE messages_fts MATCH ?2 AND m.conversation_id IN"
+    "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
+    " ORDER BY f.rowid DESC LIMIT ?3",
   [STMT_SEARCH_CONVERSATION] =
     "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
     " JOIN messages m ON m.id = f.rowid"
-    " JOIN participants p ON p.conversation_id = m.conversation_id AND p.user_id = ?1"
-    " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 ORDER BY m.id DESC LIMIT ?3",
+    " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 AND m.conversation_id IN"
+    "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
+    " ORDER BY f.rowid DESC LIMIT ?3",
   [STMT_SUMMARIES] =
     "SELECT p.conversation_id, p.read_up_to,"
     "  (SELECT count(*) FROM messages u WHERE u.conversation_id = p.conversation_id"
