@@ -20,7 +20,19 @@ typedef struct {
   JsonNode   *node;   /* the container's node, for json_node_set_parent() */
   JsonObject *object; /* exactly one of these is set */
   JsonArray  *array;
+  GHashTable *key_hashes; /* see check_key_hash(); usually NULL */
 } Frame;
+
+/* JsonObject keeps its members in a GHashTable hashed with g_str_hash(),
+ * which has no secret seed: keys that share a hash are easy to make, and
+ * each insert then compares the new key with every earlier one. 2000 such
+ * keys in one 64 KiB frame cost over 100 ms of the server's only thread.
+ * So an object past KEY_HASH_CHECK_AFTER members counts its keys per hash
+ * value, and refuses more than MAX_KEYS_PER_HASH alike: honest keys share
+ * a 32-bit hash almost never, and small objects (every request) pay
+ * nothing. */
+#define KEY_HASH_CHECK_AFTER 32
+#define MAX_KEYS_PER_HASH    4
 
 /* A growable buffer that starts on the stack: most keys and strings of a
  * frame fit, so parsing them costs no allocation of ours. */
@@ -393,6 +405,47 @@ parse_number (Parser *ps)
   return json_node_init_double (json_node_alloc (), d);
 }
 
+static void
+count_key_hash (GHashTable *counts,
+                guint       hash)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, GUINT_TO_POINTER (hash)));
+
+  g_hash_table_insert (counts, GUINT_TO_POINTER (hash), GUINT_TO_POINTER (n + 1));
+}
+
+/* FALSE when @key would be one key too many with the same g_str_hash(). */
+static gboolean
+check_key_hash (Frame      *frame,
+                const char *key)
+{
+  guint hash = g_str_hash (key);
+
+  if (frame->key_hashes == NULL)
+    {
+      JsonObjectIter iter;
+      const char *name;
+
+      frame->key_hashes = g_hash_table_new (NULL, NULL);
+      json_object_iter_init (&iter, frame->object);
+      while (json_object_iter_next (&iter, &name, NULL))
+        count_key_hash (frame->key_hashes, g_str_hash (name));
+    }
+
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (frame->key_hashes, GUINT_TO_POINTER (hash))) >=
+      MAX_KEYS_PER_HASH)
+    return FALSE;
+
+  count_key_hash (frame->key_hashes, hash);
+  return TRUE;
+}
+
+static void
+pop_frame (Frame *frame)
+{
+  g_clear_pointer (&frame->key_hashes, g_hash_table_unref);
+}
+
 static gboolean
 match_literal (Parser     *ps,
                const char *word,
@@ -568,6 +621,17 @@ natter_json_parse (const char  *text,
               JsonObject *object = stack[depth - 1].object;
               guint size = json_object_get_size (object);
 
+              if (G_UNLIKELY (size >= KEY_HASH_CHECK_AFTER) &&
+                  !check_key_hash (&stack[depth - 1], ps.key.buf))
+                {
+                  if (json_object_has_member (object, ps.key.buf))
+                    fail_at (&ps, ps.key_at, "duplicate key");
+                  else
+                    fail_at (&ps, ps.key_at, "too many keys with the same hash");
+                  json_node_unref (node);
+                  goto fail;
+                }
+
               /* A duplicate replaces the earlier member, so the size does
                * not grow: one hash lookup instead of two. No key holds a
                * NUL (rejected above), so the C-string comparison of the
@@ -603,6 +667,7 @@ natter_json_parse (const char  *text,
           top = &stack[depth++];
           ps.p++;
           top->node = node;
+          top->key_hashes = NULL;
           top->object = is_object ? json_node_get_object (node) : NULL;
           top->array = is_object ? NULL : json_node_get_array (node);
 
@@ -645,6 +710,7 @@ natter_json_parse (const char  *text,
           if (*ps.p == (top->object != NULL ? '}' : ']'))
             {
               ps.p++;
+              pop_frame (top);
               depth--;
               continue;
             }
@@ -669,6 +735,8 @@ done:
   return root;
 
 fail:
+  for (guint i = 0; i < depth; i++)
+    pop_frame (&stack[i]);
   if (stack != local_stack)
     g_free (stack);
   scratch_clear (&ps.key);

@@ -628,6 +628,54 @@ test_large (void)
   g_string_free (obj, TRUE);
 }
 
+/* Keys made to share one g_str_hash() value ("Ab" and "BA" hash alike)
+ * would make each insert into a JsonObject compare with every earlier key:
+ * refused past a few, while as many honest keys are fine. */
+static void
+test_hash_flood (void)
+{
+  GString *flood = g_string_new ("{\"type\":\"x\"");
+  GString *honest = g_string_new ("{\"type\":\"x\"");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  gint64 start;
+
+  for (guint i = 0; i < 2048; i++)
+    {
+      g_string_append (flood, ",\"");
+      for (guint b = 0; b < 11; b++)
+        g_string_append (flood, (i >> b) & 1 ? "Ab" : "BA");
+      g_string_append (flood, "\":0");
+      g_string_append_printf (honest, ",\"%022x\":0", i);
+    }
+  g_string_append_c (flood, '}');
+  g_string_append_c (honest, '}');
+
+  start = g_get_monotonic_time ();
+  node = natter_json_parse (flood->str, flood->len, NATTER_JSON_MAX_DEPTH, &error);
+  g_assert_null (node);
+  assert_bad_frame (error, -1);
+  g_assert_nonnull (strstr (error->message, "same hash"));
+  g_test_message ("flood refused in %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
+  g_clear_error (&error);
+
+  /* The same inside an array of objects, and in a nested object. */
+  {
+    g_autofree char *nested = g_strdup_printf ("[{\"a\":%s}]", flood->str);
+    node = natter_json_parse (nested, strlen (nested), NATTER_JSON_MAX_DEPTH, &error);
+    g_assert_null (node);
+    assert_bad_frame (error, -1);
+    g_clear_error (&error);
+  }
+
+  node = natter_json_parse (honest->str, honest->len, NATTER_JSON_MAX_DEPTH, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==, 2049);
+
+  g_string_free (flood, TRUE);
+  g_string_free (honest, TRUE);
+}
+
 typedef struct {
   const char *input;
   gboolean    ok;
@@ -1041,6 +1089,7 @@ main (int argc, char **argv)
   g_test_add_func ("/json/depth-custom", test_depth_custom);
   g_test_add_func ("/json/depth-hostile", test_depth_hostile);
   g_test_add_func ("/json/large", test_large);
+  g_test_add_func ("/json/hash-flood", test_hash_flood);
   g_test_add_func ("/json/frame", test_frame);
   g_test_add_func ("/json/node-types", test_node_types);
   g_test_add_func ("/json/round-trip", test_round_trip);
