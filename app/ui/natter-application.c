@@ -13,6 +13,7 @@
 
 #include "natter-application.h"
 #include "natter-preferences-window.h"
+#include "natter-resources.h"
 #include "natter-ui-util.h"
 #include "natter-window.h"
 
@@ -464,6 +465,10 @@ natter_application_class_init (NatterApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  /* The resources live in a static library: referencing them keeps the
+   * linker from dropping the object whose constructor registers them. */
+  g_assert (natter_get_resource () != NULL);
 
   object_class->dispose = natter_application_dispose;
   object_class->get_property = natter_application_get_property;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "natter-composer.h"
+#include "natter-ui-util.h"
 
 #define TYPING_PAUSE_SECONDS 5
 
@@ -245,6 +246,7 @@ natter_composer_dispose (GObject *object)
   stop_typing (self);
   g_clear_object (&self->conversation);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_COMPOSER);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_composer_parent_class)->dispose (object);
 }

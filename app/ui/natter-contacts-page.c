@@ -405,6 +405,7 @@ natter_contacts_page_dispose (GObject *object)
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->search_results);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONTACTS_PAGE);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_contacts_page_parent_class)->dispose (object);
 }

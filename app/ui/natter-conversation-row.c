@@ -160,6 +160,7 @@ natter_conversation_row_dispose (GObject *object)
 
   natter_conversation_row_set_conversation (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_ROW);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_conversation_row_parent_class)->dispose (object);
 }

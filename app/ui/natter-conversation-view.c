@@ -542,6 +542,7 @@ natter_conversation_view_dispose (GObject *object)
   g_clear_object (&self->peer_signals);
   g_clear_object (&self->room_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_VIEW);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_conversation_view_parent_class)->dispose (object);
 }

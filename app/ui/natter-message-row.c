@@ -214,6 +214,7 @@ natter_message_row_dispose (GObject *object)
 
   natter_message_row_set_message (self, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_message_row_parent_class)->dispose (object);
 }

@@ -67,7 +67,9 @@ create_result_row (gpointer item,
 
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_add_css_class (box, "search-result");
-  gtk_box_append (GTK_BOX (box), natter_user_avatar_new (sender, 32));
+  gtk_box_append (GTK_BOX (box), g_object_new (NATTER_TYPE_USER_AVATAR,
+                                               "size", 32, "show-presence", FALSE,
+                                               "user", sender, NULL));
 
   text_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
   gtk_widget_set_hexpand (text_box, TRUE);
@@ -180,6 +182,7 @@ natter_search_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->results);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SEARCH_PAGE);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_search_page_parent_class)->dispose (object);
 }

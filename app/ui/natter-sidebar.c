@@ -14,6 +14,7 @@
 
 #include "natter-conversation-row.h"
 #include "natter-sidebar.h"
+#include "natter-ui-util.h"
 
 struct _NatterSidebar
 {
@@ -146,6 +147,7 @@ natter_sidebar_dispose (GObject *object)
   NatterSidebar *self = NATTER_SIDEBAR (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SIDEBAR);
+  natter_widget_unparent_children (GTK_WIDGET (self));
   self->selected = NULL;
 
   G_OBJECT_CLASS (natter_sidebar_parent_class)->dispose (object);

@@ -241,3 +241,12 @@ natter_user_title (NatterUser *user)
     return "";
   return natter_user_get_display_name (user);
 }
+
+void
+natter_widget_unparent_children (GtkWidget *widget)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (widget)) != NULL)
+    gtk_widget_unparent (child);
+}

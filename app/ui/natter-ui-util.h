@@ -2,7 +2,7 @@
  * words, linkified markup, errors in plain words). */
 #pragma once
 
-#include <gio/gio.h>
+#include <gtk/gtk.h>
 
 #include "natter-core.h"
 
@@ -30,5 +30,10 @@ char       *natter_describe_error       (const GError *error);
 
 /* "Bob is online" style title for a user (never NULL). */
 const char *natter_user_title           (NatterUser *user);
+
+/* Unparents every child of @widget: what a GtkWidget subclass with a
+ * template child must do in dispose (gtk_widget_dispose_template() only
+ * drops the template's references in GTK 4.8). */
+void        natter_widget_unparent_children (GtkWidget *widget);
 
 G_END_DECLS

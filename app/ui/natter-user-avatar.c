@@ -22,6 +22,8 @@ struct _NatterUserAvatar
   NatterUser *user;
   GBinding   *name_binding;
   gulong      presence_handler;
+
+  gboolean    show_presence;
 };
 
 G_DEFINE_FINAL_TYPE (NatterUserAvatar, natter_user_avatar, GTK_TYPE_WIDGET)
@@ -31,6 +33,7 @@ enum {
   PROP_USER,
   PROP_SIZE,
   PROP_TEXT,
+  PROP_SHOW_PRESENCE,
   N_PROPS,
 };
 
@@ -53,7 +56,7 @@ update_presence (NatterUserAvatar *self)
     }
 
   presence = natter_user_get_presence (self->user);
-  gtk_widget_set_visible (self->dot, TRUE);
+  gtk_widget_set_visible (self->dot, self->show_presence);
   gtk_widget_add_css_class (self->dot, natter_presence_css_class (presence));
 
   /* Screen readers hear the presence the dot shows by colour only. */
@@ -158,6 +161,9 @@ natter_user_avatar_get_property (GObject    *object,
     case PROP_TEXT:
       g_value_set_string (value, adw_avatar_get_text (self->avatar));
       break;
+    case PROP_SHOW_PRESENCE:
+      g_value_set_boolean (value, self->show_presence);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -178,6 +184,15 @@ natter_user_avatar_set_property (GObject      *object,
       break;
     case PROP_SIZE:
       adw_avatar_set_size (self->avatar, g_value_get_int (value));
+      /* A small avatar gets a small dot, or the dot hides the initials. */
+      if (g_value_get_int (value) < 32)
+        gtk_widget_add_css_class (GTK_WIDGET (self), "small");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self), "small");
+      break;
+    case PROP_SHOW_PRESENCE:
+      self->show_presence = g_value_get_boolean (value);
+      update_presence (self);
       break;
     case PROP_TEXT:
       natter_user_avatar_set_text (self, g_value_get_string (value));
@@ -206,6 +221,9 @@ natter_user_avatar_class_init (NatterUserAvatarClass *klass)
   properties[PROP_TEXT] =
     g_param_spec_string ("text", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_PRESENCE] =
+    g_param_spec_boolean ("show-presence", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -216,6 +234,7 @@ natter_user_avatar_class_init (NatterUserAvatarClass *klass)
 static void
 natter_user_avatar_init (NatterUserAvatar *self)
 {
+  self->show_presence = TRUE;
   self->avatar = ADW_AVATAR (adw_avatar_new (36, NULL, TRUE));
   gtk_widget_set_parent (GTK_WIDGET (self->avatar), GTK_WIDGET (self));
 

@@ -661,6 +661,7 @@ natter_welcome_page_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WELCOME_PAGE);
+  natter_widget_unparent_children (GTK_WIDGET (self));
 
   G_OBJECT_CLASS (natter_welcome_page_parent_class)->dispose (object);
 }

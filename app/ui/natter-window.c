@@ -25,10 +25,17 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static void setup (NatterWindow *self);
+
 NatterWindow *
 natter_window_new (NatterApplication *application)
 {
-  return g_object_new (NATTER_TYPE_WINDOW, "application", application, NULL);
+  NatterWindow *self = g_object_new (NATTER_TYPE_WINDOW, "application", application, NULL);
+
+  /* "application" is not a construct property, so it is only set after
+   * constructed(); everything that needs it happens here. */
+  setup (self);
+  return self;
 }
 
 const char *
@@ -312,12 +319,9 @@ natter_window_close_request (GtkWindow *window)
 }
 
 static void
-natter_window_constructed (GObject *object)
+setup (NatterWindow *self)
 {
-  NatterWindow *self = NATTER_WINDOW (object);
   NatterApplication *app;
-
-  G_OBJECT_CLASS (natter_window_parent_class)->constructed (object);
 
   app = NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   g_return_if_fail (app != NULL);
@@ -422,7 +426,6 @@ natter_window_class_init (NatterWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
-  object_class->constructed = natter_window_constructed;
   object_class->dispose = natter_window_dispose;
   object_class->finalize = natter_window_finalize;
   object_class->get_property = natter_window_get_property;

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs a GUI test program under a virtual X server and a private D-Bus
+# session, with private XDG dirs and the build's compiled GSettings schemas,
+# so it needs no display and touches nothing of the user's.
+set -eu
+
+build_dir=${NATTER_BUILD_DIR:?NATTER_BUILD_DIR must be set (tests/meson.build does)}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/natter-gui-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+export XDG_DATA_HOME="$tmp/data"
+export XDG_CONFIG_HOME="$tmp/config"
+export XDG_CACHE_HOME="$tmp/cache"
+export XDG_STATE_HOME="$tmp/state"
+export XDG_RUNTIME_DIR="$tmp/runtime"
+mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_STATE_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+export GSETTINGS_SCHEMA_DIR="$build_dir/data"
+export GSETTINGS_BACKEND=memory
+export GDK_BACKEND=x11
+export GTK_A11Y=none
+export NO_AT_BRIDGE=1
+export LIBGL_ALWAYS_SOFTWARE=1
+# GTK and fontconfig keep caches for the life of the process; under ASan
+# those read as leaks. Everything else ASan checks stays on.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+unset WAYLAND_DISPLAY DISPLAY
+
+status=0
+xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+  dbus-run-session -- "$@" || status=$?
+exit $status

@@ -1,0 +1,557 @@
+/* test-gui.c: the real natter app, driven through its actions, against a
+ * real natterd.
+ *
+ * Runs under Xvfb and a private D-Bus session (run-gui-test.sh). The app is
+ * the same code as the `natter` binary (natter_ui_lib + natter_core), in
+ * this process; a second account talks to it over the harness' test client.
+ * Every wait iterates the main context until a condition holds, with the
+ * harness deadline. Screenshots of the main screens are saved as PNGs in
+ * the build dir (tests/gui/screenshots/) for people to look at.
+ */
+#define G_LOG_DOMAIN "test-gui"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "natter-application.h"
+#include "natter-conversation-view.h"
+#include "natter-contacts-page.h"
+#include "natter-composer.h"
+#include "natter-welcome-page.h"
+#include "natter-window.h"
+#include "natter-test-client.h"
+#include "natter-test-server.h"
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the default main context until @expr holds, failing the test
+ * after the harness deadline. A 50 ms timer keeps the loop waking up so the
+ * deadline is checked even when nothing happens. */
+#define WAIT_FOR(expr) \
+  G_STMT_START { \
+    gint64 deadline_ = g_get_monotonic_time () + (gint64) natter_test_deadline_ms () * 1000; \
+    guint tick_ = g_timeout_add (50, tick_cb, NULL); \
+    while (!(expr) && g_get_monotonic_time () < deadline_) \
+      g_main_context_iteration (NULL, TRUE); \
+    g_source_remove (tick_); \
+    if (!(expr)) \
+      g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #expr); \
+  } G_STMT_END
+
+typedef struct {
+  NatterTestServer  *server;
+  NatterApplication *app;
+  NatterClient      *client;
+  NatterWindow      *window;
+  char              *screenshot_dir;
+} Fixture;
+
+static gpointer
+child (gpointer widget, GType type, const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+/* ---- Screenshots --------------------------------------------------------- */
+
+static gboolean
+count_frame_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  guint *frames = user_data;
+
+  (*frames)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Waits for a few painted frames, so that what was changed last is laid
+ * out and drawn (revealers and crossfades finish: animations are off). */
+static void
+settle (GtkWidget *widget)
+{
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (widget, count_frame_cb, &frames, NULL);
+
+  gtk_widget_queue_draw (widget);
+  WAIT_FOR (frames >= 4);
+  gtk_widget_remove_tick_callback (widget, id);
+}
+
+static void
+save_screenshot (Fixture    *fx,
+                 const char *name)
+{
+  GtkWidget *widget = GTK_WIDGET (fx->window);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+  int width, height;
+
+  settle (widget);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_nonnull (texture);
+
+  path = g_build_filename (fx->screenshot_dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+/* ---- A notification server ---------------------------------------------- */
+
+/* The private session bus has no desktop shell: the test owns
+ * org.freedesktop.Notifications itself and records what the app shows,
+ * so notifications can be checked (and GIO does not warn). */
+
+static const char notifications_xml[] =
+  "<node>"
+  " <interface name='org.freedesktop.Notifications'>"
+  "  <method name='Notify'>"
+  "   <arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "   <arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "   <arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "   <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "   <arg type='u' direction='out'/>"
+  "  </method>"
+  "  <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "  <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "  <method name='GetServerInformation'>"
+  "   <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "   <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "  </method>"
+  "  <signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "  <signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  " </interface>"
+  "</node>";
+
+static GPtrArray *notifications; /* "summary\nbody" of each Notify */
+
+static void
+notifications_method_cb (GDBusConnection       *connection,
+                         const char            *sender,
+                         const char            *object_path,
+                         const char            *interface_name,
+                         const char            *method_name,
+                         GVariant              *parameters,
+                         GDBusMethodInvocation *invocation,
+                         gpointer               user_data)
+{
+  if (g_str_equal (method_name, "Notify"))
+    {
+      const char *summary, *body;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 4, "&s", &body);
+      g_ptr_array_add (notifications, g_strdup_printf ("%s\n%s", summary, body));
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", notifications->len));
+    }
+  else if (g_str_equal (method_name, "GetCapabilities"))
+    {
+      const char *caps[] = { "body", "actions", NULL };
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", caps));
+    }
+  else if (g_str_equal (method_name, "GetServerInformation"))
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(ssss)", "test", "natter", "1", "1.2"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+start_notification_server (void)
+{
+  static const GDBusInterfaceVTable vtable = { notifications_method_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean acquired = FALSE;
+
+  notifications = g_ptr_array_new_with_free_func (g_free);
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
+                                     info->interfaces[0], &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                G_BUS_NAME_OWNER_FLAGS_NONE,
+                                name_acquired_cb, NULL, &acquired, NULL);
+  WAIT_FOR (acquired);
+}
+
+static gboolean
+notified (const char *text)
+{
+  for (guint i = 0; i < notifications->len; i++)
+    if (strstr (g_ptr_array_index (notifications, i), text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+static NatterWelcomePage *
+welcome_page (Fixture *fx)
+{
+  return child (fx->window, NATTER_TYPE_WINDOW, "welcome_page");
+}
+
+static const char *
+welcome_stage (Fixture *fx)
+{
+  return natter_welcome_page_get_stage (welcome_page (fx));
+}
+
+static void
+set_row_text (Fixture    *fx,
+              const char *row,
+              const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (child (welcome_page (fx), NATTER_TYPE_WELCOME_PAGE, row)), text);
+}
+
+static const char *
+label_text (gpointer widget, GType type, const char *name)
+{
+  GtkLabel *label = child (widget, type, name);
+
+  return gtk_widget_get_visible (GTK_WIDGET (label)) ? gtk_label_get_label (label) : "";
+}
+
+static NatterMessage *
+last_message (GListModel *model)
+{
+  guint n = g_list_model_get_n_items (model);
+  NatterMessage *message;
+
+  if (n == 0)
+    return NULL;
+  message = g_list_model_get_item (model, n - 1);
+  g_object_unref (message); /* the model keeps it alive */
+  return message;
+}
+
+static gboolean
+last_body_is (GListModel *model, const char *body)
+{
+  NatterMessage *message = last_message (model);
+
+  return message != NULL && g_strcmp0 (natter_message_get_body (message), body) == 0;
+}
+
+/* The window's newest dialog (transient for it). */
+static gpointer
+find_dialog (Fixture *fx)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  GtkWindow *dialog = NULL;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (gtk_window_get_transient_for (l->data) == GTK_WINDOW (fx->window) &&
+        gtk_widget_get_visible (l->data))
+      dialog = l->data;
+  g_list_free (toplevels);
+  return dialog;
+}
+
+/* ---- The test ------------------------------------------------------------ */
+
+static void
+fixture_setup (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_notification_server ();
+
+  fx->app = natter_application_new ();
+  /* A private session bus has no keyring; the token path is not what this
+   * test is about, and an activated keyring could prompt. */
+  natter_application_set_use_secret_service (fx->app, FALSE);
+  g_application_set_flags (G_APPLICATION (fx->app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (fx->app), NULL, &error));
+  g_assert_no_error (error);
+
+  /* Screenshots must not catch a transition halfway. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  g_application_activate (G_APPLICATION (fx->app));
+  fx->window = NATTER_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fx->app)));
+  g_assert_true (NATTER_IS_WINDOW (fx->window));
+  fx->client = natter_application_get_client (fx->app);
+  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1000, 700);
+}
+
+static void
+fixture_teardown (Fixture *fx)
+{
+  natter_client_disconnect (fx->client);
+  gtk_window_destroy (GTK_WINDOW (fx->window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&fx->app);
+  natter_test_server_free (fx->server);
+  g_free (fx->screenshot_dir);
+  g_clear_pointer (&notifications, g_ptr_array_unref);
+}
+
+static void
+test_gui_flow (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(JsonObject) event = NULL;
+  g_autofree char *server_text = NULL;
+  NatterContactsPage *contacts_page;
+  NatterConversationView *view;
+  NatterConversation *conversation;
+  NatterComposer *composer;
+  NatterMessage *sent;
+  GListModel *messages;
+  gint64 bob_last_id;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+
+  fixture_setup (&fx);
+
+  /* Two accounts exist already: bob (the peer, on the test client) and
+   * alice, who signs in through the app. */
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+      "{\"type\":\"set_presence\",\"presence\":\"online\"}");
+  }
+  bob = natter_test_client_new_user (fx.server, "bob");
+
+  /* First start: the welcome page asks for the server. */
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  g_assert_cmpstr (natter_window_get_page_name (fx.window), ==, "welcome");
+  save_screenshot (&fx, "welcome.png");
+
+  /* An address that is not one: the error is next to the field. */
+  set_row_text (&fx, "server_row", "bad host name:x");
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.connect", NULL);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "server");
+  g_assert_cmpstr (label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "server_error"), !=, "");
+
+  /* The test server's certificate is self-signed: trust on first use
+   * shows its fingerprint and asks. */
+  server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
+  set_row_text (&fx, "server_row", server_text);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") != 0 && g_strcmp0 (welcome_stage (&fx), "busy") != 0);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate");
+  g_assert_nonnull (strchr (label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "fingerprint_label"), ':'));
+  save_screenshot (&fx, "certificate.png");
+
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+
+  /* A wrong password is said in plain words under the password. */
+  set_row_text (&fx, "username_row", "alice");
+  set_row_text (&fx, "password_row", "not the password");
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0 &&
+            *label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "password_error") != '\0');
+
+  /* Creating an account that exists: the error is under the username. */
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.mode", "s", "register");
+  set_row_text (&fx, "username_row", "bob");
+  set_row_text (&fx, "password_row", "a long enough password");
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0 &&
+            *label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "username_error") != '\0');
+  save_screenshot (&fx, "account-error.png");
+
+  /* Sign in for real. */
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.mode", "s", "sign-in");
+  set_row_text (&fx, "username_row", "alice");
+  set_row_text (&fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+
+  /* Bob asks to be a contact; alice accepts on the contacts page. */
+  reply = natter_test_client_request_ok (bob, "{\"type\":\"contact_request\",\"username\":\"alice\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_incoming_requests (fx.client)) == 1);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (contacts_page)));
+  gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.accept", "s", "bob");
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_contacts (fx.client)) == 1);
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_incoming_requests (fx.client)) == 0);
+
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"set_presence\",\"presence\":\"busy\",\"status_text\":\"Writing the release notes\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (natter_user_get_presence (natter_client_lookup_user (fx.client, "bob")) == NATTER_PRESENCE_BUSY);
+  save_screenshot (&fx, "contacts.png");
+
+  /* A message while another page is on screen: a notification. */
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Are the release notes ready?\",\"client_msg_id\":\"b0\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (notified ("bob\nAre the release notes ready?"));
+
+  /* Open the conversation with bob and send from the composer. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  conversation = natter_conversation_view_get_conversation (view);
+  g_assert_nonnull (conversation);
+  g_assert_cmpstr (natter_conversation_get_address (conversation), ==, "@bob");
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+  messages = natter_conversation_view_get_model (view);
+  g_assert_true (messages == natter_conversation_get_messages (conversation));
+
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  natter_composer_set_text (composer, "Hi Bob! The notes are at https://example.org/notes.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+
+  /* Shown at once, then acknowledged. */
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 2);
+  sent = last_message (messages);
+  g_assert_true (natter_message_get_outgoing (sent));
+  g_assert_cmpstr (natter_message_get_body (sent), ==, "Hi Bob! The notes are at https://example.org/notes.");
+  {
+    g_autofree char *rest = natter_composer_dup_text (composer);
+    g_assert_cmpstr (rest, ==, "");
+  }
+  WAIT_FOR (natter_message_get_state (sent) == NATTER_MESSAGE_STATE_SENT);
+
+  event = natter_test_client_wait_type (bob, "message");
+  natter_assert_str (event, "message.from", "alice");
+  natter_assert_str (event, "message.conversation", "@alice");
+  natter_assert_str (event, "message.body", "Hi Bob! The notes are at https://example.org/notes.");
+  g_clear_pointer (&event, json_object_unref);
+
+  /* Bob reads it, types, and answers twice: the view's model gets both. */
+  natter_test_client_sendf (bob, "{\"type\":\"read\",\"conversation\":\"@alice\",\"up_to\":%" G_GINT64_FORMAT "}",
+                            natter_message_get_id (sent));
+  WAIT_FOR (natter_conversation_get_peer_read_up_to (conversation) >= natter_message_get_id (sent));
+
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Thanks! Reading them now 👀\",\"client_msg_id\":\"b1\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Looks good.\\nOne typo in the second paragraph.\",\"client_msg_id\":\"b2\"}");
+  bob_last_id = natter_test_get_int (reply, "message.id");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (last_body_is (messages, "Looks good.\nOne typo in the second paragraph."));
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 4);
+
+  /* On screen in the active window: read, so nothing is unread. A window
+   * under Xvfb without a window manager may not be "active"; only check
+   * when it is. */
+  if (gtk_window_is_active (GTK_WINDOW (fx.window)))
+    {
+      WAIT_FOR (natter_conversation_get_unread (conversation) == 0);
+      g_assert_cmpint (natter_conversation_get_read_up_to (conversation), >=, bob_last_id);
+    }
+
+  natter_test_client_send (bob, "{\"type\":\"typing\",\"to\":\"@alice\",\"state\":\"active\"}");
+  WAIT_FOR (natter_conversation_get_typing (conversation) != NULL);
+  save_screenshot (&fx, "conversation.png");
+
+  /* The conversation list has it, newest first. */
+  {
+    GListModel *conversations = natter_client_get_conversations (fx.client);
+    g_autoptr(NatterConversation) first = g_list_model_get_item (conversations, 0);
+    g_assert_true (first == conversation);
+  }
+
+  /* Search finds a message. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  {
+    gpointer search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+    GObject *entry = gtk_widget_get_template_child (GTK_WIDGET (search_page),
+                                                      g_type_from_name ("NatterSearchPage"),
+                                                      "search_entry");
+    GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (search_page),
+                                                                g_type_from_name ("NatterSearchPage"),
+                                                                "stack"));
+    gtk_editable_set_text (GTK_EDITABLE (entry), "typo");
+    WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (stack), "results") == 0 ||
+              g_strcmp0 (gtk_stack_get_visible_child_name (stack), "empty") == 0);
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "results");
+    save_screenshot (&fx, "search.png");
+  }
+
+  /* The rooms dialog opens on the directory. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.new-room", NULL);
+  {
+    gpointer dialog = find_dialog (&fx);
+
+    g_assert_nonnull (dialog);
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDirectoryDialog");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  /* Sign out: back on the welcome page, asking for the password. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.sign-out", NULL);
+  {
+    AdwMessageDialog *dialog = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+    adw_message_dialog_response (dialog, "sign-out");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+
+  fixture_teardown (&fx);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gui/flow", test_gui_flow);
+
+  return g_test_run ();
+}
