@@ -417,7 +417,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
         }
       g_usleep (1000);
     }
-  bench_proc_sample (pid, &after);
+  if (!bench_proc_sample (pid, &after) || !before.pid)
+    after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
   got = sum_deliveries (&f, &last);
   res->deliveries = got;
   res->expected = expected;
@@ -425,7 +426,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   res->elapsed_s = (MAX (last, f.t_go) - f.t_go) / 1e9;
   res->deliveries_per_s = res->elapsed_s > 0 ? got / res->elapsed_s : 0;
   res->msgs_per_s = res->elapsed_s > 0 ? (double) got / MAX (o->members, 1) / res->elapsed_s : 0;
-  res->cpu_s = after.cpu_s - before.cpu_s;
+  res->cpu_s = pid > 0 && after.cpu_s >= before.cpu_s ? after.cpu_s - before.cpu_s : -1;
   bench_hist_reset (&res->hist);
   for (i = 0; i < e->n_workers; i++)
     bench_hist_merge (&res->hist, e->workers[i]->hist);

@@ -25,6 +25,7 @@ typedef struct {
   guint64  lost;
   guint64  synced;
   guint64  ready;
+  guint64  stopped;    /* clients done after the end of the loop */
   gint64   last_synced;
   struct {
     guint64 logins;
@@ -45,7 +46,10 @@ loop_ready (BenchConn *c, gint64 now)
   if (g_atomic_int_get (&g->running))
     bench_conn_restart (c);
   else
-    bench_conn_close (c);
+    {
+      bench_conn_close (c);
+      __atomic_fetch_add (&g->stopped, 1, __ATOMIC_RELEASE);
+    }
 }
 
 static void
@@ -58,6 +62,7 @@ loop_closed (BenchConn *c, const char *why)
 {
   Login *g = c->group;
 
+  __atomic_fetch_add (&g->stopped, 1, __ATOMIC_RELEASE);
   if (__atomic_fetch_add (&g->lost, 1, __ATOMIC_RELEASE) < 5)
     g_printerr ("natter-bench: login client %u: %s %s\n", c->index, why, c->error_code ? c->error_code : "");
 }
@@ -102,10 +107,13 @@ login_loop (BenchOptions *o, BenchAuth auth, GPtrArray *names, guint clients,
       bench_conn_start (c);
     }
   g_usleep ((gulong) (o->duration_s * 1e6));
+  /* Stop starting new logins, and let the ones under way finish, so that
+   * even a short run counts whole logins (and at least one per client). */
+  g_atomic_int_set (&g.running, 0);
+  bench_wait_counter (&g.stopped, clients, bench_now_ns () + (gint64) (o->timeout_s * 1e9));
+  t1 = bench_now_ns ();
   for (i = 0; i < o->engine->n_workers; i++)
     n += __atomic_load_n (&g.wstat[i].logins, __ATOMIC_RELAXED);
-  t1 = bench_now_ns ();
-  g_atomic_int_set (&g.running, 0);
   bench_engine_drop_conns (o->engine);
   bench_hist_reset (&hist);
   for (i = 0; i < o->engine->n_workers; i++)

@@ -38,7 +38,7 @@ run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000 --co
 
 # Idle connections, plain then TLS.
 for n in 1000 5000 10000 19000; do
-  run --data-dir "$data/idle" idle -c $n -u 100
+  run --data-dir "$data/idle" idle -c $n -u 100 --timeout 900
 done
 for n in 1000 5000; do
   run --data-dir "$data/idle-tls" --tls idle -c $n -u 100
@@ -51,7 +51,7 @@ done
 
 # Logins and the reconnect storm.
 for s in 1000 10000; do
-  run --data-dir "$data/login" login -c 256 -u 100 -d 5 --storm $s
+  run --data-dir "$data/login" login -c 256 -u 100 -d 5 --storm $s --timeout 900
 done
 
 # History on 1,000,000 messages (filled once).
