@@ -795,6 +795,21 @@ fail:
   natterd_request_error (request, NATTER_ERROR_INTERNAL, "The message could not be stored");
 }
 
+/* --- housekeeping --- */
+
+static gboolean
+expire_tokens_cb (gpointer user_data)
+{
+  NatterdDirectory *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Expired tokens are refused anyway; this only keeps the table small. */
+  natterd_directory_commit_pending (self);
+  if (!natterd_store_tokens_expire (self->store, natterd_now_ms (), &error))
+    g_warning ("Could not remove expired tokens: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- loading --- */
 
 static void
@@ -889,6 +904,8 @@ natterd_directory_new (NatterdServer  *server,
       return NULL;
     }
 
+  self->expire_source = g_timeout_add_seconds (3600, expire_tokens_cb, self);
+
   g_debug ("loaded %u users, %u rooms, %u conversations",
            g_hash_table_size (self->users_by_name), g_hash_table_size (self->rooms),
            g_hash_table_size (self->conversations));
@@ -909,6 +926,7 @@ natterd_directory_free (NatterdDirectory *self)
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
   natterd_directory_commit_pending (self);
+  g_clear_handle_id (&self->expire_source, g_source_remove);
   g_ptr_array_unref (self->pending);
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->conversations);

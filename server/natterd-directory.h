@@ -110,6 +110,8 @@ struct _NatterdDirectory {
   /* The group commit of sends. */
   GPtrArray     *pending;           /* PendingSend* of the open transaction */
   guint          commit_source;
+
+  guint          expire_source;     /* hourly removal of expired tokens */
 };
 
 /* Maximum size of a server frame (the contract's 4 MiB); pages are cut
