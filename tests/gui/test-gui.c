@@ -89,10 +89,10 @@ settle (GtkWidget *widget)
 }
 
 static void
-save_screenshot (Fixture    *fx,
-                 const char *name)
+save_widget_screenshot (Fixture    *fx,
+                        GtkWidget  *widget,
+                        const char *name)
 {
-  GtkWidget *widget = GTK_WIDGET (fx->window);
   g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
@@ -121,6 +121,13 @@ save_screenshot (Fixture    *fx,
   path = g_build_filename (fx->screenshot_dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
+}
+
+static void
+save_screenshot (Fixture    *fx,
+                 const char *name)
+{
+  save_widget_screenshot (fx, GTK_WIDGET (fx->window), name);
 }
 
 /* ---- A notification server ---------------------------------------------- */
@@ -529,6 +536,62 @@ test_gui_flow (void)
     g_assert_nonnull (dialog);
     g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDirectoryDialog");
     gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  /* Rooms: bob made one; alice finds it in the directory and joins. */
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"room_create\",\"room\":\"#design\",\"topic\":\"Pixels, words and everything between\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.browse-rooms", NULL);
+  {
+    gpointer dialog = find_dialog (&fx);
+    GtkStack *results;
+
+    g_assert_nonnull (dialog);
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDirectoryDialog");
+    results = GTK_STACK (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "results_stack"));
+    WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (results), "list") == 0);
+    save_widget_screenshot (&fx, dialog, "room-directory.png");
+    gtk_widget_activate_action (dialog, "directory.join", "s", "#design");
+  }
+  WAIT_FOR (g_strcmp0 (natter_window_get_current_address (fx.window), "#design") == 0);
+  conversation = natter_conversation_view_get_conversation (view);
+  messages = natter_conversation_view_get_model (view);
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"Welcome to #design, alice!\",\"client_msg_id\":\"r1\"}");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (last_body_is (messages, "Welcome to #design, alice!"));
+  natter_composer_set_text (composer, "Glad to be here.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  WAIT_FOR (natter_message_get_state (last_message (messages)) == NATTER_MESSAGE_STATE_SENT);
+  save_screenshot (&fx, "room.png");
+
+  /* Its details: the topic and both members. */
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
+  {
+    gpointer dialog = find_dialog (&fx);
+    GtkListBox *members;
+
+    g_assert_nonnull (dialog);
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDialog");
+    members = GTK_LIST_BOX (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "members_list"));
+    WAIT_FOR (gtk_list_box_get_row_at_index (members, 1) != NULL);
+    save_widget_screenshot (&fx, dialog, "room-details.png");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  /* The server goes away: the reconnect banner shows; it comes back. */
+  natter_test_server_kill (fx.server);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  {
+    GtkRevealer *banner = child (fx.window, NATTER_TYPE_WINDOW, "reconnect_revealer");
+
+    g_assert_true (gtk_revealer_get_reveal_child (banner));
+    save_screenshot (&fx, "reconnecting.png");
+    natter_test_server_restart (fx.server);
+    gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL);
+    WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+    g_assert_false (gtk_revealer_get_reveal_child (banner));
   }
 
   /* Sign out: back on the welcome page, asking for the password. */

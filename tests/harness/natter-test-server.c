@@ -503,3 +503,19 @@ natter_test_add_skip (const char *path,
   t->skip_reason = g_strdup (reason);
   g_test_add_data_func_full (path, t, run_isolated, isolated_test_free);
 }
+
+void
+natter_test_note (const char *format,
+                  ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (g_test_subprocess ())
+    g_printerr ("# %s\n", text);
+  else
+    g_test_message ("%s", text);
+}

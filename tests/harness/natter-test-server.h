@@ -81,4 +81,9 @@ void         natter_test_add_skip            (const char       *path,
                                               GTestFunc         func,
                                               const char       *reason);
 
+/* g_test_message() that is seen from a test run by natter_test_add() (the
+ * child's stdout is not shown; its stderr is). */
+void         natter_test_note                (const char       *format,
+                                              ...) G_GNUC_PRINTF (1, 2);
+
 G_END_DECLS

@@ -122,7 +122,7 @@ test_sigkill_mid_stream (void)
   /* Acks already on their way before the kill count too. */
   natter_test_client_wait_closed (alice, 0);
   take_acks (alice, acked);
-  g_test_message ("wrote %u sends, %u acknowledged before SIGKILL", written, g_hash_table_size (acked));
+  natter_test_note ("wrote %u sends, %u acknowledged before SIGKILL", written, g_hash_table_size (acked));
   g_assert_cmpuint (g_hash_table_size (acked), >=, 150);
 
   natter_test_server_restart (srv);
@@ -215,7 +215,7 @@ test_sigterm_flushes (void)
   natter_test_server_stop (srv);   /* asserts exit status 0 */
   natter_test_client_wait_closed (alice, 0);
   take_acks (alice, acked);
-  g_test_message ("%u acknowledged before SIGTERM", g_hash_table_size (acked));
+  natter_test_note ("%u acknowledged before SIGTERM", g_hash_table_size (acked));
 
   natter_test_server_restart (srv);
   {

@@ -96,7 +96,7 @@ send_bad_and_check (NatterTestClient *c,
   g_autoptr(JsonObject) reply = NULL;
   g_autoptr(JsonObject) pong = NULL;
 
-  g_test_message ("bad frame: %s", name);
+  natter_test_note ("bad frame: %s", name);
   natter_test_client_send_raw (c, line, len);
   natter_test_client_send_raw (c, "\n", 1);
   reply = natter_test_client_next (c);

@@ -100,7 +100,7 @@ test_send_errors (void)
     {
       g_autoptr(JsonObject) r = NULL;
 
-      g_test_message ("%s", cases[i].json);
+      natter_test_note ("%s", cases[i].json);
       r = natter_test_client_request_error (alice, cases[i].code, "%s", cases[i].json);
     }
 

@@ -108,7 +108,7 @@ test_register_errors (void)
     {
       g_autoptr(JsonObject) reply = NULL;
 
-      g_test_message ("case %u: %s", i, cases[i].json);
+      natter_test_note ("case %u: %s", i, cases[i].json);
       reply = natter_test_client_request_error (c, cases[i].code, "%s", cases[i].json);
       /* The message is for people and never echoes the password. */
       g_assert_null (strstr (natter_test_get_str (reply, "message"), NATTER_TEST_PASSWORD));
@@ -251,7 +251,7 @@ test_not_authenticated (void)
     {
       g_autoptr(JsonObject) reply = NULL;
 
-      g_test_message ("%s", authed_requests[i]);
+      natter_test_note ("%s", authed_requests[i]);
       reply = natter_test_client_request_error (c, "not_authenticated", "%s", authed_requests[i]);
     }
 
@@ -361,7 +361,7 @@ test_request_ids (void)
     {
       g_autoptr(JsonObject) reply = NULL;
 
-      g_test_message ("id %s", cases[i].id);
+      natter_test_note ("id %s", cases[i].id);
       natter_test_client_sendf (c, "{\"type\":\"ping\",\"id\":%s}", cases[i].id);
       reply = natter_test_client_next (c);
       if (cases[i].valid)

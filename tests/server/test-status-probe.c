@@ -224,7 +224,7 @@ test_no_amplification (void)
 
           if (reply == NULL)
             break;
-          g_test_message ("small request %u got a reply of %" G_GSIZE_FORMAT " bytes",
+          natter_test_note ("small request %u got a reply of %" G_GSIZE_FORMAT " bytes",
                           i, g_bytes_get_size (reply));
           g_assert_cmpuint (g_bytes_get_size (reply), <=, small_len);
         }
