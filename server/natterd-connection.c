@@ -13,11 +13,12 @@
 #include "natterd-connection-private.h"
 #include "natterd-directory.h"
 #include "natterd-handlers.h"
+#include "natterd-output-queue.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
 
-/* How many queued frames one write hands to the kernel at most. */
-#define MAX_WRITE_VECTORS 64
+/* How many pieces of the queue one write hands to the kernel at most. */
+#define MAX_WRITE_VECTORS 256
 /* Reads in a row from a TLS stream before others get their turn: TLS keeps
  * decrypted bytes of its own, which the socket's readiness does not show. */
 #define MAX_TLS_READS 16
@@ -38,9 +39,7 @@ struct _NatterdConnection {
   GCancellable        *handshake;     /* only while the TLS handshake runs */
   NatterdPollHandle    poll;          /* the socket in the server's epoll set */
   NatterFrameReader    reader;
-  GQueue               out_queue;     /* GBytes, each one or more whole frames */
-  gsize                out_head_sent; /* bytes of the head already written */
-  gsize                out_bytes;     /* bytes queued, less out_head_sent */
+  NatterdOutputQueue   output;
   GQueue               requests;      /* NatterdRequest waiting to reply, in order */
   NatterdRequest      *pausing;       /* the request reading waits for */
 
@@ -70,6 +69,7 @@ struct _NatterdConnection {
 };
 
 static void start_reading (NatterdConnection *self);
+static void drop_slow_reader (NatterdConnection *self);
 static void stop_reading  (NatterdConnection *self);
 static void schedule_read (NatterdConnection *self);
 static void on_poll_event (gpointer data, guint32 events);
@@ -177,6 +177,20 @@ natterd_connection_is_closed (NatterdConnection *self)
 
 /* --- writing --- */
 
+/* A reader this far behind does not read: an error frame would only wait
+ * behind the rest. It reconnects and syncs; nothing is lost. The close
+ * itself waits for the flush idle, so that no caller's loop over
+ * connections sees one vanish under it. */
+static void
+drop_slow_reader (NatterdConnection *self)
+{
+  g_info ("Closing a connection from %s: %" G_GSIZE_FORMAT " bytes queued and not read",
+          self->address->key, natterd_output_queue_get_size (&self->output));
+  natterd_output_queue_clear (&self->output);
+  self->want_write = FALSE;
+  natterd_connection_close (self);
+}
+
 void
 natterd_connection_send_bytes (NatterdConnection *self,
                                GBytes            *frame)
@@ -186,17 +200,15 @@ natterd_connection_send_bytes (NatterdConnection *self,
   if (self->closed || self->closing)
     return;
 
-  g_queue_push_tail (&self->out_queue, g_bytes_ref (frame));
-  self->out_bytes += g_bytes_get_size (frame);
+  natterd_output_queue_push (&self->output, frame);
 
+  /* The limit is judged after a write attempt (in flush): a burst that the
+   * reader takes at once is fine. Only a queue twice over the limit within
+   * one iteration is dropped here, so that memory stays bounded. */
   config = natterd_server_get_config (self->server);
-  if (self->out_bytes > config->output_queue_bytes)
+  if (natterd_output_queue_get_size (&self->output) > 2 * config->output_queue_bytes)
     {
-      /* A reader this far behind does not read: an error frame would only
-       * wait behind the rest. It reconnects and syncs; nothing is lost. */
-      g_info ("Closing a connection from %s: %" G_GSIZE_FORMAT " bytes queued and not read",
-              self->address->key, self->out_bytes);
-      natterd_connection_close_now (self);
+      drop_slow_reader (self);
       return;
     }
 
@@ -281,28 +293,24 @@ natterd_connection_flush (NatterdConnection *self)
 
   out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
 
-  while (self->out_queue.length > 0)
+  while (natterd_output_queue_get_size (&self->output) > 0)
     {
       GOutputVector vectors[MAX_WRITE_VECTORS];
-      guint n = 0;
+      guint n;
       gsize written = 0;
       GPollableReturn rc;
       g_autoptr(GError) error = NULL;
 
-      for (GList *l = self->out_queue.head; l != NULL && n < MAX_WRITE_VECTORS; l = l->next, n++)
-        {
-          gsize size;
-          const guint8 *data = g_bytes_get_data (l->data, &size);
-          gsize skip = (n == 0) ? self->out_head_sent : 0;
-
-          vectors[n].buffer = data + skip;
-          vectors[n].size = size - skip;
-        }
-
+      n = natterd_output_queue_get_vectors (&self->output, vectors, MAX_WRITE_VECTORS);
       rc = g_pollable_output_stream_writev_nonblocking (out, vectors, n, &written, NULL, &error);
       if (rc == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
-          wait_until_writable (self);
+          const NatterdConfig *config = natterd_server_get_config (self->server);
+
+          if (natterd_output_queue_get_size (&self->output) > config->output_queue_bytes && !self->closing)
+            drop_slow_reader (self);
+          else
+            wait_until_writable (self);
           return;
         }
       if (rc == G_POLLABLE_RETURN_FAILED)
@@ -312,22 +320,7 @@ natterd_connection_flush (NatterdConnection *self)
           return;
         }
 
-      self->out_bytes -= written;
-      written += self->out_head_sent;
-      self->out_head_sent = 0;
-      while (written > 0)
-        {
-          GBytes *head = g_queue_peek_head (&self->out_queue);
-          gsize size = g_bytes_get_size (head);
-
-          if (written < size)
-            {
-              self->out_head_sent = written;
-              break;
-            }
-          written -= size;
-          g_bytes_unref (g_queue_pop_head (&self->out_queue));
-        }
+      natterd_output_queue_consume (&self->output, written);
     }
 
   if (self->closing)
@@ -377,9 +370,7 @@ natterd_connection_close_now (NatterdConnection *self)
   if (self->handshake != NULL)
     g_cancellable_cancel (self->handshake);
 
-  g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
-  self->out_bytes = 0;
-  self->out_head_sent = 0;
+  natterd_output_queue_clear (&self->output);
   natter_frame_reader_clear (&self->reader);
 
   if (self->user != NULL)
@@ -586,6 +577,17 @@ on_frame (const char *line,
 
 /* --- reading --- */
 
+static void
+reject_too_large (NatterdConnection *self)
+{
+  const NatterdConfig *config = natterd_server_get_config (self->server);
+  g_autofree char *message =
+    g_strdup_printf ("A frame is longer than %" G_GSIZE_FORMAT " bytes", config->max_frame);
+
+  reply_error (self, NULL, NULL, NATTER_ERROR_FRAME_TOO_LARGE, message);
+  natterd_connection_close (self);
+}
+
 /* Reads what is there and hands out the frames. Returns TRUE when a TLS
  * stream may hold more than the socket shows. */
 static gboolean
@@ -627,13 +629,7 @@ read_input (NatterdConnection *self)
           stop_reading (self);
           break;
         case NATTER_FRAME_READER_TOO_LARGE:
-          {
-            const NatterdConfig *config = natterd_server_get_config (self->server);
-            g_autofree char *message =
-              g_strdup_printf ("A frame is longer than %" G_GSIZE_FORMAT " bytes", config->max_frame);
-            reply_error (self, NULL, NULL, NATTER_ERROR_FRAME_TOO_LARGE, message);
-            natterd_connection_close (self);
-          }
+          reject_too_large (self);
           break;
         default:
           g_assert_not_reached ();
@@ -717,8 +713,10 @@ start_reading (NatterdConnection *self)
     {
       NatterdConnection *ref = natterd_connection_ref (self);
       NatterFrameReaderResult result = natter_frame_reader_resume (&self->reader, on_frame, self);
-      gboolean stop = (result == NATTER_FRAME_READER_STOPPED) || self->closed || self->closing;
+      gboolean stop = (result != NATTER_FRAME_READER_OK) || self->closed || self->closing;
 
+      if (result == NATTER_FRAME_READER_TOO_LARGE && !self->closed)
+        reject_too_large (self);
       natterd_connection_unref (ref);
       if (stop)
         return;
