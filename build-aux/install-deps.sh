@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Natter needs to build, run and test.
+# Safe to run again: it only asks apt for what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  gcc meson ninja-build pkg-config gettext git
+  # libraries (Debian 12 versions are the supported floor)
+  libglib2.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev
+  libgnutls28-dev libgtk-4-dev libadwaita-1-dev libsecret-1-dev
+  glib-networking
+  # validation of desktop files, AppStream metadata and schemas
+  desktop-file-utils appstream libglib2.0-bin
+  # headless GUI tests and screenshots
+  xvfb xauth dbus dbus-x11 gnome-keyring imagemagick
+  # benchmark reference
+  redis-server
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "Installing missing packages: ${missing[*]}" >&2
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
