@@ -691,8 +691,16 @@ natterd_directory_commit_pending (NatterdDirectory *self)
     }
   if (!natterd_store_in_transaction (self->store))
     {
+      /* Sends are only queued inside a transaction, and only this function
+       * ends it: if it is gone, SQLite rolled it back on an error (disk
+       * full, I/O error). Those messages are lost and must not be acked. */
       if (self->pending->len > 0)
-        answer_pending (self, NULL);
+        {
+          g_autoptr(GError) lost = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
+                                                        "transaction rolled back");
+          g_warning ("A batch of %u messages was rolled back by the store", self->pending->len);
+          answer_pending (self, lost);
+        }
       return;
     }
   if (!natterd_store_commit (self->store, &error))
