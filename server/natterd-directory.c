@@ -469,16 +469,52 @@ natterd_directory_update_presence (NatterdDirectory  *self,
     }
 }
 
-/* Writes that no reply waits for (last_seen) join the open batch when
- * there is one instead of forcing it to commit. */
 static void
-write_soft_last_seen (NatterdDirectory *self, NatterdUser *user)
+write_dirty_last_seen (NatterdDirectory *self)
 {
+  for (guint i = 0; i < self->dirty_last_seen->len; i++)
+    {
+      NatterdUser *user = self->dirty_last_seen->pdata[i];
+      g_autoptr(GError) error = NULL;
+
+      user->last_seen_dirty = FALSE;
+      if (!natterd_store_user_set_last_seen (self->store, user->id, user->last_seen, &error))
+        g_warning ("Could not store last_seen of user %" G_GINT64_FORMAT ": %s",
+                   user->id, error->message);
+    }
+  g_ptr_array_set_size (self->dirty_last_seen, 0);
+}
+
+static gboolean
+last_seen_cb (gpointer user_data)
+{
+  NatterdDirectory *self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!natterd_store_user_set_last_seen (self->store, user->id, user->last_seen, &error))
-    g_warning ("Could not store last_seen of user %" G_GINT64_FORMAT ": %s",
-               user->id, error->message);
+  self->last_seen_source = 0;
+  if (!natterd_directory_join_batch (self, &error))
+    {
+      g_warning ("Could not store last_seen values: %s", error->message);
+      return G_SOURCE_REMOVE;
+    }
+  write_dirty_last_seen (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* last_seen needs no crash durability: it is kept in memory and written
+ * within a second, many users in one transaction, so that a wave of
+ * disconnects costs no fsync each on the main loop. */
+static void
+mark_last_seen_dirty (NatterdDirectory *self,
+                      NatterdUser      *user)
+{
+  if (!user->last_seen_dirty)
+    {
+      user->last_seen_dirty = TRUE;
+      g_ptr_array_add (self->dirty_last_seen, user);
+    }
+  if (self->last_seen_source == 0)
+    self->last_seen_source = g_timeout_add (1000, last_seen_cb, self);
 }
 
 void
@@ -515,7 +551,7 @@ unlink_connection (NatterdDirectory  *self,
     {
       self->n_online--;
       user->last_seen = natterd_now_ms ();
-      write_soft_last_seen (self, user);
+      mark_last_seen_dirty (self, user);
     }
   natterd_directory_update_presence (self, user, FALSE, connection);
 }
@@ -703,6 +739,8 @@ natterd_directory_commit_pending (NatterdDirectory *self)
         }
       return;
     }
+  /* Free ride for the waiting last_seen values. */
+  write_dirty_last_seen (self);
   if (!natterd_store_commit (self->store, &error))
     {
       g_warning ("Group commit of %u messages failed: %s", self->pending->len, error->message);
@@ -721,6 +759,36 @@ commit_idle_cb (gpointer user_data)
   self->commit_source = 0;
   natterd_directory_commit_pending (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_commit (NatterdDirectory *self)
+{
+  GSource *source;
+
+  if (self->commit_source != 0)
+    return;
+  /* Default priority, not default-idle: under steady input the sockets
+   * are ready every iteration and a lower priority would starve. Being
+   * attached after the socket sources, it runs after every socket that was
+   * readable in this iteration, so their writes share the commit. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, commit_idle_cb, self, NULL);
+  g_source_set_static_name (source, "natterd-group-commit");
+  self->commit_source = g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+gboolean
+natterd_directory_join_batch (NatterdDirectory  *self,
+                              GError           **error)
+{
+  if (!natterd_store_in_transaction (self->store) &&
+      !natterd_store_begin (self->store, error))
+    return FALSE;
+  schedule_commit (self);
+  return TRUE;
 }
 
 typedef struct {
@@ -781,20 +849,8 @@ natterd_directory_queue_send (NatterdDirectory    *self,
   g_ptr_array_add (self->pending, p);
   if (self->pending->len >= NATTERD_COMMIT_BATCH)
     natterd_directory_commit_pending (self);
-  else if (self->commit_source == 0)
-    {
-      /* Default priority, not default-idle: under steady input the sockets
-       * are ready every iteration and a lower priority would starve. Being
-       * attached after the socket sources, it runs after every socket that
-       * was readable in this iteration, so their sends share the commit. */
-      GSource *source = g_idle_source_new ();
-
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, commit_idle_cb, self, NULL);
-      g_source_set_static_name (source, "natterd-group-commit");
-      self->commit_source = g_source_attach (source, NULL);
-      g_source_unref (source);
-    }
+  else
+    schedule_commit (self);
   return;
 
 fail:
@@ -894,6 +950,7 @@ natterd_directory_new (NatterdServer  *server,
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_send_free);
+  self->dirty_last_seen = g_ptr_array_new ();
 
   if (!natterd_store_tokens_expire (store, natterd_now_ms (), error) ||
       !natterd_store_users_foreach (store, load_user_cb, self, error) ||
@@ -923,6 +980,10 @@ natterd_directory_new (NatterdServer  *server,
 void
 natterd_directory_flush (NatterdDirectory *self)
 {
+  /* At shutdown the waiting last_seen values go in too. */
+  if (self->dirty_last_seen->len > 0)
+    last_seen_cb (self);
+  g_clear_handle_id (&self->last_seen_source, g_source_remove);
   natterd_directory_commit_pending (self);
 }
 
@@ -933,9 +994,10 @@ natterd_directory_free (NatterdDirectory *self)
     return;
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
-  natterd_directory_commit_pending (self);
+  natterd_directory_flush (self);
   g_clear_handle_id (&self->expire_source, g_source_remove);
   g_ptr_array_unref (self->pending);
+  g_ptr_array_unref (self->dirty_last_seen);
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users_by_id);

@@ -75,6 +75,7 @@ struct _NatterdUser {
   GHashTable     *directs;        /* peer NatterdUser* -> NatterdConversation* */
 
   guint64         mark;           /* de-duplicates recipients of one event */
+  gboolean        last_seen_dirty;/* last_seen not yet written to the store */
   NatterdBucket   send_bucket;    /* messages_per_minute_per_user */
 };
 
@@ -112,6 +113,8 @@ struct _NatterdDirectory {
   guint          commit_source;
 
   guint          expire_source;     /* hourly removal of expired tokens */
+  GPtrArray     *dirty_last_seen;   /* NatterdUser* whose last_seen waits to be written */
+  guint          last_seen_source;  /* writes them within a second */
 };
 
 /* Maximum size of a server frame (the contract's 4 MiB); pages are cut
@@ -139,6 +142,12 @@ NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
  * follows runs in its own transaction and its reply cannot overtake an
  * uncommitted send. Call before any write but a send's. */
 void                natterd_directory_commit_pending (NatterdDirectory *self);
+
+/* For writes no reply needs to be durable for (read markers, status
+ * text, last_seen): joins the open group-commit transaction, opening one
+ * if needed, so they share its single fsync instead of costing their own. */
+gboolean            natterd_directory_join_batch (NatterdDirectory *self,
+                                                  GError          **error);
 
 /* Authentication state of a connection. */
 void                natterd_directory_attach (NatterdDirectory  *self,

@@ -526,10 +526,11 @@ natterd_handle_read (NatterdRequest *request)
       return;
     }
 
-  /* A read marker is not acknowledged as durable the way a message is:
-   * when a batch of sends is open it joins it instead of forcing a commit. */
+  /* A read marker is not acknowledged as durable the way a message is: it
+   * joins the group commit instead of paying for its own fsync. */
   if (conv != NULL &&
-      !natterd_store_read_marker_set (dir->store, conv->id, me->id, up_to, &stored, &moved, &error))
+      (!natterd_directory_join_batch (dir, &error) ||
+       !natterd_store_read_marker_set (dir->store, conv->id, me->id, up_to, &stored, &moved, &error)))
     {
       natterd_request_store_error (request, error);
       return;

@@ -46,8 +46,9 @@ natterd_handle_set_presence (NatterdRequest *request)
         {
           g_autoptr(GError) error = NULL;
 
-          natterd_directory_commit_pending (dir);
-          if (!natterd_store_user_set_status_text (dir->store, user->id, new_text, &error))
+          /* Joins the group commit: the status needs no fsync of its own. */
+          if (!natterd_directory_join_batch (dir, &error) ||
+              !natterd_store_user_set_status_text (dir->store, user->id, new_text, &error))
             {
               natterd_request_store_error (request, error);
               return;
