@@ -21,6 +21,7 @@ struct _NatterRoomDialog
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle  *window_title;
   AdwEntryRow     *topic_row;
+  AdwActionRow    *topic_view_row;
   AdwPreferencesGroup *members_group;
   GtkListBox      *members_list;
   GtkWidget       *members_spinner;
@@ -242,6 +243,7 @@ natter_room_dialog_class_init (NatterRoomDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, window_title);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, topic_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, topic_view_row);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, members_group);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, members_list);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDialog, members_spinner);
@@ -285,12 +287,14 @@ natter_room_dialog_new (GtkWindow    *parent,
   owner = room != NULL && me != NULL &&
           g_strcmp0 (natter_room_get_owner (room), natter_user_get_username (me)) == 0;
 
+  /* Only the owner may change the topic (the server checks it too); the
+   * others see it as plain text. */
   gtk_editable_set_text (GTK_EDITABLE (self->topic_row), room ? natter_room_get_topic (room) : "");
-  /* Only the owner may change the topic; the server says so too. */
-  gtk_editable_set_editable (GTK_EDITABLE (self->topic_row), owner);
-  adw_entry_row_set_show_apply_button (self->topic_row, owner);
-  if (!owner)
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->topic_row), _("Only the room’s owner can change the topic"));
+  gtk_widget_set_visible (GTK_WIDGET (self->topic_row), owner);
+  gtk_widget_set_visible (GTK_WIDGET (self->topic_view_row), !owner);
+  adw_action_row_set_subtitle (self->topic_view_row,
+                               room && *natter_room_get_topic (room) ? natter_room_get_topic (room)
+                                                                     : _("No topic"));
 
   natter_client_room_members_async (client, room_name, self->cancellable,
                                     members_cb, g_object_ref (self));

@@ -31,6 +31,7 @@ struct _NatterWelcomePage
   GtkLabel          *server_error;
   AdwStatusPage     *certificate_status;
   GtkLabel          *fingerprint_label;
+  GtkWidget         *trust_button;
   AdwStatusPage     *changed_status;
   GtkLabel          *changed_fingerprint_label;
   AdwStatusPage     *account_status;
@@ -52,6 +53,7 @@ struct _NatterWelcomePage
   GCancellable      *cancellable;
   char              *host;
   guint16            port;
+  char              *fingerprint; /* the one shown, to be trusted */
   char              *mode; /* "sign-in" or "register" */
 };
 
@@ -168,6 +170,24 @@ show_account (NatterWelcomePage *self)
 
 /* ---- Connecting ---------------------------------------------------------- */
 
+/* "AB:CD:…" (32 pairs) as two lines of 16 pairs, so it reads in halves
+ * rather than wrapping at a random colon. */
+static char *
+format_fingerprint (const char *fingerprint)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  guint pairs = 0;
+
+  for (const char *p = fingerprint; p != NULL && *p != '\0'; p++)
+    {
+      if (*p == ':' && ++pairs % 16 == 0)
+        g_string_append_c (out, '\n');
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static void
 show_connect_error (NatterWelcomePage *self,
                     const GError      *error)
@@ -181,9 +201,14 @@ show_connect_error (NatterWelcomePage *self,
         /* Translators: %s is a server such as chat.example.org. */
         g_strdup_printf (_("Natter has not seen the certificate of %s before. Compare its fingerprint with the one the server’s operator gave you, and trust it only if they match."), server);
 
+      g_autofree char *shown = format_fingerprint (fingerprint);
+
+      g_free (self->fingerprint);
+      self->fingerprint = g_strdup (fingerprint);
       adw_status_page_set_description (self->certificate_status, description);
-      gtk_label_set_label (self->fingerprint_label, fingerprint ? fingerprint : "");
+      gtk_label_set_label (self->fingerprint_label, shown);
       gtk_stack_set_visible_child_name (self->stage_stack, "certificate");
+      gtk_widget_grab_focus (self->trust_button);
       return;
     }
 
@@ -193,8 +218,10 @@ show_connect_error (NatterWelcomePage *self,
         /* Translators: %s is a server such as chat.example.org. */
         g_strdup_printf (_("The certificate of %s is not the one you trusted before. Someone may be intercepting the connection, so Natter will not connect. If the server’s operator says they replaced the certificate, compare it with the new fingerprint below."), server);
 
+      g_autofree char *shown = format_fingerprint (fingerprint);
+
       adw_status_page_set_description (self->changed_status, description);
-      gtk_label_set_label (self->changed_fingerprint_label, fingerprint ? fingerprint : "");
+      gtk_label_set_label (self->changed_fingerprint_label, shown);
       gtk_stack_set_visible_child_name (self->stage_stack, "certificate-changed");
       return;
     }
@@ -291,7 +318,13 @@ trust_action (GtkWidget  *widget,
 {
   NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
   g_autoptr(GError) error = NULL;
-  const char *fingerprint = gtk_label_get_label (self->fingerprint_label);
+  const char *fingerprint = self->fingerprint;
+
+  if (fingerprint == NULL)
+    {
+      show_server (self, NULL);
+      return;
+    }
 
   if (!natter_client_trust_fingerprint (self->client, self->host, self->port, fingerprint, &error))
     {
@@ -673,6 +706,7 @@ natter_welcome_page_finalize (GObject *object)
 
   g_free (self->host);
   g_free (self->mode);
+  g_free (self->fingerprint);
 
   G_OBJECT_CLASS (natter_welcome_page_parent_class)->finalize (object);
 }
@@ -751,6 +785,7 @@ natter_welcome_page_class_init (NatterWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, server_error);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, certificate_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, trust_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, account_status);

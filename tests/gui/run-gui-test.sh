@@ -22,7 +22,9 @@ export GSETTINGS_BACKEND=memory
 export GDK_BACKEND=x11
 export GTK_A11Y=none
 export NO_AT_BRIDGE=1
-export LIBGL_ALWAYS_SOFTWARE=1
+# No GPU under Xvfb: the cairo renderer is the dependable one (and fast
+# enough under ASan, where llvmpipe GL is not).
+export GSK_RENDERER=cairo
 # GTK and fontconfig keep caches for the life of the process; under ASan
 # those read as leaks. Everything else ASan checks stays on.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
