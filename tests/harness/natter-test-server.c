@@ -424,13 +424,22 @@ typedef struct {
   char      *skip_reason;
 } IsolatedTest;
 
-static void
-isolated_test_free (gpointer data)
-{
-  IsolatedTest *t = data;
+/* Every test added, kept reachable for the life of the process: a child
+ * exits from inside g_test_run() without freeing the suite. */
+static GPtrArray *isolated_tests;
 
-  g_free (t->skip_reason);
-  g_free (t);
+static IsolatedTest *
+isolated_test_new (GTestFunc   func,
+                   const char *skip_reason)
+{
+  IsolatedTest *t = g_new0 (IsolatedTest, 1);
+
+  t->func = func;
+  t->skip_reason = g_strdup (skip_reason);
+  if (isolated_tests == NULL)
+    isolated_tests = g_ptr_array_new ();
+  g_ptr_array_add (isolated_tests, t);
+  return t;
 }
 
 static void
@@ -486,10 +495,7 @@ void
 natter_test_add (const char *path,
                  GTestFunc   func)
 {
-  IsolatedTest *t = g_new0 (IsolatedTest, 1);
-
-  t->func = func;
-  g_test_add_data_func_full (path, t, run_isolated, isolated_test_free);
+  g_test_add_data_func (path, isolated_test_new (func, NULL), run_isolated);
 }
 
 void
@@ -497,11 +503,7 @@ natter_test_add_skip (const char *path,
                       GTestFunc   func,
                       const char *reason)
 {
-  IsolatedTest *t = g_new0 (IsolatedTest, 1);
-
-  t->func = func;
-  t->skip_reason = g_strdup (reason);
-  g_test_add_data_func_full (path, t, run_isolated, isolated_test_free);
+  g_test_add_data_func (path, isolated_test_new (func, reason), run_isolated);
 }
 
 void
