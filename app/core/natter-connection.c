@@ -20,6 +20,11 @@
 #define WRITE_COALESCE_MAX (256 * 1024)
 /* Resolving, connecting, the TLS handshake and the welcome together. */
 #define OPEN_TIMEOUT_SECONDS 20
+/* The server closes a connection that sent nothing for 120 s (its default
+ * idle timeout); a ping every 50 s keeps an idle one open, and a ping
+ * still unanswered at the next tick means the path is dead: closing then
+ * lets the client reconnect instead of waiting on TCP for many minutes. */
+#define KEEPALIVE_SECONDS 50
 
 struct _NatterConnection
 {
@@ -42,6 +47,8 @@ struct _NatterConnection
   gint64             next_id;
   gsize              max_frame;    /* what the server accepts from us */
   guint              open_timeout_id;
+  guint              keepalive_id;
+  gboolean           ping_outstanding;
   gulong             cancel_handler_id;
   GCancellable      *open_cancellable; /* the caller's, borrowed for the handler */
   GMainContext      *context;          /* where we were opened */
@@ -186,6 +193,7 @@ close_with_error (NatterConnection *self,
   self->closed = TRUE;
   was_open = self->open;
   g_clear_handle_id (&self->open_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->keepalive_id, g_source_remove);
   if (self->cancel_handler_id != 0)
     {
       g_cancellable_disconnect (self->open_cancellable, self->cancel_handler_id);
@@ -416,6 +424,39 @@ error_from_frame (JsonObject *frame)
 }
 
 static void
+pong_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  NatterConnection *self = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) reply = natter_connection_request_finish (self, result, NULL);
+
+  if (reply != NULL)
+    self->ping_outstanding = FALSE;
+}
+
+static gboolean
+keepalive_cb (gpointer user_data)
+{
+  NatterConnection *self = user_data;
+  g_autoptr(JsonObject) ping = NULL;
+
+  if (self->ping_outstanding)
+    {
+      self->keepalive_id = 0;
+      close_with_error (self, g_error_new_literal (NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CLOSED,
+                                                   "The server stopped answering"));
+      return G_SOURCE_REMOVE;
+    }
+
+  ping = json_object_new ();
+  json_object_set_string_member (ping, "type", "ping");
+  self->ping_outstanding = TRUE;
+  natter_connection_request_async (self, ping, NULL, pong_cb, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 handle_welcome (NatterConnection *self,
                 JsonObject       *frame)
 {
@@ -451,6 +492,7 @@ handle_welcome (NatterConnection *self,
     self->max_frame = MIN ((gint64) json_node_get_int (max_frame), G_MAXINT32);
 
   self->open = TRUE;
+  self->keepalive_id = g_timeout_add_seconds (KEEPALIVE_SECONDS, keepalive_cb, self);
   g_task_return_pointer (task, json_object_ref (frame), (GDestroyNotify) json_object_unref);
 }
 

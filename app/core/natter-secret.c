@@ -78,6 +78,7 @@ store_cleared_cb (GObject      *object,
   StoreData *d = g_task_get_task_data (task);
   g_autoptr(GHashTable) attributes = NULL;
   g_autofree char *label = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
   /* Failing to clear (nothing there) is fine; an unreachable service will
@@ -87,8 +88,10 @@ store_cleared_cb (GObject      *object,
 
   attributes = make_attributes (d->server, d->username);
   label = g_strdup_printf ("Natter sign-in for %s on %s", d->username, d->server);
+  /* Not inline: argument order is unspecified, and the steal must come last. */
+  cancellable = g_task_get_cancellable (task);
   secret_password_storev (token_schema (), attributes, SECRET_COLLECTION_DEFAULT,
-                          label, d->token, g_task_get_cancellable (task),
+                          label, d->token, cancellable,
                           store_done_cb, g_steal_pointer (&task));
 }
 
