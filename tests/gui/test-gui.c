@@ -281,6 +281,25 @@ last_body_is (GListModel *model, const char *body)
   return message != NULL && g_strcmp0 (natter_message_get_body (message), body) == 0;
 }
 
+/* Reads @peer's presence events until @username's is @presence (or the
+ * harness deadline passes). */
+static gboolean
+peer_saw_presence (NatterTestClient *peer,
+                   const char       *username,
+                   const char       *presence)
+{
+  JsonObject *frame;
+  gboolean seen = FALSE;
+
+  while (!seen && (frame = natter_test_client_try_wait_type (peer, "presence", natter_test_deadline_ms ())) != NULL)
+    {
+      seen = g_strcmp0 (natter_test_get_str (frame, "user.username"), username) == 0 &&
+             g_strcmp0 (natter_test_get_str (frame, "user.presence"), presence) == 0;
+      json_object_unref (frame);
+    }
+  return seen;
+}
+
 /* The window's newest dialog (transient for it). */
 static gpointer
 find_dialog (Fixture *fx)
@@ -384,6 +403,28 @@ test_gui_flow (void)
   gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.connect", NULL);
   g_assert_cmpstr (welcome_stage (&fx), ==, "server");
   g_assert_cmpstr (label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "server_error"), !=, "");
+
+  /* A certificate that differs from the one trusted before is refused
+   * with a warning: pretend "localhost" had another one. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *localhost = g_strdup_printf ("localhost:%u", natter_test_server_get_port (fx.server));
+
+    g_assert_true (natter_client_trust_fingerprint (fx.client, "localhost",
+                                                    natter_test_server_get_port (fx.server),
+                                                    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                                    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+                                                    &error));
+    g_assert_no_error (error);
+    set_row_text (&fx, "server_row", localhost);
+    gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.connect", NULL);
+    WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") != 0 && g_strcmp0 (welcome_stage (&fx), "busy") != 0);
+    g_assert_cmpstr (welcome_stage (&fx), ==, "certificate-changed");
+    save_screenshot (&fx, "certificate-changed.png");
+    gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.back", NULL);
+    g_assert_cmpstr (welcome_stage (&fx), ==, "server");
+    g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_DISCONNECTED);
+  }
 
   /* The test server's certificate is self-signed: trust on first use
    * shows its fingerprint and asks. */
@@ -538,6 +579,34 @@ test_gui_flow (void)
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 
+  /* Our own presence from the header menu reaches the contact. */
+  natter_test_client_clear_queue (bob);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.presence", "s", "away");
+  g_assert_cmpint (natter_user_get_presence (natter_client_get_me (fx.client)), ==, NATTER_PRESENCE_AWAY);
+  /* The harness reads block this thread's main loop, so let the app
+   * write first. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (peer_saw_presence (bob, "alice", "away"));
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.presence", "s", "online");
+
+  /* A notification's default action opens its conversation. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  g_assert_null (natter_window_get_current_address (fx.window));
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "open-conversation", g_variant_new_string ("@bob"));
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+
+  /* Preferences. */
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "preferences", NULL);
+  {
+    gpointer prefs = find_dialog (&fx);
+
+    g_assert_nonnull (prefs);
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (prefs), ==, "NatterPreferencesWindow");
+    save_widget_screenshot (&fx, prefs, "preferences.png");
+    gtk_window_destroy (GTK_WINDOW (prefs));
+  }
+
   /* Rooms: bob made one; alice finds it in the directory and joins. */
   reply = natter_test_client_request_ok (bob,
     "{\"type\":\"room_create\",\"room\":\"#design\",\"topic\":\"Pixels, words and everything between\"}");
@@ -565,6 +634,14 @@ test_gui_flow (void)
   gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
   WAIT_FOR (natter_message_get_state (last_message (messages)) == NATTER_MESSAGE_STATE_SENT);
   save_screenshot (&fx, "room.png");
+
+  /* The window title counts what is unread. */
+  {
+    guint unread = natter_client_get_unread_total (fx.client);
+    g_autofree char *expected = unread > 0 ? g_strdup_printf ("Natter (%u)", unread) : g_strdup ("Natter");
+
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fx.window)), ==, expected);
+  }
 
   /* Its details: the topic and both members. */
   gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
