@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench.h"
 
@@ -304,6 +305,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   Fanout f = { 0 };
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   BenchProcSample before, after;
+  struct rusage ru0, ru1;
   gint64 deadline, t_connect, last = 0, last_progress_t;
   guint64 expected, got = 0, last_got = 0;
   guint i;
@@ -391,6 +393,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
     f.wstat[i].deliveries = 0;
 
   expected = o->messages * o->members;
+  getrusage (RUSAGE_SELF, &ru0);
   bench_proc_sample (pid, &before);
   f.t_go = bench_now_ns ();
   for (i = 0; i < e->n_workers; i++)
@@ -419,7 +422,10 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
     }
   if (!bench_proc_sample (pid, &after) || !before.pid)
     after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
+  getrusage (RUSAGE_SELF, &ru1);
   got = sum_deliveries (&f, &last);
+  res->tool_cpu_s = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec)
+                    + ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / 1e6;
   res->deliveries = got;
   res->expected = expected;
   res->errors = f.errors + f.lost;
@@ -470,6 +476,7 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
   bench_report_row (r, "server CPU (user+sys)", "server_cpu_s", res->cpu_s, "s");
   bench_report_row (r, "server CPU share of elapsed", "server_cpu_pct",
                     res->elapsed_s > 0 ? 100.0 * res->cpu_s / res->elapsed_s : 0, "%");
+  bench_report_row (r, "tool CPU (all its threads)", "tool_cpu_s", res->tool_cpu_s, "s");
 }
 
 int

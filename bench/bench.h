@@ -135,6 +135,7 @@ struct _BenchWorker {
   gint64             tick_at;
   /* Counters the main thread reads (atomically). */
   guint64            lines;
+  guint64            lines_local;
   guint64            bytes_in;
 };
 
@@ -319,6 +320,7 @@ typedef struct {
   guint64  errors;
   double   elapsed_s;
   double   cpu_s;
+  double   tool_cpu_s;
   BenchHist hist;
 } BenchFanoutResult;
 
