@@ -113,7 +113,10 @@ typedef enum {
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
   STMT_HISTORY_BEFORE,
-  STMT_SYNC,
+  STMT_SYNC_CONVERSATIONS,
+  STMT_SYNC_IDS,
+  STMT_MESSAGE_BY_ID,
+  STMT_MESSAGES_RANGE,
   STMT_SEARCH,
   STMT_SEARCH_CONVERSATION,
   STMT_SUMMARIES,
@@ -174,10 +177,15 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_HISTORY_BEFORE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1 AND m.id < ?3"
     " ORDER BY m.id DESC LIMIT ?2",
-  [STMT_SYNC] =
-    "SELECT " MESSAGE_COLUMNS " FROM participants p"
-    " JOIN messages m ON m.conversation_id = p.conversation_id AND m.id > ?2"
-    " WHERE p.user_id = ?1 ORDER BY m.id LIMIT ?3",
+  /* Sync in three steps (see natterd_store_sync): the user's
+   * conversations, the ids after "since" in each, then the rows. */
+  [STMT_SYNC_CONVERSATIONS] = "SELECT conversation_id FROM participants WHERE user_id = ?1",
+  [STMT_SYNC_IDS] =
+    "SELECT id FROM messages INDEXED BY messages_conversation"
+    " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+  [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1",
+  [STMT_MESSAGES_RANGE] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
   /* ORDER BY the FTS rowid lets FTS5 walk its index newest first and stop
    * at the limit, instead of sorting every match. */
   [STMT_SEARCH] =
@@ -905,6 +913,20 @@ natterd_store_history (NatterdStore            *self,
   return foreach_message (self, s, func, user_data, "history", error);
 }
 
+static gint
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* One query joining participants and messages would either sort every
+ * message after "since" of every conversation of the user (slow after a
+ * long absence in a big room) or walk the whole table by id (slow for a
+ * user of a small conversation in a big deployment). Instead: the first
+ * @limit ids after @since of each conversation (index range scans, no
+ * sort), merged in memory, then those rows by primary key. The cost
+ * depends on the user's conversations and @limit, never on the table. */
 gboolean
 natterd_store_sync (NatterdStore            *self,
                     gint64                   user_id,
@@ -914,12 +936,94 @@ natterd_store_sync (NatterdStore            *self,
                     gpointer                 user_data,
                     GError                 **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_SYNC);
+  g_autoptr(GArray) conversations = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *s;
+  int rc;
 
+  s = stmt (self, STMT_SYNC_CONVERSATIONS);
   sqlite3_bind_int64 (s, 1, user_id);
-  sqlite3_bind_int64 (s, 2, since);
-  sqlite3_bind_int64 (s, 3, limit);
-  return foreach_message (self, s, func, user_data, "sync", error);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (s, 0);
+      g_array_append_val (conversations, id);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "sync");
+
+  for (guint i = 0; i < conversations->len; i++)
+    {
+      s = stmt (self, STMT_SYNC_IDS);
+      sqlite3_bind_int64 (s, 1, g_array_index (conversations, gint64, i));
+      sqlite3_bind_int64 (s, 2, since);
+      sqlite3_bind_int64 (s, 3, limit);
+      while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+        {
+          gint64 id = sqlite3_column_int64 (s, 0);
+          g_array_append_val (ids, id);
+        }
+      sqlite3_reset (s);
+      if (rc != SQLITE_DONE)
+        return set_error (self, error, rc, "sync");
+    }
+
+  g_array_sort (ids, compare_ids);
+  if (ids->len > (guint64) limit)
+    g_array_set_size (ids, limit);
+
+  if (ids->len == 0)
+    return TRUE;
+
+  /* The rows: when the chosen ids are dense (the usual case: the user's
+   * conversations are most of the traffic), one scan of the id range,
+   * skipping rows of other conversations; when they are sparse, one
+   * primary-key lookup each. */
+  if (g_array_index (ids, gint64, ids->len - 1) - g_array_index (ids, gint64, 0) < 4 * (gint64) ids->len)
+    {
+      guint next = 0;
+
+      s = stmt (self, STMT_MESSAGES_RANGE);
+      sqlite3_bind_int64 (s, 1, g_array_index (ids, gint64, 0));
+      sqlite3_bind_int64 (s, 2, g_array_index (ids, gint64, ids->len - 1));
+      while (next < ids->len && (rc = sqlite3_step (s)) == SQLITE_ROW)
+        {
+          NatterdStoreMessage m;
+          gint64 id = sqlite3_column_int64 (s, 0);
+
+          if (id != g_array_index (ids, gint64, next))
+            continue;
+          next++;
+          message_from_row (s, 0, &m);
+          if (!func (&m, user_data))
+            break;
+        }
+      sqlite3_reset (s);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return set_error (self, error, rc, "sync");
+      return TRUE;
+    }
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gboolean go_on = TRUE;
+
+      s = stmt (self, STMT_MESSAGE_BY_ID);
+      sqlite3_bind_int64 (s, 1, g_array_index (ids, gint64, i));
+      rc = sqlite3_step (s);
+      if (rc == SQLITE_ROW)
+        {
+          NatterdStoreMessage m;
+          message_from_row (s, 0, &m);
+          go_on = func (&m, user_data);
+        }
+      sqlite3_reset (s);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return set_error (self, error, rc, "sync");
+      if (!go_on)
+        break;
+    }
+  return TRUE;
 }
 
 char *

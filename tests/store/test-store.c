@@ -543,6 +543,63 @@ test_wal_survives_reopen (Fixture *f, gconstpointer data)
   collect_clear (&c);
 }
 
+/* Sync picks a user's messages among many of others: the sparse path
+ * (one lookup per id) and the dense one (a range scan) give the same. */
+static void
+test_sync_sparse (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) dm_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 room = 0, dm = 0;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#busy", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_direct_insert (f->store, f->bob, f->carol, &dm, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->bob, &error));
+  g_assert_true (natterd_store_participant_add (f->store, dm, f->carol, &error));
+  g_assert_true (natterd_store_begin (f->store, &error));
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("%d", i);
+
+      if (i % 100 == 7)
+        {
+          gint64 id = send_msg (f, dm, f->carol, "to bob", cmid, NULL);
+          g_array_append_val (dm_ids, id);
+        }
+      else
+        send_msg (f, room, f->alice, "busy", cmid, NULL);
+    }
+  g_assert_true (natterd_store_commit (f->store, &error));
+
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->bob, 0, 5, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (g_array_index (c.ids, gint64, i), ==, g_array_index (dm_ids, gint64, i));
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->bob, g_array_index (dm_ids, gint64, 4), 500,
+                                     collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 5);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), ==, g_array_index (dm_ids, gint64, 5));
+  collect_clear (&c);
+
+  /* Alice's room: dense, the first ten ids skip the direct message. */
+  collect_init (&c);
+  g_assert_true (natterd_store_sync (f->store, f->alice, 0, 10, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 10);
+  for (guint i = 1; i < 10; i++)
+    {
+      g_assert_cmpint (g_array_index (c.ids, gint64, i), >, g_array_index (c.ids, gint64, i - 1));
+      g_assert_cmpint (g_array_index (c.ids, gint64, i), !=, g_array_index (dm_ids, gint64, 0));
+    }
+  collect_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -557,6 +614,7 @@ main (int argc, char **argv)
   g_test_add ("/store/messages", Fixture, NULL, fixture_setup, test_messages, fixture_teardown);
   g_test_add ("/store/search", Fixture, NULL, fixture_setup, test_search, fixture_teardown);
   g_test_add ("/store/read-markers", Fixture, NULL, fixture_setup, test_read_markers, fixture_teardown);
+  g_test_add ("/store/sync-sparse", Fixture, NULL, fixture_setup, test_sync_sparse, fixture_teardown);
   g_test_add ("/store/reopen", Fixture, NULL, fixture_setup, test_wal_survives_reopen, fixture_teardown);
 
   return g_test_run ();
