@@ -68,6 +68,7 @@ user_free (NatterdUser *user)
 {
   g_free (user->username);
   g_free (user->display_name);
+  g_free (user->display_folded);
   g_free (user->password_hash);
   g_free (user->status_text);
   g_hash_table_unref (user->contacts);
@@ -88,6 +89,7 @@ natterd_directory_add_user (NatterdDirectory *self,
   user->id = id;
   user->username = g_strdup (username);
   user->display_name = g_strdup (display_name);
+  user->display_folded = g_utf8_casefold (display_name, -1);
   user->password_hash = g_strdup (password_hash);
   user->presence = NATTER_PRESENCE_OFFLINE;
   user->contacts = g_hash_table_new (NULL, NULL);

@@ -62,6 +62,7 @@ struct _NatterdUser {
   gint64          id;
   char           *username;       /* lower case */
   char           *display_name;
+  char           *display_folded; /* display_name case-folded, for user_search */
   char           *password_hash;  /* argon2id, encoded */
   char           *status_text;    /* NULL: none */
   gint64          last_seen;      /* 0: never */

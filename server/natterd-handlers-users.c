@@ -64,14 +64,6 @@ natterd_handle_set_presence (NatterdRequest *request)
   natterd_request_ok (request);
 }
 
-static gboolean
-has_prefix_casefold (const char *text,
-                     const char *prefix_folded)
-{
-  g_autofree char *folded = g_utf8_casefold (text, -1);
-  return g_str_has_prefix (folded, prefix_folded);
-}
-
 static int
 compare_users (gconstpointer a,
                gconstpointer b)
@@ -112,7 +104,7 @@ natterd_handle_user_search (NatterdRequest *request)
     {
       NatterdUser *user = value;
       if (g_str_has_prefix (user->username, folded) ||
-          has_prefix_casefold (user->display_name, folded))
+          g_str_has_prefix (user->display_folded, folded))
         g_ptr_array_add (found, user);
     }
   g_ptr_array_sort (found, compare_users);
