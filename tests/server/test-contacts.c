@@ -183,6 +183,50 @@ test_decline (void)
 }
 
 static void
+test_contact_edges (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+
+  /* Asking twice while pending: ok, and bob is told once. */
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_request\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_request\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "contact_request");
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "contact_request");
+
+  /* Withdrawing one's own request (contact_remove): only one's own side
+   * hears of it; the request is gone for both. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_remove\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (alice, "contact");
+
+    natter_assert_str (e, "change", "removed");
+  }
+  {
+    g_autoptr(JsonObject) c = natter_test_client_request_ok (bob, "{\"type\":\"contacts\"}");
+
+    util_assert_strings (natter_test_get_array (c, "incoming"), NULL);
+  }
+
+  /* Already contacts: conflict. */
+  util_make_contacts (alice, carol);
+  {
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (alice, "conflict",
+        "{\"type\":\"contact_request\",\"username\":\"carol\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (carol, "conflict",
+        "{\"type\":\"contact_request\",\"username\":\"alice\"}");
+  }
+  natter_test_client_expect_no_frame_of_type (carol, "contact_request");
+}
+
+static void
 test_contact_errors (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -383,6 +427,7 @@ main (int   argc,
   natter_test_add ("/contacts/request-accept-remove", test_request_accept_remove);
   natter_test_add ("/contacts/crossed-requests", test_crossed_requests);
   natter_test_add ("/contacts/decline", test_decline);
+  natter_test_add ("/contacts/edges", test_contact_edges);
   natter_test_add ("/contacts/errors", test_contact_errors);
   natter_test_add ("/contacts/user-search", test_user_search);
   natter_test_add ("/contacts/user-search-cap", test_user_search_cap);

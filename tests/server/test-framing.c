@@ -481,6 +481,65 @@ test_invalid_argument_integers (void)
   }
 }
 
+static void
+test_abrupt_clients (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  guint16 port = natter_test_server_get_port (srv);
+
+  /* Plain text to the TLS port: the handshake fails and the server closes
+   * (what it sends first is a TLS alert, so this reads raw bytes). */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocketClient) client = g_socket_client_new ();
+    g_autoptr(GSocketConnection) conn = NULL;
+    GSocket *sock;
+    const char *frame = "{\"type\":\"ping\",\"id\":1}\n";
+    char buf[4096];
+    gssize n;
+
+    g_socket_client_set_timeout (client, natter_test_deadline_ms () / 1000);
+    conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+    g_assert_no_error (error);
+    sock = g_socket_connection_get_socket (conn);
+    g_socket_send (sock, frame, strlen (frame), NULL, NULL);
+    do
+      n = g_socket_receive (sock, buf, sizeof buf, NULL, &error);
+    while (n > 0);
+    /* End of stream or a reset, not a timeout. */
+    if (n < 0)
+      g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  }
+  /* Half a frame, then gone; a frame of a login, then gone mid-hash; many
+   * clients that connect and vanish. */
+  {
+    g_autoptr(NatterTestClient) half = natter_test_client_new (srv);
+
+    natter_test_client_send_raw (half, "{\"type\":\"pi", 12);
+  }
+  {
+    g_autoptr(NatterTestClient) reg = natter_test_client_new (srv);
+
+    natter_test_client_send (reg, "{\"type\":\"register\",\"id\":1,\"username\":\"gone\","
+                                  "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  }
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NatterTestClient) c = natter_test_client_try_new_full (port, TRUE, i % 2 == 0, &error);
+
+      g_assert_no_error (error);
+    }
+
+  /* Still serving. */
+  natter_test_server_assert_alive (srv);
+  {
+    g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+
+    natter_test_client_register (c, "alice", NULL);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -498,6 +557,7 @@ main (int   argc,
   natter_test_add ("/framing/split-and-batched", test_split_and_batched);
   natter_test_add ("/framing/unknown-type", test_unknown_type);
   natter_test_add ("/framing/invalid-argument-integers", test_invalid_argument_integers);
+  natter_test_add ("/framing/abrupt-clients", test_abrupt_clients);
 
   return g_test_run ();
 }

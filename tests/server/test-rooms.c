@@ -334,6 +334,71 @@ test_directory (void)
   }
 }
 
+static void
+test_membership_edges (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+  util_room_create (alice, "#edges");
+  util_room_join (bob, "#edges");
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+
+  /* Joining again: ok, and nobody is told. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_join\",\"room\":\"#edges\"}");
+
+    natter_assert_int (r, "room.member_count", 2);
+  }
+  natter_test_client_expect_no_frame_of_type (alice, "room_member");
+
+  /* A room message reaches the sender's other connection too. */
+  natter_test_client_sync_ping (alice2);
+  natter_test_client_clear_queue (alice2);
+  {
+    gint64 id = util_send (alice, "#edges", "to the room", "e1");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (alice2, "message");
+
+    natter_assert_int (e, "message.id", id);
+    natter_assert_str (e, "message.conversation", "#edges");
+  }
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+
+  /* Leaving a room one is not in, or that does not exist. */
+  {
+    g_autoptr(JsonObject) l = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_leave\",\"room\":\"#edges\"}");
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "forbidden",
+        "{\"type\":\"room_leave\",\"room\":\"#edges\"}");
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "not_found",
+        "{\"type\":\"room_leave\",\"room\":\"#nowhere\"}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_leave\",\"room\":\"edges\"}");
+  }
+  /* After leaving, search does not find the room's messages either. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"search\",\"query\":\"room\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "messages")), ==, 0);
+  }
+  /* The owner may leave; the room stays, with its owner. */
+  {
+    g_autoptr(JsonObject) l = natter_test_client_request_ok (alice,
+        "{\"type\":\"room_leave\",\"room\":\"#edges\"}");
+    g_autoptr(JsonObject) d = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"query\":\"edges\"}");
+    JsonArray *rooms = natter_test_get_array (d, "rooms");
+
+    g_assert_cmpuint (json_array_get_length (rooms), ==, 1);
+    natter_assert_int (json_array_get_object_element (rooms, 0), "member_count", 0);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -344,6 +409,7 @@ main (int   argc,
   natter_test_add ("/rooms/join-leave", test_join_leave);
   natter_test_add ("/rooms/topic", test_topic);
   natter_test_add ("/rooms/directory", test_directory);
+  natter_test_add ("/rooms/membership-edges", test_membership_edges);
 
   return g_test_run ();
 }
