@@ -21,15 +21,17 @@ token_schema (void)
   return &schema;
 }
 
+/* The values are copies: libsecret keeps (a reference to) the table until
+ * its async call ends, after the caller's strings may be gone. */
 static GHashTable *
 make_attributes (const char *server,
                  const char *username)
 {
-  GHashTable *attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 
-  g_hash_table_insert (attributes, (gpointer) "server", (gpointer) server);
+  g_hash_table_insert (attributes, (gpointer) "server", g_strdup (server));
   if (username != NULL)
-    g_hash_table_insert (attributes, (gpointer) "username", (gpointer) username);
+    g_hash_table_insert (attributes, (gpointer) "username", g_strdup (username));
   return attributes;
 }
 

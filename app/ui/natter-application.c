@@ -26,6 +26,10 @@ struct _NatterApplication
   GSettings      *settings;
 
   gboolean        use_secret_service;
+  /* Keyring writes are serialised: a sign-out right after a sign-in must
+   * not have its clear overtaken by the store. */
+  gboolean        storing_token;
+  gboolean        clear_after_store;
 };
 
 G_DEFINE_FINAL_TYPE (NatterApplication, natter_application, ADW_TYPE_APPLICATION)
@@ -91,15 +95,25 @@ natter_application_dup_server_key (NatterApplication *self)
   return g_strdup_printf ("%s:%u", host, port);
 }
 
+static void clear_token (NatterApplication *self);
+
 static void
 store_token_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
+  g_autoptr(NatterApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!natter_secret_store_token_finish (result, &error))
     g_message ("Could not keep the sign-in in the keyring: %s", error->message);
+
+  self->storing_token = FALSE;
+  if (self->clear_after_store)
+    {
+      self->clear_after_store = FALSE;
+      clear_token (self);
+    }
 }
 
 void
@@ -117,8 +131,10 @@ natter_application_remember_token (NatterApplication *self)
     return;
 
   server = natter_application_dup_server_key (self);
+  self->storing_token = TRUE;
+  self->clear_after_store = FALSE;
   natter_secret_store_token_async (server, natter_user_get_username (me), token,
-                                   NULL, store_token_cb, NULL);
+                                   NULL, store_token_cb, g_object_ref (self));
 }
 
 static void
@@ -132,18 +148,26 @@ clear_token_cb (GObject      *object,
     g_message ("Could not remove the sign-in from the keyring: %s", error->message);
 }
 
+static void
+clear_token (NatterApplication *self)
+{
+  g_autofree char *server = natter_application_dup_server_key (self);
+
+  natter_secret_clear_async (server, NULL, clear_token_cb, NULL);
+}
+
 void
 natter_application_forget_token (NatterApplication *self)
 {
-  g_autofree char *server = NULL;
-
   g_return_if_fail (NATTER_IS_APPLICATION (self));
 
   if (!self->use_secret_service)
     return;
 
-  server = natter_application_dup_server_key (self);
-  natter_secret_clear_async (server, NULL, clear_token_cb, NULL);
+  if (self->storing_token)
+    self->clear_after_store = TRUE;
+  else
+    clear_token (self);
 }
 
 static NatterWindow *

@@ -30,7 +30,18 @@ export GSK_RENDERER=cairo
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 unset WAYLAND_DISPLAY DISPLAY
 
+# Inside the private session: an unlocked keyring (new, in the private
+# XDG_DATA_HOME) when gnome-keyring is installed, so the test can check that
+# the sign-in is remembered. It goes away with the session bus.
+inner='
+  if command -v gnome-keyring-daemon >/dev/null 2>&1; then
+    if eval "$(printf natter-test | gnome-keyring-daemon --unlock --components=secrets)"; then
+      export NATTER_TEST_KEYRING=1
+    fi
+  fi
+  exec "$@"'
+
 status=0
 xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
-  dbus-run-session -- "$@" || status=$?
+  dbus-run-session -- sh -c "$inner" natter-gui-test "$@" || status=$?
 exit $status

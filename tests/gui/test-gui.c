@@ -51,6 +51,7 @@ typedef struct {
   NatterClient      *client;
   NatterWindow      *window;
   char              *screenshot_dir;
+  gboolean           keyring;
 } Fixture;
 
 static gpointer
@@ -317,24 +318,19 @@ find_dialog (Fixture *fx)
 
 /* ---- The test ------------------------------------------------------------ */
 
+/* Starts the app the way `natter` does (minus g_application_run, so the
+ * test keeps the main loop) and waits for its window. */
 static void
-fixture_setup (Fixture *fx)
+start_app (Fixture *fx)
 {
   g_autoptr(GError) error = NULL;
-  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
-
-  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
-
-  fx->server = natter_test_server_start (NULL, NULL);
-  start_notification_server ();
 
   fx->app = natter_application_new ();
-  /* A private session bus has no keyring; the token path is not what this
-   * test is about, and an activated keyring could prompt. */
-  natter_application_set_use_secret_service (fx->app, FALSE);
+  /* The Secret Service is used only when the wrapper could start an
+   * unlocked keyring on the private bus; any other would prompt. */
+  natter_application_set_use_secret_service (fx->app, fx->keyring);
   g_application_set_flags (G_APPLICATION (fx->app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (fx->app), NULL, &error));
+  g_application_register (G_APPLICATION (fx->app), NULL, &error);
   g_assert_no_error (error);
 
   /* Screenshots must not catch a transition halfway. */
@@ -347,17 +343,75 @@ fixture_setup (Fixture *fx)
   gtk_window_set_default_size (GTK_WINDOW (fx->window), 1000, 700);
 }
 
+/* Closes the window and drops the app, as quitting does. */
+static void
+stop_app (Fixture *fx)
+{
+  natter_client_disconnect (fx->client);
+  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
+  gtk_window_destroy (GTK_WINDOW (fx->window));
+  /* The window must really go: a leaked window is a bug. */
+  WAIT_FOR (fx->window == NULL);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  fx->window = NULL;
+  fx->client = NULL;
+  g_clear_object (&fx->app);
+}
+
+static void
+fixture_setup (Fixture *fx)
+{
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+  fx->keyring = g_getenv ("NATTER_TEST_KEYRING") != NULL;
+
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_notification_server ();
+  start_app (fx);
+}
+
 static void
 fixture_teardown (Fixture *fx)
 {
-  natter_client_disconnect (fx->client);
-  gtk_window_destroy (GTK_WINDOW (fx->window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_clear_object (&fx->app);
+  stop_app (fx);
   natter_test_server_free (fx->server);
   g_free (fx->screenshot_dir);
   g_clear_pointer (&notifications, g_ptr_array_unref);
+}
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  int *found = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *token = NULL;
+
+  if (natter_secret_lookup_token_finish (result, &username, &token, &error))
+    *found = g_strcmp0 (username, "alice") == 0 && token != NULL && *token != '\0' ? 1 : 0;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    *found = 0;
+  else
+    /* An item deleted while it was being read: ask again. */
+    *found = 2;
+}
+
+/* 1 when the keyring holds alice's token for the test server, 0 when it
+ * holds none, 2 when the answer was not clear (ask again). */
+static int
+token_in_keyring (Fixture *fx)
+{
+  g_autofree char *server = natter_application_dup_server_key (fx->app);
+  int found = -1;
+
+  natter_secret_lookup_token_async (server, NULL, lookup_cb, &found);
+  WAIT_FOR (found != -1);
+  return found;
 }
 
 static void
@@ -671,6 +725,31 @@ test_gui_flow (void)
     g_assert_false (gtk_revealer_get_reveal_child (banner));
   }
 
+  /* The next start signs in by itself with the token in the keyring. */
+  if (fx.keyring)
+    {
+      WAIT_FOR (token_in_keyring (&fx) == 1);
+
+      /* A new window on a disconnected client starts like a new process
+       * (the known certificate is on disk, the token in the keyring). A
+       * second GApplication cannot be made here: without
+       * g_application_run() the first is never shut down and keeps its
+       * D-Bus object. */
+      natter_client_disconnect (fx.client);
+      g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+      gtk_window_destroy (GTK_WINDOW (fx.window));
+      WAIT_FOR (fx.window == NULL);
+      g_application_activate (G_APPLICATION (fx.app));
+      fx.window = NATTER_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fx.app)));
+      g_assert_true (NATTER_IS_WINDOW (fx.window));
+      gtk_window_set_default_size (GTK_WINDOW (fx.window), 1000, 700);
+      WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0);
+      WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+      g_assert_cmpstr (natter_user_get_username (natter_client_get_me (fx.client)), ==, "alice");
+    }
+  else
+    g_test_message ("no keyring on the private bus: remembered sign-in not checked");
+
   /* Sign out: back on the welcome page, asking for the password. */
   gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.sign-out", NULL);
   {
@@ -682,6 +761,10 @@ test_gui_flow (void)
   }
   WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0);
   WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+
+  /* Signing out forgets the token. */
+  if (fx.keyring)
+    WAIT_FOR (token_in_keyring (&fx) == 0);
 
   fixture_teardown (&fx);
 }
