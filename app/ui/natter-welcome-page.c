@@ -32,6 +32,7 @@ struct _NatterWelcomePage
   AdwStatusPage     *certificate_status;
   GtkLabel          *fingerprint_label;
   GtkWidget         *trust_button;
+  GtkWidget         *changed_back_button;
   AdwStatusPage     *changed_status;
   GtkLabel          *changed_fingerprint_label;
   AdwStatusPage     *account_status;
@@ -223,6 +224,7 @@ show_connect_error (NatterWelcomePage *self,
       adw_status_page_set_description (self->changed_status, description);
       gtk_label_set_label (self->changed_fingerprint_label, shown);
       gtk_stack_set_visible_child_name (self->stage_stack, "certificate-changed");
+      gtk_widget_grab_focus (self->changed_back_button);
       return;
     }
 
@@ -786,6 +788,7 @@ natter_welcome_page_class_init (NatterWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, certificate_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, trust_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_back_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, account_status);

@@ -599,6 +599,22 @@ test_gui_flow (void)
   WAIT_FOR (natter_conversation_get_typing (conversation) != NULL);
   save_screenshot (&fx, "conversation.png");
 
+  /* A narrow window folds the leaflet: the conversation alone, with a
+   * back button. */
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
+  {
+    AdwLeaflet *leaflet = child (fx.window, NATTER_TYPE_WINDOW, "leaflet");
+
+    WAIT_FOR (adw_leaflet_get_folded (leaflet));
+    g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+    save_screenshot (&fx, "narrow.png");
+    gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.go-back", NULL);
+    g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+    save_screenshot (&fx, "narrow-sidebar.png");
+    gtk_window_set_default_size (GTK_WINDOW (fx.window), 1000, 700);
+    WAIT_FOR (!adw_leaflet_get_folded (leaflet));
+  }
+
   /* The conversation list has it, newest first. */
   {
     GListModel *conversations = natter_client_get_conversations (fx.client);
