@@ -2151,6 +2151,14 @@ natter_client_mark_read (NatterClient       *self,
     return;
   id = natter_message_get_id (newest);
 
+  /* The UI may call this on every new message while the conversation is
+   * shown: only a marker that moves goes on the wire. */
+  if (id <= natter_conversation_get_read_up_to (conversation))
+    {
+      natter_conversation_set_unread (conversation, 0);
+      return;
+    }
+
   natter_conversation_set_read_up_to (conversation, id);
   natter_conversation_set_unread (conversation, 0);
 
