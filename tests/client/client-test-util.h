@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/* Every test signs up several users from 127.0.0.1: lift the per-address
+ * registration and failed-login limits (tests/server tests those). */
+#define TEST_SERVER_CONFIG \
+  "[limits]\n" \
+  "registrations_per_hour_per_address=100000\n" \
+  "failed_logins_per_minute_per_address=100000\n"
+
 typedef gboolean (*TestCondition) (gpointer data);
 
 /* Iterates the default main context until @condition (@data) is TRUE or

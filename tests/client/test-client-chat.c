@@ -277,6 +277,29 @@ test_typing (Fixture       *f,
   WAIT_FOR (natter_conversation_get_typing (bob_conv) == NULL);
 }
 
+static void
+test_typing_expires (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *to_bob = at (f->bob.name);
+  g_autofree char *to_alice = at (f->alice.name);
+  NatterConversation *bob_conv = NULL;
+  gint64 shown;
+  double seconds;
+
+  /* "active" and then silence (a crashed peer): it clears by itself
+   * after about 6 s. */
+  g_assert_nonnull (natter_client_lookup_conversation (f->alice.client, to_bob, TRUE));
+  natter_client_send_typing (f->alice.client, to_bob, TRUE);
+  WAIT_FOR ((bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE)) != NULL &&
+            natter_conversation_get_typing (bob_conv) != NULL);
+  shown = g_get_monotonic_time ();
+  WAIT_FOR (natter_conversation_get_typing (bob_conv) == NULL);
+  seconds = (g_get_monotonic_time () - shown) / 1e6;
+  g_test_message ("typing cleared after %.1f s", seconds);
+  g_assert_cmpfloat (seconds, >=, 4.5);
+}
+
 static gboolean
 model_has_user (GListModel *model,
                 const char *username)
@@ -577,8 +600,61 @@ test_own_devices (Fixture       *f,
     test_assert_ordered (conv);
   }
 
+  /* Reading on one device clears the unread count on the other. */
+  {
+    NatterConversation *first_conv = natter_client_lookup_conversation (f->alice.client, to_bob, FALSE);
+
+    g_assert_cmpuint (natter_conversation_get_unread (first_conv), ==, 1);
+    g_assert_cmpuint (natter_conversation_get_unread (conv), ==, 1);
+    natter_client_mark_read (second, conv);
+    WAIT_FOR (natter_conversation_get_unread (first_conv) == 0);
+    g_assert_cmpint (natter_conversation_get_read_up_to (first_conv), ==,
+                     natter_conversation_get_read_up_to (conv));
+  }
+
   test_client_free (second);
   test_remove_dir (dir);
+}
+
+static NatterConversation *
+conversation_at (NatterClient *client,
+                 guint         position)
+{
+  g_autoptr(NatterConversation) conv =
+    g_list_model_get_item (natter_client_get_conversations (client), position);
+
+  return conv;  /* borrowed: the client's list holds it */
+}
+
+static void
+test_conversation_order (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *carol = test_username ("carol");
+  g_autofree char *to_carol = at (carol);
+  g_autofree char *to_bob = at (f->bob.name);
+  g_autofree char *to_alice = at (f->alice.name);
+  NatterTestClient *raw;
+  NatterMessage *msg;
+
+  natter_client_send_message (f->bob.client, to_alice, "bob first");
+  WAIT_FOR (f->alice.received == 1);
+
+  /* Alice writes to carol (who exists: a raw client registered her)
+   * later: that conversation goes on top. */
+  raw = natter_test_client_new_user (server, carol);
+  msg = natter_client_send_message (f->alice.client, to_carol, "alice to carol");
+  WAIT_FOR (natter_message_get_state (msg) == NATTER_MESSAGE_STATE_SENT);
+  g_assert_cmpuint (g_list_model_get_n_items (natter_client_get_conversations (f->alice.client)), ==, 2);
+  g_assert_cmpstr (natter_conversation_get_address (conversation_at (f->alice.client, 0)), ==, to_carol);
+
+  /* Bob writes again: his moves back up. */
+  natter_client_send_message (f->bob.client, to_alice, "bob again");
+  WAIT_FOR (f->alice.received == 2);
+  g_assert_cmpstr (natter_conversation_get_address (conversation_at (f->alice.client, 0)), ==, to_bob);
+  g_assert_cmpstr (natter_conversation_get_address (conversation_at (f->alice.client, 1)), ==, to_carol);
+
+  natter_test_client_free (raw);
 }
 
 int
@@ -589,13 +665,15 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  server = natter_test_server_start (NULL, NULL);
+  server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/client/chat/direct", test_direct);
   ADD ("/client/chat/burst", test_burst);
   ADD ("/client/chat/read-markers", test_read_markers);
   ADD ("/client/chat/typing", test_typing);
+  ADD ("/client/chat/typing-expires", test_typing_expires);
+  ADD ("/client/chat/conversation-order", test_conversation_order);
   ADD ("/client/chat/contacts-presence", test_contacts_presence);
   ADD ("/client/chat/rooms", test_rooms);
   ADD ("/client/chat/history", test_history);

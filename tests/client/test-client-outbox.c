@@ -182,7 +182,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  server = natter_test_server_start (NULL, NULL);
+  server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);
 
   g_test_add_func ("/client/outbox/across-restart", test_across_restart);
   g_test_add_func ("/client/outbox/already-stored", test_already_stored);

@@ -54,7 +54,7 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  f->server = natter_test_server_start (NULL, NULL);
+  f->server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);
   peer_start (f, &f->alice, "alice");
   peer_start (f, &f->bob, "bob");
 }

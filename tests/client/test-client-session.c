@@ -225,7 +225,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  server = natter_test_server_start (NULL, NULL);
+  server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);
 
   g_test_add ("/client/session/sign-up", Fixture, NULL, fixture_set_up, test_sign_up, fixture_tear_down);
   g_test_add ("/client/session/sign-up-errors", Fixture, NULL, fixture_set_up, test_sign_up_errors, fixture_tear_down);

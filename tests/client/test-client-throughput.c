@@ -29,7 +29,8 @@ received_cb (NatterClient       *client,
 static void
 test_incoming_burst (void)
 {
-  NatterTestServer *server = natter_test_server_start ("[limits]\nframes_per_second=1000000\n"
+  NatterTestServer *server = natter_test_server_start (TEST_SERVER_CONFIG
+                                                       "frames_per_second=1000000\n"
                                                        "frame_burst=1000000\n", NULL);
   g_autofree char *dir = test_make_state_dir ();
   g_autofree char *alice = test_username ("alice");

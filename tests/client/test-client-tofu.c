@@ -40,7 +40,7 @@ assert_fingerprint_format (const char *fp)
 static void
 test_tofu (void)
 {
-  NatterTestServer *server = natter_test_server_start (NULL, NULL);
+  NatterTestServer *server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);
   guint16 port = natter_test_server_get_port (server);
   g_autofree char *dir = test_make_state_dir ();
   g_autofree char *fingerprint = NULL;
@@ -78,7 +78,7 @@ test_tofu (void)
 
   /* Another server (a new certificate) on the same port: changed. */
   natter_test_server_free (server);
-  server = natter_test_server_start_full (NULL, port, TRUE, NULL, NULL);
+  server = natter_test_server_start_full (NULL, port, TRUE, TEST_SERVER_CONFIG, NULL);
   client = test_client_new (server, dir);
   g_assert_false (connect_client (client, port, &error));
   g_assert_error (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED);
@@ -100,7 +100,7 @@ test_tofu (void)
 static void
 test_no_tls (void)
 {
-  NatterTestServer *server = natter_test_server_start_full (NULL, 0, FALSE, NULL, NULL);
+  NatterTestServer *server = natter_test_server_start_full (NULL, 0, FALSE, TEST_SERVER_CONFIG, NULL);
   g_autofree char *dir = test_make_state_dir ();
   g_autoptr(GError) error = NULL;
   NatterClient *client;
