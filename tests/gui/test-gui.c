@@ -532,6 +532,41 @@ test_gui_flow (void)
     "{\"type\":\"set_presence\",\"presence\":\"busy\",\"status_text\":\"Writing the release notes\"}");
   g_clear_pointer (&reply, json_object_unref);
   WAIT_FOR (natter_user_get_presence (natter_client_lookup_user (fx.client, "bob")) == NATTER_PRESENCE_BUSY);
+  /* Add a contact by searching for them, then remove them again. */
+  {
+    g_autoptr(NatterTestClient) carol = natter_test_client_new_user (fx.server, "carol");
+    GObject *search = gtk_widget_get_template_child (GTK_WIDGET (contacts_page),
+                                                     NATTER_TYPE_CONTACTS_PAGE, "search_entry");
+    GtkListBox *results = GTK_LIST_BOX (gtk_widget_get_template_child (GTK_WIDGET (contacts_page),
+                                                                       NATTER_TYPE_CONTACTS_PAGE,
+                                                                       "search_list"));
+    gtk_editable_set_text (GTK_EDITABLE (search), "car");
+    WAIT_FOR (gtk_list_box_get_row_at_index (results, 0) != NULL);
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (gtk_list_box_get_row_at_index (results, 0))),
+                     ==, "carol");
+    save_screenshot (&fx, "contacts-search.png");
+    gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.request", "s", "carol");
+    WAIT_FOR (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)) == 1);
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    reply = natter_test_client_request_ok (carol, "{\"type\":\"contact_accept\",\"username\":\"alice\"}");
+    g_clear_pointer (&reply, json_object_unref);
+    WAIT_FOR (g_list_model_get_n_items (natter_client_get_contacts (fx.client)) == 2);
+    g_assert_cmpuint (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)), ==, 0);
+
+    gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.remove", "s", "carol");
+    {
+      AdwMessageDialog *dialog = find_dialog (&fx);
+
+      g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+      adw_message_dialog_response (dialog, "remove");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
+    WAIT_FOR (g_list_model_get_n_items (natter_client_get_contacts (fx.client)) == 1);
+  }
+
   save_screenshot (&fx, "contacts.png");
 
   /* A message while another page is on screen: a notification. */
@@ -551,6 +586,16 @@ test_gui_flow (void)
   g_assert_true (messages == natter_conversation_get_messages (conversation));
 
   composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  /* Typing tells the peer. */
+  natter_test_client_clear_queue (bob);
+  natter_composer_set_text (composer, "Hi Bob!");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  event = natter_test_client_wait_type (bob, "typing");
+  natter_assert_str (event, "conversation", "@alice");
+  natter_assert_str (event, "state", "active");
+  g_clear_pointer (&event, json_object_unref);
+
   natter_composer_set_text (composer, "Hi Bob! The notes are at https://example.org/notes.");
   gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
 
