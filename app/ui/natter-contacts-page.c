@@ -108,6 +108,20 @@ make_button (const char *label,
   return button;
 }
 
+static gboolean
+model_has (GListModel *model,
+           gpointer    item)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GObject) other = g_list_model_get_item (model, i);
+
+      if (other == item)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static GtkWidget *
 create_row (NatterContactsPage *self,
             NatterUser         *user,
@@ -154,11 +168,30 @@ create_row (NatterContactsPage *self,
     default:
       if (user != me)
         {
+          GtkWidget *label = NULL;
+
           adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                                      make_button (_("Send Message"), "mail-message-new-symbolic",
                                                   "contacts.message", username, NULL));
-          adw_action_row_add_suffix (ADW_ACTION_ROW (row),
-                                     make_button (_("_Add"), NULL, "contacts.request", username, NULL));
+
+          /* Users (interned by the client) already known need no "Add". */
+          if (model_has (natter_client_get_contacts (self->client), user))
+            label = gtk_label_new (_("Contact"));
+          else if (model_has (natter_client_get_outgoing_requests (self->client), user))
+            label = gtk_label_new (_("Asked"));
+          else if (model_has (natter_client_get_incoming_requests (self->client), user))
+            adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                       make_button (_("_Accept"), NULL, "contacts.accept", username,
+                                                    "suggested-action"));
+          else
+            adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                       make_button (_("_Add"), NULL, "contacts.request", username, NULL));
+
+          if (label != NULL)
+            {
+              gtk_widget_add_css_class (label, "dim-label");
+              adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+            }
         }
       break;
     }

@@ -163,6 +163,11 @@ update_me (NatterWindow *self)
   if (me == NULL)
     return;
 
+  /* The status entry shows the status in force, unless it is being edited. */
+  if (gtk_widget_get_focus_child (GTK_WIDGET (self->status_entry)) == NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->status_entry),
+                           natter_user_get_status_text (me) ? natter_user_get_status_text (me) : "");
+
   username = g_strdup_printf ("@%s", natter_user_get_username (me));
   gtk_label_set_label (self->me_name_label, natter_user_get_display_name (me));
   gtk_label_set_label (self->me_username_label, username);
@@ -248,9 +253,21 @@ static void
 me_presence_cb (NatterWindow *self)
 {
   NatterUser *me = natter_client_get_me (self->client);
+  NatterPresence presence;
 
   if (me == NULL)
     return;
+
+  /* Another device may change it: the menu's radio buttons follow,
+   * without sending it back. */
+  presence = natter_user_get_presence (me);
+  if (presence != NATTER_PRESENCE_OFFLINE &&
+      g_strcmp0 (self->presence, natter_presence_to_string (presence)) != 0)
+    {
+      g_free (self->presence);
+      self->presence = g_strdup (natter_presence_to_string (presence));
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENCE]);
+    }
 
   adw_window_title_set_subtitle (self->sidebar_title,
                                  natter_presence_label (natter_user_get_presence (me)));
@@ -267,6 +284,8 @@ me_changed_cb (NatterWindow *self)
       g_signal_connect_object (me, "notify::presence", G_CALLBACK (me_presence_cb),
                                self, G_CONNECT_SWAPPED);
       g_signal_connect_object (me, "notify::display-name", G_CALLBACK (update_me),
+                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (me, "notify::status-text", G_CALLBACK (update_me),
                                self, G_CONNECT_SWAPPED);
     }
 }
