@@ -216,7 +216,20 @@ struct _NatterdStore {
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
   int           schema_version;
+
+  /* The WAL checkpointer: a thread with its own connection, so that
+   * copying the WAL into the database (and its fsync) never stalls the
+   * main loop the way SQLite's automatic checkpoint on commit would. */
+  char         *path;
+  gboolean      synchronous_full;
+  GThread      *checkpointer;
+  GMutex        checkpoint_mutex;
+  GCond         checkpoint_cond;
+  gboolean      checkpoint_stop;
 };
+
+/* How often the checkpointer runs. */
+#define CHECKPOINT_INTERVAL_USEC (G_USEC_PER_SEC / 2)
 
 static gboolean
 set_error (NatterdStore *self,
@@ -320,6 +333,82 @@ migrate (NatterdStore  *self,
   return TRUE;
 }
 
+static gpointer
+checkpointer_main (gpointer data)
+{
+  NatterdStore *self = data;
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      g_warning ("The WAL checkpointer could not open the database: %s",
+                 db ? sqlite3_errmsg (db) : "out of memory");
+      sqlite3_close_v2 (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, 1000);
+  sqlite3_exec (db, self->synchronous_full ? "PRAGMA synchronous = FULL"
+                                           : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+
+  g_mutex_lock (&self->checkpoint_mutex);
+  while (!self->checkpoint_stop)
+    {
+      gint64 until = g_get_monotonic_time () + CHECKPOINT_INTERVAL_USEC;
+      int log_frames = 0, done_frames = 0;
+      int rc;
+
+      while (!self->checkpoint_stop &&
+             g_cond_wait_until (&self->checkpoint_cond, &self->checkpoint_mutex, until))
+        ;
+      if (self->checkpoint_stop)
+        break;
+      g_mutex_unlock (&self->checkpoint_mutex);
+      /* PASSIVE: never waits for, nor blocks, the main connection. */
+      rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        g_warning ("WAL checkpoint failed: %s", sqlite3_errmsg (db));
+      g_mutex_lock (&self->checkpoint_mutex);
+    }
+  g_mutex_unlock (&self->checkpoint_mutex);
+  sqlite3_close_v2 (db);
+  return NULL;
+}
+
+static void
+start_checkpointer (NatterdStore *self,
+                    const char   *path,
+                    gboolean      synchronous_full)
+{
+  if (g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0')
+    return;
+  self->path = g_strdup (path);
+  self->synchronous_full = synchronous_full;
+  g_mutex_init (&self->checkpoint_mutex);
+  g_cond_init (&self->checkpoint_cond);
+  self->checkpointer = g_thread_new ("natterd-checkpoint", checkpointer_main, self);
+  /* The main connection checkpoints on commit only as a safety net: under
+   * steady writes the passive checkpoints above rarely catch up with the
+   * last frame, and the WAL can only restart from its beginning after one
+   * that did. Right after its own commit the main connection has nothing
+   * newer, so its checkpoint completes (and is short: the thread has copied
+   * most frames already). */
+  sqlite3_wal_autocheckpoint (self->db, 4000);
+}
+
+static void
+stop_checkpointer (NatterdStore *self)
+{
+  if (self->checkpointer == NULL)
+    return;
+  g_mutex_lock (&self->checkpoint_mutex);
+  self->checkpoint_stop = TRUE;
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_mutex);
+  g_thread_join (g_steal_pointer (&self->checkpointer));
+  g_mutex_clear (&self->checkpoint_mutex);
+  g_cond_clear (&self->checkpoint_cond);
+}
+
 NatterdStore *
 natterd_store_open_path (const char  *path,
                          gboolean     synchronous_full,
@@ -348,6 +437,8 @@ natterd_store_open_path (const char  *path,
                                     : "PRAGMA synchronous = NORMAL", &local_error) ||
       !exec (self, "PRAGMA foreign_keys = ON", &local_error) ||
       !exec (self, "PRAGMA temp_store = MEMORY", &local_error) ||
+      /* A WAL that grew in a burst is cut back when it restarts. */
+      !exec (self, "PRAGMA journal_size_limit = 33554432", &local_error) ||
       !migrate (self, &local_error))
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
@@ -367,6 +458,7 @@ natterd_store_open_path (const char  *path,
         }
     }
 
+  start_checkpointer (self, path, synchronous_full);
   return self;
 }
 
@@ -393,6 +485,7 @@ natterd_store_close (NatterdStore *self)
 {
   if (self == NULL)
     return;
+  stop_checkpointer (self);
   if (self->db != NULL && !sqlite3_get_autocommit (self->db))
     {
       g_warning ("closing the store inside a transaction; rolling it back");
@@ -406,6 +499,7 @@ natterd_store_close (NatterdStore *self)
       sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
       sqlite3_close_v2 (self->db);
     }
+  g_free (self->path);
   g_free (self);
 }
 
