@@ -38,6 +38,8 @@ struct _NatterMessageRow
   gulong              message_handler;
   gulong              read_handler;
 
+  GtkWidget          *menu; /* GtkPopoverMenu, made on first use */
+
   gboolean            show_day;
   gboolean            show_header;
 };
@@ -208,11 +210,98 @@ natter_message_row_set_grouping (NatterMessageRow *self,
 }
 
 static void
+copy_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  if (self->message == NULL)
+    return;
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), natter_message_get_body (self->message));
+  gtk_widget_activate_action (widget, "win.toast", "s", _("Message copied"));
+}
+
+/* @x, @y in the bubble's coordinates (where the gestures are). */
+static void
+popup_menu_at (NatterMessageRow *self,
+               double            x,
+               double            y)
+{
+  if (self->message == NULL)
+    return;
+
+  gtk_widget_translate_coordinates (GTK_WIDGET (self->bubble), GTK_WIDGET (self), x, y, &x, &y);
+
+  if (self->menu == NULL)
+    {
+      g_autoptr(GMenu) model = g_menu_new ();
+
+      g_menu_append (model, _("_Copy Text"), "message.copy");
+      self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
+      gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
+      gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+    }
+
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu),
+                               &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+static void
+right_click_cb (GtkGestureClick  *gesture,
+                int               n_press,
+                double            x,
+                double            y,
+                NatterMessageRow *self)
+{
+  popup_menu_at (self, x, y);
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+static void
+long_press_cb (GtkGestureLongPress *gesture,
+               double               x,
+               double               y,
+               NatterMessageRow    *self)
+{
+  popup_menu_at (self, x, y);
+}
+
+static void
+menu_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  popup_menu_at (self,
+                 gtk_widget_get_width (GTK_WIDGET (self->bubble)) / 2.0,
+                 gtk_widget_get_height (GTK_WIDGET (self->bubble)) / 2.0);
+}
+
+static void
+natter_message_row_size_allocate (GtkWidget *widget,
+                                  int        width,
+                                  int        height,
+                                  int        baseline)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  GTK_WIDGET_CLASS (natter_message_row_parent_class)->size_allocate (widget, width, height, baseline);
+  if (self->menu != NULL)
+    gtk_popover_present (GTK_POPOVER (self->menu));
+}
+
+static void
 natter_message_row_dispose (GObject *object)
 {
   NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
 
   natter_message_row_set_message (self, NULL, NULL);
+  g_clear_pointer (&self->menu, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -226,6 +315,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = natter_message_row_dispose;
+  widget_class->size_allocate = natter_message_row_size_allocate;
 
   g_type_ensure (NATTER_TYPE_USER_AVATAR);
 
@@ -241,6 +331,13 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, status_label);
+  gtk_widget_class_bind_template_callback (widget_class, right_click_cb);
+  gtk_widget_class_bind_template_callback (widget_class, long_press_cb);
+
+  gtk_widget_class_install_action (widget_class, "message.copy", NULL, copy_action);
+  gtk_widget_class_install_action (widget_class, "message.menu", NULL, menu_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.menu", NULL);
 }
 
 static void

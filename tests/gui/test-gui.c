@@ -20,6 +20,7 @@
 #include "natter-conversation-view.h"
 #include "natter-contacts-page.h"
 #include "natter-composer.h"
+#include "natter-message-row.h"
 #include "natter-welcome-page.h"
 #include "natter-window.h"
 #include "natter-test-client.h"
@@ -299,6 +300,38 @@ peer_saw_presence (NatterTestClient *peer,
       json_object_unref (frame);
     }
   return seen;
+}
+
+/* The bound row (a NatterMessageRow somewhere under @widget) showing
+ * @message, or NULL. */
+static GtkWidget *
+find_message_row (GtkWidget     *widget,
+                  NatterMessage *message)
+{
+  if (NATTER_IS_MESSAGE_ROW (widget) &&
+      natter_message_row_get_message (NATTER_MESSAGE_ROW (widget)) == message)
+    return widget;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_message_row (c, message);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+read_text_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
+  g_assert_no_error (error);
 }
 
 /* The window's newest dialog (transient for it). */
@@ -609,6 +642,18 @@ test_gui_flow (void)
     g_assert_cmpstr (rest, ==, "");
   }
   WAIT_FOR (natter_message_get_state (sent) == NATTER_MESSAGE_STATE_SENT);
+
+  /* A message's menu copies its text. */
+  {
+    GtkWidget *row = NULL;
+    g_autofree char *copied = NULL;
+
+    WAIT_FOR ((row = find_message_row (GTK_WIDGET (view), sent)) != NULL);
+    gtk_widget_activate_action (row, "message.copy", NULL);
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (row), NULL, read_text_cb, &copied);
+    WAIT_FOR (copied != NULL);
+    g_assert_cmpstr (copied, ==, "Hi Bob! The notes are at https://example.org/notes.");
+  }
 
   event = natter_test_client_wait_type (bob, "message");
   natter_assert_str (event, "message.from", "alice");
