@@ -555,7 +555,10 @@ unlink_connection (NatterdDirectory  *self,
       user->last_seen = natterd_now_ms ();
       mark_last_seen_dirty (self, user);
     }
-  natterd_directory_update_presence (self, user, FALSE, connection);
+  /* At shutdown every connection closes: telling each of the others of
+   * each close would cost O(n²) frames nobody will read. */
+  if (!self->stopping)
+    natterd_directory_update_presence (self, user, FALSE, connection);
 }
 
 void
@@ -982,6 +985,8 @@ natterd_directory_new (NatterdServer  *server,
 void
 natterd_directory_flush (NatterdDirectory *self)
 {
+  /* Called when the server stops, before it closes the connections. */
+  self->stopping = TRUE;
   /* At shutdown the waiting last_seen values go in too. */
   if (self->dirty_last_seen->len > 0)
     last_seen_cb (self);

@@ -115,6 +115,7 @@ struct _NatterdDirectory {
 
   guint          expire_source;     /* hourly removal of expired tokens */
   GPtrArray     *dirty_last_seen;   /* NatterdUser* whose last_seen waits to be written */
+  gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
   guint          last_seen_source;  /* writes them within a second */
 };
 
