@@ -767,6 +767,23 @@ test_gui_flow (void)
     gtk_window_destroy (GTK_WINDOW (prefs));
   }
 
+  /* The shortcuts window and the about window. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-help-overlay", NULL);
+  {
+    gpointer shortcuts = find_dialog (&fx);
+
+    g_assert_true (GTK_IS_SHORTCUTS_WINDOW (shortcuts));
+    save_widget_screenshot (&fx, shortcuts, "shortcuts.png");
+    gtk_widget_set_visible (shortcuts, FALSE);
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "about", NULL);
+  {
+    gpointer about = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_ABOUT_WINDOW (about));
+    gtk_window_destroy (GTK_WINDOW (about));
+  }
+
   /* Rooms: bob made one; alice finds it in the directory and joins. */
   reply = natter_test_client_request_ok (bob,
     "{\"type\":\"room_create\",\"room\":\"#design\",\"topic\":\"Pixels, words and everything between\"}");
