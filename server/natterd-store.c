@@ -81,6 +81,12 @@ static const char *const migrations[] = {
   "  body, content='messages', content_rowid='id',"
   "  tokenize='unicode61 remove_diacritics 2'"
   ");",
+
+  /* 2: the conversation index also carries the sender, so that counting
+   * a conversation's unread messages (those from others) reads the index
+   * only, never the rows with their bodies. */
+  "CREATE INDEX messages_conversation_sender ON messages (conversation_id, id, sender_id);"
+  "DROP INDEX messages_conversation;",
 };
 
 typedef enum {
@@ -181,7 +187,7 @@ static const char *const stmt_sql[N_STMTS] = {
    * conversations, the ids after "since" in each, then the rows. */
   [STMT_SYNC_CONVERSATIONS] = "SELECT conversation_id FROM participants WHERE user_id = ?1",
   [STMT_SYNC_IDS] =
-    "SELECT id FROM messages INDEXED BY messages_conversation"
+    "SELECT id FROM messages INDEXED BY messages_conversation_sender"
     " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
   [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1",
   [STMT_MESSAGES_RANGE] =

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "natterd-store.h"
@@ -137,14 +138,80 @@ test_migrations (void)
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 1);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
   natterd_store_close (store);
 
   /* Reopening does not migrate again. */
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 1);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
   natterd_store_close (store);
+  remove_dir (dir);
+}
+
+static void
+exec_sql (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
+  sqlite3_close (db);
+}
+
+static gboolean
+has_index (const char *path, const char *name)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  gboolean found;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                                       -1, &s, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
+  found = sqlite3_step (s) == SQLITE_ROW;
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return found;
+}
+
+/* A database left at schema 1 (as the first release wrote it) is brought
+ * to the current version, keeping its data; one newer than this build
+ * knows is refused. */
+static void
+test_migration_from_v1 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-store-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "natter.db", NULL);
+  NatterdStore *store;
+  gint64 id;
+
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_user_insert (store, "alice", "Alice", "$h", 1, &id, &error));
+  natterd_store_close (store);
+
+  exec_sql (path, "DROP INDEX messages_conversation_sender;"
+                  "CREATE INDEX messages_conversation ON messages (conversation_id, id);"
+                  "PRAGMA user_version = 1;");
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
+  g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &id, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+  natterd_store_close (store);
+  g_assert_true (has_index (path, "messages_conversation_sender"));
+  g_assert_false (has_index (path, "messages_conversation"));
+
+  exec_sql (path, "PRAGMA user_version = 99;");
+  store = natterd_store_open (dir, TRUE, &error);
+  g_assert_null (store);
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED);
   remove_dir (dir);
 }
 
@@ -606,6 +673,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/store/migrations", test_migrations);
+  g_test_add_func ("/store/migration-from-v1", test_migration_from_v1);
   g_test_add_func ("/store/not-a-database", test_not_a_database);
   g_test_add ("/store/users", Fixture, NULL, fixture_setup, test_users, fixture_teardown);
   g_test_add ("/store/tokens", Fixture, NULL, fixture_setup, test_tokens, fixture_teardown);
