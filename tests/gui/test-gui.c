@@ -727,6 +727,18 @@ test_gui_flow (void)
               g_strcmp0 (gtk_stack_get_visible_child_name (stack), "empty") == 0);
     g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "results");
     save_screenshot (&fx, "search.png");
+
+    /* A result opens its conversation. */
+    {
+      GtkListBox *results = GTK_LIST_BOX (gtk_widget_get_template_child (GTK_WIDGET (search_page),
+                                                                         g_type_from_name ("NatterSearchPage"),
+                                                                         "results_list"));
+      GtkListBoxRow *first = gtk_list_box_get_row_at_index (results, 0);
+
+      g_assert_nonnull (first);
+      g_signal_emit_by_name (first, "activate");
+      g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+    }
   }
 
   /* The rooms dialog opens on the directory. */
@@ -834,6 +846,59 @@ test_gui_flow (void)
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 
+  /* A room of our own: created from the dialog, its topic edited by us
+   * (the owner), then left. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.new-room", NULL);
+  {
+    gpointer dialog = find_dialog (&fx);
+
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDirectoryDialog");
+    gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "name_row")), "Team");
+    gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "topic_row")), "Planning");
+    save_widget_screenshot (&fx, dialog, "room-create.png");
+    gtk_widget_activate_action (dialog, "directory.create", NULL);
+  }
+  WAIT_FOR (g_strcmp0 (natter_window_get_current_address (fx.window), "#team") == 0);
+  conversation = natter_conversation_view_get_conversation (view);
+  WAIT_FOR (natter_conversation_get_room (conversation) != NULL);
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
+  {
+    gpointer dialog = find_dialog (&fx);
+    GObject *topic_row = gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "topic_row");
+    NatterRoom *room = natter_conversation_get_room (conversation);
+
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDialog");
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (topic_row)));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (topic_row)), ==, "Planning");
+    gtk_editable_set_text (GTK_EDITABLE (topic_row), "Planning, week 48");
+    g_signal_emit_by_name (topic_row, "apply");
+    WAIT_FOR (g_strcmp0 (natter_room_get_topic (room), "Planning, week 48") == 0);
+
+    gtk_widget_activate_action (dialog, "room.leave", NULL);
+    {
+      GList *toplevels = gtk_window_list_toplevels ();
+      AdwMessageDialog *confirm = NULL;
+
+      for (GList *l = toplevels; l != NULL; l = l->next)
+        if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+          confirm = l->data;
+      g_list_free (toplevels);
+      g_assert_nonnull (confirm);
+      adw_message_dialog_response (confirm, "leave");
+      gtk_window_destroy (GTK_WINDOW (confirm));
+    }
+  }
+  WAIT_FOR (natter_window_get_current_address (fx.window) == NULL);
+  {
+    GListModel *rooms = natter_client_get_rooms (fx.client);
+
+    for (guint i = 0; i < g_list_model_get_n_items (rooms); i++)
+      {
+        g_autoptr(NatterRoom) room = g_list_model_get_item (rooms, i);
+        g_assert_cmpstr (natter_room_get_name (room), !=, "#team");
+      }
+  }
+
   /* The server goes away: the reconnect banner shows; it comes back. */
   natter_test_server_kill (fx.server);
   WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_RECONNECTING);
@@ -847,6 +912,14 @@ test_gui_flow (void)
     WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
     g_assert_false (gtk_revealer_get_reveal_child (banner));
   }
+
+  /* Bob's connection died with the server: he is offline. With the
+   * preference on, his coming back online is a notification. */
+  g_settings_set_boolean (natter_application_get_settings (fx.app), "presence-notifications", TRUE);
+  WAIT_FOR (natter_user_get_presence (natter_client_lookup_user (fx.client, "bob")) == NATTER_PRESENCE_OFFLINE);
+  g_clear_pointer (&bob, natter_test_client_free);
+  bob = natter_test_client_new_login (fx.server, "bob");
+  WAIT_FOR (notified ("bob is online"));
 
   /* The next start signs in by itself with the token in the keyring. */
   if (fx.keyring)
