@@ -56,6 +56,11 @@ struct _NatterWelcomePage
   guint16            port;
   char              *fingerprint; /* the one shown, to be trusted */
   char              *mode; /* "sign-in" or "register" */
+
+  /* The server drops a connection that has not signed in within its login
+   * timeout; a form filled slowly is sent after connecting again. */
+  gboolean           submit_after_connect;
+  gboolean           reconnected_for_submit;
 };
 
 G_DEFINE_FINAL_TYPE (NatterWelcomePage, natter_welcome_page, GTK_TYPE_WIDGET)
@@ -252,9 +257,22 @@ connect_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (natter_client_connect_finish (NATTER_CLIENT (object), result, &error))
-    show_account (self);
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    show_connect_error (self, error);
+    {
+      show_account (self);
+      if (self->submit_after_connect)
+        {
+          self->submit_after_connect = FALSE;
+          self->reconnected_for_submit = TRUE;
+          gtk_widget_activate_action (GTK_WIDGET (self), "welcome.submit", NULL);
+          self->reconnected_for_submit = FALSE;
+        }
+    }
+  else
+    {
+      self->submit_after_connect = FALSE;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_connect_error (self, error);
+    }
 }
 
 static void
@@ -483,7 +501,16 @@ submit_action (GtkWidget  *widget,
       return;
     }
 
-  /* The connection may have dropped while the person was typing. */
+  /* The connection may have dropped while the person was typing (the
+   * server allows a while to sign in, not forever): connect again and
+   * send the form then, once. */
+  if (natter_client_get_state (self->client) != NATTER_CLIENT_STATE_CONNECTED &&
+      !self->reconnected_for_submit)
+    {
+      self->submit_after_connect = TRUE;
+      connect_to_server (self);
+      return;
+    }
   if (natter_client_get_state (self->client) != NATTER_CLIENT_STATE_CONNECTED)
     {
       g_autofree char *server = server_label (self);
