@@ -413,9 +413,15 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
           last_got = got;
           last_progress_t = now;
         }
-      else if (now - last_progress_t > G_GINT64_CONSTANT (10000000000))
+      else if (__atomic_load_n (&f.acked, __ATOMIC_RELAXED) >= o->messages
+               && now - last_progress_t > G_GINT64_CONSTANT (2000000000))
         {
-          g_printerr ("natter-bench: no delivery for 10 s, stopping\n");
+          g_printerr ("natter-bench: every send answered, deliveries stopped at %" G_GUINT64_FORMAT "\n", got);
+          break;
+        }
+      else if (now - last_progress_t > G_GINT64_CONSTANT (60000000000))
+        {
+          g_printerr ("natter-bench: no delivery for 60 s, stopping\n");
           break;
         }
       g_usleep (1000);

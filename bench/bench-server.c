@@ -261,7 +261,19 @@ bench_server_stop (BenchServer *s)
     return;
   if (s->proc)
     {
+      gint64 deadline = bench_now_ns () + G_GINT64_CONSTANT (30000000000);
+
       g_subprocess_send_signal (s->proc, SIGTERM);
+      /* GLib's worker thread reaps the child; the identifier goes NULL
+       * then. A server that takes more than 30 s to stop is reported and
+       * killed, so a slow shutdown cannot stall a whole benchmark run. */
+      while (g_subprocess_get_identifier (s->proc) != NULL && bench_now_ns () < deadline)
+        g_usleep (10000);
+      if (g_subprocess_get_identifier (s->proc) != NULL)
+        {
+          g_printerr ("natter-bench: server pid %d still running 30 s after SIGTERM; killing it\n", (int) s->pid);
+          g_subprocess_force_exit (s->proc);
+        }
       g_subprocess_wait (s->proc, NULL, NULL);
       if (g_subprocess_get_if_exited (s->proc) && g_subprocess_get_exit_status (s->proc) != 0)
         g_printerr ("natter-bench: server exited with status %d\n", g_subprocess_get_exit_status (s->proc));
