@@ -819,8 +819,35 @@ test_gui_flow (void)
     "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"Welcome to #design, alice!\",\"client_msg_id\":\"r1\"}");
   g_clear_pointer (&reply, json_object_unref);
   WAIT_FOR (last_body_is (messages, "Welcome to #design, alice!"));
+  /* Shift+Enter is a new line; Enter sends. The key controller of the
+   * text view is what a real key press reaches first. */
   natter_composer_set_text (composer, "Glad to be here.");
-  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  {
+    GtkWidget *text_view = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (composer),
+                                                                      NATTER_TYPE_COMPOSER, "text_view"));
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (text_view);
+    GtkEventController *keys = NULL;
+    gboolean handled = FALSE;
+    guint n_before = g_list_model_get_n_items (messages);
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+        if (GTK_IS_EVENT_CONTROLLER_KEY (c) &&
+            gtk_event_controller_get_propagation_phase (c) == GTK_PHASE_CAPTURE)
+          keys = c;
+      }
+    g_assert_nonnull (keys);
+
+    g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_Return, 0, GDK_SHIFT_MASK, &handled);
+    g_assert_false (handled);
+    g_assert_cmpuint (g_list_model_get_n_items (messages), ==, n_before);
+
+    g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_Return, 0, 0, &handled);
+    g_assert_true (handled);
+    g_assert_cmpuint (g_list_model_get_n_items (messages), ==, n_before + 1);
+  }
   WAIT_FOR (natter_message_get_state (last_message (messages)) == NATTER_MESSAGE_STATE_SENT);
   save_screenshot (&fx, "room.png");
 
