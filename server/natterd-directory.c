@@ -634,6 +634,8 @@ typedef struct {
 static void
 pending_send_free (PendingSend *p)
 {
+  if (p == NULL)
+    return;
   g_clear_pointer (&p->connection, natterd_connection_unref);
   if (p->as_sender)
     g_string_free (p->as_sender, TRUE);
@@ -653,11 +655,13 @@ message_event (GString *object)
   return natterd_frame_finish (s);
 }
 
-static void
+/* Returns how many frames it queued. */
+static guint
 deliver (PendingSend *p)
 {
   NatterdConversation *conv = p->conversation;
   g_autoptr(GBytes) to_sender = message_event (p->as_sender);
+  guint n = 0;
 
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
@@ -677,17 +681,66 @@ deliver (PendingSend *p)
                 natterd_connection_send_bytes (l->data, to_sender);
               l = next;
             }
+          n += member->n_connections;
         }
-      return;
+      return n;
     }
 
   natterd_user_send (p->sender, to_sender, p->connection);
+  n += p->sender->n_connections;
   if (conv->user_a != conv->user_b)
     {
       NatterdUser *peer = conv->user_a == p->sender ? conv->user_b : conv->user_a;
       g_autoptr(GBytes) to_peer = message_event (p->as_peer);
       natterd_user_send (peer, to_peer, NULL);
+      n += peer->n_connections;
     }
+  return n;
+}
+
+/* Fans out committed messages in order, at most @budget frames (0: all). */
+static void
+deliver_some (NatterdDirectory *self,
+              guint             budget)
+{
+  guint done = 0;
+  PendingSend *p;
+
+  while ((budget == 0 || done < budget) &&
+         (p = g_queue_pop_head (&self->deliveries)) != NULL)
+    {
+      done += deliver (p);
+      pending_send_free (p);
+    }
+}
+
+static gboolean
+delivery_idle_cb (gpointer user_data)
+{
+  NatterdDirectory *self = user_data;
+
+  deliver_some (self, NATTERD_DELIVERY_BUDGET);
+  if (g_queue_is_empty (&self->deliveries))
+    {
+      self->delivery_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+schedule_deliveries (NatterdDirectory *self)
+{
+  GSource *source;
+
+  if (self->delivery_source != 0 || g_queue_is_empty (&self->deliveries))
+    return;
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, delivery_idle_cb, self, NULL);
+  g_source_set_static_name (source, "natterd-deliveries");
+  self->delivery_source = g_source_attach (source, NULL);
+  g_source_unref (source);
 }
 
 static void
@@ -706,8 +759,8 @@ answer_pending (NatterdDirectory *self,
           natterd_request_error (p->request, NATTER_ERROR_INTERNAL, "The message could not be stored");
           continue;
         }
-      if (!p->duplicate)
-        deliver (p);
+      /* Durable now: acked at once; the fan-out follows in order, in
+       * slices (deliveries of earlier batches go first). */
       if (natterd_request_has_id (p->request))
         {
           NatterJsonWriter *w = natterd_request_begin_ok (p->request);
@@ -717,6 +770,17 @@ answer_pending (NatterdDirectory *self,
         }
       else
         natterd_request_ok (p->request);
+      p->request = NULL;
+      if (!p->duplicate)
+        {
+          g_queue_push_tail (&self->deliveries, p);
+          pending->pdata[i] = NULL;
+        }
+    }
+  if (error == NULL)
+    {
+      deliver_some (self, NATTERD_DELIVERY_BUDGET);
+      schedule_deliveries (self);
     }
 }
 
@@ -992,6 +1056,8 @@ natterd_directory_flush (NatterdDirectory *self)
     last_seen_cb (self);
   g_clear_handle_id (&self->last_seen_source, g_source_remove);
   natterd_directory_commit_pending (self);
+  deliver_some (self, 0);
+  g_clear_handle_id (&self->delivery_source, g_source_remove);
 }
 
 void

@@ -112,6 +112,8 @@ struct _NatterdDirectory {
   /* The group commit of sends. */
   GPtrArray     *pending;           /* PendingSend* of the open transaction */
   guint          commit_source;
+  GQueue         deliveries;        /* PendingSend* committed and acked, not yet fanned out */
+  guint          delivery_source;
 
   guint          expire_source;     /* hourly removal of expired tokens */
   GPtrArray     *dirty_last_seen;   /* NatterdUser* whose last_seen waits to be written */
@@ -125,6 +127,10 @@ struct _NatterdDirectory {
 #define NATTERD_PAGE_BUDGET        (NATTERD_MAX_SERVER_FRAME - 4096)
 /* Sends committed together at most. */
 #define NATTERD_COMMIT_BATCH       4096
+/* Frames fanned out per main-loop dispatch at most, so that the writes of
+ * the connections run in between and a big batch into a big room never
+ * piles up gigabytes before the first byte leaves. */
+#define NATTERD_DELIVERY_BUDGET    65536
 
 NatterdDirectory   *natterd_request_get_directory (NatterdRequest *request);
 const NatterdConfig *natterd_directory_get_config (NatterdDirectory *self);
