@@ -505,6 +505,23 @@ test_logout (void)
 }
 
 static void
+test_logout_keeps_connection (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[limits]\nlogin_timeout=2\n", NULL);
+  g_autoptr(NatterTestClient) c = natter_test_client_new_user (srv, "alice");
+
+  /* Logged in for longer than the login timeout: not closed. */
+  g_assert_false (natter_test_client_wait_closed (c, 3000));
+  natter_test_client_logout (c);
+  /* "logout leaves the connection unauthenticated": it stays, and may log
+   * in again (the login timeout starts again at most; 1 s is well inside
+   * it). */
+  if (natter_test_client_wait_closed (c, 1000))
+    g_error ("the server closed a connection 1 s after its logout");
+  natter_test_client_login (c, "alice", NULL);
+}
+
+static void
 test_two_devices (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -622,6 +639,7 @@ main (int   argc,
   natter_test_add ("/session/no-id-no-reply", test_no_id_no_reply);
   natter_test_add ("/session/pipelined-order", test_pipelined_order);
   natter_test_add ("/session/logout", test_logout);
+  natter_test_add ("/session/logout-keeps-connection", test_logout_keeps_connection);
   natter_test_add ("/session/two-devices", test_two_devices);
   natter_test_add ("/session/password-stored-hashed", test_password_stored_hashed);
 
