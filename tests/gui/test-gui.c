@@ -689,6 +689,11 @@ test_gui_flow (void)
   WAIT_FOR (natter_conversation_get_typing (conversation) != NULL);
   save_screenshot (&fx, "conversation.png");
 
+  /* The dark style (the app follows the system's preference). */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  save_screenshot (&fx, "conversation-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
   /* A narrow window folds the leaflet: the conversation alone, with a
    * back button. */
   gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
