@@ -11,12 +11,42 @@ struct _NatterdOutputItem {
   gsize   cap;    /* chunk capacity */
 };
 
+/* Chunks come back from a free list shared by every connection: a queue
+ * empties on nearly every flush, and a fresh malloc (and page faults) per
+ * delivery cost twice the rest of the fan-out (measured with natter-bench,
+ * 100 members: 0.84 µs of natterd CPU per delivery, 0.39 µs with warm
+ * memory). Idle connections still hold nothing; the list is bounded.
+ * Only the main thread queues output, so no lock. */
+#define FREE_CHUNKS_MAX 1024
+
+static guint8 *free_chunks[FREE_CHUNKS_MAX];
+static guint   n_free_chunks;
+
+static guint8 *
+chunk_new (void)
+{
+  if (n_free_chunks > 0)
+    return free_chunks[--n_free_chunks];
+  return g_malloc (NATTERD_OUTPUT_CHUNK_SIZE);
+}
+
+static void
+chunk_free (guint8 *chunk)
+{
+  if (chunk == NULL)
+    return;
+  if (n_free_chunks < FREE_CHUNKS_MAX)
+    free_chunks[n_free_chunks++] = chunk;
+  else
+    g_free (chunk);
+}
+
 static void
 item_clear (NatterdOutputItem *item)
 {
   if (item->bytes != NULL)
     g_bytes_unref (item->bytes);
-  g_free (item->chunk);
+  chunk_free (item->chunk);
 }
 
 static const guint8 *
@@ -73,7 +103,7 @@ natterd_output_queue_push (NatterdOutputQueue *self,
     {
       last = append_item (self);
       last->cap = NATTERD_OUTPUT_CHUNK_SIZE;
-      last->chunk = g_malloc (last->cap);
+      last->chunk = chunk_new ();
     }
   memcpy (last->chunk + last->len, data, len);
   last->len += len;
