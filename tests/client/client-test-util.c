@@ -6,6 +6,12 @@
 #include "client-test-util.h"
 #include "natter-test-client.h"
 
+void
+test_init (void)
+{
+  g_tls_backend_get_default ();
+}
+
 gboolean
 test_tick_cb (gpointer data)
 {

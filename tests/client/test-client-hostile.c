@@ -406,6 +406,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  test_init ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/client/hostile/bad-greeting", test_bad_greeting);

@@ -180,6 +180,7 @@ main (int   argc,
 {
   int ret;
 
+  test_init ();
   g_test_init (&argc, &argv, NULL);
 
   server = natter_test_server_start (TEST_SERVER_CONFIG, NULL);

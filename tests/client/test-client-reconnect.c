@@ -257,6 +257,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  test_init ();
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

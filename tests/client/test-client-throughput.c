@@ -89,6 +89,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  test_init ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/client/throughput/incoming-burst", test_incoming_burst);

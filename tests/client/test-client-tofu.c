@@ -121,6 +121,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  test_init ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/client/tofu/unknown-accepted-changed", test_tofu);
