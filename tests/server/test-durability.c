@@ -115,6 +115,17 @@ test_sigkill_mid_stream (void)
           take_acks (alice, acked);
           if (g_hash_table_size (acked) >= 150)
             {
+              /* A burst the server is still reading and committing when
+               * SIGKILL lands. */
+              GString *burst = g_string_new (NULL);
+
+              for (guint j = i + 1; j < N_SENDS; j++)
+                g_string_append_printf (burst,
+                    "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"durable %u\",\"client_msg_id\":\"k%u\"}\n",
+                    j + 1000, j, j);
+              if (natter_test_client_try_send_raw (alice, burst->str, burst->len, NULL))
+                written += N_SENDS - i - 1;
+              g_string_free (burst, TRUE);
               natter_test_server_kill (srv);
               killed = TRUE;
             }
@@ -275,8 +286,43 @@ test_restart_keeps_state (void)
     }
   }
 
-  natter_test_server_stop (srv);
-  natter_test_server_restart (srv);
+  /* natterd made its certificate in the data dir; a restart reuses it
+   * (clients pin it). */
+  {
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    g_autoptr(GDir) dir = g_dir_open (natter_test_server_get_data_dir (srv), 0, NULL);
+    const char *name;
+    GString *all = g_string_new (NULL);
+
+    natter_test_server_stop (srv);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (g_str_has_suffix (name, ".pem"))
+        {
+          g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), name, NULL);
+          g_autofree char *contents = NULL;
+
+          g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+          g_string_append (all, contents);
+        }
+    g_assert_cmpuint (all->len, >, 0);
+    before = g_string_free (all, FALSE);
+
+    natter_test_server_restart (srv);
+    all = g_string_new (NULL);
+    g_dir_rewind (dir);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (g_str_has_suffix (name, ".pem"))
+        {
+          g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), name, NULL);
+          g_autofree char *contents = NULL;
+
+          g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+          g_string_append (all, contents);
+        }
+    after = g_string_free (all, FALSE);
+    g_assert_cmpstr (before, ==, after);
+  }
 
   {
     g_autoptr(NatterTestClient) alice = natter_test_client_new (srv);

@@ -879,6 +879,153 @@ test_offline_sync (void)
   }
 }
 
+static void
+test_pipelined_send_then_read (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+  /* A send waits for its commit; the requests after it are handled after
+   * it and answered after it. */
+  natter_test_client_send (alice,
+      "{\"type\":\"send\",\"id\":1,\"to\":\"@bob\",\"body\":\"first\",\"client_msg_id\":\"p1\"}\n"
+      "{\"type\":\"ping\",\"id\":2}\n"
+      "{\"type\":\"history\",\"id\":3,\"conversation\":\"@bob\"}\n"
+      "{\"type\":\"send\",\"id\":4,\"to\":\"@nobody\",\"body\":\"x\",\"client_msg_id\":\"p2\"}\n"
+      "{\"type\":\"conversations\",\"id\":5}");
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) r2 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) r3 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) r4 = natter_test_client_next (alice);
+    g_autoptr(JsonObject) r5 = natter_test_client_next (alice);
+
+    natter_assert_int (r1, "re", 1);
+    natter_assert_ok (r1);
+    natter_assert_int (r2, "re", 2);
+    natter_assert_type (r2, "pong");
+    natter_assert_int (r3, "re", 3);
+    natter_assert_ok (r3);
+    natter_assert_int (r3, "messages.0.id", natter_test_get_int (r1, "message.id"));
+    natter_assert_int (r4, "re", 4);
+    natter_assert_error (r4, "not_found");
+    natter_assert_int (r5, "re", 5);
+    natter_assert_str (r5, "conversations.0.conversation", "@bob");
+  }
+}
+
+/* A client that syncs while messages keep coming, and merges the live
+ * events by id, misses nothing. */
+static void
+test_sync_while_sending (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GHashTable) acked = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  gint64 since = 0;
+  gboolean synced = FALSE;
+
+  {
+    g_autoptr(NatterTestClient) b = natter_test_client_new_user (srv, "bob");
+  }
+  for (guint batch = 0; batch < 8; batch++)
+    {
+      GString *s = g_string_new (NULL);
+
+      for (guint i = batch * 50; i < batch * 50 + 50; i++)
+        g_string_append_printf (s, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"w%u\","
+                                "\"client_msg_id\":\"w%u\"}\n", i, i, i);
+      natter_test_client_send_raw (alice, s->str, s->len);
+      g_string_free (s, TRUE);
+
+      /* bob comes online in the middle of the stream and starts syncing
+       * from 0 at once, a page per batch. */
+      if (batch == 2)
+        bob = natter_test_client_new_login (srv, "bob");
+      if (bob != NULL && !synced)
+        {
+          g_autoptr(JsonObject) page = natter_test_client_request_ok (bob,
+              "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":40}", since);
+          JsonArray *ms = natter_test_get_array (page, "messages");
+
+          for (guint j = 0; j < json_array_get_length (ms); j++)
+            {
+              gint64 *id = g_new (gint64, 1);
+
+              *id = natter_test_get_int (json_array_get_object_element (ms, j), "id");
+              g_ptr_array_add (keep, id);
+              g_hash_table_add (seen, id);
+            }
+          since = natter_test_get_int (page, "last_id");
+          synced = !natter_test_get_bool (page, "has_more");
+        }
+
+      for (guint i = batch * 50; i < batch * 50 + 50; i++)
+        {
+          g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, i);
+          gint64 *id = g_new (gint64, 1);
+
+          natter_assert_ok (r);
+          *id = natter_test_get_int (r, "message.id");
+          g_ptr_array_add (keep, id);
+          g_hash_table_add (acked, id);
+        }
+    }
+  /* Finish the sync, then take every live event bob got. */
+  while (!synced)
+    {
+      g_autoptr(JsonObject) page = natter_test_client_request_ok (bob,
+          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":40}", since);
+      JsonArray *ms = natter_test_get_array (page, "messages");
+
+      for (guint j = 0; j < json_array_get_length (ms); j++)
+        {
+          gint64 *id = g_new (gint64, 1);
+
+          *id = natter_test_get_int (json_array_get_object_element (ms, j), "id");
+          g_ptr_array_add (keep, id);
+          g_hash_table_add (seen, id);
+        }
+      since = natter_test_get_int (page, "last_id");
+      synced = !natter_test_get_bool (page, "has_more");
+    }
+  natter_test_client_sync_ping (bob);
+  {
+    JsonObject *e;
+    gint64 last = 0;
+
+    while ((e = natter_test_client_take_queued (bob, "message")) != NULL)
+      {
+        gint64 *id = g_new (gint64, 1);
+
+        *id = natter_test_get_int (e, "message.id");
+        /* Live events come in id order. */
+        g_assert_cmpint (*id, >, last);
+        last = *id;
+        g_ptr_array_add (keep, id);
+        g_hash_table_add (seen, id);
+        json_object_unref (e);
+      }
+  }
+  {
+    GHashTableIter iter;
+    gpointer key;
+    guint missing = 0;
+
+    g_hash_table_iter_init (&iter, acked);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!g_hash_table_contains (seen, key))
+        missing++;
+    natter_test_note ("%u acked, %u seen by bob, %u missing", g_hash_table_size (acked),
+                      g_hash_table_size (seen), missing);
+    g_assert_cmpuint (missing, ==, 0);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -897,6 +1044,8 @@ main (int   argc,
   natter_test_add ("/messages/search", test_search);
   natter_test_add ("/messages/typing", test_typing);
   natter_test_add ("/messages/offline-sync", test_offline_sync);
+  natter_test_add ("/messages/pipelined-send-then-read", test_pipelined_send_then_read);
+  natter_test_add ("/messages/sync-while-sending", test_sync_while_sending);
 
   return g_test_run ();
 }
