@@ -228,8 +228,7 @@ natterd_connection_send_str (NatterdConnection *self,
 
 static GBytes *
 encode_error (const char *code,
-              const char *message,
-              gint64      retry_after)
+              const char *message)
 {
   GString *out = g_string_sized_new (128);
   NatterJsonWriter w;
@@ -244,11 +243,6 @@ encode_error (const char *code,
   natter_json_writer_string (&w, code);
   natter_json_writer_key (&w, "message");
   natter_json_writer_string (&w, message);
-  if (retry_after > 0)
-    {
-      natter_json_writer_key (&w, "retry_after");
-      natter_json_writer_int (&w, retry_after);
-    }
   natter_json_writer_end_object (&w);
   g_string_append_c (out, '\n');
   return g_string_free_to_bytes (out);
@@ -259,7 +253,7 @@ natterd_connection_send_error (NatterdConnection *self,
                                const char        *code,
                                const char        *message)
 {
-  g_autoptr(GBytes) bytes = encode_error (code, message, 0);
+  g_autoptr(GBytes) bytes = encode_error (code, message);
 
   natterd_connection_send_bytes (self, bytes);
 }
