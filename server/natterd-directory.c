@@ -698,7 +698,24 @@ deliver (PendingSend *p)
   return n;
 }
 
-/* Fans out committed messages in order, at most @budget frames (0: all). */
+static void
+ack (PendingSend *p)
+{
+  if (natterd_request_has_id (p->request))
+    {
+      NatterJsonWriter *w = natterd_request_begin_ok (p->request);
+      natter_json_writer_key (w, "message");
+      natter_json_writer_raw (w, p->as_sender->str, p->as_sender->len);
+      natterd_request_finish_ok (p->request);
+    }
+  else
+    natterd_request_ok (p->request);
+}
+
+/* Fans out committed messages in order and acks each after its fan-out, at
+ * most @budget frames (0: all). Acking after the fan-out, not at the
+ * commit, keeps the senders' windows as the brake: a sender cannot run
+ * ahead of the deliveries. */
 static void
 deliver_some (NatterdDirectory *self,
               guint             budget)
@@ -709,7 +726,9 @@ deliver_some (NatterdDirectory *self,
   while ((budget == 0 || done < budget) &&
          (p = g_queue_pop_head (&self->deliveries)) != NULL)
     {
-      done += deliver (p);
+      if (!p->duplicate)
+        done += deliver (p);
+      ack (p);
       pending_send_free (p);
     }
 }
@@ -759,23 +778,10 @@ answer_pending (NatterdDirectory *self,
           natterd_request_error (p->request, NATTER_ERROR_INTERNAL, "The message could not be stored");
           continue;
         }
-      /* Durable now: acked at once; the fan-out follows in order, in
-       * slices (deliveries of earlier batches go first). */
-      if (natterd_request_has_id (p->request))
-        {
-          NatterJsonWriter *w = natterd_request_begin_ok (p->request);
-          natter_json_writer_key (w, "message");
-          natter_json_writer_raw (w, p->as_sender->str, p->as_sender->len);
-          natterd_request_finish_ok (p->request);
-        }
-      else
-        natterd_request_ok (p->request);
-      p->request = NULL;
-      if (!p->duplicate)
-        {
-          g_queue_push_tail (&self->deliveries, p);
-          pending->pdata[i] = NULL;
-        }
+      /* Durable now: fanned out (and acked) in order, in slices;
+       * deliveries of earlier batches go first. */
+      g_queue_push_tail (&self->deliveries, p);
+      pending->pdata[i] = NULL;
     }
   if (error == NULL)
     {
