@@ -849,8 +849,15 @@ natter_client_send_message (NatterClient *self,
       emit_error (self, error);
     }
 
-  msg = natter_message_new_pending (natter_conversation_get_address (conv), me_name (self),
-                                    body, client_msg_id, now);
+  {
+    /* Before sign-in, the account that last signed in here is the sender. */
+    g_autofree char *last_user = me_name (self) == NULL ?
+      g_key_file_get_string (self->state_file, "client", "username", NULL) : NULL;
+
+    msg = natter_message_new_pending (natter_conversation_get_address (conv),
+                                      me_name (self) != NULL ? me_name (self) : last_user,
+                                      body, client_msg_id, now);
+  }
   g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
   natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
   natter_conversation_refresh (conv, me_name (self));

@@ -54,7 +54,8 @@ void               natter_client_set_use_tls           (NatterClient *self,
  * (state CONNECTED). Errors: NATTER_CLIENT_ERROR_UNREACHABLE,
  * _CERTIFICATE_UNKNOWN, _CERTIFICATE_CHANGED (see
  * natter_client_get_peer_fingerprint()), _PROTOCOL. Any previous connection
- * is closed first. */
+ * is closed first, and its sign-in forgotten (sign in again, e.g. with
+ * natter_client_get_token() saved before). */
 void               natter_client_connect_async         (NatterClient        *self,
                                                         const char          *host,
                                                         guint16              port,
@@ -160,7 +161,8 @@ NatterUser        *natter_client_lookup_user           (NatterClient *self,
  * conversation if needed), writes it to the on-disk outbox, and sends it
  * now or whenever the client is next READY (even after an app restart).
  * Returns the message (transfer none), or NULL when @address or @body is
- * invalid. */
+ * invalid. Its sender is the signed-in user (before sign-in: the last one
+ * who signed in with this state dir, or NULL if none ever did). */
 NatterMessage     *natter_client_send_message          (NatterClient *self,
                                                         const char   *address,
                                                         const char   *body);
