@@ -1057,10 +1057,11 @@ natterd_directory_flush (NatterdDirectory *self)
 {
   /* Called when the server stops, before it closes the connections. */
   self->stopping = TRUE;
-  /* At shutdown the waiting last_seen values go in too. */
+  /* At shutdown the waiting last_seen values go in too (the timer goes
+   * first: last_seen_cb forgets its id without removing it). */
+  g_clear_handle_id (&self->last_seen_source, g_source_remove);
   if (self->dirty_last_seen->len > 0)
     last_seen_cb (self);
-  g_clear_handle_id (&self->last_seen_source, g_source_remove);
   natterd_directory_commit_pending (self);
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);
