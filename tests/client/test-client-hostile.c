@@ -402,10 +402,77 @@ test_junk_session (void)
   test_remove_dir (dir);
 }
 
+/* Signs in; answers pings only while answer_pings is TRUE. */
+static gboolean answer_pings;
+
+static void
+ping_script (Hostile *h, JsonObject *request, GString *out)
+{
+  const char *type = json_object_get_string_member (request, "type");
+
+  if (g_str_equal (type, "login"))
+    reply (out, request,
+           "\"user\":{\"username\":\"alice\",\"presence\":\"online\"},\"token\":\"tok\",\"expires\":1");
+  else if (g_str_equal (type, "sync"))
+    reply (out, request, "\"messages\":[],\"has_more\":false,\"last_id\":0");
+  else if (g_str_equal (type, "conversations"))
+    reply (out, request, "\"conversations\":[]");
+  else if (g_str_equal (type, "contacts"))
+    reply (out, request, "\"contacts\":[],\"incoming\":[],\"outgoing\":[]");
+  else if (g_str_equal (type, "rooms"))
+    reply (out, request, "\"rooms\":[]");
+  else if (g_str_equal (type, "ping") && answer_pings)
+    g_string_append_printf (out, "{\"type\":\"pong\",\"re\":%" G_GINT64_FORMAT "}\n",
+                            json_object_get_int_member (request, "id"));
+}
+
+static gboolean
+time_passed (gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+static void
+test_keepalive (void)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  NatterClient *client;
+  Hostile *h;
+  gint64 until;
+
+  /* The interval is 300 ms here (main() sets it). A server that answers
+   * keeps the connection through several intervals. */
+  answer_pings = TRUE;
+  h = hostile_new (ping_script, NULL);
+  client = client_for (h, &dir);
+  g_assert_true (connect_to (client, h, &error));
+  natter_client_login_async (client, "alice", "password123", NULL, test_result_cb, &result);
+  g_assert_true (natter_client_login_finish (client, test_wait_result (&result), &error));
+  g_clear_object (&result);
+  WAIT_FOR (natter_client_get_state (client) == NATTER_CLIENT_STATE_READY);
+
+  until = g_get_monotonic_time () + 1500 * 1000;
+  wait_until (time_passed, &until, 3000);
+  g_assert_cmpint (natter_client_get_state (client), ==, NATTER_CLIENT_STATE_READY);
+  g_assert_cmpuint (h->requests, >=, 5 + 3);   /* the session, then pings */
+
+  /* It stops answering (a dead path): the client notices and reconnects. */
+  answer_pings = FALSE;
+  WAIT_FOR (natter_client_get_state (client) == NATTER_CLIENT_STATE_RECONNECTING);
+
+  test_client_free (client);
+  hostile_free (h);
+  test_remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_setenv ("NATTER_CLIENT_KEEPALIVE_MS", "300", TRUE);
+
   test_init ();
   g_test_init (&argc, &argv, NULL);
 
@@ -414,6 +481,7 @@ main (int   argc,
   g_test_add_func ("/client/hostile/oversized-line", test_oversized_line);
   g_test_add_func ("/client/hostile/login-reply-incomplete", test_login_reply_incomplete);
   g_test_add_func ("/client/hostile/junk-session", test_junk_session);
+  g_test_add_func ("/client/hostile/keepalive", test_keepalive);
 
   return g_test_run ();
 }
