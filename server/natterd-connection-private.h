@@ -23,6 +23,8 @@ NatterdConnection *natterd_connection_new     (NatterdServer       *server,
                                                gboolean             over_limit);
 /* Writes what is queued, without blocking. */
 void               natterd_connection_flush   (NatterdConnection *self);
+/* At shutdown: drops whatever is sent from now on, reads nothing more. */
+void               natterd_connection_refuse_output (NatterdConnection *self);
 /* Closes at once: no more reads or writes. */
 void               natterd_connection_close_now (NatterdConnection *self);
 /* The once-a-second check of timeouts; @now is monotonic µs. */

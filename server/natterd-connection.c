@@ -43,7 +43,7 @@ struct _NatterdConnection {
   GQueue               requests;      /* NatterdRequest waiting to reply, in order */
   NatterdRequest      *pausing;       /* the request reading waits for */
 
-  gint64               connected_at;  /* monotonic µs */
+  gint64               unauthenticated_since; /* monotonic µs: connect, or logout */
   gint64               last_received; /* monotonic µs */
   gint64               closing_since; /* monotonic µs */
   double               tokens;        /* frames the bucket still allows */
@@ -148,6 +148,8 @@ natterd_connection_set_user (NatterdConnection *self,
     memset (self->token_hash, 0, sizeof self->token_hash);
   if (user != NULL)
     self->presence = NATTER_PRESENCE_ONLINE;
+  else
+    self->unauthenticated_since = g_get_monotonic_time (); /* logout: the login timeout starts again */
 }
 
 const guint8 *
@@ -345,6 +347,17 @@ natterd_connection_close (NatterdConnection *self)
     natterd_server_schedule_flush (self->server, self);
   else if (!self->ready)
     natterd_connection_close_now (self);
+}
+
+void
+natterd_connection_refuse_output (NatterdConnection *self)
+{
+  if (self->closed)
+    return;
+  self->closing = TRUE;
+  self->closing_since = g_get_monotonic_time ();
+  stop_reading (self);
+  natterd_output_queue_clear (&self->output);
 }
 
 void
@@ -787,7 +800,7 @@ natterd_connection_new (NatterdServer       *server,
   self->server = server;
   self->address = address;
   self->tcp = g_object_ref (tcp);
-  self->connected_at = self->last_received = self->tokens_at = g_get_monotonic_time ();
+  self->unauthenticated_since = self->last_received = self->tokens_at = g_get_monotonic_time ();
   self->tokens = config->frame_burst;
   self->over_limit = over_limit;
   self->presence = NATTER_PRESENCE_OFFLINE;
@@ -846,7 +859,7 @@ natterd_connection_tick (NatterdConnection *self,
     }
 
   if (self->user == NULL && self->pausing == NULL &&
-      now - self->connected_at > (gint64) config->login_timeout * G_USEC_PER_SEC)
+      now - self->unauthenticated_since > (gint64) config->login_timeout * G_USEC_PER_SEC)
     {
       if (self->ready)
         natterd_connection_send_error (self, "not_authenticated",

@@ -511,17 +511,19 @@ natterd_server_shutdown (NatterdServer *self)
    * connection gets one last try at writing what it has queued. */
   if (self->directory != NULL)
     natterd_directory_flush (self->directory);
-  flush_cb (self);
   if (self->flush_source != NULL)
     g_source_destroy (self->flush_source);
+  flush_cb (self);
+
+  /* Nobody is left to tell: every connection stops taking frames first, so
+   * that the presence changes of thousands of closes are not queued on
+   * thousands of connections that close next (a 10,000-member room took
+   * minutes to shut down). */
+  for (l = self->connections.head; l != NULL; l = l->next)
+    natterd_connection_refuse_output (l->data);
 
   while ((l = self->connections.head) != NULL)
-    {
-      NatterdConnection *connection = l->data;
-
-      natterd_connection_flush (connection);
-      natterd_connection_close_now (connection);
-    }
+    natterd_connection_close_now (l->data);
 
   g_clear_pointer (&self->directory, natterd_directory_free);
   g_clear_pointer (&self->store, natterd_store_close);
