@@ -51,6 +51,9 @@ test_request_accept_remove (void)
 
     natter_assert_str (e1, "from.username", "alice");
     util_assert_user_object (natter_test_get_object (e1, "from"));
+    /* Not a contact yet: bob may not see alice's presence. */
+    natter_assert_str (e1, "from.presence", "offline");
+    natter_assert_str (e1, "from.last_seen", NULL);
     natter_assert_str (e2, "from.username", "alice");
   }
   assert_contacts (alice, NULL, NULL, "bob");

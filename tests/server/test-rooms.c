@@ -399,6 +399,58 @@ test_membership_edges (void)
   }
 }
 
+static void
+test_room_order_two_senders (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  GString *a = g_string_new (NULL);
+  GString *b = g_string_new (NULL);
+  gint64 last = 0;
+
+  util_room_create (alice, "#busy");
+  util_room_join (bob, "#busy");
+  util_room_join (carol, "#busy");
+  natter_test_client_sync_ping (carol);
+  natter_test_client_clear_queue (carol);
+
+  /* Two senders pipeline into one room at the same time. */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_string_append_printf (a, "{\"type\":\"send\",\"id\":%u,\"to\":\"#busy\",\"body\":\"a%u\","
+                              "\"client_msg_id\":\"a%u\"}\n", i, i, i);
+      g_string_append_printf (b, "{\"type\":\"send\",\"id\":%u,\"to\":\"#busy\",\"body\":\"b%u\","
+                              "\"client_msg_id\":\"b%u\"}\n", i, i, i);
+    }
+  natter_test_client_send_raw (alice, a->str, a->len);
+  natter_test_client_send_raw (bob, b->str, b->len);
+  g_string_free (a, TRUE);
+  g_string_free (b, TRUE);
+
+  /* carol gets all 200, in id order. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(JsonObject) e = natter_test_client_wait_type (carol, "message");
+      gint64 id = natter_test_get_int (e, "message.id");
+
+      g_assert_cmpint (id, >, last);
+      last = id;
+    }
+  /* History agrees with that order. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (carol,
+        "{\"type\":\"history\",\"conversation\":\"#busy\",\"limit\":200}");
+    g_autoptr(GArray) ids = util_message_ids (natter_test_get_array (h, "messages"));
+
+    g_assert_cmpuint (ids->len, ==, 200);
+    for (guint i = 1; i < ids->len; i++)
+      g_assert_cmpint (g_array_index (ids, gint64, i), >, g_array_index (ids, gint64, i - 1));
+    g_assert_cmpint (g_array_index (ids, gint64, 199), ==, last);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -410,6 +462,7 @@ main (int   argc,
   natter_test_add ("/rooms/topic", test_topic);
   natter_test_add ("/rooms/directory", test_directory);
   natter_test_add ("/rooms/membership-edges", test_membership_edges);
+  natter_test_add ("/rooms/order-two-senders", test_room_order_two_senders);
 
   return g_test_run ();
 }
