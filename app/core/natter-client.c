@@ -723,11 +723,35 @@ send_cb (GObject      *object,
   if (reply != NULL)
     {
       JsonObject *message = get_object (reply, "message");
+      g_autoptr(NatterMessage) stored = NULL;
 
       if (message != NULL)
-        add_live_message (self, message, FALSE);
-      /* An ack we could not read still means "stored": resend later and
-       * the server answers the original. Nothing to do. */
+        stored = natter_message_new_from_json (message, me_name (self), NULL);
+
+      if (stored != NULL && g_hash_table_contains (self->sending, d->client_msg_id))
+        {
+          /* Matched by the id we sent, whatever the ack echoes. */
+          NatterMessage *pending = g_hash_table_lookup (self->sending, d->client_msg_id);
+          NatterConversation *conv =
+            natter_client_lookup_conversation (self, natter_message_get_conversation (pending), TRUE);
+          g_autoptr(GError) local_error = NULL;
+
+          /* No note_id(): an ack is a reply, and may overtake the events
+           * of messages stored in the same batch with smaller ids. Moving
+           * last_id past those could lose them if the connection dropped
+           * now. Sync and events move it. */
+          natter_message_set_sent (pending, natter_message_get_id (stored),
+                                   natter_message_get_timestamp (stored));
+          natter_message_list_settle (natter_conversation_get_list (conv), pending);
+          natter_conversation_refresh (conv, me_name (self));
+          if (!natter_outbox_remove (self->outbox, d->client_msg_id, &local_error))
+            g_warning ("Cannot update the outbox: %s", local_error->message);
+          g_hash_table_remove (self->sending, d->client_msg_id);
+        }
+      else if (message != NULL)
+        add_single_message (self, message, FALSE, FALSE);
+      /* An ack we could not read still means "stored": the entry stays in
+       * the outbox, is resent later, and the server answers the original. */
     }
   else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND) ||
            g_error_matches (error, NATTER_ERROR, NATTER_ERROR_FORBIDDEN) ||
