@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "natter-test"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct _NatterTestServer {
   char             *config_path;
   char             *config_text;
   char            **extra_args;
+  char             *log_path;     /* natterd's stderr, or NULL: inherited */
   guint16           port;
   gboolean          tls;
   gboolean          exited;
@@ -183,6 +185,15 @@ launch (NatterTestServer *s)
    * so natterd's warnings land in the test log. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  if (s->log_path != NULL)
+    {
+      /* Appended to, so a restart keeps the earlier log. */
+      int fd = open (s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+      g_assert_cmpint (fd, >=, 0);
+      g_subprocess_launcher_take_stderr_fd (launcher, fd);
+      g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
+    }
   s->process = g_subprocess_launcher_spawnv (launcher,
                                              (const char *const *) argv->pdata,
                                              &error);
@@ -238,6 +249,39 @@ natter_test_server_start (const char        *config_text,
                           const char *const *extra_args)
 {
   return natter_test_server_start_full (NULL, 0, TRUE, config_text, extra_args);
+}
+
+/* natter_test_server_start_full() up to the launch, so that a caller can
+ * set options first. */
+static NatterTestServer *
+server_new (const char *config_text)
+{
+  NatterTestServer *s = g_new0 (NatterTestServer, 1);
+  g_autoptr(GError) error = NULL;
+
+  s->data_dir = g_dir_make_tmp ("natter-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  s->owns_data_dir = TRUE;
+  if (config_text != NULL)
+    {
+      s->config_text = g_strdup (config_text);
+      s->config_path = g_strdup_printf ("%s.conf", s->data_dir);
+      g_file_set_contents (s->config_path, config_text, -1, &error);
+      g_assert_no_error (error);
+    }
+  s->tls = TRUE;
+  return s;
+}
+
+NatterTestServer *
+natter_test_server_start_logged (const char *config_text,
+                                 const char *log_path)
+{
+  NatterTestServer *s = server_new (config_text);
+
+  s->log_path = g_strdup (log_path);
+  launch (s);
+  return s;
 }
 
 guint16
@@ -413,6 +457,7 @@ natter_test_server_free (NatterTestServer *s)
   g_free (s->config_path);
   g_free (s->config_text);
   g_free (s->data_dir);
+  g_free (s->log_path);
   g_strfreev (s->extra_args);
   g_free (s);
 }

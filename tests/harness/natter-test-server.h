@@ -32,6 +32,12 @@ NatterTestServer *natter_test_server_start_full (const char         *data_dir,
                                                  const char         *config_text,
                                                  const char *const  *extra_args);
 
+/* natter_test_server_start() with natterd's stderr (its log) written to
+ * @log_path instead of the test's, and G_MESSAGES_DEBUG=all so that every
+ * log line natterd can write is written: for tests of what logs hold. */
+NatterTestServer *natter_test_server_start_logged (const char     *config_text,
+                                                   const char     *log_path);
+
 guint16      natter_test_server_get_port     (NatterTestServer *s);
 const char  *natter_test_server_get_data_dir (NatterTestServer *s);
 gboolean     natter_test_server_get_tls      (NatterTestServer *s);

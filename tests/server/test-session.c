@@ -124,6 +124,27 @@ test_register_errors (void)
         "{\"type\":\"register\",\"username\":\"maxpw\",\"password\":\"%s\"}", max_pw);
   }
 
+  /* Display names: 64 characters (even of two bytes each) are fine, 65 are
+   * not. */
+  {
+    GString *d64 = g_string_new (NULL);
+    g_autoptr(NatterTestClient) d = natter_test_client_new (srv);
+
+    for (guint i = 0; i < 64; i++)
+      g_string_append (d64, "\xc3\xa9");
+    {
+      g_autoptr(JsonObject) e = natter_test_client_request_error (d, "invalid_argument",
+          "{\"type\":\"register\",\"username\":\"dname\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+          "\"display_name\":\"%sx\"}", d64->str);
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (d,
+          "{\"type\":\"register\",\"username\":\"dname\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+          "\"display_name\":\"%s\"}", d64->str);
+
+      natter_assert_str (r, "user.display_name", d64->str);
+    }
+    g_string_free (d64, TRUE);
+  }
+
   /* 32 characters with every allowed kind of character is fine, on a fresh
    * connection (the one above is logged in now). */
   {
@@ -574,6 +595,60 @@ contains_bytes (const char *haystack,
 }
 
 static void
+test_logs_hold_no_secrets (void)
+{
+  g_autofree char *log_path = g_build_filename (g_get_tmp_dir (), "natterd.log", NULL);
+  g_autoptr(NatterTestServer) srv = natter_test_server_start_logged (NULL, log_path);
+  const char *password = "Secr3t-pass-phrase-xyz";
+  const char *wrong = "wrong-guess-p4ss-77";
+  const char *body = "body-that-must-not-be-logged-42";
+  g_autofree char *token = NULL;
+  g_autofree char *log = NULL;
+  gsize len = 0;
+
+  {
+    g_autoptr(NatterTestClient) a = natter_test_client_new (srv);
+    g_autoptr(NatterTestClient) b = natter_test_client_new_user (srv, "bob");
+    g_autoptr(NatterTestClient) x = natter_test_client_new (srv);
+    g_autoptr(NatterTestClient) t = natter_test_client_new (srv);
+    g_autofree char *bq = natter_test_json_quote (body);
+    g_autofree char *wq = natter_test_json_quote (wrong);
+
+    token = g_strdup (natter_test_client_register (a, "alice", password));
+    util_send (a, "@bob", body, "s1");
+    {
+      g_autoptr(JsonObject) e1 = natter_test_client_request_error (x, "auth_failed",
+          "{\"type\":\"login\",\"username\":\"alice\",\"password\":%s}", wq);
+      g_autoptr(JsonObject) e2 = natter_test_client_request_error (x, "auth_failed",
+          "{\"type\":\"login\",\"token\":%s}", wq);
+      g_autoptr(JsonObject) e3 = natter_test_client_request_error (b, "invalid_argument",
+          "{\"type\":\"send\",\"to\":\"@alice\",\"body\":%s}", bq);
+      g_autoptr(JsonObject) s1 = natter_test_client_request_ok (b,
+          "{\"type\":\"search\",\"query\":%s}", bq);
+    }
+    natter_test_client_login_token (t, token);
+    natter_test_client_logout (t);
+    /* A bad frame holding the password, too. */
+    natter_test_client_sendf (x, "{\"type\":\"login\",\"password\":\"%s\",}", password);
+    {
+      g_autoptr(JsonObject) e = natter_test_client_next (x);
+
+      natter_assert_error (e, "bad_frame");
+      g_assert_null (strstr (natter_test_get_str (e, "message"), password));
+    }
+  }
+  natter_test_server_stop (srv);
+
+  g_assert_true (g_file_get_contents (log_path, &log, &len, NULL));
+  natter_test_note ("natterd wrote %" G_GSIZE_FORMAT " bytes of log", len);
+  g_assert_cmpuint (len, >, 0);
+  g_assert_false (contains_bytes (log, len, password));
+  g_assert_false (contains_bytes (log, len, wrong));
+  g_assert_false (contains_bytes (log, len, body));
+  g_assert_false (contains_bytes (log, len, token));
+}
+
+static void
 test_password_stored_hashed (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -642,6 +717,7 @@ main (int   argc,
   natter_test_add ("/session/logout-keeps-connection", test_logout_keeps_connection);
   natter_test_add ("/session/two-devices", test_two_devices);
   natter_test_add ("/session/password-stored-hashed", test_password_stored_hashed);
+  natter_test_add ("/session/logs-hold-no-secrets", test_logs_hold_no_secrets);
 
   return g_test_run ();
 }
