@@ -62,6 +62,57 @@ test_frames_per_second (void)
 }
 
 static void
+test_rate_limited_not_handled (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nframes_per_second=5\nframe_burst=5\n", NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  GString *batch = g_string_new (NULL);
+  guint handled = 0;
+  gint64 retry_after = 0;
+
+  /* Wait out the bucket the registration used. */
+  {
+    g_autoptr(JsonObject) nothing = natter_test_client_try_next (alice, 1500, NULL);
+
+    g_assert_null (nothing);
+  }
+  for (guint i = 1; i <= 20; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\",\"body\":\"r%u\","
+                            "\"client_msg_id\":\"r%u\"}\n", i, i, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  for (guint i = 1; i <= 20; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, i);
+
+      if (g_str_equal (natter_test_get_str (r, "type"), "ok"))
+        handled++;
+      else
+        {
+          natter_assert_error (r, "rate_limited");
+          retry_after = natter_test_get_int (r, "retry_after");
+        }
+    }
+  g_assert_cmpuint (handled, >=, 1);
+  g_assert_cmpuint (handled, <, 20);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) nothing = natter_test_client_try_next (alice, (guint) retry_after + 1000, &error);
+
+    g_assert_null (nothing);
+  }
+  /* Only the handled sends were stored and delivered. */
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, handled);
+  }
+}
+
+static void
 test_failed_logins_per_user (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (
@@ -355,6 +406,7 @@ main (int   argc,
   natter_test_init (&argc, &argv);
 
   natter_test_add ("/limits/frames-per-second", test_frames_per_second);
+  natter_test_add ("/limits/rate-limited-not-handled", test_rate_limited_not_handled);
   natter_test_add ("/limits/failed-logins-per-user", test_failed_logins_per_user);
   natter_test_add ("/limits/failed-logins-per-address", test_failed_logins_per_address);
   natter_test_add ("/limits/registrations-per-address", test_registrations_per_address);

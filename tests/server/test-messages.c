@@ -880,6 +880,32 @@ test_offline_sync (void)
 }
 
 static void
+test_note_to_self (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) a1 = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) a2 = natter_test_client_new_login (srv, "alice");
+  gint64 id;
+
+  natter_test_client_sync_ping (a2);
+  natter_test_client_clear_queue (a2);
+  /* "@alice" from alice: a conversation with oneself, like any other. */
+  id = util_send (a1, "@alice", "note to self", "n1");
+  {
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (a2, "message");
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (a1,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+    g_autoptr(JsonObject) s = natter_test_client_request_ok (a2, "{\"type\":\"sync\",\"since\":0}");
+
+    natter_assert_int (e, "message.id", id);
+    natter_assert_str (e, "message.conversation", "@alice");
+    natter_assert_int (h, "messages.0.id", id);
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 1);
+  }
+  natter_test_client_expect_no_frame_of_type (a1, "message");
+}
+
+static void
 test_pipelined_send_then_read (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -1044,6 +1070,7 @@ main (int   argc,
   natter_test_add ("/messages/search", test_search);
   natter_test_add ("/messages/typing", test_typing);
   natter_test_add ("/messages/offline-sync", test_offline_sync);
+  natter_test_add ("/messages/note-to-self", test_note_to_self);
   natter_test_add ("/messages/pipelined-send-then-read", test_pipelined_send_then_read);
   natter_test_add ("/messages/sync-while-sending", test_sync_while_sending);
 
