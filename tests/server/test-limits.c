@@ -399,6 +399,29 @@ test_idle_timeout (void)
   natter_test_server_assert_alive (srv);
 }
 
+static void
+test_answering_server_ping_keeps_alive (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[limits]\nidle_timeout=3\n", NULL);
+  g_autoptr(NatterTestClient) warm = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) c = natter_test_client_new_user (srv, "alice");
+
+  /* The server pings a quiet client before the idle timeout; a client that
+   * answers (and does nothing else) has sent something, so it stays, past
+   * twice the timeout. */
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(JsonObject) ping = natter_test_client_try_wait_type (c, "ping", 2 * natter_test_deadline_ms ());
+
+      if (ping == NULL)
+        g_error ("no ping from the server within the idle timeout (round %u)", round);
+      natter_test_client_send (c, "{\"type\":\"pong\"}");
+    }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"contacts\"}");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -414,6 +437,7 @@ main (int   argc,
   natter_test_add ("/limits/output-queue", test_output_queue);
   natter_test_add ("/limits/login-timeout", test_login_timeout);
   natter_test_add ("/limits/idle-timeout", test_idle_timeout);
+  natter_test_add ("/limits/answering-server-ping-keeps-alive", test_answering_server_ping_keeps_alive);
 
   return g_test_run ();
 }
