@@ -1020,7 +1020,8 @@ handle_typing (NatterClient *self,
 
   if (user == NULL || state == NULL || user == self->me)
     return;
-  conv = natter_client_lookup_conversation (self, get_string (frame, "conversation"), TRUE);
+  /* Someone merely typing does not make a conversation appear. */
+  conv = natter_client_lookup_conversation (self, get_string (frame, "conversation"), FALSE);
   if (conv == NULL)
     return;
   natter_conversation_set_user_typing (conv, user, g_str_equal (state, "active"));

@@ -257,6 +257,9 @@ test_typing (Fixture       *f,
   NatterConversation *bob_conv;
 
   g_assert_nonnull (natter_client_lookup_conversation (f->alice.client, to_bob, TRUE));
+  /* Typing shows only in a conversation bob already has (open in his UI);
+   * it does not make one appear. */
+  g_assert_nonnull (natter_client_lookup_conversation (f->bob.client, to_alice, TRUE));
   natter_client_send_typing (f->alice.client, to_bob, TRUE);
 
   WAIT_FOR ((bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE)) != NULL &&
@@ -290,6 +293,7 @@ test_typing_expires (Fixture       *f,
   /* "active" and then silence (a crashed peer): it clears by itself
    * after about 6 s. */
   g_assert_nonnull (natter_client_lookup_conversation (f->alice.client, to_bob, TRUE));
+  g_assert_nonnull (natter_client_lookup_conversation (f->bob.client, to_alice, TRUE));
   natter_client_send_typing (f->alice.client, to_bob, TRUE);
   WAIT_FOR ((bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE)) != NULL &&
             natter_conversation_get_typing (bob_conv) != NULL);
