@@ -277,5 +277,10 @@ out:
       g_spawn_sync (NULL, (char **) rm_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
     }
   g_free (o.host);
+  g_free (o.natterd_path);
+  g_free (o.redis_path);
+  g_free (o.data_dir);
+  g_free (o.server);
+  g_free (o.users_cache);
   return rc;
 }
