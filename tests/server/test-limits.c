@@ -113,6 +113,29 @@ test_rate_limited_not_handled (void)
 }
 
 static void
+test_messages_per_minute (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[limits]\nmessages_per_minute_per_user=3\n", NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) alice2 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+  /* The project's extra limit, over all of a user's connections. */
+  util_send (alice, "@bob", "one", "m1");
+  util_send (alice2, "@bob", "two", "m2");
+  util_send (alice, "@bob", "three", "m3");
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (alice2, "rate_limited",
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"four\",\"client_msg_id\":\"m4\"}");
+
+    g_assert_cmpint (natter_test_get_int (e, "retry_after"), >, 0);
+  }
+  /* bob is not limited by alice's sends. */
+  util_send (bob, "@alice", "hi", "b1");
+}
+
+static void
 test_failed_logins_per_user (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (
@@ -437,6 +460,7 @@ main (int   argc,
 
   natter_test_add ("/limits/frames-per-second", test_frames_per_second);
   natter_test_add ("/limits/rate-limited-not-handled", test_rate_limited_not_handled);
+  natter_test_add ("/limits/messages-per-minute", test_messages_per_minute);
   natter_test_add ("/limits/failed-logins-per-user", test_failed_logins_per_user);
   natter_test_add ("/limits/failed-logins-per-address", test_failed_logins_per_address);
   natter_test_add ("/limits/registrations-per-address", test_registrations_per_address);

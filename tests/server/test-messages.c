@@ -192,6 +192,19 @@ test_idempotent_resend (void)
   }
   natter_test_client_expect_no_frame_of_type (bob, "message");
 
+  /* The same client_msg_id to another conversation is still the original
+   * send: its message comes back, carol gets nothing. */
+  {
+    g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+    g_autoptr(NatterTestClient) again = natter_test_client_new_login (srv, "alice");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (again,
+        "{\"type\":\"send\",\"to\":\"@carol\",\"body\":\"elsewhere\",\"client_msg_id\":\"same-id\"}");
+
+    natter_assert_int (r, "message.id", id);
+    natter_assert_str (r, "message.conversation", "@bob");
+    natter_test_client_expect_no_frame_of_type (carol, "message");
+  }
+
   /* Another sender may use the same client_msg_id: a new message. */
   g_assert_cmpint (util_send (bob, "@alice", "mine", "same-id"), !=, id);
 
@@ -637,6 +650,13 @@ test_conversations_and_read (void)
 
     natter_assert_str (json_array_get_object_element (natter_test_get_array (r, "conversations"), 0),
                        "conversation", "@bob");
+    natter_assert_int (find_conversation (r, "@bob"), "unread", 1);
+  }
+  /* One's own messages are never unread. */
+  util_send (alice, "@bob", "my reply", "a1");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+
     natter_assert_int (find_conversation (r, "@bob"), "unread", 1);
   }
 
