@@ -54,6 +54,17 @@ test_send_direct (void)
   natter_test_client_expect_no_frame_of_type (carol, "message");
   natter_test_client_expect_no_frame_of_type (alice, "message");
 
+  /* Escapes come back as the UTF-8 they stand for. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"\\ud83d\\ude00 \\u00e9\\u2028\\\"q\\\" \\\\\","
+        "\"client_msg_id\":\"esc\"}");
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+
+    natter_assert_str (r, "message.body", "\xf0\x9f\x98\x80 \xc3\xa9\xe2\x80\xa8\"q\" \\");
+    natter_assert_str (e, "message.body", "\xf0\x9f\x98\x80 \xc3\xa9\xe2\x80\xa8\"q\" \\");
+  }
+
   /* Ids increase. */
   {
     gint64 id2 = util_send (bob, "@alice", "hi alice", "c1");
