@@ -332,6 +332,20 @@ test_directory (void)
 
     g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 0);
   }
+  /* limit, and errors. */
+  {
+    g_autofree char *long_query = util_repeat ('q', 257);
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"room_directory\",\"limit\":2}");
+    g_autoptr(JsonObject) e1 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_directory\",\"query\":\"%s\"}", long_query);
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_directory\",\"limit\":0}");
+    g_autoptr(JsonObject) e3 = natter_test_client_request_error (bob, "invalid_argument",
+        "{\"type\":\"room_directory\",\"query\":5}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "rooms")), ==, 2);
+  }
 }
 
 static void
