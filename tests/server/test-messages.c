@@ -99,6 +99,10 @@ test_send_errors (void)
     { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"a\\u007fb\",\"client_msg_id\":\"e12\"}", "invalid_argument" },
     { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":42,\"client_msg_id\":\"e13\"}", "invalid_argument" },
     { "{\"type\":\"send\",\"to\":[\"@bob\"],\"body\":\"x\",\"client_msg_id\":\"e14\"}", "invalid_argument" },
+    /* null counts as missing */
+    { "{\"type\":\"send\",\"to\":null,\"body\":\"x\",\"client_msg_id\":\"e15\"}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":null}", "invalid_argument" },
+    { "{\"type\":\"send\",\"to\":\"@bob\",\"body\":null,\"client_msg_id\":\"e16\"}", "invalid_argument" },
   };
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
   g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
