@@ -168,6 +168,42 @@ test_register_errors (void)
 }
 
 static void
+test_register_race (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  NatterTestClient *c[5];
+  guint ok = 0, taken = 0;
+
+  /* Five registrations of one name at once (each hashes off the main
+   * loop): exactly one wins. */
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    c[i] = natter_test_client_new (srv);
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    natter_test_client_send (c[i], "{\"type\":\"register\",\"id\":1,\"username\":\"racer\","
+                                   "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (c[i], 1);
+
+      if (g_str_equal (natter_test_get_str (r, "type"), "ok"))
+        ok++;
+      else
+        {
+          natter_assert_error (r, "username_taken");
+          taken++;
+        }
+    }
+  g_assert_cmpuint (ok, ==, 1);
+  g_assert_cmpuint (taken, ==, 4);
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    natter_test_client_free (c[i]);
+  /* And the account works. */
+  {
+    g_autoptr(NatterTestClient) d = natter_test_client_new_login (srv, "racer");
+  }
+}
+
+static void
 test_registration_closed (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start ("[server]\nregistration=false\n", NULL);
@@ -705,6 +741,7 @@ main (int   argc,
   natter_test_add ("/session/welcome", test_welcome);
   natter_test_add ("/session/register", test_register);
   natter_test_add ("/session/register-errors", test_register_errors);
+  natter_test_add ("/session/register-race", test_register_race);
   natter_test_add ("/session/registration-closed", test_registration_closed);
   natter_test_add ("/session/login", test_login);
   natter_test_add ("/session/not-authenticated", test_not_authenticated);
