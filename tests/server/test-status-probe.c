@@ -180,6 +180,11 @@ test_status (void)
       wait_users_online (p, 2);
     }
     wait_users_online (p, 1);
+    /* Logging out is going offline too, even with the connection open. */
+    natter_test_client_logout (a1);
+    wait_users_online (p, 1);
+    natter_test_client_logout (a2);
+    wait_users_online (p, 0);
   }
   wait_users_online (p, 0);
 }
