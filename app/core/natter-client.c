@@ -2475,32 +2475,60 @@ natter_client_contact_remove_finish (NatterClient  *self,
   return finish_boolean (self, result, natter_client_contact_remove_async, error);
 }
 
+/* Turns a new reference, or NULL to skip, out of one item of a reply. */
+typedef gpointer (*ItemFromJson) (NatterClient *self,
+                                  JsonObject   *obj);
+
+/* The array @key of a reply as a model of @type; a missing array is a
+ * protocol error, an item the converter refuses is skipped. */
+static GListStore *
+model_from_reply (NatterClient  *self,
+                  JsonObject    *reply,
+                  const char    *key,
+                  GType          type,
+                  ItemFromJson   item_from_json,
+                  GError       **error)
+{
+  JsonArray *items = get_array (reply, key);
+  GListStore *store;
+
+  if (items == NULL)
+    {
+      g_set_error (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                   "The server's reply lacks the %s", key);
+      return NULL;
+    }
+
+  store = g_list_store_new (type);
+  for (guint i = 0; i < json_array_get_length (items); i++)
+    {
+      JsonObject *obj = array_object (items, i);
+      g_autoptr(GObject) item = obj != NULL ? item_from_json (self, obj) : NULL;
+
+      if (item != NULL)
+        g_list_store_append (store, item);
+    }
+  return store;
+}
+
+static gpointer
+user_from_json (NatterClient *self,
+                JsonObject   *obj)
+{
+  NatterUser *user = intern_user_json (self, obj);
+  return user != NULL ? g_object_ref (user) : NULL;
+}
+
 static gpointer
 users_reply (NatterClient  *self,
              JsonObject    *req,
              JsonObject    *reply,
              GError       **error)
 {
-  JsonArray *users = get_array (reply, "users");
-  GListStore *store;
+  /* user_search answers "users", room_members "members". */
+  const char *key = get_array (reply, "users") != NULL ? "users" : "members";
 
-  if (users == NULL)
-    users = get_array (reply, "members");
-  if (users == NULL)
-    {
-      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
-                           "The server's reply lacks the users");
-      return NULL;
-    }
-
-  store = g_list_store_new (NATTER_TYPE_USER);
-  for (guint i = 0; i < json_array_get_length (users); i++)
-    {
-      NatterUser *user = intern_user_json (self, array_object (users, i));
-      if (user != NULL)
-        g_list_store_append (store, user);
-    }
-  return store;
+  return model_from_reply (self, reply, key, NATTER_TYPE_USER, user_from_json, error);
 }
 
 void
@@ -2706,29 +2734,20 @@ natter_client_room_set_topic_finish (NatterClient  *self,
 }
 
 static gpointer
+room_from_json (NatterClient *self,
+                JsonObject   *obj)
+{
+  NatterRoom *room = intern_room_json (self, obj);
+  return room != NULL ? g_object_ref (room) : NULL;
+}
+
+static gpointer
 rooms_reply (NatterClient  *self,
              JsonObject    *req,
              JsonObject    *reply,
              GError       **error)
 {
-  JsonArray *rooms = get_array (reply, "rooms");
-  GListStore *store;
-
-  if (rooms == NULL)
-    {
-      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
-                           "The server's reply lacks the rooms");
-      return NULL;
-    }
-
-  store = g_list_store_new (NATTER_TYPE_ROOM);
-  for (guint i = 0; i < json_array_get_length (rooms); i++)
-    {
-      NatterRoom *room = intern_room_json (self, array_object (rooms, i));
-      if (room != NULL)
-        g_list_store_append (store, room);
-    }
-  return store;
+  return model_from_reply (self, reply, "rooms", NATTER_TYPE_ROOM, room_from_json, error);
 }
 
 void
@@ -2783,31 +2802,19 @@ natter_client_room_members_finish (NatterClient  *self,
 /* ---- search and history --------------------------------------------------- */
 
 static gpointer
+message_from_json (NatterClient *self,
+                   JsonObject   *obj)
+{
+  return natter_message_new_from_json (obj, me_name (self), NULL);
+}
+
+static gpointer
 messages_reply (NatterClient  *self,
                 JsonObject    *req,
                 JsonObject    *reply,
                 GError       **error)
 {
-  JsonArray *messages = get_array (reply, "messages");
-  GListStore *store;
-
-  if (messages == NULL)
-    {
-      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
-                           "The server's reply lacks the messages");
-      return NULL;
-    }
-
-  store = g_list_store_new (NATTER_TYPE_MESSAGE);
-  for (guint i = 0; i < json_array_get_length (messages); i++)
-    {
-      JsonObject *obj = array_object (messages, i);
-      g_autoptr(NatterMessage) msg = NULL;
-
-      if (obj != NULL && (msg = natter_message_new_from_json (obj, me_name (self), NULL)) != NULL)
-        g_list_store_append (store, msg);
-    }
-  return store;
+  return model_from_reply (self, reply, "messages", NATTER_TYPE_MESSAGE, message_from_json, error);
 }
 
 void
