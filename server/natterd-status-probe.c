@@ -16,9 +16,9 @@ struct _NatterdStatusProbe {
   GSource       *source;
 };
 
-char *
-natterd_status_probe_reply (NatterdServer *server,
-                            gsize         *out_len)
+static char *
+status_reply (NatterdServer *server,
+              gsize         *out_len)
 {
   const NatterdConfig *config = natterd_server_get_config (server);
   GString *out = g_string_sized_new (160);
@@ -77,7 +77,7 @@ on_datagram (GSocket      *socket,
       if (n == 0 || !is_status_request (buffer, n))
         continue;
 
-      reply = natterd_status_probe_reply (self->server, &reply_len);
+      reply = status_reply (self->server, &reply_len);
       if (reply_len > (gsize) n)
         continue; /* never answer with more than was asked */
       g_socket_send_to (socket, from, reply, reply_len, NULL, NULL);

@@ -19,8 +19,4 @@ NatterdStatusProbe *natterd_status_probe_new  (NatterdServer   *server,
                                                GError         **error);
 void                natterd_status_probe_free (NatterdStatusProbe *self);
 
-/* The reply text for the current state; exposed for tests. */
-char               *natterd_status_probe_reply (NatterdServer *server,
-                                                gsize         *out_len);
-
 G_END_DECLS
