@@ -1,4 +1,12 @@
-/* natter-message-list.c: a conversation's messages as a GListModel. */
+/* natter-message-list.c: a conversation's messages as a GListModel.
+ *
+ * The items live in one buffer with free room at both ends: paging in
+ * older history prepends a page, and with room only at the end (a
+ * GPtrArray) every page moved every message already held, which made
+ * paging back through a conversation quadratic (a quarter of the time of
+ * paging back through 1,000,000 messages went to memmove). An insert
+ * moves the shorter side instead.
+ */
 #define G_LOG_DOMAIN "natter-message-list"
 
 #include <string.h>
@@ -9,7 +17,12 @@ struct _NatterMessageList
 {
   GObject parent_instance;
 
-  GPtrArray  *items;     /* owned NatterMessage: [0, n_stored) by id, then pending */
+  /* owned NatterMessage at buf[head] .. buf[head + len - 1]: [0, n_stored)
+   * by id, then pending */
+  NatterMessage **buf;
+  guint       head;
+  guint       len;
+  guint       cap;
   guint       n_stored;
   GHashTable *pending;   /* client_msg_id → NatterMessage (borrowed from items) */
 };
@@ -28,7 +41,7 @@ get_item_type (GListModel *model)
 static guint
 get_n_items (GListModel *model)
 {
-  return NATTER_MESSAGE_LIST (model)->items->len;
+  return NATTER_MESSAGE_LIST (model)->len;
 }
 
 static gpointer
@@ -37,9 +50,9 @@ get_item (GListModel *model,
 {
   NatterMessageList *self = NATTER_MESSAGE_LIST (model);
 
-  if (position >= self->items->len)
+  if (position >= self->len)
     return NULL;
-  return g_object_ref (g_ptr_array_index (self->items, position));
+  return g_object_ref (self->buf[self->head + position]);
 }
 
 static void
@@ -56,7 +69,9 @@ natter_message_list_finalize (GObject *object)
   NatterMessageList *self = NATTER_MESSAGE_LIST (object);
 
   g_hash_table_unref (self->pending);
-  g_ptr_array_unref (self->items);
+  for (guint i = 0; i < self->len; i++)
+    g_object_unref (self->buf[self->head + i]);
+  g_free (self->buf);
 
   G_OBJECT_CLASS (natter_message_list_parent_class)->finalize (object);
 }
@@ -70,7 +85,6 @@ natter_message_list_class_init (NatterMessageListClass *klass)
 static void
 natter_message_list_init (NatterMessageList *self)
 {
-  self->items = g_ptr_array_new_with_free_func (g_object_unref);
   self->pending = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
@@ -80,11 +94,19 @@ natter_message_list_new (void)
   return g_object_new (NATTER_TYPE_MESSAGE_LIST, NULL);
 }
 
+/* The message at position @i (borrowed). */
+static inline NatterMessage *
+item_at (NatterMessageList *self,
+         guint              i)
+{
+  return self->buf[self->head + i];
+}
+
 static inline gint64
 stored_id (NatterMessageList *self,
            guint              i)
 {
-  return natter_message_get_id (g_ptr_array_index (self->items, i));
+  return natter_message_get_id (item_at (self, i));
 }
 
 /* The index of the first stored message with an id >= @id. */
@@ -118,20 +140,67 @@ has_id_at (NatterMessageList *self,
   return pos < self->n_stored && stored_id (self, pos) == id;
 }
 
-/* Inserts @k owned references from @src at @pos without emitting. */
+/* A new buffer twice the size needed for @k more, the items in its middle. */
+static void
+grow (NatterMessageList *self,
+      guint              k)
+{
+  guint cap = MAX (16, 2 * (self->len + k));
+  guint head = (cap - self->len) / 2;
+  NatterMessage **buf = g_new (NatterMessage *, cap);
+
+  if (self->len > 0)
+    memcpy (&buf[head], &self->buf[self->head], self->len * sizeof (gpointer));
+  g_free (self->buf);
+  self->buf = buf;
+  self->head = head;
+  self->cap = cap;
+}
+
+/* Inserts @k new references to @src's messages at @pos without emitting,
+ * moving whichever side of @pos is shorter. */
 static void
 insert_block (NatterMessageList  *self,
               guint               pos,
               NatterMessage     **src,
               guint               k)
 {
-  guint old_len = self->items->len;
-
-  g_ptr_array_set_size (self->items, old_len + k);
-  memmove (&self->items->pdata[pos + k], &self->items->pdata[pos],
-           (old_len - pos) * sizeof (gpointer));
+  if (pos < self->len - pos)
+    {
+      if (self->head < k)
+        grow (self, k);
+      memmove (&self->buf[self->head - k], &self->buf[self->head], pos * sizeof (gpointer));
+      self->head -= k;
+    }
+  else
+    {
+      if (self->head + self->len + k > self->cap)
+        grow (self, k);
+      memmove (&self->buf[self->head + pos + k], &self->buf[self->head + pos],
+               (self->len - pos) * sizeof (gpointer));
+    }
+  self->len += k;
   for (guint i = 0; i < k; i++)
-    self->items->pdata[pos + i] = g_object_ref (src[i]);
+    self->buf[self->head + pos + i] = g_object_ref (src[i]);
+}
+
+/* Drops the item at @pos without emitting; returns the reference it held. */
+static NatterMessage *
+steal_at (NatterMessageList *self,
+          guint              pos)
+{
+  NatterMessage *message = item_at (self, pos);
+
+  if (pos < self->len - 1 - pos)
+    {
+      memmove (&self->buf[self->head + 1], &self->buf[self->head], pos * sizeof (gpointer));
+      self->head++;
+    }
+  else
+    memmove (&self->buf[self->head + pos], &self->buf[self->head + pos + 1],
+             (self->len - 1 - pos) * sizeof (gpointer));
+  self->len--;
+  return message;
 }
 
 gboolean
@@ -244,9 +313,9 @@ natter_message_list_append_pending (NatterMessageList *self,
   client_msg_id = natter_message_get_client_msg_id (message);
   g_return_if_fail (client_msg_id != NULL);
 
-  g_ptr_array_add (self->items, g_object_ref (message));
+  insert_block (self, self->len, &message, 1);
   g_hash_table_replace (self->pending, (gpointer) client_msg_id, message);
-  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+  g_list_model_items_changed (G_LIST_MODEL (self), self->len - 1, 0, 1);
 }
 
 gboolean
@@ -263,10 +332,10 @@ natter_message_list_settle (NatterMessageList *self,
   id = natter_message_get_id (pending);
   g_return_val_if_fail (id > 0, FALSE);
 
-  for (idx = self->n_stored; idx < self->items->len; idx++)
-    if (g_ptr_array_index (self->items, idx) == pending)
+  for (idx = self->n_stored; idx < self->len; idx++)
+    if (item_at (self, idx) == pending)
       break;
-  if (idx == self->items->len)
+  if (idx == self->len)
     return FALSE;
 
   g_hash_table_remove (self->pending, natter_message_get_client_msg_id (pending));
@@ -282,8 +351,7 @@ natter_message_list_settle (NatterMessageList *self,
       return TRUE;
     }
 
-  g_object_ref (pending);
-  g_ptr_array_remove_index (self->items, idx);
+  steal_at (self, idx);
   g_list_model_items_changed (G_LIST_MODEL (self), idx, 1, 0);
   if (kept)
     {
@@ -304,7 +372,7 @@ natter_message_list_find_id (NatterMessageList *self,
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
 
   pos = lower_bound (self, id);
-  return has_id_at (self, pos, id) ? g_ptr_array_index (self->items, pos) : NULL;
+  return has_id_at (self, pos, id) ? item_at (self, pos) : NULL;
 }
 
 NatterMessage *
@@ -322,21 +390,21 @@ NatterMessage *
 natter_message_list_get_oldest (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->n_stored > 0 ? g_ptr_array_index (self->items, 0) : NULL;
+  return self->n_stored > 0 ? item_at (self, 0) : NULL;
 }
 
 NatterMessage *
 natter_message_list_get_newest_stored (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->n_stored > 0 ? g_ptr_array_index (self->items, self->n_stored - 1) : NULL;
+  return self->n_stored > 0 ? item_at (self, self->n_stored - 1) : NULL;
 }
 
 NatterMessage *
 natter_message_list_get_last (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->items->len > 0 ? g_ptr_array_index (self->items, self->items->len - 1) : NULL;
+  return self->len > 0 ? item_at (self, self->len - 1) : NULL;
 }
 
 guint
@@ -349,7 +417,7 @@ natter_message_list_count_after (NatterMessageList *self,
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), 0);
 
   for (guint i = lower_bound (self, after_id + 1); i < self->n_stored; i++)
-    if (g_strcmp0 (natter_message_get_sender (g_ptr_array_index (self->items, i)), me) != 0)
+    if (g_strcmp0 (natter_message_get_sender (item_at (self, i)), me) != 0)
       count++;
   return count;
 }
@@ -361,11 +429,14 @@ natter_message_list_clear (NatterMessageList *self)
 
   g_return_if_fail (NATTER_IS_MESSAGE_LIST (self));
 
-  n = self->items->len;
+  n = self->len;
   if (n == 0)
     return;
   g_hash_table_remove_all (self->pending);
-  g_ptr_array_set_size (self->items, 0);
+  for (guint i = 0; i < n; i++)
+    g_object_unref (item_at (self, i));
+  self->len = 0;
+  self->head = self->cap / 2;
   self->n_stored = 0;
   g_list_model_items_changed (G_LIST_MODEL (self), 0, n, 0);
 }
