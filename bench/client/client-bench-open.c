@@ -113,7 +113,7 @@ catch_up (ClientBenchOptions *o,
   FirstSeen seen = { 0 };
   ClientBenchLoop loop;
   NatterClient *client;
-  gsize rss0;
+  gsize rss0, heap0;
   guint count;
 
   /* The client core's own state file: this account has seen nothing. */
@@ -128,6 +128,7 @@ catch_up (ClientBenchOptions *o,
   g_print ("catch-up: a client that has seen nothing of the %" G_GUINT64_FORMAT " messages signs in\n",
            messages);
   rss0 = client_bench_rss_kb ();
+  heap0 = client_bench_heap_kb ();
   client_bench_loop_reset ();
   seen.t0 = bench_now_ns ();
   client = client_bench_sign_in (o, dir, READER, watch_first_cb, &seen);
@@ -140,6 +141,7 @@ catch_up (ClientBenchOptions *o,
   bench_report_row (r, "first messages in the model", "catchup_first_ms", seen.first_ns / 1e6, "ms");
   bench_report_row (r, "all of them, READY", "catchup_ready_ms", loop.wall_ns / 1e6, "ms");
   bench_report_row (r, "RSS growth", "catchup_rss_kb", (double) client_bench_rss_kb () - rss0, "kB");
+  bench_report_row (r, "heap growth", "catchup_heap_kb", (double) client_bench_heap_kb () - heap0, "kB");
   client_bench_loop_report (&loop, r, "catchup");
 
   client_bench_client_free (client);
@@ -181,12 +183,13 @@ open_new (ClientBenchOptions *o,
   NatterConversation *conv;
   NatterClient *client;
   gint64 t0, t_ready, t_first;
-  gsize rss0;
+  gsize rss0, heap0;
   guint pages = 0, count;
   gint added = 0;
 
   g_print ("open: a new client signs in and opens the conversation, then pages back through all of it\n");
   rss0 = client_bench_rss_kb ();
+  heap0 = client_bench_heap_kb ();
   client_bench_loop_reset ();
   t0 = bench_now_ns ();
   client = client_bench_sign_in (o, dir, READER, NULL, NULL);
@@ -225,6 +228,8 @@ open_new (ClientBenchOptions *o,
   bench_report_row (r, "all of them in the model", "scroll_all_ms", loop.wall_ns / 1e6, "ms");
   bench_report_row (r, "RSS growth (sign-in to all)", "scroll_rss_kb",
                     (double) client_bench_rss_kb () - rss0, "kB");
+  bench_report_row (r, "heap growth (sign-in to all)", "scroll_heap_kb",
+                    (double) client_bench_heap_kb () - heap0, "kB");
   client_bench_loop_report (&loop, r, "scroll");
 
   client_bench_client_free (client);

@@ -27,6 +27,8 @@ typedef struct {
   gint64    over_4_ns;     /* sum of the iterations longer than 4 ms */
   guint64   over_4;        /* iterations longer than 4 ms (a 240 Hz frame) */
   guint64   over_16;       /* … longer than 16 ms (a 60 Hz frame) */
+  gint64    max_cpu_ns;    /* the most CPU time one iteration used */
+  guint64   over_4_cpu;    /* iterations that used more than 4 ms of CPU */
   gint64    wall_ns;       /* from client_bench_loop_reset() to the report */
   double    cpu_s;         /* the main thread's CPU time over that span */
 } ClientBenchLoop;
@@ -127,6 +129,9 @@ void          client_bench_client_free (NatterClient *client);
 
 /* VmRSS of this process, kB. */
 gsize         client_bench_rss_kb     (void);
+/* Heap in use (malloc's allocated bytes, every arena), kB: unlike RSS it
+ * goes down when memory is freed and up when freed memory is reused. */
+gsize         client_bench_heap_kb    (void);
 /* A new temporary directory (removed with client_bench_remove_dir). */
 char         *client_bench_temp_dir   (void);
 void          client_bench_remove_dir (const char *path);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -272,6 +273,14 @@ client_bench_rss_kb (void)
 
   bench_proc_sample (getpid (), &sample);
   return sample.rss_kb;
+}
+
+gsize
+client_bench_heap_kb (void)
+{
+  struct mallinfo2 mi = mallinfo2 ();
+
+  return (mi.uordblks + mi.hblkhd) / 1024;
 }
 
 char *
