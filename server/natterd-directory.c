@@ -1,7 +1,8 @@
 /* natterd-directory.c: users, rooms, contacts and presence in memory, and
  * the group commit of sends.
  *
- * Everything here lives on the main thread. The store is written through
+ * Everything here lives on the main thread but the writer's jobs
+ * (natterd-writer.h), which get copies of what they need. The store is written through
  * (it is the truth after a restart), but routing and permission checks only
  * look at these tables.
  */
@@ -15,6 +16,7 @@
 #include "natterd-directory.h"
 #include "natterd-request.h"
 #include "natterd-server.h"
+#include "natterd-writer.h"
 
 /* --- token buckets --- */
 
@@ -471,34 +473,76 @@ natterd_directory_update_presence (NatterdDirectory  *self,
     }
 }
 
+/* --- writes nobody waits for --- */
+
+typedef struct {
+  NatterdWriteJob job;
+  GArray         *values;  /* LastSeen */
+} LastSeenJob;
+
+typedef struct {
+  gint64 user_id;
+  gint64 last_seen;
+} LastSeen;
+
+static gboolean
+last_seen_run (NatterdWriteJob *job,
+               NatterdStore    *store,
+               GError         **error)
+{
+  LastSeenJob *j = (LastSeenJob *) job;
+
+  for (guint i = 0; i < j->values->len; i++)
+    {
+      LastSeen *v = &g_array_index (j->values, LastSeen, i);
+      if (!natterd_store_user_set_last_seen (store, v->user_id, v->last_seen, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+last_seen_done (NatterdWriteJob *job,
+                const GError    *error)
+{
+  LastSeenJob *j = (LastSeenJob *) job;
+
+  if (error != NULL)
+    g_warning ("Could not store last_seen values: %s", error->message);
+  g_array_unref (j->values);
+  g_free (j);
+}
+
+/* Hands the waiting last_seen values to the writer in one job. */
 static void
 write_dirty_last_seen (NatterdDirectory *self)
 {
+  LastSeenJob *j;
+
+  if (self->dirty_last_seen->len == 0)
+    return;
+  j = g_new0 (LastSeenJob, 1);
+  j->job.run = last_seen_run;
+  j->job.done = last_seen_done;
+  j->values = g_array_sized_new (FALSE, FALSE, sizeof (LastSeen), self->dirty_last_seen->len);
   for (guint i = 0; i < self->dirty_last_seen->len; i++)
     {
       NatterdUser *user = self->dirty_last_seen->pdata[i];
-      g_autoptr(GError) error = NULL;
+      LastSeen v = { user->id, user->last_seen };
 
       user->last_seen_dirty = FALSE;
-      if (!natterd_store_user_set_last_seen (self->store, user->id, user->last_seen, &error))
-        g_warning ("Could not store last_seen of user %" G_GINT64_FORMAT ": %s",
-                   user->id, error->message);
+      g_array_append_val (j->values, v);
     }
   g_ptr_array_set_size (self->dirty_last_seen, 0);
+  natterd_writer_push (self->writer, &j->job);
 }
 
 static gboolean
 last_seen_cb (gpointer user_data)
 {
   NatterdDirectory *self = user_data;
-  g_autoptr(GError) error = NULL;
 
   self->last_seen_source = 0;
-  if (!natterd_directory_join_batch (self, &error))
-    {
-      g_warning ("Could not store last_seen values: %s", error->message);
-      return G_SOURCE_REMOVE;
-    }
   write_dirty_last_seen (self);
   return G_SOURCE_REMOVE;
 }
@@ -591,14 +635,15 @@ natterd_directory_count_online (NatterdDirectory *self)
 
 /* --- messages and the group commit --- */
 
-void
-natterd_directory_write_message (NatterdDirectory          *self,
-                                 GString                   *out,
-                                 const NatterdStoreMessage *m,
-                                 NatterdUser               *viewer)
+/* The message object with the names already resolved: what the writer
+ * thread can encode without touching the directory. @address is the JSON
+ * value of "conversation" ("#room" or "@peer"), NULL for null. */
+static void
+write_message_object (GString                   *out,
+                      const NatterdStoreMessage *m,
+                      const char                *address,
+                      const char                *from)
 {
-  NatterdConversation *conv = natterd_directory_find_conversation (self, m->conversation_id);
-  NatterdUser *sender = natterd_directory_find_user_id (self, m->sender_id);
   NatterJsonWriter w;
 
   natter_json_writer_init (&w, out);
@@ -606,12 +651,9 @@ natterd_directory_write_message (NatterdDirectory          *self,
   natter_json_writer_key (&w, "id");
   natter_json_writer_int (&w, m->id);
   natter_json_writer_key (&w, "conversation");
-  if (conv != NULL)
-    natterd_conversation_write_address (&w, conv, viewer);
-  else
-    natter_json_writer_null (&w);
+  natter_json_writer_string_or_null (&w, address);
   natter_json_writer_key (&w, "from");
-  natter_json_writer_string_or_null (&w, sender ? sender->username : NULL);
+  natter_json_writer_string_or_null (&w, from);
   natter_json_writer_key (&w, "body");
   natter_json_writer_string_len (&w, m->body, m->body_len);
   natter_json_writer_key (&w, "ts");
@@ -621,14 +663,52 @@ natterd_directory_write_message (NatterdDirectory          *self,
   natter_json_writer_end_object (&w);
 }
 
+/* "#room", or "@peer" as @viewer sees the conversation; newly allocated. */
+static char *
+conversation_address_dup (NatterdConversation *conv,
+                          NatterdUser         *viewer)
+{
+  if (conv->kind == NATTERD_CONVERSATION_ROOM)
+    return g_strdup (conv->room->name);
+  return g_strconcat ("@", natterd_conversation_address (conv, viewer), NULL);
+}
+
+void
+natterd_directory_write_message (NatterdDirectory          *self,
+                                 GString                   *out,
+                                 const NatterdStoreMessage *m,
+                                 NatterdUser               *viewer)
+{
+  NatterdConversation *conv = natterd_directory_find_conversation (self, m->conversation_id);
+  NatterdUser *sender = natterd_directory_find_user_id (self, m->sender_id);
+  g_autofree char *address = conv ? conversation_address_dup (conv, viewer) : NULL;
+
+  write_message_object (out, m, address, sender ? sender->username : NULL);
+}
+
+/* A send on its way through the writer thread. The inputs are copies, so
+ * that the thread never reads the directory; it fills in the outputs. */
 typedef struct {
-  NatterdRequest      *request;     /* finished after the commit */
-  NatterdConnection   *connection;  /* owned; not delivered to */
+  NatterdRequestWrite  write;       /* its connection is not delivered to */
   NatterdUser         *sender;
   NatterdConversation *conversation;/* of the stored message */
+
+  gint64               conversation_id;
+  gint64               sender_id;
+  gint64               ts;
+  char                *body;
+  gsize                body_len;
+  char                *client_msg_id;
+  char                *from;        /* the sender's username */
+  char                *address_for_sender;
+  char                *address_for_peer; /* direct with someone else only */
+
   gboolean             duplicate;
+  gboolean             stored_elsewhere; /* a duplicate from another conversation */
+  gint64               stored_id;         /* ... and its id */
   GString             *as_sender;   /* the message object as the sender sees it */
-  GString             *as_peer;     /* direct only: as the other side sees it */
+  GBytes              *event_for_sender; /* the "message" event frames */
+  GBytes              *event_for_peer;
 } PendingSend;
 
 static void
@@ -636,16 +716,22 @@ pending_send_free (PendingSend *p)
 {
   if (p == NULL)
     return;
-  g_clear_pointer (&p->connection, natterd_connection_unref);
+  natterd_request_write_clear (&p->write);
   if (p->as_sender)
     g_string_free (p->as_sender, TRUE);
-  if (p->as_peer)
-    g_string_free (p->as_peer, TRUE);
+  g_clear_pointer (&p->event_for_sender, g_bytes_unref);
+  g_clear_pointer (&p->event_for_peer, g_bytes_unref);
+  g_free (p->body);
+  g_free (p->client_msg_id);
+  g_free (p->from);
+  g_free (p->address_for_sender);
+  g_free (p->address_for_peer);
   g_free (p);
 }
 
+/* Encoded once per message (and viewer), shared by every recipient. */
 static GBytes *
-message_event (GString *object)
+message_event (const GString *object)
 {
   GString *s = g_string_sized_new (object->len + 32);
 
@@ -660,12 +746,12 @@ static guint
 deliver (PendingSend *p)
 {
   NatterdConversation *conv = p->conversation;
-  g_autoptr(GBytes) to_sender = message_event (p->as_sender);
   guint n = 0;
 
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
       GPtrArray *members = conv->room->members;
+      GBytes *frame = p->event_for_sender;
 
       /* The hot loop of fan-out: one shared GBytes, one queue push per
        * connection. The sender gets it on its other connections. */
@@ -677,8 +763,8 @@ deliver (PendingSend *p)
           while (l != NULL)
             {
               GList *next = l->next;
-              if (l->data != p->connection)
-                natterd_connection_send_bytes (l->data, to_sender);
+              if (l->data != p->write.connection)
+                natterd_connection_send_bytes (l->data, frame);
               l = next;
             }
           n += member->n_connections;
@@ -686,13 +772,12 @@ deliver (PendingSend *p)
       return n;
     }
 
-  natterd_user_send (p->sender, to_sender, p->connection);
+  natterd_user_send (p->sender, p->event_for_sender, p->write.connection);
   n += p->sender->n_connections;
-  if (conv->user_a != conv->user_b)
+  if (p->event_for_peer != NULL)
     {
       NatterdUser *peer = conv->user_a == p->sender ? conv->user_b : conv->user_a;
-      g_autoptr(GBytes) to_peer = message_event (p->as_peer);
-      natterd_user_send (peer, to_peer, NULL);
+      natterd_user_send (peer, p->event_for_peer, NULL);
       n += peer->n_connections;
     }
   return n;
@@ -701,15 +786,15 @@ deliver (PendingSend *p)
 static void
 ack (PendingSend *p)
 {
-  if (natterd_request_has_id (p->request))
+  if (natterd_request_has_id (p->write.request))
     {
-      NatterJsonWriter *w = natterd_request_begin_ok (p->request);
+      NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
       natter_json_writer_key (w, "message");
       natter_json_writer_raw (w, p->as_sender->str, p->as_sender->len);
-      natterd_request_finish_ok (p->request);
+      natterd_request_finish_ok (p->write.request);
     }
   else
-    natterd_request_ok (p->request);
+    natterd_request_ok (p->write.request);
 }
 
 /* Fans out committed messages in order and acks each after its fan-out, at
@@ -754,6 +839,8 @@ schedule_deliveries (NatterdDirectory *self)
 
   if (self->delivery_source != 0 || g_queue_is_empty (&self->deliveries))
     return;
+  /* Default priority, as the sockets have; attached now, it runs in this
+   * same main-loop iteration after the writer's completions. */
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, delivery_idle_cb, self, NULL);
@@ -762,133 +849,106 @@ schedule_deliveries (NatterdDirectory *self)
   g_source_unref (source);
 }
 
-static void
-answer_pending (NatterdDirectory *self,
-                const GError     *error)
-{
-  g_autoptr(GPtrArray) pending = g_steal_pointer (&self->pending);
-
-  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_send_free);
-  for (guint i = 0; i < pending->len; i++)
-    {
-      PendingSend *p = pending->pdata[i];
-
-      if (error != NULL)
-        {
-          natterd_request_error (p->request, NATTER_ERROR_INTERNAL, "The message could not be stored");
-          continue;
-        }
-      /* Durable now: fanned out (and acked) in order, in slices;
-       * deliveries of earlier batches go first. */
-      g_queue_push_tail (&self->deliveries, p);
-      pending->pdata[i] = NULL;
-    }
-  if (error == NULL)
-    {
-      deliver_some (self, NATTERD_DELIVERY_BUDGET);
-      schedule_deliveries (self);
-    }
-}
-
-void
-natterd_directory_commit_pending (NatterdDirectory *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (self->commit_source != 0)
-    {
-      g_source_remove (self->commit_source);
-      self->commit_source = 0;
-    }
-  if (!natterd_store_in_transaction (self->store))
-    {
-      /* Sends are only queued inside a transaction, and only this function
-       * ends it: if it is gone, SQLite rolled it back on an error (disk
-       * full, I/O error). Those messages are lost and must not be acked. */
-      if (self->pending->len > 0)
-        {
-          g_autoptr(GError) lost = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                                                        "transaction rolled back");
-          g_warning ("A batch of %u messages was rolled back by the store", self->pending->len);
-          answer_pending (self, lost);
-        }
-      return;
-    }
-  /* Free ride for the waiting last_seen values. */
-  write_dirty_last_seen (self);
-  if (!natterd_store_commit (self->store, &error))
-    {
-      g_warning ("Group commit of %u messages failed: %s", self->pending->len, error->message);
-      natterd_store_rollback (self->store);
-      answer_pending (self, error);
-      return;
-    }
-  answer_pending (self, NULL);
-}
-
+/* Writer thread: called by the store with the stored message. */
 static gboolean
-commit_idle_cb (gpointer user_data)
+send_inserted_cb (const NatterdStoreMessage *m,
+                  gpointer                   user_data)
 {
-  NatterdDirectory *self = user_data;
+  PendingSend *p = user_data;
 
-  self->commit_source = 0;
-  natterd_directory_commit_pending (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_commit (NatterdDirectory *self)
-{
-  GSource *source;
-
-  if (self->commit_source != 0)
-    return;
-  /* Default priority, not default-idle: under steady input the sockets
-   * are ready every iteration and a lower priority would starve. Being
-   * attached after the socket sources, it runs after every socket that was
-   * readable in this iteration, so their writes share the commit. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, commit_idle_cb, self, NULL);
-  g_source_set_static_name (source, "natterd-group-commit");
-  self->commit_source = g_source_attach (source, NULL);
-  g_source_unref (source);
-}
-
-gboolean
-natterd_directory_join_batch (NatterdDirectory  *self,
-                              GError           **error)
-{
-  if (!natterd_store_in_transaction (self->store) &&
-      !natterd_store_begin (self->store, error))
-    return FALSE;
-  schedule_commit (self);
-  return TRUE;
-}
-
-typedef struct {
-  NatterdDirectory *self;
-  PendingSend      *pending;
-} InsertData;
-
-static gboolean
-inserted_cb (const NatterdStoreMessage *m,
-             gpointer                   user_data)
-{
-  InsertData *data = user_data;
-  PendingSend *p = data->pending;
-  NatterdConversation *conv = natterd_directory_find_conversation (data->self, m->conversation_id);
-
-  p->conversation = conv;
+  if (m->conversation_id != p->conversation_id)
+    {
+      /* A resend of a client_msg_id first used in another conversation:
+       * the original is the answer; its names are looked up on the main
+       * loop. Only the id is kept here. */
+      p->stored_elsewhere = TRUE;
+      p->conversation_id = m->conversation_id;
+      p->stored_id = m->id;
+      return TRUE;
+    }
+  p->ts = m->ts;
   p->as_sender = g_string_sized_new (m->body_len + 160);
-  natterd_directory_write_message (data->self, p->as_sender, m, p->sender);
-  if (conv != NULL && conv->kind == NATTERD_CONVERSATION_DIRECT && conv->user_a != conv->user_b)
+  write_message_object (p->as_sender, m, p->address_for_sender, p->from);
+  if (p->duplicate)
+    return TRUE; /* answered, not delivered again */
+  p->event_for_sender = message_event (p->as_sender);
+  if (p->address_for_peer != NULL)
     {
-      NatterdUser *peer = conv->user_a == p->sender ? conv->user_b : conv->user_a;
-      p->as_peer = g_string_sized_new (m->body_len + 160);
-      natterd_directory_write_message (data->self, p->as_peer, m, peer);
+      g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
+      write_message_object (as_peer, m, p->address_for_peer, p->from);
+      p->event_for_peer = message_event (as_peer);
     }
   return TRUE;
+}
+
+static gboolean
+send_run (NatterdWriteJob *job,
+          NatterdStore    *store,
+          GError         **error)
+{
+  PendingSend *p = (PendingSend *) job;
+
+  if (!natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
+                                     p->ts, p->client_msg_id, &p->duplicate,
+                                     send_inserted_cb, p, error))
+    return FALSE;
+  if (p->as_sender == NULL && !p->stored_elsewhere)
+    {
+      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+original_found_cb (const NatterdStoreMessage *m,
+                   gpointer                   user_data)
+{
+  PendingSend *p = user_data;
+
+  p->as_sender = g_string_sized_new (m->body_len + 160);
+  natterd_directory_write_message (p->write.directory, p->as_sender, m, p->sender);
+  return FALSE;
+}
+
+/* Main loop, after the commit. */
+static void
+send_done (NatterdWriteJob *job,
+           const GError    *error)
+{
+  PendingSend *p = (PendingSend *) job;
+  NatterdDirectory *self = p->write.directory;
+  g_autoptr(GError) local_error = NULL;
+
+  natterd_request_write_done (&p->write);
+
+  if (error == NULL && p->stored_elsewhere)
+    {
+      gint64 id = p->stored_id;
+
+      p->conversation = natterd_directory_find_conversation (self, p->conversation_id);
+      if (p->conversation == NULL ||
+          !natterd_store_history (self->store, p->conversation_id, id + 1, 1,
+                                  original_found_cb, p, &local_error) ||
+          p->as_sender == NULL)
+        {
+          if (local_error == NULL)
+            local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
+                                               "stored message not found");
+          error = local_error;
+        }
+    }
+  if (error != NULL)
+    {
+      g_warning ("Could not store a message: %s", error->message);
+      natterd_request_error (p->write.request, NATTER_ERROR_INTERNAL, "The message could not be stored");
+      pending_send_free (p);
+      return;
+    }
+  /* Durable now: fanned out (and acked) in order, in slices; deliveries of
+   * earlier batches go first. */
+  g_queue_push_tail (&self->deliveries, p);
+  schedule_deliveries (self);
 }
 
 void
@@ -900,38 +960,172 @@ natterd_directory_queue_send (NatterdDirectory    *self,
                               gsize                body_len,
                               const char          *client_msg_id)
 {
-  g_autoptr(GError) error = NULL;
   PendingSend *p = g_new0 (PendingSend, 1);
-  InsertData data = { self, p };
 
-  p->request = request;
-  p->connection = natterd_connection_ref (natterd_request_get_connection (request));
+  natterd_request_write_init (&p->write, self, request, send_run, send_done);
   p->sender = sender;
-
-  if (!natterd_store_in_transaction (self->store) &&
-      !natterd_store_begin (self->store, &error))
-    goto fail;
-  if (!natterd_store_message_insert (self->store, conversation->id, sender->id, body, body_len,
-                                     natterd_now_ms (), client_msg_id, &p->duplicate,
-                                     inserted_cb, &data, &error))
-    goto fail;
-  if (p->as_sender == NULL || p->conversation == NULL)
+  p->conversation = conversation;
+  p->conversation_id = conversation->id;
+  p->sender_id = sender->id;
+  p->ts = natterd_now_ms ();
+  p->body = g_strndup (body, body_len);
+  p->body_len = body_len;
+  p->client_msg_id = g_strdup (client_msg_id);
+  p->from = g_strdup (sender->username);
+  p->address_for_sender = conversation_address_dup (conversation, sender);
+  if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
     {
-      g_set_error_literal (&error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
-      goto fail;
+      NatterdUser *peer = conversation->user_a == sender ? conversation->user_b : conversation->user_a;
+      p->address_for_peer = conversation_address_dup (conversation, peer);
     }
+  natterd_request_write_queue (&p->write);
+}
 
-  g_ptr_array_add (self->pending, p);
-  if (self->pending->len >= NATTERD_COMMIT_BATCH)
-    natterd_directory_commit_pending (self);
-  else
-    schedule_commit (self);
-  return;
+static gboolean
+resume_writer_cb (gpointer user_data)
+{
+  NatterdDirectory *self = user_data;
 
-fail:
-  g_warning ("Could not store a message: %s", error->message);
-  pending_send_free (p);
-  natterd_request_error (request, NATTER_ERROR_INTERNAL, "The message could not be stored");
+  self->writer_pause_source = 0;
+  natterd_writer_resume (self->writer);
+  return G_SOURCE_REMOVE;
+}
+
+void
+natterd_directory_commit_pending (NatterdDirectory *self)
+{
+  if (self->writer_pause_source != 0)
+    return;
+  /* Held for the rest of this dispatch: the caller writes right after. */
+  natterd_writer_pause (self->writer);
+  self->writer_pause_source = g_idle_add_full (G_PRIORITY_HIGH, resume_writer_cb, self, NULL);
+}
+
+static void
+resume_writer_now (NatterdDirectory *self)
+{
+  if (self->writer_pause_source != 0)
+    {
+      g_clear_handle_id (&self->writer_pause_source, g_source_remove);
+      natterd_writer_resume (self->writer);
+    }
+}
+
+typedef struct {
+  guint  writes;     /* the connection's write jobs not yet done */
+  GQueue deferred;   /* Deferred, in arrival order */
+} InFlight;
+
+typedef struct {
+  NatterdRequest      *request;
+  NatterdDeferredFunc  handler;
+} Deferred;
+
+static void
+in_flight_free (InFlight *f)
+{
+  g_queue_clear_full (&f->deferred, g_free);
+  g_free (f);
+}
+
+static void
+write_started (NatterdDirectory  *self,
+               NatterdConnection *connection)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
+
+  if (f == NULL)
+    {
+      f = g_new0 (InFlight, 1);
+      g_hash_table_insert (self->writes_in_flight, connection, f);
+    }
+  f->writes++;
+}
+
+static void
+write_finished (NatterdDirectory  *self,
+                NatterdConnection *connection)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
+  GQueue deferred = G_QUEUE_INIT;
+  Deferred *d;
+
+  g_return_if_fail (f != NULL && f->writes > 0);
+  if (--f->writes > 0)
+    return;
+  /* The handlers may start writes of this connection again. */
+  deferred = f->deferred;
+  g_queue_init (&f->deferred);
+  g_hash_table_remove (self->writes_in_flight, connection);
+  while ((d = g_queue_pop_head (&deferred)) != NULL)
+    {
+      d->handler (d->request);
+      g_free (d);
+    }
+}
+
+void
+natterd_request_write_init (NatterdRequestWrite  *self,
+                            NatterdDirectory     *directory,
+                            NatterdRequest       *request,
+                            gboolean            (*run)  (NatterdWriteJob *, NatterdStore *, GError **),
+                            void                (*done) (NatterdWriteJob *, const GError *))
+{
+  self->job.run = run;
+  self->job.done = done;
+  self->directory = directory;
+  self->request = request;
+  self->connection = natterd_connection_ref (natterd_request_get_connection (request));
+}
+
+void
+natterd_request_write_queue (NatterdRequestWrite *self)
+{
+  self->in_flight = TRUE;
+  write_started (self->directory, self->connection);
+  natterd_writer_push (self->directory->writer, &self->job);
+}
+
+void
+natterd_request_write_done (NatterdRequestWrite *self)
+{
+  if (!self->in_flight)
+    return;
+  self->in_flight = FALSE;
+  write_finished (self->directory, self->connection);
+}
+
+void
+natterd_request_write_clear (NatterdRequestWrite *self)
+{
+  natterd_request_write_done (self);
+  g_clear_pointer (&self->connection, natterd_connection_unref);
+}
+
+gboolean
+natterd_directory_defer_read (NatterdDirectory    *self,
+                              NatterdRequest      *request,
+                              NatterdDeferredFunc  handler)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight,
+                                     natterd_request_get_connection (request));
+  Deferred *d;
+
+  if (f == NULL)
+    return FALSE;
+  d = g_new (Deferred, 1);
+  d->request = request;
+  d->handler = handler;
+  g_queue_push_tail (&f->deferred, d);
+  return TRUE;
+}
+
+gboolean
+natterd_directory_join_batch (NatterdDirectory  *self,
+                              GError           **error)
+{
+  natterd_directory_commit_pending (self);
+  return TRUE;
 }
 
 /* --- housekeeping --- */
@@ -1024,8 +1218,8 @@ natterd_directory_new (NatterdServer  *server,
   self->users_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
-  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_send_free);
   self->dirty_last_seen = g_ptr_array_new ();
+  self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
 
   if (!natterd_store_tokens_expire (store, natterd_now_ms (), error) ||
       !natterd_store_users_foreach (store, load_user_cb, self, error) ||
@@ -1036,6 +1230,14 @@ natterd_directory_new (NatterdServer  *server,
       natterd_directory_free (self);
       return NULL;
     }
+
+  self->writer_store = natterd_store_open_sibling (store, error);
+  if (self->writer_store == NULL)
+    {
+      natterd_directory_free (self);
+      return NULL;
+    }
+  self->writer = natterd_writer_new (g_steal_pointer (&self->writer_store), NULL);
 
   self->auth = natterd_auth_new (self, error);
   if (self->auth == NULL)
@@ -1060,9 +1262,12 @@ natterd_directory_flush (NatterdDirectory *self)
   /* At shutdown the waiting last_seen values go in too (the timer goes
    * first: last_seen_cb forgets its id without removing it). */
   g_clear_handle_id (&self->last_seen_source, g_source_remove);
-  if (self->dirty_last_seen->len > 0)
-    last_seen_cb (self);
-  natterd_directory_commit_pending (self);
+  write_dirty_last_seen (self);
+  if (self->writer != NULL)
+    {
+      resume_writer_now (self);
+      natterd_writer_drain (self->writer);
+    }
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);
 }
@@ -1075,8 +1280,9 @@ natterd_directory_free (NatterdDirectory *self)
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
   natterd_directory_flush (self);
+  g_clear_pointer (&self->writer, natterd_writer_free);
+  g_clear_pointer (&self->writes_in_flight, g_hash_table_unref);
   g_clear_handle_id (&self->expire_source, g_source_remove);
-  g_ptr_array_unref (self->pending);
   g_ptr_array_unref (self->dirty_last_seen);
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->conversations);

@@ -32,6 +32,7 @@ guint             natterd_directory_count_online      (NatterdDirectory  *self);
 
 #include "natterd-store.h"
 #include "natterd-request.h"
+#include "natterd-writer.h"
 #include "natter-json.h"
 
 typedef struct _NatterdRoom         NatterdRoom;
@@ -109,10 +110,13 @@ struct _NatterdDirectory {
   guint          n_online;
   guint64        mark_generation;
 
-  /* The group commit of sends. */
-  GPtrArray     *pending;           /* PendingSend* of the open transaction */
-  guint          commit_source;
-  GQueue         deliveries;        /* PendingSend* committed and acked, not yet fanned out */
+  /* The group commit of sends: the writer thread commits, the main loop
+   * fans out. */
+  NatterdWriter *writer;
+  NatterdStore  *writer_store;      /* only until the writer takes it */
+  guint          writer_pause_source; /* resumes the writer after a main-loop write */
+  GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
+  GHashTable    *writes_in_flight;  /* NatterdConnection* -> InFlight (defer_read) */
   guint          delivery_source;
 
   guint          expire_source;     /* hourly removal of expired tokens */
@@ -146,14 +150,47 @@ NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
                                                     const char       *display_name,
                                                     const char       *password_hash);
 
-/* Commits the open batch of sends (answering them) so that a write that
- * follows runs in its own transaction and its reply cannot overtake an
- * uncommitted send. Call before any write but a send's. */
+/* Call before a write on the main loop's store (dir->store): waits for
+ * the writer thread's batch in progress and holds the writer until this
+ * main-loop dispatch ends, so the two connections never contend for
+ * SQLite's write lock. The write then commits on its own, as before. */
 void                natterd_directory_commit_pending (NatterdDirectory *self);
 
-/* For writes no reply needs to be durable for (read markers, status
- * text, last_seen): joins the open group-commit transaction, opening one
- * if needed, so they share its single fsync instead of costing their own. */
+/* Read-your-writes on one connection: a request that reads messages
+ * (history, sync, search, conversations) right after its connection's
+ * sends must see them, but they commit on the writer's connection. Returns
+ * TRUE when the connection still has writes in flight: @handler is then
+ * called again with @request once they are committed. */
+typedef void (*NatterdDeferredFunc) (NatterdRequest *request);
+gboolean            natterd_directory_defer_read (NatterdDirectory    *self,
+                                                  NatterdRequest      *request,
+                                                  NatterdDeferredFunc  handler);
+/* A write job that answers a request (a send, a read marker): embed it
+ * first in the job's struct. While queued it holds the request's
+ * connection and counts as that connection's write in flight. */
+typedef struct {
+  NatterdWriteJob    job;
+  NatterdDirectory  *directory;
+  NatterdRequest    *request;
+  NatterdConnection *connection;  /* owned until natterd_request_write_clear */
+  gboolean           in_flight;
+} NatterdRequestWrite;
+
+void                natterd_request_write_init  (NatterdRequestWrite  *self,
+                                                 NatterdDirectory     *directory,
+                                                 NatterdRequest       *request,
+                                                 gboolean            (*run)  (NatterdWriteJob *, NatterdStore *, GError **),
+                                                 void                (*done) (NatterdWriteJob *, const GError *));
+/* Hands the (filled in) job to the writer thread. */
+void                natterd_request_write_queue (NatterdRequestWrite  *self);
+/* First thing in the job's done function: reads of the connection that
+ * waited for it may go now. */
+void                natterd_request_write_done  (NatterdRequestWrite  *self);
+/* Done (if not yet) and releases the connection: when freeing the job. */
+void                natterd_request_write_clear (NatterdRequestWrite  *self);
+
+/* A small write on the main loop's store in its own transaction
+ * (natterd_directory_commit_pending, then TRUE): status text. */
 gboolean            natterd_directory_join_batch (NatterdDirectory *self,
                                                   GError          **error);
 

@@ -200,6 +200,9 @@ natterd_handle_history (NatterdRequest *request)
   NatterJsonWriter *w;
   Page page;
 
+  if (natterd_directory_defer_read (dir, request, natterd_handle_history))
+    return;
+
   if (!natterd_arg_conversation (request, "conversation", TRUE, &conv, NULL) ||
       !natterd_arg_int (request, "before", FALSE, &has_before, &before) ||
       !natterd_arg_limit (request, HISTORY_DEFAULT, HISTORY_CAP, &limit))
@@ -236,6 +239,9 @@ natterd_handle_sync (NatterdRequest *request)
   gint64 since = 0, limit;
   NatterJsonWriter *w;
   Page page;
+
+  if (natterd_directory_defer_read (dir, request, natterd_handle_sync))
+    return;
 
   if (!natterd_arg_int (request, "since", FALSE, &has_since, &since) ||
       !natterd_arg_limit (request, SYNC_DEFAULT, SYNC_CAP, &limit))
@@ -274,6 +280,9 @@ natterd_handle_search (NatterdRequest *request)
   gint64 limit;
   NatterJsonWriter *w;
   Page page;
+
+  if (natterd_directory_defer_read (dir, request, natterd_handle_search))
+    return;
 
   if (!natterd_arg_string (request, "query", TRUE, &query) ||
       !natterd_arg_conversation (request, "conversation", FALSE, &conv, &peer) ||
@@ -357,6 +366,9 @@ natterd_handle_conversations (NatterdRequest *request)
   NatterJsonWriter list_writer;
   Summaries s = { dir, me, &list_writer, scratch, 0 };
   NatterJsonWriter *w;
+
+  if (natterd_directory_defer_read (dir, request, natterd_handle_conversations))
+    return;
 
   /* Written aside first, so that a storage error can still be answered
    * with an error instead of a half-written ok. */
@@ -505,17 +517,86 @@ natterd_handle_typing (NatterdRequest *request)
   natterd_request_ok (request);
 }
 
+/* A read marker goes through the writer thread with the sends: its reply
+ * and events wait for the commit that made it durable (no fsync of its own). */
+typedef struct {
+  NatterdRequestWrite  write;
+  NatterdConversation *conv;
+  NatterdUser         *me;
+  gint64               conversation_id;
+  gint64               user_id;
+  gint64               up_to;
+  gint64               stored;      /* the marker afterwards */
+  gboolean             moved;
+} ReadJob;
+
+static gboolean
+read_run (NatterdWriteJob *job,
+          NatterdStore    *store,
+          GError         **error)
+{
+  ReadJob *r = (ReadJob *) job;
+
+  return natterd_store_read_marker_set (store, r->conversation_id, r->user_id, r->up_to,
+                                        &r->stored, &r->moved, error);
+}
+
+static void
+read_reply (NatterdRequest *request,
+            gint64          stored)
+{
+  NatterJsonWriter *w = natterd_request_begin_ok (request);
+
+  natter_json_writer_key (w, "up_to");
+  natter_json_writer_int (w, stored);
+  natterd_request_finish_ok (request);
+}
+
+static void
+read_done (NatterdWriteJob *job,
+           const GError    *error)
+{
+  ReadJob *r = (ReadJob *) job;
+  NatterdConversation *conv = r->conv;
+  NatterdUser *me = r->me;
+
+  natterd_request_write_done (&r->write);
+  if (error != NULL)
+    natterd_request_store_error (r->write.request, error);
+  else
+    {
+      if (r->moved)
+        {
+          g_autoptr(GBytes) mine = conversation_event ("read", conv, me, me, "up_to", NULL, r->stored);
+
+          natterd_user_send (me, mine, NULL);
+          if (conv->kind == NATTERD_CONVERSATION_ROOM)
+            {
+              Broadcast b = { mine, me, NULL };
+              natterd_conversation_foreach_member (conv, broadcast_cb, &b);
+            }
+          else if (conv->user_a != conv->user_b)
+            {
+              NatterdUser *other = conv->user_a == me ? conv->user_b : conv->user_a;
+              g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, r->stored);
+              natterd_user_send (other, theirs, NULL);
+            }
+        }
+      read_reply (r->write.request, r->stored);
+    }
+  natterd_request_write_clear (&r->write);
+  g_free (r);
+}
+
 void
 natterd_handle_read (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_request_get_directory (request);
   NatterdUser *me = natterd_request_get_user (request);
-  g_autoptr(GError) error = NULL;
   NatterdConversation *conv;
   NatterdUser *peer = NULL;
-  gint64 up_to = 0, stored = 0;
-  gboolean moved = FALSE;
-  NatterJsonWriter *w;
+  gint64 up_to = 0;
+  ReadJob *r;
 
   if (!natterd_arg_conversation (request, "conversation", TRUE, &conv, &peer) ||
       !natterd_arg_int (request, "up_to", TRUE, NULL, &up_to))
@@ -525,37 +606,19 @@ natterd_handle_read (NatterdRequest *request)
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "up_to must be a message id");
       return;
     }
-
-  /* A read marker is not acknowledged as durable the way a message is: it
-   * joins the group commit instead of paying for its own fsync. */
-  if (conv != NULL &&
-      (!natterd_directory_join_batch (dir, &error) ||
-       !natterd_store_read_marker_set (dir->store, conv->id, me->id, up_to, &stored, &moved, &error)))
+  if (conv == NULL)
     {
-      natterd_request_store_error (request, error);
+      /* No conversation yet, so no message to have read. */
+      read_reply (request, 0);
       return;
     }
 
-  if (moved)
-    {
-      g_autoptr(GBytes) mine = conversation_event ("read", conv, me, me, "up_to", NULL, stored);
-
-      natterd_user_send (me, mine, NULL);
-      if (conv->kind == NATTERD_CONVERSATION_ROOM)
-        {
-          Broadcast b = { mine, me, NULL };
-          natterd_conversation_foreach_member (conv, broadcast_cb, &b);
-        }
-      else if (conv->user_a != conv->user_b)
-        {
-          NatterdUser *other = conv->user_a == me ? conv->user_b : conv->user_a;
-          g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, stored);
-          natterd_user_send (other, theirs, NULL);
-        }
-    }
-
-  w = natterd_request_begin_ok (request);
-  natter_json_writer_key (w, "up_to");
-  natter_json_writer_int (w, stored);
-  natterd_request_finish_ok (request);
+  r = g_new0 (ReadJob, 1);
+  natterd_request_write_init (&r->write, dir, request, read_run, read_done);
+  r->conv = conv;
+  r->me = me;
+  r->conversation_id = conv->id;
+  r->user_id = me->id;
+  r->up_to = up_to;
+  natterd_request_write_queue (&r->write);
 }

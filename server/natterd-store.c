@@ -1,6 +1,7 @@
 /* natterd-store.c: SQLite storage.
  *
- * One connection, used only from the main thread. WAL mode so that a commit
+ * One connection per NatterdStore, each used by one thread only (the main
+ * loop's, and a sibling for the writer thread). WAL mode so that a commit
  * is one append and fsync; synchronous=FULL by default so that a commit that
  * returned survives a crash of the machine, not only of the process. The
  * schema is versioned with PRAGMA user_version and a list of migrations, each
@@ -415,10 +416,14 @@ stop_checkpointer (NatterdStore *self)
   g_cond_clear (&self->checkpoint_cond);
 }
 
-NatterdStore *
-natterd_store_open_path (const char  *path,
-                         gboolean     synchronous_full,
-                         GError     **error)
+/* Opens one connection with the settings every connection shares. The
+ * first connection (@primary) also migrates the schema and starts the
+ * checkpointer; siblings only prepare their statements. */
+static NatterdStore *
+store_connect (const char  *path,
+               gboolean     synchronous_full,
+               gboolean     primary,
+               GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   NatterdStore *self = g_new0 (NatterdStore, 1);
@@ -434,8 +439,8 @@ natterd_store_open_path (const char  *path,
       return NULL;
     }
   sqlite3_extended_result_codes (self->db, 1);
-  /* Another process holding the database briefly (a backup) should not fail
-   * a request at once. */
+  /* Another process holding the database briefly (a backup), or the other
+   * connection of this process committing, should not fail a request. */
   sqlite3_busy_timeout (self->db, 5000);
 
   if (!exec (self, "PRAGMA journal_mode = WAL", &local_error) ||
@@ -445,12 +450,13 @@ natterd_store_open_path (const char  *path,
       !exec (self, "PRAGMA temp_store = MEMORY", &local_error) ||
       /* A WAL that grew in a burst is cut back when it restarts. */
       !exec (self, "PRAGMA journal_size_limit = 33554432", &local_error) ||
-      !migrate (self, &local_error))
+      (primary && !migrate (self, &local_error)))
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);
       return NULL;
     }
+  self->schema_version = primary ? self->schema_version : (int) G_N_ELEMENTS (migrations);
 
   for (guint i = 0; i < N_STMTS; i++)
     {
@@ -464,8 +470,37 @@ natterd_store_open_path (const char  *path,
         }
     }
 
-  start_checkpointer (self, path, synchronous_full);
+  if (primary)
+    start_checkpointer (self, path, synchronous_full);
+  else
+    {
+      self->path = g_strdup (path);
+      self->synchronous_full = synchronous_full;
+      /* The same safety net as the primary's (start_checkpointer). */
+      sqlite3_wal_autocheckpoint (self->db, 4000);
+    }
   return self;
+}
+
+NatterdStore *
+natterd_store_open_path (const char  *path,
+                         gboolean     synchronous_full,
+                         GError     **error)
+{
+  return store_connect (path, synchronous_full, TRUE, error);
+}
+
+NatterdStore *
+natterd_store_open_sibling (NatterdStore  *self,
+                            GError       **error)
+{
+  if (self->path == NULL)
+    {
+      g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                           "an in-memory database has no second connection");
+      return NULL;
+    }
+  return store_connect (self->path, self->synchronous_full, FALSE, error);
 }
 
 NatterdStore *

@@ -35,6 +35,12 @@ GQuark natterd_store_error_quark (void);
 NatterdStore *natterd_store_open_path   (const char  *path,
                                          gboolean     synchronous_full,
                                          GError     **error);
+/* A second connection to the same database file, for another thread (the
+ * writer: natterd-writer.h). WAL lets it commit while this one reads; a
+ * write on one waits (busy timeout, 5 s) while the other holds the write
+ * lock. Fails for an in-memory database. */
+NatterdStore *natterd_store_open_sibling (NatterdStore  *self,
+                                          GError       **error);
 /* The schema version after migrations (PRAGMA user_version). */
 int           natterd_store_get_schema_version (NatterdStore *self);
 
