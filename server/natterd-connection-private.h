@@ -15,12 +15,18 @@ struct _NatterdAddressCount {
   char  key[]; /* the limit key, see natterd-address.h */
 };
 
-/* Takes a reference on @tcp. @certificate NULL means plain TCP. */
+/* Takes ownership of @fd, a connected, non-blocking TCP socket. Nothing
+ * is sent or read before natterd_connection_start. */
 NatterdConnection *natterd_connection_new     (NatterdServer       *server,
-                                               GSocketConnection   *tcp,
-                                               GTlsCertificate     *certificate,
+                                               int                  fd,
                                                NatterdAddressCount *address,
                                                gboolean             over_limit);
+/* Sends the welcome (or server_busy when over the limit) and starts
+ * reading; with a @certificate, after the TLS handshake. Plain TCP makes
+ * no GIO object at all; TLS wraps @fd in a GSocketConnection for its
+ * GTlsServerConnection. May close the connection at once. */
+void               natterd_connection_start   (NatterdConnection *self,
+                                               GTlsCertificate   *certificate);
 /* Writes what is queued, without blocking. */
 void               natterd_connection_flush   (NatterdConnection *self);
 /* At shutdown: drops whatever is sent from now on, reads nothing more. */

@@ -2,10 +2,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "natter-fields.h"
 #include "natter-frame-reader.h"
@@ -33,9 +35,11 @@ struct _NatterdConnection {
   NatterdUser         *user;
   NatterdAddressCount *address;
 
-  /* Owned. */
-  GSocketConnection   *tcp;
-  GIOStream           *stream;        /* tcp itself, or the TLS connection over it */
+  /* Owned. A plain TCP connection is its descriptor alone; GIO objects
+   * exist only for TLS, whose GTlsServerConnection needs a base stream. */
+  int                  fd;
+  GSocketConnection   *tcp;           /* TLS only */
+  GIOStream           *stream;        /* TLS only: the GTlsServerConnection over tcp */
   GCancellable        *handshake;     /* only while the TLS handshake runs */
   NatterdPollHandle    poll;          /* the socket in the server's epoll set */
   NatterFrameReader    reader;
@@ -277,17 +281,57 @@ wait_until_writable (NatterdConnection *self)
   update_poll (self);
 }
 
+/* GOutputVector is laid out as struct iovec (GLib's own gsocket.c relies
+ * on it too), so the queue's vectors go to sendmsg as they are. */
+G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, size) == G_STRUCT_OFFSET (struct iovec, iov_len));
+
+/* One write of up to @n vectors, without blocking. */
+static GPollableReturn
+write_vectors (NatterdConnection *self,
+               GOutputVector     *vectors,
+               guint              n,
+               gsize             *written)
+{
+  struct msghdr msg = { .msg_iov = (struct iovec *) vectors, .msg_iovlen = n };
+  g_autoptr(GError) error = NULL;
+  GPollableReturn rc;
+  gssize sent;
+
+  if (self->is_tls)
+    {
+      GOutputStream *out = g_io_stream_get_output_stream (self->stream);
+
+      rc = g_pollable_output_stream_writev_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), vectors, n,
+                                                        written, NULL, &error);
+      if (rc == G_POLLABLE_RETURN_FAILED)
+        g_debug ("Write to %s failed: %s", self->address->key, error->message);
+      return rc;
+    }
+
+  do
+    sent = sendmsg (self->fd, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+
+  if (sent >= 0)
+    {
+      *written = sent;
+      return G_POLLABLE_RETURN_OK;
+    }
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    return G_POLLABLE_RETURN_WOULD_BLOCK;
+  g_debug ("Write to %s failed: %s", self->address->key, g_strerror (errno));
+  return G_POLLABLE_RETURN_FAILED;
+}
+
 /* Writes as much of the queue as the kernel takes now, many frames per
  * system call. */
 void
 natterd_connection_flush (NatterdConnection *self)
 {
-  GPollableOutputStream *out;
-
   if (self->closed || !self->ready || self->want_write)
     return;
-
-  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
 
   while (natterd_output_queue_get_size (&self->output) > 0)
     {
@@ -295,10 +339,9 @@ natterd_connection_flush (NatterdConnection *self)
       guint n;
       gsize written = 0;
       GPollableReturn rc;
-      g_autoptr(GError) error = NULL;
 
       n = natterd_output_queue_get_vectors (&self->output, vectors, MAX_WRITE_VECTORS);
-      rc = g_pollable_output_stream_writev_nonblocking (out, vectors, n, &written, NULL, &error);
+      rc = write_vectors (self, vectors, n, &written);
       if (rc == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
           const NatterdConfig *config = natterd_server_get_config (self->server);
@@ -311,7 +354,6 @@ natterd_connection_flush (NatterdConnection *self)
         }
       if (rc == G_POLLABLE_RETURN_FAILED)
         {
-          g_debug ("Write to %s failed: %s", self->address->key, error->message);
           natterd_connection_close_now (self);
           return;
         }
@@ -363,15 +405,15 @@ natterd_connection_refuse_output (NatterdConnection *self)
 void
 natterd_connection_close_now (NatterdConnection *self)
 {
-  GSocket *socket;
-
   if (self->closed)
     return;
 
   self->closed = TRUE;
   self->closing = TRUE;
 
-  natterd_poller_remove (natterd_server_get_poller (self->server), &self->poll);
+  /* The descriptor is closed below, which takes it out of the epoll set:
+   * no EPOLL_CTL_DEL needed. */
+  natterd_poll_handle_forget (&self->poll);
   self->reading = FALSE;
   self->want_write = FALSE;
   if (self->handshake != NULL)
@@ -388,8 +430,11 @@ natterd_connection_close_now (NatterdConnection *self)
 
   /* Closing the socket itself never blocks, where a TLS close could wait
    * on a peer that does not read. */
-  socket = g_socket_connection_get_socket (self->tcp);
-  g_socket_close (socket, NULL);
+  if (self->tcp != NULL)
+    g_socket_close (g_socket_connection_get_socket (self->tcp), NULL);
+  else if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
 
   /* Drops the server's reference; requests still out hold their own. */
   natterd_server_connection_closed (self->server, self);
@@ -595,27 +640,53 @@ reject_too_large (NatterdConnection *self)
   natterd_connection_close (self);
 }
 
+/* One read without blocking: the byte count, 0 at the end of the stream,
+ * -1 when it would block, -2 on an error. */
+static gssize
+read_some (NatterdConnection *self,
+           guint8            *buffer,
+           gsize              size)
+{
+  gssize n;
+
+  if (self->is_tls)
+    {
+      GInputStream *in = g_io_stream_get_input_stream (self->stream);
+      g_autoptr(GError) error = NULL;
+
+      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), buffer, size, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return -1;
+      return n < 0 ? -2 : n;
+    }
+
+  do
+    n = recv (self->fd, buffer, size, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
+  return n;
+}
+
 /* Reads what is there and hands out the frames. Returns TRUE when a TLS
  * stream may hold more than the socket shows. */
 static gboolean
 read_input (NatterdConnection *self)
 {
-  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
   gsize buffer_size;
   guint8 *buffer = natterd_server_get_read_buffer (self->server, &buffer_size);
   guint reads = 0;
 
   while (self->reading && !self->closed)
     {
-      g_autoptr(GError) error = NULL;
       NatterFrameReaderResult result;
       gssize n;
 
       if (reads++ == (self->is_tls ? MAX_TLS_READS : 1))
         return self->is_tls;
 
-      n = g_pollable_input_stream_read_nonblocking (in, buffer, buffer_size, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      n = read_some (self, buffer, buffer_size);
+      if (n == -1)
         return FALSE;
       if (n <= 0)
         {
@@ -743,10 +814,8 @@ start_reading (NatterdConnection *self)
 static void
 become_ready (NatterdConnection *self)
 {
-  GSocket *socket = g_socket_connection_get_socket (self->tcp);
-
   self->ready = TRUE;
-  natterd_poll_handle_init (&self->poll, g_socket_get_fd (socket), on_poll_event, self);
+  natterd_poll_handle_init (&self->poll, self->fd, on_poll_event, self);
 
   if (self->over_limit)
     {
@@ -785,21 +854,65 @@ handshake_cb (GObject      *object,
   natterd_connection_unref (self);
 }
 
+/* TLS needs GIO objects: a GSocket and a GSocketConnection as the base
+ * stream of the GTlsServerConnection. Returns FALSE when they could not be
+ * made; the connection is then closed by the caller. */
+static gboolean
+start_tls (NatterdConnection *self,
+           GTlsCertificate   *certificate)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new_from_fd (self->fd, &error);
+  GIOStream *tls;
+
+  if (socket == NULL)
+    {
+      /* The failed GSocket has closed the descriptor already. */
+      g_warning ("Could not start TLS: %s", error->message);
+      self->fd = -1;
+      return FALSE;
+    }
+  self->tcp = g_socket_connection_factory_create_connection (socket);
+
+  /* Built by hand rather than with g_tls_server_connection_new so that
+   * "database" is NULL from the start: natterd asks for no client
+   * certificate, and with the default database glib-networking 2.74
+   * parses the whole system CA bundle for every connection (perf: 72 %
+   * of the CPU of a handshake loop; 5 ms per handshake without it). */
+  tls = G_IO_STREAM (g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
+                                     NULL, &error,
+                                     "base-io-stream", self->tcp,
+                                     "certificate", certificate,
+                                     "database", NULL,
+                                     NULL));
+  if (tls == NULL)
+    {
+      g_warning ("Could not start TLS: %s", error->message);
+      return FALSE;
+    }
+
+  self->stream = tls;
+  self->is_tls = TRUE;
+  self->handshake = g_cancellable_new ();
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                    self->handshake, handshake_cb,
+                                    natterd_connection_ref (self));
+  return TRUE;
+}
+
 NatterdConnection *
 natterd_connection_new (NatterdServer       *server,
-                        GSocketConnection   *tcp,
-                        GTlsCertificate     *certificate,
+                        int                  fd,
                         NatterdAddressCount *address,
                         gboolean             over_limit)
 {
   const NatterdConfig *config = natterd_server_get_config (server);
   NatterdConnection *self = g_new0 (NatterdConnection, 1);
-  GSocket *socket = g_socket_connection_get_socket (tcp);
 
   self->ref_count = 1; /* the server's */
   self->server = server;
   self->address = address;
-  self->tcp = g_object_ref (tcp);
+  self->fd = fd;
   self->unauthenticated_since = self->last_received = self->tokens_at = g_get_monotonic_time ();
   self->tokens = config->frame_burst;
   self->over_limit = over_limit;
@@ -808,47 +921,17 @@ natterd_connection_new (NatterdServer       *server,
   self->server_link.data = self;
   self->flush_link.data = self;
   natter_frame_reader_init (&self->reader, config->max_frame);
-
-  /* Chat frames are small and latency matters more than packet count;
-   * frames that pile up still leave together through writev. */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-
-  if (certificate != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-      /* Built by hand rather than with g_tls_server_connection_new so that
-       * "database" is NULL from the start: natterd asks for no client
-       * certificate, and with the default database glib-networking 2.74
-       * parses the whole system CA bundle for every connection (perf: 72 %
-       * of the CPU of a handshake loop; 5 ms per handshake without it). */
-      GIOStream *tls = G_IO_STREAM (g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
-                                                    NULL, &error,
-                                                    "base-io-stream", tcp,
-                                                    "certificate", certificate,
-                                                    "database", NULL,
-                                                    NULL));
-
-      if (tls == NULL)
-        {
-          g_warning ("Could not start TLS: %s", error->message);
-          self->stream = g_object_ref (G_IO_STREAM (tcp));
-          self->closed = TRUE;
-          return self;
-        }
-      self->stream = tls;
-      self->is_tls = TRUE;
-      self->handshake = g_cancellable_new ();
-      g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
-                                        self->handshake, handshake_cb,
-                                        natterd_connection_ref (self));
-    }
-  else
-    {
-      self->stream = g_object_ref (G_IO_STREAM (tcp));
-      become_ready (self);
-    }
-
   return self;
+}
+
+void
+natterd_connection_start (NatterdConnection *self,
+                          GTlsCertificate   *certificate)
+{
+  if (certificate == NULL)
+    become_ready (self);
+  else if (!start_tls (self, certificate))
+    natterd_connection_close_now (self);
 }
 
 void

@@ -139,6 +139,12 @@ natterd_poller_remove (NatterdPoller     *self,
   if (!handle->registered)
     return;
   epoll_ctl (self->epfd, EPOLL_CTL_DEL, handle->fd, NULL);
+  natterd_poll_handle_forget (handle);
+}
+
+void
+natterd_poll_handle_forget (NatterdPollHandle *handle)
+{
   handle->registered = FALSE;
   handle->events = 0;
 }

@@ -42,4 +42,9 @@ void           natterd_poller_watch  (NatterdPoller     *self,
 void           natterd_poller_remove (NatterdPoller     *self,
                                       NatterdPollHandle *handle);
 
+/* Forgets the handle without a system call: for a descriptor about to be
+ * closed, since closing the only descriptor of a socket takes it out of
+ * every epoll set. */
+void           natterd_poll_handle_forget (NatterdPollHandle *handle);
+
 G_END_DECLS

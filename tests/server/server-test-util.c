@@ -250,3 +250,28 @@ util_repeat (char  c,
   s[n] = '\0';
   return s;
 }
+
+void
+util_assert_over_limit (NatterTestServer *server)
+{
+  g_autoptr(NatterTestClient) busy = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean saw_busy = FALSE;
+
+  busy = natter_test_client_try_new_from (natter_test_server_get_port (server),
+                                          natter_test_server_get_tls (server), NULL, FALSE, &error);
+  g_assert_no_error (error);
+  natter_test_client_assert_closed (busy);
+  /* It got server_busy before the close, and no welcome. */
+  for (;;)
+    {
+      g_autoptr(JsonObject) f = natter_test_client_try_next (busy, 0, NULL);
+
+      if (f == NULL)
+        break;
+      g_assert_cmpstr (natter_test_get_str (f, "type"), !=, "welcome");
+      if (g_strcmp0 (json_object_get_string_member_with_default (f, "code", ""), "server_busy") == 0)
+        saw_busy = TRUE;
+    }
+  g_assert_true (saw_busy);
+}

@@ -52,6 +52,11 @@ void    util_assert_user_object (JsonObject     *user);
 /* Asserts a message object has the contract's fields with the right types. */
 void    util_assert_message_object (JsonObject  *message);
 
+/* Connects one client more than the per-address limit allows (TLS as
+ * @server is) and asserts that it gets server_busy, no welcome, and is
+ * closed. */
+void    util_assert_over_limit (NatterTestServer *server);
+
 /* Milliseconds since the epoch (for checking ts and last_seen). */
 gint64  util_now_ms           (void);
 
