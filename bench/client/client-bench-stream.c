@@ -1,6 +1,8 @@
 /* client-bench-stream.c: a client taking in a steady stream.
  *
- * cb3's client is signed in with "@cb2" open (its message model watched
+ * With -c C, cb3 is first made a member of C - 1 rooms with a message each
+ * (once per data directory), so its client holds C conversations, as a
+ * person's client holds many. cb3's client is signed in with "@cb2" open (its message model watched
  * through items-changed, as the conversation view watches it); cb2 sends R
  * messages per second for D seconds from the engine's thread. Each body
  * starts with its send time (CLOCK_MONOTONIC, taken just before the frame
@@ -17,6 +19,7 @@
 #define SENDER     CLIENT_BENCH_PREFIX "2"
 #define READER     CLIENT_BENCH_PREFIX "3"
 #define STREAM_TAG 7
+#define ROOM_MARK  "client-rooms "
 
 typedef struct {
   BenchHist latency;
@@ -50,6 +53,90 @@ messages_changed_cb (GListModel *model,
     }
 }
 
+/* ---- the other conversations ----------------------------------------------- */
+
+typedef struct {
+  guint   rooms;
+  guint64 ready;
+  guint64 answered;
+  guint64 failed;
+} Rooms;
+
+static void
+rooms_ready (BenchConn *c, gint64 now)
+{
+  Rooms *g = c->group;
+
+  /* Pipelined: every room made and written to. A room made by an earlier
+   * run answers "conflict", and the send goes in all the same. */
+  for (guint i = 0; i < g->rooms; i++)
+    bench_conn_sendf (c, "{\"type\":\"room_create\",\"id\":%u,\"room\":\"#cbr%u\"}\n"
+                      "{\"type\":\"send\",\"id\":%u,\"to\":\"#cbr%u\",\"body\":\"room %u\","
+                      "\"client_msg_id\":\"r%u\"}\n", 2 * i, i, 2 * i + 1, i, i, i);
+  __atomic_store_n (&g->ready, 1, __ATOMIC_RELEASE);
+}
+
+static void
+rooms_line (BenchConn *c, char *line, gsize len, gint64 now)
+{
+  Rooms *g = c->group;
+
+  if (bench_frame_int (line, len, "re") < 0)
+    return;
+  if (bench_frame_is (line, len, "error") && (bench_frame_int (line, len, "re") % 2 == 1 ||
+                                              !g_strstr_len (line, len, "\"conflict\"")))
+    {
+      if (g->failed++ < 3)
+        g_printerr ("natter-client-bench: rooms: %.*s\n", (int) MIN (len, 200), line);
+    }
+  __atomic_store_n (&g->answered, __atomic_load_n (&g->answered, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+}
+
+static void
+rooms_closed (BenchConn *c, const char *why)
+{
+  Rooms *g = c->group;
+
+  g_printerr ("natter-client-bench: rooms connection: %s\n", why);
+  g->failed++;
+  __atomic_store_n (&g->answered, 2 * g->rooms, __ATOMIC_RELEASE);
+}
+
+static const BenchConnOps rooms_ops = { rooms_ready, rooms_line, rooms_closed };
+
+static gboolean
+rooms_done (gpointer data)
+{
+  Rooms *g = data;
+
+  return __atomic_load_n (&g->answered, __ATOMIC_ACQUIRE) >= 2 * g->rooms;
+}
+
+/* Makes @reader a member of @rooms rooms with a message each. */
+static gboolean
+ensure_rooms (ClientBenchOptions *o,
+              guint               rooms)
+{
+  g_autofree char *mark = g_strdup_printf (ROOM_MARK "%u", rooms);
+  Rooms g = { .rooms = rooms };
+  BenchConn *c;
+
+  if (rooms == 0 || bench_users_has_mark (o->users, mark))
+    return TRUE;
+  g_print ("making %u rooms for %s\n", rooms, READER);
+  c = bench_conn_new (bench_engine_worker (o->engine, 0), &rooms_ops, &g, 0, BENCH_AUTH_TOKEN,
+                      READER, bench_users_token (o->users, READER));
+  bench_conn_start (c);
+  client_bench_loop_run (rooms_done, &g, o->timeout_s);
+  bench_engine_drop_conns (o->engine);
+  if (!rooms_done (&g) || g.failed > 0)
+    return FALSE;
+  bench_users_add_mark (o->users, mark);
+  return TRUE;
+}
+
+/* ---- the stream ------------------------------------------------------------- */
+
 static gboolean
 all_in (gpointer data)
 {
@@ -80,6 +167,8 @@ client_bench_stream (ClientBenchOptions *o)
   guint n_before;
   gint64 t0;
 
+  if (!ensure_rooms (o, o->conversations - 1))
+    return 1;
   client = client_bench_sign_in (o, dir, READER, NULL, NULL);
   if (client == NULL)
     return 1;
@@ -88,8 +177,8 @@ client_bench_stream (ClientBenchOptions *o)
   n_before = g_list_model_get_n_items (model);
   g_signal_connect (model, "items-changed", G_CALLBACK (messages_changed_cb), &in);
 
-  g_print ("stream: %s sends %.0f messages/s for %.1f s to a signed-in client\n",
-           SENDER, o->rate, o->duration_s);
+  g_print ("stream: %s sends %.0f messages/s for %.1f s to a signed-in client with %u conversations\n",
+           SENDER, o->rate, o->duration_s, g_list_model_get_n_items (natter_client_get_conversations (client)));
   bench_proc_sample (o->natterd->pid, &before);
   t0 = bench_now_ns ();
   sent_ok = client_bench_send (o, &s, SENDER);
@@ -103,6 +192,7 @@ client_bench_stream (ClientBenchOptions *o)
   bench_report_double (&r, "rate", o->rate);
   bench_report_double (&r, "duration_s", o->duration_s);
   bench_report_int (&r, "size", o->size);
+  bench_report_int (&r, "conversations", g_list_model_get_n_items (natter_client_get_conversations (client)));
   bench_report_int (&r, "sent", (gint64) s.sent);
   bench_report_int (&r, "acked", (gint64) s.acked);
   bench_report_int (&r, "errors", (gint64) s.errors);

@@ -61,6 +61,7 @@ typedef struct {
   guint        window;        /* sends in flight while filling */
   double       rate;          /* stream: messages per second */
   double       duration_s;    /* stream: seconds */
+  guint        conversations; /* stream: conversations the client holds */
   /* Filled in by the runner. */
   BenchServer *natterd;
   BenchEngine *engine;

@@ -337,9 +337,10 @@ main (int argc, char **argv)
     .window = 256,
     .rate = 1000,
     .duration_s = 10,
+    .conversations = 1,
   };
   gint64 messages = -1;
-  int size = -1, window = -1;
+  int size = -1, window = -1, conversations = 1;
   const GOptionEntry entries[] = {
     { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory for natterd (kept; default: a temporary one)", "DIR" },
@@ -349,6 +350,7 @@ main (int argc, char **argv)
     { "window", 'w', 0, G_OPTION_ARG_INT, &window, "open: sends in flight while filling (256)", "W" },
     { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate, "stream: messages per second (1000)", "R" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o.duration_s, "stream: seconds (10)", "S" },
+    { "conversations", 'c', 0, G_OPTION_ARG_INT, &conversations, "stream: conversations the client holds (1: the streamed one; more are rooms)", "C" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — open, stream");
@@ -375,6 +377,7 @@ main (int argc, char **argv)
     o.size = (guint) size;
   if (window > 0)
     o.window = (guint) window;
+  o.conversations = (guint) MAX (conversations, 1);
   if (o.size < 32 || o.size > NATTER_BENCH_MAX_BODY || o.rate <= 0 || o.duration_s <= 0)
     {
       g_printerr ("natter-client-bench: --size must be 32 to %d, --rate and --duration positive\n",

@@ -68,11 +68,13 @@ test_open (void)
 static void
 test_stream (void)
 {
-  const char *const args[] = { "stream", "-r", "50", "-d", "1", NULL };
+  const char *const args[] = { "stream", "-r", "50", "-d", "1", "-c", "3", NULL };
   g_autoptr(JsonNode) node = run_client_bench (args);
   JsonObject *o = json_node_get_object (node);
 
   g_assert_cmpstr (json_object_get_string_member (o, "scenario"), ==, "stream");
+  /* Two rooms with a message each, and the streamed conversation. */
+  g_assert_cmpint (json_object_get_int_member (o, "conversations"), ==, 3);
   g_assert_cmpint (json_object_get_int_member (o, "sent"), ==, 50);
   g_assert_cmpint (json_object_get_int_member (o, "acked"), ==, 50);
   g_assert_cmpint (json_object_get_int_member (o, "errors"), ==, 0);
