@@ -179,6 +179,8 @@ client_bench_stream (ClientBenchOptions *o)
 
   g_print ("stream: %s sends %.0f messages/s for %.1f s to a signed-in client with %u conversations\n",
            SENDER, o->rate, o->duration_s, g_list_model_get_n_items (natter_client_get_conversations (client)));
+  if (g_list_model_get_n_items (natter_client_get_conversations (client)) > o->conversations)
+    g_print ("note: rooms made by an earlier run with this --data-dir stay; use another for fewer\n");
   bench_proc_sample (o->natterd->pid, &before);
   t0 = bench_now_ns ();
   sent_ok = client_bench_send (o, &s, SENDER);
