@@ -11,7 +11,8 @@
  * make us spend.
  *
  * Tokens are 32 random bytes sent as unpadded base64url; only their SHA-256
- * is stored.
+ * is stored. Tokens seen lately are also kept in memory by that hash (the
+ * token cache below), so a token login costs no SQLite query.
  */
 #define G_LOG_DOMAIN "natterd-auth"
 
@@ -33,11 +34,21 @@
 #define DAY_MS          (24 * HOUR_MS)
 /* A limiter prunes its full buckets past this many keys. */
 #define LIMITER_PRUNE   10000
+/* The token cache is emptied (and refills from the store) at this size:
+ * 64 bytes an entry, so at most ~6 MB. */
+#define TOKEN_CACHE_MAX 100000
 
 typedef struct {
   GHashTable *buckets; /* key -> NatterdBucket* */
   gint64      window_ms;
 } Limiter;
+
+/* A token the store holds, as the store holds it. */
+typedef struct {
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  gint64 user_id;
+  gint64 expires;    /* ms since the epoch */
+} CachedToken;
 
 struct _NatterdAuth {
   NatterdDirectory *directory;
@@ -47,6 +58,7 @@ struct _NatterdAuth {
   Limiter           registrations_by_address;
   Limiter           failures_by_address;
   Limiter           failures_by_user;
+  GHashTable       *tokens;      /* hash -> CachedToken (hash inside) */
 };
 
 typedef enum {
@@ -200,16 +212,91 @@ queue_job (NatterdAuth *self, Job *job)
     }
 }
 
+/* --- the token cache ---
+ *
+ * A token login looked its token up in SQLite: with the WAL's fcntl locks,
+ * ~8 % of natterd's CPU per token login. The store stays the durable
+ * record: the cache is filled from it (read-through) and when a token is
+ * issued, and an entry leaves the cache before its row leaves the store
+ * (logout, expiry), so the cache never accepts a token the store would
+ * refuse. Nothing else deletes tokens. Expiry is checked on every login,
+ * from the cached expiry. Unknown tokens are not cached: they are counted
+ * as failed logins instead. */
+
+static guint
+token_hash_hash (gconstpointer key)
+{
+  guint h;
+
+  memcpy (&h, key, sizeof h); /* SHA-256 output: any four bytes will do */
+  return h;
+}
+
+static gboolean
+token_hash_equal (gconstpointer a,
+                  gconstpointer b)
+{
+  return memcmp (a, b, NATTERD_TOKEN_HASH_LEN) == 0;
+}
+
+static void
+token_cache_add (NatterdAuth  *self,
+                 const guint8 *hash,
+                 gint64        user_id,
+                 gint64        expires)
+{
+  CachedToken *entry;
+
+  if (g_hash_table_size (self->tokens) >= TOKEN_CACHE_MAX)
+    g_hash_table_remove_all (self->tokens);
+
+  entry = g_new (CachedToken, 1);
+  memcpy (entry->hash, hash, sizeof entry->hash);
+  entry->user_id = user_id;
+  entry->expires = expires;
+  g_hash_table_replace (self->tokens, entry->hash, entry);
+}
+
+/* Like natterd_store_token_lookup: TRUE with the user and expiry when the
+ * store holds the token (expired or not), FALSE without error when not. */
+static gboolean
+token_lookup (NatterdAuth   *self,
+              const guint8  *hash,
+              gint64        *out_user_id,
+              gint64        *out_expires,
+              GError       **error)
+{
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+
+  if (entry == NULL)
+    {
+      if (!natterd_store_token_lookup (self->directory->store, hash, out_user_id, out_expires, error))
+        return FALSE;
+      token_cache_add (self, hash, *out_user_id, *out_expires);
+      return TRUE;
+    }
+  *out_user_id = entry->user_id;
+  *out_expires = entry->expires;
+  return TRUE;
+}
+
+/* Revokes a token: out of the cache first, then out of the store. */
+static gboolean
+token_delete (NatterdAuth   *self,
+              const guint8  *hash,
+              GError       **error)
+{
+  g_hash_table_remove (self->tokens, hash);
+  natterd_directory_commit_pending (self->directory);
+  return natterd_store_token_delete (self->directory->store, hash, error);
+}
+
 /* --- tokens and logging in --- */
 
 static void
 token_hash (const char *token, guint8 out[NATTERD_TOKEN_HASH_LEN])
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  gsize len = NATTERD_TOKEN_HASH_LEN;
-
-  g_checksum_update (sum, (const guchar *) token, strlen (token));
-  g_checksum_get_digest (sum, out, &len);
+  crypto_hash_sha256 (out, (const unsigned char *) token, strlen (token));
 }
 
 /* Logs @request's connection in as @user and answers it. */
@@ -264,6 +351,7 @@ issue_token_and_log_in (NatterdAuth    *self,
       natterd_request_store_error (request, error);
       return;
     }
+  token_cache_add (self, hash, user->id, expires);
   log_in (self, request, user, token, hash, expires);
   sodium_memzero (token, sizeof token);
 }
@@ -370,6 +458,7 @@ natterd_auth_new (NatterdDirectory *directory,
   limiter_init (&self->registrations_by_address, HOUR_MS);
   limiter_init (&self->failures_by_address, MINUTE_MS);
   limiter_init (&self->failures_by_user, MINUTE_MS);
+  self->tokens = g_hash_table_new_full (token_hash_hash, token_hash_equal, NULL, g_free);
 
   threads = config->hash_threads > 0 ? config->hash_threads : g_get_num_processors ();
   self->pool = g_thread_pool_new (worker, self, (gint) MAX (threads, 1), FALSE, error);
@@ -404,6 +493,7 @@ natterd_auth_free (NatterdAuth *self)
   g_hash_table_unref (self->registrations_by_address.buckets);
   g_hash_table_unref (self->failures_by_address.buckets);
   g_hash_table_unref (self->failures_by_user.buckets);
+  g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_free (self->dummy_hash);
   g_free (self);
 }
@@ -500,7 +590,7 @@ login_with_token (NatterdAuth    *self,
     }
 
   token_hash (token, hash);
-  if (natterd_store_token_lookup (dir->store, hash, &user_id, &expires, &error))
+  if (token_lookup (self, hash, &user_id, &expires, &error))
     user = natterd_directory_find_user_id (dir, user_id);
   else if (error != NULL)
     {
@@ -511,11 +601,7 @@ login_with_token (NatterdAuth    *self,
   if (user == NULL || expires <= now)
     {
       if (user != NULL)
-        {
-          /* Expired: forget it. Best effort, no reply waits for it. */
-          natterd_directory_commit_pending (dir);
-          natterd_store_token_delete (dir->store, hash, NULL);
-        }
+        token_delete (self, hash, NULL); /* expired: best effort, no reply waits for it */
       limiter_take (&self->failures_by_address, address,
                     config->failed_logins_per_minute_per_address, now);
       natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
@@ -592,8 +678,7 @@ natterd_handle_logout (NatterdRequest *request)
   GList *l;
 
   memcpy (hash, natterd_connection_get_token_hash (connection), sizeof hash);
-  natterd_directory_commit_pending (dir);
-  if (!natterd_store_token_delete (dir->store, hash, &error))
+  if (!token_delete (dir->auth, hash, &error))
     {
       natterd_request_store_error (request, error);
       return;
