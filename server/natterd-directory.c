@@ -705,7 +705,6 @@ typedef struct {
 
   gboolean             duplicate;
   gboolean             stored_elsewhere; /* a duplicate from another conversation */
-  gint64               stored_id;         /* ... and its id */
   GString             *as_sender;   /* the message object as the sender sees it */
   GBytes              *event_for_sender; /* the "message" event frames */
   GBytes              *event_for_peer;
@@ -862,8 +861,6 @@ send_inserted_cb (const NatterdStoreMessage *m,
        * the original is the answer; its names are looked up on the main
        * loop. Only the id is kept here. */
       p->stored_elsewhere = TRUE;
-      p->conversation_id = m->conversation_id;
-      p->stored_id = m->id;
       return TRUE;
     }
   p->ts = m->ts;
@@ -900,15 +897,56 @@ send_run (NatterdWriteJob *job,
   return TRUE;
 }
 
+typedef struct {
+  NatterdDirectory *directory;
+  NatterdUser      *viewer;
+  GString          *object;  /* set when found */
+} FoundOriginal;
+
 static gboolean
 original_found_cb (const NatterdStoreMessage *m,
                    gpointer                   user_data)
 {
-  PendingSend *p = user_data;
+  FoundOriginal *found = user_data;
 
-  p->as_sender = g_string_sized_new (m->body_len + 160);
-  natterd_directory_write_message (p->write.directory, p->as_sender, m, p->sender);
+  found->object = g_string_sized_new (m->body_len + 160);
+  natterd_directory_write_message (found->directory, found->object, m, found->viewer);
   return FALSE;
+}
+
+/* The stored message (@sender, @client_msg_id) as @sender sees it, read on
+ * the main loop's connection (committed rows only); NULL when there is
+ * none or on a store error (logged). */
+static GString *
+find_original (NatterdDirectory *self,
+               NatterdUser      *sender,
+               const char       *client_msg_id)
+{
+  g_autoptr(GError) error = NULL;
+  FoundOriginal found = { self, sender, NULL };
+
+  if (!natterd_store_message_by_client_id (self->store, sender->id, client_msg_id,
+                                           original_found_cb, &found, &error))
+    g_warning ("Could not look up a resent message: %s", error->message);
+  return found.object;
+}
+
+gboolean
+natterd_directory_answer_resend (NatterdDirectory *self,
+                                 NatterdRequest   *request,
+                                 NatterdUser      *sender,
+                                 const char       *client_msg_id)
+{
+  g_autoptr(GString) original = find_original (self, sender, client_msg_id);
+  NatterJsonWriter *w;
+
+  if (original == NULL)
+    return FALSE;
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "message");
+  natter_json_writer_raw (w, original->str, original->len);
+  natterd_request_finish_ok (request);
+  return TRUE;
 }
 
 /* Main loop, after the commit. */
@@ -924,17 +962,12 @@ send_done (NatterdWriteJob *job,
 
   if (error == NULL && p->stored_elsewhere)
     {
-      gint64 id = p->stored_id;
-
-      p->conversation = natterd_directory_find_conversation (self, p->conversation_id);
-      if (p->conversation == NULL ||
-          !natterd_store_history (self->store, p->conversation_id, id + 1, 1,
-                                  original_found_cb, p, &local_error) ||
-          p->as_sender == NULL)
+      /* Committed by now, so the main connection sees it. */
+      p->as_sender = find_original (self, p->sender, p->client_msg_id);
+      if (p->as_sender == NULL)
         {
-          if (local_error == NULL)
-            local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                                               "stored message not found");
+          local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
+                                             "stored message not found");
           error = local_error;
         }
     }

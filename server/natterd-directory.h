@@ -260,6 +260,14 @@ void                natterd_directory_write_message (NatterdDirectory          *
                                                      const NatterdStoreMessage *message,
                                                      NatterdUser               *viewer);
 
+/* A send the rate limit would refuse may be the resend of a stored
+ * message (an outbox after a reconnect): then it is answered with the
+ * original, as an unlimited send would be, and TRUE is returned. */
+gboolean            natterd_directory_answer_resend (NatterdDirectory *self,
+                                                     NatterdRequest   *request,
+                                                     NatterdUser      *sender,
+                                                     const char       *client_msg_id);
+
 /* Queues a send for the group commit; the request is answered after the
  * commit. */
 void                natterd_directory_queue_send (NatterdDirectory    *self,

@@ -21,11 +21,28 @@
 #define SEARCH_CAP       200
 #define MINUTE_MS        (60 * 1000)
 
+/* messages_per_minute_per_user; FALSE when the request was answered. */
+static gboolean
+send_allowed (NatterdRequest *request,
+              NatterdUser    *me,
+              const char     *client_msg_id)
+{
+  NatterdDirectory *dir = natterd_request_get_directory (request);
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  gint64 retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
+                                      MINUTE_MS, natterd_now_ms ());
+
+  if (retry == 0)
+    return TRUE;
+  if (!natterd_directory_answer_resend (dir, request, me, client_msg_id))
+    natterd_request_rate_limited (request, retry);
+  return FALSE;
+}
+
 void
 natterd_handle_send (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_request_get_directory (request);
-  const NatterdConfig *config = natterd_directory_get_config (dir);
   NatterdUser *me = natterd_request_get_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
@@ -33,7 +50,6 @@ natterd_handle_send (NatterdRequest *request)
   NatterAddressKind kind;
   NatterdConversation *conv;
   gsize body_len;
-  gint64 retry;
 
   if (!natterd_arg_string (request, "to", TRUE, &to) ||
       !natterd_arg_string (request, "body", TRUE, &body) ||
@@ -81,15 +97,9 @@ natterd_handle_send (NatterdRequest *request)
           natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
-      conv = NULL;
-      /* Created below, after the rate limit. */
-      retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
-                                   MINUTE_MS, natterd_now_ms ());
-      if (retry > 0)
-        {
-          natterd_request_rate_limited (request, retry);
-          return;
-        }
+      /* Created after the rate limit. */
+      if (!send_allowed (request, me, client_msg_id))
+        return;
       conv = natterd_directory_ensure_direct (dir, me, peer, &error);
       if (conv == NULL)
         {
@@ -100,13 +110,8 @@ natterd_handle_send (NatterdRequest *request)
       return;
     }
 
-  retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
-                               MINUTE_MS, natterd_now_ms ());
-  if (retry > 0)
-    {
-      natterd_request_rate_limited (request, retry);
-      return;
-    }
+  if (!send_allowed (request, me, client_msg_id))
+    return;
   natterd_directory_queue_send (dir, request, me, conv, body, body_len, client_msg_id);
 }
 

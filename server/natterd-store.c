@@ -1005,10 +1005,8 @@ natterd_store_message_insert (NatterdStore            *self,
     {
       /* (sender, client_msg_id) exists: a resend. Answer the original. */
       *out_duplicate = TRUE;
-      s = stmt (self, STMT_MESSAGE_BY_CLIENT_ID);
-      sqlite3_bind_int64 (s, 1, sender_id);
-      sqlite3_bind_text (s, 2, client_msg_id, -1, SQLITE_STATIC);
-      return foreach_message (self, s, func, user_data, "find message", error);
+      return natterd_store_message_by_client_id (self, sender_id, client_msg_id,
+                                                 func, user_data, error);
     }
 
   *out_duplicate = FALSE;
@@ -1028,6 +1026,21 @@ natterd_store_message_insert (NatterdStore            *self,
 
   func (&m, user_data);
   return TRUE;
+}
+
+gboolean
+natterd_store_message_by_client_id (NatterdStore            *self,
+                                    gint64                   sender_id,
+                                    const char              *client_msg_id,
+                                    NatterdStoreMessageFunc  func,
+                                    gpointer                 user_data,
+                                    GError                 **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_MESSAGE_BY_CLIENT_ID);
+
+  sqlite3_bind_int64 (s, 1, sender_id);
+  sqlite3_bind_text (s, 2, client_msg_id, -1, SQLITE_STATIC);
+  return foreach_message (self, s, func, user_data, "find message", error);
 }
 
 gboolean

@@ -227,6 +227,14 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* The message (sender, client_msg_id), if stored: @func is called once, or
+ * not at all. */
+gboolean natterd_store_message_by_client_id (NatterdStore            *self,
+                                             gint64                   sender_id,
+                                             const char              *client_msg_id,
+                                             NatterdStoreMessageFunc  func,
+                                             gpointer                 user_data,
+                                             GError                 **error);
 /* Newest first, ids below @before (0: no bound), at most @limit. */
 gboolean natterd_store_history        (NatterdStore            *self,
                                        gint64                   conversation_id,

@@ -131,6 +131,19 @@ test_messages_per_minute (void)
 
     g_assert_cmpint (natter_test_get_int (e, "retry_after"), >, 0);
   }
+  /* A resend of a stored message (an outbox after a reconnect) is not a
+   * new message: the original comes back, limit or not, and bob gets
+   * nothing new. */
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (bob);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice2,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"one\",\"client_msg_id\":\"m1\"}");
+
+    natter_assert_str (r, "message.body", "one");
+    natter_assert_str (r, "message.client_msg_id", "m1");
+  }
+  natter_test_client_expect_no_frame_of_type (bob, "message");
   /* bob is not limited by alice's sends. */
   util_send (bob, "@alice", "hi", "b1");
 }
