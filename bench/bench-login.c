@@ -265,6 +265,8 @@ storm (BenchOptions *o, GPtrArray *names, BenchReport *r)
   gint64 t0, deadline;
   guint64 synced;
   BenchConn *poster;
+  BenchProcSample before, after;
+  double tool0;
 
   bench_engine_call_all (o->engine, set_window_cb, GUINT_TO_POINTER (o->connect_window));
   for (i = 0; i < n; i++)
@@ -295,16 +297,21 @@ storm (BenchOptions *o, GPtrArray *names, BenchReport *r)
   g.last_synced = 0;
   /* Everyone at once: the window is the whole storm. */
   bench_engine_call_all (o->engine, set_window_cb, GUINT_TO_POINTER (n));
+  bench_proc_sample (o->pid, &before);
+  tool0 = tool_cpu_s ();
   t0 = bench_now_ns ();
   bench_engine_call_all (o->engine, storm_back_cb, NULL);
   synced = bench_wait_counter (&g.synced, n, t0 + (gint64) (o->timeout_s * 1e9));
   {
     gint64 t1 = bench_now_ns ();
 
+    bench_proc_sample (o->pid, &after);
     bench_report_int (r, "storm_clients", n);
     bench_report_int (r, "storm_synced", synced);
     g_print ("  %-38s %14" G_GUINT64_FORMAT " of %u\n", "storm: clients back and synced", synced, n);
     bench_report_row (r, "storm: time until all synced", "storm_s", (t1 - t0) / 1e9, "s");
+    bench_report_row (r, "  server CPU until all synced", "storm_cpu_s", after.cpu_s - before.cpu_s, "s");
+    bench_report_row (r, "  tool CPU until all synced", "storm_tool_cpu_s", tool_cpu_s () - tool0, "s");
   }
   bench_engine_drop_conns (o->engine);
   return synced == n;
@@ -351,13 +358,7 @@ bench_login (BenchOptions *o)
   bench_proc_sample (o->pid, &after);
   bench_report_row (&r, "  server CPU per password login", "password_cpu_us",
                     n ? (after.cpu_s - before.cpu_s) * 1e6 / n : 0, "us");
-  bench_proc_sample (o->pid, &before);
-  tool0 = tool_cpu_s ();
   ok = storm (o, names, &r);
-  tool1 = tool_cpu_s ();
-  bench_proc_sample (o->pid, &after);
-  bench_report_row (&r, "  server CPU, whole storm phase", "storm_cpu_s", after.cpu_s - before.cpu_s, "s");
-  bench_report_row (&r, "  tool CPU, whole storm phase", "storm_tool_cpu_s", tool1 - tool0, "s");
   bench_report_end (&r);
   return ok ? 0 : 1;
 }
