@@ -138,13 +138,13 @@ test_migrations (void)
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
   natterd_store_close (store);
 
   /* Reopening does not migrate again. */
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
   natterd_store_close (store);
   remove_dir (dir);
 }
@@ -178,35 +178,112 @@ has_index (const char *path, const char *name)
   return found;
 }
 
-/* A database left at schema 1 (as the first release wrote it) is brought
- * to the current version, keeping its data; one newer than this build
- * knows is refused. */
+static gboolean
+keep_first_id_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  *(gint64 *) user_data = m->id;
+  return TRUE;
+}
+
+static gint64
+insert_message (NatterdStore *store, gint64 conv, gint64 sender, const char *cmid)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean dup = FALSE;
+  gint64 id = 0;
+
+  g_assert_true (natterd_store_message_insert (store, conv, sender, cmid, strlen (cmid), 1000, cmid,
+                                               &dup, keep_first_id_cb, &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+unread_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+           gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT ";", unread);
+}
+
+static char *
+unread_counts (NatterdStore *store, gint64 user)
+{
+  g_autoptr(GError) error = NULL;
+  GString *s = g_string_new (NULL);
+
+  g_assert_true (natterd_store_conversation_summaries (store, user, unread_cb, s, &error));
+  g_assert_no_error (error);
+  return g_string_free (s, FALSE);
+}
+
+/* A database left at schema 1 (as the first release wrote it, messages
+ * and all) is brought to the current version, keeping its data, and the
+ * unread counts come out right from the positions the migration gave the
+ * old messages; one newer than this build knows is refused. */
 static void
 test_migration_from_v1 (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("test-store-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *counts = NULL;
   NatterdStore *store;
-  gint64 id;
+  gint64 alice, bob, room, dm, marker, up_to;
+  gboolean moved;
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_true (natterd_store_user_insert (store, "alice", "Alice", "$h", 1, &id, &error));
+  g_assert_true (natterd_store_user_insert (store, "alice", "Alice", "$h", 1, &alice, &error));
+  g_assert_true (natterd_store_user_insert (store, "bob", "Bob", "$h", 1, &bob, &error));
+  g_assert_true (natterd_store_room_insert (store, "#r", "", alice, 1, &room, &error));
+  g_assert_true (natterd_store_direct_insert (store, alice, bob, &dm, &error));
+  g_assert_true (natterd_store_participant_add (store, room, alice, &error));
+  g_assert_true (natterd_store_participant_add (store, room, bob, &error));
+  g_assert_true (natterd_store_participant_add (store, dm, alice, &error));
+  g_assert_true (natterd_store_participant_add (store, dm, bob, &error));
+  g_assert_no_error (error);
+  /* Interleaved, so that ids and places in a conversation differ. */
+  insert_message (store, room, bob, "r1");
+  insert_message (store, dm, bob, "d1");
+  marker = insert_message (store, room, bob, "r2");
+  insert_message (store, room, bob, "r3");
+  insert_message (store, dm, bob, "d2");
+  insert_message (store, room, alice, "r4");
+  insert_message (store, room, bob, "r5");
   natterd_store_close (store);
 
-  exec_sql (path, "DROP INDEX messages_conversation_sender;"
+  exec_sql (path, "DROP INDEX messages_conversation_seq;"
+                  "DROP INDEX messages_conversation_own;"
+                  "ALTER TABLE messages DROP COLUMN seq;"
+                  "ALTER TABLE messages DROP COLUMN sender_seq;"
                   "CREATE INDEX messages_conversation ON messages (conversation_id, id);"
                   "PRAGMA user_version = 1;");
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 2);
-  g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &id, &error));
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
+  g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &alice, &error));
   g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
   g_clear_error (&error);
+
+  /* Most recent first: the room (r5), then the direct conversation. Room:
+   * r3 and r5 after the marker (alice's own r4 does not count). */
+  g_assert_true (natterd_store_read_marker_set (store, room, alice, marker, &up_to, &moved, &error));
+  g_assert_no_error (error);
+  counts = unread_counts (store, alice);
+  g_assert_cmpstr (counts, ==, "2;2;");
+  g_clear_pointer (&counts, g_free);
+  /* New messages continue where the migrated ones end. */
+  insert_message (store, room, bob, "r6");
+  counts = unread_counts (store, alice);
+  g_assert_cmpstr (counts, ==, "3;2;");
+  g_clear_pointer (&counts, g_free);
+  counts = unread_counts (store, bob);
+  g_assert_cmpstr (counts, ==, "1;0;"); /* bob never read: only alice's r4 */
   natterd_store_close (store);
-  g_assert_true (has_index (path, "messages_conversation_sender"));
+  g_assert_true (has_index (path, "messages_conversation_seq"));
+  g_assert_true (has_index (path, "messages_conversation_own"));
   g_assert_false (has_index (path, "messages_conversation"));
+  g_assert_false (has_index (path, "messages_conversation_sender"));
 
   exec_sql (path, "PRAGMA user_version = 99;");
   store = natterd_store_open (dir, TRUE, &error);
