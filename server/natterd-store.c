@@ -332,7 +332,7 @@ migrate (NatterdStore  *self,
          GError       **error)
 {
   sqlite3_stmt *s = NULL;
-  int version = 0;
+  int version = 0, initial_version;
 
   if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
     return set_error (self, error, sqlite3_errcode (self->db), "user_version");
@@ -348,13 +348,14 @@ migrate (NatterdStore  *self,
       return FALSE;
     }
 
+  initial_version = version;
   for (; version < (int) G_N_ELEMENTS (migrations); version++)
     {
       g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
 
       /* Said at message level: on a big database a migration can take
        * seconds (schema 3 rewrites every message: ~9 s per million). */
-      if (version > 0)
+      if (initial_version > 0)
         g_message ("Updating the database to schema version %d", version + 1);
       if (!exec (self, "BEGIN IMMEDIATE", error))
         return FALSE;
