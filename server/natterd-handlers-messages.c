@@ -318,12 +318,17 @@ natterd_handle_search (NatterdRequest *request)
 
 /* --- conversations --- */
 
+/* What a summary without its last message costs at most: the address
+ * (a room name or "@" and a username), two integers and the keys. */
+#define SUMMARY_BARE_SIZE 256
+
 typedef struct {
   NatterdDirectory *dir;
   NatterdUser      *viewer;
   NatterJsonWriter *w;
   GString          *scratch;
   gsize             size;
+  guint             left;   /* summaries not written yet, this one included */
 } Summaries;
 
 static void
@@ -335,15 +340,25 @@ summary_cb (gint64                     conversation_id,
 {
   Summaries *s = user_data;
   NatterdConversation *conv = natterd_directory_find_conversation (s->dir, conversation_id);
+  gsize reserve;
 
-  if (conv == NULL || s->size > NATTERD_PAGE_BUDGET)
-    return;
+  if (s->left > 0)
+    s->left--;
+  if (conv == NULL || s->size + SUMMARY_BARE_SIZE > NATTERD_PAGE_BUDGET)
+    return; /* only past ~16,000 conversations */
+  /* Room for every conversation still to come, bare: when the whole list
+   * would not fit in one frame (4 MiB), the oldest conversations come
+   * without their last message rather than not at all. */
+  reserve = (gsize) s->left * SUMMARY_BARE_SIZE;
   g_string_truncate (s->scratch, 0);
   if (last != NULL)
     natterd_directory_write_message (s->dir, s->scratch, last, s->viewer);
-  s->size += s->scratch->len + 128;
-  if (s->size > NATTERD_PAGE_BUDGET)
-    return;
+  if (s->size + SUMMARY_BARE_SIZE + s->scratch->len + reserve > NATTERD_PAGE_BUDGET)
+    {
+      last = NULL;
+      g_string_truncate (s->scratch, 0);
+    }
+  s->size += SUMMARY_BARE_SIZE + s->scratch->len;
 
   natter_json_writer_begin_object (s->w);
   natter_json_writer_key (s->w, "conversation");
@@ -369,7 +384,8 @@ natterd_handle_conversations (NatterdRequest *request)
   g_autoptr(GString) list = g_string_new (NULL);
   g_autoptr(GString) scratch = g_string_new (NULL);
   NatterJsonWriter list_writer;
-  Summaries s = { dir, me, &list_writer, scratch, 0 };
+  Summaries s = { dir, me, &list_writer, scratch, 0,
+                  me->rooms->len + g_hash_table_size (me->directs) };
   NatterJsonWriter *w;
 
   if (natterd_directory_defer_read (dir, request, natterd_handle_conversations))

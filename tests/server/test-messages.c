@@ -550,6 +550,56 @@ test_big_pages_fit (void)
   }
 }
 
+/* 300 rooms, each with a 16 KiB last message: the whole list would be
+ * 4.8 MiB. Every conversation is still listed, in one frame under 4 MiB;
+ * the newest keep their last message, the oldest come without it. */
+static void
+test_big_conversation_list_fits (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autofree char *body = util_repeat ('c', 16384);
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *text = NULL;
+  GString *batch = g_string_new (NULL);
+  JsonArray *convs;
+  guint with_message = 0;
+
+  for (guint i = 0; i < 300; i++)
+    g_string_append_printf (batch,
+                            "{\"type\":\"room_create\",\"id\":\"c%u\",\"room\":\"#r%u\"}\n"
+                            "{\"type\":\"send\",\"id\":%u,\"to\":\"#r%u\",\"body\":\"%s\","
+                            "\"client_msg_id\":\"c%u\"}\n", i, i, i, i, body, i);
+  natter_test_client_send_raw (alice, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  {
+    g_autoptr(JsonObject) last = natter_test_client_wait_re (alice, 299);
+  }
+  natter_test_client_clear_queue (alice);
+
+  reply = natter_test_client_request_ok (alice, "{\"type\":\"conversations\"}");
+  text = natter_test_to_string (reply);
+  g_assert_cmpuint (strlen (text), <, 4 * 1024 * 1024);
+  convs = natter_test_get_array (reply, "conversations");
+  g_assert_cmpuint (json_array_get_length (convs), ==, 300);
+  for (guint i = 0; i < 300; i++)
+    {
+      JsonObject *c = json_array_get_object_element (convs, i);
+      g_autofree char *address = g_strdup_printf ("#r%u", 299 - i);
+
+      /* Most recent first, and once a last message is left out, it is
+       * left out for every older conversation too. */
+      g_assert_cmpstr (natter_test_get_str (c, "conversation"), ==, address);
+      if (!json_object_get_null_member (c, "last_message"))
+        {
+          g_assert_cmpuint (with_message, ==, i);
+          with_message++;
+        }
+    }
+  g_assert_cmpuint (with_message, >, 200);
+  g_assert_cmpuint (with_message, <, 300);
+}
+
 static JsonObject *
 find_conversation (JsonObject *reply,
                    const char *address)
@@ -1101,6 +1151,7 @@ main (int   argc,
   natter_test_add ("/messages/sync-paging", test_sync_paging);
   natter_test_add ("/messages/sync-default-and-cap", test_sync_default_and_cap);
   natter_test_add ("/messages/big-pages-fit", test_big_pages_fit);
+  natter_test_add ("/messages/big-conversation-list-fits", test_big_conversation_list_fits);
   natter_test_add ("/messages/conversations-and-read", test_conversations_and_read);
   natter_test_add ("/messages/search", test_search);
   natter_test_add ("/messages/typing", test_typing);
