@@ -1044,14 +1044,20 @@ resume_writer_now (NatterdDirectory *self)
     }
 }
 
+/* A connection's write jobs finish in the order they were queued (one
+ * writer, one queue), so counting is enough: a read that arrived after the
+ * connection's n-th write waits until n have finished, and never for the
+ * writes that came after it (a client that keeps sending would starve it). */
 typedef struct {
-  guint  writes;     /* the connection's write jobs not yet done */
-  GQueue deferred;   /* Deferred, in arrival order */
+  guint64 started;   /* write jobs of the connection queued so far */
+  guint64 finished;  /* ... and done */
+  GQueue  deferred;  /* Deferred, in arrival order */
 } InFlight;
 
 typedef struct {
   NatterdRequest      *request;
   NatterdDeferredFunc  handler;
+  guint64              after;   /* runs once this many writes finished */
 } Deferred;
 
 static void
@@ -1072,7 +1078,7 @@ write_started (NatterdDirectory  *self,
       f = g_new0 (InFlight, 1);
       g_hash_table_insert (self->writes_in_flight, connection, f);
     }
-  f->writes++;
+  f->started++;
 }
 
 static void
@@ -1080,21 +1086,23 @@ write_finished (NatterdDirectory  *self,
                 NatterdConnection *connection)
 {
   InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
-  GQueue deferred = G_QUEUE_INIT;
   Deferred *d;
 
-  g_return_if_fail (f != NULL && f->writes > 0);
-  if (--f->writes > 0)
-    return;
-  /* The handlers may start writes of this connection again. */
-  deferred = f->deferred;
-  g_queue_init (&f->deferred);
-  g_hash_table_remove (self->writes_in_flight, connection);
-  while ((d = g_queue_pop_head (&deferred)) != NULL)
+  g_return_if_fail (f != NULL && f->finished < f->started);
+  f->finished++;
+  while ((d = g_queue_peek_head (&f->deferred)) != NULL && d->after <= f->finished)
     {
+      g_queue_pop_head (&f->deferred);
+      /* The handler may queue writes of this connection: f stays valid,
+       * it is only removed below. It asks defer_read again: resuming
+       * tells it this request has waited its turn. */
+      self->resuming = d->request;
       d->handler (d->request);
+      self->resuming = NULL;
       g_free (d);
     }
+  if (f->finished == f->started && g_queue_is_empty (&f->deferred))
+    g_hash_table_remove (self->writes_in_flight, connection);
 }
 
 void
@@ -1144,11 +1152,12 @@ natterd_directory_defer_read (NatterdDirectory    *self,
                                      natterd_request_get_connection (request));
   Deferred *d;
 
-  if (f == NULL)
+  if (f == NULL || f->finished == f->started || request == self->resuming)
     return FALSE;
   d = g_new (Deferred, 1);
   d->request = request;
   d->handler = handler;
+  d->after = f->started;
   g_queue_push_tail (&f->deferred, d);
   return TRUE;
 }

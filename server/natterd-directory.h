@@ -117,6 +117,7 @@ struct _NatterdDirectory {
   guint          writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
   GHashTable    *writes_in_flight;  /* NatterdConnection* -> InFlight (defer_read) */
+  NatterdRequest *resuming;         /* a deferred read being handled again */
   guint          delivery_source;
 
   guint          expire_source;     /* hourly removal of expired tokens */
