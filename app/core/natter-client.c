@@ -855,16 +855,46 @@ restore_outbox (NatterClient *self)
   g_free ((char *) username);
 }
 
+/* Puts @msg (pending, in its conversation's list) in the outbox and the
+ * sending table, and sends it now when the client is READY. */
+static void
+queue_pending (NatterClient       *self,
+               NatterConversation *conv,
+               NatterMessage      *msg)
+{
+  const char *client_msg_id = natter_message_get_client_msg_id (msg);
+  const char *address = natter_conversation_get_address (conv);
+  const char *body = natter_message_get_body (msg);
+  gint64 ts = natter_message_get_timestamp (msg);
+  g_autoptr(GError) error = NULL;
+
+  /* On disk before it shows: a crash from here on cannot lose it. */
+  if (!natter_outbox_add (self->outbox, client_msg_id, address, body, ts, &error))
+    {
+      g_warning ("Cannot write the outbox: %s", error->message);
+      emit_error (self, error);
+    }
+
+  g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
+
+  if (self->state == NATTER_CLIENT_STATE_READY)
+    {
+      NatterOutboxEntry entry = {
+        (char *) client_msg_id, (char *) address, (char *) body, ts,
+      };
+      send_entry (self, &entry);
+    }
+}
+
 NatterMessage *
 natter_client_send_message (NatterClient *self,
                             const char   *address,
                             const char   *body)
 {
   g_autoptr(NatterMessage) msg = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *client_msg_id = NULL;
+  g_autofree char *last_user = NULL;
   NatterConversation *conv;
-  gint64 now;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
 
@@ -875,38 +905,70 @@ natter_client_send_message (NatterClient *self,
     return NULL;
 
   client_msg_id = g_uuid_string_random ();
-  now = g_get_real_time () / 1000;
 
-  /* On disk before it shows: a crash from here on cannot lose it. */
-  if (!natter_outbox_add (self->outbox, client_msg_id, natter_conversation_get_address (conv),
-                          body, now, &error))
-    {
-      g_warning ("Cannot write the outbox: %s", error->message);
-      emit_error (self, error);
-    }
+  /* Before sign-in, the account that last signed in here is the sender. */
+  if (me_name (self) == NULL)
+    last_user = g_key_file_get_string (self->state_file, "client", "username", NULL);
 
-  {
-    /* Before sign-in, the account that last signed in here is the sender. */
-    g_autofree char *last_user = me_name (self) == NULL ?
-      g_key_file_get_string (self->state_file, "client", "username", NULL) : NULL;
-
-    msg = natter_message_new_pending (natter_conversation_get_address (conv),
-                                      me_name (self) != NULL ? me_name (self) : last_user,
-                                      body, client_msg_id, now);
-  }
-  g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
+  msg = natter_message_new_pending (natter_conversation_get_address (conv),
+                                    me_name (self) != NULL ? me_name (self) : last_user,
+                                    body, client_msg_id, g_get_real_time () / 1000);
+  queue_pending (self, conv, msg);
   natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
   natter_conversation_refresh (conv, me_name (self));
 
-  if (self->state == NATTER_CLIENT_STATE_READY)
-    {
-      NatterOutboxEntry entry = {
-        client_msg_id, (char *) natter_conversation_get_address (conv), (char *) body, now,
-      };
-      send_entry (self, &entry);
-    }
-
   return msg;
+}
+
+/* The conversation of @message when it is a FAILED message still in its
+ * conversation's list; NULL otherwise. */
+static NatterConversation *
+failed_message_conversation (NatterClient  *self,
+                             NatterMessage *message)
+{
+  NatterConversation *conv;
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (NATTER_IS_MESSAGE (message), NULL);
+
+  if (natter_message_get_state (message) != NATTER_MESSAGE_STATE_FAILED)
+    return NULL;
+  conv = natter_client_lookup_conversation (self, natter_message_get_conversation (message), FALSE);
+  if (conv == NULL ||
+      natter_message_list_find_pending (natter_conversation_get_list (conv),
+                                        natter_message_get_client_msg_id (message)) != message)
+    return NULL;
+  return conv;
+}
+
+gboolean
+natter_client_retry_message (NatterClient  *self,
+                             NatterMessage *message)
+{
+  NatterConversation *conv = failed_message_conversation (self, message);
+
+  if (conv == NULL)
+    return FALSE;
+
+  /* The same client_msg_id: should the first try have been stored after
+   * all, the server answers the original and stores no copy. */
+  natter_message_set_state (message, NATTER_MESSAGE_STATE_SENDING);
+  queue_pending (self, conv, message);
+  return TRUE;
+}
+
+gboolean
+natter_client_discard_message (NatterClient  *self,
+                               NatterMessage *message)
+{
+  NatterConversation *conv = failed_message_conversation (self, message);
+
+  if (conv == NULL)
+    return FALSE;
+
+  natter_message_list_remove_pending (natter_conversation_get_list (conv), message);
+  natter_conversation_refresh (conv, me_name (self));
+  return TRUE;
 }
 
 /* ---- events ---------------------------------------------------------------- */

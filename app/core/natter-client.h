@@ -167,6 +167,18 @@ NatterMessage     *natter_client_send_message          (NatterClient *self,
                                                         const char   *address,
                                                         const char   *body);
 
+/* Sends a FAILED message (one the server refused for good) again, with the
+ * same client_msg_id, so a retry can never store it twice. It goes back
+ * to SENDING and into the outbox. FALSE when @message is not a failed
+ * message of this client. */
+gboolean           natter_client_retry_message         (NatterClient  *self,
+                                                        NatterMessage *message);
+/* Removes a FAILED message from its conversation (it was never stored,
+ * so this is local). FALSE when @message is not a failed message of this
+ * client. */
+gboolean           natter_client_discard_message       (NatterClient  *self,
+                                                        NatterMessage *message);
+
 /* Sets our presence (ONLINE, AWAY or BUSY) and status text (NULL for none).
  * Kept and re-sent after a reconnect. */
 void               natter_client_set_presence          (NatterClient   *self,

@@ -318,6 +318,19 @@ natter_message_list_append_pending (NatterMessageList *self,
   g_list_model_items_changed (G_LIST_MODEL (self), self->len - 1, 0, 1);
 }
 
+/* The index of @pending among the pending messages, or self->len. */
+static guint
+pending_index (NatterMessageList *self,
+               NatterMessage     *pending)
+{
+  guint idx;
+
+  for (idx = self->n_stored; idx < self->len; idx++)
+    if (item_at (self, idx) == pending)
+      break;
+  return idx;
+}
+
 gboolean
 natter_message_list_settle (NatterMessageList *self,
                             NatterMessage     *pending)
@@ -332,9 +345,7 @@ natter_message_list_settle (NatterMessageList *self,
   id = natter_message_get_id (pending);
   g_return_val_if_fail (id > 0, FALSE);
 
-  for (idx = self->n_stored; idx < self->len; idx++)
-    if (item_at (self, idx) == pending)
-      break;
+  idx = pending_index (self, pending);
   if (idx == self->len)
     return FALSE;
 
@@ -361,6 +372,26 @@ natter_message_list_settle (NatterMessageList *self,
     }
   g_object_unref (pending);
   return kept;
+}
+
+gboolean
+natter_message_list_remove_pending (NatterMessageList *self,
+                                    NatterMessage     *pending)
+{
+  guint idx;
+
+  g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), FALSE);
+  g_return_val_if_fail (NATTER_IS_MESSAGE (pending), FALSE);
+
+  idx = pending_index (self, pending);
+  if (idx == self->len)
+    return FALSE;
+
+  g_hash_table_remove (self->pending, natter_message_get_client_msg_id (pending));
+  steal_at (self, idx);
+  g_list_model_items_changed (G_LIST_MODEL (self), idx, 1, 0);
+  g_object_unref (pending);
+  return TRUE;
 }
 
 NatterMessage *

@@ -36,6 +36,11 @@ void               natter_message_list_append_pending (NatterMessageList *self,
 gboolean           natter_message_list_settle         (NatterMessageList *self,
                                                        NatterMessage     *pending);
 
+/* Removes a message still pending (id 0: being sent, or failed). FALSE
+ * when @pending is not one of this list's pending messages. */
+gboolean           natter_message_list_remove_pending (NatterMessageList *self,
+                                                       NatterMessage     *pending);
+
 NatterMessage     *natter_message_list_find_id        (NatterMessageList *self,
                                                        gint64             id);
 /* Pending messages only. */

@@ -402,6 +402,8 @@ test_rooms (Fixture       *f,
   GAsyncResult *result = NULL;
   g_autoptr(GError) error = NULL;
   NatterConversation *alice_conv, *bob_conv;
+  NatterMessage *refused;
+  g_autofree char *refused_id = NULL;
   NatterRoom *room;
 
   natter_client_room_create_async (f->alice.client, room_name, "Everything", NULL, test_result_cb, &result);
@@ -427,11 +429,11 @@ test_rooms (Fixture       *f,
   g_clear_object (&result);
 
   /* Sending to a room we are not in: refused for good. */
-  {
-    NatterMessage *refused = natter_client_send_message (f->bob.client, room_name, "let me in");
-
-    WAIT_FOR (natter_message_get_state (refused) == NATTER_MESSAGE_STATE_FAILED);
-  }
+  refused = natter_client_send_message (f->bob.client, room_name, "let me in");
+  refused_id = g_strdup (natter_message_get_client_msg_id (refused));
+  WAIT_FOR (natter_message_get_state (refused) == NATTER_MESSAGE_STATE_FAILED);
+  /* Only a failed message can be retried or discarded. */
+  g_assert_false (natter_client_retry_message (f->alice.client, refused));
 
   natter_client_room_directory_async (f->bob.client, room_name + 1, NULL, test_result_cb, &result);
   {
@@ -448,6 +450,31 @@ test_rooms (Fixture       *f,
   g_clear_object (&result);
   g_assert_true (model_has_room (natter_client_get_rooms (f->bob.client), room_name));
   WAIT_FOR (natter_room_get_member_count (room) == 2);
+
+  /* A member now: the retry is the same message (same client_msg_id),
+   * delivered once. */
+  g_assert_true (natter_client_retry_message (f->bob.client, refused));
+  g_assert_cmpint (natter_message_get_state (refused), ==, NATTER_MESSAGE_STATE_SENDING);
+  WAIT_FOR (natter_message_get_state (refused) == NATTER_MESSAGE_STATE_SENT);
+  g_assert_cmpstr (natter_message_get_client_msg_id (refused), ==, refused_id);
+  g_assert_false (natter_client_retry_message (f->bob.client, refused));
+  g_assert_false (natter_client_discard_message (f->bob.client, refused));
+  WAIT_FOR (test_count_body (alice_conv, "let me in") == 1);
+  g_assert_cmpuint (test_count_body (natter_client_lookup_conversation (f->bob.client, room_name, FALSE),
+                                     "let me in"), ==, 1);
+
+  /* A refused one discarded: gone from the conversation. */
+  {
+    NatterConversation *bob_dm;
+    NatterMessage *bad = natter_client_send_message (f->bob.client, "@no-such-user", "anyone?");
+
+    WAIT_FOR (natter_message_get_state (bad) == NATTER_MESSAGE_STATE_FAILED);
+    bob_dm = natter_client_lookup_conversation (f->bob.client, "@no-such-user", FALSE);
+    g_assert_cmpuint (test_count_body (bob_dm, "anyone?"), ==, 1);
+    g_assert_true (natter_client_discard_message (f->bob.client, bad));
+    g_assert_cmpuint (test_count_body (bob_dm, "anyone?"), ==, 0);
+    g_assert_null (natter_conversation_get_last_message (bob_dm));
+  }
 
   natter_client_room_members_async (f->alice.client, room_name, NULL, test_result_cb, &result);
   {

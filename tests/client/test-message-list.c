@@ -172,6 +172,39 @@ test_pending (void)
 }
 
 static void
+test_remove_pending (void)
+{
+  g_autoptr(NatterMessageList) list = natter_message_list_new ();
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(NatterMessage) p1 = natter_message_new_pending ("@bob", "alice", "one", "c1", 1);
+  g_autoptr(NatterMessage) p2 = natter_message_new_pending ("@bob", "alice", "two", "c2", 2);
+  g_autoptr(NatterMessage) s10 = stored (10);
+  static const gint64 expected[] = { 10, 0 };
+
+  natter_message_list_insert (list, s10);
+  natter_message_list_append_pending (list, p1);
+  natter_message_list_append_pending (list, p2);
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), changes);
+
+  /* A stored message is not pending: nothing happens. */
+  g_assert_false (natter_message_list_remove_pending (list, s10));
+  g_assert_cmpuint (changes->len, ==, 0);
+
+  g_assert_true (natter_message_list_remove_pending (list, p1));
+  assert_ids (list, expected, G_N_ELEMENTS (expected));
+  g_assert_true (natter_message_list_get_last (list) == p2);
+  g_assert_null (natter_message_list_find_pending (list, "c1"));
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 0);
+
+  /* Twice is a no-op. */
+  g_assert_false (natter_message_list_remove_pending (list, p1));
+  g_assert_cmpuint (changes->len, ==, 1);
+}
+
+static void
 test_large (void)
 {
   g_autoptr(NatterMessageList) list = natter_message_list_new ();
@@ -216,6 +249,7 @@ main (int   argc,
   g_test_add_func ("/client/message-list/insert-order", test_insert_order);
   g_test_add_func ("/client/message-list/merge", test_merge);
   g_test_add_func ("/client/message-list/pending", test_pending);
+  g_test_add_func ("/client/message-list/remove-pending", test_remove_pending);
   g_test_add_func ("/client/message-list/large", test_large);
 
   return g_test_run ();
