@@ -284,15 +284,26 @@ contact_request_cb (NatterApplication *self,
 {
   g_autoptr(GNotification) notification = NULL;
   g_autofree char *title = NULL;
+  g_autofree char *id = NULL;
+  NatterWindow *window;
 
   if (!g_settings_get_boolean (self->settings, "notifications"))
     return;
 
-  /* Translators: notification title for a contact request. */
+  /* Someone at the window sees the toast the window shows instead. */
+  window = get_main_window (self);
+  if (window != NULL && gtk_window_is_active (GTK_WINDOW (window)) &&
+      gtk_widget_get_mapped (GTK_WIDGET (window)))
+    return;
+
+  /* Translators: a toast and a notification for a contact request. */
   title = g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
   notification = g_notification_new (title);
+  g_notification_set_body (notification, _("Accept or decline it in Contacts."));
+  g_notification_set_category (notification, "im");
   g_notification_set_default_action (notification, "app.show-contacts");
-  g_application_send_notification (G_APPLICATION (self), "contact-request", notification);
+  id = natter_contact_request_notification_id (from);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
 }
 
 /* ---- Actions ------------------------------------------------------------- */

@@ -24,6 +24,7 @@ struct _NatterConversationRow
   /* owned references */
   NatterConversation *conversation;
   gulong              notify_handler;
+  GSignalGroup       *last_message_signals; /* "Not sent" shows without a new message */
 };
 
 G_DEFINE_FINAL_TYPE (NatterConversationRow, natter_conversation_row, GTK_TYPE_WIDGET)
@@ -71,7 +72,6 @@ update (NatterConversationRow *self)
 {
   NatterConversation *conversation = self->conversation;
   g_autofree char *preview = NULL;
-  g_autofree char *time = NULL;
   g_autofree char *unread = NULL;
   const char *typing;
   guint n_unread;
@@ -94,8 +94,9 @@ update (NatterConversationRow *self)
       gtk_widget_remove_css_class (GTK_WIDGET (self->preview_label), "typing");
     }
 
-  time = natter_format_time_short (natter_conversation_get_last_activity (conversation));
-  gtk_label_set_label (self->time_label, time);
+  natter_conversation_row_update_time (self, g_get_real_time () / 1000);
+  g_signal_group_set_target (self->last_message_signals,
+                             natter_conversation_get_last_message (conversation));
 
   n_unread = natter_conversation_get_unread (conversation);
   unread = n_unread > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", n_unread);
@@ -112,6 +113,21 @@ update (NatterConversationRow *self)
     }
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
+}
+
+void
+natter_conversation_row_update_time (NatterConversationRow *self,
+                                     gint64                 now_ms)
+{
+  g_autofree char *time = NULL;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION_ROW (self));
+
+  if (self->conversation == NULL)
+    return;
+  time = natter_format_time_relative (natter_conversation_get_last_activity (self->conversation),
+                                      now_ms);
+  gtk_label_set_label (self->time_label, time);
 }
 
 NatterConversation *
@@ -134,6 +150,7 @@ natter_conversation_row_set_conversation (NatterConversationRow *self,
     {
       g_clear_signal_handler (&self->notify_handler, self->conversation);
       g_clear_object (&self->conversation);
+      g_signal_group_set_target (self->last_message_signals, NULL);
     }
 
   if (conversation != NULL)
@@ -159,6 +176,7 @@ natter_conversation_row_dispose (GObject *object)
   NatterConversationRow *self = NATTER_CONVERSATION_ROW (object);
 
   natter_conversation_row_set_conversation (self, NULL);
+  g_clear_object (&self->last_message_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_ROW);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -232,4 +250,8 @@ static void
 natter_conversation_row_init (NatterConversationRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->last_message_signals = g_signal_group_new (NATTER_TYPE_MESSAGE);
+  g_signal_group_connect_swapped (self->last_message_signals, "notify::state",
+                                  G_CALLBACK (update), self);
 }

@@ -14,4 +14,9 @@ NatterConversation *natter_conversation_row_get_conversation (NatterConversation
 void                natter_conversation_row_set_conversation (NatterConversationRow *self,
                                                               NatterConversation    *conversation);
 
+/* Shows the time of the last activity relative to @now_ms (ms since the
+ * epoch); the sidebar calls it as the minutes turn. */
+void                natter_conversation_row_update_time      (NatterConversationRow *self,
+                                                              gint64                 now_ms);
+
 G_END_DECLS

@@ -2,7 +2,8 @@
  *
  * Consecutive messages from one sender form a group: only the first shows
  * the avatar and (in rooms) the name. Our own messages sit on the right in
- * the accent colour with their state: sending, sent, seen, or not sent.
+ * the accent colour with their state: sending, sent, seen, or not sent. A
+ * message the server refused for good offers to be sent again or deleted.
  */
 #define G_LOG_DOMAIN "natter-message-row"
 
@@ -22,6 +23,7 @@ struct _NatterMessageRow
   GtkLabel           *day_label;
   GtkBox             *line_box;
   GtkWidget          *avatar_box;
+  GtkWidget          *failed_box;
   NatterUserAvatar   *avatar;
   GtkBox             *bubble;
   GtkLabel           *sender_label;
@@ -55,6 +57,9 @@ update_status (NatterMessageRow *self)
   if (self->message == NULL || !natter_message_get_outgoing (self->message))
     {
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+      gtk_widget_set_visible (self->failed_box, FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete", FALSE);
       return;
     }
 
@@ -80,6 +85,9 @@ update_status (NatterMessageRow *self)
 
   gtk_label_set_label (self->status_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+  gtk_widget_set_visible (self->failed_box, failed);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", failed);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete", failed);
 
   if (failed)
     gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "failed");
@@ -170,6 +178,7 @@ natter_message_row_set_message (NatterMessageRow   *self,
   if (message == NULL)
     {
       natter_user_avatar_set_user (self->avatar, NULL);
+      update_status (self);
       return;
     }
 
@@ -223,6 +232,43 @@ copy_action (GtkWidget  *widget,
   gtk_widget_activate_action (widget, "win.toast", "s", _("Message copied"));
 }
 
+static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  if (self->message != NULL)
+    natter_client_retry_message (self->client, self->message);
+}
+
+static void
+delete_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  /* The row is unbound (and may be reused) once the message leaves the
+   * model: the toast goes out first, from a widget still in the window. */
+  if (self->message == NULL)
+    return;
+  gtk_widget_activate_action (widget, "win.toast", "s", _("Message deleted"));
+  natter_client_discard_message (self->client, self->message);
+}
+
+static void
+append_hidden_when_disabled (GMenu      *menu,
+                             const char *label,
+                             const char *action)
+{
+  g_autoptr(GMenuItem) item = g_menu_item_new (label, action);
+
+  g_menu_item_set_attribute (item, "hidden-when", "s", "action-disabled");
+  g_menu_append_item (menu, item);
+}
+
 /* @x, @y in the bubble's coordinates (where the gestures are). */
 static void
 popup_menu_at (NatterMessageRow *self,
@@ -239,6 +285,8 @@ popup_menu_at (NatterMessageRow *self,
       g_autoptr(GMenu) model = g_menu_new ();
 
       g_menu_append (model, _("_Copy Text"), "message.copy");
+      append_hidden_when_disabled (model, _("_Retry"), "message.retry");
+      append_hidden_when_disabled (model, _("_Delete"), "message.delete");
       self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
       gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
       gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
@@ -325,6 +373,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, line_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, failed_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, sender_label);
@@ -336,6 +385,8 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "message.copy", NULL, copy_action);
   gtk_widget_class_install_action (widget_class, "message.menu", NULL, menu_action);
+  gtk_widget_class_install_action (widget_class, "message.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "message.delete", NULL, delete_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.menu", NULL);
 }
@@ -344,6 +395,7 @@ static void
 natter_message_row_init (NatterMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  update_status (self);
 }
 
 GtkWidget *

@@ -91,6 +91,28 @@ natter_format_time_short (gint64 ms)
 }
 
 char *
+natter_format_time_relative (gint64 ms,
+                             gint64 now_ms)
+{
+  gint64 minutes;
+
+  if (ms <= 0)
+    return g_strdup ("");
+
+  /* Minutes of the clock, not spans of 60 s: "1 min" appears when the
+   * clock turns, as the list's timer (aligned to the minute) refreshes. */
+  minutes = now_ms / 60000 - ms / 60000;
+  if (minutes <= 0)
+    /* Translators: the time of a message sent in this very minute. */
+    return g_strdup (_("Now"));
+  if (minutes < 60)
+    /* Translators: how long ago, in the conversation list; keep it short. */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d min", "%d min", (gulong) minutes),
+                            (int) minutes);
+  return natter_format_time_short (ms);
+}
+
+char *
 natter_format_day (gint64 ms)
 {
   g_autoptr(GDateTime) dt = local_from_ms (ms);
@@ -249,4 +271,10 @@ natter_widget_unparent_children (GtkWidget *widget)
 
   while ((child = gtk_widget_get_first_child (widget)) != NULL)
     gtk_widget_unparent (child);
+}
+
+char *
+natter_contact_request_notification_id (NatterUser *from)
+{
+  return g_strdup_printf ("contact-request-%s", natter_user_get_username (from));
 }

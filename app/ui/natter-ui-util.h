@@ -17,6 +17,11 @@ const char *natter_presence_label       (NatterPresence presence);
 char       *natter_format_clock         (gint64 ms);
 /* For lists: "14:03" today, "Yesterday", a weekday within a week, else a date. */
 char       *natter_format_time_short    (gint64 ms);
+/* For the conversation list, counted in whole minutes of the clock against
+ * @now_ms: "Now" within the same minute, "5 min" within the hour, then as
+ * natter_format_time_short(). */
+char       *natter_format_time_relative (gint64 ms,
+                                         gint64 now_ms);
 /* For day separators: "Today", "Yesterday", "Monday, 23 November". */
 char       *natter_format_day           (gint64 ms);
 gboolean    natter_same_day             (gint64 a_ms,
@@ -30,6 +35,10 @@ char       *natter_describe_error       (const GError *error);
 
 /* "Bob is online" style title for a user (never NULL). */
 const char *natter_user_title           (NatterUser *user);
+
+/* The GNotification id of @from's contact request (one per person, so
+ * that seeing the contacts page can withdraw them). */
+char       *natter_contact_request_notification_id (NatterUser *from);
 
 /* Unparents every child of @widget: what a GtkWidget subclass with a
  * template child must do in dispose (gtk_widget_dispose_template() only

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "natter-room-directory-dialog.h"
+#include "natter-ui-util.h"
 #include "natter-window-private.h"
 
 static void
@@ -25,8 +26,21 @@ show_contacts_action (GtkWidget  *widget,
 {
   NatterWindow *self = NATTER_WINDOW (widget);
 
+  GListModel *incoming = natter_client_get_incoming_requests (self->client);
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
   natter_sidebar_set_selected (self->sidebar, NULL);
   natter_window_show_content (self, "contacts");
+  natter_window_dismiss_request_toast (self);
+
+  /* The requests are on screen now: their notifications are stale. */
+  for (guint i = 0; i < g_list_model_get_n_items (incoming); i++)
+    {
+      g_autoptr(NatterUser) from = g_list_model_get_item (incoming, i);
+      g_autofree char *id = natter_contact_request_notification_id (from);
+
+      g_application_withdraw_notification (app, id);
+    }
 }
 
 static void

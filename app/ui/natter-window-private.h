@@ -29,6 +29,8 @@ struct _NatterWindow
   GtkLabel               *me_username_label;
   GtkEntry               *status_entry;
   GtkPopover             *presence_popover;
+  GtkWidget              *contacts_button;
+  GtkLabel               *requests_badge;
   NatterSidebar          *sidebar;
   GtkStack               *content_stack;
   NatterConversationView *conversation_view;
@@ -38,6 +40,9 @@ struct _NatterWindow
   /* borrowed references */
   NatterClient           *client;
   GSettings              *settings;
+
+  /* owned references */
+  AdwToast               *request_toast; /* the last contact request's, until dismissed */
 
   /* state */
   char                   *presence; /* "online", "away" or "busy" */
@@ -52,5 +57,7 @@ void natter_window_show_content       (NatterWindow   *self,
 void natter_window_set_presence       (NatterWindow   *self,
                                        const char     *presence);
 void natter_window_sign_out           (NatterWindow   *self);
+/* Takes away the toast of a contact request (seen, or answered). */
+void natter_window_dismiss_request_toast (NatterWindow *self);
 
 G_END_DECLS

@@ -298,6 +298,74 @@ client_error_cb (NatterWindow *self,
     natter_window_show_error (self, error);
 }
 
+/* The count of contact requests waiting for an answer, on the contacts
+ * button of the sidebar's header. */
+static void
+update_requests_badge (NatterWindow *self)
+{
+  guint n = g_list_model_get_n_items (natter_client_get_incoming_requests (self->client));
+  g_autofree char *count = n > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", n);
+  g_autofree char *a11y = NULL;
+
+  gtk_label_set_label (self->requests_badge, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->requests_badge), n > 0);
+  /* Answered (here or on another device): nothing left to show. */
+  if (n == 0)
+    natter_window_dismiss_request_toast (self);
+
+  if (n > 0)
+    /* Translators: the contacts button when contact requests wait. */
+    a11y = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Contacts, %u request",
+                                         "Contacts, %u requests", n), n);
+  gtk_widget_set_tooltip_text (self->contacts_button, a11y != NULL ? a11y : _("Contacts"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->contacts_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  a11y != NULL ? a11y : _("Contacts"), -1);
+}
+
+static void
+request_toast_dismissed_cb (NatterWindow *self,
+                            AdwToast     *toast)
+{
+  if (self->request_toast == toast)
+    g_clear_object (&self->request_toast);
+}
+
+void
+natter_window_dismiss_request_toast (NatterWindow *self)
+{
+  /* Dismissing clears the pointer, through the signal. */
+  if (self->request_toast != NULL)
+    adw_toast_dismiss (self->request_toast);
+}
+
+static void
+contact_request_cb (NatterWindow *self,
+                    NatterUser   *from)
+{
+  g_autofree char *title = NULL;
+  AdwToast *toast;
+
+  if (g_strcmp0 (natter_window_get_page_name (self), "chat") != 0)
+    return;
+  /* The contacts page lists it already. */
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "contacts") == 0 &&
+      gtk_widget_get_mapped (GTK_WIDGET (self->contacts_page)))
+    return;
+
+  /* Translators: a toast and a notification for a contact request. */
+  title = g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Show"));
+  adw_toast_set_action_name (toast, "win.show-contacts");
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  natter_window_dismiss_request_toast (self);
+  self->request_toast = g_object_ref (toast);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (request_toast_dismissed_cb),
+                           self, G_CONNECT_SWAPPED);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 static void
 is_active_cb (NatterWindow *self)
 {
@@ -368,6 +436,11 @@ setup (NatterWindow *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "error", G_CALLBACK (client_error_cb),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "contact-request", G_CALLBACK (contact_request_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (natter_client_get_incoming_requests (self->client), "items-changed",
+                           G_CALLBACK (update_requests_badge), self, G_CONNECT_SWAPPED);
+  update_requests_badge (self);
 
   if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY ||
       natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING)
@@ -387,6 +460,7 @@ natter_window_dispose (GObject *object)
 {
   NatterWindow *self = NATTER_WINDOW (object);
 
+  g_clear_object (&self->request_toast);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WINDOW);
 
   G_OBJECT_CLASS (natter_window_parent_class)->dispose (object);
@@ -478,6 +552,8 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, me_username_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, status_entry);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, presence_popover);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, contacts_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, requests_badge);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_view);
