@@ -244,6 +244,7 @@ bench_dm (BenchOptions *o)
   bench_report_row (&r, "send to ack p50", "ack_p50_ms", bench_hist_percentile (&hist, 50) / 1e6, "ms");
   bench_report_row (&r, "send to ack p99", "ack_p99_ms", bench_hist_percentile (&hist, 99) / 1e6, "ms");
   bench_report_row (&r, "server CPU (user+sys)", "server_cpu_s", after.cpu_s - before.cpu_s, "s");
+  bench_report_thread_cpu (&r, &before, &after);
   bench_report_end (&r);
   g_free (g.wstat);
   return acks == o->messages && deliveries >= acks && g.errors == 0 ? 0 : 1;

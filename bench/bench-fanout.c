@@ -439,6 +439,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   res->deliveries_per_s = res->elapsed_s > 0 ? got / res->elapsed_s : 0;
   res->msgs_per_s = res->elapsed_s > 0 ? (double) got / MAX (o->members, 1) / res->elapsed_s : 0;
   res->cpu_s = pid > 0 && after.cpu_s >= before.cpu_s ? after.cpu_s - before.cpu_s : -1;
+  res->cpu_before = before;
+  res->cpu_after = after;
   bench_hist_reset (&res->hist);
   for (i = 0; i < e->n_workers; i++)
     bench_hist_merge (&res->hist, e->workers[i]->hist);
@@ -482,6 +484,7 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
   bench_report_row (r, "server CPU (user+sys)", "server_cpu_s", res->cpu_s, "s");
   bench_report_row (r, "server CPU share of elapsed", "server_cpu_pct",
                     res->elapsed_s > 0 ? 100.0 * res->cpu_s / res->elapsed_s : 0, "%");
+  bench_report_thread_cpu (r, &res->cpu_before, &res->cpu_after);
   bench_report_row (r, "tool CPU (all its threads)", "tool_cpu_s", res->tool_cpu_s, "s");
 }
 

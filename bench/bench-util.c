@@ -187,14 +187,59 @@ bench_fill_body (char *buf, gsize size, gint64 t, guint sender, guint64 seq)
 
 /* ---- /proc -------------------------------------------------------------- */
 
+/* utime + stime of a /proc stat file's contents, and its command name. */
+static gboolean
+parse_stat_cpu (const char *stat,
+                double     *out_cpu_s,
+                char      **out_comm)
+{
+  const char *open = strchr (stat, '(');
+  const char *close = strrchr (stat, ')');
+  unsigned long utime = 0, stime = 0;
+
+  /* Fields after the command name, which may hold spaces: skip to ')'. */
+  if (open == NULL || close == NULL || close < open ||
+      sscanf (close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+              &utime, &stime) != 2)
+    return FALSE;
+  *out_cpu_s = (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+  if (out_comm != NULL)
+    *out_comm = g_strndup (open + 1, (gsize) (close - open - 1));
+  return TRUE;
+}
+
+/* Splits the CPU time by thread: which of natterd's threads is the
+ * bottleneck is what a reader of the figures wants to know next. */
+static void
+sample_threads (GPid pid, BenchProcSample *out)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s/stat", dir_path, name);
+      g_autofree char *stat = NULL;
+      g_autofree char *comm = NULL;
+      double cpu_s;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+          !parse_stat_cpu (stat, &cpu_s, &comm))
+        continue;
+      if (strtol (name, NULL, 10) == (long) pid)
+        out->main_cpu_s = cpu_s;
+      else if (g_str_equal (comm, "natterd-writer"))
+        out->writer_cpu_s = cpu_s;
+    }
+}
+
 gboolean
 bench_proc_sample (GPid pid, BenchProcSample *out)
 {
   g_autofree char *path = NULL;
   g_autofree char *stat = NULL;
   g_autofree char *status = NULL;
-  char *p;
-  unsigned long utime = 0, stime = 0;
   const char *l;
 
   memset (out, 0, sizeof *out);
@@ -202,14 +247,10 @@ bench_proc_sample (GPid pid, BenchProcSample *out)
   if (pid <= 0)
     return FALSE;
   path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
+  if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+      !parse_stat_cpu (stat, &out->cpu_s, NULL))
     return FALSE;
-  /* Fields after the command name, which may hold spaces: skip to ')'. */
-  p = strrchr (stat, ')');
-  if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                    &utime, &stime) != 2)
-    return FALSE;
-  out->cpu_s = (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+  sample_threads (pid, out);
   g_free (path);
   path = g_strdup_printf ("/proc/%d/status", (int) pid);
   if (!g_file_get_contents (path, &status, NULL, NULL))
@@ -222,6 +263,20 @@ bench_proc_sample (GPid pid, BenchProcSample *out)
 }
 
 /* ---- reporting ---------------------------------------------------------- */
+
+void
+bench_report_thread_cpu (BenchReport           *r,
+                         const BenchProcSample *before,
+                         const BenchProcSample *after)
+{
+  if (before->pid <= 0 || after->pid <= 0)
+    return;
+  bench_report_row (r, "server CPU, main thread", "server_main_cpu_s",
+                    after->main_cpu_s - before->main_cpu_s, "s");
+  if (after->writer_cpu_s > 0)
+    bench_report_row (r, "server CPU, writer thread", "server_writer_cpu_s",
+                      after->writer_cpu_s - before->writer_cpu_s, "s");
+}
 
 void
 bench_report_begin (BenchReport *r, const char *scenario)

@@ -201,6 +201,8 @@ JsonObject *bench_parse_object (const char *line, gsize len, JsonNode **out_node
 typedef struct {
   GPid     pid;
   double   cpu_s;    /* utime + stime */
+  double   main_cpu_s;   /* of the main thread (tid == pid) */
+  double   writer_cpu_s; /* of the thread named "natterd-writer", if any */
   gsize    rss_kb;   /* VmRSS */
   gsize    hwm_kb;   /* VmHWM */
 } BenchProcSample;
@@ -258,6 +260,11 @@ typedef struct {
   gboolean first;
 } BenchReport;
 
+/* Rows for the server's main and writer threads' CPU between two samples
+ * (the writer's only when there is one: redis-server has none). */
+void     bench_report_thread_cpu (BenchReport           *r,
+                                  const BenchProcSample *before,
+                                  const BenchProcSample *after);
 void bench_report_begin  (BenchReport *r, const char *scenario);
 void bench_report_int    (BenchReport *r, const char *key, gint64 v);
 void bench_report_double (BenchReport *r, const char *key, double v);
@@ -320,6 +327,8 @@ typedef struct {
   guint64  errors;
   double   elapsed_s;
   double   cpu_s;
+  BenchProcSample cpu_before; /* per thread: bench_report_thread_cpu() */
+  BenchProcSample cpu_after;
   double   tool_cpu_s;
   BenchHist hist;
 } BenchFanoutResult;
