@@ -686,6 +686,8 @@ natterd_directory_write_message (NatterdDirectory          *self,
   write_message_object (out, m, address, sender ? sender->username : NULL);
 }
 
+static void note_committed (NatterdDirectory *self, gint64 id);
+
 /* A send on its way through the writer thread. The inputs are copies, so
  * that the thread never reads the directory; it fills in the outputs. */
 typedef struct {
@@ -705,6 +707,7 @@ typedef struct {
 
   gboolean             duplicate;
   gboolean             stored_elsewhere; /* a duplicate from another conversation */
+  gint64               stored_id;
   GString             *as_sender;   /* the message object as the sender sees it */
   GBytes              *event_for_sender; /* the "message" event frames */
   GBytes              *event_for_peer;
@@ -864,6 +867,7 @@ send_inserted_cb (const NatterdStoreMessage *m,
       return TRUE;
     }
   p->ts = m->ts;
+  p->stored_id = m->id;
   p->as_sender = g_string_sized_new (m->body_len + 160);
   write_message_object (p->as_sender, m, p->address_for_sender, p->from);
   if (p->duplicate)
@@ -978,6 +982,8 @@ send_done (NatterdWriteJob *job,
       pending_send_free (p);
       return;
     }
+  if (!p->duplicate)
+    note_committed (self, p->stored_id);
   /* Durable now: fanned out (and acked) in order, in slices; deliveries of
    * earlier batches go first. */
   g_queue_push_tail (&self->deliveries, p);
@@ -1162,6 +1168,121 @@ natterd_directory_defer_read (NatterdDirectory    *self,
   return TRUE;
 }
 
+/* --- the search index, behind the messages --- */
+
+typedef struct {
+  NatterdWriteJob   job;
+  NatterdDirectory *directory;
+  gint64            indexed_up_to;
+} IndexJob;
+
+typedef struct {
+  NatterdRequest      *request;
+  NatterdDeferredFunc  handler;
+  gint64               target;  /* runs once the index reaches this id */
+} SearchWait;
+
+static void queue_index (NatterdDirectory *self);
+
+static gboolean
+index_run (NatterdWriteJob *job,
+           NatterdStore    *store,
+           GError         **error)
+{
+  IndexJob *j = (IndexJob *) job;
+
+  return natterd_store_search_index_catch_up (store, &j->indexed_up_to, error);
+}
+
+static void
+index_done (NatterdWriteJob *job,
+            const GError    *error)
+{
+  IndexJob *j = (IndexJob *) job;
+  NatterdDirectory *self = j->directory;
+  SearchWait *w;
+
+  self->index_queued = FALSE;
+  if (error != NULL)
+    g_warning ("Could not update the search index: %s", error->message);
+  else
+    self->indexed_up_to = MAX (self->indexed_up_to, j->indexed_up_to);
+  g_free (j);
+
+  while ((w = g_queue_peek_head (&self->waiting_searches)) != NULL &&
+         (w->target <= self->indexed_up_to || error != NULL))
+    {
+      /* On an error the search runs anyway, on what the index has: an
+       * answer that misses the newest messages beats none. */
+      g_queue_pop_head (&self->waiting_searches);
+      self->resuming = self->resuming_search = w->request;
+      w->handler (w->request);
+      self->resuming = self->resuming_search = NULL;
+      g_free (w);
+    }
+  if (!g_queue_is_empty (&self->waiting_searches) ||
+      self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
+    queue_index (self);
+}
+
+static gboolean
+index_timeout_cb (gpointer user_data)
+{
+  NatterdDirectory *self = user_data;
+
+  self->index_source = 0;
+  queue_index (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_index (NatterdDirectory *self)
+{
+  IndexJob *j;
+
+  g_clear_handle_id (&self->index_source, g_source_remove);
+  if (self->index_queued || self->writer == NULL)
+    return;
+  j = g_new0 (IndexJob, 1);
+  j->job.run = index_run;
+  j->job.done = index_done;
+  j->directory = self;
+  self->index_queued = TRUE;
+  natterd_writer_push (self->writer, &j->job);
+}
+
+/* A message up to @id is committed: index soon, in bulk. */
+static void
+note_committed (NatterdDirectory *self,
+                gint64            id)
+{
+  self->last_committed_id = MAX (self->last_committed_id, id);
+  if (self->index_queued || self->last_committed_id <= self->indexed_up_to)
+    return;
+  if (self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
+    queue_index (self);
+  else if (self->index_source == 0)
+    self->index_source = g_timeout_add (NATTERD_INDEX_DELAY_MS, index_timeout_cb, self);
+}
+
+gboolean
+natterd_directory_defer_search (NatterdDirectory    *self,
+                                NatterdRequest      *request,
+                                NatterdDeferredFunc  handler)
+{
+  SearchWait *w;
+
+  if (request == self->resuming_search || self->indexed_up_to >= self->last_committed_id)
+    return FALSE;
+  w = g_new (SearchWait, 1);
+  w->request = request;
+  w->handler = handler;
+  w->target = self->last_committed_id;
+  g_queue_push_tail (&self->waiting_searches, w);
+  queue_index (self);
+  return TRUE;
+}
+
 gboolean
 natterd_directory_join_batch (NatterdDirectory  *self,
                               GError           **error)
@@ -1263,6 +1384,15 @@ natterd_directory_new (NatterdServer  *server,
   self->dirty_last_seen = g_ptr_array_new ();
   self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
 
+  /* Messages a crash left out of the search index go in now, before
+   * anything can search. */
+  if (!natterd_store_search_index_catch_up (store, &self->indexed_up_to, error))
+    {
+      natterd_directory_free (self);
+      return NULL;
+    }
+  self->last_committed_id = self->indexed_up_to;
+
   if (!natterd_store_tokens_expire (store, natterd_now_ms (), error) ||
       !natterd_store_users_foreach (store, load_user_cb, self, error) ||
       !natterd_store_contacts_foreach (store, load_contact_cb, self, error) ||
@@ -1308,8 +1438,12 @@ natterd_directory_flush (NatterdDirectory *self)
   if (self->writer != NULL)
     {
       resume_writer_now (self);
+      /* Index what waits, so the next start has nothing to catch up. */
+      if (self->last_committed_id > self->indexed_up_to)
+        queue_index (self);
       natterd_writer_drain (self->writer);
     }
+  g_clear_handle_id (&self->index_source, g_source_remove);
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);
 }
@@ -1323,6 +1457,7 @@ natterd_directory_free (NatterdDirectory *self)
   g_clear_pointer (&self->auth, natterd_auth_free);
   natterd_directory_flush (self);
   g_clear_pointer (&self->writer, natterd_writer_free);
+  g_queue_clear_full (&self->waiting_searches, g_free);
   g_clear_pointer (&self->writes_in_flight, g_hash_table_unref);
   g_clear_handle_id (&self->expire_source, g_source_remove);
   g_ptr_array_unref (self->dirty_last_seen);

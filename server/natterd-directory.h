@@ -117,7 +117,14 @@ struct _NatterdDirectory {
   guint          writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
   GHashTable    *writes_in_flight;  /* NatterdConnection* -> InFlight (defer_read) */
+  /* The search index, written in bulk behind the messages. */
+  gint64         last_committed_id; /* newest message known committed */
+  gint64         indexed_up_to;     /* the index is complete up to here */
+  gboolean       index_queued;      /* an index job is with the writer */
+  guint          index_source;      /* indexes what waited too long */
+  GQueue         waiting_searches;  /* SearchWait (natterd_directory_defer_search) */
   NatterdRequest *resuming;         /* a deferred read being handled again */
+  NatterdRequest *resuming_search;  /* ... and one that waited for the index */
   guint          delivery_source;
 
   guint          expire_source;     /* hourly removal of expired tokens */
@@ -132,6 +139,11 @@ struct _NatterdDirectory {
 #define NATTERD_PAGE_BUDGET        (NATTERD_MAX_SERVER_FRAME - 4096)
 /* Sends committed together at most. */
 #define NATTERD_COMMIT_BATCH       4096
+/* The search index is brought up to date when this many messages wait
+ * for it, or when the oldest has waited NATTERD_INDEX_DELAY_MS, or when a
+ * search needs it, whichever comes first. */
+#define NATTERD_INDEX_BATCH        1024
+#define NATTERD_INDEX_DELAY_MS     500
 /* Frames fanned out per main-loop dispatch at most, so that the writes of
  * the connections run in between and a big batch into a big room never
  * piles up gigabytes before the first byte leaves. */
@@ -189,6 +201,13 @@ void                natterd_request_write_queue (NatterdRequestWrite  *self);
 void                natterd_request_write_done  (NatterdRequestWrite  *self);
 /* Done (if not yet) and releases the connection: when freeing the job. */
 void                natterd_request_write_clear (NatterdRequestWrite  *self);
+
+/* Search sees every message committed before it was asked: TRUE when the
+ * index is behind; an index job is queued and @handler is called again
+ * with @request once it is done. */
+gboolean            natterd_directory_defer_search (NatterdDirectory    *self,
+                                                    NatterdRequest      *request,
+                                                    NatterdDeferredFunc  handler);
 
 /* A small write on the main loop's store in its own transaction
  * (natterd_directory_commit_pending, then TRUE): status text. */

@@ -286,7 +286,8 @@ natterd_handle_search (NatterdRequest *request)
   NatterJsonWriter *w;
   Page page;
 
-  if (natterd_directory_defer_read (dir, request, natterd_handle_search))
+  if (natterd_directory_defer_read (dir, request, natterd_handle_search) ||
+      natterd_directory_defer_search (dir, request, natterd_handle_search))
     return;
 
   if (!natterd_arg_string (request, "query", TRUE, &query) ||

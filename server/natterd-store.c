@@ -107,6 +107,15 @@ static const char *const migrations[] = {
   "CREATE INDEX messages_conversation_seq ON messages (conversation_id, id, seq);"
   "CREATE INDEX messages_conversation_own ON messages (conversation_id, sender_id, id, sender_seq);"
   "DROP INDEX messages_conversation_sender;",
+
+  /* 4: the search index is written in bulk, behind the messages (see
+   * natterd_store_search_index_catch_up), and this row says how far it
+   * has got. Until now every message was indexed as it was stored. */
+  "CREATE TABLE search_state ("
+  "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  indexed_up_to INTEGER NOT NULL"
+  ");"
+  "INSERT INTO search_state VALUES (1, (SELECT coalesce (max (id), 0) FROM messages));",
 };
 
 typedef enum {
@@ -135,7 +144,8 @@ typedef enum {
   STMT_READ_MARKER_SET,
   STMT_READ_MARKER_GET,
   STMT_MESSAGE_INSERT,
-  STMT_MESSAGE_FTS_INSERT,
+  STMT_SEARCH_INDEX_CATCH_UP,
+  STMT_SEARCH_INDEX_MARK,
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
   STMT_HISTORY_BEFORE,
@@ -199,7 +209,14 @@ static const char *const stmt_sql[N_STMTS] = {
     "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = ?1"
     "              AND o.sender_id = ?2 ORDER BY o.id DESC LIMIT 1), 0) + 1)"
     " ON CONFLICT (sender_id, client_msg_id) DO NOTHING",
-  [STMT_MESSAGE_FTS_INSERT] = "INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)",
+  [STMT_SEARCH_INDEX_CATCH_UP] =
+    "INSERT INTO messages_fts (rowid, body)"
+    " SELECT id, body FROM messages WHERE id > (SELECT indexed_up_to FROM search_state)"
+    " ORDER BY id",
+  [STMT_SEARCH_INDEX_MARK] =
+    "UPDATE search_state SET indexed_up_to ="
+    "  max (indexed_up_to, (SELECT coalesce (max (id), 0) FROM messages))"
+    " RETURNING indexed_up_to",
   [STMT_MESSAGE_BY_CLIENT_ID] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
   [STMT_HISTORY] =
@@ -1052,13 +1069,29 @@ natterd_store_message_insert (NatterdStore            *self,
   m.body_len = body_len;
   m.client_msg_id = client_msg_id;
 
-  s = stmt (self, STMT_MESSAGE_FTS_INSERT);
-  sqlite3_bind_int64 (s, 1, m.id);
-  sqlite3_bind_text (s, 2, body, (int) body_len, SQLITE_STATIC);
-  if (!step_done (self, s, "index message", error))
-    return FALSE;
-
   func (&m, user_data);
+  return TRUE;
+}
+
+gboolean
+natterd_store_search_index_catch_up (NatterdStore  *self,
+                                     gint64        *out_indexed_up_to,
+                                     GError       **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  if (!step_done (self, stmt (self, STMT_SEARCH_INDEX_CATCH_UP), "index messages", error))
+    return FALSE;
+  s = stmt (self, STMT_SEARCH_INDEX_MARK);
+  rc = sqlite3_step (s);
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_reset (s);
+      return set_error (self, error, rc, "mark the search index");
+    }
+  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
+  sqlite3_reset (s);
   return TRUE;
 }
 

@@ -213,9 +213,10 @@ typedef struct {
 typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,
                                              gpointer                   user_data);
 
-/* Inserts a message and its search entry, or, when (sender,
- * client_msg_id) exists already, finds that one instead (*out_duplicate).
- * @func is called once with the stored message either way. */
+/* Inserts a message, or, when (sender, client_msg_id) exists already,
+ * finds that one instead (*out_duplicate). @func is called once with the
+ * stored message either way. The message is not searchable until
+ * natterd_store_search_index_catch_up() has run. */
 gboolean natterd_store_message_insert (NatterdStore            *self,
                                        gint64                   conversation_id,
                                        gint64                   sender_id,
@@ -227,6 +228,13 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* Adds every message not yet in the search index to it, in one go (the
+ * index costs far less per message in bulk than one message per commit:
+ * FTS5 writes a segment per transaction), and says up to which message id
+ * the index is now complete. Call inside a transaction, or on its own. */
+gboolean natterd_store_search_index_catch_up (NatterdStore  *self,
+                                              gint64        *out_indexed_up_to,
+                                              GError       **error);
 /* The message (sender, client_msg_id), if stored: @func is called once, or
  * not at all. */
 gboolean natterd_store_message_by_client_id (NatterdStore            *self,

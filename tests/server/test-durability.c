@@ -248,6 +248,34 @@ test_sigterm_flushes (void)
   }
 }
 
+/* The search index is written in bulk behind the messages: a message
+ * acknowledged just before a kill -9 may not be in it yet. natterd
+ * indexes what is missing when it starts, so it is found after all. */
+static void
+test_sigkill_before_indexing (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  gint64 id;
+
+  id = util_send (alice, "@bob", "kingfisher just before the crash", "k1");
+  natter_test_server_kill (srv);
+  natter_test_client_wait_closed (alice, 0);
+  natter_test_client_wait_closed (bob, 0);
+
+  natter_test_server_restart (srv);
+  {
+    g_autoptr(NatterTestClient) b2 = natter_test_client_new_login (srv, "bob");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (b2,
+        "{\"type\":\"search\",\"query\":\"kingfisher\"}");
+    JsonArray *found = natter_test_get_array (r, "messages");
+
+    g_assert_cmpuint (json_array_get_length (found), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (found, 0), "id"), ==, id);
+  }
+}
+
 static void
 test_restart_keeps_state (void)
 {
@@ -390,6 +418,7 @@ main (int   argc,
 
   natter_test_add ("/durability/sigkill-mid-stream", test_sigkill_mid_stream);
   natter_test_add ("/durability/sigterm-flushes", test_sigterm_flushes);
+  natter_test_add ("/durability/sigkill-before-indexing", test_sigkill_before_indexing);
   natter_test_add ("/durability/restart-keeps-state", test_restart_keeps_state);
 
   return g_test_run ();

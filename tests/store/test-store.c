@@ -138,13 +138,13 @@ test_migrations (void)
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
   natterd_store_close (store);
 
   /* Reopening does not migrate again. */
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
   natterd_store_close (store);
   remove_dir (dir);
 }
@@ -228,7 +228,7 @@ test_migration_from_v1 (void)
   g_autofree char *path = g_build_filename (dir, "natter.db", NULL);
   g_autofree char *counts = NULL;
   NatterdStore *store;
-  gint64 alice, bob, room, dm, marker, up_to;
+  gint64 alice, bob, room, dm, marker, up_to, indexed = 0, r6;
   gboolean moved;
 
   store = natterd_store_open (dir, TRUE, &error);
@@ -250,9 +250,12 @@ test_migration_from_v1 (void)
   insert_message (store, dm, bob, "d2");
   insert_message (store, room, alice, "r4");
   insert_message (store, room, bob, "r5");
+  /* Schema 1 indexed every message as it was stored. */
+  g_assert_true (natterd_store_search_index_catch_up (store, &indexed, &error));
   natterd_store_close (store);
 
-  exec_sql (path, "DROP INDEX messages_conversation_seq;"
+  exec_sql (path, "DROP TABLE search_state;"
+                  "DROP INDEX messages_conversation_seq;"
                   "DROP INDEX messages_conversation_own;"
                   "ALTER TABLE messages DROP COLUMN seq;"
                   "ALTER TABLE messages DROP COLUMN sender_seq;"
@@ -260,7 +263,7 @@ test_migration_from_v1 (void)
                   "PRAGMA user_version = 1;");
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 3);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
   g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &alice, &error));
   g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
   g_clear_error (&error);
@@ -272,8 +275,11 @@ test_migration_from_v1 (void)
   counts = unread_counts (store, alice);
   g_assert_cmpstr (counts, ==, "2;2;");
   g_clear_pointer (&counts, g_free);
-  /* New messages continue where the migrated ones end. */
-  insert_message (store, room, bob, "r6");
+  /* New messages continue where the migrated ones end; the search index
+   * counts the old ones as indexed and takes the new one. */
+  r6 = insert_message (store, room, bob, "r6");
+  g_assert_true (natterd_store_search_index_catch_up (store, &indexed, &error));
+  g_assert_cmpint (indexed, ==, r6);
   counts = unread_counts (store, alice);
   g_assert_cmpstr (counts, ==, "3;2;");
   g_clear_pointer (&counts, g_free);
@@ -551,7 +557,7 @@ test_search (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   gint64 room = 0, dm = 0, other = 0;
-  gint64 id1, id2;
+  gint64 id1, id2, last, indexed = 0;
   static const char *const nasty[] = {
     "\"", "\"\"", "lunch\"", "AND", "OR NOT", "NEAR(a b)", "body:lunch", "*", "^lunch",
     "(", ")", "-lunch", "lunch*", "'", "\\", "{body}:x", "a + b", "\"unterminated", "\x01",
@@ -569,7 +575,20 @@ test_search (Fixture *f, gconstpointer data)
   id1 = send_msg (f, room, f->alice, "Going for Lunch now", "a1", NULL);
   send_msg (f, other, f->carol, "secret lunch plans", "c1", NULL);
   id2 = send_msg (f, dm, f->bob, "lunch? at the Café", "b1", NULL);
-  send_msg (f, dm, f->bob, "nothing here", "b2", NULL);
+
+  /* Not searchable until the index catches up (in bulk, behind). */
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "lunch", 0, 50, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 0);
+  collect_clear (&c);
+  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
+  g_assert_cmpint (indexed, ==, id2);
+  /* Only what is new goes in, once. */
+  last = send_msg (f, dm, f->bob, "nothing here", "b2", NULL);
+  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
+  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
+  g_assert_cmpint (indexed, ==, last);
+  g_assert_no_error (error);
 
   collect_init (&c);
   g_assert_true (natterd_store_search (f->store, f->alice, "lunch", 0, 50, collect_cb, &c, &error));
