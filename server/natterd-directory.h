@@ -146,8 +146,12 @@ struct _NatterdDirectory {
 #define NATTERD_INDEX_DELAY_MS     500
 /* Frames fanned out per main-loop dispatch at most, so that the writes of
  * the connections run in between and a big batch into a big room never
- * piles up gigabytes before the first byte leaves. */
-#define NATTERD_DELIVERY_BUDGET    65536
+ * piles up gigabytes before the first byte leaves (about 64 MB queued at
+ * most with 250-byte frames). Not much less either: each connection's
+ * frames of one dispatch leave in one sendmsg, and at 65,536 a
+ * 10,000-member room got 6 frames per sendmsg (1.44 M deliveries/s; 2.78 M
+ * at this value, docs/performance.md). */
+#define NATTERD_DELIVERY_BUDGET    262144
 
 NatterdDirectory   *natterd_request_get_directory (NatterdRequest *request);
 const NatterdConfig *natterd_directory_get_config (NatterdDirectory *self);
