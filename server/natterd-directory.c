@@ -1283,12 +1283,47 @@ natterd_directory_defer_search (NatterdDirectory    *self,
   return TRUE;
 }
 
-gboolean
-natterd_directory_join_batch (NatterdDirectory  *self,
-                              GError           **error)
+typedef struct {
+  NatterdWriteJob job;
+  gint64          user_id;
+  char           *text;    /* NULL clears */
+} StatusJob;
+
+static gboolean
+status_run (NatterdWriteJob *job,
+            NatterdStore    *store,
+            GError         **error)
 {
-  natterd_directory_commit_pending (self);
-  return TRUE;
+  StatusJob *j = (StatusJob *) job;
+
+  return natterd_store_user_set_status_text (store, j->user_id, j->text, error);
+}
+
+static void
+status_done (NatterdWriteJob *job,
+             const GError    *error)
+{
+  StatusJob *j = (StatusJob *) job;
+
+  if (error != NULL)
+    g_warning ("Could not store the status text of user %" G_GINT64_FORMAT ": %s",
+               j->user_id, error->message);
+  g_free (j->text);
+  g_free (j);
+}
+
+void
+natterd_directory_store_status_text (NatterdDirectory *self,
+                                     NatterdUser      *user,
+                                     const char       *text)
+{
+  StatusJob *j = g_new0 (StatusJob, 1);
+
+  j->job.run = status_run;
+  j->job.done = status_done;
+  j->user_id = user->id;
+  j->text = g_strdup (text);
+  natterd_writer_push (self->writer, &j->job);
 }
 
 /* --- housekeeping --- */

@@ -213,10 +213,11 @@ gboolean            natterd_directory_defer_search (NatterdDirectory    *self,
                                                     NatterdRequest      *request,
                                                     NatterdDeferredFunc  handler);
 
-/* A small write on the main loop's store in its own transaction
- * (natterd_directory_commit_pending, then TRUE): status text. */
-gboolean            natterd_directory_join_batch (NatterdDirectory *self,
-                                                  GError          **error);
+/* Stores a user's status text with the next group commit (no reply
+ * waits for it; a failure is logged). @text NULL clears it. */
+void                natterd_directory_store_status_text (NatterdDirectory *self,
+                                                         NatterdUser      *user,
+                                                         const char       *text);
 
 /* Authentication state of a connection. */
 void                natterd_directory_attach (NatterdDirectory  *self,

@@ -44,15 +44,9 @@ natterd_handle_set_presence (NatterdRequest *request)
 
       if (g_strcmp0 (new_text, user->status_text) != 0)
         {
-          g_autoptr(GError) error = NULL;
-
-          /* Joins the group commit: the status needs no fsync of its own. */
-          if (!natterd_directory_join_batch (dir, &error) ||
-              !natterd_store_user_set_status_text (dir->store, user->id, new_text, &error))
-            {
-              natterd_request_store_error (request, error);
-              return;
-            }
+          /* Written with the next group commit: the status needs no
+           * fsync of its own, and is answered at once. */
+          natterd_directory_store_status_text (dir, user, new_text);
           g_free (user->status_text);
           user->status_text = g_strdup (new_text);
           status_changed = TRUE;
