@@ -550,6 +550,58 @@ test_big_pages_fit (void)
   }
 }
 
+/* Writes on the main connection (room_create, room_join: they pause the
+ * writer thread) while another client keeps a window of sends open, which
+ * keeps the writer committing back to back: every request of both is
+ * answered ok, and every message is stored once. */
+static void
+test_writes_during_sends (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  GString *sends = g_string_new (NULL);
+  GString *rooms = g_string_new (NULL);
+  const guint n_sends = 600, n_rooms = 40;
+  gint64 since = 0;
+  guint total = 0;
+
+  for (guint i = 0; i < n_sends; i++)
+    g_string_append_printf (sends, "{\"type\":\"send\",\"id\":%u,\"to\":\"@bob\","
+                            "\"body\":\"m %u\",\"client_msg_id\":\"w%u\"}\n", i, i, i);
+  for (guint i = 0; i < n_rooms; i++)
+    g_string_append_printf (rooms, "{\"type\":\"room_create\",\"id\":%u,\"room\":\"#w%u\"}\n"
+                            "{\"type\":\"read\",\"id\":%u,\"conversation\":\"@alice\",\"up_to\":%u}\n",
+                            2 * i, i, 2 * i + 1, i);
+  natter_test_client_send_raw (alice, sends->str, sends->len);
+  natter_test_client_send_raw (bob, rooms->str, rooms->len);
+  g_string_free (sends, TRUE);
+  g_string_free (rooms, TRUE);
+
+  for (guint i = 0; i < 2 * n_rooms; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (bob, i);
+      natter_assert_ok (r);
+    }
+  for (guint i = 0; i < n_sends; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, i);
+      natter_assert_ok (r);
+    }
+
+  for (guint round = 0; round < 10; round++)
+    {
+      g_autoptr(JsonObject) page = natter_test_client_request_ok (bob,
+          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":1000}", since);
+
+      total += json_array_get_length (natter_test_get_array (page, "messages"));
+      since = natter_test_get_int (page, "last_id");
+      if (!natter_test_get_bool (page, "has_more"))
+        break;
+    }
+  g_assert_cmpuint (total, ==, n_sends);
+}
+
 /* 300 rooms, each with a 16 KiB last message: the whole list would be
  * 4.8 MiB. Every conversation is still listed, in one frame under 4 MiB;
  * the newest keep their last message, the oldest come without it. */
@@ -1152,6 +1204,7 @@ main (int   argc,
   natter_test_add ("/messages/sync-default-and-cap", test_sync_default_and_cap);
   natter_test_add ("/messages/big-pages-fit", test_big_pages_fit);
   natter_test_add ("/messages/big-conversation-list-fits", test_big_conversation_list_fits);
+  natter_test_add ("/messages/writes-during-sends", test_writes_during_sends);
   natter_test_add ("/messages/conversations-and-read", test_conversations_and_read);
   natter_test_add ("/messages/search", test_search);
   natter_test_add ("/messages/typing", test_typing);
