@@ -443,7 +443,8 @@ start_checkpointer (NatterdStore *self,
   self->synchronous_full = synchronous_full;
   g_mutex_init (&self->checkpoint_mutex);
   g_cond_init (&self->checkpoint_cond);
-  self->checkpointer = g_thread_new ("natterd-checkpoint", checkpointer_main, self);
+  /* Thread names stop at 15 characters on Linux. */
+  self->checkpointer = g_thread_new ("natterd-wal", checkpointer_main, self);
   /* The main connection checkpoints on commit only as a safety net: under
    * steady writes the passive checkpoints above rarely catch up with the
    * last frame, and the WAL can only restart from its beginning after one
