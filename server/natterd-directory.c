@@ -261,7 +261,7 @@ natterd_directory_ensure_direct (NatterdDirectory *self,
   /* Its own transaction, committed before any send goes into it: the
    * in-memory conversation must never point at a row a failed batch rolled
    * back. */
-  natterd_directory_commit_pending (self);
+  natterd_directory_hold_writer (self);
   if (!natterd_store_begin (self->store, error))
     return NULL;
   if (!natterd_store_direct_insert (self->store, lo->id, hi->id, &id, error) ||
@@ -1031,7 +1031,7 @@ resume_writer_cb (gpointer user_data)
 }
 
 void
-natterd_directory_commit_pending (NatterdDirectory *self)
+natterd_directory_hold_writer (NatterdDirectory *self)
 {
   if (self->writer_pause_source != 0)
     return;
@@ -1335,7 +1335,7 @@ expire_tokens_cb (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   /* Expired tokens are refused anyway; this only keeps the table small. */
-  natterd_directory_commit_pending (self);
+  natterd_directory_hold_writer (self);
   if (!natterd_store_tokens_expire (self->store, natterd_now_ms (), &error))
     g_warning ("Could not remove expired tokens: %s", error->message);
   return G_SOURCE_CONTINUE;

@@ -171,7 +171,7 @@ NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
  * the writer thread's batch in progress and holds the writer until this
  * main-loop dispatch ends, so the two connections never contend for
  * SQLite's write lock. The write then commits on its own, as before. */
-void                natterd_directory_commit_pending (NatterdDirectory *self);
+void                natterd_directory_hold_writer (NatterdDirectory *self);
 
 /* Read-your-writes on one connection: a request that reads messages
  * (history, sync, search, conversations) right after its connection's

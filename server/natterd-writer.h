@@ -47,7 +47,7 @@ NatterdWriter *natterd_writer_new  (NatterdStore   *store,
  * this call. */
 void           natterd_writer_push (NatterdWriter   *self,
                                     NatterdWriteJob *job);
-/* For the main loop's own writes (natterd_directory_commit_pending): waits
+/* For the main loop's own writes (natterd_directory_hold_writer): waits
  * for the batch being written, and starts no other until resumed, so the
  * main loop's transaction never waits on SQLite's busy handler (which polls
  * and can lose to a thread that commits back to back). */
