@@ -69,6 +69,8 @@ struct _NatterClient
   char              *fingerprint;
   char              *token;
   char              *status_text;
+  char              *open_address;    /* the conversation on screen */
+  char              *emptied_address; /* the open one, emptied by a discard */
   gint64             last_id;         /* the highest message id we have for certain */
   guint64            generation;      /* bumped for each connection */
   guint              reconnect_attempt;
@@ -775,7 +777,8 @@ send_cb (GObject      *object,
       g_debug ("Message refused for good: %s", error->message);
       if (pending != NULL)
         natter_message_set_state (pending, NATTER_MESSAGE_STATE_FAILED);
-      if (!natter_outbox_remove (self->outbox, d->client_msg_id, &local_error))
+      /* Kept on disk, failed, until it is retried or deleted. */
+      if (!natter_outbox_mark_failed (self->outbox, d->client_msg_id, &local_error))
         g_warning ("Cannot update the outbox: %s", local_error->message);
       g_hash_table_remove (self->sending, d->client_msg_id);
       emit_error (self, error);
@@ -828,10 +831,17 @@ flush_outbox (NatterClient *self)
 
   pending = natter_outbox_get_pending (self->outbox);
   for (guint i = 0; i < pending->len; i++)
-    send_entry (self, g_ptr_array_index (pending, i));
+    {
+      NatterOutboxEntry *e = g_ptr_array_index (pending, i);
+
+      /* A failed one waits for Retry. */
+      if (!e->failed)
+        send_entry (self, e);
+    }
 }
 
-/* Shows the outbox's entries (from a previous run) as SENDING. */
+/* Shows the outbox's entries (from a previous run) as SENDING, or FAILED
+ * for those the server refused for good. */
 static void
 restore_outbox (NatterClient *self)
 {
@@ -848,7 +858,10 @@ restore_outbox (NatterClient *self)
         continue;
       msg = natter_message_new_pending (natter_conversation_get_address (conv), username,
                                         e->body, e->client_msg_id, e->ts);
-      g_hash_table_insert (self->sending, g_strdup (e->client_msg_id), g_object_ref (msg));
+      if (e->failed)
+        natter_message_set_state (msg, NATTER_MESSAGE_STATE_FAILED);
+      else
+        g_hash_table_insert (self->sending, g_strdup (e->client_msg_id), g_object_ref (msg));
       natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
       natter_conversation_refresh (conv, NULL);
     }
@@ -957,17 +970,77 @@ natter_client_retry_message (NatterClient  *self,
   return TRUE;
 }
 
+/* Drops @conv from the models when the server would not list it and it
+ * holds nothing local: no stored message, nothing pending or failed, and
+ * no room we are in. A direct conversation exists on the server only once
+ * a message was stored. The open conversation stays until it is left. */
+static void
+forget_if_empty (NatterClient       *self,
+                 NatterConversation *conv)
+{
+  const char *address = natter_conversation_get_address (conv);
+  guint pos;
+
+  if (g_list_model_get_n_items (natter_conversation_get_messages (conv)) > 0 ||
+      natter_conversation_get_room (conv) != NULL ||
+      g_strcmp0 (address, self->open_address) == 0)
+    return;
+
+  if (g_list_store_find (self->conversations, conv, &pos))
+    g_list_store_remove (self->conversations, pos);
+  g_signal_handlers_disconnect_by_data (conv, self);
+  natter_conversation_detach_client (conv);
+  g_hash_table_remove (self->conversations_by_address, address);
+}
+
+void
+natter_client_set_open_conversation (NatterClient       *self,
+                                     NatterConversation *conversation)
+{
+  const char *address = conversation != NULL ? natter_conversation_get_address (conversation) : NULL;
+  g_autofree char *emptied = NULL;
+  NatterConversation *left;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (conversation == NULL || NATTER_IS_CONVERSATION (conversation));
+
+  g_free (self->open_address);
+  self->open_address = g_strdup (address);
+
+  /* Left after its last message was deleted: it goes now. */
+  if (g_strcmp0 (self->emptied_address, address) == 0)
+    return;
+  emptied = g_steal_pointer (&self->emptied_address);
+  left = emptied != NULL ? g_hash_table_lookup (self->conversations_by_address, emptied) : NULL;
+  if (left != NULL)
+    forget_if_empty (self, left);
+}
+
 gboolean
 natter_client_discard_message (NatterClient  *self,
                                NatterMessage *message)
 {
   NatterConversation *conv = failed_message_conversation (self, message);
+  g_autoptr(GError) error = NULL;
 
   if (conv == NULL)
     return FALSE;
 
+  if (!natter_outbox_remove (self->outbox, natter_message_get_client_msg_id (message), &error))
+    {
+      g_warning ("Cannot update the outbox: %s", error->message);
+      emit_error (self, error);
+    }
   natter_message_list_remove_pending (natter_conversation_get_list (conv), message);
   natter_conversation_refresh (conv, me_name (self));
+
+  if (g_strcmp0 (natter_conversation_get_address (conv), self->open_address) == 0)
+    {
+      g_free (self->emptied_address);
+      self->emptied_address = g_strdup (self->open_address);
+    }
+  else
+    forget_if_empty (self, conv);
   return TRUE;
 }
 
@@ -1893,6 +1966,7 @@ clear_models (NatterClient *self)
   g_list_store_remove_all (self->outgoing);
   g_list_store_remove_all (self->rooms);
   g_hash_table_remove_all (self->sending);
+  g_clear_pointer (&self->emptied_address, g_free);
   set_unread_total (self, 0);
 }
 
@@ -3037,6 +3111,8 @@ natter_client_finalize (GObject *object)
     memset (self->token, 0, strlen (self->token));
   g_free (self->token);
   g_free (self->status_text);
+  g_free (self->open_address);
+  g_free (self->emptied_address);
 
   G_OBJECT_CLASS (natter_client_parent_class)->finalize (object);
 }

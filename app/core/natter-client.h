@@ -162,7 +162,9 @@ NatterUser        *natter_client_lookup_user           (NatterClient *self,
  * now or whenever the client is next READY (even after an app restart).
  * Returns the message (transfer none), or NULL when @address or @body is
  * invalid. Its sender is the signed-in user (before sign-in: the last one
- * who signed in with this state dir, or NULL if none ever did). */
+ * who signed in with this state dir, or NULL if none ever did). One the
+ * server refuses for good turns FAILED and stays on disk, shown FAILED
+ * after a restart, until it is retried or discarded. */
 NatterMessage     *natter_client_send_message          (NatterClient *self,
                                                         const char   *address,
                                                         const char   *body);
@@ -173,11 +175,19 @@ NatterMessage     *natter_client_send_message          (NatterClient *self,
  * message of this client. */
 gboolean           natter_client_retry_message         (NatterClient  *self,
                                                         NatterMessage *message);
-/* Removes a FAILED message from its conversation (it was never stored,
- * so this is local). FALSE when @message is not a failed message of this
- * client. */
+/* Removes a FAILED message from its conversation and from the on-disk
+ * outbox (it was never stored, so this is local). A conversation left with
+ * no message that the server does not list either (see
+ * natter_client_set_open_conversation()) is dropped from the models.
+ * FALSE when @message is not a failed message of this client. */
 gboolean           natter_client_discard_message       (NatterClient  *self,
                                                         NatterMessage *message);
+/* Tells the client which conversation is on screen (NULL for none). A
+ * conversation emptied by natter_client_discard_message() while open is
+ * dropped from the models when another one opens, unless it got a message
+ * or is a room we are in. */
+void               natter_client_set_open_conversation (NatterClient       *self,
+                                                        NatterConversation *conversation);
 
 /* Sets our presence (ONLINE, AWAY or BUSY) and status text (NULL for none).
  * Kept and re-sent after a reconnect. */

@@ -69,6 +69,8 @@ natter_outbox_init (NatterOutbox *self)
   self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
+/* An add of an entry already there is a retry of a failed one: it is
+ * pending again. */
 static void
 add_entry (NatterOutbox *self,
            const char   *client_msg_id,
@@ -76,10 +78,13 @@ add_entry (NatterOutbox *self,
            const char   *body,
            gint64        ts)
 {
-  NatterOutboxEntry *e;
+  NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, client_msg_id);
 
-  if (g_hash_table_contains (self->by_id, client_msg_id))
-    return;
+  if (e != NULL)
+    {
+      e->failed = FALSE;
+      return;
+    }
 
   e = g_new0 (NatterOutboxEntry, 1);
   e->client_msg_id = g_strdup (client_msg_id);
@@ -104,6 +109,24 @@ remove_entry (NatterOutbox *self,
 }
 
 static gboolean compact (NatterOutbox *self, GError **error);
+
+/* Appends {"op":@op,"client_msg_id":@client_msg_id} and a newline. */
+static void
+append_op_line (GString    *out,
+                const char *op,
+                const char *client_msg_id)
+{
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, out);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, op);
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, client_msg_id);
+  natter_json_writer_end_object (&w);
+  g_string_append_c (out, '\n');
+}
 
 static void
 load_line (NatterOutbox *self,
@@ -137,6 +160,39 @@ load_line (NatterOutbox *self,
     }
   else if (g_str_equal (op, "done"))
     remove_entry (self, id);
+  else if (g_str_equal (op, "failed"))
+    {
+      NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, id);
+
+      if (e != NULL)
+        e->failed = TRUE;
+    }
+}
+
+/* Appends the log lines of @e: an add, and a failed mark after it when
+ * @e failed. */
+static void
+append_entry_lines (GString                 *out,
+                    const NatterOutboxEntry *e)
+{
+  NatterJsonWriter w;
+
+  natter_json_writer_init (&w, out);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, "add");
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, e->client_msg_id);
+  natter_json_writer_key (&w, "to");
+  natter_json_writer_string (&w, e->to);
+  natter_json_writer_key (&w, "body");
+  natter_json_writer_string (&w, e->body);
+  natter_json_writer_key (&w, "ts");
+  natter_json_writer_int (&w, e->ts);
+  natter_json_writer_end_object (&w);
+  g_string_append_c (out, '\n');
+  if (e->failed)
+    append_op_line (out, "failed", e->client_msg_id);
 }
 
 NatterOutbox *
@@ -258,25 +314,7 @@ compact (NatterOutbox  *self,
   g_autoptr(GString) out = g_string_new (NULL);
 
   for (guint i = 0; i < self->pending->len; i++)
-    {
-      NatterOutboxEntry *e = g_ptr_array_index (self->pending, i);
-      NatterJsonWriter w;
-
-      natter_json_writer_init (&w, out);
-      natter_json_writer_begin_object (&w);
-      natter_json_writer_key (&w, "op");
-      natter_json_writer_string (&w, "add");
-      natter_json_writer_key (&w, "client_msg_id");
-      natter_json_writer_string (&w, e->client_msg_id);
-      natter_json_writer_key (&w, "to");
-      natter_json_writer_string (&w, e->to);
-      natter_json_writer_key (&w, "body");
-      natter_json_writer_string (&w, e->body);
-      natter_json_writer_key (&w, "ts");
-      natter_json_writer_int (&w, e->ts);
-      natter_json_writer_end_object (&w);
-      g_string_append_c (out, '\n');
-    }
+    append_entry_lines (out, g_ptr_array_index (self->pending, i));
 
   g_clear_handle_id (&self->sync_id, g_source_remove);
   if (self->fd >= 0)
@@ -293,6 +331,19 @@ compact (NatterOutbox  *self,
   return TRUE;
 }
 
+/* Appends @line to the log. */
+static gboolean
+append_line (NatterOutbox  *self,
+             GString       *line,
+             GError       **error)
+{
+  if (!ensure_open (self, error) ||
+      !write_all (self->fd, line->str, line->len, error))
+    return FALSE;
+  self->log_bytes += line->len;
+  return TRUE;
+}
+
 gboolean
 natter_outbox_add (NatterOutbox  *self,
                    const char    *client_msg_id,
@@ -302,28 +353,13 @@ natter_outbox_add (NatterOutbox  *self,
                    GError       **error)
 {
   g_autoptr(GString) line = g_string_new (NULL);
-  NatterJsonWriter w;
+  NatterOutboxEntry e = { (char *) client_msg_id, (char *) to, (char *) body, ts, FALSE };
 
   g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
   g_return_val_if_fail (client_msg_id != NULL && to != NULL && body != NULL, FALSE);
 
-  natter_json_writer_init (&w, line);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "op");
-  natter_json_writer_string (&w, "add");
-  natter_json_writer_key (&w, "client_msg_id");
-  natter_json_writer_string (&w, client_msg_id);
-  natter_json_writer_key (&w, "to");
-  natter_json_writer_string (&w, to);
-  natter_json_writer_key (&w, "body");
-  natter_json_writer_string (&w, body);
-  natter_json_writer_key (&w, "ts");
-  natter_json_writer_int (&w, ts);
-  natter_json_writer_end_object (&w);
-  g_string_append_c (line, '\n');
-
-  if (!ensure_open (self, error) ||
-      !write_all (self->fd, line->str, line->len, error))
+  append_entry_lines (line, &e);
+  if (!append_line (self, line, error))
     return FALSE;
 
   /* The line is in the kernel once write() returned, so it survives the
@@ -332,8 +368,31 @@ natter_outbox_add (NatterOutbox  *self,
    * of sends costs one sync, not one each. */
   schedule_sync (self);
 
-  self->log_bytes += line->len;
   add_entry (self, client_msg_id, to, body, ts);
+  return TRUE;
+}
+
+gboolean
+natter_outbox_mark_failed (NatterOutbox  *self,
+                           const char    *client_msg_id,
+                           GError       **error)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  NatterOutboxEntry *e;
+
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
+
+  e = client_msg_id != NULL ? g_hash_table_lookup (self->by_id, client_msg_id) : NULL;
+  if (e == NULL || e->failed)
+    return TRUE;
+  e->failed = TRUE;
+
+  /* Synced like an add: were the mark lost, the next start would send
+   * the message again without being asked to. */
+  append_op_line (line, "failed", client_msg_id);
+  if (!append_line (self, line, error))
+    return FALSE;
+  schedule_sync (self);
   return TRUE;
 }
 
@@ -343,7 +402,6 @@ natter_outbox_remove (NatterOutbox  *self,
                       GError       **error)
 {
   g_autoptr(GString) line = g_string_new (NULL);
-  NatterJsonWriter w;
 
   g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
 
@@ -363,21 +421,10 @@ natter_outbox_remove (NatterOutbox  *self,
     return compact (self, error);
 
   /* No fsync: if this line is lost, the message is resent with the same
-   * client_msg_id and the server answers the original without a copy. */
-  natter_json_writer_init (&w, line);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "op");
-  natter_json_writer_string (&w, "done");
-  natter_json_writer_key (&w, "client_msg_id");
-  natter_json_writer_string (&w, client_msg_id);
-  natter_json_writer_end_object (&w);
-  g_string_append_c (line, '\n');
-
-  if (!ensure_open (self, error) ||
-      !write_all (self->fd, line->str, line->len, error))
-    return FALSE;
-  self->log_bytes += line->len;
-  return TRUE;
+   * client_msg_id and the server answers the original without a copy (a
+   * failed one shows again, failed). */
+  append_op_line (line, "done", client_msg_id);
+  return append_line (self, line, error);
 }
 
 GPtrArray *

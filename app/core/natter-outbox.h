@@ -2,7 +2,9 @@
  *
  * An append-only log in the state dir: each line is a JSON object, either
  * {"op":"add","client_msg_id","to","body","ts"} or
- * {"op":"done","client_msg_id"}. An add is written (so it survives the
+ * {"op":"done","client_msg_id"} or {"op":"failed","client_msg_id"} (the
+ * server refused it for good: it is kept, to be retried or removed, but
+ * not sent by itself; a later add of the same id makes it pending again). An add is written (so it survives the
  * app crashing) before the call returns, and fdatasync'd at the end of the
  * main-loop iteration (one sync for a burst of sends; so it survives a
  * power cut too). When every entry is done the log is truncated; when it
@@ -19,6 +21,7 @@ typedef struct {
   char   *to;          /* conversation address */
   char   *body;
   gint64  ts;          /* local time it was written, ms */
+  gboolean failed;     /* refused for good: not to be sent until retried */
 } NatterOutboxEntry;
 
 #define NATTER_TYPE_OUTBOX (natter_outbox_get_type ())
@@ -27,18 +30,26 @@ G_DECLARE_FINAL_TYPE (NatterOutbox, natter_outbox, NATTER, OUTBOX, GObject)
 /* Loads @path; a corrupt tail (a torn last line) is ignored. */
 NatterOutbox *natter_outbox_new       (const char    *path);
 
+/* Adding an id that is there already (a failed entry, retried) makes it
+ * pending again. */
 gboolean      natter_outbox_add       (NatterOutbox  *self,
                                        const char    *client_msg_id,
                                        const char    *to,
                                        const char    *body,
                                        gint64         ts,
                                        GError       **error);
-/* Marks an entry acknowledged (or failed for good); unknown ids are ignored. */
+/* Marks an entry refused for good: it stays (failed) until added again or
+ * removed. Unknown ids are ignored. */
+gboolean      natter_outbox_mark_failed (NatterOutbox *self,
+                                       const char    *client_msg_id,
+                                       GError       **error);
+/* Removes an entry (acknowledged, or a failed one deleted); unknown ids
+ * are ignored. */
 gboolean      natter_outbox_remove    (NatterOutbox  *self,
                                        const char    *client_msg_id,
                                        GError       **error);
-/* Pending entries in the order they were added (borrowed; valid until the
- * next change). */
+/* Entries in the order they were added, failed ones included (borrowed;
+ * valid until the next change). */
 GPtrArray    *natter_outbox_get_pending (NatterOutbox *self);
 guint         natter_outbox_get_n_pending (NatterOutbox *self);
 /* fdatasyncs now what was written (done by itself at idle, and on finalize). */

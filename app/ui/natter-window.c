@@ -99,6 +99,7 @@ show_conversation (NatterWindow       *self,
 
   natter_conversation_view_set_conversation (self->conversation_view, conversation);
   natter_sidebar_set_selected (self->sidebar, conversation);
+  natter_client_set_open_conversation (self->client, conversation);
   natter_window_show_content (self, conversation ? "conversation" : "empty");
 
   if (conversation == NULL)

@@ -463,17 +463,19 @@ test_rooms (Fixture       *f,
   g_assert_cmpuint (test_count_body (natter_client_lookup_conversation (f->bob.client, room_name, FALSE),
                                      "let me in"), ==, 1);
 
-  /* A refused one discarded: gone from the conversation. */
+  /* A refused one discarded: gone from the conversation, and the
+   * conversation (nothing stored, not open) with it. */
   {
-    NatterConversation *bob_dm;
+    g_autoptr(NatterConversation) bob_dm = NULL;
     NatterMessage *bad = natter_client_send_message (f->bob.client, "@no-such-user", "anyone?");
 
     WAIT_FOR (natter_message_get_state (bad) == NATTER_MESSAGE_STATE_FAILED);
-    bob_dm = natter_client_lookup_conversation (f->bob.client, "@no-such-user", FALSE);
+    bob_dm = g_object_ref (natter_client_lookup_conversation (f->bob.client, "@no-such-user", FALSE));
     g_assert_cmpuint (test_count_body (bob_dm, "anyone?"), ==, 1);
     g_assert_true (natter_client_discard_message (f->bob.client, bad));
     g_assert_cmpuint (test_count_body (bob_dm, "anyone?"), ==, 0);
     g_assert_null (natter_conversation_get_last_message (bob_dm));
+    g_assert_null (natter_client_lookup_conversation (f->bob.client, "@no-such-user", FALSE));
   }
 
   natter_client_room_members_async (f->alice.client, room_name, NULL, test_result_cb, &result);

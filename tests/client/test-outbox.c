@@ -1,5 +1,5 @@
 /* test-outbox.c: the on-disk outbox log: add, remove, reload, a torn last
- * line, truncation when empty. */
+ * line, truncation when empty, failed entries kept and retried. */
 #define G_LOG_DOMAIN "test-outbox"
 
 #include <glib/gstdio.h>
@@ -107,6 +107,79 @@ test_torn_and_junk (void)
   g_rmdir (dir);
 }
 
+static gboolean
+entry_failed (NatterOutbox *outbox,
+              guint         index)
+{
+  NatterOutboxEntry *e = g_ptr_array_index (natter_outbox_get_pending (outbox), index);
+
+  return e->failed;
+}
+
+static void
+test_failed (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = make_path (&dir);
+  g_autoptr(GError) error = NULL;
+  static const char *const both[] = { "a", "b", NULL };
+  static const char *const only_b[] = { "b", NULL };
+  NatterOutbox *outbox;
+
+  outbox = natter_outbox_new (path);
+  g_assert_true (natter_outbox_add (outbox, "a", "@nobody", "refused", 1, &error));
+  g_assert_true (natter_outbox_add (outbox, "b", "@bob", "pending", 2, &error));
+  g_assert_true (natter_outbox_mark_failed (outbox, "a", &error));
+  g_assert_true (natter_outbox_mark_failed (outbox, "unknown", &error));
+  g_assert_no_error (error);
+  g_assert_true (entry_failed (outbox, 0));
+  g_assert_false (entry_failed (outbox, 1));
+  g_object_unref (outbox);
+
+  /* Reloaded: still there, still failed. */
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, both);
+  g_assert_true (entry_failed (outbox, 0));
+  g_assert_false (entry_failed (outbox, 1));
+
+  /* Added again (a retry): pending, in its place, on disk too. */
+  g_assert_true (natter_outbox_add (outbox, "a", "@nobody", "refused", 1, &error));
+  g_assert_false (entry_failed (outbox, 0));
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, both);
+  g_assert_false (entry_failed (outbox, 0));
+
+  /* Failed again, then removed (deleted): gone for good. */
+  g_assert_true (natter_outbox_mark_failed (outbox, "a", &error));
+  g_assert_true (natter_outbox_remove (outbox, "a", &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, only_b);
+  g_assert_true (natter_outbox_mark_failed (outbox, "b", &error));
+  g_object_unref (outbox);
+
+  /* A torn tail makes the log be rewritten: the mark survives that. */
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *torn = NULL;
+
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    torn = g_strconcat (contents, "{\"op\":\"add\",\"client", NULL);
+    g_assert_true (g_file_set_contents (path, torn, -1, NULL));
+  }
+  outbox = natter_outbox_new (path);
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, only_b);
+  g_assert_true (entry_failed (outbox, 0));
+  g_object_unref (outbox);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -115,6 +188,7 @@ main (int   argc,
 
   g_test_add_func ("/client/outbox/roundtrip", test_roundtrip);
   g_test_add_func ("/client/outbox/torn-and-junk", test_torn_and_junk);
+  g_test_add_func ("/client/outbox/failed", test_failed);
 
   return g_test_run ();
 }

@@ -910,6 +910,9 @@ test_gui_flow (void)
     WAIT_FOR ((row = find_message_row (GTK_WIDGET (view), failed)) != NULL);
     gtk_widget_activate_action (row, "message.delete", NULL);
     g_assert_cmpuint (g_list_model_get_n_items (frank_messages), ==, 0);
+    /* Its conversation (nothing stored) stays while open, and leaves the
+     * sidebar once another one opens. */
+    g_assert_nonnull (natter_client_lookup_conversation (fx.client, "@nobody", FALSE));
   }
 
   /* Older history: erin's conversation holds the newest page at first;
@@ -920,6 +923,9 @@ test_gui_flow (void)
 
     gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@erin");
     erin_conv = natter_conversation_view_get_conversation (view);
+    g_assert_null (natter_client_lookup_conversation (fx.client, "@nobody", FALSE));
+    WAIT_FOR (find_widget (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar")),
+                           is_label_with, "Say hello!") == NULL);
     erin_messages = natter_conversation_view_get_model (view);
     g_assert_true (natter_conversation_get_has_more_history (erin_conv) ||
                    g_list_model_get_n_items (erin_messages) < N_ERIN_MESSAGES);
