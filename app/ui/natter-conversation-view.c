@@ -322,8 +322,10 @@ natter_conversation_view_update_read (NatterConversationView *self)
 
 /* ---- Header -------------------------------------------------------------- */
 
+/* The subtitle's "Last seen" is relative to @now_ms. */
 static void
-update_header (NatterConversationView *self)
+update_header_at (NatterConversationView *self,
+                  gint64                  now_ms)
 {
   NatterConversation *conversation = self->conversation;
   g_autofree char *subtitle = NULL;
@@ -357,11 +359,7 @@ update_header (NatterConversationView *self)
       const char *status = peer ? natter_user_get_status_text (peer) : NULL;
 
       if (presence == NATTER_PRESENCE_OFFLINE && peer != NULL && natter_user_get_last_seen (peer) > 0)
-        {
-          g_autofree char *when = natter_format_time_short (natter_user_get_last_seen (peer));
-          /* Translators: %s is a time ("14:03") or a day ("Yesterday"). */
-          subtitle = g_strdup_printf (_("Last seen %s"), when);
-        }
+        subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
       else if (status != NULL && *status != '\0')
         subtitle = g_strdup_printf ("%s — %s", natter_presence_label (presence), status);
       else
@@ -370,6 +368,20 @@ update_header (NatterConversationView *self)
     }
 
   adw_window_title_set_subtitle (self->window_title, subtitle ? subtitle : "");
+}
+
+static void
+update_header (NatterConversationView *self)
+{
+  update_header_at (self, g_get_real_time () / 1000);
+}
+
+void
+natter_conversation_view_refresh_times (NatterConversationView *self,
+                                        gint64                  now_ms)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION_VIEW (self));
+  update_header_at (self, now_ms);
 }
 
 static void

@@ -22,5 +22,9 @@ GListModel         *natter_conversation_view_get_model        (NatterConversatio
  * bottom, in the active window. */
 void                natter_conversation_view_update_read      (NatterConversationView *self);
 void                natter_conversation_view_focus_composer   (NatterConversationView *self);
+/* Shows the header's relative time ("Last seen 5 minutes ago") against
+ * @now_ms; the window's timer calls it (natter_window_refresh_times()). */
+void                natter_conversation_view_refresh_times    (NatterConversationView *self,
+                                                               gint64                  now_ms);
 
 G_END_DECLS

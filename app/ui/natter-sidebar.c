@@ -5,10 +5,10 @@
  * inserted again by the model, which drops the selection; the sidebar puts
  * the highlight back on the conversation the window shows.
  *
- * The rows show relative times ("5 min"). One timer for the whole list,
- * aligned to the turn of the minute, refreshes the rows that exist (the
- * list view only makes rows for what is near the screen); it runs only
- * while the sidebar is mapped, and a row refreshes itself when bound.
+ * The rows show relative times ("5 min"). The window's one timer, aligned
+ * to the turn of the minute, refreshes the rows that exist (the list view
+ * only makes rows for what is near the screen) through
+ * natter_sidebar_refresh_times(); a row refreshes itself when bound.
  */
 #define G_LOG_DOMAIN "natter-sidebar"
 
@@ -33,8 +33,6 @@ struct _NatterSidebar
   /* borrowed references */
   NatterClient       *client;
   NatterConversation *selected;
-
-  guint               clock_id;
 
   guint               syncing : 1;
 };
@@ -142,57 +140,6 @@ natter_sidebar_refresh_times (NatterSidebar *self,
   refresh_rows (GTK_WIDGET (self->list_view), now_ms);
 }
 
-gboolean
-natter_sidebar_get_ticking (NatterSidebar *self)
-{
-  g_return_val_if_fail (NATTER_IS_SIDEBAR (self), FALSE);
-  return self->clock_id != 0;
-}
-
-static gboolean clock_cb (gpointer user_data);
-
-/* Arms the timer for just after the next turn of the minute. It is armed
- * again each time rather than repeating, so it never drifts. */
-static void
-arm_clock (NatterSidebar *self)
-{
-  gint64 now_ms = g_get_real_time () / 1000;
-
-  self->clock_id = g_timeout_add (60000 - now_ms % 60000 + 50, clock_cb, self);
-}
-
-static gboolean
-clock_cb (gpointer user_data)
-{
-  NatterSidebar *self = user_data;
-
-  natter_sidebar_refresh_times (self, g_get_real_time () / 1000);
-  arm_clock (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-natter_sidebar_map (GtkWidget *widget)
-{
-  NatterSidebar *self = NATTER_SIDEBAR (widget);
-
-  GTK_WIDGET_CLASS (natter_sidebar_parent_class)->map (widget);
-
-  /* Time went by while hidden. */
-  natter_sidebar_refresh_times (self, g_get_real_time () / 1000);
-  g_clear_handle_id (&self->clock_id, g_source_remove);
-  arm_clock (self);
-}
-
-static void
-natter_sidebar_unmap (GtkWidget *widget)
-{
-  NatterSidebar *self = NATTER_SIDEBAR (widget);
-
-  g_clear_handle_id (&self->clock_id, g_source_remove);
-  GTK_WIDGET_CLASS (natter_sidebar_parent_class)->unmap (widget);
-}
-
 void
 natter_sidebar_set_selected (NatterSidebar      *self,
                              NatterConversation *conversation)
@@ -225,7 +172,6 @@ natter_sidebar_dispose (GObject *object)
 {
   NatterSidebar *self = NATTER_SIDEBAR (object);
 
-  g_clear_handle_id (&self->clock_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SIDEBAR);
   natter_widget_unparent_children (GTK_WIDGET (self));
   self->selected = NULL;
@@ -240,8 +186,6 @@ natter_sidebar_class_init (NatterSidebarClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = natter_sidebar_dispose;
-  widget_class->map = natter_sidebar_map;
-  widget_class->unmap = natter_sidebar_unmap;
 
   signals[SIGNAL_CONVERSATION_ACTIVATED] =
     g_signal_new ("conversation-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

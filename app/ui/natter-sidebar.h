@@ -17,12 +17,9 @@ void natter_sidebar_set_selected (NatterSidebar      *self,
                                   NatterConversation *conversation);
 
 /* Shows every visible row's time relative to @now_ms (ms since the epoch).
- * A timer aligned to the minute calls it with the real time while the
- * sidebar is mapped. */
+ * The window's timer (natter_window_refresh_times()) calls it. */
 void     natter_sidebar_refresh_times (NatterSidebar *self,
                                        gint64         now_ms);
-/* TRUE while that timer is armed (the sidebar is on screen). */
-gboolean natter_sidebar_get_ticking   (NatterSidebar *self);
 
 /* Signals:
  *   conversation-activated (NatterConversation *conversation)

@@ -90,6 +90,16 @@ natter_format_time_short (gint64 ms)
   return g_date_time_format (dt, _("%e %b"));
 }
 
+/* Minutes of the clock from @ms to @now_ms, not spans of 60 s: "1 min"
+ * appears when the clock turns, as the window's timer (aligned to the
+ * minute) refreshes. */
+static gint64
+clock_minutes (gint64 ms,
+               gint64 now_ms)
+{
+  return now_ms / 60000 - ms / 60000;
+}
+
 char *
 natter_format_time_relative (gint64 ms,
                              gint64 now_ms)
@@ -99,9 +109,7 @@ natter_format_time_relative (gint64 ms,
   if (ms <= 0)
     return g_strdup ("");
 
-  /* Minutes of the clock, not spans of 60 s: "1 min" appears when the
-   * clock turns, as the list's timer (aligned to the minute) refreshes. */
-  minutes = now_ms / 60000 - ms / 60000;
+  minutes = clock_minutes (ms, now_ms);
   if (minutes <= 0)
     /* Translators: the time of a message sent in this very minute. */
     return g_strdup (_("Now"));
@@ -110,6 +118,26 @@ natter_format_time_relative (gint64 ms,
     return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d min", "%d min", (gulong) minutes),
                             (int) minutes);
   return natter_format_time_short (ms);
+}
+
+char *
+natter_format_last_seen (gint64 ms,
+                         gint64 now_ms)
+{
+  gint64 minutes = clock_minutes (ms, now_ms);
+  g_autofree char *when = NULL;
+
+  if (minutes <= 0)
+    /* Translators: the subtitle of a conversation with someone offline. */
+    return g_strdup (_("Last seen just now"));
+  if (minutes < 60)
+    /* Translators: the subtitle of a conversation with someone offline. */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Last seen %d minute ago",
+                                         "Last seen %d minutes ago", (gulong) minutes),
+                            (int) minutes);
+  when = natter_format_time_short (ms);
+  /* Translators: %s is a time ("14:03") or a day ("Yesterday"). */
+  return g_strdup_printf (_("Last seen %s"), when);
 }
 
 char *

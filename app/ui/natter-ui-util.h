@@ -22,6 +22,11 @@ char       *natter_format_time_short    (gint64 ms);
  * natter_format_time_short(). */
 char       *natter_format_time_relative (gint64 ms,
                                          gint64 now_ms);
+/* For a conversation's header, in minutes of the clock as
+ * natter_format_time_relative(): "Last seen just now", "Last seen 5
+ * minutes ago", then "Last seen " and natter_format_time_short(). */
+char       *natter_format_last_seen     (gint64 ms,
+                                         gint64 now_ms);
 /* For day separators: "Today", "Yesterday", "Monday, 23 November". */
 char       *natter_format_day           (gint64 ms);
 gboolean    natter_same_day             (gint64 a_ms,

@@ -46,6 +46,7 @@ struct _NatterWindow
 
   /* state */
   char                   *presence; /* "online", "away" or "busy" */
+  guint                   clock_id; /* the minute timer of relative times */
 };
 
 void natter_window_class_init_actions (GtkWidgetClass *widget_class);

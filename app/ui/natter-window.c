@@ -456,11 +456,71 @@ setup (NatterWindow *self)
     }
 }
 
+/* ---- the clock -------------------------------------------------------------- */
+
+void
+natter_window_refresh_times (NatterWindow *self,
+                             gint64        now_ms)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  natter_sidebar_refresh_times (self->sidebar, now_ms);
+  natter_conversation_view_refresh_times (self->conversation_view, now_ms);
+}
+
+gboolean
+natter_window_get_ticking (NatterWindow *self)
+{
+  g_return_val_if_fail (NATTER_IS_WINDOW (self), FALSE);
+  return self->clock_id != 0;
+}
+
+static gboolean clock_cb (gpointer user_data);
+
+/* Arms the timer for just after the next turn of the minute. It is armed
+ * again each time rather than repeating, so it never drifts. */
+static void
+arm_clock (NatterWindow *self)
+{
+  gint64 now_ms = g_get_real_time () / 1000;
+
+  self->clock_id = g_timeout_add (60000 - now_ms % 60000 + 50, clock_cb, self);
+}
+
+static gboolean
+clock_cb (gpointer user_data)
+{
+  NatterWindow *self = user_data;
+
+  natter_window_refresh_times (self, g_get_real_time () / 1000);
+  arm_clock (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The sidebar or the conversation came on screen (a folded leaflet shows
+ * one at a time, a wide window both): time went by while hidden. */
+static void
+times_mapped_cb (NatterWindow *self)
+{
+  natter_window_refresh_times (self, g_get_real_time () / 1000);
+  if (self->clock_id == 0)
+    arm_clock (self);
+}
+
+static void
+times_unmapped_cb (NatterWindow *self)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->sidebar)) &&
+      !gtk_widget_get_mapped (GTK_WIDGET (self->conversation_view)))
+    g_clear_handle_id (&self->clock_id, g_source_remove);
+}
+
 static void
 natter_window_dispose (GObject *object)
 {
   NatterWindow *self = NATTER_WINDOW (object);
 
+  g_clear_handle_id (&self->clock_id, g_source_remove);
   g_clear_object (&self->request_toast);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WINDOW);
 
@@ -574,6 +634,11 @@ natter_window_init (NatterWindow *self)
 {
   self->presence = g_strdup ("online");
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_object (self->sidebar, "map", G_CALLBACK (times_mapped_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sidebar, "unmap", G_CALLBACK (times_unmapped_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "map", G_CALLBACK (times_mapped_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "unmap", G_CALLBACK (times_unmapped_cb), self, G_CONNECT_SWAPPED);
 
 #ifdef DEVELOPMENT_BUILD
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");

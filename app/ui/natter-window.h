@@ -30,4 +30,12 @@ void          natter_window_show_toast           (NatterWindow      *self,
 void          natter_window_show_error           (NatterWindow      *self,
                                                   const GError      *error);
 
+/* Shows the relative times (the sidebar's rows, the conversation's "Last
+ * seen") against @now_ms. One timer aligned to the minute calls it with
+ * the real time while the sidebar or the conversation is on screen. */
+void          natter_window_refresh_times        (NatterWindow      *self,
+                                                  gint64             now_ms);
+/* TRUE while that timer is armed. */
+gboolean      natter_window_get_ticking          (NatterWindow      *self);
+
 G_END_DECLS

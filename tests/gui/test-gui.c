@@ -803,6 +803,10 @@ test_gui_flow (void)
 
     WAIT_FOR (adw_leaflet_get_folded (leaflet));
     g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+    /* The conversation alone on screen keeps the relative times' timer
+     * (its header says "Last seen"). */
+    WAIT_FOR (!gtk_widget_get_mapped (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"))));
+    g_assert_true (natter_window_get_ticking (fx.window));
     save_screenshot (&fx, "narrow.png");
     gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.go-back", NULL);
     g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
@@ -819,25 +823,25 @@ test_gui_flow (void)
   }
 
   /* The list's times are relative, and move on with the clock: the
-   * sidebar's one timer (armed while it is on screen) refreshes them. The
-   * clock is passed in here, so the test does not wait for minutes. */
+   * window's one timer (armed while the list or a conversation is on
+   * screen) refreshes them. The clock is passed in here, so the test does
+   * not wait for minutes. */
   {
-    NatterSidebar *sidebar = child (fx.window, NATTER_TYPE_WINDOW, "sidebar");
     gint64 last = natter_conversation_get_last_activity (conversation);
     g_autofree char *later = natter_format_time_short (last);
 
-    g_assert_true (natter_sidebar_get_ticking (sidebar));
-    natter_sidebar_refresh_times (sidebar, last);
+    g_assert_true (natter_window_get_ticking (fx.window));
+    natter_window_refresh_times (fx.window, last);
     g_assert_cmpstr (sidebar_time (&fx, conversation), ==, "Now");
-    natter_sidebar_refresh_times (sidebar, last + 5 * 60 * 1000);
+    natter_window_refresh_times (fx.window, last + 5 * 60 * 1000);
     g_assert_cmpstr (sidebar_time (&fx, conversation), ==, "5 min");
-    natter_sidebar_refresh_times (sidebar, last + 3 * 60 * 60 * 1000);
+    natter_window_refresh_times (fx.window, last + 3 * 60 * 60 * 1000);
     g_assert_cmpstr (sidebar_time (&fx, conversation), ==, later);
 
     /* A hidden window keeps no timer; showing it again brings the real
      * time back at once. */
     gtk_widget_set_visible (GTK_WIDGET (fx.window), FALSE);
-    g_assert_false (natter_sidebar_get_ticking (sidebar));
+    g_assert_false (natter_window_get_ticking (fx.window));
 
     /* A contact request while the window is hidden: a desktop
      * notification. */
@@ -850,7 +854,7 @@ test_gui_flow (void)
     }
 
     gtk_window_present (GTK_WINDOW (fx.window));
-    WAIT_FOR (natter_sidebar_get_ticking (sidebar));
+    WAIT_FOR (natter_window_get_ticking (fx.window));
     g_assert_cmpstr (sidebar_time (&fx, conversation), !=, later);
     g_assert_cmpstr (label_text (fx.window, NATTER_TYPE_WINDOW, "requests_badge"), ==, "1");
 
@@ -1186,6 +1190,28 @@ test_gui_flow (void)
   g_clear_pointer (&bob, natter_test_client_free);
   bob = natter_test_client_new_login (fx.server, "bob");
   WAIT_FOR (notified ("bob is online"));
+  g_clear_pointer (&bob, natter_test_client_free);
+
+  /* Bob signs out: his conversation's header says when he was last seen,
+   * and that moves on with the same clock as the list. */
+  {
+    NatterUser *bob_user = natter_client_lookup_user (fx.client, "bob");
+    AdwWindowTitle *title = child (view, NATTER_TYPE_CONVERSATION_VIEW, "window_title");
+    g_autofree char *day = NULL;
+    g_autofree char *long_ago = NULL;
+    gint64 seen;
+
+    gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+    WAIT_FOR ((seen = natter_user_get_last_seen (bob_user)) > 0);
+    day = natter_format_time_short (seen);
+    long_ago = g_strdup_printf ("Last seen %s", day);
+    natter_window_refresh_times (fx.window, seen);
+    g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "Last seen just now");
+    natter_window_refresh_times (fx.window, seen + 5 * 60 * 1000);
+    g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "Last seen 5 minutes ago");
+    natter_window_refresh_times (fx.window, seen + 3 * 60 * 60 * 1000);
+    g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, long_ago);
+  }
 
   /* The next start signs in by itself with the token in the keyring. */
   if (fx.keyring)
