@@ -43,6 +43,7 @@ struct _NatterWindow
 
   /* owned references */
   AdwToast               *request_toast; /* the last contact request's, until dismissed */
+  AdwToast               *error_toast;   /* the last error's, until dismissed */
 
   /* state */
   char                   *presence; /* "online", "away" or "busy" */

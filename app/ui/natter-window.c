@@ -53,13 +53,48 @@ natter_window_show_toast (NatterWindow *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
+static void
+toast_dismissed_cb (NatterWindow *self,
+                    AdwToast     *toast)
+{
+  if (self->request_toast == toast)
+    g_clear_object (&self->request_toast);
+  if (self->error_toast == toast)
+    g_clear_object (&self->error_toast);
+}
+
+/* Shows @toast (transfer full) in place of the one @slot keeps, and keeps
+ * it there until it is dismissed. */
+static void
+replace_toast (NatterWindow  *self,
+               AdwToast     **slot,
+               AdwToast      *toast)
+{
+  /* Dismissing clears the slot, through the signal. */
+  if (*slot != NULL)
+    adw_toast_dismiss (*slot);
+  *slot = g_object_ref (toast);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed_cb),
+                           self, G_CONNECT_SWAPPED);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* An error shows at once: a toast of high priority pushes the one on
+ * screen back into the queue, and nothing pushes it back, as every other
+ * toast is of normal priority. A second error while the first is still
+ * up takes its place rather than queueing behind it. */
 void
 natter_window_show_error (NatterWindow *self,
                           const GError *error)
 {
   g_autofree char *text = natter_describe_error (error);
+  AdwToast *toast;
 
-  natter_window_show_toast (self, text);
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  toast = adw_toast_new (text);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  replace_toast (self, &self->error_toast, toast);
 }
 
 const char *
@@ -324,14 +359,6 @@ update_requests_badge (NatterWindow *self)
                                   a11y != NULL ? a11y : _("Contacts"), -1);
 }
 
-static void
-request_toast_dismissed_cb (NatterWindow *self,
-                            AdwToast     *toast)
-{
-  if (self->request_toast == toast)
-    g_clear_object (&self->request_toast);
-}
-
 void
 natter_window_dismiss_request_toast (NatterWindow *self)
 {
@@ -359,12 +386,8 @@ contact_request_cb (NatterWindow *self,
   toast = adw_toast_new (title);
   adw_toast_set_button_label (toast, _("_Show"));
   adw_toast_set_action_name (toast, "win.show-contacts");
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  natter_window_dismiss_request_toast (self);
-  self->request_toast = g_object_ref (toast);
-  g_signal_connect_object (toast, "dismissed", G_CALLBACK (request_toast_dismissed_cb),
-                           self, G_CONNECT_SWAPPED);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* Normal priority: a request must not push an error back. */
+  replace_toast (self, &self->request_toast, toast);
 }
 
 static void
@@ -522,6 +545,7 @@ natter_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->clock_id, g_source_remove);
   g_clear_object (&self->request_toast);
+  g_clear_object (&self->error_toast);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_WINDOW);
 
   G_OBJECT_CLASS (natter_window_parent_class)->dispose (object);

@@ -904,13 +904,28 @@ test_gui_flow (void)
     g_clear_pointer (&event, json_object_unref);
     g_assert_cmpuint (g_list_model_get_n_items (frank_messages), ==, 1);
 
-    /* One to nobody: deleted, it is gone from the conversation. */
+    /* One to nobody: deleted, it is gone from the conversation. Its
+     * error shows at once, ahead of the toasts already queued. */
     gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@nobody");
     frank_messages = natter_conversation_view_get_model (view);
-    natter_composer_set_text (composer, "Hello?");
-    gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
-    failed = last_message (frank_messages);
-    WAIT_FOR (natter_message_get_state (failed) == NATTER_MESSAGE_STATE_FAILED);
+    {
+      AdwToastOverlay *overlay = child (fx.window, NATTER_TYPE_WINDOW, "toast_overlay");
+      g_autoptr(AdwToast) info1 = adw_toast_new ("First news");
+      g_autoptr(AdwToast) info2 = adw_toast_new ("Second news");
+
+      adw_toast_overlay_add_toast (overlay, g_object_ref (info1));
+      adw_toast_overlay_add_toast (overlay, g_object_ref (info2));
+
+      natter_composer_set_text (composer, "Hello?");
+      gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+      failed = last_message (frank_messages);
+      WAIT_FOR (natter_message_get_state (failed) == NATTER_MESSAGE_STATE_FAILED);
+      WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "It does not exist (any more).") != NULL ||
+                find_widget (GTK_WIDGET (fx.window), is_label_with, "Second news") != NULL);
+      g_assert_nonnull (find_widget (GTK_WIDGET (fx.window), is_label_with, "It does not exist (any more)."));
+      adw_toast_dismiss (info1);
+      adw_toast_dismiss (info2);
+    }
     WAIT_FOR ((row = find_message_row (GTK_WIDGET (view), failed)) != NULL);
     gtk_widget_activate_action (row, "message.delete", NULL);
     g_assert_cmpuint (g_list_model_get_n_items (frank_messages), ==, 0);
