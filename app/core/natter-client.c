@@ -1050,7 +1050,17 @@ static void
 handle_presence (NatterClient *self,
                  JsonObject   *frame)
 {
-  intern_user_json (self, get_object (frame, "user"));
+  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+  GHashTableIter iter;
+  gpointer conv;
+
+  if (user == NULL || natter_user_get_presence (user) != NATTER_PRESENCE_OFFLINE)
+    return;
+  /* Gone: no "paused" will come, so nobody should watch them type for the
+   * rest of the typing timeout. */
+  g_hash_table_iter_init (&iter, self->conversations_by_address);
+  while (g_hash_table_iter_next (&iter, NULL, &conv))
+    natter_conversation_set_user_typing (conv, user, FALSE);
 }
 
 static void

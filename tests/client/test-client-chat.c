@@ -358,9 +358,20 @@ test_contacts_presence (Fixture       *f,
   g_assert_true (f->bob.last_presence_user == alice_on_bob);
   g_assert_cmpint (f->bob.last_old_presence, ==, NATTER_PRESENCE_ONLINE);
 
-  /* Going away entirely: offline, with a last-seen time. */
-  test_client_free (g_steal_pointer (&f->alice.client));
-  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_OFFLINE);
+  /* Going away entirely: offline, with a last-seen time, and whatever
+   * alice was typing is over at once (no "paused" will come). */
+  {
+    g_autofree char *to_bob = at (f->bob.name);
+    g_autofree char *to_alice = at (f->alice.name);
+    NatterConversation *bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, TRUE);
+
+    g_assert_nonnull (natter_client_lookup_conversation (f->alice.client, to_bob, TRUE));
+    natter_client_send_typing (f->alice.client, to_bob, TRUE);
+    WAIT_FOR (natter_conversation_get_typing (bob_conv) != NULL);
+    test_client_free (g_steal_pointer (&f->alice.client));
+    WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_OFFLINE);
+    g_assert_null (natter_conversation_get_typing (bob_conv));
+  }
   g_assert_cmpint (natter_user_get_last_seen (alice_on_bob), >, 0);
 
   /* Removal reaches both sides. */
