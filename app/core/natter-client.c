@@ -105,6 +105,7 @@ enum {
   SIGNAL_MESSAGE_RECEIVED,
   SIGNAL_PRESENCE_CHANGED,
   SIGNAL_CONTACT_REQUEST,
+  SIGNAL_SEND_FAILED,
   SIGNAL_ERROR,
   N_SIGNALS,
 };
@@ -780,8 +781,12 @@ send_cb (GObject      *object,
       /* Kept on disk, failed, until it is retried or deleted. */
       if (!natter_outbox_mark_failed (self->outbox, d->client_msg_id, &local_error))
         g_warning ("Cannot update the outbox: %s", local_error->message);
+      /* Said with the message, so the UI can say which one. */
+      if (pending != NULL)
+        g_signal_emit (self, signals[SIGNAL_SEND_FAILED], 0, pending, error);
+      else
+        emit_error (self, error);
       g_hash_table_remove (self->sending, d->client_msg_id);
-      emit_error (self, error);
     }
   else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_RATE_LIMITED) ||
            g_error_matches (error, NATTER_ERROR, NATTER_ERROR_SERVER_BUSY) ||
@@ -3258,6 +3263,9 @@ natter_client_class_init (NatterClientClass *klass)
   signals[SIGNAL_CONTACT_REQUEST] =
     g_signal_new ("contact-request", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, NATTER_TYPE_USER);
+  signals[SIGNAL_SEND_FAILED] =
+    g_signal_new ("send-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, NATTER_TYPE_MESSAGE, G_TYPE_ERROR);
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);

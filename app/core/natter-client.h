@@ -327,6 +327,9 @@ GListModel        *natter_client_search_finish         (NatterClient        *sel
  *       a message from someone else arrived live (not from sync or history).
  *   presence-changed (NatterUser *user, NatterPresence old_presence)
  *   contact-request  (NatterUser *from)
+ *   send-failed      (NatterMessage *message, GError *error): the server
+ *       refused a message for good (it stays, failed, until retried or
+ *       deleted).
  *   error            (GError *error): an error no caller waits for.
  */
 

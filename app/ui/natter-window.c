@@ -334,6 +334,28 @@ client_error_cb (NatterWindow *self,
     natter_window_show_error (self, error);
 }
 
+static void
+client_send_failed_cb (NatterWindow  *self,
+                       NatterMessage *message,
+                       GError        *error)
+{
+  const char *to = natter_message_get_conversation (message);
+  g_autofree char *text = NULL;
+  AdwToast *toast;
+
+  /* Which message, and why, in words about sending; the red bubble with
+   * Retry and Delete says the rest. */
+  if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND))
+    text = g_strdup_printf (_("Your message to %s was not sent: there is no such user or room."), to);
+  else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_FORBIDDEN))
+    text = g_strdup_printf (_("Your message to %s was not sent: you are not a member of that room."), to);
+  else
+    text = g_strdup_printf (_("Your message to %s was not sent: the server did not accept it."), to);
+  toast = adw_toast_new (text);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  replace_toast (self, &self->error_toast, toast);
+}
+
 /* The count of contact requests waiting for an answer, on the contacts
  * button of the sidebar's header. */
 static void
@@ -459,6 +481,8 @@ setup (NatterWindow *self)
   g_signal_connect_object (self->client, "notify::me", G_CALLBACK (me_changed_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "error", G_CALLBACK (client_error_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "send-failed", G_CALLBACK (client_send_failed_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "contact-request", G_CALLBACK (contact_request_cb),
                            self, G_CONNECT_SWAPPED);

@@ -920,9 +920,9 @@ test_gui_flow (void)
       gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
       failed = last_message (frank_messages);
       WAIT_FOR (natter_message_get_state (failed) == NATTER_MESSAGE_STATE_FAILED);
-      WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "It does not exist (any more).") != NULL ||
+      WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Your message to @nobody was not sent: there is no such user or room.") != NULL ||
                 find_widget (GTK_WIDGET (fx.window), is_label_with, "Second news") != NULL);
-      g_assert_nonnull (find_widget (GTK_WIDGET (fx.window), is_label_with, "It does not exist (any more)."));
+      g_assert_nonnull (find_widget (GTK_WIDGET (fx.window), is_label_with, "Your message to @nobody was not sent: there is no such user or room."));
       adw_toast_dismiss (info1);
       adw_toast_dismiss (info2);
     }
