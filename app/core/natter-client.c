@@ -47,6 +47,9 @@ struct _NatterClient
   /* owned references */
   NatterKnownHosts  *known_hosts;
   NatterOutbox      *outbox;
+  char              *outbox_account;  /* "user@host:port" whose entries show and are sent */
+  char              *outbox_user;     /* ... its username */
+  char              *legacy_owner;    /* who wrote entries that name no account */
   NatterConnection  *connection;
   GTask             *connect_task;    /* the caller's connect, until the welcome */
   NatterUser        *me;
@@ -234,9 +237,16 @@ signed_in (NatterClient *self)
 /* ---- persisted state: the last id per account ---------------------------- */
 
 static char *
+account_key_for (NatterClient *self,
+                 const char   *username)
+{
+  return g_strdup_printf ("%s@%s:%u", username, self->host, self->port);
+}
+
+static char *
 account_key (NatterClient *self)
 {
-  return g_strdup_printf ("%s@%s:%u", me_name (self), self->host, self->port);
+  return account_key_for (self, me_name (self));
 }
 
 static void
@@ -254,6 +264,7 @@ save_state_now (NatterClient *self)
 
       g_key_file_set_int64 (self->state_file, "last-id", key, self->last_id);
       g_key_file_set_string (self->state_file, "client", "username", me_name (self));
+      g_key_file_set_string (self->state_file, "client", "account", key);
     }
 
   data = g_key_file_to_data (self->state_file, &len, NULL);
@@ -826,6 +837,20 @@ send_entry (NatterClient      *self,
   natter_connection_request_async (self->connection, req, NULL, send_cb, d);
 }
 
+/* A device may be shared: only the signed-in (or, before signing in, the
+ * last) account's entries show and are sent; the others wait on disk for
+ * their own account. */
+static gboolean
+outbox_entry_is_mine (NatterClient      *self,
+                      NatterOutboxEntry *e)
+{
+  if (e->account != NULL)
+    return g_strcmp0 (e->account, self->outbox_account) == 0;
+  /* Written before entries named their account: by the account that was
+   * signed in last on this device. */
+  return self->legacy_owner != NULL && g_strcmp0 (self->legacy_owner, self->outbox_user) == 0;
+}
+
 static void
 flush_outbox (NatterClient *self)
 {
@@ -840,7 +865,7 @@ flush_outbox (NatterClient *self)
       NatterOutboxEntry *e = g_ptr_array_index (pending, i);
 
       /* A failed one waits for Retry. */
-      if (!e->failed)
+      if (!e->failed && outbox_entry_is_mine (self, e))
         send_entry (self, e);
     }
 }
@@ -851,15 +876,16 @@ static void
 restore_outbox (NatterClient *self)
 {
   GPtrArray *pending = natter_outbox_get_pending (self->outbox);
-  const char *username = g_key_file_get_value (self->state_file, "client", "username", NULL);
+  const char *username = self->outbox_user;
 
   for (guint i = 0; i < pending->len; i++)
     {
       NatterOutboxEntry *e = g_ptr_array_index (pending, i);
-      NatterConversation *conv = natter_client_lookup_conversation (self, e->to, TRUE);
+      NatterConversation *conv;
       g_autoptr(NatterMessage) msg = NULL;
 
-      if (conv == NULL)
+      if (!outbox_entry_is_mine (self, e) ||
+          (conv = natter_client_lookup_conversation (self, e->to, TRUE)) == NULL)
         continue;
       msg = natter_message_new_pending (natter_conversation_get_address (conv), username,
                                         e->body, e->client_msg_id, e->ts);
@@ -870,7 +896,19 @@ restore_outbox (NatterClient *self)
       natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
       natter_conversation_refresh (conv, NULL);
     }
-  g_free ((char *) username);
+}
+
+/* The outbox's entries now belong to @username's account. */
+static void
+set_outbox_account (NatterClient *self,
+                    const char   *account,
+                    const char   *username)
+{
+  g_free (self->outbox_account);
+  self->outbox_account = g_strdup (account);
+  g_free (self->outbox_user);
+  self->outbox_user = g_strdup (username);
+  natter_outbox_set_account (self->outbox, account);
 }
 
 /* Puts @msg (pending, in its conversation's list) in the outbox and the
@@ -2000,12 +2038,19 @@ apply_sign_in (NatterClient  *self,
       return FALSE;
     }
 
-  if (self->me != NULL && self->me != user)
-    {
-      /* Another account: nothing of the previous one may show. */
-      clear_models (self);
-      restore_outbox (self);
-    }
+  {
+    g_autofree char *account = account_key_for (self, natter_user_get_username (user));
+
+    if ((self->me != NULL && self->me != user) || g_strcmp0 (account, self->outbox_account) != 0)
+      {
+        /* Another account than the one shown (also in a new process on a
+         * shared device): nothing of the previous one may show, and its
+         * unsent messages stay unsent until it signs in again. */
+        clear_models (self);
+        set_outbox_account (self, account, natter_user_get_username (user));
+        restore_outbox (self);
+      }
+  }
 
   if (g_strcmp0 (self->token, token) != 0)
     {
@@ -3096,6 +3141,9 @@ natter_client_dispose (GObject *object)
 
   g_clear_object (&self->me);
   g_clear_object (&self->outbox);
+  g_clear_pointer (&self->outbox_account, g_free);
+  g_clear_pointer (&self->outbox_user, g_free);
+  g_clear_pointer (&self->legacy_owner, g_free);
   g_clear_object (&self->known_hosts);
   g_clear_object (&self->conversations);
   g_clear_object (&self->contacts);
@@ -3155,6 +3203,14 @@ natter_client_constructed (GObject *object)
   self->state_file = g_key_file_new ();
   g_key_file_load_from_file (self->state_file, self->state_path, G_KEY_FILE_NONE, NULL);
 
+  /* Before signing in, the last account's unsent messages show. */
+  {
+    g_autofree char *account = g_key_file_get_string (self->state_file, "client", "account", NULL);
+    g_autofree char *username = g_key_file_get_string (self->state_file, "client", "username", NULL);
+
+    self->legacy_owner = g_strdup (username);
+    set_outbox_account (self, account, username);
+  }
   restore_outbox (self);
 }
 

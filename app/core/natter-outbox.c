@@ -25,6 +25,7 @@ struct _NatterOutbox
   guint       sync_id;   /* the pending fdatasync */
   GPtrArray  *pending;   /* NatterOutboxEntry*, in the order added */
   GHashTable *by_id;     /* client_msg_id → entry (borrowed from pending) */
+  char       *account;   /* stamped on new entries */
 };
 
 G_DEFINE_FINAL_TYPE (NatterOutbox, natter_outbox, G_TYPE_OBJECT)
@@ -37,6 +38,7 @@ entry_free (gpointer data)
   g_free (e->client_msg_id);
   g_free (e->to);
   g_free (e->body);
+  g_free (e->account);
   g_free (e);
 }
 
@@ -51,6 +53,7 @@ natter_outbox_finalize (GObject *object)
   g_hash_table_unref (self->by_id);
   g_ptr_array_unref (self->pending);
   g_free (self->path);
+  g_free (self->account);
 
   G_OBJECT_CLASS (natter_outbox_parent_class)->finalize (object);
 }
@@ -76,7 +79,8 @@ add_entry (NatterOutbox *self,
            const char   *client_msg_id,
            const char   *to,
            const char   *body,
-           gint64        ts)
+           gint64        ts,
+           const char   *account)
 {
   NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, client_msg_id);
 
@@ -91,6 +95,7 @@ add_entry (NatterOutbox *self,
   e->to = g_strdup (to);
   e->body = g_strdup (body);
   e->ts = ts;
+  e->account = g_strdup (account);
   g_ptr_array_add (self->pending, e);
   g_hash_table_insert (self->by_id, e->client_msg_id, e);
 }
@@ -135,7 +140,7 @@ load_line (NatterOutbox *self,
 {
   g_autoptr(JsonNode) node = NULL;
   JsonObject *obj;
-  const char *op = NULL, *id = NULL, *to = NULL, *body = NULL;
+  const char *op = NULL, *id = NULL, *to = NULL, *body = NULL, *account = NULL;
   gint64 ts = 0;
 
   if (len == 0)
@@ -156,7 +161,8 @@ load_line (NatterOutbox *self,
       natter_fields_get_string (obj, "body", TRUE, &body, NULL))
     {
       natter_fields_get_int (obj, "ts", FALSE, NULL, &ts, NULL);
-      add_entry (self, id, to, body, ts);
+      natter_fields_get_string (obj, "account", FALSE, &account, NULL);
+      add_entry (self, id, to, body, ts, account);
     }
   else if (g_str_equal (op, "done"))
     remove_entry (self, id);
@@ -189,6 +195,11 @@ append_entry_lines (GString                 *out,
   natter_json_writer_string (&w, e->body);
   natter_json_writer_key (&w, "ts");
   natter_json_writer_int (&w, e->ts);
+  if (e->account != NULL)
+    {
+      natter_json_writer_key (&w, "account");
+      natter_json_writer_string (&w, e->account);
+    }
   natter_json_writer_end_object (&w);
   g_string_append_c (out, '\n');
   if (e->failed)
@@ -353,7 +364,8 @@ natter_outbox_add (NatterOutbox  *self,
                    GError       **error)
 {
   g_autoptr(GString) line = g_string_new (NULL);
-  NatterOutboxEntry e = { (char *) client_msg_id, (char *) to, (char *) body, ts, FALSE };
+  NatterOutboxEntry e = { (char *) client_msg_id, (char *) to, (char *) body, ts, FALSE,
+                          self->account };
 
   g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
   g_return_val_if_fail (client_msg_id != NULL && to != NULL && body != NULL, FALSE);
@@ -368,8 +380,18 @@ natter_outbox_add (NatterOutbox  *self,
    * of sends costs one sync, not one each. */
   schedule_sync (self);
 
-  add_entry (self, client_msg_id, to, body, ts);
+  add_entry (self, client_msg_id, to, body, ts, self->account);
   return TRUE;
+}
+
+void
+natter_outbox_set_account (NatterOutbox *self,
+                           const char   *account)
+{
+  g_return_if_fail (NATTER_IS_OUTBOX (self));
+
+  g_free (self->account);
+  self->account = g_strdup (account);
 }
 
 gboolean

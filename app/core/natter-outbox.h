@@ -1,7 +1,7 @@
 /* natter-outbox.h: messages written but not yet acknowledged, on disk.
  *
  * An append-only log in the state dir: each line is a JSON object, either
- * {"op":"add","client_msg_id","to","body","ts"} or
+ * {"op":"add","client_msg_id","to","body","ts","account"} or
  * {"op":"done","client_msg_id"} or {"op":"failed","client_msg_id"} (the
  * server refused it for good: it is kept, to be retried or removed, but
  * not sent by itself; a later add of the same id makes it pending again). An add is written (so it survives the
@@ -22,6 +22,8 @@ typedef struct {
   char   *body;
   gint64  ts;          /* local time it was written, ms */
   gboolean failed;     /* refused for good: not to be sent until retried */
+  char   *account;     /* "user@host:port" that wrote it; NULL: written
+                        * before entries named their account */
 } NatterOutboxEntry;
 
 #define NATTER_TYPE_OUTBOX (natter_outbox_get_type ())
@@ -30,6 +32,10 @@ G_DECLARE_FINAL_TYPE (NatterOutbox, natter_outbox, NATTER, OUTBOX, GObject)
 /* Loads @path; a corrupt tail (a torn last line) is ignored. */
 NatterOutbox *natter_outbox_new       (const char    *path);
 
+/* The account later adds belong to ("user@host:port"): a device may be
+ * shared, and what one account wrote must never be sent as another. */
+void          natter_outbox_set_account (NatterOutbox *self,
+                                         const char   *account);
 /* Adding an id that is there already (a failed entry, retried) makes it
  * pending again. */
 gboolean      natter_outbox_add       (NatterOutbox  *self,

@@ -306,6 +306,60 @@ test_failed_across_restart (void)
   test_remove_dir (frank_dir);
 }
 
+/* One device, two accounts: what alice wrote offline is neither shown to
+ * nor sent as bob when bob signs in there (in a new process, as after an
+ * app restart), and goes out as alice when she is back. */
+static void
+test_shared_device (void)
+{
+  g_autofree char *dir = test_make_state_dir ();
+  g_autofree char *carol_dir = test_make_state_dir ();
+  g_autofree char *alice = test_username ("alice");
+  g_autofree char *bob = test_username ("bob");
+  g_autofree char *carol = test_username ("carol");
+  g_autofree char *to_carol = g_strconcat ("@", carol, NULL);
+  g_autofree char *to_alice = g_strconcat ("@", alice, NULL);
+  g_autofree char *alice_token = NULL;
+  NatterClient *client, *carol_client;
+  NatterConversation *conv;
+  guint carol_received = 0;
+
+  carol_client = test_client_new (server, carol_dir);
+  test_client_sign_up (carol_client, server, carol);
+  g_signal_connect_swapped (carol_client, "message-received", G_CALLBACK (count_cb), &carol_received);
+
+  client = test_client_new (server, dir);
+  test_client_sign_up (client, server, alice);
+  alice_token = g_strdup (natter_client_get_token (client));
+  natter_client_disconnect (client);
+  natter_client_send_message (client, to_carol, "alice's, written offline");
+  test_client_free (client);
+
+  /* bob on the same device, after a restart of the app. */
+  client = test_client_new (server, dir);
+  test_client_sign_up (client, server, bob);
+  WAIT_FOR (natter_client_get_state (client) == NATTER_CLIENT_STATE_READY);
+  conv = natter_client_lookup_conversation (client, to_carol, FALSE);
+  g_assert_true (conv == NULL || test_count_messages (conv) == 0);
+  round_trip (client);
+  round_trip (carol_client);
+  g_assert_cmpuint (carol_received, ==, 0);
+  test_client_free (client);
+
+  /* alice again: it shows as hers and reaches carol once, from her. */
+  client = test_client_new (server, dir);
+  test_client_sign_in_token (client, server, alice_token);
+  WAIT_FOR (carol_received == 1);
+  conv = natter_client_lookup_conversation (carol_client, to_alice, FALSE);
+  g_assert_nonnull (conv);
+  g_assert_cmpuint (test_count_body (conv, "alice's, written offline"), ==, 1);
+
+  test_client_free (client);
+  test_client_free (carol_client);
+  test_remove_dir (dir);
+  test_remove_dir (carol_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -320,6 +374,7 @@ main (int   argc,
   g_test_add_func ("/client/outbox/across-restart", test_across_restart);
   g_test_add_func ("/client/outbox/already-stored", test_already_stored);
   g_test_add_func ("/client/outbox/failed-across-restart", test_failed_across_restart);
+  g_test_add_func ("/client/outbox/shared-device", test_shared_device);
 
   ret = g_test_run ();
   natter_test_server_free (server);

@@ -45,6 +45,8 @@ test_roundtrip (void)
   g_assert_cmpuint (natter_outbox_get_n_pending (outbox), ==, 0);
   g_assert_true (natter_outbox_add (outbox, "a", "@bob", "line one\nline \"two\" ☃", 11, &error));
   g_assert_true (natter_outbox_add (outbox, "b", "#room", "second", 12, &error));
+  /* Entries name the account that wrote them (a shared device). */
+  natter_outbox_set_account (outbox, "alice@example.org:7447");
   g_assert_true (natter_outbox_add (outbox, "c", "@carol", "third", 13, &error));
   g_assert_no_error (error);
   g_assert_true (natter_outbox_remove (outbox, "b", &error));
@@ -59,6 +61,9 @@ test_roundtrip (void)
   g_assert_cmpstr (e->to, ==, "@bob");
   g_assert_cmpstr (e->body, ==, "line one\nline \"two\" ☃");
   g_assert_cmpint (e->ts, ==, 11);
+  g_assert_null (e->account);
+  e = g_ptr_array_index (natter_outbox_get_pending (outbox), 1);
+  g_assert_cmpstr (e->account, ==, "alice@example.org:7447");
 
   /* Emptied: the log is truncated. */
   g_assert_true (natter_outbox_remove (outbox, "a", &error));
