@@ -285,19 +285,27 @@ natterd_conversation_address (NatterdConversation *conv,
   return viewer == conv->user_a ? conv->user_b->username : conv->user_a->username;
 }
 
-void
-natterd_conversation_write_address (NatterJsonWriter    *w,
-               NatterdConversation *conv,
-               NatterdUser         *viewer)
+/* "#room", or "@peer" as @viewer sees the conversation: the room's own
+ * name, or "@peer" written into @buf. */
+static const char *
+conversation_address_into (NatterdConversation *conv,
+                           NatterdUser         *viewer,
+                           char                 buf[NATTER_USERNAME_MAX + 2])
 {
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
-    natter_json_writer_string (w, conv->room->name);
-  else
-    {
-      char buf[NATTER_USERNAME_MAX + 2];
-      g_snprintf (buf, sizeof buf, "@%s", natterd_conversation_address (conv, viewer));
-      natter_json_writer_string (w, buf);
-    }
+    return conv->room->name;
+  g_snprintf (buf, NATTER_USERNAME_MAX + 2, "@%s", natterd_conversation_address (conv, viewer));
+  return buf;
+}
+
+void
+natterd_conversation_write_address (NatterJsonWriter    *w,
+                                    NatterdConversation *conv,
+                                    NatterdUser         *viewer)
+{
+  char buf[NATTER_USERNAME_MAX + 2];
+
+  natter_json_writer_string (w, conversation_address_into (conv, viewer, buf));
 }
 
 gboolean
@@ -663,15 +671,6 @@ write_message_object (GString                   *out,
   natter_json_writer_end_object (&w);
 }
 
-/* "#room", or "@peer" as @viewer sees the conversation; newly allocated. */
-static char *
-conversation_address_dup (NatterdConversation *conv,
-                          NatterdUser         *viewer)
-{
-  if (conv->kind == NATTERD_CONVERSATION_ROOM)
-    return g_strdup (conv->room->name);
-  return g_strconcat ("@", natterd_conversation_address (conv, viewer), NULL);
-}
 
 void
 natterd_directory_write_message (NatterdDirectory          *self,
@@ -681,9 +680,11 @@ natterd_directory_write_message (NatterdDirectory          *self,
 {
   NatterdConversation *conv = natterd_directory_find_conversation (self, m->conversation_id);
   NatterdUser *sender = natterd_directory_find_user_id (self, m->sender_id);
-  g_autofree char *address = conv ? conversation_address_dup (conv, viewer) : NULL;
+  char buf[NATTER_USERNAME_MAX + 2];
 
-  write_message_object (out, m, address, sender ? sender->username : NULL);
+  /* Once per message of every history and sync page: no allocation. */
+  write_message_object (out, m, conv ? conversation_address_into (conv, viewer, buf) : NULL,
+                        sender ? sender->username : NULL);
 }
 
 static void note_committed (NatterdDirectory *self, gint64 id);
@@ -1000,6 +1001,7 @@ natterd_directory_queue_send (NatterdDirectory    *self,
                               const char          *client_msg_id)
 {
   PendingSend *p = g_new0 (PendingSend, 1);
+  char buf[NATTER_USERNAME_MAX + 2];
 
   natterd_request_write_init (&p->write, self, request, send_run, send_done);
   p->sender = sender;
@@ -1011,11 +1013,11 @@ natterd_directory_queue_send (NatterdDirectory    *self,
   p->body_len = body_len;
   p->client_msg_id = g_strdup (client_msg_id);
   p->from = g_strdup (sender->username);
-  p->address_for_sender = conversation_address_dup (conversation, sender);
+  p->address_for_sender = g_strdup (conversation_address_into (conversation, sender, buf));
   if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
     {
       NatterdUser *peer = conversation->user_a == sender ? conversation->user_b : conversation->user_a;
-      p->address_for_peer = conversation_address_dup (conversation, peer);
+      p->address_for_peer = g_strdup (conversation_address_into (conversation, peer, buf));
     }
   natterd_request_write_queue (&p->write);
 }
@@ -1055,16 +1057,56 @@ resume_writer_now (NatterdDirectory *self)
  * connection's n-th write waits until n have finished, and never for the
  * writes that came after it (a client that keeps sending would starve it). */
 typedef struct {
-  guint64 started;   /* write jobs of the connection queued so far */
-  guint64 finished;  /* ... and done */
+  gint64  started;   /* write jobs of the connection queued so far */
+  gint64  finished;  /* ... and done */
   GQueue  deferred;  /* Deferred, in arrival order */
 } InFlight;
 
+/* A request handled again once a count reaches @after: its connection's
+ * finished writes (defer_read), or the search index's last id
+ * (defer_search). */
 typedef struct {
   NatterdRequest      *request;
   NatterdDeferredFunc  handler;
-  guint64              after;   /* runs once this many writes finished */
+  gint64               after;
 } Deferred;
+
+static void
+defer (GQueue              *queue,
+       NatterdRequest      *request,
+       NatterdDeferredFunc  handler,
+       gint64               after)
+{
+  Deferred *d = g_new (Deferred, 1);
+
+  d->request = request;
+  d->handler = handler;
+  d->after = after;
+  g_queue_push_tail (queue, d);
+}
+
+/* Handles again, in order, the requests at the head of @queue whose count
+ * has come. The handlers ask defer_read (and, with @searched,
+ * defer_search) again: resuming tells them these have waited their turn.
+ * They may queue writes, so @queue's owner must stay valid. */
+static void
+resume_ready (NatterdDirectory *self,
+              GQueue           *queue,
+              gint64            reached,
+              gboolean          searched)
+{
+  Deferred *d;
+
+  while ((d = g_queue_peek_head (queue)) != NULL && d->after <= reached)
+    {
+      g_queue_pop_head (queue);
+      self->resuming = d->request;
+      self->resuming_search = searched ? d->request : NULL;
+      d->handler (d->request);
+      self->resuming = self->resuming_search = NULL;
+      g_free (d);
+    }
+}
 
 static void
 in_flight_free (InFlight *f)
@@ -1092,21 +1134,11 @@ write_finished (NatterdDirectory  *self,
                 NatterdConnection *connection)
 {
   InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
-  Deferred *d;
 
   g_return_if_fail (f != NULL && f->finished < f->started);
   f->finished++;
-  while ((d = g_queue_peek_head (&f->deferred)) != NULL && d->after <= f->finished)
-    {
-      g_queue_pop_head (&f->deferred);
-      /* The handler may queue writes of this connection: f stays valid,
-       * it is only removed below. It asks defer_read again: resuming
-       * tells it this request has waited its turn. */
-      self->resuming = d->request;
-      d->handler (d->request);
-      self->resuming = NULL;
-      g_free (d);
-    }
+  /* f stays in the table until below, whatever the handlers queue. */
+  resume_ready (self, &f->deferred, f->finished, FALSE);
   if (f->finished == f->started && g_queue_is_empty (&f->deferred))
     g_hash_table_remove (self->writes_in_flight, connection);
 }
@@ -1156,15 +1188,10 @@ natterd_directory_defer_read (NatterdDirectory    *self,
 {
   InFlight *f = g_hash_table_lookup (self->writes_in_flight,
                                      natterd_request_get_connection (request));
-  Deferred *d;
 
   if (f == NULL || f->finished == f->started || request == self->resuming)
     return FALSE;
-  d = g_new (Deferred, 1);
-  d->request = request;
-  d->handler = handler;
-  d->after = f->started;
-  g_queue_push_tail (&f->deferred, d);
+  defer (&f->deferred, request, handler, f->started);
   return TRUE;
 }
 
@@ -1175,12 +1202,6 @@ typedef struct {
   NatterdDirectory *directory;
   gint64            indexed_up_to;
 } IndexJob;
-
-typedef struct {
-  NatterdRequest      *request;
-  NatterdDeferredFunc  handler;
-  gint64               target;  /* runs once the index reaches this id */
-} SearchWait;
 
 static void queue_index (NatterdDirectory *self);
 
@@ -1200,7 +1221,6 @@ index_done (NatterdWriteJob *job,
 {
   IndexJob *j = (IndexJob *) job;
   NatterdDirectory *self = j->directory;
-  SearchWait *w;
 
   self->index_queued = FALSE;
   if (error != NULL)
@@ -1209,17 +1229,10 @@ index_done (NatterdWriteJob *job,
     self->indexed_up_to = MAX (self->indexed_up_to, j->indexed_up_to);
   g_free (j);
 
-  while ((w = g_queue_peek_head (&self->waiting_searches)) != NULL &&
-         (w->target <= self->indexed_up_to || error != NULL))
-    {
-      /* On an error the search runs anyway, on what the index has: an
-       * answer that misses the newest messages beats none. */
-      g_queue_pop_head (&self->waiting_searches);
-      self->resuming = self->resuming_search = w->request;
-      w->handler (w->request);
-      self->resuming = self->resuming_search = NULL;
-      g_free (w);
-    }
+  /* On an error the searches run anyway, on what the index has: an
+   * answer that misses the newest messages beats none. */
+  resume_ready (self, &self->waiting_searches,
+                error != NULL ? G_MAXINT64 : self->indexed_up_to, TRUE);
   if (!g_queue_is_empty (&self->waiting_searches) ||
       self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
     queue_index (self);
@@ -1270,15 +1283,9 @@ natterd_directory_defer_search (NatterdDirectory    *self,
                                 NatterdRequest      *request,
                                 NatterdDeferredFunc  handler)
 {
-  SearchWait *w;
-
   if (request == self->resuming_search || self->indexed_up_to >= self->last_committed_id)
     return FALSE;
-  w = g_new (SearchWait, 1);
-  w->request = request;
-  w->handler = handler;
-  w->target = self->last_committed_id;
-  g_queue_push_tail (&self->waiting_searches, w);
+  defer (&self->waiting_searches, request, handler, self->last_committed_id);
   queue_index (self);
   return TRUE;
 }

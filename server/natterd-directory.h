@@ -122,7 +122,7 @@ struct _NatterdDirectory {
   gint64         indexed_up_to;     /* the index is complete up to here */
   gboolean       index_queued;      /* an index job is with the writer */
   guint          index_source;      /* indexes what waited too long */
-  GQueue         waiting_searches;  /* SearchWait (natterd_directory_defer_search) */
+  GQueue         waiting_searches;  /* Deferred (natterd_directory_defer_search) */
   NatterdRequest *resuming;         /* a deferred read being handled again */
   NatterdRequest *resuming_search;  /* ... and one that waited for the index */
   guint          delivery_source;
