@@ -1147,8 +1147,8 @@ void
 natterd_request_write_init (NatterdRequestWrite  *self,
                             NatterdDirectory     *directory,
                             NatterdRequest       *request,
-                            gboolean            (*run)  (NatterdWriteJob *, NatterdStore *, GError **),
-                            void                (*done) (NatterdWriteJob *, const GError *))
+                            NatterdWriteRunFunc   run,
+                            NatterdWriteDoneFunc  done)
 {
   self->job.run = run;
   self->job.done = done;

@@ -196,8 +196,8 @@ typedef struct {
 void                natterd_request_write_init  (NatterdRequestWrite  *self,
                                                  NatterdDirectory     *directory,
                                                  NatterdRequest       *request,
-                                                 gboolean            (*run)  (NatterdWriteJob *, NatterdStore *, GError **),
-                                                 void                (*done) (NatterdWriteJob *, const GError *));
+                                                 NatterdWriteRunFunc   run,
+                                                 NatterdWriteDoneFunc  done);
 /* Hands the (filled in) job to the writer thread. */
 void                natterd_request_write_queue (NatterdRequestWrite  *self);
 /* First thing in the job's done function: reads of the connection that
