@@ -26,7 +26,7 @@ typedef enum {
 
 struct _NatterContactsPage
 {
-  GtkWidget     parent_instance;
+  NatterPage    parent_instance;
 
   /* template widgets */
   GtkSearchEntry *search_entry;
@@ -45,19 +45,9 @@ struct _NatterContactsPage
   /* owned references */
   GCancellable *search_cancellable;
   GListModel   *search_results;
-
-  gboolean      narrow;
 };
 
-G_DEFINE_FINAL_TYPE (NatterContactsPage, natter_contacts_page, GTK_TYPE_WIDGET)
-
-enum {
-  PROP_0,
-  PROP_NARROW,
-  N_PROPS,
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (NatterContactsPage, natter_contacts_page, NATTER_TYPE_PAGE)
 
 /* ---- Rows ---------------------------------------------------------------- */
 
@@ -444,61 +434,13 @@ natter_contacts_page_dispose (GObject *object)
 }
 
 static void
-natter_contacts_page_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
-{
-  NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_NARROW:
-      g_value_set_boolean (value, self->narrow);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-natter_contacts_page_set_property (GObject      *object,
-                                   guint         prop_id,
-                                   const GValue *value,
-                                   GParamSpec   *pspec)
-{
-  NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_NARROW:
-      if (self->narrow != g_value_get_boolean (value))
-        {
-          self->narrow = g_value_get_boolean (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 natter_contacts_page_class_init (NatterContactsPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = natter_contacts_page_dispose;
-  object_class->get_property = natter_contacts_page_get_property;
-  object_class->set_property = natter_contacts_page_set_property;
 
-  properties[PROP_NARROW] =
-    g_param_spec_boolean ("narrow", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-contacts-page.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, NatterContactsPage, search_group);

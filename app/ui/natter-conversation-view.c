@@ -31,7 +31,7 @@
 
 struct _NatterConversationView
 {
-  GtkWidget           parent_instance;
+  NatterPage          parent_instance;
 
   /* template widgets */
   AdwWindowTitle     *window_title;
@@ -58,17 +58,15 @@ struct _NatterConversationView
   GSignalGroup       *room_signals;
   guint               scroll_idle;
 
-  gboolean            narrow;
   gboolean            sticky;
   gboolean            loading_older;
 };
 
-G_DEFINE_FINAL_TYPE (NatterConversationView, natter_conversation_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (NatterConversationView, natter_conversation_view, NATTER_TYPE_PAGE)
 
 enum {
   PROP_0,
   PROP_CONVERSATION,
-  PROP_NARROW,
   N_PROPS,
 };
 
@@ -582,9 +580,6 @@ natter_conversation_view_get_property (GObject    *object,
     case PROP_CONVERSATION:
       g_value_set_object (value, self->conversation);
       break;
-    case PROP_NARROW:
-      g_value_set_boolean (value, self->narrow);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -602,13 +597,6 @@ natter_conversation_view_set_property (GObject      *object,
     {
     case PROP_CONVERSATION:
       natter_conversation_view_set_conversation (self, g_value_get_object (value));
-      break;
-    case PROP_NARROW:
-      if (self->narrow != g_value_get_boolean (value))
-        {
-          self->narrow = g_value_get_boolean (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -630,14 +618,10 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   properties[PROP_CONVERSATION] =
     g_param_spec_object ("conversation", NULL, NULL, NATTER_TYPE_CONVERSATION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_NARROW] =
-    g_param_spec_boolean ("narrow", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (NATTER_TYPE_COMPOSER);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, window_title);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, details_button);

@@ -5,11 +5,12 @@
 #include <gtk/gtk.h>
 
 #include "natter-core.h"
+#include "natter-page.h"
 
 G_BEGIN_DECLS
 
 #define NATTER_TYPE_CONVERSATION_VIEW (natter_conversation_view_get_type ())
-G_DECLARE_FINAL_TYPE (NatterConversationView, natter_conversation_view, NATTER, CONVERSATION_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (NatterConversationView, natter_conversation_view, NATTER, CONVERSATION_VIEW, NatterPage)
 
 void                natter_conversation_view_set_client       (NatterConversationView *self,
                                                                NatterClient           *client);

@@ -17,7 +17,7 @@
 
 struct _NatterSearchPage
 {
-  GtkWidget       parent_instance;
+  NatterPage      parent_instance;
 
   /* template widgets */
   GtkSearchEntry *search_entry;
@@ -30,19 +30,9 @@ struct _NatterSearchPage
   /* owned references */
   GCancellable   *cancellable;
   GListModel     *results;
-
-  gboolean        narrow;
 };
 
-G_DEFINE_FINAL_TYPE (NatterSearchPage, natter_search_page, GTK_TYPE_WIDGET)
-
-enum {
-  PROP_0,
-  PROP_NARROW,
-  N_PROPS,
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (NatterSearchPage, natter_search_page, NATTER_TYPE_PAGE)
 
 static GtkWidget *
 create_result_row (gpointer item,
@@ -188,61 +178,13 @@ natter_search_page_dispose (GObject *object)
 }
 
 static void
-natter_search_page_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
-{
-  NatterSearchPage *self = NATTER_SEARCH_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_NARROW:
-      g_value_set_boolean (value, self->narrow);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-natter_search_page_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
-{
-  NatterSearchPage *self = NATTER_SEARCH_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_NARROW:
-      if (self->narrow != g_value_get_boolean (value))
-        {
-          self->narrow = g_value_get_boolean (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 natter_search_page_class_init (NatterSearchPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = natter_search_page_dispose;
-  object_class->get_property = natter_search_page_get_property;
-  object_class->set_property = natter_search_page_set_property;
 
-  properties[PROP_NARROW] =
-    g_param_spec_boolean ("narrow", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-search-page.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterSearchPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, NatterSearchPage, stack);

@@ -1,0 +1,23 @@
+/* natter-page.h: the base of the pages in the window's content pane
+ * (conversation, contacts, search): a widget with one child and a
+ * "narrow" property the window binds to the leaflet's "folded", so the
+ * page's header can show its back button and title buttons. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_PAGE (natter_page_get_type ())
+G_DECLARE_DERIVABLE_TYPE (NatterPage, natter_page, NATTER, PAGE, GtkWidget)
+
+struct _NatterPageClass
+{
+  GtkWidgetClass parent_class;
+};
+
+gboolean natter_page_get_narrow (NatterPage *self);
+void     natter_page_set_narrow (NatterPage *self,
+                                 gboolean    narrow);
+
+G_END_DECLS
