@@ -61,22 +61,6 @@ show_error (NatterRoomDialog *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
-static void
-update_member_subtitle (AdwActionRow *row,
-                        GParamSpec   *pspec,
-                        NatterUser   *user)
-{
-  const char *status = natter_user_get_status_text (user);
-  const char *presence = natter_presence_label (natter_user_get_presence (user));
-  g_autofree char *subtitle = NULL;
-
-  if (status != NULL && *status != '\0')
-    subtitle = g_strdup_printf ("@%s · %s — %s", natter_user_get_username (user), presence, status);
-  else
-    subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
-  adw_action_row_set_subtitle (row, subtitle);
-}
-
 static GtkWidget *
 create_member_row (gpointer item,
                    gpointer user_data)
@@ -89,9 +73,9 @@ create_member_row (gpointer item,
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
   /* Members are interned users: their presence changes under our eyes. */
-  g_signal_connect_object (user, "notify::presence", G_CALLBACK (update_member_subtitle), row, G_CONNECT_SWAPPED);
-  g_signal_connect_object (user, "notify::status-text", G_CALLBACK (update_member_subtitle), row, G_CONNECT_SWAPPED);
-  update_member_subtitle (ADW_ACTION_ROW (row), NULL, user);
+  g_signal_connect_object (user, "notify::presence", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
+  g_signal_connect_object (user, "notify::status-text", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
+  natter_user_row_update_subtitle (ADW_ACTION_ROW (row), NULL, user);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, 32));
 
   if (room != NULL && g_strcmp0 (natter_room_get_owner (room), natter_user_get_username (user)) == 0)

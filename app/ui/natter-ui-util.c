@@ -301,6 +301,22 @@ natter_widget_unparent_children (GtkWidget *widget)
     gtk_widget_unparent (child);
 }
 
+void
+natter_user_row_update_subtitle (AdwActionRow *row,
+                                 GParamSpec   *pspec,
+                                 NatterUser   *user)
+{
+  const char *status = natter_user_get_status_text (user);
+  const char *presence = natter_presence_label (natter_user_get_presence (user));
+  g_autofree char *subtitle = NULL;
+
+  if (status != NULL && *status != '\0')
+    subtitle = g_strdup_printf ("@%s · %s — %s", natter_user_get_username (user), presence, status);
+  else
+    subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
+  adw_action_row_set_subtitle (row, subtitle);
+}
+
 char *
 natter_contact_request_notification_id (NatterUser *from)
 {

@@ -2,7 +2,7 @@
  * words, linkified markup, errors in plain words). */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "natter-core.h"
 
@@ -40,6 +40,13 @@ char       *natter_describe_error       (const GError *error);
 
 /* "Bob is online" style title for a user (never NULL). */
 const char *natter_user_title           (NatterUser *user);
+
+/* Sets @row's subtitle to "@username · Presence — status" (or without
+ * the status when it is empty). Also a "notify" handler connected
+ * swapped on @user, so the row follows the user's presence and status. */
+void        natter_user_row_update_subtitle (AdwActionRow *row,
+                                             GParamSpec   *pspec,
+                                             NatterUser   *user);
 
 /* The GNotification id of @from's contact request (one per person, so
  * that seeing the contacts page can withdraw them). */
