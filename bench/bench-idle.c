@@ -290,7 +290,7 @@ bench_idle (BenchOptions *o)
       char *dir = g_strdup (o->natterd->data_dir);
 
       bench_server_stop (o->natterd);
-      o->natterd = bench_natterd_start (o->natterd_path, dir, TRUE, NULL, &error);
+      o->natterd = bench_natterd_start (o->natterd_path, dir, TRUE, o->natterd_config, &error);
       g_free (dir);
       if (!o->natterd)
         {

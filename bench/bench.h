@@ -278,6 +278,7 @@ void bench_report_end    (BenchReport *r); /* prints the JSON line */
 typedef struct {
   /* Where. */
   char        *natterd_path;
+  char        *natterd_config; /* extra lines for the natterd we start, or NULL */
   char        *redis_path;
   char        *data_dir;
   char        *server;        /* HOST:PORT of a running natterd */

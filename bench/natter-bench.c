@@ -84,6 +84,32 @@ print_machine (const BenchOptions *o)
            load ? load : "?", o->threads, (unsigned long) rl.rlim_cur);
 }
 
+/* --natterd-set GROUP.KEY=VALUE ... as config file lines, appended to the
+ * benchmark's own (so that a setting can be compared back to back). */
+static char *
+settings_to_config (char  **settings,
+                    GError **error)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; settings != NULL && settings[i] != NULL; i++)
+    {
+      const char *dot = strchr (settings[i], '.');
+      const char *eq = strchr (settings[i], '=');
+
+      if (dot == NULL || eq == NULL || dot > eq || dot == settings[i] || eq == dot + 1)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "\"%s\" is not GROUP.KEY=VALUE", settings[i]);
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+      g_string_append_printf (out, "[%.*s]\n%.*s=%s\n", (int) (dot - settings[i]), settings[i],
+                              (int) (eq - dot - 1), dot + 1, eq + 1);
+    }
+  return g_string_free (out, out->len == 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,8 +133,10 @@ main (int argc, char **argv)
   gint64 messages = -1, prefill = -1;
   int pid = 0;
   gboolean temp_dir = FALSE;
+  g_auto(GStrv) settings = NULL;
   const GOptionEntry entries[] = {
     { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
+    { "natterd-set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings, "A setting for the natterd we start, as in its config file (repeatable)", "GROUP.KEY=VALUE" },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory for the natterd we start (kept; default: a temporary one)", "DIR" },
     { "server", 0, 0, G_OPTION_ARG_STRING, &o.server, "Target a running natterd instead (plain TCP)", "HOST:PORT" },
     { "pid", 0, 0, G_OPTION_ARG_INT, &pid, "PID of the --server natterd, for CPU and memory", "PID" },
@@ -225,7 +253,13 @@ main (int argc, char **argv)
         }
       /* Plain TCP first even for --tls: the engine that registers users
        * speaks plain TCP; idle restarts natterd with TLS afterwards. */
-      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, FALSE, NULL, &error);
+      o.natterd_config = settings_to_config (settings, &error);
+      if (error != NULL)
+        {
+          g_printerr ("natter-bench: --natterd-set: %s\n", error->message);
+          return 2;
+        }
+      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, FALSE, o.natterd_config, &error);
       if (!o.natterd)
         {
           g_printerr ("natter-bench: cannot start natterd: %s\n", error->message);
@@ -278,6 +312,7 @@ out:
     }
   g_free (o.host);
   g_free (o.natterd_path);
+  g_free (o.natterd_config);
   g_free (o.redis_path);
   g_free (o.data_dir);
   g_free (o.server);

@@ -23,6 +23,7 @@ natterd_config_new_defaults (void)
   self->registration = TRUE;
   self->token_lifetime_days = 30;
   self->hash_threads = MAX (1, g_get_num_processors ());
+  self->send_threads = CLAMP (g_get_num_processors (), 1, 2);
 
   self->max_frame = 65536;
   self->frames_per_second = 200;
@@ -144,6 +145,7 @@ typedef struct {
 static const UintKey uint_keys[] = {
   UINT_KEY ("server", token_lifetime_days, 3650),
   UINT_KEY ("server", hash_threads, 256),
+  UINT_KEY ("server", send_threads, 64),
   SIZE_KEY ("limits", max_frame, 4 * 1024 * 1024),
   UINT_KEY ("limits", frames_per_second, 10000000),
   UINT_KEY ("limits", frame_burst, 100000000),

@@ -18,6 +18,7 @@ typedef struct {
   gboolean  registration;        /* default TRUE */
   guint     token_lifetime_days; /* default 30 */
   guint     hash_threads;        /* argon2id worker threads; default: number of CPUs */
+  guint     send_threads;        /* threads making a fan-out's sendmsg calls, the main loop included; default: 2 (1 on one CPU) */
 
   /* [limits] */
   gsize     max_frame;                           /* 65536 bytes, '\n' included */

@@ -5,6 +5,7 @@
 
 #include "natterd-connection.h"
 #include "natterd-request.h"
+#include "natterd-send-pool.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,17 @@ void               natterd_connection_start   (NatterdConnection *self,
                                                GTlsCertificate   *certificate);
 /* Writes what is queued, without blocking. */
 void               natterd_connection_flush   (NatterdConnection *self);
+/* A flush shared with the send pool, in two steps. Prepare fills @item
+ * with the next write of a plain TCP connection (up to @max_vectors of its
+ * queue, which must not change until finish); FALSE when there is nothing
+ * to write this way (TLS, closed, waiting to be writable, empty). Finish
+ * takes the call's result, then writes whatever is left as flush does. */
+gboolean           natterd_connection_prepare_send (NatterdConnection *self,
+                                                    NatterdSendItem   *item,
+                                                    GOutputVector     *vectors,
+                                                    guint              max_vectors);
+void               natterd_connection_finish_send  (NatterdConnection     *self,
+                                                    const NatterdSendItem *item);
 /* At shutdown: drops whatever is sent from now on, reads nothing more. */
 void               natterd_connection_refuse_output (NatterdConnection *self);
 /* Closes at once: no more reads or writes. */

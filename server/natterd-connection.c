@@ -70,9 +70,11 @@ struct _NatterdConnection {
   guint                over_limit : 1;
   guint                resume_scheduled : 1; /* a read from an idle */
   guint                resume_pending : 1;   /* reading resumes after a pause */
+  guint                send_prepared : 1;    /* a shared flush has the queue's vectors */
 };
 
 static void start_reading (NatterdConnection *self);
+static void drop_output   (NatterdConnection *self);
 static void drop_slow_reader (NatterdConnection *self);
 static void stop_reading  (NatterdConnection *self);
 static void schedule_read (NatterdConnection *self);
@@ -183,6 +185,14 @@ natterd_connection_is_closed (NatterdConnection *self)
 
 /* --- writing --- */
 
+/* Forgets every queued frame (and a shared flush's claim on them). */
+static void
+drop_output (NatterdConnection *self)
+{
+  natterd_output_queue_clear (&self->output);
+  self->send_prepared = FALSE;
+}
+
 /* A reader this far behind does not read: an error frame would only wait
  * behind the rest. It reconnects and syncs; nothing is lost. The close
  * itself waits for the flush idle, so that no caller's loop over
@@ -192,7 +202,7 @@ drop_slow_reader (NatterdConnection *self)
 {
   g_info ("Closing a connection from %s: %" G_GSIZE_FORMAT " bytes queued and not read",
           self->address->key, natterd_output_queue_get_size (&self->output));
-  natterd_output_queue_clear (&self->output);
+  drop_output (self);
   self->want_write = FALSE;
   natterd_connection_close (self);
 }
@@ -281,11 +291,21 @@ wait_until_writable (NatterdConnection *self)
   update_poll (self);
 }
 
-/* GOutputVector is laid out as struct iovec (GLib's own gsocket.c relies
- * on it too), so the queue's vectors go to sendmsg as they are. */
-G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
-G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
-G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, size) == G_STRUCT_OFFSET (struct iovec, iov_len));
+static GPollableReturn
+send_item_result (NatterdConnection     *self,
+                  const NatterdSendItem *item,
+                  gsize                 *written)
+{
+  if (item->sent >= 0)
+    {
+      *written = item->sent;
+      return G_POLLABLE_RETURN_OK;
+    }
+  if (item->error == EAGAIN || item->error == EWOULDBLOCK)
+    return G_POLLABLE_RETURN_WOULD_BLOCK;
+  g_debug ("Write to %s failed: %s", self->address->key, g_strerror (item->error));
+  return G_POLLABLE_RETURN_FAILED;
+}
 
 /* One write of up to @n vectors, without blocking. */
 static GPollableReturn
@@ -294,10 +314,9 @@ write_vectors (NatterdConnection *self,
                guint              n,
                gsize             *written)
 {
-  struct msghdr msg = { .msg_iov = (struct iovec *) vectors, .msg_iovlen = n };
+  NatterdSendItem item = { .fd = self->fd, .vectors = vectors, .n_vectors = n };
   g_autoptr(GError) error = NULL;
   GPollableReturn rc;
-  gssize sent;
 
   if (self->is_tls)
     {
@@ -310,19 +329,34 @@ write_vectors (NatterdConnection *self,
       return rc;
     }
 
-  do
-    sent = sendmsg (self->fd, &msg, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
+  natterd_send_item_write (&item);
+  return send_item_result (self, &item, written);
+}
 
-  if (sent >= 0)
+/* What a write's outcome means for the connection. FALSE: stop writing
+ * (the kernel's buffer is full, or the connection is gone). */
+static gboolean
+take_write_result (NatterdConnection *self,
+                   GPollableReturn    rc,
+                   gsize              written)
+{
+  if (rc == G_POLLABLE_RETURN_WOULD_BLOCK)
     {
-      *written = sent;
-      return G_POLLABLE_RETURN_OK;
+      const NatterdConfig *config = natterd_server_get_config (self->server);
+
+      if (natterd_output_queue_get_size (&self->output) > config->output_queue_bytes && !self->closing)
+        drop_slow_reader (self);
+      else
+        wait_until_writable (self);
+      return FALSE;
     }
-  if (errno == EAGAIN || errno == EWOULDBLOCK)
-    return G_POLLABLE_RETURN_WOULD_BLOCK;
-  g_debug ("Write to %s failed: %s", self->address->key, g_strerror (errno));
-  return G_POLLABLE_RETURN_FAILED;
+  if (rc == G_POLLABLE_RETURN_FAILED)
+    {
+      natterd_connection_close_now (self);
+      return FALSE;
+    }
+  natterd_output_queue_consume (&self->output, written);
+  return TRUE;
 }
 
 /* Writes as much of the queue as the kernel takes now, many frames per
@@ -342,27 +376,47 @@ natterd_connection_flush (NatterdConnection *self)
 
       n = natterd_output_queue_get_vectors (&self->output, vectors, MAX_WRITE_VECTORS);
       rc = write_vectors (self, vectors, n, &written);
-      if (rc == G_POLLABLE_RETURN_WOULD_BLOCK)
-        {
-          const NatterdConfig *config = natterd_server_get_config (self->server);
-
-          if (natterd_output_queue_get_size (&self->output) > config->output_queue_bytes && !self->closing)
-            drop_slow_reader (self);
-          else
-            wait_until_writable (self);
-          return;
-        }
-      if (rc == G_POLLABLE_RETURN_FAILED)
-        {
-          natterd_connection_close_now (self);
-          return;
-        }
-
-      natterd_output_queue_consume (&self->output, written);
+      if (!take_write_result (self, rc, written))
+        return;
     }
 
   if (self->closing)
     natterd_connection_close_now (self);
+}
+
+gboolean
+natterd_connection_prepare_send (NatterdConnection *self,
+                                 NatterdSendItem   *item,
+                                 GOutputVector     *vectors,
+                                 guint              max_vectors)
+{
+  if (self->closed || !self->ready || self->want_write || self->is_tls ||
+      natterd_output_queue_get_size (&self->output) == 0)
+    return FALSE;
+
+  item->fd = self->fd;
+  item->vectors = vectors;
+  item->n_vectors = natterd_output_queue_get_vectors (&self->output, vectors, max_vectors);
+  self->send_prepared = TRUE;
+  return TRUE;
+}
+
+void
+natterd_connection_finish_send (NatterdConnection     *self,
+                                const NatterdSendItem *item)
+{
+  gsize written = 0;
+  GPollableReturn rc;
+
+  /* Cleared when the queue was dropped since: a slow reader closed by a
+   * frame that another connection's result queued. */
+  if (!self->send_prepared)
+    return;
+  self->send_prepared = FALSE;
+
+  rc = send_item_result (self, item, &written);
+  if (take_write_result (self, rc, written))
+    natterd_connection_flush (self);
 }
 
 /* --- closing --- */
@@ -399,7 +453,7 @@ natterd_connection_refuse_output (NatterdConnection *self)
   self->closing = TRUE;
   self->closing_since = g_get_monotonic_time ();
   stop_reading (self);
-  natterd_output_queue_clear (&self->output);
+  drop_output (self);
 }
 
 void
@@ -419,7 +473,7 @@ natterd_connection_close_now (NatterdConnection *self)
   if (self->handshake != NULL)
     g_cancellable_cancel (self->handshake);
 
-  natterd_output_queue_clear (&self->output);
+  drop_output (self);
   natter_frame_reader_clear (&self->reader);
 
   if (self->user != NULL)

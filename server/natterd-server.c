@@ -35,6 +35,12 @@
 /* Out of descriptors (or memory): stop accepting for this long, rather
  * than spin on a listening socket that stays readable. */
 #define ACCEPT_PAUSE_MS 100
+/* Connections to write to in one iteration before the send pool shares
+ * the work: fewer cost less than waking a thread (a reply, a DM). */
+#define SHARED_FLUSH_MIN 16
+/* Pieces of a connection's queue one shared write takes; a fan-out
+ * leaves one or two, and a longer queue goes on from the main loop. */
+#define SHARED_FLUSH_VECTORS 8
 
 /* A listening socket. The GSocketListener owns the GSocket; natterd
  * watches its descriptor through the poller and accepts from it itself. */
@@ -58,6 +64,11 @@ struct _NatterdServer {
   GQueue            connections;      /* every open connection, by server_link */
   GQueue            flush_queue;      /* connections with frames to write, by flush_link */
   GSource          *flush_source;
+  NatterdSendPool  *send_pool;        /* NULL with send_threads = 1 */
+  NatterdSendItem  *send_items;       /* a shared flush's writes, reused */
+  NatterdConnection **send_connections;
+  GOutputVector    *send_vectors;
+  guint             send_items_size;
   NatterdPoller    *poller;
   GPtrArray        *closed;           /* connections to drop from an idle */
   guint             reap_id;
@@ -117,6 +128,49 @@ natterd_server_get_read_buffer (NatterdServer *self,
 
 /* --- writing, batched per main-loop iteration --- */
 
+/* Shares the writes of plain TCP connections with the send pool, when
+ * there are enough of them to be worth waking its threads (a fan-out);
+ * leaves the others in the queue. */
+static void
+flush_shared (NatterdServer *self)
+{
+  guint max = self->flush_queue.length;
+  guint n = 0;
+  GList *link, *next;
+
+  if (self->send_items_size < max)
+    {
+      g_free (self->send_items);
+      g_free (self->send_connections);
+      g_free (self->send_vectors);
+      self->send_items_size = MAX (max, 2 * self->send_items_size);
+      self->send_items = g_new (NatterdSendItem, self->send_items_size);
+      self->send_connections = g_new (NatterdConnection *, self->send_items_size);
+      self->send_vectors = g_new (GOutputVector, self->send_items_size * SHARED_FLUSH_VECTORS);
+    }
+
+  for (link = self->flush_queue.head; link != NULL; link = next)
+    {
+      NatterdConnection *connection = link->data;
+
+      next = link->next;
+      if (!natterd_connection_prepare_send (connection, &self->send_items[n],
+                                            &self->send_vectors[n * SHARED_FLUSH_VECTORS],
+                                            SHARED_FLUSH_VECTORS))
+        continue;
+      g_queue_unlink (&self->flush_queue, link);
+      self->send_connections[n++] = natterd_connection_ref (connection);
+    }
+
+  natterd_send_pool_write (self->send_pool, self->send_items, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      natterd_connection_finish_send (self->send_connections[i], &self->send_items[i]);
+      natterd_connection_unref (self->send_connections[i]);
+    }
+}
+
 static gboolean
 flush_cb (gpointer user_data)
 {
@@ -124,6 +178,9 @@ flush_cb (gpointer user_data)
   GList *link;
 
   g_clear_pointer (&self->flush_source, g_source_unref);
+
+  if (self->send_pool != NULL && self->flush_queue.length >= SHARED_FLUSH_MIN)
+    flush_shared (self);
 
   while ((link = g_queue_pop_head_link (&self->flush_queue)) != NULL)
     {
@@ -439,6 +496,9 @@ natterd_server_new (NatterdConfig  *config,
   else
     g_warning ("TLS is off (--no-tls): passwords, tokens and messages cross the network in clear text");
 
+  if (config->send_threads > 1)
+    self->send_pool = natterd_send_pool_new (config->send_threads);
+
   self->store = natterd_store_open (config->data_dir, config->synchronous_full, error);
   if (self->store == NULL)
     return NULL;
@@ -693,6 +753,10 @@ natterd_server_finalize (GObject *object)
   g_clear_pointer (&self->closed, g_ptr_array_unref);
   g_clear_pointer (&self->poller, natterd_poller_free);
   g_clear_pointer (&self->flush_source, g_source_unref);
+  g_clear_pointer (&self->send_pool, natterd_send_pool_free);
+  g_clear_pointer (&self->send_items, g_free);
+  g_clear_pointer (&self->send_connections, g_free);
+  g_clear_pointer (&self->send_vectors, g_free);
   g_clear_pointer (&self->welcome, g_bytes_unref);
   g_clear_object (&self->certificate);
   g_clear_pointer (&self->addresses, g_hash_table_unref);

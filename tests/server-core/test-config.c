@@ -41,6 +41,7 @@ test_defaults (void)
   g_assert_cmpuint (config->login_timeout, ==, 30);
   g_assert_cmpuint (config->idle_timeout, ==, 120);
   g_assert_true (config->synchronous_full);
+  g_assert_cmpuint (config->send_threads, ==, CLAMP (g_get_num_processors (), 1, 2));
 }
 
 static void
@@ -53,6 +54,7 @@ test_file (void)
     "listen = 127.0.0.1:1234; [::1]:1234\n"
     "registration = false\n"
     "tls = false\n"
+    "send_threads = 3\n"
     "[limits]\n"
     "max_frame = 4096\n"
     "frames_per_second = 5\n"
@@ -66,6 +68,7 @@ test_file (void)
   g_assert_cmpstr (config->listen[1], ==, "[::1]:1234");
   g_assert_false (config->registration);
   g_assert_false (config->tls);
+  g_assert_cmpuint (config->send_threads, ==, 3);
   g_assert_cmpuint (config->max_frame, ==, 4096);
   g_assert_cmpuint (config->frames_per_second, ==, 5);
   g_assert_cmpuint (config->output_queue_bytes, ==, 100000);
@@ -84,6 +87,8 @@ static const BadConfig bad_configs[] = {
   { "[limits]\nframes_per_second = -3\n",       "frames_per_second" },
   { "[limits]\nidle_timeout = soon\n",          "idle_timeout" },
   { "[server]\nregistration = perhaps\n",       "registration" },
+  { "[server]\nsend_threads = 0\n",             "send_threads" },
+  { "[server]\nsend_threads = 65\n",            "send_threads" },
   { "[storage]\nsynchronous = sometimes\n",     "synchronous" },
   { "this is not a key file\n",                 NULL },
 };
