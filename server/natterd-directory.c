@@ -10,6 +10,9 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+
 #include <string.h>
 
 #include "natterd-auth.h"
@@ -1204,6 +1207,7 @@ typedef struct {
 } IndexJob;
 
 static void queue_index (NatterdDirectory *self);
+static gboolean index_timeout_cb (gpointer user_data);
 
 static gboolean
 index_run (NatterdWriteJob *job,
@@ -1211,8 +1215,33 @@ index_run (NatterdWriteJob *job,
            GError         **error)
 {
   IndexJob *j = (IndexJob *) job;
+  static __thread gboolean lowered;
 
-  return natterd_store_search_index_catch_up (store, &j->indexed_up_to, error);
+  /* The index can wait; messages cannot. On Linux the nice value is each
+   * thread's own, so this lowers the indexer's priority only: its bulk
+   * inserts and FTS5 merges (tens of ms at a million messages) then give
+   * way to the main loop and the writer on a busy machine. */
+  if (!lowered)
+    {
+      lowered = TRUE;
+      if (setpriority (PRIO_PROCESS, 0, NATTERD_INDEX_NICE) != 0)
+        g_debug ("Could not lower the indexer's priority: %s", g_strerror (errno));
+    }
+  return natterd_store_search_index_catch_up (store, NATTERD_INDEX_SLICE, &j->indexed_up_to, error);
+}
+
+/* Queues an index job now when enough waits (or a search waits), else
+ * in a while. */
+static void
+schedule_index (NatterdDirectory *self)
+{
+  if (self->index_queued || self->last_committed_id <= self->indexed_up_to)
+    return;
+  if (!g_queue_is_empty (&self->waiting_searches) ||
+      self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
+    queue_index (self);
+  else if (self->index_source == 0 && !self->stopping)
+    self->index_source = g_timeout_add (NATTERD_INDEX_DELAY_MS, index_timeout_cb, self);
 }
 
 static void
@@ -1228,14 +1257,19 @@ index_done (NatterdWriteJob *job,
   else
     self->indexed_up_to = MAX (self->indexed_up_to, j->indexed_up_to);
   g_free (j);
+  if (self->index_rebuilding && self->indexed_up_to >= self->last_committed_id)
+    {
+      self->index_rebuilding = FALSE;
+      g_message ("The search index is complete");
+    }
 
   /* On an error the searches run anyway, on what the index has: an
    * answer that misses the newest messages beats none. */
   resume_ready (self, &self->waiting_searches,
                 error != NULL ? G_MAXINT64 : self->indexed_up_to, TRUE);
-  if (!g_queue_is_empty (&self->waiting_searches) ||
-      self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
-    queue_index (self);
+  /* At shutdown what is left waits for the next start's catch-up. */
+  if (error == NULL && !self->stopping)
+    schedule_index (self);
 }
 
 static gboolean
@@ -1254,14 +1288,14 @@ queue_index (NatterdDirectory *self)
   IndexJob *j;
 
   g_clear_handle_id (&self->index_source, g_source_remove);
-  if (self->index_queued || self->writer == NULL)
+  if (self->index_queued || self->indexer == NULL)
     return;
   j = g_new0 (IndexJob, 1);
   j->job.run = index_run;
   j->job.done = index_done;
   j->directory = self;
   self->index_queued = TRUE;
-  natterd_writer_push (self->writer, &j->job);
+  natterd_writer_push (self->indexer, &j->job);
 }
 
 /* A message up to @id is committed: index soon, in bulk. */
@@ -1270,12 +1304,7 @@ note_committed (NatterdDirectory *self,
                 gint64            id)
 {
   self->last_committed_id = MAX (self->last_committed_id, id);
-  if (self->index_queued || self->last_committed_id <= self->indexed_up_to)
-    return;
-  if (self->last_committed_id - self->indexed_up_to >= NATTERD_INDEX_BATCH)
-    queue_index (self);
-  else if (self->index_source == 0)
-    self->index_source = g_timeout_add (NATTERD_INDEX_DELAY_MS, index_timeout_cb, self);
+  schedule_index (self);
 }
 
 gboolean
@@ -1415,6 +1444,7 @@ natterd_directory_new (NatterdServer  *server,
                        GError        **error)
 {
   NatterdDirectory *self = g_new0 (NatterdDirectory, 1);
+  NatterdStore *indexer_store;
 
   self->server = server;
   self->store = store;
@@ -1426,14 +1456,13 @@ natterd_directory_new (NatterdServer  *server,
   self->dirty_last_seen = g_ptr_array_new ();
   self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
 
-  /* Messages a crash left out of the search index go in now, before
-   * anything can search. */
-  if (!natterd_store_search_index_catch_up (store, &self->indexed_up_to, error))
+  /* Messages the index lacks (a crash, an upgrade, a deleted search.db)
+   * go in from the indexer once it runs; searches wait for them. */
+  if (!natterd_store_search_index_state (store, &self->indexed_up_to, &self->last_committed_id, error))
     {
       natterd_directory_free (self);
       return NULL;
     }
-  self->last_committed_id = self->indexed_up_to;
 
   if (!natterd_store_tokens_expire (store, natterd_now_ms (), error) ||
       !natterd_store_users_foreach (store, load_user_cb, self, error) ||
@@ -1451,7 +1480,21 @@ natterd_directory_new (NatterdServer  *server,
       natterd_directory_free (self);
       return NULL;
     }
-  self->writer = natterd_writer_new (g_steal_pointer (&self->writer_store), NULL);
+  self->writer = natterd_writer_new ("natterd-writer", g_steal_pointer (&self->writer_store), NULL);
+  indexer_store = natterd_store_open_indexer (store, error);
+  if (indexer_store == NULL)
+    {
+      natterd_directory_free (self);
+      return NULL;
+    }
+  self->indexer = natterd_writer_new ("natterd-index", indexer_store, NULL);
+  if (self->last_committed_id - self->indexed_up_to > NATTERD_INDEX_BATCH)
+    {
+      g_message ("Adding %" G_GINT64_FORMAT " messages to the search index, in the background",
+                 self->last_committed_id - self->indexed_up_to);
+      self->index_rebuilding = TRUE;
+    }
+  schedule_index (self);
 
   self->auth = natterd_auth_new (self, error);
   if (self->auth == NULL)
@@ -1480,10 +1523,15 @@ natterd_directory_flush (NatterdDirectory *self)
   if (self->writer != NULL)
     {
       resume_writer_now (self);
-      /* Index what waits, so the next start has nothing to catch up. */
+      natterd_writer_drain (self->writer);
+    }
+  if (self->indexer != NULL)
+    {
+      /* Index what waits (one slice at most), so that the next start has
+       * little to catch up. */
       if (self->last_committed_id > self->indexed_up_to)
         queue_index (self);
-      natterd_writer_drain (self->writer);
+      natterd_writer_drain (self->indexer);
     }
   g_clear_handle_id (&self->index_source, g_source_remove);
   deliver_some (self, 0);
@@ -1499,6 +1547,7 @@ natterd_directory_free (NatterdDirectory *self)
   g_clear_pointer (&self->auth, natterd_auth_free);
   natterd_directory_flush (self);
   g_clear_pointer (&self->writer, natterd_writer_free);
+  g_clear_pointer (&self->indexer, natterd_writer_free);
   g_queue_clear_full (&self->waiting_searches, g_free);
   g_clear_pointer (&self->writes_in_flight, g_hash_table_unref);
   g_clear_handle_id (&self->expire_source, g_source_remove);

@@ -113,6 +113,7 @@ struct _NatterdDirectory {
   /* The group commit of sends: the writer thread commits, the main loop
    * fans out. */
   NatterdWriter *writer;
+  NatterdWriter *indexer;           /* writes search.db, never natter.db */
   NatterdStore  *writer_store;      /* only until the writer takes it */
   guint          writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
@@ -120,8 +121,9 @@ struct _NatterdDirectory {
   /* The search index, written in bulk behind the messages. */
   gint64         last_committed_id; /* newest message known committed */
   gint64         indexed_up_to;     /* the index is complete up to here */
-  gboolean       index_queued;      /* an index job is with the writer */
+  gboolean       index_queued;      /* an index job is with the indexer */
   guint          index_source;      /* indexes what waited too long */
+  gboolean       index_rebuilding;  /* a big catch-up, logged when done */
   GQueue         waiting_searches;  /* Deferred (natterd_directory_defer_search) */
   NatterdRequest *resuming;         /* a deferred read being handled again */
   NatterdRequest *resuming_search;  /* ... and one that waited for the index */
@@ -144,6 +146,12 @@ struct _NatterdDirectory {
  * search needs it, whichever comes first. */
 #define NATTERD_INDEX_BATCH        1024
 #define NATTERD_INDEX_DELAY_MS     500
+/* Messages indexed per transaction at most: a backlog (the index rebuilt
+ * after an upgrade) goes in slices, so that memory stays bounded and a
+ * search sees progress. */
+#define NATTERD_INDEX_SLICE        16384
+/* The indexer thread's nice value (natterd's own is 0). */
+#define NATTERD_INDEX_NICE         10
 /* Frames fanned out per main-loop dispatch at most, so that the writes of
  * the connections run in between and a big batch into a big room never
  * piles up gigabytes before the first byte leaves (about 64 MB queued at

@@ -116,10 +116,44 @@ static const char *const migrations[] = {
   "  indexed_up_to INTEGER NOT NULL"
   ");"
   "INSERT INTO search_state VALUES (1, (SELECT coalesce (max (id), 0) FROM messages));",
+
+  /* 5: the search index moves to a database file of its own (search.db,
+   * see ensure_search_db), written by a thread of its own: its bulk
+   * inserts and FTS5's segment merges (up to 50 ms at a million messages)
+   * held the write lock that every message commit needs. It is rebuilt
+   * there from the messages, in the background. */
+  "DROP TABLE messages_fts;"
+  "DROP TABLE search_state;",
 };
+
+/* The search database: derived from the messages, so it is written with
+ * synchronous = NORMAL (no fsync per commit; after a power cut it is
+ * intact but may lack the last messages, which the catch-up at start then
+ * indexes). Contentless: the text lives once, in natter.db. */
+static const char search_schema[] =
+  "PRAGMA search.journal_mode = WAL;"
+  "CREATE TABLE IF NOT EXISTS search.search_state ("
+  "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  indexed_up_to INTEGER NOT NULL"
+  ");"
+  "CREATE VIRTUAL TABLE IF NOT EXISTS search.messages_fts USING fts5 ("
+  "  body, content='',"
+  "  tokenize='unicode61 remove_diacritics 2'"
+  ");"
+  "INSERT OR IGNORE INTO search.search_state VALUES (1, 0);";
+
+/* An index ahead of the messages belongs to another history (a restored
+ * backup rolled the ids back): start it again. */
+static const char search_reset_if_ahead[] =
+  "SELECT (SELECT indexed_up_to FROM search.search_state)"
+  "     > (SELECT coalesce (max (id), 0) FROM main.messages)";
+static const char search_reset[] =
+  "INSERT INTO search.messages_fts (messages_fts) VALUES ('delete-all');"
+  "UPDATE search.search_state SET indexed_up_to = 0;";
 
 typedef enum {
   STMT_BEGIN,
+  STMT_BEGIN_DEFERRED,
   STMT_COMMIT,
   STMT_ROLLBACK,
   STMT_USER_INSERT,
@@ -146,6 +180,7 @@ typedef enum {
   STMT_MESSAGE_INSERT,
   STMT_SEARCH_INDEX_CATCH_UP,
   STMT_SEARCH_INDEX_MARK,
+  STMT_SEARCH_INDEX_STATE,
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
   STMT_HISTORY_BEFORE,
@@ -163,6 +198,9 @@ typedef enum {
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  /* The indexer's: it reads main and writes only search. IMMEDIATE would
+   * take the write lock of every attached database, main's included. */
+  [STMT_BEGIN_DEFERRED] = "BEGIN",
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_USER_INSERT] =
@@ -210,13 +248,19 @@ static const char *const stmt_sql[N_STMTS] = {
     "              AND o.sender_id = ?2 ORDER BY o.id DESC LIMIT 1), 0) + 1)"
     " ON CONFLICT (sender_id, client_msg_id) DO NOTHING",
   [STMT_SEARCH_INDEX_CATCH_UP] =
-    "INSERT INTO messages_fts (rowid, body)"
-    " SELECT id, body FROM messages WHERE id > (SELECT indexed_up_to FROM search_state)"
-    " ORDER BY id",
+    "INSERT INTO search.messages_fts (rowid, body)"
+    " SELECT id, body FROM main.messages"
+    " WHERE id > (SELECT indexed_up_to FROM search.search_state)"
+    " ORDER BY id LIMIT ?1",
+  /* The same rows as the insert: it runs first, in the same transaction. */
   [STMT_SEARCH_INDEX_MARK] =
-    "UPDATE search_state SET indexed_up_to ="
-    "  max (indexed_up_to, (SELECT coalesce (max (id), 0) FROM messages))"
+    "UPDATE search.search_state SET indexed_up_to = coalesce ("
+    "  (SELECT max (id) FROM (SELECT id FROM main.messages WHERE id > indexed_up_to"
+    "                         ORDER BY id LIMIT ?1)), indexed_up_to)"
     " RETURNING indexed_up_to",
+  [STMT_SEARCH_INDEX_STATE] =
+    "SELECT (SELECT indexed_up_to FROM search.search_state),"
+    "       (SELECT coalesce (max (id), 0) FROM main.messages)",
   [STMT_MESSAGE_BY_CLIENT_ID] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
   [STMT_HISTORY] =
@@ -237,14 +281,14 @@ static const char *const stmt_sql[N_STMTS] = {
   /* ORDER BY the FTS rowid lets FTS5 walk its index newest first and stop
    * at the limit, instead of sorting every match. */
   [STMT_SEARCH] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
-    " JOIN messages m ON m.id = f.rowid"
+    "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
+    " JOIN main.messages m ON m.id = f.rowid"
     " WHERE messages_fts MATCH ?2 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
   [STMT_SEARCH_CONVERSATION] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages_fts f"
-    " JOIN messages m ON m.id = f.rowid"
+    "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
+    " JOIN main.messages m ON m.id = f.rowid"
     " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
@@ -265,10 +309,18 @@ static const char *const stmt_sql[N_STMTS] = {
     " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC",
 };
 
+/* What a connection is for: which database it may write. */
+typedef enum {
+  STORE_PRIMARY, /* the main loop's: migrates; search.db read-only */
+  STORE_WRITER,  /* the writer thread's: search.db read-only */
+  STORE_INDEXER, /* the indexer thread's: writes search.db only */
+} StoreRole;
+
 struct _NatterdStore {
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
   int           schema_version;
+  StoreRole     role;
 
   /* The WAL checkpointer: a thread with its own connection, so that
    * copying the WAL into the database (and its fsync) never stalls the
@@ -468,21 +520,94 @@ stop_checkpointer (NatterdStore *self)
   g_cond_clear (&self->checkpoint_cond);
 }
 
+static gboolean
+is_memory (const char *path)
+{
+  return g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0';
+}
+
+/* Attaches search.db (next to natter.db; in memory for an in-memory store)
+ * as "search", read-only unless @writable: a read-only database takes no
+ * write lock in BEGIN IMMEDIATE, so the writer never waits on the indexer
+ * nor the indexer on it. */
+static gboolean
+attach_search (NatterdStore  *self,
+               const char    *path,
+               gboolean       writable,
+               GError       **error)
+{
+  g_autofree char *uri = NULL;
+  sqlite3_stmt *s = NULL;
+  int rc;
+
+  if (is_memory (path))
+    uri = g_strdup (":memory:");
+  else
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autofree char *search_path = g_build_filename (dir, "search.db", NULL);
+      g_autofree char *escaped = g_uri_escape_string (search_path, "/", FALSE);
+
+      uri = g_strdup_printf ("file:%s?mode=%s", escaped, writable ? "rwc" : "ro");
+    }
+  rc = sqlite3_prepare_v2 (self->db, "ATTACH DATABASE ?1 AS search", -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text (s, 1, uri, -1, SQLITE_STATIC);
+      rc = sqlite3_step (s);
+    }
+  sqlite3_finalize (s);
+  if (rc != SQLITE_OK && rc != SQLITE_DONE)
+    return set_error (self, error, rc, "open search.db");
+  return TRUE;
+}
+
+/* Creates search.db's tables if missing, and empties an index that is
+ * ahead of the messages. Runs on the primary, with search.db writable. */
+static gboolean
+ensure_search_db (NatterdStore  *self,
+                  GError       **error)
+{
+  sqlite3_stmt *s = NULL;
+  gboolean ahead = FALSE;
+  int rc;
+
+  if (!exec (self, search_schema, error))
+    return FALSE;
+  rc = sqlite3_prepare_v2 (self->db, search_reset_if_ahead, -1, &s, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
+    ahead = sqlite3_column_int (s, 0) != 0;
+  sqlite3_finalize (s);
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, rc, "read search.db");
+  if (ahead)
+    {
+      g_message ("The search index is ahead of the messages (a restored backup?): rebuilding it");
+      if (!exec (self, search_reset, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Opens one connection with the settings every connection shares. The
- * first connection (@primary) also migrates the schema and starts the
- * checkpointer; siblings only prepare their statements. */
+ * primary also migrates the schema, prepares search.db and starts the
+ * checkpointer; siblings only attach search.db and prepare their
+ * statements. */
 static NatterdStore *
 store_connect (const char  *path,
                gboolean     synchronous_full,
-               gboolean     primary,
+               StoreRole    role,
                GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   NatterdStore *self = g_new0 (NatterdStore, 1);
+  gboolean primary = role == STORE_PRIMARY;
   int rc;
 
+  self->role = role;
   rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                        SQLITE_OPEN_URI,
                         NULL);
   if (rc != SQLITE_OK)
     {
@@ -510,6 +635,26 @@ store_connect (const char  *path,
     }
   self->schema_version = primary ? self->schema_version : (int) G_N_ELEMENTS (migrations);
 
+  /* The primary makes search.db writable once, to set it up; in memory it
+   * stays so, there being no indexer. */
+  if (primary && !is_memory (path) &&
+      (!attach_search (self, path, TRUE, &local_error) ||
+       !ensure_search_db (self, &local_error) ||
+       !exec (self, "DETACH DATABASE search", &local_error)))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      natterd_store_close (self);
+      return NULL;
+    }
+  if (!attach_search (self, path, role == STORE_INDEXER || is_memory (path), &local_error) ||
+      (is_memory (path) && !ensure_search_db (self, &local_error)) ||
+      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = NORMAL", &local_error)))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      natterd_store_close (self);
+      return NULL;
+    }
+
   for (guint i = 0; i < N_STMTS; i++)
     {
       rc = sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -528,7 +673,8 @@ store_connect (const char  *path,
     {
       self->path = g_strdup (path);
       self->synchronous_full = synchronous_full;
-      /* The same safety net as the primary's (start_checkpointer). */
+      /* The same safety net as the primary's (start_checkpointer); the
+       * indexer's also checkpoints search.db, on its own thread. */
       sqlite3_wal_autocheckpoint (self->db, 4000);
     }
   return self;
@@ -539,12 +685,13 @@ natterd_store_open_path (const char  *path,
                          gboolean     synchronous_full,
                          GError     **error)
 {
-  return store_connect (path, synchronous_full, TRUE, error);
+  return store_connect (path, synchronous_full, STORE_PRIMARY, error);
 }
 
-NatterdStore *
-natterd_store_open_sibling (NatterdStore  *self,
-                            GError       **error)
+static NatterdStore *
+open_sibling (NatterdStore  *self,
+              StoreRole      role,
+              GError       **error)
 {
   if (self->path == NULL)
     {
@@ -552,7 +699,21 @@ natterd_store_open_sibling (NatterdStore  *self,
                            "an in-memory database has no second connection");
       return NULL;
     }
-  return store_connect (self->path, self->synchronous_full, FALSE, error);
+  return store_connect (self->path, self->synchronous_full, role, error);
+}
+
+NatterdStore *
+natterd_store_open_sibling (NatterdStore  *self,
+                            GError       **error)
+{
+  return open_sibling (self, STORE_WRITER, error);
+}
+
+NatterdStore *
+natterd_store_open_indexer (NatterdStore  *self,
+                            GError       **error)
+{
+  return open_sibling (self, STORE_INDEXER, error);
 }
 
 NatterdStore *
@@ -607,7 +768,8 @@ natterd_store_get_schema_version (NatterdStore *self)
 gboolean
 natterd_store_begin (NatterdStore *self, GError **error)
 {
-  return step_done (self, stmt (self, STMT_BEGIN), "begin", error);
+  return step_done (self, stmt (self, self->role == STORE_INDEXER ? STMT_BEGIN_DEFERRED : STMT_BEGIN),
+                    "begin", error);
 }
 
 gboolean
@@ -1076,15 +1238,19 @@ natterd_store_message_insert (NatterdStore            *self,
 
 gboolean
 natterd_store_search_index_catch_up (NatterdStore  *self,
+                                     guint          limit,
                                      gint64        *out_indexed_up_to,
                                      GError       **error)
 {
   sqlite3_stmt *s;
   int rc;
 
-  if (!step_done (self, stmt (self, STMT_SEARCH_INDEX_CATCH_UP), "index messages", error))
+  s = stmt (self, STMT_SEARCH_INDEX_CATCH_UP);
+  sqlite3_bind_int64 (s, 1, limit);
+  if (!step_done (self, s, "index messages", error))
     return FALSE;
   s = stmt (self, STMT_SEARCH_INDEX_MARK);
+  sqlite3_bind_int64 (s, 1, limit);
   rc = sqlite3_step (s);
   if (rc != SQLITE_ROW)
     {
@@ -1092,6 +1258,26 @@ natterd_store_search_index_catch_up (NatterdStore  *self,
       return set_error (self, error, rc, "mark the search index");
     }
   *out_indexed_up_to = sqlite3_column_int64 (s, 0);
+  sqlite3_reset (s);
+  return TRUE;
+}
+
+gboolean
+natterd_store_search_index_state (NatterdStore  *self,
+                                  gint64        *out_indexed_up_to,
+                                  gint64        *out_last_message_id,
+                                  GError       **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SEARCH_INDEX_STATE);
+  int rc = sqlite3_step (s);
+
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_reset (s);
+      return set_error (self, error, rc, "read the search index state");
+    }
+  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
+  *out_last_message_id = sqlite3_column_int64 (s, 1);
   sqlite3_reset (s);
   return TRUE;
 }

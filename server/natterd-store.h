@@ -41,6 +41,12 @@ NatterdStore *natterd_store_open_path   (const char  *path,
  * lock. Fails for an in-memory database. */
 NatterdStore *natterd_store_open_sibling (NatterdStore  *self,
                                           GError       **error);
+/* The search indexer's connection: search.db (the full-text index, a file
+ * of its own next to the database) writable, the messages read-only in
+ * effect; its transactions take no lock a message commit needs. The other
+ * connections read search.db only. */
+NatterdStore *natterd_store_open_indexer (NatterdStore  *self,
+                                          GError       **error);
 /* The schema version after migrations (PRAGMA user_version). */
 int           natterd_store_get_schema_version (NatterdStore *self);
 
@@ -228,12 +234,20 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
-/* Adds every message not yet in the search index to it, in one go (the
- * index costs far less per message in bulk than one message per commit:
- * FTS5 writes a segment per transaction), and says up to which message id
- * the index is now complete. Call inside a transaction, or on its own. */
+/* Adds up to @limit messages not yet in the search index to it, oldest
+ * first, in one go (the index costs far less per message in bulk than one
+ * message per commit: FTS5 writes a segment per transaction), and says up
+ * to which message id the index is now complete. The index is search.db:
+ * call on the indexer's connection (natterd_store_open_indexer), or on an
+ * in-memory store; inside a transaction, or on its own. */
 gboolean natterd_store_search_index_catch_up (NatterdStore  *self,
+                                              guint          limit,
                                               gint64        *out_indexed_up_to,
+                                              GError       **error);
+/* How far the search index goes, and the newest message's id. */
+gboolean natterd_store_search_index_state    (NatterdStore  *self,
+                                              gint64        *out_indexed_up_to,
+                                              gint64        *out_last_message_id,
                                               GError       **error);
 /* The message (sender, client_msg_id), if stored: @func is called once, or
  * not at all. */

@@ -178,7 +178,8 @@ writer_main (gpointer data)
 }
 
 NatterdWriter *
-natterd_writer_new (NatterdStore *store,
+natterd_writer_new (const char   *thread_name,
+                    NatterdStore *store,
                     GMainContext *context)
 {
   NatterdWriter *self = g_new0 (NatterdWriter, 1);
@@ -188,7 +189,7 @@ natterd_writer_new (NatterdStore *store,
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   g_cond_init (&self->idle);
-  self->thread = g_thread_new ("natterd-writer", writer_main, self);
+  self->thread = g_thread_new (thread_name, writer_main, self);
   return self;
 }
 

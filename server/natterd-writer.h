@@ -40,8 +40,10 @@ struct _NatterdWriteJob {
 };
 
 /* Takes @store (a connection of its own); completions are dispatched on
- * @context (NULL: the default main context). */
-NatterdWriter *natterd_writer_new  (NatterdStore   *store,
+ * @context (NULL: the default main context). The thread is named
+ * @thread_name (natterd has two: the writer and the search indexer). */
+NatterdWriter *natterd_writer_new  (const char     *thread_name,
+                                    NatterdStore   *store,
                                     GMainContext   *context);
 /* Queues @job; its @done runs on the main loop later, never from inside
  * this call. */

@@ -138,13 +138,13 @@ test_migrations (void)
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
   natterd_store_close (store);
 
   /* Reopening does not migrate again. */
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
   natterd_store_close (store);
   remove_dir (dir);
 }
@@ -230,6 +230,7 @@ test_migration_from_v1 (void)
   NatterdStore *store;
   gint64 alice, bob, room, dm, marker, up_to, indexed = 0, r6;
   gboolean moved;
+  NatterdStore *indexer;
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
@@ -250,11 +251,16 @@ test_migration_from_v1 (void)
   insert_message (store, dm, bob, "d2");
   insert_message (store, room, alice, "r4");
   insert_message (store, room, bob, "r5");
-  /* Schema 1 indexed every message as it was stored. */
-  g_assert_true (natterd_store_search_index_catch_up (store, &indexed, &error));
+  /* Schema 1 indexed every message as it was stored, in natter.db: what
+   * schema 5 drops (search.db, made at the first open, keeps its own). */
+  indexer = natterd_store_open_indexer (store, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, G_MAXUINT, &indexed, &error));
+  natterd_store_close (indexer);
   natterd_store_close (store);
 
-  exec_sql (path, "DROP TABLE search_state;"
+  exec_sql (path, "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+                  "  body, content='messages', content_rowid='id');"
                   "DROP INDEX messages_conversation_seq;"
                   "DROP INDEX messages_conversation_own;"
                   "ALTER TABLE messages DROP COLUMN seq;"
@@ -263,7 +269,7 @@ test_migration_from_v1 (void)
                   "PRAGMA user_version = 1;");
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 4);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
   g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &alice, &error));
   g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
   g_clear_error (&error);
@@ -278,8 +284,11 @@ test_migration_from_v1 (void)
   /* New messages continue where the migrated ones end; the search index
    * counts the old ones as indexed and takes the new one. */
   r6 = insert_message (store, room, bob, "r6");
-  g_assert_true (natterd_store_search_index_catch_up (store, &indexed, &error));
+  indexer = natterd_store_open_indexer (store, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, G_MAXUINT, &indexed, &error));
   g_assert_cmpint (indexed, ==, r6);
+  natterd_store_close (indexer);
   counts = unread_counts (store, alice);
   g_assert_cmpstr (counts, ==, "3;2;");
   g_clear_pointer (&counts, g_free);
@@ -552,12 +561,75 @@ test_messages (Fixture *f, gconstpointer data)
   collect_clear (&c);
 }
 
+/* A database restored from a backup has older messages than search.db
+ * knows: the index starts again, so that the ids the restored database
+ * hands out anew are indexed, and the lost messages are not found. */
+static void
+test_search_index_after_restore (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *backup = g_build_filename (f->dir, "backup.db", NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  NatterdStore *indexer;
+  gint64 room = 0, kept, indexed = 0, last = 0, again;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  kept = send_msg (f, room, f->alice, "kept apple", "k1", NULL);
+  natterd_store_close (f->store);
+  g_assert_true (g_file_get_contents (f->path, &contents, &len, &error));
+  g_assert_true (g_file_set_contents (backup, contents, len, &error));
+  g_clear_pointer (&contents, g_free);
+
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  send_msg (f, room, f->alice, "lost banana", "l1", NULL);
+  indexer = natterd_store_open_indexer (f->store, &error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_cmpint (indexed, >, kept);
+  natterd_store_close (indexer);
+  natterd_store_close (f->store);
+
+  /* The restore: the older file back in place, natterd stopped. */
+  g_assert_true (g_file_get_contents (backup, &contents, &len, &error));
+  g_assert_true (g_file_set_contents (f->path, contents, len, &error));
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_state (f->store, &indexed, &last, &error));
+  g_assert_cmpint (indexed, ==, 0);
+  g_assert_cmpint (last, ==, kept);
+
+  again = send_msg (f, room, f->alice, "new cherry", "n1", NULL);
+  g_assert_cmpint (again, ==, kept + 1); /* the lost message's id, handed out again */
+  indexer = natterd_store_open_indexer (f->store, &error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_cmpint (indexed, ==, again);
+  natterd_store_close (indexer);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "banana", 0, 50, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 0);
+  collect_clear (&c);
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "cherry", 0, 50, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "apple", 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+}
+
 static void
 test_search (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   gint64 room = 0, dm = 0, other = 0;
   gint64 id1, id2, last, indexed = 0;
+  NatterdStore *indexer = natterd_store_open_indexer (f->store, &error);
   static const char *const nasty[] = {
     "\"", "\"\"", "lunch\"", "AND", "OR NOT", "NEAR(a b)", "body:lunch", "*", "^lunch",
     "(", ")", "-lunch", "lunch*", "'", "\\", "{body}:x", "a + b", "\"unterminated", "\x01",
@@ -581,12 +653,15 @@ test_search (Fixture *f, gconstpointer data)
   g_assert_true (natterd_store_search (f->store, f->alice, "lunch", 0, 50, collect_cb, &c, &error));
   g_assert_cmpuint (c.ids->len, ==, 0);
   collect_clear (&c);
-  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
+  /* In slices: two, then the third. */
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 2, &indexed, &error));
+  g_assert_cmpint (indexed, <, id2);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 2, &indexed, &error));
   g_assert_cmpint (indexed, ==, id2);
   /* Only what is new goes in, once. */
   last = send_msg (f, dm, f->bob, "nothing here", "b2", NULL);
-  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
-  g_assert_true (natterd_store_search_index_catch_up (f->store, &indexed, &error));
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
   g_assert_cmpint (indexed, ==, last);
   g_assert_no_error (error);
 
@@ -617,6 +692,7 @@ test_search (Fixture *f, gconstpointer data)
       collect_clear (&c);
     }
 
+  natterd_store_close (indexer);
   g_assert_null (natterd_store_fts_query ("  \t "));
   {
     g_autofree char *q = natterd_store_fts_query ("a \"b\" c");
@@ -777,6 +853,8 @@ main (int argc, char **argv)
   g_test_add ("/store/rooms", Fixture, NULL, fixture_setup, test_rooms, fixture_teardown);
   g_test_add ("/store/messages", Fixture, NULL, fixture_setup, test_messages, fixture_teardown);
   g_test_add ("/store/search", Fixture, NULL, fixture_setup, test_search, fixture_teardown);
+  g_test_add ("/store/search-after-restore", Fixture, NULL, fixture_setup,
+              test_search_index_after_restore, fixture_teardown);
   g_test_add ("/store/read-markers", Fixture, NULL, fixture_setup, test_read_markers, fixture_teardown);
   g_test_add ("/store/sync-sparse", Fixture, NULL, fixture_setup, test_sync_sparse, fixture_teardown);
   g_test_add ("/store/reopen", Fixture, NULL, fixture_setup, test_wal_survives_reopen, fixture_teardown);

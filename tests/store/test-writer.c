@@ -146,7 +146,7 @@ new_writer (Fixture *f)
   NatterdStore *sibling = natterd_store_open_sibling (f->store, &error);
 
   g_assert_no_error (error);
-  return natterd_writer_new (sibling, NULL);
+  return natterd_writer_new ("test-writer", sibling, NULL);
 }
 
 static void
