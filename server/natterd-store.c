@@ -126,10 +126,12 @@ static const char *const migrations[] = {
   "DROP TABLE search_state;",
 };
 
-/* The search database: derived from the messages, so it is written with
- * synchronous = NORMAL (no fsync per commit; after a power cut it is
- * intact but may lack the last messages, which the catch-up at start then
- * indexes). Contentless: the text lives once, in natter.db. */
+/* The search database: derived from the messages, and contentless (the
+ * text lives once, in natter.db). Written with synchronous = FULL all the
+ * same, one fsync per index batch: with NORMAL its dirty pages piled up in
+ * the page cache, and an ext4 journal commit forced by the writer's next
+ * fdatasync had to flush them first, stalling message commits for 200-600
+ * ms now and then (natter-bench fanout --rate, docs/performance.md F15). */
 static const char search_schema[] =
   "PRAGMA search.journal_mode = WAL;"
   "CREATE TABLE IF NOT EXISTS search.search_state ("
@@ -648,7 +650,7 @@ store_connect (const char  *path,
     }
   if (!attach_search (self, path, role == STORE_INDEXER || is_memory (path), &local_error) ||
       (is_memory (path) && !ensure_search_db (self, &local_error)) ||
-      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = NORMAL", &local_error)))
+      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = FULL", &local_error)))
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);
