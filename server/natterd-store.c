@@ -16,6 +16,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "natterd-store.h"
 
 G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
@@ -591,6 +593,52 @@ ensure_search_db (NatterdStore  *self,
   return TRUE;
 }
 
+static gboolean
+try_set_up_search_db (NatterdStore  *self,
+                      const char    *path,
+                      GError       **error)
+{
+  gboolean ok = attach_search (self, path, TRUE, error) && ensure_search_db (self, error);
+
+  /* Detached either way; after a failure, so that the file can go. */
+  if (!exec (self, "DETACH DATABASE search", ok ? error : NULL))
+    ok = FALSE;
+  return ok;
+}
+
+/* search.db holds nothing that natter.db does not: one that cannot be
+ * opened (damaged, not a database) is removed and made again, and its
+ * index rebuilt in the background, rather than keep natterd from
+ * starting. */
+static gboolean
+set_up_search_db (NatterdStore  *self,
+                  const char    *path,
+                  GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *dir = NULL;
+  static const char *const files[] = { "search.db", "search.db-wal", "search.db-shm" };
+
+  if (try_set_up_search_db (self, path, &local_error))
+    return TRUE;
+
+  g_message ("search.db cannot be used (%s): making it again", local_error->message);
+  dir = g_path_get_dirname (path);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *file = g_build_filename (dir, files[i], NULL);
+
+      if (g_unlink (file) != 0 && errno != ENOENT)
+        {
+          int saved = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot remove %s: %s", file, g_strerror (saved));
+          return FALSE;
+        }
+    }
+  return try_set_up_search_db (self, path, error);
+}
+
 /* Opens one connection with the settings every connection shares. The
  * primary also migrates the schema, prepares search.db and starts the
  * checkpointer; siblings only attach search.db and prepare their
@@ -639,10 +687,7 @@ store_connect (const char  *path,
 
   /* The primary makes search.db writable once, to set it up; in memory it
    * stays so, there being no indexer. */
-  if (primary && !is_memory (path) &&
-      (!attach_search (self, path, TRUE, &local_error) ||
-       !ensure_search_db (self, &local_error) ||
-       !exec (self, "DETACH DATABASE search", &local_error)))
+  if (primary && !is_memory (path) && !set_up_search_db (self, path, &local_error))
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);

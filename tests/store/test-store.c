@@ -623,6 +623,41 @@ test_search_index_after_restore (Fixture *f, gconstpointer data)
   collect_clear (&c);
 }
 
+/* search.db is derived: a damaged one is made again, not a reason for
+ * natterd not to start. */
+static void
+test_search_db_damaged (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *search_path = g_build_filename (f->dir, "search.db", NULL);
+  NatterdStore *indexer;
+  gint64 room = 0, id, indexed = 0, last = 0;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  id = send_msg (f, room, f->alice, "still findable", "k1", NULL);
+  natterd_store_close (f->store);
+
+  g_assert_true (g_file_set_contents (search_path, "this is not an SQLite database, not at all", -1, &error));
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_state (f->store, &indexed, &last, &error));
+  g_assert_cmpint (indexed, ==, 0);
+  g_assert_cmpint (last, ==, id);
+
+  indexer = natterd_store_open_indexer (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_cmpint (indexed, ==, id);
+  natterd_store_close (indexer);
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "findable", 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+}
+
 static void
 test_search (Fixture *f, gconstpointer data)
 {
@@ -855,6 +890,8 @@ main (int argc, char **argv)
   g_test_add ("/store/search", Fixture, NULL, fixture_setup, test_search, fixture_teardown);
   g_test_add ("/store/search-after-restore", Fixture, NULL, fixture_setup,
               test_search_index_after_restore, fixture_teardown);
+  g_test_add ("/store/search-db-damaged", Fixture, NULL, fixture_setup,
+              test_search_db_damaged, fixture_teardown);
   g_test_add ("/store/read-markers", Fixture, NULL, fixture_setup, test_read_markers, fixture_teardown);
   g_test_add ("/store/sync-sparse", Fixture, NULL, fixture_setup, test_sync_sparse, fixture_teardown);
   g_test_add ("/store/reopen", Fixture, NULL, fixture_setup, test_wal_survives_reopen, fixture_teardown);
