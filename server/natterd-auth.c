@@ -287,7 +287,6 @@ token_delete (NatterdAuth   *self,
               GError       **error)
 {
   g_hash_table_remove (self->tokens, hash);
-  natterd_directory_hold_writer (self->directory);
   return natterd_store_token_delete (self->directory->store, hash, error);
 }
 
@@ -345,7 +344,6 @@ issue_token_and_log_in (NatterdAuth    *self,
   token_hash (token, hash);
   expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
 
-  natterd_directory_hold_writer (self->directory);
   if (!natterd_store_token_insert (store, hash, user->id, expires, &error))
     {
       natterd_request_store_error (request, error);
@@ -375,7 +373,6 @@ finish_register (NatterdAuth *self, Job *job)
       natterd_request_error (job->request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
       return;
     }
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_user_insert (dir->store, job->username, job->display_name, job->hash,
                                   natterd_now_ms (), &id, &error))
     {

@@ -264,7 +264,6 @@ natterd_directory_ensure_direct (NatterdDirectory *self,
   /* Its own transaction, committed before any send goes into it: the
    * in-memory conversation must never point at a row a failed batch rolled
    * back. */
-  natterd_directory_hold_writer (self);
   if (!natterd_store_begin (self->store, error))
     return NULL;
   if (!natterd_store_direct_insert (self->store, lo->id, hi->id, &id, error) ||
@@ -1035,9 +1034,16 @@ resume_writer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-void
-natterd_directory_hold_writer (NatterdDirectory *self)
+/* The main store's write hook (natterd_store_set_write_hook): before any
+ * write on the main loop's connection, wait for the writer thread's batch
+ * in progress and hold the writer until this dispatch ends, so that the
+ * two connections never contend for SQLite's write lock (its busy handler
+ * polls, and can lose to a thread that commits back to back). */
+static void
+hold_writer (gpointer data)
 {
+  NatterdDirectory *self = data;
+
   if (self->writer_pause_source != 0)
     return;
   /* Held for the rest of this dispatch: the caller writes right after. */
@@ -1371,7 +1377,6 @@ expire_tokens_cb (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   /* Expired tokens are refused anyway; this only keeps the table small. */
-  natterd_directory_hold_writer (self);
   if (!natterd_store_tokens_expire (self->store, natterd_now_ms (), &error))
     g_warning ("Could not remove expired tokens: %s", error->message);
   return G_SOURCE_CONTINUE;
@@ -1481,6 +1486,7 @@ natterd_directory_new (NatterdServer  *server,
       return NULL;
     }
   self->writer = natterd_writer_new ("natterd-writer", g_steal_pointer (&self->writer_store), NULL);
+  natterd_store_set_write_hook (store, hold_writer, self);
   indexer_store = natterd_store_open_indexer (store, error);
   if (indexer_store == NULL)
     {
@@ -1546,6 +1552,7 @@ natterd_directory_free (NatterdDirectory *self)
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
   natterd_directory_flush (self);
+  natterd_store_set_write_hook (self->store, NULL, NULL);
   g_clear_pointer (&self->writer, natterd_writer_free);
   g_clear_pointer (&self->indexer, natterd_writer_free);
   g_queue_clear_full (&self->waiting_searches, g_free);

@@ -175,12 +175,6 @@ NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
                                                     const char       *display_name,
                                                     const char       *password_hash);
 
-/* Call before a write on the main loop's store (dir->store): waits for
- * the writer thread's batch in progress and holds the writer until this
- * main-loop dispatch ends, so the two connections never contend for
- * SQLite's write lock. The write then commits on its own, as before. */
-void                natterd_directory_hold_writer (NatterdDirectory *self);
-
 /* Read-your-writes on one connection: a request that reads messages
  * (history, sync, search, conversations) right after its connection's
  * sends must see them, but they commit on the writer's connection. Returns

@@ -120,7 +120,6 @@ store_delete (NatterdRequest *request,
   NatterdDirectory *dir = natterd_request_get_directory (request);
   g_autoptr(GError) error = NULL;
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_contact_delete (dir->store, a->id, b->id, &error))
     {
       natterd_request_store_error (request, error);
@@ -140,7 +139,6 @@ accept (NatterdRequest *request,
   NatterdUser *hi = lo == me ? other : me;
   g_autoptr(GError) error = NULL;
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_begin (dir->store, &error) ||
       !natterd_store_contact_delete (dir->store, me->id, other->id, &error) ||
       !natterd_store_contact_set (dir->store, lo->id, hi->id, NATTERD_STORE_CONTACT_ACCEPTED, &error) ||
@@ -192,7 +190,6 @@ natterd_handle_contact_request (NatterdRequest *request)
       break;
     }
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_contact_set (dir->store, me->id, other->id, NATTERD_STORE_CONTACT_PENDING, &error))
     {
       natterd_request_store_error (request, error);

@@ -142,7 +142,6 @@ natterd_handle_room_create (NatterdRequest *request)
       return;
     }
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_begin (dir->store, &error))
     {
       natterd_request_store_error (request, error);
@@ -203,7 +202,6 @@ natterd_handle_room_join (NatterdRequest *request)
       return;
     }
 
-  natterd_directory_hold_writer (dir);
   if (!store_join (dir, room, me, &error))
     {
       natterd_request_store_error (request, error);
@@ -225,7 +223,6 @@ natterd_handle_room_leave (NatterdRequest *request)
   if (room == NULL)
     return;
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_participant_remove (dir->store, room->conversation->id, me->id, &error))
     {
       natterd_request_store_error (request, error);
@@ -333,7 +330,6 @@ natterd_handle_room_topic (NatterdRequest *request)
       return;
     }
 
-  natterd_directory_hold_writer (dir);
   if (!natterd_store_room_set_topic (dir->store, room->conversation->id, topic, &error))
     {
       natterd_request_store_error (request, error);

@@ -325,6 +325,8 @@ struct _NatterdStore {
   sqlite3_stmt *stmts[N_STMTS];
   int           schema_version;
   StoreRole     role;
+  NatterdStoreWriteHook write_hook; /* before any statement that writes */
+  gpointer      write_hook_data;
 
   /* The WAL checkpointer: a thread with its own connection, so that
    * copying the WAL into the database (and its fsync) never stalls the
@@ -355,12 +357,17 @@ set_error (NatterdStore *self,
   return FALSE;
 }
 
-/* Gets a reset statement with no bindings. */
+/* Gets a reset statement with no bindings; runs the write hook first when
+ * the statement writes. BEGIN IMMEDIATE takes the write lock, yet SQLite
+ * counts transaction control as read-only: it is named here. */
 static sqlite3_stmt *
 stmt (NatterdStore *self,
       StmtId        id)
 {
   sqlite3_stmt *s = self->stmts[id];
+
+  if (self->write_hook != NULL && (id == STMT_BEGIN || !sqlite3_stmt_readonly (s)))
+    self->write_hook (self->write_hook_data);
 
   sqlite3_reset (s);
   sqlite3_clear_bindings (s);
@@ -802,6 +809,15 @@ natterd_store_close (NatterdStore *self)
     }
   g_free (self->path);
   g_free (self);
+}
+
+void
+natterd_store_set_write_hook (NatterdStore          *self,
+                              NatterdStoreWriteHook  hook,
+                              gpointer               data)
+{
+  self->write_hook = hook;
+  self->write_hook_data = data;
 }
 
 int

@@ -47,6 +47,14 @@ NatterdStore *natterd_store_open_sibling (NatterdStore  *self,
  * connections read search.db only. */
 NatterdStore *natterd_store_open_indexer (NatterdStore  *self,
                                           GError       **error);
+/* Called on the store's own thread before every statement that writes
+ * (and before BEGIN IMMEDIATE); NULL removes it. natterd's main
+ * connection pauses the writer thread with it, so that no write there can
+ * wait in SQLite's busy handler, and no caller can forget to. */
+typedef void (*NatterdStoreWriteHook) (gpointer data);
+void          natterd_store_set_write_hook (NatterdStore          *self,
+                                            NatterdStoreWriteHook  hook,
+                                            gpointer               data);
 /* The schema version after migrations (PRAGMA user_version). */
 int           natterd_store_get_schema_version (NatterdStore *self);
 

@@ -49,7 +49,7 @@ NatterdWriter *natterd_writer_new  (const char     *thread_name,
  * this call. */
 void           natterd_writer_push (NatterdWriter   *self,
                                     NatterdWriteJob *job);
-/* For the main loop's own writes (natterd_directory_hold_writer): waits
+/* For the main loop's own writes (the main store's write hook): waits
  * for the batch being written, and starts no other until resumed, so the
  * main loop's transaction never waits on SQLite's busy handler (which polls
  * and can lose to a thread that commits back to back). */

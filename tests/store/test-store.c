@@ -659,6 +659,42 @@ test_search_db_damaged (Fixture *f, gconstpointer data)
 }
 
 static void
+count_hook (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+/* natterd pauses its writer thread from this hook: it must run before
+ * every write on the connection, BEGIN IMMEDIATE included, and never for
+ * a read. */
+static void
+test_write_hook (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint calls = 0;
+  gint64 room = 0;
+  Collect c;
+
+  natterd_store_set_write_hook (f->store, count_hook, &calls);
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->alice, "anything", 0, 50, collect_cb, &c, &error));
+  collect_clear (&c);
+  g_assert_cmpuint (calls, ==, 0);
+
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_cmpuint (calls, ==, 1);
+  g_assert_true (natterd_store_room_insert (f->store, "#hook", "", f->alice, 1, &room, &error));
+  g_assert_cmpuint (calls, >=, 2);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  calls = 0;
+  natterd_store_set_write_hook (f->store, NULL, NULL);
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_cmpuint (calls, ==, 0);
+}
+
+static void
 test_search (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -892,6 +928,7 @@ main (int argc, char **argv)
               test_search_index_after_restore, fixture_teardown);
   g_test_add ("/store/search-db-damaged", Fixture, NULL, fixture_setup,
               test_search_db_damaged, fixture_teardown);
+  g_test_add ("/store/write-hook", Fixture, NULL, fixture_setup, test_write_hook, fixture_teardown);
   g_test_add ("/store/read-markers", Fixture, NULL, fixture_setup, test_read_markers, fixture_teardown);
   g_test_add ("/store/sync-sparse", Fixture, NULL, fixture_setup, test_sync_sparse, fixture_teardown);
   g_test_add ("/store/reopen", Fixture, NULL, fixture_setup, test_wal_survives_reopen, fixture_teardown);
