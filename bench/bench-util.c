@@ -231,6 +231,10 @@ sample_threads (GPid pid, BenchProcSample *out)
         out->main_cpu_s = cpu_s;
       else if (g_str_equal (comm, "natterd-writer"))
         out->writer_cpu_s = cpu_s;
+      else if (g_str_equal (comm, "natterd-index"))
+        out->index_cpu_s = cpu_s;
+      else if (g_str_equal (comm, "natterd-send"))
+        out->send_cpu_s += cpu_s; /* every helper of the send pool */
     }
 }
 
@@ -276,6 +280,12 @@ bench_report_thread_cpu (BenchReport           *r,
   if (after->writer_cpu_s > 0)
     bench_report_row (r, "server CPU, writer thread", "server_writer_cpu_s",
                       after->writer_cpu_s - before->writer_cpu_s, "s");
+  if (after->send_cpu_s > 0)
+    bench_report_row (r, "server CPU, send helpers", "server_send_cpu_s",
+                      after->send_cpu_s - before->send_cpu_s, "s");
+  if (after->index_cpu_s > 0)
+    bench_report_row (r, "server CPU, search indexer", "server_index_cpu_s",
+                      after->index_cpu_s - before->index_cpu_s, "s");
 }
 
 void

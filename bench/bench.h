@@ -203,6 +203,8 @@ typedef struct {
   double   cpu_s;    /* utime + stime */
   double   main_cpu_s;   /* of the main thread (tid == pid) */
   double   writer_cpu_s; /* of the thread named "natterd-writer", if any */
+  double   send_cpu_s;   /* of the "natterd-send" threads together */
+  double   index_cpu_s;  /* of the "natterd-index" thread */
   gsize    rss_kb;   /* VmRSS */
   gsize    hwm_kb;   /* VmHWM */
 } BenchProcSample;
@@ -260,8 +262,9 @@ typedef struct {
   gboolean first;
 } BenchReport;
 
-/* Rows for the server's main and writer threads' CPU between two samples
- * (the writer's only when there is one: redis-server has none). */
+/* Rows for the server's threads' CPU between two samples: main, writer,
+ * send helpers, search indexer (each only when there is one: redis-server
+ * has none of the others). */
 void     bench_report_thread_cpu (BenchReport           *r,
                                   const BenchProcSample *before,
                                   const BenchProcSample *after);
