@@ -78,6 +78,12 @@ static void
 conn_shutdown_fd (BenchConn *c)
 {
   c->gen++;
+  if (c->tls != NULL)
+    {
+      gnutls_deinit (c->tls);
+      c->tls = NULL;
+      c->tls_handshaking = FALSE;
+    }
   if (c->fd >= 0)
     {
       epoll_ctl (c->worker->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -217,12 +223,44 @@ bench_conn_sendf (BenchConn *c, const char *fmt, ...)
     }
 }
 
+/* One write: send(), or a TLS record. Returns what send() would, errno
+ * EAGAIN included. */
+static ssize_t
+conn_write (BenchConn *c, const char *data, gsize len)
+{
+  ssize_t n;
+
+  if (c->tls == NULL)
+    return send (c->fd, data, len, MSG_NOSIGNAL);
+  n = gnutls_record_send (c->tls, data, len);
+  if (n >= 0)
+    return n;
+  errno = (n == GNUTLS_E_AGAIN) ? EAGAIN : (n == GNUTLS_E_INTERRUPTED) ? EINTR : EPIPE;
+  return -1;
+}
+
+static ssize_t
+conn_recv (BenchConn *c, void *buf, gsize len)
+{
+  ssize_t n;
+
+  if (c->tls == NULL)
+    return recv (c->fd, buf, len, 0);
+  n = gnutls_record_recv (c->tls, buf, len);
+  if (n >= 0)
+    return n;
+  errno = (n == GNUTLS_E_AGAIN) ? EAGAIN : (n == GNUTLS_E_INTERRUPTED) ? EINTR : ECONNRESET;
+  return -1;
+}
+
 static void
 conn_flush (BenchConn *c)
 {
+  if (c->tls_handshaking)
+    return; /* written once the handshake is done */
   while (c->fd >= 0 && c->out && c->out_off < c->out->len)
     {
-      ssize_t n = send (c->fd, c->out->str + c->out_off, c->out->len - c->out_off, MSG_NOSIGNAL);
+      ssize_t n = conn_write (c, c->out->str + c->out_off, c->out->len - c->out_off);
 
       if (n < 0)
         {
@@ -330,7 +368,9 @@ conn_read (BenchConn *c, gint64 now)
   guint gen = c->gen;
   int round;
 
-  for (round = 0; round < 8 && c->fd >= 0; round++)
+  /* TLS keeps decrypted bytes of its own that epoll cannot see: read it
+   * until it says EAGAIN. */
+  for (round = 0; (round < 8 || c->tls != NULL) && c->fd >= 0; round++)
     {
       gsize have = c->rtail_len;
       gsize total, start;
@@ -344,7 +384,7 @@ conn_read (BenchConn *c, gint64 now)
         }
       if (have)
         memcpy (w->buf, c->rtail, have);
-      n = recv (c->fd, w->buf + have, w->buf_cap - have, 0);
+      n = conn_recv (c, w->buf + have, w->buf_cap - have);
       if (n < 0)
         {
           if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -403,9 +443,48 @@ conn_read (BenchConn *c, gint64 now)
           g_clear_pointer (&c->rtail, g_free);
           c->rtail_len = 0;
         }
-      if ((gsize) n < w->buf_cap - have)
+      if ((gsize) n < w->buf_cap - have && c->tls == NULL)
         return; /* drained */
     }
+}
+
+/* --- TLS (--tls): natterd's certificate is not checked; the benchmark
+ * measures the server's cost of TLS, not trust. */
+
+static void
+tls_continue (BenchConn *c)
+{
+  int rc = gnutls_handshake (c->tls);
+
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+    {
+      arm (c, gnutls_record_get_direction (c->tls) == 1);
+      return;
+    }
+  if (rc < 0)
+    {
+      conn_fail (c, "TLS handshake failed");
+      return;
+    }
+  c->tls_handshaking = FALSE;
+  arm (c, c->out && c->out->len > c->out_off);
+  conn_flush (c);
+}
+
+static void
+tls_start (BenchConn *c)
+{
+  if (gnutls_init (&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0)
+    {
+      c->tls = NULL;
+      conn_fail (c, "gnutls_init failed");
+      return;
+    }
+  gnutls_set_default_priority (c->tls);
+  gnutls_credentials_set (c->tls, GNUTLS_CRD_CERTIFICATE, worker_engine (c->worker)->tls_cred);
+  gnutls_transport_set_int (c->tls, c->fd);
+  c->tls_handshaking = TRUE;
+  tls_continue (c);
 }
 
 static void
@@ -427,9 +506,19 @@ conn_event (BenchConn *c, guint32 events, gint64 now)
           return;
         }
       c->phase = BENCH_PHASE_WELCOME;
+      if (worker_engine (c->worker)->tls_cred != NULL)
+        {
+          tls_start (c);
+          return;
+        }
       arm (c, c->out && c->out->len > c->out_off);
       if (c->raw)
         conn_become_ready (c, now); /* no welcome to wait for */
+      return;
+    }
+  if (c->tls_handshaking)
+    {
+      tls_continue (c);
       return;
     }
   gen = c->gen;
@@ -641,6 +730,20 @@ stop_cb (BenchWorker *w, gpointer data)
   g_atomic_int_set (&w->stop, 1);
 }
 
+gboolean
+bench_engine_set_tls (BenchEngine *e, GError **error)
+{
+  if (e->tls_cred != NULL)
+    return TRUE;
+  if (gnutls_certificate_allocate_credentials (&e->tls_cred) < 0)
+    {
+      e->tls_cred = NULL;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot set up GnuTLS");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 bench_engine_free (BenchEngine *e)
 {
@@ -665,6 +768,8 @@ bench_engine_free (BenchEngine *e)
       g_free (w);
     }
   g_free (e->workers);
+  if (e->tls_cred != NULL)
+    gnutls_certificate_free_credentials (e->tls_cred);
   g_free (e);
 }
 

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <gio/gio.h>
+#include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
 #include <netinet/in.h>
 
@@ -86,6 +87,8 @@ struct _BenchConn {
   gboolean            want_out; /* EPOLLOUT is armed */
   gboolean            in_setup; /* counted in the worker's connect window */
   gboolean            raw;      /* not natterd (redis): ready once connected */
+  gnutls_session_t    tls;      /* with bench_engine_set_tls, once connected */
+  gboolean            tls_handshaking;
   const char         *username; /* borrowed */
   const char         *secret;   /* token or password, borrowed */
   char               *token;    /* the token the server answered with */
@@ -142,12 +145,15 @@ struct _BenchWorker {
 struct _BenchEngine {
   struct sockaddr_in addr;   /* server address (IPv4) */
   gboolean           loopback;
+  gnutls_certificate_credentials_t tls_cred; /* set: every connection is TLS */
   guint              n_workers;
   BenchWorker      **workers;
 };
 
 BenchEngine *bench_engine_new      (const char *host, guint16 port, guint n_workers, GError **error);
 void         bench_engine_free     (BenchEngine *e);
+/* Every connection made from now on speaks TLS (natterd started with TLS). */
+gboolean     bench_engine_set_tls  (BenchEngine *e, GError **error);
 BenchWorker *bench_engine_worker   (BenchEngine *e, guint i); /* i modulo n */
 
 /* Closes and frees every connection of every worker (between phases). */

@@ -133,6 +133,7 @@ main (int argc, char **argv)
   gint64 messages = -1, prefill = -1;
   int pid = 0;
   gboolean temp_dir = FALSE;
+  gboolean engine_tls;
   g_auto(GStrv) settings = NULL;
   const GOptionEntry entries[] = {
     { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
@@ -144,7 +145,7 @@ main (int argc, char **argv)
     { "redis-server", 0, 0, G_OPTION_ARG_FILENAME, &o.redis_path, "redis-server for the reference (default: from PATH)", "PATH" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Worker threads (default: number of CPUs)", "T" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout_s, "Give up a phase after this many seconds (300)", "S" },
-    { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "idle: connect with TLS (the natterd we start is restarted with TLS on once the users exist; with --server the users must be in --users-cache)", NULL },
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "Connect with TLS. idle: the natterd we start is restarted with TLS on once the users exist (with --server the users must be in --users-cache); other scenarios: natterd runs TLS from the start and every connection of the tool speaks it", NULL },
     { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/redis: receiving members (100)", "N" },
     { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/redis: sending connections (1)", "P" },
     { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/redis/dm: messages in all (10000)", "M" },
@@ -181,6 +182,12 @@ main (int argc, char **argv)
       return 2;
     }
   scenario = argv[1];
+  engine_tls = o.tls && !g_str_equal (scenario, "idle");
+  if (engine_tls && o.compare_redis)
+    {
+      g_printerr ("natter-bench: --compare-redis compares plain TCP; leave out --tls\n");
+      return 2;
+    }
   if (messages >= 0)
     o.messages = messages;
   if (prefill >= 0)
@@ -251,15 +258,16 @@ main (int argc, char **argv)
             }
           temp_dir = TRUE;
         }
-      /* Plain TCP first even for --tls: the engine that registers users
-       * speaks plain TCP; idle restarts natterd with TLS afterwards. */
+      /* idle --tls starts plain and restarts natterd with TLS once the
+       * users exist (its TLS clients are GIO's); the other scenarios run
+       * TLS from the start, the engine speaking it. */
       o.natterd_config = settings_to_config (settings, &error);
       if (error != NULL)
         {
           g_printerr ("natter-bench: --natterd-set: %s\n", error->message);
           return 2;
         }
-      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, FALSE, o.natterd_config, &error);
+      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, engine_tls, o.natterd_config, &error);
       if (!o.natterd)
         {
           g_printerr ("natter-bench: cannot start natterd: %s\n", error->message);
@@ -277,6 +285,8 @@ main (int argc, char **argv)
 
   o.users_db = bench_users_load (o.users_cache);
   o.engine = bench_engine_new (o.host, o.port, o.threads, &error);
+  if (o.engine && engine_tls && !bench_engine_set_tls (o.engine, &error))
+    g_clear_pointer (&o.engine, bench_engine_free);
   if (!o.engine)
     {
       g_printerr ("natter-bench: %s\n", error->message);

@@ -38,6 +38,10 @@ run --data-dir "$data/fanout" fanout -n 100   -p 4 -w 64 -m 100000 --compare-red
 run --data-dir "$data/fanout" fanout -n 1000  -p 4 -w 64 -m 40000  --compare-redis
 run --data-dir "$data/fanout" fanout -n 10000 -p 4 -w 64 -m 4000   --compare-redis --timeout 900
 
+# The same to 1,000 members over TLS (natterd with TLS on, the tool's
+# engine speaking it): what encryption costs per delivery.
+run --data-dir "$data/fanout" --tls fanout -n 1000 -p 4 -w 64 -m 10000
+
 # Latency at a fixed 100,000 deliveries per second (1,000 messages/s to 100).
 # Three times: its p99 moves with the disk's fsync tail from run to run.
 run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000 --compare-redis

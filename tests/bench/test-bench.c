@@ -209,6 +209,9 @@ test_history (void)
 
 static const BenchCase fanout_window = {
   "window", "fanout", { "-n", "5", "-p", "2", "-m", "20", "-s", "64", "-w", "4", NULL } };
+/* 20 members: the tool's TLS engine, and natterd's send pool over TLS. */
+static const BenchCase fanout_tls = {
+  "tls", "fanout", { "--tls", "-n", "20", "-p", "2", "-m", "10", NULL } };
 static const BenchCase fanout_rate = {
   "rate", "fanout", { "-n", "3", "-m", "10", "--rate", "200", NULL } };
 static const BenchCase idle_plain = {
@@ -222,6 +225,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_data_func ("/bench/fanout/window", &fanout_window, test_fanout);
   g_test_add_data_func ("/bench/fanout/rate", &fanout_rate, test_fanout);
+  g_test_add_data_func ("/bench/fanout/tls", &fanout_tls, test_fanout);
   g_test_add_func ("/bench/redis", test_redis);
   g_test_add_data_func ("/bench/idle/plain", &idle_plain, test_idle);
   g_test_add_data_func ("/bench/idle/tls", &idle_tls, test_idle);
