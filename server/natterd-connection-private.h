@@ -31,9 +31,9 @@ void               natterd_connection_start   (NatterdConnection *self,
 /* Writes what is queued, without blocking. */
 void               natterd_connection_flush   (NatterdConnection *self);
 /* A flush shared with the send pool, in two steps. Prepare fills @item
- * with the next write of a plain TCP connection (up to @max_vectors of its
- * queue, which must not change until finish); FALSE when there is nothing
- * to write this way (TLS, closed, waiting to be writable, empty). Finish
+ * with the connection's next write (up to @max_vectors of its queue, which
+ * must not change until finish); FALSE when there is nothing to write this
+ * way (closed, not yet past the handshake, waiting to be writable, empty). Finish
  * takes the call's result, then writes whatever is left as flush does. */
 gboolean           natterd_connection_prepare_send (NatterdConnection *self,
                                                     NatterdSendItem   *item,

@@ -307,6 +307,13 @@ send_item_result (NatterdConnection     *self,
   return G_POLLABLE_RETURN_FAILED;
 }
 
+/* TLS connections write through their GTlsServerConnection. */
+static GPollableOutputStream *
+tls_output (NatterdConnection *self)
+{
+  return self->is_tls ? G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream)) : NULL;
+}
+
 /* One write of up to @n vectors, without blocking. */
 static GPollableReturn
 write_vectors (NatterdConnection *self,
@@ -314,20 +321,7 @@ write_vectors (NatterdConnection *self,
                guint              n,
                gsize             *written)
 {
-  NatterdSendItem item = { .fd = self->fd, .vectors = vectors, .n_vectors = n };
-  g_autoptr(GError) error = NULL;
-  GPollableReturn rc;
-
-  if (self->is_tls)
-    {
-      GOutputStream *out = g_io_stream_get_output_stream (self->stream);
-
-      rc = g_pollable_output_stream_writev_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), vectors, n,
-                                                        written, NULL, &error);
-      if (rc == G_POLLABLE_RETURN_FAILED)
-        g_debug ("Write to %s failed: %s", self->address->key, error->message);
-      return rc;
-    }
+  NatterdSendItem item = { .fd = self->fd, .tls_out = tls_output (self), .vectors = vectors, .n_vectors = n };
 
   natterd_send_item_write (&item);
   return send_item_result (self, &item, written);
@@ -390,11 +384,12 @@ natterd_connection_prepare_send (NatterdConnection *self,
                                  GOutputVector     *vectors,
                                  guint              max_vectors)
 {
-  if (self->closed || !self->ready || self->want_write || self->is_tls ||
+  if (self->closed || !self->ready || self->want_write ||
       natterd_output_queue_get_size (&self->output) == 0)
     return FALSE;
 
   item->fd = self->fd;
+  item->tls_out = tls_output (self);
   item->vectors = vectors;
   item->n_vectors = natterd_output_queue_get_vectors (&self->output, vectors, max_vectors);
   self->send_prepared = TRUE;

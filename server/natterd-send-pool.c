@@ -39,11 +39,32 @@ struct _NatterdSendPool {
   gint             next;      /* the next item to claim (atomic) */
 };
 
+static void
+write_tls (NatterdSendItem *item)
+{
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+  GPollableReturn rc;
+
+  rc = g_pollable_output_stream_writev_nonblocking (item->tls_out, item->vectors, item->n_vectors,
+                                                    &written, NULL, &error);
+  item->sent = rc == G_POLLABLE_RETURN_OK ? (gssize) written : -1;
+  item->error = rc == G_POLLABLE_RETURN_OK ? 0 : rc == G_POLLABLE_RETURN_WOULD_BLOCK ? EAGAIN : EPIPE;
+  if (rc == G_POLLABLE_RETURN_FAILED)
+    g_debug ("A TLS write failed: %s", error->message);
+}
+
 void
 natterd_send_item_write (NatterdSendItem *item)
 {
   struct msghdr msg = { .msg_iov = (struct iovec *) item->vectors, .msg_iovlen = item->n_vectors };
   gssize sent;
+
+  if (item->tls_out != NULL)
+    {
+      write_tls (item);
+      return;
+    }
 
   do
     sent = sendmsg (item->fd, &msg, MSG_NOSIGNAL);

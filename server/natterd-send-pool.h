@@ -11,7 +11,10 @@
  * prepares every write (the bytes stay where they are, owned by the
  * connection's output queue), waits in natterd_send_pool_write until every
  * call has returned, and only then looks at the results. Nothing else runs
- * on the main loop in between, so no queue changes under a helper.
+ * on the main loop in between, so no queue changes under a helper. That
+ * also makes TLS connections safe to share: GIO's objects may be used from
+ * any thread as long as no two use one at once, and while a helper
+ * encrypts and writes a connection's frames, nobody else touches it.
  */
 #pragma once
 
@@ -21,11 +24,13 @@ G_BEGIN_DECLS
 
 typedef struct _NatterdSendPool NatterdSendPool;
 
-/* One sendmsg to make: @vectors (borrowed) to @fd. */
+/* One write to make: @vectors (borrowed) to @fd, or through @tls_out (a
+ * TLS connection's output stream) when that is set. */
 typedef struct {
-  int                  fd;
-  const GOutputVector *vectors;
-  guint                n_vectors;
+  int                    fd;
+  GPollableOutputStream *tls_out;
+  const GOutputVector   *vectors;
+  guint                  n_vectors;
   /* Out: what sendmsg returned, and errno when that was -1. */
   gssize               sent;
   int                  error;
@@ -42,7 +47,9 @@ void             natterd_send_pool_write (NatterdSendPool *self,
                                           NatterdSendItem *items,
                                           guint            n_items);
 
-/* The call itself, as the pool makes it: non-blocking, without SIGPIPE. */
+/* The call itself, as the pool makes it: non-blocking, without SIGPIPE.
+ * A TLS write's outcome is told the same way: EAGAIN when it would block,
+ * EPIPE when it failed. */
 void             natterd_send_item_write (NatterdSendItem *item);
 
 G_END_DECLS

@@ -128,7 +128,7 @@ natterd_server_get_read_buffer (NatterdServer *self,
 
 /* --- writing, batched per main-loop iteration --- */
 
-/* Shares the writes of plain TCP connections with the send pool, when
+/* Shares the connections' writes (plain TCP and TLS) with the send pool, when
  * there are enough of them to be worth waking its threads (a fan-out);
  * leaves the others in the queue. */
 static void

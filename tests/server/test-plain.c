@@ -9,7 +9,7 @@
  * Rooms of 16 members or more take one more path of their own: the writes
  * of a fan-out are shared between the main loop and the send pool's
  * threads ([server] send_threads). Checked with 1, the default and more
- * threads than CPUs: every member gets every message once, in order and
+ * threads than CPUs (and once over TLS, whose writes are shared too): every member gets every message once, in order and
  * whole; a member closing mid-burst, or reading nothing until natterd
  * drops it, takes nothing from the others.
  */
@@ -256,9 +256,10 @@ big_room_new (NatterTestServer *srv,
 /* 40 members, three of them sending 30 messages each, interleaved and
  * pipelined; u00 has a second connection, which gets u00's messages too. */
 static void
-big_room_fanout (const char *config_text)
+big_room_fanout_over (const char *config_text,
+                      gboolean    tls)
 {
-  g_autoptr(NatterTestServer) srv = start_plain (config_text);
+  g_autoptr(NatterTestServer) srv = natter_test_server_start_full (NULL, 0, tls, config_text, NULL);
   g_autoptr(GPtrArray) members = big_room_new (srv, 40);
   const guint senders[] = { 0, 17, 33 };
   gint64 ids[3 * 30];
@@ -288,9 +289,23 @@ big_room_fanout (const char *config_text)
 }
 
 static void
+big_room_fanout (const char *config_text)
+{
+  big_room_fanout_over (config_text, FALSE);
+}
+
+static void
 test_big_room_fanout_default (void)
 {
   big_room_fanout (BIG_ROOM_CONFIG);
+}
+
+/* TLS connections share their writes too: a helper encrypts and writes
+ * while the main loop waits (natterd-send-pool.h). */
+static void
+test_big_room_fanout_tls (void)
+{
+  big_room_fanout_over (BIG_ROOM_CONFIG "[server]\nsend_threads=4\n", TRUE);
 }
 
 static void
@@ -438,6 +453,7 @@ main (int   argc,
   natter_test_add ("/plain/big-room-fanout/default", test_big_room_fanout_default);
   natter_test_add ("/plain/big-room-fanout/one-thread", test_big_room_fanout_one_thread);
   natter_test_add ("/plain/big-room-fanout/four-threads", test_big_room_fanout_four_threads);
+  natter_test_add ("/plain/big-room-fanout/tls", test_big_room_fanout_tls);
   natter_test_add ("/plain/big-room-close-mid-burst", test_big_room_close_mid_burst);
   natter_test_add ("/plain/big-room-slow-reader", test_big_room_slow_reader);
 
