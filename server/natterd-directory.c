@@ -19,7 +19,6 @@
 #include "natterd-directory.h"
 #include "natterd-request.h"
 #include "natterd-server.h"
-#include "natterd-writer.h"
 
 /* --- token buckets --- */
 
@@ -277,6 +276,13 @@ natterd_directory_ensure_direct (NatterdDirectory *self,
   return add_direct (self, id, lo, hi);
 }
 
+NatterdUser *
+natterd_conversation_peer (NatterdConversation *conv,
+                           NatterdUser         *user)
+{
+  return user == conv->user_a ? conv->user_b : conv->user_a;
+}
+
 const char *
 natterd_conversation_address (NatterdConversation *conv,
                               NatterdUser         *viewer)
@@ -284,7 +290,7 @@ natterd_conversation_address (NatterdConversation *conv,
   /* Callers build "@name" from this: see write_address(). */
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     return conv->room->name;
-  return viewer == conv->user_a ? conv->user_b->username : conv->user_a->username;
+  return natterd_conversation_peer (conv, viewer)->username;
 }
 
 /* "#room", or "@peer" as @viewer sees the conversation: the room's own
@@ -781,7 +787,7 @@ deliver (PendingSend *p)
   n += p->sender->n_connections;
   if (p->event_for_peer != NULL)
     {
-      NatterdUser *peer = conv->user_a == p->sender ? conv->user_b : conv->user_a;
+      NatterdUser *peer = natterd_conversation_peer (conv, p->sender);
       natterd_user_send (peer, p->event_for_peer, NULL);
       n += peer->n_connections;
     }
@@ -1018,7 +1024,7 @@ natterd_directory_queue_send (NatterdDirectory    *self,
   p->address_for_sender = g_strdup (conversation_address_into (conversation, sender, buf));
   if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
     {
-      NatterdUser *peer = conversation->user_a == sender ? conversation->user_b : conversation->user_a;
+      NatterdUser *peer = natterd_conversation_peer (conversation, sender);
       p->address_for_peer = g_strdup (conversation_address_into (conversation, peer, buf));
     }
   natterd_request_write_queue (&p->write);
@@ -1449,7 +1455,7 @@ natterd_directory_new (NatterdServer  *server,
                        GError        **error)
 {
   NatterdDirectory *self = g_new0 (NatterdDirectory, 1);
-  NatterdStore *indexer_store;
+  NatterdStore *writer_store, *indexer_store;
 
   self->server = server;
   self->store = store;
@@ -1479,13 +1485,13 @@ natterd_directory_new (NatterdServer  *server,
       return NULL;
     }
 
-  self->writer_store = natterd_store_open_sibling (store, error);
-  if (self->writer_store == NULL)
+  writer_store = natterd_store_open_sibling (store, error);
+  if (writer_store == NULL)
     {
       natterd_directory_free (self);
       return NULL;
     }
-  self->writer = natterd_writer_new ("natterd-writer", g_steal_pointer (&self->writer_store), NULL);
+  self->writer = natterd_writer_new ("natterd-writer", writer_store, NULL);
   natterd_store_set_write_hook (store, hold_writer, self);
   indexer_store = natterd_store_open_indexer (store, error);
   if (indexer_store == NULL)

@@ -114,7 +114,6 @@ struct _NatterdDirectory {
    * fans out. */
   NatterdWriter *writer;
   NatterdWriter *indexer;           /* writes search.db, never natter.db */
-  NatterdStore  *writer_store;      /* only until the writer takes it */
   guint          writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
   GHashTable    *writes_in_flight;  /* NatterdConnection* -> InFlight (defer_read) */
@@ -139,8 +138,6 @@ struct _NatterdDirectory {
  * short below it, with room left for the frame's own fields. */
 #define NATTERD_MAX_SERVER_FRAME   (4 * 1024 * 1024)
 #define NATTERD_PAGE_BUDGET        (NATTERD_MAX_SERVER_FRAME - 4096)
-/* Sends committed together at most. */
-#define NATTERD_COMMIT_BATCH       4096
 /* The search index is brought up to date when this many messages wait
  * for it, or when the oldest has waited NATTERD_INDEX_DELAY_MS, or when a
  * search needs it, whichever comes first. */
@@ -267,6 +264,10 @@ NatterdConversation *natterd_directory_ensure_direct (NatterdDirectory *self,
                                                       GError          **error);
 /* The conversation's name as @viewer sees it: the room's "#name", or the
  * peer's username for a direct conversation (without the '@'). */
+/* The other user of a direct conversation (@user itself in a conversation
+ * with oneself). */
+NatterdUser        *natterd_conversation_peer    (NatterdConversation *conv,
+                                                  NatterdUser         *user);
 const char         *natterd_conversation_address (NatterdConversation *conv,
                                                   NatterdUser         *viewer);
 /* Writes "#room" or "@peer" as a JSON string. */

@@ -599,7 +599,7 @@ read_done (NatterdWriteJob *job,
             }
           else if (conv->user_a != conv->user_b)
             {
-              NatterdUser *other = conv->user_a == me ? conv->user_b : conv->user_a;
+              NatterdUser *other = natterd_conversation_peer (conv, me);
               g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, r->stored);
               natterd_user_send (other, theirs, NULL);
             }

@@ -8,7 +8,6 @@
 #include "natter-validate.h"
 #include "natterd-directory.h"
 #include "natterd-request.h"
-#include "natterd-writer.h"
 
 G_BEGIN_DECLS
 

@@ -495,12 +495,18 @@ checkpointer_main (gpointer data)
   return NULL;
 }
 
+static gboolean
+is_memory (const char *path)
+{
+  return g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0';
+}
+
 static void
 start_checkpointer (NatterdStore *self,
                     const char   *path,
                     gboolean      synchronous_full)
 {
-  if (g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0')
+  if (is_memory (path))
     return;
   self->path = g_strdup (path);
   self->synchronous_full = synchronous_full;
@@ -529,12 +535,6 @@ stop_checkpointer (NatterdStore *self)
   g_thread_join (g_steal_pointer (&self->checkpointer));
   g_mutex_clear (&self->checkpoint_mutex);
   g_cond_clear (&self->checkpoint_cond);
-}
-
-static gboolean
-is_memory (const char *path)
-{
-  return g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0';
 }
 
 /* Attaches search.db (next to natter.db; in memory for an in-memory store)
