@@ -170,7 +170,7 @@ bench_dm (BenchOptions *o)
       return 1;
     }
   bench_engine_call_all (o->engine, reset_hist_cb, NULL);
-  bench_proc_sample (o->pid, &before);
+  bench_proc_sample_threads (o->pid, &before);
   t0 = bench_now_ns ();
   last_change = t0;
   for (i = 0; i < o->engine->n_workers; i++)
@@ -192,7 +192,7 @@ bench_dm (BenchOptions *o)
         break;
       g_usleep (1000);
     }
-  bench_proc_sample (o->pid, &after);
+  bench_proc_sample_threads (o->pid, &after);
   /* Deliveries may trail the last ack a little. */
   {
     gint64 until = bench_now_ns () + G_GINT64_CONSTANT (2000000000);

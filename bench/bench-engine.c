@@ -223,6 +223,14 @@ bench_conn_sendf (BenchConn *c, const char *fmt, ...)
     }
 }
 
+/* A GnuTLS error as the errno the plain path would have set. */
+static ssize_t
+tls_errno (ssize_t n, int otherwise)
+{
+  errno = (n == GNUTLS_E_AGAIN) ? EAGAIN : (n == GNUTLS_E_INTERRUPTED) ? EINTR : otherwise;
+  return -1;
+}
+
 /* One write: send(), or a TLS record. Returns what send() would, errno
  * EAGAIN included. */
 static ssize_t
@@ -233,10 +241,7 @@ conn_write (BenchConn *c, const char *data, gsize len)
   if (c->tls == NULL)
     return send (c->fd, data, len, MSG_NOSIGNAL);
   n = gnutls_record_send (c->tls, data, len);
-  if (n >= 0)
-    return n;
-  errno = (n == GNUTLS_E_AGAIN) ? EAGAIN : (n == GNUTLS_E_INTERRUPTED) ? EINTR : EPIPE;
-  return -1;
+  return n >= 0 ? n : tls_errno (n, EPIPE);
 }
 
 static ssize_t
@@ -247,10 +252,7 @@ conn_recv (BenchConn *c, void *buf, gsize len)
   if (c->tls == NULL)
     return recv (c->fd, buf, len, 0);
   n = gnutls_record_recv (c->tls, buf, len);
-  if (n >= 0)
-    return n;
-  errno = (n == GNUTLS_E_AGAIN) ? EAGAIN : (n == GNUTLS_E_INTERRUPTED) ? EINTR : ECONNRESET;
-  return -1;
+  return n >= 0 ? n : tls_errno (n, ECONNRESET);
 }
 
 static void

@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench.h"
 
@@ -305,7 +304,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   Fanout f = { 0 };
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   BenchProcSample before, after;
-  struct rusage ru0, ru1;
+  double tool0;
   gint64 deadline, t_connect, last = 0, last_progress_t;
   guint64 expected, got = 0, last_got = 0;
   guint i;
@@ -393,8 +392,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
     f.wstat[i].deliveries = 0;
 
   expected = o->messages * o->members;
-  getrusage (RUSAGE_SELF, &ru0);
-  bench_proc_sample (pid, &before);
+  tool0 = bench_tool_cpu_s ();
+  bench_proc_sample_threads (pid, &before);
   f.t_go = bench_now_ns ();
   for (i = 0; i < e->n_workers; i++)
     bench_worker_call (e->workers[i], go_cb, &f);
@@ -426,12 +425,10 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
         }
       g_usleep (1000);
     }
-  if (!bench_proc_sample (pid, &after) || !before.pid)
+  if (!bench_proc_sample_threads (pid, &after) || !before.pid)
     after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
-  getrusage (RUSAGE_SELF, &ru1);
+  res->tool_cpu_s = bench_tool_cpu_s () - tool0;
   got = sum_deliveries (&f, &last);
-  res->tool_cpu_s = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec)
-                    + ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / 1e6;
   res->deliveries = got;
   res->expected = expected;
   res->errors = f.errors + f.lost;

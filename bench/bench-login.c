@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench.h"
 
@@ -33,17 +32,6 @@ typedef struct {
     char    pad[56];
   } *wstat;
 } Login;
-
-/* The tool's own CPU (all its threads), to show whether it or natterd is
- * the bottleneck: on two CPUs they share the machine. */
-static double
-tool_cpu_s (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 /* ---- login loop --------------------------------------------------------- */
 
@@ -298,7 +286,7 @@ storm (BenchOptions *o, GPtrArray *names, BenchReport *r)
   /* Everyone at once: the window is the whole storm. */
   bench_engine_call_all (o->engine, set_window_cb, GUINT_TO_POINTER (n));
   bench_proc_sample (o->pid, &before);
-  tool0 = tool_cpu_s ();
+  tool0 = bench_tool_cpu_s ();
   t0 = bench_now_ns ();
   bench_engine_call_all (o->engine, storm_back_cb, NULL);
   synced = bench_wait_counter (&g.synced, n, t0 + (gint64) (o->timeout_s * 1e9));
@@ -311,7 +299,7 @@ storm (BenchOptions *o, GPtrArray *names, BenchReport *r)
     g_print ("  %-38s %14" G_GUINT64_FORMAT " of %u\n", "storm: clients back and synced", synced, n);
     bench_report_row (r, "storm: time until all synced", "storm_s", (t1 - t0) / 1e9, "s");
     bench_report_row (r, "  server CPU until all synced", "storm_cpu_s", after.cpu_s - before.cpu_s, "s");
-    bench_report_row (r, "  tool CPU until all synced", "storm_tool_cpu_s", tool_cpu_s () - tool0, "s");
+    bench_report_row (r, "  tool CPU until all synced", "storm_tool_cpu_s", bench_tool_cpu_s () - tool0, "s");
   }
   bench_engine_drop_conns (o->engine);
   return synced == n;
@@ -345,9 +333,9 @@ bench_login (BenchOptions *o)
   bench_report_int (&r, "users", users);
   bench_report_double (&r, "duration_s", o->duration_s);
   bench_proc_sample (o->pid, &before);
-  tool0 = tool_cpu_s ();
+  tool0 = bench_tool_cpu_s ();
   n = login_loop (o, BENCH_AUTH_TOKEN, names, clients, &r, "token logins per second", "token");
-  tool1 = tool_cpu_s ();
+  tool1 = bench_tool_cpu_s ();
   bench_proc_sample (o->pid, &after);
   bench_report_row (&r, "  server CPU per token login", "token_cpu_us",
                     n ? (after.cpu_s - before.cpu_s) * 1e6 / n : 0, "us");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -254,7 +255,6 @@ bench_proc_sample (GPid pid, BenchProcSample *out)
   if (!g_file_get_contents (path, &stat, NULL, NULL) ||
       !parse_stat_cpu (stat, &out->cpu_s, NULL))
     return FALSE;
-  sample_threads (pid, out);
   g_free (path);
   path = g_strdup_printf ("/proc/%d/status", (int) pid);
   if (!g_file_get_contents (path, &status, NULL, NULL))
@@ -264,6 +264,32 @@ bench_proc_sample (GPid pid, BenchProcSample *out)
   if ((l = strstr (status, "VmHWM:")))
     out->hwm_kb = strtoul (l + 6, NULL, 10);
   return TRUE;
+}
+
+gboolean
+bench_proc_sample_threads (GPid pid, BenchProcSample *out)
+{
+  if (!bench_proc_sample (pid, out))
+    return FALSE;
+  sample_threads (pid, out);
+  return TRUE;
+}
+
+double
+bench_tool_cpu_s (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void
+bench_remove_dir (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", path, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 /* ---- reporting ---------------------------------------------------------- */

@@ -215,7 +215,15 @@ typedef struct {
   gsize    hwm_kb;   /* VmHWM */
 } BenchProcSample;
 
-gboolean bench_proc_sample (GPid pid, BenchProcSample *out);
+/* CPU and memory of the process; _threads also splits the CPU by thread
+ * (reading every /proc/PID/task/N/stat: only where the report shows it). */
+gboolean bench_proc_sample         (GPid pid, BenchProcSample *out);
+gboolean bench_proc_sample_threads (GPid pid, BenchProcSample *out);
+/* The tool's own CPU so far (all its threads), to show whether it or
+ * natterd is the bottleneck: on two CPUs they share the machine. */
+double   bench_tool_cpu_s          (void);
+/* rm -rf @path (a temporary data directory). */
+void     bench_remove_dir          (const char *path);
 
 typedef struct {
   GSubprocess *proc;

@@ -316,9 +316,7 @@ out:
   bench_server_stop (o.natterd);
   if (temp_dir && o.data_dir)
     {
-      const char *rm_argv[] = { "rm", "-rf", o.data_dir, NULL };
-
-      g_spawn_sync (NULL, (char **) rm_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+      bench_remove_dir (o.data_dir);
     }
   g_free (o.host);
   g_free (o.natterd_path);

@@ -145,7 +145,7 @@ catch_up (ClientBenchOptions *o,
   client_bench_loop_report (&loop, r, "catchup");
 
   client_bench_client_free (client);
-  client_bench_remove_dir (dir);
+  bench_remove_dir (dir);
   /* Give the freed models back, so the next phase's RSS starts low. */
   malloc_trim (0);
   if (count != messages)
@@ -233,7 +233,7 @@ open_new (ClientBenchOptions *o,
   client_bench_loop_report (&loop, r, "scroll");
 
   client_bench_client_free (client);
-  client_bench_remove_dir (dir);
+  bench_remove_dir (dir);
   if (count != messages)
     g_printerr ("natter-client-bench: open: %u messages in the model, %" G_GUINT64_FORMAT " expected\n",
                 count, messages);

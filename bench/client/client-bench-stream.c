@@ -210,7 +210,7 @@ client_bench_stream (ClientBenchOptions *o)
 
   g_signal_handlers_disconnect_by_func (model, messages_changed_cb, &in);
   client_bench_client_free (client);
-  client_bench_remove_dir (dir);
+  bench_remove_dir (dir);
   if (!sent_ok || in.received != s.count || in.other != 0)
     {
       g_printerr ("natter-client-bench: stream: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT

@@ -133,9 +133,8 @@ gsize         client_bench_rss_kb     (void);
 /* Heap in use (malloc's allocated bytes, every arena), kB: unlike RSS it
  * goes down when memory is freed and up when freed memory is reused. */
 gsize         client_bench_heap_kb    (void);
-/* A new temporary directory (removed with client_bench_remove_dir). */
+/* A new temporary directory (removed with bench_remove_dir). */
 char         *client_bench_temp_dir   (void);
-void          client_bench_remove_dir (const char *path);
 /* The send time written in a benchmark body, or -1; *tag gets its "s=". */
 gint64        client_bench_body_ts    (const char *body,
                                        guint      *tag);

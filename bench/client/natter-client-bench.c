@@ -294,14 +294,6 @@ client_bench_temp_dir (void)
   return dir;
 }
 
-void
-client_bench_remove_dir (const char *path)
-{
-  const char *argv[] = { "rm", "-rf", path, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-}
-
 gint64
 client_bench_body_ts (const char *body,
                       guint      *tag)
@@ -438,7 +430,7 @@ out:
   bench_users_free (o.users);
   bench_server_stop (o.natterd);
   if (temp_dir)
-    client_bench_remove_dir (o.data_dir);
+    bench_remove_dir (o.data_dir);
   g_free (o.natterd_path);
   g_free (o.data_dir);
   return rc;
