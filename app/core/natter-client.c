@@ -436,15 +436,7 @@ set_unread_total (NatterClient *self,
 }
 
 /* Holds the unread count of a conversation as the total last counted it. */
-static GQuark
-counted_unread_quark (void)
-{
-  static GQuark quark;
-
-  if (quark == 0)
-    quark = g_quark_from_static_string ("natter-counted-unread");
-  return quark;
-}
+static G_DEFINE_QUARK (natter-counted-unread, counted_unread)
 
 /* The total moves by the difference: summing every conversation again cost
  * O(conversations) for each incoming message (natter-client-bench stream
@@ -949,7 +941,6 @@ natter_client_send_message (NatterClient *self,
 {
   g_autoptr(NatterMessage) msg = NULL;
   g_autofree char *client_msg_id = NULL;
-  g_autofree char *last_user = NULL;
   NatterConversation *conv;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
@@ -962,12 +953,10 @@ natter_client_send_message (NatterClient *self,
 
   client_msg_id = g_uuid_string_random ();
 
-  /* Before sign-in, the account that last signed in here is the sender. */
-  if (me_name (self) == NULL)
-    last_user = g_key_file_get_string (self->state_file, "client", "username", NULL);
-
+  /* Before sign-in, the account that last signed in here (whose outbox
+   * this is) is the sender. */
   msg = natter_message_new_pending (natter_conversation_get_address (conv),
-                                    me_name (self) != NULL ? me_name (self) : last_user,
+                                    me_name (self) != NULL ? me_name (self) : self->outbox_user,
                                     body, client_msg_id, g_get_real_time () / 1000);
   queue_pending (self, conv, msg);
   natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
@@ -1022,15 +1011,13 @@ forget_if_empty (NatterClient       *self,
                  NatterConversation *conv)
 {
   const char *address = natter_conversation_get_address (conv);
-  guint pos;
 
   if (g_list_model_get_n_items (natter_conversation_get_messages (conv)) > 0 ||
       natter_conversation_get_room (conv) != NULL ||
       g_strcmp0 (address, self->open_address) == 0)
     return;
 
-  if (g_list_store_find (self->conversations, conv, &pos))
-    g_list_store_remove (self->conversations, pos);
+  store_remove_item (self->conversations, conv);
   g_signal_handlers_disconnect_by_data (conv, self);
   natter_conversation_detach_client (conv);
   g_hash_table_remove (self->conversations_by_address, address);

@@ -296,8 +296,7 @@ contact_request_cb (NatterApplication *self,
       gtk_widget_get_mapped (GTK_WIDGET (window)))
     return;
 
-  /* Translators: a toast and a notification for a contact request. */
-  title = g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
+  title = natter_contact_request_title (from);
   notification = g_notification_new (title);
   g_notification_set_body (notification, _("Accept or decline it in Contacts."));
   g_notification_set_category (notification, "im");

@@ -322,3 +322,10 @@ natter_contact_request_notification_id (NatterUser *from)
 {
   return g_strdup_printf ("contact-request-%s", natter_user_get_username (from));
 }
+
+char *
+natter_contact_request_title (NatterUser *from)
+{
+  /* Translators: a toast and a notification for a contact request. */
+  return g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
+}

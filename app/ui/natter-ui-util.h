@@ -51,6 +51,9 @@ void        natter_user_row_update_subtitle (AdwActionRow *row,
 /* The GNotification id of @from's contact request (one per person, so
  * that seeing the contacts page can withdraw them). */
 char       *natter_contact_request_notification_id (NatterUser *from);
+/* "Alice wants to add you as a contact": the toast's and the
+ * notification's words, one string for both. */
+char       *natter_contact_request_title (NatterUser *from);
 
 /* Unparents every child of @widget: what a GtkWidget subclass with a
  * template child must do in dispose (gtk_widget_dispose_template() only

@@ -83,18 +83,26 @@ replace_toast (NatterWindow  *self,
  * screen back into the queue, and nothing pushes it back, as every other
  * toast is of normal priority. A second error while the first is still
  * up takes its place rather than queueing behind it. */
+static void
+show_error_text (NatterWindow *self,
+                 const char   *text)
+{
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  replace_toast (self, &self->error_toast, toast);
+}
+
 void
 natter_window_show_error (NatterWindow *self,
                           const GError *error)
 {
-  g_autofree char *text = natter_describe_error (error);
-  AdwToast *toast;
+  g_autofree char *text = NULL;
 
   g_return_if_fail (NATTER_IS_WINDOW (self));
 
-  toast = adw_toast_new (text);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  replace_toast (self, &self->error_toast, toast);
+  text = natter_describe_error (error);
+  show_error_text (self, text);
 }
 
 const char *
@@ -341,7 +349,6 @@ client_send_failed_cb (NatterWindow  *self,
 {
   const char *to = natter_message_get_conversation (message);
   g_autofree char *text = NULL;
-  AdwToast *toast;
 
   /* Which message, and why, in words about sending; the red bubble with
    * Retry and Delete says the rest. */
@@ -351,9 +358,7 @@ client_send_failed_cb (NatterWindow  *self,
     text = g_strdup_printf (_("Your message to %s was not sent: you are not a member of that room."), to);
   else
     text = g_strdup_printf (_("Your message to %s was not sent: the server did not accept it."), to);
-  toast = adw_toast_new (text);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  replace_toast (self, &self->error_toast, toast);
+  show_error_text (self, text);
 }
 
 /* The count of contact requests waiting for an answer, on the contacts
@@ -403,8 +408,7 @@ contact_request_cb (NatterWindow *self,
       gtk_widget_get_mapped (GTK_WIDGET (self->contacts_page)))
     return;
 
-  /* Translators: a toast and a notification for a contact request. */
-  title = g_strdup_printf (_("%s wants to add you as a contact"), natter_user_title (from));
+  title = natter_contact_request_title (from);
   toast = adw_toast_new (title);
   adw_toast_set_button_label (toast, _("_Show"));
   adw_toast_set_action_name (toast, "win.show-contacts");
