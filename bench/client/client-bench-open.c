@@ -105,7 +105,7 @@ catch_up (ClientBenchOptions *o,
           BenchReport        *r,
           guint64             messages)
 {
-  g_autofree char *dir = client_bench_temp_dir ();
+  g_autoptr(ClientBenchTempDir) dir = client_bench_temp_dir ();
   g_autofree char *state = g_build_filename (dir, "state.ini", NULL);
   g_autofree char *key = g_strdup_printf (READER "@%s:%u", o->natterd->host, o->natterd->port);
   g_autoptr(GKeyFile) kf = g_key_file_new ();
@@ -145,7 +145,6 @@ catch_up (ClientBenchOptions *o,
   client_bench_loop_report (&loop, r, "catchup");
 
   client_bench_client_free (client);
-  bench_remove_dir (dir);
   /* Give the freed models back, so the next phase's RSS starts low. */
   malloc_trim (0);
   if (count != messages)
@@ -178,7 +177,7 @@ open_new (ClientBenchOptions *o,
           BenchReport        *r,
           guint64             messages)
 {
-  g_autofree char *dir = client_bench_temp_dir ();
+  g_autoptr(ClientBenchTempDir) dir = client_bench_temp_dir ();
   ClientBenchLoop loop;
   NatterConversation *conv;
   NatterClient *client;
@@ -233,7 +232,6 @@ open_new (ClientBenchOptions *o,
   client_bench_loop_report (&loop, r, "scroll");
 
   client_bench_client_free (client);
-  bench_remove_dir (dir);
   if (count != messages)
     g_printerr ("natter-client-bench: open: %u messages in the model, %" G_GUINT64_FORMAT " expected\n",
                 count, messages);

@@ -148,7 +148,7 @@ all_in (gpointer data)
 int
 client_bench_stream (ClientBenchOptions *o)
 {
-  g_autofree char *dir = client_bench_temp_dir ();
+  g_autoptr(ClientBenchTempDir) dir = client_bench_temp_dir ();
   ClientBenchSender s = {
     .count = (guint64) (o->rate * o->duration_s + 0.5),
     .rate = o->rate,
@@ -210,7 +210,6 @@ client_bench_stream (ClientBenchOptions *o)
 
   g_signal_handlers_disconnect_by_func (model, messages_changed_cb, &in);
   client_bench_client_free (client);
-  bench_remove_dir (dir);
   if (!sent_ok || in.received != s.count || in.other != 0)
     {
       g_printerr ("natter-client-bench: stream: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT

@@ -133,8 +133,13 @@ gsize         client_bench_rss_kb     (void);
 /* Heap in use (malloc's allocated bytes, every arena), kB: unlike RSS it
  * goes down when memory is freed and up when freed memory is reused. */
 gsize         client_bench_heap_kb    (void);
-/* A new temporary directory (removed with bench_remove_dir). */
-char         *client_bench_temp_dir   (void);
+/* A new temporary directory. As a ClientBenchTempDir in g_autoptr() it is
+ * removed with everything in it when the scope ends, on every early return
+ * too (a failed sign-in used to leave it behind). */
+typedef char ClientBenchTempDir;
+ClientBenchTempDir *client_bench_temp_dir      (void);
+void                client_bench_temp_dir_free (ClientBenchTempDir *dir);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClientBenchTempDir, client_bench_temp_dir_free)
 /* The send time written in a benchmark body, or -1; *tag gets its "s=". */
 gint64        client_bench_body_ts    (const char *body,
                                        guint      *tag);

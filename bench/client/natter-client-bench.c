@@ -283,7 +283,7 @@ client_bench_heap_kb (void)
   return (mi.uordblks + mi.hblkhd) / 1024;
 }
 
-char *
+ClientBenchTempDir *
 client_bench_temp_dir (void)
 {
   g_autoptr(GError) error = NULL;
@@ -292,6 +292,15 @@ client_bench_temp_dir (void)
   if (dir == NULL)
     g_error ("%s", error->message);
   return dir;
+}
+
+void
+client_bench_temp_dir_free (ClientBenchTempDir *dir)
+{
+  if (dir == NULL)
+    return;
+  bench_remove_dir (dir);
+  g_free (dir);
 }
 
 gint64
