@@ -150,6 +150,13 @@ natter_user_get_last_seen (NatterUser *self)
   return self->last_seen;
 }
 
+gboolean
+natter_user_presence_is_known (NatterUser *self)
+{
+  g_return_val_if_fail (NATTER_IS_USER (self), FALSE);
+  return self->presence != NATTER_PRESENCE_OFFLINE || self->last_seen > 0;
+}
+
 static gboolean
 set_string (char **field, const char *value)
 {

@@ -23,5 +23,10 @@ NatterPresence  natter_user_get_presence     (NatterUser *self);
 const char     *natter_user_get_status_text  (NatterUser *self);
 /* Milliseconds since the epoch; 0 when unknown. */
 gint64          natter_user_get_last_seen    (NatterUser *self);
+/* FALSE when the server hides this user's presence from us (not a contact,
+ * no room in common): it then says "offline" with no last_seen, which
+ * anyone who was ever online and is visible has. Such a user is shown
+ * without a presence rather than as offline. */
+gboolean        natter_user_presence_is_known (NatterUser *self);
 
 G_END_DECLS

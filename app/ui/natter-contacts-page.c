@@ -15,7 +15,6 @@
 
 #include "natter-contacts-page.h"
 #include "natter-ui-util.h"
-#include "natter-user-avatar.h"
 
 typedef enum {
   ROW_CONTACT,
@@ -103,14 +102,7 @@ create_row (NatterContactsPage *self,
 {
   const char *username = natter_user_get_username (user);
   NatterUser *me = self->client ? natter_client_get_me (self->client) : NULL;
-  GtkWidget *row = adw_action_row_new ();
-
-  g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  g_signal_connect_object (user, "notify::presence", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
-  g_signal_connect_object (user, "notify::status-text", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
-  natter_user_row_update_subtitle (ADW_ACTION_ROW (row), NULL, user);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, 36));
+  GtkWidget *row = natter_user_row_new (user, 36);
 
   switch (kind)
     {
@@ -195,6 +187,25 @@ static GtkWidget *
 create_search_row (gpointer item, gpointer user_data)
 {
   return create_row (user_data, item, ROW_SEARCH);
+}
+
+static void update_groups (NatterContactsPage *self);
+
+/* A search row's suffix says what the user is to us (contact, asked, asking
+ * us); made again whenever one of those lists changes, so that "Add" turns
+ * into "Asked" the moment the request is sent. */
+static void
+refresh_search_rows (NatterContactsPage *self)
+{
+  if (self->search_results != NULL)
+    gtk_list_box_bind_model (self->search_list, self->search_results, create_search_row, self, NULL);
+}
+
+static void
+relations_changed (NatterContactsPage *self)
+{
+  update_groups (self);
+  refresh_search_rows (self);
 }
 
 static void
@@ -395,9 +406,11 @@ natter_contacts_page_set_client (NatterContactsPage *self,
                            create_outgoing_row, self, NULL);
 
   g_signal_connect_object (natter_client_get_incoming_requests (client), "items-changed",
-                           G_CALLBACK (update_groups), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (relations_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (natter_client_get_outgoing_requests (client), "items-changed",
-                           G_CALLBACK (update_groups), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (relations_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (natter_client_get_contacts (client), "items-changed",
+                           G_CALLBACK (refresh_search_rows), self, G_CONNECT_SWAPPED);
   update_groups (self);
 }
 

@@ -356,7 +356,9 @@ update_header_at (NatterConversationView *self,
       NatterPresence presence = peer ? natter_user_get_presence (peer) : NATTER_PRESENCE_OFFLINE;
       const char *status = peer ? natter_user_get_status_text (peer) : NULL;
 
-      if (presence == NATTER_PRESENCE_OFFLINE && peer != NULL && natter_user_get_last_seen (peer) > 0)
+      if (peer != NULL && !natter_user_presence_is_known (peer))
+        subtitle = g_strdup_printf ("@%s", natter_user_get_username (peer));
+      else if (presence == NATTER_PRESENCE_OFFLINE && peer != NULL && natter_user_get_last_seen (peer) > 0)
         subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
       else if (status != NULL && *status != '\0')
         subtitle = g_strdup_printf ("%s — %s", natter_presence_label (presence), status);

@@ -11,7 +11,6 @@
 
 #include "natter-room-dialog.h"
 #include "natter-ui-util.h"
-#include "natter-user-avatar.h"
 
 struct _NatterRoomDialog
 {
@@ -68,15 +67,7 @@ create_member_row (gpointer item,
   NatterRoomDialog *self = user_data;
   NatterUser *user = item;
   NatterRoom *room = find_room (self);
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
-  /* Members are interned users: their presence changes under our eyes. */
-  g_signal_connect_object (user, "notify::presence", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
-  g_signal_connect_object (user, "notify::status-text", G_CALLBACK (natter_user_row_update_subtitle), row, G_CONNECT_SWAPPED);
-  natter_user_row_update_subtitle (ADW_ACTION_ROW (row), NULL, user);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, 32));
+  GtkWidget *row = natter_user_row_new (user, 32);
 
   if (room != NULL && g_strcmp0 (natter_room_get_owner (room), natter_user_get_username (user)) == 0)
     {

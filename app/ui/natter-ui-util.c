@@ -8,6 +8,7 @@
 
 #include "natter-error.h"
 #include "natter-ui-util.h"
+#include "natter-user-avatar.h"
 
 const char *
 natter_presence_css_class (NatterPresence presence)
@@ -301,20 +302,38 @@ natter_widget_unparent_children (GtkWidget *widget)
     gtk_widget_unparent (child);
 }
 
-void
-natter_user_row_update_subtitle (AdwActionRow *row,
-                                 GParamSpec   *pspec,
-                                 NatterUser   *user)
+static void
+user_row_update_subtitle (AdwActionRow *row,
+                          GParamSpec   *pspec,
+                          NatterUser   *user)
 {
   const char *status = natter_user_get_status_text (user);
   const char *presence = natter_presence_label (natter_user_get_presence (user));
   g_autofree char *subtitle = NULL;
 
-  if (status != NULL && *status != '\0')
+  if (!natter_user_presence_is_known (user))
+    subtitle = g_strdup_printf ("@%s", natter_user_get_username (user));
+  else if (status != NULL && *status != '\0')
     subtitle = g_strdup_printf ("@%s · %s — %s", natter_user_get_username (user), presence, status);
   else
     subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
   adw_action_row_set_subtitle (row, subtitle);
+}
+
+GtkWidget *
+natter_user_row_new (NatterUser *user,
+                     int         avatar_size)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
+  /* Interned users change under our eyes: presence, status, and whether we
+   * may see them at all (last_seen). */
+  g_signal_connect_object (user, "notify", G_CALLBACK (user_row_update_subtitle), row, G_CONNECT_SWAPPED);
+  user_row_update_subtitle (ADW_ACTION_ROW (row), NULL, user);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, avatar_size));
+  return row;
 }
 
 char *

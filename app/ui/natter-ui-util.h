@@ -41,12 +41,12 @@ char       *natter_describe_error       (const GError *error);
 /* "Bob is online" style title for a user (never NULL). */
 const char *natter_user_title           (NatterUser *user);
 
-/* Sets @row's subtitle to "@username · Presence — status" (or without
- * the status when it is empty). Also a "notify" handler connected
- * swapped on @user, so the row follows the user's presence and status. */
-void        natter_user_row_update_subtitle (AdwActionRow *row,
-                                             GParamSpec   *pspec,
-                                             NatterUser   *user);
+/* A row for @user: the display name as its title, "@username · Presence —
+ * status" as its subtitle (just "@username" when the presence is hidden
+ * from us), both following the interned user live, and an avatar of
+ * @avatar_size pixels with the presence dot. */
+GtkWidget  *natter_user_row_new         (NatterUser *user,
+                                         int         avatar_size);
 
 /* The GNotification id of @from's contact request (one per person, so
  * that seeing the contacts page can withdraw them). */

@@ -56,12 +56,15 @@ update_presence (NatterUserAvatar *self)
     }
 
   presence = natter_user_get_presence (self->user);
-  gtk_widget_set_visible (self->dot, self->show_presence);
+  gtk_widget_set_visible (self->dot, self->show_presence && natter_user_presence_is_known (self->user));
   gtk_widget_add_css_class (self->dot, natter_presence_css_class (presence));
 
   /* Screen readers hear the presence the dot shows by colour only. */
-  label = g_strdup_printf ("%s, %s", natter_user_get_display_name (self->user),
-                           natter_presence_label (presence));
+  if (natter_user_presence_is_known (self->user))
+    label = g_strdup_printf ("%s, %s", natter_user_get_display_name (self->user),
+                             natter_presence_label (presence));
+  else
+    label = g_strdup (natter_user_get_display_name (self->user));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
@@ -95,7 +98,8 @@ natter_user_avatar_set_user (NatterUserAvatar *self,
       self->name_binding = g_object_bind_property (user, "display-name",
                                                    self->avatar, "text",
                                                    G_BINDING_SYNC_CREATE);
-      self->presence_handler = g_signal_connect_object (user, "notify::presence",
+      /* Any change: the presence, or last_seen saying whether we may see it. */
+      self->presence_handler = g_signal_connect_object (user, "notify",
                                                         G_CALLBACK (presence_changed_cb),
                                                         self, G_CONNECT_SWAPPED);
     }

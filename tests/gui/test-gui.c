@@ -678,17 +678,29 @@ test_gui_flow (void)
     WAIT_FOR (gtk_list_box_get_row_at_index (results, 0) != NULL);
     g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (gtk_list_box_get_row_at_index (results, 0))),
                      ==, "carol");
+    /* carol is online, but a stranger may not see it: the server says
+     * "offline" with no last_seen, and the row says nothing rather than
+     * "Offline". */
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_list_box_get_row_at_index (results, 0))),
+                     ==, "@carol");
     save_screenshot (&fx, "contacts-search.png");
     gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.request", "s", "carol");
     WAIT_FOR (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)) == 1);
-    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    /* The search result stops offering "Add" as soon as the request is out. */
+    WAIT_FOR (find_widget (GTK_WIDGET (results), is_label_with, "Asked") != NULL);
+    g_assert_null (find_widget (GTK_WIDGET (results), is_button_with, "_Add"));
 
-    while (g_main_context_iteration (NULL, FALSE))
-      ;
     reply = natter_test_client_request_ok (carol, "{\"type\":\"contact_accept\",\"username\":\"alice\"}");
     g_clear_pointer (&reply, json_object_unref);
     WAIT_FOR (g_list_model_get_n_items (natter_client_get_contacts (fx.client)) == 2);
     g_assert_cmpuint (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)), ==, 0);
+    /* Now a contact: the row says so, and shows her presence. */
+    WAIT_FOR (find_widget (GTK_WIDGET (results), is_label_with, "Contact") != NULL);
+    WAIT_FOR (g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_list_box_get_row_at_index (results, 0))),
+                         "@carol · Online") == 0);
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
 
     gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.remove", "s", "carol");
     {
