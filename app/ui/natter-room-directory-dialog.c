@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "natter-error.h"
 #include "natter-room-directory-dialog.h"
@@ -207,6 +208,29 @@ room_name_from_entry (NatterRoomDirectoryDialog *self)
   return g_strdup_printf ("#%s", g_ascii_strdown (text, -1));
 }
 
+/* As Slack and Mattermost do: "Lunch Club" turns into "lunch-club" while it
+ * is typed, so the name on screen is the name the room gets, and a space
+ * (the most natural thing to type in a name) is no error. Each character
+ * maps to one, so the cursor stays where it was. */
+static void
+name_changed_cb (NatterRoomDirectoryDialog *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (self->name_row);
+  const char *text = gtk_editable_get_text (entry);
+  g_autofree char *tidy = g_ascii_strdown (text, -1);
+
+  for (char *c = tidy; *c != '\0'; c++)
+    if (*c == ' ')
+      *c = '-';
+  if (strcmp (tidy, text) != 0)
+    {
+      int position = gtk_editable_get_position (entry);
+
+      gtk_editable_set_text (entry, tidy);
+      gtk_editable_set_position (entry, position);
+    }
+}
+
 static void
 set_name_error (NatterRoomDirectoryDialog *self,
                 const char                *text)
@@ -314,6 +338,7 @@ natter_room_directory_dialog_class_init (NatterRoomDirectoryDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDirectoryDialog, topic_row);
   gtk_widget_class_bind_template_child (widget_class, NatterRoomDirectoryDialog, name_error);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, name_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, name_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "directory.join", "s", join_action);

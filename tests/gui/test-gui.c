@@ -1148,14 +1148,17 @@ test_gui_flow (void)
   gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.new-room", NULL);
   {
     gpointer dialog = find_dialog (&fx);
+    GObject *name_row = gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "name_row");
 
     g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDirectoryDialog");
-    gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "name_row")), "Team");
+    /* Typed as a person would; the entry shows the name the room gets. */
+    gtk_editable_set_text (GTK_EDITABLE (name_row), "Team Plans");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, "team-plans");
     gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "topic_row")), "Planning");
     save_widget_screenshot (&fx, dialog, "room-create.png");
     gtk_widget_activate_action (dialog, "directory.create", NULL);
   }
-  WAIT_FOR (g_strcmp0 (natter_window_get_current_address (fx.window), "#team") == 0);
+  WAIT_FOR (g_strcmp0 (natter_window_get_current_address (fx.window), "#team-plans") == 0);
   conversation = natter_conversation_view_get_conversation (view);
   WAIT_FOR (natter_conversation_get_room (conversation) != NULL);
   gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
@@ -1192,7 +1195,7 @@ test_gui_flow (void)
     for (guint i = 0; i < g_list_model_get_n_items (rooms); i++)
       {
         g_autoptr(NatterRoom) room = g_list_model_get_item (rooms, i);
-        g_assert_cmpstr (natter_room_get_name (room), !=, "#team");
+        g_assert_cmpstr (natter_room_get_name (room), !=, "#team-plans");
       }
   }
 
