@@ -436,10 +436,15 @@ static void
 sent_cb (NatterConversationView *self,
          NatterMessage          *message)
 {
-  /* Sending is a clear sign of wanting to see the newest messages. */
+  /* Sending is a clear sign of wanting to see the newest messages, and of
+   * having read what came before: someone who answers has seen what they
+   * answer, whether or not the window manager calls the window active. */
   self->sticky = TRUE;
   gtk_revealer_set_reveal_child (self->jump_revealer, FALSE);
   queue_scroll_to_bottom (self);
+  if (self->client != NULL && self->conversation != NULL &&
+      natter_conversation_get_unread (self->conversation) > 0)
+    natter_client_mark_read (self->client, self->conversation);
 }
 
 /* ---- Public -------------------------------------------------------------- */

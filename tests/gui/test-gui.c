@@ -366,6 +366,26 @@ is_row_of (GtkWidget *widget, gconstpointer conversation)
          natter_conversation_row_get_conversation (NATTER_CONVERSATION_ROW (widget)) == conversation;
 }
 
+/* Whether @c has been told, by now, that @user read up to @up_to or later
+ * (earlier read events are dropped). Polls without blocking, so that
+ * WAIT_FOR keeps the app's main loop, and so its writes, going. */
+static gboolean
+saw_read (NatterTestClient *c,
+          const char       *user,
+          gint64            up_to)
+{
+  JsonObject *event;
+  gboolean seen = FALSE;
+
+  while (!seen && (event = natter_test_client_try_wait_type (c, "read", 0)) != NULL)
+    {
+      seen = g_strcmp0 (json_object_get_string_member_with_default (event, "user", ""), user) == 0 &&
+             natter_test_get_int (event, "up_to") >= up_to;
+      json_object_unref (event);
+    }
+  return seen;
+}
+
 /* The text of the time label of @conversation's row in the sidebar. */
 static const char *
 sidebar_time (Fixture            *fx,
@@ -797,6 +817,28 @@ test_gui_flow (void)
       WAIT_FOR (natter_conversation_get_unread (conversation) == 0);
       g_assert_cmpint (natter_conversation_get_read_up_to (conversation), >=, bob_last_id);
     }
+
+  /* Answering is reading: bob asks, alice answers from the composer, and
+   * nothing of bob's is unread any more, with the window active or not. */
+  reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Lunch later?\",\"client_msg_id\":\"b3\"}");
+  bob_last_id = natter_test_get_int (reply, "message.id");
+  g_clear_pointer (&reply, json_object_unref);
+  WAIT_FOR (last_body_is (messages, "Lunch later?"));
+  natter_composer_set_text (composer, "Yes, at noon.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  WAIT_FOR (natter_conversation_get_unread (conversation) == 0);
+  g_assert_cmpint (natter_conversation_get_read_up_to (conversation), >=, bob_last_id);
+  /* The read goes out with the main loop running: bob sees it. (WAIT_FOR
+   * tests its condition once more after the loop; saw_read consumes.) */
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_read (bob, "alice", bob_last_id)));
+  }
+  event = natter_test_client_wait_type (bob, "message");
+  natter_assert_str (event, "message.body", "Yes, at noon.");
+  g_clear_pointer (&event, json_object_unref);
 
   natter_test_client_send (bob, "{\"type\":\"typing\",\"to\":\"@alice\",\"state\":\"active\"}");
   WAIT_FOR (natter_conversation_get_typing (conversation) != NULL);
