@@ -258,6 +258,13 @@ connect_cb (GObject      *object,
 
   if (natter_client_connect_finish (NATTER_CLIENT (object), result, &error))
     {
+      /* Remembered once it answered, not when Connect was pressed: a typo
+       * that never connected would otherwise be the server of the next
+       * start, and its remembered sign-in (kept per server) be lost. */
+      GSettings *settings = natter_application_get_settings (self->application);
+
+      g_settings_set_string (settings, "server-host", self->host);
+      g_settings_set_uint (settings, "server-port", self->port);
       show_account (self);
       if (self->submit_after_connect)
         {
@@ -295,7 +302,6 @@ parse_server (NatterWelcomePage *self)
   g_autoptr(GSocketConnectable) address = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->server_row))));
-  GSettings *settings;
 
   if (*text == '\0')
     {
@@ -313,10 +319,6 @@ parse_server (NatterWelcomePage *self)
   g_free (self->host);
   self->host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
   self->port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
-
-  settings = natter_application_get_settings (self->application);
-  g_settings_set_string (settings, "server-host", self->host);
-  g_settings_set_uint (settings, "server-port", self->port);
   return TRUE;
 }
 

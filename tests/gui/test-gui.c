@@ -618,6 +618,14 @@ test_gui_flow (void)
     g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_DISCONNECTED);
   }
 
+  /* A server that does not answer is not the server of the next start
+   * (its remembered sign-in would be lost behind a typo). */
+  set_row_text (&fx, "server_row", "127.0.0.1:1");
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0 &&
+            *label_text (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "server_error") != '\0');
+  g_assert_cmpuint (g_settings_get_uint (natter_application_get_settings (fx.app), "server-port"), !=, 1);
+
   /* The test server's certificate is self-signed: trust on first use
    * shows its fingerprint and asks. */
   server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
@@ -630,6 +638,9 @@ test_gui_flow (void)
 
   gtk_widget_activate_action (GTK_WIDGET (welcome_page (&fx)), "welcome.trust", NULL);
   WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  /* It answered: now it is remembered. */
+  g_assert_cmpuint (g_settings_get_uint (natter_application_get_settings (fx.app), "server-port"), ==,
+                    natter_test_server_get_port (fx.server));
 
   /* A wrong password is said in plain words under the password. */
   set_row_text (&fx, "username_row", "alice");
