@@ -424,6 +424,15 @@ natter_conversation_get_last_message (NatterConversation *self)
   return self->last_message;
 }
 
+NatterUser *
+natter_conversation_get_last_sender (NatterConversation *self)
+{
+  g_return_val_if_fail (NATTER_IS_CONVERSATION (self), NULL);
+  if (self->last_message == NULL || self->client == NULL)
+    return NULL;
+  return natter_client_lookup_user (self->client, natter_message_get_sender (self->last_message));
+}
+
 gint64
 natter_conversation_get_last_activity (NatterConversation *self)
 {

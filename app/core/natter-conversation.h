@@ -29,6 +29,8 @@ NatterRoom    *natter_conversation_get_room             (NatterConversation *sel
 gboolean       natter_conversation_is_room              (NatterConversation *self);
 /* The newest message (sent or sending); NULL when there is none. */
 NatterMessage *natter_conversation_get_last_message     (NatterConversation *self);
+/* Who wrote it (the client's interned user, so its display name), or NULL. */
+NatterUser    *natter_conversation_get_last_sender      (NatterConversation *self);
 /* ms since the epoch of the newest message, 0 when none. */
 gint64         natter_conversation_get_last_activity    (NatterConversation *self);
 guint          natter_conversation_get_unread           (NatterConversation *self);

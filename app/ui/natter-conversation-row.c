@@ -37,7 +37,7 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* One line of preview: "You: …" for ours, "bob: …" in rooms. */
+/* One line of preview: "You: …" for ours, "Bob Builder: …" in rooms. */
 static char *
 make_preview (NatterConversation *conversation)
 {
@@ -62,7 +62,14 @@ make_preview (NatterConversation *conversation)
     }
 
   if (natter_conversation_is_room (conversation))
-    return g_strdup_printf ("%s: %s", natter_message_get_sender (last), body);
+    {
+      NatterUser *sender = natter_conversation_get_last_sender (conversation);
+
+      /* Translators: preview of a room's last message, "Bob Builder: hi". */
+      return g_strdup_printf (_("%s: %s"), sender ? natter_user_get_display_name (sender)
+                                                  : natter_message_get_sender (last),
+                              body);
+    }
 
   return g_steal_pointer (&body);
 }

@@ -1142,6 +1142,26 @@ test_gui_flow (void)
     "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"Welcome to #design, alice!\",\"client_msg_id\":\"r1\"}");
   g_clear_pointer (&reply, json_object_unref);
   WAIT_FOR (last_body_is (messages, "Welcome to #design, alice!"));
+  /* The sidebar's preview of a room names the sender as the app does
+   * everywhere else: by display name. */
+  {
+    g_autoptr(NatterTestClient) gina = natter_test_client_new (fx.server);
+    GtkWidget *row;
+
+    reply = natter_test_client_request_ok (gina,
+      "{\"type\":\"register\",\"username\":\"gina\",\"password\":\"" NATTER_TEST_PASSWORD "\","
+      "\"display_name\":\"Gina Torres\"}");
+    g_clear_pointer (&reply, json_object_unref);
+    reply = natter_test_client_request_ok (gina, "{\"type\":\"room_join\",\"room\":\"#design\"}");
+    g_clear_pointer (&reply, json_object_unref);
+    reply = natter_test_client_request_ok (gina,
+      "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"Hi all\",\"client_msg_id\":\"g1\"}");
+    g_clear_pointer (&reply, json_object_unref);
+    WAIT_FOR (last_body_is (messages, "Hi all"));
+    row = find_widget (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar")), is_row_of, conversation);
+    g_assert_nonnull (row);
+    WAIT_FOR (g_strcmp0 (label_text (row, NATTER_TYPE_CONVERSATION_ROW, "preview_label"), "Gina Torres: Hi all") == 0);
+  }
   /* Shift+Enter is a new line; Enter sends. The key controller of the
    * text view is what a real key press reaches first. */
   natter_composer_set_text (composer, "Glad to be here.");
