@@ -1007,6 +1007,18 @@ natter_client_retry_message (NatterClient  *self,
  * no room we are in. A direct conversation exists on the server only once
  * a message was stored. The open conversation stays until it is left. */
 static void
+forget_conversation (NatterClient       *self,
+                     NatterConversation *conv)
+{
+  const char *address = natter_conversation_get_address (conv);
+
+  store_remove_item (self->conversations, conv);
+  g_signal_handlers_disconnect_by_data (conv, self);
+  natter_conversation_detach_client (conv);
+  g_hash_table_remove (self->conversations_by_address, address);
+}
+
+static void
 forget_if_empty (NatterClient       *self,
                  NatterConversation *conv)
 {
@@ -1016,11 +1028,21 @@ forget_if_empty (NatterClient       *self,
       natter_conversation_get_room (conv) != NULL ||
       g_strcmp0 (address, self->open_address) == 0)
     return;
+  forget_conversation (self, conv);
+}
 
-  store_remove_item (self->conversations, conv);
-  g_signal_handlers_disconnect_by_data (conv, self);
-  natter_conversation_detach_client (conv);
-  g_hash_table_remove (self->conversations_by_address, address);
+/* A room we are not in (left, here or on another device) has no place in
+ * the list: the server lists only rooms we are in, and would refuse its
+ * history. It goes as soon as it is not the open conversation. */
+static void
+forget_if_left_room (NatterClient       *self,
+                     NatterConversation *conv)
+{
+  if (!natter_conversation_is_room (conv) ||
+      natter_conversation_get_room (conv) != NULL ||
+      g_strcmp0 (natter_conversation_get_address (conv), self->open_address) == 0)
+    return;
+  forget_conversation (self, conv);
 }
 
 void
@@ -1029,13 +1051,17 @@ natter_client_set_open_conversation (NatterClient       *self,
 {
   const char *address = conversation != NULL ? natter_conversation_get_address (conversation) : NULL;
   g_autofree char *emptied = NULL;
-  NatterConversation *left;
+  g_autofree char *previous = NULL;
+  NatterConversation *left, *left_room;
 
   g_return_if_fail (NATTER_IS_CLIENT (self));
   g_return_if_fail (conversation == NULL || NATTER_IS_CONVERSATION (conversation));
 
-  g_free (self->open_address);
+  previous = g_steal_pointer (&self->open_address);
   self->open_address = g_strdup (address);
+  left_room = previous != NULL ? g_hash_table_lookup (self->conversations_by_address, previous) : NULL;
+  if (left_room != NULL)
+    forget_if_left_room (self, left_room);
 
   /* Left after its last message was deleted: it goes now. */
   if (g_strcmp0 (self->emptied_address, address) == 0)
@@ -1144,7 +1170,10 @@ leave_room_locally (NatterClient *self,
   store_remove_item (self->rooms, room);
   conv = g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (room));
   if (conv != NULL)
-    natter_conversation_set_room (conv, NULL);
+    {
+      natter_conversation_set_room (conv, NULL);
+      forget_if_left_room (self, conv);
+    }
 }
 
 static void
@@ -1317,6 +1346,19 @@ drop_connection (NatterClient *self)
   self->generation++;
 }
 
+/* Typing shown when the connection went stays until its timeout otherwise:
+ * "bob is typing…" above a reconnect banner. */
+static void
+clear_all_typing (NatterClient *self)
+{
+  GHashTableIter iter;
+  gpointer conv;
+
+  g_hash_table_iter_init (&iter, self->conversations_by_address);
+  while (g_hash_table_iter_next (&iter, NULL, &conv))
+    natter_conversation_clear_typing (conv);
+}
+
 static void
 connection_closed_cb (NatterConnection *conn,
                       const GError     *error,
@@ -1331,6 +1373,7 @@ connection_closed_cb (NatterConnection *conn,
 
   g_debug ("Connection closed: %s", error != NULL ? error->message : "by us");
   drop_connection (self);
+  clear_all_typing (self);
 
   if (was_signed_in && self->token != NULL)
     {
@@ -1766,7 +1809,10 @@ session_part_cb (GObject      *object,
                   NatterConversation *conv =
                     g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (old));
                   if (conv != NULL)
-                    natter_conversation_set_room (conv, NULL);
+                    {
+                      natter_conversation_set_room (conv, NULL);
+                      forget_if_left_room (self, conv);
+                    }
                 }
             }
           g_list_store_splice (self->rooms, 0, g_list_model_get_n_items (model),

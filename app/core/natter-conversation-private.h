@@ -32,6 +32,8 @@ void                natter_conversation_set_has_more_history (NatterConversation
 void                natter_conversation_set_user_typing (NatterConversation *self,
                                                          NatterUser         *user,
                                                          gboolean            active);
+/* Forgets everyone's typing (the connection is gone: no "paused" will come). */
+void                natter_conversation_clear_typing    (NatterConversation *self);
 void                natter_conversation_detach_client (NatterConversation *self);
 
 G_END_DECLS

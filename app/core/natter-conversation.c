@@ -379,6 +379,17 @@ natter_conversation_set_user_typing (NatterConversation *self,
   update_typing_text (self);
 }
 
+void
+natter_conversation_clear_typing (NatterConversation *self)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+
+  if (g_hash_table_size (self->typists) == 0)
+    return;
+  g_hash_table_remove_all (self->typists);
+  update_typing_text (self);
+}
+
 const char *
 natter_conversation_get_address (NatterConversation *self)
 {

@@ -197,6 +197,23 @@ update_title (NatterWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+/* Our own presence as the others see it: while the connection is down
+ * nobody sees us online, so the header says "Connecting…" and the avatar
+ * has no dot, rather than the presence we chose. */
+static void
+update_me_subtitle (NatterWindow *self)
+{
+  NatterUser *me = natter_client_get_me (self->client);
+  gboolean ready = natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY;
+
+  g_object_set (self->me_avatar, "show-presence", ready, NULL);
+  if (me == NULL)
+    return;
+  adw_window_title_set_subtitle (self->sidebar_title,
+                                 ready ? natter_presence_label (natter_user_get_presence (me))
+                                       : _("Connecting…"));
+}
+
 static void
 update_me (NatterWindow *self)
 {
@@ -215,8 +232,7 @@ update_me (NatterWindow *self)
   username = g_strdup_printf ("@%s", natter_user_get_username (me));
   gtk_label_set_label (self->me_name_label, natter_user_get_display_name (me));
   gtk_label_set_label (self->me_username_label, username);
-  adw_window_title_set_subtitle (self->sidebar_title,
-                                 natter_presence_label (natter_user_get_presence (me)));
+  update_me_subtitle (self);
 }
 
 static void
@@ -255,6 +271,7 @@ client_state_cb (NatterWindow *self)
 
   gtk_revealer_set_reveal_child (self->reconnect_revealer,
                                  in_chat && state == NATTER_CLIENT_STATE_RECONNECTING);
+  update_me_subtitle (self);
 
   /* Losing the sign-in (token revoked on another device, or sign-out)
    * brings back the welcome page; its own flow handles the rest. */
@@ -313,8 +330,7 @@ me_presence_cb (NatterWindow *self)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENCE]);
     }
 
-  adw_window_title_set_subtitle (self->sidebar_title,
-                                 natter_presence_label (natter_user_get_presence (me)));
+  update_me_subtitle (self);
 }
 
 static void

@@ -1270,6 +1270,9 @@ test_gui_flow (void)
         g_autoptr(NatterRoom) room = g_list_model_get_item (rooms, i);
         g_assert_cmpstr (natter_room_get_name (room), !=, "#team-plans");
       }
+    /* Nor is its conversation left in the sidebar (as after a restart,
+     * when the server no longer lists it). */
+    g_assert_null (natter_client_lookup_conversation (fx.client, "#team-plans", FALSE));
   }
 
   /* The server goes away: the reconnect banner shows; it comes back. */
@@ -1278,12 +1281,19 @@ test_gui_flow (void)
   {
     GtkRevealer *banner = child (fx.window, NATTER_TYPE_WINDOW, "reconnect_revealer");
 
+    AdwWindowTitle *sidebar_title = child (fx.window, NATTER_TYPE_WINDOW, "sidebar_title");
+
     g_assert_true (gtk_revealer_get_reveal_child (banner));
+    /* Nobody sees us online now: the header does not claim it either. */
+    g_assert_cmpstr (adw_window_title_get_subtitle (sidebar_title), ==, "Connecting…");
+    /* And bob's "typing" of before is gone with the connection. */
+    g_assert_null (natter_conversation_get_typing (natter_client_lookup_conversation (fx.client, "@bob", FALSE)));
     save_screenshot (&fx, "reconnecting.png");
     natter_test_server_restart (fx.server);
     gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL);
     WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
     g_assert_false (gtk_revealer_get_reveal_child (banner));
+    g_assert_cmpstr (adw_window_title_get_subtitle (sidebar_title), !=, "Connecting…");
   }
 
   /* Bob's connection died with the server: he is offline. With the
