@@ -39,6 +39,38 @@ bench_now_ns (void)
   return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
 }
 
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, for the kernel's receive stamps
+ * (realtime) against bench_now_ns (monotonic). The tightest of a few
+ * bracketed samples: good to a microsecond or two. */
+static gint64
+realtime_offset_ns (void)
+{
+  static gint64 offset;
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      gint64 best_gap = G_MAXINT64;
+
+      for (int i = 0; i < 16; i++)
+        {
+          struct timespec real;
+          gint64 before = bench_now_ns (), after;
+
+          clock_gettime (CLOCK_REALTIME, &real);
+          after = bench_now_ns ();
+          if (after - before < best_gap)
+            {
+              best_gap = after - before;
+              offset = (gint64) real.tv_sec * G_GINT64_CONSTANT (1000000000) + real.tv_nsec -
+                       (before + (after - before) / 2);
+            }
+        }
+      g_once_init_leave (&once, 1);
+    }
+  return offset;
+}
+
 typedef struct {
   BenchWorkerFunc func;
   gpointer        data;
@@ -149,6 +181,8 @@ conn_start_real (BenchConn *c)
       return;
     }
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (c->rx_stamp)
+    setsockopt (fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   if (e->loopback)
     {
       /* A source address per connection from 127.1.0.0/16: the server's
@@ -244,13 +278,43 @@ conn_write (BenchConn *c, const char *data, gsize len)
   return n >= 0 ? n : tls_errno (n, EPIPE);
 }
 
+/* recv() that also takes the kernel's stamp of the newest bytes read. */
+static ssize_t
+recv_stamped (BenchConn *c, void *buf, gsize len)
+{
+  union {
+    char           buf[CMSG_SPACE (sizeof (struct timespec))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = buf, .iov_len = len };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1,
+    .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+  };
+  ssize_t n;
+
+  c->rx_ns = 0;
+  n = recvmsg (c->fd, &msg, 0);
+  if (n <= 0)
+    return n;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (&msg); cm != NULL; cm = CMSG_NXTHDR (&msg, cm))
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS)
+      {
+        struct timespec ts;
+
+        memcpy (&ts, CMSG_DATA (cm), sizeof ts);
+        c->rx_ns = (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec - realtime_offset_ns ();
+      }
+  return n;
+}
+
 static ssize_t
 conn_recv (BenchConn *c, void *buf, gsize len)
 {
   ssize_t n;
 
   if (c->tls == NULL)
-    return recv (c->fd, buf, len, 0);
+    return c->rx_stamp ? recv_stamped (c, buf, len) : recv (c->fd, buf, len, 0);
   n = gnutls_record_recv (c->tls, buf, len);
   return n >= 0 ? n : tls_errno (n, ECONNRESET);
 }
@@ -696,6 +760,7 @@ bench_engine_new (const char *host, guint16 port, guint n_workers, GError **erro
       g_queue_init (&w->to_start);
       w->window = 256;
       w->hist = g_new0 (BenchHist, 1);
+      w->hist_arrival = g_new0 (BenchHist, 1);
       g_snprintf (name, sizeof name, "bench-w%u", i);
       e->workers[i] = w;
       w->thread = g_thread_new (name, worker_main, w);
@@ -767,6 +832,7 @@ bench_engine_free (BenchEngine *e)
       g_ptr_array_free (w->dirty, TRUE);
       g_free (w->buf);
       g_free (w->hist);
+      g_free (w->hist_arrival);
       g_free (w);
     }
   g_free (e->workers);

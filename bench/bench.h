@@ -93,6 +93,12 @@ struct _BenchConn {
   const char         *secret;   /* token or password, borrowed */
   char               *token;    /* the token the server answered with */
   char               *error_code; /* of a failed login, for reports */
+  /* Set before bench_conn_start (plain TCP only): the kernel stamps each
+   * read with when its newest bytes reached the socket (SO_TIMESTAMPNS),
+   * kept in rx_ns (bench_now_ns's clock; 0 when the read had none). That
+   * is when the server delivered them, whenever this thread gets to read. */
+  gboolean            rx_stamp;
+  gint64              rx_ns;
   char               *rtail;    /* incomplete line kept between reads */
   gsize               rtail_len;
   GString            *out;      /* bytes not yet written, from out_off */
@@ -133,6 +139,7 @@ struct _BenchWorker {
   guint              in_setup;  /* connecting or logging in now */
   guint              window;    /* at most this many in setup at once */
   BenchHist         *hist;      /* latencies seen by this worker */
+  BenchHist         *hist_arrival; /* the same, to the kernel's arrival stamp */
   BenchTickFunc      tick;      /* called at tick_at (ns), if set */
   gpointer           tick_data;
   gint64             tick_at;
@@ -348,7 +355,8 @@ typedef struct {
   BenchProcSample cpu_before; /* per thread: bench_report_thread_cpu() */
   BenchProcSample cpu_after;
   double   tool_cpu_s;
-  BenchHist hist;
+  BenchHist hist;          /* send to read by the receiving thread */
+  BenchHist hist_arrival;  /* send to arrival in the receiving socket */
 } BenchFanoutResult;
 
 /* Builds a body of exactly @size bytes (at least 32) starting "t=<ns> ". */

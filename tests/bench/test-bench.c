@@ -115,6 +115,10 @@ test_fanout (gconstpointer data)
   g_assert_cmpint (get_int (o, "expected"), ==, get_int (o, "messages") * get_int (o, "members"));
   g_assert_cmpint (get_int (o, "errors"), ==, 0);
   g_assert_cmpfloat (get_double (o, "p99_ms"), >=, get_double (o, "p50_ms"));
+  /* Arrival in the socket comes before the read, delivery by delivery. */
+  g_assert_cmpfloat (get_double (o, "arrival_p99_ms"), >=, get_double (o, "arrival_p50_ms"));
+  g_assert_cmpfloat (get_double (o, "arrival_p50_ms"), <=, get_double (o, "p50_ms"));
+  g_assert_cmpfloat (get_double (o, "arrival_p99_ms"), <=, get_double (o, "p99_ms"));
 }
 
 static void
