@@ -35,6 +35,80 @@ make_attributes (const char *server,
   return attributes;
 }
 
+/* The same attributes, matched whatever the item's schema name says. */
+static const SecretSchema *
+token_schema_any_name (void)
+{
+  static const SecretSchema schema = {
+    "io.github.natter.Natter.Token", SECRET_SCHEMA_DONT_MATCH_NAME,
+    {
+      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "NULL", 0 },
+    }
+  };
+
+  return &schema;
+}
+
+/* ---- unlock first ----------------------------------------------------------
+ *
+ * gnome-keyring shows the items of a locked keyring with their attributes
+ * hashed and their schema as "org.freedesktop.Secret.Generic", and keeps
+ * showing them so after the unlock. A search by our schema name found
+ * nothing there: a keyring not unlocked at login looked like "no sign-in
+ * stored", and signing out left the token behind. So every operation first
+ * searches without the name, with SECRET_SEARCH_UNLOCK (the keyring asks for
+ * its password, once), and only then does its work with the full schema,
+ * on unlocked items. If the user dismisses the prompt, the work finds
+ * nothing, as before. */
+
+typedef void (*UnlockedFunc) (GTask *task, const char *server);
+
+typedef struct {
+  GTask        *task;
+  char         *server;
+  UnlockedFunc  then;
+} UnlockStep;
+
+static void
+unlocked_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  UnlockStep *step = user_data;
+  GError *error = NULL;
+  GList *items;
+
+  items = secret_service_search_finish (NULL, result, &error);
+  g_list_free_full (items, g_object_unref);
+  if (error != NULL)
+    g_task_return_error (step->task, error); /* no Secret Service: fail, do not hang */
+  else
+    step->then (g_object_ref (step->task), step->server);
+  g_object_unref (step->task);
+  g_free (step->server);
+  g_free (step);
+}
+
+/* Takes @task; calls @then with a new reference once the keyring holding
+ * @server's items (if any) is unlocked. */
+static void
+unlock_then (GTask        *task,
+             const char   *server,
+             UnlockedFunc  then)
+{
+  UnlockStep *step = g_new0 (UnlockStep, 1);
+  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
+
+  step->task = task;
+  step->server = g_strdup (server);
+  step->then = then;
+  secret_service_search (NULL, token_schema_any_name (), attributes,
+                         SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                         g_task_get_cancellable (task), unlocked_cb, step);
+}
+
 /* ---- store: clear what the server had, then store the new token ---------- */
 
 typedef struct {
@@ -97,6 +171,17 @@ store_cleared_cb (GObject      *object,
                           store_done_cb, g_steal_pointer (&task));
 }
 
+static void
+store_unlocked (GTask      *task,
+                const char *server)
+{
+  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
+
+  /* One token per server: an earlier account's is replaced. */
+  secret_password_clearv (token_schema (), attributes, g_task_get_cancellable (task),
+                          store_cleared_cb, task);
+}
+
 void
 natter_secret_store_token_async (const char          *server,
                                  const char          *username,
@@ -106,7 +191,6 @@ natter_secret_store_token_async (const char          *server,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
   StoreData *d;
 
   g_return_if_fail (server != NULL && username != NULL && token != NULL);
@@ -119,11 +203,7 @@ natter_secret_store_token_async (const char          *server,
   d->username = g_strdup (username);
   d->token = g_strdup (token);
   g_task_set_task_data (task, d, store_data_free);
-
-  /* One token per server: an earlier account's is replaced. */
-  attributes = make_attributes (server, NULL);
-  secret_password_clearv (token_schema (), attributes, cancellable,
-                          store_cleared_cb, g_steal_pointer (&task));
+  unlock_then (g_steal_pointer (&task), server, store_unlocked);
 }
 
 gboolean
@@ -194,6 +274,17 @@ lookup_cb (GObject      *object,
                            "No sign-in is stored for this server");
 }
 
+static void
+lookup_unlocked (GTask      *task,
+                 const char *server)
+{
+  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
+
+  secret_service_search (NULL, token_schema (), attributes,
+                         SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                         g_task_get_cancellable (task), lookup_cb, task);
+}
+
 void
 natter_secret_lookup_token_async (const char          *server,
                                   GCancellable        *cancellable,
@@ -201,17 +292,12 @@ natter_secret_lookup_token_async (const char          *server,
                                   gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (server != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_secret_lookup_token_async);
-
-  attributes = make_attributes (server, NULL);
-  secret_service_search (NULL, token_schema (), attributes,
-                         SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
-                         cancellable, lookup_cb, g_steal_pointer (&task));
+  unlock_then (g_steal_pointer (&task), server, lookup_unlocked);
 }
 
 gboolean
@@ -253,6 +339,16 @@ clear_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+clear_unlocked (GTask      *task,
+                const char *server)
+{
+  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
+
+  secret_password_clearv (token_schema (), attributes, g_task_get_cancellable (task),
+                          clear_cb, task);
+}
+
 void
 natter_secret_clear_async (const char          *server,
                            GCancellable        *cancellable,
@@ -260,16 +356,12 @@ natter_secret_clear_async (const char          *server,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (server != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_secret_clear_async);
-
-  attributes = make_attributes (server, NULL);
-  secret_password_clearv (token_schema (), attributes, cancellable,
-                          clear_cb, g_steal_pointer (&task));
+  unlock_then (g_steal_pointer (&task), server, clear_unlocked);
 }
 
 gboolean

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "test-secret"
 
 #include <glib/gstdio.h>
+#include <libsecret/secret.h>
 
 #include "natter-secret.h"
 
@@ -190,6 +191,67 @@ test_store_lookup_clear (gconstpointer data)
   g_clear_object (&result);
 }
 
+/* Another application's secret with the same attribute names. natterd's
+ * calls first search without the schema name (so that a locked keyring's
+ * items are found and unlocked): they must still never read or delete
+ * what is not theirs. */
+static const SecretSchema other_schema = {
+  "org.example.OtherApp", SECRET_SCHEMA_NONE,
+  {
+    { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "NULL", 0 },
+  }
+};
+
+static void
+test_other_application (gconstpointer data)
+{
+  const gboolean *keyring = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *user = NULL, *token = NULL, *other = NULL;
+  GAsyncResult *result = NULL;
+
+  if (!*keyring)
+    {
+      g_test_skip ("no Secret Service (run under dbus-run-session with gnome-keyring)");
+      return;
+    }
+
+  g_assert_true (secret_password_store_sync (&other_schema, SECRET_COLLECTION_DEFAULT, "other app",
+                                             "not-natter", NULL, &error,
+                                             "server", "shared.example.org:7447",
+                                             "username", "mallory", NULL));
+  g_assert_no_error (error);
+
+  /* Not ours: not found. */
+  natter_secret_lookup_token_async ("shared.example.org:7447", NULL, result_cb, &result);
+  g_assert_false (natter_secret_lookup_token_finish (wait_result (&result), &user, &token, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  /* Storing ours (which clears the server's old token first) and clearing
+   * it leave the other one alone. */
+  natter_secret_store_token_async ("shared.example.org:7447", "alice", "natter-token", NULL,
+                                   result_cb, &result);
+  g_assert_true (natter_secret_store_token_finish (wait_result (&result), &error));
+  g_clear_object (&result);
+  natter_secret_lookup_token_async ("shared.example.org:7447", NULL, result_cb, &result);
+  g_assert_true (natter_secret_lookup_token_finish (wait_result (&result), &user, &token, &error));
+  g_assert_cmpstr (user, ==, "alice");
+  g_assert_cmpstr (token, ==, "natter-token");
+  g_clear_object (&result);
+  natter_secret_clear_async ("shared.example.org:7447", NULL, result_cb, &result);
+  g_assert_true (natter_secret_clear_finish (wait_result (&result), &error));
+  g_clear_object (&result);
+
+  other = secret_password_lookup_sync (&other_schema, NULL, &error,
+                                       "server", "shared.example.org:7447", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpstr (other, ==, "not-natter");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -213,6 +275,7 @@ main (int   argc,
 
   g_test_add_func ("/client/secret/unavailable", test_unavailable);
   g_test_add_data_func ("/client/secret/store-lookup-clear", &keyring, test_store_lookup_clear);
+  g_test_add_data_func ("/client/secret/other-application", &keyring, test_other_application);
 
   ret = g_test_run ();
 
