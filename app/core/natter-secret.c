@@ -6,19 +6,33 @@
 
 #include "natter-secret.h"
 
+/* Our schema, as stored; and the same matched whatever the item's schema
+ * name says (see "unlock first" below). */
+#define TOKEN_SCHEMA(flags)                               \
+  {                                                       \
+    "io.github.natter.Natter.Token", (flags),             \
+    {                                                     \
+      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },       \
+      { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },     \
+      { "NULL", 0 },                                      \
+    }                                                     \
+  }
+
+static const SecretSchema token_schemas[] = {
+  TOKEN_SCHEMA (SECRET_SCHEMA_NONE),
+  TOKEN_SCHEMA (SECRET_SCHEMA_DONT_MATCH_NAME),
+};
+
 static const SecretSchema *
 token_schema (void)
 {
-  static const SecretSchema schema = {
-    "io.github.natter.Natter.Token", SECRET_SCHEMA_NONE,
-    {
-      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "NULL", 0 },
-    }
-  };
+  return &token_schemas[0];
+}
 
-  return &schema;
+static const SecretSchema *
+token_schema_any_name (void)
+{
+  return &token_schemas[1];
 }
 
 /* The values are copies: libsecret keeps (a reference to) the table until
@@ -33,22 +47,6 @@ make_attributes (const char *server,
   if (username != NULL)
     g_hash_table_insert (attributes, (gpointer) "username", g_strdup (username));
   return attributes;
-}
-
-/* The same attributes, matched whatever the item's schema name says. */
-static const SecretSchema *
-token_schema_any_name (void)
-{
-  static const SecretSchema schema = {
-    "io.github.natter.Natter.Token", SECRET_SCHEMA_DONT_MATCH_NAME,
-    {
-      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "NULL", 0 },
-    }
-  };
-
-  return &schema;
 }
 
 /* ---- unlock first ----------------------------------------------------------
