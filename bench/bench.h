@@ -348,6 +348,7 @@ typedef struct {
   double   deliveries_per_s;
   double   msgs_per_s;
   guint64  deliveries;
+  guint64  stamped;        /* deliveries with a kernel arrival stamp */
   guint64  expected;
   guint64  errors;
   double   elapsed_s;

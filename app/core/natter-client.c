@@ -1011,7 +1011,11 @@ forget_conversation (NatterClient       *self,
                      NatterConversation *conv)
 {
   const char *address = natter_conversation_get_address (conv);
+  guint counted = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (conv), counted_unread_quark ()));
 
+  /* Its unread messages leave the total with it. */
+  g_object_set_qdata (G_OBJECT (conv), counted_unread_quark (), NULL);
+  set_unread_total (self, self->unread_total - counted);
   store_remove_item (self->conversations, conv);
   g_signal_handlers_disconnect_by_data (conv, self);
   natter_conversation_detach_client (conv);
@@ -1038,9 +1042,14 @@ static void
 forget_if_left_room (NatterClient       *self,
                      NatterConversation *conv)
 {
+  NatterMessageList *list = natter_conversation_get_list (conv);
+
+  /* A message still sending or failed stays visible: the server refuses it
+   * now, and its "Not sent" must show somewhere (Delete then empties it). */
   if (!natter_conversation_is_room (conv) ||
       natter_conversation_get_room (conv) != NULL ||
-      g_strcmp0 (natter_conversation_get_address (conv), self->open_address) == 0)
+      g_strcmp0 (natter_conversation_get_address (conv), self->open_address) == 0 ||
+      natter_message_list_get_last (list) != natter_message_list_get_newest_stored (list))
     return;
   forget_conversation (self, conv);
 }

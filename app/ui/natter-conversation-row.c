@@ -25,6 +25,7 @@ struct _NatterConversationRow
   NatterConversation *conversation;
   gulong              notify_handler;
   GSignalGroup       *last_message_signals; /* "Not sent" shows without a new message */
+  GSignalGroup       *last_sender_signals;  /* a room's preview follows the sender's name */
 };
 
 G_DEFINE_FINAL_TYPE (NatterConversationRow, natter_conversation_row, GTK_TYPE_WIDGET)
@@ -104,6 +105,9 @@ update (NatterConversationRow *self)
   natter_conversation_row_update_time (self, g_get_real_time () / 1000);
   g_signal_group_set_target (self->last_message_signals,
                              natter_conversation_get_last_message (conversation));
+  g_signal_group_set_target (self->last_sender_signals,
+                             natter_conversation_is_room (conversation)
+                             ? natter_conversation_get_last_sender (conversation) : NULL);
 
   n_unread = natter_conversation_get_unread (conversation);
   unread = n_unread > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", n_unread);
@@ -158,6 +162,7 @@ natter_conversation_row_set_conversation (NatterConversationRow *self,
       g_clear_signal_handler (&self->notify_handler, self->conversation);
       g_clear_object (&self->conversation);
       g_signal_group_set_target (self->last_message_signals, NULL);
+      g_signal_group_set_target (self->last_sender_signals, NULL);
     }
 
   if (conversation != NULL)
@@ -184,6 +189,7 @@ natter_conversation_row_dispose (GObject *object)
 
   natter_conversation_row_set_conversation (self, NULL);
   g_clear_object (&self->last_message_signals);
+  g_clear_object (&self->last_sender_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_ROW);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -260,5 +266,8 @@ natter_conversation_row_init (NatterConversationRow *self)
 
   self->last_message_signals = g_signal_group_new (NATTER_TYPE_MESSAGE);
   g_signal_group_connect_swapped (self->last_message_signals, "notify::state",
+                                  G_CALLBACK (update), self);
+  self->last_sender_signals = g_signal_group_new (NATTER_TYPE_USER);
+  g_signal_group_connect_swapped (self->last_sender_signals, "notify::display-name",
                                   G_CALLBACK (update), self);
 }

@@ -210,15 +210,16 @@ room_name_from_entry (NatterRoomDirectoryDialog *self)
 
 /* As Slack and Mattermost do: "Lunch Club" turns into "lunch-club" while it
  * is typed, so the name on screen is the name the room gets, and a space
- * (the most natural thing to type in a name) is no error. Each character
- * maps to one, so the cursor stays where it was. */
+ * (the most natural thing to type in a name) is no error. */
 static void
 name_changed_cb (NatterRoomDirectoryDialog *self)
 {
   GtkEditable *entry = GTK_EDITABLE (self->name_row);
   const char *text = gtk_editable_get_text (entry);
-  g_autofree char *tidy = g_ascii_strdown (text, -1);
+  guint leading = strspn (text, " ");
+  g_autofree char *tidy = g_ascii_strdown (text + leading, -1);
 
+  /* Leading spaces go (" Team" is not "-team"); the others become "-". */
   for (char *c = tidy; *c != '\0'; c++)
     if (*c == ' ')
       *c = '-';
@@ -227,7 +228,7 @@ name_changed_cb (NatterRoomDirectoryDialog *self)
       int position = gtk_editable_get_position (entry);
 
       gtk_editable_set_text (entry, tidy);
-      gtk_editable_set_position (entry, position);
+      gtk_editable_set_position (entry, MAX (position - (int) leading, 0));
     }
 }
 

@@ -248,6 +248,7 @@ static void
 show_welcome (NatterWindow *self)
 {
   natter_conversation_view_set_conversation (self->conversation_view, NULL);
+  natter_client_set_open_conversation (self->client, NULL);
   gtk_stack_set_visible_child_name (self->content_stack, "empty");
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
