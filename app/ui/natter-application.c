@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdlib.h>
 
 #include "natter-application.h"
 #include "natter-preferences-window.h"
@@ -394,6 +395,38 @@ static const GActionEntry app_actions[] = {
 
 /* ---- GApplication -------------------------------------------------------- */
 
+/* The installed schema; or, when Natter runs from its build tree without
+ * being installed (a second app for another account, as the README
+ * suggests), the one meson compiled there (BUILD/data, next to BUILD/app)
+ * instead of GLib aborting on a missing schema. */
+static GSettings *
+new_settings (void)
+{
+  GSettingsSchemaSource *installed = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchemaSource) built = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autofree char *exe = NULL;
+
+  if (installed != NULL)
+    schema = g_settings_schema_source_lookup (installed, APP_ID, TRUE);
+  if (schema == NULL && (exe = g_file_read_link ("/proc/self/exe", NULL)) != NULL)
+    {
+      g_autofree char *app_dir = g_path_get_dirname (exe);
+      g_autofree char *data_dir = g_build_filename (app_dir, "..", "data", NULL);
+
+      built = g_settings_schema_source_new_from_directory (data_dir, installed, FALSE, NULL);
+      if (built != NULL)
+        schema = g_settings_schema_source_lookup (built, APP_ID, FALSE);
+    }
+  if (schema == NULL)
+    {
+      g_printerr (_("Natter’s settings schema (%s) is not installed. Install Natter, or start "
+                    "it with GSETTINGS_SCHEMA_DIR set to the build’s “data” directory.\n"), APP_ID);
+      exit (1);
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
 static void
 natter_application_startup (GApplication *app)
 {
@@ -411,7 +444,7 @@ natter_application_startup (GApplication *app)
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
                                       ADW_COLOR_SCHEME_DEFAULT);
 
-  self->settings = g_settings_new (APP_ID);
+  self->settings = new_settings ();
 
   state_dir = g_build_filename (g_get_user_data_dir (), "natter", NULL);
   self->client = natter_client_new (state_dir);
