@@ -3,6 +3,7 @@
 #include "natterd-poller.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -93,6 +94,16 @@ natterd_poller_free (NatterdPoller *self)
 {
   g_source_destroy (&self->source);
   g_source_unref (&self->source);
+}
+
+gboolean
+natterd_poller_has_events (NatterdPoller *self)
+{
+  /* An epoll descriptor is readable while it has events to return; poll()
+   * looks without consuming them (level-triggered watches stay reported). */
+  struct pollfd pfd = { .fd = self->epfd, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) > 0;
 }
 
 void

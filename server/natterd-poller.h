@@ -29,6 +29,8 @@ typedef struct {
 
 NatterdPoller *natterd_poller_new    (void);
 void           natterd_poller_free   (NatterdPoller *self);
+/* Whether a watched descriptor is ready now (without taking its event). */
+gboolean       natterd_poller_has_events (NatterdPoller *self);
 
 void           natterd_poll_handle_init (NatterdPollHandle *handle,
                                          int                fd,

@@ -253,20 +253,22 @@ big_room_new (NatterTestServer *srv,
   return members;
 }
 
-/* 40 members, three of them sending 30 messages each, interleaved and
- * pipelined; u00 has a second connection, which gets u00's messages too. */
+/* @n members (at least 34), three of them sending 30 messages each,
+ * interleaved and pipelined; u00 has a second connection, which gets u00's
+ * messages too. */
 static void
-big_room_fanout_over (const char *config_text,
-                      gboolean    tls)
+big_room_fanout_of (const char *config_text,
+                    gboolean    tls,
+                    guint       n)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start_full (NULL, 0, tls, config_text, NULL);
-  g_autoptr(GPtrArray) members = big_room_new (srv, 40);
+  g_autoptr(GPtrArray) members = big_room_new (srv, n);
   const guint senders[] = { 0, 17, 33 };
   gint64 ids[3 * 30];
   Burst b = { { "u00", "u17", "u33" }, 3, 30, 0, ids };
 
   g_ptr_array_add (members, natter_test_client_new (srv));
-  natter_test_client_login_token (members->pdata[40], natter_test_client_get_token (members->pdata[0]));
+  natter_test_client_login_token (members->pdata[n], natter_test_client_get_token (members->pdata[0]));
 
   for (guint i = 0; i < b.per_sender; i++)
     for (guint s = 0; s < b.n_senders; s++)
@@ -281,7 +283,7 @@ big_room_fanout_over (const char *config_text,
       gboolean sends = k == senders[0] || k == senders[1] || k == senders[2];
       Seen seen = { { 0 }, 0 };
 
-      for (guint n = 0; n < (sends ? 60 : 90); n++)
+      for (guint i = 0; i < (sends ? 60 : 90); i++)
         burst_receive (members->pdata[k], &b, &seen);
       natter_test_client_expect_no_frame_of_type (members->pdata[k], "message");
     }
@@ -289,9 +291,26 @@ big_room_fanout_over (const char *config_text,
 }
 
 static void
+big_room_fanout_over (const char *config_text,
+                      gboolean    tls)
+{
+  big_room_fanout_of (config_text, tls, 40);
+}
+
+static void
 big_room_fanout (const char *config_text)
 {
   big_room_fanout_over (config_text, FALSE);
+}
+
+/* More connections than one round of a flush (FLUSH_ROUND, 48) takes: the
+ * fan-out goes out in rounds, and with the senders' pipelined sends still
+ * arriving, the main loop reads between rounds and the flush goes on in a
+ * later iteration. Everyone still gets everything, once, in order. */
+static void
+test_big_room_fanout_rounds (void)
+{
+  big_room_fanout_of (BIG_ROOM_CONFIG, FALSE, 70);
 }
 
 static void
@@ -454,6 +473,7 @@ main (int   argc,
   natter_test_add ("/plain/big-room-fanout/one-thread", test_big_room_fanout_one_thread);
   natter_test_add ("/plain/big-room-fanout/four-threads", test_big_room_fanout_four_threads);
   natter_test_add ("/plain/big-room-fanout/tls", test_big_room_fanout_tls);
+  natter_test_add ("/plain/big-room-fanout/rounds", test_big_room_fanout_rounds);
   natter_test_add ("/plain/big-room-close-mid-burst", test_big_room_close_mid_burst);
   natter_test_add ("/plain/big-room-slow-reader", test_big_room_slow_reader);
 
