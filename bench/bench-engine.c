@@ -30,13 +30,19 @@
 
 #define READ_CHUNK (256 * 1024)
 
+static gint64
+timespec_ns (const struct timespec *ts)
+{
+  return (gint64) ts->tv_sec * G_GINT64_CONSTANT (1000000000) + ts->tv_nsec;
+}
+
 gint64
 bench_now_ns (void)
 {
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+  return timespec_ns (&ts);
 }
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, for the kernel's receive stamps
@@ -62,8 +68,7 @@ realtime_offset_ns (void)
           if (after - before < best_gap)
             {
               best_gap = after - before;
-              offset = (gint64) real.tv_sec * G_GINT64_CONSTANT (1000000000) + real.tv_nsec -
-                       (before + (after - before) / 2);
+              offset = timespec_ns (&real) - (before + (after - before) / 2);
             }
         }
       g_once_init_leave (&once, 1);
@@ -303,7 +308,7 @@ recv_stamped (BenchConn *c, void *buf, gsize len)
         struct timespec ts;
 
         memcpy (&ts, CMSG_DATA (cm), sizeof ts);
-        c->rx_ns = (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec - realtime_offset_ns ();
+        c->rx_ns = timespec_ns (&ts) - realtime_offset_ns ();
       }
   return n;
 }

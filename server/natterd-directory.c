@@ -11,9 +11,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sys/resource.h>
-
 #include <string.h>
+#include <sys/resource.h>
 
 #include "natterd-auth.h"
 #include "natterd-directory.h"

@@ -262,12 +262,12 @@ NatterdConversation *natterd_directory_ensure_direct (NatterdDirectory *self,
                                                       NatterdUser      *a,
                                                       NatterdUser      *b,
                                                       GError          **error);
-/* The conversation's name as @viewer sees it: the room's "#name", or the
- * peer's username for a direct conversation (without the '@'). */
 /* The other user of a direct conversation (@user itself in a conversation
  * with oneself). */
 NatterdUser        *natterd_conversation_peer    (NatterdConversation *conv,
                                                   NatterdUser         *user);
+/* The conversation's name as @viewer sees it: the room's "#name", or the
+ * peer's username for a direct conversation (without the '@'). */
 const char         *natterd_conversation_address (NatterdConversation *conv,
                                                   NatterdUser         *viewer);
 /* Writes "#room" or "@peer" as a JSON string. */

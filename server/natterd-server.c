@@ -71,10 +71,11 @@ struct _NatterdServer {
   GQueue            flush_queue;      /* connections with frames to write, by flush_link */
   GSource          *flush_source;
   NatterdSendPool  *send_pool;        /* NULL with send_threads = 1 */
-  NatterdSendItem  *send_items;       /* a shared flush's writes, reused */
-  NatterdConnection **send_connections;
-  GOutputVector    *send_vectors;
-  guint             send_items_size;
+  /* One round of a shared flush: its writes, their connections, the
+   * vectors the writes point into. */
+  NatterdSendItem   send_items[FLUSH_ROUND];
+  NatterdConnection *send_connections[FLUSH_ROUND];
+  GOutputVector     send_vectors[FLUSH_ROUND * SHARED_FLUSH_VECTORS];
   NatterdPoller    *poller;
   GPtrArray        *closed;           /* connections to drop from an idle */
   guint             reap_id;
@@ -134,29 +135,16 @@ natterd_server_get_read_buffer (NatterdServer *self,
 
 /* --- writing, batched per main-loop iteration --- */
 
-/* Shares the writes of up to @round queued connections (plain TCP and TLS)
- * with the send pool; connections that have nothing to send right now stay
- * in the queue. Returns how many it wrote to. */
+/* Shares the writes of up to FLUSH_ROUND queued connections (plain TCP and
+ * TLS) with the send pool; connections that have nothing to send right now
+ * stay in the queue. Returns how many it wrote to. */
 static guint
-flush_shared (NatterdServer *self,
-              guint          round)
+flush_shared (NatterdServer *self)
 {
-  guint max = MIN (self->flush_queue.length, round);
   guint n = 0;
   GList *link, *next;
 
-  if (self->send_items_size < max)
-    {
-      g_free (self->send_items);
-      g_free (self->send_connections);
-      g_free (self->send_vectors);
-      self->send_items_size = MAX (max, 2 * self->send_items_size);
-      self->send_items = g_new (NatterdSendItem, self->send_items_size);
-      self->send_connections = g_new (NatterdConnection *, self->send_items_size);
-      self->send_vectors = g_new (GOutputVector, self->send_items_size * SHARED_FLUSH_VECTORS);
-    }
-
-  for (link = self->flush_queue.head; link != NULL && n < max; link = next)
+  for (link = self->flush_queue.head; link != NULL && n < FLUSH_ROUND; link = next)
     {
       NatterdConnection *connection = link->data;
 
@@ -179,14 +167,13 @@ flush_shared (NatterdServer *self,
   return n;
 }
 
-/* Writes to up to @round queued connections on the main loop. */
+/* Writes to up to FLUSH_ROUND queued connections on the main loop. */
 static void
-flush_plain (NatterdServer *self,
-             guint          round)
+flush_plain (NatterdServer *self)
 {
   GList *link;
 
-  for (guint i = 0; i < round && (link = g_queue_pop_head_link (&self->flush_queue)) != NULL; i++)
+  for (guint i = 0; i < FLUSH_ROUND && (link = g_queue_pop_head_link (&self->flush_queue)) != NULL; i++)
     {
       NatterdConnection *connection = natterd_connection_ref (link->data);
 
@@ -208,9 +195,9 @@ flush_rounds (NatterdServer *self,
       guint shared = 0;
 
       if (self->send_pool != NULL && self->flush_queue.length >= SHARED_FLUSH_MIN)
-        shared = flush_shared (self, FLUSH_ROUND);
+        shared = flush_shared (self);
       if (shared == 0)
-        flush_plain (self, FLUSH_ROUND);
+        flush_plain (self);
       if (yield_to_input && self->flush_queue.length > 0 && natterd_poller_has_events (self->poller))
         return FALSE;
     }
@@ -792,9 +779,6 @@ natterd_server_finalize (GObject *object)
   g_clear_pointer (&self->poller, natterd_poller_free);
   g_clear_pointer (&self->flush_source, g_source_unref);
   g_clear_pointer (&self->send_pool, natterd_send_pool_free);
-  g_clear_pointer (&self->send_items, g_free);
-  g_clear_pointer (&self->send_connections, g_free);
-  g_clear_pointer (&self->send_vectors, g_free);
   g_clear_pointer (&self->welcome, g_bytes_unref);
   g_clear_object (&self->certificate);
   g_clear_pointer (&self->addresses, g_hash_table_unref);

@@ -146,11 +146,12 @@ static const char search_schema[] =
   ");"
   "INSERT OR IGNORE INTO search.search_state VALUES (1, 0);";
 
+/* How far the index goes, and the newest message's id. */
+#define SEARCH_STATE_SQL                                      \
+  "SELECT (SELECT indexed_up_to FROM search.search_state),"   \
+  "       (SELECT coalesce (max (id), 0) FROM main.messages)"
 /* An index ahead of the messages belongs to another history (a restored
  * backup rolled the ids back): start it again. */
-static const char search_reset_if_ahead[] =
-  "SELECT (SELECT indexed_up_to FROM search.search_state)"
-  "     > (SELECT coalesce (max (id), 0) FROM main.messages)";
 static const char search_reset[] =
   "INSERT INTO search.messages_fts (messages_fts) VALUES ('delete-all');"
   "UPDATE search.search_state SET indexed_up_to = 0;";
@@ -262,9 +263,7 @@ static const char *const stmt_sql[N_STMTS] = {
     "  (SELECT max (id) FROM (SELECT id FROM main.messages WHERE id > indexed_up_to"
     "                         ORDER BY id LIMIT ?1)), indexed_up_to)"
     " RETURNING indexed_up_to",
-  [STMT_SEARCH_INDEX_STATE] =
-    "SELECT (SELECT indexed_up_to FROM search.search_state),"
-    "       (SELECT coalesce (max (id), 0) FROM main.messages)",
+  [STMT_SEARCH_INDEX_STATE] = SEARCH_STATE_SQL,
   [STMT_MESSAGE_BY_CLIENT_ID] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
   [STMT_HISTORY] =
@@ -585,9 +584,10 @@ ensure_search_db (NatterdStore  *self,
 
   if (!exec (self, search_schema, error))
     return FALSE;
-  rc = sqlite3_prepare_v2 (self->db, search_reset_if_ahead, -1, &s, NULL);
+  /* The statements are not prepared yet: this runs before them. */
+  rc = sqlite3_prepare_v2 (self->db, SEARCH_STATE_SQL, -1, &s, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
-    ahead = sqlite3_column_int (s, 0) != 0;
+    ahead = sqlite3_column_int64 (s, 0) > sqlite3_column_int64 (s, 1);
   sqlite3_finalize (s);
   if (rc != SQLITE_ROW)
     return set_error (self, error, rc, "read search.db");

@@ -169,15 +169,24 @@ store_cleared_cb (GObject      *object,
                           store_done_cb, g_steal_pointer (&task));
 }
 
+/* Removes every token of @server, then calls @callback with @task. */
+static void
+clear_tokens (GTask               *task,
+              const char          *server,
+              GAsyncReadyCallback  callback)
+{
+  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
+
+  secret_password_clearv (token_schema (), attributes, g_task_get_cancellable (task),
+                          callback, task);
+}
+
 static void
 store_unlocked (GTask      *task,
                 const char *server)
 {
-  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
-
   /* One token per server: an earlier account's is replaced. */
-  secret_password_clearv (token_schema (), attributes, g_task_get_cancellable (task),
-                          store_cleared_cb, task);
+  clear_tokens (task, server, store_cleared_cb);
 }
 
 void
@@ -278,8 +287,8 @@ lookup_unlocked (GTask      *task,
 {
   g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
 
-  secret_service_search (NULL, token_schema (), attributes,
-                         SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+  /* Unlocked already (unlock_then): only the secrets to load. */
+  secret_service_search (NULL, token_schema (), attributes, SECRET_SEARCH_LOAD_SECRETS,
                          g_task_get_cancellable (task), lookup_cb, task);
 }
 
@@ -341,10 +350,7 @@ static void
 clear_unlocked (GTask      *task,
                 const char *server)
 {
-  g_autoptr(GHashTable) attributes = make_attributes (server, NULL);
-
-  secret_password_clearv (token_schema (), attributes, g_task_get_cancellable (task),
-                          clear_cb, task);
+  clear_tokens (task, server, clear_cb);
 }
 
 void
