@@ -10,8 +10,10 @@
 #include <sys/resource.h>
 #include <sodium.h>
 
+#include "natterd-chat.h"
 #include "natterd-config.h"
 #include "natterd-server.h"
+#include "natterd-store.h"
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -45,6 +47,8 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(NatterdServer) server = NULL;
+  NatterdStore *store = NULL;
+  NatterdDirectory *chat = NULL;
   NatterdConfig *config;
   gboolean just_exit = FALSE;
 
@@ -75,16 +79,25 @@ main (int   argc,
       return 1;
     }
 
+  /* The three layers (docs/architecture.md): the network layer locks the
+   * data directory first, then the store opens in it and the chat layer
+   * loads from it and installs itself as the server's service. */
   server = natterd_server_new (config, &error);
   if (server == NULL)
     {
       g_printerr ("natterd: %s\n", error->message);
       return 1;
     }
+  config = (NatterdConfig *) natterd_server_get_config (server);
 
-  if (!natterd_server_listen (server, &error))
+  store = natterd_store_open (config->data_dir, config->synchronous_full, &error);
+  if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
+      !natterd_server_listen (server, &error))
     {
       g_printerr ("natterd: %s\n", error->message);
+      natterd_server_shutdown (server);
+      natterd_chat_stop (chat);
+      g_clear_pointer (&store, natterd_store_close);
       return 1;
     }
 
@@ -94,5 +107,7 @@ main (int   argc,
   g_main_loop_run (loop);
 
   natterd_server_shutdown (server);
+  natterd_chat_stop (chat);
+  natterd_store_close (store);
   return 0;
 }

@@ -1,4 +1,5 @@
-/* natterd-auth.c: register, login (password or token), logout.
+/* natterd-auth.c: accounts, passwords, tokens and the login limits; the
+ * handlers that use them are in natterd-handlers-session.c.
  *
  * Passwords are hashed with argon2id (libsodium) in a GThreadPool: a hash
  * takes tens of milliseconds and 19 MiB, which must never stall the main
@@ -23,6 +24,9 @@
 
 #include "natterd-auth.h"
 #include "natterd-handlers-private.h"
+#include "natterd-presence.h"
+#include "natterd-session.h"
+#include "natterd-token-bucket.h"
 
 /* OWASP's argon2id floor: m = 19 MiB, t = 2, p = 1. */
 #define HASH_OPSLIMIT   2
@@ -39,7 +43,7 @@
 #define TOKEN_CACHE_MAX 100000
 
 typedef struct {
-  GHashTable *buckets; /* key -> NatterdBucket* */
+  GHashTable *buckets; /* key -> NatterdTokenBucket* */
   gint64      window_ms;
 } Limiter;
 
@@ -59,6 +63,7 @@ struct _NatterdAuth {
   Limiter           failures_by_address;
   Limiter           failures_by_user;
   GHashTable       *tokens;      /* hash -> CachedToken (hash inside) */
+  guint             expire_source; /* hourly removal of expired tokens */
 };
 
 typedef enum {
@@ -90,10 +95,17 @@ limiter_init (Limiter *limiter, gint64 window_ms)
   limiter->window_ms = window_ms;
 }
 
-static NatterdBucket *
+/* Tokens a second for a bucket of @capacity refilled over the window. */
+static double
+limiter_rate (Limiter *limiter, guint capacity)
+{
+  return capacity * 1000.0 / limiter->window_ms;
+}
+
+static NatterdTokenBucket *
 limiter_bucket (Limiter *limiter, const char *key, guint capacity, gint64 now)
 {
-  NatterdBucket *bucket = g_hash_table_lookup (limiter->buckets, key);
+  NatterdTokenBucket *bucket = g_hash_table_lookup (limiter->buckets, key);
 
   if (bucket != NULL)
     return bucket;
@@ -106,15 +118,11 @@ limiter_bucket (Limiter *limiter, const char *key, guint capacity, gint64 now)
       /* A full bucket is the same as no bucket: forget it. */
       g_hash_table_iter_init (&iter, limiter->buckets);
       while (g_hash_table_iter_next (&iter, NULL, &value))
-        {
-          NatterdBucket *b = value;
-          natterd_bucket_peek (b, capacity, limiter->window_ms, now);
-          if (b->tokens >= capacity)
-            g_hash_table_iter_remove (&iter);
-        }
+        if (natterd_token_bucket_is_full (value, capacity, limiter_rate (limiter, capacity), now * 1000))
+          g_hash_table_iter_remove (&iter);
     }
 
-  bucket = g_new0 (NatterdBucket, 1);
+  bucket = g_new0 (NatterdTokenBucket, 1);
   g_hash_table_insert (limiter->buckets, g_strdup (key), bucket);
   return bucket;
 }
@@ -124,8 +132,8 @@ limiter_peek (Limiter *limiter, const char *key, guint capacity, gint64 now)
 {
   if (capacity == 0 || key == NULL)
     return 0;
-  return natterd_bucket_peek (limiter_bucket (limiter, key, capacity, now),
-                              capacity, limiter->window_ms, now);
+  return natterd_token_bucket_peek (limiter_bucket (limiter, key, capacity, now),
+                                    capacity, limiter_rate (limiter, capacity), now * 1000);
 }
 
 static void
@@ -133,8 +141,8 @@ limiter_take (Limiter *limiter, const char *key, guint capacity, gint64 now)
 {
   if (capacity == 0 || key == NULL)
     return;
-  natterd_bucket_take (limiter_bucket (limiter, key, capacity, now),
-                       capacity, limiter->window_ms, now);
+  natterd_token_bucket_take (limiter_bucket (limiter, key, capacity, now),
+                             capacity, limiter_rate (limiter, capacity), now * 1000);
 }
 
 /* --- the thread pool --- */
@@ -311,11 +319,11 @@ log_in (NatterdAuth    *self,
   NatterJsonWriter *w;
 
   if (!natterd_connection_is_closed (connection))
-    natterd_directory_attach (self->directory, connection, user, hash);
+    natterd_session_attach (self->directory, connection, user, hash);
 
   w = natterd_request_begin_ok (request);
   natter_json_writer_key (w, "user");
-  natterd_directory_write_user (w, user, NULL);
+  natterd_presence_write_user (w, user, NULL);
   natter_json_writer_key (w, "token");
   natter_json_writer_string (w, token);
   natter_json_writer_key (w, "expires");
@@ -422,6 +430,20 @@ job_done_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+expire_tokens_cb (gpointer user_data)
+{
+  NatterdAuth *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Expired tokens are refused anyway; this only keeps the table small.
+   * None of them is in the cache: a token login past its expiry takes
+   * its entry out. */
+  if (!natterd_store_tokens_expire (self->directory->store, natterd_now_ms (), &error))
+    g_warning ("Could not remove expired tokens: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
 NatterdAuth *
 natterd_auth_new (NatterdDirectory *directory,
                   GError          **error)
@@ -437,6 +459,8 @@ natterd_auth_new (NatterdDirectory *directory,
       g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "libsodium failed to initialise");
       return NULL;
     }
+  if (!natterd_store_tokens_expire (directory->store, natterd_now_ms (), error))
+    return NULL;
 
   /* A hash of nothing anyone knows, with the same cost as real ones, for
    * logins of users that do not exist. */
@@ -464,6 +488,7 @@ natterd_auth_new (NatterdDirectory *directory,
       natterd_auth_free (self);
       return NULL;
     }
+  self->expire_source = g_timeout_add_seconds (3600, expire_tokens_cb, self);
   return self;
 }
 
@@ -475,6 +500,7 @@ natterd_auth_free (NatterdAuth *self)
 
   if (self == NULL)
     return;
+  g_clear_handle_id (&self->expire_source, g_source_remove);
   /* Let the workers finish what they hold; after that no thread touches a
    * job, and the callbacks not yet run are cancelled here. */
   if (self->pool != NULL)
@@ -495,58 +521,32 @@ natterd_auth_free (NatterdAuth *self)
   g_free (self);
 }
 
-/* --- handlers --- */
+/* --- what the session handlers call --- */
 
 void
-natterd_handle_register (NatterdRequest *request)
+natterd_auth_register (NatterdAuth    *self,
+                       NatterdRequest *request,
+                       char           *username,
+                       const char     *password,
+                       const char     *display_name)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdAuth *self = dir->auth;
-  const NatterdConfig *config = natterd_directory_get_config (dir);
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *username = NULL;
-  const char *raw_username, *password, *display_name;
   gint64 now = natterd_now_ms ();
   gint64 retry;
   Job *job;
 
-  if (!config->registration)
-    {
-      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, "Registration is closed");
-      return;
-    }
-  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
-      !natterd_arg_string (request, "password", TRUE, &password) ||
-      !natterd_arg_string (request, "display_name", FALSE, &display_name))
-    return;
-
-  username = natter_username_normalize (raw_username, &error);
-  if (username == NULL)
-    {
-      natterd_request_error_from (request, error);
-      return;
-    }
-  if (!natter_password_check (password, &error))
-    {
-      natterd_request_error_from (request, error);
-      return;
-    }
-  if (display_name != NULL && !natter_display_name_is_valid (display_name))
-    {
-      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
-                             "display_name must be 1 to 64 characters without control characters");
-      return;
-    }
   retry = limiter_peek (&self->registrations_by_address, address,
                         config->registrations_per_hour_per_address, now);
   if (retry > 0)
     {
+      g_free (username);
       natterd_request_rate_limited (request, retry);
       return;
     }
-  if (natterd_directory_find_user (dir, username) != NULL)
+  if (natterd_directory_find_user (self->directory, username) != NULL)
     {
+      g_free (username);
       natterd_request_error (request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
       return;
     }
@@ -558,15 +558,15 @@ natterd_handle_register (NatterdRequest *request)
   job->request = request;
   job->password_len = strlen (password);
   job->password = g_memdup2 (password, job->password_len + 1);
-  job->username = g_steal_pointer (&username);
+  job->username = username;
   job->display_name = g_strdup (display_name ? display_name : job->username);
   queue_job (self, job);
 }
 
-static void
-login_with_token (NatterdAuth    *self,
-                  NatterdRequest *request,
-                  const char     *token)
+void
+natterd_auth_login_token (NatterdAuth    *self,
+                          NatterdRequest *request,
+                          const char     *token)
 {
   NatterdDirectory *dir = self->directory;
   const NatterdConfig *config = natterd_directory_get_config (dir);
@@ -609,31 +609,19 @@ login_with_token (NatterdAuth    *self,
 }
 
 void
-natterd_handle_login (NatterdRequest *request)
+natterd_auth_login_password (NatterdAuth    *self,
+                             NatterdRequest *request,
+                             const char     *raw_username,
+                             const char     *password)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdAuth *self = dir->auth;
-  const NatterdConfig *config = natterd_directory_get_config (dir);
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
-  const char *token, *raw_username, *password;
   g_autofree char *username = NULL;
   g_autofree char *user_key = NULL;
   NatterdUser *user;
   gint64 now = natterd_now_ms ();
   gint64 retry;
   Job *job;
-
-  if (!natterd_arg_string (request, "token", FALSE, &token))
-    return;
-  if (token != NULL)
-    {
-      login_with_token (self, request, token);
-      return;
-    }
-
-  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
-      !natterd_arg_string (request, "password", TRUE, &password))
-    return;
 
   username = natter_username_normalize (raw_username, NULL);
   /* Failures are counted per name as typed (lower-cased, bounded), so a
@@ -650,7 +638,7 @@ natterd_handle_login (NatterdRequest *request)
       return;
     }
 
-  user = natterd_directory_find_user (dir, username);
+  user = natterd_directory_find_user (self->directory, username);
 
   job = g_new0 (Job, 1);
   job->kind = JOB_LOGIN;
@@ -664,36 +652,10 @@ natterd_handle_login (NatterdRequest *request)
   queue_job (self, job);
 }
 
-void
-natterd_handle_logout (NatterdRequest *request)
+gboolean
+natterd_auth_revoke_token (NatterdAuth   *self,
+                           const guint8  *hash,
+                           GError       **error)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdConnection *connection = natterd_request_get_connection (request);
-  NatterdUser *user = natterd_connection_get_user (connection);
-  g_autoptr(GError) error = NULL;
-  guint8 hash[NATTERD_TOKEN_HASH_LEN];
-  GList *l;
-
-  memcpy (hash, natterd_connection_get_token_hash (connection), sizeof hash);
-  if (!token_delete (dir->auth, hash, &error))
-    {
-      natterd_request_store_error (request, error);
-      return;
-    }
-
-  natterd_directory_detach (dir, connection);
-
-  /* The token is revoked: every other connection that logged in with it
-   * goes too. They leave the user's list when their close completes. */
-  l = user->connections;
-  while (l != NULL)
-    {
-      NatterdConnection *other = l->data;
-      GList *next = l->next;
-
-      if (memcmp (natterd_connection_get_token_hash (other), hash, sizeof hash) == 0)
-        natterd_connection_close (other);
-      l = next;
-    }
-  natterd_request_ok (request);
+  return token_delete (self, hash, error);
 }

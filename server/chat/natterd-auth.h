@@ -1,6 +1,6 @@
 /* natterd-auth.h: accounts, passwords (argon2id in a thread pool), tokens,
- * and the login limits. The handlers register, login and logout live in
- * natterd-auth.c too.
+ * and the login limits. The handlers register, login and logout
+ * (natterd-handlers-session.c) read the arguments and call these.
  */
 #pragma once
 
@@ -13,8 +13,24 @@ NatterdAuth *natterd_auth_new  (NatterdDirectory *directory,
 /* Waits for the hashes under way; their requests are answered "internal". */
 void         natterd_auth_free (NatterdAuth *self);
 
-void natterd_handle_register (NatterdRequest *request);
-void natterd_handle_login    (NatterdRequest *request);
-void natterd_handle_logout   (NatterdRequest *request);
+/* Each finishes @request (later, after hashing): logged in with a new
+ * token, or an error. @username is normalised and taken; @display_name
+ * NULL is the username. */
+void         natterd_auth_register       (NatterdAuth    *self,
+                                          NatterdRequest *request,
+                                          char           *username,
+                                          const char     *password,
+                                          const char     *display_name);
+void         natterd_auth_login_password (NatterdAuth    *self,
+                                          NatterdRequest *request,
+                                          const char     *raw_username,
+                                          const char     *password);
+void         natterd_auth_login_token    (NatterdAuth    *self,
+                                          NatterdRequest *request,
+                                          const char     *token);
+/* Out of the token cache, then out of the store. */
+gboolean     natterd_auth_revoke_token   (NatterdAuth    *self,
+                                          const guint8   *hash,
+                                          GError        **error);
 
 G_END_DECLS

@@ -1,43 +1,29 @@
 /* natterd-directory.h: users, rooms, memberships and contacts held in
- * memory (loaded from the store at start, written through to it), who is
- * connected, and presence.
- *
- * Owned by the data/handlers side; the server core calls only what is
- * declared in the first block.
+ * memory (loaded from the store at start, written through to it), and the
+ * hub every handler reaches from its request: the directory owns the
+ * chat layer's pipelines (natterd-commit.h, natterd-search-feed.h,
+ * natterd-auth.h) and keeps presence's state (natterd-presence.h).
  */
 #pragma once
 
+#include "natterd-config.h"
 #include "natterd-connection.h"
+#include "natterd-request.h"
 #include "natterd-server.h"
+#include "natterd-store.h"
+#include "natterd-token-bucket.h"
+#include "natter-json.h"
+#include "natter-validate.h"
 
 G_BEGIN_DECLS
 
-/* --- called by the server core --- */
-
-/* Loads everything it keeps in memory from @store (borrowed). */
-NatterdDirectory *natterd_directory_new               (NatterdServer     *server,
-                                                       NatterdStore      *store,
-                                                       GError           **error);
-/* Commits what is pending (sends waiting for their group commit) and answers
- * them; called once at shutdown before the store closes. */
-void              natterd_directory_flush             (NatterdDirectory  *self);
-void              natterd_directory_free              (NatterdDirectory  *self);
-/* A connection that had a user is going away: update presence, last_seen. */
-void              natterd_directory_connection_closed (NatterdDirectory  *self,
-                                                       NatterdConnection *connection);
-/* Users with at least one authenticated connection (the UDP probe). */
-guint             natterd_directory_count_online      (NatterdDirectory  *self);
-
-/* --- the rest is the data side's own --- */
-
-#include "natterd-store.h"
-#include "natterd-request.h"
-#include "natterd-writer.h"
-#include "natter-json.h"
-
+typedef struct _NatterdDirectory    NatterdDirectory;
+typedef struct _NatterdUser         NatterdUser;
 typedef struct _NatterdRoom         NatterdRoom;
 typedef struct _NatterdConversation NatterdConversation;
-typedef struct _NatterdAuth         NatterdAuth;     /* natterd-auth.h */
+typedef struct _NatterdAuth         NatterdAuth;        /* natterd-auth.h */
+typedef struct _NatterdCommit       NatterdCommit;      /* natterd-commit.h */
+typedef struct _NatterdSearchFeed   NatterdSearchFeed;  /* natterd-search-feed.h */
 
 typedef enum {
   NATTERD_CONTACT_NONE     = 0,
@@ -45,19 +31,6 @@ typedef enum {
   NATTERD_CONTACT_OUTGOING = 2, /* this user asked the other */
   NATTERD_CONTACT_INCOMING = 3, /* the other asked this user */
 } NatterdContactState;
-
-/* A token bucket: @capacity tokens, refilled evenly over @window_ms. */
-typedef struct {
-  double tokens;
-  gint64 updated_ms;
-  gboolean started;
-} NatterdBucket;
-
-/* 0 when a token was taken; else the milliseconds until one is available
- * (nothing is taken). A capacity of 0 means no limit. */
-gint64 natterd_bucket_take (NatterdBucket *bucket, guint capacity, gint64 window_ms, gint64 now_ms);
-/* Like take, but only looks. */
-gint64 natterd_bucket_peek (NatterdBucket *bucket, guint capacity, gint64 window_ms, gint64 now_ms);
 
 struct _NatterdUser {
   gint64          id;
@@ -68,7 +41,7 @@ struct _NatterdUser {
   char           *status_text;    /* NULL: none */
   gint64          last_seen;      /* 0: never */
 
-  GList          *connections;    /* intrusive links (natterd_connection_get_user_link) */
+  GList          *connections;    /* NatterdConnection*, by the links in their sessions (natterd-session.c) */
   guint           n_connections;
   NatterPresence  presence;       /* the most available of the connections' */
 
@@ -78,7 +51,7 @@ struct _NatterdUser {
 
   guint64         mark;           /* de-duplicates recipients of one event */
   gboolean        last_seen_dirty;/* last_seen not yet written to the store */
-  NatterdBucket   send_bucket;    /* messages_per_minute_per_user */
+  NatterdTokenBucket send_bucket; /* messages_per_minute_per_user */
 };
 
 struct _NatterdConversation {
@@ -99,39 +72,31 @@ struct _NatterdRoom {
 };
 
 struct _NatterdDirectory {
-  NatterdServer *server;            /* borrowed */
-  NatterdStore  *store;             /* borrowed */
-  NatterdAuth   *auth;              /* owned */
+  NatterdServer     *server;        /* borrowed */
+  NatterdStore      *store;         /* borrowed: the main loop's connection */
+
+  /* The pipelines, owned (natterd-chat.c makes them). */
+  NatterdAuth       *auth;
+  NatterdCommit     *commit;
+  NatterdSearchFeed *search_feed;
 
   GHashTable    *users_by_name;     /* owns the users */
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */
   GHashTable    *rooms;             /* name -> NatterdRoom*, owns them */
   GHashTable    *conversations;     /* gint64* -> NatterdConversation*, owns them */
+
+  /* Presence (natterd-presence.c). */
   guint          n_online;
-  guint64        mark_generation;
-
-  /* The group commit of sends: the writer thread commits, the main loop
-   * fans out. */
-  NatterdWriter *writer;
-  NatterdWriter *indexer;           /* writes search.db, never natter.db */
-  guint          writer_pause_source; /* resumes the writer after a main-loop write */
-  GQueue         deliveries;        /* PendingSend* committed, not yet fanned out and acked */
-  GHashTable    *writes_in_flight;  /* NatterdConnection* -> InFlight (defer_read) */
-  /* The search index, written in bulk behind the messages. */
-  gint64         last_committed_id; /* newest message known committed */
-  gint64         indexed_up_to;     /* the index is complete up to here */
-  gboolean       index_queued;      /* an index job is with the indexer */
-  guint          index_source;      /* indexes what waited too long */
-  gboolean       index_rebuilding;  /* a big catch-up, logged when done */
-  GQueue         waiting_searches;  /* Deferred (natterd_directory_defer_search) */
-  NatterdRequest *resuming;         /* a deferred read being handled again */
-  NatterdRequest *resuming_search;  /* ... and one that waited for the index */
-  guint          delivery_source;
-
-  guint          expire_source;     /* hourly removal of expired tokens */
+  guint64        mark_generation;   /* de-duplicates recipients of one event */
   GPtrArray     *dirty_last_seen;   /* NatterdUser* whose last_seen waits to be written */
-  gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
   guint          last_seen_source;  /* writes them within a second */
+
+  /* Requests being handled again (natterd-deferred.c): they have waited
+   * their turn, so they must not be deferred again. */
+  NatterdRequest *resuming;         /* after its connection's writes */
+  NatterdRequest *resuming_search;  /* ... and after the search index */
+
+  gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
 };
 
 /* Maximum size of a server frame (the contract's 4 MiB); pages are cut
@@ -158,7 +123,14 @@ struct _NatterdDirectory {
  * at this value, docs/performance.md). */
 #define NATTERD_DELIVERY_BUDGET    262144
 
-NatterdDirectory   *natterd_request_get_directory (NatterdRequest *request);
+/* Loads everything it keeps in memory from @store (borrowed). */
+NatterdDirectory   *natterd_directory_new  (NatterdServer     *server,
+                                            NatterdStore      *store,
+                                            GError           **error);
+void                natterd_directory_free (NatterdDirectory  *self);
+
+/* The directory of the chat layer that handles @request. */
+NatterdDirectory   *natterd_directory_from_request (NatterdRequest *request);
 const NatterdConfig *natterd_directory_get_config (NatterdDirectory *self);
 
 NatterdUser        *natterd_directory_find_user    (NatterdDirectory *self, const char *username);
@@ -172,77 +144,12 @@ NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
                                                     const char       *display_name,
                                                     const char       *password_hash);
 
-/* Read-your-writes on one connection: a request that reads messages
- * (history, sync, search, conversations) right after its connection's
- * sends must see them, but they commit on the writer's connection. Returns
- * TRUE when the connection still has writes in flight: @handler is then
- * called again with @request once they are committed. */
+/* A request handled again when what it waited for is done. */
 typedef void (*NatterdDeferredFunc) (NatterdRequest *request);
-gboolean            natterd_directory_defer_read (NatterdDirectory    *self,
-                                                  NatterdRequest      *request,
-                                                  NatterdDeferredFunc  handler);
-/* A write job that answers a request (a send, a read marker): embed it
- * first in the job's struct. While queued it holds the request's
- * connection and counts as that connection's write in flight. */
-typedef struct {
-  NatterdWriteJob    job;
-  NatterdDirectory  *directory;
-  NatterdRequest    *request;
-  NatterdConnection *connection;  /* owned until natterd_request_write_clear */
-  gboolean           in_flight;
-} NatterdRequestWrite;
 
-void                natterd_request_write_init  (NatterdRequestWrite  *self,
-                                                 NatterdDirectory     *directory,
-                                                 NatterdRequest       *request,
-                                                 NatterdWriteRunFunc   run,
-                                                 NatterdWriteDoneFunc  done);
-/* Hands the (filled in) job to the writer thread. */
-void                natterd_request_write_queue (NatterdRequestWrite  *self);
-/* First thing in the job's done function: reads of the connection that
- * waited for it may go now. */
-void                natterd_request_write_done  (NatterdRequestWrite  *self);
-/* Done (if not yet) and releases the connection: when freeing the job. */
-void                natterd_request_write_clear (NatterdRequestWrite  *self);
-
-/* Search sees every message committed before it was asked: TRUE when the
- * index is behind; an index job is queued and @handler is called again
- * with @request once it is done. */
-gboolean            natterd_directory_defer_search (NatterdDirectory    *self,
-                                                    NatterdRequest      *request,
-                                                    NatterdDeferredFunc  handler);
-
-/* Stores a user's status text with the next group commit (no reply
- * waits for it; a failure is logged). @text NULL clears it. */
-void                natterd_directory_store_status_text (NatterdDirectory *self,
-                                                         NatterdUser      *user,
-                                                         const char       *text);
-
-/* Authentication state of a connection. */
-void                natterd_directory_attach (NatterdDirectory  *self,
-                                              NatterdConnection *connection,
-                                              NatterdUser       *user,
-                                              const guint8      *token_hash);
-/* Logout: leaves the connection unauthenticated. */
-void                natterd_directory_detach (NatterdDirectory  *self,
-                                              NatterdConnection *connection);
-
-/* Presence. @except is a connection not to tell (the one that caused the
- * change, which gets a reply instead); may be NULL. */
-void                natterd_directory_update_presence (NatterdDirectory  *self,
-                                                       NatterdUser       *user,
-                                                       gboolean           force_push,
-                                                       NatterdConnection *except);
-gboolean            natterd_directory_can_see (NatterdUser *viewer, NatterdUser *user);
-gboolean            natterd_directory_share_room (NatterdUser *a, NatterdUser *b);
-/* Writes a user object as @viewer may see it (@viewer NULL: fully). */
-void                natterd_directory_write_user (NatterJsonWriter *writer,
-                                                  NatterdUser      *user,
-                                                  NatterdUser      *viewer);
-
-/* Sending events: @frame ends with '\n'. */
+/* Sends an event (@frame ends with '\n') to each of @user's connections
+ * but @except. */
 void                natterd_user_send (NatterdUser *user, GBytes *frame, NatterdConnection *except);
-GBytes             *natterd_frame_finish (GString *frame);
 
 /* Rooms and conversations. */
 gboolean            natterd_room_has_member (NatterdRoom *room, NatterdUser *user);
@@ -270,6 +177,11 @@ NatterdUser        *natterd_conversation_peer    (NatterdConversation *conv,
  * peer's username for a direct conversation (without the '@'). */
 const char         *natterd_conversation_address (NatterdConversation *conv,
                                                   NatterdUser         *viewer);
+/* "#room", or "@peer" as @viewer sees the conversation: the room's own
+ * name, or "@peer" written into @buf. */
+const char         *natterd_conversation_address_into (NatterdConversation *conv,
+                                                       NatterdUser         *viewer,
+                                                       char                 buf[NATTER_USERNAME_MAX + 2]);
 /* Writes "#room" or "@peer" as a JSON string. */
 void                natterd_conversation_write_address (NatterJsonWriter    *writer,
                                                         NatterdConversation *conv,
@@ -281,29 +193,5 @@ typedef void (*NatterdUserFunc) (NatterdUser *user, gpointer user_data);
 void                natterd_conversation_foreach_member (NatterdConversation *conv,
                                                          NatterdUserFunc      func,
                                                          gpointer             user_data);
-
-/* Encodes a stored message as @viewer sees it into @out (appends). */
-void                natterd_directory_write_message (NatterdDirectory          *self,
-                                                     GString                   *out,
-                                                     const NatterdStoreMessage *message,
-                                                     NatterdUser               *viewer);
-
-/* A send the rate limit would refuse may be the resend of a stored
- * message (an outbox after a reconnect): then it is answered with the
- * original, as an unlimited send would be, and TRUE is returned. */
-gboolean            natterd_directory_answer_resend (NatterdDirectory *self,
-                                                     NatterdRequest   *request,
-                                                     NatterdUser      *sender,
-                                                     const char       *client_msg_id);
-
-/* Queues a send for the group commit; the request is answered after the
- * commit. */
-void                natterd_directory_queue_send (NatterdDirectory    *self,
-                                                  NatterdRequest      *request,
-                                                  NatterdUser         *sender,
-                                                  NatterdConversation *conversation,
-                                                  const char          *body,
-                                                  gsize                body_len,
-                                                  const char          *client_msg_id);
 
 G_END_DECLS

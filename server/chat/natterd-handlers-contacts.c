@@ -46,7 +46,7 @@ compare_names (gconstpointer a, gconstpointer b)
 void
 natterd_handle_contacts (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GPtrArray) accepted = g_ptr_array_new ();
   g_autoptr(GPtrArray) incoming = g_ptr_array_new ();
   g_autoptr(GPtrArray) outgoing = g_ptr_array_new ();
@@ -73,7 +73,7 @@ natterd_handle_contacts (NatterdRequest *request)
   natter_json_writer_key (w, "contacts");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < accepted->len; i++)
-    natterd_directory_write_user (w, accepted->pdata[i], me);
+    natterd_presence_write_user (w, accepted->pdata[i], me);
   natter_json_writer_end_array (w);
   natter_json_writer_key (w, "incoming");
   natter_json_writer_begin_array (w);
@@ -95,19 +95,15 @@ send_contact_event (NatterdUser *to,
                     const char  *change)
 {
   g_autoptr(GBytes) frame = NULL;
-  GString *s = g_string_sized_new (256);
-  NatterJsonWriter w;
+  NatterdEvent event;
+  NatterJsonWriter *w;
 
-  natter_json_writer_init (&w, s);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "type");
-  natter_json_writer_string (&w, "contact");
-  natter_json_writer_key (&w, "change");
-  natter_json_writer_string (&w, change);
-  natter_json_writer_key (&w, "user");
-  natterd_directory_write_user (&w, about, to);
-  natter_json_writer_end_object (&w);
-  frame = natterd_frame_finish (s);
+  w = natterd_event_begin (&event, "contact");
+  natter_json_writer_key (w, "change");
+  natter_json_writer_string (w, change);
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, about, to);
+  frame = natterd_event_finish (&event);
   natterd_user_send (to, frame, NULL);
 }
 
@@ -117,7 +113,7 @@ store_delete (NatterdRequest *request,
               NatterdUser    *a,
               NatterdUser    *b)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GError) error = NULL;
 
   if (!natterd_store_contact_delete (dir->store, a->id, b->id, &error))
@@ -134,7 +130,7 @@ accept (NatterdRequest *request,
         NatterdUser    *me,
         NatterdUser    *other)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *lo = me->id < other->id ? me : other;
   NatterdUser *hi = lo == me ? other : me;
   g_autoptr(GError) error = NULL;
@@ -158,13 +154,13 @@ accept (NatterdRequest *request,
 void
 natterd_handle_contact_request (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdUser *other = natterd_arg_user (request, "username");
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) frame = NULL;
-  NatterJsonWriter w;
-  GString *s;
+  NatterdEvent event;
+  NatterJsonWriter *w;
 
   if (other == NULL)
     return;
@@ -198,15 +194,10 @@ natterd_handle_contact_request (NatterdRequest *request)
   set_state (me, other, NATTERD_CONTACT_OUTGOING);
   set_state (other, me, NATTERD_CONTACT_INCOMING);
 
-  s = g_string_sized_new (256);
-  natter_json_writer_init (&w, s);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "type");
-  natter_json_writer_string (&w, "contact_request");
-  natter_json_writer_key (&w, "from");
-  natterd_directory_write_user (&w, me, other);
-  natter_json_writer_end_object (&w);
-  frame = natterd_frame_finish (s);
+  w = natterd_event_begin (&event, "contact_request");
+  natter_json_writer_key (w, "from");
+  natterd_presence_write_user (w, me, other);
+  frame = natterd_event_finish (&event);
   natterd_user_send (other, frame, NULL);
   natterd_request_ok (request);
 }
@@ -214,7 +205,7 @@ natterd_handle_contact_request (NatterdRequest *request)
 void
 natterd_handle_contact_accept (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdUser *other = natterd_arg_user (request, "username");
 
   if (other == NULL)
@@ -230,7 +221,7 @@ natterd_handle_contact_accept (NatterdRequest *request)
 void
 natterd_handle_contact_decline (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdUser *other = natterd_arg_user (request, "username");
 
   if (other == NULL)
@@ -252,7 +243,7 @@ natterd_handle_contact_decline (NatterdRequest *request)
 void
 natterd_handle_contact_remove (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdUser *other = natterd_arg_user (request, "username");
   NatterdContactState state;
 

@@ -19,7 +19,6 @@
 #define SYNC_CAP         1000
 #define SEARCH_DEFAULT   50
 #define SEARCH_CAP       200
-#define MINUTE_MS        (60 * 1000)
 
 /* messages_per_minute_per_user; FALSE when the request was answered. */
 static gboolean
@@ -27,14 +26,15 @@ send_allowed (NatterdRequest *request,
               NatterdUser    *me,
               const char     *client_msg_id)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   const NatterdConfig *config = natterd_directory_get_config (dir);
-  gint64 retry = natterd_bucket_take (&me->send_bucket, config->messages_per_minute_per_user,
-                                      MINUTE_MS, natterd_now_ms ());
+  guint per_minute = config->messages_per_minute_per_user;
+  gint64 retry = natterd_token_bucket_take (&me->send_bucket, per_minute, per_minute / 60.0,
+                                            natterd_now_ms () * 1000);
 
   if (retry == 0)
     return TRUE;
-  if (!natterd_directory_answer_resend (dir, request, me, client_msg_id))
+  if (!natterd_commit_answer_resend (dir->commit, request, me, client_msg_id))
     natterd_request_rate_limited (request, retry);
   return FALSE;
 }
@@ -42,8 +42,8 @@ send_allowed (NatterdRequest *request,
 void
 natterd_handle_send (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
   const char *to, *body, *client_msg_id;
@@ -106,13 +106,13 @@ natterd_handle_send (NatterdRequest *request)
           natterd_request_store_error (request, error);
           return;
         }
-      natterd_directory_queue_send (dir, request, me, conv, body, body_len, client_msg_id);
+      natterd_commit_queue_send (dir->commit, request, me, conv, body, body_len, client_msg_id);
       return;
     }
 
   if (!send_allowed (request, me, client_msg_id))
     return;
-  natterd_directory_queue_send (dir, request, me, conv, body, body_len, client_msg_id);
+  natterd_commit_queue_send (dir->commit, request, me, conv, body, body_len, client_msg_id);
 }
 
 /* --- pages of messages --- */
@@ -131,8 +131,8 @@ typedef struct {
 static void
 page_init (Page *page, NatterdRequest *request, gint64 limit)
 {
-  page->dir = natterd_request_get_directory (request);
-  page->viewer = natterd_request_get_user (request);
+  page->dir = natterd_directory_from_request (request);
+  page->viewer = natterd_session_request_user (request);
   page->buf = g_string_sized_new (4096);
   page->spans = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
   page->limit = limit;
@@ -162,7 +162,7 @@ page_add_cb (const NatterdStoreMessage *m,
       return FALSE;
     }
   span[0] = page->buf->len;
-  natterd_directory_write_message (page->dir, page->buf, m, page->viewer);
+  natterd_message_object_write_for (page->dir, page->buf, m, page->viewer);
   span[1] = page->buf->len - span[0];
   if (page->buf->len + page->spans->len + 1 > NATTERD_PAGE_BUDGET && page->count > 0)
     {
@@ -197,7 +197,7 @@ page_write (Page             *page,
 void
 natterd_handle_history (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GError) error = NULL;
   NatterdConversation *conv;
   gboolean has_before = FALSE;
@@ -205,7 +205,7 @@ natterd_handle_history (NatterdRequest *request)
   NatterJsonWriter *w;
   Page page;
 
-  if (natterd_directory_defer_read (dir, request, natterd_handle_history))
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_history))
     return;
 
   if (!natterd_arg_conversation (request, "conversation", TRUE, &conv, NULL) ||
@@ -237,15 +237,15 @@ natterd_handle_history (NatterdRequest *request)
 void
 natterd_handle_sync (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   gboolean has_since = FALSE;
   gint64 since = 0, limit;
   NatterJsonWriter *w;
   Page page;
 
-  if (natterd_directory_defer_read (dir, request, natterd_handle_sync))
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_sync))
     return;
 
   if (!natterd_arg_int (request, "since", FALSE, &has_since, &since) ||
@@ -275,8 +275,8 @@ natterd_handle_sync (NatterdRequest *request)
 void
 natterd_handle_search (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *fts = NULL;
   NatterdConversation *conv = NULL;
@@ -286,8 +286,8 @@ natterd_handle_search (NatterdRequest *request)
   NatterJsonWriter *w;
   Page page;
 
-  if (natterd_directory_defer_read (dir, request, natterd_handle_search) ||
-      natterd_directory_defer_search (dir, request, natterd_handle_search))
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_search) ||
+      natterd_search_feed_defer (dir->search_feed, request, natterd_handle_search))
     return;
 
   if (!natterd_arg_string (request, "query", TRUE, &query) ||
@@ -353,7 +353,7 @@ summary_cb (gint64                     conversation_id,
   reserve = (gsize) s->left * SUMMARY_BARE_SIZE;
   g_string_truncate (s->scratch, 0);
   if (last != NULL)
-    natterd_directory_write_message (s->dir, s->scratch, last, s->viewer);
+    natterd_message_object_write_for (s->dir, s->scratch, last, s->viewer);
   if (s->size + SUMMARY_BARE_SIZE + s->scratch->len + reserve > NATTERD_PAGE_BUDGET)
     {
       last = NULL;
@@ -379,8 +379,8 @@ summary_cb (gint64                     conversation_id,
 void
 natterd_handle_conversations (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) list = g_string_new (NULL);
   g_autoptr(GString) scratch = g_string_new (NULL);
@@ -389,7 +389,7 @@ natterd_handle_conversations (NatterdRequest *request)
                   me->rooms->len + g_hash_table_size (me->directs) };
   NatterJsonWriter *w;
 
-  if (natterd_directory_defer_read (dir, request, natterd_handle_conversations))
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_conversations))
     return;
 
   /* Written aside first, so that a storage error can still be answered
@@ -437,31 +437,27 @@ conversation_event (const char          *type,
                     const char          *str_value,
                     gint64               int_value)
 {
-  GString *s = g_string_sized_new (128);
-  NatterJsonWriter w;
+  NatterdEvent event;
+  NatterJsonWriter *w;
 
-  natter_json_writer_init (&w, s);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "type");
-  natter_json_writer_string (&w, type);
-  natter_json_writer_key (&w, "conversation");
-  natterd_conversation_write_address (&w, conv, viewer);
-  natter_json_writer_key (&w, "user");
-  natter_json_writer_string (&w, user->username);
-  natter_json_writer_key (&w, key);
+  w = natterd_event_begin (&event, type);
+  natter_json_writer_key (w, "conversation");
+  natterd_conversation_write_address (w, conv, viewer);
+  natter_json_writer_key (w, "user");
+  natter_json_writer_string (w, user->username);
+  natter_json_writer_key (w, key);
   if (str_value != NULL)
-    natter_json_writer_string (&w, str_value);
+    natter_json_writer_string (w, str_value);
   else
-    natter_json_writer_int (&w, int_value);
-  natter_json_writer_end_object (&w);
-  return natterd_frame_finish (s);
+    natter_json_writer_int (w, int_value);
+  return natterd_event_finish (&event);
 }
 
 void
 natterd_handle_typing (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
   NatterAddressKind kind;
@@ -515,24 +511,20 @@ natterd_handle_typing (NatterdRequest *request)
       if (peer != me)
         {
           g_autoptr(GBytes) frame = NULL;
-          GString *s = g_string_sized_new (128);
-          NatterJsonWriter w;
+          NatterdEvent event;
+          NatterJsonWriter *w;
           char address[NATTER_USERNAME_MAX + 2];
 
           /* No conversation object may exist yet: write "@me" directly. */
           g_snprintf (address, sizeof address, "@%s", me->username);
-          natter_json_writer_init (&w, s);
-          natter_json_writer_begin_object (&w);
-          natter_json_writer_key (&w, "type");
-          natter_json_writer_string (&w, "typing");
-          natter_json_writer_key (&w, "conversation");
-          natter_json_writer_string (&w, address);
-          natter_json_writer_key (&w, "user");
-          natter_json_writer_string (&w, me->username);
-          natter_json_writer_key (&w, "state");
-          natter_json_writer_string (&w, state);
-          natter_json_writer_end_object (&w);
-          frame = natterd_frame_finish (s);
+          w = natterd_event_begin (&event, "typing");
+          natter_json_writer_key (w, "conversation");
+          natter_json_writer_string (w, address);
+          natter_json_writer_key (w, "user");
+          natter_json_writer_string (w, me->username);
+          natter_json_writer_key (w, "state");
+          natter_json_writer_string (w, state);
+          frame = natterd_event_finish (&event);
           natterd_user_send (peer, frame, NULL);
         }
     }
@@ -542,7 +534,7 @@ natterd_handle_typing (NatterdRequest *request)
 /* A read marker goes through the writer thread with the sends: its reply
  * and events wait for the commit that made it durable (no fsync of its own). */
 typedef struct {
-  NatterdRequestWrite  write;
+  NatterdCommitWrite   write;
   NatterdConversation *conv;
   NatterdUser         *me;
   gint64               conversation_id;
@@ -582,7 +574,7 @@ read_done (NatterdWriteJob *job,
   NatterdConversation *conv = r->conv;
   NatterdUser *me = r->me;
 
-  natterd_request_write_done (&r->write);
+  natterd_commit_write_done (&r->write);
   if (error != NULL)
     natterd_request_store_error (r->write.request, error);
   else
@@ -606,15 +598,15 @@ read_done (NatterdWriteJob *job,
         }
       read_reply (r->write.request, r->stored);
     }
-  natterd_request_write_clear (&r->write);
+  natterd_commit_write_clear (&r->write);
   g_free (r);
 }
 
 void
 natterd_handle_read (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdConversation *conv;
   NatterdUser *peer = NULL;
   gint64 up_to = 0;
@@ -636,11 +628,11 @@ natterd_handle_read (NatterdRequest *request)
     }
 
   r = g_new0 (ReadJob, 1);
-  natterd_request_write_init (&r->write, dir, request, read_run, read_done);
+  natterd_commit_write_init (&r->write, dir->commit, request, read_run, read_done);
   r->conv = conv;
   r->me = me;
   r->conversation_id = conv->id;
   r->user_id = me->id;
   r->up_to = up_to;
-  natterd_request_write_queue (&r->write);
+  natterd_commit_write_queue (&r->write);
 }

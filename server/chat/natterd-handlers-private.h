@@ -6,13 +6,16 @@
 
 #include "natter-fields.h"
 #include "natter-validate.h"
+#include "natterd-commit.h"
 #include "natterd-directory.h"
+#include "natterd-event.h"
+#include "natterd-message-object.h"
+#include "natterd-presence.h"
 #include "natterd-request.h"
+#include "natterd-search-feed.h"
+#include "natterd-session.h"
 
 G_BEGIN_DECLS
-
-/* The authenticated user of the request's connection (NEEDS_AUTH handlers). */
-NatterdUser *natterd_request_get_user (NatterdRequest *request);
 
 /* Each returns FALSE after answering the request with invalid_argument. */
 gboolean natterd_arg_string (NatterdRequest  *request,
@@ -49,34 +52,11 @@ gboolean natterd_arg_conversation (NatterdRequest       *request,
 void natterd_request_store_error (NatterdRequest *request,
                                   const GError   *error);
 
-/* Handlers: users and presence (natterd-handlers-users.c). */
-void natterd_handle_set_presence    (NatterdRequest *request);
-void natterd_handle_user_search     (NatterdRequest *request);
-void natterd_handle_user_info       (NatterdRequest *request);
-
-/* Contacts (natterd-handlers-contacts.c). */
-void natterd_handle_contacts        (NatterdRequest *request);
-void natterd_handle_contact_request (NatterdRequest *request);
-void natterd_handle_contact_accept  (NatterdRequest *request);
-void natterd_handle_contact_decline (NatterdRequest *request);
-void natterd_handle_contact_remove  (NatterdRequest *request);
-
-/* Messages (natterd-handlers-messages.c). */
-void natterd_handle_send            (NatterdRequest *request);
-void natterd_handle_history         (NatterdRequest *request);
-void natterd_handle_sync            (NatterdRequest *request);
-void natterd_handle_conversations   (NatterdRequest *request);
-void natterd_handle_search          (NatterdRequest *request);
-void natterd_handle_typing          (NatterdRequest *request);
-void natterd_handle_read            (NatterdRequest *request);
-
-/* Rooms (natterd-handlers-rooms.c). */
-void natterd_handle_room_create     (NatterdRequest *request);
-void natterd_handle_room_members    (NatterdRequest *request);
-void natterd_handle_room_join       (NatterdRequest *request);
-void natterd_handle_room_leave      (NatterdRequest *request);
-void natterd_handle_rooms           (NatterdRequest *request);
-void natterd_handle_room_directory  (NatterdRequest *request);
-void natterd_handle_room_topic      (NatterdRequest *request);
+/* Every handler of the dispatch table: natterd_handle_<type>, written in
+ * the file of its family (natterd-handlers-session.c, -users.c,
+ * -contacts.c, -messages.c, -rooms.c). */
+#define NATTERD_REQUEST(type, flags) void natterd_handle_##type (NatterdRequest *request);
+#include "natterd-requests.def"
+#undef NATTERD_REQUEST
 
 G_END_DECLS

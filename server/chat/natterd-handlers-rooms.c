@@ -69,21 +69,17 @@ send_member_event (NatterdRoom       *room,
                    NatterdConnection *except)
 {
   g_autoptr(GBytes) frame = NULL;
-  GString *s = g_string_sized_new (256);
-  NatterJsonWriter w;
+  NatterdEvent event;
+  NatterJsonWriter *w;
 
-  natter_json_writer_init (&w, s);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "type");
-  natter_json_writer_string (&w, "room_member");
-  natter_json_writer_key (&w, "room");
-  natter_json_writer_string (&w, room->name);
-  natter_json_writer_key (&w, "user");
-  natterd_directory_write_user (&w, user, NULL);
-  natter_json_writer_key (&w, "change");
-  natter_json_writer_string (&w, change);
-  natter_json_writer_end_object (&w);
-  frame = natterd_frame_finish (s);
+  w = natterd_event_begin (&event, "room_member");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, user, NULL);
+  natter_json_writer_key (w, "change");
+  natter_json_writer_string (w, change);
+  frame = natterd_event_finish (&event);
   for (guint i = 0; i < room->members->len; i++)
     natterd_user_send (room->members->pdata[i], frame, except);
 }
@@ -114,8 +110,8 @@ store_join (NatterdDirectory  *dir,
 void
 natterd_handle_room_create (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   const char *name, *topic;
   NatterdRoom *room;
@@ -167,7 +163,7 @@ natterd_handle_room_create (NatterdRequest *request)
 void
 natterd_handle_room_members (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
   g_autoptr(GPtrArray) members = NULL;
   NatterJsonWriter *w;
@@ -181,7 +177,7 @@ natterd_handle_room_members (NatterdRequest *request)
   natter_json_writer_key (w, "members");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < members->len; i++)
-    natterd_directory_write_user (w, members->pdata[i], me);
+    natterd_presence_write_user (w, members->pdata[i], me);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
 }
@@ -189,8 +185,8 @@ natterd_handle_room_members (NatterdRequest *request)
 void
 natterd_handle_room_join (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
   g_autoptr(GError) error = NULL;
 
@@ -215,8 +211,8 @@ natterd_handle_room_join (NatterdRequest *request)
 void
 natterd_handle_room_leave (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
   g_autoptr(GError) error = NULL;
 
@@ -238,7 +234,7 @@ natterd_handle_room_leave (NatterdRequest *request)
 void
 natterd_handle_rooms (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GPtrArray) rooms = g_ptr_array_copy (me->rooms, NULL, NULL);
   NatterJsonWriter *w;
 
@@ -257,7 +253,7 @@ natterd_handle_rooms (NatterdRequest *request)
 void
 natterd_handle_room_directory (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GPtrArray) prefix = g_ptr_array_new ();
   g_autoptr(GPtrArray) inside = g_ptr_array_new ();
   g_autofree char *folded = NULL;
@@ -307,14 +303,14 @@ natterd_handle_room_directory (NatterdRequest *request)
 void
 natterd_handle_room_topic (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) frame = NULL;
   const char *topic;
-  NatterJsonWriter w;
-  GString *s;
+  NatterdEvent event;
+  NatterJsonWriter *w;
 
   if (room == NULL || !natterd_arg_string (request, "topic", TRUE, &topic))
     return;
@@ -338,19 +334,14 @@ natterd_handle_room_topic (NatterdRequest *request)
   g_free (room->topic);
   room->topic = g_strdup (topic);
 
-  s = g_string_sized_new (256);
-  natter_json_writer_init (&w, s);
-  natter_json_writer_begin_object (&w);
-  natter_json_writer_key (&w, "type");
-  natter_json_writer_string (&w, "room_topic");
-  natter_json_writer_key (&w, "room");
-  natter_json_writer_string (&w, room->name);
-  natter_json_writer_key (&w, "topic");
-  natter_json_writer_string (&w, room->topic);
-  natter_json_writer_key (&w, "by");
-  natter_json_writer_string (&w, me->username);
-  natter_json_writer_end_object (&w);
-  frame = natterd_frame_finish (s);
+  w = natterd_event_begin (&event, "room_topic");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "topic");
+  natter_json_writer_string (w, room->topic);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, me->username);
+  frame = natterd_event_finish (&event);
   for (guint i = 0; i < room->members->len; i++)
     natterd_user_send (room->members->pdata[i], frame, NULL);
   natterd_request_ok (request);

@@ -15,9 +15,9 @@
 void
 natterd_handle_set_presence (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdConnection *connection = natterd_request_get_connection (request);
-  NatterdUser *user = natterd_request_get_user (request);
+  NatterdUser *user = natterd_session_request_user (request);
   const char *presence_str, *status_text;
   NatterPresence presence;
   gboolean status_changed = FALSE;
@@ -46,15 +46,15 @@ natterd_handle_set_presence (NatterdRequest *request)
         {
           /* Written with the next group commit: the status needs no
            * fsync of its own, and is answered at once. */
-          natterd_directory_store_status_text (dir, user, new_text);
+          natterd_presence_store_status_text (dir, user, new_text);
           g_free (user->status_text);
           user->status_text = g_strdup (new_text);
           status_changed = TRUE;
         }
     }
 
-  natterd_connection_set_presence (connection, presence);
-  natterd_directory_update_presence (dir, user, status_changed, connection);
+  natterd_session_set_presence (connection, presence);
+  natterd_presence_update (dir, user, status_changed, connection);
   natterd_request_ok (request);
 }
 
@@ -72,8 +72,8 @@ compare_users (gconstpointer a,
 void
 natterd_handle_user_search (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GPtrArray) found = g_ptr_array_new ();
   g_autofree char *folded = NULL;
   const char *query;
@@ -107,7 +107,7 @@ natterd_handle_user_search (NatterdRequest *request)
   natter_json_writer_key (w, "users");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < found->len && i < limit; i++)
-    natterd_directory_write_user (w, found->pdata[i], me);
+    natterd_presence_write_user (w, found->pdata[i], me);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
 }
@@ -115,7 +115,7 @@ natterd_handle_user_search (NatterdRequest *request)
 void
 natterd_handle_user_info (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdUser *me = natterd_session_request_user (request);
   NatterdUser *user = natterd_arg_user (request, "username");
   NatterJsonWriter *w;
 
@@ -123,6 +123,6 @@ natterd_handle_user_info (NatterdRequest *request)
     return;
   w = natterd_request_begin_ok (request);
   natter_json_writer_key (w, "user");
-  natterd_directory_write_user (w, user, me);
+  natterd_presence_write_user (w, user, me);
   natterd_request_finish_ok (request);
 }

@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "natterd-auth.h"
 #include "natterd-handlers.h"
 #include "natterd-handlers-private.h"
 
@@ -17,31 +16,9 @@
 
 /* Sorted by type, for bsearch. */
 static const NatterdHandler handlers[] = {
-  { "contact_accept",  natterd_handle_contact_accept,  AUTH },
-  { "contact_decline", natterd_handle_contact_decline, AUTH },
-  { "contact_remove",  natterd_handle_contact_remove,  AUTH },
-  { "contact_request", natterd_handle_contact_request, AUTH },
-  { "contacts",        natterd_handle_contacts,        AUTH },
-  { "conversations",   natterd_handle_conversations,   AUTH },
-  { "history",         natterd_handle_history,         AUTH },
-  { "login",           natterd_handle_login,           BEFORE | PAUSES },
-  { "logout",          natterd_handle_logout,          AUTH | PAUSES },
-  { "read",            natterd_handle_read,            AUTH },
-  { "register",        natterd_handle_register,        BEFORE | PAUSES },
-  { "room_create",     natterd_handle_room_create,     AUTH },
-  { "room_directory",  natterd_handle_room_directory,  AUTH },
-  { "room_join",       natterd_handle_room_join,       AUTH },
-  { "room_leave",      natterd_handle_room_leave,      AUTH },
-  { "room_members",    natterd_handle_room_members,    AUTH },
-  { "room_topic",      natterd_handle_room_topic,      AUTH },
-  { "rooms",           natterd_handle_rooms,           AUTH },
-  { "search",          natterd_handle_search,          AUTH },
-  { "send",            natterd_handle_send,            AUTH },
-  { "set_presence",    natterd_handle_set_presence,    AUTH },
-  { "sync",            natterd_handle_sync,            AUTH },
-  { "typing",          natterd_handle_typing,          AUTH },
-  { "user_info",       natterd_handle_user_info,       AUTH },
-  { "user_search",     natterd_handle_user_search,     AUTH },
+#define NATTERD_REQUEST(type, flags) { #type, natterd_handle_##type, flags },
+#include "natterd-requests.def"
+#undef NATTERD_REQUEST
 };
 
 static int
@@ -49,6 +26,15 @@ compare_handler (const void *key,
                  const void *element)
 {
   return strcmp (key, ((const NatterdHandler *) element)->type);
+}
+
+gboolean
+natterd_handlers_check_sorted (void)
+{
+  for (gsize i = 1; i < G_N_ELEMENTS (handlers); i++)
+    if (strcmp (handlers[i - 1].type, handlers[i].type) >= 0)
+      return FALSE;
+  return TRUE;
 }
 
 const NatterdHandler *
@@ -60,12 +46,6 @@ natterd_handlers_lookup (const char *type)
 }
 
 /* --- argument readers --- */
-
-NatterdUser *
-natterd_request_get_user (NatterdRequest *request)
-{
-  return natterd_connection_get_user (natterd_request_get_connection (request));
-}
 
 void
 natterd_request_store_error (NatterdRequest *request,
@@ -130,7 +110,7 @@ NatterdUser *
 natterd_arg_user (NatterdRequest *request,
                   const char     *key)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *username = NULL;
   const char *raw;
@@ -158,7 +138,7 @@ natterd_arg_room (NatterdRequest *request,
                   const char     *key,
                   gboolean        must_be_member)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   const char *name;
   NatterdRoom *room;
 
@@ -176,7 +156,7 @@ natterd_arg_room (NatterdRequest *request,
       natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
       return NULL;
     }
-  if (must_be_member && !natterd_room_has_member (room, natterd_request_get_user (request)))
+  if (must_be_member && !natterd_room_has_member (room, natterd_session_request_user (request)))
     {
       natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
       return NULL;
@@ -191,8 +171,8 @@ natterd_arg_conversation (NatterdRequest       *request,
                           NatterdConversation **out_conv,
                           NatterdUser         **out_peer)
 {
-  NatterdDirectory *dir = natterd_request_get_directory (request);
-  NatterdUser *me = natterd_request_get_user (request);
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
   NatterAddressKind kind;

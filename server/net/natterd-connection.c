@@ -12,8 +12,8 @@
 #include "natter-frame-reader.h"
 #include "natter-json.h"
 #include "natterd-connection-private.h"
-#include "natterd-directory.h"
-#include "natterd-handlers.h"
+#include "natterd-service.h"
+#include "natterd-token-bucket.h"
 #include "natterd-output-queue.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
@@ -31,7 +31,7 @@ struct _NatterdConnection {
 
   /* Borrowed: the server outlives every connection. */
   NatterdServer       *server;
-  NatterdUser         *user;
+  gpointer             session;       /* the chat layer's; NULL: not logged in */
   NatterdAddressCount *address;
 
   /* Owned. A plain TCP connection is its descriptor alone; GIO objects
@@ -49,13 +49,8 @@ struct _NatterdConnection {
   gint64               unauthenticated_since; /* monotonic µs: connect, or logout */
   gint64               last_received; /* monotonic µs */
   gint64               closing_since; /* monotonic µs */
-  double               tokens;        /* frames the bucket still allows */
-  gint64               tokens_at;     /* monotonic µs of the last refill */
+  NatterdTokenBucket   frames;        /* frames_per_second, frame_burst */
 
-  guint8               token_hash[32];
-  NatterPresence       presence;
-
-  GList                user_link;
   GList                server_link;
   GList                flush_link;
 
@@ -117,12 +112,6 @@ natterd_connection_get_flush_link (NatterdConnection *self)
   return &self->flush_link;
 }
 
-GList *
-natterd_connection_get_user_link (NatterdConnection *self)
-{
-  return &self->user_link;
-}
-
 NatterdAddressCount *
 natterd_connection_get_address (NatterdConnection *self)
 {
@@ -135,45 +124,19 @@ natterd_connection_get_address_key (NatterdConnection *self)
   return self->address->key;
 }
 
-NatterdUser *
-natterd_connection_get_user (NatterdConnection *self)
+gpointer
+natterd_connection_get_session (NatterdConnection *self)
 {
-  return self->user;
+  return self->session;
 }
 
 void
-natterd_connection_set_user (NatterdConnection *self,
-                             NatterdUser       *user,
-                             const guint8      *token_hash)
+natterd_connection_set_session (NatterdConnection *self,
+                                gpointer           session)
 {
-  self->user = user;
-  if (user != NULL && token_hash != NULL)
-    memcpy (self->token_hash, token_hash, sizeof self->token_hash);
-  else
-    memset (self->token_hash, 0, sizeof self->token_hash);
-  if (user != NULL)
-    self->presence = NATTER_PRESENCE_ONLINE;
-  else
+  self->session = session;
+  if (session == NULL)
     self->unauthenticated_since = g_get_monotonic_time (); /* logout: the login timeout starts again */
-}
-
-const guint8 *
-natterd_connection_get_token_hash (NatterdConnection *self)
-{
-  return self->token_hash;
-}
-
-NatterPresence
-natterd_connection_get_presence (NatterdConnection *self)
-{
-  return self->presence;
-}
-
-void
-natterd_connection_set_presence (NatterdConnection *self,
-                                 NatterPresence     presence)
-{
-  self->presence = presence;
 }
 
 gboolean
@@ -470,10 +433,11 @@ natterd_connection_close_now (NatterdConnection *self)
   drop_output (self);
   natter_frame_reader_clear (&self->reader);
 
-  if (self->user != NULL)
+  if (self->session != NULL)
     {
-      natterd_directory_connection_closed (natterd_server_get_directory (self->server), self);
-      self->user = NULL;
+      natterd_server_get_service (self->server)->connection_closed (
+        natterd_server_get_service_data (self->server), self);
+      self->session = NULL;
     }
 
   /* Closing the socket itself never blocks, where a TLS close could wait
@@ -573,17 +537,9 @@ take_token (NatterdConnection *self,
             gint64             now)
 {
   const NatterdConfig *config = natterd_server_get_config (self->server);
-  double rate = config->frames_per_second;
 
-  self->tokens = MIN ((double) config->frame_burst,
-                      self->tokens + (now - self->tokens_at) * rate / G_USEC_PER_SEC);
-  self->tokens_at = now;
-  if (self->tokens >= 1.0)
-    {
-      self->tokens -= 1.0;
-      return 0;
-    }
-  return (gint64) ((1.0 - self->tokens) * 1000.0 / rate) + 1;
+  return natterd_token_bucket_take (&self->frames, config->frame_burst,
+                                    config->frames_per_second, now);
 }
 
 static gboolean
@@ -642,19 +598,20 @@ on_frame (const char *line,
       return TRUE;
     }
 
-  handler = natterd_handlers_lookup (type);
+  handler = natterd_server_get_service (self->server)->lookup (
+    natterd_server_get_service_data (self->server), type);
   if (handler == NULL)
     {
       g_autofree char *message = g_strdup_printf ("Unknown request type “%.64s”", type);
       reply_error (self, root, id, NATTER_ERROR_UNKNOWN_TYPE, message);
       return TRUE;
     }
-  if ((handler->flags & NATTERD_HANDLER_NEEDS_AUTH) && self->user == NULL)
+  if ((handler->flags & NATTERD_HANDLER_NEEDS_AUTH) && self->session == NULL)
     {
       reply_error (self, root, id, NATTER_ERROR_NOT_AUTHENTICATED, "Log in first");
       return TRUE;
     }
-  if ((handler->flags & NATTERD_HANDLER_BEFORE_AUTH) && self->user != NULL)
+  if ((handler->flags & NATTERD_HANDLER_BEFORE_AUTH) && self->session != NULL)
     {
       reply_error (self, root, id, NATTER_ERROR_ALREADY_AUTHENTICATED, "Already logged in");
       return TRUE;
@@ -961,11 +918,8 @@ natterd_connection_new (NatterdServer       *server,
   self->server = server;
   self->address = address;
   self->fd = fd;
-  self->unauthenticated_since = self->last_received = self->tokens_at = g_get_monotonic_time ();
-  self->tokens = config->frame_burst;
+  self->unauthenticated_since = self->last_received = g_get_monotonic_time ();
   self->over_limit = over_limit;
-  self->presence = NATTER_PRESENCE_OFFLINE;
-  self->user_link.data = self;
   self->server_link.data = self;
   self->flush_link.data = self;
   natter_frame_reader_init (&self->reader, config->max_frame);
@@ -999,7 +953,7 @@ natterd_connection_tick (NatterdConnection *self,
       return;
     }
 
-  if (self->user == NULL && self->pausing == NULL &&
+  if (self->session == NULL && self->pausing == NULL &&
       now - self->unauthenticated_since > (gint64) config->login_timeout * G_USEC_PER_SEC)
     {
       if (self->ready)

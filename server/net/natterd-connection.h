@@ -3,7 +3,8 @@
  * Holds what Redis keeps in `struct client`: the stream, a frame reader whose
  * buffer exists only while a partial line does, an output queue of shared
  * frames with a byte count, the time of last activity, the token bucket, and
- * the authentication state. All of it lives on the main thread.
+ * the authentication state (an opaque session of the layer above). All of
+ * it lives on the main thread.
  *
  * A connection is closed from an idle callback (natterd_connection_close),
  * never in the middle of its own read or write path; after close, sends are
@@ -12,13 +13,11 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "natter-validate.h"
 
 G_BEGIN_DECLS
 
 typedef struct _NatterdConnection NatterdConnection;
 typedef struct _NatterdServer     NatterdServer;
-typedef struct _NatterdUser       NatterdUser;   /* natterd-directory.h */
 
 NatterdConnection *natterd_connection_ref        (NatterdConnection *self);
 void               natterd_connection_unref      (NatterdConnection *self);
@@ -48,23 +47,14 @@ gboolean           natterd_connection_is_closed  (NatterdConnection *self);
  * loopback address on its own ("127.0.0.1", "2001:db8:1:2::/64"). */
 const char        *natterd_connection_get_address_key (NatterdConnection *self);
 
-/* Authentication: the directory sets the user on login and clears it on
- * logout (NULL). The token hash is that of the token this connection logged
- * in with (SHA-256, 32 bytes), so logout can close the others using it. */
-NatterdUser       *natterd_connection_get_user       (NatterdConnection *self);
-void               natterd_connection_set_user       (NatterdConnection *self,
-                                                      NatterdUser       *user,
-                                                      const guint8      *token_hash);
-const guint8      *natterd_connection_get_token_hash (NatterdConnection *self);
-
-/* This connection's own presence; the user's is the most available of its
- * connections' (computed by the directory). Starts as ONLINE at login. */
-NatterPresence     natterd_connection_get_presence   (NatterdConnection *self);
-void               natterd_connection_set_presence   (NatterdConnection *self,
-                                                      NatterPresence     presence);
-
-/* For the directory's per-user list of connections: an intrusive link, so
- * that tracking a connection costs no allocation. */
-GList             *natterd_connection_get_user_link  (NatterdConnection *self);
+/* The service's state of a logged-in connection (natterd-service.h), or
+ * NULL: the connection is not logged in (requests flagged NEEDS_AUTH are
+ * refused, the login timeout runs). The service sets it at login and
+ * clears it at logout; when the connection closes with a session, the
+ * service's connection_closed frees it. Setting NULL restarts the login
+ * timeout. */
+gpointer           natterd_connection_get_session (NatterdConnection *self);
+void               natterd_connection_set_session (NatterdConnection *self,
+                                                   gpointer           session);
 
 G_END_DECLS

@@ -17,11 +17,10 @@
 #include "natter-json.h"
 #include "natterd-address.h"
 #include "natterd-connection-private.h"
-#include "natterd-directory.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
+#include "natterd-service.h"
 #include "natterd-status-probe.h"
-#include "natterd-store.h"
 #include "natterd-tls-cert.h"
 
 #define READ_BUFFER_SIZE (64 * 1024)
@@ -61,8 +60,8 @@ struct _NatterdServer {
 
   /* Owned. */
   NatterdConfig    *config;
-  NatterdStore     *store;
-  NatterdDirectory *directory;
+  const NatterdService *service;      /* the layer above (natterd-service.h) */
+  gpointer          service_data;
   GTlsCertificate  *certificate;      /* NULL with --no-tls */
   GBytes           *welcome;
   guint8           *read_buffer;
@@ -101,16 +100,52 @@ natterd_server_get_config (NatterdServer *self)
   return self->config;
 }
 
-NatterdStore *
-natterd_server_get_store (NatterdServer *self)
+/* Until a service is installed, every request type is unknown. */
+static const NatterdHandler *
+no_lookup (gpointer data, const char *type)
 {
-  return self->store;
+  return NULL;
 }
 
-NatterdDirectory *
-natterd_server_get_directory (NatterdServer *self)
+static void
+no_connection_closed (gpointer data, NatterdConnection *connection)
 {
-  return self->directory;
+}
+
+static guint
+no_count_online (gpointer data)
+{
+  return 0;
+}
+
+static void
+no_flush (gpointer data)
+{
+}
+
+static const NatterdService no_service = {
+  no_lookup, no_connection_closed, no_count_online, no_flush,
+};
+
+void
+natterd_server_set_service (NatterdServer        *self,
+                            const NatterdService *service,
+                            gpointer              data)
+{
+  self->service = service != NULL ? service : &no_service;
+  self->service_data = service != NULL ? data : NULL;
+}
+
+const NatterdService *
+natterd_server_get_service (NatterdServer *self)
+{
+  return self->service;
+}
+
+gpointer
+natterd_server_get_service_data (NatterdServer *self)
+{
+  return self->service_data;
 }
 
 NatterdPoller *
@@ -521,14 +556,6 @@ natterd_server_new (NatterdConfig  *config,
   if (config->send_threads > 1)
     self->send_pool = natterd_send_pool_new (config->send_threads);
 
-  self->store = natterd_store_open (config->data_dir, config->synchronous_full, error);
-  if (self->store == NULL)
-    return NULL;
-
-  self->directory = natterd_directory_new (self, self->store, error);
-  if (self->directory == NULL)
-    return NULL;
-
   self->welcome = encode_welcome (config);
   return g_steal_pointer (&self);
 }
@@ -741,8 +768,7 @@ natterd_server_shutdown (NatterdServer *self)
 
   /* Sends waiting for their commit are committed and answered, then every
    * connection gets one last try at writing what it has queued. */
-  if (self->directory != NULL)
-    natterd_directory_flush (self->directory);
+  self->service->flush (self->service_data);
   if (self->flush_source != NULL)
     {
       g_source_destroy (self->flush_source);
@@ -760,8 +786,6 @@ natterd_server_shutdown (NatterdServer *self)
   while ((l = self->connections.head) != NULL)
     natterd_connection_close_now (l->data);
 
-  g_clear_pointer (&self->directory, natterd_directory_free);
-  g_clear_pointer (&self->store, natterd_store_close);
   g_clear_handle_id (&self->reap_id, g_source_remove);
   if (self->closed != NULL)
     g_ptr_array_set_size (self->closed, 0);
@@ -802,6 +826,7 @@ static void
 natterd_server_init (NatterdServer *self)
 {
   self->lock_fd = -1;
+  self->service = &no_service;
   self->read_buffer = g_malloc (READ_BUFFER_SIZE);
   self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_status_probe_free);

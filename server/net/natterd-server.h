@@ -8,26 +8,32 @@
 
 G_BEGIN_DECLS
 
-typedef struct _NatterdStore     NatterdStore;      /* natterd-store.h */
-typedef struct _NatterdDirectory NatterdDirectory;  /* natterd-directory.h */
+typedef struct _NatterdService   NatterdService;    /* natterd-service.h */
 
 #define NATTERD_TYPE_SERVER (natterd_server_get_type ())
 G_DECLARE_FINAL_TYPE (NatterdServer, natterd_server, NATTERD, SERVER, GSocketService)
 
-/* Takes ownership of @config, opens the store in config->data_dir. */
+/* Takes ownership of @config; locks config->data_dir (one natterd per
+ * data directory) and loads or makes the TLS certificate there. */
 NatterdServer     *natterd_server_new           (NatterdConfig  *config,
                                                  GError        **error);
 /* Binds every --listen address (TCP, and UDP for the status probe on the same
  * port) and prints "listening HOST:PORT" on stdout for each. */
 gboolean           natterd_server_listen        (NatterdServer  *self,
                                                  GError        **error);
-/* Stops accepting, flushes pending commits and queued frames, closes the
- * store. */
+/* Stops accepting, lets the service flush (pending commits), writes what
+ * is queued once more and closes every connection. */
 void               natterd_server_shutdown      (NatterdServer  *self);
 
 const NatterdConfig *natterd_server_get_config  (NatterdServer *self);
-NatterdStore      *natterd_server_get_store     (NatterdServer *self);
-NatterdDirectory  *natterd_server_get_directory (NatterdServer *self);
+/* Installs the layer above (main.c does, before listening); @data is
+ * passed to each of @service's calls. Until then no request type is
+ * known. */
+void               natterd_server_set_service   (NatterdServer        *self,
+                                                 const NatterdService *service,
+                                                 gpointer              data);
+const NatterdService *natterd_server_get_service (NatterdServer *self);
+gpointer           natterd_server_get_service_data (NatterdServer *self);
 
 /* Milliseconds since the epoch, read once per main-loop iteration is fine. */
 gint64             natterd_now_ms               (void);

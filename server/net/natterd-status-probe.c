@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "natter-json.h"
-#include "natterd-directory.h"
+#include "natterd-service.h"
 #include "natterd-status-probe.h"
 
 /* Requests are padded to 512 bytes by clients; larger ones are cut off by
@@ -33,7 +33,7 @@ status_reply (NatterdServer *server,
   natter_json_writer_key (&w, "server");
   natter_json_writer_string (&w, "natterd/" PACKAGE_VERSION);
   natter_json_writer_key (&w, "users_online");
-  natter_json_writer_int (&w, natterd_directory_count_online (natterd_server_get_directory (server)));
+  natter_json_writer_int (&w, natterd_server_get_service (server)->count_online (natterd_server_get_service_data (server)));
   natter_json_writer_key (&w, "registration");
   natter_json_writer_bool (&w, config->registration);
   natter_json_writer_end_object (&w);

@@ -1,0 +1,88 @@
+#define G_LOG_DOMAIN "natterd-chat"
+
+#include "config.h"
+
+#include "natterd-auth.h"
+#include "natterd-chat.h"
+#include "natterd-commit.h"
+#include "natterd-handlers.h"
+#include "natterd-presence.h"
+#include "natterd-search-feed.h"
+#include "natterd-session.h"
+
+static const NatterdHandler *
+lookup_cb (gpointer    data,
+           const char *type)
+{
+  return natterd_handlers_lookup (type);
+}
+
+static void
+connection_closed_cb (gpointer           data,
+                      NatterdConnection *connection)
+{
+  natterd_session_end (data, connection);
+}
+
+static guint
+count_online_cb (gpointer data)
+{
+  return natterd_presence_count_online (data);
+}
+
+/* Called when the server stops, before it closes the connections. */
+static void
+flush_cb (gpointer data)
+{
+  NatterdDirectory *self = data;
+
+  self->stopping = TRUE;
+  /* The waiting last_seen values go in with the last batch. */
+  natterd_presence_flush (self);
+  if (self->commit != NULL)
+    natterd_commit_flush (self->commit);
+  if (self->search_feed != NULL)
+    natterd_search_feed_flush (self->search_feed);
+}
+
+static const NatterdService chat_service = {
+  .lookup            = lookup_cb,
+  .connection_closed = connection_closed_cb,
+  .count_online      = count_online_cb,
+  .flush             = flush_cb,
+};
+
+NatterdDirectory *
+natterd_chat_start (NatterdServer  *server,
+                    NatterdStore   *store,
+                    GError        **error)
+{
+  NatterdDirectory *self = natterd_directory_new (server, store, error);
+
+  if (self == NULL)
+    return NULL;
+  if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
+      (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
+      (self->auth = natterd_auth_new (self, error)) == NULL)
+    {
+      natterd_chat_stop (self);
+      return NULL;
+    }
+  natterd_server_set_service (server, &chat_service, self);
+  return self;
+}
+
+void
+natterd_chat_stop (NatterdDirectory *self)
+{
+  if (self == NULL)
+    return;
+  /* The server may outlive us (its finalize shuts down again). */
+  natterd_server_set_service (self->server, NULL, NULL);
+  /* The auth workers may still finish requests (and so commit). */
+  g_clear_pointer (&self->auth, natterd_auth_free);
+  flush_cb (self);
+  g_clear_pointer (&self->commit, natterd_commit_free);
+  g_clear_pointer (&self->search_feed, natterd_search_feed_free);
+  natterd_directory_free (self);
+}

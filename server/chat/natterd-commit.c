@@ -1,0 +1,530 @@
+/* natterd-commit.c: the group commit of sends and read-your-writes.
+ *
+ * The main loop queues each send (with copies of the names it needs) as a
+ * job for the writer thread (natterd-writer.h); the thread commits many in
+ * one transaction and hands them back. Only then are they fanned out and
+ * acknowledged, in order, in slices (NATTERD_DELIVERY_BUDGET): nothing is
+ * delivered or acknowledged that is not durable. A read of the same
+ * connection (history, sync, search, conversations) waits for that
+ * connection's writes, since the main connection sees only committed rows.
+ */
+#define G_LOG_DOMAIN "natterd-commit"
+
+#include "config.h"
+
+#include "natterd-commit.h"
+#include "natterd-deferred.h"
+#include "natterd-message-object.h"
+#include "natterd-search-feed.h"
+
+struct _NatterdCommit {
+  NatterdDirectory *directory;        /* borrowed */
+  NatterdStore     *store;            /* borrowed: the main loop's connection */
+  NatterdWriter    *writer;           /* owned, with its own connection */
+  guint             writer_pause_source; /* resumes the writer after a main-loop write */
+  GQueue            deliveries;       /* PendingSend* committed, not yet fanned out and acked */
+  guint             delivery_source;
+  GHashTable       *writes_in_flight; /* NatterdConnection* -> InFlight (defer_read) */
+};
+
+/* A send on its way through the writer thread. The inputs are copies, so
+ * that the thread never reads the directory; it fills in the outputs. */
+typedef struct {
+  NatterdCommitWrite   write;       /* its connection is not delivered to */
+  NatterdUser         *sender;
+  NatterdConversation *conversation;/* of the stored message */
+
+  gint64               conversation_id;
+  gint64               sender_id;
+  gint64               ts;
+  char                *body;
+  gsize                body_len;
+  char                *client_msg_id;
+  char                *from;        /* the sender's username */
+  char                *address_for_sender;
+  char                *address_for_peer; /* direct with someone else only */
+
+  gboolean             duplicate;
+  gboolean             stored_elsewhere; /* a duplicate from another conversation */
+  gint64               stored_id;
+  GString             *as_sender;   /* the message object as the sender sees it */
+  GBytes              *event_for_sender; /* the "message" event frames */
+  GBytes              *event_for_peer;
+} PendingSend;
+
+static void
+pending_send_free (PendingSend *p)
+{
+  if (p == NULL)
+    return;
+  natterd_commit_write_clear (&p->write);
+  if (p->as_sender)
+    g_string_free (p->as_sender, TRUE);
+  g_clear_pointer (&p->event_for_sender, g_bytes_unref);
+  g_clear_pointer (&p->event_for_peer, g_bytes_unref);
+  g_free (p->body);
+  g_free (p->client_msg_id);
+  g_free (p->from);
+  g_free (p->address_for_sender);
+  g_free (p->address_for_peer);
+  g_free (p);
+}
+
+/* Returns how many frames it queued. */
+static guint
+deliver (PendingSend *p)
+{
+  NatterdConversation *conv = p->conversation;
+  guint n = 0;
+
+  if (conv->kind == NATTERD_CONVERSATION_ROOM)
+    {
+      GPtrArray *members = conv->room->members;
+      GBytes *frame = p->event_for_sender;
+
+      /* The hot loop of fan-out: one shared GBytes, one queue push per
+       * connection. The sender gets it on its other connections. */
+      for (guint i = 0; i < members->len; i++)
+        {
+          NatterdUser *member = members->pdata[i];
+          GList *l = member->connections;
+
+          while (l != NULL)
+            {
+              GList *next = l->next;
+              if (l->data != p->write.connection)
+                natterd_connection_send_bytes (l->data, frame);
+              l = next;
+            }
+          n += member->n_connections;
+        }
+      return n;
+    }
+
+  natterd_user_send (p->sender, p->event_for_sender, p->write.connection);
+  n += p->sender->n_connections;
+  if (p->event_for_peer != NULL)
+    {
+      NatterdUser *peer = natterd_conversation_peer (conv, p->sender);
+      natterd_user_send (peer, p->event_for_peer, NULL);
+      n += peer->n_connections;
+    }
+  return n;
+}
+
+static void
+ack (PendingSend *p)
+{
+  if (natterd_request_has_id (p->write.request))
+    {
+      NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
+      natter_json_writer_key (w, "message");
+      natter_json_writer_raw (w, p->as_sender->str, p->as_sender->len);
+      natterd_request_finish_ok (p->write.request);
+    }
+  else
+    natterd_request_ok (p->write.request);
+}
+
+/* Fans out committed messages in order and acks each after its fan-out, at
+ * most @budget frames (0: all). Acking after the fan-out, not at the
+ * commit, keeps the senders' windows as the brake: a sender cannot run
+ * ahead of the deliveries. */
+static void
+deliver_some (NatterdCommit *self,
+              guint          budget)
+{
+  guint done = 0;
+  PendingSend *p;
+
+  while ((budget == 0 || done < budget) &&
+         (p = g_queue_pop_head (&self->deliveries)) != NULL)
+    {
+      if (!p->duplicate)
+        done += deliver (p);
+      ack (p);
+      pending_send_free (p);
+    }
+}
+
+static gboolean
+delivery_idle_cb (gpointer user_data)
+{
+  NatterdCommit *self = user_data;
+
+  deliver_some (self, NATTERD_DELIVERY_BUDGET);
+  if (g_queue_is_empty (&self->deliveries))
+    {
+      self->delivery_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+schedule_deliveries (NatterdCommit *self)
+{
+  GSource *source;
+
+  if (self->delivery_source != 0 || g_queue_is_empty (&self->deliveries))
+    return;
+  /* Default priority, as the sockets have; attached now, it runs in this
+   * same main-loop iteration after the writer's completions. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, delivery_idle_cb, self, NULL);
+  g_source_set_static_name (source, "natterd-deliveries");
+  self->delivery_source = g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+/* Writer thread: called by the store with the stored message. */
+static gboolean
+send_inserted_cb (const NatterdStoreMessage *m,
+                  gpointer                   user_data)
+{
+  PendingSend *p = user_data;
+
+  if (m->conversation_id != p->conversation_id)
+    {
+      /* A resend of a client_msg_id first used in another conversation:
+       * the original is the answer; its names are looked up on the main
+       * loop. Only the id is kept here. */
+      p->stored_elsewhere = TRUE;
+      return TRUE;
+    }
+  p->ts = m->ts;
+  p->stored_id = m->id;
+  p->as_sender = g_string_sized_new (m->body_len + 160);
+  natterd_message_object_write (p->as_sender, m, p->address_for_sender, p->from);
+  if (p->duplicate)
+    return TRUE; /* answered, not delivered again */
+  p->event_for_sender = natterd_message_object_event (p->as_sender);
+  if (p->address_for_peer != NULL)
+    {
+      g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
+      natterd_message_object_write (as_peer, m, p->address_for_peer, p->from);
+      p->event_for_peer = natterd_message_object_event (as_peer);
+    }
+  return TRUE;
+}
+
+static gboolean
+send_run (NatterdWriteJob *job,
+          NatterdStore    *store,
+          GError         **error)
+{
+  PendingSend *p = (PendingSend *) job;
+
+  if (!natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
+                                     p->ts, p->client_msg_id, &p->duplicate,
+                                     send_inserted_cb, p, error))
+    return FALSE;
+  if (p->as_sender == NULL && !p->stored_elsewhere)
+    {
+      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  NatterdDirectory *directory;
+  NatterdUser      *viewer;
+  GString          *object;  /* set when found */
+} FoundOriginal;
+
+static gboolean
+original_found_cb (const NatterdStoreMessage *m,
+                   gpointer                   user_data)
+{
+  FoundOriginal *found = user_data;
+
+  found->object = g_string_sized_new (m->body_len + 160);
+  natterd_message_object_write_for (found->directory, found->object, m, found->viewer);
+  return FALSE;
+}
+
+/* The stored message (@sender, @client_msg_id) as @sender sees it, read on
+ * the main loop's connection (committed rows only); NULL when there is
+ * none or on a store error (logged). */
+static GString *
+find_original (NatterdCommit *self,
+               NatterdUser   *sender,
+               const char    *client_msg_id)
+{
+  g_autoptr(GError) error = NULL;
+  FoundOriginal found = { self->directory, sender, NULL };
+
+  if (!natterd_store_message_by_client_id (self->store, sender->id, client_msg_id,
+                                           original_found_cb, &found, &error))
+    g_warning ("Could not look up a resent message: %s", error->message);
+  return found.object;
+}
+
+gboolean
+natterd_commit_answer_resend (NatterdCommit  *self,
+                              NatterdRequest *request,
+                              NatterdUser    *sender,
+                              const char     *client_msg_id)
+{
+  g_autoptr(GString) original = find_original (self, sender, client_msg_id);
+  NatterJsonWriter *w;
+
+  if (original == NULL)
+    return FALSE;
+  w = natterd_request_begin_ok (request);
+  natter_json_writer_key (w, "message");
+  natter_json_writer_raw (w, original->str, original->len);
+  natterd_request_finish_ok (request);
+  return TRUE;
+}
+
+/* Main loop, after the commit. */
+static void
+send_done (NatterdWriteJob *job,
+           const GError    *error)
+{
+  PendingSend *p = (PendingSend *) job;
+  NatterdCommit *self = p->write.commit;
+  g_autoptr(GError) local_error = NULL;
+
+  natterd_commit_write_done (&p->write);
+
+  if (error == NULL && p->stored_elsewhere)
+    {
+      /* Committed by now, so the main connection sees it. */
+      p->as_sender = find_original (self, p->sender, p->client_msg_id);
+      if (p->as_sender == NULL)
+        {
+          local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
+                                             "stored message not found");
+          error = local_error;
+        }
+    }
+  if (error != NULL)
+    {
+      g_warning ("Could not store a message: %s", error->message);
+      natterd_request_error (p->write.request, NATTER_ERROR_INTERNAL, "The message could not be stored");
+      pending_send_free (p);
+      return;
+    }
+  if (!p->duplicate)
+    natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
+  /* Durable now: fanned out (and acked) in order, in slices; deliveries of
+   * earlier batches go first. */
+  g_queue_push_tail (&self->deliveries, p);
+  schedule_deliveries (self);
+}
+
+void
+natterd_commit_queue_send (NatterdCommit       *self,
+                           NatterdRequest      *request,
+                           NatterdUser         *sender,
+                           NatterdConversation *conversation,
+                           const char          *body,
+                           gsize                body_len,
+                           const char          *client_msg_id)
+{
+  PendingSend *p = g_new0 (PendingSend, 1);
+  char buf[NATTER_USERNAME_MAX + 2];
+
+  natterd_commit_write_init (&p->write, self, request, send_run, send_done);
+  p->sender = sender;
+  p->conversation = conversation;
+  p->conversation_id = conversation->id;
+  p->sender_id = sender->id;
+  p->ts = natterd_now_ms ();
+  p->body = g_strndup (body, body_len);
+  p->body_len = body_len;
+  p->client_msg_id = g_strdup (client_msg_id);
+  p->from = g_strdup (sender->username);
+  p->address_for_sender = g_strdup (natterd_conversation_address_into (conversation, sender, buf));
+  if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
+    {
+      NatterdUser *peer = natterd_conversation_peer (conversation, sender);
+      p->address_for_peer = g_strdup (natterd_conversation_address_into (conversation, peer, buf));
+    }
+  natterd_commit_write_queue (&p->write);
+}
+
+static gboolean
+resume_writer_cb (gpointer user_data)
+{
+  NatterdCommit *self = user_data;
+
+  self->writer_pause_source = 0;
+  natterd_writer_resume (self->writer);
+  return G_SOURCE_REMOVE;
+}
+
+/* The main store's write hook (natterd_store_set_write_hook): before any
+ * write on the main loop's connection, wait for the writer thread's batch
+ * in progress and hold the writer until this dispatch ends, so that the
+ * two connections never contend for SQLite's write lock (its busy handler
+ * polls, and can lose to a thread that commits back to back). */
+static void
+hold_writer (gpointer data)
+{
+  NatterdCommit *self = data;
+
+  if (self->writer_pause_source != 0)
+    return;
+  /* Held for the rest of this dispatch: the caller writes right after. */
+  natterd_writer_pause (self->writer);
+  self->writer_pause_source = g_idle_add_full (G_PRIORITY_HIGH, resume_writer_cb, self, NULL);
+}
+
+static void
+resume_writer_now (NatterdCommit *self)
+{
+  if (self->writer_pause_source != 0)
+    {
+      g_clear_handle_id (&self->writer_pause_source, g_source_remove);
+      natterd_writer_resume (self->writer);
+    }
+}
+
+/* A connection's write jobs finish in the order they were queued (one
+ * writer, one queue), so counting is enough: a read that arrived after the
+ * connection's n-th write waits until n have finished, and never for the
+ * writes that came after it (a client that keeps sending would starve it). */
+typedef struct {
+  gint64  started;   /* write jobs of the connection queued so far */
+  gint64  finished;  /* ... and done */
+  GQueue  deferred;  /* Deferred, in arrival order */
+} InFlight;
+
+static void
+in_flight_free (InFlight *f)
+{
+  natterd_deferred_clear (&f->deferred);
+  g_free (f);
+}
+
+static void
+write_started (NatterdCommit     *self,
+               NatterdConnection *connection)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
+
+  if (f == NULL)
+    {
+      f = g_new0 (InFlight, 1);
+      g_hash_table_insert (self->writes_in_flight, connection, f);
+    }
+  f->started++;
+}
+
+static void
+write_finished (NatterdCommit     *self,
+                NatterdConnection *connection)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight, connection);
+
+  g_return_if_fail (f != NULL && f->finished < f->started);
+  f->finished++;
+  /* f stays in the table until below, whatever the handlers queue. */
+  natterd_deferred_resume (self->directory, &f->deferred, f->finished, FALSE);
+  if (f->finished == f->started && g_queue_is_empty (&f->deferred))
+    g_hash_table_remove (self->writes_in_flight, connection);
+}
+
+void
+natterd_commit_write_init (NatterdCommitWrite   *self,
+                           NatterdCommit        *commit,
+                            NatterdRequest       *request,
+                            NatterdWriteRunFunc   run,
+                            NatterdWriteDoneFunc  done)
+{
+  self->job.run = run;
+  self->job.done = done;
+  self->commit = commit;
+  self->request = request;
+  self->connection = natterd_connection_ref (natterd_request_get_connection (request));
+}
+
+void
+natterd_commit_write_queue (NatterdCommitWrite *self)
+{
+  self->in_flight = TRUE;
+  write_started (self->commit, self->connection);
+  natterd_writer_push (self->commit->writer, &self->job);
+}
+
+void
+natterd_commit_write_done (NatterdCommitWrite *self)
+{
+  if (!self->in_flight)
+    return;
+  self->in_flight = FALSE;
+  write_finished (self->commit, self->connection);
+}
+
+void
+natterd_commit_write_clear (NatterdCommitWrite *self)
+{
+  natterd_commit_write_done (self);
+  g_clear_pointer (&self->connection, natterd_connection_unref);
+}
+
+gboolean
+natterd_commit_defer_read (NatterdCommit       *self,
+                           NatterdRequest      *request,
+                           NatterdDeferredFunc  handler)
+{
+  InFlight *f = g_hash_table_lookup (self->writes_in_flight,
+                                     natterd_request_get_connection (request));
+
+  if (f == NULL || f->finished == f->started || request == self->directory->resuming)
+    return FALSE;
+  natterd_deferred_push (&f->deferred, request, handler, f->started);
+  return TRUE;
+}
+
+void
+natterd_commit_push (NatterdCommit   *self,
+                     NatterdWriteJob *job)
+{
+  natterd_writer_push (self->writer, job);
+}
+
+NatterdCommit *
+natterd_commit_new (NatterdDirectory  *directory,
+                    NatterdStore      *store,
+                    GError           **error)
+{
+  NatterdStore *writer_store = natterd_store_open_sibling (store, error);
+  NatterdCommit *self;
+
+  if (writer_store == NULL)
+    return NULL;
+  self = g_new0 (NatterdCommit, 1);
+  self->directory = directory;
+  self->store = store;
+  self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
+  self->writer = natterd_writer_new ("natterd-writer", writer_store, NULL);
+  natterd_store_set_write_hook (store, hold_writer, self);
+  return self;
+}
+
+void
+natterd_commit_flush (NatterdCommit *self)
+{
+  resume_writer_now (self);
+  natterd_writer_drain (self->writer);
+  deliver_some (self, 0);
+  g_clear_handle_id (&self->delivery_source, g_source_remove);
+}
+
+void
+natterd_commit_free (NatterdCommit *self)
+{
+  if (self == NULL)
+    return;
+  natterd_commit_flush (self);
+  natterd_store_set_write_hook (self->store, NULL, NULL);
+  g_clear_pointer (&self->writer, natterd_writer_free);
+  g_clear_pointer (&self->writes_in_flight, g_hash_table_unref);
+  g_free (self);
+}

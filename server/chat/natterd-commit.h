@@ -1,0 +1,77 @@
+/* natterd-commit.h: the group commit of sends, and read-your-writes.
+ */
+#pragma once
+
+#include "natterd-directory.h"
+#include "natterd-writer.h"
+
+G_BEGIN_DECLS
+
+/* Opens the writer's own connection (a sibling of @store) and its thread;
+ * installs @store's write hook, so that a write on the main loop's
+ * connection first pauses the writer after its current batch. */
+NatterdCommit *natterd_commit_new   (NatterdDirectory  *directory,
+                                     NatterdStore      *store,
+                                     GError           **error);
+/* Commits and answers everything queued (at shutdown). */
+void           natterd_commit_flush (NatterdCommit     *self);
+/* Flushes, stops the writer, removes the write hook. */
+void           natterd_commit_free  (NatterdCommit     *self);
+
+/* Queues a send for the group commit; the request is answered after the
+ * commit, and the message fanned out in id order. */
+void           natterd_commit_queue_send (NatterdCommit       *self,
+                                          NatterdRequest      *request,
+                                          NatterdUser         *sender,
+                                          NatterdConversation *conversation,
+                                          const char          *body,
+                                          gsize                body_len,
+                                          const char          *client_msg_id);
+
+/* A send the rate limit would refuse may be the resend of a stored
+ * message (an outbox after a reconnect): then it is answered with the
+ * original, as an unlimited send would be, and TRUE is returned. */
+gboolean       natterd_commit_answer_resend (NatterdCommit  *self,
+                                             NatterdRequest *request,
+                                             NatterdUser    *sender,
+                                             const char     *client_msg_id);
+
+/* A write nobody waits for (last_seen, status text): goes in the next
+ * batch; its done function only logs a failure. */
+void           natterd_commit_push  (NatterdCommit     *self,
+                                     NatterdWriteJob   *job);
+
+/* A write job that answers a request (a send, a read marker): embed it
+ * first in the job's struct. While queued it holds the request's
+ * connection and counts as that connection's write in flight. */
+typedef struct {
+  NatterdWriteJob    job;
+  NatterdCommit     *commit;
+  NatterdRequest    *request;
+  NatterdConnection *connection;  /* owned until natterd_commit_write_clear */
+  gboolean           in_flight;
+} NatterdCommitWrite;
+
+void           natterd_commit_write_init  (NatterdCommitWrite   *self,
+                                           NatterdCommit        *commit,
+                                           NatterdRequest       *request,
+                                           NatterdWriteRunFunc   run,
+                                           NatterdWriteDoneFunc  done);
+/* Hands the (filled in) job to the writer thread. */
+void           natterd_commit_write_queue (NatterdCommitWrite   *self);
+/* First thing in the job's done function: reads of the connection that
+ * waited for it may go now. */
+void           natterd_commit_write_done  (NatterdCommitWrite   *self);
+/* Done (if not yet) and releases the connection: when freeing the job. */
+void           natterd_commit_write_clear (NatterdCommitWrite   *self);
+
+/* Read-your-writes on one connection: a request that reads messages
+ * (history, sync, search, conversations) right after its connection's
+ * sends must see them, but they commit on the writer's connection. Returns
+ * TRUE when the connection still has writes in flight: @handler is then
+ * called again with @request once they are committed. */
+gboolean       natterd_commit_defer_read  (NatterdCommit       *self,
+                                           NatterdRequest      *request,
+                                           NatterdDeferredFunc  handler);
+
+G_END_DECLS

@@ -1,0 +1,105 @@
+/* natterd-handlers-session.c: register, login (password or token) and
+ * logout. The work (hashing, tokens, limits) is natterd-auth.c's.
+ */
+#define G_LOG_DOMAIN "natterd-session"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "natterd-auth.h"
+#include "natterd-handlers-private.h"
+#include "natterd-session.h"
+
+void
+natterd_handle_register (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  const NatterdConfig *config = natterd_directory_get_config (dir);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *username = NULL;
+  const char *raw_username, *password, *display_name;
+
+  if (!config->registration)
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, "Registration is closed");
+      return;
+    }
+  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
+      !natterd_arg_string (request, "password", TRUE, &password) ||
+      !natterd_arg_string (request, "display_name", FALSE, &display_name))
+    return;
+
+  username = natter_username_normalize (raw_username, &error);
+  if (username == NULL)
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+  if (!natter_password_check (password, &error))
+    {
+      natterd_request_error_from (request, error);
+      return;
+    }
+  if (display_name != NULL && !natter_display_name_is_valid (display_name))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "display_name must be 1 to 64 characters without control characters");
+      return;
+    }
+  natterd_auth_register (dir->auth, request, g_steal_pointer (&username), password, display_name);
+}
+
+void
+natterd_handle_login (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  const char *token, *raw_username, *password;
+
+  if (!natterd_arg_string (request, "token", FALSE, &token))
+    return;
+  if (token != NULL)
+    {
+      natterd_auth_login_token (dir->auth, request, token);
+      return;
+    }
+
+  if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
+      !natterd_arg_string (request, "password", TRUE, &password))
+    return;
+  natterd_auth_login_password (dir->auth, request, raw_username, password);
+}
+
+void
+natterd_handle_logout (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdConnection *connection = natterd_request_get_connection (request);
+  NatterdUser *user = natterd_session_get_user (connection);
+  g_autoptr(GError) error = NULL;
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  GList *l;
+
+  memcpy (hash, natterd_session_get_token_hash (connection), sizeof hash);
+  if (!natterd_auth_revoke_token (dir->auth, hash, &error))
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+
+  natterd_session_end (dir, connection);
+
+  /* The token is revoked: every other connection that logged in with it
+   * goes too. They leave the user's list when their close completes. */
+  l = user->connections;
+  while (l != NULL)
+    {
+      NatterdConnection *other = l->data;
+      GList *next = l->next;
+
+      if (memcmp (natterd_session_get_token_hash (other), hash, sizeof hash) == 0)
+        natterd_connection_close (other);
+      l = next;
+    }
+  natterd_request_ok (request);
+}

@@ -1,0 +1,48 @@
+/* natterd-service.h: what the network layer asks of the layer above.
+ *
+ * The network layer (this folder) knows frames, connections and requests,
+ * but nothing of users, rooms or messages. main.c installs a service on
+ * the server: a table of request types with their handlers, and three
+ * calls back up. Those are the only calls from the network layer into the
+ * chat layer; the build keeps it so (tests/server-core links this layer
+ * alone).
+ */
+#pragma once
+
+#include "natterd-request.h"
+#include "natterd-server.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  NATTERD_HANDLER_NEEDS_AUTH     = 1 << 0, /* not_authenticated before login */
+  NATTERD_HANDLER_BEFORE_AUTH    = 1 << 1, /* already_authenticated after login */
+  NATTERD_HANDLER_PAUSES         = 1 << 2, /* later frames wait until it finishes */
+} NatterdHandlerFlags;
+
+typedef void (*NatterdHandlerFunc) (NatterdRequest *request);
+
+/* One row of the dispatch table, after Redis's command table. */
+typedef struct {
+  const char          *type;
+  NatterdHandlerFunc   func;
+  NatterdHandlerFlags  flags;
+} NatterdHandler;
+
+struct _NatterdService {
+  /* The handler of a request type; NULL answers unknown_type. "ping" and
+   * "pong" never get here: the connection answers them itself. */
+  const NatterdHandler *(*lookup)            (gpointer           data,
+                                              const char        *type);
+  /* A connection that had a session (natterd_connection_set_session) is
+   * gone; the service forgets it and frees the session. */
+  void                  (*connection_closed) (gpointer           data,
+                                              NatterdConnection *connection);
+  /* Users with at least one authenticated connection (the UDP probe). */
+  guint                 (*count_online)      (gpointer           data);
+  /* At shutdown, before the connections close: finish what is pending
+   * (commit and answer sends waiting for their group commit). */
+  void                  (*flush)             (gpointer           data);
+};
+
+G_END_DECLS
