@@ -117,6 +117,8 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void start_session      (NatterClient *self, gboolean reconnecting);
+static void send_own_presence  (NatterClient *self);
+static JsonObject *own_presence_json (NatterClient *self);
 static void schedule_reconnect (NatterClient *self);
 static void flush_outbox       (NatterClient *self);
 static void emit_error         (NatterClient *self, const GError *error);
@@ -1119,6 +1121,14 @@ handle_presence (NatterClient *self,
   GHashTableIter iter;
   gpointer conv;
 
+  /* The status text is the user's, shared by all devices: one set on
+   * another device is the one to send again after a reconnect. */
+  if (user != NULL && user == self->me && self->presence_set)
+    {
+      g_free (self->status_text);
+      self->status_text = g_strdup (natter_user_get_status_text (user));
+    }
+
   if (user == NULL || natter_user_get_presence (user) != NATTER_PRESENCE_OFFLINE)
     return;
   /* Gone: no "paused" will come, so nobody should watch them type for the
@@ -1845,17 +1855,6 @@ session_load_lists (Session *s)
   s->pending = 2;
   natter_connection_request_async (s->conn, contacts, NULL, session_part_cb, s);
   natter_connection_request_async (s->conn, rooms, NULL, session_part_cb, s);
-
-  /* Presence goes out before anything else queued later. */
-  if (s->self->presence_set)
-    {
-      g_autoptr(JsonObject) req = new_request ("set_presence");
-
-      json_object_set_string_member (req, "presence", natter_presence_to_string (s->self->presence));
-      if (s->self->status_text != NULL)
-        json_object_set_string_member (req, "status_text", s->self->status_text);
-      natter_connection_send (s->conn, req);
-    }
 }
 
 typedef struct {
@@ -2034,6 +2033,11 @@ start_session (NatterClient *self,
   if (!reconnecting || self->state != NATTER_CLIENT_STATE_RECONNECTING)
     set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
 
+  /* A new connection starts "online": ours goes out first, so the others
+   * see it change back as briefly as possible. */
+  if (self->presence_set)
+    send_own_presence (self);
+
   if (s->fresh)
     session_conversations (s, TRUE);
   else
@@ -2065,34 +2069,60 @@ clear_models (NatterClient *self)
   set_unread_total (self, 0);
 }
 
+static void
+copy_missing_member_cb (JsonObject  *from,
+                        const char  *name,
+                        JsonNode    *node,
+                        gpointer     user_data)
+{
+  JsonObject *to = user_data;
+
+  if (!json_object_has_member (to, name))
+    json_object_set_member (to, name, json_node_copy (node));
+}
+
 static gboolean
 apply_sign_in (NatterClient  *self,
                JsonObject    *reply,
                GError       **error)
 {
-  NatterUser *user = intern_user_json (self, get_object (reply, "user"));
+  JsonObject *user_obj = get_object (reply, "user");
+  const char *username = get_string (user_obj, "username");
   const char *token = get_string (reply, "token");
+  g_autoptr(JsonObject) own = NULL;
+  g_autofree char *account = NULL;
+  NatterUser *user;
 
-  if (user == NULL || token == NULL)
+  if (username == NULL || !natter_username_is_valid (username) || token == NULL)
     {
       g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
                            "The server's sign-in reply lacks the user or the token");
       return FALSE;
     }
 
-  {
-    g_autofree char *account = account_key_for (self, natter_user_get_username (user));
+  account = account_key_for (self, username);
+  if ((self->me != NULL && g_strcmp0 (me_name (self), username) != 0) ||
+      g_strcmp0 (account, self->outbox_account) != 0)
+    {
+      /* Another account than the one shown (also in a new process on a
+       * shared device): nothing of the previous one may show, and its
+       * unsent messages stay unsent until it signs in again. Nor is its
+       * presence ours. */
+      clear_models (self);
+      set_outbox_account (self, account, username);
+      restore_outbox (self);
+      self->presence_set = FALSE;
+    }
 
-    if ((self->me != NULL && self->me != user) || g_strcmp0 (account, self->outbox_account) != 0)
-      {
-        /* Another account than the one shown (also in a new process on a
-         * shared device): nothing of the previous one may show, and its
-         * unsent messages stay unsent until it signs in again. */
-        clear_models (self);
-        set_outbox_account (self, account, natter_user_get_username (user));
-        restore_outbox (self);
-      }
-  }
+  /* The reply has the presence of a new connection ("online"); the one we
+   * chose is sent again (start_session) and stays ours meanwhile, without
+   * a moment of "online" in between. */
+  if (self->presence_set)
+    {
+      own = own_presence_json (self);
+      json_object_foreach_member (user_obj, copy_missing_member_cb, own);
+    }
+  user = intern_user_json (self, own != NULL ? own : user_obj);
 
   if (g_strcmp0 (self->token, token) != 0)
     {
@@ -2269,6 +2299,8 @@ logout_cb (GObject      *object,
 
   save_state_now (self);
   g_clear_pointer (&self->token, g_free);
+  /* The next sign-in is a new session, starting as the server says. */
+  self->presence_set = FALSE;
   clear_models (self);
   restore_outbox (self);
   if (self->me != NULL)
@@ -2325,6 +2357,34 @@ natter_client_get_token (NatterClient *self)
 
 /* ---- presence, typing, read markers --------------------------------------- */
 
+/* Our chosen presence and status as a wire user object's fields; no
+ * status is null. */
+static JsonObject *
+own_presence_json (NatterClient *self)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "presence", natter_presence_to_string (self->presence));
+  if (self->status_text != NULL)
+    json_object_set_string_member (obj, "status_text", self->status_text);
+  else
+    json_object_set_null_member (obj, "status_text");
+  return obj;
+}
+
+static void
+send_own_presence (NatterClient *self)
+{
+  g_autoptr(JsonObject) req = new_request ("set_presence");
+
+  json_object_set_string_member (req, "presence", natter_presence_to_string (self->presence));
+  /* Left out, the server would keep the status text it has (it belongs
+   * to the user, not the connection): "" is how to clear it. */
+  json_object_set_string_member (req, "status_text",
+                                 self->status_text != NULL ? self->status_text : "");
+  natter_connection_send (self->connection, req);
+}
+
 void
 natter_client_set_presence (NatterClient   *self,
                             NatterPresence  presence,
@@ -2342,31 +2402,16 @@ natter_client_set_presence (NatterClient   *self,
   self->status_text = g_strdup (status_text);
 
   if (signed_in (self))
-    {
-      g_autoptr(JsonObject) req = new_request ("set_presence");
-
-      json_object_set_string_member (req, "presence", natter_presence_to_string (presence));
-      if (status_text != NULL)
-        json_object_set_string_member (req, "status_text", status_text);
-      natter_connection_send (self->connection, req);
-    }
+    send_own_presence (self);
 
   /* The server tells our other devices, not this one: update ourselves. */
   if (self->me != NULL)
     {
-      g_autoptr(JsonObject) obj = json_object_new ();
+      g_autoptr(JsonObject) obj = own_presence_json (self);
+      NatterPresence old;
 
-      json_object_set_string_member (obj, "presence", natter_presence_to_string (presence));
-      if (status_text != NULL)
-        json_object_set_string_member (obj, "status_text", status_text);
-      else
-        json_object_set_null_member (obj, "status_text");
-      {
-        NatterPresence old;
-
-        if (natter_user_update_from_json (self->me, obj, &old))
-          g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
-      }
+      if (natter_user_update_from_json (self->me, obj, &old))
+        g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
     }
 }
 
