@@ -1352,6 +1352,20 @@ connection_event_cb (NatterConnection *conn,
   g_debug ("Ignoring an event of type %s", type);
 }
 
+/* Without a connection, what the server said last about anyone's presence
+ * is not live; it is again once a sign-in has synced (session_ready). */
+static void
+set_presence_stale (NatterClient *self,
+                    gboolean      stale)
+{
+  GHashTableIter iter;
+  gpointer user;
+
+  g_hash_table_iter_init (&iter, self->users);
+  while (g_hash_table_iter_next (&iter, NULL, &user))
+    natter_user_set_presence_stale (user, stale);
+}
+
 static void
 drop_connection (NatterClient *self)
 {
@@ -1363,6 +1377,7 @@ drop_connection (NatterClient *self)
   natter_connection_close (conn);
   g_hash_table_remove_all (self->in_flight);
   self->generation++;
+  set_presence_stale (self, TRUE);
 }
 
 /* Typing shown when the connection went stays until its timeout otherwise:
@@ -1738,6 +1753,7 @@ session_ready (Session *s)
   NatterClient *self = s->self;
 
   self->reconnect_attempt = 0;
+  set_presence_stale (self, FALSE);
   set_state (self, NATTER_CLIENT_STATE_READY);
   save_state_now (self);
   flush_outbox (self);

@@ -328,6 +328,36 @@ test_own_presence_kept (Fixture       *f,
   g_signal_handlers_disconnect_by_func (me, count_online_cb, &online);
 }
 
+/* While the connection is down, what the server last said about someone's
+ * presence is not live: nobody may be shown online (or busy, or last seen
+ * at some time) as if it were. It is known again once the client is back
+ * and synced. */
+static void
+test_presence_unknown_while_down (Fixture       *f,
+                                  gconstpointer  data)
+{
+  NatterUser *alice_on_bob = natter_client_lookup_user (f->bob.client, f->alice.name);
+
+  make_contacts (f);
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_ONLINE);
+  g_assert_true (natter_user_presence_is_known (alice_on_bob));
+
+  natter_test_server_stop (f->server);
+  WAIT_FOR (natter_client_get_state (f->bob.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  g_assert_false (natter_user_presence_is_known (alice_on_bob));
+  g_assert_false (natter_user_presence_is_known (natter_client_get_me (f->bob.client)));
+
+  natter_test_server_restart (f->server);
+  WAIT_FOR (ready_or_kick (f->alice.client));
+  WAIT_FOR (ready_or_kick (f->bob.client));
+  g_assert_true (natter_user_presence_is_known (alice_on_bob));
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_ONLINE);
+
+  /* Disconnecting on purpose is no different. */
+  natter_client_disconnect (f->bob.client);
+  g_assert_false (natter_user_presence_is_known (alice_on_bob));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -341,6 +371,7 @@ main (int   argc,
   ADD ("/client/reconnect/kill-during-burst", test_kill_during_burst);
   ADD ("/client/reconnect/revoked-token", test_revoked_token);
   ADD ("/client/reconnect/own-presence-kept", test_own_presence_kept);
+  ADD ("/client/reconnect/presence-unknown-while-down", test_presence_unknown_while_down);
 #undef ADD
 
   return g_test_run ();

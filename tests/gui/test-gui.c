@@ -1411,12 +1411,144 @@ test_gui_flow (void)
   fixture_teardown (&fx);
 }
 
+/* ---- The connection's edges (each test in a subprocess) ------------------ */
+
+/* The tests below each start an app and a natterd of their own, in a
+ * subprocess: one process cannot hold a second GApplication (see the
+ * keyring check above). They need no notification server: notifications
+ * are off. */
+static void
+edge_setup (Fixture *fx)
+{
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+  fx->keyring = g_getenv ("NATTER_TEST_KEYRING") != NULL;
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_app (fx);
+  g_settings_set_boolean (natter_application_get_settings (fx->app), "notifications", FALSE);
+}
+
+/* Signs in as @username (an account that exists) through the welcome page,
+ * trusting the server's certificate on first use, and waits for the chat. */
+static void
+edge_sign_in (Fixture    *fx,
+              const char *username)
+{
+  g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
+  set_row_text (fx, "server_row", server_text);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* Runs @func in a subprocess (when not in one already) and asserts that
+ * it passed. */
+static gboolean
+in_subprocess (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return FALSE;
+    }
+  if (g_test_subprocess ())
+    return TRUE;
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  return FALSE;
+}
+
+static gboolean
+is_presence_dot (GtkWidget *widget, gconstpointer data)
+{
+  return gtk_widget_has_css_class (widget, "presence-dot");
+}
+
+/* bob is alice's contact and online. While alice's connection is down,
+ * nothing claims to know his presence: not the conversation's header, not
+ * the dot on his avatar in the sidebar, not the contacts page. Once the
+ * app is back, they show it again. */
+static void
+test_gui_offline_presence (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterConversationView *view;
+  AdwWindowTitle *title;
+  GtkWidget *sidebar, *row;
+  NatterConversation *conversation;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+    g_autoptr(JsonObject) r1 = NULL;
+    g_autoptr(JsonObject) r2 = NULL;
+
+    bob = natter_test_client_new_user (fx.server, "bob");
+    r1 = natter_test_client_request_ok (bob, "{\"type\":\"contact_request\",\"username\":\"alice\"}");
+    r2 = natter_test_client_request_ok (alice, "{\"type\":\"contact_accept\",\"username\":\"bob\"}");
+  }
+  edge_sign_in (&fx, "alice");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  title = child (view, NATTER_TYPE_CONVERSATION_VIEW, "window_title");
+  sidebar = GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"));
+  conversation = natter_client_lookup_conversation (fx.client, "@bob", FALSE);
+  g_assert_nonnull (conversation);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (title), "Online") == 0);
+  settle (GTK_WIDGET (fx.window));
+  row = find_widget (sidebar, is_row_of, conversation);
+  g_assert_nonnull (row);
+  g_assert_nonnull (find_widget (row, is_presence_dot, NULL));
+
+  natter_test_server_kill (fx.server);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "@bob");
+  settle (GTK_WIDGET (fx.window));
+  row = find_widget (sidebar, is_row_of, conversation);
+  g_assert_nonnull (row);
+  g_assert_null (find_widget (row, is_presence_dot, NULL));
+  save_screenshot (&fx, "offline-dm-header.png");
+
+  /* The contacts page says nothing of his presence either. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  settle (GTK_WIDGET (fx.window));
+  g_assert_null (find_widget (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "contacts_page")),
+                              is_presence_dot, NULL));
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+
+  /* Back: bob is online again (his old connection died with the server). */
+  g_clear_pointer (&bob, natter_test_client_free);
+  natter_test_server_restart (fx.server);
+  bob = natter_test_client_new_login (fx.server, "bob");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (title), "Online") == 0);
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
+  g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
 
   return g_test_run ();
 }
