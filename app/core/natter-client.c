@@ -1535,7 +1535,8 @@ natter_client_connect_async (NatterClient        *self,
   drop_connection (self);
   if (self->state == NATTER_CLIENT_STATE_READY ||
       self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
-      self->state == NATTER_CLIENT_STATE_RECONNECTING)
+      self->state == NATTER_CLIENT_STATE_RECONNECTING ||
+      self->state == NATTER_CLIENT_STATE_UNTRUSTED)
     {
       /* Signing in again is the caller's business now. */
       g_clear_pointer (&self->token, g_free);
@@ -1580,6 +1581,16 @@ natter_client_get_peer_fingerprint (NatterClient *self)
   return self->fingerprint;
 }
 
+const char *
+natter_client_get_trusted_fingerprint (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  if (self->host == NULL)
+    return NULL;
+  return natter_known_hosts_lookup (self->known_hosts, self->host, self->port);
+}
+
 gboolean
 natter_client_trust_fingerprint (NatterClient  *self,
                                  const char    *host,
@@ -1620,9 +1631,13 @@ reconnect_open_cb (GObject      *object,
       if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
           g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
         {
-          /* Only the user can decide about a new certificate. */
-          set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          /* Only the user can decide about a new certificate: no more
+           * attempts until they do, and nothing of the session (token,
+           * models, outbox) is dropped meanwhile. The error goes first, so
+           * that whoever reacts to the state knows why. */
+          self->reconnect_attempt = 0;
           emit_error (self, error);
+          set_state (self, NATTER_CLIENT_STATE_UNTRUSTED);
           return;
         }
       schedule_reconnect (self);
@@ -1707,6 +1722,19 @@ schedule_reconnect (NatterClient *self)
 
   set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
   self->reconnect_id = g_timeout_add ((guint) delay, reconnect_cb, self);
+}
+
+void
+natter_client_resume (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_STATE_UNTRUSTED || self->token == NULL)
+    return;
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->reconnect_attempt = 0;
+  set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  reconnect_cb (self);
 }
 
 void

@@ -1542,6 +1542,142 @@ test_gui_offline_presence (void)
   fixture_teardown (&fx);
 }
 
+static gboolean
+is_label_containing (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
+}
+
+/* The first block of four pairs of @fingerprint ("AB:CD:EF:01"). */
+static char *
+first_block (const char *fingerprint)
+{
+  return g_strndup (fingerprint, 11);
+}
+
+/* natterd comes back on the same address with a new certificate while
+ * alice is signed in, in a conversation. The warning shows at once, with
+ * the old and the new fingerprint; trusting the new one takes entering it
+ * (as the operator gave it); then the session carries on: same
+ * conversation, what alice wrote meanwhile is sent, no password, and the
+ * sign-in in the keyring is still there. */
+static void
+test_gui_identity_changed (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autofree char *old_fingerprint = NULL;
+  g_autofree char *new_fingerprint = NULL;
+  g_autofree char *old_block = NULL;
+  g_autofree char *new_block = NULL;
+  g_autofree char *pasted = NULL;
+  NatterWelcomePage *page;
+  GtkWidget *trust_button;
+  NatterMessage *written;
+  gboolean saw_account = FALSE;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  bob = natter_test_client_new_user (fx.server, "bob");
+  edge_sign_in (&fx, "alice");
+  old_fingerprint = g_strdup (natter_client_get_peer_fingerprint (fx.client));
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  written = natter_client_send_message (fx.client, "@bob", "before the new certificate");
+  WAIT_FOR (natter_message_get_state (written) == NATTER_MESSAGE_STATE_SENT);
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 1 || (found = token_in_keyring (&fx)) == 1);
+    }
+
+  /* The operator replaces the certificate: stop, delete both files, start. */
+  g_clear_pointer (&bob, natter_test_client_free);
+  natter_test_server_stop (fx.server);
+  {
+    const char *data_dir = natter_test_server_get_data_dir (fx.server);
+    g_autofree char *cert = g_build_filename (data_dir, "tls-cert.pem", NULL);
+    g_autofree char *key = g_build_filename (data_dir, "tls-key.pem", NULL);
+
+    g_assert_cmpint (g_remove (cert), ==, 0);
+    g_assert_cmpint (g_remove (key), ==, 0);
+  }
+  natter_test_server_restart (fx.server);
+  bob = natter_test_client_new_login (fx.server, "bob");
+
+  /* At once (the reconnect is only hurried along here), wherever alice
+   * is: the warning, not the plain welcome page. */
+  page = welcome_page (&fx);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0 ||
+            (gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL), FALSE));
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate-changed");
+  g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_UNTRUSTED);
+  new_fingerprint = g_strdup (natter_client_get_peer_fingerprint (fx.client));
+  g_assert_cmpstr (new_fingerprint, !=, old_fingerprint);
+
+  /* Both fingerprints show, in blocks. */
+  old_block = first_block (old_fingerprint);
+  new_block = first_block (new_fingerprint);
+  g_assert_nonnull (strstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_old_label"), old_block));
+  g_assert_nonnull (strstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_fingerprint_label"), new_block));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_nonnull (find_widget (GTK_WIDGET (page), is_label_containing, new_block));
+
+  /* Nothing was lost, and nothing is retried behind the user's back. */
+  g_assert_nonnull (natter_client_get_token (fx.client));
+  g_assert_cmpstr (natter_client_get_trusted_fingerprint (fx.client), ==, old_fingerprint);
+  if (fx.keyring)
+    g_assert_cmpint (token_in_keyring (&fx), !=, 0);
+  written = natter_client_send_message (fx.client, "@bob", "written while untrusted");
+  g_assert_cmpint (natter_message_get_state (written), ==, NATTER_MESSAGE_STATE_SENDING);
+
+  /* Trust New Identity needs the new fingerprint: not allowed until then,
+   * and the old one is not it. */
+  trust_button = GTK_WIDGET (child (page, NATTER_TYPE_WELCOME_PAGE, "changed_trust_button"));
+  g_assert_false (gtk_widget_is_sensitive (trust_button));
+  save_screenshot (&fx, "identity-changed.png");
+  set_row_text (&fx, "changed_entry", old_fingerprint);
+  g_assert_false (gtk_widget_is_sensitive (trust_button));
+  g_assert_cmpstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_error"), !=, "");
+  save_screenshot (&fx, "identity-changed-mismatch.png");
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust-new", NULL);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate-changed");
+  g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_UNTRUSTED);
+
+  /* As `openssl x509 -fingerprint -sha256` prints it, in lower case. */
+  pasted = g_ascii_strdown (new_fingerprint, -1);
+  {
+    g_autofree char *openssl = g_strdup_printf ("sha256 Fingerprint=%s\n", pasted);
+
+    set_row_text (&fx, "changed_entry", openssl);
+  }
+  g_assert_true (gtk_widget_is_sensitive (trust_button));
+  g_assert_cmpstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_error"), ==, "");
+  g_signal_emit_by_name (trust_button, "clicked");
+
+  /* Straight back to the chat: no password. */
+  WAIT_FOR ((saw_account = saw_account || g_strcmp0 (welcome_stage (&fx), "account") == 0,
+             natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY &&
+             g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0));
+  g_assert_false (saw_account);
+  g_assert_cmpstr (natter_client_get_trusted_fingerprint (fx.client), ==, new_fingerprint);
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+  WAIT_FOR (natter_message_get_state (written) == NATTER_MESSAGE_STATE_SENT);
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_message (bob, "written while untrusted")));
+  }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1549,6 +1685,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
   g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
+  g_test_add_func ("/gui/edges/identity-changed", test_gui_identity_changed);
 
   return g_test_run ();
 }
