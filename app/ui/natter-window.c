@@ -394,6 +394,15 @@ client_error_cb (NatterWindow *self,
   if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
       g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
     return;
+  /* The sign-in ended elsewhere (revoked on another device, expired): the
+   * state change brought the welcome page before this came, so it is said
+   * here, wherever the window is, and the dead token leaves the keyring. */
+  if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+    {
+      natter_application_forget_token (NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+      show_error_text (self, _("Your session has ended. Sign in again."));
+      return;
+    }
   if (g_strcmp0 (natter_window_get_page_name (self), "chat") == 0)
     natter_window_show_error (self, error);
 }

@@ -1678,6 +1678,47 @@ test_gui_identity_changed (void)
   fixture_teardown (&fx);
 }
 
+/* Alice's sign-in is revoked on another device while the app is signed
+ * in: the app loses it on its next reconnect, and says so (it used to drop
+ * to the welcome page without a word), and forgets the dead token. */
+static void
+test_gui_session_ended (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) other = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  edge_sign_in (&fx, "alice");
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 1 || (found = token_in_keyring (&fx)) == 1);
+    }
+
+  other = natter_test_client_new (fx.server);
+  natter_test_client_login_token (other, natter_client_get_token (fx.client));
+  natter_test_client_logout (other);
+
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0 ||
+            (gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL), FALSE));
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Your session has ended. Sign in again.") != NULL);
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 0 || (found = token_in_keyring (&fx)) == 0);
+    }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1686,6 +1727,7 @@ main (int   argc,
   g_test_add_func ("/gui/flow", test_gui_flow);
   g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
   g_test_add_func ("/gui/edges/identity-changed", test_gui_identity_changed);
+  g_test_add_func ("/gui/edges/session-ended", test_gui_session_ended);
 
   return g_test_run ();
 }
