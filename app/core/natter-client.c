@@ -117,6 +117,8 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void start_session      (NatterClient *self, gboolean reconnecting);
+static void send_own_presence  (NatterClient *self);
+static JsonObject *own_presence_json (NatterClient *self);
 static void schedule_reconnect (NatterClient *self);
 static void flush_outbox       (NatterClient *self);
 static void emit_error         (NatterClient *self, const GError *error);
@@ -1119,6 +1121,14 @@ handle_presence (NatterClient *self,
   GHashTableIter iter;
   gpointer conv;
 
+  /* The status text is the user's, shared by all devices: one set on
+   * another device is the one to send again after a reconnect. */
+  if (user != NULL && user == self->me && self->presence_set)
+    {
+      g_free (self->status_text);
+      self->status_text = g_strdup (natter_user_get_status_text (user));
+    }
+
   if (user == NULL || natter_user_get_presence (user) != NATTER_PRESENCE_OFFLINE)
     return;
   /* Gone: no "paused" will come, so nobody should watch them type for the
@@ -1342,6 +1352,20 @@ connection_event_cb (NatterConnection *conn,
   g_debug ("Ignoring an event of type %s", type);
 }
 
+/* Without a connection, what the server said last about anyone's presence
+ * is not live; it is again once a sign-in has synced (session_ready). */
+static void
+set_presence_stale (NatterClient *self,
+                    gboolean      stale)
+{
+  GHashTableIter iter;
+  gpointer user;
+
+  g_hash_table_iter_init (&iter, self->users);
+  while (g_hash_table_iter_next (&iter, NULL, &user))
+    natter_user_set_presence_stale (user, stale);
+}
+
 static void
 drop_connection (NatterClient *self)
 {
@@ -1353,6 +1377,7 @@ drop_connection (NatterClient *self)
   natter_connection_close (conn);
   g_hash_table_remove_all (self->in_flight);
   self->generation++;
+  set_presence_stale (self, TRUE);
 }
 
 /* Typing shown when the connection went stays until its timeout otherwise:
@@ -1510,7 +1535,8 @@ natter_client_connect_async (NatterClient        *self,
   drop_connection (self);
   if (self->state == NATTER_CLIENT_STATE_READY ||
       self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
-      self->state == NATTER_CLIENT_STATE_RECONNECTING)
+      self->state == NATTER_CLIENT_STATE_RECONNECTING ||
+      self->state == NATTER_CLIENT_STATE_UNTRUSTED)
     {
       /* Signing in again is the caller's business now. */
       g_clear_pointer (&self->token, g_free);
@@ -1555,6 +1581,16 @@ natter_client_get_peer_fingerprint (NatterClient *self)
   return self->fingerprint;
 }
 
+const char *
+natter_client_get_trusted_fingerprint (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  if (self->host == NULL)
+    return NULL;
+  return natter_known_hosts_lookup (self->known_hosts, self->host, self->port);
+}
+
 gboolean
 natter_client_trust_fingerprint (NatterClient  *self,
                                  const char    *host,
@@ -1595,9 +1631,13 @@ reconnect_open_cb (GObject      *object,
       if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
           g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
         {
-          /* Only the user can decide about a new certificate. */
-          set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          /* Only the user can decide about a new certificate: no more
+           * attempts until they do, and nothing of the session (token,
+           * models, outbox) is dropped meanwhile. The error goes first, so
+           * that whoever reacts to the state knows why. */
+          self->reconnect_attempt = 0;
           emit_error (self, error);
+          set_state (self, NATTER_CLIENT_STATE_UNTRUSTED);
           return;
         }
       schedule_reconnect (self);
@@ -1685,6 +1725,19 @@ schedule_reconnect (NatterClient *self)
 }
 
 void
+natter_client_resume (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_STATE_UNTRUSTED || self->token == NULL)
+    return;
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->reconnect_attempt = 0;
+  set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  reconnect_cb (self);
+}
+
+void
 natter_client_reconnect_now (NatterClient *self)
 {
   g_return_if_fail (NATTER_IS_CLIENT (self));
@@ -1728,6 +1781,7 @@ session_ready (Session *s)
   NatterClient *self = s->self;
 
   self->reconnect_attempt = 0;
+  set_presence_stale (self, FALSE);
   set_state (self, NATTER_CLIENT_STATE_READY);
   save_state_now (self);
   flush_outbox (self);
@@ -1845,17 +1899,6 @@ session_load_lists (Session *s)
   s->pending = 2;
   natter_connection_request_async (s->conn, contacts, NULL, session_part_cb, s);
   natter_connection_request_async (s->conn, rooms, NULL, session_part_cb, s);
-
-  /* Presence goes out before anything else queued later. */
-  if (s->self->presence_set)
-    {
-      g_autoptr(JsonObject) req = new_request ("set_presence");
-
-      json_object_set_string_member (req, "presence", natter_presence_to_string (s->self->presence));
-      if (s->self->status_text != NULL)
-        json_object_set_string_member (req, "status_text", s->self->status_text);
-      natter_connection_send (s->conn, req);
-    }
 }
 
 typedef struct {
@@ -2034,6 +2077,11 @@ start_session (NatterClient *self,
   if (!reconnecting || self->state != NATTER_CLIENT_STATE_RECONNECTING)
     set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
 
+  /* A new connection starts "online": ours goes out first, so the others
+   * see it change back as briefly as possible. */
+  if (self->presence_set)
+    send_own_presence (self);
+
   if (s->fresh)
     session_conversations (s, TRUE);
   else
@@ -2065,34 +2113,60 @@ clear_models (NatterClient *self)
   set_unread_total (self, 0);
 }
 
+static void
+copy_missing_member_cb (JsonObject  *from,
+                        const char  *name,
+                        JsonNode    *node,
+                        gpointer     user_data)
+{
+  JsonObject *to = user_data;
+
+  if (!json_object_has_member (to, name))
+    json_object_set_member (to, name, json_node_copy (node));
+}
+
 static gboolean
 apply_sign_in (NatterClient  *self,
                JsonObject    *reply,
                GError       **error)
 {
-  NatterUser *user = intern_user_json (self, get_object (reply, "user"));
+  JsonObject *user_obj = get_object (reply, "user");
+  const char *username = get_string (user_obj, "username");
   const char *token = get_string (reply, "token");
+  g_autoptr(JsonObject) own = NULL;
+  g_autofree char *account = NULL;
+  NatterUser *user;
 
-  if (user == NULL || token == NULL)
+  if (username == NULL || !natter_username_is_valid (username) || token == NULL)
     {
       g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
                            "The server's sign-in reply lacks the user or the token");
       return FALSE;
     }
 
-  {
-    g_autofree char *account = account_key_for (self, natter_user_get_username (user));
+  account = account_key_for (self, username);
+  if ((self->me != NULL && g_strcmp0 (me_name (self), username) != 0) ||
+      g_strcmp0 (account, self->outbox_account) != 0)
+    {
+      /* Another account than the one shown (also in a new process on a
+       * shared device): nothing of the previous one may show, and its
+       * unsent messages stay unsent until it signs in again. Nor is its
+       * presence ours. */
+      clear_models (self);
+      set_outbox_account (self, account, username);
+      restore_outbox (self);
+      self->presence_set = FALSE;
+    }
 
-    if ((self->me != NULL && self->me != user) || g_strcmp0 (account, self->outbox_account) != 0)
-      {
-        /* Another account than the one shown (also in a new process on a
-         * shared device): nothing of the previous one may show, and its
-         * unsent messages stay unsent until it signs in again. */
-        clear_models (self);
-        set_outbox_account (self, account, natter_user_get_username (user));
-        restore_outbox (self);
-      }
-  }
+  /* The reply has the presence of a new connection ("online"); the one we
+   * chose is sent again (start_session) and stays ours meanwhile, without
+   * a moment of "online" in between. */
+  if (self->presence_set)
+    {
+      own = own_presence_json (self);
+      json_object_foreach_member (user_obj, copy_missing_member_cb, own);
+    }
+  user = intern_user_json (self, own != NULL ? own : user_obj);
 
   if (g_strcmp0 (self->token, token) != 0)
     {
@@ -2269,6 +2343,8 @@ logout_cb (GObject      *object,
 
   save_state_now (self);
   g_clear_pointer (&self->token, g_free);
+  /* The next sign-in is a new session, starting as the server says. */
+  self->presence_set = FALSE;
   clear_models (self);
   restore_outbox (self);
   if (self->me != NULL)
@@ -2325,6 +2401,34 @@ natter_client_get_token (NatterClient *self)
 
 /* ---- presence, typing, read markers --------------------------------------- */
 
+/* Our chosen presence and status as a wire user object's fields; no
+ * status is null. */
+static JsonObject *
+own_presence_json (NatterClient *self)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "presence", natter_presence_to_string (self->presence));
+  if (self->status_text != NULL)
+    json_object_set_string_member (obj, "status_text", self->status_text);
+  else
+    json_object_set_null_member (obj, "status_text");
+  return obj;
+}
+
+static void
+send_own_presence (NatterClient *self)
+{
+  g_autoptr(JsonObject) req = new_request ("set_presence");
+
+  json_object_set_string_member (req, "presence", natter_presence_to_string (self->presence));
+  /* Left out, the server would keep the status text it has (it belongs
+   * to the user, not the connection): "" is how to clear it. */
+  json_object_set_string_member (req, "status_text",
+                                 self->status_text != NULL ? self->status_text : "");
+  natter_connection_send (self->connection, req);
+}
+
 void
 natter_client_set_presence (NatterClient   *self,
                             NatterPresence  presence,
@@ -2342,31 +2446,16 @@ natter_client_set_presence (NatterClient   *self,
   self->status_text = g_strdup (status_text);
 
   if (signed_in (self))
-    {
-      g_autoptr(JsonObject) req = new_request ("set_presence");
-
-      json_object_set_string_member (req, "presence", natter_presence_to_string (presence));
-      if (status_text != NULL)
-        json_object_set_string_member (req, "status_text", status_text);
-      natter_connection_send (self->connection, req);
-    }
+    send_own_presence (self);
 
   /* The server tells our other devices, not this one: update ourselves. */
   if (self->me != NULL)
     {
-      g_autoptr(JsonObject) obj = json_object_new ();
+      g_autoptr(JsonObject) obj = own_presence_json (self);
+      NatterPresence old;
 
-      json_object_set_string_member (obj, "presence", natter_presence_to_string (presence));
-      if (status_text != NULL)
-        json_object_set_string_member (obj, "status_text", status_text);
-      else
-        json_object_set_null_member (obj, "status_text");
-      {
-        NatterPresence old;
-
-        if (natter_user_update_from_json (self->me, obj, &old))
-          g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
-      }
+      if (natter_user_update_from_json (self->me, obj, &old))
+        g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
     }
 }
 

@@ -82,8 +82,21 @@ gboolean           natter_client_trust_fingerprint     (NatterClient  *self,
                                                         const char    *fingerprint,
                                                         GError       **error);
 
+/* The fingerprint trusted for the server of the last connect (known hosts),
+ * or NULL: the one to show next to natter_client_get_peer_fingerprint()
+ * when they differ. */
+const char        *natter_client_get_trusted_fingerprint (NatterClient *self);
+
 /* Skips the wait before the next reconnect attempt (RECONNECTING only). */
 void               natter_client_reconnect_now         (NatterClient *self);
+
+/* Carries on a session that stopped in state UNTRUSTED (reconnecting met a
+ * certificate other than the trusted one; an "error" signal said which):
+ * reconnects now with the kept token, as after a lost connection, so no
+ * password is needed. Call it once the user trusted the new certificate
+ * (natter_client_trust_fingerprint()); without that it stops in UNTRUSTED
+ * again. Does nothing in any other state. */
+void               natter_client_resume                (NatterClient *self);
 
 /* ---- Sign-in ------------------------------------------------------------- */
 

@@ -21,6 +21,10 @@ typedef enum {
   NATTER_CLIENT_STATE_AUTHENTICATING, /* signed in, syncing */
   NATTER_CLIENT_STATE_READY,          /* signed in and synced */
   NATTER_CLIENT_STATE_RECONNECTING,   /* lost the connection after READY; retrying */
+  NATTER_CLIENT_STATE_UNTRUSTED,      /* signed in, but reconnecting met a certificate
+                                       * other than the trusted one: stopped, with the
+                                       * token, models and outbox kept, until the user
+                                       * decides (natter_client_resume()) */
 } NatterClientState;
 
 #define NATTER_TYPE_CLIENT_STATE (natter_client_state_get_type ())

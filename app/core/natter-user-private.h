@@ -15,4 +15,8 @@ gboolean    natter_user_update_from_json (NatterUser     *self,
                                           JsonObject     *user,
                                           NatterPresence *out_old_presence);
 
+/* Set by the client for everyone while its connection is down. */
+void        natter_user_set_presence_stale (NatterUser *self,
+                                            gboolean    stale);
+
 G_END_DECLS

@@ -12,6 +12,7 @@ struct _NatterUser
   char           *status_text;
   gint64          last_seen;
   NatterPresence  presence;
+  gboolean        presence_stale; /* the connection is down */
 };
 
 G_DEFINE_FINAL_TYPE (NatterUser, natter_user, G_TYPE_OBJECT)
@@ -23,6 +24,7 @@ enum {
   PROP_PRESENCE,
   PROP_STATUS_TEXT,
   PROP_LAST_SEEN,
+  PROP_PRESENCE_KNOWN,
   N_PROPS,
 };
 
@@ -65,6 +67,9 @@ natter_user_get_property (GObject    *object,
     case PROP_LAST_SEEN:
       g_value_set_int64 (value, self->last_seen);
       break;
+    case PROP_PRESENCE_KNOWN:
+      g_value_set_boolean (value, natter_user_presence_is_known (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -94,6 +99,9 @@ natter_user_class_init (NatterUserClass *klass)
   properties[PROP_LAST_SEEN] =
     g_param_spec_int64 ("last-seen", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PRESENCE_KNOWN] =
+    g_param_spec_boolean ("presence-known", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -154,7 +162,21 @@ gboolean
 natter_user_presence_is_known (NatterUser *self)
 {
   g_return_val_if_fail (NATTER_IS_USER (self), FALSE);
-  return self->presence != NATTER_PRESENCE_OFFLINE || self->last_seen > 0;
+  return !self->presence_stale &&
+         (self->presence != NATTER_PRESENCE_OFFLINE || self->last_seen > 0);
+}
+
+void
+natter_user_set_presence_stale (NatterUser *self,
+                                gboolean    stale)
+{
+  g_return_if_fail (NATTER_IS_USER (self));
+
+  stale = !!stale;
+  if (self->presence_stale == stale)
+    return;
+  self->presence_stale = stale;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENCE_KNOWN]);
 }
 
 static gboolean
@@ -173,10 +195,12 @@ natter_user_update_from_json (NatterUser     *self,
                               NatterPresence *out_old_presence)
 {
   NatterPresence old = self->presence;
+  gboolean was_known;
   JsonNode *node;
 
   g_return_val_if_fail (NATTER_IS_USER (self), FALSE);
 
+  was_known = natter_user_presence_is_known (self);
   g_object_freeze_notify (G_OBJECT (self));
 
   node = json_object_get_member (user, "display_name");
@@ -230,6 +254,8 @@ natter_user_update_from_json (NatterUser     *self,
         }
     }
 
+  if (natter_user_presence_is_known (self) != was_known)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRESENCE_KNOWN]);
   g_object_thaw_notify (G_OBJECT (self));
 
   if (out_old_presence != NULL)

@@ -26,7 +26,9 @@ gint64          natter_user_get_last_seen    (NatterUser *self);
 /* FALSE when the server hides this user's presence from us (not a contact,
  * no room in common): it then says "offline" with no last_seen, which
  * anyone who was ever online and is visible has. Such a user is shown
- * without a presence rather than as offline. */
+ * without a presence rather than as offline. FALSE too while the client's
+ * connection is down (until it is back and synced): what the server said
+ * last is not live then. The "presence-known" property follows it. */
 gboolean        natter_user_presence_is_known (NatterUser *self);
 
 G_END_DECLS

@@ -6,6 +6,13 @@
  * refuses a certificate that differs from the trusted one; "account" signs
  * in or creates an account; "busy" shows a spinner while waiting.
  *
+ * "certificate-changed" shows the certificate trusted before and the new
+ * one, and trusts the new one only once the user enters the fingerprint
+ * they got from the server's operator. Both certificate stages also serve
+ * a session that stopped at a new certificate (client state UNTRUSTED):
+ * trusting it carries that session on; and a sign-in with a kept token
+ * goes on with the token: no password is asked for either.
+ *
  * Errors are put in plain words under the field they concern, and that
  * field is marked, so people know what to fix.
  */
@@ -34,7 +41,11 @@ struct _NatterWelcomePage
   GtkWidget         *trust_button;
   GtkWidget         *changed_back_button;
   AdwStatusPage     *changed_status;
+  GtkLabel          *changed_old_label;
   GtkLabel          *changed_fingerprint_label;
+  AdwEntryRow       *changed_entry;
+  GtkLabel          *changed_error;
+  GtkWidget         *changed_trust_button;
   AdwStatusPage     *account_status;
   AdwEntryRow       *username_row;
   AdwEntryRow       *display_name_row;
@@ -55,6 +66,7 @@ struct _NatterWelcomePage
   char              *host;
   guint16            port;
   char              *fingerprint; /* the one shown, to be trusted */
+  char              *pending_token; /* a kept sign-in, to use once trusted */
   char              *mode; /* "sign-in" or "register" */
 
   /* The server drops a connection that has not signed in within its login
@@ -176,8 +188,9 @@ show_account (NatterWelcomePage *self)
 
 /* ---- Connecting ---------------------------------------------------------- */
 
-/* "AB:CD:…" (32 pairs) as two lines of 16 pairs, so it reads in halves
- * rather than wrapping at a random colon. */
+/* "AB:CD:…" (32 pairs) as four lines of two blocks of four pairs, so two
+ * of them can be compared block by block, and it never wraps at a random
+ * colon. */
 static char *
 format_fingerprint (const char *fingerprint)
 {
@@ -186,12 +199,77 @@ format_fingerprint (const char *fingerprint)
 
   for (const char *p = fingerprint; p != NULL && *p != '\0'; p++)
     {
-      if (*p == ':' && ++pairs % 16 == 0)
-        g_string_append_c (out, '\n');
-      else
+      if (*p != ':')
         g_string_append_c (out, *p);
+      else if (++pairs % 8 == 0)
+        g_string_append_c (out, '\n');
+      else if (pairs % 4 == 0)
+        g_string_append_c (out, ' ');
+      else
+        g_string_append_c (out, ':');
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The hex digits of @text, upper case: a fingerprint as pasted from a mail
+ * or from `openssl x509 -fingerprint` (colons, spaces, line breaks drop
+ * out; so does a "sha256 Fingerprint=" prefix, cut at its '='). */
+static char *
+fingerprint_digits (const char *text)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *p = text != NULL ? strchr (text, '=') : NULL;
+
+  for (p = p != NULL ? p + 1 : text; p != NULL && *p != '\0'; p++)
+    if (g_ascii_isxdigit (*p))
+      g_string_append_c (out, g_ascii_toupper (*p));
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Trust New Identity is possible only once the fingerprint typed or
+ * pasted is the one the server presents: the deliberate step that keeps
+ * anyone from clicking through a warning about an interception. */
+static void
+update_changed_match (NatterWelcomePage *self)
+{
+  g_autofree char *typed = fingerprint_digits (gtk_editable_get_text (GTK_EDITABLE (self->changed_entry)));
+  g_autofree char *expected = fingerprint_digits (self->fingerprint);
+  g_autofree char *old = fingerprint_digits (natter_client_get_trusted_fingerprint (self->client));
+  gboolean matches = *expected != '\0' && g_str_equal (typed, expected);
+  const char *error = NULL;
+
+  if (matches || strlen (typed) < strlen (expected))
+    error = NULL;
+  else if (g_str_equal (typed, old))
+    error = _("That is the fingerprint trusted before. Enter the new one the server’s operator gave you.");
+  else
+    error = _("That is not the fingerprint the server presents now. Do not trust it: ask the server’s operator.");
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.trust-new", matches);
+  set_field_error (GTK_WIDGET (self->changed_entry), self->changed_error, error);
+}
+
+static void
+changed_entry_changed_cb (NatterWelcomePage *self)
+{
+  update_changed_match (self);
+}
+
+static void
+changed_entry_activated_cb (NatterWelcomePage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "welcome.trust-new", NULL);
+}
+
+/* A selectable label selects all of itself when focus passes through it,
+ * as it does when its stage comes on screen: a fingerprint that looks
+ * highlighted for no reason. */
+static void
+unselect_fingerprints (NatterWelcomePage *self)
+{
+  gtk_label_select_region (self->fingerprint_label, 0, 0);
+  gtk_label_select_region (self->changed_old_label, 0, 0);
+  gtk_label_select_region (self->changed_fingerprint_label, 0, 0);
 }
 
 static void
@@ -201,6 +279,9 @@ show_connect_error (NatterWelcomePage *self,
   g_autofree char *server = server_label (self);
   const char *fingerprint = natter_client_get_peer_fingerprint (self->client);
 
+  g_free (self->fingerprint);
+  self->fingerprint = g_strdup (fingerprint);
+
   if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
     {
       g_autofree char *description =
@@ -209,12 +290,11 @@ show_connect_error (NatterWelcomePage *self,
 
       g_autofree char *shown = format_fingerprint (fingerprint);
 
-      g_free (self->fingerprint);
-      self->fingerprint = g_strdup (fingerprint);
       adw_status_page_set_description (self->certificate_status, description);
       gtk_label_set_label (self->fingerprint_label, shown);
       gtk_stack_set_visible_child_name (self->stage_stack, "certificate");
       gtk_widget_grab_focus (self->trust_button);
+      unselect_fingerprints (self);
       return;
     }
 
@@ -222,14 +302,19 @@ show_connect_error (NatterWelcomePage *self,
     {
       g_autofree char *description =
         /* Translators: %s is a server such as chat.example.org. */
-        g_strdup_printf (_("The certificate of %s is not the one you trusted before. Someone may be intercepting the connection, so Natter will not connect. If the server’s operator says they replaced the certificate, compare it with the new fingerprint below."), server);
+        g_strdup_printf (_("The certificate of %s is not the one you trusted before: someone may be intercepting the connection. Trust the new one only if the server’s operator told you they replaced it, by entering the new fingerprint they gave you."), server);
 
       g_autofree char *shown = format_fingerprint (fingerprint);
+      g_autofree char *old = format_fingerprint (natter_client_get_trusted_fingerprint (self->client));
 
       adw_status_page_set_description (self->changed_status, description);
+      gtk_label_set_label (self->changed_old_label, old);
       gtk_label_set_label (self->changed_fingerprint_label, shown);
+      gtk_editable_set_text (GTK_EDITABLE (self->changed_entry), "");
+      update_changed_match (self);
       gtk_stack_set_visible_child_name (self->stage_stack, "certificate-changed");
-      gtk_widget_grab_focus (self->changed_back_button);
+      gtk_widget_grab_focus (GTK_WIDGET (self->changed_entry));
+      unselect_fingerprints (self);
       return;
     }
 
@@ -333,29 +418,67 @@ connect_action (GtkWidget  *widget,
     connect_to_server (self);
 }
 
-static void
-trust_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
-  g_autoptr(GError) error = NULL;
-  const char *fingerprint = self->fingerprint;
+static void signed_in          (NatterWelcomePage *self);
+static void connect_with_token (NatterWelcomePage *self,
+                                char              *token);
 
-  if (fingerprint == NULL)
+/* Remembers the certificate shown and goes on with what it interrupted: a
+ * session (the client kept it), a sign-in with a kept token, or a
+ * connect. */
+static void
+trust_shown_fingerprint (NatterWelcomePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean resume = natter_client_get_state (self->client) == NATTER_CLIENT_STATE_UNTRUSTED;
+
+  if (self->fingerprint == NULL)
     {
       show_server (self, NULL);
       return;
     }
 
-  if (!natter_client_trust_fingerprint (self->client, self->host, self->port, fingerprint, &error))
+  if (!natter_client_trust_fingerprint (self->client, self->host, self->port, self->fingerprint, &error))
     {
       g_autofree char *text = g_strdup_printf (_("Could not remember the certificate: %s"), error->message);
       show_server (self, text);
       return;
     }
 
-  connect_to_server (self);
+  if (resume)
+    {
+      natter_client_resume (self->client);
+      signed_in (self);
+    }
+  else if (self->pending_token != NULL)
+    connect_with_token (self, g_steal_pointer (&self->pending_token));
+  else
+    connect_to_server (self);
+}
+
+static void
+trust_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  trust_shown_fingerprint (NATTER_WELCOME_PAGE (widget));
+}
+
+static void
+trust_new_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
+  g_autofree char *typed = fingerprint_digits (gtk_editable_get_text (GTK_EDITABLE (self->changed_entry)));
+  g_autofree char *expected = fingerprint_digits (self->fingerprint);
+
+  /* Disabled until they match, but Enter in the entry comes here too. */
+  if (*expected == '\0' || !g_str_equal (typed, expected))
+    {
+      update_changed_match (self);
+      return;
+    }
+  trust_shown_fingerprint (self);
 }
 
 static void
@@ -366,6 +489,7 @@ back_action (GtkWidget  *widget,
   NatterWelcomePage *self = NATTER_WELCOME_PAGE (widget);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_pointer (&self->pending_token, g_free);
   natter_client_disconnect (self->client);
   clear_errors (self);
   show_server (self, NULL);
@@ -376,6 +500,7 @@ back_action (GtkWidget  *widget,
 static void
 signed_in (NatterWelcomePage *self)
 {
+  g_clear_pointer (&self->pending_token, g_free);
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
   clear_errors (self);
   g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0);
@@ -596,6 +721,14 @@ token_connect_cb (GObject      *object,
 
   if (!natter_client_connect_finish (NATTER_CLIENT (object), result, &error))
     {
+      /* A certificate to decide about: once trusted, the kept sign-in
+       * goes on (no password). */
+      if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
+          g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
+        {
+          g_free (self->pending_token);
+          self->pending_token = g_steal_pointer (&tl->token);
+        }
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_connect_error (self, error);
       token_login_free (tl);
@@ -617,8 +750,6 @@ lookup_token_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *username = NULL;
   g_autofree char *token = NULL;
-  TokenLogin *tl;
-
   if (!natter_secret_lookup_token_finish (result, &username, &token, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -629,13 +760,42 @@ lookup_token_cb (GObject      *object,
 
   /* Prefill the name so that a failed token sign-in only needs the password. */
   gtk_editable_set_text (GTK_EDITABLE (self->username_row), username);
+  connect_with_token (self, g_steal_pointer (&token));
+}
 
-  tl = g_new0 (TokenLogin, 1);
+/* Connects and signs in with @token (transfer full). */
+static void
+connect_with_token (NatterWelcomePage *self,
+                    char              *token)
+{
+  TokenLogin *tl = g_new0 (TokenLogin, 1);
+
   tl->self = g_object_ref (self);
-  tl->token = g_steal_pointer (&token);
+  tl->token = token;
   show_busy (self, _("Connecting…"));
   natter_client_connect_async (self->client, self->host, self->port, self->cancellable,
                                token_connect_cb, tl);
+}
+
+void
+natter_welcome_page_show_untrusted (NatterWelcomePage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
+
+  /* In the words of the server the session is on. */
+  g_free (self->host);
+  self->host = g_strdup (natter_client_get_host (self->client));
+  self->port = natter_client_get_port (self->client);
+  g_cancellable_cancel (self->cancellable);
+
+  error = g_error_new_literal (NATTER_CLIENT_ERROR,
+                               natter_client_get_trusted_fingerprint (self->client) != NULL ?
+                               NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED :
+                               NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN,
+                               "");
+  show_connect_error (self, error);
 }
 
 void
@@ -738,6 +898,7 @@ natter_welcome_page_finalize (GObject *object)
   g_free (self->host);
   g_free (self->mode);
   g_free (self->fingerprint);
+  g_free (self->pending_token);
 
   G_OBJECT_CLASS (natter_welcome_page_parent_class)->finalize (object);
 }
@@ -819,7 +980,11 @@ natter_welcome_page_class_init (NatterWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, trust_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_back_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_status);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_old_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_entry);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, changed_trust_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, account_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, username_row);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, display_name_row);
@@ -833,9 +998,12 @@ natter_welcome_page_class_init (NatterWelcomePageClass *klass)
 
   gtk_widget_class_bind_template_callback (widget_class, server_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, field_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, changed_entry_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, changed_entry_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "welcome.connect", NULL, connect_action);
   gtk_widget_class_install_action (widget_class, "welcome.trust", NULL, trust_action);
+  gtk_widget_class_install_action (widget_class, "welcome.trust-new", NULL, trust_new_action);
   gtk_widget_class_install_action (widget_class, "welcome.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "welcome.submit", NULL, submit_action);
   gtk_widget_class_install_property_action (widget_class, "welcome.mode", "mode");

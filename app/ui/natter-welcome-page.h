@@ -18,6 +18,10 @@ void        natter_welcome_page_set_application (NatterWelcomePage *self,
 void        natter_welcome_page_start           (NatterWelcomePage *self);
 /* The client lost its sign-in: asks for the password again. */
 void        natter_welcome_page_signed_out      (NatterWelcomePage *self);
+/* The client's session stopped at a certificate it does not trust (state
+ * UNTRUSTED): shows the certificate, old and new, and lets the user trust
+ * it (the session then carries on) or use another server. */
+void        natter_welcome_page_show_untrusted  (NatterWelcomePage *self);
 /* "server", "certificate", "certificate-changed", "account" or "busy". */
 const char *natter_welcome_page_get_stage       (NatterWelcomePage *self);
 

@@ -48,6 +48,7 @@ struct _NatterWindow
   /* state */
   char                   *presence; /* "online", "away" or "busy" */
   guint                   clock_id; /* the minute timer of relative times */
+  gboolean                untrusted_shown; /* the certificate warning is over the chat */
 };
 
 void natter_window_class_init_actions (GtkWidgetClass *widget_class);

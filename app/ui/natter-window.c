@@ -4,7 +4,9 @@
  * chat: an AdwLeaflet with the conversation list on the left and the
  * selected page (a conversation, contacts, search) on the right. It follows
  * the client's state: a reconnect shows the banner, losing the sign-in
- * returns to the welcome page.
+ * returns to the welcome page, and a server that comes back with another
+ * certificate shows the welcome page's warning about it at once, with the
+ * chat kept behind it for when the user trusts the new one.
  */
 #define G_LOG_DOMAIN "natter-window"
 
@@ -238,6 +240,9 @@ update_me (NatterWindow *self)
 static void
 show_chat (NatterWindow *self)
 {
+  self->untrusted_shown = FALSE;
+  gtk_revealer_set_reveal_child (self->reconnect_revealer,
+                                 natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING);
   gtk_stack_set_visible_child_name (self->main_stack, "chat");
   update_me (self);
   update_title (self);
@@ -256,6 +261,20 @@ show_welcome (NatterWindow *self)
   natter_window_update_actions (self);
 }
 
+/* The session stopped at a certificate other than the trusted one: the
+ * warning takes the window wherever the user was, and the chat stays as
+ * it is (conversation open, models, outbox) behind it. */
+static void
+show_untrusted (NatterWindow *self)
+{
+  self->untrusted_shown = TRUE;
+  gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+  natter_welcome_page_show_untrusted (self->welcome_page);
+  update_title (self);
+  natter_window_update_actions (self);
+}
+
 static void
 signed_in_cb (NatterWindow      *self,
               NatterWelcomePage *page)
@@ -269,6 +288,21 @@ client_state_cb (NatterWindow *self)
 {
   NatterClientState state = natter_client_get_state (self->client);
   gboolean in_chat = g_strcmp0 (natter_window_get_page_name (self), "chat") == 0;
+
+  if (state == NATTER_CLIENT_STATE_UNTRUSTED)
+    {
+      show_untrusted (self);
+      return;
+    }
+  /* The user chose another server rather than trust the new one: the
+   * chat behind the warning goes as on a sign-out. */
+  if (self->untrusted_shown && (state == NATTER_CLIENT_STATE_DISCONNECTED ||
+                                state == NATTER_CLIENT_STATE_CONNECTING ||
+                                state == NATTER_CLIENT_STATE_CONNECTED))
+    {
+      self->untrusted_shown = FALSE;
+      show_welcome (self);
+    }
 
   gtk_revealer_set_reveal_child (self->reconnect_revealer,
                                  in_chat && state == NATTER_CLIENT_STATE_RECONNECTING);
@@ -355,6 +389,20 @@ static void
 client_error_cb (NatterWindow *self,
                  GError       *error)
 {
+  /* A certificate to decide about gets the welcome page's warning, which
+   * says more than a toast could (client_state_cb). */
+  if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
+      g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
+    return;
+  /* The sign-in ended elsewhere (revoked on another device, expired): the
+   * state change brought the welcome page before this came, so it is said
+   * here, wherever the window is, and the dead token leaves the keyring. */
+  if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+    {
+      natter_application_forget_token (NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+      show_error_text (self, _("Your session has ended. Sign in again."));
+      return;
+    }
   if (g_strcmp0 (natter_window_get_page_name (self), "chat") == 0)
     natter_window_show_error (self, error);
 }
@@ -512,10 +560,12 @@ setup (NatterWindow *self)
   update_requests_badge (self);
 
   if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY ||
-      natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING)
+      natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING ||
+      natter_client_get_state (self->client) == NATTER_CLIENT_STATE_UNTRUSTED)
     {
       me_changed_cb (self);
       show_chat (self);
+      client_state_cb (self);
     }
   else
     {

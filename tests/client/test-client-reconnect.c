@@ -253,6 +253,111 @@ test_revoked_token (Fixture       *f,
   test_remove_dir (dir);
 }
 
+static void
+make_contacts (Fixture *f)
+{
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  natter_client_contact_request_async (f->alice.client, f->bob.name, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_contact_request_finish (f->alice.client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_incoming_requests (f->bob.client)) == 1);
+  natter_client_contact_accept_async (f->bob.client, f->alice.name, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_contact_accept_finish (f->bob.client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_contacts (f->alice.client)) == 1);
+}
+
+static void
+count_online_cb (NatterUser *me,
+                 GParamSpec *pspec,
+                 guint      *online)
+{
+  if (natter_user_get_presence (me) == NATTER_PRESENCE_ONLINE)
+    (*online)++;
+}
+
+/* The presence and status alice chose stay hers across a reconnect: the
+ * sign-in reply (a new connection starts "online") must not overwrite
+ * them, not even for a moment, and the others see them too. A status
+ * cleared here is cleared for the others as well (the server keeps the
+ * status text of a set_presence that leaves it out), and stays cleared. */
+static void
+test_own_presence_kept (Fixture       *f,
+                        gconstpointer  data)
+{
+  NatterUser *me = natter_client_get_me (f->alice.client);
+  NatterUser *alice_on_bob = natter_client_lookup_user (f->bob.client, f->alice.name);
+  guint online = 0;
+
+  make_contacts (f);
+  natter_client_set_presence (f->alice.client, NATTER_PRESENCE_BUSY, "In a meeting");
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_BUSY &&
+            g_strcmp0 (natter_user_get_status_text (alice_on_bob), "In a meeting") == 0);
+
+  g_signal_connect (me, "notify::presence", G_CALLBACK (count_online_cb), &online);
+  natter_test_server_stop (f->server);
+  WAIT_FOR (natter_client_get_state (f->alice.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  natter_test_server_restart (f->server);
+  WAIT_FOR (ready_or_kick (f->alice.client));
+  WAIT_FOR (ready_or_kick (f->bob.client));
+
+  g_assert_true (natter_client_get_me (f->alice.client) == me);
+  g_assert_cmpint (natter_user_get_presence (me), ==, NATTER_PRESENCE_BUSY);
+  g_assert_cmpstr (natter_user_get_status_text (me), ==, "In a meeting");
+  g_assert_cmpuint (online, ==, 0);
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_BUSY &&
+            g_strcmp0 (natter_user_get_status_text (alice_on_bob), "In a meeting") == 0);
+
+  /* Cleared here: cleared for bob, and still cleared after a reconnect. */
+  natter_client_set_presence (f->alice.client, NATTER_PRESENCE_AWAY, NULL);
+  g_assert_null (natter_user_get_status_text (me));
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_AWAY);
+  WAIT_FOR (natter_user_get_status_text (alice_on_bob) == NULL);
+
+  natter_test_server_stop (f->server);
+  WAIT_FOR (natter_client_get_state (f->alice.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  natter_test_server_restart (f->server);
+  WAIT_FOR (ready_or_kick (f->alice.client));
+  g_assert_cmpint (natter_user_get_presence (me), ==, NATTER_PRESENCE_AWAY);
+  g_assert_null (natter_user_get_status_text (me));
+  g_assert_cmpuint (online, ==, 0);
+  g_signal_handlers_disconnect_by_func (me, count_online_cb, &online);
+}
+
+/* While the connection is down, what the server last said about someone's
+ * presence is not live: nobody may be shown online (or busy, or last seen
+ * at some time) as if it were. It is known again once the client is back
+ * and synced. */
+static void
+test_presence_unknown_while_down (Fixture       *f,
+                                  gconstpointer  data)
+{
+  NatterUser *alice_on_bob = natter_client_lookup_user (f->bob.client, f->alice.name);
+
+  make_contacts (f);
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_ONLINE);
+  g_assert_true (natter_user_presence_is_known (alice_on_bob));
+
+  natter_test_server_stop (f->server);
+  WAIT_FOR (natter_client_get_state (f->bob.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  g_assert_false (natter_user_presence_is_known (alice_on_bob));
+  g_assert_false (natter_user_presence_is_known (natter_client_get_me (f->bob.client)));
+
+  natter_test_server_restart (f->server);
+  WAIT_FOR (ready_or_kick (f->alice.client));
+  WAIT_FOR (ready_or_kick (f->bob.client));
+  g_assert_true (natter_user_presence_is_known (alice_on_bob));
+  WAIT_FOR (natter_user_get_presence (alice_on_bob) == NATTER_PRESENCE_ONLINE);
+
+  /* Disconnecting on purpose is no different. */
+  natter_client_disconnect (f->bob.client);
+  g_assert_false (natter_user_presence_is_known (alice_on_bob));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -265,6 +370,8 @@ main (int   argc,
   ADD ("/client/reconnect/sync-gap", test_sync_gap);
   ADD ("/client/reconnect/kill-during-burst", test_kill_during_burst);
   ADD ("/client/reconnect/revoked-token", test_revoked_token);
+  ADD ("/client/reconnect/own-presence-kept", test_own_presence_kept);
+  ADD ("/client/reconnect/presence-unknown-while-down", test_presence_unknown_while_down);
 #undef ADD
 
   return g_test_run ();

@@ -1411,12 +1411,323 @@ test_gui_flow (void)
   fixture_teardown (&fx);
 }
 
+/* ---- The connection's edges (each test in a subprocess) ------------------ */
+
+/* The tests below each start an app and a natterd of their own, in a
+ * subprocess: one process cannot hold a second GApplication (see the
+ * keyring check above). They need no notification server: notifications
+ * are off. */
+static void
+edge_setup (Fixture *fx)
+{
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+  fx->keyring = g_getenv ("NATTER_TEST_KEYRING") != NULL;
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_app (fx);
+  g_settings_set_boolean (natter_application_get_settings (fx->app), "notifications", FALSE);
+}
+
+/* Signs in as @username (an account that exists) through the welcome page,
+ * trusting the server's certificate on first use, and waits for the chat. */
+static void
+edge_sign_in (Fixture    *fx,
+              const char *username)
+{
+  g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
+  set_row_text (fx, "server_row", server_text);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* Runs @func in a subprocess (when not in one already) and asserts that
+ * it passed. */
+static gboolean
+in_subprocess (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return FALSE;
+    }
+  if (g_test_subprocess ())
+    return TRUE;
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  return FALSE;
+}
+
+static gboolean
+is_presence_dot (GtkWidget *widget, gconstpointer data)
+{
+  return gtk_widget_has_css_class (widget, "presence-dot");
+}
+
+/* bob is alice's contact and online. While alice's connection is down,
+ * nothing claims to know his presence: not the conversation's header, not
+ * the dot on his avatar in the sidebar, not the contacts page. Once the
+ * app is back, they show it again. */
+static void
+test_gui_offline_presence (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterConversationView *view;
+  AdwWindowTitle *title;
+  GtkWidget *sidebar, *row;
+  NatterConversation *conversation;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+    g_autoptr(JsonObject) r1 = NULL;
+    g_autoptr(JsonObject) r2 = NULL;
+
+    bob = natter_test_client_new_user (fx.server, "bob");
+    r1 = natter_test_client_request_ok (bob, "{\"type\":\"contact_request\",\"username\":\"alice\"}");
+    r2 = natter_test_client_request_ok (alice, "{\"type\":\"contact_accept\",\"username\":\"bob\"}");
+  }
+  edge_sign_in (&fx, "alice");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  title = child (view, NATTER_TYPE_CONVERSATION_VIEW, "window_title");
+  sidebar = GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"));
+  conversation = natter_client_lookup_conversation (fx.client, "@bob", FALSE);
+  g_assert_nonnull (conversation);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (title), "Online") == 0);
+  settle (GTK_WIDGET (fx.window));
+  row = find_widget (sidebar, is_row_of, conversation);
+  g_assert_nonnull (row);
+  g_assert_nonnull (find_widget (row, is_presence_dot, NULL));
+
+  natter_test_server_kill (fx.server);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_RECONNECTING);
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "@bob");
+  settle (GTK_WIDGET (fx.window));
+  row = find_widget (sidebar, is_row_of, conversation);
+  g_assert_nonnull (row);
+  g_assert_null (find_widget (row, is_presence_dot, NULL));
+  save_screenshot (&fx, "offline-dm-header.png");
+
+  /* The contacts page says nothing of his presence either. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  settle (GTK_WIDGET (fx.window));
+  g_assert_null (find_widget (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "contacts_page")),
+                              is_presence_dot, NULL));
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+
+  /* Back: bob is online again (his old connection died with the server). */
+  g_clear_pointer (&bob, natter_test_client_free);
+  natter_test_server_restart (fx.server);
+  bob = natter_test_client_new_login (fx.server, "bob");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (title), "Online") == 0);
+
+  fixture_teardown (&fx);
+}
+
+static gboolean
+is_label_containing (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
+}
+
+/* The first block of four pairs of @fingerprint ("AB:CD:EF:01"). */
+static char *
+first_block (const char *fingerprint)
+{
+  return g_strndup (fingerprint, 11);
+}
+
+/* natterd comes back on the same address with a new certificate while
+ * alice is signed in, in a conversation. The warning shows at once, with
+ * the old and the new fingerprint; trusting the new one takes entering it
+ * (as the operator gave it); then the session carries on: same
+ * conversation, what alice wrote meanwhile is sent, no password, and the
+ * sign-in in the keyring is still there. */
+static void
+test_gui_identity_changed (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autofree char *old_fingerprint = NULL;
+  g_autofree char *new_fingerprint = NULL;
+  g_autofree char *old_block = NULL;
+  g_autofree char *new_block = NULL;
+  g_autofree char *pasted = NULL;
+  NatterWelcomePage *page;
+  GtkWidget *trust_button;
+  NatterMessage *written;
+  gboolean saw_account = FALSE;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  bob = natter_test_client_new_user (fx.server, "bob");
+  edge_sign_in (&fx, "alice");
+  old_fingerprint = g_strdup (natter_client_get_peer_fingerprint (fx.client));
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  written = natter_client_send_message (fx.client, "@bob", "before the new certificate");
+  WAIT_FOR (natter_message_get_state (written) == NATTER_MESSAGE_STATE_SENT);
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 1 || (found = token_in_keyring (&fx)) == 1);
+    }
+
+  /* The operator replaces the certificate: stop, delete both files, start. */
+  g_clear_pointer (&bob, natter_test_client_free);
+  natter_test_server_stop (fx.server);
+  {
+    const char *data_dir = natter_test_server_get_data_dir (fx.server);
+    g_autofree char *cert = g_build_filename (data_dir, "tls-cert.pem", NULL);
+    g_autofree char *key = g_build_filename (data_dir, "tls-key.pem", NULL);
+
+    g_assert_cmpint (g_remove (cert), ==, 0);
+    g_assert_cmpint (g_remove (key), ==, 0);
+  }
+  natter_test_server_restart (fx.server);
+  bob = natter_test_client_new_login (fx.server, "bob");
+
+  /* At once (the reconnect is only hurried along here), wherever alice
+   * is: the warning, not the plain welcome page. */
+  page = welcome_page (&fx);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0 ||
+            (gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL), FALSE));
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate-changed");
+  g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_UNTRUSTED);
+  new_fingerprint = g_strdup (natter_client_get_peer_fingerprint (fx.client));
+  g_assert_cmpstr (new_fingerprint, !=, old_fingerprint);
+
+  /* Both fingerprints show, in blocks. */
+  old_block = first_block (old_fingerprint);
+  new_block = first_block (new_fingerprint);
+  g_assert_nonnull (strstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_old_label"), old_block));
+  g_assert_nonnull (strstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_fingerprint_label"), new_block));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_nonnull (find_widget (GTK_WIDGET (page), is_label_containing, new_block));
+
+  /* Nothing was lost, and nothing is retried behind the user's back. */
+  g_assert_nonnull (natter_client_get_token (fx.client));
+  g_assert_cmpstr (natter_client_get_trusted_fingerprint (fx.client), ==, old_fingerprint);
+  if (fx.keyring)
+    g_assert_cmpint (token_in_keyring (&fx), !=, 0);
+  written = natter_client_send_message (fx.client, "@bob", "written while untrusted");
+  g_assert_cmpint (natter_message_get_state (written), ==, NATTER_MESSAGE_STATE_SENDING);
+
+  /* Trust New Identity needs the new fingerprint: not allowed until then,
+   * and the old one is not it. */
+  trust_button = GTK_WIDGET (child (page, NATTER_TYPE_WELCOME_PAGE, "changed_trust_button"));
+  g_assert_false (gtk_widget_is_sensitive (trust_button));
+  save_screenshot (&fx, "identity-changed.png");
+  set_row_text (&fx, "changed_entry", old_fingerprint);
+  g_assert_false (gtk_widget_is_sensitive (trust_button));
+  g_assert_cmpstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_error"), !=, "");
+  save_screenshot (&fx, "identity-changed-mismatch.png");
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust-new", NULL);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate-changed");
+  g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_UNTRUSTED);
+
+  /* As `openssl x509 -fingerprint -sha256` prints it, in lower case. */
+  pasted = g_ascii_strdown (new_fingerprint, -1);
+  {
+    g_autofree char *openssl = g_strdup_printf ("sha256 Fingerprint=%s\n", pasted);
+
+    set_row_text (&fx, "changed_entry", openssl);
+  }
+  g_assert_true (gtk_widget_is_sensitive (trust_button));
+  g_assert_cmpstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "changed_error"), ==, "");
+  g_signal_emit_by_name (trust_button, "clicked");
+
+  /* Straight back to the chat: no password. */
+  WAIT_FOR ((saw_account = saw_account || g_strcmp0 (welcome_stage (&fx), "account") == 0,
+             natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY &&
+             g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0));
+  g_assert_false (saw_account);
+  g_assert_cmpstr (natter_client_get_trusted_fingerprint (fx.client), ==, new_fingerprint);
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+  WAIT_FOR (natter_message_get_state (written) == NATTER_MESSAGE_STATE_SENT);
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_message (bob, "written while untrusted")));
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* Alice's sign-in is revoked on another device while the app is signed
+ * in: the app loses it on its next reconnect, and says so (it used to drop
+ * to the welcome page without a word), and forgets the dead token. */
+static void
+test_gui_session_ended (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) other = NULL;
+
+  if (!in_subprocess ())
+    return;
+
+  edge_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  edge_sign_in (&fx, "alice");
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 1 || (found = token_in_keyring (&fx)) == 1);
+    }
+
+  other = natter_test_client_new (fx.server);
+  natter_test_client_login_token (other, natter_client_get_token (fx.client));
+  natter_test_client_logout (other);
+
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0 ||
+            (gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.reconnect-now", NULL), FALSE));
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Your session has ended. Sign in again.") != NULL);
+  if (fx.keyring)
+    {
+      int found = -1;
+
+      WAIT_FOR (found == 0 || (found = token_in_keyring (&fx)) == 0);
+    }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
+  g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
+  g_test_add_func ("/gui/edges/identity-changed", test_gui_identity_changed);
+  g_test_add_func ("/gui/edges/session-ended", test_gui_session_ended);
 
   return g_test_run ();
 }
