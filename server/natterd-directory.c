@@ -1470,6 +1470,7 @@ natterd_directory_new (NatterdServer  *server,
    * go in from the indexer once it runs; searches wait for them. */
   if (!natterd_store_search_index_state (store, &self->indexed_up_to, &self->last_committed_id, error))
     {
+      g_prefix_error (error, "%s: ", natterd_store_get_path (store));
       natterd_directory_free (self);
       return NULL;
     }
@@ -1480,6 +1481,8 @@ natterd_directory_new (NatterdServer  *server,
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
       !natterd_store_participants_foreach (store, load_participant_cb, self, error))
     {
+      /* Said at start: which file it is matters. */
+      g_prefix_error (error, "%s: ", natterd_store_get_path (store));
       natterd_directory_free (self);
       return NULL;
     }

@@ -1,0 +1,195 @@
+/* test-startup.c: natterd refusing to start, and what it leaves behind.
+ *
+ * A data directory natterd may not write (a read-only natter.db, search.db
+ * or folder: made, or natterd run once, by another user) stops natterd
+ * with a message naming the file and what to check, and exit status 1;
+ * nothing in the directory is deleted, made again or changed; nor is a
+ * certificate whose key is missing. natterd runs
+ * as "nobody" when the test runs as root, since root ignores permissions.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "server-test-util.h"
+
+/* A data directory natterd has made and used: natter.db with a user and a
+ * message, search.db indexing it, the certificate, the lock file. Handed
+ * to the user natterd will run as. */
+static char *
+make_used_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("natter-startup-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  {
+    g_autoptr(NatterTestServer) srv = natter_test_server_start_full (dir, 0, TRUE, NULL, NULL);
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+    g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+
+    util_make_contacts (alice, bob);
+    util_send (alice, "@bob", "kept as it is", "m1");
+    natter_test_server_stop (srv);
+  }
+  natter_test_give_to_nobody (dir);
+  return dir;
+}
+
+static int
+compare_lines (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Every file's name, size, modification time and bytes, except the lock
+ * file (natterd writes its pid there before it opens anything) and SQLite's
+ * -shm files (shared memory any reader rewrites). */
+static char *
+snapshot (const char *dir_path)
+{
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *contents = NULL;
+      g_autofree char *digest = NULL;
+      gsize len = 0;
+      GStatBuf st;
+
+      if (g_str_equal (name, "natterd.lock") || g_str_has_suffix (name, "-shm"))
+        continue;
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+      digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
+      g_ptr_array_add (lines, g_strdup_printf ("%s %" G_GINT64_FORMAT " %ld.%09ld %s", name,
+                                               (gint64) st.st_size, (long) st.st_mtim.tv_sec,
+                                               (long) st.st_mtim.tv_nsec, digest));
+    }
+  g_ptr_array_sort (lines, compare_lines);
+  g_ptr_array_add (lines, NULL);
+  return g_strjoinv ("\n", (char **) lines->pdata);
+}
+
+static const char *
+last_line (const char *text)
+{
+  const char *end = text + strlen (text);
+  const char *p = end > text ? end - 1 : end;
+
+  while (p > text && p[-1] != '\n')
+    p--;
+  return p;
+}
+
+/* Runs natterd (unprivileged) on @dir, expecting it to refuse to start
+ * with status 1; returns its stderr. Asserts that nothing changed. */
+static char *
+run_refused (const char *dir)
+{
+  g_autofree char *before = snapshot (dir);
+  g_autofree char *after = NULL;
+  const char *args[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, NULL };
+  char *err = NULL;
+
+  g_assert_cmpint (natter_test_run_natterd (args, TRUE, &err), ==, 1);
+  after = snapshot (dir);
+  g_assert_cmpstr (after, ==, before);
+  /* Its last line, natterd's own, says why (the lines before it are its
+   * log, e.g. the certificate's fingerprint). */
+  g_assert_true (g_str_has_suffix (err, "\n"));
+  g_assert_true (g_str_has_prefix (last_line (err), "natterd: "));
+  return err;
+}
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+/* The new user's report: natter.db read-only made natterd delete and make
+ * again search.db, then die of "expire tokens: attempt to write a readonly
+ * database", naming no file. */
+static void
+test_read_only_database (void)
+{
+  g_autofree char *dir = make_used_data_dir ();
+  g_autofree char *db = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_chmod (db, 0400), ==, 0);
+  err = run_refused (dir);
+  assert_contains (err, "natterd: cannot open ");
+  assert_contains (err, db);
+  assert_contains (err, "for writing: attempt to write a readonly database");
+  assert_contains (err, "(check the file's owner and permissions)");
+}
+
+/* search.db can be made again from natter.db, but only one proven damaged
+ * is: a read-only one is left alone. */
+static void
+test_read_only_search_db (void)
+{
+  g_autofree char *dir = make_used_data_dir ();
+  g_autofree char *search = g_build_filename (dir, "search.db", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_chmod (search, 0400), ==, 0);
+  err = run_refused (dir);
+  assert_contains (err, search);
+  assert_contains (err, "attempt to write a readonly database");
+}
+
+/* A folder natterd may not create files in (natter.db's -wal, after a
+ * clean stop, is gone and must be made again). */
+static void
+test_read_only_folder (void)
+{
+  g_autofree char *dir = make_used_data_dir ();
+  g_autofree char *db = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_chmod (dir, 0500), ==, 0);
+  err = run_refused (dir);
+  g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
+  assert_contains (err, db);
+  assert_contains (err, "natterd cannot create files in");
+}
+
+/* The certificate is what users compared and trusted: one whose key is
+ * missing is not replaced by a new one behind their back. */
+static void
+test_certificate_without_key (void)
+{
+  g_autofree char *dir = make_used_data_dir ();
+  g_autofree char *key = g_build_filename (dir, "tls-key.pem", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_unlink (key), ==, 0);
+  err = run_refused (dir);
+  assert_contains (err, key);
+  assert_contains (err, "is missing");
+}
+
+int
+main (int argc, char *argv[])
+{
+  natter_test_init (&argc, &argv);
+
+  natter_test_add ("/startup/read-only-database", test_read_only_database);
+  natter_test_add ("/startup/read-only-search-db", test_read_only_search_db);
+  natter_test_add ("/startup/read-only-folder", test_read_only_folder);
+  natter_test_add ("/startup/certificate-without-key", test_certificate_without_key);
+
+  return g_test_run ();
+}
