@@ -8,6 +8,7 @@
 #endif
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sodium.h>
 
 #include "natterd-config.h"
@@ -58,6 +59,11 @@ main (int   argc,
 
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
+  /* Every file natterd makes (natter.db and search.db with their -wal and
+   * -shm, which SQLite creates 0644 less the umask, the certificate, its
+   * key) holds accounts or messages, or is ours alone: whatever the data
+   * directory and the caller's umask, nobody else may read them. */
+  umask (S_IRWXG | S_IRWXO);
   raise_file_limit ();
 
   config = natterd_config_from_args (&argc, &argv, &just_exit, &error);

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "natter-json.h"
@@ -428,6 +429,20 @@ tick_cb (gpointer user_data)
 
 /* --- start and stop --- */
 
+/* The files natterd makes are its own (0600), but a folder others may
+ * enter still shows them, and whatever was put there before. natterd makes
+ * the folder 0700; one made by someone else is theirs to change. */
+static void
+warn_if_shared (const char *data_dir)
+{
+  struct stat st;
+
+  if (stat (data_dir, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    g_warning ("The data directory %s can be entered by other users (mode %04o): "
+               "'chmod 700 %s' keeps the accounts and messages in it private",
+               data_dir, (unsigned) (st.st_mode & 07777), data_dir);
+}
+
 static gboolean
 lock_data_dir (NatterdServer  *self,
                GError        **error)
@@ -442,6 +457,8 @@ lock_data_dir (NatterdServer  *self,
                    "Cannot create the data directory %s: %s", self->config->data_dir, g_strerror (saved));
       return FALSE;
     }
+
+  warn_if_shared (self->config->data_dir);
 
   self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (self->lock_fd < 0)

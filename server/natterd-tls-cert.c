@@ -110,11 +110,13 @@ create_self_signed (const char *cert_path,
       goto out;
     }
 
-  /* The key is written first and readable by us alone. */
+  /* The key is written first. Both are natterd's alone, as everything in
+   * its data directory; the certificate is public, but nobody else needs
+   * to read it there. */
   if (!g_file_set_contents_full (key_path, key_pem, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error) ||
       !g_file_set_contents_full (cert_path, crt_pem, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
     goto out;
 
   ok = TRUE;

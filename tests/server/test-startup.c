@@ -11,6 +11,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <glib/gstdio.h>
 
 #include "server-test-util.h"
@@ -181,6 +182,88 @@ test_certificate_without_key (void)
   assert_contains (err, "is missing");
 }
 
+/* Asserts that @path and everything in it is private: the folder 0700,
+ * every file 0600. Returns how many files it saw. */
+static guint
+assert_private (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  GStatBuf st;
+  guint files = 0;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+
+      g_assert_cmpint (g_stat (file, &st), ==, 0);
+      if ((st.st_mode & 07777) != 0600)
+        g_error ("%s has mode %04o, not 0600", file, (unsigned) (st.st_mode & 07777));
+      files++;
+    }
+  return files;
+}
+
+/* The new user's report: under build-aux/run.sh natter.db was 0644 in a
+ * 0755 folder. Started with the usual umask 022 on a folder it makes. */
+static void
+test_file_modes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = g_dir_make_tmp ("natter-modes-XXXXXX", &error);
+  g_autofree char *dir = g_build_filename (parent, "new", "data", NULL);
+  g_autoptr(NatterTestServer) srv = NULL;
+
+  g_assert_no_error (error);
+  umask (022);
+  srv = natter_test_server_start_full (dir, 0, TRUE, NULL, NULL);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+    g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+    g_autoptr(JsonObject) found = NULL;
+
+    util_make_contacts (alice, bob);
+    util_send (alice, "@bob", "private", "m1");
+    /* A search waits for the index: search.db has been written. */
+    found = natter_test_client_request_ok (alice, "{\"type\":\"search\",\"query\":\"private\"}");
+    /* Running: natter.db-wal and -shm, search.db's, the lock file. */
+    g_assert_cmpuint (assert_private (dir), >=, 8);
+  }
+  natter_test_server_stop (srv);
+  g_assert_cmpuint (assert_private (dir), >=, 5);
+}
+
+/* A folder made by someone else, that others may enter: natterd runs,
+ * keeps its own files private, and says what to do about the folder. */
+static void
+test_shared_folder_warned (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-shared-XXXXXX", &error);
+  g_autofree char *log_path = g_strdup_printf ("%s.log", dir);
+  g_autofree char *log = NULL;
+  g_autofree char *advice = g_strdup_printf ("'chmod 700 %s'", dir);
+  g_autofree char *db = g_build_filename (dir, "natter.db", NULL);
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  umask (022);
+  {
+    g_autoptr(NatterTestServer) srv = natter_test_server_start_logged_in (dir, NULL, log_path);
+
+    natter_test_server_stop (srv);
+  }
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  assert_contains (log, "can be entered by other users (mode 0755)");
+  assert_contains (log, advice);
+  g_assert_cmpint (g_stat (db, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -190,6 +273,8 @@ main (int argc, char *argv[])
   natter_test_add ("/startup/read-only-search-db", test_read_only_search_db);
   natter_test_add ("/startup/read-only-folder", test_read_only_folder);
   natter_test_add ("/startup/certificate-without-key", test_certificate_without_key);
+  natter_test_add ("/startup/file-modes", test_file_modes);
+  natter_test_add ("/startup/shared-folder-warned", test_shared_folder_warned);
 
   return g_test_run ();
 }
