@@ -3,16 +3,75 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <locale.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sodium.h>
 
 #include "natterd-config.h"
 #include "natterd-server.h"
+
+/* g_print and g_printerr convert to the locale's charset and turn what it
+ * cannot show into '?': under LANG=C (a bare service, a container) GLib's
+ * own quotes and ellipses, in its messages and in --help ("Key file
+ * contains line \u201cfoo\u201d", "[OPTION\u2026]"), came out as "?foo?".
+ * natterd's own messages are ASCII; these handlers give GLib's typographic
+ * marks their ASCII look-alikes when the charset cannot show them. */
+static void
+print_folded (const char *string,
+              FILE       *stream)
+{
+  const char *charset;
+  g_autoptr(GString) folded = NULL;
+  g_autofree char *converted = NULL;
+
+  if (g_get_charset (&charset))
+    {
+      fputs (string, stream);
+      fflush (stream);
+      return;
+    }
+  folded = g_string_new (NULL);
+  for (const char *p = string; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          /* Not UTF-8 (a file name): left to the conversion below. */
+          g_string_append (folded, p);
+          break;
+        }
+      if (c == 0x2018 || c == 0x2019 || c == 0x201C || c == 0x201D)
+        g_string_append_c (folded, '\'');
+      else if (c == 0x2013 || c == 0x2014)
+        g_string_append_c (folded, '-');
+      else if (c == 0x2026)
+        g_string_append (folded, "...");
+      else
+        g_string_append_unichar (folded, c);
+    }
+  converted = g_convert_with_fallback (folded->str, -1, charset, "UTF-8", "?", NULL, NULL, NULL);
+  fputs (converted != NULL ? converted : folded->str, stream);
+  fflush (stream);
+}
+
+static void
+print_cb (const char *string)
+{
+  print_folded (string, stdout);
+}
+
+static void
+printerr_cb (const char *string)
+{
+  print_folded (string, stderr);
+}
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -56,6 +115,12 @@ main (int   argc,
   mallopt (M_TRIM_THRESHOLD, 256 * 1024 * 1024);
   mallopt (M_TOP_PAD, 16 * 1024 * 1024);
 #endif
+
+  /* Only for the charset of messages (see print_folded): natterd formats
+   * nothing by locale. */
+  setlocale (LC_CTYPE, "");
+  g_set_print_handler (print_cb);
+  g_set_printerr_handler (printerr_cb);
 
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);

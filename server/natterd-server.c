@@ -550,42 +550,6 @@ natterd_server_new (NatterdConfig  *config,
   return g_steal_pointer (&self);
 }
 
-/* "HOST:PORT", "[V6]:PORT" or "*:PORT" (every address). */
-static gboolean
-parse_listen (const char    *entry,
-              char         **out_host,
-              guint16       *out_port,
-              GError       **error)
-{
-  const char *colon = strrchr (entry, ':');
-  g_autofree char *host = NULL;
-  guint64 port;
-
-  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
-    goto bad;
-
-  host = g_strndup (entry, colon - entry);
-  if (host[0] == '[')
-    {
-      gsize len = strlen (host);
-      if (len < 3 || host[len - 1] != ']')
-        goto bad;
-      memmove (host, host + 1, len - 2);
-      host[len - 2] = '\0';
-    }
-  if (host[0] == '\0')
-    goto bad;
-
-  *out_host = g_steal_pointer (&host);
-  *out_port = port;
-  return TRUE;
-
-bad:
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Cannot listen on “%s”: expected HOST:PORT, [IPv6]:PORT or *:PORT", entry);
-  return FALSE;
-}
-
 static GSocket *
 bind_tcp (GInetAddress  *address,
           guint16        port,
@@ -683,7 +647,7 @@ natterd_server_listen (NatterdServer  *self,
       g_autoptr(GInetAddress) address = NULL;
       guint16 port;
 
-      if (!parse_listen (self->config->listen[i], &host, &port, error))
+      if (!natterd_config_parse_listen (self->config->listen[i], &host, &port, error))
         return FALSE;
 
       if (g_str_equal (host, "*"))

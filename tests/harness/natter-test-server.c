@@ -334,6 +334,7 @@ unprivileged_child_setup (gpointer user_data)
 
 typedef struct {
   gboolean  done;
+  GBytes   *out;
   GBytes   *err;
   GError   *error;
 } Communicate;
@@ -345,13 +346,24 @@ communicate_cb (GObject      *source,
 {
   Communicate *c = user_data;
 
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, NULL, &c->err, &c->error);
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
   c->done = TRUE;
+}
+
+/* Empty bytes may have no data at all. */
+static char *
+bytes_to_string (GBytes *bytes)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  return size > 0 ? g_strndup (data, size) : g_strdup ("");
 }
 
 int
 natter_test_run_natterd (const char *const  *args,
                          gboolean            unprivileged,
+                         char              **out_stdout,
                          char              **out_stderr)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -360,7 +372,7 @@ natter_test_run_natterd (const char *const  *args,
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GError) error = NULL;
   const char *path = g_getenv ("NATTERD_PATH");
-  Communicate c = { FALSE, NULL, NULL };
+  Communicate c = { FALSE, NULL, NULL, NULL };
 
   if (path == NULL || *path == '\0')
     g_error ("NATTERD_PATH is not set (run the tests through meson)");
@@ -369,7 +381,7 @@ natter_test_run_natterd (const char *const  *args,
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "LANG");
@@ -402,7 +414,10 @@ natter_test_run_natterd (const char *const  *args,
 
   if (g_subprocess_get_if_signaled (process))
     g_error ("natterd died of signal %d", g_subprocess_get_term_sig (process));
-  *out_stderr = g_strndup (g_bytes_get_data (c.err, NULL), g_bytes_get_size (c.err));
+  if (out_stdout != NULL)
+    *out_stdout = bytes_to_string (c.out);
+  *out_stderr = bytes_to_string (c.err);
+  g_bytes_unref (c.out);
   g_bytes_unref (c.err);
   g_test_message ("natterd stderr: %s", *out_stderr);
   if (unprivileged && geteuid () == 0 && g_subprocess_get_exit_status (process) == 126)

@@ -46,12 +46,13 @@ NatterTestServer *natter_test_server_start_logged_in (const char  *data_dir,
 /* Runs $NATTERD_PATH with @args to its exit, for tests of a natterd that
  * must refuse to start: returns its exit status (asserting that it exited,
  * within the deadline, and was not killed by a signal) and its stderr in
- * *@out_stderr. It runs under LC_ALL=C, the locale of a bare service. With
+ * *@out_stderr (and its stdout in *@out_stdout, unless NULL). It runs under LC_ALL=C, the locale of a bare service. With
  * @unprivileged, a test running as root runs natterd as "nobody" (uid and
  * gid 65534, no groups) so that file permissions apply to it; the files it
  * is to use must be reachable by that user (natter_test_give_to_nobody). */
 int          natter_test_run_natterd         (const char *const *args,
                                               gboolean           unprivileged,
+                                              char             **out_stdout,
                                               char             **out_stderr);
 /* When running as root: hands @path, and everything under it, to uid and
  * gid 65534 and lets that user through every parent folder; otherwise

@@ -100,7 +100,7 @@ run_refused (const char *dir)
   const char *args[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, NULL };
   char *err = NULL;
 
-  g_assert_cmpint (natter_test_run_natterd (args, TRUE, &err), ==, 1);
+  g_assert_cmpint (natter_test_run_natterd (args, TRUE, NULL, &err), ==, 1);
   after = snapshot (dir);
   g_assert_cmpstr (after, ==, before);
   /* Its last line, natterd's own, says why (the lines before it are its
@@ -264,6 +264,82 @@ test_shared_folder_warned (void)
   g_assert_cmpint (st.st_mode & 07777, ==, 0600);
 }
 
+/* Runs natterd, unprivileged, expecting it to refuse @config_text (or, if
+ * NULL, @listen) with status 2 and exactly @expected on stderr, where
+ * "CONF" stands for the config file's path; and to leave no data
+ * directory behind. */
+static void
+assert_config_refused (const char *config_text,
+                       const char *listen,
+                       const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = g_dir_make_tmp ("natter-config-XXXXXX", &error);
+  g_autofree char *conf = g_build_filename (parent, "natterd.conf", NULL);
+  g_autofree char *dir = g_build_filename (parent, "data", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *wanted = NULL;
+  g_auto(GStrv) parts = NULL;
+  const char *args[] = { "--listen", listen != NULL ? listen : "127.0.0.1:0",
+                         "--data-dir", dir, "--config", conf, NULL };
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (conf, config_text != NULL ? config_text : "", -1, &error));
+  natter_test_give_to_nobody (parent);
+  g_assert_cmpint (natter_test_run_natterd (args, TRUE, NULL, &err), ==, 2);
+  parts = g_strsplit (expected, "CONF", -1);
+  wanted = g_strjoinv (conf, parts);
+  g_assert_cmpstr (err, ==, wanted);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+/* The new user's report: "registraton=false" was ignored, and left
+ * registration open. */
+static void
+test_misspelt_key (void)
+{
+  assert_config_refused ("[server]\nlisten = 127.0.0.1:0\nregistraton = false\n", NULL,
+                         "natterd: CONF:3: unknown key 'registraton' in [server] "
+                         "(did you mean 'registration'?)\n");
+}
+
+/* The new user's report: port 99999 was found only after the certificate
+ * and the database were made, and said "expected HOST:PORT". */
+static void
+test_port_out_of_range (void)
+{
+  assert_config_refused (NULL, "127.0.0.1:99999",
+                         "natterd: --listen '127.0.0.1:99999': port 99999 out of range "
+                         "(1-65535, or 0 for any free port)\n");
+  assert_config_refused ("[server]\nlisten = *:7447;[::1]:70000\n", NULL,
+                         "natterd: CONF:2: [server] listen: '[::1]:70000': port 70000 out of range "
+                         "(1-65535, or 0 for any free port)\n");
+}
+
+/* GLib's own messages have typographic quotes, which g_printerr turned
+ * into '?' (under every locale: natterd never set one). */
+static void
+test_c_locale (void)
+{
+  assert_config_refused ("[server]\nlisten 127.0.0.1:0\n", NULL,
+                         "natterd: CONF: Key file contains line 'listen 127.0.0.1:0' "
+                         "which is not a key-value pair, group, or comment\n");
+}
+
+/* GLib's --help has an ellipsis: "[OPTION...]", not "[OPTION?]". */
+static void
+test_c_locale_help (void)
+{
+  const char *args[] = { "--help", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (natter_test_run_natterd (args, FALSE, &out, &err), ==, 0);
+  assert_contains (out, "natterd [OPTION...]");
+  g_assert_null (strchr (out, '?'));
+  g_assert_cmpstr (err, ==, "");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -275,6 +351,10 @@ main (int argc, char *argv[])
   natter_test_add ("/startup/certificate-without-key", test_certificate_without_key);
   natter_test_add ("/startup/file-modes", test_file_modes);
   natter_test_add ("/startup/shared-folder-warned", test_shared_folder_warned);
+  natter_test_add ("/startup/misspelt-key", test_misspelt_key);
+  natter_test_add ("/startup/port-out-of-range", test_port_out_of_range);
+  natter_test_add ("/startup/c-locale", test_c_locale);
+  natter_test_add ("/startup/c-locale-help", test_c_locale_help);
 
   return g_test_run ();
 }
