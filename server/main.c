@@ -146,6 +146,14 @@ main (int   argc,
       return 1;
     }
 
+  /* Before natterd says "listening": a SIGTERM right after (a test, or
+   * systemd stopping a service it just started) must stop it cleanly, not
+   * kill it with the default action. One that comes while it starts is
+   * handled once the loop runs. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+
   server = natterd_server_new (config, &error);
   if (server == NULL)
     {
@@ -159,9 +167,6 @@ main (int   argc,
       return 1;
     }
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
   g_main_loop_run (loop);
 
   natterd_server_shutdown (server);

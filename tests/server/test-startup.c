@@ -326,6 +326,22 @@ test_c_locale (void)
                          "which is not a key-value pair, group, or comment\n");
 }
 
+/* SIGTERM as soon as natterd says "listening" (what the harness, and
+ * systemd stopping a service it just started, do) stops it cleanly: it
+ * used to set up its signal handlers only after that line, and often died
+ * of the signal instead. */
+static void
+test_sigterm_at_once (void)
+{
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(NatterTestServer) srv = natter_test_server_start_full (NULL, 0, FALSE, NULL, NULL);
+
+      /* Asserts exit status 0. */
+      natter_test_server_stop (srv);
+    }
+}
+
 /* GLib's --help has an ellipsis: "[OPTION...]", not "[OPTION?]". */
 static void
 test_c_locale_help (void)
@@ -355,6 +371,7 @@ main (int argc, char *argv[])
   natter_test_add ("/startup/port-out-of-range", test_port_out_of_range);
   natter_test_add ("/startup/c-locale", test_c_locale);
   natter_test_add ("/startup/c-locale-help", test_c_locale_help);
+  natter_test_add ("/startup/sigterm-at-once", test_sigterm_at_once);
 
   return g_test_run ();
 }
