@@ -19,8 +19,14 @@ else
 fi
 meson compile -C "$dir"
 
-data_dir="${XDG_DATA_HOME:-$HOME/.local/share}/natter-dev/natterd"
-mkdir -p "$data_dir"
+dev_dir="${XDG_DATA_HOME:-$HOME/.local/share}/natter-dev"
+data_dir="$dev_dir/natterd"
+# The accounts and messages in it are the user's alone, as in natterd's own
+# default data directory; earlier runs of this script left the folder, and
+# the files in it, readable by everyone.
+mkdir -p "$(dirname "$dev_dir")"
+(umask 077 && mkdir -p "$data_dir")
+chmod -R go-rwx "$dev_dir"
 listen="${NATTER_LISTEN:-127.0.0.1:7447}"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

@@ -3,17 +3,77 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <locale.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sodium.h>
 
 #include "natterd-chat.h"
 #include "natterd-config.h"
 #include "natterd-server.h"
 #include "natterd-store.h"
+
+/* g_print and g_printerr convert to the locale's charset and turn what it
+ * cannot show into '?': under LANG=C (a bare service, a container) GLib's
+ * own quotes and ellipses, in its messages and in --help ("Key file
+ * contains line \u201cfoo\u201d", "[OPTION\u2026]"), came out as "?foo?".
+ * natterd's own messages are ASCII; these handlers give GLib's typographic
+ * marks their ASCII look-alikes when the charset cannot show them. */
+static void
+print_folded (const char *string,
+              FILE       *stream)
+{
+  const char *charset;
+  g_autoptr(GString) folded = NULL;
+  g_autofree char *converted = NULL;
+
+  if (g_get_charset (&charset))
+    {
+      fputs (string, stream);
+      fflush (stream);
+      return;
+    }
+  folded = g_string_new (NULL);
+  for (const char *p = string; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          /* Not UTF-8 (a file name): left to the conversion below. */
+          g_string_append (folded, p);
+          break;
+        }
+      if (c == 0x2018 || c == 0x2019 || c == 0x201C || c == 0x201D)
+        g_string_append_c (folded, '\'');
+      else if (c == 0x2013 || c == 0x2014)
+        g_string_append_c (folded, '-');
+      else if (c == 0x2026)
+        g_string_append (folded, "...");
+      else
+        g_string_append_unichar (folded, c);
+    }
+  converted = g_convert_with_fallback (folded->str, -1, charset, "UTF-8", "?", NULL, NULL, NULL);
+  fputs (converted != NULL ? converted : folded->str, stream);
+  fflush (stream);
+}
+
+static void
+print_cb (const char *string)
+{
+  print_folded (string, stdout);
+}
+
+static void
+printerr_cb (const char *string)
+{
+  print_folded (string, stderr);
+}
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -60,8 +120,19 @@ main (int   argc,
   mallopt (M_TOP_PAD, 16 * 1024 * 1024);
 #endif
 
+  /* Only for the charset of messages (see print_folded): natterd formats
+   * nothing by locale. */
+  setlocale (LC_CTYPE, "");
+  g_set_print_handler (print_cb);
+  g_set_printerr_handler (printerr_cb);
+
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
+  /* Every file natterd makes (natter.db and search.db with their -wal and
+   * -shm, which SQLite creates 0644 less the umask, the certificate, its
+   * key) holds accounts or messages, or is ours alone: whatever the data
+   * directory and the caller's umask, nobody else may read them. */
+  umask (S_IRWXG | S_IRWXO);
   raise_file_limit ();
 
   config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
@@ -78,6 +149,14 @@ main (int   argc,
       g_printerr ("natterd: libsodium could not initialise\n");
       return 1;
     }
+
+  /* Before natterd says "listening": a SIGTERM right after (a test, or
+   * systemd stopping a service it just started) must stop it cleanly, not
+   * kill it with the default action. One that comes while it starts is
+   * handled once the loop runs. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
 
   /* The three layers (docs/architecture.md): the network layer locks the
    * data directory first, then the store opens in it and the chat layer
@@ -101,9 +180,6 @@ main (int   argc,
       return 1;
     }
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
   g_main_loop_run (loop);
 
   natterd_server_shutdown (server);

@@ -460,7 +460,10 @@ natterd_auth_new (NatterdDirectory *directory,
       return NULL;
     }
   if (!natterd_store_tokens_expire (directory->store, natterd_now_ms (), error))
-    return NULL;
+    {
+      g_prefix_error (error, "%s: ", natterd_store_get_path (directory->store));
+      return NULL;
+    }
 
   /* A hash of nothing anyone knows, with the same cost as real ones, for
    * logins of users that do not exist. */

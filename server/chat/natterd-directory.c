@@ -387,6 +387,8 @@ natterd_directory_new (NatterdServer  *server,
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
       !natterd_store_participants_foreach (store, load_participant_cb, self, error))
     {
+      /* Said at start: which file it is matters. */
+      g_prefix_error (error, "%s: ", natterd_store_get_path (store));
       natterd_directory_free (self);
       return NULL;
     }

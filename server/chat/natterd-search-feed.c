@@ -157,8 +157,14 @@ natterd_search_feed_new (NatterdDirectory  *directory,
   self->directory = directory;
   /* Messages the index lacks (a crash, an upgrade, a deleted search.db)
    * go in from the indexer once it runs; searches wait for them. */
-  if (!natterd_store_search_index_state (store, &self->indexed_up_to, &self->last_committed_id, error) ||
-      (indexer_store = natterd_store_open_indexer (store, error)) == NULL)
+  if (!natterd_store_search_index_state (store, &self->indexed_up_to, &self->last_committed_id, error))
+    {
+      g_prefix_error (error, "%s: ", natterd_store_get_path (store));
+      g_free (self);
+      return NULL;
+    }
+  indexer_store = natterd_store_open_indexer (store, error);
+  if (indexer_store == NULL)
     {
       g_free (self);
       return NULL;

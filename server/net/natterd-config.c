@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "natterd-config.h"
 
@@ -81,7 +82,7 @@ read_uint (GKeyFile   *file,
   if (!g_ascii_string_to_unsigned (text, 10, 1, max, &value, NULL))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "[%s] %s: expected a whole number from 1 to %" G_GUINT64_FORMAT ", got “%s”",
+                   "[%s] %s: expected a whole number from 1 to %" G_GUINT64_FORMAT ", got '%s'",
                    group, key, max, text);
       return FALSE;
     }
@@ -159,17 +160,285 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", messages_per_minute_per_user, 100000000),
 };
 
-gboolean
-natterd_config_load_file (NatterdConfig *self,
-                          const char    *path,
-                          GError       **error)
-{
-  g_autoptr(GKeyFile) file = g_key_file_new ();
-  g_autofree char *sync_mode = NULL;
-  g_autofree char *listen = NULL;
+/* Every key natterd reads that uint_keys does not list. */
+static const struct {
+  const char *group;
+  const char *key;
+} other_keys[] = {
+  { "server", "listen" },
+  { "server", "data_dir" },
+  { "server", "tls" },
+  { "server", "tls_cert" },
+  { "server", "tls_key" },
+  { "server", "registration" },
+  { "storage", "synchronous" },
+};
 
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
-    return FALSE;
+static guint
+n_known_keys (void)
+{
+  return G_N_ELEMENTS (uint_keys) + G_N_ELEMENTS (other_keys);
+}
+
+static void
+known_key (guint        i,
+           const char **out_group,
+           const char **out_key)
+{
+  if (i < G_N_ELEMENTS (uint_keys))
+    {
+      *out_group = uint_keys[i].group;
+      *out_key = uint_keys[i].key;
+    }
+  else
+    {
+      *out_group = other_keys[i - G_N_ELEMENTS (uint_keys)].group;
+      *out_key = other_keys[i - G_N_ELEMENTS (uint_keys)].key;
+    }
+}
+
+/* Levenshtein distance: how many letters to add, remove or change. */
+static guint
+edit_distance (const char *a,
+               const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] != b[j - 1]));
+          diagonal = above;
+        }
+    }
+  return row[lb];
+}
+
+/* The known name closest to @name, if it is close enough to be a typo:
+ * a third of its letters, at least two, at most three. @group NULL: among
+ * the groups, else among the keys of every group (a key may sit in the
+ * wrong group), setting *out_group. */
+static const char *
+closest_name (const char  *name,
+              const char  *group,
+              const char **out_group)
+{
+  static const char *const groups[] = { "server", "limits", "storage" };
+  guint limit = CLAMP (strlen (name) / 3, 2, 3);
+  const char *best = NULL;
+  guint best_distance = G_MAXUINT;
+
+  if (group == NULL)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+        {
+          guint d = edit_distance (name, groups[i]);
+
+          if (d < best_distance)
+            {
+              best_distance = d;
+              best = groups[i];
+            }
+        }
+      return best_distance <= limit ? best : NULL;
+    }
+  for (guint i = 0; i < n_known_keys (); i++)
+    {
+      const char *g, *k;
+      guint d;
+
+      known_key (i, &g, &k);
+      d = edit_distance (name, k);
+      /* The same group wins a tie. */
+      if (d < best_distance || (d == best_distance && g_str_equal (g, group)))
+        {
+          best_distance = d;
+          best = k;
+          *out_group = g;
+        }
+    }
+  return best_distance <= limit ? best : NULL;
+}
+
+/* The line (from 1) of [@group], or of @key in it, in @text; 0 if not
+ * found. */
+static guint
+find_line (const char *text,
+           const char *group,
+           const char *key)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *current = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      char *end;
+
+      if (line[0] == '[' && (end = strchr (line, ']')) != NULL)
+        {
+          g_free (current);
+          current = g_strndup (line + 1, end - line - 1);
+          if (key == NULL && g_str_equal (current, group))
+            return i + 1;
+        }
+      else if (key != NULL && current != NULL && g_str_equal (current, group) &&
+               (end = strchr (line, '=')) != NULL)
+        {
+          *end = '\0';
+          if (g_str_equal (g_strstrip (line), key))
+            return i + 1;
+        }
+    }
+  return 0;
+}
+
+static gboolean
+is_known_key (const char *group,
+              const char *key)
+{
+  for (guint i = 0; i < n_known_keys (); i++)
+    {
+      const char *g, *k;
+
+      known_key (i, &g, &k);
+      if (g_str_equal (g, group) && g_str_equal (k, key))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A key natterd does not know is refused, not ignored: a misspelt
+ * "registraton=false" would leave registration open without a word. */
+static gboolean
+check_known_keys (GKeyFile    *file,
+                  const char  *text,
+                  GError     **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (file, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const char *group = groups[i];
+      g_auto(GStrv) keys = NULL;
+
+      if (!g_str_equal (group, "server") && !g_str_equal (group, "limits") &&
+          !g_str_equal (group, "storage"))
+        {
+          const char *guess = closest_name (group, NULL, NULL);
+          g_autofree char *hint = guess != NULL ? g_strdup_printf (" (did you mean [%s]?)", guess)
+                                                : g_strdup (" (natterd knows [server], [limits] and [storage])");
+
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                       "%u: unknown group [%s]%s", find_line (text, group, NULL), group, hint);
+          return FALSE;
+        }
+
+      keys = g_key_file_get_keys (file, group, NULL, NULL);
+      for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
+        {
+          const char *guess_group = NULL;
+          const char *guess;
+          g_autofree char *hint = NULL;
+
+          if (is_known_key (group, keys[j]))
+            continue;
+          guess = closest_name (keys[j], group, &guess_group);
+          if (guess != NULL && g_str_equal (guess, keys[j]))
+            hint = g_strdup_printf (" (it belongs in [%s])", guess_group);
+          else if (guess != NULL && g_str_equal (guess_group, group))
+            hint = g_strdup_printf (" (did you mean '%s'?)", guess);
+          else if (guess != NULL)
+            hint = g_strdup_printf (" (did you mean '%s', in [%s]?)", guess, guess_group);
+          else
+            hint = g_strdup (" (natterd.conf.example lists every key)");
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                       "%u: unknown key '%s' in [%s]%s",
+                       find_line (text, group, keys[j]), keys[j], group, hint);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+natterd_config_parse_listen (const char  *entry,
+                             char       **out_host,
+                             guint16     *out_port,
+                             GError     **error)
+{
+  const char *colon = strrchr (entry, ':');
+  g_autofree char *host = NULL;
+  guint64 port;
+
+  if (colon == NULL || colon[1] == '\0')
+    goto bad;
+  if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT64, &port, NULL))
+    {
+      /* All digits, yet no number: too long for one. */
+      if (strspn (colon + 1, "0123456789") != strlen (colon + 1))
+        goto bad;
+      port = G_MAXUINT64;
+    }
+  if (port > 65535)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "'%s': port %s out of range (1-65535, or 0 for any free port)", entry, colon + 1);
+      return FALSE;
+    }
+
+  host = g_strndup (entry, colon - entry);
+  if (host[0] == '[')
+    {
+      gsize len = strlen (host);
+      if (len < 3 || host[len - 1] != ']')
+        goto bad;
+      memmove (host, host + 1, len - 2);
+      host[len - 2] = '\0';
+    }
+  if (host[0] == '\0')
+    goto bad;
+
+  if (out_host != NULL)
+    *out_host = g_steal_pointer (&host);
+  if (out_port != NULL)
+    *out_port = port;
+  return TRUE;
+
+bad:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "'%s': expected HOST:PORT, [IPv6]:PORT or *:PORT", entry);
+  return FALSE;
+}
+
+static gboolean
+check_listen (char       **listen,
+              GError     **error)
+{
+  for (guint i = 0; listen[i] != NULL; i++)
+    if (!natterd_config_parse_listen (listen[i], NULL, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Reads every setting but the checks of known keys. Errors say which key. */
+static gboolean
+load_values (NatterdConfig *self,
+             GKeyFile      *file,
+             const char   **out_group,
+             const char   **out_key,
+             GError       **error)
+{
+  g_autofree char *sync_mode = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (uint_keys); i++)
     {
@@ -177,6 +446,8 @@ natterd_config_load_file (NatterdConfig *self,
       gpointer field = G_STRUCT_MEMBER_P (self, k->offset);
       guint64 value = k->is_size ? *(gsize *) field : *(guint *) field;
 
+      *out_group = k->group;
+      *out_key = k->key;
       if (!read_uint (file, k->group, k->key, k->max, &value, error))
         return FALSE;
       if (k->is_size)
@@ -185,13 +456,18 @@ natterd_config_load_file (NatterdConfig *self,
         *(guint *) field = value;
     }
 
-  if (!read_bool (file, "server", "tls", &self->tls, error) ||
-      !read_bool (file, "server", "registration", &self->registration, error))
+  *out_group = "server";
+  *out_key = "tls";
+  if (!read_bool (file, "server", "tls", &self->tls, error))
+    return FALSE;
+  *out_key = "registration";
+  if (!read_bool (file, "server", "registration", &self->registration, error))
     return FALSE;
   read_string (file, "server", "data_dir", &self->data_dir);
   read_string (file, "server", "tls_cert", &self->tls_cert);
   read_string (file, "server", "tls_key", &self->tls_key);
 
+  *out_key = "listen";
   if (g_key_file_has_key (file, "server", "listen", NULL))
     {
       g_auto(GStrv) list = g_key_file_get_string_list (file, "server", "listen", NULL, NULL);
@@ -203,10 +479,17 @@ natterd_config_load_file (NatterdConfig *self,
         }
       for (guint i = 0; list[i] != NULL; i++)
         g_strstrip (list[i]);
+      if (!check_listen (list, error))
+        {
+          g_prefix_error (error, "[server] listen: ");
+          return FALSE;
+        }
       g_strfreev (self->listen);
       self->listen = g_steal_pointer (&list);
     }
 
+  *out_group = "storage";
+  *out_key = "synchronous";
   read_string (file, "storage", "synchronous", &sync_mode);
   if (sync_mode != NULL)
     {
@@ -217,15 +500,54 @@ natterd_config_load_file (NatterdConfig *self,
       else
         {
           g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "[storage] synchronous: expected “full” or “normal”, got “%s”", sync_mode);
+                       "[storage] synchronous: expected 'full' or 'normal', got '%s'", sync_mode);
           return FALSE;
         }
     }
 
+  *out_group = "limits";
+  *out_key = "max_frame";
   if (self->max_frame < 1024)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "[limits] max_frame: must be at least 1024 bytes");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+natterd_config_load_file (NatterdConfig *self,
+                          const char    *path,
+                          GError       **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = NULL;
+  const char *group = NULL, *key = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  if (!g_key_file_load_from_data (file, text, len, G_KEY_FILE_NONE, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      return FALSE;
+    }
+  /* check_known_keys says "LINE: …". */
+  if (!check_known_keys (file, text, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s:", path);
+      return FALSE;
+    }
+  if (!load_values (self, file, &group, &key, &local_error))
+    {
+      guint line = find_line (text, group, key);
+
+      if (line > 0)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s:%u: ", path, line);
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       return FALSE;
     }
   return TRUE;
@@ -291,19 +613,22 @@ natterd_config_from_args (int        *argc,
   if (*argc > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "Unexpected argument “%s” (see --help)", (*argv)[1]);
+                   "unexpected argument '%s' (see --help)", (*argv)[1]);
       return NULL;
     }
 
   if (config_file != NULL && !natterd_config_load_file (self, config_file, error))
-    {
-      g_prefix_error (error, "%s: ", config_file);
-      return NULL;
-    }
+    return NULL;
 
-  /* The command line wins over the file. */
+  /* The command line wins over the file. Addresses are checked here, so
+   * that a bad one stops natterd before it touches its data directory. */
   if (listen != NULL)
     {
+      if (!check_listen (listen, error))
+        {
+          g_prefix_error (error, "--listen ");
+          return NULL;
+        }
       g_strfreev (self->listen);
       self->listen = g_steal_pointer (&listen);
     }

@@ -39,8 +39,9 @@ typedef struct {
 
 NatterdConfig *natterd_config_new_defaults (void);
 /* Parses the command line (and the --config file it names) into a config.
- * Returns NULL with an error for a bad option or file; sets *out_exit when the
- * process should just exit 0 (--help, --version). */
+ * Returns NULL with an error for a bad option or file (a file's errors
+ * begin "FILE:LINE: "; a key it does not know is one); sets *out_exit when
+ * the process should just exit 0 (--help, --version). */
 NatterdConfig *natterd_config_from_args    (int        *argc,
                                             char     ***argv,
                                             gboolean   *out_exit,
@@ -49,6 +50,12 @@ gboolean       natterd_config_load_file    (NatterdConfig *self,
                                             const char    *path,
                                             GError       **error);
 void           natterd_config_free         (NatterdConfig *self);
+/* Splits a listen entry, "HOST:PORT", "[IPV6]:PORT" or "*:PORT" (every
+ * address); port 0 lets the kernel pick. Either out may be NULL. */
+gboolean       natterd_config_parse_listen (const char    *entry,
+                                            char         **out_host,
+                                            guint16       *out_port,
+                                            GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterdConfig, natterd_config_free)
 

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "natter-json.h"
@@ -463,6 +464,20 @@ tick_cb (gpointer user_data)
 
 /* --- start and stop --- */
 
+/* The files natterd makes are its own (0600), but a folder others may
+ * enter still shows them, and whatever was put there before. natterd makes
+ * the folder 0700; one made by someone else is theirs to change. */
+static void
+warn_if_shared (const char *data_dir)
+{
+  struct stat st;
+
+  if (stat (data_dir, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    g_warning ("The data directory %s can be entered by other users (mode %04o): "
+               "'chmod 700 %s' keeps the accounts and messages in it private",
+               data_dir, (unsigned) (st.st_mode & 07777), data_dir);
+}
+
 static gboolean
 lock_data_dir (NatterdServer  *self,
                GError        **error)
@@ -477,6 +492,8 @@ lock_data_dir (NatterdServer  *self,
                    "Cannot create the data directory %s: %s", self->config->data_dir, g_strerror (saved));
       return FALSE;
     }
+
+  warn_if_shared (self->config->data_dir);
 
   self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (self->lock_fd < 0)
@@ -558,42 +575,6 @@ natterd_server_new (NatterdConfig  *config,
 
   self->welcome = encode_welcome (config);
   return g_steal_pointer (&self);
-}
-
-/* "HOST:PORT", "[V6]:PORT" or "*:PORT" (every address). */
-static gboolean
-parse_listen (const char    *entry,
-              char         **out_host,
-              guint16       *out_port,
-              GError       **error)
-{
-  const char *colon = strrchr (entry, ':');
-  g_autofree char *host = NULL;
-  guint64 port;
-
-  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
-    goto bad;
-
-  host = g_strndup (entry, colon - entry);
-  if (host[0] == '[')
-    {
-      gsize len = strlen (host);
-      if (len < 3 || host[len - 1] != ']')
-        goto bad;
-      memmove (host, host + 1, len - 2);
-      host[len - 2] = '\0';
-    }
-  if (host[0] == '\0')
-    goto bad;
-
-  *out_host = g_steal_pointer (&host);
-  *out_port = port;
-  return TRUE;
-
-bad:
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Cannot listen on “%s”: expected HOST:PORT, [IPv6]:PORT or *:PORT", entry);
-  return FALSE;
 }
 
 static GSocket *
@@ -693,7 +674,7 @@ natterd_server_listen (NatterdServer  *self,
       g_autoptr(GInetAddress) address = NULL;
       guint16 port;
 
-      if (!parse_listen (self->config->listen[i], &host, &port, error))
+      if (!natterd_config_parse_listen (self->config->listen[i], &host, &port, error))
         return FALSE;
 
       if (g_str_equal (host, "*"))

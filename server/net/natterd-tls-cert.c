@@ -110,11 +110,13 @@ create_self_signed (const char *cert_path,
       goto out;
     }
 
-  /* The key is written first and readable by us alone. */
+  /* The key is written first. Both are natterd's alone, as everything in
+   * its data directory; the certificate is public, but nobody else needs
+   * to read it there. */
   if (!g_file_set_contents_full (key_path, key_pem, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error) ||
       !g_file_set_contents_full (cert_path, crt_pem, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
     goto out;
 
   ok = TRUE;
@@ -148,7 +150,18 @@ natterd_tls_cert_load_or_create (const char  *data_dir,
   cert_path = g_build_filename (data_dir, CERT_FILENAME, NULL);
   key_path = g_build_filename (data_dir, KEY_FILENAME, NULL);
 
-  if (!g_file_test (cert_path, G_FILE_TEST_EXISTS) || !g_file_test (key_path, G_FILE_TEST_EXISTS))
+  /* A certificate is what users compared and trusted: never replaced
+   * because its key is missing. A key without its certificate is a first
+   * start cut short (the key is written first), and is made again. */
+  if (g_file_test (cert_path, G_FILE_TEST_EXISTS) && !g_file_test (key_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "%s is missing, but its certificate %s is there: restore the key from a backup, "
+                   "or delete %s to make a new certificate (users will be told it changed)",
+                   key_path, cert_path, cert_path);
+      return NULL;
+    }
+  if (!g_file_test (cert_path, G_FILE_TEST_EXISTS))
     {
       if (!create_self_signed (cert_path, key_path, error))
         return NULL;

@@ -341,18 +341,72 @@ struct _NatterdStore {
 /* How often the checkpointer runs. */
 #define CHECKPOINT_INTERVAL_USEC (G_USEC_PER_SEC / 2)
 
+static NatterdStoreError
+error_code (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_CONSTRAINT:
+      return NATTERD_STORE_ERROR_CONSTRAINT;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return NATTERD_STORE_ERROR_CORRUPT;
+    default:
+      return NATTERD_STORE_ERROR_FAILED;
+    }
+}
+
 static gboolean
 set_error (NatterdStore *self,
            GError      **error,
            int           rc,
            const char   *what)
 {
-  int code = NATTERD_STORE_ERROR_FAILED;
-
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    code = NATTERD_STORE_ERROR_CONSTRAINT;
-  g_set_error (error, NATTERD_STORE_ERROR, code, "%s: %s", what,
+  g_set_error (error, NATTERD_STORE_ERROR, error_code (rc), "%s: %s", what,
                self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+/* A database file natterd cannot open, or cannot write: named, with the
+ * cause and, for a matter of permissions (the usual case: the folder was
+ * made, or natterd run once, by another user), what to check. */
+static gboolean
+set_open_error (GError     **error,
+                int          rc,
+                const char  *file,
+                const char  *cause)
+{
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *hint = NULL;
+
+  if (rc == SQLITE_READONLY_DIRECTORY)
+    hint = g_strdup_printf ("natterd cannot create files in %s: check the folder's owner and permissions", dir);
+  else if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
+           (rc & 0xff) == SQLITE_PERM || (rc & 0xff) == SQLITE_AUTH)
+    hint = g_strdup_printf ("check the owner and permissions of %s, of its -wal and -shm files and of %s",
+                            file, dir);
+
+  if (hint != NULL)
+    g_set_error (error, NATTERD_STORE_ERROR, error_code (rc),
+                 "cannot open %s for writing: %s (%s)", file, cause, hint);
+  else
+    g_set_error (error, NATTERD_STORE_ERROR, error_code (rc), "cannot open %s: %s", file, cause);
+  return FALSE;
+}
+
+/* SQLite opens a file it may not write read-only, without a word: every
+ * write would fail later, one at a time. Checked at once instead. */
+static gboolean
+check_writable (NatterdStore  *self,
+                const char    *schema,
+                const char    *file,
+                GError       **error)
+{
+  if (sqlite3_db_readonly (self->db, schema) != 1)
+    return TRUE;
+  g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+               "cannot open %s for writing: attempt to write a readonly database "
+               "(check the file's owner and permissions)", file);
   return FALSE;
 }
 
@@ -398,7 +452,7 @@ exec (NatterdStore  *self,
 
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+      g_set_error (error, NATTERD_STORE_ERROR, error_code (rc),
                    "%s", msg ? msg : sqlite3_errstr (rc));
       sqlite3_free (msg);
       return FALSE;
@@ -536,16 +590,42 @@ stop_checkpointer (NatterdStore *self)
   g_cond_clear (&self->checkpoint_cond);
 }
 
-/* Attaches search.db (next to natter.db; in memory for an in-memory store)
- * as "search", read-only unless @writable: a read-only database takes no
- * write lock in BEGIN IMMEDIATE, so the writer never waits on the indexer
- * nor the indexer on it. */
+/* search.db, next to natter.db. */
+static char *
+search_path_for (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  return g_build_filename (dir, "search.db", NULL);
+}
+
+/* Takes the write lock on every attached database and lets go at once:
+ * fails when a file SQLite must write is not writable (another user's
+ * -wal or -shm file, a folder where it cannot make them), which opening
+ * and reading do not show. */
+static gboolean
+probe_write (NatterdStore  *self,
+             const char    *file,
+             GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!exec (self, "BEGIN IMMEDIATE", &local_error))
+    return set_open_error (error, sqlite3_extended_errcode (self->db), file, local_error->message);
+  return exec (self, "ROLLBACK", error);
+}
+
+/* Attaches search.db (in memory for an in-memory store) as "search",
+ * read-only unless @writable: a read-only database takes no write lock in
+ * BEGIN IMMEDIATE, so the writer never waits on the indexer nor the
+ * indexer on it. */
 static gboolean
 attach_search (NatterdStore  *self,
                const char    *path,
                gboolean       writable,
                GError       **error)
 {
+  g_autofree char *search_path = NULL;
   g_autofree char *uri = NULL;
   sqlite3_stmt *s = NULL;
   int rc;
@@ -554,10 +634,10 @@ attach_search (NatterdStore  *self,
     uri = g_strdup (":memory:");
   else
     {
-      g_autofree char *dir = g_path_get_dirname (path);
-      g_autofree char *search_path = g_build_filename (dir, "search.db", NULL);
-      g_autofree char *escaped = g_uri_escape_string (search_path, "/", FALSE);
+      g_autofree char *escaped = NULL;
 
+      search_path = search_path_for (path);
+      escaped = g_uri_escape_string (search_path, "/", FALSE);
       uri = g_strdup_printf ("file:%s?mode=%s", escaped, writable ? "rwc" : "ro");
     }
   rc = sqlite3_prepare_v2 (self->db, "ATTACH DATABASE ?1 AS search", -1, &s, NULL);
@@ -568,7 +648,10 @@ attach_search (NatterdStore  *self,
     }
   sqlite3_finalize (s);
   if (rc != SQLITE_OK && rc != SQLITE_DONE)
-    return set_error (self, error, rc, "open search.db");
+    return set_open_error (error, sqlite3_extended_errcode (self->db),
+                           search_path != NULL ? search_path : "search.db", sqlite3_errmsg (self->db));
+  if (writable && search_path != NULL && !check_writable (self, "search", search_path, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -605,18 +688,25 @@ try_set_up_search_db (NatterdStore  *self,
                       const char    *path,
                       GError       **error)
 {
-  gboolean ok = attach_search (self, path, TRUE, error) && ensure_search_db (self, error);
+  g_autofree char *search_path = search_path_for (path);
+  gboolean ok = attach_search (self, path, TRUE, error) && probe_write (self, search_path, error);
 
+  if (ok && !ensure_search_db (self, error))
+    {
+      g_prefix_error (error, "%s: ", search_path);
+      ok = FALSE;
+    }
   /* Detached either way; after a failure, so that the file can go. */
   if (!exec (self, "DETACH DATABASE search", ok ? error : NULL))
     ok = FALSE;
   return ok;
 }
 
-/* search.db holds nothing that natter.db does not: one that cannot be
- * opened (damaged, not a database) is removed and made again, and its
- * index rebuilt in the background, rather than keep natterd from
- * starting. */
+/* search.db holds nothing that natter.db does not: one that SQLite finds
+ * damaged (SQLITE_CORRUPT, SQLITE_NOTADB) is removed and made again, and
+ * its index rebuilt in the background, rather than keep natterd from
+ * starting. Any other error (a read-only file or folder, a full disk)
+ * proves nothing about the file: it is left alone and natterd stops. */
 static gboolean
 set_up_search_db (NatterdStore  *self,
                   const char    *path,
@@ -628,8 +718,13 @@ set_up_search_db (NatterdStore  *self,
 
   if (try_set_up_search_db (self, path, &local_error))
     return TRUE;
+  if (!g_error_matches (local_error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CORRUPT))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
-  g_message ("search.db cannot be used (%s): making it again", local_error->message);
+  g_message ("search.db is damaged (%s): making it again", local_error->message);
   dir = g_path_get_dirname (path);
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
@@ -647,9 +742,9 @@ set_up_search_db (NatterdStore  *self,
 }
 
 /* Opens one connection with the settings every connection shares. The
- * primary also migrates the schema, prepares search.db and starts the
- * checkpointer; siblings only attach search.db and prepare their
- * statements. */
+ * primary also checks that it may write, migrates the schema, prepares
+ * search.db and starts the checkpointer; siblings only attach search.db
+ * and prepare their statements. Every error names the file. */
 static NatterdStore *
 store_connect (const char  *path,
                gboolean     synchronous_full,
@@ -668,7 +763,8 @@ store_connect (const char  *path,
                         NULL);
   if (rc != SQLITE_OK)
     {
-      set_error (self, error, rc, path);
+      set_open_error (error, self->db != NULL ? sqlite3_extended_errcode (self->db) : rc, path,
+                      self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       natterd_store_close (self);
       return NULL;
     }
@@ -677,16 +773,27 @@ store_connect (const char  *path,
    * connection of this process committing, should not fail a request. */
   sqlite3_busy_timeout (self->db, 5000);
 
+  if (!is_memory (path) && !check_writable (self, "main", path, error))
+    {
+      natterd_store_close (self);
+      return NULL;
+    }
   if (!exec (self, "PRAGMA journal_mode = WAL", &local_error) ||
       !exec (self, synchronous_full ? "PRAGMA synchronous = FULL"
                                     : "PRAGMA synchronous = NORMAL", &local_error) ||
       !exec (self, "PRAGMA foreign_keys = ON", &local_error) ||
       !exec (self, "PRAGMA temp_store = MEMORY", &local_error) ||
       /* A WAL that grew in a burst is cut back when it restarts. */
-      !exec (self, "PRAGMA journal_size_limit = 33554432", &local_error) ||
-      (primary && !migrate (self, &local_error)))
+      !exec (self, "PRAGMA journal_size_limit = 33554432", &local_error))
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      set_open_error (error, sqlite3_extended_errcode (self->db), path, local_error->message);
+      natterd_store_close (self);
+      return NULL;
+    }
+  if (primary && (!probe_write (self, path, error) || !migrate (self, &local_error)))
+    {
+      if (local_error != NULL)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);
       return NULL;
     }
@@ -694,17 +801,15 @@ store_connect (const char  *path,
 
   /* The primary makes search.db writable once, to set it up; in memory it
    * stays so, there being no indexer. */
-  if (primary && !is_memory (path) && !set_up_search_db (self, path, &local_error))
+  if (primary && !is_memory (path) && !set_up_search_db (self, path, error))
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);
       return NULL;
     }
-  if (!attach_search (self, path, role == STORE_INDEXER || is_memory (path), &local_error) ||
-      (is_memory (path) && !ensure_search_db (self, &local_error)) ||
-      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = FULL", &local_error)))
+  if (!attach_search (self, path, role == STORE_INDEXER || is_memory (path), error) ||
+      (is_memory (path) && !ensure_search_db (self, error)) ||
+      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = FULL", error)))
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       natterd_store_close (self);
       return NULL;
     }
@@ -716,6 +821,7 @@ store_connect (const char  *path,
       if (rc != SQLITE_OK)
         {
           set_error (self, error, rc, "prepare");
+          g_prefix_error (error, "%s: ", path);
           natterd_store_close (self);
           return NULL;
         }
@@ -818,6 +924,12 @@ natterd_store_set_write_hook (NatterdStore          *self,
 {
   self->write_hook = hook;
   self->write_hook_data = data;
+}
+
+const char *
+natterd_store_get_path (NatterdStore *self)
+{
+  return self->path != NULL ? self->path : ":memory:";
 }
 
 int

@@ -12,7 +12,9 @@ typedef struct _NatterdStore NatterdStore;
 
 /* --- called by the server core --- */
 
-/* Opens (creating and migrating) DATA_DIR/natter.db. */
+/* Opens (creating and migrating) DATA_DIR/natter.db. Fails, naming the
+ * file and the cause, when natter.db or search.db cannot be written (a
+ * read-only file or directory): never deletes anything for that. */
 NatterdStore *natterd_store_open  (const char  *data_dir,
                                    gboolean     synchronous_full,
                                    GError     **error);
@@ -21,12 +23,15 @@ void          natterd_store_close (NatterdStore *self);
 /* --- the rest is the data side's own --- */
 
 /* Errors of the store. CONSTRAINT is a UNIQUE violation the caller may
- * want to tell apart (a username or room name already taken); everything
- * else is FAILED and should be answered "internal". */
+ * want to tell apart (a username or room name already taken); CORRUPT is
+ * SQLite's SQLITE_CORRUPT or SQLITE_NOTADB, the only errors that prove a
+ * file damaged (only then may a derived file such as search.db be made
+ * again); everything else is FAILED and should be answered "internal". */
 #define NATTERD_STORE_ERROR (natterd_store_error_quark ())
 typedef enum {
   NATTERD_STORE_ERROR_FAILED,
   NATTERD_STORE_ERROR_CONSTRAINT,
+  NATTERD_STORE_ERROR_CORRUPT,
 } NatterdStoreError;
 GQuark natterd_store_error_quark (void);
 
@@ -55,6 +60,8 @@ typedef void (*NatterdStoreWriteHook) (gpointer data);
 void          natterd_store_set_write_hook (NatterdStore          *self,
                                             NatterdStoreWriteHook  hook,
                                             gpointer               data);
+/* natter.db's path, for messages (":memory:" for an in-memory store). */
+const char   *natterd_store_get_path (NatterdStore *self);
 /* The schema version after migrations (PRAGMA user_version). */
 int           natterd_store_get_schema_version (NatterdStore *self);
 

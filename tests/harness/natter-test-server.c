@@ -1,9 +1,13 @@
 #define G_LOG_DOMAIN "natter-test"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "natter-test-server.h"
@@ -284,6 +288,185 @@ natter_test_server_start_logged (const char *config_text,
   return s;
 }
 
+typedef struct {
+  gboolean done;
+  gboolean ok;
+} ExitWait;
+
+static void
+wait_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  ExitWait *wait = user_data;
+
+  wait->ok = g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  wait->done = TRUE;
+}
+
+NatterTestServer *
+natter_test_server_start_logged_in (const char *data_dir,
+                                    const char *config_text,
+                                    const char *log_path)
+{
+  NatterTestServer *s = server_new (config_text);
+
+  /* The folder server_new made is not used: the given one is. */
+  g_rmdir (s->data_dir);
+  g_free (s->data_dir);
+  s->data_dir = g_strdup (data_dir);
+  s->owns_data_dir = FALSE;
+  s->log_path = g_strdup (log_path);
+  launch (s);
+  return s;
+}
+
+#define NOBODY 65534
+
+static void
+unprivileged_child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  /* Groups first, while still allowed to change them. */
+  if (setgroups (0, NULL) != 0 || setgid (NOBODY) != 0 || setuid (NOBODY) != 0)
+    _exit (126);
+}
+
+typedef struct {
+  gboolean  done;
+  GBytes   *out;
+  GBytes   *err;
+  GError   *error;
+} Communicate;
+
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Communicate *c = user_data;
+
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+/* Empty bytes may have no data at all. */
+static char *
+bytes_to_string (GBytes *bytes)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  return size > 0 ? g_strndup (data, size) : g_strdup ("");
+}
+
+int
+natter_test_run_natterd (const char *const  *args,
+                         gboolean            unprivileged,
+                         char              **out_stdout,
+                         char              **out_stderr)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  const char *path = g_getenv ("NATTERD_PATH");
+  Communicate c = { FALSE, NULL, NULL, NULL };
+
+  if (path == NULL || *path == '\0')
+    g_error ("NATTERD_PATH is not set (run the tests through meson)");
+  g_ptr_array_add (argv, (gpointer) path);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "LANG");
+  g_subprocess_launcher_set_child_setup (launcher,
+                                         unprivileged && geteuid () == 0 ? unprivileged_child_setup
+                                                                         : child_setup,
+                                         NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  if (process == NULL)
+    g_error ("starting %s: %s", path, error->message);
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_communicate_async (process, NULL, NULL, communicate_cb, &c);
+  if (!natter_test_wait_until (context, &c.done, 3 * natter_test_deadline_ms ()))
+    {
+      g_subprocess_force_exit (process);
+      while (!c.done)
+        g_main_context_iteration (context, TRUE);
+      g_error ("natterd did not exit within %u ms", 3 * natter_test_deadline_ms ());
+    }
+  {
+    ExitWait wait = { FALSE, FALSE };
+
+    g_subprocess_wait_async (process, NULL, wait_cb, &wait);
+    natter_test_wait_until (context, &wait.done, natter_test_deadline_ms ());
+    g_assert_true (wait.done);
+  }
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (c.error);
+
+  if (g_subprocess_get_if_signaled (process))
+    g_error ("natterd died of signal %d", g_subprocess_get_term_sig (process));
+  if (out_stdout != NULL)
+    *out_stdout = bytes_to_string (c.out);
+  *out_stderr = bytes_to_string (c.err);
+  g_bytes_unref (c.out);
+  g_bytes_unref (c.err);
+  g_test_message ("natterd stderr: %s", *out_stderr);
+  if (unprivileged && geteuid () == 0 && g_subprocess_get_exit_status (process) == 126)
+    g_error ("could not run natterd as uid %d", NOBODY);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+chown_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (lchown (path, NOBODY, NOBODY) != 0)
+    g_error ("chown %s: %s", path, g_strerror (errno));
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      chown_tree (child);
+    }
+}
+
+void
+natter_test_give_to_nobody (const char *path)
+{
+  g_autofree char *parent = NULL;
+
+  if (geteuid () != 0)
+    return;
+  chown_tree (path);
+  /* Let it through (not read) the folders above, up to $TMPDIR: the
+   * test's own temporary folders are private to root. Nothing outside
+   * them is changed. */
+  parent = g_path_get_dirname (path);
+  while (g_str_has_prefix (parent, g_get_tmp_dir ()))
+    {
+      struct stat st;
+      char *up;
+
+      if (stat (parent, &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+        g_assert_cmpint (chmod (parent, (st.st_mode & 07777) | S_IXOTH), ==, 0);
+      up = g_path_get_dirname (parent);
+      g_free (parent);
+      parent = up;
+    }
+}
+
 guint16
 natter_test_server_get_port (NatterTestServer *s)
 {
@@ -300,22 +483,6 @@ gboolean
 natter_test_server_get_tls (NatterTestServer *s)
 {
   return s->tls;
-}
-
-typedef struct {
-  gboolean done;
-  gboolean ok;
-} ExitWait;
-
-static void
-wait_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  ExitWait *wait = user_data;
-
-  wait->ok = g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  wait->done = TRUE;
 }
 
 /* Waits for the process to exit; FALSE when it is still running at the

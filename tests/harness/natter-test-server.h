@@ -38,6 +38,27 @@ NatterTestServer *natter_test_server_start_full (const char         *data_dir,
 NatterTestServer *natter_test_server_start_logged (const char     *config_text,
                                                    const char     *log_path);
 
+/* The same in a given data dir, which is left alone. */
+NatterTestServer *natter_test_server_start_logged_in (const char  *data_dir,
+                                                      const char  *config_text,
+                                                      const char  *log_path);
+
+/* Runs $NATTERD_PATH with @args to its exit, for tests of a natterd that
+ * must refuse to start: returns its exit status (asserting that it exited,
+ * within the deadline, and was not killed by a signal) and its stderr in
+ * *@out_stderr (and its stdout in *@out_stdout, unless NULL). It runs under LC_ALL=C, the locale of a bare service. With
+ * @unprivileged, a test running as root runs natterd as "nobody" (uid and
+ * gid 65534, no groups) so that file permissions apply to it; the files it
+ * is to use must be reachable by that user (natter_test_give_to_nobody). */
+int          natter_test_run_natterd         (const char *const *args,
+                                              gboolean           unprivileged,
+                                              char             **out_stdout,
+                                              char             **out_stderr);
+/* When running as root: hands @path, and everything under it, to uid and
+ * gid 65534 and lets that user through every parent folder; otherwise
+ * nothing. For natter_test_run_natterd (…, TRUE, …). */
+void         natter_test_give_to_nobody      (const char        *path);
+
 guint16      natter_test_server_get_port     (NatterTestServer *s);
 const char  *natter_test_server_get_data_dir (NatterTestServer *s);
 gboolean     natter_test_server_get_tls      (NatterTestServer *s);

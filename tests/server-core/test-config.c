@@ -91,6 +91,26 @@ static const BadConfig bad_configs[] = {
   { "[server]\nsend_threads = 65\n",            "send_threads" },
   { "[storage]\nsynchronous = sometimes\n",     "synchronous" },
   { "this is not a key file\n",                 NULL },
+  /* A key or group natterd does not know: refused, with where it is and
+   * what was probably meant (a misspelt registration=false would leave
+   * registration open). */
+  { "[server]\n# closed\nregistraton=false\n",
+    ":3: unknown key 'registraton' in [server] (did you mean 'registration'?)" },
+  { "[server]\ntls=true\n[serevr]\nregistration=false\n",
+    ":3: unknown group [serevr] (did you mean [server]?)" },
+  { "[server]\nmax_frame = 4096\n",           ":2: unknown key 'max_frame' in [server] (it belongs in [limits])" },
+  { "[limits]\nmax_frames = 4096\n",          ":2: unknown key 'max_frames' in [limits] (did you mean 'max_frame'?)" },
+  { "[limits]\nregistraton = false\n",        "(did you mean 'registration', in [server]?)" },
+  { "[server]\nfrobnicate = 1\n",             ":2: unknown key 'frobnicate' in [server] (natterd.conf.example lists every key)" },
+  { "[tuning]\nx = 1\n",                      ":1: unknown group [tuning] (natterd knows [server], [limits] and [storage])" },
+  /* Values say where they are too. */
+  { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected true or false" },
+  /* A bad address is found here, not once the database is open. */
+  { "[server]\nlisten = 127.0.0.1:99999\n",
+    ":2: [server] listen: '127.0.0.1:99999': port 99999 out of range (1-65535, or 0 for any free port)" },
+  { "[server]\nlisten = *:7447; [::1:7447\n",  "'[::1:7447': expected HOST:PORT, [IPv6]:PORT or *:PORT" },
+  { "[server]\nlisten = localhost\n",          "'localhost': expected HOST:PORT" },
+  { "[server]\nlisten = *:99999999999999999999999\n", "out of range" },
 };
 
 static void
@@ -104,8 +124,14 @@ test_bad_files (void)
 
       g_assert_false (natterd_config_load_file (config, path, &error));
       g_assert_nonnull (error);
-      if (bad_configs[i].message_part != NULL)
-        g_assert_nonnull (strstr (error->message, bad_configs[i].message_part));
+      if (bad_configs[i].message_part != NULL && strstr (error->message, bad_configs[i].message_part) == NULL)
+        g_error ("expected \"%s\" in \"%s\"", bad_configs[i].message_part, error->message);
+      /* The file's name begins every message; natterd's own are ASCII,
+       * which reads the same in every locale (GLib's parse error is not). */
+      g_assert_true (g_str_has_prefix (error->message, path));
+      for (const char *p = error->message; bad_configs[i].message_part != NULL && *p != '\0'; p++)
+        if ((guchar) *p >= 0x80)
+          g_error ("non-ASCII in \"%s\"", error->message);
       g_unlink (path);
     }
 }
@@ -129,6 +155,82 @@ test_command_line_wins (void)
   g_assert_cmpstr (config->data_dir, ==, "/tmp/x");
   g_assert_false (config->tls);
   g_unlink (path);
+}
+
+/* Every key the example config lists (commented out) is one natterd
+ * knows, in its group, with a value it takes. */
+static void
+test_example_keys_known (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterdConfig) config = natterd_config_new_defaults ();
+  g_autofree char *example = g_build_filename (g_getenv ("NATTER_SOURCE_DIR"), "data",
+                                               "natterd.conf.example", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *path = NULL;
+  g_auto(GStrv) lines = NULL;
+  GString *uncommented = g_string_new (NULL);
+  guint keys = 0;
+
+  g_assert_true (g_file_get_contents (example, &text, NULL, &error));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      /* "#[group]" and "#key=value", not the prose comments. */
+      if (g_regex_match_simple ("^#(\\[[a-z]+\\]|[a-z_]+=\\S*)$", line, 0, 0))
+        {
+          line++;
+          keys += line[0] != '[';
+        }
+      g_string_append_printf (uncommented, "%s\n", line);
+    }
+  path = write_config (uncommented->str);
+  g_string_free (uncommented, TRUE);
+  g_assert_true (natterd_config_load_file (config, path, &error));
+  g_assert_no_error (error);
+  /* All of them: docs/server.md lists the same 21. */
+  g_assert_cmpuint (keys, ==, 21);
+  g_unlink (path);
+}
+
+/* --listen is checked with the options, before natterd sets anything up. */
+static void
+test_bad_listen_option (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterdConfig) config = NULL;
+  char *args[] = { "natterd", "--listen", "127.0.0.1:7447", "--listen", "[::1]:65536", NULL };
+  char **argv = args;
+  int argc = G_N_ELEMENTS (args) - 1;
+  gboolean just_exit = FALSE;
+
+  config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
+  g_assert_null (config);
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_assert_cmpstr (error->message, ==,
+                   "--listen '[::1]:65536': port 65536 out of range (1-65535, or 0 for any free port)");
+}
+
+static void
+test_parse_listen (void)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 1;
+
+  g_assert_true (natterd_config_parse_listen ("[::1]:0", &host, &port, NULL));
+  g_assert_cmpstr (host, ==, "::1");
+  g_assert_cmpuint (port, ==, 0);
+  g_clear_pointer (&host, g_free);
+  g_assert_true (natterd_config_parse_listen ("*:65535", &host, &port, NULL));
+  g_assert_cmpstr (host, ==, "*");
+  g_assert_cmpuint (port, ==, 65535);
+  g_assert_false (natterd_config_parse_listen (":7447", NULL, NULL, NULL));
+  g_assert_false (natterd_config_parse_listen ("[]:7447", NULL, NULL, NULL));
+  g_assert_false (natterd_config_parse_listen ("host:", NULL, NULL, NULL));
+  g_assert_false (natterd_config_parse_listen ("host:-1", NULL, NULL, NULL));
+  g_assert_false (natterd_config_parse_listen ("host:+80", NULL, NULL, NULL));
 }
 
 static void
@@ -155,5 +257,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/bad-files", test_bad_files);
   g_test_add_func ("/config/command-line-wins", test_command_line_wins);
   g_test_add_func ("/config/cert-needs-key", test_cert_needs_key);
+  g_test_add_func ("/config/bad-listen-option", test_bad_listen_option);
+  g_test_add_func ("/config/parse-listen", test_parse_listen);
+  g_test_add_func ("/config/example-keys-known", test_example_keys_known);
   return g_test_run ();
 }
