@@ -434,10 +434,17 @@ natter_application_startup (GApplication *app)
   g_autofree char *state_dir = NULL;
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };
+  static gsize name_set;
 
   G_APPLICATION_CLASS (natter_application_parent_class)->startup (app);
 
-  g_set_application_name (_("Natter"));
+  /* Once per process: GLib warns when it is set again, as it is by a
+   * second application object (the GUI tests make one per test). */
+  if (g_once_init_enter (&name_set))
+    {
+      g_set_application_name (_("Natter"));
+      g_once_init_leave (&name_set, 1);
+    }
   gtk_window_set_default_icon_name (APP_ID);
 
   /* The dark style follows the system (AdwStyleManager's default). */

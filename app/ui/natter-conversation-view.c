@@ -175,6 +175,10 @@ scroll_idle_cb (gpointer user_data)
 static void
 queue_scroll_to_bottom (NatterConversationView *self)
 {
+  /* Nothing to scroll without a conversation; and dispose drops the
+   * conversation before it removes the idle, so none is queued after. */
+  if (self->conversation == NULL)
+    return;
   if (self->scroll_idle == 0)
     self->scroll_idle = g_idle_add_full (G_PRIORITY_LOW, scroll_idle_cb, self, NULL);
 }
@@ -551,8 +555,14 @@ natter_conversation_view_dispose (GObject *object)
 {
   NatterConversationView *self = NATTER_CONVERSATION_VIEW (object);
 
-  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  /* The conversation first: dropping it may queue work (a scroll), which
+   * must be removed with everything else before the children go. The
+   * adjustment outlives nothing here, but tearing the list down moves it,
+   * and its handlers need the children. */
   natter_conversation_view_set_conversation (self, NULL);
+  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  if (self->scrolled != NULL)
+    g_signal_handlers_disconnect_by_data (get_vadjustment (self), self);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->conversation_signals);

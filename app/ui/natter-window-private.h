@@ -44,6 +44,7 @@ struct _NatterWindow
   /* owned references */
   AdwToast               *request_toast; /* the last contact request's, until dismissed */
   AdwToast               *error_toast;   /* the last error's, until dismissed */
+  GSignalGroup           *me_signals;    /* on the signed-in user */
 
   /* state */
   char                   *presence; /* "online", "away" or "busy" */

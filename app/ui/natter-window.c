@@ -337,18 +337,10 @@ me_presence_cb (NatterWindow *self)
 static void
 me_changed_cb (NatterWindow *self)
 {
-  NatterUser *me = natter_client_get_me (self->client);
-
+  /* A signal group: the user of the last sign-in is let go of, rather than
+   * keeping its handlers (one more set with every sign-in). */
+  g_signal_group_set_target (self->me_signals, natter_client_get_me (self->client));
   update_me (self);
-  if (me != NULL)
-    {
-      g_signal_connect_object (me, "notify::presence", G_CALLBACK (me_presence_cb),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (me, "notify::display-name", G_CALLBACK (update_me),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (me, "notify::status-text", G_CALLBACK (update_me),
-                               self, G_CONNECT_SWAPPED);
-    }
 }
 
 static void
@@ -588,6 +580,17 @@ natter_window_dispose (GObject *object)
 {
   NatterWindow *self = NATTER_WINDOW (object);
 
+  /* The client outlives the window (the application owns it): it must not
+   * go on thinking a conversation is on screen, nor call into the window
+   * while its children are torn down. */
+  if (self->client != NULL)
+    {
+      natter_client_set_open_conversation (self->client, NULL);
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_incoming_requests (self->client), self);
+      self->client = NULL;
+    }
+  g_clear_object (&self->me_signals);
   g_clear_handle_id (&self->clock_id, g_source_remove);
   g_clear_object (&self->request_toast);
   g_clear_object (&self->error_toast);
@@ -703,6 +706,11 @@ natter_window_init (NatterWindow *self)
 {
   self->presence = g_strdup ("online");
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->me_signals = g_signal_group_new (NATTER_TYPE_USER);
+  g_signal_group_connect_swapped (self->me_signals, "notify::presence", G_CALLBACK (me_presence_cb), self);
+  g_signal_group_connect_swapped (self->me_signals, "notify::display-name", G_CALLBACK (update_me), self);
+  g_signal_group_connect_swapped (self->me_signals, "notify::status-text", G_CALLBACK (update_me), self);
 
   g_signal_connect_object (self->sidebar, "map", G_CALLBACK (times_mapped_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sidebar, "unmap", G_CALLBACK (times_unmapped_cb), self, G_CONNECT_SWAPPED);

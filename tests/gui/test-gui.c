@@ -7,6 +7,10 @@
  * Every wait iterates the main context until a condition holds, with the
  * harness deadline. Screenshots of the main screens are saved as PNGs in
  * the build dir (tests/gui/screenshots/) for people to look at.
+ *
+ * Any CRITICAL or WARNING, from any log domain, fails the test:
+ * g_test_init() makes both fatal in this process, and run-gui-test.sh sets
+ * G_DEBUG=fatal-criticals for natterd as well.
  */
 #define G_LOG_DOMAIN "test-gui"
 
@@ -211,8 +215,13 @@ start_notification_server (void)
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
   gboolean acquired = FALSE;
+  static gboolean started;
 
   notifications = g_ptr_array_new_with_free_func (g_free);
+  /* Once per process: the name and the object stay for the next test. */
+  if (started)
+    return;
+  started = TRUE;
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
   info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
@@ -463,8 +472,18 @@ static void
 start_app (Fixture *fx)
 {
   g_autoptr(GError) error = NULL;
+  static guint n_apps;
 
   fx->app = natter_application_new ();
+  /* Without g_application_run() an application is never shut down, and
+   * keeps its D-Bus object: each test's gets an id (an object path) of its
+   * own. */
+  if (n_apps++ > 0)
+    {
+      g_autofree char *id = g_strdup_printf ("%s.Test%u", APP_ID, n_apps);
+
+      g_application_set_application_id (G_APPLICATION (fx->app), id);
+    }
   /* The Secret Service is used only when the wrapper could start an
    * unlocked keyring on the private bus; any other would prompt. */
   natter_application_set_use_secret_service (fx->app, fx->keyring);
@@ -487,8 +506,11 @@ static void
 stop_app (Fixture *fx)
 {
   natter_client_disconnect (fx->client);
-  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
-  gtk_window_destroy (GTK_WINDOW (fx->window));
+  if (fx->window != NULL)
+    {
+      g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
+      gtk_window_destroy (GTK_WINDOW (fx->window));
+    }
   /* The window must really go: a leaked window is a bug. */
   WAIT_FOR (fx->window == NULL);
   while (g_main_context_iteration (NULL, FALSE))
@@ -1411,12 +1433,153 @@ test_gui_flow (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Closing, quitting, signing in again ---------------------------------- */
+
+static gboolean
+have_display (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Signs @username (an account of the test server) in through the welcome
+ * page, as a person does: the server, its certificate if asked, the
+ * password. */
+static void
+sign_in (Fixture    *fx,
+         const char *username)
+{
+  NatterWelcomePage *page = welcome_page (fx);
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "busy") != 0);
+  if (g_strcmp0 (welcome_stage (fx), "account") != 0)
+    {
+      g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+
+      set_row_text (fx, "server_row", server_text);
+      gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+      WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") != 0 && g_strcmp0 (welcome_stage (fx), "busy") != 0);
+      if (g_strcmp0 (welcome_stage (fx), "certificate") == 0)
+        gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
+      WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+    }
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "sign-in");
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* alice signed in with bob's message open in the conversation view. */
+static NatterConversationView *
+open_bobs_message (Fixture          *fx,
+                   NatterTestClient *bob)
+{
+  NatterConversationView *view = child (fx->window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Still there?\",\"client_msg_id\":\"c1\"}");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.open-conversation", "s", "@bob");
+  g_assert_cmpstr (natter_window_get_current_address (fx->window), ==, "@bob");
+  WAIT_FOR (last_body_is (natter_conversation_view_get_model (view), "Still there?"));
+  settle (GTK_WIDGET (fx->window));
+  return view;
+}
+
+/* Closing the window with a conversation on screen leaves nothing behind
+ * that runs on a disposed widget (the conversation view queued a scroll
+ * from its dispose, which then ran on the disposed view: a CRITICAL, and a
+ * use-after-free once the view is freed). Any CRITICAL or WARNING aborts a
+ * GTest program: g_test_init() makes them fatal. The client, which the
+ * application owns, lives on: it must not think the conversation is still
+ * on screen (a room left on another device stays in its list only while
+ * it is). */
+static void
+test_gui_close_with_conversation (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) alice_phone = NULL;
+  NatterConversation *conversation;
+
+  if (!have_display ())
+    return;
+  fixture_setup (&fx);
+  alice_phone = natter_test_client_new_user (fx.server, "alice");
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (alice_phone,
+      "{\"type\":\"room_create\",\"room\":\"#closing\"}");
+  }
+  sign_in (&fx, "alice");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#closing");
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "#closing");
+  conversation = natter_client_lookup_conversation (fx.client, "#closing", FALSE);
+  WAIT_FOR (natter_conversation_get_room (conversation) != NULL);
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (alice_phone,
+      "{\"type\":\"room_leave\",\"room\":\"#closing\"}");
+  }
+  WAIT_FOR (natter_conversation_get_room (conversation) == NULL);
+  settle (GTK_WIDGET (fx.window));
+
+  g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+  gtk_window_destroy (GTK_WINDOW (fx.window));
+  WAIT_FOR (fx.window == NULL);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (natter_client_lookup_conversation (fx.client, "#closing", FALSE));
+
+  fixture_teardown (&fx);
+}
+
+/* Quitting (Ctrl+Q) with a conversation open: the same, through the
+ * application's action. */
+static void
+test_gui_quit_with_conversation (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+
+  if (!have_display ())
+    return;
+  fixture_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  bob = natter_test_client_new_user (fx.server, "bob");
+  sign_in (&fx, "alice");
+  open_bobs_message (&fx, bob);
+
+  g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "quit", NULL);
+  WAIT_FOR (fx.window == NULL);
+  /* The client (still connected) goes on getting events the window no
+   * longer hears. */
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Bye then\",\"client_msg_id\":\"c2\"}");
+    NatterConversation *conversation = natter_client_lookup_conversation (fx.client, "@bob", FALSE);
+
+    WAIT_FOR (last_body_is (natter_conversation_get_messages (conversation), "Bye then"));
+  }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
+  g_test_add_func ("/gui/close-with-conversation", test_gui_close_with_conversation);
+  g_test_add_func ("/gui/quit-with-conversation", test_gui_quit_with_conversation);
 
   return g_test_run ();
 }
