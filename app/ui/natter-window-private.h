@@ -54,7 +54,8 @@ struct _NatterWindow
 void natter_window_class_init_actions (GtkWidgetClass *widget_class);
 void natter_window_update_actions     (NatterWindow   *self);
 /* Shows one of the content pages ("empty", "conversation", "contacts",
- * "search") and, when the leaflet is folded, navigates to it. */
+ * "search") and, when the leaflet is folded, navigates to it; to the
+ * list instead for "empty". */
 void natter_window_show_content       (NatterWindow   *self,
                                        const char     *name);
 void natter_window_set_presence       (NatterWindow   *self,

@@ -130,7 +130,9 @@ natter_window_show_content (NatterWindow *self,
                             const char   *name)
 {
   gtk_stack_set_visible_child_name (self->content_stack, name);
-  adw_leaflet_set_visible_child_name (self->leaflet, "content");
+  /* Folded, the empty page alone would be a dead end behind a back
+   * button: the list is what to show then. */
+  adw_leaflet_set_visible_child_name (self->leaflet, g_str_equal (name, "empty") ? "sidebar" : "content");
   natter_window_update_actions (self);
 }
 
@@ -249,7 +251,8 @@ show_welcome (NatterWindow *self)
 {
   natter_conversation_view_set_conversation (self->conversation_view, NULL);
   natter_client_set_open_conversation (self->client, NULL);
-  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  /* The next sign-in (this account or another) starts on the list. */
+  natter_window_show_content (self, "empty");
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
   update_title (self);

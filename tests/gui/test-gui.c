@@ -1475,6 +1475,20 @@ sign_in (Fixture    *fx,
   WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
 }
 
+/* Signs out from the header menu, confirming. */
+static void
+sign_out (Fixture *fx)
+{
+  AdwMessageDialog *dialog;
+
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.sign-out", NULL);
+  dialog = find_dialog (fx);
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  adw_message_dialog_response (dialog, "sign-out");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "welcome") == 0);
+}
+
 /* alice signed in with bob's message open in the conversation view. */
 static NatterConversationView *
 open_bobs_message (Fixture          *fx,
@@ -1572,6 +1586,50 @@ test_gui_quit_with_conversation (void)
   fixture_teardown (&fx);
 }
 
+/* A narrow window (the leaflet folded) never lands on the empty content
+ * page, which alone is a dead end behind a back button: not after signing
+ * in again, nor after switching accounts. (Leaving the open room closes
+ * it the same way: /gui/flow.) */
+static void
+test_gui_narrow_sign_in_again (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  AdwLeaflet *leaflet;
+
+  if (!have_display ())
+    return;
+  fixture_setup (&fx);
+  {
+    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
+  }
+  bob = natter_test_client_new_user (fx.server, "bob");
+  leaflet = child (fx.window, NATTER_TYPE_WINDOW, "leaflet");
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
+
+  sign_in (&fx, "alice");
+  WAIT_FOR (adw_leaflet_get_folded (leaflet));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+  open_bobs_message (&fx, bob);
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+
+  /* Signed out with the conversation on screen, and in again. */
+  sign_out (&fx);
+  sign_in (&fx, "alice");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"))));
+  save_screenshot (&fx, "narrow-signed-in-again.png");
+
+  /* Another account after this one. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+  sign_out (&fx);
+  sign_in (&fx, "bob");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1580,6 +1638,7 @@ main (int   argc,
   g_test_add_func ("/gui/flow", test_gui_flow);
   g_test_add_func ("/gui/close-with-conversation", test_gui_close_with_conversation);
   g_test_add_func ("/gui/quit-with-conversation", test_gui_quit_with_conversation);
+  g_test_add_func ("/gui/narrow-sign-in-again", test_gui_narrow_sign_in_again);
 
   return g_test_run ();
 }
