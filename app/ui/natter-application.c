@@ -476,6 +476,20 @@ natter_application_activate (GApplication *app)
   gtk_window_present (GTK_WINDOW (ensure_main_window (self)));
 }
 
+/* --version is answered here, in the process that was started, before
+ * anything needs a display or the session bus. */
+static int
+natter_application_handle_local_options (GApplication *app,
+                                         GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("natter %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  return G_APPLICATION_CLASS (natter_application_parent_class)->handle_local_options (app, options);
+}
+
 static void
 natter_application_shutdown (GApplication *app)
 {
@@ -551,6 +565,7 @@ natter_application_class_init (NatterApplicationClass *klass)
   app_class->startup = natter_application_startup;
   app_class->activate = natter_application_activate;
   app_class->shutdown = natter_application_shutdown;
+  app_class->handle_local_options = natter_application_handle_local_options;
 
   properties[PROP_USE_SECRET_SERVICE] =
     g_param_spec_boolean ("use-secret-service", NULL, NULL, TRUE,
@@ -561,5 +576,13 @@ natter_application_class_init (NatterApplicationClass *klass)
 static void
 natter_application_init (NatterApplication *self)
 {
+  static const GOptionEntry options[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
   self->use_secret_service = TRUE;
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Chat with your contacts and in rooms on a Natter server."));
 }
