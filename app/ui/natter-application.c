@@ -198,6 +198,23 @@ ensure_main_window (NatterApplication *self)
 
 /* ---- Notifications ------------------------------------------------------- */
 
+/* The desktop's alert sound, on the window when there is one: GNOME Shell
+ * plays the alert sound chosen in Settings (or flashes the window, with
+ * visual alerts on). GNotification has no sound of its own, and a sound of
+ * our own would take a new dependency (GSound or libcanberra) or GTK's
+ * media backend, which Debian packages apart from GTK. */
+static void
+play_message_sound (NatterApplication *self)
+{
+  NatterWindow *window = get_main_window (self);
+  GdkSurface *surface = window != NULL ? gtk_native_get_surface (GTK_NATIVE (window)) : NULL;
+
+  if (surface != NULL)
+    gdk_surface_beep (surface);
+  else
+    gdk_display_beep (gdk_display_get_default ());
+}
+
 static void
 message_received_cb (NatterApplication  *self,
                      NatterConversation *conversation,
@@ -241,6 +258,8 @@ message_received_cb (NatterApplication  *self,
   /* One notification per conversation: a newer message replaces it. */
   id = g_strdup_printf ("message-%s", address);
   g_application_send_notification (G_APPLICATION (self), id, notification);
+  if (g_settings_get_boolean (self->settings, "notification-sound"))
+    play_message_sound (self);
 }
 
 static void
@@ -461,6 +480,10 @@ natter_application_startup (GApplication *app)
                            G_CALLBACK (presence_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "contact-request",
                            G_CALLBACK (contact_request_cb), self, G_CONNECT_SWAPPED);
+  g_settings_bind (self->settings, "send-read-receipts", self->client, "send-read-receipts",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "send-typing", self->client, "send-typing",
+                   G_SETTINGS_BIND_GET);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);

@@ -357,17 +357,15 @@ update_header_at (NatterConversationView *self,
   else
     {
       NatterUser *peer = natter_conversation_get_peer (conversation);
-      NatterPresence presence = peer ? natter_user_get_presence (peer) : NATTER_PRESENCE_OFFLINE;
-      const char *status = peer ? natter_user_get_status_text (peer) : NULL;
 
-      if (peer != NULL && !natter_user_presence_is_known (peer))
+      if (peer == NULL)
+        subtitle = g_strdup (natter_presence_label (NATTER_PRESENCE_OFFLINE));
+      else if (!natter_user_presence_is_known (peer))
         subtitle = g_strdup_printf ("@%s", natter_user_get_username (peer));
-      else if (presence == NATTER_PRESENCE_OFFLINE && peer != NULL && natter_user_get_last_seen (peer) > 0)
+      else if (natter_user_get_presence (peer) == NATTER_PRESENCE_OFFLINE && natter_user_get_last_seen (peer) > 0)
         subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
-      else if (status != NULL && *status != '\0')
-        subtitle = g_strdup_printf ("%s — %s", natter_presence_label (presence), status);
       else
-        subtitle = g_strdup (natter_presence_label (presence));
+        subtitle = natter_presence_status_text (peer);
       gtk_widget_set_visible (self->details_button, FALSE);
     }
 

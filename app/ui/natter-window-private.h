@@ -33,6 +33,7 @@ struct _NatterWindow
   GtkLabel               *requests_badge;
   NatterSidebar          *sidebar;
   GtkStack               *content_stack;
+  AdwStatusPage          *empty_status;
   NatterConversationView *conversation_view;
   NatterContactsPage     *contacts_page;
   NatterSearchPage       *search_page;

@@ -207,13 +207,14 @@ update_me_subtitle (NatterWindow *self)
 {
   NatterUser *me = natter_client_get_me (self->client);
   gboolean ready = natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY;
+  g_autofree char *subtitle = NULL;
 
   g_object_set (self->me_avatar, "show-presence", ready, NULL);
   if (me == NULL)
     return;
-  adw_window_title_set_subtitle (self->sidebar_title,
-                                 ready ? natter_presence_label (natter_user_get_presence (me))
-                                       : _("Connecting…"));
+  /* With our status text, as others' headers show theirs. */
+  subtitle = ready ? natter_presence_status_text (me) : g_strdup (_("Connecting…"));
+  adw_window_title_set_subtitle (self->sidebar_title, subtitle);
 }
 
 static void
@@ -235,6 +236,19 @@ update_me (NatterWindow *self)
   gtk_label_set_label (self->me_name_label, natter_user_get_display_name (me));
   gtk_label_set_label (self->me_username_label, username);
   update_me_subtitle (self);
+}
+
+/* The content pane's empty page: "pick one" when there is one to pick.
+ * With none at all the list's empty state (with what to do) is the one
+ * that speaks; the pane shows the app's icon only, as GNOME apps do. */
+static void
+update_empty_status (NatterWindow *self)
+{
+  gboolean any = g_list_model_get_n_items (natter_client_get_conversations (self->client)) > 0;
+
+  adw_status_page_set_title (self->empty_status, any ? _("No Conversation Selected") : "");
+  adw_status_page_set_description (self->empty_status,
+                                   any ? _("Pick a conversation from the list.") : NULL);
 }
 
 static void
@@ -504,7 +518,10 @@ setup (NatterWindow *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (natter_client_get_incoming_requests (self->client), "items-changed",
                            G_CALLBACK (update_requests_badge), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (natter_client_get_conversations (self->client), "items-changed",
+                           G_CALLBACK (update_empty_status), self, G_CONNECT_SWAPPED);
   update_requests_badge (self);
+  update_empty_status (self);
 
   if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY ||
       natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING)
@@ -591,6 +608,7 @@ natter_window_dispose (GObject *object)
       natter_client_set_open_conversation (self->client, NULL);
       g_signal_handlers_disconnect_by_data (self->client, self);
       g_signal_handlers_disconnect_by_data (natter_client_get_incoming_requests (self->client), self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_conversations (self->client), self);
       self->client = NULL;
     }
   g_clear_object (&self->me_signals);
@@ -692,6 +710,7 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, requests_badge);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, empty_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_view);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, contacts_page);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, search_page);

@@ -17,6 +17,10 @@
 #include "config.h"
 
 #include <adwaita.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#include <X11/XKBlib.h>
+#endif
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -1446,6 +1450,16 @@ have_display (void)
   return TRUE;
 }
 
+/* Starts natterd and the app, with two accounts: alice (who signs in
+ * through the app) and bob (the peer, on the test client returned). */
+static NatterTestClient *
+setup_alice_and_bob (Fixture *fx)
+{
+  fixture_setup (fx);
+  natter_test_client_free (natter_test_client_new_user (fx->server, "alice"));
+  return natter_test_client_new_user (fx->server, "bob");
+}
+
 /* Signs @username (an account of the test server) in through the welcome
  * page, as a person does: the server, its certificate if asked, the
  * password. */
@@ -1560,11 +1574,7 @@ test_gui_quit_with_conversation (void)
 
   if (!have_display ())
     return;
-  fixture_setup (&fx);
-  {
-    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
-  }
-  bob = natter_test_client_new_user (fx.server, "bob");
+  bob = setup_alice_and_bob (&fx);
   sign_in (&fx, "alice");
   open_bobs_message (&fx, bob);
 
@@ -1599,11 +1609,7 @@ test_gui_narrow_sign_in_again (void)
 
   if (!have_display ())
     return;
-  fixture_setup (&fx);
-  {
-    g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
-  }
-  bob = natter_test_client_new_user (fx.server, "bob");
+  bob = setup_alice_and_bob (&fx);
   leaflet = child (fx.window, NATTER_TYPE_WINDOW, "leaflet");
   gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
 
@@ -1630,6 +1636,233 @@ test_gui_narrow_sign_in_again (void)
   fixture_teardown (&fx);
 }
 
+/* ---- What a new user sees, and the privacy switches ---------------------- */
+
+/* At first start, with no conversation, one empty state speaks: the
+ * list's, with what to do; the content pane shows the icon only. Once
+ * there is a conversation to pick, the pane says so. Our own status text
+ * shows under our name, as others' do under theirs. */
+static void
+test_gui_first_start (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *window;
+  AdwWindowTitle *sidebar_title;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  sign_in (&fx, "alice");
+  window = GTK_WIDGET (fx.window);
+
+  WAIT_FOR (find_widget (window, is_label_with, "No Conversations") != NULL);
+  g_assert_null (find_widget (window, is_label_with, "No Conversation Selected"));
+  g_assert_null (find_widget (window, is_label_with, "Pick a conversation from the list."));
+  save_screenshot (&fx, "first-start.png");
+
+  /* Our status, set from the header's menu. */
+  sidebar_title = child (fx.window, NATTER_TYPE_WINDOW, "sidebar_title");
+  gtk_editable_set_text (GTK_EDITABLE (child (fx.window, NATTER_TYPE_WINDOW, "status_entry")), "Out for lunch");
+  gtk_widget_activate_action (window, "win.set-status", NULL);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (sidebar_title), "Online — Out for lunch") == 0);
+  gtk_widget_activate_action (window, "win.presence", "s", "busy");
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (sidebar_title), "Busy — Out for lunch") == 0);
+
+  /* Something to pick. */
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Welcome!\",\"client_msg_id\":\"w1\"}");
+  }
+  WAIT_FOR (find_widget (window, is_label_with, "No Conversation Selected") != NULL);
+  g_assert_null (find_widget (window, is_label_with, "No Conversations"));
+  save_screenshot (&fx, "own-status.png");
+
+  fixture_teardown (&fx);
+}
+
+/* Sends @text from @composer and waits until @peer has it: whatever the
+ * app's connection sent before it, @peer has by then too. */
+static void
+send_and_wait (NatterComposer   *composer,
+               NatterTestClient *peer,
+               const char       *text)
+{
+  gboolean seen = FALSE;
+
+  natter_composer_set_text (composer, text);
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  WAIT_FOR (seen || (seen = saw_message (peer, text)));
+}
+
+/* With "Send read receipts" off, reading (here: answering) sends no read
+ * marker: bob, on a real second client, sees none. With it on, he does. */
+static void
+test_gui_read_receipts_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  gint64 id;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  sign_in (&fx, "alice");
+
+  g_settings_set_boolean (settings, "send-read-receipts", FALSE);
+  view = open_bobs_message (&fx, bob);
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  natter_test_client_clear_queue (bob);
+  send_and_wait (composer, bob, "Yes, here.");
+  /* Read here all the same. */
+  g_assert_cmpuint (natter_conversation_get_unread (natter_conversation_view_get_conversation (view)), ==, 0);
+  /* The read marker would go out after the answer: one more message, and
+   * bob has all that came before it, with no read marker among it. */
+  send_and_wait (composer, bob, "Still here.");
+  g_assert_null (natter_test_client_take_queued (bob, "read"));
+
+  g_settings_set_boolean (settings, "send-read-receipts", TRUE);
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Lunch?\",\"client_msg_id\":\"c3\"}");
+
+    id = natter_test_get_int (reply, "message.id");
+  }
+  WAIT_FOR (last_body_is (natter_conversation_view_get_model (view), "Lunch?"));
+  natter_composer_set_text (composer, "Sure.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_read (bob, "alice", id)));
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* With "Send typing notifications" off, typing tells bob nothing; on, it
+ * does. */
+static void
+test_gui_typing_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  NatterComposer *composer;
+  JsonObject *typing;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  sign_in (&fx, "alice");
+  composer = child (open_bobs_message (&fx, bob), NATTER_TYPE_CONVERSATION_VIEW, "composer");
+
+  g_settings_set_boolean (settings, "send-typing", FALSE);
+  natter_test_client_clear_queue (bob);
+  /* Typed, then sent: bob gets the message and no "typing" before it. */
+  send_and_wait (composer, bob, "Thinking about it");
+  g_assert_null (natter_test_client_take_queued (bob, "typing"));
+
+  g_settings_set_boolean (settings, "send-typing", TRUE);
+  natter_composer_set_text (composer, "Now I type");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  typing = natter_test_client_wait_type (bob, "typing");
+  natter_assert_str (typing, "conversation", "@alice");
+  natter_assert_str (typing, "state", "active");
+  json_object_unref (typing);
+
+  fixture_teardown (&fx);
+}
+
+#ifdef GDK_WINDOWING_X11
+/* The X server tells whoever asks when the bell rings (XKB BellNotify):
+ * the test counts them, as a person would hear them. */
+static int xkb_event_base = -1;
+static guint bells;
+
+static gboolean
+xevent_cb (GdkX11Display *display,
+           gpointer       xevent,
+           gpointer       user_data)
+{
+  XEvent *event = xevent;
+
+  if (event->type == xkb_event_base && ((XkbAnyEvent *) event)->xkb_type == XkbBellNotify)
+    bells++;
+  return GDK_EVENT_PROPAGATE;
+}
+
+/* The bells rung so far, after a round trip to the X server. */
+static guint
+count_bells (void)
+{
+  XSync (gdk_x11_display_get_xdisplay (gdk_display_get_default ()), False);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return bells;
+}
+
+/* "Play a sound for new messages": the desktop's alert sound (the bell)
+ * rings with a message's notification when on, and not when off. */
+static void
+test_gui_sound_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  Display *xdisplay;
+  int opcode, error_base, major = XkbMajorVersion, minor = XkbMinorVersion;
+  guint before;
+
+  if (!have_display ())
+    return;
+  /* As the application's startup does: the display is needed first. */
+  gtk_init ();
+  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    {
+      g_test_skip ("not on X11: the bell cannot be heard");
+      return;
+    }
+  xdisplay = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+  g_assert_true (XkbQueryExtension (xdisplay, &opcode, &xkb_event_base, &error_base, &major, &minor));
+  g_assert_true (XkbSelectEvents (xdisplay, XkbUseCoreKbd, XkbBellNotifyMask, XkbBellNotifyMask));
+  g_signal_connect (gdk_display_get_default (), "xevent", G_CALLBACK (xevent_cb), NULL);
+
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  g_assert_true (g_settings_get_boolean (settings, "notification-sound"));
+  sign_in (&fx, "alice");
+  /* Another page on screen: a message is news. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+
+  before = count_bells ();
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Ding\",\"client_msg_id\":\"s1\"}");
+  }
+  WAIT_FOR (notified ("bob\nDing"));
+  WAIT_FOR (count_bells () > before);
+
+  g_settings_set_boolean (settings, "notification-sound", FALSE);
+  before = count_bells ();
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Quiet\",\"client_msg_id\":\"s2\"}");
+  }
+  WAIT_FOR (notified ("bob\nQuiet"));
+  g_assert_cmpuint (count_bells (), ==, before);
+
+  g_signal_handlers_disconnect_by_func (gdk_display_get_default (), xevent_cb, NULL);
+  fixture_teardown (&fx);
+}
+#endif
+
 int
 main (int   argc,
       char *argv[])
@@ -1639,6 +1872,12 @@ main (int   argc,
   g_test_add_func ("/gui/close-with-conversation", test_gui_close_with_conversation);
   g_test_add_func ("/gui/quit-with-conversation", test_gui_quit_with_conversation);
   g_test_add_func ("/gui/narrow-sign-in-again", test_gui_narrow_sign_in_again);
+  g_test_add_func ("/gui/first-start", test_gui_first_start);
+  g_test_add_func ("/gui/read-receipts-switch", test_gui_read_receipts_switch);
+  g_test_add_func ("/gui/typing-switch", test_gui_typing_switch);
+#ifdef GDK_WINDOWING_X11
+  g_test_add_func ("/gui/sound-switch", test_gui_sound_switch);
+#endif
 
   return g_test_run ();
 }
