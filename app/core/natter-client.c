@@ -87,6 +87,8 @@ struct _NatterClient
   gboolean           use_tls;
   gboolean           presence_set;
   gboolean           registration_open;
+  gboolean           send_read_receipts; /* off: read markers stay on this device */
+  gboolean           send_typing;        /* off: no "typing" goes out */
 };
 
 G_DEFINE_FINAL_TYPE (NatterClient, natter_client, G_TYPE_OBJECT)
@@ -101,6 +103,8 @@ enum {
   PROP_REGISTRATION_OPEN,
   PROP_UNREAD_TOTAL,
   PROP_USE_TLS,
+  PROP_SEND_READ_RECEIPTS,
+  PROP_SEND_TYPING,
   N_PROPS,
 };
 
@@ -1973,6 +1977,12 @@ conversations_cb (GObject      *object,
 
       natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
       unread = get_int (item, "unread", -1);
+      /* Read here without telling the server (receipts off): the server's
+       * count is of messages we have read since. */
+      if (natter_conversation_get_read_up_to (conv) > get_int (item, "read_up_to", 0))
+        unread = natter_message_list_count_after (natter_conversation_get_list (conv),
+                                                  natter_conversation_get_read_up_to (conv),
+                                                  me_name (self));
       if (unread >= 0 && unread <= G_MAXUINT)
         natter_conversation_set_unread (conv, (guint) unread);
     }
@@ -2482,6 +2492,8 @@ natter_client_send_typing (NatterClient *self,
 
   if (active)
     {
+      if (!self->send_typing)
+        return;
       /* Peers show "typing" for 6 s; refreshing every 3 s is enough. */
       if (last != NULL && now - *last < TYPING_RESEND_US)
         return;
@@ -2533,7 +2545,7 @@ natter_client_mark_read (NatterClient       *self,
   natter_conversation_set_read_up_to (conversation, id);
   natter_conversation_set_unread (conversation, 0);
 
-  if (!signed_in (self))
+  if (!signed_in (self) || !self->send_read_receipts)
     return;
   req = new_request ("read");
   json_object_set_string_member (req, "conversation", natter_conversation_get_address (conversation));
@@ -3379,6 +3391,12 @@ natter_client_get_property (GObject    *object,
     case PROP_USE_TLS:
       g_value_set_boolean (value, self->use_tls);
       break;
+    case PROP_SEND_READ_RECEIPTS:
+      g_value_set_boolean (value, self->send_read_receipts);
+      break;
+    case PROP_SEND_TYPING:
+      g_value_set_boolean (value, self->send_typing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -3399,6 +3417,12 @@ natter_client_set_property (GObject      *object,
       break;
     case PROP_USE_TLS:
       natter_client_set_use_tls (self, g_value_get_boolean (value));
+      break;
+    case PROP_SEND_READ_RECEIPTS:
+      natter_client_set_send_read_receipts (self, g_value_get_boolean (value));
+      break;
+    case PROP_SEND_TYPING:
+      natter_client_set_send_typing (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -3436,6 +3460,12 @@ natter_client_class_init (NatterClientClass *klass)
   properties[PROP_USE_TLS] =
     g_param_spec_boolean ("use-tls", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEND_READ_RECEIPTS] =
+    g_param_spec_boolean ("send-read-receipts", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEND_TYPING] =
+    g_param_spec_boolean ("send-typing", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -3462,6 +3492,8 @@ static void
 natter_client_init (NatterClient *self)
 {
   self->use_tls = TRUE;
+  self->send_read_receipts = TRUE;
+  self->send_typing = TRUE;
   self->presence = NATTER_PRESENCE_ONLINE;
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->rooms_by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -3549,6 +3581,49 @@ natter_client_set_use_tls (NatterClient *self,
     return;
   self->use_tls = use_tls;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_TLS]);
+}
+
+/* The protocol has one read marker, which both tells the others and
+ * syncs our own devices (docs/protocol.md, "read"): with receipts off
+ * none is sent, and what is read is kept here only (docs/architecture.md). */
+gboolean
+natter_client_get_send_read_receipts (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), TRUE);
+  return self->send_read_receipts;
+}
+
+void
+natter_client_set_send_read_receipts (NatterClient *self,
+                                      gboolean      send)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  send = !!send;
+  if (self->send_read_receipts == send)
+    return;
+  self->send_read_receipts = send;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_READ_RECEIPTS]);
+}
+
+gboolean
+natter_client_get_send_typing (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), TRUE);
+  return self->send_typing;
+}
+
+void
+natter_client_set_send_typing (NatterClient *self,
+                               gboolean      send)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  send = !!send;
+  if (self->send_typing == send)
+    return;
+  self->send_typing = send;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_TYPING]);
 }
 
 GListModel *

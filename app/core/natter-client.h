@@ -214,7 +214,19 @@ void               natter_client_send_typing           (NatterClient *self,
                                                         const char   *address,
                                                         gboolean      active);
 
-/* Marks @conversation read up to its newest stored message. */
+/* Whether our read markers go to the server (default TRUE). The one
+ * marker of the protocol both tells the others and syncs our devices, so
+ * with FALSE what is read is known to this client only. */
+gboolean           natter_client_get_send_read_receipts (NatterClient *self);
+void               natter_client_set_send_read_receipts (NatterClient *self,
+                                                         gboolean      send);
+/* Whether we tell others we are typing (default TRUE). */
+gboolean           natter_client_get_send_typing       (NatterClient *self);
+void               natter_client_set_send_typing       (NatterClient *self,
+                                                        gboolean      send);
+
+/* Marks @conversation read up to its newest stored message (telling the
+ * server unless read receipts are off). */
 void               natter_client_mark_read             (NatterClient       *self,
                                                         NatterConversation *conversation);
 

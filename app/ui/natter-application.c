@@ -198,6 +198,23 @@ ensure_main_window (NatterApplication *self)
 
 /* ---- Notifications ------------------------------------------------------- */
 
+/* The desktop's alert sound, on the window when there is one: GNOME Shell
+ * plays the alert sound chosen in Settings (or flashes the window, with
+ * visual alerts on). GNotification has no sound of its own, and a sound of
+ * our own would take a new dependency (GSound or libcanberra) or GTK's
+ * media backend, which Debian packages apart from GTK. */
+static void
+play_message_sound (NatterApplication *self)
+{
+  NatterWindow *window = get_main_window (self);
+  GdkSurface *surface = window != NULL ? gtk_native_get_surface (GTK_NATIVE (window)) : NULL;
+
+  if (surface != NULL)
+    gdk_surface_beep (surface);
+  else
+    gdk_display_beep (gdk_display_get_default ());
+}
+
 static void
 message_received_cb (NatterApplication  *self,
                      NatterConversation *conversation,
@@ -241,6 +258,8 @@ message_received_cb (NatterApplication  *self,
   /* One notification per conversation: a newer message replaces it. */
   id = g_strdup_printf ("message-%s", address);
   g_application_send_notification (G_APPLICATION (self), id, notification);
+  if (g_settings_get_boolean (self->settings, "notification-sound"))
+    play_message_sound (self);
 }
 
 static void
@@ -434,10 +453,17 @@ natter_application_startup (GApplication *app)
   g_autofree char *state_dir = NULL;
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };
+  static gsize name_set;
 
   G_APPLICATION_CLASS (natter_application_parent_class)->startup (app);
 
-  g_set_application_name (_("Natter"));
+  /* Once per process: GLib warns when it is set again, as it is by a
+   * second application object (the GUI tests make one per test). */
+  if (g_once_init_enter (&name_set))
+    {
+      g_set_application_name (_("Natter"));
+      g_once_init_leave (&name_set, 1);
+    }
   gtk_window_set_default_icon_name (APP_ID);
 
   /* The dark style follows the system (AdwStyleManager's default). */
@@ -454,6 +480,10 @@ natter_application_startup (GApplication *app)
                            G_CALLBACK (presence_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "contact-request",
                            G_CALLBACK (contact_request_cb), self, G_CONNECT_SWAPPED);
+  g_settings_bind (self->settings, "send-read-receipts", self->client, "send-read-receipts",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "send-typing", self->client, "send-typing",
+                   G_SETTINGS_BIND_GET);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
@@ -467,6 +497,20 @@ natter_application_activate (GApplication *app)
   NatterApplication *self = NATTER_APPLICATION (app);
 
   gtk_window_present (GTK_WINDOW (ensure_main_window (self)));
+}
+
+/* --version is answered here, in the process that was started, before
+ * anything needs a display or the session bus. */
+static int
+natter_application_handle_local_options (GApplication *app,
+                                         GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("natter %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  return G_APPLICATION_CLASS (natter_application_parent_class)->handle_local_options (app, options);
 }
 
 static void
@@ -544,6 +588,7 @@ natter_application_class_init (NatterApplicationClass *klass)
   app_class->startup = natter_application_startup;
   app_class->activate = natter_application_activate;
   app_class->shutdown = natter_application_shutdown;
+  app_class->handle_local_options = natter_application_handle_local_options;
 
   properties[PROP_USE_SECRET_SERVICE] =
     g_param_spec_boolean ("use-secret-service", NULL, NULL, TRUE,
@@ -554,5 +599,13 @@ natter_application_class_init (NatterApplicationClass *klass)
 static void
 natter_application_init (NatterApplication *self)
 {
+  static const GOptionEntry options[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
   self->use_secret_service = TRUE;
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Chat with your contacts and in rooms on a Natter server."));
 }

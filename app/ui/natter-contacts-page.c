@@ -421,6 +421,15 @@ natter_contacts_page_dispose (GObject *object)
 {
   NatterContactsPage *self = NATTER_CONTACTS_PAGE (object);
 
+  /* The client's lists outlive the page: no call into it once its
+   * children start to go. */
+  if (self->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (natter_client_get_incoming_requests (self->client), self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_outgoing_requests (self->client), self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_contacts (self->client), self);
+      self->client = NULL;
+    }
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->search_results);

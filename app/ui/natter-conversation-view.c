@@ -175,6 +175,10 @@ scroll_idle_cb (gpointer user_data)
 static void
 queue_scroll_to_bottom (NatterConversationView *self)
 {
+  /* Nothing to scroll without a conversation; and dispose drops the
+   * conversation before it removes the idle, so none is queued after. */
+  if (self->conversation == NULL)
+    return;
   if (self->scroll_idle == 0)
     self->scroll_idle = g_idle_add_full (G_PRIORITY_LOW, scroll_idle_cb, self, NULL);
 }
@@ -353,17 +357,15 @@ update_header_at (NatterConversationView *self,
   else
     {
       NatterUser *peer = natter_conversation_get_peer (conversation);
-      NatterPresence presence = peer ? natter_user_get_presence (peer) : NATTER_PRESENCE_OFFLINE;
-      const char *status = peer ? natter_user_get_status_text (peer) : NULL;
 
-      if (peer != NULL && !natter_user_presence_is_known (peer))
+      if (peer == NULL)
+        subtitle = g_strdup (natter_presence_label (NATTER_PRESENCE_OFFLINE));
+      else if (!natter_user_presence_is_known (peer))
         subtitle = g_strdup_printf ("@%s", natter_user_get_username (peer));
-      else if (presence == NATTER_PRESENCE_OFFLINE && peer != NULL && natter_user_get_last_seen (peer) > 0)
+      else if (natter_user_get_presence (peer) == NATTER_PRESENCE_OFFLINE && natter_user_get_last_seen (peer) > 0)
         subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
-      else if (status != NULL && *status != '\0')
-        subtitle = g_strdup_printf ("%s — %s", natter_presence_label (presence), status);
       else
-        subtitle = g_strdup (natter_presence_label (presence));
+        subtitle = natter_presence_status_text (peer);
       gtk_widget_set_visible (self->details_button, FALSE);
     }
 
@@ -551,8 +553,14 @@ natter_conversation_view_dispose (GObject *object)
 {
   NatterConversationView *self = NATTER_CONVERSATION_VIEW (object);
 
-  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  /* The conversation first: dropping it may queue work (a scroll), which
+   * must be removed with everything else before the children go. The
+   * adjustment outlives nothing here, but tearing the list down moves it,
+   * and its handlers need the children. */
   natter_conversation_view_set_conversation (self, NULL);
+  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  if (self->scrolled != NULL)
+    g_signal_handlers_disconnect_by_data (get_vadjustment (self), self);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->conversation_signals);

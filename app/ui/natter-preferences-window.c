@@ -1,4 +1,4 @@
-/* natter-preferences-window.c: server, notifications. Every control is bound
+/* natter-preferences-window.c: server, notifications, privacy. Every control is bound
  * to its GSettings key, so there is nothing to save or apply. */
 #define G_LOG_DOMAIN "natter-preferences-window"
 
@@ -17,6 +17,10 @@ struct _NatterPreferencesWindow
   GtkAdjustment *port_adjustment;
   GtkSwitch     *notifications_switch;
   GtkSwitch     *presence_switch;
+  GtkWidget     *sound_row;
+  GtkSwitch     *sound_switch;
+  GtkSwitch     *read_receipts_switch;
+  GtkSwitch     *typing_switch;
 };
 
 G_DEFINE_FINAL_TYPE (NatterPreferencesWindow, natter_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -41,6 +45,10 @@ natter_preferences_window_class_init (NatterPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, port_adjustment);
   gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, notifications_switch);
   gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, presence_switch);
+  gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, sound_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, sound_switch);
+  gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, read_receipts_switch);
+  gtk_widget_class_bind_template_child (widget_class, NatterPreferencesWindow, typing_switch);
 }
 
 static void
@@ -59,6 +67,11 @@ natter_preferences_window_new (NatterApplication *application)
   g_settings_bind (settings, "server-port", self->port_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "notifications", self->notifications_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "presence-notifications", self->presence_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "notification-sound", self->sound_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  /* Without notifications there is nothing for the sound to go with. */
+  g_settings_bind (settings, "notifications", self->sound_row, "sensitive", G_SETTINGS_BIND_GET);
+  g_settings_bind (settings, "send-read-receipts", self->read_receipts_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "send-typing", self->typing_switch, "active", G_SETTINGS_BIND_DEFAULT);
 
   return GTK_WINDOW (self);
 }

@@ -172,6 +172,11 @@ natter_sidebar_dispose (GObject *object)
 {
   NatterSidebar *self = NATTER_SIDEBAR (object);
 
+  /* The client's list outlives the sidebar: no call into it once its
+   * children start to go. */
+  if (self->client != NULL)
+    g_signal_handlers_disconnect_by_data (natter_client_get_conversations (self->client), self);
+  self->client = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SIDEBAR);
   natter_widget_unparent_children (GTK_WIDGET (self));
   self->selected = NULL;

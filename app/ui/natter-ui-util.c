@@ -36,6 +36,18 @@ natter_presence_label (NatterPresence presence)
     }
 }
 
+char *
+natter_presence_status_text (NatterUser *user)
+{
+  const char *status = natter_user_get_status_text (user);
+  const char *presence = natter_presence_label (natter_user_get_presence (user));
+
+  if (status != NULL && *status != '\0')
+    /* Translators: a presence and a status text, "Busy — In a meeting". */
+    return g_strdup_printf (_("%s — %s"), presence, status);
+  return g_strdup (presence);
+}
+
 static GDateTime *
 local_from_ms (gint64 ms)
 {
@@ -307,16 +319,16 @@ user_row_update_subtitle (AdwActionRow *row,
                           GParamSpec   *pspec,
                           NatterUser   *user)
 {
-  const char *status = natter_user_get_status_text (user);
-  const char *presence = natter_presence_label (natter_user_get_presence (user));
   g_autofree char *subtitle = NULL;
 
   if (!natter_user_presence_is_known (user))
     subtitle = g_strdup_printf ("@%s", natter_user_get_username (user));
-  else if (status != NULL && *status != '\0')
-    subtitle = g_strdup_printf ("@%s · %s — %s", natter_user_get_username (user), presence, status);
   else
-    subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
+    {
+      g_autofree char *presence = natter_presence_status_text (user);
+
+      subtitle = g_strdup_printf ("@%s · %s", natter_user_get_username (user), presence);
+    }
   adw_action_row_set_subtitle (row, subtitle);
 }
 

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 const char *natter_presence_css_class   (NatterPresence presence);
 /* "Online", "Away", … translated. */
 const char *natter_presence_label       (NatterPresence presence);
+/* "Busy — Writing the release notes", or "Busy" without a status text. */
+char       *natter_presence_status_text (NatterUser    *user);
 
 /* "14:03" */
 char       *natter_format_clock         (gint64 ms);

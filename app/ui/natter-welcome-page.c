@@ -752,6 +752,9 @@ lookup_token_cb (GObject      *object,
   g_autofree char *token = NULL;
   if (!natter_secret_lookup_token_finish (result, &username, &token, &error))
     {
+      /* The window went away (or another start replaced this one). */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_message ("No keyring: %s", error->message);
       show_server (self, NULL);

@@ -101,8 +101,7 @@ close_conversation_action (GtkWidget  *widget,
   /* The client keeps the open conversation in its models (an empty one, a
    * room just left): it has to know that none is open now. */
   natter_client_set_open_conversation (self->client, NULL);
-  gtk_stack_set_visible_child_name (self->content_stack, "empty");
-  adw_leaflet_set_visible_child_name (self->leaflet, "sidebar");
+  natter_window_show_content (self, "empty");
 }
 
 static void

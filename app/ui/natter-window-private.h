@@ -33,6 +33,7 @@ struct _NatterWindow
   GtkLabel               *requests_badge;
   NatterSidebar          *sidebar;
   GtkStack               *content_stack;
+  AdwStatusPage          *empty_status;
   NatterConversationView *conversation_view;
   NatterContactsPage     *contacts_page;
   NatterSearchPage       *search_page;
@@ -44,6 +45,7 @@ struct _NatterWindow
   /* owned references */
   AdwToast               *request_toast; /* the last contact request's, until dismissed */
   AdwToast               *error_toast;   /* the last error's, until dismissed */
+  GSignalGroup           *me_signals;    /* on the signed-in user */
 
   /* state */
   char                   *presence; /* "online", "away" or "busy" */
@@ -54,7 +56,8 @@ struct _NatterWindow
 void natter_window_class_init_actions (GtkWidgetClass *widget_class);
 void natter_window_update_actions     (NatterWindow   *self);
 /* Shows one of the content pages ("empty", "conversation", "contacts",
- * "search") and, when the leaflet is folded, navigates to it. */
+ * "search") and, when the leaflet is folded, navigates to it; to the
+ * list instead for "empty". */
 void natter_window_show_content       (NatterWindow   *self,
                                        const char     *name);
 void natter_window_set_presence       (NatterWindow   *self,

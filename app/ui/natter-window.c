@@ -132,7 +132,9 @@ natter_window_show_content (NatterWindow *self,
                             const char   *name)
 {
   gtk_stack_set_visible_child_name (self->content_stack, name);
-  adw_leaflet_set_visible_child_name (self->leaflet, "content");
+  /* Folded, the empty page alone would be a dead end behind a back
+   * button: the list is what to show then. */
+  adw_leaflet_set_visible_child_name (self->leaflet, g_str_equal (name, "empty") ? "sidebar" : "content");
   natter_window_update_actions (self);
 }
 
@@ -207,13 +209,14 @@ update_me_subtitle (NatterWindow *self)
 {
   NatterUser *me = natter_client_get_me (self->client);
   gboolean ready = natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY;
+  g_autofree char *subtitle = NULL;
 
   g_object_set (self->me_avatar, "show-presence", ready, NULL);
   if (me == NULL)
     return;
-  adw_window_title_set_subtitle (self->sidebar_title,
-                                 ready ? natter_presence_label (natter_user_get_presence (me))
-                                       : _("Connecting…"));
+  /* With our status text, as others' headers show theirs. */
+  subtitle = ready ? natter_presence_status_text (me) : g_strdup (_("Connecting…"));
+  adw_window_title_set_subtitle (self->sidebar_title, subtitle);
 }
 
 static void
@@ -237,6 +240,19 @@ update_me (NatterWindow *self)
   update_me_subtitle (self);
 }
 
+/* The content pane's empty page: "pick one" when there is one to pick.
+ * With none at all the list's empty state (with what to do) is the one
+ * that speaks; the pane shows the app's icon only, as GNOME apps do. */
+static void
+update_empty_status (NatterWindow *self)
+{
+  gboolean any = g_list_model_get_n_items (natter_client_get_conversations (self->client)) > 0;
+
+  adw_status_page_set_title (self->empty_status, any ? _("No Conversation Selected") : "");
+  adw_status_page_set_description (self->empty_status,
+                                   any ? _("Pick a conversation from the list.") : NULL);
+}
+
 static void
 show_chat (NatterWindow *self)
 {
@@ -254,7 +270,8 @@ show_welcome (NatterWindow *self)
 {
   natter_conversation_view_set_conversation (self->conversation_view, NULL);
   natter_client_set_open_conversation (self->client, NULL);
-  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  /* The next sign-in (this account or another) starts on the list. */
+  natter_window_show_content (self, "empty");
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
   update_title (self);
@@ -371,18 +388,10 @@ me_presence_cb (NatterWindow *self)
 static void
 me_changed_cb (NatterWindow *self)
 {
-  NatterUser *me = natter_client_get_me (self->client);
-
+  /* A signal group: the user of the last sign-in is let go of, rather than
+   * keeping its handlers (one more set with every sign-in). */
+  g_signal_group_set_target (self->me_signals, natter_client_get_me (self->client));
   update_me (self);
-  if (me != NULL)
-    {
-      g_signal_connect_object (me, "notify::presence", G_CALLBACK (me_presence_cb),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (me, "notify::display-name", G_CALLBACK (update_me),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (me, "notify::status-text", G_CALLBACK (update_me),
-                               self, G_CONNECT_SWAPPED);
-    }
 }
 
 static void
@@ -557,7 +566,10 @@ setup (NatterWindow *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (natter_client_get_incoming_requests (self->client), "items-changed",
                            G_CALLBACK (update_requests_badge), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (natter_client_get_conversations (self->client), "items-changed",
+                           G_CALLBACK (update_empty_status), self, G_CONNECT_SWAPPED);
   update_requests_badge (self);
+  update_empty_status (self);
 
   if (natter_client_get_state (self->client) == NATTER_CLIENT_STATE_READY ||
       natter_client_get_state (self->client) == NATTER_CLIENT_STATE_RECONNECTING ||
@@ -638,6 +650,18 @@ natter_window_dispose (GObject *object)
 {
   NatterWindow *self = NATTER_WINDOW (object);
 
+  /* The client outlives the window (the application owns it): it must not
+   * go on thinking a conversation is on screen, nor call into the window
+   * while its children are torn down. */
+  if (self->client != NULL)
+    {
+      natter_client_set_open_conversation (self->client, NULL);
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_incoming_requests (self->client), self);
+      g_signal_handlers_disconnect_by_data (natter_client_get_conversations (self->client), self);
+      self->client = NULL;
+    }
+  g_clear_object (&self->me_signals);
   g_clear_handle_id (&self->clock_id, g_source_remove);
   g_clear_object (&self->request_toast);
   g_clear_object (&self->error_toast);
@@ -736,6 +760,7 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, requests_badge);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, empty_status);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_view);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, contacts_page);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, search_page);
@@ -753,6 +778,11 @@ natter_window_init (NatterWindow *self)
 {
   self->presence = g_strdup ("online");
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->me_signals = g_signal_group_new (NATTER_TYPE_USER);
+  g_signal_group_connect_swapped (self->me_signals, "notify::presence", G_CALLBACK (me_presence_cb), self);
+  g_signal_group_connect_swapped (self->me_signals, "notify::display-name", G_CALLBACK (update_me), self);
+  g_signal_group_connect_swapped (self->me_signals, "notify::status-text", G_CALLBACK (update_me), self);
 
   g_signal_connect_object (self->sidebar, "map", G_CALLBACK (times_mapped_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sidebar, "unmap", G_CALLBACK (times_unmapped_cb), self, G_CONNECT_SWAPPED);

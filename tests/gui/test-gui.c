@@ -7,12 +7,20 @@
  * Every wait iterates the main context until a condition holds, with the
  * harness deadline. Screenshots of the main screens are saved as PNGs in
  * the build dir (tests/gui/screenshots/) for people to look at.
+ *
+ * Any CRITICAL or WARNING, from any log domain, fails the test:
+ * g_test_init() makes both fatal in this process, and run-gui-test.sh sets
+ * G_DEBUG=fatal-criticals for natterd as well.
  */
 #define G_LOG_DOMAIN "test-gui"
 
 #include "config.h"
 
 #include <adwaita.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#include <X11/XKBlib.h>
+#endif
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -211,8 +219,13 @@ start_notification_server (void)
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
   gboolean acquired = FALSE;
+  static gboolean started;
 
   notifications = g_ptr_array_new_with_free_func (g_free);
+  /* Once per process: the name and the object stay for the next test. */
+  if (started)
+    return;
+  started = TRUE;
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
   info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
@@ -463,8 +476,18 @@ static void
 start_app (Fixture *fx)
 {
   g_autoptr(GError) error = NULL;
+  static guint n_apps;
 
   fx->app = natter_application_new ();
+  /* Without g_application_run() an application is never shut down, and
+   * keeps its D-Bus object: each test's gets an id (an object path) of its
+   * own. */
+  if (n_apps++ > 0)
+    {
+      g_autofree char *id = g_strdup_printf ("%s.Test%u", APP_ID, n_apps);
+
+      g_application_set_application_id (G_APPLICATION (fx->app), id);
+    }
   /* The Secret Service is used only when the wrapper could start an
    * unlocked keyring on the private bus; any other would prompt. */
   natter_application_set_use_secret_service (fx->app, fx->keyring);
@@ -487,8 +510,11 @@ static void
 stop_app (Fixture *fx)
 {
   natter_client_disconnect (fx->client);
-  g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
-  gtk_window_destroy (GTK_WINDOW (fx->window));
+  if (fx->window != NULL)
+    {
+      g_object_add_weak_pointer (G_OBJECT (fx->window), (gpointer *) &fx->window);
+      gtk_window_destroy (GTK_WINDOW (fx->window));
+    }
   /* The window must really go: a leaked window is a bug. */
   WAIT_FOR (fx->window == NULL);
   while (g_main_context_iteration (NULL, FALSE))
@@ -1411,6 +1437,432 @@ test_gui_flow (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Closing, quitting, signing in again ---------------------------------- */
+
+static gboolean
+have_display (void)
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Starts natterd and the app, with two accounts: alice (who signs in
+ * through the app) and bob (the peer, on the test client returned). */
+static NatterTestClient *
+setup_alice_and_bob (Fixture *fx)
+{
+  fixture_setup (fx);
+  natter_test_client_free (natter_test_client_new_user (fx->server, "alice"));
+  return natter_test_client_new_user (fx->server, "bob");
+}
+
+/* Signs @username (an account of the test server) in through the welcome
+ * page, as a person does: the server, its certificate if asked, the
+ * password. */
+static void
+sign_in (Fixture    *fx,
+         const char *username)
+{
+  NatterWelcomePage *page = welcome_page (fx);
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "busy") != 0);
+  if (g_strcmp0 (welcome_stage (fx), "account") != 0)
+    {
+      g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+
+      set_row_text (fx, "server_row", server_text);
+      gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+      WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") != 0 && g_strcmp0 (welcome_stage (fx), "busy") != 0);
+      if (g_strcmp0 (welcome_stage (fx), "certificate") == 0)
+        gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
+      WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+    }
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "sign-in");
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* Signs out from the header menu, confirming. */
+static void
+sign_out (Fixture *fx)
+{
+  AdwMessageDialog *dialog;
+
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.sign-out", NULL);
+  dialog = find_dialog (fx);
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  adw_message_dialog_response (dialog, "sign-out");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "welcome") == 0);
+}
+
+/* alice signed in with bob's message open in the conversation view. */
+static NatterConversationView *
+open_bobs_message (Fixture          *fx,
+                   NatterTestClient *bob)
+{
+  NatterConversationView *view = child (fx->window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+    "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Still there?\",\"client_msg_id\":\"c1\"}");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.open-conversation", "s", "@bob");
+  g_assert_cmpstr (natter_window_get_current_address (fx->window), ==, "@bob");
+  WAIT_FOR (last_body_is (natter_conversation_view_get_model (view), "Still there?"));
+  settle (GTK_WIDGET (fx->window));
+  return view;
+}
+
+/* Closing the window with a conversation on screen leaves nothing behind
+ * that runs on a disposed widget (the conversation view queued a scroll
+ * from its dispose, which then ran on the disposed view: a CRITICAL, and a
+ * use-after-free once the view is freed). Any CRITICAL or WARNING aborts a
+ * GTest program: g_test_init() makes them fatal. The client, which the
+ * application owns, lives on: it must not think the conversation is still
+ * on screen (a room left on another device stays in its list only while
+ * it is). */
+static void
+test_gui_close_with_conversation (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) alice_phone = NULL;
+  NatterConversation *conversation;
+
+  if (!have_display ())
+    return;
+  fixture_setup (&fx);
+  alice_phone = natter_test_client_new_user (fx.server, "alice");
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (alice_phone,
+      "{\"type\":\"room_create\",\"room\":\"#closing\"}");
+  }
+  sign_in (&fx, "alice");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#closing");
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "#closing");
+  conversation = natter_client_lookup_conversation (fx.client, "#closing", FALSE);
+  WAIT_FOR (natter_conversation_get_room (conversation) != NULL);
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (alice_phone,
+      "{\"type\":\"room_leave\",\"room\":\"#closing\"}");
+  }
+  WAIT_FOR (natter_conversation_get_room (conversation) == NULL);
+  settle (GTK_WIDGET (fx.window));
+
+  g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+  gtk_window_destroy (GTK_WINDOW (fx.window));
+  WAIT_FOR (fx.window == NULL);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (natter_client_lookup_conversation (fx.client, "#closing", FALSE));
+
+  fixture_teardown (&fx);
+}
+
+/* Quitting (Ctrl+Q) with a conversation open: the same, through the
+ * application's action. */
+static void
+test_gui_quit_with_conversation (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  sign_in (&fx, "alice");
+  open_bobs_message (&fx, bob);
+
+  g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "quit", NULL);
+  WAIT_FOR (fx.window == NULL);
+  /* The client (still connected) goes on getting events the window no
+   * longer hears. */
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Bye then\",\"client_msg_id\":\"c2\"}");
+    NatterConversation *conversation = natter_client_lookup_conversation (fx.client, "@bob", FALSE);
+
+    WAIT_FOR (last_body_is (natter_conversation_get_messages (conversation), "Bye then"));
+  }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  fixture_teardown (&fx);
+}
+
+/* A narrow window (the leaflet folded) never lands on the empty content
+ * page, which alone is a dead end behind a back button: not after signing
+ * in again, nor after switching accounts. (Leaving the open room closes
+ * it the same way: /gui/flow.) */
+static void
+test_gui_narrow_sign_in_again (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  AdwLeaflet *leaflet;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  leaflet = child (fx.window, NATTER_TYPE_WINDOW, "leaflet");
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
+
+  sign_in (&fx, "alice");
+  WAIT_FOR (adw_leaflet_get_folded (leaflet));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+  open_bobs_message (&fx, bob);
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+
+  /* Signed out with the conversation on screen, and in again. */
+  sign_out (&fx);
+  sign_in (&fx, "alice");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"))));
+  save_screenshot (&fx, "narrow-signed-in-again.png");
+
+  /* Another account after this one. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+  sign_out (&fx);
+  sign_in (&fx, "bob");
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "sidebar");
+
+  fixture_teardown (&fx);
+}
+
+/* ---- What a new user sees, and the privacy switches ---------------------- */
+
+/* At first start, with no conversation, one empty state speaks: the
+ * list's, with what to do; the content pane shows the icon only. Once
+ * there is a conversation to pick, the pane says so. Our own status text
+ * shows under our name, as others' do under theirs. */
+static void
+test_gui_first_start (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *window;
+  AdwWindowTitle *sidebar_title;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  sign_in (&fx, "alice");
+  window = GTK_WIDGET (fx.window);
+
+  WAIT_FOR (find_widget (window, is_label_with, "No Conversations") != NULL);
+  g_assert_null (find_widget (window, is_label_with, "No Conversation Selected"));
+  g_assert_null (find_widget (window, is_label_with, "Pick a conversation from the list."));
+  save_screenshot (&fx, "first-start.png");
+
+  /* Our status, set from the header's menu. */
+  sidebar_title = child (fx.window, NATTER_TYPE_WINDOW, "sidebar_title");
+  gtk_editable_set_text (GTK_EDITABLE (child (fx.window, NATTER_TYPE_WINDOW, "status_entry")), "Out for lunch");
+  gtk_widget_activate_action (window, "win.set-status", NULL);
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (sidebar_title), "Online — Out for lunch") == 0);
+  gtk_widget_activate_action (window, "win.presence", "s", "busy");
+  WAIT_FOR (g_strcmp0 (adw_window_title_get_subtitle (sidebar_title), "Busy — Out for lunch") == 0);
+
+  /* Something to pick. */
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Welcome!\",\"client_msg_id\":\"w1\"}");
+  }
+  WAIT_FOR (find_widget (window, is_label_with, "No Conversation Selected") != NULL);
+  g_assert_null (find_widget (window, is_label_with, "No Conversations"));
+  save_screenshot (&fx, "own-status.png");
+
+  fixture_teardown (&fx);
+}
+
+/* Sends @text from @composer and waits until @peer has it: whatever the
+ * app's connection sent before it, @peer has by then too. */
+static void
+send_and_wait (NatterComposer   *composer,
+               NatterTestClient *peer,
+               const char       *text)
+{
+  gboolean seen = FALSE;
+
+  natter_composer_set_text (composer, text);
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  WAIT_FOR (seen || (seen = saw_message (peer, text)));
+}
+
+/* With "Send read receipts" off, reading (here: answering) sends no read
+ * marker: bob, on a real second client, sees none. With it on, he does. */
+static void
+test_gui_read_receipts_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  gint64 id;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  sign_in (&fx, "alice");
+
+  g_settings_set_boolean (settings, "send-read-receipts", FALSE);
+  view = open_bobs_message (&fx, bob);
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  natter_test_client_clear_queue (bob);
+  send_and_wait (composer, bob, "Yes, here.");
+  /* Read here all the same. */
+  g_assert_cmpuint (natter_conversation_get_unread (natter_conversation_view_get_conversation (view)), ==, 0);
+  /* The read marker would go out after the answer: one more message, and
+   * bob has all that came before it, with no read marker among it. */
+  send_and_wait (composer, bob, "Still here.");
+  g_assert_null (natter_test_client_take_queued (bob, "read"));
+
+  g_settings_set_boolean (settings, "send-read-receipts", TRUE);
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Lunch?\",\"client_msg_id\":\"c3\"}");
+
+    id = natter_test_get_int (reply, "message.id");
+  }
+  WAIT_FOR (last_body_is (natter_conversation_view_get_model (view), "Lunch?"));
+  natter_composer_set_text (composer, "Sure.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_read (bob, "alice", id)));
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* With "Send typing notifications" off, typing tells bob nothing; on, it
+ * does. */
+static void
+test_gui_typing_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  NatterComposer *composer;
+  JsonObject *typing;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  sign_in (&fx, "alice");
+  composer = child (open_bobs_message (&fx, bob), NATTER_TYPE_CONVERSATION_VIEW, "composer");
+
+  g_settings_set_boolean (settings, "send-typing", FALSE);
+  natter_test_client_clear_queue (bob);
+  /* Typed, then sent: bob gets the message and no "typing" before it. */
+  send_and_wait (composer, bob, "Thinking about it");
+  g_assert_null (natter_test_client_take_queued (bob, "typing"));
+
+  g_settings_set_boolean (settings, "send-typing", TRUE);
+  natter_composer_set_text (composer, "Now I type");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  typing = natter_test_client_wait_type (bob, "typing");
+  natter_assert_str (typing, "conversation", "@alice");
+  natter_assert_str (typing, "state", "active");
+  json_object_unref (typing);
+
+  fixture_teardown (&fx);
+}
+
+#ifdef GDK_WINDOWING_X11
+/* The X server tells whoever asks when the bell rings (XKB BellNotify):
+ * the test counts them, as a person would hear them. */
+static int xkb_event_base = -1;
+static guint bells;
+
+static gboolean
+xevent_cb (GdkX11Display *display,
+           gpointer       xevent,
+           gpointer       user_data)
+{
+  XEvent *event = xevent;
+
+  if (event->type == xkb_event_base && ((XkbAnyEvent *) event)->xkb_type == XkbBellNotify)
+    bells++;
+  return GDK_EVENT_PROPAGATE;
+}
+
+/* The bells rung so far, after a round trip to the X server. */
+static guint
+count_bells (void)
+{
+  XSync (gdk_x11_display_get_xdisplay (gdk_display_get_default ()), False);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return bells;
+}
+
+/* "Play a sound for new messages": the desktop's alert sound (the bell)
+ * rings with a message's notification when on, and not when off. */
+static void
+test_gui_sound_switch (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GSettings *settings;
+  Display *xdisplay;
+  int opcode, error_base, major = XkbMajorVersion, minor = XkbMinorVersion;
+  guint before;
+
+  if (!have_display ())
+    return;
+  /* As the application's startup does: the display is needed first. */
+  gtk_init ();
+  if (!GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    {
+      g_test_skip ("not on X11: the bell cannot be heard");
+      return;
+    }
+  xdisplay = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+  g_assert_true (XkbQueryExtension (xdisplay, &opcode, &xkb_event_base, &error_base, &major, &minor));
+  g_assert_true (XkbSelectEvents (xdisplay, XkbUseCoreKbd, XkbBellNotifyMask, XkbBellNotifyMask));
+  g_signal_connect (gdk_display_get_default (), "xevent", G_CALLBACK (xevent_cb), NULL);
+
+  bob = setup_alice_and_bob (&fx);
+  settings = natter_application_get_settings (fx.app);
+  g_assert_true (g_settings_get_boolean (settings, "notification-sound"));
+  sign_in (&fx, "alice");
+  /* Another page on screen: a message is news. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+
+  before = count_bells ();
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Ding\",\"client_msg_id\":\"s1\"}");
+  }
+  WAIT_FOR (notified ("bob\nDing"));
+  WAIT_FOR (count_bells () > before);
+
+  g_settings_set_boolean (settings, "notification-sound", FALSE);
+  before = count_bells ();
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Quiet\",\"client_msg_id\":\"s2\"}");
+  }
+  WAIT_FOR (notified ("bob\nQuiet"));
+  g_assert_cmpuint (count_bells (), ==, before);
+
+  g_signal_handlers_disconnect_by_func (gdk_display_get_default (), xevent_cb, NULL);
+  fixture_teardown (&fx);
+}
+#endif
+
 /* ---- The connection's edges (each test in a subprocess) ------------------ */
 
 /* The tests below each start an app and a natterd of their own, in a
@@ -1725,9 +2177,18 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
+  g_test_add_func ("/gui/close-with-conversation", test_gui_close_with_conversation);
+  g_test_add_func ("/gui/quit-with-conversation", test_gui_quit_with_conversation);
+  g_test_add_func ("/gui/narrow-sign-in-again", test_gui_narrow_sign_in_again);
+  g_test_add_func ("/gui/first-start", test_gui_first_start);
+  g_test_add_func ("/gui/read-receipts-switch", test_gui_read_receipts_switch);
+  g_test_add_func ("/gui/typing-switch", test_gui_typing_switch);
+#ifdef GDK_WINDOWING_X11
+  g_test_add_func ("/gui/sound-switch", test_gui_sound_switch);
+#endif
+
   g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
   g_test_add_func ("/gui/edges/identity-changed", test_gui_identity_changed);
   g_test_add_func ("/gui/edges/session-ended", test_gui_session_ended);
-
   return g_test_run ();
 }
