@@ -41,7 +41,7 @@ struct _NatterdUser {
   char           *status_text;    /* NULL: none */
   gint64          last_seen;      /* 0: never */
 
-  GList          *connections;    /* NatterdConnection*, by the links in their sessions (natterd-session.c) */
+  GList          *connections;    /* NatterdConnection*, by their service links (natterd-session.c) */
   guint           n_connections;
   NatterPresence  presence;       /* the most available of the connections' */
 

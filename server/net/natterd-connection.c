@@ -53,6 +53,7 @@ struct _NatterdConnection {
 
   GList                server_link;
   GList                flush_link;
+  GList                service_link;  /* the layer above's to use */
 
   guint                ready : 1;     /* welcome sent; frames flow */
   guint                reading : 1;   /* waiting for input */
@@ -110,6 +111,12 @@ GList *
 natterd_connection_get_flush_link (NatterdConnection *self)
 {
   return &self->flush_link;
+}
+
+GList *
+natterd_connection_get_service_link (NatterdConnection *self)
+{
+  return &self->service_link;
 }
 
 NatterdAddressCount *
@@ -922,6 +929,7 @@ natterd_connection_new (NatterdServer       *server,
   self->over_limit = over_limit;
   self->server_link.data = self;
   self->flush_link.data = self;
+  self->service_link.data = self;
   natter_frame_reader_init (&self->reader, config->max_frame);
   return self;
 }

@@ -57,4 +57,11 @@ gpointer           natterd_connection_get_session (NatterdConnection *self);
 void               natterd_connection_set_session (NatterdConnection *self,
                                                    gpointer           session);
 
+/* A list link inside the connection, for the layer above to keep
+ * connections in a list of its own (a user's connections) without an
+ * allocation, and without a cache miss per element when a fan-out walks
+ * that list and writes to each connection: the link and the connection
+ * share their memory. Its data is the connection. */
+GList             *natterd_connection_get_service_link (NatterdConnection *self);
+
 G_END_DECLS
