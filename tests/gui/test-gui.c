@@ -211,8 +211,13 @@ start_notification_server (void)
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
   gboolean acquired = FALSE;
+  static gboolean registered;
 
   notifications = g_ptr_array_new_with_free_func (g_free);
+  /* Once per process: the object and the name stay for every test. */
+  if (registered)
+    return;
+  registered = TRUE;
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
   info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
@@ -1411,12 +1416,160 @@ test_gui_flow (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Search as you type ---------------------------------------------------- */
+
+/* A fixture with @username signed in through the welcome page: server,
+ * certificate, password. */
+static void
+fixture_setup_signed_in (Fixture    *fx,
+                         const char *username)
+{
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+  g_autofree char *server_text = NULL;
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_notification_server ();
+  {
+    g_autoptr(NatterTestClient) account = natter_test_client_new_user (fx->server, username);
+  }
+  start_app (fx);
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
+  server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+  set_row_text (fx, "server_row", server_text);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* TRUE when @widget is drawn inside @viewport's visible height. */
+static gboolean
+is_within (GtkWidget *widget,
+           GtkWidget *viewport)
+{
+  graphene_rect_t bounds;
+
+  if (widget == NULL || !gtk_widget_get_mapped (widget) ||
+      !gtk_widget_compute_bounds (widget, viewport, &bounds))
+    return FALSE;
+  return bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (viewport);
+}
+
+static gboolean
+is_label_with_markup (GtkWidget *widget, gconstpointer markup)
+{
+  return GTK_IS_LABEL (widget) && gtk_label_get_use_markup (GTK_LABEL (widget)) &&
+         strstr (gtk_label_get_label (GTK_LABEL (widget)), markup) != NULL;
+}
+
+/* Typing part of a word finds it, the hit is highlighted, and a click
+ * opens the conversation at the hit, paging older history in until it is
+ * there. */
+static void
+test_gui_search_as_you_type (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  gpointer search_page;
+  GtkStack *stack;
+  GtkListBox *results;
+  NatterConversationView *view;
+  GtkWidget *label;
+  gint64 hit;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  /* The hit, then more than two pages (a page is 50) after it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Pizza party tonight? <bring> drinks & chips\","
+      "\"client_msg_id\":\"hit\"}");
+
+    hit = natter_test_get_int (r, "message.id");
+  }
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+        "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Later message %u\",\"client_msg_id\":\"l%u\"}",
+        i, i);
+
+      natter_assert_str (r, "type", "ok");
+    }
+  WAIT_FOR (natter_client_lookup_conversation (fx.client, "@bob", FALSE) != NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  stack = GTK_STACK (child (search_page, g_type_from_name ("NatterSearchPage"), "stack"));
+  results = GTK_LIST_BOX (child (search_page, g_type_from_name ("NatterSearchPage"), "results_list"));
+
+  /* As typed, one key at a time: the last query's results show. */
+  {
+    GtkEditable *entry = GTK_EDITABLE (child (search_page, g_type_from_name ("NatterSearchPage"), "search_entry"));
+
+    gtk_editable_set_text (entry, "p");
+    gtk_editable_set_text (entry, "pi");
+    gtk_editable_set_text (entry, "piz");
+  }
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (stack), "results") == 0);
+  g_assert_nonnull (gtk_list_box_get_row_at_index (results, 0));
+  g_assert_null (gtk_list_box_get_row_at_index (results, 1));
+  /* Highlighted: "Piz" of "Pizza", the rest escaped. */
+  label = find_widget (GTK_WIDGET (results), is_label_with_markup, "\">Piz</span>za party");
+  g_assert_nonnull (label);
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (label)), "&lt;bring&gt; drinks &amp; chips"));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "Pizza party tonight? <bring> drinks & chips");
+  save_screenshot (&fx, "search-highlight.png");
+
+  /* The click opens the conversation with the hit on screen, though it
+   * was more than two pages back. */
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_signal_emit_by_name (gtk_list_box_get_row_at_index (results, 0), "activate");
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+  {
+    GListModel *model = natter_conversation_view_get_model (view);
+    GtkWidget *scrolled = child (view, NATTER_TYPE_CONVERSATION_VIEW, "scrolled");
+    NatterMessage *message = NULL;
+
+    WAIT_FOR (natter_conversation_view_is_message_marked (view, hit));
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      {
+        g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+        if (natter_message_get_id (m) == hit)
+          message = m;
+      }
+    g_assert_nonnull (message);
+    WAIT_FOR (is_within (find_message_row (GTK_WIDGET (view), message), scrolled));
+    g_assert_true (gtk_widget_has_css_class (find_message_row (GTK_WIDGET (view), message), "search-hit"));
+    save_screenshot (&fx, "search-hit.png");
+    /* The mark goes after a moment. */
+    WAIT_FOR (!natter_conversation_view_is_message_marked (view, hit));
+  }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
+  g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
 
   return g_test_run ();
 }
