@@ -1563,6 +1563,56 @@ test_gui_search_as_you_type (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Cancelling a contact request ----------------------------------------- */
+
+/* A request alice sent shows with a Cancel Request button; pressing it
+ * withdraws the request: the row goes, and bob is told. */
+static void
+test_gui_cancel_request (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterContactsPage *contacts_page;
+  GtkListBox *outgoing;
+  GtkWidget *cancel;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (contacts_page)));
+  outgoing = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "outgoing_list");
+  gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.request", "s", "bob");
+  WAIT_FOR ((cancel = find_widget (GTK_WIDGET (outgoing), is_button_with, "_Cancel Request")) != NULL);
+  {
+    g_autoptr(JsonObject) asked = natter_test_client_wait_type (bob, "contact_request");
+  }
+  save_screenshot (&fx, "contacts-cancel-request.png");
+
+  /* The button, as a click would. */
+  g_signal_emit_by_name (cancel, "clicked");
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)) == 0);
+  WAIT_FOR (!gtk_widget_get_visible (GTK_WIDGET (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE,
+                                                        "outgoing_group"))));
+  {
+    g_autoptr(JsonObject) told = natter_test_client_wait_type (bob, "contact");
+    g_autoptr(JsonObject) c = natter_test_client_request_ok (bob, "{\"type\":\"contacts\"}");
+
+    natter_assert_str (told, "change", "removed");
+    natter_assert_str (told, "user.username", "alice");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (c, "incoming")), ==, 0);
+  }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1570,6 +1620,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/flow", test_gui_flow);
   g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
+  g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
 
   return g_test_run ();
 }
