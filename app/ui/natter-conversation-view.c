@@ -23,6 +23,7 @@
 
 #include "natter-composer.h"
 #include "natter-conversation-view.h"
+#include "natter-message-list.h"
 #include "natter-message-row.h"
 #include "natter-room-dialog.h"
 #include "natter-ui-util.h"
@@ -304,37 +305,14 @@ hit_timeout_cb (gpointer user_data)
   set_hit (self, NULL);
 }
 
-/* The position of the stored message @id, or -1. Stored messages are in
- * id order, those being sent (id 0) after them. */
-static gint64
-find_position (GListModel *model,
-               gint64      id)
-{
-  guint lo = 0, hi = g_list_model_get_n_items (model);
-
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-      g_autoptr(NatterMessage) m = g_list_model_get_item (model, mid);
-      gint64 mid_id = natter_message_get_id (m);
-
-      if (mid_id == id)
-        return mid;
-      if (mid_id != 0 && mid_id < id)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  return -1;
-}
-
 /* Scrolls to the message being sought if it is loaded, or pages back
  * towards it. */
 static void
 seek (NatterConversationView *self)
 {
   GListModel *model = G_LIST_MODEL (self->selection);
-  gint64 pos = find_position (model, self->seek_id);
+  gint pos = natter_message_list_find_position (NATTER_MESSAGE_LIST (natter_conversation_get_messages (self->conversation)),
+                                                self->seek_id);
 
   if (pos < 0)
     {

@@ -1613,6 +1613,107 @@ test_gui_cancel_request (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Room notices ------------------------------------------------------------ */
+
+static void
+joined_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  *(gboolean *) user_data = natter_client_room_join_finish (NATTER_CLIENT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* The notice row showing @text under @widget, or NULL. */
+static GtkWidget *
+find_notice (GtkWidget  *widget,
+             const char *text)
+{
+  GtkWidget *label = find_widget (widget, is_label_with, text);
+
+  return label != NULL && gtk_widget_has_css_class (label, "room-notice") ? label : NULL;
+}
+
+/* Someone joining, leaving and changing the topic shows as a line in the
+ * room, in its place among the messages. */
+static void
+test_gui_room_notices (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  NatterConversationView *view;
+  GListModel *model;
+  gboolean joined = FALSE;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  carol = natter_test_client_new_user (fx.server, "carol");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_create\",\"room\":\"#lunch\",\"topic\":\"Food\"}");
+    g_autoptr(JsonObject) m = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"Who is hungry?\",\"client_msg_id\":\"b1\"}");
+  }
+  natter_client_room_join_async (fx.client, "#lunch", NULL, joined_cb, &joined);
+  WAIT_FOR (joined);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#lunch");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR (last_body_is (model, "Who is hungry?"));
+
+  /* carol joins, bob changes the topic, carol writes, then leaves. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"room_join\",\"room\":\"#lunch\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "carol joined") != NULL);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_topic\",\"room\":\"#lunch\",\"topic\":\"Pizza at noon\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "bob changed the topic to “Pizza at noon”") != NULL);
+  {
+    g_autoptr(JsonObject) m = natter_test_client_request_ok (carol,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"Count me in\",\"client_msg_id\":\"c1\"}");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"room_leave\",\"room\":\"#lunch\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "carol left") != NULL);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "room-notices.png");
+
+  /* In order: bob's message, the join, the topic, carol's message, the
+   * leave; the sidebar still shows the last real message. */
+  {
+    static const char *const expected[] = {
+      "Who is hungry?", "carol joined", "bob changed the topic to “Pizza at noon”",
+      "Count me in", "carol left",
+    };
+
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, G_N_ELEMENTS (expected));
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+        g_assert_cmpstr (natter_message_get_body (m), ==, expected[i]);
+        g_assert_cmpint (natter_message_is_notice (m), ==, i == 1 || i == 2 || i == 4);
+      }
+    g_assert_cmpstr (natter_message_get_body (natter_conversation_get_last_message (
+                       natter_conversation_view_get_conversation (view))), ==, "Count me in");
+  }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1621,6 +1722,7 @@ main (int   argc,
   g_test_add_func ("/gui/flow", test_gui_flow);
   g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
   g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
+  g_test_add_func ("/gui/room-notices", test_gui_room_notices);
 
   return g_test_run ();
 }
