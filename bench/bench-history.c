@@ -185,7 +185,8 @@ typedef struct {
   guint64   ready;
   guint64   done;
   guint64   failed;
-  guint     kind;      /* 0 history, 1 sync, 2 search common, 3 search rare, 4 range probe */
+  guint     kind;      /* 0 history, 1 sync, 2 search common, 3 search rare, 4 search prefix,
+                        * 5 and 6 range probes */
   guint     remaining;
   gint64    min_id, max_id;
   guint     results;   /* messages in the last reply */
@@ -218,6 +219,11 @@ query_send (BenchConn *c, gint64 now)
       bench_conn_sendf (c, "{\"type\":\"search\",\"id\":1,\"query\":\"tag%d\",\"limit\":50}\n",
                         g_rand_int_range (q->rand, 0, 1000));
       break;
+    case 4:
+      /* What search as you type sends first: two letters of a word. */
+      bench_conn_sendf (c, "{\"type\":\"search\",\"id\":1,\"query\":\"%.2s\",\"limit\":50}\n",
+                        words[g_rand_int_range (q->rand, 0, 64)]);
+      break;
     default:
       break;
     }
@@ -249,9 +255,9 @@ query_line (BenchConn *c, char *line, gsize len, gint64 now)
       bench_hist_add (c->worker->hist, now > c->t_req ? now - c->t_req : 0);
       q->bytes += len;
       /* Range probes: the id of the first message, of the newest. */
-      if (q->kind == 4)
+      if (q->kind == 5)
         q->min_id = bench_frame_int (line, len, "id");
-      else if (q->kind == 5)
+      else if (q->kind == 6)
         q->max_id = bench_frame_int (line, len, "id");
     }
   if (q->remaining > 0)
@@ -290,12 +296,12 @@ kick_cb (BenchWorker *w, gpointer data)
   Kick *k = data;
 
   bench_hist_reset (w->hist);
-  if (k->q->kind == 4)
+  if (k->q->kind == 5)
     {
       k->c->t_req = bench_now_ns ();
       bench_conn_sendf (k->c, "{\"type\":\"sync\",\"id\":1,\"since\":0,\"limit\":1}\n");
     }
-  else if (k->q->kind == 5)
+  else if (k->q->kind == 6)
     {
       k->c->t_req = bench_now_ns ();
       bench_conn_sendf (k->c, "{\"type\":\"history\",\"id\":1,\"conversation\":\"" HISTORY_ROOM "\",\"limit\":1}\n");
@@ -318,8 +324,9 @@ bench_history (BenchOptions *o)
   BenchReport r;
   Kick k;
   static const char *const labels[] = { "history page (50)", "sync (500)", "search, common word",
-                                        "search, rare word" };
-  static const char *const keys[] = { "history", "sync", "search_common", "search_rare" };
+                                        "search, rare word", "search, 2-letter prefix" };
+  static const char *const keys[] = { "history", "sync", "search_common", "search_rare",
+                                      "search_prefix" };
   guint i, kind;
 
   if (!bench_users_ensure (o->users_db, o->engine, "hu", FILL_SENDERS, &error)
@@ -354,12 +361,12 @@ bench_history (BenchOptions *o)
   k.q = &q;
   /* The id range: the first message (sync since 0) and the newest (history
    * without before). */
-  q.kind = 4;
+  q.kind = 5;
   q.remaining = 1;
   q.done = 0;
   bench_worker_call (c->worker, kick_cb, &k);
   bench_wait_counter (&q.done, 1, bench_now_ns () + (gint64) (o->timeout_s * 1e9));
-  q.kind = 5;
+  q.kind = 6;
   q.remaining = 1;
   q.done = 0;
   bench_worker_call (c->worker, kick_cb, &k);
@@ -371,7 +378,7 @@ bench_history (BenchOptions *o)
   bench_report_int (&r, "queries", o->queries);
   bench_report_int (&r, "first_id", q.min_id);
   bench_report_int (&r, "last_id", q.max_id);
-  for (kind = 0; kind < 4; kind++)
+  for (kind = 0; kind < G_N_ELEMENTS (keys); kind++)
     {
       BenchHist h;
       char kk[64];

@@ -1199,6 +1199,18 @@ leave_room_locally (NatterClient *self,
     }
 }
 
+/* Where a notice from an event goes in @conv: after every message the
+ * client has had (last_id, and what history brought in, which does not
+ * move last_id), as the server sends events in order. */
+static gint64
+notice_anchor (NatterClient       *self,
+               NatterConversation *conv)
+{
+  NatterMessage *newest = natter_message_list_get_newest_stored (natter_conversation_get_list (conv));
+
+  return MAX (self->last_id, newest != NULL ? natter_message_get_id (newest) : 0);
+}
+
 static void
 handle_room_member (NatterClient *self,
                     JsonObject   *frame)
@@ -1236,6 +1248,13 @@ handle_room_member (NatterClient *self,
     }
 
   natter_room_set_member_count (room, joined ? count + 1 : (count > 0 ? count - 1 : 0));
+  /* Shown in the room, after everything that came before the event. */
+  {
+    NatterConversation *conv = natter_client_lookup_conversation (self, natter_room_get_name (room), FALSE);
+
+    if (conv != NULL)
+      natter_conversation_note_member (conv, user, joined, notice_anchor (self, conv));
+  }
 }
 
 static void
@@ -1244,9 +1263,15 @@ handle_room_topic (NatterClient *self,
 {
   NatterRoom *room = intern_room (self, get_string (frame, "room"));
   const char *topic = get_string (frame, "topic");
+  NatterConversation *conv;
 
-  if (room != NULL)
-    natter_room_set_topic (room, topic);
+  if (room == NULL)
+    return;
+  natter_room_set_topic (room, topic);
+  conv = natter_client_lookup_conversation (self, natter_room_get_name (room), FALSE);
+  if (conv != NULL)
+    natter_conversation_note_topic (conv, natter_client_lookup_user (self, get_string (frame, "by")),
+                                    topic, notice_anchor (self, conv));
 }
 
 static void

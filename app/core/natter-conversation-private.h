@@ -35,5 +35,17 @@ void                natter_conversation_set_user_typing (NatterConversation *sel
 /* Forgets everyone's typing (the connection is gone: no "paused" will come). */
 void                natter_conversation_clear_typing    (NatterConversation *self);
 void                natter_conversation_detach_client (NatterConversation *self);
+/* Notices among a room's messages, from live events, standing after the
+ * message @after_id (the newest the client had when the event came). */
+void                natter_conversation_note_member   (NatterConversation *self,
+                                                       NatterUser         *user,
+                                                       gboolean            joined,
+                                                       gint64              after_id);
+/* @by NULL when the event did not say who (the topic is then shown
+ * alone). */
+void                natter_conversation_note_topic    (NatterConversation *self,
+                                                       NatterUser         *by,
+                                                       const char         *topic,
+                                                       gint64              after_id);
 
 G_END_DECLS

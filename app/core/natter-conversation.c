@@ -7,6 +7,7 @@
 
 #include "natter-client-private.h"
 #include "natter-conversation-private.h"
+#include "natter-message-private.h"
 
 /* How long "is typing" shows without a refresh from the typist. */
 #define TYPING_TIMEOUT_SECONDS 6
@@ -540,4 +541,60 @@ natter_conversation_load_older_finish (NatterConversation  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
   return (gint) g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+add_notice (NatterConversation *self,
+            const char         *text,
+            gint64              after_id)
+{
+  g_autoptr(NatterMessage) notice = natter_message_new_notice (self->address, text,
+                                                               g_get_real_time () / 1000, after_id);
+
+  natter_message_list_insert_notice (self->list, notice);
+}
+
+void
+natter_conversation_note_member (NatterConversation *self,
+                                 NatterUser         *user,
+                                 gboolean            joined,
+                                 gint64              after_id)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+  g_return_if_fail (NATTER_IS_USER (user));
+
+  if (joined)
+    /* Translators: a line in a room's conversation; %s is a person's name. */
+    text = g_strdup_printf (_("%s joined"), natter_user_get_display_name (user));
+  else
+    /* Translators: a line in a room's conversation; %s is a person's name. */
+    text = g_strdup_printf (_("%s left"), natter_user_get_display_name (user));
+  add_notice (self, text, after_id);
+}
+
+void
+natter_conversation_note_topic (NatterConversation *self,
+                                NatterUser         *by,
+                                const char         *topic,
+                                gint64              after_id)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+
+  if (topic == NULL || *topic == '\0')
+    text = by != NULL
+           /* Translators: a line in a room's conversation; %s is a person's name. */
+           ? g_strdup_printf (_("%s cleared the topic"), natter_user_get_display_name (by))
+           : g_strdup (_("The topic was cleared"));
+  else
+    text = by != NULL
+           /* Translators: a line in a room's conversation; the first %s is a
+            * person's name, the second the new topic. */
+           ? g_strdup_printf (_("%s changed the topic to “%s”"), natter_user_get_display_name (by), topic)
+           /* Translators: a line in a room's conversation; %s is the new topic. */
+           : g_strdup_printf (_("The topic is now “%s”"), topic);
+  add_notice (self, text, after_id);
 }

@@ -8,3 +8,4 @@
 #include "natter-conversation.h"
 #include "natter-client.h"
 #include "natter-secret.h"
+#include "natter-search-match.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "natter-message-list.h"
+#include "natter-message-private.h"
 
 struct _NatterMessageList
 {
@@ -102,29 +103,40 @@ item_at (NatterMessageList *self,
   return self->buf[self->head + i];
 }
 
+/* The stored part's order: a message with id N sorts as 2N, a notice
+ * after N (natter_message_new_notice) as 2N + 1, so it stands after
+ * message N and before N + 1. */
 static inline gint64
-stored_id (NatterMessageList *self,
-           guint              i)
+sort_key (NatterMessage *message)
 {
-  return natter_message_get_id (item_at (self, i));
+  if (natter_message_is_notice (message))
+    return 2 * natter_message_get_after_id (message) + 1;
+  return 2 * natter_message_get_id (message);
 }
 
-/* The index of the first stored message with an id >= @id. */
+static inline gint64
+stored_key (NatterMessageList *self,
+            guint              i)
+{
+  return sort_key (item_at (self, i));
+}
+
+/* The index of the first stored item with a sort key >= @key. */
 static guint
-lower_bound (NatterMessageList *self,
-             gint64             id)
+lower_bound_key (NatterMessageList *self,
+                 gint64             key)
 {
   guint lo = 0, hi = self->n_stored;
 
   /* Fast path: new messages are nearly always the newest. */
-  if (hi == 0 || stored_id (self, hi - 1) < id)
+  if (hi == 0 || stored_key (self, hi - 1) < key)
     return hi;
 
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
 
-      if (stored_id (self, mid) < id)
+      if (stored_key (self, mid) < key)
         lo = mid + 1;
       else
         hi = mid;
@@ -132,12 +144,20 @@ lower_bound (NatterMessageList *self,
   return lo;
 }
 
+/* The index of the first stored item at or after the message @id. */
+static guint
+lower_bound (NatterMessageList *self,
+             gint64             id)
+{
+  return lower_bound_key (self, 2 * id);
+}
+
 static gboolean
 has_id_at (NatterMessageList *self,
            guint              pos,
            gint64             id)
 {
-  return pos < self->n_stored && stored_id (self, pos) == id;
+  return pos < self->n_stored && stored_key (self, pos) == 2 * id;
 }
 
 /* A new buffer twice the size needed for @k more, the items in its middle. */
@@ -275,7 +295,7 @@ natter_message_list_merge (NatterMessageList *self,
   added = fresh->len;
 
   if (self->n_stored == 0 ||
-      natter_message_get_id (g_ptr_array_index (fresh, 0)) > stored_id (self, self->n_stored - 1))
+      sort_key (g_ptr_array_index (fresh, 0)) > stored_key (self, self->n_stored - 1))
     {
       /* Newer than everything (sync, catching up): one block at the end. */
       guint pos = self->n_stored;
@@ -284,7 +304,7 @@ natter_message_list_merge (NatterMessageList *self,
       self->n_stored += fresh->len;
       g_list_model_items_changed (G_LIST_MODEL (self), pos, 0, fresh->len);
     }
-  else if (natter_message_get_id (g_ptr_array_index (fresh, fresh->len - 1)) < stored_id (self, 0))
+  else if (sort_key (g_ptr_array_index (fresh, fresh->len - 1)) < stored_key (self, 0))
     {
       /* Older than everything (paging history): one block at the start. */
       insert_block (self, 0, (NatterMessage **) fresh->pdata, fresh->len);
@@ -417,25 +437,66 @@ natter_message_list_find_pending (NatterMessageList *self,
   return g_hash_table_lookup (self->pending, client_msg_id);
 }
 
+gint
+natter_message_list_find_position (NatterMessageList *self,
+                                    gint64             id)
+{
+  guint pos;
+
+  g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), -1);
+
+  pos = lower_bound (self, id);
+  return has_id_at (self, pos, id) ? (gint) pos : -1;
+}
+
+void
+natter_message_list_insert_notice (NatterMessageList *self,
+                                   NatterMessage     *notice)
+{
+  guint pos;
+
+  g_return_if_fail (NATTER_IS_MESSAGE_LIST (self));
+  g_return_if_fail (NATTER_IS_MESSAGE (notice) && natter_message_is_notice (notice));
+
+  /* After the notices already there for that place, in arrival order. */
+  pos = lower_bound_key (self, sort_key (notice) + 1);
+  insert_block (self, pos, &notice, 1);
+  self->n_stored++;
+  g_list_model_items_changed (G_LIST_MODEL (self), pos, 0, 1);
+}
+
+/* Notices are few and never more than a handful in a row: the scans
+ * below that step over them are short. */
 NatterMessage *
 natter_message_list_get_oldest (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->n_stored > 0 ? item_at (self, 0) : NULL;
+
+  for (guint i = 0; i < self->n_stored; i++)
+    if (!natter_message_is_notice (item_at (self, i)))
+      return item_at (self, i);
+  return NULL;
 }
 
 NatterMessage *
 natter_message_list_get_newest_stored (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->n_stored > 0 ? item_at (self, self->n_stored - 1) : NULL;
+
+  for (guint i = self->n_stored; i > 0; i--)
+    if (!natter_message_is_notice (item_at (self, i - 1)))
+      return item_at (self, i - 1);
+  return NULL;
 }
 
 NatterMessage *
 natter_message_list_get_last (NatterMessageList *self)
 {
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), NULL);
-  return self->len > 0 ? item_at (self, self->len - 1) : NULL;
+
+  if (self->len > self->n_stored)
+    return item_at (self, self->len - 1);
+  return natter_message_list_get_newest_stored (self);
 }
 
 guint
@@ -448,7 +509,8 @@ natter_message_list_count_after (NatterMessageList *self,
   g_return_val_if_fail (NATTER_IS_MESSAGE_LIST (self), 0);
 
   for (guint i = lower_bound (self, after_id + 1); i < self->n_stored; i++)
-    if (g_strcmp0 (natter_message_get_sender (item_at (self, i)), me) != 0)
+    if (!natter_message_is_notice (item_at (self, i)) &&
+        g_strcmp0 (natter_message_get_sender (item_at (self, i)), me) != 0)
       count++;
   return count;
 }

@@ -1,7 +1,10 @@
 /* natter-message-list.h: the GListModel of one conversation's messages.
  *
  * A plain array sorted by id, with the messages still being sent (id 0)
- * at the end in the order they were written. New messages almost always
+ * at the end in the order they were written. Notices (a room's "bob
+ * joined", natter_message_is_notice()) stand among the stored messages
+ * after the message id they came after; the getters of messages below
+ * (oldest, newest, last, count) skip them. New messages almost always
  * land at the end of the stored part, so an insert is a binary search and
  * a short move; a batch of newer messages (sync) is one items-changed.
  * Lookups by id are binary searches; by client_msg_id a hash table.
@@ -43,6 +46,12 @@ gboolean           natter_message_list_remove_pending (NatterMessageList *self,
 
 NatterMessage     *natter_message_list_find_id        (NatterMessageList *self,
                                                        gint64             id);
+/* The position of the stored message @id, or -1. */
+gint               natter_message_list_find_position  (NatterMessageList *self,
+                                                       gint64             id);
+/* Adds a notice in its place among the stored messages. */
+void               natter_message_list_insert_notice  (NatterMessageList *self,
+                                                       NatterMessage     *notice);
 /* Pending messages only. */
 NatterMessage     *natter_message_list_find_pending   (NatterMessageList *self,
                                                        const char        *client_msg_id);

@@ -18,6 +18,13 @@ NatterMessage *natter_message_new_pending (const char *conversation,
 NatterMessage *natter_message_new_from_json (JsonObject  *message,
                                              const char  *me,
                                              GError     **error);
+/* A notice (natter_message_is_notice()) that stands after the message
+ * @after_id: every message with an id up to it came before the event. */
+NatterMessage *natter_message_new_notice  (const char *conversation,
+                                           const char *body,
+                                           gint64      timestamp,
+                                           gint64      after_id);
+gint64         natter_message_get_after_id (NatterMessage *self);
 /* SENDING → SENT with the server's id and timestamp. */
 void           natter_message_set_sent    (NatterMessage *self,
                                            gint64         id,

@@ -19,6 +19,8 @@ struct _NatterMessage
   char               *client_msg_id;
   NatterMessageState  state;
   gboolean            outgoing;
+  gboolean            notice;
+  gint64              after_id;   /* a notice's place: after this message id */
 };
 
 G_DEFINE_FINAL_TYPE (NatterMessage, natter_message, G_TYPE_OBJECT)
@@ -150,6 +152,38 @@ natter_message_new_pending (const char *conversation,
   self->state = NATTER_MESSAGE_STATE_SENDING;
   self->outgoing = TRUE;
   return self;
+}
+
+NatterMessage *
+natter_message_new_notice (const char *conversation,
+                           const char *body,
+                           gint64      timestamp,
+                           gint64      after_id)
+{
+  NatterMessage *self = g_object_new (NATTER_TYPE_MESSAGE, NULL);
+
+  self->conversation = g_strdup (conversation);
+  self->sender = g_strdup ("");
+  self->body = g_strdup (body);
+  self->timestamp = timestamp;
+  self->state = NATTER_MESSAGE_STATE_SENT;
+  self->notice = TRUE;
+  self->after_id = after_id;
+  return self;
+}
+
+gboolean
+natter_message_is_notice (NatterMessage *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE (self), FALSE);
+  return self->notice;
+}
+
+gint64
+natter_message_get_after_id (NatterMessage *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE (self), 0);
+  return self->after_id;
 }
 
 static gboolean

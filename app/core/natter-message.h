@@ -24,5 +24,10 @@ const char         *natter_message_get_client_msg_id (NatterMessage *self);
 NatterMessageState  natter_message_get_state         (NatterMessage *self);
 /* TRUE when we sent it (from this or another device). */
 gboolean            natter_message_get_outgoing      (NatterMessage *self);
+/* TRUE for a line the app adds itself among a room's messages ("bob
+ * joined", "alice changed the topic…"), from live events: no id, no
+ * sender (""), the text in the body. Protocol 1 keeps no such lines, so
+ * they are not in history and do not survive a restart. */
+gboolean            natter_message_is_notice         (NatterMessage *self);
 
 G_END_DECLS

@@ -1,10 +1,10 @@
 /* natter-contacts-page.c: the people page.
  *
  * Four boxed lists bound to the client's live models: incoming requests
- * (accept / decline), requests we sent, contacts (message / remove), and
- * the results of a user search (add / message). Each row's buttons are
- * actionable with the username as target, so the page has one action per
- * verb instead of per-row callbacks.
+ * (accept / decline), requests we sent (cancel), contacts (message /
+ * remove), and the results of a user search (add / message). Each row's
+ * buttons are actionable with the username as target, so the page has one
+ * action per verb instead of per-row callbacks.
  */
 #define G_LOG_DOMAIN "natter-contacts-page"
 
@@ -118,6 +118,9 @@ create_row (NatterContactsPage *self,
         GtkWidget *label = gtk_label_new (_("Waiting for an answer"));
         gtk_widget_add_css_class (label, "dim-label");
         adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                   make_button (_("_Cancel Request"), NULL, "contacts.cancel-request",
+                                                username, NULL));
       }
       break;
 
@@ -276,6 +279,20 @@ decline_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_decline_async,
           natter_client_contact_decline_finish, g_variant_get_string (param, NULL), NULL);
+}
+
+/* Withdrawing our own request is contact_remove; the server tells both
+ * sides, so the row goes from every list (ours on each device, theirs)
+ * by the contact event, not here. */
+static void
+cancel_request_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  const char *username = g_variant_get_string (param, NULL);
+
+  run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_remove_async,
+          natter_client_contact_remove_finish, username,
+          /* Translators: %s is a username. */
+          g_strdup_printf (_("Request to %s cancelled"), username));
 }
 
 static void
@@ -461,6 +478,7 @@ natter_contacts_page_class_init (NatterContactsPageClass *klass)
 
   gtk_widget_class_install_action (widget_class, "contacts.accept", "s", accept_action);
   gtk_widget_class_install_action (widget_class, "contacts.decline", "s", decline_action);
+  gtk_widget_class_install_action (widget_class, "contacts.cancel-request", "s", cancel_request_action);
   gtk_widget_class_install_action (widget_class, "contacts.request", "s", request_action);
   gtk_widget_class_install_action (widget_class, "contacts.remove", "s", remove_action);
   gtk_widget_class_install_action (widget_class, "contacts.message", "s", message_action);

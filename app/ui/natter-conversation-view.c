@@ -9,6 +9,10 @@
  * Scrolling: the view sticks to the bottom while the person is there, so new
  * messages scroll into view; once they scroll up it stays put and offers a
  * jump button. Near the top it pages in older history.
+ *
+ * Showing one message (a search hit): protocol 1 pages history only
+ * backwards (`before`), so the view pages back from what it holds until
+ * the message is there, then scrolls to it and marks it for a moment.
  */
 #define G_LOG_DOMAIN "natter-conversation-view"
 
@@ -19,6 +23,7 @@
 
 #include "natter-composer.h"
 #include "natter-conversation-view.h"
+#include "natter-message-list.h"
 #include "natter-message-row.h"
 #include "natter-room-dialog.h"
 #include "natter-ui-util.h"
@@ -28,6 +33,8 @@
 /* How close to an edge counts as being at it, in pixels. */
 #define STICKY_DISTANCE   48
 #define LOAD_OLDER_MARGIN 400
+/* How long a message shown from a search stays marked. */
+#define HIT_MARK_MS       2500
 
 struct _NatterConversationView
 {
@@ -57,6 +64,9 @@ struct _NatterConversationView
   GSignalGroup       *peer_signals;
   GSignalGroup       *room_signals;
   guint               scroll_idle;
+  NatterMessage      *hit;          /* the message shown from a search, marked */
+  guint               hit_timeout;
+  gint64              seek_id;      /* a message to show once it is loaded */
 
   gboolean            sticky;
   gboolean            loading_older;
@@ -73,6 +83,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void maybe_load_older (NatterConversationView *self);
+static void seek (NatterConversationView *self);
 
 /* ---- Rows ---------------------------------------------------------------- */
 
@@ -125,6 +136,10 @@ bind_cb (GtkSignalListItemFactory *factory,
   compute_grouping (self, gtk_list_item_get_position (item), message, &show_day, &show_header);
   natter_message_row_set_message (row, message, self->conversation);
   natter_message_row_set_grouping (row, show_day, show_header);
+  if (message == self->hit)
+    gtk_widget_add_css_class (GTK_WIDGET (row), "search-hit");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (row), "search-hit");
   g_hash_table_insert (self->rows, message, row);
 }
 
@@ -244,6 +259,12 @@ load_older_cb (GObject      *object,
       return;
     }
 
+  if (self->seek_id != 0 && NATTER_CONVERSATION (object) == self->conversation)
+    {
+      seek (self);
+      return;
+    }
+
   /* A short screen may still show the top: keep paging until it is full. */
   if (added > 0 && NATTER_CONVERSATION (object) == self->conversation &&
       gtk_adjustment_get_value (get_vadjustment (self)) < LOAD_OLDER_MARGIN)
@@ -262,6 +283,83 @@ maybe_load_older (NatterConversationView *self)
   gtk_revealer_set_reveal_child (self->loading_revealer, TRUE);
   natter_conversation_load_older_async (self->conversation, self->load_cancellable,
                                         load_older_cb, g_object_ref (self));
+}
+
+/* ---- Showing one message ------------------------------------------------- */
+
+static void
+set_hit (NatterConversationView *self,
+         NatterMessage          *message)
+{
+  GtkWidget *row;
+
+  if (self->hit != NULL && (row = g_hash_table_lookup (self->rows, self->hit)) != NULL)
+    gtk_widget_remove_css_class (row, "search-hit");
+  g_set_object (&self->hit, message);
+  if (self->hit != NULL && (row = g_hash_table_lookup (self->rows, self->hit)) != NULL)
+    gtk_widget_add_css_class (row, "search-hit");
+}
+
+static void
+hit_timeout_cb (gpointer user_data)
+{
+  NatterConversationView *self = user_data;
+
+  self->hit_timeout = 0;
+  set_hit (self, NULL);
+}
+
+/* Scrolls to the message being sought if it is loaded, or pages back
+ * towards it. */
+static void
+seek (NatterConversationView *self)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  gint pos = natter_message_list_find_position (NATTER_MESSAGE_LIST (natter_conversation_get_messages (self->conversation)),
+                                                self->seek_id);
+
+  if (pos < 0)
+    {
+      if (natter_conversation_get_has_more_history (self->conversation))
+        maybe_load_older (self);
+      else
+        self->seek_id = 0; /* not in this conversation */
+      return;
+    }
+
+  {
+    g_autoptr(NatterMessage) message = g_list_model_get_item (model, pos);
+
+    self->seek_id = 0;
+    self->sticky = FALSE;
+    g_clear_handle_id (&self->scroll_idle, g_source_remove);
+    gtk_revealer_set_reveal_child (self->jump_revealer, TRUE);
+    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", (guint) pos);
+    set_hit (self, message);
+    g_clear_handle_id (&self->hit_timeout, g_source_remove);
+    self->hit_timeout = g_timeout_add_once (HIT_MARK_MS, hit_timeout_cb, self);
+  }
+}
+
+void
+natter_conversation_view_show_message (NatterConversationView *self,
+                                       gint64                  id)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION_VIEW (self));
+  g_return_if_fail (id > 0);
+
+  if (self->conversation == NULL)
+    return;
+  self->seek_id = id;
+  seek (self);
+}
+
+gboolean
+natter_conversation_view_is_message_marked (NatterConversationView *self,
+                                            gint64                  id)
+{
+  g_return_val_if_fail (NATTER_IS_CONVERSATION_VIEW (self), FALSE);
+  return self->hit != NULL && natter_message_get_id (self->hit) == id;
 }
 
 /* ---- Model changes ------------------------------------------------------- */
@@ -497,6 +595,9 @@ natter_conversation_view_set_conversation (NatterConversationView *self,
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
   self->loading_older = FALSE;
+  self->seek_id = 0;
+  g_clear_handle_id (&self->hit_timeout, g_source_remove);
+  set_hit (self, NULL);
   gtk_revealer_set_reveal_child (self->loading_revealer, FALSE);
 
   if (self->conversation != NULL)

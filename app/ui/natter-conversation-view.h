@@ -23,6 +23,13 @@ GListModel         *natter_conversation_view_get_model        (NatterConversatio
  * bottom, in the active window. */
 void                natter_conversation_view_update_read      (NatterConversationView *self);
 void                natter_conversation_view_focus_composer   (NatterConversationView *self);
+/* Scrolls to the message @id and marks it for a moment, paging in older
+ * history until it is there (a search hit). */
+void                natter_conversation_view_show_message     (NatterConversationView *self,
+                                                               gint64                  id);
+/* TRUE while the message @id is marked by show_message (for tests). */
+gboolean            natter_conversation_view_is_message_marked (NatterConversationView *self,
+                                                                gint64                  id);
 /* Shows the header's relative time ("Last seen 5 minutes ago") against
  * @now_ms; the window's timer calls it (natter_window_refresh_times()). */
 void                natter_conversation_view_refresh_times    (NatterConversationView *self,

@@ -4,6 +4,7 @@
  * the avatar and (in rooms) the name. Our own messages sit on the right in
  * the accent colour with their state: sending, sent, seen, or not sent. A
  * message the server refused for good offers to be sent again or deleted.
+ * A notice (a room's "bob joined") is a centred, dim line instead.
  */
 #define G_LOG_DOMAIN "natter-message-row"
 
@@ -22,6 +23,7 @@ struct _NatterMessageRow
   /* template widgets */
   GtkLabel           *day_label;
   GtkBox             *line_box;
+  GtkLabel           *notice_label;
   GtkWidget          *avatar_box;
   GtkWidget          *failed_box;
   NatterUserAvatar   *avatar;
@@ -119,6 +121,8 @@ update_layout (NatterMessageRow *self)
       gtk_label_set_label (self->day_label, day);
     }
 
+  gtk_widget_set_visible (GTK_WIDGET (self->notice_label), natter_message_is_notice (self->message));
+  gtk_widget_set_visible (GTK_WIDGET (self->line_box), !natter_message_is_notice (self->message));
   gtk_widget_set_halign (GTK_WIDGET (self->line_box), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
   gtk_widget_set_visible (self->avatar_box, !outgoing);
   /* Hidden, not removed: later messages of a group keep the indent. */
@@ -198,6 +202,8 @@ natter_message_row_set_message (NatterMessageRow   *self,
 
   markup = natter_linkify (natter_message_get_body (message));
   gtk_label_set_markup (self->body_label, markup);
+  gtk_label_set_label (self->notice_label, natter_message_is_notice (message)
+                                           ? natter_message_get_body (message) : "");
 
   clock = natter_format_clock (natter_message_get_timestamp (message));
   gtk_label_set_label (self->time_label, clock);
@@ -372,6 +378,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, line_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, notice_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, failed_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar);

@@ -1,8 +1,11 @@
-/* natter-search-page.c: message search.
+/* natter-search-page.c: message search, as you type.
  *
- * GtkSearchEntry already waits for a pause in typing; each new query
- * cancels the one in flight so late answers never overwrite newer ones.
- * Activating a result opens its conversation.
+ * GtkSearchEntry waits for a pause in typing (search-delay, 250 ms in the
+ * template); each new query cancels the one in flight, so a late answer
+ * (its task returns cancelled) never overwrites a newer one. The words the
+ * query matched are highlighted by the server's rule
+ * (natter_search_highlight_markup). Activating a result opens its
+ * conversation at that message.
  */
 #define G_LOG_DOMAIN "natter-search-page"
 
@@ -30,6 +33,7 @@ struct _NatterSearchPage
   /* owned references */
   GCancellable   *cancellable;
   GListModel     *results;
+  char           *query;   /* the query the results answer */
 };
 
 G_DEFINE_FINAL_TYPE (NatterSearchPage, natter_search_page, NATTER_TYPE_PAGE)
@@ -45,6 +49,7 @@ create_result_row (gpointer item,
   g_autofree char *when = natter_format_time_short (natter_message_get_timestamp (message));
   g_autofree char *where = NULL;
   g_autofree char *body = g_strdup (natter_message_get_body (message));
+  g_autofree char *markup = NULL;
   GtkWidget *row, *box, *text_box, *top, *label;
 
   if (address[0] == '#')
@@ -54,6 +59,7 @@ create_result_row (gpointer item,
     where = g_strdup (natter_user_title (sender));
 
   g_strdelimit (body, "\n\t", ' ');
+  markup = natter_search_highlight_markup (body, self->query ? self->query : "");
 
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_add_css_class (box, "search-result");
@@ -80,7 +86,9 @@ create_result_row (gpointer item,
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (top), label);
 
-  label = gtk_label_new (body);
+  label = gtk_label_new (NULL);
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_widget_add_css_class (label, "search-result-body");
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
@@ -90,8 +98,9 @@ create_result_row (gpointer item,
 
   row = gtk_list_box_row_new ();
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-conversation");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", address);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-message");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "(sx)", address,
+                                    natter_message_get_id (message));
   return row;
 }
 
@@ -136,9 +145,11 @@ search_changed_cb (NatterSearchPage *self)
       return;
     }
 
+  g_free (self->query);
+  self->query = g_steal_pointer (&query);
   self->cancellable = g_cancellable_new ();
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  natter_client_search_async (self->client, query, NULL, self->cancellable,
+  natter_client_search_async (self->client, self->query, NULL, self->cancellable,
                               search_cb, g_object_ref (self));
 }
 
@@ -171,6 +182,7 @@ natter_search_page_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->results);
+  g_clear_pointer (&self->query, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_SEARCH_PAGE);
   natter_widget_unparent_children (GTK_WIDGET (self));
 

@@ -90,6 +90,19 @@ open_conversation_action (GtkWidget  *widget,
 }
 
 static void
+open_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  const char *address;
+  gint64 id;
+
+  g_variant_get (parameter, "(&sx)", &address, &id);
+  if (id > 0)
+    natter_window_open_message (NATTER_WINDOW (widget), address, id);
+}
+
+static void
 close_conversation_action (GtkWidget  *widget,
                            const char *action_name,
                            GVariant   *parameter)
@@ -211,6 +224,7 @@ natter_window_update_actions (NatterWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-room", in_chat && ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.browse-rooms", in_chat && ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-conversation", in_chat);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-message", in_chat);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", in_chat);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-status", in_chat);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.go-back",
@@ -226,6 +240,7 @@ natter_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.new-room", NULL, new_room_action);
   gtk_widget_class_install_action (widget_class, "win.browse-rooms", NULL, browse_rooms_action);
   gtk_widget_class_install_action (widget_class, "win.open-conversation", "s", open_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.open-message", "(sx)", open_message_action);
   gtk_widget_class_install_action (widget_class, "win.close-conversation", NULL, close_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
   gtk_widget_class_install_action (widget_class, "win.reconnect-now", NULL, reconnect_now_action);

@@ -178,6 +178,18 @@ natter_window_open_conversation (NatterWindow *self,
   show_conversation (self, conversation);
 }
 
+void
+natter_window_open_message (NatterWindow *self,
+                            const char   *address,
+                            gint64        id)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  natter_window_open_conversation (self, address);
+  if (g_strcmp0 (natter_window_get_current_address (self), address) == 0)
+    natter_conversation_view_show_message (self->conversation_view, id);
+}
+
 static void
 conversation_activated_cb (NatterWindow       *self,
                            NatterConversation *conversation,

@@ -17,6 +17,11 @@ NatterWindow *natter_window_new                  (NatterApplication *application
  * direct conversation when there is none yet. */
 void          natter_window_open_conversation    (NatterWindow      *self,
                                                   const char        *address);
+/* Opens the conversation at @address scrolled to the message @id, which
+ * is marked for a moment (a search hit). */
+void          natter_window_open_message         (NatterWindow      *self,
+                                                  const char        *address,
+                                                  gint64             id);
 /* The address of the conversation on screen, or NULL. */
 const char   *natter_window_get_current_address  (NatterWindow      *self);
 

@@ -8,8 +8,10 @@
  * - contact_accept / contact_decline without a pending request from that
  *   user: not_found.
  * - contact_remove of an accepted contact tells both sides; of one's own
- *   pending request withdraws it, and of an incoming one declines it (both
- *   tell only one's own connections); anything else is not_found.
+ *   pending request withdraws it and tells both sides too (the asked
+ *   user's list of requests must lose it at once, and they knew of it
+ *   already); of an incoming one declines it (only one's own connections
+ *   are told, as for contact_decline); anything else is not_found.
  */
 #define G_LOG_DOMAIN "natterd-handlers"
 
@@ -260,7 +262,7 @@ natterd_handle_contact_remove (NatterdRequest *request)
   set_state (me, other, NATTERD_CONTACT_NONE);
   set_state (other, me, NATTERD_CONTACT_NONE);
   send_contact_event (me, other, "removed");
-  if (state == NATTERD_CONTACT_ACCEPTED)
+  if (state == NATTERD_CONTACT_ACCEPTED || state == NATTERD_CONTACT_OUTGOING)
     send_contact_event (other, me, "removed");
   natterd_request_ok (request);
 }

@@ -278,7 +278,6 @@ natterd_handle_search (NatterdRequest *request)
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
-  g_autofree char *fts = NULL;
   NatterdConversation *conv = NULL;
   NatterdUser *peer = NULL;
   const char *query;
@@ -294,8 +293,9 @@ natterd_handle_search (NatterdRequest *request)
       !natterd_arg_conversation (request, "conversation", FALSE, &conv, &peer) ||
       !natterd_arg_limit (request, SEARCH_DEFAULT, SEARCH_CAP, &limit))
     return;
-  fts = natterd_store_fts_query (query);
-  if (fts == NULL || strlen (query) > NATTER_SEARCH_QUERY_MAX)
+  /* Only white space is no query; punctuation alone is one that finds
+   * nothing. */
+  if (query[strspn (query, " \t\n\r\f\v")] == '\0' || strlen (query) > NATTER_SEARCH_QUERY_MAX)
     {
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, "query must be 1 to 256 bytes of text");
       return;

@@ -299,8 +299,13 @@ gboolean natterd_store_search         (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
-/* The FTS5 expression for a user's query: each white-space separated term
- * quoted (quotes doubled), terms ANDed. NULL when there is no term. */
+/* Words of this many letters or more match as prefixes. */
+#define NATTERD_STORE_SEARCH_PREFIX_MIN 2
+/* The FTS5 expression for a user's query: its words (runs of letters,
+ * digits and combining marks; anything else separates them), each quoted
+ * and, from NATTERD_STORE_SEARCH_PREFIX_MIN letters, a prefix; ANDed.
+ * NULL when the query has no word (nothing can match). The query must be
+ * valid UTF-8. */
 char    *natterd_store_fts_query      (const char *query);
 
 /* One row per conversation of @user_id, most recent first (conversations

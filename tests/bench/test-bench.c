@@ -213,6 +213,7 @@ test_history (void)
   g_assert_cmpint (get_int (o, "sync_count"), ==, 10);
   g_assert_cmpint (get_int (o, "search_common_count"), ==, 10);
   g_assert_cmpint (get_int (o, "search_rare_count"), ==, 10);
+  g_assert_cmpint (get_int (o, "search_prefix_count"), ==, 10);
   g_assert_cmpint (get_int (o, "failed"), ==, 0);
   g_assert_cmpint (get_int (o, "last_id") - get_int (o, "first_id"), >=, 199);
 }

@@ -661,6 +661,45 @@ test_own_devices (Fixture       *f,
   test_remove_dir (dir);
 }
 
+/* A request we sent can be withdrawn (contact_remove): it leaves our
+ * outgoing list, on our other device too, and the asked user's incoming
+ * list, at once. */
+static void
+test_cancel_request (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = test_make_state_dir ();
+  NatterClient *second;
+  GAsyncResult *result = NULL;
+
+  natter_client_contact_request_async (f->alice.client, f->bob.name, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_contact_request_finish (f->alice.client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  WAIT_FOR (model_has_user (natter_client_get_outgoing_requests (f->alice.client), f->bob.name));
+  WAIT_FOR (model_has_user (natter_client_get_incoming_requests (f->bob.client), f->alice.name));
+
+  /* Alice's other device, signed in after the request, lists it too. */
+  second = test_client_new (server, dir);
+  test_client_sign_in (second, server, f->alice.name);
+  WAIT_FOR (model_has_user (natter_client_get_outgoing_requests (second), f->bob.name));
+
+  natter_client_contact_remove_async (f->alice.client, f->bob.name, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_contact_remove_finish (f->alice.client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  WAIT_FOR (!model_has_user (natter_client_get_outgoing_requests (f->alice.client), f->bob.name));
+  WAIT_FOR (!model_has_user (natter_client_get_outgoing_requests (second), f->bob.name));
+  WAIT_FOR (!model_has_user (natter_client_get_incoming_requests (f->bob.client), f->alice.name));
+  g_assert_false (model_has_user (natter_client_get_contacts (f->alice.client), f->bob.name));
+  g_assert_false (model_has_user (natter_client_get_contacts (f->bob.client), f->alice.name));
+
+  test_client_free (second);
+  test_remove_dir (dir);
+}
+
 static NatterConversation *
 conversation_at (NatterClient *client,
                  guint         position)
@@ -721,6 +760,7 @@ main (int   argc,
   ADD ("/client/chat/typing-expires", test_typing_expires);
   ADD ("/client/chat/conversation-order", test_conversation_order);
   ADD ("/client/chat/contacts-presence", test_contacts_presence);
+  ADD ("/client/chat/cancel-request", test_cancel_request);
   ADD ("/client/chat/rooms", test_rooms);
   ADD ("/client/chat/history", test_history);
   ADD ("/client/chat/own-devices", test_own_devices);

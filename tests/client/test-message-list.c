@@ -240,6 +240,61 @@ test_large (void)
   g_assert_cmpfloat (seconds, <, 5.0);
 }
 
+/* Notices stand after the message they came after, among history paged
+ * in later too, and the message getters step over them. */
+static void
+test_notices (void)
+{
+  g_autoptr(NatterMessageList) list = natter_message_list_new ();
+  g_autoptr(GPtrArray) older = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) newer = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(NatterMessage) m10 = stored (10);
+  g_autoptr(NatterMessage) first = natter_message_new_notice ("#r", "first", 1, 10);
+  g_autoptr(NatterMessage) second = natter_message_new_notice ("#r", "second", 2, 10);
+  g_autoptr(NatterMessage) at0 = natter_message_new_notice ("#r", "at0", 3, 0);
+  g_autoptr(NatterMessage) pending = natter_message_new_pending ("#r", "alice", "p", "c1", 4);
+  static const char *const expected[] = { "at0", "m5", "m8", "m10", "first", "second", "m12", "m15", "p" };
+
+  natter_message_list_insert (list, m10);
+  natter_message_list_append_pending (list, pending);
+  natter_message_list_insert_notice (list, first);
+  natter_message_list_insert_notice (list, second);
+  natter_message_list_insert_notice (list, at0);
+  g_assert_true (natter_message_list_get_oldest (list) == m10);
+  g_assert_true (natter_message_list_get_newest_stored (list) == m10);
+  g_assert_true (natter_message_list_get_last (list) == pending);
+  g_assert_cmpuint (natter_message_list_count_after (list, 0, "alice"), ==, 1);
+
+  g_ptr_array_add (older, stored (5));
+  g_ptr_array_add (older, stored (8));
+  g_assert_cmpuint (natter_message_list_merge (list, older), ==, 2);
+  g_ptr_array_add (newer, stored (15));
+  g_ptr_array_add (newer, stored (12));
+  g_assert_cmpuint (natter_message_list_merge (list, newer), ==, 2);
+  g_assert_false (natter_message_list_insert (list, m10));
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(NatterMessage) m = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      g_assert_cmpstr (natter_message_get_body (m), ==, expected[i]);
+    }
+  g_assert_cmpint (natter_message_get_id (natter_message_list_get_oldest (list)), ==, 5);
+  g_assert_cmpint (natter_message_get_id (natter_message_list_get_newest_stored (list)), ==, 15);
+  g_assert_true (natter_message_list_find_id (list, 10) == m10);
+  g_assert_cmpint (natter_message_list_find_position (list, 10), ==, 3);
+  g_assert_cmpint (natter_message_list_find_position (list, 12), ==, 6);
+  g_assert_cmpint (natter_message_list_find_position (list, 11), ==, -1);
+  g_assert_cmpuint (natter_message_list_count_after (list, 10, "alice"), ==, 2);
+
+  /* The pending message settles after the notices. */
+  natter_message_set_sent (pending, 20, 5);
+  g_assert_true (natter_message_list_settle (list, pending));
+  g_assert_true (natter_message_list_get_last (list) == pending);
+  g_assert_cmpint (natter_message_list_find_position (list, 20), ==, 8);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -251,6 +306,7 @@ main (int   argc,
   g_test_add_func ("/client/message-list/pending", test_pending);
   g_test_add_func ("/client/message-list/remove-pending", test_remove_pending);
   g_test_add_func ("/client/message-list/large", test_large);
+  g_test_add_func ("/client/message-list/notices", test_notices);
 
   return g_test_run ();
 }

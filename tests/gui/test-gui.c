@@ -233,8 +233,10 @@ start_notification_server (void)
   g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
                                      info->interfaces[0], &vtable, NULL, NULL, &error);
   g_assert_no_error (error);
+  /* A test in a subprocess of its own (in_own_process) takes the name
+   * over while it runs; it comes back to this one after. */
   g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
-                                G_BUS_NAME_OWNER_FLAGS_NONE,
+                                G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT | G_BUS_NAME_OWNER_FLAGS_REPLACE,
                                 name_acquired_cb, NULL, &acquired, NULL);
   WAIT_FOR (acquired);
 }
@@ -1903,10 +1905,13 @@ edge_sign_in (Fixture    *fx,
   WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
 }
 
-/* Runs @func in a subprocess (when not in one already) and asserts that
- * it passed. */
+/* TRUE in the subprocess that runs a test's body; the parent only runs
+ * the subprocess and checks that it passed. Each test that signs in
+ * anew runs alone in its own process: a GApplication that was never
+ * g_application_run() keeps its D-Bus object on the process' bus
+ * connection, so a second one could not register beside it. */
 static gboolean
-in_subprocess (void)
+in_own_process (void)
 {
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
@@ -1915,7 +1920,7 @@ in_subprocess (void)
     }
   if (g_test_subprocess ())
     return TRUE;
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   return FALSE;
 }
@@ -1940,7 +1945,7 @@ test_gui_offline_presence (void)
   GtkWidget *sidebar, *row;
   NatterConversation *conversation;
 
-  if (!in_subprocess ())
+  if (!in_own_process ())
     return;
 
   edge_setup (&fx);
@@ -2028,7 +2033,7 @@ test_gui_identity_changed (void)
   NatterMessage *written;
   gboolean saw_account = FALSE;
 
-  if (!in_subprocess ())
+  if (!in_own_process ())
     return;
 
   edge_setup (&fx);
@@ -2139,7 +2144,7 @@ test_gui_session_ended (void)
   Fixture fx = { 0 };
   g_autoptr(NatterTestClient) other = NULL;
 
-  if (!in_subprocess ())
+  if (!in_own_process ())
     return;
 
   edge_setup (&fx);
@@ -2171,6 +2176,310 @@ test_gui_session_ended (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Search as you type ---------------------------------------------------- */
+
+/* A fixture with @username signed in through the welcome page: server,
+ * certificate, password. */
+static void
+fixture_setup_signed_in (Fixture    *fx,
+                         const char *username)
+{
+  const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
+  g_autofree char *server_text = NULL;
+
+  fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
+  fx->server = natter_test_server_start (NULL, NULL);
+  start_notification_server ();
+  {
+    g_autoptr(NatterTestClient) account = natter_test_client_new_user (fx->server, username);
+  }
+  start_app (fx);
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
+  server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
+  set_row_text (fx, "server_row", server_text);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
+  set_row_text (fx, "username_row", username);
+  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+}
+
+/* TRUE when @widget is drawn inside @viewport's visible height. */
+static gboolean
+is_within (GtkWidget *widget,
+           GtkWidget *viewport)
+{
+  graphene_rect_t bounds;
+
+  if (widget == NULL || !gtk_widget_get_mapped (widget) ||
+      !gtk_widget_compute_bounds (widget, viewport, &bounds))
+    return FALSE;
+  return bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (viewport);
+}
+
+static gboolean
+is_label_with_markup (GtkWidget *widget, gconstpointer markup)
+{
+  return GTK_IS_LABEL (widget) && gtk_label_get_use_markup (GTK_LABEL (widget)) &&
+         strstr (gtk_label_get_label (GTK_LABEL (widget)), markup) != NULL;
+}
+
+/* Typing part of a word finds it, the hit is highlighted, and a click
+ * opens the conversation at the hit, paging older history in until it is
+ * there. */
+static void
+test_gui_search_as_you_type (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  gpointer search_page;
+  GtkStack *stack;
+  GtkListBox *results;
+  NatterConversationView *view;
+  GtkWidget *label;
+  gint64 hit;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+  if (!in_own_process ())
+    return;
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  /* The hit, then more than two pages (a page is 50) after it. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Pizza party tonight? <bring> drinks & chips\","
+      "\"client_msg_id\":\"hit\"}");
+
+    hit = natter_test_get_int (r, "message.id");
+  }
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+        "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Later message %u\",\"client_msg_id\":\"l%u\"}",
+        i, i);
+
+      natter_assert_str (r, "type", "ok");
+    }
+  WAIT_FOR (natter_client_lookup_conversation (fx.client, "@bob", FALSE) != NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  stack = GTK_STACK (child (search_page, g_type_from_name ("NatterSearchPage"), "stack"));
+  results = GTK_LIST_BOX (child (search_page, g_type_from_name ("NatterSearchPage"), "results_list"));
+
+  /* As typed, one key at a time: the last query's results show. */
+  {
+    GtkEditable *entry = GTK_EDITABLE (child (search_page, g_type_from_name ("NatterSearchPage"), "search_entry"));
+
+    gtk_editable_set_text (entry, "p");
+    gtk_editable_set_text (entry, "pi");
+    gtk_editable_set_text (entry, "piz");
+  }
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (stack), "results") == 0);
+  g_assert_nonnull (gtk_list_box_get_row_at_index (results, 0));
+  g_assert_null (gtk_list_box_get_row_at_index (results, 1));
+  /* Highlighted: "Piz" of "Pizza", the rest escaped. */
+  label = find_widget (GTK_WIDGET (results), is_label_with_markup, "\">Piz</span>za party");
+  g_assert_nonnull (label);
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (label)), "&lt;bring&gt; drinks &amp; chips"));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "Pizza party tonight? <bring> drinks & chips");
+  save_screenshot (&fx, "search-highlight.png");
+
+  /* The click opens the conversation with the hit on screen, though it
+   * was more than two pages back. */
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_signal_emit_by_name (gtk_list_box_get_row_at_index (results, 0), "activate");
+  g_assert_cmpstr (natter_window_get_current_address (fx.window), ==, "@bob");
+  {
+    GListModel *model = natter_conversation_view_get_model (view);
+    GtkWidget *scrolled = child (view, NATTER_TYPE_CONVERSATION_VIEW, "scrolled");
+    NatterMessage *message = NULL;
+
+    WAIT_FOR (natter_conversation_view_is_message_marked (view, hit));
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      {
+        g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+        if (natter_message_get_id (m) == hit)
+          message = m;
+      }
+    g_assert_nonnull (message);
+    WAIT_FOR (is_within (find_message_row (GTK_WIDGET (view), message), scrolled));
+    g_assert_true (gtk_widget_has_css_class (find_message_row (GTK_WIDGET (view), message), "search-hit"));
+    save_screenshot (&fx, "search-hit.png");
+    /* The mark goes after a moment. */
+    WAIT_FOR (!natter_conversation_view_is_message_marked (view, hit));
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* ---- Cancelling a contact request ----------------------------------------- */
+
+/* A request alice sent shows with a Cancel Request button; pressing it
+ * withdraws the request: the row goes, and bob is told. */
+static void
+test_gui_cancel_request (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterContactsPage *contacts_page;
+  GtkListBox *outgoing;
+  GtkWidget *cancel;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+  if (!in_own_process ())
+    return;
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (contacts_page)));
+  outgoing = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "outgoing_list");
+  gtk_widget_activate_action (GTK_WIDGET (contacts_page), "contacts.request", "s", "bob");
+  WAIT_FOR ((cancel = find_widget (GTK_WIDGET (outgoing), is_button_with, "_Cancel Request")) != NULL);
+  {
+    g_autoptr(JsonObject) asked = natter_test_client_wait_type (bob, "contact_request");
+  }
+  save_screenshot (&fx, "contacts-cancel-request.png");
+
+  /* The button, as a click would. */
+  g_signal_emit_by_name (cancel, "clicked");
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_outgoing_requests (fx.client)) == 0);
+  WAIT_FOR (!gtk_widget_get_visible (GTK_WIDGET (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE,
+                                                        "outgoing_group"))));
+  {
+    g_autoptr(JsonObject) told = natter_test_client_wait_type (bob, "contact");
+    g_autoptr(JsonObject) c = natter_test_client_request_ok (bob, "{\"type\":\"contacts\"}");
+
+    natter_assert_str (told, "change", "removed");
+    natter_assert_str (told, "user.username", "alice");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (c, "incoming")), ==, 0);
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* ---- Room notices ------------------------------------------------------------ */
+
+static void
+joined_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  *(gboolean *) user_data = natter_client_room_join_finish (NATTER_CLIENT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* The notice row showing @text under @widget, or NULL. */
+static GtkWidget *
+find_notice (GtkWidget  *widget,
+             const char *text)
+{
+  GtkWidget *label = find_widget (widget, is_label_with, text);
+
+  return label != NULL && gtk_widget_has_css_class (label, "room-notice") ? label : NULL;
+}
+
+/* Someone joining, leaving and changing the topic shows as a line in the
+ * room, in its place among the messages. */
+static void
+test_gui_room_notices (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  NatterConversationView *view;
+  GListModel *model;
+  gboolean joined = FALSE;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+  if (!in_own_process ())
+    return;
+
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  carol = natter_test_client_new_user (fx.server, "carol");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_create\",\"room\":\"#lunch\",\"topic\":\"Food\"}");
+    g_autoptr(JsonObject) m = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"Who is hungry?\",\"client_msg_id\":\"b1\"}");
+  }
+  natter_client_room_join_async (fx.client, "#lunch", NULL, joined_cb, &joined);
+  WAIT_FOR (joined);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#lunch");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR (last_body_is (model, "Who is hungry?"));
+
+  /* carol joins, bob changes the topic, carol writes, then leaves. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"room_join\",\"room\":\"#lunch\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "carol joined") != NULL);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_topic\",\"room\":\"#lunch\",\"topic\":\"Pizza at noon\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "bob changed the topic to “Pizza at noon”") != NULL);
+  {
+    g_autoptr(JsonObject) m = natter_test_client_request_ok (carol,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"Count me in\",\"client_msg_id\":\"c1\"}");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"room_leave\",\"room\":\"#lunch\"}");
+  }
+  WAIT_FOR (find_notice (GTK_WIDGET (view), "carol left") != NULL);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "room-notices.png");
+
+  /* In order: bob's message, the join, the topic, carol's message, the
+   * leave; the sidebar still shows the last real message. */
+  {
+    static const char *const expected[] = {
+      "Who is hungry?", "carol joined", "bob changed the topic to “Pizza at noon”",
+      "Count me in", "carol left",
+    };
+
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, G_N_ELEMENTS (expected));
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+        g_assert_cmpstr (natter_message_get_body (m), ==, expected[i]);
+        g_assert_cmpint (natter_message_is_notice (m), ==, i == 1 || i == 2 || i == 4);
+      }
+    g_assert_cmpstr (natter_message_get_body (natter_conversation_get_last_message (
+                       natter_conversation_view_get_conversation (view))), ==, "Count me in");
+  }
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2190,5 +2499,8 @@ main (int   argc,
   g_test_add_func ("/gui/edges/offline-presence", test_gui_offline_presence);
   g_test_add_func ("/gui/edges/identity-changed", test_gui_identity_changed);
   g_test_add_func ("/gui/edges/session-ended", test_gui_session_ended);
+  g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
+  g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
+  g_test_add_func ("/gui/room-notices", test_gui_room_notices);
   return g_test_run ();
 }

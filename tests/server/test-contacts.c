@@ -203,14 +203,19 @@ test_contact_edges (void)
   }
   natter_test_client_expect_no_frame_of_type (bob, "contact_request");
 
-  /* Withdrawing one's own request (contact_remove): only one's own side
-   * hears of it; the request is gone for both. */
+  /* Withdrawing one's own request (contact_remove): both sides hear of
+   * it (bob's list of requests must lose it); the request is gone for
+   * both. */
   {
     g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
         "{\"type\":\"contact_remove\",\"username\":\"bob\"}");
     g_autoptr(JsonObject) e = natter_test_client_wait_type (alice, "contact");
+    g_autoptr(JsonObject) eb = natter_test_client_wait_type (bob, "contact");
 
     natter_assert_str (e, "change", "removed");
+    natter_assert_str (e, "user.username", "bob");
+    natter_assert_str (eb, "change", "removed");
+    natter_assert_str (eb, "user.username", "alice");
   }
   {
     g_autoptr(JsonObject) c = natter_test_client_request_ok (bob, "{\"type\":\"contacts\"}");

@@ -764,11 +764,139 @@ test_search (Fixture *f, gconstpointer data)
     }
 
   natterd_store_close (indexer);
-  g_assert_null (natterd_store_fts_query ("  \t "));
-  {
-    g_autofree char *q = natterd_store_fts_query ("a \"b\" c");
-    g_assert_cmpstr (q, ==, "\"a\" \"\"\"b\"\"\" \"c\"");
-  }
+}
+
+/* How a user's query becomes an FTS5 expression: words, each quoted, a
+ * prefix from two letters; nothing of FTS5's syntax gets through. */
+static void
+test_fts_query (void)
+{
+  static const struct {
+    const char *query;
+    const char *fts;
+  } cases[] = {
+    { "piz", "\"piz\"*" },
+    { "Pizza party", "\"Pizza\"* \"party\"*" },
+    { "a \"b\" c", "\"a\" \"b\" \"c\"" },
+    { "pi", "\"pi\"*" },
+    { "lunch OR \"", "\"lunch\"* \"OR\"*" },
+    { "NEAR(a b)", "\"NEAR\"* \"a\" \"b\"" },
+    { "body:lunch*", "\"body\"* \"lunch\"*" },
+    { "-lunch ^x", "\"lunch\"* \"x\"" },
+    { "e.g. 3.14", "\"e\" \"g\" \"3\" \"14\"*" },
+    { "Café", "\"Café\"*" },
+    { "e\xcc\x81", "\"e\xcc\x81\"" },           /* one letter and its accent */
+    { "\xe7\x8c\xab\xe5\x92\xaa", "\"\xe7\x8c\xab\xe5\x92\xaa\"*" }, /* 猫咪 */
+    { "  \t ", NULL },
+    { "* ( ) ^ - : \"\" '", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *fts = natterd_store_fts_query (cases[i].query);
+
+      g_test_message ("query: %s", cases[i].query);
+      g_assert_cmpstr (fts, ==, cases[i].fts);
+    }
+}
+
+static guint
+search_count (NatterdStore *store, gint64 user, const char *query)
+{
+  g_autoptr(GError) error = NULL;
+  guint n;
+  Collect c;
+
+  collect_init (&c);
+  g_assert_true (natterd_store_search (store, user, query, 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  n = c.ids->len;
+  collect_clear (&c);
+  return n;
+}
+
+/* Each word of a query matches the words it begins, case and accents
+ * aside; the words are ANDed. */
+static void
+test_search_prefix (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *indexer = natterd_store_open_indexer (f->store, &error);
+  gint64 room = 0, indexed = 0;
+  static const struct {
+    const char *query;
+    guint       found;
+  } cases[] = {
+    { "piz", 2 }, { "PIZ", 2 }, { "pizza", 2 }, { "pizzas", 0 }, { "izza", 0 },
+    { "pizza party", 1 }, { "piz par", 1 }, { "party pizza", 1 }, { "pizza dinner", 0 },
+    { "cafe", 1 }, { "caf", 1 }, { "CAFÉ", 1 }, { "crè", 1 }, { "ecol", 1 },
+    { "a", 1 },       /* one letter: the word "a" only, not "about" */
+    { "ab", 1 },
+    { "NEAR", 1 }, { "near", 1 }, { "OR", 0 }, { "-pizza", 2 }, { "pizza*", 2 },
+    { "\"pizza\"", 2 }, { "\"", 0 }, { "x-ray", 1 }, { "x", 1 },
+  };
+
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  send_msg (f, room, f->alice, "Pizza party tonight!", "p1", NULL);
+  send_msg (f, room, f->alice, "who wants pizza", "p2", NULL);
+  send_msg (f, room, f->alice, "the Café crème was about right", "p3", NULL);
+  send_msg (f, room, f->alice, "e\xcc\x81" "cole NEAR here, a x-ray", "p4", NULL);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_no_error (error);
+  natterd_store_close (indexer);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("query: %s", cases[i].query);
+      g_assert_cmpuint (search_count (f->store, f->alice, cases[i].query), ==, cases[i].found);
+    }
+}
+
+/* A search.db of the first format (no prefix index, no user_version) is
+ * made again once at the upgrade and refilled; after that it is kept. */
+static void
+test_search_index_upgrade (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *search_path = g_build_filename (f->dir, "search.db", NULL);
+  NatterdStore *indexer;
+  gint64 room = 0, id, indexed = 0, last = 0;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  id = send_msg (f, room, f->alice, "an old pizza", "o1", NULL);
+  natterd_store_close (f->store);
+  f->store = NULL;
+
+  /* What natterd made before prefix search, indexed up to the message. */
+  exec_sql (search_path, "DROP TABLE messages_fts;"
+                         "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+                         "  body, content='', tokenize='unicode61 remove_diacritics 2');"
+                         "INSERT INTO messages_fts (rowid, body) VALUES (1, 'an old pizza');"
+                         "PRAGMA user_version = 0;");
+  exec_sql (search_path, "UPDATE search_state SET indexed_up_to = 1;");
+  g_assert_cmpint (id, ==, 1);
+
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_state (f->store, &indexed, &last, &error));
+  g_assert_cmpint (indexed, ==, 0);  /* emptied, to be refilled */
+  g_assert_cmpint (last, ==, id);
+  indexer = natterd_store_open_indexer (f->store, &error);
+  g_assert_true (natterd_store_search_index_catch_up (indexer, 100, &indexed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (indexed, ==, id);
+  natterd_store_close (indexer);
+  g_assert_cmpuint (search_count (f->store, f->alice, "pi"), ==, 1);
+
+  /* Once only: the next start keeps the index. */
+  natterd_store_close (f->store);
+  f->store = natterd_store_open (f->dir, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_search_index_state (f->store, &indexed, &last, &error));
+  g_assert_cmpint (indexed, ==, id);
+  g_assert_cmpuint (search_count (f->store, f->alice, "old piz"), ==, 1);
 }
 
 typedef struct {
@@ -924,6 +1052,10 @@ main (int argc, char **argv)
   g_test_add ("/store/rooms", Fixture, NULL, fixture_setup, test_rooms, fixture_teardown);
   g_test_add ("/store/messages", Fixture, NULL, fixture_setup, test_messages, fixture_teardown);
   g_test_add ("/store/search", Fixture, NULL, fixture_setup, test_search, fixture_teardown);
+  g_test_add_func ("/store/fts-query", test_fts_query);
+  g_test_add ("/store/search-prefix", Fixture, NULL, fixture_setup, test_search_prefix, fixture_teardown);
+  g_test_add ("/store/search-index-upgrade", Fixture, NULL, fixture_setup,
+              test_search_index_upgrade, fixture_teardown);
   g_test_add ("/store/search-after-restore", Fixture, NULL, fixture_setup,
               test_search_index_after_restore, fixture_teardown);
   g_test_add ("/store/search-db-damaged", Fixture, NULL, fixture_setup,
