@@ -1,1762 +1,361 @@
-/* natterd-store.c: SQLite storage.
- *
- * One connection per NatterdStore, each used by one thread only (the main
- * loop's, and a sibling for the writer thread). WAL mode so that a commit
- * is one append and fsync; synchronous=FULL by default so that a commit that
- * returned survives a crash of the machine, not only of the process. The
- * schema is versioned with PRAGMA user_version and a list of migrations, each
- * applied in its own transaction. Every statement is prepared once at open
- * and reused.
+/* natterd-store.c: the storage interface: every call goes to the engine
+ * the store was opened with (natterd-store-engine.h). SQLite is the only
+ * engine today (natterd-store-sqlite.c).
  */
 #define G_LOG_DOMAIN "natterd-store"
 
 #include "config.h"
 
-#include <errno.h>
-#include <sqlite3.h>
-#include <string.h>
-
-#include <glib/gstdio.h>
-
-#include "natterd-store.h"
+#include "natterd-store-engine.h"
+#include "natterd-store-sqlite.h"
 
 G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
-
-/* Each entry moves the schema from version i to i+1. Never edit one that
- * shipped: add a new one. */
-static const char *const migrations[] = {
-  /* 1: the first schema. */
-  "CREATE TABLE users ("
-  "  id            INTEGER PRIMARY KEY,"
-  "  username      TEXT NOT NULL UNIQUE,"
-  "  display_name  TEXT NOT NULL,"
-  "  password_hash TEXT NOT NULL,"
-  "  status_text   TEXT,"
-  "  last_seen     INTEGER NOT NULL DEFAULT 0,"
-  "  created       INTEGER NOT NULL"
-  ");"
-  "CREATE TABLE tokens ("
-  "  hash    BLOB PRIMARY KEY,"
-  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-  "  expires INTEGER NOT NULL"
-  ") WITHOUT ROWID;"
-  "CREATE INDEX tokens_expires ON tokens (expires);"
-  "CREATE TABLE contacts ("
-  "  a     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-  "  b     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-  "  state INTEGER NOT NULL,"
-  "  PRIMARY KEY (a, b)"
-  ") WITHOUT ROWID;"
-  "CREATE TABLE conversations ("
-  "  id     INTEGER PRIMARY KEY,"
-  "  kind   INTEGER NOT NULL,"
-  "  user_a INTEGER REFERENCES users (id),"
-  "  user_b INTEGER REFERENCES users (id),"
-  "  UNIQUE (user_a, user_b)"
-  ");"
-  "CREATE TABLE rooms ("
-  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),"
-  "  name            TEXT NOT NULL UNIQUE,"
-  "  topic           TEXT NOT NULL DEFAULT '',"
-  "  owner_id        INTEGER NOT NULL REFERENCES users (id),"
-  "  created         INTEGER NOT NULL"
-  ");"
-  "CREATE TABLE participants ("
-  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id),"
-  "  user_id         INTEGER NOT NULL REFERENCES users (id),"
-  "  read_up_to      INTEGER NOT NULL DEFAULT 0,"
-  "  PRIMARY KEY (conversation_id, user_id)"
-  ") WITHOUT ROWID;"
-  "CREATE INDEX participants_user ON participants (user_id, conversation_id);"
-  "CREATE TABLE messages ("
-  "  id              INTEGER PRIMARY KEY,"
-  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id),"
-  "  sender_id       INTEGER NOT NULL REFERENCES users (id),"
-  "  ts              INTEGER NOT NULL,"
-  "  body            TEXT NOT NULL,"
-  "  client_msg_id   TEXT NOT NULL,"
-  "  UNIQUE (sender_id, client_msg_id)"
-  ");"
-  "CREATE INDEX messages_conversation ON messages (conversation_id, id);"
-  /* External content: the text lives once, in messages; the index is
-   * written in the same transaction as the row. */
-  "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
-  "  body, content='messages', content_rowid='id',"
-  "  tokenize='unicode61 remove_diacritics 2'"
-  ");",
-
-  /* 2: the conversation index also carries the sender, so that counting
-   * a conversation's unread messages (those from others) reads the index
-   * only, never the rows with their bodies. */
-  "CREATE INDEX messages_conversation_sender ON messages (conversation_id, id, sender_id);"
-  "DROP INDEX messages_conversation;",
-
-  /* 3: each message's place in its conversation (seq: 1, 2, 3, ...) and
-   * among its sender's messages there (sender_seq), so that an unread
-   * count is arithmetic on a few index entries: (last seq - seq at the
-   * read marker) - (the reader's own last sender_seq - their sender_seq at
-   * the marker). Counting the unread rows cost `conversations` 50 ms per
-   * 1,000,000 unread (natter-client-bench, docs/performance.md). Messages
-   * are never deleted, so neither has gaps. */
-  "ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE messages ADD COLUMN sender_seq INTEGER NOT NULL DEFAULT 0;"
-  "UPDATE messages SET seq = r.n, sender_seq = r.own FROM"
-  "  (SELECT id,"
-  "     row_number () OVER (PARTITION BY conversation_id ORDER BY id) AS n,"
-  "     row_number () OVER (PARTITION BY conversation_id, sender_id ORDER BY id) AS own"
-  "   FROM messages) AS r"
-  "  WHERE messages.id = r.id;"
-  "CREATE INDEX messages_conversation_seq ON messages (conversation_id, id, seq);"
-  "CREATE INDEX messages_conversation_own ON messages (conversation_id, sender_id, id, sender_seq);"
-  "DROP INDEX messages_conversation_sender;",
-
-  /* 4: the search index is written in bulk, behind the messages (see
-   * natterd_store_search_index_catch_up), and this row says how far it
-   * has got. Until now every message was indexed as it was stored. */
-  "CREATE TABLE search_state ("
-  "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
-  "  indexed_up_to INTEGER NOT NULL"
-  ");"
-  "INSERT INTO search_state VALUES (1, (SELECT coalesce (max (id), 0) FROM messages));",
-
-  /* 5: the search index moves to a database file of its own (search.db,
-   * see ensure_search_db), written by a thread of its own: its bulk
-   * inserts and FTS5's segment merges (up to 50 ms at a million messages)
-   * held the write lock that every message commit needs. It is rebuilt
-   * there from the messages, in the background. */
-  "DROP TABLE messages_fts;"
-  "DROP TABLE search_state;",
-};
-
-/* The search database: derived from the messages, and contentless (the
- * text lives once, in natter.db). Written with synchronous = FULL all the
- * same, one fsync per index batch: with NORMAL its dirty pages piled up in
- * the page cache, and an ext4 journal commit forced by the writer's next
- * fdatasync had to flush them first, stalling message commits for 200-600
- * ms now and then (natter-bench fanout --rate, docs/performance.md F15). */
-static const char search_schema[] =
-  "PRAGMA search.journal_mode = WAL;"
-  "CREATE TABLE IF NOT EXISTS search.search_state ("
-  "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
-  "  indexed_up_to INTEGER NOT NULL"
-  ");"
-  "INSERT OR IGNORE INTO search.search_state VALUES (1, 0);";
-
-/* The index's own format, in search.db's user_version: an index of
- * another format is emptied, made again with this definition, and
- * refilled in the background. Version 1 adds prefix indexes of 2 and 3
- * characters, for prefix search (natterd_store_fts_query): without them a
- * 2-letter prefix merged the doclists of every word it begins, 2 ms at a
- * million messages for a word in 1 of 20 of them, where with them it
- * reads one doclist newest first and stops at the page (0.07 ms). Longer
- * prefixes narrow quickly; one letter is not a prefix at all. The index
- * is 2.2 times the size (45 to 100 MB at a million messages). */
-#define SEARCH_INDEX_VERSION 1
-static const char search_index_make[] =
-  "DROP TABLE IF EXISTS search.messages_fts;"
-  "CREATE VIRTUAL TABLE search.messages_fts USING fts5 ("
-  "  body, content='', prefix='2 3',"
-  "  tokenize='unicode61 remove_diacritics 2'"
-  ");"
-  "UPDATE search.search_state SET indexed_up_to = 0;"
-  "PRAGMA search.user_version = " G_STRINGIFY (SEARCH_INDEX_VERSION) ";";
-
-/* How far the index goes, and the newest message's id. */
-#define SEARCH_STATE_SQL                                      \
-  "SELECT (SELECT indexed_up_to FROM search.search_state),"   \
-  "       (SELECT coalesce (max (id), 0) FROM main.messages)"
-/* An index ahead of the messages belongs to another history (a restored
- * backup rolled the ids back): start it again. */
-static const char search_reset[] =
-  "INSERT INTO search.messages_fts (messages_fts) VALUES ('delete-all');"
-  "UPDATE search.search_state SET indexed_up_to = 0;";
-
-typedef enum {
-  STMT_BEGIN,
-  STMT_BEGIN_DEFERRED,
-  STMT_COMMIT,
-  STMT_ROLLBACK,
-  STMT_USER_INSERT,
-  STMT_USERS_ALL,
-  STMT_USER_LAST_SEEN,
-  STMT_USER_STATUS,
-  STMT_TOKEN_INSERT,
-  STMT_TOKEN_LOOKUP,
-  STMT_TOKEN_DELETE,
-  STMT_TOKENS_EXPIRE,
-  STMT_CONTACT_SET,
-  STMT_CONTACT_DELETE,
-  STMT_CONTACTS_ALL,
-  STMT_DIRECT_INSERT,
-  STMT_CONVERSATION_ROOM_INSERT,
-  STMT_ROOM_INSERT,
-  STMT_ROOM_TOPIC,
-  STMT_CONVERSATIONS_ALL,
-  STMT_PARTICIPANT_ADD,
-  STMT_PARTICIPANT_REMOVE,
-  STMT_PARTICIPANTS_ALL,
-  STMT_READ_MARKER_SET,
-  STMT_READ_MARKER_GET,
-  STMT_MESSAGE_INSERT,
-  STMT_SEARCH_INDEX_CATCH_UP,
-  STMT_SEARCH_INDEX_MARK,
-  STMT_SEARCH_INDEX_STATE,
-  STMT_MESSAGE_BY_CLIENT_ID,
-  STMT_HISTORY,
-  STMT_HISTORY_BEFORE,
-  STMT_SYNC_CONVERSATIONS,
-  STMT_SYNC_IDS,
-  STMT_MESSAGE_BY_ID,
-  STMT_MESSAGES_RANGE,
-  STMT_SEARCH,
-  STMT_SEARCH_CONVERSATION,
-  STMT_SUMMARIES,
-  N_STMTS,
-} StmtId;
-
-#define MESSAGE_COLUMNS "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id"
-
-static const char *const stmt_sql[N_STMTS] = {
-  [STMT_BEGIN] = "BEGIN IMMEDIATE",
-  /* The indexer's: it reads main and writes only search. IMMEDIATE would
-   * take the write lock of every attached database, main's included. */
-  [STMT_BEGIN_DEFERRED] = "BEGIN",
-  [STMT_COMMIT] = "COMMIT",
-  [STMT_ROLLBACK] = "ROLLBACK",
-  [STMT_USER_INSERT] =
-    "INSERT INTO users (username, display_name, password_hash, created) VALUES (?1, ?2, ?3, ?4)",
-  [STMT_USERS_ALL] =
-    "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id",
-  [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
-  [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
-  [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires) VALUES (?1, ?2, ?3)",
-  [STMT_TOKEN_LOOKUP] = "SELECT user_id, expires FROM tokens WHERE hash = ?1",
-  [STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?1",
-  [STMT_TOKENS_EXPIRE] = "DELETE FROM tokens WHERE expires <= ?1",
-  [STMT_CONTACT_SET] = "INSERT OR REPLACE INTO contacts (a, b, state) VALUES (?1, ?2, ?3)",
-  [STMT_CONTACT_DELETE] =
-    "DELETE FROM contacts WHERE (a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)",
-  [STMT_CONTACTS_ALL] = "SELECT a, b, state FROM contacts",
-  [STMT_DIRECT_INSERT] =
-    "INSERT INTO conversations (kind, user_a, user_b) VALUES (0, ?1, ?2)",
-  [STMT_CONVERSATION_ROOM_INSERT] = "INSERT INTO conversations (kind) VALUES (1)",
-  [STMT_ROOM_INSERT] =
-    "INSERT INTO rooms (conversation_id, name, topic, owner_id, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-  [STMT_ROOM_TOPIC] = "UPDATE rooms SET topic = ?2 WHERE conversation_id = ?1",
-  [STMT_CONVERSATIONS_ALL] =
-    "SELECT c.id, c.kind, c.user_a, c.user_b, r.name, r.topic, r.owner_id"
-    " FROM conversations c LEFT JOIN rooms r ON r.conversation_id = c.id ORDER BY c.id",
-  [STMT_PARTICIPANT_ADD] =
-    "INSERT OR IGNORE INTO participants (conversation_id, user_id) VALUES (?1, ?2)",
-  [STMT_PARTICIPANT_REMOVE] =
-    "DELETE FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
-  [STMT_PARTICIPANTS_ALL] = "SELECT conversation_id, user_id FROM participants",
-  /* Forward only, and never past the last message of the conversation. */
-  [STMT_READ_MARKER_SET] =
-    "UPDATE participants SET read_up_to = min(?3,"
-    "   coalesce((SELECT max(id) FROM messages WHERE conversation_id = ?1), 0))"
-    " WHERE conversation_id = ?1 AND user_id = ?2 AND read_up_to < min(?3,"
-    "   coalesce((SELECT max(id) FROM messages WHERE conversation_id = ?1), 0))",
-  [STMT_READ_MARKER_GET] =
-    "SELECT read_up_to FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
-  [STMT_MESSAGE_INSERT] =
-    "INSERT INTO messages (conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq)"
-    " VALUES (?1, ?2, ?3, ?4, ?5,"
-    "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = ?1"
-    "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
-    "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = ?1"
-    "              AND o.sender_id = ?2 ORDER BY o.id DESC LIMIT 1), 0) + 1)"
-    " ON CONFLICT (sender_id, client_msg_id) DO NOTHING",
-  [STMT_SEARCH_INDEX_CATCH_UP] =
-    "INSERT INTO search.messages_fts (rowid, body)"
-    " SELECT id, body FROM main.messages"
-    " WHERE id > (SELECT indexed_up_to FROM search.search_state)"
-    " ORDER BY id LIMIT ?1",
-  /* The same rows as the insert: it runs first, in the same transaction. */
-  [STMT_SEARCH_INDEX_MARK] =
-    "UPDATE search.search_state SET indexed_up_to = coalesce ("
-    "  (SELECT max (id) FROM (SELECT id FROM main.messages WHERE id > indexed_up_to"
-    "                         ORDER BY id LIMIT ?1)), indexed_up_to)"
-    " RETURNING indexed_up_to",
-  [STMT_SEARCH_INDEX_STATE] = SEARCH_STATE_SQL,
-  [STMT_MESSAGE_BY_CLIENT_ID] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
-  [STMT_HISTORY] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1"
-    " ORDER BY m.id DESC LIMIT ?2",
-  [STMT_HISTORY_BEFORE] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1 AND m.id < ?3"
-    " ORDER BY m.id DESC LIMIT ?2",
-  /* Sync in three steps (see natterd_store_sync): the user's
-   * conversations, the ids after "since" in each, then the rows. */
-  [STMT_SYNC_CONVERSATIONS] = "SELECT conversation_id FROM participants WHERE user_id = ?1",
-  [STMT_SYNC_IDS] =
-    "SELECT id FROM messages INDEXED BY messages_conversation_seq"
-    " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-  [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1",
-  [STMT_MESSAGES_RANGE] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
-  /* ORDER BY the FTS rowid lets FTS5 walk its index newest first and stop
-   * at the limit, instead of sorting every match. */
-  [STMT_SEARCH] =
-    "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
-    " JOIN main.messages m ON m.id = f.rowid"
-    " WHERE messages_fts MATCH ?2 AND m.conversation_id IN"
-    "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
-    " ORDER BY f.rowid DESC LIMIT ?3",
-  [STMT_SEARCH_CONVERSATION] =
-    "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
-    " JOIN main.messages m ON m.id = f.rowid"
-    " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 AND m.conversation_id IN"
-    "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
-    " ORDER BY f.rowid DESC LIMIT ?3",
-  [STMT_SUMMARIES] =
-    "SELECT p.conversation_id, p.read_up_to,"
-    "  coalesce (m.seq, 0)"
-    "  - coalesce ((SELECT r.seq FROM messages r WHERE r.conversation_id = p.conversation_id"
-    "               AND r.id <= p.read_up_to ORDER BY r.id DESC LIMIT 1), 0)"
-    "  - coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
-    "               AND o.sender_id = ?1 ORDER BY o.id DESC LIMIT 1), 0)"
-    "  + coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
-    "               AND o.sender_id = ?1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0),"
-    "  " MESSAGE_COLUMNS
-    " FROM participants p"
-    " LEFT JOIN messages m ON m.id ="
-    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id)"
-    " WHERE p.user_id = ?1"
-    " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC",
-};
-
-/* What a connection is for: which database it may write. */
-typedef enum {
-  STORE_PRIMARY, /* the main loop's: migrates; search.db read-only */
-  STORE_WRITER,  /* the writer thread's: search.db read-only */
-  STORE_INDEXER, /* the indexer thread's: writes search.db only */
-} StoreRole;
-
-struct _NatterdStore {
-  sqlite3      *db;
-  sqlite3_stmt *stmts[N_STMTS];
-  int           schema_version;
-  StoreRole     role;
-  NatterdStoreWriteHook write_hook; /* before any statement that writes */
-  gpointer      write_hook_data;
-
-  /* The WAL checkpointer: a thread with its own connection, so that
-   * copying the WAL into the database (and its fsync) never stalls the
-   * main loop the way SQLite's automatic checkpoint on commit would. */
-  char         *path;
-  gboolean      synchronous_full;
-  GThread      *checkpointer;
-  GMutex        checkpoint_mutex;
-  GCond         checkpoint_cond;
-  gboolean      checkpoint_stop;
-};
-
-/* How often the checkpointer runs. */
-#define CHECKPOINT_INTERVAL_USEC (G_USEC_PER_SEC / 2)
-
-static NatterdStoreError
-error_code (int rc)
-{
-  switch (rc & 0xff)
-    {
-    case SQLITE_CONSTRAINT:
-      return NATTERD_STORE_ERROR_CONSTRAINT;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return NATTERD_STORE_ERROR_CORRUPT;
-    default:
-      return NATTERD_STORE_ERROR_FAILED;
-    }
-}
-
-static gboolean
-set_error (NatterdStore *self,
-           GError      **error,
-           int           rc,
-           const char   *what)
-{
-  g_set_error (error, NATTERD_STORE_ERROR, error_code (rc), "%s: %s", what,
-               self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-  return FALSE;
-}
-
-/* A database file natterd cannot open, or cannot write: named, with the
- * cause and, for a matter of permissions (the usual case: the folder was
- * made, or natterd run once, by another user), what to check. */
-static gboolean
-set_open_error (GError     **error,
-                int          rc,
-                const char  *file,
-                const char  *cause)
-{
-  g_autofree char *dir = g_path_get_dirname (file);
-  g_autofree char *hint = NULL;
-
-  if (rc == SQLITE_READONLY_DIRECTORY)
-    hint = g_strdup_printf ("natterd cannot create files in %s: check the folder's owner and permissions", dir);
-  else if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
-           (rc & 0xff) == SQLITE_PERM || (rc & 0xff) == SQLITE_AUTH)
-    hint = g_strdup_printf ("check the owner and permissions of %s, of its -wal and -shm files and of %s",
-                            file, dir);
-
-  if (hint != NULL)
-    g_set_error (error, NATTERD_STORE_ERROR, error_code (rc),
-                 "cannot open %s for writing: %s (%s)", file, cause, hint);
-  else
-    g_set_error (error, NATTERD_STORE_ERROR, error_code (rc), "cannot open %s: %s", file, cause);
-  return FALSE;
-}
-
-/* SQLite opens a file it may not write read-only, without a word: every
- * write would fail later, one at a time. Checked at once instead. */
-static gboolean
-check_writable (NatterdStore  *self,
-                const char    *schema,
-                const char    *file,
-                GError       **error)
-{
-  if (sqlite3_db_readonly (self->db, schema) != 1)
-    return TRUE;
-  g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
-               "cannot open %s for writing: attempt to write a readonly database "
-               "(check the file's owner and permissions)", file);
-  return FALSE;
-}
-
-/* Gets a reset statement with no bindings; runs the write hook first when
- * the statement writes. BEGIN IMMEDIATE takes the write lock, yet SQLite
- * counts transaction control as read-only: it is named here. */
-static sqlite3_stmt *
-stmt (NatterdStore *self,
-      StmtId        id)
-{
-  sqlite3_stmt *s = self->stmts[id];
-
-  if (self->write_hook != NULL && (id == STMT_BEGIN || !sqlite3_stmt_readonly (s)))
-    self->write_hook (self->write_hook_data);
-
-  sqlite3_reset (s);
-  sqlite3_clear_bindings (s);
-  return s;
-}
-
-/* Runs a statement that returns no rows. */
-static gboolean
-step_done (NatterdStore  *self,
-           sqlite3_stmt  *s,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (s);
-
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, what);
-  return TRUE;
-}
-
-static gboolean
-exec (NatterdStore  *self,
-      const char    *sql,
-      GError       **error)
-{
-  char *msg = NULL;
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, &msg);
-
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, NATTERD_STORE_ERROR, error_code (rc),
-                   "%s", msg ? msg : sqlite3_errstr (rc));
-      sqlite3_free (msg);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-migrate (NatterdStore  *self,
-         GError       **error)
-{
-  sqlite3_stmt *s = NULL;
-  int version = 0, initial_version;
-
-  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-    return set_error (self, error, sqlite3_errcode (self->db), "user_version");
-  if (sqlite3_step (s) == SQLITE_ROW)
-    version = sqlite3_column_int (s, 0);
-  sqlite3_finalize (s);
-
-  if (version > (int) G_N_ELEMENTS (migrations))
-    {
-      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
-                   "database schema version %d is newer than this natterd knows (%d)",
-                   version, (int) G_N_ELEMENTS (migrations));
-      return FALSE;
-    }
-
-  initial_version = version;
-  for (; version < (int) G_N_ELEMENTS (migrations); version++)
-    {
-      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
-
-      /* Said at message level: on a big database a migration can take
-       * seconds (schema 3 rewrites every message: ~9 s per million). */
-      if (initial_version > 0)
-        g_message ("Updating the database to schema version %d", version + 1);
-      if (!exec (self, "BEGIN IMMEDIATE", error))
-        return FALSE;
-      if (!exec (self, migrations[version], error) || !exec (self, bump, error))
-        {
-          exec (self, "ROLLBACK", NULL);
-          g_prefix_error (error, "migration %d: ", version + 1);
-          return FALSE;
-        }
-      if (!exec (self, "COMMIT", error))
-        return FALSE;
-      g_debug ("migrated the database to schema version %d", version + 1);
-    }
-
-  self->schema_version = version;
-  return TRUE;
-}
-
-static gpointer
-checkpointer_main (gpointer data)
-{
-  NatterdStore *self = data;
-  sqlite3 *db = NULL;
-
-  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-    {
-      g_warning ("The WAL checkpointer could not open the database: %s",
-                 db ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_close_v2 (db);
-      return NULL;
-    }
-  sqlite3_busy_timeout (db, 1000);
-  sqlite3_exec (db, self->synchronous_full ? "PRAGMA synchronous = FULL"
-                                           : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-
-  g_mutex_lock (&self->checkpoint_mutex);
-  while (!self->checkpoint_stop)
-    {
-      gint64 until = g_get_monotonic_time () + CHECKPOINT_INTERVAL_USEC;
-      int log_frames = 0, done_frames = 0;
-      int rc;
-
-      while (!self->checkpoint_stop &&
-             g_cond_wait_until (&self->checkpoint_cond, &self->checkpoint_mutex, until))
-        ;
-      if (self->checkpoint_stop)
-        break;
-      g_mutex_unlock (&self->checkpoint_mutex);
-      /* PASSIVE: never waits for, nor blocks, the main connection. */
-      rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        g_warning ("WAL checkpoint failed: %s", sqlite3_errmsg (db));
-      g_mutex_lock (&self->checkpoint_mutex);
-    }
-  g_mutex_unlock (&self->checkpoint_mutex);
-  sqlite3_close_v2 (db);
-  return NULL;
-}
-
-static gboolean
-is_memory (const char *path)
-{
-  return g_strcmp0 (path, ":memory:") == 0 || path[0] == '\0';
-}
-
-static void
-start_checkpointer (NatterdStore *self,
-                    const char   *path,
-                    gboolean      synchronous_full)
-{
-  if (is_memory (path))
-    return;
-  self->path = g_strdup (path);
-  self->synchronous_full = synchronous_full;
-  g_mutex_init (&self->checkpoint_mutex);
-  g_cond_init (&self->checkpoint_cond);
-  /* Thread names stop at 15 characters on Linux. */
-  self->checkpointer = g_thread_new ("natterd-wal", checkpointer_main, self);
-  /* The main connection checkpoints on commit only as a safety net: under
-   * steady writes the passive checkpoints above rarely catch up with the
-   * last frame, and the WAL can only restart from its beginning after one
-   * that did. Right after its own commit the main connection has nothing
-   * newer, so its checkpoint completes (and is short: the thread has copied
-   * most frames already). */
-  sqlite3_wal_autocheckpoint (self->db, 4000);
-}
-
-static void
-stop_checkpointer (NatterdStore *self)
-{
-  if (self->checkpointer == NULL)
-    return;
-  g_mutex_lock (&self->checkpoint_mutex);
-  self->checkpoint_stop = TRUE;
-  g_cond_signal (&self->checkpoint_cond);
-  g_mutex_unlock (&self->checkpoint_mutex);
-  g_thread_join (g_steal_pointer (&self->checkpointer));
-  g_mutex_clear (&self->checkpoint_mutex);
-  g_cond_clear (&self->checkpoint_cond);
-}
-
-/* search.db, next to natter.db. */
-static char *
-search_path_for (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  return g_build_filename (dir, "search.db", NULL);
-}
-
-/* Takes the write lock on every attached database and lets go at once:
- * fails when a file SQLite must write is not writable (another user's
- * -wal or -shm file, a folder where it cannot make them), which opening
- * and reading do not show. */
-static gboolean
-probe_write (NatterdStore  *self,
-             const char    *file,
-             GError       **error)
-{
-  g_autoptr(GError) local_error = NULL;
-
-  if (!exec (self, "BEGIN IMMEDIATE", &local_error))
-    return set_open_error (error, sqlite3_extended_errcode (self->db), file, local_error->message);
-  return exec (self, "ROLLBACK", error);
-}
-
-/* Attaches search.db (in memory for an in-memory store) as "search",
- * read-only unless @writable: a read-only database takes no write lock in
- * BEGIN IMMEDIATE, so the writer never waits on the indexer nor the
- * indexer on it. */
-static gboolean
-attach_search (NatterdStore  *self,
-               const char    *path,
-               gboolean       writable,
-               GError       **error)
-{
-  g_autofree char *search_path = NULL;
-  g_autofree char *uri = NULL;
-  sqlite3_stmt *s = NULL;
-  int rc;
-
-  if (is_memory (path))
-    uri = g_strdup (":memory:");
-  else
-    {
-      g_autofree char *escaped = NULL;
-
-      search_path = search_path_for (path);
-      escaped = g_uri_escape_string (search_path, "/", FALSE);
-      uri = g_strdup_printf ("file:%s?mode=%s", escaped, writable ? "rwc" : "ro");
-    }
-  rc = sqlite3_prepare_v2 (self->db, "ATTACH DATABASE ?1 AS search", -1, &s, NULL);
-  if (rc == SQLITE_OK)
-    {
-      sqlite3_bind_text (s, 1, uri, -1, SQLITE_STATIC);
-      rc = sqlite3_step (s);
-    }
-  sqlite3_finalize (s);
-  if (rc != SQLITE_OK && rc != SQLITE_DONE)
-    return set_open_error (error, sqlite3_extended_errcode (self->db),
-                           search_path != NULL ? search_path : "search.db", sqlite3_errmsg (self->db));
-  if (writable && search_path != NULL && !check_writable (self, "search", search_path, error))
-    return FALSE;
-  return TRUE;
-}
-
-/* Reads the integers of @sql's one row into @values, as many as it has
- * columns, at most @n (the statements are not prepared yet when
- * search.db is set up). */
-static gboolean
-query_ints (NatterdStore  *self,
-            const char    *sql,
-            gint64        *values,
-            int            n,
-            GError       **error)
-{
-  sqlite3_stmt *s = NULL;
-  int rc;
-
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &s, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_step (s)) == SQLITE_ROW)
-    for (int i = 0; i < MIN (n, sqlite3_column_count (s)); i++)
-      values[i] = sqlite3_column_int64 (s, i);
-  sqlite3_finalize (s);
-  if (rc != SQLITE_ROW)
-    return set_error (self, error, rc, "read search.db");
-  return TRUE;
-}
-
-/* Creates search.db's tables if missing, makes an index of another format
- * again (see SEARCH_INDEX_VERSION), and empties an index that is ahead of
- * the messages. Runs on the primary, with search.db writable. */
-static gboolean
-ensure_search_db (NatterdStore  *self,
-                  GError       **error)
-{
-  gint64 version = 0, has_index = 0, state[2] = { 0, 0 };
-
-  if (!exec (self, search_schema, error) ||
-      !query_ints (self, "PRAGMA search.user_version", &version, 1, error) ||
-      !query_ints (self, "SELECT EXISTS (SELECT 1 FROM search.sqlite_master WHERE name = 'messages_fts')",
-                   &has_index, 1, error))
-    return FALSE;
-  if (version != SEARCH_INDEX_VERSION)
-    {
-      if (has_index)
-        g_message ("The search index has an older or newer format (%" G_GINT64_FORMAT ", now %d): "
-                   "rebuilding it", version, SEARCH_INDEX_VERSION);
-      if (!exec (self, "BEGIN", error))
-        return FALSE;
-      if (!exec (self, search_index_make, error) || !exec (self, "COMMIT", error))
-        {
-          exec (self, "ROLLBACK", NULL);
-          return FALSE;
-        }
-    }
-
-  /* indexed_up_to, and the newest message's id. */
-  if (!query_ints (self, SEARCH_STATE_SQL, state, 2, error))
-    return FALSE;
-  if (state[0] > state[1])
-    {
-      g_message ("The search index is ahead of the messages (a restored backup?): rebuilding it");
-      if (!exec (self, search_reset, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-try_set_up_search_db (NatterdStore  *self,
-                      const char    *path,
-                      GError       **error)
-{
-  g_autofree char *search_path = search_path_for (path);
-  gboolean ok = attach_search (self, path, TRUE, error) && probe_write (self, search_path, error);
-
-  if (ok && !ensure_search_db (self, error))
-    {
-      g_prefix_error (error, "%s: ", search_path);
-      ok = FALSE;
-    }
-  /* Detached either way; after a failure, so that the file can go. */
-  if (!exec (self, "DETACH DATABASE search", ok ? error : NULL))
-    ok = FALSE;
-  return ok;
-}
-
-/* search.db holds nothing that natter.db does not: one that SQLite finds
- * damaged (SQLITE_CORRUPT, SQLITE_NOTADB) is removed and made again, and
- * its index rebuilt in the background, rather than keep natterd from
- * starting. Any other error (a read-only file or folder, a full disk)
- * proves nothing about the file: it is left alone and natterd stops. */
-static gboolean
-set_up_search_db (NatterdStore  *self,
-                  const char    *path,
-                  GError       **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *dir = NULL;
-  static const char *const files[] = { "search.db", "search.db-wal", "search.db-shm" };
-
-  if (try_set_up_search_db (self, path, &local_error))
-    return TRUE;
-  if (!g_error_matches (local_error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CORRUPT))
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  g_message ("search.db is damaged (%s): making it again", local_error->message);
-  dir = g_path_get_dirname (path);
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *file = g_build_filename (dir, files[i], NULL);
-
-      if (g_unlink (file) != 0 && errno != ENOENT)
-        {
-          int saved = errno;
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       "cannot remove %s: %s", file, g_strerror (saved));
-          return FALSE;
-        }
-    }
-  return try_set_up_search_db (self, path, error);
-}
-
-/* Opens one connection with the settings every connection shares. The
- * primary also checks that it may write, migrates the schema, prepares
- * search.db and starts the checkpointer; siblings only attach search.db
- * and prepare their statements. Every error names the file. */
-static NatterdStore *
-store_connect (const char  *path,
-               gboolean     synchronous_full,
-               StoreRole    role,
-               GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  NatterdStore *self = g_new0 (NatterdStore, 1);
-  gboolean primary = role == STORE_PRIMARY;
-  int rc;
-
-  self->role = role;
-  rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                        SQLITE_OPEN_URI,
-                        NULL);
-  if (rc != SQLITE_OK)
-    {
-      set_open_error (error, self->db != NULL ? sqlite3_extended_errcode (self->db) : rc, path,
-                      self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      natterd_store_close (self);
-      return NULL;
-    }
-  sqlite3_extended_result_codes (self->db, 1);
-  /* Another process holding the database briefly (a backup), or the other
-   * connection of this process committing, should not fail a request. */
-  sqlite3_busy_timeout (self->db, 5000);
-
-  if (!is_memory (path) && !check_writable (self, "main", path, error))
-    {
-      natterd_store_close (self);
-      return NULL;
-    }
-  if (!exec (self, "PRAGMA journal_mode = WAL", &local_error) ||
-      !exec (self, synchronous_full ? "PRAGMA synchronous = FULL"
-                                    : "PRAGMA synchronous = NORMAL", &local_error) ||
-      !exec (self, "PRAGMA foreign_keys = ON", &local_error) ||
-      !exec (self, "PRAGMA temp_store = MEMORY", &local_error) ||
-      /* A WAL that grew in a burst is cut back when it restarts. */
-      !exec (self, "PRAGMA journal_size_limit = 33554432", &local_error))
-    {
-      set_open_error (error, sqlite3_extended_errcode (self->db), path, local_error->message);
-      natterd_store_close (self);
-      return NULL;
-    }
-  if (primary && (!probe_write (self, path, error) || !migrate (self, &local_error)))
-    {
-      if (local_error != NULL)
-        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
-      natterd_store_close (self);
-      return NULL;
-    }
-  self->schema_version = primary ? self->schema_version : (int) G_N_ELEMENTS (migrations);
-
-  /* The primary makes search.db writable once, to set it up; in memory it
-   * stays so, there being no indexer. */
-  if (primary && !is_memory (path) && !set_up_search_db (self, path, error))
-    {
-      natterd_store_close (self);
-      return NULL;
-    }
-  if (!attach_search (self, path, role == STORE_INDEXER || is_memory (path), error) ||
-      (is_memory (path) && !ensure_search_db (self, error)) ||
-      (role == STORE_INDEXER && !exec (self, "PRAGMA search.synchronous = FULL", error)))
-    {
-      natterd_store_close (self);
-      return NULL;
-    }
-
-  for (guint i = 0; i < N_STMTS; i++)
-    {
-      rc = sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &self->stmts[i], NULL);
-      if (rc != SQLITE_OK)
-        {
-          set_error (self, error, rc, "prepare");
-          g_prefix_error (error, "%s: ", path);
-          natterd_store_close (self);
-          return NULL;
-        }
-    }
-
-  if (primary)
-    start_checkpointer (self, path, synchronous_full);
-  else
-    {
-      self->path = g_strdup (path);
-      self->synchronous_full = synchronous_full;
-      /* The same safety net as the primary's (start_checkpointer); the
-       * indexer's also checkpoints search.db, on its own thread. */
-      sqlite3_wal_autocheckpoint (self->db, 4000);
-    }
-  return self;
-}
-
-NatterdStore *
-natterd_store_open_path (const char  *path,
-                         gboolean     synchronous_full,
-                         GError     **error)
-{
-  return store_connect (path, synchronous_full, STORE_PRIMARY, error);
-}
-
-static NatterdStore *
-open_sibling (NatterdStore  *self,
-              StoreRole      role,
-              GError       **error)
-{
-  if (self->path == NULL)
-    {
-      g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
-                           "an in-memory database has no second connection");
-      return NULL;
-    }
-  return store_connect (self->path, self->synchronous_full, role, error);
-}
-
-NatterdStore *
-natterd_store_open_sibling (NatterdStore  *self,
-                            GError       **error)
-{
-  return open_sibling (self, STORE_WRITER, error);
-}
-
-NatterdStore *
-natterd_store_open_indexer (NatterdStore  *self,
-                            GError       **error)
-{
-  return open_sibling (self, STORE_INDEXER, error);
-}
 
 NatterdStore *
 natterd_store_open (const char  *data_dir,
                     gboolean     synchronous_full,
                     GError     **error)
 {
-  g_autofree char *path = NULL;
-
-  if (g_mkdir_with_parents (data_dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "cannot create %s: %s", data_dir, g_strerror (saved));
-      return NULL;
-    }
-  path = g_build_filename (data_dir, "natter.db", NULL);
-  return natterd_store_open_path (path, synchronous_full, error);
+  return natterd_store_sqlite_open (data_dir, synchronous_full, error);
 }
 
 void
 natterd_store_close (NatterdStore *self)
 {
-  if (self == NULL)
-    return;
-  stop_checkpointer (self);
-  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
-    {
-      g_warning ("closing the store inside a transaction; rolling it back");
-      exec (self, "ROLLBACK", NULL);
-    }
-  for (guint i = 0; i < N_STMTS; i++)
-    sqlite3_finalize (self->stmts[i]);
-  if (self->db != NULL)
-    {
-      /* Folds the WAL back so the next start has nothing to replay. */
-      sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-      sqlite3_close_v2 (self->db);
-    }
-  g_free (self->path);
-  g_free (self);
+  if (self != NULL)
+    self->engine->close (self);
+}
+
+NatterdStore *
+natterd_store_open_sibling (NatterdStore *self,
+                            GError **error)
+{
+  return self->engine->open_sibling (self, error);
+}
+
+NatterdStore *
+natterd_store_open_indexer (NatterdStore *self,
+                            GError **error)
+{
+  return self->engine->open_indexer (self, error);
 }
 
 void
-natterd_store_set_write_hook (NatterdStore          *self,
-                              NatterdStoreWriteHook  hook,
-                              gpointer               data)
+natterd_store_set_write_hook (NatterdStore *self,
+                              NatterdStoreWriteHook hook,
+                              gpointer data)
 {
-  self->write_hook = hook;
-  self->write_hook_data = data;
+  self->engine->set_write_hook (self, hook, data);
 }
 
 const char *
 natterd_store_get_path (NatterdStore *self)
 {
-  return self->path != NULL ? self->path : ":memory:";
+  return self->engine->get_path (self);
 }
 
 int
 natterd_store_get_schema_version (NatterdStore *self)
 {
-  return self->schema_version;
-}
-
-/* --- transactions --- */
-
-gboolean
-natterd_store_begin (NatterdStore *self, GError **error)
-{
-  return step_done (self, stmt (self, self->role == STORE_INDEXER ? STMT_BEGIN_DEFERRED : STMT_BEGIN),
-                    "begin", error);
+  return self->engine->get_schema_version (self);
 }
 
 gboolean
-natterd_store_commit (NatterdStore *self, GError **error)
+natterd_store_begin (NatterdStore *self,
+                     GError **error)
 {
-  return step_done (self, stmt (self, STMT_COMMIT), "commit", error);
+  return self->engine->begin (self, error);
+}
+
+gboolean
+natterd_store_commit (NatterdStore *self,
+                      GError **error)
+{
+  return self->engine->commit (self, error);
 }
 
 void
 natterd_store_rollback (NatterdStore *self)
 {
-  if (!sqlite3_get_autocommit (self->db))
-    step_done (self, stmt (self, STMT_ROLLBACK), "rollback", NULL);
+  self->engine->rollback (self);
 }
 
 gboolean
 natterd_store_in_transaction (NatterdStore *self)
 {
-  return !sqlite3_get_autocommit (self->db);
+  return self->engine->in_transaction (self);
 }
-
-/* --- users --- */
 
 gboolean
 natterd_store_user_insert (NatterdStore *self,
-                           const char   *username,
-                           const char   *display_name,
-                           const char   *password_hash,
-                           gint64        created_ms,
-                           gint64       *out_id,
-                           GError      **error)
+                           const char *username,
+                           const char *display_name,
+                           const char *password_hash,
+                           gint64 created_ms,
+                           gint64 *out_id,
+                           GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_USER_INSERT);
-
-  sqlite3_bind_text (s, 1, username, -1, SQLITE_STATIC);
-  sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (s, 3, password_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 4, created_ms);
-  if (!step_done (self, s, "insert user", error))
-    return FALSE;
-  *out_id = sqlite3_last_insert_rowid (self->db);
-  return TRUE;
+  return self->engine->user_insert (self, username, display_name, password_hash, created_ms, out_id, error);
 }
 
 gboolean
-natterd_store_users_foreach (NatterdStore         *self,
-                             NatterdStoreUserFunc  func,
-                             gpointer              user_data,
-                             GError              **error)
+natterd_store_users_foreach (NatterdStore *self,
+                             NatterdStoreUserFunc func,
+                             gpointer user_data,
+                             GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_USERS_ALL);
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    func (sqlite3_column_int64 (s, 0),
-          (const char *) sqlite3_column_text (s, 1),
-          (const char *) sqlite3_column_text (s, 2),
-          (const char *) sqlite3_column_text (s, 3),
-          (const char *) sqlite3_column_text (s, 4),
-          sqlite3_column_int64 (s, 5),
-          user_data);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "load users");
-  return TRUE;
+  return self->engine->users_foreach (self, func, user_data, error);
 }
 
 gboolean
 natterd_store_user_set_last_seen (NatterdStore *self,
-                                  gint64        user_id,
-                                  gint64        last_seen,
-                                  GError      **error)
+                                  gint64 user_id,
+                                  gint64 last_seen,
+                                  GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_USER_LAST_SEEN);
-
-  sqlite3_bind_int64 (s, 1, user_id);
-  sqlite3_bind_int64 (s, 2, last_seen);
-  return step_done (self, s, "set last_seen", error);
+  return self->engine->user_set_last_seen (self, user_id, last_seen, error);
 }
 
 gboolean
 natterd_store_user_set_status_text (NatterdStore *self,
-                                    gint64        user_id,
-                                    const char   *status_text,
-                                    GError      **error)
+                                    gint64 user_id,
+                                    const char *status_text,
+                                    GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_USER_STATUS);
-
-  sqlite3_bind_int64 (s, 1, user_id);
-  if (status_text != NULL)
-    sqlite3_bind_text (s, 2, status_text, -1, SQLITE_STATIC);
-  return step_done (self, s, "set status_text", error);
+  return self->engine->user_set_status_text (self, user_id, status_text, error);
 }
-
-/* --- tokens --- */
 
 gboolean
 natterd_store_token_insert (NatterdStore *self,
                             const guint8 *hash,
-                            gint64        user_id,
-                            gint64        expires_ms,
-                            GError      **error)
+                            gint64 user_id,
+                            gint64 expires_ms,
+                            GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_TOKEN_INSERT);
-
-  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 2, user_id);
-  sqlite3_bind_int64 (s, 3, expires_ms);
-  return step_done (self, s, "insert token", error);
+  return self->engine->token_insert (self, hash, user_id, expires_ms, error);
 }
 
 gboolean
 natterd_store_token_lookup (NatterdStore *self,
                             const guint8 *hash,
-                            gint64       *out_user_id,
-                            gint64       *out_expires_ms,
-                            GError      **error)
+                            gint64 *out_user_id,
+                            gint64 *out_expires_ms,
+                            GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_TOKEN_LOOKUP);
-  gboolean found = FALSE;
-  int rc;
-
-  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    {
-      *out_user_id = sqlite3_column_int64 (s, 0);
-      *out_expires_ms = sqlite3_column_int64 (s, 1);
-      found = TRUE;
-    }
-  sqlite3_reset (s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return set_error (self, error, rc, "look up token");
-  return found;
+  return self->engine->token_lookup (self, hash, out_user_id, out_expires_ms, error);
 }
 
 gboolean
 natterd_store_token_delete (NatterdStore *self,
                             const guint8 *hash,
-                            GError      **error)
+                            GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_TOKEN_DELETE);
-
-  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
-  return step_done (self, s, "delete token", error);
+  return self->engine->token_delete (self, hash, error);
 }
 
 gboolean
 natterd_store_tokens_expire (NatterdStore *self,
-                             gint64        now_ms,
-                             GError      **error)
+                             gint64 now_ms,
+                             GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_TOKENS_EXPIRE);
-
-  sqlite3_bind_int64 (s, 1, now_ms);
-  return step_done (self, s, "expire tokens", error);
+  return self->engine->tokens_expire (self, now_ms, error);
 }
 
-/* --- contacts --- */
-
 gboolean
-natterd_store_contact_set (NatterdStore             *self,
-                           gint64                    a,
-                           gint64                    b,
-                           NatterdStoreContactState  state,
-                           GError                  **error)
+natterd_store_contact_set (NatterdStore *self,
+                           gint64 a,
+                           gint64 b,
+                           NatterdStoreContactState state,
+                           GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_CONTACT_SET);
-
-  sqlite3_bind_int64 (s, 1, a);
-  sqlite3_bind_int64 (s, 2, b);
-  sqlite3_bind_int (s, 3, state);
-  return step_done (self, s, "set contact", error);
+  return self->engine->contact_set (self, a, b, state, error);
 }
 
 gboolean
 natterd_store_contact_delete (NatterdStore *self,
-                              gint64        a,
-                              gint64        b,
-                              GError      **error)
+                              gint64 a,
+                              gint64 b,
+                              GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_CONTACT_DELETE);
-
-  sqlite3_bind_int64 (s, 1, a);
-  sqlite3_bind_int64 (s, 2, b);
-  return step_done (self, s, "delete contact", error);
+  return self->engine->contact_delete (self, a, b, error);
 }
 
 gboolean
-natterd_store_contacts_foreach (NatterdStore            *self,
-                                NatterdStoreContactFunc  func,
-                                gpointer                 user_data,
-                                GError                 **error)
+natterd_store_contacts_foreach (NatterdStore *self,
+                                NatterdStoreContactFunc func,
+                                gpointer user_data,
+                                GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_CONTACTS_ALL);
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
-          sqlite3_column_int (s, 2), user_data);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "load contacts");
-  return TRUE;
+  return self->engine->contacts_foreach (self, func, user_data, error);
 }
-
-/* --- conversations, rooms, participants --- */
 
 gboolean
 natterd_store_direct_insert (NatterdStore *self,
-                             gint64        user_a,
-                             gint64        user_b,
-                             gint64       *out_id,
-                             GError      **error)
+                             gint64 user_a,
+                             gint64 user_b,
+                             gint64 *out_id,
+                             GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_DIRECT_INSERT);
-
-  sqlite3_bind_int64 (s, 1, user_a);
-  sqlite3_bind_int64 (s, 2, user_b);
-  if (!step_done (self, s, "insert conversation", error))
-    return FALSE;
-  *out_id = sqlite3_last_insert_rowid (self->db);
-  return TRUE;
+  return self->engine->direct_insert (self, user_a, user_b, out_id, error);
 }
 
 gboolean
 natterd_store_room_insert (NatterdStore *self,
-                           const char   *room,
-                           const char   *topic,
-                           gint64        owner_id,
-                           gint64        created_ms,
-                           gint64       *out_id,
-                           GError      **error)
+                           const char *room,
+                           const char *topic,
+                           gint64 owner_id,
+                           gint64 created_ms,
+                           gint64 *out_id,
+                           GError **error)
 {
-  gboolean own_transaction = sqlite3_get_autocommit (self->db);
-  sqlite3_stmt *s;
-  gint64 id;
-
-  if (own_transaction && !natterd_store_begin (self, error))
-    return FALSE;
-  if (!step_done (self, stmt (self, STMT_CONVERSATION_ROOM_INSERT), "insert conversation", error))
-    goto fail;
-  id = sqlite3_last_insert_rowid (self->db);
-  s = stmt (self, STMT_ROOM_INSERT);
-  sqlite3_bind_int64 (s, 1, id);
-  sqlite3_bind_text (s, 2, room, -1, SQLITE_STATIC);
-  sqlite3_bind_text (s, 3, topic ? topic : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 4, owner_id);
-  sqlite3_bind_int64 (s, 5, created_ms);
-  if (!step_done (self, s, "insert room", error))
-    goto fail;
-  if (own_transaction && !natterd_store_commit (self, error))
-    goto fail;
-  *out_id = id;
-  return TRUE;
-
-fail:
-  if (own_transaction)
-    natterd_store_rollback (self);
-  return FALSE;
+  return self->engine->room_insert (self, room, topic, owner_id, created_ms, out_id, error);
 }
 
 gboolean
 natterd_store_room_set_topic (NatterdStore *self,
-                              gint64        conversation_id,
-                              const char   *topic,
-                              GError      **error)
+                              gint64 conversation_id,
+                              const char *topic,
+                              GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_ROOM_TOPIC);
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_text (s, 2, topic ? topic : "", -1, SQLITE_STATIC);
-  return step_done (self, s, "set topic", error);
+  return self->engine->room_set_topic (self, conversation_id, topic, error);
 }
 
 gboolean
-natterd_store_conversations_foreach (NatterdStore                 *self,
-                                     NatterdStoreConversationFunc  func,
-                                     gpointer                      user_data,
-                                     GError                      **error)
+natterd_store_conversations_foreach (NatterdStore *self,
+                                     NatterdStoreConversationFunc func,
+                                     gpointer user_data,
+                                     GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_CONVERSATIONS_ALL);
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    func (sqlite3_column_int64 (s, 0),
-          sqlite3_column_int (s, 1),
-          sqlite3_column_int64 (s, 2),
-          sqlite3_column_int64 (s, 3),
-          (const char *) sqlite3_column_text (s, 4),
-          (const char *) sqlite3_column_text (s, 5),
-          sqlite3_column_int64 (s, 6),
-          user_data);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "load conversations");
-  return TRUE;
+  return self->engine->conversations_foreach (self, func, user_data, error);
 }
 
 gboolean
 natterd_store_participant_add (NatterdStore *self,
-                               gint64        conversation_id,
-                               gint64        user_id,
-                               GError      **error)
+                               gint64 conversation_id,
+                               gint64 user_id,
+                               GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANT_ADD);
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, user_id);
-  return step_done (self, s, "add participant", error);
+  return self->engine->participant_add (self, conversation_id, user_id, error);
 }
 
 gboolean
 natterd_store_participant_remove (NatterdStore *self,
-                                  gint64        conversation_id,
-                                  gint64        user_id,
-                                  GError      **error)
+                                  gint64 conversation_id,
+                                  gint64 user_id,
+                                  GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANT_REMOVE);
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, user_id);
-  return step_done (self, s, "remove participant", error);
+  return self->engine->participant_remove (self, conversation_id, user_id, error);
 }
 
 gboolean
-natterd_store_participants_foreach (NatterdStore                *self,
-                                    NatterdStoreParticipantFunc  func,
-                                    gpointer                     user_data,
-                                    GError                     **error)
+natterd_store_participants_foreach (NatterdStore *self,
+                                    NatterdStoreParticipantFunc func,
+                                    gpointer user_data,
+                                    GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANTS_ALL);
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), user_data);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "load participants");
-  return TRUE;
+  return self->engine->participants_foreach (self, func, user_data, error);
 }
 
 gboolean
 natterd_store_read_marker_set (NatterdStore *self,
-                               gint64        conversation_id,
-                               gint64        user_id,
-                               gint64        up_to,
-                               gint64       *out_up_to,
-                               gboolean     *out_moved,
-                               GError      **error)
+                               gint64 conversation_id,
+                               gint64 user_id,
+                               gint64 up_to,
+                               gint64 *out_up_to,
+                               gboolean *out_moved,
+                               GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_READ_MARKER_SET);
-  int rc;
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, user_id);
-  sqlite3_bind_int64 (s, 3, up_to);
-  if (!step_done (self, s, "set read marker", error))
-    return FALSE;
-  *out_moved = sqlite3_changes (self->db) > 0;
-
-  s = stmt (self, STMT_READ_MARKER_GET);
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, user_id);
-  rc = sqlite3_step (s);
-  *out_up_to = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : 0;
-  sqlite3_reset (s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return set_error (self, error, rc, "get read marker");
-  return TRUE;
-}
-
-/* --- messages --- */
-
-static void
-message_from_row (sqlite3_stmt        *s,
-                  int                  first,
-                  NatterdStoreMessage *m)
-{
-  m->id = sqlite3_column_int64 (s, first + 0);
-  m->conversation_id = sqlite3_column_int64 (s, first + 1);
-  m->sender_id = sqlite3_column_int64 (s, first + 2);
-  m->ts = sqlite3_column_int64 (s, first + 3);
-  m->body = (const char *) sqlite3_column_text (s, first + 4);
-  m->body_len = sqlite3_column_bytes (s, first + 4);
-  m->client_msg_id = (const char *) sqlite3_column_text (s, first + 5);
-  if (m->body == NULL)
-    m->body = "";
-  if (m->client_msg_id == NULL)
-    m->client_msg_id = "";
-}
-
-/* Steps a statement whose columns are MESSAGE_COLUMNS, calling @func per
- * row until it returns FALSE. */
-static gboolean
-foreach_message (NatterdStore             *self,
-                 sqlite3_stmt             *s,
-                 NatterdStoreMessageFunc   func,
-                 gpointer                  user_data,
-                 const char               *what,
-                 GError                  **error)
-{
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      NatterdStoreMessage m;
-
-      message_from_row (s, 0, &m);
-      if (!func (&m, user_data))
-        {
-          rc = SQLITE_DONE;
-          break;
-        }
-    }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, what);
-  return TRUE;
+  return self->engine->read_marker_set (self, conversation_id, user_id, up_to, out_up_to, out_moved, error);
 }
 
 gboolean
-natterd_store_message_insert (NatterdStore            *self,
-                              gint64                   conversation_id,
-                              gint64                   sender_id,
-                              const char              *body,
-                              gsize                    body_len,
-                              gint64                   ts,
-                              const char              *client_msg_id,
-                              gboolean                *out_duplicate,
-                              NatterdStoreMessageFunc  func,
-                              gpointer                 user_data,
-                              GError                 **error)
+natterd_store_message_insert (NatterdStore *self,
+                              gint64 conversation_id,
+                              gint64 sender_id,
+                              const char *body,
+                              gsize body_len,
+                              gint64 ts,
+                              const char *client_msg_id,
+                              gboolean *out_duplicate,
+                              NatterdStoreMessageFunc func,
+                              gpointer user_data,
+                              GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_MESSAGE_INSERT);
-  NatterdStoreMessage m;
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, sender_id);
-  sqlite3_bind_int64 (s, 3, ts);
-  sqlite3_bind_text (s, 4, body, (int) body_len, SQLITE_STATIC);
-  sqlite3_bind_text (s, 5, client_msg_id, -1, SQLITE_STATIC);
-  if (!step_done (self, s, "insert message", error))
-    return FALSE;
-
-  if (sqlite3_changes (self->db) == 0)
-    {
-      /* (sender, client_msg_id) exists: a resend. Answer the original. */
-      *out_duplicate = TRUE;
-      return natterd_store_message_by_client_id (self, sender_id, client_msg_id,
-                                                 func, user_data, error);
-    }
-
-  *out_duplicate = FALSE;
-  m.id = sqlite3_last_insert_rowid (self->db);
-  m.conversation_id = conversation_id;
-  m.sender_id = sender_id;
-  m.ts = ts;
-  m.body = body;
-  m.body_len = body_len;
-  m.client_msg_id = client_msg_id;
-
-  func (&m, user_data);
-  return TRUE;
+  return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id, out_duplicate, func, user_data, error);
 }
 
 gboolean
-natterd_store_search_index_catch_up (NatterdStore  *self,
-                                     guint          limit,
-                                     gint64        *out_indexed_up_to,
-                                     GError       **error)
+natterd_store_search_index_catch_up (NatterdStore *self,
+                                     guint limit,
+                                     gint64 *out_indexed_up_to,
+                                     GError **error)
 {
-  sqlite3_stmt *s;
-  int rc;
-
-  s = stmt (self, STMT_SEARCH_INDEX_CATCH_UP);
-  sqlite3_bind_int64 (s, 1, limit);
-  if (!step_done (self, s, "index messages", error))
-    return FALSE;
-  s = stmt (self, STMT_SEARCH_INDEX_MARK);
-  sqlite3_bind_int64 (s, 1, limit);
-  rc = sqlite3_step (s);
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (s);
-      return set_error (self, error, rc, "mark the search index");
-    }
-  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
-  sqlite3_reset (s);
-  return TRUE;
+  return self->engine->search_index_catch_up (self, limit, out_indexed_up_to, error);
 }
 
 gboolean
-natterd_store_search_index_state (NatterdStore  *self,
-                                  gint64        *out_indexed_up_to,
-                                  gint64        *out_last_message_id,
-                                  GError       **error)
+natterd_store_search_index_state (NatterdStore *self,
+                                  gint64 *out_indexed_up_to,
+                                  gint64 *out_last_message_id,
+                                  GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_SEARCH_INDEX_STATE);
-  int rc = sqlite3_step (s);
-
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (s);
-      return set_error (self, error, rc, "read the search index state");
-    }
-  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
-  *out_last_message_id = sqlite3_column_int64 (s, 1);
-  sqlite3_reset (s);
-  return TRUE;
+  return self->engine->search_index_state (self, out_indexed_up_to, out_last_message_id, error);
 }
 
 gboolean
-natterd_store_message_by_client_id (NatterdStore            *self,
-                                    gint64                   sender_id,
-                                    const char              *client_msg_id,
-                                    NatterdStoreMessageFunc  func,
-                                    gpointer                 user_data,
-                                    GError                 **error)
+natterd_store_message_by_client_id (NatterdStore *self,
+                                    gint64 sender_id,
+                                    const char *client_msg_id,
+                                    NatterdStoreMessageFunc func,
+                                    gpointer user_data,
+                                    GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_MESSAGE_BY_CLIENT_ID);
-
-  sqlite3_bind_int64 (s, 1, sender_id);
-  sqlite3_bind_text (s, 2, client_msg_id, -1, SQLITE_STATIC);
-  return foreach_message (self, s, func, user_data, "find message", error);
+  return self->engine->message_by_client_id (self, sender_id, client_msg_id, func, user_data, error);
 }
 
 gboolean
-natterd_store_history (NatterdStore            *self,
-                       gint64                   conversation_id,
-                       gint64                   before,
-                       gint64                   limit,
-                       NatterdStoreMessageFunc  func,
-                       gpointer                 user_data,
-                       GError                 **error)
+natterd_store_history (NatterdStore *self,
+                       gint64 conversation_id,
+                       gint64 before,
+                       gint64 limit,
+                       NatterdStoreMessageFunc func,
+                       gpointer user_data,
+                       GError **error)
 {
-  sqlite3_stmt *s = stmt (self, before > 0 ? STMT_HISTORY_BEFORE : STMT_HISTORY);
-
-  sqlite3_bind_int64 (s, 1, conversation_id);
-  sqlite3_bind_int64 (s, 2, limit);
-  if (before > 0)
-    sqlite3_bind_int64 (s, 3, before);
-  return foreach_message (self, s, func, user_data, "history", error);
-}
-
-static gint
-compare_ids (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* One query joining participants and messages would either sort every
- * message after "since" of every conversation of the user (slow after a
- * long absence in a big room) or walk the whole table by id (slow for a
- * user of a small conversation in a big deployment). Instead: the first
- * @limit ids after @since of each conversation (index range scans, no
- * sort), merged in memory, then those rows by primary key. The cost
- * depends on the user's conversations and @limit, never on the table. */
-gboolean
-natterd_store_sync (NatterdStore            *self,
-                    gint64                   user_id,
-                    gint64                   since,
-                    gint64                   limit,
-                    NatterdStoreMessageFunc  func,
-                    gpointer                 user_data,
-                    GError                 **error)
-{
-  g_autoptr(GArray) conversations = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  sqlite3_stmt *s;
-  int rc;
-
-  s = stmt (self, STMT_SYNC_CONVERSATIONS);
-  sqlite3_bind_int64 (s, 1, user_id);
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      gint64 id = sqlite3_column_int64 (s, 0);
-      g_array_append_val (conversations, id);
-    }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "sync");
-
-  for (guint i = 0; i < conversations->len; i++)
-    {
-      s = stmt (self, STMT_SYNC_IDS);
-      sqlite3_bind_int64 (s, 1, g_array_index (conversations, gint64, i));
-      sqlite3_bind_int64 (s, 2, since);
-      sqlite3_bind_int64 (s, 3, limit);
-      while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-        {
-          gint64 id = sqlite3_column_int64 (s, 0);
-          g_array_append_val (ids, id);
-        }
-      sqlite3_reset (s);
-      if (rc != SQLITE_DONE)
-        return set_error (self, error, rc, "sync");
-    }
-
-  g_array_sort (ids, compare_ids);
-  if (ids->len > (guint64) limit)
-    g_array_set_size (ids, limit);
-
-  if (ids->len == 0)
-    return TRUE;
-
-  /* The rows: when the chosen ids are dense (the usual case: the user's
-   * conversations are most of the traffic), one scan of the id range,
-   * skipping rows of other conversations; when they are sparse, one
-   * primary-key lookup each. */
-  if (g_array_index (ids, gint64, ids->len - 1) - g_array_index (ids, gint64, 0) < 4 * (gint64) ids->len)
-    {
-      guint next = 0;
-
-      s = stmt (self, STMT_MESSAGES_RANGE);
-      sqlite3_bind_int64 (s, 1, g_array_index (ids, gint64, 0));
-      sqlite3_bind_int64 (s, 2, g_array_index (ids, gint64, ids->len - 1));
-      while (next < ids->len && (rc = sqlite3_step (s)) == SQLITE_ROW)
-        {
-          NatterdStoreMessage m;
-          gint64 id = sqlite3_column_int64 (s, 0);
-
-          if (id != g_array_index (ids, gint64, next))
-            continue;
-          next++;
-          message_from_row (s, 0, &m);
-          if (!func (&m, user_data))
-            break;
-        }
-      sqlite3_reset (s);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return set_error (self, error, rc, "sync");
-      return TRUE;
-    }
-
-  for (guint i = 0; i < ids->len; i++)
-    {
-      gboolean go_on = TRUE;
-
-      s = stmt (self, STMT_MESSAGE_BY_ID);
-      sqlite3_bind_int64 (s, 1, g_array_index (ids, gint64, i));
-      rc = sqlite3_step (s);
-      if (rc == SQLITE_ROW)
-        {
-          NatterdStoreMessage m;
-          message_from_row (s, 0, &m);
-          go_on = func (&m, user_data);
-        }
-      sqlite3_reset (s);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return set_error (self, error, rc, "sync");
-      if (!go_on)
-        break;
-    }
-  return TRUE;
-}
-
-/* What the tokenizer (unicode61) keeps in a word: letters and digits,
- * and the combining marks of a decomposed letter (it folds "e\u0301" to
- * "e"). Everything else separates words. */
-static gboolean
-is_word_char (gunichar c)
-{
-  return g_unichar_isalnum (c) || g_unichar_ismark (c);
-}
-
-char *
-natterd_store_fts_query (const char *query)
-{
-  GString *out = g_string_new (NULL);
-  const char *p = query;
-
-  /* The query is split into words here, as the tokenizer splits the
-   * messages, and each word becomes a quoted FTS5 string: no operator,
-   * column filter or bareword syntax of the user's text (NEAR, OR, *, -,
-   * ^, :, quotes) reaches the FTS5 parser, and punctuation alone, which
-   * would be an empty phrase that matches nothing, drops out of the AND.
-   * A word cannot hold a '"', so nothing needs escaping inside the
-   * quotes. */
-  while (*p != '\0')
-    {
-      const char *start;
-      guint chars = 0;
-
-      while (*p != '\0' && !is_word_char (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      if (*p == '\0')
-        break;
-      start = p;
-      for (; *p != '\0' && is_word_char (g_utf8_get_char (p)); p = g_utf8_next_char (p))
-        if (!g_unichar_ismark (g_utf8_get_char (p)))
-          chars++;
-
-      if (out->len > 0)
-        g_string_append_c (out, ' ');
-      g_string_append_c (out, '"');
-      g_string_append_len (out, start, p - start);
-      g_string_append_c (out, '"');
-      /* A word of one letter matches only that word: as a prefix it would
-       * merge the doclists of a good part of the vocabulary (40 ms at a
-       * million messages), for results nobody reads. */
-      if (chars >= NATTERD_STORE_SEARCH_PREFIX_MIN)
-        g_string_append_c (out, '*');
-    }
-
-  if (out->len == 0)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-  return g_string_free (out, FALSE);
+  return self->engine->history (self, conversation_id, before, limit, func, user_data, error);
 }
 
 gboolean
-natterd_store_search (NatterdStore            *self,
-                      gint64                   user_id,
-                      const char              *query,
-                      gint64                   conversation_id,
-                      gint64                   limit,
-                      NatterdStoreMessageFunc  func,
-                      gpointer                 user_data,
-                      GError                 **error)
+natterd_store_sync (NatterdStore *self,
+                    gint64 user_id,
+                    gint64 since,
+                    gint64 limit,
+                    NatterdStoreMessageFunc func,
+                    gpointer user_data,
+                    GError **error)
 {
-  g_autofree char *fts = natterd_store_fts_query (query);
-  sqlite3_stmt *s;
-
-  if (fts == NULL)
-    return TRUE;
-
-  s = stmt (self, conversation_id > 0 ? STMT_SEARCH_CONVERSATION : STMT_SEARCH);
-  sqlite3_bind_int64 (s, 1, user_id);
-  sqlite3_bind_text (s, 2, fts, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 3, limit);
-  if (conversation_id > 0)
-    sqlite3_bind_int64 (s, 4, conversation_id);
-  return foreach_message (self, s, func, user_data, "search", error);
+  return self->engine->sync (self, user_id, since, limit, func, user_data, error);
 }
 
 gboolean
-natterd_store_conversation_summaries (NatterdStore            *self,
-                                      gint64                   user_id,
-                                      NatterdStoreSummaryFunc  func,
-                                      gpointer                 user_data,
-                                      GError                 **error)
+natterd_store_search (NatterdStore *self,
+                      gint64 user_id,
+                      const char *query,
+                      gint64 conversation_id,
+                      gint64 limit,
+                      NatterdStoreMessageFunc func,
+                      gpointer user_data,
+                      GError **error)
 {
-  sqlite3_stmt *s = stmt (self, STMT_SUMMARIES);
-  int rc;
+  return self->engine->search (self, user_id, query, conversation_id, limit, func, user_data, error);
+}
 
-  sqlite3_bind_int64 (s, 1, user_id);
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      NatterdStoreMessage m;
-      gboolean has_last = sqlite3_column_type (s, 3) != SQLITE_NULL;
-
-      if (has_last)
-        message_from_row (s, 3, &m);
-      func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
-            sqlite3_column_int64 (s, 2), has_last ? &m : NULL, user_data);
-    }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    return set_error (self, error, rc, "conversations");
-  return TRUE;
+gboolean
+natterd_store_conversation_summaries (NatterdStore *self,
+                                      gint64 user_id,
+                                      NatterdStoreSummaryFunc func,
+                                      gpointer user_data,
+                                      GError **error)
+{
+  return self->engine->conversation_summaries (self, user_id, func, user_data, error);
 }

@@ -1,6 +1,8 @@
-/* natterd-store.h: SQLite storage (WAL, versioned schema, prepared
- * statements only). Owned by the data/handlers side; the server core calls
- * only the first block.
+/* natterd-store.h: the storage layer's interface: everything natterd
+ * keeps, behind functions a storage engine implements
+ * (natterd-store-engine.h). The engine today is SQLite
+ * (natterd-store-sqlite.c: WAL, versioned schema, prepared statements
+ * only). The chat layer sees only these types, never an engine's.
  */
 #pragma once
 
@@ -10,17 +12,14 @@ G_BEGIN_DECLS
 
 typedef struct _NatterdStore NatterdStore;
 
-/* --- called by the server core --- */
-
-/* Opens (creating and migrating) DATA_DIR/natter.db. Fails, naming the
+/* Opens the store natterd is configured with: SQLite in DATA_DIR
+ * (natter.db, creating and migrating it). Fails, naming the
  * file and the cause, when natter.db or search.db cannot be written (a
  * read-only file or directory): never deletes anything for that. */
 NatterdStore *natterd_store_open  (const char  *data_dir,
                                    gboolean     synchronous_full,
                                    GError     **error);
 void          natterd_store_close (NatterdStore *self);
-
-/* --- the rest is the data side's own --- */
 
 /* Errors of the store. CONSTRAINT is a UNIQUE violation the caller may
  * want to tell apart (a username or room name already taken); CORRUPT is
@@ -35,11 +34,6 @@ typedef enum {
 } NatterdStoreError;
 GQuark natterd_store_error_quark (void);
 
-/* Opens a database at an explicit path (":memory:" works too); what the
- * tests use. */
-NatterdStore *natterd_store_open_path   (const char  *path,
-                                         gboolean     synchronous_full,
-                                         GError     **error);
 /* A second connection to the same database file, for another thread (the
  * writer: natterd-writer.h). WAL lets it commit while this one reads; a
  * write on one waits (busy timeout, 5 s) while the other holds the write
@@ -301,12 +295,6 @@ gboolean natterd_store_search         (NatterdStore            *self,
                                        GError                 **error);
 /* Words of this many letters or more match as prefixes. */
 #define NATTERD_STORE_SEARCH_PREFIX_MIN 2
-/* The FTS5 expression for a user's query: its words (runs of letters,
- * digits and combining marks; anything else separates them), each quoted
- * and, from NATTERD_STORE_SEARCH_PREFIX_MIN letters, a prefix; ANDed.
- * NULL when the query has no word (nothing can match). The query must be
- * valid UTF-8. */
-char    *natterd_store_fts_query      (const char *query);
 
 /* One row per conversation of @user_id, most recent first (conversations
  * without messages last). @last is NULL when there is no message. */

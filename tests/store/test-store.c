@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "natterd-store.h"
+#include "natterd-store-sqlite.h"
 
 typedef struct {
   char         *dir;
@@ -793,7 +793,7 @@ test_fts_query (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *fts = natterd_store_fts_query (cases[i].query);
+      g_autofree char *fts = natterd_store_sqlite_fts_query (cases[i].query);
 
       g_test_message ("query: %s", cases[i].query);
       g_assert_cmpstr (fts, ==, cases[i].fts);

@@ -10,7 +10,7 @@
 
 #include <glib/gstdio.h>
 
-#include "natterd-store.h"
+#include "natterd-store-sqlite.h"
 #include "natterd-writer.h"
 
 typedef struct {
@@ -218,7 +218,7 @@ static void
 test_no_sibling_in_memory (void)
 {
   g_autoptr(GError) error = NULL;
-  NatterdStore *store = natterd_store_open_path (":memory:", FALSE, &error);
+  NatterdStore *store = natterd_store_sqlite_open_path (":memory:", FALSE, &error);
 
   g_assert_no_error (error);
   g_assert_null (natterd_store_open_sibling (store, &error));

@@ -1,0 +1,97 @@
+/* natterd-store-engine.h: what a storage engine implements.
+ *
+ * natterd-store.h is the interface the chat layer uses; each of its
+ * functions on a NatterdStore calls the engine the store was opened with.
+ * An engine embeds NatterdStore first in its own connection struct and
+ * fills in every member of its NatterdStoreEngine: the SQLite engine is
+ * natterd-store-sqlite.c. Only engines include this header.
+ */
+#pragma once
+
+#include "natterd-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NatterdStoreEngine NatterdStoreEngine;
+
+struct _NatterdStore {
+  const NatterdStoreEngine *engine;
+};
+
+/* One member per function of natterd-store.h that takes a store; each
+ * has that function's contract. */
+struct _NatterdStoreEngine {
+  const char *name;
+  void (*close) (NatterdStore *store);
+  NatterdStore *(*open_sibling) (NatterdStore *store, GError **error);
+  NatterdStore *(*open_indexer) (NatterdStore *store, GError **error);
+  void (*set_write_hook) (NatterdStore *store, NatterdStoreWriteHook hook, gpointer data);
+  const char *(*get_path) (NatterdStore *store);
+  int (*get_schema_version) (NatterdStore *store);
+  gboolean (*begin) (NatterdStore *store, GError **error);
+  gboolean (*commit) (NatterdStore *store, GError **error);
+  void (*rollback) (NatterdStore *store);
+  gboolean (*in_transaction) (NatterdStore *store);
+  gboolean (*user_insert) (NatterdStore *store, const char *username, const char *display_name,
+                           const char *password_hash, gint64 created_ms, gint64 *out_id,
+                           GError **error);
+  gboolean (*users_foreach) (NatterdStore *store, NatterdStoreUserFunc func,
+                             gpointer user_data, GError **error);
+  gboolean (*user_set_last_seen) (NatterdStore *store, gint64 user_id, gint64 last_seen,
+                                  GError **error);
+  gboolean (*user_set_status_text) (NatterdStore *store, gint64 user_id,
+                                    const char *status_text, GError **error);
+  gboolean (*token_insert) (NatterdStore *store, const guint8 *hash, gint64 user_id,
+                            gint64 expires_ms, GError **error);
+  gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,
+                            gint64 *out_expires_ms, GError **error);
+  gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
+  gboolean (*tokens_expire) (NatterdStore *store, gint64 now_ms, GError **error);
+  gboolean (*contact_set) (NatterdStore *store, gint64 a, gint64 b,
+                           NatterdStoreContactState state, GError **error);
+  gboolean (*contact_delete) (NatterdStore *store, gint64 a, gint64 b, GError **error);
+  gboolean (*contacts_foreach) (NatterdStore *store, NatterdStoreContactFunc func,
+                                gpointer user_data, GError **error);
+  gboolean (*direct_insert) (NatterdStore *store, gint64 user_a, gint64 user_b, gint64 *out_id,
+                             GError **error);
+  gboolean (*room_insert) (NatterdStore *store, const char *room, const char *topic,
+                           gint64 owner_id, gint64 created_ms, gint64 *out_id, GError **error);
+  gboolean (*room_set_topic) (NatterdStore *store, gint64 conversation_id, const char *topic,
+                              GError **error);
+  gboolean (*conversations_foreach) (NatterdStore *store, NatterdStoreConversationFunc func,
+                                     gpointer user_data, GError **error);
+  gboolean (*participant_add) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                               GError **error);
+  gboolean (*participant_remove) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                                  GError **error);
+  gboolean (*participants_foreach) (NatterdStore *store, NatterdStoreParticipantFunc func,
+                                    gpointer user_data, GError **error);
+  gboolean (*read_marker_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                               gint64 up_to, gint64 *out_up_to, gboolean *out_moved,
+                               GError **error);
+  gboolean (*message_insert) (NatterdStore *store, gint64 conversation_id, gint64 sender_id,
+                              const char *body, gsize body_len, gint64 ts,
+                              const char *client_msg_id, gboolean *out_duplicate,
+                              NatterdStoreMessageFunc func, gpointer user_data,
+                              GError **error);
+  gboolean (*search_index_catch_up) (NatterdStore *store, guint limit,
+                                     gint64 *out_indexed_up_to, GError **error);
+  gboolean (*search_index_state) (NatterdStore *store, gint64 *out_indexed_up_to,
+                                  gint64 *out_last_message_id, GError **error);
+  gboolean (*message_by_client_id) (NatterdStore *store, gint64 sender_id,
+                                    const char *client_msg_id, NatterdStoreMessageFunc func,
+                                    gpointer user_data, GError **error);
+  gboolean (*history) (NatterdStore *store, gint64 conversation_id, gint64 before,
+                       gint64 limit, NatterdStoreMessageFunc func, gpointer user_data,
+                       GError **error);
+  gboolean (*sync) (NatterdStore *store, gint64 user_id, gint64 since, gint64 limit,
+                    NatterdStoreMessageFunc func, gpointer user_data, GError **error);
+  gboolean (*search) (NatterdStore *store, gint64 user_id, const char *query,
+                      gint64 conversation_id, gint64 limit, NatterdStoreMessageFunc func,
+                      gpointer user_data, GError **error);
+  gboolean (*conversation_summaries) (NatterdStore *store, gint64 user_id,
+                                      NatterdStoreSummaryFunc func, gpointer user_data,
+                                      GError **error);
+};
+
+G_END_DECLS

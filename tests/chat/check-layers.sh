@@ -1,0 +1,28 @@
+#!/bin/sh
+# The layers' include rules (docs/architecture.md, "The map"): the network
+# layer includes nothing of chat/ or store/; the chat layer sees storage
+# only through natterd-store.h, never an engine's header or SQLite's. The
+# build already fails on a call from net/ upward (tests/server-core links
+# that library alone); this catches what a header alone could bring in.
+set -eu
+top=${1:?source root}
+status=0
+
+forbid () {
+  dir=$1; pattern=$2; why=$3
+  if hits=$(grep -nE "$pattern" "$top/server/$dir"/*.[ch]); then
+    echo "server/$dir: $why"
+    echo "$hits"
+    status=1
+  fi
+}
+
+chat_headers=$(cd "$top/server/chat" && ls *.h | tr '\n' '|' | sed 's/|$//; s/\./\\./g')
+store_headers=$(cd "$top/server/store" && ls *.h | tr '\n' '|' | sed 's/|$//; s/\./\\./g')
+
+forbid net "#include \"($chat_headers|$store_headers)\"" "the network layer includes a header of the chat or storage layer"
+forbid chat '#include "natterd-store-(engine|sqlite)\.h"|#include <sqlite3\.h>|sqlite3_' "the chat layer reaches past natterd-store.h into an engine"
+forbid store "#include \"($chat_headers)\"" "the storage layer includes a header of the chat layer"
+
+[ $status -eq 0 ] && echo "layers: ok"
+exit $status
