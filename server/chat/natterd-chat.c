@@ -7,6 +7,7 @@
 #include "natterd-commit.h"
 #include "natterd-handlers.h"
 #include "natterd-presence.h"
+#include "natterd-reads.h"
 #include "natterd-search-feed.h"
 #include "natterd-session.h"
 
@@ -43,6 +44,8 @@ flush_cb (gpointer data)
     natterd_commit_flush (self->commit);
   if (self->search_feed != NULL)
     natterd_search_feed_flush (self->search_feed);
+  if (self->reads != NULL)
+    natterd_reads_flush (self->reads);
 }
 
 static const NatterdService chat_service = {
@@ -63,6 +66,7 @@ natterd_chat_start (NatterdServer  *server,
     return NULL;
   if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
       (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
+      (self->reads = natterd_reads_new (store, error)) == NULL ||
       (self->auth = natterd_auth_new (self, error)) == NULL)
     {
       natterd_chat_stop (self);
@@ -84,5 +88,6 @@ natterd_chat_stop (NatterdDirectory *self)
   flush_cb (self);
   g_clear_pointer (&self->commit, natterd_commit_free);
   g_clear_pointer (&self->search_feed, natterd_search_feed_free);
+  g_clear_pointer (&self->reads, natterd_reads_free);
   natterd_directory_free (self);
 }

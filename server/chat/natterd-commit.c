@@ -289,6 +289,11 @@ send_done (NatterdWriteJob *job,
   NatterdCommit *self = p->write.commit;
   g_autoptr(GError) local_error = NULL;
 
+  /* The search feed hears of the message before the reads that waited
+   * for this write run: a search among them must wait for the index to
+   * have it (it ran at once, and missed it, before). */
+  if (error == NULL && !p->duplicate)
+    natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
   natterd_commit_write_done (&p->write);
 
   if (error == NULL && p->stored_elsewhere)
@@ -309,8 +314,6 @@ send_done (NatterdWriteJob *job,
       pending_send_free (p);
       return;
     }
-  if (!p->duplicate)
-    natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
   /* Durable now: fanned out (and acked) in order, in slices; deliveries of
    * earlier batches go first. */
   g_queue_push_tail (&self->deliveries, p);

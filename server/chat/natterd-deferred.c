@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "natterd-deferred.h"
+#include "natterd-session.h"
 
 /* A request handled again once a count reaches @after: its connection's
  * finished writes (natterd_commit_defer_read), or the search index's last
@@ -31,9 +32,10 @@ natterd_deferred_push (GQueue              *queue,
 }
 
 /* Handles again, in order, the requests at the head of @queue whose count
- * has come. The handlers ask natterd_commit_defer_read (and, with @searched,
- * natterd_search_feed_defer) again: resuming tells them these have waited their turn.
- * They may queue writes, so @queue's owner must stay valid. */
+ * has come. The handlers ask natterd_commit_defer_read (and, with
+ * @searched, natterd_search_feed_defer) again: resuming tells them these
+ * have waited their turn. They may queue writes, so @queue's owner must
+ * stay valid. */
 void
 natterd_deferred_resume (NatterdDirectory *self,
                          GQueue           *queue,
@@ -45,6 +47,17 @@ natterd_deferred_resume (NatterdDirectory *self,
   while ((d = g_queue_peek_head (queue)) != NULL && d->after <= reached)
     {
       g_queue_pop_head (queue);
+      /* Every deferred handler needs the user its connection had. A
+       * logout waits for the connection's deferred requests, but one that
+       * came first could still find the session gone: answered, never
+       * handled without its user (it dereferenced NULL before). */
+      if (natterd_session_get_user (natterd_request_get_connection (d->request)) == NULL)
+        {
+          natterd_request_error (d->request, NATTER_ERROR_NOT_AUTHENTICATED,
+                                 "Logged out before this request could be answered");
+          g_free (d);
+          continue;
+        }
       self->resuming = d->request;
       self->resuming_search = searched ? d->request : NULL;
       d->handler (d->request);
@@ -52,7 +65,6 @@ natterd_deferred_resume (NatterdDirectory *self,
       g_free (d);
     }
 }
-
 
 void
 natterd_deferred_clear (GQueue *queue)

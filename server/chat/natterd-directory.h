@@ -24,6 +24,7 @@ typedef struct _NatterdConversation NatterdConversation;
 typedef struct _NatterdAuth         NatterdAuth;        /* natterd-auth.h */
 typedef struct _NatterdCommit       NatterdCommit;      /* natterd-commit.h */
 typedef struct _NatterdSearchFeed   NatterdSearchFeed;  /* natterd-search-feed.h */
+typedef struct _NatterdReads        NatterdReads;       /* natterd-reads.h */
 
 typedef enum {
   NATTERD_CONTACT_NONE     = 0,
@@ -79,6 +80,7 @@ struct _NatterdDirectory {
   NatterdAuth       *auth;
   NatterdCommit     *commit;
   NatterdSearchFeed *search_feed;
+  NatterdReads      *reads;
 
   GHashTable    *users_by_name;     /* owns the users */
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "natterd-handlers-private.h"
+#include "natterd-reads.h"
 
 #define HISTORY_DEFAULT  50
 #define HISTORY_CAP      200
@@ -128,11 +129,13 @@ typedef struct {
   gboolean          has_more;
 } Page;
 
+/* @viewer is the user the rows were read for (the request's connection
+ * may have logged out since). */
 static void
-page_init (Page *page, NatterdRequest *request, gint64 limit)
+page_init (Page *page, NatterdRequest *request, NatterdUser *viewer, gint64 limit)
 {
   page->dir = natterd_directory_from_request (request);
-  page->viewer = natterd_session_request_user (request);
+  page->viewer = viewer;
   page->buf = g_string_sized_new (4096);
   page->spans = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
   page->limit = limit;
@@ -194,16 +197,105 @@ page_write (Page             *page,
   natter_json_writer_bool (w, page->has_more);
 }
 
+/* Answers @request with a page of @rows (NULL: none); @reversed when the
+ * rows are newest first and the page must be oldest first. A sync page
+ * also says how far it goes (@since when empty). */
+static void
+answer_page (NatterdRequest *request,
+             NatterdUser    *viewer,
+             GPtrArray      *rows,
+             gint64          limit,
+             gint64          since,
+             gboolean        reversed,
+             gboolean        is_sync)
+{
+  NatterJsonWriter *w;
+  Page page;
+
+  page_init (&page, request, viewer, limit);
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    if (!page_add_cb (rows->pdata[i], &page))
+      break;
+  w = natterd_request_begin_ok (request);
+  page_write (&page, w, reversed);
+  if (is_sync)
+    {
+      natter_json_writer_key (w, "last_id");
+      natter_json_writer_int (w, page.count > 0 ? page.last_id : since);
+    }
+  natterd_request_finish_ok (request);
+  page_clear (&page);
+}
+
+/* What a read's answer needs to know of its request. */
+typedef struct {
+  NatterdUser *viewer;
+  gint64       limit;
+  gint64       since;
+} PageArgs;
+
+static PageArgs *
+page_args_new (NatterdRequest *request,
+               gint64          limit,
+               gint64          since)
+{
+  PageArgs *args = g_new (PageArgs, 1);
+
+  args->viewer = natterd_session_request_user (request);
+  args->limit = limit;
+  args->since = since;
+  return args;
+}
+
+static void
+history_read_cb (NatterdRequest *request,
+                 GPtrArray      *rows,
+                 const GError   *error,
+                 gpointer        user_data)
+{
+  g_autofree PageArgs *args = user_data;
+
+  if (error != NULL)
+    natterd_request_store_error (request, error);
+  else /* The store gave newest first; the page is oldest first. */
+    answer_page (request, args->viewer, rows, args->limit, 0, TRUE, FALSE);
+}
+
+static void
+sync_read_cb (NatterdRequest *request,
+              GPtrArray      *rows,
+              const GError   *error,
+              gpointer        user_data)
+{
+  g_autofree PageArgs *args = user_data;
+
+  if (error != NULL)
+    natterd_request_store_error (request, error);
+  else
+    answer_page (request, args->viewer, rows, args->limit, args->since, FALSE, TRUE);
+}
+
+static void
+search_read_cb (NatterdRequest *request,
+                GPtrArray      *rows,
+                const GError   *error,
+                gpointer        user_data)
+{
+  g_autofree PageArgs *args = user_data;
+
+  if (error != NULL)
+    natterd_request_store_error (request, error);
+  else
+    answer_page (request, args->viewer, rows, args->limit, 0, FALSE, FALSE);
+}
+
 void
 natterd_handle_history (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
-  g_autoptr(GError) error = NULL;
   NatterdConversation *conv;
   gboolean has_before = FALSE;
   gint64 before = 0, limit;
-  NatterJsonWriter *w;
-  Page page;
 
   if (natterd_commit_defer_read (dir->commit, request, natterd_handle_history))
     return;
@@ -218,20 +310,14 @@ natterd_handle_history (NatterdRequest *request)
       return;
     }
 
-  page_init (&page, request, limit);
-  if (conv != NULL &&
-      !natterd_store_history (dir->store, conv->id, has_before ? before : 0, limit + 1,
-                              page_add_cb, &page, &error))
+  if (conv == NULL)
     {
-      page_clear (&page);
-      natterd_request_store_error (request, error);
+      /* A direct conversation with no message yet. */
+      answer_page (request, natterd_session_request_user (request), NULL, limit, 0, TRUE, FALSE);
       return;
     }
-  /* The store gave newest first; the page is oldest first. */
-  w = natterd_request_begin_ok (request);
-  page_write (&page, w, TRUE);
-  natterd_request_finish_ok (request);
-  page_clear (&page);
+  natterd_reads_history (dir->reads, request, conv->id, has_before ? before : 0, limit + 1,
+                         history_read_cb, page_args_new (request, limit, 0));
 }
 
 void
@@ -239,11 +325,8 @@ natterd_handle_sync (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  g_autoptr(GError) error = NULL;
   gboolean has_since = FALSE;
   gint64 since = 0, limit;
-  NatterJsonWriter *w;
-  Page page;
 
   if (natterd_commit_defer_read (dir->commit, request, natterd_handle_sync))
     return;
@@ -257,19 +340,8 @@ natterd_handle_sync (NatterdRequest *request)
       return;
     }
 
-  page_init (&page, request, limit);
-  if (!natterd_store_sync (dir->store, me->id, since, limit + 1, page_add_cb, &page, &error))
-    {
-      page_clear (&page);
-      natterd_request_store_error (request, error);
-      return;
-    }
-  w = natterd_request_begin_ok (request);
-  page_write (&page, w, FALSE);
-  natter_json_writer_key (w, "last_id");
-  natter_json_writer_int (w, page.count > 0 ? page.last_id : since);
-  natterd_request_finish_ok (request);
-  page_clear (&page);
+  natterd_reads_sync (dir->reads, request, me->id, since, limit + 1,
+                      sync_read_cb, page_args_new (request, limit, since));
 }
 
 void
@@ -277,13 +349,10 @@ natterd_handle_search (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  g_autoptr(GError) error = NULL;
   NatterdConversation *conv = NULL;
   NatterdUser *peer = NULL;
   const char *query;
   gint64 limit;
-  NatterJsonWriter *w;
-  Page page;
 
   if (natterd_commit_defer_read (dir->commit, request, natterd_handle_search) ||
       natterd_search_feed_defer (dir->search_feed, request, natterd_handle_search))
@@ -301,20 +370,14 @@ natterd_handle_search (NatterdRequest *request)
       return;
     }
 
-  page_init (&page, request, limit);
   /* A direct conversation with no message yet has nothing to find. */
-  if ((peer == NULL || conv != NULL) &&
-      !natterd_store_search (dir->store, me->id, query, conv ? conv->id : 0, limit + 1,
-                             page_add_cb, &page, &error))
+  if (peer != NULL && conv == NULL)
     {
-      page_clear (&page);
-      natterd_request_store_error (request, error);
+      answer_page (request, me, NULL, limit, 0, FALSE, FALSE);
       return;
     }
-  w = natterd_request_begin_ok (request);
-  page_write (&page, w, FALSE);
-  natterd_request_finish_ok (request);
-  page_clear (&page);
+  natterd_reads_search (dir->reads, request, me->id, query, conv ? conv->id : 0, limit + 1,
+                        search_read_cb, page_args_new (request, limit, 0));
 }
 
 /* --- conversations --- */
@@ -376,30 +439,33 @@ summary_cb (gint64                     conversation_id,
   natter_json_writer_end_object (s->w);
 }
 
-void
-natterd_handle_conversations (NatterdRequest *request)
+static void
+summaries_read_cb (NatterdRequest *request,
+                   GPtrArray      *rows,
+                   const GError   *error,
+                   gpointer        user_data)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
-  NatterdUser *me = natterd_session_request_user (request);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GString) list = g_string_new (NULL);
   g_autoptr(GString) scratch = g_string_new (NULL);
   NatterJsonWriter list_writer;
-  Summaries s = { dir, me, &list_writer, scratch, 0,
-                  me->rooms->len + g_hash_table_size (me->directs) };
+  /* The viewer is the user the rows were read for: the connection may
+   * have logged out since. */
+  Summaries s = { dir, user_data, &list_writer, scratch, 0, rows->len };
   NatterJsonWriter *w;
 
-  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_conversations))
-    return;
-
-  /* Written aside first, so that a storage error can still be answered
-   * with an error instead of a half-written ok. */
-  natter_json_writer_init (&list_writer, list);
-  natter_json_writer_begin_array (&list_writer);
-  if (!natterd_store_conversation_summaries (dir->store, me->id, summary_cb, &s, &error))
+  if (error != NULL)
     {
       natterd_request_store_error (request, error);
       return;
+    }
+
+  natter_json_writer_init (&list_writer, list);
+  natter_json_writer_begin_array (&list_writer);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      NatterdReadSummary *row = rows->pdata[i];
+      summary_cb (row->conversation_id, row->read_up_to, row->unread, row->last, &s);
     }
   natter_json_writer_end_array (&list_writer);
 
@@ -407,6 +473,17 @@ natterd_handle_conversations (NatterdRequest *request)
   natter_json_writer_key (w, "conversations");
   natter_json_writer_raw (w, list->str, list->len);
   natterd_request_finish_ok (request);
+}
+
+void
+natterd_handle_conversations (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
+
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_conversations))
+    return;
+  natterd_reads_summaries (dir->reads, request, me->id, summaries_read_cb, me);
 }
 
 /* --- typing and read markers --- */

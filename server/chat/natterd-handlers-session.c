@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "natterd-auth.h"
+#include "natterd-commit.h"
+#include "natterd-search-feed.h"
 #include "natterd-handlers-private.h"
 #include "natterd-session.h"
 
@@ -79,6 +81,13 @@ natterd_handle_logout (NatterdRequest *request)
   g_autoptr(GError) error = NULL;
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
   GList *l;
+
+  /* The requests of this connection that wait (reads after its writes, a
+   * search for the index) were asked while logged in: they go first, as
+   * the user who asked them. */
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_logout) ||
+      natterd_search_feed_defer (dir->search_feed, request, natterd_handle_logout))
+    return;
 
   memcpy (hash, natterd_session_get_token_hash (connection), sizeof hash);
   if (!natterd_auth_revoke_token (dir->auth, hash, &error))

@@ -25,6 +25,7 @@ struct _NatterdStoreEngine {
   void (*close) (NatterdStore *store);
   NatterdStore *(*open_sibling) (NatterdStore *store, GError **error);
   NatterdStore *(*open_indexer) (NatterdStore *store, GError **error);
+  NatterdStore *(*open_reader) (NatterdStore *store, GError **error);
   void (*set_write_hook) (NatterdStore *store, NatterdStoreWriteHook hook, gpointer data);
   const char *(*get_path) (NatterdStore *store);
   int (*get_schema_version) (NatterdStore *store);

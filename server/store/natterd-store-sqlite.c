@@ -336,6 +336,7 @@ typedef enum {
   STORE_PRIMARY, /* the main loop's: migrates; search.db read-only */
   STORE_WRITER,  /* the writer thread's: search.db read-only */
   STORE_INDEXER, /* the indexer thread's: writes search.db only */
+  STORE_READER,  /* the reader thread's: reads only; search.db read-only */
 } StoreRole;
 
 struct _SqliteStore {
@@ -928,6 +929,15 @@ sqlite_open_sibling (NatterdStore *store,
 }
 
 static NatterdStore *
+sqlite_open_reader (NatterdStore  *store,
+                    GError       **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+
+  return (NatterdStore *) open_sibling (self, STORE_READER, error);
+}
+
+static NatterdStore *
 sqlite_open_indexer (NatterdStore *store,
                      GError       **error)
 {
@@ -1013,7 +1023,8 @@ sqlite_begin (NatterdStore *store, GError **error)
 {
   SqliteStore *self = (SqliteStore *) store;
 
-  return step_done (self, stmt (self, self->role == STORE_INDEXER ? STMT_BEGIN_DEFERRED : STMT_BEGIN),
+  return step_done (self, stmt (self, self->role == STORE_INDEXER || self->role == STORE_READER
+                                ? STMT_BEGIN_DEFERRED : STMT_BEGIN),
                     "begin", error);
 }
 
@@ -1846,6 +1857,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .close = sqlite_close,
   .open_sibling = sqlite_open_sibling,
   .open_indexer = sqlite_open_indexer,
+  .open_reader = sqlite_open_reader,
   .set_write_hook = sqlite_set_write_hook,
   .get_path = sqlite_get_path,
   .get_schema_version = sqlite_get_schema_version,

@@ -40,6 +40,13 @@ natterd_store_open_indexer (NatterdStore *self,
   return self->engine->open_indexer (self, error);
 }
 
+NatterdStore *
+natterd_store_open_reader (NatterdStore *self,
+                           GError **error)
+{
+  return self->engine->open_reader (self, error);
+}
+
 void
 natterd_store_set_write_hook (NatterdStore *self,
                               NatterdStoreWriteHook hook,

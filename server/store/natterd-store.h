@@ -46,6 +46,11 @@ NatterdStore *natterd_store_open_sibling (NatterdStore  *self,
  * connections read search.db only. */
 NatterdStore *natterd_store_open_indexer (NatterdStore  *self,
                                           GError       **error);
+/* A connection for reads on another thread (natterd-reads.h): its
+ * transactions (one per batch of reads) take no write lock and see what
+ * was committed when they began. Fails for an in-memory database. */
+NatterdStore *natterd_store_open_reader (NatterdStore  *self,
+                                         GError       **error);
 /* Called on the store's own thread before every statement that writes
  * (and before BEGIN IMMEDIATE); NULL removes it. natterd's main
  * connection pauses the writer thread with it, so that no write there can

@@ -264,6 +264,54 @@ test_delivery_order (void)
     }
 }
 
+/* Reads run off the main loop now (natterd-reads.c): a read still under
+ * way when its connection logs out is answered as the user who asked
+ * would see it, and everything is answered in request order. */
+static void
+test_reads_across_logout (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  static const char *const batch =
+    "{\"type\":\"send\",\"id\":1,\"to\":\"@bob\",\"body\":\"pizza tonight\",\"client_msg_id\":\"r1\"}\n"
+    "{\"type\":\"history\",\"id\":2,\"conversation\":\"@bob\"}\n"
+    "{\"type\":\"sync\",\"id\":3}\n"
+    "{\"type\":\"search\",\"id\":4,\"query\":\"piz\"}\n"
+    "{\"type\":\"conversations\",\"id\":5}\n"
+    "{\"type\":\"logout\",\"id\":6}\n"
+    "{\"type\":\"history\",\"id\":7,\"conversation\":\"@bob\"}\n";
+
+  natter_test_client_send_raw (alice, batch, strlen (batch));
+  for (gint64 re = 1; re <= 7; re++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_next (alice);
+
+      natter_assert_int (r, "re", re);
+      if (re == 7)
+        {
+          natter_assert_error (r, "not_authenticated");
+          continue;
+        }
+      natter_assert_ok (r);
+      if (re == 2 || re == 4)
+        {
+          natter_assert_str (r, "messages.0.conversation", "@bob");
+          natter_assert_str (r, "messages.0.body", "pizza tonight");
+        }
+      if (re == 3)
+        natter_assert_str (r, "messages.0.from", "alice");
+      if (re == 5)
+        natter_assert_str (r, "conversations.0.conversation", "@bob");
+    }
+  /* bob got the message, and the server is well. */
+  {
+    g_autoptr(JsonObject) e = natter_test_client_wait_type (bob, "message");
+    natter_assert_str (e, "message.conversation", "@alice");
+  }
+  natter_test_client_sync_ping (bob);
+}
+
 static void
 test_history_paging (void)
 {
@@ -1199,6 +1247,7 @@ main (int   argc,
   natter_test_add ("/messages/send-errors", test_send_errors);
   natter_test_add ("/messages/idempotent-resend", test_idempotent_resend);
   natter_test_add ("/messages/delivery-order", test_delivery_order);
+  natter_test_add ("/messages/reads-across-logout", test_reads_across_logout);
   natter_test_add ("/messages/history-paging", test_history_paging);
   natter_test_add ("/messages/sync-paging", test_sync_paging);
   natter_test_add ("/messages/sync-default-and-cap", test_sync_default_and_cap);

@@ -1,0 +1,220 @@
+#define G_LOG_DOMAIN "natterd-reads"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "natterd-reads.h"
+#include "natterd-writer.h"
+
+struct _NatterdReads {
+  NatterdWriter *reader;  /* runs read jobs, one read transaction per batch */
+};
+
+typedef enum {
+  READ_HISTORY,
+  READ_SYNC,
+  READ_SEARCH,
+  READ_SUMMARIES,
+} ReadKind;
+
+typedef struct {
+  NatterdWriteJob      job;
+  ReadKind             kind;
+  NatterdRequest      *request;
+  NatterdConnection   *connection; /* held: the request replies through it */
+  gint64               id;         /* conversation or user */
+  gint64               bound;      /* before, since; or the conversation searched */
+  gint64               limit;
+  char                *query;
+  GPtrArray           *rows;
+  gsize                bytes;      /* of the bodies copied so far */
+  NatterdReadDoneFunc  done;
+  gpointer             user_data;
+} ReadJob;
+
+/* One allocation: the struct, then the body and client_msg_id. */
+static NatterdStoreMessage *
+message_copy (const NatterdStoreMessage *m)
+{
+  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) + 1 : 0;
+  NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 + id_len);
+  char *body = (char *) (copy + 1);
+
+  *copy = *m;
+  memcpy (body, m->body, m->body_len);
+  body[m->body_len] = '\0';
+  copy->body = body;
+  if (m->client_msg_id != NULL)
+    {
+      char *id = body + m->body_len + 1;
+      memcpy (id, m->client_msg_id, id_len);
+      copy->client_msg_id = id;
+    }
+  return copy;
+}
+
+static void
+summary_free (NatterdReadSummary *summary)
+{
+  g_free (summary->last);
+  g_free (summary);
+}
+
+/* Reader thread. */
+static gboolean
+row_cb (const NatterdStoreMessage *m,
+        gpointer                   user_data)
+{
+  ReadJob *j = user_data;
+
+  g_ptr_array_add (j->rows, message_copy (m));
+  j->bytes += m->body_len;
+  /* Past a page's worth the page is cut anyway: no need to hold more. */
+  return j->bytes <= NATTERD_PAGE_BUDGET;
+}
+
+/* Reader thread. */
+static void
+summary_cb (gint64                     conversation_id,
+            gint64                     read_up_to,
+            gint64                     unread,
+            const NatterdStoreMessage *last,
+            gpointer                   user_data)
+{
+  ReadJob *j = user_data;
+  NatterdReadSummary *summary = g_new0 (NatterdReadSummary, 1);
+
+  summary->conversation_id = conversation_id;
+  summary->read_up_to = read_up_to;
+  summary->unread = unread;
+  summary->last = last != NULL ? message_copy (last) : NULL;
+  g_ptr_array_add (j->rows, summary);
+}
+
+/* Reader thread, inside the batch's read transaction. */
+static gboolean
+read_run (NatterdWriteJob *job,
+          NatterdStore    *store,
+          GError         **error)
+{
+  ReadJob *j = (ReadJob *) job;
+
+  switch (j->kind)
+    {
+    case READ_HISTORY:
+      return natterd_store_history (store, j->id, j->bound, j->limit, row_cb, j, error);
+    case READ_SYNC:
+      return natterd_store_sync (store, j->id, j->bound, j->limit, row_cb, j, error);
+    case READ_SEARCH:
+      return natterd_store_search (store, j->id, j->query, j->bound, j->limit, row_cb, j, error);
+    case READ_SUMMARIES:
+      return natterd_store_conversation_summaries (store, j->id, summary_cb, j, error);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Main loop. */
+static void
+read_done (NatterdWriteJob *job,
+           const GError    *error)
+{
+  ReadJob *j = (ReadJob *) job;
+
+  j->done (j->request, j->rows, error, j->user_data);
+  g_ptr_array_unref (j->rows);
+  natterd_connection_unref (j->connection);
+  g_free (j->query);
+  g_free (j);
+}
+
+static void
+queue_read (NatterdReads        *self,
+            ReadKind             kind,
+            NatterdRequest      *request,
+            gint64               id,
+            gint64               bound,
+            gint64               limit,
+            const char          *query,
+            NatterdReadDoneFunc  done,
+            gpointer             user_data)
+{
+  ReadJob *j = g_new0 (ReadJob, 1);
+
+  j->job.run = read_run;
+  j->job.done = read_done;
+  j->kind = kind;
+  j->request = request;
+  j->connection = natterd_connection_ref (natterd_request_get_connection (request));
+  j->id = id;
+  j->bound = bound;
+  j->limit = limit;
+  j->query = g_strdup (query);
+  j->rows = g_ptr_array_new_with_free_func (kind == READ_SUMMARIES ? (GDestroyNotify) summary_free
+                                                                    : g_free);
+  j->done = done;
+  j->user_data = user_data;
+  natterd_writer_push (self->reader, &j->job);
+}
+
+void
+natterd_reads_history (NatterdReads *self, NatterdRequest *request,
+                       gint64 conversation_id, gint64 before, gint64 limit,
+                       NatterdReadDoneFunc done, gpointer user_data)
+{
+  queue_read (self, READ_HISTORY, request, conversation_id, before, limit, NULL, done, user_data);
+}
+
+void
+natterd_reads_sync (NatterdReads *self, NatterdRequest *request,
+                    gint64 user_id, gint64 since, gint64 limit,
+                    NatterdReadDoneFunc done, gpointer user_data)
+{
+  queue_read (self, READ_SYNC, request, user_id, since, limit, NULL, done, user_data);
+}
+
+void
+natterd_reads_search (NatterdReads *self, NatterdRequest *request,
+                      gint64 user_id, const char *query, gint64 conversation_id,
+                      gint64 limit, NatterdReadDoneFunc done, gpointer user_data)
+{
+  queue_read (self, READ_SEARCH, request, user_id, conversation_id, limit, query, done, user_data);
+}
+
+void
+natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
+                         gint64 user_id,
+                         NatterdReadDoneFunc done, gpointer user_data)
+{
+  queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, done, user_data);
+}
+
+NatterdReads *
+natterd_reads_new (NatterdStore  *store,
+                   GError       **error)
+{
+  NatterdStore *reader_store = natterd_store_open_reader (store, error);
+  NatterdReads *self;
+
+  if (reader_store == NULL)
+    return NULL;
+  self = g_new0 (NatterdReads, 1);
+  self->reader = natterd_writer_new ("natterd-reader", reader_store, NULL);
+  return self;
+}
+
+void
+natterd_reads_flush (NatterdReads *self)
+{
+  natterd_writer_drain (self->reader);
+}
+
+void
+natterd_reads_free (NatterdReads *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->reader, natterd_writer_free);
+  g_free (self);
+}

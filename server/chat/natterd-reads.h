@@ -1,0 +1,60 @@
+/* natterd-reads.h: the reads of messages (history, sync, search, the
+ * conversation list), run off the main loop.
+ *
+ * A read runs on a reader thread with a store connection of its own
+ * (natterd_store_open_reader); the rows come back to the main loop as
+ * copies, where the handler encodes them as @viewer sees them. The main
+ * loop never waits on a query: a search of a common prefix over a million
+ * messages takes milliseconds, and every client would wait with it. Reads
+ * of one connection still see its own writes: the handlers ask
+ * natterd_commit_defer_read first, so a read is queued only once the
+ * writes it must see are committed.
+ */
+#pragma once
+
+#include "natterd-directory.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NatterdReads NatterdReads;
+
+/* A row of a conversation list. */
+typedef struct {
+  gint64               conversation_id;
+  gint64               read_up_to;
+  gint64               unread;
+  NatterdStoreMessage *last;      /* NULL when the conversation has none */
+} NatterdReadSummary;
+
+/* Called on the main loop. @rows holds NatterdStoreMessage* (for
+ * history, newest first; sync, oldest first; search, newest first) or
+ * NatterdReadSummary* (conversations), and is freed after the call.
+ * @error is set when the query failed. */
+typedef void (*NatterdReadDoneFunc) (NatterdRequest *request,
+                                     GPtrArray      *rows,
+                                     const GError   *error,
+                                     gpointer        user_data);
+
+NatterdReads *natterd_reads_new   (NatterdStore  *store,
+                                   GError       **error);
+/* Waits for the reads under way and answers them. */
+void          natterd_reads_flush (NatterdReads  *self);
+void          natterd_reads_free  (NatterdReads  *self);
+
+/* Each asks for at most @limit rows and stops early once the rows hold
+ * more than a page can carry (NATTERD_PAGE_BUDGET bytes of bodies): the
+ * page is cut there anyway. */
+void natterd_reads_history (NatterdReads *self, NatterdRequest *request,
+                            gint64 conversation_id, gint64 before, gint64 limit,
+                            NatterdReadDoneFunc done, gpointer user_data);
+void natterd_reads_sync    (NatterdReads *self, NatterdRequest *request,
+                            gint64 user_id, gint64 since, gint64 limit,
+                            NatterdReadDoneFunc done, gpointer user_data);
+void natterd_reads_search  (NatterdReads *self, NatterdRequest *request,
+                            gint64 user_id, const char *query, gint64 conversation_id,
+                            gint64 limit, NatterdReadDoneFunc done, gpointer user_data);
+void natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
+                              gint64 user_id,
+                              NatterdReadDoneFunc done, gpointer user_data);
+
+G_END_DECLS
