@@ -229,40 +229,33 @@ answer_page (NatterdRequest *request,
 
 /* What a read's answer needs to know of its request. */
 typedef struct {
-  NatterdUser *viewer;
+  NatterdUser *viewer;    /* the user the rows were read for */
   gint64       limit;
-  gint64       since;
+  gint64       since;     /* sync: where the page starts */
+  gboolean     reversed;  /* the rows are newest first, the page oldest first */
+  gboolean     is_sync;
 } PageArgs;
 
 static PageArgs *
 page_args_new (NatterdRequest *request,
                gint64          limit,
-               gint64          since)
+               gint64          since,
+               gboolean        reversed,
+               gboolean        is_sync)
 {
   PageArgs *args = g_new (PageArgs, 1);
 
   args->viewer = natterd_session_request_user (request);
   args->limit = limit;
   args->since = since;
+  args->reversed = reversed;
+  args->is_sync = is_sync;
   return args;
 }
 
+/* The answer to a history, sync or search read. */
 static void
-history_read_cb (NatterdRequest *request,
-                 GPtrArray      *rows,
-                 const GError   *error,
-                 gpointer        user_data)
-{
-  g_autofree PageArgs *args = user_data;
-
-  if (error != NULL)
-    natterd_request_store_error (request, error);
-  else /* The store gave newest first; the page is oldest first. */
-    answer_page (request, args->viewer, rows, args->limit, 0, TRUE, FALSE);
-}
-
-static void
-sync_read_cb (NatterdRequest *request,
+page_read_cb (NatterdRequest *request,
               GPtrArray      *rows,
               const GError   *error,
               gpointer        user_data)
@@ -272,21 +265,7 @@ sync_read_cb (NatterdRequest *request,
   if (error != NULL)
     natterd_request_store_error (request, error);
   else
-    answer_page (request, args->viewer, rows, args->limit, args->since, FALSE, TRUE);
-}
-
-static void
-search_read_cb (NatterdRequest *request,
-                GPtrArray      *rows,
-                const GError   *error,
-                gpointer        user_data)
-{
-  g_autofree PageArgs *args = user_data;
-
-  if (error != NULL)
-    natterd_request_store_error (request, error);
-  else
-    answer_page (request, args->viewer, rows, args->limit, 0, FALSE, FALSE);
+    answer_page (request, args->viewer, rows, args->limit, args->since, args->reversed, args->is_sync);
 }
 
 void
@@ -317,7 +296,7 @@ natterd_handle_history (NatterdRequest *request)
       return;
     }
   natterd_reads_history (dir->reads, request, conv->id, has_before ? before : 0, limit + 1,
-                         history_read_cb, page_args_new (request, limit, 0));
+                         page_read_cb, page_args_new (request, limit, 0, TRUE, FALSE));
 }
 
 void
@@ -341,7 +320,7 @@ natterd_handle_sync (NatterdRequest *request)
     }
 
   natterd_reads_sync (dir->reads, request, me->id, since, limit + 1,
-                      sync_read_cb, page_args_new (request, limit, since));
+                      page_read_cb, page_args_new (request, limit, since, FALSE, TRUE));
 }
 
 void
@@ -377,7 +356,7 @@ natterd_handle_search (NatterdRequest *request)
       return;
     }
   natterd_reads_search (dir->reads, request, me->id, query, conv ? conv->id : 0, limit + 1,
-                        search_read_cb, page_args_new (request, limit, 0));
+                        page_read_cb, page_args_new (request, limit, 0, FALSE, FALSE));
 }
 
 /* --- conversations --- */
