@@ -2480,6 +2480,51 @@ test_gui_room_notices (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Walking the afternoon again ------------------------------------------ */
+
+/* Someone who created their account in the app and signs out is asked to
+ * sign in, not to create the account again (which could only fail), and
+ * the display name they gave is not left in a hidden field. */
+static void
+test_gui_sign_out_after_create (void)
+{
+  Fixture fx = { 0 };
+  NatterWelcomePage *page;
+  g_autofree char *mode = NULL;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup (&fx);
+  page = welcome_page (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  {
+    g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
+
+    set_row_text (&fx, "server_row", server_text);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "register");
+  set_row_text (&fx, "username_row", "carol");
+  set_row_text (&fx, "display_name_row", "Carol Jones");
+  set_row_text (&fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+
+  sign_out (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "sign-in");
+  g_assert_false (gtk_widget_get_visible (child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row")));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row"))), ==, "");
+  save_screenshot (&fx, "signed-out-after-create.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2502,5 +2547,6 @@ main (int   argc,
   g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
   g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
   g_test_add_func ("/gui/room-notices", test_gui_room_notices);
+  g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
   return g_test_run ();
 }
