@@ -2317,6 +2317,8 @@ test_gui_search_as_you_type (void)
     g_assert_nonnull (message);
     WAIT_FOR (is_within (find_message_row (GTK_WIDGET (view), message), scrolled));
     g_assert_true (gtk_widget_has_css_class (find_message_row (GTK_WIDGET (view), message), "search-hit"));
+    /* 120 messages below it: the way back down is offered. */
+    WAIT_FOR (gtk_revealer_get_reveal_child (child (view, NATTER_TYPE_CONVERSATION_VIEW, "jump_revealer")));
     save_screenshot (&fx, "search-hit.png");
     /* The mark goes after a moment. */
     WAIT_FOR (!natter_conversation_view_is_message_marked (view, hit));
@@ -2525,6 +2527,49 @@ test_gui_sign_out_after_create (void)
   fixture_teardown (&fx);
 }
 
+/* A search hit in a conversation that fits on screen opens with no "jump
+ * to the newest" button over the last message: there is nothing below to
+ * jump to. */
+static void
+test_gui_search_hit_short (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  gpointer search_page;
+  GtkListBox *results;
+  NatterConversationView *view;
+  gint64 hit;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Hi Alice! Pizza tonight?\",\"client_msg_id\":\"p1\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"I know a great place downtown.\",\"client_msg_id\":\"p2\"}");
+
+    hit = natter_test_get_int (r, "message.id");
+  }
+  WAIT_FOR (natter_client_lookup_conversation (fx.client, "@bob", FALSE) != NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  results = GTK_LIST_BOX (child (search_page, g_type_from_name ("NatterSearchPage"), "results_list"));
+  gtk_editable_set_text (GTK_EDITABLE (child (search_page, g_type_from_name ("NatterSearchPage"), "search_entry")), "piz");
+  WAIT_FOR (gtk_list_box_get_row_at_index (results, 0) != NULL);
+
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_signal_emit_by_name (gtk_list_box_get_row_at_index (results, 0), "activate");
+  WAIT_FOR (natter_conversation_view_is_message_marked (view, hit));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_false (gtk_revealer_get_reveal_child (child (view, NATTER_TYPE_CONVERSATION_VIEW, "jump_revealer")));
+  save_screenshot (&fx, "search-hit-short.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2548,5 +2593,6 @@ main (int   argc,
   g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
   g_test_add_func ("/gui/room-notices", test_gui_room_notices);
   g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
+  g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
   return g_test_run ();
 }
