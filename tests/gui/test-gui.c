@@ -2570,6 +2570,38 @@ test_gui_search_hit_short (void)
   fixture_teardown (&fx);
 }
 
+/* The list keeps its width whatever our status text says: a long one is
+ * cut short in the header, it does not push the conversation aside (nor
+ * does the list jump as "Connecting…" and the status take turns). */
+static void
+test_gui_long_status (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *sidebar;
+  AdwWindowTitle *sidebar_title;
+  int width;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  sign_in (&fx, "alice");
+  sidebar = GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"));
+  sidebar_title = child (fx.window, NATTER_TYPE_WINDOW, "sidebar_title");
+  settle (GTK_WIDGET (fx.window));
+  width = gtk_widget_get_width (sidebar);
+
+  gtk_editable_set_text (GTK_EDITABLE (child (fx.window, NATTER_TYPE_WINDOW, "status_entry")),
+                         "In meetings all afternoon, back around six, call me if urgent");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.set-status", NULL);
+  WAIT_FOR (g_str_has_suffix (adw_window_title_get_subtitle (sidebar_title), "call me if urgent"));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_cmpint (gtk_widget_get_width (sidebar), ==, width);
+  save_screenshot (&fx, "long-status.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2594,5 +2626,6 @@ main (int   argc,
   g_test_add_func ("/gui/room-notices", test_gui_room_notices);
   g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
   g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
+  g_test_add_func ("/gui/long-status", test_gui_long_status);
   return g_test_run ();
 }
