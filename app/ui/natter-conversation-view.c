@@ -228,11 +228,15 @@ value_changed_cb (NatterConversationView *self)
     natter_conversation_view_update_read (self);
 }
 
+/* Away from the bottom, the list growing or the window shrinking can put
+ * messages below the person, or take away the last ones there were. */
 static void
 upper_changed_cb (NatterConversationView *self)
 {
   if (self->sticky)
     queue_scroll_to_bottom (self);
+  else
+    gtk_revealer_set_reveal_child (self->jump_revealer, !is_at_bottom (self));
 }
 
 /* ---- Older history ------------------------------------------------------- */
@@ -333,7 +337,10 @@ seek (NatterConversationView *self)
     self->seek_id = 0;
     self->sticky = FALSE;
     g_clear_handle_id (&self->scroll_idle, g_source_remove);
-    gtk_revealer_set_reveal_child (self->jump_revealer, TRUE);
+    /* The jump button only when there is something below to jump to:
+     * scrolling to the hit shows it (value-changed); a conversation that
+     * fits on screen has nothing below. */
+    gtk_revealer_set_reveal_child (self->jump_revealer, !is_at_bottom (self));
     gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", (guint) pos);
     set_hit (self, message);
     g_clear_handle_id (&self->hit_timeout, g_source_remove);

@@ -502,6 +502,10 @@ signed_in (NatterWelcomePage *self)
 {
   g_clear_pointer (&self->pending_token, g_free);
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  /* The account exists now: when this page shows again (after signing
+   * out) it is to sign in to it, not to create it a second time. */
+  gtk_editable_set_text (GTK_EDITABLE (self->display_name_row), "");
+  g_object_set (self, "mode", "sign-in", NULL);
   clear_errors (self);
   g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0);
 }

@@ -17,6 +17,11 @@
 #include "natter-ui-util.h"
 #include "natter-window-private.h"
 
+/* The most the list's header title asks for, in (average) characters;
+ * beside the header's four buttons that fits the list's 300 pixels. The
+ * whole status text is in the presence menu. */
+#define SIDEBAR_TITLE_MAX_CHARS 12
+
 G_DEFINE_FINAL_TYPE (NatterWindow, natter_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
@@ -785,11 +790,29 @@ natter_window_class_init (NatterWindowClass *klass)
   natter_window_class_init_actions (widget_class);
 }
 
+/* A label asks for the width of its whole text, and the leaflet gives the
+ * list pane all it asks: a long status text under our name widened the
+ * list, squeezing the conversation, and it jumped back with "Connecting…".
+ * AdwWindowTitle has no property for it, so its labels (plain GtkLabels
+ * that ellipsize) get a cap here; the pane keeps its 300 pixels. */
+static void
+cap_title_width (GtkWidget *widget)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      if (GTK_IS_LABEL (c))
+        gtk_label_set_max_width_chars (GTK_LABEL (c), SIDEBAR_TITLE_MAX_CHARS);
+      else
+        cap_title_width (c);
+    }
+}
+
 static void
 natter_window_init (NatterWindow *self)
 {
   self->presence = g_strdup ("online");
   gtk_widget_init_template (GTK_WIDGET (self));
+  cap_title_width (GTK_WIDGET (self->sidebar_title));
 
   self->me_signals = g_signal_group_new (NATTER_TYPE_USER);
   g_signal_group_connect_swapped (self->me_signals, "notify::presence", G_CALLBACK (me_presence_cb), self);

@@ -2317,6 +2317,8 @@ test_gui_search_as_you_type (void)
     g_assert_nonnull (message);
     WAIT_FOR (is_within (find_message_row (GTK_WIDGET (view), message), scrolled));
     g_assert_true (gtk_widget_has_css_class (find_message_row (GTK_WIDGET (view), message), "search-hit"));
+    /* 120 messages below it: the way back down is offered. */
+    WAIT_FOR (gtk_revealer_get_reveal_child (child (view, NATTER_TYPE_CONVERSATION_VIEW, "jump_revealer")));
     save_screenshot (&fx, "search-hit.png");
     /* The mark goes after a moment. */
     WAIT_FOR (!natter_conversation_view_is_message_marked (view, hit));
@@ -2480,6 +2482,126 @@ test_gui_room_notices (void)
   fixture_teardown (&fx);
 }
 
+/* ---- Walking the afternoon again ------------------------------------------ */
+
+/* Someone who created their account in the app and signs out is asked to
+ * sign in, not to create the account again (which could only fail), and
+ * the display name they gave is not left in a hidden field. */
+static void
+test_gui_sign_out_after_create (void)
+{
+  Fixture fx = { 0 };
+  NatterWelcomePage *page;
+  g_autofree char *mode = NULL;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup (&fx);
+  page = welcome_page (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  {
+    g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
+
+    set_row_text (&fx, "server_row", server_text);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "certificate") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "register");
+  set_row_text (&fx, "username_row", "carol");
+  set_row_text (&fx, "display_name_row", "Carol Jones");
+  set_row_text (&fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+
+  sign_out (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "sign-in");
+  g_assert_false (gtk_widget_get_visible (child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row")));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row"))), ==, "");
+  save_screenshot (&fx, "signed-out-after-create.png");
+
+  fixture_teardown (&fx);
+}
+
+/* A search hit in a conversation that fits on screen opens with no "jump
+ * to the newest" button over the last message: there is nothing below to
+ * jump to. */
+static void
+test_gui_search_hit_short (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  gpointer search_page;
+  GtkListBox *results;
+  NatterConversationView *view;
+  gint64 hit;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup_signed_in (&fx, "alice");
+  bob = natter_test_client_new_user (fx.server, "bob");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Hi Alice! Pizza tonight?\",\"client_msg_id\":\"p1\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"I know a great place downtown.\",\"client_msg_id\":\"p2\"}");
+
+    hit = natter_test_get_int (r, "message.id");
+  }
+  WAIT_FOR (natter_client_lookup_conversation (fx.client, "@bob", FALSE) != NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  results = GTK_LIST_BOX (child (search_page, g_type_from_name ("NatterSearchPage"), "results_list"));
+  gtk_editable_set_text (GTK_EDITABLE (child (search_page, g_type_from_name ("NatterSearchPage"), "search_entry")), "piz");
+  WAIT_FOR (gtk_list_box_get_row_at_index (results, 0) != NULL);
+
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  g_signal_emit_by_name (gtk_list_box_get_row_at_index (results, 0), "activate");
+  WAIT_FOR (natter_conversation_view_is_message_marked (view, hit));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_false (gtk_revealer_get_reveal_child (child (view, NATTER_TYPE_CONVERSATION_VIEW, "jump_revealer")));
+  save_screenshot (&fx, "search-hit-short.png");
+
+  fixture_teardown (&fx);
+}
+
+/* The list keeps its width whatever our status text says: a long one is
+ * cut short in the header, it does not push the conversation aside (nor
+ * does the list jump as "Connecting…" and the status take turns). */
+static void
+test_gui_long_status (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *sidebar;
+  AdwWindowTitle *sidebar_title;
+  int width;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  sign_in (&fx, "alice");
+  sidebar = GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"));
+  sidebar_title = child (fx.window, NATTER_TYPE_WINDOW, "sidebar_title");
+  settle (GTK_WIDGET (fx.window));
+  width = gtk_widget_get_width (sidebar);
+
+  gtk_editable_set_text (GTK_EDITABLE (child (fx.window, NATTER_TYPE_WINDOW, "status_entry")),
+                         "In meetings all afternoon, back around six, call me if urgent");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.set-status", NULL);
+  WAIT_FOR (g_str_has_suffix (adw_window_title_get_subtitle (sidebar_title), "call me if urgent"));
+  settle (GTK_WIDGET (fx.window));
+  g_assert_cmpint (gtk_widget_get_width (sidebar), ==, width);
+  save_screenshot (&fx, "long-status.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2502,5 +2624,8 @@ main (int   argc,
   g_test_add_func ("/gui/search-as-you-type", test_gui_search_as_you_type);
   g_test_add_func ("/gui/cancel-request", test_gui_cancel_request);
   g_test_add_func ("/gui/room-notices", test_gui_room_notices);
+  g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
+  g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
+  g_test_add_func ("/gui/long-status", test_gui_long_status);
   return g_test_run ();
 }
