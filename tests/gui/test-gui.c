@@ -1884,27 +1884,6 @@ edge_setup (Fixture *fx)
   g_settings_set_boolean (natter_application_get_settings (fx->app), "notifications", FALSE);
 }
 
-/* Signs in as @username (an account that exists) through the welcome page,
- * trusting the server's certificate on first use, and waits for the chat. */
-static void
-edge_sign_in (Fixture    *fx,
-              const char *username)
-{
-  g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
-
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
-  set_row_text (fx, "server_row", server_text);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
-  set_row_text (fx, "username_row", username);
-  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
-  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
-  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
-}
-
 /* TRUE in the subprocess that runs a test's body; the parent only runs
  * the subprocess and checks that it passed. Each test that signs in
  * anew runs alone in its own process: a GApplication that was never
@@ -1958,7 +1937,7 @@ test_gui_offline_presence (void)
     r1 = natter_test_client_request_ok (bob, "{\"type\":\"contact_request\",\"username\":\"alice\"}");
     r2 = natter_test_client_request_ok (alice, "{\"type\":\"contact_accept\",\"username\":\"bob\"}");
   }
-  edge_sign_in (&fx, "alice");
+  sign_in (&fx, "alice");
 
   gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
   view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
@@ -2041,7 +2020,7 @@ test_gui_identity_changed (void)
     g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
   }
   bob = natter_test_client_new_user (fx.server, "bob");
-  edge_sign_in (&fx, "alice");
+  sign_in (&fx, "alice");
   old_fingerprint = g_strdup (natter_client_get_peer_fingerprint (fx.client));
 
   gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
@@ -2151,7 +2130,7 @@ test_gui_session_ended (void)
   {
     g_autoptr(NatterTestClient) alice = natter_test_client_new_user (fx.server, "alice");
   }
-  edge_sign_in (&fx, "alice");
+  sign_in (&fx, "alice");
   if (fx.keyring)
     {
       int found = -1;
@@ -2185,7 +2164,6 @@ fixture_setup_signed_in (Fixture    *fx,
                          const char *username)
 {
   const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
-  g_autofree char *server_text = NULL;
 
   fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
   g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
@@ -2195,19 +2173,7 @@ fixture_setup_signed_in (Fixture    *fx,
     g_autoptr(NatterTestClient) account = natter_test_client_new_user (fx->server, username);
   }
   start_app (fx);
-
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "server") == 0);
-  server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx->server));
-  set_row_text (fx, "server_row", server_text);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.connect", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "certificate") == 0);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.trust", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
-  set_row_text (fx, "username_row", username);
-  set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
-  gtk_widget_activate_action (GTK_WIDGET (welcome_page (fx)), "welcome.submit", NULL);
-  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx->window), "chat") == 0);
-  WAIT_FOR (natter_client_get_state (fx->client) == NATTER_CLIENT_STATE_READY);
+  sign_in (fx, username);
 }
 
 /* TRUE when @widget is drawn inside @viewport's visible height. */
