@@ -11,6 +11,10 @@
  * our own messages are matched to the outbox by client_msg_id, so nothing
  * shows twice and nothing in the outbox is lost: an entry leaves the
  * outbox only once the server acknowledged it (or refused it for good).
+ *
+ * This file holds the GObject (properties, signals, the models' lifetime),
+ * the persisted last id and the interning of users and rooms; each feature
+ * has a file of its own (natter-client-private.h lists them).
  */
 #define G_LOG_DOMAIN "natter-client"
 
@@ -21,10 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "natter-client-private.h"
-#include "natter-connection.h"
 #include "natter-conversation-private.h"
-#include "natter-error.h"
-#include "natter-fields.h"
 #include "natter-known-hosts.h"
 #include "natter-message-private.h"
 #include "natter-outbox.h"
@@ -32,64 +33,13 @@
 #include "natter-user-private.h"
 #include "natter-validate.h"
 
-#define SYNC_PAGE_LIMIT        500
 #define HISTORY_PAGE_LIMIT     50
-#define RECONNECT_MIN_MS       500
-#define RECONNECT_MAX_MS       30000
-#define TYPING_RESEND_US       (3 * G_USEC_PER_SEC)
-#define STATE_SAVE_DELAY_S     1
 #define RATE_LIMIT_RETRY_MS    1000
-
-struct _NatterClient
-{
-  GObject parent_instance;
-
-  /* owned references */
-  NatterKnownHosts  *known_hosts;
-  NatterOutbox      *outbox;
-  char              *outbox_account;  /* "user@host:port" whose entries show and are sent */
-  char              *outbox_user;     /* ... its username */
-  char              *legacy_owner;    /* who wrote entries that name no account */
-  NatterConnection  *connection;
-  GTask             *connect_task;    /* the caller's connect, until the welcome */
-  NatterUser        *me;
-  GHashTable        *users;           /* username → NatterUser */
-  GHashTable        *rooms_by_name;   /* "#name" → NatterRoom (any we heard of) */
-  GHashTable        *conversations_by_address; /* address → NatterConversation */
-  GListStore        *conversations;   /* most recent first */
-  GListStore        *contacts;
-  GListStore        *incoming;
-  GListStore        *outgoing;
-  GListStore        *rooms;           /* ours */
-  GHashTable        *sending;         /* client_msg_id → NatterMessage (pending) */
-  GHashTable        *in_flight;       /* client_msg_id set: sent on this connection */
-  GHashTable        *typing_sent;     /* address → gint64* monotonic time of the last "active" */
-  GKeyFile          *state_file;
-
-  char              *state_dir;
-  char              *state_path;
-  char              *host;
-  char              *fingerprint;
-  char              *token;
-  char              *status_text;
-  char              *open_address;    /* the conversation on screen */
-  char              *emptied_address; /* the open one, emptied by a discard */
-  gint64             last_id;         /* the highest message id we have for certain */
-  guint64            generation;      /* bumped for each connection */
-  guint              reconnect_attempt;
-  guint              reconnect_id;
-  guint              save_id;
-  guint              retry_flush_id;
-  guint              unread_total;
-  NatterClientState  state;
-  NatterPresence     presence;
-  guint16            port;
-  gboolean           use_tls;
-  gboolean           presence_set;
-  gboolean           registration_open;
-  gboolean           send_read_receipts; /* off: read markers stay on this device */
-  gboolean           send_typing;        /* off: no "typing" goes out */
-};
+#define RECONNECT_MAX_MS       30000
+#define RECONNECT_MIN_MS       500
+#define STATE_SAVE_DELAY_S     1
+#define SYNC_PAGE_LIMIT        500
+#define TYPING_RESEND_US       (3 * G_USEC_PER_SEC)
 
 G_DEFINE_FINAL_TYPE (NatterClient, natter_client, G_TYPE_OBJECT)
 
@@ -120,110 +70,11 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void start_session      (NatterClient *self, gboolean reconnecting);
-static void send_own_presence  (NatterClient *self);
-static JsonObject *own_presence_json (NatterClient *self);
-static void schedule_reconnect (NatterClient *self);
-static void flush_outbox       (NatterClient *self);
-static void emit_error         (NatterClient *self, const GError *error);
+/* ---- for the other files of the client: state, properties, signals ----- */
 
-/* ---- small helpers ------------------------------------------------------- */
-
-static JsonArray *
-get_array (JsonObject *obj,
-           const char *key)
-{
-  JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static JsonObject *
-get_object (JsonObject *obj,
-            const char *key)
-{
-  JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static JsonObject *
-array_object (JsonArray *array,
-              guint      i)
-{
-  JsonNode *node = json_array_get_element (array, i);
-
-  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static const char *
-get_string (JsonObject *obj,
-            const char *key)
-{
-  const char *value = NULL;
-
-  if (obj == NULL || !natter_fields_get_string (obj, key, FALSE, &value, NULL))
-    return NULL;
-  return value;
-}
-
-static gint64
-get_int (JsonObject *obj,
-         const char *key,
-         gint64      fallback)
-{
-  gboolean present = FALSE;
-  gint64 value = 0;
-
-  if (obj == NULL || !natter_fields_get_int (obj, key, FALSE, &present, &value, NULL) || !present)
-    return fallback;
-  return value;
-}
-
-static JsonObject *
-new_request (const char *type)
-{
-  JsonObject *req = json_object_new ();
-
-  json_object_set_string_member (req, "type", type);
-  return req;
-}
-
-static const char *
-me_name (NatterClient *self)
-{
-  return self->me != NULL ? natter_user_get_username (self->me) : NULL;
-}
-
-static gboolean
-store_contains (GListStore *store,
-                gpointer    item,
-                guint      *out_position)
-{
-  return g_list_store_find (store, item, out_position);
-}
-
-static void
-store_remove_item (GListStore *store,
-                   gpointer    item)
-{
-  guint pos;
-
-  if (g_list_store_find (store, item, &pos))
-    g_list_store_remove (store, pos);
-}
-
-static void
-store_add_unique (GListStore *store,
-                  gpointer    item)
-{
-  if (!store_contains (store, item, NULL))
-    g_list_store_append (store, item);
-}
-
-static void
-set_state (NatterClient      *self,
-           NatterClientState  state)
+void
+natter_client_set_state (NatterClient      *self,
+                         NatterClientState  state)
 {
   if (self->state == state)
     return;
@@ -232,31 +83,115 @@ set_state (NatterClient      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static gboolean
-signed_in (NatterClient *self)
+gboolean
+natter_client_signed_in (NatterClient *self)
 {
   return self->connection != NULL && natter_connection_is_open (self->connection) &&
          (self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
           self->state == NATTER_CLIENT_STATE_READY);
 }
 
+void
+natter_client_emit_error (NatterClient *self,
+                          const GError *error)
+{
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+}
+
+void
+natter_client_emit_message_received (NatterClient       *self,
+                                     NatterConversation *conversation,
+                                     NatterMessage      *message)
+{
+  g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conversation, message);
+}
+
+void
+natter_client_emit_presence_changed (NatterClient   *self,
+                                     NatterUser     *user,
+                                     NatterPresence  old)
+{
+  g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, user, old);
+}
+
+void
+natter_client_emit_contact_request (NatterClient *self,
+                                    NatterUser   *from)
+{
+  g_signal_emit (self, signals[SIGNAL_CONTACT_REQUEST], 0, from);
+}
+
+void
+natter_client_emit_send_failed (NatterClient  *self,
+                                NatterMessage *message,
+                                const GError  *error)
+{
+  g_signal_emit (self, signals[SIGNAL_SEND_FAILED], 0, message, error);
+}
+
+void
+natter_client_set_unread_total (NatterClient *self,
+                                guint         total)
+{
+  if (total == self->unread_total)
+    return;
+  self->unread_total = total;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_TOTAL]);
+}
+
+void
+natter_client_set_me (NatterClient *self,
+                      NatterUser   *me)
+{
+  if (g_set_object (&self->me, me))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ME]);
+}
+
+void
+natter_client_set_host_port (NatterClient *self,
+                             const char   *host,
+                             guint16       port)
+{
+  if (g_strcmp0 (self->host, host) != 0)
+    {
+      g_free (self->host);
+      self->host = g_strdup (host);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
+    }
+  if (self->port != port)
+    {
+      self->port = port;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+    }
+}
+
+void
+natter_client_set_registration_open (NatterClient *self,
+                                     gboolean      open)
+{
+  if (open == self->registration_open)
+    return;
+  self->registration_open = open;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRATION_OPEN]);
+}
+
 /* ---- persisted state: the last id per account ---------------------------- */
 
-static char *
-account_key_for (NatterClient *self,
-                 const char   *username)
+char *
+natter_client_account_key_for (NatterClient *self,
+                               const char   *username)
 {
   return g_strdup_printf ("%s@%s:%u", username, self->host, self->port);
 }
 
-static char *
-account_key (NatterClient *self)
+char *
+natter_client_account_key (NatterClient *self)
 {
-  return account_key_for (self, me_name (self));
+  return natter_client_account_key_for (self, me_name (self));
 }
 
-static void
-save_state_now (NatterClient *self)
+void
+natter_client_save_state_now (NatterClient *self)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
@@ -266,7 +201,7 @@ save_state_now (NatterClient *self)
 
   if (self->me != NULL && self->host != NULL)
     {
-      g_autofree char *key = account_key (self);
+      g_autofree char *key = natter_client_account_key (self);
 
       g_key_file_set_int64 (self->state_file, "last-id", key, self->last_id);
       g_key_file_set_string (self->state_file, "client", "username", me_name (self));
@@ -285,7 +220,7 @@ save_state_cb (gpointer user_data)
   NatterClient *self = user_data;
 
   self->save_id = 0;
-  save_state_now (self);
+  natter_client_save_state_now (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -298,9 +233,9 @@ schedule_save (NatterClient *self)
     self->save_id = g_timeout_add_seconds (STATE_SAVE_DELAY_S, save_state_cb, self);
 }
 
-static void
-note_id (NatterClient *self,
-         gint64        id)
+void
+natter_client_note_id (NatterClient *self,
+                       gint64        id)
 {
   if (id > self->last_id)
     {
@@ -332,9 +267,9 @@ natter_client_lookup_user (NatterClient *self,
 }
 
 /* Applies a wire user object; NULL when it has no valid username. */
-static NatterUser *
-intern_user_json (NatterClient *self,
-                  JsonObject   *obj)
+NatterUser *
+natter_client_intern_user_json (NatterClient *self,
+                                JsonObject   *obj)
 {
   NatterPresence old;
   NatterUser *user;
@@ -350,9 +285,9 @@ intern_user_json (NatterClient *self,
   return user;
 }
 
-static NatterRoom *
-intern_room (NatterClient *self,
-             const char   *name)
+NatterRoom *
+natter_client_intern_room (NatterClient *self,
+                           const char   *name)
 {
   NatterRoom *room;
 
@@ -367,21 +302,44 @@ intern_room (NatterClient *self,
   return room;
 }
 
-static NatterRoom *
-intern_room_json (NatterClient *self,
-                  JsonObject   *obj)
+NatterRoom *
+natter_client_intern_room_json (NatterClient *self,
+                                JsonObject   *obj)
 {
   NatterRoom *room;
 
   if (obj == NULL)
     return NULL;
-  room = intern_room (self, get_string (obj, "room"));
+  room = natter_client_intern_room (self, get_string (obj, "room"));
   if (room != NULL)
     natter_room_update_from_json (room, obj);
   return room;
 }
 
-/* ---- conversations ------------------------------------------------------ */
+/* ---- the models -------------------------------------------------------- */
+
+void
+natter_client_clear_models (NatterClient *self)
+{
+  GHashTableIter iter;
+  gpointer conv;
+
+  g_hash_table_iter_init (&iter, self->conversations_by_address);
+  while (g_hash_table_iter_next (&iter, NULL, &conv))
+    {
+      g_signal_handlers_disconnect_by_data (conv, self);
+      natter_conversation_detach_client (conv);
+    }
+  g_hash_table_remove_all (self->conversations_by_address);
+  g_list_store_remove_all (self->conversations);
+  g_list_store_remove_all (self->contacts);
+  g_list_store_remove_all (self->incoming);
+  g_list_store_remove_all (self->outgoing);
+  g_list_store_remove_all (self->rooms);
+  g_hash_table_remove_all (self->sending);
+  g_clear_pointer (&self->emptied_address, g_free);
+  natter_client_set_unread_total (self, 0);
+}
 
 static int
 compare_conversations (gconstpointer a,
@@ -431,16 +389,6 @@ reposition_conversation (NatterClient       *self,
   g_object_unref (conv);
 }
 
-static void
-set_unread_total (NatterClient *self,
-                  guint         total)
-{
-  if (total == self->unread_total)
-    return;
-  self->unread_total = total;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_TOTAL]);
-}
-
 /* Holds the unread count of a conversation as the total last counted it. */
 static G_DEFINE_QUARK (natter-counted-unread, counted_unread)
 
@@ -456,7 +404,7 @@ conversation_unread_cb (NatterClient       *self,
   guint unread = natter_conversation_get_unread (conv);
 
   g_object_set_qdata (G_OBJECT (conv), counted_unread_quark (), GUINT_TO_POINTER (unread));
-  set_unread_total (self, self->unread_total - counted + unread);
+  natter_client_set_unread_total (self, self->unread_total - counted + unread);
 }
 
 static void
@@ -530,13 +478,11 @@ natter_client_lookup_conversation (NatterClient *self,
   return conv;
 }
 
-/* ---- messages ------------------------------------------------------------ */
-
 /* Our own message (from an ack, sync or another device) that matches one
  * still in the outbox: the pending copy becomes the stored one. */
-static gboolean
-settle_pending (NatterClient  *self,
-                NatterMessage *stored)
+gboolean
+natter_client_messages_settle_pending (NatterClient  *self,
+                                       NatterMessage *stored)
 {
   const char *client_msg_id = natter_message_get_client_msg_id (stored);
   g_autoptr(GError) error = NULL;
@@ -565,11 +511,11 @@ settle_pending (NatterClient  *self,
 /* One message that arrived alone: an event, an ack, or a conversation's
  * newest message that raced ahead of its event. @advance says whether its
  * id may move last_id: only frames the server sends in id order may. */
-static void
-add_single_message (NatterClient *self,
-                    JsonObject   *obj,
-                    gboolean      notify,
-                    gboolean      advance)
+void
+natter_client_messages_add_single (NatterClient *self,
+                                   JsonObject   *obj,
+                                   gboolean      notify,
+                                   gboolean      advance)
 {
   g_autoptr(NatterMessage) msg = NULL;
   g_autoptr(GError) error = NULL;
@@ -585,9 +531,9 @@ add_single_message (NatterClient *self,
 
   id = natter_message_get_id (msg);
   if (advance)
-    note_id (self, id);
+    natter_client_note_id (self, id);
 
-  if (settle_pending (self, msg))
+  if (natter_client_messages_settle_pending (self, msg))
     return;
 
   conv = natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
@@ -605,7 +551,7 @@ add_single_message (NatterClient *self,
       if (id > natter_conversation_get_read_up_to (conv))
         natter_conversation_set_unread (conv, natter_conversation_get_unread (conv) + 1);
       if (notify)
-        g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conv, msg);
+        natter_client_emit_message_received (self, conv, msg);
     }
   else
     {
@@ -619,16 +565,28 @@ add_live_message (NatterClient *self,
                   JsonObject   *obj,
                   gboolean      notify)
 {
-  add_single_message (self, obj, notify, TRUE);
+  natter_client_messages_add_single (self, obj, notify, TRUE);
+}
+
+/* A "message" event. */
+void
+natter_client_messages_handle_message (NatterClient *self,
+                                       JsonObject   *frame)
+{
+  JsonObject *message = get_object (frame, "message");
+
+  /* Before sign-in completes nothing is pushed; be safe anyway. */
+  if (message != NULL && self->me != NULL)
+    add_live_message (self, message, TRUE);
 }
 
 /* A page of messages (sync or history): merged per conversation, with one
  * items-changed per conversation where possible. Returns how many were new. */
-static guint
-add_message_batch (NatterClient       *self,
-                   JsonArray          *array,
-                   NatterConversation *only,
-                   gboolean            notify)
+guint
+natter_client_messages_add_batch (NatterClient       *self,
+                                  JsonArray          *array,
+                                  NatterConversation *only,
+                                  gboolean            notify)
 {
   g_autoptr(GHashTable) groups = g_hash_table_new_full (NULL, NULL, NULL,
                                                         (GDestroyNotify) g_ptr_array_unref);
@@ -653,8 +611,8 @@ add_message_batch (NatterClient       *self,
         continue;
 
       if (only == NULL)
-        note_id (self, natter_message_get_id (msg));
-      if (settle_pending (self, msg))
+        natter_client_note_id (self, natter_message_get_id (msg));
+      if (natter_client_messages_settle_pending (self, msg))
         continue;
 
       conv = only != NULL ? only :
@@ -696,15 +654,13 @@ add_message_batch (NatterClient       *self,
                 continue;
               if (natter_message_get_id (msg) > natter_conversation_get_read_up_to (conv))
                 natter_conversation_set_unread (conv, natter_conversation_get_unread (conv) + 1);
-              g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conv, msg);
+              natter_client_emit_message_received (self, conv, msg);
             }
         }
     }
 
   return added;
 }
-
-/* ---- the outbox ------------------------------------------------------------ */
 
 typedef struct {
   NatterClient *self;
@@ -726,7 +682,7 @@ retry_flush_cb (gpointer user_data)
   NatterClient *self = user_data;
 
   self->retry_flush_id = 0;
-  flush_outbox (self);
+  natter_client_outbox_flush (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -760,10 +716,10 @@ send_cb (GObject      *object,
             natter_client_lookup_conversation (self, natter_message_get_conversation (pending), TRUE);
           g_autoptr(GError) local_error = NULL;
 
-          /* No note_id(): an ack is a reply, and may overtake the events
-           * of messages stored in the same batch with smaller ids. Moving
-           * last_id past those could lose them if the connection dropped
-           * now. Sync and events move it. */
+          /* No natter_client_note_id(): an ack is a reply, and may
+           * overtake the events of messages stored in the same batch with
+           * smaller ids. Moving last_id past those could lose them if the
+           * connection dropped now. Sync and events move it. */
           natter_message_set_sent (pending, natter_message_get_id (stored),
                                    natter_message_get_timestamp (stored));
           natter_message_list_settle (natter_conversation_get_list (conv), pending);
@@ -773,7 +729,7 @@ send_cb (GObject      *object,
           g_hash_table_remove (self->sending, d->client_msg_id);
         }
       else if (message != NULL)
-        add_single_message (self, message, FALSE, FALSE);
+        natter_client_messages_add_single (self, message, FALSE, FALSE);
       /* An ack we could not read still means "stored": the entry stays in
        * the outbox, is resent later, and the server answers the original. */
     }
@@ -792,9 +748,9 @@ send_cb (GObject      *object,
         g_warning ("Cannot update the outbox: %s", local_error->message);
       /* Said with the message, so the UI can say which one. */
       if (pending != NULL)
-        g_signal_emit (self, signals[SIGNAL_SEND_FAILED], 0, pending, error);
+        natter_client_emit_send_failed (self, pending, error);
       else
-        emit_error (self, error);
+        natter_client_emit_error (self, error);
       g_hash_table_remove (self->sending, d->client_msg_id);
     }
   else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_RATE_LIMITED) ||
@@ -818,7 +774,7 @@ send_entry (NatterClient      *self,
   g_autoptr(JsonObject) req = NULL;
   SendData *d;
 
-  if (!signed_in (self) || g_hash_table_contains (self->in_flight, entry->client_msg_id))
+  if (!natter_client_signed_in (self) || g_hash_table_contains (self->in_flight, entry->client_msg_id))
     return;
 
   req = new_request ("send");
@@ -849,12 +805,12 @@ outbox_entry_is_mine (NatterClient      *self,
   return self->legacy_owner != NULL && g_strcmp0 (self->legacy_owner, self->outbox_user) == 0;
 }
 
-static void
-flush_outbox (NatterClient *self)
+void
+natter_client_outbox_flush (NatterClient *self)
 {
   GPtrArray *pending;
 
-  if (!signed_in (self))
+  if (!natter_client_signed_in (self))
     return;
 
   pending = natter_outbox_get_pending (self->outbox);
@@ -870,8 +826,8 @@ flush_outbox (NatterClient *self)
 
 /* Shows the outbox's entries (from a previous run) as SENDING, or FAILED
  * for those the server refused for good. */
-static void
-restore_outbox (NatterClient *self)
+void
+natter_client_outbox_restore (NatterClient *self)
 {
   GPtrArray *pending = natter_outbox_get_pending (self->outbox);
   const char *username = self->outbox_user;
@@ -897,10 +853,10 @@ restore_outbox (NatterClient *self)
 }
 
 /* The outbox's entries now belong to @username's account. */
-static void
-set_outbox_account (NatterClient *self,
-                    const char   *account,
-                    const char   *username)
+void
+natter_client_outbox_set_account (NatterClient *self,
+                                  const char   *account,
+                                  const char   *username)
 {
   g_free (self->outbox_account);
   self->outbox_account = g_strdup (account);
@@ -926,7 +882,7 @@ queue_pending (NatterClient       *self,
   if (!natter_outbox_add (self->outbox, client_msg_id, address, body, ts, &error))
     {
       g_warning ("Cannot write the outbox: %s", error->message);
-      emit_error (self, error);
+      natter_client_emit_error (self, error);
     }
 
   g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
@@ -1021,16 +977,16 @@ forget_conversation (NatterClient       *self,
 
   /* Its unread messages leave the total with it. */
   g_object_set_qdata (G_OBJECT (conv), counted_unread_quark (), NULL);
-  set_unread_total (self, self->unread_total - counted);
+  natter_client_set_unread_total (self, self->unread_total - counted);
   store_remove_item (self->conversations, conv);
   g_signal_handlers_disconnect_by_data (conv, self);
   natter_conversation_detach_client (conv);
   g_hash_table_remove (self->conversations_by_address, address);
 }
 
-static void
-forget_if_empty (NatterClient       *self,
-                 NatterConversation *conv)
+void
+natter_client_conversations_forget_if_empty (NatterClient       *self,
+                                             NatterConversation *conv)
 {
   const char *address = natter_conversation_get_address (conv);
 
@@ -1044,9 +1000,9 @@ forget_if_empty (NatterClient       *self,
 /* A room we are not in (left, here or on another device) has no place in
  * the list: the server lists only rooms we are in, and would refuse its
  * history. It goes as soon as it is not the open conversation. */
-static void
-forget_if_left_room (NatterClient       *self,
-                     NatterConversation *conv)
+void
+natter_client_conversations_forget_if_left_room (NatterClient       *self,
+                                                 NatterConversation *conv)
 {
   NatterMessageList *list = natter_conversation_get_list (conv);
 
@@ -1076,7 +1032,7 @@ natter_client_set_open_conversation (NatterClient       *self,
   self->open_address = g_strdup (address);
   left_room = previous != NULL ? g_hash_table_lookup (self->conversations_by_address, previous) : NULL;
   if (left_room != NULL)
-    forget_if_left_room (self, left_room);
+    natter_client_conversations_forget_if_left_room (self, left_room);
 
   /* Left after its last message was deleted: it goes now. */
   if (g_strcmp0 (self->emptied_address, address) == 0)
@@ -1084,7 +1040,7 @@ natter_client_set_open_conversation (NatterClient       *self,
   emptied = g_steal_pointer (&self->emptied_address);
   left = emptied != NULL ? g_hash_table_lookup (self->conversations_by_address, emptied) : NULL;
   if (left != NULL)
-    forget_if_empty (self, left);
+    natter_client_conversations_forget_if_empty (self, left);
 }
 
 gboolean
@@ -1100,7 +1056,7 @@ natter_client_discard_message (NatterClient  *self,
   if (!natter_outbox_remove (self->outbox, natter_message_get_client_msg_id (message), &error))
     {
       g_warning ("Cannot update the outbox: %s", error->message);
-      emit_error (self, error);
+      natter_client_emit_error (self, error);
     }
   natter_message_list_remove_pending (natter_conversation_get_list (conv), message);
   natter_conversation_refresh (conv, me_name (self));
@@ -1111,17 +1067,15 @@ natter_client_discard_message (NatterClient  *self,
       self->emptied_address = g_strdup (self->open_address);
     }
   else
-    forget_if_empty (self, conv);
+    natter_client_conversations_forget_if_empty (self, conv);
   return TRUE;
 }
 
-/* ---- events ---------------------------------------------------------------- */
-
-static void
-handle_presence (NatterClient *self,
-                 JsonObject   *frame)
+void
+natter_client_presence_handle_presence (NatterClient *self,
+                                        JsonObject   *frame)
 {
-  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+  NatterUser *user = natter_client_intern_user_json (self, get_object (frame, "user"));
   GHashTableIter iter;
   gpointer conv;
 
@@ -1142,24 +1096,24 @@ handle_presence (NatterClient *self,
     natter_conversation_set_user_typing (conv, user, FALSE);
 }
 
-static void
-handle_contact_request (NatterClient *self,
-                        JsonObject   *frame)
+void
+natter_client_contacts_handle_request (NatterClient *self,
+                                       JsonObject   *frame)
 {
-  NatterUser *from = intern_user_json (self, get_object (frame, "from"));
+  NatterUser *from = natter_client_intern_user_json (self, get_object (frame, "from"));
 
   if (from == NULL)
     return;
   store_add_unique (self->incoming, from);
-  g_signal_emit (self, signals[SIGNAL_CONTACT_REQUEST], 0, from);
+  natter_client_emit_contact_request (self, from);
 }
 
-static void
-handle_contact (NatterClient *self,
-                JsonObject   *frame)
+void
+natter_client_contacts_handle_contact (NatterClient *self,
+                                       JsonObject   *frame)
 {
   const char *change = get_string (frame, "change");
-  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+  NatterUser *user = natter_client_intern_user_json (self, get_object (frame, "user"));
 
   if (user == NULL || change == NULL)
     return;
@@ -1195,7 +1149,7 @@ leave_room_locally (NatterClient *self,
   if (conv != NULL)
     {
       natter_conversation_set_room (conv, NULL);
-      forget_if_left_room (self, conv);
+      natter_client_conversations_forget_if_left_room (self, conv);
     }
 }
 
@@ -1211,12 +1165,12 @@ notice_anchor (NatterClient       *self,
   return MAX (self->last_id, newest != NULL ? natter_message_get_id (newest) : 0);
 }
 
-static void
-handle_room_member (NatterClient *self,
-                    JsonObject   *frame)
+void
+natter_client_rooms_handle_member (NatterClient *self,
+                                   JsonObject   *frame)
 {
-  NatterRoom *room = intern_room (self, get_string (frame, "room"));
-  NatterUser *user = intern_user_json (self, get_object (frame, "user"));
+  NatterRoom *room = natter_client_intern_room (self, get_string (frame, "room"));
+  NatterUser *user = natter_client_intern_user_json (self, get_object (frame, "user"));
   const char *change = get_string (frame, "change");
   gboolean joined;
   guint count;
@@ -1257,11 +1211,11 @@ handle_room_member (NatterClient *self,
   }
 }
 
-static void
-handle_room_topic (NatterClient *self,
-                   JsonObject   *frame)
+void
+natter_client_rooms_handle_topic (NatterClient *self,
+                                  JsonObject   *frame)
 {
-  NatterRoom *room = intern_room (self, get_string (frame, "room"));
+  NatterRoom *room = natter_client_intern_room (self, get_string (frame, "room"));
   const char *topic = get_string (frame, "topic");
   NatterConversation *conv;
 
@@ -1274,9 +1228,9 @@ handle_room_topic (NatterClient *self,
                                     topic, notice_anchor (self, conv));
 }
 
-static void
-handle_typing (NatterClient *self,
-               JsonObject   *frame)
+void
+natter_client_presence_handle_typing (NatterClient *self,
+                                      JsonObject   *frame)
 {
   NatterConversation *conv;
   NatterUser *user = natter_client_lookup_user (self, get_string (frame, "user"));
@@ -1291,9 +1245,9 @@ handle_typing (NatterClient *self,
   natter_conversation_set_user_typing (conv, user, g_str_equal (state, "active"));
 }
 
-static void
-handle_read (NatterClient *self,
-             JsonObject   *frame)
+void
+natter_client_presence_handle_read (NatterClient *self,
+                                    JsonObject   *frame)
 {
   NatterConversation *conv;
   NatterUser *user = natter_client_lookup_user (self, get_string (frame, "user"));
@@ -1319,13 +1273,6 @@ handle_read (NatterClient *self,
 }
 
 static void
-emit_error (NatterClient *self,
-            const GError *error)
-{
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-}
-
-static void
 handle_error_event (NatterClient *self,
                     JsonObject   *frame)
 {
@@ -1337,39 +1284,30 @@ handle_error_event (NatterClient *self,
   if (code == NULL || !natter_error_code_from_string (code, &value))
     value = NATTER_ERROR_INTERNAL;
   error = g_error_new_literal (NATTER_ERROR, value, message != NULL ? message : "Server error");
-  emit_error (self, error);
+  natter_client_emit_error (self, error);
 }
 
 static const struct {
   const char *type;
   void (*handler) (NatterClient *self, JsonObject *frame);
 } event_table[] = {
-  { "presence", handle_presence },
-  { "contact_request", handle_contact_request },
-  { "contact", handle_contact },
-  { "room_member", handle_room_member },
-  { "room_topic", handle_room_topic },
-  { "typing", handle_typing },
-  { "read", handle_read },
+  { "message", natter_client_messages_handle_message },
+  { "presence", natter_client_presence_handle_presence },
+  { "contact_request", natter_client_contacts_handle_request },
+  { "contact", natter_client_contacts_handle_contact },
+  { "room_member", natter_client_rooms_handle_member },
+  { "room_topic", natter_client_rooms_handle_topic },
+  { "typing", natter_client_presence_handle_typing },
+  { "read", natter_client_presence_handle_read },
   { "error", handle_error_event },
 };
 
-static void
-connection_event_cb (NatterConnection *conn,
-                     JsonObject       *frame,
-                     NatterClient     *self)
+void
+natter_client_events_dispatch_cb (NatterConnection *conn,
+                                  JsonObject       *frame,
+                                  NatterClient     *self)
 {
   const char *type = json_object_get_string_member (frame, "type");
-
-  if (g_str_equal (type, "message"))
-    {
-      JsonObject *message = get_object (frame, "message");
-
-      /* Before sign-in completes nothing is pushed; be safe anyway. */
-      if (message != NULL && self->me != NULL)
-        add_live_message (self, message, TRUE);
-      return;
-    }
 
   for (guint i = 0; i < G_N_ELEMENTS (event_table); i++)
     if (g_str_equal (type, event_table[i].type))
@@ -1383,9 +1321,9 @@ connection_event_cb (NatterConnection *conn,
 
 /* Without a connection, what the server said last about anyone's presence
  * is not live; it is again once a sign-in has synced (session_ready). */
-static void
-set_presence_stale (NatterClient *self,
-                    gboolean      stale)
+void
+natter_client_presence_set_stale (NatterClient *self,
+                                  gboolean      stale)
 {
   GHashTableIter iter;
   gpointer user;
@@ -1395,8 +1333,8 @@ set_presence_stale (NatterClient *self,
     natter_user_set_presence_stale (user, stale);
 }
 
-static void
-drop_connection (NatterClient *self)
+void
+natter_client_connection_drop (NatterClient *self)
 {
   g_autoptr(NatterConnection) conn = g_steal_pointer (&self->connection);
 
@@ -1406,13 +1344,13 @@ drop_connection (NatterClient *self)
   natter_connection_close (conn);
   g_hash_table_remove_all (self->in_flight);
   self->generation++;
-  set_presence_stale (self, TRUE);
+  natter_client_presence_set_stale (self, TRUE);
 }
 
 /* Typing shown when the connection went stays until its timeout otherwise:
  * "bob is typing…" above a reconnect banner. */
-static void
-clear_all_typing (NatterClient *self)
+void
+natter_client_presence_clear_all_typing (NatterClient *self)
 {
   GHashTableIter iter;
   gpointer conv;
@@ -1435,29 +1373,27 @@ connection_closed_cb (NatterConnection *conn,
     return;
 
   g_debug ("Connection closed: %s", error != NULL ? error->message : "by us");
-  drop_connection (self);
-  clear_all_typing (self);
+  natter_client_connection_drop (self);
+  natter_client_presence_clear_all_typing (self);
 
   if (was_signed_in && self->token != NULL)
     {
-      set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
-      schedule_reconnect (self);
+      natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+      natter_client_connection_schedule_reconnect (self);
       return;
     }
 
-  set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
   if (error != NULL)
-    emit_error (self, error);
+    natter_client_emit_error (self, error);
 }
-
-/* ---- connecting -------------------------------------------------------------- */
 
 static NatterConnection *
 new_connection (NatterClient *self)
 {
   NatterConnection *conn = natter_connection_new (self->known_hosts);
 
-  g_signal_connect (conn, "event", G_CALLBACK (connection_event_cb), self);
+  g_signal_connect (conn, "event", G_CALLBACK (natter_client_events_dispatch_cb), self);
   g_signal_connect (conn, "closed", G_CALLBACK (connection_closed_cb), self);
   self->generation++;
   return conn;
@@ -1470,11 +1406,8 @@ apply_welcome (NatterClient *self,
   gboolean open = FALSE, present = FALSE;
 
   natter_fields_get_bool (welcome, "registration", FALSE, &present, &open, NULL);
-  if (present && open != self->registration_open)
-    {
-      self->registration_open = open;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRATION_OPEN]);
-    }
+  if (present)
+    natter_client_set_registration_open (self, open);
 }
 
 static void
@@ -1487,24 +1420,6 @@ remember_fingerprint (NatterClient     *self,
     {
       g_free (self->fingerprint);
       self->fingerprint = g_strdup (fp);
-    }
-}
-
-static void
-set_host_port (NatterClient *self,
-               const char   *host,
-               guint16       port)
-{
-  if (g_strcmp0 (self->host, host) != 0)
-    {
-      g_free (self->host);
-      self->host = g_strdup (host);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
-    }
-  if (self->port != port)
-    {
-      self->port = port;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
     }
 }
 
@@ -1532,14 +1447,14 @@ open_cb (GObject      *object,
 
   if (welcome == NULL)
     {
-      drop_connection (self);
-      set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+      natter_client_connection_drop (self);
+      natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
       g_task_return_error (task, error);
       return;
     }
 
   apply_welcome (self, welcome);
-  set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTED);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1561,7 +1476,7 @@ natter_client_connect_async (NatterClient        *self,
 
   /* A fresh connect replaces whatever was going on, reconnects included. */
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
-  drop_connection (self);
+  natter_client_connection_drop (self);
   if (self->state == NATTER_CLIENT_STATE_READY ||
       self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
       self->state == NATTER_CLIENT_STATE_RECONNECTING ||
@@ -1571,9 +1486,9 @@ natter_client_connect_async (NatterClient        *self,
       g_clear_pointer (&self->token, g_free);
     }
 
-  set_host_port (self, host, port);
+  natter_client_set_host_port (self, host, port);
   g_clear_pointer (&self->fingerprint, g_free);
-  set_state (self, NATTER_CLIENT_STATE_CONNECTING);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTING);
 
   self->connection = new_connection (self);
   natter_connection_open_async (self->connection, host, port, self->use_tls, cancellable,
@@ -1596,11 +1511,11 @@ natter_client_disconnect (NatterClient *self)
 
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   g_clear_handle_id (&self->retry_flush_id, g_source_remove);
-  drop_connection (self);
+  natter_client_connection_drop (self);
   self->reconnect_attempt = 0;
-  set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
   if (self->save_id != 0)
-    save_state_now (self);
+    natter_client_save_state_now (self);
 }
 
 const char *
@@ -1656,7 +1571,7 @@ reconnect_open_cb (GObject      *object,
   if (welcome == NULL)
     {
       g_debug ("Reconnect failed: %s", error->message);
-      drop_connection (self);
+      natter_client_connection_drop (self);
       if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
           g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
         {
@@ -1665,11 +1580,11 @@ reconnect_open_cb (GObject      *object,
            * models, outbox) is dropped meanwhile. The error goes first, so
            * that whoever reacts to the state knows why. */
           self->reconnect_attempt = 0;
-          emit_error (self, error);
-          set_state (self, NATTER_CLIENT_STATE_UNTRUSTED);
+          natter_client_emit_error (self, error);
+          natter_client_set_state (self, NATTER_CLIENT_STATE_UNTRUSTED);
           return;
         }
-      schedule_reconnect (self);
+      natter_client_connection_schedule_reconnect (self);
       return;
     }
 
@@ -1679,8 +1594,6 @@ reconnect_open_cb (GObject      *object,
   json_object_set_string_member (req, "token", self->token);
   natter_connection_request_async (conn, req, NULL, reconnect_login_cb, g_object_ref (self));
 }
-
-static gboolean apply_sign_in (NatterClient *self, JsonObject *reply, GError **error);
 
 static void
 reconnect_login_cb (GObject      *object,
@@ -1696,7 +1609,7 @@ reconnect_login_cb (GObject      *object,
   if (conn != self->connection)
     return;
 
-  if (reply != NULL && !apply_sign_in (self, reply, &error))
+  if (reply != NULL && !natter_client_session_apply_sign_in (self, reply, &error))
     g_clear_pointer (&reply, json_object_unref);
 
   if (reply == NULL)
@@ -1705,17 +1618,17 @@ reconnect_login_cb (GObject      *object,
         {
           /* The token was revoked or expired: the user must sign in. */
           g_clear_pointer (&self->token, g_free);
-          drop_connection (self);
-          set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
-          emit_error (self, error);
+          natter_client_connection_drop (self);
+          natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          natter_client_emit_error (self, error);
           return;
         }
-      drop_connection (self);
-      schedule_reconnect (self);
+      natter_client_connection_drop (self);
+      natter_client_connection_schedule_reconnect (self);
       return;
     }
 
-  start_session (self, TRUE);
+  natter_client_session_start (self, TRUE);
 }
 
 static gboolean
@@ -1728,15 +1641,15 @@ reconnect_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   g_debug ("Reconnecting (attempt %u)", self->reconnect_attempt);
-  drop_connection (self);
+  natter_client_connection_drop (self);
   self->connection = new_connection (self);
   natter_connection_open_async (self->connection, self->host, self->port, self->use_tls,
                                 NULL, reconnect_open_cb, g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
-static void
-schedule_reconnect (NatterClient *self)
+void
+natter_client_connection_schedule_reconnect (NatterClient *self)
 {
   double delay;
 
@@ -1749,7 +1662,7 @@ schedule_reconnect (NatterClient *self)
   delay *= g_random_double_range (0.8, 1.2);
   self->reconnect_attempt++;
 
-  set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
   self->reconnect_id = g_timeout_add ((guint) delay, reconnect_cb, self);
 }
 
@@ -1762,7 +1675,7 @@ natter_client_resume (NatterClient *self)
     return;
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   self->reconnect_attempt = 0;
-  set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
   reconnect_cb (self);
 }
 
@@ -1810,11 +1723,147 @@ session_ready (Session *s)
   NatterClient *self = s->self;
 
   self->reconnect_attempt = 0;
-  set_presence_stale (self, FALSE);
-  set_state (self, NATTER_CLIENT_STATE_READY);
-  save_state_now (self);
-  flush_outbox (self);
+  natter_client_presence_set_stale (self, FALSE);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_READY);
+  natter_client_save_state_now (self);
+  natter_client_outbox_flush (self);
   session_free (s);
+}
+
+/* The rooms we are in, as a session loads them (the reply to "rooms"). */
+void
+natter_client_rooms_apply_list (NatterClient *self,
+                                JsonArray    *rooms)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  GListModel *model = G_LIST_MODEL (self->rooms);
+
+  for (guint i = 0; i < json_array_get_length (rooms); i++)
+    {
+      NatterRoom *room = natter_client_intern_room_json (self, array_object (rooms, i));
+      if (room != NULL)
+        g_ptr_array_add (list, room);
+    }
+  /* Rooms we left while away lose their link. */
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(NatterRoom) old = g_list_model_get_item (model, i);
+      if (!g_ptr_array_find (list, old, NULL))
+        {
+          NatterConversation *conv =
+            g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (old));
+          if (conv != NULL)
+            {
+              natter_conversation_set_room (conv, NULL);
+              natter_client_conversations_forget_if_left_room (self, conv);
+            }
+        }
+    }
+  g_list_store_splice (self->rooms, 0, g_list_model_get_n_items (model),
+                       list->pdata, list->len);
+  for (guint i = 0; i < list->len; i++)
+    join_room_locally (self, g_ptr_array_index (list, i));
+}
+
+/* The contacts and requests a session loads (the reply to "contacts"). */
+void
+natter_client_contacts_apply_list (NatterClient *self,
+                                   JsonObject   *reply)
+{
+  JsonArray *contacts = get_array (reply, "contacts");
+  JsonArray *incoming = get_array (reply, "incoming");
+  JsonArray *outgoing = get_array (reply, "outgoing");
+  g_autoptr(GPtrArray) users = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (contacts); i++)
+    {
+      NatterUser *u = natter_client_intern_user_json (self, array_object (contacts, i));
+      if (u != NULL)
+        g_ptr_array_add (users, u);
+    }
+  g_list_store_splice (self->contacts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->contacts)),
+                       users->pdata, users->len);
+
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonArray *names = k == 0 ? incoming : outgoing;
+      GListStore *store = k == 0 ? self->incoming : self->outgoing;
+
+      g_ptr_array_set_size (users, 0);
+      for (guint i = 0; names != NULL && i < json_array_get_length (names); i++)
+        {
+          JsonNode *node = json_array_get_element (names, i);
+          NatterUser *u = NULL;
+
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            u = natter_client_lookup_user (self, json_node_get_string (node));
+          else if (JSON_NODE_HOLDS_OBJECT (node))
+            u = natter_client_intern_user_json (self, json_node_get_object (node));
+          if (u != NULL)
+            g_ptr_array_add (users, u);
+        }
+      g_list_store_splice (store, 0, g_list_model_get_n_items (G_LIST_MODEL (store)),
+                           users->pdata, users->len);
+    }
+}
+
+/* The reply to "conversations": each one's newest message, read marker and
+ * unread count. @then_sync: it came before the sync, as a fresh client asks
+ * for it, so its newest messages are not news. Returns the highest message
+ * id it held, 0 for none. */
+gint64
+natter_client_conversations_apply_list (NatterClient *self,
+                                        JsonArray    *list,
+                                        gboolean      then_sync)
+{
+  gint64 newest = 0;
+
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonObject *item = array_object (list, i);
+      JsonObject *last = get_object (item, "last_message");
+      NatterConversation *conv;
+      gint64 unread;
+
+      conv = natter_client_lookup_conversation (self, get_string (item, "conversation"), TRUE);
+      if (conv == NULL)
+        continue;
+
+      if (last != NULL)
+        {
+          g_autoptr(NatterMessage) msg = natter_message_new_from_json (last, me_name (self), NULL);
+
+          /* The newest message never leaves a gap: whatever the list holds
+           * came from sync or events, which are all newer than last_id. */
+          if (msg != NULL && natter_message_get_id (msg) > self->last_id && !then_sync)
+            {
+              /* Newer than the sync that just ended: it raced ahead of its
+               * own event, so it is news. It must not move last_id, as
+               * events of other conversations may still be on their way. */
+              natter_client_messages_add_single (self, last, TRUE, FALSE);
+            }
+          else if (msg != NULL)
+            {
+              newest = MAX (newest, natter_message_get_id (msg));
+              if (!natter_client_messages_settle_pending (self, msg) &&
+                  natter_message_list_insert (natter_conversation_get_list (conv), msg))
+                natter_conversation_refresh (conv, me_name (self));
+            }
+        }
+
+      natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
+      unread = get_int (item, "unread", -1);
+      /* Read here without telling the server (receipts off): the server's
+       * count is of messages we have read since. */
+      if (natter_conversation_get_read_up_to (conv) > get_int (item, "read_up_to", 0))
+        unread = natter_message_list_count_after (natter_conversation_get_list (conv),
+                                                  natter_conversation_get_read_up_to (conv),
+                                                  me_name (self));
+      if (unread >= 0 && unread <= G_MAXUINT)
+        natter_conversation_set_unread (conv, (guint) unread);
+    }
+
+  return newest;
 }
 
 static void
@@ -1845,73 +1894,9 @@ session_part_cb (GObject      *object,
       JsonArray *rooms = get_array (reply, "rooms");
 
       if (contacts != NULL)
-        {
-          JsonArray *incoming = get_array (reply, "incoming");
-          JsonArray *outgoing = get_array (reply, "outgoing");
-          g_autoptr(GPtrArray) users = g_ptr_array_new ();
-
-          for (guint i = 0; i < json_array_get_length (contacts); i++)
-            {
-              NatterUser *u = intern_user_json (self, array_object (contacts, i));
-              if (u != NULL)
-                g_ptr_array_add (users, u);
-            }
-          g_list_store_splice (self->contacts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->contacts)),
-                               users->pdata, users->len);
-
-          for (guint k = 0; k < 2; k++)
-            {
-              JsonArray *names = k == 0 ? incoming : outgoing;
-              GListStore *store = k == 0 ? self->incoming : self->outgoing;
-
-              g_ptr_array_set_size (users, 0);
-              for (guint i = 0; names != NULL && i < json_array_get_length (names); i++)
-                {
-                  JsonNode *node = json_array_get_element (names, i);
-                  NatterUser *u = NULL;
-
-                  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-                    u = natter_client_lookup_user (self, json_node_get_string (node));
-                  else if (JSON_NODE_HOLDS_OBJECT (node))
-                    u = intern_user_json (self, json_node_get_object (node));
-                  if (u != NULL)
-                    g_ptr_array_add (users, u);
-                }
-              g_list_store_splice (store, 0, g_list_model_get_n_items (G_LIST_MODEL (store)),
-                                   users->pdata, users->len);
-            }
-        }
+        natter_client_contacts_apply_list (self, reply);
       else if (rooms != NULL)
-        {
-          g_autoptr(GPtrArray) list = g_ptr_array_new ();
-          GListModel *model = G_LIST_MODEL (self->rooms);
-
-          for (guint i = 0; i < json_array_get_length (rooms); i++)
-            {
-              NatterRoom *room = intern_room_json (self, array_object (rooms, i));
-              if (room != NULL)
-                g_ptr_array_add (list, room);
-            }
-          /* Rooms we left while away lose their link. */
-          for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-            {
-              g_autoptr(NatterRoom) old = g_list_model_get_item (model, i);
-              if (!g_ptr_array_find (list, old, NULL))
-                {
-                  NatterConversation *conv =
-                    g_hash_table_lookup (self->conversations_by_address, natter_room_get_name (old));
-                  if (conv != NULL)
-                    {
-                      natter_conversation_set_room (conv, NULL);
-                      forget_if_left_room (self, conv);
-                    }
-                }
-            }
-          g_list_store_splice (self->rooms, 0, g_list_model_get_n_items (model),
-                               list->pdata, list->len);
-          for (guint i = 0; i < list->len; i++)
-            join_room_locally (self, g_ptr_array_index (list, i));
-        }
+        natter_client_rooms_apply_list (self, rooms);
     }
 
   if (s->pending == 0)
@@ -1946,8 +1931,7 @@ conversations_cb (GObject      *object,
   NatterClient *self = s->self;
   g_autoptr(JsonObject) reply = NULL;
   g_autoptr(GError) error = NULL;
-  JsonArray *list;
-  gint64 newest = 0;
+  gint64 newest;
 
   g_free (step);
   reply = natter_connection_request_finish (s->conn, result, &error);
@@ -1966,58 +1950,14 @@ conversations_cb (GObject      *object,
       return;
     }
 
-  list = get_array (reply, "conversations");
-  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
-    {
-      JsonObject *item = array_object (list, i);
-      JsonObject *last = get_object (item, "last_message");
-      NatterConversation *conv;
-      gint64 unread;
-
-      conv = natter_client_lookup_conversation (self, get_string (item, "conversation"), TRUE);
-      if (conv == NULL)
-        continue;
-
-      if (last != NULL)
-        {
-          g_autoptr(NatterMessage) msg = natter_message_new_from_json (last, me_name (self), NULL);
-
-          /* The newest message never leaves a gap: whatever the list holds
-           * came from sync or events, which are all newer than last_id. */
-          if (msg != NULL && natter_message_get_id (msg) > self->last_id && !then_sync)
-            {
-              /* Newer than the sync that just ended: it raced ahead of its
-               * own event, so it is news. It must not move last_id, as
-               * events of other conversations may still be on their way. */
-              add_single_message (self, last, TRUE, FALSE);
-            }
-          else if (msg != NULL)
-            {
-              newest = MAX (newest, natter_message_get_id (msg));
-              if (!settle_pending (self, msg) &&
-                  natter_message_list_insert (natter_conversation_get_list (conv), msg))
-                natter_conversation_refresh (conv, me_name (self));
-            }
-        }
-
-      natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
-      unread = get_int (item, "unread", -1);
-      /* Read here without telling the server (receipts off): the server's
-       * count is of messages we have read since. */
-      if (natter_conversation_get_read_up_to (conv) > get_int (item, "read_up_to", 0))
-        unread = natter_message_list_count_after (natter_conversation_get_list (conv),
-                                                  natter_conversation_get_read_up_to (conv),
-                                                  me_name (self));
-      if (unread >= 0 && unread <= G_MAXUINT)
-        natter_conversation_set_unread (conv, (guint) unread);
-    }
+  newest = natter_client_conversations_apply_list (self, get_array (reply, "conversations"), then_sync);
 
   if (then_sync)
     {
       /* A fresh client starts from the newest message it was just given;
        * older ones are history, paged on demand. */
       if (s->fresh && newest > self->last_id)
-        note_id (self, newest);
+        natter_client_note_id (self, newest);
       session_sync (s);
     }
   else
@@ -2058,19 +1998,19 @@ sync_cb (GObject      *object,
     {
       /* Without a complete sync we would miss messages: start over. */
       g_warning ("Sync failed: %s", error->message);
-      drop_connection (self);
+      natter_client_connection_drop (self);
       session_free (s);
       if (self->token != NULL)
-        schedule_reconnect (self);
+        natter_client_connection_schedule_reconnect (self);
       else
-        set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+        natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
       return;
     }
 
-  add_message_batch (self, get_array (reply, "messages"), NULL, s->reconnecting);
+  natter_client_messages_add_batch (self, get_array (reply, "messages"), NULL, s->reconnecting);
 
   last = get_int (reply, "last_id", 0);
-  note_id (self, last);
+  natter_client_note_id (self, last);
   natter_fields_get_bool (reply, "has_more", FALSE, NULL, &has_more, NULL);
 
   if (has_more)
@@ -2089,9 +2029,9 @@ session_sync (Session *s)
   natter_connection_request_async (s->conn, req, NULL, sync_cb, s);
 }
 
-static void
-start_session (NatterClient *self,
-               gboolean      reconnecting)
+void
+natter_client_session_start (NatterClient *self,
+                             gboolean      reconnecting)
 {
   Session *s = g_new0 (Session, 1);
 
@@ -2101,7 +2041,7 @@ start_session (NatterClient *self,
 
   if (!reconnecting)
     {
-      g_autofree char *key = account_key (self);
+      g_autofree char *key = natter_client_account_key (self);
       g_autoptr(GError) error = NULL;
       gint64 saved = g_key_file_get_int64 (self->state_file, "last-id", key, &error);
 
@@ -2110,12 +2050,12 @@ start_session (NatterClient *self,
     }
 
   if (!reconnecting || self->state != NATTER_CLIENT_STATE_RECONNECTING)
-    set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
+    natter_client_set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
 
   /* A new connection starts "online": ours goes out first, so the others
    * see it change back as briefly as possible. */
   if (self->presence_set)
-    send_own_presence (self);
+    natter_client_presence_send_own (self);
 
   if (s->fresh)
     session_conversations (s, TRUE);
@@ -2124,29 +2064,6 @@ start_session (NatterClient *self,
 }
 
 /* ---- signing in ------------------------------------------------------------ */
-
-static void
-clear_models (NatterClient *self)
-{
-  GHashTableIter iter;
-  gpointer conv;
-
-  g_hash_table_iter_init (&iter, self->conversations_by_address);
-  while (g_hash_table_iter_next (&iter, NULL, &conv))
-    {
-      g_signal_handlers_disconnect_by_data (conv, self);
-      natter_conversation_detach_client (conv);
-    }
-  g_hash_table_remove_all (self->conversations_by_address);
-  g_list_store_remove_all (self->conversations);
-  g_list_store_remove_all (self->contacts);
-  g_list_store_remove_all (self->incoming);
-  g_list_store_remove_all (self->outgoing);
-  g_list_store_remove_all (self->rooms);
-  g_hash_table_remove_all (self->sending);
-  g_clear_pointer (&self->emptied_address, g_free);
-  set_unread_total (self, 0);
-}
 
 static void
 copy_missing_member_cb (JsonObject  *from,
@@ -2160,10 +2077,10 @@ copy_missing_member_cb (JsonObject  *from,
     json_object_set_member (to, name, json_node_copy (node));
 }
 
-static gboolean
-apply_sign_in (NatterClient  *self,
-               JsonObject    *reply,
-               GError       **error)
+gboolean
+natter_client_session_apply_sign_in (NatterClient  *self,
+                                     JsonObject    *reply,
+                                     GError       **error)
 {
   JsonObject *user_obj = get_object (reply, "user");
   const char *username = get_string (user_obj, "username");
@@ -2179,7 +2096,7 @@ apply_sign_in (NatterClient  *self,
       return FALSE;
     }
 
-  account = account_key_for (self, username);
+  account = natter_client_account_key_for (self, username);
   if ((self->me != NULL && g_strcmp0 (me_name (self), username) != 0) ||
       g_strcmp0 (account, self->outbox_account) != 0)
     {
@@ -2187,29 +2104,28 @@ apply_sign_in (NatterClient  *self,
        * shared device): nothing of the previous one may show, and its
        * unsent messages stay unsent until it signs in again. Nor is its
        * presence ours. */
-      clear_models (self);
-      set_outbox_account (self, account, username);
-      restore_outbox (self);
+      natter_client_clear_models (self);
+      natter_client_outbox_set_account (self, account, username);
+      natter_client_outbox_restore (self);
       self->presence_set = FALSE;
     }
 
   /* The reply has the presence of a new connection ("online"); the one we
-   * chose is sent again (start_session) and stays ours meanwhile, without
-   * a moment of "online" in between. */
+   * chose is sent again (natter_client_session_start) and stays ours
+   * meanwhile, without a moment of "online" in between. */
   if (self->presence_set)
     {
-      own = own_presence_json (self);
+      own = natter_client_presence_own_json (self);
       json_object_foreach_member (user_obj, copy_missing_member_cb, own);
     }
-  user = intern_user_json (self, own != NULL ? own : user_obj);
+  user = natter_client_intern_user_json (self, own != NULL ? own : user_obj);
 
   if (g_strcmp0 (self->token, token) != 0)
     {
       g_free (self->token);
       self->token = g_strdup (token);
     }
-  if (g_set_object (&self->me, user))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ME]);
+  natter_client_set_me (self, user);
   return TRUE;
 }
 
@@ -2228,7 +2144,7 @@ sign_in_cb (GObject      *object,
   if (reply == NULL)
     {
       if (conn == self->connection && self->state == NATTER_CLIENT_STATE_AUTHENTICATING)
-        set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+        natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTED);
       g_task_return_error (task, error);
       return;
     }
@@ -2238,15 +2154,15 @@ sign_in_cb (GObject      *object,
                                "The connection closed during sign-in");
       return;
     }
-  if (!apply_sign_in (self, reply, &error))
+  if (!natter_client_session_apply_sign_in (self, reply, &error))
     {
-      set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+      natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTED);
       g_task_return_error (task, error);
       return;
     }
 
   g_task_return_boolean (task, TRUE);
-  start_session (self, FALSE);
+  natter_client_session_start (self, FALSE);
 }
 
 static void
@@ -2269,7 +2185,7 @@ sign_in (NatterClient        *self,
       return;
     }
 
-  set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
   natter_connection_request_async (self->connection, req, cancellable,
                                    sign_in_cb, g_steal_pointer (&task));
 }
@@ -2376,19 +2292,15 @@ logout_cb (GObject      *object,
       return;
     }
 
-  save_state_now (self);
+  natter_client_save_state_now (self);
   g_clear_pointer (&self->token, g_free);
   /* The next sign-in is a new session, starting as the server says. */
   self->presence_set = FALSE;
-  clear_models (self);
-  restore_outbox (self);
-  if (self->me != NULL)
-    {
-      g_clear_object (&self->me);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ME]);
-    }
+  natter_client_clear_models (self);
+  natter_client_outbox_restore (self);
+  natter_client_set_me (self, NULL);
   if (NATTER_CONNECTION (object) == self->connection)
-    set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+    natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTED);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -2406,7 +2318,7 @@ natter_client_logout_async (NatterClient        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_client_logout_async);
 
-  if (!signed_in (self))
+  if (!natter_client_signed_in (self))
     {
       g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
                                "Not signed in");
@@ -2434,12 +2346,10 @@ natter_client_get_token (NatterClient *self)
   return self->token;
 }
 
-/* ---- presence, typing, read markers --------------------------------------- */
-
 /* Our chosen presence and status as a wire user object's fields; no
  * status is null. */
-static JsonObject *
-own_presence_json (NatterClient *self)
+JsonObject *
+natter_client_presence_own_json (NatterClient *self)
 {
   JsonObject *obj = json_object_new ();
 
@@ -2451,8 +2361,8 @@ own_presence_json (NatterClient *self)
   return obj;
 }
 
-static void
-send_own_presence (NatterClient *self)
+void
+natter_client_presence_send_own (NatterClient *self)
 {
   g_autoptr(JsonObject) req = new_request ("set_presence");
 
@@ -2480,17 +2390,17 @@ natter_client_set_presence (NatterClient   *self,
   g_free (self->status_text);
   self->status_text = g_strdup (status_text);
 
-  if (signed_in (self))
-    send_own_presence (self);
+  if (natter_client_signed_in (self))
+    natter_client_presence_send_own (self);
 
   /* The server tells our other devices, not this one: update ourselves. */
   if (self->me != NULL)
     {
-      g_autoptr(JsonObject) obj = own_presence_json (self);
+      g_autoptr(JsonObject) obj = natter_client_presence_own_json (self);
       NatterPresence old;
 
       if (natter_user_update_from_json (self->me, obj, &old))
-        g_signal_emit (self, signals[SIGNAL_PRESENCE_CHANGED], 0, self->me, old);
+        natter_client_emit_presence_changed (self, self->me, old);
     }
 }
 
@@ -2507,7 +2417,7 @@ natter_client_send_typing (NatterClient *self,
 
   g_return_if_fail (NATTER_IS_CLIENT (self));
 
-  if (!signed_in (self))
+  if (!natter_client_signed_in (self))
     return;
   conv = natter_client_lookup_conversation (self, address, FALSE);
   if (conv == NULL)
@@ -2570,7 +2480,7 @@ natter_client_mark_read (NatterClient       *self,
   natter_conversation_set_read_up_to (conversation, id);
   natter_conversation_set_unread (conversation, 0);
 
-  if (!signed_in (self) || !self->send_read_receipts)
+  if (!natter_client_signed_in (self) || !self->send_read_receipts)
     return;
   req = new_request ("read");
   json_object_set_string_member (req, "conversation", natter_conversation_get_address (conversation));
@@ -2578,17 +2488,9 @@ natter_client_mark_read (NatterClient       *self,
   natter_connection_send (self->connection, req);
 }
 
-/* ---- simple requests -------------------------------------------------------- */
-
-/* Turns an ok reply into the task's result; NULL with @error to fail. */
-typedef gpointer (*ReplyFunc) (NatterClient  *self,
-                               JsonObject    *request,
-                               JsonObject    *reply,
-                               GError       **error);
-
 typedef struct {
-  JsonObject *request;
-  ReplyFunc   func;
+  JsonObject            *request;
+  NatterClientReplyFunc  func;
 } RequestData;
 
 static void
@@ -2628,14 +2530,14 @@ request_cb (GObject      *object,
     g_task_return_pointer (task, value, g_object_unref);
 }
 
-static void
-request (NatterClient        *self,
-         JsonObject          *req,
-         ReplyFunc            func,
-         gpointer             source_tag,
-         GCancellable        *cancellable,
-         GAsyncReadyCallback  callback,
-         gpointer             user_data)
+void
+natter_client_request (NatterClient          *self,
+                       JsonObject            *req,
+                       NatterClientReplyFunc  func,
+                       gpointer               source_tag,
+                       GCancellable          *cancellable,
+                       GAsyncReadyCallback    callback,
+                       gpointer               user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   RequestData *d = g_new0 (RequestData, 1);
@@ -2645,7 +2547,7 @@ request (NatterClient        *self,
   d->func = func;
   g_task_set_task_data (task, d, (GDestroyNotify) request_data_free);
 
-  if (!signed_in (self))
+  if (!natter_client_signed_in (self))
     {
       g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
                                "Not signed in");
@@ -2655,40 +2557,27 @@ request (NatterClient        *self,
                                    request_cb, g_steal_pointer (&task));
 }
 
-static gboolean
-finish_boolean (NatterClient  *self,
-                GAsyncResult  *result,
-                gpointer       source_tag,
-                GError       **error)
+gboolean
+natter_client_request_finish_boolean (NatterClient  *self,
+                                      GAsyncResult  *result,
+                                      gpointer       source_tag,
+                                      GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static GListModel *
-finish_model (NatterClient  *self,
-              GAsyncResult  *result,
-              gpointer       source_tag,
-              GError       **error)
+GListModel *
+natter_client_request_finish_model (NatterClient  *self,
+                                    GAsyncResult  *result,
+                                    gpointer       source_tag,
+                                    GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
-
-static JsonObject *
-request_with (const char *type,
-              const char *key,
-              const char *value)
-{
-  JsonObject *req = new_request (type);
-
-  json_object_set_string_member (req, key, value);
-  return req;
-}
-
-/* ---- contacts --------------------------------------------------------------- */
 
 static void
 contact_request (NatterClient        *self,
@@ -2705,7 +2594,7 @@ contact_request (NatterClient        *self,
   g_return_if_fail (username != NULL);
 
   req = request_with (type, "username", username);
-  request (self, req, NULL, source_tag, cancellable, callback, user_data);
+  natter_client_request (self, req, NULL, source_tag, cancellable, callback, user_data);
 }
 
 static void
@@ -2760,7 +2649,7 @@ natter_client_contact_request_finish (NatterClient  *self,
                                       GAsyncResult  *result,
                                       GError       **error)
 {
-  return finish_boolean (self, result, natter_client_contact_request_async, error);
+  return natter_client_request_finish_boolean (self, result, natter_client_contact_request_async, error);
 }
 
 void
@@ -2779,7 +2668,7 @@ natter_client_contact_accept_finish (NatterClient  *self,
                                      GAsyncResult  *result,
                                      GError       **error)
 {
-  return finish_boolean (self, result, natter_client_contact_accept_async, error);
+  return natter_client_request_finish_boolean (self, result, natter_client_contact_accept_async, error);
 }
 
 static void
@@ -2829,7 +2718,7 @@ natter_client_contact_decline_finish (NatterClient  *self,
                                       GAsyncResult  *result,
                                       GError       **error)
 {
-  return finish_boolean (self, result, natter_client_contact_decline_async, error);
+  return natter_client_request_finish_boolean (self, result, natter_client_contact_decline_async, error);
 }
 
 void
@@ -2848,22 +2737,18 @@ natter_client_contact_remove_finish (NatterClient  *self,
                                      GAsyncResult  *result,
                                      GError       **error)
 {
-  return finish_boolean (self, result, natter_client_contact_remove_async, error);
+  return natter_client_request_finish_boolean (self, result, natter_client_contact_remove_async, error);
 }
-
-/* Turns a new reference, or NULL to skip, out of one item of a reply. */
-typedef gpointer (*ItemFromJson) (NatterClient *self,
-                                  JsonObject   *obj);
 
 /* The array @key of a reply as a model of @type; a missing array is a
  * protocol error, an item the converter refuses is skipped. */
-static GListStore *
-model_from_reply (NatterClient  *self,
-                  JsonObject    *reply,
-                  const char    *key,
-                  GType          type,
-                  ItemFromJson   item_from_json,
-                  GError       **error)
+GListStore *
+natter_client_request_model_from_reply (NatterClient              *self,
+                                        JsonObject                *reply,
+                                        const char                *key,
+                                        GType                      type,
+                                        NatterClientItemFromJson   item_from_json,
+                                        GError                   **error)
 {
   JsonArray *items = get_array (reply, key);
   GListStore *store;
@@ -2891,20 +2776,21 @@ static gpointer
 user_from_json (NatterClient *self,
                 JsonObject   *obj)
 {
-  NatterUser *user = intern_user_json (self, obj);
+  NatterUser *user = natter_client_intern_user_json (self, obj);
   return user != NULL ? g_object_ref (user) : NULL;
 }
 
-static gpointer
-users_reply (NatterClient  *self,
-             JsonObject    *req,
-             JsonObject    *reply,
-             GError       **error)
+gpointer
+natter_client_contacts_users_reply (NatterClient  *self,
+                                    JsonObject    *req,
+                                    JsonObject    *reply,
+                                    GError       **error)
 {
   /* user_search answers "users", room_members "members". */
   const char *key = get_array (reply, "users") != NULL ? "users" : "members";
 
-  return model_from_reply (self, reply, key, NATTER_TYPE_USER, user_from_json, error);
+  return natter_client_request_model_from_reply (self, reply, key, NATTER_TYPE_USER,
+                                                 user_from_json, error);
 }
 
 void
@@ -2921,7 +2807,8 @@ natter_client_user_search_async (NatterClient        *self,
 
   req = request_with ("user_search", "query", query);
   json_object_set_int_member (req, "limit", 20);
-  request (self, req, users_reply, natter_client_user_search_async, cancellable, callback, user_data);
+  natter_client_request (self, req, natter_client_contacts_users_reply,
+                         natter_client_user_search_async, cancellable, callback, user_data);
 }
 
 GListModel *
@@ -2929,10 +2816,8 @@ natter_client_user_search_finish (NatterClient  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  return finish_model (self, result, natter_client_user_search_async, error);
+  return natter_client_request_finish_model (self, result, natter_client_user_search_async, error);
 }
-
-/* ---- rooms ------------------------------------------------------------------ */
 
 static gpointer
 room_joined_reply (NatterClient  *self,
@@ -2940,10 +2825,10 @@ room_joined_reply (NatterClient  *self,
                    JsonObject    *reply,
                    GError       **error)
 {
-  NatterRoom *room = intern_room_json (self, get_object (reply, "room"));
+  NatterRoom *room = natter_client_intern_room_json (self, get_object (reply, "room"));
 
   if (room == NULL)
-    room = intern_room (self, get_string (req, "room"));
+    room = natter_client_intern_room (self, get_string (req, "room"));
   if (room == NULL)
     {
       g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
@@ -2960,7 +2845,7 @@ room_left_reply (NatterClient  *self,
                  JsonObject    *reply,
                  GError       **error)
 {
-  NatterRoom *room = intern_room (self, get_string (req, "room"));
+  NatterRoom *room = natter_client_intern_room (self, get_string (req, "room"));
 
   if (room == NULL)
     {
@@ -2978,7 +2863,7 @@ room_topic_reply (NatterClient  *self,
                   JsonObject    *reply,
                   GError       **error)
 {
-  NatterRoom *room = intern_room (self, get_string (req, "room"));
+  NatterRoom *room = natter_client_intern_room (self, get_string (req, "room"));
 
   if (room == NULL)
     {
@@ -3020,8 +2905,8 @@ natter_client_room_create_async (NatterClient        *self,
   req = request_with ("room_create", "room", name);
   if (topic != NULL)
     json_object_set_string_member (req, "topic", topic);
-  request (self, req, room_joined_reply, natter_client_room_create_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, room_joined_reply, natter_client_room_create_async,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -3045,8 +2930,8 @@ natter_client_room_join_async (NatterClient        *self,
   g_return_if_fail (name != NULL);
 
   req = request_with ("room_join", "room", name);
-  request (self, req, room_joined_reply, natter_client_room_join_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, room_joined_reply, natter_client_room_join_async,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -3070,8 +2955,8 @@ natter_client_room_leave_async (NatterClient        *self,
   g_return_if_fail (name != NULL);
 
   req = request_with ("room_leave", "room", name);
-  request (self, req, room_left_reply, natter_client_room_leave_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, room_left_reply, natter_client_room_leave_async,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -3097,8 +2982,8 @@ natter_client_room_set_topic_async (NatterClient        *self,
 
   req = request_with ("room_topic", "room", name);
   json_object_set_string_member (req, "topic", topic);
-  request (self, req, room_topic_reply, natter_client_room_set_topic_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, room_topic_reply, natter_client_room_set_topic_async,
+                         cancellable, callback, user_data);
 }
 
 gboolean
@@ -3113,7 +2998,7 @@ static gpointer
 room_from_json (NatterClient *self,
                 JsonObject   *obj)
 {
-  NatterRoom *room = intern_room_json (self, obj);
+  NatterRoom *room = natter_client_intern_room_json (self, obj);
   return room != NULL ? g_object_ref (room) : NULL;
 }
 
@@ -3123,7 +3008,8 @@ rooms_reply (NatterClient  *self,
              JsonObject    *reply,
              GError       **error)
 {
-  return model_from_reply (self, reply, "rooms", NATTER_TYPE_ROOM, room_from_json, error);
+  return natter_client_request_model_from_reply (self, reply, "rooms", NATTER_TYPE_ROOM,
+                                                 room_from_json, error);
 }
 
 void
@@ -3138,8 +3024,8 @@ natter_client_room_directory_async (NatterClient        *self,
   g_return_if_fail (NATTER_IS_CLIENT (self));
 
   req = request_with ("room_directory", "query", query != NULL ? query : "");
-  request (self, req, rooms_reply, natter_client_room_directory_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, rooms_reply, natter_client_room_directory_async,
+                         cancellable, callback, user_data);
 }
 
 GListModel *
@@ -3147,7 +3033,7 @@ natter_client_room_directory_finish (NatterClient  *self,
                                      GAsyncResult  *result,
                                      GError       **error)
 {
-  return finish_model (self, result, natter_client_room_directory_async, error);
+  return natter_client_request_finish_model (self, result, natter_client_room_directory_async, error);
 }
 
 void
@@ -3163,8 +3049,8 @@ natter_client_room_members_async (NatterClient        *self,
   g_return_if_fail (name != NULL);
 
   req = request_with ("room_members", "room", name);
-  request (self, req, users_reply, natter_client_room_members_async,
-           cancellable, callback, user_data);
+  natter_client_request (self, req, natter_client_contacts_users_reply, natter_client_room_members_async,
+                         cancellable, callback, user_data);
 }
 
 GListModel *
@@ -3172,7 +3058,7 @@ natter_client_room_members_finish (NatterClient  *self,
                                    GAsyncResult  *result,
                                    GError       **error)
 {
-  return finish_model (self, result, natter_client_room_members_async, error);
+  return natter_client_request_finish_model (self, result, natter_client_room_members_async, error);
 }
 
 /* ---- search and history --------------------------------------------------- */
@@ -3190,7 +3076,8 @@ messages_reply (NatterClient  *self,
                 JsonObject    *reply,
                 GError       **error)
 {
-  return model_from_reply (self, reply, "messages", NATTER_TYPE_MESSAGE, message_from_json, error);
+  return natter_client_request_model_from_reply (self, reply, "messages", NATTER_TYPE_MESSAGE,
+                                                 message_from_json, error);
 }
 
 void
@@ -3210,7 +3097,8 @@ natter_client_search_async (NatterClient        *self,
   if (address != NULL)
     json_object_set_string_member (req, "conversation", address);
   json_object_set_int_member (req, "limit", 50);
-  request (self, req, messages_reply, natter_client_search_async, cancellable, callback, user_data);
+  natter_client_request (self, req, messages_reply, natter_client_search_async, cancellable,
+                         callback, user_data);
 }
 
 GListModel *
@@ -3218,7 +3106,7 @@ natter_client_search_finish (NatterClient  *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  return finish_model (self, result, natter_client_search_async, error);
+  return natter_client_request_finish_model (self, result, natter_client_search_async, error);
 }
 
 static void
@@ -3241,7 +3129,7 @@ history_cb (GObject      *object,
       return;
     }
 
-  added = add_message_batch (self, get_array (reply, "messages"), conv, FALSE);
+  added = natter_client_messages_add_batch (self, get_array (reply, "messages"), conv, FALSE);
   natter_fields_get_bool (reply, "has_more", FALSE, NULL, &has_more, NULL);
   natter_conversation_set_has_more_history (conv, has_more);
   g_task_return_int (task, added);
@@ -3262,7 +3150,7 @@ natter_client_load_history_async (NatterClient        *self,
   g_task_set_source_tag (task, natter_client_load_history_async);
   g_task_set_task_data (task, g_object_ref (conversation), g_object_unref);
 
-  if (!signed_in (self))
+  if (!natter_client_signed_in (self))
     {
       g_task_return_new_error (task, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_NOT_CONNECTED,
                                "Not signed in");
@@ -3302,10 +3190,10 @@ natter_client_dispose (GObject *object)
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   g_clear_handle_id (&self->retry_flush_id, g_source_remove);
   if (self->save_id != 0)
-    save_state_now (self);
-  drop_connection (self);
+    natter_client_save_state_now (self);
+  natter_client_connection_drop (self);
   if (self->conversations_by_address != NULL)
-    clear_models (self);
+    natter_client_clear_models (self);
 
   g_clear_object (&self->me);
   g_clear_object (&self->outbox);
@@ -3377,9 +3265,9 @@ natter_client_constructed (GObject *object)
     g_autofree char *username = g_key_file_get_string (self->state_file, "client", "username", NULL);
 
     self->legacy_owner = g_strdup (username);
-    set_outbox_account (self, account, username);
+    natter_client_outbox_set_account (self, account, username);
   }
-  restore_outbox (self);
+  natter_client_outbox_restore (self);
 }
 
 static void
@@ -3522,7 +3410,8 @@ natter_client_init (NatterClient *self)
   self->presence = NATTER_PRESENCE_ONLINE;
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->rooms_by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->conversations_by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->conversations_by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                          g_object_unref);
   self->conversations = g_list_store_new (NATTER_TYPE_CONVERSATION);
   self->contacts = g_list_store_new (NATTER_TYPE_USER);
   self->incoming = g_list_store_new (NATTER_TYPE_USER);
