@@ -4,6 +4,10 @@
  *
  * natter-client.c                the GObject: state, properties, signals; the
  *                                persisted last id; interning users and rooms
+ * natter-client-connection.c     connecting, TLS trust, reconnecting
+ * natter-client-session.c        signing in and out, the session after sign-in
+ * natter-client-events.c         events, handed by type to their feature
+ * natter-client-request.c        a simple request and its reply as a GTask
  *
  * A feature's file holds its requests, the handling of their replies and
  * its events; what one file calls in another is declared here, named after
@@ -218,11 +222,11 @@ NatterRoom *natter_client_intern_room_json      (NatterClient *self,
                                                  JsonObject   *obj);
 void        natter_client_clear_models          (NatterClient *self);
 
-/* natter-client.c, for now: connection */
+/* natter-client-connection.c */
 void natter_client_connection_drop               (NatterClient *self);
 void natter_client_connection_schedule_reconnect (NatterClient *self);
 
-/* natter-client.c, for now: session */
+/* natter-client-session.c */
 void     natter_client_session_start         (NatterClient *self,
                                               gboolean      reconnecting);
 gboolean natter_client_session_apply_sign_in (NatterClient  *self,
@@ -278,7 +282,7 @@ void natter_client_rooms_handle_topic  (NatterClient *self,
 void natter_client_rooms_apply_list    (NatterClient *self,
                                         JsonArray    *rooms);
 
-/* natter-client.c, for now: request */
+/* natter-client-request.c */
 /* Turns an ok reply into the task's result; NULL with @error to fail. */
 typedef gpointer (*NatterClientReplyFunc) (NatterClient  *self,
                                            JsonObject    *request,
@@ -311,7 +315,7 @@ GListStore *natter_client_request_model_from_reply (NatterClient              *s
                                                     NatterClientItemFromJson   item_from_json,
                                                     GError                   **error);
 
-/* natter-client.c, for now: events */
+/* natter-client-events.c */
 void natter_client_events_dispatch_cb (NatterConnection *conn,
                                        JsonObject       *frame,
                                        NatterClient     *self);
