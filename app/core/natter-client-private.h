@@ -7,6 +7,9 @@
  * natter-client-connection.c     connecting, TLS trust, reconnecting
  * natter-client-session.c        signing in and out, the session after sign-in
  * natter-client-events.c         events, handed by type to their feature
+ * natter-client-outbox.c         sending, the outbox, retry and discard
+ * natter-client-conversations.c  the conversations model
+ * natter-client-messages.c       merging messages by id, history, search
  * natter-client-request.c        a simple request and its reply as a GTask
  *
  * A feature's file holds its requests, the handling of their replies and
@@ -233,14 +236,14 @@ gboolean natter_client_session_apply_sign_in (NatterClient  *self,
                                               JsonObject    *reply,
                                               GError       **error);
 
-/* natter-client.c, for now: outbox */
+/* natter-client-outbox.c */
 void natter_client_outbox_flush       (NatterClient *self);
 void natter_client_outbox_restore     (NatterClient *self);
 void natter_client_outbox_set_account (NatterClient *self,
                                        const char   *account,
                                        const char   *username);
 
-/* natter-client.c, for now: conversations */
+/* natter-client-conversations.c */
 gint64 natter_client_conversations_apply_list          (NatterClient *self,
                                                         JsonArray    *list,
                                                         gboolean      then_sync);
@@ -320,7 +323,7 @@ void natter_client_events_dispatch_cb (NatterConnection *conn,
                                        JsonObject       *frame,
                                        NatterClient     *self);
 
-/* natter-client.c, for now: messages */
+/* natter-client-messages.c */
 gboolean natter_client_messages_settle_pending (NatterClient  *self,
                                                 NatterMessage *stored);
 void     natter_client_messages_add_single     (NatterClient *self,
