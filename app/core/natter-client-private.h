@@ -10,6 +10,9 @@
  * natter-client-outbox.c         sending, the outbox, retry and discard
  * natter-client-conversations.c  the conversations model
  * natter-client-messages.c       merging messages by id, history, search
+ * natter-client-presence.c       presence, typing, read markers
+ * natter-client-contacts.c       contacts, contact requests, finding users
+ * natter-client-rooms.c          rooms
  * natter-client-request.c        a simple request and its reply as a GTask
  *
  * A feature's file holds its requests, the handling of their replies and
@@ -252,7 +255,7 @@ void   natter_client_conversations_forget_if_empty     (NatterClient       *self
 void   natter_client_conversations_forget_if_left_room (NatterClient       *self,
                                                         NatterConversation *conv);
 
-/* natter-client.c, for now: presence */
+/* natter-client-presence.c */
 void        natter_client_presence_handle_presence  (NatterClient *self,
                                                      JsonObject   *frame);
 void        natter_client_presence_set_stale        (NatterClient *self,
@@ -265,7 +268,7 @@ void        natter_client_presence_clear_all_typing (NatterClient *self);
 void        natter_client_presence_handle_read      (NatterClient *self,
                                                      JsonObject   *frame);
 
-/* natter-client.c, for now: contacts */
+/* natter-client-contacts.c */
 void     natter_client_contacts_handle_request (NatterClient *self,
                                                 JsonObject   *frame);
 void     natter_client_contacts_handle_contact (NatterClient *self,
@@ -277,7 +280,7 @@ gpointer natter_client_contacts_users_reply    (NatterClient  *self,
                                                 JsonObject    *reply,
                                                 GError       **error);
 
-/* natter-client.c, for now: rooms */
+/* natter-client-rooms.c */
 void natter_client_rooms_handle_member (NatterClient *self,
                                         JsonObject   *frame);
 void natter_client_rooms_handle_topic  (NatterClient *self,
