@@ -1,0 +1,360 @@
+/* natter-client-connection.c: the connection: connecting (TLS, trust on
+ * first use), losing it, and reconnecting with backoff and the token.
+ */
+#define G_LOG_DOMAIN "natter-client"
+
+#include "config.h"
+
+#include "natter-client-private.h"
+#include "natter-known-hosts.h"
+
+#define RECONNECT_MIN_MS       500
+#define RECONNECT_MAX_MS       30000
+
+/* ---- losing the connection --------------------------------------------- */
+
+void
+natter_client_connection_drop (NatterClient *self)
+{
+  g_autoptr(NatterConnection) conn = g_steal_pointer (&self->connection);
+
+  if (conn == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (conn, self);
+  natter_connection_close (conn);
+  g_hash_table_remove_all (self->in_flight);
+  self->generation++;
+  natter_client_presence_set_stale (self, TRUE);
+}
+
+static void
+connection_closed_cb (NatterConnection *conn,
+                      const GError     *error,
+                      NatterClient     *self)
+{
+  gboolean was_signed_in = self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
+                           self->state == NATTER_CLIENT_STATE_READY ||
+                           self->state == NATTER_CLIENT_STATE_RECONNECTING;
+
+  if (conn != self->connection)
+    return;
+
+  g_debug ("Connection closed: %s", error != NULL ? error->message : "by us");
+  natter_client_connection_drop (self);
+  natter_client_presence_clear_all_typing (self);
+
+  if (was_signed_in && self->token != NULL)
+    {
+      natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+      natter_client_connection_schedule_reconnect (self);
+      return;
+    }
+
+  natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  if (error != NULL)
+    natter_client_emit_error (self, error);
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static NatterConnection *
+new_connection (NatterClient *self)
+{
+  NatterConnection *conn = natter_connection_new (self->known_hosts);
+
+  g_signal_connect (conn, "event", G_CALLBACK (natter_client_events_dispatch_cb), self);
+  g_signal_connect (conn, "closed", G_CALLBACK (connection_closed_cb), self);
+  self->generation++;
+  return conn;
+}
+
+static void
+apply_welcome (NatterClient *self,
+               JsonObject   *welcome)
+{
+  gboolean open = FALSE, present = FALSE;
+
+  natter_fields_get_bool (welcome, "registration", FALSE, &present, &open, NULL);
+  if (present)
+    natter_client_set_registration_open (self, open);
+}
+
+static void
+remember_fingerprint (NatterClient     *self,
+                      NatterConnection *conn)
+{
+  const char *fp = natter_connection_get_peer_fingerprint (conn);
+
+  if (fp != NULL && g_strcmp0 (fp, self->fingerprint) != 0)
+    {
+      g_free (self->fingerprint);
+      self->fingerprint = g_strdup (fp);
+    }
+}
+
+static void
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NatterClient *self = g_task_get_source_object (task);
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) welcome = NULL;
+  GError *error = NULL;
+
+  welcome = natter_connection_open_finish (conn, result, &error);
+  remember_fingerprint (self, conn);
+
+  if (conn != self->connection)
+    {
+      /* Superseded by another connect or a disconnect. */
+      g_clear_error (&error);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Connecting was superseded");
+      return;
+    }
+
+  if (welcome == NULL)
+    {
+      natter_client_connection_drop (self);
+      natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  apply_welcome (self, welcome);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTED);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+natter_client_connect_async (NatterClient        *self,
+                             const char          *host,
+                             guint16              port,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (host != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_client_connect_async);
+
+  /* A fresh connect replaces whatever was going on, reconnects included. */
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  natter_client_connection_drop (self);
+  if (self->state == NATTER_CLIENT_STATE_READY ||
+      self->state == NATTER_CLIENT_STATE_AUTHENTICATING ||
+      self->state == NATTER_CLIENT_STATE_RECONNECTING ||
+      self->state == NATTER_CLIENT_STATE_UNTRUSTED)
+    {
+      /* Signing in again is the caller's business now. */
+      g_clear_pointer (&self->token, g_free);
+    }
+
+  natter_client_set_host_port (self, host, port);
+  g_clear_pointer (&self->fingerprint, g_free);
+  natter_client_set_state (self, NATTER_CLIENT_STATE_CONNECTING);
+
+  self->connection = new_connection (self);
+  natter_connection_open_async (self->connection, host, port, self->use_tls, cancellable,
+                                open_cb, g_steal_pointer (&task));
+}
+
+gboolean
+natter_client_connect_finish (NatterClient  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+natter_client_disconnect (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  g_clear_handle_id (&self->retry_flush_id, g_source_remove);
+  natter_client_connection_drop (self);
+  self->reconnect_attempt = 0;
+  natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+  if (self->save_id != 0)
+    natter_client_save_state_now (self);
+}
+
+const char *
+natter_client_get_peer_fingerprint (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return self->fingerprint;
+}
+
+const char *
+natter_client_get_trusted_fingerprint (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+
+  if (self->host == NULL)
+    return NULL;
+  return natter_known_hosts_lookup (self->known_hosts, self->host, self->port);
+}
+
+gboolean
+natter_client_trust_fingerprint (NatterClient  *self,
+                                 const char    *host,
+                                 guint16        port,
+                                 const char    *fingerprint,
+                                 GError       **error)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (host != NULL && fingerprint != NULL, FALSE);
+
+  return natter_known_hosts_trust (self->known_hosts, host, port, fingerprint, error);
+}
+
+/* ---- reconnecting ---------------------------------------------------------- */
+
+static void reconnect_login_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+reconnect_open_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(NatterClient) self = user_data;
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) welcome = NULL;
+  g_autoptr(JsonObject) req = NULL;
+  g_autoptr(GError) error = NULL;
+
+  welcome = natter_connection_open_finish (conn, result, &error);
+  remember_fingerprint (self, conn);
+  if (conn != self->connection)
+    return;
+
+  if (welcome == NULL)
+    {
+      g_debug ("Reconnect failed: %s", error->message);
+      natter_client_connection_drop (self);
+      if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_CHANGED) ||
+          g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CERTIFICATE_UNKNOWN))
+        {
+          /* Only the user can decide about a new certificate: no more
+           * attempts until they do, and nothing of the session (token,
+           * models, outbox) is dropped meanwhile. The error goes first, so
+           * that whoever reacts to the state knows why. */
+          self->reconnect_attempt = 0;
+          natter_client_emit_error (self, error);
+          natter_client_set_state (self, NATTER_CLIENT_STATE_UNTRUSTED);
+          return;
+        }
+      natter_client_connection_schedule_reconnect (self);
+      return;
+    }
+
+  apply_welcome (self, welcome);
+
+  req = new_request ("login");
+  json_object_set_string_member (req, "token", self->token);
+  natter_connection_request_async (conn, req, NULL, reconnect_login_cb, g_object_ref (self));
+}
+
+static void
+reconnect_login_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(NatterClient) self = user_data;
+  NatterConnection *conn = NATTER_CONNECTION (object);
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = natter_connection_request_finish (conn, result, &error);
+  if (conn != self->connection)
+    return;
+
+  if (reply != NULL && !natter_client_session_apply_sign_in (self, reply, &error))
+    g_clear_pointer (&reply, json_object_unref);
+
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+        {
+          /* The token was revoked or expired: the user must sign in. */
+          g_clear_pointer (&self->token, g_free);
+          natter_client_connection_drop (self);
+          natter_client_set_state (self, NATTER_CLIENT_STATE_DISCONNECTED);
+          natter_client_emit_error (self, error);
+          return;
+        }
+      natter_client_connection_drop (self);
+      natter_client_connection_schedule_reconnect (self);
+      return;
+    }
+
+  natter_client_session_start (self, TRUE);
+}
+
+static gboolean
+reconnect_cb (gpointer user_data)
+{
+  NatterClient *self = user_data;
+
+  self->reconnect_id = 0;
+  if (self->state != NATTER_CLIENT_STATE_RECONNECTING || self->host == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_debug ("Reconnecting (attempt %u)", self->reconnect_attempt);
+  natter_client_connection_drop (self);
+  self->connection = new_connection (self);
+  natter_connection_open_async (self->connection, self->host, self->port, self->use_tls,
+                                NULL, reconnect_open_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+void
+natter_client_connection_schedule_reconnect (NatterClient *self)
+{
+  double delay;
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+
+  /* 0.5 s doubling to 30 s, ±20 % so that clients that lost the same
+   * server do not all come back in the same instant. */
+  delay = RECONNECT_MIN_MS * (double) (1u << MIN (self->reconnect_attempt, 16u));
+  delay = MIN (delay, RECONNECT_MAX_MS);
+  delay *= g_random_double_range (0.8, 1.2);
+  self->reconnect_attempt++;
+
+  natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  self->reconnect_id = g_timeout_add ((guint) delay, reconnect_cb, self);
+}
+
+void
+natter_client_resume (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_STATE_UNTRUSTED || self->token == NULL)
+    return;
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->reconnect_attempt = 0;
+  natter_client_set_state (self, NATTER_CLIENT_STATE_RECONNECTING);
+  reconnect_cb (self);
+}
+
+void
+natter_client_reconnect_now (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_STATE_RECONNECTING || self->reconnect_id == 0)
+    return;
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  reconnect_cb (self);
+}
