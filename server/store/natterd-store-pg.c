@@ -450,17 +450,22 @@ natterd_store_pg_is_conninfo (const char *database)
 
 /* --- errors --- */
 
-/* libpq's messages end in a newline, and may span lines. */
+/* libpq's messages end in a newline, may span lines and pad with
+ * spaces ("FATAL:  database"): one line, single spaces. */
 static char *
 clean_message (const char *message)
 {
-  char *text = g_strdup (message != NULL && message[0] != '\0' ? message : "unknown error");
+  g_autofree char *text = g_strdup (message != NULL && message[0] != '\0' ? message : "unknown error");
+  GString *out = g_string_new (NULL);
 
-  g_strstrip (text);
-  for (char *p = text; *p != '\0'; p++)
-    if (*p == '\n' || *p == '\t')
-      *p = ' ';
-  return text;
+  for (const char *p = g_strstrip (text); *p != '\0'; p++)
+    {
+      if (!g_ascii_isspace (*p))
+        g_string_append_c (out, *p);
+      else if (out->len > 0 && out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+    }
+  return g_string_free (out, FALSE);
 }
 
 static gboolean
