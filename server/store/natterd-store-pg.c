@@ -966,7 +966,11 @@ pg_begin (NatterdStore *store,
   if (self->write_hook != NULL)
     self->write_hook (self->write_hook_data);
   reset_counter (self);
-  return exec_simple (self, "BEGIN", "begin", error);
+  if (exec_simple (self, "BEGIN", "begin", NULL))
+    return TRUE;
+  /* A connection that died while idle (a server restart) loses nothing
+   * yet: the writer's next batch goes on, on a new one. */
+  return ensure_connected (self, error) && exec_simple (self, "BEGIN", "begin", error);
 }
 
 static gboolean

@@ -1260,7 +1260,10 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
   g_assert_true (natterd_store_user_set_last_seen (f->store, f->bob, 5, &error));
   g_assert_no_error (error);
 
+  /* A transaction begun after a restart begins on a new connection. */
+  natter_test_pg_restart (pg);
   g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_no_error (error);
   send_msg (f, room, f->alice, "lost", "l1", NULL);
   natter_test_pg_restart (pg);
   g_assert_false (natterd_store_commit (f->store, &error));
