@@ -4,9 +4,14 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "natter-test-pg.h"
@@ -19,6 +24,8 @@ struct _NatterTestPg {
   gboolean as_postgres; /* running as root: the server runs as "postgres" */
   gboolean running;
   guint    databases;
+  GPid     watcher;   /* stops the server if this process dies first */
+  int      watch_fd;  /* its pipe's write end: closed when we die */
 };
 
 #define DEFAULT_BINDIR "/usr/lib/postgresql/15/bin"
@@ -96,6 +103,51 @@ start_server (NatterTestPg *self)
   self->running = TRUE;
 }
 
+/* A test that fails aborts without natter_test_pg_free(): a child
+ * process waits for the end of a pipe only this process holds, and then
+ * stops the server at once and removes its directory. Its arguments are
+ * made before fork(), so the child only reads and execs. */
+static void
+start_watcher (NatterTestPg *self)
+{
+  g_autofree char *pg_ctl = g_build_filename (self->bindir, "pg_ctl", NULL);
+  g_autofree char *script = g_strdup_printf ("%s%s -D '%s' -m immediate -w stop >/dev/null 2>&1; rm -rf '%s'",
+                                             self->as_postgres ? "runuser -u postgres -- " : "",
+                                             pg_ctl, self->data, self->dir);
+  char *argv[] = { "/bin/sh", "-c", script, NULL };
+  int fds[2];
+  pid_t pid;
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      char c;
+
+      close (fds[1]);
+      setsid (); /* not in the test's process group: a ^C reaches it through the pipe */
+      while (read (fds[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  close (fds[0]);
+  self->watcher = pid;
+  self->watch_fd = fds[1];
+}
+
+static void
+stop_watcher (NatterTestPg *self)
+{
+  if (self->watcher <= 0)
+    return;
+  kill (self->watcher, SIGKILL);
+  waitpid (self->watcher, NULL, 0);
+  close (self->watch_fd);
+  self->watcher = 0;
+}
+
 NatterTestPg *
 natter_test_pg_start (char **out_skip)
 {
@@ -143,6 +195,7 @@ natter_test_pg_start (char **out_skip)
     run_tool (self, "initdb", args);
   }
   self->port = free_port ();
+  start_watcher (self);
   start_server (self);
   return self;
 }
@@ -210,6 +263,7 @@ natter_test_pg_free (NatterTestPg *self)
 {
   if (self == NULL)
     return;
+  stop_watcher (self);
   if (self->running)
     {
       const char *args[] = { "-D", self->data, "-m", "fast", "-w", "-t", "60", "stop", NULL };

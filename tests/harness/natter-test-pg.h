@@ -5,7 +5,9 @@
  * deadline) until it accepts connections, never a sleep. PostgreSQL
  * refuses to run as root: a test running as root runs the server as
  * Debian's "postgres" user (runuser). The binaries are PostgreSQL 15's
- * (/usr/lib/postgresql/15/bin, or $NATTER_PG_BINDIR).
+ * (/usr/lib/postgresql/15/bin, or $NATTER_PG_BINDIR). A test that dies
+ * (a failed assertion) still leaves no server behind: a watcher process
+ * stops it when the test's end of a pipe closes.
  */
 #pragma once
 
