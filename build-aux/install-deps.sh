@@ -16,6 +16,10 @@ packages=(
   xvfb xauth dbus dbus-x11 gnome-keyring imagemagick
   # benchmark reference
   redis-server
+  # PostgreSQL: natterd's second storage engine links libpq; the tests
+  # start a throw-away server from the postgresql package's binaries
+  # (Debian 12: PostgreSQL 15, with postgresql-contrib)
+  libpq-dev postgresql
 )
 
 missing=()

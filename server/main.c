@@ -169,7 +169,8 @@ main (int   argc,
     }
   config = (NatterdConfig *) natterd_server_get_config (server);
 
-  store = natterd_store_open (config->data_dir, config->synchronous_full, &error);
+  store = natterd_store_open_database (config->database, config->password_file,
+                                       config->data_dir, config->synchronous_full, &error);
   if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
       !natterd_server_listen (server, &error))
     {

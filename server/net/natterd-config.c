@@ -39,6 +39,7 @@ natterd_config_new_defaults (void)
   self->messages_per_minute_per_user = 6000;
 
   self->synchronous_full = TRUE;
+  self->database = g_strdup ("sqlite");
   return self;
 }
 
@@ -51,6 +52,8 @@ natterd_config_free (NatterdConfig *self)
   g_free (self->data_dir);
   g_free (self->tls_cert);
   g_free (self->tls_key);
+  g_free (self->database);
+  g_free (self->password_file);
   g_free (self);
 }
 
@@ -172,6 +175,8 @@ static const struct {
   { "server", "tls_key" },
   { "server", "registration" },
   { "storage", "synchronous" },
+  { "storage", "database" },
+  { "storage", "password_file" },
 };
 
 static guint
@@ -505,6 +510,17 @@ load_values (NatterdConfig *self,
         }
     }
 
+  /* Which engine: the store layer reads the string (natterd_store_open_database). */
+  *out_key = "database";
+  read_string (file, "storage", "database", &self->database);
+  if (self->database[0] == '\0')
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[storage] database: expected 'sqlite' or a PostgreSQL connection string");
+      return FALSE;
+    }
+  read_string (file, "storage", "password_file", &self->password_file);
+
   *out_group = "limits";
   *out_key = "max_frame";
   if (self->max_frame < 1024)
@@ -573,6 +589,7 @@ natterd_config_from_args (int        *argc,
   g_autofree char *config_file = NULL;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
+  g_autofree char *database = NULL;
   gboolean no_tls = FALSE;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
@@ -586,6 +603,9 @@ natterd_config_from_args (int        *argc,
       "TLS certificate chain, PEM (default: a self-signed one in the data directory)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
       "TLS private key, PEM", "FILE" },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &database,
+      "Where messages are stored: sqlite (the default: natter.db in the data directory) "
+      "or a PostgreSQL postgresql:// URI or key=value connection string", "URL" },
     { "no-tls", 0, 0, G_OPTION_ARG_NONE, &no_tls,
       "Serve plain TCP without TLS (only behind a trusted tunnel)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
@@ -598,7 +618,8 @@ natterd_config_from_args (int        *argc,
   g_option_context_set_summary (context,
       "Serves the Natter protocol (version 1) over TLS on TCP port 7447,\n"
       "with a UDP status probe on the same port. Messages are stored in SQLite\n"
-      "in the data directory. Every option can also be set in the config file.");
+      "in the data directory, or in PostgreSQL (--database). Every option can\n"
+      "also be set in the config file.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
     return NULL;
@@ -640,6 +661,16 @@ natterd_config_from_args (int        *argc,
     replace_string (&self->tls_key, tls_key);
   if (no_tls)
     self->tls = FALSE;
+  if (database != NULL)
+    {
+      if (database[0] == '\0')
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--database: expected 'sqlite' or a PostgreSQL connection string");
+          return NULL;
+        }
+      replace_string (&self->database, database);
+    }
 
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))
     {

@@ -35,6 +35,9 @@ typedef struct {
 
   /* [storage] */
   gboolean  synchronous_full;    /* "full" (default) or "normal" */
+  char     *database;            /* "sqlite" (default: natter.db in data_dir) or a PostgreSQL
+                                  * connection string; may hold a password: never printed */
+  char     *password_file;       /* the database password, first line; NULL: none */
 } NatterdConfig;
 
 NatterdConfig *natterd_config_new_defaults (void);

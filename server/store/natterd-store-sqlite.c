@@ -18,6 +18,7 @@
 
 #include <glib/gstdio.h>
 
+#include "natterd-search-words.h"
 #include "natterd-store-engine.h"
 #include "natterd-store-sqlite.h"
 
@@ -1740,60 +1741,37 @@ sqlite_sync (NatterdStore *store,
   return TRUE;
 }
 
-/* What the tokenizer (unicode61) keeps in a word: letters and digits,
- * and the combining marks of a decomposed letter (it folds "e\u0301" to
- * "e"). Everything else separates words. */
-static gboolean
-is_word_char (gunichar c)
+static void
+append_fts_word_cb (const char *word,
+                    gsize       len,
+                    guint       chars,
+                    gpointer    user_data)
 {
-  return g_unichar_isalnum (c) || g_unichar_ismark (c);
+  GString *out = user_data;
+
+  if (out->len > 0)
+    g_string_append_c (out, ' ');
+  g_string_append_c (out, '"');
+  g_string_append_len (out, word, len);
+  g_string_append_c (out, '"');
+  /* A word of one letter matches only that word: as a prefix it would
+   * merge the doclists of a good part of the vocabulary (40 ms at a
+   * million messages), for results nobody reads. */
+  if (chars >= NATTERD_STORE_SEARCH_PREFIX_MIN)
+    g_string_append_c (out, '*');
 }
 
 char *
 natterd_store_sqlite_fts_query (const char *query)
 {
-  GString *out = g_string_new (NULL);
-  const char *p = query;
-
   /* The query is split into words here, as the tokenizer splits the
-   * messages, and each word becomes a quoted FTS5 string: no operator,
-   * column filter or bareword syntax of the user's text (NEAR, OR, *, -,
-   * ^, :, quotes) reaches the FTS5 parser, and punctuation alone, which
-   * would be an empty phrase that matches nothing, drops out of the AND.
-   * A word cannot hold a '"', so nothing needs escaping inside the
-   * quotes. */
-  while (*p != '\0')
-    {
-      const char *start;
-      guint chars = 0;
-
-      while (*p != '\0' && !is_word_char (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      if (*p == '\0')
-        break;
-      start = p;
-      for (; *p != '\0' && is_word_char (g_utf8_get_char (p)); p = g_utf8_next_char (p))
-        if (!g_unichar_ismark (g_utf8_get_char (p)))
-          chars++;
-
-      if (out->len > 0)
-        g_string_append_c (out, ' ');
-      g_string_append_c (out, '"');
-      g_string_append_len (out, start, p - start);
-      g_string_append_c (out, '"');
-      /* A word of one letter matches only that word: as a prefix it would
-       * merge the doclists of a good part of the vocabulary (40 ms at a
-       * million messages), for results nobody reads. */
-      if (chars >= NATTERD_STORE_SEARCH_PREFIX_MIN)
-        g_string_append_c (out, '*');
-    }
-
-  if (out->len == 0)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-  return g_string_free (out, FALSE);
+   * messages (natterd-search-words.h), and each word becomes a quoted
+   * FTS5 string: no operator, column filter or bareword syntax of the
+   * user's text (NEAR, OR, *, -, ^, :, quotes) reaches the FTS5 parser,
+   * and punctuation alone, which would be an empty phrase that matches
+   * nothing, drops out of the AND. A word cannot hold a '"', so nothing
+   * needs escaping inside the quotes. */
+  return natterd_search_query_build (query, append_fts_word_cb);
 }
 
 static gboolean

@@ -1,12 +1,13 @@
 /* natterd-store.c: the storage interface: every call goes to the engine
- * the store was opened with (natterd-store-engine.h). SQLite is the only
- * engine today (natterd-store-sqlite.c).
+ * the store was opened with (natterd-store-engine.h): SQLite
+ * (natterd-store-sqlite.c) or PostgreSQL (natterd-store-pg.c).
  */
 #define G_LOG_DOMAIN "natterd-store"
 
 #include "config.h"
 
 #include "natterd-store-engine.h"
+#include "natterd-store-pg.h"
 #include "natterd-store-sqlite.h"
 
 G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
@@ -17,6 +18,33 @@ natterd_store_open (const char  *data_dir,
                     GError     **error)
 {
   return natterd_store_sqlite_open (data_dir, synchronous_full, error);
+}
+
+NatterdStore *
+natterd_store_open_database (const char  *database,
+                             const char  *password_file,
+                             const char  *data_dir,
+                             gboolean     synchronous_full,
+                             GError     **error)
+{
+  if (database == NULL || g_str_equal (database, "sqlite"))
+    {
+      if (password_file != NULL)
+        {
+          g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                               "a database password file is for PostgreSQL only (database=sqlite)");
+          return NULL;
+        }
+      return natterd_store_open (data_dir, synchronous_full, error);
+    }
+  if (natterd_store_pg_is_conninfo (database))
+    return natterd_store_pg_open_full (database, password_file,
+                                       NATTERD_STORE_CONNECT_RETRY_SECONDS, error);
+  /* Not echoed: it may be a connection string with a password, mistyped. */
+  g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                       "unknown database: expected 'sqlite', a postgresql:// URI "
+                       "or key=value connection parameters");
+  return NULL;
 }
 
 void

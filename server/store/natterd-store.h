@@ -1,8 +1,9 @@
 /* natterd-store.h: the storage layer's interface: everything natterd
  * keeps, behind functions a storage engine implements
- * (natterd-store-engine.h). The engine today is SQLite
+ * (natterd-store-engine.h). The engines are SQLite, the embedded default
  * (natterd-store-sqlite.c: WAL, versioned schema, prepared statements
- * only). The chat layer sees only these types, never an engine's.
+ * only), and PostgreSQL (natterd-store-pg.c), for a database several
+ * nodes share. The chat layer sees only these types, never an engine's.
  */
 #pragma once
 
@@ -19,6 +20,19 @@ typedef struct _NatterdStore NatterdStore;
 NatterdStore *natterd_store_open  (const char  *data_dir,
                                    gboolean     synchronous_full,
                                    GError     **error);
+/* Opens the database natterd is configured with ([storage] database):
+ * @database "sqlite" (or NULL) is natterd_store_open() in @data_dir;
+ * anything else is a PostgreSQL connection string (a "postgresql://" URI
+ * or key=value pairs), with the password read from @password_file when it
+ * is not NULL. A PostgreSQL server that does not answer is tried again,
+ * each attempt logged, for up to NATTERD_STORE_CONNECT_RETRY_SECONDS; a
+ * wrong password, a missing database or a newer schema fail at once. */
+NatterdStore *natterd_store_open_database (const char  *database,
+                                           const char  *password_file,
+                                           const char  *data_dir,
+                                           gboolean     synchronous_full,
+                                           GError     **error);
+#define NATTERD_STORE_CONNECT_RETRY_SECONDS 30
 void          natterd_store_close (NatterdStore *self);
 
 /* Errors of the store. CONSTRAINT is a UNIQUE violation the caller may

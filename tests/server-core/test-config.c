@@ -41,6 +41,8 @@ test_defaults (void)
   g_assert_cmpuint (config->login_timeout, ==, 30);
   g_assert_cmpuint (config->idle_timeout, ==, 120);
   g_assert_true (config->synchronous_full);
+  g_assert_cmpstr (config->database, ==, "sqlite");
+  g_assert_null (config->password_file);
   g_assert_cmpuint (config->send_threads, ==, CLAMP (g_get_num_processors (), 1, 2));
 }
 
@@ -60,7 +62,9 @@ test_file (void)
     "frames_per_second = 5\n"
     "output_queue_bytes = 100000\n"
     "[storage]\n"
-    "synchronous = normal\n");
+    "synchronous = normal\n"
+    "database = postgresql://natter@db.example.org/natter\n"
+    "password_file = /etc/natterd/db-password\n");
 
   g_assert_true (natterd_config_load_file (config, path, &error));
   g_assert_no_error (error);
@@ -73,6 +77,8 @@ test_file (void)
   g_assert_cmpuint (config->frames_per_second, ==, 5);
   g_assert_cmpuint (config->output_queue_bytes, ==, 100000);
   g_assert_false (config->synchronous_full);
+  g_assert_cmpstr (config->database, ==, "postgresql://natter@db.example.org/natter");
+  g_assert_cmpstr (config->password_file, ==, "/etc/natterd/db-password");
   g_unlink (path);
 }
 
@@ -90,6 +96,7 @@ static const BadConfig bad_configs[] = {
   { "[server]\nsend_threads = 0\n",             "send_threads" },
   { "[server]\nsend_threads = 65\n",            "send_threads" },
   { "[storage]\nsynchronous = sometimes\n",     "synchronous" },
+  { "[storage]\ndatabase =\n",                  ":2: [storage] database: expected 'sqlite' or a PostgreSQL connection string" },
   { "this is not a key file\n",                 NULL },
   /* A key or group natterd does not know: refused, with where it is and
    * what was probably meant (a misspelt registration=false would leave
@@ -141,9 +148,11 @@ test_command_line_wins (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NatterdConfig) config = NULL;
-  g_autofree char *path = write_config ("[server]\nlisten = 10.0.0.1:1\ndata_dir = /nonexistent\n");
+  g_autofree char *path = write_config ("[server]\nlisten = 10.0.0.1:1\ndata_dir = /nonexistent\n"
+                                       "[storage]\ndatabase = host=db1 dbname=a\n");
   g_autofree char *config_arg = g_strdup_printf ("--config=%s", path);
-  char *args[] = { "natterd", config_arg, "--listen", "127.0.0.1:0", "--data-dir", "/tmp/x", "--no-tls", NULL };
+  char *args[] = { "natterd", config_arg, "--listen", "127.0.0.1:0", "--data-dir", "/tmp/x", "--no-tls",
+                   "--database", "postgresql:///natter", NULL };
   char **argv = args;
   int argc = G_N_ELEMENTS (args) - 1;
   gboolean just_exit = TRUE;
@@ -154,6 +163,7 @@ test_command_line_wins (void)
   g_assert_cmpstr (config->listen[0], ==, "127.0.0.1:0");
   g_assert_cmpstr (config->data_dir, ==, "/tmp/x");
   g_assert_false (config->tls);
+  g_assert_cmpstr (config->database, ==, "postgresql:///natter");
   g_unlink (path);
 }
 
@@ -190,8 +200,8 @@ test_example_keys_known (void)
   g_string_free (uncommented, TRUE);
   g_assert_true (natterd_config_load_file (config, path, &error));
   g_assert_no_error (error);
-  /* All of them: docs/server.md lists the same 21. */
-  g_assert_cmpuint (keys, ==, 21);
+  /* All of them: docs/server.md lists the same 23. */
+  g_assert_cmpuint (keys, ==, 23);
   g_unlink (path);
 }
 

@@ -1,0 +1,283 @@
+/* natter-test-pg.c: a throw-away PostgreSQL server (natter-test-pg.h). */
+#define G_LOG_DOMAIN "natter-test-pg"
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "natter-test-pg.h"
+
+struct _NatterTestPg {
+  char    *bindir;
+  char    *dir;       /* the socket's directory; data/ and log in it */
+  char    *data;
+  guint16  port;
+  gboolean as_postgres; /* running as root: the server runs as "postgres" */
+  gboolean running;
+  guint    databases;
+  GPid     watcher;   /* stops the server if this process dies first */
+  int      watch_fd;  /* its pipe's write end: closed when we die */
+};
+
+#define DEFAULT_BINDIR "/usr/lib/postgresql/15/bin"
+
+/* Runs a server binary (as "postgres" when we are root) to its end;
+ * asserts that it succeeded, showing its output when not. */
+static void
+run_tool (NatterTestPg *self,
+          const char   *tool,
+          const char   *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "LC_ALL", "C", TRUE);
+  int status = 0;
+
+  if (self->as_postgres)
+    {
+      g_ptr_array_add (argv, g_strdup ("runuser"));
+      g_ptr_array_add (argv, g_strdup ("-u"));
+      g_ptr_array_add (argv, g_strdup ("postgres"));
+      g_ptr_array_add (argv, g_strdup ("--"));
+    }
+  g_ptr_array_add (argv, g_build_filename (self->bindir, tool, NULL));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  /* LC_ALL=C: the server's own messages stay in English. */
+  if (!g_spawn_sync (self->dir, (char **) argv->pdata, env,
+                     G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    {
+      g_autofree char *log_path = g_build_filename (self->dir, "log", NULL);
+      g_autofree char *log = NULL;
+
+      g_file_get_contents (log_path, &log, NULL, NULL);
+      g_printerr ("%s failed:\n%s%s\nserver log:\n%s\n", tool, out ? out : "", err ? err : "",
+                  log ? log : "(none)");
+      g_assert_no_error (error);
+    }
+}
+
+static guint16
+free_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_nonnull (socket);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static void
+start_server (NatterTestPg *self)
+{
+  g_autofree char *options = NULL;
+  g_autofree char *log = g_build_filename (self->dir, "log", NULL);
+
+  /* fsync off: a test server holds nothing worth keeping, and the tests
+   * of durability are natterd's, not PostgreSQL's. */
+  options = g_strdup_printf ("-k %s -p %u -c listen_addresses=127.0.0.1 -c fsync=off "
+                             "-c full_page_writes=off -c max_connections=50",
+                             self->dir, self->port);
+  {
+    const char *args[] = { "-D", self->data, "-l", log, "-o", options, "-w", "-t", "60", "start", NULL };
+    run_tool (self, "pg_ctl", args);
+  }
+  self->running = TRUE;
+}
+
+/* A test that fails aborts without natter_test_pg_free(): a child
+ * process waits for the end of a pipe only this process holds, and then
+ * stops the server at once and removes its directory. Its arguments are
+ * made before fork(), so the child only reads and execs. */
+static void
+start_watcher (NatterTestPg *self)
+{
+  g_autofree char *pg_ctl = g_build_filename (self->bindir, "pg_ctl", NULL);
+  g_autofree char *script = g_strdup_printf ("%s%s -D '%s' -m immediate -w stop >/dev/null 2>&1; rm -rf '%s'",
+                                             self->as_postgres ? "runuser -u postgres -- " : "",
+                                             pg_ctl, self->data, self->dir);
+  char *argv[] = { "/bin/sh", "-c", script, NULL };
+  int fds[2];
+  pid_t pid;
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      char c;
+
+      close (fds[1]);
+      setsid (); /* not in the test's process group: a ^C reaches it through the pipe */
+      while (read (fds[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  close (fds[0]);
+  self->watcher = pid;
+  self->watch_fd = fds[1];
+}
+
+static void
+stop_watcher (NatterTestPg *self)
+{
+  if (self->watcher <= 0)
+    return;
+  kill (self->watcher, SIGKILL);
+  waitpid (self->watcher, NULL, 0);
+  close (self->watch_fd);
+  self->watcher = 0;
+}
+
+NatterTestPg *
+natter_test_pg_start (char **out_skip)
+{
+  NatterTestPg *self;
+  const char *bindir = g_getenv ("NATTER_PG_BINDIR");
+  g_autofree char *initdb = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (bindir == NULL)
+    bindir = DEFAULT_BINDIR;
+  initdb = g_build_filename (bindir, "initdb", NULL);
+  if (!g_file_test (initdb, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      *out_skip = g_strdup_printf ("PostgreSQL server binaries not installed (no %s; "
+                                   "build-aux/install-deps.sh installs postgresql)", initdb);
+      return NULL;
+    }
+
+  self = g_new0 (NatterTestPg, 1);
+  self->bindir = g_strdup (bindir);
+  self->dir = g_dir_make_tmp ("natter-pg-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->data = g_build_filename (self->dir, "data", NULL);
+  if (getuid () == 0)
+    {
+      struct passwd *pw = getpwnam ("postgres");
+
+      if (pw == NULL)
+        {
+          *out_skip = g_strdup ("running as root and there is no 'postgres' user to run PostgreSQL as");
+          g_rmdir (self->dir);
+          g_free (self->dir);
+          g_free (self->data);
+          g_free (self->bindir);
+          g_free (self);
+          return NULL;
+        }
+      self->as_postgres = TRUE;
+      g_assert_cmpint (chown (self->dir, pw->pw_uid, pw->pw_gid), ==, 0);
+    }
+
+  {
+    const char *args[] = { "-D", self->data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                           "--locale=C", "--no-sync", "--no-instructions", NULL };
+    run_tool (self, "initdb", args);
+  }
+  self->port = free_port ();
+  start_watcher (self);
+  start_server (self);
+  return self;
+}
+
+char *
+natter_test_pg_conninfo (NatterTestPg *self,
+                         const char   *dbname,
+                         const char   *extra)
+{
+  return g_strdup_printf ("host=%s port=%u dbname=%s user=postgres%s%s", self->dir, self->port,
+                          dbname, extra != NULL ? " " : "", extra != NULL ? extra : "");
+}
+
+void
+natter_test_pg_exec (NatterTestPg *self,
+                     const char   *dbname,
+                     const char   *sql)
+{
+  g_autofree char *conninfo = natter_test_pg_conninfo (self, dbname, NULL);
+  PGconn *conn = PQconnectdb (conninfo);
+  PGresult *res;
+
+  if (PQstatus (conn) != CONNECTION_OK)
+    g_error ("cannot connect to the test database: %s", PQerrorMessage (conn));
+  res = PQexec (conn, sql);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  PQclear (res);
+  PQfinish (conn);
+}
+
+char *
+natter_test_pg_new_database (NatterTestPg  *self,
+                             char         **out_name)
+{
+  g_autofree char *name = g_strdup_printf ("natter_%u", ++self->databases);
+  g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", name);
+  char *conninfo;
+
+  natter_test_pg_exec (self, "postgres", sql);
+  conninfo = natter_test_pg_conninfo (self, name, NULL);
+  if (out_name != NULL)
+    *out_name = g_steal_pointer (&name);
+  return conninfo;
+}
+
+void
+natter_test_pg_restart (NatterTestPg *self)
+{
+  const char *args[] = { "-D", self->data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
+
+  run_tool (self, "pg_ctl", args);
+  self->running = FALSE;
+  start_server (self);
+}
+
+guint16
+natter_test_pg_get_port (NatterTestPg *self)
+{
+  return self->port;
+}
+
+void
+natter_test_pg_free (NatterTestPg *self)
+{
+  if (self == NULL)
+    return;
+  stop_watcher (self);
+  if (self->running)
+    {
+      const char *args[] = { "-D", self->data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
+      run_tool (self, "pg_ctl", args);
+    }
+  {
+    const char *rm[] = { "rm", "-rf", self->dir, NULL };
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
+  }
+  g_free (self->bindir);
+  g_free (self->dir);
+  g_free (self->data);
+  g_free (self);
+}

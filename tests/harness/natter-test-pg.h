@@ -1,0 +1,43 @@
+/* natter-test-pg.h: a throw-away PostgreSQL server for a test.
+ *
+ * initdb into a fresh temporary directory, then postgres on a Unix socket
+ * in that directory and a free loopback port; pg_ctl waits (with a
+ * deadline) until it accepts connections, never a sleep. PostgreSQL
+ * refuses to run as root: a test running as root runs the server as
+ * Debian's "postgres" user (runuser). The binaries are PostgreSQL 15's
+ * (/usr/lib/postgresql/15/bin, or $NATTER_PG_BINDIR). A test that dies
+ * (a failed assertion) still leaves no server behind: a watcher process
+ * stops it when the test's end of a pipe closes.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _NatterTestPg NatterTestPg;
+
+/* NULL and a reason in *@out_skip when the server binaries are not
+ * installed (the caller skips); asserts on any other failure. */
+NatterTestPg *natter_test_pg_start           (char         **out_skip);
+/* A new, empty database; its libpq conninfo ("host=... port=... dbname=...
+ * user=postgres"), and its name in *@out_name unless NULL. */
+char         *natter_test_pg_new_database    (NatterTestPg  *self,
+                                              char         **out_name);
+/* A conninfo for the server with these extra "key=value" pairs. */
+char         *natter_test_pg_conninfo        (NatterTestPg  *self,
+                                              const char    *dbname,
+                                              const char    *extra);
+/* Runs SQL (no result) in @dbname, as the superuser. */
+void          natter_test_pg_exec            (NatterTestPg  *self,
+                                              const char    *dbname,
+                                              const char    *sql);
+/* pg_ctl restart -m fast: every connection is cut. */
+void          natter_test_pg_restart         (NatterTestPg  *self);
+guint16       natter_test_pg_get_port        (NatterTestPg  *self);
+/* Stops the server (pg_ctl stop -m fast) and removes its directory. */
+void          natter_test_pg_free            (NatterTestPg  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestPg, natter_test_pg_free)
+
+G_END_DECLS
