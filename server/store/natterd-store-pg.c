@@ -1738,6 +1738,7 @@ static const NatterdStoreEngine pg_engine = {
   .close = pg_close,
   .open_sibling = pg_open_sibling,
   .open_indexer = pg_open_sibling,
+  .open_reader = pg_open_sibling,
   .set_write_hook = pg_set_write_hook,
   .get_path = pg_get_path,
   .get_schema_version = pg_get_schema_version,
