@@ -1462,12 +1462,10 @@ setup_alice_and_bob (Fixture *fx)
   return natter_test_client_new_user (fx->server, "bob");
 }
 
-/* Signs @username (an account of the test server) in through the welcome
- * page, as a person does: the server, its certificate if asked, the
- * password. */
+/* Brings the welcome page to the account form of the test server, as a
+ * person does: the server, its certificate if asked. */
 static void
-sign_in (Fixture    *fx,
-         const char *username)
+reach_account_form (Fixture *fx)
 {
   NatterWelcomePage *page = welcome_page (fx);
 
@@ -1483,6 +1481,27 @@ sign_in (Fixture    *fx,
         gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
       WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
     }
+}
+
+/* Starts natterd and the app, and brings the app to the account form. */
+static NatterWelcomePage *
+setup_at_account_form (Fixture *fx)
+{
+  fixture_setup (fx);
+  reach_account_form (fx);
+  return welcome_page (fx);
+}
+
+/* Signs @username (an account of the test server) in through the welcome
+ * page, as a person does: the server, its certificate if asked, the
+ * password. */
+static void
+sign_in (Fixture    *fx,
+         const char *username)
+{
+  NatterWelcomePage *page = welcome_page (fx);
+
+  reach_account_form (fx);
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "sign-in");
   set_row_text (fx, "username_row", username);
   set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
@@ -2462,18 +2481,7 @@ test_gui_sign_out_after_create (void)
 
   if (!have_display () || !in_own_process ())
     return;
-  fixture_setup (&fx);
-  page = welcome_page (&fx);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
-  {
-    g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
-
-    set_row_text (&fx, "server_row", server_text);
-  }
-  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "certificate") == 0);
-  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  page = setup_at_account_form (&fx);
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "register");
   set_row_text (&fx, "username_row", "carol");
   set_row_text (&fx, "display_name_row", "Carol Jones");
@@ -2568,6 +2576,84 @@ test_gui_long_status (void)
   fixture_teardown (&fx);
 }
 
+/* Presses and releases @widget's click gesture, as the pointer does: a
+ * "clicked" emitted by hand would skip what a press does (focus on
+ * click). */
+static void
+click (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  double x = gtk_widget_get_width (widget) / 2.0;
+  double y = gtk_widget_get_height (widget) / 2.0;
+  gboolean clicked = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller))
+        {
+          g_signal_emit_by_name (controller, "pressed", 1, x, y);
+          g_signal_emit_by_name (controller, "released", 1, x, y);
+          clicked = TRUE;
+        }
+    }
+  g_assert_true (clicked);
+}
+
+/* TRUE when the keyboard focus of @widget's window is @widget or in it:
+ * what is typed goes there. */
+static gboolean
+has_focus_in (GtkWidget *widget)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (widget));
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+/* Switching between Sign In and Create Account with a click leaves the
+ * focus in the form, in the field still to fill in: what is typed right
+ * after the switch is not lost (issue 10). */
+static void
+test_gui_mode_switch_focus (void)
+{
+  Fixture fx = { 0 };
+  NatterWelcomePage *page;
+  GtkWidget *username_row, *display_name_row, *password_row;
+  g_autofree char *mode = NULL;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  page = setup_at_account_form (&fx);
+  username_row = child (page, NATTER_TYPE_WELCOME_PAGE, "username_row");
+  display_name_row = child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row");
+  password_row = child (page, NATTER_TYPE_WELCOME_PAGE, "password_row");
+  settle (GTK_WIDGET (fx.window));
+  g_assert_true (has_focus_in (username_row));
+
+  click (find_widget (GTK_WIDGET (page), is_button_with, "Create Account"));
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "register");
+  g_assert_true (gtk_widget_get_visible (display_name_row));
+  g_assert_true (has_focus_in (username_row));
+  save_screenshot (&fx, "welcome-create-account.png");
+
+  /* Back to Sign In from the display name, which goes: the focus moves on
+   * to the first field still empty. */
+  set_row_text (&fx, "username_row", "carol");
+  gtk_widget_grab_focus (display_name_row);
+  g_assert_true (has_focus_in (display_name_row));
+  click (find_widget (GTK_WIDGET (page), is_button_with, "Sign In"));
+  g_clear_pointer (&mode, g_free);
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "sign-in");
+  g_assert_false (gtk_widget_get_visible (display_name_row));
+  g_assert_true (has_focus_in (password_row));
+  save_screenshot (&fx, "welcome-sign-in-again.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2593,5 +2679,6 @@ main (int   argc,
   g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
   g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
   g_test_add_func ("/gui/long-status", test_gui_long_status);
+  g_test_add_func ("/gui/mode-switch-focus", test_gui_mode_switch_focus);
   return g_test_run ();
 }
