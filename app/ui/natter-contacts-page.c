@@ -490,6 +490,8 @@ natter_contacts_page_init (NatterContactsPage *self)
   GtkWidget *placeholder;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Opening the page is mostly to find someone: typing goes there. */
+  natter_page_set_search_entry (NATTER_PAGE (self), GTK_WIDGET (self->search_entry));
 
   placeholder = gtk_label_new (_("No contacts yet. Find people above and add them."));
   gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);

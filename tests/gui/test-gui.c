@@ -30,6 +30,7 @@
 #include "natter-composer.h"
 #include "natter-conversation-row.h"
 #include "natter-message-row.h"
+#include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
 #include "natter-welcome-page.h"
@@ -2654,6 +2655,59 @@ test_gui_mode_switch_focus (void)
   fixture_teardown (&fx);
 }
 
+/* Opening Contacts puts the focus in its search, each time: typing a
+ * name finds them. Signing out clears the contacts and message searches:
+ * the next account does not see the last one's (issue 10). */
+static void
+test_gui_contacts_search_reset (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *contacts_button, *contacts_page, *search_page;
+  GtkWidget *contacts_entry, *search_entry;
+  GtkListBox *found;
+  GtkStack *results;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  natter_test_client_free (natter_test_client_new_user (fx.server, "carol"));
+  sign_in (&fx, "alice");
+  contacts_button = child (fx.window, NATTER_TYPE_WINDOW, "contacts_button");
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  contacts_entry = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_entry");
+  found = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_list");
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  search_entry = child (search_page, NATTER_TYPE_SEARCH_PAGE, "search_entry");
+  results = child (search_page, NATTER_TYPE_SEARCH_PAGE, "stack");
+
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+  gtk_editable_set_text (GTK_EDITABLE (contacts_entry), "bob");
+  WAIT_FOR (gtk_list_box_get_row_at_index (found, 0) != NULL);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  gtk_editable_set_text (GTK_EDITABLE (search_entry), "lunch");
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (results), "empty") == 0);
+  /* Opened again, with the button in the sidebar's header, which takes
+   * the focus on the click. */
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+
+  sign_out (&fx);
+  sign_in (&fx, "carol");
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (contacts_entry)), ==, "");
+  g_assert_null (gtk_list_box_get_row_at_index (found, 0));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (found)));
+  save_screenshot (&fx, "contacts-after-sign-out.png");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search_entry)), ==, "");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (results), ==, "hint");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2680,5 +2734,6 @@ main (int   argc,
   g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
   g_test_add_func ("/gui/long-status", test_gui_long_status);
   g_test_add_func ("/gui/mode-switch-focus", test_gui_mode_switch_focus);
+  g_test_add_func ("/gui/contacts-search-reset", test_gui_contacts_search_reset);
   return g_test_run ();
 }
