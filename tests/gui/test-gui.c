@@ -2708,6 +2708,56 @@ test_gui_contacts_search_reset (void)
   fixture_teardown (&fx);
 }
 
+/* The toast for a request we sent names them as the toast of a request to
+ * us does, by display name; and cancelling the request takes it back at
+ * once, rather than leaving it up, saying the opposite, for its time
+ * (issue 10). */
+static void
+test_gui_cancel_request_toast (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) carol = NULL;
+  GtkWidget *contacts_page;
+  GtkWidget *cancel;
+  gint64 asked_at;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup (&fx);
+  natter_test_client_free (natter_test_client_new_user (fx.server, "alice"));
+  carol = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"register\",\"username\":\"carol\",\"password\":\"%s\",\"display_name\":\"Carol Jones\"}",
+      NATTER_TEST_PASSWORD);
+  }
+  sign_in (&fx, "alice");
+  click (child (fx.window, NATTER_TYPE_WINDOW, "contacts_button"));
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  gtk_editable_set_text (GTK_EDITABLE (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_entry")), "carol");
+  {
+    GtkWidget *found = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_list");
+    GtkWidget *add = NULL;
+
+    WAIT_FOR ((add = find_widget (found, is_button_with, "_Add")) != NULL);
+    click (add);
+  }
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Asked Carol Jones to be your contact") != NULL);
+  asked_at = g_get_monotonic_time ();
+  save_screenshot (&fx, "contacts-asked.png");
+
+  WAIT_FOR ((cancel = find_widget (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "outgoing_list"),
+                                   is_button_with, "_Cancel Request")) != NULL);
+  click (cancel);
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Request to Carol Jones cancelled") != NULL);
+  g_assert_null (find_widget (GTK_WIDGET (fx.window), is_label_with, "Asked Carol Jones to be your contact"));
+  /* Taken back, not timed out: a toast stays up 5 s. */
+  g_assert_cmpint (g_get_monotonic_time () - asked_at, <, 5 * G_USEC_PER_SEC);
+  save_screenshot (&fx, "contacts-request-cancelled.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2735,5 +2785,6 @@ main (int   argc,
   g_test_add_func ("/gui/long-status", test_gui_long_status);
   g_test_add_func ("/gui/mode-switch-focus", test_gui_mode_switch_focus);
   g_test_add_func ("/gui/contacts-search-reset", test_gui_contacts_search_reset);
+  g_test_add_func ("/gui/cancel-request-toast", test_gui_cancel_request_toast);
   return g_test_run ();
 }
