@@ -280,6 +280,9 @@ natter_client_load_history_async (NatterClient        *self,
   g_autoptr(JsonObject) req = NULL;
   NatterMessage *oldest;
 
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (NATTER_IS_CONVERSATION (conversation));
+
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_client_load_history_async);
   g_task_set_task_data (task, g_object_ref (conversation), g_object_unref);

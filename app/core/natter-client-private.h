@@ -43,7 +43,6 @@ struct _NatterClient
   char              *outbox_user;     /* ... its username */
   char              *legacy_owner;    /* who wrote entries that name no account */
   NatterConnection  *connection;
-  GTask             *connect_task;    /* the caller's connect, until the welcome */
   NatterUser        *me;
   GHashTable        *users;           /* username → NatterUser */
   GHashTable        *rooms_by_name;   /* "#name" → NatterRoom (any we heard of) */

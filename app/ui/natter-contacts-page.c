@@ -44,6 +44,8 @@ struct _NatterContactsPage
   /* owned references */
   GCancellable *search_cancellable;
   GListModel   *search_results;
+  AdwToast     *asked_toast;    /* "Asked … to be your contact", until dismissed */
+  char         *asked_username; /* whom asked_toast is about */
 };
 
 G_DEFINE_FINAL_TYPE (NatterContactsPage, natter_contacts_page, NATTER_TYPE_PAGE)
@@ -224,11 +226,13 @@ update_groups (NatterContactsPage *self)
 
 typedef void (*ContactOp) (NatterClient *, const char *, GCancellable *, GAsyncReadyCallback, gpointer);
 typedef gboolean (*ContactFinish) (NatterClient *, GAsyncResult *, GError **);
+typedef void (*ContactDone) (NatterContactsPage *, const char *);
 
 typedef struct {
   NatterContactsPage *self;
   ContactFinish       finish;
-  char               *done_text;
+  ContactDone         done;     /* on success, or NULL */
+  char               *username;
 } OpData;
 
 static void
@@ -244,11 +248,11 @@ op_done_cb (GObject      *object,
       g_autofree char *text = natter_describe_error (error);
       gtk_widget_activate_action (GTK_WIDGET (data->self), "win.toast", "s", text);
     }
-  else if (data->done_text != NULL)
-    gtk_widget_activate_action (GTK_WIDGET (data->self), "win.toast", "s", data->done_text);
+  else if (data->done != NULL)
+    data->done (data->self, data->username);
 
   g_object_unref (data->self);
-  g_free (data->done_text);
+  g_free (data->username);
   g_free (data);
 }
 
@@ -257,14 +261,74 @@ run_op (NatterContactsPage *self,
         ContactOp           op,
         ContactFinish       finish,
         const char         *username,
-        char               *done_text)
+        ContactDone         done)
 {
   OpData *data = g_new0 (OpData, 1);
 
   data->self = g_object_ref (self);
   data->finish = finish;
-  data->done_text = done_text;
+  data->done = done;
+  data->username = g_strdup (username);
   op (self->client, username, NULL, op_done_cb, data);
+}
+
+/* Whom @username is to the person: their display name when known, as the
+ * toast of a request to us says it. */
+static const char *
+title_of (NatterContactsPage *self,
+          const char         *username)
+{
+  NatterUser *user = natter_client_lookup_user (self->client, username);
+
+  return user != NULL ? natter_user_title (user) : username;
+}
+
+static void
+asked_toast_dismissed_cb (NatterContactsPage *self,
+                          AdwToast           *toast)
+{
+  if (self->asked_toast == toast)
+    {
+      g_clear_object (&self->asked_toast);
+      g_clear_pointer (&self->asked_username, g_free);
+    }
+}
+
+/* The toast is kept, so that cancelling the request takes it back: it
+ * would say the opposite of what is true. A newer one takes its place. */
+static void
+asked_done (NatterContactsPage *self,
+            const char         *username)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *text = NULL;
+
+  /* Dismissing clears the slot, through the signal. */
+  if (self->asked_toast != NULL)
+    adw_toast_dismiss (self->asked_toast);
+  if (overlay == NULL)
+    return;
+
+  /* Translators: %s is a display name. */
+  text = g_strdup_printf (_("Asked %s to be your contact"), title_of (self, username));
+  self->asked_toast = adw_toast_new (text);
+  self->asked_username = g_strdup (username);
+  g_signal_connect_object (self->asked_toast, "dismissed", G_CALLBACK (asked_toast_dismissed_cb),
+                           self, G_CONNECT_SWAPPED);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), g_object_ref (self->asked_toast));
+}
+
+static void
+cancelled_done (NatterContactsPage *self,
+                const char         *username)
+{
+  g_autofree char *text = NULL;
+
+  if (self->asked_toast != NULL && g_strcmp0 (self->asked_username, username) == 0)
+    adw_toast_dismiss (self->asked_toast);
+  /* Translators: %s is a display name. */
+  text = g_strdup_printf (_("Request to %s cancelled"), title_of (self, username));
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
 }
 
 static void
@@ -287,23 +351,15 @@ decline_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 cancel_request_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  const char *username = g_variant_get_string (param, NULL);
-
   run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_remove_async,
-          natter_client_contact_remove_finish, username,
-          /* Translators: %s is a username. */
-          g_strdup_printf (_("Request to %s cancelled"), username));
+          natter_client_contact_remove_finish, g_variant_get_string (param, NULL), cancelled_done);
 }
 
 static void
 request_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  const char *username = g_variant_get_string (param, NULL);
-
   run_op (NATTER_CONTACTS_PAGE (widget), natter_client_contact_request_async,
-          natter_client_contact_request_finish, username,
-          /* Translators: %s is a username. */
-          g_strdup_printf (_("Asked %s to be your contact"), username));
+          natter_client_contact_request_finish, g_variant_get_string (param, NULL), asked_done);
 }
 
 static void
@@ -324,12 +380,11 @@ remove_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   NatterContactsPage *self = NATTER_CONTACTS_PAGE (widget);
   const char *username = g_variant_get_string (param, NULL);
-  NatterUser *user = natter_client_lookup_user (self->client, username);
   g_autofree char *heading = NULL;
   GtkWidget *dialog;
 
   /* Translators: %s is a display name. */
-  heading = g_strdup_printf (_("Remove %s?"), natter_user_title (user));
+  heading = g_strdup_printf (_("Remove %s?"), title_of (self, username));
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading,
                                    _("You will no longer see each other’s presence. Your conversation stays."));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
@@ -450,6 +505,8 @@ natter_contacts_page_dispose (GObject *object)
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->search_results);
+  g_clear_object (&self->asked_toast);
+  g_clear_pointer (&self->asked_username, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONTACTS_PAGE);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -490,6 +547,8 @@ natter_contacts_page_init (NatterContactsPage *self)
   GtkWidget *placeholder;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Opening the page is mostly to find someone: typing goes there. */
+  natter_page_set_search_entry (NATTER_PAGE (self), GTK_WIDGET (self->search_entry));
 
   placeholder = gtk_label_new (_("No contacts yet. Find people above and add them."));
   gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);

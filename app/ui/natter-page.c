@@ -1,4 +1,5 @@
-/* natter-page.c: the "narrow" property the content pages share.
+/* natter-page.c: the "narrow" property the content pages share, and the
+ * search entry of those that have one.
  *
  * Abstract: only its subclasses (NatterConversationView, NatterContactsPage,
  * NatterSearchPage) are made. It lays its child out with a GtkBinLayout.
@@ -11,7 +12,8 @@
 
 typedef struct
 {
-  gboolean narrow;
+  gboolean     narrow;
+  GtkEditable *search_entry; /* weak: the subclass' template child */
 } NatterPagePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (NatterPage, natter_page, GTK_TYPE_WIDGET)
@@ -46,6 +48,43 @@ natter_page_set_narrow (NatterPage *self,
     return;
   priv->narrow = narrow;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NARROW]);
+}
+
+/* For a page with a search entry (@entry, a child of the page), which
+ * natter_page_focus_search() and natter_page_clear_search() act on. */
+void
+natter_page_set_search_entry (NatterPage *self,
+                              GtkWidget  *entry)
+{
+  NatterPagePrivate *priv = natter_page_get_instance_private (self);
+
+  g_return_if_fail (NATTER_IS_PAGE (self));
+  g_return_if_fail (GTK_IS_EDITABLE (entry));
+  g_set_weak_pointer (&priv->search_entry, GTK_EDITABLE (entry));
+}
+
+/* A page with a search is opened to search: typing goes there. */
+void
+natter_page_focus_search (NatterPage *self)
+{
+  NatterPagePrivate *priv = natter_page_get_instance_private (self);
+
+  g_return_if_fail (NATTER_IS_PAGE (self));
+  if (priv->search_entry != NULL)
+    gtk_widget_grab_focus (GTK_WIDGET (priv->search_entry));
+}
+
+/* On signing out: the next account, maybe someone else's, must not see
+ * the last one's search, its query nor its results. Emptying the entry
+ * drops the results (each page's search-changed handler). */
+void
+natter_page_clear_search (NatterPage *self)
+{
+  NatterPagePrivate *priv = natter_page_get_instance_private (self);
+
+  g_return_if_fail (NATTER_IS_PAGE (self));
+  if (priv->search_entry != NULL)
+    gtk_editable_set_text (priv->search_entry, "");
 }
 
 static void
@@ -85,11 +124,22 @@ natter_page_set_property (GObject      *object,
 }
 
 static void
+natter_page_dispose (GObject *object)
+{
+  NatterPagePrivate *priv = natter_page_get_instance_private (NATTER_PAGE (object));
+
+  g_clear_weak_pointer (&priv->search_entry);
+
+  G_OBJECT_CLASS (natter_page_parent_class)->dispose (object);
+}
+
+static void
 natter_page_class_init (NatterPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->dispose = natter_page_dispose;
   object_class->get_property = natter_page_get_property;
   object_class->set_property = natter_page_set_property;
 

@@ -141,6 +141,8 @@ search_changed_cb (NatterSearchPage *self)
 
   if (*query == '\0' || self->client == NULL)
     {
+      gtk_list_box_bind_model (self->results_list, NULL, NULL, NULL, NULL);
+      g_clear_object (&self->results);
       gtk_stack_set_visible_child_name (self->stack, "hint");
       return;
     }
@@ -165,13 +167,6 @@ natter_search_page_set_client (NatterSearchPage *self,
 {
   g_return_if_fail (NATTER_IS_SEARCH_PAGE (self));
   self->client = client;
-}
-
-void
-natter_search_page_focus (NatterSearchPage *self)
-{
-  g_return_if_fail (NATTER_IS_SEARCH_PAGE (self));
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -209,4 +204,5 @@ static void
 natter_search_page_init (NatterSearchPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  natter_page_set_search_entry (NATTER_PAGE (self), GTK_WIDGET (self->search_entry));
 }

@@ -13,6 +13,5 @@ G_DECLARE_FINAL_TYPE (NatterSearchPage, natter_search_page, NATTER, SEARCH_PAGE,
 
 void natter_search_page_set_client (NatterSearchPage *self,
                                     NatterClient     *client);
-void natter_search_page_focus      (NatterSearchPage *self);
 
 G_END_DECLS

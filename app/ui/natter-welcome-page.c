@@ -150,14 +150,40 @@ show_server (NatterWelcomePage *self,
   gtk_widget_grab_focus (GTK_WIDGET (self->server_row));
 }
 
+/* The first field of the form still empty, or the username's: where
+ * typing should go. */
+static GtkWidget *
+first_empty_field (NatterWelcomePage *self)
+{
+  GtkWidget *fields[] = {
+    GTK_WIDGET (self->username_row),
+    GTK_WIDGET (self->display_name_row),
+    GTK_WIDGET (self->password_row),
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (gtk_widget_get_visible (fields[i]) &&
+        *gtk_editable_get_text (GTK_EDITABLE (fields[i])) == '\0')
+      return fields[i];
+  return fields[0];
+}
+
 static void
 update_mode (NatterWelcomePage *self)
 {
   gboolean registering = g_strcmp0 (self->mode, "register") == 0;
   g_autofree char *server = server_label (self);
   g_autofree char *title = NULL;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  GtkWidget *display_name = GTK_WIDGET (self->display_name_row);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->display_name_row), registering);
+  gtk_widget_set_visible (display_name, registering);
+  /* Hiding the display name with the focus in it would leave the focus
+   * nowhere, and what is typed next would be lost. */
+  if (!registering && focus != NULL &&
+      (focus == display_name || gtk_widget_is_ancestor (focus, display_name)))
+    gtk_widget_grab_focus (first_empty_field (self));
   gtk_button_set_label (self->submit_button, registering ? _("_Create Account") : _("_Sign In"));
   if (registering)
     /* Translators: %s is a server such as chat.example.org. */

@@ -31,6 +31,7 @@ show_contacts_action (GtkWidget  *widget,
 
   natter_sidebar_set_selected (self->sidebar, NULL);
   natter_window_show_content (self, "contacts");
+  natter_page_focus_search (NATTER_PAGE (self->contacts_page));
   natter_window_dismiss_request_toast (self);
 
   /* The requests are on screen now: their notifications are stale. */
@@ -52,7 +53,7 @@ show_search_action (GtkWidget  *widget,
 
   natter_sidebar_set_selected (self->sidebar, NULL);
   natter_window_show_content (self, "search");
-  natter_search_page_focus (self->search_page);
+  natter_page_focus_search (NATTER_PAGE (self->search_page));
 }
 
 static void

@@ -287,8 +287,11 @@ show_welcome (NatterWindow *self)
 {
   natter_conversation_view_set_conversation (self->conversation_view, NULL);
   natter_client_set_open_conversation (self->client, NULL);
-  /* The next sign-in (this account or another) starts on the list. */
+  /* The next sign-in (this account or another) starts on the list, with
+   * nothing of the last one's searches. */
   natter_window_show_content (self, "empty");
+  natter_page_clear_search (NATTER_PAGE (self->contacts_page));
+  natter_page_clear_search (NATTER_PAGE (self->search_page));
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   gtk_revealer_set_reveal_child (self->reconnect_revealer, FALSE);
   update_title (self);

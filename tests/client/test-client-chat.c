@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client-test-util.h"
+#include "natter-client-private.h"
 #include "natter-test-client.h"
 
 static NatterTestServer *server;
@@ -598,6 +599,39 @@ test_history (Fixture       *f,
 }
 
 static void
+never_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_assert_not_reached ();
+}
+
+/* The history entry point (natter_conversation_load_older_async() calls
+ * it) refuses a missing client or conversation as the other entry points
+ * do: a critical that names the check, and no task, so no callback. */
+static void
+test_history_bad_arguments (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *to_bob = at (f->bob.name);
+  NatterConversation *conv = natter_client_lookup_conversation (f->alice.client, to_bob, TRUE);
+
+  g_assert_nonnull (conv);
+  g_test_expect_message ("natter-client", G_LOG_LEVEL_CRITICAL,
+                         "*assertion 'NATTER_IS_CLIENT (self)' failed*");
+  natter_client_load_history_async (NULL, conv, NULL, never_cb, NULL);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("natter-client", G_LOG_LEVEL_CRITICAL,
+                         "*assertion 'NATTER_IS_CONVERSATION (conversation)' failed*");
+  natter_client_load_history_async (f->alice.client, NULL, NULL, never_cb, NULL);
+  g_test_assert_expected_messages ();
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
 count_cb (guint *counter)
 {
   (*counter)++;
@@ -763,6 +797,7 @@ main (int   argc,
   ADD ("/client/chat/cancel-request", test_cancel_request);
   ADD ("/client/chat/rooms", test_rooms);
   ADD ("/client/chat/history", test_history);
+  ADD ("/client/chat/history-bad-arguments", test_history_bad_arguments);
   ADD ("/client/chat/own-devices", test_own_devices);
 #undef ADD
 

@@ -30,6 +30,7 @@
 #include "natter-composer.h"
 #include "natter-conversation-row.h"
 #include "natter-message-row.h"
+#include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
 #include "natter-welcome-page.h"
@@ -1462,12 +1463,10 @@ setup_alice_and_bob (Fixture *fx)
   return natter_test_client_new_user (fx->server, "bob");
 }
 
-/* Signs @username (an account of the test server) in through the welcome
- * page, as a person does: the server, its certificate if asked, the
- * password. */
+/* Brings the welcome page to the account form of the test server, as a
+ * person does: the server, its certificate if asked. */
 static void
-sign_in (Fixture    *fx,
-         const char *username)
+reach_account_form (Fixture *fx)
 {
   NatterWelcomePage *page = welcome_page (fx);
 
@@ -1483,6 +1482,27 @@ sign_in (Fixture    *fx,
         gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
       WAIT_FOR (g_strcmp0 (welcome_stage (fx), "account") == 0);
     }
+}
+
+/* Starts natterd and the app, and brings the app to the account form. */
+static NatterWelcomePage *
+setup_at_account_form (Fixture *fx)
+{
+  fixture_setup (fx);
+  reach_account_form (fx);
+  return welcome_page (fx);
+}
+
+/* Signs @username (an account of the test server) in through the welcome
+ * page, as a person does: the server, its certificate if asked, the
+ * password. */
+static void
+sign_in (Fixture    *fx,
+         const char *username)
+{
+  NatterWelcomePage *page = welcome_page (fx);
+
+  reach_account_form (fx);
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "sign-in");
   set_row_text (fx, "username_row", username);
   set_row_text (fx, "password_row", NATTER_TEST_PASSWORD);
@@ -2462,18 +2482,7 @@ test_gui_sign_out_after_create (void)
 
   if (!have_display () || !in_own_process ())
     return;
-  fixture_setup (&fx);
-  page = welcome_page (&fx);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
-  {
-    g_autofree char *server_text = g_strdup_printf ("127.0.0.1:%u", natter_test_server_get_port (fx.server));
-
-    set_row_text (&fx, "server_row", server_text);
-  }
-  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "certificate") == 0);
-  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
-  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  page = setup_at_account_form (&fx);
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.mode", "s", "register");
   set_row_text (&fx, "username_row", "carol");
   set_row_text (&fx, "display_name_row", "Carol Jones");
@@ -2568,6 +2577,187 @@ test_gui_long_status (void)
   fixture_teardown (&fx);
 }
 
+/* Presses and releases @widget's click gesture, as the pointer does: a
+ * "clicked" emitted by hand would skip what a press does (focus on
+ * click). */
+static void
+click (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  double x = gtk_widget_get_width (widget) / 2.0;
+  double y = gtk_widget_get_height (widget) / 2.0;
+  gboolean clicked = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller))
+        {
+          g_signal_emit_by_name (controller, "pressed", 1, x, y);
+          g_signal_emit_by_name (controller, "released", 1, x, y);
+          clicked = TRUE;
+        }
+    }
+  g_assert_true (clicked);
+}
+
+/* TRUE when the keyboard focus of @widget's window is @widget or in it:
+ * what is typed goes there. */
+static gboolean
+has_focus_in (GtkWidget *widget)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (widget));
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+/* Switching between Sign In and Create Account with a click leaves the
+ * focus in the form, in the field still to fill in: what is typed right
+ * after the switch is not lost (issue 10). */
+static void
+test_gui_mode_switch_focus (void)
+{
+  Fixture fx = { 0 };
+  NatterWelcomePage *page;
+  GtkWidget *username_row, *display_name_row, *password_row;
+  g_autofree char *mode = NULL;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  page = setup_at_account_form (&fx);
+  username_row = child (page, NATTER_TYPE_WELCOME_PAGE, "username_row");
+  display_name_row = child (page, NATTER_TYPE_WELCOME_PAGE, "display_name_row");
+  password_row = child (page, NATTER_TYPE_WELCOME_PAGE, "password_row");
+  settle (GTK_WIDGET (fx.window));
+  g_assert_true (has_focus_in (username_row));
+
+  click (find_widget (GTK_WIDGET (page), is_button_with, "Create Account"));
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "register");
+  g_assert_true (gtk_widget_get_visible (display_name_row));
+  g_assert_true (has_focus_in (username_row));
+  save_screenshot (&fx, "welcome-create-account.png");
+
+  /* Back to Sign In from the display name, which goes: the focus moves on
+   * to the first field still empty. */
+  set_row_text (&fx, "username_row", "carol");
+  gtk_widget_grab_focus (display_name_row);
+  g_assert_true (has_focus_in (display_name_row));
+  click (find_widget (GTK_WIDGET (page), is_button_with, "Sign In"));
+  g_clear_pointer (&mode, g_free);
+  g_object_get (page, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "sign-in");
+  g_assert_false (gtk_widget_get_visible (display_name_row));
+  g_assert_true (has_focus_in (password_row));
+  save_screenshot (&fx, "welcome-sign-in-again.png");
+
+  fixture_teardown (&fx);
+}
+
+/* Opening Contacts puts the focus in its search, each time: typing a
+ * name finds them. Signing out clears the contacts and message searches:
+ * the next account does not see the last one's (issue 10). */
+static void
+test_gui_contacts_search_reset (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *contacts_button, *contacts_page, *search_page;
+  GtkWidget *contacts_entry, *search_entry;
+  GtkListBox *found;
+  GtkStack *results;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  natter_test_client_free (natter_test_client_new_user (fx.server, "carol"));
+  sign_in (&fx, "alice");
+  contacts_button = child (fx.window, NATTER_TYPE_WINDOW, "contacts_button");
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  contacts_entry = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_entry");
+  found = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_list");
+  search_page = child (fx.window, NATTER_TYPE_WINDOW, "search_page");
+  search_entry = child (search_page, NATTER_TYPE_SEARCH_PAGE, "search_entry");
+  results = child (search_page, NATTER_TYPE_SEARCH_PAGE, "stack");
+
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+  gtk_editable_set_text (GTK_EDITABLE (contacts_entry), "bob");
+  WAIT_FOR (gtk_list_box_get_row_at_index (found, 0) != NULL);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  gtk_editable_set_text (GTK_EDITABLE (search_entry), "lunch");
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (results), "empty") == 0);
+  /* Opened again, with the button in the sidebar's header, which takes
+   * the focus on the click. */
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+
+  sign_out (&fx);
+  sign_in (&fx, "carol");
+  click (contacts_button);
+  g_assert_true (has_focus_in (contacts_entry));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (contacts_entry)), ==, "");
+  g_assert_null (gtk_list_box_get_row_at_index (found, 0));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (found)));
+  save_screenshot (&fx, "contacts-after-sign-out.png");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-search", NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search_entry)), ==, "");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (results), ==, "hint");
+
+  fixture_teardown (&fx);
+}
+
+/* The toast for a request we sent names them as the toast of a request to
+ * us does, by display name; and cancelling the request takes it back at
+ * once, rather than leaving it up, saying the opposite, for its time
+ * (issue 10). */
+static void
+test_gui_cancel_request_toast (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) carol = NULL;
+  GtkWidget *contacts_page;
+  GtkWidget *cancel;
+  gint64 asked_at;
+
+  if (!have_display () || !in_own_process ())
+    return;
+  fixture_setup (&fx);
+  natter_test_client_free (natter_test_client_new_user (fx.server, "alice"));
+  carol = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (carol,
+      "{\"type\":\"register\",\"username\":\"carol\",\"password\":\"%s\",\"display_name\":\"Carol Jones\"}",
+      NATTER_TEST_PASSWORD);
+  }
+  sign_in (&fx, "alice");
+  click (child (fx.window, NATTER_TYPE_WINDOW, "contacts_button"));
+  contacts_page = child (fx.window, NATTER_TYPE_WINDOW, "contacts_page");
+  gtk_editable_set_text (GTK_EDITABLE (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_entry")), "carol");
+  {
+    GtkWidget *found = child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "search_list");
+    GtkWidget *add = NULL;
+
+    WAIT_FOR ((add = find_widget (found, is_button_with, "_Add")) != NULL);
+    click (add);
+  }
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Asked Carol Jones to be your contact") != NULL);
+  asked_at = g_get_monotonic_time ();
+  save_screenshot (&fx, "contacts-asked.png");
+
+  WAIT_FOR ((cancel = find_widget (child (contacts_page, NATTER_TYPE_CONTACTS_PAGE, "outgoing_list"),
+                                   is_button_with, "_Cancel Request")) != NULL);
+  click (cancel);
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Request to Carol Jones cancelled") != NULL);
+  g_assert_null (find_widget (GTK_WIDGET (fx.window), is_label_with, "Asked Carol Jones to be your contact"));
+  /* Taken back, not timed out: a toast stays up 5 s. */
+  g_assert_cmpint (g_get_monotonic_time () - asked_at, <, 5 * G_USEC_PER_SEC);
+  save_screenshot (&fx, "contacts-request-cancelled.png");
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2593,5 +2783,8 @@ main (int   argc,
   g_test_add_func ("/gui/sign-out-after-create", test_gui_sign_out_after_create);
   g_test_add_func ("/gui/search-hit-short", test_gui_search_hit_short);
   g_test_add_func ("/gui/long-status", test_gui_long_status);
+  g_test_add_func ("/gui/mode-switch-focus", test_gui_mode_switch_focus);
+  g_test_add_func ("/gui/contacts-search-reset", test_gui_contacts_search_reset);
+  g_test_add_func ("/gui/cancel-request-toast", test_gui_cancel_request_toast);
   return g_test_run ();
 }
