@@ -376,8 +376,41 @@ read_password_file (const char  *path,
   return g_steal_pointer (&contents);
 }
 
+/* What natterd adds when neither the conninfo nor the parameter's
+ * environment variable (PGCONNECT_TIMEOUT) sets it: libpq's own defaults
+ * wait for ever on a host that went away (no connect timeout; the
+ * kernel's keepalive after two hours idle; unacknowledged data retried
+ * for about fifteen minutes). These give up within about a minute at
+ * most, so that a store call fails and natterd reconnects instead of
+ * waiting: a connection attempt after 10 s; an idle connection probed
+ * after 30 s, then every 10 s, dropped after 3 unanswered probes; sent
+ * data not acknowledged within 30 s (tcp_user_timeout, in ms, Linux).
+ * None applies to a Unix socket. docs/server.md lists them. */
+static const struct {
+  const char *keyword;
+  const char *value;
+} connection_defaults[] = {
+  { "connect_timeout",     "10" },
+  { "keepalives_idle",     "30" },
+  { "keepalives_interval", "10" },
+  { "keepalives_count",    "3" },
+  { "tcp_user_timeout",    "30000" },
+};
+
+static const char *
+connection_default (const PQconninfoOption *option)
+{
+  if (option->envvar != NULL && g_getenv (option->envvar) != NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (connection_defaults); i++)
+    if (g_str_equal (option->keyword, connection_defaults[i].keyword))
+      return connection_defaults[i].value;
+  return NULL;
+}
+
 /* Parses @conninfo with libpq's own parser (URI or key=value), keeps the
- * keys that are set, and puts the password from @password_file in. */
+ * keys that are set, adds natterd's defaults for those that are not
+ * (connection_defaults), and puts the password from @password_file in. */
 static PgParams *
 pg_params_new (const char  *conninfo,
                const char  *password_file,
@@ -406,10 +439,12 @@ pg_params_new (const char  *conninfo,
     }
   for (PQconninfoOption *o = options; o->keyword != NULL; o++)
     {
-      if (o->val == NULL || (password != NULL && g_str_equal (o->keyword, "password")))
+      const char *value = o->val != NULL ? o->val : connection_default (o);
+
+      if (value == NULL || (password != NULL && g_str_equal (o->keyword, "password")))
         continue;
       g_ptr_array_add (keywords, g_strdup (o->keyword));
-      g_ptr_array_add (values, g_strdup (o->val));
+      g_ptr_array_add (values, g_strdup (value));
     }
   PQconninfoFree (options);
   if (password != NULL)
@@ -438,6 +473,21 @@ pg_params_new (const char  *conninfo,
                                          port != NULL ? port : "(default)",
                                          dbname != NULL ? dbname : "(default)");
   return params;
+}
+
+char *
+natterd_store_pg_connection_param (const char  *conninfo,
+                                   const char  *keyword,
+                                   GError     **error)
+{
+  PgParams *params = pg_params_new (conninfo, NULL, error);
+  char *value;
+
+  if (params == NULL)
+    return NULL;
+  value = g_strdup (find_param (params, keyword));
+  pg_params_unref (params);
+  return value;
 }
 
 gboolean

@@ -1108,6 +1108,56 @@ test_pg_tsquery (void)
     }
 }
 
+/* natterd's connection defaults bound the wait on a dead database host;
+ * a value the user gave, in the conninfo, a URI or libpq's environment
+ * variable, is kept. */
+static void
+test_pg_connection_defaults (void)
+{
+  static const struct {
+    const char *conninfo;
+    const char *keyword;
+    const char *value;
+  } cases[] = {
+    { "host=db dbname=natter", "connect_timeout", "10" },
+    { "host=db dbname=natter", "keepalives_idle", "30" },
+    { "host=db dbname=natter", "keepalives_interval", "10" },
+    { "host=db dbname=natter", "keepalives_count", "3" },
+    { "host=db dbname=natter", "tcp_user_timeout", "30000" },
+    { "host=db dbname=natter", "keepalives", NULL },
+    { "host=db connect_timeout=3", "connect_timeout", "3" },
+    { "host=db tcp_user_timeout=0", "tcp_user_timeout", "0" },
+    { "host=db keepalives_idle=600", "keepalives_idle", "600" },
+    { "postgresql://db/natter?connect_timeout=2&tcp_user_timeout=5000", "connect_timeout", "2" },
+    { "postgresql://db/natter?connect_timeout=2&tcp_user_timeout=5000", "tcp_user_timeout", "5000" },
+    { "postgresql://db/natter", "keepalives_count", "3" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *from_env = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *value = natterd_store_pg_connection_param (cases[i].conninfo,
+                                                                  cases[i].keyword, &error);
+
+      g_test_message ("%s: %s", cases[i].conninfo, cases[i].keyword);
+      g_assert_no_error (error);
+      g_assert_cmpstr (value, ==, cases[i].value);
+    }
+
+  /* libpq reads PGCONNECT_TIMEOUT itself when the conninfo has none. */
+  g_setenv ("PGCONNECT_TIMEOUT", "4", TRUE);
+  from_env = natterd_store_pg_connection_param ("host=db", "connect_timeout", &error);
+  g_unsetenv ("PGCONNECT_TIMEOUT");
+  g_assert_no_error (error);
+  g_assert_null (from_env);
+
+  bad = natterd_store_pg_connection_param ("host=db nonsense=1", "connect_timeout", &error);
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED);
+  g_assert_null (bad);
+}
+
 /* A word longer than PostgreSQL takes in a lexeme is stored cut, and
  * found by any prefix a query can hold. */
 static void
@@ -1442,6 +1492,7 @@ main (int argc, char **argv)
               test_search_db_damaged, fixture_teardown);
 
   g_test_add_func ("/store/pg/tsquery", test_pg_tsquery);
+  g_test_add_func ("/store/pg/connection-defaults", test_pg_connection_defaults);
   if (!g_test_subprocess ())
     pg = natter_test_pg_start (&pg_skip);
   if (pg == NULL)
