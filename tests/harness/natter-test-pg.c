@@ -271,22 +271,46 @@ natter_test_pg_conninfo (NatterTestPg *self,
                           dbname, extra != NULL ? " " : "", extra != NULL ? extra : "");
 }
 
-void
-natter_test_pg_exec (NatterTestPg *self,
-                     const char   *dbname,
-                     const char   *sql)
+/* Runs @sql in @dbname; the first column of its first row, if any. */
+static char *
+exec_sql (NatterTestPg *self,
+          const char   *dbname,
+          const char   *sql)
 {
   g_autofree char *conninfo = natter_test_pg_conninfo (self, dbname, NULL);
   PGconn *conn = PQconnectdb (conninfo);
   PGresult *res;
+  char *value = NULL;
 
   if (PQstatus (conn) != CONNECTION_OK)
     g_error ("cannot connect to the test database: %s", PQerrorMessage (conn));
   res = PQexec (conn, sql);
   if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
     g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  if (PQntuples (res) > 0 && PQnfields (res) > 0)
+    value = g_strdup (PQgetvalue (res, 0, 0));
   PQclear (res);
   PQfinish (conn);
+  return value;
+}
+
+void
+natter_test_pg_exec (NatterTestPg *self,
+                     const char   *dbname,
+                     const char   *sql)
+{
+  g_free (exec_sql (self, dbname, sql));
+}
+
+gint64
+natter_test_pg_query_int (NatterTestPg *self,
+                          const char   *dbname,
+                          const char   *sql)
+{
+  g_autofree char *value = exec_sql (self, dbname, sql);
+
+  g_assert_nonnull (value);
+  return g_ascii_strtoll (value, NULL, 10);
 }
 
 char *

@@ -32,6 +32,11 @@ char         *natter_test_pg_conninfo        (NatterTestPg  *self,
 void          natter_test_pg_exec            (NatterTestPg  *self,
                                               const char    *dbname,
                                               const char    *sql);
+/* Runs @sql in @dbname, as the superuser: the integer in the first
+ * column of its first row (which must exist). */
+gint64        natter_test_pg_query_int       (NatterTestPg  *self,
+                                              const char    *dbname,
+                                              const char    *sql);
 /* Puts the server's socket folder and port in the environment, for the
  * processes this one starts (natter_test_pg_attach). */
 void          natter_test_pg_export          (NatterTestPg  *self);
