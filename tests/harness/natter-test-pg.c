@@ -233,7 +233,8 @@ natter_test_pg_attach (void)
 
 char *
 natter_test_pg_database_for (NatterTestPg *self,
-                             const char   *key)
+                             const char   *key,
+                             const char   *template_name)
 {
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
   g_autofree char *name = g_strdup_printf ("natter_%.24s", hash);
@@ -250,7 +251,8 @@ natter_test_pg_database_for (NatterTestPg *self,
     g_error ("looking for database %s: %s", name, PQresultErrorMessage (res));
   if (PQntuples (res) == 0)
     {
-      g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", name);
+      g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s TEMPLATE %s", name,
+                                              template_name != NULL ? template_name : "template1");
 
       PQclear (res);
       res = PQexec (conn, sql);

@@ -44,10 +44,12 @@ void          natter_test_pg_export          (NatterTestPg  *self);
  * only frees the handle, the server runs on. */
 NatterTestPg *natter_test_pg_attach          (void);
 /* The conninfo of the database named after @key (a hash of it), made
- * when it does not exist yet: the same @key finds the same database, in
- * any process using this server. */
+ * as a copy of @template_name (NULL: template1, empty) when it does not
+ * exist yet: the same @key finds the same database, in any process using
+ * this server. */
 char         *natter_test_pg_database_for    (NatterTestPg  *self,
-                                              const char    *key);
+                                              const char    *key,
+                                              const char    *template_name);
 /* pg_ctl restart -m fast: every connection is cut. */
 void          natter_test_pg_restart         (NatterTestPg  *self);
 guint16       natter_test_pg_get_port        (NatterTestPg  *self);

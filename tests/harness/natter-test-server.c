@@ -13,6 +13,10 @@
 #include "natter-test-pg.h"
 #include "natter-test-server.h"
 
+/* The database every natterd's is copied from, on PostgreSQL: one the
+ * schema is made in once (natter_test_init). */
+#define PG_TEMPLATE_ENV "NATTER_TEST_PG_TEMPLATE"
+
 struct _NatterTestServer {
   GSubprocess      *process;
   GDataInputStream *stdout_data;
@@ -193,7 +197,7 @@ launch (NatterTestServer *s)
       g_assert_nonnull (pg);
       /* Named after the data dir: a restart, or another server on the
        * same dir, finds the same data, as on SQLite. */
-      s->database = natter_test_pg_database_for (pg, s->data_dir);
+      s->database = natter_test_pg_database_for (pg, s->data_dir, g_getenv (PG_TEMPLATE_ENV));
     }
   if (s->database != NULL)
     {
@@ -406,7 +410,7 @@ natter_test_run_natterd (const char *const  *args,
           g_autoptr(NatterTestPg) pg = natter_test_pg_attach ();
 
           g_assert_nonnull (pg);
-          database = natter_test_pg_database_for (pg, args[i + 1]);
+          database = natter_test_pg_database_for (pg, args[i + 1], g_getenv (PG_TEMPLATE_ENV));
           g_ptr_array_add (argv, (gpointer) "--database");
           g_ptr_array_add (argv, database);
           break;
@@ -768,8 +772,23 @@ natter_test_init (int    *argc,
       run_pg = natter_test_pg_start (&all_skip_reason);
       if (run_pg != NULL)
         {
+          g_autofree char *template_db = NULL;
+          g_autofree char *conninfo = NULL;
+
           natter_test_pg_export (run_pg);
           atexit (stop_run_pg);
+          /* natterd makes its schema in an empty database in about half
+           * a second; once here, then every database is a copy of this
+           * one (CREATE DATABASE ... TEMPLATE), which costs the same as
+           * an empty one. The store's tests test the migrations. */
+          conninfo = natter_test_pg_new_database (run_pg, &template_db);
+          {
+            const char *args[] = { "--database", conninfo, NULL };
+            NatterTestServer *s = natter_test_server_start (NULL, args);
+
+            natter_test_server_free (s);
+          }
+          g_setenv (PG_TEMPLATE_ENV, template_db, TRUE);
         }
     }
 }
