@@ -113,7 +113,9 @@ void         natter_test_add_skip            (const char       *path,
  * natter_test_init() starts a throw-away PostgreSQL (natter-test-pg.h)
  * for the whole program, and every natterd the harness starts gets
  * --database with a database of its own, the same for the same data dir
- * (restarts find their data). Every test is skipped when the PostgreSQL
+ * (restarts find their data), copied from one in which natterd made the
+ * schema once. natter_test_run_natterd() adds the database of the
+ * --data-dir it is given. Every test is skipped when the PostgreSQL
  * binaries are not installed. */
 gboolean     natter_test_on_postgresql       (void);
 /* natter_test_add(), for a test of what natterd does with its SQLite
