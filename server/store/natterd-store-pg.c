@@ -14,21 +14,42 @@
  * A sequence hands ids out when a row is inserted, not when it commits, so
  * two writers can commit out of id order (Synapse tracks "persisted up to"
  * positions for the same hazard). Here the ids come from one row,
- * message_counter: the first message insert of a transaction locks it
- * (SELECT ... FOR UPDATE, which in READ COMMITTED waits for the holder's
- * COMMIT and then reads the value it committed), the transaction's
+ * message_counter: the first message insert of a transaction locks it,
+ * or the BEGIN of a writer's transaction (see "Lock order"), with
+ * SELECT ... FOR UPDATE, which in READ COMMITTED waits for the holder's
+ * COMMIT and then reads the value it committed; the transaction's
  * messages take the ids after it, one by one as they are inserted (so a
  * resend found by (sender, client_msg_id) uses none), and COMMIT is
  * preceded by one UPDATE that stores the last id used. The row lock is held
  * until COMMIT, so transactions that insert messages commit one after the
  * other, each with ids above every earlier one's: id order is commit order
- * on every node. A transaction's other writes (read markers) come before
- * the lock when they come first, so it is held for the inserts and the
- * commit only; the price is that message commits of all nodes are
+ * on every node; the price is that message commits of all nodes are
  * serialised on that row, which the group commit (thousands of messages
  * per transaction) amortises. The per-conversation seq and sender_seq
  * columns (unread counts, as on SQLite) are computed by statements that
  * start after the lock is taken, so they see every earlier commit.
+ *
+ * Lock order. A writer batch that set a read marker (a participants row
+ * locked) before its first insert would then wait for the counter, while
+ * another node's batch holding the counter waits for that participants
+ * row (its own marker): a deadlock, which PostgreSQL breaks after
+ * deadlock_timeout (1 s) by aborting one batch (40P01), whose sends would
+ * all be answered with an error. So the writer's connection
+ * (open_sibling: natterd-commit's writer; not the reader's or the
+ * indexer's) takes the counter row at BEGIN, before any other lock: every
+ * writer transaction locks the counter first, and no two can wait for
+ * each other. The cost, reasoned, not measured: one more statement (a
+ * round trip) per batch that inserts no message; batches of the nodes
+ * run one after another from BEGIN, not only from their first insert,
+ * i.e. their marker updates and lookups join the serialised part, which
+ * the COMMIT (the WAL flush) dominates anyway; within a node nothing
+ * changes, there is one writer thread. Transactions of the main loop
+ * insert no message and do not take the counter; the participants rows
+ * they lock are rows they insert (a new conversation, a join and its
+ * marker) or one they delete (a leave, alone), so none holds a row a
+ * writer wants while waiting for another: no cycle. A main-loop
+ * transaction that locked two existing participants rows would need the
+ * counter first too.
  *
  * Search. Each message's words are split and folded here in C
  * (natterd-search-words.h: the same rule as SQLite's FTS5 index) and
@@ -311,6 +332,7 @@ struct _PgStore {
   gpointer      write_hook_data;
 
   /* The message counter, while this transaction holds its row. */
+  gboolean      counter_at_begin; /* the writer's: every BEGIN takes it */
   gboolean      counter_locked;
   gint64        counter_last_id;  /* the last id handed out */
   gboolean      counter_dirty;    /* counter_last_id must be stored before COMMIT */
@@ -376,8 +398,41 @@ read_password_file (const char  *path,
   return g_steal_pointer (&contents);
 }
 
+/* What natterd adds when neither the conninfo nor the parameter's
+ * environment variable (PGCONNECT_TIMEOUT) sets it: libpq's own defaults
+ * wait for ever on a host that went away (no connect timeout; the
+ * kernel's keepalive after two hours idle; unacknowledged data retried
+ * for about fifteen minutes). These give up within about a minute at
+ * most, so that a store call fails and natterd reconnects instead of
+ * waiting: a connection attempt after 10 s; an idle connection probed
+ * after 30 s, then every 10 s, dropped after 3 unanswered probes; sent
+ * data not acknowledged within 30 s (tcp_user_timeout, in ms, Linux).
+ * None applies to a Unix socket. docs/server.md lists them. */
+static const struct {
+  const char *keyword;
+  const char *value;
+} connection_defaults[] = {
+  { "connect_timeout",     "10" },
+  { "keepalives_idle",     "30" },
+  { "keepalives_interval", "10" },
+  { "keepalives_count",    "3" },
+  { "tcp_user_timeout",    "30000" },
+};
+
+static const char *
+connection_default (const PQconninfoOption *option)
+{
+  if (option->envvar != NULL && g_getenv (option->envvar) != NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (connection_defaults); i++)
+    if (g_str_equal (option->keyword, connection_defaults[i].keyword))
+      return connection_defaults[i].value;
+  return NULL;
+}
+
 /* Parses @conninfo with libpq's own parser (URI or key=value), keeps the
- * keys that are set, and puts the password from @password_file in. */
+ * keys that are set, adds natterd's defaults for those that are not
+ * (connection_defaults), and puts the password from @password_file in. */
 static PgParams *
 pg_params_new (const char  *conninfo,
                const char  *password_file,
@@ -406,10 +461,12 @@ pg_params_new (const char  *conninfo,
     }
   for (PQconninfoOption *o = options; o->keyword != NULL; o++)
     {
-      if (o->val == NULL || (password != NULL && g_str_equal (o->keyword, "password")))
+      const char *value = o->val != NULL ? o->val : connection_default (o);
+
+      if (value == NULL || (password != NULL && g_str_equal (o->keyword, "password")))
         continue;
       g_ptr_array_add (keywords, g_strdup (o->keyword));
-      g_ptr_array_add (values, g_strdup (o->val));
+      g_ptr_array_add (values, g_strdup (value));
     }
   PQconninfoFree (options);
   if (password != NULL)
@@ -438,6 +495,21 @@ pg_params_new (const char  *conninfo,
                                          port != NULL ? port : "(default)",
                                          dbname != NULL ? dbname : "(default)");
   return params;
+}
+
+char *
+natterd_store_pg_connection_param (const char  *conninfo,
+                                   const char  *keyword,
+                                   GError     **error)
+{
+  PgParams *params = pg_params_new (conninfo, NULL, error);
+  char *value;
+
+  if (params == NULL)
+    return NULL;
+  value = g_strdup (find_param (params, keyword));
+  pg_params_unref (params);
+  return value;
 }
 
 gboolean
@@ -900,6 +972,19 @@ pg_open_sibling (NatterdStore  *store,
   return (NatterdStore *) store_connect (self->params, FALSE, error);
 }
 
+/* The writer's connection (natterd-commit): its transactions take the
+ * message counter at BEGIN (see the top of the file). */
+static NatterdStore *
+pg_open_writer (NatterdStore  *store,
+                GError       **error)
+{
+  PgStore *writer = (PgStore *) pg_open_sibling (store, error);
+
+  if (writer != NULL)
+    writer->counter_at_begin = TRUE;
+  return (NatterdStore *) writer;
+}
+
 static void
 pg_close (NatterdStore *store)
 {
@@ -955,6 +1040,9 @@ pg_in_transaction (NatterdStore *store)
   return !connection_lost (self) && PQtransactionStatus (self->conn) == PQTRANS_INTRANS;
 }
 
+static gboolean lock_counter (PgStore  *self,
+                              GError  **error);
+
 static gboolean
 pg_begin (NatterdStore *store,
           GError      **error)
@@ -966,11 +1054,12 @@ pg_begin (NatterdStore *store,
   if (self->write_hook != NULL)
     self->write_hook (self->write_hook_data);
   reset_counter (self);
-  if (exec_simple (self, "BEGIN", "begin", NULL))
-    return TRUE;
   /* A connection that died while idle (a server restart) loses nothing
    * yet: the writer's next batch goes on, on a new one. */
-  return ensure_connected (self, error) && exec_simple (self, "BEGIN", "begin", error);
+  if (!exec_simple (self, "BEGIN", "begin", NULL) &&
+      !(ensure_connected (self, error) && exec_simple (self, "BEGIN", "begin", error)))
+    return FALSE;
+  return !self->counter_at_begin || lock_counter (self, error);
 }
 
 static gboolean
@@ -1736,7 +1825,7 @@ pg_conversation_summaries (NatterdStore            *store,
 static const NatterdStoreEngine pg_engine = {
   .name = "postgresql",
   .close = pg_close,
-  .open_sibling = pg_open_sibling,
+  .open_sibling = pg_open_writer,
   .open_indexer = pg_open_sibling,
   .open_reader = pg_open_sibling,
   .set_write_hook = pg_set_write_hook,

@@ -21,6 +21,13 @@ NatterdStore *natterd_store_pg_open_full       (const char  *conninfo,
                                                 const char  *password_file,
                                                 guint        retry_seconds,
                                                 GError     **error);
+/* The value natterd connects with for @keyword, given @conninfo: the
+ * conninfo's own, else natterd's default (connect_timeout, keepalives_*,
+ * tcp_user_timeout: docs/server.md), else NULL (libpq's default). NULL
+ * and @error for a conninfo libpq cannot parse. For tests. */
+char         *natterd_store_pg_connection_param (const char  *conninfo,
+                                                 const char  *keyword,
+                                                 GError     **error);
 /* Whether @database names a PostgreSQL database (a "postgresql://" or
  * "postgres://" URI, or conninfo pairs) rather than an engine keyword. */
 gboolean      natterd_store_pg_is_conninfo     (const char  *database);

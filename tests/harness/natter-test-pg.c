@@ -23,6 +23,7 @@ struct _NatterTestPg {
   guint16  port;
   gboolean as_postgres; /* running as root: the server runs as "postgres" */
   gboolean running;
+  gboolean owned;     /* FALSE: attached to another process's server */
   guint    databases;
   GPid     watcher;   /* stops the server if this process dies first */
   int      watch_fd;  /* its pipe's write end: closed when we die */
@@ -195,9 +196,72 @@ natter_test_pg_start (char **out_skip)
     run_tool (self, "initdb", args);
   }
   self->port = free_port ();
+  self->owned = TRUE;
   start_watcher (self);
   start_server (self);
   return self;
+}
+
+#define ENV_DIR "NATTER_TEST_PG_DIR"
+#define ENV_PORT "NATTER_TEST_PG_PORT"
+
+void
+natter_test_pg_export (NatterTestPg *self)
+{
+  g_autofree char *port = g_strdup_printf ("%u", self->port);
+
+  g_setenv (ENV_DIR, self->dir, TRUE);
+  g_setenv (ENV_PORT, port, TRUE);
+}
+
+NatterTestPg *
+natter_test_pg_attach (void)
+{
+  const char *dir = g_getenv (ENV_DIR);
+  const char *port = g_getenv (ENV_PORT);
+  guint64 number = 0;
+  NatterTestPg *self;
+
+  if (dir == NULL || port == NULL)
+    return NULL;
+  g_assert_true (g_ascii_string_to_unsigned (port, 10, 1, 65535, &number, NULL));
+  self = g_new0 (NatterTestPg, 1);
+  self->dir = g_strdup (dir);
+  self->port = (guint16) number;
+  return self;
+}
+
+char *
+natter_test_pg_database_for (NatterTestPg *self,
+                             const char   *key,
+                             const char   *template_name)
+{
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+  g_autofree char *name = g_strdup_printf ("natter_%.24s", hash);
+  g_autofree char *conninfo = natter_test_pg_conninfo (self, "postgres", NULL);
+  const char *values[] = { name };
+  PGconn *conn = PQconnectdb (conninfo);
+  PGresult *res;
+
+  if (PQstatus (conn) != CONNECTION_OK)
+    g_error ("cannot connect to the test server: %s", PQerrorMessage (conn));
+  res = PQexecParams (conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL,
+                      values, NULL, NULL, 0);
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("looking for database %s: %s", name, PQresultErrorMessage (res));
+  if (PQntuples (res) == 0)
+    {
+      g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s TEMPLATE %s", name,
+                                              template_name != NULL ? template_name : "template1");
+
+      PQclear (res);
+      res = PQexec (conn, sql);
+      if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        g_error ("%s: %s", sql, PQresultErrorMessage (res));
+    }
+  PQclear (res);
+  PQfinish (conn);
+  return natter_test_pg_conninfo (self, name, NULL);
 }
 
 char *
@@ -209,22 +273,46 @@ natter_test_pg_conninfo (NatterTestPg *self,
                           dbname, extra != NULL ? " " : "", extra != NULL ? extra : "");
 }
 
-void
-natter_test_pg_exec (NatterTestPg *self,
-                     const char   *dbname,
-                     const char   *sql)
+/* Runs @sql in @dbname; the first column of its first row, if any. */
+static char *
+exec_sql (NatterTestPg *self,
+          const char   *dbname,
+          const char   *sql)
 {
   g_autofree char *conninfo = natter_test_pg_conninfo (self, dbname, NULL);
   PGconn *conn = PQconnectdb (conninfo);
   PGresult *res;
+  char *value = NULL;
 
   if (PQstatus (conn) != CONNECTION_OK)
     g_error ("cannot connect to the test database: %s", PQerrorMessage (conn));
   res = PQexec (conn, sql);
   if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
     g_error ("%s: %s", sql, PQresultErrorMessage (res));
+  if (PQntuples (res) > 0 && PQnfields (res) > 0)
+    value = g_strdup (PQgetvalue (res, 0, 0));
   PQclear (res);
   PQfinish (conn);
+  return value;
+}
+
+void
+natter_test_pg_exec (NatterTestPg *self,
+                     const char   *dbname,
+                     const char   *sql)
+{
+  g_free (exec_sql (self, dbname, sql));
+}
+
+gint64
+natter_test_pg_query_int (NatterTestPg *self,
+                          const char   *dbname,
+                          const char   *sql)
+{
+  g_autofree char *value = exec_sql (self, dbname, sql);
+
+  g_assert_nonnull (value);
+  return g_ascii_strtoll (value, NULL, 10);
 }
 
 char *
@@ -263,6 +351,12 @@ natter_test_pg_free (NatterTestPg *self)
 {
   if (self == NULL)
     return;
+  if (!self->owned)
+    {
+      g_free (self->dir);
+      g_free (self);
+      return;
+    }
   stop_watcher (self);
   if (self->running)
     {

@@ -32,10 +32,29 @@ char         *natter_test_pg_conninfo        (NatterTestPg  *self,
 void          natter_test_pg_exec            (NatterTestPg  *self,
                                               const char    *dbname,
                                               const char    *sql);
+/* Runs @sql in @dbname, as the superuser: the integer in the first
+ * column of its first row (which must exist). */
+gint64        natter_test_pg_query_int       (NatterTestPg  *self,
+                                              const char    *dbname,
+                                              const char    *sql);
+/* Puts the server's socket folder and port in the environment, for the
+ * processes this one starts (natter_test_pg_attach). */
+void          natter_test_pg_export          (NatterTestPg  *self);
+/* The server an ancestor exported, or NULL if none did. Not owned: free
+ * only frees the handle, the server runs on. */
+NatterTestPg *natter_test_pg_attach          (void);
+/* The conninfo of the database named after @key (a hash of it), made
+ * as a copy of @template_name (NULL: template1, empty) when it does not
+ * exist yet: the same @key finds the same database, in any process using
+ * this server. */
+char         *natter_test_pg_database_for    (NatterTestPg  *self,
+                                              const char    *key,
+                                              const char    *template_name);
 /* pg_ctl restart -m fast: every connection is cut. */
 void          natter_test_pg_restart         (NatterTestPg  *self);
 guint16       natter_test_pg_get_port        (NatterTestPg  *self);
-/* Stops the server (pg_ctl stop -m fast) and removes its directory. */
+/* Stops the server (pg_ctl stop -m fast) and removes its directory;
+ * for an attached one, only frees the handle. */
 void          natter_test_pg_free            (NatterTestPg  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestPg, natter_test_pg_free)

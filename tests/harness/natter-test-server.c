@@ -10,7 +10,12 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "natter-test-pg.h"
 #include "natter-test-server.h"
+
+/* The database every natterd's is copied from, on PostgreSQL: one the
+ * schema is made in once (natter_test_init). */
+#define PG_TEMPLATE_ENV "NATTER_TEST_PG_TEMPLATE"
 
 struct _NatterTestServer {
   GSubprocess      *process;
@@ -21,6 +26,7 @@ struct _NatterTestServer {
   char             *config_text;
   char            **extra_args;
   char             *log_path;     /* natterd's stderr, or NULL: inherited */
+  char             *database;     /* --database, or NULL: SQLite in data_dir */
   guint16           port;
   gboolean          tls;
   gboolean          exited;
@@ -183,6 +189,21 @@ launch (NatterTestServer *s)
     g_ptr_array_add (argv, g_strdup ("--no-tls"));
   for (guint i = 0; s->extra_args != NULL && s->extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (s->extra_args[i]));
+  if (s->database == NULL && natter_test_on_postgresql () &&
+      !g_strv_contains ((const char *const *) s->extra_args, "--database"))
+    {
+      g_autoptr(NatterTestPg) pg = natter_test_pg_attach ();
+
+      g_assert_nonnull (pg);
+      /* Named after the data dir: a restart, or another server on the
+       * same dir, finds the same data, as on SQLite. */
+      s->database = natter_test_pg_database_for (pg, s->data_dir, g_getenv (PG_TEMPLATE_ENV));
+    }
+  if (s->database != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--database"));
+      g_ptr_array_add (argv, g_strdup (s->database));
+    }
   g_ptr_array_add (argv, NULL);
 
   /* The environment passes through (ASAN_OPTIONS, G_DEBUG, …); stderr too,
@@ -241,7 +262,7 @@ natter_test_server_start_full (const char        *data_dir,
       g_assert_no_error (error);
     }
 
-  s->extra_args = g_strdupv ((char **) extra_args);
+  s->extra_args = extra_args != NULL ? g_strdupv ((char **) extra_args) : g_new0 (char *, 1);
   s->port = port;
   s->tls = tls;
   launch (s);
@@ -273,6 +294,7 @@ server_new (const char *config_text)
       g_file_set_contents (s->config_path, config_text, -1, &error);
       g_assert_no_error (error);
     }
+  s->extra_args = g_new0 (char *, 1);
   s->tls = TRUE;
   return s;
 }
@@ -372,6 +394,7 @@ natter_test_run_natterd (const char *const  *args,
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GError) error = NULL;
   const char *path = g_getenv ("NATTERD_PATH");
+  g_autofree char *database = NULL;
   Communicate c = { FALSE, NULL, NULL, NULL };
 
   if (path == NULL || *path == '\0')
@@ -379,6 +402,19 @@ natter_test_run_natterd (const char *const  *args,
   g_ptr_array_add (argv, (gpointer) path);
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
+  /* On PostgreSQL, the database of that data dir (see launch). */
+  if (natter_test_on_postgresql () && !g_strv_contains (args, "--database"))
+    for (guint i = 0; args[i] != NULL && args[i + 1] != NULL; i++)
+      if (strcmp (args[i], "--data-dir") == 0)
+        {
+          g_autoptr(NatterTestPg) pg = natter_test_pg_attach ();
+
+          g_assert_nonnull (pg);
+          database = natter_test_pg_database_for (pg, args[i + 1], g_getenv (PG_TEMPLATE_ENV));
+          g_ptr_array_add (argv, (gpointer) "--database");
+          g_ptr_array_add (argv, database);
+          break;
+        }
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -625,6 +661,7 @@ natter_test_server_free (NatterTestServer *s)
   g_free (s->config_text);
   g_free (s->data_dir);
   g_free (s->log_path);
+  g_free (s->database);
   g_strfreev (s->extra_args);
   g_free (s);
 }
@@ -634,7 +671,11 @@ natter_test_server_free (NatterTestServer *s)
 typedef struct {
   GTestFunc  func;
   char      *skip_reason;
+  gboolean   always_skip;  /* not even with $NATTER_TEST_RUN_SKIPPED */
 } IsolatedTest;
+
+/* Why every test of this run is skipped (no PostgreSQL to run on), or NULL. */
+static char *all_skip_reason;
 
 /* Every test added, kept reachable for the life of the process: a child
  * exits from inside g_test_run() without freeing the suite. */
@@ -664,7 +705,12 @@ run_isolated (gconstpointer data)
       t->func ();
       return;
     }
-  if (t->skip_reason != NULL && g_getenv ("NATTER_TEST_RUN_SKIPPED") == NULL)
+  if (all_skip_reason != NULL)
+    {
+      g_test_skip (all_skip_reason);
+      return;
+    }
+  if (t->skip_reason != NULL && (t->always_skip || g_getenv ("NATTER_TEST_RUN_SKIPPED") == NULL))
     {
       g_test_skip (t->skip_reason);
       return;
@@ -692,6 +738,21 @@ run_isolated (gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
+gboolean
+natter_test_on_postgresql (void)
+{
+  return g_strcmp0 (g_getenv ("NATTER_TEST_DATABASE"), "postgresql") == 0;
+}
+
+/* The run's PostgreSQL server, stopped when the program exits. */
+static NatterTestPg *run_pg;
+
+static void
+stop_run_pg (void)
+{
+  g_clear_pointer (&run_pg, natter_test_pg_free);
+}
+
 void
 natter_test_init (int    *argc,
                   char ***argv)
@@ -701,6 +762,35 @@ natter_test_init (int    *argc,
    * on; in the child, assertions stay fatal. */
   if (!g_test_subprocess ())
     g_test_set_nonfatal_assertions ();
+
+  /* One PostgreSQL server per test program, started by the parent: a
+   * server costs about a second (initdb), a database a few milliseconds.
+   * The tests (children) find it in the environment and make a database
+   * per data dir (launch). */
+  if (natter_test_on_postgresql () && !g_test_subprocess ())
+    {
+      run_pg = natter_test_pg_start (&all_skip_reason);
+      if (run_pg != NULL)
+        {
+          g_autofree char *template_db = NULL;
+          g_autofree char *conninfo = NULL;
+
+          natter_test_pg_export (run_pg);
+          atexit (stop_run_pg);
+          /* natterd makes its schema in an empty database in about half
+           * a second; once here, then every database is a copy of this
+           * one (CREATE DATABASE ... TEMPLATE), which costs the same as
+           * an empty one. The store's tests test the migrations. */
+          conninfo = natter_test_pg_new_database (run_pg, &template_db);
+          {
+            const char *args[] = { "--database", conninfo, NULL };
+            NatterTestServer *s = natter_test_server_start (NULL, args);
+
+            natter_test_server_free (s);
+          }
+          g_setenv (PG_TEMPLATE_ENV, template_db, TRUE);
+        }
+    }
 }
 
 void
@@ -716,6 +806,24 @@ natter_test_add_skip (const char *path,
                       const char *reason)
 {
   g_test_add_data_func (path, isolated_test_new (func, reason), run_isolated);
+}
+
+void
+natter_test_add_sqlite_only (const char *path,
+                             GTestFunc   func,
+                             const char *why)
+{
+  IsolatedTest *t;
+
+  if (!natter_test_on_postgresql ())
+    {
+      natter_test_add (path, func);
+      return;
+    }
+  t = isolated_test_new (func, NULL);
+  t->skip_reason = g_strdup_printf ("SQLite only: %s", why);
+  t->always_skip = TRUE;
+  g_test_add_data_func (path, t, run_isolated);
 }
 
 void

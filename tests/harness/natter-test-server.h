@@ -108,6 +108,22 @@ void         natter_test_add_skip            (const char       *path,
                                               GTestFunc         func,
                                               const char       *reason);
 
+/* TRUE when the run is on PostgreSQL ($NATTER_TEST_DATABASE=postgresql,
+ * set by tests/server/meson.build for the server-pg suite): then
+ * natter_test_init() starts a throw-away PostgreSQL (natter-test-pg.h)
+ * for the whole program, and every natterd the harness starts gets
+ * --database with a database of its own, the same for the same data dir
+ * (restarts find their data), copied from one in which natterd made the
+ * schema once. natter_test_run_natterd() adds the database of the
+ * --data-dir it is given. Every test is skipped when the PostgreSQL
+ * binaries are not installed. */
+gboolean     natter_test_on_postgresql       (void);
+/* natter_test_add(), for a test of what natterd does with its SQLite
+ * files: on PostgreSQL it is skipped, always, naming @why. */
+void         natter_test_add_sqlite_only     (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *why);
+
 /* g_test_message() that is seen from a test run by natter_test_add() (the
  * child's stdout is not shown; its stderr is). */
 void         natter_test_note                (const char       *format,

@@ -1108,6 +1108,56 @@ test_pg_tsquery (void)
     }
 }
 
+/* natterd's connection defaults bound the wait on a dead database host;
+ * a value the user gave, in the conninfo, a URI or libpq's environment
+ * variable, is kept. */
+static void
+test_pg_connection_defaults (void)
+{
+  static const struct {
+    const char *conninfo;
+    const char *keyword;
+    const char *value;
+  } cases[] = {
+    { "host=db dbname=natter", "connect_timeout", "10" },
+    { "host=db dbname=natter", "keepalives_idle", "30" },
+    { "host=db dbname=natter", "keepalives_interval", "10" },
+    { "host=db dbname=natter", "keepalives_count", "3" },
+    { "host=db dbname=natter", "tcp_user_timeout", "30000" },
+    { "host=db dbname=natter", "keepalives", NULL },
+    { "host=db connect_timeout=3", "connect_timeout", "3" },
+    { "host=db tcp_user_timeout=0", "tcp_user_timeout", "0" },
+    { "host=db keepalives_idle=600", "keepalives_idle", "600" },
+    { "postgresql://db/natter?connect_timeout=2&tcp_user_timeout=5000", "connect_timeout", "2" },
+    { "postgresql://db/natter?connect_timeout=2&tcp_user_timeout=5000", "tcp_user_timeout", "5000" },
+    { "postgresql://db/natter", "keepalives_count", "3" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *from_env = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *value = natterd_store_pg_connection_param (cases[i].conninfo,
+                                                                  cases[i].keyword, &error);
+
+      g_test_message ("%s: %s", cases[i].conninfo, cases[i].keyword);
+      g_assert_no_error (error);
+      g_assert_cmpstr (value, ==, cases[i].value);
+    }
+
+  /* libpq reads PGCONNECT_TIMEOUT itself when the conninfo has none. */
+  g_setenv ("PGCONNECT_TIMEOUT", "4", TRUE);
+  from_env = natterd_store_pg_connection_param ("host=db", "connect_timeout", &error);
+  g_unsetenv ("PGCONNECT_TIMEOUT");
+  g_assert_no_error (error);
+  g_assert_null (from_env);
+
+  bad = natterd_store_pg_connection_param ("host=db nonsense=1", "connect_timeout", &error);
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED);
+  g_assert_null (bad);
+}
+
 /* A word longer than PostgreSQL takes in a lexeme is stored cut, and
  * found by any prefix a query can hold. */
 static void
@@ -1391,6 +1441,106 @@ test_pg_commit_order (Fixture *f, gconstpointer data)
   g_hash_table_unref (r.seen);
 }
 
+typedef struct {
+  NatterdStore *store;
+  gint64        room;
+  gint64        sender;
+  gint64        reader;
+  gint64        id;
+  GError       *error;
+} NodeBatch;
+
+/* Another node's writer batch: a message first (the counter row), then
+ * a read marker (a participants row). */
+static gpointer
+node_batch_thread (gpointer data)
+{
+  NodeBatch *b = data;
+  gboolean dup = FALSE;
+  gint64 up_to = 0;
+  gboolean moved = FALSE;
+
+  if (!natterd_store_begin (b->store, &b->error) ||
+      !natterd_store_message_insert (b->store, b->room, b->sender, "second", 6, 2, "b1",
+                                     &dup, keep_id_cb, &b->id, &b->error) ||
+      !natterd_store_read_marker_set (b->store, b->room, b->reader, G_MAXINT64,
+                                      &up_to, &moved, &b->error) ||
+      !natterd_store_commit (b->store, &b->error))
+    natterd_store_rollback (b->store);
+  return NULL;
+}
+
+/* Waits (with a deadline) until a session of @dbname waits for a lock. */
+static void
+wait_for_lock_wait (const char *dbname)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM pg_stat_activity"
+                                          " WHERE datname = '%s' AND wait_event_type = 'Lock'",
+                                          dbname);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (natter_test_pg_query_int (pg, "postgres", sql) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (G_USEC_PER_SEC / 100); /* between polls of the server's state */
+    }
+}
+
+/* Two nodes' writer batches that take the same two rows, the counter and
+ * a participants row, in opposite orders: one sets a read marker and
+ * then inserts a message, the other inserts and then sets the same
+ * marker. PostgreSQL would abort one of them (deadlock detected, 40P01)
+ * unless the writer takes the counter first: then the second batch waits
+ * for the first, and both commit, in order. */
+static void
+test_pg_writer_lock_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *writer = natterd_store_open_sibling (f->store, &error);
+  NodeBatch other = { NULL };
+  GThread *thread;
+  gint64 room = 0, id = 0, first = 0, up_to = 0;
+  gboolean dup = FALSE, moved = FALSE;
+
+  g_assert_no_error (error);
+  other.store = natterd_store_open_sibling (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#locks", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_message_insert (f->store, room, f->bob, "zero", 4, 1, "z0",
+                                               &dup, keep_id_cb, &first, &error));
+  g_assert_no_error (error);
+
+  /* This node: the marker first. */
+  g_assert_true (natterd_store_begin (writer, &error));
+  g_assert_true (natterd_store_read_marker_set (writer, room, f->alice, G_MAXINT64,
+                                                &up_to, &moved, &error));
+  g_assert_no_error (error);
+
+  other.room = room;
+  other.sender = f->bob;
+  other.reader = f->alice;
+  thread = g_thread_new ("other-node", node_batch_thread, &other);
+  wait_for_lock_wait (f->dbname);
+
+  /* Then a message. */
+  natterd_store_message_insert (writer, room, f->alice, "first", 5, 2, "a1",
+                                &dup, keep_id_cb, &id, &error);
+  if (error == NULL)
+    natterd_store_commit (writer, &error);
+  else
+    natterd_store_rollback (writer);
+  g_thread_join (thread);
+
+  g_assert_no_error (error);
+  g_assert_no_error (other.error);
+  g_assert_cmpint (first, <, id);
+  g_assert_cmpint (id, <, other.id);
+  natterd_store_close (other.store);
+  natterd_store_close (writer);
+}
+
 /* The tests that run on every engine. */
 static const struct {
   const char *name;
@@ -1442,6 +1592,7 @@ main (int argc, char **argv)
               test_search_db_damaged, fixture_teardown);
 
   g_test_add_func ("/store/pg/tsquery", test_pg_tsquery);
+  g_test_add_func ("/store/pg/connection-defaults", test_pg_connection_defaults);
   if (!g_test_subprocess ())
     pg = natter_test_pg_start (&pg_skip);
   if (pg == NULL)
@@ -1457,6 +1608,7 @@ main (int argc, char **argv)
         { "open-errors", test_pg_open_errors },
         { "reconnect", test_pg_reconnect },
         { "commit-order", test_pg_commit_order },
+        { "writer-lock-order", test_pg_writer_lock_order },
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
