@@ -150,14 +150,6 @@ main (int   argc,
       return 1;
     }
 
-  /* Before natterd says "listening": a SIGTERM right after (a test, or
-   * systemd stopping a service it just started) must stop it cleanly, not
-   * kill it with the default action. One that comes while it starts is
-   * handled once the loop runs. */
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
-
   /* The three layers (docs/architecture.md): the network layer locks the
    * data directory first, then the store opens in it and the chat layer
    * loads from it and installs itself as the server's service. */
@@ -171,6 +163,18 @@ main (int   argc,
 
   store = natterd_store_open_database (config->database, config->password_file,
                                        config->data_dir, config->synchronous_full, &error);
+
+  /* Before natterd says "listening": a SIGTERM right after (a test, or
+   * systemd stopping a service it just started) must stop it cleanly, not
+   * kill it with the default action. One that comes while it starts is
+   * handled once the loop runs. Not before the store is open: waiting for
+   * a PostgreSQL server that does not answer (up to 30 s) runs no loop, and
+   * a SIGTERM then must end natterd at once (it has nothing to close yet),
+   * not be held until the wait gives up. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+
   if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
       !natterd_server_listen (server, &error))
     {

@@ -8,8 +8,16 @@
 #include "natterd-writer.h"
 
 struct _NatterdReads {
-  NatterdWriter *reader;  /* runs read jobs, one read transaction per batch */
+  NatterdWriter *reader;   /* runs read jobs, one read transaction per batch */
+  GHashTable    *by_connection; /* NatterdConnection* -> ConnectionReads */
 };
+
+/* A connection's reads with the reader, and those waiting for their turn
+ * (see NATTERD_READS_PER_CONNECTION). */
+typedef struct {
+  guint  in_flight;
+  GQueue waiting;   /* ReadJob*, in arrival order */
+} ConnectionReads;
 
 typedef enum {
   READ_HISTORY,
@@ -31,7 +39,10 @@ typedef struct {
   gsize                bytes;      /* of the bodies copied so far */
   NatterdReadDoneFunc  done;
   gpointer             user_data;
+  NatterdReads        *reads;
 } ReadJob;
+
+static void read_job_start (NatterdReads *self, ReadJob *j);
 
 /* One allocation: the struct, then the body and client_msg_id. */
 static NatterdStoreMessage *
@@ -115,18 +126,63 @@ read_run (NatterdWriteJob *job,
     }
 }
 
+static void
+read_job_free (ReadJob *j)
+{
+  g_ptr_array_unref (j->rows);
+  natterd_connection_unref (j->connection);
+  g_free (j->query);
+  g_free (j);
+}
+
 /* Main loop. */
 static void
 read_done (NatterdWriteJob *job,
            const GError    *error)
 {
   ReadJob *j = (ReadJob *) job;
+  NatterdReads *self = j->reads;
+  NatterdConnection *connection = natterd_connection_ref (j->connection);
+  ConnectionReads *c;
 
   j->done (j->request, j->rows, error, j->user_data);
-  g_ptr_array_unref (j->rows);
-  natterd_connection_unref (j->connection);
-  g_free (j->query);
-  g_free (j);
+  read_job_free (j);
+
+  /* The connection's next read takes the place of this one. One whose
+   * connection has closed meanwhile (a slow reader dropped) is answered
+   * empty instead: nobody will read it. */
+  c = g_hash_table_lookup (self->by_connection, connection);
+  c->in_flight--;
+  while (c->in_flight < NATTERD_READS_PER_CONNECTION && !g_queue_is_empty (&c->waiting))
+    {
+      ReadJob *next = g_queue_pop_head (&c->waiting);
+
+      if (natterd_connection_is_closed (connection))
+        {
+          next->done (next->request, next->rows, NULL, next->user_data);
+          read_job_free (next);
+          continue;
+        }
+      read_job_start (self, next);
+    }
+  if (c->in_flight == 0)
+    g_hash_table_remove (self->by_connection, connection);
+  natterd_connection_unref (connection);
+}
+
+static void
+read_job_start (NatterdReads *self,
+                ReadJob      *j)
+{
+  ConnectionReads *c = g_hash_table_lookup (self->by_connection, j->connection);
+
+  if (c == NULL)
+    {
+      c = g_new0 (ConnectionReads, 1);
+      g_hash_table_insert (self->by_connection, j->connection, c);
+    }
+  c->in_flight++;
+  natterd_writer_push (self->reader, &j->job);
 }
 
 static void
@@ -141,6 +197,7 @@ queue_read (NatterdReads        *self,
             gpointer             user_data)
 {
   ReadJob *j = g_new0 (ReadJob, 1);
+  ConnectionReads *c;
 
   j->job.run = read_run;
   j->job.done = read_done;
@@ -155,7 +212,17 @@ queue_read (NatterdReads        *self,
                                                                     : g_free);
   j->done = done;
   j->user_data = user_data;
-  natterd_writer_push (self->reader, &j->job);
+  j->reads = self;
+
+  /* Each read holds up to a page of rows (4 MiB) from the query until its
+   * answer is encoded: a client that pipelines a thousand reads must not
+   * make natterd hold a thousand pages at once (it held 3 GB), nor keep
+   * the reader busy for what it will never read. */
+  c = g_hash_table_lookup (self->by_connection, j->connection);
+  if (c != NULL && c->in_flight >= NATTERD_READS_PER_CONNECTION)
+    g_queue_push_tail (&c->waiting, j);
+  else
+    read_job_start (self, j);
 }
 
 void
@@ -201,13 +268,17 @@ natterd_reads_new (NatterdStore  *store,
     return NULL;
   self = g_new0 (NatterdReads, 1);
   self->reader = natterd_writer_new ("natterd-reader", reader_store, NULL);
+  self->by_connection = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   return self;
 }
 
 void
 natterd_reads_flush (NatterdReads *self)
 {
-  natterd_writer_drain (self->reader);
+  /* The answers queue the reads that waited for them: until none is left. */
+  do
+    natterd_writer_drain (self->reader);
+  while (g_hash_table_size (self->by_connection) > 0);
 }
 
 void
@@ -215,6 +286,8 @@ natterd_reads_free (NatterdReads *self)
 {
   if (self == NULL)
     return;
+  natterd_reads_flush (self);
   g_clear_pointer (&self->reader, natterd_writer_free);
+  g_clear_pointer (&self->by_connection, g_hash_table_unref);
   g_free (self);
 }

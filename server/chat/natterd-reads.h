@@ -18,6 +18,13 @@ G_BEGIN_DECLS
 
 typedef struct _NatterdReads NatterdReads;
 
+/* Reads of one connection with the reader at once; the next ones wait
+ * their turn (the answers go in request order anyway). Each holds up to a
+ * page (NATTERD_PAGE_BUDGET) until it is answered, so this bounds what a
+ * client that pipelines reads costs, as output_queue_bytes bounds what it
+ * does not read. */
+#define NATTERD_READS_PER_CONNECTION 4
+
 /* A row of a conversation list. */
 typedef struct {
   gint64               conversation_id;

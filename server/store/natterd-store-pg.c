@@ -1531,7 +1531,12 @@ add_lexeme_cb (const char *word,
 
   if (strlen (folded) > MAX_LEXEME_BYTES)
     *g_utf8_find_prev_char (folded, folded + MAX_LEXEME_BYTES + 1) = '\0';
-  if (folded[0] == '\0' || !g_hash_table_add (l->seen, folded))
+  if (folded[0] == '\0')
+    {
+      g_free (folded);
+      return;
+    }
+  if (!g_hash_table_add (l->seen, folded))
     return;
   if (l->out->len > 0)
     g_string_append_c (l->out, ' ');

@@ -275,3 +275,37 @@ util_assert_over_limit (NatterTestServer *server)
     }
   g_assert_true (saw_busy);
 }
+
+/* The process is found by its --data-dir argument: the harness keeps its
+ * GSubprocess to itself. */
+gint64
+util_natterd_peak_kb (NatterTestServer *server)
+{
+  const char *data_dir = natter_test_server_get_data_dir (server);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (proc);
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *cmdline_path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *status_path = g_build_filename ("/proc", name, "status", NULL);
+      g_autofree char *cmdline = NULL;
+      g_autofree char *status = NULL;
+      gboolean ours = FALSE;
+      const char *hwm;
+      gsize len;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (cmdline_path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
+        ours |= g_str_equal (cmdline + i, data_dir);
+      if (!ours || !g_str_has_suffix (cmdline, "natterd") ||
+          !g_file_get_contents (status_path, &status, NULL, NULL))
+        continue;
+      hwm = strstr (status, "VmHWM:");
+      g_assert_nonnull (hwm);
+      return g_ascii_strtoll (hwm + strlen ("VmHWM:"), NULL, 10);
+    }
+  g_error ("no natterd process with --data-dir %s", data_dir);
+}

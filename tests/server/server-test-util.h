@@ -57,6 +57,9 @@ void    util_assert_message_object (JsonObject  *message);
  * closed. */
 void    util_assert_over_limit (NatterTestServer *server);
 
+/* The most memory @server's natterd has held so far (VmHWM), in KiB. */
+gint64  util_natterd_peak_kb  (NatterTestServer *server);
+
 /* Milliseconds since the epoch (for checking ts and last_seen). */
 gint64  util_now_ms           (void);
 

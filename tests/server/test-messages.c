@@ -312,6 +312,48 @@ test_reads_across_logout (void)
   natter_test_client_sync_ping (bob);
 }
 
+/* A client that pipelines many reads and reads none of the answers costs
+ * natterd about what it costs when it does not read anything else: its
+ * pages are not all held at once (a thousand 3 MB history pages took
+ * natterd to 3 GB, and kept its main loop from answering anyone for
+ * seconds), and other clients are answered meanwhile. */
+static void
+test_pipelined_reads_memory (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(GString) frames = g_string_new (NULL);
+  g_autofree char *body = util_repeat ('x', 16000);
+  gint64 before;
+
+  /* Two hundred messages of 16 kB: a history page of 3.2 MB. */
+  for (int i = 1; i <= 200; i++)
+    g_string_append_printf (frames, "{\"type\":\"send\",\"id\":%d,\"to\":\"@bob\",\"body\":\"%s\","
+                            "\"client_msg_id\":\"big-%d\"}\n", 100000 + i, body, i);
+  natter_test_client_send_raw (alice, frames->str, frames->len);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, 100200);
+    natter_assert_ok (r);
+  }
+  natter_test_client_clear_queue (alice);
+  before = util_natterd_peak_kb (srv);
+
+  g_string_truncate (frames, 0);
+  for (int i = 1; i <= 1000; i++)
+    g_string_append_printf (frames, "{\"type\":\"history\",\"id\":%d,\"conversation\":\"@alice\","
+                            "\"limit\":200}\n", 200000 + i);
+  natter_test_client_send_raw (bob, frames->str, frames->len);
+  /* Alice is answered meanwhile, within the usual deadline. */
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"history\",\"conversation\":\"@bob\",\"limit\":1}");
+    }
+  /* Bob reads nothing (and is dropped as a slow reader): natterd held a
+   * few of his pages at a time, not a thousand. */
+  g_assert_cmpint (util_natterd_peak_kb (srv) - before, <, 256 * 1024);
+}
+
 static void
 test_history_paging (void)
 {
@@ -1248,6 +1290,7 @@ main (int   argc,
   natter_test_add ("/messages/idempotent-resend", test_idempotent_resend);
   natter_test_add ("/messages/delivery-order", test_delivery_order);
   natter_test_add ("/messages/reads-across-logout", test_reads_across_logout);
+  natter_test_add ("/messages/pipelined-reads-memory", test_pipelined_reads_memory);
   natter_test_add ("/messages/history-paging", test_history_paging);
   natter_test_add ("/messages/sync-paging", test_sync_paging);
   natter_test_add ("/messages/sync-default-and-cap", test_sync_default_and_cap);

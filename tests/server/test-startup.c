@@ -9,6 +9,7 @@
  */
 #define G_LOG_DOMAIN "natter-test"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -347,6 +348,56 @@ test_sigterm_at_once (void)
     }
 }
 
+static void
+exited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+/* A SIGTERM while natterd waits for a PostgreSQL server that does not
+ * answer ends it at once: it was held until the wait gave up, 30 s later. */
+static void
+test_sigterm_while_database_waits (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-pgwait-XXXXXX", &error);
+  g_autofree char *conf = g_build_filename (dir, "natterd.conf", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autoptr(GSubprocess) natterd = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  gboolean exited = FALSE;
+
+  g_assert_no_error (error);
+  /* Port 1: nobody answers (refused), which natterd waits out. */
+  g_assert_true (g_file_set_contents (conf, "[storage]\ndatabase=postgresql://natter@127.0.0.1:1/natter\n"
+                                            "[server]\nlisten=127.0.0.1:0\n", -1, NULL));
+  natterd = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                              g_getenv ("NATTERD_PATH"), "--config", conf, "--data-dir", data, NULL);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (natterd));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (strstr (line, "The database does not answer") != NULL)
+        break;
+    }
+
+  g_subprocess_send_signal (natterd, SIGTERM);
+  g_subprocess_wait_async (natterd, NULL, exited_cb, &exited);
+  g_assert_true (natter_test_wait_until (NULL, &exited, natter_test_deadline_ms ()));
+  g_unlink (conf);
+  g_rmdir (data);
+  g_rmdir (dir);
+}
+
 /* GLib's --help has an ellipsis: "[OPTION...]", not "[OPTION?]". */
 static void
 test_c_locale_help (void)
@@ -380,6 +431,7 @@ main (int argc, char *argv[])
   natter_test_add ("/startup/c-locale", test_c_locale);
   natter_test_add ("/startup/c-locale-help", test_c_locale_help);
   natter_test_add ("/startup/sigterm-at-once", test_sigterm_at_once);
+  natter_test_add ("/startup/sigterm-while-database-waits", test_sigterm_while_database_waits);
 
   return g_test_run ();
 }
