@@ -99,7 +99,15 @@ summary_cb (gint64                     conversation_id,
   summary->conversation_id = conversation_id;
   summary->read_up_to = read_up_to;
   summary->unread = unread;
-  summary->last = last != NULL ? message_copy (last) : NULL;
+  /* The list goes in one frame: past a page's worth of last messages the
+   * encoder leaves them out anyway (the oldest conversations come without
+   * theirs), so they are not copied either. Without this, a user in
+   * 10,000 rooms with long last messages held ~160 MB per request. */
+  if (last != NULL && j->bytes + last->body_len <= NATTERD_PAGE_BUDGET)
+    {
+      summary->last = message_copy (last);
+      j->bytes += last->body_len;
+    }
   g_ptr_array_add (j->rows, summary);
 }
 
