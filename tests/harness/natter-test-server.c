@@ -521,6 +521,17 @@ natter_test_server_get_tls (NatterTestServer *s)
   return s->tls;
 }
 
+const char *
+natter_test_server_get_database (NatterTestServer *s)
+{
+  if (s->database != NULL)
+    return s->database;
+  for (guint i = 0; s->extra_args[i] != NULL && s->extra_args[i + 1] != NULL; i++)
+    if (strcmp (s->extra_args[i], "--database") == 0)
+      return s->extra_args[i + 1];
+  return NULL;
+}
+
 /* Waits for the process to exit; FALSE when it is still running at the
  * deadline. */
 static gboolean

@@ -62,6 +62,12 @@ void         natter_test_give_to_nobody      (const char        *path);
 guint16      natter_test_server_get_port     (NatterTestServer *s);
 const char  *natter_test_server_get_data_dir (NatterTestServer *s);
 gboolean     natter_test_server_get_tls      (NatterTestServer *s);
+/* The conninfo natterd was given with --database: the one the harness
+ * made for its data dir on PostgreSQL, or the one in @extra_args; NULL on
+ * SQLite. To run a second natterd on the same database (two nodes), pass
+ * it as { "--database", that, NULL } in that natterd's @extra_args: the
+ * harness then adds no database of its own. */
+const char  *natter_test_server_get_database (NatterTestServer *s);
 /* TRUE while the process has not been seen to exit. */
 gboolean     natter_test_server_is_running   (NatterTestServer *s);
 
