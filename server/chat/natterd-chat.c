@@ -85,7 +85,12 @@ natterd_chat_stop (NatterdDirectory *self)
   natterd_server_set_service (self->server, NULL, NULL);
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
-  flush_cb (self);
+  /* Each pipeline's free flushes it, in this order (commits tell the
+   * search feed, which resumes searches, which queue reads); the last_seen
+   * values of the connections just closed go in with the last batch.
+   * flush_cb once more would index a second slice at every stop. */
+  self->stopping = TRUE;
+  natterd_presence_flush (self);
   g_clear_pointer (&self->commit, natterd_commit_free);
   g_clear_pointer (&self->search_feed, natterd_search_feed_free);
   g_clear_pointer (&self->reads, natterd_reads_free);
