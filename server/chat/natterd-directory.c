@@ -211,7 +211,7 @@ natterd_directory_ensure_direct (NatterdDirectory *self,
    * back. */
   if (!natterd_store_begin (self->store, error))
     return NULL;
-  if (!natterd_store_direct_insert (self->store, lo->id, hi->id, &id, error) ||
+  if (!natterd_store_direct_ensure (self->store, lo->id, hi->id, &id, error) ||
       !natterd_store_participant_add (self->store, id, lo->id, error) ||
       (lo != hi && !natterd_store_participant_add (self->store, id, hi->id, error)) ||
       !natterd_store_commit (self->store, error))

@@ -98,6 +98,10 @@ struct _NatterdDirectory {
   NatterdRequest *resuming;         /* after its connection's writes */
   NatterdRequest *resuming_search;  /* ... and after the search index */
 
+  /* Writes that change the directory, one at a time (natterd-model-write.c). */
+  gboolean       model_write_busy;
+  GQueue         model_waiting;     /* requests waiting for their turn */
+
   gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
 };
 

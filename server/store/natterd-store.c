@@ -225,13 +225,13 @@ natterd_store_contacts_foreach (NatterdStore *self,
 }
 
 gboolean
-natterd_store_direct_insert (NatterdStore *self,
+natterd_store_direct_ensure (NatterdStore *self,
                              gint64 user_a,
                              gint64 user_b,
                              gint64 *out_id,
                              GError **error)
 {
-  return self->engine->direct_insert (self, user_a, user_b, out_id, error);
+  return self->engine->direct_ensure (self, user_a, user_b, out_id, error);
 }
 
 gboolean

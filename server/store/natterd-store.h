@@ -184,9 +184,12 @@ typedef void (*NatterdStoreParticipantFunc) (gint64   conversation_id,
                                              gint64   user_id,
                                              gpointer user_data);
 
-/* A direct conversation between two users (a may equal b: notes to self);
- * the caller orders a <= b. */
-gboolean natterd_store_direct_insert        (NatterdStore *self,
+/* The direct conversation between two users (a may equal b: notes to
+ * self; the caller orders a <= b): its id, and when it did not exist yet
+ * (nor by another node's doing), it is made, with both as participants.
+ * Getting or making in one call lets a send to someone new make the
+ * conversation in the send's own transaction. */
+gboolean natterd_store_direct_ensure        (NatterdStore *self,
                                              gint64        user_a,
                                              gint64        user_b,
                                              gint64       *out_id,
