@@ -32,10 +32,12 @@ struct _NatterdCommit {
 typedef struct {
   NatterdCommitWrite   write;       /* its connection is not delivered to */
   NatterdUser         *sender;
-  NatterdConversation *conversation;/* of the stored message */
+  NatterdConversation *conversation;/* of the stored message; NULL until stored when new */
+  NatterdUser         *peer;        /* direct only */
 
-  gint64               conversation_id;
+  gint64               conversation_id; /* 0: a direct one to get or make */
   gint64               sender_id;
+  gint64               peer_id;
   gint64               ts;
   char                *body;
   gsize                body_len;
@@ -216,6 +218,12 @@ send_run (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
 
+  /* A first message to someone: the conversation commits with it, or
+   * neither does. */
+  if (p->conversation_id == 0 &&
+      !natterd_store_direct_ensure (store, MIN (p->sender_id, p->peer_id), MAX (p->sender_id, p->peer_id),
+                                    &p->conversation_id, error))
+    return FALSE;
   if (!natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
                                      p->ts, p->client_msg_id, &p->duplicate,
                                      send_inserted_cb, p, error))
@@ -294,6 +302,11 @@ send_done (NatterdWriteJob *job,
    * have it (it ran at once, and missed it, before). */
   if (error == NULL && !p->duplicate)
     natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
+  /* So does the directory of a conversation the send made: a history of
+   * it that waited must find it. */
+  if (error == NULL && p->conversation == NULL)
+    p->conversation = natterd_directory_note_direct (self->directory, p->conversation_id,
+                                                     p->sender, p->peer);
   natterd_commit_write_done (&p->write);
 
   if (error == NULL && p->stored_elsewhere)
@@ -325,29 +338,36 @@ natterd_commit_queue_send (NatterdCommit       *self,
                            NatterdRequest      *request,
                            NatterdUser         *sender,
                            NatterdConversation *conversation,
+                           NatterdUser         *peer,
                            const char          *body,
                            gsize                body_len,
                            const char          *client_msg_id)
 {
   PendingSend *p = g_new0 (PendingSend, 1);
-  char buf[NATTER_USERNAME_MAX + 2];
+
+  g_return_if_fail (conversation != NULL || peer != NULL);
 
   natterd_commit_write_init (&p->write, self, request, send_run, send_done);
   p->sender = sender;
   p->conversation = conversation;
-  p->conversation_id = conversation->id;
+  p->conversation_id = conversation != NULL ? conversation->id : 0;
+  if (peer == NULL && conversation->kind == NATTERD_CONVERSATION_DIRECT)
+    peer = natterd_conversation_peer (conversation, sender);
+  p->peer = peer;
+  p->peer_id = peer != NULL ? peer->id : 0;
   p->sender_id = sender->id;
   p->ts = natterd_now_ms ();
   p->body = g_strndup (body, body_len);
   p->body_len = body_len;
   p->client_msg_id = g_strdup (client_msg_id);
   p->from = g_strdup (sender->username);
-  p->address_for_sender = g_strdup (natterd_conversation_address_into (conversation, sender, buf));
-  if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
-    {
-      NatterdUser *peer = natterd_conversation_peer (conversation, sender);
-      p->address_for_peer = g_strdup (natterd_conversation_address_into (conversation, peer, buf));
-    }
+  /* A direct conversation is "@the other one" to each of the two. */
+  if (peer == NULL)
+    p->address_for_sender = g_strdup (conversation->room->name);
+  else
+    p->address_for_sender = g_strconcat ("@", peer->username, NULL);
+  if (peer != NULL && peer != sender)
+    p->address_for_peer = g_strconcat ("@", sender->username, NULL);
   natterd_commit_write_queue (&p->write);
 }
 

@@ -19,11 +19,14 @@ void           natterd_commit_flush (NatterdCommit     *self);
 void           natterd_commit_free  (NatterdCommit     *self);
 
 /* Queues a send for the group commit; the request is answered after the
- * commit, and the message fanned out in id order. */
+ * commit, and the message fanned out in id order. @conversation NULL with
+ * @peer: the direct conversation with @peer, made in the same transaction
+ * as the message (the first message between the two). */
 void           natterd_commit_queue_send (NatterdCommit       *self,
                                           NatterdRequest      *request,
                                           NatterdUser         *sender,
                                           NatterdConversation *conversation,
+                                          NatterdUser         *peer,
                                           const char          *body,
                                           gsize                body_len,
                                           const char          *client_msg_id);
