@@ -21,7 +21,6 @@ struct _NatterdCommit {
   NatterdDirectory *directory;        /* borrowed */
   NatterdStore     *store;            /* borrowed: the main loop's connection */
   NatterdWriter    *writer;           /* owned, with its own connection */
-  guint             writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue            deliveries;       /* PendingSend* committed, not yet fanned out and acked */
   guint             delivery_source;
   GHashTable       *writes_in_flight; /* NatterdConnection* -> InFlight (defer_read) */
@@ -371,41 +370,15 @@ natterd_commit_queue_send (NatterdCommit       *self,
   natterd_commit_write_queue (&p->write);
 }
 
-static gboolean
-resume_writer_cb (gpointer user_data)
-{
-  NatterdCommit *self = user_data;
-
-  self->writer_pause_source = 0;
-  natterd_writer_resume (self->writer);
-  return G_SOURCE_REMOVE;
-}
-
-/* The main store's write hook (natterd_store_set_write_hook): before any
- * write on the main loop's connection, wait for the writer thread's batch
- * in progress and hold the writer until this dispatch ends, so that the
- * two connections never contend for SQLite's write lock (its busy handler
- * polls, and can lose to a thread that commits back to back). */
+/* The main store's write hook (natterd_store_set_write_hook). Every
+ * write goes through the writer thread: the main loop never waits on the
+ * database (a commit's fsync, a PostgreSQL round trip), nor on SQLite's
+ * write lock, which its busy handler polls for. A write on the main loop's
+ * connection is a bug, said loudly (fatal in the tests). */
 static void
-hold_writer (gpointer data)
+main_loop_wrote (gpointer data)
 {
-  NatterdCommit *self = data;
-
-  if (self->writer_pause_source != 0)
-    return;
-  /* Held for the rest of this dispatch: the caller writes right after. */
-  natterd_writer_pause (self->writer);
-  self->writer_pause_source = g_idle_add_full (G_PRIORITY_HIGH, resume_writer_cb, self, NULL);
-}
-
-static void
-resume_writer_now (NatterdCommit *self)
-{
-  if (self->writer_pause_source != 0)
-    {
-      g_clear_handle_id (&self->writer_pause_source, g_source_remove);
-      natterd_writer_resume (self->writer);
-    }
+  g_critical ("A write on the main loop's store connection: it belongs on the writer thread");
 }
 
 /* A connection's write jobs finish in the order they were queued (one
@@ -527,14 +500,13 @@ natterd_commit_new (NatterdDirectory  *directory,
   self->store = store;
   self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
   self->writer = natterd_writer_new ("natterd-writer", writer_store, NULL);
-  natterd_store_set_write_hook (store, hold_writer, self);
+  natterd_store_set_write_hook (store, main_loop_wrote, self);
   return self;
 }
 
 void
 natterd_commit_flush (NatterdCommit *self)
 {
-  resume_writer_now (self);
   natterd_writer_drain (self->writer);
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);

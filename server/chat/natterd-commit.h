@@ -8,8 +8,8 @@
 G_BEGIN_DECLS
 
 /* Opens the writer's own connection (a sibling of @store) and its thread;
- * installs @store's write hook, so that a write on the main loop's
- * connection first pauses the writer after its current batch. */
+ * installs @store's write hook, which says it loudly (a critical) if
+ * anything writes on the main loop's connection. */
 NatterdCommit *natterd_commit_new   (NatterdDirectory  *directory,
                                      NatterdStore      *store,
                                      GError           **error);

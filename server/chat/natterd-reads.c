@@ -265,6 +265,13 @@ natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
   queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, done, user_data);
 }
 
+void
+natterd_reads_push (NatterdReads    *self,
+                    NatterdWriteJob *job)
+{
+  natterd_writer_push (self->reader, job);
+}
+
 NatterdReads *
 natterd_reads_new (NatterdStore  *store,
                    GError       **error)

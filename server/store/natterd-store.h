@@ -67,8 +67,8 @@ NatterdStore *natterd_store_open_reader (NatterdStore  *self,
                                          GError       **error);
 /* Called on the store's own thread before every statement that writes
  * (and before BEGIN IMMEDIATE); NULL removes it. natterd's main
- * connection pauses the writer thread with it, so that no write there can
- * wait in SQLite's busy handler, and no caller can forget to. */
+ * connection uses it as a guard: every write goes through the writer
+ * thread, and one on the main loop is a bug it reports. */
 typedef void (*NatterdStoreWriteHook) (gpointer data);
 void          natterd_store_set_write_hook (NatterdStore          *self,
                                             NatterdStoreWriteHook  hook,

@@ -769,9 +769,9 @@ count_hook (gpointer data)
   (*(guint *) data)++;
 }
 
-/* natterd pauses its writer thread from this hook: it must run before
- * every write on the connection, BEGIN IMMEDIATE included, and never for
- * a read. */
+/* natterd's guard against writes on the main loop's connection: the hook
+ * must run before every write on the connection, BEGIN IMMEDIATE
+ * included, and never for a read. */
 static void
 test_write_hook (Fixture *f, gconstpointer data)
 {
