@@ -15,6 +15,7 @@
 #include "natterd-commit.h"
 #include "natterd-deferred.h"
 #include "natterd-message-object.h"
+#include "natterd-reads.h"
 #include "natterd-search-feed.h"
 
 struct _NatterdCommit {
@@ -46,7 +47,7 @@ typedef struct {
   char                *address_for_peer; /* direct with someone else only */
 
   gboolean             duplicate;
-  gboolean             stored_elsewhere; /* a duplicate from another conversation */
+  NatterdStoreMessage *original;    /* a duplicate from another conversation: a copy */
   gint64               stored_id;
   GString             *as_sender;   /* the message object as the sender sees it */
   GBytes              *event_for_sender; /* the "message" event frames */
@@ -63,6 +64,7 @@ pending_send_free (PendingSend *p)
     g_string_free (p->as_sender, TRUE);
   g_clear_pointer (&p->event_for_sender, g_bytes_unref);
   g_clear_pointer (&p->event_for_peer, g_bytes_unref);
+  g_free (p->original);
   g_free (p->body);
   g_free (p->client_msg_id);
   g_free (p->from);
@@ -190,8 +192,8 @@ send_inserted_cb (const NatterdStoreMessage *m,
     {
       /* A resend of a client_msg_id first used in another conversation:
        * the original is the answer; its names are looked up on the main
-       * loop. Only the id is kept here. */
-      p->stored_elsewhere = TRUE;
+       * loop. */
+      p->original = natterd_store_message_copy (m);
       return TRUE;
     }
   p->ts = m->ts;
@@ -227,7 +229,7 @@ send_run (NatterdWriteJob *job,
                                      p->ts, p->client_msg_id, &p->duplicate,
                                      send_inserted_cb, p, error))
     return FALSE;
-  if (p->as_sender == NULL && !p->stored_elsewhere)
+  if (p->as_sender == NULL && p->original == NULL)
     {
       g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
       return FALSE;
@@ -235,56 +237,93 @@ send_run (NatterdWriteJob *job,
   return TRUE;
 }
 
+/* The stored message @original as its sender sees it. */
+static GString *
+encode_original (NatterdDirectory          *directory,
+                 const NatterdStoreMessage *original,
+                 NatterdUser               *sender)
+{
+  GString *object = g_string_sized_new (original->body_len + 160);
+
+  natterd_message_object_write_for (directory, object, original, sender);
+  return object;
+}
+
+/* A rate-limited send that may be a resend, looked up by the reader
+ * thread. */
 typedef struct {
-  NatterdDirectory *directory;
-  NatterdUser      *viewer;
-  GString          *object;  /* set when found */
-} FoundOriginal;
+  NatterdWriteJob      job;
+  NatterdRequest      *request;
+  NatterdUser         *sender;
+  gint64               sender_id;
+  char                *client_msg_id;
+  gint64               retry_after_ms;
+  NatterdStoreMessage *original;       /* a copy, when found */
+} ResendLookup;
 
 static gboolean
-original_found_cb (const NatterdStoreMessage *m,
-                   gpointer                   user_data)
+copy_original_cb (const NatterdStoreMessage *m,
+                  gpointer                   user_data)
 {
-  FoundOriginal *found = user_data;
+  NatterdStoreMessage **out = user_data;
 
-  found->object = g_string_sized_new (m->body_len + 160);
-  natterd_message_object_write_for (found->directory, found->object, m, found->viewer);
+  *out = natterd_store_message_copy (m);
   return FALSE;
 }
 
-/* The stored message (@sender, @client_msg_id) as @sender sees it, read on
- * the main loop's connection (committed rows only); NULL when there is
- * none or on a store error (logged). */
-static GString *
-find_original (NatterdCommit *self,
-               NatterdUser   *sender,
-               const char    *client_msg_id)
+static gboolean
+resend_lookup_run (NatterdWriteJob *job,
+                   NatterdStore    *store,
+                   GError         **error)
 {
-  g_autoptr(GError) error = NULL;
-  FoundOriginal found = { self->directory, sender, NULL };
+  ResendLookup *l = (ResendLookup *) job;
 
-  if (!natterd_store_message_by_client_id (self->store, sender->id, client_msg_id,
-                                           original_found_cb, &found, &error))
-    g_warning ("Could not look up a resent message: %s", error->message);
-  return found.object;
+  return natterd_store_message_by_client_id (store, l->sender_id, l->client_msg_id,
+                                             copy_original_cb, &l->original, error);
 }
 
-gboolean
+static void
+resend_lookup_done (NatterdWriteJob *job,
+                    const GError    *error)
+{
+  ResendLookup *l = (ResendLookup *) job;
+
+  if (error != NULL)
+    g_warning ("Could not look up a resent message: %s", error->message);
+  if (l->original != NULL)
+    {
+      g_autoptr(GString) object = encode_original (natterd_directory_from_request (l->request),
+                                                   l->original, l->sender);
+      NatterJsonWriter *w = natterd_request_begin_ok (l->request);
+
+      natter_json_writer_key (w, "message");
+      natter_json_writer_raw (w, object->str, object->len);
+      natterd_request_finish_ok (l->request);
+    }
+  else
+    natterd_request_rate_limited (l->request, l->retry_after_ms);
+  g_free (l->original);
+  g_free (l->client_msg_id);
+  g_free (l);
+}
+
+void
 natterd_commit_answer_resend (NatterdCommit  *self,
                               NatterdRequest *request,
                               NatterdUser    *sender,
-                              const char     *client_msg_id)
+                              const char     *client_msg_id,
+                              gint64          retry_after_ms)
 {
-  g_autoptr(GString) original = find_original (self, sender, client_msg_id);
-  NatterJsonWriter *w;
+  ResendLookup *l = g_new0 (ResendLookup, 1);
 
-  if (original == NULL)
-    return FALSE;
-  w = natterd_request_begin_ok (request);
-  natter_json_writer_key (w, "message");
-  natter_json_writer_raw (w, original->str, original->len);
-  natterd_request_finish_ok (request);
-  return TRUE;
+  l->job.run = resend_lookup_run;
+  l->job.done = resend_lookup_done;
+  l->request = request;
+  l->sender = sender;
+  l->sender_id = sender->id;
+  l->client_msg_id = g_strdup (client_msg_id);
+  l->retry_after_ms = retry_after_ms;
+  natterd_reads_push (self->directory->reads, &l->job);
 }
 
 /* Main loop, after the commit. */
@@ -294,7 +333,6 @@ send_done (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
   NatterdCommit *self = p->write.commit;
-  g_autoptr(GError) local_error = NULL;
 
   /* The search feed hears of the message before the reads that waited
    * for this write run: a search among them must wait for the index to
@@ -308,17 +346,8 @@ send_done (NatterdWriteJob *job,
                                                      p->sender, p->peer);
   natterd_commit_write_done (&p->write);
 
-  if (error == NULL && p->stored_elsewhere)
-    {
-      /* Committed by now, so the main connection sees it. */
-      p->as_sender = find_original (self, p->sender, p->client_msg_id);
-      if (p->as_sender == NULL)
-        {
-          local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                                             "stored message not found");
-          error = local_error;
-        }
-    }
+  if (error == NULL && p->original != NULL)
+    p->as_sender = encode_original (self->directory, p->original, p->sender);
   if (error != NULL)
     {
       g_warning ("Could not store a message: %s", error->message);

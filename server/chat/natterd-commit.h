@@ -31,13 +31,15 @@ void           natterd_commit_queue_send (NatterdCommit       *self,
                                           gsize                body_len,
                                           const char          *client_msg_id);
 
-/* A send the rate limit would refuse may be the resend of a stored
- * message (an outbox after a reconnect): then it is answered with the
- * original, as an unlimited send would be, and TRUE is returned. */
-gboolean       natterd_commit_answer_resend (NatterdCommit  *self,
+/* A send the rate limit refuses may be the resend of a stored message (an
+ * outbox after a reconnect): the reader thread looks it up, and it is
+ * answered with the original, as an unlimited send would be, or else
+ * rate_limited with @retry_after_ms. */
+void           natterd_commit_answer_resend (NatterdCommit  *self,
                                              NatterdRequest *request,
                                              NatterdUser    *sender,
-                                             const char     *client_msg_id);
+                                             const char     *client_msg_id,
+                                             gint64          retry_after_ms);
 
 /* A write nobody waits for (last_seen, status text): goes in the next
  * batch; its done function only logs a failure. */

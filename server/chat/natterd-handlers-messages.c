@@ -35,8 +35,7 @@ send_allowed (NatterdRequest *request,
 
   if (retry == 0)
     return TRUE;
-  if (!natterd_commit_answer_resend (dir->commit, request, me, client_msg_id))
-    natterd_request_rate_limited (request, retry);
+  natterd_commit_answer_resend (dir->commit, request, me, client_msg_id, retry);
   return FALSE;
 }
 

@@ -246,6 +246,9 @@ typedef struct {
   const char *client_msg_id;
 } NatterdStoreMessage;
 
+/* A copy that outlives the callback, in one allocation: g_free it. */
+NatterdStoreMessage *natterd_store_message_copy (const NatterdStoreMessage *message);
+
 /* Return FALSE to stop the iteration. */
 typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,
                                              gpointer                   user_data);
