@@ -25,6 +25,7 @@
 #include "natterd-auth.h"
 #include "natterd-handlers-private.h"
 #include "natterd-presence.h"
+#include "natterd-reads.h"
 #include "natterd-session.h"
 #include "natterd-token-bucket.h"
 
@@ -33,6 +34,7 @@
 #define HASH_MEMLIMIT   (19 * 1024 * 1024)
 
 #define TOKEN_BYTES     32
+#define TOKEN_TEXT_LEN  sodium_base64_ENCODED_LEN (TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
 #define MINUTE_MS       (60 * 1000)
 #define HOUR_MS         (60 * MINUTE_MS)
 #define DAY_MS          (24 * HOUR_MS)
@@ -265,37 +267,142 @@ token_cache_add (NatterdAuth  *self,
   g_hash_table_replace (self->tokens, entry->hash, entry);
 }
 
-/* Like natterd_store_token_lookup: TRUE with the user and expiry when the
- * store holds the token (expired or not), FALSE without error when not. */
-static gboolean
-token_lookup (NatterdAuth   *self,
-              const guint8  *hash,
-              gint64        *out_user_id,
-              gint64        *out_expires,
-              GError       **error)
-{
-  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+/* --- the store's token rows, written and read off the main loop ---
+ *
+ * A token row is written by the writer thread (a registration's user row
+ * with it) and the login answered once it has committed; a token the cache
+ * does not hold is looked up by the reader thread. The main loop never
+ * waits on the database. Their completions find the NatterdAuth through
+ * the directory: it is gone (NULL) when they complete during a stop. */
 
-  if (entry == NULL)
+typedef struct {
+  NatterdCommitWrite write;
+  NatterdUser       *user;           /* NULL for a registration, until applied */
+  gint64             user_id;
+  char              *username;       /* a registration's, else NULL */
+  char              *display_name;
+  char              *password_hash;
+  guint8             hash[NATTERD_TOKEN_HASH_LEN];
+  char               token[TOKEN_TEXT_LEN];  /* wiped when freed */
+  gint64             expires;
+} TokenWrite;
+
+static void log_in (NatterdAuth *self, NatterdRequest *request, NatterdUser *user,
+                    const char *token, const guint8 *hash, gint64 expires);
+
+static void
+token_write_free (TokenWrite *w)
+{
+  natterd_commit_write_clear (&w->write);
+  sodium_memzero (w->token, sizeof w->token);
+  g_free (w->username);
+  g_free (w->display_name);
+  g_free (w->password_hash);
+  g_free (w);
+}
+
+/* Writer thread. */
+static gboolean
+token_write_run (NatterdWriteJob *job,
+                 NatterdStore    *store,
+                 GError         **error)
+{
+  TokenWrite *w = (TokenWrite *) job;
+
+  if (w->username != NULL &&
+      !natterd_store_user_insert (store, w->username, w->display_name, w->password_hash,
+                                  natterd_now_ms (), &w->user_id, error))
+    return FALSE;
+  return natterd_store_token_insert (store, w->hash, w->user_id, w->expires, error);
+}
+
+static void
+token_write_done (NatterdWriteJob *job,
+                  const GError    *error)
+{
+  TokenWrite *w = (TokenWrite *) job;
+  NatterdRequest *request = w->write.request;
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+
+  natterd_commit_write_done (&w->write);
+  if (w->username != NULL && g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
+    /* Taken meanwhile, perhaps through another node. */
+    natterd_request_error (request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
+  else if (error != NULL)
+    natterd_request_store_error (request, error);
+  else if (dir->auth == NULL)
+    natterd_request_error (request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
+  else
     {
-      if (!natterd_store_token_lookup (self->directory->store, hash, out_user_id, out_expires, error))
-        return FALSE;
-      token_cache_add (self, hash, *out_user_id, *out_expires);
-      return TRUE;
+      if (w->username != NULL)
+        {
+          w->user = natterd_directory_add_user (dir, w->user_id, w->username, w->display_name,
+                                                w->password_hash);
+          g_message ("registered user %s", w->user->username);
+        }
+      token_cache_add (dir->auth, w->hash, w->user->id, w->expires);
+      log_in (dir->auth, request, w->user, w->token, w->hash, w->expires);
     }
-  *out_user_id = entry->user_id;
-  *out_expires = entry->expires;
-  return TRUE;
+  token_write_free (w);
+}
+
+/* A token row deleted by the writer thread: a logout waits for it, an
+ * expired token's removal (@request NULL) does not. */
+typedef struct {
+  NatterdCommitWrite write;
+  guint8             hash[NATTERD_TOKEN_HASH_LEN];
+  NatterdAuthRevokedFunc revoked;
+} TokenDelete;
+
+static gboolean
+token_delete_run (NatterdWriteJob *job,
+                  NatterdStore    *store,
+                  GError         **error)
+{
+  TokenDelete *d = (TokenDelete *) job;
+
+  return natterd_store_token_delete (store, d->hash, error);
+}
+
+static void
+token_delete_done (NatterdWriteJob *job,
+                   const GError    *error)
+{
+  TokenDelete *d = (TokenDelete *) job;
+
+  if (d->revoked != NULL)
+    {
+      natterd_commit_write_done (&d->write);
+      d->revoked (d->write.request, d->hash, error);
+      natterd_commit_write_clear (&d->write);
+    }
+  else if (error != NULL)
+    g_warning ("Could not remove an expired token: %s", error->message);
+  g_free (d);
 }
 
 /* Revokes a token: out of the cache first, then out of the store. */
-static gboolean
-token_delete (NatterdAuth   *self,
-              const guint8  *hash,
-              GError       **error)
+static void
+token_delete (NatterdAuth            *self,
+              NatterdRequest         *request,
+              const guint8           *hash,
+              NatterdAuthRevokedFunc  revoked)
 {
+  TokenDelete *d = g_new0 (TokenDelete, 1);
+
   g_hash_table_remove (self->tokens, hash);
-  return natterd_store_token_delete (self->directory->store, hash, error);
+  memcpy (d->hash, hash, sizeof d->hash);
+  d->revoked = revoked;
+  if (request == NULL)
+    {
+      d->write.job.run = token_delete_run;
+      d->write.job.done = token_delete_done;
+      natterd_commit_push (self->directory->commit, &d->write.job);
+      return;
+    }
+  natterd_commit_write_init (&d->write, self->directory->commit, request,
+                             token_delete_run, token_delete_done);
+  natterd_commit_write_queue (&d->write);
 }
 
 /* --- tokens and logging in --- */
@@ -331,44 +438,43 @@ log_in (NatterdAuth    *self,
   natterd_request_finish_ok (request);
 }
 
-/* Makes a new token for @user, stores its hash, and logs in. */
+/* Makes a new token for @user (for a registration: @user NULL, and the
+ * account from @job), has its hash stored (with the account), and then
+ * logs in. */
 static void
 issue_token_and_log_in (NatterdAuth    *self,
                         NatterdRequest *request,
-                        NatterdUser    *user)
+                        NatterdUser    *user,
+                        Job            *job)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
-  NatterdStore *store = self->directory->store;
-  g_autoptr(GError) error = NULL;
+  TokenWrite *w = g_new0 (TokenWrite, 1);
   guint8 random[TOKEN_BYTES];
-  guint8 hash[NATTERD_TOKEN_HASH_LEN];
-  char token[sodium_base64_ENCODED_LEN (TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  gint64 expires;
 
   randombytes_buf (random, sizeof random);
-  sodium_bin2base64 (token, sizeof token, random, sizeof random,
+  sodium_bin2base64 (w->token, sizeof w->token, random, sizeof random,
                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero (random, sizeof random);
-  token_hash (token, hash);
-  expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
-
-  if (!natterd_store_token_insert (store, hash, user->id, expires, &error))
+  token_hash (w->token, w->hash);
+  w->expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
+  w->user = user;
+  if (user != NULL)
+    w->user_id = user->id;
+  else
     {
-      natterd_request_store_error (request, error);
-      return;
+      w->username = g_strdup (job->username);
+      w->display_name = g_strdup (job->display_name);
+      w->password_hash = g_strdup (job->hash);
     }
-  token_cache_add (self, hash, user->id, expires);
-  log_in (self, request, user, token, hash, expires);
-  sodium_memzero (token, sizeof token);
+  natterd_commit_write_init (&w->write, self->directory->commit, request,
+                             token_write_run, token_write_done);
+  natterd_commit_write_queue (&w->write);
 }
 
 static void
 finish_register (NatterdAuth *self, Job *job)
 {
   NatterdDirectory *dir = self->directory;
-  g_autoptr(GError) error = NULL;
-  NatterdUser *user;
-  gint64 id;
 
   if (!job->ok)
     {
@@ -381,18 +487,7 @@ finish_register (NatterdAuth *self, Job *job)
       natterd_request_error (job->request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
       return;
     }
-  if (!natterd_store_user_insert (dir->store, job->username, job->display_name, job->hash,
-                                  natterd_now_ms (), &id, &error))
-    {
-      if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
-        natterd_request_error (job->request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
-      else
-        natterd_request_store_error (job->request, error);
-      return;
-    }
-  user = natterd_directory_add_user (dir, id, job->username, job->display_name, job->hash);
-  g_message ("registered user %s", user->username);
-  issue_token_and_log_in (self, job->request, user);
+  issue_token_and_log_in (self, job->request, NULL, job);
 }
 
 static void
@@ -410,7 +505,7 @@ finish_login (NatterdAuth *self, Job *job)
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
       return;
     }
-  issue_token_and_log_in (self, job->request, job->user);
+  issue_token_and_log_in (self, job->request, job->user, job);
 }
 
 static gboolean
@@ -430,17 +525,41 @@ job_done_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct {
+  NatterdWriteJob job;
+  gint64          now;
+} ExpireTokens;
+
+static gboolean
+expire_tokens_run (NatterdWriteJob *job,
+                   NatterdStore    *store,
+                   GError         **error)
+{
+  return natterd_store_tokens_expire (store, ((ExpireTokens *) job)->now, error);
+}
+
+static void
+expire_tokens_done (NatterdWriteJob *job,
+                    const GError    *error)
+{
+  if (error != NULL)
+    g_warning ("Could not remove expired tokens: %s", error->message);
+  g_free (job);
+}
+
 static gboolean
 expire_tokens_cb (gpointer user_data)
 {
   NatterdAuth *self = user_data;
-  g_autoptr(GError) error = NULL;
+  ExpireTokens *e = g_new0 (ExpireTokens, 1);
 
   /* Expired tokens are refused anyway; this only keeps the table small.
    * None of them is in the cache: a token login past its expiry takes
    * its entry out. */
-  if (!natterd_store_tokens_expire (self->directory->store, natterd_now_ms (), &error))
-    g_warning ("Could not remove expired tokens: %s", error->message);
+  e->job.run = expire_tokens_run;
+  e->job.done = expire_tokens_done;
+  e->now = natterd_now_ms ();
+  natterd_commit_push (self->directory->commit, &e->job);
   return G_SOURCE_CONTINUE;
 }
 
@@ -457,11 +576,6 @@ natterd_auth_new (NatterdDirectory *directory,
   if (sodium_init () < 0)
     {
       g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "libsodium failed to initialise");
-      return NULL;
-    }
-  if (!natterd_store_tokens_expire (directory->store, natterd_now_ms (), error))
-    {
-      g_prefix_error (error, "%s: ", natterd_store_get_path (directory->store));
       return NULL;
     }
 
@@ -491,6 +605,7 @@ natterd_auth_new (NatterdDirectory *directory,
       natterd_auth_free (self);
       return NULL;
     }
+  expire_tokens_cb (self);
   self->expire_source = g_timeout_add_seconds (3600, expire_tokens_cb, self);
   return self;
 }
@@ -566,6 +681,82 @@ natterd_auth_register (NatterdAuth    *self,
   queue_job (self, job);
 }
 
+/* A token login, once the token's row is known (@user_id 0: none). */
+static void
+finish_login_token (NatterdAuth    *self,
+                    NatterdRequest *request,
+                    const char     *token,
+                    const guint8   *hash,
+                    gint64          user_id,
+                    gint64          expires)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
+  NatterdUser *user = user_id != 0 ? natterd_directory_find_user_id (self->directory, user_id) : NULL;
+  gint64 now = natterd_now_ms ();
+
+  if (user == NULL || expires <= now)
+    {
+      if (user != NULL)
+        token_delete (self, NULL, hash, NULL); /* expired: nobody waits for it */
+      limiter_take (&self->failures_by_address, address,
+                    config->failed_logins_per_minute_per_address, now);
+      natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
+      return;
+    }
+  log_in (self, request, user, token, hash, expires);
+}
+
+/* A token the cache does not hold, looked up by the reader thread. */
+typedef struct {
+  NatterdWriteJob  job;
+  NatterdRequest  *request;
+  char            *token;     /* wiped when freed */
+  guint8           hash[NATTERD_TOKEN_HASH_LEN];
+  gint64           user_id;   /* 0: not found */
+  gint64           expires;
+} TokenLookup;
+
+static gboolean
+token_lookup_run (NatterdWriteJob *job,
+                  NatterdStore    *store,
+                  GError         **error)
+{
+  TokenLookup *l = (TokenLookup *) job;
+  g_autoptr(GError) local_error = NULL;
+
+  if (natterd_store_token_lookup (store, l->hash, &l->user_id, &l->expires, &local_error))
+    return TRUE;
+  l->user_id = 0;
+  if (local_error == NULL)
+    return TRUE; /* no such token */
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static void
+token_lookup_done (NatterdWriteJob *job,
+                   const GError    *error)
+{
+  TokenLookup *l = (TokenLookup *) job;
+  NatterdAuth *self = natterd_directory_from_request (l->request)->auth;
+
+  if (error != NULL)
+    natterd_request_store_error (l->request, error);
+  else if (self == NULL)
+    natterd_request_error (l->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
+  else
+    {
+      /* Unknown tokens are not cached: they count as failed logins. */
+      if (l->user_id != 0)
+        token_cache_add (self, l->hash, l->user_id, l->expires);
+      finish_login_token (self, l->request, l->token, l->hash, l->user_id, l->expires);
+    }
+  sodium_memzero (l->token, strlen (l->token));
+  g_free (l->token);
+  g_free (l);
+}
+
 void
 natterd_auth_login_token (NatterdAuth    *self,
                           NatterdRequest *request,
@@ -574,15 +765,13 @@ natterd_auth_login_token (NatterdAuth    *self,
   NatterdDirectory *dir = self->directory;
   const NatterdConfig *config = natterd_directory_get_config (dir);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
-  g_autoptr(GError) error = NULL;
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
-  gint64 now = natterd_now_ms ();
-  gint64 user_id = 0, expires = 0;
-  NatterdUser *user = NULL;
+  CachedToken *entry;
+  TokenLookup *l;
   gint64 retry;
 
   retry = limiter_peek (&self->failures_by_address, address,
-                        config->failed_logins_per_minute_per_address, now);
+                        config->failed_logins_per_minute_per_address, natterd_now_ms ());
   if (retry > 0)
     {
       natterd_request_rate_limited (request, retry);
@@ -590,25 +779,19 @@ natterd_auth_login_token (NatterdAuth    *self,
     }
 
   token_hash (token, hash);
-  if (token_lookup (self, hash, &user_id, &expires, &error))
-    user = natterd_directory_find_user_id (dir, user_id);
-  else if (error != NULL)
+  entry = g_hash_table_lookup (self->tokens, hash);
+  if (entry != NULL)
     {
-      natterd_request_store_error (request, error);
+      finish_login_token (self, request, token, hash, entry->user_id, entry->expires);
       return;
     }
-
-  if (user == NULL || expires <= now)
-    {
-      if (user != NULL)
-        token_delete (self, hash, NULL); /* expired: best effort, no reply waits for it */
-      limiter_take (&self->failures_by_address, address,
-                    config->failed_logins_per_minute_per_address, now);
-      natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
-      return;
-    }
-
-  log_in (self, request, user, token, hash, expires);
+  l = g_new0 (TokenLookup, 1);
+  l->job.run = token_lookup_run;
+  l->job.done = token_lookup_done;
+  l->request = request;
+  l->token = g_strdup (token);
+  memcpy (l->hash, hash, sizeof hash);
+  natterd_reads_push (dir->reads, &l->job);
 }
 
 void
@@ -655,10 +838,11 @@ natterd_auth_login_password (NatterdAuth    *self,
   queue_job (self, job);
 }
 
-gboolean
-natterd_auth_revoke_token (NatterdAuth   *self,
-                           const guint8  *hash,
-                           GError       **error)
+void
+natterd_auth_revoke_token (NatterdAuth            *self,
+                           NatterdRequest         *request,
+                           const guint8           *hash,
+                           NatterdAuthRevokedFunc  revoked)
 {
-  return token_delete (self, hash, error);
+  token_delete (self, request, hash, revoked);
 }

@@ -28,9 +28,16 @@ void         natterd_auth_login_password (NatterdAuth    *self,
 void         natterd_auth_login_token    (NatterdAuth    *self,
                                           NatterdRequest *request,
                                           const char     *token);
-/* Out of the token cache, then out of the store. */
-gboolean     natterd_auth_revoke_token   (NatterdAuth    *self,
-                                          const guint8   *hash,
-                                          GError        **error);
+/* Called on the main loop once the token's row is deleted (@error NULL)
+ * or could not be. */
+typedef void (*NatterdAuthRevokedFunc) (NatterdRequest *request,
+                                        const guint8   *hash,
+                                        const GError   *error);
+/* Out of the token cache at once, then out of the store (by the writer
+ * thread): a logout. */
+void         natterd_auth_revoke_token   (NatterdAuth            *self,
+                                          NatterdRequest         *request,
+                                          const guint8           *hash,
+                                          NatterdAuthRevokedFunc  revoked);
 
 G_END_DECLS

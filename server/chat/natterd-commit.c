@@ -15,13 +15,13 @@
 #include "natterd-commit.h"
 #include "natterd-deferred.h"
 #include "natterd-message-object.h"
+#include "natterd-reads.h"
 #include "natterd-search-feed.h"
 
 struct _NatterdCommit {
   NatterdDirectory *directory;        /* borrowed */
   NatterdStore     *store;            /* borrowed: the main loop's connection */
   NatterdWriter    *writer;           /* owned, with its own connection */
-  guint             writer_pause_source; /* resumes the writer after a main-loop write */
   GQueue            deliveries;       /* PendingSend* committed, not yet fanned out and acked */
   guint             delivery_source;
   GHashTable       *writes_in_flight; /* NatterdConnection* -> InFlight (defer_read) */
@@ -32,10 +32,12 @@ struct _NatterdCommit {
 typedef struct {
   NatterdCommitWrite   write;       /* its connection is not delivered to */
   NatterdUser         *sender;
-  NatterdConversation *conversation;/* of the stored message */
+  NatterdConversation *conversation;/* of the stored message; NULL until stored when new */
+  NatterdUser         *peer;        /* direct only */
 
-  gint64               conversation_id;
+  gint64               conversation_id; /* 0: a direct one to get or make */
   gint64               sender_id;
+  gint64               peer_id;
   gint64               ts;
   char                *body;
   gsize                body_len;
@@ -45,7 +47,7 @@ typedef struct {
   char                *address_for_peer; /* direct with someone else only */
 
   gboolean             duplicate;
-  gboolean             stored_elsewhere; /* a duplicate from another conversation */
+  NatterdStoreMessage *original;    /* a duplicate from another conversation: a copy */
   gint64               stored_id;
   GString             *as_sender;   /* the message object as the sender sees it */
   GBytes              *event_for_sender; /* the "message" event frames */
@@ -62,6 +64,7 @@ pending_send_free (PendingSend *p)
     g_string_free (p->as_sender, TRUE);
   g_clear_pointer (&p->event_for_sender, g_bytes_unref);
   g_clear_pointer (&p->event_for_peer, g_bytes_unref);
+  g_free (p->original);
   g_free (p->body);
   g_free (p->client_msg_id);
   g_free (p->from);
@@ -189,8 +192,8 @@ send_inserted_cb (const NatterdStoreMessage *m,
     {
       /* A resend of a client_msg_id first used in another conversation:
        * the original is the answer; its names are looked up on the main
-       * loop. Only the id is kept here. */
-      p->stored_elsewhere = TRUE;
+       * loop. */
+      p->original = natterd_store_message_copy (m);
       return TRUE;
     }
   p->ts = m->ts;
@@ -216,11 +219,17 @@ send_run (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
 
+  /* A first message to someone: the conversation commits with it, or
+   * neither does. */
+  if (p->conversation_id == 0 &&
+      !natterd_store_direct_ensure (store, MIN (p->sender_id, p->peer_id), MAX (p->sender_id, p->peer_id),
+                                    &p->conversation_id, error))
+    return FALSE;
   if (!natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
                                      p->ts, p->client_msg_id, &p->duplicate,
                                      send_inserted_cb, p, error))
     return FALSE;
-  if (p->as_sender == NULL && !p->stored_elsewhere)
+  if (p->as_sender == NULL && p->original == NULL)
     {
       g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
       return FALSE;
@@ -228,56 +237,93 @@ send_run (NatterdWriteJob *job,
   return TRUE;
 }
 
+/* The stored message @original as its sender sees it. */
+static GString *
+encode_original (NatterdDirectory          *directory,
+                 const NatterdStoreMessage *original,
+                 NatterdUser               *sender)
+{
+  GString *object = g_string_sized_new (original->body_len + 160);
+
+  natterd_message_object_write_for (directory, object, original, sender);
+  return object;
+}
+
+/* A rate-limited send that may be a resend, looked up by the reader
+ * thread. */
 typedef struct {
-  NatterdDirectory *directory;
-  NatterdUser      *viewer;
-  GString          *object;  /* set when found */
-} FoundOriginal;
+  NatterdWriteJob      job;
+  NatterdRequest      *request;
+  NatterdUser         *sender;
+  gint64               sender_id;
+  char                *client_msg_id;
+  gint64               retry_after_ms;
+  NatterdStoreMessage *original;       /* a copy, when found */
+} ResendLookup;
 
 static gboolean
-original_found_cb (const NatterdStoreMessage *m,
-                   gpointer                   user_data)
+copy_original_cb (const NatterdStoreMessage *m,
+                  gpointer                   user_data)
 {
-  FoundOriginal *found = user_data;
+  NatterdStoreMessage **out = user_data;
 
-  found->object = g_string_sized_new (m->body_len + 160);
-  natterd_message_object_write_for (found->directory, found->object, m, found->viewer);
+  *out = natterd_store_message_copy (m);
   return FALSE;
 }
 
-/* The stored message (@sender, @client_msg_id) as @sender sees it, read on
- * the main loop's connection (committed rows only); NULL when there is
- * none or on a store error (logged). */
-static GString *
-find_original (NatterdCommit *self,
-               NatterdUser   *sender,
-               const char    *client_msg_id)
+static gboolean
+resend_lookup_run (NatterdWriteJob *job,
+                   NatterdStore    *store,
+                   GError         **error)
 {
-  g_autoptr(GError) error = NULL;
-  FoundOriginal found = { self->directory, sender, NULL };
+  ResendLookup *l = (ResendLookup *) job;
 
-  if (!natterd_store_message_by_client_id (self->store, sender->id, client_msg_id,
-                                           original_found_cb, &found, &error))
-    g_warning ("Could not look up a resent message: %s", error->message);
-  return found.object;
+  return natterd_store_message_by_client_id (store, l->sender_id, l->client_msg_id,
+                                             copy_original_cb, &l->original, error);
 }
 
-gboolean
+static void
+resend_lookup_done (NatterdWriteJob *job,
+                    const GError    *error)
+{
+  ResendLookup *l = (ResendLookup *) job;
+
+  if (error != NULL)
+    g_warning ("Could not look up a resent message: %s", error->message);
+  if (l->original != NULL)
+    {
+      g_autoptr(GString) object = encode_original (natterd_directory_from_request (l->request),
+                                                   l->original, l->sender);
+      NatterJsonWriter *w = natterd_request_begin_ok (l->request);
+
+      natter_json_writer_key (w, "message");
+      natter_json_writer_raw (w, object->str, object->len);
+      natterd_request_finish_ok (l->request);
+    }
+  else
+    natterd_request_rate_limited (l->request, l->retry_after_ms);
+  g_free (l->original);
+  g_free (l->client_msg_id);
+  g_free (l);
+}
+
+void
 natterd_commit_answer_resend (NatterdCommit  *self,
                               NatterdRequest *request,
                               NatterdUser    *sender,
-                              const char     *client_msg_id)
+                              const char     *client_msg_id,
+                              gint64          retry_after_ms)
 {
-  g_autoptr(GString) original = find_original (self, sender, client_msg_id);
-  NatterJsonWriter *w;
+  ResendLookup *l = g_new0 (ResendLookup, 1);
 
-  if (original == NULL)
-    return FALSE;
-  w = natterd_request_begin_ok (request);
-  natter_json_writer_key (w, "message");
-  natter_json_writer_raw (w, original->str, original->len);
-  natterd_request_finish_ok (request);
-  return TRUE;
+  l->job.run = resend_lookup_run;
+  l->job.done = resend_lookup_done;
+  l->request = request;
+  l->sender = sender;
+  l->sender_id = sender->id;
+  l->client_msg_id = g_strdup (client_msg_id);
+  l->retry_after_ms = retry_after_ms;
+  natterd_reads_push (self->directory->reads, &l->job);
 }
 
 /* Main loop, after the commit. */
@@ -287,26 +333,21 @@ send_done (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
   NatterdCommit *self = p->write.commit;
-  g_autoptr(GError) local_error = NULL;
 
   /* The search feed hears of the message before the reads that waited
    * for this write run: a search among them must wait for the index to
    * have it (it ran at once, and missed it, before). */
   if (error == NULL && !p->duplicate)
     natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
+  /* So does the directory of a conversation the send made: a history of
+   * it that waited must find it. */
+  if (error == NULL && p->conversation == NULL)
+    p->conversation = natterd_directory_note_direct (self->directory, p->conversation_id,
+                                                     p->sender, p->peer);
   natterd_commit_write_done (&p->write);
 
-  if (error == NULL && p->stored_elsewhere)
-    {
-      /* Committed by now, so the main connection sees it. */
-      p->as_sender = find_original (self, p->sender, p->client_msg_id);
-      if (p->as_sender == NULL)
-        {
-          local_error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                                             "stored message not found");
-          error = local_error;
-        }
-    }
+  if (error == NULL && p->original != NULL)
+    p->as_sender = encode_original (self->directory, p->original, p->sender);
   if (error != NULL)
     {
       g_warning ("Could not store a message: %s", error->message);
@@ -325,67 +366,48 @@ natterd_commit_queue_send (NatterdCommit       *self,
                            NatterdRequest      *request,
                            NatterdUser         *sender,
                            NatterdConversation *conversation,
+                           NatterdUser         *peer,
                            const char          *body,
                            gsize                body_len,
                            const char          *client_msg_id)
 {
   PendingSend *p = g_new0 (PendingSend, 1);
-  char buf[NATTER_USERNAME_MAX + 2];
+
+  g_return_if_fail (conversation != NULL || peer != NULL);
 
   natterd_commit_write_init (&p->write, self, request, send_run, send_done);
   p->sender = sender;
   p->conversation = conversation;
-  p->conversation_id = conversation->id;
+  p->conversation_id = conversation != NULL ? conversation->id : 0;
+  if (peer == NULL && conversation->kind == NATTERD_CONVERSATION_DIRECT)
+    peer = natterd_conversation_peer (conversation, sender);
+  p->peer = peer;
+  p->peer_id = peer != NULL ? peer->id : 0;
   p->sender_id = sender->id;
   p->ts = natterd_now_ms ();
   p->body = g_strndup (body, body_len);
   p->body_len = body_len;
   p->client_msg_id = g_strdup (client_msg_id);
   p->from = g_strdup (sender->username);
-  p->address_for_sender = g_strdup (natterd_conversation_address_into (conversation, sender, buf));
-  if (conversation->kind == NATTERD_CONVERSATION_DIRECT && conversation->user_a != conversation->user_b)
-    {
-      NatterdUser *peer = natterd_conversation_peer (conversation, sender);
-      p->address_for_peer = g_strdup (natterd_conversation_address_into (conversation, peer, buf));
-    }
+  /* A direct conversation is "@the other one" to each of the two. */
+  if (peer == NULL)
+    p->address_for_sender = g_strdup (conversation->room->name);
+  else
+    p->address_for_sender = g_strconcat ("@", peer->username, NULL);
+  if (peer != NULL && peer != sender)
+    p->address_for_peer = g_strconcat ("@", sender->username, NULL);
   natterd_commit_write_queue (&p->write);
 }
 
-static gboolean
-resume_writer_cb (gpointer user_data)
-{
-  NatterdCommit *self = user_data;
-
-  self->writer_pause_source = 0;
-  natterd_writer_resume (self->writer);
-  return G_SOURCE_REMOVE;
-}
-
-/* The main store's write hook (natterd_store_set_write_hook): before any
- * write on the main loop's connection, wait for the writer thread's batch
- * in progress and hold the writer until this dispatch ends, so that the
- * two connections never contend for SQLite's write lock (its busy handler
- * polls, and can lose to a thread that commits back to back). */
+/* The main store's write hook (natterd_store_set_write_hook). Every
+ * write goes through the writer thread: the main loop never waits on the
+ * database (a commit's fsync, a PostgreSQL round trip), nor on SQLite's
+ * write lock, which its busy handler polls for. A write on the main loop's
+ * connection is a bug, said loudly (fatal in the tests). */
 static void
-hold_writer (gpointer data)
+main_loop_wrote (gpointer data)
 {
-  NatterdCommit *self = data;
-
-  if (self->writer_pause_source != 0)
-    return;
-  /* Held for the rest of this dispatch: the caller writes right after. */
-  natterd_writer_pause (self->writer);
-  self->writer_pause_source = g_idle_add_full (G_PRIORITY_HIGH, resume_writer_cb, self, NULL);
-}
-
-static void
-resume_writer_now (NatterdCommit *self)
-{
-  if (self->writer_pause_source != 0)
-    {
-      g_clear_handle_id (&self->writer_pause_source, g_source_remove);
-      natterd_writer_resume (self->writer);
-    }
+  g_critical ("A write on the main loop's store connection: it belongs on the writer thread");
 }
 
 /* A connection's write jobs finish in the order they were queued (one
@@ -507,14 +529,13 @@ natterd_commit_new (NatterdDirectory  *directory,
   self->store = store;
   self->writes_in_flight = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) in_flight_free);
   self->writer = natterd_writer_new ("natterd-writer", writer_store, NULL);
-  natterd_store_set_write_hook (store, hold_writer, self);
+  natterd_store_set_write_hook (store, main_loop_wrote, self);
   return self;
 }
 
 void
 natterd_commit_flush (NatterdCommit *self)
 {
-  resume_writer_now (self);
   natterd_writer_drain (self->writer);
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);

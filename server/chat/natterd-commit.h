@@ -8,8 +8,8 @@
 G_BEGIN_DECLS
 
 /* Opens the writer's own connection (a sibling of @store) and its thread;
- * installs @store's write hook, so that a write on the main loop's
- * connection first pauses the writer after its current batch. */
+ * installs @store's write hook, which says it loudly (a critical) if
+ * anything writes on the main loop's connection. */
 NatterdCommit *natterd_commit_new   (NatterdDirectory  *directory,
                                      NatterdStore      *store,
                                      GError           **error);
@@ -19,22 +19,27 @@ void           natterd_commit_flush (NatterdCommit     *self);
 void           natterd_commit_free  (NatterdCommit     *self);
 
 /* Queues a send for the group commit; the request is answered after the
- * commit, and the message fanned out in id order. */
+ * commit, and the message fanned out in id order. @conversation NULL with
+ * @peer: the direct conversation with @peer, made in the same transaction
+ * as the message (the first message between the two). */
 void           natterd_commit_queue_send (NatterdCommit       *self,
                                           NatterdRequest      *request,
                                           NatterdUser         *sender,
                                           NatterdConversation *conversation,
+                                          NatterdUser         *peer,
                                           const char          *body,
                                           gsize                body_len,
                                           const char          *client_msg_id);
 
-/* A send the rate limit would refuse may be the resend of a stored
- * message (an outbox after a reconnect): then it is answered with the
- * original, as an unlimited send would be, and TRUE is returned. */
-gboolean       natterd_commit_answer_resend (NatterdCommit  *self,
+/* A send the rate limit refuses may be the resend of a stored message (an
+ * outbox after a reconnect): the reader thread looks it up, and it is
+ * answered with the original, as an unlimited send would be, or else
+ * rate_limited with @retry_after_ms. */
+void           natterd_commit_answer_resend (NatterdCommit  *self,
                                              NatterdRequest *request,
                                              NatterdUser    *sender,
-                                             const char     *client_msg_id);
+                                             const char     *client_msg_id,
+                                             gint64          retry_after_ms);
 
 /* A write nobody waits for (last_seen, status text): goes in the next
  * batch; its done function only logs a failure. */

@@ -36,6 +36,29 @@ natterd_deferred_push (GQueue              *queue,
  * @searched, natterd_search_feed_defer) again: resuming tells them these
  * have waited their turn. They may queue writes, so @queue's owner must
  * stay valid. */
+static void
+resume (NatterdDirectory *self,
+        Deferred         *d,
+        gboolean          searched)
+{
+  /* Every deferred handler needs the user its connection had. A logout
+   * waits for the connection's deferred requests, but one that came first
+   * could still find the session gone: answered, never handled without
+   * its user (it dereferenced NULL before). */
+  if (natterd_session_get_user (natterd_request_get_connection (d->request)) == NULL)
+    {
+      natterd_request_error (d->request, NATTER_ERROR_NOT_AUTHENTICATED,
+                             "Logged out before this request could be answered");
+      g_free (d);
+      return;
+    }
+  self->resuming = d->request;
+  self->resuming_search = searched ? d->request : NULL;
+  d->handler (d->request);
+  self->resuming = self->resuming_search = NULL;
+  g_free (d);
+}
+
 void
 natterd_deferred_resume (NatterdDirectory *self,
                          GQueue           *queue,
@@ -45,25 +68,29 @@ natterd_deferred_resume (NatterdDirectory *self,
   Deferred *d;
 
   while ((d = g_queue_peek_head (queue)) != NULL && d->after <= reached)
-    {
-      g_queue_pop_head (queue);
-      /* Every deferred handler needs the user its connection had. A
-       * logout waits for the connection's deferred requests, but one that
-       * came first could still find the session gone: answered, never
-       * handled without its user (it dereferenced NULL before). */
-      if (natterd_session_get_user (natterd_request_get_connection (d->request)) == NULL)
-        {
-          natterd_request_error (d->request, NATTER_ERROR_NOT_AUTHENTICATED,
-                                 "Logged out before this request could be answered");
-          g_free (d);
-          continue;
-        }
-      self->resuming = d->request;
-      self->resuming_search = searched ? d->request : NULL;
-      d->handler (d->request);
-      self->resuming = self->resuming_search = NULL;
-      g_free (d);
-    }
+    resume (self, g_queue_pop_head (queue), searched);
+}
+
+void
+natterd_deferred_resume_next (NatterdDirectory *self,
+                              GQueue           *queue)
+{
+  Deferred *d = g_queue_pop_head (queue);
+
+  if (d != NULL)
+    resume (self, d, FALSE);
+}
+
+void
+natterd_deferred_fail_next (GQueue          *queue,
+                            NatterErrorCode  code,
+                            const char      *message)
+{
+  Deferred *d = g_queue_pop_head (queue);
+
+  if (d != NULL)
+    natterd_request_error (d->request, code, message);
+  g_free (d);
 }
 
 void

@@ -20,6 +20,13 @@ void natterd_deferred_resume (NatterdDirectory    *self,
                               GQueue              *queue,
                               gint64               reached,
                               gboolean             searched);
+/* Handles again the request at the head of @queue, whatever its count. */
+void natterd_deferred_resume_next (NatterdDirectory *self,
+                                   GQueue           *queue);
+/* Answers the request at the head of @queue with an error instead. */
+void natterd_deferred_fail_next   (GQueue           *queue,
+                                   NatterErrorCode   code,
+                                   const char       *message);
 void natterd_deferred_clear  (GQueue              *queue);
 
 G_END_DECLS

@@ -193,33 +193,16 @@ natterd_directory_find_direct (NatterdDirectory *self,
 }
 
 NatterdConversation *
-natterd_directory_ensure_direct (NatterdDirectory *self,
-                                 NatterdUser      *a,
-                                 NatterdUser      *b,
-                                 GError          **error)
+natterd_directory_note_direct (NatterdDirectory *self,
+                               gint64            id,
+                               NatterdUser      *a,
+                               NatterdUser      *b)
 {
   NatterdConversation *conv = natterd_directory_find_direct (self, a, b);
-  NatterdUser *lo = a->id <= b->id ? a : b;
-  NatterdUser *hi = a->id <= b->id ? b : a;
-  gint64 id;
 
   if (conv != NULL)
     return conv;
-
-  /* Its own transaction, committed before any send goes into it: the
-   * in-memory conversation must never point at a row a failed batch rolled
-   * back. */
-  if (!natterd_store_begin (self->store, error))
-    return NULL;
-  if (!natterd_store_direct_insert (self->store, lo->id, hi->id, &id, error) ||
-      !natterd_store_participant_add (self->store, id, lo->id, error) ||
-      (lo != hi && !natterd_store_participant_add (self->store, id, hi->id, error)) ||
-      !natterd_store_commit (self->store, error))
-    {
-      natterd_store_rollback (self->store);
-      return NULL;
-    }
-  return add_direct (self, id, lo, hi);
+  return add_direct (self, id, a->id <= b->id ? a : b, a->id <= b->id ? b : a);
 }
 
 NatterdUser *

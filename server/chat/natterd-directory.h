@@ -98,6 +98,10 @@ struct _NatterdDirectory {
   NatterdRequest *resuming;         /* after its connection's writes */
   NatterdRequest *resuming_search;  /* ... and after the search index */
 
+  /* Writes that change the directory, one at a time (natterd-model-write.c). */
+  gboolean       model_write_busy;
+  GQueue         model_waiting;     /* requests waiting for their turn */
+
   gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
 };
 
@@ -166,11 +170,13 @@ NatterdRoom        *natterd_directory_add_room (NatterdDirectory *self,
 NatterdConversation *natterd_directory_find_direct (NatterdDirectory *self,
                                                     NatterdUser      *a,
                                                     NatterdUser      *b);
-/* Finds or creates (and stores) it; NULL with @error on a store failure. */
-NatterdConversation *natterd_directory_ensure_direct (NatterdDirectory *self,
-                                                      NatterdUser      *a,
-                                                      NatterdUser      *b,
-                                                      GError          **error);
+/* The one stored with @id (natterd_store_direct_ensure), added to the
+ * directory unless it is there already (two sends to someone new, one
+ * batch: both made or found the same row). */
+NatterdConversation *natterd_directory_note_direct (NatterdDirectory *self,
+                                                    gint64            id,
+                                                    NatterdUser      *a,
+                                                    NatterdUser      *b);
 /* The other user of a direct conversation (@user itself in a conversation
  * with oneself). */
 NatterdUser        *natterd_conversation_peer    (NatterdConversation *conv,

@@ -109,60 +109,135 @@ send_contact_event (NatterdUser *to,
   natterd_user_send (to, frame, NULL);
 }
 
-/* Deletes every row between the two users; FALSE after answering. */
-static gboolean
-store_delete (NatterdRequest *request,
-              NatterdUser    *a,
-              NatterdUser    *b)
-{
-  NatterdDirectory *dir = natterd_directory_from_request (request);
-  g_autoptr(GError) error = NULL;
+/* A contact change: written by the writer thread, then applied to both
+ * users (natterd-model-write.h). */
+typedef enum {
+  CONTACT_ASK,     /* me asks other */
+  CONTACT_ACCEPT,  /* me accepts other's request */
+  CONTACT_DECLINE, /* me declines other's request */
+  CONTACT_REMOVE,  /* me removes other, whatever the state was */
+} ContactChange;
 
-  if (!natterd_store_contact_delete (dir->store, a->id, b->id, &error))
+typedef struct {
+  NatterdModelWrite    model;
+  ContactChange        change;
+  NatterdUser         *me;      /* main loop only */
+  NatterdUser         *other;
+  NatterdContactState  was;     /* REMOVE: the state before */
+  gint64               me_id;
+  gint64               other_id;
+} ContactWrite;
+
+/* Writer thread. An accepted pair is one row (min, max); a request is
+ * (asker, asked). */
+static gboolean
+contact_run (NatterdWriteJob *job,
+             NatterdStore    *store,
+             GError         **error)
+{
+  ContactWrite *w = (ContactWrite *) job;
+
+  switch (w->change)
     {
-      natterd_request_store_error (request, error);
-      return FALSE;
+    case CONTACT_ASK:
+      return natterd_store_contact_set (store, w->me_id, w->other_id,
+                                        NATTERD_STORE_CONTACT_PENDING, error);
+    case CONTACT_ACCEPT:
+      return natterd_store_contact_delete (store, w->me_id, w->other_id, error) &&
+             natterd_store_contact_set (store, MIN (w->me_id, w->other_id), MAX (w->me_id, w->other_id),
+                                        NATTERD_STORE_CONTACT_ACCEPTED, error);
+    case CONTACT_DECLINE:
+    case CONTACT_REMOVE:
+      return natterd_store_contact_delete (store, w->me_id, w->other_id, error);
+    default:
+      g_assert_not_reached ();
     }
-  return TRUE;
 }
 
-/* @me accepts @other's request. */
 static void
-accept (NatterdRequest *request,
-        NatterdUser    *me,
-        NatterdUser    *other)
+contact_apply (NatterdModelWrite *model,
+               const GError      *error)
 {
-  NatterdDirectory *dir = natterd_directory_from_request (request);
-  NatterdUser *lo = me->id < other->id ? me : other;
-  NatterdUser *hi = lo == me ? other : me;
-  g_autoptr(GError) error = NULL;
+  ContactWrite *w = (ContactWrite *) model;
+  NatterdRequest *request = w->model.write.request;
+  NatterdUser *me = w->me, *other = w->other;
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *jw;
 
-  if (!natterd_store_begin (dir->store, &error) ||
-      !natterd_store_contact_delete (dir->store, me->id, other->id, &error) ||
-      !natterd_store_contact_set (dir->store, lo->id, hi->id, NATTERD_STORE_CONTACT_ACCEPTED, &error) ||
-      !natterd_store_commit (dir->store, &error))
+  if (error != NULL)
     {
-      natterd_store_rollback (dir->store);
       natterd_request_store_error (request, error);
       return;
     }
-  set_state (me, other, NATTERD_CONTACT_ACCEPTED);
-  set_state (other, me, NATTERD_CONTACT_ACCEPTED);
-  send_contact_event (me, other, "added");
-  send_contact_event (other, me, "added");
+  switch (w->change)
+    {
+    case CONTACT_ASK:
+      set_state (me, other, NATTERD_CONTACT_OUTGOING);
+      set_state (other, me, NATTERD_CONTACT_INCOMING);
+      jw = natterd_event_begin (&event, "contact_request");
+      natter_json_writer_key (jw, "from");
+      natterd_presence_write_user (jw, me, other);
+      frame = natterd_event_finish (&event);
+      natterd_user_send (other, frame, NULL);
+      break;
+    case CONTACT_ACCEPT:
+      set_state (me, other, NATTERD_CONTACT_ACCEPTED);
+      set_state (other, me, NATTERD_CONTACT_ACCEPTED);
+      send_contact_event (me, other, "added");
+      send_contact_event (other, me, "added");
+      break;
+    case CONTACT_DECLINE:
+    case CONTACT_REMOVE:
+      set_state (me, other, NATTERD_CONTACT_NONE);
+      set_state (other, me, NATTERD_CONTACT_NONE);
+      send_contact_event (me, other, "removed");
+      /* The requester is not told no (a decline, or an incoming request
+       * removed). */
+      if (w->change == CONTACT_REMOVE &&
+          (w->was == NATTERD_CONTACT_ACCEPTED || w->was == NATTERD_CONTACT_OUTGOING))
+        send_contact_event (other, me, "removed");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
   natterd_request_ok (request);
+}
+
+static void
+start_change (NatterdRequest *request,
+              ContactChange   change,
+              NatterdUser    *me,
+              NatterdUser    *other)
+{
+  ContactWrite *w = g_new0 (ContactWrite, 1);
+
+  w->change = change;
+  w->me = me;
+  w->other = other;
+  w->was = contact_state (me, other);
+  w->me_id = me->id;
+  w->other_id = other->id;
+  natterd_model_write_start (&w->model, request, contact_run, contact_apply, NULL);
+}
+
+/* The user named by the request, once no other change of the directory is
+ * in flight (natterd-model-write.h): NULL when the request waits or has
+ * been answered. */
+static NatterdUser *
+other_user (NatterdRequest      *request,
+            NatterdDeferredFunc  handler)
+{
+  if (natterd_model_write_wait (natterd_directory_from_request (request), request, handler))
+    return NULL;
+  return natterd_arg_user (request, "username");
 }
 
 void
 natterd_handle_contact_request (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdUser *other = natterd_arg_user (request, "username");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) frame = NULL;
-  NatterdEvent event;
-  NatterJsonWriter *w;
+  NatterdUser *other = other_user (request, natterd_handle_contact_request);
 
   if (other == NULL)
     return;
@@ -182,87 +257,58 @@ natterd_handle_contact_request (NatterdRequest *request)
       return;
     case NATTERD_CONTACT_INCOMING:
       /* They asked first: asking back accepts. */
-      accept (request, me, other);
+      start_change (request, CONTACT_ACCEPT, me, other);
       return;
     default:
-      break;
-    }
-
-  if (!natterd_store_contact_set (dir->store, me->id, other->id, NATTERD_STORE_CONTACT_PENDING, &error))
-    {
-      natterd_request_store_error (request, error);
+      start_change (request, CONTACT_ASK, me, other);
       return;
     }
-  set_state (me, other, NATTERD_CONTACT_OUTGOING);
-  set_state (other, me, NATTERD_CONTACT_INCOMING);
+}
 
-  w = natterd_event_begin (&event, "contact_request");
-  natter_json_writer_key (w, "from");
-  natterd_presence_write_user (w, me, other);
-  frame = natterd_event_finish (&event);
-  natterd_user_send (other, frame, NULL);
-  natterd_request_ok (request);
+/* contact_accept and contact_decline: of a pending request from the
+ * user named. */
+static void
+answer_request (NatterdRequest      *request,
+                NatterdDeferredFunc  handler,
+                ContactChange        change)
+{
+  NatterdUser *me = natterd_session_request_user (request);
+  NatterdUser *other = other_user (request, handler);
+
+  if (other == NULL)
+    return;
+  if (contact_state (me, other) != NATTERD_CONTACT_INCOMING)
+    {
+      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
+      return;
+    }
+  start_change (request, change, me, other);
 }
 
 void
 natterd_handle_contact_accept (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_session_request_user (request);
-  NatterdUser *other = natterd_arg_user (request, "username");
-
-  if (other == NULL)
-    return;
-  if (contact_state (me, other) != NATTERD_CONTACT_INCOMING)
-    {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
-      return;
-    }
-  accept (request, me, other);
+  answer_request (request, natterd_handle_contact_accept, CONTACT_ACCEPT);
 }
 
 void
 natterd_handle_contact_decline (NatterdRequest *request)
 {
-  NatterdUser *me = natterd_session_request_user (request);
-  NatterdUser *other = natterd_arg_user (request, "username");
-
-  if (other == NULL)
-    return;
-  if (contact_state (me, other) != NATTERD_CONTACT_INCOMING)
-    {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
-      return;
-    }
-  if (!store_delete (request, me, other))
-    return;
-  set_state (me, other, NATTERD_CONTACT_NONE);
-  set_state (other, me, NATTERD_CONTACT_NONE);
-  /* Only the decliner's side hears of it: the requester is not told no. */
-  send_contact_event (me, other, "removed");
-  natterd_request_ok (request);
+  answer_request (request, natterd_handle_contact_decline, CONTACT_DECLINE);
 }
 
 void
 natterd_handle_contact_remove (NatterdRequest *request)
 {
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdUser *other = natterd_arg_user (request, "username");
-  NatterdContactState state;
+  NatterdUser *other = other_user (request, natterd_handle_contact_remove);
 
   if (other == NULL)
     return;
-  state = contact_state (me, other);
-  if (state == NATTERD_CONTACT_NONE)
+  if (contact_state (me, other) == NATTERD_CONTACT_NONE)
     {
       natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "Not a contact");
       return;
     }
-  if (!store_delete (request, me, other))
-    return;
-  set_state (me, other, NATTERD_CONTACT_NONE);
-  set_state (other, me, NATTERD_CONTACT_NONE);
-  send_contact_event (me, other, "removed");
-  if (state == NATTERD_CONTACT_ACCEPTED || state == NATTERD_CONTACT_OUTGOING)
-    send_contact_event (other, me, "removed");
-  natterd_request_ok (request);
+  start_change (request, CONTACT_REMOVE, me, other);
 }

@@ -35,8 +35,7 @@ send_allowed (NatterdRequest *request,
 
   if (retry == 0)
     return TRUE;
-  if (!natterd_commit_answer_resend (dir->commit, request, me, client_msg_id))
-    natterd_request_rate_limited (request, retry);
+  natterd_commit_answer_resend (dir->commit, request, me, client_msg_id, retry);
   return FALSE;
 }
 
@@ -98,22 +97,17 @@ natterd_handle_send (NatterdRequest *request)
           natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
-      /* Created after the rate limit. */
       if (!send_allowed (request, me, client_msg_id))
         return;
-      conv = natterd_directory_ensure_direct (dir, me, peer, &error);
-      if (conv == NULL)
-        {
-          natterd_request_store_error (request, error);
-          return;
-        }
-      natterd_commit_queue_send (dir->commit, request, me, conv, body, body_len, client_msg_id);
+      /* NULL the first time: the send's own transaction makes it. */
+      conv = natterd_directory_find_direct (dir, me, peer);
+      natterd_commit_queue_send (dir->commit, request, me, conv, peer, body, body_len, client_msg_id);
       return;
     }
 
   if (!send_allowed (request, me, client_msg_id))
     return;
-  natterd_commit_queue_send (dir->commit, request, me, conv, body, body_len, client_msg_id);
+  natterd_commit_queue_send (dir->commit, request, me, conv, NULL, body, body_len, client_msg_id);
 }
 
 /* --- pages of messages --- */

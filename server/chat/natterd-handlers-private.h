@@ -10,6 +10,7 @@
 #include "natterd-directory.h"
 #include "natterd-event.h"
 #include "natterd-message-object.h"
+#include "natterd-model-write.h"
 #include "natterd-presence.h"
 #include "natterd-request.h"
 #include "natterd-search-feed.h"

@@ -84,27 +84,83 @@ send_member_event (NatterdRoom       *room,
     natterd_user_send (room->members->pdata[i], frame, except);
 }
 
-/* Stores @user as a member with the read marker at the last message. */
-static gboolean
-store_join (NatterdDirectory  *dir,
-            NatterdRoom       *room,
-            NatterdUser       *user,
-            GError           **error)
-{
-  gint64 up_to;
-  gboolean moved;
+/* A change of a room, written by the writer thread (natterd-model-write.h):
+ * the inputs are copies, so that the thread never reads the directory. */
+typedef struct {
+  NatterdModelWrite  model;
+  NatterdUser       *user;     /* main loop only */
+  NatterdRoom       *room;     /* main loop only; NULL for a create */
+  gint64             conversation_id;
+  gint64             user_id;
+  char              *name;     /* create */
+  char              *topic;    /* create, topic */
+  gint64             created;  /* create: the new room's conversation */
+} RoomWrite;
 
-  if (!natterd_store_begin (dir->store, error))
-    return FALSE;
-  if (!natterd_store_participant_add (dir->store, room->conversation->id, user->id, error) ||
-      !natterd_store_read_marker_set (dir->store, room->conversation->id, user->id, G_MAXINT64,
-                                      &up_to, &moved, error) ||
-      !natterd_store_commit (dir->store, error))
+static void
+room_write_clear (gpointer data)
+{
+  RoomWrite *w = data;
+
+  g_free (w->name);
+  g_free (w->topic);
+}
+
+static RoomWrite *
+room_write_new (NatterdUser *user,
+                NatterdRoom *room)
+{
+  RoomWrite *w = g_new0 (RoomWrite, 1);
+
+  w->user = user;
+  w->user_id = user->id;
+  w->room = room;
+  w->conversation_id = room != NULL ? room->conversation->id : 0;
+  return w;
+}
+
+static NatterdRequest *
+room_write_request (RoomWrite *w)
+{
+  return w->model.write.request;
+}
+
+/* Writer thread: the room, with its creator as the first member. */
+static gboolean
+create_run (NatterdWriteJob *job,
+            NatterdStore    *store,
+            GError         **error)
+{
+  RoomWrite *w = (RoomWrite *) job;
+
+  return natterd_store_room_insert (store, w->name, w->topic, w->user_id, natterd_now_ms (),
+                                    &w->created, error) &&
+         natterd_store_participant_add (store, w->created, w->user_id, error);
+}
+
+static void
+create_apply (NatterdModelWrite *model,
+              const GError      *error)
+{
+  RoomWrite *w = (RoomWrite *) model;
+  NatterdRequest *request = room_write_request (w);
+  NatterdRoom *room;
+
+  if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
     {
-      natterd_store_rollback (dir->store);
-      return FALSE;
+      /* Made meanwhile by another node. */
+      natterd_request_error (request, NATTER_ERROR_CONFLICT, "That room exists");
+      return;
     }
-  return TRUE;
+  if (error != NULL)
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  room = natterd_directory_add_room (natterd_directory_from_request (request), w->created,
+                                     w->name, w->topic, w->user);
+  natterd_room_add_member (room, w->user);
+  reply_room (request, room);
 }
 
 void
@@ -112,10 +168,8 @@ natterd_handle_room_create (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  g_autoptr(GError) error = NULL;
   const char *name, *topic;
-  NatterdRoom *room;
-  gint64 id;
+  RoomWrite *w;
 
   if (!natterd_arg_string (request, "room", TRUE, &name) ||
       !natterd_arg_string (request, "topic", FALSE, &topic))
@@ -132,32 +186,18 @@ natterd_handle_room_create (NatterdRequest *request)
                              "topic must be at most 512 characters without control characters");
       return;
     }
+  if (natterd_model_write_wait (dir, request, natterd_handle_room_create))
+    return;
   if (natterd_directory_find_room (dir, name) != NULL)
     {
       natterd_request_error (request, NATTER_ERROR_CONFLICT, "That room exists");
       return;
     }
 
-  if (!natterd_store_begin (dir->store, &error))
-    {
-      natterd_request_store_error (request, error);
-      return;
-    }
-  if (!natterd_store_room_insert (dir->store, name, topic, me->id, natterd_now_ms (), &id, &error) ||
-      !natterd_store_participant_add (dir->store, id, me->id, &error) ||
-      !natterd_store_commit (dir->store, &error))
-    {
-      natterd_store_rollback (dir->store);
-      if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
-        natterd_request_error (request, NATTER_ERROR_CONFLICT, "That room exists");
-      else
-        natterd_request_store_error (request, error);
-      return;
-    }
-
-  room = natterd_directory_add_room (dir, id, name, topic, me);
-  natterd_room_add_member (room, me);
-  reply_room (request, room);
+  w = room_write_new (me, NULL);
+  w->name = g_strdup (name);
+  w->topic = g_strdup (topic);
+  natterd_model_write_start (&w->model, request, create_run, create_apply, room_write_clear);
 }
 
 void
@@ -182,14 +222,48 @@ natterd_handle_room_members (NatterdRequest *request)
   natterd_request_finish_ok (request);
 }
 
+/* Writer thread: a member, with the read marker at the last message. */
+static gboolean
+join_run (NatterdWriteJob *job,
+          NatterdStore    *store,
+          GError         **error)
+{
+  RoomWrite *w = (RoomWrite *) job;
+  gint64 up_to;
+  gboolean moved;
+
+  return natterd_store_participant_add (store, w->conversation_id, w->user_id, error) &&
+         natterd_store_read_marker_set (store, w->conversation_id, w->user_id, G_MAXINT64,
+                                        &up_to, &moved, error);
+}
+
+static void
+join_apply (NatterdModelWrite *model,
+            const GError      *error)
+{
+  RoomWrite *w = (RoomWrite *) model;
+  NatterdRequest *request = room_write_request (w);
+
+  if (error != NULL)
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  natterd_room_add_member (w->room, w->user);
+  send_member_event (w->room, w->user, "joined", natterd_request_get_connection (request));
+  reply_room (request, w->room);
+}
+
 void
 natterd_handle_room_join (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
-  g_autoptr(GError) error = NULL;
+  NatterdRoom *room;
 
+  if (natterd_model_write_wait (dir, request, natterd_handle_room_join))
+    return;
+  room = natterd_arg_room (request, "room", FALSE);
   if (room == NULL)
     return;
   if (natterd_room_has_member (room, me))
@@ -197,15 +271,36 @@ natterd_handle_room_join (NatterdRequest *request)
       reply_room (request, room);
       return;
     }
+  natterd_model_write_start (&room_write_new (me, room)->model, request, join_run, join_apply, NULL);
+}
 
-  if (!store_join (dir, room, me, &error))
+static gboolean
+leave_run (NatterdWriteJob *job,
+           NatterdStore    *store,
+           GError         **error)
+{
+  RoomWrite *w = (RoomWrite *) job;
+
+  return natterd_store_participant_remove (store, w->conversation_id, w->user_id, error);
+}
+
+static void
+leave_apply (NatterdModelWrite *model,
+             const GError      *error)
+{
+  RoomWrite *w = (RoomWrite *) model;
+  NatterdRequest *request = room_write_request (w);
+
+  if (error != NULL)
     {
       natterd_request_store_error (request, error);
       return;
     }
-  natterd_room_add_member (room, me);
-  send_member_event (room, me, "joined", natterd_request_get_connection (request));
-  reply_room (request, room);
+  /* Told while still a member, so the leaver's other connections hear it;
+   * the connection that asked has its reply. */
+  send_member_event (w->room, w->user, "left", natterd_request_get_connection (request));
+  natterd_room_remove_member (w->room, w->user);
+  natterd_request_ok (request);
 }
 
 void
@@ -213,22 +308,15 @@ natterd_handle_room_leave (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
-  g_autoptr(GError) error = NULL;
+  NatterdRoom *room;
 
+  /* Membership is checked again when the request's turn comes. */
+  if (natterd_model_write_wait (dir, request, natterd_handle_room_leave))
+    return;
+  room = natterd_arg_room (request, "room", TRUE);
   if (room == NULL)
     return;
-
-  if (!natterd_store_participant_remove (dir->store, room->conversation->id, me->id, &error))
-    {
-      natterd_request_store_error (request, error);
-      return;
-    }
-  /* Told while still a member, so the leaver's other connections hear it;
-   * the connection that asked has its reply. */
-  send_member_event (room, me, "left", natterd_request_get_connection (request));
-  natterd_room_remove_member (room, me);
-  natterd_request_ok (request);
+  natterd_model_write_start (&room_write_new (me, room)->model, request, leave_run, leave_apply, NULL);
 }
 
 void
@@ -300,18 +388,61 @@ natterd_handle_room_directory (NatterdRequest *request)
   natterd_request_finish_ok (request);
 }
 
+static gboolean
+topic_run (NatterdWriteJob *job,
+           NatterdStore    *store,
+           GError         **error)
+{
+  RoomWrite *w = (RoomWrite *) job;
+
+  return natterd_store_room_set_topic (store, w->conversation_id, w->topic, error);
+}
+
+static void
+topic_apply (NatterdModelWrite *model,
+             const GError      *error)
+{
+  RoomWrite *rw = (RoomWrite *) model;
+  NatterdRequest *request = room_write_request (rw);
+  NatterdRoom *room = rw->room;
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  if (error != NULL)
+    {
+      natterd_request_store_error (request, error);
+      return;
+    }
+  g_free (room->topic);
+  room->topic = g_strdup (rw->topic);
+
+  w = natterd_event_begin (&event, "room_topic");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "topic");
+  natter_json_writer_string (w, room->topic);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, rw->user->username);
+  frame = natterd_event_finish (&event);
+  for (guint i = 0; i < room->members->len; i++)
+    natterd_user_send (room->members->pdata[i], frame, NULL);
+  natterd_request_ok (request);
+}
+
 void
 natterd_handle_room_topic (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdRoom *room = natterd_arg_room (request, "room", FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) frame = NULL;
+  NatterdRoom *room;
   const char *topic;
-  NatterdEvent event;
-  NatterJsonWriter *w;
+  RoomWrite *w;
 
+  /* Ownership is checked when the request's turn comes. */
+  if (natterd_model_write_wait (dir, request, natterd_handle_room_topic))
+    return;
+  room = natterd_arg_room (request, "room", FALSE);
   if (room == NULL || !natterd_arg_string (request, "topic", TRUE, &topic))
     return;
   if (room->owner != me)
@@ -326,23 +457,7 @@ natterd_handle_room_topic (NatterdRequest *request)
       return;
     }
 
-  if (!natterd_store_room_set_topic (dir->store, room->conversation->id, topic, &error))
-    {
-      natterd_request_store_error (request, error);
-      return;
-    }
-  g_free (room->topic);
-  room->topic = g_strdup (topic);
-
-  w = natterd_event_begin (&event, "room_topic");
-  natter_json_writer_key (w, "room");
-  natter_json_writer_string (w, room->name);
-  natter_json_writer_key (w, "topic");
-  natter_json_writer_string (w, room->topic);
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, me->username);
-  frame = natterd_event_finish (&event);
-  for (guint i = 0; i < room->members->len; i++)
-    natterd_user_send (room->members->pdata[i], frame, NULL);
-  natterd_request_ok (request);
+  w = room_write_new (me, room);
+  w->topic = g_strdup (topic);
+  natterd_model_write_start (&w->model, request, topic_run, topic_apply, room_write_clear);
 }

@@ -72,27 +72,26 @@ natterd_handle_login (NatterdRequest *request)
   natterd_auth_login_password (dir->auth, request, raw_username, password);
 }
 
-void
-natterd_handle_logout (NatterdRequest *request)
+/* The token's row is gone (or could not be deleted). */
+static void
+token_revoked_cb (NatterdRequest *request,
+                  const guint8   *hash,
+                  const GError   *error)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdConnection *connection = natterd_request_get_connection (request);
   NatterdUser *user = natterd_session_get_user (connection);
-  g_autoptr(GError) error = NULL;
-  guint8 hash[NATTERD_TOKEN_HASH_LEN];
   GList *l;
 
-  /* The requests of this connection that wait (reads after its writes, a
-   * search for the index) were asked while logged in: they go first, as
-   * the user who asked them. */
-  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_logout) ||
-      natterd_search_feed_defer (dir->search_feed, request, natterd_handle_logout))
-    return;
-
-  memcpy (hash, natterd_session_get_token_hash (connection), sizeof hash);
-  if (!natterd_auth_revoke_token (dir->auth, hash, &error))
+  if (error != NULL)
     {
       natterd_request_store_error (request, error);
+      return;
+    }
+  /* Closed meanwhile: the session ended with it. */
+  if (user == NULL)
+    {
+      natterd_request_ok (request);
       return;
     }
 
@@ -106,9 +105,26 @@ natterd_handle_logout (NatterdRequest *request)
       NatterdConnection *other = l->data;
       GList *next = l->next;
 
-      if (memcmp (natterd_session_get_token_hash (other), hash, sizeof hash) == 0)
+      if (memcmp (natterd_session_get_token_hash (other), hash, NATTERD_TOKEN_HASH_LEN) == 0)
         natterd_connection_close (other);
       l = next;
     }
   natterd_request_ok (request);
+}
+
+void
+natterd_handle_logout (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdConnection *connection = natterd_request_get_connection (request);
+
+  /* The requests of this connection that wait (reads after its writes, a
+   * search for the index) were asked while logged in: they go first, as
+   * the user who asked them. */
+  if (natterd_commit_defer_read (dir->commit, request, natterd_handle_logout) ||
+      natterd_search_feed_defer (dir->search_feed, request, natterd_handle_logout))
+    return;
+
+  natterd_auth_revoke_token (dir->auth, request, natterd_session_get_token_hash (connection),
+                             token_revoked_cb);
 }

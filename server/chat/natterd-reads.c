@@ -44,27 +44,6 @@ typedef struct {
 
 static void read_job_start (NatterdReads *self, ReadJob *j);
 
-/* One allocation: the struct, then the body and client_msg_id. */
-static NatterdStoreMessage *
-message_copy (const NatterdStoreMessage *m)
-{
-  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) + 1 : 0;
-  NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 + id_len);
-  char *body = (char *) (copy + 1);
-
-  *copy = *m;
-  memcpy (body, m->body, m->body_len);
-  body[m->body_len] = '\0';
-  copy->body = body;
-  if (m->client_msg_id != NULL)
-    {
-      char *id = body + m->body_len + 1;
-      memcpy (id, m->client_msg_id, id_len);
-      copy->client_msg_id = id;
-    }
-  return copy;
-}
-
 static void
 summary_free (NatterdReadSummary *summary)
 {
@@ -79,7 +58,7 @@ row_cb (const NatterdStoreMessage *m,
 {
   ReadJob *j = user_data;
 
-  g_ptr_array_add (j->rows, message_copy (m));
+  g_ptr_array_add (j->rows, natterd_store_message_copy (m));
   j->bytes += m->body_len;
   /* Past a page's worth the page is cut anyway: no need to hold more. */
   return j->bytes <= NATTERD_PAGE_BUDGET;
@@ -105,7 +84,7 @@ summary_cb (gint64                     conversation_id,
    * 10,000 rooms with long last messages held ~160 MB per request. */
   if (last != NULL && j->bytes + last->body_len <= NATTERD_PAGE_BUDGET)
     {
-      summary->last = message_copy (last);
+      summary->last = natterd_store_message_copy (last);
       j->bytes += last->body_len;
     }
   g_ptr_array_add (j->rows, summary);
@@ -263,6 +242,13 @@ natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
                          NatterdReadDoneFunc done, gpointer user_data)
 {
   queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, done, user_data);
+}
+
+void
+natterd_reads_push (NatterdReads    *self,
+                    NatterdWriteJob *job)
+{
+  natterd_writer_push (self->reader, job);
 }
 
 NatterdReads *

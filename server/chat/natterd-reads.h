@@ -13,6 +13,7 @@
 #pragma once
 
 #include "natterd-directory.h"
+#include "natterd-writer.h"
 
 G_BEGIN_DECLS
 
@@ -63,5 +64,9 @@ void natterd_reads_search  (NatterdReads *self, NatterdRequest *request,
 void natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
                               gint64 user_id,
                               NatterdReadDoneFunc done, gpointer user_data);
+
+/* A read of another kind (a token the cache does not hold): @job runs on
+ * the reader thread, its done on the main loop. */
+void natterd_reads_push (NatterdReads *self, NatterdWriteJob *job);
 
 G_END_DECLS

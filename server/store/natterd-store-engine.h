@@ -53,7 +53,7 @@ struct _NatterdStoreEngine {
   gboolean (*contact_delete) (NatterdStore *store, gint64 a, gint64 b, GError **error);
   gboolean (*contacts_foreach) (NatterdStore *store, NatterdStoreContactFunc func,
                                 gpointer user_data, GError **error);
-  gboolean (*direct_insert) (NatterdStore *store, gint64 user_a, gint64 user_b, gint64 *out_id,
+  gboolean (*direct_ensure) (NatterdStore *store, gint64 user_a, gint64 user_b, gint64 *out_id,
                              GError **error);
   gboolean (*room_insert) (NatterdStore *store, const char *room, const char *topic,
                            gint64 owner_id, gint64 created_ms, gint64 *out_id, GError **error);

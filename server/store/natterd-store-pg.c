@@ -178,7 +178,7 @@ typedef enum {
   STMT_CONTACT_SET,
   STMT_CONTACT_DELETE,
   STMT_CONTACTS_ALL,
-  STMT_DIRECT_INSERT,
+  STMT_DIRECT_ENSURE,
   STMT_ROOM_INSERT,
   STMT_ROOM_TOPIC,
   STMT_CONVERSATIONS_ALL,
@@ -204,19 +204,20 @@ typedef enum {
 
 typedef struct {
   const char *sql;
-  gboolean    writes; /* runs the write hook first; never retried */
+  gboolean    writes;    /* runs the write hook first; never retried */
+  gboolean    may_clash; /* a UNIQUE violation is an answer, not a failure */
 } StmtDef;
 
 static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_USER_INSERT] = {
     "INSERT INTO users (username, display_name, password_hash, created)"
-    " VALUES ($1::text, $2::text, $3::text, $4::bigint) RETURNING id", TRUE },
+    " VALUES ($1::text, $2::text, $3::text, $4::bigint) RETURNING id", TRUE, TRUE },
   [STMT_USERS_ALL] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id" },
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_TOKEN_INSERT] = {
-    "INSERT INTO tokens (hash, user_id, expires) VALUES ($1::bytea, $2::bigint, $3::bigint)", TRUE },
+    "INSERT INTO tokens (hash, user_id, expires) VALUES ($1::bytea, $2::bigint, $3::bigint)", TRUE, TRUE },
   [STMT_TOKEN_LOOKUP] = { "SELECT user_id, expires FROM tokens WHERE hash = $1::bytea" },
   [STMT_TOKEN_DELETE] = { "DELETE FROM tokens WHERE hash = $1::bytea", TRUE },
   [STMT_TOKENS_EXPIRE] = { "DELETE FROM tokens WHERE expires <= $1::bigint", TRUE },
@@ -226,14 +227,23 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_CONTACT_DELETE] = {
     "DELETE FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)", TRUE },
   [STMT_CONTACTS_ALL] = { "SELECT a, b, state FROM contacts ORDER BY a, b" },
-  [STMT_DIRECT_INSERT] = {
-    "INSERT INTO conversations (kind, user_a, user_b) VALUES (0, $1::bigint, $2::bigint) RETURNING id",
-    TRUE },
+  /* Gets or makes the conversation with its participants, in one
+   * statement. ON CONFLICT waits for another node's insert of the same
+   * pair to commit; the SELECT's snapshot is older than that, so it then
+   * returns no row, and the caller runs the statement again. */
+  [STMT_DIRECT_ENSURE] = {
+    "WITH made AS (INSERT INTO conversations (kind, user_a, user_b) VALUES (0, $1::bigint, $2::bigint)"
+    "              ON CONFLICT (user_a, user_b) DO NOTHING RETURNING id),"
+    " members AS (INSERT INTO participants (conversation_id, user_id)"
+    "             SELECT DISTINCT made.id, u FROM made, (VALUES ($1), ($2)) AS v (u)"
+    "             ON CONFLICT DO NOTHING)"
+    " SELECT id FROM made UNION ALL"
+    " SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2", TRUE },
   /* One statement, so that a taken name leaves no conversation behind. */
   [STMT_ROOM_INSERT] = {
     "WITH c AS (INSERT INTO conversations (kind) VALUES (1) RETURNING id)"
     " INSERT INTO rooms (conversation_id, name, topic, owner_id, created)"
-    " SELECT id, $1::text, $2::text, $3::bigint, $4::bigint FROM c RETURNING conversation_id", TRUE },
+    " SELECT id, $1::text, $2::text, $3::bigint, $4::bigint FROM c RETURNING conversation_id", TRUE, TRUE },
   [STMT_ROOM_TOPIC] = { "UPDATE rooms SET topic = $2::text WHERE conversation_id = $1::bigint", TRUE },
   [STMT_CONVERSATIONS_ALL] = {
     "SELECT c.id, c.kind, c.user_a, c.user_b, r.name, r.topic, r.owner_id"
@@ -746,7 +756,7 @@ run (PgStore     *self,
   g_snprintf (name, sizeof name, "s%u", (guint) id);
   for (;;)
     {
-      gboolean outside = FALSE;
+      gboolean outside = FALSE, savepoint;
       PGresult *res;
       ExecStatusType status;
 
@@ -755,12 +765,27 @@ run (PgStore     *self,
       outside = PQtransactionStatus (self->conn) == PQTRANS_IDLE;
       if (stmt_defs[id].writes && self->write_hook != NULL)
         self->write_hook (self->write_hook_data);
+      /* PostgreSQL aborts the whole transaction at an error: a name
+       * already taken would fail every other write of the writer's batch
+       * (the sends too). Inside a savepoint it fails this statement only. */
+      savepoint = stmt_defs[id].may_clash && !outside;
+      if (savepoint && !exec_simple (self, "SAVEPOINT clash", what, error))
+        return NULL;
       res = PQexecPrepared (self->conn, name, p != NULL ? p->n : 0,
                             p != NULL ? p->values : NULL, p != NULL ? p->lengths : NULL,
                             p != NULL ? p->formats : NULL, 0);
       status = PQresultStatus (res);
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-        return res;
+        {
+          if (savepoint && !exec_simple (self, "RELEASE SAVEPOINT clash", what, error))
+            {
+              PQclear (res);
+              return NULL;
+            }
+          return res;
+        }
+      if (savepoint && !connection_lost (self))
+        PQclear (PQexec (self->conn, "ROLLBACK TO SAVEPOINT clash"));
       if (retry && outside && connection_lost (self))
         {
           g_autofree char *message = clean_message (PQerrorMessage (self->conn));
@@ -1342,7 +1367,7 @@ pg_contacts_foreach (NatterdStore            *store,
 /* --- conversations, rooms, participants --- */
 
 static gboolean
-pg_direct_insert (NatterdStore *store,
+pg_direct_ensure (NatterdStore *store,
                   gint64        user_a,
                   gint64        user_b,
                   gint64       *out_id,
@@ -1353,7 +1378,18 @@ pg_direct_insert (NatterdStore *store,
 
   param_int (&p, user_a);
   param_int (&p, user_b);
-  return run_returning_id (self, STMT_DIRECT_INSERT, &p, out_id, "insert conversation", error);
+  *out_id = 0;
+  /* Twice at most: see STMT_DIRECT_ENSURE. */
+  for (int attempt = 0; attempt < 2 && *out_id == 0; attempt++)
+    if (!run_returning_id (self, STMT_DIRECT_ENSURE, &p, out_id, "get or make conversation", error))
+      return FALSE;
+  if (*out_id == 0)
+    {
+      g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                           "get or make conversation: no row");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -1851,7 +1887,7 @@ static const NatterdStoreEngine pg_engine = {
   .contact_set = pg_contact_set,
   .contact_delete = pg_contact_delete,
   .contacts_foreach = pg_contacts_foreach,
-  .direct_insert = pg_direct_insert,
+  .direct_ensure = pg_direct_ensure,
   .room_insert = pg_room_insert,
   .room_set_topic = pg_room_set_topic,
   .conversations_foreach = pg_conversations_foreach,

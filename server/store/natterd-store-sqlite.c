@@ -192,6 +192,7 @@ typedef enum {
   STMT_CONTACT_SET,
   STMT_CONTACT_DELETE,
   STMT_CONTACTS_ALL,
+  STMT_DIRECT_FIND,
   STMT_DIRECT_INSERT,
   STMT_CONVERSATION_ROOM_INSERT,
   STMT_ROOM_INSERT,
@@ -242,6 +243,8 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_CONTACT_DELETE] =
     "DELETE FROM contacts WHERE (a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)",
   [STMT_CONTACTS_ALL] = "SELECT a, b, state FROM contacts",
+  [STMT_DIRECT_FIND] =
+    "SELECT id FROM conversations WHERE user_a = ?1 AND user_b = ?2",
   [STMT_DIRECT_INSERT] =
     "INSERT INTO conversations (kind, user_a, user_b) VALUES (0, ?1, ?2)",
   [STMT_CONVERSATION_ROOM_INSERT] = "INSERT INTO conversations (kind) VALUES (1)",
@@ -1263,23 +1266,59 @@ sqlite_contacts_foreach (NatterdStore *store,
 
 /* --- conversations, rooms, participants --- */
 
+static gboolean sqlite_participant_add (NatterdStore *store,
+                                        gint64        conversation_id,
+                                        gint64        user_id,
+                                        GError      **error);
+
+/* One writer at a time (SQLite's write lock): a find that misses cannot
+ * race another insert of the same pair. */
 static gboolean
-sqlite_direct_insert (NatterdStore *store,
+sqlite_direct_ensure (NatterdStore *store,
                       gint64        user_a,
                       gint64        user_b,
                       gint64       *out_id,
                       GError      **error)
 {
   SqliteStore *self = (SqliteStore *) store;
-
-  sqlite3_stmt *s = stmt (self, STMT_DIRECT_INSERT);
+  gboolean own_transaction = sqlite3_get_autocommit (self->db);
+  sqlite3_stmt *s = stmt (self, STMT_DIRECT_FIND);
+  gint64 id;
+  int rc;
 
   sqlite3_bind_int64 (s, 1, user_a);
   sqlite3_bind_int64 (s, 2, user_b);
-  if (!step_done (self, s, "insert conversation", error))
+  rc = sqlite3_step (s);
+  id = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : 0;
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return set_error (self, error, rc, "find conversation");
+  if (id != 0)
+    {
+      *out_id = id;
+      return TRUE;
+    }
+
+  if (own_transaction && !natterd_store_begin (&self->parent, error))
     return FALSE;
-  *out_id = sqlite3_last_insert_rowid (self->db);
+  s = stmt (self, STMT_DIRECT_INSERT);
+  sqlite3_bind_int64 (s, 1, user_a);
+  sqlite3_bind_int64 (s, 2, user_b);
+  if (!step_done (self, s, "insert conversation", error))
+    goto fail;
+  id = sqlite3_last_insert_rowid (self->db);
+  if (!sqlite_participant_add (store, id, user_a, error) ||
+      (user_b != user_a && !sqlite_participant_add (store, id, user_b, error)))
+    goto fail;
+  if (own_transaction && !natterd_store_commit (&self->parent, error))
+    goto fail;
+  *out_id = id;
   return TRUE;
+
+fail:
+  if (own_transaction)
+    natterd_store_rollback (&self->parent);
+  return FALSE;
 }
 
 static gboolean
@@ -1854,7 +1893,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .contact_set = sqlite_contact_set,
   .contact_delete = sqlite_contact_delete,
   .contacts_foreach = sqlite_contacts_foreach,
-  .direct_insert = sqlite_direct_insert,
+  .direct_ensure = sqlite_direct_ensure,
   .room_insert = sqlite_room_insert,
   .room_set_topic = sqlite_room_set_topic,
   .conversations_foreach = sqlite_conversations_foreach,

@@ -6,11 +6,33 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "natterd-store-engine.h"
 #include "natterd-store-pg.h"
 #include "natterd-store-sqlite.h"
 
 G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
+
+NatterdStoreMessage *
+natterd_store_message_copy (const NatterdStoreMessage *m)
+{
+  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) + 1 : 0;
+  NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 + id_len);
+  char *body = (char *) (copy + 1);
+
+  *copy = *m;
+  memcpy (body, m->body, m->body_len);
+  body[m->body_len] = '\0';
+  copy->body = body;
+  if (m->client_msg_id != NULL)
+    {
+      char *id = body + m->body_len + 1;
+      memcpy (id, m->client_msg_id, id_len);
+      copy->client_msg_id = id;
+    }
+  return copy;
+}
 
 NatterdStore *
 natterd_store_open (const char  *data_dir,
@@ -225,13 +247,13 @@ natterd_store_contacts_foreach (NatterdStore *self,
 }
 
 gboolean
-natterd_store_direct_insert (NatterdStore *self,
+natterd_store_direct_ensure (NatterdStore *self,
                              gint64 user_a,
                              gint64 user_b,
                              gint64 *out_id,
                              GError **error)
 {
-  return self->engine->direct_insert (self, user_a, user_b, out_id, error);
+  return self->engine->direct_ensure (self, user_a, user_b, out_id, error);
 }
 
 gboolean

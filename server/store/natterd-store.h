@@ -67,8 +67,8 @@ NatterdStore *natterd_store_open_reader (NatterdStore  *self,
                                          GError       **error);
 /* Called on the store's own thread before every statement that writes
  * (and before BEGIN IMMEDIATE); NULL removes it. natterd's main
- * connection pauses the writer thread with it, so that no write there can
- * wait in SQLite's busy handler, and no caller can forget to. */
+ * connection uses it as a guard: every write goes through the writer
+ * thread, and one on the main loop is a bug it reports. */
 typedef void (*NatterdStoreWriteHook) (gpointer data);
 void          natterd_store_set_write_hook (NatterdStore          *self,
                                             NatterdStoreWriteHook  hook,
@@ -184,9 +184,12 @@ typedef void (*NatterdStoreParticipantFunc) (gint64   conversation_id,
                                              gint64   user_id,
                                              gpointer user_data);
 
-/* A direct conversation between two users (a may equal b: notes to self);
- * the caller orders a <= b. */
-gboolean natterd_store_direct_insert        (NatterdStore *self,
+/* The direct conversation between two users (a may equal b: notes to
+ * self; the caller orders a <= b): its id, and when it did not exist yet
+ * (nor by another node's doing), it is made, with both as participants.
+ * Getting or making in one call lets a send to someone new make the
+ * conversation in the send's own transaction. */
+gboolean natterd_store_direct_ensure        (NatterdStore *self,
                                              gint64        user_a,
                                              gint64        user_b,
                                              gint64       *out_id,
@@ -242,6 +245,9 @@ typedef struct {
   gsize       body_len;
   const char *client_msg_id;
 } NatterdStoreMessage;
+
+/* A copy that outlives the callback, in one allocation: g_free it. */
+NatterdStoreMessage *natterd_store_message_copy (const NatterdStoreMessage *message);
 
 /* Return FALSE to stop the iteration. */
 typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,

@@ -23,8 +23,6 @@ struct _NatterdWriter {
   GCond            wake;       /* the thread waits here for work */
   GCond            idle;       /* drain waits here for the thread */
   gboolean         busy;       /* a batch is being written */
-  guint            paused;     /* natterd_writer_pause() calls not yet resumed */
-  gboolean         draining;   /* overrides a pause */
   gboolean         stopping;
   NatterdWriteJob *queued;     /* waiting for the thread, oldest first */
   NatterdWriteJob *queued_tail;
@@ -143,8 +141,7 @@ writer_main (gpointer data)
       NatterdWriteJob *batch, *tail;
       guint n = 1;
 
-      while ((self->queued == NULL || (self->paused > 0 && !self->draining)) &&
-             !self->stopping)
+      while (self->queued == NULL && !self->stopping)
         {
           g_cond_broadcast (&self->idle);
           g_cond_wait (&self->wake, &self->lock);
@@ -215,37 +212,14 @@ natterd_writer_push (NatterdWriter   *self,
 }
 
 void
-natterd_writer_pause (NatterdWriter *self)
-{
-  g_mutex_lock (&self->lock);
-  self->paused++;
-  while (self->busy)
-    g_cond_wait (&self->idle, &self->lock);
-  g_mutex_unlock (&self->lock);
-}
-
-void
-natterd_writer_resume (NatterdWriter *self)
-{
-  g_mutex_lock (&self->lock);
-  if (self->paused == 0)
-    g_critical ("natterd_writer_resume without a pause");
-  else if (--self->paused == 0)
-    g_cond_signal (&self->wake);
-  g_mutex_unlock (&self->lock);
-}
-
-void
 natterd_writer_drain (NatterdWriter *self)
 {
   NatterdWriteJob *list;
 
   g_mutex_lock (&self->lock);
-  self->draining = TRUE;
   g_cond_signal (&self->wake);
   while ((self->queued != NULL || self->busy) && self->thread != NULL)
     g_cond_wait (&self->idle, &self->lock);
-  self->draining = FALSE;
   list = g_steal_pointer (&self->finished);
   self->finished_tail = NULL;
   if (self->finish_source != NULL)

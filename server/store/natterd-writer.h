@@ -49,12 +49,6 @@ NatterdWriter *natterd_writer_new  (const char     *thread_name,
  * this call. */
 void           natterd_writer_push (NatterdWriter   *self,
                                     NatterdWriteJob *job);
-/* For the main loop's own writes (the main store's write hook): waits
- * for the batch being written, and starts no other until resumed, so the
- * main loop's transaction never waits on SQLite's busy handler (which polls
- * and can lose to a thread that commits back to back). */
-void           natterd_writer_pause  (NatterdWriter  *self);
-void           natterd_writer_resume (NatterdWriter  *self);
 /* Waits until everything queued is committed (or failed) and runs the
  * completions waiting for the main loop now, on the calling thread. */
 void           natterd_writer_drain (NatterdWriter  *self);

@@ -168,6 +168,7 @@ launch (NatterTestServer *s)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *debug = NULL;
   g_autoptr(GError) error = NULL;
   const char *path = g_getenv ("NATTERD_PATH");
   GInputStream *out;
@@ -209,6 +210,13 @@ launch (NatterTestServer *s)
   /* The environment passes through (ASAN_OPTIONS, G_DEBUG, …); stderr too,
    * so natterd's warnings land in the test log. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* A critical in natterd is a bug (a write on the main loop's store
+   * connection, say): it fails the test. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG",
+                                g_getenv ("G_DEBUG") != NULL ?
+                                  (debug = g_strconcat (g_getenv ("G_DEBUG"), ",fatal-criticals", NULL)) :
+                                  "fatal-criticals",
+                                TRUE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   if (s->log_path != NULL)
     {

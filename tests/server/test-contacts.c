@@ -147,6 +147,52 @@ test_crossed_requests (void)
   assert_contacts (dave, "carol", NULL, NULL);
 }
 
+/* Both ask at the same moment: each request is written off the main loop,
+ * and both could pass their check against "no contact yet" before either
+ * committed. They are handled one after the other instead: the first asks,
+ * the second accepts, and the database agrees after a restart. */
+static void
+test_simultaneous_requests (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(NatterTestClient) dave = natter_test_client_new_user (srv, "dave");
+  static const char ask_dave[] = "{\"type\":\"contact_request\",\"id\":1,\"username\":\"dave\"}\n";
+  static const char ask_carol[] = "{\"type\":\"contact_request\",\"id\":1,\"username\":\"carol\"}\n";
+
+  for (guint round = 0; round < 20; round++)
+    {
+      natter_test_client_send_raw (carol, ask_dave, strlen (ask_dave));
+      natter_test_client_send_raw (dave, ask_carol, strlen (ask_carol));
+      {
+        g_autoptr(JsonObject) rc = natter_test_client_wait_re (carol, 1);
+        g_autoptr(JsonObject) rd = natter_test_client_wait_re (dave, 1);
+
+        natter_assert_ok (rc);
+        natter_assert_ok (rd);
+      }
+      assert_contacts (carol, "dave", NULL, NULL);
+      assert_contacts (dave, "carol", NULL, NULL);
+      json_object_unref (natter_test_client_request_ok (carol,
+          "{\"type\":\"contact_remove\",\"username\":\"dave\"}"));
+      assert_contacts (dave, NULL, NULL, NULL);
+      natter_test_client_clear_queue (carol);
+      natter_test_client_clear_queue (dave);
+    }
+
+  natter_test_client_send_raw (carol, ask_dave, strlen (ask_dave));
+  natter_test_client_send_raw (dave, ask_carol, strlen (ask_carol));
+  json_object_unref (natter_test_client_wait_re (carol, 1));
+  json_object_unref (natter_test_client_wait_re (dave, 1));
+  g_clear_pointer (&carol, natter_test_client_free);
+  g_clear_pointer (&dave, natter_test_client_free);
+  natter_test_server_restart (srv);
+  carol = natter_test_client_new_login (srv, "carol");
+  dave = natter_test_client_new_login (srv, "dave");
+  assert_contacts (carol, "dave", NULL, NULL);
+  assert_contacts (dave, "carol", NULL, NULL);
+}
+
 static void
 test_decline (void)
 {
@@ -434,6 +480,7 @@ main (int   argc,
 
   natter_test_add ("/contacts/request-accept-remove", test_request_accept_remove);
   natter_test_add ("/contacts/crossed-requests", test_crossed_requests);
+  natter_test_add ("/contacts/simultaneous-requests", test_simultaneous_requests);
   natter_test_add ("/contacts/decline", test_decline);
   natter_test_add ("/contacts/edges", test_contact_edges);
   natter_test_add ("/contacts/errors", test_contact_errors);

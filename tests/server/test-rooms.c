@@ -465,6 +465,87 @@ test_room_order_two_senders (void)
   }
 }
 
+/* Room changes are written off the main loop. A client that pipelines a
+ * create or a join and then sends into the room must find the room made
+ * and itself a member: its next frames wait for the answer. Two clients
+ * creating one name at the same moment: one gets it, the other a
+ * conflict, and the room is stored once. */
+static void
+test_pipelined_changes (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  static const char create_send[] =
+    "{\"type\":\"room_create\",\"id\":1,\"room\":\"#fresh\"}\n"
+    "{\"type\":\"send\",\"id\":2,\"to\":\"#fresh\",\"body\":\"first\",\"client_msg_id\":\"f1\"}\n"
+    "{\"type\":\"room_topic\",\"id\":3,\"room\":\"#fresh\",\"topic\":\"new\"}\n";
+  static const char join_send_leave[] =
+    "{\"type\":\"room_join\",\"id\":1,\"room\":\"#fresh\"}\n"
+    "{\"type\":\"send\",\"id\":2,\"to\":\"#fresh\",\"body\":\"hello\",\"client_msg_id\":\"j1\"}\n"
+    "{\"type\":\"room_leave\",\"id\":3,\"room\":\"#fresh\"}\n"
+    "{\"type\":\"send\",\"id\":4,\"to\":\"#fresh\",\"body\":\"late\",\"client_msg_id\":\"j2\"}\n";
+  guint won = 0, lost = 0;
+
+  natter_test_client_send_raw (alice, create_send, strlen (create_send));
+  for (gint64 re = 1; re <= 3; re++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (alice, re);
+      natter_assert_ok (r);
+    }
+  natter_test_client_send_raw (bob, join_send_leave, strlen (join_send_leave));
+  for (gint64 re = 1; re <= 4; re++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (bob, re);
+      if (re == 4)
+        natter_assert_error (r, "forbidden");
+      else
+        natter_assert_ok (r);
+    }
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+          "{\"type\":\"room_create\",\"id\":%u,\"room\":\"#race%u\"}\n", 10 + i, i);
+      g_autoptr(JsonObject) ra = NULL;
+      g_autoptr(JsonObject) rb = NULL;
+
+      natter_test_client_send_raw (alice, frame, strlen (frame));
+      natter_test_client_send_raw (bob, frame, strlen (frame));
+      ra = natter_test_client_wait_re (alice, 10 + i);
+      rb = natter_test_client_wait_re (bob, 10 + i);
+      for (guint k = 0; k < 2; k++)
+        {
+          JsonObject *r = k == 0 ? ra : rb;
+
+          if (g_strcmp0 (json_object_get_string_member (r, "type"), "ok") == 0)
+            won++;
+          else
+            {
+              natter_assert_error (r, "conflict");
+              lost++;
+            }
+        }
+    }
+  g_assert_cmpuint (won, ==, 10);
+  g_assert_cmpuint (lost, ==, 10);
+
+  natter_test_server_restart (srv);
+  {
+    g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+    g_autoptr(JsonObject) d = natter_test_client_request_ok (carol,
+        "{\"type\":\"room_directory\",\"query\":\"#race\"}");
+    g_autoptr(JsonObject) h = NULL;
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (d, "rooms")), ==, 10);
+    g_clear_pointer (&alice, natter_test_client_free);
+    alice = natter_test_client_new_login (srv, "alice");
+    h = natter_test_client_request_ok (alice, "{\"type\":\"history\",\"conversation\":\"#fresh\"}");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 2);
+    natter_assert_str (h, "messages.1.body", "hello");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -477,6 +558,7 @@ main (int   argc,
   natter_test_add ("/rooms/directory", test_directory);
   natter_test_add ("/rooms/membership-edges", test_membership_edges);
   natter_test_add ("/rooms/order-two-senders", test_room_order_two_senders);
+  natter_test_add ("/rooms/pipelined-changes", test_pipelined_changes);
 
   return g_test_run ();
 }

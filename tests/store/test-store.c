@@ -272,7 +272,7 @@ test_migration_from_v1 (void)
   g_assert_true (natterd_store_user_insert (store, "alice", "Alice", "$h", 1, &alice, &error));
   g_assert_true (natterd_store_user_insert (store, "bob", "Bob", "$h", 1, &bob, &error));
   g_assert_true (natterd_store_room_insert (store, "#r", "", alice, 1, &room, &error));
-  g_assert_true (natterd_store_direct_insert (store, alice, bob, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (store, alice, bob, &dm, &error));
   g_assert_true (natterd_store_participant_add (store, room, alice, &error));
   g_assert_true (natterd_store_participant_add (store, room, bob, &error));
   g_assert_true (natterd_store_participant_add (store, dm, alice, &error));
@@ -488,7 +488,7 @@ test_rooms (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   g_assert_false (natterd_store_in_transaction (f->store));
   g_assert_true (natterd_store_room_set_topic (f->store, room, "hello", &error));
-  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error)); /* twice: no error */
@@ -501,8 +501,78 @@ test_rooms (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("room #general 'hello' %" G_GINT64_FORMAT ";dm %" G_GINT64_FORMAT
                               " %" G_GINT64_FORMAT ";", f->alice, f->alice, f->bob);
   g_assert_cmpstr (s->str, ==, expected);
+  /* alice and bob in the room, and in their direct conversation. */
   g_assert_true (natterd_store_participants_foreach (f->store, participant_cb, &n, &error));
-  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpint (n, ==, 4);
+}
+
+/* A send to someone new makes the conversation in the send's transaction:
+ * the same id every time, both participants with it, one for notes to
+ * self. */
+static void
+test_direct_ensure (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 dm = 0, again = 0, notes = 0, other = 0;
+  int n = 0;
+
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_cmpint (dm, >, 0);
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &again, &error));
+  g_assert_cmpint (again, ==, dm);
+
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->alice, &notes, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->alice, &again, &error));
+  g_assert_cmpint (again, ==, notes);
+  g_assert_true (natterd_store_direct_ensure (f->store, f->bob, f->carol, &other, &error));
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (notes, !=, dm);
+  g_assert_cmpint (other, !=, dm);
+
+  reopen (f);
+  g_assert_true (natterd_store_participants_foreach (f->store, participant_cb, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 2 + 1 + 2);
+}
+
+/* The writer's batch holds sends and the rare writes that may clash (a
+ * room name or username taken meanwhile, by another node too): a clash
+ * fails that write alone, never the batch's sends. PostgreSQL aborts a
+ * transaction at its first error, unless the statement ran in a savepoint. */
+static void
+test_clash_in_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0, room2 = 0, user = 0, dm = 0, id;
+  gboolean dup = TRUE;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#taken", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_begin (f->store, &error));
+  id = send_msg (f, dm, f->alice, "before the clash", "c1", &dup);
+  g_assert_false (dup);
+  g_assert_false (natterd_store_room_insert (f->store, "#taken", "", f->bob, 1, &room2, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+  g_assert_false (natterd_store_user_insert (f->store, "alice", "Alice", "$h", 1, &user, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+  g_assert_true (natterd_store_in_transaction (f->store));
+  send_msg (f, dm, f->alice, "after the clash", "c2", &dup);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_history (f->store, dm, 0, 10, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 1), ==, id);
+  collect_clear (&c);
 }
 
 static void
@@ -514,7 +584,7 @@ test_messages (Fixture *f, gconstpointer data)
   Collect c;
 
   g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
-  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
   g_assert_true (natterd_store_participant_add (f->store, dm, f->alice, &error));
@@ -699,9 +769,9 @@ count_hook (gpointer data)
   (*(guint *) data)++;
 }
 
-/* natterd pauses its writer thread from this hook: it must run before
- * every write on the connection, BEGIN IMMEDIATE included, and never for
- * a read. */
+/* natterd's guard against writes on the main loop's connection: the hook
+ * must run before every write on the connection, BEGIN IMMEDIATE
+ * included, and never for a read. */
 static void
 test_write_hook (Fixture *f, gconstpointer data)
 {
@@ -744,7 +814,7 @@ test_search (Fixture *f, gconstpointer data)
 
   g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
   g_assert_true (natterd_store_room_insert (f->store, "#secret", "", f->carol, 1, &other, &error));
-  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_participant_add (f->store, other, f->carol, &error));
   g_assert_true (natterd_store_participant_add (f->store, dm, f->alice, &error));
@@ -960,7 +1030,7 @@ test_read_markers (Fixture *f, gconstpointer data)
 
   g_assert_true (natterd_store_room_insert (f->store, "#general", "", f->alice, 1, &room, &error));
   g_assert_true (natterd_store_room_insert (f->store, "#empty", "", f->alice, 1, &empty, &error));
-  g_assert_true (natterd_store_direct_insert (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
   g_assert_true (natterd_store_participant_add (f->store, empty, f->alice, &error));
@@ -1030,7 +1100,7 @@ test_sync_sparse (Fixture *f, gconstpointer data)
   Collect c;
 
   g_assert_true (natterd_store_room_insert (f->store, "#busy", "", f->alice, 1, &room, &error));
-  g_assert_true (natterd_store_direct_insert (f->store, f->bob, f->carol, &dm, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->bob, f->carol, &dm, &error));
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_participant_add (f->store, dm, f->bob, &error));
   g_assert_true (natterd_store_participant_add (f->store, dm, f->carol, &error));
@@ -1211,14 +1281,15 @@ test_pg_empty_words (Fixture *f, gconstpointer data)
   g_assert_cmpuint (search_count (f->store, f->alice, "start end"), ==, 41);
 }
 
-/* A unique violation is CONSTRAINT; inside a transaction it ends the
- * transaction (PostgreSQL aborts it), and the store goes on. */
+/* A unique violation is CONSTRAINT; a violation inside a transaction that
+ * no savepoint guards ends the transaction (PostgreSQL aborts it), and the
+ * store goes on. */
 static void
 test_pg_constraint (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
-  gint64 room = 0, again = 0;
+  gint64 room = 0;
   Collect c;
 
   memset (hash, 7, sizeof hash);
@@ -1231,7 +1302,9 @@ test_pg_constraint (Fixture *f, gconstpointer data)
   g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
   g_assert_true (natterd_store_begin (f->store, &error));
   send_msg (f, room, f->alice, "rolled back with the rest", "x1", NULL);
-  g_assert_false (natterd_store_room_insert (f->store, "#taken", "", f->bob, 1, &again, &error));
+  /* A taken name fails alone (clash-in-batch); a broken reference is an
+   * error no write expects, and takes the transaction with it. */
+  g_assert_false (natterd_store_participant_add (f->store, room + 1000, f->bob, &error));
   g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
   g_clear_error (&error);
   g_assert_false (natterd_store_in_transaction (f->store));
@@ -1582,6 +1655,8 @@ static const struct {
   { "tokens", test_tokens },
   { "contacts", test_contacts },
   { "rooms", test_rooms },
+  { "direct-ensure", test_direct_ensure },
+  { "clash-in-batch", test_clash_in_batch },
   { "messages", test_messages },
   { "search", test_search },
   { "search-prefix", test_search_prefix },

@@ -1,8 +1,8 @@
 /* test-writer.c: the writer thread on a real database file. Jobs commit on
  * the thread's own connection; completions run on the main loop, in queue
  * order, and only once the rows are committed (the main connection sees
- * them); a failing job leaves the others of its batch alone; a pause holds
- * the thread; drain finishes everything.
+ * them); a failing job leaves the others of its batch alone; drain
+ * finishes everything.
  */
 #define G_LOG_DOMAIN "test-writer"
 
@@ -176,37 +176,15 @@ test_order_and_durability (Fixture *f, gconstpointer data)
 }
 
 static void
-test_pause_holds_the_thread (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  NatterdWriter *writer = new_writer (f);
-
-  natterd_writer_pause (writer);
-  push (writer, f, 1, FALSE);
-  /* The main connection writes while the writer holds back: it never
-   * meets SQLite's busy handler. */
-  g_assert_true (natterd_store_user_set_last_seen (f->store, f->user_id, 0, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (stored_last_seen (f), ==, 0);
-  g_assert_cmpuint (f->done->len, ==, 0);
-  natterd_writer_resume (writer);
-  run_until_done (f, 1);
-  g_assert_cmpint (stored_last_seen (f), ==, 1);
-  natterd_writer_free (writer);
-}
-
-static void
 test_drain_and_free (Fixture *f, gconstpointer data)
 {
   NatterdWriter *writer = new_writer (f);
 
   for (guint i = 1; i <= 100; i++)
     push (writer, f, i, FALSE);
-  /* No main loop: drain runs the completions itself, even while paused. */
-  natterd_writer_pause (writer);
+  /* No main loop: drain runs the completions itself. */
   natterd_writer_drain (writer);
   g_assert_cmpuint (f->done->len, ==, 100);
-  natterd_writer_resume (writer);
 
   push (writer, f, 101, FALSE);
   natterd_writer_free (writer);
@@ -232,8 +210,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/writer/order-and-durability", Fixture, NULL, fixture_setup,
               test_order_and_durability, fixture_teardown);
-  g_test_add ("/writer/pause-holds-the-thread", Fixture, NULL, fixture_setup,
-              test_pause_holds_the_thread, fixture_teardown);
   g_test_add ("/writer/drain-and-free", Fixture, NULL, fixture_setup,
               test_drain_and_free, fixture_teardown);
   g_test_add_func ("/writer/no-sibling-in-memory", test_no_sibling_in_memory);

@@ -1,0 +1,74 @@
+/* natterd-model-write.c: the directory's writes, one at a time (see
+ * natterd-model-write.h).
+ */
+#define G_LOG_DOMAIN "natterd-model-write"
+
+#include "config.h"
+
+#include "natterd-model-write.h"
+
+gboolean
+natterd_model_write_wait (NatterdDirectory    *directory,
+                          NatterdRequest      *request,
+                          NatterdDeferredFunc  handler)
+{
+  if (directory->stopping)
+    {
+      natterd_request_error (request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
+      return TRUE;
+    }
+  if (!directory->model_write_busy)
+    return FALSE;
+  natterd_deferred_push (&directory->model_waiting, request, handler, 0);
+  return TRUE;
+}
+
+/* The requests that waited, in arrival order, until one of them starts a
+ * write (the rest wait for that one) or none is left. */
+static void
+resume_waiting (NatterdDirectory *directory)
+{
+  /* At a stop the writer takes no more jobs after its last drain. */
+  while (directory->stopping && !g_queue_is_empty (&directory->model_waiting))
+    natterd_deferred_fail_next (&directory->model_waiting, NATTER_ERROR_SERVER_BUSY,
+                                "The server is shutting down");
+  while (!directory->model_write_busy && !g_queue_is_empty (&directory->model_waiting))
+    natterd_deferred_resume_next (directory, &directory->model_waiting);
+}
+
+static void
+model_write_done (NatterdWriteJob *job,
+                  const GError    *error)
+{
+  NatterdModelWrite *self = (NatterdModelWrite *) job;
+  /* Before apply: the answer frees the request. */
+  NatterdDirectory *directory = natterd_directory_from_request (self->write.request);
+
+  natterd_commit_write_done (&self->write);
+  self->apply (self, error);
+  natterd_commit_write_clear (&self->write);
+  if (self->clear != NULL)
+    self->clear (self);
+  g_free (self);
+
+  directory->model_write_busy = FALSE;
+  resume_waiting (directory);
+}
+
+void
+natterd_model_write_start (NatterdModelWrite     *self,
+                           NatterdRequest        *request,
+                           NatterdWriteRunFunc    run,
+                           NatterdModelApplyFunc  apply,
+                           GDestroyNotify         clear)
+{
+  NatterdDirectory *directory = natterd_directory_from_request (request);
+
+  g_return_if_fail (!directory->model_write_busy);
+
+  self->apply = apply;
+  self->clear = clear;
+  natterd_commit_write_init (&self->write, directory->commit, request, run, model_write_done);
+  directory->model_write_busy = TRUE;
+  natterd_commit_write_queue (&self->write);
+}

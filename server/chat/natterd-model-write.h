@@ -1,0 +1,52 @@
+/* natterd-model-write.h: requests that change what the directory holds
+ * (rooms and their members, contacts), written one at a time.
+ *
+ * Such a request is checked against the directory on the main loop,
+ * written on the writer thread (natterd-commit.h) and applied to the
+ * directory once it has committed: the main loop never waits on the
+ * database. Two in flight at once could both pass their checks against
+ * the same state (two users asking each other to be contacts at the same
+ * moment, the second create of a room name) and leave the directory
+ * unlike the database. So while one is in flight the next waits, and is
+ * then handled again from the start, checked against the directory as the
+ * first left it. They are rare next to sends, which never wait for them.
+ * Their handlers are flagged PAUSES as well: a client's next request (a
+ * send into the room it has just joined) is read after the answer.
+ */
+#pragma once
+
+#include "natterd-commit.h"
+#include "natterd-deferred.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NatterdModelWrite NatterdModelWrite;
+
+/* Main loop, after the commit (@error NULL) or the failure: changes the
+ * directory, tells whom it concerns and answers the request. The job is
+ * freed after it returns. */
+typedef void (*NatterdModelApplyFunc) (NatterdModelWrite *write,
+                                       const GError      *error);
+
+/* Embed first in the job's struct, which is allocated with g_malloc. */
+struct _NatterdModelWrite {
+  NatterdCommitWrite     write;
+  NatterdModelApplyFunc  apply;
+  GDestroyNotify         clear;  /* frees the job's own fields; may be NULL */
+};
+
+/* TRUE when another request's write is in flight: @request then waits, and
+ * @handler is called with it again afterwards. Call once the arguments are
+ * read, before checking them against the directory. */
+gboolean natterd_model_write_wait  (NatterdDirectory      *directory,
+                                    NatterdRequest        *request,
+                                    NatterdDeferredFunc    handler);
+/* Hands @self (its fields filled in) to the writer: @run on the writer
+ * thread, inside the batch's transaction; then @apply on the main loop. */
+void     natterd_model_write_start (NatterdModelWrite     *self,
+                                    NatterdRequest        *request,
+                                    NatterdWriteRunFunc    run,
+                                    NatterdModelApplyFunc  apply,
+                                    GDestroyNotify         clear);
+
+G_END_DECLS
