@@ -217,6 +217,71 @@ test_commit_order (void)
   natter_test_server_assert_alive (node_b);
 }
 
+/* An outbox that sent through node A, lost the connection before the
+ * answer and resends through node B gets the original back: one row, one
+ * id. The same for a resend that comes back to A afterwards, and for the
+ * first message to someone new made on both nodes at once (the direct
+ * conversation is got or made in the send's transaction). */
+static void
+test_resend_through_other_node (void)
+{
+  g_autoptr(NatterTestServer) node_a = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestServer) node_b = NULL;
+  g_autoptr(NatterTestClient) alice_a = natter_test_client_new_user (node_a, "alice");
+  g_autoptr(NatterTestClient) bob_a = natter_test_client_new_user (node_a, "bob");
+  g_autoptr(NatterTestClient) alice_b = NULL;
+  g_autoptr(NatterTestClient) bob_b = NULL;
+  static const char send_a[] =
+    "{\"type\":\"send\",\"id\":1,\"to\":\"@bob\",\"body\":\"from a\",\"client_msg_id\":\"first\"}\n";
+  static const char send_b[] =
+    "{\"type\":\"send\",\"id\":1,\"to\":\"@alice\",\"body\":\"from b\",\"client_msg_id\":\"first-b\"}\n";
+  gint64 id_a, id_b, id_again;
+
+  {
+    const char *args[] = { "--database", natter_test_server_get_database (node_a), NULL };
+
+    node_b = natter_test_server_start (UTIL_RELAXED_LIMITS, args);
+  }
+  alice_b = natter_test_client_new_login (node_b, "alice");
+  bob_b = natter_test_client_new_login (node_b, "bob");
+
+  /* The first message between the two, from both nodes at the same
+   * moment: one conversation. */
+  natter_test_client_send_raw (alice_a, send_a, strlen (send_a));
+  natter_test_client_send_raw (bob_b, send_b, strlen (send_b));
+  {
+    g_autoptr(JsonObject) ra = natter_test_client_wait_re (alice_a, 1);
+    g_autoptr(JsonObject) rb = natter_test_client_wait_re (bob_b, 1);
+
+    natter_assert_ok (ra);
+    natter_assert_ok (rb);
+    id_a = natter_test_get_int (ra, "message.id");
+    id_b = natter_test_get_int (rb, "message.id");
+    g_assert_cmpint (id_a, !=, id_b);
+  }
+
+  /* alice's resend reaches node B: the original. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice_b,
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"from a\",\"client_msg_id\":\"first\"}");
+
+    id_again = natter_test_get_int (r, "message.id");
+    g_assert_cmpint (id_again, ==, id_a);
+    natter_assert_str (r, "message.body", "from a");
+  }
+
+  /* Both nodes' histories hold the two messages once, in one conversation. */
+  for (guint n = 0; n < 2; n++)
+    {
+      NatterTestClient *c = n == 0 ? alice_a : bob_b;
+      g_autoptr(JsonObject) h = natter_test_client_request_ok (c,
+          "{\"type\":\"history\",\"conversation\":\"%s\"}", n == 0 ? "@bob" : "@alice");
+      g_autoptr(GArray) ids = util_message_ids (natter_test_get_array (h, "messages"));
+
+      g_assert_cmpuint (ids->len, ==, 2);
+    }
+}
+
 static void
 skip_on_sqlite (void)
 {
@@ -231,8 +296,14 @@ main (int   argc,
   natter_test_init (&argc, &argv);
 
   if (natter_test_on_postgresql ())
-    natter_test_add ("/nodes/commit-order", test_commit_order);
+    {
+      natter_test_add ("/nodes/commit-order", test_commit_order);
+      natter_test_add ("/nodes/resend-through-other-node", test_resend_through_other_node);
+    }
   else
-    g_test_add_func ("/nodes/commit-order", skip_on_sqlite);
+    {
+      g_test_add_func ("/nodes/commit-order", skip_on_sqlite);
+      g_test_add_func ("/nodes/resend-through-other-node", skip_on_sqlite);
+    }
   return g_test_run ();
 }
