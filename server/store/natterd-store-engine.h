@@ -85,6 +85,8 @@ struct _NatterdStoreEngine {
   gboolean (*history) (NatterdStore *store, gint64 conversation_id, gint64 before,
                        gint64 limit, NatterdStoreMessageFunc func, gpointer user_data,
                        GError **error);
+  gboolean (*messages_between) (NatterdStore *store, gint64 after, gint64 before, gint64 limit,
+                                NatterdStoreMessageFunc func, gpointer user_data, GError **error);
   gboolean (*sync) (NatterdStore *store, gint64 user_id, gint64 since, gint64 limit,
                     NatterdStoreMessageFunc func, gpointer user_data, GError **error);
   gboolean (*search) (NatterdStore *store, gint64 user_id, const char *query,

@@ -193,6 +193,7 @@ typedef enum {
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
   STMT_HISTORY_BEFORE,
+  STMT_MESSAGES_BETWEEN,
   STMT_SYNC,
   STMT_SEARCH,
   STMT_SEARCH_CONVERSATION,
@@ -286,6 +287,9 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_HISTORY_BEFORE] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
+  [STMT_MESSAGES_BETWEEN] = {
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id > $1::bigint AND m.id < $2::bigint"
+    " ORDER BY m.id LIMIT $3::bigint" },
   /* The first @limit ids after "since" of each of the user's conversations
    * (an index range scan each), then the first @limit of those: the cost
    * depends on the user's conversations and the limit, never on the
@@ -1759,6 +1763,24 @@ pg_history (NatterdStore            *store,
 }
 
 static gboolean
+pg_messages_between (NatterdStore            *store,
+                     gint64                   after,
+                     gint64                   before,
+                     gint64                   limit,
+                     NatterdStoreMessageFunc  func,
+                     gpointer                 user_data,
+                     GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, after);
+  param_int (&p, before);
+  param_int (&p, limit);
+  return foreach_message (self, STMT_MESSAGES_BETWEEN, &p, func, user_data, "messages between", error);
+}
+
+static gboolean
 pg_sync (NatterdStore            *store,
          gint64                   user_id,
          gint64                   since,
@@ -1900,6 +1922,7 @@ static const NatterdStoreEngine pg_engine = {
   .search_index_state = pg_search_index_state,
   .message_by_client_id = pg_message_by_client_id,
   .history = pg_history,
+  .messages_between = pg_messages_between,
   .sync = pg_sync,
   .search = pg_search,
   .conversation_summaries = pg_conversation_summaries,

@@ -209,6 +209,7 @@ typedef enum {
   STMT_SEARCH_INDEX_STATE,
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
+  STMT_MESSAGES_BETWEEN,
   STMT_HISTORY_BEFORE,
   STMT_SYNC_CONVERSATIONS,
   STMT_SYNC_IDS,
@@ -292,6 +293,8 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_HISTORY] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1"
     " ORDER BY m.id DESC LIMIT ?2",
+  [STMT_MESSAGES_BETWEEN] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id LIMIT ?3",
   [STMT_HISTORY_BEFORE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1 AND m.id < ?3"
     " ORDER BY m.id DESC LIMIT ?2",
@@ -1665,6 +1668,24 @@ sqlite_history (NatterdStore *store,
   return foreach_message (self, s, func, user_data, "history", error);
 }
 
+static gboolean
+sqlite_messages_between (NatterdStore            *store,
+                         gint64                   after,
+                         gint64                   before,
+                         gint64                   limit,
+                         NatterdStoreMessageFunc  func,
+                         gpointer                 user_data,
+                         GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_MESSAGES_BETWEEN);
+
+  sqlite3_bind_int64 (s, 1, after);
+  sqlite3_bind_int64 (s, 2, before);
+  sqlite3_bind_int64 (s, 3, limit);
+  return foreach_message (self, s, func, user_data, "messages between", error);
+}
+
 static gint
 compare_ids (gconstpointer a, gconstpointer b)
 {
@@ -1906,6 +1927,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .search_index_state = sqlite_search_index_state,
   .message_by_client_id = sqlite_message_by_client_id,
   .history = sqlite_history,
+  .messages_between = sqlite_messages_between,
   .sync = sqlite_sync,
   .search = sqlite_search,
   .conversation_summaries = sqlite_conversation_summaries,

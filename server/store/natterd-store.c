@@ -383,6 +383,18 @@ natterd_store_history (NatterdStore *self,
 }
 
 gboolean
+natterd_store_messages_between (NatterdStore *self,
+                                gint64 after,
+                                gint64 before,
+                                gint64 limit,
+                                NatterdStoreMessageFunc func,
+                                gpointer user_data,
+                                GError **error)
+{
+  return self->engine->messages_between (self, after, before, limit, func, user_data, error);
+}
+
+gboolean
 natterd_store_sync (NatterdStore *self,
                     gint64 user_id,
                     gint64 since,

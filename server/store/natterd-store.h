@@ -299,6 +299,16 @@ gboolean natterd_store_history        (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* Oldest first, every conversation, @after < id < @before, at most
+ * @limit: what another node committed that this one missed on the bus
+ * (natterd-stream.h). */
+gboolean natterd_store_messages_between (NatterdStore            *self,
+                                         gint64                   after,
+                                         gint64                   before,
+                                         gint64                   limit,
+                                         NatterdStoreMessageFunc  func,
+                                         gpointer                 user_data,
+                                         GError                 **error);
 /* Oldest first, every conversation @user_id takes part in, ids above
  * @since, at most @limit. */
 gboolean natterd_store_sync           (NatterdStore            *self,

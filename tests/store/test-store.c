@@ -537,6 +537,45 @@ test_direct_ensure (Fixture *f, gconstpointer data)
   g_assert_cmpint (n, ==, 2 + 1 + 2);
 }
 
+/* What a node missed on the bus: every conversation's messages in an id
+ * range, oldest first, bounded. */
+static void
+test_messages_between (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0, dm = 0, ids[6];
+  gboolean dup;
+  Collect c;
+
+  g_assert_true (natterd_store_room_insert (f->store, "#between", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("b%d", i);
+      ids[i] = send_msg (f, i % 2 ? room : dm, f->alice, "between", cmid, &dup);
+    }
+
+  collect_init (&c);
+  g_assert_true (natterd_store_messages_between (f->store, ids[0], ids[5], 100, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpint (g_array_index (c.ids, gint64, i), ==, ids[i + 1]);
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_messages_between (f->store, 0, G_MAXINT64, 2, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 1), ==, ids[1]);
+  collect_clear (&c);
+
+  collect_init (&c);
+  g_assert_true (natterd_store_messages_between (f->store, ids[2], ids[3], 100, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 0);
+  collect_clear (&c);
+}
+
 /* The writer's batch holds sends and the rare writes that may clash (a
  * room name or username taken meanwhile, by another node too): a clash
  * fails that write alone, never the batch's sends. PostgreSQL aborts a
@@ -1657,6 +1696,7 @@ static const struct {
   { "rooms", test_rooms },
   { "direct-ensure", test_direct_ensure },
   { "clash-in-batch", test_clash_in_batch },
+  { "messages-between", test_messages_between },
   { "messages", test_messages },
   { "search", test_search },
   { "search-prefix", test_search_prefix },
