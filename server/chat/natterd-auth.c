@@ -468,6 +468,7 @@ issue_token_and_log_in (NatterdAuth    *self,
     }
   natterd_commit_write_init (&w->write, self->directory->commit, request,
                              token_write_run, token_write_done);
+  w->write.job.atomic = TRUE; /* an account without its token, or neither */
   natterd_commit_write_queue (&w->write);
 }
 

@@ -69,6 +69,7 @@ natterd_model_write_start (NatterdModelWrite     *self,
   self->apply = apply;
   self->clear = clear;
   natterd_commit_write_init (&self->write, directory->commit, request, run, model_write_done);
+  self->write.job.atomic = TRUE;
   directory->model_write_busy = TRUE;
   natterd_commit_write_queue (&self->write);
 }

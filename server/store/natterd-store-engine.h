@@ -33,6 +33,7 @@ struct _NatterdStoreEngine {
   gboolean (*commit) (NatterdStore *store, GError **error);
   void (*rollback) (NatterdStore *store);
   gboolean (*in_transaction) (NatterdStore *store);
+  gboolean (*savepoint) (NatterdStore *store, NatterdStoreSavepoint action, GError **error);
   gboolean (*user_insert) (NatterdStore *store, const char *username, const char *display_name,
                            const char *password_hash, gint64 created_ms, gint64 *out_id,
                            GError **error);

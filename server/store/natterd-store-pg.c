@@ -350,6 +350,7 @@ struct _PgStore {
   gboolean      counter_locked;
   gint64        counter_last_id;  /* the last id handed out */
   gboolean      counter_dirty;    /* counter_last_id must be stored before COMMIT */
+  gboolean      in_job;           /* inside the writer's savepoint "job" */
 };
 
 /* --- parameters --- */
@@ -563,6 +564,7 @@ connection_lost (PgStore *self)
 static void
 reset_counter (PgStore *self)
 {
+  self->in_job = FALSE;
   self->counter_locked = FALSE;
   self->counter_dirty = FALSE;
   self->counter_last_id = 0;
@@ -595,7 +597,8 @@ set_result_error (PgStore     *self,
       return FALSE;
     }
   g_set_error (error, NATTERD_STORE_ERROR, code, "%s: %s", what, message);
-  if (PQtransactionStatus (self->conn) == PQTRANS_INERROR)
+  /* Inside a job's savepoint, the writer rolls back to it instead. */
+  if (PQtransactionStatus (self->conn) == PQTRANS_INERROR && !self->in_job)
     {
       PQclear (PQexec (self->conn, "ROLLBACK"));
       reset_counter (self);
@@ -1066,7 +1069,12 @@ pg_in_transaction (NatterdStore *store)
 {
   PgStore *self = (PgStore *) store;
 
-  return !connection_lost (self) && PQtransactionStatus (self->conn) == PQTRANS_INTRANS;
+  PGTransactionStatusType status = connection_lost (self) ? PQTRANS_UNKNOWN
+                                                         : PQtransactionStatus (self->conn);
+
+  /* An error inside a job's savepoint leaves the transaction alive: a
+   * ROLLBACK TO the savepoint takes it back. */
+  return status == PQTRANS_INTRANS || (status == PQTRANS_INERROR && self->in_job);
 }
 
 static gboolean lock_counter (PgStore  *self,
@@ -1142,6 +1150,36 @@ pg_rollback (NatterdStore *store)
   reset_counter (self);
   if (!connection_lost (self) && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
     PQclear (PQexec (self->conn, "ROLLBACK"));
+}
+
+static const char *const savepoint_sql[] = {
+  [NATTERD_STORE_SAVEPOINT_SET] = "SAVEPOINT job",
+  [NATTERD_STORE_SAVEPOINT_RELEASE] = "RELEASE SAVEPOINT job",
+  [NATTERD_STORE_SAVEPOINT_ROLLBACK] = "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job",
+};
+
+/* Also after an error: ROLLBACK TO is what an aborted transaction still
+ * takes. */
+static gboolean
+pg_savepoint (NatterdStore          *store,
+              NatterdStoreSavepoint  action,
+              GError               **error)
+{
+  PgStore *self = (PgStore *) store;
+
+  if (connection_lost (self))
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                   "savepoint: lost the connection to the database (%s)", self->params->description);
+      return FALSE;
+    }
+  self->in_job = action == NATTERD_STORE_SAVEPOINT_SET;
+  if (exec_simple (self, savepoint_sql[action], "savepoint", error))
+    return TRUE;
+  self->in_job = FALSE;
+  if (PQtransactionStatus (self->conn) == PQTRANS_INERROR)
+    pg_rollback (store);
+  return FALSE;
 }
 
 /* A transaction of the call's own when the caller has none open. */
@@ -1898,6 +1936,7 @@ static const NatterdStoreEngine pg_engine = {
   .commit = pg_commit,
   .rollback = pg_rollback,
   .in_transaction = pg_in_transaction,
+  .savepoint = pg_savepoint,
   .user_insert = pg_user_insert,
   .users_foreach = pg_users_foreach,
   .user_set_last_seen = pg_user_set_last_seen,

@@ -1060,6 +1060,20 @@ sqlite_in_transaction (NatterdStore *store)
   return !sqlite3_get_autocommit (self->db);
 }
 
+static const char *const savepoint_sql[] = {
+  [NATTERD_STORE_SAVEPOINT_SET] = "SAVEPOINT job",
+  [NATTERD_STORE_SAVEPOINT_RELEASE] = "RELEASE job",
+  [NATTERD_STORE_SAVEPOINT_ROLLBACK] = "ROLLBACK TO job; RELEASE job",
+};
+
+static gboolean
+sqlite_savepoint (NatterdStore          *store,
+                  NatterdStoreSavepoint  action,
+                  GError               **error)
+{
+  return exec ((SqliteStore *) store, savepoint_sql[action], error);
+}
+
 /* --- users --- */
 
 static gboolean
@@ -1903,6 +1917,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .commit = sqlite_commit,
   .rollback = sqlite_rollback,
   .in_transaction = sqlite_in_transaction,
+  .savepoint = sqlite_savepoint,
   .user_insert = sqlite_user_insert,
   .users_foreach = sqlite_users_foreach,
   .user_set_last_seen = sqlite_user_set_last_seen,

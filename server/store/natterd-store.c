@@ -144,6 +144,14 @@ natterd_store_in_transaction (NatterdStore *self)
 }
 
 gboolean
+natterd_store_savepoint (NatterdStore *self,
+                         NatterdStoreSavepoint action,
+                         GError **error)
+{
+  return self->engine->savepoint (self, action, error);
+}
+
+gboolean
 natterd_store_user_insert (NatterdStore *self,
                            const char *username,
                            const char *display_name,

@@ -86,6 +86,19 @@ gboolean natterd_store_commit         (NatterdStore *self, GError **error);
 void     natterd_store_rollback       (NatterdStore *self);
 gboolean natterd_store_in_transaction (NatterdStore *self);
 
+/* A savepoint inside a transaction: the writer runs a job of several
+ * statements (a room and its first member, an account and its token)
+ * inside one, so that the job keeps all of its writes or none while the
+ * rest of the batch commits. ROLLBACK goes back to it and ends it. */
+typedef enum {
+  NATTERD_STORE_SAVEPOINT_SET,
+  NATTERD_STORE_SAVEPOINT_RELEASE,
+  NATTERD_STORE_SAVEPOINT_ROLLBACK,
+} NatterdStoreSavepoint;
+gboolean natterd_store_savepoint (NatterdStore          *self,
+                                  NatterdStoreSavepoint  action,
+                                  GError               **error);
+
 /* --- users --- */
 
 typedef void (*NatterdStoreUserFunc) (gint64      id,

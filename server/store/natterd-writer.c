@@ -40,9 +40,26 @@ fail_unfailed (NatterdWriteJob *batch,
       job->error = g_error_copy (error);
 }
 
+static gboolean
+run_job (NatterdWriteJob *job,
+         NatterdStore    *store)
+{
+  if (!job->atomic)
+    return job->run (job, store, &job->error);
+  if (!natterd_store_savepoint (store, NATTERD_STORE_SAVEPOINT_SET, &job->error))
+    return FALSE;
+  if (job->run (job, store, &job->error) &&
+      natterd_store_savepoint (store, NATTERD_STORE_SAVEPOINT_RELEASE, &job->error))
+    return TRUE;
+  if (natterd_store_in_transaction (store))
+    natterd_store_savepoint (store, NATTERD_STORE_SAVEPOINT_ROLLBACK, NULL);
+  return FALSE;
+}
+
 /* One transaction for the whole batch. A job that fails leaves the others
- * alone unless SQLite rolled the transaction back (disk full, I/O error):
- * then every job of the batch has failed, including those that ran before. */
+ * alone unless the transaction was rolled back (SQLite's disk full or I/O
+ * error; on PostgreSQL any error outside a savepoint): then every job of
+ * the batch has failed, including those that ran before. */
 static void
 run_batch (NatterdStore    *store,
            NatterdWriteJob *batch)
@@ -56,7 +73,7 @@ run_batch (NatterdStore    *store,
     }
   for (NatterdWriteJob *job = batch; job != NULL; job = job->next)
     {
-      if (job->run (job, store, &job->error))
+      if (run_job (job, store))
         continue;
       if (job->error == NULL)
         job->error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL, "write failed");

@@ -34,6 +34,9 @@ typedef void     (*NatterdWriteDoneFunc) (NatterdWriteJob *job,
 struct _NatterdWriteJob {
   NatterdWriteRunFunc  run;
   NatterdWriteDoneFunc done;
+  /* Runs inside a savepoint: a job of several statements keeps all of
+   * them or, when it fails, none, and the batch goes on without it. */
+  gboolean             atomic;
   /*< private >*/
   GError              *error;
   NatterdWriteJob     *next;

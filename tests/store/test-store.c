@@ -474,6 +474,13 @@ participant_cb (gint64 conv, gint64 user, gpointer user_data)
 }
 
 static void
+count_conversations_cb (gint64 id, int kind, gint64 a, gint64 b, const char *room,
+                        const char *topic, gint64 owner, gpointer user_data)
+{
+  (*(int *) user_data)++;
+}
+
+static void
 test_rooms (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -574,6 +581,49 @@ test_messages_between (Fixture *f, gconstpointer data)
   g_assert_true (natterd_store_messages_between (f->store, ids[2], ids[3], 100, collect_cb, &c, &error));
   g_assert_cmpuint (c.ids->len, ==, 0);
   collect_clear (&c);
+}
+
+/* The writer runs a job of several statements inside a savepoint: when
+ * one fails (here a broken reference, which on PostgreSQL aborts the
+ * transaction), the job's earlier writes go and the batch goes on. */
+static void
+test_savepoint (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 room = 0, dm = 0, kept, gone = 0;
+  gboolean dup;
+  Collect c;
+  int n = 0;
+
+  g_assert_true (natterd_store_direct_ensure (f->store, f->alice, f->bob, &dm, &error));
+  g_assert_true (natterd_store_begin (f->store, &error));
+  kept = send_msg (f, dm, f->alice, "kept", "s1", &dup);
+
+  g_assert_true (natterd_store_savepoint (f->store, NATTERD_STORE_SAVEPOINT_SET, &error));
+  g_assert_true (natterd_store_room_insert (f->store, "#half", "", f->alice, 1, &room, &error));
+  g_assert_false (natterd_store_participant_add (f->store, room + 1000, f->alice, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
+  g_clear_error (&error);
+  g_assert_true (natterd_store_in_transaction (f->store));
+  g_assert_true (natterd_store_savepoint (f->store, NATTERD_STORE_SAVEPOINT_ROLLBACK, &error));
+
+  g_assert_true (natterd_store_savepoint (f->store, NATTERD_STORE_SAVEPOINT_SET, &error));
+  gone = send_msg (f, dm, f->alice, "whole", "s2", &dup);
+  g_assert_true (natterd_store_savepoint (f->store, NATTERD_STORE_SAVEPOINT_RELEASE, &error));
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  reopen (f);
+  collect_init (&c);
+  g_assert_true (natterd_store_history (f->store, dm, 0, 10, collect_cb, &c, &error));
+  g_assert_cmpuint (c.ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 1), ==, kept);
+  g_assert_cmpint (g_array_index (c.ids, gint64, 0), ==, gone);
+  collect_clear (&c);
+  /* The half-made room is not there: only the direct conversation. */
+  g_assert_true (natterd_store_conversations_foreach (f->store, count_conversations_cb, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 1);
 }
 
 /* The writer's batch holds sends and the rare writes that may clash (a
@@ -1697,6 +1747,7 @@ static const struct {
   { "direct-ensure", test_direct_ensure },
   { "clash-in-batch", test_clash_in_batch },
   { "messages-between", test_messages_between },
+  { "savepoint", test_savepoint },
   { "messages", test_messages },
   { "search", test_search },
   { "search-prefix", test_search_prefix },

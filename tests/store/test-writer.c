@@ -40,6 +40,10 @@ test_job_run (NatterdWriteJob *job,
   g_assert_true (g_thread_self () != t->f->main_thread);
   if (t->fail)
     {
+      /* An atomic job's write goes with its failure. */
+      if (t->job.atomic &&
+          !natterd_store_user_set_last_seen (store, t->f->user_id, 1000 + t->number, error))
+        return FALSE;
       g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "this job fails");
       return FALSE;
     }
@@ -175,6 +179,29 @@ test_order_and_durability (Fixture *f, gconstpointer data)
   natterd_writer_free (writer);
 }
 
+/* A job of several statements that fails half-way leaves nothing; the
+ * jobs around it commit. */
+static void
+test_atomic_job (Fixture *f, gconstpointer data)
+{
+  NatterdWriter *writer = new_writer (f);
+  TestJob *t = g_new0 (TestJob, 1);
+
+  push (writer, f, 1, FALSE);
+  t->job.run = test_job_run;
+  t->job.done = test_job_done;
+  t->job.atomic = TRUE;
+  t->f = f;
+  t->number = 2;
+  t->fail = TRUE;
+  natterd_writer_push (writer, &t->job);
+  natterd_writer_drain (writer);
+  g_assert_cmpuint (f->done->len, ==, 2);
+  g_assert_cmpuint (f->failed, ==, 1);
+  g_assert_cmpint (stored_last_seen (f), ==, 1);
+  natterd_writer_free (writer);
+}
+
 static void
 test_drain_and_free (Fixture *f, gconstpointer data)
 {
@@ -208,6 +235,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add ("/writer/atomic-job", Fixture, NULL, fixture_setup,
+              test_atomic_job, fixture_teardown);
   g_test_add ("/writer/order-and-durability", Fixture, NULL, fixture_setup,
               test_order_and_durability, fixture_teardown);
   g_test_add ("/writer/drain-and-free", Fixture, NULL, fixture_setup,
