@@ -43,8 +43,11 @@ fail_unfailed (NatterdWriteJob *batch,
 }
 
 /* One transaction for the whole batch. A job that fails leaves the others
- * alone unless SQLite rolled the transaction back (disk full, I/O error):
- * then every job of the batch has failed, including those that ran before. */
+ * alone unless the transaction was rolled back (SQLite: disk full, I/O
+ * error; PostgreSQL: any error, a lost connection): then every job of the
+ * batch has failed, including those that ran before, with the failing
+ * job's error code (a lost database is NATTERD_STORE_ERROR_UNAVAILABLE for
+ * all of them). */
 static void
 run_batch (NatterdStore    *store,
            NatterdWriteJob *batch)
@@ -64,8 +67,8 @@ run_batch (NatterdStore    *store,
         job->error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL, "write failed");
       if (!natterd_store_in_transaction (store))
         {
-          g_set_error_literal (&error, NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                               "the transaction was rolled back");
+          error = g_error_new (job->error->domain, job->error->code,
+                               "the transaction was rolled back: %s", job->error->message);
           fail_unfailed (batch, error);
           return;
         }
