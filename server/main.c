@@ -125,6 +125,11 @@ main (int   argc,
   setlocale (LC_CTYPE, "");
   g_set_print_handler (print_cb);
   g_set_printerr_handler (printerr_cb);
+  /* The log is stderr, every level of it: GLib would write debug and info
+   * lines to stdout, where nobody may read them (a pipe that fills then
+   * blocks the thread that logs) and where they would mix with the
+   * "listening" line. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
@@ -163,6 +168,10 @@ main (int   argc,
 
   store = natterd_store_open_database (config->database, config->password_file,
                                        config->data_dir, config->synchronous_full, &error);
+  /* The main loop's store: a lost database is connected again off the
+   * loop, which never waits for it (the other threads' stores may). */
+  if (store != NULL)
+    natterd_store_set_reconnect_in_background (store, TRUE);
 
   /* Before natterd says "listening": a SIGTERM right after (a test, or
    * systemd stopping a service it just started) must stop it cleanly, not

@@ -348,6 +348,16 @@ send_done (NatterdWriteJob *job,
 
   if (error == NULL && p->original != NULL)
     p->as_sender = encode_original (self->directory, p->original, p->sender);
+  if (error != NULL && g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE))
+    {
+      /* Not stored, or (a COMMIT cut off) not known to be: the resend
+       * with the same client_msg_id stores it or answers the original. */
+      g_debug ("A send waits for the database: %s", error->message);
+      natterd_request_error (p->write.request, NATTER_ERROR_INTERNAL,
+                             "The database is unavailable; send it again");
+      pending_send_free (p);
+      return;
+    }
   if (error != NULL)
     {
       g_warning ("Could not store a message: %s", error->message);

@@ -51,6 +51,14 @@ void
 natterd_request_store_error (NatterdRequest *request,
                              const GError   *error)
 {
+  /* An unreachable database fails every request until it is back: the
+   * store logged the outage once, the requests are not logged each. */
+  if (g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE))
+    {
+      g_debug ("%s: %s", natterd_request_get_type (request), error->message);
+      natterd_request_error (request, NATTER_ERROR_INTERNAL, "The database is unavailable; try again");
+      return;
+    }
   g_warning ("%s: storage error: %s", natterd_request_get_type (request),
              error ? error->message : "unknown");
   natterd_request_error (request, NATTER_ERROR_INTERNAL, "Storage error");

@@ -27,6 +27,7 @@ struct _NatterdStoreEngine {
   NatterdStore *(*open_indexer) (NatterdStore *store, GError **error);
   NatterdStore *(*open_reader) (NatterdStore *store, GError **error);
   void (*set_write_hook) (NatterdStore *store, NatterdStoreWriteHook hook, gpointer data);
+  void (*set_reconnect_in_background) (NatterdStore *store, gboolean in_background);
   const char *(*get_path) (NatterdStore *store);
   int (*get_schema_version) (NatterdStore *store);
   gboolean (*begin) (NatterdStore *store, GError **error);

@@ -66,12 +66,27 @@
  * NATTERD_STORE_ERROR_CONSTRAINT; everything else FAILED. PostgreSQL
  * aborts a transaction at its first error, so the engine rolls it back at
  * once: natterd_store_in_transaction() is then FALSE, as on SQLite after a
- * rollback it did itself. A lost connection fails the call (and the
- * transaction in progress: its outcome is unknown when COMMIT was the
- * call); the next call resets the connection and prepares the statements
- * again, and a read outside a transaction is retried once on the new
- * connection. The conninfo may hold a password: it is never logged; errors
- * name the database by host, port and database name only.
+ * rollback it did itself. The conninfo may hold a password: it is never
+ * logged; errors name the database by host, port and database name only.
+ *
+ * A lost connection (a server restart or crash, a cut network: libpq's
+ * timeouts below bound how long a call can wait for that) fails the call
+ * with NATTERD_STORE_ERROR_UNAVAILABLE, and the transaction in progress
+ * with it: its outcome is unknown when COMMIT was the call, and a resend
+ * finds the message if it was stored (client_msg_id). A read outside a
+ * transaction is run once more on a new connection. The connection is
+ * made again by a later call, never by a loop of its own: the first
+ * attempt at once (a restarted server is back within moments), the next
+ * ones no sooner than RECONNECT_FIRST_PAUSE_MS after the last, doubling up
+ * to RECONNECT_MAX_PAUSE_MS; a call before then fails at once, so a dead
+ * server is not hammered by an attempt per batch or per read. Making a
+ * connection blocks (connect_timeout): the writer's, reader's and
+ * indexer's threads may wait, natterd's main loop may not, so its store
+ * (natterd_store_set_reconnect_in_background) makes it on a short-lived
+ * thread and fails its calls at once until it is there. Only the first
+ * connection of the process to find the database lost logs it (a
+ * warning), and only the last to get back logs that (a message); each
+ * failed attempt is a debug line.
  */
 #define G_LOG_DOMAIN "natterd-store"
 
@@ -334,7 +349,15 @@ typedef struct {
   char           **keywords;
   char           **values;
   char            *description; /* "host=... port=... dbname=...": for messages */
+
+  /* The process's outage: the first connection to find the database
+   * gone logs it, the first to be made again logs its end. */
+  GMutex           outage_lock;
+  gboolean         outage;      /* a connection found the database gone, none is back yet */
+  gint64           lost_since;  /* monotonic, µs */
 } PgParams;
+
+typedef struct _Reconnect Reconnect;
 
 struct _PgStore {
   NatterdStore  parent;       /* engine: pg_engine */
@@ -351,7 +374,20 @@ struct _PgStore {
   gint64        counter_last_id;  /* the last id handed out */
   gboolean      counter_dirty;    /* counter_last_id must be stored before COMMIT */
   gboolean      in_job;           /* inside the writer's savepoint "job" */
+
+  /* A lost connection (see "Errors" at the top). */
+  gboolean      broken;           /* lost, though libpq may not know (result_lost) */
+  gboolean      lost;             /* to be made again */
+  guint         failed_attempts;  /* to make it again, since it was lost */
+  gint64        next_attempt;     /* monotonic, µs: none before this */
+  gboolean      in_background;    /* made again on a thread (the main loop's store) */
+  Reconnect    *reconnect;        /* that thread's attempt */
 };
+
+/* The pause after a failed attempt to connect, doubling: the same as at
+ * start (natterd_store_pg_open_full). */
+#define RECONNECT_FIRST_PAUSE_MS 500
+#define RECONNECT_MAX_PAUSE_MS   5000
 
 /* --- parameters --- */
 
@@ -373,6 +409,7 @@ pg_params_unref (PgParams *params)
   g_strfreev (params->keywords);
   g_strfreev (params->values);
   g_free (params->description);
+  g_mutex_clear (&params->outage_lock);
   g_free (params);
 }
 
@@ -497,6 +534,7 @@ pg_params_new (const char  *conninfo,
 
   params = g_new0 (PgParams, 1);
   g_atomic_ref_count_init (&params->ref);
+  g_mutex_init (&params->outage_lock);
   params->keywords = (char **) g_ptr_array_free (g_steal_pointer (&keywords), FALSE);
   params->values = (char **) g_ptr_array_free (g_steal_pointer (&values), FALSE);
 
@@ -558,7 +596,24 @@ clean_message (const char *message)
 static gboolean
 connection_lost (PgStore *self)
 {
-  return self->conn == NULL || PQstatus (self->conn) == CONNECTION_BAD;
+  return self->conn == NULL || self->broken || PQstatus (self->conn) == CONNECTION_BAD;
+}
+
+/* Whether the failed @res shows the connection gone. libpq does not
+ * always mark it so: a server killed by an immediate shutdown can fail a
+ * query with "server closed the connection unexpectedly" while PQstatus()
+ * still says CONNECTION_OK. So an error libpq made itself (no SQLSTATE
+ * from the server), a server shutting down (class 57P) and a connection
+ * exception (class 08) count as lost too: the connection is made again. */
+static gboolean
+result_lost (PgStore  *self,
+             PGresult *res)
+{
+  const char *state = res != NULL ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+
+  if (state == NULL || g_str_has_prefix (state, "57P") || g_str_has_prefix (state, "08"))
+    self->broken = TRUE;
+  return connection_lost (self);
 }
 
 static void
@@ -568,6 +623,87 @@ reset_counter (PgStore *self)
   self->counter_locked = FALSE;
   self->counter_dirty = FALSE;
   self->counter_last_id = 0;
+}
+
+/* The first call to find the connection lost: the outage starts for this
+ * connection, and for the process (logged) unless another connection
+ * found it first. */
+static void
+note_lost (PgStore    *self,
+           const char *cause)
+{
+  PgParams *params = self->params;
+  gboolean first;
+
+  if (self->lost)
+    return;
+  self->lost = TRUE;
+  self->failed_attempts = 0;
+  self->next_attempt = 0;
+  reset_counter (self);
+  g_mutex_lock (&params->outage_lock);
+  first = !params->outage;
+  if (first)
+    {
+      params->outage = TRUE;
+      params->lost_since = g_get_monotonic_time ();
+    }
+  g_mutex_unlock (&params->outage_lock);
+  if (first)
+    g_warning ("Lost the connection to the database (%s): %s; reconnecting",
+               params->description, cause);
+}
+
+/* Ends this connection's outage. The first connection back ends the
+ * process's (logged, unless @logged is FALSE: a store that closes): the
+ * database answers again. Connections idle through it find out they were
+ * cut when next used, and are made again then, quietly if the database
+ * answers at once. */
+static void
+note_back (PgStore  *self,
+           gboolean  logged)
+{
+  PgParams *params = self->params;
+  gboolean ended;
+  gint64 since;
+
+  if (!self->lost)
+    return;
+  self->lost = FALSE;
+  self->failed_attempts = 0;
+  if (!logged)
+    return;
+  g_mutex_lock (&params->outage_lock);
+  ended = params->outage;
+  params->outage = FALSE;
+  since = params->lost_since;
+  g_mutex_unlock (&params->outage_lock);
+  if (ended)
+    g_message ("Reconnected to the database (%s) after %.1f s", params->description,
+               (g_get_monotonic_time () - since) / (double) G_USEC_PER_SEC);
+}
+
+static void
+note_attempt_failed (PgStore      *self,
+                     const GError *error)
+{
+  guint pause_ms = RECONNECT_FIRST_PAUSE_MS << MIN (self->failed_attempts, 8);
+
+  pause_ms = MIN (pause_ms, RECONNECT_MAX_PAUSE_MS);
+  self->failed_attempts++;
+  self->next_attempt = g_get_monotonic_time () + (gint64) pause_ms * 1000;
+  g_debug ("Could not reconnect to the database (attempt %u): %s; next attempt in %.1f s",
+           self->failed_attempts, error->message, pause_ms / 1000.0);
+}
+
+/* A call while the connection is lost and not made again yet. */
+static gboolean
+set_unavailable_error (PgStore  *self,
+                       GError  **error)
+{
+  g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE,
+               "the database (%s) cannot be reached; reconnecting", self->params->description);
+  return FALSE;
 }
 
 /* Sets @error from a failed result (or a lost connection), and rolls the
@@ -583,16 +719,18 @@ set_result_error (PgStore     *self,
   const char *primary = res != NULL ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   g_autofree char *message = clean_message (primary != NULL ? primary : PQerrorMessage (self->conn));
   NatterdStoreError code = NATTERD_STORE_ERROR_FAILED;
+  gboolean lost = result_lost (self, res);
 
   if (state != NULL && g_str_has_prefix (state, "23"))
     code = NATTERD_STORE_ERROR_CONSTRAINT;
   PQclear (res);
 
-  if (connection_lost (self))
+  if (lost)
     {
-      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE,
                    "%s: lost the connection to the database (%s): %s",
                    what, self->params->description, message);
+      note_lost (self, message);
       reset_counter (self);
       return FALSE;
     }
@@ -677,26 +815,155 @@ set_connect_error (PgStore     *self,
   return FALSE;
 }
 
+static PgStore *store_connect (PgParams  *params,
+                               gboolean   primary,
+                               GError   **error);
+
+/* Takes the connection of @fresh (made by store_connect, statements
+ * prepared) in place of the lost one. */
+static void
+adopt_connection (PgStore *self,
+                  PgStore *fresh)
+{
+  PQfinish (self->conn);
+  self->conn = g_steal_pointer (&fresh->conn);
+  self->broken = FALSE;
+  self->prepared = TRUE;
+  natterd_store_close (&fresh->parent);
+  reset_counter (self);
+  note_back (self, TRUE);
+}
+
+/* One attempt, on the calling thread. */
+static gboolean
+reconnect_now (PgStore  *self,
+               GError  **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  PgStore *fresh;
+
+  if (g_get_monotonic_time () < self->next_attempt)
+    return set_unavailable_error (self, error);
+  fresh = store_connect (self->params, FALSE, &local_error);
+  if (fresh == NULL)
+    {
+      note_attempt_failed (self, local_error);
+      return set_unavailable_error (self, error);
+    }
+  adopt_connection (self, fresh);
+  return TRUE;
+}
+
+/* An attempt on a thread of its own, shared by the thread and the store
+ * until both let go: a store closed meanwhile does not wait for it. */
+struct _Reconnect {
+  gatomicrefcount  ref;
+  PgParams        *params;
+  GMutex           lock;
+  gboolean         done;
+  PgStore         *fresh;  /* the new connection, when it worked */
+  GError          *error;  /* else why not */
+};
+
+static void
+reconnect_unref (Reconnect *r)
+{
+  if (!g_atomic_ref_count_dec (&r->ref))
+    return;
+  if (r->fresh != NULL)
+    natterd_store_close (&r->fresh->parent);
+  g_clear_error (&r->error);
+  pg_params_unref (r->params);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
+
+static gpointer
+reconnect_thread (gpointer data)
+{
+  Reconnect *r = data;
+  GError *error = NULL;
+  PgStore *fresh = store_connect (r->params, FALSE, &error);
+
+  g_mutex_lock (&r->lock);
+  r->fresh = fresh;
+  r->error = error;
+  r->done = TRUE;
+  g_mutex_unlock (&r->lock);
+  reconnect_unref (r);
+  return NULL;
+}
+
+/* Never waits: starts an attempt when one is due, takes its connection
+ * when it worked, and fails the call meanwhile. */
+static gboolean
+reconnect_in_background (PgStore  *self,
+                         GError  **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  Reconnect *r = self->reconnect;
+  PgStore *fresh = NULL;
+  gboolean done;
+
+  if (r == NULL)
+    {
+      GThread *thread;
+
+      if (g_get_monotonic_time () < self->next_attempt)
+        return set_unavailable_error (self, error);
+      r = g_new0 (Reconnect, 1);
+      g_atomic_ref_count_init (&r->ref);
+      g_atomic_ref_count_inc (&r->ref); /* the thread's */
+      r->params = pg_params_ref (self->params);
+      g_mutex_init (&r->lock);
+      thread = g_thread_try_new ("natterd-pg-connect", reconnect_thread, r, &local_error);
+      if (thread == NULL)
+        {
+          reconnect_unref (r);
+          reconnect_unref (r);
+          note_attempt_failed (self, local_error);
+          return set_unavailable_error (self, error);
+        }
+      g_thread_unref (thread);
+      self->reconnect = r;
+    }
+
+  g_mutex_lock (&r->lock);
+  done = r->done;
+  if (done)
+    {
+      fresh = g_steal_pointer (&r->fresh);
+      local_error = g_steal_pointer (&r->error);
+    }
+  g_mutex_unlock (&r->lock);
+  if (!done)
+    return set_unavailable_error (self, error);
+  g_clear_pointer (&self->reconnect, reconnect_unref);
+  if (fresh == NULL)
+    {
+      note_attempt_failed (self, local_error);
+      return set_unavailable_error (self, error);
+    }
+  adopt_connection (self, fresh);
+  return TRUE;
+}
+
 /* The start of every call: a connection lost earlier is made again here
- * (the statements with it). */
+ * (see "Errors" at the top), the statements with it. */
 static gboolean
 ensure_connected (PgStore  *self,
                   GError  **error)
 {
-  if (!connection_lost (self) && self->prepared)
-    return TRUE;
   if (connection_lost (self))
     {
-      g_message ("Reconnecting to the database (%s)", self->params->description);
-      reset_counter (self);
-      PQreset (self->conn);
-      if (PQstatus (self->conn) != CONNECTION_OK)
-        return set_connect_error (self, error);
-      if (!set_up_session (self, error))
+      g_autofree char *cause = clean_message (PQerrorMessage (self->conn));
+
+      note_lost (self, cause);
+      if (!(self->in_background ? reconnect_in_background (self, error)
+                                : reconnect_now (self, error)))
         return FALSE;
-      g_message ("Reconnected to the database (%s)", self->params->description);
     }
-  return prepare_statements (self, error);
+  return self->prepared || prepare_statements (self, error);
 }
 
 /* Parameters for one statement: integers and NUL-terminated text in text
@@ -791,13 +1058,13 @@ run (PgStore     *self,
             }
           return res;
         }
-      if (savepoint && !connection_lost (self))
+      if (savepoint && !result_lost (self, res))
         PQclear (PQexec (self->conn, "ROLLBACK TO SAVEPOINT clash"));
-      if (retry && outside && connection_lost (self))
+      if (retry && outside && result_lost (self, res))
         {
           g_autofree char *message = clean_message (PQerrorMessage (self->conn));
 
-          g_message ("Lost the connection to the database (%s): %s", self->params->description, message);
+          note_lost (self, message);
           PQclear (res);
           retry = FALSE;
           continue;
@@ -951,7 +1218,7 @@ natterd_store_pg_open_full (const char  *conninfo,
 {
   PgParams *params = pg_params_new (conninfo, password_file, error);
   gint64 deadline = g_get_monotonic_time () + (gint64) retry_seconds * G_USEC_PER_SEC;
-  gulong pause_ms = 500;
+  gulong pause_ms = RECONNECT_FIRST_PAUSE_MS;
   PgStore *self = NULL;
 
   if (params == NULL)
@@ -982,7 +1249,7 @@ natterd_store_pg_open_full (const char  *conninfo,
       g_message ("The database does not answer (attempt %u): %s; trying again in %.1f s",
                  attempt, local_error->message, pause_ms / 1000.0);
       g_usleep (pause_ms * 1000);
-      pause_ms = MIN (pause_ms * 2, 5000);
+      pause_ms = MIN (pause_ms * 2, RECONNECT_MAX_PAUSE_MS);
     }
   pg_params_unref (params);
   return (NatterdStore *) self;
@@ -1024,6 +1291,8 @@ pg_close (NatterdStore *store)
 
   if (self == NULL)
     return;
+  g_clear_pointer (&self->reconnect, reconnect_unref);
+  note_back (self, FALSE);
   if (self->conn != NULL && PQtransactionStatus (self->conn) == PQTRANS_INTRANS)
     {
       g_warning ("closing the store inside a transaction; rolling it back");
@@ -1033,6 +1302,15 @@ pg_close (NatterdStore *store)
     PQfinish (self->conn);
   pg_params_unref (self->params);
   g_free (self);
+}
+
+static void
+pg_set_reconnect_in_background (NatterdStore *store,
+                                gboolean      in_background)
+{
+  PgStore *self = (PgStore *) store;
+
+  self->in_background = in_background;
 }
 
 static void
@@ -1128,6 +1406,8 @@ pg_commit (NatterdStore *store,
        * answers an error, and a resend finds the message if it was
        * stored (client_msg_id). */
       set_result_error (self, res, "commit", error);
+      if (g_error_matches (*error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE))
+        g_prefix_error (error, "outcome unknown: ");
       return FALSE;
     }
   /* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
@@ -1930,6 +2210,7 @@ static const NatterdStoreEngine pg_engine = {
   .open_indexer = pg_open_sibling,
   .open_reader = pg_open_sibling,
   .set_write_hook = pg_set_write_hook,
+  .set_reconnect_in_background = pg_set_reconnect_in_background,
   .get_path = pg_get_path,
   .get_schema_version = pg_get_schema_version,
   .begin = pg_begin,

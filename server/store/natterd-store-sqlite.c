@@ -1007,6 +1007,13 @@ sqlite_set_write_hook (NatterdStore *store,
   self->write_hook_data = data;
 }
 
+/* A file has no connection to lose. */
+static void
+sqlite_set_reconnect_in_background (NatterdStore *store,
+                                    gboolean      in_background)
+{
+}
+
 static const char *
 sqlite_get_path (NatterdStore *store)
 {
@@ -1911,6 +1918,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .open_indexer = sqlite_open_indexer,
   .open_reader = sqlite_open_reader,
   .set_write_hook = sqlite_set_write_hook,
+  .set_reconnect_in_background = sqlite_set_reconnect_in_background,
   .get_path = sqlite_get_path,
   .get_schema_version = sqlite_get_schema_version,
   .begin = sqlite_begin,

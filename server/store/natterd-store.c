@@ -105,6 +105,13 @@ natterd_store_set_write_hook (NatterdStore *self,
   self->engine->set_write_hook (self, hook, data);
 }
 
+void
+natterd_store_set_reconnect_in_background (NatterdStore *self,
+                                           gboolean      in_background)
+{
+  self->engine->set_reconnect_in_background (self, in_background);
+}
+
 const char *
 natterd_store_get_path (NatterdStore *self)
 {

@@ -39,12 +39,17 @@ void          natterd_store_close (NatterdStore *self);
  * want to tell apart (a username or room name already taken); CORRUPT is
  * SQLite's SQLITE_CORRUPT or SQLITE_NOTADB, the only errors that prove a
  * file damaged (only then may a derived file such as search.db be made
- * again); everything else is FAILED and should be answered "internal". */
+ * again); UNAVAILABLE is a database server that cannot be reached (the
+ * connection was lost, or is being made again): the call and the
+ * transaction in progress failed, except that a COMMIT's outcome is then
+ * unknown, and a later call may work; everything else is FAILED. All of
+ * them but CONSTRAINT should be answered "internal". */
 #define NATTERD_STORE_ERROR (natterd_store_error_quark ())
 typedef enum {
   NATTERD_STORE_ERROR_FAILED,
   NATTERD_STORE_ERROR_CONSTRAINT,
   NATTERD_STORE_ERROR_CORRUPT,
+  NATTERD_STORE_ERROR_UNAVAILABLE,
 } NatterdStoreError;
 GQuark natterd_store_error_quark (void);
 
@@ -73,6 +78,14 @@ typedef void (*NatterdStoreWriteHook) (gpointer data);
 void          natterd_store_set_write_hook (NatterdStore          *self,
                                             NatterdStoreWriteHook  hook,
                                             gpointer               data);
+/* For a store whose thread must never wait for a connection to be made
+ * (natterd's main loop): a lost connection to a database server is made
+ * again on a thread of its own, and until it is there every call fails at
+ * once with NATTERD_STORE_ERROR_UNAVAILABLE. Without it (the default) the
+ * call that finds the connection lost makes it again itself, waiting up to
+ * the connect timeout. Nothing to do for SQLite. */
+void          natterd_store_set_reconnect_in_background (NatterdStore *self,
+                                                         gboolean      in_background);
 /* natter.db's path, for messages (":memory:" for an in-memory store). */
 const char   *natterd_store_get_path (NatterdStore *self);
 /* The schema version after migrations (PRAGMA user_version). */

@@ -57,9 +57,11 @@ run_job (NatterdWriteJob *job,
 }
 
 /* One transaction for the whole batch. A job that fails leaves the others
- * alone unless the transaction was rolled back (SQLite's disk full or I/O
- * error; on PostgreSQL any error outside a savepoint): then every job of
- * the batch has failed, including those that ran before. */
+ * alone unless the transaction was rolled back (SQLite: disk full, I/O
+ * error; PostgreSQL: any error outside a savepoint, a lost connection):
+ * then every job of the batch has failed, including those that ran before,
+ * with the failing job's error code (a lost database is
+ * NATTERD_STORE_ERROR_UNAVAILABLE for all of them). */
 static void
 run_batch (NatterdStore    *store,
            NatterdWriteJob *batch)
@@ -79,8 +81,8 @@ run_batch (NatterdStore    *store,
         job->error = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL, "write failed");
       if (!natterd_store_in_transaction (store))
         {
-          g_set_error_literal (&error, NATTER_ERROR, NATTER_ERROR_INTERNAL,
-                               "the transaction was rolled back");
+          error = g_error_new (job->error->domain, job->error->code,
+                               "the transaction was rolled back: %s", job->error->message);
           fail_unfailed (batch, error);
           return;
         }

@@ -86,6 +86,30 @@ free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+/* The server's postmaster.pid: there while it runs (or after it died
+ * without cleaning up), whichever process started it. */
+static gboolean
+server_pid_file_exists (NatterTestPg *self)
+{
+  g_autofree char *pid_file = g_build_filename (self->data, "postmaster.pid", NULL);
+
+  return g_file_test (pid_file, G_FILE_TEST_EXISTS);
+}
+
+/* pg_ctl stop in @mode ("fast": every session is cut and the server shuts
+ * down cleanly; "immediate": it dies at once, as in a crash, and recovers
+ * from its WAL at the next start), waiting for it (pg_ctl -w, with a
+ * deadline). */
+static void
+stop_server (NatterTestPg *self,
+             const char   *mode)
+{
+  const char *args[] = { "-D", self->data, "-m", mode, "-w", "-t", "60", "stop", NULL };
+
+  run_tool (self, "pg_ctl", args);
+  self->running = FALSE;
+}
+
 static void
 start_server (NatterTestPg *self)
 {
@@ -219,6 +243,7 @@ natter_test_pg_attach (void)
 {
   const char *dir = g_getenv (ENV_DIR);
   const char *port = g_getenv (ENV_PORT);
+  const char *bindir;
   guint64 number = 0;
   NatterTestPg *self;
 
@@ -228,6 +253,12 @@ natter_test_pg_attach (void)
   self = g_new0 (NatterTestPg, 1);
   self->dir = g_strdup (dir);
   self->port = (guint16) number;
+  /* Enough to stop and start it (natter_test_pg_stop_immediate). */
+  bindir = g_getenv ("NATTER_PG_BINDIR");
+  self->bindir = g_strdup (bindir != NULL ? bindir : DEFAULT_BINDIR);
+  self->data = g_build_filename (self->dir, "data", NULL);
+  self->as_postgres = getuid () == 0;
+  self->running = server_pid_file_exists (self);
   return self;
 }
 
@@ -333,10 +364,21 @@ natter_test_pg_new_database (NatterTestPg  *self,
 void
 natter_test_pg_restart (NatterTestPg *self)
 {
-  const char *args[] = { "-D", self->data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
+  stop_server (self, "fast");
+  start_server (self);
+}
 
-  run_tool (self, "pg_ctl", args);
-  self->running = FALSE;
+void
+natter_test_pg_stop_immediate (NatterTestPg *self)
+{
+  g_assert_true (self->running);
+  stop_server (self, "immediate");
+}
+
+void
+natter_test_pg_start_again (NatterTestPg *self)
+{
+  g_assert_false (self->running);
   start_server (self);
 }
 
@@ -353,16 +395,17 @@ natter_test_pg_free (NatterTestPg *self)
     return;
   if (!self->owned)
     {
+      g_free (self->bindir);
       g_free (self->dir);
+      g_free (self->data);
       g_free (self);
       return;
     }
   stop_watcher (self);
-  if (self->running)
-    {
-      const char *args[] = { "-D", self->data, "-m", "fast", "-w", "-t", "60", "stop", NULL };
-      run_tool (self, "pg_ctl", args);
-    }
+  /* A test (in a subprocess) may have stopped it and failed before it
+   * started it again. */
+  if (server_pid_file_exists (self))
+    stop_server (self, "fast");
   {
     const char *rm[] = { "rm", "-rf", self->dir, NULL };
     g_autoptr(GError) error = NULL;

@@ -52,9 +52,19 @@ char         *natter_test_pg_database_for    (NatterTestPg  *self,
                                               const char    *template_name);
 /* pg_ctl restart -m fast: every connection is cut. */
 void          natter_test_pg_restart         (NatterTestPg  *self);
+/* pg_ctl stop -m immediate: the server dies at once, as in a crash or a
+ * power cut of its machine (every connection is cut, nothing is shut
+ * down cleanly), and stays down until natter_test_pg_start_again().
+ * Works on an attached server too (a test in a subprocess): its data
+ * folder is the exported one's. */
+void          natter_test_pg_stop_immediate  (NatterTestPg  *self);
+/* Starts a stopped server again in the same folder on the same port
+ * (after an immediate stop it first recovers from its WAL); returns once
+ * it accepts connections (pg_ctl -w, with a deadline). */
+void          natter_test_pg_start_again     (NatterTestPg  *self);
 guint16       natter_test_pg_get_port        (NatterTestPg  *self);
-/* Stops the server (pg_ctl stop -m fast) and removes its directory;
- * for an attached one, only frees the handle. */
+/* Stops the server (pg_ctl stop -m fast; unless it is not running) and
+ * removes its directory; for an attached one, only frees the handle. */
 void          natter_test_pg_free            (NatterTestPg  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestPg, natter_test_pg_free)

@@ -846,6 +846,24 @@ natter_test_add_sqlite_only (const char *path,
 }
 
 void
+natter_test_add_pg_only (const char *path,
+                         GTestFunc   func,
+                         const char *why)
+{
+  IsolatedTest *t;
+
+  if (natter_test_on_postgresql ())
+    {
+      natter_test_add (path, func);
+      return;
+    }
+  t = isolated_test_new (func, NULL);
+  t->skip_reason = g_strdup_printf ("PostgreSQL only (meson test --suite server-pg runs it): %s", why);
+  t->always_skip = TRUE;
+  g_test_add_data_func (path, t, run_isolated);
+}
+
+void
 natter_test_note (const char *format,
                   ...)
 {

@@ -130,6 +130,13 @@ void         natter_test_add_sqlite_only     (const char       *path,
                                               GTestFunc         func,
                                               const char       *why);
 
+/* The other way round: on SQLite it is skipped, always, naming @why
+ * (two natterd on one database, the database server stopping under
+ * natterd). */
+void         natter_test_add_pg_only         (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *why);
+
 /* g_test_message() that is seen from a test run by natter_test_add() (the
  * child's stdout is not shown; its stderr is). */
 void         natter_test_note                (const char       *format,

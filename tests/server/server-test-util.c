@@ -309,3 +309,34 @@ util_natterd_peak_kb (NatterTestServer *server)
     }
   g_error ("no natterd process with --data-dir %s", data_dir);
 }
+
+GHashTable *
+util_sync_all (NatterTestClient *c)
+{
+  GHashTable *by_cmid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  gint64 since = 0, last = 0;
+
+  for (guint round = 0; round < 100; round++)
+    {
+      g_autoptr(JsonObject) s = natter_test_client_request_ok (c,
+          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":1000}", since);
+      JsonArray *ms = natter_test_get_array (s, "messages");
+
+      for (guint i = 0; i < json_array_get_length (ms); i++)
+        {
+          JsonObject *m = json_array_get_object_element (ms, i);
+          const char *cmid = natter_test_get_str (m, "client_msg_id");
+          gint64 id = natter_test_get_int (m, "id");
+
+          if (g_hash_table_contains (by_cmid, cmid))
+            g_error ("client_msg_id %s is stored twice", cmid);
+          g_assert_cmpint (id, >, last);
+          last = id;
+          g_hash_table_insert (by_cmid, g_strdup (cmid), g_memdup2 (&id, sizeof id));
+        }
+      since = natter_test_get_int (s, "last_id");
+      if (!natter_test_get_bool (s, "has_more"))
+        return by_cmid;
+    }
+  g_error ("sync never ended");
+}

@@ -19,6 +19,11 @@ gint64  util_send             (NatterTestClient *c,
                                const char       *body,
                                const char       *client_msg_id);
 
+/* Every message of @c's conversations, through sync pages: asserting
+ * that none comes twice and that ids increase. Its ids by client_msg_id
+ * (gint64 *). */
+GHashTable *util_sync_all     (NatterTestClient *c);
+
 /* Creates @room (asserting ok). */
 void    util_room_create      (NatterTestClient *c,
                                const char       *room);

@@ -10,37 +10,6 @@
 
 #define N_SENDS 400
 
-/* Every message of @c's conversations, by client_msg_id (asserting each
- * appears once), through sync pages. */
-static GHashTable *
-sync_all (NatterTestClient *c)
-{
-  GHashTable *by_cmid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  gint64 since = 0;
-
-  for (guint round = 0; round < 100; round++)
-    {
-      g_autoptr(JsonObject) s = natter_test_client_request_ok (c,
-          "{\"type\":\"sync\",\"since\":%" G_GINT64_FORMAT ",\"limit\":1000}", since);
-      JsonArray *ms = natter_test_get_array (s, "messages");
-
-      for (guint i = 0; i < json_array_get_length (ms); i++)
-        {
-          JsonObject *m = json_array_get_object_element (ms, i);
-          const char *cmid = natter_test_get_str (m, "client_msg_id");
-          gint64 id = natter_test_get_int (m, "id");
-
-          if (g_hash_table_contains (by_cmid, cmid))
-            g_error ("client_msg_id %s appears twice after the restart", cmid);
-          g_hash_table_insert (by_cmid, g_strdup (cmid), g_memdup2 (&id, sizeof id));
-        }
-      since = natter_test_get_int (s, "last_id");
-      if (!natter_test_get_bool (s, "has_more"))
-        return by_cmid;
-    }
-  g_error ("sync never ended");
-}
-
 static void
 record_ack (GHashTable *acked,
             JsonObject *r)
@@ -145,7 +114,7 @@ test_sigkill_mid_stream (void)
     gpointer key, value;
 
     natter_test_client_login_token (a2, token);
-    after = sync_all (a2);
+    after = util_sync_all (a2);
 
     /* Every acknowledged message is there, with the same id and body. */
     g_hash_table_iter_init (&iter, acked);
@@ -163,7 +132,7 @@ test_sigkill_mid_stream (void)
     /* The recipient sees the same. */
     {
       g_autoptr(NatterTestClient) bob = natter_test_client_new_login (srv, "bob");
-      g_autoptr(GHashTable) bobs = sync_all (bob);
+      g_autoptr(GHashTable) bobs = util_sync_all (bob);
 
       g_assert_cmpuint (g_hash_table_size (bobs), ==, g_hash_table_size (after));
     }
@@ -190,7 +159,7 @@ test_sigkill_mid_stream (void)
           if (before != NULL)
             natter_assert_int (r, "message.id", *before);
         }
-      final = sync_all (a2);
+      final = util_sync_all (a2);
       g_assert_cmpuint (g_hash_table_size (final), ==, N_SENDS);
       {
         g_autoptr(JsonObject) h = natter_test_client_request_ok (a2,
@@ -233,7 +202,7 @@ test_sigterm_flushes (void)
   natter_test_server_restart (srv);
   {
     g_autoptr(NatterTestClient) a2 = natter_test_client_new_login (srv, "alice");
-    g_autoptr(GHashTable) after = sync_all (a2);
+    g_autoptr(GHashTable) after = util_sync_all (a2);
     GHashTableIter iter;
     gpointer key, value;
 

@@ -282,28 +282,14 @@ test_resend_through_other_node (void)
     }
 }
 
-static void
-skip_on_sqlite (void)
-{
-  g_test_skip ("two natterd share a database only on PostgreSQL "
-               "(meson test --suite server-pg runs this)");
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   natter_test_init (&argc, &argv);
-
-  if (natter_test_on_postgresql ())
-    {
-      natter_test_add ("/nodes/commit-order", test_commit_order);
-      natter_test_add ("/nodes/resend-through-other-node", test_resend_through_other_node);
-    }
-  else
-    {
-      g_test_add_func ("/nodes/commit-order", skip_on_sqlite);
-      g_test_add_func ("/nodes/resend-through-other-node", skip_on_sqlite);
-    }
+  natter_test_add_pg_only ("/nodes/commit-order", test_commit_order,
+                           "two natterd share a database only on PostgreSQL");
+  natter_test_add_pg_only ("/nodes/resend-through-other-node", test_resend_through_other_node,
+                           "two natterd share a database only on PostgreSQL");
   return g_test_run ();
 }

@@ -1498,7 +1498,7 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
 
   natter_test_pg_restart (pg);
   g_assert_false (natterd_store_user_set_last_seen (f->store, f->bob, 5, &error));
-  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED);
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE);
   g_assert_true (error_has (error, "lost the connection"));
   g_clear_error (&error);
   g_assert_true (natterd_store_user_set_last_seen (f->store, f->bob, 5, &error));
@@ -1511,7 +1511,7 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
   send_msg (f, room, f->alice, "lost", "l1", NULL);
   natter_test_pg_restart (pg);
   g_assert_false (natterd_store_commit (f->store, &error));
-  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED);
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE);
   g_clear_error (&error);
   g_assert_false (natterd_store_in_transaction (f->store));
   natterd_store_rollback (f->store);
@@ -1526,6 +1526,114 @@ test_pg_reconnect (Fixture *f, gconstpointer data)
   g_assert_cmpint (send_msg (f, room, f->alice, "lost", "l1", NULL), >, kept);
   g_assert_true (natterd_store_commit (f->store, &error));
   g_assert_no_error (error);
+}
+
+/* What the store logged about an outage (see outage_log_cb). */
+static struct {
+  guint lost;
+  guint back;
+  guint failed_attempts;
+} outage_log;
+
+/* natterd's layers log structured (G_LOG_USE_STRUCTURED). */
+static GLogWriterOutput
+outage_log_writer (GLogLevelFlags   level,
+                   const GLogField *fields,
+                   gsize            n_fields,
+                   gpointer         user_data)
+{
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+      message = fields[i].value;
+  if (message != NULL && g_str_has_prefix (message, "Lost the connection to the database"))
+    outage_log.lost++;
+  else if (message != NULL && g_str_has_prefix (message, "Reconnected to the database"))
+    outage_log.back++;
+  else if (message != NULL && g_str_has_prefix (message, "Could not reconnect"))
+    outage_log.failed_attempts++;
+  else
+    return g_log_writer_default (level, fields, n_fields, user_data);
+  return G_LOG_WRITER_HANDLED;
+}
+
+/* Calls history until it works, at most the harness's deadline: the
+ * store makes its connection again no sooner than its pause allows. */
+static void
+history_until_back (NatterdStore *store,
+                    gint64        room)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      Collect c;
+      gboolean ok;
+
+      collect_init (&c);
+      ok = natterd_store_history (store, room, 0, 10, collect_cb, &c, &error);
+      collect_clear (&c);
+      if (ok)
+        return;
+      g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_thread_yield ();
+    }
+}
+
+/* The server dies (pg_ctl stop -m immediate) under two connections, one
+ * that reconnects itself and one that does it in the background (the
+ * main loop's): every call fails with UNAVAILABLE while it is down, and
+ * hundreds of calls make one attempt to connect each, not one per call;
+ * the outage is logged once, and its end once, when the first is back
+ * (the database answers again). */
+static void
+test_pg_outage (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *background = natterd_store_open_reader (f->store, &error);
+  gint64 room = 0;
+
+  g_assert_no_error (error);
+  natterd_store_set_reconnect_in_background (background, TRUE);
+  g_assert_true (natterd_store_room_insert (f->store, "#r", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  send_msg (f, room, f->alice, "before", "k1", NULL);
+  memset (&outage_log, 0, sizeof outage_log);
+
+  natter_test_pg_stop_immediate (pg);
+  for (guint i = 0; i < 200; i++)
+    {
+      NatterdStore *store = i % 2 == 0 ? f->store : background;
+      Collect c;
+
+      collect_init (&c);
+      g_assert_false (natterd_store_history (store, room, 0, 10, collect_cb, &c, &error));
+      g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE);
+      g_clear_error (&error);
+      collect_clear (&c);
+    }
+  g_assert_false (natterd_store_begin (f->store, &error));
+  g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE);
+  g_clear_error (&error);
+  g_assert_cmpuint (outage_log.lost, ==, 1);
+  g_assert_cmpuint (outage_log.back, ==, 0);
+  /* The first attempt of each at once, perhaps a second after the first
+   * pause (a slow machine): never one per call. */
+  g_assert_cmpuint (outage_log.failed_attempts, >=, 1);
+  g_assert_cmpuint (outage_log.failed_attempts, <=, 4);
+
+  natter_test_pg_start_again (pg);
+  history_until_back (f->store, room);
+  g_assert_cmpuint (outage_log.back, ==, 1);
+  history_until_back (background, room);
+  g_assert_cmpuint (outage_log.lost, ==, 1);
+  g_assert_cmpuint (outage_log.back, ==, 1);
+  g_assert_true (natterd_store_user_set_last_seen (f->store, f->bob, 5, &error));
+  g_assert_no_error (error);
+  natterd_store_close (background);
 }
 
 #define ORDER_WRITERS      2
@@ -1771,6 +1879,9 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* The store's warning of a lost database is expected, not fatal. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_log_set_writer_func (outage_log_writer, NULL, NULL);
 
   /* SQLite keeps the paths the tests had before there were engines. */
   for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
@@ -1806,6 +1917,7 @@ main (int argc, char **argv)
         { "constraint", test_pg_constraint },
         { "open-errors", test_pg_open_errors },
         { "reconnect", test_pg_reconnect },
+        { "outage", test_pg_outage },
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
       };
