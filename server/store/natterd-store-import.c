@@ -577,14 +577,19 @@ import_all (Import                   *im,
       if (!copy_table (im, &tables[i], count_of (&copied, &tables[i]), error))
         return FALSE;
     }
+  /* The slow part: the messages' indexes, the words' GIN above all
+   * (docs/server.md has the figure). */
+  g_debug ("Copied the rows; filling messages");
   if (!natterd_store_pg_exec (im->target,
                               "INSERT INTO messages (id, conversation_id, sender_id, ts, body,"
                               "  client_msg_id, seq, sender_seq, words)"
                               " SELECT id, conversation_id, sender_id, ts, body, client_msg_id, seq,"
                               "  sender_seq, " NATTERD_STORE_PG_WORDS ("lexemes")
                               " FROM import_messages ORDER BY id",
-                              "copy messages", error) ||
-      !natterd_store_pg_exec (im->target, set_next_ids, "set the next ids", error) ||
+                              "copy messages", error))
+    return FALSE;
+  g_debug ("Filled messages; checking the counts");
+  if (!natterd_store_pg_exec (im->target, set_next_ids, "set the next ids", error) ||
       !check_counts (im, &source, &copied, error))
     return FALSE;
   if (!natterd_store_commit (im->target, error))
