@@ -42,24 +42,25 @@ typedef struct {
   const char *columns;  /* the same in both, copied in this order */
   const char *order;    /* the source's order: parents before children, ids ascending */
   gsize       count;    /* offsetof (NatterdStoreImportCounts, ...) */
+  int         bytea;    /* the column that is bytea in the target, or -1 */
 } ImportTable;
 
 /* In an order the target's foreign keys accept. */
 static const ImportTable tables[] = {
   { "users", "users", "id, username, display_name, password_hash, status_text, last_seen, created",
-    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, users) },
+    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, users), -1 },
   { "tokens", "tokens", "hash, user_id, expires",
-    "hash", G_STRUCT_OFFSET (NatterdStoreImportCounts, tokens) },
+    "hash", G_STRUCT_OFFSET (NatterdStoreImportCounts, tokens), 0 },
   { "contacts", "contacts", "a, b, state",
-    "a, b", G_STRUCT_OFFSET (NatterdStoreImportCounts, contacts) },
+    "a, b", G_STRUCT_OFFSET (NatterdStoreImportCounts, contacts), -1 },
   { "conversations", "conversations", "id, kind, user_a, user_b",
-    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, conversations) },
+    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, conversations), -1 },
   { "rooms", "rooms", "conversation_id, name, topic, owner_id, created",
-    "conversation_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, rooms) },
+    "conversation_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, rooms), -1 },
   { "members", "participants", "conversation_id, user_id, read_up_to",
-    "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, members) },
+    "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, members), -1 },
   { "messages", "messages", "id, conversation_id, sender_id, ts, body, client_msg_id",
-    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, messages) },
+    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, messages), -1 },
 };
 
 #define MESSAGES_TABLE (&tables[G_N_ELEMENTS (tables) - 1])
@@ -225,7 +226,13 @@ append_field (GString            *buf,
               const ImportTable  *t,
               GError            **error)
 {
-  switch (sqlite3_column_type (stmt, i))
+  int type = sqlite3_column_type (stmt, i);
+
+  /* SQLite keeps whatever was bound: bytes in a text column are text
+   * to PostgreSQL, and must be UTF-8 like any. */
+  if (type == SQLITE_BLOB && i != t->bytea)
+    type = SQLITE_TEXT;
+  switch (type)
     {
     case SQLITE_NULL:
       g_string_append (buf, "\\N");

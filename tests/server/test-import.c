@@ -439,6 +439,26 @@ assert_refused (const char *const *args,
     g_error ("expected \"%s\" to end in \"%s\"", err, expected);
 }
 
+/* The tables the import reads, as natter.db has them (schema 5), with a
+ * message whose body is not UTF-8 after one that is fine. */
+static const char bad_schema[] =
+  "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT, display_name TEXT,"
+  "  password_hash TEXT, status_text TEXT, last_seen INTEGER, created INTEGER);"
+  "CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER, expires INTEGER);"
+  "CREATE TABLE contacts (a INTEGER, b INTEGER, state INTEGER);"
+  "CREATE TABLE conversations (id INTEGER PRIMARY KEY, kind INTEGER, user_a INTEGER, user_b INTEGER);"
+  "CREATE TABLE rooms (conversation_id INTEGER PRIMARY KEY, name TEXT, topic TEXT,"
+  "  owner_id INTEGER, created INTEGER);"
+  "CREATE TABLE participants (conversation_id INTEGER, user_id INTEGER, read_up_to INTEGER);"
+  "CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, sender_id INTEGER,"
+  "  ts INTEGER, body TEXT, client_msg_id TEXT, seq INTEGER, sender_seq INTEGER);"
+  "INSERT INTO users VALUES (1, 'alice', 'Alice', 'hash', NULL, 0, 1);"
+  "INSERT INTO conversations VALUES (1, 0, 1, 1);"
+  "INSERT INTO participants VALUES (1, 1, 0);"
+  "INSERT INTO messages VALUES (1, 1, 1, 1, 'fine', 'c1', 1, 1);"
+  "INSERT INTO messages VALUES (2, 1, 1, 2, CAST (X'66FF6F' AS TEXT), 'c2', 2, 2);"
+  "PRAGMA user_version = 5;";
+
 static void
 test_refused (void)
 {
@@ -450,6 +470,7 @@ test_refused (void)
   g_autofree char *text = g_build_filename (dir, "notes.txt", NULL);
   g_autofree char *empty = g_build_filename (dir, "empty.db", NULL);
   g_autofree char *old = g_build_filename (dir, "old.db", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.db", NULL);
   g_autofree char *why = NULL;
   sqlite3 *db = NULL;
 
@@ -502,12 +523,27 @@ test_refused (void)
    * source was found good. */
   g_assert_cmpint (natter_test_pg_query_int (pg, dbname,
                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), ==, 0);
+
+  /* A body PostgreSQL cannot store, found after the users were copied:
+   * refused, naming the row, and nothing is left (one transaction). */
+  g_assert_cmpint (sqlite3_open (bad, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, bad_schema, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  {
+    const char *args[] = { "--import-sqlite", bad, "--database", conninfo, NULL };
+
+    assert_refused (args, "messages row 2: column 5 is not UTF-8 text without NUL, "
+                    "which PostgreSQL cannot store");
+  }
+  g_assert_cmpint (natter_test_pg_query_int (pg, dbname, "SELECT count(*) FROM users"), ==, 0);
+  g_assert_cmpint (natter_test_pg_query_int (pg, dbname, "SELECT count(*) FROM messages"), ==, 0);
   /* The source files are as they were. */
   g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
 
   g_remove (text);
   g_remove (empty);
   g_remove (old);
+  g_remove (bad);
   g_rmdir (dir);
 }
 
