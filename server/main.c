@@ -17,6 +17,7 @@
 #include "natterd-config.h"
 #include "natterd-server.h"
 #include "natterd-store.h"
+#include "natterd-store-import.h"
 
 /* g_print and g_printerr convert to the locale's charset and turn what it
  * cannot show into '?': under LANG=C (a bare service, a container) GLib's
@@ -85,6 +86,28 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* natterd --import-sqlite FILE: copies FILE into the PostgreSQL database
+ * and exits, serving nothing and touching no data directory. */
+static int
+import_sqlite (const NatterdConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *counts_text = NULL;
+  NatterdStoreImportCounts counts;
+  gint64 start = g_get_monotonic_time ();
+
+  if (!natterd_store_import_sqlite (config->import_sqlite, config->database,
+                                    config->password_file, &counts, &error))
+    {
+      g_printerr ("natterd: import failed: %s\n", error->message);
+      return 1;
+    }
+  counts_text = natterd_store_import_counts_format (&counts);
+  g_print ("imported %s: %s: all match (%.1f s)\n", config->import_sqlite, counts_text,
+           (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  return 0;
+}
+
 /* Each connection is a file descriptor; the usual soft limit of 1024 would
  * cap a server far below what it can hold. */
 static void
@@ -147,6 +170,14 @@ main (int   argc,
     {
       g_printerr ("natterd: %s\n", error->message);
       return 2;
+    }
+
+  if (config->import_sqlite != NULL)
+    {
+      int status = import_sqlite (config);
+
+      natterd_config_free (config);
+      return status;
     }
 
   if (sodium_init () < 0)

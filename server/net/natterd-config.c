@@ -54,6 +54,7 @@ natterd_config_free (NatterdConfig *self)
   g_free (self->tls_key);
   g_free (self->database);
   g_free (self->password_file);
+  g_free (self->import_sqlite);
   g_free (self);
 }
 
@@ -590,6 +591,7 @@ natterd_config_from_args (int        *argc,
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
   g_autofree char *database = NULL;
+  g_autofree char *import_sqlite = NULL;
   gboolean no_tls = FALSE;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
@@ -606,6 +608,9 @@ natterd_config_from_args (int        *argc,
     { "database", 0, 0, G_OPTION_ARG_STRING, &database,
       "Where messages are stored: sqlite (the default: natter.db in the data directory) "
       "or a PostgreSQL postgresql:// URI or key=value connection string", "URL" },
+    { "import-sqlite", 0, 0, G_OPTION_ARG_FILENAME, &import_sqlite,
+      "Copy the SQLite database FILE (a stopped natterd's natter.db) into the empty "
+      "PostgreSQL database of --database, print the counts and exit", "FILE" },
     { "no-tls", 0, 0, G_OPTION_ARG_NONE, &no_tls,
       "Serve plain TCP without TLS (only behind a trusted tunnel)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
@@ -670,6 +675,17 @@ natterd_config_from_args (int        *argc,
           return NULL;
         }
       replace_string (&self->database, database);
+    }
+
+  if (import_sqlite != NULL)
+    {
+      if (import_sqlite[0] == '\0')
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--import-sqlite: expected the path of a natter.db");
+          return NULL;
+        }
+      self->import_sqlite = g_steal_pointer (&import_sqlite);
     }
 
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))

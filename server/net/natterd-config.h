@@ -38,6 +38,10 @@ typedef struct {
   char     *database;            /* "sqlite" (default: natter.db in data_dir) or a PostgreSQL
                                   * connection string; may hold a password: never printed */
   char     *password_file;       /* the database password, first line; NULL: none */
+
+  /* Not a setting: --import-sqlite FILE, a SQLite database to copy into
+   * the PostgreSQL database, after which natterd exits. NULL: serve. */
+  char     *import_sqlite;
 } NatterdConfig;
 
 NatterdConfig *natterd_config_new_defaults (void);

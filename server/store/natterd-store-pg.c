@@ -98,6 +98,7 @@
 #include "natterd-search-words.h"
 #include "natterd-store-engine.h"
 #include "natterd-store-pg.h"
+#include "natterd-store-pg-internal.h"
 
 typedef struct _PgStore PgStore;
 
@@ -291,7 +292,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
     "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = $2"
     "              AND o.sender_id = $3 ORDER BY o.id DESC LIMIT 1), 0) + 1,"
-    "   array_to_tsvector (string_to_array ($7::text, ' ')))"
+    "   " NATTERD_STORE_PG_WORDS ("$7::text") ")"
     " ON CONFLICT (sender_id, client_msg_id) DO NOTHING RETURNING id", TRUE },
   [STMT_LAST_MESSAGE_ID] = { "SELECT coalesce (max (id), 0) FROM messages" },
   [STMT_MESSAGE_BY_CLIENT_ID] = {
@@ -1340,6 +1341,35 @@ pg_get_schema_version (NatterdStore *store)
   return self->schema_version;
 }
 
+/* --- for the rest of the store layer (natterd-store-pg-internal.h) --- */
+
+PGconn *
+natterd_store_pg_get_conn (NatterdStore *store)
+{
+  g_return_val_if_fail (store != NULL && store->engine == &pg_engine, NULL);
+  return ((PgStore *) store)->conn;
+}
+
+gboolean
+natterd_store_pg_exec (NatterdStore  *store,
+                       const char    *sql,
+                       const char    *what,
+                       GError       **error)
+{
+  g_return_val_if_fail (store != NULL && store->engine == &pg_engine, FALSE);
+  return exec_simple ((PgStore *) store, sql, what, error);
+}
+
+gboolean
+natterd_store_pg_set_error (NatterdStore  *store,
+                            PGresult      *res,
+                            const char    *what,
+                            GError       **error)
+{
+  g_return_val_if_fail (store != NULL && store->engine == &pg_engine, FALSE);
+  return set_result_error ((PgStore *) store, res, what, error);
+}
+
 /* --- transactions --- */
 
 static gboolean
@@ -1902,10 +1932,10 @@ add_lexeme_cb (const char *word,
 }
 
 /* A message's words, folded, each once, separated by spaces (which no
- * word holds): the insert makes them a tsvector. */
-static char *
-message_lexemes (const char *body,
-                 gsize       body_len)
+ * word holds): the insert makes them a tsvector (NATTERD_STORE_PG_WORDS). */
+char *
+natterd_store_pg_message_lexemes (const char *body,
+                                  gsize       body_len)
 {
   Lexemes l = { g_string_new (NULL), g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
 
@@ -1963,7 +1993,7 @@ insert_message (PgStore                 *self,
                 gpointer                 user_data,
                 GError                 **error)
 {
-  g_autofree char *lexemes = message_lexemes (body, body_len);
+  g_autofree char *lexemes = natterd_store_pg_message_lexemes (body, body_len);
   NatterdStoreMessage m;
   Params p = { 0 };
   PGresult *res;

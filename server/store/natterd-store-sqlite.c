@@ -904,6 +904,12 @@ store_connect (const char  *path,
   return self;
 }
 
+int
+natterd_store_sqlite_schema_version (void)
+{
+  return G_N_ELEMENTS (migrations);
+}
+
 NatterdStore *
 natterd_store_sqlite_open_path (const char  *path,
                                 gboolean     synchronous_full,

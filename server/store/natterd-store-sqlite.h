@@ -18,6 +18,9 @@ NatterdStore *natterd_store_sqlite_open      (const char  *data_dir,
 NatterdStore *natterd_store_sqlite_open_path (const char  *path,
                                               gboolean     synchronous_full,
                                               GError     **error);
+/* The schema version natter.db has once this natterd has opened it
+ * (PRAGMA user_version after every migration). */
+int           natterd_store_sqlite_schema_version (void);
 /* The FTS5 expression for a user's query: its words (runs of letters,
  * digits and combining marks; anything else separates them), each quoted
  * and, from NATTERD_STORE_SEARCH_PREFIX_MIN letters, a prefix; ANDed.

@@ -21,7 +21,7 @@ chat_headers=$(cd "$top/server/chat" && ls *.h | tr '\n' '|' | sed 's/|$//; s/\.
 store_headers=$(cd "$top/server/store" && ls *.h | tr '\n' '|' | sed 's/|$//; s/\./\\./g')
 
 forbid net "#include \"($chat_headers|$store_headers)\"" "the network layer includes a header of the chat or storage layer"
-forbid chat '#include "natterd-store-(engine|sqlite|pg)\.h"|#include <sqlite3\.h>|sqlite3_|#include <libpq-fe\.h>|PQ[a-z]+ \(' "the chat layer reaches past natterd-store.h into an engine"
+forbid chat '#include "natterd-store-(engine|sqlite|pg|import)(-[a-z]+)?\.h"|#include <sqlite3\.h>|sqlite3_|#include <libpq-fe\.h>|PQ[a-z]+ \(' "the chat layer reaches past natterd-store.h into an engine"
 forbid store "#include \"($chat_headers)\"" "the storage layer includes a header of the chat layer"
 
 [ $status -eq 0 ] && echo "layers: ok"

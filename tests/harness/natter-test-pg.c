@@ -350,7 +350,9 @@ char *
 natter_test_pg_new_database (NatterTestPg  *self,
                              char         **out_name)
 {
-  g_autofree char *name = g_strdup_printf ("natter_%u", ++self->databases);
+  /* The process id too: an attached handle (a test's subprocess) counts
+   * from 0 again, and must not name an ancestor's database. */
+  g_autofree char *name = g_strdup_printf ("natter_%d_%u", (int) getpid (), ++self->databases);
   g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", name);
   char *conninfo;
 

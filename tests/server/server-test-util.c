@@ -240,6 +240,14 @@ util_now_ms (void)
   return g_get_real_time () / 1000;
 }
 
+void
+util_assert_contains (const char *haystack,
+                      const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}
+
 char *
 util_repeat (char  c,
              gsize n)

@@ -68,6 +68,10 @@ gint64  util_natterd_peak_kb  (NatterTestServer *server);
 /* Milliseconds since the epoch (for checking ts and last_seen). */
 gint64  util_now_ms           (void);
 
+/* Fails the test, showing @haystack, unless @needle is in it. */
+void    util_assert_contains  (const char       *haystack,
+                               const char       *needle);
+
 /* A string of @n copies of @c. Newly allocated. */
 char   *util_repeat           (char              c,
                                gsize             n);

@@ -111,14 +111,6 @@ run_refused (const char *dir)
   return err;
 }
 
-static void
-assert_contains (const char *haystack,
-                 const char *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 /* The new user's report: natter.db read-only made natterd delete and make
  * again search.db, then die of "expire tokens: attempt to write a readonly
  * database", naming no file. */
@@ -131,10 +123,10 @@ test_read_only_database (void)
 
   g_assert_cmpint (g_chmod (db, 0400), ==, 0);
   err = run_refused (dir);
-  assert_contains (err, "natterd: cannot open ");
-  assert_contains (err, db);
-  assert_contains (err, "for writing: attempt to write a readonly database");
-  assert_contains (err, "(check the file's owner and permissions)");
+  util_assert_contains (err, "natterd: cannot open ");
+  util_assert_contains (err, db);
+  util_assert_contains (err, "for writing: attempt to write a readonly database");
+  util_assert_contains (err, "(check the file's owner and permissions)");
 }
 
 /* search.db can be made again from natter.db, but only one proven damaged
@@ -148,8 +140,8 @@ test_read_only_search_db (void)
 
   g_assert_cmpint (g_chmod (search, 0400), ==, 0);
   err = run_refused (dir);
-  assert_contains (err, search);
-  assert_contains (err, "attempt to write a readonly database");
+  util_assert_contains (err, search);
+  util_assert_contains (err, "attempt to write a readonly database");
 }
 
 /* A folder natterd may not create files in (natter.db's -wal, after a
@@ -164,8 +156,8 @@ test_read_only_folder (void)
   g_assert_cmpint (g_chmod (dir, 0500), ==, 0);
   err = run_refused (dir);
   g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
-  assert_contains (err, db);
-  assert_contains (err, "natterd cannot create files in");
+  util_assert_contains (err, db);
+  util_assert_contains (err, "natterd cannot create files in");
 }
 
 /* The certificate is what users compared and trusted: one whose key is
@@ -179,8 +171,8 @@ test_certificate_without_key (void)
 
   g_assert_cmpint (g_unlink (key), ==, 0);
   err = run_refused (dir);
-  assert_contains (err, key);
-  assert_contains (err, "is missing");
+  util_assert_contains (err, key);
+  util_assert_contains (err, "is missing");
 }
 
 /* Asserts that @path and everything in it is private: the folder 0700,
@@ -260,8 +252,8 @@ test_shared_folder_warned (void)
     natter_test_server_stop (srv);
   }
   g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
-  assert_contains (log, "can be entered by other users (mode 0755)");
-  assert_contains (log, advice);
+  util_assert_contains (log, "can be entered by other users (mode 0755)");
+  util_assert_contains (log, advice);
   /* On PostgreSQL there is no natter.db; the folder is still warned of. */
   if (!natter_test_on_postgresql ())
     {
@@ -407,7 +399,7 @@ test_c_locale_help (void)
   g_autofree char *err = NULL;
 
   g_assert_cmpint (natter_test_run_natterd (args, FALSE, &out, &err), ==, 0);
-  assert_contains (out, "natterd [OPTION...]");
+  util_assert_contains (out, "natterd [OPTION...]");
   g_assert_null (strchr (out, '?'));
   g_assert_cmpstr (err, ==, "");
 }
