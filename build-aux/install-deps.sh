@@ -14,8 +14,12 @@ packages=(
   desktop-file-utils appstream libglib2.0-bin
   # headless GUI tests and screenshots
   xvfb xauth dbus dbus-x11 gnome-keyring imagemagick
-  # benchmark reference
-  redis-server
+  # Redis, natterd's live bus between the nodes of a cluster (issue 13):
+  # libhiredis-dev is the client library (Debian 12: hiredis 0.14, its
+  # async API and GLib adapter), redis-server the server the bus tests
+  # start for themselves (and the benchmark's reference). Debian's
+  # packages: well kept, and made for exactly this job.
+  libhiredis-dev redis-server
   # PostgreSQL: natterd's second storage engine links libpq; the tests
   # start a throw-away server from the postgresql package's binaries
   # (Debian 12: PostgreSQL 15, with postgresql-contrib)

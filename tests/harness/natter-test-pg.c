@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "natter-test-pg.h"
+#include "natter-test-throwaway.h"
 
 struct _NatterTestPg {
   char    *bindir;
@@ -25,8 +26,7 @@ struct _NatterTestPg {
   gboolean running;
   gboolean owned;     /* FALSE: attached to another process's server */
   guint    databases;
-  GPid     watcher;   /* stops the server if this process dies first */
-  int      watch_fd;  /* its pipe's write end: closed when we die */
+  NatterTestWatcher watcher; /* stops the server if this process dies first */
 };
 
 #define DEFAULT_BINDIR "/usr/lib/postgresql/15/bin"
@@ -71,21 +71,6 @@ run_tool (NatterTestPg *self,
     }
 }
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_nonnull (socket);
-  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* The server's postmaster.pid: there while it runs (or after it died
  * without cleaning up), whichever process started it. */
 static gboolean
@@ -128,10 +113,8 @@ start_server (NatterTestPg *self)
   self->running = TRUE;
 }
 
-/* A test that fails aborts without natter_test_pg_free(): a child
- * process waits for the end of a pipe only this process holds, and then
- * stops the server at once and removes its directory. Its arguments are
- * made before fork(), so the child only reads and execs. */
+/* A test that dies first leaves no server: the watcher stops it at once
+ * and removes its directory. */
 static void
 start_watcher (NatterTestPg *self)
 {
@@ -139,38 +122,8 @@ start_watcher (NatterTestPg *self)
   g_autofree char *script = g_strdup_printf ("%s%s -D '%s' -m immediate -w stop >/dev/null 2>&1; rm -rf '%s'",
                                              self->as_postgres ? "runuser -u postgres -- " : "",
                                              pg_ctl, self->data, self->dir);
-  char *argv[] = { "/bin/sh", "-c", script, NULL };
-  int fds[2];
-  pid_t pid;
 
-  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      char c;
-
-      close (fds[1]);
-      setsid (); /* not in the test's process group: a ^C reaches it through the pipe */
-      while (read (fds[0], &c, 1) < 0 && errno == EINTR)
-        ;
-      execv (argv[0], argv);
-      _exit (127);
-    }
-  close (fds[0]);
-  self->watcher = pid;
-  self->watch_fd = fds[1];
-}
-
-static void
-stop_watcher (NatterTestPg *self)
-{
-  if (self->watcher <= 0)
-    return;
-  kill (self->watcher, SIGKILL);
-  waitpid (self->watcher, NULL, 0);
-  close (self->watch_fd);
-  self->watcher = 0;
+  natter_test_watcher_start (&self->watcher, script);
 }
 
 NatterTestPg *
@@ -219,7 +172,7 @@ natter_test_pg_start (char **out_skip)
                            "--locale=C", "--no-sync", "--no-instructions", NULL };
     run_tool (self, "initdb", args);
   }
-  self->port = free_port ();
+  self->port = natter_test_free_port ();
   self->owned = TRUE;
   start_watcher (self);
   start_server (self);
@@ -403,7 +356,7 @@ natter_test_pg_free (NatterTestPg *self)
       g_free (self);
       return;
     }
-  stop_watcher (self);
+  natter_test_watcher_stop (&self->watcher);
   /* A test (in a subprocess) may have stopped it and failed before it
    * started it again. */
   if (server_pid_file_exists (self))
