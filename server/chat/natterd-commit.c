@@ -225,16 +225,11 @@ send_run (NatterdWriteJob *job,
       !natterd_store_direct_ensure (store, MIN (p->sender_id, p->peer_id), MAX (p->sender_id, p->peer_id),
                                     &p->conversation_id, error))
     return FALSE;
-  if (!natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
-                                     p->ts, p->client_msg_id, &p->duplicate,
-                                     send_inserted_cb, p, error))
-    return FALSE;
-  if (p->as_sender == NULL && p->original == NULL)
-    {
-      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
-      return FALSE;
-    }
-  return TRUE;
+  /* send_inserted_cb may run later, by the COMMIT at the latest (an
+   * engine may batch the inserts): send_done checks that it did. */
+  return natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
+                                       p->ts, p->client_msg_id, &p->duplicate,
+                                       send_inserted_cb, p, error);
 }
 
 /* The stored message @original as its sender sees it. */
@@ -333,7 +328,11 @@ send_done (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
   NatterdCommit *self = p->write.commit;
+  g_autoptr(GError) not_found = NULL;
 
+  /* Committed, yet the store never told what it stored. */
+  if (error == NULL && p->as_sender == NULL && p->original == NULL)
+    error = not_found = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
   /* The search feed hears of the message before the reads that waited
    * for this write run: a search among them must wait for the index to
    * have it (it ran at once, and missed it, before). */

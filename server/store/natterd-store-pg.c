@@ -204,7 +204,8 @@ typedef enum {
   STMT_READ_MARKER_SET,
   STMT_COUNTER_LOCK,
   STMT_COUNTER_STORE,
-  STMT_MESSAGE_INSERT,
+  STMT_MESSAGES_INSERT,
+  STMT_MESSAGES_BY_CLIENT_IDS,
   STMT_LAST_MESSAGE_ID,
   STMT_MESSAGE_BY_CLIENT_ID,
   STMT_HISTORY,
@@ -285,15 +286,26 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "        (SELECT read_up_to FROM participants WHERE conversation_id = $1 AND user_id = $2)", TRUE },
   [STMT_COUNTER_LOCK] = { "SELECT last_id FROM message_counter WHERE id = 1 FOR UPDATE", TRUE },
   [STMT_COUNTER_STORE] = { "UPDATE message_counter SET last_id = $1::bigint WHERE id = 1", TRUE },
-  [STMT_MESSAGE_INSERT] = {
+  /* A batch of messages in one statement (see "Batched inserts" at the
+   * top): the ids come counted from C, seq and sender_seq continue from
+   * the newest stored row of the conversation, and count on through the
+   * batch's own rows (the statement does not see what it inserts). */
+  [STMT_MESSAGES_INSERT] = {
     "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
-    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::text, $6::text,"
-    "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = $2"
-    "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
-    "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = $2"
-    "              AND o.sender_id = $3 ORDER BY o.id DESC LIMIT 1), 0) + 1,"
-    "   " NATTERD_STORE_PG_WORDS ("$7::text") ")"
-    " ON CONFLICT (sender_id, client_msg_id) DO NOTHING RETURNING id", TRUE },
+    " SELECT n.id, n.c, n.s, n.ts, n.body, n.cmid,"
+    "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = n.c"
+    "              ORDER BY l.id DESC LIMIT 1), 0) + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
+    "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = n.c"
+    "              AND o.sender_id = n.s ORDER BY o.id DESC LIMIT 1), 0)"
+    "     + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
+    "   " NATTERD_STORE_PG_WORDS ("n.words")
+    " FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])"
+    "   AS n (id, c, s, ts, body, cmid, words)", TRUE },
+  /* Which of a batch's (sender, client_msg_id) are stored already: the
+   * first column is the pair's position in the arrays, from 1. */
+  [STMT_MESSAGES_BY_CLIENT_IDS] = {
+    "SELECT k.i, " MESSAGE_COLUMNS " FROM unnest ($1::bigint[], $2::text[]) WITH ORDINALITY AS k (s, c, i)"
+    " JOIN messages m ON m.sender_id = k.s AND m.client_msg_id = k.c" },
   [STMT_LAST_MESSAGE_ID] = { "SELECT coalesce (max (id), 0) FROM messages" },
   [STMT_MESSAGE_BY_CLIENT_ID] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
@@ -360,6 +372,24 @@ typedef struct {
 
 typedef struct _Reconnect Reconnect;
 
+/* A message inserted inside a transaction, written at the next statement
+ * or at COMMIT (flush_queued). */
+typedef struct {
+  gint64                   conversation_id;
+  gint64                   sender_id;
+  gint64                   ts;
+  char                    *body;          /* NUL-terminated copies */
+  gsize                    body_len;
+  char                    *client_msg_id;
+  char                    *lexemes;
+  int                      same_as;       /* an earlier queued row of the same (sender, client_msg_id), or -1 */
+  gint64                   id;            /* given at the flush when new */
+  int                      found_row;     /* the stored original's row in the lookup, or -1 */
+  gboolean                *out_duplicate;
+  NatterdStoreMessageFunc  func;
+  gpointer                 user_data;
+} QueuedMessage;
+
 struct _PgStore {
   NatterdStore  parent;       /* engine: pg_engine */
   PgParams     *params;
@@ -375,6 +405,13 @@ struct _PgStore {
   gint64        counter_last_id;  /* the last id handed out */
   gboolean      counter_dirty;    /* counter_last_id must be stored before COMMIT */
   gboolean      in_job;           /* inside the writer's savepoint "job" */
+
+  /* Messages inserted but not written yet (see "Batched inserts"). */
+  GArray       *queued;           /* QueuedMessage, in insert order */
+  GHashTable   *queued_keys;      /* "sender:client_msg_id" -> its first index + 1 */
+  guint         queued_at_job;    /* how many queued before the job's savepoint */
+  gboolean      batches;          /* the writer's: queues; others write at once */
+  gboolean      flushing;
 
   /* A lost connection (see "Errors" at the top). */
   gboolean      broken;           /* lost, though libpq may not know (result_lost) */
@@ -617,9 +654,13 @@ result_lost (PgStore  *self,
   return connection_lost (self);
 }
 
+static void clear_queued (PgStore *self,
+                          guint    keep);
+
 static void
 reset_counter (PgStore *self)
 {
+  clear_queued (self, 0);
   self->in_job = FALSE;
   self->counter_locked = FALSE;
   self->counter_dirty = FALSE;
@@ -1015,9 +1056,13 @@ param_bytes (Params        *p,
   p->n++;
 }
 
+static gboolean flush_queued (PgStore  *self,
+                              GError  **error);
+
 /* Runs a prepared statement; the result (rows or none) or NULL with
  * @error. A read outside a transaction that meets a lost connection is
- * run once more on a new one. */
+ * run once more on a new one. Queued messages are written first: every
+ * statement sees them. */
 static PGresult *
 run (PgStore     *self,
      StmtId       id,
@@ -1028,6 +1073,8 @@ run (PgStore     *self,
   gboolean retry = !stmt_defs[id].writes;
   char name[16];
 
+  if (self->queued->len > 0 && !self->flushing && !flush_queued (self, error))
+    return NULL;
   g_snprintf (name, sizeof name, "s%u", (guint) id);
   for (;;)
     {
@@ -1186,6 +1233,8 @@ store_connect (PgParams  *params,
   PgStore *self = g_new0 (PgStore, 1);
 
   self->parent.engine = &pg_engine;
+  self->queued = g_array_new (FALSE, FALSE, sizeof (QueuedMessage));
+  self->queued_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->params = pg_params_ref (params);
   self->conn = PQconnectdbParams ((const char *const *) params->keywords,
                                   (const char *const *) params->values, 0);
@@ -1281,7 +1330,10 @@ pg_open_writer (NatterdStore  *store,
   PgStore *writer = (PgStore *) pg_open_sibling (store, error);
 
   if (writer != NULL)
-    writer->counter_at_begin = TRUE;
+    {
+      writer->counter_at_begin = TRUE;
+      writer->batches = TRUE;
+    }
   return (NatterdStore *) writer;
 }
 
@@ -1302,6 +1354,9 @@ pg_close (NatterdStore *store)
   if (self->conn != NULL)
     PQfinish (self->conn);
   pg_params_unref (self->params);
+  clear_queued (self, 0);
+  g_array_unref (self->queued);
+  g_hash_table_unref (self->queued_keys);
   g_free (self);
 }
 
@@ -1420,6 +1475,8 @@ pg_commit (NatterdStore *store,
                            "commit: no transaction (it was rolled back)");
       return FALSE;
     }
+  if (!flush_queued (self, error))
+    return FALSE;
   if (self->counter_dirty)
     {
       Params p = { 0 };
@@ -1483,6 +1540,13 @@ pg_savepoint (NatterdStore          *store,
                    "savepoint: lost the connection to the database (%s)", self->params->description);
       return FALSE;
     }
+  /* The rows queued by earlier jobs are theirs: written before the
+   * savepoint, a ROLLBACK TO it cannot take them back. */
+  if (action == NATTERD_STORE_SAVEPOINT_SET && !flush_queued (self, error))
+    return FALSE;
+  if (action == NATTERD_STORE_SAVEPOINT_ROLLBACK)
+    clear_queued (self, self->queued_at_job);
+  self->queued_at_job = self->queued->len;
   self->in_job = action == NATTERD_STORE_SAVEPOINT_SET;
   if (exec_simple (self, savepoint_sql[action], "savepoint", error))
     return TRUE;
@@ -1980,6 +2044,184 @@ pg_message_by_client_id (NatterdStore            *store,
   return foreach_message (self, STMT_MESSAGE_BY_CLIENT_ID, &p, func, user_data, "find message", error);
 }
 
+/* Drops the queued messages from index @keep on, their callbacks
+ * uncalled. */
+static void
+clear_queued (PgStore *self,
+              guint    keep)
+{
+  for (guint i = keep; i < self->queued->len; i++)
+    {
+      QueuedMessage *q = &g_array_index (self->queued, QueuedMessage, i);
+
+      if (q->same_as < 0 && keep > 0)
+        {
+          g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", q->sender_id, q->client_msg_id);
+          g_hash_table_remove (self->queued_keys, key);
+        }
+      g_free (q->body);
+      g_free (q->client_msg_id);
+      g_free (q->lexemes);
+    }
+  if (keep == 0)
+    g_hash_table_remove_all (self->queued_keys);
+  if (keep < self->queued->len)
+    g_array_set_size (self->queued, keep);
+}
+
+/* Adds @text as an element of the array literal @a ("{" at first). */
+static void
+array_add_text (GString    *a,
+                const char *text)
+{
+  if (a->len > 1)
+    g_string_append_c (a, ',');
+  g_string_append_c (a, '"');
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        g_string_append_c (a, '\\');
+      g_string_append_c (a, *c);
+    }
+  g_string_append_c (a, '"');
+}
+
+static void
+array_add_int (GString *a,
+               gint64   value)
+{
+  if (a->len > 1)
+    g_string_append_c (a, ',');
+  g_string_append_printf (a, "%" G_GINT64_FORMAT, value);
+}
+
+/* The columns of the arrays a flush sends, as array literals. */
+enum { COL_ID, COL_CONVERSATION, COL_SENDER, COL_TS, COL_BODY, COL_CLIENT_MSG_ID, COL_WORDS, N_COLS };
+
+/* Writes the queued messages: one statement finds those whose (sender,
+ * client_msg_id) is stored already, one inserts the others with the next
+ * ids of the locked counter, in queue order; then each caller's @func
+ * hears of its stored message, in queue order too. On the writer's
+ * connection a failure rolls the whole transaction back: the rows belong
+ * to jobs that have already succeeded, which must fail with it. */
+static gboolean
+flush_queued (PgStore  *self,
+              GError  **error)
+{
+  QueuedMessage *q = (QueuedMessage *) self->queued->data;
+  guint n = self->queued->len;
+  g_autoptr(GArray) firsts = g_array_new (FALSE, FALSE, sizeof (guint));
+  GString *cols[N_COLS];
+  PGresult *found = NULL;
+  gint64 next_id = self->counter_last_id;
+  guint n_new = 0;
+  gboolean ok = FALSE;
+
+  if (n == 0)
+    return TRUE;
+  self->flushing = TRUE;
+  for (int c = 0; c < N_COLS; c++)
+    cols[c] = g_string_new ("{");
+
+  for (guint i = 0; i < n; i++)
+    {
+      q[i].found_row = -1;
+      if (q[i].same_as >= 0)
+        continue;
+      g_array_append_val (firsts, i);
+      array_add_int (cols[COL_SENDER], q[i].sender_id);
+      array_add_text (cols[COL_CLIENT_MSG_ID], q[i].client_msg_id);
+    }
+  {
+    Params p = { 0 };
+
+    g_string_append_c (cols[COL_SENDER], '}');
+    g_string_append_c (cols[COL_CLIENT_MSG_ID], '}');
+    param_text (&p, cols[COL_SENDER]->str);
+    param_text (&p, cols[COL_CLIENT_MSG_ID]->str);
+    found = run (self, STMT_MESSAGES_BY_CLIENT_IDS, &p, "find resent messages", error);
+    if (found == NULL)
+      goto out;
+    for (int r = 0; r < PQntuples (found); r++)
+      {
+        gint64 k = get_int (found, r, 0) - 1;
+
+        if (k >= 0 && k < firsts->len)
+          q[g_array_index (firsts, guint, k)].found_row = r;
+      }
+  }
+
+  for (int c = 0; c < N_COLS; c++)
+    g_string_assign (cols[c], "{");
+  for (guint i = 0; i < n; i++)
+    {
+      if (q[i].same_as >= 0 || q[i].found_row >= 0)
+        continue;
+      /* The counter's row is locked: nobody else hands out ids now. */
+      q[i].id = ++next_id;
+      n_new++;
+      array_add_int (cols[COL_ID], q[i].id);
+      array_add_int (cols[COL_CONVERSATION], q[i].conversation_id);
+      array_add_int (cols[COL_SENDER], q[i].sender_id);
+      array_add_int (cols[COL_TS], q[i].ts);
+      array_add_text (cols[COL_BODY], q[i].body);
+      array_add_text (cols[COL_CLIENT_MSG_ID], q[i].client_msg_id);
+      array_add_text (cols[COL_WORDS], q[i].lexemes);
+    }
+  if (n_new > 0)
+    {
+      Params p = { 0 };
+
+      for (int c = 0; c < N_COLS; c++)
+        {
+          g_string_append_c (cols[c], '}');
+          param_text (&p, cols[c]->str);
+        }
+      if (!run_done (self, STMT_MESSAGES_INSERT, &p, "insert messages", error))
+        goto out;
+      self->counter_last_id = next_id;
+      self->counter_dirty = TRUE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      const QueuedMessage *first = q[i].same_as >= 0 ? &q[q[i].same_as] : &q[i];
+      NatterdStoreMessage m;
+
+      if (first->found_row >= 0)
+        message_from_row (found, first->found_row, 1, &m);
+      else
+        m = (NatterdStoreMessage) { first->id, first->conversation_id, first->sender_id, first->ts,
+                                    first->body, first->body_len, first->client_msg_id };
+      /* A resend, of a stored message or of one earlier in the batch:
+       * answered with the original, which uses no id. */
+      if (q[i].out_duplicate != NULL)
+        *q[i].out_duplicate = first->found_row >= 0 || q[i].same_as >= 0;
+      q[i].func (&m, q[i].user_data);
+    }
+  ok = TRUE;
+
+out:
+  for (int c = 0; c < N_COLS; c++)
+    g_string_free (cols[c], TRUE);
+  PQclear (found);
+  self->flushing = FALSE;
+  if (ok)
+    {
+      clear_queued (self, 0);
+      self->queued_at_job = 0;
+      return TRUE;
+    }
+  clear_queued (self, 0);
+  if (self->batches)
+    {
+      self->in_job = FALSE;
+      pg_rollback (&self->parent);
+    }
+  return FALSE;
+}
+
+/* Queues the message (see "Batched inserts" at the top). */
 static gboolean
 insert_message (PgStore                 *self,
                 gint64                   conversation_id,
@@ -1993,47 +2235,39 @@ insert_message (PgStore                 *self,
                 gpointer                 user_data,
                 GError                 **error)
 {
-  g_autofree char *lexemes = natterd_store_pg_message_lexemes (body, body_len);
-  NatterdStoreMessage m;
-  Params p = { 0 };
-  PGresult *res;
-  gboolean inserted;
+  char *key = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", sender_id, client_msg_id);
+  QueuedMessage q = { 0 };
+  gpointer first;
 
   if (!lock_counter (self, error))
-    return FALSE;
-  param_int (&p, self->counter_last_id + 1);
-  param_int (&p, conversation_id);
-  param_int (&p, sender_id);
-  param_int (&p, ts);
-  param_bytes (&p, body, body_len);
-  param_text (&p, client_msg_id);
-  param_text (&p, lexemes);
-  res = run (self, STMT_MESSAGE_INSERT, &p, "insert message", error);
-  if (res == NULL)
-    return FALSE;
-  inserted = PQntuples (res) > 0;
-  PQclear (res);
-
-  if (!inserted)
     {
-      /* (sender, client_msg_id) exists: a resend, perhaps through another
-       * node. Answer the original; the id is not used. */
-      *out_duplicate = TRUE;
-      return pg_message_by_client_id (&self->parent, sender_id, client_msg_id, func, user_data, error);
+      g_free (key);
+      return FALSE;
     }
-
-  self->counter_last_id++;
-  self->counter_dirty = TRUE;
-  *out_duplicate = FALSE;
-  m.id = self->counter_last_id;
-  m.conversation_id = conversation_id;
-  m.sender_id = sender_id;
-  m.ts = ts;
-  m.body = body;
-  m.body_len = body_len;
-  m.client_msg_id = client_msg_id;
-  func (&m, user_data);
-  return TRUE;
+  q.conversation_id = conversation_id;
+  q.sender_id = sender_id;
+  q.ts = ts;
+  q.body = g_malloc (body_len + 1);
+  memcpy (q.body, body, body_len);
+  q.body[body_len] = '\0';
+  q.body_len = body_len;
+  q.client_msg_id = g_strdup (client_msg_id);
+  q.lexemes = natterd_store_pg_message_lexemes (body, body_len);
+  q.out_duplicate = out_duplicate;
+  q.func = func;
+  q.user_data = user_data;
+  q.same_as = -1;
+  if (g_hash_table_lookup_extended (self->queued_keys, key, NULL, &first))
+    {
+      q.same_as = GPOINTER_TO_INT (first) - 1;
+      g_free (key);
+    }
+  else
+    g_hash_table_insert (self->queued_keys, key, GUINT_TO_POINTER (self->queued->len + 1));
+  g_array_append_val (self->queued, q);
+  if (out_duplicate != NULL)
+    *out_duplicate = FALSE;
+  return self->batches || flush_queued (self, error);
 }
 
 static gboolean

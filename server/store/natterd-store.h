@@ -281,7 +281,10 @@ typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,
 
 /* Inserts a message, or, when (sender, client_msg_id) exists already,
  * finds that one instead (*out_duplicate). @func is called once with the
- * stored message either way. The message is not searchable until
+ * stored message either way, and *out_duplicate set before it: at once,
+ * or, on PostgreSQL's writer connection (natterd_store_open_sibling), as
+ * late as the commit, which writes the transaction's messages in one
+ * statement; a failed commit calls it not at all. The message is not searchable until
  * natterd_store_search_index_catch_up() has run. */
 gboolean natterd_store_message_insert (NatterdStore            *self,
                                        gint64                   conversation_id,

@@ -1843,6 +1843,106 @@ test_pg_writer_lock_order (Fixture *f, gconstpointer data)
   natterd_store_close (writer);
 }
 
+typedef struct {
+  gint64   id;
+  gboolean dup;   /* *out_duplicate as it was when the callback ran */
+  gboolean *out;
+} Stored;
+
+static gboolean
+stored_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  Stored *s = user_data;
+
+  g_assert_cmpint (s->id, ==, 0); /* called once */
+  s->id = m->id;
+  s->dup = *s->out;
+  return TRUE;
+}
+
+static void
+queue_msg (NatterdStore *store, gint64 conv, gint64 sender, const char *body, const char *cmid,
+           gboolean *dup, Stored *s)
+{
+  g_autoptr(GError) error = NULL;
+
+  *s = (Stored) { 0, FALSE, dup };
+  g_assert_true (natterd_store_message_insert (store, conv, sender, body, strlen (body), 1, cmid,
+                                               dup, stored_cb, s, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+check_body_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  g_assert_cmpmem (m->body, m->body_len, user_data, strlen (user_data));
+  return TRUE;
+}
+
+/* The writer's connection queues a transaction's messages and writes
+ * them in one statement when the next statement or the COMMIT needs
+ * them: ids dense in queue order, a resend in the batch or of a stored
+ * message answered with the original, a job rolled back to its
+ * savepoint leaving no row and using no id, unread counts (seq,
+ * sender_seq) counted through the batch. */
+static void
+test_pg_writer_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *writer = natterd_store_open_sibling (f->store, &error);
+  gboolean dup[6] = { FALSE };
+  Stored s[6];
+  gint64 room = 0, old = 0, up_to = 0;
+  gboolean moved = FALSE;
+  g_autofree char *alice_unread = NULL, *bob_unread = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#batch", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_message_insert (f->store, room, f->alice, "old", 3, 1, "o1",
+                                               &dup[0], keep_id_cb, &old, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, room, f->alice, "first \"quoted\" {x,y} \\ done", "a1", &dup[0], &s[0]);
+  queue_msg (writer, room, f->bob, "second", "b1", &dup[1], &s[1]);
+  queue_msg (writer, room, f->alice, "first again", "a1", &dup[2], &s[2]);
+  queue_msg (writer, room, f->alice, "old again", "o1", &dup[3], &s[3]);
+  g_assert_cmpint (s[0].id, ==, 0); /* queued, not written yet */
+
+  /* A statement that reads the messages writes them first. */
+  g_assert_true (natterd_store_read_marker_set (writer, room, f->bob, G_MAXINT64, &up_to, &moved, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (s[0].id, ==, old + 1);
+  g_assert_cmpint (s[1].id, ==, old + 2);
+  g_assert_cmpint (up_to, ==, old + 2);
+  g_assert_cmpint (s[2].id, ==, s[0].id);
+  g_assert_cmpint (s[3].id, ==, old);
+  g_assert_false (s[0].dup || s[1].dup);
+  g_assert_true (s[2].dup && s[3].dup);
+
+  g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_SET, &error));
+  queue_msg (writer, room, f->alice, "rolled back", "c1", &dup[4], &s[4]);
+  g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_ROLLBACK, &error));
+  queue_msg (writer, room, f->alice, "last", "d1", &dup[5], &s[5]);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (s[4].id, ==, 0);
+  g_assert_cmpint (s[5].id, ==, old + 3);
+
+  /* alice: bob's one; bob: alice's last, after his marker. */
+  alice_unread = unread_counts (f->store, f->alice);
+  bob_unread = unread_counts (f->store, f->bob);
+  g_assert_cmpstr (alice_unread, ==, "1;");
+  g_assert_cmpstr (bob_unread, ==, "1;");
+  g_assert_cmpint (send_msg (f, room, f->alice, "x", "a1", &dup[0]), ==, s[0].id);
+  /* The array literal's quoting keeps a body as it was. */
+  g_assert_true (natterd_store_message_by_client_id (f->store, f->alice, "a1", check_body_cb,
+                                                     (gpointer) "first \"quoted\" {x,y} \\ done", &error));
+  natterd_store_close (writer);
+}
+
 /* The tests that run on every engine. */
 static const struct {
   const char *name;
@@ -1920,6 +2020,7 @@ main (int argc, char **argv)
         { "outage", test_pg_outage },
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
+        { "writer-batch", test_pg_writer_batch },
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
