@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "natter-test-pg.h"
 
 static void
 raise_file_limit (void)
@@ -110,6 +111,40 @@ settings_to_config (char  **settings,
   return g_string_free (out, out->len == 0);
 }
 
+/* The server settings of --database postgresql-temp: those of the first
+ * PostgreSQL figures (docs/performance.md), durable as a real server is
+ * (the tests' throw-away server runs with fsync off). */
+static const char *const temp_pg_settings[] = {
+  "fsync=on", "full_page_writes=on", "synchronous_commit=on", "shared_buffers=256MB", NULL,
+};
+
+/* --database: the config lines for the natterd we start (NULL: its
+ * default, SQLite), after starting a throw-away PostgreSQL into *@out_pg
+ * for "postgresql-temp". */
+static char *
+database_to_config (const char    *database,
+                    NatterTestPg **out_pg,
+                    GError       **error)
+{
+  g_autofree char *conninfo = NULL;
+  g_autofree char *skip = NULL;
+
+  if (database == NULL || g_str_equal (database, "sqlite"))
+    return NULL;
+  if (!g_str_equal (database, "postgresql-temp"))
+    return g_strdup_printf ("[storage]\ndatabase=%s\n", database);
+  *out_pg = natter_test_pg_start_with (temp_pg_settings, &skip);
+  if (*out_pg == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "postgresql-temp: %s", skip);
+      return NULL;
+    }
+  conninfo = natter_test_pg_new_database (*out_pg, NULL);
+  g_print ("PostgreSQL (throw-away, %s) on 127.0.0.1:%u\n", temp_pg_settings[3],
+           natter_test_pg_get_port (*out_pg));
+  return g_strdup_printf ("[storage]\ndatabase=%s\n", conninfo);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -135,8 +170,11 @@ main (int argc, char **argv)
   gboolean temp_dir = FALSE;
   gboolean engine_tls;
   g_auto(GStrv) settings = NULL;
+  g_autofree char *database = NULL;
+  g_autoptr(NatterTestPg) pg = NULL;
   const GOptionEntry entries[] = {
     { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &database, "Where the natterd we start stores: sqlite (the default), a PostgreSQL URL or key=value conninfo, or postgresql-temp (a throw-away PostgreSQL started here, fsync on)", "URL" },
     { "natterd-set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings, "A setting for the natterd we start, as in its config file (repeatable)", "GROUP.KEY=VALUE" },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory for the natterd we start (kept; default: a temporary one)", "DIR" },
     { "server", 0, 0, G_OPTION_ARG_STRING, &o.server, "Target a running natterd instead (plain TCP)", "HOST:PORT" },
@@ -261,12 +299,28 @@ main (int argc, char **argv)
       /* idle --tls starts plain and restarts natterd with TLS once the
        * users exist (its TLS clients are GIO's); the other scenarios run
        * TLS from the start, the engine speaking it. */
-      o.natterd_config = settings_to_config (settings, &error);
-      if (error != NULL)
+      if (database != NULL && g_str_equal (database, "postgresql-temp") && !temp_dir)
         {
-          g_printerr ("natter-bench: --natterd-set: %s\n", error->message);
+          /* The users cache there names users of another database. */
+          g_printerr ("natter-bench: --database postgresql-temp starts with an empty database; leave out --data-dir\n");
           return 2;
         }
+      {
+        g_autofree char *storage = database_to_config (database, &pg, &error);
+        g_autofree char *set = error == NULL ? settings_to_config (settings, &error) : NULL;
+
+        if (error != NULL)
+          {
+            g_printerr ("natter-bench: %s\n", error->message);
+            /* 77: what meson takes for a skip. */
+            rc = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) ? 77 : 2;
+            goto out;
+          }
+        /* --natterd-set comes last: it may override the storage. */
+        o.natterd_config = storage == NULL ? g_steal_pointer (&set)
+                           : set == NULL ? g_steal_pointer (&storage)
+                           : g_strconcat (storage, set, NULL);
+      }
       o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, engine_tls, o.natterd_config, &error);
       if (!o.natterd)
         {
@@ -279,8 +333,8 @@ main (int argc, char **argv)
       o.pid = o.natterd->pid;
       if (!o.users_cache)
         o.users_cache = g_build_filename (o.data_dir, "bench-users.txt", NULL);
-      g_print ("natterd %s (pid %d) on %s:%u, data %s\n", o.natterd_path, (int) o.pid,
-               o.host, o.port, o.data_dir);
+      g_print ("natterd %s (pid %d) on %s:%u, data %s, database %s\n", o.natterd_path, (int) o.pid,
+               o.host, o.port, o.data_dir, database == NULL || g_str_equal (database, "sqlite") ? "sqlite" : "postgresql");
     }
 
   o.users_db = bench_users_load (o.users_cache);

@@ -25,6 +25,7 @@ struct _NatterTestPg {
   gboolean as_postgres; /* running as root: the server runs as "postgres" */
   gboolean running;
   gboolean owned;     /* FALSE: attached to another process's server */
+  char    *settings;  /* "-c name=value ...": after the test defaults, so they win; or NULL */
   guint    databases;
   NatterTestWatcher watcher; /* stops the server if this process dies first */
 };
@@ -104,8 +105,8 @@ start_server (NatterTestPg *self)
   /* fsync off: a test server holds nothing worth keeping, and the tests
    * of durability are natterd's, not PostgreSQL's. */
   options = g_strdup_printf ("-k %s -p %u -c listen_addresses=127.0.0.1 -c fsync=off "
-                             "-c full_page_writes=off -c max_connections=50",
-                             self->dir, self->port);
+                             "-c full_page_writes=off -c max_connections=50 %s",
+                             self->dir, self->port, self->settings != NULL ? self->settings : "");
   {
     const char *args[] = { "-D", self->data, "-l", log, "-o", options, "-w", "-t", "60", "start", NULL };
     run_tool (self, "pg_ctl", args);
@@ -128,6 +129,13 @@ start_watcher (NatterTestPg *self)
 
 NatterTestPg *
 natter_test_pg_start (char **out_skip)
+{
+  return natter_test_pg_start_with (NULL, out_skip);
+}
+
+NatterTestPg *
+natter_test_pg_start_with (const char *const  *settings,
+                           char              **out_skip)
 {
   NatterTestPg *self;
   const char *bindir = g_getenv ("NATTER_PG_BINDIR");
@@ -172,6 +180,14 @@ natter_test_pg_start (char **out_skip)
                            "--locale=C", "--no-sync", "--no-instructions", NULL };
     run_tool (self, "initdb", args);
   }
+  if (settings != NULL && settings[0] != NULL)
+    {
+      GString *options = g_string_new (NULL);
+
+      for (guint i = 0; settings[i] != NULL; i++)
+        g_string_append_printf (options, "%s-c %s", i > 0 ? " " : "", settings[i]);
+      self->settings = g_string_free (options, FALSE);
+    }
   self->port = natter_test_free_port ();
   self->owned = TRUE;
   start_watcher (self);
@@ -368,6 +384,7 @@ natter_test_pg_free (NatterTestPg *self)
 
     g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
   }
+  g_free (self->settings);
   g_free (self->bindir);
   g_free (self->dir);
   g_free (self->data);

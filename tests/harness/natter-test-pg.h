@@ -20,6 +20,11 @@ typedef struct _NatterTestPg NatterTestPg;
 /* NULL and a reason in *@out_skip when the server binaries are not
  * installed (the caller skips); asserts on any other failure. */
 NatterTestPg *natter_test_pg_start           (char         **out_skip);
+/* The same, with settings of the server's ("name=value", NULL-terminated)
+ * over the test defaults (fsync and full_page_writes off, 50
+ * connections): natter-bench's durable server has fsync=on. */
+NatterTestPg *natter_test_pg_start_with      (const char *const  *settings,
+                                              char              **out_skip);
 /* A new, empty database; its libpq conninfo ("host=... port=... dbname=...
  * user=postgres"), and its name in *@out_name unless NULL. */
 char         *natter_test_pg_new_database    (NatterTestPg  *self,
