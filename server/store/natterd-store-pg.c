@@ -18,8 +18,8 @@
  * or the BEGIN of a writer's transaction (see "Lock order"), with
  * SELECT ... FOR UPDATE, which in READ COMMITTED waits for the holder's
  * COMMIT and then reads the value it committed; the transaction's
- * messages take the ids after it, one by one as they are inserted (so a
- * resend found by (sender, client_msg_id) uses none), and COMMIT is
+ * messages take the ids after it, counted here in C in insert order (so
+ * a resend found by (sender, client_msg_id) uses none), and COMMIT is
  * preceded by one UPDATE that stores the last id used. The row lock is held
  * until COMMIT, so transactions that insert messages commit one after the
  * other, each with ids above every earlier one's: id order is commit order
@@ -50,6 +50,30 @@
  * writer wants while waiting for another: no cycle. A main-loop
  * transaction that locked two existing participants rows would need the
  * counter first too.
+ *
+ * Batched inserts. A round trip per message capped the writer at about
+ * 9,500 messages/s (docs/performance.md), whatever the batch. So the
+ * writer's connection (open_sibling) queues its inserts (QueuedMessage)
+ * and writes them all at the first statement of the transaction that
+ * follows them (any statement: a read marker must see the messages before
+ * it) or at COMMIT (flush_queued), in two statements: one finds which
+ * (sender, client_msg_id) pairs of the batch are stored already, for
+ * arrays of pairs (unnest ... WITH ORDINALITY), and one INSERT ... SELECT
+ * ... FROM unnest ($1::bigint[], ...) writes the rest. The arrays are
+ * text-format array literals, one parameter each: no limit of libpq's
+ * 65,535 parameters. The counter's row is locked (above), so no other
+ * transaction inserts meanwhile: the lookup cannot miss a row, and the
+ * ids are counted densely in C, in queue order. seq and sender_seq go on
+ * from the newest stored row with row_number () over the batch's own rows,
+ * which the statement does not see. A resend of a message earlier in the
+ * same batch is found in C (queued_keys). The caller's callback runs at
+ * the flush, so the stored row (or the original) reaches it by the
+ * COMMIT at the latest; a job rolled back to its savepoint drops its
+ * queued rows, and a savepoint is set only after a flush, so that it can
+ * never take back an earlier job's rows. A failed flush rolls the whole
+ * transaction back: its rows belong to jobs that had already succeeded.
+ * Other connections (main loop, tests) write each insert at once, through
+ * the same two statements.
  *
  * Search. Each message's words are split and folded here in C
  * (natterd-search-words.h: the same rule as SQLite's FTS5 index) and
