@@ -2093,6 +2093,23 @@ clear_queued (PgStore *self,
     g_array_set_size (self->queued, keep);
 }
 
+/* @text between @quote characters, @quote and \ escaped with a \: an
+ * element of an array literal ("), a lexeme of a tsquery literal ('). */
+static void
+append_quoted (GString    *out,
+               const char *text,
+               char        quote)
+{
+  g_string_append_c (out, quote);
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == quote || *c == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, quote);
+}
+
 /* Adds @text as an element of the array literal @a ("{" at first). */
 static void
 array_add_text (GString    *a,
@@ -2100,14 +2117,7 @@ array_add_text (GString    *a,
 {
   if (a->len > 1)
     g_string_append_c (a, ',');
-  g_string_append_c (a, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_c (a, '\\');
-      g_string_append_c (a, *c);
-    }
-  g_string_append_c (a, '"');
+  append_quoted (a, text, '"');
 }
 
 static void
@@ -2418,14 +2428,7 @@ append_tsquery_word_cb (const char *word,
     return;
   if (out->len > 0)
     g_string_append (out, " & ");
-  g_string_append_c (out, '\'');
-  for (const char *c = folded; *c != '\0'; c++)
-    {
-      if (*c == '\'' || *c == '\\')
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '\'');
+  append_quoted (out, folded, '\'');
   /* One letter matches that word only, as on SQLite. */
   if (chars >= NATTERD_STORE_SEARCH_PREFIX_MIN)
     g_string_append (out, ":*");
