@@ -218,9 +218,11 @@ open_cb (GObject      *object,
     {
       if (round_goes_on (self, error))
         {
+          GCancellable *cancellable = g_task_get_cancellable (task);
+
           g_debug ("Trying the next address: %s", error->message);
           g_clear_error (&error);
-          open_address (self, g_task_get_cancellable (task), open_cb, g_steal_pointer (&task));
+          open_address (self, cancellable, open_cb, g_steal_pointer (&task));
           return;
         }
       natter_client_connection_drop (self);
