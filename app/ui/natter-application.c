@@ -149,12 +149,10 @@ natter_application_set_server (NatterApplication  *self,
 
   entries = natter_server_address_list_to_strv (list);
   first = g_ptr_array_index (list, 0);
-  g_settings_delay (self->settings);
   g_settings_set_strv (self->settings, "server-addresses", (const char *const *) entries);
   /* An older version, started on the same settings, finds the first. */
   g_settings_set_string (self->settings, "server-host", first->host);
   g_settings_set_uint (self->settings, "server-port", first->port);
-  g_settings_apply (self->settings);
   return TRUE;
 }
 

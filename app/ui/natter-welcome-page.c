@@ -832,8 +832,15 @@ natter_welcome_page_show_untrusted (NatterWelcomePage *self)
   g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
 
   /* In the words of the server the session is on. */
-  g_free (self->server);
-  self->server = natter_client_dup_server (self->client);
+  {
+    char *server = natter_client_dup_server (self->client);
+
+    if (server != NULL)
+      {
+        g_free (self->server);
+        self->server = server;
+      }
+  }
   g_cancellable_cancel (self->cancellable);
 
   error = g_error_new_literal (NATTER_CLIENT_ERROR,

@@ -220,7 +220,10 @@ start_notification_server (void)
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean acquired = FALSE;
+  /* Static: the name comes back after each test that took it over, and
+   * name_acquired_cb runs again then, long after this frame is gone (it
+   * wrote into whatever stack was there: a crash in a later test). */
+  static gboolean acquired;
   static gboolean started;
 
   notifications = g_ptr_array_new_with_free_func (g_free);
