@@ -14,27 +14,6 @@
 #include "client-test-util.h"
 #include "natter-test-client.h"
 
-/* A loopback port that refuses connections: bound, so nobody else takes
- * it while the test runs, and never listening. */
-static GSocket *
-closed_port_new (guint16 *out_port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                  G_SOCKET_PROTOCOL_TCP, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  *out_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return socket;
-}
-
 static gboolean
 connect_server (NatterClient  *client,
                 const char    *addresses,
@@ -126,7 +105,7 @@ test_first_refused (void)
   NatterClient *client;
   guint16 closed_port;
 
-  closed = closed_port_new (&closed_port);
+  closed = natter_test_closed_port_new (&closed_port);
   addresses = g_strdup_printf ("127.0.0.1:%u, 127.0.0.1:%u", closed_port,
                                natter_test_server_get_port (server));
   client = test_client_new (server, dir);
@@ -326,21 +305,6 @@ test_tofu_per_address (void)
   test_remove_dir (dir);
 }
 
-static gboolean
-all_sent (NatterConversation *conv)
-{
-  GListModel *model = natter_conversation_get_messages (conv);
-
-  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
-    {
-      g_autoptr(NatterMessage) msg = g_list_model_get_item (model, i);
-
-      if (natter_message_get_state (msg) != NATTER_MESSAGE_STATE_SENT)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 #define N_BEFORE  20  /* sent just before the kill: acknowledged, in flight or unsent */
 #define N_DOWN    10  /* written while reconnecting: in the outbox */
 
@@ -423,7 +387,7 @@ test_node_killed (void)
   /* By itself, on B. */
   WAIT_FOR (natter_client_get_state (client) == NATTER_CLIENT_STATE_READY);
   g_assert_cmpuint (natter_client_get_port (client), ==, natter_test_server_get_port (node_b));
-  WAIT_FOR (all_sent (conv));
+  WAIT_FOR (test_all_sent (conv));
   test_assert_ordered (conv);
 
   /* A sync from B, on another connection of alice's: every message the

@@ -1664,25 +1664,6 @@ test_gui_narrow_sign_in_again (void)
 
 /* ---- A server with several addresses -------------------------------------- */
 
-/* A loopback port that refuses connections (bound, never listening). */
-static GSocket *
-closed_port_new (guint16 *out_port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                  G_SOCKET_PROTOCOL_TCP, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  *out_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return socket;
-}
-
 /* The server field takes a list: a bad one is said under the field, in
  * words that name the wrong entry; a good one whose first address refuses
  * connections signs in at the second and reaches the conversation list,
@@ -1707,7 +1688,7 @@ test_gui_several_addresses (void)
       "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Found me?\",\"client_msg_id\":\"a1\"}");
   }
   page = welcome_page (&fx);
-  closed = closed_port_new (&closed_port);
+  closed = natter_test_closed_port_new (&closed_port);
   addresses = g_strdup_printf ("127.0.0.1:%u, 127.0.0.1:%u", closed_port,
                                natter_test_server_get_port (fx.server));
 
