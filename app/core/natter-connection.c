@@ -821,7 +821,7 @@ connect_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn = NULL;
 
-  conn = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (object), result, &error);
   if (self->closed)
     {
       if (conn != NULL)
@@ -873,6 +873,7 @@ natter_connection_open_async (NatterConnection    *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GSocketConnectable) address = NULL;
 
   g_return_if_fail (NATTER_IS_CONNECTION (self));
   g_return_if_fail (host != NULL);
@@ -898,9 +899,14 @@ natter_connection_open_async (NatterConnection    *self,
                                                        self, NULL);
     }
 
+  /* A GNetworkAddress, not a host string to parse again: the host is
+   * already one (natter-server-address.c), and GSocketClient goes through
+   * every address a name resolves to, in turn (in parallel after 250 ms),
+   * before it fails. A name with several addresses is tried on each. */
+  address = g_network_address_new (host, port);
   self->socket_client = g_socket_client_new ();
-  g_socket_client_connect_to_host_async (self->socket_client, host, port, self->cancellable,
-                                         connect_cb, g_object_ref (self));
+  g_socket_client_connect_async (self->socket_client, address, self->cancellable,
+                                 connect_cb, g_object_ref (self));
 }
 
 JsonObject *
