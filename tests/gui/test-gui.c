@@ -1752,6 +1752,38 @@ test_gui_several_addresses (void)
   fixture_teardown (&fx);
 }
 
+/* The one server-host and server-port of an earlier version become the
+ * list at the first start after the update (and stay as they were). */
+static void
+test_gui_settings_migration (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(GSettings) settings = NULL;
+  g_auto(GStrv) migrated = NULL;
+  GtkEditable *row;
+
+  if (!have_display ())
+    return;
+  settings = g_settings_new (APP_ID);
+  g_settings_reset (settings, "server-addresses");
+  g_settings_set_string (settings, "server-host", "chat.example.org");
+  g_settings_set_uint (settings, "server-port", 8000);
+
+  fixture_setup (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  migrated = g_settings_get_strv (settings, "server-addresses");
+  g_assert_cmpuint (g_strv_length (migrated), ==, 1);
+  g_assert_cmpstr (migrated[0], ==, "chat.example.org:8000");
+  g_assert_cmpstr (g_settings_get_string (settings, "server-host"), ==, "chat.example.org");
+  row = child (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "server_row");
+  g_assert_cmpstr (gtk_editable_get_text (row), ==, "chat.example.org:8000");
+  fixture_teardown (&fx);
+
+  g_settings_reset (settings, "server-addresses");
+  g_settings_reset (settings, "server-host");
+  g_settings_reset (settings, "server-port");
+}
+
 /* ---- What a new user sees, and the privacy switches ---------------------- */
 
 /* At first start, with no conversation, one empty state speaks: the
@@ -2881,5 +2913,6 @@ main (int   argc,
   g_test_add_func ("/gui/contacts-search-reset", test_gui_contacts_search_reset);
   g_test_add_func ("/gui/cancel-request-toast", test_gui_cancel_request_toast);
   g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
+  g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   return g_test_run ();
 }
