@@ -29,6 +29,7 @@
 #include "natter-fields.h"
 #include "natter-known-hosts.h"
 #include "natter-outbox.h"
+#include "natter-server-address.h"
 
 G_BEGIN_DECLS
 
@@ -56,10 +57,11 @@ struct _NatterClient
   GHashTable        *in_flight;       /* client_msg_id set: sent on this connection */
   GHashTable        *typing_sent;     /* address → gint64* monotonic time of the last "active" */
   GKeyFile          *state_file;
+  GPtrArray         *addresses;       /* NatterServerAddress: the server's, in the order given */
 
   char              *state_dir;
   char              *state_path;
-  char              *host;
+  char              *host;            /* the address being tried or in use */
   char              *fingerprint;
   char              *token;
   char              *status_text;
@@ -67,7 +69,9 @@ struct _NatterClient
   char              *emptied_address; /* the open one, emptied by a discard */
   gint64             last_id;         /* the highest message id we have for certain */
   guint64            generation;      /* bumped for each connection */
-  guint              reconnect_attempt;
+  guint              reconnect_attempt; /* rounds over every address that failed */
+  guint              address_index;     /* into addresses: host and port */
+  guint              round_left;        /* addresses still to try in this round */
   guint              reconnect_id;
   guint              save_id;
   guint              retry_flush_id;
@@ -230,6 +234,7 @@ void        natter_client_clear_models          (NatterClient *self);
 /* natter-client-connection.c */
 void natter_client_connection_drop               (NatterClient *self);
 void natter_client_connection_schedule_reconnect (NatterClient *self);
+void natter_client_connection_next_address       (NatterClient *self);
 
 /* natter-client-session.c */
 void     natter_client_session_start         (NatterClient *self,

@@ -174,7 +174,15 @@ char *
 natter_client_account_key_for (NatterClient *self,
                                const char   *username)
 {
-  return g_strdup_printf ("%s@%s:%u", username, self->host, self->port);
+  /* The first address names the server, whichever node answers: the
+   * outbox, the last id and the keyring stay one account's across a
+   * failover. */
+  const NatterServerAddress *first = self->addresses != NULL && self->addresses->len > 0 ?
+                                     g_ptr_array_index (self->addresses, 0) : NULL;
+
+  if (first == NULL)
+    return g_strdup_printf ("%s@%s:%u", username, self->host, self->port);
+  return g_strdup_printf ("%s@%s:%u", username, first->host, first->port);
 }
 
 char *
@@ -379,6 +387,7 @@ natter_client_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->state_path);
   g_free (self->host);
+  g_clear_pointer (&self->addresses, g_ptr_array_unref);
   g_free (self->fingerprint);
   if (self->token != NULL)
     memset (self->token, 0, strlen (self->token));

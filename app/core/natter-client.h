@@ -34,7 +34,9 @@ NatterClient      *natter_client_new                   (const char *state_dir);
 
 const char        *natter_client_get_state_dir         (NatterClient *self);
 NatterClientState  natter_client_get_state             (NatterClient *self);
-/* The host and port of the last connect (NULL / 0 before). */
+/* The address being tried or in use, of the server's (one of the
+ * natter_client_connect_server_async() list): the one that presented the
+ * certificate an error speaks of (NULL / 0 before a connect). */
 const char        *natter_client_get_host              (NatterClient *self);
 guint16            natter_client_get_port              (NatterClient *self);
 /* The signed-in user; NULL before sign-in. */
@@ -65,6 +67,28 @@ void               natter_client_connect_async         (NatterClient        *sel
 gboolean           natter_client_connect_finish        (NatterClient        *self,
                                                         GAsyncResult        *result,
                                                         GError             **error);
+
+/* The same for a server with several addresses: @addresses is the server
+ * field's text, "host[:port]" entries separated by commas or spaces
+ * (natter-server-address.h; a bad list fails with its
+ * NATTER_SERVER_ADDRESS_ERROR). They are tried in the order given, each
+ * once per attempt; one that cannot be reached passes the turn to the next
+ * at once, and a certificate to decide about stops the attempt at its
+ * address (natter_client_get_host(), _get_port()). After sign-in,
+ * reconnecting goes round them the same way, one round per backoff step,
+ * starting after the address whose connection died. Certificates are
+ * trusted per host:port; one not known for an address but trusted for
+ * another of the same server is trusted for it too. The first address
+ * names the account (outbox, last id), whichever answers. */
+void               natter_client_connect_server_async  (NatterClient        *self,
+                                                        const char          *addresses,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+
+/* The addresses of the last connect, written as the field shows them
+ * ("a.example:7447, b.example:7447"); NULL before. */
+char              *natter_client_dup_server            (NatterClient *self);
 
 /* Closes the connection and stops reconnecting (state DISCONNECTED). The
  * token and the outbox are kept. */

@@ -44,6 +44,7 @@ struct _NatterConnection
   guint8            *read_buffer;
   char              *host;
   char              *fingerprint;
+  GStrv              trusted_elsewhere; /* the server's other addresses' fingerprints */
   gint64             next_id;
   gsize              max_frame;    /* what the server accepts from us */
   guint              open_timeout_id;
@@ -56,6 +57,7 @@ struct _NatterConnection
   gboolean           use_tls;
   gboolean           cert_unknown;
   gboolean           cert_changed;
+  gboolean           cert_adopted; /* unknown here, trusted for another address */
   gboolean           open;         /* welcome seen */
   gboolean           closed;
 };
@@ -106,6 +108,7 @@ natter_connection_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->host);
   g_free (self->fingerprint);
+  g_strfreev (self->trusted_elsewhere);
 
   G_OBJECT_CLASS (natter_connection_parent_class)->finalize (object);
 }
@@ -153,6 +156,32 @@ natter_connection_get_peer_fingerprint (NatterConnection *self)
 {
   g_return_val_if_fail (NATTER_IS_CONNECTION (self), NULL);
   return self->fingerprint;
+}
+
+void
+natter_connection_set_trusted_elsewhere (NatterConnection  *self,
+                                         const char *const *fingerprints)
+{
+  g_return_if_fail (NATTER_IS_CONNECTION (self));
+
+  g_strfreev (self->trusted_elsewhere);
+  self->trusted_elsewhere = g_strdupv ((GStrv) fingerprints);
+}
+
+gboolean
+natter_connection_get_adopted (NatterConnection *self)
+{
+  g_return_val_if_fail (NATTER_IS_CONNECTION (self), FALSE);
+  return self->cert_adopted;
+}
+
+static gboolean
+trusted_elsewhere (NatterConnection *self)
+{
+  for (guint i = 0; self->trusted_elsewhere != NULL && self->trusted_elsewhere[i] != NULL; i++)
+    if (g_ascii_strcasecmp (self->trusted_elsewhere[i], self->fingerprint) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 gboolean
@@ -718,6 +747,11 @@ accept_certificate_cb (GTlsConnection       *conn,
   known = self->known_hosts != NULL ?
     natter_known_hosts_lookup (self->known_hosts, self->host, self->port) : NULL;
 
+  if (known == NULL && trusted_elsewhere (self))
+    {
+      self->cert_adopted = TRUE;
+      return TRUE;
+    }
   if (known == NULL)
     {
       self->cert_unknown = TRUE;
@@ -787,7 +821,7 @@ connect_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn = NULL;
 
-  conn = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (object), result, &error);
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (object), result, &error);
   if (self->closed)
     {
       if (conn != NULL)
@@ -839,6 +873,7 @@ natter_connection_open_async (NatterConnection    *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GSocketConnectable) address = NULL;
 
   g_return_if_fail (NATTER_IS_CONNECTION (self));
   g_return_if_fail (host != NULL);
@@ -864,9 +899,14 @@ natter_connection_open_async (NatterConnection    *self,
                                                        self, NULL);
     }
 
+  /* A GNetworkAddress, not a host string to parse again: the host is
+   * already one (natter-server-address.c), and GSocketClient goes through
+   * every address a name resolves to, in turn (in parallel after 250 ms),
+   * before it fails. A name with several addresses is tried on each. */
+  address = g_network_address_new (host, port);
   self->socket_client = g_socket_client_new ();
-  g_socket_client_connect_to_host_async (self->socket_client, host, port, self->cancellable,
-                                         connect_cb, g_object_ref (self));
+  g_socket_client_connect_async (self->socket_client, address, self->cancellable,
+                                 connect_cb, g_object_ref (self));
 }
 
 JsonObject *

@@ -42,6 +42,16 @@ JsonObject       *natter_connection_open_finish       (NatterConnection    *self
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
+/* Before open: the fingerprints trusted for the other addresses of the same
+ * server (a cluster's nodes, natter-server-address.h). A certificate not
+ * known for this host:port but equal to one of them is accepted (the same
+ * key proves the same operator), and natter_connection_get_adopted() says
+ * so, for the caller to pin it for this address too. A certificate known
+ * for this host:port is checked against that one only, as always. */
+void              natter_connection_set_trusted_elsewhere (NatterConnection  *self,
+                                                           const char *const *fingerprints);
+gboolean          natter_connection_get_adopted       (NatterConnection    *self);
+
 /* "AB:CD:…" of the certificate the peer presented; NULL before/without TLS. */
 const char       *natter_connection_get_peer_fingerprint (NatterConnection *self);
 gboolean          natter_connection_is_open           (NatterConnection    *self);

@@ -9,3 +9,4 @@
 #include "natter-client.h"
 #include "natter-secret.h"
 #include "natter-search-match.h"
+#include "natter-server-address.h"

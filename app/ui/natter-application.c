@@ -87,13 +87,90 @@ natter_application_set_use_secret_service (NatterApplication *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SECRET_SERVICE]);
 }
 
+/* The server's addresses from the settings (never NULL, never empty). A
+ * list that does not parse (edited by hand) is passed over for the older
+ * keys, which every version has kept to the first address. */
+static GPtrArray *
+dup_addresses (NatterApplication *self)
+{
+  g_auto(GStrv) entries = g_settings_get_strv (self->settings, "server-addresses");
+  g_autofree char *host = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *list;
+
+  if (entries[0] != NULL)
+    {
+      list = natter_server_address_parse_strv ((const char *const *) entries, &error);
+      if (list != NULL)
+        return list;
+      g_message ("Ignoring the server-addresses setting: %s", error->message);
+    }
+
+  host = g_settings_get_string (self->settings, "server-host");
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_server_address_free);
+  g_ptr_array_add (list, natter_server_address_new (host, g_settings_get_uint (self->settings, "server-port")));
+  return list;
+}
+
 char *
 natter_application_dup_server_key (NatterApplication *self)
 {
-  g_autofree char *host = g_settings_get_string (self->settings, "server-host");
-  guint port = g_settings_get_uint (self->settings, "server-port");
+  g_autoptr(GPtrArray) list = dup_addresses (self);
+  const NatterServerAddress *first = g_ptr_array_index (list, 0);
 
-  return g_strdup_printf ("%s:%u", host, port);
+  return g_strdup_printf ("%s:%u", first->host, first->port);
+}
+
+char *
+natter_application_dup_server (NatterApplication *self)
+{
+  g_autoptr(GPtrArray) list = NULL;
+
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), NULL);
+
+  list = dup_addresses (self);
+  return natter_server_address_list_to_string (list);
+}
+
+gboolean
+natter_application_set_server (NatterApplication  *self,
+                               const char         *addresses,
+                               GError            **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_auto(GStrv) entries = NULL;
+  const NatterServerAddress *first;
+
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), FALSE);
+
+  list = natter_server_address_parse_list (addresses, error);
+  if (list == NULL)
+    return FALSE;
+
+  entries = natter_server_address_list_to_strv (list);
+  first = g_ptr_array_index (list, 0);
+  g_settings_set_strv (self->settings, "server-addresses", (const char *const *) entries);
+  /* An older version, started on the same settings, finds the first. */
+  g_settings_set_string (self->settings, "server-host", first->host);
+  g_settings_set_uint (self->settings, "server-port", first->port);
+  return TRUE;
+}
+
+/* From one address in "server-host" and "server-port" to the list, once:
+ * a server chosen with an earlier version stays the server. */
+static void
+migrate_server_settings (NatterApplication *self)
+{
+  g_auto(GStrv) entries = g_settings_get_strv (self->settings, "server-addresses");
+  g_autoptr(GVariant) host = g_settings_get_user_value (self->settings, "server-host");
+  g_autoptr(GVariant) port = g_settings_get_user_value (self->settings, "server-port");
+  g_autofree char *server = NULL;
+
+  if (entries[0] != NULL || (host == NULL && port == NULL))
+    return;
+  server = natter_application_dup_server (self);
+  if (!natter_application_set_server (self, server, NULL))
+    g_message ("Could not carry the server setting over: %s", server);
 }
 
 static void clear_token (NatterApplication *self);
@@ -471,6 +548,7 @@ natter_application_startup (GApplication *app)
                                       ADW_COLOR_SCHEME_DEFAULT);
 
   self->settings = new_settings ();
+  migrate_server_settings (self);
 
   state_dir = g_build_filename (g_get_user_data_dir (), "natter", NULL);
   self->client = natter_client_new (state_dir);

@@ -21,8 +21,21 @@ gboolean           natter_application_get_use_secret_service (NatterApplication 
 void               natter_application_set_use_secret_service (NatterApplication *self,
                                                               gboolean           use);
 
-/* "host:port" of the configured server: the key tokens are stored under. */
+/* "host:port" of the configured server's first address: the key tokens
+ * are stored under (the server's name, whichever address answers). */
 char              *natter_application_dup_server_key     (NatterApplication *self);
+
+/* The configured server's addresses, written as the server field shows
+ * them ("a.example:7447, b.example:7447"): the "server-addresses" key, or,
+ * before that was ever set, the "server-host" and "server-port" of
+ * earlier versions. */
+char              *natter_application_dup_server         (NatterApplication *self);
+/* Remembers @addresses (the field's text, which must parse; see
+ * natter-server-address.h) as the server. FALSE with the parser's error,
+ * ready to show, when it does not. */
+gboolean           natter_application_set_server         (NatterApplication  *self,
+                                                          const char         *addresses,
+                                                          GError            **error);
 
 /* Keeps / forgets the current token in the Secret Service; failures are
  * only logged, as the app then just asks for the password next time. */

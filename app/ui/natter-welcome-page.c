@@ -1,7 +1,8 @@
 /* natter-welcome-page.c: the way in.
  *
- * Stages (a GtkStack of AdwStatusPages): "server" asks host:port and
- * connects; "certificate" shows an unknown self-signed certificate's
+ * Stages (a GtkStack of AdwStatusPages): "server" asks for the server's
+ * addresses ("host[:port]", several for a server with several nodes,
+ * natter-server-address.h) and connects; "certificate" shows an unknown self-signed certificate's
  * fingerprint and asks to trust it (trust on first use); "certificate-changed"
  * refuses a certificate that differs from the trusted one; "account" signs
  * in or creates an account; "busy" shows a spinner while waiting.
@@ -63,8 +64,7 @@ struct _NatterWelcomePage
 
   /* owned */
   GCancellable      *cancellable;
-  char              *host;
-  guint16            port;
+  char              *server;      /* the addresses, as the field shows them */
   char              *fingerprint; /* the one shown, to be trusted */
   char              *pending_token; /* a kept sign-in, to use once trusted */
   char              *mode; /* "sign-in" or "register" */
@@ -133,12 +133,29 @@ show_busy (NatterWelcomePage *self,
   gtk_stack_set_visible_child_name (self->stage_stack, "busy");
 }
 
+/* The server in the words of its address in use: the one connected to,
+ * or whose certificate is in question, or the first before any connect. */
 static char *
 server_label (NatterWelcomePage *self)
 {
-  if (self->port == NATTER_DEFAULT_PORT)
-    return g_strdup (self->host);
-  return g_strdup_printf ("%s:%u", self->host, self->port);
+  const char *host = self->client != NULL ? natter_client_get_host (self->client) : NULL;
+  guint16 port = self->client != NULL ? natter_client_get_port (self->client) : 0;
+  g_autoptr(GPtrArray) list = NULL;
+
+  if (host == NULL && (list = natter_server_address_parse_list (self->server, NULL)) != NULL)
+    {
+      const NatterServerAddress *first = g_ptr_array_index (list, 0);
+
+      host = first->host;
+      port = first->port;
+    }
+  if (host == NULL)
+    return g_strdup (self->server);
+  if (port == NATTER_DEFAULT_PORT)
+    return g_strdup (host);
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf ("[%s]:%u", host, port);
+  return g_strdup_printf ("%s:%u", host, port);
 }
 
 static void
@@ -346,9 +363,13 @@ show_connect_error (NatterWelcomePage *self,
 
   if (g_error_matches (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_UNREACHABLE))
     {
-      g_autofree char *text =
+      g_autofree char *text = NULL;
+
+      if (strchr (self->server, ',') != NULL)
+        text = g_strdup (_("None of the addresses can be reached. Check them and your network connection."));
+      else
         /* Translators: %s is a server such as chat.example.org. */
-        g_strdup_printf (_("Cannot reach %s. Check the address and your network connection."), server);
+        text = g_strdup_printf (_("Cannot reach %s. Check the address and your network connection."), server);
       show_server (self, text);
       return;
     }
@@ -372,10 +393,7 @@ connect_cb (GObject      *object,
       /* Remembered once it answered, not when Connect was pressed: a typo
        * that never connected would otherwise be the server of the next
        * start, and its remembered sign-in (kept per server) be lost. */
-      GSettings *settings = natter_application_get_settings (self->application);
-
-      g_settings_set_string (settings, "server-host", self->host);
-      g_settings_set_uint (settings, "server-port", self->port);
+      natter_application_set_server (self->application, self->server, NULL);
       show_account (self);
       if (self->submit_after_connect)
         {
@@ -402,34 +420,28 @@ connect_to_server (NatterWelcomePage *self)
 
   clear_errors (self);
   show_busy (self, _("Connecting…"));
-  natter_client_connect_async (self->client, self->host, self->port, self->cancellable,
-                               connect_cb, g_object_ref (self));
+  natter_client_connect_server_async (self->client, self->server, self->cancellable,
+                                      connect_cb, g_object_ref (self));
 }
 
-/* Reads "host", "host:port" or "[v6]:port" from the server row. */
+/* Reads the addresses from the server row ("host", "host:port",
+ * "[v6]:port", several separated by commas); the parser's error, which
+ * names the entry that is wrong, goes under the field. */
 static gboolean
 parse_server (NatterWelcomePage *self)
 {
-  g_autoptr(GSocketConnectable) address = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->server_row))));
+  g_autoptr(GPtrArray) list = natter_server_address_parse_list (gtk_editable_get_text (GTK_EDITABLE (self->server_row)),
+                                                                &error);
 
-  if (*text == '\0')
+  if (list == NULL)
     {
-      show_server (self, _("Enter the address of a server, such as chat.example.org."));
+      show_server (self, error->message);
       return FALSE;
     }
 
-  address = g_network_address_parse (text, NATTER_DEFAULT_PORT, &error);
-  if (address == NULL)
-    {
-      show_server (self, _("That is not a server address. Use a name such as chat.example.org, optionally followed by “:” and a port."));
-      return FALSE;
-    }
-
-  g_free (self->host);
-  self->host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (address)));
-  self->port = g_network_address_get_port (G_NETWORK_ADDRESS (address));
+  g_free (self->server);
+  self->server = natter_server_address_list_to_string (list);
   return TRUE;
 }
 
@@ -463,7 +475,9 @@ trust_shown_fingerprint (NatterWelcomePage *self)
       return;
     }
 
-  if (!natter_client_trust_fingerprint (self->client, self->host, self->port, self->fingerprint, &error))
+  /* For the address that presented it: each is trusted on its own. */
+  if (!natter_client_trust_fingerprint (self->client, natter_client_get_host (self->client),
+                                        natter_client_get_port (self->client), self->fingerprint, &error))
     {
       g_autofree char *text = g_strdup_printf (_("Could not remember the certificate: %s"), error->message);
       show_server (self, text);
@@ -806,8 +820,8 @@ connect_with_token (NatterWelcomePage *self,
   tl->self = g_object_ref (self);
   tl->token = token;
   show_busy (self, _("Connecting…"));
-  natter_client_connect_async (self->client, self->host, self->port, self->cancellable,
-                               token_connect_cb, tl);
+  natter_client_connect_server_async (self->client, self->server, self->cancellable,
+                                      token_connect_cb, tl);
 }
 
 void
@@ -818,9 +832,15 @@ natter_welcome_page_show_untrusted (NatterWelcomePage *self)
   g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
 
   /* In the words of the server the session is on. */
-  g_free (self->host);
-  self->host = g_strdup (natter_client_get_host (self->client));
-  self->port = natter_client_get_port (self->client);
+  {
+    char *server = natter_client_dup_server (self->client);
+
+    if (server != NULL)
+      {
+        g_free (self->server);
+        self->server = server;
+      }
+  }
   g_cancellable_cancel (self->cancellable);
 
   error = g_error_new_literal (NATTER_CLIENT_ERROR,
@@ -869,31 +889,14 @@ void
 natter_welcome_page_set_application (NatterWelcomePage *self,
                                      NatterApplication *application)
 {
-  GSettings *settings;
-  g_autofree char *host = NULL;
-  guint port;
-
   g_return_if_fail (NATTER_IS_WELCOME_PAGE (self));
 
   self->application = application;
   self->client = natter_application_get_client (application);
 
-  settings = natter_application_get_settings (application);
-  host = g_settings_get_string (settings, "server-host");
-  port = g_settings_get_uint (settings, "server-port");
-  g_free (self->host);
-  self->host = g_steal_pointer (&host);
-  self->port = port;
-
-  {
-    g_autofree char *text = NULL;
-
-    if (strchr (self->host, ':') != NULL)
-      text = g_strdup_printf ("[%s]:%u", self->host, self->port);
-    else
-      text = g_strdup_printf ("%s:%u", self->host, self->port);
-    gtk_editable_set_text (GTK_EDITABLE (self->server_row), text);
-  }
+  g_free (self->server);
+  self->server = natter_application_dup_server (application);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_row), self->server);
 }
 
 static void
@@ -928,7 +931,7 @@ natter_welcome_page_finalize (GObject *object)
 {
   NatterWelcomePage *self = NATTER_WELCOME_PAGE (object);
 
-  g_free (self->host);
+  g_free (self->server);
   g_free (self->mode);
   g_free (self->fingerprint);
   g_free (self->pending_token);
@@ -1046,8 +1049,7 @@ static void
 natter_welcome_page_init (NatterWelcomePage *self)
 {
   self->mode = g_strdup ("sign-in");
-  self->host = g_strdup ("localhost");
-  self->port = NATTER_DEFAULT_PORT;
+  self->server = g_strdup_printf ("localhost:%u", NATTER_DEFAULT_PORT);
   gtk_widget_init_template (GTK_WIDGET (self));
   clear_errors (self);
   update_mode (self);

@@ -272,3 +272,18 @@ test_count_body (NatterConversation *conversation,
     }
   return count;
 }
+
+gboolean
+test_all_sent (NatterConversation *conversation)
+{
+  GListModel *model = natter_conversation_get_messages (conversation);
+
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterMessage) msg = g_list_model_get_item (model, i);
+
+      if (natter_message_get_state (msg) != NATTER_MESSAGE_STATE_SENT)
+        return FALSE;
+    }
+  return TRUE;
+}

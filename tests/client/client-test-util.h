@@ -96,6 +96,8 @@ char         *test_username             (const char *prefix);
  * increasing id order (pending ones, id 0, at the end). */
 guint         test_count_messages       (NatterConversation *conversation);
 void          test_assert_ordered       (NatterConversation *conversation);
+/* TRUE when every message of @conversation is SENT (acknowledged). */
+gboolean      test_all_sent             (NatterConversation *conversation);
 /* How many messages of @conversation carry @body. */
 guint         test_count_body           (NatterConversation *conversation,
                                          const char         *body);

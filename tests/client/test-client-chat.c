@@ -103,21 +103,6 @@ at (const char *name)
   return g_strconcat ("@", name, NULL);
 }
 
-static gboolean
-all_sent (NatterConversation *conv)
-{
-  GListModel *model = natter_conversation_get_messages (conv);
-
-  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
-    {
-      g_autoptr(NatterMessage) msg = g_list_model_get_item (model, i);
-
-      if (natter_message_get_state (msg) != NATTER_MESSAGE_STATE_SENT)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 test_direct (Fixture       *f,
              gconstpointer  data)
@@ -192,7 +177,7 @@ test_burst (Fixture       *f,
   g_assert_cmpuint (test_count_messages (alice_conv), ==, n);
 
   WAIT_FOR (f->bob.received == n);
-  WAIT_FOR (all_sent (alice_conv));
+  WAIT_FOR (test_all_sent (alice_conv));
   bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE);
 
   g_assert_cmpuint (test_count_messages (alice_conv), ==, n);

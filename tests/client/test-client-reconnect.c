@@ -75,21 +75,6 @@ at (const char *name)
 }
 
 static gboolean
-all_sent (NatterConversation *conv)
-{
-  GListModel *model = natter_conversation_get_messages (conv);
-
-  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
-    {
-      g_autoptr(NatterMessage) msg = g_list_model_get_item (model, i);
-
-      if (natter_message_get_state (msg) != NATTER_MESSAGE_STATE_SENT)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 ready_or_kick (NatterClient *client)
 {
   /* Skip the backoff wait: the server is back. */
@@ -128,7 +113,7 @@ test_server_restart (Fixture       *f,
   WAIT_FOR (ready_or_kick (f->bob.client));
 
   alice_conv = natter_client_lookup_conversation (f->alice.client, to_bob, FALSE);
-  WAIT_FOR (all_sent (alice_conv));
+  WAIT_FOR (test_all_sent (alice_conv));
   bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE);
   WAIT_FOR (test_count_messages (bob_conv) == 6);
 
@@ -211,7 +196,7 @@ test_kill_during_burst (Fixture       *f,
   WAIT_FOR (ready_or_kick (f->alice.client));
   WAIT_FOR (ready_or_kick (f->bob.client));
 
-  WAIT_FOR (all_sent (alice_conv));
+  WAIT_FOR (test_all_sent (alice_conv));
   bob_conv = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE);
   WAIT_FOR (test_count_messages (bob_conv) == n);
 

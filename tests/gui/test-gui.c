@@ -30,6 +30,7 @@
 #include "natter-composer.h"
 #include "natter-conversation-row.h"
 #include "natter-message-row.h"
+#include "natter-preferences-window.h"
 #include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
@@ -219,7 +220,10 @@ start_notification_server (void)
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean acquired = FALSE;
+  /* Static: the name comes back after each test that took it over, and
+   * name_acquired_cb runs again then, long after this frame is gone (it
+   * wrote into whatever stack was there: a crash in a later test). */
+  static gboolean acquired;
   static gboolean started;
 
   notifications = g_ptr_array_new_with_free_func (g_free);
@@ -1658,6 +1662,128 @@ test_gui_narrow_sign_in_again (void)
   fixture_teardown (&fx);
 }
 
+/* ---- A server with several addresses -------------------------------------- */
+
+/* The server field takes a list: a bad one is said under the field, in
+ * words that name the wrong entry; a good one whose first address refuses
+ * connections signs in at the second and reaches the conversation list,
+ * and the whole list is what is remembered. Preferences take the list
+ * the same way. */
+static void
+test_gui_several_addresses (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autofree char *addresses = NULL;
+  g_auto(GStrv) saved = NULL;
+  NatterWelcomePage *page;
+  guint16 closed_port;
+
+  if (!have_display ())
+    return;
+  bob = setup_alice_and_bob (&fx);
+  {
+    g_autoptr(JsonObject) reply = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Found me?\",\"client_msg_id\":\"a1\"}");
+  }
+  page = welcome_page (&fx);
+  closed = natter_test_closed_port_new (&closed_port);
+  addresses = g_strdup_printf ("127.0.0.1:%u, 127.0.0.1:%u", closed_port,
+                               natter_test_server_get_port (fx.server));
+
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  set_row_text (&fx, "server_row", "127.0.0.1:7447, chat.example.org:99999");
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "server");
+  g_assert_nonnull (strstr (label_text (page, NATTER_TYPE_WELCOME_PAGE, "server_error"),
+                            "chat.example.org:99999"));
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "addresses-error.png");
+
+  set_row_text (&fx, "server_row", addresses);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.connect", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") != 0 && g_strcmp0 (welcome_stage (&fx), "busy") != 0);
+  g_assert_cmpstr (welcome_stage (&fx), ==, "certificate");
+  g_assert_cmpuint (natter_client_get_port (fx.client), ==, natter_test_server_get_port (fx.server));
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.trust", NULL);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "account") == 0);
+  set_row_text (&fx, "username_row", "alice");
+  set_row_text (&fx, "password_row", NATTER_TEST_PASSWORD);
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.submit", NULL);
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "chat") == 0);
+  WAIT_FOR (natter_client_get_state (fx.client) == NATTER_CLIENT_STATE_READY);
+  WAIT_FOR (find_widget (GTK_WIDGET (fx.window), is_label_with, "Found me?") != NULL);
+
+  saved = g_settings_get_strv (natter_application_get_settings (fx.app), "server-addresses");
+  g_assert_cmpuint (g_strv_length (saved), ==, 2);
+  g_assert_cmpuint (g_settings_get_uint (natter_application_get_settings (fx.app), "server-port"), ==, closed_port);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "addresses-signed-in.png");
+
+  /* Preferences: the same list, checked when applied. */
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "preferences", NULL);
+  {
+    GtkWidget *prefs = find_dialog (&fx);
+    GtkEditable *row = child (prefs, NATTER_TYPE_PREFERENCES_WINDOW, "server_row");
+    GtkLabel *error = child (prefs, NATTER_TYPE_PREFERENCES_WINDOW, "server_error");
+    g_autofree char *shown = NULL;
+    g_auto(GStrv) applied = NULL;
+
+    g_assert_cmpstr (gtk_editable_get_text (row), ==, addresses);
+    gtk_editable_set_text (row, "a.example,, b.example");
+    g_signal_emit_by_name (row, "apply");
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error)));
+    g_assert_cmpstr (gtk_label_get_label (error), !=, "");
+    settle (prefs);
+    save_widget_screenshot (&fx, prefs, "addresses-preferences-error.png");
+    shown = natter_application_dup_server (fx.app);
+    g_assert_cmpstr (shown, ==, addresses);
+
+    gtk_editable_set_text (row, "a.example b.example:8000");
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error)));
+    g_signal_emit_by_name (row, "apply");
+    g_assert_cmpstr (gtk_editable_get_text (row), ==, "a.example:7447, b.example:8000");
+    applied = g_settings_get_strv (natter_application_get_settings (fx.app), "server-addresses");
+    g_assert_cmpstr (applied[1], ==, "b.example:8000");
+    gtk_window_destroy (GTK_WINDOW (prefs));
+  }
+
+  fixture_teardown (&fx);
+}
+
+/* The one server-host and server-port of an earlier version become the
+ * list at the first start after the update (and stay as they were). */
+static void
+test_gui_settings_migration (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(GSettings) settings = NULL;
+  g_auto(GStrv) migrated = NULL;
+  GtkEditable *row;
+
+  if (!have_display ())
+    return;
+  settings = g_settings_new (APP_ID);
+  g_settings_reset (settings, "server-addresses");
+  g_settings_set_string (settings, "server-host", "chat.example.org");
+  g_settings_set_uint (settings, "server-port", 8000);
+
+  fixture_setup (&fx);
+  WAIT_FOR (g_strcmp0 (welcome_stage (&fx), "server") == 0);
+  migrated = g_settings_get_strv (settings, "server-addresses");
+  g_assert_cmpuint (g_strv_length (migrated), ==, 1);
+  g_assert_cmpstr (migrated[0], ==, "chat.example.org:8000");
+  g_assert_cmpstr (g_settings_get_string (settings, "server-host"), ==, "chat.example.org");
+  row = child (welcome_page (&fx), NATTER_TYPE_WELCOME_PAGE, "server_row");
+  g_assert_cmpstr (gtk_editable_get_text (row), ==, "chat.example.org:8000");
+  fixture_teardown (&fx);
+
+  g_settings_reset (settings, "server-addresses");
+  g_settings_reset (settings, "server-host");
+  g_settings_reset (settings, "server-port");
+}
+
 /* ---- What a new user sees, and the privacy switches ---------------------- */
 
 /* At first start, with no conversation, one empty state speaks: the
@@ -2786,5 +2912,7 @@ main (int   argc,
   g_test_add_func ("/gui/mode-switch-focus", test_gui_mode_switch_focus);
   g_test_add_func ("/gui/contacts-search-reset", test_gui_contacts_search_reset);
   g_test_add_func ("/gui/cancel-request-toast", test_gui_cancel_request_toast);
+  g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
+  g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   return g_test_run ();
 }

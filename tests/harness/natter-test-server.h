@@ -59,6 +59,11 @@ int          natter_test_run_natterd         (const char *const *args,
  * nothing. For natter_test_run_natterd (…, TRUE, …). */
 void         natter_test_give_to_nobody      (const char        *path);
 
+/* A loopback port that refuses connections, in *@out_port: the socket
+ * returned is bound (so nothing else takes the port while it lives) and
+ * never listens. For "the first address is down" tests. */
+GSocket     *natter_test_closed_port_new     (guint16           *out_port);
+
 guint16      natter_test_server_get_port     (NatterTestServer *s);
 const char  *natter_test_server_get_data_dir (NatterTestServer *s);
 gboolean     natter_test_server_get_tls      (NatterTestServer *s);
