@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "natter-frame-reader.h"
+#include "fuzz-target.h"
 
 typedef struct {
   GPtrArray    *seen;        /* GBytes: every frame handed out */
@@ -74,7 +75,6 @@ model_lines (const guint8 *data,
   return lines;
 }
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data,

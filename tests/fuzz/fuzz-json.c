@@ -10,18 +10,8 @@
 
 #include "natter-error.h"
 #include "natter-json.h"
+#include "fuzz-target.h"
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  /* A warning or critical from GLib on some input is a bug to find. */
-  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-  return 0;
-}
 
 /* The writer's own output never holds a raw newline: a frame is one line. */
 static void

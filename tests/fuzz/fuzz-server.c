@@ -35,6 +35,7 @@
 #include "natterd-config.h"
 #include "natterd-server.h"
 #include "natterd-store.h"
+#include "fuzz-target.h"
 
 /* An input larger than this is skipped: the kernel takes it whole on
  * loopback, which keeps the client below simple. */
@@ -42,8 +43,6 @@
 /* A connection natterd has not closed by then is a hang: a bug. */
 #define HANG_SECONDS 30
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
-int LLVMFuzzerInitialize (int *argc, char ***argv);
 
 /* NATTER_FUZZ_ECHO=1: natterd's replies go to stderr, to see what a
  * reproducer did. */
@@ -94,31 +93,16 @@ log_writer (GLogLevelFlags   level,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 stop_natterd (void)
 {
   natterd_server_shutdown (natterd.server);
   natterd_chat_stop (natterd.chat);
   natterd_store_close (natterd.store);
   g_clear_object (&natterd.server);
-  remove_tree (natterd.dir);
+  {
+    const char *rm[] = { "rm", "-rf", natterd.dir, NULL };
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
   g_free (natterd.dir);
 }
 
@@ -127,6 +111,8 @@ LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *config_path = NULL;
+  g_autofree char *config_text = NULL;
   NatterdConfig *config = natterd_config_new_defaults ();
   GPrintFunc old_print;
 
@@ -136,21 +122,31 @@ LLVMFuzzerInitialize (int    *argc,
   natterd.dir = g_dir_make_tmp ("natter-fuzz-server-XXXXXX", &error);
   g_assert_no_error (error);
 
-  g_strfreev (config->listen);
-  config->listen = g_strsplit ("127.0.0.1:0", ",", -1);
-  g_free (config->data_dir);
-  config->data_dir = g_strdup (natterd.dir);
-  config->tls = FALSE;
-  config->synchronous_full = FALSE; /* nothing here must survive a power cut */
-  config->hash_threads = 1;
-  config->send_threads = 1;
-  config->frames_per_second = 10000000;
-  config->frame_burst = 10000000;
-  config->connections_per_address = 10000000;
-  config->registrations_per_hour_per_address = 10000000;
-  config->failed_logins_per_minute_per_address = 10000000;
-  config->failed_logins_per_minute_per_user = 10000000;
-  config->messages_per_minute_per_user = 100000000;
+  /* Read as natterd reads its config file. Synchronous "normal": nothing
+   * here must survive a power cut, and a commit need not wait for the
+   * disk. */
+  config_text = g_strdup_printf ("[server]\n"
+                                 "listen=127.0.0.1:0\n"
+                                 "data_dir=%s\n"
+                                 "tls=false\n"
+                                 "hash_threads=1\n"
+                                 "send_threads=1\n"
+                                 "[limits]\n"
+                                 "frames_per_second=10000000\n"
+                                 "frame_burst=10000000\n"
+                                 "connections_per_address=10000000\n"
+                                 "registrations_per_hour_per_address=10000000\n"
+                                 "failed_logins_per_minute_per_address=10000000\n"
+                                 "failed_logins_per_minute_per_user=10000000\n"
+                                 "messages_per_minute_per_user=100000000\n"
+                                 "[storage]\n"
+                                 "synchronous=normal\n",
+                                 natterd.dir);
+  config_path = g_build_filename (natterd.dir, "natterd.conf", NULL);
+  g_file_set_contents (config_path, config_text, -1, &error);
+  g_assert_no_error (error);
+  natterd_config_load_file (config, config_path, &error);
+  g_assert_no_error (error);
 
   natterd.server = natterd_server_new (config, &error);
   g_assert_no_error (error);

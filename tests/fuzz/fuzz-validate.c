@@ -14,6 +14,7 @@
 #include "natter-fields.h"
 #include "natter-json.h"
 #include "natter-validate.h"
+#include "fuzz-target.h"
 
 typedef enum {
   USERNAME,     /* a username to look up (normalised) */
@@ -79,16 +80,6 @@ static const Request requests[] = {
   { "user_search",     20, 50,  { { "query", QUERY, TRUE } } },
 };
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-  return 0;
-}
 
 static void
 check_username (const char *value,
