@@ -15,6 +15,12 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir="$top/_build/fuzz"
 cd "$top"
 
+# llvm-14 installs its symbolizer under a versioned name only; without it a
+# crash's stack trace is bare addresses.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && [ -x /usr/lib/llvm-14/bin/llvm-symbolizer ]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
+fi
+
 opts=(-Dfuzzing=true -Dapp=false -Dbuildtype=debugoptimized)
 if [ -f "$dir/build.ninja" ]; then
   meson setup --reconfigure "$dir" "${opts[@]}" >/dev/null
