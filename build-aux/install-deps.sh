@@ -24,6 +24,11 @@ packages=(
   # start a throw-away server from the postgresql package's binaries
   # (Debian 12: PostgreSQL 15, with postgresql-contrib)
   libpq-dev postgresql
+  # fuzzing (build-aux/fuzz.sh): clang with libFuzzer and the sanitizer
+  # runtimes (libclang-rt-14-dev holds them; it is only a Recommends of
+  # clang-14, which this script does not install), and llvm-14 for
+  # llvm-symbolizer, which makes a crash's stack trace readable
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds Natter and runs every test, twice: in a plain build and under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing Debian
-# packages first; safe to run again. The last line is "N passed, N failed".
+# AddressSanitizer + UndefinedBehaviorSanitizer; then fuzzes each libFuzzer
+# target of tests/fuzz for a while (build-aux/fuzz.sh), each target one
+# test. Installs missing Debian packages first; safe to run again. The last
+# line is "N passed, N failed".
 #
-#   build-aux/test.sh                 # both builds
+#   build-aux/test.sh                 # both builds, 30 s a fuzz target
 #   NATTER_TEST_BUILDS=plain build-aux/test.sh
+#   NATTER_TEST_FUZZ_SECONDS=0 build-aux/test.sh   # no fuzzing
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,11 +54,31 @@ for kind in $builds; do
   logs+=("$dir/meson-logs/testlog.json")
 done
 
-python3 - "$build_failures" "${logs[@]}" <<'PY'
+# A regression run of the fuzz targets: a crash, leak or hang is a
+# failed test, whichever target found it.
+fuzz_seconds=${NATTER_TEST_FUZZ_SECONDS:-30}
+fuzz_passed=0
+fuzz_failed=0
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "=== fuzz: $fuzz_seconds s a target"
+  fuzz_log=$(mktemp)
+  bash build-aux/fuzz.sh "$fuzz_seconds" | tee "$fuzz_log"
+  fuzz_status=${PIPESTATUS[0]}
+  fuzz_passed=$(grep -c '^fuzz: .* passed' "$fuzz_log")
+  fuzz_failed=$(grep -c '^fuzz: .* FAILED' "$fuzz_log")
+  # No target got as far as a verdict: the build itself failed.
+  if [ "$fuzz_status" -ne 0 ] && [ "$fuzz_failed" -eq 0 ]; then
+    fuzz_failed=1
+  fi
+  rm -f "$fuzz_log"
+fi
+
+python3 - "$((build_failures + fuzz_failed))" "$fuzz_passed" "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = skipped = 0
 failed += int(sys.argv[1])
-for path in sys.argv[2:]:
+passed += int(sys.argv[2])
+for path in sys.argv[3:]:
     try:
         lines = open(path).read().splitlines()
     except OSError:

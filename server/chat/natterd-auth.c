@@ -29,9 +29,20 @@
 #include "natterd-session.h"
 #include "natterd-token-bucket.h"
 
+#ifndef NATTERD_FUZZ_CHEAP_HASH
 /* OWASP's argon2id floor: m = 19 MiB, t = 2, p = 1. */
 #define HASH_OPSLIMIT   2
 #define HASH_MEMLIMIT   (19 * 1024 * 1024)
+#else
+/* Fuzz builds only (-Dfuzzing=true sets the define; server/meson.build):
+ * at 19 MiB a hash takes tens of milliseconds, and tests/fuzz/fuzz-server
+ * would spend nearly all of its time hashing instead of finding bugs in
+ * the handlers. argon2id's own minimum keeps the same code path (the
+ * parameters travel in the stored hash string) at a few microseconds.
+ * A build without the define, natterd's every real one, never gets here. */
+#define HASH_OPSLIMIT   crypto_pwhash_OPSLIMIT_MIN
+#define HASH_MEMLIMIT   crypto_pwhash_MEMLIMIT_MIN
+#endif
 
 #define TOKEN_BYTES     32
 #define TOKEN_TEXT_LEN  sodium_base64_ENCODED_LEN (TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
