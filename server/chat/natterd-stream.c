@@ -19,6 +19,8 @@ struct _NatterdStream {
   GQueue                    pending;    /* Pending*, by first id */
   guint                     gap_source;
   gboolean                  reading;    /* a read of a gap is under way */
+  gboolean                  read_more;  /* the last read was a full page: read on at once */
+  gint64                    committed;  /* known committed up to here (catch_up) */
   guint64                   reads;
   NatterdStreamDeliverFunc  deliver;
   NatterdStreamReadFunc     read;
@@ -37,21 +39,39 @@ compare_first (gconstpointer a,
   return pa->first < pb->first ? -1 : pa->first > pb->first;
 }
 
+/* The end of the gap after what was delivered: the first id held, or,
+ * with nothing held, one past what is known to be committed; 0: none. */
+static gint64
+gap_end (NatterdStream *self)
+{
+  Pending *head = g_queue_peek_head (&self->pending);
+
+  if (head != NULL)
+    return head->first > self->delivered + 1 ? head->first : 0;
+  return self->committed > self->delivered ? self->committed + 1 : 0;
+}
+
+static void
+start_read (NatterdStream *self)
+{
+  gint64 end = gap_end (self);
+
+  if (end == 0 || self->reading)
+    return;
+  self->reading = TRUE;
+  self->reads++;
+  self->read (self, self->delivered, end, self->user_data);
+}
+
 static gboolean
 gap_cb (gpointer user_data)
 {
   NatterdStream *self = user_data;
-  Pending *head = g_queue_peek_head (&self->pending);
 
   self->gap_source = 0;
   /* The bus did not bring the gap in time: the database has it. Every id
-   * below @head's, a committed one, is committed or never will be. */
-  if (head != NULL && head->first > self->delivered + 1 && !self->reading)
-    {
-      self->reading = TRUE;
-      self->reads++;
-      self->read (self, self->delivered, head->first, self->user_data);
-    }
+   * below a committed one is committed or never will be. */
+  start_read (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -79,9 +99,22 @@ pump (NatterdStream *self)
          head->first <= self->delivered + 1)
     release (self, g_queue_pop_head (&self->pending));
 
-  if (head == NULL)
-    g_clear_handle_id (&self->gap_source, g_source_remove);
-  else if (self->gap_source == 0 && !self->reading)
+  if (gap_end (self) == 0)
+    {
+      g_clear_handle_id (&self->gap_source, g_source_remove);
+      return;
+    }
+  if (self->reading)
+    return;
+  /* What is known committed, and the rest of a gap whose first page was
+   * just read, are in the database already: no point waiting. */
+  if (self->read_more || (head == NULL && self->committed > self->delivered))
+    {
+      self->read_more = FALSE;
+      g_clear_handle_id (&self->gap_source, g_source_remove);
+      start_read (self);
+    }
+  else if (self->gap_source == 0)
     self->gap_source = g_timeout_add (self->gap_wait_ms, gap_cb, self);
 }
 
@@ -95,6 +128,7 @@ natterd_stream_new (gint64                    delivered_up_to,
   NatterdStream *self = g_new0 (NatterdStream, 1);
 
   self->delivered = delivered_up_to;
+  self->committed = delivered_up_to;
   self->gap_wait_ms = gap_wait_ms;
   self->deliver = deliver;
   self->read = read;
@@ -128,11 +162,21 @@ add_pending (NatterdStream *self,
              gpointer       run)
 {
   Pending *p = g_new (Pending, 1);
+  GList *link;
 
   p->first = first;
   p->last = last;
   p->run = run;
-  g_queue_insert_sorted (&self->pending, p, compare_first, NULL);
+  /* Runs come mostly in order (a node's own, then the bus's): look for
+   * the place from the tail, so that a long wait for a gap does not make
+   * every insert walk the whole queue. */
+  link = self->pending.tail;
+  while (link != NULL && compare_first (link->data, p, NULL) > 0)
+    link = link->prev;
+  if (link == NULL)
+    g_queue_push_head (&self->pending, p);
+  else
+    g_queue_insert_after (&self->pending, link, p);
   pump (self);
 }
 
@@ -159,6 +203,29 @@ natterd_stream_add_read (NatterdStream *self,
   /* Covers the whole gap, found messages or not; whatever of it came
    * from the bus meanwhile is not delivered twice (from_id). */
   add_pending (self, after + 1, before - 1, run);
+}
+
+void
+natterd_stream_add_read_page (NatterdStream *self,
+                              gint64         after,
+                              gint64         last_read,
+                              gpointer       run)
+{
+  g_return_if_fail (self->reading && after < last_read);
+
+  self->reading = FALSE;
+  self->read_more = TRUE;
+  add_pending (self, after + 1, last_read, run);
+}
+
+void
+natterd_stream_catch_up (NatterdStream *self,
+                         gint64         committed_up_to)
+{
+  if (committed_up_to <= self->committed)
+    return;
+  self->committed = committed_up_to;
+  pump (self);
 }
 
 gint64

@@ -66,6 +66,20 @@ void           natterd_stream_add_read (NatterdStream *self,
                                         gint64         after,
                                         gint64         before,
                                         gpointer       run);
+/* The answer to a read that stopped at a page's end: @run holds the
+ * messages committed with @after < id <= @last_read; the rest of the gap
+ * is asked for at once. */
+void           natterd_stream_add_read_page (NatterdStream *self,
+                                             gint64         after,
+                                             gint64         last_read,
+                                             gpointer       run);
+/* Everything up to @committed_up_to is committed (the database said so):
+ * whatever of it has not come in is read now, without waiting for the
+ * bus. What a node calls when it may have missed bus traffic (the bus
+ * reconnected) and now and then, since a lost run is otherwise noticed
+ * only when a later one arrives. */
+void           natterd_stream_catch_up (NatterdStream *self,
+                                        gint64         committed_up_to);
 /* The highest id delivered so far. */
 gint64         natterd_stream_get_delivered_up_to (NatterdStream *self);
 /* Reads of gaps so far (for tests and the bench). */

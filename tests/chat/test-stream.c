@@ -207,6 +207,58 @@ test_free_releases (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->reads, ==, 0);
 }
 
+/* A node that may have missed the bus (it reconnected) is told how far
+ * the database goes: with nothing held, the gap up to there is read at
+ * once, not after the bus's wait; a read cut at a page's end goes on at
+ * once from where it stopped. */
+static void
+test_catch_up_pages (Fixture *f, gconstpointer data)
+{
+  NatterdStream *s = new_stream (f, 10, 60000);
+  Run page1 = { "p1", 11, 20 }, page2 = { "p2", 21, 25 };
+
+  natterd_stream_catch_up (s, 9);   /* behind: nothing to do */
+  g_assert_cmpuint (f->reads, ==, 0);
+  natterd_stream_catch_up (s, 25);
+  g_assert_cmpuint (f->reads, ==, 1);
+  g_assert_cmpint (f->read_after, ==, 10);
+  g_assert_cmpint (f->read_before, ==, 26);
+  natterd_stream_add_read_page (s, 10, 20, &page1);
+  g_assert_cmpuint (f->reads, ==, 2);
+  g_assert_cmpint (f->read_after, ==, 20);
+  g_assert_cmpint (f->read_before, ==, 26);
+  natterd_stream_add_read (s, 20, 26, &page2);
+  g_assert_cmpstr (f->log->str, ==, "p1:11;p2:21;");
+  g_assert_cmpint (natterd_stream_get_delivered_up_to (s), ==, 25);
+  natterd_stream_catch_up (s, 25);  /* delivered already */
+  g_assert_cmpuint (f->reads, ==, 2);
+  natterd_stream_free (s);
+}
+
+/* Many runs held behind one gap, arriving in order: the queue takes
+ * them from its tail, and they go out in order once the gap is filled. */
+static void
+test_many_behind_gap (Fixture *f, gconstpointer data)
+{
+  NatterdStream *s = new_stream (f, 0, 60000);
+  g_autofree Run *runs = g_new0 (Run, 10001);
+
+  for (guint i = 1; i <= 10000; i++)
+    {
+      runs[i].name = "r";
+      runs[i].first = runs[i].last = i + 1;
+      natterd_stream_add (s, runs[i].first, runs[i].last, &runs[i]);
+    }
+  g_assert_cmpint (natterd_stream_get_delivered_up_to (s), ==, 0);
+  runs[0].name = "gap";
+  runs[0].first = runs[0].last = 1;
+  natterd_stream_add (s, 1, 1, &runs[0]);
+  g_assert_cmpint (natterd_stream_get_delivered_up_to (s), ==, 10001);
+  g_assert_true (g_str_has_prefix (f->log->str, "gap:1;r:2;r:3;"));
+  g_assert_true (g_str_has_suffix (f->log->str, "r:10000;r:10001;"));
+  natterd_stream_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,5 +271,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/stream/late-own-run", Fixture, NULL, fixture_setup, test_late_own_run, fixture_teardown);
   g_test_add ("/stream/free-releases", Fixture, NULL, fixture_setup, test_free_releases, fixture_teardown);
+  g_test_add ("/stream/catch-up-pages", Fixture, NULL, fixture_setup, test_catch_up_pages, fixture_teardown);
+  g_test_add ("/stream/many-behind-gap", Fixture, NULL, fixture_setup, test_many_behind_gap, fixture_teardown);
   return g_test_run ();
 }
