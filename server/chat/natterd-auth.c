@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "natterd-auth.h"
+#include "natterd-cluster.h"
 #include "natterd-handlers-private.h"
 #include "natterd-presence.h"
 #include "natterd-reads.h"
@@ -350,6 +351,7 @@ token_write_done (NatterdWriteJob *job,
           w->user = natterd_directory_add_user (dir, w->user_id, w->username, w->display_name,
                                                 w->password_hash);
           g_message ("registered user %s", w->user->username);
+          natterd_cluster_directory_changed (dir->cluster);
         }
       token_cache_add (dir->auth, w->hash, w->user->id, w->expires);
       log_in (dir->auth, request, w->user, w->token, w->hash, w->expires);

@@ -4,6 +4,7 @@
 
 #include "natterd-auth.h"
 #include "natterd-chat.h"
+#include "natterd-cluster.h"
 #include "natterd-commit.h"
 #include "natterd-handlers.h"
 #include "natterd-presence.h"
@@ -40,6 +41,8 @@ flush_cb (gpointer data)
   self->stopping = TRUE;
   /* The waiting last_seen values go in with the last batch. */
   natterd_presence_flush (self);
+  /* From here a send is delivered as soon as it commits. */
+  natterd_cluster_stop (self->cluster);
   if (self->commit != NULL)
     natterd_commit_flush (self->commit);
   if (self->search_feed != NULL)
@@ -61,13 +64,15 @@ natterd_chat_start (NatterdServer  *server,
                     GError        **error)
 {
   NatterdDirectory *self = natterd_directory_new (server, store, error);
+  const NatterdConfig *config = natterd_server_get_config (server);
 
   if (self == NULL)
     return NULL;
   if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
       (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
       (self->reads = natterd_reads_new (store, error)) == NULL ||
-      (self->auth = natterd_auth_new (self, error)) == NULL)
+      (self->auth = natterd_auth_new (self, error)) == NULL ||
+      (config->bus != NULL && (self->cluster = natterd_cluster_new (self, config, error)) == NULL))
     {
       natterd_chat_stop (self);
       return NULL;
@@ -91,8 +96,11 @@ natterd_chat_stop (NatterdDirectory *self)
    * flush_cb once more would index a second slice at every stop. */
   self->stopping = TRUE;
   natterd_presence_flush (self);
+  natterd_cluster_stop (self->cluster);
   g_clear_pointer (&self->commit, natterd_commit_free);
   g_clear_pointer (&self->search_feed, natterd_search_feed_free);
   g_clear_pointer (&self->reads, natterd_reads_free);
+  /* Its reads are answered (and dropped) by now. */
+  g_clear_pointer (&self->cluster, natterd_cluster_free);
   natterd_directory_free (self);
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include "natterd-cluster.h"
 #include "natterd-commit.h"
 #include "natterd-deferred.h"
 #include "natterd-message-object.h"
@@ -28,7 +29,9 @@ struct _NatterdCommit {
 };
 
 /* A send on its way through the writer thread. The inputs are copies, so
- * that the thread never reads the directory; it fills in the outputs. */
+ * that the thread never reads the directory; it fills in the outputs.
+ * Also a message another node committed (natterd_commit_deliver_foreign):
+ * then it has no request and no connection, and only the outputs. */
 typedef struct {
   NatterdCommitWrite   write;       /* its connection is not delivered to */
   NatterdUser         *sender;
@@ -118,6 +121,8 @@ deliver (PendingSend *p)
 static void
 ack (PendingSend *p)
 {
+  if (p->write.request == NULL)
+    return; /* another node's message */
   if (natterd_request_has_id (p->write.request))
     {
       NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
@@ -365,9 +370,78 @@ send_done (NatterdWriteJob *job,
       return;
     }
   /* Durable now: fanned out (and acked) in order, in slices; deliveries of
-   * earlier batches go first. */
+   * earlier batches go first. In a cluster, a new message is told to the
+   * other nodes and waits for the ids below it that they committed
+   * (natterd-cluster.h); an answer with a message stored before is new to
+   * nobody. */
+  if (self->directory->cluster != NULL && !p->duplicate && p->original == NULL)
+    {
+      NatterdStoreMessage m = {
+        .id = p->stored_id, .conversation_id = p->conversation_id, .sender_id = p->sender_id,
+        .ts = p->ts, .body = p->body, .body_len = p->body_len, .client_msg_id = p->client_msg_id,
+      };
+      natterd_cluster_own_committed (self->directory->cluster, &m, p->peer_id, p);
+      return;
+    }
+  natterd_commit_deliver_own (self, p, FALSE);
+}
+
+void
+natterd_commit_deliver_own (NatterdCommit *self,
+                            gpointer       send,
+                            gboolean       delivered_already)
+{
+  PendingSend *p = send;
+
+  /* Read back from the database, in order, before its own turn came: the
+   * others have it; the sender still gets its answer. */
+  if (delivered_already)
+    p->duplicate = TRUE;
   g_queue_push_tail (&self->deliveries, p);
   schedule_deliveries (self);
+}
+
+gboolean
+natterd_commit_deliver_foreign (NatterdCommit             *self,
+                                const NatterdStoreMessage *m,
+                                gint64                     peer_id)
+{
+  NatterdDirectory *directory = self->directory;
+  NatterdConversation *conv = natterd_directory_find_conversation (directory, m->conversation_id);
+  NatterdUser *sender = natterd_directory_find_user_id (directory, m->sender_id);
+  NatterdUser *peer = peer_id != 0 ? natterd_directory_find_user_id (directory, peer_id) : NULL;
+  char address[NATTER_USERNAME_MAX + 2];
+  PendingSend *p;
+
+  if (sender == NULL)
+    return FALSE;
+  /* A first message between two users, sent on another node: the
+   * conversation was made with it. */
+  if (conv == NULL && peer != NULL)
+    conv = natterd_directory_note_direct (directory, m->conversation_id, sender, peer);
+  if (conv == NULL)
+    return FALSE;
+
+  p = g_new0 (PendingSend, 1);
+  p->write.commit = self;
+  p->sender = sender;
+  p->conversation = conv;
+  p->as_sender = g_string_sized_new (m->body_len + 160);
+  natterd_message_object_write (p->as_sender, m,
+                                natterd_conversation_address_into (conv, sender, address),
+                                sender->username);
+  p->event_for_sender = natterd_message_object_event (p->as_sender);
+  if (conv->kind == NATTERD_CONVERSATION_DIRECT && conv->user_a != conv->user_b)
+    {
+      NatterdUser *other = natterd_conversation_peer (conv, sender);
+      g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
+
+      natterd_message_object_write (as_peer, m, natterd_conversation_address_into (conv, other, address),
+                                    sender->username);
+      p->event_for_peer = natterd_message_object_event (as_peer);
+    }
+  natterd_commit_deliver_own (self, p, FALSE);
+  return TRUE;
 }
 
 void
@@ -546,6 +620,9 @@ void
 natterd_commit_flush (NatterdCommit *self)
 {
   natterd_writer_drain (self->writer);
+  /* What waits in a cluster's order goes out too (natterd-cluster.h). */
+  if (self->directory->cluster != NULL)
+    natterd_cluster_flush (self->directory->cluster);
   deliver_some (self, 0);
   g_clear_handle_id (&self->delivery_source, g_source_remove);
 }

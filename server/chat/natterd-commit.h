@@ -18,6 +18,22 @@ void           natterd_commit_flush (NatterdCommit     *self);
 /* Flushes, stops the writer, removes the write hook. */
 void           natterd_commit_free  (NatterdCommit     *self);
 
+/* In a cluster (natterd-cluster.h), the committed sends and the other
+ * nodes' messages come back here in id order. @send: what
+ * natterd_cluster_own_committed() was given; fanned out (unless
+ * @delivered_already: a read of the database brought it first) and
+ * answered. */
+void           natterd_commit_deliver_own     (NatterdCommit             *self,
+                                               gpointer                   send,
+                                               gboolean                   delivered_already);
+/* A message another node committed (@peer_id: the other user of a direct
+ * conversation, 0 if not known), fanned out to this node's connections.
+ * FALSE when the directory does not know its sender or conversation (yet):
+ * nobody here is told live, and the clients find it when they sync. */
+gboolean       natterd_commit_deliver_foreign (NatterdCommit             *self,
+                                               const NatterdStoreMessage *m,
+                                               gint64                     peer_id);
+
 /* Queues a send for the group commit; the request is answered after the
  * commit, and the message fanned out in id order. @conversation NULL with
  * @peer: the direct conversation with @peer, made in the same transaction

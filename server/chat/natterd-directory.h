@@ -25,6 +25,7 @@ typedef struct _NatterdAuth         NatterdAuth;        /* natterd-auth.h */
 typedef struct _NatterdCommit       NatterdCommit;      /* natterd-commit.h */
 typedef struct _NatterdSearchFeed   NatterdSearchFeed;  /* natterd-search-feed.h */
 typedef struct _NatterdReads        NatterdReads;       /* natterd-reads.h */
+typedef struct _NatterdCluster      NatterdCluster;     /* natterd-cluster.h */
 
 typedef enum {
   NATTERD_CONTACT_NONE     = 0,
@@ -81,6 +82,7 @@ struct _NatterdDirectory {
   NatterdCommit     *commit;
   NatterdSearchFeed *search_feed;
   NatterdReads      *reads;
+  NatterdCluster    *cluster;       /* NULL: a single node */
 
   GHashTable    *users_by_name;     /* owns the users */
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */

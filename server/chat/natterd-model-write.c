@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "natterd-cluster.h"
 #include "natterd-model-write.h"
 
 gboolean
@@ -46,6 +47,9 @@ model_write_done (NatterdWriteJob *job,
 
   natterd_commit_write_done (&self->write);
   self->apply (self, error);
+  /* The other nodes of a cluster read the change from the database. */
+  if (error == NULL)
+    natterd_cluster_directory_changed (directory->cluster);
   natterd_commit_write_clear (&self->write);
   if (self->clear != NULL)
     self->clear (self);

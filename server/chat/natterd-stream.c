@@ -138,20 +138,26 @@ natterd_stream_new (gint64                    delivered_up_to,
 }
 
 void
-natterd_stream_free (NatterdStream *self)
+natterd_stream_flush (NatterdStream *self)
 {
   Pending *p;
 
-  if (self == NULL)
-    return;
   g_clear_handle_id (&self->gap_source, g_source_remove);
-  /* What follows without a gap goes out; the rest is only released. */
+  /* Gaps are not waited for: what is held goes out, in order. */
   while ((p = g_queue_peek_head (&self->pending)) != NULL)
     {
       if (p->first > self->delivered + 1)
         self->delivered = p->first - 1;
       release (self, g_queue_pop_head (&self->pending));
     }
+}
+
+void
+natterd_stream_free (NatterdStream *self)
+{
+  if (self == NULL)
+    return;
+  natterd_stream_flush (self);
   g_free (self);
 }
 

@@ -55,6 +55,10 @@ NatterdStream *natterd_stream_new  (gint64                    delivered_up_to,
  * @from_id past their end. */
 void           natterd_stream_free (NatterdStream *self);
 
+/* Delivers every run held now, in order, without waiting for the gaps
+ * between them (a node that stops). */
+void           natterd_stream_flush (NatterdStream *self);
+
 /* A run of committed messages with ids in [@first_id, @last_id]. */
 void           natterd_stream_add  (NatterdStream *self,
                                     gint64         first_id,

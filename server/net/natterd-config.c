@@ -54,6 +54,8 @@ natterd_config_free (NatterdConfig *self)
   g_free (self->tls_key);
   g_free (self->database);
   g_free (self->password_file);
+  g_free (self->bus);
+  g_free (self->node_name);
   g_free (self->import_sqlite);
   g_free (self);
 }
@@ -178,6 +180,8 @@ static const struct {
   { "storage", "synchronous" },
   { "storage", "database" },
   { "storage", "password_file" },
+  { "cluster", "bus" },
+  { "cluster", "node_name" },
 };
 
 static guint
@@ -521,6 +525,8 @@ load_values (NatterdConfig *self,
       return FALSE;
     }
   read_string (file, "storage", "password_file", &self->password_file);
+  read_string (file, "cluster", "bus", &self->bus);
+  read_string (file, "cluster", "node_name", &self->node_name);
 
   *out_group = "limits";
   *out_key = "max_frame";
@@ -592,6 +598,8 @@ natterd_config_from_args (int        *argc,
   g_autofree char *tls_key = NULL;
   g_autofree char *database = NULL;
   g_autofree char *import_sqlite = NULL;
+  g_autofree char *bus = NULL;
+  g_autofree char *node_name = NULL;
   gboolean no_tls = FALSE;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
@@ -611,6 +619,11 @@ natterd_config_from_args (int        *argc,
     { "import-sqlite", 0, 0, G_OPTION_ARG_FILENAME, &import_sqlite,
       "Copy the SQLite database FILE (a stopped natterd's natter.db) into the empty "
       "PostgreSQL database of --database, print the counts and exit", "FILE" },
+    { "bus", 0, 0, G_OPTION_ARG_STRING, &bus,
+      "Join a cluster: the Redis bus shared by every node, redis://HOST:PORT or unix:PATH "
+      "(needs a shared PostgreSQL --database)", "ADDRESS" },
+    { "node-name", 0, 0, G_OPTION_ARG_STRING, &node_name,
+      "This node's name in the cluster (default: the host name and the listening port)", "NAME" },
     { "no-tls", 0, 0, G_OPTION_ARG_NONE, &no_tls,
       "Serve plain TCP without TLS (only behind a trusted tunnel)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
@@ -686,6 +699,28 @@ natterd_config_from_args (int        *argc,
           return NULL;
         }
       self->import_sqlite = g_steal_pointer (&import_sqlite);
+    }
+
+  if (bus != NULL)
+    replace_string (&self->bus, bus);
+  if (node_name != NULL)
+    replace_string (&self->node_name, node_name);
+  if (self->bus != NULL && self->bus[0] == '\0')
+    g_clear_pointer (&self->bus, g_free);
+  if (self->node_name != NULL && self->node_name[0] == '\0')
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--node-name: expected a name");
+      return NULL;
+    }
+  /* One natterd owns a SQLite database: a second node could not share it,
+   * so a bus would only cost. */
+  if (self->bus != NULL && g_str_equal (self->database, "sqlite"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--bus: a cluster shares a PostgreSQL database; give it with --database "
+                   "(SQLite serves a single node)");
+      return NULL;
     }
 
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))

@@ -39,6 +39,10 @@ typedef struct {
                                   * connection string; may hold a password: never printed */
   char     *password_file;       /* the database password, first line; NULL: none */
 
+  /* [cluster] */
+  char     *bus;                 /* the Redis bus, "redis://HOST:PORT" or "unix:PATH"; NULL: a single node */
+  char     *node_name;           /* this node's name on the bus; NULL: host name and listening port */
+
   /* Not a setting: --import-sqlite FILE, a SQLite database to copy into
    * the PostgreSQL database, after which natterd exits. NULL: serve. */
   char     *import_sqlite;

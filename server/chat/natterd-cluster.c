@@ -1,0 +1,626 @@
+/* natterd-cluster.c: a node of a natterd cluster (see natterd-cluster.h).
+ *
+ * What goes on the bus, on NATTERD_CLUSTER_CHANNEL_MESSAGES: the messages
+ * of one or more batches a node committed, in id order, as
+ *
+ *   "NTM1"  instance u64
+ *   then for each message:
+ *   id u64, conversation u64, sender u64, peer u64 (0: a room),
+ *   ts u64, body length u32, client_msg_id length u16, body, client_msg_id
+ *
+ * all little-endian. The instance is a random number a node draws at
+ * start: it skips its own publishes (its node name may be reused by a
+ * restarted node, whose publishes are not its own). The peer lets a node
+ * deliver the first message of a direct conversation it has not heard
+ * of. A publish is cut into runs of consecutive ids for the stream: ids
+ * that follow each other leave no room for another node's, and a run must
+ * hold none of another's (natterd-stream.h).
+ *
+ * On NATTERD_CLUSTER_CHANNEL_DIRECTORY: "NTD1" and the instance: "I
+ * changed the directory, read it".
+ *
+ * A node's own sends go into the stream one message a run: its writer's
+ * completions of two batches may come together, and another node's
+ * transaction may sit between them.
+ */
+#define G_LOG_DOMAIN "natterd-cluster"
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "natterd-bus.h"
+#include "natterd-cluster.h"
+#include "natterd-commit.h"
+#include "natterd-reads.h"
+#include "natterd-stream.h"
+
+#define MAGIC_MESSAGES  "NTM1"
+#define MAGIC_DIRECTORY "NTD1"
+#define HEADER_LEN      12  /* magic and instance */
+#define RECORD_FIXED    (5 * 8 + 4 + 2)
+
+struct _NatterdCluster {
+  NatterdDirectory *directory;      /* borrowed; owns this */
+  NatterdBus       *bus;
+  char             *node_name;
+  guint64           instance;
+  NatterdStream    *stream;
+  gboolean          stopped;
+
+  GByteArray       *outgoing;       /* records waiting to be published */
+  guint             publish_source;
+
+  guint             catch_up_source;
+  gboolean          catch_up_reading;
+  guint             read_retry_source;
+  gint64            read_after;     /* the gap being read */
+  gint64            read_before;
+
+  guint64           published;      /* messages */
+  guint64           received;       /* messages of other nodes off the bus */
+  guint64           undeliverable;  /* ... whose sender or conversation is not known here */
+};
+
+/* What the stream holds: one send of this node's, or messages of others
+ * (off the bus or read from the database). */
+typedef struct {
+  gpointer   own;       /* the commit's send */
+  gint64     own_id;
+  GPtrArray *messages;  /* NatterdStoreMessage*, ascending ids */
+  GArray    *peers;     /* gint64 per message: 0 when not known */
+} Run;
+
+static void
+run_free (Run *run)
+{
+  if (run->messages != NULL)
+    g_ptr_array_unref (run->messages);
+  if (run->peers != NULL)
+    g_array_unref (run->peers);
+  g_free (run);
+}
+
+static Run *
+run_new_foreign (void)
+{
+  Run *run = g_new0 (Run, 1);
+
+  run->messages = g_ptr_array_new_with_free_func (g_free);
+  run->peers = g_array_new (FALSE, FALSE, sizeof (gint64));
+  return run;
+}
+
+static void
+refresh_directory (NatterdCluster *self)
+{
+  /* natterd-directory-refresh.h reads the directory again. */
+  g_debug ("The directory changed on another node");
+}
+
+/* --- delivery, in id order --- */
+
+static void
+deliver_cb (gpointer run_data,
+            gint64   from_id,
+            gpointer user_data)
+{
+  NatterdCluster *self = user_data;
+  NatterdCommit *commit = self->directory->commit;
+  Run *run = run_data;
+
+  if (run->own != NULL)
+    {
+      /* from_id past it: a read of a gap brought it first. */
+      natterd_commit_deliver_own (commit, run->own, from_id > run->own_id);
+      run_free (run);
+      return;
+    }
+  for (guint i = 0; i < run->messages->len; i++)
+    {
+      const NatterdStoreMessage *m = run->messages->pdata[i];
+
+      if (m->id < from_id)
+        continue;
+      if (!natterd_commit_deliver_foreign (commit, m, g_array_index (run->peers, gint64, i)))
+        {
+          /* Made on a node whose news has not come in yet: the clients
+           * find the message when they sync, and the directory is read
+           * again for what comes next. */
+          self->undeliverable++;
+          refresh_directory (self);
+        }
+    }
+  run_free (run);
+}
+
+/* --- the bus's wire --- */
+
+static void
+put_u64 (GByteArray *out, guint64 v)
+{
+  guint64 le = GUINT64_TO_LE (v);
+  g_byte_array_append (out, (const guint8 *) &le, 8);
+}
+
+static guint64
+get_u64 (const guint8 *p)
+{
+  guint64 le;
+  memcpy (&le, p, 8);
+  return GUINT64_FROM_LE (le);
+}
+
+static void
+put_header (GByteArray *out, const char *magic, guint64 instance)
+{
+  g_byte_array_append (out, (const guint8 *) magic, 4);
+  put_u64 (out, instance);
+}
+
+static void
+publish_outgoing (NatterdCluster *self)
+{
+  if (self->outgoing->len > HEADER_LEN)
+    natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_MESSAGES,
+                         self->outgoing->data, self->outgoing->len);
+  /* Dropped (the bus is down, or over its cap): the others read it from
+   * the database when they see the gap or catch up. */
+  g_byte_array_set_size (self->outgoing, 0);
+}
+
+static gboolean
+publish_cb (gpointer user_data)
+{
+  NatterdCluster *self = user_data;
+
+  self->publish_source = 0;
+  publish_outgoing (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_publish (NatterdCluster            *self,
+               const NatterdStoreMessage *m,
+               gint64                     peer_id)
+{
+  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) : 0;
+  guint32 body_len = GUINT32_TO_LE ((guint32) m->body_len);
+  guint16 le_id_len = GUINT16_TO_LE ((guint16) id_len);
+
+  if (self->outgoing->len > 0 && self->outgoing->len + RECORD_FIXED + m->body_len > NATTERD_CLUSTER_PUBLISH_BYTES)
+    publish_outgoing (self);
+  if (self->outgoing->len == 0)
+    put_header (self->outgoing, MAGIC_MESSAGES, self->instance);
+  put_u64 (self->outgoing, m->id);
+  put_u64 (self->outgoing, m->conversation_id);
+  put_u64 (self->outgoing, m->sender_id);
+  put_u64 (self->outgoing, peer_id);
+  put_u64 (self->outgoing, m->ts);
+  g_byte_array_append (self->outgoing, (const guint8 *) &body_len, 4);
+  g_byte_array_append (self->outgoing, (const guint8 *) &le_id_len, 2);
+  g_byte_array_append (self->outgoing, (const guint8 *) m->body, m->body_len);
+  g_byte_array_append (self->outgoing, (const guint8 *) m->client_msg_id, id_len);
+  self->published++;
+  /* The writer hands back a batch's sends in one go: they leave in one
+   * publish, right after. */
+  if (self->publish_source == 0)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_HIGH_IDLE);
+      g_source_set_callback (source, publish_cb, self, NULL);
+      g_source_set_static_name (source, "natterd-cluster-publish");
+      self->publish_source = g_source_attach (source, NULL);
+      g_source_unref (source);
+    }
+}
+
+/* Hands @run (messages of consecutive ids) to the stream. */
+static void
+add_foreign_run (NatterdCluster *self,
+                 Run            *run)
+{
+  const NatterdStoreMessage *first = run->messages->pdata[0];
+  const NatterdStoreMessage *last = run->messages->pdata[run->messages->len - 1];
+
+  natterd_stream_add (self->stream, first->id, last->id, run);
+}
+
+static void
+messages_cb (NatterdBus   *bus,
+             const char   *channel,
+             const guint8 *data,
+             gsize         len,
+             gpointer      user_data)
+{
+  NatterdCluster *self = user_data;
+  const guint8 *p = data + HEADER_LEN, *end = data + len;
+  Run *run = NULL;
+  gint64 previous = 0;
+
+  if (len < HEADER_LEN || memcmp (data, MAGIC_MESSAGES, 4) != 0)
+    {
+      g_warning ("A publish on %s that is not of this version; ignored", channel);
+      return;
+    }
+  if (get_u64 (data + 4) == self->instance || self->stopped)
+    return;
+
+  while (p < end)
+    {
+      NatterdStoreMessage m = { 0 };
+      char client_msg_id[NATTER_CLIENT_MSG_ID_MAX + 1];
+      guint32 body_len;
+      guint16 id_len;
+      gint64 peer_id;
+
+      if ((gsize) (end - p) < RECORD_FIXED)
+        goto bad;
+      m.id = (gint64) get_u64 (p);
+      m.conversation_id = (gint64) get_u64 (p + 8);
+      m.sender_id = (gint64) get_u64 (p + 16);
+      peer_id = (gint64) get_u64 (p + 24);
+      m.ts = (gint64) get_u64 (p + 32);
+      memcpy (&body_len, p + 40, 4);
+      memcpy (&id_len, p + 44, 2);
+      body_len = GUINT32_FROM_LE (body_len);
+      id_len = GUINT16_FROM_LE (id_len);
+      p += RECORD_FIXED;
+      if ((gsize) (end - p) < (gsize) body_len + id_len || id_len > NATTER_CLIENT_MSG_ID_MAX ||
+          m.id <= previous)
+        goto bad;
+      m.body = (const char *) p;
+      m.body_len = body_len;
+      memcpy (client_msg_id, p + body_len, id_len);
+      client_msg_id[id_len] = '\0';
+      m.client_msg_id = id_len > 0 ? client_msg_id : NULL;
+      p += body_len + id_len;
+
+      /* A run ends where the ids stop following each other. */
+      if (run != NULL && m.id != previous + 1)
+        add_foreign_run (self, g_steal_pointer (&run));
+      if (run == NULL)
+        run = run_new_foreign ();
+      g_ptr_array_add (run->messages, natterd_store_message_copy (&m));
+      g_array_append_val (run->peers, peer_id);
+      previous = m.id;
+      self->received++;
+    }
+  if (run != NULL)
+    add_foreign_run (self, run);
+  return;
+
+bad:
+  g_warning ("A publish on %s cut short or out of order; the rest is read from the database", channel);
+  if (run != NULL)
+    add_foreign_run (self, run);
+}
+
+static void
+directory_cb (NatterdBus   *bus,
+              const char   *channel,
+              const guint8 *data,
+              gsize         len,
+              gpointer      user_data)
+{
+  NatterdCluster *self = user_data;
+
+  if (len < HEADER_LEN || memcmp (data, MAGIC_DIRECTORY, 4) != 0 ||
+      get_u64 (data + 4) == self->instance || self->stopped)
+    return;
+  refresh_directory (self);
+}
+
+void
+natterd_cluster_directory_changed (NatterdCluster *self)
+{
+  g_autoptr(GByteArray) notice = g_byte_array_new ();
+
+  if (self == NULL || self->stopped)
+    return;
+  put_header (notice, MAGIC_DIRECTORY, self->instance);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len);
+}
+
+/* --- reads from the database --- */
+
+typedef struct {
+  NatterdWriteJob  job;
+  NatterdCluster  *cluster;
+  gint64           after;
+  gint64           before;
+  Run             *run;
+  gint64           committed_up_to; /* a catch-up: how far the messages go */
+} ClusterRead;
+
+static gboolean
+copy_message_cb (const NatterdStoreMessage *m,
+                 gpointer                   user_data)
+{
+  Run *run = user_data;
+  gint64 unknown_peer = 0;
+
+  g_ptr_array_add (run->messages, natterd_store_message_copy (m));
+  g_array_append_val (run->peers, unknown_peer);
+  return TRUE;
+}
+
+static gboolean
+gap_read_run (NatterdWriteJob *job,
+              NatterdStore    *store,
+              GError         **error)
+{
+  ClusterRead *r = (ClusterRead *) job;
+
+  return natterd_store_messages_between (store, r->after, r->before, NATTERD_CLUSTER_GAP_PAGE,
+                                         copy_message_cb, r->run, error);
+}
+
+static void start_gap_read (NatterdCluster *self);
+
+static gboolean
+read_retry_cb (gpointer user_data)
+{
+  NatterdCluster *self = user_data;
+
+  self->read_retry_source = 0;
+  start_gap_read (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gap_read_done (NatterdWriteJob *job,
+               const GError    *error)
+{
+  ClusterRead *r = (ClusterRead *) job;
+  NatterdCluster *self = r->cluster;
+  Run *run = r->run;
+
+  g_free (r);
+  if (self->stopped)
+    {
+      run_free (run);
+      return;
+    }
+  if (error != NULL)
+    {
+      /* The database is away: the gap is still there when it is back. */
+      g_debug ("Could not read messages from the database: %s", error->message);
+      run_free (run);
+      self->read_retry_source = g_timeout_add (NATTERD_CLUSTER_READ_RETRY_MS, read_retry_cb, self);
+      return;
+    }
+  if (run->messages->len == NATTERD_CLUSTER_GAP_PAGE)
+    {
+      const NatterdStoreMessage *last = run->messages->pdata[run->messages->len - 1];
+      natterd_stream_add_read_page (self->stream, self->read_after, last->id, run);
+    }
+  else if (run->messages->len == 0)
+    {
+      run_free (run);
+      natterd_stream_add_read (self->stream, self->read_after, self->read_before, NULL);
+    }
+  else
+    natterd_stream_add_read (self->stream, self->read_after, self->read_before, run);
+}
+
+static void
+start_gap_read (NatterdCluster *self)
+{
+  ClusterRead *r = g_new0 (ClusterRead, 1);
+
+  r->job.run = gap_read_run;
+  r->job.done = gap_read_done;
+  r->cluster = self;
+  r->after = self->read_after;
+  r->before = self->read_before;
+  r->run = run_new_foreign ();
+  natterd_reads_push (self->directory->reads, &r->job);
+}
+
+static void
+stream_read_cb (NatterdStream *stream,
+                gint64         after,
+                gint64         before,
+                gpointer       user_data)
+{
+  NatterdCluster *self = user_data;
+
+  self->read_after = after;
+  self->read_before = before;
+  g_debug ("Reading messages %" G_GINT64_FORMAT " < id < %" G_GINT64_FORMAT " from the database",
+           after, before);
+  start_gap_read (self);
+}
+
+static gboolean
+catch_up_read_run (NatterdWriteJob *job,
+                   NatterdStore    *store,
+                   GError         **error)
+{
+  ClusterRead *r = (ClusterRead *) job;
+  gint64 indexed;
+
+  return natterd_store_search_index_state (store, &indexed, &r->committed_up_to, error);
+}
+
+static void
+catch_up_read_done (NatterdWriteJob *job,
+                    const GError    *error)
+{
+  ClusterRead *r = (ClusterRead *) job;
+  NatterdCluster *self = r->cluster;
+  gint64 committed_up_to = r->committed_up_to;
+
+  g_free (r);
+  self->catch_up_reading = FALSE;
+  if (self->stopped)
+    return;
+  if (error != NULL)
+    {
+      g_debug ("Could not ask the database how far the messages go: %s", error->message);
+      return;
+    }
+  natterd_stream_catch_up (self->stream, committed_up_to);
+}
+
+static void
+catch_up (NatterdCluster *self)
+{
+  ClusterRead *r;
+
+  if (self->catch_up_reading || self->stopped)
+    return;
+  r = g_new0 (ClusterRead, 1);
+  r->job.run = catch_up_read_run;
+  r->job.done = catch_up_read_done;
+  r->cluster = self;
+  self->catch_up_reading = TRUE;
+  natterd_reads_push (self->directory->reads, &r->job);
+}
+
+static gboolean
+catch_up_cb (gpointer user_data)
+{
+  catch_up (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+bus_state_cb (NatterdBus *bus,
+              gboolean    connected,
+              gpointer    user_data)
+{
+  NatterdCluster *self = user_data;
+
+  if (!connected)
+    {
+      g_message ("The cluster's bus is down (%s); messages of the other nodes come from the "
+                 "database until it is back", natterd_bus_get_last_error (bus));
+      return;
+    }
+  g_message ("Node %s is on the cluster's bus", self->node_name);
+  /* Whatever was published while this node was not listening is lost to
+   * it: the database has it. */
+  catch_up (self);
+  refresh_directory (self);
+}
+
+/* --- the node --- */
+
+static char *
+default_node_name (const NatterdConfig *config)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  if (config->listen != NULL && config->listen[0] != NULL)
+    natterd_config_parse_listen (config->listen[0], &host, &port, NULL);
+  /* Port 0 (the kernel picks one) says nothing: the process id does. */
+  if (port != 0)
+    return g_strdup_printf ("%s:%u", g_get_host_name (), port);
+  return g_strdup_printf ("%s:pid%d", g_get_host_name (), (int) getpid ());
+}
+
+NatterdCluster *
+natterd_cluster_new (NatterdDirectory    *directory,
+                     const NatterdConfig *config,
+                     GError             **error)
+{
+  NatterdCluster *self;
+  gint64 indexed, committed;
+  NatterdBus *bus;
+
+  g_return_val_if_fail (config->bus != NULL, NULL);
+
+  /* Where this node's delivery starts: what commits from now on. */
+  if (!natterd_store_search_index_state (directory->store, &indexed, &committed, error))
+    return NULL;
+  bus = natterd_bus_new (config->bus, NULL, error);
+  if (bus == NULL)
+    {
+      g_prefix_error (error, "--bus: ");
+      return NULL;
+    }
+
+  self = g_new0 (NatterdCluster, 1);
+  self->directory = directory;
+  self->bus = bus;
+  self->node_name = config->node_name != NULL ? g_strdup (config->node_name)
+                                              : default_node_name (config);
+  self->instance = ((guint64) g_random_int () << 32) | g_random_int ();
+  self->outgoing = g_byte_array_new ();
+  self->stream = natterd_stream_new (committed, NATTERD_STREAM_GAP_WAIT_MS, deliver_cb, stream_read_cb, self);
+  natterd_bus_set_state_func (bus, bus_state_cb, self);
+  natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_MESSAGES, messages_cb, self);
+  natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, directory_cb, self);
+  self->catch_up_source = g_timeout_add (NATTERD_CLUSTER_CATCH_UP_MS, catch_up_cb, self);
+  g_message ("Node %s joins the cluster on %s, delivering from message %" G_GINT64_FORMAT,
+             self->node_name, config->bus, committed + 1);
+  return self;
+}
+
+void
+natterd_cluster_own_committed (NatterdCluster            *self,
+                               const NatterdStoreMessage *m,
+                               gint64                     peer_id,
+                               gpointer                   send)
+{
+  Run *run;
+
+  if (self->stopped)
+    {
+      natterd_commit_deliver_own (self->directory->commit, send, FALSE);
+      return;
+    }
+  queue_publish (self, m, peer_id);
+  run = g_new0 (Run, 1);
+  run->own = send;
+  run->own_id = m->id;
+  natterd_stream_add (self->stream, m->id, m->id, run);
+}
+
+void
+natterd_cluster_flush (NatterdCluster *self)
+{
+  natterd_stream_flush (self->stream);
+}
+
+void
+natterd_cluster_stop (NatterdCluster *self)
+{
+  if (self == NULL || self->stopped)
+    return;
+  /* What was committed is told before leaving; what is held goes out. */
+  g_clear_handle_id (&self->publish_source, g_source_remove);
+  publish_outgoing (self);
+  natterd_stream_flush (self->stream);
+  self->stopped = TRUE;
+  g_clear_handle_id (&self->catch_up_source, g_source_remove);
+  g_clear_handle_id (&self->read_retry_source, g_source_remove);
+  g_message ("Node %s leaves the cluster: %" G_GUINT64_FORMAT " messages published, %"
+             G_GUINT64_FORMAT " received, %" G_GUINT64_FORMAT " read from the database",
+             self->node_name, self->published, self->received,
+             natterd_stream_get_reads (self->stream));
+}
+
+void
+natterd_cluster_free (NatterdCluster *self)
+{
+  if (self == NULL)
+    return;
+  natterd_cluster_stop (self);
+  g_clear_pointer (&self->bus, natterd_bus_free);
+  g_clear_pointer (&self->stream, natterd_stream_free);
+  g_byte_array_unref (self->outgoing);
+  g_free (self->node_name);
+  g_free (self);
+}
+
+const char *
+natterd_cluster_get_node_name (NatterdCluster *self)
+{
+  return self->node_name;
+}

@@ -1,0 +1,64 @@
+/* natterd-cluster.h: this node's part in a cluster of natterd nodes that
+ * share one PostgreSQL database and one Redis bus (docs/cluster.md).
+ *
+ * The database is the truth; the bus only makes it fast. After each
+ * commit a node publishes the messages it stored, once per batch (not per
+ * recipient), and every node hands its own and the others' messages to
+ * its connections in id order through a NatterdStream: a run that comes
+ * ahead of an id still missing waits a moment for the bus, then the gap
+ * is read from the database. A node that may have missed bus traffic (the
+ * bus came back, or just now and then) asks the database how far it goes
+ * and reads what it lacks. So a lost publish, a Redis restart or a node
+ * that dies between its commit and its publish cost latency, never a
+ * message. A change of the directory (a room joined, a contact accepted)
+ * rings the other nodes too, and they read it from the database
+ * (natterd-directory-refresh.h).
+ */
+#pragma once
+
+#include "natterd-directory.h"
+
+G_BEGIN_DECLS
+
+/* How often a node asks the database how far the messages go, in case
+ * the bus lost something and nothing since has shown the gap. */
+#define NATTERD_CLUSTER_CATCH_UP_MS   1000
+/* Messages read at most per query when a gap is read. */
+#define NATTERD_CLUSTER_GAP_PAGE      1000
+/* A publish carries at most about this many bytes of messages; a bigger
+ * batch goes in several. */
+#define NATTERD_CLUSTER_PUBLISH_BYTES (1024 * 1024)
+/* A failed read of a gap is tried again after this long. */
+#define NATTERD_CLUSTER_READ_RETRY_MS 500
+
+/* The bus channels. */
+#define NATTERD_CLUSTER_CHANNEL_MESSAGES  "natter:messages"
+#define NATTERD_CLUSTER_CHANNEL_DIRECTORY "natter:directory"
+
+/* Joins the bus of @config (config->bus must be set) and starts the
+ * stream at the last message committed now: what commits later reaches
+ * this node's connections. */
+NatterdCluster *natterd_cluster_new   (NatterdDirectory    *directory,
+                                       const NatterdConfig *config,
+                                       GError             **error);
+/* At a stop, before the pipelines flush: leaves the bus and hands
+ * everything held to the commit; from then on sends are delivered
+ * straight away. */
+void            natterd_cluster_stop  (NatterdCluster      *self);
+/* After the reader thread is gone. */
+void            natterd_cluster_free  (NatterdCluster      *self);
+
+/* A send of this node's committed as @m (the send's own memory); @send is
+ * handed back to natterd_commit_deliver_own() in id order. */
+void            natterd_cluster_own_committed (NatterdCluster            *self,
+                                               const NatterdStoreMessage *m,
+                                               gint64                     peer_id,
+                                               gpointer                   send);
+/* Delivers what waits for a gap now (at a stop). */
+void            natterd_cluster_flush (NatterdCluster      *self);
+/* This node changed the directory: the others are told to look. */
+void            natterd_cluster_directory_changed (NatterdCluster *self);
+
+const char     *natterd_cluster_get_node_name (NatterdCluster *self);
+
+G_END_DECLS

@@ -1,0 +1,483 @@
+/* test-cluster.c: natterd nodes sharing one PostgreSQL database and one
+ * Redis bus (docs/cluster.md).
+ *
+ * Every test starts its own Redis (natter-test-redis) and its nodes on
+ * the database the harness made for the first one. A node delivers what
+ * the others commit to its own connections, in id order, exactly once,
+ * whether it came over the bus or, the bus having lost it, from the
+ * database; a node killed loses nothing that was acknowledged.
+ *
+ * Only meaningful on PostgreSQL (meson.build registers it in the
+ * server-pg suite only; on SQLite it skips).
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include <string.h>
+
+#include "natter-test-redis.h"
+#include "server-test-util.h"
+
+#define WHY "a cluster shares a PostgreSQL database"
+#define N_PER_NODE 2    /* sender connections on each node */
+#define N_MESSAGES 200  /* messages each sender sends */
+
+static const char *const rooms[] = { "#one", "#two" };
+
+typedef struct {
+  NatterTestRedis  *redis;
+  char             *bus;
+  NatterTestServer *nodes[3];
+  guint             n_nodes;
+} Cluster;
+
+static NatterTestServer *
+start_node (Cluster    *cluster,
+            const char *name)
+{
+  const char *first_args[] = { "--bus", cluster->bus, "--node-name", name, NULL };
+  const char *args[] = { "--bus", cluster->bus, "--node-name", name, "--database", NULL, NULL };
+
+  if (cluster->n_nodes == 0)
+    return natter_test_server_start (UTIL_RELAXED_LIMITS, first_args);
+  args[5] = natter_test_server_get_database (cluster->nodes[0]);
+  return natter_test_server_start (UTIL_RELAXED_LIMITS, args);
+}
+
+/* Redis, and @n_first nodes. Accounts and rooms are made on the first
+ * node before the others start when a test needs them everywhere. */
+static gboolean
+cluster_start (Cluster *cluster,
+               guint    n_nodes)
+{
+  g_autofree char *skip = NULL;
+
+  memset (cluster, 0, sizeof *cluster);
+  cluster->redis = natter_test_redis_start (&skip);
+  if (cluster->redis == NULL)
+    {
+      g_test_skip (skip);
+      return FALSE;
+    }
+  cluster->bus = natter_test_redis_address (cluster->redis);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("node-%c", 'a' + i);
+      cluster->nodes[cluster->n_nodes] = start_node (cluster, name);
+      cluster->n_nodes++;
+    }
+  return TRUE;
+}
+
+static void
+cluster_add_node (Cluster *cluster)
+{
+  g_autofree char *name = g_strdup_printf ("node-%c", 'a' + cluster->n_nodes);
+
+  g_assert_cmpuint (cluster->n_nodes, <, G_N_ELEMENTS (cluster->nodes));
+  cluster->nodes[cluster->n_nodes] = start_node (cluster, name);
+  cluster->n_nodes++;
+}
+
+static void
+cluster_stop (Cluster *cluster)
+{
+  /* The later nodes first: the first one's database is the harness's. */
+  for (guint i = cluster->n_nodes; i > 0; i--)
+    g_clear_pointer (&cluster->nodes[i - 1], natter_test_server_free);
+  g_clear_pointer (&cluster->redis, natter_test_redis_free);
+  g_clear_pointer (&cluster->bus, g_free);
+}
+
+/* Waits for the "message" event of id @id on @c, skipping other events;
+ * asserts that none of the messages before it had a higher id. */
+static JsonObject *
+wait_message (NatterTestClient *c,
+              gint64            id)
+{
+  for (;;)
+    {
+      JsonObject *event = natter_test_client_wait_type (c, "message");
+      gint64 got = natter_test_get_int (event, "message.id");
+
+      if (got == id)
+        return event;
+      g_assert_cmpint (got, <, id);
+      json_object_unref (event);
+    }
+}
+
+/* A message sent on one node reaches the connections on another: a room,
+ * a direct conversation both nodes know, and the first message between
+ * two users, whose conversation the sending node made in the send. */
+static void
+test_across_nodes (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  g_autoptr(NatterTestClient) dave = NULL;
+  g_autoptr(NatterTestClient) bob_on_a = NULL;
+  gint64 id;
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  carol = natter_test_client_new_user (cluster.nodes[0], "carol");
+  dave = natter_test_client_new_user (cluster.nodes[0], "dave");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  util_make_contacts (alice, bob);
+  g_clear_pointer (&bob, natter_test_client_free);
+  g_clear_pointer (&dave, natter_test_client_free);
+  cluster_add_node (&cluster);
+  bob = natter_test_client_new_login (cluster.nodes[1], "bob");
+  dave = natter_test_client_new_login (cluster.nodes[1], "dave");
+  bob_on_a = natter_test_client_new_login (cluster.nodes[0], "bob");
+
+  /* B to A, in a room. */
+  id = util_send (bob, "#r", "from node b", "r1");
+  {
+    g_autoptr(JsonObject) event = wait_message (alice, id);
+    natter_assert_str (event, "message.conversation", "#r");
+    natter_assert_str (event, "message.from", "bob");
+    natter_assert_str (event, "message.body", "from node b");
+  }
+  /* The sender's other connection, on the other node, hears it too. */
+  {
+    g_autoptr(JsonObject) event = wait_message (bob_on_a, id);
+    natter_assert_str (event, "message.conversation", "#r");
+  }
+
+  /* A to B, direct: each sees the conversation by the other's name. */
+  id = util_send (alice, "@bob", "to node b", "d1");
+  {
+    g_autoptr(JsonObject) event = wait_message (bob, id);
+    natter_assert_str (event, "message.conversation", "@alice");
+    natter_assert_str (event, "message.body", "to node b");
+  }
+
+  /* The first message between carol (A) and dave (B): B never heard of
+   * the conversation. */
+  id = util_send (carol, "@dave", "first words", "c1");
+  {
+    g_autoptr(JsonObject) event = wait_message (dave, id);
+    natter_assert_str (event, "message.conversation", "@carol");
+  }
+  /* And dave answers through B into it. */
+  id = util_send (dave, "@carol", "hello carol", "c2");
+  {
+    g_autoptr(JsonObject) event = wait_message (carol, id);
+    natter_assert_str (event, "message.conversation", "@dave");
+  }
+
+  /* Nothing came twice. */
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+  natter_test_client_expect_no_frame_of_type (bob, "message");
+  natter_test_client_expect_no_frame_of_type (dave, "message");
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  g_clear_pointer (&bob_on_a, natter_test_client_free);
+  g_clear_pointer (&carol, natter_test_client_free);
+  g_clear_pointer (&dave, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* --- many senders on every node --- */
+
+typedef struct {
+  NatterTestClient *client;
+  guint             number;
+  guint             n_messages;
+  const char       *prefix;   /* of its client_msg_ids */
+  GArray           *acked;    /* gint64 */
+} Sender;
+
+/* Pipelines its sends into both rooms in turn, then reads every answer.
+ * Its own thread: a client's waits iterate only its own context. */
+static gpointer
+sender_thread (gpointer data)
+{
+  Sender *s = data;
+  GString *batch = g_string_new (NULL);
+
+  for (guint i = 0; i < s->n_messages; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"%s\","
+                            "\"body\":\"s%u m%u\",\"client_msg_id\":\"%s%u-%u\"}\n",
+                            i, rooms[i % G_N_ELEMENTS (rooms)], s->number, i, s->prefix, s->number, i);
+  natter_test_client_send_raw (s->client, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  for (guint i = 0; i < s->n_messages; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_wait_re (s->client, i);
+      gint64 id;
+
+      natter_assert_ok (reply);
+      id = natter_test_get_int (reply, "message.id");
+      g_array_append_val (s->acked, id);
+    }
+  return NULL;
+}
+
+/* Reads "message" events on @c until it has every id of @expected
+ * (gint64 set); asserts that ids only increase on the connection (the
+ * node's order) and that none comes twice. */
+static void
+listen_for (NatterTestClient *c,
+            GHashTable       *expected)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  guint found = 0;
+  gint64 last = 0;
+
+  while (found < g_hash_table_size (expected))
+    {
+      g_autoptr(JsonObject) event = natter_test_client_wait_type (c, "message");
+      gint64 id = natter_test_get_int (event, "message.id");
+
+      if (id <= last)
+        g_error ("%s: message %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT,
+                 natter_test_client_who (c), id, last);
+      last = id;
+      g_assert_true (g_hash_table_add (seen, g_memdup2 (&id, sizeof id)));
+      if (g_hash_table_contains (expected, &id))
+        found++;
+    }
+}
+
+/* Senders on both nodes into the same rooms at once; a listener on each
+ * node gets every message, once, in id order. */
+static void
+test_order_across_nodes (void)
+{
+  Cluster cluster;
+  NatterTestClient *listeners[2];
+  Sender senders[2 * N_PER_NODE];
+  GThread *threads[2 * N_PER_NODE];
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  {
+    g_autoptr(NatterTestClient) owner = natter_test_client_new_user (cluster.nodes[0], "owner");
+    for (guint r = 0; r < G_N_ELEMENTS (rooms); r++)
+      util_room_create (owner, rooms[r]);
+    for (guint i = 0; i < 2 * N_PER_NODE + 2; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("user%u", i);
+        g_autoptr(NatterTestClient) c = natter_test_client_new_user (cluster.nodes[0], name);
+        for (guint r = 0; r < G_N_ELEMENTS (rooms); r++)
+          util_room_join (c, rooms[r]);
+      }
+  }
+  cluster_add_node (&cluster);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", 2 * N_PER_NODE + i);
+      listeners[i] = natter_test_client_new_login (cluster.nodes[i], name);
+      natter_test_client_set_timeout (listeners[i], 6 * natter_test_deadline_ms ());
+    }
+  for (guint i = 0; i < 2 * N_PER_NODE; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", i);
+
+      senders[i].client = natter_test_client_new_login (cluster.nodes[i % 2], name);
+      natter_test_client_set_timeout (senders[i].client, 6 * natter_test_deadline_ms ());
+      senders[i].number = i;
+      senders[i].n_messages = N_MESSAGES;
+      senders[i].prefix = "o";
+      senders[i].acked = g_array_new (FALSE, FALSE, sizeof (gint64));
+    }
+  for (guint i = 0; i < 2 * N_PER_NODE; i++)
+    threads[i] = g_thread_new ("sender", sender_thread, &senders[i]);
+  for (guint i = 0; i < 2 * N_PER_NODE; i++)
+    {
+      g_thread_join (threads[i]);
+      for (guint j = 0; j < senders[i].acked->len; j++)
+        g_hash_table_add (expected, g_memdup2 (&g_array_index (senders[i].acked, gint64, j), sizeof (gint64)));
+      g_array_unref (senders[i].acked);
+      natter_test_client_free (senders[i].client);
+    }
+  g_assert_cmpuint (g_hash_table_size (expected), ==, 2 * N_PER_NODE * N_MESSAGES);
+  for (guint i = 0; i < 2; i++)
+    {
+      listen_for (listeners[i], expected);
+      natter_test_client_expect_no_frame_of_type (listeners[i], "message");
+      natter_test_client_free (listeners[i]);
+    }
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  cluster_stop (&cluster);
+}
+
+/* Redis goes away and comes back: nothing is lost on the way (the nodes
+ * read what they missed from the database) and delivery goes on. */
+static void
+test_bus_restart (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_add_node (&cluster);
+  bob = natter_test_client_new_login (cluster.nodes[1], "bob");
+
+  /* No bus: the messages still reach alice on the other node. */
+  natter_test_redis_stop (cluster.redis);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("down-%u", i);
+      gint64 id = util_send (bob, "#r", "while the bus is down", cmid);
+      g_hash_table_add (expected, g_memdup2 (&id, sizeof id));
+    }
+  listen_for (alice, expected);
+  g_hash_table_remove_all (expected);
+
+  /* The bus back: on and on. */
+  natter_test_redis_start_again (cluster.redis);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("up-%u", i);
+      gint64 id = util_send (bob, "#r", "the bus is back", cmid);
+      g_hash_table_add (expected, g_memdup2 (&id, sizeof id));
+    }
+  listen_for (alice, expected);
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* Three nodes; senders on all of them; node B killed (SIGKILL) while its
+ * sender's messages are in flight. That sender connects to node C and
+ * resends every message it has no answer for, with the same
+ * client_msg_id, as an outbox does. Every message is then stored once,
+ * acknowledged, and seen once by a listener on node A and by a sync. */
+static void
+test_node_killed (void)
+{
+  Cluster cluster;
+  Sender senders[2];
+  GThread *threads[2];
+  g_autoptr(NatterTestClient) listener = NULL;
+  g_autoptr(NatterTestClient) victim = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GHashTable) by_cmid = NULL;
+  GString *batch = g_string_new (NULL);
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  {
+    g_autoptr(NatterTestClient) owner = natter_test_client_new_user (cluster.nodes[0], "owner");
+    for (guint r = 0; r < G_N_ELEMENTS (rooms); r++)
+      util_room_create (owner, rooms[r]);
+    for (guint i = 0; i < 4; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("user%u", i);
+        g_autoptr(NatterTestClient) c = natter_test_client_new_user (cluster.nodes[0], name);
+        for (guint r = 0; r < G_N_ELEMENTS (rooms); r++)
+          util_room_join (c, rooms[r]);
+      }
+  }
+  cluster_add_node (&cluster);
+  cluster_add_node (&cluster);
+  listener = natter_test_client_new_login (cluster.nodes[0], "user3");
+  natter_test_client_set_timeout (listener, 6 * natter_test_deadline_ms ());
+
+  /* Senders on A and C keep going through the kill. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", i);
+
+      senders[i].client = natter_test_client_new_login (cluster.nodes[i == 0 ? 0 : 2], name);
+      natter_test_client_set_timeout (senders[i].client, 6 * natter_test_deadline_ms ());
+      senders[i].number = i;
+      senders[i].n_messages = N_MESSAGES;
+      senders[i].prefix = "k";
+      senders[i].acked = g_array_new (FALSE, FALSE, sizeof (gint64));
+    }
+  victim = natter_test_client_new_login (cluster.nodes[1], "user2");
+  for (guint i = 0; i < 2; i++)
+    threads[i] = g_thread_new ("sender", sender_thread, &senders[i]);
+
+  /* The victim's messages go out; the first answer says some are in;
+   * then its node dies with the rest in flight. */
+  for (guint i = 0; i < N_MESSAGES; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"#one\","
+                            "\"body\":\"v m%u\",\"client_msg_id\":\"v-%u\"}\n", i, i, i);
+  natter_test_client_send_raw (victim, batch->str, batch->len);
+  {
+    g_autoptr(JsonObject) first = natter_test_client_wait_re (victim, 0);
+    natter_assert_ok (first);
+  }
+  natter_test_server_kill (cluster.nodes[1]);
+  g_clear_pointer (&victim, natter_test_client_free);
+
+  /* Its outbox, resent through node C: every one answered, the ones that
+   * were in answered with the original. */
+  victim = natter_test_client_new_login (cluster.nodes[2], "user2");
+  natter_test_client_set_timeout (victim, 6 * natter_test_deadline_ms ());
+  natter_test_client_send_raw (victim, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  for (guint i = 0; i < N_MESSAGES; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_wait_re (victim, i);
+      gint64 id;
+
+      natter_assert_ok (reply);
+      id = natter_test_get_int (reply, "message.id");
+      g_hash_table_add (expected, g_memdup2 (&id, sizeof id));
+    }
+  g_assert_cmpuint (g_hash_table_size (expected), ==, N_MESSAGES);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_thread_join (threads[i]);
+      for (guint j = 0; j < senders[i].acked->len; j++)
+        g_hash_table_add (expected, g_memdup2 (&g_array_index (senders[i].acked, gint64, j), sizeof (gint64)));
+      g_array_unref (senders[i].acked);
+      natter_test_client_free (senders[i].client);
+    }
+  g_assert_cmpuint (g_hash_table_size (expected), ==, 3 * N_MESSAGES);
+
+  /* Live on node A: each once, in order. */
+  listen_for (listener, expected);
+  /* And in the database: each client_msg_id once (util_sync_all asserts
+   * no id twice and increasing ids). */
+  by_cmid = util_sync_all (listener);
+  for (guint i = 0; i < N_MESSAGES; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("v-%u", i);
+      g_assert_true (g_hash_table_contains (by_cmid, cmid));
+    }
+  natter_test_server_assert_alive (cluster.nodes[0]);
+  natter_test_server_assert_alive (cluster.nodes[2]);
+  g_clear_pointer (&listener, natter_test_client_free);
+  g_clear_pointer (&victim, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+int
+main (int argc, char **argv)
+{
+  natter_test_init (&argc, &argv);
+  natter_test_add_pg_only ("/cluster/across-nodes", test_across_nodes, WHY);
+  natter_test_add_pg_only ("/cluster/order-across-nodes", test_order_across_nodes, WHY);
+  natter_test_add_pg_only ("/cluster/bus-restart", test_bus_restart, WHY);
+  natter_test_add_pg_only ("/cluster/node-killed", test_node_killed, WHY);
+  return g_test_run ();
+}
