@@ -32,13 +32,15 @@
 
 #include "natterd-bus.h"
 #include "natterd-cluster.h"
+#include "natterd-cluster-presence.h"
+#include "natterd-cluster-wire.h"
 #include "natterd-commit.h"
 #include "natterd-reads.h"
 #include "natterd-stream.h"
 
 #define MAGIC_MESSAGES  "NTM1"
 #define MAGIC_DIRECTORY "NTD1"
-#define HEADER_LEN      12  /* magic and instance */
+#define HEADER_LEN      NATTERD_WIRE_HEADER_LEN
 #define RECORD_FIXED    (5 * 8 + 4 + 2)
 
 struct _NatterdCluster {
@@ -47,6 +49,7 @@ struct _NatterdCluster {
   char             *node_name;
   guint64           instance;
   NatterdStream    *stream;
+  NatterdClusterPresence *presence;
   gboolean          stopped;
 
   GByteArray       *outgoing;       /* records waiting to be published */
@@ -138,28 +141,6 @@ deliver_cb (gpointer run_data,
 /* --- the bus's wire --- */
 
 static void
-put_u64 (GByteArray *out, guint64 v)
-{
-  guint64 le = GUINT64_TO_LE (v);
-  g_byte_array_append (out, (const guint8 *) &le, 8);
-}
-
-static guint64
-get_u64 (const guint8 *p)
-{
-  guint64 le;
-  memcpy (&le, p, 8);
-  return GUINT64_FROM_LE (le);
-}
-
-static void
-put_header (GByteArray *out, const char *magic, guint64 instance)
-{
-  g_byte_array_append (out, (const guint8 *) magic, 4);
-  put_u64 (out, instance);
-}
-
-static void
 publish_outgoing (NatterdCluster *self)
 {
   if (self->outgoing->len > HEADER_LEN)
@@ -186,20 +167,18 @@ queue_publish (NatterdCluster            *self,
                gint64                     peer_id)
 {
   gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) : 0;
-  guint32 body_len = GUINT32_TO_LE ((guint32) m->body_len);
-  guint16 le_id_len = GUINT16_TO_LE ((guint16) id_len);
 
   if (self->outgoing->len > 0 && self->outgoing->len + RECORD_FIXED + m->body_len > NATTERD_CLUSTER_PUBLISH_BYTES)
     publish_outgoing (self);
   if (self->outgoing->len == 0)
-    put_header (self->outgoing, MAGIC_MESSAGES, self->instance);
-  put_u64 (self->outgoing, m->id);
-  put_u64 (self->outgoing, m->conversation_id);
-  put_u64 (self->outgoing, m->sender_id);
-  put_u64 (self->outgoing, peer_id);
-  put_u64 (self->outgoing, m->ts);
-  g_byte_array_append (self->outgoing, (const guint8 *) &body_len, 4);
-  g_byte_array_append (self->outgoing, (const guint8 *) &le_id_len, 2);
+    natterd_wire_put_header (self->outgoing, MAGIC_MESSAGES, self->instance);
+  natterd_wire_put_u64 (self->outgoing, m->id);
+  natterd_wire_put_u64 (self->outgoing, m->conversation_id);
+  natterd_wire_put_u64 (self->outgoing, m->sender_id);
+  natterd_wire_put_u64 (self->outgoing, peer_id);
+  natterd_wire_put_u64 (self->outgoing, m->ts);
+  natterd_wire_put_u32 (self->outgoing, (guint32) m->body_len);
+  natterd_wire_put_u16 (self->outgoing, (guint16) id_len);
   g_byte_array_append (self->outgoing, (const guint8 *) m->body, m->body_len);
   g_byte_array_append (self->outgoing, (const guint8 *) m->client_msg_id, id_len);
   self->published++;
@@ -245,7 +224,7 @@ messages_cb (NatterdBus   *bus,
       g_warning ("A publish on %s that is not of this version; ignored", channel);
       return;
     }
-  if (get_u64 (data + 4) == self->instance || self->stopped)
+  if (natterd_wire_get_u64 (data + 4) == self->instance || self->stopped)
     return;
 
   while (p < end)
@@ -258,15 +237,13 @@ messages_cb (NatterdBus   *bus,
 
       if ((gsize) (end - p) < RECORD_FIXED)
         goto bad;
-      m.id = (gint64) get_u64 (p);
-      m.conversation_id = (gint64) get_u64 (p + 8);
-      m.sender_id = (gint64) get_u64 (p + 16);
-      peer_id = (gint64) get_u64 (p + 24);
-      m.ts = (gint64) get_u64 (p + 32);
-      memcpy (&body_len, p + 40, 4);
-      memcpy (&id_len, p + 44, 2);
-      body_len = GUINT32_FROM_LE (body_len);
-      id_len = GUINT16_FROM_LE (id_len);
+      m.id = (gint64) natterd_wire_get_u64 (p);
+      m.conversation_id = (gint64) natterd_wire_get_u64 (p + 8);
+      m.sender_id = (gint64) natterd_wire_get_u64 (p + 16);
+      peer_id = (gint64) natterd_wire_get_u64 (p + 24);
+      m.ts = (gint64) natterd_wire_get_u64 (p + 32);
+      body_len = natterd_wire_get_u32 (p + 40);
+      id_len = natterd_wire_get_u16 (p + 44);
       p += RECORD_FIXED;
       if ((gsize) (end - p) < (gsize) body_len + id_len || id_len > NATTER_CLIENT_MSG_ID_MAX ||
           m.id <= previous)
@@ -308,7 +285,7 @@ directory_cb (NatterdBus   *bus,
   NatterdCluster *self = user_data;
 
   if (len < HEADER_LEN || memcmp (data, MAGIC_DIRECTORY, 4) != 0 ||
-      get_u64 (data + 4) == self->instance || self->stopped)
+      natterd_wire_get_u64 (data + 4) == self->instance || self->stopped)
     return;
   refresh_directory (self);
 }
@@ -320,7 +297,7 @@ natterd_cluster_directory_changed (NatterdCluster *self)
 
   if (self == NULL || self->stopped)
     return;
-  put_header (notice, MAGIC_DIRECTORY, self->instance);
+  natterd_wire_put_header (notice, MAGIC_DIRECTORY, self->instance);
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len);
 }
 
@@ -506,6 +483,7 @@ bus_state_cb (NatterdBus *bus,
    * it: the database has it. */
   catch_up (self);
   refresh_directory (self);
+  natterd_cluster_presence_connected (self->presence);
 }
 
 /* --- the node --- */
@@ -556,6 +534,7 @@ natterd_cluster_new (NatterdDirectory    *directory,
   natterd_bus_set_state_func (bus, bus_state_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_MESSAGES, messages_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, directory_cb, self);
+  self->presence = natterd_cluster_presence_new (directory, bus, self->instance);
   self->catch_up_source = g_timeout_add (NATTERD_CLUSTER_CATCH_UP_MS, catch_up_cb, self);
   g_message ("Node %s joins the cluster on %s, delivering from message %" G_GINT64_FORMAT,
              self->node_name, config->bus, committed + 1);
@@ -596,6 +575,7 @@ natterd_cluster_stop (NatterdCluster *self)
   /* What was committed is told before leaving; what is held goes out. */
   g_clear_handle_id (&self->publish_source, g_source_remove);
   publish_outgoing (self);
+  natterd_cluster_presence_leave (self->presence);
   natterd_stream_flush (self->stream);
   self->stopped = TRUE;
   g_clear_handle_id (&self->catch_up_source, g_source_remove);
@@ -613,10 +593,17 @@ natterd_cluster_free (NatterdCluster *self)
     return;
   natterd_cluster_stop (self);
   g_clear_pointer (&self->bus, natterd_bus_free);
+  g_clear_pointer (&self->presence, natterd_cluster_presence_free);
   g_clear_pointer (&self->stream, natterd_stream_free);
   g_byte_array_unref (self->outgoing);
   g_free (self->node_name);
   g_free (self);
+}
+
+NatterdClusterPresence *
+natterd_cluster_get_presence (NatterdCluster *self)
+{
+  return self->presence;
 }
 
 const char *

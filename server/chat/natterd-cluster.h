@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include "natterd-cluster-presence.h"
 #include "natterd-directory.h"
 
 G_BEGIN_DECLS
@@ -60,5 +61,7 @@ void            natterd_cluster_flush (NatterdCluster      *self);
 void            natterd_cluster_directory_changed (NatterdCluster *self);
 
 const char     *natterd_cluster_get_node_name (NatterdCluster *self);
+/* Presence across the nodes (natterd-cluster-presence.h). */
+NatterdClusterPresence *natterd_cluster_get_presence (NatterdCluster *self);
 
 G_END_DECLS

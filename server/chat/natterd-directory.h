@@ -45,7 +45,8 @@ struct _NatterdUser {
 
   GList          *connections;    /* NatterdConnection*, by their service links (natterd-session.c) */
   guint           n_connections;
-  NatterPresence  presence;       /* the most available of the connections' */
+  NatterPresence  presence;       /* the most available of the connections', on every node */
+  NatterPresence  presence_here;  /* ... of this node's connections (natterd-cluster-presence.h) */
 
   GHashTable     *contacts;       /* NatterdUser* -> NatterdContactState */
   GPtrArray      *rooms;          /* NatterdRoom* this user is a member of */

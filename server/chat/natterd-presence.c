@@ -8,6 +8,8 @@
 
 #include "natterd-commit.h"
 #include "natterd-event.h"
+#include "natterd-cluster.h"
+#include "natterd-cluster-presence.h"
 #include "natterd-presence.h"
 #include "natterd-session.h"
 
@@ -65,13 +67,19 @@ natterd_presence_write_user (NatterJsonWriter *writer,
   write_user_full (writer, user, natterd_presence_can_see (viewer, user));
 }
 
+/* The most available of @user's connections here, and then everywhere. */
 static NatterPresence
-compute_presence (NatterdUser *user)
+compute_presence (NatterdDirectory *self,
+                  NatterdUser      *user)
 {
   NatterPresence best = NATTER_PRESENCE_OFFLINE;
 
   for (GList *l = user->connections; l != NULL; l = l->next)
     best = MAX (best, natterd_session_get_presence (l->data));
+  user->presence_here = best;
+  if (self->cluster != NULL)
+    best = MAX (best, natterd_cluster_presence_elsewhere (natterd_cluster_get_presence (self->cluster),
+                                                          user->id));
   return best;
 }
 
@@ -87,13 +95,17 @@ send_if_unmarked (NatterdUser       *user,
   natterd_user_send (user, frame, except);
 }
 
-void
-natterd_presence_update (NatterdDirectory  *self,
-                         NatterdUser       *user,
-                         gboolean           force_push,
-                         NatterdConnection *except)
+static void mark_last_seen_dirty (NatterdDirectory *self, NatterdUser *user);
+
+/* Tells everyone allowed to see @user's presence, when it changed or
+ * @force_push. */
+static void
+tell_presence (NatterdDirectory  *self,
+               NatterdUser       *user,
+               NatterPresence     presence,
+               gboolean           force_push,
+               NatterdConnection *except)
 {
-  NatterPresence presence = compute_presence (user);
   g_autoptr(GBytes) frame = NULL;
   NatterdEvent event;
   NatterJsonWriter *w;
@@ -123,6 +135,39 @@ natterd_presence_update (NatterdDirectory  *self,
       for (guint j = 0; j < room->members->len; j++)
         send_if_unmarked (room->members->pdata[j], mark, frame, NULL);
     }
+}
+
+void
+natterd_presence_update (NatterdDirectory  *self,
+                         NatterdUser       *user,
+                         gboolean           force_push,
+                         NatterdConnection *except)
+{
+  NatterPresence here_before = user->presence_here;
+  NatterPresence presence = compute_presence (self, user);
+
+  /* The other nodes hear what this node's connections add up to. */
+  if (self->cluster != NULL && (user->presence_here != here_before || force_push))
+    natterd_cluster_presence_publish (natterd_cluster_get_presence (self->cluster), user);
+  tell_presence (self, user, presence, force_push, except);
+}
+
+void
+natterd_presence_update_from_elsewhere (NatterdDirectory *self,
+                                        NatterdUser      *user,
+                                        gboolean          force_push,
+                                        gint64            gone_at)
+{
+  NatterPresence presence = compute_presence (self, user);
+
+  if (presence == NATTER_PRESENCE_OFFLINE && user->presence != NATTER_PRESENCE_OFFLINE &&
+      gone_at > user->last_seen)
+    {
+      /* Its node died: nobody else writes when it was last seen. */
+      user->last_seen = gone_at;
+      mark_last_seen_dirty (self, user);
+    }
+  tell_presence (self, user, presence, force_push, NULL);
 }
 
 /* --- last_seen, written behind --- */

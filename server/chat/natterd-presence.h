@@ -15,6 +15,14 @@ void     natterd_presence_update       (NatterdDirectory  *self,
                                         NatterdUser       *user,
                                         gboolean           force_push,
                                         NatterdConnection *except);
+/* The same when what changed is @user's presence on another node of the
+ * cluster (natterd-cluster-presence.h), which has told the others
+ * already; @gone_at, when not 0, is when a node @user was on went away:
+ * their last_seen if they are now offline everywhere. */
+void     natterd_presence_update_from_elsewhere (NatterdDirectory *self,
+                                                 NatterdUser      *user,
+                                                 gboolean          force_push,
+                                                 gint64            gone_at);
 gboolean natterd_presence_can_see      (NatterdUser       *viewer,
                                         NatterdUser       *user);
 gboolean natterd_presence_share_room   (NatterdUser       *a,

@@ -20,6 +20,9 @@
 #define WHY "a cluster shares a PostgreSQL database"
 #define N_PER_NODE 2    /* sender connections on each node */
 #define N_MESSAGES 200  /* messages each sender sends */
+/* A dead node's users get as last_seen the time it was last heard of,
+ * which is at most a heartbeat (3 s) before it died. */
+#define NATTERD_PRESENCE_HEARTBEAT_SLACK_MS 3500
 
 static const char *const rooms[] = { "#one", "#two" };
 
@@ -471,6 +474,81 @@ test_node_killed (void)
   cluster_stop (&cluster);
 }
 
+/* Presence spans the nodes: a user connected on two nodes is online until
+ * the last connection goes, wherever it was; a status text set on one
+ * node shows on the other; a killed node's users go offline, with
+ * last_seen, within the promised 15 s. */
+static void
+test_presence_across_nodes (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) bob_on_a = NULL;
+  gint64 killed_at, last_seen;
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  util_make_contacts (alice, bob);
+  g_clear_pointer (&bob, natter_test_client_free);
+  {
+    g_autoptr(JsonObject) gone = util_wait_presence (alice, "bob");
+    natter_assert_str (gone, "user.presence", "offline");
+  }
+  cluster_add_node (&cluster);
+
+  /* Bob on B: alice, on A, sees him come online. */
+  bob = natter_test_client_new_login (cluster.nodes[1], "bob");
+  {
+    g_autoptr(JsonObject) online = util_wait_presence (alice, "bob");
+    natter_assert_str (online, "user.presence", "online");
+  }
+  /* Busy on B, with a status: told on A. */
+  natter_test_client_request_ok (bob, "{\"type\":\"set_presence\",\"presence\":\"busy\","
+                                 "\"status_text\":\"in a meeting\"}");
+  {
+    g_autoptr(JsonObject) busy = util_wait_presence (alice, "bob");
+    natter_assert_str (busy, "user.presence", "busy");
+    natter_assert_str (busy, "user.status_text", "in a meeting");
+  }
+  /* A second connection of bob's, on A: online beats busy. */
+  bob_on_a = natter_test_client_new_login (cluster.nodes[0], "bob");
+  {
+    g_autoptr(JsonObject) online = util_wait_presence (alice, "bob");
+    natter_assert_str (online, "user.presence", "online");
+  }
+  /* The one on A goes: busy again (B's), not offline. */
+  g_clear_pointer (&bob_on_a, natter_test_client_free);
+  {
+    g_autoptr(JsonObject) busy = util_wait_presence (alice, "bob");
+    natter_assert_str (busy, "user.presence", "busy");
+  }
+
+  /* Node B dies with bob on it: offline on A within 15 s, last_seen
+   * then. */
+  natter_test_client_set_timeout (alice, 20000);
+  killed_at = util_now_ms ();
+  natter_test_server_kill (cluster.nodes[1]);
+  {
+    g_autoptr(JsonObject) offline = util_wait_presence (alice, "bob");
+    gint64 noticed_at = util_now_ms ();
+
+    natter_assert_str (offline, "user.presence", "offline");
+    natter_test_note ("a killed node's user went offline after %" G_GINT64_FORMAT " ms",
+                      noticed_at - killed_at);
+    g_assert_cmpint (noticed_at - killed_at, <=, 15000);
+    last_seen = natter_test_get_int (offline, "user.last_seen");
+    g_assert_cmpint (last_seen, >=, killed_at - NATTERD_PRESENCE_HEARTBEAT_SLACK_MS);
+    g_assert_cmpint (last_seen, <=, noticed_at);
+  }
+  natter_test_server_assert_alive (cluster.nodes[0]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -479,5 +557,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/order-across-nodes", test_order_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/bus-restart", test_bus_restart, WHY);
   natter_test_add_pg_only ("/cluster/node-killed", test_node_killed, WHY);
+  natter_test_add_pg_only ("/cluster/presence-across-nodes", test_presence_across_nodes, WHY);
   return g_test_run ();
 }
