@@ -19,6 +19,12 @@
  * On NATTERD_CLUSTER_CHANNEL_DIRECTORY: "NTD1" and the instance: "I
  * changed the directory, read it".
  *
+ * On NATTERD_CLUSTER_CHANNEL_EVENTS, what is told and never stored:
+ * "NTE1", the instance, then 'T' (typing): conversation u64 (0: direct),
+ * peer u64, user u64, active u8; or 'R' (a read marker moved, for the
+ * user's other devices and the others in the conversation):
+ * conversation u64, user u64, up_to u64.
+ *
  * A node's own sends go into the stream one message a run: its writer's
  * completions of two batches may come together, and another node's
  * transaction may sit between them.
@@ -35,11 +41,13 @@
 #include "natterd-cluster-presence.h"
 #include "natterd-cluster-wire.h"
 #include "natterd-commit.h"
+#include "natterd-handlers.h"
 #include "natterd-reads.h"
 #include "natterd-stream.h"
 
 #define MAGIC_MESSAGES  "NTM1"
 #define MAGIC_DIRECTORY "NTD1"
+#define MAGIC_EVENTS    "NTE1"
 #define HEADER_LEN      NATTERD_WIRE_HEADER_LEN
 #define RECORD_FIXED    (5 * 8 + 4 + 2)
 
@@ -301,6 +309,94 @@ natterd_cluster_directory_changed (NatterdCluster *self)
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len);
 }
 
+void
+natterd_cluster_relay_typing (NatterdCluster *self,
+                              gint64          conversation_id,
+                              gint64          peer_id,
+                              gint64          user_id,
+                              gboolean        active)
+{
+  g_autoptr(GByteArray) out = NULL;
+
+  if (self == NULL || self->stopped)
+    return;
+  out = g_byte_array_new ();
+  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
+  g_byte_array_append (out, (const guint8 *) "T", 1);
+  natterd_wire_put_u64 (out, conversation_id);
+  natterd_wire_put_u64 (out, peer_id);
+  natterd_wire_put_u64 (out, user_id);
+  g_byte_array_append (out, (const guint8 *) &(guint8) { active ? 1 : 0 }, 1);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
+}
+
+void
+natterd_cluster_relay_read (NatterdCluster *self,
+                            gint64          conversation_id,
+                            gint64          user_id,
+                            gint64          up_to)
+{
+  g_autoptr(GByteArray) out = NULL;
+
+  if (self == NULL || self->stopped)
+    return;
+  out = g_byte_array_new ();
+  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
+  g_byte_array_append (out, (const guint8 *) "R", 1);
+  natterd_wire_put_u64 (out, conversation_id);
+  natterd_wire_put_u64 (out, user_id);
+  natterd_wire_put_u64 (out, up_to);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
+}
+
+/* Typing and read markers: live only. One lost with the bus is not
+ * recovered (a typing notice is stale by then; a read marker is in the
+ * database, and a client finds it in the conversation list). */
+static void
+events_cb (NatterdBus   *bus,
+           const char   *channel,
+           const guint8 *data,
+           gsize         len,
+           gpointer      user_data)
+{
+  NatterdCluster *self = user_data;
+  NatterdDirectory *dir = self->directory;
+  const guint8 *p = data + HEADER_LEN + 1;
+  guint64 sender;
+
+  if (!natterd_wire_check_header (data, len, MAGIC_EVENTS, &sender) || len < HEADER_LEN + 1)
+    {
+      g_warning ("A publish on %s that is not of this version; ignored", channel);
+      return;
+    }
+  if (sender == self->instance || self->stopped)
+    return;
+  if (data[HEADER_LEN] == 'T' && len == HEADER_LEN + 1 + 3 * 8 + 1)
+    {
+      NatterdConversation *conv = natterd_directory_find_conversation (dir, (gint64) natterd_wire_get_u64 (p));
+      NatterdUser *peer = natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p + 8));
+      NatterdUser *user = natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p + 16));
+      gboolean active = p[24] != 0;
+
+      if (user == NULL)
+        return;
+      if (conv != NULL && conv->kind == NATTERD_CONVERSATION_ROOM)
+        natterd_tell_typing (conv, NULL, user, active);
+      else if (peer != NULL)
+        natterd_tell_typing (NULL, peer, user, active);
+    }
+  else if (data[HEADER_LEN] == 'R' && len == HEADER_LEN + 1 + 3 * 8)
+    {
+      NatterdConversation *conv = natterd_directory_find_conversation (dir, (gint64) natterd_wire_get_u64 (p));
+      NatterdUser *user = natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p + 8));
+
+      if (conv != NULL && user != NULL)
+        natterd_tell_read (conv, user, (gint64) natterd_wire_get_u64 (p + 16));
+    }
+  else
+    g_warning ("A publish on %s of an unknown kind or size; ignored", channel);
+}
+
 /* --- reads from the database --- */
 
 typedef struct {
@@ -534,6 +630,7 @@ natterd_cluster_new (NatterdDirectory    *directory,
   natterd_bus_set_state_func (bus, bus_state_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_MESSAGES, messages_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, directory_cb, self);
+  natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_EVENTS, events_cb, self);
   self->presence = natterd_cluster_presence_new (directory, bus, self->instance);
   self->catch_up_source = g_timeout_add (NATTERD_CLUSTER_CATCH_UP_MS, catch_up_cb, self);
   g_message ("Node %s joins the cluster on %s, delivering from message %" G_GINT64_FORMAT,

@@ -35,6 +35,7 @@ G_BEGIN_DECLS
 /* The bus channels. */
 #define NATTERD_CLUSTER_CHANNEL_MESSAGES  "natter:messages"
 #define NATTERD_CLUSTER_CHANNEL_DIRECTORY "natter:directory"
+#define NATTERD_CLUSTER_CHANNEL_EVENTS    "natter:events"
 
 /* Joins the bus of @config (config->bus must be set) and starts the
  * stream at the last message committed now: what commits later reaches
@@ -59,6 +60,20 @@ void            natterd_cluster_own_committed (NatterdCluster            *self,
 void            natterd_cluster_flush (NatterdCluster      *self);
 /* This node changed the directory: the others are told to look. */
 void            natterd_cluster_directory_changed (NatterdCluster *self);
+
+/* A typing notice (into the room @conversation_id, or to @peer_id) or a
+ * moved read marker, told here already: the other nodes tell their
+ * connections (natterd-handlers.h). @self NULL: a single node, nothing
+ * to do. */
+void            natterd_cluster_relay_typing (NatterdCluster *self,
+                                              gint64          conversation_id,
+                                              gint64          peer_id,
+                                              gint64          user_id,
+                                              gboolean        active);
+void            natterd_cluster_relay_read   (NatterdCluster *self,
+                                              gint64          conversation_id,
+                                              gint64          user_id,
+                                              gint64          up_to);
 
 const char     *natterd_cluster_get_node_name (NatterdCluster *self);
 /* Presence across the nodes (natterd-cluster-presence.h). */

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "natterd-handlers-private.h"
+#include "natterd-cluster.h"
+#include "natterd-handlers.h"
 #include "natterd-reads.h"
 
 #define HISTORY_DEFAULT  50
@@ -504,6 +506,45 @@ conversation_event (const char          *type,
 }
 
 void
+natterd_tell_typing (NatterdConversation *room,
+                     NatterdUser         *peer,
+                     NatterdUser         *user,
+                     gboolean             active)
+{
+  const char *state = active ? "active" : "paused";
+  g_autoptr(GBytes) frame = NULL;
+
+  if (room != NULL)
+    {
+      Broadcast b;
+
+      frame = conversation_event ("typing", room, NULL, user, "state", state, 0);
+      b.frame = frame;
+      b.skip = user;
+      b.except = NULL;
+      natterd_conversation_foreach_member (room, broadcast_cb, &b);
+    }
+  else
+    {
+      NatterdEvent event;
+      NatterJsonWriter *w;
+      char address[NATTER_USERNAME_MAX + 2];
+
+      /* No conversation object may exist yet: write "@user" directly. */
+      g_snprintf (address, sizeof address, "@%s", user->username);
+      w = natterd_event_begin (&event, "typing");
+      natter_json_writer_key (w, "conversation");
+      natter_json_writer_string (w, address);
+      natter_json_writer_key (w, "user");
+      natter_json_writer_string (w, user->username);
+      natter_json_writer_key (w, "state");
+      natter_json_writer_string (w, state);
+      frame = natterd_event_finish (&event);
+      natterd_user_send (peer, frame, NULL);
+    }
+}
+
+void
 natterd_handle_typing (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
@@ -530,8 +571,6 @@ natterd_handle_typing (NatterdRequest *request)
   if (kind == NATTER_ADDRESS_ROOM)
     {
       NatterdRoom *room = natterd_directory_find_room (dir, name);
-      g_autoptr(GBytes) frame = NULL;
-      Broadcast b;
 
       if (room == NULL)
         {
@@ -543,11 +582,9 @@ natterd_handle_typing (NatterdRequest *request)
           natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
           return;
         }
-      frame = conversation_event ("typing", room->conversation, NULL, me, "state", state, 0);
-      b.frame = frame;
-      b.skip = me;
-      b.except = NULL;
-      natterd_conversation_foreach_member (room->conversation, broadcast_cb, &b);
+      natterd_tell_typing (room->conversation, NULL, me, g_str_equal (state, "active"));
+      natterd_cluster_relay_typing (dir->cluster, room->conversation->id, 0, me->id,
+                                    g_str_equal (state, "active"));
     }
   else
     {
@@ -560,22 +597,8 @@ natterd_handle_typing (NatterdRequest *request)
         }
       if (peer != me)
         {
-          g_autoptr(GBytes) frame = NULL;
-          NatterdEvent event;
-          NatterJsonWriter *w;
-          char address[NATTER_USERNAME_MAX + 2];
-
-          /* No conversation object may exist yet: write "@me" directly. */
-          g_snprintf (address, sizeof address, "@%s", me->username);
-          w = natterd_event_begin (&event, "typing");
-          natter_json_writer_key (w, "conversation");
-          natter_json_writer_string (w, address);
-          natter_json_writer_key (w, "user");
-          natter_json_writer_string (w, me->username);
-          natter_json_writer_key (w, "state");
-          natter_json_writer_string (w, state);
-          frame = natterd_event_finish (&event);
-          natterd_user_send (peer, frame, NULL);
+          natterd_tell_typing (NULL, peer, me, g_str_equal (state, "active"));
+          natterd_cluster_relay_typing (dir->cluster, 0, peer->id, me->id, g_str_equal (state, "active"));
         }
     }
   natterd_request_ok (request);
@@ -616,6 +639,27 @@ read_reply (NatterdRequest *request,
   natterd_request_finish_ok (request);
 }
 
+void
+natterd_tell_read (NatterdConversation *conv,
+                   NatterdUser         *me,
+                   gint64               up_to)
+{
+  g_autoptr(GBytes) mine = conversation_event ("read", conv, me, me, "up_to", NULL, up_to);
+
+  natterd_user_send (me, mine, NULL);
+  if (conv->kind == NATTERD_CONVERSATION_ROOM)
+    {
+      Broadcast b = { mine, me, NULL };
+      natterd_conversation_foreach_member (conv, broadcast_cb, &b);
+    }
+  else if (conv->user_a != conv->user_b)
+    {
+      NatterdUser *other = natterd_conversation_peer (conv, me);
+      g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, up_to);
+      natterd_user_send (other, theirs, NULL);
+    }
+}
+
 static void
 read_done (NatterdWriteJob *job,
            const GError    *error)
@@ -631,20 +675,9 @@ read_done (NatterdWriteJob *job,
     {
       if (r->moved)
         {
-          g_autoptr(GBytes) mine = conversation_event ("read", conv, me, me, "up_to", NULL, r->stored);
-
-          natterd_user_send (me, mine, NULL);
-          if (conv->kind == NATTERD_CONVERSATION_ROOM)
-            {
-              Broadcast b = { mine, me, NULL };
-              natterd_conversation_foreach_member (conv, broadcast_cb, &b);
-            }
-          else if (conv->user_a != conv->user_b)
-            {
-              NatterdUser *other = natterd_conversation_peer (conv, me);
-              g_autoptr(GBytes) theirs = conversation_event ("read", conv, other, me, "up_to", NULL, r->stored);
-              natterd_user_send (other, theirs, NULL);
-            }
+          natterd_tell_read (conv, me, r->stored);
+          natterd_cluster_relay_read (natterd_directory_from_request (r->write.request)->cluster,
+                                      conv->id, me->id, r->stored);
         }
       read_reply (r->write.request, r->stored);
     }

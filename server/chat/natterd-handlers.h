@@ -2,6 +2,7 @@
  */
 #pragma once
 
+#include "natterd-directory.h"
 #include "natterd-service.h"
 
 G_BEGIN_DECLS
@@ -12,5 +13,17 @@ const NatterdHandler *natterd_handlers_lookup (const char *type);
 
 /* TRUE when the table is sorted, as bsearch needs (a unit test asks). */
 gboolean              natterd_handlers_check_sorted (void);
+
+/* The events of a typing notice and of a moved read marker, to this
+ * node's connections: for a request here, and for one another node of
+ * the cluster relayed (natterd-cluster.c). Typing goes to a @room's
+ * members but @user, or to @peer. */
+void natterd_tell_typing (NatterdConversation *room,
+                          NatterdUser         *peer,
+                          NatterdUser         *user,
+                          gboolean             active);
+void natterd_tell_read   (NatterdConversation *conv,
+                          NatterdUser         *me,
+                          gint64               up_to);
 
 G_END_DECLS

@@ -506,8 +506,8 @@ test_presence_across_nodes (void)
     natter_assert_str (online, "user.presence", "online");
   }
   /* Busy on B, with a status: told on A. */
-  natter_test_client_request_ok (bob, "{\"type\":\"set_presence\",\"presence\":\"busy\","
-                                 "\"status_text\":\"in a meeting\"}");
+  json_object_unref (natter_test_client_request_ok (bob, "{\"type\":\"set_presence\",\"presence\":\"busy\","
+                                 "\"status_text\":\"in a meeting\"}"));
   {
     g_autoptr(JsonObject) busy = util_wait_presence (alice, "bob");
     natter_assert_str (busy, "user.presence", "busy");
@@ -549,6 +549,68 @@ test_presence_across_nodes (void)
   cluster_stop (&cluster);
 }
 
+/* Typing notices and read markers cross the nodes too: a read marker
+ * reaches the reader's other devices and the others in the room. */
+static void
+test_typing_and_read_across_nodes (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) alice_on_b = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  gint64 id;
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  util_make_contacts (alice, bob);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_add_node (&cluster);
+  bob = natter_test_client_new_login (cluster.nodes[1], "bob");
+  alice_on_b = natter_test_client_new_login (cluster.nodes[1], "alice");
+
+  json_object_unref (natter_test_client_request_ok (bob, "{\"type\":\"typing\",\"to\":\"#r\",\"state\":\"active\"}"));
+  {
+    g_autoptr(JsonObject) typing = natter_test_client_wait_type (alice, "typing");
+    natter_assert_str (typing, "conversation", "#r");
+    natter_assert_str (typing, "user", "bob");
+    natter_assert_str (typing, "state", "active");
+  }
+  json_object_unref (natter_test_client_request_ok (bob, "{\"type\":\"typing\",\"to\":\"@alice\",\"state\":\"paused\"}"));
+  {
+    g_autoptr(JsonObject) typing = natter_test_client_wait_type (alice, "typing");
+    natter_assert_str (typing, "conversation", "@bob");
+    natter_assert_str (typing, "state", "paused");
+  }
+
+  id = util_send (bob, "#r", "read me", "m1");
+  {
+    g_autoptr(JsonObject) event = wait_message (alice, id);
+  }
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"read\",\"conversation\":\"#r\",\"up_to\":%"
+                               G_GINT64_FORMAT "}", id));
+  /* Alice's other device, on B. */
+  {
+    g_autoptr(JsonObject) read = natter_test_client_wait_type (alice_on_b, "read");
+    natter_assert_str (read, "conversation", "#r");
+    natter_assert_str (read, "user", "alice");
+    natter_assert_int (read, "up_to", id);
+  }
+  /* And bob, on B, in the room. */
+  {
+    g_autoptr(JsonObject) read = natter_test_client_wait_type (bob, "read");
+    natter_assert_str (read, "user", "alice");
+    natter_assert_int (read, "up_to", id);
+  }
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&alice_on_b, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,5 +620,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/bus-restart", test_bus_restart, WHY);
   natter_test_add_pg_only ("/cluster/node-killed", test_node_killed, WHY);
   natter_test_add_pg_only ("/cluster/presence-across-nodes", test_presence_across_nodes, WHY);
+  natter_test_add_pg_only ("/cluster/typing-and-read-across-nodes", test_typing_and_read_across_nodes, WHY);
   return g_test_run ();
 }
