@@ -140,6 +140,12 @@ void        natterd_bus_command        (NatterdBus            *self,
                                         const char           **argv,
                                         const gsize           *argvlen);
 
+/* At a stop, with no main loop to run: writes what waits to go out on
+ * the command connection (publishes, mostly) now, for at most
+ * @timeout_ms, without waiting for the replies. */
+void        natterd_bus_push_out       (NatterdBus            *self,
+                                        guint                  timeout_ms);
+
 gboolean    natterd_bus_is_connected   (NatterdBus            *self);
 /* Why the last attempt or link failed; NULL if none has. */
 const char *natterd_bus_get_last_error (NatterdBus            *self);

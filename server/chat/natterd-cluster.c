@@ -673,6 +673,8 @@ natterd_cluster_stop (NatterdCluster *self)
   g_clear_handle_id (&self->publish_source, g_source_remove);
   publish_outgoing (self);
   natterd_cluster_presence_leave (self->presence);
+  /* No main loop runs from here: the last publishes go out now. */
+  natterd_bus_push_out (self->bus, NATTERD_CLUSTER_STOP_PUSH_MS);
   natterd_stream_flush (self->stream);
   self->stopped = TRUE;
   g_clear_handle_id (&self->catch_up_source, g_source_remove);

@@ -32,6 +32,10 @@ G_BEGIN_DECLS
 /* A failed read of a gap is tried again after this long. */
 #define NATTERD_CLUSTER_READ_RETRY_MS 500
 
+/* At a stop, the last publishes (this node leaving) get this long to
+ * reach Redis. */
+#define NATTERD_CLUSTER_STOP_PUSH_MS  500
+
 /* The bus channels. */
 #define NATTERD_CLUSTER_CHANNEL_MESSAGES  "natter:messages"
 #define NATTERD_CLUSTER_CHANNEL_DIRECTORY "natter:directory"

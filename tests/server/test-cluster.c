@@ -23,6 +23,9 @@
 /* A dead node's users get as last_seen the time it was last heard of,
  * which is at most a heartbeat (3 s) before it died. */
 #define NATTERD_PRESENCE_HEARTBEAT_SLACK_MS 3500
+/* A node not heard of for this long is taken for dead
+ * (NATTERD_CLUSTER_PRESENCE_DEAD_MS); a node that stops says so at once. */
+#define NATTERD_CLUSTER_PRESENCE_DEAD_MS_IN_TEST 12000
 
 static const char *const rooms[] = { "#one", "#two" };
 
@@ -611,6 +614,114 @@ test_typing_and_read_across_nodes (void)
   cluster_stop (&cluster);
 }
 
+/* A node stopped with SIGTERM hands its clients off cleanly: it answers
+ * what it committed before it closes, tells the other nodes its users
+ * are gone from it (offline at once, not after the dead-node wait), and a
+ * client that resends its unanswered sends through another node stores
+ * nothing twice. A node started later delivers what commits after it
+ * started, and its clients sync the rest. */
+static void
+test_node_stopped (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GHashTable) answered = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) by_cmid = NULL;
+  GString *batch = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  JsonObject *frame;
+  gint64 stopped_at;
+
+  if (!cluster_start (&cluster, 1))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  carol = natter_test_client_new_user (cluster.nodes[0], "carol");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  util_room_join (carol, "#r");
+  util_make_contacts (alice, bob);
+  g_clear_pointer (&bob, natter_test_client_free);
+  g_clear_pointer (&carol, natter_test_client_free);
+  {
+    g_autoptr(JsonObject) gone = util_wait_presence (alice, "bob");
+    natter_assert_str (gone, "user.presence", "offline");
+  }
+  /* Sent before node B exists: carol, on B, finds it by syncing. */
+  util_send (alice, "#r", "before node b", "early");
+  cluster_add_node (&cluster);
+  bob = natter_test_client_new_login (cluster.nodes[1], "bob");
+  carol = natter_test_client_new_login (cluster.nodes[1], "carol");
+  {
+    g_autoptr(JsonObject) online = util_wait_presence (alice, "bob");
+    natter_assert_str (online, "user.presence", "online");
+  }
+  by_cmid = util_sync_all (carol);
+  g_assert_true (g_hash_table_contains (by_cmid, "early"));
+  g_clear_pointer (&by_cmid, g_hash_table_unref);
+
+  /* Bob's sends in flight as B stops. */
+  for (guint i = 0; i < N_MESSAGES; i++)
+    g_string_append_printf (batch, "{\"type\":\"send\",\"id\":%u,\"to\":\"#r\","
+                            "\"body\":\"b m%u\",\"client_msg_id\":\"b-%u\"}\n", i, i, i);
+  natter_test_client_send_raw (bob, batch->str, batch->len);
+  {
+    g_autoptr(JsonObject) first = natter_test_client_wait_re (bob, 0);
+    natter_assert_ok (first);
+    g_hash_table_add (answered, GINT_TO_POINTER (1));
+  }
+  stopped_at = util_now_ms ();
+  natter_test_server_stop (cluster.nodes[1]);
+  /* Everything B answered arrives before its close, and each is ok. */
+  while ((frame = natter_test_client_try_next (bob, natter_test_deadline_ms (), &error)) != NULL)
+    {
+      if (json_object_has_member (frame, "re"))
+        {
+          natter_assert_ok (frame);
+          g_hash_table_add (answered, GINT_TO_POINTER (natter_test_get_int (frame, "re") + 1));
+        }
+      json_object_unref (frame);
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  natter_test_note ("node B answered %u of %u sends before it stopped",
+                    g_hash_table_size (answered), N_MESSAGES);
+
+  /* Offline on A at once: B said it was leaving. */
+  {
+    g_autoptr(JsonObject) offline = util_wait_presence (alice, "bob");
+    natter_assert_str (offline, "user.presence", "offline");
+    g_assert_cmpint (util_now_ms () - stopped_at, <, NATTERD_CLUSTER_PRESENCE_DEAD_MS_IN_TEST);
+  }
+
+  /* Bob's outbox, all of it again, through A. */
+  g_clear_pointer (&bob, natter_test_client_free);
+  bob = natter_test_client_new_login (cluster.nodes[0], "bob");
+  natter_test_client_set_timeout (bob, 6 * natter_test_deadline_ms ());
+  natter_test_client_send_raw (bob, batch->str, batch->len);
+  g_string_free (batch, TRUE);
+  for (guint i = 0; i < N_MESSAGES; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_wait_re (bob, i);
+      gint64 id;
+
+      natter_assert_ok (reply);
+      id = natter_test_get_int (reply, "message.id");
+      g_hash_table_add (expected, g_memdup2 (&id, sizeof id));
+    }
+  g_assert_cmpuint (g_hash_table_size (expected), ==, N_MESSAGES);
+  /* Alice saw each once, in order. */
+  listen_for (alice, expected);
+  natter_test_client_expect_no_frame_of_type (alice, "message");
+  natter_test_server_assert_alive (cluster.nodes[0]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  g_clear_pointer (&carol, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -621,5 +732,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/node-killed", test_node_killed, WHY);
   natter_test_add_pg_only ("/cluster/presence-across-nodes", test_presence_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/typing-and-read-across-nodes", test_typing_and_read_across_nodes, WHY);
+  natter_test_add_pg_only ("/cluster/node-stopped", test_node_stopped, WHY);
   return g_test_run ();
 }
