@@ -5,6 +5,7 @@
 #include "natterd-auth.h"
 #include "natterd-chat.h"
 #include "natterd-commit.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers.h"
 #include "natterd-presence.h"
 #include "natterd-reads.h"
@@ -72,6 +73,7 @@ natterd_chat_start (NatterdServer  *server,
       natterd_chat_stop (self);
       return NULL;
     }
+  natterd_directory_refresh_init (self);
   natterd_server_set_service (server, &chat_service, self);
   return self;
 }
@@ -94,5 +96,6 @@ natterd_chat_stop (NatterdDirectory *self)
   g_clear_pointer (&self->commit, natterd_commit_free);
   g_clear_pointer (&self->search_feed, natterd_search_feed_free);
   g_clear_pointer (&self->reads, natterd_reads_free);
+  natterd_directory_refresh_free (self);
   natterd_directory_free (self);
 }

@@ -39,6 +39,10 @@ typedef struct {
                                   * connection string; may hold a password: never printed */
   char     *password_file;       /* the database password, first line; NULL: none */
 
+  /* [cluster] */
+  guint     directory_refresh_ms;/* 30000: how often a node on a shared database reads the
+                                  * directory again (natterd-directory-refresh.h); 0: never */
+
   /* Not a setting: --import-sqlite FILE, a SQLite database to copy into
    * the PostgreSQL database, after which natterd exits. NULL: serve. */
   char     *import_sqlite;
