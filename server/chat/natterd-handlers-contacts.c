@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "natterd-directory-events.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
 
 static NatterdContactState
@@ -240,7 +241,9 @@ answer_request (NatterdRequest      *request,
     return;
   if (contact_state (me, other) != NATTERD_CONTACT_INCOMING)
     {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
+      /* Perhaps asked through another node. */
+      if (!natterd_directory_refresh_wait (natterd_directory_from_request (request), request))
+        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
       return;
     }
   start_change (request, change, me, other);
@@ -268,7 +271,8 @@ natterd_handle_contact_remove (NatterdRequest *request)
     return;
   if (contact_state (me, other) == NATTERD_CONTACT_NONE)
     {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "Not a contact");
+      if (!natterd_directory_refresh_wait (natterd_directory_from_request (request), request))
+        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "Not a contact");
       return;
     }
   start_change (request, CONTACT_REMOVE, me, other);

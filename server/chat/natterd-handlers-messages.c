@@ -86,7 +86,8 @@ natterd_handle_send (NatterdRequest *request)
         }
       if (!natterd_room_has_member (room, me))
         {
-          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
           return;
         }
       conv = room->conversation;

@@ -168,7 +168,9 @@ natterd_arg_room (NatterdRequest *request,
     }
   if (must_be_member && !natterd_room_has_member (room, natterd_session_request_user (request)))
     {
-      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+      /* Perhaps joined through another node. */
+      if (!natterd_directory_refresh_wait (dir, request))
+        natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
       return NULL;
     }
   return room;
@@ -212,7 +214,8 @@ natterd_arg_conversation (NatterdRequest       *request,
         }
       if (!natterd_room_has_member (room, me))
         {
-          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
           return FALSE;
         }
       *out_conv = room->conversation;
