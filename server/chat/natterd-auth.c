@@ -24,6 +24,7 @@
 
 #include "natterd-auth.h"
 #include "natterd-cluster.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
 #include "natterd-presence.h"
 #include "natterd-reads.h"
@@ -709,6 +710,10 @@ finish_login_token (NatterdAuth    *self,
   NatterdUser *user = user_id != 0 ? natterd_directory_find_user_id (self->directory, user_id) : NULL;
   gint64 now = natterd_now_ms ();
 
+  /* A token made by another node, for an account registered there. */
+  if (user_id != 0 && user == NULL && natterd_directory_refresh_wait (self->directory, request))
+    return;
+
   if (user == NULL || expires <= now)
     {
       if (user != NULL)
@@ -839,6 +844,11 @@ natterd_auth_login_password (NatterdAuth    *self,
     }
 
   user = natterd_directory_find_user (self->directory, username);
+  /* Perhaps registered through another node: asked again once this one
+   * has read the store (the limits above are asked again too, not
+   * taken). */
+  if (user == NULL && username != NULL && natterd_directory_refresh_wait (self->directory, request))
+    return;
 
   job = g_new0 (Job, 1);
   job->kind = JOB_LOGIN;

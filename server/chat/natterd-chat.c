@@ -6,6 +6,7 @@
 #include "natterd-chat.h"
 #include "natterd-cluster.h"
 #include "natterd-commit.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers.h"
 #include "natterd-presence.h"
 #include "natterd-reads.h"
@@ -71,8 +72,15 @@ natterd_chat_start (NatterdServer  *server,
   if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
       (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
       (self->reads = natterd_reads_new (store, error)) == NULL ||
-      (self->auth = natterd_auth_new (self, error)) == NULL ||
-      (config->bus != NULL && (self->cluster = natterd_cluster_new (self, config, error)) == NULL))
+      (self->auth = natterd_auth_new (self, error)) == NULL)
+    {
+      natterd_chat_stop (self);
+      return NULL;
+    }
+  natterd_directory_refresh_init (self);
+  /* A node of a cluster: on the bus, and told of the directory's changes
+   * there (natterd-cluster.h). */
+  if (config->bus != NULL && (self->cluster = natterd_cluster_new (self, config, error)) == NULL)
     {
       natterd_chat_stop (self);
       return NULL;
@@ -102,5 +110,6 @@ natterd_chat_stop (NatterdDirectory *self)
   g_clear_pointer (&self->reads, natterd_reads_free);
   /* Its reads are answered (and dropped) by now. */
   g_clear_pointer (&self->cluster, natterd_cluster_free);
+  natterd_directory_refresh_free (self);
   natterd_directory_free (self);
 }

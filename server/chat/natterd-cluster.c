@@ -41,6 +41,7 @@
 #include "natterd-cluster-presence.h"
 #include "natterd-cluster-wire.h"
 #include "natterd-commit.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers.h"
 #include "natterd-reads.h"
 #include "natterd-stream.h"
@@ -103,11 +104,12 @@ run_new_foreign (void)
   return run;
 }
 
+/* Another node changed the directory (or this node may have missed
+ * that it did): read it again. Coalesced there. */
 static void
 refresh_directory (NatterdCluster *self)
 {
-  /* natterd-directory-refresh.h reads the directory again. */
-  g_debug ("The directory changed on another node");
+  natterd_directory_refresh (self->directory);
 }
 
 /* --- delivery, in id order --- */

@@ -15,7 +15,27 @@ typedef struct {
   NatterdRequest      *request;
   NatterdDeferredFunc  handler;
   gint64               after;
+  guint                waited;     /* WAITED_*: what it has waited for already */
+  gboolean             needs_user; /* asked while logged in */
 } Deferred;
+
+/* What a request has waited for is remembered while it waits for
+ * something else: a request resumed after a refresh that must then wait
+ * for a model write still must not wait for a second refresh. */
+enum {
+  WAITED_WRITES  = 1 << 0,
+  WAITED_SEARCH  = 1 << 1,
+  WAITED_REFRESH = 1 << 2,
+};
+
+static guint
+waited_now (NatterdDirectory *self,
+            NatterdRequest   *request)
+{
+  return (self->resuming == request ? WAITED_WRITES : 0) |
+         (self->resuming_search == request ? WAITED_SEARCH : 0) |
+         (self->resuming_refreshed == request ? WAITED_REFRESH : 0);
+}
 
 void
 natterd_deferred_push (GQueue              *queue,
@@ -28,6 +48,8 @@ natterd_deferred_push (GQueue              *queue,
   d->request = request;
   d->handler = handler;
   d->after = after;
+  d->waited = waited_now (natterd_directory_from_request (request), request);
+  d->needs_user = natterd_session_get_user (natterd_request_get_connection (request)) != NULL;
   g_queue_push_tail (queue, d);
 }
 
@@ -39,23 +61,26 @@ natterd_deferred_push (GQueue              *queue,
 static void
 resume (NatterdDirectory *self,
         Deferred         *d,
-        gboolean          searched)
+        guint             waited)
 {
-  /* Every deferred handler needs the user its connection had. A logout
-   * waits for the connection's deferred requests, but one that came first
-   * could still find the session gone: answered, never handled without
-   * its user (it dereferenced NULL before). */
-  if (natterd_session_get_user (natterd_request_get_connection (d->request)) == NULL)
+  /* Every deferred handler of a logged-in request needs the user its
+   * connection had. A logout waits for the connection's deferred
+   * requests, but one that came first could still find the session gone:
+   * answered, never handled without its user (it dereferenced NULL
+   * before). A login waiting for a refresh had no user to lose. */
+  if (d->needs_user && natterd_session_get_user (natterd_request_get_connection (d->request)) == NULL)
     {
       natterd_request_error (d->request, NATTER_ERROR_NOT_AUTHENTICATED,
                              "Logged out before this request could be answered");
       g_free (d);
       return;
     }
-  self->resuming = d->request;
-  self->resuming_search = searched ? d->request : NULL;
+  waited |= d->waited;
+  self->resuming = waited & WAITED_WRITES ? d->request : NULL;
+  self->resuming_search = waited & WAITED_SEARCH ? d->request : NULL;
+  self->resuming_refreshed = waited & WAITED_REFRESH ? d->request : NULL;
   d->handler (d->request);
-  self->resuming = self->resuming_search = NULL;
+  self->resuming = self->resuming_search = self->resuming_refreshed = NULL;
   g_free (d);
 }
 
@@ -68,7 +93,7 @@ natterd_deferred_resume (NatterdDirectory *self,
   Deferred *d;
 
   while ((d = g_queue_peek_head (queue)) != NULL && d->after <= reached)
-    resume (self, g_queue_pop_head (queue), searched);
+    resume (self, g_queue_pop_head (queue), WAITED_WRITES | (searched ? WAITED_SEARCH : 0));
 }
 
 void
@@ -78,7 +103,27 @@ natterd_deferred_resume_next (NatterdDirectory *self,
   Deferred *d = g_queue_pop_head (queue);
 
   if (d != NULL)
-    resume (self, d, FALSE);
+    resume (self, d, WAITED_WRITES);
+}
+
+void
+natterd_deferred_resume_refreshed (NatterdDirectory *self,
+                                   GQueue           *queue,
+                                   gint64            reached)
+{
+  Deferred *d;
+
+  while ((d = g_queue_peek_head (queue)) != NULL && d->after <= reached)
+    resume (self, g_queue_pop_head (queue), WAITED_REFRESH);
+}
+
+void
+natterd_deferred_fail_all (GQueue          *queue,
+                           NatterErrorCode  code,
+                           const char      *message)
+{
+  while (!g_queue_is_empty (queue))
+    natterd_deferred_fail_next (queue, code, message);
 }
 
 void

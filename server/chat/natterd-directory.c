@@ -34,8 +34,13 @@ natterd_directory_add_user (NatterdDirectory *self,
                             const char       *display_name,
                             const char       *password_hash)
 {
-  NatterdUser *user = g_new0 (NatterdUser, 1);
+  NatterdUser *user = natterd_directory_find_user_id (self, id);
 
+  /* A refresh may have read the row before the registration's commit
+   * came back: inserting again would free the user it holds. */
+  if (user != NULL)
+    return user;
+  user = g_new0 (NatterdUser, 1);
   user->id = id;
   user->username = g_strdup (username);
   user->display_name = g_strdup (display_name);
@@ -84,6 +89,28 @@ const NatterdConfig *
 natterd_directory_get_config (NatterdDirectory *self)
 {
   return natterd_server_get_config (self->server);
+}
+
+static void
+set_contact_side (NatterdUser *user, NatterdUser *other, NatterdContactState state)
+{
+  if (state == NATTERD_CONTACT_NONE)
+    g_hash_table_remove (user->contacts, other);
+  else
+    g_hash_table_insert (user->contacts, other, GINT_TO_POINTER (state));
+}
+
+void
+natterd_user_set_contact (NatterdUser         *user,
+                          NatterdUser         *other,
+                          NatterdContactState  state)
+{
+  NatterdContactState mirror = state == NATTERD_CONTACT_OUTGOING ? NATTERD_CONTACT_INCOMING
+                             : state == NATTERD_CONTACT_INCOMING ? NATTERD_CONTACT_OUTGOING
+                             : state;
+
+  set_contact_side (user, other, state);
+  set_contact_side (other, user, mirror);
 }
 
 /* --- rooms and conversations --- */
@@ -308,16 +335,8 @@ load_contact_cb (gint64 a, gint64 b, int state, gpointer user_data)
 
   if (ua == NULL || ub == NULL || ua == ub)
     return;
-  if (state == NATTERD_STORE_CONTACT_ACCEPTED)
-    {
-      g_hash_table_insert (ua->contacts, ub, GINT_TO_POINTER (NATTERD_CONTACT_ACCEPTED));
-      g_hash_table_insert (ub->contacts, ua, GINT_TO_POINTER (NATTERD_CONTACT_ACCEPTED));
-    }
-  else
-    {
-      g_hash_table_insert (ua->contacts, ub, GINT_TO_POINTER (NATTERD_CONTACT_OUTGOING));
-      g_hash_table_insert (ub->contacts, ua, GINT_TO_POINTER (NATTERD_CONTACT_INCOMING));
-    }
+  natterd_user_set_contact (ua, ub, state == NATTERD_STORE_CONTACT_ACCEPTED ? NATTERD_CONTACT_ACCEPTED
+                                                                            : NATTERD_CONTACT_OUTGOING);
 }
 
 static void

@@ -26,6 +26,7 @@ typedef struct _NatterdCommit       NatterdCommit;      /* natterd-commit.h */
 typedef struct _NatterdSearchFeed   NatterdSearchFeed;  /* natterd-search-feed.h */
 typedef struct _NatterdReads        NatterdReads;       /* natterd-reads.h */
 typedef struct _NatterdCluster      NatterdCluster;     /* natterd-cluster.h */
+typedef struct _NatterdRefresh      NatterdRefresh;     /* natterd-directory-refresh.h */
 
 typedef enum {
   NATTERD_CONTACT_NONE     = 0,
@@ -54,6 +55,7 @@ struct _NatterdUser {
 
   guint64         mark;           /* de-duplicates recipients of one event */
   gboolean        last_seen_dirty;/* last_seen not yet written to the store */
+  guint64         local_stamp;    /* directory->local_stamp when its status text changed here */
   NatterdTokenBucket send_bucket; /* messages_per_minute_per_user */
 };
 
@@ -84,6 +86,7 @@ struct _NatterdDirectory {
   NatterdSearchFeed *search_feed;
   NatterdReads      *reads;
   NatterdCluster    *cluster;       /* NULL: a single node */
+  NatterdRefresh    *refresh;       /* NULL unless the store is shared */
 
   GHashTable    *users_by_name;     /* owns the users */
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */
@@ -100,6 +103,11 @@ struct _NatterdDirectory {
    * their turn, so they must not be deferred again. */
   NatterdRequest *resuming;         /* after its connection's writes */
   NatterdRequest *resuming_search;  /* ... and after the search index */
+  NatterdRequest *resuming_refreshed; /* ... after a refresh, having missed (natterd-directory-refresh.h) */
+
+  /* Counts the changes of user fields made on this node (a status text):
+   * a refresh that read the store before one was written leaves it alone. */
+  guint64        local_stamp;
 
   /* Writes that change the directory, one at a time (natterd-model-write.c). */
   gboolean       model_write_busy;
@@ -146,7 +154,8 @@ NatterdUser        *natterd_directory_find_user    (NatterdDirectory *self, cons
 NatterdUser        *natterd_directory_find_user_id (NatterdDirectory *self, gint64 id);
 NatterdRoom        *natterd_directory_find_room    (NatterdDirectory *self, const char *room);
 NatterdConversation *natterd_directory_find_conversation (NatterdDirectory *self, gint64 id);
-/* Adds a user just stored (the store gave @id). */
+/* Adds a user just stored (the store gave @id); the one already there
+ * when a refresh has added it first. */
 NatterdUser        *natterd_directory_add_user     (NatterdDirectory *self,
                                                     gint64            id,
                                                     const char       *username,
@@ -159,6 +168,11 @@ typedef void (*NatterdDeferredFunc) (NatterdRequest *request);
 /* Sends an event (@frame ends with '\n') to each of @user's connections
  * but @except. */
 void                natterd_user_send (NatterdUser *user, GBytes *frame, NatterdConnection *except);
+
+/* Sets @user's side of a contact and @other's side to match (OUTGOING
+ * there is INCOMING here); NONE removes both. */
+void                natterd_user_set_contact (NatterdUser *user, NatterdUser *other,
+                                              NatterdContactState state);
 
 /* Rooms and conversations. */
 gboolean            natterd_room_has_member (NatterdRoom *room, NatterdUser *user);

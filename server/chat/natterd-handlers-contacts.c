@@ -19,6 +19,8 @@
 
 #include <string.h>
 
+#include "natterd-directory-events.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
 
 static NatterdContactState
@@ -26,17 +28,6 @@ contact_state (NatterdUser *me,
                NatterdUser *other)
 {
   return GPOINTER_TO_INT (g_hash_table_lookup (me->contacts, other));
-}
-
-static void
-set_state (NatterdUser         *user,
-           NatterdUser         *other,
-           NatterdContactState  state)
-{
-  if (state == NATTERD_CONTACT_NONE)
-    g_hash_table_remove (user->contacts, other);
-  else
-    g_hash_table_insert (user->contacts, other, GINT_TO_POINTER (state));
 }
 
 static int
@@ -88,25 +79,6 @@ natterd_handle_contacts (NatterdRequest *request)
     natter_json_writer_string (w, ((NatterdUser *) outgoing->pdata[i])->username);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
-}
-
-/* Sends {"type":"contact","change":…,"user":@about} to @to's connections. */
-static void
-send_contact_event (NatterdUser *to,
-                    NatterdUser *about,
-                    const char  *change)
-{
-  g_autoptr(GBytes) frame = NULL;
-  NatterdEvent event;
-  NatterJsonWriter *w;
-
-  w = natterd_event_begin (&event, "contact");
-  natter_json_writer_key (w, "change");
-  natter_json_writer_string (w, change);
-  natter_json_writer_key (w, "user");
-  natterd_presence_write_user (w, about, to);
-  frame = natterd_event_finish (&event);
-  natterd_user_send (to, frame, NULL);
 }
 
 /* A contact change: written by the writer thread, then applied to both
@@ -161,9 +133,6 @@ contact_apply (NatterdModelWrite *model,
   ContactWrite *w = (ContactWrite *) model;
   NatterdRequest *request = w->model.write.request;
   NatterdUser *me = w->me, *other = w->other;
-  g_autoptr(GBytes) frame = NULL;
-  NatterdEvent event;
-  NatterJsonWriter *jw;
 
   if (error != NULL)
     {
@@ -173,30 +142,23 @@ contact_apply (NatterdModelWrite *model,
   switch (w->change)
     {
     case CONTACT_ASK:
-      set_state (me, other, NATTERD_CONTACT_OUTGOING);
-      set_state (other, me, NATTERD_CONTACT_INCOMING);
-      jw = natterd_event_begin (&event, "contact_request");
-      natter_json_writer_key (jw, "from");
-      natterd_presence_write_user (jw, me, other);
-      frame = natterd_event_finish (&event);
-      natterd_user_send (other, frame, NULL);
+      natterd_user_set_contact (me, other, NATTERD_CONTACT_OUTGOING);
+      natterd_events_contact_request (me, other);
       break;
     case CONTACT_ACCEPT:
-      set_state (me, other, NATTERD_CONTACT_ACCEPTED);
-      set_state (other, me, NATTERD_CONTACT_ACCEPTED);
-      send_contact_event (me, other, "added");
-      send_contact_event (other, me, "added");
+      natterd_user_set_contact (me, other, NATTERD_CONTACT_ACCEPTED);
+      natterd_events_contact (me, other, "added");
+      natterd_events_contact (other, me, "added");
       break;
     case CONTACT_DECLINE:
     case CONTACT_REMOVE:
-      set_state (me, other, NATTERD_CONTACT_NONE);
-      set_state (other, me, NATTERD_CONTACT_NONE);
-      send_contact_event (me, other, "removed");
+      natterd_user_set_contact (me, other, NATTERD_CONTACT_NONE);
+      natterd_events_contact (me, other, "removed");
       /* The requester is not told no (a decline, or an incoming request
        * removed). */
       if (w->change == CONTACT_REMOVE &&
           (w->was == NATTERD_CONTACT_ACCEPTED || w->was == NATTERD_CONTACT_OUTGOING))
-        send_contact_event (other, me, "removed");
+        natterd_events_contact (other, me, "removed");
       break;
     default:
       g_assert_not_reached ();
@@ -279,7 +241,9 @@ answer_request (NatterdRequest      *request,
     return;
   if (contact_state (me, other) != NATTERD_CONTACT_INCOMING)
     {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
+      /* Perhaps asked through another node. */
+      if (!natterd_directory_refresh_wait (natterd_directory_from_request (request), request))
+        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No contact request from that user");
       return;
     }
   start_change (request, change, me, other);
@@ -307,7 +271,8 @@ natterd_handle_contact_remove (NatterdRequest *request)
     return;
   if (contact_state (me, other) == NATTERD_CONTACT_NONE)
     {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "Not a contact");
+      if (!natterd_directory_refresh_wait (natterd_directory_from_request (request), request))
+        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "Not a contact");
       return;
     }
   start_change (request, CONTACT_REMOVE, me, other);

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
 #include "natterd-cluster.h"
 #include "natterd-handlers.h"
@@ -81,12 +82,14 @@ natterd_handle_send (NatterdRequest *request)
       NatterdRoom *room = natterd_directory_find_room (dir, name);
       if (room == NULL)
         {
-          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
           return;
         }
       if (!natterd_room_has_member (room, me))
         {
-          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
           return;
         }
       conv = room->conversation;
@@ -96,7 +99,8 @@ natterd_handle_send (NatterdRequest *request)
       NatterdUser *peer = natterd_directory_find_user (dir, name);
       if (peer == NULL)
         {
-          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
       if (!send_allowed (request, me, client_msg_id))
@@ -230,6 +234,7 @@ typedef struct {
   gint64       since;     /* sync: where the page starts */
   gboolean     reversed;  /* the rows are newest first, the page oldest first */
   gboolean     is_sync;
+  gboolean     refreshed; /* the request has waited for a refresh once */
 } PageArgs;
 
 static PageArgs *
@@ -246,7 +251,25 @@ page_args_new (NatterdRequest *request,
   args->since = since;
   args->reversed = reversed;
   args->is_sync = is_sync;
+  args->refreshed = natterd_directory_from_request (request)->resuming_refreshed == request;
   return args;
+}
+
+/* A row of a conversation or sender the directory does not have: made
+ * through another node (a shared store) since the last refresh. */
+static gboolean
+rows_name_strangers (NatterdDirectory *dir,
+                     GPtrArray        *rows)
+{
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const NatterdStoreMessage *m = rows->pdata[i];
+
+      if (natterd_directory_find_conversation (dir, m->conversation_id) == NULL ||
+          natterd_directory_find_user_id (dir, m->sender_id) == NULL)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* The answer to a history, sync or search read. */
@@ -257,7 +280,13 @@ page_read_cb (NatterdRequest *request,
               gpointer        user_data)
 {
   g_autofree PageArgs *args = user_data;
+  NatterdDirectory *dir = natterd_directory_from_request (request);
 
+  /* Read again (from the start) once the directory knows them, unless it
+   * has been refreshed for this request already. */
+  if (error == NULL && dir->refresh != NULL && !args->refreshed &&
+      rows_name_strangers (dir, rows) && natterd_directory_refresh_wait (dir, request))
+    return;
   if (error != NULL)
     natterd_request_store_error (request, error);
   else

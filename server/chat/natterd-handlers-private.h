@@ -33,7 +33,10 @@ gboolean natterd_arg_limit  (NatterdRequest  *request,
                              gint64           cap,
                              gint64          *out);
 /* A username field naming an existing user: invalid_argument when
- * malformed, not_found when nobody has it. NULL after answering. */
+ * malformed, not_found when nobody has it. NULL after answering, or when
+ * the request waits for a refresh of the directory to look again
+ * (natterd-directory-refresh.h): the same for the room and conversation
+ * readers below. */
 NatterdUser *natterd_arg_user (NatterdRequest *request,
                                const char     *key);
 /* A room field: invalid_argument when malformed, not_found when it does
@@ -42,7 +45,8 @@ NatterdRoom *natterd_arg_room (NatterdRequest *request,
                                const char     *key,
                                gboolean        must_be_member);
 /* A conversation address the user may read. A direct conversation that
- * has no message yet gives *out_conv NULL and TRUE. FALSE after answering. */
+ * has no message yet gives *out_conv NULL and TRUE. FALSE after answering
+ * or deferring. */
 gboolean natterd_arg_conversation (NatterdRequest       *request,
                                    const char           *key,
                                    gboolean              required,

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "natterd-directory-events.h"
 #include "natterd-handlers-private.h"
 
 #define DIRECTORY_DEFAULT 50
@@ -56,32 +57,6 @@ static int
 compare_users (gconstpointer a, gconstpointer b)
 {
   return strcmp ((*(NatterdUser *const *) a)->username, (*(NatterdUser *const *) b)->username);
-}
-
-/* {"type":"room_member","room":…,"user":user,"change":…} to every member
- * but the connection @except (the one that asked, which gets the reply).
- * The user object is the same for all: members share a room with @user,
- * so all of them may see its presence. */
-static void
-send_member_event (NatterdRoom       *room,
-                   NatterdUser       *user,
-                   const char        *change,
-                   NatterdConnection *except)
-{
-  g_autoptr(GBytes) frame = NULL;
-  NatterdEvent event;
-  NatterJsonWriter *w;
-
-  w = natterd_event_begin (&event, "room_member");
-  natter_json_writer_key (w, "room");
-  natter_json_writer_string (w, room->name);
-  natter_json_writer_key (w, "user");
-  natterd_presence_write_user (w, user, NULL);
-  natter_json_writer_key (w, "change");
-  natter_json_writer_string (w, change);
-  frame = natterd_event_finish (&event);
-  for (guint i = 0; i < room->members->len; i++)
-    natterd_user_send (room->members->pdata[i], frame, except);
 }
 
 /* A change of a room, written by the writer thread (natterd-model-write.h):
@@ -250,7 +225,7 @@ join_apply (NatterdModelWrite *model,
       return;
     }
   natterd_room_add_member (w->room, w->user);
-  send_member_event (w->room, w->user, "joined", natterd_request_get_connection (request));
+  natterd_events_room_member (w->room, w->user, "joined", natterd_request_get_connection (request));
   reply_room (request, w->room);
 }
 
@@ -298,7 +273,7 @@ leave_apply (NatterdModelWrite *model,
     }
   /* Told while still a member, so the leaver's other connections hear it;
    * the connection that asked has its reply. */
-  send_member_event (w->room, w->user, "left", natterd_request_get_connection (request));
+  natterd_events_room_member (w->room, w->user, "left", natterd_request_get_connection (request));
   natterd_room_remove_member (w->room, w->user);
   natterd_request_ok (request);
 }
@@ -405,9 +380,6 @@ topic_apply (NatterdModelWrite *model,
   RoomWrite *rw = (RoomWrite *) model;
   NatterdRequest *request = room_write_request (rw);
   NatterdRoom *room = rw->room;
-  g_autoptr(GBytes) frame = NULL;
-  NatterdEvent event;
-  NatterJsonWriter *w;
 
   if (error != NULL)
     {
@@ -416,17 +388,7 @@ topic_apply (NatterdModelWrite *model,
     }
   g_free (room->topic);
   room->topic = g_strdup (rw->topic);
-
-  w = natterd_event_begin (&event, "room_topic");
-  natter_json_writer_key (w, "room");
-  natter_json_writer_string (w, room->name);
-  natter_json_writer_key (w, "topic");
-  natter_json_writer_string (w, room->topic);
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, rw->user->username);
-  frame = natterd_event_finish (&event);
-  for (guint i = 0; i < room->members->len; i++)
-    natterd_user_send (room->members->pdata[i], frame, NULL);
+  natterd_events_room_topic (room, rw->user);
   natterd_request_ok (request);
 }
 

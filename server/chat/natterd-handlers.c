@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "natterd-directory-refresh.h"
 #include "natterd-handlers.h"
 #include "natterd-handlers-private.h"
 
@@ -136,7 +137,7 @@ natterd_arg_user (NatterdRequest *request,
       return NULL;
     }
   user = natterd_directory_find_user (dir, username);
-  if (user == NULL)
+  if (user == NULL && !natterd_directory_refresh_wait (dir, request))
     natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
   return user;
 }
@@ -161,12 +162,15 @@ natterd_arg_room (NatterdRequest *request,
   room = natterd_directory_find_room (dir, name);
   if (room == NULL)
     {
-      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
+      if (!natterd_directory_refresh_wait (dir, request))
+        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
       return NULL;
     }
   if (must_be_member && !natterd_room_has_member (room, natterd_session_request_user (request)))
     {
-      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+      /* Perhaps joined through another node. */
+      if (!natterd_directory_refresh_wait (dir, request))
+        natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
       return NULL;
     }
   return room;
@@ -204,12 +208,14 @@ natterd_arg_conversation (NatterdRequest       *request,
       NatterdRoom *room = natterd_directory_find_room (dir, name);
       if (room == NULL)
         {
-          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such room");
           return FALSE;
         }
       if (!natterd_room_has_member (room, me))
         {
-          natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
+          if (!natterd_directory_refresh_wait (dir, request))
+            natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are not a member of that room");
           return FALSE;
         }
       *out_conv = room->conversation;
@@ -220,12 +226,17 @@ natterd_arg_conversation (NatterdRequest       *request,
     NatterdUser *peer = natterd_directory_find_user (dir, name);
     if (peer == NULL)
       {
-        natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
+        if (!natterd_directory_refresh_wait (dir, request))
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
         return FALSE;
       }
+    *out_conv = natterd_directory_find_direct (dir, me, peer);
+    /* None here yet: on a shared store another node may have made it
+     * (the first message sent through it). */
+    if (*out_conv == NULL && natterd_directory_refresh_wait (dir, request))
+      return FALSE;
     if (out_peer)
       *out_peer = peer;
-    *out_conv = natterd_directory_find_direct (dir, me, peer);
   }
   return TRUE;
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "natterd-cluster.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-model-write.h"
 
 gboolean
@@ -55,7 +56,26 @@ model_write_done (NatterdWriteJob *job,
     self->clear (self);
   g_free (self);
 
+  natterd_model_write_release (directory);
+}
+
+gboolean
+natterd_model_write_take (NatterdDirectory *directory)
+{
+  if (directory->model_write_busy)
+    return FALSE;
+  directory->model_write_busy = TRUE;
+  return TRUE;
+}
+
+void
+natterd_model_write_release (NatterdDirectory *directory)
+{
   directory->model_write_busy = FALSE;
+  /* A refresh that waited goes before the requests that wait: it is one,
+   * and some of them may be waiting for it. */
+  if (natterd_directory_refresh_take_turn (directory))
+    return;
   resume_waiting (directory);
 }
 

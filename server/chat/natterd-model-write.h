@@ -49,4 +49,10 @@ void     natterd_model_write_start (NatterdModelWrite     *self,
                                     NatterdModelApplyFunc  apply,
                                     GDestroyNotify         clear);
 
+/* The same turn, for a refresh of the directory (natterd-directory-refresh.h),
+ * which must not read the store while a change is half applied: TRUE when
+ * it is now held; release hands it to whoever waits. */
+gboolean natterd_model_write_take    (NatterdDirectory      *directory);
+void     natterd_model_write_release (NatterdDirectory      *directory);
+
 G_END_DECLS

@@ -332,5 +332,8 @@ natterd_presence_store_status_text (NatterdDirectory *self,
   j->job.done = status_done;
   j->user_id = user->id;
   j->text = g_strdup (text);
+  /* A refresh whose read may begin before this commits must not undo
+   * it (natterd-directory-diff.h). */
+  user->local_stamp = ++self->local_stamp;
   natterd_commit_push (self->commit, &j->job);
 }

@@ -40,6 +40,10 @@ natterd_config_new_defaults (void)
 
   self->synchronous_full = TRUE;
   self->database = g_strdup ("sqlite");
+
+  /* NATTERD_DIRECTORY_REFRESH_MS_DEFAULT; the chat layer is not visible
+   * from here. */
+  self->directory_refresh_ms = 30000;
   return self;
 }
 
@@ -164,6 +168,7 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", login_timeout, 86400),
   UINT_KEY ("limits", idle_timeout, 86400 * 7),
   UINT_KEY ("limits", messages_per_minute_per_user, 100000000),
+  UINT_KEY ("cluster", directory_refresh_ms, 86400000),
 };
 
 /* Every key natterd reads that uint_keys does not list. */
@@ -242,7 +247,7 @@ closest_name (const char  *name,
               const char  *group,
               const char **out_group)
 {
-  static const char *const groups[] = { "server", "limits", "storage" };
+  static const char *const groups[] = { "server", "limits", "storage", "cluster" };
   guint limit = CLAMP (strlen (name) / 3, 2, 3);
   const char *best = NULL;
   guint best_distance = G_MAXUINT;
@@ -342,11 +347,11 @@ check_known_keys (GKeyFile    *file,
       g_auto(GStrv) keys = NULL;
 
       if (!g_str_equal (group, "server") && !g_str_equal (group, "limits") &&
-          !g_str_equal (group, "storage"))
+          !g_str_equal (group, "storage") && !g_str_equal (group, "cluster"))
         {
           const char *guess = closest_name (group, NULL, NULL);
           g_autofree char *hint = guess != NULL ? g_strdup_printf (" (did you mean [%s]?)", guess)
-                                                : g_strdup (" (natterd knows [server], [limits] and [storage])");
+                                                : g_strdup (" (natterd knows [server], [limits], [storage] and [cluster])");
 
           g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
                        "%u: unknown group [%s]%s", find_line (text, group, NULL), group, hint);

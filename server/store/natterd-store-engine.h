@@ -22,6 +22,8 @@ struct _NatterdStore {
  * has that function's contract. */
 struct _NatterdStoreEngine {
   const char *name;
+  /* Other processes may write the database too (natterd_store_is_shared). */
+  gboolean    shared;
   void (*close) (NatterdStore *store);
   NatterdStore *(*open_sibling) (NatterdStore *store, GError **error);
   NatterdStore *(*open_indexer) (NatterdStore *store, GError **error);

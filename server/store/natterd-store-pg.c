@@ -2496,6 +2496,7 @@ pg_conversation_summaries (NatterdStore            *store,
 
 static const NatterdStoreEngine pg_engine = {
   .name = "postgresql",
+  .shared = TRUE,
   .close = pg_close,
   .open_sibling = pg_open_writer,
   .open_indexer = pg_open_sibling,

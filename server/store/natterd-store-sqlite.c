@@ -1919,6 +1919,7 @@ sqlite_conversation_summaries (NatterdStore *store,
 
 static const NatterdStoreEngine sqlite_engine = {
   .name = "sqlite",
+  .shared = FALSE, /* natterd locks its data dir: one process writes natter.db */
   .close = sqlite_close,
   .open_sibling = sqlite_open_sibling,
   .open_indexer = sqlite_open_indexer,

@@ -118,6 +118,12 @@ natterd_store_get_path (NatterdStore *self)
   return self->engine->get_path (self);
 }
 
+gboolean
+natterd_store_is_shared (NatterdStore *self)
+{
+  return self->engine->shared;
+}
+
 int
 natterd_store_get_schema_version (NatterdStore *self)
 {

@@ -88,6 +88,10 @@ void          natterd_store_set_reconnect_in_background (NatterdStore *self,
                                                          gboolean      in_background);
 /* natter.db's path, for messages (":memory:" for an in-memory store). */
 const char   *natterd_store_get_path (NatterdStore *self);
+/* TRUE when other natterd nodes may change the database under this one
+ * (PostgreSQL): what natterd holds in memory may then be behind it
+ * (natterd-directory-refresh.h). A plain field of the engine: free. */
+gboolean      natterd_store_is_shared (NatterdStore *self);
 /* The schema version after migrations (PRAGMA user_version). */
 int           natterd_store_get_schema_version (NatterdStore *self);
 

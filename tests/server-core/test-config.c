@@ -109,7 +109,7 @@ static const BadConfig bad_configs[] = {
   { "[limits]\nmax_frames = 4096\n",          ":2: unknown key 'max_frames' in [limits] (did you mean 'max_frame'?)" },
   { "[limits]\nregistraton = false\n",        "(did you mean 'registration', in [server]?)" },
   { "[server]\nfrobnicate = 1\n",             ":2: unknown key 'frobnicate' in [server] (natterd.conf.example lists every key)" },
-  { "[tuning]\nx = 1\n",                      ":1: unknown group [tuning] (natterd knows [server], [limits] and [storage])" },
+  { "[tuning]\nx = 1\n",                      ":1: unknown group [tuning] (natterd knows [server], [limits], [storage] and [cluster])" },
   /* Values say where they are too. */
   { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected true or false" },
   /* A bad address is found here, not once the database is open. */
@@ -200,8 +200,8 @@ test_example_keys_known (void)
   g_string_free (uncommented, TRUE);
   g_assert_true (natterd_config_load_file (config, path, &error));
   g_assert_no_error (error);
-  /* All of them: docs/server.md lists the same 23. */
-  g_assert_cmpuint (keys, ==, 23);
+  /* All of them: docs/server.md lists the same 24. */
+  g_assert_cmpuint (keys, ==, 24);
   g_unlink (path);
 }
 

@@ -12,9 +12,9 @@
  * database. meson.build registers this program in the server-pg suite
  * only; run on SQLite anyway, it skips.
  *
- * natterd loads users and rooms into memory when it starts and nothing
- * tells one node what another changed yet (the cluster issue's work), so
- * every account and membership is made on node A before node B starts.
+ * Both nodes start together: what one makes (accounts, rooms,
+ * memberships), the other learns when a request of its own looks for it
+ * (natterd-directory-refresh.h; test-directory-nodes.c tests that).
  */
 #define G_LOG_DOMAIN "natter-test"
 
@@ -103,7 +103,14 @@ test_commit_order (void)
   gint64 first_missing = 0;
 
   g_assert_nonnull (natter_test_server_get_database (node_a));
-  /* Everyone on node A, before node B starts (see the top). */
+  {
+    const char *args[] = { "--database", natter_test_server_get_database (node_a), NULL };
+
+    node_b = natter_test_server_start (UTIL_RELAXED_LIMITS, args);
+  }
+  g_assert_cmpstr (natter_test_server_get_database (node_b), ==,
+                   natter_test_server_get_database (node_a));
+  /* Everyone made on node A, with node B running (see the top). */
   reader = natter_test_client_new_user (node_a, "reader");
   for (guint r = 0; r < G_N_ELEMENTS (rooms); r++)
     util_room_create (reader, rooms[r]);
@@ -119,13 +126,6 @@ test_commit_order (void)
     }
   g_clear_pointer (&reader, natter_test_client_free);
 
-  {
-    const char *args[] = { "--database", natter_test_server_get_database (node_a), NULL };
-
-    node_b = natter_test_server_start (UTIL_RELAXED_LIMITS, args);
-  }
-  g_assert_cmpstr (natter_test_server_get_database (node_b), ==,
-                   natter_test_server_get_database (node_a));
   reader = natter_test_client_new_login (node_b, "reader");
 
   /* Senders 0..3 stay on node A; 4..7 log in again on node B. */
@@ -227,8 +227,8 @@ test_resend_through_other_node (void)
 {
   g_autoptr(NatterTestServer) node_a = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
   g_autoptr(NatterTestServer) node_b = NULL;
-  g_autoptr(NatterTestClient) alice_a = natter_test_client_new_user (node_a, "alice");
-  g_autoptr(NatterTestClient) bob_a = natter_test_client_new_user (node_a, "bob");
+  g_autoptr(NatterTestClient) alice_a = NULL;
+  g_autoptr(NatterTestClient) bob_a = NULL;
   g_autoptr(NatterTestClient) alice_b = NULL;
   g_autoptr(NatterTestClient) bob_b = NULL;
   static const char send_a[] =
@@ -242,6 +242,8 @@ test_resend_through_other_node (void)
 
     node_b = natter_test_server_start (UTIL_RELAXED_LIMITS, args);
   }
+  alice_a = natter_test_client_new_user (node_a, "alice");
+  bob_a = natter_test_client_new_user (node_a, "bob");
   alice_b = natter_test_client_new_login (node_b, "alice");
   bob_b = natter_test_client_new_login (node_b, "bob");
 
