@@ -352,7 +352,7 @@ token_write_done (NatterdWriteJob *job,
           w->user = natterd_directory_add_user (dir, w->user_id, w->username, w->display_name,
                                                 w->password_hash);
           g_message ("registered user %s", w->user->username);
-          natterd_cluster_directory_changed (dir->cluster);
+          natterd_cluster_directory_changed (dir->cluster, NULL);
         }
       token_cache_add (dir->auth, w->hash, w->user->id, w->expires);
       log_in (dir->auth, request, w->user, w->token, w->hash, w->expires);

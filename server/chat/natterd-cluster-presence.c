@@ -80,6 +80,19 @@ natterd_cluster_presence_elsewhere (NatterdClusterPresence *self,
   return best;
 }
 
+GHashTable *
+natterd_cluster_presence_live_nodes (NatterdClusterPresence *self)
+{
+  GHashTable *live = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->instances);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (live, g_memdup2 (key, sizeof (guint64)));
+  return live;
+}
+
 /* --- what this node says --- */
 
 static void

@@ -43,6 +43,9 @@ NatterPresence natterd_cluster_presence_elsewhere (NatterdClusterPresence *self,
  * (user->presence_here), or its status text did: the others are told. */
 void           natterd_cluster_presence_publish   (NatterdClusterPresence *self,
                                                    NatterdUser            *user);
+/* The other nodes heard of within NATTERD_CLUSTER_PRESENCE_DEAD_MS: a set
+ * of their instances (guint64*), to free with g_hash_table_unref. */
+GHashTable    *natterd_cluster_presence_live_nodes (NatterdClusterPresence *self);
 /* A stop: the others are told that this node's users are gone from it. */
 void           natterd_cluster_presence_leave     (NatterdClusterPresence *self);
 

@@ -16,8 +16,10 @@
  * that follow each other leave no room for another node's, and a run must
  * hold none of another's (natterd-stream.h).
  *
- * On NATTERD_CLUSTER_CHANNEL_DIRECTORY: "NTD1" and the instance: "I
- * changed the directory, read it".
+ * On NATTERD_CLUSTER_CHANNEL_DIRECTORY: "NTD1", the instance and a
+ * sequence number u64: "I changed the directory, read it"; and "NTK1",
+ * the instance, then the instance and sequence number of such a notice:
+ * "I have read it" (natterd_cluster_directory_changed waits for these).
  *
  * On NATTERD_CLUSTER_CHANNEL_EVENTS, what is told and never stored:
  * "NTE1", the instance, then 'T' (typing): conversation u64 (0: direct),
@@ -49,6 +51,7 @@
 #define MAGIC_MESSAGES  "NTM1"
 #define MAGIC_DIRECTORY "NTD1"
 #define MAGIC_EVENTS    "NTE1"
+#define MAGIC_ACK       "NTK1"
 #define HEADER_LEN      NATTERD_WIRE_HEADER_LEN
 #define RECORD_FIXED    (5 * 8 + 4 + 2)
 
@@ -60,6 +63,10 @@ struct _NatterdCluster {
   NatterdStream    *stream;
   NatterdClusterPresence *presence;
   gboolean          stopped;
+
+  guint64           directory_seq;   /* changes of the directory this node told */
+  GHashTable       *directory_waits; /* seq -> DirectoryWait */
+  GArray           *acks_due;        /* AckDue */
 
   GByteArray       *outgoing;       /* records waiting to be published */
   guint             publish_source;
@@ -285,6 +292,85 @@ bad:
     add_foreign_run (self, run);
 }
 
+/* A change another node waits for us to have read (see
+ * natterd_cluster_directory_changed): confirmed once the refresh run
+ * that covers it is done. */
+typedef struct {
+  guint64 instance;
+  guint64 seq;
+  gint64  run;
+} AckDue;
+
+/* This node's change, waiting for the others to confirm. */
+typedef struct {
+  NatterdCluster *cluster;
+  guint64         seq;
+  NatterdRequest *request;  /* held */
+  GHashTable     *waiting;  /* guint64* instances that have not confirmed */
+  guint           timeout;
+} DirectoryWait;
+
+static void
+directory_wait_finish (DirectoryWait *wait)
+{
+  g_hash_table_remove (wait->cluster->directory_waits, &wait->seq);
+}
+
+static void
+directory_wait_free (DirectoryWait *wait)
+{
+  g_clear_handle_id (&wait->timeout, g_source_remove);
+  natterd_request_release (wait->request);
+  g_hash_table_unref (wait->waiting);
+  g_free (wait);
+}
+
+static gboolean
+directory_wait_timeout_cb (gpointer user_data)
+{
+  DirectoryWait *wait = user_data;
+
+  wait->timeout = 0;
+  g_message ("%u nodes did not confirm a change of the directory within %u ms; answered anyway",
+             g_hash_table_size (wait->waiting), NATTERD_CLUSTER_DIRECTORY_WAIT_MS);
+  directory_wait_finish (wait);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+publish_ack (NatterdCluster *self,
+             const AckDue   *due)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  natterd_wire_put_header (out, MAGIC_ACK, self->instance);
+  natterd_wire_put_u64 (out, due->instance);
+  natterd_wire_put_u64 (out, due->seq);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, out->data, out->len);
+}
+
+static void
+refresh_done_cb (NatterdDirectory *directory,
+                 gint64            completed,
+                 gpointer          user_data)
+{
+  NatterdCluster *self = user_data;
+  guint i = 0;
+
+  while (i < self->acks_due->len)
+    {
+      AckDue *due = &g_array_index (self->acks_due, AckDue, i);
+
+      if (due->run <= completed)
+        {
+          publish_ack (self, due);
+          g_array_remove_index (self->acks_due, i);
+        }
+      else
+        i++;
+    }
+}
+
 static void
 directory_cb (NatterdBus   *bus,
               const char   *channel,
@@ -293,22 +379,68 @@ directory_cb (NatterdBus   *bus,
               gpointer      user_data)
 {
   NatterdCluster *self = user_data;
+  guint64 sender;
 
-  if (len < HEADER_LEN || memcmp (data, MAGIC_DIRECTORY, 4) != 0 ||
-      natterd_wire_get_u64 (data + 4) == self->instance || self->stopped)
+  if (self->stopped)
     return;
-  refresh_directory (self);
+  if (natterd_wire_check_header (data, len, MAGIC_DIRECTORY, &sender) &&
+      len == HEADER_LEN + 8)
+    {
+      AckDue due = { sender, natterd_wire_get_u64 (data + HEADER_LEN), 0 };
+
+      if (sender == self->instance)
+        return;
+      due.run = natterd_directory_refresh (self->directory);
+      g_array_append_val (self->acks_due, due);
+    }
+  else if (natterd_wire_check_header (data, len, MAGIC_ACK, &sender) &&
+           len == HEADER_LEN + 16)
+    {
+      guint64 target = natterd_wire_get_u64 (data + HEADER_LEN);
+      guint64 seq = natterd_wire_get_u64 (data + HEADER_LEN + 8);
+      DirectoryWait *wait;
+
+      if (target != self->instance ||
+          (wait = g_hash_table_lookup (self->directory_waits, &seq)) == NULL)
+        return;
+      g_hash_table_remove (wait->waiting, &sender);
+      if (g_hash_table_size (wait->waiting) == 0)
+        directory_wait_finish (wait);
+    }
+  else
+    g_warning ("A publish on %s that is not of this version; ignored", channel);
 }
 
 void
-natterd_cluster_directory_changed (NatterdCluster *self)
+natterd_cluster_directory_changed (NatterdCluster *self,
+                                   NatterdRequest *request)
 {
-  g_autoptr(GByteArray) notice = g_byte_array_new ();
+  g_autoptr(GByteArray) notice = NULL;
+  DirectoryWait *wait;
 
   if (self == NULL || self->stopped)
     return;
+  notice = g_byte_array_new ();
   natterd_wire_put_header (notice, MAGIC_DIRECTORY, self->instance);
-  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len);
+  natterd_wire_put_u64 (notice, ++self->directory_seq);
+  if (!natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len) ||
+      request == NULL)
+    return;
+
+  wait = g_new0 (DirectoryWait, 1);
+  wait->cluster = self;
+  wait->seq = self->directory_seq;
+  wait->waiting = natterd_cluster_presence_live_nodes (self->presence);
+  if (g_hash_table_size (wait->waiting) == 0)
+    {
+      g_hash_table_unref (wait->waiting);
+      g_free (wait);
+      return;
+    }
+  wait->request = request;
+  natterd_request_hold (request);
+  wait->timeout = g_timeout_add (NATTERD_CLUSTER_DIRECTORY_WAIT_MS, directory_wait_timeout_cb, wait);
+  g_hash_table_insert (self->directory_waits, g_memdup2 (&wait->seq, sizeof wait->seq), wait);
 }
 
 void
@@ -634,6 +766,10 @@ natterd_cluster_new (NatterdDirectory    *directory,
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, directory_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_EVENTS, events_cb, self);
   self->presence = natterd_cluster_presence_new (directory, bus, self->instance);
+  self->directory_waits = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                 (GDestroyNotify) directory_wait_free);
+  self->acks_due = g_array_new (FALSE, FALSE, sizeof (AckDue));
+  natterd_directory_refresh_set_done_func (directory, refresh_done_cb, self);
   self->catch_up_source = g_timeout_add (NATTERD_CLUSTER_CATCH_UP_MS, catch_up_cb, self);
   g_message ("Node %s joins the cluster on %s, delivering from message %" G_GINT64_FORMAT,
              self->node_name, config->bus, committed + 1);
@@ -681,6 +817,9 @@ natterd_cluster_stop (NatterdCluster *self)
   self->stopped = TRUE;
   g_clear_handle_id (&self->catch_up_source, g_source_remove);
   g_clear_handle_id (&self->read_retry_source, g_source_remove);
+  /* Changes waiting for the others are answered now. */
+  g_hash_table_remove_all (self->directory_waits);
+  natterd_directory_refresh_set_done_func (self->directory, NULL, NULL);
   g_message ("Node %s leaves the cluster: %" G_GUINT64_FORMAT " messages published, %"
              G_GUINT64_FORMAT " received, %" G_GUINT64_FORMAT " read from the database",
              self->node_name, self->published, self->received,
@@ -697,6 +836,8 @@ natterd_cluster_free (NatterdCluster *self)
   g_clear_pointer (&self->presence, natterd_cluster_presence_free);
   g_clear_pointer (&self->stream, natterd_stream_free);
   g_byte_array_unref (self->outgoing);
+  g_hash_table_unref (self->directory_waits);
+  g_array_unref (self->acks_due);
   g_free (self->node_name);
   g_free (self);
 }

@@ -32,6 +32,10 @@ G_BEGIN_DECLS
 /* A failed read of a gap is tried again after this long. */
 #define NATTERD_CLUSTER_READ_RETRY_MS 500
 
+/* How long a change of the directory waits for the other nodes to have
+ * read it before it is answered anyway (a node that is slow or gone). */
+#define NATTERD_CLUSTER_DIRECTORY_WAIT_MS 2000
+
 /* At a stop, the last publishes (this node leaving) get this long to
  * reach Redis. */
 #define NATTERD_CLUSTER_STOP_PUSH_MS  500
@@ -62,8 +66,14 @@ void            natterd_cluster_own_committed (NatterdCluster            *self,
                                                gpointer                   send);
 /* Delivers what waits for a gap now (at a stop). */
 void            natterd_cluster_flush (NatterdCluster      *self);
-/* This node changed the directory: the others are told to look. */
-void            natterd_cluster_directory_changed (NatterdCluster *self);
+/* This node committed a change of the directory: the others are told to
+ * read it. With @request (about to be answered), its answer is held
+ * until every other node known to be alive says it has read the change,
+ * or NATTERD_CLUSTER_DIRECTORY_WAIT_MS has passed: a client told "done"
+ * finds the change on any node (a member it added is in room_members
+ * there). @self NULL: a single node, nothing to do. */
+void            natterd_cluster_directory_changed (NatterdCluster *self,
+                                                   NatterdRequest *request);
 
 /* A typing notice (into the room @conversation_id, or to @peer_id) or a
  * moved read marker, told here already: the other nodes tell their

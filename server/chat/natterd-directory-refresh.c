@@ -42,6 +42,8 @@ struct _NatterdRefresh {
   guint64  stamp;      /* directory->local_stamp when the barrier was queued */
   GQueue   waiting;    /* requests that missed; after = the run they wait for */
   guint    timer;
+  NatterdRefreshDoneFunc done_func;
+  gpointer               done_data;
 };
 
 typedef struct {
@@ -71,6 +73,8 @@ finish (NatterdDirectory *self,
                                "The database is unavailable; try again");
   else
     natterd_deferred_resume_refreshed (self, &r->waiting, r->completed);
+  if (error == NULL && !self->stopping && r->done_func != NULL)
+    r->done_func (self, r->completed, r->done_data);
   natterd_model_write_release (self);
   if (r->dirty && !self->stopping && r->phase == PHASE_IDLE)
     start (self);
@@ -180,13 +184,13 @@ natterd_directory_refresh_take_turn (NatterdDirectory *self)
   return TRUE;
 }
 
-void
+gint64
 natterd_directory_refresh (NatterdDirectory *self)
 {
   NatterdRefresh *r = self->refresh;
 
   if (r == NULL || self->stopping)
-    return;
+    return 0;
   switch (r->phase)
     {
     case PHASE_IDLE:
@@ -199,6 +203,19 @@ natterd_directory_refresh (NatterdDirectory *self)
       /* Its read has not begun: it will see what this call is for. */
       break;
     }
+  /* The run under way, unless its read may have begun before this call. */
+  return r->started + (r->dirty ? 1 : 0);
+}
+
+void
+natterd_directory_refresh_set_done_func (NatterdDirectory       *self,
+                                         NatterdRefreshDoneFunc  func,
+                                         gpointer                user_data)
+{
+  if (self->refresh == NULL)
+    return;
+  self->refresh->done_func = func;
+  self->refresh->done_data = user_data;
 }
 
 gboolean
@@ -214,9 +231,7 @@ natterd_directory_refresh_wait (NatterdDirectory *self,
   handler = natterd_handlers_lookup (natterd_request_get_type (request));
   g_return_val_if_fail (handler != NULL, FALSE);
 
-  natterd_directory_refresh (self);
-  /* The run under way, unless its read may have begun before the miss. */
-  run = r->started + (r->dirty ? 1 : 0);
+  run = natterd_directory_refresh (self);
   natterd_deferred_push (&r->waiting, request, handler->func, run);
   return TRUE;
 }

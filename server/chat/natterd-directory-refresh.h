@@ -30,10 +30,20 @@ void     natterd_directory_refresh_init (NatterdDirectory *self);
 /* At the end, once the pipelines are flushed (self->stopping is set). */
 void     natterd_directory_refresh_free (NatterdDirectory *self);
 
-/* Schedules a refresh. Coalesced: a call while one reads the store makes
- * exactly one more run after it; a call before its read has begun is
- * covered by it. Nothing on SQLite. */
-void     natterd_directory_refresh      (NatterdDirectory *self);
+/* Called after each run that read the store (@completed: how many runs
+ * are done), on the main loop. */
+typedef void (*NatterdRefreshDoneFunc) (NatterdDirectory *self,
+                                        gint64            completed,
+                                        gpointer          user_data);
+void     natterd_directory_refresh_set_done_func (NatterdDirectory       *self,
+                                                  NatterdRefreshDoneFunc  func,
+                                                  gpointer                user_data);
+
+/* Schedules a refresh, and returns the number of the run that will cover
+ * this call (its read begins after it; 0 on SQLite). Coalesced: a call
+ * while one reads the store makes exactly one more run after it; a call
+ * before its read has begun is covered by it. Nothing on SQLite. */
+gint64   natterd_directory_refresh      (NatterdDirectory *self);
 
 /* For a request that looked up a username, room or conversation the
  * directory does not have: TRUE when it now waits for a refresh that reads

@@ -47,10 +47,11 @@ model_write_done (NatterdWriteJob *job,
   NatterdDirectory *directory = natterd_directory_from_request (self->write.request);
 
   natterd_commit_write_done (&self->write);
-  self->apply (self, error);
-  /* The other nodes of a cluster read the change from the database. */
+  /* The other nodes of a cluster read the change from the database; the
+   * answer waits until they have. */
   if (error == NULL)
-    natterd_cluster_directory_changed (directory->cluster);
+    natterd_cluster_directory_changed (directory->cluster, self->write.request);
+  self->apply (self, error);
   natterd_commit_write_clear (&self->write);
   if (self->clear != NULL)
     self->clear (self);

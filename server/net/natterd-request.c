@@ -12,6 +12,7 @@ struct _NatterdRequest {
   GString           *reply;       /* the reply being written, then done */
   NatterJsonWriter   writer;
   GList              link;        /* in the connection's queue */
+  guint              holds;       /* natterd_request_hold() */
   guint              finished : 1;
 };
 
@@ -53,7 +54,8 @@ natterd_request_get_link (NatterdRequest *self)
 gboolean
 natterd_request_is_finished (NatterdRequest *self)
 {
-  return self->finished;
+  /* Finished and held: its reply (and those behind it) wait. */
+  return self->finished && self->holds == 0;
 }
 
 GBytes *
@@ -136,7 +138,23 @@ finish (NatterdRequest *self,
     }
 
   self->finished = TRUE;
-  natterd_connection_request_done (self->connection, self);
+  if (self->holds == 0)
+    natterd_connection_request_done (self->connection, self);
+}
+
+void
+natterd_request_hold (NatterdRequest *self)
+{
+  self->holds++;
+}
+
+void
+natterd_request_release (NatterdRequest *self)
+{
+  g_return_if_fail (self->holds > 0);
+
+  if (--self->holds == 0 && self->finished)
+    natterd_connection_request_done (self->connection, self);
 }
 
 NatterJsonWriter *

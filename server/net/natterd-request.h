@@ -45,6 +45,13 @@ void               natterd_request_error_from     (NatterdRequest  *self,
 void               natterd_request_rate_limited   (NatterdRequest  *self,
                                                    gint64           retry_after_ms);
 
+/* Holds the reply back: a request finished while held is answered (and
+ * freed, and its connection's later replies follow) only at the last
+ * release. A cluster's change of the directory is answered once the
+ * other nodes have read it. */
+void               natterd_request_hold           (NatterdRequest  *self);
+void               natterd_request_release        (NatterdRequest  *self);
+
 /* Handlers flagged NATTERD_HANDLER_PAUSES hold back the connection's next
  * frames until they finish (a login: what follows may need its user). Other
  * handlers that finish later (a send waiting for its commit) do not: the

@@ -200,8 +200,8 @@ test_example_keys_known (void)
   g_string_free (uncommented, TRUE);
   g_assert_true (natterd_config_load_file (config, path, &error));
   g_assert_no_error (error);
-  /* All of them: docs/server.md lists the same 24. */
-  g_assert_cmpuint (keys, ==, 24);
+  /* All of them: docs/server.md lists the same 26. */
+  g_assert_cmpuint (keys, ==, 26);
   g_unlink (path);
 }
 
@@ -221,6 +221,36 @@ test_bad_listen_option (void)
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
   g_assert_cmpstr (error->message, ==,
                    "--listen '[::1]:65536': port 65536 out of range (1-65535, or 0 for any free port)");
+}
+
+/* A bus needs a database several nodes can share; the file's [cluster]
+ * is read, and the command line wins over it. */
+static void
+test_cluster_options (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterdConfig) config = NULL;
+  g_autofree char *path = write_config ("[storage]\ndatabase = postgresql://db/natter\n"
+                                        "[cluster]\nbus = redis://bus:6379\nnode_name = a\n");
+  char *sqlite_args[] = { "natterd", "--bus", "redis://127.0.0.1:6379", NULL };
+  char *file_args[] = { "natterd", "--config", path, "--node-name", "b", NULL };
+  char **argv = sqlite_args;
+  int argc = G_N_ELEMENTS (sqlite_args) - 1;
+  gboolean just_exit = FALSE;
+
+  config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
+  g_assert_null (config);
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_assert_true (g_str_has_prefix (error->message, "--bus: a cluster shares a PostgreSQL database"));
+  g_clear_error (&error);
+
+  argv = file_args;
+  argc = G_N_ELEMENTS (file_args) - 1;
+  config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->bus, ==, "redis://bus:6379");
+  g_assert_cmpstr (config->node_name, ==, "b");
+  g_unlink (path);
 }
 
 static void
@@ -269,6 +299,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/cert-needs-key", test_cert_needs_key);
   g_test_add_func ("/config/bad-listen-option", test_bad_listen_option);
   g_test_add_func ("/config/parse-listen", test_parse_listen);
+  g_test_add_func ("/config/cluster-options", test_cluster_options);
   g_test_add_func ("/config/example-keys-known", test_example_keys_known);
   return g_test_run ();
 }

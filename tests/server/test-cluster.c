@@ -722,6 +722,52 @@ test_node_stopped (void)
   cluster_stop (&cluster);
 }
 
+/* A change of the directory is answered once the other nodes have read
+ * it: a client told "joined" on one node finds the member in the room's
+ * list on the other at once, and a contact request made on one node is in
+ * the list on the other. Accounts are made on both nodes. */
+static void
+test_directory_read_your_writes (void)
+{
+  Cluster cluster;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[1], "bob");
+  /* Each node has heard of the other (presence crosses the bus) before
+   * the changes start. */
+  util_make_contacts (alice, bob);
+  natter_test_client_clear_queue (alice);
+  natter_test_client_clear_queue (bob);
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *room = g_strdup_printf ("#room%u", i);
+      g_autoptr(JsonObject) members = NULL;
+
+      util_room_create (alice, room);
+      util_room_join (bob, room);
+      members = natter_test_client_request_ok (alice, "{\"type\":\"room_members\",\"room\":\"%s\"}", room);
+      util_assert_usernames (natter_test_get_array (members, "members"), "alice", "bob", NULL);
+    }
+  {
+    g_autoptr(NatterTestClient) carol = natter_test_client_new_user (cluster.nodes[0], "carol");
+    g_autoptr(JsonObject) contacts = NULL;
+
+    json_object_unref (natter_test_client_request_ok (bob, "{\"type\":\"contact_request\",\"username\":\"carol\"}"));
+    contacts = natter_test_client_request_ok (carol, "{\"type\":\"contacts\"}");
+    util_assert_strings (natter_test_get_array (contacts, "incoming"), "bob", NULL);
+  }
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -733,5 +779,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/presence-across-nodes", test_presence_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/typing-and-read-across-nodes", test_typing_and_read_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/node-stopped", test_node_stopped, WHY);
+  natter_test_add_pg_only ("/cluster/directory-read-your-writes", test_directory_read_your_writes, WHY);
   return g_test_run ();
 }
