@@ -58,8 +58,10 @@
 #define TOKEN_CACHE_MAX 100000
 
 typedef struct {
-  GHashTable *buckets; /* key -> NatterdTokenBucket* */
-  gint64      window_ms;
+  GHashTable       *buckets;   /* key -> NatterdTokenBucket* */
+  gint64            window_ms;
+  const char       *kind;      /* its name in a cluster's shared counts */
+  NatterdDirectory *directory; /* borrowed: its cluster, if any */
 } Limiter;
 
 /* A token the store holds, as the store holds it. */
@@ -104,10 +106,24 @@ typedef struct {
 /* --- limiters --- */
 
 static void
-limiter_init (Limiter *limiter, gint64 window_ms)
+limiter_init (Limiter          *limiter,
+              gint64            window_ms,
+              const char       *kind,
+              NatterdDirectory *directory)
 {
   limiter->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   limiter->window_ms = window_ms;
+  limiter->kind = kind;
+  limiter->directory = directory;
+}
+
+/* In a cluster, the uses on every node count (natterd-cluster-limits.h). */
+static NatterdClusterLimits *
+limiter_shared (Limiter *limiter)
+{
+  NatterdCluster *cluster = limiter->directory->cluster;
+
+  return cluster != NULL ? natterd_cluster_get_limits (cluster) : NULL;
 }
 
 /* Tokens a second for a bucket of @capacity refilled over the window. */
@@ -147,8 +163,10 @@ limiter_peek (Limiter *limiter, const char *key, guint capacity, gint64 now)
 {
   if (capacity == 0 || key == NULL)
     return 0;
-  return natterd_token_bucket_peek (limiter_bucket (limiter, key, capacity, now),
-                                    capacity, limiter_rate (limiter, capacity), now * 1000);
+  return MAX (natterd_token_bucket_peek (limiter_bucket (limiter, key, capacity, now),
+                                         capacity, limiter_rate (limiter, capacity), now * 1000),
+              natterd_cluster_limits_peek (limiter_shared (limiter), limiter->kind, key, capacity,
+                                           limiter->window_ms / 1000));
 }
 
 static void
@@ -158,6 +176,7 @@ limiter_take (Limiter *limiter, const char *key, guint capacity, gint64 now)
     return;
   natterd_token_bucket_take (limiter_bucket (limiter, key, capacity, now),
                              capacity, limiter_rate (limiter, capacity), now * 1000);
+  natterd_cluster_limits_count (limiter_shared (limiter), limiter->kind, key, limiter->window_ms / 1000);
 }
 
 /* --- the thread pool --- */
@@ -608,9 +627,9 @@ natterd_auth_new (NatterdDirectory *directory,
   self->directory = directory;
   self->dummy_hash = g_strdup (out);
   self->jobs = g_hash_table_new (NULL, NULL);
-  limiter_init (&self->registrations_by_address, HOUR_MS);
-  limiter_init (&self->failures_by_address, MINUTE_MS);
-  limiter_init (&self->failures_by_user, MINUTE_MS);
+  limiter_init (&self->registrations_by_address, HOUR_MS, "registrations-address", directory);
+  limiter_init (&self->failures_by_address, MINUTE_MS, "failed-logins-address", directory);
+  limiter_init (&self->failures_by_user, MINUTE_MS, "failed-logins-user", directory);
   self->tokens = g_hash_table_new_full (token_hash_hash, token_hash_equal, NULL, g_free);
 
   threads = config->hash_threads > 0 ? config->hash_threads : g_get_num_processors ();

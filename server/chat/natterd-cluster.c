@@ -62,6 +62,7 @@ struct _NatterdCluster {
   guint64           instance;
   NatterdStream    *stream;
   NatterdClusterPresence *presence;
+  NatterdClusterLimits   *limits;
   gboolean          stopped;
 
   guint64           directory_seq;   /* changes of the directory this node told */
@@ -766,6 +767,7 @@ natterd_cluster_new (NatterdDirectory    *directory,
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, directory_cb, self);
   natterd_bus_subscribe (bus, NATTERD_CLUSTER_CHANNEL_EVENTS, events_cb, self);
   self->presence = natterd_cluster_presence_new (directory, bus, self->instance);
+  self->limits = natterd_cluster_limits_new (bus);
   self->directory_waits = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                  (GDestroyNotify) directory_wait_free);
   self->acks_due = g_array_new (FALSE, FALSE, sizeof (AckDue));
@@ -834,12 +836,19 @@ natterd_cluster_free (NatterdCluster *self)
   natterd_cluster_stop (self);
   g_clear_pointer (&self->bus, natterd_bus_free);
   g_clear_pointer (&self->presence, natterd_cluster_presence_free);
+  g_clear_pointer (&self->limits, natterd_cluster_limits_free);
   g_clear_pointer (&self->stream, natterd_stream_free);
   g_byte_array_unref (self->outgoing);
   g_hash_table_unref (self->directory_waits);
   g_array_unref (self->acks_due);
   g_free (self->node_name);
   g_free (self);
+}
+
+NatterdClusterLimits *
+natterd_cluster_get_limits (NatterdCluster *self)
+{
+  return self->limits;
 }
 
 NatterdClusterPresence *

@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include "natterd-cluster-limits.h"
 #include "natterd-cluster-presence.h"
 #include "natterd-directory.h"
 
@@ -90,6 +91,8 @@ void            natterd_cluster_relay_read   (NatterdCluster *self,
                                               gint64          up_to);
 
 const char     *natterd_cluster_get_node_name (NatterdCluster *self);
+/* The limits counted across the nodes (natterd-cluster-limits.h). */
+NatterdClusterLimits *natterd_cluster_get_limits (NatterdCluster *self);
 /* Presence across the nodes (natterd-cluster-presence.h). */
 NatterdClusterPresence *natterd_cluster_get_presence (NatterdCluster *self);
 

@@ -33,11 +33,20 @@ send_allowed (NatterdRequest *request,
   NatterdDirectory *dir = natterd_directory_from_request (request);
   const NatterdConfig *config = natterd_directory_get_config (dir);
   guint per_minute = config->messages_per_minute_per_user;
-  gint64 retry = natterd_token_bucket_take (&me->send_bucket, per_minute, per_minute / 60.0,
-                                            natterd_now_ms () * 1000);
+  NatterdClusterLimits *shared = dir->cluster != NULL ? natterd_cluster_get_limits (dir->cluster) : NULL;
+  /* In a cluster, the sends through the other nodes count too
+   * (natterd-cluster-limits.h); this node's bucket holds as ever. */
+  gint64 retry = natterd_cluster_limits_peek (shared, "sends-user", me->username, per_minute, 60);
 
   if (retry == 0)
-    return TRUE;
+    retry = natterd_token_bucket_take (&me->send_bucket, per_minute, per_minute / 60.0,
+                                       natterd_now_ms () * 1000);
+  if (retry == 0)
+    {
+      if (per_minute > 0)
+        natterd_cluster_limits_count (shared, "sends-user", me->username, 60);
+      return TRUE;
+    }
   natterd_commit_answer_resend (dir->commit, request, me, client_msg_id, retry);
   return FALSE;
 }

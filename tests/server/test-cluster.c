@@ -30,6 +30,7 @@
 static const char *const rooms[] = { "#one", "#two" };
 
 typedef struct {
+  const char       *config;  /* natterd's config text; NULL: UTIL_RELAXED_LIMITS */
   NatterTestRedis  *redis;
   char             *bus;
   NatterTestServer *nodes[3];
@@ -43,10 +44,12 @@ start_node (Cluster    *cluster,
   const char *first_args[] = { "--bus", cluster->bus, "--node-name", name, NULL };
   const char *args[] = { "--bus", cluster->bus, "--node-name", name, "--database", NULL, NULL };
 
+  const char *config = cluster->config != NULL ? cluster->config : UTIL_RELAXED_LIMITS;
+
   if (cluster->n_nodes == 0)
-    return natter_test_server_start (UTIL_RELAXED_LIMITS, first_args);
+    return natter_test_server_start (config, first_args);
   args[5] = natter_test_server_get_database (cluster->nodes[0]);
-  return natter_test_server_start (UTIL_RELAXED_LIMITS, args);
+  return natter_test_server_start (config, args);
 }
 
 /* Redis, and @n_first nodes. Accounts and rooms are made on the first
@@ -56,8 +59,10 @@ cluster_start (Cluster *cluster,
                guint    n_nodes)
 {
   g_autofree char *skip = NULL;
+  const char *config = cluster->config;
 
   memset (cluster, 0, sizeof *cluster);
+  cluster->config = config;
   cluster->redis = natter_test_redis_start (&skip);
   if (cluster->redis == NULL)
     {
@@ -118,7 +123,7 @@ wait_message (NatterTestClient *c,
 static void
 test_across_nodes (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(NatterTestClient) carol = NULL;
@@ -259,7 +264,7 @@ listen_for (NatterTestClient *c,
 static void
 test_order_across_nodes (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   NatterTestClient *listeners[2];
   Sender senders[2 * N_PER_NODE];
   GThread *threads[2 * N_PER_NODE];
@@ -325,7 +330,7 @@ test_order_across_nodes (void)
 static void
 test_bus_restart (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -376,7 +381,7 @@ test_bus_restart (void)
 static void
 test_node_killed (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   Sender senders[2];
   GThread *threads[2];
   g_autoptr(NatterTestClient) listener = NULL;
@@ -484,7 +489,7 @@ test_node_killed (void)
 static void
 test_presence_across_nodes (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(NatterTestClient) bob_on_a = NULL;
@@ -557,7 +562,7 @@ test_presence_across_nodes (void)
 static void
 test_typing_and_read_across_nodes (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) alice_on_b = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
@@ -623,7 +628,7 @@ test_typing_and_read_across_nodes (void)
 static void
 test_node_stopped (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(NatterTestClient) carol = NULL;
@@ -729,7 +734,7 @@ test_node_stopped (void)
 static void
 test_directory_read_your_writes (void)
 {
-  Cluster cluster;
+  Cluster cluster = { 0 };
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
 
@@ -768,6 +773,72 @@ test_directory_read_your_writes (void)
   cluster_stop (&cluster);
 }
 
+/* The limits per user count the uses on every node: a user who spreads
+ * sends or password guesses over two nodes gets one allowance, not two
+ * (within the uses in flight: natterd-cluster-limits.h). */
+static void
+test_limits_across_nodes (void)
+{
+  Cluster cluster = { UTIL_RELAXED_LIMITS "messages_per_minute_per_user=10\n"
+                      "failed_logins_per_minute_per_user=3\n" };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) alice_on_b = NULL;
+  guint ok_on_b = 0, attempt;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  alice_on_b = natter_test_client_new_login (cluster.nodes[1], "alice");
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("a-%u", i);
+      util_send (alice, "@alice", "a note", cmid);
+    }
+  /* Node B alone would take 10 more. */
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_requestf (alice_on_b,
+          "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"b\",\"client_msg_id\":\"b-%u\"}", i);
+
+      if (g_strcmp0 (natter_test_get_str (reply, "type"), "ok") != 0)
+        {
+          natter_assert_error (reply, "rate_limited");
+          break;
+        }
+      ok_on_b++;
+    }
+  natter_test_note ("node B took %u sends after node A's 6 (limit 10 a minute)", ok_on_b);
+  g_assert_cmpuint (ok_on_b, >=, 4);
+  g_assert_cmpuint (6 + ok_on_b, <=, 11);
+
+  /* Two wrong passwords on A; on B the guesses stop well before B's own
+   * three. */
+  {
+    g_autoptr(NatterTestClient) x = natter_test_client_new (cluster.nodes[0]);
+    g_autoptr(NatterTestClient) y = natter_test_client_new (cluster.nodes[1]);
+
+    for (guint i = 0; i < 2; i++)
+      json_object_unref (natter_test_client_request_error (x, "auth_failed",
+          "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"wrong password\"}"));
+    for (attempt = 1; attempt <= 3; attempt++)
+      {
+        g_autoptr(JsonObject) reply = natter_test_client_request (y,
+            "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"wrong password\"}");
+
+        if (g_strcmp0 (natter_test_get_str (reply, "code"), "rate_limited") == 0)
+          break;
+        natter_assert_error (reply, "auth_failed");
+      }
+    natter_test_note ("node B limited the guesses at attempt %u (its own limit: the fourth)", attempt);
+    g_assert_cmpuint (attempt, <=, 3);
+  }
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&alice_on_b, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -780,5 +851,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/typing-and-read-across-nodes", test_typing_and_read_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/node-stopped", test_node_stopped, WHY);
   natter_test_add_pg_only ("/cluster/directory-read-your-writes", test_directory_read_your_writes, WHY);
+  natter_test_add_pg_only ("/cluster/limits-across-nodes", test_limits_across_nodes, WHY);
   return g_test_run ();
 }
