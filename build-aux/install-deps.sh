@@ -20,6 +20,10 @@ packages=(
   # start for themselves (and the benchmark's reference). Debian's
   # packages: well kept, and made for exactly this job.
   libhiredis-dev redis-server
+  # HAProxy: tests/server/test-haproxy.c runs the example configuration
+  # data/server/haproxy.cfg (Debian 12: haproxy 2.6, the version it is
+  # written for) in front of two natterd nodes; only the test needs it
+  haproxy
   # PostgreSQL: natterd's second storage engine links libpq; the tests
   # start a throw-away server from the postgresql package's binaries
   # (Debian 12: PostgreSQL 15, with postgresql-contrib)

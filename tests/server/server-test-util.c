@@ -181,6 +181,22 @@ util_wait_presence (NatterTestClient *c,
     }
 }
 
+JsonObject *
+util_wait_message (NatterTestClient *c,
+                   gint64            id)
+{
+  for (;;)
+    {
+      JsonObject *event = natter_test_client_wait_type (c, "message");
+      gint64 got = natter_test_get_int (event, "message.id");
+
+      if (got == id)
+        return event;
+      g_assert_cmpint (got, <, id);
+      json_object_unref (event);
+    }
+}
+
 static void
 assert_member_type (JsonObject *obj,
                     const char *member,

@@ -52,6 +52,12 @@ JsonObject *util_find_user    (JsonArray        *users,
 JsonObject *util_wait_presence (NatterTestClient *c,
                                 const char       *username);
 
+/* Waits (with the client's deadline) for the "message" event of id @id,
+ * skipping other events and messages; asserts that none of the messages
+ * before it had a higher id (a node delivers in id order). */
+JsonObject *util_wait_message (NatterTestClient *c,
+                               gint64            id);
+
 /* Asserts a user object has the contract's fields with the right types. */
 void    util_assert_user_object (JsonObject     *user);
 /* Asserts a message object has the contract's fields with the right types. */
