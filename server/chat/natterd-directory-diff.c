@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "natterd-cluster.h"
 #include "natterd-directory-diff.h"
 #include "natterd-directory-events.h"
 #include "natterd-presence.h"
@@ -181,6 +182,11 @@ apply_users (NatterdDirectory         *self,
                                              u->password_hash);
           user->status_text = g_strdup (u->status_text);
           user->last_seen = u->last_seen;
+          /* Online on another node, perhaps: that node said so before
+           * this one knew the user. */
+          if (self->cluster != NULL)
+            user->presence = natterd_cluster_presence_elsewhere (natterd_cluster_get_presence (self->cluster),
+                                                                 user->id);
           continue;
         }
       if (g_strcmp0 (user->display_name, u->display_name) != 0)

@@ -106,9 +106,12 @@ pump (NatterdStream *self)
     }
   if (self->reading)
     return;
-  /* What is known committed, and the rest of a gap whose first page was
-   * just read, are in the database already: no point waiting. */
-  if (self->read_more || (head == NULL && self->committed > self->delivered))
+  /* The rest of a gap whose first page was just read is in the database
+   * already: no point waiting. What a catch-up says is committed still
+   * waits the while: this node's own last sends are committed before
+   * they are handed in, and are better delivered as its own (the sending
+   * connection gets its answer, not an event). */
+  if (self->read_more)
     {
       self->read_more = FALSE;
       g_clear_handle_id (&self->gap_source, g_source_remove);

@@ -78,8 +78,7 @@ void           natterd_stream_add_read_page (NatterdStream *self,
                                              gint64         last_read,
                                              gpointer       run);
 /* Everything up to @committed_up_to is committed (the database said so):
- * whatever of it has not come in is read now, without waiting for the
- * bus. What a node calls when it may have missed bus traffic (the bus
+ * whatever of it has not come in after the gap's wait is read. What a node calls when it may have missed bus traffic (the bus
  * reconnected) and now and then, since a lost run is otherwise noticed
  * only when a later one arrives. */
 void           natterd_stream_catch_up (NatterdStream *self,
