@@ -10,7 +10,9 @@
  * a node refuses once the last total it heard for the window has reached
  * the limit. The main loop never waits for Redis: a check looks at the
  * last reply, so the cluster can overshoot a limit by the uses in flight
- * at that moment (about one round trip to Redis of them), and a window
+ * at that moment (about one round trip to Redis of them), and by one use
+ * per node and key and window (a node's first, before it has heard the
+ * total), and a window
  * boundary may let up to twice the limit through within one window's
  * length (fixed windows); the node's own buckets stay as strict as on a
  * single node. With the bus down, each node counts alone.
