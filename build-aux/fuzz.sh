@@ -64,13 +64,14 @@ PY
 
   # fuzz-frame-reader's input is mostly control bytes: the protocol's
   # words would not help it. fuzz-server's natterd keeps what each input
-  # made (users, messages) by design, so libFuzzer would take every input
+  # made (users, messages) by design (fuzz-cluster-bus's, what the stream
+  # and presence hold), so libFuzzer would take every input
   # for a possible leak, run it again and scan the heap: 4.5 times slower.
   # Its leaks are looked for once, at exit, in the seed run above.
   extra=()
   case $target in
     fuzz-frame-reader) ;;
-    fuzz-server) extra=(-dict="$top/tests/fuzz/natter.dict" -detect_leaks=0) ;;
+    fuzz-server|fuzz-cluster-bus) extra=(-dict="$top/tests/fuzz/natter.dict" -detect_leaks=0) ;;
     *) extra=(-dict="$top/tests/fuzz/natter.dict") ;;
   esac
 

@@ -265,7 +265,7 @@ presence_cb (NatterdBus   *bus,
 
   if (!natterd_wire_check_header (data, len, MAGIC, &sender) || len < NATTERD_WIRE_HEADER_LEN + 1)
     {
-      g_warning ("A publish on %s that is not of this version; ignored", channel);
+      g_message ("A publish on %s that is not of this version; ignored", channel);
       return;
     }
   if (sender == self->instance)
@@ -286,7 +286,7 @@ presence_cb (NatterdBus   *bus,
 
         inst->users = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
         if (!read_records (self, inst, data + NATTERD_WIRE_HEADER_LEN + 1, data + len))
-          g_warning ("A presence snapshot cut short; ignored from there");
+          g_message ("A presence snapshot cut short; ignored from there");
         g_hash_table_iter_init (&iter, before);
         while (g_hash_table_iter_next (&iter, &key, NULL))
           if (!g_hash_table_contains (inst->users, key))
@@ -297,7 +297,7 @@ presence_cb (NatterdBus   *bus,
       break;
     case 'U':
       if (!read_records (self, inst, data + NATTERD_WIRE_HEADER_LEN + 1, data + len))
-        g_warning ("A presence update cut short; ignored from there");
+        g_message ("A presence update cut short; ignored from there");
       break;
     case 'L':
       forget_users (self, inst, natterd_now_ms ());
@@ -306,8 +306,16 @@ presence_cb (NatterdBus   *bus,
     case 'A':
       break;
     default:
-      g_warning ("A presence publish of unknown kind %d; ignored", kind);
+      g_message ("A presence publish of unknown kind %d; ignored", kind);
     }
+}
+
+void
+natterd_cluster_presence_receive (NatterdClusterPresence *self,
+                                  const guint8           *data,
+                                  gsize                   len)
+{
+  presence_cb (self->bus, NATTERD_CLUSTER_CHANNEL_PRESENCE, data, len, self);
 }
 
 static gboolean

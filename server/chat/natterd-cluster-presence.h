@@ -46,6 +46,11 @@ void           natterd_cluster_presence_publish   (NatterdClusterPresence *self,
 /* The other nodes heard of within NATTERD_CLUSTER_PRESENCE_DEAD_MS: a set
  * of their instances (guint64*), to free with g_hash_table_unref. */
 GHashTable    *natterd_cluster_presence_live_nodes (NatterdClusterPresence *self);
+/* A publish on NATTERD_CLUSTER_CHANNEL_PRESENCE handed in as the bus
+ * would (natterd_cluster_receive). */
+void           natterd_cluster_presence_receive   (NatterdClusterPresence *self,
+                                                   const guint8           *data,
+                                                   gsize                   len);
 /* A stop: the others are told that this node's users are gone from it. */
 void           natterd_cluster_presence_leave     (NatterdClusterPresence *self);
 

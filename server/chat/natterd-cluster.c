@@ -239,7 +239,7 @@ messages_cb (NatterdBus   *bus,
 
   if (len < HEADER_LEN || memcmp (data, MAGIC_MESSAGES, 4) != 0)
     {
-      g_warning ("A publish on %s that is not of this version; ignored", channel);
+      g_message ("A publish on %s that is not of this version; ignored", channel);
       return;
     }
   if (natterd_wire_get_u64 (data + 4) == self->instance || self->stopped)
@@ -288,7 +288,7 @@ messages_cb (NatterdBus   *bus,
   return;
 
 bad:
-  g_warning ("A publish on %s cut short or out of order; the rest is read from the database", channel);
+  g_message ("A publish on %s cut short or out of order; the rest is read from the database", channel);
   if (run != NULL)
     add_foreign_run (self, run);
 }
@@ -392,7 +392,11 @@ directory_cb (NatterdBus   *bus,
       if (sender == self->instance)
         return;
       due.run = natterd_directory_refresh (self->directory);
-      g_array_append_val (self->acks_due, due);
+      /* Nothing to read (no shared store): nothing to wait for. */
+      if (due.run == 0)
+        publish_ack (self, &due);
+      else
+        g_array_append_val (self->acks_due, due);
     }
   else if (natterd_wire_check_header (data, len, MAGIC_ACK, &sender) &&
            len == HEADER_LEN + 16)
@@ -409,7 +413,7 @@ directory_cb (NatterdBus   *bus,
         directory_wait_finish (wait);
     }
   else
-    g_warning ("A publish on %s that is not of this version; ignored", channel);
+    g_message ("A publish on %s that is not of this version; ignored", channel);
 }
 
 void
@@ -501,7 +505,7 @@ events_cb (NatterdBus   *bus,
 
   if (!natterd_wire_check_header (data, len, MAGIC_EVENTS, &sender) || len < HEADER_LEN + 1)
     {
-      g_warning ("A publish on %s that is not of this version; ignored", channel);
+      g_message ("A publish on %s that is not of this version; ignored", channel);
       return;
     }
   if (sender == self->instance || self->stopped)
@@ -529,7 +533,7 @@ events_cb (NatterdBus   *bus,
         natterd_tell_read (conv, user, (gint64) natterd_wire_get_u64 (p + 16));
     }
   else
-    g_warning ("A publish on %s of an unknown kind or size; ignored", channel);
+    g_message ("A publish on %s of an unknown kind or size; ignored", channel);
 }
 
 /* --- reads from the database --- */
@@ -843,6 +847,22 @@ natterd_cluster_free (NatterdCluster *self)
   g_array_unref (self->acks_due);
   g_free (self->node_name);
   g_free (self);
+}
+
+void
+natterd_cluster_receive (NatterdCluster *self,
+                         const char     *channel,
+                         const guint8   *data,
+                         gsize           len)
+{
+  if (g_str_equal (channel, NATTERD_CLUSTER_CHANNEL_MESSAGES))
+    messages_cb (self->bus, channel, data, len, self);
+  else if (g_str_equal (channel, NATTERD_CLUSTER_CHANNEL_DIRECTORY))
+    directory_cb (self->bus, channel, data, len, self);
+  else if (g_str_equal (channel, NATTERD_CLUSTER_CHANNEL_EVENTS))
+    events_cb (self->bus, channel, data, len, self);
+  else if (g_str_equal (channel, NATTERD_CLUSTER_CHANNEL_PRESENCE))
+    natterd_cluster_presence_receive (self->presence, data, len);
 }
 
 NatterdClusterLimits *

@@ -90,6 +90,14 @@ void            natterd_cluster_relay_read   (NatterdCluster *self,
                                               gint64          user_id,
                                               gint64          up_to);
 
+/* What the bus brings on @channel, handed in as the bus would: for the
+ * fuzz target (tests/fuzz/fuzz-cluster-bus.c), which plays a hostile
+ * Redis. */
+void            natterd_cluster_receive (NatterdCluster *self,
+                                         const char     *channel,
+                                         const guint8   *data,
+                                         gsize           len);
+
 const char     *natterd_cluster_get_node_name (NatterdCluster *self);
 /* The limits counted across the nodes (natterd-cluster-limits.h). */
 NatterdClusterLimits *natterd_cluster_get_limits (NatterdCluster *self);
