@@ -169,14 +169,22 @@ limiter_peek (Limiter *limiter, const char *key, guint capacity, gint64 now)
                                            limiter->window_ms / 1000));
 }
 
+/* @answer, when not NULL, is the request about to be answered for this
+ * use: in a cluster its answer waits until the use is counted there, so
+ * that the client's next try, on whichever node, finds it counted. */
 static void
-limiter_take (Limiter *limiter, const char *key, guint capacity, gint64 now)
+limiter_take (Limiter        *limiter,
+              const char     *key,
+              guint           capacity,
+              gint64          now,
+              NatterdRequest *answer)
 {
   if (capacity == 0 || key == NULL)
     return;
   natterd_token_bucket_take (limiter_bucket (limiter, key, capacity, now),
                              capacity, limiter_rate (limiter, capacity), now * 1000);
-  natterd_cluster_limits_count (limiter_shared (limiter), limiter->kind, key, limiter->window_ms / 1000);
+  natterd_cluster_limits_count (limiter_shared (limiter), limiter->kind, key, limiter->window_ms / 1000,
+                                answer);
 }
 
 /* --- the thread pool --- */
@@ -532,10 +540,12 @@ finish_login (NatterdAuth *self, Job *job)
 
   if (!job->ok)
     {
+      /* A failure is answered once counted everywhere: a guesser that
+       * spreads over the nodes meets one limit. */
       limiter_take (&self->failures_by_address, job->address_key,
-                    config->failed_logins_per_minute_per_address, now);
+                    config->failed_logins_per_minute_per_address, now, job->request);
       limiter_take (&self->failures_by_user, job->username,
-                    config->failed_logins_per_minute_per_user, now);
+                    config->failed_logins_per_minute_per_user, now, job->request);
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
       return;
     }
@@ -703,7 +713,7 @@ natterd_auth_register (NatterdAuth    *self,
       return;
     }
   limiter_take (&self->registrations_by_address, address,
-                config->registrations_per_hour_per_address, now);
+                config->registrations_per_hour_per_address, now, NULL);
 
   job = g_new0 (Job, 1);
   job->kind = JOB_REGISTER;
@@ -738,7 +748,7 @@ finish_login_token (NatterdAuth    *self,
       if (user != NULL)
         token_delete (self, NULL, hash, NULL); /* expired: nobody waits for it */
       limiter_take (&self->failures_by_address, address,
-                    config->failed_logins_per_minute_per_address, now);
+                    config->failed_logins_per_minute_per_address, now, request);
       natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
       return;
     }

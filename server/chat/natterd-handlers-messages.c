@@ -44,7 +44,7 @@ send_allowed (NatterdRequest *request,
   if (retry == 0)
     {
       if (per_minute > 0)
-        natterd_cluster_limits_count (shared, "sends-user", me->username, 60);
+        natterd_cluster_limits_count (shared, "sends-user", me->username, 60, NULL);
       return TRUE;
     }
   natterd_commit_answer_resend (dir->commit, request, me, client_msg_id, retry);
