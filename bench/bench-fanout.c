@@ -44,6 +44,9 @@ typedef struct {
     gint64  last_ns;
     char    pad[40];
   } *wstat;
+  /* After the run: deliveries of each node's members. */
+  BenchOptions *options;
+  guint64      *node_deliveries;
 } Fanout;
 
 static void
@@ -298,6 +301,21 @@ sum_deliveries (Fanout *f, gint64 *last)
 }
 
 static void
+count_by_node_cb (BenchWorker *w, gpointer data)
+{
+  Fanout *f = data;
+
+  for (guint i = 0; i < w->conns->len; i++)
+    {
+      BenchConn *c = w->conns->pdata[i];
+
+      if (c->ops == &recv_ops)
+        __atomic_fetch_add (&f->node_deliveries[bench_cluster_node_of_port (f->options, c->port)],
+                            c->received, __ATOMIC_RELAXED);
+    }
+}
+
+static void
 set_window_cb (BenchWorker *w, gpointer data)
 {
   bench_worker_set_window (w, GPOINTER_TO_UINT (data));
@@ -347,6 +365,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
       c->rx_stamp = !o->tls;
+      /* Members over the nodes in turn. */
+      c->port = redis ? 0 : bench_cluster_port (o, i);
       bench_conn_start (c);
     }
   deadline = bench_now_ns () + (gint64) (o->timeout_s * 1e9);
@@ -370,6 +390,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? BENCH_AUTH_NONE : BENCH_AUTH_TOKEN, name,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
+      /* On the node of the member of the same user. */
+      c->port = redis ? 0 : bench_cluster_port (o, i % o->members);
       c->data = GSIZE_TO_POINTER (o->messages / f.senders + (i < o->messages % f.senders ? 1 : 0));
       g_ptr_array_add (f.by_worker[w->index], c);
       bench_conn_start (c);
@@ -404,6 +426,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
     }
 
   expected = o->messages * o->members;
+  if (!redis)
+    bench_cluster_sample (o, &res->cluster_before);
   tool0 = bench_tool_cpu_s ();
   bench_proc_sample_threads (pid, &before);
   f.t_go = bench_now_ns ();
@@ -440,6 +464,13 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   if (!bench_proc_sample_threads (pid, &after) || !before.pid)
     after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
   res->tool_cpu_s = bench_tool_cpu_s () - tool0;
+  if (!redis)
+    {
+      bench_cluster_sample (o, &res->cluster_after);
+      f.options = o;
+      f.node_deliveries = res->node_deliveries;
+      bench_engine_call_all (e, count_by_node_cb, &f);
+    }
   got = sum_deliveries (&f, &last);
   res->deliveries = got;
   res->stamped = 0;
@@ -512,6 +543,9 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
                     res->elapsed_s > 0 ? 100.0 * res->cpu_s / res->elapsed_s : 0, "%");
   bench_report_thread_cpu (r, &res->cpu_before, &res->cpu_after);
   bench_report_row (r, "tool CPU (all its threads)", "tool_cpu_s", res->tool_cpu_s, "s");
+  if (res->cluster_after.n_nodes > 0)
+    bench_cluster_report (r, o, &res->cluster_before, &res->cluster_after, res->node_deliveries,
+                          o->messages, res->elapsed_s);
 }
 
 int
