@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "natter-test-pg.h"
+#include <libpq-fe.h>
 
 guint16
 bench_cluster_port (BenchOptions *o, guint i)
@@ -36,20 +36,41 @@ bench_cluster_node_of_port (BenchOptions *o, guint16 port)
   return 0;
 }
 
+/* The first column of the first row of @sql, as an integer. */
+static gboolean
+pg_query_int (PGconn *conn, const char *sql, gint64 *out)
+{
+  PGresult *res = PQexec (conn, sql);
+  gboolean ok = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) > 0;
+
+  if (ok)
+    *out = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  else
+    g_printerr ("natter-bench: %s: %s", sql, PQresultErrorMessage (res));
+  PQclear (res);
+  return ok;
+}
+
 static void
 sample_pg (BenchOptions *o, BenchClusterSample *out)
 {
-  if (o->pg == NULL || o->pg_dbname == NULL)
+  PGconn *conn;
+
+  if (o->db_conninfo == NULL)
     return;
+  conn = PQconnectdb (o->db_conninfo);
+  if (PQstatus (conn) != CONNECTION_OK)
+    g_printerr ("natter-bench: cannot read the database's counters: %s", PQerrorMessage (conn));
   /* Transactions that wrote: the next transaction id to be handed out
-   * (an id is given only to a transaction that writes, read without
-   * taking one). pg_stat_database's xact_commit would count reads too,
-   * and its backends report it up to 10 s late. */
-  out->pg_write_xacts = natter_test_pg_query_int (o->pg, o->pg_dbname,
-                                                  "SELECT pg_snapshot_xmax (pg_current_snapshot ())::text::bigint");
-  out->pg_wal_bytes = natter_test_pg_query_int (o->pg, o->pg_dbname,
-                                                "SELECT pg_wal_lsn_diff (pg_current_wal_lsn (), '0/0')::bigint");
-  out->has_pg = TRUE;
+   * (an id is given only to a transaction that writes; reading it takes
+   * none). pg_stat_database's xact_commit would count reads too, and its
+   * backends report it up to 10 s late. */
+  else if (pg_query_int (conn, "SELECT pg_snapshot_xmax (pg_current_snapshot ())::text::bigint",
+                         &out->pg_write_xacts)
+           && pg_query_int (conn, "SELECT pg_wal_lsn_diff (pg_current_wal_lsn (), '0/0')::bigint",
+                            &out->pg_wal_bytes))
+    out->has_pg = TRUE;
+  PQfinish (conn);
 }
 
 void

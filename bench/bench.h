@@ -351,8 +351,7 @@ typedef struct {
   guint        n_nodes;       /* natterd processes started (0: --server) */
   BenchServer **nodes;        /* [n_nodes]; nodes[0] is natterd */
   BenchServer *bus;           /* the Redis the nodes share, or NULL */
-  gpointer     pg;            /* NatterTestPg of postgresql-temp, or NULL */
-  char        *pg_dbname;     /* its database for natterd */
+  char        *db_conninfo;   /* the PostgreSQL database, or NULL (SQLite) */
   /* Filled in by the runner. */
   BenchServer *natterd;       /* started by us, or NULL */
   BenchEngine *engine;

@@ -124,7 +124,7 @@ static const char *const temp_pg_settings[] = {
 static char *
 database_to_config (const char    *database,
                     NatterTestPg **out_pg,
-                    char         **out_dbname,
+                    char         **out_conninfo,
                     GError       **error)
 {
   g_autofree char *conninfo = NULL;
@@ -133,14 +133,18 @@ database_to_config (const char    *database,
   if (database == NULL || g_str_equal (database, "sqlite"))
     return NULL;
   if (!g_str_equal (database, "postgresql-temp"))
-    return g_strdup_printf ("[storage]\ndatabase=%s\n", database);
+    {
+      *out_conninfo = g_strdup (database);
+      return g_strdup_printf ("[storage]\ndatabase=%s\n", database);
+    }
   *out_pg = natter_test_pg_start_with (temp_pg_settings, &skip);
   if (*out_pg == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "postgresql-temp: %s", skip);
       return NULL;
     }
-  conninfo = natter_test_pg_new_database (*out_pg, out_dbname);
+  conninfo = natter_test_pg_new_database (*out_pg, NULL);
+  *out_conninfo = g_strdup (conninfo);
   g_print ("PostgreSQL (throw-away, %s) on 127.0.0.1:%u\n", temp_pg_settings[3],
            natter_test_pg_get_port (*out_pg));
   return g_strdup_printf ("[storage]\ndatabase=%s\n", conninfo);
@@ -353,7 +357,7 @@ main (int argc, char **argv)
           return 2;
         }
       {
-        g_autofree char *storage = database_to_config (database, &pg, &o.pg_dbname, &error);
+        g_autofree char *storage = database_to_config (database, &pg, &o.db_conninfo, &error);
         g_autofree char *set = error == NULL ? settings_to_config (settings, &error) : NULL;
 
         if (error != NULL)
@@ -368,7 +372,6 @@ main (int argc, char **argv)
                            : set == NULL ? g_steal_pointer (&storage)
                            : g_strconcat (storage, set, NULL);
       }
-      o.pg = pg;
       if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "dm"))
         {
           g_printerr ("natter-bench: --nodes works with fanout and dm\n");
@@ -499,6 +502,6 @@ out:
   g_free (o.data_dir);
   g_free (o.server);
   g_free (o.users_cache);
-  g_free (o.pg_dbname);
+  g_free (o.db_conninfo);
   return rc;
 }
