@@ -125,6 +125,14 @@ bench_natterd_start_args (const char *natterd_path, const char *data_dir, gboole
   if (!g_file_set_contents (conf_path, conf, -1, error))
     return NULL;
   log_path = g_build_filename (data_dir, "natterd.log", NULL);
+  /* GLib opens the stderr file without truncating it: a kept data
+   * directory's log would end in an earlier run's lines. */
+  if (unlink (log_path) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot remove %s: %s", log_path, g_strerror (errno));
+      return NULL;
+    }
 
   g_ptr_array_add (argv, (char *) natterd_path);
   g_ptr_array_add (argv, "--listen");
