@@ -266,6 +266,11 @@ main (int argc, char **argv)
       g_printerr ("natter-bench: --nodes must be 1 to %d\n", BENCH_MAX_NODES);
       return 2;
     }
+  if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "dm"))
+    {
+      g_printerr ("natter-bench: --nodes works with fanout and dm\n");
+      return 2;
+    }
   if (nodes > 0 && o.server)
     {
       g_printerr ("natter-bench: --nodes starts its own natterd nodes; leave out --server\n");
@@ -372,12 +377,6 @@ main (int argc, char **argv)
                            : set == NULL ? g_steal_pointer (&storage)
                            : g_strconcat (storage, set, NULL);
       }
-      if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "dm"))
-        {
-          g_printerr ("natter-bench: --nodes works with fanout and dm\n");
-          rc = 2;
-          goto out;
-        }
       if (nodes > 0 && o.natterd_config != NULL && strstr (o.natterd_config, "database=") != NULL)
         {
           /* A cluster: one Redis for the bus, the nodes on it. */

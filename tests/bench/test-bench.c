@@ -137,13 +137,20 @@ test_fanout_nodes (void)
   const char *const args[] = { "--nodes", "2", "--database", "postgresql-temp",
                                "-n", "6", "-p", "2", "-m", "20", "-w", "4", NULL };
   g_autoptr(JsonNode) node = NULL;
+  g_autofree char *redis = g_find_program_in_path ("redis-server");
   JsonObject *o;
   int status;
 
+  /* natter-bench looks in PATH, then /usr/bin. */
+  if (!redis && !g_file_test ("/usr/bin/redis-server", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("redis-server is not installed (the cluster's bus)");
+      return;
+    }
   o = run_bench ("fanout", args, TRUE, &status, &node);
   if (status == 77)
     {
-      g_test_skip ("PostgreSQL or redis-server is not installed");
+      g_test_skip ("PostgreSQL is not installed (natter-bench --database postgresql-temp)");
       return;
     }
   g_assert_nonnull (o);
@@ -155,8 +162,9 @@ test_fanout_nodes (void)
   /* Members 0, 2, 4 on the first node, 1, 3, 5 on the second. */
   g_assert_cmpfloat (get_double (o, "node0_deliveries"), ==, 60);
   g_assert_cmpfloat (get_double (o, "node1_deliveries"), ==, 60);
-  g_assert_cmpfloat (get_double (o, "node0_cpu_s"), >, 0);
-  g_assert_cmpfloat (get_double (o, "node1_cpu_s"), >, 0);
+  /* Read (not judged: 20 messages may take less than a clock tick). */
+  g_assert_cmpfloat (get_double (o, "node0_cpu_s"), >=, 0);
+  g_assert_cmpfloat (get_double (o, "node1_cpu_s"), >=, 0);
   /* Both nodes' senders published; presence may add a few publishes
    * (hello, alive every 3 s), never one per recipient (120). */
   g_assert_cmpint (get_int (o, "bus_publishes"), >=, 2);
