@@ -300,6 +300,17 @@ sum_deliveries (Fanout *f, gint64 *last)
   return sum;
 }
 
+/* Bytes every connection of the engine read so far (senders' acks too). */
+static guint64
+sum_bytes_in (BenchEngine *e)
+{
+  guint64 sum = 0;
+
+  for (guint i = 0; i < e->n_workers; i++)
+    sum += __atomic_load_n (&e->workers[i]->bytes_in, __ATOMIC_RELAXED);
+  return sum;
+}
+
 static void
 count_by_node_cb (BenchWorker *w, gpointer data)
 {
@@ -331,6 +342,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   BenchProcSample before, after;
   double tool0;
+  guint64 bytes0;
   gint64 deadline, t_connect, last = 0, last_progress_t;
   guint64 expected, got = 0, last_got = 0;
   guint i;
@@ -428,6 +440,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   expected = o->messages * o->members;
   if (!redis)
     bench_cluster_sample (o, &res->cluster_before);
+  bytes0 = sum_bytes_in (e);
   tool0 = bench_tool_cpu_s ();
   bench_proc_sample_threads (pid, &before);
   f.t_go = bench_now_ns ();
@@ -464,6 +477,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   if (!bench_proc_sample_threads (pid, &after) || !before.pid)
     after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
   res->tool_cpu_s = bench_tool_cpu_s () - tool0;
+  res->bytes_in = sum_bytes_in (e) - bytes0;
   if (!redis)
     {
       bench_cluster_sample (o, &res->cluster_after);
@@ -538,6 +552,9 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
                     bench_hist_percentile (&res->hist_arrival, 99) / 1e6, "ms");
   bench_report_row (r, "arrival latency p99.9", "arrival_p999_ms",
                     bench_hist_percentile (&res->hist_arrival, 99.9) / 1e6, "ms");
+  /* What the server wrote per delivery (the senders' acks included). */
+  bench_report_row (r, "bytes read per delivery", "bytes_per_delivery",
+                    res->deliveries > 0 ? (double) res->bytes_in / res->deliveries : 0, "B");
   bench_report_row (r, "server CPU (user+sys)", "server_cpu_s", res->cpu_s, "s");
   bench_report_row (r, "server CPU share of elapsed", "server_cpu_pct",
                     res->elapsed_s > 0 ? 100.0 * res->cpu_s / res->elapsed_s : 0, "%");

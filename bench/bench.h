@@ -412,6 +412,7 @@ typedef struct {
   BenchProcSample cpu_before; /* per thread: bench_report_thread_cpu() */
   BenchProcSample cpu_after;
   double   tool_cpu_s;
+  guint64  bytes_in;       /* read by the tool during the run */
   BenchHist hist;          /* send to read by the receiving thread */
   BenchHist hist_arrival;  /* send to arrival in the receiving socket */
   /* natterd only: every node, the bus and the database. */
