@@ -377,7 +377,7 @@ main (int argc, char **argv)
                            : set == NULL ? g_steal_pointer (&storage)
                            : g_strconcat (storage, set, NULL);
       }
-      if (nodes > 0 && o.natterd_config != NULL && strstr (o.natterd_config, "database=") != NULL)
+      if (nodes > 0 && o.db_conninfo != NULL)
         {
           /* A cluster: one Redis for the bus, the nodes on it. */
           g_autofree char *dir = g_build_filename (o.data_dir, "redis", NULL);
@@ -399,7 +399,7 @@ main (int argc, char **argv)
                    o.bus->port, (int) o.bus->pid);
         }
       else if (nodes > 0)
-        g_print ("natter-bench: --nodes 1 on SQLite: one natterd without a bus\n");
+        g_print ("natter-bench: --nodes 1 without a PostgreSQL --database: one natterd without a bus\n");
       o.n_nodes = MAX (nodes, 1);
       o.nodes = g_new0 (BenchServer *, o.n_nodes);
       for (guint k = 0; k < o.n_nodes; k++)
