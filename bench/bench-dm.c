@@ -85,7 +85,10 @@ dm_line (BenchConn *c, char *line, gsize len, gint64 now)
         dm_send (c, now);
     }
   else if (g_str_equal (type, "message"))
-    __atomic_store_n (&g->wstat[w->index].deliveries, g->wstat[w->index].deliveries + 1, __ATOMIC_RELAXED);
+    {
+      __atomic_store_n (&c->received, c->received + 1, __ATOMIC_RELAXED);
+      __atomic_store_n (&g->wstat[w->index].deliveries, g->wstat[w->index].deliveries + 1, __ATOMIC_RELAXED);
+    }
 }
 
 static void
@@ -132,6 +135,8 @@ bench_dm (BenchOptions *o)
   Dm g = { 0 };
   BenchReport r;
   BenchProcSample before, after;
+  BenchClusterSample cl_before, cl_after;
+  guint64 node_deliveries[BENCH_MAX_NODES] = { 0 };
   BenchHist hist;
   gint64 t0, deadline, last = 0, last_change;
   guint64 acks = 0, deliveries = 0, prev = 0;
@@ -159,6 +164,9 @@ bench_dm (BenchOptions *o)
       d->quota = o->messages / n_users + (i < o->messages % n_users ? 1 : 0);
       d->to = names->pdata[i ^ 1];
       c->data = d;
+      /* Users over the nodes in turn: with two nodes or more, the partners
+       * of a pair are on different nodes, every message crosses the bus. */
+      c->port = bench_cluster_port (o, i);
       g_ptr_array_add (conns, c);
       bench_conn_start (c);
     }
@@ -170,6 +178,7 @@ bench_dm (BenchOptions *o)
       return 1;
     }
   bench_engine_call_all (o->engine, reset_hist_cb, NULL);
+  bench_cluster_sample (o, &cl_before);
   bench_proc_sample_threads (o->pid, &before);
   t0 = bench_now_ns ();
   last_change = t0;
@@ -193,6 +202,7 @@ bench_dm (BenchOptions *o)
       g_usleep (1000);
     }
   bench_proc_sample_threads (o->pid, &after);
+  bench_cluster_sample (o, &cl_after);
   /* Deliveries may trail the last ack a little. */
   {
     gint64 until = bench_now_ns () + G_GINT64_CONSTANT (2000000000);
@@ -225,6 +235,8 @@ bench_dm (BenchOptions *o)
       g_free (d->sent_at);
       g_free (d);
       c->data = NULL;
+      node_deliveries[bench_cluster_node_of_port (o, c->port)] +=
+        __atomic_load_n (&c->received, __ATOMIC_RELAXED);
     }
   bench_engine_drop_conns (o->engine);
 
@@ -245,6 +257,8 @@ bench_dm (BenchOptions *o)
   bench_report_row (&r, "send to ack p99", "ack_p99_ms", bench_hist_percentile (&hist, 99) / 1e6, "ms");
   bench_report_row (&r, "server CPU (user+sys)", "server_cpu_s", after.cpu_s - before.cpu_s, "s");
   bench_report_thread_cpu (&r, &before, &after);
+  if (cl_after.n_nodes > 0)
+    bench_cluster_report (&r, o, &cl_before, &cl_after, node_deliveries, acks, (last - t0) / 1e9);
   bench_report_end (&r);
   g_free (g.wstat);
   return acks == o->messages && deliveries >= acks && g.errors == 0 ? 0 : 1;

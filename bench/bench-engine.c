@@ -172,6 +172,7 @@ conn_start_real (BenchConn *c)
   BenchWorker *w = c->worker;
   BenchEngine *e = worker_engine (w);
   struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
+  struct sockaddr_in dst;
   int one = 1;
   int fd;
 
@@ -206,7 +207,10 @@ conn_start_real (BenchConn *c)
           return;
         }
     }
-  if (connect (fd, (struct sockaddr *) &e->addr, sizeof e->addr) < 0 && errno != EINPROGRESS)
+  dst = e->addr;
+  if (c->port != 0)
+    dst.sin_port = htons (c->port);
+  if (connect (fd, (struct sockaddr *) &dst, sizeof dst) < 0 && errno != EINPROGRESS)
     {
       close (fd);
       conn_fail (c, "connect() failed");

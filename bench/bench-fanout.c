@@ -44,6 +44,9 @@ typedef struct {
     gint64  last_ns;
     char    pad[40];
   } *wstat;
+  /* After the run: deliveries of each node's members. */
+  BenchOptions *options;
+  guint64      *node_deliveries;
 } Fanout;
 
 static void
@@ -297,6 +300,32 @@ sum_deliveries (Fanout *f, gint64 *last)
   return sum;
 }
 
+/* Bytes every connection of the engine read so far (senders' acks too). */
+static guint64
+sum_bytes_in (BenchEngine *e)
+{
+  guint64 sum = 0;
+
+  for (guint i = 0; i < e->n_workers; i++)
+    sum += __atomic_load_n (&e->workers[i]->bytes_in, __ATOMIC_RELAXED);
+  return sum;
+}
+
+static void
+count_by_node_cb (BenchWorker *w, gpointer data)
+{
+  Fanout *f = data;
+
+  for (guint i = 0; i < w->conns->len; i++)
+    {
+      BenchConn *c = w->conns->pdata[i];
+
+      if (c->ops == &recv_ops)
+        __atomic_fetch_add (&f->node_deliveries[bench_cluster_node_of_port (f->options, c->port)],
+                            c->received, __ATOMIC_RELAXED);
+    }
+}
+
 static void
 set_window_cb (BenchWorker *w, gpointer data)
 {
@@ -313,6 +342,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   BenchProcSample before, after;
   double tool0;
+  guint64 bytes0;
   gint64 deadline, t_connect, last = 0, last_progress_t;
   guint64 expected, got = 0, last_got = 0;
   guint i;
@@ -347,6 +377,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
       c->rx_stamp = !o->tls;
+      /* Members over the nodes in turn. */
+      c->port = redis ? 0 : bench_cluster_port (o, i);
       bench_conn_start (c);
     }
   deadline = bench_now_ns () + (gint64) (o->timeout_s * 1e9);
@@ -370,6 +402,8 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? BENCH_AUTH_NONE : BENCH_AUTH_TOKEN, name,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
+      /* On the node of the member of the same user. */
+      c->port = redis ? 0 : bench_cluster_port (o, i % o->members);
       c->data = GSIZE_TO_POINTER (o->messages / f.senders + (i < o->messages % f.senders ? 1 : 0));
       g_ptr_array_add (f.by_worker[w->index], c);
       bench_conn_start (c);
@@ -404,6 +438,9 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
     }
 
   expected = o->messages * o->members;
+  if (!redis)
+    bench_cluster_sample (o, &res->cluster_before);
+  bytes0 = sum_bytes_in (e);
   tool0 = bench_tool_cpu_s ();
   bench_proc_sample_threads (pid, &before);
   f.t_go = bench_now_ns ();
@@ -440,6 +477,14 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   if (!bench_proc_sample_threads (pid, &after) || !before.pid)
     after.cpu_s = before.cpu_s - 1; /* gone or unknown: reported as -1 */
   res->tool_cpu_s = bench_tool_cpu_s () - tool0;
+  res->bytes_in = sum_bytes_in (e) - bytes0;
+  if (!redis)
+    {
+      bench_cluster_sample (o, &res->cluster_after);
+      f.options = o;
+      f.node_deliveries = res->node_deliveries;
+      bench_engine_call_all (e, count_by_node_cb, &f);
+    }
   got = sum_deliveries (&f, &last);
   res->deliveries = got;
   res->stamped = 0;
@@ -507,11 +552,17 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
                     bench_hist_percentile (&res->hist_arrival, 99) / 1e6, "ms");
   bench_report_row (r, "arrival latency p99.9", "arrival_p999_ms",
                     bench_hist_percentile (&res->hist_arrival, 99.9) / 1e6, "ms");
+  /* What the server wrote per delivery (the senders' acks included). */
+  bench_report_row (r, "bytes read per delivery", "bytes_per_delivery",
+                    res->deliveries > 0 ? (double) res->bytes_in / res->deliveries : 0, "B");
   bench_report_row (r, "server CPU (user+sys)", "server_cpu_s", res->cpu_s, "s");
   bench_report_row (r, "server CPU share of elapsed", "server_cpu_pct",
                     res->elapsed_s > 0 ? 100.0 * res->cpu_s / res->elapsed_s : 0, "%");
   bench_report_thread_cpu (r, &res->cpu_before, &res->cpu_after);
   bench_report_row (r, "tool CPU (all its threads)", "tool_cpu_s", res->tool_cpu_s, "s");
+  if (res->cluster_after.n_nodes > 0)
+    bench_cluster_report (r, o, &res->cluster_before, &res->cluster_after, res->node_deliveries,
+                          o->messages, res->elapsed_s);
 }
 
 int

@@ -292,6 +292,8 @@ bench_idle (BenchOptions *o)
       bench_server_stop (o->natterd);
       o->natterd = bench_natterd_start (o->natterd_path, dir, TRUE, o->natterd_config, &error);
       g_free (dir);
+      if (o->nodes != NULL)
+        o->nodes[0] = o->natterd;
       if (!o->natterd)
         {
           g_printerr ("natter-bench: cannot restart natterd with TLS: %s\n", error->message);

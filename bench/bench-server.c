@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <gio/gunixinputstream.h>
 
@@ -94,6 +96,14 @@ BenchServer *
 bench_natterd_start (const char *natterd_path, const char *data_dir, gboolean tls,
                      const char *extra_config, GError **error)
 {
+  return bench_natterd_start_args (natterd_path, data_dir, tls, extra_config, NULL, error);
+}
+
+BenchServer *
+bench_natterd_start_args (const char *natterd_path, const char *data_dir, gboolean tls,
+                          const char *extra_config, const char *const *extra_args,
+                          GError **error)
+{
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree char *conf_path = NULL;
   g_autofree char *conf = NULL;
@@ -115,6 +125,14 @@ bench_natterd_start (const char *natterd_path, const char *data_dir, gboolean tl
   if (!g_file_set_contents (conf_path, conf, -1, error))
     return NULL;
   log_path = g_build_filename (data_dir, "natterd.log", NULL);
+  /* GLib opens the stderr file without truncating it: a kept data
+   * directory's log would end in an earlier run's lines. */
+  if (unlink (log_path) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot remove %s: %s", log_path, g_strerror (errno));
+      return NULL;
+    }
 
   g_ptr_array_add (argv, (char *) natterd_path);
   g_ptr_array_add (argv, "--listen");
@@ -125,6 +143,8 @@ bench_natterd_start (const char *natterd_path, const char *data_dir, gboolean tl
   g_ptr_array_add (argv, conf_path);
   if (!tls)
     g_ptr_array_add (argv, "--no-tls");
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra_args[i]);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -284,4 +304,100 @@ bench_server_stop (BenchServer *s)
   g_free (s->host);
   g_free (s->data_dir);
   g_free (s);
+}
+
+/* One inline command to the Redis at 127.0.0.1:@port, blocking, with a
+ * 5 s limit: the text of its bulk-string reply (INFO), or NULL. */
+static char *
+redis_bulk_command (guint16 port, const char *command)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port) };
+  struct timeval tv = { .tv_sec = 5 };
+  g_autofree char *req = g_strconcat (command, "\r\n", NULL);
+  GString *acc = g_string_new (NULL);
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  gssize want = -1;
+
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (fd < 0)
+    goto fail;
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0
+      || write (fd, req, strlen (req)) != (ssize_t) strlen (req))
+    goto fail;
+  for (;;)
+    {
+      char buf[4096];
+      ssize_t n = read (fd, buf, sizeof buf);
+      char *nl;
+
+      if (n <= 0)
+        goto fail;
+      g_string_append_len (acc, buf, n);
+      if (want < 0 && (nl = strstr (acc->str, "\r\n")))
+        {
+          if (acc->str[0] != '$')
+            goto fail;
+          want = (nl - acc->str) + 2 + atoll (acc->str + 1) + 2;
+        }
+      if (want >= 0 && (gssize) acc->len >= want)
+        break;
+    }
+  close (fd);
+  {
+    char *body = strstr (acc->str, "\r\n") + 2;
+    char *out = g_strndup (body, want - (body - acc->str) - 2);
+
+    g_string_free (acc, TRUE);
+    return out;
+  }
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  g_string_free (acc, TRUE);
+  return NULL;
+}
+
+/* The integer after @key in an INFO text ("key:123" or "key=123"). */
+static gint64
+info_int (const char *info, const char *key)
+{
+  const char *p = info ? strstr (info, key) : NULL;
+
+  if (p == NULL)
+    return 0;
+  p += strlen (key);
+  return g_ascii_strtoll (p, NULL, 10);
+}
+
+gboolean
+bench_redis_sample (guint16 port, BenchRedisSample *out)
+{
+  g_autofree char *stats = redis_bulk_command (port, "INFO stats");
+  g_autofree char *cmds = redis_bulk_command (port, "INFO commandstats");
+
+  memset (out, 0, sizeof *out);
+  if (stats == NULL || cmds == NULL)
+    return FALSE;
+  out->commands = info_int (stats, "total_commands_processed:");
+  out->net_input_bytes = info_int (stats, "total_net_input_bytes:");
+  out->net_output_bytes = info_int (stats, "total_net_output_bytes:");
+  out->publishes = info_int (cmds, "cmdstat_publish:calls=");
+  return TRUE;
+}
+
+char *
+bench_natterd_log_line (const char *data_dir, const char *needle)
+{
+  g_autofree char *path = g_build_filename (data_dir, "natterd.log", NULL);
+  g_autofree char *log = NULL;
+  const char *p, *start;
+
+  if (!g_file_get_contents (path, &log, NULL, NULL) || (p = g_strrstr (log, needle)) == NULL)
+    return NULL;
+  for (start = p; start > log && start[-1] != '\n'; start--)
+    ;
+  return g_strndup (start, strcspn (start, "\n"));
 }

@@ -83,6 +83,9 @@ struct _BenchConn {
   BenchAuth           auth;
   guint               index;    /* the scenario's number for it */
   guint               src;      /* picks the loopback source address */
+  guint16             port;     /* set before start: this port on the
+                                 * engine's host (a cluster node); 0: the
+                                 * engine's port */
   gboolean            dirty;    /* on the worker's flush list */
   gboolean            want_out; /* EPOLLOUT is armed */
   gboolean            in_setup; /* counted in the worker's connect window */
@@ -245,9 +248,26 @@ typedef struct {
  * and waits for its "listening" line. */
 BenchServer *bench_natterd_start (const char *natterd_path, const char *data_dir,
                                   gboolean tls, const char *extra_config, GError **error);
+/* The same with more command-line arguments (--bus, --node-name). */
+BenchServer *bench_natterd_start_args (const char *natterd_path, const char *data_dir,
+                                       gboolean tls, const char *extra_config,
+                                       const char *const *extra_args, GError **error);
 /* Starts redis-server on a free loopback port, no persistence. */
 BenchServer *bench_redis_start   (const char *redis_path, const char *dir, GError **error);
 void         bench_server_stop   (BenchServer *s);
+/* The last line of natterd's log (its stderr, @data_dir/natterd.log) that
+ * holds @needle, or NULL. */
+char        *bench_natterd_log_line (const char *data_dir, const char *needle);
+
+/* Counters of the Redis on 127.0.0.1:PORT (INFO stats, INFO commandstats). */
+typedef struct {
+  gint64 commands;         /* total_commands_processed */
+  gint64 publishes;        /* cmdstat_publish calls */
+  gint64 net_input_bytes;
+  gint64 net_output_bytes;
+} BenchRedisSample;
+
+gboolean     bench_redis_sample  (guint16 port, BenchRedisSample *out);
 
 /* ---- users and rooms ---------------------------------------------------- */
 
@@ -327,6 +347,11 @@ typedef struct {
   guint64      prefill;
   gboolean     compare_redis;
   guint        connect_window;
+  /* --nodes: a cluster on one PostgreSQL and one Redis bus. */
+  guint        n_nodes;       /* natterd processes started (0: --server) */
+  BenchServer **nodes;        /* [n_nodes]; nodes[0] is natterd */
+  BenchServer *bus;           /* the Redis the nodes share, or NULL */
+  char        *db_conninfo;   /* the PostgreSQL database, or NULL (SQLite) */
   /* Filled in by the runner. */
   BenchServer *natterd;       /* started by us, or NULL */
   BenchEngine *engine;
@@ -335,6 +360,37 @@ typedef struct {
   guint16      port;
   GPid         pid;           /* natterd's, 0 when unknown */
 } BenchOptions;
+
+/* ---- the cluster under test (bench-cluster.c) ----------------------------- */
+
+/* The port of the node that connection @i of a scenario goes to: the nodes
+ * in turn (0: the engine's own port, with one node or --server). */
+#define BENCH_MAX_NODES 64
+
+guint16 bench_cluster_port (BenchOptions *o, guint i);
+/* The node with that port (0 for 0 or an unknown port). */
+guint   bench_cluster_node_of_port (BenchOptions *o, guint16 port);
+
+typedef struct {
+  guint            n_nodes;
+  BenchProcSample  node[BENCH_MAX_NODES];
+  gboolean         has_bus;
+  BenchProcSample  bus_cpu;
+  BenchRedisSample bus;
+  gboolean         has_pg;
+  gint64           pg_write_xacts; /* next transaction id */
+  gint64           pg_wal_bytes;   /* WAL position */
+  gint64           t_ns;
+} BenchClusterSample;
+
+/* Before and after the measured run. */
+void bench_cluster_sample (BenchOptions *o, BenchClusterSample *out);
+/* Rows and JSON keys per node (CPU per delivery and per message), the
+ * bus (Redis CPU, publishes) and the database (commits) between two
+ * samples. @deliveries: per node, [n_nodes]. */
+void bench_cluster_report (BenchReport *r, BenchOptions *o,
+                           const BenchClusterSample *before, const BenchClusterSample *after,
+                           const guint64 *deliveries, guint64 messages, double elapsed_s);
 
 int bench_fanout  (BenchOptions *o);
 int bench_redis   (BenchOptions *o, double natterd_rate);
@@ -356,8 +412,13 @@ typedef struct {
   BenchProcSample cpu_before; /* per thread: bench_report_thread_cpu() */
   BenchProcSample cpu_after;
   double   tool_cpu_s;
+  guint64  bytes_in;       /* read by the tool during the run */
   BenchHist hist;          /* send to read by the receiving thread */
   BenchHist hist_arrival;  /* send to arrival in the receiving socket */
+  /* natterd only: every node, the bus and the database. */
+  BenchClusterSample cluster_before;
+  BenchClusterSample cluster_after;
+  guint64  node_deliveries[BENCH_MAX_NODES];
 } BenchFanoutResult;
 
 /* Builds a body of exactly @size bytes (at least 32) starting "t=<ns> ". */

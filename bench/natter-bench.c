@@ -124,6 +124,7 @@ static const char *const temp_pg_settings[] = {
 static char *
 database_to_config (const char    *database,
                     NatterTestPg **out_pg,
+                    char         **out_conninfo,
                     GError       **error)
 {
   g_autofree char *conninfo = NULL;
@@ -132,7 +133,10 @@ database_to_config (const char    *database,
   if (database == NULL || g_str_equal (database, "sqlite"))
     return NULL;
   if (!g_str_equal (database, "postgresql-temp"))
-    return g_strdup_printf ("[storage]\ndatabase=%s\n", database);
+    {
+      *out_conninfo = g_strdup (database);
+      return g_strdup_printf ("[storage]\ndatabase=%s\n", database);
+    }
   *out_pg = natter_test_pg_start_with (temp_pg_settings, &skip);
   if (*out_pg == NULL)
     {
@@ -140,9 +144,38 @@ database_to_config (const char    *database,
       return NULL;
     }
   conninfo = natter_test_pg_new_database (*out_pg, NULL);
+  *out_conninfo = g_strdup (conninfo);
   g_print ("PostgreSQL (throw-away, %s) on 127.0.0.1:%u\n", temp_pg_settings[3],
            natter_test_pg_get_port (*out_pg));
   return g_strdup_printf ("[storage]\ndatabase=%s\n", conninfo);
+}
+
+/* Waits until every node's log says it is on the bus (each node says so
+ * once its subscription is in place). */
+static gboolean
+wait_on_bus (BenchOptions *o, GError **error)
+{
+  gint64 deadline = bench_now_ns () + G_GINT64_CONSTANT (30000000000);
+
+  for (guint k = 0; k < o->n_nodes; k++)
+    {
+      for (;;)
+        {
+          g_autofree char *line = bench_natterd_log_line (o->nodes[k]->data_dir, "is on the cluster's bus");
+
+          if (line)
+            break;
+          if (bench_now_ns () > deadline)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                           "node bench-%u did not join the bus within 30 s (log in %s/natterd.log)",
+                           k, o->nodes[k]->data_dir);
+              return FALSE;
+            }
+          g_usleep (10000);
+        }
+    }
+  return TRUE;
 }
 
 int
@@ -167,6 +200,7 @@ main (int argc, char **argv)
   };
   gint64 messages = -1, prefill = -1;
   int pid = 0;
+  int nodes = 0;
   gboolean temp_dir = FALSE;
   gboolean engine_tls;
   g_auto(GStrv) settings = NULL;
@@ -176,6 +210,7 @@ main (int argc, char **argv)
     { "natterd", 0, 0, G_OPTION_ARG_FILENAME, &o.natterd_path, "natterd to start (default $NATTERD_PATH)", "PATH" },
     { "database", 0, 0, G_OPTION_ARG_STRING, &database, "Where the natterd we start stores: sqlite (the default), a PostgreSQL URL or key=value conninfo, or postgresql-temp (a throw-away PostgreSQL started here, fsync on)", "URL" },
     { "natterd-set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &settings, "A setting for the natterd we start, as in its config file (repeatable)", "GROUP.KEY=VALUE" },
+    { "nodes", 0, 0, G_OPTION_ARG_INT, &nodes, "fanout/dm: start N natterd nodes on one database and a throw-away Redis bus, connections spread over them in turn (N > 1 needs a PostgreSQL --database, e.g. postgresql-temp)", "N" },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, "Data directory for the natterd we start (kept; default: a temporary one)", "DIR" },
     { "server", 0, 0, G_OPTION_ARG_STRING, &o.server, "Target a running natterd instead (plain TCP)", "HOST:PORT" },
     { "pid", 0, 0, G_OPTION_ARG_INT, &pid, "PID of the --server natterd, for CPU and memory", "PID" },
@@ -224,6 +259,27 @@ main (int argc, char **argv)
   if (engine_tls && o.compare_redis)
     {
       g_printerr ("natter-bench: --compare-redis compares plain TCP; leave out --tls\n");
+      return 2;
+    }
+  if (nodes < 0 || nodes > BENCH_MAX_NODES)
+    {
+      g_printerr ("natter-bench: --nodes must be 1 to %d\n", BENCH_MAX_NODES);
+      return 2;
+    }
+  if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "dm"))
+    {
+      g_printerr ("natter-bench: --nodes works with fanout and dm\n");
+      return 2;
+    }
+  if (nodes > 0 && o.server)
+    {
+      g_printerr ("natter-bench: --nodes starts its own natterd nodes; leave out --server\n");
+      return 2;
+    }
+  if (nodes > 1 && (database == NULL || g_str_equal (database, "sqlite")))
+    {
+      g_printerr ("natter-bench: --nodes %d needs a PostgreSQL --database (e.g. postgresql-temp): "
+                  "only one natterd can open a SQLite database\n", nodes);
       return 2;
     }
   if (messages >= 0)
@@ -306,7 +362,7 @@ main (int argc, char **argv)
           return 2;
         }
       {
-        g_autofree char *storage = database_to_config (database, &pg, &error);
+        g_autofree char *storage = database_to_config (database, &pg, &o.db_conninfo, &error);
         g_autofree char *set = error == NULL ? settings_to_config (settings, &error) : NULL;
 
         if (error != NULL)
@@ -321,13 +377,61 @@ main (int argc, char **argv)
                            : set == NULL ? g_steal_pointer (&storage)
                            : g_strconcat (storage, set, NULL);
       }
-      o.natterd = bench_natterd_start (o.natterd_path, o.data_dir, engine_tls, o.natterd_config, &error);
-      if (!o.natterd)
+      if (nodes > 0 && o.db_conninfo != NULL)
         {
-          g_printerr ("natter-bench: cannot start natterd: %s\n", error->message);
+          /* A cluster: one Redis for the bus, the nodes on it. */
+          g_autofree char *dir = g_build_filename (o.data_dir, "redis", NULL);
+
+          if (!o.redis_path)
+            {
+              g_print ("natter-bench: --nodes: redis-server not found, skipping\n");
+              rc = 77;
+              goto out;
+            }
+          o.bus = bench_redis_start (o.redis_path, dir, &error);
+          if (!o.bus)
+            {
+              g_printerr ("natter-bench: %s\n", error->message);
+              rc = 1;
+              goto out;
+            }
+          g_print ("Redis (throw-away, the bus) %s on 127.0.0.1:%u, pid %d\n", o.redis_path,
+                   o.bus->port, (int) o.bus->pid);
+        }
+      else if (nodes > 0)
+        g_print ("natter-bench: --nodes 1 without a PostgreSQL --database: one natterd without a bus\n");
+      o.n_nodes = MAX (nodes, 1);
+      o.nodes = g_new0 (BenchServer *, o.n_nodes);
+      for (guint k = 0; k < o.n_nodes; k++)
+        {
+          g_autofree char *dir = k == 0 ? g_strdup (o.data_dir)
+                                 : g_strdup_printf ("%s/node-%u", o.data_dir, k);
+          g_autofree char *bus = o.bus ? g_strdup_printf ("redis://127.0.0.1:%u", o.bus->port) : NULL;
+          g_autofree char *name = g_strdup_printf ("bench-%u", k);
+          const char *const args[] = { "--bus", bus, "--node-name", name, NULL };
+
+          o.nodes[k] = bench_natterd_start_args (o.natterd_path, dir, engine_tls, o.natterd_config,
+                                                 o.bus ? args : NULL, &error);
+          if (!o.nodes[k])
+            {
+              g_printerr ("natter-bench: cannot start natterd%s%s: %s\n", o.bus ? " " : "",
+                          o.bus ? name : "", error->message);
+              rc = 1;
+              goto out;
+            }
+          if (k == 0)
+            o.natterd = o.nodes[0];
+          if (o.bus)
+            g_print ("node %s: natterd pid %d on %s:%u, data %s\n", name, (int) o.nodes[k]->pid,
+                     o.nodes[k]->host, o.nodes[k]->port, dir);
+        }
+      if (o.bus && !wait_on_bus (&o, &error))
+        {
+          g_printerr ("natter-bench: %s\n", error->message);
           rc = 1;
           goto out;
         }
+      o.natterd = o.nodes[0];
       o.host = g_strdup (o.natterd->host);
       o.port = o.natterd->port;
       o.pid = o.natterd->pid;
@@ -367,7 +471,25 @@ main (int argc, char **argv)
 out:
   bench_engine_free (o.engine);
   bench_users_free (o.users_db);
-  bench_server_stop (o.natterd);
+  /* nodes[0] is o.natterd (which idle --tls may have restarted). */
+  for (guint k = 0; k < o.n_nodes; k++)
+    {
+      BenchServer *node = k == 0 ? o.natterd : o.nodes[k];
+      g_autofree char *dir = node ? g_strdup (node->data_dir) : NULL;
+      g_autofree char *line = NULL;
+
+      if (node == NULL)
+        continue;
+      bench_server_stop (node);
+      /* What each node says it published and received, over the whole run
+       * (setup included). */
+      if (o.bus && (line = bench_natterd_log_line (dir, "leaves the cluster")))
+        g_print ("node bench-%u log: %s\n", k, line);
+    }
+  if (o.n_nodes == 0)
+    bench_server_stop (o.natterd);
+  g_free (o.nodes);
+  bench_server_stop (o.bus);
   if (temp_dir && o.data_dir)
     {
       bench_remove_dir (o.data_dir);
@@ -379,5 +501,6 @@ out:
   g_free (o.data_dir);
   g_free (o.server);
   g_free (o.users_cache);
+  g_free (o.db_conninfo);
   return rc;
 }

@@ -127,6 +127,51 @@ test_fanout (gconstpointer data)
   g_assert_cmpfloat (get_double (o, "arrival_p99_ms"), <=, get_double (o, "p99_ms"));
 }
 
+/* Two natterd nodes on one throw-away PostgreSQL and one throw-away Redis
+ * bus, the members and senders over both: every message reaches every
+ * member, each node delivers to its own half, and the messages cross the
+ * bus in publishes of their own (a few, not one per member). */
+static void
+test_fanout_nodes (void)
+{
+  const char *const args[] = { "--nodes", "2", "--database", "postgresql-temp",
+                               "-n", "6", "-p", "2", "-m", "20", "-w", "4", NULL };
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *redis = g_find_program_in_path ("redis-server");
+  JsonObject *o;
+  int status;
+
+  /* natter-bench looks in PATH, then /usr/bin. */
+  if (!redis && !g_file_test ("/usr/bin/redis-server", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("redis-server is not installed (the cluster's bus)");
+      return;
+    }
+  o = run_bench ("fanout", args, TRUE, &status, &node);
+  if (status == 77)
+    {
+      g_test_skip ("PostgreSQL is not installed (natter-bench --database postgresql-temp)");
+      return;
+    }
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "nodes"), ==, 2);
+  g_assert_cmpint (get_int (o, "expected"), ==, 120);
+  g_assert_cmpint (get_int (o, "deliveries"), ==, 120);
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+  /* Members 0, 2, 4 on the first node, 1, 3, 5 on the second. */
+  g_assert_cmpfloat (get_double (o, "node0_deliveries"), ==, 60);
+  g_assert_cmpfloat (get_double (o, "node1_deliveries"), ==, 60);
+  /* Read (not judged: 20 messages may take less than a clock tick). */
+  g_assert_cmpfloat (get_double (o, "node0_cpu_s"), >=, 0);
+  g_assert_cmpfloat (get_double (o, "node1_cpu_s"), >=, 0);
+  /* Both nodes' senders published; presence may add a few publishes
+   * (hello, alive every 3 s), never one per recipient (120). */
+  g_assert_cmpint (get_int (o, "bus_publishes"), >=, 2);
+  g_assert_cmpint (get_int (o, "bus_publishes"), <=, 20 + 10);
+  g_assert_cmpint (get_int (o, "db_commits"), >, 0);
+}
+
 static void
 test_redis (void)
 {
@@ -247,6 +292,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/bench/fanout/window", &fanout_window, test_fanout);
   g_test_add_data_func ("/bench/fanout/rate", &fanout_rate, test_fanout);
   g_test_add_data_func ("/bench/fanout/tls", &fanout_tls, test_fanout);
+  g_test_add_func ("/bench/fanout/nodes", test_fanout_nodes);
   g_test_add_func ("/bench/redis", test_redis);
   g_test_add_data_func ("/bench/idle/plain", &idle_plain, test_idle);
   g_test_add_data_func ("/bench/idle/tls", &idle_tls, test_idle);
