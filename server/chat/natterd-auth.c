@@ -379,7 +379,9 @@ token_write_done (NatterdWriteJob *job,
           w->user = natterd_directory_add_user (dir, w->user_id, w->username, w->display_name,
                                                 w->password_hash);
           g_message ("registered user %s", w->user->username);
-          natterd_cluster_directory_changed (dir->cluster, NULL);
+          /* Answered once the other nodes know the account: a message
+           * sent to it through one of them right after finds it. */
+          natterd_cluster_directory_changed (dir->cluster, request);
         }
       token_cache_add (dir->auth, w->hash, w->user->id, w->expires);
       log_in (dir->auth, request, w->user, w->token, w->hash, w->expires);

@@ -10,11 +10,12 @@
 #include "natterd-cluster-limits.h"
 
 /* Add and set the expiry in one step (a key never outlives its window
- * for want of a second command), and say the window before's total too:
- * KEYS[1] this window's key, KEYS[2] the one before. */
+ * for want of a second command; set by the command that made the key:
+ * no PEXPIRE NX, which Redis 6 lacks), and say the window before's total
+ * too: KEYS[1] this window's key, KEYS[2] the one before. */
 #define INCR_SCRIPT \
   "local n = redis.call('INCRBY', KEYS[1], ARGV[2]) " \
-  "redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX') " \
+  "if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end " \
   "return {n, tonumber(redis.call('GET', KEYS[2]) or '0')}"
 
 typedef struct {
@@ -67,9 +68,11 @@ entry_get (NatterdClusterLimits *self,
           GHashTableIter iter;
           gpointer value;
 
+          /* Each against its own window's length: a minute's window
+           * numbers are not an hour's. */
           g_hash_table_iter_init (&iter, self->entries);
           while (g_hash_table_iter_next (&iter, NULL, &value))
-            if (((Entry *) value)->window < window)
+            if (((Entry *) value)->window < window_of (((Entry *) value)->window_s) - 1)
               g_hash_table_iter_remove (&iter);
         }
       entry = g_new0 (Entry, 1);

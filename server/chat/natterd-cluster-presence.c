@@ -271,6 +271,12 @@ presence_cb (NatterdBus   *bus,
   if (sender == self->instance)
     return;
   kind = (char) data[NATTERD_WIRE_HEADER_LEN];
+  /* A node not known (new, or forgotten after a silence) that does not
+   * say all it has: asked to, with a hello, which every node answers
+   * with a snapshot. Otherwise its users would stay offline here until
+   * they change. */
+  if (g_hash_table_lookup (self->instances, &sender) == NULL && kind != 'H' && kind != 'S' && kind != 'L')
+    publish_snapshot (self, 'H');
   inst = instance_get (self, sender);
   inst->last_heard = g_get_monotonic_time ();
 

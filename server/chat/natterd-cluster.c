@@ -68,6 +68,8 @@ struct _NatterdCluster {
   guint64           directory_seq;   /* changes of the directory this node told */
   GHashTable       *directory_waits; /* seq -> DirectoryWait */
   GArray           *acks_due;        /* AckDue */
+  GQueue            held;            /* Held: delivered here once the directory knows */
+  gint64            refreshes_done;  /* of the directory, as its done function said */
 
   GByteArray       *outgoing;       /* records waiting to be published */
   guint             publish_source;
@@ -122,6 +124,73 @@ refresh_directory (NatterdCluster *self)
 
 /* --- delivery, in id order --- */
 
+/* What the stream delivered but this node could not hand on yet: another
+ * node's message whose sender or conversation the directory does not
+ * have (made on that node a moment ago), and everything after it. It
+ * waits for one refresh of the directory: skipped, a later message's
+ * event would move its clients' position past it for good. */
+typedef struct {
+  gpointer             own;                /* a send of this node's, or NULL */
+  gboolean             delivered_already;
+  NatterdStoreMessage *message;            /* another node's */
+  gint64               peer_id;
+  gint64               refresh_run;        /* the refresh it waits for; 0: none yet */
+} Held;
+
+static void
+held_free (Held *held)
+{
+  g_free (held->message);
+  g_free (held);
+}
+
+/* Hands on what waits, in order, until a message still cannot go: then
+ * one more refresh is asked for, or, after one, it is given up (clients
+ * find it when they sync; it is logged). */
+static void
+drain_held (NatterdCluster *self)
+{
+  NatterdCommit *commit = self->directory->commit;
+  Held *held;
+
+  while ((held = g_queue_peek_head (&self->held)) != NULL)
+    {
+      if (held->own != NULL)
+        natterd_commit_deliver_own (commit, held->own, held->delivered_already || self->stopped);
+      else if (self->stopped ||
+               !natterd_commit_deliver_foreign (commit, held->message, held->peer_id))
+        {
+          /* Once: a refresh that reads after this moment. */
+          if (!self->stopped && held->refresh_run == 0 &&
+              (held->refresh_run = natterd_directory_refresh (self->directory)) > 0)
+            return;
+          if (!self->stopped && held->refresh_run > self->refreshes_done)
+            return;
+          self->undeliverable++;
+          g_message ("Message %" G_GINT64_FORMAT " of another node names a sender or conversation "
+                     "this node does not know; its clients get it when they sync",
+                     held->message->id);
+        }
+      held_free (g_queue_pop_head (&self->held));
+    }
+}
+
+static void
+hold (NatterdCluster            *self,
+      gpointer                   own,
+      gboolean                   delivered_already,
+      const NatterdStoreMessage *message,
+      gint64                     peer_id)
+{
+  Held *held = g_new0 (Held, 1);
+
+  held->own = own;
+  held->delivered_already = delivered_already;
+  held->message = message != NULL ? natterd_store_message_copy (message) : NULL;
+  held->peer_id = peer_id;
+  g_queue_push_tail (&self->held, held);
+}
+
 static void
 deliver_cb (gpointer run_data,
             gint64   from_id,
@@ -133,27 +202,27 @@ deliver_cb (gpointer run_data,
 
   if (run->own != NULL)
     {
-      /* from_id past it: a read of a gap brought it first. */
-      natterd_commit_deliver_own (commit, run->own, from_id > run->own_id);
+      /* from_id past it: a read of a gap brought it first (or, at a stop,
+       * it waited behind a gap: answered, not fanned out). */
+      if (g_queue_is_empty (&self->held))
+        natterd_commit_deliver_own (commit, run->own, from_id > run->own_id);
+      else
+        hold (self, run->own, from_id > run->own_id, NULL, 0);
       run_free (run);
       return;
     }
   for (guint i = 0; i < run->messages->len; i++)
     {
       const NatterdStoreMessage *m = run->messages->pdata[i];
+      gint64 peer_id = g_array_index (run->peers, gint64, i);
 
       if (m->id < from_id)
         continue;
-      if (!natterd_commit_deliver_foreign (commit, m, g_array_index (run->peers, gint64, i)))
-        {
-          /* Made on a node whose news has not come in yet: the clients
-           * find the message when they sync, and the directory is read
-           * again for what comes next. */
-          self->undeliverable++;
-          refresh_directory (self);
-        }
+      if (!g_queue_is_empty (&self->held) || !natterd_commit_deliver_foreign (commit, m, peer_id))
+        hold (self, NULL, FALSE, m, peer_id);
     }
   run_free (run);
+  drain_held (self);
 }
 
 /* --- the bus's wire --- */
@@ -206,7 +275,10 @@ queue_publish (NatterdCluster            *self,
     {
       GSource *source = g_idle_source_new ();
 
-      g_source_set_priority (source, G_PRIORITY_HIGH_IDLE);
+      /* The sockets' and the deliveries' priority: under a sustained
+       * fan-out a lower one would wait, and the others would read from
+       * the database what the bus was slow to bring. */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, publish_cb, self, NULL);
       g_source_set_static_name (source, "natterd-cluster-publish");
       self->publish_source = g_source_attach (source, NULL);
@@ -358,6 +430,8 @@ refresh_done_cb (NatterdDirectory *directory,
   NatterdCluster *self = user_data;
   guint i = 0;
 
+  self->refreshes_done = completed;
+  drain_held (self);
   while (i < self->acks_due->len)
     {
       AckDue *due = &g_array_index (self->acks_due, AckDue, i);
@@ -544,7 +618,7 @@ typedef struct {
   gint64           after;
   gint64           before;
   Run             *run;
-  gint64           committed_up_to; /* a catch-up: how far the messages go */
+  gint64           committed_up_to; /* how far the messages go, read after them */
 } ClusterRead;
 
 static gboolean
@@ -566,8 +640,13 @@ gap_read_run (NatterdWriteJob *job,
 {
   ClusterRead *r = (ClusterRead *) job;
 
+  gint64 indexed;
+
+  /* How far the database goes, read after the messages: a gap's end
+   * beyond it was never committed. */
   return natterd_store_messages_between (store, r->after, r->before, NATTERD_CLUSTER_GAP_PAGE,
-                                         copy_message_cb, r->run, error);
+                                         copy_message_cb, r->run, error) &&
+         natterd_store_search_index_state (store, &indexed, &r->committed_up_to, error);
 }
 
 static void start_gap_read (NatterdCluster *self);
@@ -589,6 +668,7 @@ gap_read_done (NatterdWriteJob *job,
   ClusterRead *r = (ClusterRead *) job;
   NatterdCluster *self = r->cluster;
   Run *run = r->run;
+  gint64 committed_up_to = r->committed_up_to;
 
   g_free (r);
   if (self->stopped)
@@ -604,7 +684,24 @@ gap_read_done (NatterdWriteJob *job,
       self->read_retry_source = g_timeout_add (NATTERD_CLUSTER_READ_RETRY_MS, read_retry_cb, self);
       return;
     }
-  if (run->messages->len == NATTERD_CLUSTER_GAP_PAGE)
+  if (committed_up_to < self->read_before - 1 && run->messages->len < NATTERD_CLUSTER_GAP_PAGE)
+    {
+      /* What made the gap is not in the database: ids of no commit (a
+       * corrupt publish, or another cluster's on a shared Redis). They
+       * are dropped, not waited for, nor delivered past. */
+      g_message ("Messages up to id %" G_GINT64_FORMAT " came over the bus but the database "
+                 "goes up to %" G_GINT64_FORMAT " only: dropped (is this Redis shared by "
+                 "another cluster?)", self->read_before, committed_up_to);
+      natterd_stream_forget_beyond (self->stream, committed_up_to);
+      self->read_before = MAX (committed_up_to, self->read_after) + 1;
+    }
+  if (self->read_before <= self->read_after + 1)
+    {
+      /* Nothing is left to cover. */
+      run_free (run);
+      natterd_stream_add_read (self->stream, self->read_after, self->read_after + 1, NULL);
+    }
+  else if (run->messages->len == NATTERD_CLUSTER_GAP_PAGE)
     {
       const NatterdStoreMessage *last = run->messages->pdata[run->messages->len - 1];
       natterd_stream_add_read_page (self->stream, self->read_after, last->id, run);
@@ -792,7 +889,10 @@ natterd_cluster_own_committed (NatterdCluster            *self,
 
   if (self->stopped)
     {
-      natterd_commit_deliver_own (self->directory->commit, send, FALSE);
+      /* Answered, not fanned out: this node's clients are leaving, and
+       * an event could run ahead of another node's message they never
+       * got. They sync it from their next node. */
+      natterd_commit_deliver_own (self->directory->commit, send, TRUE);
       return;
     }
   queue_publish (self, m, peer_id);
@@ -819,8 +919,13 @@ natterd_cluster_stop (NatterdCluster *self)
   natterd_cluster_presence_leave (self->presence);
   /* No main loop runs from here: the last publishes go out now. */
   natterd_bus_push_out (self->bus, NATTERD_CLUSTER_STOP_PUSH_MS);
+  /* What follows what was delivered goes out; what waits behind a gap
+   * is answered (this node's sends) or dropped (the others'), never
+   * delivered past the gap: its clients, reconnecting elsewhere, sync
+   * from the last id they saw. */
   natterd_stream_flush (self->stream);
   self->stopped = TRUE;
+  drain_held (self);
   g_clear_handle_id (&self->catch_up_source, g_source_remove);
   g_clear_handle_id (&self->read_retry_source, g_source_remove);
   /* Changes waiting for the others are answered now. */

@@ -146,12 +146,45 @@ natterd_stream_flush (NatterdStream *self)
   Pending *p;
 
   g_clear_handle_id (&self->gap_source, g_source_remove);
-  /* Gaps are not waited for: what is held goes out, in order. */
+  /* What follows what was delivered goes out; what waits behind a gap is
+   * only released (from_id past its end): delivered past the gap, it
+   * would move its clients' position past the ids they never got. */
   while ((p = g_queue_peek_head (&self->pending)) != NULL)
     {
       if (p->first > self->delivered + 1)
-        self->delivered = p->first - 1;
+        {
+          p = g_queue_pop_head (&self->pending);
+          if (p->run != NULL)
+            self->deliver (p->run, p->last + 1, self->user_data);
+          g_free (p);
+          continue;
+        }
       release (self, g_queue_pop_head (&self->pending));
+    }
+}
+
+void
+natterd_stream_forget_beyond (NatterdStream *self,
+                              gint64         committed_up_to)
+{
+  GList *link = self->pending.head;
+
+  /* Ids the database does not have were never committed: whatever
+   * brought them (a corrupt publish, another cluster's) is released
+   * undelivered. */
+  while (link != NULL)
+    {
+      GList *next = link->next;
+      Pending *p = link->data;
+
+      if (p->first > committed_up_to)
+        {
+          g_queue_delete_link (&self->pending, link);
+          if (p->run != NULL)
+            self->deliver (p->run, p->last + 1, self->user_data);
+          g_free (p);
+        }
+      link = next;
     }
 }
 
@@ -209,6 +242,8 @@ natterd_stream_add_read (NatterdStream *self,
   g_return_if_fail (self->reading && after < before);
 
   self->reading = FALSE;
+  /* The gap is read to its end: the next one waits for the bus first. */
+  self->read_more = FALSE;
   /* Covers the whole gap, found messages or not; whatever of it came
    * from the bus meanwhile is not delivered twice (from_id). */
   add_pending (self, after + 1, before - 1, run);

@@ -55,9 +55,15 @@ NatterdStream *natterd_stream_new  (gint64                    delivered_up_to,
  * @from_id past their end. */
 void           natterd_stream_free (NatterdStream *self);
 
-/* Delivers every run held now, in order, without waiting for the gaps
- * between them (a node that stops). */
+/* A node that stops: delivers the runs that follow what was delivered,
+ * and releases the rest (@from_id past their end) without delivering
+ * them, since the gaps before them will not be filled now. */
 void           natterd_stream_flush (NatterdStream *self);
+/* Releases undelivered every run held that starts above
+ * @committed_up_to (the database's last id: such a run was never
+ * committed). Call while a read is under way, before its answer. */
+void           natterd_stream_forget_beyond (NatterdStream *self,
+                                             gint64         committed_up_to);
 
 /* A run of committed messages with ids in [@first_id, @last_id]. */
 void           natterd_stream_add  (NatterdStream *self,

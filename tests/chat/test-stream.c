@@ -193,18 +193,42 @@ test_late_own_run (Fixture *f, gconstpointer data)
   natterd_stream_free (s);
 }
 
-/* At a stop, what waits behind a gap is released, in order. */
+/* At a stop, what follows what was delivered goes out; what waits behind
+ * a gap is released undelivered: delivered past the gap, it would move
+ * its clients past ids they never got. */
 static void
 test_free_releases (Fixture *f, gconstpointer data)
 {
   NatterdStream *s = new_stream (f, 2, 60000);
-  Run a = { "a", 5, 5 }, b = { "b", 8, 9 };
+  Run a = { "a", 3, 4 }, b = { "b", 8, 9 }, c = { "c", 10, 10 };
 
   natterd_stream_add (s, b.first, b.last, &b);
+  natterd_stream_add (s, c.first, c.last, &c);
   natterd_stream_add (s, a.first, a.last, &a);
   natterd_stream_free (s);
-  g_assert_cmpstr (f->log->str, ==, "a:5;b:8;");
+  g_assert_cmpstr (f->log->str, ==, "a:3;b:released;c:released;");
   g_assert_cmpuint (f->reads, ==, 0);
+}
+
+/* Ids the database does not have (a corrupt publish) are dropped, and
+ * delivery goes on from what the database has. */
+static void
+test_forget_beyond (Fixture *f, gconstpointer data)
+{
+  NatterdStream *s = new_stream (f, 10, 10);
+  Run bogus = { "bogus", 4611686018427387904, 4611686018427387904 }, next = { "next", 13, 13 };
+
+  natterd_stream_add (s, bogus.first, bogus.last, &bogus);
+  wait_for_reads (f, 1);
+  g_assert_cmpint (f->read_before, ==, bogus.first);
+  /* The database goes up to 12. */
+  natterd_stream_forget_beyond (s, 12);
+  natterd_stream_add_read (s, 10, 13, NULL);
+  g_assert_cmpstr (f->log->str, ==, "bogus:released;");
+  g_assert_cmpint (natterd_stream_get_delivered_up_to (s), ==, 12);
+  natterd_stream_add (s, next.first, next.last, &next);
+  g_assert_cmpstr (f->log->str, ==, "bogus:released;next:13;");
+  natterd_stream_free (s);
 }
 
 /* A node that may have missed the bus (it reconnected) is told how far
@@ -271,6 +295,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/stream/late-own-run", Fixture, NULL, fixture_setup, test_late_own_run, fixture_teardown);
   g_test_add ("/stream/free-releases", Fixture, NULL, fixture_setup, test_free_releases, fixture_teardown);
+  g_test_add ("/stream/forget-beyond", Fixture, NULL, fixture_setup, test_forget_beyond, fixture_teardown);
   g_test_add ("/stream/catch-up-pages", Fixture, NULL, fixture_setup, test_catch_up_pages, fixture_teardown);
   g_test_add ("/stream/many-behind-gap", Fixture, NULL, fixture_setup, test_many_behind_gap, fixture_teardown);
   return g_test_run ();

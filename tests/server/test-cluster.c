@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include <gio/gunixsocketaddress.h>
+
 #include "natter-test-redis.h"
 #include "server-test-util.h"
 
@@ -871,6 +873,133 @@ test_limits_across_nodes (void)
   cluster_stop (&cluster);
 }
 
+/* PUBLISH @channel @data on the cluster's Redis, as a node would (or as a
+ * node of another cluster sharing the Redis would). */
+static void
+redis_publish (Cluster      *cluster,
+               const char   *channel,
+               const guint8 *data,
+               gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (natter_test_redis_get_socket (cluster->redis));
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GByteArray) command = g_byte_array_new ();
+  g_autofree char *head = g_strdup_printf ("*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
+                                           strlen (channel), channel, len);
+  char reply[64] = "";
+  gsize got = 0;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  g_byte_array_append (command, (const guint8 *) head, strlen (head));
+  g_byte_array_append (command, data, len);
+  g_byte_array_append (command, (const guint8 *) "\r\n", 2);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             command->data, command->len, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* ":N\r\n", N the subscribers that got it. */
+  while (got < sizeof reply - 1 && strstr (reply, "\r\n") == NULL)
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                      reply + got, sizeof reply - 1 - got, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      got += n;
+      reply[got] = '\0';
+    }
+  g_assert_true (reply[0] == ':');
+}
+
+/* A publish naming ids no node committed (a corrupt one, or another
+ * cluster's on a shared Redis) is dropped once the database says so, and
+ * delivery goes on: it does not move a node past ids still to come. */
+static void
+test_bogus_publish (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GByteArray) bogus = g_byte_array_new ();
+  const guint64 fields[] = { G_GUINT64_CONSTANT (1) << 62, 1, 1, 0, 1 };
+  guint64 instance = 42;
+  gint64 id;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[1], "bob");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+
+  g_byte_array_append (bogus, (const guint8 *) "NTM1", 4);
+  g_byte_array_append (bogus, (const guint8 *) &instance, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      guint64 le = GUINT64_TO_LE (fields[i]);
+      g_byte_array_append (bogus, (const guint8 *) &le, 8);
+    }
+  g_byte_array_append (bogus, (const guint8 *) "\3\0\0\0\0\0abc", 9);
+  redis_publish (&cluster, "natter:messages", bogus->data, bogus->len);
+
+  /* Both ways, after it. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *cmid = g_strdup_printf ("after-%u", i);
+
+      id = util_send (bob, "#r", "after the bogus publish", cmid);
+      {
+        g_autoptr(JsonObject) event = wait_message (alice, id);
+      }
+      id = util_send (alice, "#r", "and back", cmid);
+      {
+        g_autoptr(JsonObject) event = wait_message (bob, id);
+      }
+    }
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* The first message between two users, sent through one node while the
+ * bus is down, reaches the other on the other node live: that node reads
+ * it from the database (without the peer a publish would carry), finds
+ * it names a conversation it does not know, reads the directory and then
+ * delivers it, holding what came after. */
+static void
+test_new_direct_without_bus (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) carol = NULL;
+  g_autoptr(NatterTestClient) dave = NULL;
+  gint64 id;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  carol = natter_test_client_new_user (cluster.nodes[0], "carol");
+  dave = natter_test_client_new_user (cluster.nodes[1], "dave");
+  natter_test_redis_stop (cluster.redis);
+  id = util_send (carol, "@dave", "first words, no bus", "c1");
+  {
+    g_autoptr(JsonObject) event = wait_message (dave, id);
+    natter_assert_str (event, "message.conversation", "@carol");
+  }
+  id = util_send (dave, "@carol", "and back", "d1");
+  {
+    g_autoptr(JsonObject) event = wait_message (carol, id);
+    natter_assert_str (event, "message.conversation", "@dave");
+  }
+  natter_test_redis_start_again (cluster.redis);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&carol, natter_test_client_free);
+  g_clear_pointer (&dave, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -884,5 +1013,7 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/node-stopped", test_node_stopped, WHY);
   natter_test_add_pg_only ("/cluster/directory-read-your-writes", test_directory_read_your_writes, WHY);
   natter_test_add_pg_only ("/cluster/limits-across-nodes", test_limits_across_nodes, WHY);
+  natter_test_add_pg_only ("/cluster/bogus-publish", test_bogus_publish, WHY);
+  natter_test_add_pg_only ("/cluster/new-direct-without-bus", test_new_direct_without_bus, WHY);
   return g_test_run ();
 }
