@@ -196,6 +196,16 @@ static const char *const migrations[] = {
   "CREATE INDEX messages_conversation_seq ON messages (conversation_id, id) INCLUDE (seq);"
   "CREATE INDEX messages_conversation_own ON messages (conversation_id, sender_id, id) INCLUDE (sender_seq);"
   "CREATE INDEX messages_words ON messages USING gin (words);",
+
+  /* 2: no foreign keys on messages. Their checks were a trigger call per
+   * key per row, about a third of a batch insert's time
+   * (docs/performance.md, "PostgreSQL, third figures"); SQLite does not
+   * enforce them either (no PRAGMA foreign_keys). The writer inserts a
+   * message only into a conversation it has made or found (the same
+   * transaction's direct_ensure, or a room), by a user who exists, and
+   * no statement deletes a user or a conversation. */
+  "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_conversation_id_fkey,"
+  "  DROP CONSTRAINT IF EXISTS messages_sender_id_fkey;",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -248,6 +258,7 @@ typedef struct {
   const char *sql;
   gboolean    writes;    /* runs the write hook first; never retried */
   gboolean    may_clash; /* a UNIQUE violation is an answer, not a failure */
+  gboolean    no_flush;  /* reads and writes no message: queued ones may wait */
 } StmtDef;
 
 static const StmtDef stmt_defs[N_STMTS] = {
@@ -280,7 +291,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "             SELECT DISTINCT made.id, u FROM made, (VALUES ($1), ($2)) AS v (u)"
     "             ON CONFLICT DO NOTHING)"
     " SELECT id FROM made UNION ALL"
-    " SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2", TRUE },
+    " SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2", TRUE, FALSE, TRUE },
   /* One statement, so that a taken name leaves no conversation behind. */
   [STMT_ROOM_INSERT] = {
     "WITH c AS (INSERT INTO conversations (kind) VALUES (1) RETURNING id)"
@@ -313,23 +324,36 @@ static const StmtDef stmt_defs[N_STMTS] = {
   /* A batch of messages in one statement (see "Batched inserts" at the
    * top): the ids come counted from C, seq and sender_seq continue from
    * the newest stored row of the conversation, and count on through the
-   * batch's own rows (the statement does not see what it inserts). */
+   * batch's own rows (the statement does not see what it inserts). The
+   * newest stored row is looked up once per conversation (cs) and per
+   * (conversation, sender) (ss), not once per row: a batch of thousands
+   * holds tens of conversations. */
   [STMT_MESSAGES_INSERT] = {
-    "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
+    "WITH n AS MATERIALIZED (SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],"
+    "                                              $5::text[], $6::text[], $7::text[])"
+    "                        AS n (id, c, s, ts, body, cmid, words)),"
+    " cs AS (SELECT d.c, coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = d.c"
+    "                               ORDER BY l.id DESC LIMIT 1), 0) AS seq"
+    "        FROM (SELECT DISTINCT c FROM n) d),"
+    " ss AS (SELECT d.c, d.s, coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = d.c"
+    "                                    AND o.sender_id = d.s ORDER BY o.id DESC LIMIT 1), 0) AS seq"
+    "        FROM (SELECT DISTINCT c, s FROM n) d)"
+    " INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
     " SELECT n.id, n.c, n.s, n.ts, n.body, n.cmid,"
-    "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = n.c"
-    "              ORDER BY l.id DESC LIMIT 1), 0) + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
-    "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = n.c"
-    "              AND o.sender_id = n.s ORDER BY o.id DESC LIMIT 1), 0)"
-    "     + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
+    "   cs.seq + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
+    "   ss.seq + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
     "   " NATTERD_STORE_PG_WORDS ("n.words")
-    " FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])"
-    "   AS n (id, c, s, ts, body, cmid, words)", TRUE },
+    " FROM n JOIN cs ON cs.c = n.c JOIN ss ON ss.c = n.c AND ss.s = n.s", TRUE },
   /* Which of a batch's (sender, client_msg_id) are stored already: the
-   * first column is the pair's position in the arrays, from 1. */
+   * first column is the pair's position in the arrays, from 1. One probe
+   * of the unique index per pair: the LIMIT keeps the planner from
+   * flattening the subquery into a join, and a generic plan (the unnest
+   * is guessed at 10 rows, a young table at a few hundred) chose a hash
+   * join over a sequential scan of the whole table, every batch. */
   [STMT_MESSAGES_BY_CLIENT_IDS] = {
     "SELECT k.i, " MESSAGE_COLUMNS " FROM unnest ($1::bigint[], $2::text[]) WITH ORDINALITY AS k (s, c, i)"
-    " JOIN messages m ON m.sender_id = k.s AND m.client_msg_id = k.c" },
+    " CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.sender_id, x.ts, x.body, x.client_msg_id"
+    "                     FROM messages x WHERE x.sender_id = k.s AND x.client_msg_id = k.c LIMIT 1) m" },
   [STMT_LAST_MESSAGE_ID] = { "SELECT coalesce (max (id), 0) FROM messages" },
   [STMT_MESSAGE_BY_CLIENT_ID] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
@@ -1086,7 +1110,10 @@ static gboolean flush_queued (PgStore  *self,
 /* Runs a prepared statement; the result (rows or none) or NULL with
  * @error. A read outside a transaction that meets a lost connection is
  * run once more on a new one. Queued messages are written first: every
- * statement sees them. */
+ * statement sees them, but for those that touch no message (no_flush):
+ * a first message to someone runs direct_ensure before its insert, and a
+ * window of such sends (a client's first burst) was written one message
+ * per flush, a batch of thousands taking seconds (docs/performance.md). */
 static PGresult *
 run (PgStore     *self,
      StmtId       id,
@@ -1097,7 +1124,8 @@ run (PgStore     *self,
   gboolean retry = !stmt_defs[id].writes;
   char name[16];
 
-  if (self->queued->len > 0 && !self->flushing && !flush_queued (self, error))
+  if (self->queued->len > 0 && !self->flushing && !stmt_defs[id].no_flush &&
+      !flush_queued (self, error))
     return NULL;
   g_snprintf (name, sizeof name, "s%u", (guint) id);
   for (;;)

@@ -1943,6 +1943,69 @@ test_pg_writer_batch (Fixture *f, gconstpointer data)
   natterd_store_close (writer);
 }
 
+/* First messages to someone inside a writer batch: direct_ensure
+ * touches no message, so it leaves the queue alone (a burst of first
+ * messages was written one row per flush); the messages of the new
+ * conversation and of the others still get ids in queue order, and seq
+ * and sender_seq (looked up once per conversation and per sender in a
+ * batch) go on across batches: the unread counts say so. */
+static void
+test_pg_writer_first_messages (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *writer = natterd_store_open_sibling (f->store, &error);
+  gboolean dup[8] = { FALSE };
+  Stored s[8];
+  gint64 room = 0, dm = 0, old = 0;
+  g_autofree char *alice_unread = NULL, *bob_unread = NULL, *carol_unread = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#first", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->carol, &error));
+  g_assert_true (natterd_store_message_insert (f->store, room, f->carol, "old", 3, 1, "o1",
+                                               &dup[0], keep_id_cb, &old, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, room, f->alice, "one", "a1", &dup[0], &s[0]);
+  g_assert_true (natterd_store_direct_ensure (writer, f->alice, f->bob, &dm, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (dm, >, 0);
+  g_assert_cmpint (s[0].id, ==, 0); /* still queued */
+  queue_msg (writer, dm, f->alice, "hi bob", "a2", &dup[1], &s[1]);
+  g_assert_true (natterd_store_direct_ensure (writer, f->alice, f->bob, &dm, &error));
+  queue_msg (writer, dm, f->bob, "hi alice", "b1", &dup[2], &s[2]);
+  queue_msg (writer, room, f->carol, "two", "c1", &dup[3], &s[3]);
+  queue_msg (writer, dm, f->alice, "hi bob", "a2", &dup[4], &s[4]);
+  g_assert_cmpint (s[1].id, ==, 0);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpint (s[i].id, ==, old + 1 + i);
+  g_assert_cmpint (s[4].id, ==, s[1].id);
+  g_assert_true (s[4].dup);
+
+  /* A second batch goes on from the first's seq and sender_seq. */
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, dm, f->alice, "again", "a3", &dup[5], &s[5]);
+  queue_msg (writer, room, f->alice, "three", "a4", &dup[6], &s[6]);
+  queue_msg (writer, dm, f->alice, "and again", "a5", &dup[7], &s[7]);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (s[7].id, ==, old + 7);
+
+  /* Nobody has read anything. alice: bob's 1 in the dm, carol's 2 in the
+   * room; bob: alice's 3 in the dm; carol: alice's 2 in the room. */
+  alice_unread = unread_counts (f->store, f->alice);
+  bob_unread = unread_counts (f->store, f->bob);
+  carol_unread = unread_counts (f->store, f->carol);
+  g_assert_cmpstr (alice_unread, ==, "1;2;");
+  g_assert_cmpstr (bob_unread, ==, "3;");
+  g_assert_cmpstr (carol_unread, ==, "2;");
+  natterd_store_close (writer);
+}
+
 /* The tests that run on every engine. */
 static const struct {
   const char *name;
@@ -2021,6 +2084,7 @@ main (int argc, char **argv)
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
         { "writer-batch", test_pg_writer_batch },
+        { "writer-first-messages", test_pg_writer_first_messages },
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
