@@ -16,6 +16,7 @@
 
 #include "natter-test-pg.h"
 #include "natterd-store-pg.h"
+#include "natterd-store-pg-internal.h"
 #include "natterd-store-sqlite.h"
 
 typedef struct {
@@ -1636,6 +1637,47 @@ test_pg_outage (Fixture *f, gconstpointer data)
   natterd_store_close (background);
 }
 
+static char *
+show_setting (NatterdStore *store,
+              const char   *name)
+{
+  g_autofree char *sql = g_strdup_printf ("SHOW %s", name);
+  PGresult *res = PQexec (natterd_store_pg_get_conn (store), sql);
+  char *value;
+
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+  value = g_strdup (PQgetvalue (res, 0, 0));
+  PQclear (res);
+  return value;
+}
+
+/* The reader's connection plans every statement for its parameters
+ * (a common word's search, docs/performance.md), also once made again
+ * after an outage; the others keep PostgreSQL's default. */
+static void
+test_pg_reader_plans (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *reader = natterd_store_open_reader (f->store, &error);
+  g_autofree char *main_mode = NULL, *reader_mode = NULL, *again_mode = NULL;
+  gint64 room = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#plans", "", f->alice, 1, &room, &error));
+  main_mode = show_setting (f->store, "plan_cache_mode");
+  reader_mode = show_setting (reader, "plan_cache_mode");
+  g_assert_cmpstr (main_mode, ==, "auto");
+  g_assert_cmpstr (reader_mode, ==, "force_custom_plan");
+
+  natter_test_pg_stop_immediate (pg);
+  natter_test_pg_start_again (pg);
+  history_until_back (reader, room);
+  again_mode = show_setting (reader, "plan_cache_mode");
+  g_assert_cmpstr (again_mode, ==, "force_custom_plan");
+  history_until_back (f->store, room);
+  natterd_store_close (reader);
+}
+
 #define ORDER_WRITERS      2
 #define ORDER_BATCHES      60
 #define ORDER_BATCH_SIZE   8
@@ -2085,6 +2127,7 @@ main (int argc, char **argv)
         { "writer-lock-order", test_pg_writer_lock_order },
         { "writer-batch", test_pg_writer_batch },
         { "writer-first-messages", test_pg_writer_first_messages },
+        { "reader-plans", test_pg_reader_plans },
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
