@@ -460,6 +460,8 @@ struct _PgStore {
   GHashTable   *queued_keys;      /* "sender:client_msg_id" -> its first index + 1 */
   guint         queued_at_job;    /* how many queued before the job's savepoint */
   gboolean      batches;          /* the writer's: queues; others write at once */
+  GHashTable   *ensured;          /* "a:b" -> conversation id (gint64 *), this transaction's
+                                   * direct_ensure answers (see pg_direct_ensure) */
   gboolean      flushing;
 
   /* A lost connection (see "Errors" at the top). */
@@ -710,6 +712,7 @@ static void
 reset_counter (PgStore *self)
 {
   clear_queued (self, 0);
+  g_hash_table_remove_all (self->ensured);
   self->in_job = FALSE;
   self->counter_locked = FALSE;
   self->counter_dirty = FALSE;
@@ -1304,6 +1307,7 @@ store_connect (PgParams  *params,
   self->custom_plans = custom_plans;
   self->queued = g_array_new (FALSE, FALSE, sizeof (QueuedMessage));
   self->queued_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->ensured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->params = pg_params_ref (params);
   self->conn = PQconnectdbParams ((const char *const *) params->keywords,
                                   (const char *const *) params->values, 0);
@@ -1437,6 +1441,7 @@ pg_close (NatterdStore *store)
   clear_queued (self, 0);
   g_array_unref (self->queued);
   g_hash_table_unref (self->queued_keys);
+  g_hash_table_unref (self->ensured);
   g_free (self);
 }
 
@@ -1625,7 +1630,11 @@ pg_savepoint (NatterdStore          *store,
   if (action == NATTERD_STORE_SAVEPOINT_SET && !flush_queued (self, error))
     return FALSE;
   if (action == NATTERD_STORE_SAVEPOINT_ROLLBACK)
-    clear_queued (self, self->queued_at_job);
+    {
+      clear_queued (self, self->queued_at_job);
+      /* It may take back a conversation the job made. */
+      g_hash_table_remove_all (self->ensured);
+    }
   self->queued_at_job = self->queued->len;
   self->in_job = action == NATTERD_STORE_SAVEPOINT_SET;
   if (exec_simple (self, savepoint_sql[action], "savepoint", error))
@@ -1871,7 +1880,24 @@ pg_direct_ensure (NatterdStore *store,
 {
   PgStore *self = (PgStore *) store;
   Params p = { 0 };
+  gboolean in_transaction = pg_in_transaction (store);
+  g_autofree char *key = NULL;
+  gint64 *known;
 
+  /* Inside a transaction the answer stays true until it ends (nothing
+   * deletes a conversation; a job's savepoint rolled back forgets them
+   * all): the writer's batch of a client's first burst asks for the same
+   * pair once per send, thousands of round trips (docs/performance.md). */
+  if (in_transaction)
+    {
+      key = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, user_a, user_b);
+      known = g_hash_table_lookup (self->ensured, key);
+      if (known != NULL)
+        {
+          *out_id = *known;
+          return TRUE;
+        }
+    }
   param_int (&p, user_a);
   param_int (&p, user_b);
   *out_id = 0;
@@ -1885,6 +1911,8 @@ pg_direct_ensure (NatterdStore *store,
                            "get or make conversation: no row");
       return FALSE;
     }
+  if (in_transaction && pg_in_transaction (store))
+    g_hash_table_insert (self->ensured, g_steal_pointer (&key), g_memdup2 (out_id, sizeof *out_id));
   return TRUE;
 }
 

@@ -1987,7 +1987,9 @@ test_pg_writer_batch (Fixture *f, gconstpointer data)
 
 /* First messages to someone inside a writer batch: direct_ensure
  * touches no message, so it leaves the queue alone (a burst of first
- * messages was written one row per flush); the messages of the new
+ * messages was written one row per flush), and answers a pair it has
+ * answered in the transaction without asking again, unless a savepoint
+ * rolled back since; the messages of the new
  * conversation and of the others still get ids in queue order, and seq
  * and sender_seq (looked up once per conversation and per sender in a
  * batch) go on across batches: the unread counts say so. */
@@ -2037,14 +2039,35 @@ test_pg_writer_first_messages (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (s[7].id, ==, old + 7);
 
+  /* A job rolled back to its savepoint takes back the conversation it
+   * made: the next job's direct_ensure makes it again, for real. */
+  {
+    gint64 gone = 0, made = 0, found = 0;
+    Stored t;
+    gboolean t_dup = FALSE;
+
+    g_assert_true (natterd_store_begin (writer, &error));
+    g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_SET, &error));
+    g_assert_true (natterd_store_direct_ensure (writer, f->bob, f->carol, &gone, &error));
+    g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_ROLLBACK, &error));
+    g_assert_true (natterd_store_direct_ensure (writer, f->bob, f->carol, &made, &error));
+    queue_msg (writer, made, f->bob, "hi carol", "b2", &t_dup, &t);
+    g_assert_true (natterd_store_commit (writer, &error));
+    g_assert_no_error (error);
+    g_assert_true (natterd_store_direct_ensure (f->store, f->bob, f->carol, &found, &error));
+    g_assert_cmpint (found, ==, made);
+    g_assert_cmpint (t.id, ==, old + 8);
+  }
+
   /* Nobody has read anything. alice: bob's 1 in the dm, carol's 2 in the
-   * room; bob: alice's 3 in the dm; carol: alice's 2 in the room. */
+   * room; bob: none in his dm with carol (the newest), alice's 3 in
+   * theirs; carol: bob's 1, alice's 2 in the room. */
   alice_unread = unread_counts (f->store, f->alice);
   bob_unread = unread_counts (f->store, f->bob);
   carol_unread = unread_counts (f->store, f->carol);
   g_assert_cmpstr (alice_unread, ==, "1;2;");
-  g_assert_cmpstr (bob_unread, ==, "3;");
-  g_assert_cmpstr (carol_unread, ==, "2;");
+  g_assert_cmpstr (bob_unread, ==, "0;3;");
+  g_assert_cmpstr (carol_unread, ==, "1;2;");
   natterd_store_close (writer);
 }
 
