@@ -20,7 +20,8 @@
  * COMMIT and then reads the value it committed; the transaction's
  * messages take the ids after it, counted here in C in insert order (so
  * a resend found by (sender, client_msg_id) uses none), and COMMIT is
- * preceded by one UPDATE that stores the last id used. The row lock is held
+ * preceded by one UPDATE that stores the last id used (in the COMMIT's
+ * round trip). The row lock is held
  * until COMMIT, so transactions that insert messages commit one after the
  * other, each with ids above every earlier one's: id order is commit order
  * on every node; the price is that message commits of all nodes are
@@ -38,8 +39,9 @@
  * (open_sibling: natterd-commit's writer; not the reader's or the
  * indexer's) takes the counter row at BEGIN, before any other lock: every
  * writer transaction locks the counter first, and no two can wait for
- * each other. The cost, reasoned, not measured: one more statement (a
- * round trip) per batch that inserts no message; batches of the nodes
+ * each other. The cost, reasoned, not measured: one more statement per
+ * batch that inserts no message (sent with the BEGIN, in its round trip:
+ * begin_locked); batches of the nodes
  * run one after another from BEGIN, not only from their first insert,
  * i.e. their marker updates and lookups join the serialised part, which
  * the COMMIT (the WAL flush) dominates anyway; within a node nothing
@@ -237,7 +239,6 @@ typedef enum {
   STMT_PARTICIPANTS_ALL,
   STMT_READ_MARKER_SET,
   STMT_COUNTER_LOCK,
-  STMT_COUNTER_STORE,
   STMT_MESSAGES_INSERT,
   STMT_MESSAGES_BY_CLIENT_IDS,
   STMT_LAST_MESSAGE_ID,
@@ -320,7 +321,6 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " SELECT (SELECT read_up_to FROM moved),"
     "        (SELECT read_up_to FROM participants WHERE conversation_id = $1 AND user_id = $2)", TRUE },
   [STMT_COUNTER_LOCK] = { "SELECT last_id FROM message_counter WHERE id = 1 FOR UPDATE", TRUE },
-  [STMT_COUNTER_STORE] = { "UPDATE message_counter SET last_id = $1::bigint WHERE id = 1", TRUE },
   /* A batch of messages in one statement (see "Batched inserts" at the
    * top): the ids come counted from C, seq and sender_seq continue from
    * the newest stored row of the conversation, and count on through the
@@ -1528,6 +1528,26 @@ pg_in_transaction (NatterdStore *store)
 static gboolean lock_counter (PgStore  *self,
                               GError  **error);
 
+/* The writer's BEGIN: with the counter's lock, in one round trip (a
+ * simple query of two statements; PQexec returns the last one's result).
+ * Each round trip is a wake-up of the server's process, which on a busy
+ * machine waits for a CPU; a writer batch of a fan-out is a few tens of
+ * messages, so its fixed statements count. */
+static gboolean
+begin_locked (PgStore  *self,
+              GError  **error)
+{
+  PGresult *res = PQexec (self->conn, "BEGIN; SELECT last_id FROM message_counter WHERE id = 1 FOR UPDATE");
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1)
+    return set_result_error (self, res, "begin (lock the message counter)", error);
+  self->counter_last_id = get_int (res, 0, 0);
+  self->counter_locked = TRUE;
+  self->counter_dirty = FALSE;
+  PQclear (res);
+  return TRUE;
+}
+
 static gboolean
 pg_begin (NatterdStore *store,
           GError      **error)
@@ -1541,10 +1561,23 @@ pg_begin (NatterdStore *store,
   reset_counter (self);
   /* A connection that died while idle (a server restart) loses nothing
    * yet: the writer's next batch goes on, on a new one. */
+  if (self->counter_at_begin)
+    {
+      g_autoptr(GError) first = NULL;
+
+      if (begin_locked (self, &first))
+        return TRUE;
+      if (!connection_lost (self))
+        {
+          g_propagate_error (error, g_steal_pointer (&first));
+          return FALSE;
+        }
+      return ensure_connected (self, error) && begin_locked (self, error);
+    }
   if (!exec_simple (self, "BEGIN", "begin", NULL) &&
       !(ensure_connected (self, error) && exec_simple (self, "BEGIN", "begin", error)))
     return FALSE;
-  return !self->counter_at_begin || lock_counter (self, error);
+  return TRUE;
 }
 
 static gboolean
@@ -1564,14 +1597,23 @@ pg_commit (NatterdStore *store,
     return FALSE;
   if (self->counter_dirty)
     {
-      Params p = { 0 };
+      /* The last id used, and COMMIT, in one round trip (see
+       * begin_locked). The only SQL text made from a value: a number
+       * counted here, never a client's. An error in the UPDATE skips
+       * the COMMIT and fails the transaction, answered below. */
+      g_autofree char *sql = g_strdup_printf ("UPDATE message_counter SET last_id = %" G_GINT64_FORMAT
+                                              " WHERE id = 1; COMMIT", self->counter_last_id);
 
-      param_int (&p, self->counter_last_id);
-      if (!run_done (self, STMT_COUNTER_STORE, &p, "store the message counter", error))
-        return FALSE;
+      if (self->write_hook != NULL)
+        self->write_hook (self->write_hook_data);
+      reset_counter (self);
+      res = PQexec (self->conn, sql);
     }
-  reset_counter (self);
-  res = PQexec (self->conn, "COMMIT");
+  else
+    {
+      reset_counter (self);
+      res = PQexec (self->conn, "COMMIT");
+    }
   if (PQresultStatus (res) != PGRES_COMMAND_OK)
     {
       /* A connection lost here leaves the outcome unknown: the caller
