@@ -20,7 +20,8 @@
  * COMMIT and then reads the value it committed; the transaction's
  * messages take the ids after it, counted here in C in insert order (so
  * a resend found by (sender, client_msg_id) uses none), and COMMIT is
- * preceded by one UPDATE that stores the last id used. The row lock is held
+ * preceded by one UPDATE that stores the last id used (in the COMMIT's
+ * round trip). The row lock is held
  * until COMMIT, so transactions that insert messages commit one after the
  * other, each with ids above every earlier one's: id order is commit order
  * on every node; the price is that message commits of all nodes are
@@ -38,8 +39,9 @@
  * (open_sibling: natterd-commit's writer; not the reader's or the
  * indexer's) takes the counter row at BEGIN, before any other lock: every
  * writer transaction locks the counter first, and no two can wait for
- * each other. The cost, reasoned, not measured: one more statement (a
- * round trip) per batch that inserts no message; batches of the nodes
+ * each other. The cost, reasoned, not measured: one more statement per
+ * batch that inserts no message (sent with the BEGIN, in its round trip:
+ * begin_locked); batches of the nodes
  * run one after another from BEGIN, not only from their first insert,
  * i.e. their marker updates and lookups join the serialised part, which
  * the COMMIT (the WAL flush) dominates anyway; within a node nothing
@@ -196,6 +198,16 @@ static const char *const migrations[] = {
   "CREATE INDEX messages_conversation_seq ON messages (conversation_id, id) INCLUDE (seq);"
   "CREATE INDEX messages_conversation_own ON messages (conversation_id, sender_id, id) INCLUDE (sender_seq);"
   "CREATE INDEX messages_words ON messages USING gin (words);",
+
+  /* 2: no foreign keys on messages. Their checks were a trigger call per
+   * key per row, about a third of a batch insert's time
+   * (docs/performance.md, "PostgreSQL, third figures"); SQLite does not
+   * enforce them either (no PRAGMA foreign_keys). The writer inserts a
+   * message only into a conversation it has made or found (the same
+   * transaction's direct_ensure, or a room), by a user who exists, and
+   * no statement deletes a user or a conversation. */
+  "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_conversation_id_fkey,"
+  "  DROP CONSTRAINT IF EXISTS messages_sender_id_fkey;",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -227,7 +239,6 @@ typedef enum {
   STMT_PARTICIPANTS_ALL,
   STMT_READ_MARKER_SET,
   STMT_COUNTER_LOCK,
-  STMT_COUNTER_STORE,
   STMT_MESSAGES_INSERT,
   STMT_MESSAGES_BY_CLIENT_IDS,
   STMT_LAST_MESSAGE_ID,
@@ -248,6 +259,7 @@ typedef struct {
   const char *sql;
   gboolean    writes;    /* runs the write hook first; never retried */
   gboolean    may_clash; /* a UNIQUE violation is an answer, not a failure */
+  gboolean    no_flush;  /* reads and writes no message: queued ones may wait */
 } StmtDef;
 
 static const StmtDef stmt_defs[N_STMTS] = {
@@ -280,7 +292,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "             SELECT DISTINCT made.id, u FROM made, (VALUES ($1), ($2)) AS v (u)"
     "             ON CONFLICT DO NOTHING)"
     " SELECT id FROM made UNION ALL"
-    " SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2", TRUE },
+    " SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2", TRUE, FALSE, TRUE },
   /* One statement, so that a taken name leaves no conversation behind. */
   [STMT_ROOM_INSERT] = {
     "WITH c AS (INSERT INTO conversations (kind) VALUES (1) RETURNING id)"
@@ -309,27 +321,39 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " SELECT (SELECT read_up_to FROM moved),"
     "        (SELECT read_up_to FROM participants WHERE conversation_id = $1 AND user_id = $2)", TRUE },
   [STMT_COUNTER_LOCK] = { "SELECT last_id FROM message_counter WHERE id = 1 FOR UPDATE", TRUE },
-  [STMT_COUNTER_STORE] = { "UPDATE message_counter SET last_id = $1::bigint WHERE id = 1", TRUE },
   /* A batch of messages in one statement (see "Batched inserts" at the
    * top): the ids come counted from C, seq and sender_seq continue from
    * the newest stored row of the conversation, and count on through the
-   * batch's own rows (the statement does not see what it inserts). */
+   * batch's own rows (the statement does not see what it inserts). The
+   * newest stored row is looked up once per conversation (cs) and per
+   * (conversation, sender) (ss), not once per row: a batch of thousands
+   * holds tens of conversations. */
   [STMT_MESSAGES_INSERT] = {
-    "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
+    "WITH n AS MATERIALIZED (SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],"
+    "                                              $5::text[], $6::text[], $7::text[])"
+    "                        AS n (id, c, s, ts, body, cmid, words)),"
+    " cs AS (SELECT d.c, coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = d.c"
+    "                               ORDER BY l.id DESC LIMIT 1), 0) AS seq"
+    "        FROM (SELECT DISTINCT c FROM n) d),"
+    " ss AS (SELECT d.c, d.s, coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = d.c"
+    "                                    AND o.sender_id = d.s ORDER BY o.id DESC LIMIT 1), 0) AS seq"
+    "        FROM (SELECT DISTINCT c, s FROM n) d)"
+    " INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
     " SELECT n.id, n.c, n.s, n.ts, n.body, n.cmid,"
-    "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = n.c"
-    "              ORDER BY l.id DESC LIMIT 1), 0) + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
-    "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = n.c"
-    "              AND o.sender_id = n.s ORDER BY o.id DESC LIMIT 1), 0)"
-    "     + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
+    "   cs.seq + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
+    "   ss.seq + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
     "   " NATTERD_STORE_PG_WORDS ("n.words")
-    " FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])"
-    "   AS n (id, c, s, ts, body, cmid, words)", TRUE },
+    " FROM n JOIN cs ON cs.c = n.c JOIN ss ON ss.c = n.c AND ss.s = n.s", TRUE },
   /* Which of a batch's (sender, client_msg_id) are stored already: the
-   * first column is the pair's position in the arrays, from 1. */
+   * first column is the pair's position in the arrays, from 1. One probe
+   * of the unique index per pair: the LIMIT keeps the planner from
+   * flattening the subquery into a join, and a generic plan (the unnest
+   * is guessed at 10 rows, a young table at a few hundred) chose a hash
+   * join over a sequential scan of the whole table, every batch. */
   [STMT_MESSAGES_BY_CLIENT_IDS] = {
     "SELECT k.i, " MESSAGE_COLUMNS " FROM unnest ($1::bigint[], $2::text[]) WITH ORDINALITY AS k (s, c, i)"
-    " JOIN messages m ON m.sender_id = k.s AND m.client_msg_id = k.c" },
+    " CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.sender_id, x.ts, x.body, x.client_msg_id"
+    "                     FROM messages x WHERE x.sender_id = k.s AND x.client_msg_id = k.c LIMIT 1) m" },
   [STMT_LAST_MESSAGE_ID] = { "SELECT coalesce (max (id), 0) FROM messages" },
   [STMT_MESSAGE_BY_CLIENT_ID] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
@@ -424,6 +448,7 @@ struct _PgStore {
   gpointer      write_hook_data;
 
   /* The message counter, while this transaction holds its row. */
+  gboolean      custom_plans;     /* the reader's: see set_up_session */
   gboolean      counter_at_begin; /* the writer's: every BEGIN takes it */
   gboolean      counter_locked;
   gint64        counter_last_id;  /* the last id handed out */
@@ -435,6 +460,8 @@ struct _PgStore {
   GHashTable   *queued_keys;      /* "sender:client_msg_id" -> its first index + 1 */
   guint         queued_at_job;    /* how many queued before the job's savepoint */
   gboolean      batches;          /* the writer's: queues; others write at once */
+  GHashTable   *ensured;          /* "a:b" -> conversation id (gint64 *), this transaction's
+                                   * direct_ensure answers (see pg_direct_ensure) */
   gboolean      flushing;
 
   /* A lost connection (see "Errors" at the top). */
@@ -685,6 +712,7 @@ static void
 reset_counter (PgStore *self)
 {
   clear_queued (self, 0);
+  g_hash_table_remove_all (self->ensured);
   self->in_job = FALSE;
   self->counter_locked = FALSE;
   self->counter_dirty = FALSE;
@@ -847,6 +875,17 @@ set_up_session (PgStore  *self,
   if (!exec_simple (self, "SET synchronous_commit = on; SET client_encoding = 'UTF8'",
                     "set up the session", error))
     return FALSE;
+  /* The reader's searches: after five runs of a prepared statement
+   * PostgreSQL may switch to a generic plan, made without the parameter
+   * values. For STMT_SEARCH that plan cannot tell a rare word from a
+   * common one and walks the GIN index's whole posting list of a common
+   * word before the LIMIT applies: a common-word search's p99 was
+   * 169.9 ms with it, 1.72 ms with a plan per call (docs/performance.md,
+   * at 1 M messages). Planning each call costs about 0.1 ms; the history
+   * reads lost nothing measurable (p99 1.26 vs 1.49 ms, one run each). */
+  if (self->custom_plans &&
+      !exec_simple (self, "SET plan_cache_mode = force_custom_plan", "set up the session", error))
+    return FALSE;
   self->prepared = FALSE;
   return TRUE;
 }
@@ -883,6 +922,7 @@ set_connect_error (PgStore     *self,
 
 static PgStore *store_connect (PgParams  *params,
                                gboolean   primary,
+                               gboolean   custom_plans,
                                GError   **error);
 
 /* Takes the connection of @fresh (made by store_connect, statements
@@ -910,7 +950,7 @@ reconnect_now (PgStore  *self,
 
   if (g_get_monotonic_time () < self->next_attempt)
     return set_unavailable_error (self, error);
-  fresh = store_connect (self->params, FALSE, &local_error);
+  fresh = store_connect (self->params, FALSE, self->custom_plans, &local_error);
   if (fresh == NULL)
     {
       note_attempt_failed (self, local_error);
@@ -925,6 +965,7 @@ reconnect_now (PgStore  *self,
 struct _Reconnect {
   gatomicrefcount  ref;
   PgParams        *params;
+  gboolean         custom_plans;
   GMutex           lock;
   gboolean         done;
   PgStore         *fresh;  /* the new connection, when it worked */
@@ -949,7 +990,7 @@ reconnect_thread (gpointer data)
 {
   Reconnect *r = data;
   GError *error = NULL;
-  PgStore *fresh = store_connect (r->params, FALSE, &error);
+  PgStore *fresh = store_connect (r->params, FALSE, r->custom_plans, &error);
 
   g_mutex_lock (&r->lock);
   r->fresh = fresh;
@@ -981,6 +1022,7 @@ reconnect_in_background (PgStore  *self,
       g_atomic_ref_count_init (&r->ref);
       g_atomic_ref_count_inc (&r->ref); /* the thread's */
       r->params = pg_params_ref (self->params);
+      r->custom_plans = self->custom_plans;
       g_mutex_init (&r->lock);
       thread = g_thread_try_new ("natterd-pg-connect", reconnect_thread, r, &local_error);
       if (thread == NULL)
@@ -1086,7 +1128,10 @@ static gboolean flush_queued (PgStore  *self,
 /* Runs a prepared statement; the result (rows or none) or NULL with
  * @error. A read outside a transaction that meets a lost connection is
  * run once more on a new one. Queued messages are written first: every
- * statement sees them. */
+ * statement sees them, but for those that touch no message (no_flush):
+ * a first message to someone runs direct_ensure before its insert, and a
+ * window of such sends (a client's first burst) was written one message
+ * per flush, a batch of thousands taking seconds (docs/performance.md). */
 static PGresult *
 run (PgStore     *self,
      StmtId       id,
@@ -1097,7 +1142,8 @@ run (PgStore     *self,
   gboolean retry = !stmt_defs[id].writes;
   char name[16];
 
-  if (self->queued->len > 0 && !self->flushing && !flush_queued (self, error))
+  if (self->queued->len > 0 && !self->flushing && !stmt_defs[id].no_flush &&
+      !flush_queued (self, error))
     return NULL;
   g_snprintf (name, sizeof name, "s%u", (guint) id);
   for (;;)
@@ -1252,13 +1298,16 @@ migrate (PgStore  *self,
 static PgStore *
 store_connect (PgParams  *params,
                gboolean   primary,
+               gboolean   custom_plans,
                GError   **error)
 {
   PgStore *self = g_new0 (PgStore, 1);
 
   self->parent.engine = &pg_engine;
+  self->custom_plans = custom_plans;
   self->queued = g_array_new (FALSE, FALSE, sizeof (QueuedMessage));
   self->queued_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->ensured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->params = pg_params_ref (params);
   self->conn = PQconnectdbParams ((const char *const *) params->keywords,
                                   (const char *const *) params->values, 0);
@@ -1303,7 +1352,7 @@ natterd_store_pg_open_full (const char  *conninfo,
       PGPing ping;
       gint64 now;
 
-      self = store_connect (params, TRUE, &local_error);
+      self = store_connect (params, TRUE, FALSE, &local_error);
       if (self != NULL)
         break;
       /* Only a server that does not answer (or is starting or stopping)
@@ -1342,7 +1391,18 @@ pg_open_sibling (NatterdStore  *store,
 {
   PgStore *self = (PgStore *) store;
 
-  return (NatterdStore *) store_connect (self->params, FALSE, error);
+  return (NatterdStore *) store_connect (self->params, FALSE, FALSE, error);
+}
+
+/* The reader's connection (natterd-reads): a plan per call (see
+ * set_up_session). */
+static NatterdStore *
+pg_open_reader (NatterdStore  *store,
+                GError       **error)
+{
+  PgStore *self = (PgStore *) store;
+
+  return (NatterdStore *) store_connect (self->params, FALSE, TRUE, error);
 }
 
 /* The writer's connection (natterd-commit): its transactions take the
@@ -1381,6 +1441,7 @@ pg_close (NatterdStore *store)
   clear_queued (self, 0);
   g_array_unref (self->queued);
   g_hash_table_unref (self->queued_keys);
+  g_hash_table_unref (self->ensured);
   g_free (self);
 }
 
@@ -1467,6 +1528,26 @@ pg_in_transaction (NatterdStore *store)
 static gboolean lock_counter (PgStore  *self,
                               GError  **error);
 
+/* The writer's BEGIN: with the counter's lock, in one round trip (a
+ * simple query of two statements; PQexec returns the last one's result).
+ * Each round trip is a wake-up of the server's process, which on a busy
+ * machine waits for a CPU; a writer batch of a fan-out is a few tens of
+ * messages, so its fixed statements count. */
+static gboolean
+begin_locked (PgStore  *self,
+              GError  **error)
+{
+  PGresult *res = PQexec (self->conn, "BEGIN; SELECT last_id FROM message_counter WHERE id = 1 FOR UPDATE");
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1)
+    return set_result_error (self, res, "begin (lock the message counter)", error);
+  self->counter_last_id = get_int (res, 0, 0);
+  self->counter_locked = TRUE;
+  self->counter_dirty = FALSE;
+  PQclear (res);
+  return TRUE;
+}
+
 static gboolean
 pg_begin (NatterdStore *store,
           GError      **error)
@@ -1480,10 +1561,23 @@ pg_begin (NatterdStore *store,
   reset_counter (self);
   /* A connection that died while idle (a server restart) loses nothing
    * yet: the writer's next batch goes on, on a new one. */
+  if (self->counter_at_begin)
+    {
+      g_autoptr(GError) first = NULL;
+
+      if (begin_locked (self, &first))
+        return TRUE;
+      if (!connection_lost (self))
+        {
+          g_propagate_error (error, g_steal_pointer (&first));
+          return FALSE;
+        }
+      return ensure_connected (self, error) && begin_locked (self, error);
+    }
   if (!exec_simple (self, "BEGIN", "begin", NULL) &&
       !(ensure_connected (self, error) && exec_simple (self, "BEGIN", "begin", error)))
     return FALSE;
-  return !self->counter_at_begin || lock_counter (self, error);
+  return TRUE;
 }
 
 static gboolean
@@ -1503,14 +1597,23 @@ pg_commit (NatterdStore *store,
     return FALSE;
   if (self->counter_dirty)
     {
-      Params p = { 0 };
+      /* The last id used, and COMMIT, in one round trip (see
+       * begin_locked). The only SQL text made from a value: a number
+       * counted here, never a client's. An error in the UPDATE skips
+       * the COMMIT and fails the transaction, answered below. */
+      g_autofree char *sql = g_strdup_printf ("UPDATE message_counter SET last_id = %" G_GINT64_FORMAT
+                                              " WHERE id = 1; COMMIT", self->counter_last_id);
 
-      param_int (&p, self->counter_last_id);
-      if (!run_done (self, STMT_COUNTER_STORE, &p, "store the message counter", error))
-        return FALSE;
+      if (self->write_hook != NULL)
+        self->write_hook (self->write_hook_data);
+      reset_counter (self);
+      res = PQexec (self->conn, sql);
     }
-  reset_counter (self);
-  res = PQexec (self->conn, "COMMIT");
+  else
+    {
+      reset_counter (self);
+      res = PQexec (self->conn, "COMMIT");
+    }
   if (PQresultStatus (res) != PGRES_COMMAND_OK)
     {
       /* A connection lost here leaves the outcome unknown: the caller
@@ -1569,7 +1672,11 @@ pg_savepoint (NatterdStore          *store,
   if (action == NATTERD_STORE_SAVEPOINT_SET && !flush_queued (self, error))
     return FALSE;
   if (action == NATTERD_STORE_SAVEPOINT_ROLLBACK)
-    clear_queued (self, self->queued_at_job);
+    {
+      clear_queued (self, self->queued_at_job);
+      /* It may take back a conversation the job made. */
+      g_hash_table_remove_all (self->ensured);
+    }
   self->queued_at_job = self->queued->len;
   self->in_job = action == NATTERD_STORE_SAVEPOINT_SET;
   if (exec_simple (self, savepoint_sql[action], "savepoint", error))
@@ -1815,7 +1922,24 @@ pg_direct_ensure (NatterdStore *store,
 {
   PgStore *self = (PgStore *) store;
   Params p = { 0 };
+  gboolean in_transaction = pg_in_transaction (store);
+  g_autofree char *key = NULL;
+  gint64 *known;
 
+  /* Inside a transaction the answer stays true until it ends (nothing
+   * deletes a conversation; a job's savepoint rolled back forgets them
+   * all): the writer's batch of a client's first burst asks for the same
+   * pair once per send, thousands of round trips (docs/performance.md). */
+  if (in_transaction)
+    {
+      key = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, user_a, user_b);
+      known = g_hash_table_lookup (self->ensured, key);
+      if (known != NULL)
+        {
+          *out_id = *known;
+          return TRUE;
+        }
+    }
   param_int (&p, user_a);
   param_int (&p, user_b);
   *out_id = 0;
@@ -1829,6 +1953,8 @@ pg_direct_ensure (NatterdStore *store,
                            "get or make conversation: no row");
       return FALSE;
     }
+  if (in_transaction && pg_in_transaction (store))
+    g_hash_table_insert (self->ensured, g_steal_pointer (&key), g_memdup2 (out_id, sizeof *out_id));
   return TRUE;
 }
 
@@ -2500,7 +2626,7 @@ static const NatterdStoreEngine pg_engine = {
   .close = pg_close,
   .open_sibling = pg_open_writer,
   .open_indexer = pg_open_sibling,
-  .open_reader = pg_open_sibling,
+  .open_reader = pg_open_reader,
   .set_write_hook = pg_set_write_hook,
   .set_reconnect_in_background = pg_set_reconnect_in_background,
   .get_path = pg_get_path,

@@ -16,6 +16,7 @@
 
 #include "natter-test-pg.h"
 #include "natterd-store-pg.h"
+#include "natterd-store-pg-internal.h"
 #include "natterd-store-sqlite.h"
 
 typedef struct {
@@ -1636,6 +1637,47 @@ test_pg_outage (Fixture *f, gconstpointer data)
   natterd_store_close (background);
 }
 
+static char *
+show_setting (NatterdStore *store,
+              const char   *name)
+{
+  g_autofree char *sql = g_strdup_printf ("SHOW %s", name);
+  PGresult *res = PQexec (natterd_store_pg_get_conn (store), sql);
+  char *value;
+
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+  value = g_strdup (PQgetvalue (res, 0, 0));
+  PQclear (res);
+  return value;
+}
+
+/* The reader's connection plans every statement for its parameters
+ * (a common word's search, docs/performance.md), also once made again
+ * after an outage; the others keep PostgreSQL's default. */
+static void
+test_pg_reader_plans (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *reader = natterd_store_open_reader (f->store, &error);
+  g_autofree char *main_mode = NULL, *reader_mode = NULL, *again_mode = NULL;
+  gint64 room = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#plans", "", f->alice, 1, &room, &error));
+  main_mode = show_setting (f->store, "plan_cache_mode");
+  reader_mode = show_setting (reader, "plan_cache_mode");
+  g_assert_cmpstr (main_mode, ==, "auto");
+  g_assert_cmpstr (reader_mode, ==, "force_custom_plan");
+
+  natter_test_pg_stop_immediate (pg);
+  natter_test_pg_start_again (pg);
+  history_until_back (reader, room);
+  again_mode = show_setting (reader, "plan_cache_mode");
+  g_assert_cmpstr (again_mode, ==, "force_custom_plan");
+  history_until_back (f->store, room);
+  natterd_store_close (reader);
+}
+
 #define ORDER_WRITERS      2
 #define ORDER_BATCHES      60
 #define ORDER_BATCH_SIZE   8
@@ -1943,6 +1985,92 @@ test_pg_writer_batch (Fixture *f, gconstpointer data)
   natterd_store_close (writer);
 }
 
+/* First messages to someone inside a writer batch: direct_ensure
+ * touches no message, so it leaves the queue alone (a burst of first
+ * messages was written one row per flush), and answers a pair it has
+ * answered in the transaction without asking again, unless a savepoint
+ * rolled back since; the messages of the new
+ * conversation and of the others still get ids in queue order, and seq
+ * and sender_seq (looked up once per conversation and per sender in a
+ * batch) go on across batches: the unread counts say so. */
+static void
+test_pg_writer_first_messages (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *writer = natterd_store_open_sibling (f->store, &error);
+  gboolean dup[8] = { FALSE };
+  Stored s[8];
+  gint64 room = 0, dm = 0, old = 0;
+  g_autofree char *alice_unread = NULL, *bob_unread = NULL, *carol_unread = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#first", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->carol, &error));
+  g_assert_true (natterd_store_message_insert (f->store, room, f->carol, "old", 3, 1, "o1",
+                                               &dup[0], keep_id_cb, &old, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, room, f->alice, "one", "a1", &dup[0], &s[0]);
+  g_assert_true (natterd_store_direct_ensure (writer, f->alice, f->bob, &dm, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (dm, >, 0);
+  g_assert_cmpint (s[0].id, ==, 0); /* still queued */
+  queue_msg (writer, dm, f->alice, "hi bob", "a2", &dup[1], &s[1]);
+  g_assert_true (natterd_store_direct_ensure (writer, f->alice, f->bob, &dm, &error));
+  queue_msg (writer, dm, f->bob, "hi alice", "b1", &dup[2], &s[2]);
+  queue_msg (writer, room, f->carol, "two", "c1", &dup[3], &s[3]);
+  queue_msg (writer, dm, f->alice, "hi bob", "a2", &dup[4], &s[4]);
+  g_assert_cmpint (s[1].id, ==, 0);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpint (s[i].id, ==, old + 1 + i);
+  g_assert_cmpint (s[4].id, ==, s[1].id);
+  g_assert_true (s[4].dup);
+
+  /* A second batch goes on from the first's seq and sender_seq. */
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, dm, f->alice, "again", "a3", &dup[5], &s[5]);
+  queue_msg (writer, room, f->alice, "three", "a4", &dup[6], &s[6]);
+  queue_msg (writer, dm, f->alice, "and again", "a5", &dup[7], &s[7]);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (s[7].id, ==, old + 7);
+
+  /* A job rolled back to its savepoint takes back the conversation it
+   * made: the next job's direct_ensure makes it again, for real. */
+  {
+    gint64 gone = 0, made = 0, found = 0;
+    Stored t;
+    gboolean t_dup = FALSE;
+
+    g_assert_true (natterd_store_begin (writer, &error));
+    g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_SET, &error));
+    g_assert_true (natterd_store_direct_ensure (writer, f->bob, f->carol, &gone, &error));
+    g_assert_true (natterd_store_savepoint (writer, NATTERD_STORE_SAVEPOINT_ROLLBACK, &error));
+    g_assert_true (natterd_store_direct_ensure (writer, f->bob, f->carol, &made, &error));
+    queue_msg (writer, made, f->bob, "hi carol", "b2", &t_dup, &t);
+    g_assert_true (natterd_store_commit (writer, &error));
+    g_assert_no_error (error);
+    g_assert_true (natterd_store_direct_ensure (f->store, f->bob, f->carol, &found, &error));
+    g_assert_cmpint (found, ==, made);
+    g_assert_cmpint (t.id, ==, old + 8);
+  }
+
+  /* Nobody has read anything. alice: bob's 1 in the dm, carol's 2 in the
+   * room; bob: none in his dm with carol (the newest), alice's 3 in
+   * theirs; carol: bob's 1, alice's 2 in the room. */
+  alice_unread = unread_counts (f->store, f->alice);
+  bob_unread = unread_counts (f->store, f->bob);
+  carol_unread = unread_counts (f->store, f->carol);
+  g_assert_cmpstr (alice_unread, ==, "1;2;");
+  g_assert_cmpstr (bob_unread, ==, "0;3;");
+  g_assert_cmpstr (carol_unread, ==, "1;2;");
+  natterd_store_close (writer);
+}
+
 /* The tests that run on every engine. */
 static const struct {
   const char *name;
@@ -2021,6 +2149,8 @@ main (int argc, char **argv)
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
         { "writer-batch", test_pg_writer_batch },
+        { "writer-first-messages", test_pg_writer_first_messages },
+        { "reader-plans", test_pg_reader_plans },
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (engine_tests); i++)
