@@ -1128,6 +1128,22 @@ natter_test_add_single_node (const char *path,
 }
 
 void
+natter_test_add_cluster_gap (const char *path,
+                             GTestFunc   func,
+                             const char *why)
+{
+  g_autofree char *reason = NULL;
+
+  if (natter_test_cluster_size () < 2)
+    {
+      natter_test_add (path, func);
+      return;
+    }
+  reason = g_strdup_printf ("fails on a cluster: %s", why);
+  g_test_add_data_func (path, isolated_test_new (func, reason), run_isolated);
+}
+
+void
 natter_test_note (const char *format,
                   ...)
 {

@@ -165,6 +165,15 @@ void         natter_test_add_single_node     (const char       *path,
                                               GTestFunc         func,
                                               const char       *why);
 
+/* natter_test_add(), for a test that fails in cluster mode for a reason
+ * known and written down in @why: a gap between the nodes that the
+ * cluster's design accepts (docs/cluster.md), or a cluster bug not fixed
+ * yet. In cluster mode it is reported as skipped with @why unless
+ * $NATTER_TEST_RUN_SKIPPED is set. */
+void         natter_test_add_cluster_gap     (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *why);
+
 /* natter_test_add(), for a test of what natterd does with its SQLite
  * files: on PostgreSQL it is skipped, always, naming @why. */
 void         natter_test_add_sqlite_only     (const char       *path,
