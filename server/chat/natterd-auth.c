@@ -379,8 +379,10 @@ token_write_done (NatterdWriteJob *job,
           w->user = natterd_directory_add_user (dir, w->user_id, w->username, w->display_name,
                                                 w->password_hash);
           g_message ("registered user %s", w->user->username);
-          /* Answered once the other nodes know the account: a message
-           * sent to it through one of them right after finds it. */
+          /* Answered once the other nodes have read it, as every change
+           * of the directory: a message to the new user sent at once on
+           * another node (or to another of the user's devices there)
+           * finds them. */
           natterd_cluster_directory_changed (dir->cluster, request);
         }
       token_cache_add (dir->auth, w->hash, w->user->id, w->expires);
@@ -891,6 +893,28 @@ natterd_auth_login_password (NatterdAuth    *self,
   job->username = g_steal_pointer (&user_key);
   job->address_key = g_strdup (address);
   queue_job (self, job);
+}
+
+void
+natterd_auth_forget_token (NatterdAuth  *self,
+                           NatterdUser  *user,
+                           const guint8 *hash)
+{
+  GList *l;
+
+  g_hash_table_remove (self->tokens, hash);
+  if (user == NULL)
+    return;
+  l = user->connections;
+  while (l != NULL)
+    {
+      NatterdConnection *connection = l->data;
+      GList *next = l->next;
+
+      if (memcmp (natterd_session_get_token_hash (connection), hash, NATTERD_TOKEN_HASH_LEN) == 0)
+        natterd_connection_close (connection);
+      l = next;
+    }
 }
 
 void

@@ -39,5 +39,11 @@ void         natterd_auth_revoke_token   (NatterdAuth            *self,
                                           NatterdRequest         *request,
                                           const guint8           *hash,
                                           NatterdAuthRevokedFunc  revoked);
+/* A token another node of the cluster revoked (its row is gone): out of
+ * the cache, and every connection here that logged in with it is closed,
+ * as on the node of the logout. */
+void         natterd_auth_forget_token   (NatterdAuth            *self,
+                                          NatterdUser            *user,
+                                          const guint8           *hash);
 
 G_END_DECLS

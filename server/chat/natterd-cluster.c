@@ -25,7 +25,8 @@
  * "NTE1", the instance, then 'T' (typing): conversation u64 (0: direct),
  * peer u64, user u64, active u8; or 'R' (a read marker moved, for the
  * user's other devices and the others in the conversation):
- * conversation u64, user u64, up_to u64.
+ * conversation u64, user u64, up_to u64; or 'X' (a token revoked by a
+ * logout): user u64, the token's SHA-256 (32 bytes).
  *
  * A node's own sends go into the stream one message a run: its writer's
  * completions of two batches may come together, and another node's
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "natterd-auth.h"
 #include "natterd-bus.h"
 #include "natterd-cluster.h"
 #include "natterd-cluster-presence.h"
@@ -562,6 +564,23 @@ natterd_cluster_relay_read (NatterdCluster *self,
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
 }
 
+void
+natterd_cluster_relay_revoked (NatterdCluster *self,
+                               gint64          user_id,
+                               const guint8   *hash)
+{
+  g_autoptr(GByteArray) out = NULL;
+
+  if (self == NULL || self->stopped)
+    return;
+  out = g_byte_array_new ();
+  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
+  g_byte_array_append (out, (const guint8 *) "X", 1);
+  natterd_wire_put_u64 (out, user_id);
+  g_byte_array_append (out, hash, NATTERD_TOKEN_HASH_LEN);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
+}
+
 /* Typing and read markers: live only. One lost with the bus is not
  * recovered (a typing notice is stale by then; a read marker is in the
  * database, and a client finds it in the conversation list). */
@@ -606,6 +625,11 @@ events_cb (NatterdBus   *bus,
       if (conv != NULL && user != NULL)
         natterd_tell_read (conv, user, (gint64) natterd_wire_get_u64 (p + 16));
     }
+  else if (data[HEADER_LEN] == 'X' && len == HEADER_LEN + 1 + 8 + NATTERD_TOKEN_HASH_LEN &&
+           dir->auth != NULL)
+    natterd_auth_forget_token (dir->auth,
+                               natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p)),
+                               p + 8);
   else
     g_message ("A publish on %s of an unknown kind or size; ignored", channel);
 }

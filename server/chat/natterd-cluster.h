@@ -89,6 +89,14 @@ void            natterd_cluster_relay_read   (NatterdCluster *self,
                                               gint64          conversation_id,
                                               gint64          user_id,
                                               gint64          up_to);
+/* @user_id's token of SHA-256 @hash was revoked here (a logout; its row
+ * is gone): the other nodes drop it from their token caches and close
+ * their connections that logged in with it. Told over the bus only: a
+ * node that misses it keeps the token in its cache until it restarts
+ * or the cache is emptied (docs/cluster.md, "Failures"). */
+void            natterd_cluster_relay_revoked (NatterdCluster *self,
+                                               gint64          user_id,
+                                               const guint8   *hash);
 
 /* What the bus brings on @channel, handed in as the bus would: for the
  * fuzz target (tests/fuzz/fuzz-cluster-bus.c), which plays a hostile

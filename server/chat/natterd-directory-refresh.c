@@ -233,6 +233,9 @@ natterd_directory_refresh_wait (NatterdDirectory *self,
 
   run = natterd_directory_refresh (self);
   natterd_deferred_push (&r->waiting, request, handler->func, run);
+  /* Handled again later: the connection's next frames wait for it, as
+   * they would have been handled after it on a single node. */
+  natterd_request_pause (request);
   return TRUE;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "natterd-auth.h"
+#include "natterd-cluster.h"
 #include "natterd-commit.h"
 #include "natterd-search-feed.h"
 #include "natterd-handlers-private.h"
@@ -81,13 +82,15 @@ token_revoked_cb (NatterdRequest *request,
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdConnection *connection = natterd_request_get_connection (request);
   NatterdUser *user = natterd_session_get_user (connection);
-  GList *l;
 
   if (error != NULL)
     {
       natterd_request_store_error (request, error);
       return;
     }
+  /* The other nodes of a cluster drop it too, and close their
+   * connections that logged in with it. */
+  natterd_cluster_relay_revoked (dir->cluster, user != NULL ? user->id : 0, hash);
   /* Closed meanwhile: the session ended with it. */
   if (user == NULL)
     {
@@ -99,16 +102,8 @@ token_revoked_cb (NatterdRequest *request,
 
   /* The token is revoked: every other connection that logged in with it
    * goes too. They leave the user's list when their close completes. */
-  l = user->connections;
-  while (l != NULL)
-    {
-      NatterdConnection *other = l->data;
-      GList *next = l->next;
-
-      if (memcmp (natterd_session_get_token_hash (other), hash, NATTERD_TOKEN_HASH_LEN) == 0)
-        natterd_connection_close (other);
-      l = next;
-    }
+  if (dir->auth != NULL)
+    natterd_auth_forget_token (dir->auth, user, hash);
   natterd_request_ok (request);
 }
 

@@ -629,8 +629,8 @@ on_frame (const char *line,
 
   /* The request may be gone already (finished and replied): only compare
    * the pointer against what the handler could not finish. */
-  if ((handler->flags & NATTERD_HANDLER_PAUSES) && g_queue_find (&self->requests, request) != NULL &&
-      !natterd_request_is_finished (request))
+  if (g_queue_find (&self->requests, request) != NULL && !natterd_request_is_finished (request) &&
+      ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
     {
       self->pausing = request;
       return FALSE;

@@ -14,6 +14,7 @@ struct _NatterdRequest {
   GList              link;        /* in the connection's queue */
   guint              holds;       /* natterd_request_hold() */
   guint              finished : 1;
+  guint              pauses : 1;  /* natterd_request_pause() */
 };
 
 NatterdRequest *
@@ -140,6 +141,18 @@ finish (NatterdRequest *self,
   self->finished = TRUE;
   if (self->holds == 0)
     natterd_connection_request_done (self->connection, self);
+}
+
+void
+natterd_request_pause (NatterdRequest *self)
+{
+  self->pauses = TRUE;
+}
+
+gboolean
+natterd_request_get_pauses (NatterdRequest *self)
+{
+  return self->pauses;
 }
 
 void

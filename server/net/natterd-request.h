@@ -55,6 +55,12 @@ void               natterd_request_release        (NatterdRequest  *self);
 /* Handlers flagged NATTERD_HANDLER_PAUSES hold back the connection's next
  * frames until they finish (a login: what follows may need its user). Other
  * handlers that finish later (a send waiting for its commit) do not: the
- * next frames are handled at once and only their replies wait their turn. */
+ * next frames are handled at once and only their replies wait their turn.
+ * A handler that puts its request aside to be handled again later, before
+ * anything of it is done (a lookup that missed waits for a refresh of the
+ * directory), pauses the connection too with natterd_request_pause: the
+ * next frames must not act before it (a send, then a logout). */
+void               natterd_request_pause          (NatterdRequest  *self);
+gboolean           natterd_request_get_pauses     (NatterdRequest  *self);
 
 G_END_DECLS

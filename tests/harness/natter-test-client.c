@@ -242,14 +242,13 @@ NatterTestClient *
 natter_test_client_new (NatterTestServer *server)
 {
   g_autoptr(GError) error = NULL;
+  guint16 port = natter_test_server_next_client_port (server);
   NatterTestClient *c;
 
-  c = natter_test_client_try_new_full (natter_test_server_get_port (server),
-                                       natter_test_server_get_tls (server),
+  c = natter_test_client_try_new_full (port, natter_test_server_get_tls (server),
                                        TRUE, &error);
   if (c == NULL)
-    g_error ("connecting to natterd on port %u: %s",
-             natter_test_server_get_port (server), error->message);
+    g_error ("connecting to natterd on port %u: %s", port, error->message);
   return c;
 }
 
@@ -258,14 +257,13 @@ natter_test_client_new_from (NatterTestServer *server,
                              const char       *local_ip)
 {
   g_autoptr(GError) error = NULL;
+  guint16 port = natter_test_server_next_client_port (server);
   NatterTestClient *c;
 
-  c = natter_test_client_try_new_from (natter_test_server_get_port (server),
-                                       natter_test_server_get_tls (server),
+  c = natter_test_client_try_new_from (port, natter_test_server_get_tls (server),
                                        local_ip, TRUE, &error);
   if (c == NULL)
-    g_error ("connecting to natterd on port %u from %s: %s",
-             natter_test_server_get_port (server), local_ip, error->message);
+    g_error ("connecting to natterd on port %u from %s: %s", port, local_ip, error->message);
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "natter-test-pg.h"
+#include "natter-test-redis.h"
 #include "natter-test-server.h"
 
 /* The database every natterd's is copied from, on PostgreSQL: one the
@@ -30,7 +31,20 @@ struct _NatterTestServer {
   guint16           port;
   gboolean          tls;
   gboolean          exited;
+  /* Cluster mode (natter_test_cluster_size() > 1), on the first node
+   * only: the other nodes, the Redis they share, its address, and how
+   * many clients were made from this server (they alternate). */
+  GPtrArray        *peers;        /* NatterTestServer * */
+  NatterTestRedis  *redis;
+  char             *bus;
+  guint             n_clients;
+  guint             n_joined;     /* nodes started by a test on its database */
 };
+
+/* The first nodes of the clusters that are running, to find a cluster
+ * by its database (a test that starts a natterd on another's database
+ * adds a node to that cluster). */
+static GPtrArray *running_clusters;
 
 guint
 natter_test_deadline_ms (void)
@@ -242,6 +256,156 @@ launch (NatterTestServer *s)
   s->port = wait_for_listening (s);
 }
 
+guint
+natter_test_cluster_size (void)
+{
+  const char *n = g_getenv ("NATTER_TEST_CLUSTER");
+  guint64 size = 1;
+
+  if (n == NULL || *n == '\0' || !natter_test_on_postgresql ())
+    return 1;
+  if (!g_ascii_string_to_unsigned (n, 10, 1, 9, &size, NULL))
+    g_error ("NATTER_TEST_CLUSTER=%s: expected a number of nodes from 1 to 9", n);
+  return (guint) size;
+}
+
+static gboolean
+args_contain (char **args,
+              const char *arg)
+{
+  return args != NULL && g_strv_contains ((const char *const *) args, arg);
+}
+
+static const char *
+arg_value (char **args,
+           const char *arg)
+{
+  for (guint i = 0; args != NULL && args[i] != NULL && args[i + 1] != NULL; i++)
+    if (strcmp (args[i], arg) == 0)
+      return args[i + 1];
+  return NULL;
+}
+
+/* The running cluster on @database, or NULL. */
+static NatterTestServer *
+cluster_on_database (const char *database)
+{
+  for (guint i = 0; database != NULL && running_clusters != NULL && i < running_clusters->len; i++)
+    {
+      NatterTestServer *first = running_clusters->pdata[i];
+
+      if (g_strcmp0 (first->database, database) == 0)
+        return first;
+    }
+  return NULL;
+}
+
+static char *
+node_name (guint i)
+{
+  return g_strdup_printf ("node-%c", 'a' + (char) i);
+}
+
+/* A node more of @first's cluster: its own temporary data dir (its
+ * certificate, its files), the same database, bus, config, TLS mode and
+ * log, an ephemeral port. */
+static NatterTestServer *
+cluster_node_new (NatterTestServer *first,
+                  char            **extra_args)
+{
+  NatterTestServer *s = g_new0 (NatterTestServer, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = node_name (1 + first->peers->len);
+  g_autoptr(GStrvBuilder) args = g_strv_builder_new ();
+
+  s->data_dir = g_dir_make_tmp ("natter-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  s->owns_data_dir = TRUE;
+  if (first->config_text != NULL)
+    {
+      s->config_text = g_strdup (first->config_text);
+      s->config_path = g_strdup_printf ("%s.conf", s->data_dir);
+      g_file_set_contents (s->config_path, s->config_text, -1, &error);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    {
+      /* The database, bus and name are the cluster's. */
+      if (g_str_equal (extra_args[i], "--database") || g_str_equal (extra_args[i], "--bus") ||
+          g_str_equal (extra_args[i], "--node-name"))
+        {
+          if (extra_args[i + 1] != NULL)
+            i++;
+          continue;
+        }
+      g_strv_builder_add (args, extra_args[i]);
+    }
+  g_strv_builder_add_many (args, "--bus", first->bus, "--node-name", name, NULL);
+  s->extra_args = g_strv_builder_end (args);
+  s->database = g_strdup (first->database);
+  s->log_path = g_strdup (first->log_path);
+  s->tls = first->tls;
+  launch (s);
+  g_ptr_array_add (first->peers, s);
+  return s;
+}
+
+/* In cluster mode, before the first launch of @s: a Redis, and @s's
+ * --bus and --node-name; or, when @s is started on the database of a
+ * running cluster (a test's "second natterd" on another's database),
+ * that cluster's bus and a name of its own: a node more of it. Nothing
+ * when @s was given a bus (the test makes its own cluster). */
+static void
+cluster_prepare (NatterTestServer *s)
+{
+  g_autofree char *skip = NULL;
+  g_autofree char *name = node_name (0);
+  g_autoptr(GStrvBuilder) args = NULL;
+
+  if (natter_test_cluster_size () < 2 || args_contain (s->extra_args, "--bus"))
+    return;
+  if (args_contain (s->extra_args, "--database"))
+    {
+      NatterTestServer *first = cluster_on_database (arg_value (s->extra_args, "--database"));
+      g_autofree char *joined_name = NULL;
+
+      if (first == NULL)
+        return;
+      joined_name = node_name (natter_test_cluster_size () + first->n_joined++);
+      args = g_strv_builder_new ();
+      g_strv_builder_addv (args, (const char **) s->extra_args);
+      g_strv_builder_add_many (args, "--bus", first->bus, "--node-name", joined_name, NULL);
+      g_strfreev (s->extra_args);
+      s->extra_args = g_strv_builder_end (args);
+      return;
+    }
+  s->redis = natter_test_redis_start (&skip);
+  if (s->redis == NULL)
+    g_error ("cluster mode: %s", skip);
+  s->bus = natter_test_redis_address (s->redis);
+  s->peers = g_ptr_array_new ();
+  args = g_strv_builder_new ();
+  g_strv_builder_addv (args, (const char **) s->extra_args);
+  g_strv_builder_add_many (args, "--bus", s->bus, "--node-name", name, NULL);
+  g_strfreev (s->extra_args);
+  s->extra_args = g_strv_builder_end (args);
+}
+
+/* In cluster mode, after the first launch of @s: the other nodes of its
+ * cluster. */
+static void
+cluster_start_peers (NatterTestServer *s)
+{
+  if (s->peers != NULL)
+    {
+      for (guint i = 1; i < natter_test_cluster_size (); i++)
+        cluster_node_new (s, s->extra_args);
+      if (running_clusters == NULL)
+        running_clusters = g_ptr_array_new ();
+      g_ptr_array_add (running_clusters, s);
+    }
+}
+
 NatterTestServer *
 natter_test_server_start_full (const char        *data_dir,
                                guint16            port,
@@ -273,7 +437,9 @@ natter_test_server_start_full (const char        *data_dir,
   s->extra_args = extra_args != NULL ? g_strdupv ((char **) extra_args) : g_new0 (char *, 1);
   s->port = port;
   s->tls = tls;
+  cluster_prepare (s);
   launch (s);
+  cluster_start_peers (s);
   return s;
 }
 
@@ -314,7 +480,9 @@ natter_test_server_start_logged (const char *config_text,
   NatterTestServer *s = server_new (config_text);
 
   s->log_path = g_strdup (log_path);
+  cluster_prepare (s);
   launch (s);
+  cluster_start_peers (s);
   return s;
 }
 
@@ -347,7 +515,9 @@ natter_test_server_start_logged_in (const char *data_dir,
   s->data_dir = g_strdup (data_dir);
   s->owns_data_dir = FALSE;
   s->log_path = g_strdup (log_path);
+  cluster_prepare (s);
   launch (s);
+  cluster_start_peers (s);
   return s;
 }
 
@@ -536,6 +706,36 @@ natter_test_server_get_port (NatterTestServer *s)
   return s->port;
 }
 
+guint16
+natter_test_server_next_client_port (NatterTestServer *s)
+{
+  guint n;
+
+  if (s->peers == NULL || s->peers->len == 0)
+    return s->port;
+  n = s->n_clients++ % (1 + s->peers->len);
+  if (n == 0)
+    return s->port;
+  return ((NatterTestServer *) s->peers->pdata[n - 1])->port;
+}
+
+guint
+natter_test_server_get_n_nodes (NatterTestServer *s)
+{
+  return 1 + (s->peers != NULL ? s->peers->len : 0);
+}
+
+NatterTestServer *
+natter_test_server_get_node (NatterTestServer *s,
+                             guint             i)
+{
+  if (i == 0)
+    return s;
+  g_assert_nonnull (s->peers);
+  g_assert_cmpuint (i, <=, s->peers->len);
+  return s->peers->pdata[i - 1];
+}
+
 const char *
 natter_test_server_get_data_dir (NatterTestServer *s)
 {
@@ -604,6 +804,9 @@ natter_test_server_is_running (NatterTestServer *s)
 void
 natter_test_server_assert_alive (NatterTestServer *s)
 {
+  /* Every node of a cluster: one that crashed is a bug whichever. */
+  for (guint i = 0; s->peers != NULL && i < s->peers->len; i++)
+    natter_test_server_assert_alive (s->peers->pdata[i]);
   if (!natter_test_server_is_running (s))
     {
       if (g_subprocess_get_if_signaled (s->process))
@@ -683,6 +886,15 @@ natter_test_server_free (NatterTestServer *s)
 {
   if (s == NULL)
     return;
+  /* A cluster's other nodes first (each asserted to exit cleanly). */
+  if (s->peers != NULL)
+    {
+      for (guint i = s->peers->len; i > 0; i--)
+        natter_test_server_free (s->peers->pdata[i - 1]);
+      g_ptr_array_unref (s->peers);
+      if (running_clusters != NULL)
+        g_ptr_array_remove (running_clusters, s);
+    }
   if (s->process != NULL && !s->exited)
     natter_test_server_stop (s);
   g_clear_object (&s->stdout_data);
@@ -701,6 +913,8 @@ natter_test_server_free (NatterTestServer *s)
   g_free (s->log_path);
   g_free (s->database);
   g_strfreev (s->extra_args);
+  g_clear_pointer (&s->redis, natter_test_redis_free);
+  g_free (s->bus);
   g_free (s);
 }
 
@@ -805,7 +1019,20 @@ natter_test_init (int    *argc,
    * server costs about a second (initdb), a database a few milliseconds.
    * The tests (children) find it in the environment and make a database
    * per data dir (launch). */
-  if (natter_test_on_postgresql () && !g_test_subprocess ())
+  /* Cluster mode: every test is skipped without Redis, as without
+   * PostgreSQL. */
+  if (natter_test_cluster_size () > 1 && !g_test_subprocess ())
+    {
+      const char *redis = g_getenv ("NATTER_REDIS_SERVER");
+
+      if (redis == NULL)
+        redis = "/usr/bin/redis-server";
+      if (!g_file_test (redis, G_FILE_TEST_IS_EXECUTABLE))
+        all_skip_reason = g_strdup_printf ("cluster mode needs Redis (no %s; "
+                                           "build-aux/install-deps.sh installs redis-server)",
+                                           redis);
+    }
+  if (natter_test_on_postgresql () && !g_test_subprocess () && all_skip_reason == NULL)
     {
       run_pg = natter_test_pg_start (&all_skip_reason);
       if (run_pg != NULL)
@@ -880,6 +1107,40 @@ natter_test_add_pg_only (const char *path,
   t->skip_reason = g_strdup_printf ("PostgreSQL only (meson test --suite server-pg runs it): %s", why);
   t->always_skip = TRUE;
   g_test_add_data_func (path, t, run_isolated);
+}
+
+void
+natter_test_add_single_node (const char *path,
+                             GTestFunc   func,
+                             const char *why)
+{
+  IsolatedTest *t;
+
+  if (natter_test_cluster_size () < 2)
+    {
+      natter_test_add (path, func);
+      return;
+    }
+  t = isolated_test_new (func, NULL);
+  t->skip_reason = g_strdup_printf ("one node only (the suite server-pg runs it): %s", why);
+  t->always_skip = TRUE;
+  g_test_add_data_func (path, t, run_isolated);
+}
+
+void
+natter_test_add_cluster_gap (const char *path,
+                             GTestFunc   func,
+                             const char *why)
+{
+  g_autofree char *reason = NULL;
+
+  if (natter_test_cluster_size () < 2)
+    {
+      natter_test_add (path, func);
+      return;
+    }
+  reason = g_strdup_printf ("fails on a cluster: %s", why);
+  g_test_add_data_func (path, isolated_test_new (func, reason), run_isolated);
 }
 
 void

@@ -64,7 +64,17 @@ void         natter_test_give_to_nobody      (const char        *path);
  * never listens. For "the first address is down" tests. */
 GSocket     *natter_test_closed_port_new     (guint16           *out_port);
 
+/* The port of the node, node A in cluster mode (below). */
 guint16      natter_test_server_get_port     (NatterTestServer *s);
+/* The port the next client made from @s connects to (natter_test_client_new
+ * and the helpers that call it): in cluster mode each in turn of the
+ * nodes' (A, B, A, …), otherwise natter_test_server_get_port(). */
+guint16      natter_test_server_next_client_port (NatterTestServer *s);
+/* How many nodes @s stands for (1 unless in cluster mode), and the
+ * @i-th of them (0: @s itself, node A). */
+guint        natter_test_server_get_n_nodes  (NatterTestServer *s);
+NatterTestServer *natter_test_server_get_node (NatterTestServer *s,
+                                               guint             i);
 const char  *natter_test_server_get_data_dir (NatterTestServer *s);
 gboolean     natter_test_server_get_tls      (NatterTestServer *s);
 /* The conninfo natterd was given with --database: the one the harness
@@ -73,7 +83,7 @@ gboolean     natter_test_server_get_tls      (NatterTestServer *s);
  * it as { "--database", that, NULL } in that natterd's @extra_args: the
  * harness then adds no database of its own. */
 const char  *natter_test_server_get_database (NatterTestServer *s);
-/* TRUE while the process has not been seen to exit. */
+/* TRUE while the process (node A's) has not been seen to exit. */
 gboolean     natter_test_server_is_running   (NatterTestServer *s);
 
 /* SIGTERM, wait (30 s deadline), assert a clean exit with status 0. */
@@ -83,9 +93,11 @@ void         natter_test_server_kill         (NatterTestServer *s);
 /* Starts again on the same data dir, port, TLS mode and config after
  * stop/kill (stops it first if it is still running). */
 void         natter_test_server_restart      (NatterTestServer *s);
-/* Asserts that the process is still alive (did not crash). */
+/* Asserts that the process is still alive (did not crash); every node's
+ * in cluster mode. */
 void         natter_test_server_assert_alive (NatterTestServer *s);
-/* Stops it if running (asserting exit 0), removes the temporary dir. */
+/* Stops it if running (asserting exit 0), removes the temporary dir; in
+ * cluster mode every node, and their Redis. */
 void         natter_test_server_free         (NatterTestServer *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestServer, natter_test_server_free)
@@ -129,6 +141,39 @@ void         natter_test_add_skip            (const char       *path,
  * --data-dir it is given. Every test is skipped when the PostgreSQL
  * binaries are not installed. */
 gboolean     natter_test_on_postgresql       (void);
+/* The number of natterd nodes every server of this run stands for:
+ * $NATTER_TEST_CLUSTER (tests/server/meson.build sets 2 for the suite
+ * server-cluster) on PostgreSQL, 1 otherwise. In cluster mode
+ * (natter_test_cluster_size() > 1) every natterd the harness starts is
+ * a cluster: a throw-away Redis (natter-test-redis) and that many nodes
+ * on one database, each with --bus and its --node-name (node-a, …) and a
+ * data dir of its own (the others' are temporary; a log file, when
+ * given, is shared, appended to by every node). The NatterTestServer
+ * stands for them all: the clients made from it alternate between the
+ * nodes (natter_test_server_next_client_port); everything else (stop,
+ * kill, restart, the data dir, the port, the status probe) means node
+ * A, except assert_alive and free, which mean every node. A natterd
+ * started on a running cluster's database (extra_args "--database")
+ * joins that cluster's bus as one node more; one given "--bus" is left
+ * as it is (the test makes a cluster itself). */
+guint        natter_test_cluster_size        (void);
+
+/* natter_test_add(), for a test of one natterd process (its data dir,
+ * its log, its files, per-node counts, its death and restart): in cluster
+ * mode it is skipped, always, naming @why. */
+void         natter_test_add_single_node     (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *why);
+
+/* natter_test_add(), for a test that fails in cluster mode for a reason
+ * known and written down in @why: a gap between the nodes that the
+ * cluster's design accepts (docs/cluster.md), or a cluster bug not fixed
+ * yet. In cluster mode it is reported as skipped with @why unless
+ * $NATTER_TEST_RUN_SKIPPED is set. */
+void         natter_test_add_cluster_gap     (const char       *path,
+                                              GTestFunc         func,
+                                              const char       *why);
+
 /* natter_test_add(), for a test of what natterd does with its SQLite
  * files: on PostgreSQL it is skipped, always, naming @why. */
 void         natter_test_add_sqlite_only     (const char       *path,

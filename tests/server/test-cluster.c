@@ -729,6 +729,48 @@ test_node_stopped (void)
   cluster_stop (&cluster);
 }
 
+/* A request that names a user its node has not heard of waits for a read
+ * of the directory, and the connection's next frames wait for it: on one
+ * node they would be handled after it. bob registers on B while the bus
+ * is silent, so A is not told; alice, on A, pipelines a send to him and a
+ * logout: the send goes out as alice, it is not refused as logged out. */
+static void
+test_miss_holds_next_frames (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  static const char batch[] =
+    "{\"type\":\"send\",\"id\":1,\"to\":\"@bob\",\"body\":\"hi\",\"client_msg_id\":\"m1\"}\n"
+    "{\"type\":\"logout\",\"id\":2}\n"
+    "{\"type\":\"history\",\"id\":3,\"conversation\":\"@bob\"}\n";
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  natter_test_redis_pause (cluster.redis);
+  /* Answered once B's wait for A's confirmation times out. */
+  bob = natter_test_client_new_user (cluster.nodes[1], "bob");
+  natter_test_client_send_raw (alice, batch, strlen (batch));
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_wait_re (alice, 1);
+    g_autoptr(JsonObject) r2 = natter_test_client_wait_re (alice, 2);
+    g_autoptr(JsonObject) r3 = natter_test_client_wait_re (alice, 3);
+
+    natter_assert_ok (r1);
+    natter_assert_str (r1, "message.conversation", "@bob");
+    natter_assert_str (r1, "message.from", "alice");
+    natter_assert_ok (r2);
+    natter_assert_error (r3, "not_authenticated");
+  }
+  natter_test_redis_resume (cluster.redis);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* A change of the directory is answered once the other nodes have read
  * it: a client told "joined" on one node finds the member in the room's
  * list on the other at once, and a contact request made on one node is in
@@ -1015,5 +1057,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/limits-across-nodes", test_limits_across_nodes, WHY);
   natter_test_add_pg_only ("/cluster/bogus-publish", test_bogus_publish, WHY);
   natter_test_add_pg_only ("/cluster/new-direct-without-bus", test_new_direct_without_bus, WHY);
+  natter_test_add_pg_only ("/cluster/miss-holds-next-frames", test_miss_holds_next_frames, WHY);
   return g_test_run ();
 }

@@ -480,7 +480,14 @@ main (int   argc,
 
   natter_test_add ("/contacts/request-accept-remove", test_request_accept_remove);
   natter_test_add ("/contacts/crossed-requests", test_crossed_requests);
-  natter_test_add ("/contacts/simultaneous-requests", test_simultaneous_requests);
+  /* A cluster bug not fixed yet: each node decides a contact request on
+   * its own copy of the directory, so crossed requests made at once on
+   * two nodes are both written as pending requests, where one node turns
+   * the second into an acceptance (docs/cluster.md, "Not done yet"). */
+  natter_test_add_cluster_gap ("/contacts/simultaneous-requests", test_simultaneous_requests,
+                               "cluster bug: crossed contact requests made at the same moment on "
+                               "two nodes both stay pending (contacts [] where [dave] was due), "
+                               "each node decided on its own copy of the directory");
   natter_test_add ("/contacts/decline", test_decline);
   natter_test_add ("/contacts/edges", test_contact_edges);
   natter_test_add ("/contacts/errors", test_contact_errors);

@@ -466,7 +466,8 @@ main (int   argc,
   natter_test_init (&argc, &argv);
 
   natter_test_add ("/plain/logout-revokes", test_logout_revokes);
-  natter_test_add ("/plain/connections-per-address", test_connections_per_address);
+  natter_test_add_single_node ("/plain/connections-per-address", test_connections_per_address,
+                               "connections_per_address counts one node's connections");
   natter_test_add ("/plain/many-at-once", test_many_at_once);
   natter_test_add ("/plain/large-replies", test_large_replies);
   natter_test_add ("/plain/big-room-fanout/default", test_big_room_fanout_default);

@@ -321,7 +321,8 @@ main (int   argc,
 {
   natter_test_init (&argc, &argv);
 
-  natter_test_add ("/status-probe/status", test_status);
+  natter_test_add_single_node ("/status-probe/status", test_status,
+                               "users_online counts the users of the node probed");
   natter_test_add ("/status-probe/registration-flag", test_registration_flag);
   natter_test_add ("/status-probe/no-amplification", test_no_amplification);
   natter_test_add ("/status-probe/garbage-dropped", test_garbage_dropped);
