@@ -46,11 +46,14 @@ for kind in $builds; do
     # ASan/UBSan stop at the first real error.
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    # The sanitizers make natterd several times slower: the tests' own
+    # waits (natter_test_deadline_ms, 10 s) stretch with meson's.
+    export NATTER_TEST_TIMEOUT_SCALE=3
     meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 4
   else
     meson test -C "$dir" --print-errorlogs --num-processes 2
   fi
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  unset ASAN_OPTIONS UBSAN_OPTIONS NATTER_TEST_TIMEOUT_SCALE
   logs+=("$dir/meson-logs/testlog.json")
 done
 
