@@ -515,9 +515,20 @@ lock_data_dir (NatterdServer  *self,
       return FALSE;
     }
 
+  /* The pid is for people; yet a data directory natterd cannot write
+   * these few bytes into (a full disk, an I/O error) is one its database
+   * cannot be written in either: said now, in one line, rather than as a
+   * database error later or, worse, not at all. */
   pid = g_strdup_printf ("%d\n", (int) getpid ());
-  if (ftruncate (self->lock_fd, 0) == 0 && write (self->lock_fd, pid, strlen (pid)) < 0)
-    g_debug ("Could not write the pid into %s", path);
+  if (ftruncate (self->lock_fd, 0) != 0 || write (self->lock_fd, pid, strlen (pid)) != (gssize) strlen (pid))
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot write to %s: %s", path, g_strerror (saved));
+      close (self->lock_fd);
+      self->lock_fd = -1;
+      return FALSE;
+    }
   return TRUE;
 }
 

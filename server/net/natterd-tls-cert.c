@@ -117,7 +117,12 @@ create_self_signed (const char *cert_path,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error) ||
       !g_file_set_contents_full (cert_path, crt_pem, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-    goto out;
+    {
+      /* GLib names the temporary file it wrote, not what it was for. A
+       * key without its certificate is made again at the next start. */
+      g_prefix_error (error, "Could not save the new TLS certificate: ");
+      goto out;
+    }
 
   ok = TRUE;
 

@@ -364,3 +364,14 @@ util_sync_all (NatterTestClient *c)
     }
   g_error ("sync never ended");
 }
+
+const char *
+util_last_line (const char *text)
+{
+  const char *end = text + strlen (text);
+  const char *p = end > text ? end - 1 : end;
+
+  while (p > text && p[-1] != '\n')
+    p--;
+  return p;
+}

@@ -84,6 +84,10 @@ char   *util_repeat           (char              c,
 
 /* The config text that turns the rate limits out of the way, for tests that
  * pipeline many frames. */
+/* The last line of @text (natterd's stderr: its own one-line reason for
+ * refusing to start comes last), with its newline. */
+const char *util_last_line   (const char       *text);
+
 #define UTIL_RELAXED_LIMITS \
   "[limits]\nframes_per_second=100000\nframe_burst=100000\n" \
   "registrations_per_hour_per_address=1000\n"

@@ -80,17 +80,6 @@ snapshot (const char *dir_path)
   return g_strjoinv ("\n", (char **) lines->pdata);
 }
 
-static const char *
-last_line (const char *text)
-{
-  const char *end = text + strlen (text);
-  const char *p = end > text ? end - 1 : end;
-
-  while (p > text && p[-1] != '\n')
-    p--;
-  return p;
-}
-
 /* Runs natterd (unprivileged) on @dir, expecting it to refuse to start
  * with status 1; returns its stderr. Asserts that nothing changed. */
 static char *
@@ -107,7 +96,7 @@ run_refused (const char *dir)
   /* Its last line, natterd's own, says why (the lines before it are its
    * log, e.g. the certificate's fingerprint). */
   g_assert_true (g_str_has_suffix (err, "\n"));
-  g_assert_true (g_str_has_prefix (last_line (err), "natterd: "));
+  g_assert_true (g_str_has_prefix (util_last_line (err), "natterd: "));
   return err;
 }
 
