@@ -121,11 +121,7 @@ static GByteArray *
 begin (NatterdClusterPresence *self,
        char                    kind)
 {
-  GByteArray *out = g_byte_array_new ();
-
-  natterd_wire_put_header (out, MAGIC, self->instance);
-  g_byte_array_append (out, (const guint8 *) &kind, 1);
-  return out;
+  return natterd_wire_begin (MAGIC, self->instance, kind);
 }
 
 static void

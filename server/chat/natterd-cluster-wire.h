@@ -64,6 +64,18 @@ natterd_wire_put_header (GByteArray *out, const char magic[4], guint64 instance)
   natterd_wire_put_u64 (out, instance);
 }
 
+/* A publish of @kind (one byte after the header): the channels that carry
+ * several kinds. */
+static inline GByteArray *
+natterd_wire_begin (const char magic[4], guint64 instance, char kind)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  natterd_wire_put_header (out, magic, instance);
+  g_byte_array_append (out, (const guint8 *) &kind, 1);
+  return out;
+}
+
 /* TRUE when @data opens with @magic; the instance in *@out_instance. */
 static inline gboolean
 natterd_wire_check_header (const guint8 *data, gsize len, const char magic[4], guint64 *out_instance)

@@ -84,7 +84,6 @@ struct _NatterdCluster {
 
   guint64           published;      /* messages */
   guint64           received;       /* messages of other nodes off the bus */
-  guint64           undeliverable;  /* ... whose sender or conversation is not known here */
 };
 
 /* What the stream holds: one send of this node's, or messages of others
@@ -168,7 +167,6 @@ drain_held (NatterdCluster *self)
             return;
           if (!self->stopped && held->refresh_run > self->refreshes_done)
             return;
-          self->undeliverable++;
           g_message ("Message %" G_GINT64_FORMAT " of another node names a sender or conversation "
                      "this node does not know; its clients get it when they sync",
                      held->message->id);
@@ -275,16 +273,11 @@ queue_publish (NatterdCluster            *self,
    * publish, right after. */
   if (self->publish_source == 0)
     {
-      GSource *source = g_idle_source_new ();
-
       /* The sockets' and the deliveries' priority: under a sustained
        * fan-out a lower one would wait, and the others would read from
        * the database what the bus was slow to bring. */
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, publish_cb, self, NULL);
-      g_source_set_static_name (source, "natterd-cluster-publish");
-      self->publish_source = g_source_attach (source, NULL);
-      g_source_unref (source);
+      self->publish_source = g_idle_add_full (G_PRIORITY_DEFAULT, publish_cb, self, NULL);
+      g_source_set_name_by_id (self->publish_source, "natterd-cluster-publish");
     }
 }
 
@@ -535,9 +528,7 @@ natterd_cluster_relay_typing (NatterdCluster *self,
 
   if (self == NULL || self->stopped)
     return;
-  out = g_byte_array_new ();
-  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
-  g_byte_array_append (out, (const guint8 *) "T", 1);
+  out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'T');
   natterd_wire_put_u64 (out, conversation_id);
   natterd_wire_put_u64 (out, peer_id);
   natterd_wire_put_u64 (out, user_id);
@@ -555,9 +546,7 @@ natterd_cluster_relay_read (NatterdCluster *self,
 
   if (self == NULL || self->stopped)
     return;
-  out = g_byte_array_new ();
-  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
-  g_byte_array_append (out, (const guint8 *) "R", 1);
+  out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'R');
   natterd_wire_put_u64 (out, conversation_id);
   natterd_wire_put_u64 (out, user_id);
   natterd_wire_put_u64 (out, up_to);
@@ -573,9 +562,7 @@ natterd_cluster_relay_revoked (NatterdCluster *self,
 
   if (self == NULL || self->stopped)
     return;
-  out = g_byte_array_new ();
-  natterd_wire_put_header (out, MAGIC_EVENTS, self->instance);
-  g_byte_array_append (out, (const guint8 *) "X", 1);
+  out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'X');
   natterd_wire_put_u64 (out, user_id);
   g_byte_array_append (out, hash, NATTERD_TOKEN_HASH_LEN);
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
@@ -1006,8 +993,3 @@ natterd_cluster_get_presence (NatterdCluster *self)
   return self->presence;
 }
 
-const char *
-natterd_cluster_get_node_name (NatterdCluster *self)
-{
-  return self->node_name;
-}

@@ -106,7 +106,6 @@ void            natterd_cluster_receive (NatterdCluster *self,
                                          const guint8   *data,
                                          gsize           len);
 
-const char     *natterd_cluster_get_node_name (NatterdCluster *self);
 /* The limits counted across the nodes (natterd-cluster-limits.h). */
 NatterdClusterLimits *natterd_cluster_get_limits (NatterdCluster *self);
 /* Presence across the nodes (natterd-cluster-presence.h). */

@@ -172,18 +172,13 @@ delivery_idle_cb (gpointer user_data)
 static void
 schedule_deliveries (NatterdCommit *self)
 {
-  GSource *source;
 
   if (self->delivery_source != 0 || g_queue_is_empty (&self->deliveries))
     return;
   /* Default priority, as the sockets have; attached now, it runs in this
    * same main-loop iteration after the writer's completions. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, delivery_idle_cb, self, NULL);
-  g_source_set_static_name (source, "natterd-deliveries");
-  self->delivery_source = g_source_attach (source, NULL);
-  g_source_unref (source);
+  self->delivery_source = g_idle_add_full (G_PRIORITY_DEFAULT, delivery_idle_cb, self, NULL);
+  g_source_set_name_by_id (self->delivery_source, "natterd-deliveries");
 }
 
 /* Writer thread: called by the store with the stored message. */

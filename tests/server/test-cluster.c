@@ -101,24 +101,6 @@ cluster_stop (Cluster *cluster)
   g_clear_pointer (&cluster->bus, g_free);
 }
 
-/* Waits for the "message" event of id @id on @c, skipping other events;
- * asserts that none of the messages before it had a higher id. */
-static JsonObject *
-wait_message (NatterTestClient *c,
-              gint64            id)
-{
-  for (;;)
-    {
-      JsonObject *event = natter_test_client_wait_type (c, "message");
-      gint64 got = natter_test_get_int (event, "message.id");
-
-      if (got == id)
-        return event;
-      g_assert_cmpint (got, <, id);
-      json_object_unref (event);
-    }
-}
-
 /* A message sent on one node reaches the connections on another: a room,
  * a direct conversation both nodes know, and the first message between
  * two users, whose conversation the sending node made in the send. */
@@ -152,21 +134,21 @@ test_across_nodes (void)
   /* B to A, in a room. */
   id = util_send (bob, "#r", "from node b", "r1");
   {
-    g_autoptr(JsonObject) event = wait_message (alice, id);
+    g_autoptr(JsonObject) event = util_wait_message (alice, id);
     natter_assert_str (event, "message.conversation", "#r");
     natter_assert_str (event, "message.from", "bob");
     natter_assert_str (event, "message.body", "from node b");
   }
   /* The sender's other connection, on the other node, hears it too. */
   {
-    g_autoptr(JsonObject) event = wait_message (bob_on_a, id);
+    g_autoptr(JsonObject) event = util_wait_message (bob_on_a, id);
     natter_assert_str (event, "message.conversation", "#r");
   }
 
   /* A to B, direct: each sees the conversation by the other's name. */
   id = util_send (alice, "@bob", "to node b", "d1");
   {
-    g_autoptr(JsonObject) event = wait_message (bob, id);
+    g_autoptr(JsonObject) event = util_wait_message (bob, id);
     natter_assert_str (event, "message.conversation", "@alice");
     natter_assert_str (event, "message.body", "to node b");
   }
@@ -175,13 +157,13 @@ test_across_nodes (void)
    * the conversation. */
   id = util_send (carol, "@dave", "first words", "c1");
   {
-    g_autoptr(JsonObject) event = wait_message (dave, id);
+    g_autoptr(JsonObject) event = util_wait_message (dave, id);
     natter_assert_str (event, "message.conversation", "@carol");
   }
   /* And dave answers through B into it. */
   id = util_send (dave, "@carol", "hello carol", "c2");
   {
-    g_autoptr(JsonObject) event = wait_message (carol, id);
+    g_autoptr(JsonObject) event = util_wait_message (carol, id);
     natter_assert_str (event, "message.conversation", "@dave");
   }
 
@@ -598,7 +580,7 @@ test_typing_and_read_across_nodes (void)
 
   id = util_send (bob, "#r", "read me", "m1");
   {
-    g_autoptr(JsonObject) event = wait_message (alice, id);
+    g_autoptr(JsonObject) event = util_wait_message (alice, id);
   }
   json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"read\",\"conversation\":\"#r\",\"up_to\":%"
                                G_GINT64_FORMAT "}", id));
@@ -992,11 +974,11 @@ test_bogus_publish (void)
 
       id = util_send (bob, "#r", "after the bogus publish", cmid);
       {
-        g_autoptr(JsonObject) event = wait_message (alice, id);
+        g_autoptr(JsonObject) event = util_wait_message (alice, id);
       }
       id = util_send (alice, "#r", "and back", cmid);
       {
-        g_autoptr(JsonObject) event = wait_message (bob, id);
+        g_autoptr(JsonObject) event = util_wait_message (bob, id);
       }
     }
   for (guint i = 0; i < cluster.n_nodes; i++)
@@ -1026,12 +1008,12 @@ test_new_direct_without_bus (void)
   natter_test_redis_stop (cluster.redis);
   id = util_send (carol, "@dave", "first words, no bus", "c1");
   {
-    g_autoptr(JsonObject) event = wait_message (dave, id);
+    g_autoptr(JsonObject) event = util_wait_message (dave, id);
     natter_assert_str (event, "message.conversation", "@carol");
   }
   id = util_send (dave, "@carol", "and back", "d1");
   {
-    g_autoptr(JsonObject) event = wait_message (carol, id);
+    g_autoptr(JsonObject) event = util_wait_message (carol, id);
     natter_assert_str (event, "message.conversation", "@dave");
   }
   natter_test_redis_start_again (cluster.redis);
