@@ -22,11 +22,8 @@
 #include <glib/gstdio.h>
 #include <sodium.h>
 
-#include "natterd-chat.h"
 #include "natterd-cluster.h"
-#include "natterd-config.h"
-#include "natterd-server.h"
-#include "natterd-store.h"
+#include "fuzz-natterd.h"
 #include "fuzz-target.h"
 
 static const char *const channels[] = {
@@ -36,12 +33,7 @@ static const char *const channels[] = {
   NATTERD_CLUSTER_CHANNEL_PRESENCE,
 };
 
-static struct {
-  char             *dir;
-  NatterdServer    *server;
-  NatterdStore     *store;
-  NatterdDirectory *chat;
-} natterd;
+static FuzzNatterd natterd;
 
 static GLogWriterOutput
 log_writer (GLogLevelFlags   level,
@@ -53,15 +45,6 @@ log_writer (GLogLevelFlags   level,
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
     return g_log_writer_standard_streams (level, fields, n_fields, user_data);
   return G_LOG_WRITER_HANDLED;
-}
-
-static void
-stop_natterd (void)
-{
-  natterd_server_shutdown (natterd.server);
-  natterd_chat_stop (natterd.chat);
-  natterd_store_close (natterd.store);
-  g_object_unref (natterd.server);
 }
 
 /* Users 1-3 (alice, bob, carol), the room #r (alice and bob) and a direct
@@ -89,41 +72,19 @@ int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config_path = NULL;
-  g_autofree char *config_text = NULL;
-  NatterdConfig *config = natterd_config_new_defaults ();
-
   g_log_set_writer_func (log_writer, NULL, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
-  natterd.dir = g_dir_make_tmp ("natter-fuzz-cluster-XXXXXX", &error);
-  g_assert_no_error (error);
   /* Port 1 on loopback: the bus never connects, and keeps trying in the
    * background without a word above a message. */
-  config_text = g_strdup_printf ("[server]\nlisten=127.0.0.1:0\ndata_dir=%s\ntls=false\n"
-                                 "hash_threads=1\nsend_threads=1\n"
-                                 "[storage]\nsynchronous=normal\n"
-                                 "[cluster]\nbus=redis://127.0.0.1:1\nnode_name=fuzz\n",
-                                 natterd.dir);
-  config_path = g_build_filename (natterd.dir, "natterd.conf", NULL);
-  g_file_set_contents (config_path, config_text, -1, &error);
-  g_assert_no_error (error);
-  natterd_config_load_file (config, config_path, &error);
-  g_assert_no_error (error);
-
-  natterd.server = natterd_server_new (config, &error);
-  g_assert_no_error (error);
-  config = (NatterdConfig *) natterd_server_get_config (natterd.server);
-  natterd.store = natterd_store_open_database (config->database, config->password_file,
-                                               config->data_dir, config->synchronous_full, &error);
-  g_assert_no_error (error);
-  seed_store (natterd.store);
-  natterd.chat = natterd_chat_start (natterd.server, natterd.store, &error);
-  g_assert_no_error (error);
+  fuzz_natterd_start (&natterd,
+                      "[server]\nlisten=127.0.0.1:0\ntls=false\n"
+                      "hash_threads=1\nsend_threads=1\n"
+                      "[storage]\nsynchronous=normal\n"
+                      "[cluster]\nbus=redis://127.0.0.1:1\nnode_name=fuzz\n",
+                      seed_store);
   g_assert_nonnull (natterd.chat->cluster);
 
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-  atexit (stop_natterd);
   return 0;
 }
 

@@ -31,10 +31,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 
-#include "natterd-chat.h"
-#include "natterd-config.h"
-#include "natterd-server.h"
-#include "natterd-store.h"
+#include "fuzz-natterd.h"
 #include "fuzz-target.h"
 
 /* An input larger than this is skipped: the kernel takes it whole on
@@ -48,13 +45,8 @@
  * reproducer did. */
 static gboolean echo_replies;
 
-static struct {
-  char             *dir;
-  NatterdServer    *server;
-  NatterdStore     *store;
-  NatterdDirectory *chat;
-  guint16           port;
-} natterd;
+static FuzzNatterd natterd;
+static guint16     natterd_port;
 
 /* After the input: a newline ends a last line the input left open (it
  * gets bad_frame or whatever it deserves), then the ping. */
@@ -76,7 +68,7 @@ capture_port (const char *text)
   const char *colon = strrchr (text, ':');
 
   if (g_str_has_prefix (text, "listening ") && colon != NULL)
-    natterd.port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
+    natterd_port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
 }
 
 /* natterd's info and debug lines are noise here; warnings and worse are
@@ -92,81 +84,45 @@ log_writer (GLogLevelFlags   level,
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
-static void
-stop_natterd (void)
-{
-  natterd_server_shutdown (natterd.server);
-  natterd_chat_stop (natterd.chat);
-  natterd_store_close (natterd.store);
-  g_clear_object (&natterd.server);
-  {
-    const char *rm[] = { "rm", "-rf", natterd.dir, NULL };
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-  }
-  g_free (natterd.dir);
-}
-
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *config_path = NULL;
-  g_autofree char *config_text = NULL;
-  NatterdConfig *config = natterd_config_new_defaults ();
   GPrintFunc old_print;
 
   g_log_set_writer_func (log_writer, NULL, NULL);
   echo_replies = g_getenv ("NATTER_FUZZ_ECHO") != NULL;
 
-  natterd.dir = g_dir_make_tmp ("natter-fuzz-server-XXXXXX", &error);
-  g_assert_no_error (error);
-
-  /* Read as natterd reads its config file. Synchronous "normal": nothing
-   * here must survive a power cut, and a commit need not wait for the
-   * disk. */
-  config_text = g_strdup_printf ("[server]\n"
-                                 "listen=127.0.0.1:0\n"
-                                 "data_dir=%s\n"
-                                 "tls=false\n"
-                                 "hash_threads=1\n"
-                                 "send_threads=1\n"
-                                 "[limits]\n"
-                                 "frames_per_second=10000000\n"
-                                 "frame_burst=10000000\n"
-                                 "connections_per_address=10000000\n"
-                                 "registrations_per_hour_per_address=10000000\n"
-                                 "failed_logins_per_minute_per_address=10000000\n"
-                                 "failed_logins_per_minute_per_user=10000000\n"
-                                 "messages_per_minute_per_user=100000000\n"
-                                 "[storage]\n"
-                                 "synchronous=normal\n",
-                                 natterd.dir);
-  config_path = g_build_filename (natterd.dir, "natterd.conf", NULL);
-  g_file_set_contents (config_path, config_text, -1, &error);
-  g_assert_no_error (error);
-  natterd_config_load_file (config, config_path, &error);
-  g_assert_no_error (error);
-
-  natterd.server = natterd_server_new (config, &error);
-  g_assert_no_error (error);
-  config = (NatterdConfig *) natterd_server_get_config (natterd.server);
-  natterd.store = natterd_store_open_database (config->database, config->password_file,
-                                               config->data_dir, config->synchronous_full, &error);
-  g_assert_no_error (error);
-  natterd.chat = natterd_chat_start (natterd.server, natterd.store, &error);
-  g_assert_no_error (error);
+  /* Synchronous "normal": nothing here must survive a power cut, and a
+   * commit need not wait for the disk. */
+  fuzz_natterd_start (&natterd,
+                      "[server]\n"
+                      "listen=127.0.0.1:0\n"
+                      "tls=false\n"
+                      "hash_threads=1\n"
+                      "send_threads=1\n"
+                      "[limits]\n"
+                      "frames_per_second=10000000\n"
+                      "frame_burst=10000000\n"
+                      "connections_per_address=10000000\n"
+                      "registrations_per_hour_per_address=10000000\n"
+                      "failed_logins_per_minute_per_address=10000000\n"
+                      "failed_logins_per_minute_per_user=10000000\n"
+                      "messages_per_minute_per_user=100000000\n"
+                      "[storage]\n"
+                      "synchronous=normal\n",
+                      NULL);
 
   old_print = g_set_print_handler (capture_port);
   natterd_server_listen (natterd.server, &error);
   g_set_print_handler (old_print);
   g_assert_no_error (error);
-  g_assert_cmpuint (natterd.port, >, 0);
+  g_assert_cmpuint (natterd_port, >, 0);
 
   /* From here on (the start warns that TLS is off), a warning is a
    * finding. */
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-  atexit (stop_natterd);
   return 0;
 }
 
@@ -237,7 +193,7 @@ hang_cb (gpointer user_data)
 static int
 connect_to_natterd (void)
 {
-  struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons (natterd.port) };
+  struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons (natterd_port) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   g_assert_cmpint (fd, >=, 0);
