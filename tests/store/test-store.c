@@ -1985,6 +1985,91 @@ test_pg_writer_batch (Fixture *f, gconstpointer data)
   natterd_store_close (writer);
 }
 
+/* Two writer connections (two nodes) take turns in one room: each
+ * counts seq and sender_seq from its cache only while nobody else wrote
+ * since its last commit, and forgets what a rollback (of the whole
+ * transaction, or of a job's savepoint after its rows were written)
+ * took back. The unread counts come from seq and sender_seq, so a stale
+ * cache shows in them. Bodies and ids with COPY's special characters
+ * come back as they were, and the words are searchable. */
+static void
+test_pg_writer_seq_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *w1 = natterd_store_open_sibling (f->store, &error);
+  NatterdStore *w2 = natterd_store_open_sibling (f->store, &error);
+  NatterdStore *writers[2] = { w1, w2 };
+  gint64 senders[2] = { f->alice, f->carol };
+  gboolean dup = FALSE, moved = FALSE;
+  Stored s;
+  gint64 room = 0, up_to = 0;
+  g_autofree char *alice_unread = NULL, *bob_unread = NULL, *carol_unread = NULL;
+  Collect c;
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#turns", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->carol, &error));
+
+  /* 3 rounds: alice on w1, carol on w2. */
+  for (int round = 0; round < 3; round++)
+    for (int w = 0; w < 2; w++)
+      {
+        g_autofree char *cmid = g_strdup_printf ("t%d-%d", round, w);
+
+        g_assert_true (natterd_store_begin (writers[w], &error));
+        queue_msg (writers[w], room, senders[w], "turn", cmid, &dup, &s);
+        g_assert_true (natterd_store_commit (writers[w], &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (s.id, >, 0);
+      }
+
+  /* Written (a statement flushes it), then rolled back. */
+  g_assert_true (natterd_store_begin (w1, &error));
+  queue_msg (w1, room, f->alice, "gone", "gone-1", &dup, &s);
+  g_assert_true (natterd_store_read_marker_set (w1, room, f->bob, G_MAXINT64, &up_to, &moved, &error));
+  g_assert_cmpint (s.id, >, 0);
+  natterd_store_rollback (w1);
+  g_assert_true (natterd_store_begin (w1, &error));
+  queue_msg (w1, room, f->alice, "tab\there, line\nthere, back\\slash", "odd\tid\\1", &dup, &s);
+  g_assert_true (natterd_store_commit (w1, &error));
+  g_assert_no_error (error);
+
+  /* A job's rows written inside its savepoint, then rolled back to it. */
+  g_assert_true (natterd_store_begin (w2, &error));
+  g_assert_true (natterd_store_savepoint (w2, NATTERD_STORE_SAVEPOINT_SET, &error));
+  queue_msg (w2, room, f->carol, "gone too", "gone-2", &dup, &s);
+  g_assert_true (natterd_store_read_marker_set (w2, room, f->bob, G_MAXINT64, &up_to, &moved, &error));
+  g_assert_true (natterd_store_savepoint (w2, NATTERD_STORE_SAVEPOINT_ROLLBACK, &error));
+  queue_msg (w2, room, f->carol, "kept", "kept-2", &dup, &s);
+  g_assert_true (natterd_store_commit (w2, &error));
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_begin (w2, &error));
+  queue_msg (w2, room, f->carol, "again", "again-2", &dup, &s);
+  g_assert_true (natterd_store_commit (w2, &error));
+  g_assert_no_error (error);
+
+  /* alice wrote 4, carol 5, bob none and read none. */
+  alice_unread = unread_counts (f->store, f->alice);
+  bob_unread = unread_counts (f->store, f->bob);
+  carol_unread = unread_counts (f->store, f->carol);
+  g_assert_cmpstr (alice_unread, ==, "5;");
+  g_assert_cmpstr (bob_unread, ==, "9;");
+  g_assert_cmpstr (carol_unread, ==, "4;");
+
+  g_assert_true (natterd_store_message_by_client_id (f->store, f->alice, "odd\tid\\1", check_body_cb,
+                                                     (gpointer) "tab\there, line\nthere, back\\slash", &error));
+  g_assert_no_error (error);
+  collect_init (&c);
+  g_assert_true (natterd_store_search (f->store, f->bob, "slash there", 0, 50, collect_cb, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.ids->len, ==, 1);
+  collect_clear (&c);
+  natterd_store_close (w1);
+  natterd_store_close (w2);
+}
+
 /* First messages to someone inside a writer batch: direct_ensure
  * touches no message, so it leaves the queue alone (a burst of first
  * messages was written one row per flush), and answers a pair it has
@@ -2149,6 +2234,7 @@ main (int argc, char **argv)
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
         { "writer-batch", test_pg_writer_batch },
+        { "writer-seq-cache", test_pg_writer_seq_cache },
         { "writer-first-messages", test_pg_writer_first_messages },
         { "reader-plans", test_pg_reader_plans },
       };
