@@ -313,66 +313,6 @@ apply_participants (NatterdDirectory         *self,
     }
 }
 
-static NatterdContactState
-contact_state (NatterdUser *user,
-               NatterdUser *other)
-{
-  return GPOINTER_TO_INT (g_hash_table_lookup (user->contacts, other));
-}
-
-/* @want is the state from @u's side; the events are those of the handlers
- * of natterd-handlers-contacts.c for the same change. */
-static void
-change_contact (NatterdUser         *u,
-                NatterdUser         *v,
-                NatterdContactState  want)
-{
-  NatterdContactState have = contact_state (u, v);
-
-  if (have == want)
-    return;
-  if (want == NATTERD_CONTACT_ACCEPTED && have != NATTERD_CONTACT_NONE)
-    {
-      /* A request accepted. */
-      natterd_user_set_contact (u, v, want);
-      natterd_events_contact (u, v, "added");
-      natterd_events_contact (v, u, "added");
-      return;
-    }
-  if (have != NATTERD_CONTACT_NONE)
-    {
-      natterd_user_set_contact (u, v, NATTERD_CONTACT_NONE);
-      if (have == NATTERD_CONTACT_ACCEPTED)
-        {
-          natterd_events_contact (u, v, "removed");
-          natterd_events_contact (v, u, "removed");
-        }
-      /* A request gone: declined or withdrawn, which the store does not
-       * say. The asked user hears "removed" either way; the asker only
-       * when withdrawing, so, not knowing, is not told no. */
-      else if (have == NATTERD_CONTACT_OUTGOING)
-        natterd_events_contact (v, u, "removed");
-      else
-        natterd_events_contact (u, v, "removed");
-    }
-  if (want == NATTERD_CONTACT_NONE)
-    return;
-  natterd_user_set_contact (u, v, want);
-  switch (want)
-    {
-    case NATTERD_CONTACT_ACCEPTED:
-      natterd_events_contact (u, v, "added");
-      natterd_events_contact (v, u, "added");
-      break;
-    case NATTERD_CONTACT_OUTGOING:
-      natterd_events_contact_request (u, v);
-      break;
-    default:
-      natterd_events_contact_request (v, u);
-      break;
-    }
-}
-
 static void
 want_contact (GHashTable          *want,
               NatterdUser         *u,
@@ -420,7 +360,7 @@ apply_contacts (NatterdDirectory         *self,
       g_hash_table_iter_init (&inner, value);
       while (g_hash_table_iter_next (&inner, &other, &state))
         if (((NatterdUser *) key)->id < ((NatterdUser *) other)->id)
-          change_contact (key, other, GPOINTER_TO_INT (state));
+          natterd_events_contact_to (key, other, GPOINTER_TO_INT (state));
     }
 
   /* The pairs the store no longer has. Collected first: a change edits
@@ -441,7 +381,7 @@ apply_contacts (NatterdDirectory         *self,
           }
     }
   for (guint i = 0; i < gone->len; i += 2)
-    change_contact (gone->pdata[i], gone->pdata[i + 1], NATTERD_CONTACT_NONE);
+    natterd_events_contact_to (gone->pdata[i], gone->pdata[i + 1], NATTERD_CONTACT_NONE);
 }
 
 void

@@ -54,6 +54,8 @@ struct _NatterdStoreEngine {
   gboolean (*tokens_expire) (NatterdStore *store, gint64 now_ms, GError **error);
   gboolean (*contact_set) (NatterdStore *store, gint64 a, gint64 b,
                            NatterdStoreContactState state, GError **error);
+  gboolean (*contact_lock) (NatterdStore *store, gint64 a, gint64 b,
+                            NatterdStoreContactPair *out_pair, GError **error);
   gboolean (*contact_delete) (NatterdStore *store, gint64 a, gint64 b, GError **error);
   gboolean (*contacts_foreach) (NatterdStore *store, NatterdStoreContactFunc func,
                                 gpointer user_data, GError **error);
@@ -100,5 +102,23 @@ struct _NatterdStoreEngine {
                                       NatterdStoreSummaryFunc func, gpointer user_data,
                                       GError **error);
 };
+
+/* For contact_lock: folds one row (@row_a, the other, @state) between a
+ * and b into *@pair, from a's side (natterd-store.h). Start from NONE. */
+static inline void
+natterd_store_contact_pair_fold (gint64                   a,
+                                 gint64                   row_a,
+                                 int                      state,
+                                 NatterdStoreContactPair *pair)
+{
+  if (state == NATTERD_STORE_CONTACT_ACCEPTED)
+    *pair = NATTERD_STORE_PAIR_ACCEPTED;
+  else if (*pair == NATTERD_STORE_PAIR_ACCEPTED)
+    return;
+  else if (row_a != a)
+    *pair = NATTERD_STORE_PAIR_B_ASKED;
+  else if (*pair == NATTERD_STORE_PAIR_NONE)
+    *pair = NATTERD_STORE_PAIR_A_ASKED;
+}
 
 G_END_DECLS

@@ -229,6 +229,8 @@ typedef enum {
   STMT_TOKENS_EXPIRE,
   STMT_CONTACT_SET,
   STMT_CONTACT_DELETE,
+  STMT_CONTACT_LOCK,
+  STMT_CONTACT_PAIR,
   STMT_CONTACTS_ALL,
   STMT_DIRECT_ENSURE,
   STMT_ROOM_INSERT,
@@ -280,6 +282,18 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " ON CONFLICT (a, b) DO UPDATE SET state = excluded.state", TRUE },
   [STMT_CONTACT_DELETE] = {
     "DELETE FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)", TRUE },
+  /* A lock of the pair (lower id, higher id) until the transaction ends;
+   * the two-key form, so that it never meets MIGRATION_LOCK_KEY (one key:
+   * another lock space). Ids that agree in their low 31 bits share a
+   * lock: such pairs only wait for each other. A statement of its own:
+   * in READ COMMITTED the next statement's snapshot is taken after the
+   * lock is granted, so it sees what the previous holder committed. */
+  [STMT_CONTACT_LOCK] = {
+    "SELECT pg_advisory_xact_lock (($1::bigint & 2147483647)::integer,"
+    " ($2::bigint & 2147483647)::integer)", TRUE, FALSE, TRUE },
+  [STMT_CONTACT_PAIR] = {
+    "SELECT a, state FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)",
+    FALSE, FALSE, TRUE },
   [STMT_CONTACTS_ALL] = { "SELECT a, b, state FROM contacts ORDER BY a, b" },
   /* Gets or makes the conversation with its participants, in one
    * statement. ON CONFLICT waits for another node's insert of the same
@@ -1883,6 +1897,35 @@ pg_contact_set (NatterdStore             *store,
   return run_done (self, STMT_CONTACT_SET, &p, "set contact", error);
 }
 
+/* The lock never waits behind another node's writer in practice: every
+ * writer transaction locks the message counter first (see "Lock order"),
+ * so they run one after another already. The pair's own lock keeps the
+ * contact decisions right without leaning on that. */
+static gboolean
+pg_contact_lock (NatterdStore            *store,
+                 gint64                   a,
+                 gint64                   b,
+                 NatterdStoreContactPair *out_pair,
+                 GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  if (!run_done_ints (self, STMT_CONTACT_LOCK, MIN (a, b), MAX (a, b), "lock contact", error))
+    return FALSE;
+  param_int (&p, a);
+  param_int (&p, b);
+  res = run (self, STMT_CONTACT_PAIR, &p, "read contact", error);
+  if (res == NULL)
+    return FALSE;
+  *out_pair = NATTERD_STORE_PAIR_NONE;
+  for (int i = 0; i < PQntuples (res); i++)
+    natterd_store_contact_pair_fold (a, get_int (res, i, 0), (int) get_int (res, i, 1), out_pair);
+  PQclear (res);
+  return TRUE;
+}
+
 static gboolean
 pg_contact_delete (NatterdStore *store,
                    gint64        a,
@@ -2645,6 +2688,7 @@ static const NatterdStoreEngine pg_engine = {
   .token_delete = pg_token_delete,
   .tokens_expire = pg_tokens_expire,
   .contact_set = pg_contact_set,
+  .contact_lock = pg_contact_lock,
   .contact_delete = pg_contact_delete,
   .contacts_foreach = pg_contacts_foreach,
   .direct_ensure = pg_direct_ensure,

@@ -250,6 +250,17 @@ natterd_store_contact_set (NatterdStore *self,
 }
 
 gboolean
+natterd_store_contact_lock (NatterdStore            *self,
+                            gint64                   a,
+                            gint64                   b,
+                            NatterdStoreContactPair *out_pair,
+                            GError                 **error)
+{
+  g_return_val_if_fail (natterd_store_in_transaction (self), FALSE);
+  return self->engine->contact_lock (self, a, b, out_pair, error);
+}
+
+gboolean
 natterd_store_contact_delete (NatterdStore *self,
                               gint64 a,
                               gint64 b,

@@ -185,6 +185,27 @@ gboolean natterd_store_contact_set      (NatterdStore *self,
                                          gint64        b,
                                          NatterdStoreContactState state,
                                          GError      **error);
+/* What the rows between a and b say, from a's side: read inside a
+ * transaction under a lock of the pair held until it ends, so that a
+ * change decided on this answer and written in the same transaction
+ * cannot cross another's change of the pair (PostgreSQL: a transaction
+ * of another node that locks the same pair waits for this one's end, and
+ * then reads what it committed; SQLite: one process, whose writer's
+ * transactions already exclude each other). Both requests pending (left
+ * by a version that decided on its own copy) reads as B_ASKED: asking
+ * back, or accepting, makes them contacts. */
+typedef enum {
+  NATTERD_STORE_PAIR_NONE,
+  NATTERD_STORE_PAIR_ACCEPTED,
+  NATTERD_STORE_PAIR_A_ASKED,  /* a's request to b is pending */
+  NATTERD_STORE_PAIR_B_ASKED,  /* b's request to a is pending */
+} NatterdStoreContactPair;
+
+gboolean natterd_store_contact_lock     (NatterdStore            *self,
+                                         gint64                   a,
+                                         gint64                   b,
+                                         NatterdStoreContactPair *out_pair,
+                                         GError                 **error);
 /* Deletes every row between a and b, in either direction. */
 gboolean natterd_store_contact_delete   (NatterdStore *self,
                                          gint64        a,

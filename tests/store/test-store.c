@@ -458,6 +458,43 @@ test_contacts (Fixture *f, gconstpointer data)
   g_assert_cmpstr (s->str, ==, expected);
 }
 
+static NatterdStoreContactPair
+pair_of (NatterdStore *store, gint64 a, gint64 b)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStoreContactPair pair = -1;
+
+  g_assert_true (natterd_store_contact_lock (store, a, b, &pair, &error));
+  g_assert_no_error (error);
+  return pair;
+}
+
+/* What the rows between two users say, from either side. */
+static void
+test_contact_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_NONE);
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_PENDING, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_A_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->alice, f->carol), ==, NATTERD_STORE_PAIR_NONE);
+  /* Both asked (what crossed requests on two nodes used to leave): either
+   * side asking or accepting finds the other's request. */
+  g_assert_true (natterd_store_contact_set (f->store, f->bob, f->alice, NATTERD_STORE_CONTACT_PENDING, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_true (natterd_store_contact_delete (f->store, f->bob, f->alice, &error));
+  g_assert_true (natterd_store_contact_set (f->store, MIN (f->alice, f->bob), MAX (f->alice, f->bob),
+                                           NATTERD_STORE_CONTACT_ACCEPTED, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_ACCEPTED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_ACCEPTED);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
+}
+
 static void
 conversation_cb (gint64 id, int kind, gint64 a, gint64 b, const char *room,
                  const char *topic, gint64 owner, gpointer user_data)
@@ -1886,6 +1923,69 @@ test_pg_writer_lock_order (Fixture *f, gconstpointer data)
 }
 
 typedef struct {
+  NatterdStore            *store;
+  gint64                   asker;
+  gint64                   asked;
+  NatterdStoreContactPair  pair;
+  GError                  *error;
+} CrossedAsk;
+
+/* Another node's contact request: the pair locked and read, and the
+ * request it finds accepted, in one transaction. */
+static gpointer
+crossed_ask_thread (gpointer data)
+{
+  CrossedAsk *c = data;
+
+  if (natterd_store_begin (c->store, &c->error) &&
+      natterd_store_contact_lock (c->store, c->asker, c->asked, &c->pair, &c->error) &&
+      (c->pair != NATTERD_STORE_PAIR_B_ASKED ||
+       (natterd_store_contact_delete (c->store, c->asker, c->asked, &c->error) &&
+        natterd_store_contact_set (c->store, MIN (c->asker, c->asked), MAX (c->asker, c->asked),
+                                   NATTERD_STORE_CONTACT_ACCEPTED, &c->error))) &&
+      natterd_store_commit (c->store, &c->error))
+    return NULL;
+  if (natterd_store_in_transaction (c->store))
+    natterd_store_rollback (c->store);
+  return NULL;
+}
+
+/* Two nodes' crossed contact requests: alice's transaction has locked
+ * the pair and written her request; bob's, on another connection, locks
+ * the pair and waits, then reads alice's committed request and accepts
+ * it. Without the lock, bob's read would find nothing (alice's row not
+ * committed yet) and both requests would stay pending. */
+static void
+test_pg_contact_lock_crossed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  CrossedAsk bob = { NULL };
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  GThread *thread;
+
+  bob.store = open_store (f, FALSE);
+  bob.asker = f->bob;
+  bob.asked = f->alice;
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_NONE);
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_PENDING, &error));
+  thread = g_thread_new ("other-node", crossed_ask_thread, &bob);
+  wait_for_lock_wait (f->dbname);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_no_error (bob.error);
+  g_assert_cmpint (bob.pair, ==, NATTERD_STORE_PAIR_B_ASKED);
+
+  g_assert_true (natterd_store_contacts_foreach (f->store, contact_cb, s, &error));
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":1;",
+                              MIN (f->alice, f->bob), MAX (f->alice, f->bob));
+  g_assert_cmpstr (s->str, ==, expected);
+  natterd_store_close (bob.store);
+}
+
+typedef struct {
   gint64   id;
   gboolean dup;   /* *out_duplicate as it was when the callback ran */
   gboolean *out;
@@ -2079,6 +2179,7 @@ static const struct {
   { "users", test_users },
   { "tokens", test_tokens },
   { "contacts", test_contacts },
+  { "contact-lock", test_contact_lock },
   { "rooms", test_rooms },
   { "direct-ensure", test_direct_ensure },
   { "clash-in-batch", test_clash_in_batch },
@@ -2148,6 +2249,7 @@ main (int argc, char **argv)
         { "outage", test_pg_outage },
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
+        { "contact-lock-crossed", test_pg_contact_lock_crossed },
         { "writer-batch", test_pg_writer_batch },
         { "writer-first-messages", test_pg_writer_first_messages },
         { "reader-plans", test_pg_reader_plans },
