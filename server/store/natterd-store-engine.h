@@ -52,6 +52,8 @@ struct _NatterdStoreEngine {
                             gint64 *out_expires_ms, GError **error);
   gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
   gboolean (*tokens_expire) (NatterdStore *store, gint64 now_ms, GError **error);
+  gboolean (*tokens_revoked) (NatterdStore *store, gint64 after, NatterdStoreRevokedFunc func,
+                              gpointer user_data, gint64 *out_last, GError **error);
   gboolean (*contact_set) (NatterdStore *store, gint64 a, gint64 b,
                            NatterdStoreContactState state, GError **error);
   gboolean (*contact_lock) (NatterdStore *store, gint64 a, gint64 b,

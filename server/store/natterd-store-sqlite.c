@@ -1243,6 +1243,19 @@ sqlite_tokens_expire (NatterdStore *store,
   return step_done (self, s, "expire tokens", error);
 }
 
+/* One process: nobody else needs telling (natterd-store.h). */
+static gboolean
+sqlite_tokens_revoked (NatterdStore            *store,
+                       gint64                   after,
+                       NatterdStoreRevokedFunc  func,
+                       gpointer                 user_data,
+                       gint64                  *out_last,
+                       GError                 **error)
+{
+  *out_last = after;
+  return TRUE;
+}
+
 /* --- contacts --- */
 
 static gboolean
@@ -1969,6 +1982,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .token_lookup = sqlite_token_lookup,
   .token_delete = sqlite_token_delete,
   .tokens_expire = sqlite_tokens_expire,
+  .tokens_revoked = sqlite_tokens_revoked,
   .contact_set = sqlite_contact_set,
   .contact_lock = sqlite_contact_lock,
   .contact_delete = sqlite_contact_delete,

@@ -170,6 +170,28 @@ gboolean natterd_store_tokens_expire (NatterdStore *self,
                                       gint64        now_ms,
                                       GError      **error);
 
+/* Tokens revoked (deleted by natterd_store_token_delete, as a logout
+ * does) on a store other nodes share: each is noted with its user, under
+ * an id that increases in commit order (PostgreSQL: the writer's
+ * transactions, which alone delete tokens, lock the message counter from
+ * BEGIN to COMMIT, so they commit one after the other), so that a node
+ * that was not told over the bus can read what was revoked since the
+ * last id it read. A note goes once its token would have expired
+ * (natterd_store_tokens_expire). @func NULL: only *@out_last, the newest
+ * id (0: none); else @func for each id above @after, in id order, and
+ * *@out_last the last of them (@after when none). SQLite is one
+ * process's: nothing is noted, *@out_last is @after. */
+typedef void (*NatterdStoreRevokedFunc) (gint64        id,
+                                         const guint8 *hash,
+                                         gint64        user_id,
+                                         gpointer      user_data);
+gboolean natterd_store_tokens_revoked (NatterdStore            *self,
+                                       gint64                   after,
+                                       NatterdStoreRevokedFunc  func,
+                                       gpointer                 user_data,
+                                       gint64                  *out_last,
+                                       GError                 **error);
+
 /* --- contacts: (a, b, PENDING) is a request from a to b; an accepted pair
  * is stored once as (min, max, ACCEPTED) --- */
 

@@ -431,6 +431,69 @@ test_tokens (Fixture *f, gconstpointer data)
 }
 
 static void
+revoked_cb (gint64 id, const guint8 *hash, gint64 user_id, gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%u:%" G_GINT64_FORMAT ";",
+                          id, hash[0], user_id);
+  for (guint i = 1; i < NATTERD_TOKEN_HASH_LEN; i++)
+    g_assert_cmpuint (hash[i], ==, hash[0]);
+}
+
+/* A shared store notes the tokens deleted, in order, for the nodes that
+ * were not told; SQLite, one process's, notes nothing. */
+static void
+test_tokens_revoked (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  guint8 h1[NATTERD_TOKEN_HASH_LEN], h2[NATTERD_TOKEN_HASH_LEN], h3[NATTERD_TOKEN_HASH_LEN];
+  gint64 start = -1, last = -1;
+  gboolean shared = natterd_store_is_shared (f->store);
+
+  memset (h1, 1, sizeof h1);
+  memset (h2, 2, sizeof h2);
+  memset (h3, 3, sizeof h3);
+  g_assert_true (natterd_store_token_insert (f->store, h1, f->alice, 5000, &error));
+  g_assert_true (natterd_store_token_insert (f->store, h2, f->bob, 100, &error));
+  g_assert_true (natterd_store_token_insert (f->store, h3, f->carol, 9000, &error));
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, NULL, NULL, &start, &error));
+  g_assert_cmpint (start, ==, 0);
+
+  g_assert_true (natterd_store_token_delete (f->store, h2, &error));
+  g_assert_true (natterd_store_token_delete (f->store, h1, &error));
+  /* A token that is not there: nothing to note. */
+  g_assert_true (natterd_store_token_delete (f->store, h1, &error));
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_tokens_revoked (f->store, start, revoked_cb, s, &last, &error));
+  g_assert_no_error (error);
+  if (!shared)
+    {
+      g_assert_cmpstr (s->str, ==, "");
+      g_assert_cmpint (last, ==, start);
+      return;
+    }
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT ":2:%" G_GINT64_FORMAT ";"
+                              "%" G_GINT64_FORMAT ":1:%" G_GINT64_FORMAT ";",
+                              last - 1, f->bob, last, f->alice);
+  g_assert_cmpstr (s->str, ==, expected);
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, NULL, NULL, &start, &error));
+  g_assert_cmpint (start, ==, last);
+
+  /* Only what came after. */
+  g_string_truncate (s, 0);
+  g_assert_true (natterd_store_tokens_revoked (f->store, last - 1, revoked_cb, s, &last, &error));
+  g_assert_true (g_str_has_suffix (s->str, ":1;") && strchr (s->str, ';') == s->str + s->len - 1);
+
+  /* A note goes once its token would have expired anyway. */
+  g_assert_true (natterd_store_tokens_expire (f->store, 1000, &error));
+  g_string_truncate (s, 0);
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, revoked_cb, s, &last, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (s->str, ":1;") && strchr (s->str, ';') == s->str + s->len - 1);
+}
+
+static void
 contact_cb (gint64 a, gint64 b, int state, gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":%d;", a, b, state);
@@ -2178,6 +2241,7 @@ static const struct {
 } engine_tests[] = {
   { "users", test_users },
   { "tokens", test_tokens },
+  { "tokens-revoked", test_tokens_revoked },
   { "contacts", test_contacts },
   { "contact-lock", test_contact_lock },
   { "rooms", test_rooms },
