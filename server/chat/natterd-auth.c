@@ -271,7 +271,17 @@ queue_job (NatterdAuth *self, Job *job)
  * (logout, expiry), so the cache never accepts a token the store would
  * refuse. Nothing else deletes tokens. Expiry is checked on every login,
  * from the cached expiry. Unknown tokens are not cached: they are counted
- * as failed logins instead. */
+ * as failed logins instead.
+ *
+ * In a cluster another node's logout deletes the row under this node's
+ * cache. The entry leaves it when the bus says so (at once), and in any
+ * case at this node's next refresh of the directory, which reads the
+ * revocations noted since the last one it read (natterd_store_tokens_revoked:
+ * every 30 s, and when the bus comes back), so a node that missed the
+ * bus's word accepts the token for at most that long, never until it
+ * restarts. A lookup of the reader thread that found the row before the
+ * logout completes before a refresh that read the revocation (the reader
+ * completes its jobs in order), so it cannot put the entry back after. */
 
 static guint
 token_hash_hash (gconstpointer key)

@@ -39,9 +39,11 @@ void         natterd_auth_revoke_token   (NatterdAuth            *self,
                                           NatterdRequest         *request,
                                           const guint8           *hash,
                                           NatterdAuthRevokedFunc  revoked);
-/* A token another node of the cluster revoked (its row is gone): out of
- * the cache, and every connection here that logged in with it is closed,
- * as on the node of the logout. */
+/* A token another node of the cluster revoked (its row is gone), told
+ * over the bus or read by the refresh of the directory
+ * (natterd-directory-diff.h): out of the cache, and every connection here
+ * that logged in with it is closed, as on the node of the logout. Again
+ * for one already forgotten does nothing. */
 void         natterd_auth_forget_token   (NatterdAuth            *self,
                                           NatterdUser            *user,
                                           const guint8           *hash);

@@ -5,6 +5,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "natterd-auth.h"
 #include "natterd-cluster.h"
 #include "natterd-directory-diff.h"
 #include "natterd-directory-events.h"
@@ -40,7 +43,14 @@ typedef struct {
   gint64 user_id;
 } SnapParticipant;
 
+typedef struct {
+  guint8 hash[NATTERD_TOKEN_HASH_LEN];
+  gint64 user_id;
+} SnapRevoked;
+
 struct _NatterdDirectorySnapshot {
+  GArray    *revoked;        /* SnapRevoked, in id order */
+  gint64     revoked_last;   /* the last id read */
   GPtrArray *users;          /* SnapUser* */
   GPtrArray *conversations;  /* SnapConversation* */
   GArray    *contacts;       /* SnapContact */
@@ -119,18 +129,33 @@ participant_cb (gint64 conversation_id, gint64 user_id, gpointer user_data)
   g_array_append_val (s->participants, p);
 }
 
+static void
+revoked_cb (gint64 id, const guint8 *hash, gint64 user_id, gpointer user_data)
+{
+  NatterdDirectorySnapshot *s = user_data;
+  SnapRevoked r;
+
+  memcpy (r.hash, hash, sizeof r.hash);
+  r.user_id = user_id;
+  g_array_append_val (s->revoked, r);
+}
+
 NatterdDirectorySnapshot *
 natterd_directory_snapshot_read (NatterdStore  *store,
+                                 gint64         revoked_after,
                                  GError       **error)
 {
   NatterdDirectorySnapshot *s = g_new0 (NatterdDirectorySnapshot, 1);
+
+  s->revoked = g_array_new (FALSE, FALSE, sizeof (SnapRevoked));
 
   s->users = g_ptr_array_new_with_free_func ((GDestroyNotify) snap_user_free);
   s->conversations = g_ptr_array_new_with_free_func ((GDestroyNotify) snap_conversation_free);
   s->contacts = g_array_new (FALSE, FALSE, sizeof (SnapContact));
   s->participants = g_array_new (FALSE, FALSE, sizeof (SnapParticipant));
   /* One read transaction (the reader's batch): the four agree. */
-  if (!natterd_store_users_foreach (store, user_cb, s, error) ||
+  if (!natterd_store_tokens_revoked (store, revoked_after, revoked_cb, s, &s->revoked_last, error) ||
+      !natterd_store_users_foreach (store, user_cb, s, error) ||
       !natterd_store_contacts_foreach (store, contact_cb, s, error) ||
       !natterd_store_conversations_foreach (store, conversation_cb, s, error) ||
       !natterd_store_participants_foreach (store, participant_cb, s, error))
@@ -146,6 +171,7 @@ natterd_directory_snapshot_free (NatterdDirectorySnapshot *s)
 {
   if (s == NULL)
     return;
+  g_array_unref (s->revoked);
   g_ptr_array_unref (s->users);
   g_ptr_array_unref (s->conversations);
   g_array_unref (s->contacts);
@@ -313,66 +339,6 @@ apply_participants (NatterdDirectory         *self,
     }
 }
 
-static NatterdContactState
-contact_state (NatterdUser *user,
-               NatterdUser *other)
-{
-  return GPOINTER_TO_INT (g_hash_table_lookup (user->contacts, other));
-}
-
-/* @want is the state from @u's side; the events are those of the handlers
- * of natterd-handlers-contacts.c for the same change. */
-static void
-change_contact (NatterdUser         *u,
-                NatterdUser         *v,
-                NatterdContactState  want)
-{
-  NatterdContactState have = contact_state (u, v);
-
-  if (have == want)
-    return;
-  if (want == NATTERD_CONTACT_ACCEPTED && have != NATTERD_CONTACT_NONE)
-    {
-      /* A request accepted. */
-      natterd_user_set_contact (u, v, want);
-      natterd_events_contact (u, v, "added");
-      natterd_events_contact (v, u, "added");
-      return;
-    }
-  if (have != NATTERD_CONTACT_NONE)
-    {
-      natterd_user_set_contact (u, v, NATTERD_CONTACT_NONE);
-      if (have == NATTERD_CONTACT_ACCEPTED)
-        {
-          natterd_events_contact (u, v, "removed");
-          natterd_events_contact (v, u, "removed");
-        }
-      /* A request gone: declined or withdrawn, which the store does not
-       * say. The asked user hears "removed" either way; the asker only
-       * when withdrawing, so, not knowing, is not told no. */
-      else if (have == NATTERD_CONTACT_OUTGOING)
-        natterd_events_contact (v, u, "removed");
-      else
-        natterd_events_contact (u, v, "removed");
-    }
-  if (want == NATTERD_CONTACT_NONE)
-    return;
-  natterd_user_set_contact (u, v, want);
-  switch (want)
-    {
-    case NATTERD_CONTACT_ACCEPTED:
-      natterd_events_contact (u, v, "added");
-      natterd_events_contact (v, u, "added");
-      break;
-    case NATTERD_CONTACT_OUTGOING:
-      natterd_events_contact_request (u, v);
-      break;
-    default:
-      natterd_events_contact_request (v, u);
-      break;
-    }
-}
-
 static void
 want_contact (GHashTable          *want,
               NatterdUser         *u,
@@ -420,7 +386,7 @@ apply_contacts (NatterdDirectory         *self,
       g_hash_table_iter_init (&inner, value);
       while (g_hash_table_iter_next (&inner, &other, &state))
         if (((NatterdUser *) key)->id < ((NatterdUser *) other)->id)
-          change_contact (key, other, GPOINTER_TO_INT (state));
+          natterd_events_contact_to (key, other, GPOINTER_TO_INT (state));
     }
 
   /* The pairs the store no longer has. Collected first: a change edits
@@ -441,7 +407,23 @@ apply_contacts (NatterdDirectory         *self,
           }
     }
   for (guint i = 0; i < gone->len; i += 2)
-    change_contact (gone->pdata[i], gone->pdata[i + 1], NATTERD_CONTACT_NONE);
+    natterd_events_contact_to (gone->pdata[i], gone->pdata[i + 1], NATTERD_CONTACT_NONE);
+}
+
+/* Usually told over the bus already, and then nothing is left to do:
+ * the cache has no such entry, the connections are gone. */
+static void
+apply_revoked (NatterdDirectory         *self,
+               NatterdDirectorySnapshot *s)
+{
+  for (guint i = 0; i < s->revoked->len && self->auth != NULL; i++)
+    {
+      SnapRevoked *r = &g_array_index (s->revoked, SnapRevoked, i);
+
+      natterd_auth_forget_token (self->auth, natterd_directory_find_user_id (self, r->user_id),
+                                 r->hash);
+    }
+  self->revoked_up_to = MAX (self->revoked_up_to, s->revoked_last);
 }
 
 void
@@ -457,4 +439,5 @@ natterd_directory_snapshot_apply (NatterdDirectory         *self,
   apply_conversations (self, s, rooms);
   apply_participants (self, s, rooms);
   apply_contacts (self, s);
+  apply_revoked (self, s);
 }

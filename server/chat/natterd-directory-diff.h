@@ -18,13 +18,19 @@ G_BEGIN_DECLS
 
 typedef struct _NatterdDirectorySnapshot NatterdDirectorySnapshot;
 
-/* Reader thread: everything natterd_directory_new loads, copied. NULL
- * with @error when a query failed. */
+/* Reader thread: everything natterd_directory_new loads, copied, and the
+ * tokens revoked after @revoked_after (directory->revoked_up_to when the
+ * read was queued; natterd_store_tokens_revoked). NULL with @error when a
+ * query failed. */
 NatterdDirectorySnapshot *natterd_directory_snapshot_read (NatterdStore  *store,
+                                                           gint64         revoked_after,
                                                            GError       **error);
 void                      natterd_directory_snapshot_free (NatterdDirectorySnapshot *snapshot);
 
-/* Main loop: makes the directory hold @snapshot's state. A user whose
+/* Main loop: makes the directory hold @snapshot's state, and takes the
+ * tokens revoked through other nodes out of the token cache, closing the
+ * connections that logged in with them (natterd_auth_forget_token: what
+ * the bus tells at once, for a node that missed it). A user whose
  * status text was changed on this node after @stamp (directory->local_stamp
  * when the snapshot's read was queued) keeps it: the read may have begun
  * before that write committed. The caller holds the turn of the model

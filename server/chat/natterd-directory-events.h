@@ -27,4 +27,13 @@ void natterd_events_contact         (NatterdUser       *to,
 void natterd_events_contact_request (NatterdUser       *from,
                                      NatterdUser       *to);
 
+/* Brings the pair @u, @v of the directory to @want (from @u's side),
+ * telling both users' connections what a handler tells for the same
+ * change; nothing when the directory says @want already. For a change
+ * made through another node: read by a refresh (natterd-directory-diff),
+ * or found by a contact request's write (natterd-handlers-contacts). */
+void natterd_events_contact_to      (NatterdUser         *u,
+                                     NatterdUser         *v,
+                                     NatterdContactState  want);
+
 G_END_DECLS

@@ -49,6 +49,7 @@ struct _NatterdRefresh {
 typedef struct {
   NatterdWriteJob           job;
   NatterdDirectory         *directory;
+  gint64                    revoked_after;
   NatterdDirectorySnapshot *snapshot;
 } RefreshJob;
 
@@ -88,7 +89,7 @@ read_run (NatterdWriteJob *job,
 {
   RefreshJob *j = (RefreshJob *) job;
 
-  j->snapshot = natterd_directory_snapshot_read (store, error);
+  j->snapshot = natterd_directory_snapshot_read (store, j->revoked_after, error);
   return j->snapshot != NULL;
 }
 
@@ -131,6 +132,7 @@ barrier_done (NatterdWriteJob *job,
       return;
     }
   self->refresh->phase = PHASE_READING;
+  j->revoked_after = self->revoked_up_to;
   j->job.run = read_run;
   j->job.done = read_done;
   natterd_reads_push (self->reads, &j->job);

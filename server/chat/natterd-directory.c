@@ -387,7 +387,9 @@ natterd_directory_new (NatterdServer  *server,
   if (!natterd_store_users_foreach (store, load_user_cb, self, error) ||
       !natterd_store_contacts_foreach (store, load_contact_cb, self, error) ||
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
-      !natterd_store_participants_foreach (store, load_participant_cb, self, error))
+      !natterd_store_participants_foreach (store, load_participant_cb, self, error) ||
+      /* Nothing revoked before now can be in the token cache. */
+      !natterd_store_tokens_revoked (store, 0, NULL, NULL, &self->revoked_up_to, error))
     {
       /* Said at start: which file it is matters. */
       g_prefix_error (error, "%s: ", natterd_store_get_path (store));

@@ -109,6 +109,10 @@ struct _NatterdDirectory {
    * a refresh that read the store before one was written leaves it alone. */
   guint64        local_stamp;
 
+  /* The last token revocation read from a shared store (natterd-directory-diff.h):
+   * the refresh reads those after it. */
+  gint64         revoked_up_to;
+
   /* Writes that change the directory, one at a time (natterd-model-write.c). */
   gboolean       model_write_busy;
   GQueue         model_waiting;     /* requests waiting for their turn */

@@ -81,24 +81,103 @@ natterd_handle_contacts (NatterdRequest *request)
   natterd_request_finish_ok (request);
 }
 
-/* A contact change: written by the writer thread, then applied to both
- * users (natterd-model-write.h). */
+/* A contact change: decided and written by the writer thread, then
+ * applied to both users (natterd-model-write.h).
+ *
+ * The decision is the database's, not the directory's: the job locks the
+ * pair's rows (natterd_store_contact_lock) and decides on what they say,
+ * in the transaction that writes the outcome. Nodes of a cluster each
+ * check a request against their own copy of the directory, which may be
+ * behind another node's change of the same pair a moment ago (crossed
+ * requests made at once on two nodes, an accept while the asker
+ * withdraws); under the lock the second of two such changes sees the
+ * first's rows, and crossed requests make contacts. On a single node the
+ * rows always say what the directory says. */
 typedef enum {
-  CONTACT_ASK,     /* me asks other */
+  CONTACT_ASK,     /* me asks other (or accepts their request: crossed) */
   CONTACT_ACCEPT,  /* me accepts other's request */
   CONTACT_DECLINE, /* me declines other's request */
   CONTACT_REMOVE,  /* me removes other, whatever the state was */
 } ContactChange;
+
+/* What the writer did, decided on the rows. */
+typedef enum {
+  EFFECT_NONE,     /* wrote nothing */
+  EFFECT_ASK,      /* (me, other) pending */
+  EFFECT_ACCEPT,   /* a request of other's made the pair contacts */
+  EFFECT_DELETE,   /* every row of the pair gone */
+} ContactEffect;
+
+/* How the request is answered. */
+typedef enum {
+  ANSWER_OK,
+  ANSWER_CONFLICT,   /* already contacts */
+  ANSWER_NOT_FOUND,  /* no such request, or not a contact */
+} ContactAnswer;
 
 typedef struct {
   NatterdModelWrite    model;
   ContactChange        change;
   NatterdUser         *me;      /* main loop only */
   NatterdUser         *other;
-  NatterdContactState  was;     /* REMOVE: the state before */
   gint64               me_id;
   gint64               other_id;
+  /* Set by the writer thread, read after its completion. */
+  NatterdContactState  was;     /* what the rows said, from me's side */
+  ContactEffect        effect;
+  ContactAnswer        answer;
 } ContactWrite;
+
+static NatterdContactState
+state_of_pair (NatterdStoreContactPair pair)
+{
+  switch (pair)
+    {
+    case NATTERD_STORE_PAIR_ACCEPTED: return NATTERD_CONTACT_ACCEPTED;
+    case NATTERD_STORE_PAIR_A_ASKED: return NATTERD_CONTACT_OUTGOING;
+    case NATTERD_STORE_PAIR_B_ASKED: return NATTERD_CONTACT_INCOMING;
+    case NATTERD_STORE_PAIR_NONE:
+    default: return NATTERD_CONTACT_NONE;
+    }
+}
+
+/* The outcome of @change when the rows say @was. */
+static ContactEffect
+decide (ContactChange        change,
+        NatterdContactState  was,
+        ContactAnswer       *answer)
+{
+  *answer = ANSWER_OK;
+  switch (change)
+    {
+    case CONTACT_ASK:
+      switch (was)
+        {
+        case NATTERD_CONTACT_NONE: return EFFECT_ASK;
+        case NATTERD_CONTACT_INCOMING: return EFFECT_ACCEPT;  /* they asked first */
+        case NATTERD_CONTACT_ACCEPTED: *answer = ANSWER_CONFLICT; return EFFECT_NONE;
+        case NATTERD_CONTACT_OUTGOING:
+        default: return EFFECT_NONE;                          /* asked again */
+        }
+    case CONTACT_ACCEPT:
+    case CONTACT_DECLINE:
+      if (was != NATTERD_CONTACT_INCOMING)
+        {
+          *answer = ANSWER_NOT_FOUND;
+          return EFFECT_NONE;
+        }
+      return change == CONTACT_ACCEPT ? EFFECT_ACCEPT : EFFECT_DELETE;
+    case CONTACT_REMOVE:
+      if (was == NATTERD_CONTACT_NONE)
+        {
+          *answer = ANSWER_NOT_FOUND;
+          return EFFECT_NONE;
+        }
+      return EFFECT_DELETE;
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 /* Writer thread. An accepted pair is one row (min, max); a request is
  * (asker, asked). */
@@ -108,18 +187,25 @@ contact_run (NatterdWriteJob *job,
              GError         **error)
 {
   ContactWrite *w = (ContactWrite *) job;
+  NatterdStoreContactPair pair;
 
-  switch (w->change)
+  if (!natterd_store_contact_lock (store, w->me_id, w->other_id, &pair, error))
+    return FALSE;
+  w->was = state_of_pair (pair);
+  w->effect = decide (w->change, w->was, &w->answer);
+  w->model.unchanged = w->effect == EFFECT_NONE;
+  switch (w->effect)
     {
-    case CONTACT_ASK:
+    case EFFECT_NONE:
+      return TRUE;
+    case EFFECT_ASK:
       return natterd_store_contact_set (store, w->me_id, w->other_id,
                                         NATTERD_STORE_CONTACT_PENDING, error);
-    case CONTACT_ACCEPT:
+    case EFFECT_ACCEPT:
       return natterd_store_contact_delete (store, w->me_id, w->other_id, error) &&
              natterd_store_contact_set (store, MIN (w->me_id, w->other_id), MAX (w->me_id, w->other_id),
                                         NATTERD_STORE_CONTACT_ACCEPTED, error);
-    case CONTACT_DECLINE:
-    case CONTACT_REMOVE:
+    case EFFECT_DELETE:
       return natterd_store_contact_delete (store, w->me_id, w->other_id, error);
     default:
       g_assert_not_reached ();
@@ -139,19 +225,24 @@ contact_apply (NatterdModelWrite *model,
       natterd_request_store_error (request, error);
       return;
     }
-  switch (w->change)
+  /* The directory may have been behind the rows (changed through another
+   * node and not read yet): first what a refresh would have told, then
+   * this change. */
+  natterd_events_contact_to (me, other, w->was);
+  switch (w->effect)
     {
-    case CONTACT_ASK:
+    case EFFECT_NONE:
+      break;
+    case EFFECT_ASK:
       natterd_user_set_contact (me, other, NATTERD_CONTACT_OUTGOING);
       natterd_events_contact_request (me, other);
       break;
-    case CONTACT_ACCEPT:
+    case EFFECT_ACCEPT:
       natterd_user_set_contact (me, other, NATTERD_CONTACT_ACCEPTED);
       natterd_events_contact (me, other, "added");
       natterd_events_contact (other, me, "added");
       break;
-    case CONTACT_DECLINE:
-    case CONTACT_REMOVE:
+    case EFFECT_DELETE:
       natterd_user_set_contact (me, other, NATTERD_CONTACT_NONE);
       natterd_events_contact (me, other, "removed");
       /* The requester is not told no (a decline, or an incoming request
@@ -163,7 +254,20 @@ contact_apply (NatterdModelWrite *model,
     default:
       g_assert_not_reached ();
     }
-  natterd_request_ok (request);
+  switch (w->answer)
+    {
+    case ANSWER_OK:
+      natterd_request_ok (request);
+      break;
+    case ANSWER_CONFLICT:
+      natterd_request_error (request, NATTER_ERROR_CONFLICT, "Already a contact");
+      break;
+    default:
+      natterd_request_error (request, NATTER_ERROR_NOT_FOUND,
+                             w->change == CONTACT_REMOVE ? "Not a contact"
+                                                         : "No contact request from that user");
+      break;
+    }
 }
 
 static void
@@ -177,7 +281,6 @@ start_change (NatterdRequest *request,
   w->change = change;
   w->me = me;
   w->other = other;
-  w->was = contact_state (me, other);
   w->me_id = me->id;
   w->other_id = other->id;
   natterd_model_write_start (&w->model, request, contact_run, contact_apply, NULL);
@@ -217,11 +320,10 @@ natterd_handle_contact_request (NatterdRequest *request)
     case NATTERD_CONTACT_OUTGOING:
       natterd_request_ok (request);
       return;
-    case NATTERD_CONTACT_INCOMING:
-      /* They asked first: asking back accepts. */
-      start_change (request, CONTACT_ACCEPT, me, other);
-      return;
     default:
+      /* Asking back accepts when they asked first: the rows decide
+       * (contact_run), which a request through another node a moment ago
+       * may have changed. */
       start_change (request, CONTACT_ASK, me, other);
       return;
     }

@@ -49,7 +49,7 @@ model_write_done (NatterdWriteJob *job,
   natterd_commit_write_done (&self->write);
   /* The other nodes of a cluster read the change from the database; the
    * answer waits until they have. */
-  if (error == NULL)
+  if (error == NULL && !self->unchanged)
     natterd_cluster_directory_changed (directory->cluster, self->write.request);
   self->apply (self, error);
   natterd_commit_write_clear (&self->write);

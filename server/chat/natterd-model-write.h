@@ -33,6 +33,9 @@ struct _NatterdModelWrite {
   NatterdCommitWrite     write;
   NatterdModelApplyFunc  apply;
   GDestroyNotify         clear;  /* frees the job's own fields; may be NULL */
+  /* Set by the job's run when it found nothing to write (the rows
+   * decided so): the other nodes of a cluster are then not told. */
+  gboolean               unchanged;
 };
 
 /* TRUE when another request's write is in flight: @request then waits, and

@@ -52,8 +52,12 @@ struct _NatterdStoreEngine {
                             gint64 *out_expires_ms, GError **error);
   gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
   gboolean (*tokens_expire) (NatterdStore *store, gint64 now_ms, GError **error);
+  gboolean (*tokens_revoked) (NatterdStore *store, gint64 after, NatterdStoreRevokedFunc func,
+                              gpointer user_data, gint64 *out_last, GError **error);
   gboolean (*contact_set) (NatterdStore *store, gint64 a, gint64 b,
                            NatterdStoreContactState state, GError **error);
+  gboolean (*contact_lock) (NatterdStore *store, gint64 a, gint64 b,
+                            NatterdStoreContactPair *out_pair, GError **error);
   gboolean (*contact_delete) (NatterdStore *store, gint64 a, gint64 b, GError **error);
   gboolean (*contacts_foreach) (NatterdStore *store, NatterdStoreContactFunc func,
                                 gpointer user_data, GError **error);
@@ -100,5 +104,23 @@ struct _NatterdStoreEngine {
                                       NatterdStoreSummaryFunc func, gpointer user_data,
                                       GError **error);
 };
+
+/* For contact_lock: folds one row (@row_a, the other, @state) between a
+ * and b into *@pair, from a's side (natterd-store.h). Start from NONE. */
+static inline void
+natterd_store_contact_pair_fold (gint64                   a,
+                                 gint64                   row_a,
+                                 int                      state,
+                                 NatterdStoreContactPair *pair)
+{
+  if (state == NATTERD_STORE_CONTACT_ACCEPTED)
+    *pair = NATTERD_STORE_PAIR_ACCEPTED;
+  else if (*pair == NATTERD_STORE_PAIR_ACCEPTED)
+    return;
+  else if (row_a != a)
+    *pair = NATTERD_STORE_PAIR_B_ASKED;
+  else if (*pair == NATTERD_STORE_PAIR_NONE)
+    *pair = NATTERD_STORE_PAIR_A_ASKED;
+}
 
 G_END_DECLS

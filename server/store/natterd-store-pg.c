@@ -216,6 +216,17 @@ static const char *const migrations[] = {
    * no statement deletes a user or a conversation. */
   "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_conversation_id_fkey,"
   "  DROP CONSTRAINT IF EXISTS messages_sender_id_fkey;",
+
+  /* 3: the tokens revoked, for the nodes that were not told over the bus
+   * (natterd_store_tokens_revoked). No foreign key: a note outlives
+   * nothing it names for long, and is only read. */
+  "CREATE TABLE token_revocations ("
+  "  id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+  "  hash    bytea NOT NULL,"
+  "  user_id bigint NOT NULL,"
+  "  expires bigint NOT NULL"
+  ");"
+  "CREATE INDEX token_revocations_expires ON token_revocations (expires);",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -235,8 +246,12 @@ typedef enum {
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
   STMT_TOKENS_EXPIRE,
+  STMT_TOKENS_REVOKED,
+  STMT_TOKENS_REVOKED_LAST,
   STMT_CONTACT_SET,
   STMT_CONTACT_DELETE,
+  STMT_CONTACT_LOCK,
+  STMT_CONTACT_PAIR,
   STMT_CONTACTS_ALL,
   STMT_DIRECT_ENSURE,
   STMT_ROOM_INSERT,
@@ -281,13 +296,36 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires) VALUES ($1::bytea, $2::bigint, $3::bigint)", TRUE, TRUE },
   [STMT_TOKEN_LOOKUP] = { "SELECT user_id, expires FROM tokens WHERE hash = $1::bytea" },
-  [STMT_TOKEN_DELETE] = { "DELETE FROM tokens WHERE hash = $1::bytea", TRUE },
-  [STMT_TOKENS_EXPIRE] = { "DELETE FROM tokens WHERE expires <= $1::bigint", TRUE },
+  /* Noted for the other nodes (natterd_store_tokens_revoked). */
+  [STMT_TOKEN_DELETE] = {
+    "WITH gone AS (DELETE FROM tokens WHERE hash = $1::bytea RETURNING hash, user_id, expires)"
+    " INSERT INTO token_revocations (hash, user_id, expires) SELECT hash, user_id, expires FROM gone",
+    TRUE, FALSE, TRUE },
+  [STMT_TOKENS_EXPIRE] = {
+    "WITH notes AS (DELETE FROM token_revocations WHERE expires <= $1::bigint)"
+    " DELETE FROM tokens WHERE expires <= $1", TRUE, FALSE, TRUE },
+  [STMT_TOKENS_REVOKED] = {
+    "SELECT id, encode (hash, 'hex'), user_id FROM token_revocations WHERE id > $1::bigint ORDER BY id",
+    FALSE, FALSE, TRUE },
+  [STMT_TOKENS_REVOKED_LAST] = {
+    "SELECT coalesce (max (id), 0) FROM token_revocations", FALSE, FALSE, TRUE },
   [STMT_CONTACT_SET] = {
     "INSERT INTO contacts (a, b, state) VALUES ($1::bigint, $2::bigint, $3::integer)"
     " ON CONFLICT (a, b) DO UPDATE SET state = excluded.state", TRUE },
   [STMT_CONTACT_DELETE] = {
     "DELETE FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)", TRUE },
+  /* A lock of the pair (lower id, higher id) until the transaction ends;
+   * the two-key form, so that it never meets MIGRATION_LOCK_KEY (one key:
+   * another lock space). Ids that agree in their low 31 bits share a
+   * lock: such pairs only wait for each other. A statement of its own:
+   * in READ COMMITTED the next statement's snapshot is taken after the
+   * lock is granted, so it sees what the previous holder committed. */
+  [STMT_CONTACT_LOCK] = {
+    "SELECT pg_advisory_xact_lock (($1::bigint & 2147483647)::integer,"
+    " ($2::bigint & 2147483647)::integer)", TRUE, FALSE, TRUE },
+  [STMT_CONTACT_PAIR] = {
+    "SELECT a, state FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)",
+    FALSE, FALSE, TRUE },
   [STMT_CONTACTS_ALL] = { "SELECT a, b, state FROM contacts ORDER BY a, b" },
   /* Gets or makes the conversation with its participants, in one
    * statement. ON CONFLICT waits for another node's insert of the same
@@ -1922,6 +1960,53 @@ pg_tokens_expire (NatterdStore *store,
   return run_done (self, STMT_TOKENS_EXPIRE, &p, "expire tokens", error);
 }
 
+static gboolean
+pg_tokens_revoked (NatterdStore            *store,
+                   gint64                   after,
+                   NatterdStoreRevokedFunc  func,
+                   gpointer                 user_data,
+                   gint64                  *out_last,
+                   GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  if (func == NULL)
+    {
+      res = run (self, STMT_TOKENS_REVOKED_LAST, NULL, "read revoked tokens", error);
+      if (res == NULL)
+        return FALSE;
+      *out_last = get_int (res, 0, 0);
+      PQclear (res);
+      return TRUE;
+    }
+  param_int (&p, after);
+  res = run (self, STMT_TOKENS_REVOKED, &p, "read revoked tokens", error);
+  if (res == NULL)
+    return FALSE;
+  *out_last = after;
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      const char *hex = PQgetvalue (res, i, 1);
+      guint8 hash[NATTERD_TOKEN_HASH_LEN];
+      gboolean ok = strlen (hex) == 2 * NATTERD_TOKEN_HASH_LEN;
+
+      for (guint b = 0; ok && b < NATTERD_TOKEN_HASH_LEN; b++)
+        {
+          int hi = g_ascii_xdigit_value (hex[2 * b]), lo = g_ascii_xdigit_value (hex[2 * b + 1]);
+
+          ok = hi >= 0 && lo >= 0;
+          hash[b] = (guint8) (hi << 4 | lo);
+        }
+      *out_last = get_int (res, i, 0);
+      if (ok)
+        func (*out_last, hash, get_int (res, i, 2), user_data);
+    }
+  PQclear (res);
+  return TRUE;
+}
+
 /* --- contacts --- */
 
 static gboolean
@@ -1938,6 +2023,35 @@ pg_contact_set (NatterdStore             *store,
   param_int (&p, b);
   param_int (&p, state);
   return run_done (self, STMT_CONTACT_SET, &p, "set contact", error);
+}
+
+/* The lock never waits behind another node's writer in practice: every
+ * writer transaction locks the message counter first (see "Lock order"),
+ * so they run one after another already. The pair's own lock keeps the
+ * contact decisions right without leaning on that. */
+static gboolean
+pg_contact_lock (NatterdStore            *store,
+                 gint64                   a,
+                 gint64                   b,
+                 NatterdStoreContactPair *out_pair,
+                 GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  if (!run_done_ints (self, STMT_CONTACT_LOCK, MIN (a, b), MAX (a, b), "lock contact", error))
+    return FALSE;
+  param_int (&p, a);
+  param_int (&p, b);
+  res = run (self, STMT_CONTACT_PAIR, &p, "read contact", error);
+  if (res == NULL)
+    return FALSE;
+  *out_pair = NATTERD_STORE_PAIR_NONE;
+  for (int i = 0; i < PQntuples (res); i++)
+    natterd_store_contact_pair_fold (a, get_int (res, i, 0), (int) get_int (res, i, 1), out_pair);
+  PQclear (res);
+  return TRUE;
 }
 
 static gboolean
@@ -2872,7 +2986,9 @@ static const NatterdStoreEngine pg_engine = {
   .token_lookup = pg_token_lookup,
   .token_delete = pg_token_delete,
   .tokens_expire = pg_tokens_expire,
+  .tokens_revoked = pg_tokens_revoked,
   .contact_set = pg_contact_set,
+  .contact_lock = pg_contact_lock,
   .contact_delete = pg_contact_delete,
   .contacts_foreach = pg_contacts_foreach,
   .direct_ensure = pg_direct_ensure,

@@ -191,6 +191,7 @@ typedef enum {
   STMT_TOKENS_EXPIRE,
   STMT_CONTACT_SET,
   STMT_CONTACT_DELETE,
+  STMT_CONTACT_PAIR,
   STMT_CONTACTS_ALL,
   STMT_DIRECT_FIND,
   STMT_DIRECT_INSERT,
@@ -243,6 +244,8 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_CONTACT_SET] = "INSERT OR REPLACE INTO contacts (a, b, state) VALUES (?1, ?2, ?3)",
   [STMT_CONTACT_DELETE] =
     "DELETE FROM contacts WHERE (a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)",
+  [STMT_CONTACT_PAIR] =
+    "SELECT a, state FROM contacts WHERE (a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)",
   [STMT_CONTACTS_ALL] = "SELECT a, b, state FROM contacts",
   [STMT_DIRECT_FIND] =
     "SELECT id FROM conversations WHERE user_a = ?1 AND user_b = ?2",
@@ -1240,6 +1243,19 @@ sqlite_tokens_expire (NatterdStore *store,
   return step_done (self, s, "expire tokens", error);
 }
 
+/* One process: nobody else needs telling (natterd-store.h). */
+static gboolean
+sqlite_tokens_revoked (NatterdStore            *store,
+                       gint64                   after,
+                       NatterdStoreRevokedFunc  func,
+                       gpointer                 user_data,
+                       gint64                  *out_last,
+                       GError                 **error)
+{
+  *out_last = after;
+  return TRUE;
+}
+
 /* --- contacts --- */
 
 static gboolean
@@ -1257,6 +1273,31 @@ sqlite_contact_set (NatterdStore *store,
   sqlite3_bind_int64 (s, 2, b);
   sqlite3_bind_int (s, 3, state);
   return step_done (self, s, "set contact", error);
+}
+
+/* No lock to take: one process, and its writer's transactions (BEGIN
+ * IMMEDIATE) exclude each other. */
+static gboolean
+sqlite_contact_lock (NatterdStore            *store,
+                     gint64                   a,
+                     gint64                   b,
+                     NatterdStoreContactPair *out_pair,
+                     GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CONTACT_PAIR);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, a);
+  sqlite3_bind_int64 (s, 2, b);
+  *out_pair = NATTERD_STORE_PAIR_NONE;
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    natterd_store_contact_pair_fold (a, sqlite3_column_int64 (s, 0), sqlite3_column_int (s, 1),
+                                     out_pair);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "read contact");
+  return TRUE;
 }
 
 static gboolean
@@ -1941,7 +1982,9 @@ static const NatterdStoreEngine sqlite_engine = {
   .token_lookup = sqlite_token_lookup,
   .token_delete = sqlite_token_delete,
   .tokens_expire = sqlite_tokens_expire,
+  .tokens_revoked = sqlite_tokens_revoked,
   .contact_set = sqlite_contact_set,
+  .contact_lock = sqlite_contact_lock,
   .contact_delete = sqlite_contact_delete,
   .contacts_foreach = sqlite_contacts_foreach,
   .direct_ensure = sqlite_direct_ensure,

@@ -240,6 +240,17 @@ natterd_store_tokens_expire (NatterdStore *self,
 }
 
 gboolean
+natterd_store_tokens_revoked (NatterdStore            *self,
+                              gint64                   after,
+                              NatterdStoreRevokedFunc  func,
+                              gpointer                 user_data,
+                              gint64                  *out_last,
+                              GError                 **error)
+{
+  return self->engine->tokens_revoked (self, after, func, user_data, out_last, error);
+}
+
+gboolean
 natterd_store_contact_set (NatterdStore *self,
                            gint64 a,
                            gint64 b,
@@ -247,6 +258,17 @@ natterd_store_contact_set (NatterdStore *self,
                            GError **error)
 {
   return self->engine->contact_set (self, a, b, state, error);
+}
+
+gboolean
+natterd_store_contact_lock (NatterdStore            *self,
+                            gint64                   a,
+                            gint64                   b,
+                            NatterdStoreContactPair *out_pair,
+                            GError                 **error)
+{
+  g_return_val_if_fail (natterd_store_in_transaction (self), FALSE);
+  return self->engine->contact_lock (self, a, b, out_pair, error);
 }
 
 gboolean

@@ -170,6 +170,28 @@ gboolean natterd_store_tokens_expire (NatterdStore *self,
                                       gint64        now_ms,
                                       GError      **error);
 
+/* Tokens revoked (deleted by natterd_store_token_delete, as a logout
+ * does) on a store other nodes share: each is noted with its user, under
+ * an id that increases in commit order (PostgreSQL: the writer's
+ * transactions, which alone delete tokens, lock the message counter from
+ * BEGIN to COMMIT, so they commit one after the other), so that a node
+ * that was not told over the bus can read what was revoked since the
+ * last id it read. A note goes once its token would have expired
+ * (natterd_store_tokens_expire). @func NULL: only *@out_last, the newest
+ * id (0: none); else @func for each id above @after, in id order, and
+ * *@out_last the last of them (@after when none). SQLite is one
+ * process's: nothing is noted, *@out_last is @after. */
+typedef void (*NatterdStoreRevokedFunc) (gint64        id,
+                                         const guint8 *hash,
+                                         gint64        user_id,
+                                         gpointer      user_data);
+gboolean natterd_store_tokens_revoked (NatterdStore            *self,
+                                       gint64                   after,
+                                       NatterdStoreRevokedFunc  func,
+                                       gpointer                 user_data,
+                                       gint64                  *out_last,
+                                       GError                 **error);
+
 /* --- contacts: (a, b, PENDING) is a request from a to b; an accepted pair
  * is stored once as (min, max, ACCEPTED) --- */
 
@@ -185,6 +207,27 @@ gboolean natterd_store_contact_set      (NatterdStore *self,
                                          gint64        b,
                                          NatterdStoreContactState state,
                                          GError      **error);
+/* What the rows between a and b say, from a's side: read inside a
+ * transaction under a lock of the pair held until it ends, so that a
+ * change decided on this answer and written in the same transaction
+ * cannot cross another's change of the pair (PostgreSQL: a transaction
+ * of another node that locks the same pair waits for this one's end, and
+ * then reads what it committed; SQLite: one process, whose writer's
+ * transactions already exclude each other). Both requests pending (left
+ * by a version that decided on its own copy) reads as B_ASKED: asking
+ * back, or accepting, makes them contacts. */
+typedef enum {
+  NATTERD_STORE_PAIR_NONE,
+  NATTERD_STORE_PAIR_ACCEPTED,
+  NATTERD_STORE_PAIR_A_ASKED,  /* a's request to b is pending */
+  NATTERD_STORE_PAIR_B_ASKED,  /* b's request to a is pending */
+} NatterdStoreContactPair;
+
+gboolean natterd_store_contact_lock     (NatterdStore            *self,
+                                         gint64                   a,
+                                         gint64                   b,
+                                         NatterdStoreContactPair *out_pair,
+                                         GError                 **error);
 /* Deletes every row between a and b, in either direction. */
 gboolean natterd_store_contact_delete   (NatterdStore *self,
                                          gint64        a,

@@ -1024,6 +1024,79 @@ test_new_direct_without_bus (void)
   cluster_stop (&cluster);
 }
 
+/* alice's token in use on node B (a connection logged in with it, the
+ * token in B's cache), and a logout with it on node A while the bus is
+ * down: B is not told over the bus. */
+static void
+revoke_while_bus_down (Cluster           *cluster,
+                       NatterTestClient **on_b,
+                       char             **token)
+{
+  g_autoptr(NatterTestClient) on_a = natter_test_client_new_user (cluster->nodes[0], "alice");
+
+  *token = g_strdup (natter_test_client_get_token (on_a));
+  *on_b = natter_test_client_new (cluster->nodes[1]);
+  natter_test_client_login_token (*on_b, *token);
+  natter_test_redis_stop (cluster->redis);
+  natter_test_client_logout (on_a);
+}
+
+/* B learns of it from the database all the same: it closes its
+ * connection that logged in with the token, and refuses the token. */
+static void
+assert_revoked_on_b (Cluster          *cluster,
+                     NatterTestClient *on_b,
+                     const char       *token)
+{
+  g_autofree char *tq = natter_test_json_quote (token);
+  g_autoptr(NatterTestClient) again = NULL;
+
+  natter_test_client_assert_closed (on_b);
+  again = natter_test_client_new (cluster->nodes[1]);
+  json_object_unref (natter_test_client_request_error (again, "auth_failed",
+                                                       "{\"type\":\"login\",\"token\":%s}", tq));
+}
+
+/* A logout while Redis is down, Redis then back: the other node reads
+ * the revocation when the bus comes back (its refresh of the directory),
+ * not 30 s later (directory_refresh_ms) nor never. */
+static void
+test_revoked_while_bus_down (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) on_b = NULL;
+  g_autofree char *token = NULL;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  revoke_while_bus_down (&cluster, &on_b, &token);
+  natter_test_redis_start_again (cluster.redis);
+  assert_revoked_on_b (&cluster, on_b, token);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&on_b, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* The same with Redis gone for good: the periodic refresh (made short
+ * here) reads the revocation, so nothing rests on the bus. */
+static void
+test_revoked_bus_stays_down (void)
+{
+  Cluster cluster = { UTIL_RELAXED_LIMITS "[cluster]\ndirectory_refresh_ms=200\n" };
+  g_autoptr(NatterTestClient) on_b = NULL;
+  g_autofree char *token = NULL;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  revoke_while_bus_down (&cluster, &on_b, &token);
+  assert_revoked_on_b (&cluster, on_b, token);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&on_b, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1040,5 +1113,7 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/bogus-publish", test_bogus_publish, WHY);
   natter_test_add_pg_only ("/cluster/new-direct-without-bus", test_new_direct_without_bus, WHY);
   natter_test_add_pg_only ("/cluster/miss-holds-next-frames", test_miss_holds_next_frames, WHY);
+  natter_test_add_pg_only ("/cluster/revoked-while-bus-down", test_revoked_while_bus_down, WHY);
+  natter_test_add_pg_only ("/cluster/revoked-bus-stays-down", test_revoked_bus_stays_down, WHY);
   return g_test_run ();
 }

@@ -431,6 +431,69 @@ test_tokens (Fixture *f, gconstpointer data)
 }
 
 static void
+revoked_cb (gint64 id, const guint8 *hash, gint64 user_id, gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%u:%" G_GINT64_FORMAT ";",
+                          id, hash[0], user_id);
+  for (guint i = 1; i < NATTERD_TOKEN_HASH_LEN; i++)
+    g_assert_cmpuint (hash[i], ==, hash[0]);
+}
+
+/* A shared store notes the tokens deleted, in order, for the nodes that
+ * were not told; SQLite, one process's, notes nothing. */
+static void
+test_tokens_revoked (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  guint8 h1[NATTERD_TOKEN_HASH_LEN], h2[NATTERD_TOKEN_HASH_LEN], h3[NATTERD_TOKEN_HASH_LEN];
+  gint64 start = -1, last = -1;
+  gboolean shared = natterd_store_is_shared (f->store);
+
+  memset (h1, 1, sizeof h1);
+  memset (h2, 2, sizeof h2);
+  memset (h3, 3, sizeof h3);
+  g_assert_true (natterd_store_token_insert (f->store, h1, f->alice, 5000, &error));
+  g_assert_true (natterd_store_token_insert (f->store, h2, f->bob, 100, &error));
+  g_assert_true (natterd_store_token_insert (f->store, h3, f->carol, 9000, &error));
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, NULL, NULL, &start, &error));
+  g_assert_cmpint (start, ==, 0);
+
+  g_assert_true (natterd_store_token_delete (f->store, h2, &error));
+  g_assert_true (natterd_store_token_delete (f->store, h1, &error));
+  /* A token that is not there: nothing to note. */
+  g_assert_true (natterd_store_token_delete (f->store, h1, &error));
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_tokens_revoked (f->store, start, revoked_cb, s, &last, &error));
+  g_assert_no_error (error);
+  if (!shared)
+    {
+      g_assert_cmpstr (s->str, ==, "");
+      g_assert_cmpint (last, ==, start);
+      return;
+    }
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT ":2:%" G_GINT64_FORMAT ";"
+                              "%" G_GINT64_FORMAT ":1:%" G_GINT64_FORMAT ";",
+                              last - 1, f->bob, last, f->alice);
+  g_assert_cmpstr (s->str, ==, expected);
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, NULL, NULL, &start, &error));
+  g_assert_cmpint (start, ==, last);
+
+  /* Only what came after. */
+  g_string_truncate (s, 0);
+  g_assert_true (natterd_store_tokens_revoked (f->store, last - 1, revoked_cb, s, &last, &error));
+  g_assert_true (g_str_has_suffix (s->str, ":1;") && strchr (s->str, ';') == s->str + s->len - 1);
+
+  /* A note goes once its token would have expired anyway. */
+  g_assert_true (natterd_store_tokens_expire (f->store, 1000, &error));
+  g_string_truncate (s, 0);
+  g_assert_true (natterd_store_tokens_revoked (f->store, 0, revoked_cb, s, &last, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (s->str, ":1;") && strchr (s->str, ';') == s->str + s->len - 1);
+}
+
+static void
 contact_cb (gint64 a, gint64 b, int state, gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":%d;", a, b, state);
@@ -456,6 +519,43 @@ test_contacts (Fixture *f, gconstpointer data)
                               "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":0;",
                               f->alice, f->bob, f->carol, f->alice);
   g_assert_cmpstr (s->str, ==, expected);
+}
+
+static NatterdStoreContactPair
+pair_of (NatterdStore *store, gint64 a, gint64 b)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStoreContactPair pair = -1;
+
+  g_assert_true (natterd_store_contact_lock (store, a, b, &pair, &error));
+  g_assert_no_error (error);
+  return pair;
+}
+
+/* What the rows between two users say, from either side. */
+static void
+test_contact_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_NONE);
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_PENDING, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_A_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->alice, f->carol), ==, NATTERD_STORE_PAIR_NONE);
+  /* Both asked (what crossed requests on two nodes used to leave): either
+   * side asking or accepting finds the other's request. */
+  g_assert_true (natterd_store_contact_set (f->store, f->bob, f->alice, NATTERD_STORE_CONTACT_PENDING, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_B_ASKED);
+  g_assert_true (natterd_store_contact_delete (f->store, f->bob, f->alice, &error));
+  g_assert_true (natterd_store_contact_set (f->store, MIN (f->alice, f->bob), MAX (f->alice, f->bob),
+                                           NATTERD_STORE_CONTACT_ACCEPTED, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_ACCEPTED);
+  g_assert_cmpint (pair_of (f->store, f->bob, f->alice), ==, NATTERD_STORE_PAIR_ACCEPTED);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -1886,6 +1986,69 @@ test_pg_writer_lock_order (Fixture *f, gconstpointer data)
 }
 
 typedef struct {
+  NatterdStore            *store;
+  gint64                   asker;
+  gint64                   asked;
+  NatterdStoreContactPair  pair;
+  GError                  *error;
+} CrossedAsk;
+
+/* Another node's contact request: the pair locked and read, and the
+ * request it finds accepted, in one transaction. */
+static gpointer
+crossed_ask_thread (gpointer data)
+{
+  CrossedAsk *c = data;
+
+  if (natterd_store_begin (c->store, &c->error) &&
+      natterd_store_contact_lock (c->store, c->asker, c->asked, &c->pair, &c->error) &&
+      (c->pair != NATTERD_STORE_PAIR_B_ASKED ||
+       (natterd_store_contact_delete (c->store, c->asker, c->asked, &c->error) &&
+        natterd_store_contact_set (c->store, MIN (c->asker, c->asked), MAX (c->asker, c->asked),
+                                   NATTERD_STORE_CONTACT_ACCEPTED, &c->error))) &&
+      natterd_store_commit (c->store, &c->error))
+    return NULL;
+  if (natterd_store_in_transaction (c->store))
+    natterd_store_rollback (c->store);
+  return NULL;
+}
+
+/* Two nodes' crossed contact requests: alice's transaction has locked
+ * the pair and written her request; bob's, on another connection, locks
+ * the pair and waits, then reads alice's committed request and accepts
+ * it. Without the lock, bob's read would find nothing (alice's row not
+ * committed yet) and both requests would stay pending. */
+static void
+test_pg_contact_lock_crossed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  CrossedAsk bob = { NULL };
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  GThread *thread;
+
+  bob.store = open_store (f, FALSE);
+  bob.asker = f->bob;
+  bob.asked = f->alice;
+  g_assert_true (natterd_store_begin (f->store, &error));
+  g_assert_cmpint (pair_of (f->store, f->alice, f->bob), ==, NATTERD_STORE_PAIR_NONE);
+  g_assert_true (natterd_store_contact_set (f->store, f->alice, f->bob, NATTERD_STORE_CONTACT_PENDING, &error));
+  thread = g_thread_new ("other-node", crossed_ask_thread, &bob);
+  wait_for_lock_wait (f->dbname);
+  g_assert_true (natterd_store_commit (f->store, &error));
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_no_error (bob.error);
+  g_assert_cmpint (bob.pair, ==, NATTERD_STORE_PAIR_B_ASKED);
+
+  g_assert_true (natterd_store_contacts_foreach (f->store, contact_cb, s, &error));
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ":1;",
+                              MIN (f->alice, f->bob), MAX (f->alice, f->bob));
+  g_assert_cmpstr (s->str, ==, expected);
+  natterd_store_close (bob.store);
+}
+
+typedef struct {
   gint64   id;
   gboolean dup;   /* *out_duplicate as it was when the callback ran */
   gboolean *out;
@@ -2163,7 +2326,9 @@ static const struct {
 } engine_tests[] = {
   { "users", test_users },
   { "tokens", test_tokens },
+  { "tokens-revoked", test_tokens_revoked },
   { "contacts", test_contacts },
+  { "contact-lock", test_contact_lock },
   { "rooms", test_rooms },
   { "direct-ensure", test_direct_ensure },
   { "clash-in-batch", test_clash_in_batch },
@@ -2233,6 +2398,7 @@ main (int argc, char **argv)
         { "outage", test_pg_outage },
         { "commit-order", test_pg_commit_order },
         { "writer-lock-order", test_pg_writer_lock_order },
+        { "contact-lock-crossed", test_pg_contact_lock_crossed },
         { "writer-batch", test_pg_writer_batch },
         { "writer-seq-cache", test_pg_writer_seq_cache },
         { "writer-first-messages", test_pg_writer_first_messages },
