@@ -145,7 +145,7 @@ natter_client_messages_add_batch (NatterClient       *self,
       /* A history page holds that conversation's messages only: one of
        * another would stand in the wrong list. */
       if (only != NULL &&
-          g_strcmp0 (natter_message_get_conversation (msg), natter_conversation_get_address (only)) != 0)
+          natter_client_lookup_conversation (self, natter_message_get_conversation (msg), FALSE) != only)
         continue;
 
       if (only == NULL)
