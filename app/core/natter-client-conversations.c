@@ -174,6 +174,10 @@ natter_client_conversations_apply_list (NatterClient *self,
         {
           g_autoptr(NatterMessage) msg = natter_message_new_from_json (last, me_name (self), NULL);
 
+          /* Another conversation's message is not this one's newest. */
+          if (msg != NULL &&
+              natter_client_lookup_conversation (self, natter_message_get_conversation (msg), FALSE) != conv)
+            g_clear_object (&msg);
           /* The newest message never leaves a gap: whatever the list holds
            * came from sync or events, which are all newer than last_id. */
           if (msg != NULL && natter_message_get_id (msg) > self->last_id && !then_sync)

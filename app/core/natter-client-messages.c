@@ -142,6 +142,11 @@ natter_client_messages_add_batch (NatterClient       *self,
       msg = natter_message_new_from_json (obj, me_name (self), NULL);
       if (msg == NULL)
         continue;
+      /* A history page holds that conversation's messages only: one of
+       * another would stand in the wrong list. */
+      if (only != NULL &&
+          natter_client_lookup_conversation (self, natter_message_get_conversation (msg), FALSE) != only)
+        continue;
 
       if (only == NULL)
         natter_client_note_id (self, natter_message_get_id (msg));
