@@ -231,6 +231,11 @@ read_records (NatterdClusterPresence *self,
             {
               g_free (user->status_text);
               user->status_text = g_steal_pointer (&text);
+              /* Newer than what a directory refresh already reading may
+               * find in the store (the sender writes it behind): that
+               * refresh must not put the old text back, as it would not
+               * for a change made here (natterd-directory-diff.h). */
+              user->local_stamp = ++self->directory->local_stamp;
               force = TRUE;
             }
           user->last_seen = MAX (user->last_seen, last_seen);

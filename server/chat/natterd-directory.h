@@ -55,7 +55,7 @@ struct _NatterdUser {
 
   guint64         mark;           /* de-duplicates recipients of one event */
   gboolean        last_seen_dirty;/* last_seen not yet written to the store */
-  guint64         local_stamp;    /* directory->local_stamp when its status text changed here */
+  guint64         local_stamp;    /* directory->local_stamp when its status text changed here (or came from another node) */
   NatterdTokenBucket send_bucket; /* messages_per_minute_per_user */
 };
 
