@@ -755,6 +755,8 @@ test_rate_limit (void)
   }
 }
 
+#define CLUSTER_GAP "changes, notify_level and the fields of message actions are not on the cluster bus yet (issue 14, cluster step left)"
+
 int
 main (int   argc,
       char *argv[])
@@ -762,11 +764,15 @@ main (int   argc,
   natter_test_init (&argc, &argv);
   natter_test_add ("/actions/features", test_features);
   natter_test_add ("/actions/features-login", test_features_login);
-  natter_test_add ("/actions/edit", test_edit);
+  natter_test_add_cluster_gap ("/actions/edit", test_edit,
+                               CLUSTER_GAP);
   natter_test_add ("/actions/delete", test_delete);
-  natter_test_add ("/actions/react", test_react);
-  natter_test_add ("/actions/reply-and-mentions", test_reply_and_mentions);
-  natter_test_add ("/actions/notify-level", test_notify_level);
+  natter_test_add_cluster_gap ("/actions/react", test_react,
+                               CLUSTER_GAP);
+  natter_test_add_cluster_gap ("/actions/reply-and-mentions", test_reply_and_mentions,
+                               CLUSTER_GAP);
+  natter_test_add_cluster_gap ("/actions/notify-level", test_notify_level,
+                               CLUSTER_GAP);
   natter_test_add ("/actions/sync-with-changes", test_sync_with_changes);
   natter_test_add_single_node ("/actions/search-erased", test_search_erased, "restarts its natterd");
   natter_test_add_single_node ("/actions/restart-durable", test_restart_durable, "restarts its natterd");
