@@ -236,19 +236,31 @@ write_change_fields (NatterJsonWriter         *w,
   natter_json_writer_raw (w, message->str, message->len);
 }
 
+/* The change's fields around its message as @viewer sees it, into
+ * @w's open object. */
+static void
+write_change (NatterJsonWriter         *w,
+              NatterdDirectory         *directory,
+              const NatterdStoreChange *change,
+              NatterdUser              *viewer)
+{
+  g_autoptr(GString) message = g_string_sized_new (change->message.body_len + 256);
+
+  natterd_message_object_write_for (directory, message, &change->message, viewer, TRUE);
+  write_change_fields (w, directory, change, message);
+}
+
 void
 natterd_change_object_write (NatterdDirectory         *directory,
                              GString                  *out,
                              const NatterdStoreChange *change,
                              NatterdUser              *viewer)
 {
-  g_autoptr(GString) message = g_string_sized_new (change->message.body_len + 256);
   NatterJsonWriter w;
 
-  natterd_message_object_write_for (directory, message, &change->message, viewer, TRUE);
   natter_json_writer_init (&w, out);
   natter_json_writer_begin_object (&w);
-  write_change_fields (&w, directory, change, message);
+  write_change (&w, directory, change, viewer);
   natter_json_writer_end_object (&w);
 }
 
@@ -257,12 +269,9 @@ natterd_change_event (NatterdDirectory         *directory,
                       const NatterdStoreChange *change,
                       NatterdUser              *viewer)
 {
-  g_autoptr(GString) message = g_string_sized_new (change->message.body_len + 256);
   NatterdEvent event;
-  NatterJsonWriter *w = natterd_event_begin (&event, "message_changed");
 
-  natterd_message_object_write_for (directory, message, &change->message, viewer, TRUE);
-  write_change_fields (w, directory, change, message);
+  write_change (natterd_event_begin (&event, "message_changed"), directory, change, viewer);
   return natterd_event_finish (&event);
 }
 

@@ -2728,6 +2728,25 @@ pg_change_insert (NatterdStore                  *store,
   return own_end (self, &own, insert_change (self, change, out_id, error), error);
 }
 
+/* The two reads of changes, each a statement of three integers. */
+static gboolean
+read_changes (NatterdStore            *store,
+              StmtId                   id,
+              gint64                   a,
+              gint64                   b,
+              gint64                   limit,
+              NatterdStoreChangeFunc   func,
+              gpointer                 user_data,
+              GError                 **error)
+{
+  Params p = { 0 };
+
+  param_int (&p, a);
+  param_int (&p, b);
+  param_int (&p, limit);
+  return foreach_change ((PgStore *) store, id, &p, func, user_data, "changes", error);
+}
+
 static gboolean
 pg_changes_since (NatterdStore            *store,
                   gint64                   user_id,
@@ -2737,13 +2756,7 @@ pg_changes_since (NatterdStore            *store,
                   gpointer                 user_data,
                   GError                 **error)
 {
-  PgStore *self = (PgStore *) store;
-  Params p = { 0 };
-
-  param_int (&p, user_id);
-  param_int (&p, since);
-  param_int (&p, limit);
-  return foreach_change (self, STMT_CHANGES_SINCE, &p, func, user_data, "changes", error);
+  return read_changes (store, STMT_CHANGES_SINCE, user_id, since, limit, func, user_data, error);
 }
 
 static gboolean
@@ -2755,13 +2768,7 @@ pg_changes_between (NatterdStore            *store,
                     gpointer                 user_data,
                     GError                 **error)
 {
-  PgStore *self = (PgStore *) store;
-  Params p = { 0 };
-
-  param_int (&p, after);
-  param_int (&p, before);
-  param_int (&p, limit);
-  return foreach_change (self, STMT_CHANGES_BETWEEN, &p, func, user_data, "changes between", error);
+  return read_changes (store, STMT_CHANGES_BETWEEN, after, before, limit, func, user_data, error);
 }
 
 static gboolean

@@ -1928,6 +1928,26 @@ sqlite_change_insert (NatterdStore                  *store,
   return TRUE;
 }
 
+/* The two reads of changes, each a statement of three integers. */
+static gboolean
+read_changes (NatterdStore            *store,
+              StmtId                   id,
+              gint64                   a,
+              gint64                   b,
+              gint64                   limit,
+              NatterdStoreChangeFunc   func,
+              gpointer                 user_data,
+              GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, id);
+
+  sqlite3_bind_int64 (s, 1, a);
+  sqlite3_bind_int64 (s, 2, b);
+  sqlite3_bind_int64 (s, 3, limit);
+  return foreach_change (self, s, func, user_data, "changes", error);
+}
+
 static gboolean
 sqlite_changes_since (NatterdStore            *store,
                       gint64                   user_id,
@@ -1937,13 +1957,7 @@ sqlite_changes_since (NatterdStore            *store,
                       gpointer                 user_data,
                       GError                 **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
-  sqlite3_stmt *s = stmt (self, STMT_CHANGES_SINCE);
-
-  sqlite3_bind_int64 (s, 1, user_id);
-  sqlite3_bind_int64 (s, 2, since);
-  sqlite3_bind_int64 (s, 3, limit);
-  return foreach_change (self, s, func, user_data, "changes", error);
+  return read_changes (store, STMT_CHANGES_SINCE, user_id, since, limit, func, user_data, error);
 }
 
 static gboolean
@@ -1955,13 +1969,7 @@ sqlite_changes_between (NatterdStore            *store,
                         gpointer                 user_data,
                         GError                 **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
-  sqlite3_stmt *s = stmt (self, STMT_CHANGES_BETWEEN);
-
-  sqlite3_bind_int64 (s, 1, after);
-  sqlite3_bind_int64 (s, 2, before);
-  sqlite3_bind_int64 (s, 3, limit);
-  return foreach_change (self, s, func, user_data, "changes between", error);
+  return read_changes (store, STMT_CHANGES_BETWEEN, after, before, limit, func, user_data, error);
 }
 
 static gboolean
