@@ -57,9 +57,15 @@ static const ImportTable tables[] = {
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, conversations), -1 },
   { "rooms", "rooms", "conversation_id, name, topic, owner_id, created",
     "conversation_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, rooms), -1 },
-  { "members", "participants", "conversation_id, user_id, read_up_to",
+  { "members", "participants", "conversation_id, user_id, read_up_to, notify_level",
     "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, members), -1 },
-  { "messages", "messages", "id, conversation_id, sender_id, ts, body, client_msg_id",
+  /* Their ids are of the message sequence (message_counter, below). */
+  { "changes", "changes", "id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on",
+    "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, changes), -1 },
+  /* The body and the words are a deleted message's erased ones ("").
+   * search_removals is SQLite's search index's own: nothing to copy. */
+  { "messages", "messages",
+    "id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, edited_ts, deleted, reactions, mentions",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, messages), -1 },
 };
 
@@ -549,7 +555,8 @@ static const char set_next_ids[] =
   "SELECT setval (pg_get_serial_sequence ('users', 'id'), coalesce (max (id), 0) + 1, false) FROM users;"
   "SELECT setval (pg_get_serial_sequence ('conversations', 'id'), coalesce (max (id), 0) + 1, false)"
   "  FROM conversations;"
-  "UPDATE message_counter SET last_id = (SELECT coalesce (max (id), 0) FROM messages) WHERE id = 1";
+  "UPDATE message_counter SET last_id = greatest ((SELECT coalesce (max (id), 0) FROM messages),"
+  "                                               (SELECT coalesce (max (id), 0) FROM changes)) WHERE id = 1";
 
 static gboolean
 import_all (Import                   *im,
@@ -566,15 +573,16 @@ import_all (Import                   *im,
   if (!natterd_store_begin (im->target, error) ||
       !natterd_store_pg_exec (im->target,
                               "LOCK TABLE users, tokens, contacts, conversations, rooms, participants,"
-                              " message_counter, messages IN EXCLUSIVE MODE",
+                              " message_counter, messages, changes IN EXCLUSIVE MODE",
                               "lock the tables", error) ||
       !check_empty (im, error))
     return FALSE;
   if (!natterd_store_pg_exec (im->target,
                               "CREATE TEMPORARY TABLE import_messages ("
                               "  id bigint, conversation_id bigint, sender_id bigint, ts bigint,"
-                              "  body text, client_msg_id text, seq bigint, sender_seq bigint,"
-                              "  lexemes text) ON COMMIT DROP",
+                              "  body text, client_msg_id text, reply_to bigint, edited_ts bigint,"
+                              "  deleted boolean, reactions text, mentions text,"
+                              "  seq bigint, sender_seq bigint, lexemes text) ON COMMIT DROP",
                               "make the staging table", error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
@@ -589,8 +597,10 @@ import_all (Import                   *im,
   g_debug ("Copied the rows; filling messages");
   if (!natterd_store_pg_exec (im->target,
                               "INSERT INTO messages (id, conversation_id, sender_id, ts, body,"
-                              "  client_msg_id, seq, sender_seq, words)"
-                              " SELECT id, conversation_id, sender_id, ts, body, client_msg_id, seq,"
+                              "  client_msg_id, reply_to, edited_ts, deleted, reactions, mentions,"
+                              "  seq, sender_seq, words)"
+                              " SELECT id, conversation_id, sender_id, ts, body, client_msg_id,"
+                              "  reply_to, edited_ts, deleted, reactions, mentions, seq,"
                               "  sender_seq, " NATTERD_STORE_PG_WORDS ("lexemes")
                               " FROM import_messages ORDER BY id",
                               "copy messages", error))

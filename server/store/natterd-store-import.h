@@ -18,6 +18,7 @@ typedef struct {
   gint64 rooms;
   gint64 members;
   gint64 messages;
+  gint64 changes;   /* of messages (message actions) */
 } NatterdStoreImportCounts;
 
 /* Copies every user (with its password hash), token hash, contact,

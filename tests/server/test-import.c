@@ -176,6 +176,48 @@ answers_of (NatterTestClient *c)
   return g_string_free (out, FALSE);
 }
 
+/* Message actions (issue 14) in the data: alice edits her first message
+ * of #general, bob reacts to her second, and she deletes her third and
+ * sets #general to mentions only: changes whose ids are of the message
+ * sequence, a deleted message, reactions. Returns alice's connection with
+ * message actions, to take her answers with them. */
+#define N_CHANGES 3
+static NatterTestClient *
+make_changes (NatterTestServer *srv)
+{
+  NatterTestClient *alice = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new (srv);
+  g_autoptr(JsonObject) a = NULL, b = NULL, h = NULL;
+  JsonArray *messages;
+  gint64 mine[3];
+  guint n = 0;
+
+  a = natter_test_client_request_ok (alice, "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"%s\","
+                                     "\"features\":[\"message_actions\"]}", NATTER_TEST_PASSWORD);
+  b = natter_test_client_request_ok (bob, "{\"type\":\"login\",\"username\":\"bob\",\"password\":\"%s\","
+                                     "\"features\":[\"message_actions\"]}", NATTER_TEST_PASSWORD);
+  h = natter_test_client_request_ok (alice, "{\"type\":\"history\",\"conversation\":\"#general\",\"limit\":200}");
+  messages = natter_test_get_array (h, "messages");
+  for (guint i = 0; i < json_array_get_length (messages) && n < 3; i++)
+    {
+      JsonObject *m = json_array_get_object_element (messages, i);
+
+      if (g_str_equal (json_object_get_string_member (m, "from"), "alice"))
+        mine[n++] = json_object_get_int_member (m, "id");
+    }
+  g_assert_cmpuint (n, ==, 3);
+  json_object_unref (natter_test_client_request_ok (alice,
+      "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"edited pizza @bob\"}", mine[0]));
+  json_object_unref (natter_test_client_request_ok (bob,
+      "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"+1\",\"on\":true}", mine[1]));
+  json_object_unref (natter_test_client_request_ok (alice,
+      "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", mine[2]));
+  json_object_unref (natter_test_client_request_ok (alice,
+      "{\"type\":\"notify_level\",\"conversation\":\"#general\",\"level\":\"mentions\"}"));
+  natter_test_client_clear_queue (alice);
+  return alice;
+}
+
 /* Each user's answers, one after the other. */
 static char *
 all_answers (NatterTestClient **clients)
@@ -320,7 +362,13 @@ test_import (void)
     c[u] = natter_test_client_new_user (old, users[u]);
   last_id = make_data (c);
   token = g_strdup (natter_test_client_get_token (c[0]));
-  before = all_answers (c);
+  {
+    g_autoptr(NatterTestClient) alice_actions = make_changes (old);
+    g_autofree char *plain = all_answers (c);
+    g_autofree char *with_actions = answers_of (alice_actions);
+
+    before = g_strconcat (plain, "=== alice with message actions\n", with_actions, NULL);
+  }
   for (guint u = 0; u < G_N_ELEMENTS (users); u++)
     natter_test_client_free (c[u]);
   natter_test_server_stop (old);
@@ -338,9 +386,10 @@ test_import (void)
   }
   natter_test_note ("import: %s", out);
   messages = (gint64) N_ROUNDS * 8;
-  expected = g_strdup_printf ("imported %s: users 4, tokens 4, contacts 2, conversations 6, rooms 3, "
-                              "members 10, messages %" G_GINT64_FORMAT ": all match (",
-                              source, messages);
+  /* Two tokens more: make_changes' logins. */
+  expected = g_strdup_printf ("imported %s: users 4, tokens 6, contacts 2, conversations 6, rooms 3, "
+                              "members 10, changes %d, messages %" G_GINT64_FORMAT ": all match (",
+                              source, N_CHANGES, messages);
   if (!g_str_has_prefix (out, expected))
     g_error ("expected \"%s...\", got \"%s\" (stderr: %s)", expected, out, err);
   /* The source is as it was. */
@@ -370,7 +419,16 @@ test_import (void)
   natter_test_client_login_token (c[0], token);
   for (guint u = 1; u < G_N_ELEMENTS (users); u++)
     c[u] = natter_test_client_new_login (new, users[u]);
-  after = all_answers (c);
+  {
+    g_autoptr(NatterTestClient) alice_actions = natter_test_client_new (new);
+    g_autoptr(JsonObject) in = natter_test_client_request_ok (alice_actions,
+        "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"message_actions\"]}",
+        NATTER_TEST_PASSWORD);
+    g_autofree char *plain = all_answers (c);
+    g_autofree char *with_actions = answers_of (alice_actions);
+
+    after = g_strconcat (plain, "=== alice with message actions\n", with_actions, NULL);
+  }
   g_assert_cmpstr (after, ==, before);
 
   /* A new message: an id above every imported one, and one more unread
@@ -389,6 +447,8 @@ test_import (void)
       }
     new_id = util_send (c[0], "#general", "after the move", "new-1");
     g_assert_cmpint (new_id, >, last_id);
+    /* ... and above every imported change: one sequence. */
+    g_assert_cmpint (new_id, >, natter_test_pg_query_int (pg, dbname, "SELECT max (id) FROM changes"));
     g_clear_pointer (&list, json_object_unref);
     list = natter_test_client_request_ok (c[1], "{\"type\":\"conversations\"}");
     conversations = natter_test_get_array (list, "conversations");
@@ -418,7 +478,7 @@ test_import (void)
     g_assert_cmpint (natter_test_run_natterd (args, FALSE, &out, &err), ==, 1);
   }
   util_assert_contains (err, "natterd: import failed: the target database is not empty (users 5, tokens ");
-  util_assert_contains (err, "messages 321)");
+  util_assert_contains (err, "changes 3, messages 321)");
   g_assert_cmpint (natter_test_pg_query_int (pg, dbname, "SELECT count(*) FROM messages"), ==,
                    messages + 1);
   g_assert_cmpint (natter_test_pg_query_int (pg, dbname, "SELECT count(*) FROM users"), ==, 5);
@@ -449,15 +509,19 @@ static const char bad_schema[] =
   "CREATE TABLE conversations (id INTEGER PRIMARY KEY, kind INTEGER, user_a INTEGER, user_b INTEGER);"
   "CREATE TABLE rooms (conversation_id INTEGER PRIMARY KEY, name TEXT, topic TEXT,"
   "  owner_id INTEGER, created INTEGER);"
-  "CREATE TABLE participants (conversation_id INTEGER, user_id INTEGER, read_up_to INTEGER);"
+  "CREATE TABLE participants (conversation_id INTEGER, user_id INTEGER, read_up_to INTEGER,"
+  "  notify_level INTEGER);"
+  "CREATE TABLE changes (id INTEGER PRIMARY KEY, conversation_id INTEGER, actor_id INTEGER,"
+  "  ts INTEGER, kind INTEGER, target_id INTEGER, emoji TEXT, reaction_on INTEGER);"
   "CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, sender_id INTEGER,"
-  "  ts INTEGER, body TEXT, client_msg_id TEXT, seq INTEGER, sender_seq INTEGER);"
+  "  ts INTEGER, body TEXT, client_msg_id TEXT, seq INTEGER, sender_seq INTEGER,"
+  "  reply_to INTEGER, edited_ts INTEGER, deleted INTEGER, reactions TEXT, mentions TEXT);"
   "INSERT INTO users VALUES (1, 'alice', 'Alice', 'hash', NULL, 0, 1);"
   "INSERT INTO conversations VALUES (1, 0, 1, 1);"
-  "INSERT INTO participants VALUES (1, 1, 0);"
-  "INSERT INTO messages VALUES (1, 1, 1, 1, 'fine', 'c1', 1, 1);"
-  "INSERT INTO messages VALUES (2, 1, 1, 2, CAST (X'66FF6F' AS TEXT), 'c2', 2, 2);"
-  "PRAGMA user_version = 5;";
+  "INSERT INTO participants VALUES (1, 1, 0, 0);"
+  "INSERT INTO messages VALUES (1, 1, 1, 1, 'fine', 'c1', 1, 1, NULL, NULL, 0, '', '');"
+  "INSERT INTO messages VALUES (2, 1, 1, 2, CAST (X'66FF6F' AS TEXT), 'c2', 2, 2, NULL, NULL, 0, '', '');"
+  "PRAGMA user_version = 6;";
 
 static void
 test_refused (void)
@@ -509,7 +573,7 @@ test_refused (void)
   {
     const char *args[] = { "--import-sqlite", old, "--database", conninfo, NULL };
 
-    why = g_strdup_printf ("%s has schema version 3, this natterd imports 5: start this natterd "
+    why = g_strdup_printf ("%s has schema version 3, this natterd imports 6: start this natterd "
                            "on it once (it migrates the file), stop it, then import", old);
     assert_refused (args, why);
   }

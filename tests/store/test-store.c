@@ -174,13 +174,13 @@ test_migrations (void)
 
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 6);
   natterd_store_close (store);
 
   /* Reopening does not migrate again. */
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 6);
   natterd_store_close (store);
   remove_dir (dir);
 }
@@ -235,7 +235,7 @@ insert_message (NatterdStore *store, gint64 conv, gint64 sender, const char *cmi
 }
 
 static void
-unread_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+unread_cb (gint64 conv, gint64 read_up_to, gint64 unread, NatterdNotifyLevel level, const NatterdStoreMessage *last,
            gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT ";", unread);
@@ -297,6 +297,16 @@ test_migration_from_v1 (void)
 
   exec_sql (path, "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
                   "  body, content='messages', content_rowid='id');"
+                  /* What schema 6 (message actions) added. */
+                  "DROP INDEX messages_deleted;"
+                  "DROP TABLE changes;"
+                  "DROP TABLE search_removals;"
+                  "ALTER TABLE messages DROP COLUMN reply_to;"
+                  "ALTER TABLE messages DROP COLUMN edited_ts;"
+                  "ALTER TABLE messages DROP COLUMN deleted;"
+                  "ALTER TABLE messages DROP COLUMN reactions;"
+                  "ALTER TABLE messages DROP COLUMN mentions;"
+                  "ALTER TABLE participants DROP COLUMN notify_level;"
                   "DROP INDEX messages_conversation_seq;"
                   "DROP INDEX messages_conversation_own;"
                   "ALTER TABLE messages DROP COLUMN seq;"
@@ -305,7 +315,7 @@ test_migration_from_v1 (void)
                   "PRAGMA user_version = 1;");
   store = natterd_store_open (dir, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 5);
+  g_assert_cmpint (natterd_store_get_schema_version (store), ==, 6);
   g_assert_false (natterd_store_user_insert (store, "alice", "Again", "$h", 2, &alice, &error));
   g_assert_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT);
   g_clear_error (&error);
@@ -1202,7 +1212,7 @@ typedef struct {
 } Summaries;
 
 static void
-summary_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+summary_cb (gint64 conv, gint64 read_up_to, gint64 unread, NatterdNotifyLevel level, const NatterdStoreMessage *last,
             gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s;",
