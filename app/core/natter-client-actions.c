@@ -32,8 +32,11 @@ void
 natter_client_actions_add_features (NatterClient *self,
                                     JsonObject   *request)
 {
-  JsonArray *features = json_array_new ();
+  JsonArray *features;
 
+  if (self->no_features)
+    return;
+  features = json_array_new ();
   json_array_add_string_element (features, FEATURE_MESSAGE_ACTIONS);
   json_object_set_array_member (request, "features", features);
 }

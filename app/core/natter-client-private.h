@@ -88,6 +88,7 @@ struct _NatterClient
   gboolean           send_read_receipts; /* off: read markers stay on this device */
   gboolean           send_typing;        /* off: no "typing" goes out */
   gboolean           message_actions;    /* the server turned the feature on at sign-in */
+  gboolean           no_features;        /* tests: sign in as a protocol-1 client */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
