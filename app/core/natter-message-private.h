@@ -55,8 +55,5 @@ void           natter_message_apply_reaction (NatterMessage *self,
                                               const char    *emoji,
                                               const char    *username,
                                               gboolean       on);
-/* The first line of @body, at most 200 bytes cut on a character
- * boundary, as the server quotes it. */
-char          *natter_message_quote_text     (const char *body);
 
 G_END_DECLS

@@ -78,5 +78,8 @@ const NatterReaction *natter_message_find_reaction   (NatterMessage *self,
 const char * const *natter_message_get_mentions      (NatterMessage *self);
 gboolean            natter_message_mentions          (NatterMessage *self,
                                                       const char    *username);
+/* The first line of @body, at most 200 bytes cut on a character
+ * boundary: what a reply quotes of it, as the server does. */
+char               *natter_message_quote_text        (const char    *body);
 
 G_END_DECLS
