@@ -243,6 +243,32 @@ natter_client_msg_id_is_valid (const char *id)
 }
 
 gboolean
+natter_emoji_is_valid (const char *emoji)
+{
+  gsize len;
+
+  if (emoji == NULL)
+    return FALSE;
+  len = strlen (emoji);
+  if (len < 1 || len > NATTER_EMOJI_MAX || !g_utf8_validate (emoji, (gssize) len, NULL))
+    return FALSE;
+  /* No white space (of any script) and no control character: a reaction
+   * is shown as one glyph, and the store keeps a message's reactions as
+   * "emoji user user" lines, split at spaces. */
+  for (const char *p = emoji; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c) ||
+          g_unichar_type (c) == G_UNICODE_SPACE_SEPARATOR ||
+          g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR ||
+          g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 natter_password_check (const char  *password,
                        GError     **error)
 {

@@ -27,6 +27,7 @@ G_BEGIN_DECLS
 #define NATTER_PASSWORD_MAX        1024   /* bytes */
 #define NATTER_REQUEST_ID_MAX      64     /* bytes of a string id */
 #define NATTER_SEARCH_QUERY_MAX    256    /* bytes; the project's choice */
+#define NATTER_EMOJI_MAX           32     /* bytes of a reaction; the project's choice */
 
 typedef enum {
   NATTER_PRESENCE_OFFLINE,
@@ -60,6 +61,9 @@ gboolean    natter_status_text_is_valid   (const char *text);
 gboolean    natter_topic_is_valid         (const char *topic);   /* may be empty */
 gboolean    natter_body_is_valid          (const char *body, gsize len);
 gboolean    natter_client_msg_id_is_valid (const char *id);
+/* A reaction: 1 to NATTER_EMOJI_MAX bytes of UTF-8 without white space or
+ * control characters (meant to be one emoji; not checked to be one). */
+gboolean    natter_emoji_is_valid         (const char *emoji);
 /* weak_password when under NATTER_PASSWORD_MIN characters or over
  * NATTER_PASSWORD_MAX bytes, or not valid UTF-8. */
 gboolean    natter_password_check         (const char *password, GError **error);

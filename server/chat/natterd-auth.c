@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "natterd-auth.h"
+#include "natterd-features.h"
 #include "natterd-cluster.h"
 #include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
@@ -469,9 +470,17 @@ log_in (NatterdAuth    *self,
 {
   NatterdConnection *connection = natterd_request_get_connection (request);
   NatterJsonWriter *w;
+  guint features = 0;
+  gboolean has_features = FALSE;
 
+  /* Checked by the handler already: this cannot fail. The features
+   * belong to this login (natterd_session_end turns them off). */
+  natterd_features_read (request, &features, &has_features);
   if (!natterd_connection_is_closed (connection))
-    natterd_session_attach (self->directory, connection, user, hash);
+    {
+      natterd_connection_set_features (connection, features);
+      natterd_session_attach (self->directory, connection, user, hash);
+    }
 
   w = natterd_request_begin_ok (request);
   natter_json_writer_key (w, "user");
@@ -480,6 +489,8 @@ log_in (NatterdAuth    *self,
   natter_json_writer_string (w, token);
   natter_json_writer_key (w, "expires");
   natter_json_writer_int (w, expires);
+  if (has_features)
+    natterd_features_write (w, features);
   natterd_request_finish_ok (request);
 }
 

@@ -993,3 +993,23 @@ natterd_cluster_get_presence (NatterdCluster *self)
   return self->presence;
 }
 
+
+void
+natterd_cluster_own_change (NatterdCluster           *self,
+                            const NatterdStoreChange *change)
+{
+  if (self == NULL)
+    return;
+  /* TODO(issue 14): publish the change; until then the other nodes read
+   * its id's gap and find no message there. */
+}
+
+void
+natterd_cluster_relay_notify_level (NatterdCluster *self,
+                                    gint64          conversation_id,
+                                    gint64          user_id,
+                                    int             level)
+{
+  if (self == NULL)
+    return;
+}

@@ -65,6 +65,11 @@ void            natterd_cluster_own_committed (NatterdCluster            *self,
                                                const NatterdStoreMessage *m,
                                                gint64                     peer_id,
                                                gpointer                   send);
+/* A change of a message this node committed (natterd-handlers-actions.c):
+ * its id is of the message sequence, so the other nodes hear of it in
+ * that order. Nothing when @self is NULL. */
+void            natterd_cluster_own_change (NatterdCluster           *self,
+                                            const NatterdStoreChange *change);
 /* Delivers what waits for a gap now (at a stop). */
 void            natterd_cluster_flush (NatterdCluster      *self);
 /* This node committed a change of the directory: the others are told to
@@ -89,6 +94,10 @@ void            natterd_cluster_relay_read   (NatterdCluster *self,
                                               gint64          conversation_id,
                                               gint64          user_id,
                                               gint64          up_to);
+void            natterd_cluster_relay_notify_level (NatterdCluster *self,
+                                                    gint64          conversation_id,
+                                                    gint64          user_id,
+                                                    int             level);
 /* @user_id's token of SHA-256 @hash was revoked here (a logout; its row
  * is gone): the other nodes drop it from their token caches and close
  * their connections that logged in with it. Told over the bus only: a

@@ -15,6 +15,7 @@
 #include "natterd-cluster.h"
 #include "natterd-commit.h"
 #include "natterd-deferred.h"
+#include "natterd-features.h"
 #include "natterd-message-object.h"
 #include "natterd-reads.h"
 #include "natterd-search-feed.h"
@@ -49,12 +50,22 @@ typedef struct {
   char                *address_for_sender;
   char                *address_for_peer; /* direct with someone else only */
 
+  gint64               reply_to;    /* 0: none */
+  char                *mentions;    /* user ids (natterd-mentions.h); NULL: none */
+
   gboolean             duplicate;
   NatterdStoreMessage *original;    /* a duplicate from another conversation: a copy */
+  NatterdStoreMessage *stored;      /* the stored message (or the original of a resend): a copy */
+  NatterdStoreMessage *replied;     /* reply_to's message, read when checked: a copy */
   gint64               stored_id;
   GString             *as_sender;   /* the message object as the sender sees it */
   GBytes              *event_for_sender; /* the "message" event frames */
   GBytes              *event_for_peer;
+  /* The same with message actions (natterd-features.h), encoded on the
+   * main loop: the quote, reactions and mentions name users. */
+  GString             *as_sender_actions;
+  GBytes              *actions_for_sender;
+  GBytes              *actions_for_peer;
 } PendingSend;
 
 static void
@@ -65,9 +76,16 @@ pending_send_free (PendingSend *p)
   natterd_commit_write_clear (&p->write);
   if (p->as_sender)
     g_string_free (p->as_sender, TRUE);
+  if (p->as_sender_actions)
+    g_string_free (p->as_sender_actions, TRUE);
   g_clear_pointer (&p->event_for_sender, g_bytes_unref);
   g_clear_pointer (&p->event_for_peer, g_bytes_unref);
+  g_clear_pointer (&p->actions_for_sender, g_bytes_unref);
+  g_clear_pointer (&p->actions_for_peer, g_bytes_unref);
   g_free (p->original);
+  g_free (p->stored);
+  g_free (p->replied);
+  g_free (p->mentions);
   g_free (p->body);
   g_free (p->client_msg_id);
   g_free (p->from);
@@ -86,10 +104,10 @@ deliver (PendingSend *p)
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
       GPtrArray *members = conv->room->members;
-      GBytes *frame = p->event_for_sender;
+      GBytes *plain = p->event_for_sender, *actions = p->actions_for_sender;
 
-      /* The hot loop of fan-out: one shared GBytes, one queue push per
-       * connection. The sender gets it on its other connections. */
+      /* The hot loop of fan-out: one shared GBytes per form, one queue
+       * push per connection. The sender gets it on its other connections. */
       for (guint i = 0; i < members->len; i++)
         {
           NatterdUser *member = members->pdata[i];
@@ -98,7 +116,9 @@ deliver (PendingSend *p)
           while (l != NULL)
             {
               GList *next = l->next;
-              if (l->data != p->write.connection)
+              GBytes *frame = natterd_has_actions (l->data) ? actions : plain;
+
+              if (l->data != p->write.connection && frame != NULL)
                 natterd_connection_send_bytes (l->data, frame);
               l = next;
             }
@@ -107,12 +127,12 @@ deliver (PendingSend *p)
       return n;
     }
 
-  natterd_user_send (p->sender, p->event_for_sender, p->write.connection);
+  natterd_user_send_forms (p->sender, p->event_for_sender, p->actions_for_sender, p->write.connection);
   n += p->sender->n_connections;
-  if (p->event_for_peer != NULL)
+  if (p->event_for_peer != NULL || p->actions_for_peer != NULL)
     {
       NatterdUser *peer = natterd_conversation_peer (conv, p->sender);
-      natterd_user_send (peer, p->event_for_peer, NULL);
+      natterd_user_send_forms (peer, p->event_for_peer, p->actions_for_peer, NULL);
       n += peer->n_connections;
     }
   return n;
@@ -125,9 +145,11 @@ ack (PendingSend *p)
     return; /* another node's message */
   if (natterd_request_has_id (p->write.request))
     {
+      GString *object = p->as_sender_actions != NULL && natterd_has_actions (p->write.connection)
+                        ? p->as_sender_actions : p->as_sender;
       NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
       natter_json_writer_key (w, "message");
-      natter_json_writer_raw (w, p->as_sender->str, p->as_sender->len);
+      natter_json_writer_raw (w, object->str, object->len);
       natterd_request_finish_ok (p->write.request);
     }
   else
@@ -198,6 +220,7 @@ send_inserted_cb (const NatterdStoreMessage *m,
     }
   p->ts = m->ts;
   p->stored_id = m->id;
+  p->stored = natterd_store_message_copy (m);
   p->as_sender = g_string_sized_new (m->body_len + 160);
   natterd_message_object_write (p->as_sender, m, p->address_for_sender, p->from);
   if (p->duplicate)
@@ -213,11 +236,44 @@ send_inserted_cb (const NatterdStoreMessage *m,
 }
 
 static gboolean
+copy_original_cb (const NatterdStoreMessage *m,
+                  gpointer                   user_data);
+
+/* A reply must answer a message of its conversation that is not deleted
+ * (docs/protocol.md, "send, with a reply"); a resend is answered with its
+ * original whatever its reply_to. FALSE with not_found. */
+static gboolean
+check_reply (PendingSend   *p,
+             NatterdStore  *store,
+             GError       **error)
+{
+  g_autofree NatterdStoreMessage *resent = NULL;
+
+  if (p->reply_to == 0)
+    return TRUE;
+  if (!natterd_store_message_by_id (store, p->reply_to, copy_original_cb, &p->replied, error))
+    return FALSE;
+  if (p->replied != NULL && p->replied->conversation_id == p->conversation_id && !p->replied->deleted)
+    return TRUE;
+  if (!natterd_store_message_by_client_id (store, p->sender_id, p->client_msg_id,
+                                           copy_original_cb, &resent, error))
+    return FALSE;
+  if (resent != NULL)
+    return TRUE;
+  g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND,
+                       "reply_to is not a message of this conversation");
+  return FALSE;
+}
+
+static gboolean
 send_run (NatterdWriteJob *job,
           NatterdStore    *store,
           GError         **error)
 {
   PendingSend *p = (PendingSend *) job;
+
+  if (!check_reply (p, store, error))
+    return FALSE;
 
   /* A first message to someone: the conversation commits with it, or
    * neither does. */
@@ -227,20 +283,52 @@ send_run (NatterdWriteJob *job,
     return FALSE;
   /* send_inserted_cb may run later, by the COMMIT at the latest (an
    * engine may batch the inserts): send_done checks that it did. */
-  return natterd_store_message_insert (store, p->conversation_id, p->sender_id, p->body, p->body_len,
-                                       p->ts, p->client_msg_id, &p->duplicate,
-                                       send_inserted_cb, p, error);
+  return natterd_store_message_insert_full (store, p->conversation_id, p->sender_id, p->body, p->body_len,
+                                            p->ts, p->client_msg_id, p->reply_to, p->mentions, &p->duplicate,
+                                            send_inserted_cb, p, error);
+}
+
+/* Main loop: the forms of the send for connections with message actions.
+ * A new message's quote is the original read when the reply was checked;
+ * a resend's original was read whole from the store. */
+static void
+encode_actions (NatterdCommit *self,
+                PendingSend   *p)
+{
+  NatterdStoreMessage m = *p->stored;
+
+  if (!p->duplicate && p->replied != NULL)
+    {
+      m.reply_from = p->replied->sender_id;
+      m.reply_body = p->replied->body;
+      m.reply_body_len = p->replied->body_len;
+      m.reply_deleted = p->replied->deleted;
+    }
+  p->as_sender_actions = g_string_sized_new (m.body_len + 256);
+  natterd_message_object_write_actions (self->directory, p->as_sender_actions, &m,
+                                        p->address_for_sender, p->from);
+  if (p->duplicate)
+    return;
+  p->actions_for_sender = natterd_message_object_event (p->as_sender_actions);
+  if (p->address_for_peer != NULL)
+    {
+      g_autoptr(GString) as_peer = g_string_sized_new (m.body_len + 256);
+
+      natterd_message_object_write_actions (self->directory, as_peer, &m, p->address_for_peer, p->from);
+      p->actions_for_peer = natterd_message_object_event (as_peer);
+    }
 }
 
 /* The stored message @original as its sender sees it. */
 static GString *
 encode_original (NatterdDirectory          *directory,
                  const NatterdStoreMessage *original,
-                 NatterdUser               *sender)
+                 NatterdUser               *sender,
+                 NatterdConnection         *connection)
 {
   GString *object = g_string_sized_new (original->body_len + 160);
 
-  natterd_message_object_write_for (directory, object, original, sender);
+  natterd_message_object_write_for (directory, object, original, sender, natterd_has_actions (connection));
   return object;
 }
 
@@ -288,7 +376,8 @@ resend_lookup_done (NatterdWriteJob *job,
   if (l->original != NULL)
     {
       g_autoptr(GString) object = encode_original (natterd_directory_from_request (l->request),
-                                                   l->original, l->sender);
+                                                   l->original, l->sender,
+                                                   natterd_request_get_connection (l->request));
       NatterJsonWriter *w = natterd_request_begin_ok (l->request);
 
       natter_json_writer_key (w, "message");
@@ -346,7 +435,16 @@ send_done (NatterdWriteJob *job,
   natterd_commit_write_done (&p->write);
 
   if (error == NULL && p->original != NULL)
-    p->as_sender = encode_original (self->directory, p->original, p->sender);
+    p->as_sender = encode_original (self->directory, p->original, p->sender, p->write.connection);
+  else if (error == NULL)
+    encode_actions (self, p);
+  if (error != NULL && error->domain == NATTER_ERROR)
+    {
+      /* Refused by the writer (a reply to nothing it may answer). */
+      natterd_request_error_from (p->write.request, error);
+      pending_send_free (p);
+      return;
+    }
   if (error != NULL && g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_UNAVAILABLE))
     {
       /* Not stored, or (a COMMIT cut off) not known to be: the resend
@@ -425,15 +523,27 @@ natterd_commit_deliver_foreign (NatterdCommit             *self,
   natterd_message_object_write (p->as_sender, m,
                                 natterd_conversation_address_into (conv, sender, address),
                                 sender->username);
-  p->event_for_sender = natterd_message_object_event (p->as_sender);
+  p->as_sender_actions = g_string_sized_new (m->body_len + 256);
+  natterd_message_object_write_actions (directory, p->as_sender_actions, m,
+                                        natterd_conversation_address_into (conv, sender, address),
+                                        sender->username);
+  p->actions_for_sender = natterd_message_object_event (p->as_sender_actions);
+  /* Deleted since (read back from the database): a connection without
+   * message actions never sees it. */
+  if (!m->deleted)
+    p->event_for_sender = natterd_message_object_event (p->as_sender);
   if (conv->kind == NATTERD_CONVERSATION_DIRECT && conv->user_a != conv->user_b)
     {
       NatterdUser *other = natterd_conversation_peer (conv, sender);
       g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
+      const char *peer_address = natterd_conversation_address_into (conv, other, address);
 
-      natterd_message_object_write (as_peer, m, natterd_conversation_address_into (conv, other, address),
-                                    sender->username);
-      p->event_for_peer = natterd_message_object_event (as_peer);
+      natterd_message_object_write (as_peer, m, peer_address, sender->username);
+      if (!m->deleted)
+        p->event_for_peer = natterd_message_object_event (as_peer);
+      g_string_truncate (as_peer, 0);
+      natterd_message_object_write_actions (directory, as_peer, m, peer_address, sender->username);
+      p->actions_for_peer = natterd_message_object_event (as_peer);
     }
   natterd_commit_deliver_own (self, p, FALSE);
   return TRUE;
@@ -447,7 +557,9 @@ natterd_commit_queue_send (NatterdCommit       *self,
                            NatterdUser         *peer,
                            const char          *body,
                            gsize                body_len,
-                           const char          *client_msg_id)
+                           const char          *client_msg_id,
+                           gint64               reply_to,
+                           char                *mentions)
 {
   PendingSend *p = g_new0 (PendingSend, 1);
 
@@ -466,6 +578,8 @@ natterd_commit_queue_send (NatterdCommit       *self,
   p->body = g_strndup (body, body_len);
   p->body_len = body_len;
   p->client_msg_id = g_strdup (client_msg_id);
+  p->reply_to = reply_to;
+  p->mentions = mentions;
   p->from = g_strdup (sender->username);
   /* A direct conversation is "@the other one" to each of the two. */
   if (peer == NULL)

@@ -37,7 +37,9 @@ gboolean       natterd_commit_deliver_foreign (NatterdCommit             *self,
 /* Queues a send for the group commit; the request is answered after the
  * commit, and the message fanned out in id order. @conversation NULL with
  * @peer: the direct conversation with @peer, made in the same transaction
- * as the message (the first message between the two). */
+ * as the message (the first message between the two). @reply_to (0: none)
+ * is checked by the writer (not_found); @mentions (natterd-mentions.h,
+ * NULL: none) is taken. */
 void           natterd_commit_queue_send (NatterdCommit       *self,
                                           NatterdRequest      *request,
                                           NatterdUser         *sender,
@@ -45,7 +47,9 @@ void           natterd_commit_queue_send (NatterdCommit       *self,
                                           NatterdUser         *peer,
                                           const char          *body,
                                           gsize                body_len,
-                                          const char          *client_msg_id);
+                                          const char          *client_msg_id,
+                                          gint64               reply_to,
+                                          char                *mentions);
 
 /* A send the rate limit refuses may be the resend of a stored message (an
  * outbox after a reconnect): the reader thread looks it up, and it is

@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include "natterd-features.h"
+
 #include "natterd-directory.h"
 
 /* --- users --- */
@@ -310,6 +312,25 @@ natterd_user_send (NatterdUser       *user,
     {
       GList *next = l->next;
       if (l->data != except)
+        natterd_connection_send_bytes (l->data, frame);
+      l = next;
+    }
+}
+
+void
+natterd_user_send_forms (NatterdUser       *user,
+                         GBytes            *plain,
+                         GBytes            *actions,
+                         NatterdConnection *except)
+{
+  GList *l = user->connections;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      GBytes *frame = natterd_has_actions (l->data) ? actions : plain;
+
+      if (l->data != except && frame != NULL)
         natterd_connection_send_bytes (l->data, frame);
       l = next;
     }

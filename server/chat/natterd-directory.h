@@ -168,6 +168,11 @@ typedef void (*NatterdDeferredFunc) (NatterdRequest *request);
 /* Sends an event (@frame ends with '\n') to each of @user's connections
  * but @except. */
 void                natterd_user_send (NatterdUser *user, GBytes *frame, NatterdConnection *except);
+/* The same in two forms: @plain to the connections without message
+ * actions, @actions to those with them (natterd-features.h); a NULL form
+ * is sent to nobody. */
+void                natterd_user_send_forms (NatterdUser *user, GBytes *plain, GBytes *actions,
+                                             NatterdConnection *except);
 
 /* Sets @user's side of a contact and @other's side to match (OUTGOING
  * there is INCOMING here); NONE removes both. */

@@ -15,6 +15,8 @@
 #include "natterd-handlers-private.h"
 #include "natterd-cluster.h"
 #include "natterd-handlers.h"
+#include "natterd-features.h"
+#include "natterd-mentions.h"
 #include "natterd-reads.h"
 
 #define HISTORY_DEFAULT  50
@@ -24,11 +26,9 @@
 #define SEARCH_DEFAULT   50
 #define SEARCH_CAP       200
 
-/* messages_per_minute_per_user; FALSE when the request was answered. */
-static gboolean
-send_allowed (NatterdRequest *request,
-              NatterdUser    *me,
-              const char     *client_msg_id)
+gint64
+natterd_message_rate_take (NatterdRequest *request,
+                           NatterdUser    *me)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   const NatterdConfig *config = natterd_directory_get_config (dir);
@@ -41,12 +41,22 @@ send_allowed (NatterdRequest *request,
   if (retry == 0)
     retry = natterd_token_bucket_take (&me->send_bucket, per_minute, per_minute / 60.0,
                                        natterd_now_ms () * 1000);
+  if (retry == 0 && per_minute > 0)
+    natterd_cluster_limits_count (shared, "sends-user", me->username, 60, NULL);
+  return retry;
+}
+
+/* messages_per_minute_per_user; FALSE when the request was answered. */
+static gboolean
+send_allowed (NatterdRequest *request,
+              NatterdUser    *me,
+              const char     *client_msg_id)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  gint64 retry = natterd_message_rate_take (request, me);
+
   if (retry == 0)
-    {
-      if (per_minute > 0)
-        natterd_cluster_limits_count (shared, "sends-user", me->username, 60, NULL);
-      return TRUE;
-    }
+    return TRUE;
   natterd_commit_answer_resend (dir->commit, request, me, client_msg_id, retry);
   return FALSE;
 }
@@ -62,10 +72,15 @@ natterd_handle_send (NatterdRequest *request)
   NatterAddressKind kind;
   NatterdConversation *conv;
   gsize body_len;
+  gint64 reply_to = 0;
 
   if (!natterd_arg_string (request, "to", TRUE, &to) ||
       !natterd_arg_string (request, "body", TRUE, &body) ||
       !natterd_arg_string (request, "client_msg_id", TRUE, &client_msg_id))
+    return;
+  /* Without message actions, reply_to is an unknown field: ignored. */
+  if (natterd_has_actions (natterd_request_get_connection (request)) &&
+      !natterd_arg_message_id (request, "reply_to", FALSE, &reply_to))
     return;
   if (!natter_address_parse (to, &kind, &name, &error))
     {
@@ -116,13 +131,15 @@ natterd_handle_send (NatterdRequest *request)
         return;
       /* NULL the first time: the send's own transaction makes it. */
       conv = natterd_directory_find_direct (dir, me, peer);
-      natterd_commit_queue_send (dir->commit, request, me, conv, peer, body, body_len, client_msg_id);
+      natterd_commit_queue_send (dir->commit, request, me, conv, peer, body, body_len, client_msg_id,
+                                 reply_to, natterd_mentions_find (dir, body, body_len));
       return;
     }
 
   if (!send_allowed (request, me, client_msg_id))
     return;
-  natterd_commit_queue_send (dir->commit, request, me, conv, NULL, body, body_len, client_msg_id);
+  natterd_commit_queue_send (dir->commit, request, me, conv, NULL, body, body_len, client_msg_id,
+                             reply_to, natterd_mentions_find (dir, body, body_len));
 }
 
 /* --- pages of messages --- */
@@ -130,6 +147,7 @@ natterd_handle_send (NatterdRequest *request)
 typedef struct {
   NatterdDirectory *dir;
   NatterdUser      *viewer;
+  gboolean          actions;  /* encoded with message actions */
   GString          *buf;      /* the encoded messages, one after another */
   GArray           *spans;    /* gsize pairs: offset, length */
   gint64            limit;
@@ -145,6 +163,7 @@ page_init (Page *page, NatterdRequest *request, NatterdUser *viewer, gint64 limi
 {
   page->dir = natterd_directory_from_request (request);
   page->viewer = viewer;
+  page->actions = natterd_has_actions (natterd_request_get_connection (request));
   page->buf = g_string_sized_new (4096);
   page->spans = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
   page->limit = limit;
@@ -160,12 +179,13 @@ page_clear (Page *page)
   g_array_unref (page->spans);
 }
 
-/* Asked for limit + 1 rows: the extra one only tells has_more. */
+/* Adds a message (@m) or a change (@c) to the page. Asked for limit + 1
+ * rows: the extra one only tells has_more. */
 static gboolean
-page_add_cb (const NatterdStoreMessage *m,
-             gpointer                   user_data)
+page_add (Page                      *page,
+          const NatterdStoreMessage *m,
+          const NatterdStoreChange  *c)
 {
-  Page *page = user_data;
   gsize span[2];
 
   if (page->count >= page->limit)
@@ -174,7 +194,10 @@ page_add_cb (const NatterdStoreMessage *m,
       return FALSE;
     }
   span[0] = page->buf->len;
-  natterd_message_object_write_for (page->dir, page->buf, m, page->viewer);
+  if (c != NULL)
+    natterd_change_object_write (page->dir, page->buf, c, page->viewer);
+  else
+    natterd_message_object_write_for (page->dir, page->buf, m, page->viewer, page->actions);
   span[1] = page->buf->len - span[0];
   if (page->buf->len + page->spans->len + 1 > NATTERD_PAGE_BUDGET && page->count > 0)
     {
@@ -184,8 +207,15 @@ page_add_cb (const NatterdStoreMessage *m,
     }
   g_array_append_vals (page->spans, span, 1);
   page->count++;
-  page->last_id = m->id;
+  page->last_id = c != NULL ? c->id : m->id;
   return TRUE;
+}
+
+static gboolean
+page_add_cb (const NatterdStoreMessage *m,
+             gpointer                   user_data)
+{
+  return page_add (user_data, m, NULL);
 }
 
 static void
@@ -204,6 +234,98 @@ page_write (Page             *page,
   natter_json_writer_end_array (w);
   natter_json_writer_key (w, "has_more");
   natter_json_writer_bool (w, page->has_more);
+}
+
+/* The entries of the page whose @is_change is @which, as the array @key. */
+static void
+page_write_kind (Page             *page,
+                 NatterJsonWriter *w,
+                 const char       *key,
+                 GArray           *is_change,
+                 gboolean          which)
+{
+  natter_json_writer_key (w, key);
+  natter_json_writer_begin_array (w);
+  for (guint i = 0; i < page->spans->len; i++)
+    if (g_array_index (is_change, gboolean, i) == which)
+      {
+        const gsize *span = &g_array_index (page->spans, gsize, i * 2);
+        natter_json_writer_raw (w, page->buf->str + span[0], span[1]);
+      }
+  natter_json_writer_end_array (w);
+}
+
+static gsize
+bodies_size (GPtrArray *rows,
+             gboolean   changes)
+{
+  gsize size = 0;
+
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    size += changes ? ((NatterdStoreChange *) rows->pdata[i])->message.body_len
+                    : ((NatterdStoreMessage *) rows->pdata[i])->body_len;
+  return size;
+}
+
+/* A sync with message actions: the messages and the changes above
+ * @since, merged in id order up to the limit (which counts both), written
+ * as two lists. The reader stops each list at limit + 1 rows or at a
+ * page's worth of bodies (counted over both, messages first): past the
+ * last row of a list that may have been cut short, the other list's rows
+ * wait for the next page, or the client would skip what lies between. */
+static void
+answer_sync_with_changes (NatterdRequest *request,
+                          NatterdUser    *viewer,
+                          GPtrArray      *rows,
+                          GPtrArray      *changes,
+                          gint64          limit,
+                          gint64          since)
+{
+  gsize messages_size = bodies_size (rows, FALSE);
+  gsize total_size = messages_size + bodies_size (changes, TRUE);
+  g_autoptr(GArray) is_change = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  gint64 bound = G_MAXINT64;
+  guint i = 0, j = 0;
+  NatterJsonWriter *w;
+  Page page;
+
+  if (rows->len > 0 && (rows->len > (guint) limit || messages_size > NATTERD_PAGE_BUDGET))
+    bound = ((NatterdStoreMessage *) rows->pdata[rows->len - 1])->id;
+  if (changes->len > 0 && (changes->len > (guint) limit || total_size > NATTERD_PAGE_BUDGET))
+    bound = MIN (bound, ((NatterdStoreChange *) changes->pdata[changes->len - 1])->id);
+
+  page_init (&page, request, viewer, limit);
+  while (i < rows->len || j < changes->len)
+    {
+      const NatterdStoreMessage *m = i < rows->len ? rows->pdata[i] : NULL;
+      const NatterdStoreChange *c = j < changes->len ? changes->pdata[j] : NULL;
+      gint64 m_id = m != NULL ? m->id : G_MAXINT64, c_id = c != NULL ? c->id : G_MAXINT64;
+      gboolean take_change = c_id < m_id;
+      gint64 next = MIN (m_id, c_id);
+
+      if (next > bound)
+        {
+          page.has_more = TRUE;
+          break;
+        }
+      if (!page_add (&page, take_change ? NULL : m, take_change ? c : NULL))
+        break;
+      g_array_append_val (is_change, take_change);
+      if (take_change)
+        j++;
+      else
+        i++;
+    }
+
+  w = natterd_request_begin_ok (request);
+  page_write_kind (&page, w, "messages", is_change, FALSE);
+  page_write_kind (&page, w, "changes", is_change, TRUE);
+  natter_json_writer_key (w, "has_more");
+  natter_json_writer_bool (w, page.has_more);
+  natter_json_writer_key (w, "last_id");
+  natter_json_writer_int (w, page.count > 0 ? page.last_id : since);
+  natterd_request_finish_ok (request);
+  page_clear (&page);
 }
 
 /* Answers @request with a page of @rows (NULL: none); @reversed when the
@@ -285,6 +407,7 @@ rows_name_strangers (NatterdDirectory *dir,
 static void
 page_read_cb (NatterdRequest *request,
               GPtrArray      *rows,
+              GPtrArray      *changes,
               const GError   *error,
               gpointer        user_data)
 {
@@ -298,6 +421,8 @@ page_read_cb (NatterdRequest *request,
     return;
   if (error != NULL)
     natterd_request_store_error (request, error);
+  else if (changes != NULL)
+    answer_sync_with_changes (request, args->viewer, rows, changes, args->limit, args->since);
   else
     answer_page (request, args->viewer, rows, args->limit, args->since, args->reversed, args->is_sync);
 }
@@ -330,7 +455,7 @@ natterd_handle_history (NatterdRequest *request)
       return;
     }
   natterd_reads_history (dir->reads, request, conv->id, has_before ? before : 0, limit + 1,
-                         page_read_cb, page_args_new (request, limit, 0, TRUE, FALSE));
+                         natterd_has_actions (natterd_request_get_connection (request)), page_read_cb, page_args_new (request, limit, 0, TRUE, FALSE));
 }
 
 void
@@ -354,7 +479,7 @@ natterd_handle_sync (NatterdRequest *request)
     }
 
   natterd_reads_sync (dir->reads, request, me->id, since, limit + 1,
-                      page_read_cb, page_args_new (request, limit, since, FALSE, TRUE));
+                      natterd_has_actions (natterd_request_get_connection (request)), page_read_cb, page_args_new (request, limit, since, FALSE, TRUE));
 }
 
 void
@@ -402,6 +527,7 @@ natterd_handle_search (NatterdRequest *request)
 typedef struct {
   NatterdDirectory *dir;
   NatterdUser      *viewer;
+  gboolean          actions;  /* message actions: last_message's fields, notify_level */
   NatterJsonWriter *w;
   GString          *scratch;
   gsize             size;
@@ -412,6 +538,7 @@ static void
 summary_cb (gint64                     conversation_id,
             gint64                     read_up_to,
             gint64                     unread,
+            NatterdNotifyLevel         notify_level,
             const NatterdStoreMessage *last,
             gpointer                   user_data)
 {
@@ -429,7 +556,7 @@ summary_cb (gint64                     conversation_id,
   reserve = (gsize) s->left * SUMMARY_BARE_SIZE;
   g_string_truncate (s->scratch, 0);
   if (last != NULL)
-    natterd_message_object_write_for (s->dir, s->scratch, last, s->viewer);
+    natterd_message_object_write_for (s->dir, s->scratch, last, s->viewer, s->actions);
   if (s->size + SUMMARY_BARE_SIZE + s->scratch->len + reserve > NATTERD_PAGE_BUDGET)
     {
       last = NULL;
@@ -449,12 +576,18 @@ summary_cb (gint64                     conversation_id,
   natter_json_writer_int (s->w, unread);
   natter_json_writer_key (s->w, "read_up_to");
   natter_json_writer_int (s->w, read_up_to);
+  if (s->actions)
+    {
+      natter_json_writer_key (s->w, "notify_level");
+      natter_json_writer_string (s->w, natterd_notify_level_name (notify_level));
+    }
   natter_json_writer_end_object (s->w);
 }
 
 static void
 summaries_read_cb (NatterdRequest *request,
                    GPtrArray      *rows,
+                   GPtrArray      *changes,
                    const GError   *error,
                    gpointer        user_data)
 {
@@ -464,7 +597,8 @@ summaries_read_cb (NatterdRequest *request,
   NatterJsonWriter list_writer;
   /* The viewer is the user the rows were read for: the connection may
    * have logged out since. */
-  Summaries s = { dir, user_data, &list_writer, scratch, 0, rows->len };
+  Summaries s = { dir, user_data, natterd_has_actions (natterd_request_get_connection (request)),
+                  &list_writer, scratch, 0, rows->len };
   NatterJsonWriter *w;
 
   if (error != NULL)
@@ -478,7 +612,7 @@ summaries_read_cb (NatterdRequest *request,
   for (guint i = 0; i < rows->len; i++)
     {
       NatterdReadSummary *row = rows->pdata[i];
-      summary_cb (row->conversation_id, row->read_up_to, row->unread, row->last, &s);
+      summary_cb (row->conversation_id, row->read_up_to, row->unread, row->notify_level, row->last, &s);
     }
   natter_json_writer_end_array (&list_writer);
 

@@ -28,6 +28,11 @@ gboolean natterd_arg_int    (NatterdRequest  *request,
                              gboolean         required,
                              gboolean        *out_present,
                              gint64          *out);
+/* A message id: a positive integer (0 when absent and not @required). */
+gboolean natterd_arg_message_id (NatterdRequest *request,
+                                 const char     *key,
+                                 gboolean        required,
+                                 gint64         *out);
 gboolean natterd_arg_limit  (NatterdRequest  *request,
                              gint64           default_limit,
                              gint64           cap,
@@ -52,6 +57,13 @@ gboolean natterd_arg_conversation (NatterdRequest       *request,
                                    gboolean              required,
                                    NatterdConversation **out_conv,
                                    NatterdUser         **out_peer);
+
+/* messages_per_minute_per_user, shared by sends and the changes of
+ * message actions: takes one (0) or says in how many ms one is free. */
+gint64 natterd_message_rate_take (NatterdRequest *request,
+                                  NatterdUser    *me);
+/* "all", "mentions", "none" (docs/protocol.md, notify_level). */
+const char *natterd_notify_level_name (NatterdNotifyLevel level);
 
 /* Answers a store error as internal, logging it. */
 void natterd_request_store_error (NatterdRequest *request,

@@ -10,6 +10,7 @@
 #include "natterd-auth.h"
 #include "natterd-cluster.h"
 #include "natterd-commit.h"
+#include "natterd-features.h"
 #include "natterd-search-feed.h"
 #include "natterd-handlers-private.h"
 #include "natterd-session.h"
@@ -22,6 +23,8 @@ natterd_handle_register (NatterdRequest *request)
   g_autoptr(GError) error = NULL;
   g_autofree char *username = NULL;
   const char *raw_username, *password, *display_name;
+  guint features;
+  gboolean has_features;
 
   if (!config->registration)
     {
@@ -30,7 +33,8 @@ natterd_handle_register (NatterdRequest *request)
     }
   if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
       !natterd_arg_string (request, "password", TRUE, &password) ||
-      !natterd_arg_string (request, "display_name", FALSE, &display_name))
+      !natterd_arg_string (request, "display_name", FALSE, &display_name) ||
+      !natterd_features_read (request, &features, &has_features))
     return;
 
   username = natter_username_normalize (raw_username, &error);
@@ -58,8 +62,12 @@ natterd_handle_login (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   const char *token, *raw_username, *password;
+  guint features;
+  gboolean has_features;
 
-  if (!natterd_arg_string (request, "token", FALSE, &token))
+  /* Checked now; turned on by the login itself (natterd-auth.c). */
+  if (!natterd_arg_string (request, "token", FALSE, &token) ||
+      !natterd_features_read (request, &features, &has_features))
     return;
   if (token != NULL)
     {

@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "natterd-directory-refresh.h"
+#include "natter-features.h"
 #include "natterd-handlers.h"
 #include "natterd-handlers-private.h"
 
 #define AUTH   NATTERD_HANDLER_NEEDS_AUTH
 #define BEFORE NATTERD_HANDLER_BEFORE_AUTH
 #define PAUSES NATTERD_HANDLER_PAUSES
+#define ACTIONS (NATTER_FEATURE_MESSAGE_ACTIONS << NATTERD_HANDLER_FEATURE_SHIFT)
 
 /* Sorted by type, for bsearch. */
 static const NatterdHandler handlers[] = {
@@ -94,6 +96,27 @@ natterd_arg_int (NatterdRequest  *request,
                               out_present, out, &error))
     {
       natterd_request_error_from (request, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+natterd_arg_message_id (NatterdRequest *request,
+                        const char     *key,
+                        gboolean        required,
+                        gint64         *out)
+{
+  gboolean present = FALSE;
+
+  *out = 0;
+  if (!natterd_arg_int (request, key, required, &present, out))
+    return FALSE;
+  if (present && *out <= 0)
+    {
+      g_autofree char *message = g_strdup_printf ("%s must be a positive message id", key);
+
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT, message);
       return FALSE;
     }
   return TRUE;

@@ -25,5 +25,18 @@ void natterd_tell_typing (NatterdConversation *room,
 void natterd_tell_read   (NatterdConversation *conv,
                           NatterdUser         *me,
                           gint64               up_to);
+/* A stored change of a message (natterd-handlers-actions.c), as a
+ * "message_changed" event to the connections with message actions of
+ * the conversation's participants, but @except (the one that asked: it
+ * gets the reply). */
+void natterd_tell_change (NatterdDirectory         *dir,
+                          const NatterdStoreChange *change,
+                          NatterdConnection        *except);
+/* @me's new notification level of @conv, to @me's connections with
+ * message actions but @except. */
+void natterd_tell_notify_level (NatterdConversation *conv,
+                                NatterdUser         *me,
+                                NatterdNotifyLevel   level,
+                                NatterdConnection   *except);
 
 G_END_DECLS

@@ -35,7 +35,9 @@ typedef struct {
   gint64               bound;      /* before, since; or the conversation searched */
   gint64               limit;
   char                *query;
+  gboolean             actions;    /* message actions: deleted messages, changes */
   GPtrArray           *rows;
+  GPtrArray           *changes;    /* a sync with actions: NatterdStoreChange* */
   gsize                bytes;      /* of the bodies copied so far */
   NatterdReadDoneFunc  done;
   gpointer             user_data;
@@ -65,10 +67,23 @@ row_cb (const NatterdStoreMessage *m,
 }
 
 /* Reader thread. */
+static gboolean
+change_cb (const NatterdStoreChange *c,
+           gpointer                  user_data)
+{
+  ReadJob *j = user_data;
+
+  g_ptr_array_add (j->changes, natterd_store_change_copy (c));
+  j->bytes += c->message.body_len;
+  return j->bytes <= NATTERD_PAGE_BUDGET;
+}
+
+/* Reader thread. */
 static void
 summary_cb (gint64                     conversation_id,
             gint64                     read_up_to,
             gint64                     unread,
+            NatterdNotifyLevel         notify_level,
             const NatterdStoreMessage *last,
             gpointer                   user_data)
 {
@@ -78,6 +93,7 @@ summary_cb (gint64                     conversation_id,
   summary->conversation_id = conversation_id;
   summary->read_up_to = read_up_to;
   summary->unread = unread;
+  summary->notify_level = notify_level;
   /* The list goes in one frame: past a page's worth of last messages the
    * encoder leaves them out anyway (the oldest conversations come without
    * theirs), so they are not copied either. Without this, a user in
@@ -101,9 +117,15 @@ read_run (NatterdWriteJob *job,
   switch (j->kind)
     {
     case READ_HISTORY:
+      if (!j->actions)
+        return natterd_store_history_undeleted (store, j->id, j->bound, j->limit, row_cb, j, error);
       return natterd_store_history (store, j->id, j->bound, j->limit, row_cb, j, error);
     case READ_SYNC:
-      return natterd_store_sync (store, j->id, j->bound, j->limit, row_cb, j, error);
+      if (!j->actions)
+        return natterd_store_sync_undeleted (store, j->id, j->bound, j->limit, row_cb, j, error);
+      /* Both in the batch's one read transaction: the same snapshot. */
+      return natterd_store_sync (store, j->id, j->bound, j->limit, row_cb, j, error) &&
+             natterd_store_changes_since (store, j->id, j->bound, j->limit, change_cb, j, error);
     case READ_SEARCH:
       return natterd_store_search (store, j->id, j->query, j->bound, j->limit, row_cb, j, error);
     case READ_SUMMARIES:
@@ -117,6 +139,7 @@ static void
 read_job_free (ReadJob *j)
 {
   g_ptr_array_unref (j->rows);
+  g_clear_pointer (&j->changes, g_ptr_array_unref);
   natterd_connection_unref (j->connection);
   g_free (j->query);
   g_free (j);
@@ -132,7 +155,7 @@ read_done (NatterdWriteJob *job,
   NatterdConnection *connection = natterd_connection_ref (j->connection);
   ConnectionReads *c;
 
-  j->done (j->request, j->rows, error, j->user_data);
+  j->done (j->request, j->rows, j->changes, error, j->user_data);
   read_job_free (j);
 
   /* The connection's next read takes the place of this one. One whose
@@ -146,7 +169,7 @@ read_done (NatterdWriteJob *job,
 
       if (natterd_connection_is_closed (connection))
         {
-          next->done (next->request, next->rows, NULL, next->user_data);
+          next->done (next->request, next->rows, next->changes, NULL, next->user_data);
           read_job_free (next);
           continue;
         }
@@ -180,6 +203,7 @@ queue_read (NatterdReads        *self,
             gint64               bound,
             gint64               limit,
             const char          *query,
+            gboolean             actions,
             NatterdReadDoneFunc  done,
             gpointer             user_data)
 {
@@ -195,6 +219,9 @@ queue_read (NatterdReads        *self,
   j->bound = bound;
   j->limit = limit;
   j->query = g_strdup (query);
+  j->actions = actions;
+  if (actions && kind == READ_SYNC)
+    j->changes = g_ptr_array_new_with_free_func ((GDestroyNotify) natterd_store_change_free);
   j->rows = g_ptr_array_new_with_free_func (kind == READ_SUMMARIES ? (GDestroyNotify) summary_free
                                                                     : g_free);
   j->done = done;
@@ -215,17 +242,17 @@ queue_read (NatterdReads        *self,
 void
 natterd_reads_history (NatterdReads *self, NatterdRequest *request,
                        gint64 conversation_id, gint64 before, gint64 limit,
-                       NatterdReadDoneFunc done, gpointer user_data)
+                       gboolean actions, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_HISTORY, request, conversation_id, before, limit, NULL, done, user_data);
+  queue_read (self, READ_HISTORY, request, conversation_id, before, limit, NULL, actions, done, user_data);
 }
 
 void
 natterd_reads_sync (NatterdReads *self, NatterdRequest *request,
                     gint64 user_id, gint64 since, gint64 limit,
-                    NatterdReadDoneFunc done, gpointer user_data)
+                    gboolean actions, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SYNC, request, user_id, since, limit, NULL, done, user_data);
+  queue_read (self, READ_SYNC, request, user_id, since, limit, NULL, actions, done, user_data);
 }
 
 void
@@ -233,7 +260,7 @@ natterd_reads_search (NatterdReads *self, NatterdRequest *request,
                       gint64 user_id, const char *query, gint64 conversation_id,
                       gint64 limit, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SEARCH, request, user_id, conversation_id, limit, query, done, user_data);
+  queue_read (self, READ_SEARCH, request, user_id, conversation_id, limit, query, TRUE, done, user_data);
 }
 
 void
@@ -241,7 +268,7 @@ natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
                          gint64 user_id,
                          NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, done, user_data);
+  queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, TRUE, done, user_data);
 }
 
 void

@@ -31,15 +31,18 @@ typedef struct {
   gint64               conversation_id;
   gint64               read_up_to;
   gint64               unread;
+  NatterdNotifyLevel   notify_level;
   NatterdStoreMessage *last;      /* NULL when the conversation has none */
 } NatterdReadSummary;
 
 /* Called on the main loop. @rows holds NatterdStoreMessage* (for
  * history, newest first; sync, oldest first; search, newest first) or
- * NatterdReadSummary* (conversations), and is freed after the call.
- * @error is set when the query failed. */
+ * NatterdReadSummary* (conversations), and is freed after the call;
+ * @changes holds the NatterdStoreChange* of a sync with message actions,
+ * oldest first (else NULL). @error is set when the query failed. */
 typedef void (*NatterdReadDoneFunc) (NatterdRequest *request,
                                      GPtrArray      *rows,
+                                     GPtrArray      *changes,
                                      const GError   *error,
                                      gpointer        user_data);
 
@@ -51,13 +54,15 @@ void          natterd_reads_free  (NatterdReads  *self);
 
 /* Each asks for at most @limit rows and stops early once the rows hold
  * more than a page can carry (NATTERD_PAGE_BUDGET bytes of bodies): the
- * page is cut there anyway. */
+ * page is cut there anyway. Without @actions (a connection without message
+ * actions) deleted messages are left out; with them a sync reads the
+ * changes too, at most @limit. */
 void natterd_reads_history (NatterdReads *self, NatterdRequest *request,
                             gint64 conversation_id, gint64 before, gint64 limit,
-                            NatterdReadDoneFunc done, gpointer user_data);
+                            gboolean actions, NatterdReadDoneFunc done, gpointer user_data);
 void natterd_reads_sync    (NatterdReads *self, NatterdRequest *request,
                             gint64 user_id, gint64 since, gint64 limit,
-                            NatterdReadDoneFunc done, gpointer user_data);
+                            gboolean actions, NatterdReadDoneFunc done, gpointer user_data);
 void natterd_reads_search  (NatterdReads *self, NatterdRequest *request,
                             gint64 user_id, const char *query, gint64 conversation_id,
                             gint64 limit, NatterdReadDoneFunc done, gpointer user_data);

@@ -102,6 +102,8 @@ natterd_session_end (NatterdDirectory  *dir,
   user->connections = g_list_remove_link (user->connections,
                                           natterd_connection_get_service_link (connection));
   natterd_connection_set_session (connection, NULL);
+  /* Features belong to the login: the next one says again. */
+  natterd_connection_set_features (connection, 0);
   g_free (session);
 
   g_assert (user->n_connections > 0);

@@ -50,6 +50,7 @@ struct _NatterdConnection {
   gint64               last_received; /* monotonic µs */
   gint64               closing_since; /* monotonic µs */
   NatterdTokenBucket   frames;        /* frames_per_second, frame_burst */
+  guint                features;      /* natter-features.h, turned on at login */
 
   GList                server_link;
   GList                flush_link;
@@ -607,7 +608,9 @@ on_frame (const char *line,
 
   handler = natterd_server_get_service (self->server)->lookup (
     natterd_server_get_service_data (self->server), type);
-  if (handler == NULL)
+  /* A type of a feature the connection has not turned on does not
+   * exist for it. */
+  if (handler == NULL || ((handler->flags >> NATTERD_HANDLER_FEATURE_SHIFT) & ~self->features) != 0)
     {
       g_autofree char *message = g_strdup_printf ("Unknown request type “%.64s”", type);
       reply_error (self, root, id, NATTER_ERROR_UNKNOWN_TYPE, message);
@@ -986,4 +989,17 @@ natterd_connection_tick (NatterdConnection *self,
       self->pinged = TRUE;
       natterd_connection_send_str (self, ping, sizeof ping - 1);
     }
+}
+
+guint
+natterd_connection_get_features (NatterdConnection *self)
+{
+  return self->features;
+}
+
+void
+natterd_connection_set_features (NatterdConnection *self,
+                                 guint              features)
+{
+  self->features = features;
 }

@@ -57,6 +57,13 @@ gpointer           natterd_connection_get_session (NatterdConnection *self);
 void               natterd_connection_set_session (NatterdConnection *self,
                                                    gpointer           session);
 
+/* The features (natter-features.h) the layer above turned on for this
+ * connection at login; 0 before, and again after a logout. Request types
+ * of a feature the connection lacks are unknown_type. */
+guint              natterd_connection_get_features (NatterdConnection *self);
+void               natterd_connection_set_features (NatterdConnection *self,
+                                                    guint              features);
+
 /* A list link inside the connection, for the layer above to keep
  * connections in a list of its own (a user's connections) without an
  * allocation, and without a cache miss per element when a fan-out walks

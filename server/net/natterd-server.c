@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "natter-features.h"
 #include "natter-json.h"
 #include "natterd-address.h"
 #include "natterd-connection-private.h"
@@ -550,6 +551,11 @@ encode_welcome (const NatterdConfig *config)
   natter_json_writer_int (&w, config->max_frame);
   natter_json_writer_key (&w, "registration");
   natter_json_writer_bool (&w, config->registration);
+  natter_json_writer_key (&w, "features");
+  natter_json_writer_begin_array (&w);
+  for (guint i = 0; natter_features_offered[i] != NULL; i++)
+    natter_json_writer_string (&w, natter_features_offered[i]);
+  natter_json_writer_end_array (&w);
   natter_json_writer_end_object (&w);
   g_string_append_c (out, '\n');
   return g_string_free_to_bytes (out);

@@ -20,13 +20,19 @@ typedef enum {
   NATTERD_HANDLER_PAUSES         = 1 << 2, /* later frames wait until it finishes */
 } NatterdHandlerFlags;
 
+/* The bits from here on are features (natter-features.h) a request type
+ * belongs to: on a connection that has not turned each of them on
+ * (natterd_connection_set_features), the type is unknown_type, before
+ * login too. */
+#define NATTERD_HANDLER_FEATURE_SHIFT 8
+
 typedef void (*NatterdHandlerFunc) (NatterdRequest *request);
 
 /* One row of the dispatch table, after Redis's command table. */
 typedef struct {
   const char          *type;
   NatterdHandlerFunc   func;
-  NatterdHandlerFlags  flags;
+  guint                flags;  /* NatterdHandlerFlags, and the features above the shift */
 } NatterdHandler;
 
 struct _NatterdService {

@@ -76,7 +76,8 @@ struct _NatterdStoreEngine {
                                GError **error);
   gboolean (*message_insert) (NatterdStore *store, gint64 conversation_id, gint64 sender_id,
                               const char *body, gsize body_len, gint64 ts,
-                              const char *client_msg_id, gboolean *out_duplicate,
+                              const char *client_msg_id, gint64 reply_to, const char *mentions,
+                              gboolean *out_duplicate,
                               NatterdStoreMessageFunc func, gpointer user_data,
                               GError **error);
   gboolean (*search_index_catch_up) (NatterdStore *store, guint limit,
@@ -86,13 +87,27 @@ struct _NatterdStoreEngine {
   gboolean (*message_by_client_id) (NatterdStore *store, gint64 sender_id,
                                     const char *client_msg_id, NatterdStoreMessageFunc func,
                                     gpointer user_data, GError **error);
+  gboolean (*message_by_id) (NatterdStore *store, gint64 id, NatterdStoreMessageFunc func,
+                             gpointer user_data, GError **error);
+  gboolean (*change_insert) (NatterdStore *store, const NatterdStoreChangeWrite *change,
+                             gint64 *out_id, GError **error);
+  gboolean (*changes_since) (NatterdStore *store, gint64 user_id, gint64 since, gint64 limit,
+                             NatterdStoreChangeFunc func, gpointer user_data, GError **error);
+  gboolean (*changes_between) (NatterdStore *store, gint64 after, gint64 before, gint64 limit,
+                               NatterdStoreChangeFunc func, gpointer user_data, GError **error);
+  gboolean (*participant_role) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                                gboolean *out_participant, gboolean *out_owner, GError **error);
+  gboolean (*notify_level_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                                NatterdNotifyLevel level, gboolean *out_changed, GError **error);
+  /* history and sync: @skip_deleted for natterd_store_*_undeleted. */
   gboolean (*history) (NatterdStore *store, gint64 conversation_id, gint64 before,
-                       gint64 limit, NatterdStoreMessageFunc func, gpointer user_data,
-                       GError **error);
+                       gint64 limit, gboolean skip_deleted, NatterdStoreMessageFunc func,
+                       gpointer user_data, GError **error);
   gboolean (*messages_between) (NatterdStore *store, gint64 after, gint64 before, gint64 limit,
                                 NatterdStoreMessageFunc func, gpointer user_data, GError **error);
   gboolean (*sync) (NatterdStore *store, gint64 user_id, gint64 since, gint64 limit,
-                    NatterdStoreMessageFunc func, gpointer user_data, GError **error);
+                    gboolean skip_deleted, NatterdStoreMessageFunc func, gpointer user_data,
+                    GError **error);
   gboolean (*search) (NatterdStore *store, gint64 user_id, const char *query,
                       gint64 conversation_id, gint64 limit, NatterdStoreMessageFunc func,
                       gpointer user_data, GError **error);

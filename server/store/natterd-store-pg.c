@@ -208,6 +208,27 @@ static const char *const migrations[] = {
    * no statement deletes a user or a conversation. */
   "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_conversation_id_fkey,"
   "  DROP CONSTRAINT IF EXISTS messages_sender_id_fkey;",
+
+  /* 3: message actions, as SQLite's schema 6 (natterd-store-sqlite.c):
+   * replies, edits, deletes, reactions in the row, mentions, changes
+   * with ids from message_counter, notification levels. The words of an
+   * edited message are its new body's; a deleted one has none. */
+  "ALTER TABLE messages ADD COLUMN reply_to bigint, ADD COLUMN edited_ts bigint,"
+  "  ADD COLUMN deleted boolean NOT NULL DEFAULT false,"
+  "  ADD COLUMN reactions text NOT NULL DEFAULT '', ADD COLUMN mentions text NOT NULL DEFAULT '';"
+  "CREATE INDEX messages_deleted ON messages (conversation_id, id) INCLUDE (sender_id) WHERE deleted;"
+  "CREATE TABLE changes ("
+  "  id              bigint PRIMARY KEY,"
+  "  conversation_id bigint NOT NULL,"
+  "  actor_id        bigint NOT NULL,"
+  "  ts              bigint NOT NULL,"
+  "  kind            integer NOT NULL,"
+  "  target_id       bigint NOT NULL,"
+  "  emoji           text,"
+  "  reaction_on     boolean NOT NULL DEFAULT false"
+  ");"
+  "CREATE INDEX changes_conversation ON changes (conversation_id, id);"
+  "ALTER TABLE participants ADD COLUMN notify_level integer NOT NULL DEFAULT 0;",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -250,10 +271,35 @@ typedef enum {
   STMT_SEARCH,
   STMT_SEARCH_CONVERSATION,
   STMT_SUMMARIES,
+  STMT_HISTORY_UNDELETED,
+  STMT_HISTORY_BEFORE_UNDELETED,
+  STMT_SYNC_UNDELETED,
+  STMT_MESSAGE_BY_ID,
+  STMT_MESSAGE_EDIT,
+  STMT_MESSAGE_ERASE,
+  STMT_MESSAGE_REACTIONS,
+  STMT_CHANGE_INSERT,
+  STMT_CHANGES_SINCE,
+  STMT_CHANGES_BETWEEN,
+  STMT_NOTIFY_LEVEL_SET,
+  STMT_LAST_ID,
+  STMT_PARTICIPANT_ROLE,
   N_STMTS,
 } StmtId;
 
-#define MESSAGE_COLUMNS "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id"
+/* A message row (m) and its reply's original (r), in message_from_row's
+ * order; every query that reads messages joins r with MESSAGE_REPLY. */
+#define MESSAGE_COLUMNS                                                     \
+  "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
+  " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
+  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted"
+#define MESSAGE_REPLY " LEFT JOIN messages r ON r.id = m.reply_to"
+/* The row columns a subquery passes on as m. */
+#define ROW_COLUMNS(x)                                                        \
+  x ".id, " x ".conversation_id, " x ".sender_id, " x ".ts, " x ".body, " x ".client_msg_id, " \
+  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions"
+/* A change's columns before its message's (change_from_row). */
+#define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
 typedef struct {
   const char *sql;
@@ -330,19 +376,21 @@ static const StmtDef stmt_defs[N_STMTS] = {
    * holds tens of conversations. */
   [STMT_MESSAGES_INSERT] = {
     "WITH n AS MATERIALIZED (SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],"
-    "                                              $5::text[], $6::text[], $7::text[])"
-    "                        AS n (id, c, s, ts, body, cmid, words)),"
+    "                                              $5::text[], $6::text[], $7::text[], $8::bigint[],"
+    "                                              $9::text[])"
+    "                        AS n (id, c, s, ts, body, cmid, words, reply_to, mentions)),"
     " cs AS (SELECT d.c, coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = d.c"
     "                               ORDER BY l.id DESC LIMIT 1), 0) AS seq"
     "        FROM (SELECT DISTINCT c FROM n) d),"
     " ss AS (SELECT d.c, d.s, coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = d.c"
     "                                    AND o.sender_id = d.s ORDER BY o.id DESC LIMIT 1), 0) AS seq"
     "        FROM (SELECT DISTINCT c, s FROM n) d)"
-    " INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words)"
+    " INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq, words,"
+    "                       reply_to, mentions)"
     " SELECT n.id, n.c, n.s, n.ts, n.body, n.cmid,"
     "   cs.seq + row_number () OVER (PARTITION BY n.c ORDER BY n.id),"
     "   ss.seq + row_number () OVER (PARTITION BY n.c, n.s ORDER BY n.id),"
-    "   " NATTERD_STORE_PG_WORDS ("n.words")
+    "   " NATTERD_STORE_PG_WORDS ("n.words") ", nullif (n.reply_to, 0), n.mentions"
     " FROM n JOIN cs ON cs.c = n.c JOIN ss ON ss.c = n.c AND ss.s = n.s", TRUE },
   /* Which of a batch's (sender, client_msg_id) are stored already: the
    * first column is the pair's position in the arrays, from 1. One probe
@@ -352,19 +400,22 @@ static const StmtDef stmt_defs[N_STMTS] = {
    * join over a sequential scan of the whole table, every batch. */
   [STMT_MESSAGES_BY_CLIENT_IDS] = {
     "SELECT k.i, " MESSAGE_COLUMNS " FROM unnest ($1::bigint[], $2::text[]) WITH ORDINALITY AS k (s, c, i)"
-    " CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.sender_id, x.ts, x.body, x.client_msg_id"
-    "                     FROM messages x WHERE x.sender_id = k.s AND x.client_msg_id = k.c LIMIT 1) m" },
+    " CROSS JOIN LATERAL (SELECT " ROW_COLUMNS ("x")
+    "                     FROM messages x WHERE x.sender_id = k.s AND x.client_msg_id = k.c LIMIT 1) m"
+    MESSAGE_REPLY },
   [STMT_LAST_MESSAGE_ID] = { "SELECT coalesce (max (id), 0) FROM messages" },
   [STMT_MESSAGE_BY_CLIENT_ID] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
   [STMT_HISTORY] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = $1::bigint"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = $1::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   [STMT_HISTORY_BEFORE] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   [STMT_MESSAGES_BETWEEN] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id > $1::bigint AND m.id < $2::bigint"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id > $1::bigint AND m.id < $2::bigint"
     " ORDER BY m.id LIMIT $3::bigint" },
   /* The first @limit ids after "since" of each of the user's conversations
    * (an index range scan each), then the first @limit of those: the cost
@@ -372,35 +423,90 @@ static const StmtDef stmt_defs[N_STMTS] = {
    * table (as natterd-store-sqlite.c's sync). */
   [STMT_SYNC] = {
     "SELECT " MESSAGE_COLUMNS " FROM participants p CROSS JOIN LATERAL"
-    "  (SELECT x.id, x.conversation_id, x.sender_id, x.ts, x.body, x.client_msg_id FROM messages x"
+    "  (SELECT " ROW_COLUMNS ("x") " FROM messages x"
     "   WHERE x.conversation_id = p.conversation_id AND x.id > $2::bigint"
-    "   ORDER BY x.id LIMIT $3::bigint) m"
+    "   ORDER BY x.id LIMIT $3::bigint) m" MESSAGE_REPLY
+    " WHERE p.user_id = $1::bigint ORDER BY m.id LIMIT $3" },
+  [STMT_SYNC_UNDELETED] = {
+    "SELECT " MESSAGE_COLUMNS " FROM participants p CROSS JOIN LATERAL"
+    "  (SELECT " ROW_COLUMNS ("x") " FROM messages x"
+    "   WHERE x.conversation_id = p.conversation_id AND x.id > $2::bigint AND NOT x.deleted"
+    "   ORDER BY x.id LIMIT $3::bigint) m" MESSAGE_REPLY
     " WHERE p.user_id = $1::bigint ORDER BY m.id LIMIT $3" },
   [STMT_SEARCH] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m"
-    " WHERE m.words @@ $2::tsquery AND m.conversation_id IN"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.words @@ $2::tsquery AND NOT m.deleted AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = $1::bigint)"
     " ORDER BY m.id DESC LIMIT $3::bigint" },
   [STMT_SEARCH_CONVERSATION] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m"
-    " WHERE m.words @@ $2::tsquery AND m.conversation_id = $4::bigint AND m.conversation_id IN"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.words @@ $2::tsquery AND NOT m.deleted AND m.conversation_id = $4::bigint AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = $1::bigint)"
     " ORDER BY m.id DESC LIMIT $3::bigint" },
+  /* As SQLite's: seq arithmetic on the newest message (deleted or not),
+   * less the deleted messages of others after the marker; the last
+   * message shown is the newest one not deleted. */
   [STMT_SUMMARIES] = {
     "SELECT p.conversation_id, p.read_up_to,"
-    "  coalesce (m.seq, 0)"
-    "  - coalesce ((SELECT r.seq FROM messages r WHERE r.conversation_id = p.conversation_id"
-    "               AND r.id <= p.read_up_to ORDER BY r.id DESC LIMIT 1), 0)"
+    "  coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = p.conversation_id"
+    "             ORDER BY l.id DESC LIMIT 1), 0)"
+    "  - coalesce ((SELECT k.seq FROM messages k WHERE k.conversation_id = p.conversation_id"
+    "               AND k.id <= p.read_up_to ORDER BY k.id DESC LIMIT 1), 0)"
     "  - coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
     "               AND o.sender_id = $1::bigint ORDER BY o.id DESC LIMIT 1), 0)"
     "  + coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
-    "               AND o.sender_id = $1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0),"
-    "  " MESSAGE_COLUMNS
+    "               AND o.sender_id = $1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0)"
+    "  - (SELECT count (*) FROM messages d WHERE d.conversation_id = p.conversation_id AND d.deleted"
+    "     AND d.id > p.read_up_to AND d.sender_id <> $1),"
+    "  p.notify_level, " MESSAGE_COLUMNS
     " FROM participants p LEFT JOIN LATERAL"
-    "  (SELECT x.id, x.conversation_id, x.sender_id, x.ts, x.body, x.client_msg_id, x.seq"
-    "   FROM messages x WHERE x.conversation_id = p.conversation_id ORDER BY x.id DESC LIMIT 1) m ON TRUE"
+    "  (SELECT " ROW_COLUMNS ("x")
+    "   FROM messages x WHERE x.conversation_id = p.conversation_id AND NOT x.deleted"
+    "   ORDER BY x.id DESC LIMIT 1) m ON TRUE" MESSAGE_REPLY
     " WHERE p.user_id = $1"
     " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC" },
+  [STMT_HISTORY_UNDELETED] = {
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.conversation_id = $1::bigint AND NOT m.deleted"
+    " ORDER BY m.id DESC LIMIT $2::bigint" },
+  [STMT_HISTORY_BEFORE_UNDELETED] = {
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
+    " WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint AND NOT m.deleted"
+    " ORDER BY m.id DESC LIMIT $2::bigint" },
+  [STMT_MESSAGE_BY_ID] = {
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = $1::bigint" },
+  [STMT_MESSAGE_EDIT] = {
+    "UPDATE messages SET body = $2::text, edited_ts = $3::bigint, mentions = coalesce ($4::text, ''),"
+    " words = " NATTERD_STORE_PG_WORDS ("$5::text") " WHERE id = $1::bigint", TRUE },
+  [STMT_MESSAGE_ERASE] = {
+    "UPDATE messages SET body = '', reply_to = NULL, edited_ts = NULL, reactions = '', mentions = '',"
+    " deleted = true, words = ''::tsvector WHERE id = $1::bigint", TRUE },
+  [STMT_MESSAGE_REACTIONS] = {
+    "UPDATE messages SET reactions = coalesce ($2::text, '') WHERE id = $1::bigint", TRUE },
+  [STMT_CHANGE_INSERT] = {
+    "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on)"
+    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::integer, $6::bigint, $7::text,"
+    "         $8::boolean)", TRUE },
+  [STMT_CHANGES_SINCE] = {
+    "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
+    " FROM participants p JOIN changes c ON c.conversation_id = p.conversation_id AND c.id > $2::bigint"
+    " JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
+    " WHERE p.user_id = $1::bigint ORDER BY c.id LIMIT $3::bigint" },
+  [STMT_CHANGES_BETWEEN] = {
+    "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
+    " FROM changes c JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
+    " WHERE c.id > $1::bigint AND c.id < $2::bigint ORDER BY c.id LIMIT $3::bigint" },
+  [STMT_PARTICIPANT_ROLE] = {
+    "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1::bigint AND user_id = $2::bigint),"
+    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = $1 AND owner_id = $2)", FALSE, FALSE, TRUE },
+  [STMT_NOTIFY_LEVEL_SET] = {
+    "UPDATE participants SET notify_level = $3::integer"
+    " WHERE conversation_id = $1::bigint AND user_id = $2::bigint AND notify_level <> $3", TRUE, FALSE, TRUE },
+  /* The newest id of messages and changes: the search index (the words
+   * in each row) is complete up to it. */
+  [STMT_LAST_ID] = {
+    "SELECT greatest ((SELECT coalesce (max (id), 0) FROM messages),"
+    "                 (SELECT coalesce (max (id), 0) FROM changes))" },
 };
 
 /* The connection parameters, shared by a store and its siblings. The
@@ -430,6 +536,8 @@ typedef struct {
   gsize                    body_len;
   char                    *client_msg_id;
   char                    *lexemes;
+  gint64                   reply_to;      /* 0: none */
+  char                    *mentions;      /* NULL: none */
   int                      same_as;       /* an earlier queued row of the same (sender, client_msg_id), or -1 */
   gint64                   id;            /* given at the flush when new */
   int                      found_row;     /* the stored original's row in the lookup, or -1 */
@@ -1076,7 +1184,7 @@ ensure_connected (PgStore  *self,
 
 /* Parameters for one statement: integers and NUL-terminated text in text
  * format, bytes (binary-safe) in binary format. */
-#define MAX_PARAMS 8
+#define MAX_PARAMS 10
 typedef struct {
   int         n;
   const char *values[MAX_PARAMS];
@@ -1230,6 +1338,14 @@ get_int (PGresult *res,
   if (PQgetisnull (res, row, column))
     return 0;
   return g_ascii_strtoll (PQgetvalue (res, row, column), NULL, 10);
+}
+
+static gboolean
+get_bool (PGresult *res,
+          int       row,
+          int       column)
+{
+  return !PQgetisnull (res, row, column) && PQgetvalue (res, row, column)[0] == 't';
 }
 
 static const char *
@@ -2088,6 +2204,62 @@ message_from_row (PGresult            *res,
   m->body = PQgetvalue (res, row, first + 4);
   m->body_len = PQgetlength (res, row, first + 4);
   m->client_msg_id = PQgetvalue (res, row, first + 5);
+  m->reply_to = get_int (res, row, first + 6);
+  m->edited_ts = get_int (res, row, first + 7);
+  m->deleted = get_bool (res, row, first + 8);
+  m->reactions = PQgetvalue (res, row, first + 9);
+  m->mentions = PQgetvalue (res, row, first + 10);
+  m->reply_from = get_int (res, row, first + 11);
+  m->reply_body = NULL;
+  m->reply_body_len = 0;
+  m->reply_deleted = FALSE;
+  if (m->reply_to != 0 && !PQgetisnull (res, row, first + 12))
+    {
+      m->reply_body = PQgetvalue (res, row, first + 12);
+      m->reply_body_len = PQgetlength (res, row, first + 12);
+      m->reply_deleted = get_bool (res, row, first + 13);
+    }
+}
+
+/* A change's columns (CHANGE_COLUMNS) and then its message's. */
+static void
+change_from_row (PGresult           *res,
+                 int                 row,
+                 NatterdStoreChange *c)
+{
+  c->id = get_int (res, row, 0);
+  c->conversation_id = get_int (res, row, 1);
+  c->actor_id = get_int (res, row, 2);
+  c->ts = get_int (res, row, 3);
+  c->kind = (NatterdChangeKind) get_int (res, row, 4);
+  c->emoji = get_text (res, row, 5);
+  c->on = get_bool (res, row, 6);
+  message_from_row (res, row, 7, &c->message);
+}
+
+static gboolean
+foreach_change (PgStore                 *self,
+                StmtId                   id,
+                Params                  *p,
+                NatterdStoreChangeFunc   func,
+                gpointer                 user_data,
+                const char              *what,
+                GError                 **error)
+{
+  PGresult *res = run (self, id, p, what, error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      NatterdStoreChange c;
+
+      change_from_row (res, i, &c);
+      if (!func (&c, user_data))
+        break;
+    }
+  PQclear (res);
+  return TRUE;
 }
 
 /* Runs a statement whose columns are MESSAGE_COLUMNS, calling @func per
@@ -2212,6 +2384,7 @@ clear_queued (PgStore *self,
       g_free (q->body);
       g_free (q->client_msg_id);
       g_free (q->lexemes);
+      g_free (q->mentions);
     }
   if (keep == 0)
     g_hash_table_remove_all (self->queued_keys);
@@ -2256,7 +2429,8 @@ array_add_int (GString *a,
 }
 
 /* The columns of the arrays a flush sends, as array literals. */
-enum { COL_ID, COL_CONVERSATION, COL_SENDER, COL_TS, COL_BODY, COL_CLIENT_MSG_ID, COL_WORDS, N_COLS };
+enum { COL_ID, COL_CONVERSATION, COL_SENDER, COL_TS, COL_BODY, COL_CLIENT_MSG_ID, COL_WORDS,
+       COL_REPLY_TO, COL_MENTIONS, N_COLS };
 
 /* Writes the queued messages: one statement finds those whose (sender,
  * client_msg_id) is stored already, one inserts the others with the next
@@ -2327,6 +2501,8 @@ flush_queued (PgStore  *self,
       array_add_text (cols[COL_BODY], q[i].body);
       array_add_text (cols[COL_CLIENT_MSG_ID], q[i].client_msg_id);
       array_add_text (cols[COL_WORDS], q[i].lexemes);
+      array_add_int (cols[COL_REPLY_TO], q[i].reply_to);
+      array_add_text (cols[COL_MENTIONS], q[i].mentions != NULL ? q[i].mentions : "");
     }
   if (n_new > 0)
     {
@@ -2351,8 +2527,12 @@ flush_queued (PgStore  *self,
       if (first->found_row >= 0)
         message_from_row (found, first->found_row, 1, &m);
       else
-        m = (NatterdStoreMessage) { first->id, first->conversation_id, first->sender_id, first->ts,
-                                    first->body, first->body_len, first->client_msg_id };
+        m = (NatterdStoreMessage) { .id = first->id, .conversation_id = first->conversation_id,
+                                    .sender_id = first->sender_id, .ts = first->ts,
+                                    .body = first->body, .body_len = first->body_len,
+                                    .client_msg_id = first->client_msg_id,
+                                    .reply_to = first->reply_to, .reactions = "",
+                                    .mentions = first->mentions != NULL ? first->mentions : "" };
       /* A resend, of a stored message or of one earlier in the batch:
        * answered with the original, which uses no id. */
       if (q[i].out_duplicate != NULL)
@@ -2390,6 +2570,8 @@ insert_message (PgStore                 *self,
                 gsize                    body_len,
                 gint64                   ts,
                 const char              *client_msg_id,
+                gint64                   reply_to,
+                const char              *mentions,
                 gboolean                *out_duplicate,
                 NatterdStoreMessageFunc  func,
                 gpointer                 user_data,
@@ -2413,6 +2595,8 @@ insert_message (PgStore                 *self,
   q.body_len = body_len;
   q.client_msg_id = g_strdup (client_msg_id);
   q.lexemes = natterd_store_pg_message_lexemes (body, body_len);
+  q.reply_to = reply_to;
+  q.mentions = g_strdup (mentions);
   q.out_duplicate = out_duplicate;
   q.func = func;
   q.user_data = user_data;
@@ -2438,6 +2622,8 @@ pg_message_insert (NatterdStore            *store,
                    gsize                    body_len,
                    gint64                   ts,
                    const char              *client_msg_id,
+                   gint64                   reply_to,
+                   const char              *mentions,
                    gboolean                *out_duplicate,
                    NatterdStoreMessageFunc  func,
                    gpointer                 user_data,
@@ -2450,16 +2636,187 @@ pg_message_insert (NatterdStore            *store,
   if (!own_begin (self, &own, error))
     return FALSE;
   ok = insert_message (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                       out_duplicate, func, user_data, error);
+                       reply_to, mentions, out_duplicate, func, user_data, error);
   return own_end (self, &own, ok, error);
 }
 
+static gboolean
+pg_message_by_id (NatterdStore            *store,
+                  gint64                   id,
+                  NatterdStoreMessageFunc  func,
+                  gpointer                 user_data,
+                  GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, id);
+  return foreach_message (self, STMT_MESSAGE_BY_ID, &p, func, user_data, "find message", error);
+}
+
+/* The change takes the counter's next id, as a message would: the
+ * messages queued before it are written first, so that ids follow the
+ * order of the writes. */
+static gboolean
+insert_change (PgStore                       *self,
+               const NatterdStoreChangeWrite *c,
+               gint64                        *out_id,
+               GError                       **error)
+{
+  Params p = { 0 };
+  gboolean ok;
+
+  if (!flush_queued (self, error) || !lock_counter (self, error))
+    return FALSE;
+  switch (c->kind)
+    {
+    case NATTERD_CHANGE_EDIT:
+      {
+        g_autofree char *body = g_strndup (c->body, c->body_len);
+        g_autofree char *lexemes = natterd_store_pg_message_lexemes (c->body, c->body_len);
+
+        param_int (&p, c->message_id);
+        param_text (&p, body);
+        param_int (&p, c->ts);
+        param_text (&p, c->mentions);
+        param_text (&p, lexemes);
+        ok = run_done (self, STMT_MESSAGE_EDIT, &p, "edit a message", error);
+        break;
+      }
+    case NATTERD_CHANGE_DELETE:
+      param_int (&p, c->message_id);
+      ok = run_done (self, STMT_MESSAGE_ERASE, &p, "delete a message", error);
+      break;
+    case NATTERD_CHANGE_REACTION:
+      param_int (&p, c->message_id);
+      param_text (&p, c->reactions);
+      ok = run_done (self, STMT_MESSAGE_REACTIONS, &p, "react to a message", error);
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+  if (!ok)
+    return FALSE;
+
+  p = (Params) { 0 };
+  param_int (&p, self->counter_last_id + 1);
+  param_int (&p, c->conversation_id);
+  param_int (&p, c->actor_id);
+  param_int (&p, c->ts);
+  param_int (&p, c->kind);
+  param_int (&p, c->message_id);
+  param_text (&p, c->kind == NATTERD_CHANGE_REACTION ? c->emoji : NULL);
+  param_text (&p, c->kind == NATTERD_CHANGE_REACTION && c->on ? "true" : "false");
+  if (!run_done (self, STMT_CHANGE_INSERT, &p, "insert change", error))
+    return FALSE;
+  *out_id = ++self->counter_last_id;
+  self->counter_dirty = TRUE;
+  return TRUE;
+}
+
+static gboolean
+pg_change_insert (NatterdStore                  *store,
+                  const NatterdStoreChangeWrite *change,
+                  gint64                        *out_id,
+                  GError                       **error)
+{
+  PgStore *self = (PgStore *) store;
+  Own own;
+
+  if (!own_begin (self, &own, error))
+    return FALSE;
+  return own_end (self, &own, insert_change (self, change, out_id, error), error);
+}
+
+static gboolean
+pg_changes_since (NatterdStore            *store,
+                  gint64                   user_id,
+                  gint64                   since,
+                  gint64                   limit,
+                  NatterdStoreChangeFunc   func,
+                  gpointer                 user_data,
+                  GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_int (&p, since);
+  param_int (&p, limit);
+  return foreach_change (self, STMT_CHANGES_SINCE, &p, func, user_data, "changes", error);
+}
+
+static gboolean
+pg_changes_between (NatterdStore            *store,
+                    gint64                   after,
+                    gint64                   before,
+                    gint64                   limit,
+                    NatterdStoreChangeFunc   func,
+                    gpointer                 user_data,
+                    GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, after);
+  param_int (&p, before);
+  param_int (&p, limit);
+  return foreach_change (self, STMT_CHANGES_BETWEEN, &p, func, user_data, "changes between", error);
+}
+
+static gboolean
+pg_participant_role (NatterdStore *store,
+                     gint64        conversation_id,
+                     gint64        user_id,
+                     gboolean     *out_participant,
+                     gboolean     *out_owner,
+                     GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  param_int (&p, conversation_id);
+  param_int (&p, user_id);
+  res = run (self, STMT_PARTICIPANT_ROLE, &p, "participant role", error);
+  if (res == NULL)
+    return FALSE;
+  *out_participant = get_bool (res, 0, 0);
+  *out_owner = get_bool (res, 0, 1);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_notify_level_set (NatterdStore        *store,
+                     gint64               conversation_id,
+                     gint64               user_id,
+                     NatterdNotifyLevel   level,
+                     gboolean            *out_changed,
+                     GError             **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  param_int (&p, conversation_id);
+  param_int (&p, user_id);
+  param_int (&p, level);
+  res = run (self, STMT_NOTIFY_LEVEL_SET, &p, "set notify level", error);
+  if (res == NULL)
+    return FALSE;
+  *out_changed = g_strcmp0 (PQcmdTuples (res), "0") != 0;
+  PQclear (res);
+  return TRUE;
+}
+
+/* The newest id of messages and changes. */
 static gboolean
 last_message_id (PgStore  *self,
                  gint64   *out_id,
                  GError  **error)
 {
-  return run_returning_id (self, STMT_LAST_MESSAGE_ID, NULL, out_id, "newest message", error);
+  return run_returning_id (self, STMT_LAST_ID, NULL, out_id, "newest message", error);
 }
 
 /* The index is part of each message's row: never behind. */
@@ -2489,6 +2846,7 @@ pg_history (NatterdStore            *store,
             gint64                   conversation_id,
             gint64                   before,
             gint64                   limit,
+            gboolean                 skip_deleted,
             NatterdStoreMessageFunc  func,
             gpointer                 user_data,
             GError                 **error)
@@ -2500,7 +2858,8 @@ pg_history (NatterdStore            *store,
   param_int (&p, limit);
   if (before > 0)
     param_int (&p, before);
-  return foreach_message (self, before > 0 ? STMT_HISTORY_BEFORE : STMT_HISTORY, &p,
+  return foreach_message (self, before > 0 ? (skip_deleted ? STMT_HISTORY_BEFORE_UNDELETED : STMT_HISTORY_BEFORE)
+                                           : (skip_deleted ? STMT_HISTORY_UNDELETED : STMT_HISTORY), &p,
                           func, user_data, "history", error);
 }
 
@@ -2527,6 +2886,7 @@ pg_sync (NatterdStore            *store,
          gint64                   user_id,
          gint64                   since,
          gint64                   limit,
+         gboolean                 skip_deleted,
          NatterdStoreMessageFunc  func,
          gpointer                 user_data,
          GError                 **error)
@@ -2537,7 +2897,8 @@ pg_sync (NatterdStore            *store,
   param_int (&p, user_id);
   param_int (&p, since);
   param_int (&p, limit);
-  return foreach_message (self, STMT_SYNC, &p, func, user_data, "sync", error);
+  return foreach_message (self, skip_deleted ? STMT_SYNC_UNDELETED : STMT_SYNC, &p, func, user_data,
+                          "sync", error);
 }
 
 /* A lexeme in a tsquery literal: quoted, with ' and \ escaped. */
@@ -2609,12 +2970,12 @@ pg_conversation_summaries (NatterdStore            *store,
   for (int i = 0; i < PQntuples (res); i++)
     {
       NatterdStoreMessage m;
-      gboolean has_last = !PQgetisnull (res, i, 3);
+      gboolean has_last = !PQgetisnull (res, i, 4);
 
       if (has_last)
-        message_from_row (res, i, 3, &m);
+        message_from_row (res, i, 4, &m);
       func (get_int (res, i, 0), get_int (res, i, 1), get_int (res, i, 2),
-            has_last ? &m : NULL, user_data);
+            (NatterdNotifyLevel) get_int (res, i, 3), has_last ? &m : NULL, user_data);
     }
   PQclear (res);
   return TRUE;
@@ -2659,6 +3020,12 @@ static const NatterdStoreEngine pg_engine = {
   .search_index_catch_up = pg_search_index_catch_up,
   .search_index_state = pg_search_index_state,
   .message_by_client_id = pg_message_by_client_id,
+  .message_by_id = pg_message_by_id,
+  .change_insert = pg_change_insert,
+  .changes_since = pg_changes_since,
+  .changes_between = pg_changes_between,
+  .notify_level_set = pg_notify_level_set,
+  .participant_role = pg_participant_role,
   .history = pg_history,
   .messages_between = pg_messages_between,
   .sync = pg_sync,

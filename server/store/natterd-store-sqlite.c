@@ -131,6 +131,42 @@ static const char *const migrations[] = {
    * there from the messages, in the background. */
   "DROP TABLE messages_fts;"
   "DROP TABLE search_state;",
+
+  /* 6: message actions (docs/protocol.md): replies, edits, deletes,
+   * reactions (kept in the row, see NATTERD_STORE_REACTIONS in
+   * natterd-store.h), mentions (user ids), notification levels. A change
+   * is a row of its own in changes, small and without text (an edit's
+   * text lives only in its message), whose id comes from the message
+   * sequence: messages and changes take max (both tables) + 1, from the
+   * writer, the only connection that writes them. search_removals holds
+   * what the search index must forget (an edit's old words, a delete's),
+   * written in the change's transaction and applied by the indexer
+   * (natterd_store_search_index_catch_up); deleted messages are counted
+   * out of the unread counts through their own small index. */
+  "ALTER TABLE messages ADD COLUMN reply_to INTEGER;"
+  "ALTER TABLE messages ADD COLUMN edited_ts INTEGER;"
+  "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE messages ADD COLUMN reactions TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';"
+  "CREATE INDEX messages_deleted ON messages (conversation_id, id, sender_id) WHERE deleted = 1;"
+  "CREATE TABLE changes ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL,"
+  "  actor_id        INTEGER NOT NULL,"
+  "  ts              INTEGER NOT NULL,"
+  "  kind            INTEGER NOT NULL,"
+  "  target_id       INTEGER NOT NULL,"
+  "  emoji           TEXT,"
+  "  reaction_on     INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX changes_conversation ON changes (conversation_id, id);"
+  "CREATE TABLE search_removals ("
+  "  id         INTEGER PRIMARY KEY," /* the change's */
+  "  message_id INTEGER NOT NULL,"
+  "  old_body   TEXT NOT NULL,"
+  "  new_body   TEXT"                 /* NULL: deleted */
+  ");"
+  "ALTER TABLE participants ADD COLUMN notify_level INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -145,7 +181,16 @@ static const char search_schema[] =
   "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
   "  indexed_up_to INTEGER NOT NULL"
   ");"
-  "INSERT OR IGNORE INTO search.search_state VALUES (1, 0);";
+  "INSERT OR IGNORE INTO search.search_state VALUES (1, 0);"
+  /* The search_removals (in natter.db) applied to the index, up to
+   * this change id: committed with the index, so that none is applied
+   * twice (a contentless FTS5 'delete' of words it does not hold would
+   * damage the index) and none is lost. */
+  "CREATE TABLE IF NOT EXISTS search.removals_state ("
+  "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  applied_up_to INTEGER NOT NULL"
+  ");"
+  "INSERT OR IGNORE INTO search.removals_state VALUES (1, 0);";
 
 /* The index's own format, in search.db's user_version: an index of
  * another format is emptied, made again with this definition, and
@@ -218,10 +263,41 @@ typedef enum {
   STMT_SEARCH,
   STMT_SEARCH_CONVERSATION,
   STMT_SUMMARIES,
+  STMT_HISTORY_UNDELETED,
+  STMT_HISTORY_BEFORE_UNDELETED,
+  STMT_SYNC_IDS_UNDELETED,
+  STMT_NEXT_ID,
+  STMT_REMOVAL_INSERT,
+  STMT_REMOVALS_TRIM,
+  STMT_MESSAGE_EDIT,
+  STMT_MESSAGE_ERASE,
+  STMT_MESSAGE_REACTIONS,
+  STMT_CHANGE_INSERT,
+  STMT_CHANGES_SINCE,
+  STMT_CHANGES_BETWEEN,
+  STMT_NOTIFY_LEVEL_SET,
+  STMT_REMOVALS_PENDING,
+  STMT_FTS_DELETE,
+  STMT_FTS_INSERT,
+  STMT_REMOVALS_MARK,
+  STMT_SEARCH_INDEX_TOP,
+  STMT_PARTICIPANT_ROLE,
   N_STMTS,
 } StmtId;
 
-#define MESSAGE_COLUMNS "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id"
+/* A message row and its reply's original (r), in message_from_row's
+ * order; every query that reads messages joins r with MESSAGE_REPLY. */
+#define MESSAGE_COLUMNS                                                     \
+  "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
+  " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
+  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted"
+#define MESSAGE_REPLY " LEFT JOIN main.messages r ON r.id = m.reply_to"
+/* The next id of the sequence messages and changes share. */
+#define NEXT_ID_SQL                                                          \
+  "(SELECT max (coalesce ((SELECT max (id) FROM main.messages), 0),"         \
+  "             coalesce ((SELECT max (id) FROM main.changes), 0)) + 1)"
+/* A change's columns before its message's (change_from_row). */
+#define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -269,8 +345,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_READ_MARKER_GET] =
     "SELECT read_up_to FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
   [STMT_MESSAGE_INSERT] =
-    "INSERT INTO messages (conversation_id, sender_id, ts, body, client_msg_id, seq, sender_seq)"
-    " VALUES (?1, ?2, ?3, ?4, ?5,"
+    "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, mentions,"
+    "                      seq, sender_seq)"
+    " VALUES (" NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, nullif (?6, 0), coalesce (?7, ''),"
     "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = ?1"
     "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
     "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = ?1"
@@ -289,14 +366,14 @@ static const char *const stmt_sql[N_STMTS] = {
     " RETURNING indexed_up_to",
   [STMT_SEARCH_INDEX_STATE] = SEARCH_STATE_SQL,
   [STMT_MESSAGE_BY_CLIENT_ID] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
   [STMT_HISTORY] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1"
     " ORDER BY m.id DESC LIMIT ?2",
   [STMT_MESSAGES_BETWEEN] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id LIMIT ?3",
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id LIMIT ?3",
   [STMT_HISTORY_BEFORE] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.conversation_id = ?1 AND m.id < ?3"
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.id < ?3"
     " ORDER BY m.id DESC LIMIT ?2",
   /* Sync in three steps (see natterd_store_sync): the user's
    * conversations, the ids after "since" in each, then the rows. */
@@ -304,38 +381,104 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_SYNC_IDS] =
     "SELECT id FROM messages INDEXED BY messages_conversation_seq"
     " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-  [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = ?1",
+  [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = ?1",
   [STMT_MESSAGES_RANGE] =
-    "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
   /* ORDER BY the FTS rowid lets FTS5 walk its index newest first and stop
    * at the limit, instead of sorting every match. */
   [STMT_SEARCH] =
     "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
-    " JOIN main.messages m ON m.id = f.rowid"
-    " WHERE messages_fts MATCH ?2 AND m.conversation_id IN"
+    " JOIN main.messages m ON m.id = f.rowid" MESSAGE_REPLY
+    " WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
   [STMT_SEARCH_CONVERSATION] =
     "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
-    " JOIN main.messages m ON m.id = f.rowid"
-    " WHERE messages_fts MATCH ?2 AND m.conversation_id = ?4 AND m.conversation_id IN"
+    " JOIN main.messages m ON m.id = f.rowid" MESSAGE_REPLY
+    " WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND m.conversation_id = ?4 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
+  /* The unread count is seq arithmetic (migration 3) on the newest
+   * message, deleted or not (l), less the deleted messages of others
+   * after the marker (their own partial index); the last message shown
+   * is the newest one not deleted (m). */
   [STMT_SUMMARIES] =
     "SELECT p.conversation_id, p.read_up_to,"
-    "  coalesce (m.seq, 0)"
-    "  - coalesce ((SELECT r.seq FROM messages r WHERE r.conversation_id = p.conversation_id"
-    "               AND r.id <= p.read_up_to ORDER BY r.id DESC LIMIT 1), 0)"
+    "  coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = p.conversation_id"
+    "             ORDER BY l.id DESC LIMIT 1), 0)"
+    "  - coalesce ((SELECT k.seq FROM messages k WHERE k.conversation_id = p.conversation_id"
+    "               AND k.id <= p.read_up_to ORDER BY k.id DESC LIMIT 1), 0)"
     "  - coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
     "               AND o.sender_id = ?1 ORDER BY o.id DESC LIMIT 1), 0)"
     "  + coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
-    "               AND o.sender_id = ?1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0),"
-    "  " MESSAGE_COLUMNS
+    "               AND o.sender_id = ?1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0)"
+    "  - (SELECT count (*) FROM messages d WHERE d.conversation_id = p.conversation_id AND d.deleted = 1"
+    "     AND d.id > p.read_up_to AND d.sender_id <> ?1),"
+    "  p.notify_level, " MESSAGE_COLUMNS
     " FROM participants p"
     " LEFT JOIN messages m ON m.id ="
-    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id)"
+    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id AND x.deleted = 0)"
+    MESSAGE_REPLY
     " WHERE p.user_id = ?1"
     " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC",
+  [STMT_HISTORY_UNDELETED] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.deleted = 0"
+    " ORDER BY m.id DESC LIMIT ?2",
+  [STMT_HISTORY_BEFORE_UNDELETED] =
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.id < ?3"
+    " AND m.deleted = 0 ORDER BY m.id DESC LIMIT ?2",
+  [STMT_SYNC_IDS_UNDELETED] =
+    "SELECT id FROM messages INDEXED BY messages_conversation_seq"
+    " WHERE conversation_id = ?1 AND id > ?2 AND deleted = 0 ORDER BY id LIMIT ?3",
+  [STMT_NEXT_ID] = "SELECT " NEXT_ID_SQL,
+  /* What the index must forget of message ?2 (its body now), and learn
+   * (?3, NULL for a delete): applied by the indexer, in change order. */
+  [STMT_REMOVAL_INSERT] =
+    "INSERT INTO search_removals (id, message_id, old_body, new_body)"
+    " SELECT ?1, id, body, ?3 FROM messages WHERE id = ?2",
+  /* Those the index has applied (its mark is in search.db). */
+  [STMT_REMOVALS_TRIM] =
+    "DELETE FROM search_removals WHERE id <= (SELECT applied_up_to FROM search.removals_state)",
+  [STMT_MESSAGE_EDIT] =
+    "UPDATE messages SET body = ?2, edited_ts = ?3, mentions = coalesce (?4, '') WHERE id = ?1",
+  [STMT_MESSAGE_ERASE] =
+    "UPDATE messages SET body = '', reply_to = NULL, edited_ts = NULL, reactions = '', mentions = '',"
+    " deleted = 1 WHERE id = ?1",
+  [STMT_MESSAGE_REACTIONS] = "UPDATE messages SET reactions = coalesce (?2, '') WHERE id = ?1",
+  [STMT_CHANGE_INSERT] =
+    "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+  [STMT_CHANGES_SINCE] =
+    "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
+    " FROM participants p JOIN changes c ON c.conversation_id = p.conversation_id AND c.id > ?2"
+    " JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
+    " WHERE p.user_id = ?1 ORDER BY c.id LIMIT ?3",
+  [STMT_CHANGES_BETWEEN] =
+    "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
+    " FROM changes c JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
+    " WHERE c.id > ?1 AND c.id < ?2 ORDER BY c.id LIMIT ?3",
+  [STMT_PARTICIPANT_ROLE] =
+    "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2),"
+    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = ?1 AND owner_id = ?2)",
+  [STMT_NOTIFY_LEVEL_SET] =
+    "UPDATE participants SET notify_level = ?3"
+    " WHERE conversation_id = ?1 AND user_id = ?2 AND notify_level <> ?3",
+  /* The indexer's: the removals it has not applied, in change order. */
+  [STMT_REMOVALS_PENDING] =
+    "SELECT r.id, r.message_id, r.old_body, r.new_body FROM main.search_removals r"
+    " WHERE r.id > (SELECT applied_up_to FROM search.removals_state) ORDER BY r.id",
+  [STMT_FTS_DELETE] =
+    "INSERT INTO search.messages_fts (messages_fts, rowid, body) VALUES ('delete', ?1, ?2)",
+  [STMT_FTS_INSERT] = "INSERT INTO search.messages_fts (rowid, body) VALUES (?1, ?2)",
+  [STMT_REMOVALS_MARK] = "UPDATE search.removals_state SET applied_up_to = max (applied_up_to, ?1)",
+  /* Messages indexed up to; the first removal not applied (0: none); the
+   * newest id of messages and changes. */
+  [STMT_SEARCH_INDEX_TOP] =
+    "SELECT (SELECT indexed_up_to FROM search.search_state),"
+    "  coalesce ((SELECT min (id) FROM main.search_removals"
+    "             WHERE id > (SELECT applied_up_to FROM search.removals_state)), 0),"
+    "  (SELECT coalesce (max (id), 0) FROM main.messages),"
+    "  " NEXT_ID_SQL " - 1",
 };
 
 /* What a connection is for: which database it may write. */
@@ -1530,6 +1673,63 @@ message_from_row (sqlite3_stmt        *s,
     m->body = "";
   if (m->client_msg_id == NULL)
     m->client_msg_id = "";
+  m->reply_to = sqlite3_column_int64 (s, first + 6);
+  m->edited_ts = sqlite3_column_int64 (s, first + 7);
+  m->deleted = sqlite3_column_int (s, first + 8) != 0;
+  m->reactions = (const char *) sqlite3_column_text (s, first + 9);
+  m->mentions = (const char *) sqlite3_column_text (s, first + 10);
+  m->reply_from = sqlite3_column_int64 (s, first + 11);
+  m->reply_body = NULL;
+  m->reply_body_len = 0;
+  m->reply_deleted = FALSE;
+  if (m->reply_to != 0 && sqlite3_column_type (s, first + 12) != SQLITE_NULL)
+    {
+      m->reply_body = (const char *) sqlite3_column_text (s, first + 12);
+      m->reply_body_len = sqlite3_column_bytes (s, first + 12);
+      m->reply_deleted = sqlite3_column_int (s, first + 13) != 0;
+    }
+}
+
+/* A change's columns (CHANGE_COLUMNS) and then its message's. */
+static void
+change_from_row (sqlite3_stmt       *s,
+                 NatterdStoreChange *c)
+{
+  c->id = sqlite3_column_int64 (s, 0);
+  c->conversation_id = sqlite3_column_int64 (s, 1);
+  c->actor_id = sqlite3_column_int64 (s, 2);
+  c->ts = sqlite3_column_int64 (s, 3);
+  c->kind = sqlite3_column_int (s, 4);
+  c->emoji = (const char *) sqlite3_column_text (s, 5);
+  c->on = sqlite3_column_int (s, 6) != 0;
+  message_from_row (s, 7, &c->message);
+}
+
+static gboolean
+foreach_change (SqliteStore             *self,
+                sqlite3_stmt             *s,
+                NatterdStoreChangeFunc    func,
+                gpointer                  user_data,
+                const char               *what,
+                GError                  **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      NatterdStoreChange c;
+
+      change_from_row (s, &c);
+      if (!func (&c, user_data))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, what);
+  return TRUE;
 }
 
 /* Steps a statement whose columns are MESSAGE_COLUMNS, calling @func per
@@ -1569,6 +1769,8 @@ sqlite_message_insert (NatterdStore *store,
                        gsize                    body_len,
                        gint64                   ts,
                        const char              *client_msg_id,
+                       gint64                   reply_to,
+                       const char              *mentions,
                        gboolean                *out_duplicate,
                        NatterdStoreMessageFunc  func,
                        gpointer                 user_data,
@@ -1577,13 +1779,16 @@ sqlite_message_insert (NatterdStore *store,
   SqliteStore *self = (SqliteStore *) store;
 
   sqlite3_stmt *s = stmt (self, STMT_MESSAGE_INSERT);
-  NatterdStoreMessage m;
+  NatterdStoreMessage m = { 0 };
 
   sqlite3_bind_int64 (s, 1, conversation_id);
   sqlite3_bind_int64 (s, 2, sender_id);
   sqlite3_bind_int64 (s, 3, ts);
   sqlite3_bind_text (s, 4, body, (int) body_len, SQLITE_STATIC);
   sqlite3_bind_text (s, 5, client_msg_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 6, reply_to);
+  if (mentions != NULL)
+    sqlite3_bind_text (s, 7, mentions, -1, SQLITE_STATIC);
   if (!step_done (self, s, "insert message", error))
     return FALSE;
 
@@ -1603,9 +1808,275 @@ sqlite_message_insert (NatterdStore *store,
   m.body = body;
   m.body_len = body_len;
   m.client_msg_id = client_msg_id;
+  m.reply_to = reply_to;
+  m.reactions = "";
+  m.mentions = mentions != NULL ? mentions : "";
 
   func (&m, user_data);
   return TRUE;
+}
+
+static gboolean
+sqlite_message_by_id (NatterdStore            *store,
+                      gint64                   id,
+                      NatterdStoreMessageFunc  func,
+                      gpointer                 user_data,
+                      GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_MESSAGE_BY_ID);
+
+  sqlite3_bind_int64 (s, 1, id);
+  return foreach_message (self, s, func, user_data, "find message", error);
+}
+
+/* Runs a statement whose only value is one integer. */
+static gboolean
+step_int (SqliteStore  *self,
+          sqlite3_stmt  *s,
+          gint64        *out,
+          const char    *what,
+          GError       **error)
+{
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (s, 0);
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, rc, what);
+  return TRUE;
+}
+
+/* An edit or a delete: what the search index holds of the message is
+ * written down for the indexer to take out (see
+ * sqlite_search_index_catch_up), in this transaction, so that a crash
+ * cannot lose it. */
+static gboolean
+note_search_removal (SqliteStore                   *self,
+                     gint64                         change_id,
+                     const NatterdStoreChangeWrite *c,
+                     GError                       **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_REMOVALS_TRIM);
+
+  if (!step_done (self, s, "trim search removals", error))
+    return FALSE;
+  s = stmt (self, STMT_REMOVAL_INSERT);
+  sqlite3_bind_int64 (s, 1, change_id);
+  sqlite3_bind_int64 (s, 2, c->message_id);
+  if (c->kind == NATTERD_CHANGE_EDIT)
+    sqlite3_bind_text (s, 3, c->body, (int) c->body_len, SQLITE_STATIC);
+  return step_done (self, s, "note a search removal", error);
+}
+
+static gboolean
+sqlite_change_insert (NatterdStore                  *store,
+                      const NatterdStoreChangeWrite *c,
+                      gint64                        *out_id,
+                      GError                       **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s;
+  gint64 id = 0;
+
+  if (!step_int (self, stmt (self, STMT_NEXT_ID), &id, "next change id", error))
+    return FALSE;
+  switch (c->kind)
+    {
+    case NATTERD_CHANGE_EDIT:
+      if (!note_search_removal (self, id, c, error))
+        return FALSE;
+      s = stmt (self, STMT_MESSAGE_EDIT);
+      sqlite3_bind_int64 (s, 1, c->message_id);
+      sqlite3_bind_text (s, 2, c->body, (int) c->body_len, SQLITE_STATIC);
+      sqlite3_bind_int64 (s, 3, c->ts);
+      if (c->mentions != NULL)
+        sqlite3_bind_text (s, 4, c->mentions, -1, SQLITE_STATIC);
+      break;
+    case NATTERD_CHANGE_DELETE:
+      if (!note_search_removal (self, id, c, error))
+        return FALSE;
+      s = stmt (self, STMT_MESSAGE_ERASE);
+      sqlite3_bind_int64 (s, 1, c->message_id);
+      break;
+    case NATTERD_CHANGE_REACTION:
+      s = stmt (self, STMT_MESSAGE_REACTIONS);
+      sqlite3_bind_int64 (s, 1, c->message_id);
+      if (c->reactions != NULL)
+        sqlite3_bind_text (s, 2, c->reactions, -1, SQLITE_STATIC);
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+  if (!step_done (self, s, "change a message", error))
+    return FALSE;
+
+  s = stmt (self, STMT_CHANGE_INSERT);
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_int64 (s, 2, c->conversation_id);
+  sqlite3_bind_int64 (s, 3, c->actor_id);
+  sqlite3_bind_int64 (s, 4, c->ts);
+  sqlite3_bind_int (s, 5, c->kind);
+  sqlite3_bind_int64 (s, 6, c->message_id);
+  if (c->kind == NATTERD_CHANGE_REACTION)
+    {
+      sqlite3_bind_text (s, 7, c->emoji, -1, SQLITE_STATIC);
+      sqlite3_bind_int (s, 8, c->on);
+    }
+  if (!step_done (self, s, "insert change", error))
+    return FALSE;
+  *out_id = id;
+  return TRUE;
+}
+
+static gboolean
+sqlite_changes_since (NatterdStore            *store,
+                      gint64                   user_id,
+                      gint64                   since,
+                      gint64                   limit,
+                      NatterdStoreChangeFunc   func,
+                      gpointer                 user_data,
+                      GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHANGES_SINCE);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, since);
+  sqlite3_bind_int64 (s, 3, limit);
+  return foreach_change (self, s, func, user_data, "changes", error);
+}
+
+static gboolean
+sqlite_changes_between (NatterdStore            *store,
+                        gint64                   after,
+                        gint64                   before,
+                        gint64                   limit,
+                        NatterdStoreChangeFunc   func,
+                        gpointer                 user_data,
+                        GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHANGES_BETWEEN);
+
+  sqlite3_bind_int64 (s, 1, after);
+  sqlite3_bind_int64 (s, 2, before);
+  sqlite3_bind_int64 (s, 3, limit);
+  return foreach_change (self, s, func, user_data, "changes between", error);
+}
+
+static gboolean
+sqlite_participant_role (NatterdStore *store,
+                         gint64        conversation_id,
+                         gint64        user_id,
+                         gboolean     *out_participant,
+                         gboolean     *out_owner,
+                         GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_PARTICIPANT_ROLE);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *out_participant = sqlite3_column_int (s, 0) != 0;
+      *out_owner = sqlite3_column_int (s, 1) != 0;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, rc, "participant role");
+  return TRUE;
+}
+
+static gboolean
+sqlite_notify_level_set (NatterdStore        *store,
+                         gint64               conversation_id,
+                         gint64               user_id,
+                         NatterdNotifyLevel   level,
+                         gboolean            *out_changed,
+                         GError             **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_NOTIFY_LEVEL_SET);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int (s, 3, level);
+  if (!step_done (self, s, "set notify level", error))
+    return FALSE;
+  *out_changed = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+/* STMT_SEARCH_INDEX_TOP's four values. */
+static gboolean
+search_index_top (SqliteStore  *self,
+                  gint64        values[4],
+                  GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SEARCH_INDEX_TOP);
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    for (int i = 0; i < 4; i++)
+      values[i] = sqlite3_column_int64 (s, i);
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, rc, "search index state");
+  return TRUE;
+}
+
+/* The indexer's, in its transaction: the search_removals it has not
+ * applied, in change order, and the mark that says so, which commits with
+ * the index (search.db). The writer empties the applied ones. */
+static gboolean
+apply_search_removals (SqliteStore  *self,
+                       gint64        indexed_up_to,
+                       GError      **error)
+{
+  sqlite3_stmt *pending = stmt (self, STMT_REMOVALS_PENDING);
+  gint64 last = 0;
+  gboolean ok = TRUE;
+  int rc;
+
+  while ((rc = sqlite3_step (pending)) == SQLITE_ROW)
+    {
+      gint64 message_id = sqlite3_column_int64 (pending, 1);
+      sqlite3_stmt *s;
+
+      last = sqlite3_column_int64 (pending, 0);
+      if (message_id > indexed_up_to)
+        continue;
+      s = stmt (self, STMT_FTS_DELETE);
+      sqlite3_bind_int64 (s, 1, message_id);
+      sqlite3_bind_value (s, 2, sqlite3_column_value (pending, 2));
+      if (!(ok = step_done (self, s, "remove words from the search index", error)))
+        break;
+      if (sqlite3_column_type (pending, 3) == SQLITE_NULL)
+        continue;
+      s = stmt (self, STMT_FTS_INSERT);
+      sqlite3_bind_int64 (s, 1, message_id);
+      sqlite3_bind_value (s, 2, sqlite3_column_value (pending, 3));
+      if (!(ok = step_done (self, s, "index an edit", error)))
+        break;
+    }
+  sqlite3_reset (pending);
+  if (!ok)
+    return FALSE;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return set_error (self, error, rc, "search removals");
+  if (last == 0)
+    return TRUE;
+  {
+    sqlite3_stmt *s = stmt (self, STMT_REMOVALS_MARK);
+
+    sqlite3_bind_int64 (s, 1, last);
+    return step_done (self, s, "mark the search removals", error);
+  }
 }
 
 static gboolean
@@ -1617,7 +2088,15 @@ sqlite_search_index_catch_up (NatterdStore *store,
   SqliteStore *self = (SqliteStore *) store;
 
   sqlite3_stmt *s;
-  int rc;
+  gint64 indexed_up_to = 0, top[4];
+
+  /* Edits and deletes first, against what the index holds before this
+   * batch of messages: one it holds loses the words it was indexed with,
+   * the old body (and gets the new one); one it does not hold yet is
+   * skipped, and the catch-up below indexes its current body. */
+  if (!step_int (self, stmt (self, STMT_SEARCH_INDEX_TOP), &indexed_up_to, "search index state", error) ||
+      !apply_search_removals (self, indexed_up_to, error))
+    return FALSE;
 
   s = stmt (self, STMT_SEARCH_INDEX_CATCH_UP);
   sqlite3_bind_int64 (s, 1, limit);
@@ -1625,14 +2104,11 @@ sqlite_search_index_catch_up (NatterdStore *store,
     return FALSE;
   s = stmt (self, STMT_SEARCH_INDEX_MARK);
   sqlite3_bind_int64 (s, 1, limit);
-  rc = sqlite3_step (s);
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (s);
-      return set_error (self, error, rc, "mark the search index");
-    }
-  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
-  sqlite3_reset (s);
+  if (!step_int (self, s, &indexed_up_to, "mark the search index", error) ||
+      !search_index_top (self, top, error))
+    return FALSE;
+  /* Every message indexed: complete up to the newest change too. */
+  *out_indexed_up_to = indexed_up_to >= top[2] ? MAX (top[3], indexed_up_to) : indexed_up_to;
   return TRUE;
 }
 
@@ -1643,18 +2119,18 @@ sqlite_search_index_state (NatterdStore *store,
                            GError       **error)
 {
   SqliteStore *self = (SqliteStore *) store;
+  gint64 top[4];
 
-  sqlite3_stmt *s = stmt (self, STMT_SEARCH_INDEX_STATE);
-  int rc = sqlite3_step (s);
-
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (s);
-      return set_error (self, error, rc, "read the search index state");
-    }
-  *out_indexed_up_to = sqlite3_column_int64 (s, 0);
-  *out_last_message_id = sqlite3_column_int64 (s, 1);
-  sqlite3_reset (s);
+  if (!search_index_top (self, top, error))
+    return FALSE;
+  /* Complete up to the newest message and change when every message is
+   * in and no removal waits; else up to the first that is missing. */
+  *out_indexed_up_to = top[0];
+  if (top[1] != 0)
+    *out_indexed_up_to = MIN (top[0], top[1] - 1);
+  else if (top[0] >= top[2])
+    *out_indexed_up_to = MAX (top[0], top[3]);
+  *out_last_message_id = top[3];
   return TRUE;
 }
 
@@ -1680,13 +2156,15 @@ sqlite_history (NatterdStore *store,
                 gint64                   conversation_id,
                 gint64                   before,
                 gint64                   limit,
+                gboolean                 skip_deleted,
                 NatterdStoreMessageFunc  func,
                 gpointer                 user_data,
                 GError                 **error)
 {
   SqliteStore *self = (SqliteStore *) store;
 
-  sqlite3_stmt *s = stmt (self, before > 0 ? STMT_HISTORY_BEFORE : STMT_HISTORY);
+  sqlite3_stmt *s = stmt (self, before > 0 ? (skip_deleted ? STMT_HISTORY_BEFORE_UNDELETED : STMT_HISTORY_BEFORE)
+                                           : (skip_deleted ? STMT_HISTORY_UNDELETED : STMT_HISTORY));
 
   sqlite3_bind_int64 (s, 1, conversation_id);
   sqlite3_bind_int64 (s, 2, limit);
@@ -1732,6 +2210,7 @@ sqlite_sync (NatterdStore *store,
              gint64                   user_id,
              gint64                   since,
              gint64                   limit,
+             gboolean                 skip_deleted,
              NatterdStoreMessageFunc  func,
              gpointer                 user_data,
              GError                 **error)
@@ -1756,7 +2235,7 @@ sqlite_sync (NatterdStore *store,
 
   for (guint i = 0; i < conversations->len; i++)
     {
-      s = stmt (self, STMT_SYNC_IDS);
+      s = stmt (self, skip_deleted ? STMT_SYNC_IDS_UNDELETED : STMT_SYNC_IDS);
       sqlite3_bind_int64 (s, 1, g_array_index (conversations, gint64, i));
       sqlite3_bind_int64 (s, 2, since);
       sqlite3_bind_int64 (s, 3, limit);
@@ -1904,12 +2383,12 @@ sqlite_conversation_summaries (NatterdStore *store,
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
       NatterdStoreMessage m;
-      gboolean has_last = sqlite3_column_type (s, 3) != SQLITE_NULL;
+      gboolean has_last = sqlite3_column_type (s, 4) != SQLITE_NULL;
 
       if (has_last)
-        message_from_row (s, 3, &m);
+        message_from_row (s, 4, &m);
       func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
-            sqlite3_column_int64 (s, 2), has_last ? &m : NULL, user_data);
+            sqlite3_column_int64 (s, 2), sqlite3_column_int (s, 3), has_last ? &m : NULL, user_data);
     }
   sqlite3_reset (s);
   if (rc != SQLITE_DONE)
@@ -1956,6 +2435,12 @@ static const NatterdStoreEngine sqlite_engine = {
   .search_index_catch_up = sqlite_search_index_catch_up,
   .search_index_state = sqlite_search_index_state,
   .message_by_client_id = sqlite_message_by_client_id,
+  .message_by_id = sqlite_message_by_id,
+  .change_insert = sqlite_change_insert,
+  .changes_since = sqlite_changes_since,
+  .changes_between = sqlite_changes_between,
+  .notify_level_set = sqlite_notify_level_set,
+  .participant_role = sqlite_participant_role,
   .history = sqlite_history,
   .messages_between = sqlite_messages_between,
   .sync = sqlite_sync,

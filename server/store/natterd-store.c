@@ -14,24 +14,78 @@
 
 G_DEFINE_QUARK (natterd-store-error-quark, natterd_store_error)
 
+/* The strings of a message, in the order they are laid out in a copy. */
+static gsize
+string_size (const char *s, gsize len)
+{
+  return s != NULL ? len + 1 : 0;
+}
+
+static const char *
+copy_string (char **at, const char *s, gsize len)
+{
+  char *copy = *at;
+
+  if (s == NULL)
+    return NULL;
+  memcpy (copy, s, len);
+  copy[len] = '\0';
+  *at += len + 1;
+  return copy;
+}
+
 NatterdStoreMessage *
 natterd_store_message_copy (const NatterdStoreMessage *m)
 {
-  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) + 1 : 0;
-  NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 + id_len);
-  char *body = (char *) (copy + 1);
+  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) : 0;
+  gsize reactions_len = m->reactions != NULL ? strlen (m->reactions) : 0;
+  gsize mentions_len = m->mentions != NULL ? strlen (m->mentions) : 0;
+  NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 +
+                                        string_size (m->client_msg_id, id_len) +
+                                        string_size (m->reply_body, m->reply_body_len) +
+                                        string_size (m->reactions, reactions_len) +
+                                        string_size (m->mentions, mentions_len));
+  char *at = (char *) (copy + 1);
 
   *copy = *m;
-  memcpy (body, m->body, m->body_len);
-  body[m->body_len] = '\0';
-  copy->body = body;
-  if (m->client_msg_id != NULL)
-    {
-      char *id = body + m->body_len + 1;
-      memcpy (id, m->client_msg_id, id_len);
-      copy->client_msg_id = id;
-    }
+  copy->body = copy_string (&at, m->body != NULL ? m->body : "", m->body_len);
+  copy->client_msg_id = copy_string (&at, m->client_msg_id, id_len);
+  copy->reply_body = copy_string (&at, m->reply_body, m->reply_body_len);
+  copy->reactions = copy_string (&at, m->reactions, reactions_len);
+  copy->mentions = copy_string (&at, m->mentions, mentions_len);
   return copy;
+}
+
+/* A copy of a change keeps its message's copy (the strings live there)
+ * and its emoji behind it. */
+typedef struct {
+  NatterdStoreChange   change;
+  NatterdStoreMessage *message;
+} ChangeCopy;
+
+NatterdStoreChange *
+natterd_store_change_copy (const NatterdStoreChange *change)
+{
+  gsize emoji_len = change->emoji != NULL ? strlen (change->emoji) : 0;
+  ChangeCopy *copy = g_malloc (sizeof *copy + string_size (change->emoji, emoji_len));
+  char *at = (char *) (copy + 1);
+
+  copy->change = *change;
+  copy->message = natterd_store_message_copy (&change->message);
+  copy->change.message = *copy->message;
+  copy->change.emoji = copy_string (&at, change->emoji, emoji_len);
+  return &copy->change;
+}
+
+void
+natterd_store_change_free (NatterdStoreChange *change)
+{
+  ChangeCopy *copy = (ChangeCopy *) change;
+
+  if (copy == NULL)
+    return;
+  g_free (copy->message);
+  g_free (copy);
 }
 
 NatterdStore *
@@ -359,7 +413,92 @@ natterd_store_message_insert (NatterdStore *self,
                               gpointer user_data,
                               GError **error)
 {
-  return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id, out_duplicate, func, user_data, error);
+  return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
+                                       0, NULL, out_duplicate, func, user_data, error);
+}
+
+gboolean
+natterd_store_message_insert_full (NatterdStore *self,
+                                   gint64 conversation_id,
+                                   gint64 sender_id,
+                                   const char *body,
+                                   gsize body_len,
+                                   gint64 ts,
+                                   const char *client_msg_id,
+                                   gint64 reply_to,
+                                   const char *mentions,
+                                   gboolean *out_duplicate,
+                                   NatterdStoreMessageFunc func,
+                                   gpointer user_data,
+                                   GError **error)
+{
+  return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
+                                       reply_to, mentions, out_duplicate, func, user_data, error);
+}
+
+gboolean
+natterd_store_message_by_id (NatterdStore *self,
+                             gint64 id,
+                             NatterdStoreMessageFunc func,
+                             gpointer user_data,
+                             GError **error)
+{
+  return self->engine->message_by_id (self, id, func, user_data, error);
+}
+
+gboolean
+natterd_store_change_insert (NatterdStore *self,
+                             const NatterdStoreChangeWrite *change,
+                             gint64 *out_id,
+                             GError **error)
+{
+  return self->engine->change_insert (self, change, out_id, error);
+}
+
+gboolean
+natterd_store_changes_since (NatterdStore *self,
+                             gint64 user_id,
+                             gint64 since,
+                             gint64 limit,
+                             NatterdStoreChangeFunc func,
+                             gpointer user_data,
+                             GError **error)
+{
+  return self->engine->changes_since (self, user_id, since, limit, func, user_data, error);
+}
+
+gboolean
+natterd_store_changes_between (NatterdStore *self,
+                               gint64 after,
+                               gint64 before,
+                               gint64 limit,
+                               NatterdStoreChangeFunc func,
+                               gpointer user_data,
+                               GError **error)
+{
+  return self->engine->changes_between (self, after, before, limit, func, user_data, error);
+}
+
+gboolean
+natterd_store_participant_role (NatterdStore *self,
+                                gint64 conversation_id,
+                                gint64 user_id,
+                                gboolean *out_participant,
+                                gboolean *out_owner,
+                                GError **error)
+{
+  return self->engine->participant_role (self, conversation_id, user_id, out_participant, out_owner, error);
+}
+
+gboolean
+natterd_store_notify_level_set (NatterdStore *self,
+                                gint64 conversation_id,
+                                gint64 user_id,
+                                NatterdNotifyLevel level,
+                                gboolean *out_changed,
+                                GError **error)
+{
+  return self->engine->notify_level_set (self, conversation_id, user_id, level, out_changed, error);
 }
 
 gboolean
@@ -400,7 +539,19 @@ natterd_store_history (NatterdStore *self,
                        gpointer user_data,
                        GError **error)
 {
-  return self->engine->history (self, conversation_id, before, limit, func, user_data, error);
+  return self->engine->history (self, conversation_id, before, limit, FALSE, func, user_data, error);
+}
+
+gboolean
+natterd_store_history_undeleted (NatterdStore *self,
+                                 gint64 conversation_id,
+                                 gint64 before,
+                                 gint64 limit,
+                                 NatterdStoreMessageFunc func,
+                                 gpointer user_data,
+                                 GError **error)
+{
+  return self->engine->history (self, conversation_id, before, limit, TRUE, func, user_data, error);
 }
 
 gboolean
@@ -424,7 +575,19 @@ natterd_store_sync (NatterdStore *self,
                     gpointer user_data,
                     GError **error)
 {
-  return self->engine->sync (self, user_id, since, limit, func, user_data, error);
+  return self->engine->sync (self, user_id, since, limit, FALSE, func, user_data, error);
+}
+
+gboolean
+natterd_store_sync_undeleted (NatterdStore *self,
+                              gint64 user_id,
+                              gint64 since,
+                              gint64 limit,
+                              NatterdStoreMessageFunc func,
+                              gpointer user_data,
+                              GError **error)
+{
+  return self->engine->sync (self, user_id, since, limit, TRUE, func, user_data, error);
 }
 
 gboolean

@@ -265,7 +265,11 @@ gboolean natterd_store_read_marker_set      (NatterdStore *self,
 
 /* --- messages --- */
 
-/* Borrowed: valid only during the callback. */
+/* Borrowed: valid only during the callback. The fields after
+ * client_msg_id are the message actions' (docs/protocol.md, "Message
+ * actions"): a row read from the store has them all (strings never NULL,
+ * "" when empty); a message just inserted has reply_to and mentions, and
+ * the quote only when the caller filled it in. */
 typedef struct {
   gint64      id;
   gint64      conversation_id;
@@ -274,10 +278,76 @@ typedef struct {
   const char *body;
   gsize       body_len;
   const char *client_msg_id;
+
+  gint64      reply_to;       /* the message this one answers; 0: none */
+  gint64      reply_from;     /* the original's sender (0: not read) */
+  const char *reply_body;     /* the start of the original's current body
+                               * (at least NATTERD_STORE_QUOTE_CHARS
+                               * characters of it when longer); NULL: not read */
+  gsize       reply_body_len;
+  gboolean    reply_deleted;  /* the original is deleted */
+  gint64      edited_ts;      /* the last edit's time; 0: never edited */
+  gboolean    deleted;        /* body, reply_to, reactions, mentions erased */
+  const char *reactions;      /* NATTERD_STORE_REACTIONS lines; NULL or "": none */
+  const char *mentions;       /* user ids, separated by spaces; NULL or "": none */
 } NatterdStoreMessage;
+
+/* How much of a reply's original the reads bring (the wire's quote is at
+ * most 200 bytes of its first line, cut by the encoder). */
+#define NATTERD_STORE_QUOTE_CHARS 200
+
+/* A message's reactions, as the store keeps them in its row: one line
+ * per distinct reaction, in the order each was first added, each the
+ * emoji then the ids of the users who chose it, in the order they did,
+ * separated by single spaces ("👍 3 7\n🎉 7\n"). An emoji holds no white
+ * space (natter_emoji_is_valid), so nothing needs escaping. Small (at most
+ * 20 lines) and always read with the message: a table of its own would
+ * cost every page of history a join and a grouping on both engines. */
 
 /* A copy that outlives the callback, in one allocation: g_free it. */
 NatterdStoreMessage *natterd_store_message_copy (const NatterdStoreMessage *message);
+
+/* A stored change of a message (docs/protocol.md, "Changes and their
+ * ids"): its id comes from the same sequence as message ids. */
+typedef enum {
+  NATTERD_CHANGE_EDIT     = 1,
+  NATTERD_CHANGE_DELETE   = 2,
+  NATTERD_CHANGE_REACTION = 3,
+} NatterdChangeKind;
+
+/* Borrowed: valid only during the callback. */
+typedef struct {
+  gint64              id;
+  gint64              conversation_id;
+  gint64              actor_id;
+  gint64              ts;
+  NatterdChangeKind   kind;
+  const char         *emoji;    /* REACTION only; else NULL */
+  gboolean            on;       /* REACTION: added (TRUE) or removed */
+  NatterdStoreMessage message;  /* the changed message as it is now */
+} NatterdStoreChange;
+
+/* A copy that outlives the callback: natterd_store_change_free it. */
+NatterdStoreChange  *natterd_store_change_copy (const NatterdStoreChange *change);
+void                 natterd_store_change_free (NatterdStoreChange       *change);
+
+typedef gboolean (*NatterdStoreChangeFunc) (const NatterdStoreChange *change,
+                                            gpointer                  user_data);
+
+/* What a change writes: the message's new state and the change's row. */
+typedef struct {
+  NatterdChangeKind  kind;
+  gint64             message_id;
+  gint64             conversation_id;
+  gint64             actor_id;
+  gint64             ts;
+  const char        *body;       /* EDIT: the new body and its mentions */
+  gsize              body_len;
+  const char        *mentions;
+  const char        *emoji;      /* REACTION: what changed, and the */
+  gboolean           on;         /* message's reactions afterwards */
+  const char        *reactions;
+} NatterdStoreChangeWrite;
 
 /* Return FALSE to stop the iteration. */
 typedef gboolean (*NatterdStoreMessageFunc) (const NatterdStoreMessage *message,
@@ -301,6 +371,80 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* natterd_store_message_insert() with a reply (@reply_to: 0 for none;
+ * the caller checked it, natterd_store_message_by_id) and the message's
+ * mentions (user ids separated by spaces; NULL for none). */
+gboolean natterd_store_message_insert_full (NatterdStore            *self,
+                                            gint64                   conversation_id,
+                                            gint64                   sender_id,
+                                            const char              *body,
+                                            gsize                    body_len,
+                                            gint64                   ts,
+                                            const char              *client_msg_id,
+                                            gint64                   reply_to,
+                                            const char              *mentions,
+                                            gboolean                *out_duplicate,
+                                            NatterdStoreMessageFunc  func,
+                                            gpointer                 user_data,
+                                            GError                 **error);
+/* The message @id as it is now: @func is called once, or not at all. */
+gboolean natterd_store_message_by_id (NatterdStore            *self,
+                                      gint64                   id,
+                                      NatterdStoreMessageFunc  func,
+                                      gpointer                 user_data,
+                                      GError                 **error);
+/* Stores a change the caller decided on (it read the message with
+ * natterd_store_message_by_id in the same transaction): the message's row
+ * takes its new state (an edit's body, words and mentions; a delete
+ * erases the text, reactions, mentions and reply link, from the search
+ * index too; a reaction's new list), and the change a row of its own
+ * with the next id of the message sequence, *out_id. */
+gboolean natterd_store_change_insert (NatterdStore                  *self,
+                                      const NatterdStoreChangeWrite *change,
+                                      gint64                        *out_id,
+                                      GError                       **error);
+/* Oldest first, the changes with an id above @since in the conversations
+ * @user_id takes part in, at most @limit, each with its message as it is
+ * now. */
+gboolean natterd_store_changes_since (NatterdStore            *self,
+                                      gint64                   user_id,
+                                      gint64                   since,
+                                      gint64                   limit,
+                                      NatterdStoreChangeFunc   func,
+                                      gpointer                 user_data,
+                                      GError                 **error);
+/* Oldest first, every conversation, @after < id < @before, at most
+ * @limit: the changes natterd_store_messages_between() does not read. */
+gboolean natterd_store_changes_between (NatterdStore            *self,
+                                        gint64                   after,
+                                        gint64                   before,
+                                        gint64                   limit,
+                                        NatterdStoreChangeFunc   func,
+                                        gpointer                 user_data,
+                                        GError                 **error);
+/* Whether @user_id takes part in the conversation (a member of the room,
+ * one of the direct conversation's two), and whether they own it (a
+ * room's owner): what a change of a message may do, decided by the
+ * writer in the change's own transaction. */
+gboolean natterd_store_participant_role (NatterdStore *self,
+                                         gint64        conversation_id,
+                                         gint64        user_id,
+                                         gboolean     *out_participant,
+                                         gboolean     *out_owner,
+                                         GError      **error);
+/* How @user_id wants to hear of a conversation (docs/protocol.md,
+ * notify_level); *out_changed is FALSE when it had that level already. */
+typedef enum {
+  NATTERD_NOTIFY_ALL      = 0,
+  NATTERD_NOTIFY_MENTIONS = 1,
+  NATTERD_NOTIFY_NONE     = 2,
+} NatterdNotifyLevel;
+gboolean natterd_store_notify_level_set (NatterdStore        *self,
+                                         gint64               conversation_id,
+                                         gint64               user_id,
+                                         NatterdNotifyLevel   level,
+                                         gboolean            *out_changed,
+                                         GError             **error);
 /* Adds up to @limit messages not yet in the search index to it, oldest
  * first, in one go (the index costs far less per message in bulk than one
  * message per commit: FTS5 writes a segment per transaction), and says up
@@ -311,7 +455,9 @@ gboolean natterd_store_search_index_catch_up (NatterdStore  *self,
                                               guint          limit,
                                               gint64        *out_indexed_up_to,
                                               GError       **error);
-/* How far the search index goes, and the newest message's id. */
+/* How far the search index goes, and the newest message's id. The
+ * index is complete up to an id when it holds every message and every
+ * change (an edit's new words, a delete's erasure) up to it. */
 gboolean natterd_store_search_index_state    (NatterdStore  *self,
                                               gint64        *out_indexed_up_to,
                                               gint64        *out_last_message_id,
@@ -351,8 +497,25 @@ gboolean natterd_store_sync           (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* history and sync without the deleted messages (what a connection
+ * without message actions reads). */
+gboolean natterd_store_history_undeleted (NatterdStore            *self,
+                                          gint64                   conversation_id,
+                                          gint64                   before,
+                                          gint64                   limit,
+                                          NatterdStoreMessageFunc  func,
+                                          gpointer                 user_data,
+                                          GError                 **error);
+gboolean natterd_store_sync_undeleted    (NatterdStore            *self,
+                                          gint64                   user_id,
+                                          gint64                   since,
+                                          gint64                   limit,
+                                          NatterdStoreMessageFunc  func,
+                                          gpointer                 user_data,
+                                          GError                 **error);
 /* Newest first; @query is free text from the user (made safe here);
- * @conversation_id 0 searches every conversation of the user. */
+ * @conversation_id 0 searches every conversation of the user. Never a
+ * deleted message, and an edited one only by its current words. */
 gboolean natterd_store_search         (NatterdStore            *self,
                                        gint64                   user_id,
                                        const char              *query,
@@ -365,10 +528,13 @@ gboolean natterd_store_search         (NatterdStore            *self,
 #define NATTERD_STORE_SEARCH_PREFIX_MIN 2
 
 /* One row per conversation of @user_id, most recent first (conversations
- * without messages last). @last is NULL when there is no message. */
+ * without messages last). @last is the newest message that is not
+ * deleted, NULL when there is none; @unread does not count deleted
+ * messages. */
 typedef void (*NatterdStoreSummaryFunc) (gint64                     conversation_id,
                                          gint64                     read_up_to,
                                          gint64                     unread,
+                                         NatterdNotifyLevel         notify_level,
                                          const NatterdStoreMessage *last,
                                          gpointer                   user_data);
 gboolean natterd_store_conversation_summaries (NatterdStore            *self,

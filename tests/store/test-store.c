@@ -235,7 +235,7 @@ insert_message (NatterdStore *store, gint64 conv, gint64 sender, const char *cmi
 }
 
 static void
-unread_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+unread_cb (gint64 conv, gint64 read_up_to, gint64 unread, NatterdNotifyLevel level, const NatterdStoreMessage *last,
            gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT ";", unread);
@@ -1102,7 +1102,7 @@ typedef struct {
 } Summaries;
 
 static void
-summary_cb (gint64 conv, gint64 read_up_to, gint64 unread, const NatterdStoreMessage *last,
+summary_cb (gint64 conv, gint64 read_up_to, gint64 unread, NatterdNotifyLevel level, const NatterdStoreMessage *last,
             gpointer user_data)
 {
   g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s;",
