@@ -2897,9 +2897,10 @@ with_actions (NatterTestClient *c,
   g_autoptr(JsonObject) in = natter_test_client_requestf (c,
     "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"message_actions\"]}",
     username, NATTER_TEST_PASSWORD);
-  JsonArray *features = json_object_get_array_member_with_default (in, "features", NULL);
+  JsonNode *features = json_object_get_member (in, "features");
 
-  return features != NULL && json_array_get_length (features) == 1;
+  return features != NULL && JSON_NODE_HOLDS_ARRAY (features) &&
+         json_array_get_length (json_node_get_array (features)) == 1;
 }
 
 /* The capture-phase key controller of the composer's text view, which
