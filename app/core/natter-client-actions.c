@@ -563,10 +563,10 @@ natter_client_actions_send_entry (NatterClient      *self,
 
 /* ---- notification levels ------------------------------------------------- */
 
-static void
-set_level (NatterClient *self,
-           const char   *address,
-           const char   *name)
+void
+natter_client_actions_set_level (NatterClient *self,
+                                 const char   *address,
+                                 const char   *name)
 {
   NatterConversation *conv;
   NatterNotifyLevel level;
@@ -584,7 +584,7 @@ void
 natter_client_actions_handle_notify_level (NatterClient *self,
                                            JsonObject   *frame)
 {
-  set_level (self, get_string (frame, "conversation"), get_string (frame, "level"));
+  natter_client_actions_set_level (self, get_string (frame, "conversation"), get_string (frame, "level"));
 }
 
 static gpointer
@@ -596,7 +596,7 @@ notify_level_reply (NatterClient  *self,
   const char *address = get_string (req, "conversation");
   const char *level = get_string (reply, "level");
 
-  set_level (self, address, level != NULL ? level : get_string (req, "level"));
+  natter_client_actions_set_level (self, address, level != NULL ? level : get_string (req, "level"));
   return g_object_ref (self);
 }
 

@@ -192,8 +192,8 @@ natter_client_conversations_apply_list (NatterClient *self,
             }
         }
 
-      if (get_string (item, "notify_level") != NULL)
-        natter_client_actions_handle_notify_level (self, item);
+      natter_client_actions_set_level (self, natter_conversation_get_address (conv),
+                                       get_string (item, "notify_level"));
       natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
       unread = get_int (item, "unread", -1);
       /* Read here without telling the server (receipts off): the server's

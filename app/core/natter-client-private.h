@@ -321,6 +321,11 @@ void      natter_client_actions_apply_changes  (NatterClient *self,
                                                 JsonArray    *changes);
 void      natter_client_actions_handle_notify_level (NatterClient *self,
                                                      JsonObject   *frame);
+/* @name ("all", "mentions", "none") for the conversation at @address;
+ * unknown names are ignored. */
+void      natter_client_actions_set_level      (NatterClient *self,
+                                                const char   *address,
+                                                const char   *name);
 gboolean  natter_client_actions_send_entry     (NatterClient      *self,
                                                 NatterOutboxEntry *entry);
 /* A message as the server has it now (an event, a reply, a page): the

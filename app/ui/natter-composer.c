@@ -233,6 +233,8 @@ mention_match_cb (gpointer item,
   return strncmp (name, self->mention_prefix, n) == 0 || strncmp (display, self->mention_prefix, n) == 0;
 }
 
+static void update_mentions (NatterComposer *self);
+
 static void
 members_cb (GObject      *object,
             GAsyncResult *result,
@@ -251,6 +253,8 @@ members_cb (GObject      *object,
     }
   g_set_object (&self->members, members);
   gtk_filter_list_model_set_model (self->mention_filter_model, members);
+  /* An "@" typed before they came. */
+  update_mentions (self);
 }
 
 static void
