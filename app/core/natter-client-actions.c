@@ -268,20 +268,16 @@ static NatterConversation *
 stored_message_conversation (NatterClient  *self,
                              NatterMessage *message)
 {
-  NatterConversation *conv;
-
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
   g_return_val_if_fail (NATTER_IS_MESSAGE (message), NULL);
 
   if (!self->message_actions || natter_message_get_id (message) <= 0 ||
       natter_message_is_notice (message) || natter_message_get_deleted (message))
     return NULL;
-  conv = natter_client_lookup_conversation (self, natter_message_get_conversation (message), FALSE);
-  if (conv == NULL ||
-      natter_message_list_find_id (natter_conversation_get_list (conv),
-                                   natter_message_get_id (message)) != message)
-    return NULL;
-  return conv;
+  /* Not necessarily the list's copy: a search hit is another object, and
+   * a message just acknowledged notifies its id before it is settled in
+   * its list. queue_action() acts on the list's copy. */
+  return natter_client_lookup_conversation (self, natter_message_get_conversation (message), FALSE);
 }
 
 gboolean
@@ -324,7 +320,11 @@ queue_action (NatterClient       *self,
 {
   g_autofree char *key = g_uuid_string_random ();
   gint64 id = natter_message_get_id (message);
+  NatterMessage *shown = natter_message_list_find_id (natter_conversation_get_list (conv), id);
   g_autoptr(GError) error = NULL;
+
+  if (shown != NULL)
+    message = shown;
 
   entry->client_msg_id = key;
   entry->to = (char *) natter_conversation_get_address (conv);

@@ -382,6 +382,37 @@ insert_mention (NatterComposer *self,
   hide_mentions (self);
 }
 
+/* A member: the name, and "@username" dim beside it. */
+static void
+mention_setup_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *username = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+  gtk_label_set_xalign (GTK_LABEL (username), 0);
+  gtk_widget_set_hexpand (username, TRUE);
+  gtk_widget_add_css_class (username, "dim-label");
+  gtk_box_append (GTK_BOX (box), name);
+  gtk_box_append (GTK_BOX (box), username);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+mention_bind_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item)
+{
+  NatterUser *user = gtk_list_item_get_item (item);
+  GtkWidget *name = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  g_autofree char *at = g_strdup_printf ("@%s", natter_user_get_username (user));
+
+  gtk_label_set_label (GTK_LABEL (name), natter_user_get_display_name (user));
+  gtk_label_set_label (GTK_LABEL (gtk_widget_get_next_sibling (name)), at);
+}
+
 static void
 mention_activate_cb (NatterComposer *self,
                      guint           position)
@@ -719,6 +750,14 @@ natter_composer_init (NatterComposer *self)
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_custom_filter_set_filter_func (self->mention_filter, mention_match_cb, self, NULL);
+  {
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+    g_signal_connect (factory, "setup", G_CALLBACK (mention_setup_cb), NULL);
+    g_signal_connect (factory, "bind", G_CALLBACK (mention_bind_cb), NULL);
+    gtk_list_view_set_factory (self->mention_list, factory);
+    g_object_unref (factory);
+  }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "composer.send", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "composer.cancel", FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self), FALSE);

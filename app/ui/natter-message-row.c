@@ -217,12 +217,14 @@ update_body (NatterMessageRow *self)
     {
       gtk_label_set_label (self->body_label, _("This message was deleted"));
       gtk_widget_add_css_class (GTK_WIDGET (self->body_label), "deleted");
+      gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "deleted");
     }
   else
     {
       g_autofree char *markup = natter_linkify_mention (natter_message_get_body (message),
                                                          mentioned ? me_name (self) : NULL);
 
+      gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "deleted");
       gtk_label_set_markup (self->body_label, markup);
       gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");
     }

@@ -3191,8 +3191,8 @@ test_gui_message_actions (void)
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
   natter_composer_cancel (composer);
 
-  gtk_window_set_default_size (GTK_WINDOW (fx.window), 360, 700);
-  WAIT_FOR (gtk_widget_get_width (GTK_WIDGET (fx.window)) <= 400);
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
+  WAIT_FOR (adw_leaflet_get_folded (child (fx.window, NATTER_TYPE_WINDOW, "leaflet")));
   gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-bottom", NULL);
   settle (GTK_WIDGET (fx.window));
   save_screenshot (&fx, "message-actions-narrow.png");
