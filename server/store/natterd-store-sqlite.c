@@ -1920,10 +1920,8 @@ sqlite_change_insert (NatterdStore                  *store,
   sqlite3_bind_int (s, 5, c->kind);
   sqlite3_bind_int64 (s, 6, c->message_id);
   if (c->kind == NATTERD_CHANGE_REACTION)
-    {
-      sqlite3_bind_text (s, 7, c->emoji, -1, SQLITE_STATIC);
-      sqlite3_bind_int (s, 8, c->on);
-    }
+    sqlite3_bind_text (s, 7, c->emoji, -1, SQLITE_STATIC);
+  sqlite3_bind_int (s, 8, c->kind == NATTERD_CHANGE_REACTION && c->on);
   if (!step_done (self, s, "insert change", error))
     return FALSE;
   *out_id = id;
