@@ -573,9 +573,10 @@ natter_client_actions_set_level (NatterClient *self,
 
   if (!natter_notify_level_from_string (name, &level))
     return;
-  /* A level given to a direct conversation with no message yet makes it
-   * known here too. */
-  conv = natter_client_lookup_conversation (self, address, TRUE);
+  /* A direct conversation with no message yet may have a level on the
+   * server; it is not made here for that (it would show in the list),
+   * and the next "conversations" brings its level once it has messages. */
+  conv = natter_client_lookup_conversation (self, address, FALSE);
   if (conv != NULL)
     natter_conversation_set_notify_level (conv, level);
 }

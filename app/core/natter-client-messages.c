@@ -86,7 +86,13 @@ natter_client_messages_add_single (NatterClient *self,
     return;
 
   conv = natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
-  if (conv == NULL || !natter_client_messages_put (self, conv, msg))
+  /* A "message" event of a message held already brings nothing new (its
+   * changes come as message_changed): the copy shown stays. */
+  if (conv == NULL ||
+      natter_message_list_find_id (natter_conversation_get_list (conv), id) != NULL)
+    return;
+  natter_client_actions_prepare_new (self, conv, msg);
+  if (!natter_message_list_insert (natter_conversation_get_list (conv), msg))
     return;
 
   natter_conversation_refresh (conv, me_name (self));

@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include <adwaita.h>
 
@@ -518,26 +519,18 @@ delete_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* "message.reply" and "message.edit" are the composer's work: the view's
+ * "conversation.reply" and "conversation.edit", with the message's id. */
 static void
-reply_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
+composer_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
 {
   NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  g_autofree char *name = g_strconcat ("conversation.", action_name + strlen ("message."), NULL);
 
   if (self->message != NULL)
-    gtk_widget_activate_action (widget, "conversation.reply", "x", natter_message_get_id (self->message));
-}
-
-static void
-edit_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
-
-  if (self->message != NULL)
-    gtk_widget_activate_action (widget, "conversation.edit", "x", natter_message_get_id (self->message));
+    gtk_widget_activate_action (widget, name, "x", natter_message_get_id (self->message));
 }
 
 static void
@@ -762,8 +755,8 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "message.menu", NULL, menu_action);
   gtk_widget_class_install_action (widget_class, "message.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "message.delete", NULL, delete_action);
-  gtk_widget_class_install_action (widget_class, "message.reply", NULL, reply_action);
-  gtk_widget_class_install_action (widget_class, "message.edit", NULL, edit_action);
+  gtk_widget_class_install_action (widget_class, "message.reply", NULL, composer_action);
+  gtk_widget_class_install_action (widget_class, "message.edit", NULL, composer_action);
   gtk_widget_class_install_action (widget_class, "message.react", NULL, react_action);
   gtk_widget_class_install_action (widget_class, "message.toggle-reaction", "s", toggle_reaction_action);
   gtk_widget_class_install_action (widget_class, "message.show-original", NULL, show_original_action);
