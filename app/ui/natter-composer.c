@@ -636,6 +636,9 @@ natter_composer_set_conversation (NatterComposer     *self,
     return;
 
   stop_typing (self);
+  hide_mentions (self);
+  /* An edit's text is not a draft: it goes with the edit. */
+  natter_composer_cancel (self);
 
   if (self->conversation != NULL)
     {
@@ -645,8 +648,6 @@ natter_composer_set_conversation (NatterComposer     *self,
                            g_steal_pointer (&text));
     }
 
-  hide_mentions (self);
-  set_target (self, NULL, FALSE);
   g_set_object (&self->conversation, conversation);
   load_members (self);
 
