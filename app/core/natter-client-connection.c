@@ -425,6 +425,7 @@ reconnect_open_cb (GObject      *object,
 
   req = new_request ("login");
   json_object_set_string_member (req, "token", self->token);
+  natter_client_actions_add_features (self, req);
   natter_connection_request_async (conn, req, NULL, reconnect_login_cb, g_object_ref (self));
 }
 

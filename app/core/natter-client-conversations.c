@@ -191,11 +191,13 @@ natter_client_conversations_apply_list (NatterClient *self,
             {
               newest = MAX (newest, natter_message_get_id (msg));
               if (!natter_client_messages_settle_pending (self, msg) &&
-                  natter_message_list_insert (natter_conversation_get_list (conv), msg))
+                  natter_client_messages_put (self, conv, msg))
                 natter_conversation_refresh (conv, me_name (self));
             }
         }
 
+      natter_client_actions_set_level (self, natter_conversation_get_address (conv),
+                                       get_string (item, "notify_level"));
       natter_conversation_set_read_up_to (conv, get_int (item, "read_up_to", 0));
       unread = get_int (item, "unread", -1);
       /* Read here without telling the server (receipts off): the server's

@@ -27,6 +27,8 @@ static const struct {
   void (*handler) (NatterClient *self, JsonObject *frame);
 } event_table[] = {
   { "message", natter_client_messages_handle_message },
+  { "message_changed", natter_client_actions_handle_changed },
+  { "notify_level", natter_client_actions_handle_notify_level },
   { "presence", natter_client_presence_handle_presence },
   { "contact_request", natter_client_contacts_handle_request },
   { "contact", natter_client_contacts_handle_contact },

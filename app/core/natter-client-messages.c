@@ -41,6 +41,22 @@ natter_client_messages_settle_pending (NatterClient  *self,
   return TRUE;
 }
 
+gboolean
+natter_client_messages_put (NatterClient       *self,
+                            NatterConversation *conv,
+                            NatterMessage      *msg)
+{
+  NatterMessageList *list = natter_conversation_get_list (conv);
+
+  if (natter_message_list_find_id (list, natter_message_get_id (msg)) != NULL)
+    {
+      natter_client_actions_apply_server (self, conv, msg);
+      return FALSE;
+    }
+  natter_client_actions_prepare_new (self, conv, msg);
+  return natter_message_list_insert (list, msg);
+}
+
 /* One message that arrived alone: an event, an ack, or a conversation's
  * newest message that raced ahead of its event. @advance says whether its
  * id may move last_id: only frames the server sends in id order may. */
@@ -70,7 +86,13 @@ natter_client_messages_add_single (NatterClient *self,
     return;
 
   conv = natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
-  if (conv == NULL || !natter_message_list_insert (natter_conversation_get_list (conv), msg))
+  /* A "message" event of a message held already brings nothing new (its
+   * changes come as message_changed): the copy shown stays. */
+  if (conv == NULL ||
+      natter_message_list_find_id (natter_conversation_get_list (conv), id) != NULL)
+    return;
+  natter_client_actions_prepare_new (self, conv, msg);
+  if (!natter_message_list_insert (natter_conversation_get_list (conv), msg))
     return;
 
   natter_conversation_refresh (conv, me_name (self));
@@ -157,6 +179,17 @@ natter_client_messages_add_batch (NatterClient       *self,
         natter_client_lookup_conversation (self, natter_message_get_conversation (msg), TRUE);
       if (conv == NULL)
         continue;
+
+      /* A message held already is as the server has it now (an edit, a
+       * delete, reactions made while we were away); a new one gets what
+       * this device did to it and has not been confirmed yet. */
+      if (natter_message_list_find_id (natter_conversation_get_list (conv),
+                                       natter_message_get_id (msg)) != NULL)
+        {
+          natter_client_actions_apply_server (self, conv, msg);
+          continue;
+        }
+      natter_client_actions_prepare_new (self, conv, msg);
 
       group = g_hash_table_lookup (groups, conv);
       if (group == NULL)

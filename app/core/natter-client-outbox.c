@@ -36,6 +36,20 @@ retry_flush_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+gboolean
+natter_client_outbox_error_is_temporary (NatterClient *self,
+                                         const GError *error)
+{
+  if (!g_error_matches (error, NATTER_ERROR, NATTER_ERROR_RATE_LIMITED) &&
+      !g_error_matches (error, NATTER_ERROR, NATTER_ERROR_SERVER_BUSY) &&
+      !g_error_matches (error, NATTER_ERROR, NATTER_ERROR_INTERNAL))
+    return FALSE;
+  /* Try the outbox again in a moment. */
+  if (self->retry_flush_id == 0)
+    self->retry_flush_id = g_timeout_add (RATE_LIMIT_RETRY_MS, retry_flush_cb, self);
+  return TRUE;
+}
+
 static void
 send_cb (GObject      *object,
          GAsyncResult *result,
@@ -103,14 +117,8 @@ send_cb (GObject      *object,
         natter_client_emit_error (self, error);
       g_hash_table_remove (self->sending, d->client_msg_id);
     }
-  else if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_RATE_LIMITED) ||
-           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_SERVER_BUSY) ||
-           g_error_matches (error, NATTER_ERROR, NATTER_ERROR_INTERNAL))
-    {
-      /* Temporary: try the outbox again in a moment. */
-      if (self->retry_flush_id == 0)
-        self->retry_flush_id = g_timeout_add (RATE_LIMIT_RETRY_MS, retry_flush_cb, self);
-    }
+  else
+    natter_client_outbox_error_is_temporary (self, error);
   /* Any other failure (the connection closed) keeps the entry for the
    * next session. */
 
@@ -124,6 +132,8 @@ send_entry (NatterClient      *self,
   g_autoptr(JsonObject) req = NULL;
   SendData *d;
 
+  if (natter_client_actions_send_entry (self, entry))
+    return;
   if (!natter_client_signed_in (self) || g_hash_table_contains (self->in_flight, entry->client_msg_id))
     return;
 
@@ -131,6 +141,10 @@ send_entry (NatterClient      *self,
   json_object_set_string_member (req, "to", entry->to);
   json_object_set_string_member (req, "body", entry->body);
   json_object_set_string_member (req, "client_msg_id", entry->client_msg_id);
+  /* A server without the feature would ignore it; it is not sent there,
+   * as protocol 1 has no such field. */
+  if (entry->reply_to > 0 && self->message_actions)
+    json_object_set_int_member (req, "reply_to", entry->reply_to);
 
   d = g_new0 (SendData, 1);
   d->self = g_object_ref (self);
@@ -144,9 +158,9 @@ send_entry (NatterClient      *self,
 /* A device may be shared: only the signed-in (or, before signing in, the
  * last) account's entries show and are sent; the others wait on disk for
  * their own account. */
-static gboolean
-outbox_entry_is_mine (NatterClient      *self,
-                      NatterOutboxEntry *e)
+gboolean
+natter_client_outbox_entry_is_mine (NatterClient      *self,
+                                    NatterOutboxEntry *e)
 {
   if (e->account != NULL)
     return g_strcmp0 (e->account, self->outbox_account) == 0;
@@ -169,7 +183,7 @@ natter_client_outbox_flush (NatterClient *self)
       NatterOutboxEntry *e = g_ptr_array_index (pending, i);
 
       /* A failed one waits for Retry. */
-      if (!e->failed && outbox_entry_is_mine (self, e))
+      if (!e->failed && natter_client_outbox_entry_is_mine (self, e))
         send_entry (self, e);
     }
 }
@@ -188,11 +202,16 @@ natter_client_outbox_restore (NatterClient *self)
       NatterConversation *conv;
       g_autoptr(NatterMessage) msg = NULL;
 
-      if (!outbox_entry_is_mine (self, e) ||
+      /* Actions show on their message once it is loaded
+       * (natter_client_actions_prepare_new). */
+      if (e->kind != NATTER_OUTBOX_SEND || !natter_client_outbox_entry_is_mine (self, e) ||
           (conv = natter_client_lookup_conversation (self, e->to, TRUE)) == NULL)
         continue;
       msg = natter_message_new_pending (natter_conversation_get_address (conv), username,
                                         e->body, e->client_msg_id, e->ts);
+      if (e->reply_to > 0)
+        natter_message_set_reply_to (msg, &(NatterQuote) { e->reply_to, e->reply_from,
+                                                           e->reply_body, FALSE });
       if (e->failed)
         natter_message_set_state (msg, NATTER_MESSAGE_STATE_FAILED);
       else
@@ -225,11 +244,22 @@ queue_pending (NatterClient       *self,
   const char *client_msg_id = natter_message_get_client_msg_id (msg);
   const char *address = natter_conversation_get_address (conv);
   const char *body = natter_message_get_body (msg);
+  const NatterQuote *quote = natter_message_get_reply_to (msg);
   gint64 ts = natter_message_get_timestamp (msg);
   g_autoptr(GError) error = NULL;
+  NatterOutboxEntry entry = {
+    (char *) client_msg_id, (char *) address, (char *) body, ts,
+  };
+
+  if (quote != NULL)
+    {
+      entry.reply_to = quote->id;
+      entry.reply_from = quote->sender;
+      entry.reply_body = quote->body;
+    }
 
   /* On disk before it shows: a crash from here on cannot lose it. */
-  if (!natter_outbox_add (self->outbox, client_msg_id, address, body, ts, &error))
+  if (!natter_outbox_add_entry (self->outbox, &entry, &error))
     {
       g_warning ("Cannot write the outbox: %s", error->message);
       natter_client_emit_error (self, error);
@@ -238,18 +268,22 @@ queue_pending (NatterClient       *self,
   g_hash_table_insert (self->sending, g_strdup (client_msg_id), g_object_ref (msg));
 
   if (self->state == NATTER_CLIENT_STATE_READY)
-    {
-      NatterOutboxEntry entry = {
-        (char *) client_msg_id, (char *) address, (char *) body, ts,
-      };
-      send_entry (self, &entry);
-    }
+    send_entry (self, &entry);
 }
 
 NatterMessage *
 natter_client_send_message (NatterClient *self,
                             const char   *address,
                             const char   *body)
+{
+  return natter_client_outbox_send (self, address, body, NULL);
+}
+
+NatterMessage *
+natter_client_outbox_send (NatterClient      *self,
+                           const char        *address,
+                           const char        *body,
+                           const NatterQuote *quote)
 {
   g_autoptr(NatterMessage) msg = NULL;
   g_autofree char *client_msg_id = NULL;
@@ -270,6 +304,8 @@ natter_client_send_message (NatterClient *self,
   msg = natter_message_new_pending (natter_conversation_get_address (conv),
                                     me_name (self) != NULL ? me_name (self) : self->outbox_user,
                                     body, client_msg_id, g_get_real_time () / 1000);
+  if (quote != NULL)
+    natter_message_set_reply_to (msg, quote);
   queue_pending (self, conv, msg);
   natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
   natter_conversation_refresh (conv, me_name (self));

@@ -56,6 +56,9 @@ struct _NatterClient
   GHashTable        *sending;         /* client_msg_id → NatterMessage (pending) */
   GHashTable        *in_flight;       /* client_msg_id set: sent on this connection */
   GHashTable        *typing_sent;     /* address → gint64* monotonic time of the last "active" */
+  GHashTable        *action_bases;    /* message id (gint64*) → NatterMessage: the server's
+                                       * copy of a message this device changed and the
+                                       * server has not confirmed yet */
   GKeyFile          *state_file;
   GPtrArray         *addresses;       /* NatterServerAddress: the server's, in the order given */
 
@@ -84,6 +87,8 @@ struct _NatterClient
   gboolean           registration_open;
   gboolean           send_read_receipts; /* off: read markers stay on this device */
   gboolean           send_typing;        /* off: no "typing" goes out */
+  gboolean           message_actions;    /* the server turned the feature on at sign-in */
+  gboolean           no_features;        /* tests: sign in as a protocol-1 client */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -217,6 +222,8 @@ void        natter_client_set_host_port         (NatterClient *self,
                                                  guint16       port);
 void        natter_client_set_registration_open (NatterClient *self,
                                                  gboolean      open);
+void        natter_client_set_message_actions   (NatterClient *self,
+                                                 gboolean      on);
 char       *natter_client_account_key_for       (NatterClient *self,
                                                  const char   *username);
 char       *natter_client_account_key           (NatterClient *self);
@@ -245,6 +252,17 @@ gboolean natter_client_session_apply_sign_in (NatterClient  *self,
 
 /* natter-client-outbox.c */
 void natter_client_outbox_flush       (NatterClient *self);
+gboolean natter_client_outbox_entry_is_mine (NatterClient      *self,
+                                             NatterOutboxEntry *entry);
+/* A failure worth trying again in a moment (rate limited, busy, internal):
+ * the retry is scheduled and TRUE returned. */
+gboolean natter_client_outbox_error_is_temporary (NatterClient *self,
+                                                  const GError *error);
+/* A new message to @address, a reply when @quote is not NULL. */
+NatterMessage *natter_client_outbox_send (NatterClient      *self,
+                                          const char        *address,
+                                          const char        *body,
+                                          const NatterQuote *quote);
 void natter_client_outbox_restore     (NatterClient *self);
 void natter_client_outbox_set_account (NatterClient *self,
                                        const char   *account,
@@ -292,6 +310,37 @@ void natter_client_rooms_handle_topic  (NatterClient *self,
 void natter_client_rooms_apply_list    (NatterClient *self,
                                         JsonArray    *rooms);
 
+/* natter-client-actions.c */
+void      natter_client_actions_add_features   (NatterClient *self,
+                                                JsonObject   *request);
+void      natter_client_actions_apply_features (NatterClient *self,
+                                                JsonObject   *reply);
+void      natter_client_actions_handle_changed (NatterClient *self,
+                                                JsonObject   *frame);
+void      natter_client_actions_apply_changes  (NatterClient *self,
+                                                JsonArray    *changes);
+void      natter_client_actions_handle_notify_level (NatterClient *self,
+                                                     JsonObject   *frame);
+/* @name ("all", "mentions", "none") for the conversation at @address;
+ * unknown names are ignored. */
+void      natter_client_actions_set_level      (NatterClient *self,
+                                                const char   *address,
+                                                const char   *name);
+gboolean  natter_client_actions_send_entry     (NatterClient      *self,
+                                                NatterOutboxEntry *entry);
+/* A message as the server has it now (an event, a reply, a page): the
+ * copy shown takes it over, with this device's unconfirmed actions on
+ * top, and the quotes of replies to it follow. */
+void      natter_client_actions_apply_server   (NatterClient       *self,
+                                                NatterConversation *conv,
+                                                NatterMessage      *server);
+/* A message about to be shown for the first time gets this device's
+ * unconfirmed actions on top (they wait in the outbox after a restart),
+ * and a reply the quote of an original that changed since. */
+void      natter_client_actions_prepare_new    (NatterClient       *self,
+                                                NatterConversation *conv,
+                                                NatterMessage      *message);
+
 /* natter-client-request.c */
 /* Turns an ok reply into the task's result; NULL with @error to fail. */
 typedef gpointer (*NatterClientReplyFunc) (NatterClient  *self,
@@ -333,6 +382,11 @@ void natter_client_events_dispatch_cb (NatterConnection *conn,
 /* natter-client-messages.c */
 gboolean natter_client_messages_settle_pending (NatterClient  *self,
                                                 NatterMessage *stored);
+/* Shows @msg (stored) in @conv: a new message is inserted (TRUE), one
+ * held already takes over @msg's text, reactions and quote. */
+gboolean natter_client_messages_put            (NatterClient       *self,
+                                                NatterConversation *conv,
+                                                NatterMessage      *msg);
 void     natter_client_messages_add_single     (NatterClient *self,
                                                 JsonObject   *obj,
                                                 gboolean      notify,

@@ -193,6 +193,10 @@ sync_cb (GObject      *object,
     }
 
   natter_client_messages_add_batch (self, get_array (reply, "messages"), NULL, s->reconnecting);
+  /* After the page's messages: a change may be of one of them. Its id
+   * counts for last_id as a message's does (protocol.md, "sync, with
+   * changes"), which the reply's last_id already says. */
+  natter_client_actions_apply_changes (self, get_array (reply, "changes"));
 
   last = get_int (reply, "last_id", 0);
   natter_client_note_id (self, last);
@@ -310,6 +314,7 @@ natter_client_session_apply_sign_in (NatterClient  *self,
       g_free (self->token);
       self->token = g_strdup (token);
     }
+  natter_client_actions_apply_features (self, reply);
   natter_client_set_me (self, user);
   return TRUE;
 }
@@ -371,6 +376,7 @@ sign_in (NatterClient        *self,
     }
 
   natter_client_set_state (self, NATTER_CLIENT_STATE_AUTHENTICATING);
+  natter_client_actions_add_features (self, req);
   natter_connection_request_async (self->connection, req, cancellable,
                                    sign_in_cb, g_steal_pointer (&task));
 }

@@ -48,6 +48,7 @@ enum {
   PROP_USE_TLS,
   PROP_SEND_READ_RECEIPTS,
   PROP_SEND_TYPING,
+  PROP_MESSAGE_ACTIONS,
   N_PROPS,
 };
 
@@ -166,6 +167,23 @@ natter_client_set_registration_open (NatterClient *self,
     return;
   self->registration_open = open;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRATION_OPEN]);
+}
+
+void
+natter_client_set_message_actions (NatterClient *self,
+                                   gboolean      on)
+{
+  if (on == self->message_actions)
+    return;
+  self->message_actions = on;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ACTIONS]);
+}
+
+gboolean
+natter_client_get_message_actions (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  return self->message_actions;
 }
 
 /* ---- persisted state: the last id per account ---------------------------- */
@@ -338,6 +356,7 @@ natter_client_clear_models (NatterClient *self)
   g_list_store_remove_all (self->outgoing);
   g_list_store_remove_all (self->rooms);
   g_hash_table_remove_all (self->sending);
+  g_hash_table_remove_all (self->action_bases);
   g_clear_pointer (&self->emptied_address, g_free);
   natter_client_set_unread_total (self, 0);
 }
@@ -383,6 +402,7 @@ natter_client_finalize (GObject *object)
   g_hash_table_unref (self->sending);
   g_hash_table_unref (self->in_flight);
   g_hash_table_unref (self->typing_sent);
+  g_hash_table_unref (self->action_bases);
   g_key_file_unref (self->state_file);
   g_free (self->state_dir);
   g_free (self->state_path);
@@ -473,6 +493,9 @@ natter_client_get_property (GObject    *object,
     case PROP_SEND_TYPING:
       g_value_set_boolean (value, self->send_typing);
       break;
+    case PROP_MESSAGE_ACTIONS:
+      g_value_set_boolean (value, self->message_actions);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -543,6 +566,9 @@ natter_client_class_init (NatterClientClass *klass)
     g_param_spec_boolean ("send-typing", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_MESSAGE_ACTIONS] =
+    g_param_spec_boolean ("message-actions", NULL, NULL, FALSE, ro);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_MESSAGE_RECEIVED] =
@@ -583,6 +609,7 @@ natter_client_init (NatterClient *self)
   self->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->action_bases = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
 }
 
 NatterClient *

@@ -254,6 +254,58 @@ void               natter_client_set_send_typing       (NatterClient *self,
 void               natter_client_mark_read             (NatterClient       *self,
                                                         NatterConversation *conversation);
 
+/* ---- Message actions (feature message_actions) ---------------------------- */
+
+/* TRUE when the server turned the feature on for this sign-in (replies,
+ * edits, deletes, reactions, mentions, notification levels); without it
+ * the calls below do nothing and return FALSE/NULL. */
+gboolean           natter_client_get_message_actions   (NatterClient *self);
+
+/* Sends @body as an answer to @original (a stored, undeleted message),
+ * in @original's conversation, as natter_client_send_message() does. */
+NatterMessage     *natter_client_reply_to_message      (NatterClient  *self,
+                                                        NatterMessage *original,
+                                                        const char    *body);
+/* Whether we may edit (our own) / delete (our own; in a room we own, any)
+ * / react to @message: stored, not deleted, the feature on. */
+gboolean           natter_client_can_edit              (NatterClient  *self,
+                                                        NatterMessage *message);
+gboolean           natter_client_can_delete            (NatterClient  *self,
+                                                        NatterMessage *message);
+gboolean           natter_client_can_react             (NatterClient  *self,
+                                                        NatterMessage *message);
+/* Edits, deletes or reacts to @message. The change shows at once and waits
+ * in the outbox (across restarts) until the server confirms it; one the
+ * server refuses for good is undone and said with the "error" signal.
+ * FALSE when not allowed (see the can_ functions) or @body is invalid. */
+gboolean           natter_client_edit_message          (NatterClient  *self,
+                                                        NatterMessage *message,
+                                                        const char    *body);
+gboolean           natter_client_delete_message        (NatterClient  *self,
+                                                        NatterMessage *message);
+gboolean           natter_client_react                 (NatterClient  *self,
+                                                        NatterMessage *message,
+                                                        const char    *emoji,
+                                                        gboolean       on);
+/* Sets how @conversation notifies us, on the server (so on our other
+ * devices too); the conversation's notify-level changes once the server
+ * said yes. */
+void               natter_client_set_notify_level_async  (NatterClient        *self,
+                                                          NatterConversation  *conversation,
+                                                          NatterNotifyLevel    level,
+                                                          GCancellable        *cancellable,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+gboolean           natter_client_set_notify_level_finish (NatterClient        *self,
+                                                          GAsyncResult        *result,
+                                                          GError             **error);
+/* Whether @message (from someone else) should notify us, by its
+ * conversation's level: all; mentions (it mentions us or answers one of
+ * ours); none. */
+gboolean           natter_client_should_notify         (NatterClient       *self,
+                                                        NatterConversation *conversation,
+                                                        NatterMessage      *message);
+
 /* ---- Contacts ------------------------------------------------------------ */
 
 void               natter_client_contact_request_async (NatterClient        *self,

@@ -26,6 +26,8 @@ void                natter_conversation_set_read_up_to      (NatterConversation 
                                                              gint64              id);
 void                natter_conversation_set_peer_read_up_to (NatterConversation *self,
                                                              gint64              id);
+void                natter_conversation_set_notify_level (NatterConversation *self,
+                                                          NatterNotifyLevel   level);
 void                natter_conversation_set_has_more_history (NatterConversation *self,
                                                               gboolean            has_more);
 /* Typing: @active TRUE sets "<name> is typing…" for 6 s; FALSE clears it. */

@@ -32,6 +32,7 @@ struct _NatterConversation
   gint64             read_up_to;
   gint64             peer_read_up_to;
   guint              unread;
+  NatterNotifyLevel  notify_level;
   gboolean           has_more_history;
 };
 
@@ -50,6 +51,7 @@ enum {
   PROP_PEER_READ_UP_TO,
   PROP_TYPING,
   PROP_HAS_MORE_HISTORY,
+  PROP_NOTIFY_LEVEL,
   N_PROPS,
 };
 
@@ -140,6 +142,9 @@ natter_conversation_get_property (GObject    *object,
     case PROP_HAS_MORE_HISTORY:
       g_value_set_boolean (value, self->has_more_history);
       break;
+    case PROP_NOTIFY_LEVEL:
+      g_value_set_enum (value, self->notify_level);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -177,6 +182,9 @@ natter_conversation_class_init (NatterConversationClass *klass)
     g_param_spec_string ("typing", NULL, NULL, NULL, ro);
   properties[PROP_HAS_MORE_HISTORY] =
     g_param_spec_boolean ("has-more-history", NULL, NULL, TRUE, ro);
+  properties[PROP_NOTIFY_LEVEL] =
+    g_param_spec_enum ("notify-level", NULL, NULL, NATTER_TYPE_NOTIFY_LEVEL,
+                       NATTER_NOTIFY_LEVEL_ALL, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -597,4 +605,23 @@ natter_conversation_note_topic (NatterConversation *self,
            /* Translators: a line in a room's conversation; %s is the new topic. */
            : g_strdup_printf (_("The topic is now “%s”"), topic);
   add_notice (self, text, after_id);
+}
+
+NatterNotifyLevel
+natter_conversation_get_notify_level (NatterConversation *self)
+{
+  g_return_val_if_fail (NATTER_IS_CONVERSATION (self), NATTER_NOTIFY_LEVEL_ALL);
+  return self->notify_level;
+}
+
+void
+natter_conversation_set_notify_level (NatterConversation *self,
+                                      NatterNotifyLevel   level)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+
+  if (self->notify_level == level)
+    return;
+  self->notify_level = level;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_LEVEL]);
 }

@@ -40,6 +40,9 @@ gint64         natter_conversation_get_read_up_to       (NatterConversation *sel
 gint64         natter_conversation_get_peer_read_up_to  (NatterConversation *self);
 /* Human text such as "bob is typing…"; NULL when nobody types. */
 const char    *natter_conversation_get_typing           (NatterConversation *self);
+/* How the conversation notifies us (feature message_actions; ALL
+ * without it). */
+NatterNotifyLevel natter_conversation_get_notify_level   (NatterConversation *self);
 /* TRUE while older history may exist on the server. */
 gboolean       natter_conversation_get_has_more_history (NatterConversation *self);
 

@@ -32,3 +32,35 @@ G_DEFINE_ENUM_TYPE (NatterClientError, natter_client_error,
   G_DEFINE_ENUM_VALUE (NATTER_CLIENT_ERROR_CLOSED, "closed"))
 
 G_DEFINE_QUARK (natter-client-error-quark, natter_client_error)
+
+G_DEFINE_ENUM_TYPE (NatterNotifyLevel, natter_notify_level,
+  G_DEFINE_ENUM_VALUE (NATTER_NOTIFY_LEVEL_ALL, "all"),
+  G_DEFINE_ENUM_VALUE (NATTER_NOTIFY_LEVEL_MENTIONS, "mentions"),
+  G_DEFINE_ENUM_VALUE (NATTER_NOTIFY_LEVEL_NONE, "none"))
+
+/* The enum's nicks are the wire names. */
+const char *
+natter_notify_level_to_string (NatterNotifyLevel level)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (NATTER_TYPE_NOTIFY_LEVEL);
+  GEnumValue *value = g_enum_get_value (klass, level);
+
+  return value != NULL ? value->value_nick : "all";
+}
+
+gboolean
+natter_notify_level_from_string (const char        *name,
+                                 NatterNotifyLevel *level)
+{
+  g_autoptr(GEnumClass) klass = NULL;
+  GEnumValue *value;
+
+  if (name == NULL)
+    return FALSE;
+  klass = g_type_class_ref (NATTER_TYPE_NOTIFY_LEVEL);
+  value = g_enum_get_value_by_nick (klass, name);
+  if (value == NULL)
+    return FALSE;
+  *level = value->value;
+  return TRUE;
+}

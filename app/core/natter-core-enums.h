@@ -39,6 +39,23 @@ typedef enum {
 #define NATTER_TYPE_MESSAGE_STATE (natter_message_state_get_type ())
 GType natter_message_state_get_type (void);
 
+/* How a conversation notifies (feature message_actions; kept on the
+ * server, so it follows the user to their other devices). */
+typedef enum {
+  NATTER_NOTIFY_LEVEL_ALL,      /* every message from someone else */
+  NATTER_NOTIFY_LEVEL_MENTIONS, /* messages that mention us or answer ours */
+  NATTER_NOTIFY_LEVEL_NONE,
+} NatterNotifyLevel;
+
+#define NATTER_TYPE_NOTIFY_LEVEL (natter_notify_level_get_type ())
+GType natter_notify_level_get_type (void);
+
+/* The wire name of @level ("all", "mentions", "none"), and back (FALSE
+ * for an unknown name). */
+const char *natter_notify_level_to_string   (NatterNotifyLevel  level);
+gboolean    natter_notify_level_from_string (const char        *name,
+                                             NatterNotifyLevel *level);
+
 #define NATTER_CLIENT_ERROR (natter_client_error_quark ())
 GQuark natter_client_error_quark (void);
 

@@ -32,4 +32,28 @@ void           natter_message_set_sent    (NatterMessage *self,
 void           natter_message_set_state   (NatterMessage      *self,
                                            NatterMessageState  state);
 
+/* A copy of the parts that change (body, edited_ts, deleted, reply_to,
+ * reactions, mentions) with the identity (id, sender, conversation). */
+NatterMessage *natter_message_copy        (NatterMessage *self);
+/* Takes over @from's changing parts, notifying those that differ. TRUE
+ * when anything changed. */
+gboolean       natter_message_update      (NatterMessage *self,
+                                           NatterMessage *from);
+/* The quote of a pending reply. */
+void           natter_message_set_reply_to (NatterMessage     *self,
+                                            const NatterQuote *quote);
+/* A reply's quote follows its original: @original as it is now. */
+void           natter_message_quote_original (NatterMessage *self,
+                                              NatterMessage *original);
+/* What this device did but the server has not confirmed yet, applied on
+ * top of what the server said (natter-client-actions.c). */
+void           natter_message_apply_edit     (NatterMessage *self,
+                                              const char    *body,
+                                              gint64         ts);
+void           natter_message_apply_delete   (NatterMessage *self);
+void           natter_message_apply_reaction (NatterMessage *self,
+                                              const char    *emoji,
+                                              const char    *username,
+                                              gboolean       on);
+
 G_END_DECLS

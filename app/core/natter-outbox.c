@@ -39,8 +39,13 @@ entry_free (gpointer data)
   g_free (e->to);
   g_free (e->body);
   g_free (e->account);
+  g_free (e->emoji);
+  g_free (e->reply_from);
+  g_free (e->reply_body);
   g_free (e);
 }
+
+static const char *const kind_names[] = { "send", "edit", "delete", "react" };
 
 static void
 natter_outbox_finalize (GObject *object)
@@ -75,14 +80,10 @@ natter_outbox_init (NatterOutbox *self)
 /* An add of an entry already there is a retry of a failed one: it is
  * pending again. */
 static void
-add_entry (NatterOutbox *self,
-           const char   *client_msg_id,
-           const char   *to,
-           const char   *body,
-           gint64        ts,
-           const char   *account)
+add_entry (NatterOutbox            *self,
+           const NatterOutboxEntry *from)
 {
-  NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, client_msg_id);
+  NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, from->client_msg_id);
 
   if (e != NULL)
     {
@@ -91,11 +92,18 @@ add_entry (NatterOutbox *self,
     }
 
   e = g_new0 (NatterOutboxEntry, 1);
-  e->client_msg_id = g_strdup (client_msg_id);
-  e->to = g_strdup (to);
-  e->body = g_strdup (body);
-  e->ts = ts;
-  e->account = g_strdup (account);
+  e->client_msg_id = g_strdup (from->client_msg_id);
+  e->to = g_strdup (from->to);
+  e->body = g_strdup (from->body);
+  e->ts = from->ts;
+  e->account = g_strdup (from->account);
+  e->kind = from->kind;
+  e->message = from->message;
+  e->emoji = g_strdup (from->emoji);
+  e->on = from->on;
+  e->reply_to = from->reply_to;
+  e->reply_from = g_strdup (from->reply_from);
+  e->reply_body = g_strdup (from->reply_body);
   g_ptr_array_add (self->pending, e);
   g_hash_table_insert (self->by_id, e->client_msg_id, e);
 }
@@ -140,8 +148,8 @@ load_line (NatterOutbox *self,
 {
   g_autoptr(JsonNode) node = NULL;
   JsonObject *obj;
-  const char *op = NULL, *id = NULL, *to = NULL, *body = NULL, *account = NULL;
-  gint64 ts = 0;
+  const char *op = NULL, *id = NULL, *to = NULL, *body = NULL, *kind = NULL;
+  NatterOutboxEntry e = { 0 };
 
   if (len == 0)
     return;
@@ -160,18 +168,36 @@ load_line (NatterOutbox *self,
       natter_fields_get_string (obj, "to", TRUE, &to, NULL) &&
       natter_fields_get_string (obj, "body", TRUE, &body, NULL))
     {
-      natter_fields_get_int (obj, "ts", FALSE, NULL, &ts, NULL);
-      natter_fields_get_string (obj, "account", FALSE, &account, NULL);
-      add_entry (self, id, to, body, ts, account);
+      e.client_msg_id = (char *) id;
+      e.to = (char *) to;
+      e.body = (char *) body;
+      natter_fields_get_int (obj, "ts", FALSE, NULL, &e.ts, NULL);
+      natter_fields_get_string (obj, "account", FALSE, (const char **) &e.account, NULL);
+      /* An entry without "kind" is a send (all of them were, once). */
+      natter_fields_get_string (obj, "kind", FALSE, &kind, NULL);
+      for (guint i = 0; kind != NULL && i < G_N_ELEMENTS (kind_names); i++)
+        if (g_str_equal (kind, kind_names[i]))
+          e.kind = i;
+      if (kind != NULL && e.kind == NATTER_OUTBOX_SEND && !g_str_equal (kind, "send"))
+        return; /* written by a newer version: not ours to send */
+      natter_fields_get_int (obj, "message", FALSE, NULL, &e.message, NULL);
+      natter_fields_get_string (obj, "emoji", FALSE, (const char **) &e.emoji, NULL);
+      natter_fields_get_bool (obj, "on", FALSE, NULL, &e.on, NULL);
+      natter_fields_get_int (obj, "reply_to", FALSE, NULL, &e.reply_to, NULL);
+      natter_fields_get_string (obj, "reply_from", FALSE, (const char **) &e.reply_from, NULL);
+      natter_fields_get_string (obj, "reply_body", FALSE, (const char **) &e.reply_body, NULL);
+      if (e.kind != NATTER_OUTBOX_SEND && e.message <= 0)
+        return;
+      add_entry (self, &e);
     }
   else if (g_str_equal (op, "done"))
     remove_entry (self, id);
   else if (g_str_equal (op, "failed"))
     {
-      NatterOutboxEntry *e = g_hash_table_lookup (self->by_id, id);
+      NatterOutboxEntry *known = g_hash_table_lookup (self->by_id, id);
 
-      if (e != NULL)
-        e->failed = TRUE;
+      if (known != NULL)
+        known->failed = TRUE;
     }
 }
 
@@ -199,6 +225,29 @@ append_entry_lines (GString                 *out,
     {
       natter_json_writer_key (&w, "account");
       natter_json_writer_string (&w, e->account);
+    }
+  if (e->kind != NATTER_OUTBOX_SEND)
+    {
+      natter_json_writer_key (&w, "kind");
+      natter_json_writer_string (&w, kind_names[e->kind]);
+      natter_json_writer_key (&w, "message");
+      natter_json_writer_int (&w, e->message);
+    }
+  if (e->kind == NATTER_OUTBOX_REACT)
+    {
+      natter_json_writer_key (&w, "emoji");
+      natter_json_writer_string (&w, e->emoji != NULL ? e->emoji : "");
+      natter_json_writer_key (&w, "on");
+      natter_json_writer_bool (&w, e->on);
+    }
+  if (e->reply_to > 0)
+    {
+      natter_json_writer_key (&w, "reply_to");
+      natter_json_writer_int (&w, e->reply_to);
+      natter_json_writer_key (&w, "reply_from");
+      natter_json_writer_string (&w, e->reply_from != NULL ? e->reply_from : "");
+      natter_json_writer_key (&w, "reply_body");
+      natter_json_writer_string (&w, e->reply_body != NULL ? e->reply_body : "");
     }
   natter_json_writer_end_object (&w);
   g_string_append_c (out, '\n');
@@ -363,13 +412,24 @@ natter_outbox_add (NatterOutbox  *self,
                    gint64         ts,
                    GError       **error)
 {
+  NatterOutboxEntry e = { (char *) client_msg_id, (char *) to, (char *) body, ts };
+
+  return natter_outbox_add_entry (self, &e, error);
+}
+
+gboolean
+natter_outbox_add_entry (NatterOutbox            *self,
+                         const NatterOutboxEntry *entry,
+                         GError                 **error)
+{
   g_autoptr(GString) line = g_string_new (NULL);
-  NatterOutboxEntry e = { (char *) client_msg_id, (char *) to, (char *) body, ts, FALSE,
-                          self->account };
+  NatterOutboxEntry e = *entry;
 
   g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
-  g_return_val_if_fail (client_msg_id != NULL && to != NULL && body != NULL, FALSE);
+  g_return_val_if_fail (e.client_msg_id != NULL && e.to != NULL && e.body != NULL, FALSE);
 
+  e.failed = FALSE;
+  e.account = self->account;
   append_entry_lines (line, &e);
   if (!append_line (self, line, error))
     return FALSE;
@@ -380,7 +440,7 @@ natter_outbox_add (NatterOutbox  *self,
    * of sends costs one sync, not one each. */
   schedule_sync (self);
 
-  add_entry (self, client_msg_id, to, body, ts, self->account);
+  add_entry (self, &e);
   return TRUE;
 }
 
@@ -461,4 +521,12 @@ natter_outbox_get_n_pending (NatterOutbox *self)
 {
   g_return_val_if_fail (NATTER_IS_OUTBOX (self), 0);
   return self->pending->len;
+}
+
+NatterOutboxEntry *
+natter_outbox_lookup (NatterOutbox *self,
+                      const char   *client_msg_id)
+{
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), NULL);
+  return client_msg_id != NULL ? g_hash_table_lookup (self->by_id, client_msg_id) : NULL;
 }

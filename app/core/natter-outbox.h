@@ -1,7 +1,11 @@
 /* natter-outbox.h: messages written but not yet acknowledged, on disk.
  *
  * An append-only log in the state dir: each line is a JSON object, either
- * {"op":"add","client_msg_id","to","body","ts","account"} or
+ * {"op":"add","client_msg_id","to","body","ts","account"} (a send; with
+ * "reply_to", "reply_from", "reply_body" for a reply; or with "kind"
+ * "edit", "delete" or "react", "message" and, for a reaction, "emoji" and
+ * "on": an action on a stored message, keyed by a client_msg_id of its
+ * own) or
  * {"op":"done","client_msg_id"} or {"op":"failed","client_msg_id"} (the
  * server refused it for good: it is kept, to be retried or removed, but
  * not sent by itself; a later add of the same id makes it pending again). An add is written (so it survives the
@@ -16,6 +20,13 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+  NATTER_OUTBOX_SEND,
+  NATTER_OUTBOX_EDIT,
+  NATTER_OUTBOX_DELETE,
+  NATTER_OUTBOX_REACT,
+} NatterOutboxKind;
+
 typedef struct {
   char   *client_msg_id;
   char   *to;          /* conversation address */
@@ -24,6 +35,14 @@ typedef struct {
   gboolean failed;     /* refused for good: not to be sent until retried */
   char   *account;     /* "user@host:port" that wrote it; NULL: written
                         * before entries named their account */
+  /* feature message_actions */
+  NatterOutboxKind kind;
+  gint64  message;     /* an action's message id */
+  char   *emoji;       /* a reaction's */
+  gboolean on;         /* a reaction added (TRUE) or taken back */
+  gint64  reply_to;    /* a send's original, 0 for none */
+  char   *reply_from;  /* ...its sender and quoted line, to show it */
+  char   *reply_body;  /*    again after a restart */
 } NatterOutboxEntry;
 
 #define NATTER_TYPE_OUTBOX (natter_outbox_get_type ())
@@ -44,6 +63,10 @@ gboolean      natter_outbox_add       (NatterOutbox  *self,
                                        const char    *body,
                                        gint64         ts,
                                        GError       **error);
+/* Adds a copy of @entry (its account is the outbox's own). */
+gboolean      natter_outbox_add_entry (NatterOutbox            *self,
+                                       const NatterOutboxEntry *entry,
+                                       GError                 **error);
 /* Marks an entry refused for good: it stays (failed) until added again or
  * removed. Unknown ids are ignored. */
 gboolean      natter_outbox_mark_failed (NatterOutbox *self,
@@ -54,6 +77,9 @@ gboolean      natter_outbox_mark_failed (NatterOutbox *self,
 gboolean      natter_outbox_remove    (NatterOutbox  *self,
                                        const char    *client_msg_id,
                                        GError       **error);
+/* The entry @client_msg_id, or NULL (borrowed; valid until the next change). */
+NatterOutboxEntry *natter_outbox_lookup (NatterOutbox *self,
+                                         const char   *client_msg_id);
 /* Entries in the order they were added, failed ones included (borrowed;
  * valid until the next change). */
 GPtrArray    *natter_outbox_get_pending (NatterOutbox *self);

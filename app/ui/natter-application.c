@@ -309,6 +309,9 @@ message_received_cb (NatterApplication  *self,
     return;
   if (natter_message_get_outgoing (message))
     return;
+  /* The conversation's level, set on any of our devices. */
+  if (!natter_client_should_notify (client, conversation, message))
+    return;
 
   address = natter_conversation_get_address (conversation);
   window = get_main_window (self);

@@ -21,6 +21,17 @@ char       *natter_composer_dup_text         (NatterComposer     *self);
 void        natter_composer_set_text         (NatterComposer     *self,
                                               const char         *text);
 void        natter_composer_focus            (NatterComposer     *self);
+/* Answers @message with the next message sent (a bar quotes it). */
+void        natter_composer_reply            (NatterComposer     *self,
+                                              NatterMessage      *message);
+/* Puts @message's text (one of ours) in the entry; sending edits it. */
+void        natter_composer_edit             (NatterComposer     *self,
+                                              NatterMessage      *message);
+/* Stops answering or editing (an edit's text goes with it). */
+void        natter_composer_cancel           (NatterComposer     *self);
+/* The message answered or edited, or NULL; and which of the two. */
+NatterMessage *natter_composer_get_target    (NatterComposer     *self);
+gboolean    natter_composer_is_editing       (NatterComposer     *self);
 
 /* Signals:
  *   sent (NatterMessage *message): a message was handed to the client.

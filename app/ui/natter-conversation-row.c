@@ -50,7 +50,10 @@ make_preview (NatterConversation *conversation)
                      ? _("No messages yet")
                      : _("Say hello!"));
 
-  body = g_strdup (natter_message_get_body (last));
+  if (natter_message_get_deleted (last))
+    body = g_strdup (_("Message deleted"));
+  else
+    body = g_strdup (natter_message_get_body (last));
   g_strdelimit (body, "\n\t", ' ');
 
   if (natter_message_get_outgoing (last))
@@ -266,6 +269,11 @@ natter_conversation_row_init (NatterConversationRow *self)
 
   self->last_message_signals = g_signal_group_new (NATTER_TYPE_MESSAGE);
   g_signal_group_connect_swapped (self->last_message_signals, "notify::state",
+                                  G_CALLBACK (update), self);
+  /* An edit or a delete changes the preview. */
+  g_signal_group_connect_swapped (self->last_message_signals, "notify::body",
+                                  G_CALLBACK (update), self);
+  g_signal_group_connect_swapped (self->last_message_signals, "notify::deleted",
                                   G_CALLBACK (update), self);
   self->last_sender_signals = g_signal_group_new (NATTER_TYPE_USER);
   g_signal_group_connect_swapped (self->last_sender_signals, "notify::display-name",

@@ -13,6 +13,13 @@
  * Showing one message (a search hit): protocol 1 pages history only
  * backwards (`before`), so the view pages back from what it holds until
  * the message is there, then scrolls to it and marks it for a moment.
+ * A reply's quote shows its original the same way.
+ *
+ * Feature message_actions: the rows ask the view to answer or edit a
+ * message ("conversation.reply", "conversation.edit"), which the composer
+ * does; the header's bell menu sets the conversation's notification level
+ * (a property action on "notify-level", so its radio items follow the
+ * level wherever it was changed).
  */
 #define G_LOG_DOMAIN "natter-conversation-view"
 
@@ -43,6 +50,7 @@ struct _NatterConversationView
   /* template widgets */
   AdwWindowTitle     *window_title;
   GtkWidget          *details_button;
+  GtkWidget          *notify_button;
   GtkScrolledWindow  *scrolled;
   GtkListView        *list_view;
   GtkNoSelection     *selection;
@@ -63,6 +71,7 @@ struct _NatterConversationView
   GSignalGroup       *conversation_signals;
   GSignalGroup       *peer_signals;
   GSignalGroup       *room_signals;
+  GSignalGroup       *client_signals;
   guint               scroll_idle;
   NatterMessage      *hit;          /* the message shown from a search, marked */
   guint               hit_timeout;
@@ -77,6 +86,7 @@ G_DEFINE_FINAL_TYPE (NatterConversationView, natter_conversation_view, NATTER_TY
 enum {
   PROP_0,
   PROP_CONVERSATION,
+  PROP_NOTIFY_LEVEL,
   N_PROPS,
 };
 
@@ -520,6 +530,8 @@ conversation_notify_cb (NatterConversationView *self,
                             !natter_conversation_get_has_more_history (self->conversation));
   else if (g_str_equal (name, "unread"))
     natter_conversation_view_update_read (self);
+  else if (g_str_equal (name, "notify-level"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_LEVEL]);
 }
 
 static void
@@ -537,6 +549,99 @@ details_action (GtkWidget  *widget,
   dialog = natter_room_dialog_new (GTK_WINDOW (root), self->client,
                                    natter_conversation_get_address (self->conversation));
   gtk_window_present (dialog);
+}
+
+/* The stored message @id of the open conversation, or NULL. */
+static NatterMessage *
+message_by_id (NatterConversationView *self,
+               GVariant               *parameter)
+{
+  GListModel *model = gtk_no_selection_get_model (self->selection);
+
+  if (!NATTER_IS_MESSAGE_LIST (model))
+    return NULL;
+  return natter_message_list_find_id (NATTER_MESSAGE_LIST (model), g_variant_get_int64 (parameter));
+}
+
+static void
+reply_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
+  NatterMessage *message = message_by_id (self, parameter);
+
+  if (message != NULL)
+    natter_composer_reply (self->composer, message);
+}
+
+static void
+edit_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
+  NatterMessage *message = message_by_id (self, parameter);
+
+  if (message != NULL && natter_client_can_edit (self->client, message))
+    natter_composer_edit (self->composer, message);
+}
+
+static void
+show_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  natter_conversation_view_show_message (NATTER_CONVERSATION_VIEW (widget),
+                                         g_variant_get_int64 (parameter));
+}
+
+static void
+update_notify_button (NatterConversationView *self)
+{
+  gtk_widget_set_visible (self->notify_button,
+                          self->conversation != NULL && self->client != NULL &&
+                          natter_client_get_message_actions (self->client));
+}
+
+static void
+notify_level_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(NatterConversationView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!natter_client_set_notify_level_finish (NATTER_CLIENT (object), result, &error))
+    {
+      g_autofree char *text = natter_describe_error (error);
+
+      /* The radio items go back to the level the server keeps. */
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_LEVEL]);
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+    }
+}
+
+static const char *
+get_notify_level (NatterConversationView *self)
+{
+  if (self->conversation == NULL)
+    return "all";
+  return natter_notify_level_to_string (natter_conversation_get_notify_level (self->conversation));
+}
+
+static void
+set_notify_level (NatterConversationView *self,
+                  const char             *name)
+{
+  NatterNotifyLevel level;
+
+  if (self->conversation == NULL || self->client == NULL ||
+      !natter_notify_level_from_string (name, &level) ||
+      level == natter_conversation_get_notify_level (self->conversation))
+    return;
+  natter_client_set_notify_level_async (self->client, self->conversation, level, NULL,
+                                        notify_level_cb, g_object_ref (self));
 }
 
 static void
@@ -564,6 +669,8 @@ natter_conversation_view_set_client (NatterConversationView *self,
 
   self->client = client;
   natter_composer_set_client (self->composer, client);
+  g_signal_group_set_target (self->client_signals, client);
+  update_notify_button (self);
 }
 
 NatterConversation *
@@ -638,6 +745,8 @@ natter_conversation_view_set_conversation (NatterConversationView *self,
 
   update_header (self);
   update_typing (self);
+  update_notify_button (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_LEVEL]);
 
   /* A conversation we know nothing of yet gets its newest page at once. */
   if (messages != NULL && g_list_model_get_n_items (messages) < 20)
@@ -674,6 +783,7 @@ natter_conversation_view_dispose (GObject *object)
   g_clear_object (&self->conversation_signals);
   g_clear_object (&self->peer_signals);
   g_clear_object (&self->room_signals);
+  g_clear_object (&self->client_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_VIEW);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -703,6 +813,9 @@ natter_conversation_view_get_property (GObject    *object,
     case PROP_CONVERSATION:
       g_value_set_object (value, self->conversation);
       break;
+    case PROP_NOTIFY_LEVEL:
+      g_value_set_string (value, get_notify_level (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -720,6 +833,9 @@ natter_conversation_view_set_property (GObject      *object,
     {
     case PROP_CONVERSATION:
       natter_conversation_view_set_conversation (self, g_value_get_object (value));
+      break;
+    case PROP_NOTIFY_LEVEL:
+      set_notify_level (self, g_value_get_string (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -741,6 +857,10 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   properties[PROP_CONVERSATION] =
     g_param_spec_object ("conversation", NULL, NULL, NATTER_TYPE_CONVERSATION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* "all", "mentions" or "none": the open conversation's, on the server. */
+  properties[PROP_NOTIFY_LEVEL] =
+    g_param_spec_string ("notify-level", NULL, NULL, "all",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (NATTER_TYPE_COMPOSER);
@@ -748,6 +868,7 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, window_title);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, details_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, notify_button);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, list_view);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, selection);
@@ -761,6 +882,10 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "conversation.scroll-bottom", NULL, scroll_to_bottom_action);
   gtk_widget_class_install_action (widget_class, "conversation.details", NULL, details_action);
+  gtk_widget_class_install_action (widget_class, "conversation.reply", "x", reply_action);
+  gtk_widget_class_install_action (widget_class, "conversation.edit", "x", edit_action);
+  gtk_widget_class_install_action (widget_class, "conversation.show-message", "x", show_message_action);
+  gtk_widget_class_install_property_action (widget_class, "conversation.notify-level", "notify-level");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, GDK_CONTROL_MASK,
                                        "conversation.scroll-bottom", NULL);
 }
@@ -803,4 +928,8 @@ natter_conversation_view_init (NatterConversationView *self)
   self->room_signals = g_signal_group_new (NATTER_TYPE_ROOM);
   g_signal_group_connect_swapped (self->room_signals, "notify",
                                   G_CALLBACK (update_header), self);
+
+  self->client_signals = g_signal_group_new (NATTER_TYPE_CLIENT);
+  g_signal_group_connect_swapped (self->client_signals, "notify::message-actions",
+                                  G_CALLBACK (update_notify_button), self);
 }

@@ -5,12 +5,24 @@
  * the accent colour with their state: sending, sent, seen, or not sent. A
  * message the server refused for good offers to be sent again or deleted.
  * A notice (a room's "bob joined") is a centred, dim line instead.
+ *
+ * Feature message_actions: a reply quotes its original over the text (a
+ * click shows it), an edited message says so beside its time, a deleted
+ * one says only that, reactions are pills under the bubble, and a mention
+ * of us is highlighted. The message changes in place, so the row follows
+ * its notifications rather than being bound again. Its menu (right click,
+ * long press, the hover button, the Menu key) offers what the client
+ * allows on it; the actions of the composer (reply, edit) belong to the
+ * conversation view, which the row asks through "conversation." actions.
  */
 #define G_LOG_DOMAIN "natter-message-row"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
+
+#include <adwaita.h>
 
 #include "natter-message-row.h"
 #include "natter-ui-util.h"
@@ -27,11 +39,18 @@ struct _NatterMessageRow
   GtkWidget          *avatar_box;
   GtkWidget          *failed_box;
   NatterUserAvatar   *avatar;
+  GtkWidget          *content_box;
   GtkBox             *bubble;
   GtkLabel           *sender_label;
+  GtkWidget          *quote_button;
+  GtkLabel           *quote_sender_label;
+  GtkLabel           *quote_body_label;
   GtkLabel           *body_label;
+  GtkLabel           *edited_label;
   GtkLabel           *time_label;
   GtkLabel           *status_label;
+  GtkWidget          *reactions_box;
+  GtkWidget          *hover_button;
 
   /* borrowed references */
   NatterClient       *client;
@@ -42,7 +61,8 @@ struct _NatterMessageRow
   gulong              message_handler;
   gulong              read_handler;
 
-  GtkWidget          *menu; /* GtkPopoverMenu, made on first use */
+  GtkWidget          *menu;         /* GtkPopoverMenu, made on first use */
+  GtkWidget          *emoji_chooser; /* GtkEmojiChooser for reactions, likewise */
 
   gboolean            show_day;
   gboolean            show_header;
@@ -50,18 +70,52 @@ struct _NatterMessageRow
 
 G_DEFINE_FINAL_TYPE (NatterMessageRow, natter_message_row, GTK_TYPE_WIDGET)
 
+static gboolean
+is_failed (NatterMessageRow *self)
+{
+  return self->message != NULL &&
+         natter_message_get_state (self->message) == NATTER_MESSAGE_STATE_FAILED;
+}
+
+/* What the client allows on the message: a menu item for each enabled
+ * action (the others hide), and the hover button when there is any. */
+static void
+update_actions (NatterMessageRow *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  NatterMessage *message = self->message;
+  gboolean stored = message != NULL && self->client != NULL && !natter_message_is_notice (message);
+  gboolean react = stored && natter_client_can_react (self->client, message);
+  gboolean any;
+
+  gtk_widget_action_set_enabled (widget, "message.retry", is_failed (self));
+  gtk_widget_action_set_enabled (widget, "message.delete",
+                                 is_failed (self) || (stored && natter_client_can_delete (self->client, message)));
+  gtk_widget_action_set_enabled (widget, "message.edit", stored && natter_client_can_edit (self->client, message));
+  gtk_widget_action_set_enabled (widget, "message.reply", react);
+  gtk_widget_action_set_enabled (widget, "message.react", react);
+  gtk_widget_action_set_enabled (widget, "message.toggle-reaction", react);
+  gtk_widget_action_set_enabled (widget, "message.copy", stored && !natter_message_get_deleted (message));
+  gtk_widget_action_set_enabled (widget, "message.show-original",
+                                 message != NULL && natter_message_get_reply_to (message) != NULL);
+
+  any = stored && (react || is_failed (self) || !natter_message_get_deleted (message));
+  gtk_widget_action_set_enabled (widget, "message.menu", any);
+  gtk_widget_set_visible (self->hover_button, any && natter_client_get_message_actions (self->client));
+}
+
 static void
 update_status (NatterMessageRow *self)
 {
   const char *text = NULL;
   gboolean failed = FALSE;
 
+  update_actions (self);
+
   if (self->message == NULL || !natter_message_get_outgoing (self->message))
     {
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
       gtk_widget_set_visible (self->failed_box, FALSE);
-      gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", FALSE);
-      gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete", FALSE);
       return;
     }
 
@@ -88,8 +142,6 @@ update_status (NatterMessageRow *self)
   gtk_label_set_label (self->status_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
   gtk_widget_set_visible (self->failed_box, failed);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", failed);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete", failed);
 
   if (failed)
     gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "failed");
@@ -134,10 +186,158 @@ update_layout (NatterMessageRow *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "outgoing");
 
+  /* The pills and the hover button sit on the bubble's inner side. */
+  gtk_widget_set_halign (GTK_WIDGET (self->bubble), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_widget_set_halign (self->reactions_box, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_box_reorder_child_after (self->line_box, self->hover_button,
+                               outgoing ? self->failed_box : self->content_box);
+
   if (self->show_header)
     gtk_widget_add_css_class (GTK_WIDGET (self), "first-in-group");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "first-in-group");
+}
+
+static const char *
+me_name (NatterMessageRow *self)
+{
+  NatterUser *me = self->client != NULL ? natter_client_get_me (self->client) : NULL;
+
+  return me != NULL ? natter_user_get_username (me) : NULL;
+}
+
+static void
+update_body (NatterMessageRow *self)
+{
+  NatterMessage *message = self->message;
+  gboolean deleted = natter_message_get_deleted (message);
+  gboolean mentioned = !deleted && !natter_message_get_outgoing (message) &&
+                       natter_message_mentions (message, me_name (self));
+
+  if (deleted)
+    {
+      gtk_label_set_label (self->body_label, _("This message was deleted"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->body_label), "deleted");
+      gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "deleted");
+    }
+  else
+    {
+      g_autofree char *markup = natter_linkify_mention (natter_message_get_body (message),
+                                                         mentioned ? me_name (self) : NULL);
+
+      gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "deleted");
+      gtk_label_set_markup (self->body_label, markup);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");
+    }
+
+  if (mentioned)
+    gtk_widget_add_css_class (GTK_WIDGET (self->bubble), "mentioned");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->bubble), "mentioned");
+}
+
+static void
+update_edited (NatterMessageRow *self)
+{
+  gint64 ts = natter_message_get_edited_ts (self->message);
+  gboolean edited = ts > 0 && !natter_message_get_deleted (self->message);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->edited_label), edited);
+  if (edited)
+    {
+      g_autofree char *day = natter_format_day (ts);
+      g_autofree char *clock = natter_format_clock (ts);
+      /* Translators: tooltip of a message's "edited" mark: "Edited Today, 14:03". */
+      g_autofree char *tooltip = g_strdup_printf (_("Edited %s, %s"), day, clock);
+
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->edited_label), tooltip);
+    }
+}
+
+static void
+update_quote (NatterMessageRow *self)
+{
+  const NatterQuote *quote = natter_message_get_reply_to (self->message);
+  NatterUser *sender;
+
+  gtk_widget_set_visible (self->quote_button, quote != NULL);
+  if (quote == NULL)
+    return;
+
+  sender = natter_client_lookup_user (self->client, quote->sender);
+  gtk_label_set_label (self->quote_sender_label, sender != NULL ? natter_user_title (sender) : quote->sender);
+  if (quote->deleted)
+    {
+      gtk_label_set_label (self->quote_body_label, _("The original message was deleted"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->quote_body_label), "deleted");
+    }
+  else
+    {
+      gtk_label_set_label (self->quote_body_label, quote->body);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->quote_body_label), "deleted");
+    }
+}
+
+/* "Bob and Carol reacted with 👍" (display names). */
+static char *
+reaction_tooltip (NatterMessageRow     *self,
+                  const NatterReaction *reaction)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  guint n = g_strv_length (reaction->users);
+
+  for (guint i = 0; i < n; i++)
+    {
+      NatterUser *user = natter_client_lookup_user (self->client, reaction->users[i]);
+      const char *name = user != NULL ? natter_user_title (user) : reaction->users[i];
+
+      if (i > 0)
+        /* Translators: between names in "Bob, Carol and Dave reacted with 👍". */
+        g_string_append (names, i == n - 1 ? _(" and ") : _(", "));
+      g_string_append (names, name);
+    }
+  /* Translators: tooltip of a reaction pill: "Bob and Carol reacted with 👍". */
+  return g_strdup_printf (_("%s reacted with %s"), names->str, reaction->emoji);
+}
+
+static void
+update_reactions (NatterMessageRow *self)
+{
+  GPtrArray *reactions = natter_message_get_reactions (self->message);
+  GtkWidget *child;
+  GtkWidget *add;
+
+  while ((child = gtk_widget_get_first_child (self->reactions_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->reactions_box), child);
+
+  for (guint i = 0; i < reactions->len; i++)
+    {
+      const NatterReaction *reaction = g_ptr_array_index (reactions, i);
+      g_autofree char *label = g_strdup_printf ("%s %u", reaction->emoji, g_strv_length (reaction->users));
+      g_autofree char *tooltip = reaction_tooltip (self, reaction);
+      GtkWidget *pill = gtk_button_new_with_label (label);
+
+      gtk_widget_add_css_class (pill, "reaction");
+      if (natter_reaction_has_user (reaction, me_name (self)))
+        gtk_widget_add_css_class (pill, "mine");
+      gtk_widget_set_tooltip_text (pill, tooltip);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (pill), "message.toggle-reaction");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (pill), "s", reaction->emoji);
+      gtk_box_append (GTK_BOX (self->reactions_box), pill);
+    }
+
+  if (reactions->len > 0)
+    {
+      add = gtk_button_new_from_icon_name ("face-smile-symbolic");
+      gtk_widget_add_css_class (add, "reaction");
+      gtk_widget_add_css_class (add, "add-reaction");
+      gtk_widget_set_tooltip_text (add, _("Add Reaction"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (add), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Add Reaction"), -1);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (add), "message.react");
+      gtk_box_append (GTK_BOX (self->reactions_box), add);
+    }
+  gtk_widget_set_visible (self->reactions_box, reactions->len > 0);
 }
 
 static void
@@ -151,6 +351,17 @@ message_notify_cb (NatterMessageRow *self,
       g_autofree char *clock = natter_format_clock (natter_message_get_timestamp (self->message));
       gtk_label_set_label (self->time_label, clock);
     }
+  else if (g_str_equal (name, "body") || g_str_equal (name, "deleted") || g_str_equal (name, "mentions"))
+    {
+      update_body (self);
+      update_edited (self);
+    }
+  else if (g_str_equal (name, "edited-ts"))
+    update_edited (self);
+  else if (g_str_equal (name, "reply-to"))
+    update_quote (self);
+  else if (g_str_equal (name, "reactions"))
+    update_reactions (self);
   update_status (self);
 }
 
@@ -166,7 +377,6 @@ natter_message_row_set_message (NatterMessageRow   *self,
                                 NatterMessage      *message,
                                 NatterConversation *conversation)
 {
-  g_autofree char *markup = NULL;
   g_autofree char *clock = NULL;
   NatterUser *sender;
 
@@ -200,8 +410,10 @@ natter_message_row_set_message (NatterMessageRow   *self,
   natter_user_avatar_set_user (self->avatar, sender);
   gtk_label_set_label (self->sender_label, natter_user_title (sender));
 
-  markup = natter_linkify (natter_message_get_body (message));
-  gtk_label_set_markup (self->body_label, markup);
+  update_body (self);
+  update_edited (self);
+  update_quote (self);
+  update_reactions (self);
   gtk_label_set_label (self->notice_label, natter_message_is_notice (message)
                                            ? natter_message_get_body (message) : "");
 
@@ -249,19 +461,153 @@ retry_action (GtkWidget  *widget,
     natter_client_retry_message (self->client, self->message);
 }
 
+typedef struct {
+  NatterClient  *client;   /* borrowed: the application owns it */
+  NatterMessage *message;
+} DeleteData;
+
+static void
+delete_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    DeleteData       *d)
+{
+  if (g_str_equal (response, "delete"))
+    natter_client_delete_message (d->client, d->message);
+  g_object_unref (d->message);
+  g_free (d);
+}
+
 static void
 delete_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
   NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  GtkWidget *dialog;
+  DeleteData *d;
 
-  /* The row is unbound (and may be reused) once the message leaves the
-   * model: the toast goes out first, from a widget still in the window. */
   if (self->message == NULL)
     return;
-  gtk_widget_activate_action (widget, "win.toast", "s", _("Message deleted"));
-  natter_client_discard_message (self->client, self->message);
+
+  /* Never stored: it goes from this device only, no need to ask. The row
+   * is unbound (and may be reused) once the message leaves the model: the
+   * toast goes out first, from a widget still in the window. */
+  if (is_failed (self))
+    {
+      gtk_widget_activate_action (widget, "win.toast", "s", _("Message deleted"));
+      natter_client_discard_message (self->client, self->message);
+      return;
+    }
+
+  /* The dialog may outlive the row (scrolled away and reused): it holds
+   * the message, not the row. */
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
+                                   _("Delete Message?"),
+                                   _("It will be deleted for everyone in this conversation. This cannot be undone."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "delete", _("_Delete"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  d = g_new0 (DeleteData, 1);
+  d->client = self->client;
+  d->message = g_object_ref (self->message);
+  g_signal_connect (dialog, "response", G_CALLBACK (delete_response_cb), d);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* "message.reply" and "message.edit" are the composer's work: the view's
+ * "conversation.reply" and "conversation.edit", with the message's id. */
+static void
+composer_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  g_autofree char *name = g_strconcat ("conversation.", action_name + strlen ("message."), NULL);
+
+  if (self->message != NULL)
+    gtk_widget_activate_action (widget, name, "x", natter_message_get_id (self->message));
+}
+
+static void
+show_original_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  const NatterQuote *quote = self->message != NULL ? natter_message_get_reply_to (self->message) : NULL;
+
+  if (quote != NULL)
+    gtk_widget_activate_action (widget, "conversation.show-message", "x", quote->id);
+}
+
+static void
+toggle_reaction_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  const char *emoji = g_variant_get_string (parameter, NULL);
+  gboolean mine;
+
+  if (self->message == NULL)
+    return;
+  /* One's own pill takes the reaction back; another's joins it. */
+  mine = natter_reaction_has_user (natter_message_find_reaction (self->message, emoji), me_name (self));
+  natter_client_react (self->client, self->message, emoji, !mine);
+}
+
+static void
+emoji_picked_cb (NatterMessageRow *self,
+                 const char       *emoji)
+{
+  if (self->message != NULL &&
+      !natter_reaction_has_user (natter_message_find_reaction (self->message, emoji), me_name (self)))
+    natter_client_react (self->client, self->message, emoji, TRUE);
+}
+
+static void
+react_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  graphene_point_t point;
+
+  if (self->message == NULL)
+    return;
+
+  if (self->emoji_chooser == NULL)
+    {
+      self->emoji_chooser = gtk_emoji_chooser_new ();
+      gtk_widget_set_parent (self->emoji_chooser, widget);
+      g_signal_connect_object (self->emoji_chooser, "emoji-picked", G_CALLBACK (emoji_picked_cb),
+                               self, G_CONNECT_SWAPPED);
+    }
+
+  if (!gtk_widget_compute_point (GTK_WIDGET (self->bubble), widget,
+                                 &GRAPHENE_POINT_INIT (gtk_widget_get_width (GTK_WIDGET (self->bubble)) / 2.f, 0),
+                                 &point))
+    point = GRAPHENE_POINT_INIT (0, 0);
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->emoji_chooser),
+                               &(GdkRectangle) { (int) point.x, (int) point.y, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->emoji_chooser));
+}
+
+static void
+pointer_enter_cb (NatterMessageRow *self)
+{
+  gtk_widget_set_opacity (self->hover_button, 1);
+}
+
+static void
+pointer_leave_cb (NatterMessageRow *self)
+{
+  gtk_widget_set_opacity (self->hover_button, 0);
 }
 
 static void
@@ -290,9 +636,12 @@ popup_menu_at (NatterMessageRow *self,
     {
       g_autoptr(GMenu) model = g_menu_new ();
 
-      g_menu_append (model, _("_Copy Text"), "message.copy");
+      append_hidden_when_disabled (model, _("_Reply"), "message.reply");
+      append_hidden_when_disabled (model, _("Add _Reaction…"), "message.react");
+      append_hidden_when_disabled (model, _("_Edit"), "message.edit");
+      append_hidden_when_disabled (model, _("_Copy Text"), "message.copy");
       append_hidden_when_disabled (model, _("_Retry"), "message.retry");
-      append_hidden_when_disabled (model, _("_Delete"), "message.delete");
+      append_hidden_when_disabled (model, _("_Delete…"), "message.delete");
       self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
       gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
       gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
@@ -347,6 +696,8 @@ natter_message_row_size_allocate (GtkWidget *widget,
   GTK_WIDGET_CLASS (natter_message_row_parent_class)->size_allocate (widget, width, height, baseline);
   if (self->menu != NULL)
     gtk_popover_present (GTK_POPOVER (self->menu));
+  if (self->emoji_chooser != NULL)
+    gtk_popover_present (GTK_POPOVER (self->emoji_chooser));
 }
 
 static void
@@ -356,6 +707,7 @@ natter_message_row_dispose (GObject *object)
 
   natter_message_row_set_message (self, NULL, NULL);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
+  g_clear_pointer (&self->emoji_chooser, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
   natter_widget_unparent_children (GTK_WIDGET (self));
 
@@ -382,26 +734,50 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, failed_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, content_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, sender_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, quote_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, quote_sender_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, quote_body_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, body_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, edited_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reactions_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, hover_button);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, status_label);
   gtk_widget_class_bind_template_callback (widget_class, right_click_cb);
   gtk_widget_class_bind_template_callback (widget_class, long_press_cb);
+  gtk_widget_class_bind_template_callback (widget_class, pointer_enter_cb);
+  gtk_widget_class_bind_template_callback (widget_class, pointer_leave_cb);
 
   gtk_widget_class_install_action (widget_class, "message.copy", NULL, copy_action);
   gtk_widget_class_install_action (widget_class, "message.menu", NULL, menu_action);
   gtk_widget_class_install_action (widget_class, "message.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "message.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "message.reply", NULL, composer_action);
+  gtk_widget_class_install_action (widget_class, "message.edit", NULL, composer_action);
+  gtk_widget_class_install_action (widget_class, "message.react", NULL, react_action);
+  gtk_widget_class_install_action (widget_class, "message.toggle-reaction", "s", toggle_reaction_action);
+  gtk_widget_class_install_action (widget_class, "message.show-original", NULL, show_original_action);
+
+  /* A focused message: its menu, and each action of it (the shortcuts
+   * window lists them). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_ALT_MASK, "message.reply", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_ALT_MASK, "message.edit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "message.delete", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK, "message.react", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK, "message.copy", NULL);
 }
 
 static void
 natter_message_row_init (NatterMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Focusable itself, so that the keys above reach it from the list. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   update_status (self);
 }
 

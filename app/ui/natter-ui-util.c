@@ -192,8 +192,49 @@ append_escaped (GString    *out,
   g_string_append (out, escaped);
 }
 
+static gboolean
+is_username_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Escapes @len bytes of @text, with each mention of @mention ("@bob",
+ * case aside, where protocol.md's rule would see one) in bold. */
+static void
+append_plain (GString    *out,
+              const char *text,
+              gssize      len,
+              const char *mention)
+{
+  const char *end = len < 0 ? text + strlen (text) : text + len;
+  const char *done = text;
+  gsize n = mention != NULL ? strlen (mention) : 0;
+
+  for (const char *p = text; n > 0 && p + 1 + n <= end; p++)
+    {
+      if (*p != '@' || (p > text && (is_username_char (p[-1]) || p[-1] == '@')) ||
+          g_ascii_strncasecmp (p + 1, mention, n) != 0 ||
+          (p + 1 + n < end && (g_ascii_isalnum (p[1 + n]) || p[1 + n] == '_')))
+        continue;
+      append_escaped (out, done, p - done);
+      g_string_append (out, "<b>");
+      append_escaped (out, p, 1 + n);
+      g_string_append (out, "</b>");
+      done = p + 1 + n;
+      p = done - 1;
+    }
+  append_escaped (out, done, end - done);
+}
+
 char *
 natter_linkify (const char *text)
+{
+  return natter_linkify_mention (text, NULL);
+}
+
+char *
+natter_linkify_mention (const char *text,
+                        const char *mention)
 {
   static GRegex *url_regex;
   g_autoptr(GMatchInfo) match = NULL;
@@ -224,14 +265,14 @@ natter_linkify (const char *text)
         {
           g_autofree char *url = g_markup_escape_text (text + start, end - start);
 
-          append_escaped (out, done, text + start - done);
+          append_plain (out, done, text + start - done, mention);
           g_string_append_printf (out, "<a href=\"%s\">%s</a>", url, url);
           done = text + end;
         }
 
       g_match_info_next (match, NULL);
     }
-  append_escaped (out, done, -1);
+  append_plain (out, done, -1, mention);
 
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

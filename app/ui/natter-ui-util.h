@@ -36,6 +36,10 @@ gboolean    natter_same_day             (gint64 a_ms,
 
 /* @text as Pango markup, escaped, with http(s) URLs made into links. */
 char       *natter_linkify              (const char *text);
+/* The same, with the mentions of @mention (a username, may be NULL) in
+ * bold. */
+char       *natter_linkify_mention      (const char *text,
+                                         const char *mention);
 
 /* A sentence for people describing @error (never a stack of codes). */
 char       *natter_describe_error       (const GError *error);

@@ -2,6 +2,7 @@
  * line, truncation when empty, failed entries kept and retried. */
 #define G_LOG_DOMAIN "test-outbox"
 
+#include <stdio.h>
 #include <glib/gstdio.h>
 
 #include "natter-outbox.h"
@@ -185,6 +186,64 @@ test_failed (void)
   g_rmdir (dir);
 }
 
+/* Actions on stored messages and replies keep every field across a
+ * reload, and a kind this version does not know is left alone. */
+static void
+test_actions (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = make_path (&dir);
+  g_autoptr(GError) error = NULL;
+  NatterOutbox *outbox;
+  NatterOutboxEntry *e;
+  static const char *const ids[] = { "s", "e", "d", "r", NULL };
+  NatterOutboxEntry send = { "s", "#room", "an answer", 20, .reply_to = 7,
+                             .reply_from = "bob", .reply_body = "the question" };
+  NatterOutboxEntry edit = { "e", "@bob", "new text", 21, .kind = NATTER_OUTBOX_EDIT, .message = 5 };
+  NatterOutboxEntry del = { "d", "@bob", "", 22, .kind = NATTER_OUTBOX_DELETE, .message = 6 };
+  NatterOutboxEntry react = { "r", "@bob", "", 23, .kind = NATTER_OUTBOX_REACT, .message = 5,
+                              .emoji = "👍🏽", .on = TRUE };
+
+  outbox = natter_outbox_new (path);
+  g_assert_true (natter_outbox_add_entry (outbox, &send, &error));
+  g_assert_true (natter_outbox_add_entry (outbox, &edit, &error));
+  g_assert_true (natter_outbox_add_entry (outbox, &del, &error));
+  g_assert_true (natter_outbox_add_entry (outbox, &react, &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+
+  {
+    FILE *f = g_fopen (path, "a");
+
+    g_assert_nonnull (f);
+    fputs ("{\"op\":\"add\",\"client_msg_id\":\"x\",\"to\":\"@bob\",\"body\":\"\","
+           "\"kind\":\"pin\",\"message\":5}\n", f);
+    fclose (f);
+  }
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, ids);
+  e = natter_outbox_lookup (outbox, "s");
+  g_assert_cmpint (e->kind, ==, NATTER_OUTBOX_SEND);
+  g_assert_cmpint (e->reply_to, ==, 7);
+  g_assert_cmpstr (e->reply_from, ==, "bob");
+  g_assert_cmpstr (e->reply_body, ==, "the question");
+  e = natter_outbox_lookup (outbox, "e");
+  g_assert_cmpint (e->kind, ==, NATTER_OUTBOX_EDIT);
+  g_assert_cmpint (e->message, ==, 5);
+  g_assert_cmpstr (e->body, ==, "new text");
+  e = natter_outbox_lookup (outbox, "d");
+  g_assert_cmpint (e->kind, ==, NATTER_OUTBOX_DELETE);
+  g_assert_cmpint (e->message, ==, 6);
+  e = natter_outbox_lookup (outbox, "r");
+  g_assert_cmpint (e->kind, ==, NATTER_OUTBOX_REACT);
+  g_assert_cmpstr (e->emoji, ==, "👍🏽");
+  g_assert_true (e->on);
+  g_object_unref (outbox);
+
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -194,6 +253,7 @@ main (int   argc,
   g_test_add_func ("/client/outbox/roundtrip", test_roundtrip);
   g_test_add_func ("/client/outbox/torn-and-junk", test_torn_and_junk);
   g_test_add_func ("/client/outbox/failed", test_failed);
+  g_test_add_func ("/client/outbox/actions", test_actions);
 
   return g_test_run ();
 }

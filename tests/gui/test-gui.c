@@ -145,6 +145,31 @@ save_screenshot (Fixture    *fx,
   save_widget_screenshot (fx, GTK_WIDGET (fx->window), name);
 }
 
+/* The whole X screen, popovers and dialogs included (they are surfaces of
+ * their own, which a widget's snapshot leaves out), with ImageMagick's
+ * import; skipped where it is missing. */
+static void
+save_root_screenshot (Fixture    *fx,
+                      const char *name)
+{
+  g_autofree char *import = g_find_program_in_path ("import");
+  g_autofree char *path = g_build_filename (fx->screenshot_dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  settle (GTK_WIDGET (fx->window));
+  if (import == NULL || g_getenv ("DISPLAY") == NULL)
+    return;
+  {
+    const char *argv[] = { import, "-window", "root", path, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                  NULL, NULL, &status, &error);
+  }
+  g_assert_no_error (error);
+  g_test_message ("screenshot: %s", path);
+}
+
 /* ---- A notification server ---------------------------------------------- */
 
 /* The private session bus has no desktop shell: the test owns
@@ -2884,6 +2909,401 @@ test_gui_cancel_request_toast (void)
   fixture_teardown (&fx);
 }
 
+
+/* ---- Message actions (feature message_actions) ---------------------------- */
+
+/* @c signs in again with the feature on (the harness' users speak
+ * protocol 1). FALSE when the server does not offer it. */
+static gboolean
+with_actions (NatterTestClient *c,
+              const char       *username)
+{
+  g_autoptr(JsonObject) out = natter_test_client_request_ok (c, "{\"type\":\"logout\"}");
+  g_autoptr(JsonObject) in = natter_test_client_requestf (c,
+    "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"message_actions\"]}",
+    username, NATTER_TEST_PASSWORD);
+  JsonNode *features = json_object_get_member (in, "features");
+
+  return features != NULL && JSON_NODE_HOLDS_ARRAY (features) &&
+         json_array_get_length (json_node_get_array (features)) == 1;
+}
+
+/* The capture-phase key controller of the composer's text view, which
+ * sends, edits and completes. */
+static gboolean
+composer_key (NatterComposer *composer,
+              guint           keyval,
+              GdkModifierType state)
+{
+  GtkWidget *text_view = child (composer, NATTER_TYPE_COMPOSER, "text_view");
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (text_view);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (c) &&
+          gtk_event_controller_get_propagation_phase (c) == GTK_PHASE_CAPTURE)
+        g_signal_emit_by_name (c, "key-pressed", keyval, 0, state, &handled);
+    }
+  return handled;
+}
+
+static NatterMessage *
+message_with_id (GListModel *model,
+                 gint64      id)
+{
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+      if (natter_message_get_id (m) == id)
+        return m; /* the model keeps it */
+    }
+  return NULL;
+}
+
+/* The bound row of @message in @view, scrolled into sight first. */
+static GtkWidget *
+row_of (NatterConversationView *view,
+        NatterMessage          *message)
+{
+  GListModel *model = natter_conversation_view_get_model (view);
+  GtkWidget *list = child (view, NATTER_TYPE_CONVERSATION_VIEW, "list_view");
+
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterMessage) m = g_list_model_get_item (model, i);
+
+      if (m == message)
+        gtk_widget_activate_action (list, "list.scroll-to-item", "u", i);
+    }
+  WAIT_FOR (find_message_row (GTK_WIDGET (view), message) != NULL);
+  return find_message_row (GTK_WIDGET (view), message);
+}
+
+/* Reads @c's frames until a message_changed of @kind for @id. */
+static gboolean
+saw_change (NatterTestClient *c,
+            const char       *kind,
+            gint64            id)
+{
+  JsonObject *event;
+  gboolean seen = FALSE;
+
+  while (!seen && (event = natter_test_client_try_wait_type (c, "message_changed", 0)) != NULL)
+    {
+      seen = g_strcmp0 (json_object_get_string_member_with_default (event, "kind", ""), kind) == 0 &&
+             natter_test_get_int (event, "message.id") == id;
+      json_object_unref (event);
+    }
+  return seen;
+}
+
+static gboolean
+row_label_is (GtkWidget  *row,
+              const char *name,
+              const char *text)
+{
+  return g_strcmp0 (label_text (row, NATTER_TYPE_MESSAGE_ROW, name), text) == 0;
+}
+
+/* The pill of @emoji under @row, or NULL. */
+static GtkWidget *
+pill_of (GtkWidget  *row,
+         const char *label)
+{
+  GtkWidget *box = child (row, NATTER_TYPE_MESSAGE_ROW, "reactions_box");
+
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_BUTTON (c) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (c)), label) == 0)
+      return c;
+  return NULL;
+}
+
+/* Replies with their quote (one whose original is 60 messages back: a
+ * click on the quote pages history in and shows it), an edit from the Up
+ * key, Escape, reactions from both sides, a delete after its question,
+ * the message menu; screenshots in light, dark and narrow. */
+static void
+test_gui_message_actions (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  GListModel *model;
+  NatterMessage *original, *mine, *oops;
+  GtkWidget *row;
+  gint64 original_id, answer_id;
+  gboolean offered;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  bob = setup_alice_and_bob (&fx);
+  offered = with_actions (bob, "bob");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"When do we meet?\\nI am free all week.\",\"client_msg_id\":\"q\"}");
+
+    original_id = natter_test_get_int (r, "message.id");
+  }
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+        "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"filler %u\",\"client_msg_id\":\"f%u\"}", i, i);
+    }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Answering myself: 8pm\",\"client_msg_id\":\"a\",\"reply_to\":%"
+      G_GINT64_FORMAT "}", original_id);
+
+    answer_id = natter_test_get_int (r, "message.id");
+  }
+
+  sign_in (&fx, "alice");
+  if (!offered || !natter_client_get_message_actions (fx.client))
+    {
+      g_test_skip ("natterd does not offer message_actions");
+      fixture_teardown (&fx);
+      return;
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR (last_body_is (model, "Answering myself: 8pm"));
+  g_assert_null (message_with_id (model, original_id));
+
+  /* The quote: who, the first line; a click brings the original. */
+  row = row_of (view, last_message (model));
+  g_assert_true (gtk_widget_get_visible (child (row, NATTER_TYPE_MESSAGE_ROW, "quote_button")));
+  g_assert_true (row_label_is (row, "quote_sender_label", "bob"));
+  g_assert_true (row_label_is (row, "quote_body_label", "When do we meet?"));
+  gtk_widget_activate_action (row, "message.show-original", NULL);
+  WAIT_FOR (natter_conversation_view_is_message_marked (view, original_id));
+  original = message_with_id (model, original_id);
+  g_assert_nonnull (original);
+
+  /* Reply from the menu's action: the composer quotes it, the answer
+   * carries it, bob gets it. */
+  gtk_widget_activate_action (row_of (view, original), "message.reply", NULL);
+  g_assert_true (natter_composer_get_target (composer) == original);
+  g_assert_false (natter_composer_is_editing (composer));
+  natter_composer_set_text (composer, "Tonight works");
+  g_assert_true (composer_key (composer, GDK_KEY_Return, 0));
+  g_assert_null (natter_composer_get_target (composer));
+  mine = last_message (model);
+  g_assert_cmpstr (natter_message_get_body (mine), ==, "Tonight works");
+  g_assert_cmpint (natter_message_get_reply_to (mine)->id, ==, original_id);
+  WAIT_FOR (natter_message_get_id (mine) > 0);
+  {
+    g_autoptr(JsonObject) event = natter_test_client_wait_type (bob, "message");
+
+    g_assert_cmpint (natter_test_get_int (event, "message.reply_to.id"), ==, original_id);
+  }
+
+  /* Up in the empty composer edits it; Escape lets go; Up again, and
+   * Enter changes it for everyone. */
+  g_assert_true (composer_key (composer, GDK_KEY_Up, 0));
+  g_assert_true (natter_composer_is_editing (composer));
+  g_assert_true (natter_composer_get_target (composer) == mine);
+  {
+    g_autofree char *text = natter_composer_dup_text (composer);
+    g_assert_cmpstr (text, ==, "Tonight works");
+  }
+  g_assert_true (composer_key (composer, GDK_KEY_Escape, 0));
+  g_assert_null (natter_composer_get_target (composer));
+  {
+    g_autofree char *text = natter_composer_dup_text (composer);
+    g_assert_cmpstr (text, ==, "");
+  }
+  g_assert_true (composer_key (composer, GDK_KEY_Up, 0));
+  natter_composer_set_text (composer, "Tonight works for me");
+  g_assert_true (composer_key (composer, GDK_KEY_Return, 0));
+  g_assert_cmpstr (natter_message_get_body (mine), ==, "Tonight works for me");
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_change (bob, "edit", natter_message_get_id (mine))));
+  }
+  row = row_of (view, mine);
+  g_assert_true (gtk_widget_get_visible (child (row, NATTER_TYPE_MESSAGE_ROW, "edited_label")));
+  g_assert_nonnull (gtk_widget_get_tooltip_text (child (row, NATTER_TYPE_MESSAGE_ROW, "edited_label")));
+
+  /* Reactions: bob's pill, mine joining it, taken back, and one more. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+      "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"👍\",\"on\":true}",
+      answer_id);
+  }
+  row = row_of (view, message_with_id (model, answer_id));
+  WAIT_FOR (pill_of (row, "👍 1") != NULL);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pill_of (row, "👍 1")), ==, "bob reacted with 👍");
+  gtk_widget_activate_action (row, "message.toggle-reaction", "s", "👍");
+  WAIT_FOR (pill_of (row, "👍 2") != NULL);
+  g_assert_true (gtk_widget_has_css_class (pill_of (row, "👍 2"), "mine"));
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_change (bob, "reaction", answer_id)));
+  }
+  gtk_widget_activate_action (row, "message.toggle-reaction", "s", "👍");
+  WAIT_FOR (pill_of (row, "👍 1") != NULL);
+  g_assert_true (natter_client_react (fx.client, message_with_id (model, answer_id), "🎉", TRUE));
+  WAIT_FOR (pill_of (row, "🎉 1") != NULL);
+
+  /* Delete, after its question. */
+  oops = natter_client_send_message (fx.client, "@bob", "Oops, wrong chat");
+  WAIT_FOR (natter_message_get_id (oops) > 0);
+  row = row_of (view, oops);
+  gtk_widget_activate_action (row, "message.delete", NULL);
+  {
+    AdwMessageDialog *dialog = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+    g_assert_false (natter_message_get_deleted (oops));
+    adw_message_dialog_response (dialog, "delete");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  WAIT_FOR (row_label_is (row, "body_label", "This message was deleted"));
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_change (bob, "delete", natter_message_get_id (oops))));
+  }
+
+  /* The conversation with all of it, and the menu of a message. */
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-bottom", NULL);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "message-actions.png");
+  gtk_widget_activate_action (row_of (view, mine), "message.menu", NULL);
+  save_root_screenshot (&fx, "message-menu.png");
+  gtk_widget_activate_action (row_of (view, mine), "message.menu", NULL);
+
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  natter_composer_reply (composer, original);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "message-actions-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  natter_composer_cancel (composer);
+
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 400, 700);
+  WAIT_FOR (adw_leaflet_get_folded (child (fx.window, NATTER_TYPE_WINDOW, "leaflet")));
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-bottom", NULL);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "message-actions-narrow.png");
+
+  fixture_teardown (&fx);
+}
+
+/* "@" in a room offers its members, narrowed as one types and chosen with
+ * the keys; a mention of us is highlighted; the bell menu sets the level,
+ * and a room at "mentions" notifies only what mentions us. */
+static void
+test_gui_mentions_and_levels (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  NatterConversation *room;
+  GtkPopover *popover;
+  GListModel *model;
+  gboolean joined = FALSE;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  bob = setup_alice_and_bob (&fx);
+  if (!with_actions (bob, "bob"))
+    {
+      g_test_skip ("natterd does not offer message_actions");
+      fixture_teardown (&fx);
+      return;
+    }
+  carol = natter_test_client_new_user (fx.server, "carol");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_create\",\"room\":\"#lunch\",\"topic\":\"Food\"}");
+    g_autoptr(JsonObject) j = natter_test_client_request_ok (carol,
+      "{\"type\":\"room_join\",\"room\":\"#lunch\"}");
+  }
+  sign_in (&fx, "alice");
+  natter_client_room_join_async (fx.client, "#lunch", NULL, joined_cb, &joined);
+  WAIT_FOR (joined);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#lunch");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  popover = child (composer, NATTER_TYPE_COMPOSER, "mention_popover");
+  model = natter_conversation_view_get_model (view);
+
+  /* "@" offers the others; "@ca" narrows it; Tab completes. */
+  natter_composer_set_text (composer, "Lunch, @");
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (popover)));
+  {
+    GListModel *offered = G_LIST_MODEL (child (composer, NATTER_TYPE_COMPOSER, "mention_selection"));
+
+    g_assert_cmpuint (g_list_model_get_n_items (offered), ==, 2);
+    save_root_screenshot (&fx, "mention-completion.png");
+    g_assert_true (composer_key (composer, GDK_KEY_Down, 0));
+    g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (offered)), ==, 1);
+    g_assert_true (composer_key (composer, GDK_KEY_Up, 0));
+    natter_composer_set_text (composer, "Lunch, @ca");
+    WAIT_FOR (g_list_model_get_n_items (offered) == 1);
+  }
+  g_assert_true (composer_key (composer, GDK_KEY_Tab, 0));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (popover)));
+  {
+    g_autofree char *text = natter_composer_dup_text (composer);
+    g_assert_cmpstr (text, ==, "Lunch, @carol ");
+  }
+  g_assert_true (composer_key (composer, GDK_KEY_Return, 0));
+  {
+    gboolean seen = FALSE;
+
+    WAIT_FOR (seen || (seen = saw_message (carol, "Lunch, @carol")));
+  }
+
+  /* A mention of alice stands out. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"@alice pizza?\",\"client_msg_id\":\"m1\"}");
+  }
+  WAIT_FOR (last_body_is (model, "@alice pizza?"));
+  {
+    GtkWidget *row = row_of (view, last_message (model));
+
+    g_assert_true (gtk_widget_has_css_class (child (row, NATTER_TYPE_MESSAGE_ROW, "bubble"), "mentioned"));
+  }
+
+  /* The bell menu: mentions only. */
+  room = natter_conversation_view_get_conversation (view);
+  g_assert_true (gtk_widget_get_visible (child (view, NATTER_TYPE_CONVERSATION_VIEW, "notify_button")));
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.notify-level", "s", "mentions");
+  WAIT_FOR (natter_conversation_get_notify_level (room) == NATTER_NOTIFY_LEVEL_MENTIONS);
+  gtk_menu_button_popup (child (view, NATTER_TYPE_CONVERSATION_VIEW, "notify_button"));
+  save_root_screenshot (&fx, "notify-level-menu.png");
+  gtk_menu_button_popdown (child (view, NATTER_TYPE_CONVERSATION_VIEW, "notify_button"));
+
+  /* Away from the room: a plain message does not notify, a mention does. */
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.show-contacts", NULL);
+  {
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (carol,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"Anyone?\",\"client_msg_id\":\"c1\"}");
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (carol,
+      "{\"type\":\"send\",\"to\":\"#lunch\",\"body\":\"@alice you in?\",\"client_msg_id\":\"c2\"}");
+  }
+  WAIT_FOR (notified ("you in?"));
+  g_assert_false (notified ("Anyone?"));
+
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2914,5 +3334,7 @@ main (int   argc,
   g_test_add_func ("/gui/cancel-request-toast", test_gui_cancel_request_toast);
   g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
+  g_test_add_func ("/gui/message-actions", test_gui_message_actions);
+  g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
   return g_test_run ();
 }
