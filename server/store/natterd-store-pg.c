@@ -552,6 +552,7 @@ typedef struct {
   GMutex           outage_lock;
   gboolean         outage;      /* a connection found the database gone, none is back yet */
   gint64           lost_since;  /* monotonic, µs */
+  gint64           back_at;     /* monotonic, µs: when the last outage ended (0: none yet) */
 } PgParams;
 
 typedef struct _Reconnect Reconnect;
@@ -637,6 +638,7 @@ struct _PgStore {
   gboolean      lost;             /* to be made again */
   guint         failed_attempts;  /* to make it again, since it was lost */
   gint64        next_attempt;     /* monotonic, µs: none before this */
+  gint64        last_attempt;     /* monotonic, µs: the last attempt that failed */
   gboolean      in_background;    /* made again on a thread (the main loop's store) */
   Reconnect    *reconnect;        /* that thread's attempt */
 };
@@ -939,6 +941,8 @@ note_back (PgStore  *self,
   ended = params->outage;
   params->outage = FALSE;
   since = params->lost_since;
+  if (ended)
+    params->back_at = g_get_monotonic_time ();
   g_mutex_unlock (&params->outage_lock);
   if (ended)
     g_message ("Reconnected to the database (%s) after %.1f s", params->description,
@@ -953,7 +957,8 @@ note_attempt_failed (PgStore      *self,
 
   pause_ms = MIN (pause_ms, RECONNECT_MAX_PAUSE_MS);
   self->failed_attempts++;
-  self->next_attempt = g_get_monotonic_time () + (gint64) pause_ms * 1000;
+  self->last_attempt = g_get_monotonic_time ();
+  self->next_attempt = self->last_attempt + (gint64) pause_ms * 1000;
   g_debug ("Could not reconnect to the database (attempt %u): %s; next attempt in %.1f s",
            self->failed_attempts, error->message, pause_ms / 1000.0);
 }
@@ -1109,6 +1114,25 @@ adopt_connection (PgStore *self,
 }
 
 /* One attempt, on the calling thread. */
+/* Whether to try to connect now: the pause after the last failed attempt
+ * is over, or another connection of the process has found the database
+ * back since (the writer's next batch finds it first, often; the reader
+ * would otherwise answer "unavailable" for up to the longest pause while
+ * sends already work). */
+static gboolean
+may_attempt_now (PgStore *self)
+{
+  PgParams *params = self->params;
+  gint64 back_at;
+
+  if (g_get_monotonic_time () >= self->next_attempt)
+    return TRUE;
+  g_mutex_lock (&params->outage_lock);
+  back_at = params->back_at;
+  g_mutex_unlock (&params->outage_lock);
+  return back_at > self->last_attempt;
+}
+
 static gboolean
 reconnect_now (PgStore  *self,
                GError  **error)
@@ -1116,7 +1140,7 @@ reconnect_now (PgStore  *self,
   g_autoptr(GError) local_error = NULL;
   PgStore *fresh;
 
-  if (g_get_monotonic_time () < self->next_attempt)
+  if (!may_attempt_now (self))
     return set_unavailable_error (self, error);
   fresh = store_connect (self->params, FALSE, self->custom_plans, &local_error);
   if (fresh == NULL)
@@ -1184,7 +1208,7 @@ reconnect_in_background (PgStore  *self,
     {
       GThread *thread;
 
-      if (g_get_monotonic_time () < self->next_attempt)
+      if (!may_attempt_now (self))
         return set_unavailable_error (self, error);
       r = g_new0 (Reconnect, 1);
       g_atomic_ref_count_init (&r->ref);
