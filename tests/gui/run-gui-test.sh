@@ -6,6 +6,12 @@ set -eu
 
 build_dir=${NATTER_BUILD_DIR:?NATTER_BUILD_DIR must be set (tests/meson.build does)}
 
+# --no-secret-service: no keyring on the private bus at all.
+if [ "${1:-}" = --no-secret-service ]; then
+  export NATTER_TEST_NO_SECRET_SERVICE=1
+  shift
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/natter-gui-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -34,7 +40,9 @@ unset WAYLAND_DISPLAY DISPLAY
 # XDG_DATA_HOME) when gnome-keyring is installed, so the test can check that
 # the sign-in is remembered. It goes away with the session bus.
 inner='
-  if command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # test-gui-no-keyring: a bus with no Secret Service at all, as on
+  # Windows, macOS or a bare window manager.
+  if [ -z "${NATTER_TEST_NO_SECRET_SERVICE:-}" ] && command -v gnome-keyring-daemon >/dev/null 2>&1; then
     if eval "$(printf natter-test | gnome-keyring-daemon --unlock --components=secrets)"; then
       export NATTER_TEST_KEYRING=1
     fi
