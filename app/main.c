@@ -7,6 +7,7 @@
 #include <locale.h>
 
 #include "natter-application.h"
+#include "natter-platform.h"
 
 int
 main (int   argc,
@@ -19,6 +20,7 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  natter_platform_remember_program (argv[0]);
   app = natter_application_new ();
 
   return g_application_run (G_APPLICATION (app), argc, argv);

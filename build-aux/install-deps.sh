@@ -10,8 +10,10 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev
   libgnutls28-dev libgtk-4-dev libadwaita-1-dev libsecret-1-dev
   glib-networking
-  # validation of desktop files, AppStream metadata and schemas
-  desktop-file-utils appstream libglib2.0-bin
+  # validation of desktop files, AppStream metadata and schemas; and of
+  # the Flatpak manifest (tests/data/check-flatpak.sh reads it with
+  # flatpak-builder --show-manifest, as Flathub's tools do: no network)
+  desktop-file-utils appstream libglib2.0-bin flatpak-builder
   # headless GUI tests and screenshots
   xvfb xauth dbus dbus-x11 gnome-keyring imagemagick
   # Redis, natterd's live bus between the nodes of a cluster (issue 13):

@@ -2,11 +2,11 @@
 
 #include "config.h"
 
+#include <glib.h>
+#ifdef G_OS_UNIX
 #include <glib-unix.h>
-#include <locale.h>
-#ifdef __GLIBC__
-#include <malloc.h>
 #endif
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -15,6 +15,7 @@
 
 #include "natterd-chat.h"
 #include "natterd-config.h"
+#include "natterd-platform.h"
 #include "natterd-server.h"
 #include "natterd-store.h"
 #include "natterd-store-import.h"
@@ -135,13 +136,8 @@ main (int   argc,
   NatterdConfig *config;
   gboolean just_exit = FALSE;
 
-#ifdef __GLIBC__
-  /* Fan-out allocates and frees in waves; glibc would hand the top of the
-   * heap back to the kernel after each and fault it in again (measured:
-   * half of natterd's CPU per delivery). Keep it. */
-  mallopt (M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-  mallopt (M_TOP_PAD, 16 * 1024 * 1024);
-#endif
+  /* SIGPIPE ignored; malloc tuned for fan-out's waves (glibc). */
+  natterd_platform_init ();
 
   /* Only for the charset of messages (see print_folded): natterd formats
    * nothing by locale. */
@@ -154,8 +150,6 @@ main (int   argc,
    * "listening" line. */
   g_log_writer_default_set_use_stderr (TRUE);
 
-  /* A peer that hangs up while we write must not kill the process. */
-  signal (SIGPIPE, SIG_IGN);
   /* Every file natterd makes (natter.db and search.db with their -wal and
    * -shm, which SQLite creates 0644 less the umask, the certificate, its
    * key) holds accounts or messages, or is ours alone: whatever the data
@@ -212,8 +206,10 @@ main (int   argc,
    * a SIGTERM then must end natterd at once (it has nothing to close yet),
    * not be held until the wait gives up. */
   loop = g_main_loop_new (NULL, FALSE);
+#ifdef G_OS_UNIX
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_unix_signal_add (SIGINT, quit_cb, loop);
+#endif
 
   if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
       !natterd_server_listen (server, &error))

@@ -10,6 +10,7 @@
 #include "natter-fields.h"
 #include "natter-json.h"
 #include "natter-outbox.h"
+#include "natter-platform.h"
 
 /* Past this many bytes of log the file is rewritten with only what is
  * still pending, so it never grows without bound. */
@@ -339,7 +340,7 @@ natter_outbox_sync (NatterOutbox *self)
   g_return_if_fail (NATTER_IS_OUTBOX (self));
 
   g_clear_handle_id (&self->sync_id, g_source_remove);
-  if (self->fd >= 0 && fdatasync (self->fd) != 0)
+  if (self->fd >= 0 && !natter_platform_sync_data (self->fd))
     g_warning ("Cannot sync the outbox: %s", g_strerror (errno));
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "natter-application.h"
+#include "natter-platform.h"
 #include "natter-preferences-window.h"
 #include "natter-resources.h"
 #include "natter-ui-util.h"
@@ -504,13 +505,12 @@ new_settings (void)
   GSettingsSchemaSource *installed = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchemaSource) built = NULL;
   g_autoptr(GSettingsSchema) schema = NULL;
-  g_autofree char *exe = NULL;
+  g_autofree char *app_dir = NULL;
 
   if (installed != NULL)
     schema = g_settings_schema_source_lookup (installed, APP_ID, TRUE);
-  if (schema == NULL && (exe = g_file_read_link ("/proc/self/exe", NULL)) != NULL)
+  if (schema == NULL && (app_dir = natter_platform_program_dir ()) != NULL)
     {
-      g_autofree char *app_dir = g_path_get_dirname (exe);
       g_autofree char *data_dir = g_build_filename (app_dir, "..", "data", NULL);
 
       built = g_settings_schema_source_new_from_directory (data_dir, installed, FALSE, NULL);

@@ -55,6 +55,7 @@ struct _NatterWelcomePage
   GtkLabel          *display_name_error;
   GtkLabel          *password_error;
   GtkLabel          *form_error;
+  GtkLabel          *keyring_notice;
   GtkButton         *submit_button;
   AdwStatusPage     *busy_status;
 
@@ -799,8 +800,13 @@ lookup_token_cb (GObject      *object,
       /* The window went away (or another start replaced this one). */
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
+      /* No Secret Service: the app works, but the user must know why it
+       * asks for the password at every start. */
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        g_message ("No keyring: %s", error->message);
+        {
+          g_message ("No keyring: %s", error->message);
+          gtk_widget_set_visible (GTK_WIDGET (self->keyring_notice), TRUE);
+        }
       show_server (self, NULL);
       return;
     }
@@ -1029,6 +1035,7 @@ natter_welcome_page_class_init (NatterWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, display_name_error);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, password_error);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, form_error);
+  gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, keyring_notice);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, submit_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWelcomePage, busy_status);
 

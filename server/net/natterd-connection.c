@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "natterd-service.h"
 #include "natterd-token-bucket.h"
 #include "natterd-output-queue.h"
+#include "natterd-platform.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
 
@@ -247,7 +247,7 @@ natterd_connection_send_error (NatterdConnection *self,
 static void
 update_poll (NatterdConnection *self)
 {
-  guint32 events = (self->reading ? EPOLLIN : 0) | (self->want_write ? EPOLLOUT : 0);
+  guint32 events = (self->reading ? NATTERD_POLL_IN : 0) | (self->want_write ? NATTERD_POLL_OUT : 0);
 
   if (self->closed || !self->ready)
     return;
@@ -765,21 +765,21 @@ on_poll_event (gpointer data,
 
   natterd_connection_ref (self);
 
-  if ((events & EPOLLOUT) && self->want_write)
+  if ((events & NATTERD_POLL_OUT) && self->want_write)
     {
       self->want_write = FALSE;
       update_poll (self);
       natterd_connection_flush (self);
     }
 
-  if (!self->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+  if (!self->closed && (events & (NATTERD_POLL_IN | NATTERD_POLL_HUP | NATTERD_POLL_ERR)))
     {
       if (self->reading)
         {
           if (read_input (self))
             schedule_read (self);
         }
-      else if (events & (EPOLLHUP | EPOLLERR))
+      else if (events & (NATTERD_POLL_HUP | NATTERD_POLL_ERR))
         natterd_connection_close_now (self); /* gone while a login ran */
     }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "natterd-platform.h"
 #include "natterd-send-pool.h"
 
 /* GOutputVector is laid out as struct iovec (GLib's own gsocket.c relies
@@ -67,7 +68,7 @@ natterd_send_item_write (NatterdSendItem *item)
     }
 
   do
-    sent = sendmsg (item->fd, &msg, MSG_NOSIGNAL);
+    sent = sendmsg (item->fd, &msg, natterd_platform_send_flags ());
   while (sent < 0 && errno == EINTR);
   item->sent = sent;
   item->error = sent < 0 ? errno : 0;

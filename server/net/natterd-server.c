@@ -1,5 +1,4 @@
 #define G_LOG_DOMAIN "natterd-server"
-#define _GNU_SOURCE 1 /* accept4 */
 
 #include "config.h"
 
@@ -9,8 +8,6 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +16,7 @@
 #include "natter-json.h"
 #include "natterd-address.h"
 #include "natterd-connection-private.h"
+#include "natterd-platform.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
 #include "natterd-service.h"
@@ -365,7 +363,7 @@ resume_accepting_cb (gpointer user_data)
   NatterdServer *self = user_data;
 
   self->accept_pause_id = 0;
-  watch_listeners (self, EPOLLIN);
+  watch_listeners (self, NATTERD_POLL_IN);
   return G_SOURCE_REMOVE;
 }
 
@@ -403,8 +401,7 @@ on_listener_event (gpointer data,
     {
       struct sockaddr_storage remote;
       socklen_t remote_len = sizeof remote;
-      int fd = accept4 (listener->fd, (struct sockaddr *) &remote, &remote_len,
-                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = natterd_platform_accept (listener->fd, (struct sockaddr *) &remote, &remote_len);
 
       if (fd >= 0)
         {
@@ -412,33 +409,12 @@ on_listener_event (gpointer data,
           continue;
         }
 
-      switch (errno)
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return;
+      /* That one connection failed before we took it: go on. Anything
+       * else (out of descriptors or memory) pauses accepting. */
+      if (!natterd_platform_accept_error_is_transient (errno))
         {
-        case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-        case EWOULDBLOCK:
-#endif
-          return;
-        case EMFILE:
-        case ENFILE:
-        case ENOBUFS:
-        case ENOMEM:
-          pause_accepting (self, errno);
-          return;
-        case EINTR:
-        case ECONNABORTED:
-        case EPROTO:
-        case EPERM:
-        case ENETDOWN:
-        case ENETUNREACH:
-        case EHOSTDOWN:
-        case EHOSTUNREACH:
-        case ENONET:
-        case ENOPROTOOPT:
-        case EOPNOTSUPP:
-          /* That one connection failed before we took it: go on. */
-          break;
-        default:
           pause_accepting (self, errno);
           return;
         }
@@ -507,7 +483,7 @@ lock_data_dir (NatterdServer  *self,
 
   /* Two servers on one database would corrupt nothing in SQLite, but they
    * would each believe they own every connection's state: refuse. */
-  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+  if (!natterd_platform_lock_exclusive (self->lock_fd))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                    "Another natterd is already using the data directory %s", self->config->data_dir);
@@ -741,7 +717,7 @@ natterd_server_listen (NatterdServer  *self,
    * its epoll poller instead, until the backlog is empty
    * (on_listener_event); TLS still gets its GSocketConnection
    * (natterd_connection_start). */
-  watch_listeners (self, EPOLLIN);
+  watch_listeners (self, NATTERD_POLL_IN);
   return TRUE;
 }
 

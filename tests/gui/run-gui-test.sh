@@ -6,6 +6,12 @@ set -eu
 
 build_dir=${NATTER_BUILD_DIR:?NATTER_BUILD_DIR must be set (tests/meson.build does)}
 
+# --no-secret-service: no keyring on the private bus at all.
+if [ "${1:-}" = --no-secret-service ]; then
+  export NATTER_TEST_NO_SECRET_SERVICE=1
+  shift
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/natter-gui-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -34,7 +40,9 @@ unset WAYLAND_DISPLAY DISPLAY
 # XDG_DATA_HOME) when gnome-keyring is installed, so the test can check that
 # the sign-in is remembered. It goes away with the session bus.
 inner='
-  if command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # test-gui-no-keyring: a bus with no Secret Service at all, as on
+  # Windows, macOS or a bare window manager.
+  if [ -z "${NATTER_TEST_NO_SECRET_SERVICE:-}" ] && command -v gnome-keyring-daemon >/dev/null 2>&1; then
     if eval "$(printf natter-test | gnome-keyring-daemon --unlock --components=secrets)"; then
       export NATTER_TEST_KEYRING=1
     fi
@@ -45,7 +53,32 @@ inner='
   export G_DEBUG="${G_DEBUG:+$G_DEBUG,}fatal-criticals"
   exec "$@"'
 
+# Without a Secret Service, none may be started on demand either: the
+# bus gets a configuration with no service files (D-Bus activation would
+# start gnome-keyring's org.freedesktop.secrets).
+bus_config=
+if [ -n "${NATTER_TEST_NO_SECRET_SERVICE:-}" ]; then
+  mkdir -p "$tmp/no-services"
+  cat > "$tmp/session.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=$tmp</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$tmp/no-services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+  bus_config="--config-file=$tmp/session.conf"
+fi
+
 status=0
 xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
-  dbus-run-session -- sh -c "$inner" natter-gui-test "$@" || status=$?
+  dbus-run-session $bus_config -- sh -c "$inner" natter-gui-test "$@" || status=$?
 exit $status

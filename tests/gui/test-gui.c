@@ -66,6 +66,7 @@ typedef struct {
   NatterWindow      *window;
   char              *screenshot_dir;
   gboolean           keyring;
+  gboolean           no_secret_service; /* the bus has none: test-gui-no-keyring */
 } Fixture;
 
 static gpointer
@@ -522,7 +523,7 @@ start_app (Fixture *fx)
     }
   /* The Secret Service is used only when the wrapper could start an
    * unlocked keyring on the private bus; any other would prompt. */
-  natter_application_set_use_secret_service (fx->app, fx->keyring);
+  natter_application_set_use_secret_service (fx->app, fx->keyring || fx->no_secret_service);
   g_application_set_flags (G_APPLICATION (fx->app), G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (fx->app), NULL, &error);
   g_assert_no_error (error);
@@ -564,6 +565,7 @@ fixture_setup (Fixture *fx)
   fx->screenshot_dir = g_build_filename (build_dir ? build_dir : ".", "tests", "gui", "screenshots", NULL);
   g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
   fx->keyring = g_getenv ("NATTER_TEST_KEYRING") != NULL;
+  fx->no_secret_service = g_getenv ("NATTER_TEST_NO_SECRET_SERVICE") != NULL;
 
   fx->server = natter_test_server_start (NULL, NULL);
   start_notification_server ();
@@ -1850,6 +1852,53 @@ test_gui_first_start (void)
   WAIT_FOR (find_widget (window, is_label_with, "No Conversation Selected") != NULL);
   g_assert_null (find_widget (window, is_label_with, "No Conversations"));
   save_screenshot (&fx, "own-status.png");
+
+  fixture_teardown (&fx);
+}
+
+/* Without a Secret Service on the bus (Windows, macOS, a bare window
+ * manager) the app still works: it says why it cannot remember the
+ * sign-in, signs in with the password, and asks for it again at the next
+ * start instead of failing. Only in the run whose private bus has no
+ * keyring (the meson test test-gui-no-keyring). */
+static void
+test_gui_no_secret_service (void)
+{
+  Fixture fx = { 0 };
+  NatterWelcomePage *page;
+
+  if (!have_display ())
+    return;
+  if (g_getenv ("NATTER_TEST_NO_SECRET_SERVICE") == NULL)
+    {
+      g_test_skip ("needs a bus without a Secret Service: the test test-gui-no-keyring");
+      return;
+    }
+  fixture_setup (&fx);
+  natter_test_client_free (natter_test_client_new_user (fx.server, "alice"));
+  reach_account_form (&fx);
+  page = welcome_page (&fx);
+  g_assert_true (gtk_widget_get_visible (child (page, NATTER_TYPE_WELCOME_PAGE, "keyring_notice")));
+  save_screenshot (&fx, "no-keyring.png");
+
+  sign_in (&fx, "alice");
+  g_assert_cmpstr (natter_user_get_username (natter_client_get_me (fx.client)), ==, "alice");
+
+  /* A new window on a disconnected client starts like a new process:
+   * with nothing remembered, it asks again, and says why. */
+  natter_client_disconnect (fx.client);
+  g_object_add_weak_pointer (G_OBJECT (fx.window), (gpointer *) &fx.window);
+  gtk_window_destroy (GTK_WINDOW (fx.window));
+  WAIT_FOR (fx.window == NULL);
+  g_application_activate (G_APPLICATION (fx.app));
+  fx.window = NATTER_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fx.app)));
+  g_assert_true (NATTER_IS_WINDOW (fx.window));
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 1000, 700);
+  reach_account_form (&fx);
+  page = welcome_page (&fx);
+  g_assert_cmpstr (natter_window_get_page_name (fx.window), ==, "welcome");
+  g_assert_true (gtk_widget_get_visible (child (page, NATTER_TYPE_WELCOME_PAGE, "keyring_notice")));
+  sign_in (&fx, "alice");
 
   fixture_teardown (&fx);
 }
@@ -3314,6 +3363,7 @@ main (int   argc,
   g_test_add_func ("/gui/quit-with-conversation", test_gui_quit_with_conversation);
   g_test_add_func ("/gui/narrow-sign-in-again", test_gui_narrow_sign_in_again);
   g_test_add_func ("/gui/first-start", test_gui_first_start);
+  g_test_add_func ("/gui/no-secret-service", test_gui_no_secret_service);
   g_test_add_func ("/gui/read-receipts-switch", test_gui_read_receipts_switch);
   g_test_add_func ("/gui/typing-switch", test_gui_typing_switch);
 #ifdef GDK_WINDOWING_X11

@@ -1,3 +1,5 @@
+/* natterd-poller-epoll.c: the poller on Linux, one epoll set (see
+ * natterd-poller.h; natterd-poller-glib.c is the portable one). */
 #define G_LOG_DOMAIN "natterd-poller"
 
 #include "natterd-poller.h"
@@ -112,11 +114,7 @@ natterd_poll_handle_init (NatterdPollHandle *handle,
                           NatterdPollFunc    func,
                           gpointer           data)
 {
-  handle->func = func;
-  handle->data = data;
-  handle->fd = fd;
-  handle->events = 0;
-  handle->registered = FALSE;
+  *handle = (NatterdPollHandle) { .func = func, .data = data, .fd = fd };
 }
 
 void
