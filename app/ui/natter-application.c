@@ -442,7 +442,7 @@ about_action (GSimpleAction *action,
                          "issue-url", "https://github.com/natter/natter/issues",
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "developers", developers,
-                         "copyright", "© 2026 The Natter authors",
+                         "copyright", _("© 2026 The Natter authors"),
                          /* Translators: your names, one per line. */
                          "translator-credits", _("translator-credits"),
                          NULL);
