@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "natter-error.h"
+#include "natterd-connection.h"
 #include "natterd-features.h"
+#include "natterd-server.h"
 
 gboolean
 natterd_features_read (NatterdRequest *request,
@@ -41,6 +43,10 @@ natterd_features_read (NatterdRequest *request,
        * asks for features an older server never heard of. */
       *out_features |= natter_feature_from_name (s);
     }
+  /* Only those this server offers (none of message_actions on a
+   * cluster, for now). */
+  *out_features &= natterd_config_features_offered (
+      natterd_server_get_config (natterd_connection_get_server (natterd_request_get_connection (request))));
   return TRUE;
 
 bad:

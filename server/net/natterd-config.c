@@ -7,6 +7,8 @@
 
 #include "natterd-config.h"
 
+#include "natter-features.h"
+
 NatterdConfig *
 natterd_config_new_defaults (void)
 {
@@ -736,4 +738,16 @@ natterd_config_from_args (int        *argc,
     }
 
   return g_steal_pointer (&self);
+}
+
+guint
+natterd_config_features_offered (const NatterdConfig *config)
+{
+  guint all = 0;
+
+  for (guint i = 0; natter_features_offered[i] != NULL; i++)
+    all |= 1u << i;
+  if (config->bus != NULL)
+    all &= ~(guint) NATTER_FEATURE_MESSAGE_ACTIONS;
+  return all;
 }

@@ -530,7 +530,8 @@ encode_welcome (const NatterdConfig *config)
   natter_json_writer_key (&w, "features");
   natter_json_writer_begin_array (&w);
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
-    natter_json_writer_string (&w, natter_features_offered[i]);
+    if (natterd_config_features_offered (config) & (1u << i))
+      natter_json_writer_string (&w, natter_features_offered[i]);
   natter_json_writer_end_array (&w);
   natter_json_writer_end_object (&w);
   g_string_append_c (out, '\n');
