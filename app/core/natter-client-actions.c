@@ -216,6 +216,24 @@ natter_client_actions_prepare_new (NatterClient       *self,
     }
 }
 
+/* Someone else's message, deleted while unread here: it no longer counts
+ * (the server's next conversations does not count it either). Once only:
+ * the list's copy is not deleted yet. A message not in the list is left
+ * to that next conversations. */
+static void
+forget_unread (NatterConversation *conv,
+               NatterMessage      *deleted)
+{
+  NatterMessage *shown = natter_message_list_find_id (natter_conversation_get_list (conv),
+                                                      natter_message_get_id (deleted));
+  guint unread = natter_conversation_get_unread (conv);
+
+  if (shown == NULL || natter_message_get_deleted (shown) || natter_message_get_outgoing (shown) ||
+      unread == 0 || natter_message_get_id (shown) <= natter_conversation_get_read_up_to (conv))
+    return;
+  natter_conversation_set_unread (conv, unread - 1);
+}
+
 /* A change from the server: a message_changed event or an entry of sync's
  * changes. @advance: the change id may move last_id (frames the server
  * sends in id order). */
@@ -237,8 +255,11 @@ apply_change (NatterClient *self,
       return;
     }
   conv = natter_client_lookup_conversation (self, natter_message_get_conversation (server), FALSE);
-  if (conv != NULL)
-    natter_client_actions_apply_server (self, conv, server);
+  if (conv == NULL)
+    return;
+  if (natter_message_get_deleted (server))
+    forget_unread (conv, server);
+  natter_client_actions_apply_server (self, conv, server);
 }
 
 void

@@ -215,6 +215,21 @@ test_live (Fixture       *f,
   g_assert_false (natter_client_can_react (f->bob.client, bobs_copy));
   g_assert_false (natter_client_can_edit (f->alice.client, original));
 
+  /* A message bob has not read, deleted: it no longer counts as unread
+   * for him, live (docs/protocol.md, "history, search, conversations"). */
+  {
+    gint64 unread_id = exchange (f, "Forget this one");
+    NatterConversation *bobs = natter_client_lookup_conversation (f->bob.client, to_alice, FALSE);
+    NatterMessage *gone = find (f->alice.client, to_bob, unread_id);
+    guint before = natter_conversation_get_unread (bobs);
+
+    g_assert_cmpuint (before, >, 0);
+    g_assert_true (natter_client_delete_message (f->alice.client, gone));
+    WAIT_FOR (natter_message_get_deleted (find (f->bob.client, to_alice, unread_id)));
+    g_assert_cmpuint (natter_conversation_get_unread (bobs), ==, before - 1);
+    g_assert_cmpuint (natter_client_get_unread_total (f->bob.client), ==, before - 1);
+  }
+
   /* Everything confirmed: nothing waits in the outbox. */
   WAIT_FOR (natter_outbox_get_n_pending (f->alice.client->outbox) == 0);
   WAIT_FOR (g_hash_table_size (f->alice.client->action_bases) == 0);
