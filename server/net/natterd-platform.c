@@ -27,15 +27,12 @@ set_up_accepted (int fd)
 {
   int flags = fcntl (fd, F_GETFL);
   int one = 1;
-  struct sockaddr_storage local;
-  socklen_t local_len = sizeof local;
 
   if (flags < 0 || fcntl (fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
       fcntl (fd, F_SETFD, FD_CLOEXEC) != 0)
     return FALSE;
-  if (getsockname (fd, (struct sockaddr *) &local, &local_len) == 0 &&
-      (local.ss_family == AF_INET || local.ss_family == AF_INET6))
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* natterd listens on TCP only: no need to ask the family first. */
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 #ifdef SO_NOSIGPIPE
   /* macOS and the BSDs: no SIGPIPE from this socket (there is no
    * MSG_NOSIGNAL there; SIGPIPE is ignored anyway, see _init). */

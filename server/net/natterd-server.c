@@ -513,6 +513,7 @@ static GBytes *
 encode_welcome (const NatterdConfig *config)
 {
   GString *out = g_string_sized_new (128);
+  guint offered;
   NatterJsonWriter w;
 
   natter_json_writer_init (&w, out);
@@ -529,8 +530,9 @@ encode_welcome (const NatterdConfig *config)
   natter_json_writer_bool (&w, config->registration);
   natter_json_writer_key (&w, "features");
   natter_json_writer_begin_array (&w);
+  offered = natterd_config_features_offered (config);
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
-    if (natterd_config_features_offered (config) & (1u << i))
+    if (offered & (1u << i))
       natter_json_writer_string (&w, natter_features_offered[i]);
   natter_json_writer_end_array (&w);
   natter_json_writer_end_object (&w);

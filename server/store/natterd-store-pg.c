@@ -2666,7 +2666,7 @@ look_up_newest_seq (PgStore        *self,
     {
       SeqKey *key;
 
-      if (q[i].id == 0 || q[i].same_as >= 0 || q[i].found_row >= 0)
+      if (q[i].same_as >= 0 || q[i].found_row >= 0)
         continue;
       if (seq_cache_get (self, q[i].conversation_id, 0) != NULL &&
           seq_cache_get (self, q[i].conversation_id, q[i].sender_id) != NULL)
@@ -2719,30 +2719,38 @@ append_copy_field (GString    *out,
 }
 
 /* The lexemes (separated by spaces) as a tsvector literal, each quoted
- * ('' for a quote, \\ for a backslash), then as a COPY field. */
+ * ('' for a quote, \\ for a backslash), written at once as a COPY field
+ * (where each of those backslashes is doubled again): no copy per
+ * message on the writer's path. Lexemes hold no white space. */
 static void
 append_copy_words (GString    *out,
                    const char *lexemes)
 {
-  g_autoptr(GString) literal = g_string_new (NULL);
-  g_auto(GStrv) words = g_strsplit (lexemes, " ", -1);
+  gboolean open = FALSE, any = FALSE;
 
-  for (char **w = words; *w != NULL; w++)
+  for (const char *c = lexemes; ; c++)
     {
-      if (**w == '\0')
-        continue;
-      if (literal->len > 0)
-        g_string_append_c (literal, ' ');
-      g_string_append_c (literal, '\'');
-      for (const char *c = *w; *c != '\0'; c++)
+      if (*c == ' ' || *c == '\0')
         {
-          if (*c == '\'' || *c == '\\')
-            g_string_append_c (literal, *c);
-          g_string_append_c (literal, *c);
+          if (open)
+            g_string_append_c (out, '\'');
+          open = FALSE;
+          if (*c == '\0')
+            return;
+          continue;
         }
-      g_string_append_c (literal, '\'');
+      if (!open)
+        {
+          g_string_append (out, any ? " '" : "'");
+          open = any = TRUE;
+        }
+      if (*c == '\'')
+        g_string_append (out, "''");
+      else if (*c == '\\')
+        g_string_append (out, "\\\\\\\\");
+      else
+        g_string_append_c (out, *c);
     }
-  append_copy_field (out, literal->str);
 }
 
 /* Writes the queue's new rows (an id given) by COPY: no statement to
