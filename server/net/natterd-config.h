@@ -43,7 +43,9 @@ typedef struct {
   char     *bus;                 /* the Redis bus, "redis://HOST:PORT" or "unix:PATH"; NULL: a single node */
   char     *node_name;           /* this node's name on the bus; NULL: host name and listening port */
   guint     directory_refresh_ms;/* 30000: how often a node on a shared database reads the
-                                  * directory again (natterd-directory-refresh.h); 0: never */
+                                  * directory again (natterd-directory-refresh.h); 1 or more:
+                                  * a node that never read it would keep what other nodes
+                                  * changed while the bus was down unknown for good */
 
   /* Not a setting: --import-sqlite FILE, a SQLite database to copy into
    * the PostgreSQL database, after which natterd exits. NULL: serve. */
