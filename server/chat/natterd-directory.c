@@ -12,6 +12,7 @@
 #include "natterd-features.h"
 
 #include "natterd-directory.h"
+#include "natterd-room-admin.h"
 
 /* --- users --- */
 
@@ -26,6 +27,7 @@ user_free (NatterdUser *user)
   g_hash_table_unref (user->contacts);
   g_ptr_array_unref (user->rooms);
   g_hash_table_unref (user->directs);
+  g_ptr_array_unref (user->invited);
   g_free (user);
 }
 
@@ -52,6 +54,7 @@ natterd_directory_add_user (NatterdDirectory *self,
   user->contacts = g_hash_table_new (NULL, NULL);
   user->rooms = g_ptr_array_new ();
   user->directs = g_hash_table_new (NULL, NULL);
+  user->invited = g_ptr_array_new ();
   g_hash_table_insert (self->users_by_name, user->username, user);
   g_hash_table_insert (self->users_by_id, &user->id, user);
   return user;
@@ -153,11 +156,14 @@ natterd_room_remove_member (NatterdRoom *room, NatterdUser *user)
   g_ptr_array_set_size (room->members, last);
   g_hash_table_remove (room->member_index, user);
   g_ptr_array_remove_fast (user->rooms, room);
+  /* A role belongs to a membership. */
+  natterd_room_set_admin (room, user, FALSE);
 }
 
 static void
 room_free (NatterdRoom *room)
 {
+  natterd_room_admin_clear (room);
   g_free (room->name);
   g_free (room->topic);
   g_ptr_array_unref (room->members);
@@ -196,6 +202,27 @@ natterd_directory_add_room (NatterdDirectory *self,
   room->conversation->room = room;
   g_hash_table_insert (self->rooms, room->name, room);
   return room;
+}
+
+void
+natterd_directory_hide_room (NatterdDirectory *self,
+                             NatterdRoom      *room)
+{
+  g_hash_table_steal (self->rooms, room->name);
+  g_ptr_array_add (self->deleted_rooms, room);
+  room->deleted = TRUE;
+}
+
+void
+natterd_directory_restore_room (NatterdDirectory *self,
+                                NatterdRoom      *room)
+{
+  guint index;
+
+  if (g_ptr_array_find (self->deleted_rooms, room, &index))
+    g_ptr_array_steal_index_fast (self->deleted_rooms, index);
+  g_hash_table_insert (self->rooms, room->name, room);
+  room->deleted = FALSE;
 }
 
 static NatterdConversation *
@@ -323,12 +350,22 @@ natterd_user_send_forms (NatterdUser       *user,
                          GBytes            *actions,
                          NatterdConnection *except)
 {
+  natterd_user_send_feature_forms (user, NATTER_FEATURE_MESSAGE_ACTIONS, plain, actions, except);
+}
+
+void
+natterd_user_send_feature_forms (NatterdUser       *user,
+                                 guint              feature,
+                                 GBytes            *without,
+                                 GBytes            *with,
+                                 NatterdConnection *except)
+{
   GList *l = user->connections;
 
   while (l != NULL)
     {
       GList *next = l->next;
-      GBytes *frame = natterd_has_actions (l->data) ? actions : plain;
+      GBytes *frame = (natterd_connection_get_features (l->data) & feature) != 0 ? with : without;
 
       if (l->data != except && frame != NULL)
         natterd_connection_send_bytes (l->data, frame);
@@ -403,12 +440,14 @@ natterd_directory_new (NatterdServer  *server,
   self->users_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  self->deleted_rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) room_free);
   self->dirty_last_seen = g_ptr_array_new ();
 
   if (!natterd_store_users_foreach (store, load_user_cb, self, error) ||
       !natterd_store_contacts_foreach (store, load_contact_cb, self, error) ||
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
       !natterd_store_participants_foreach (store, load_participant_cb, self, error) ||
+      !natterd_room_admin_load (self, store, error) ||
       /* Nothing revoked before now can be in the token cache. */
       !natterd_store_tokens_revoked (store, 0, NULL, NULL, &self->revoked_up_to, error))
     {
@@ -431,6 +470,7 @@ natterd_directory_free (NatterdDirectory *self)
     return;
   g_ptr_array_unref (self->dirty_last_seen);
   g_hash_table_unref (self->rooms);
+  g_ptr_array_unref (self->deleted_rooms);
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users_by_id);
   g_hash_table_unref (self->users_by_name);

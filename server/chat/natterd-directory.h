@@ -52,6 +52,7 @@ struct _NatterdUser {
   GHashTable     *contacts;       /* NatterdUser* -> NatterdContactState */
   GPtrArray      *rooms;          /* NatterdRoom* this user is a member of */
   GHashTable     *directs;        /* peer NatterdUser* -> NatterdConversation* */
+  GPtrArray      *invited;        /* NatterdRoom* with a pending invitation of this user (natterd-room-admin.h) */
 
   guint64         mark;           /* de-duplicates recipients of one event */
   gboolean        last_seen_dirty;/* last_seen not yet written to the store */
@@ -74,6 +75,15 @@ struct _NatterdRoom {
   NatterdConversation *conversation;
   GPtrArray           *members;     /* NatterdUser*, for fast fan-out */
   GHashTable          *member_index;/* NatterdUser* -> index in members + 1 */
+
+  /* Room management (natterd-room-admin.h); the tables are made when
+   * first needed. */
+  char                *display_name; /* NULL: none */
+  gboolean             is_private;
+  gboolean             deleted;      /* gone from the directory, kept for those who hold it */
+  GHashTable          *admins;       /* NatterdUser* members who are admins */
+  GHashTable          *bans;         /* NatterdUser* -> NatterdRoomBan* */
+  GHashTable          *invitations;  /* NatterdUser* -> NatterdRoomInvitation* */
 };
 
 struct _NatterdDirectory {
@@ -92,6 +102,7 @@ struct _NatterdDirectory {
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */
   GHashTable    *rooms;             /* name -> NatterdRoom*, owns them */
   GHashTable    *conversations;     /* gint64* -> NatterdConversation*, owns them */
+  GPtrArray     *deleted_rooms;     /* NatterdRoom* deleted: owned, freed with the directory */
 
   /* Presence (natterd-presence.c). */
   guint          n_online;
@@ -177,6 +188,11 @@ void                natterd_user_send (NatterdUser *user, GBytes *frame, Natterd
  * is sent to nobody. */
 void                natterd_user_send_forms (NatterdUser *user, GBytes *plain, GBytes *actions,
                                              NatterdConnection *except);
+/* The same for any @feature (a NatterFeature bit): @without to the
+ * connections without it, @with to those with it. */
+void                natterd_user_send_feature_forms (NatterdUser *user, guint feature,
+                                                     GBytes *without, GBytes *with,
+                                                     NatterdConnection *except);
 
 /* Sets @user's side of a contact and @other's side to match (OUTGOING
  * there is INCOMING here); NONE removes both. */
@@ -192,6 +208,11 @@ NatterdRoom        *natterd_directory_add_room (NatterdDirectory *self,
                                                 const char       *name,
                                                 const char       *topic,
                                                 NatterdUser      *owner);
+/* Takes a room out of the directory (its name is free again) before its
+ * deletion is written; natterd_directory_restore_room() puts it back when
+ * the write failed. Nothing frees it before the directory. */
+void                natterd_directory_hide_room    (NatterdDirectory *self, NatterdRoom *room);
+void                natterd_directory_restore_room (NatterdDirectory *self, NatterdRoom *room);
 /* The direct conversation between two users, or NULL when none exists yet. */
 NatterdConversation *natterd_directory_find_direct (NatterdDirectory *self,
                                                     NatterdUser      *a,

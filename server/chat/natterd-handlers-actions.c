@@ -182,7 +182,8 @@ change_run (NatterdWriteJob *job,
       w.mentions = j->mentions;
       break;
     case NATTERD_CHANGE_DELETE:
-      /* Its sender; in a room, the room's owner (a member: participant). */
+      /* Its sender; in a room, the room's owner or an admin (a member:
+       * participant; room_management). */
       if (m->sender_id != j->me_id && !owner)
         return refuse (error, NATTER_ERROR_FORBIDDEN, "You may not delete that message");
       if (m->deleted)

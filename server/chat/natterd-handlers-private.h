@@ -28,6 +28,11 @@ gboolean natterd_arg_int    (NatterdRequest  *request,
                              gboolean         required,
                              gboolean        *out_present,
                              gint64          *out);
+/* An optional boolean; *out FALSE when absent. */
+gboolean natterd_arg_bool   (NatterdRequest  *request,
+                             const char      *key,
+                             gboolean        *out_present,
+                             gboolean        *out);
 /* A message id: a positive integer (0 when absent and not @required). */
 gboolean natterd_arg_message_id (NatterdRequest *request,
                                  const char     *key,
@@ -64,6 +69,11 @@ gint64 natterd_message_rate_take (NatterdRequest *request,
                                   NatterdUser    *me);
 /* "all", "mentions", "none" (docs/protocol.md, notify_level). */
 const char *natterd_notify_level_name (NatterdNotifyLevel level);
+
+/* Answers ok with "room": the room object in the form the request's
+ * connection reads (natterd-handlers-rooms.c). */
+void natterd_reply_room (NatterdRequest *request,
+                         NatterdRoom    *room);
 
 /* Answers a store error as internal, logging it. */
 void natterd_request_store_error (NatterdRequest *request,

@@ -1,12 +1,14 @@
 /* natterd-handlers-rooms.c: room_create, room_members, room_join,
  * room_leave, rooms, room_directory, room_topic.
  *
- * Every room is public: anyone may find it in the directory and join it.
- * Reading or writing a room needs membership (forbidden otherwise); a room
- * that does not exist is not_found. Joining a room one is in, answers ok
- * and tells nobody; the owner may leave (the room and its ownership stay).
- * A new member's read marker starts at the room's last message, so the
- * past does not count as unread.
+ * A public room is in the directory and anyone not banned may join it; a
+ * private one (feature room_management, natterd-handlers-room-admin.c)
+ * is in nobody's directory and is joined with an invitation. Reading or
+ * writing a room needs membership (forbidden otherwise); a room that does
+ * not exist is not_found. Joining a room one is in, answers ok and tells
+ * nobody; the owner may leave (the room and its ownership stay). A new
+ * member's read marker starts at the room's last message, so the past
+ * does not count as unread.
  */
 #define G_LOG_DOMAIN "natterd-handlers"
 
@@ -16,34 +18,28 @@
 
 #include "natterd-directory-events.h"
 #include "natterd-handlers-private.h"
+#include "natterd-room-events.h"
 
 #define DIRECTORY_DEFAULT 50
 #define DIRECTORY_CAP     200
 
+/* The room object in the form the request's connection reads. */
 static void
-write_room (NatterJsonWriter *w,
+write_room (NatterdRequest   *request,
+            NatterJsonWriter *w,
             NatterdRoom      *room)
 {
-  natter_json_writer_begin_object (w);
-  natter_json_writer_key (w, "room");
-  natter_json_writer_string (w, room->name);
-  natter_json_writer_key (w, "topic");
-  natter_json_writer_string (w, room->topic);
-  natter_json_writer_key (w, "owner");
-  natter_json_writer_string_or_null (w, room->owner ? room->owner->username : NULL);
-  natter_json_writer_key (w, "member_count");
-  natter_json_writer_int (w, room->members->len);
-  natter_json_writer_end_object (w);
+  natterd_room_write (w, room, natterd_has_room_management (natterd_request_get_connection (request)));
 }
 
-static void
-reply_room (NatterdRequest *request,
-            NatterdRoom    *room)
+void
+natterd_reply_room (NatterdRequest *request,
+                    NatterdRoom    *room)
 {
   NatterJsonWriter *w = natterd_request_begin_ok (request);
 
   natter_json_writer_key (w, "room");
-  write_room (w, room);
+  write_room (request, w, room);
   natterd_request_finish_ok (request);
 }
 
@@ -69,6 +65,8 @@ typedef struct {
   gint64             user_id;
   char              *name;     /* create */
   char              *topic;    /* create, topic */
+  gboolean           is_private; /* create */
+  gboolean           invited;  /* join: with an invitation, which it uses */
   gint64             created;  /* create: the new room's conversation */
 } RoomWrite;
 
@@ -110,6 +108,8 @@ create_run (NatterdWriteJob *job,
 
   return natterd_store_room_insert (store, w->name, w->topic, w->user_id, natterd_now_ms (),
                                     &w->created, error) &&
+         (!w->is_private ||
+          natterd_store_room_settings_set (store, w->created, NULL, TRUE, error)) &&
          natterd_store_participant_add (store, w->created, w->user_id, error);
 }
 
@@ -134,8 +134,9 @@ create_apply (NatterdModelWrite *model,
     }
   room = natterd_directory_add_room (natterd_directory_from_request (request), w->created,
                                      w->name, w->topic, w->user);
+  room->is_private = w->is_private;
   natterd_room_add_member (room, w->user);
-  reply_room (request, room);
+  natterd_reply_room (request, room);
 }
 
 void
@@ -144,10 +145,15 @@ natterd_handle_room_create (NatterdRequest *request)
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
   const char *name, *topic;
+  gboolean is_private = FALSE, present;
   RoomWrite *w;
 
   if (!natterd_arg_string (request, "room", TRUE, &name) ||
       !natterd_arg_string (request, "topic", FALSE, &topic))
+    return;
+  /* Protocol 1 has no such field: there it is an unknown one, ignored. */
+  if (natterd_has_room_management (natterd_request_get_connection (request)) &&
+      !natterd_arg_bool (request, "private", &present, &is_private))
     return;
   if (!natter_room_name_is_valid (name))
     {
@@ -172,6 +178,7 @@ natterd_handle_room_create (NatterdRequest *request)
   w = room_write_new (me, NULL);
   w->name = g_strdup (name);
   w->topic = g_strdup (topic);
+  w->is_private = is_private;
   natterd_model_write_start (&w->model, request, create_run, create_apply, room_write_clear);
 }
 
@@ -181,10 +188,12 @@ natterd_handle_room_members (NatterdRequest *request)
   NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room = natterd_arg_room (request, "room", TRUE);
   g_autoptr(GPtrArray) members = NULL;
+  gboolean roles;
   NatterJsonWriter *w;
 
   if (room == NULL)
     return;
+  roles = natterd_has_room_management (natterd_request_get_connection (request));
   members = g_ptr_array_copy (room->members, NULL, NULL);
   g_ptr_array_sort (members, compare_users);
 
@@ -192,7 +201,9 @@ natterd_handle_room_members (NatterdRequest *request)
   natter_json_writer_key (w, "members");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < members->len; i++)
-    natterd_presence_write_user (w, members->pdata[i], me);
+    natterd_presence_write_member (w, members->pdata[i], me,
+                                   roles ? natterd_role_name (natterd_room_role (room, members->pdata[i]))
+                                         : NULL);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
 }
@@ -209,7 +220,9 @@ join_run (NatterdWriteJob *job,
 
   return natterd_store_participant_add (store, w->conversation_id, w->user_id, error) &&
          natterd_store_read_marker_set (store, w->conversation_id, w->user_id, G_MAXINT64,
-                                        &up_to, &moved, error);
+                                        &up_to, &moved, error) &&
+         (!w->invited ||
+          natterd_store_room_invitation_set (store, w->conversation_id, w->user_id, FALSE, 0, 0, error));
 }
 
 static void
@@ -225,8 +238,14 @@ join_apply (NatterdModelWrite *model,
       return;
     }
   natterd_room_add_member (w->room, w->user);
+  if (w->invited)
+    {
+      /* Accepted: the user's other devices drop it from their list. */
+      natterd_room_set_invitation (w->room, w->user, NULL, 0);
+      natterd_events_room_invitation (w->room, w->user, FALSE, natterd_request_get_connection (request));
+    }
   natterd_events_room_member (w->room, w->user, "joined", natterd_request_get_connection (request));
-  reply_room (request, w->room);
+  natterd_reply_room (request, w->room);
 }
 
 void
@@ -235,6 +254,7 @@ natterd_handle_room_join (NatterdRequest *request)
   NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room;
+  RoomWrite *w;
 
   if (natterd_model_write_wait (dir, request, natterd_handle_room_join))
     return;
@@ -243,10 +263,23 @@ natterd_handle_room_join (NatterdRequest *request)
     return;
   if (natterd_room_has_member (room, me))
     {
-      reply_room (request, room);
+      natterd_reply_room (request, room);
       return;
     }
-  natterd_model_write_start (&room_write_new (me, room)->model, request, join_run, join_apply, NULL);
+  if (natterd_room_find_ban (room, me) != NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are banned from this room");
+      return;
+    }
+  /* The owner may always come back to their own room. */
+  if (room->is_private && room->owner != me && natterd_room_find_invitation (room, me) == NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "This room is private: it is joined by invitation");
+      return;
+    }
+  w = room_write_new (me, room);
+  w->invited = natterd_room_find_invitation (room, me) != NULL;
+  natterd_model_write_start (&w->model, request, join_run, join_apply, NULL);
 }
 
 static gboolean
@@ -306,7 +339,7 @@ natterd_handle_rooms (NatterdRequest *request)
   natter_json_writer_key (w, "rooms");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < rooms->len; i++)
-    write_room (w, rooms->pdata[i]);
+    write_room (request, w, rooms->pdata[i]);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
 }
@@ -344,6 +377,9 @@ natterd_handle_room_directory (NatterdRequest *request)
       NatterdRoom *room = value;
       const char *bare = room->name + 1;
 
+      /* Not even to its members: the directory is where strangers look. */
+      if (room->is_private)
+        continue;
       if (g_str_has_prefix (bare, folded))
         g_ptr_array_add (prefix, room);
       else if (strstr (bare, folded) != NULL)
@@ -356,9 +392,9 @@ natterd_handle_room_directory (NatterdRequest *request)
   natter_json_writer_key (w, "rooms");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < prefix->len && n < limit; i++, n++)
-    write_room (w, prefix->pdata[i]);
+    write_room (request, w, prefix->pdata[i]);
   for (guint i = 0; i < inside->len && n < limit; i++, n++)
-    write_room (w, inside->pdata[i]);
+    write_room (request, w, inside->pdata[i]);
   natter_json_writer_end_array (w);
   natterd_request_finish_ok (request);
 }
@@ -407,9 +443,9 @@ natterd_handle_room_topic (NatterdRequest *request)
   room = natterd_arg_room (request, "room", FALSE);
   if (room == NULL || !natterd_arg_string (request, "topic", TRUE, &topic))
     return;
-  if (room->owner != me)
+  if (room->owner != me && natterd_room_role (room, me) < NATTERD_ROLE_ADMIN)
     {
-      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "Only the room's owner may set its topic");
+      natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "Only the room's owner or an admin may set its topic");
       return;
     }
   if (!natter_topic_is_valid (topic))

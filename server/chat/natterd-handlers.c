@@ -16,6 +16,7 @@
 #define BEFORE NATTERD_HANDLER_BEFORE_AUTH
 #define PAUSES NATTERD_HANDLER_PAUSES
 #define ACTIONS (NATTER_FEATURE_MESSAGE_ACTIONS << NATTERD_HANDLER_FEATURE_SHIFT)
+#define ROOMS   (NATTER_FEATURE_ROOM_MANAGEMENT << NATTERD_HANDLER_FEATURE_SHIFT)
 
 /* Sorted by type, for bsearch. */
 static const NatterdHandler handlers[] = {
@@ -76,6 +77,23 @@ natterd_arg_string (NatterdRequest  *request,
   g_autoptr(GError) error = NULL;
 
   if (!natter_fields_get_string (natterd_request_get_frame (request), key, required, out, &error))
+    {
+      natterd_request_error_from (request, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+natterd_arg_bool (NatterdRequest  *request,
+                  const char      *key,
+                  gboolean        *out_present,
+                  gboolean        *out)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!natter_fields_get_bool (natterd_request_get_frame (request), key, FALSE, out_present, out,
+                               &error))
     {
       natterd_request_error_from (request, error);
       return FALSE;

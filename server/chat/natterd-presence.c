@@ -39,7 +39,8 @@ natterd_presence_can_see (NatterdUser *viewer,
 static void
 write_user_full (NatterJsonWriter *w,
                  NatterdUser      *user,
-                 gboolean          visible)
+                 gboolean          visible,
+                 const char       *role)
 {
   natter_json_writer_begin_object (w);
   natter_json_writer_key (w, "username");
@@ -56,6 +57,11 @@ write_user_full (NatterJsonWriter *w,
     natter_json_writer_int (w, user->last_seen);
   else
     natter_json_writer_null (w);
+  if (role != NULL)
+    {
+      natter_json_writer_key (w, "role");
+      natter_json_writer_string (w, role);
+    }
   natter_json_writer_end_object (w);
 }
 
@@ -64,7 +70,16 @@ natterd_presence_write_user (NatterJsonWriter *writer,
                              NatterdUser      *user,
                              NatterdUser      *viewer)
 {
-  write_user_full (writer, user, natterd_presence_can_see (viewer, user));
+  write_user_full (writer, user, natterd_presence_can_see (viewer, user), NULL);
+}
+
+void
+natterd_presence_write_member (NatterJsonWriter *writer,
+                               NatterdUser      *user,
+                               NatterdUser      *viewer,
+                               const char       *role)
+{
+  write_user_full (writer, user, natterd_presence_can_see (viewer, user), role);
 }
 
 /* The most available of @user's connections here, and then everywhere. */
@@ -120,7 +135,7 @@ tell_presence (NatterdDirectory  *self,
   /* One encoding for every viewer: only those allowed to see it get it. */
   w = natterd_event_begin (&event, "presence");
   natter_json_writer_key (w, "user");
-  write_user_full (w, user, TRUE);
+  write_user_full (w, user, TRUE, NULL);
   frame = natterd_event_finish (&event);
 
   mark = ++self->mark_generation;

@@ -31,6 +31,11 @@ gboolean natterd_presence_share_room   (NatterdUser       *a,
 void     natterd_presence_write_user   (NatterJsonWriter  *writer,
                                         NatterdUser       *user,
                                         NatterdUser       *viewer);
+/* The same with "role" (room_members with room_management); NULL: none. */
+void     natterd_presence_write_member (NatterJsonWriter  *writer,
+                                        NatterdUser       *user,
+                                        NatterdUser       *viewer,
+                                        const char        *role);
 
 /* @user's first connection logged in / last one went: counts who is
  * online; going offline sets last_seen (written within a second, many

@@ -748,6 +748,6 @@ natterd_config_features_offered (const NatterdConfig *config)
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
     all |= 1u << i;
   if (config->bus != NULL)
-    all &= ~(guint) NATTER_FEATURE_MESSAGE_ACTIONS;
+    all &= ~(guint) (NATTER_FEATURE_MESSAGE_ACTIONS | NATTER_FEATURE_ROOM_MANAGEMENT);
   return all;
 }

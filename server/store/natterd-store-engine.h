@@ -75,6 +75,20 @@ struct _NatterdStoreEngine {
                                   GError **error);
   gboolean (*participants_foreach) (NatterdStore *store, NatterdStoreParticipantFunc func,
                                     gpointer user_data, GError **error);
+  gboolean (*room_rows_foreach) (NatterdStore *store, NatterdStoreRoomRowFunc func,
+                                 gpointer user_data, GError **error);
+  gboolean (*room_settings_set) (NatterdStore *store, gint64 conversation_id,
+                                 const char *display_name, gboolean is_private, GError **error);
+  gboolean (*room_role_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                             gboolean admin, GError **error);
+  gboolean (*room_owner_set) (NatterdStore *store, gint64 conversation_id, gint64 owner_id,
+                              GError **error);
+  gboolean (*room_ban_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                            gboolean banned, gint64 by_id, const char *reason, gint64 ts,
+                            GError **error);
+  gboolean (*room_invitation_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
+                                   gboolean invited, gint64 by_id, gint64 ts, GError **error);
+  gboolean (*room_delete) (NatterdStore *store, gint64 conversation_id, GError **error);
   gboolean (*read_marker_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
                                gint64 up_to, gint64 *out_up_to, gboolean *out_moved,
                                GError **error);

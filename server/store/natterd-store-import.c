@@ -55,10 +55,14 @@ static const ImportTable tables[] = {
     "a, b", G_STRUCT_OFFSET (NatterdStoreImportCounts, contacts), -1 },
   { "conversations", "conversations", "id, kind, user_a, user_b",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, conversations), -1 },
-  { "rooms", "rooms", "conversation_id, name, topic, owner_id, created",
+  { "rooms", "rooms", "conversation_id, name, topic, owner_id, created, display_name, is_private",
     "conversation_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, rooms), -1 },
-  { "members", "participants", "conversation_id, user_id, read_up_to, notify_level",
+  { "members", "participants", "conversation_id, user_id, read_up_to, notify_level, role",
     "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, members), -1 },
+  { "bans", "room_bans", "conversation_id, user_id, by_id, reason, ts",
+    "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, bans), -1 },
+  { "invitations", "room_invitations", "conversation_id, user_id, by_id, ts",
+    "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, invitations), -1 },
   /* Their ids are of the message sequence (message_counter, below). */
   { "changes", "changes", "id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, changes), -1 },
@@ -573,7 +577,8 @@ import_all (Import                   *im,
   if (!natterd_store_begin (im->target, error) ||
       !natterd_store_pg_exec (im->target,
                               "LOCK TABLE users, tokens, contacts, conversations, rooms, participants,"
-                              " message_counter, messages, changes IN EXCLUSIVE MODE",
+                              " room_bans, room_invitations, message_counter, messages, changes"
+                              " IN EXCLUSIVE MODE",
                               "lock the tables", error) ||
       !check_empty (im, error))
     return FALSE;

@@ -17,6 +17,8 @@ typedef struct {
   gint64 conversations;
   gint64 rooms;
   gint64 members;
+  gint64 bans;        /* of rooms (room_management) */
+  gint64 invitations; /* of rooms, pending */
   gint64 messages;
   gint64 changes;   /* of messages (message actions) */
 } NatterdStoreImportCounts;

@@ -213,7 +213,8 @@ static const char *const migrations[] = {
    * enforce them either (no PRAGMA foreign_keys). The writer inserts a
    * message only into a conversation it has made or found (the same
    * transaction's direct_ensure, or a room), by a user who exists, and
-   * no statement deletes a user or a conversation. */
+   * no statement deletes a user, nor a conversation but with its
+   * messages (a room's deletion, STMT_ROOM_DELETE). */
   "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_conversation_id_fkey,"
   "  DROP CONSTRAINT IF EXISTS messages_sender_id_fkey;",
 
@@ -248,6 +249,25 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX changes_conversation ON changes (conversation_id, id);"
   "ALTER TABLE participants ADD COLUMN notify_level integer NOT NULL DEFAULT 0;",
+
+  /* 5: room management, as SQLite's schema 7 (natterd-store-sqlite.c). */
+  "ALTER TABLE rooms ADD COLUMN display_name text, ADD COLUMN is_private boolean NOT NULL DEFAULT false;"
+  "ALTER TABLE participants ADD COLUMN role integer NOT NULL DEFAULT 0;"
+  "CREATE TABLE room_bans ("
+  "  conversation_id bigint NOT NULL,"
+  "  user_id         bigint NOT NULL,"
+  "  by_id           bigint NOT NULL,"
+  "  reason          text,"
+  "  ts              bigint NOT NULL,"
+  "  PRIMARY KEY (conversation_id, user_id)"
+  ");"
+  "CREATE TABLE room_invitations ("
+  "  conversation_id bigint NOT NULL,"
+  "  user_id         bigint NOT NULL,"
+  "  by_id           bigint NOT NULL,"
+  "  ts              bigint NOT NULL,"
+  "  PRIMARY KEY (conversation_id, user_id)"
+  ");",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -307,6 +327,15 @@ typedef enum {
   STMT_NOTIFY_LEVEL_SET,
   STMT_LAST_ID,
   STMT_PARTICIPANT_ROLE,
+  STMT_ROOM_ROWS_ALL,
+  STMT_ROOM_SETTINGS,
+  STMT_ROOM_ROLE,
+  STMT_ROOM_OWNER,
+  STMT_ROOM_BAN_ADD,
+  STMT_ROOM_BAN_REMOVE,
+  STMT_ROOM_INVITATION_ADD,
+  STMT_ROOM_INVITATION_REMOVE,
+  STMT_ROOM_DELETE,
   N_STMTS,
 } StmtId;
 
@@ -528,7 +557,48 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " WHERE c.id > $1::bigint AND c.id < $2::bigint ORDER BY c.id LIMIT $3::bigint" },
   [STMT_PARTICIPANT_ROLE] = {
     "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1::bigint AND user_id = $2::bigint),"
-    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = $1 AND owner_id = $2)", FALSE, FALSE, TRUE },
+    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = $1 AND owner_id = $2)"
+    " OR EXISTS (SELECT 1 FROM participants WHERE conversation_id = $1 AND user_id = $2 AND role = 1)",
+    FALSE, FALSE, TRUE },
+  /* Room management: the rows of natterd_store_room_rows_foreach, by kind. */
+  [STMT_ROOM_ROWS_ALL] = {
+    "SELECT 0, conversation_id, 0, 0, display_name, is_private::integer FROM rooms"
+    " WHERE display_name IS NOT NULL OR is_private"
+    " UNION ALL SELECT 1, conversation_id, user_id, 0, NULL, 0 FROM participants WHERE role = 1"
+    " UNION ALL SELECT 2, conversation_id, user_id, by_id, reason, ts FROM room_bans"
+    " UNION ALL SELECT 3, conversation_id, user_id, by_id, NULL, ts FROM room_invitations", FALSE, FALSE, TRUE },
+  [STMT_ROOM_SETTINGS] = {
+    "UPDATE rooms SET display_name = $2::text, is_private = $3::integer <> 0 WHERE conversation_id = $1::bigint",
+    TRUE, FALSE, TRUE },
+  [STMT_ROOM_ROLE] = {
+    "UPDATE participants SET role = $3::integer WHERE conversation_id = $1::bigint AND user_id = $2::bigint",
+    TRUE, FALSE, TRUE },
+  [STMT_ROOM_OWNER] = {
+    "UPDATE rooms SET owner_id = $2::bigint WHERE conversation_id = $1::bigint", TRUE, FALSE, TRUE },
+  [STMT_ROOM_BAN_ADD] = {
+    "INSERT INTO room_bans (conversation_id, user_id, by_id, reason, ts)"
+    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::text, $5::bigint) ON CONFLICT DO NOTHING", TRUE, FALSE, TRUE },
+  [STMT_ROOM_BAN_REMOVE] = {
+    "DELETE FROM room_bans WHERE conversation_id = $1::bigint AND user_id = $2::bigint", TRUE, FALSE, TRUE },
+  [STMT_ROOM_INVITATION_ADD] = {
+    "INSERT INTO room_invitations (conversation_id, user_id, by_id, ts)"
+    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint) ON CONFLICT DO NOTHING", TRUE, FALSE, TRUE },
+  [STMT_ROOM_INVITATION_REMOVE] = {
+    "DELETE FROM room_invitations WHERE conversation_id = $1::bigint AND user_id = $2::bigint", TRUE, FALSE, TRUE },
+  /* One statement: the rows that name the conversation go in its CTEs,
+   * and the foreign keys of rooms and participants are checked at its
+   * end. The words go with the messages' rows; message_counter keeps
+   * their ids from being handed out again. Queued message inserts are
+   * written first (not no_flush): a send into the room that committed
+   * before the delete in the same batch is deleted with it. */
+  [STMT_ROOM_DELETE] = {
+    "WITH p AS (DELETE FROM participants WHERE conversation_id = $1::bigint),"
+    " b AS (DELETE FROM room_bans WHERE conversation_id = $1::bigint),"
+    " i AS (DELETE FROM room_invitations WHERE conversation_id = $1::bigint),"
+    " m AS (DELETE FROM messages WHERE conversation_id = $1::bigint),"
+    " c AS (DELETE FROM changes WHERE conversation_id = $1::bigint),"
+    " r AS (DELETE FROM rooms WHERE conversation_id = $1::bigint)"
+    " DELETE FROM conversations WHERE id = $1::bigint", TRUE },
   [STMT_NOTIFY_LEVEL_SET] = {
     "UPDATE participants SET notify_level = $3::integer"
     " WHERE conversation_id = $1::bigint AND user_id = $2::bigint AND notify_level <> $3", TRUE, FALSE, TRUE },
@@ -2357,6 +2427,119 @@ pg_participants_foreach (NatterdStore                *store,
   return TRUE;
 }
 
+/* --- room management --- */
+
+static gboolean
+pg_room_rows_foreach (NatterdStore            *store,
+                      NatterdStoreRoomRowFunc  func,
+                      gpointer                 user_data,
+                      GError                 **error)
+{
+  PgStore *self = (PgStore *) store;
+  PGresult *res = run (self, STMT_ROOM_ROWS_ALL, NULL, "load room management", error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    func ((NatterdRoomRowKind) get_int (res, i, 0), get_int (res, i, 1), get_int (res, i, 2),
+          get_int (res, i, 3), get_text (res, i, 4), get_int (res, i, 5), user_data);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_room_settings_set (NatterdStore *store,
+                      gint64        conversation_id,
+                      const char   *display_name,
+                      gboolean      is_private,
+                      GError      **error)
+{
+  Params p = { 0 };
+
+  param_int (&p, conversation_id);
+  param_text (&p, display_name);
+  param_int (&p, is_private ? 1 : 0);
+  return run_done ((PgStore *) store, STMT_ROOM_SETTINGS, &p, "set room settings", error);
+}
+
+static gboolean
+pg_room_role_set (NatterdStore *store,
+                  gint64        conversation_id,
+                  gint64        user_id,
+                  gboolean      admin,
+                  GError      **error)
+{
+  Params p = { 0 };
+
+  param_int (&p, conversation_id);
+  param_int (&p, user_id);
+  param_int (&p, admin ? 1 : 0);
+  return run_done ((PgStore *) store, STMT_ROOM_ROLE, &p, "set role", error);
+}
+
+static gboolean
+pg_room_owner_set (NatterdStore *store,
+                   gint64        conversation_id,
+                   gint64        owner_id,
+                   GError      **error)
+{
+  return run_done_ints ((PgStore *) store, STMT_ROOM_OWNER, conversation_id, owner_id, "set owner", error);
+}
+
+static gboolean
+pg_room_ban_set (NatterdStore *store,
+                 gint64        conversation_id,
+                 gint64        user_id,
+                 gboolean      banned,
+                 gint64        by_id,
+                 const char   *reason,
+                 gint64        ts,
+                 GError      **error)
+{
+  Params p = { 0 };
+
+  if (!banned)
+    return run_done_ints ((PgStore *) store, STMT_ROOM_BAN_REMOVE, conversation_id, user_id, "unban", error);
+  param_int (&p, conversation_id);
+  param_int (&p, user_id);
+  param_int (&p, by_id);
+  param_text (&p, reason);
+  param_int (&p, ts);
+  return run_done ((PgStore *) store, STMT_ROOM_BAN_ADD, &p, "ban", error);
+}
+
+static gboolean
+pg_room_invitation_set (NatterdStore *store,
+                        gint64        conversation_id,
+                        gint64        user_id,
+                        gboolean      invited,
+                        gint64        by_id,
+                        gint64        ts,
+                        GError      **error)
+{
+  Params p = { 0 };
+
+  if (!invited)
+    return run_done_ints ((PgStore *) store, STMT_ROOM_INVITATION_REMOVE, conversation_id, user_id,
+                          "remove invitation", error);
+  param_int (&p, conversation_id);
+  param_int (&p, user_id);
+  param_int (&p, by_id);
+  param_int (&p, ts);
+  return run_done ((PgStore *) store, STMT_ROOM_INVITATION_ADD, &p, "invite", error);
+}
+
+static gboolean
+pg_room_delete (NatterdStore *store,
+                gint64        conversation_id,
+                GError      **error)
+{
+  Params p = { 0 };
+
+  param_int (&p, conversation_id);
+  return run_done ((PgStore *) store, STMT_ROOM_DELETE, &p, "delete a room", error);
+}
+
 static gboolean
 pg_read_marker_set (NatterdStore *store,
                     gint64        conversation_id,
@@ -3399,6 +3582,13 @@ static const NatterdStoreEngine pg_engine = {
   .participant_add = pg_participant_add,
   .participant_remove = pg_participant_remove,
   .participants_foreach = pg_participants_foreach,
+  .room_rows_foreach = pg_room_rows_foreach,
+  .room_settings_set = pg_room_settings_set,
+  .room_role_set = pg_room_role_set,
+  .room_owner_set = pg_room_owner_set,
+  .room_ban_set = pg_room_ban_set,
+  .room_invitation_set = pg_room_invitation_set,
+  .room_delete = pg_room_delete,
   .read_marker_set = pg_read_marker_set,
   .message_insert = pg_message_insert,
   .search_index_catch_up = pg_search_index_catch_up,

@@ -167,6 +167,28 @@ static const char *const migrations[] = {
   "  new_body   TEXT"                 /* NULL: deleted */
   ");"
   "ALTER TABLE participants ADD COLUMN notify_level INTEGER NOT NULL DEFAULT 0;",
+
+  /* 7: room management (docs/protocol.md, feature room_management): a
+   * room's display name and privacy, a member's role (1: admin; the
+   * owner stays rooms.owner_id), bans and pending invitations. */
+  "ALTER TABLE rooms ADD COLUMN display_name TEXT;"
+  "ALTER TABLE rooms ADD COLUMN is_private INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE participants ADD COLUMN role INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE room_bans ("
+  "  conversation_id INTEGER NOT NULL,"
+  "  user_id         INTEGER NOT NULL,"
+  "  by_id           INTEGER NOT NULL,"
+  "  reason          TEXT,"
+  "  ts              INTEGER NOT NULL,"
+  "  PRIMARY KEY (conversation_id, user_id)"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE room_invitations ("
+  "  conversation_id INTEGER NOT NULL,"
+  "  user_id         INTEGER NOT NULL,"
+  "  by_id           INTEGER NOT NULL,"
+  "  ts              INTEGER NOT NULL,"
+  "  PRIMARY KEY (conversation_id, user_id)"
+  ") WITHOUT ROWID;",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -283,6 +305,23 @@ typedef enum {
   STMT_REMOVALS_MARK,
   STMT_SEARCH_INDEX_TOP,
   STMT_PARTICIPANT_ROLE,
+  STMT_ROOM_ROWS_ALL,
+  STMT_ROOM_SETTINGS,
+  STMT_ROOM_ROLE,
+  STMT_ROOM_OWNER,
+  STMT_ROOM_BAN_ADD,
+  STMT_ROOM_BAN_REMOVE,
+  STMT_ROOM_INVITATION_ADD,
+  STMT_ROOM_INVITATION_REMOVE,
+  STMT_ROOM_DELETE_REMOVALS,
+  STMT_ROOM_DELETE_MARKER,
+  STMT_ROOM_DELETE_CHANGES,
+  STMT_ROOM_DELETE_MESSAGES,
+  STMT_ROOM_DELETE_PARTICIPANTS,
+  STMT_ROOM_DELETE_BANS,
+  STMT_ROOM_DELETE_INVITATIONS,
+  STMT_ROOM_DELETE_ROOM,
+  STMT_ROOM_DELETE_CONVERSATION,
   N_STMTS,
 } StmtId;
 
@@ -301,6 +340,41 @@ typedef enum {
 #define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
 static const char *const stmt_sql[N_STMTS] = {
+  /* Room management: the rows of natterd_store_room_rows_foreach, by kind. */
+  [STMT_ROOM_ROWS_ALL] =
+    "SELECT 0, conversation_id, 0, 0, display_name, is_private FROM rooms"
+    " WHERE display_name IS NOT NULL OR is_private <> 0"
+    " UNION ALL SELECT 1, conversation_id, user_id, 0, NULL, 0 FROM participants WHERE role = 1"
+    " UNION ALL SELECT 2, conversation_id, user_id, by_id, reason, ts FROM room_bans"
+    " UNION ALL SELECT 3, conversation_id, user_id, by_id, NULL, ts FROM room_invitations",
+  [STMT_ROOM_SETTINGS] = "UPDATE rooms SET display_name = ?2, is_private = ?3 WHERE conversation_id = ?1",
+  [STMT_ROOM_ROLE] = "UPDATE participants SET role = ?3 WHERE conversation_id = ?1 AND user_id = ?2",
+  [STMT_ROOM_OWNER] = "UPDATE rooms SET owner_id = ?2 WHERE conversation_id = ?1",
+  [STMT_ROOM_BAN_ADD] =
+    "INSERT OR IGNORE INTO room_bans (conversation_id, user_id, by_id, reason, ts) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_ROOM_BAN_REMOVE] = "DELETE FROM room_bans WHERE conversation_id = ?1 AND user_id = ?2",
+  [STMT_ROOM_INVITATION_ADD] =
+    "INSERT OR IGNORE INTO room_invitations (conversation_id, user_id, by_id, ts) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_ROOM_INVITATION_REMOVE] = "DELETE FROM room_invitations WHERE conversation_id = ?1 AND user_id = ?2",
+  /* A deleted room's words, for the indexer to take out of search.db
+   * (contentless: it needs them), with ids from the message sequence
+   * from ?2 on, as an edit's removal takes its change's id. */
+  [STMT_ROOM_DELETE_REMOVALS] =
+    "INSERT INTO search_removals (id, message_id, old_body, new_body)"
+    " SELECT ?2 + row_number () OVER (ORDER BY id) - 1, id, body, NULL FROM messages"
+    " WHERE conversation_id = ?1 AND deleted = 0",
+  /* A change row no one reads (the room has no participants left) that
+   * keeps the sequence past every id the room and its removals used:
+   * an id a client has seen must never come back. */
+  [STMT_ROOM_DELETE_MARKER] =
+    "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id) VALUES (?2, ?1, 0, 0, 0, 0)",
+  [STMT_ROOM_DELETE_CHANGES] = "DELETE FROM changes WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_MESSAGES] = "DELETE FROM messages WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_PARTICIPANTS] = "DELETE FROM participants WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_BANS] = "DELETE FROM room_bans WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_INVITATIONS] = "DELETE FROM room_invitations WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_ROOM] = "DELETE FROM rooms WHERE conversation_id = ?1",
+  [STMT_ROOM_DELETE_CONVERSATION] = "DELETE FROM conversations WHERE id = ?1",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   /* The indexer's: it reads main and writes only search. IMMEDIATE would
    * take the write lock of every attached database, main's included. */
@@ -462,7 +536,8 @@ static const char *const stmt_sql[N_STMTS] = {
     " WHERE c.id > ?1 AND c.id < ?2 ORDER BY c.id LIMIT ?3",
   [STMT_PARTICIPANT_ROLE] =
     "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2),"
-    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = ?1 AND owner_id = ?2)",
+    " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = ?1 AND owner_id = ?2)"
+    " OR EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2 AND role = 1)",
   [STMT_NOTIFY_LEVEL_SET] =
     "UPDATE participants SET notify_level = ?3"
     " WHERE conversation_id = ?1 AND user_id = ?2 AND notify_level <> ?3",
@@ -1645,6 +1720,187 @@ sqlite_participant_remove (NatterdStore *store,
   return step_done (self, s, "remove participant", error);
 }
 
+/* --- room management --- */
+
+static gboolean step_int (SqliteStore *self, sqlite3_stmt *s, gint64 *out, const char *what,
+                          GError **error);
+
+static gboolean
+sqlite_room_rows_foreach (NatterdStore            *store,
+                          NatterdStoreRoomRowFunc  func,
+                          gpointer                 user_data,
+                          GError                 **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_ROOM_ROWS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func ((NatterdRoomRowKind) sqlite3_column_int (s, 0),
+          sqlite3_column_int64 (s, 1),
+          sqlite3_column_int64 (s, 2),
+          sqlite3_column_int64 (s, 3),
+          (const char *) sqlite3_column_text (s, 4),
+          sqlite3_column_int64 (s, 5),
+          user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load room management");
+  return TRUE;
+}
+
+static gboolean
+sqlite_room_settings_set (NatterdStore *store,
+                          gint64        conversation_id,
+                          const char   *display_name,
+                          gboolean      is_private,
+                          GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_ROOM_SETTINGS);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  if (display_name != NULL)
+    sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
+  sqlite3_bind_int (s, 3, is_private ? 1 : 0);
+  return step_done (self, s, "set room settings", error);
+}
+
+/* The statements whose parameters are the room and a user. */
+static gboolean
+run_room_user (SqliteStore  *self,
+               StmtId        id,
+               gint64        conversation_id,
+               gint64        user_id,
+               const char   *what,
+               GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, id);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  return step_done (self, s, what, error);
+}
+
+static gboolean
+sqlite_room_role_set (NatterdStore *store,
+                      gint64        conversation_id,
+                      gint64        user_id,
+                      gboolean      admin,
+                      GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_ROOM_ROLE);
+
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int (s, 3, admin ? 1 : 0);
+  return step_done (self, s, "set role", error);
+}
+
+static gboolean
+sqlite_room_owner_set (NatterdStore *store,
+                       gint64        conversation_id,
+                       gint64        owner_id,
+                       GError      **error)
+{
+  return run_room_user ((SqliteStore *) store, STMT_ROOM_OWNER, conversation_id, owner_id,
+                        "set owner", error);
+}
+
+static gboolean
+sqlite_room_ban_set (NatterdStore *store,
+                     gint64        conversation_id,
+                     gint64        user_id,
+                     gboolean      banned,
+                     gint64        by_id,
+                     const char   *reason,
+                     gint64        ts,
+                     GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s;
+
+  if (!banned)
+    return run_room_user (self, STMT_ROOM_BAN_REMOVE, conversation_id, user_id, "unban", error);
+  s = stmt (self, STMT_ROOM_BAN_ADD);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int64 (s, 3, by_id);
+  if (reason != NULL)
+    sqlite3_bind_text (s, 4, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 5, ts);
+  return step_done (self, s, "ban", error);
+}
+
+static gboolean
+sqlite_room_invitation_set (NatterdStore *store,
+                            gint64        conversation_id,
+                            gint64        user_id,
+                            gboolean      invited,
+                            gint64        by_id,
+                            gint64        ts,
+                            GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s;
+
+  if (!invited)
+    return run_room_user (self, STMT_ROOM_INVITATION_REMOVE, conversation_id, user_id,
+                          "remove invitation", error);
+  s = stmt (self, STMT_ROOM_INVITATION_ADD);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  sqlite3_bind_int64 (s, 3, by_id);
+  sqlite3_bind_int64 (s, 4, ts);
+  return step_done (self, s, "invite", error);
+}
+
+/* In the writer's transaction. The search removals take ids from the
+ * message sequence (next, next + 1, ...) and a marker change the id after
+ * them, so that the sequence never hands out again an id of the room's
+ * messages (a client synced past them) nor one of the removals (their
+ * table is keyed by id, and the indexer applies them in id order). */
+static gboolean
+sqlite_room_delete (NatterdStore *store,
+                    gint64        conversation_id,
+                    GError      **error)
+{
+  static const StmtId deletes[] = {
+    STMT_ROOM_DELETE_MESSAGES, STMT_ROOM_DELETE_PARTICIPANTS, STMT_ROOM_DELETE_BANS,
+    STMT_ROOM_DELETE_INVITATIONS, STMT_ROOM_DELETE_ROOM, STMT_ROOM_DELETE_CONVERSATION,
+  };
+  SqliteStore *self = (SqliteStore *) store;
+  gint64 next = 0;
+  sqlite3_stmt *s;
+
+  if (!step_int (self, stmt (self, STMT_NEXT_ID), &next, "next change id", error))
+    return FALSE;
+  s = stmt (self, STMT_ROOM_DELETE_REMOVALS);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, next);
+  if (!step_done (self, s, "forget a room's words", error))
+    return FALSE;
+  next += sqlite3_changes (self->db);
+  s = stmt (self, STMT_ROOM_DELETE_CHANGES);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  if (!step_done (self, s, "delete a room's changes", error))
+    return FALSE;
+  s = stmt (self, STMT_ROOM_DELETE_MARKER);
+  sqlite3_bind_int64 (s, 1, conversation_id);
+  sqlite3_bind_int64 (s, 2, next);
+  if (!step_done (self, s, "mark a room's deletion", error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
+    {
+      s = stmt (self, deletes[i]);
+      sqlite3_bind_int64 (s, 1, conversation_id);
+      if (!step_done (self, s, "delete a room", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 sqlite_participants_foreach (NatterdStore *store,
                              NatterdStoreParticipantFunc  func,
@@ -2479,6 +2735,13 @@ static const NatterdStoreEngine sqlite_engine = {
   .participant_add = sqlite_participant_add,
   .participant_remove = sqlite_participant_remove,
   .participants_foreach = sqlite_participants_foreach,
+  .room_rows_foreach = sqlite_room_rows_foreach,
+  .room_settings_set = sqlite_room_settings_set,
+  .room_role_set = sqlite_room_role_set,
+  .room_owner_set = sqlite_room_owner_set,
+  .room_ban_set = sqlite_room_ban_set,
+  .room_invitation_set = sqlite_room_invitation_set,
+  .room_delete = sqlite_room_delete,
   .read_marker_set = sqlite_read_marker_set,
   .message_insert = sqlite_message_insert,
   .search_index_catch_up = sqlite_search_index_catch_up,

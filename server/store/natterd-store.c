@@ -402,6 +402,77 @@ natterd_store_participant_remove (NatterdStore *self,
 }
 
 gboolean
+natterd_store_room_rows_foreach (NatterdStore *self,
+                                 NatterdStoreRoomRowFunc func,
+                                 gpointer user_data,
+                                 GError **error)
+{
+  return self->engine->room_rows_foreach (self, func, user_data, error);
+}
+
+gboolean
+natterd_store_room_settings_set (NatterdStore *self,
+                                 gint64 conversation_id,
+                                 const char *display_name,
+                                 gboolean is_private,
+                                 GError **error)
+{
+  return self->engine->room_settings_set (self, conversation_id, display_name, is_private, error);
+}
+
+gboolean
+natterd_store_room_role_set (NatterdStore *self,
+                             gint64 conversation_id,
+                             gint64 user_id,
+                             gboolean admin,
+                             GError **error)
+{
+  return self->engine->room_role_set (self, conversation_id, user_id, admin, error);
+}
+
+gboolean
+natterd_store_room_owner_set (NatterdStore *self,
+                              gint64 conversation_id,
+                              gint64 owner_id,
+                              GError **error)
+{
+  return self->engine->room_owner_set (self, conversation_id, owner_id, error);
+}
+
+gboolean
+natterd_store_room_ban_set (NatterdStore *self,
+                            gint64 conversation_id,
+                            gint64 user_id,
+                            gboolean banned,
+                            gint64 by_id,
+                            const char *reason,
+                            gint64 ts,
+                            GError **error)
+{
+  return self->engine->room_ban_set (self, conversation_id, user_id, banned, by_id, reason, ts, error);
+}
+
+gboolean
+natterd_store_room_invitation_set (NatterdStore *self,
+                                   gint64 conversation_id,
+                                   gint64 user_id,
+                                   gboolean invited,
+                                   gint64 by_id,
+                                   gint64 ts,
+                                   GError **error)
+{
+  return self->engine->room_invitation_set (self, conversation_id, user_id, invited, by_id, ts, error);
+}
+
+gboolean
+natterd_store_room_delete (NatterdStore *self,
+                           gint64 conversation_id,
+                           GError **error)
+{
+  return self->engine->room_delete (self, conversation_id, error);
+}
+
+gboolean
 natterd_store_participants_foreach (NatterdStore *self,
                                     NatterdStoreParticipantFunc func,
                                     gpointer user_data,

@@ -295,6 +295,71 @@ gboolean natterd_store_participants_foreach (NatterdStore                *self,
                                              NatterdStoreParticipantFunc  func,
                                              gpointer                     user_data,
                                              GError                     **error);
+/* --- room management (feature room_management, docs/protocol.md) --- */
+
+/* What natterd_store_room_rows_foreach() reads, one kind per row. */
+typedef enum {
+  NATTERD_ROOM_ROW_SETTINGS   = 0, /* a room with a display name or private: text, value (1 private) */
+  NATTERD_ROOM_ROW_ADMIN      = 1, /* user_id is an admin of the room */
+  NATTERD_ROOM_ROW_BAN        = 2, /* user_id banned by by_id: text (reason, may be NULL), value (ts) */
+  NATTERD_ROOM_ROW_INVITATION = 3, /* user_id invited by by_id: value (ts) */
+} NatterdRoomRowKind;
+
+typedef void (*NatterdStoreRoomRowFunc) (NatterdRoomRowKind  kind,
+                                         gint64              conversation_id,
+                                         gint64              user_id,
+                                         gint64              by_id,
+                                         const char         *text,
+                                         gint64              value,
+                                         gpointer            user_data);
+
+/* Every room's display name and privacy (those that have either), its
+ * admins, bans and pending invitations: loaded at start. */
+gboolean natterd_store_room_rows_foreach   (NatterdStore            *self,
+                                            NatterdStoreRoomRowFunc  func,
+                                            gpointer                 user_data,
+                                            GError                 **error);
+/* @display_name NULL: none. */
+gboolean natterd_store_room_settings_set   (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            const char   *display_name,
+                                            gboolean      is_private,
+                                            GError      **error);
+/* A member's role: admin or not (the owner is the room's owner_id). */
+gboolean natterd_store_room_role_set       (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            gint64        user_id,
+                                            gboolean      admin,
+                                            GError      **error);
+gboolean natterd_store_room_owner_set      (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            gint64        owner_id,
+                                            GError      **error);
+/* @banned FALSE removes the ban (by_id, reason and ts are then unused). */
+gboolean natterd_store_room_ban_set        (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            gint64        user_id,
+                                            gboolean      banned,
+                                            gint64        by_id,
+                                            const char   *reason,
+                                            gint64        ts,
+                                            GError      **error);
+/* @invited FALSE removes the invitation. */
+gboolean natterd_store_room_invitation_set (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            gint64        user_id,
+                                            gboolean      invited,
+                                            gint64        by_id,
+                                            gint64        ts,
+                                            GError      **error);
+/* The room and everything of it: members, bans, invitations, messages
+ * and their changes, and (SQLite) the messages' words in the search
+ * index, which its indexer forgets behind. The message ids it used are
+ * never handed out again. */
+gboolean natterd_store_room_delete         (NatterdStore *self,
+                                            gint64        conversation_id,
+                                            GError      **error);
+
 /* Moves the read marker forward only, and never past the conversation's
  * last message. *out_up_to is the marker afterwards; *out_moved tells
  * whether it changed. */
@@ -466,9 +531,9 @@ gboolean natterd_store_changes_between (NatterdStore            *self,
                                         gpointer                 user_data,
                                         GError                 **error);
 /* Whether @user_id takes part in the conversation (a member of the room,
- * one of the direct conversation's two), and whether they own it (a
- * room's owner): what a change of a message may do, decided by the
- * writer in the change's own transaction. */
+ * one of the direct conversation's two), and whether they moderate it (a
+ * room's owner or one of its admins): what a change of a message may do,
+ * decided by the writer in the change's own transaction. */
 gboolean natterd_store_participant_role (NatterdStore *self,
                                          gint64        conversation_id,
                                          gint64        user_id,

@@ -1,0 +1,173 @@
+/* natterd-room-events.c: the events of room management (see
+ * natterd-room-events.h).
+ */
+#define G_LOG_DOMAIN "natterd-directory"
+
+#include "config.h"
+
+#include "natterd-event.h"
+#include "natterd-presence.h"
+#include "natterd-room-events.h"
+
+static void
+send_to_members (NatterdRoom       *room,
+                 GBytes            *without,
+                 GBytes            *with,
+                 NatterdConnection *except)
+{
+  for (guint i = 0; i < room->members->len; i++)
+    natterd_user_send_feature_forms (room->members->pdata[i], NATTER_FEATURE_ROOM_MANAGEMENT,
+                                     without, with, except);
+}
+
+void
+natterd_events_room_updated (NatterdRoom       *room,
+                             NatterdUser       *by,
+                             NatterdConnection *except)
+{
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_updated");
+  natter_json_writer_key (w, "room");
+  natterd_room_write (w, room, TRUE);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, by->username);
+  frame = natterd_event_finish (&event);
+  send_to_members (room, NULL, frame, except);
+}
+
+void
+natterd_events_room_role (NatterdRoom       *room,
+                          NatterdUser       *user,
+                          NatterdUser       *by,
+                          NatterdConnection *except)
+{
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_role");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "user");
+  natter_json_writer_string (w, user->username);
+  natter_json_writer_key (w, "role");
+  natter_json_writer_string (w, natterd_role_name (natterd_room_role (room, user)));
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, by->username);
+  frame = natterd_event_finish (&event);
+  send_to_members (room, NULL, frame, except);
+}
+
+void
+natterd_room_invitation_write (NatterJsonWriter      *w,
+                               NatterdRoom           *room,
+                               NatterdRoomInvitation *invitation)
+{
+  natter_json_writer_begin_object (w);
+  natter_json_writer_key (w, "room");
+  natterd_room_write (w, room, TRUE);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, invitation->by->username);
+  natter_json_writer_key (w, "ts");
+  natter_json_writer_int (w, invitation->ts);
+  natter_json_writer_end_object (w);
+}
+
+void
+natterd_events_room_invitation (NatterdRoom       *room,
+                                NatterdUser       *user,
+                                gboolean           added,
+                                NatterdConnection *except)
+{
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_invitation");
+  natter_json_writer_key (w, "change");
+  natter_json_writer_string (w, added ? "added" : "removed");
+  if (added)
+    {
+      natter_json_writer_key (w, "invitation");
+      natterd_room_invitation_write (w, room, natterd_room_find_invitation (room, user));
+    }
+  else
+    {
+      natter_json_writer_key (w, "room");
+      natter_json_writer_string (w, room->name);
+    }
+  frame = natterd_event_finish (&event);
+  natterd_user_send_feature_forms (user, NATTER_FEATURE_ROOM_MANAGEMENT, NULL, frame, except);
+}
+
+/* protocol 1's room_member, for the connections without the feature. */
+static GBytes *
+member_left_frame (NatterdRoom *room,
+                   NatterdUser *user)
+{
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_member");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, user, NULL);
+  natter_json_writer_key (w, "change");
+  natter_json_writer_string (w, "left");
+  return natterd_event_finish (&event);
+}
+
+void
+natterd_events_room_removed (NatterdRoom       *room,
+                             NatterdUser       *user,
+                             const char        *reason,
+                             NatterdUser       *by,
+                             const char        *ban_reason,
+                             NatterdConnection *except)
+{
+  g_autoptr(GBytes) plain = member_left_frame (room, user);
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_removed");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "reason");
+  natter_json_writer_string (w, reason);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, by->username);
+  natter_json_writer_key (w, "ban_reason");
+  natter_json_writer_string_or_null (w, ban_reason);
+  frame = natterd_event_finish (&event);
+  natterd_user_send_feature_forms (user, NATTER_FEATURE_ROOM_MANAGEMENT, plain, frame, except);
+}
+
+void
+natterd_events_room_member_removed (NatterdRoom       *room,
+                                    NatterdUser       *user,
+                                    const char        *change,
+                                    NatterdUser       *by,
+                                    NatterdConnection *except)
+{
+  g_autoptr(GBytes) plain = member_left_frame (room, user);
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  w = natterd_event_begin (&event, "room_member");
+  natter_json_writer_key (w, "room");
+  natter_json_writer_string (w, room->name);
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, user, NULL);
+  natter_json_writer_key (w, "change");
+  natter_json_writer_string (w, change);
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string (w, by->username);
+  frame = natterd_event_finish (&event);
+  send_to_members (room, plain, frame, except);
+}
