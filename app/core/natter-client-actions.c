@@ -25,6 +25,7 @@
 #include "natter-validate.h"
 
 #define FEATURE_MESSAGE_ACTIONS "message_actions"
+#define FEATURE_ROOM_MANAGEMENT "room_management"
 
 /* ---- turning the feature on ------------------------------------------------ */
 
@@ -38,6 +39,7 @@ natter_client_actions_add_features (NatterClient *self,
     return;
   features = json_array_new ();
   json_array_add_string_element (features, FEATURE_MESSAGE_ACTIONS);
+  json_array_add_string_element (features, FEATURE_ROOM_MANAGEMENT);
   json_object_set_array_member (request, "features", features);
 }
 
@@ -48,7 +50,7 @@ natter_client_actions_apply_features (NatterClient *self,
                                       JsonObject   *reply)
 {
   JsonArray *features = get_array (reply, "features");
-  gboolean on = FALSE;
+  gboolean on = FALSE, rooms = FALSE;
 
   for (guint i = 0, n = features != NULL ? json_array_get_length (features) : 0; i < n; i++)
     {
@@ -57,8 +59,14 @@ natter_client_actions_apply_features (NatterClient *self,
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
           g_str_equal (json_node_get_string (node), FEATURE_MESSAGE_ACTIONS))
         on = TRUE;
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
+          g_str_equal (json_node_get_string (node), FEATURE_ROOM_MANAGEMENT))
+        rooms = TRUE;
     }
   natter_client_set_message_actions (self, on);
+  /* Room management (natter-client-room-admin.c) is turned on here too:
+   * one features field for the sign-in. */
+  natter_client_set_room_management (self, rooms);
 }
 
 /* ---- the shown message: the server's copy and our actions on top ---------- */

@@ -88,6 +88,8 @@ struct _NatterClient
   gboolean           send_read_receipts; /* off: read markers stay on this device */
   gboolean           send_typing;        /* off: no "typing" goes out */
   gboolean           message_actions;    /* the server turned the feature on at sign-in */
+  gboolean           room_management;    /* ... and this one */
+  GListStore        *invitations;        /* NatterRoom* we are invited to (room_management) */
   gboolean           no_features;        /* tests: sign in as a protocol-1 client */
 };
 
@@ -224,6 +226,13 @@ void        natter_client_set_registration_open (NatterClient *self,
                                                  gboolean      open);
 void        natter_client_set_message_actions   (NatterClient *self,
                                                  gboolean      on);
+void        natter_client_set_room_management   (NatterClient *self,
+                                                 gboolean      on);
+void        natter_client_emit_room_removed     (NatterClient *self,
+                                                 NatterRoom   *room,
+                                                 const char   *reason,
+                                                 const char   *by,
+                                                 const char   *ban_reason);
 char       *natter_client_account_key_for       (NatterClient *self,
                                                  const char   *username);
 char       *natter_client_account_key           (NatterClient *self);
@@ -309,6 +318,22 @@ void natter_client_rooms_handle_topic  (NatterClient *self,
                                         JsonObject   *frame);
 void natter_client_rooms_apply_list    (NatterClient *self,
                                         JsonArray    *rooms);
+void natter_client_rooms_leave_locally (NatterClient *self,
+                                        NatterRoom   *room);
+
+/* natter-client-room-admin.c */
+void natter_client_room_admin_apply_invitations (NatterClient *self,
+                                                 JsonArray    *invitations);
+void natter_client_room_admin_forget_invitation (NatterClient *self,
+                                                 NatterRoom   *room);
+void natter_client_room_admin_handle_invitation (NatterClient *self,
+                                                 JsonObject   *frame);
+void natter_client_room_admin_handle_updated    (NatterClient *self,
+                                                 JsonObject   *frame);
+void natter_client_room_admin_handle_role       (NatterClient *self,
+                                                 JsonObject   *frame);
+void natter_client_room_admin_handle_removed    (NatterClient *self,
+                                                 JsonObject   *frame);
 
 /* natter-client-actions.c */
 void      natter_client_actions_add_features   (NatterClient *self,

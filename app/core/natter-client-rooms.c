@@ -22,9 +22,9 @@ join_room_locally (NatterClient *self,
     natter_conversation_set_room (conv, room);
 }
 
-static void
-leave_room_locally (NatterClient *self,
-                    NatterRoom   *room)
+void
+natter_client_rooms_leave_locally (NatterClient *self,
+                                   NatterRoom   *room)
 {
   NatterConversation *conv;
 
@@ -63,7 +63,10 @@ natter_client_rooms_handle_member (NatterClient *self,
     return;
 
   joined = g_str_equal (change, "joined");
-  if (!joined && !g_str_equal (change, "left"))
+  /* Kicked and banned (room_management) are a leave decided by someone
+   * else. */
+  if (!joined && !g_str_equal (change, "left") && !g_str_equal (change, "kicked") &&
+      !g_str_equal (change, "banned"))
     return;
 
   count = natter_room_get_member_count (room);
@@ -80,7 +83,7 @@ natter_client_rooms_handle_member (NatterClient *self,
       else if (!joined && member)
         {
           natter_room_set_member_count (room, count > 0 ? count - 1 : 0);
-          leave_room_locally (self, room);
+          natter_client_rooms_leave_locally (self, room);
         }
       return;
     }
@@ -164,6 +167,8 @@ room_joined_reply (NatterClient  *self,
       return NULL;
     }
   join_room_locally (self, room);
+  /* A join is how an invitation is accepted. */
+  natter_client_room_admin_forget_invitation (self, room);
   return g_object_ref (room);
 }
 
@@ -181,7 +186,7 @@ room_left_reply (NatterClient  *self,
                            "Unknown room");
       return NULL;
     }
-  leave_room_locally (self, room);
+  natter_client_rooms_leave_locally (self, room);
   return g_object_ref (room);
 }
 

@@ -77,11 +77,14 @@ session_part_cb (GObject      *object,
     {
       JsonArray *contacts = get_array (reply, "contacts");
       JsonArray *rooms = get_array (reply, "rooms");
+      JsonArray *invitations = get_array (reply, "invitations");
 
       if (contacts != NULL)
         natter_client_contacts_apply_list (self, reply);
       else if (rooms != NULL)
         natter_client_rooms_apply_list (self, rooms);
+      else if (invitations != NULL)
+        natter_client_room_admin_apply_invitations (self, invitations);
     }
 
   if (s->pending == 0)
@@ -94,10 +97,17 @@ session_load_lists (Session *s)
   g_autoptr(JsonObject) contacts = new_request ("contacts");
   g_autoptr(JsonObject) rooms = new_request ("rooms");
 
-  /* Pipelined: both replies come back in order. */
+  /* Pipelined: the replies come back in order. */
   s->pending = 2;
   natter_connection_request_async (s->conn, contacts, NULL, session_part_cb, s);
   natter_connection_request_async (s->conn, rooms, NULL, session_part_cb, s);
+  if (s->self->room_management)
+    {
+      g_autoptr(JsonObject) invitations = new_request ("room_invitations");
+
+      s->pending++;
+      natter_connection_request_async (s->conn, invitations, NULL, session_part_cb, s);
+    }
 }
 
 typedef struct {

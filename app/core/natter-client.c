@@ -58,6 +58,7 @@ enum {
   SIGNAL_CONTACT_REQUEST,
   SIGNAL_SEND_FAILED,
   SIGNAL_ERROR,
+  SIGNAL_ROOM_REMOVED,
   N_SIGNALS,
 };
 
@@ -177,6 +178,39 @@ natter_client_set_message_actions (NatterClient *self,
     return;
   self->message_actions = on;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ACTIONS]);
+}
+
+void
+natter_client_set_room_management (NatterClient *self,
+                                   gboolean      on)
+{
+  self->room_management = on;
+  if (!on)
+    g_list_store_remove_all (self->invitations);
+}
+
+gboolean
+natter_client_get_room_management (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  return self->room_management;
+}
+
+GListModel *
+natter_client_get_invitations (NatterClient *self)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->invitations);
+}
+
+void
+natter_client_emit_room_removed (NatterClient *self,
+                                 NatterRoom   *room,
+                                 const char   *reason,
+                                 const char   *by,
+                                 const char   *ban_reason)
+{
+  g_signal_emit (self, signals[SIGNAL_ROOM_REMOVED], 0, room, reason, by, ban_reason);
 }
 
 gboolean
@@ -355,6 +389,7 @@ natter_client_clear_models (NatterClient *self)
   g_list_store_remove_all (self->incoming);
   g_list_store_remove_all (self->outgoing);
   g_list_store_remove_all (self->rooms);
+  g_list_store_remove_all (self->invitations);
   g_hash_table_remove_all (self->sending);
   g_hash_table_remove_all (self->action_bases);
   g_clear_pointer (&self->emptied_address, g_free);
@@ -387,6 +422,7 @@ natter_client_dispose (GObject *object)
   g_clear_object (&self->incoming);
   g_clear_object (&self->outgoing);
   g_clear_object (&self->rooms);
+  g_clear_object (&self->invitations);
   g_clear_pointer (&self->conversations_by_address, g_hash_table_unref);
   g_clear_pointer (&self->rooms_by_name, g_hash_table_unref);
   g_clear_pointer (&self->users, g_hash_table_unref);
@@ -588,6 +624,12 @@ natter_client_class_init (NatterClientClass *klass)
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  /* We are out of a room someone else decided on: (room, reason: "kicked",
+   * "banned" or "deleted", by, the ban's reason or NULL). */
+  signals[SIGNAL_ROOM_REMOVED] =
+    g_signal_new ("room-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 4, NATTER_TYPE_ROOM, G_TYPE_STRING,
+                  G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -606,6 +648,7 @@ natter_client_init (NatterClient *self)
   self->incoming = g_list_store_new (NATTER_TYPE_USER);
   self->outgoing = g_list_store_new (NATTER_TYPE_USER);
   self->rooms = g_list_store_new (NATTER_TYPE_ROOM);
+  self->invitations = g_list_store_new (NATTER_TYPE_ROOM);
   self->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

@@ -254,6 +254,48 @@ void               natter_client_set_send_typing       (NatterClient *self,
 void               natter_client_mark_read             (NatterClient       *self,
                                                         NatterConversation *conversation);
 
+/* ---- Room management (feature room_management) ---------------------------- */
+
+/* TRUE when the server turned the feature on for this sign-in: roles,
+ * private rooms, invitations, kicks, bans, deleting a room. Without it
+ * the invitations stay empty and natter_client_room_manage_async() is
+ * refused by the server (unknown_type). */
+gboolean           natter_client_get_room_management   (NatterClient *self);
+/* The rooms we are invited to (NatterRoom, natter_room_get_invited_by()
+ * says by whom). Accept with natter_client_room_join_async(), decline
+ * with NATTER_ROOM_ACTION_DECLINE. Owned by the client. */
+GListModel        *natter_client_get_invitations       (NatterClient *self);
+
+typedef enum {
+  NATTER_ROOM_ACTION_INVITE,           /* @username */
+  NATTER_ROOM_ACTION_UNINVITE,         /* @username */
+  NATTER_ROOM_ACTION_DECLINE,          /* our own invitation */
+  NATTER_ROOM_ACTION_KICK,             /* @username */
+  NATTER_ROOM_ACTION_BAN,              /* @username, @text the reason (may be NULL) */
+  NATTER_ROOM_ACTION_UNBAN,            /* @username */
+  NATTER_ROOM_ACTION_MAKE_ADMIN,       /* @username */
+  NATTER_ROOM_ACTION_MAKE_MEMBER,      /* @username */
+  NATTER_ROOM_ACTION_TRANSFER,         /* @username: the new owner */
+  NATTER_ROOM_ACTION_DELETE,
+  NATTER_ROOM_ACTION_SET_DISPLAY_NAME, /* @text; "" or NULL clears it */
+  NATTER_ROOM_ACTION_SET_PRIVATE,
+  NATTER_ROOM_ACTION_SET_PUBLIC,
+} NatterRoomAction;
+
+/* One request of room management on @room ("#plans"); the room and the
+ * invitations follow once the server agrees. */
+void               natter_client_room_manage_async     (NatterClient        *self,
+                                                        const char          *room,
+                                                        NatterRoomAction     action,
+                                                        const char          *username,
+                                                        const char          *text,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean           natter_client_room_manage_finish    (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
 /* ---- Message actions (feature message_actions) ---------------------------- */
 
 /* TRUE when the server turned the feature on for this sign-in (replies,

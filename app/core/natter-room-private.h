@@ -14,5 +14,10 @@ void        natter_room_set_topic        (NatterRoom *self,
                                           const char *topic);
 void        natter_room_set_member_count (NatterRoom *self,
                                           guint       count);
+void        natter_room_set_admin        (NatterRoom *self,
+                                          const char *username,
+                                          gboolean    admin);
+void        natter_room_set_invited_by   (NatterRoom *self,
+                                          const char *username);
 
 G_END_DECLS
