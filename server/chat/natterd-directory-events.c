@@ -20,13 +20,11 @@ send_to_members (NatterdRoom       *room,
 
 /* The user object is the same for all: members share a room with @user,
  * so all of them may see its presence. */
-void
-natterd_events_room_member (NatterdRoom       *room,
-                            NatterdUser       *user,
-                            const char        *change,
-                            NatterdConnection *except)
+GBytes *
+natterd_events_room_member_frame (NatterdRoom *room,
+                                  NatterdUser *user,
+                                  const char  *change)
 {
-  g_autoptr(GBytes) frame = NULL;
   NatterdEvent event;
   NatterJsonWriter *w;
 
@@ -37,7 +35,17 @@ natterd_events_room_member (NatterdRoom       *room,
   natterd_presence_write_user (w, user, NULL);
   natter_json_writer_key (w, "change");
   natter_json_writer_string (w, change);
-  frame = natterd_event_finish (&event);
+  return natterd_event_finish (&event);
+}
+
+void
+natterd_events_room_member (NatterdRoom       *room,
+                            NatterdUser       *user,
+                            const char        *change,
+                            NatterdConnection *except)
+{
+  g_autoptr(GBytes) frame = natterd_events_room_member_frame (room, user, change);
+
   send_to_members (room, frame, except);
 }
 

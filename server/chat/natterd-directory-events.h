@@ -16,6 +16,10 @@ void natterd_events_room_member     (NatterdRoom       *room,
                                      NatterdUser       *user,
                                      const char        *change,
                                      NatterdConnection *except);
+/* The same frame, to send oneself. */
+GBytes *natterd_events_room_member_frame (NatterdRoom *room,
+                                          NatterdUser *user,
+                                          const char  *change);
 /* {"type":"room_topic","room":…,"topic":…,"by":@by} to every member. */
 void natterd_events_room_topic      (NatterdRoom       *room,
                                      NatterdUser       *by);

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "natterd-directory-events.h"
 #include "natterd-event.h"
 #include "natterd-presence.h"
 #include "natterd-room-events.h"
@@ -103,24 +104,6 @@ natterd_events_room_invitation (NatterdRoom       *room,
   natterd_user_send_feature_forms (user, NATTER_FEATURE_ROOM_MANAGEMENT, NULL, frame, except);
 }
 
-/* protocol 1's room_member, for the connections without the feature. */
-static GBytes *
-member_left_frame (NatterdRoom *room,
-                   NatterdUser *user)
-{
-  NatterdEvent event;
-  NatterJsonWriter *w;
-
-  w = natterd_event_begin (&event, "room_member");
-  natter_json_writer_key (w, "room");
-  natter_json_writer_string (w, room->name);
-  natter_json_writer_key (w, "user");
-  natterd_presence_write_user (w, user, NULL);
-  natter_json_writer_key (w, "change");
-  natter_json_writer_string (w, "left");
-  return natterd_event_finish (&event);
-}
-
 void
 natterd_events_room_removed (NatterdRoom       *room,
                              NatterdUser       *user,
@@ -129,7 +112,7 @@ natterd_events_room_removed (NatterdRoom       *room,
                              const char        *ban_reason,
                              NatterdConnection *except)
 {
-  g_autoptr(GBytes) plain = member_left_frame (room, user);
+  g_autoptr(GBytes) plain = natterd_events_room_member_frame (room, user, "left");
   g_autoptr(GBytes) frame = NULL;
   NatterdEvent event;
   NatterJsonWriter *w;
@@ -154,7 +137,7 @@ natterd_events_room_member_removed (NatterdRoom       *room,
                                     NatterdUser       *by,
                                     NatterdConnection *except)
 {
-  g_autoptr(GBytes) plain = member_left_frame (room, user);
+  g_autoptr(GBytes) plain = natterd_events_room_member_frame (room, user, "left");
   g_autoptr(GBytes) frame = NULL;
   NatterdEvent event;
   NatterJsonWriter *w;
