@@ -488,6 +488,32 @@ natter_window_dismiss_request_toast (NatterWindow *self)
     adw_toast_dismiss (self->request_toast);
 }
 
+/* Someone else took us out of a room (room_management): the sidebar
+ * has already lost it; this says why. */
+static void
+room_removed_cb (NatterWindow *self,
+                 NatterRoom   *room,
+                 const char   *reason,
+                 const char   *by,
+                 const char   *ban_reason)
+{
+  g_autofree char *text = NULL;
+  const char *name = natter_room_get_name (room);
+
+  if (by == NULL)
+    by = "?";
+  if (g_strcmp0 (reason, "deleted") == 0)
+    /* Translators: a toast; the first %s is a username, the second a room ("#plans"). */
+    text = g_strdup_printf (_("%s deleted %s"), by, name);
+  else if (g_strcmp0 (reason, "banned") == 0)
+    /* Translators: a toast; the first %s is a username, the second a room ("#plans"). */
+    text = g_strdup_printf (_("%s banned you from %s"), by, name);
+  else
+    /* Translators: a toast; the first %s is a username, the second a room ("#plans"). */
+    text = g_strdup_printf (_("%s removed you from %s"), by, name);
+  natter_window_show_toast (self, text);
+}
+
 static void
 contact_request_cb (NatterWindow *self,
                     NatterUser   *from)
@@ -583,6 +609,8 @@ setup (NatterWindow *self)
   g_signal_connect_object (self->client, "send-failed", G_CALLBACK (client_send_failed_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->client, "contact-request", G_CALLBACK (contact_request_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "room-removed", G_CALLBACK (room_removed_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (natter_client_get_incoming_requests (self->client), "items-changed",
                            G_CALLBACK (update_requests_badge), self, G_CONNECT_SWAPPED);
