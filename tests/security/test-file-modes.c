@@ -119,6 +119,69 @@ test_umask_277 (void)
   check_umask (0277);
 }
 
+/* Starts natterd on the certificate and key of an earlier natterd, the key
+ * with @key_mode; returns natterd's log. */
+static char *
+log_with_key_mode (int key_mode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-key-XXXXXX", &error);
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *log_path = NULL;
+  char *log = NULL;
+
+  g_assert_no_error (error);
+  {
+    g_autoptr(NatterTestServer) first = natter_test_server_start (NULL, NULL);
+
+    natter_test_server_stop (first);
+    cert = g_build_filename (natter_test_server_get_data_dir (first), "tls-cert.pem", NULL);
+    key = g_build_filename (natter_test_server_get_data_dir (first), "tls-key.pem", NULL);
+    {
+      g_autofree char *cert_text = NULL;
+      g_autofree char *key_text = NULL;
+
+      g_assert_true (g_file_get_contents (cert, &cert_text, NULL, NULL));
+      g_assert_true (g_file_get_contents (key, &key_text, NULL, NULL));
+      g_free (cert);
+      g_free (key);
+      cert = g_build_filename (dir, "cert.pem", NULL);
+      key = g_build_filename (dir, "key.pem", NULL);
+      g_assert_true (g_file_set_contents (cert, cert_text, -1, NULL));
+      g_assert_true (g_file_set_contents (key, key_text, -1, NULL));
+    }
+  }
+  g_assert_cmpint (g_chmod (key, key_mode), ==, 0);
+  config = g_strdup_printf ("[server]\ntls_cert = %s\ntls_key = %s\n", cert, key);
+  log_path = g_build_filename (dir, "natterd.log", NULL);
+  {
+    g_autoptr(NatterTestServer) srv = natter_test_server_start_logged (config, log_path);
+
+    natter_test_server_stop (srv);
+  }
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_unlink (log_path);
+  g_unlink (cert);
+  g_unlink (key);
+  g_rmdir (dir);
+  return log;
+}
+
+/* An administrator's key that every user can read is warned about at
+ * start; one kept to its owner (and group) is not. */
+static void
+test_readable_key_warned (void)
+{
+  g_autofree char *open_log = log_with_key_mode (0644);
+  g_autofree char *group_log = log_with_key_mode (0640);
+
+  util_assert_contains (open_log, "can be read by every user of this machine (mode 0644)");
+  util_assert_contains (open_log, "'chmod o-rwx ");
+  g_assert_null (strstr (group_log, "can be read by every user"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -127,5 +190,6 @@ main (int argc, char *argv[])
   natter_test_add ("/security/file-modes/umask-022", test_umask_022);
   natter_test_add ("/security/file-modes/umask-077", test_umask_077);
   natter_test_add ("/security/file-modes/umask-277", test_umask_277);
+  natter_test_add ("/security/file-modes/readable-key-warned", test_readable_key_warned);
   return g_test_run ();
 }
