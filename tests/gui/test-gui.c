@@ -2668,6 +2668,91 @@ test_gui_room_notices (void)
   fixture_teardown (&fx);
 }
 
+static gboolean
+has_room (GListModel *model,
+          const char *name)
+{
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr(NatterRoom) room = g_list_model_get_item (model, i);
+
+      if (g_str_equal (natter_room_get_name (room), name))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Invitations to rooms (room_management) show above the conversations,
+ * with who invited; Join opens the room, Decline drops the invitation. */
+static void
+test_gui_room_invitations (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  GtkWidget *sidebar, *button;
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_skip ("no display: run it through run-gui-test.sh");
+      return;
+    }
+  if (!in_own_process ())
+    return;
+
+  fixture_setup_signed_in (&fx, "alice");
+  if (!natter_client_get_room_management (fx.client))
+    {
+      g_test_skip ("natterd does not offer room_management");
+      fixture_teardown (&fx);
+      return;
+    }
+  sidebar = GTK_WIDGET (child (fx.window, NATTER_TYPE_WINDOW, "sidebar"));
+  bob = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"register\",\"username\":\"bob\",\"password\":\"%s\",\"features\":[\"room_management\"]}",
+      NATTER_TEST_PASSWORD);
+    g_autoptr(JsonObject) c1 = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_create\",\"room\":\"#plans\",\"private\":true}");
+    g_autoptr(JsonObject) c2 = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_create\",\"room\":\"#other\",\"private\":true}");
+    g_autoptr(JsonObject) u = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_update\",\"room\":\"#plans\",\"display_name\":\"Weekend plans\"}");
+    g_autoptr(JsonObject) i = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_invite\",\"room\":\"#plans\",\"username\":\"alice\"}");
+  }
+  WAIT_FOR (find_widget (sidebar, is_label_with, "Invited by bob") != NULL);
+  g_assert_nonnull (find_widget (sidebar, is_label_with, "Weekend plans"));
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "room-invitation.png");
+
+  /* Join: a member, the room open, the invitation gone. */
+  button = find_widget (sidebar, is_button_with, "_Join");
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  WAIT_FOR (has_room (natter_client_get_rooms (fx.client), "#plans"));
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_invitations (fx.client)) == 0);
+  WAIT_FOR (find_widget (sidebar, is_label_with, "Invited by bob") == NULL);
+
+  /* Decline: nobody joins, nothing is left. */
+  {
+    g_autoptr(JsonObject) i = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_invite\",\"room\":\"#other\",\"username\":\"alice\"}");
+  }
+  WAIT_FOR (find_widget (sidebar, is_button_with, "_Decline") != NULL);
+  g_signal_emit_by_name (find_widget (sidebar, is_button_with, "_Decline"), "clicked");
+  WAIT_FOR (g_list_model_get_n_items (natter_client_get_invitations (fx.client)) == 0);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_invited\",\"room\":\"#other\"}");
+
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "invitations")), ==, 0);
+  }
+  g_assert_false (has_room (natter_client_get_rooms (fx.client), "#other"));
+
+  fixture_teardown (&fx);
+}
+
 /* ---- Walking the afternoon again ------------------------------------------ */
 
 /* Someone who created their account in the app and signs out is asked to
@@ -3386,5 +3471,6 @@ main (int   argc,
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   g_test_add_func ("/gui/message-actions", test_gui_message_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
+  g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
   return g_test_run ();
 }
