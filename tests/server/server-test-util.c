@@ -67,6 +67,38 @@ util_room_join (NatterTestClient *c,
   g_autoptr(JsonObject) reply = natter_test_client_request_ok (c, "{\"type\":\"room_join\",\"room\":%s}", r);
 }
 
+/* register or login with "features":[@feature]. */
+static NatterTestClient *
+feature_client (NatterTestServer *srv,
+                const char       *type,
+                const char       *username,
+                const char       *feature)
+{
+  NatterTestClient *c = natter_test_client_new (srv);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"%s\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"%s\"]}",
+      type, username, NATTER_TEST_PASSWORD, feature);
+
+  util_assert_strings (natter_test_get_array (r, "features"), feature, NULL);
+  return c;
+}
+
+NatterTestClient *
+util_feature_user (NatterTestServer *srv,
+                   const char       *username,
+                   const char       *feature)
+{
+  return feature_client (srv, "register", username, feature);
+}
+
+NatterTestClient *
+util_feature_login (NatterTestServer *srv,
+                    const char       *username,
+                    const char       *feature)
+{
+  return feature_client (srv, "login", username, feature);
+}
+
 GArray *
 util_message_ids (JsonArray *messages)
 {

@@ -31,6 +31,15 @@ void    util_room_create      (NatterTestClient *c,
 void    util_room_join        (NatterTestClient *c,
                                const char       *room);
 
+/* A new account (or another connection of @username) whose connection
+ * has @feature on (asserting the server turned it on). */
+NatterTestClient *util_feature_user  (NatterTestServer *srv,
+                                      const char       *username,
+                                      const char       *feature);
+NatterTestClient *util_feature_login (NatterTestServer *srv,
+                                      const char       *username,
+                                      const char       *feature);
+
 /* The ids of the message objects in @messages (a JSON array), in order. */
 GArray *util_message_ids      (JsonArray        *messages);
 

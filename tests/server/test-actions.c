@@ -11,31 +11,18 @@
 
 #define FEATURES "\"features\":[\"message_actions\"]"
 
-/* A new account whose connection has message actions on. */
 static NatterTestClient *
 actions_user (NatterTestServer *srv,
               const char       *username)
 {
-  NatterTestClient *c = natter_test_client_new (srv);
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
-      "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\"," FEATURES "}",
-      username, NATTER_TEST_PASSWORD);
-
-  util_assert_strings (natter_test_get_array (r, "features"), "message_actions", NULL);
-  return c;
+  return util_feature_user (srv, username, "message_actions");
 }
 
-/* Another connection of @username, with message actions. */
 static NatterTestClient *
 actions_login (NatterTestServer *srv,
                const char       *username)
 {
-  NatterTestClient *c = natter_test_client_new (srv);
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
-      "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\"," FEATURES "}",
-      username, NATTER_TEST_PASSWORD);
-
-  return c;
+  return util_feature_login (srv, username, "message_actions");
 }
 
 /* The ok's message of a request that must answer ok; its "change". */

@@ -12,31 +12,18 @@
 #define FEATURES "\"features\":[\"room_management\"]"
 #define NOT_ON_A_CLUSTER "a server of several nodes does not offer room_management yet"
 
-/* A new account whose connection has room_management on. */
 static NatterTestClient *
 rm_user (NatterTestServer *srv,
          const char       *username)
 {
-  NatterTestClient *c = natter_test_client_new (srv);
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
-      "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\"," FEATURES "}",
-      username, NATTER_TEST_PASSWORD);
-
-  util_assert_strings (natter_test_get_array (r, "features"), "room_management", NULL);
-  return c;
+  return util_feature_user (srv, username, "room_management");
 }
 
-/* Another connection of @username, with room_management. */
 static NatterTestClient *
 rm_login (NatterTestServer *srv,
           const char       *username)
 {
-  NatterTestClient *c = natter_test_client_new (srv);
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
-      "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\"," FEATURES "}",
-      username, NATTER_TEST_PASSWORD);
-
-  return c;
+  return util_feature_login (srv, username, "room_management");
 }
 
 /* Drops every frame the server sent @c so far. */
