@@ -763,6 +763,43 @@ test_rate_limit (void)
   }
 }
 
+/* A resend of a reply pipelined right behind its original: on PostgreSQL
+ * the two may land in one batch of the writer, and the resend is answered
+ * with the original from that batch. Its quote must be there as in the
+ * original's answer (it came back empty). A resend that names the reply
+ * again makes the writer read the original, which writes the batch's
+ * queued inserts first; one without reply_to (it answers the original
+ * whatever its reply_to) does not, so the pairs here leave it out. Pairs
+ * of sends in one write, so that some pairs share a batch whatever the
+ * writer's timing. */
+static void
+test_resend_same_batch_quote (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = actions_user (srv, "alice");
+  g_autoptr(GString) frames = g_string_new (NULL);
+  gint64 original = util_send (alice, "@alice", "the original line\nand more", "o1");
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_string_append_printf (frames, "{\"type\":\"send\",\"id\":\"p%d\",\"to\":\"@alice\",\"body\":\"re %d\","
+                              "\"client_msg_id\":\"r%d\",\"reply_to\":%" G_GINT64_FORMAT "}\n",
+                              i, i, i, original);
+      g_string_append_printf (frames, "{\"type\":\"send\",\"id\":\"q%d\",\"to\":\"@alice\",\"body\":\"re %d\","
+                              "\"client_msg_id\":\"r%d\"}\n", i, i, i);
+    }
+  g_string_truncate (frames, frames->len - 1);
+  natter_test_client_send (alice, frames->str);
+  for (int i = 0; i < 40; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_type (alice, "ok");
+
+      natter_assert_int (r, "message.reply_to.id", original);
+      natter_assert_str (r, "message.reply_to.from", "alice");
+      natter_assert_str (r, "message.reply_to.body", "the original line");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -779,5 +816,6 @@ main (int   argc,
   natter_test_add_single_node ("/actions/search-erased", test_search_erased, "restarts its natterd");
   natter_test_add_single_node ("/actions/restart-durable", test_restart_durable, "restarts its natterd");
   natter_test_add ("/actions/rate-limit", test_rate_limit);
+  natter_test_add ("/actions/resend-same-batch-quote", test_resend_same_batch_quote);
   return g_test_run ();
 }
