@@ -78,6 +78,8 @@ struct _NatterdCluster {
   GArray           *acks_due;        /* AckDue */
   GQueue            held;            /* Held: delivered here once the directory knows */
   gint64            refreshes_done;  /* of the directory, as its done function said */
+  gboolean          directory_may_lag; /* the bus was down since the last refresh */
+  gint64            lag_ends_with_run; /* the refresh asked for when it came back */
 
   GByteArray       *outgoing;       /* records waiting to be published */
   guint             publish_source;
@@ -161,10 +163,10 @@ run_last_id (Run *run)
 
 /* Another node changed the directory (or this node may have missed
  * that it did): read it again. Coalesced there. */
-static void
+static gint64
 refresh_directory (NatterdCluster *self)
 {
-  natterd_directory_refresh (self->directory);
+  return natterd_directory_refresh (self->directory);
 }
 
 /* --- delivery, in id order --- */
@@ -482,6 +484,9 @@ refresh_done_cb (NatterdDirectory *directory,
   guint i = 0;
 
   self->refreshes_done = completed;
+  if (self->directory_may_lag && self->lag_ends_with_run > 0 && completed >= self->lag_ends_with_run &&
+      natterd_bus_is_connected (self->bus))
+    self->directory_may_lag = FALSE;
   drain_held (self);
   while (i < self->acks_due->len)
     {
@@ -931,13 +936,15 @@ bus_state_cb (NatterdBus *bus,
     {
       g_message ("The cluster's bus is down (%s); messages of the other nodes come from the "
                  "database until it is back", natterd_bus_get_last_error (bus));
+      self->directory_may_lag = TRUE;
+      self->lag_ends_with_run = 0;
       return;
     }
   g_message ("Node %s is on the cluster's bus", self->node_name);
   /* Whatever was published while this node was not listening is lost to
    * it: the database has it. */
   catch_up (self);
-  refresh_directory (self);
+  self->lag_ends_with_run = refresh_directory (self);
   natterd_cluster_presence_connected (self->presence);
 }
 
@@ -1134,6 +1141,12 @@ NatterdClusterPresence *
 natterd_cluster_get_presence (NatterdCluster *self)
 {
   return self->presence;
+}
+
+gboolean
+natterd_cluster_directory_may_lag (NatterdCluster *self)
+{
+  return self != NULL && self->directory_may_lag;
 }
 
 

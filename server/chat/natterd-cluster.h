@@ -127,6 +127,12 @@ void            natterd_cluster_receive (NatterdCluster *self,
 
 /* The limits counted across the nodes (natterd-cluster-limits.h). */
 NatterdClusterLimits *natterd_cluster_get_limits (NatterdCluster *self);
+/* TRUE while this node may not have heard of another node's change of
+ * the directory: the bus was down, and no refresh has read the directory
+ * since it came back (a user registered through another node meanwhile
+ * is not known here yet). FALSE for NULL (a single node). */
+gboolean        natterd_cluster_directory_may_lag (NatterdCluster *self);
+
 /* Presence across the nodes (natterd-cluster-presence.h). */
 NatterdClusterPresence *natterd_cluster_get_presence (NatterdCluster *self);
 

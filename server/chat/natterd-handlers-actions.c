@@ -383,7 +383,7 @@ change_allowed (ChangeJob *j)
 void
 natterd_handle_edit (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_directory_from_request (request);
+  g_autofree char *mentions = NULL;
   const char *body;
   ChangeJob *j;
 
@@ -395,11 +395,12 @@ natterd_handle_edit (NatterdRequest *request)
                              "body must be 1 to 16384 bytes, not only white space, without control characters");
       return;
     }
-  if ((j = change_job_new (request, NATTERD_CHANGE_EDIT)) == NULL || !change_allowed (j))
+  if (!natterd_mentions_find_for (request, body, strlen (body), &mentions) ||
+      (j = change_job_new (request, NATTERD_CHANGE_EDIT)) == NULL || !change_allowed (j))
     return;
   j->body_len = strlen (body);
   j->body = g_strndup (body, j->body_len);
-  j->mentions = natterd_mentions_find (dir, body, j->body_len);
+  j->mentions = g_steal_pointer (&mentions);
   natterd_commit_write_queue (&j->write);
 }
 

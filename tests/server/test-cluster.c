@@ -1260,6 +1260,46 @@ test_actions_bus_down (void)
   cluster_stop (&cluster);
 }
 
+/* A user registered through node B while the bus is down is not known to
+ * node A (it was not told, and its next refresh is up to 30 s away): a
+ * message on A that mentions them must still name them. A reads the
+ * directory before it stores a mention of a name it does not know while
+ * its bus was down. */
+static void
+test_mention_registered_while_bus_down (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  g_clear_pointer (&alice, natter_test_client_free);
+  alice = actions_login (cluster.nodes[0], "alice");
+  natter_test_redis_stop (cluster.redis);
+  carol = natter_test_client_new_user (cluster.nodes[1], "carol");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"ask @carol and @nobody\",\"client_msg_id\":\"m1\"}");
+
+    util_assert_strings (natter_test_get_array (r, "message.mentions"), "carol", NULL);
+  }
+  {
+    gint64 id = util_send (alice, "@alice", "a note", "m2");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"a note for @carol\"}", id);
+
+    util_assert_strings (natter_test_get_array (r, "message.mentions"), "carol", NULL);
+  }
+  natter_test_redis_start_again (cluster.redis);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&carol, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1279,5 +1319,6 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/revoked-while-bus-down", test_revoked_while_bus_down, WHY);
   natter_test_add_pg_only ("/cluster/revoked-bus-stays-down", test_revoked_bus_stays_down, WHY);
   natter_test_add_pg_only ("/cluster/actions-bus-down", test_actions_bus_down, WHY);
+  natter_test_add_pg_only ("/cluster/mention-registered-while-bus-down", test_mention_registered_while_bus_down, WHY);
   return g_test_run ();
 }
