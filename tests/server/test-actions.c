@@ -87,7 +87,11 @@ test_features (void)
   JsonObject *welcome = natter_test_client_get_welcome (plain);
   g_autoptr(JsonObject) e0 = NULL;
 
-  util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", "room_management", NULL);
+  /* A cluster does not offer room_management yet (test-room-roles). */
+  if (natter_test_cluster_size () > 1)
+    util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", NULL);
+  else
+    util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", "room_management", NULL);
 
   /* Before login a feature's request does not exist. */
   e0 = natter_test_client_request_error (plain, "unknown_type",
