@@ -37,20 +37,6 @@ natterd_handle_register (NatterdRequest *request)
       !natterd_arg_string (request, "invite_code", FALSE, &invite_code) ||
       !natterd_features_read (request, &features, &has_features))
     return;
-  /* Open registration needs no code (one given is not used up). */
-  if (config->registration != NATTERD_REGISTRATION_INVITE)
-    invite_code = NULL;
-  else if (invite_code == NULL)
-    {
-      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED,
-                             "This server registers only with an invitation code");
-      return;
-    }
-  else if (!natterd_invite_code_is_valid (invite_code))
-    {
-      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, NATTERD_INVITE_REFUSED);
-      return;
-    }
 
   username = natter_username_normalize (raw_username, &error);
   if (username == NULL)
@@ -67,6 +53,21 @@ natterd_handle_register (NatterdRequest *request)
     {
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                              "display_name must be 1 to 64 characters without control characters");
+      return;
+    }
+  /* After the checks of the account, before any hashing. Open
+   * registration needs no code (one given is not used up). */
+  if (config->registration != NATTERD_REGISTRATION_INVITE)
+    invite_code = NULL;
+  else if (invite_code == NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED,
+                             "This server registers only with an invitation code");
+      return;
+    }
+  else if (!natterd_invite_code_is_valid (invite_code))
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, NATTERD_INVITE_REFUSED);
       return;
     }
   natterd_auth_register (dir->auth, request, g_steal_pointer (&username), password, display_name,
