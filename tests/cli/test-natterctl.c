@@ -1,5 +1,6 @@
 /* test-natterctl.c: natterctl against a real natterd (over TLS, on a
- * temporary data directory; on PostgreSQL too, suite cli-pg), as an
+ * temporary data directory; on PostgreSQL too, suite cli-pg, and on a
+ * two-node cluster, suite cli-cluster, for what must reach every node), as an
  * operator runs it: every command, its exit status, what natterd's
  * clients see of it (a disabled user's connection dropped, a revoked
  * session's, registration closed or by invitation), the admin socket's
@@ -527,6 +528,35 @@ test_invites (void)
   natter_assert_int (list, "invites.3.uses_left", 1);
 }
 
+/* A disabled user's connections close on every node: on a cluster
+ * (suite cli-cluster) the two connections are on two nodes, and the
+ * other node learns of the revoked sessions over the bus. */
+static void
+test_disable_everywhere (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *token = g_strdup (natter_test_client_get_token (phone));
+
+  reply = ctl_json (srv, NULL, "user", "disable", "alice", NULL);
+  natter_assert_int (reply, "sessions_revoked", 2);
+  natter_test_client_assert_closed (alice);
+  natter_test_client_assert_closed (phone);
+  /* The phone's node closed it, so it has dropped the token too. */
+  again = natter_test_client_new (srv);
+  if (natter_test_server_next_client_port (srv) != natter_test_server_get_port (srv))
+    {
+      natter_test_client_free (g_steal_pointer (&again));
+      again = natter_test_client_new (srv);
+    }
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_requestf (again, "{\"type\":\"login\",\"token\":\"%s\"}", token);
+  natter_assert_error (reply, "auth_failed");
+}
+
 /* Raw lines on the socket: errors that name the fault, the connection
  * kept, and natterd unharmed; an over-long line closes it. */
 static void
@@ -651,16 +681,23 @@ main (int   argc,
       char *argv[])
 {
   natter_test_init (&argc, &argv);
-  natter_test_add ("/natterctl/socket-mode", test_socket_mode);
-  natter_test_add ("/natterctl/status", test_status);
-  natter_test_add ("/natterctl/lists", test_lists);
+  natter_test_add_single_node ("/natterctl/socket-mode", test_socket_mode, "the files of one natterd");
+  natter_test_add_single_node ("/natterctl/status", test_status, "status counts one node's connections");
+  natter_test_add_single_node ("/natterctl/lists", test_lists, "user list counts one node's connections");
   natter_test_add ("/natterctl/user-add", test_user_add);
-  natter_test_add ("/natterctl/disable-enable", test_disable_enable);
-  natter_test_add ("/natterctl/reset-password", test_reset_password);
-  natter_test_add ("/natterctl/sessions-revoke", test_sessions_revoke);
-  natter_test_add ("/natterctl/registration-closed", test_registration_closed);
+  natter_test_add_single_node ("/natterctl/disable-enable", test_disable_enable,
+                               "another node learns a disabled or enabled password at its refresh, "
+                               "after natterctl's answer (docs/server.md, natterctl)");
+  natter_test_add_single_node ("/natterctl/reset-password", test_reset_password,
+                               "another node learns a new password at its refresh, after natterctl's answer");
+  natter_test_add_single_node ("/natterctl/sessions-revoke", test_sessions_revoke,
+                               "user sessions counts one node's connections");
+  natter_test_add ("/natterctl/disable-everywhere", test_disable_everywhere);
+  natter_test_add_single_node ("/natterctl/registration-closed", test_registration_closed,
+                               "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/registration-config", test_registration_config);
-  natter_test_add ("/natterctl/invites", test_invites);
+  natter_test_add_single_node ("/natterctl/invites", test_invites,
+                               "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/bad-input", test_bad_input);
   natter_test_add ("/natterctl/command-line", test_command_line);
   return g_test_run ();
