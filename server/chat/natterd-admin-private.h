@@ -101,6 +101,16 @@ void natterd_admin_write_start (NatterdAdminWrite     *write,
                                 NatterdWriteRunFunc    run,
                                 NatterdAdminApplyFunc  apply,
                                 GDestroyNotify         clear);
+/* Answers @request with @code and @message and frees @write unstarted
+ * (@clear first, if not NULL): a write that failed before its job. */
+void natterd_admin_write_fail  (NatterdAdminWrite     *write,
+                                GDestroyNotify         clear,
+                                NatterErrorCode        code,
+                                const char            *message);
+/* The values of @table sorted with @compare (which gets pointers to
+ * them), for the lists. */
+GPtrArray *natterd_admin_sorted_values (GHashTable    *table,
+                                        GCompareFunc   compare);
 /* A read of natterctl's on the reader thread, the same way (no turn). */
 void natterd_admin_read_start  (NatterdAdminWrite     *read,
                                 NatterdAdminRequest   *request,

@@ -123,15 +123,8 @@ natterd_admin_room_list (NatterdAdminRequest *request,
                          JsonObject          *args)
 {
   NatterdDirectory *dir = natterd_admin_request_directory (request);
-  g_autoptr(GPtrArray) rooms = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GPtrArray) rooms = natterd_admin_sorted_values (dir->rooms, compare_rooms);
   NatterJsonWriter *w;
-
-  g_hash_table_iter_init (&iter, dir->rooms);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (rooms, value);
-  g_ptr_array_sort (rooms, compare_rooms);
 
   w = natterd_admin_begin_ok (request);
   natter_json_writer_key (w, "rooms");

@@ -28,15 +28,8 @@ natterd_admin_user_list (NatterdAdminRequest *request,
                          JsonObject          *args)
 {
   NatterdDirectory *dir = natterd_admin_request_directory (request);
-  g_autoptr(GPtrArray) users = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GPtrArray) users = natterd_admin_sorted_values (dir->users_by_name, compare_users);
   NatterJsonWriter *w;
-
-  g_hash_table_iter_init (&iter, dir->users_by_name);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (users, value);
-  g_ptr_array_sort (users, compare_users);
 
   w = natterd_admin_begin_ok (request);
   natter_json_writer_key (w, "users");
@@ -125,9 +118,7 @@ user_add_hashed (const char *password_hash,
 
   if (password_hash == NULL)
     {
-      natterd_admin_error (a->write.request, NATTER_ERROR_INTERNAL, "Could not hash the password");
-      user_add_clear (a);
-      g_free (a);
+      natterd_admin_write_fail (&a->write, user_add_clear, NATTER_ERROR_INTERNAL, "Could not hash the password");
       return;
     }
   a->password_hash = g_strdup (password_hash);
@@ -372,9 +363,7 @@ reset_hashed (const char *password_hash,
 
   if (password_hash == NULL)
     {
-      natterd_admin_error (c->write.request, NATTER_ERROR_INTERNAL, "Could not hash the password");
-      user_change_clear (c);
-      g_free (c);
+      natterd_admin_write_fail (&c->write, user_change_clear, NATTER_ERROR_INTERNAL, "Could not hash the password");
       return;
     }
   /* A disabled account stays disabled, with its new password. */
@@ -414,6 +403,7 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
   const char *session = NULL;
   gboolean all = FALSE, present = FALSE;
   g_autoptr(GError) error = NULL;
+  guint8 id[NATTERD_ADMIN_SESSION_LEN] = { 0 };
   UserChange *c;
 
   if (user == NULL || !natterd_admin_arg_string (request, args, "session", FALSE, &session))
@@ -428,21 +418,17 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
       natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT, "Give either a session or \"all\":true");
       return;
     }
+  if (session != NULL && !natterd_admin_session_from_text (session, id))
+    {
+      natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                           "A session is the %d hexadecimal digits user_sessions shows",
+                           NATTERD_ADMIN_SESSION_LEN * 2);
+      return;
+    }
   c = user_change_new (request, user, all ? "revoked every session of" : "revoked a session of");
   c->revoke_all = all;
-  if (session != NULL)
-    {
-      if (!natterd_admin_session_from_text (session, c->session))
-        {
-          user_change_clear (c);
-          g_free (c);
-          natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT,
-                               "A session is the %d hexadecimal digits user_sessions shows",
-                               NATTERD_ADMIN_SESSION_LEN * 2);
-          return;
-        }
-      c->revoke_one = TRUE;
-    }
+  c->revoke_one = session != NULL;
+  memcpy (c->session, id, sizeof id);
   natterd_admin_request_set_arg (request, session);
   user_change_start (c);
 }

@@ -440,6 +440,33 @@ natterd_admin_write_start (NatterdAdminWrite     *write,
 }
 
 void
+natterd_admin_write_fail (NatterdAdminWrite *write,
+                          GDestroyNotify     clear,
+                          NatterErrorCode    code,
+                          const char        *message)
+{
+  natterd_admin_error (write->request, code, "%s", message);
+  if (clear != NULL)
+    clear (write);
+  g_free (write);
+}
+
+GPtrArray *
+natterd_admin_sorted_values (GHashTable   *table,
+                             GCompareFunc  compare)
+{
+  GPtrArray *values = g_ptr_array_sized_new (g_hash_table_size (table));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (values, value);
+  g_ptr_array_sort (values, compare);
+  return values;
+}
+
+void
 natterd_admin_read_start (NatterdAdminWrite     *read,
                           NatterdAdminRequest   *request,
                           NatterdWriteRunFunc    run,

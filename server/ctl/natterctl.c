@@ -437,8 +437,9 @@ run_user_enable (const Command *command, int argc, char **argv)
   return run_user_simple (command, argc, argv, "user_enable", "enabled");
 }
 
+/* user add and user reset-password: a username and a new password. */
 static int
-run_user_add (const Command *command, int argc, char **argv)
+run_password_command (const Command *command, int argc, char **argv, const char *type)
 {
   g_autoptr(JsonObject) reply = NULL;
   g_autofree char *request = NULL;
@@ -446,36 +447,28 @@ run_user_add (const Command *command, int argc, char **argv)
 
   parse_command (command, &argc, &argv, 1);
   password = new_password ();
-  request = request_text ("user_add", "username", argv[1], "password", password,
-                          "display_name", opt_display_name, NULL);
+  request = request_text (type, "username", argv[1], "password", password, "display_name", opt_display_name, NULL);
   reply = call (request);
   sodium_memzero (request, strlen (request));
   if (!opt_json && !opt_generate)
-    g_print ("added %s\n", json_object_get_string_member (reply, "username"));
+    g_print ("%s %s (%" G_GINT64_FORMAT " sessions revoked)\n", command->name,
+             json_object_get_string_member (reply, "username"),
+             json_object_get_int_member_with_default (reply, "sessions_revoked", 0));
   finish_password (reply, password);
   sodium_memzero (password, strlen (password));
   return 0;
 }
 
 static int
+run_user_add (const Command *command, int argc, char **argv)
+{
+  return run_password_command (command, argc, argv, "user_add");
+}
+
+static int
 run_user_reset_password (const Command *command, int argc, char **argv)
 {
-  g_autoptr(JsonObject) reply = NULL;
-  g_autofree char *request = NULL;
-  g_autofree char *password = NULL;
-
-  parse_command (command, &argc, &argv, 1);
-  password = new_password ();
-  request = request_text ("user_reset_password", "username", argv[1], "password", password, NULL);
-  reply = call (request);
-  sodium_memzero (request, strlen (request));
-  if (!opt_json && !opt_generate)
-    g_print ("new password for %s (%" G_GINT64_FORMAT " sessions revoked)\n",
-             json_object_get_string_member (reply, "username"),
-             json_object_get_int_member (reply, "sessions_revoked"));
-  finish_password (reply, password);
-  sodium_memzero (password, strlen (password));
-  return 0;
+  return run_password_command (command, argc, argv, "user_reset_password");
 }
 
 static int
