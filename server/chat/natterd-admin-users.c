@@ -497,6 +497,7 @@ sessions_apply (NatterdAdminWrite *read,
       Session *s = &g_array_index (r->tokens, Session, i);
       char id[NATTERD_ADMIN_SESSION_LEN * 2 + 1];
       guint connections = 0;
+      gint64 last_used;
 
       if (s->expires <= now)
         continue; /* refused already; the hourly expiry removes it */
@@ -514,6 +515,12 @@ sessions_apply (NatterdAdminWrite *read,
         natter_json_writer_null (w);
       natter_json_writer_key (w, "expires");
       natter_json_writer_int (w, s->expires);
+      natter_json_writer_key (w, "last_used");
+      last_used = dir->auth != NULL ? natterd_auth_token_last_used (dir->auth, s->hash) : 0;
+      if (last_used > 0)
+        natter_json_writer_int (w, last_used);
+      else
+        natter_json_writer_null (w);
       natter_json_writer_key (w, "connections");
       natter_json_writer_int (w, connections);
       natter_json_writer_end_object (w);
@@ -523,7 +530,7 @@ sessions_apply (NatterdAdminWrite *read,
 }
 
 /* {"type":"user_sessions","username"} -> {"sessions":[{"session",
- * "created","expires","connections"}…]}, oldest first. */
+ * "created","expires","last_used","connections"}…]}, oldest first. */
 void
 natterd_admin_user_sessions (NatterdAdminRequest *request,
                              JsonObject          *args)

@@ -70,6 +70,7 @@ typedef struct {
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
   gint64 user_id;
   gint64 expires;    /* ms since the epoch */
+  gint64 last_used;  /* the last login with it on this node (ms), 0: none since natterd started */
 } CachedToken;
 
 struct _NatterdAuth {
@@ -326,7 +327,7 @@ token_cache_add (NatterdAuth  *self,
   if (g_hash_table_size (self->tokens) >= TOKEN_CACHE_MAX)
     g_hash_table_remove_all (self->tokens);
 
-  entry = g_new (CachedToken, 1);
+  entry = g_new0 (CachedToken, 1);
   memcpy (entry->hash, hash, sizeof entry->hash);
   entry->user_id = user_id;
   entry->expires = expires;
@@ -511,9 +512,15 @@ log_in (NatterdAuth    *self,
         gint64          expires)
 {
   NatterdConnection *connection = natterd_request_get_connection (request);
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
   NatterJsonWriter *w;
   guint features = 0;
   gboolean has_features = FALSE;
+
+  /* For natterctl user sessions; kept in memory only, since writing it
+   * would cost every login a write. */
+  if (entry != NULL)
+    entry->last_used = natterd_now_ms ();
 
   /* Checked by the handler already: this cannot fail. The features
    * belong to this login (natterd_session_end turns them off). */
@@ -976,6 +983,15 @@ natterd_auth_hash_password (NatterdAuth           *self,
   job->hashed = hashed;
   job->hashed_data = user_data;
   queue_job (self, job);
+}
+
+gint64
+natterd_auth_token_last_used (NatterdAuth  *self,
+                              const guint8 *hash)
+{
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+
+  return entry != NULL ? entry->last_used : 0;
 }
 
 gboolean

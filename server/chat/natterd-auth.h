@@ -35,6 +35,10 @@ void         natterd_auth_hash_password  (NatterdAuth           *self,
                                           const char            *password,
                                           NatterdAuthHashedFunc  hashed,
                                           gpointer               user_data);
+/* When a login last used the token of SHA-256 @hash on this node (ms),
+ * or 0: not since natterd started (or the cache forgot it). */
+gint64       natterd_auth_token_last_used (NatterdAuth           *self,
+                                           const guint8          *hash);
 /* A disabled account keeps its hash behind this mark (natterctl user
  * disable; enable takes it away): no password matches it, and a login
  * with the right one answers auth_failed, "This account is disabled". */

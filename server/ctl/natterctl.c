@@ -489,10 +489,13 @@ run_user_sessions (const Command *command, int argc, char **argv)
       JsonObject *session = json_array_get_object_element (sessions, i);
       JsonNode *created = json_object_get_member (session, "created");
       g_autofree char *created_text = format_time (JSON_NODE_HOLDS_NULL (created) ? 0 : json_node_get_int (created));
+      JsonNode *last_used = json_object_get_member (session, "last_used");
       g_autofree char *expires_text = format_time (json_object_get_int_member (session, "expires"));
+      g_autofree char *last_text = format_time (last_used == NULL || JSON_NODE_HOLDS_NULL (last_used)
+                                                ? 0 : json_node_get_int (last_used));
 
-      g_print ("%s  created %-20s  expires %-20s  %" G_GINT64_FORMAT " connections\n",
-               json_object_get_string_member (session, "session"), created_text, expires_text,
+      g_print ("%s  created %-20s  last login %-20s  expires %-20s  %" G_GINT64_FORMAT " connections\n",
+               json_object_get_string_member (session, "session"), created_text, last_text, expires_text,
                json_object_get_int_member (session, "connections"));
     }
   return 0;

@@ -354,6 +354,7 @@ test_sessions_revoke (void)
       g_assert_cmpint (strlen (natter_test_get_str (s, "session")), ==, 16);
       g_assert_cmpint (natter_test_get_int (s, "created"), >, before);
       g_assert_cmpint (natter_test_get_int (s, "expires"), >, util_now_ms ());
+      g_assert_cmpint (natter_test_get_int (s, "last_used"), >=, natter_test_get_int (s, "created"));
       natter_assert_int (s, "connections", 1);
     }
 
