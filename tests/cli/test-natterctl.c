@@ -538,14 +538,24 @@ test_disable_everywhere (void)
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
   g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
   g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) tablet = natter_test_client_new_login (srv, "alice");
   g_autoptr(NatterTestClient) again = NULL;
   g_autoptr(JsonObject) reply = NULL;
   g_autofree char *token = g_strdup (natter_test_client_get_token (phone));
+  g_autofree char *session = session_of (phone);
 
+  /* One session, on the other node: the bus says so at once (the
+   * refresh that would say it too is 30 s away). */
+  reply = ctl_json (srv, NULL, "user", "revoke", "alice", session, NULL);
+  natter_test_client_assert_closed (phone);
+  natter_test_client_sync_ping (alice);
+  natter_test_client_sync_ping (tablet);
+
+  g_clear_pointer (&reply, json_object_unref);
   reply = ctl_json (srv, NULL, "user", "disable", "alice", NULL);
   natter_assert_int (reply, "sessions_revoked", 2);
   natter_test_client_assert_closed (alice);
-  natter_test_client_assert_closed (phone);
+  natter_test_client_assert_closed (tablet);
   /* The phone's node closed it, so it has dropped the token too. */
   again = natter_test_client_new (srv);
   if (natter_test_server_next_client_port (srv) != natter_test_server_get_port (srv))
