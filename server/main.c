@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 
+#include "natterd-admin.h"
 #include "natterd-chat.h"
 #include "natterd-config.h"
 #include "natterd-platform.h"
@@ -134,6 +135,7 @@ main (int   argc,
   g_autoptr(NatterdServer) server = NULL;
   NatterdStore *store = NULL;
   NatterdDirectory *chat = NULL;
+  NatterdAdmin *admin = NULL;
   NatterdConfig *config;
   gboolean just_exit = FALSE;
 
@@ -221,10 +223,13 @@ main (int   argc,
   g_unix_signal_add (SIGINT, quit_cb, loop);
 #endif
 
+  /* natterctl's socket is there before natterd says "listening". */
   if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
+      (admin = natterd_admin_new (chat, &error)) == NULL ||
       !natterd_server_listen (server, &error))
     {
       g_printerr ("natterd: %s\n", error->message);
+      natterd_admin_free (admin);
       natterd_server_shutdown (server);
       natterd_chat_stop (chat);
       g_clear_pointer (&store, natterd_store_close);
@@ -233,6 +238,8 @@ main (int   argc,
 
   g_main_loop_run (loop);
 
+  /* natterctl first: nothing it asks may start while the rest stops. */
+  natterd_admin_free (admin);
   natterd_server_shutdown (server);
   natterd_chat_stop (chat);
   natterd_store_close (store);

@@ -28,7 +28,7 @@ test_defaults (void)
   g_assert_cmpstr (config->listen[0], ==, "*:7447");
   g_assert_null (config->listen[1]);
   g_assert_true (config->tls);
-  g_assert_true (config->registration);
+  g_assert_cmpint (config->registration, ==, NATTERD_REGISTRATION_OPEN);
   g_assert_cmpuint (config->token_lifetime_days, ==, 30);
   g_assert_cmpuint (config->max_frame, ==, 65536);
   g_assert_cmpuint (config->frames_per_second, ==, 200);
@@ -70,7 +70,7 @@ test_file (void)
   g_assert_no_error (error);
   g_assert_cmpstr (config->listen[0], ==, "127.0.0.1:1234");
   g_assert_cmpstr (config->listen[1], ==, "[::1]:1234");
-  g_assert_false (config->registration);
+  g_assert_cmpint (config->registration, ==, NATTERD_REGISTRATION_CLOSED);
   g_assert_false (config->tls);
   g_assert_cmpuint (config->send_threads, ==, 3);
   g_assert_cmpuint (config->max_frame, ==, 4096);
@@ -111,7 +111,7 @@ static const BadConfig bad_configs[] = {
   { "[server]\nfrobnicate = 1\n",             ":2: unknown key 'frobnicate' in [server] (natterd.conf.example lists every key)" },
   { "[tuning]\nx = 1\n",                      ":1: unknown group [tuning] (natterd knows [server], [limits], [storage] and [cluster])" },
   /* Values say where they are too. */
-  { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected true or false" },
+  { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected open, closed or invite" },
   /* A bad address is found here, not once the database is open. */
   { "[server]\nlisten = 127.0.0.1:99999\n",
     ":2: [server] listen: '127.0.0.1:99999': port 99999 out of range (1-65535, or 0 for any free port)" },
