@@ -68,17 +68,18 @@ natterd_tls_hello_check (int    fd,
   if (n < TLS_RECORD_HEADER)
     return wait_for (fd, n, TLS_RECORD_HEADER, buffered);
 
-  /* Not a handshake record, or longer than TLS allows: GnuTLS refuses it
-   * at once, without waiting for anything. */
   record = TLS_RECORD_HEADER + (((gsize) header[3] << 8) | header[4]);
-  if (header[0] != TLS_CONTENT_HANDSHAKE || record > TLS_RECORD_MAX)
-    return NATTERD_TLS_HELLO_READY;
+  /* A handshake record waits until it is whole. Anything else (not TLS,
+   * or longer than TLS allows) goes to GnuTLS, which refuses it at once. */
+  if (header[0] == TLS_CONTENT_HANDSHAKE && record <= TLS_RECORD_MAX)
+    {
+      if (ioctl (fd, FIONREAD, &available) != 0)
+        return NATTERD_TLS_HELLO_GONE;
+      if ((gsize) available < record)
+        return wait_for (fd, available, record, buffered);
+    }
 
-  if (ioctl (fd, FIONREAD, &available) != 0)
-    return NATTERD_TLS_HELLO_GONE;
-  if ((gsize) available < record)
-    return wait_for (fd, available, record, buffered);
-
+  /* The handshake's thread, and later the epoll set, wait for any byte. */
   set_low_water (fd, 1);
   return NATTERD_TLS_HELLO_READY;
 }
