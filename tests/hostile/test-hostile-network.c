@@ -297,6 +297,27 @@ attack_close_all (Attack *a)
   g_array_set_size (a->fds, 0);
 }
 
+/* Opens a connection from 127.@group.x.y (@index: loopback_address) and
+ * keeps it, sending nothing. */
+static void
+attack_open (Attack *a,
+             guint   group,
+             guint   index)
+{
+  struct sockaddr_in from;
+  int fd;
+
+  loopback_address (group, index, &from);
+  fd = raw_connect (a->port, &from);
+  if (fd < 0)
+    {
+      a->refused++;
+      return;
+    }
+  g_array_append_val (a->fds, fd);
+  a->opened++;
+}
+
 /* Runs probe rounds, sampling natterd into @peak, until the attacker is
  * done or @stop_after_us has passed (then it is told to stop, and rounds
  * go on until it has). */
@@ -375,6 +396,38 @@ wait_fds_back (Probe *p,
     }
 }
 
+/* An attack whose connections are held open, sending nothing: runs it
+ * with the probe going, then waits until natterd has closed every one
+ * (handshake_timeout, 2 s, plus a generous margin) and is back to its
+ * descriptors of before. Fills @before (just before the attack) and
+ * @peak. */
+static void
+held_attack (Probe      *p,
+             Attack     *attack,
+             AttackFunc  func,
+             guint       n,
+             const char *name,
+             Usage      *before,
+             Usage      *peak)
+{
+  int pid = util_natterd_pid (p->srv);
+  gint64 since;
+
+  *before = *peak = usage_now (pid);
+  since = g_get_monotonic_time ();
+  attack_start (attack, natter_test_server_get_port (p->srv), func, n);
+  probe_during (p, attack, pid, peak, G_MAXINT64);
+  g_assert_cmpuint (attack->opened, >=, n * 9 / 10);
+  wait_server_closes (p, attack, since, 2 + 10);
+  wait_fds_back (p, pid, before->fds);
+  usage_max (peak, usage_now (pid));
+  natter_test_note ("%s: %u connections (%u refused), all closed by natterd within %.1f s; peak %"
+                    G_GINT64_FORMAT " descriptors (%" G_GINT64_FORMAT " before), %" G_GINT64_FORMAT
+                    " threads (%" G_GINT64_FORMAT "), RSS %" G_GINT64_FORMAT " KiB (%" G_GINT64_FORMAT ")",
+                    name, attack->opened, attack->refused, attack->longest_open_us / 1e6, peak->fds,
+                    before->fds, peak->threads, before->threads, peak->rss_kb, before->rss_kb);
+}
+
 /* --- half-open connections --- */
 
 /* Opens a->n connections from 100 addresses of 127.1.0.0/16 and keeps them,
@@ -383,44 +436,27 @@ static void
 attack_silent (Attack *a)
 {
   for (guint i = 0; i < a->n && !attack_stopping (a); i++)
-    {
-      struct sockaddr_in from;
-      int fd;
-
-      loopback_address (1, i % 100, &from);
-      fd = raw_connect (a->port, &from);
-      if (fd < 0)
-        {
-          a->refused++;
-          continue;
-        }
-      g_array_append_val (a->fds, fd);
-      a->opened++;
-    }
+    attack_open (a, 1, i % 100);
 }
 
 static void
 test_half_open (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (HOSTILE_CONFIG "connections_per_address=64\n", NULL);
-  int pid = util_natterd_pid (srv);
   Probe probe = { 0 };
   Attack attack;
   GPtrArray *ghosts = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_test_client_free);
   const char *token;
   Usage before, peak;
-  gint64 since;
-  guint n = scaled (3000), n_ghosts = 20;
+  guint n = scaled (3000);
 
   {
     g_autoptr(NatterTestClient) ghost = natter_test_client_new_user (srv, "ghost");
     token = g_intern_string (natter_test_client_get_token (ghost));
   }
-  before = peak = usage_now (pid);
-
   /* Logged-in clients that go silent: connected, logged in, then nothing
    * (natterd's ping at three quarters of idle_timeout goes unanswered). */
-  for (guint i = 0; i < n_ghosts; i++)
+  for (guint i = 0; i < 20; i++)
     {
       NatterTestClient *ghost = natter_test_client_new (srv);
 
@@ -429,31 +465,15 @@ test_half_open (void)
     }
   probe_init (&probe, srv);
 
-  since = g_get_monotonic_time ();
-  attack_start (&attack, natter_test_server_get_port (srv), attack_silent, n);
-  probe_during (&probe, &attack, pid, &peak, G_MAXINT64);
-  natter_test_note ("half-open: %u connections open (%u refused), natterd at %" G_GINT64_FORMAT
-                    " descriptors, %" G_GINT64_FORMAT " threads, %" G_GINT64_FORMAT " KiB",
-                    attack.opened, attack.refused, peak.fds, peak.threads, peak.rss_kb);
-  g_assert_cmpuint (attack.opened, >=, n * 9 / 10);
-
-  /* handshake_timeout (2 s) closes the silent ones, idle_timeout (4 s) the
-   * ghosts; each within the tick's second and a generous margin. */
-  wait_server_closes (&probe, &attack, since, 2 + 10);
+  held_attack (&probe, &attack, attack_silent, n, "half-open", &before, &peak);
+  /* idle_timeout (4 s) closed the ghosts, within the tick's second. */
   for (guint i = 0; i < ghosts->len; i++)
     g_assert_true (natter_test_client_wait_closed (ghosts->pdata[i], (4 + 10) * 1000));
-  wait_fds_back (&probe, pid, before.fds);
-  usage_max (&peak, usage_now (pid));
 
-  natter_test_note ("half-open: all closed by natterd, the last after %.1f s; peak %" G_GINT64_FORMAT
-                    " descriptors (%" G_GINT64_FORMAT " before), %" G_GINT64_FORMAT " threads (%"
-                    G_GINT64_FORMAT "), RSS %" G_GINT64_FORMAT " KiB (%" G_GINT64_FORMAT ")",
-                    attack.longest_open_us / 1e6, peak.fds, before.fds, peak.threads, before.threads,
-                    peak.rss_kb, before.rss_kb);
-  /* A silent connection costs natterd its descriptor and no thread. */
-  g_assert_cmpint (peak.fds, <=, before.fds + attack.opened + n_ghosts + 16);
+  /* A silent connection costs natterd its descriptor and no thread, and
+   * under 8 KiB (ASan's redzones and quarantine: 64). */
+  g_assert_cmpint (peak.fds, <=, before.fds + attack.opened + 16);
   g_assert_cmpint (peak.threads, <=, before.threads + 4);
-  /* Under 8 KiB each (ASan's redzones and quarantine: 64). */
   g_assert_cmpint (peak.rss_kb - before.rss_kb, <=,
                    (gint64) attack.opened * (RUNNING_ON_ASAN ? 64 : 8) + 16384);
   probe_report (&probe, "half-open");
@@ -660,21 +680,8 @@ test_slow_reader (void)
 static void
 attack_flood_one (Attack *a)
 {
-  struct sockaddr_in from;
-
-  loopback_address (3, 0, &from);
   for (guint i = 0; i < a->n && !attack_stopping (a); i++)
-    {
-      int fd = raw_connect (a->port, &from);
-
-      if (fd < 0)
-        {
-          a->refused++;
-          continue;
-        }
-      g_array_append_val (a->fds, fd);
-      a->opened++;
-    }
+    attack_open (a, 3, 0);
 }
 
 /* a->n connections from 200 addresses of 127.4.0.0/16, kept; then each
@@ -683,20 +690,7 @@ static void
 attack_flood_many (Attack *a)
 {
   for (guint i = 0; i < a->n && !attack_stopping (a); i++)
-    {
-      struct sockaddr_in from;
-      int fd;
-
-      loopback_address (4, i % 200, &from);
-      fd = raw_connect (a->port, &from);
-      if (fd < 0)
-        {
-          a->refused++;
-          continue;
-        }
-      g_array_append_val (a->fds, fd);
-      a->opened++;
-    }
+    attack_open (a, 4, i % 200);
   for (guint i = 0; i < 200 * 10 && !attack_stopping (a); i++)
     {
       struct sockaddr_in from;
@@ -713,31 +707,15 @@ static void
 test_flood_one_address (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (HOSTILE_CONFIG "connections_per_address=64\n", NULL);
-  int pid = util_natterd_pid (srv);
   Probe probe = { 0 };
   Attack attack;
   Usage before, peak;
-  gint64 since;
-  guint n = scaled (3000);
 
   probe_init (&probe, srv);
-  before = peak = usage_now (pid);
-  since = g_get_monotonic_time ();
-  attack_start (&attack, natter_test_server_get_port (srv), attack_flood_one, n);
-  probe_during (&probe, &attack, pid, &peak, G_MAXINT64);
-  g_assert_cmpuint (attack.opened, >=, n * 9 / 10);
-
   /* Past twice connections_per_address, natterd closes a connection at
    * once; the first 128 wait for their ClientHello until
    * handshake_timeout. */
-  wait_server_closes (&probe, &attack, since, 2 + 10);
-  wait_fds_back (&probe, pid, before.fds);
-  natter_test_note ("flood-one-address: %u connections (%u refused), all closed by natterd within %.1f s; "
-                    "peak %" G_GINT64_FORMAT " descriptors (%" G_GINT64_FORMAT " before), %"
-                    G_GINT64_FORMAT " threads (%" G_GINT64_FORMAT "), RSS %" G_GINT64_FORMAT
-                    " KiB (%" G_GINT64_FORMAT ")",
-                    attack.opened, attack.refused, attack.longest_open_us / 1e6, peak.fds, before.fds,
-                    peak.threads, before.threads, peak.rss_kb, before.rss_kb);
+  held_attack (&probe, &attack, attack_flood_one, scaled (3000), "flood-one-address", &before, &peak);
   g_assert_cmpint (peak.fds, <=, before.fds + 2 * 64 + 16);
   g_assert_cmpint (peak.threads, <=, before.threads + 4);
 
@@ -756,31 +734,16 @@ static void
 test_flood_many_addresses (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (HOSTILE_CONFIG "connections_per_address=64\n", NULL);
-  int pid = util_natterd_pid (srv);
   Probe probe = { 0 };
   Attack attack;
   Usage before, peak;
-  gint64 since;
-  guint n = scaled (3000);
 
   probe_init (&probe, srv);
-  before = peak = usage_now (pid);
-  since = g_get_monotonic_time ();
-  attack_start (&attack, natter_test_server_get_port (srv), attack_flood_many, n);
-  probe_during (&probe, &attack, pid, &peak, G_MAXINT64);
-  g_assert_cmpuint (attack.opened, >=, n * 9 / 10);
-  wait_server_closes (&probe, &attack, since, 2 + 10);
-  wait_fds_back (&probe, pid, before.fds);
-  usage_max (&peak, usage_now (pid));
-  natter_test_note ("flood-many-addresses: %u connections from 200 addresses (%u refused) and 2000 "
-                    "opened and closed, all closed by natterd within %.1f s; peak %" G_GINT64_FORMAT
-                    " descriptors (%" G_GINT64_FORMAT " before), %" G_GINT64_FORMAT " threads (%"
-                    G_GINT64_FORMAT "), RSS %" G_GINT64_FORMAT " KiB (%" G_GINT64_FORMAT ")",
-                    attack.opened, attack.refused, attack.longest_open_us / 1e6, peak.fds, before.fds,
-                    peak.threads, before.threads, peak.rss_kb, before.rss_kb);
+  held_attack (&probe, &attack, attack_flood_many, scaled (3000), "flood-many-addresses", &before, &peak);
   g_assert_cmpint (peak.fds, <=, before.fds + attack.opened + 16);
   g_assert_cmpint (peak.threads, <=, before.threads + 4);
-  g_assert_cmpint (peak.rss_kb - before.rss_kb, <=, (gint64) n * (RUNNING_ON_ASAN ? 64 : 8) + 16384);
+  g_assert_cmpint (peak.rss_kb - before.rss_kb, <=,
+                   (gint64) attack.opened * (RUNNING_ON_ASAN ? 64 : 8) + 16384);
   attack_clear (&attack);
   probe_report (&probe, "flood-many-addresses");
   probe_clear (&probe);
