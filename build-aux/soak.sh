@@ -64,6 +64,7 @@ failed_logins_per_minute_per_address=10000000
 failed_logins_per_minute_per_user=10000000
 messages_per_minute_per_user=100000000
 output_queue_bytes=268435456
+handshake_timeout=600
 login_timeout=600
 idle_timeout=3600
 EOF
