@@ -747,9 +747,8 @@ natterd_config_features_offered (const NatterdConfig *config)
 {
   guint all = 0;
 
+  (void) config;
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
     all |= 1u << i;
-  if (config->bus != NULL)
-    all &= ~(guint) NATTER_FEATURE_MESSAGE_ACTIONS;
   return all;
 }
