@@ -36,6 +36,7 @@ natterd_config_new_defaults (void)
   self->failed_logins_per_minute_per_address = 20;
   self->failed_logins_per_minute_per_user = 5;
   self->output_queue_bytes = 8 * 1024 * 1024;
+  self->handshake_timeout = 10;
   self->login_timeout = 30;
   self->idle_timeout = 120;
   self->messages_per_minute_per_user = 6000;
@@ -215,6 +216,7 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", failed_logins_per_minute_per_address, 10000000),
   UINT_KEY ("limits", failed_logins_per_minute_per_user, 10000000),
   SIZE_KEY ("limits", output_queue_bytes, G_GUINT64_CONSTANT (1) << 40),
+  UINT_KEY ("limits", handshake_timeout, 3600),
   UINT_KEY ("limits", login_timeout, 86400),
   UINT_KEY ("limits", idle_timeout, 86400 * 7),
   UINT_KEY ("limits", messages_per_minute_per_user, 100000000),

@@ -42,6 +42,7 @@ typedef struct {
   guint     failed_logins_per_minute_per_address;/* 20 */
   guint     failed_logins_per_minute_per_user;   /* 5 */
   gsize     output_queue_bytes;                  /* 8 MiB */
+  guint     handshake_timeout;                   /* 10 s: connect to welcome (TLS handshake) */
   guint     login_timeout;                       /* 30 s */
   guint     idle_timeout;                        /* 120 s */
   guint     messages_per_minute_per_user;        /* 6000; sends past it: rate_limited */

@@ -357,6 +357,17 @@ add_connection (NatterdServer         *self,
   NatterdConnection *connection;
 
   natterd_address_key_native (remote, remote_len, key);
+
+  /* Up to twice the limit, a connection over it is told server_busy (over
+   * TLS, after a handshake); past that it is closed at once, unanswered, so
+   * that a flood from one address holds at most that many descriptors. */
+  address = g_hash_table_lookup (self->addresses, key);
+  if (address != NULL && address->count >= 2 * (guint64) self->config->connections_per_address)
+    {
+      close (fd);
+      return;
+    }
+
   address = count_address (self, key);
   connection = natterd_connection_new (self, fd, address,
                                        address->count > self->config->connections_per_address);

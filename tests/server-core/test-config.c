@@ -38,6 +38,7 @@ test_defaults (void)
   g_assert_cmpuint (config->failed_logins_per_minute_per_address, ==, 20);
   g_assert_cmpuint (config->failed_logins_per_minute_per_user, ==, 5);
   g_assert_cmpuint (config->output_queue_bytes, ==, 8 * 1024 * 1024);
+  g_assert_cmpuint (config->handshake_timeout, ==, 10);
   g_assert_cmpuint (config->login_timeout, ==, 30);
   g_assert_cmpuint (config->idle_timeout, ==, 120);
   g_assert_true (config->synchronous_full);
