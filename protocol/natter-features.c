@@ -8,6 +8,7 @@
 /* In the same order as their bits. */
 const char *const natter_features_offered[] = {
   "message_actions",
+  "files",
   NULL,
 };
 

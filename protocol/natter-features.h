@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 typedef enum {
   NATTER_FEATURE_MESSAGE_ACTIONS = 1 << 0, /* replies, edits, deletes, reactions, mentions */
+  NATTER_FEATURE_FILES           = 1 << 1, /* chunked uploads and downloads of files */
 } NatterFeature;
 
 /* The names a request's "features" array may hold at most, and their

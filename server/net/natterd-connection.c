@@ -550,6 +550,21 @@ take_token (NatterdConnection *self,
                                     config->frames_per_second, now);
 }
 
+/* The handler of @type for this connection: NULL for none, and for a
+ * type of a feature the connection has not turned on, which does not
+ * exist for it. */
+static const NatterdHandler *
+find_handler (NatterdConnection *self,
+              const char        *type)
+{
+  const NatterdHandler *handler = natterd_server_get_service (self->server)->lookup (
+    natterd_server_get_service_data (self->server), type);
+
+  if (handler == NULL || ((handler->flags >> NATTERD_HANDLER_FEATURE_SHIFT) & ~self->features) != 0)
+    return NULL;
+  return handler;
+}
+
 static gboolean
 on_frame (const char *line,
           gsize       len,
@@ -571,7 +586,10 @@ on_frame (const char *line,
   self->pinged = FALSE;
 
   root = natter_json_parse_frame (line, len, &frame, &error);
-  retry_after = take_token (self, self->last_received);
+  handler = root != NULL ? find_handler (self, json_object_get_string_member (frame, "type")) : NULL;
+  /* A transfer's chunks are paced by the window below, not the bucket. */
+  retry_after = handler != NULL && (handler->flags & NATTERD_HANDLER_BULK) ? 0
+                                                                           : take_token (self, self->last_received);
   if (root == NULL)
     {
       if (retry_after > 0)
@@ -606,11 +624,7 @@ on_frame (const char *line,
       return TRUE;
     }
 
-  handler = natterd_server_get_service (self->server)->lookup (
-    natterd_server_get_service_data (self->server), type);
-  /* A type of a feature the connection has not turned on does not
-   * exist for it. */
-  if (handler == NULL || ((handler->flags >> NATTERD_HANDLER_FEATURE_SHIFT) & ~self->features) != 0)
+  if (handler == NULL)
     {
       g_autofree char *message = g_strdup_printf ("Unknown request type “%.64s”", type);
       reply_error (self, root, id, NATTER_ERROR_UNKNOWN_TYPE, message);
@@ -636,6 +650,12 @@ on_frame (const char *line,
       ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
     {
       self->pausing = request;
+      return FALSE;
+    }
+  /* The window of a transfer: reading waits for the oldest reply. */
+  if ((handler->flags & NATTERD_HANDLER_BULK) && g_queue_get_length (&self->requests) >= NATTERD_BULK_WINDOW)
+    {
+      self->pausing = self->requests.head->data;
       return FALSE;
     }
 

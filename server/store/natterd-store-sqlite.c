@@ -167,6 +167,44 @@ static const char *const migrations[] = {
   "  new_body   TEXT"                 /* NULL: deleted */
   ");"
   "ALTER TABLE participants ADD COLUMN notify_level INTEGER NOT NULL DEFAULT 0;",
+
+  /* files (feature files, docs/architecture.md "Files"): uploads in
+   * progress and files, their bytes as chunk rows of a blob (an upload's
+   * id; a file keeps the blob of the upload that first stored it), and
+   * which messages hold which files (sends with files fill it).
+   * AUTOINCREMENT: an id is never reused, since a file takes its
+   * upload's. */
+  "CREATE TABLE uploads ("
+  "  id      INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  user_id INTEGER NOT NULL,"
+  "  size    INTEGER NOT NULL,"
+  "  sha256  TEXT NOT NULL,"
+  "  touched INTEGER NOT NULL,"
+  "  file_id INTEGER"
+  ");"
+  "CREATE INDEX uploads_user ON uploads (user_id);"
+  "CREATE INDEX uploads_touched ON uploads (touched);"
+  "CREATE INDEX uploads_file ON uploads (file_id) WHERE file_id IS NOT NULL;"
+  "CREATE TABLE blob_chunks ("
+  "  blob_id INTEGER NOT NULL,"
+  "  idx     INTEGER NOT NULL,"
+  "  data    BLOB NOT NULL,"
+  "  UNIQUE (blob_id, idx)"
+  ");"
+  "CREATE TABLE files ("
+  "  id     INTEGER PRIMARY KEY,"
+  "  sha256 TEXT NOT NULL UNIQUE,"
+  "  size   INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE message_files ("
+  "  message_id      INTEGER NOT NULL,"
+  "  file_id         INTEGER NOT NULL,"
+  "  sender_id       INTEGER NOT NULL,"
+  "  conversation_id INTEGER NOT NULL,"
+  "  PRIMARY KEY (message_id, file_id)"
+  ");"
+  "CREATE INDEX message_files_file ON message_files (file_id, conversation_id);"
+  "CREATE INDEX message_files_sender ON message_files (sender_id, file_id);",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -283,6 +321,22 @@ typedef enum {
   STMT_REMOVALS_MARK,
   STMT_SEARCH_INDEX_TOP,
   STMT_PARTICIPANT_ROLE,
+  STMT_UPLOAD_USAGE,
+  STMT_UPLOAD_INSERT,
+  STMT_UPLOAD_GET,
+  STMT_UPLOAD_UPDATE,
+  STMT_UPLOAD_DELETE,
+  STMT_CHUNK_PUT,
+  STMT_CHUNK_GET,
+  STMT_CHUNKS_LIST,
+  STMT_CHUNKS_DROP,
+  STMT_FILE_FIND,
+  STMT_FILE_INSERT,
+  STMT_FILE_READABLE,
+  STMT_UPLOADS_EXPIRE_CHUNKS,
+  STMT_UPLOADS_EXPIRE,
+  STMT_FILES_FREE_CHUNKS,
+  STMT_FILES_FREE,
   N_STMTS,
 } StmtId;
 
@@ -463,6 +517,38 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_PARTICIPANT_ROLE] =
     "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2),"
     " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = ?1 AND owner_id = ?2)",
+  [STMT_UPLOAD_USAGE] =
+    "SELECT (SELECT count (*) FROM uploads WHERE user_id = ?1 AND file_id IS NULL),"
+    " (SELECT coalesce (sum (size), 0) FROM uploads WHERE user_id = ?1)"
+    " + (SELECT coalesce (sum (f.size), 0) FROM files f"
+    "    WHERE f.id IN (SELECT file_id FROM message_files WHERE sender_id = ?1))",
+  [STMT_UPLOAD_INSERT] =
+    "INSERT INTO uploads (user_id, size, sha256, touched) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_UPLOAD_GET] =
+    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0) FROM uploads WHERE id = ?1",
+  [STMT_UPLOAD_UPDATE] =
+    "UPDATE uploads SET touched = ?2, file_id = coalesce (nullif (?3, 0), file_id) WHERE id = ?1",
+  [STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
+  [STMT_CHUNK_PUT] = "INSERT OR IGNORE INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)",
+  [STMT_CHUNK_GET] = "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2",
+  [STMT_CHUNKS_LIST] = "SELECT idx FROM blob_chunks WHERE blob_id = ?1 ORDER BY idx",
+  [STMT_CHUNKS_DROP] =
+    "DELETE FROM blob_chunks WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE id = ?1)",
+  [STMT_FILE_FIND] = "SELECT id FROM files WHERE sha256 = ?1",
+  [STMT_FILE_INSERT] = "INSERT INTO files (id, sha256, size) VALUES (?1, ?2, ?3)",
+  [STMT_FILE_READABLE] =
+    "SELECT f.size FROM files f WHERE f.id = ?1"
+    " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = ?2)"
+    "      OR EXISTS (SELECT 1 FROM message_files mf JOIN participants p"
+    "                 ON p.conversation_id = mf.conversation_id AND p.user_id = ?2"
+    "                 WHERE mf.file_id = f.id))",
+  [STMT_UPLOADS_EXPIRE_CHUNKS] =
+    "DELETE FROM blob_chunks WHERE blob_id IN"
+    " (SELECT id FROM uploads WHERE touched < ?1 AND file_id IS NULL)",
+  [STMT_UPLOADS_EXPIRE] = "DELETE FROM uploads WHERE touched < ?1",
+  [STMT_FILES_FREE_CHUNKS] =
+    "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))",
+  [STMT_FILES_FREE] = "DELETE FROM files AS f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)",
   [STMT_NOTIFY_LEVEL_SET] =
     "UPDATE participants SET notify_level = ?3"
     " WHERE conversation_id = ?1 AND user_id = ?2 AND notify_level <> ?3",
@@ -2443,6 +2529,207 @@ sqlite_conversation_summaries (NatterdStore *store,
   return TRUE;
 }
 
+/* --- files --- */
+
+static gboolean
+sqlite_upload_usage (NatterdStore *store, gint64 user_id, gint64 *out_in_progress,
+                     gint64 *out_bytes, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_USAGE);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *out_in_progress = sqlite3_column_int64 (s, 0);
+      *out_bytes = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || set_error (self, error, rc, "upload usage");
+}
+
+static gboolean
+sqlite_upload_insert (NatterdStore *store, gint64 user_id, gint64 size, const char *sha256,
+                      gint64 now_ms, gint64 *out_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_INSERT);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, size);
+  sqlite3_bind_text (s, 3, sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 4, now_ms);
+  if (!step_done (self, s, "insert upload", error))
+    return FALSE;
+  *out_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+static gboolean
+sqlite_upload_get (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
+                   gboolean *out_found, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_GET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, id);
+  rc = sqlite3_step (s);
+  *out_found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW)
+    {
+      out->id = id;
+      out->user_id = sqlite3_column_int64 (s, 0);
+      out->size = sqlite3_column_int64 (s, 1);
+      g_strlcpy (out->sha256, (const char *) sqlite3_column_text (s, 2), sizeof out->sha256);
+      out->touched = sqlite3_column_int64 (s, 3);
+      out->file_id = sqlite3_column_int64 (s, 4);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read upload");
+}
+
+static gboolean
+sqlite_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_UPDATE);
+
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_int64 (s, 2, now_ms);
+  sqlite3_bind_int64 (s, 3, file_id);
+  return step_done (self, s, "update upload", error);
+}
+
+/* A statement whose one parameter is an integer, for its effect. */
+static gboolean
+run_int (SqliteStore *self, StmtId id, gint64 value, const char *what, GError **error)
+{
+  sqlite3_stmt *s = stmt (self, id);
+
+  sqlite3_bind_int64 (s, 1, value);
+  return step_done (self, s, what, error);
+}
+
+static gboolean
+sqlite_chunks_drop (NatterdStore *store, gint64 blob_id, GError **error)
+{
+  return run_int ((SqliteStore *) store, STMT_CHUNKS_DROP, blob_id, "drop chunks", error);
+}
+
+static gboolean
+sqlite_upload_delete (NatterdStore *store, gint64 id, GError **error)
+{
+  return sqlite_chunks_drop (store, id, error) &&
+         run_int ((SqliteStore *) store, STMT_UPLOAD_DELETE, id, "delete upload", error);
+}
+
+static gboolean
+sqlite_chunk_put (NatterdStore *store, gint64 blob_id, gint64 index, const guint8 *data,
+                  gsize len, gboolean *out_added, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNK_PUT);
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  sqlite3_bind_int64 (s, 2, index);
+  sqlite3_bind_blob64 (s, 3, data, len, SQLITE_STATIC);
+  if (!step_done (self, s, "store chunk", error))
+    return FALSE;
+  *out_added = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+static gboolean
+sqlite_chunk_get (NatterdStore *store, gint64 blob_id, gint64 index, GBytes **out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNK_GET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  sqlite3_bind_int64 (s, 2, index);
+  rc = sqlite3_step (s);
+  *out = NULL;
+  if (rc == SQLITE_ROW)
+    *out = g_bytes_new (sqlite3_column_blob (s, 0), sqlite3_column_bytes (s, 0));
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read chunk");
+}
+
+static gboolean
+sqlite_chunks_list (NatterdStore *store, gint64 blob_id, GArray *out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNKS_LIST);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      gint64 index = sqlite3_column_int64 (s, 0);
+
+      g_array_append_val (out, index);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_DONE || set_error (self, error, rc, "list chunks");
+}
+
+static gboolean
+sqlite_file_find (NatterdStore *store, const char *sha256, gint64 *out_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_FIND);
+  int rc;
+
+  sqlite3_bind_text (s, 1, sha256, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  *out_id = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : 0;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "find file");
+}
+
+static gboolean
+sqlite_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 size, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_INSERT);
+
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, size);
+  return step_done (self, s, "insert file", error);
+}
+
+static gboolean
+sqlite_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
+                      GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_READABLE);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  rc = sqlite3_step (s);
+  *out_size = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : -1;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "file readable");
+}
+
+static gboolean
+sqlite_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+
+  return run_int (self, STMT_UPLOADS_EXPIRE_CHUNKS, before_ms, "expire uploads' chunks", error) &&
+         run_int (self, STMT_UPLOADS_EXPIRE, before_ms, "expire uploads", error) &&
+         step_done (self, stmt (self, STMT_FILES_FREE_CHUNKS), "free files' chunks", error) &&
+         step_done (self, stmt (self, STMT_FILES_FREE), "free files", error);
+}
+
 static const NatterdStoreEngine sqlite_engine = {
   .name = "sqlite",
   .shared = FALSE, /* natterd locks its data dir: one process writes natter.db */
@@ -2490,6 +2777,19 @@ static const NatterdStoreEngine sqlite_engine = {
   .changes_between = sqlite_changes_between,
   .notify_level_set = sqlite_notify_level_set,
   .participant_role = sqlite_participant_role,
+  .upload_usage = sqlite_upload_usage,
+  .upload_insert = sqlite_upload_insert,
+  .upload_get = sqlite_upload_get,
+  .upload_update = sqlite_upload_update,
+  .upload_delete = sqlite_upload_delete,
+  .chunk_put = sqlite_chunk_put,
+  .chunk_get = sqlite_chunk_get,
+  .chunks_list = sqlite_chunks_list,
+  .chunks_drop = sqlite_chunks_drop,
+  .file_find = sqlite_file_find,
+  .file_insert = sqlite_file_insert,
+  .file_readable = sqlite_file_readable,
+  .files_expire = sqlite_files_expire,
   .history = sqlite_history,
   .messages_between = sqlite_messages_between,
   .sync = sqlite_sync,
