@@ -395,31 +395,17 @@ chunk_run (NatterdWriteJob *job,
   return j->step == CHUNK_STORE ? chunk_store (j, store, error) : chunk_finish (j, store, error);
 }
 
-/* Reader thread: the whole upload, a chunk at a time, through SHA-256. */
+/* Reader thread: the whole upload, a chunk at a time, through SHA-256
+ * (on SQLite into its file of the data directory too). */
 static gboolean
 verify_run (NatterdWriteJob *job,
             NatterdStore    *store,
             GError         **error)
 {
   ChunkJob *j = ((VerifyJob *) job)->chunk;
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  gint64 chunks = chunks_of (j->upload.size);
 
-  for (gint64 i = 0; i < chunks; i++)
-    {
-      g_autoptr(GBytes) bytes = NULL;
-      gsize len;
-      gconstpointer data;
-
-      if (!natterd_store_chunk_get (store, j->upload_id, i, &bytes, error))
-        return FALSE;
-      if (bytes == NULL)
-        return refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload"); /* dropped meanwhile */
-      data = g_bytes_get_data (bytes, &len);
-      g_checksum_update (sum, data, len);
-    }
-  j->hash_ok = g_str_equal (g_checksum_get_string (sum), j->upload.sha256);
-  return TRUE;
+  return natterd_store_blob_verify (store, j->upload_id, j->upload.size, j->upload.sha256,
+                                    &j->hash_ok, error);
 }
 
 static void chunk_done (NatterdWriteJob *job, const GError *error);
@@ -575,7 +561,7 @@ download_run (NatterdWriteJob *job,
     return refuse (error, NATTER_ERROR_NOT_FOUND, "No such file");
   if (j->index >= chunks_of (size))
     return refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
-  if (!natterd_store_chunk_get (store, j->file_id, j->index, &bytes, error))
+  if (!natterd_store_file_chunk_get (store, j->file_id, j->index, &bytes, error))
     return FALSE;
   if (bytes == NULL)
     return refuse (error, NATTER_ERROR_NOT_FOUND, "No such file"); /* freed meanwhile */
@@ -632,8 +618,9 @@ natterd_handle_download (NatterdRequest *request)
 /* --- expiry --- */
 
 typedef struct {
-  NatterdWriteJob job;
-  gint64          before;
+  NatterdWriteJob   job;
+  NatterdDirectory *dir;
+  gint64            before;
 } ExpireJob;
 
 static gboolean
@@ -644,12 +631,41 @@ expire_run (NatterdWriteJob *job,
   return natterd_store_files_expire (store, ((ExpireJob *) job)->before, error);
 }
 
+static gboolean
+sweep_run (NatterdWriteJob *job,
+           NatterdStore    *store,
+           GError         **error)
+{
+  return natterd_store_files_sweep (store, error);
+}
+
+static void
+sweep_done (NatterdWriteJob *job,
+            const GError    *error)
+{
+  if (error != NULL)
+    g_warning ("Removing freed files failed: %s", error->message);
+  g_free (job);
+}
+
+/* After the rows are gone, their files on disk (SQLite), from the file
+ * reader: a directory of many files takes a while to list. */
 static void
 expire_done (NatterdWriteJob *job,
              const GError    *error)
 {
+  NatterdDirectory *dir = ((ExpireJob *) job)->dir;
+
   if (error != NULL)
     g_warning ("Expiring uploads failed: %s", error->message);
+  else if (dir->file_reads != NULL)
+    {
+      NatterdWriteJob *sweep = g_new0 (NatterdWriteJob, 1);
+
+      sweep->run = sweep_run;
+      sweep->done = sweep_done;
+      natterd_reads_push (dir->file_reads, sweep);
+    }
   g_free (job);
 }
 
@@ -662,6 +678,7 @@ expire_cb (gpointer user_data)
 
   j->job.run = expire_run;
   j->job.done = expire_done;
+  j->dir = dir;
   j->before = natterd_now_ms () - (gint64) config->upload_expiry * 1000;
   natterd_commit_push (dir->commit, &j->job);
   return G_SOURCE_CONTINUE;

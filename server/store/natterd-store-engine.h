@@ -122,6 +122,11 @@ struct _NatterdStoreEngine {
   gboolean (*file_readable) (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
                              GError **error);
   gboolean (*files_expire) (NatterdStore *store, gint64 before_ms, GError **error);
+  gboolean (*blob_verify) (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                           gboolean *out_match, GError **error);
+  gboolean (*file_chunk_get) (NatterdStore *store, gint64 file_id, gint64 index, GBytes **out,
+                              GError **error);
+  gboolean (*files_sweep) (NatterdStore *store, GError **error);
   gboolean (*notify_level_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
                                 NatterdNotifyLevel level, gboolean *out_changed, GError **error);
   /* history and sync: @skip_deleted for natterd_store_*_undeleted. */
@@ -140,6 +145,15 @@ struct _NatterdStoreEngine {
                                       NatterdStoreSummaryFunc func, gpointer user_data,
                                       GError **error);
 };
+
+/* For blob_verify: hashes blob @blob_id's chunks in order, handing each
+ * to @sink too (NULL: none; FALSE from it stops with its error), and
+ * tells whether they hash to @sha256 (a missing chunk: they do not). */
+typedef gboolean (*NatterdStoreChunkSink) (gconstpointer data, gsize len, gpointer user_data,
+                                           GError **error);
+gboolean natterd_store_blob_hash (NatterdStore *store, gint64 blob_id, gint64 size,
+                                  const char *sha256, NatterdStoreChunkSink sink, gpointer sink_data,
+                                  gboolean *out_match, GError **error);
 
 /* For contact_lock: folds one row (@row_a, the other, @state) between a
  * and b into *@pair, from a's side (natterd-store.h). Start from NONE. */

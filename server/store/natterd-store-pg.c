@@ -3685,6 +3685,26 @@ pg_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
          run_done (self, STMT_FILES_FREE, NULL, "free files", error);
 }
 
+static gboolean
+pg_blob_verify (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                gboolean *out_match, GError **error)
+{
+  return natterd_store_blob_hash (store, blob_id, size, sha256, NULL, NULL, out_match, error);
+}
+
+/* A file keeps the chunks of the upload whose id it took. */
+static gboolean
+pg_file_chunk_get (NatterdStore *store, gint64 file_id, gint64 index, GBytes **out, GError **error)
+{
+  return pg_chunk_get (store, file_id, index, out, error);
+}
+
+static gboolean
+pg_files_sweep (NatterdStore *store, GError **error)
+{
+  return TRUE;
+}
+
 static const NatterdStoreEngine pg_engine = {
   .name = "postgresql",
   .shared = TRUE,
@@ -3745,6 +3765,9 @@ static const NatterdStoreEngine pg_engine = {
   .file_insert = pg_file_insert,
   .file_readable = pg_file_readable,
   .files_expire = pg_files_expire,
+  .blob_verify = pg_blob_verify,
+  .file_chunk_get = pg_file_chunk_get,
+  .files_sweep = pg_files_sweep,
   .history = pg_history,
   .messages_between = pg_messages_between,
   .sync = pg_sync,

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -332,6 +334,9 @@ typedef enum {
   STMT_CHUNKS_DROP,
   STMT_FILE_FIND,
   STMT_FILE_INSERT,
+  STMT_FILE_CHUNKS_GONE,
+  STMT_FILE_SHA256,
+  STMT_FILE_BY_SHA256,
   STMT_FILE_READABLE,
   STMT_UPLOADS_EXPIRE_CHUNKS,
   STMT_UPLOADS_EXPIRE,
@@ -536,6 +541,10 @@ static const char *const stmt_sql[N_STMTS] = {
     "DELETE FROM blob_chunks WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE id = ?1)",
   [STMT_FILE_FIND] = "SELECT id FROM files WHERE sha256 = ?1",
   [STMT_FILE_INSERT] = "INSERT INTO files (id, sha256, size) VALUES (?1, ?2, ?3)",
+  /* The file's bytes are on disk now (sqlite_blob_verify). */
+  [STMT_FILE_CHUNKS_GONE] = "DELETE FROM blob_chunks WHERE blob_id = ?1",
+  [STMT_FILE_SHA256] = "SELECT sha256, size FROM files WHERE id = ?1",
+  [STMT_FILE_BY_SHA256] = "SELECT 1 FROM files WHERE sha256 = ?1",
   [STMT_FILE_READABLE] =
     "SELECT f.size FROM files f WHERE f.id = ?1"
     " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = ?2)"
@@ -2700,7 +2709,8 @@ sqlite_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 s
   sqlite3_bind_int64 (s, 1, id);
   sqlite3_bind_text (s, 2, sha256, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (s, 3, size);
-  return step_done (self, s, "insert file", error);
+  return step_done (self, s, "insert file", error) &&
+         run_int (self, STMT_FILE_CHUNKS_GONE, id, "drop the file's chunks", error);
 }
 
 static gboolean
@@ -2728,6 +2738,213 @@ sqlite_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
          run_int (self, STMT_UPLOADS_EXPIRE, before_ms, "expire uploads", error) &&
          step_done (self, stmt (self, STMT_FILES_FREE_CHUNKS), "free files' chunks", error) &&
          step_done (self, stmt (self, STMT_FILES_FREE), "free files", error);
+}
+
+/* Files of the data directory (docs/architecture.md, "Files"): a file
+ * is files/ab/abcdef... by its SHA-256; files/tmp holds the ones being
+ * written. */
+static char *
+files_dir (SqliteStore *self,
+           const char  *sub)
+{
+  g_autofree char *data_dir = g_path_get_dirname (self->path != NULL ? self->path : ".");
+
+  return g_build_filename (data_dir, "files", sub, NULL);
+}
+
+static char *
+file_path (SqliteStore *self,
+           const char  *sha256)
+{
+  char prefix[3] = { sha256[0], sha256[1], '\0' };
+  g_autofree char *dir = files_dir (self, prefix);
+
+  return g_build_filename (dir, sha256, NULL);
+}
+
+static gboolean
+set_io_error (GError    **error,
+              const char *what,
+              const char *path,
+              int         errsv)
+{
+  g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "%s %s: %s",
+               what, path, g_strerror (errsv));
+  return FALSE;
+}
+
+static gboolean
+write_all_cb (gconstpointer data, gsize len, gpointer user_data, GError **error)
+{
+  int fd = GPOINTER_TO_INT (user_data);
+  const char *at = data;
+
+  while (len > 0)
+    {
+      gssize n = write (fd, at, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_io_error (error, "write", "a file being checked", errno);
+      at += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* Makes @dir and makes its entry durable in its parent. */
+static gboolean
+sync_dir (const char  *dir,
+          GError     **error)
+{
+  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  gboolean ok;
+
+  if (fd < 0)
+    return set_io_error (error, "open", dir, errno);
+  ok = fsync (fd) == 0 || set_io_error (error, "fsync", dir, errno);
+  close (fd);
+  return ok;
+}
+
+/* The chunks go through the hash into files/tmp/ID.part, which becomes
+ * files/ab/SHA256 only when they match, after an fsync of the bytes and,
+ * after the rename, of the folder: a crash leaves a whole file or a
+ * .part the sweep removes, never half a file under a file's name. */
+static gboolean
+sqlite_blob_verify (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                    gboolean *out_match, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autofree char *tmp_dir = files_dir (self, "tmp");
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".part", blob_id);
+  g_autofree char *part = g_build_filename (tmp_dir, name, NULL);
+  g_autofree char *final = file_path (self, sha256);
+  g_autofree char *final_dir = g_path_get_dirname (final);
+  gboolean ok;
+  int fd;
+
+  if (g_mkdir_with_parents (tmp_dir, 0700) != 0 || g_mkdir_with_parents (final_dir, 0700) != 0)
+    return set_io_error (error, "make the folders of", final, errno);
+  fd = g_open (part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return set_io_error (error, "create", part, errno);
+  ok = natterd_store_blob_hash (store, blob_id, size, sha256, write_all_cb, GINT_TO_POINTER (fd),
+                                out_match, error) &&
+       (!*out_match || fsync (fd) == 0 || set_io_error (error, "fsync", part, errno));
+  close (fd);
+  if (ok && *out_match)
+    ok = (g_rename (part, final) == 0 || set_io_error (error, "rename", part, errno)) &&
+         sync_dir (final_dir, error);
+  if (!ok || !*out_match)
+    g_unlink (part);
+  return ok;
+}
+
+static gboolean
+sqlite_file_chunk_get (NatterdStore *store, gint64 file_id, gint64 index, GBytes **out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_SHA256);
+  g_autofree char *path = NULL;
+  gint64 size = 0;
+  gsize len;
+  guint8 *data;
+  gssize n;
+  int rc, fd;
+
+  sqlite3_bind_int64 (s, 1, file_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      path = file_path (self, (const char *) sqlite3_column_text (s, 0));
+      size = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  *out = NULL;
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE || set_error (self, error, rc, "read file");
+  if (index * NATTERD_STORE_CHUNK_SIZE >= size)
+    return TRUE;
+  len = (gsize) MIN ((gint64) NATTERD_STORE_CHUNK_SIZE, size - index * NATTERD_STORE_CHUNK_SIZE);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return set_io_error (error, "open", path, errno);
+  data = g_malloc (len);
+  do
+    n = pread (fd, data, len, index * NATTERD_STORE_CHUNK_SIZE);
+  while (n < 0 && errno == EINTR);
+  close (fd);
+  if (n != (gssize) len)
+    {
+      g_free (data);
+      return set_io_error (error, "read", path, n < 0 ? errno : EIO);
+    }
+  *out = g_bytes_new_take (data, len);
+  return TRUE;
+}
+
+/* How old a file of the data directory no row names must be before the
+ * sweep removes it: a check renames its file into place a moment before
+ * the writer commits its row. */
+#define SWEEP_AGE_S (10 * 60)
+
+static gboolean
+sqlite_file_known (SqliteStore *self,
+                   const char  *sha256,
+                   gboolean    *out_known,
+                   GError     **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FILE_BY_SHA256);
+  int rc;
+
+  sqlite3_bind_text (s, 1, sha256, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  *out_known = rc == SQLITE_ROW;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "find file");
+}
+
+static void
+unlink_if_old (const char *path,
+               gint64      now_s)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) == 0 && now_s - (gint64) st.st_mtime >= SWEEP_AGE_S)
+    g_unlink (path);
+}
+
+static gboolean
+sqlite_files_sweep (NatterdStore *store, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autofree char *top = files_dir (self, NULL);
+  g_autoptr(GDir) dir = g_dir_open (top, 0, NULL);
+  gint64 now_s = g_get_real_time () / G_USEC_PER_SEC;
+  const char *sub;
+
+  if (dir == NULL)
+    return TRUE; /* no file yet */
+  while ((sub = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *sub_path = g_build_filename (top, sub, NULL);
+      g_autoptr(GDir) inner = g_dir_open (sub_path, 0, NULL);
+      const char *name;
+
+      while (inner != NULL && (name = g_dir_read_name (inner)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub_path, name, NULL);
+          gboolean known = TRUE;
+
+          if (!g_str_equal (sub, "tmp") && !sqlite_file_known (self, name, &known, error))
+            return FALSE;
+          if (g_str_equal (sub, "tmp") || !known)
+            unlink_if_old (path, now_s);
+        }
+    }
+  return TRUE;
 }
 
 static const NatterdStoreEngine sqlite_engine = {
@@ -2790,6 +3007,9 @@ static const NatterdStoreEngine sqlite_engine = {
   .file_insert = sqlite_file_insert,
   .file_readable = sqlite_file_readable,
   .files_expire = sqlite_files_expire,
+  .blob_verify = sqlite_blob_verify,
+  .file_chunk_get = sqlite_file_chunk_get,
+  .files_sweep = sqlite_files_sweep,
   .history = sqlite_history,
   .messages_between = sqlite_messages_between,
   .sync = sqlite_sync,

@@ -722,3 +722,51 @@ natterd_store_files_expire (NatterdStore *self, gint64 before_ms, GError **error
 {
   return self->engine->files_expire (self, before_ms, error);
 }
+
+gboolean
+natterd_store_blob_verify (NatterdStore *self, gint64 blob_id, gint64 size, const char *sha256,
+                           gboolean *out_match, GError **error)
+{
+  return self->engine->blob_verify (self, blob_id, size, sha256, out_match, error);
+}
+
+gboolean
+natterd_store_file_chunk_get (NatterdStore *self, gint64 file_id, gint64 index, GBytes **out,
+                              GError **error)
+{
+  return self->engine->file_chunk_get (self, file_id, index, out, error);
+}
+
+gboolean
+natterd_store_files_sweep (NatterdStore *self, GError **error)
+{
+  return self->engine->files_sweep (self, error);
+}
+
+gboolean
+natterd_store_blob_hash (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                         NatterdStoreChunkSink sink, gpointer sink_data, gboolean *out_match,
+                         GError **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gint64 chunks = (size + NATTERD_STORE_CHUNK_SIZE - 1) / NATTERD_STORE_CHUNK_SIZE;
+
+  *out_match = FALSE;
+  for (gint64 i = 0; i < chunks; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+      gconstpointer data;
+      gsize len;
+
+      if (!store->engine->chunk_get (store, blob_id, i, &bytes, error))
+        return FALSE;
+      if (bytes == NULL)
+        return TRUE;
+      data = g_bytes_get_data (bytes, &len);
+      g_checksum_update (sum, data, len);
+      if (sink != NULL && !sink (data, len, sink_data, error))
+        return FALSE;
+    }
+  *out_match = g_str_equal (g_checksum_get_string (sum), sha256);
+  return TRUE;
+}

@@ -531,6 +531,21 @@ gboolean natterd_store_file_readable (NatterdStore *self, gint64 file_id, gint64
 /* Deletes the uploads touched before @before_ms (with the chunks of
  * those in progress) and every file nothing refers to any more. */
 gboolean natterd_store_files_expire  (NatterdStore *self, gint64 before_ms, GError **error);
+/* Reads blob @blob_id (@size bytes) a chunk at a time and tells whether
+ * it hashes to @sha256. On SQLite the bytes also go to a file of the
+ * data directory (files/ab/abcdef...: written, fsynced, renamed into
+ * place only when they match), which the file's downloads read; file_insert
+ * there drops the chunks. Reads only the database: any thread. */
+gboolean natterd_store_blob_verify   (NatterdStore *self, gint64 blob_id, gint64 size,
+                                      const char *sha256, gboolean *out_match, GError **error);
+/* Chunk @index of file @file_id (NULL when there is none). */
+gboolean natterd_store_file_chunk_get (NatterdStore *self, gint64 file_id, gint64 index,
+                                       GBytes **out, GError **error);
+/* SQLite: removes the files of the data directory no files row names
+ * (a file freed by files_expire, a check cut short by a crash) once they
+ * are 10 minutes old, so that one being made now is left alone.
+ * PostgreSQL: nothing to do. */
+gboolean natterd_store_files_sweep   (NatterdStore *self, GError **error);
 
 /* How @user_id wants to hear of a conversation (docs/protocol.md,
  * notify_level); *out_changed is FALSE when it had that level already. */

@@ -139,6 +139,24 @@ assert_download (NatterTestClient *c,
   g_assert_true (g_bytes_equal (all, bytes));
 }
 
+/* SQLite keeps a finished file in the data directory under its hash
+ * (docs/architecture.md, "Files"), and nothing half-made beside it. */
+static void
+assert_file_on_disk (NatterTestServer *srv,
+                     GBytes           *bytes)
+{
+  g_autofree char *sha = sha256_of (bytes);
+  char prefix[3] = { sha[0], sha[1], '\0' };
+  g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), "files", prefix, sha, NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (natter_test_on_postgresql ())
+    return; /* in the database, which every node reaches */
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpmem (contents, len, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
 /* The "missing" ranges of an upload object, as "[a,b)..." text. */
 static char *
 missing_text (JsonObject *u)
@@ -237,6 +255,7 @@ test_upload_orders (void)
         /* Again after the end: ok with the file (a lost reply resent). */
         g_assert_cmpint (put_chunk (c, id, bytes, 0), ==, file);
         assert_download (c, file, bytes);
+        assert_file_on_disk (srv, bytes);
       }
 }
 
@@ -469,6 +488,7 @@ test_kill_mid_upload (void)
   natter_test_server_restart (srv);
   c2 = files_login (srv, "alice");
   assert_download (c2, file, bytes);
+  assert_file_on_disk (srv, bytes);
 }
 
 /* An upload with no chunk for longer than upload_expiry is gone at the next check. */
@@ -478,8 +498,14 @@ test_expiry (void)
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON "upload_expiry=1\n", NULL);
   g_autoptr(NatterTestClient) c = files_user (srv, "alice");
   g_autoptr(GBytes) bytes = make_bytes (10, 1);
-  g_autoptr(JsonObject) u = begin (c, bytes), e = NULL;
-  gint64 id = natter_test_get_int (u, "upload");
+  g_autoptr(GBytes) done = make_bytes (CHUNK + 3, 2);
+  g_autoptr(JsonObject) u = begin (c, bytes), u2 = begin (c, done), e = NULL, e2 = NULL;
+  gint64 id = natter_test_get_int (u, "upload"), file;
+
+  /* A finished upload never sent in a message goes too, and its file. */
+  put_chunk (c, natter_test_get_int (u2, "upload"), done, 0);
+  file = put_chunk (c, natter_test_get_int (u2, "upload"), done, 1);
+  g_assert_cmpint (file, >, 0);
 
   /* Expiry runs at start (and every 10 minutes): a restart more than the
    * second of upload_expiry later drops it. The wait is the clock the
@@ -492,6 +518,8 @@ test_expiry (void)
   c = files_login (srv, "alice");
   e = natter_test_client_request_error (c, "not_found",
       "{\"type\":\"upload_status\",\"upload\":%" G_GINT64_FORMAT "}", id);
+  e2 = natter_test_client_request_error (c, "not_found",
+      "{\"type\":\"download\",\"file\":%" G_GINT64_FORMAT ",\"index\":0}", file);
 }
 
 int
