@@ -565,6 +565,16 @@ find_handler (NatterdConnection *self,
   return handler;
 }
 
+static gint64
+peek_token (NatterdConnection *self,
+            gint64             now)
+{
+  const NatterdConfig *config = natterd_server_get_config (self->server);
+
+  return natterd_token_bucket_peek (&self->frames, config->frame_burst,
+                                    config->frames_per_second, now);
+}
+
 static gboolean
 on_frame (const char *line,
           gsize       len,
@@ -579,6 +589,7 @@ on_frame (const char *line,
   const NatterdHandler *handler;
   NatterdRequest *request;
   gint64 retry_after;
+  gboolean bulk, in_flight;
 
   if (self->closed || self->closing)
     return FALSE;
@@ -587,9 +598,11 @@ on_frame (const char *line,
 
   root = natter_json_parse_frame (line, len, &frame, &error);
   handler = root != NULL ? find_handler (self, json_object_get_string_member (frame, "type")) : NULL;
-  /* A transfer's chunks are paced by the window below, not the bucket. */
-  retry_after = handler != NULL && (handler->flags & NATTERD_HANDLER_BULK) ? 0
-                                                                           : take_token (self, self->last_received);
+  bulk = handler != NULL && (handler->flags & NATTERD_HANDLER_BULK);
+  /* A transfer's chunks are paced by the window below, not the bucket:
+   * they only look at it, and one refused at once takes its token after
+   * (a flood of bad chunks is a flood of frames). */
+  retry_after = bulk ? peek_token (self, self->last_received) : take_token (self, self->last_received);
   if (root == NULL)
     {
       if (retry_after > 0)
@@ -646,14 +659,16 @@ on_frame (const char *line,
 
   /* The request may be gone already (finished and replied): only compare
    * the pointer against what the handler could not finish. */
-  if (g_queue_find (&self->requests, request) != NULL && !natterd_request_is_finished (request) &&
-      ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
+  in_flight = g_queue_find (&self->requests, request) != NULL && !natterd_request_is_finished (request);
+  if (bulk && !in_flight)
+    take_token (self, self->last_received);
+  if (in_flight && ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
     {
       self->pausing = request;
       return FALSE;
     }
   /* The window of a transfer: reading waits for the oldest reply. */
-  if ((handler->flags & NATTERD_HANDLER_BULK) && g_queue_get_length (&self->requests) >= NATTERD_BULK_WINDOW)
+  if (bulk && g_queue_get_length (&self->requests) >= NATTERD_BULK_WINDOW)
     {
       self->pausing = self->requests.head->data;
       return FALSE;

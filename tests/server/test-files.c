@@ -308,6 +308,56 @@ test_resume (void)
   assert_download (c2, file, bytes);
 }
 
+/* With a frame bucket of 10 tokens refilling once a second, 30 good
+ * chunks pipelined all pass (the window paces them, not the bucket);
+ * bad ones cost a token each, so past the bucket they are rate_limited. */
+static void
+test_flow (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[server]\nfiles=true\n[limits]\nframes_per_second=1\nframe_burst=10\n", NULL);
+  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(GBytes) bytes = make_bytes (30 * CHUNK, 5);
+  g_autoptr(JsonObject) u = begin (c, bytes);
+  gint64 id = natter_test_get_int (u, "upload"), file = 0;
+  guint limited = 0;
+
+  for (gint64 i = 0; i < 30; i++)
+    {
+      g_autofree char *json = chunk_request (id, bytes, i);
+      g_autofree char *framed = g_strdup_printf ("{\"id\":%" G_GINT64_FORMAT ",%s\n", 100 + i, json + 1);
+
+      natter_test_client_send_raw (c, framed, strlen (framed));
+    }
+  for (gint64 i = 0; i < 30; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (c, 100 + i);
+
+      natter_assert_ok (r);
+      if (!natter_test_is_null (r, "file"))
+        file = natter_test_get_int (r, "file");
+    }
+  g_assert_cmpint (file, >, 0);
+  for (gint64 i = 0; i < 20; i++)
+    {
+      g_autofree char *framed = g_strdup_printf (
+          "{\"type\":\"upload_chunk\",\"id\":%" G_GINT64_FORMAT ",\"upload\":%" G_GINT64_FORMAT
+          ",\"index\":0,\"data\":\"!\"}\n", 200 + i, id);
+
+      natter_test_client_send_raw (c, framed, strlen (framed));
+    }
+  for (gint64 i = 0; i < 20; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (c, 200 + i);
+
+      if (g_strcmp0 (natter_test_get_str (r, "code"), "rate_limited") == 0)
+        limited++;
+      else
+        natter_assert_error (r, "invalid_argument");
+    }
+  g_assert_cmpuint (limited, >=, 5);
+}
+
 /* Bad chunks are refused and leave the chunk missing; wrong bytes under
  * the right length are found at the end: hash_mismatch, upload gone. */
 static void
@@ -532,6 +582,7 @@ main (int   argc,
   natter_test_add_single_node ("/files/upload-orders", test_upload_orders, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/resume", test_resume, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/bad-chunks", test_bad_chunks, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/flow", test_flow, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/limits", test_limits, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/stranger", test_stranger, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/kill-mid-upload", test_kill_mid_upload, "restarts its natterd");
