@@ -45,6 +45,7 @@ struct _NatterdConnection {
   NatterdOutputQueue   output;
   GQueue               requests;      /* NatterdRequest waiting to reply, in order */
   NatterdRequest      *pausing;       /* the request reading waits for */
+  gboolean             waiting_output; /* reading waits for the output queue to drain (BULK) */
 
   gint64               unauthenticated_since; /* monotonic µs: connect, or logout */
   gint64               last_received; /* monotonic µs */
@@ -74,6 +75,7 @@ static void drop_output   (NatterdConnection *self);
 static void drop_slow_reader (NatterdConnection *self);
 static void stop_reading  (NatterdConnection *self);
 static void schedule_read (NatterdConnection *self);
+static void schedule_resume (NatterdConnection *self);
 static void on_poll_event (gpointer data, guint32 events);
 
 NatterdConnection *
@@ -320,6 +322,11 @@ take_write_result (NatterdConnection *self,
       return FALSE;
     }
   natterd_output_queue_consume (&self->output, written);
+  if (self->waiting_output && natterd_output_queue_get_size (&self->output) <= NATTERD_BULK_OUTPUT_BYTES)
+    {
+      self->waiting_output = FALSE;
+      schedule_resume (self);
+    }
   return TRUE;
 }
 
@@ -475,10 +482,22 @@ resume_cb (gpointer user_data)
   NatterdConnection *self = user_data;
 
   self->resume_pending = FALSE;
-  if (self->closed || self->closing || self->pausing != NULL)
+  if (self->closed || self->closing || self->pausing != NULL || self->waiting_output)
     return G_SOURCE_REMOVE;
   start_reading (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_resume (NatterdConnection *self)
+{
+  if (!self->resume_pending && !self->closed)
+    {
+      self->resume_pending = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
+                       natterd_connection_ref (self),
+                       (GDestroyNotify) natterd_connection_unref);
+    }
 }
 
 void
@@ -505,13 +524,7 @@ natterd_connection_request_done (NatterdConnection *self,
   if (request == self->pausing)
     {
       self->pausing = NULL;
-      if (!self->resume_pending && !self->closed)
-        {
-          self->resume_pending = TRUE;
-          g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
-                           natterd_connection_ref (self),
-                           (GDestroyNotify) natterd_connection_unref);
-        }
+      schedule_resume (self);
     }
 }
 
@@ -671,6 +684,12 @@ on_frame (const char *line,
   if (bulk && g_queue_get_length (&self->requests) >= NATTERD_BULK_WINDOW)
     {
       self->pausing = self->requests.head->data;
+      return FALSE;
+    }
+  /* Nor while the client has not read the replies already there. */
+  if (bulk && natterd_output_queue_get_size (&self->output) > NATTERD_BULK_OUTPUT_BYTES)
+    {
+      self->waiting_output = TRUE;
       return FALSE;
     }
 

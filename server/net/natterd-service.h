@@ -33,6 +33,9 @@ typedef enum {
 /* Requests of a connection unanswered at most after a BULK one
  * (docs/protocol.md, "Fairness and flow"). */
 #define NATTERD_BULK_WINDOW 8
+/* ...and only while less than this is queued for it to read: answered
+ * chunks the client has not read yet count too (a download's replies). */
+#define NATTERD_BULK_OUTPUT_BYTES (NATTERD_BULK_WINDOW * 64 * 1024)
 
 typedef void (*NatterdHandlerFunc) (NatterdRequest *request);
 

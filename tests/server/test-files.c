@@ -358,6 +358,80 @@ test_flow (void)
   g_assert_cmpuint (limited, >=, 5);
 }
 
+/* Sends every frame of @type for chunks [0, @n) of @bytes (upload_chunk
+ * to @upload, or download of @file) before reading any reply, ids from
+ * @first_id; returns the bytes downloaded (NULL for an upload) and the
+ * file an upload made. */
+static GBytes *
+pipeline (NatterTestClient *c,
+          gboolean          upload,
+          gint64            id,
+          GBytes           *bytes,
+          gint64            first_id,
+          gint64           *out_file)
+{
+  gint64 n = chunks_of (bytes);
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      g_autofree char *json = upload ? chunk_request (id, bytes, i)
+                                     : g_strdup_printf ("{\"type\":\"download\",\"file\":%" G_GINT64_FORMAT
+                                                        ",\"index\":%" G_GINT64_FORMAT "}", id, i);
+      g_autofree char *framed = g_strdup_printf ("{\"id\":%" G_GINT64_FORMAT ",%s\n", first_id + i, json + 1);
+
+      natter_test_client_send_raw (c, framed, strlen (framed));
+    }
+  for (gint64 i = 0; i < n; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (c, first_id + i);
+
+      natter_assert_ok (r);
+      if (upload && !natter_test_is_null (r, "file"))
+        *out_file = natter_test_get_int (r, "file");
+      if (!upload)
+        {
+          gsize len;
+          g_autofree guint8 *data = g_base64_decode (natter_test_get_str (r, "data"), &len);
+
+          g_byte_array_append (got, data, len);
+        }
+    }
+  return upload ? NULL : g_byte_array_free_to_bytes (g_steal_pointer (&got));
+}
+
+/* natterd streams: a 16 MiB file uploaded and downloaded with every
+ * frame sent before any reply is read costs it far less than the file
+ * (the window, and for the download the replies the client has not read
+ * yet, hold it back), and the connection is not dropped as a slow reader. */
+static void
+test_memory_flat (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(GBytes) warm = make_bytes (1024 * 1024, 21);
+  g_autoptr(GBytes) big = make_bytes (16 * 1024 * 1024, 22);
+  g_autoptr(GBytes) got = NULL, got_warm = NULL;
+  g_autoptr(JsonObject) u1 = begin (c, warm), u2 = NULL;
+  gint64 file = 0, before, start;
+
+  pipeline (c, TRUE, natter_test_get_int (u1, "upload"), warm, 1000000, &file);
+  got_warm = pipeline (c, FALSE, file, warm, 2000000, NULL);
+  g_assert_true (g_bytes_equal (got_warm, warm));
+  before = util_natterd_peak_kb (srv);
+
+  u2 = begin (c, big);
+  start = g_get_monotonic_time ();
+  pipeline (c, TRUE, natter_test_get_int (u2, "upload"), big, 3000000, &file);
+  g_test_message ("upload: %.1f MB/s", 16.0 * 1048576 / (g_get_monotonic_time () - start));
+  start = g_get_monotonic_time ();
+  got = pipeline (c, FALSE, file, big, 4000000, NULL);
+  g_test_message ("download: %.1f MB/s", 16.0 * 1048576 / (g_get_monotonic_time () - start));
+  g_assert_true (g_bytes_equal (got, big));
+  g_test_message ("natterd's peak grew by %" G_GINT64_FORMAT " KiB", util_natterd_peak_kb (srv) - before);
+  g_assert_cmpint (util_natterd_peak_kb (srv) - before, <, 8 * 1024);
+}
+
 /* Bad chunks are refused and leave the chunk missing; wrong bytes under
  * the right length are found at the end: hash_mismatch, upload gone. */
 static void
@@ -583,6 +657,7 @@ main (int   argc,
   natter_test_add_single_node ("/files/resume", test_resume, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/bad-chunks", test_bad_chunks, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/flow", test_flow, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/memory-flat", test_memory_flat, "measures one natterd's memory");
   natter_test_add_single_node ("/files/limits", test_limits, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/stranger", test_stranger, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/kill-mid-upload", test_kill_mid_upload, "restarts its natterd");
