@@ -36,25 +36,6 @@ chunk_len (gint64 size,
   return (gsize) MIN ((gint64) CHUNK, size - index * CHUNK);
 }
 
-static gboolean
-refuse (GError        **error,
-        NatterErrorCode code,
-        const char     *message)
-{
-  g_set_error_literal (error, NATTER_ERROR, code, message);
-  return FALSE;
-}
-
-static void
-answer_error (NatterdRequest *request,
-              const GError   *error)
-{
-  if (error->domain == NATTER_ERROR)
-    natterd_request_error_from (request, error);
-  else
-    natterd_request_store_error (request, error);
-}
-
 /* 64 lower-case hexadecimal digits. */
 static gboolean
 is_sha256 (const char *s)
@@ -178,9 +159,9 @@ begin_run (NatterdWriteJob *job,
   if (!natterd_store_upload_usage (store, j->user_id, &in_progress, &bytes, error))
     return FALSE;
   if (in_progress >= j->max_uploads)
-    return refuse (error, NATTER_ERROR_TOO_MANY_UPLOADS, "Too many uploads in progress");
+    return natterd_refuse (error, NATTER_ERROR_TOO_MANY_UPLOADS, "Too many uploads in progress");
   if (bytes + j->upload.size > j->quota)
-    return refuse (error, NATTER_ERROR_QUOTA_EXCEEDED, "This file would take you past your storage quota");
+    return natterd_refuse (error, NATTER_ERROR_QUOTA_EXCEEDED, "This file would take you past your storage quota");
   j->upload.user_id = j->user_id;
   j->upload.touched = j->now;
   return natterd_store_upload_insert (store, j->user_id, j->upload.size, j->upload.sha256, j->now,
@@ -199,7 +180,7 @@ status_run (NatterdWriteJob *job,
   if (!natterd_store_upload_get (store, j->upload.id, &j->upload, &found, error))
     return FALSE;
   if (!found || j->upload.user_id != j->user_id)
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
   j->have = g_array_new (FALSE, FALSE, sizeof (gint64));
   return j->upload.file_id != 0 || natterd_store_chunks_list (store, j->upload.id, j->have, error);
 }
@@ -212,7 +193,7 @@ upload_done (NatterdWriteJob *job,
 
   natterd_commit_write_done (&j->write);
   if (error != NULL)
-    answer_error (j->write.request, error);
+    natterd_request_job_error (j->write.request, error);
   else
     {
       write_upload (natterd_request_begin_ok (j->write.request), &j->upload, j->have);
@@ -329,14 +310,14 @@ chunk_store (ChunkJob      *j,
   if (!natterd_store_upload_get (store, j->upload_id, &j->upload, &found, error))
     return FALSE;
   if (!found || j->upload.user_id != j->user_id)
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
   if (j->upload.file_id != 0)
     return TRUE; /* a chunk resent after a lost reply */
   chunks = chunks_of (j->upload.size);
   if (j->index >= chunks)
-    return refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
+    return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
   if (j->len != chunk_len (j->upload.size, j->index))
-    return refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "data does not have the chunk's length");
+    return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "data does not have the chunk's length");
   if (!natterd_store_chunk_put (store, j->upload_id, j->index, j->data, j->len, &added, error) ||
       !natterd_store_upload_update (store, j->upload_id, j->now, 0, error))
     return FALSE;
@@ -360,7 +341,7 @@ chunk_finish (ChunkJob      *j,
   if (!natterd_store_upload_get (store, j->upload_id, &j->upload, &found, error))
     return FALSE;
   if (!found)
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
   if (j->upload.file_id != 0)
     return TRUE;
   /* A mismatch deletes the upload and succeeds, so that the delete
@@ -419,7 +400,7 @@ verify_done (NatterdWriteJob *job,
   g_free (job);
   if (error != NULL)
     {
-      answer_error (j->write.request, error);
+      natterd_request_job_error (j->write.request, error);
       chunk_job_free (j);
       return;
     }
@@ -438,7 +419,7 @@ chunk_done (NatterdWriteJob *job,
   natterd_commit_write_done (&j->write);
   if (error != NULL)
     {
-      answer_error (request, error);
+      natterd_request_job_error (request, error);
       chunk_job_free (j);
       return;
     }
@@ -558,13 +539,13 @@ download_run (NatterdWriteJob *job,
   if (!natterd_store_file_readable (store, j->file_id, j->user_id, &size, error))
     return FALSE;
   if (size < 0)
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such file");
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such file");
   if (j->index >= chunks_of (size))
-    return refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
+    return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
   if (!natterd_store_file_chunk_get (store, j->file_id, j->index, &bytes, error))
     return FALSE;
   if (bytes == NULL)
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such file"); /* freed meanwhile */
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such file"); /* freed meanwhile */
   data = g_bytes_get_data (bytes, &len);
   j->data = g_base64_encode (data, len);
   return TRUE;
@@ -578,7 +559,7 @@ download_done (NatterdWriteJob *job,
   NatterJsonWriter *w;
 
   if (error != NULL)
-    answer_error (j->request, error);
+    natterd_request_job_error (j->request, error);
   else
     {
       w = natterd_request_begin_ok (j->request);

@@ -53,6 +53,25 @@ natterd_handlers_lookup (const char *type)
 /* --- argument readers --- */
 
 void
+natterd_request_job_error (NatterdRequest *request,
+                           const GError   *error)
+{
+  if (error->domain == NATTER_ERROR)
+    natterd_request_error_from (request, error);
+  else
+    natterd_request_store_error (request, error);
+}
+
+gboolean
+natterd_refuse (GError        **error,
+                NatterErrorCode code,
+                const char     *message)
+{
+  g_set_error_literal (error, NATTER_ERROR, code, message);
+  return FALSE;
+}
+
+void
 natterd_request_store_error (NatterdRequest *request,
                              const GError   *error)
 {
