@@ -649,6 +649,24 @@ test_expiry (void)
       "{\"type\":\"download\",\"file\":%" G_GINT64_FORMAT ",\"index\":0}", file);
 }
 
+/* A server of several nodes does not offer files, even when asked to:
+ * a message's files do not travel on the bus yet. Only in cluster mode. */
+static void
+test_cluster_not_offered (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+  g_autoptr(JsonObject) ok = NULL, e = NULL;
+
+  util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"), NULL);
+  ok = natter_test_client_request_ok (c,
+      "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"files\"]}",
+      NATTER_TEST_PASSWORD);
+  util_assert_strings (natter_test_get_array (ok, "features"), NULL);
+  e = natter_test_client_request_error (c, "unknown_type",
+      "{\"type\":\"upload_begin\",\"size\":1,\"sha256\":\"%064d\"}", 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -665,5 +683,7 @@ main (int   argc,
   natter_test_add_single_node ("/files/stranger", test_stranger, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/kill-mid-upload", test_kill_mid_upload, "restarts its natterd");
   natter_test_add_single_node ("/files/expiry", test_expiry, "restarts its natterd");
+  if (natter_test_cluster_size () > 1)
+    natter_test_add ("/files/cluster-not-offered", test_cluster_not_offered);
   return g_test_run ();
 }
