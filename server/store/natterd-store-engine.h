@@ -108,7 +108,7 @@ struct _NatterdStoreEngine {
   gboolean (*upload_get) (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
                           gboolean *out_found, GError **error);
   gboolean (*upload_update) (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id,
-                             GError **error);
+                             gint64 added, GError **error);
   gboolean (*upload_delete) (NatterdStore *store, gint64 id, GError **error);
   gboolean (*chunk_put) (NatterdStore *store, gint64 blob_id, gint64 index, const guint8 *data,
                          gsize len, gboolean *out_added, GError **error);

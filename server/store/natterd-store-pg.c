@@ -259,7 +259,8 @@ static const char *const migrations[] = {
   "  size    bigint NOT NULL,"
   "  sha256  text NOT NULL,"
   "  touched bigint NOT NULL,"
-  "  file_id bigint"
+  "  file_id bigint,"
+  "  received bigint NOT NULL DEFAULT 0"
   ");"
   "CREATE INDEX uploads_user ON uploads (user_id);"
   "CREATE INDEX uploads_touched ON uploads (touched);"
@@ -592,11 +593,11 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "INSERT INTO uploads (user_id, size, sha256, touched)"
     " VALUES ($1::bigint, $2::bigint, $3::text, $4::bigint) RETURNING id", TRUE, FALSE, TRUE },
   [STMT_UPLOAD_GET] = {
-    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0) FROM uploads WHERE id = $1::bigint",
+    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0), received FROM uploads WHERE id = $1::bigint",
     FALSE, FALSE, TRUE },
   [STMT_UPLOAD_UPDATE] = {
-    "UPDATE uploads SET touched = $2::bigint, file_id = coalesce (nullif ($3::bigint, 0), file_id)"
-    " WHERE id = $1::bigint", TRUE, FALSE, TRUE },
+    "UPDATE uploads SET touched = $2::bigint, file_id = coalesce (nullif ($3::bigint, 0), file_id),"
+    " received = received + $4::bigint WHERE id = $1::bigint", TRUE, FALSE, TRUE },
   [STMT_UPLOAD_DELETE] = { "DELETE FROM uploads WHERE id = $1::bigint", TRUE, FALSE, TRUE },
   [STMT_CHUNK_PUT] = {
     "INSERT INTO blob_chunks (blob_id, idx, data) VALUES ($1::bigint, $2::integer, $3::bytea)"
@@ -3529,19 +3530,22 @@ pg_upload_get (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
       g_strlcpy (out->sha256, get_text (res, 0, 2), sizeof out->sha256);
       out->touched = get_int (res, 0, 3);
       out->file_id = get_int (res, 0, 4);
+      out->received = get_int (res, 0, 5);
     }
   PQclear (res);
   return TRUE;
 }
 
 static gboolean
-pg_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, GError **error)
+pg_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, gint64 added,
+                  GError **error)
 {
   Params p = { 0 };
 
   param_int (&p, id);
   param_int (&p, now_ms);
   param_int (&p, file_id);
+  param_int (&p, added);
   return run_done ((PgStore *) store, STMT_UPLOAD_UPDATE, &p, "update upload", error);
 }
 

@@ -182,7 +182,8 @@ static const char *const migrations[] = {
   "  size    INTEGER NOT NULL,"
   "  sha256  TEXT NOT NULL,"
   "  touched INTEGER NOT NULL,"
-  "  file_id INTEGER"
+  "  file_id INTEGER,"
+  "  received INTEGER NOT NULL DEFAULT 0"
   ");"
   "CREATE INDEX uploads_user ON uploads (user_id);"
   "CREATE INDEX uploads_touched ON uploads (touched);"
@@ -530,9 +531,10 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_UPLOAD_INSERT] =
     "INSERT INTO uploads (user_id, size, sha256, touched) VALUES (?1, ?2, ?3, ?4)",
   [STMT_UPLOAD_GET] =
-    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0) FROM uploads WHERE id = ?1",
+    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0), received FROM uploads WHERE id = ?1",
   [STMT_UPLOAD_UPDATE] =
-    "UPDATE uploads SET touched = ?2, file_id = coalesce (nullif (?3, 0), file_id) WHERE id = ?1",
+    "UPDATE uploads SET touched = ?2, file_id = coalesce (nullif (?3, 0), file_id), received = received + ?4"
+    " WHERE id = ?1",
   [STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
   [STMT_CHUNK_PUT] = "INSERT OR IGNORE INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)",
   [STMT_CHUNK_GET] = "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2",
@@ -2595,13 +2597,15 @@ sqlite_upload_get (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
       g_strlcpy (out->sha256, (const char *) sqlite3_column_text (s, 2), sizeof out->sha256);
       out->touched = sqlite3_column_int64 (s, 3);
       out->file_id = sqlite3_column_int64 (s, 4);
+      out->received = sqlite3_column_int64 (s, 5);
     }
   sqlite3_reset (s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read upload");
 }
 
 static gboolean
-sqlite_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, GError **error)
+sqlite_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, gint64 added,
+                      GError **error)
 {
   SqliteStore *self = (SqliteStore *) store;
   sqlite3_stmt *s = stmt (self, STMT_UPLOAD_UPDATE);
@@ -2609,6 +2613,7 @@ sqlite_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file
   sqlite3_bind_int64 (s, 1, id);
   sqlite3_bind_int64 (s, 2, now_ms);
   sqlite3_bind_int64 (s, 3, file_id);
+  sqlite3_bind_int64 (s, 4, added);
   return step_done (self, s, "update upload", error);
 }
 

@@ -660,9 +660,9 @@ natterd_store_upload_get (NatterdStore *self, gint64 id, NatterdStoreUpload *out
 
 gboolean
 natterd_store_upload_update (NatterdStore *self, gint64 id, gint64 now_ms, gint64 file_id,
-                             GError **error)
+                             gint64 added, GError **error)
 {
-  return self->engine->upload_update (self, id, now_ms, file_id, error);
+  return self->engine->upload_update (self, id, now_ms, file_id, added, error);
 }
 
 gboolean

@@ -489,6 +489,7 @@ typedef struct {
   gint64 size;
   gint64 touched;    /* ms: its start or its last chunk */
   gint64 file_id;    /* 0 while in progress */
+  gint64 received;   /* chunks stored */
   char   sha256[65]; /* lower-case hex */
 } NatterdStoreUpload;
 
@@ -501,9 +502,10 @@ gboolean natterd_store_upload_insert (NatterdStore *self, gint64 user_id, gint64
 /* *out_found FALSE when no upload has @id. */
 gboolean natterd_store_upload_get    (NatterdStore *self, gint64 id, NatterdStoreUpload *out,
                                       gboolean *out_found, GError **error);
-/* Sets touched to @now_ms, and the file when @file_id is not 0. */
+/* Sets touched to @now_ms, the file when @file_id is not 0, and counts
+ * @added more chunks received. */
 gboolean natterd_store_upload_update (NatterdStore *self, gint64 id, gint64 now_ms, gint64 file_id,
-                                      GError **error);
+                                      gint64 added, GError **error);
 /* The upload's row, and its blob's chunks unless a file holds them. */
 gboolean natterd_store_upload_delete (NatterdStore *self, gint64 id, GError **error);
 /* Stores chunk @index of blob @blob_id unless it is there: *out_added. */
