@@ -14,9 +14,15 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(NatterApplication) app = NULL;
+  const char *locale_dir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* NATTER_LOCALEDIR: the translations of a build tree (its po/ folder,
+   * where meson puts LANG/LC_MESSAGES/natter.mo), so that the app run
+   * from the build (build-aux/run.sh) speaks the user's language without
+   * an install. */
+  locale_dir = g_getenv ("NATTER_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir != NULL && *locale_dir != '\0' ? locale_dir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -30,6 +30,10 @@ packages=(
   # start a throw-away server from the postgresql package's binaries
   # (Debian 12: PostgreSQL 15, with postgresql-contrib)
   libpq-dev postgresql
+  # the security review's TLS check (tests/security/test-tls.c) shakes
+  # hands with natterd using GnuTLS's own client, gnutls-cli, and makes an
+  # RSA certificate with certtool: both in gnutls-bin
+  gnutls-bin
   # fuzzing (build-aux/fuzz.sh): clang with libFuzzer and the sanitizer
   # runtimes (libclang-rt-14-dev holds them; it is only a Recommends of
   # clang-14, which this script does not install), and llvm-14 for

@@ -46,4 +46,5 @@ if ! read -r -t 30 ready <"$fifo"; then
 fi
 echo "natterd: $ready (data in $data_dir)"
 
-GSETTINGS_SCHEMA_DIR="$dir/data" "$dir/app/natter" "$@"
+# The build tree's schema and translations: nothing is installed.
+GSETTINGS_SCHEMA_DIR="$dir/data" NATTER_LOCALEDIR="$dir/po" "$dir/app/natter" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Natter and runs every test, three times: in a plain build, under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and in a portable build
-# (-Dportable=true: the fallbacks other systems use, docs/building.md);
+# (-Dportable=true: the fallbacks other systems use, docs/building.md),
+# each run's logs then scanned for secrets (tests/security/check-test-logs.py);
 # checks that the app builds alone (-Dserver=false, as the Flatpak builds
 # it: one test); then fuzzes each libFuzzer target of tests/fuzz for a
 # while (build-aux/fuzz.sh), each target one test. Installs missing
@@ -68,6 +69,15 @@ for kind in $builds; do
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS NATTER_TEST_TIMEOUT_SCALE
   logs+=("$dir/meson-logs/testlog.json")
+  # No password, token or hash in any log line of the whole run
+  # (docs/security.md): one test more, run once every test has written
+  # its log.
+  if python3 tests/security/check-test-logs.py "$top" "$dir/meson-logs/testlog.txt"; then
+    build_passes=$((build_passes + 1))
+  else
+    echo "=== $kind build: a secret in the test logs"
+    build_failures=$((build_failures + 1))
+  fi
 done
 
 # A regression run of the fuzz targets: a crash, leak or hang is a

@@ -19,6 +19,7 @@
 #include "natterd-server.h"
 #include "natterd-store.h"
 #include "natterd-store-import.h"
+#include "natterd-tls-policy.h"
 
 /* g_print and g_printerr convert to the locale's charset and turn what it
  * cannot show into '?': under LANG=C (a bare service, a container) GLib's
@@ -172,6 +173,15 @@ main (int   argc,
 
       natterd_config_free (config);
       return status;
+    }
+
+  /* Before any thread or TLS connection exists (it sets the environment
+   * glib-networking reads at the first connection). */
+  if (config->tls && !natterd_tls_policy_apply (&error))
+    {
+      g_printerr ("natterd: %s\n", error->message);
+      natterd_config_free (config);
+      return 2;
     }
 
   if (sodium_init () < 0)

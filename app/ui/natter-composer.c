@@ -46,6 +46,8 @@ struct _NatterComposer
 
   /* owned references */
   NatterConversation *conversation;
+  NatterRoom         *room;    /* the conversation's, watched for joins and leaves */
+  gulong              room_members_handler;
   GHashTable         *drafts; /* address → text */
   NatterMessage      *target;  /* the message answered or edited, or NULL */
   GListModel         *members; /* NatterUser: the room's, for mentions */
@@ -257,20 +259,52 @@ members_cb (GObject      *object,
   update_mentions (self);
 }
 
+/* Asks the server for the room's members again; those offered now stay
+ * until the answer replaces them. */
 static void
-load_members (NatterComposer *self)
+fetch_members (NatterComposer *self)
 {
   g_cancellable_cancel (self->members_cancellable);
   g_clear_object (&self->members_cancellable);
-  g_clear_object (&self->members);
-  gtk_filter_list_model_set_model (self->mention_filter_model, NULL);
-
   if (self->client == NULL || self->conversation == NULL ||
       !natter_conversation_is_room (self->conversation))
     return;
   self->members_cancellable = g_cancellable_new ();
   natter_client_room_members_async (self->client, natter_conversation_get_address (self->conversation),
                                     self->members_cancellable, members_cb, g_object_ref (self));
+}
+
+/* Someone joined or left the open room (a room_member event moves the
+ * count): "@" must offer who is in it now, not who was when it opened. */
+static void
+room_member_count_cb (NatterComposer *self)
+{
+  fetch_members (self);
+}
+
+static void
+watch_room (NatterComposer *self)
+{
+  if (self->room != NULL)
+    g_clear_signal_handler (&self->room_members_handler, self->room);
+  g_clear_object (&self->room);
+  if (self->conversation == NULL || !natter_conversation_is_room (self->conversation))
+    return;
+  self->room = natter_conversation_get_room (self->conversation);
+  if (self->room == NULL)
+    return;
+  g_object_ref (self->room);
+  self->room_members_handler = g_signal_connect_swapped (self->room, "notify::member-count",
+                                                         G_CALLBACK (room_member_count_cb), self);
+}
+
+static void
+load_members (NatterComposer *self)
+{
+  g_clear_object (&self->members);
+  gtk_filter_list_model_set_model (self->mention_filter_model, NULL);
+  watch_room (self);
+  fetch_members (self);
 }
 
 static gboolean
@@ -685,6 +719,9 @@ natter_composer_dispose (GObject *object)
   NatterComposer *self = NATTER_COMPOSER (object);
 
   stop_typing (self);
+  if (self->room != NULL)
+    g_clear_signal_handler (&self->room_members_handler, self->room);
+  g_clear_object (&self->room);
   g_cancellable_cancel (self->members_cancellable);
   g_clear_object (&self->members_cancellable);
   g_clear_object (&self->members);

@@ -1,20 +1,23 @@
 /* natterd-cluster.c: a node of a natterd cluster (see natterd-cluster.h).
  *
  * What goes on the bus, on NATTERD_CLUSTER_CHANNEL_MESSAGES: the messages
- * of one or more batches a node committed, in id order, as
+ * and the changes of messages (edit, delete, reaction) of one or more
+ * batches a node committed, in id order, as
  *
- *   "NTM1"  instance u64
- *   then for each message:
- *   id u64, conversation u64, sender u64, peer u64 (0: a room),
- *   ts u64, body length u32, client_msg_id length u16, body, client_msg_id
+ *   "NTM2"  instance u64
+ *   then a record per message or change (natterd-cluster-records.h)
  *
  * all little-endian. The instance is a random number a node draws at
  * start: it skips its own publishes (its node name may be reused by a
- * restarted node, whose publishes are not its own). The peer lets a node
- * deliver the first message of a direct conversation it has not heard
- * of. A publish is cut into runs of consecutive ids for the stream: ids
- * that follow each other leave no room for another node's, and a run must
- * hold none of another's (natterd-stream.h).
+ * restarted node, whose publishes are not its own). A message's record
+ * names the peer, so that a node delivers the first message of a direct
+ * conversation it has not heard of, and carries its reply's quote and
+ * mentions; a change's carries the message as it is after the change. A
+ * publish is cut into runs of consecutive ids for the stream: ids that
+ * follow each other leave no room for another node's, and a run must
+ * hold none of another's (natterd-stream.h). Changes take ids of the
+ * message sequence, so they go through the stream as messages do, and a
+ * read of a gap reads both.
  *
  * On NATTERD_CLUSTER_CHANNEL_DIRECTORY: "NTD1", the instance and a
  * sequence number u64: "I changed the directory, read it"; and "NTK1",
@@ -26,9 +29,12 @@
  * peer u64, user u64, active u8; or 'R' (a read marker moved, for the
  * user's other devices and the others in the conversation):
  * conversation u64, user u64, up_to u64; or 'X' (a token revoked by a
- * logout): user u64, the token's SHA-256 (32 bytes).
+ * logout): user u64, the token's SHA-256 (32 bytes); or 'N' (a
+ * notification level set, for the user's other devices): conversation
+ * u64, user u64, peer u64 (the other user of a direct conversation; 0:
+ * a room), level u8.
  *
- * A node's own sends go into the stream one message a run: its writer's
+ * A node's own sends and changes go into the stream one a run: its writer's
  * completions of two batches may come together, and another node's
  * transaction may sit between them.
  */
@@ -43,6 +49,7 @@
 #include "natterd-bus.h"
 #include "natterd-cluster.h"
 #include "natterd-cluster-presence.h"
+#include "natterd-cluster-records.h"
 #include "natterd-cluster-wire.h"
 #include "natterd-commit.h"
 #include "natterd-directory-refresh.h"
@@ -50,12 +57,11 @@
 #include "natterd-reads.h"
 #include "natterd-stream.h"
 
-#define MAGIC_MESSAGES  "NTM1"
+#define MAGIC_MESSAGES  "NTM2"
 #define MAGIC_DIRECTORY "NTD1"
 #define MAGIC_EVENTS    "NTE1"
 #define MAGIC_ACK       "NTK1"
 #define HEADER_LEN      NATTERD_WIRE_HEADER_LEN
-#define RECORD_FIXED    (5 * 8 + 4 + 2)
 
 struct _NatterdCluster {
   NatterdDirectory *directory;      /* borrowed; owns this */
@@ -72,6 +78,8 @@ struct _NatterdCluster {
   GArray           *acks_due;        /* AckDue */
   GQueue            held;            /* Held: delivered here once the directory knows */
   gint64            refreshes_done;  /* of the directory, as its done function said */
+  gboolean          directory_may_lag; /* the bus was down since the last refresh */
+  gint64            lag_ends_with_run; /* the refresh asked for when it came back */
 
   GByteArray       *outgoing;       /* records waiting to be published */
   guint             publish_source;
@@ -86,22 +94,55 @@ struct _NatterdCluster {
   guint64           received;       /* messages of other nodes off the bus */
 };
 
-/* What the stream holds: one send of this node's, or messages of others
- * (off the bus or read from the database). */
+/* Another node's message or change of a message (off the bus or read
+ * from the database). */
 typedef struct {
-  gpointer   own;       /* the commit's send */
-  gint64     own_id;
-  GPtrArray *messages;  /* NatterdStoreMessage*, ascending ids */
-  GArray    *peers;     /* gint64 per message: 0 when not known */
+  gint64               id;
+  NatterdStoreMessage *message;  /* a message, or NULL */
+  gint64               peer_id;  /* its direct conversation's other user: 0 when not known */
+  NatterdStoreChange  *change;   /* a change, or NULL */
+} Item;
+
+/* NULL-safe: a run's array keeps the holes of the items taken from it. */
+static void
+item_free (Item *item)
+{
+  if (item == NULL)
+    return;
+  g_free (item->message);
+  natterd_store_change_free (item->change);
+  g_free (item);
+}
+
+static Item *
+item_new (gint64                     id,
+          const NatterdStoreMessage *message,
+          gint64                     peer_id,
+          const NatterdStoreChange  *change)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->id = id;
+  item->message = message != NULL ? natterd_store_message_copy (message) : NULL;
+  item->peer_id = peer_id;
+  item->change = change != NULL ? natterd_store_change_copy (change) : NULL;
+  return item;
+}
+
+/* What the stream holds: one send or change of this node's, or items of
+ * others. */
+typedef struct {
+  NatterdClusterOwnFunc own_func;
+  gpointer              own;      /* the commit's send, or the handler's change */
+  gint64                own_id;
+  GPtrArray            *items;    /* Item*, ascending ids */
 } Run;
 
 static void
 run_free (Run *run)
 {
-  if (run->messages != NULL)
-    g_ptr_array_unref (run->messages);
-  if (run->peers != NULL)
-    g_array_unref (run->peers);
+  if (run->items != NULL)
+    g_ptr_array_unref (run->items);
   g_free (run);
 }
 
@@ -110,17 +151,22 @@ run_new_foreign (void)
 {
   Run *run = g_new0 (Run, 1);
 
-  run->messages = g_ptr_array_new_with_free_func (g_free);
-  run->peers = g_array_new (FALSE, FALSE, sizeof (gint64));
+  run->items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
   return run;
+}
+
+static gint64
+run_last_id (Run *run)
+{
+  return ((Item *) run->items->pdata[run->items->len - 1])->id;
 }
 
 /* Another node changed the directory (or this node may have missed
  * that it did): read it again. Coalesced there. */
-static void
+static gint64
 refresh_directory (NatterdCluster *self)
 {
-  natterd_directory_refresh (self->directory);
+  return natterd_directory_refresh (self->directory);
 }
 
 /* --- delivery, in id order --- */
@@ -131,18 +177,55 @@ refresh_directory (NatterdCluster *self)
  * waits for one refresh of the directory: skipped, a later message's
  * event would move its clients' position past it for good. */
 typedef struct {
-  gpointer             own;                /* a send of this node's, or NULL */
-  gboolean             delivered_already;
-  NatterdStoreMessage *message;            /* another node's */
-  gint64               peer_id;
-  gint64               refresh_run;        /* the refresh it waits for; 0: none yet */
+  NatterdClusterOwnFunc own_func;          /* a send or change of this node's, or NULL */
+  gpointer              own;
+  gboolean              delivered_already;
+  Item                 *item;              /* another node's */
+  gint64                refresh_run;       /* the refresh it waits for; 0: none yet */
 } Held;
 
 static void
 held_free (Held *held)
 {
-  g_free (held->message);
+  item_free (held->item);
   g_free (held);
+}
+
+/* A change another node made, told in its turn among the deliveries. */
+typedef struct {
+  NatterdDirectory   *directory;
+  NatterdStoreChange *change;
+} ForeignChange;
+
+static void
+tell_foreign_change (gpointer data)
+{
+  ForeignChange *f = data;
+
+  natterd_tell_change (f->directory, f->change, NULL);
+  natterd_store_change_free (f->change);
+  g_free (f);
+}
+
+/* Hands another node's @item to this node's connections. FALSE when the
+ * directory does not know whom or where it names (yet). */
+static gboolean
+deliver_item (NatterdCluster *self,
+              Item           *item)
+{
+  NatterdDirectory *dir = self->directory;
+  ForeignChange *f;
+
+  if (item->message != NULL)
+    return natterd_commit_deliver_foreign (dir->commit, item->message, item->peer_id);
+  if (natterd_directory_find_conversation (dir, item->change->conversation_id) == NULL ||
+      natterd_directory_find_user_id (dir, item->change->actor_id) == NULL)
+    return FALSE;
+  f = g_new0 (ForeignChange, 1);
+  f->directory = dir;
+  f->change = g_steal_pointer (&item->change);
+  natterd_commit_deliver_in_turn (dir->commit, tell_foreign_change, f);
+  return TRUE;
 }
 
 /* Hands on what waits, in order, until a message still cannot go: then
@@ -151,15 +234,13 @@ held_free (Held *held)
 static void
 drain_held (NatterdCluster *self)
 {
-  NatterdCommit *commit = self->directory->commit;
   Held *held;
 
   while ((held = g_queue_peek_head (&self->held)) != NULL)
     {
-      if (held->own != NULL)
-        natterd_commit_deliver_own (commit, held->own, held->delivered_already || self->stopped);
-      else if (self->stopped ||
-               !natterd_commit_deliver_foreign (commit, held->message, held->peer_id))
+      if (held->own_func != NULL)
+        held->own_func (held->own, held->delivered_already || self->stopped);
+      else if (self->stopped || !deliver_item (self, held->item))
         {
           /* Once: a refresh that reads after this moment. */
           if (!self->stopped && held->refresh_run == 0 &&
@@ -167,27 +248,28 @@ drain_held (NatterdCluster *self)
             return;
           if (!self->stopped && held->refresh_run > self->refreshes_done)
             return;
-          g_message ("Message %" G_GINT64_FORMAT " of another node names a sender or conversation "
-                     "this node does not know; its clients get it when they sync",
-                     held->message->id);
+          g_message ("Message or change %" G_GINT64_FORMAT " of another node names a user or "
+                     "conversation this node does not know; its clients get it when they sync",
+                     held->item->id);
         }
       held_free (g_queue_pop_head (&self->held));
     }
 }
 
+/* Takes @item. */
 static void
-hold (NatterdCluster            *self,
-      gpointer                   own,
-      gboolean                   delivered_already,
-      const NatterdStoreMessage *message,
-      gint64                     peer_id)
+hold (NatterdCluster        *self,
+      NatterdClusterOwnFunc  own_func,
+      gpointer               own,
+      gboolean               delivered_already,
+      Item                  *item)
 {
   Held *held = g_new0 (Held, 1);
 
+  held->own_func = own_func;
   held->own = own;
   held->delivered_already = delivered_already;
-  held->message = message != NULL ? natterd_store_message_copy (message) : NULL;
-  held->peer_id = peer_id;
+  held->item = item;
   g_queue_push_tail (&self->held, held);
 }
 
@@ -197,29 +279,27 @@ deliver_cb (gpointer run_data,
             gpointer user_data)
 {
   NatterdCluster *self = user_data;
-  NatterdCommit *commit = self->directory->commit;
   Run *run = run_data;
 
-  if (run->own != NULL)
+  if (run->own_func != NULL)
     {
       /* from_id past it: a read of a gap brought it first (or, at a stop,
        * it waited behind a gap: answered, not fanned out). */
       if (g_queue_is_empty (&self->held))
-        natterd_commit_deliver_own (commit, run->own, from_id > run->own_id);
+        run->own_func (run->own, from_id > run->own_id);
       else
-        hold (self, run->own, from_id > run->own_id, NULL, 0);
+        hold (self, run->own_func, run->own, from_id > run->own_id, NULL);
       run_free (run);
       return;
     }
-  for (guint i = 0; i < run->messages->len; i++)
+  for (guint i = 0; i < run->items->len; i++)
     {
-      const NatterdStoreMessage *m = run->messages->pdata[i];
-      gint64 peer_id = g_array_index (run->peers, gint64, i);
+      Item *item = run->items->pdata[i];
 
-      if (m->id < from_id)
+      if (item->id < from_id)
         continue;
-      if (!g_queue_is_empty (&self->held) || !natterd_commit_deliver_foreign (commit, m, peer_id))
-        hold (self, NULL, FALSE, m, peer_id);
+      if (!g_queue_is_empty (&self->held) || !deliver_item (self, item))
+        hold (self, NULL, NULL, FALSE, g_steal_pointer (&run->items->pdata[i]));
     }
   run_free (run);
   drain_held (self);
@@ -248,26 +328,23 @@ publish_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A message (@change NULL) or a change of one, into the next publish. */
 static void
 queue_publish (NatterdCluster            *self,
                const NatterdStoreMessage *m,
-               gint64                     peer_id)
+               gint64                     peer_id,
+               const NatterdStoreChange  *change)
 {
-  gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) : 0;
+  gsize size = natterd_cluster_record_size (change != NULL ? &change->message : m);
 
-  if (self->outgoing->len > 0 && self->outgoing->len + RECORD_FIXED + m->body_len > NATTERD_CLUSTER_PUBLISH_BYTES)
+  if (self->outgoing->len > 0 && self->outgoing->len + size > NATTERD_CLUSTER_PUBLISH_BYTES)
     publish_outgoing (self);
   if (self->outgoing->len == 0)
     natterd_wire_put_header (self->outgoing, MAGIC_MESSAGES, self->instance);
-  natterd_wire_put_u64 (self->outgoing, m->id);
-  natterd_wire_put_u64 (self->outgoing, m->conversation_id);
-  natterd_wire_put_u64 (self->outgoing, m->sender_id);
-  natterd_wire_put_u64 (self->outgoing, peer_id);
-  natterd_wire_put_u64 (self->outgoing, m->ts);
-  natterd_wire_put_u32 (self->outgoing, (guint32) m->body_len);
-  natterd_wire_put_u16 (self->outgoing, (guint16) id_len);
-  g_byte_array_append (self->outgoing, (const guint8 *) m->body, m->body_len);
-  g_byte_array_append (self->outgoing, (const guint8 *) m->client_msg_id, id_len);
+  if (change != NULL)
+    natterd_cluster_record_put_change (self->outgoing, change);
+  else
+    natterd_cluster_record_put_message (self->outgoing, m, peer_id);
   self->published++;
   /* The writer hands back a batch's sends in one go: they leave in one
    * publish, right after. */
@@ -281,15 +358,38 @@ queue_publish (NatterdCluster            *self,
     }
 }
 
-/* Hands @run (messages of consecutive ids) to the stream. */
+/* Hands @run (items of consecutive ids) to the stream. */
 static void
 add_foreign_run (NatterdCluster *self,
                  Run            *run)
 {
-  const NatterdStoreMessage *first = run->messages->pdata[0];
-  const NatterdStoreMessage *last = run->messages->pdata[run->messages->len - 1];
+  natterd_stream_add (self->stream, ((Item *) run->items->pdata[0])->id, run_last_id (run), run);
+}
 
-  natterd_stream_add (self->stream, first->id, last->id, run);
+/* What a publish is cut into as its records are read. */
+typedef struct {
+  NatterdCluster *cluster;
+  Run            *run;
+  gint64          previous;
+} Cutting;
+
+static void
+record_cb (gint64                     id,
+           const NatterdStoreMessage *message,
+           gint64                     peer_id,
+           const NatterdStoreChange  *change,
+           gpointer                   user_data)
+{
+  Cutting *c = user_data;
+
+  /* A run ends where the ids stop following each other. */
+  if (c->run != NULL && id != c->previous + 1)
+    add_foreign_run (c->cluster, g_steal_pointer (&c->run));
+  if (c->run == NULL)
+    c->run = run_new_foreign ();
+  g_ptr_array_add (c->run->items, item_new (id, message, peer_id, change));
+  c->previous = id;
+  c->cluster->received++;
 }
 
 static void
@@ -300,9 +400,8 @@ messages_cb (NatterdBus   *bus,
              gpointer      user_data)
 {
   NatterdCluster *self = user_data;
-  const guint8 *p = data + HEADER_LEN, *end = data + len;
-  Run *run = NULL;
-  gint64 previous = 0;
+  Cutting cutting = { self, NULL, 0 };
+  gboolean whole;
 
   if (len < HEADER_LEN || memcmp (data, MAGIC_MESSAGES, 4) != 0)
     {
@@ -312,52 +411,11 @@ messages_cb (NatterdBus   *bus,
   if (natterd_wire_get_u64 (data + 4) == self->instance || self->stopped)
     return;
 
-  while (p < end)
-    {
-      NatterdStoreMessage m = { 0 };
-      char client_msg_id[NATTER_CLIENT_MSG_ID_MAX + 1];
-      guint32 body_len;
-      guint16 id_len;
-      gint64 peer_id;
-
-      if ((gsize) (end - p) < RECORD_FIXED)
-        goto bad;
-      m.id = (gint64) natterd_wire_get_u64 (p);
-      m.conversation_id = (gint64) natterd_wire_get_u64 (p + 8);
-      m.sender_id = (gint64) natterd_wire_get_u64 (p + 16);
-      peer_id = (gint64) natterd_wire_get_u64 (p + 24);
-      m.ts = (gint64) natterd_wire_get_u64 (p + 32);
-      body_len = natterd_wire_get_u32 (p + 40);
-      id_len = natterd_wire_get_u16 (p + 44);
-      p += RECORD_FIXED;
-      if ((gsize) (end - p) < (gsize) body_len + id_len || id_len > NATTER_CLIENT_MSG_ID_MAX ||
-          m.id <= previous)
-        goto bad;
-      m.body = (const char *) p;
-      m.body_len = body_len;
-      memcpy (client_msg_id, p + body_len, id_len);
-      client_msg_id[id_len] = '\0';
-      m.client_msg_id = id_len > 0 ? client_msg_id : NULL;
-      p += body_len + id_len;
-
-      /* A run ends where the ids stop following each other. */
-      if (run != NULL && m.id != previous + 1)
-        add_foreign_run (self, g_steal_pointer (&run));
-      if (run == NULL)
-        run = run_new_foreign ();
-      g_ptr_array_add (run->messages, natterd_store_message_copy (&m));
-      g_array_append_val (run->peers, peer_id);
-      previous = m.id;
-      self->received++;
-    }
-  if (run != NULL)
-    add_foreign_run (self, run);
-  return;
-
-bad:
-  g_message ("A publish on %s cut short or out of order; the rest is read from the database", channel);
-  if (run != NULL)
-    add_foreign_run (self, run);
+  whole = natterd_cluster_records_read (data + HEADER_LEN, len - HEADER_LEN, record_cb, &cutting);
+  if (cutting.run != NULL)
+    add_foreign_run (self, cutting.run);
+  if (!whole)
+    g_message ("A publish on %s cut short or out of order; the rest is read from the database", channel);
 }
 
 /* A change another node waits for us to have read (see
@@ -426,6 +484,9 @@ refresh_done_cb (NatterdDirectory *directory,
   guint i = 0;
 
   self->refreshes_done = completed;
+  if (self->directory_may_lag && self->lag_ends_with_run > 0 && completed >= self->lag_ends_with_run &&
+      natterd_bus_is_connected (self->bus))
+    self->directory_may_lag = FALSE;
   drain_held (self);
   while (i < self->acks_due->len)
     {
@@ -568,9 +629,10 @@ natterd_cluster_relay_revoked (NatterdCluster *self,
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
 }
 
-/* Typing and read markers: live only. One lost with the bus is not
- * recovered (a typing notice is stale by then; a read marker is in the
- * database, and a client finds it in the conversation list). */
+/* Typing, read markers and notification levels: live only. One lost
+ * with the bus is not recovered (a typing notice is stale by then; a read
+ * marker and a level are in the database, and a client finds them in the
+ * conversation list). */
 static void
 events_cb (NatterdBus   *bus,
            const char   *channel,
@@ -612,6 +674,19 @@ events_cb (NatterdBus   *bus,
       if (conv != NULL && user != NULL)
         natterd_tell_read (conv, user, (gint64) natterd_wire_get_u64 (p + 16));
     }
+  else if (data[HEADER_LEN] == 'N' && len == HEADER_LEN + 1 + 3 * 8 + 1 && p[24] <= NATTERD_NOTIFY_NONE)
+    {
+      gint64 conversation_id = (gint64) natterd_wire_get_u64 (p);
+      NatterdConversation *conv = natterd_directory_find_conversation (dir, conversation_id);
+      NatterdUser *user = natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p + 8));
+      NatterdUser *peer = natterd_directory_find_user_id (dir, (gint64) natterd_wire_get_u64 (p + 16));
+
+      /* A direct conversation made by the level itself on that node. */
+      if (conv == NULL && user != NULL && peer != NULL && conversation_id > 0)
+        conv = natterd_directory_note_direct (dir, conversation_id, user, peer);
+      if (conv != NULL && user != NULL)
+        natterd_tell_notify_level (conv, user, (NatterdNotifyLevel) p[24], NULL);
+    }
   else if (data[HEADER_LEN] == 'X' && len == HEADER_LEN + 1 + 8 + NATTERD_TOKEN_HASH_LEN &&
            dir->auth != NULL)
     natterd_auth_forget_token (dir->auth,
@@ -629,6 +704,7 @@ typedef struct {
   gint64           after;
   gint64           before;
   Run             *run;
+  gint64           page_end;        /* a full page: its last id; 0: the gap is read */
   gint64           committed_up_to; /* how far the messages go, read after them */
 } ClusterRead;
 
@@ -636,12 +712,50 @@ static gboolean
 copy_message_cb (const NatterdStoreMessage *m,
                  gpointer                   user_data)
 {
-  Run *run = user_data;
-  gint64 unknown_peer = 0;
-
-  g_ptr_array_add (run->messages, natterd_store_message_copy (m));
-  g_array_append_val (run->peers, unknown_peer);
+  g_ptr_array_add (user_data, item_new (m->id, m, 0, NULL));
   return TRUE;
+}
+
+static gboolean
+copy_change_cb (const NatterdStoreChange *change,
+                gpointer                  user_data)
+{
+  g_ptr_array_add (user_data, item_new (change->id, NULL, 0, change));
+  return TRUE;
+}
+
+static gint
+item_compare (gconstpointer a,
+              gconstpointer b)
+{
+  gint64 x = (*(Item *const *) a)->id, y = (*(Item *const *) b)->id;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The messages and the changes of a page, merged in id order into
+ * @run. A page is NATTERD_CLUSTER_GAP_PAGE of each at most: when either
+ * list is full, the page ends at the lower of the two lists' last ids
+ * (what lies beyond it in the other list is read with the next page);
+ * *@out_page_end is then that id, else 0. */
+static void
+merge_page (Run       *run,
+            GPtrArray *messages,
+            GPtrArray *changes,
+            gint64    *out_page_end)
+{
+  gint64 end = G_MAXINT64;
+
+  if (messages->len == NATTERD_CLUSTER_GAP_PAGE)
+    end = ((Item *) messages->pdata[messages->len - 1])->id;
+  if (changes->len == NATTERD_CLUSTER_GAP_PAGE)
+    end = MIN (end, ((Item *) changes->pdata[changes->len - 1])->id);
+  for (GPtrArray *list = messages; list != NULL; list = list == messages ? changes : NULL)
+    for (guint i = 0; i < list->len; i++)
+      if (((Item *) list->pdata[i])->id <= end)
+        g_ptr_array_add (run->items, g_steal_pointer (&list->pdata[i]));
+  g_ptr_array_sort (run->items, item_compare);
+  *out_page_end = end < G_MAXINT64 ? end : 0;
 }
 
 static gboolean
@@ -650,14 +764,20 @@ gap_read_run (NatterdWriteJob *job,
               GError         **error)
 {
   ClusterRead *r = (ClusterRead *) job;
-
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+  g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
   gint64 indexed;
 
-  /* How far the database goes, read after the messages: a gap's end
-   * beyond it was never committed. */
-  return natterd_store_messages_between (store, r->after, r->before, NATTERD_CLUSTER_GAP_PAGE,
-                                         copy_message_cb, r->run, error) &&
-         natterd_store_search_index_state (store, &indexed, &r->committed_up_to, error);
+  /* How far the database goes, read after the messages and changes: a
+   * gap's end beyond it was never committed. */
+  if (!natterd_store_messages_between (store, r->after, r->before, NATTERD_CLUSTER_GAP_PAGE,
+                                       copy_message_cb, messages, error) ||
+      !natterd_store_changes_between (store, r->after, r->before, NATTERD_CLUSTER_GAP_PAGE,
+                                      copy_change_cb, changes, error) ||
+      !natterd_store_search_index_state (store, &indexed, &r->committed_up_to, error))
+    return FALSE;
+  merge_page (r->run, messages, changes, &r->page_end);
+  return TRUE;
 }
 
 static void start_gap_read (NatterdCluster *self);
@@ -679,7 +799,7 @@ gap_read_done (NatterdWriteJob *job,
   ClusterRead *r = (ClusterRead *) job;
   NatterdCluster *self = r->cluster;
   Run *run = r->run;
-  gint64 committed_up_to = r->committed_up_to;
+  gint64 committed_up_to = r->committed_up_to, page_end = r->page_end;
 
   g_free (r);
   if (self->stopped)
@@ -695,7 +815,7 @@ gap_read_done (NatterdWriteJob *job,
       self->read_retry_source = g_timeout_add (NATTERD_CLUSTER_READ_RETRY_MS, read_retry_cb, self);
       return;
     }
-  if (committed_up_to < self->read_before - 1 && run->messages->len < NATTERD_CLUSTER_GAP_PAGE)
+  if (committed_up_to < self->read_before - 1 && page_end == 0)
     {
       /* What made the gap is not in the database: ids of no commit (a
        * corrupt publish, or another cluster's on a shared Redis). They
@@ -712,12 +832,9 @@ gap_read_done (NatterdWriteJob *job,
       run_free (run);
       natterd_stream_add_read (self->stream, self->read_after, self->read_after + 1, NULL);
     }
-  else if (run->messages->len == NATTERD_CLUSTER_GAP_PAGE)
-    {
-      const NatterdStoreMessage *last = run->messages->pdata[run->messages->len - 1];
-      natterd_stream_add_read_page (self->stream, self->read_after, last->id, run);
-    }
-  else if (run->messages->len == 0)
+  else if (page_end != 0)
+    natterd_stream_add_read_page (self->stream, self->read_after, page_end, run);
+  else if (run->items->len == 0)
     {
       run_free (run);
       natterd_stream_add_read (self->stream, self->read_after, self->read_before, NULL);
@@ -819,13 +936,15 @@ bus_state_cb (NatterdBus *bus,
     {
       g_message ("The cluster's bus is down (%s); messages of the other nodes come from the "
                  "database until it is back", natterd_bus_get_last_error (bus));
+      self->directory_may_lag = TRUE;
+      self->lag_ends_with_run = 0;
       return;
     }
   g_message ("Node %s is on the cluster's bus", self->node_name);
   /* Whatever was published while this node was not listening is lost to
    * it: the database has it. */
   catch_up (self);
-  refresh_directory (self);
+  self->lag_ends_with_run = refresh_directory (self);
   natterd_cluster_presence_connected (self->presence);
 }
 
@@ -890,6 +1009,14 @@ natterd_cluster_new (NatterdDirectory    *directory,
   return self;
 }
 
+/* NatterdClusterOwnFunc of this node's sends. */
+static void
+deliver_own_send (gpointer send,
+                  gboolean delivered_already)
+{
+  natterd_commit_deliver_own (natterd_commit_of_send (send), send, delivered_already);
+}
+
 void
 natterd_cluster_own_committed (NatterdCluster            *self,
                                const NatterdStoreMessage *m,
@@ -906,11 +1033,34 @@ natterd_cluster_own_committed (NatterdCluster            *self,
       natterd_commit_deliver_own (self->directory->commit, send, TRUE);
       return;
     }
-  queue_publish (self, m, peer_id);
+  queue_publish (self, m, peer_id, NULL);
   run = g_new0 (Run, 1);
+  run->own_func = deliver_own_send;
   run->own = send;
   run->own_id = m->id;
   natterd_stream_add (self->stream, m->id, m->id, run);
+}
+
+void
+natterd_cluster_own_change (NatterdCluster           *self,
+                            const NatterdStoreChange *change,
+                            NatterdClusterOwnFunc     func,
+                            gpointer                  own)
+{
+  Run *run;
+
+  if (self->stopped)
+    {
+      /* As a send at a stop: answered, not told. */
+      func (own, TRUE);
+      return;
+    }
+  queue_publish (self, NULL, 0, change);
+  run = g_new0 (Run, 1);
+  run->own_func = func;
+  run->own = own;
+  run->own_id = change->id;
+  natterd_stream_add (self->stream, change->id, change->id, run);
 }
 
 void
@@ -993,23 +1143,28 @@ natterd_cluster_get_presence (NatterdCluster *self)
   return self->presence;
 }
 
-
-void
-natterd_cluster_own_change (NatterdCluster           *self,
-                            const NatterdStoreChange *change)
+gboolean
+natterd_cluster_directory_may_lag (NatterdCluster *self)
 {
-  if (self == NULL)
-    return;
-  /* TODO(issue 14): publish the change; until then the other nodes read
-   * its id's gap and find no message there. */
+  return self != NULL && self->directory_may_lag;
 }
+
 
 void
 natterd_cluster_relay_notify_level (NatterdCluster *self,
                                     gint64          conversation_id,
                                     gint64          user_id,
+                                    gint64          peer_id,
                                     int             level)
 {
-  if (self == NULL)
+  g_autoptr(GByteArray) out = NULL;
+
+  if (self == NULL || self->stopped)
     return;
+  out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'N');
+  natterd_wire_put_u64 (out, conversation_id);
+  natterd_wire_put_u64 (out, user_id);
+  natterd_wire_put_u64 (out, peer_id);
+  g_byte_array_append (out, (const guint8 *) &(guint8) { (guint8) level }, 1);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
 }

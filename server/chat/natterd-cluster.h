@@ -59,17 +59,23 @@ void            natterd_cluster_stop  (NatterdCluster      *self);
 /* After the reader thread is gone. */
 void            natterd_cluster_free  (NatterdCluster      *self);
 
-/* A send of this node's committed as @m (the send's own memory); @send is
- * handed back to natterd_commit_deliver_own() in id order. */
+/* A send of this node's committed as @m (the send's own memory; with its
+ * reply's quote and mentions when it has them); @send is handed back to natterd_commit_deliver_own() in id order. */
 void            natterd_cluster_own_committed (NatterdCluster            *self,
                                                const NatterdStoreMessage *m,
                                                gint64                     peer_id,
                                                gpointer                   send);
 /* A change of a message this node committed (natterd-handlers-actions.c):
- * its id is of the message sequence, so the other nodes hear of it in
- * that order. Nothing when @self is NULL. */
+ * published with the batch's messages, and @func (@own, …) called in id
+ * order, as a send is delivered; @delivered_already when a read of the
+ * database brought it to this node's connections first (only the answer
+ * is left). @change is borrowed. */
+typedef void (*NatterdClusterOwnFunc) (gpointer own,
+                                       gboolean delivered_already);
 void            natterd_cluster_own_change (NatterdCluster           *self,
-                                            const NatterdStoreChange *change);
+                                            const NatterdStoreChange *change,
+                                            NatterdClusterOwnFunc     func,
+                                            gpointer                  own);
 /* Delivers what waits for a gap now (at a stop). */
 void            natterd_cluster_flush (NatterdCluster      *self);
 /* This node committed a change of the directory: the others are told to
@@ -94,9 +100,13 @@ void            natterd_cluster_relay_read   (NatterdCluster *self,
                                               gint64          conversation_id,
                                               gint64          user_id,
                                               gint64          up_to);
+/* @user_id's notification level of a conversation changed here (@peer_id:
+ * the other user of a direct one, 0 for a room): told to the user's
+ * connections on the other nodes. */
 void            natterd_cluster_relay_notify_level (NatterdCluster *self,
                                                     gint64          conversation_id,
                                                     gint64          user_id,
+                                                    gint64          peer_id,
                                                     int             level);
 /* @user_id's token of SHA-256 @hash was revoked here (a logout; its row
  * is gone): the other nodes drop it from their token caches and close
@@ -117,6 +127,12 @@ void            natterd_cluster_receive (NatterdCluster *self,
 
 /* The limits counted across the nodes (natterd-cluster-limits.h). */
 NatterdClusterLimits *natterd_cluster_get_limits (NatterdCluster *self);
+/* TRUE while this node may not have heard of another node's change of
+ * the directory: the bus was down, and no refresh has read the directory
+ * since it came back (a user registered through another node meanwhile
+ * is not known here yet). FALSE for NULL (a single node). */
+gboolean        natterd_cluster_directory_may_lag (NatterdCluster *self);
+
 /* Presence across the nodes (natterd-cluster-presence.h). */
 NatterdClusterPresence *natterd_cluster_get_presence (NatterdCluster *self);
 

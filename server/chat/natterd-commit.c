@@ -66,6 +66,10 @@ typedef struct {
   GString             *as_sender_actions;
   GBytes              *actions_for_sender;
   GBytes              *actions_for_peer;
+
+  /* Not a send: a turn in the deliveries' order (natterd_commit_deliver_in_turn). */
+  NatterdCommitTurnFunc turn;
+  gpointer             turn_data;
 } PendingSend;
 
 static void
@@ -170,9 +174,17 @@ deliver_some (NatterdCommit *self,
   while ((budget == 0 || done < budget) &&
          (p = g_queue_pop_head (&self->deliveries)) != NULL)
     {
-      if (!p->duplicate)
-        done += deliver (p);
-      ack (p);
+      if (p->turn != NULL)
+        {
+          p->turn (p->turn_data);
+          done++;
+        }
+      else
+        {
+          if (!p->duplicate)
+            done += deliver (p);
+          ack (p);
+        }
       pending_send_free (p);
     }
 }
@@ -288,12 +300,11 @@ send_run (NatterdWriteJob *job,
                                             send_inserted_cb, p, error);
 }
 
-/* Main loop: the forms of the send for connections with message actions.
- * A new message's quote is the original read when the reply was checked;
- * a resend's original was read whole from the store. */
-static void
-encode_actions (NatterdCommit *self,
-                PendingSend   *p)
+/* The stored message with its reply's quote: a new message's quote is the
+ * original read when the reply was checked; a resend's original was read
+ * whole from the store. */
+static NatterdStoreMessage
+stored_with_quote (PendingSend *p)
 {
   NatterdStoreMessage m = *p->stored;
 
@@ -304,6 +315,15 @@ encode_actions (NatterdCommit *self,
       m.reply_body_len = p->replied->body_len;
       m.reply_deleted = p->replied->deleted;
     }
+  return m;
+}
+
+/* Main loop: the forms of the send for connections with message actions. */
+static void
+encode_actions (NatterdCommit *self,
+                PendingSend   *p)
+{
+  NatterdStoreMessage m = stored_with_quote (p);
   p->as_sender_actions = g_string_sized_new (m.body_len + 256);
   natterd_message_object_write_actions (self->directory, p->as_sender_actions, &m,
                                         p->address_for_sender, p->from);
@@ -469,10 +489,8 @@ send_done (NatterdWriteJob *job,
    * nobody. */
   if (self->directory->cluster != NULL && !p->duplicate && p->original == NULL)
     {
-      NatterdStoreMessage m = {
-        .id = p->stored_id, .conversation_id = p->conversation_id, .sender_id = p->sender_id,
-        .ts = p->ts, .body = p->body, .body_len = p->body_len, .client_msg_id = p->client_msg_id,
-      };
+      NatterdStoreMessage m = stored_with_quote (p);
+
       natterd_cluster_own_committed (self->directory->cluster, &m, p->peer_id, p);
       return;
     }
@@ -490,6 +508,26 @@ natterd_commit_deliver_own (NatterdCommit *self,
    * others have it; the sender still gets its answer. */
   if (delivered_already)
     p->duplicate = TRUE;
+  g_queue_push_tail (&self->deliveries, p);
+  schedule_deliveries (self);
+}
+
+NatterdCommit *
+natterd_commit_of_send (gpointer send)
+{
+  return ((PendingSend *) send)->write.commit;
+}
+
+void
+natterd_commit_deliver_in_turn (NatterdCommit         *self,
+                                NatterdCommitTurnFunc  func,
+                                gpointer               data)
+{
+  PendingSend *p = g_new0 (PendingSend, 1);
+
+  p->write.commit = self;
+  p->turn = func;
+  p->turn_data = data;
   g_queue_push_tail (&self->deliveries, p);
   schedule_deliveries (self);
 }

@@ -26,6 +26,9 @@ void           natterd_commit_free  (NatterdCommit     *self);
 void           natterd_commit_deliver_own     (NatterdCommit             *self,
                                                gpointer                   send,
                                                gboolean                   delivered_already);
+/* The commit a send (as natterd_cluster_own_committed() was given it)
+ * belongs to. */
+NatterdCommit *natterd_commit_of_send         (gpointer                   send);
 /* A message another node committed (@peer_id: the other user of a direct
  * conversation, 0 if not known), fanned out to this node's connections.
  * FALSE when the directory does not know its sender or conversation (yet):
@@ -33,6 +36,15 @@ void           natterd_commit_deliver_own     (NatterdCommit             *self,
 gboolean       natterd_commit_deliver_foreign (NatterdCommit             *self,
                                                const NatterdStoreMessage *m,
                                                gint64                     peer_id);
+
+/* Calls @func (@data) in its turn among the deliveries: after every
+ * message handed to the commit before it has been fanned out. What must
+ * reach the connections in id order beside the messages (a change of a
+ * message) goes through here. */
+typedef void (*NatterdCommitTurnFunc) (gpointer data);
+void           natterd_commit_deliver_in_turn (NatterdCommit         *self,
+                                               NatterdCommitTurnFunc  func,
+                                               gpointer               data);
 
 /* Queues a send for the group commit; the request is answered after the
  * commit, and the message fanned out in id order. @conversation NULL with

@@ -43,8 +43,7 @@ natterd_features_read (NatterdRequest *request,
        * asks for features an older server never heard of. */
       *out_features |= natter_feature_from_name (s);
     }
-  /* Only those this server offers (none of message_actions on a
-   * cluster, for now). */
+  /* Only those this server offers. */
   *out_features &= natterd_config_features_offered (
       natterd_server_get_config (natterd_connection_get_server (natterd_request_get_connection (request))));
   return TRUE;

@@ -41,6 +41,8 @@ typedef struct {
   /* Filled in by the writer. */
   NatterdStoreMessage *message;     /* as it is after the job: a copy */
   gint64               change_id;   /* 0: nothing changed */
+
+  gboolean             told_already; /* a cluster's read of the database told it */
 } ChangeJob;
 
 static void
@@ -211,7 +213,7 @@ tell_member_cb (NatterdUser *user,
   natterd_user_send_forms (user, NULL, t->frame, t->except);
 }
 
-void
+gboolean
 natterd_tell_change (NatterdDirectory         *dir,
                      const NatterdStoreChange *change,
                      NatterdConnection        *except)
@@ -219,14 +221,14 @@ natterd_tell_change (NatterdDirectory         *dir,
   NatterdConversation *conv = natterd_directory_find_conversation (dir, change->conversation_id);
 
   if (conv == NULL)
-    return; /* made through another node, not known here yet: its clients sync */
+    return FALSE; /* made through another node, not known here yet */
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
       g_autoptr(GBytes) frame = natterd_change_event (dir, change, NULL);
       Tell t = { frame, except };
 
       natterd_conversation_foreach_member (conv, tell_member_cb, &t);
-      return;
+      return TRUE;
     }
   /* A direct conversation: "@the other one" on each side. */
   {
@@ -240,38 +242,38 @@ natterd_tell_change (NatterdDirectory         *dir,
         natterd_user_send_forms (conv->user_b, NULL, for_b, except);
       }
   }
+  return TRUE;
 }
 
-/* Main loop, after the commit. */
-static void
-change_done (NatterdWriteJob *job,
-             const GError    *error)
+/* The change as the events and the other nodes see it: borrows @j. */
+static NatterdStoreChange
+change_of (ChangeJob *j)
 {
-  ChangeJob *j = (ChangeJob *) job;
+  NatterdStoreChange change = {
+    .id = j->change_id, .conversation_id = j->message->conversation_id, .actor_id = j->me_id,
+    .ts = j->ts, .kind = j->kind, .emoji = j->emoji, .on = j->on, .message = *j->message,
+  };
+
+  return change;
+}
+
+/* In the change's turn among the deliveries: the participants told (unless
+ * a read of the database brought it to them first, on a cluster), then
+ * the answer. */
+static void
+change_tell_and_answer (gpointer data)
+{
+  ChangeJob *j = data;
   NatterdRequest *request = j->write.request;
   NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GString) object = NULL;
   NatterJsonWriter *w;
 
-  if (error == NULL && j->change_id != 0)
-    natterd_search_feed_note_committed (dir->search_feed, j->change_id);
-  natterd_commit_write_done (&j->write);
-  if (error != NULL)
+  if (j->change_id != 0 && !j->told_already)
     {
-      natterd_request_job_error (request, error);
-      change_job_free (j);
-      return;
-    }
-
-  if (j->change_id != 0)
-    {
-      NatterdStoreChange change = {
-        .id = j->change_id, .conversation_id = j->message->conversation_id, .actor_id = j->me_id,
-        .ts = j->ts, .kind = j->kind, .emoji = j->emoji, .on = j->on, .message = *j->message,
-      };
+      NatterdStoreChange change = change_of (j);
 
       natterd_tell_change (dir, &change, j->write.connection);
-      natterd_cluster_own_change (dir->cluster, &change);
     }
   object = g_string_sized_new (j->message->body_len + 256);
   natterd_message_object_write_for (dir, object, j->message, j->me, TRUE);
@@ -285,6 +287,47 @@ change_done (NatterdWriteJob *job,
   natter_json_writer_raw (w, object->str, object->len);
   natterd_request_finish_ok (request);
   change_job_free (j);
+}
+
+/* The change's turn in id order has come (on a cluster, once the ids
+ * below it that other nodes committed went out): it goes out after the
+ * messages handed to the commit before it, as a message would. */
+static void
+change_in_order (gpointer own,
+                 gboolean delivered_already)
+{
+  ChangeJob *j = own;
+
+  j->told_already = delivered_already;
+  natterd_commit_deliver_in_turn (j->write.commit, change_tell_and_answer, j);
+}
+
+/* Main loop, after the commit. */
+static void
+change_done (NatterdWriteJob *job,
+             const GError    *error)
+{
+  ChangeJob *j = (ChangeJob *) job;
+  NatterdRequest *request = j->write.request;
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+
+  if (error == NULL && j->change_id != 0)
+    natterd_search_feed_note_committed (dir->search_feed, j->change_id);
+  natterd_commit_write_done (&j->write);
+  if (error != NULL)
+    {
+      natterd_request_job_error (request, error);
+      change_job_free (j);
+      return;
+    }
+  if (j->change_id != 0 && dir->cluster != NULL)
+    {
+      NatterdStoreChange change = change_of (j);
+
+      natterd_cluster_own_change (dir->cluster, &change, change_in_order, j);
+      return;
+    }
+  change_in_order (j, FALSE);
 }
 
 /* The checks every change shares: the message id, then the rate limit.
@@ -328,7 +371,7 @@ change_allowed (ChangeJob *j)
 void
 natterd_handle_edit (NatterdRequest *request)
 {
-  NatterdDirectory *dir = natterd_directory_from_request (request);
+  g_autofree char *mentions = NULL;
   const char *body;
   ChangeJob *j;
 
@@ -340,11 +383,12 @@ natterd_handle_edit (NatterdRequest *request)
                              "body must be 1 to 16384 bytes, not only white space, without control characters");
       return;
     }
-  if ((j = change_job_new (request, NATTERD_CHANGE_EDIT)) == NULL || !change_allowed (j))
+  if (!natterd_mentions_find_for (request, body, strlen (body), &mentions) ||
+      (j = change_job_new (request, NATTERD_CHANGE_EDIT)) == NULL || !change_allowed (j))
     return;
   j->body_len = strlen (body);
   j->body = g_strndup (body, j->body_len);
-  j->mentions = natterd_mentions_find (dir, body, j->body_len);
+  j->mentions = g_steal_pointer (&mentions);
   natterd_commit_write_queue (&j->write);
 }
 
@@ -445,9 +489,14 @@ notify_done (NatterdWriteJob *job,
       if (n->conv == NULL)
         n->conv = natterd_directory_note_direct (dir, n->conversation_id, n->me, n->peer);
       if (n->changed)
-        natterd_tell_notify_level (n->conv, n->me, n->level, n->write.connection);
-      if (n->changed)
-        natterd_cluster_relay_notify_level (dir->cluster, n->conversation_id, n->me->id, n->level);
+        {
+          NatterdUser *peer = n->conv->kind == NATTERD_CONVERSATION_DIRECT
+                              ? natterd_conversation_peer (n->conv, n->me) : NULL;
+
+          natterd_tell_notify_level (n->conv, n->me, n->level, n->write.connection);
+          natterd_cluster_relay_notify_level (dir->cluster, n->conversation_id, n->me->id,
+                                              peer != NULL ? peer->id : 0, n->level);
+        }
       w = natterd_request_begin_ok (request);
       natter_json_writer_key (w, "conversation");
       natterd_conversation_write_address (w, n->conv, n->me);

@@ -68,6 +68,7 @@ natterd_handle_send (NatterdRequest *request)
   NatterdUser *me = natterd_session_request_user (request);
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *mentions = NULL;
   const char *to, *body, *client_msg_id;
   NatterAddressKind kind;
   NatterdConversation *conv;
@@ -127,19 +128,21 @@ natterd_handle_send (NatterdRequest *request)
             natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
-      if (!send_allowed (request, me, client_msg_id))
+      if (!natterd_mentions_find_for (request, body, body_len, &mentions) ||
+          !send_allowed (request, me, client_msg_id))
         return;
       /* NULL the first time: the send's own transaction makes it. */
       conv = natterd_directory_find_direct (dir, me, peer);
       natterd_commit_queue_send (dir->commit, request, me, conv, peer, body, body_len, client_msg_id,
-                                 reply_to, natterd_mentions_find (dir, body, body_len));
+                                 reply_to, g_steal_pointer (&mentions));
       return;
     }
 
-  if (!send_allowed (request, me, client_msg_id))
+  if (!natterd_mentions_find_for (request, body, body_len, &mentions) ||
+      !send_allowed (request, me, client_msg_id))
     return;
   natterd_commit_queue_send (dir->commit, request, me, conv, NULL, body, body_len, client_msg_id,
-                             reply_to, natterd_mentions_find (dir, body, body_len));
+                             reply_to, g_steal_pointer (&mentions));
 }
 
 /* --- pages of messages --- */

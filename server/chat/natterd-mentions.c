@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "natterd-cluster.h"
+#include "natterd-directory-refresh.h"
 #include "natterd-mentions.h"
 
 static gboolean
@@ -59,12 +61,16 @@ longest_user (NatterdDirectory *directory,
 char *
 natterd_mentions_find (NatterdDirectory *directory,
                        const char       *body,
-                       gsize             body_len)
+                       gsize             body_len,
+                       gboolean         *out_unknown)
 {
   const char *end = body + body_len;
   GString *ids = NULL;
   gint64 found[NATTERD_MENTIONS_MAX];
   guint n_found = 0;
+
+  if (out_unknown != NULL)
+    *out_unknown = FALSE;
 
   for (const char *at = memchr (body, '@', body_len); at != NULL && n_found < NATTERD_MENTIONS_MAX;
        at = memchr (at + 1, '@', end - at - 1))
@@ -79,7 +85,11 @@ natterd_mentions_find (NatterdDirectory *directory,
         run_end++;
       user = longest_user (directory, name, run_end - name);
       if (user == NULL)
-        continue;
+        {
+          if (out_unknown != NULL && run_end - name >= NATTER_USERNAME_MIN)
+            *out_unknown = TRUE;
+          continue;
+        }
       for (guint i = 0; i < n_found && !seen; i++)
         seen = found[i] == user->id;
       if (seen)
@@ -92,4 +102,23 @@ natterd_mentions_find (NatterdDirectory *directory,
       g_string_append_printf (ids, "%" G_GINT64_FORMAT, user->id);
     }
   return ids != NULL ? g_string_free (ids, FALSE) : NULL;
+}
+
+gboolean
+natterd_mentions_find_for (NatterdRequest *request,
+                           const char     *body,
+                           gsize           body_len,
+                           char          **out_mentions)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  gboolean unknown = FALSE;
+
+  *out_mentions = natterd_mentions_find (dir, body, body_len, &unknown);
+  if (unknown && natterd_cluster_directory_may_lag (dir->cluster) &&
+      natterd_directory_refresh_wait (dir, request))
+    {
+      g_clear_pointer (out_mentions, g_free);
+      return FALSE;
+    }
+  return TRUE;
 }

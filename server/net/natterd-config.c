@@ -759,8 +759,6 @@ natterd_config_features_offered (const NatterdConfig *config)
 
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
     all |= 1u << i;
-  if (config->bus != NULL)
-    all &= ~(guint) NATTER_FEATURE_MESSAGE_ACTIONS;
   /* Files: not on a cluster yet (a message's files do not travel on the
    * bus), and only when asked for until sending files lands. */
   if (config->bus != NULL || !config->files)

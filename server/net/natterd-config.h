@@ -81,10 +81,9 @@ gboolean       natterd_config_parse_listen (const char    *entry,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterdConfig, natterd_config_free)
 
 /* The features (protocol/natter-features.h) this server offers, as a
- * mask: every one on a single node; on a node of a cluster (@bus set)
- * not message_actions yet, whose changes do not cross the bus
- * (docs/cluster.md, "Not done yet"): a client on a cluster is served as
- * protocol 1 says rather than missing other nodes' changes. */
+ * mask: every one, on a single node and on a cluster (message actions
+ * cross the bus, docs/cluster.md). The place to hold one back that a
+ * configuration cannot serve. */
 guint natterd_config_features_offered (const NatterdConfig *config);
 
 G_END_DECLS

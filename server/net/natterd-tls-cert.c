@@ -6,6 +6,7 @@
 #include <gnutls/x509.h>
 #include <gnutls/crypto.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define CERT_FILENAME "tls-cert.pem"
@@ -134,6 +135,20 @@ out:
   return ok;
 }
 
+/* The administrator's key is theirs to place, but a key anyone on the
+ * machine can read lets anyone pose as the server: said at every start.
+ * A group that may read it is a choice (Debian's ssl-cert), not a slip. */
+static void
+warn_if_key_readable (const char *key_file)
+{
+  struct stat st;
+
+  if (key_file != NULL && stat (key_file, &st) == 0 && (st.st_mode & S_IROTH) != 0)
+    g_warning ("The TLS key %s can be read by every user of this machine (mode %04o): "
+               "'chmod o-rwx %s' keeps the server's identity its own",
+               key_file, (unsigned) (st.st_mode & 07777), key_file);
+}
+
 GTlsCertificate *
 natterd_tls_cert_load_or_create (const char  *data_dir,
                                  const char  *cert_file,
@@ -146,6 +161,7 @@ natterd_tls_cert_load_or_create (const char  *data_dir,
 
   if (cert_file != NULL)
     {
+      warn_if_key_readable (key_file);
       certificate = g_tls_certificate_new_from_files (cert_file, key_file, error);
       if (certificate == NULL)
         g_prefix_error (error, "Could not load the TLS certificate %s: ", cert_file);

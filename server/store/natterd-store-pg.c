@@ -2995,10 +2995,31 @@ flush_queued (PgStore  *self,
   for (guint i = 0; i < n; i++)
     {
       const QueuedMessage *first = q[i].same_as >= 0 ? &q[q[i].same_as] : &q[i];
+      PGresult *reread = NULL;
       NatterdStoreMessage m;
 
       if (first->found_row >= 0)
         message_from_row (found, first->found_row, 1, &m);
+      else if (q[i].same_as >= 0 && first->reply_to != 0)
+        {
+          /* A resend of a reply earlier in the batch: answered as a resend
+           * of a stored one is, with the quote, which only a read of the
+           * row just written has (the first's caller had its own). */
+          Params p = { 0 };
+
+          param_int (&p, first->id);
+          reread = run (self, STMT_MESSAGE_BY_ID, &p, "find resent message", error);
+          if (reread == NULL)
+            goto out;
+          if (PQntuples (reread) != 1)
+            {
+              PQclear (reread);
+              g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                                   "A message just written is not there");
+              goto out;
+            }
+          message_from_row (reread, 0, 0, &m);
+        }
       else
         m = (NatterdStoreMessage) { .id = first->id, .conversation_id = first->conversation_id,
                                     .sender_id = first->sender_id, .ts = first->ts,
@@ -3011,6 +3032,7 @@ flush_queued (PgStore  *self,
       if (q[i].out_duplicate != NULL)
         *q[i].out_duplicate = first->found_row >= 0 || q[i].same_as >= 0;
       q[i].func (&m, q[i].user_data);
+      PQclear (reread);
     }
   ok = TRUE;
 

@@ -7,10 +7,13 @@
  * against what it promises: a normalised username is valid and stays the
  * same when normalised again, an address names a valid user or room, an
  * accepted integer is within ±2^53, a limit within 1..cap, and so on.
+ * The requests of the feature message_actions too (edit, delete, react,
+ * notify_level; send's reply_to; login's and register's features).
  */
 #include <string.h>
 
 #include "natter-error.h"
+#include "natter-features.h"
 #include "natter-fields.h"
 #include "natter-json.h"
 #include "natter-validate.h"
@@ -32,6 +35,11 @@ typedef enum {
   TYPING_STATE,
   QUERY,
   INTEGER,
+  MESSAGE_ID,   /* a positive integer (natterd_arg_message_id) */
+  EMOJI,
+  NOTIFY_LEVEL, /* all, mentions or none */
+  BOOLEAN,
+  FEATURES,     /* an array of feature names (natterd-features.c) */
 } Rule;
 
 typedef struct {
@@ -56,13 +64,18 @@ static const Request requests[] = {
   { "contact_request", 0, 0,    { { "username", USERNAME, TRUE } } },
   { "contacts",        0, 0,    { { NULL } } },
   { "conversations",   0, 0,    { { NULL } } },
+  { "delete",          0, 0,    { { "message", MESSAGE_ID, TRUE } } },
+  { "edit",            0, 0,    { { "body", BODY, TRUE }, { "message", MESSAGE_ID, TRUE } } },
   { "history",         50, 200, { { "conversation", ADDRESS, TRUE }, { "before", INTEGER, FALSE } } },
   { "login",           0, 0,    { { "token", TOKEN, FALSE }, { "username", USERNAME, TRUE },
-                                  { "password", PASSWORD, TRUE } } },
+                                  { "password", PASSWORD, TRUE }, { "features", FEATURES, FALSE } } },
   { "logout",          0, 0,    { { NULL } } },
+  { "notify_level",    0, 0,    { { "conversation", ADDRESS, TRUE }, { "level", NOTIFY_LEVEL, TRUE } } },
+  { "react",           0, 0,    { { "emoji", EMOJI, TRUE }, { "on", BOOLEAN, TRUE },
+                                  { "message", MESSAGE_ID, TRUE } } },
   { "read",            0, 0,    { { "conversation", ADDRESS, TRUE }, { "up_to", INTEGER, TRUE } } },
   { "register",        0, 0,    { { "username", NEW_USERNAME, TRUE }, { "password", PASSWORD, TRUE },
-                                  { "display_name", DISPLAY_NAME, FALSE } } },
+                                  { "display_name", DISPLAY_NAME, FALSE }, { "features", FEATURES, FALSE } } },
   { "room_create",     0, 0,    { { "room", ROOM, TRUE }, { "topic", TOPIC, FALSE } } },
   { "room_directory",  50, 200, { { "query", QUERY, FALSE } } },
   { "room_join",       0, 0,    { { "room", ROOM, TRUE } } },
@@ -72,7 +85,7 @@ static const Request requests[] = {
   { "rooms",           0, 0,    { { NULL } } },
   { "search",          50, 200, { { "query", QUERY, TRUE }, { "conversation", ADDRESS, FALSE } } },
   { "send",            0, 0,    { { "to", ADDRESS, TRUE }, { "body", BODY, TRUE },
-                                  { "client_msg_id", CLIENT_MSG_ID, TRUE } } },
+                                  { "client_msg_id", CLIENT_MSG_ID, TRUE }, { "reply_to", MESSAGE_ID, FALSE } } },
   { "set_presence",    0, 0,    { { "presence", PRESENCE, TRUE }, { "status_text", STATUS_TEXT, FALSE } } },
   { "sync",            500, 1000, { { "since", INTEGER, FALSE } } },
   { "typing",          0, 0,    { { "to", ADDRESS, TRUE }, { "state", TYPING_STATE, TRUE } } },
@@ -220,6 +233,20 @@ check_string (Rule        rule,
       if (natter_room_name_is_valid (value))
         check_address (value);
       break;
+    case EMOJI:
+      if (natter_emoji_is_valid (value))
+        {
+          g_assert_cmpuint (len, >=, 1);
+          g_assert_cmpuint (len, <=, NATTER_EMOJI_MAX);
+          g_assert_true (g_utf8_validate (value, -1, NULL));
+          for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
+            {
+              gunichar c = g_utf8_get_char (p);
+              g_assert_false (g_unichar_isspace (c) || g_unichar_type (c) == G_UNICODE_CONTROL);
+            }
+        }
+      break;
+    case NOTIFY_LEVEL:
     case TYPING_STATE:
     case INTEGER:
       break;
@@ -228,13 +255,46 @@ check_string (Rule        rule,
     }
 }
 
+/* The rules of natterd_features_read (server/chat/natterd-features.c):
+ * an array of at most NATTER_FEATURES_MAX strings of 1 to
+ * NATTER_FEATURE_NAME_MAX bytes; what it turns on is only features this
+ * build knows. */
+static void
+check_features (JsonObject *frame)
+{
+  JsonNode *node = json_object_get_member (frame, "features");
+  JsonArray *names;
+  guint mask = 0;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) ||
+      json_array_get_length (names = json_node_get_array (node)) > NATTER_FEATURES_MAX)
+    return;
+  for (guint i = 0; i < json_array_get_length (names); i++)
+    {
+      JsonNode *name = json_array_get_element (names, i);
+      const char *s;
+
+      if (!JSON_NODE_HOLDS_VALUE (name) || json_node_get_value_type (name) != G_TYPE_STRING)
+        return;
+      s = json_node_get_string (name);
+      if (strlen (s) < 1 || strlen (s) > NATTER_FEATURE_NAME_MAX)
+        return;
+      mask |= natter_feature_from_name (s);
+      if (natter_feature_from_name (s) != 0)
+        g_assert_cmpstr (natter_feature_name (natter_feature_from_name (s)), ==, s);
+    }
+  for (guint i = 0; natter_features_offered[i] != NULL; i++)
+    mask &= ~(1u << i);
+  g_assert_cmpuint (mask, ==, 0);
+}
+
 static void
 check_field (JsonObject  *frame,
              const Field *field)
 {
   g_autoptr(GError) error = NULL;
 
-  if (field->rule == INTEGER)
+  if (field->rule == INTEGER || field->rule == MESSAGE_ID)
     {
       gboolean present = FALSE;
       gint64 v = 0;
@@ -246,6 +306,21 @@ check_field (JsonObject  *frame,
         }
       else
         g_assert_error (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT);
+      return;
+    }
+  if (field->rule == BOOLEAN)
+    {
+      gboolean present = FALSE, v = FALSE;
+
+      if (natter_fields_get_bool (frame, field->key, field->required, &present, &v, &error))
+        g_assert_true ((present || !field->required) && (v == TRUE || v == FALSE));
+      else
+        g_assert_error (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT);
+      return;
+    }
+  if (field->rule == FEATURES)
+    {
+      check_features (frame);
       return;
     }
 

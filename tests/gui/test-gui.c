@@ -3318,6 +3318,22 @@ test_gui_mentions_and_levels (void)
     WAIT_FOR (seen || (seen = saw_message (carol, "Lunch, @carol")));
   }
 
+  /* Someone who joins while the room is open is offered too (the list
+   * was the one loaded when the room opened). */
+  {
+    NatterRoom *lunch = natter_conversation_get_room (natter_conversation_view_get_conversation (view));
+    guint before = natter_room_get_member_count (lunch);
+    g_autoptr(NatterTestClient) dave = natter_test_client_new_user (fx.server, "dave");
+    g_autoptr(JsonObject) j = natter_test_client_request_ok (dave, "{\"type\":\"room_join\",\"room\":\"#lunch\"}");
+    GListModel *offered = G_LIST_MODEL (child (composer, NATTER_TYPE_COMPOSER, "mention_selection"));
+
+    WAIT_FOR (natter_room_get_member_count (lunch) == before + 1);
+    natter_composer_set_text (composer, "@da");
+    WAIT_FOR (g_list_model_get_n_items (offered) == 1 && gtk_widget_get_visible (GTK_WIDGET (popover)));
+    natter_composer_set_text (composer, "");
+    WAIT_FOR (!gtk_widget_get_visible (GTK_WIDGET (popover)));
+  }
+
   /* A mention of alice stands out. */
   {
     g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,

@@ -946,7 +946,9 @@ test_bogus_publish (void)
   g_autoptr(NatterTestClient) alice = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(GByteArray) bogus = g_byte_array_new ();
-  const guint64 fields[] = { G_GUINT64_CONSTANT (1) << 62, 1, 1, 0, 1 };
+  /* A message's record (natterd-cluster-records.h): peer, id, conversation,
+   * sender, ts, reply_to, reply_from, edited_ts. */
+  const guint64 fields[] = { 0, G_GUINT64_CONSTANT (1) << 62, 1, 1, 1, 0, 0, 0 };
   guint64 instance = 42;
   gint64 id;
 
@@ -957,14 +959,16 @@ test_bogus_publish (void)
   util_room_create (alice, "#r");
   util_room_join (bob, "#r");
 
-  g_byte_array_append (bogus, (const guint8 *) "NTM1", 4);
+  g_byte_array_append (bogus, (const guint8 *) "NTM2", 4);
   g_byte_array_append (bogus, (const guint8 *) &instance, 8);
+  g_byte_array_append (bogus, (const guint8 *) "M", 1);
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     {
       guint64 le = GUINT64_TO_LE (fields[i]);
       g_byte_array_append (bogus, (const guint8 *) &le, 8);
     }
-  g_byte_array_append (bogus, (const guint8 *) "\3\0\0\0\0\0abc", 9);
+  /* flags, then the lengths: body 3, the rest 0; then the body. */
+  g_byte_array_append (bogus, (const guint8 *) "\0\3\0\0\0\0\0\0\0\0\0\0\0\0\0abc", 18);
   redis_publish (&cluster, "natter:messages", bogus->data, bogus->len);
 
   /* Both ways, after it. */
@@ -1097,6 +1101,205 @@ test_revoked_bus_stays_down (void)
   cluster_stop (&cluster);
 }
 
+/* A login on @node with message actions on. */
+static NatterTestClient *
+actions_login (NatterTestServer *node,
+               const char       *username)
+{
+  NatterTestClient *c = natter_test_client_new (node);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"message_actions\"]}",
+      username, NATTER_TEST_PASSWORD);
+
+  return c;
+}
+
+/* The next message or message_changed event of @c (skipping other
+ * frames): its id (a message's, or a change's "change"). */
+static gint64
+next_message_or_change (NatterTestClient *c,
+                        JsonObject      **out_event)
+{
+  for (;;)
+    {
+      g_autoptr(JsonObject) f = natter_test_client_next (c);
+      const char *type = json_object_get_string_member_with_default (f, "type", "");
+
+      if (json_object_has_member (f, "re"))
+        continue;
+      if (g_str_equal (type, "message"))
+        {
+          *out_event = g_steal_pointer (&f);
+          return natter_test_get_int (*out_event, "message.id");
+        }
+      if (g_str_equal (type, "message_changed"))
+        {
+          *out_event = g_steal_pointer (&f);
+          return natter_test_get_int (*out_event, "change");
+        }
+    }
+}
+
+/* Message actions across nodes with the bus down: edits, reactions and a
+ * delete made on node A, and messages between them, reach bob on node B
+ * from the database (the publishes were dropped), in id order, with the
+ * message as it is after each change; the reply's quote and mentions of
+ * a message read that way are there too. Once the bus is back, a change
+ * goes over it again. */
+static void
+test_actions_bus_down (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  gint64 first, c1, c2, second, c3, last = 0;
+  gint64 expected[4];
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  bob = natter_test_client_new_user (cluster.nodes[0], "bob");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  alice = actions_login (cluster.nodes[0], "alice");
+  bob = actions_login (cluster.nodes[1], "bob");
+  first = util_send (alice, "#r", "before the outage", "m1");
+  {
+    g_autoptr(JsonObject) event = util_wait_message (bob, first);
+  }
+
+  natter_test_redis_stop (cluster.redis);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"during the outage\"}", first);
+    c1 = natter_test_get_int (r, "change");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"👍\",\"on\":true}", first);
+    c2 = natter_test_get_int (r, "change");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"#r\",\"body\":\"@bob see above\",\"client_msg_id\":\"m2\","
+        "\"reply_to\":%" G_GINT64_FORMAT "}", first);
+    second = natter_test_get_int (r, "message.id");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", second);
+    c3 = natter_test_get_int (r, "change");
+  }
+  natter_test_redis_start_again (cluster.redis);
+
+  expected[0] = c1;
+  expected[1] = c2;
+  expected[2] = second;
+  expected[3] = c3;
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(JsonObject) event = NULL;
+      gint64 id = next_message_or_change (bob, &event);
+
+      /* Nothing else from alice came between (ids of one writer). */
+      g_assert_cmpint (id, >, last);
+      g_assert_cmpint (id, ==, expected[i]);
+      last = id;
+      if (id == c1)
+        {
+          natter_assert_str (event, "kind", "edit");
+          natter_assert_str (event, "message.body", "during the outage");
+        }
+      else if (id == c2)
+        {
+          natter_assert_str (event, "kind", "reaction");
+          natter_assert_str (event, "emoji", "👍");
+          natter_assert_str (event, "message.reactions.0.users.0", "alice");
+        }
+      else if (id == second)
+        {
+          /* Read from the database by node B, sent before the delete:
+           * as it is now. */
+          g_assert_true (natter_test_get_bool (event, "message.deleted"));
+        }
+      else
+        {
+          natter_assert_str (event, "kind", "delete");
+          natter_assert_str (event, "by", "alice");
+          g_assert_true (natter_test_get_bool (event, "message.deleted"));
+        }
+    }
+
+  /* The bus back: a reply with its quote and a mention, and a change,
+   * reach bob live (over the bus or, until both nodes are on it again,
+   * from the database: the same frames either way). */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"#r\",\"body\":\"@bob back\",\"client_msg_id\":\"m3\","
+        "\"reply_to\":%" G_GINT64_FORMAT "}", first);
+    gint64 third = natter_test_get_int (r, "message.id");
+    g_autoptr(JsonObject) event = util_wait_message (bob, third);
+    g_autoptr(JsonObject) changed = NULL;
+
+    natter_assert_int (event, "message.reply_to.id", first);
+    natter_assert_str (event, "message.reply_to.from", "alice");
+    natter_assert_str (event, "message.reply_to.body", "during the outage");
+    util_assert_strings (natter_test_get_array (event, "message.mentions"), "bob", NULL);
+    json_object_unref (natter_test_client_request_ok (bob,
+        "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"ok\",\"on\":true}", third));
+    changed = natter_test_client_wait_type (alice, "message_changed");
+    natter_assert_str (changed, "by", "bob");
+    natter_assert_int (changed, "message.id", third);
+  }
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&bob, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* A user registered through node B while the bus is down is not known to
+ * node A (it was not told, and its next refresh is up to 30 s away): a
+ * message on A that mentions them must still name them. A reads the
+ * directory before it stores a mention of a name it does not know while
+ * its bus was down. */
+static void
+test_mention_registered_while_bus_down (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  alice = natter_test_client_new_user (cluster.nodes[0], "alice");
+  g_clear_pointer (&alice, natter_test_client_free);
+  alice = actions_login (cluster.nodes[0], "alice");
+  natter_test_redis_stop (cluster.redis);
+  carol = natter_test_client_new_user (cluster.nodes[1], "carol");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"ask @carol and @nobody\",\"client_msg_id\":\"m1\"}");
+
+    util_assert_strings (natter_test_get_array (r, "message.mentions"), "carol", NULL);
+  }
+  {
+    gint64 id = util_send (alice, "@alice", "a note", "m2");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+        "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"a note for @carol\"}", id);
+
+    util_assert_strings (natter_test_get_array (r, "message.mentions"), "carol", NULL);
+  }
+  natter_test_redis_start_again (cluster.redis);
+  for (guint i = 0; i < cluster.n_nodes; i++)
+    natter_test_server_assert_alive (cluster.nodes[i]);
+  g_clear_pointer (&alice, natter_test_client_free);
+  g_clear_pointer (&carol, natter_test_client_free);
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1115,5 +1318,7 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/miss-holds-next-frames", test_miss_holds_next_frames, WHY);
   natter_test_add_pg_only ("/cluster/revoked-while-bus-down", test_revoked_while_bus_down, WHY);
   natter_test_add_pg_only ("/cluster/revoked-bus-stays-down", test_revoked_bus_stays_down, WHY);
+  natter_test_add_pg_only ("/cluster/actions-bus-down", test_actions_bus_down, WHY);
+  natter_test_add_pg_only ("/cluster/mention-registered-while-bus-down", test_mention_registered_while_bus_down, WHY);
   return g_test_run ();
 }

@@ -658,7 +658,8 @@ test_cluster_not_offered (void)
   g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
   g_autoptr(JsonObject) ok = NULL, e = NULL;
 
-  util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"), NULL);
+  util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"),
+                       "message_actions", NULL);
   ok = natter_test_client_request_ok (c,
       "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"files\"]}",
       NATTER_TEST_PASSWORD);

@@ -1,0 +1,93 @@
+/* test-login-timing.c: a password login for a user that does not exist
+ * takes as long as one with a wrong password for a user that does, so
+ * the answer's time does not tell which names are accounts
+ * (docs/security.md, "Logins").
+ *
+ * natterd verifies an unknown user's password against a dummy argon2id
+ * hash of the same cost (natterd-auth.c). Measured here from the client,
+ * as an attacker would: many tries of each, interleaved on one
+ * connection so that drifts of the machine's load hit both alike, and
+ * their medians compared. The ratio allowed is generous (the machine is
+ * shared); without the dummy hash it would be in the hundreds.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include "natter-test-client.h"
+#include "natter-test-server.h"
+
+#define TRIES 15
+/* The limits that would answer rate_limited long before TRIES. */
+#define NO_LOGIN_LIMITS \
+  "[limits]\nfailed_logins_per_minute_per_address = 10000000\n" \
+  "failed_logins_per_minute_per_user = 10000000\n"
+#define MAX_RATIO 2.0
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *values,
+        gsize   n)
+{
+  qsort (values, n, sizeof *values, compare_doubles);
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* One failed login of @username, in milliseconds from request to answer. */
+static double
+failed_login_ms (NatterTestClient *c,
+                 const char       *username)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(JsonObject) e = natter_test_client_request_error (c, "auth_failed",
+      "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"not the password at all\"}",
+      username);
+
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static void
+test_unknown_user_as_slow_as_wrong_password (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NO_LOGIN_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) x = natter_test_client_new (srv);
+  double wrong[TRIES], unknown[TRIES];
+  double wrong_median, unknown_median, ratio;
+
+  /* One of each first: the first hash pays for its memory. */
+  failed_login_ms (x, "alice");
+  failed_login_ms (x, "nobody");
+  for (guint i = 0; i < TRIES; i++)
+    {
+      wrong[i] = failed_login_ms (x, "alice");
+      unknown[i] = failed_login_ms (x, "nobody");
+    }
+  wrong_median = median (wrong, TRIES);
+  unknown_median = median (unknown, TRIES);
+  ratio = MAX (wrong_median, unknown_median) / MIN (wrong_median, unknown_median);
+  natter_test_note ("wrong password: median %.1f ms (%.1f to %.1f); unknown user: median %.1f ms "
+                    "(%.1f to %.1f); ratio %.2f over %d tries each",
+                    wrong_median, wrong[0], wrong[TRIES - 1], unknown_median, unknown[0],
+                    unknown[TRIES - 1], ratio, TRIES);
+  /* Both paths hash: a login that hashes nothing answers in well under
+   * a millisecond on loopback, argon2id at 19 MiB takes tens. */
+  g_assert_cmpfloat (MIN (wrong_median, unknown_median), >, 5.0);
+  g_assert_cmpfloat (ratio, <=, MAX_RATIO);
+}
+
+int
+main (int argc, char *argv[])
+{
+  natter_test_init (&argc, &argv);
+  natter_test_add ("/security/login-timing/unknown-user-as-slow-as-wrong-password",
+                   test_unknown_user_as_slow_as_wrong_password);
+  return g_test_run ();
+}
