@@ -32,6 +32,7 @@ static const char bench_config[] =
   "failed_logins_per_minute_per_user=10000000\n"
   "messages_per_minute_per_user=100000000\n"
   "output_queue_bytes=268435456\n"
+  "handshake_timeout=600\n"
   "login_timeout=600\n"
   "idle_timeout=3600\n";
 

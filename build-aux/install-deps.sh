@@ -39,6 +39,9 @@ packages=(
   # clang-14, which this script does not install), and llvm-14 for
   # llvm-symbolizer, which makes a crash's stack trace readable
   clang-14 libclang-rt-14-dev llvm-14
+  # the soak's plot (build-aux/soak.sh; docs/reliability.md): gnuplot
+  # without X, whose pngcairo terminal writes the PNG
+  gnuplot-nox
 )
 
 missing=()

@@ -70,6 +70,7 @@ typedef struct {
   guint8 hash[NATTERD_TOKEN_HASH_LEN];
   gint64 user_id;
   gint64 expires;    /* ms since the epoch */
+  gint64 last_used;  /* the last login with it on this node (ms), 0: none since natterd started */
 } CachedToken;
 
 struct _NatterdAuth {
@@ -87,6 +88,7 @@ struct _NatterdAuth {
 typedef enum {
   JOB_REGISTER,
   JOB_LOGIN,
+  JOB_HASH,       /* natterd_auth_hash_password: a hash and nothing else */
 } JobKind;
 
 typedef struct {
@@ -100,8 +102,12 @@ typedef struct {
   NatterdUser    *user;         /* LOGIN: the user, or NULL (verified against the dummy) */
   char           *username;     /* REGISTER: normalised; LOGIN: the limiter key */
   char           *display_name;
+  char           *invite_code;  /* REGISTER, with registration = invite */
   char           *address_key;
   GSource        *source;       /* the main-loop callback, once the work is done */
+  gboolean        disabled;     /* LOGIN: the right password of a disabled account */
+  NatterdAuthHashedFunc hashed; /* HASH: told the result */
+  gpointer        hashed_data;
 } Job;
 
 /* --- limiters --- */
@@ -201,6 +207,7 @@ job_free (Job *job)
   g_free (job->hash);
   g_free (job->username);
   g_free (job->display_name);
+  g_free (job->invite_code);
   g_free (job->address_key);
   if (job->source != NULL)
     {
@@ -219,7 +226,7 @@ worker (gpointer data,
   Job *job = data;
   GSource *source;
 
-  if (job->kind == JOB_REGISTER)
+  if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
     {
       char out[crypto_pwhash_STRBYTES];
 
@@ -235,8 +242,14 @@ worker (gpointer data,
     }
   else
     {
-      gboolean match = crypto_pwhash_str_verify (job->hash, job->password, job->password_len) == 0;
-      job->ok = match && job->user != NULL;
+      /* A disabled account's hash is locked with a leading '!'
+       * (natterd_auth_hash_is_locked): the right password is told
+       * apart, so that its owner learns why, and nobody else does. */
+      gboolean locked = natterd_auth_hash_is_locked (job->hash);
+      gboolean match = crypto_pwhash_str_verify (job->hash + (locked ? 1 : 0), job->password,
+                                                 job->password_len) == 0;
+      job->ok = match && !locked && job->user != NULL;
+      job->disabled = match && locked && job->user != NULL;
     }
   sodium_memzero (job->password, job->password_len);
 
@@ -258,7 +271,10 @@ queue_job (NatterdAuth *self, Job *job)
   if (!g_thread_pool_push (self->pool, job, &error))
     {
       g_hash_table_remove (self->jobs, job);
-      natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not start hashing");
+      if (job->kind == JOB_HASH)
+        job->hashed (NULL, job->hashed_data);
+      else
+        natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not start hashing");
       job_free (job);
     }
 }
@@ -317,7 +333,7 @@ token_cache_add (NatterdAuth  *self,
   if (g_hash_table_size (self->tokens) >= TOKEN_CACHE_MAX)
     g_hash_table_remove_all (self->tokens);
 
-  entry = g_new (CachedToken, 1);
+  entry = g_new0 (CachedToken, 1);
   memcpy (entry->hash, hash, sizeof entry->hash);
   entry->user_id = user_id;
   entry->expires = expires;
@@ -339,6 +355,8 @@ typedef struct {
   char              *username;       /* a registration's, else NULL */
   char              *display_name;
   char              *password_hash;
+  char              *invite_code;    /* used up with the account, or NULL */
+  gboolean           invite_refused; /* unknown, used up or expired */
   guint8             hash[NATTERD_TOKEN_HASH_LEN];
   char               token[TOKEN_TEXT_LEN];  /* wiped when freed */
   gint64             expires;
@@ -355,6 +373,7 @@ token_write_free (TokenWrite *w)
   g_free (w->username);
   g_free (w->display_name);
   g_free (w->password_hash);
+  g_free (w->invite_code);
   g_free (w);
 }
 
@@ -365,7 +384,19 @@ token_write_run (NatterdWriteJob *job,
                  GError         **error)
 {
   TokenWrite *w = (TokenWrite *) job;
+  gboolean invite_ok = TRUE;
 
+  /* The code's use and the account commit together or not at all (the
+   * job is atomic): a failed registration leaves the use. */
+  if (w->invite_code != NULL &&
+      !natterd_store_invite_consume (store, w->invite_code, natterd_now_ms (), &invite_ok, error))
+    return FALSE;
+  if (!invite_ok)
+    {
+      w->invite_refused = TRUE;
+      g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_REGISTRATION_CLOSED, NATTERD_INVITE_REFUSED);
+      return FALSE;
+    }
   if (w->username != NULL &&
       !natterd_store_user_insert (store, w->username, w->display_name, w->password_hash,
                                   natterd_now_ms (), &w->user_id, error))
@@ -382,7 +413,9 @@ token_write_done (NatterdWriteJob *job,
   NatterdDirectory *dir = natterd_directory_from_request (request);
 
   natterd_commit_write_done (&w->write);
-  if (w->username != NULL && g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
+  if (w->invite_refused)
+    natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, NATTERD_INVITE_REFUSED);
+  else if (w->username != NULL && g_error_matches (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_CONSTRAINT))
     /* Taken meanwhile, perhaps through another node. */
     natterd_request_error (request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
   else if (error != NULL)
@@ -485,9 +518,15 @@ log_in (NatterdAuth    *self,
         gint64          expires)
 {
   NatterdConnection *connection = natterd_request_get_connection (request);
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
   NatterJsonWriter *w;
   guint features = 0;
   gboolean has_features = FALSE;
+
+  /* For natterctl user sessions; kept in memory only, since writing it
+   * would cost every login a write. */
+  if (entry != NULL)
+    entry->last_used = natterd_now_ms ();
 
   /* Checked by the handler already: this cannot fail. The features
    * belong to this login (natterd_session_end turns them off). */
@@ -537,6 +576,7 @@ issue_token_and_log_in (NatterdAuth    *self,
       w->username = g_strdup (job->username);
       w->display_name = g_strdup (job->display_name);
       w->password_hash = g_strdup (job->hash);
+      w->invite_code = g_strdup (job->invite_code);
     }
   natterd_commit_write_init (&w->write, self->directory->commit, request,
                              token_write_run, token_write_done);
@@ -569,6 +609,12 @@ finish_login (NatterdAuth *self, Job *job)
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   gint64 now = natterd_now_ms ();
 
+  /* Disabled while the password was checked, or before. */
+  if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
+    {
+      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "This account is disabled");
+      return;
+    }
   if (!job->ok)
     {
       /* A failure is answered once counted everywhere: a guesser that
@@ -594,6 +640,8 @@ job_done_cb (gpointer user_data)
   g_clear_pointer (&job->source, g_source_unref);
   if (job->kind == JOB_REGISTER)
     finish_register (self, job);
+  else if (job->kind == JOB_HASH)
+    job->hashed (job->ok ? job->hash : NULL, job->hashed_data);
   else
     finish_login (self, job);
   job_free (job);
@@ -702,7 +750,10 @@ natterd_auth_free (NatterdAuth *self)
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
       Job *job = key;
-      natterd_request_error (job->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
+      if (job->kind == JOB_HASH)
+        job->hashed (NULL, job->hashed_data);
+      else
+        natterd_request_error (job->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
       job_free (job);
     }
   g_hash_table_unref (self->jobs);
@@ -721,7 +772,8 @@ natterd_auth_register (NatterdAuth    *self,
                        NatterdRequest *request,
                        char           *username,
                        const char     *password,
-                       const char     *display_name)
+                       const char     *display_name,
+                       const char     *invite_code)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
@@ -753,6 +805,7 @@ natterd_auth_register (NatterdAuth    *self,
   job->password = g_memdup2 (password, job->password_len + 1);
   job->username = username;
   job->display_name = g_strdup (display_name ? display_name : job->username);
+  job->invite_code = g_strdup (invite_code);
   queue_job (self, job);
 }
 
@@ -920,6 +973,50 @@ natterd_auth_login_password (NatterdAuth    *self,
   job->username = g_steal_pointer (&user_key);
   job->address_key = g_strdup (address);
   queue_job (self, job);
+}
+
+void
+natterd_auth_hash_password (NatterdAuth           *self,
+                            const char            *password,
+                            NatterdAuthHashedFunc  hashed,
+                            gpointer               user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = JOB_HASH;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->hashed = hashed;
+  job->hashed_data = user_data;
+  queue_job (self, job);
+}
+
+gint64
+natterd_auth_token_last_used (NatterdAuth  *self,
+                              const guint8 *hash)
+{
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+
+  return entry != NULL ? entry->last_used : 0;
+}
+
+gboolean
+natterd_auth_hash_is_locked (const char *password_hash)
+{
+  return password_hash[0] == NATTERD_AUTH_LOCK;
+}
+
+gboolean
+natterd_invite_code_is_valid (const char *code)
+{
+  gsize len = strlen (code);
+
+  if (len == 0 || len > 64)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (code[i]) && code[i] != '-' && code[i] != '_')
+      return FALSE;
+  return TRUE;
 }
 
 void

@@ -16,11 +16,38 @@ void         natterd_auth_free (NatterdAuth *self);
 /* Each finishes @request (later, after hashing): logged in with a new
  * token, or an error. @username is normalised and taken; @display_name
  * NULL is the username. */
+/* @invite_code, when not NULL, is used up in the account's own
+ * transaction: an unknown, used-up or expired code answers
+ * registration_closed (NATTERD_INVITE_REFUSED) and makes nothing. */
 void         natterd_auth_register       (NatterdAuth    *self,
                                           NatterdRequest *request,
                                           char           *username,
                                           const char     *password,
-                                          const char     *display_name);
+                                          const char     *display_name,
+                                          const char     *invite_code);
+#define NATTERD_INVITE_REFUSED "The invitation code is unknown, used up or expired"
+/* argon2id of @password in the hashing pool, for natterctl (a new
+ * account, a reset): @hashed is called on the main loop with the encoded
+ * hash, or NULL when hashing failed or natterd is stopping. */
+typedef void (*NatterdAuthHashedFunc) (const char *password_hash,
+                                       gpointer    user_data);
+void         natterd_auth_hash_password  (NatterdAuth           *self,
+                                          const char            *password,
+                                          NatterdAuthHashedFunc  hashed,
+                                          gpointer               user_data);
+/* When a login last used the token of SHA-256 @hash on this node (ms),
+ * or 0: not since natterd started (or the cache forgot it). */
+gint64       natterd_auth_token_last_used (NatterdAuth           *self,
+                                           const guint8          *hash);
+/* A disabled account keeps its hash behind this mark (natterctl user
+ * disable; enable takes it away): no password matches it, and a login
+ * with the right one answers auth_failed, "This account is disabled". */
+#define NATTERD_AUTH_LOCK '!'
+gboolean     natterd_auth_hash_is_locked (const char            *password_hash);
+
+/* An invitation code's shape: 1 to 64 bytes of letters, digits, '-' and
+ * '_' (natterctl makes 16 letters and digits). */
+gboolean     natterd_invite_code_is_valid (const char    *code);
 void         natterd_auth_login_password (NatterdAuth    *self,
                                           NatterdRequest *request,
                                           const char     *raw_username,

@@ -446,7 +446,10 @@ send_done (NatterdWriteJob *job,
    * for this write run: a search among them must wait for the index to
    * have it (it ran at once, and missed it, before). */
   if (error == NULL && !p->duplicate)
-    natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
+    {
+      natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
+      natterd_rate_add (&self->directory->message_rate);
+    }
   /* So does the directory of a conversation the send made: a history of
    * it that waited must find it. */
   if (error == NULL && p->conversation == NULL)

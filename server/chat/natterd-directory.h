@@ -11,6 +11,7 @@
 #include "natterd-request.h"
 #include "natterd-server.h"
 #include "natterd-store.h"
+#include "natterd-rate.h"
 #include "natterd-token-bucket.h"
 #include "natter-json.h"
 #include "natter-validate.h"
@@ -120,6 +121,8 @@ struct _NatterdDirectory {
   GQueue         model_waiting;     /* requests waiting for their turn */
 
   gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
+
+  NatterdRate    message_rate;      /* messages stored here, for natterctl status */
 };
 
 /* Maximum size of a server frame (the contract's 4 MiB); pages are cut

@@ -22,11 +22,11 @@ natterd_handle_register (NatterdRequest *request)
   const NatterdConfig *config = natterd_directory_get_config (dir);
   g_autoptr(GError) error = NULL;
   g_autofree char *username = NULL;
-  const char *raw_username, *password, *display_name;
+  const char *raw_username, *password, *display_name, *invite_code;
   guint features;
   gboolean has_features;
 
-  if (!config->registration)
+  if (config->registration == NATTERD_REGISTRATION_CLOSED)
     {
       natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, "Registration is closed");
       return;
@@ -34,6 +34,7 @@ natterd_handle_register (NatterdRequest *request)
   if (!natterd_arg_string (request, "username", TRUE, &raw_username) ||
       !natterd_arg_string (request, "password", TRUE, &password) ||
       !natterd_arg_string (request, "display_name", FALSE, &display_name) ||
+      !natterd_arg_string (request, "invite_code", FALSE, &invite_code) ||
       !natterd_features_read (request, &features, &has_features))
     return;
 
@@ -54,7 +55,23 @@ natterd_handle_register (NatterdRequest *request)
                              "display_name must be 1 to 64 characters without control characters");
       return;
     }
-  natterd_auth_register (dir->auth, request, g_steal_pointer (&username), password, display_name);
+  /* After the checks of the account, before any hashing. Open
+   * registration needs no code (one given is not used up). */
+  if (config->registration != NATTERD_REGISTRATION_INVITE)
+    invite_code = NULL;
+  else if (invite_code == NULL)
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED,
+                             "This server registers only with an invitation code");
+      return;
+    }
+  else if (!natterd_invite_code_is_valid (invite_code))
+    {
+      natterd_request_error (request, NATTER_ERROR_REGISTRATION_CLOSED, NATTERD_INVITE_REFUSED);
+      return;
+    }
+  natterd_auth_register (dir->auth, request, g_steal_pointer (&username), password, display_name,
+                         invite_code);
 }
 
 void

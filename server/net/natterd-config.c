@@ -23,7 +23,7 @@ natterd_config_new_defaults (void)
   else
     self->data_dir = g_build_filename (g_get_user_data_dir (), "natterd", NULL);
   self->tls = TRUE;
-  self->registration = TRUE;
+  self->registration = NATTERD_REGISTRATION_OPEN;
   self->token_lifetime_days = 30;
   self->hash_threads = MAX (1, g_get_num_processors ());
   self->send_threads = CLAMP (g_get_num_processors (), 1, 2);
@@ -36,6 +36,7 @@ natterd_config_new_defaults (void)
   self->failed_logins_per_minute_per_address = 20;
   self->failed_logins_per_minute_per_user = 5;
   self->output_queue_bytes = 8 * 1024 * 1024;
+  self->handshake_timeout = 10;
   self->login_timeout = 30;
   self->idle_timeout = 120;
   self->messages_per_minute_per_user = 6000;
@@ -129,6 +130,54 @@ read_bool (GKeyFile   *file,
   return TRUE;
 }
 
+gboolean
+natterd_registration_from_string (const char          *text,
+                                  NatterdRegistration *out)
+{
+  if (g_str_equal (text, "open") || g_str_equal (text, "true"))
+    *out = NATTERD_REGISTRATION_OPEN;
+  else if (g_str_equal (text, "closed") || g_str_equal (text, "false"))
+    *out = NATTERD_REGISTRATION_CLOSED;
+  else if (g_str_equal (text, "invite"))
+    *out = NATTERD_REGISTRATION_INVITE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+const char *
+natterd_registration_to_string (NatterdRegistration mode)
+{
+  switch (mode)
+    {
+    case NATTERD_REGISTRATION_CLOSED: return "closed";
+    case NATTERD_REGISTRATION_INVITE: return "invite";
+    case NATTERD_REGISTRATION_OPEN:
+    default:                          return "open";
+    }
+}
+
+/* [server] registration: open, closed or invite; true and false (what
+ * the key took before invitations) still mean open and closed. */
+static gboolean
+read_registration (GKeyFile            *file,
+                   NatterdRegistration *out,
+                   GError             **error)
+{
+  g_autofree char *value = NULL;
+
+  if (!g_key_file_has_key (file, "server", "registration", NULL))
+    return TRUE;
+  value = g_key_file_get_string (file, "server", "registration", NULL);
+  if (value == NULL || !natterd_registration_from_string (g_strstrip (value), out))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[server] registration: expected open, closed or invite");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_string (GKeyFile   *file,
              const char *group,
@@ -171,6 +220,7 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", failed_logins_per_minute_per_address, 10000000),
   UINT_KEY ("limits", failed_logins_per_minute_per_user, 10000000),
   SIZE_KEY ("limits", output_queue_bytes, G_GUINT64_CONSTANT (1) << 40),
+  UINT_KEY ("limits", handshake_timeout, 3600),
   UINT_KEY ("limits", login_timeout, 86400),
   UINT_KEY ("limits", idle_timeout, 86400 * 7),
   UINT_KEY ("limits", messages_per_minute_per_user, 100000000),
@@ -487,7 +537,7 @@ load_values (NatterdConfig *self,
   if (!read_bool (file, "server", "tls", &self->tls, error))
     return FALSE;
   *out_key = "registration";
-  if (!read_bool (file, "server", "registration", &self->registration, error))
+  if (!read_registration (file, &self->registration, error))
     return FALSE;
   *out_key = "files";
   if (!read_bool (file, "server", "files", &self->files, error))

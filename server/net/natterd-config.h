@@ -8,6 +8,19 @@
 
 G_BEGIN_DECLS
 
+/* [server] registration: who may create an account. */
+typedef enum {
+  NATTERD_REGISTRATION_OPEN,    /* anyone who can reach the server (the contract's default) */
+  NATTERD_REGISTRATION_CLOSED,  /* nobody: register answers registration_closed */
+  NATTERD_REGISTRATION_INVITE,  /* whoever brings a valid invitation code (natterctl invite) */
+} NatterdRegistration;
+
+/* "open", "closed", "invite"; the config file's older "true" and "false"
+ * are open and closed. FALSE for anything else. */
+gboolean    natterd_registration_from_string (const char          *text,
+                                              NatterdRegistration *out);
+const char *natterd_registration_to_string   (NatterdRegistration  mode);
+
 typedef struct {
   /* [server] */
   char    **listen;              /* "HOST:PORT" entries; default "*:7447": every address, IPv6 and IPv4 */
@@ -15,7 +28,7 @@ typedef struct {
   gboolean  tls;                 /* default TRUE */
   char     *tls_cert;            /* PEM; NULL: self-signed, made in data_dir */
   char     *tls_key;
-  gboolean  registration;        /* default TRUE */
+  NatterdRegistration registration; /* default OPEN; natterctl registration changes it at run time */
   guint     token_lifetime_days; /* default 30 */
   guint     hash_threads;        /* argon2id worker threads; default: number of CPUs */
   guint     send_threads;        /* threads making a fan-out's sendmsg calls, the main loop included; default: 2 (1 on one CPU) */
@@ -30,6 +43,7 @@ typedef struct {
   guint     failed_logins_per_minute_per_address;/* 20 */
   guint     failed_logins_per_minute_per_user;   /* 5 */
   gsize     output_queue_bytes;                  /* 8 MiB */
+  guint     handshake_timeout;                   /* 10 s: connect to welcome (TLS handshake) */
   guint     login_timeout;                       /* 30 s */
   guint     idle_timeout;                        /* 120 s */
   guint     messages_per_minute_per_user;        /* 6000; sends past it: rate_limited */

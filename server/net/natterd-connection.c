@@ -17,6 +17,7 @@
 #include "natterd-platform.h"
 #include "natterd-poller.h"
 #include "natterd-server-private.h"
+#include "natterd-tls-handshake.h"
 
 /* How many pieces of the queue one write hands to the kernel at most. */
 #define MAX_WRITE_VECTORS 256
@@ -40,6 +41,8 @@ struct _NatterdConnection {
   GSocketConnection   *tcp;           /* TLS only */
   GIOStream           *stream;        /* TLS only: the GTlsServerConnection over tcp */
   GCancellable        *handshake;     /* only while the TLS handshake runs */
+  GTlsCertificate     *certificate;   /* borrowed (the server's); TLS, until the handshake starts */
+  gsize                hello_buffered;/* natterd_tls_hello_check's */
   NatterdPollHandle    poll;          /* the socket in the server's epoll set */
   NatterFrameReader    reader;
   NatterdOutputQueue   output;
@@ -924,11 +927,12 @@ handshake_cb (GObject      *object,
 }
 
 /* TLS needs GIO objects: a GSocket and a GSocketConnection as the base
- * stream of the GTlsServerConnection. Returns FALSE when they could not be
+ * stream of the GTlsServerConnection. Made only once the ClientHello is
+ * there (natterd-tls-handshake.h): a connection that never sends one
+ * costs no more than its descriptor. Returns FALSE when they could not be
  * made; the connection is then closed by the caller. */
 static gboolean
-start_tls (NatterdConnection *self,
-           GTlsCertificate   *certificate)
+start_handshake (NatterdConnection *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = g_socket_new_from_fd (self->fd, &error);
@@ -951,9 +955,10 @@ start_tls (NatterdConnection *self,
   tls = G_IO_STREAM (g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
                                      NULL, &error,
                                      "base-io-stream", self->tcp,
-                                     "certificate", certificate,
+                                     "certificate", self->certificate,
                                      "database", NULL,
                                      NULL));
+  self->certificate = NULL;
   if (tls == NULL)
     {
       g_warning ("Could not start TLS: %s", error->message);
@@ -967,6 +972,41 @@ start_tls (NatterdConnection *self,
                                     self->handshake, handshake_cb,
                                     natterd_connection_ref (self));
   return TRUE;
+}
+
+static void
+on_hello_event (gpointer data,
+                guint32  events)
+{
+  NatterdConnection *self = data;
+
+  switch (natterd_tls_hello_check (self->fd, &self->hello_buffered))
+    {
+    case NATTERD_TLS_HELLO_WAIT:
+      return;
+    case NATTERD_TLS_HELLO_GONE:
+      natterd_connection_close_now (self);
+      return;
+    case NATTERD_TLS_HELLO_READY:
+      /* From here the handshake's thread reads the socket. */
+      natterd_poller_remove (natterd_server_get_poller (self->server), &self->poll);
+      if (!start_handshake (self))
+        natterd_connection_close_now (self);
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Waits in the epoll set for the client's ClientHello. */
+static void
+start_tls (NatterdConnection *self,
+           GTlsCertificate   *certificate)
+{
+  self->certificate = certificate;
+  natterd_poll_handle_init (&self->poll, self->fd, on_hello_event, self);
+  natterd_poller_watch (natterd_server_get_poller (self->server), &self->poll, NATTERD_POLL_IN);
+  on_hello_event (self, 0);
 }
 
 NatterdConnection *
@@ -997,8 +1037,8 @@ natterd_connection_start (NatterdConnection *self,
 {
   if (certificate == NULL)
     become_ready (self);
-  else if (!start_tls (self, certificate))
-    natterd_connection_close_now (self);
+  else
+    start_tls (self, certificate);
 }
 
 void
@@ -1015,6 +1055,14 @@ natterd_connection_tick (NatterdConnection *self,
     {
       if (now - self->closing_since > CLOSE_GRACE_USEC)
         natterd_connection_close_now (self);
+      return;
+    }
+
+  /* Before the welcome: waiting for the ClientHello, or in the TLS
+   * handshake (natterd-tls-handshake.h). */
+  if (!self->ready && now - self->unauthenticated_since > (gint64) config->handshake_timeout * G_USEC_PER_SEC)
+    {
+      natterd_connection_close (self);
       return;
     }
 

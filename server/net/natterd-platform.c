@@ -132,6 +132,14 @@ natterd_platform_init (void)
 #endif
 }
 
+void
+natterd_platform_release_free_memory (void)
+{
+#if defined (NATTER_LINUX_CALLS) && defined (__GLIBC__)
+  malloc_trim (0);
+#endif
+}
+
 const char *
 natterd_platform_describe (void)
 {

@@ -44,6 +44,10 @@ int         natterd_platform_send_flags   (void);
 /* At start: SIGPIPE ignored, and on glibc, freed memory kept rather than
  * handed back and asked for again at every burst (see main.c). */
 void        natterd_platform_init         (void);
+/* Hands the free memory inside malloc's heaps back to the kernel (glibc:
+ * malloc_trim), which natterd_platform_init's tuning otherwise keeps for
+ * the next burst; elsewhere nothing. main.c calls it once a minute. */
+void        natterd_platform_release_free_memory (void);
 /* What the poller and the other calls are, for the start-up log line. */
 const char *natterd_platform_describe     (void);
 

@@ -100,6 +100,24 @@ natterd_server_get_config (NatterdServer *self)
   return self->config;
 }
 
+static GBytes *encode_welcome (const NatterdConfig *config);
+
+void
+natterd_server_set_registration (NatterdServer       *self,
+                                 NatterdRegistration  mode)
+{
+  self->config->registration = mode;
+  /* Connections made from now on are welcomed with the new mode. */
+  g_clear_pointer (&self->welcome, g_bytes_unref);
+  self->welcome = encode_welcome (self->config);
+}
+
+guint
+natterd_server_count_connections (NatterdServer *self)
+{
+  return self->connections.length;
+}
+
 /* Until a service is installed, every request type is unknown. */
 static const NatterdHandler *
 no_lookup (gpointer data, const char *type)
@@ -339,6 +357,17 @@ add_connection (NatterdServer         *self,
   NatterdConnection *connection;
 
   natterd_address_key_native (remote, remote_len, key);
+
+  /* Up to twice the limit, a connection over it is told server_busy (over
+   * TLS, after a handshake); past that it is closed at once, unanswered, so
+   * that a flood from one address holds at most that many descriptors. */
+  address = g_hash_table_lookup (self->addresses, key);
+  if (address != NULL && address->count >= 2 * (guint64) self->config->connections_per_address)
+    {
+      close (fd);
+      return;
+    }
+
   address = count_address (self, key);
   connection = natterd_connection_new (self, fd, address,
                                        address->count > self->config->connections_per_address);
@@ -526,8 +555,16 @@ encode_welcome (const NatterdConfig *config)
   natter_json_writer_string (&w, "natterd/" PACKAGE_VERSION);
   natter_json_writer_key (&w, "max_frame");
   natter_json_writer_int (&w, config->max_frame);
+  /* Protocol 1's boolean says whether anyone may register (the app
+   * offers it then); invitation-only registration adds a field of its
+   * own, which protocol-1 clients ignore (docs/protocol.md). */
   natter_json_writer_key (&w, "registration");
-  natter_json_writer_bool (&w, config->registration);
+  natter_json_writer_bool (&w, config->registration == NATTERD_REGISTRATION_OPEN);
+  if (config->registration == NATTERD_REGISTRATION_INVITE)
+    {
+      natter_json_writer_key (&w, "registration_invite");
+      natter_json_writer_bool (&w, TRUE);
+    }
   natter_json_writer_key (&w, "features");
   natter_json_writer_begin_array (&w);
   offered = natterd_config_features_offered (config);

@@ -26,6 +26,12 @@ gboolean           natterd_server_listen        (NatterdServer  *self,
 void               natterd_server_shutdown      (NatterdServer  *self);
 
 const NatterdConfig *natterd_server_get_config  (NatterdServer *self);
+/* Changes [server] registration while running (natterctl registration):
+ * the welcome and the status probe say the new mode from now on. */
+void               natterd_server_set_registration (NatterdServer       *self,
+                                                    NatterdRegistration  mode);
+/* Open client connections, logged in or not. */
+guint              natterd_server_count_connections (NatterdServer *self);
 /* Installs the layer above (main.c does, before listening); @data is
  * passed to each of @service's calls. Until then no request type is
  * known. */

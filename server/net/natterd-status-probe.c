@@ -35,7 +35,7 @@ status_reply (NatterdServer *server,
   natter_json_writer_key (&w, "users_online");
   natter_json_writer_int (&w, natterd_server_get_service (server)->count_online (natterd_server_get_service_data (server)));
   natter_json_writer_key (&w, "registration");
-  natter_json_writer_bool (&w, config->registration);
+  natter_json_writer_bool (&w, config->registration == NATTERD_REGISTRATION_OPEN);
   natter_json_writer_end_object (&w);
 
   *out_len = out->len;

@@ -51,6 +51,18 @@ struct _NatterdStoreEngine {
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,
                             gint64 *out_expires_ms, GError **error);
   gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
+  gboolean (*stats) (NatterdStore *store, gint64 *out_messages, gint64 *out_bytes, GError **error);
+  gboolean (*tokens_of_user) (NatterdStore *store, gint64 user_id, NatterdStoreTokenFunc func,
+                              gpointer user_data, GError **error);
+  gboolean (*user_set_password_hash) (NatterdStore *store, gint64 user_id, const char *password_hash,
+                                      GError **error);
+  gboolean (*invite_insert) (NatterdStore *store, const char *code, gint64 uses, gint64 expires_ms,
+                             gint64 created_ms, GError **error);
+  gboolean (*invites_foreach) (NatterdStore *store, NatterdStoreInviteFunc func, gpointer user_data,
+                               GError **error);
+  gboolean (*invite_delete) (NatterdStore *store, const char *code, gboolean *out_found, GError **error);
+  gboolean (*invite_consume) (NatterdStore *store, const char *code, gint64 now_ms, gboolean *out_ok,
+                              GError **error);
   gboolean (*tokens_expire) (NatterdStore *store, gint64 now_ms, GError **error);
   gboolean (*tokens_revoked) (NatterdStore *store, gint64 after, NatterdStoreRevokedFunc func,
                               gpointer user_data, gint64 *out_last, GError **error);

@@ -249,6 +249,16 @@ static const char *const migrations[] = {
   "CREATE INDEX changes_conversation ON changes (conversation_id, id);"
   "ALTER TABLE participants ADD COLUMN notify_level integer NOT NULL DEFAULT 0;",
 
+  /* natterctl, as SQLite's (natterd-store-sqlite.c): when each token was
+   * made; invitation codes. */
+  "ALTER TABLE tokens ADD COLUMN created bigint NOT NULL DEFAULT 0;"
+  "CREATE TABLE invites ("
+  "  code      text PRIMARY KEY,"
+  "  uses_left bigint NOT NULL,"
+  "  expires   bigint NOT NULL,"
+  "  created   bigint NOT NULL"
+  ");",
+
   /* files, as SQLite's (natterd-store-sqlite.c): chunks of 32 KiB as
    * bytea rows, which every node reaches. Stored without compression
    * (EXTERNAL): most files (images, archives) are compressed already,
@@ -345,6 +355,13 @@ typedef enum {
   STMT_NOTIFY_LEVEL_SET,
   STMT_LAST_ID,
   STMT_PARTICIPANT_ROLE,
+  STMT_STATS,
+  STMT_TOKENS_OF_USER,
+  STMT_USER_PASSWORD_HASH,
+  STMT_INVITE_INSERT,
+  STMT_INVITES_ALL,
+  STMT_INVITE_DELETE,
+  STMT_INVITE_CONSUME,
   STMT_UPLOAD_USAGE,
   STMT_UPLOAD_INSERT,
   STMT_UPLOAD_GET,
@@ -394,7 +411,25 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_TOKEN_INSERT] = {
-    "INSERT INTO tokens (hash, user_id, expires) VALUES ($1::bytea, $2::bigint, $3::bigint)", TRUE, TRUE },
+    "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
+    TRUE, TRUE },
+  /* natterctl's (natterd-admin*.c). */
+  [STMT_STATS] = {
+    "SELECT (SELECT count (*) FROM messages), pg_database_size (current_database ())", FALSE, FALSE, TRUE },
+  [STMT_TOKENS_OF_USER] = {
+    "SELECT encode (hash, 'hex'), created, expires FROM tokens WHERE user_id = $1::bigint ORDER BY created, hash",
+    FALSE, FALSE, TRUE },
+  [STMT_USER_PASSWORD_HASH] = {
+    "UPDATE users SET password_hash = $2::text WHERE id = $1::bigint", TRUE, FALSE, TRUE },
+  [STMT_INVITE_INSERT] = {
+    "INSERT INTO invites (code, uses_left, expires, created) VALUES ($1::text, $2::bigint, $3::bigint, $4::bigint)",
+    TRUE, TRUE, TRUE },
+  [STMT_INVITES_ALL] = {
+    "SELECT code, uses_left, expires, created FROM invites ORDER BY created, code", FALSE, FALSE, TRUE },
+  [STMT_INVITE_DELETE] = { "DELETE FROM invites WHERE code = $1::text", TRUE, FALSE, TRUE },
+  [STMT_INVITE_CONSUME] = {
+    "UPDATE invites SET uses_left = uses_left - 1"
+    " WHERE code = $1::text AND uses_left > 0 AND (expires = 0 OR expires > $2::bigint)", TRUE, FALSE, TRUE },
   [STMT_TOKEN_LOOKUP] = { "SELECT user_id, expires FROM tokens WHERE hash = $1::bytea" },
   /* Noted for the other nodes (natterd_store_tokens_revoked). */
   [STMT_TOKEN_DELETE] = {
@@ -2141,6 +2176,7 @@ pg_token_insert (NatterdStore *store,
   param_bytes (&p, hash, NATTERD_TOKEN_HASH_LEN);
   param_int (&p, user_id);
   param_int (&p, expires_ms);
+  param_int (&p, g_get_real_time () / 1000);
   return run_done (self, STMT_TOKEN_INSERT, &p, "insert token", error);
 }
 
@@ -2194,6 +2230,23 @@ pg_tokens_expire (NatterdStore *store,
   return run_done (self, STMT_TOKENS_EXPIRE, &p, "expire tokens", error);
 }
 
+/* A token's hash as encode (hash, 'hex') gave it. */
+static gboolean
+token_hash_from_hex (const char *hex,
+                     guint8      hash[NATTERD_TOKEN_HASH_LEN])
+{
+  gboolean ok = strlen (hex) == 2 * NATTERD_TOKEN_HASH_LEN;
+
+  for (guint b = 0; ok && b < NATTERD_TOKEN_HASH_LEN; b++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * b]), lo = g_ascii_xdigit_value (hex[2 * b + 1]);
+
+      ok = hi >= 0 && lo >= 0;
+      hash[b] = (guint8) (hi << 4 | lo);
+    }
+  return ok;
+}
+
 static gboolean
 pg_tokens_revoked (NatterdStore            *store,
                    gint64                   after,
@@ -2222,23 +2275,152 @@ pg_tokens_revoked (NatterdStore            *store,
   *out_last = after;
   for (int i = 0; i < PQntuples (res); i++)
     {
-      const char *hex = PQgetvalue (res, i, 1);
       guint8 hash[NATTERD_TOKEN_HASH_LEN];
-      gboolean ok = strlen (hex) == 2 * NATTERD_TOKEN_HASH_LEN;
+      gboolean ok = token_hash_from_hex (PQgetvalue (res, i, 1), hash);
 
-      for (guint b = 0; ok && b < NATTERD_TOKEN_HASH_LEN; b++)
-        {
-          int hi = g_ascii_xdigit_value (hex[2 * b]), lo = g_ascii_xdigit_value (hex[2 * b + 1]);
-
-          ok = hi >= 0 && lo >= 0;
-          hash[b] = (guint8) (hi << 4 | lo);
-        }
       *out_last = get_int (res, i, 0);
       if (ok)
         func (*out_last, hash, get_int (res, i, 2), user_data);
     }
   PQclear (res);
   return TRUE;
+}
+
+/* --- natterctl --- */
+
+static gboolean
+pg_stats (NatterdStore *store,
+          gint64       *out_messages,
+          gint64       *out_bytes,
+          GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  PGresult *res = run (self, STMT_STATS, NULL, "count messages", error);
+
+  if (res == NULL)
+    return FALSE;
+  *out_messages = get_int (res, 0, 0);
+  *out_bytes = get_int (res, 0, 1);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_tokens_of_user (NatterdStore          *store,
+                   gint64                 user_id,
+                   NatterdStoreTokenFunc  func,
+                   gpointer               user_data,
+                   GError               **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  param_int (&p, user_id);
+  res = run (self, STMT_TOKENS_OF_USER, &p, "list tokens", error);
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      guint8 hash[NATTERD_TOKEN_HASH_LEN];
+
+      if (token_hash_from_hex (PQgetvalue (res, i, 0), hash))
+        func (hash, get_int (res, i, 1), get_int (res, i, 2), user_data);
+    }
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_user_set_password_hash (NatterdStore *store,
+                           gint64        user_id,
+                           const char   *password_hash,
+                           GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_text (&p, password_hash);
+  return run_done (self, STMT_USER_PASSWORD_HASH, &p, "set password", error);
+}
+
+static gboolean
+pg_invite_insert (NatterdStore *store,
+                  const char   *code,
+                  gint64        uses,
+                  gint64        expires_ms,
+                  gint64        created_ms,
+                  GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_text (&p, code);
+  param_int (&p, uses);
+  param_int (&p, expires_ms);
+  param_int (&p, created_ms);
+  return run_done (self, STMT_INVITE_INSERT, &p, "insert invitation", error);
+}
+
+static gboolean
+pg_invites_foreach (NatterdStore           *store,
+                    NatterdStoreInviteFunc  func,
+                    gpointer                user_data,
+                    GError                **error)
+{
+  PgStore *self = (PgStore *) store;
+  PGresult *res = run (self, STMT_INVITES_ALL, NULL, "list invitations", error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    func (get_text (res, i, 0), get_int (res, i, 1), get_int (res, i, 2), get_int (res, i, 3), user_data);
+  PQclear (res);
+  return TRUE;
+}
+
+/* Runs @id with @code (and @now_ms, unless negative): whether it changed a row. */
+static gboolean
+run_invite (PgStore     *self,
+            StmtId       id,
+            const char  *code,
+            gint64       now_ms,
+            const char  *what,
+            gboolean    *out_changed,
+            GError     **error)
+{
+  Params p = { 0 };
+  PGresult *res;
+
+  param_text (&p, code);
+  if (now_ms >= 0)
+    param_int (&p, now_ms);
+  res = run (self, id, &p, what, error);
+  if (res == NULL)
+    return FALSE;
+  *out_changed = g_strcmp0 (PQcmdTuples (res), "0") != 0;
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_invite_delete (NatterdStore *store,
+                  const char   *code,
+                  gboolean     *out_found,
+                  GError      **error)
+{
+  return run_invite ((PgStore *) store, STMT_INVITE_DELETE, code, -1, "delete invitation", out_found, error);
+}
+
+static gboolean
+pg_invite_consume (NatterdStore *store,
+                   const char   *code,
+                   gint64        now_ms,
+                   gboolean     *out_ok,
+                   GError      **error)
+{
+  return run_invite ((PgStore *) store, STMT_INVITE_CONSUME, code, now_ms, "use invitation", out_ok, error);
 }
 
 /* --- contacts --- */
@@ -3752,6 +3934,13 @@ static const NatterdStoreEngine pg_engine = {
   .user_set_last_seen = pg_user_set_last_seen,
   .user_set_status_text = pg_user_set_status_text,
   .token_insert = pg_token_insert,
+  .stats = pg_stats,
+  .tokens_of_user = pg_tokens_of_user,
+  .user_set_password_hash = pg_user_set_password_hash,
+  .invite_insert = pg_invite_insert,
+  .invites_foreach = pg_invites_foreach,
+  .invite_delete = pg_invite_delete,
+  .invite_consume = pg_invite_consume,
   .token_lookup = pg_token_lookup,
   .token_delete = pg_token_delete,
   .tokens_expire = pg_tokens_expire,

@@ -170,6 +170,18 @@ static const char *const migrations[] = {
   ");"
   "ALTER TABLE participants ADD COLUMN notify_level INTEGER NOT NULL DEFAULT 0;",
 
+  /* natterctl (docs/server.md): when each token was made, for `user
+   * sessions` (0: made before this); invitation codes for [server]
+   * registration = invite, each with the registrations it has left and
+   * when it stops working (0: never). */
+  "ALTER TABLE tokens ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE invites ("
+  "  code      TEXT PRIMARY KEY,"
+  "  uses_left INTEGER NOT NULL,"
+  "  expires   INTEGER NOT NULL,"
+  "  created   INTEGER NOT NULL"
+  ");",
+
   /* files (feature files, docs/architecture.md "Files"): uploads in
    * progress and files, their bytes as chunk rows of a blob (an upload's
    * id; a file keeps the blob of the upload that first stored it), and
@@ -324,6 +336,13 @@ typedef enum {
   STMT_REMOVALS_MARK,
   STMT_SEARCH_INDEX_TOP,
   STMT_PARTICIPANT_ROLE,
+  STMT_STATS,
+  STMT_TOKENS_OF_USER,
+  STMT_USER_PASSWORD_HASH,
+  STMT_INVITE_INSERT,
+  STMT_INVITES_ALL,
+  STMT_INVITE_DELETE,
+  STMT_INVITE_CONSUME,
   STMT_UPLOAD_USAGE,
   STMT_UPLOAD_INSERT,
   STMT_UPLOAD_GET,
@@ -373,7 +392,19 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id",
   [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
   [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
-  [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires) VALUES (?1, ?2, ?3)",
+  [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
+  /* natterctl's: rare, and none on a path a client waits on. */
+  [STMT_STATS] =
+    "SELECT (SELECT count (*) FROM main.messages),"
+    "       (SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ())",
+  [STMT_TOKENS_OF_USER] = "SELECT hash, created, expires FROM tokens WHERE user_id = ?1 ORDER BY created, hash",
+  [STMT_USER_PASSWORD_HASH] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+  [STMT_INVITE_INSERT] = "INSERT INTO invites (code, uses_left, expires, created) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_INVITES_ALL] = "SELECT code, uses_left, expires, created FROM invites ORDER BY created, code",
+  [STMT_INVITE_DELETE] = "DELETE FROM invites WHERE code = ?1",
+  [STMT_INVITE_CONSUME] =
+    "UPDATE invites SET uses_left = uses_left - 1"
+    " WHERE code = ?1 AND uses_left > 0 AND (expires = 0 OR expires > ?2)",
   [STMT_TOKEN_LOOKUP] = "SELECT user_id, expires FROM tokens WHERE hash = ?1",
   [STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?1",
   [STMT_TOKENS_EXPIRE] = "DELETE FROM tokens WHERE expires <= ?1",
@@ -1427,6 +1458,7 @@ sqlite_token_insert (NatterdStore *store,
   sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
   sqlite3_bind_int64 (s, 2, user_id);
   sqlite3_bind_int64 (s, 3, expires_ms);
+  sqlite3_bind_int64 (s, 4, g_get_real_time () / 1000);
   return step_done (self, s, "insert token", error);
 }
 
@@ -1493,6 +1525,136 @@ sqlite_tokens_revoked (NatterdStore            *store,
                        GError                 **error)
 {
   *out_last = after;
+  return TRUE;
+}
+
+/* --- natterctl --- */
+
+static gboolean
+sqlite_stats (NatterdStore *store,
+              gint64       *out_messages,
+              gint64       *out_bytes,
+              GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_STATS);
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    {
+      *out_messages = sqlite3_column_int64 (s, 0);
+      *out_bytes = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, rc, "count messages");
+  return TRUE;
+}
+
+static gboolean
+sqlite_tokens_of_user (NatterdStore          *store,
+                       gint64                 user_id,
+                       NatterdStoreTokenFunc  func,
+                       gpointer               user_data,
+                       GError               **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_TOKENS_OF_USER);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    if (sqlite3_column_bytes (s, 0) == NATTERD_TOKEN_HASH_LEN)
+      func (sqlite3_column_blob (s, 0), sqlite3_column_int64 (s, 1), sqlite3_column_int64 (s, 2),
+            user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "list tokens");
+  return TRUE;
+}
+
+static gboolean
+sqlite_user_set_password_hash (NatterdStore *store,
+                               gint64        user_id,
+                               const char   *password_hash,
+                               GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_USER_PASSWORD_HASH);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, password_hash, -1, SQLITE_STATIC);
+  return step_done (self, s, "set password", error);
+}
+
+static gboolean
+sqlite_invite_insert (NatterdStore *store,
+                      const char   *code,
+                      gint64        uses,
+                      gint64        expires_ms,
+                      gint64        created_ms,
+                      GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_INVITE_INSERT);
+
+  sqlite3_bind_text (s, 1, code, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, uses);
+  sqlite3_bind_int64 (s, 3, expires_ms);
+  sqlite3_bind_int64 (s, 4, created_ms);
+  return step_done (self, s, "insert invitation", error);
+}
+
+static gboolean
+sqlite_invites_foreach (NatterdStore           *store,
+                        NatterdStoreInviteFunc  func,
+                        gpointer                user_data,
+                        GError                **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_INVITES_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func ((const char *) sqlite3_column_text (s, 0), sqlite3_column_int64 (s, 1),
+          sqlite3_column_int64 (s, 2), sqlite3_column_int64 (s, 3), user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "list invitations");
+  return TRUE;
+}
+
+static gboolean
+sqlite_invite_delete (NatterdStore *store,
+                      const char   *code,
+                      gboolean     *out_found,
+                      GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_INVITE_DELETE);
+
+  sqlite3_bind_text (s, 1, code, -1, SQLITE_STATIC);
+  if (!step_done (self, s, "delete invitation", error))
+    return FALSE;
+  *out_found = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+static gboolean
+sqlite_invite_consume (NatterdStore *store,
+                       const char   *code,
+                       gint64        now_ms,
+                       gboolean     *out_ok,
+                       GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_INVITE_CONSUME);
+
+  sqlite3_bind_text (s, 1, code, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, now_ms);
+  if (!step_done (self, s, "use invitation", error))
+    return FALSE;
+  *out_ok = sqlite3_changes (self->db) > 0;
   return TRUE;
 }
 
@@ -2973,6 +3135,13 @@ static const NatterdStoreEngine sqlite_engine = {
   .user_set_last_seen = sqlite_user_set_last_seen,
   .user_set_status_text = sqlite_user_set_status_text,
   .token_insert = sqlite_token_insert,
+  .stats = sqlite_stats,
+  .tokens_of_user = sqlite_tokens_of_user,
+  .user_set_password_hash = sqlite_user_set_password_hash,
+  .invite_insert = sqlite_invite_insert,
+  .invites_foreach = sqlite_invites_foreach,
+  .invite_delete = sqlite_invite_delete,
+  .invite_consume = sqlite_invite_consume,
   .token_lookup = sqlite_token_lookup,
   .token_delete = sqlite_token_delete,
   .tokens_expire = sqlite_tokens_expire,

@@ -278,6 +278,53 @@ natterd_store_token_lookup (NatterdStore *self,
 }
 
 gboolean
+natterd_store_stats (NatterdStore *self, gint64 *out_messages, gint64 *out_bytes, GError **error)
+{
+  return self->engine->stats (self, out_messages, out_bytes, error);
+}
+
+gboolean
+natterd_store_tokens_of_user (NatterdStore *self, gint64 user_id, NatterdStoreTokenFunc func,
+                              gpointer user_data, GError **error)
+{
+  return self->engine->tokens_of_user (self, user_id, func, user_data, error);
+}
+
+gboolean
+natterd_store_user_set_password_hash (NatterdStore *self, gint64 user_id, const char *password_hash,
+                                      GError **error)
+{
+  return self->engine->user_set_password_hash (self, user_id, password_hash, error);
+}
+
+gboolean
+natterd_store_invite_insert (NatterdStore *self, const char *code, gint64 uses, gint64 expires_ms,
+                             gint64 created_ms, GError **error)
+{
+  return self->engine->invite_insert (self, code, uses, expires_ms, created_ms, error);
+}
+
+gboolean
+natterd_store_invites_foreach (NatterdStore *self, NatterdStoreInviteFunc func, gpointer user_data,
+                               GError **error)
+{
+  return self->engine->invites_foreach (self, func, user_data, error);
+}
+
+gboolean
+natterd_store_invite_delete (NatterdStore *self, const char *code, gboolean *out_found, GError **error)
+{
+  return self->engine->invite_delete (self, code, out_found, error);
+}
+
+gboolean
+natterd_store_invite_consume (NatterdStore *self, const char *code, gint64 now_ms, gboolean *out_ok,
+                              GError **error)
+{
+  return self->engine->invite_consume (self, code, now_ms, out_ok, error);
+}
+
+gboolean
 natterd_store_token_delete (NatterdStore *self,
                             const guint8 *hash,
                             GError **error)

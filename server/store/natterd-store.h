@@ -192,6 +192,63 @@ gboolean natterd_store_tokens_revoked (NatterdStore            *self,
                                        gint64                  *out_last,
                                        GError                 **error);
 
+/* --- what natterctl asks (chat/natterd-admin*.c): run on the reader
+ * or the writer thread, never the main loop's connection --- */
+
+/* How many messages are stored (deleted ones included), and the
+ * database's size in bytes (SQLite: natter.db without its WAL;
+ * PostgreSQL: pg_database_size). */
+gboolean natterd_store_stats (NatterdStore *self,
+                              gint64       *out_messages,
+                              gint64       *out_bytes,
+                              GError      **error);
+/* @user_id's tokens, oldest first: @created_ms is 0 for a token made
+ * before natterd noted it. */
+typedef void (*NatterdStoreTokenFunc) (const guint8 *hash,
+                                       gint64        created_ms,
+                                       gint64        expires_ms,
+                                       gpointer      user_data);
+gboolean natterd_store_tokens_of_user (NatterdStore          *self,
+                                       gint64                 user_id,
+                                       NatterdStoreTokenFunc  func,
+                                       gpointer               user_data,
+                                       GError               **error);
+/* A new password hash (a reset), or the same locked or unlocked
+ * (natterctl user disable and enable, natterd-admin-users.c). */
+gboolean natterd_store_user_set_password_hash (NatterdStore *self,
+                                               gint64        user_id,
+                                               const char   *password_hash,
+                                               GError      **error);
+/* Invitation codes ([server] registration = invite). @expires_ms 0:
+ * never. NATTERD_STORE_ERROR_CONSTRAINT when @code exists. */
+gboolean natterd_store_invite_insert  (NatterdStore *self,
+                                       const char   *code,
+                                       gint64        uses,
+                                       gint64        expires_ms,
+                                       gint64        created_ms,
+                                       GError      **error);
+typedef void (*NatterdStoreInviteFunc) (const char *code,
+                                        gint64      uses_left,
+                                        gint64      expires_ms,
+                                        gint64      created_ms,
+                                        gpointer    user_data);
+gboolean natterd_store_invites_foreach (NatterdStore           *self,
+                                        NatterdStoreInviteFunc  func,
+                                        gpointer                user_data,
+                                        GError                **error);
+gboolean natterd_store_invite_delete  (NatterdStore *self,
+                                       const char   *code,
+                                       gboolean     *out_found,
+                                       GError      **error);
+/* Takes one use of @code if it has one left and has not expired at
+ * @now_ms (*out_ok), in one statement: two registrations with the last
+ * use, on any nodes, cannot both have it. */
+gboolean natterd_store_invite_consume (NatterdStore *self,
+                                       const char   *code,
+                                       gint64        now_ms,
+                                       gboolean     *out_ok,
+                                       GError      **error);
+
 /* --- contacts: (a, b, PENDING) is a request from a to b; an accepted pair
  * is stored once as (min, max, ACCEPTED) --- */
 

@@ -267,6 +267,12 @@ natter_test_client_new_from (NatterTestServer *server,
   return c;
 }
 
+int
+natter_test_client_get_fd (NatterTestClient *c)
+{
+  return g_socket_get_fd (g_socket_connection_get_socket (c->tcp));
+}
+
 void
 natter_test_client_free (NatterTestClient *c)
 {

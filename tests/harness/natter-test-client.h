@@ -62,6 +62,9 @@ const char       *natter_test_client_get_token    (NatterTestClient *c);
  * number) or "conn#3". */
 const char       *natter_test_client_who          (NatterTestClient *c);
 
+/* The socket's descriptor, for a test that acts below TLS (a reader that
+ * takes a byte at a time); reading from it leaves the client unusable. */
+int               natter_test_client_get_fd       (NatterTestClient *c);
 /* The read deadline for this client, in ms. */
 void              natter_test_client_set_timeout  (NatterTestClient *c,
                                                    guint             timeout_ms);

@@ -28,7 +28,7 @@ test_defaults (void)
   g_assert_cmpstr (config->listen[0], ==, "*:7447");
   g_assert_null (config->listen[1]);
   g_assert_true (config->tls);
-  g_assert_true (config->registration);
+  g_assert_cmpint (config->registration, ==, NATTERD_REGISTRATION_OPEN);
   g_assert_cmpuint (config->token_lifetime_days, ==, 30);
   g_assert_cmpuint (config->max_frame, ==, 65536);
   g_assert_cmpuint (config->frames_per_second, ==, 200);
@@ -38,6 +38,7 @@ test_defaults (void)
   g_assert_cmpuint (config->failed_logins_per_minute_per_address, ==, 20);
   g_assert_cmpuint (config->failed_logins_per_minute_per_user, ==, 5);
   g_assert_cmpuint (config->output_queue_bytes, ==, 8 * 1024 * 1024);
+  g_assert_cmpuint (config->handshake_timeout, ==, 10);
   g_assert_cmpuint (config->login_timeout, ==, 30);
   g_assert_cmpuint (config->idle_timeout, ==, 120);
   g_assert_true (config->synchronous_full);
@@ -70,7 +71,7 @@ test_file (void)
   g_assert_no_error (error);
   g_assert_cmpstr (config->listen[0], ==, "127.0.0.1:1234");
   g_assert_cmpstr (config->listen[1], ==, "[::1]:1234");
-  g_assert_false (config->registration);
+  g_assert_cmpint (config->registration, ==, NATTERD_REGISTRATION_CLOSED);
   g_assert_false (config->tls);
   g_assert_cmpuint (config->send_threads, ==, 3);
   g_assert_cmpuint (config->max_frame, ==, 4096);
@@ -111,7 +112,7 @@ static const BadConfig bad_configs[] = {
   { "[server]\nfrobnicate = 1\n",             ":2: unknown key 'frobnicate' in [server] (natterd.conf.example lists every key)" },
   { "[tuning]\nx = 1\n",                      ":1: unknown group [tuning] (natterd knows [server], [limits], [storage] and [cluster])" },
   /* Values say where they are too. */
-  { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected true or false" },
+  { "[server]\n\nregistration = perhaps\n",   ":3: [server] registration: expected open, closed or invite" },
   /* A bad address is found here, not once the database is open. */
   { "[server]\nlisten = 127.0.0.1:99999\n",
     ":2: [server] listen: '127.0.0.1:99999': port 99999 out of range (1-65535, or 0 for any free port)" },

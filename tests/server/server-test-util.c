@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "natter-test"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "server-test-util.h"
@@ -302,8 +303,8 @@ util_assert_over_limit (NatterTestServer *server)
 
 /* The process is found by its --data-dir argument: the harness keeps its
  * GSubprocess to itself. */
-gint64
-util_natterd_peak_kb (NatterTestServer *server)
+int
+util_natterd_pid (NatterTestServer *server)
 {
   const char *data_dir = natter_test_server_get_data_dir (server);
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
@@ -313,25 +314,39 @@ util_natterd_peak_kb (NatterTestServer *server)
   while ((name = g_dir_read_name (proc)) != NULL)
     {
       g_autofree char *cmdline_path = g_build_filename ("/proc", name, "cmdline", NULL);
-      g_autofree char *status_path = g_build_filename ("/proc", name, "status", NULL);
       g_autofree char *cmdline = NULL;
-      g_autofree char *status = NULL;
       gboolean ours = FALSE;
-      const char *hwm;
       gsize len;
 
       if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (cmdline_path, &cmdline, &len, NULL))
         continue;
       for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
         ours |= g_str_equal (cmdline + i, data_dir);
-      if (!ours || !g_str_has_suffix (cmdline, "natterd") ||
-          !g_file_get_contents (status_path, &status, NULL, NULL))
-        continue;
-      hwm = strstr (status, "VmHWM:");
-      g_assert_nonnull (hwm);
-      return g_ascii_strtoll (hwm + strlen ("VmHWM:"), NULL, 10);
+      if (ours && g_str_has_suffix (cmdline, "natterd"))
+        return atoi (name);
     }
   g_error ("no natterd process with --data-dir %s", data_dir);
+}
+
+gint64
+util_proc_status_kb (int         pid,
+                     const char *field)
+{
+  g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *status = NULL;
+  g_autofree char *key = g_strconcat ("\n", field, ":", NULL);
+  const char *at;
+
+  g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
+  at = strstr (status, key);
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+}
+
+gint64
+util_natterd_peak_kb (NatterTestServer *server)
+{
+  return util_proc_status_kb (util_natterd_pid (server), "VmHWM");
 }
 
 GHashTable *

@@ -68,6 +68,11 @@ void    util_assert_message_object (JsonObject  *message);
  * closed. */
 void    util_assert_over_limit (NatterTestServer *server);
 
+/* The process id of @server's natterd (node A's in cluster mode). */
+int     util_natterd_pid      (NatterTestServer *server);
+/* A line of /proc/@pid/status in KiB or as a count: "VmRSS", "Threads". */
+gint64  util_proc_status_kb   (int               pid,
+                               const char       *field);
 /* The most memory @server's natterd has held so far (VmHWM), in KiB. */
 gint64  util_natterd_peak_kb  (NatterTestServer *server);
 

@@ -312,6 +312,9 @@ test_migration_from_v1 (void)
                   "ALTER TABLE messages DROP COLUMN reactions;"
                   "ALTER TABLE messages DROP COLUMN mentions;"
                   "ALTER TABLE participants DROP COLUMN notify_level;"
+                  /* What natterctl's schema added. */
+                  "ALTER TABLE tokens DROP COLUMN created;"
+                  "DROP TABLE invites;"
                   "DROP INDEX messages_conversation_seq;"
                   "DROP INDEX messages_conversation_own;"
                   "ALTER TABLE messages DROP COLUMN seq;"

@@ -1,0 +1,717 @@
+/* test-natterctl.c: natterctl against a real natterd (over TLS, on a
+ * temporary data directory; on PostgreSQL too, suite cli-pg, and on a
+ * two-node cluster, suite cli-cluster, for what must reach every node), as an
+ * operator runs it: every command, its exit status, what natterd's
+ * clients see of it (a disabled user's connection dropped, a revoked
+ * session's, registration closed or by invitation), the admin socket's
+ * permissions and what it does with bad input.
+ */
+#define G_LOG_DOMAIN "natter-test"
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <gio/gunixsocketaddress.h>
+
+#include "server-test-util.h"
+
+#define NEW_PASSWORD "another horse battery"
+
+/* Runs natterctl --data-dir (the server's) with @args and @input on its
+ * standard input (NULL: none, closed); returns its exit status, and its
+ * output in *@out (unless NULL). Its stderr is checked to be empty on
+ * success and is given in *@err (unless NULL). */
+static int
+ctl_full (NatterTestServer   *srv,
+          const char         *input,
+          char              **out,
+          char              **err,
+          const char         *first,
+          ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+  va_list args;
+  int status;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("NATTERCTL_PATH"));
+  g_ptr_array_add (argv, "--data-dir");
+  g_ptr_array_add (argv, (char *) natter_test_server_get_data_dir (srv));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_nonnull (argv->pdata[0]);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &stdout_text, &stderr_text, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  status = g_subprocess_get_exit_status (process);
+  if (status != 0)
+    natter_test_note ("natterctl %s: exit %d: %s", first, status, stderr_text);
+  if (out != NULL)
+    *out = g_steal_pointer (&stdout_text);
+  if (err != NULL)
+    *err = g_steal_pointer (&stderr_text);
+  return status;
+}
+
+/* natterctl --json @args, asserting exit 0: the answer's object. */
+static JsonObject *
+ctl_json (NatterTestServer *srv,
+          const char       *input,
+          const char       *first,
+          ...)
+{
+  g_autoptr(GPtrArray) words = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object = NULL;
+  va_list args;
+  int status;
+
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (words, (char *) arg);
+  va_end (args);
+  /* At most five words after --json: enough for every command. */
+  g_ptr_array_set_size (words, 6);
+  status = ctl_full (srv, input, &out, NULL, "--json", words->pdata[0], words->pdata[1], words->pdata[2],
+                     words->pdata[3], words->pdata[4], words->pdata[5], NULL);
+  g_assert_cmpint (status, ==, 0);
+  node = json_from_string (out, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (node);
+  return json_object_ref (object);
+}
+
+static gint64
+status_int (NatterTestServer *srv,
+            const char       *key)
+{
+  g_autoptr(JsonObject) status = ctl_json (srv, NULL, "status", NULL);
+
+  return natter_test_get_int (status, key);
+}
+
+static void
+test_socket_mode (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.sock", NULL);
+  struct stat st;
+
+  /* Only natterd's user may open it: the mode is the whole access control. */
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_true (S_ISSOCK (st.st_mode));
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  g_assert_cmpint (stat (natter_test_server_get_data_dir (srv), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  g_assert_cmpint (st.st_uid, ==, geteuid ());
+
+  /* Gone after a clean stop, made again (over the one a kill left) at a restart. */
+  natter_test_server_stop (srv);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  natter_test_server_restart (srv);
+  natter_test_server_kill (srv);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  natter_test_server_restart (srv);
+  g_assert_cmpint (status_int (srv, "users"), ==, 0);
+}
+
+static void
+test_status (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(JsonObject) status = NULL;
+  g_autofree char *out = NULL;
+
+  status = ctl_json (srv, NULL, "status", NULL);
+  g_assert_cmpstr (natter_test_get_str (status, "version"), ==, PACKAGE_VERSION);
+  g_assert_cmpint (natter_test_get_int (status, "uptime"), >=, 0);
+  g_assert_cmpint (natter_test_get_int (status, "users"), ==, 0);
+  g_assert_cmpint (natter_test_get_int (status, "messages_stored"), ==, 0);
+  g_assert_cmpint (natter_test_get_int (status, "database_bytes"), >, 0);
+  g_assert_cmpstr (natter_test_get_str (status, "registration"), ==, "open");
+  g_assert_cmpstr (natter_test_get_str (status, "database"), ==,
+                   natter_test_on_postgresql () ? "postgresql" : "sqlite");
+  g_clear_pointer (&status, json_object_unref);
+
+  alice = natter_test_client_new_user (srv, "alice");
+  bob = natter_test_client_new_user (srv, "bob");
+  util_send (alice, "@bob", "one", "c1");
+  util_send (alice, "@bob", "two", "c2");
+  util_send (bob, "@alice", "three", "c3");
+
+  status = ctl_json (srv, NULL, "status", NULL);
+  g_assert_cmpint (natter_test_get_int (status, "users"), ==, 2);
+  g_assert_cmpint (natter_test_get_int (status, "users_online"), ==, 2);
+  g_assert_cmpint (natter_test_get_int (status, "connections"), ==, 2);
+  g_assert_cmpint (natter_test_get_int (status, "messages_stored"), ==, 3);
+  /* Three in the last minute: 3/60 a second. */
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (status, "messages_per_second"), 0.05, 0.001);
+
+  /* The text form says the same for people. */
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "status", NULL), ==, 0);
+  util_assert_contains (out, "messages stored      3\n");
+  util_assert_contains (out, "users online         2\n");
+}
+
+static void
+test_lists (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(JsonObject) users = NULL;
+  g_autoptr(JsonObject) rooms = NULL;
+  g_autofree char *out = NULL;
+  JsonArray *array;
+
+  util_room_create (alice, "#lunch");
+  util_room_join (bob, "#lunch");
+  natter_test_client_free (g_steal_pointer (&bob));
+
+  users = ctl_json (srv, NULL, "user", "list", NULL);
+  array = natter_test_get_array (users, "users");
+  g_assert_cmpint (json_array_get_length (array), ==, 2);
+  /* By username; bob's connection is gone (its close may still be on its way). */
+  natter_assert_str (json_array_get_object_element (array, 0), "username", "alice");
+  natter_assert_str (json_array_get_object_element (array, 0), "presence", "online");
+  natter_assert_int (json_array_get_object_element (array, 0), "connections", 1);
+  natter_assert_str (json_array_get_object_element (array, 1), "username", "bob");
+
+  rooms = ctl_json (srv, NULL, "room", "list", NULL);
+  array = natter_test_get_array (rooms, "rooms");
+  g_assert_cmpint (json_array_get_length (array), ==, 1);
+  natter_assert_str (json_array_get_object_element (array, 0), "room", "#lunch");
+  natter_assert_str (json_array_get_object_element (array, 0), "owner", "alice");
+  natter_assert_int (json_array_get_object_element (array, 0), "member_count", 2);
+
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "room", "list", NULL), ==, 0);
+  util_assert_contains (out, "#lunch");
+}
+
+static void
+test_user_add (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) c = NULL;
+  g_autoptr(NatterTestClient) d = NULL;
+  g_autoptr(JsonObject) added = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out = NULL;
+
+  /* The password from standard input, never from the command line. */
+  added = ctl_json (srv, NEW_PASSWORD "\n", "user", "add", "Carol", "--display-name", "Carol C", NULL);
+  natter_assert_str (added, "username", "carol");
+  c = natter_test_client_new (srv);
+  natter_test_client_login (c, "carol", NEW_PASSWORD);
+  g_clear_pointer (&added, json_object_unref);
+
+  /* Or made up, and printed once. */
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "user", "add", "dave", "--generate-password", NULL), ==, 0);
+  g_strchomp (out);
+  g_assert_cmpint (strlen (out), ==, 20);
+  d = natter_test_client_new (srv);
+  natter_test_client_login (d, "dave", out);
+
+  /* Taken, invalid, weak, no password at all. */
+  g_assert_cmpint (ctl_full (srv, NEW_PASSWORD "\n", NULL, &err, "user", "add", "carol", NULL), ==, 1);
+  util_assert_contains (err, "exists");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, NEW_PASSWORD "\n", NULL, &err, "user", "add", "9lives", NULL), ==, 1);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, "short\n", NULL, &err, "user", "add", "erin", NULL), ==, 1);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, "", NULL, &err, "user", "add", "erin", NULL), ==, 2);
+  util_assert_contains (err, "no password");
+  g_assert_cmpint (status_int (srv, "users"), ==, 2);
+}
+
+static void
+test_disable_enable (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(JsonObject) users = NULL;
+  g_autofree char *token = g_strdup (natter_test_client_get_token (alice));
+
+  reply = ctl_json (srv, NULL, "user", "disable", "alice", NULL);
+  natter_assert_int (reply, "sessions_revoked", 2);
+  /* Both of alice's connections are closed at once; bob's stays. */
+  natter_test_client_assert_closed (alice);
+  natter_test_client_assert_closed (phone);
+  natter_test_client_sync_ping (bob);
+
+  /* The right password is told it is disabled; a wrong one learns nothing. */
+  again = natter_test_client_new (srv);
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "auth_failed", "{\"type\":\"login\",\"username\":\"alice\","
+                                                                  "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  util_assert_contains (natter_test_get_str (reply, "message"), "disabled");
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "auth_failed", "{\"type\":\"login\",\"username\":\"alice\","
+                                                                  "\"password\":\"wrong password\"}");
+  g_assert_null (strstr (natter_test_get_str (reply, "message"), "disabled"));
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_requestf (again, "{\"type\":\"login\",\"token\":\"%s\"}", token);
+  natter_assert_error (reply, "auth_failed");
+
+  users = ctl_json (srv, NULL, "user", "list", NULL);
+  g_assert_true (natter_test_get_bool (users, "users.0.disabled"));
+  g_assert_false (natter_test_get_bool (users, "users.1.disabled"));
+
+  /* Enabled: the password works again (the tokens stay revoked). */
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "user", "enable", "alice", NULL);
+  natter_test_client_login (again, "alice", NULL);
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "user", "enable", "alice", NULL);
+
+  /* Still disabled after a restart: it is in the database. */
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "user", "disable", "alice", NULL);
+  natter_assert_int (reply, "sessions_revoked", 1);
+  natter_test_client_assert_closed (again);
+  natter_test_client_free (g_steal_pointer (&bob));
+  natter_test_server_restart (srv);
+  natter_test_client_free (g_steal_pointer (&again));
+  again = natter_test_client_new (srv);
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "auth_failed", "{\"type\":\"login\",\"username\":\"alice\","
+                                                                  "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+}
+
+static void
+test_reset_password (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+
+  reply = ctl_json (srv, NEW_PASSWORD "\n", "user", "reset-password", "alice", NULL);
+  natter_assert_int (reply, "sessions_revoked", 1);
+  natter_test_client_assert_closed (alice);
+  again = natter_test_client_new (srv);
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "auth_failed", "{\"type\":\"login\",\"username\":\"alice\","
+                                                                  "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  natter_test_client_login (again, "alice", NEW_PASSWORD);
+  g_assert_cmpint (ctl_full (srv, NEW_PASSWORD "\n", NULL, NULL, "user", "reset-password", "nobody", NULL), ==, 4);
+}
+
+/* The id natterctl shows for @c's session: the first 8 bytes of its
+ * token's SHA-256, in hex. */
+static char *
+session_of (NatterTestClient *c)
+{
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, natter_test_client_get_token (c), -1);
+
+  return g_strndup (sum, 16);
+}
+
+static void
+test_sessions_revoke (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) laptop = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) tablet = natter_test_client_new_login (srv, "alice");
+  g_autoptr(JsonObject) sessions = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *err = NULL;
+  JsonArray *array;
+  g_autofree char *first = NULL;
+  gint64 before = util_now_ms () - 60000;
+
+  sessions = ctl_json (srv, NULL, "user", "sessions", "alice", NULL);
+  array = natter_test_get_array (sessions, "sessions");
+  g_assert_cmpint (json_array_get_length (array), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *s = json_array_get_object_element (array, i);
+
+      g_assert_cmpint (strlen (natter_test_get_str (s, "session")), ==, 16);
+      g_assert_cmpint (natter_test_get_int (s, "created"), >, before);
+      g_assert_cmpint (natter_test_get_int (s, "expires"), >, util_now_ms ());
+      g_assert_cmpint (natter_test_get_int (s, "last_used"), >=, natter_test_get_int (s, "created"));
+      natter_assert_int (s, "connections", 1);
+    }
+
+  /* One session: only the connection that logged in with it goes. */
+  first = session_of (phone);
+  reply = ctl_json (srv, NULL, "user", "revoke", "alice", first, NULL);
+  natter_assert_int (reply, "sessions_revoked", 1);
+  natter_test_client_assert_closed (phone);
+  natter_test_client_sync_ping (laptop);
+  natter_test_client_sync_ping (tablet);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "user", "revoke", "alice", first, NULL), ==, 4);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "user", "revoke", "alice", "not-hex", NULL), ==, 1);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "user", "revoke", "alice", NULL), ==, 2);
+
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "user", "revoke", "alice", "--all", NULL);
+  natter_assert_int (reply, "sessions_revoked", 2);
+  g_clear_pointer (&sessions, json_object_unref);
+  sessions = ctl_json (srv, NULL, "user", "sessions", "alice", NULL);
+  g_assert_cmpint (json_array_get_length (natter_test_get_array (sessions, "sessions")), ==, 0);
+}
+
+static void
+register_with (NatterTestClient *c,
+               const char       *username,
+               const char       *code,
+               const char       *expect_error)
+{
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *code_field = code != NULL ? g_strdup_printf (",\"invite_code\":\"%s\"", code) : g_strdup ("");
+
+  reply = natter_test_client_requestf (c, "{\"type\":\"register\",\"username\":\"%s\",\"password\":\""
+                                          NATTER_TEST_PASSWORD "\"%s}", username, code_field);
+  if (expect_error == NULL)
+    natter_assert_ok (reply);
+  else
+    natter_assert_error (reply, expect_error);
+}
+
+static void
+test_registration_closed (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) before = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) after = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *probe = natter_test_status_probe_text (512);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "registration", "closed", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "closed\n");
+  register_with (before, "alice", NULL, "registration_closed");
+  after = natter_test_client_new (srv);
+  g_assert_false (natter_test_get_bool (natter_test_client_get_welcome (after), "registration"));
+  answer = natter_test_udp_exchange (natter_test_server_get_port (srv), probe, strlen (probe),
+                                     natter_test_deadline_ms ());
+  g_assert_nonnull (answer);
+  {
+    g_autofree char *text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+
+    node = json_from_string (text, NULL);
+  }
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (node), "registration"));
+  /* natterctl still makes accounts. */
+  reply = ctl_json (srv, NEW_PASSWORD "\n", "user", "add", "alice", NULL);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "registration", "open", NULL), ==, 0);
+  register_with (before, "bob", NULL, NULL);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "registration", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "open\n");
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "registration", "ajar", NULL), ==, 2);
+}
+
+static void
+test_registration_config (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[server]\nregistration=invite\n", NULL);
+  g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+  JsonObject *welcome = natter_test_client_get_welcome (c);
+
+  /* Protocol 1's flag says "not for anyone"; the field of its own says how. */
+  g_assert_false (natter_test_get_bool (welcome, "registration"));
+  g_assert_true (natter_test_get_bool (welcome, "registration_invite"));
+  register_with (c, "alice", NULL, "registration_closed");
+  g_assert_cmpint (status_int (srv, "users"), ==, 0);
+}
+
+static void
+test_invites (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[server]\nregistration=invite\n", NULL);
+  g_autoptr(NatterTestClient) c = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) d = natter_test_client_new (srv);
+  g_autoptr(NatterTestClient) e = natter_test_client_new (srv);
+  g_autoptr(JsonObject) once = NULL;
+  g_autoptr(JsonObject) twice = NULL;
+  g_autoptr(JsonObject) brief = NULL;
+  g_autoptr(JsonObject) spare = NULL;
+  g_autoptr(JsonObject) list = NULL;
+  g_autofree char *out = NULL;
+  JsonArray *array;
+
+  once = ctl_json (srv, NULL, "invite", "create", NULL);
+  natter_assert_int (once, "uses", 1);
+  g_assert_true (natter_test_is_null (once, "expires"));
+  twice = ctl_json (srv, NULL, "invite", "create", "--uses", "2", "--expires", "7d", NULL);
+  g_assert_cmpint (natter_test_get_int (twice, "expires"), >, util_now_ms () + 6 * 86400 * 1000LL);
+
+  /* Unknown, then used, then used up. */
+  register_with (c, "alice", "nosuchcode", "registration_closed");
+  register_with (c, "alice", "bad code!", "registration_closed");
+  register_with (c, "alice", natter_test_get_str (once, "code"), NULL);
+  register_with (d, "bob", natter_test_get_str (once, "code"), "registration_closed");
+  register_with (d, "bob", natter_test_get_str (twice, "code"), NULL);
+  register_with (e, "carol", natter_test_get_str (twice, "code"), NULL);
+  g_assert_cmpint (status_int (srv, "users"), ==, 3);
+
+  /* Expired: a second's code, tried once that second has passed. */
+  brief = ctl_json (srv, NULL, "invite", "create", "--expires", "1", NULL);
+  while (util_now_ms () <= natter_test_get_int (brief, "expires"))
+    g_usleep (50 * 1000);
+  natter_test_client_free (g_steal_pointer (&e));
+  e = natter_test_client_new (srv);
+  register_with (e, "dave", natter_test_get_str (brief, "code"), "registration_closed");
+  /* A refused code costs no account, and no use of another. */
+  spare = ctl_json (srv, NULL, "invite", "create", NULL);
+  register_with (e, "carol", natter_test_get_str (spare, "code"), "username_taken");
+
+  list = ctl_json (srv, NULL, "invite", "list", NULL);
+  array = natter_test_get_array (list, "invites");
+  g_assert_cmpint (json_array_get_length (array), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      JsonObject *invite = json_array_get_object_element (array, i);
+      const char *code = natter_test_get_str (invite, "code");
+
+      if (g_str_equal (code, natter_test_get_str (once, "code")) ||
+          g_str_equal (code, natter_test_get_str (twice, "code")))
+        natter_assert_str (invite, "state", "used up");
+      else if (g_str_equal (code, natter_test_get_str (brief, "code")))
+        natter_assert_str (invite, "state", "expired");
+      else
+        {
+          natter_assert_str (invite, "state", "valid");
+          natter_assert_int (invite, "uses_left", 1);
+        }
+    }
+
+  /* Revoked: gone, and no longer good for an account. */
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "invite", "revoke", natter_test_get_str (spare, "code"), NULL),
+                   ==, 0);
+  register_with (e, "erin", natter_test_get_str (spare, "code"), "registration_closed");
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "invite", "revoke", natter_test_get_str (spare, "code"), NULL),
+                   ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "invite", "create", "--expires", "soon", NULL), ==, 2);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "invite", "create", "--uses", "0", NULL), ==, 2);
+
+  /* Open registration needs no code, and a code given is not used. */
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "registration", "open", NULL), ==, 0);
+  g_clear_pointer (&spare, json_object_unref);
+  spare = ctl_json (srv, NULL, "invite", "create", NULL);
+  register_with (e, "erin", natter_test_get_str (spare, "code"), NULL);
+  g_clear_pointer (&list, json_object_unref);
+  list = ctl_json (srv, NULL, "invite", "list", NULL);
+  g_assert_cmpint (json_array_get_length (natter_test_get_array (list, "invites")), ==, 4);
+  natter_assert_int (list, "invites.3.uses_left", 1);
+}
+
+/* A disabled user's connections close on every node: on a cluster
+ * (suite cli-cluster) the two connections are on two nodes, and the
+ * other node learns of the revoked sessions over the bus. */
+static void
+test_disable_everywhere (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) tablet = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *token = g_strdup (natter_test_client_get_token (phone));
+  g_autofree char *session = session_of (phone);
+
+  /* One session, on the other node: the bus says so at once (the
+   * refresh that would say it too is 30 s away). */
+  reply = ctl_json (srv, NULL, "user", "revoke", "alice", session, NULL);
+  natter_test_client_assert_closed (phone);
+  natter_test_client_sync_ping (alice);
+  natter_test_client_sync_ping (tablet);
+
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "user", "disable", "alice", NULL);
+  natter_assert_int (reply, "sessions_revoked", 2);
+  natter_test_client_assert_closed (alice);
+  natter_test_client_assert_closed (tablet);
+  /* The phone's node closed it, so it has dropped the token too. */
+  again = natter_test_client_new (srv);
+  if (natter_test_server_next_client_port (srv) != natter_test_server_get_port (srv))
+    {
+      natter_test_client_free (g_steal_pointer (&again));
+      again = natter_test_client_new (srv);
+    }
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_requestf (again, "{\"type\":\"login\",\"token\":\"%s\"}", token);
+  natter_assert_error (reply, "auth_failed");
+}
+
+/* Raw lines on the socket: errors that name the fault, the connection
+ * kept, and natterd unharmed; an over-long line closes it. */
+static void
+test_bad_input (void)
+{
+  static const struct {
+    const char *line;
+    const char *code;
+  } cases[] = {
+    { "not json\n",                                      "bad_frame" },
+    { "{\"type\":\"status\",\"type\":\"status\"}\n",     "bad_frame" },
+    { "[1,2]\n",                                         "bad_frame" },
+    { "{\"no\":\"type\"}\n",                             "bad_frame" },
+    { "{\"type\":\"shutdown\"}\n",                       "unknown_type" },
+    { "{\"type\":\"user_disable\"}\n",                   "invalid_argument" },
+    { "{\"type\":\"user_disable\",\"username\":7}\n",    "invalid_argument" },
+    { "{\"type\":\"user_disable\",\"username\":\"nobody\"}\n", "not_found" },
+    { "{\"type\":\"registration\",\"mode\":\"true\"}\n", "invalid_argument" },
+    { "{\"type\":\"invite_create\",\"uses\":0}\n",       "invalid_argument" },
+    { "{\"type\":\"invite_create\",\"uses\":1.5}\n",     "invalid_argument" },
+    { "{\"type\":\"user_revoke\",\"username\":\"alice\"}\n", "invalid_argument" },
+    { "{\"type\":\"user_add\",\"username\":\"x y\",\"password\":\"" NATTER_TEST_PASSWORD "\"}\n", "invalid_username" },
+  };
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.sock", NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out;
+  g_autofree char *huge = NULL;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), natter_test_deadline_ms () / 1000);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *line = NULL;
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *reply;
+
+      g_output_stream_write_all (out, cases[i].line, strlen (cases[i].line), NULL, NULL, &error);
+      g_assert_no_error (error);
+      line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      node = json_from_string (line, &error);
+      g_assert_no_error (error);
+      reply = json_node_get_object (node);
+      /* The case's number, not its line: one holds the suite's password,
+       * which no test log may (tests/security/check-test-logs.py). */
+      natter_test_note ("case %u -> %s", i, line);
+      natter_assert_error (reply, cases[i].code);
+      g_assert_true (strlen (natter_test_get_str (reply, "message")) > 0);
+    }
+
+  /* Past the longest line: frame_too_large, and closed. */
+  huge = util_repeat ('x', 70000);
+  g_output_stream_write_all (out, huge, strlen (huge), NULL, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    util_assert_contains (line, "\"frame_too_large\"");
+  }
+
+  /* natterd is fine, and so is its client. */
+  natter_test_client_sync_ping (alice);
+  g_assert_cmpint (status_int (srv, "users"), ==, 1);
+}
+
+static void
+test_command_line (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  static const char *const helps[][2] = {
+    { "status", NULL }, { "registration", NULL }, { "room", "list" }, { "user", "list" },
+    { "user", "add" }, { "user", "disable" }, { "user", "enable" }, { "user", "reset-password" },
+    { "user", "sessions" }, { "user", "revoke" }, { "invite", "create" }, { "invite", "list" },
+    { "invite", "revoke" },
+  };
+
+  /* --help on every command: exit 0, its usage. */
+  for (guint i = 0; i < G_N_ELEMENTS (helps); i++)
+    {
+      g_clear_pointer (&out, g_free);
+      if (helps[i][1] != NULL)
+        g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, helps[i][0], helps[i][1], "--help", NULL), ==, 0);
+      else
+        g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, helps[i][0], "--help", NULL), ==, 0);
+      util_assert_contains (out, "Usage:");
+      util_assert_contains (out, helps[i][0]);
+    }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "--help", NULL), ==, 0);
+  util_assert_contains (out, "invite create");
+
+  /* 2: a bad command line; 4: not found; 1: refused. */
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "frobnicate", NULL), ==, 2);
+  util_assert_contains (err, "unknown command");
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "disable", NULL), ==, 2);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "disable", "a", "b", NULL), ==, 2);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "list", "--colour", NULL), ==, 2);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "disable", "nobody", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "sessions", "nobody", NULL), ==, 4);
+
+  /* 3: no natterd there. */
+  natter_test_server_stop (srv);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "status", NULL), ==, 3);
+  util_assert_contains (err, "natterd.sock");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  natter_test_init (&argc, &argv);
+  natter_test_add_single_node ("/natterctl/socket-mode", test_socket_mode, "the files of one natterd");
+  natter_test_add_single_node ("/natterctl/status", test_status, "status counts one node's connections");
+  natter_test_add_single_node ("/natterctl/lists", test_lists, "user list counts one node's connections");
+  natter_test_add ("/natterctl/user-add", test_user_add);
+  natter_test_add_single_node ("/natterctl/disable-enable", test_disable_enable,
+                               "another node learns a disabled or enabled password at its refresh, "
+                               "after natterctl's answer (docs/server.md, natterctl)");
+  natter_test_add_single_node ("/natterctl/reset-password", test_reset_password,
+                               "another node learns a new password at its refresh, after natterctl's answer");
+  natter_test_add_single_node ("/natterctl/sessions-revoke", test_sessions_revoke,
+                               "user sessions counts one node's connections");
+  natter_test_add ("/natterctl/disable-everywhere", test_disable_everywhere);
+  natter_test_add_single_node ("/natterctl/registration-closed", test_registration_closed,
+                               "natterctl registration changes one node's mode");
+  natter_test_add ("/natterctl/registration-config", test_registration_config);
+  natter_test_add_single_node ("/natterctl/invites", test_invites,
+                               "natterctl registration changes one node's mode");
+  natter_test_add ("/natterctl/bad-input", test_bad_input);
+  natter_test_add ("/natterctl/command-line", test_command_line);
+  return g_test_run ();
+}
