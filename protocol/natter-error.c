@@ -25,6 +25,10 @@ static const char * const error_strings[NATTER_N_ERRORS] = {
   [NATTER_ERROR_RATE_LIMITED]          = "rate_limited",
   [NATTER_ERROR_SERVER_BUSY]           = "server_busy",
   [NATTER_ERROR_INTERNAL]              = "internal",
+  [NATTER_ERROR_FILE_TOO_LARGE]        = "file_too_large",
+  [NATTER_ERROR_QUOTA_EXCEEDED]        = "quota_exceeded",
+  [NATTER_ERROR_TOO_MANY_UPLOADS]      = "too_many_uploads",
+  [NATTER_ERROR_HASH_MISMATCH]         = "hash_mismatch",
 };
 
 const char *

@@ -9,6 +9,7 @@
 const char *const natter_features_offered[] = {
   "message_actions",
   "room_management",
+  "files",
   NULL,
 };
 

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef enum {
   NATTER_FEATURE_MESSAGE_ACTIONS  = 1 << 0, /* replies, edits, deletes, reactions, mentions */
   NATTER_FEATURE_ROOM_MANAGEMENT  = 1 << 1, /* roles, private rooms, invitations, kicks, bans, deletion */
+  NATTER_FEATURE_FILES            = 1 << 2, /* chunked uploads and downloads of files */
 } NatterFeature;
 
 /* The names a request's "features" array may hold at most, and their

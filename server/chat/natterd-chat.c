@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include "natter-features.h"
 #include "natterd-auth.h"
 #include "natterd-chat.h"
 #include "natterd-cluster.h"
@@ -50,6 +51,8 @@ flush_cb (gpointer data)
     natterd_search_feed_flush (self->search_feed);
   if (self->reads != NULL)
     natterd_reads_flush (self->reads);
+  if (self->file_reads != NULL)
+    natterd_reads_flush (self->file_reads);
 }
 
 static const NatterdService chat_service = {
@@ -72,6 +75,7 @@ natterd_chat_start (NatterdServer  *server,
   if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
       (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
       (self->reads = natterd_reads_new (store, error)) == NULL ||
+      (self->file_reads = natterd_reads_new (store, error)) == NULL ||
       (self->auth = natterd_auth_new (self, error)) == NULL)
     {
       natterd_chat_stop (self);
@@ -85,6 +89,8 @@ natterd_chat_start (NatterdServer  *server,
       natterd_chat_stop (self);
       return NULL;
     }
+  if (natterd_config_features_offered (config) & NATTER_FEATURE_FILES)
+    self->files_expiry = natterd_files_start_expiry (self);
   natterd_server_set_service (server, &chat_service, self);
   return self;
 }
@@ -98,6 +104,7 @@ natterd_chat_stop (NatterdDirectory *self)
   natterd_server_set_service (self->server, NULL, NULL);
   /* The auth workers may still finish requests (and so commit). */
   g_clear_pointer (&self->auth, natterd_auth_free);
+  g_clear_handle_id (&self->files_expiry, g_source_remove);
   /* Each pipeline's free flushes it, in this order (commits tell the
    * search feed, which resumes searches, which queue reads); the last_seen
    * values of the connections just closed go in with the last batch.
@@ -105,6 +112,10 @@ natterd_chat_stop (NatterdDirectory *self)
   self->stopping = TRUE;
   natterd_presence_flush (self);
   natterd_cluster_stop (self->cluster);
+  /* Before the commit: a check that finishes here queues its last write
+   * there; a chunk committed after it no longer starts a check
+   * (natterd-handlers-files.c). */
+  g_clear_pointer (&self->file_reads, natterd_reads_free);
   g_clear_pointer (&self->commit, natterd_commit_free);
   g_clear_pointer (&self->search_feed, natterd_search_feed_free);
   g_clear_pointer (&self->reads, natterd_reads_free);

@@ -96,6 +96,8 @@ struct _NatterdDirectory {
   NatterdCommit     *commit;
   NatterdSearchFeed *search_feed;
   NatterdReads      *reads;
+  NatterdReads      *file_reads;    /* feature files: checks and downloads, apart from reads */
+  guint              files_expiry;  /* its timeout */
   NatterdCluster    *cluster;       /* NULL: a single node */
   NatterdRefresh    *refresh;       /* NULL unless the store is shared */
 

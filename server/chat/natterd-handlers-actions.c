@@ -67,15 +67,6 @@ copy_message_cb (const NatterdStoreMessage *m,
   return FALSE;
 }
 
-static gboolean
-refuse (GError     **error,
-        NatterErrorCode code,
-        const char  *message)
-{
-  g_set_error_literal (error, NATTER_ERROR, code, message);
-  return FALSE;
-}
-
 /* The reactions (NATTERD_STORE_REACTIONS in natterd-store.h) with @user_id's
  * @emoji turned @on or off; NULL when that changes nothing. FALSE with
  * conflict for a reaction past REACTIONS_MAX. */
@@ -137,7 +128,7 @@ reactions_apply (const char  *reactions,
   if (on && !found)
     {
       if (distinct >= REACTIONS_MAX)
-        return refuse (error, NATTER_ERROR_CONFLICT, "A message carries at most 20 distinct reactions");
+        return natterd_refuse (error, NATTER_ERROR_CONFLICT, "A message carries at most 20 distinct reactions");
       g_string_append_printf (result, "%s %s\n", emoji, user);
       changed = TRUE;
     }
@@ -165,7 +156,7 @@ change_run (NatterdWriteJob *job,
       !natterd_store_participant_role (store, m->conversation_id, j->me_id, &participant, &owner, error))
     return FALSE;
   if (m == NULL || !participant || (m->deleted && j->kind != NATTERD_CHANGE_DELETE))
-    return refuse (error, NATTER_ERROR_NOT_FOUND, "No such message");
+    return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such message");
 
   w.kind = j->kind;
   w.message_id = m->id;
@@ -176,7 +167,7 @@ change_run (NatterdWriteJob *job,
     {
     case NATTERD_CHANGE_EDIT:
       if (m->sender_id != j->me_id)
-        return refuse (error, NATTER_ERROR_FORBIDDEN, "Only its sender may edit a message");
+        return natterd_refuse (error, NATTER_ERROR_FORBIDDEN, "Only its sender may edit a message");
       if (m->body_len == j->body_len && memcmp (m->body, j->body, j->body_len) == 0)
         return TRUE;
       w.body = j->body;
@@ -187,7 +178,7 @@ change_run (NatterdWriteJob *job,
       /* Its sender; in a room, the room's owner or an admin (a member:
        * participant; room_management). */
       if (m->sender_id != j->me_id && !owner)
-        return refuse (error, NATTER_ERROR_FORBIDDEN, "You may not delete that message");
+        return natterd_refuse (error, NATTER_ERROR_FORBIDDEN, "You may not delete that message");
       if (m->deleted)
         return TRUE;
       break;
@@ -326,10 +317,7 @@ change_done (NatterdWriteJob *job,
   natterd_commit_write_done (&j->write);
   if (error != NULL)
     {
-      if (error->domain == NATTER_ERROR)
-        natterd_request_error_from (request, error);
-      else
-        natterd_request_store_error (request, error);
+      natterd_request_job_error (request, error);
       change_job_free (j);
       return;
     }

@@ -78,6 +78,15 @@ void natterd_reply_room (NatterdRequest *request,
 /* Answers a store error as internal, logging it. */
 void natterd_request_store_error (NatterdRequest *request,
                                   const GError   *error);
+/* Answers a write or read job's error: a refusal (NATTER_ERROR, set by
+ * natterd_refuse) with its code, anything else as a store error. */
+void natterd_request_job_error   (NatterdRequest *request,
+                                  const GError   *error);
+/* For a job deciding in its transaction: sets @error to @code with
+ * @message and returns FALSE. */
+gboolean natterd_refuse          (GError        **error,
+                                  NatterErrorCode code,
+                                  const char     *message);
 
 /* Every handler of the dispatch table: natterd_handle_<type>, written in
  * the file of its family (natterd-handlers-session.c, -users.c,

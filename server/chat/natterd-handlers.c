@@ -15,8 +15,10 @@
 #define AUTH   NATTERD_HANDLER_NEEDS_AUTH
 #define BEFORE NATTERD_HANDLER_BEFORE_AUTH
 #define PAUSES NATTERD_HANDLER_PAUSES
+#define BULK   NATTERD_HANDLER_BULK
 #define ACTIONS (NATTER_FEATURE_MESSAGE_ACTIONS << NATTERD_HANDLER_FEATURE_SHIFT)
 #define ROOMS   (NATTER_FEATURE_ROOM_MANAGEMENT << NATTERD_HANDLER_FEATURE_SHIFT)
+#define FILES   (NATTER_FEATURE_FILES << NATTERD_HANDLER_FEATURE_SHIFT)
 
 /* Sorted by type, for bsearch. */
 static const NatterdHandler handlers[] = {
@@ -50,6 +52,25 @@ natterd_handlers_lookup (const char *type)
 }
 
 /* --- argument readers --- */
+
+void
+natterd_request_job_error (NatterdRequest *request,
+                           const GError   *error)
+{
+  if (error->domain == NATTER_ERROR)
+    natterd_request_error_from (request, error);
+  else
+    natterd_request_store_error (request, error);
+}
+
+gboolean
+natterd_refuse (GError        **error,
+                NatterErrorCode code,
+                const char     *message)
+{
+  g_set_error_literal (error, NATTER_ERROR, code, message);
+  return FALSE;
+}
 
 void
 natterd_request_store_error (NatterdRequest *request,

@@ -25,6 +25,10 @@ void natterd_tell_typing (NatterdConversation *room,
 void natterd_tell_read   (NatterdConversation *conv,
                           NatterdUser         *me,
                           gint64               up_to);
+/* Deletes expired uploads and unreferenced files now and every 10
+ * minutes (natterd-handlers-files.c); the timeout's id. */
+guint natterd_files_start_expiry (NatterdDirectory *dir);
+
 /* A stored change of a message (natterd-handlers-actions.c), as a
  * "message_changed" event to the connections with message actions of
  * the conversation's participants, but @except (the one that asked: it

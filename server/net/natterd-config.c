@@ -40,6 +40,10 @@ natterd_config_new_defaults (void)
   self->login_timeout = 30;
   self->idle_timeout = 120;
   self->messages_per_minute_per_user = 6000;
+  self->max_file_bytes = 100 * 1024 * 1024;
+  self->quota_bytes_per_user = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
+  self->uploads_per_user = 8;
+  self->upload_expiry = 86400;
 
   self->synchronous_full = TRUE;
   self->database = g_strdup ("sqlite");
@@ -220,6 +224,10 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", login_timeout, 86400),
   UINT_KEY ("limits", idle_timeout, 86400 * 7),
   UINT_KEY ("limits", messages_per_minute_per_user, 100000000),
+  SIZE_KEY ("limits", max_file_bytes, G_GUINT64_CONSTANT (1) << 40),
+  SIZE_KEY ("limits", quota_bytes_per_user, G_GUINT64_CONSTANT (1) << 40),
+  UINT_KEY ("limits", uploads_per_user, 10000),
+  UINT_KEY ("limits", upload_expiry, 86400 * 365),
   UINT_KEY ("cluster", directory_refresh_ms, 86400000),
 };
 
@@ -234,6 +242,7 @@ static const struct {
   { "server", "tls_cert" },
   { "server", "tls_key" },
   { "server", "registration" },
+  { "server", "files" },
   { "storage", "synchronous" },
   { "storage", "database" },
   { "storage", "password_file" },
@@ -530,6 +539,9 @@ load_values (NatterdConfig *self,
   *out_key = "registration";
   if (!read_registration (file, &self->registration, error))
     return FALSE;
+  *out_key = "files";
+  if (!read_bool (file, "server", "files", &self->files, error))
+    return FALSE;
   read_string (file, "server", "data_dir", &self->data_dir);
   read_string (file, "server", "tls_cert", &self->tls_cert);
   read_string (file, "server", "tls_key", &self->tls_key);
@@ -801,5 +813,9 @@ natterd_config_features_offered (const NatterdConfig *config)
    * "Not done yet"). */
   if (config->bus != NULL)
     all &= ~(guint) NATTER_FEATURE_ROOM_MANAGEMENT;
+  /* Files: not on a cluster yet (a message's files do not travel on the
+   * bus), and only when asked for until sending files lands. */
+  if (config->bus != NULL || !config->files)
+    all &= ~(guint) NATTER_FEATURE_FILES;
   return all;
 }

@@ -32,6 +32,7 @@ typedef struct {
   guint     token_lifetime_days; /* default 30 */
   guint     hash_threads;        /* argon2id worker threads; default: number of CPUs */
   guint     send_threads;        /* threads making a fan-out's sendmsg calls, the main loop included; default: 2 (1 on one CPU) */
+  gboolean  files;               /* offer the feature files; default FALSE until sending files lands (issue 15) */
 
   /* [limits] */
   gsize     max_frame;                           /* 65536 bytes, '\n' included */
@@ -46,6 +47,11 @@ typedef struct {
   guint     login_timeout;                       /* 30 s */
   guint     idle_timeout;                        /* 120 s */
   guint     messages_per_minute_per_user;        /* 6000; sends past it: rate_limited */
+  /* Feature files (docs/protocol.md, "Files"), checked at upload_begin. */
+  gsize     max_file_bytes;                      /* 100 MiB */
+  gsize     quota_bytes_per_user;                /* 1 GiB */
+  guint     uploads_per_user;                    /* 8 uploads in progress */
+  guint     upload_expiry;                       /* 86400 s after an upload's last chunk */
 
   /* [storage] */
   gboolean  synchronous_full;    /* "full" (default) or "normal" */

@@ -48,6 +48,7 @@ struct _NatterdConnection {
   NatterdOutputQueue   output;
   GQueue               requests;      /* NatterdRequest waiting to reply, in order */
   NatterdRequest      *pausing;       /* the request reading waits for */
+  gboolean             waiting_output; /* reading waits for the output queue to drain (BULK) */
 
   gint64               unauthenticated_since; /* monotonic µs: connect, or logout */
   gint64               last_received; /* monotonic µs */
@@ -77,6 +78,7 @@ static void drop_output   (NatterdConnection *self);
 static void drop_slow_reader (NatterdConnection *self);
 static void stop_reading  (NatterdConnection *self);
 static void schedule_read (NatterdConnection *self);
+static void schedule_resume (NatterdConnection *self);
 static void on_poll_event (gpointer data, guint32 events);
 
 NatterdConnection *
@@ -323,6 +325,11 @@ take_write_result (NatterdConnection *self,
       return FALSE;
     }
   natterd_output_queue_consume (&self->output, written);
+  if (self->waiting_output && natterd_output_queue_get_size (&self->output) <= NATTERD_BULK_OUTPUT_BYTES)
+    {
+      self->waiting_output = FALSE;
+      schedule_resume (self);
+    }
   return TRUE;
 }
 
@@ -478,10 +485,22 @@ resume_cb (gpointer user_data)
   NatterdConnection *self = user_data;
 
   self->resume_pending = FALSE;
-  if (self->closed || self->closing || self->pausing != NULL)
+  if (self->closed || self->closing || self->pausing != NULL || self->waiting_output)
     return G_SOURCE_REMOVE;
   start_reading (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_resume (NatterdConnection *self)
+{
+  if (!self->resume_pending && !self->closed)
+    {
+      self->resume_pending = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
+                       natterd_connection_ref (self),
+                       (GDestroyNotify) natterd_connection_unref);
+    }
 }
 
 void
@@ -508,13 +527,7 @@ natterd_connection_request_done (NatterdConnection *self,
   if (request == self->pausing)
     {
       self->pausing = NULL;
-      if (!self->resume_pending && !self->closed)
-        {
-          self->resume_pending = TRUE;
-          g_idle_add_full (G_PRIORITY_DEFAULT, resume_cb,
-                           natterd_connection_ref (self),
-                           (GDestroyNotify) natterd_connection_unref);
-        }
+      schedule_resume (self);
     }
 }
 
@@ -553,6 +566,31 @@ take_token (NatterdConnection *self,
                                     config->frames_per_second, now);
 }
 
+/* The handler of @type for this connection: NULL for none, and for a
+ * type of a feature the connection has not turned on, which does not
+ * exist for it. */
+static const NatterdHandler *
+find_handler (NatterdConnection *self,
+              const char        *type)
+{
+  const NatterdHandler *handler = natterd_server_get_service (self->server)->lookup (
+    natterd_server_get_service_data (self->server), type);
+
+  if (handler == NULL || ((handler->flags >> NATTERD_HANDLER_FEATURE_SHIFT) & ~self->features) != 0)
+    return NULL;
+  return handler;
+}
+
+static gint64
+peek_token (NatterdConnection *self,
+            gint64             now)
+{
+  const NatterdConfig *config = natterd_server_get_config (self->server);
+
+  return natterd_token_bucket_peek (&self->frames, config->frame_burst,
+                                    config->frames_per_second, now);
+}
+
 static gboolean
 on_frame (const char *line,
           gsize       len,
@@ -567,6 +605,7 @@ on_frame (const char *line,
   const NatterdHandler *handler;
   NatterdRequest *request;
   gint64 retry_after;
+  gboolean bulk, in_flight;
 
   if (self->closed || self->closing)
     return FALSE;
@@ -574,7 +613,12 @@ on_frame (const char *line,
   self->pinged = FALSE;
 
   root = natter_json_parse_frame (line, len, &frame, &error);
-  retry_after = take_token (self, self->last_received);
+  handler = root != NULL ? find_handler (self, json_object_get_string_member (frame, "type")) : NULL;
+  bulk = handler != NULL && (handler->flags & NATTERD_HANDLER_BULK);
+  /* A transfer's chunks are paced by the window below, not the bucket:
+   * they only look at it, and one refused at once takes its token after
+   * (a flood of bad chunks is a flood of frames). */
+  retry_after = bulk ? peek_token (self, self->last_received) : take_token (self, self->last_received);
   if (root == NULL)
     {
       if (retry_after > 0)
@@ -609,11 +653,7 @@ on_frame (const char *line,
       return TRUE;
     }
 
-  handler = natterd_server_get_service (self->server)->lookup (
-    natterd_server_get_service_data (self->server), type);
-  /* A type of a feature the connection has not turned on does not
-   * exist for it. */
-  if (handler == NULL || ((handler->flags >> NATTERD_HANDLER_FEATURE_SHIFT) & ~self->features) != 0)
+  if (handler == NULL)
     {
       g_autofree char *message = g_strdup_printf ("Unknown request type “%.64s”", type);
       reply_error (self, root, id, NATTER_ERROR_UNKNOWN_TYPE, message);
@@ -635,10 +675,24 @@ on_frame (const char *line,
 
   /* The request may be gone already (finished and replied): only compare
    * the pointer against what the handler could not finish. */
-  if (g_queue_find (&self->requests, request) != NULL && !natterd_request_is_finished (request) &&
-      ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
+  in_flight = g_queue_find (&self->requests, request) != NULL && !natterd_request_is_finished (request);
+  if (bulk && !in_flight)
+    take_token (self, self->last_received);
+  if (in_flight && ((handler->flags & NATTERD_HANDLER_PAUSES) || natterd_request_get_pauses (request)))
     {
       self->pausing = request;
+      return FALSE;
+    }
+  /* The window of a transfer: reading waits for the oldest reply. */
+  if (bulk && g_queue_get_length (&self->requests) >= NATTERD_BULK_WINDOW)
+    {
+      self->pausing = self->requests.head->data;
+      return FALSE;
+    }
+  /* Nor while the client has not read the replies already there. */
+  if (bulk && natterd_output_queue_get_size (&self->output) > NATTERD_BULK_OUTPUT_BYTES)
+    {
+      self->waiting_output = TRUE;
       return FALSE;
     }
 

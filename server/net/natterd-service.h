@@ -18,6 +18,10 @@ typedef enum {
   NATTERD_HANDLER_NEEDS_AUTH     = 1 << 0, /* not_authenticated before login */
   NATTERD_HANDLER_BEFORE_AUTH    = 1 << 1, /* already_authenticated after login */
   NATTERD_HANDLER_PAUSES         = 1 << 2, /* later frames wait until it finishes */
+  /* A chunk of a transfer (feature files): takes no token from the frame
+   * bucket; after one, the connection's next frame is read only once
+   * fewer than NATTERD_BULK_WINDOW of its requests are unanswered. */
+  NATTERD_HANDLER_BULK           = 1 << 3,
 } NatterdHandlerFlags;
 
 /* The bits from here on are features (natter-features.h) a request type
@@ -25,6 +29,13 @@ typedef enum {
  * (natterd_connection_set_features), the type is unknown_type, before
  * login too. */
 #define NATTERD_HANDLER_FEATURE_SHIFT 8
+
+/* Requests of a connection unanswered at most after a BULK one
+ * (docs/protocol.md, "Fairness and flow"). */
+#define NATTERD_BULK_WINDOW 8
+/* ...and only while less than this is queued for it to read: answered
+ * chunks the client has not read yet count too (a download's replies). */
+#define NATTERD_BULK_OUTPUT_BYTES (NATTERD_BULK_WINDOW * 64 * 1024)
 
 typedef void (*NatterdHandlerFunc) (NatterdRequest *request);
 

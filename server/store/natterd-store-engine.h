@@ -127,6 +127,32 @@ struct _NatterdStoreEngine {
                                NatterdStoreChangeFunc func, gpointer user_data, GError **error);
   gboolean (*participant_role) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
                                 gboolean *out_participant, gboolean *out_owner, GError **error);
+  gboolean (*upload_usage) (NatterdStore *store, gint64 user_id, gint64 *out_in_progress,
+                            gint64 *out_bytes, GError **error);
+  gboolean (*upload_insert) (NatterdStore *store, gint64 user_id, gint64 size, const char *sha256,
+                             gint64 now_ms, gint64 *out_id, GError **error);
+  gboolean (*upload_get) (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
+                          gboolean *out_found, GError **error);
+  gboolean (*upload_update) (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id,
+                             gint64 added, GError **error);
+  gboolean (*upload_delete) (NatterdStore *store, gint64 id, GError **error);
+  gboolean (*chunk_put) (NatterdStore *store, gint64 blob_id, gint64 index, const guint8 *data,
+                         gsize len, gboolean *out_added, GError **error);
+  gboolean (*chunk_get) (NatterdStore *store, gint64 blob_id, gint64 index, GBytes **out,
+                         GError **error);
+  gboolean (*chunks_list) (NatterdStore *store, gint64 blob_id, GArray *out, GError **error);
+  gboolean (*chunks_drop) (NatterdStore *store, gint64 blob_id, GError **error);
+  gboolean (*file_find) (NatterdStore *store, const char *sha256, gint64 *out_id, GError **error);
+  gboolean (*file_insert) (NatterdStore *store, gint64 id, const char *sha256, gint64 size,
+                           GError **error);
+  gboolean (*file_readable) (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
+                             GError **error);
+  gboolean (*files_expire) (NatterdStore *store, gint64 before_ms, GError **error);
+  gboolean (*blob_verify) (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                           gboolean *out_match, GError **error);
+  gboolean (*file_chunk_get) (NatterdStore *store, gint64 file_id, gint64 index, GBytes **out,
+                              GError **error);
+  gboolean (*files_sweep) (NatterdStore *store, GError **error);
   gboolean (*notify_level_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
                                 NatterdNotifyLevel level, gboolean *out_changed, GError **error);
   /* history and sync: @skip_deleted for natterd_store_*_undeleted. */
@@ -145,6 +171,15 @@ struct _NatterdStoreEngine {
                                       NatterdStoreSummaryFunc func, gpointer user_data,
                                       GError **error);
 };
+
+/* For blob_verify: hashes blob @blob_id's chunks in order, handing each
+ * to @sink too (NULL: none; FALSE from it stops with its error), and
+ * tells whether they hash to @sha256 (a missing chunk: they do not). */
+typedef gboolean (*NatterdStoreChunkSink) (gconstpointer data, gsize len, gpointer user_data,
+                                           GError **error);
+gboolean natterd_store_blob_hash (NatterdStore *store, gint64 blob_id, gint64 size,
+                                  const char *sha256, NatterdStoreChunkSink sink, gpointer sink_data,
+                                  gboolean *out_match, GError **error);
 
 /* For contact_lock: folds one row (@row_a, the other, @state) between a
  * and b into *@pair, from a's side (natterd-store.h). Start from NONE. */

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -201,6 +203,44 @@ static const char *const migrations[] = {
   "  ts              INTEGER NOT NULL,"
   "  PRIMARY KEY (conversation_id, user_id)"
   ") WITHOUT ROWID;",
+  /* files (feature files, docs/architecture.md "Files"): uploads in
+   * progress and files, their bytes as chunk rows of a blob (an upload's
+   * id; a file keeps the blob of the upload that first stored it), and
+   * which messages hold which files (sends with files fill it).
+   * AUTOINCREMENT: an id is never reused, since a file takes its
+   * upload's. */
+  "CREATE TABLE uploads ("
+  "  id      INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  user_id INTEGER NOT NULL,"
+  "  size    INTEGER NOT NULL,"
+  "  sha256  TEXT NOT NULL,"
+  "  touched INTEGER NOT NULL,"
+  "  file_id INTEGER,"
+  "  received INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX uploads_user ON uploads (user_id);"
+  "CREATE INDEX uploads_touched ON uploads (touched);"
+  "CREATE INDEX uploads_file ON uploads (file_id) WHERE file_id IS NOT NULL;"
+  "CREATE TABLE blob_chunks ("
+  "  blob_id INTEGER NOT NULL,"
+  "  idx     INTEGER NOT NULL,"
+  "  data    BLOB NOT NULL,"
+  "  UNIQUE (blob_id, idx)"
+  ");"
+  "CREATE TABLE files ("
+  "  id     INTEGER PRIMARY KEY,"
+  "  sha256 TEXT NOT NULL UNIQUE,"
+  "  size   INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE message_files ("
+  "  message_id      INTEGER NOT NULL,"
+  "  file_id         INTEGER NOT NULL,"
+  "  sender_id       INTEGER NOT NULL,"
+  "  conversation_id INTEGER NOT NULL,"
+  "  PRIMARY KEY (message_id, file_id)"
+  ");"
+  "CREATE INDEX message_files_file ON message_files (file_id, conversation_id);"
+  "CREATE INDEX message_files_sender ON message_files (sender_id, file_id);",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -341,6 +381,25 @@ typedef enum {
   STMT_ROOM_DELETE_INVITATIONS,
   STMT_ROOM_DELETE_ROOM,
   STMT_ROOM_DELETE_CONVERSATION,
+  STMT_UPLOAD_USAGE,
+  STMT_UPLOAD_INSERT,
+  STMT_UPLOAD_GET,
+  STMT_UPLOAD_UPDATE,
+  STMT_UPLOAD_DELETE,
+  STMT_CHUNK_PUT,
+  STMT_CHUNK_GET,
+  STMT_CHUNKS_LIST,
+  STMT_CHUNKS_DROP,
+  STMT_FILE_FIND,
+  STMT_FILE_INSERT,
+  STMT_FILE_CHUNKS_GONE,
+  STMT_FILE_SHA256,
+  STMT_FILE_BY_SHA256,
+  STMT_FILE_READABLE,
+  STMT_UPLOADS_EXPIRE_CHUNKS,
+  STMT_UPLOADS_EXPIRE,
+  STMT_FILES_FREE_CHUNKS,
+  STMT_FILES_FREE,
   N_STMTS,
 } StmtId;
 
@@ -569,6 +628,43 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2),"
     " EXISTS (SELECT 1 FROM rooms WHERE conversation_id = ?1 AND owner_id = ?2)"
     " OR EXISTS (SELECT 1 FROM participants WHERE conversation_id = ?1 AND user_id = ?2 AND role = 1)",
+  [STMT_UPLOAD_USAGE] =
+    "SELECT (SELECT count (*) FROM uploads WHERE user_id = ?1 AND file_id IS NULL),"
+    " (SELECT coalesce (sum (size), 0) FROM uploads WHERE user_id = ?1)"
+    " + (SELECT coalesce (sum (f.size), 0) FROM files f"
+    "    WHERE f.id IN (SELECT file_id FROM message_files WHERE sender_id = ?1))",
+  [STMT_UPLOAD_INSERT] =
+    "INSERT INTO uploads (user_id, size, sha256, touched) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_UPLOAD_GET] =
+    "SELECT user_id, size, sha256, touched, coalesce (file_id, 0), received FROM uploads WHERE id = ?1",
+  [STMT_UPLOAD_UPDATE] =
+    "UPDATE uploads SET touched = ?2, file_id = coalesce (nullif (?3, 0), file_id), received = received + ?4"
+    " WHERE id = ?1",
+  [STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?1",
+  [STMT_CHUNK_PUT] = "INSERT OR IGNORE INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)",
+  [STMT_CHUNK_GET] = "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2",
+  [STMT_CHUNKS_LIST] = "SELECT idx FROM blob_chunks WHERE blob_id = ?1 ORDER BY idx",
+  [STMT_CHUNKS_DROP] =
+    "DELETE FROM blob_chunks WHERE blob_id = ?1 AND NOT EXISTS (SELECT 1 FROM files WHERE id = ?1)",
+  [STMT_FILE_FIND] = "SELECT id FROM files WHERE sha256 = ?1",
+  [STMT_FILE_INSERT] = "INSERT INTO files (id, sha256, size) VALUES (?1, ?2, ?3)",
+  /* The file's bytes are on disk now (sqlite_blob_verify). */
+  [STMT_FILE_CHUNKS_GONE] = "DELETE FROM blob_chunks WHERE blob_id = ?1",
+  [STMT_FILE_SHA256] = "SELECT sha256, size FROM files WHERE id = ?1",
+  [STMT_FILE_BY_SHA256] = "SELECT 1 FROM files WHERE sha256 = ?1",
+  [STMT_FILE_READABLE] =
+    "SELECT f.size FROM files f WHERE f.id = ?1"
+    " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = ?2)"
+    "      OR EXISTS (SELECT 1 FROM message_files mf JOIN participants p"
+    "                 ON p.conversation_id = mf.conversation_id AND p.user_id = ?2"
+    "                 WHERE mf.file_id = f.id))",
+  [STMT_UPLOADS_EXPIRE_CHUNKS] =
+    "DELETE FROM blob_chunks WHERE blob_id IN"
+    " (SELECT id FROM uploads WHERE touched < ?1 AND file_id IS NULL)",
+  [STMT_UPLOADS_EXPIRE] = "DELETE FROM uploads WHERE touched < ?1",
+  [STMT_FILES_FREE_CHUNKS] =
+    "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))",
+  [STMT_FILES_FREE] = "DELETE FROM files AS f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)",
   [STMT_NOTIFY_LEVEL_SET] =
     "UPDATE participants SET notify_level = ?3"
     " WHERE conversation_id = ?1 AND user_id = ?2 AND notify_level <> ?3",
@@ -2861,6 +2957,418 @@ sqlite_conversation_summaries (NatterdStore *store,
   return TRUE;
 }
 
+/* --- files --- */
+
+static gboolean
+sqlite_upload_usage (NatterdStore *store, gint64 user_id, gint64 *out_in_progress,
+                     gint64 *out_bytes, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_USAGE);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *out_in_progress = sqlite3_column_int64 (s, 0);
+      *out_bytes = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || set_error (self, error, rc, "upload usage");
+}
+
+static gboolean
+sqlite_upload_insert (NatterdStore *store, gint64 user_id, gint64 size, const char *sha256,
+                      gint64 now_ms, gint64 *out_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_INSERT);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, size);
+  sqlite3_bind_text (s, 3, sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 4, now_ms);
+  if (!step_done (self, s, "insert upload", error))
+    return FALSE;
+  *out_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+static gboolean
+sqlite_upload_get (NatterdStore *store, gint64 id, NatterdStoreUpload *out,
+                   gboolean *out_found, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_GET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, id);
+  rc = sqlite3_step (s);
+  *out_found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW)
+    {
+      out->id = id;
+      out->user_id = sqlite3_column_int64 (s, 0);
+      out->size = sqlite3_column_int64 (s, 1);
+      g_strlcpy (out->sha256, (const char *) sqlite3_column_text (s, 2), sizeof out->sha256);
+      out->touched = sqlite3_column_int64 (s, 3);
+      out->file_id = sqlite3_column_int64 (s, 4);
+      out->received = sqlite3_column_int64 (s, 5);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read upload");
+}
+
+static gboolean
+sqlite_upload_update (NatterdStore *store, gint64 id, gint64 now_ms, gint64 file_id, gint64 added,
+                      GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_UPLOAD_UPDATE);
+
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_int64 (s, 2, now_ms);
+  sqlite3_bind_int64 (s, 3, file_id);
+  sqlite3_bind_int64 (s, 4, added);
+  return step_done (self, s, "update upload", error);
+}
+
+/* A statement whose one parameter is an integer, for its effect. */
+static gboolean
+run_int (SqliteStore *self, StmtId id, gint64 value, const char *what, GError **error)
+{
+  sqlite3_stmt *s = stmt (self, id);
+
+  sqlite3_bind_int64 (s, 1, value);
+  return step_done (self, s, what, error);
+}
+
+static gboolean
+sqlite_chunks_drop (NatterdStore *store, gint64 blob_id, GError **error)
+{
+  return run_int ((SqliteStore *) store, STMT_CHUNKS_DROP, blob_id, "drop chunks", error);
+}
+
+static gboolean
+sqlite_upload_delete (NatterdStore *store, gint64 id, GError **error)
+{
+  return sqlite_chunks_drop (store, id, error) &&
+         run_int ((SqliteStore *) store, STMT_UPLOAD_DELETE, id, "delete upload", error);
+}
+
+static gboolean
+sqlite_chunk_put (NatterdStore *store, gint64 blob_id, gint64 index, const guint8 *data,
+                  gsize len, gboolean *out_added, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNK_PUT);
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  sqlite3_bind_int64 (s, 2, index);
+  sqlite3_bind_blob64 (s, 3, data, len, SQLITE_STATIC);
+  if (!step_done (self, s, "store chunk", error))
+    return FALSE;
+  *out_added = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+static gboolean
+sqlite_chunk_get (NatterdStore *store, gint64 blob_id, gint64 index, GBytes **out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNK_GET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  sqlite3_bind_int64 (s, 2, index);
+  rc = sqlite3_step (s);
+  *out = NULL;
+  if (rc == SQLITE_ROW)
+    *out = g_bytes_new (sqlite3_column_blob (s, 0), sqlite3_column_bytes (s, 0));
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read chunk");
+}
+
+static gboolean
+sqlite_chunks_list (NatterdStore *store, gint64 blob_id, GArray *out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_CHUNKS_LIST);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, blob_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      gint64 index = sqlite3_column_int64 (s, 0);
+
+      g_array_append_val (out, index);
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_DONE || set_error (self, error, rc, "list chunks");
+}
+
+static gboolean
+sqlite_file_find (NatterdStore *store, const char *sha256, gint64 *out_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_FIND);
+  int rc;
+
+  sqlite3_bind_text (s, 1, sha256, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  *out_id = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : 0;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "find file");
+}
+
+static gboolean
+sqlite_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 size, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_INSERT);
+
+  sqlite3_bind_int64 (s, 1, id);
+  sqlite3_bind_text (s, 2, sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, size);
+  return step_done (self, s, "insert file", error) &&
+         run_int (self, STMT_FILE_CHUNKS_GONE, id, "drop the file's chunks", error);
+}
+
+static gboolean
+sqlite_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
+                      GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_READABLE);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, file_id);
+  sqlite3_bind_int64 (s, 2, user_id);
+  rc = sqlite3_step (s);
+  *out_size = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : -1;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "file readable");
+}
+
+static gboolean
+sqlite_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+
+  return run_int (self, STMT_UPLOADS_EXPIRE_CHUNKS, before_ms, "expire uploads' chunks", error) &&
+         run_int (self, STMT_UPLOADS_EXPIRE, before_ms, "expire uploads", error) &&
+         step_done (self, stmt (self, STMT_FILES_FREE_CHUNKS), "free files' chunks", error) &&
+         step_done (self, stmt (self, STMT_FILES_FREE), "free files", error);
+}
+
+/* Files of the data directory (docs/architecture.md, "Files"): a file
+ * is files/ab/abcdef... by its SHA-256; files/tmp holds the ones being
+ * written. */
+static char *
+files_dir (SqliteStore *self,
+           const char  *sub)
+{
+  g_autofree char *data_dir = g_path_get_dirname (self->path != NULL ? self->path : ".");
+
+  return g_build_filename (data_dir, "files", sub, NULL);
+}
+
+static char *
+file_path (SqliteStore *self,
+           const char  *sha256)
+{
+  char prefix[3] = { sha256[0], sha256[1], '\0' };
+  g_autofree char *dir = files_dir (self, prefix);
+
+  return g_build_filename (dir, sha256, NULL);
+}
+
+static gboolean
+set_io_error (GError    **error,
+              const char *what,
+              const char *path,
+              int         errsv)
+{
+  g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "%s %s: %s",
+               what, path, g_strerror (errsv));
+  return FALSE;
+}
+
+static gboolean
+write_all_cb (gconstpointer data, gsize len, gpointer user_data, GError **error)
+{
+  int fd = GPOINTER_TO_INT (user_data);
+  const char *at = data;
+
+  while (len > 0)
+    {
+      gssize n = write (fd, at, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_io_error (error, "write", "a file being checked", errno);
+      at += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* Makes @dir and makes its entry durable in its parent. */
+static gboolean
+sync_dir (const char  *dir,
+          GError     **error)
+{
+  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  gboolean ok;
+
+  if (fd < 0)
+    return set_io_error (error, "open", dir, errno);
+  ok = fsync (fd) == 0 || set_io_error (error, "fsync", dir, errno);
+  close (fd);
+  return ok;
+}
+
+/* The chunks go through the hash into files/tmp/ID.part, which becomes
+ * files/ab/SHA256 only when they match, after an fsync of the bytes and,
+ * after the rename, of the folder: a crash leaves a whole file or a
+ * .part the sweep removes, never half a file under a file's name. */
+static gboolean
+sqlite_blob_verify (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                    gboolean *out_match, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autofree char *tmp_dir = files_dir (self, "tmp");
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".part", blob_id);
+  g_autofree char *part = g_build_filename (tmp_dir, name, NULL);
+  g_autofree char *final = file_path (self, sha256);
+  g_autofree char *final_dir = g_path_get_dirname (final);
+  gboolean ok;
+  int fd;
+
+  if (g_mkdir_with_parents (tmp_dir, 0700) != 0 || g_mkdir_with_parents (final_dir, 0700) != 0)
+    return set_io_error (error, "make the folders of", final, errno);
+  fd = g_open (part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return set_io_error (error, "create", part, errno);
+  ok = natterd_store_blob_hash (store, blob_id, size, sha256, write_all_cb, GINT_TO_POINTER (fd),
+                                out_match, error) &&
+       (!*out_match || fsync (fd) == 0 || set_io_error (error, "fsync", part, errno));
+  close (fd);
+  if (ok && *out_match)
+    ok = (g_rename (part, final) == 0 || set_io_error (error, "rename", part, errno)) &&
+         sync_dir (final_dir, error);
+  if (!ok || !*out_match)
+    g_unlink (part);
+  return ok;
+}
+
+static gboolean
+sqlite_file_chunk_get (NatterdStore *store, gint64 file_id, gint64 index, GBytes **out, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_FILE_SHA256);
+  g_autofree char *path = NULL;
+  gint64 size = 0;
+  gsize len;
+  guint8 *data;
+  gssize n;
+  int rc, fd;
+
+  sqlite3_bind_int64 (s, 1, file_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      path = file_path (self, (const char *) sqlite3_column_text (s, 0));
+      size = sqlite3_column_int64 (s, 1);
+    }
+  sqlite3_reset (s);
+  *out = NULL;
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE || set_error (self, error, rc, "read file");
+  if (index * NATTERD_STORE_CHUNK_SIZE >= size)
+    return TRUE;
+  len = (gsize) MIN ((gint64) NATTERD_STORE_CHUNK_SIZE, size - index * NATTERD_STORE_CHUNK_SIZE);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return set_io_error (error, "open", path, errno);
+  data = g_malloc (len);
+  do
+    n = pread (fd, data, len, index * NATTERD_STORE_CHUNK_SIZE);
+  while (n < 0 && errno == EINTR);
+  close (fd);
+  if (n != (gssize) len)
+    {
+      g_free (data);
+      return set_io_error (error, "read", path, n < 0 ? errno : EIO);
+    }
+  *out = g_bytes_new_take (data, len);
+  return TRUE;
+}
+
+/* How old a file of the data directory no row names must be before the
+ * sweep removes it: a check renames its file into place a moment before
+ * the writer commits its row. */
+#define SWEEP_AGE_S (10 * 60)
+
+static gboolean
+sqlite_file_known (SqliteStore *self,
+                   const char  *sha256,
+                   gboolean    *out_known,
+                   GError     **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FILE_BY_SHA256);
+  int rc;
+
+  sqlite3_bind_text (s, 1, sha256, -1, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  *out_known = rc == SQLITE_ROW;
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "find file");
+}
+
+static void
+unlink_if_old (const char *path,
+               gint64      now_s)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) == 0 && now_s - (gint64) st.st_mtime >= SWEEP_AGE_S)
+    g_unlink (path);
+}
+
+static gboolean
+sqlite_files_sweep (NatterdStore *store, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autofree char *top = files_dir (self, NULL);
+  g_autoptr(GDir) dir = g_dir_open (top, 0, NULL);
+  gint64 now_s = g_get_real_time () / G_USEC_PER_SEC;
+  const char *sub;
+
+  if (dir == NULL)
+    return TRUE; /* no file yet */
+  while ((sub = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *sub_path = g_build_filename (top, sub, NULL);
+      g_autoptr(GDir) inner = g_dir_open (sub_path, 0, NULL);
+      const char *name;
+
+      while (inner != NULL && (name = g_dir_read_name (inner)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub_path, name, NULL);
+          gboolean known = TRUE;
+
+          if (!g_str_equal (sub, "tmp") && !sqlite_file_known (self, name, &known, error))
+            return FALSE;
+          if (g_str_equal (sub, "tmp") || !known)
+            unlink_if_old (path, now_s);
+        }
+    }
+  return TRUE;
+}
+
 static const NatterdStoreEngine sqlite_engine = {
   .name = "sqlite",
   .shared = FALSE, /* natterd locks its data dir: one process writes natter.db */
@@ -2922,6 +3430,22 @@ static const NatterdStoreEngine sqlite_engine = {
   .changes_between = sqlite_changes_between,
   .notify_level_set = sqlite_notify_level_set,
   .participant_role = sqlite_participant_role,
+  .upload_usage = sqlite_upload_usage,
+  .upload_insert = sqlite_upload_insert,
+  .upload_get = sqlite_upload_get,
+  .upload_update = sqlite_upload_update,
+  .upload_delete = sqlite_upload_delete,
+  .chunk_put = sqlite_chunk_put,
+  .chunk_get = sqlite_chunk_get,
+  .chunks_list = sqlite_chunks_list,
+  .chunks_drop = sqlite_chunks_drop,
+  .file_find = sqlite_file_find,
+  .file_insert = sqlite_file_insert,
+  .file_readable = sqlite_file_readable,
+  .files_expire = sqlite_files_expire,
+  .blob_verify = sqlite_blob_verify,
+  .file_chunk_get = sqlite_file_chunk_get,
+  .files_sweep = sqlite_files_sweep,
   .history = sqlite_history,
   .messages_between = sqlite_messages_between,
   .sync = sqlite_sync,

@@ -752,3 +752,139 @@ natterd_store_conversation_summaries (NatterdStore *self,
 {
   return self->engine->conversation_summaries (self, user_id, func, user_data, error);
 }
+
+/* --- files --- */
+
+gboolean
+natterd_store_upload_usage (NatterdStore *self, gint64 user_id, gint64 *out_in_progress,
+                            gint64 *out_bytes, GError **error)
+{
+  return self->engine->upload_usage (self, user_id, out_in_progress, out_bytes, error);
+}
+
+gboolean
+natterd_store_upload_insert (NatterdStore *self, gint64 user_id, gint64 size, const char *sha256,
+                             gint64 now_ms, gint64 *out_id, GError **error)
+{
+  return self->engine->upload_insert (self, user_id, size, sha256, now_ms, out_id, error);
+}
+
+gboolean
+natterd_store_upload_get (NatterdStore *self, gint64 id, NatterdStoreUpload *out,
+                          gboolean *out_found, GError **error)
+{
+  return self->engine->upload_get (self, id, out, out_found, error);
+}
+
+gboolean
+natterd_store_upload_update (NatterdStore *self, gint64 id, gint64 now_ms, gint64 file_id,
+                             gint64 added, GError **error)
+{
+  return self->engine->upload_update (self, id, now_ms, file_id, added, error);
+}
+
+gboolean
+natterd_store_upload_delete (NatterdStore *self, gint64 id, GError **error)
+{
+  return self->engine->upload_delete (self, id, error);
+}
+
+gboolean
+natterd_store_chunk_put (NatterdStore *self, gint64 blob_id, gint64 index, const guint8 *data,
+                         gsize len, gboolean *out_added, GError **error)
+{
+  return self->engine->chunk_put (self, blob_id, index, data, len, out_added, error);
+}
+
+gboolean
+natterd_store_chunk_get (NatterdStore *self, gint64 blob_id, gint64 index, GBytes **out,
+                         GError **error)
+{
+  return self->engine->chunk_get (self, blob_id, index, out, error);
+}
+
+gboolean
+natterd_store_chunks_list (NatterdStore *self, gint64 blob_id, GArray *out, GError **error)
+{
+  return self->engine->chunks_list (self, blob_id, out, error);
+}
+
+gboolean
+natterd_store_chunks_drop (NatterdStore *self, gint64 blob_id, GError **error)
+{
+  return self->engine->chunks_drop (self, blob_id, error);
+}
+
+gboolean
+natterd_store_file_find (NatterdStore *self, const char *sha256, gint64 *out_id, GError **error)
+{
+  return self->engine->file_find (self, sha256, out_id, error);
+}
+
+gboolean
+natterd_store_file_insert (NatterdStore *self, gint64 id, const char *sha256, gint64 size,
+                           GError **error)
+{
+  return self->engine->file_insert (self, id, sha256, size, error);
+}
+
+gboolean
+natterd_store_file_readable (NatterdStore *self, gint64 file_id, gint64 user_id, gint64 *out_size,
+                             GError **error)
+{
+  return self->engine->file_readable (self, file_id, user_id, out_size, error);
+}
+
+gboolean
+natterd_store_files_expire (NatterdStore *self, gint64 before_ms, GError **error)
+{
+  return self->engine->files_expire (self, before_ms, error);
+}
+
+gboolean
+natterd_store_blob_verify (NatterdStore *self, gint64 blob_id, gint64 size, const char *sha256,
+                           gboolean *out_match, GError **error)
+{
+  return self->engine->blob_verify (self, blob_id, size, sha256, out_match, error);
+}
+
+gboolean
+natterd_store_file_chunk_get (NatterdStore *self, gint64 file_id, gint64 index, GBytes **out,
+                              GError **error)
+{
+  return self->engine->file_chunk_get (self, file_id, index, out, error);
+}
+
+gboolean
+natterd_store_files_sweep (NatterdStore *self, GError **error)
+{
+  return self->engine->files_sweep (self, error);
+}
+
+gboolean
+natterd_store_blob_hash (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
+                         NatterdStoreChunkSink sink, gpointer sink_data, gboolean *out_match,
+                         GError **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gint64 chunks = (size + NATTERD_STORE_CHUNK_SIZE - 1) / NATTERD_STORE_CHUNK_SIZE;
+
+  *out_match = FALSE;
+  for (gint64 i = 0; i < chunks; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+      gconstpointer data;
+      gsize len;
+
+      if (!store->engine->chunk_get (store, blob_id, i, &bytes, error))
+        return FALSE;
+      if (bytes == NULL)
+        return TRUE;
+      data = g_bytes_get_data (bytes, &len);
+      g_checksum_update (sum, data, len);
+      if (sink != NULL && !sink (data, len, sink_data, error))
+        return FALSE;
+    }
+  *out_match = g_str_equal (g_checksum_get_string (sum), sha256);
+  return TRUE;
+}

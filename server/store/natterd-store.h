@@ -597,6 +597,80 @@ gboolean natterd_store_participant_role (NatterdStore *self,
                                          gboolean     *out_participant,
                                          gboolean     *out_owner,
                                          GError      **error);
+/* --- Files (feature files; docs/protocol.md "Files", docs/architecture.md) ---
+ *
+ * Bytes live in chunks of NATTERD_STORE_CHUNK_SIZE, rows of a blob: an
+ * upload's blob id is its own id, and a file keeps the blob of the upload
+ * that first stored its bytes (a file's id is that upload's id). Every
+ * write is the writer thread's. */
+#define NATTERD_STORE_CHUNK_SIZE 32768
+
+typedef struct {
+  gint64 id;
+  gint64 user_id;
+  gint64 size;
+  gint64 touched;    /* ms: its start or its last chunk */
+  gint64 file_id;    /* 0 while in progress */
+  gint64 received;   /* chunks stored */
+  char   sha256[65]; /* lower-case hex */
+} NatterdStoreUpload;
+
+/* @user_id's uploads in progress, and stored bytes (docs/protocol.md). */
+gboolean natterd_store_upload_usage  (NatterdStore *self, gint64 user_id, gint64 *out_in_progress,
+                                      gint64 *out_bytes, GError **error);
+gboolean natterd_store_upload_insert (NatterdStore *self, gint64 user_id, gint64 size,
+                                      const char *sha256, gint64 now_ms, gint64 *out_id,
+                                      GError **error);
+/* *out_found FALSE when no upload has @id. */
+gboolean natterd_store_upload_get    (NatterdStore *self, gint64 id, NatterdStoreUpload *out,
+                                      gboolean *out_found, GError **error);
+/* Sets touched to @now_ms, the file when @file_id is not 0, and counts
+ * @added more chunks received. */
+gboolean natterd_store_upload_update (NatterdStore *self, gint64 id, gint64 now_ms, gint64 file_id,
+                                      gint64 added, GError **error);
+/* The upload's row, and its blob's chunks unless a file holds them. */
+gboolean natterd_store_upload_delete (NatterdStore *self, gint64 id, GError **error);
+/* Stores chunk @index of blob @blob_id unless it is there: *out_added. */
+gboolean natterd_store_chunk_put     (NatterdStore *self, gint64 blob_id, gint64 index,
+                                      const guint8 *data, gsize len, gboolean *out_added,
+                                      GError **error);
+/* *out: the chunk's bytes, NULL when it is not stored. */
+gboolean natterd_store_chunk_get     (NatterdStore *self, gint64 blob_id, gint64 index,
+                                      GBytes **out, GError **error);
+/* The chunk numbers stored for @blob_id, ascending, appended (gint64). */
+gboolean natterd_store_chunks_list   (NatterdStore *self, gint64 blob_id, GArray *out,
+                                      GError **error);
+/* Drops the chunks of @blob_id unless a file holds them. */
+gboolean natterd_store_chunks_drop   (NatterdStore *self, gint64 blob_id, GError **error);
+/* The file with that content: *out_id 0 when none. */
+gboolean natterd_store_file_find     (NatterdStore *self, const char *sha256, gint64 *out_id,
+                                      GError **error);
+gboolean natterd_store_file_insert   (NatterdStore *self, gint64 id, const char *sha256, gint64 size,
+                                      GError **error);
+/* The size of file @file_id when @user_id may read it (their own upload
+ * of it, or a message holding it in a conversation they take part in);
+ * -1 when not, or when it does not exist. */
+gboolean natterd_store_file_readable (NatterdStore *self, gint64 file_id, gint64 user_id,
+                                      gint64 *out_size, GError **error);
+/* Deletes the uploads touched before @before_ms (with the chunks of
+ * those in progress) and every file nothing refers to any more. */
+gboolean natterd_store_files_expire  (NatterdStore *self, gint64 before_ms, GError **error);
+/* Reads blob @blob_id (@size bytes) a chunk at a time and tells whether
+ * it hashes to @sha256. On SQLite the bytes also go to a file of the
+ * data directory (files/ab/abcdef...: written, fsynced, renamed into
+ * place only when they match), which the file's downloads read; file_insert
+ * there drops the chunks. Reads only the database: any thread. */
+gboolean natterd_store_blob_verify   (NatterdStore *self, gint64 blob_id, gint64 size,
+                                      const char *sha256, gboolean *out_match, GError **error);
+/* Chunk @index of file @file_id (NULL when there is none). */
+gboolean natterd_store_file_chunk_get (NatterdStore *self, gint64 file_id, gint64 index,
+                                       GBytes **out, GError **error);
+/* SQLite: removes the files of the data directory no files row names
+ * (a file freed by files_expire, a check cut short by a crash) once they
+ * are 10 minutes old, so that one being made now is left alone.
+ * PostgreSQL: nothing to do. */
+gboolean natterd_store_files_sweep   (NatterdStore *self, GError **error);
+
 /* How @user_id wants to hear of a conversation (docs/protocol.md,
  * notify_level); *out_changed is FALSE when it had that level already. */
 typedef enum {

@@ -102,6 +102,7 @@ LLVMFuzzerInitialize (int    *argc,
                       "tls=false\n"
                       "hash_threads=1\n"
                       "send_threads=1\n"
+                      "files=true\n"
                       "[limits]\n"
                       "frames_per_second=10000000\n"
                       "frame_burst=10000000\n"

@@ -534,6 +534,8 @@ test_error_codes (void)
     "username_taken", "invalid_username", "weak_password",
     "registration_closed", "forbidden", "not_found", "conflict",
     "rate_limited", "server_busy", "internal",
+    /* feature files */
+    "file_too_large", "quota_exceeded", "too_many_uploads", "hash_mismatch",
   };
   const char *unknown[] = { "", "Bad_Frame", "bad-frame", "bad_frame ", "ok", "error" };
   NatterErrorCode code;

@@ -297,12 +297,17 @@ test_migration_from_v1 (void)
 
   exec_sql (path, "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
                   "  body, content='messages', content_rowid='id');"
-                  /* What schema 7 (room management) added. */
+                  /* What room management added. */
                   "DROP TABLE room_bans;"
                   "DROP TABLE room_invitations;"
                   "ALTER TABLE rooms DROP COLUMN display_name;"
                   "ALTER TABLE rooms DROP COLUMN is_private;"
                   "ALTER TABLE participants DROP COLUMN role;"
+                  /* What the files' schema added (feature files). */
+                  "DROP TABLE uploads;"
+                  "DROP TABLE blob_chunks;"
+                  "DROP TABLE files;"
+                  "DROP TABLE message_files;"
                   /* What schema 6 (message actions) added. */
                   "DROP INDEX messages_deleted;"
                   "DROP TABLE changes;"
