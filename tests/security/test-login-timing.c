@@ -7,8 +7,11 @@
  * hash of the same cost (natterd-auth.c). Measured here from the client,
  * as an attacker would: many tries of each, interleaved on one
  * connection so that drifts of the machine's load hit both alike, and
- * their medians compared. The ratio allowed is generous (the machine is
- * shared); without the dummy hash it would be in the hundreds.
+ * their fastest tries compared: the other work of a shared machine only
+ * ever adds time, so the fastest try is the work itself (medians were
+ * compared first and went past 2x when another test hashed at the same
+ * time). The ratio allowed is generous; without the dummy hash it would
+ * be in the hundreds.
  */
 #define G_LOG_DOMAIN "natter-test"
 
@@ -72,14 +75,15 @@ test_unknown_user_as_slow_as_wrong_password (void)
     }
   wrong_median = median (wrong, TRIES);
   unknown_median = median (unknown, TRIES);
-  ratio = MAX (wrong_median, unknown_median) / MIN (wrong_median, unknown_median);
+  /* Sorted by median (): [0] is the fastest try. */
+  ratio = MAX (wrong[0], unknown[0]) / MIN (wrong[0], unknown[0]);
   natter_test_note ("wrong password: median %.1f ms (%.1f to %.1f); unknown user: median %.1f ms "
-                    "(%.1f to %.1f); ratio %.2f over %d tries each",
+                    "(%.1f to %.1f); ratio of the fastest %.2f over %d tries each",
                     wrong_median, wrong[0], wrong[TRIES - 1], unknown_median, unknown[0],
                     unknown[TRIES - 1], ratio, TRIES);
   /* Both paths hash: a login that hashes nothing answers in well under
    * a millisecond on loopback, argon2id at 19 MiB takes tens. */
-  g_assert_cmpfloat (MIN (wrong_median, unknown_median), >, 5.0);
+  g_assert_cmpfloat (MIN (wrong[0], unknown[0]), >, 5.0);
   g_assert_cmpfloat (ratio, <=, MAX_RATIO);
 }
 
