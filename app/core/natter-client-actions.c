@@ -55,13 +55,11 @@ natter_client_actions_apply_features (NatterClient *self,
   for (guint i = 0, n = features != NULL ? json_array_get_length (features) : 0; i < n; i++)
     {
       JsonNode *node = json_array_get_element (features, i);
+      const char *name = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+                         ? json_node_get_string (node) : NULL;
 
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
-          g_str_equal (json_node_get_string (node), FEATURE_MESSAGE_ACTIONS))
-        on = TRUE;
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
-          g_str_equal (json_node_get_string (node), FEATURE_ROOM_MANAGEMENT))
-        rooms = TRUE;
+      on |= g_strcmp0 (name, FEATURE_MESSAGE_ACTIONS) == 0;
+      rooms |= g_strcmp0 (name, FEATURE_ROOM_MANAGEMENT) == 0;
     }
   natter_client_set_message_actions (self, on);
   /* Room management (natter-client-room-admin.c) is turned on here too:

@@ -134,8 +134,7 @@ manage_reply (NatterClient  *self,
       g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL, "Unknown room");
       return NULL;
     }
-  if (get_object (reply, "room") != NULL)
-    natter_client_intern_room_json (self, get_object (reply, "room"));
+  natter_client_intern_room_json (self, get_object (reply, "room"));
   if (g_str_equal (type, "room_decline"))
     natter_client_room_admin_forget_invitation (self, room);
   else if (g_str_equal (type, "room_delete"))

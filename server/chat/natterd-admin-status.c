@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "natterd-room-admin.h"
 #include "natterd-admin-private.h"
 #include "natterd-presence.h"
 
@@ -130,20 +131,7 @@ natterd_admin_room_list (NatterdAdminRequest *request,
   natter_json_writer_key (w, "rooms");
   natter_json_writer_begin_array (w);
   for (guint i = 0; i < rooms->len; i++)
-    {
-      NatterdRoom *room = rooms->pdata[i];
-
-      natter_json_writer_begin_object (w);
-      natter_json_writer_key (w, "room");
-      natter_json_writer_string (w, room->name);
-      natter_json_writer_key (w, "topic");
-      natter_json_writer_string (w, room->topic);
-      natter_json_writer_key (w, "owner");
-      natter_json_writer_string (w, room->owner->username);
-      natter_json_writer_key (w, "member_count");
-      natter_json_writer_int (w, room->members->len);
-      natter_json_writer_end_object (w);
-    }
+    natterd_room_write (w, rooms->pdata[i], FALSE);
   natter_json_writer_end_array (w);
   natterd_admin_finish_ok (request);
 }

@@ -333,7 +333,7 @@ natterd_admin_user_disable (NatterdAdminRequest *request,
     return;
   c = user_change_new (request, user, "disabled user");
   if (!natterd_auth_hash_is_locked (user->password_hash))
-    c->password_hash = g_strdup_printf ("%c%s", NATTERD_AUTH_LOCK, user->password_hash);
+    c->password_hash = natterd_auth_hash_lock (user->password_hash);
   /* Again for one disabled already: any session left goes. */
   c->revoke_all = TRUE;
   user_change_start (c);
@@ -351,7 +351,7 @@ natterd_admin_user_enable (NatterdAdminRequest *request,
     return;
   c = user_change_new (request, user, "enabled user");
   if (natterd_auth_hash_is_locked (user->password_hash))
-    c->password_hash = g_strdup (user->password_hash + 1);
+    c->password_hash = g_strdup (natterd_auth_hash_unlocked (user->password_hash));
   user_change_start (c);
 }
 
@@ -368,7 +368,7 @@ reset_hashed (const char *password_hash,
     }
   /* A disabled account stays disabled, with its new password. */
   c->password_hash = natterd_auth_hash_is_locked (c->user->password_hash)
-                       ? g_strdup_printf ("%c%s", NATTERD_AUTH_LOCK, password_hash)
+                       ? natterd_auth_hash_lock (password_hash)
                        : g_strdup (password_hash);
   user_change_start (c);
 }

@@ -246,7 +246,7 @@ worker (gpointer data,
        * (natterd_auth_hash_is_locked): the right password is told
        * apart, so that its owner learns why, and nobody else does. */
       gboolean locked = natterd_auth_hash_is_locked (job->hash);
-      gboolean match = crypto_pwhash_str_verify (job->hash + (locked ? 1 : 0), job->password,
+      gboolean match = crypto_pwhash_str_verify (natterd_auth_hash_unlocked (job->hash), job->password,
                                                  job->password_len) == 0;
       job->ok = match && !locked && job->user != NULL;
       job->disabled = match && locked && job->user != NULL;
@@ -1004,6 +1004,18 @@ gboolean
 natterd_auth_hash_is_locked (const char *password_hash)
 {
   return password_hash[0] == NATTERD_AUTH_LOCK;
+}
+
+char *
+natterd_auth_hash_lock (const char *password_hash)
+{
+  return g_strdup_printf ("%c%s", NATTERD_AUTH_LOCK, password_hash);
+}
+
+const char *
+natterd_auth_hash_unlocked (const char *password_hash)
+{
+  return password_hash + (natterd_auth_hash_is_locked (password_hash) ? 1 : 0);
 }
 
 gboolean

@@ -44,6 +44,10 @@ gint64       natterd_auth_token_last_used (NatterdAuth           *self,
  * with the right one answers auth_failed, "This account is disabled". */
 #define NATTERD_AUTH_LOCK '!'
 gboolean     natterd_auth_hash_is_locked (const char            *password_hash);
+/* @password_hash behind the mark (a new string), and without it (the
+ * hash itself when it has none). */
+char        *natterd_auth_hash_lock      (const char            *password_hash);
+const char  *natterd_auth_hash_unlocked  (const char            *password_hash);
 
 /* An invitation code's shape: 1 to 64 bytes of letters, digits, '-' and
  * '_' (natterctl makes 16 letters and digits). */

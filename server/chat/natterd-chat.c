@@ -75,7 +75,6 @@ natterd_chat_start (NatterdServer  *server,
   if ((self->commit = natterd_commit_new (self, store, error)) == NULL ||
       (self->search_feed = natterd_search_feed_new (self, store, error)) == NULL ||
       (self->reads = natterd_reads_new (store, error)) == NULL ||
-      (self->file_reads = natterd_reads_new (store, error)) == NULL ||
       (self->auth = natterd_auth_new (self, error)) == NULL)
     {
       natterd_chat_stop (self);
@@ -89,8 +88,17 @@ natterd_chat_start (NatterdServer  *server,
       natterd_chat_stop (self);
       return NULL;
     }
+  /* The file reader (a thread and a connection of its own) only where
+   * files are offered: off by default, never on a cluster. */
   if (natterd_config_features_offered (config) & NATTER_FEATURE_FILES)
-    self->files_expiry = natterd_files_start_expiry (self);
+    {
+      if ((self->file_reads = natterd_reads_new (store, error)) == NULL)
+        {
+          natterd_chat_stop (self);
+          return NULL;
+        }
+      self->files_expiry = natterd_files_start_expiry (self);
+    }
   natterd_server_set_service (server, &chat_service, self);
   return self;
 }

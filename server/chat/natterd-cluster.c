@@ -1017,28 +1017,43 @@ deliver_own_send (gpointer send,
   natterd_commit_deliver_own (natterd_commit_of_send (send), send, delivered_already);
 }
 
+/* This node's stored message (@m) or change (@change), published with
+ * its batch and delivered through the stream in id order: @func answers
+ * its request once it is its turn. At a stop it is answered, not told:
+ * this node's clients are leaving, and an event could run ahead of
+ * another node's message they never got; they sync it from their next
+ * node. */
+static void
+add_own (NatterdCluster            *self,
+         const NatterdStoreMessage *m,
+         gint64                     peer_id,
+         const NatterdStoreChange  *change,
+         NatterdClusterOwnFunc      func,
+         gpointer                   own)
+{
+  gint64 id = m != NULL ? m->id : change->id;
+  Run *run;
+
+  if (self->stopped)
+    {
+      func (own, TRUE);
+      return;
+    }
+  queue_publish (self, m, peer_id, change);
+  run = g_new0 (Run, 1);
+  run->own_func = func;
+  run->own = own;
+  run->own_id = id;
+  natterd_stream_add (self->stream, id, id, run);
+}
+
 void
 natterd_cluster_own_committed (NatterdCluster            *self,
                                const NatterdStoreMessage *m,
                                gint64                     peer_id,
                                gpointer                   send)
 {
-  Run *run;
-
-  if (self->stopped)
-    {
-      /* Answered, not fanned out: this node's clients are leaving, and
-       * an event could run ahead of another node's message they never
-       * got. They sync it from their next node. */
-      natterd_commit_deliver_own (self->directory->commit, send, TRUE);
-      return;
-    }
-  queue_publish (self, m, peer_id, NULL);
-  run = g_new0 (Run, 1);
-  run->own_func = deliver_own_send;
-  run->own = send;
-  run->own_id = m->id;
-  natterd_stream_add (self->stream, m->id, m->id, run);
+  add_own (self, m, peer_id, NULL, deliver_own_send, send);
 }
 
 void
@@ -1047,20 +1062,7 @@ natterd_cluster_own_change (NatterdCluster           *self,
                             NatterdClusterOwnFunc     func,
                             gpointer                  own)
 {
-  Run *run;
-
-  if (self->stopped)
-    {
-      /* As a send at a stop: answered, not told. */
-      func (own, TRUE);
-      return;
-    }
-  queue_publish (self, NULL, 0, change);
-  run = g_new0 (Run, 1);
-  run->own_func = func;
-  run->own = own;
-  run->own_id = change->id;
-  natterd_stream_add (self->stream, change->id, change->id, run);
+  add_own (self, NULL, 0, change, func, own);
 }
 
 void

@@ -214,7 +214,7 @@ tell_member_cb (NatterdUser *user,
   natterd_user_send_forms (user, NULL, t->frame, t->except);
 }
 
-gboolean
+void
 natterd_tell_change (NatterdDirectory         *dir,
                      const NatterdStoreChange *change,
                      NatterdConnection        *except)
@@ -222,14 +222,14 @@ natterd_tell_change (NatterdDirectory         *dir,
   NatterdConversation *conv = natterd_directory_find_conversation (dir, change->conversation_id);
 
   if (conv == NULL)
-    return FALSE; /* made through another node, not known here yet */
+    return; /* made through another node, not known here yet */
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
       g_autoptr(GBytes) frame = natterd_change_event (dir, change, NULL);
       Tell t = { frame, except };
 
       natterd_conversation_foreach_member (conv, tell_member_cb, &t);
-      return TRUE;
+      return;
     }
   /* A direct conversation: "@the other one" on each side. */
   {
@@ -243,7 +243,6 @@ natterd_tell_change (NatterdDirectory         *dir,
         natterd_user_send_forms (conv->user_b, NULL, for_b, except);
       }
   }
-  return TRUE;
 }
 
 /* The change as the events and the other nodes see it: borrows @j. */

@@ -23,19 +23,6 @@
 /* How often expired uploads are looked for (docs/protocol.md). */
 #define EXPIRY_CHECK_MS (10 * 60 * 1000)
 
-static gint64
-chunks_of (gint64 size)
-{
-  return (size + CHUNK - 1) / CHUNK;
-}
-
-static gsize
-chunk_len (gint64 size,
-           gint64 index)
-{
-  return (gsize) MIN ((gint64) CHUNK, size - index * CHUNK);
-}
-
 /* 64 lower-case hexadecimal digits. */
 static gboolean
 is_sha256 (const char *s)
@@ -85,7 +72,7 @@ write_upload (NatterJsonWriter         *w,
               const NatterdStoreUpload *u,
               GArray                   *have)
 {
-  gint64 chunks = chunks_of (u->size), next = 0;
+  gint64 chunks = natterd_store_chunks_of (u->size), next = 0;
 
   natter_json_writer_key (w, "upload");
   natter_json_writer_begin_object (w);
@@ -312,10 +299,10 @@ chunk_store (ChunkJob      *j,
     return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such upload");
   if (j->upload.file_id != 0)
     return TRUE; /* a chunk resent after a lost reply */
-  chunks = chunks_of (j->upload.size);
+  chunks = natterd_store_chunks_of (j->upload.size);
   if (j->index >= chunks)
     return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
-  if (j->len != chunk_len (j->upload.size, j->index))
+  if (j->len != natterd_store_chunk_len (j->upload.size, j->index))
     return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "data does not have the chunk's length");
   /* A count in the row: listing the chunks at each one would cost the
    * writer a 100 MiB upload's 3200 chunks squared. */
@@ -538,7 +525,7 @@ download_run (NatterdWriteJob *job,
     return FALSE;
   if (size < 0)
     return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such file");
-  if (j->index >= chunks_of (size))
+  if (j->index >= natterd_store_chunks_of (size))
     return natterd_refuse (error, NATTER_ERROR_INVALID_ARGUMENT, "index is past the file's last chunk");
   if (!natterd_store_file_chunk_get (store, j->file_id, j->index, &bytes, error))
     return FALSE;

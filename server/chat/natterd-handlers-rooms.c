@@ -255,6 +255,7 @@ natterd_handle_room_join (NatterdRequest *request)
   NatterdUser *me = natterd_session_request_user (request);
   NatterdRoom *room;
   RoomWrite *w;
+  gboolean invited;
 
   if (natterd_model_write_wait (dir, request, natterd_handle_room_join))
     return;
@@ -271,14 +272,15 @@ natterd_handle_room_join (NatterdRequest *request)
       natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "You are banned from this room");
       return;
     }
+  invited = natterd_room_find_invitation (room, me) != NULL;
   /* The owner may always come back to their own room. */
-  if (room->is_private && room->owner != me && natterd_room_find_invitation (room, me) == NULL)
+  if (room->is_private && room->owner != me && !invited)
     {
       natterd_request_error (request, NATTER_ERROR_FORBIDDEN, "This room is private: it is joined by invitation");
       return;
     }
   w = room_write_new (me, room);
-  w->invited = natterd_room_find_invitation (room, me) != NULL;
+  w->invited = invited;
   natterd_model_write_start (&w->model, request, join_run, join_apply, NULL);
 }
 

@@ -32,11 +32,11 @@ guint natterd_files_start_expiry (NatterdDirectory *dir);
 /* A stored change of a message (natterd-handlers-actions.c), as a
  * "message_changed" event to the connections with message actions of
  * the conversation's participants, but @except (the one that asked: it
- * gets the reply). FALSE when the directory does not know the
- * conversation (made through another node a moment ago): nobody told. */
-gboolean natterd_tell_change (NatterdDirectory         *dir,
-                              const NatterdStoreChange *change,
-                              NatterdConnection        *except);
+ * gets the reply). Nobody is told when the directory does not know the
+ * conversation (made through another node a moment ago). */
+void natterd_tell_change (NatterdDirectory         *dir,
+                          const NatterdStoreChange *change,
+                          NatterdConnection        *except);
 /* @me's new notification level of @conv, to @me's connections with
  * message actions but @except. */
 void natterd_tell_notify_level (NatterdConversation *conv,

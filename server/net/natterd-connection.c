@@ -613,7 +613,8 @@ on_frame (const char *line,
   self->pinged = FALSE;
 
   root = natter_json_parse_frame (line, len, &frame, &error);
-  handler = root != NULL ? find_handler (self, json_object_get_string_member (frame, "type")) : NULL;
+  type = root != NULL ? json_object_get_string_member (frame, "type") : NULL;
+  handler = type != NULL ? find_handler (self, type) : NULL;
   bulk = handler != NULL && (handler->flags & NATTERD_HANDLER_BULK);
   /* A transfer's chunks are paced by the window below, not the bucket:
    * they only look at it, and one refused at once takes its token after
@@ -639,8 +640,6 @@ on_frame (const char *line,
       natterd_request_rate_limited (request, retry_after);
       return TRUE;
     }
-
-  type = json_object_get_string_member (frame, "type");
 
   if (g_str_equal (type, "ping"))
     {

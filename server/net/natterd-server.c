@@ -329,12 +329,19 @@ natterd_server_connection_closed (NatterdServer     *self,
     self->reap_id = g_idle_add_full (G_PRIORITY_DEFAULT, reap_cb, self, NULL);
 }
 
+/* One more connection from @key; NULL, counting nothing, when it already
+ * has twice connections_per_address. Up to that, a connection over the
+ * limit is told server_busy (over TLS, after a handshake); past it, it
+ * is closed at once, unanswered, so that a flood from one address holds
+ * at most that many descriptors. */
 static NatterdAddressCount *
 count_address (NatterdServer *self,
                const char    *key)
 {
   NatterdAddressCount *address = g_hash_table_lookup (self->addresses, key);
 
+  if (address != NULL && address->count >= 2 * (guint64) self->config->connections_per_address)
+    return NULL;
   if (address == NULL)
     {
       gsize len = strlen (key);
@@ -357,18 +364,12 @@ add_connection (NatterdServer         *self,
   NatterdConnection *connection;
 
   natterd_address_key_native (remote, remote_len, key);
-
-  /* Up to twice the limit, a connection over it is told server_busy (over
-   * TLS, after a handshake); past that it is closed at once, unanswered, so
-   * that a flood from one address holds at most that many descriptors. */
-  address = g_hash_table_lookup (self->addresses, key);
-  if (address != NULL && address->count >= 2 * (guint64) self->config->connections_per_address)
+  address = count_address (self, key);
+  if (address == NULL)
     {
       close (fd);
       return;
     }
-
-  address = count_address (self, key);
   connection = natterd_connection_new (self, fd, address,
                                        address->count > self->config->connections_per_address);
   g_queue_push_tail_link (&self->connections, natterd_connection_get_server_link (connection));

@@ -3881,18 +3881,12 @@ pg_upload_insert (NatterdStore *store, gint64 user_id, gint64 size, const char *
 {
   PgStore *self = (PgStore *) store;
   Params p = { 0 };
-  PGresult *res;
 
   param_int (&p, user_id);
   param_int (&p, size);
   param_text (&p, sha256);
   param_int (&p, now_ms);
-  res = run (self, STMT_UPLOAD_INSERT, &p, "insert upload", error);
-  if (res == NULL)
-    return FALSE;
-  *out_id = get_int (res, 0, 0);
-  PQclear (res);
-  return TRUE;
+  return run_returning_id (self, STMT_UPLOAD_INSERT, &p, out_id, "insert upload", error);
 }
 
 static gboolean
@@ -4022,17 +4016,10 @@ pg_chunks_list (NatterdStore *store, gint64 blob_id, GArray *out, GError **error
 static gboolean
 pg_file_find (NatterdStore *store, const char *sha256, gint64 *out_id, GError **error)
 {
-  PgStore *self = (PgStore *) store;
   Params p = { 0 };
-  PGresult *res;
 
   param_text (&p, sha256);
-  res = run (self, STMT_FILE_FIND, &p, "find file", error);
-  if (res == NULL)
-    return FALSE;
-  *out_id = PQntuples (res) > 0 ? get_int (res, 0, 0) : 0;
-  PQclear (res);
-  return TRUE;
+  return run_returning_id ((PgStore *) store, STMT_FILE_FIND, &p, out_id, "find file", error);
 }
 
 static gboolean

@@ -394,7 +394,6 @@ typedef enum {
   STMT_FILE_INSERT,
   STMT_FILE_CHUNKS_GONE,
   STMT_FILE_SHA256,
-  STMT_FILE_BY_SHA256,
   STMT_FILE_READABLE,
   STMT_UPLOADS_EXPIRE_CHUNKS,
   STMT_UPLOADS_EXPIRE,
@@ -651,7 +650,6 @@ static const char *const stmt_sql[N_STMTS] = {
   /* The file's bytes are on disk now (sqlite_blob_verify). */
   [STMT_FILE_CHUNKS_GONE] = "DELETE FROM blob_chunks WHERE blob_id = ?1",
   [STMT_FILE_SHA256] = "SELECT sha256, size FROM files WHERE id = ?1",
-  [STMT_FILE_BY_SHA256] = "SELECT 1 FROM files WHERE sha256 = ?1",
   [STMT_FILE_READABLE] =
     "SELECT f.size FROM files f WHERE f.id = ?1"
     " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = ?2)"
@@ -3289,7 +3287,7 @@ sqlite_file_chunk_get (NatterdStore *store, gint64 file_id, gint64 index, GBytes
     return rc == SQLITE_DONE || set_error (self, error, rc, "read file");
   if (index * NATTERD_STORE_CHUNK_SIZE >= size)
     return TRUE;
-  len = (gsize) MIN ((gint64) NATTERD_STORE_CHUNK_SIZE, size - index * NATTERD_STORE_CHUNK_SIZE);
+  len = natterd_store_chunk_len (size, index);
   fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     return set_io_error (error, "open", path, errno);
@@ -3311,22 +3309,6 @@ sqlite_file_chunk_get (NatterdStore *store, gint64 file_id, gint64 index, GBytes
  * sweep removes it: a check renames its file into place a moment before
  * the writer commits its row. */
 #define SWEEP_AGE_S (10 * 60)
-
-static gboolean
-sqlite_file_known (SqliteStore *self,
-                   const char  *sha256,
-                   gboolean    *out_known,
-                   GError     **error)
-{
-  sqlite3_stmt *s = stmt (self, STMT_FILE_BY_SHA256);
-  int rc;
-
-  sqlite3_bind_text (s, 1, sha256, -1, SQLITE_STATIC);
-  rc = sqlite3_step (s);
-  *out_known = rc == SQLITE_ROW;
-  sqlite3_reset (s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "find file");
-}
 
 static void
 unlink_if_old (const char *path,
@@ -3358,11 +3340,11 @@ sqlite_files_sweep (NatterdStore *store, GError **error)
       while (inner != NULL && (name = g_dir_read_name (inner)) != NULL)
         {
           g_autofree char *path = g_build_filename (sub_path, name, NULL);
-          gboolean known = TRUE;
+          gint64 known_id = 1;
 
-          if (!g_str_equal (sub, "tmp") && !sqlite_file_known (self, name, &known, error))
+          if (!g_str_equal (sub, "tmp") && !sqlite_file_find (store, name, &known_id, error))
             return FALSE;
-          if (g_str_equal (sub, "tmp") || !known)
+          if (known_id == 0 || g_str_equal (sub, "tmp"))
             unlink_if_old (path, now_s);
         }
     }

@@ -797,13 +797,6 @@ natterd_store_chunk_put (NatterdStore *self, gint64 blob_id, gint64 index, const
 }
 
 gboolean
-natterd_store_chunk_get (NatterdStore *self, gint64 blob_id, gint64 index, GBytes **out,
-                         GError **error)
-{
-  return self->engine->chunk_get (self, blob_id, index, out, error);
-}
-
-gboolean
 natterd_store_chunks_list (NatterdStore *self, gint64 blob_id, GArray *out, GError **error)
 {
   return self->engine->chunks_list (self, blob_id, out, error);
@@ -867,7 +860,7 @@ natterd_store_blob_hash (NatterdStore *store, gint64 blob_id, gint64 size, const
                          GError **error)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  gint64 chunks = (size + NATTERD_STORE_CHUNK_SIZE - 1) / NATTERD_STORE_CHUNK_SIZE;
+  gint64 chunks = natterd_store_chunks_of (size);
 
   *out_match = FALSE;
   for (gint64 i = 0; i < chunks; i++)

@@ -605,6 +605,21 @@ gboolean natterd_store_participant_role (NatterdStore *self,
  * write is the writer thread's. */
 #define NATTERD_STORE_CHUNK_SIZE 32768
 
+/* How many chunks a file of @size bytes has, and the length of chunk
+ * @index of it (the last one holds the remainder). */
+static inline gint64
+natterd_store_chunks_of (gint64 size)
+{
+  return (size + NATTERD_STORE_CHUNK_SIZE - 1) / NATTERD_STORE_CHUNK_SIZE;
+}
+
+static inline gsize
+natterd_store_chunk_len (gint64 size,
+                         gint64 index)
+{
+  return (gsize) MIN ((gint64) NATTERD_STORE_CHUNK_SIZE, size - index * NATTERD_STORE_CHUNK_SIZE);
+}
+
 typedef struct {
   gint64 id;
   gint64 user_id;
@@ -634,9 +649,6 @@ gboolean natterd_store_upload_delete (NatterdStore *self, gint64 id, GError **er
 gboolean natterd_store_chunk_put     (NatterdStore *self, gint64 blob_id, gint64 index,
                                       const guint8 *data, gsize len, gboolean *out_added,
                                       GError **error);
-/* *out: the chunk's bytes, NULL when it is not stored. */
-gboolean natterd_store_chunk_get     (NatterdStore *self, gint64 blob_id, gint64 index,
-                                      GBytes **out, GError **error);
 /* The chunk numbers stored for @blob_id, ascending, appended (gint64). */
 gboolean natterd_store_chunks_list   (NatterdStore *self, gint64 blob_id, GArray *out,
                                       GError **error);

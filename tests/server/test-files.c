@@ -13,20 +13,6 @@
 #define FILES_ON "[server]\nfiles=true\n" UTIL_RELAXED_LIMITS
 #define NOT_ON_A_CLUSTER "a server of several nodes does not offer files yet (docs/cluster.md)"
 
-/* A new account whose connection has files on. */
-static NatterTestClient *
-files_user (NatterTestServer *srv,
-            const char       *username)
-{
-  NatterTestClient *c = natter_test_client_new (srv);
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
-      "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"files\"]}",
-      username, NATTER_TEST_PASSWORD);
-
-  util_assert_strings (natter_test_get_array (r, "features"), "files", NULL);
-  return c;
-}
-
 static NatterTestClient *
 files_login (NatterTestServer *srv,
              const char       *username)
@@ -225,7 +211,7 @@ static void
 test_upload_orders (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   static const gsize sizes[] = { 1, CHUNK, 3 * CHUNK, 5 * CHUNK + 17 };
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
@@ -266,7 +252,7 @@ static void
 test_resume (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(NatterTestClient) c2 = NULL;
   g_autoptr(GBytes) bytes = make_bytes (40 * CHUNK + 5, 7);
   g_autoptr(JsonObject) u = begin (c, bytes), u2 = NULL;
@@ -316,7 +302,7 @@ test_flow (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (
       "[server]\nfiles=true\n[limits]\nframes_per_second=1\nframe_burst=10\n", NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(GBytes) bytes = make_bytes (30 * CHUNK, 5);
   g_autoptr(JsonObject) u = begin (c, bytes);
   gint64 id = natter_test_get_int (u, "upload"), file = 0;
@@ -408,7 +394,7 @@ static void
 test_memory_flat (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(GBytes) warm = make_bytes (1024 * 1024, 21);
   g_autoptr(GBytes) big = make_bytes (16 * 1024 * 1024, 22);
   g_autoptr(GBytes) got = NULL, got_warm = NULL;
@@ -441,7 +427,7 @@ static void
 test_bad_chunks (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(GBytes) bytes = make_bytes (2 * CHUNK + 100, 3);
   g_autoptr(JsonObject) u = begin (c, bytes), u2 = NULL, e = NULL;
   gint64 id = natter_test_get_int (u, "upload");
@@ -495,8 +481,8 @@ test_limits (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (
       FILES_ON "max_file_bytes=100000\nquota_bytes_per_user=250000\nuploads_per_user=3\n", NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
-  g_autoptr(NatterTestClient) bob = files_user (srv, "bob");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
+  g_autoptr(NatterTestClient) bob = util_feature_user (srv, "bob", "files");
   g_autofree char *sha = g_strnfill (64, 'a');
   g_autoptr(JsonObject) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL, ok = NULL;
   g_autoptr(GBytes) small = make_bytes (1000, 1);
@@ -541,8 +527,8 @@ static void
 test_stranger (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) a = files_user (srv, "alice");
-  g_autoptr(NatterTestClient) m = files_user (srv, "mallory");
+  g_autoptr(NatterTestClient) a = util_feature_user (srv, "alice", "files");
+  g_autoptr(NatterTestClient) m = util_feature_user (srv, "mallory", "files");
   g_autoptr(GBytes) bytes = make_bytes (CHUNK + 1, 9);
   g_autoptr(JsonObject) u = begin (a, bytes), e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
   gint64 id = natter_test_get_int (u, "upload"), file;
@@ -577,7 +563,7 @@ static void
 test_kill_mid_upload (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(NatterTestClient) c2 = NULL;
   g_autoptr(GBytes) bytes = make_bytes (6 * CHUNK, 11);
   g_autoptr(JsonObject) u = begin (c, bytes), u2 = NULL;
@@ -623,7 +609,7 @@ static void
 test_expiry (void)
 {
   g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON "upload_expiry=1\n", NULL);
-  g_autoptr(NatterTestClient) c = files_user (srv, "alice");
+  g_autoptr(NatterTestClient) c = util_feature_user (srv, "alice", "files");
   g_autoptr(GBytes) bytes = make_bytes (10, 1);
   g_autoptr(GBytes) done = make_bytes (CHUNK + 3, 2);
   g_autoptr(JsonObject) u = begin (c, bytes), u2 = begin (c, done), e = NULL, e2 = NULL;

@@ -66,24 +66,13 @@ role_of (NatterTestClient *c,
   return user != NULL ? g_strdup (natter_test_get_str (user, "role")) : NULL;
 }
 
+/* Whether the answer to @type ("rooms" or "room_directory") lists @room. */
 static gboolean
-rooms_has (NatterTestClient *c,
-           const char       *room)
+lists_room (NatterTestClient *c,
+            const char       *type,
+            const char       *room)
 {
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"rooms\"}");
-  JsonArray *rooms = natter_test_get_array (r, "rooms");
-
-  for (guint i = 0; i < json_array_get_length (rooms); i++)
-    if (g_str_equal (natter_test_get_str (json_array_get_object_element (rooms, i), "room"), room))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-directory_has (NatterTestClient *c,
-               const char       *room)
-{
-  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"room_directory\"}");
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"%s\"}", type);
   JsonArray *rooms = natter_test_get_array (r, "rooms");
 
   for (guint i = 0; i < json_array_get_length (rooms); i++)
@@ -141,7 +130,7 @@ test_features (void)
         "{\"type\":\"room_create\",\"room\":\"#old\",\"private\":true}");
 
     assert_protocol1_room (natter_test_get_object (r, "room"));
-    g_assert_true (directory_has (bob, "#old"));
+    g_assert_true (lists_room (bob, "room_directory", "#old"));
   }
   {
     g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
@@ -320,8 +309,8 @@ test_kick (void)
   }
   natter_test_client_expect_no_frame_of_type (dave_old, "room_removed");
   natter_test_client_expect_no_frame_of_type (bob, "room_member");
-  g_assert_false (rooms_has (dave, "#club"));
-  g_assert_false (rooms_has (dave_old, "#club"));
+  g_assert_false (lists_room (dave, "rooms", "#club"));
+  g_assert_false (lists_room (dave_old, "rooms", "#club"));
   fails (dave, "forbidden", "{\"type\":\"send\",\"to\":\"#club\",\"body\":\"hi\",\"client_msg_id\":\"k1\"}");
   /* A kick is not a ban: a public room may be joined again. */
   util_room_join (dave, "#club");
@@ -331,7 +320,7 @@ test_kick (void)
   {
     g_autoptr(JsonObject) removed = natter_test_client_wait_type (carol, "room_removed");
   }
-  g_assert_false (rooms_has (carol, "#club"));
+  g_assert_false (lists_room (carol, "rooms", "#club"));
 }
 
 /* Bans: cannot rejoin, cannot be invited; reasons; unban. */
@@ -369,7 +358,7 @@ test_ban (void)
     natter_assert_str (left, "change", "left");
     natter_assert_str (seen, "change", "banned");
   }
-  g_assert_false (rooms_has (mallory, "#club"));
+  g_assert_false (lists_room (mallory, "rooms", "#club"));
   /* A banned user rejoining, from either kind of connection. */
   fails (mallory, "forbidden", "{\"type\":\"room_join\",\"room\":\"#club\"}");
   fails (mallory_old, "forbidden", "{\"type\":\"room_join\",\"room\":\"#club\"}");
@@ -425,10 +414,10 @@ test_invitations (void)
   }
   util_room_create (alice, "#open");
   /* Absent from everyone's directory, members' too, either protocol. */
-  g_assert_false (directory_has (alice, "#secret"));
-  g_assert_false (directory_has (bob, "#secret"));
-  g_assert_false (directory_has (carol, "#secret"));
-  g_assert_true (directory_has (carol, "#open"));
+  g_assert_false (lists_room (alice, "room_directory", "#secret"));
+  g_assert_false (lists_room (bob, "room_directory", "#secret"));
+  g_assert_false (lists_room (carol, "room_directory", "#secret"));
+  g_assert_true (lists_room (carol, "room_directory", "#open"));
   {
     g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
         "{\"type\":\"room_directory\",\"query\":\"secr\"}");
@@ -479,8 +468,8 @@ test_invitations (void)
     natter_assert_str (gone, "room", "#secret");
     g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "invitations")), ==, 0);
   }
-  g_assert_true (rooms_has (bob2, "#secret"));
-  g_assert_false (directory_has (bob, "#secret"));
+  g_assert_true (lists_room (bob2, "rooms", "#secret"));
+  g_assert_false (lists_room (bob, "room_directory", "#secret"));
 
   /* Decline, and withdraw. */
   ok (alice, "{\"type\":\"room_invite\",\"room\":\"#secret\",\"username\":\"dave\"}");
@@ -516,7 +505,7 @@ test_invitations (void)
 
   /* Public again: listed, joined by anyone. */
   ok (alice, "{\"type\":\"room_update\",\"room\":\"#secret\",\"private\":false}");
-  g_assert_true (directory_has (carol, "#secret"));
+  g_assert_true (lists_room (carol, "room_directory", "#secret"));
 }
 
 static void
@@ -590,8 +579,8 @@ test_delete (void)
     natter_assert_str (gone, "change", "removed");
   }
   natter_test_client_expect_no_frame_of_type (alice, "room_removed");
-  g_assert_false (rooms_has (bob, "#doomed"));
-  g_assert_false (rooms_has (carol, "#doomed"));
+  g_assert_false (lists_room (bob, "rooms", "#doomed"));
+  g_assert_false (lists_room (carol, "rooms", "#doomed"));
   fails (bob, "not_found", "{\"type\":\"history\",\"conversation\":\"#doomed\"}");
   fails (bob, "not_found", "{\"type\":\"room_join\",\"room\":\"#doomed\"}");
   {
@@ -627,7 +616,7 @@ test_delete (void)
     g_assert_cmpuint (json_array_get_length (natter_test_get_array (s, "messages")), ==, 1);
     natter_assert_int (s, "messages.0.id", next);
   }
-  g_assert_false (rooms_has (bob, "#doomed"));
+  g_assert_false (lists_room (bob, "rooms", "#doomed"));
 }
 
 /* Roles, privacy, bans and invitations are stored, not only in memory. */
@@ -674,7 +663,7 @@ test_restart_durable (void)
     natter_assert_str (b, "bans.0.username", "dave");
     natter_assert_str (b, "bans.0.reason", "no");
   }
-  g_assert_false (directory_has (carol, "#vault"));
+  g_assert_false (lists_room (carol, "room_directory", "#vault"));
   fails (dave, "forbidden", "{\"type\":\"room_join\",\"room\":\"#vault\"}");
   util_room_join (carol, "#vault");
 }
