@@ -3334,6 +3334,161 @@ test_gui_message_actions (void)
   fixture_teardown (&fx);
 }
 
+/* Runs the shortcut bound to @accel ("<Alt>r", "Delete") among @widget's
+ * own (its class's key bindings, in the controller GTK gives every widget
+ * for them), as the key would with the focus in @widget. FALSE when no
+ * shortcut of @widget has that key. */
+static gboolean
+press_bound_key (GtkWidget  *widget,
+                 const char *accel)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  GdkModifierType mods;
+  guint key;
+
+  g_assert_true (gtk_accelerator_parse (accel, &key, &mods));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == key &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == mods)
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
+/* The visible popover of @type among @row's children, or NULL. */
+static GtkWidget *
+shown_popover (GtkWidget *row,
+               GType      type)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (row); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (G_TYPE_CHECK_INSTANCE_TYPE (c, type) && gtk_widget_get_visible (c))
+      return c;
+  return NULL;
+}
+
+/* Each action of a message has a keyboard path (issue 14): with the focus
+ * on a message, Alt+R replies, Alt+E edits, Ctrl+. opens the emoji
+ * chooser, Ctrl+C copies, Menu (or Shift+F10) opens its menu and Delete
+ * asks to delete it (the keys the shortcuts window lists). And a quote
+ * says when its original was deleted, live. */
+static void
+test_gui_message_keys (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  GListModel *model;
+  NatterMessage *question, *mine;
+  GtkWidget *row;
+  gint64 question_id, answer_id;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  bob = setup_alice_and_bob (&fx);
+  if (!with_actions (bob, "bob"))
+    {
+      g_test_skip ("natterd does not offer message_actions");
+      fixture_teardown (&fx);
+      return;
+    }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Shall we take the 9:40 train?\",\"client_msg_id\":\"q\"}");
+
+    question_id = natter_test_get_int (r, "message.id");
+  }
+  sign_in (&fx, "alice");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR ((question = message_with_id (model, question_id)) != NULL);
+  mine = natter_client_send_message (fx.client, "@bob", "I'd rather take the 10:10");
+  WAIT_FOR (natter_message_get_id (mine) > 0);
+
+  /* The focus can rest on a message. */
+  row = row_of (view, question);
+  g_assert_true (gtk_widget_grab_focus (row));
+  g_assert_true (gtk_widget_has_focus (row));
+
+  g_assert_true (press_bound_key (row, "<Alt>r"));
+  g_assert_true (natter_composer_get_target (composer) == question);
+  g_assert_false (natter_composer_is_editing (composer));
+  g_assert_true (composer_key (composer, GDK_KEY_Escape, 0));
+  g_assert_null (natter_composer_get_target (composer));
+
+  row = row_of (view, mine);
+  g_assert_true (press_bound_key (row, "<Alt>e"));
+  g_assert_true (natter_composer_is_editing (composer));
+  g_assert_true (natter_composer_get_target (composer) == mine);
+  g_assert_true (composer_key (composer, GDK_KEY_Escape, 0));
+
+  {
+    g_autofree char *copied = NULL;
+
+    g_assert_true (press_bound_key (row, "<Control>c"));
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (row), NULL, read_text_cb, &copied);
+    WAIT_FOR (copied != NULL);
+    g_assert_cmpstr (copied, ==, "I'd rather take the 10:10");
+  }
+
+  g_assert_true (press_bound_key (row, "<Control>period"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_EMOJI_CHOOSER) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_EMOJI_CHOOSER)));
+
+  g_assert_true (press_bound_key (row, "Menu"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_POPOVER_MENU) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_POPOVER_MENU)));
+  g_assert_true (press_bound_key (row, "<Shift>F10"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_POPOVER_MENU) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_POPOVER_MENU)));
+
+  g_assert_true (press_bound_key (row, "Delete"));
+  {
+    AdwMessageDialog *dialog = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+    adw_message_dialog_response (dialog, "cancel");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  g_assert_false (natter_message_get_deleted (mine));
+
+  /* bob answers his own question, then takes the question back: the
+   * answer's quote says so without reloading. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Or the 10:10, fine\",\"client_msg_id\":\"a\",\"reply_to\":%"
+      G_GINT64_FORMAT "}", question_id);
+
+    answer_id = natter_test_get_int (r, "message.id");
+  }
+  WAIT_FOR (message_with_id (model, answer_id) != NULL);
+  row = row_of (view, message_with_id (model, answer_id));
+  g_assert_true (row_label_is (row, "quote_body_label", "Shall we take the 9:40 train?"));
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", question_id);
+  }
+  WAIT_FOR (row_label_is (row, "quote_body_label", "The original message was deleted"));
+
+  fixture_teardown (&fx);
+}
+
 /* ---- The message actions screenshot -------------------------------------- */
 
 /* Someone for the screenshot: registered with a display name, on a
@@ -3637,6 +3792,7 @@ main (int   argc,
   g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   g_test_add_func ("/gui/message-actions", test_gui_message_actions);
+  g_test_add_func ("/gui/message-actions/keys", test_gui_message_keys);
   g_test_add_func ("/gui/screenshot/message-actions", test_gui_screenshot_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
   g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
