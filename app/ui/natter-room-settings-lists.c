@@ -14,23 +14,27 @@
 #include "natter-ui-util.h"
 #include "natter-user-avatar.h"
 
-/* "@dave · @what", or @what alone while we know dave by no other name
- * (the row's title says "dave" already). */
-static char *
-with_username (NatterRoomEntry *entry,
-               const char      *what)
+/* "@dave · invited by …", or "invited by …" alone while we know dave
+ * by no other name (the row's title says "dave" already). The client
+ * asks for the names of people it does not know, so this follows. */
+static void
+update_entry_subtitle (AdwActionRow *row)
 {
-  NatterUser *user = natter_room_entry_get_user (entry);
+  NatterUser *user = g_object_get_data (G_OBJECT (row), "natter-user");
+  const char *what = g_object_get_data (G_OBJECT (row), "natter-what");
   const char *username = natter_user_get_username (user);
+  g_autofree char *subtitle = NULL;
 
   if (g_strcmp0 (natter_user_get_display_name (user), username) == 0)
-    return g_strdup (what);
-  return g_strdup_printf ("@%s · %s", username, what);
+    subtitle = g_strdup (what);
+  else
+    subtitle = g_strdup_printf ("@%s · %s", username, what);
+  adw_action_row_set_subtitle (row, subtitle);
 }
 
 static GtkWidget *
 entry_row (NatterRoomEntry *entry,
-           const char      *subtitle,
+           const char      *what,
            const char      *button_label,
            const char      *action)
 {
@@ -41,7 +45,11 @@ entry_row (NatterRoomEntry *entry,
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   g_object_bind_property (user, "display-name", row, "title", G_BINDING_SYNC_CREATE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  g_object_set_data_full (G_OBJECT (row), "natter-user", g_object_ref (user), g_object_unref);
+  g_object_set_data_full (G_OBJECT (row), "natter-what", g_strdup (what), g_free);
+  g_signal_connect_object (user, "notify::display-name", G_CALLBACK (update_entry_subtitle), row,
+                           G_CONNECT_SWAPPED);
+  update_entry_subtitle (ADW_ACTION_ROW (row));
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), natter_user_avatar_new (user, 32));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
@@ -59,9 +67,8 @@ create_invited_row (gpointer item,
   /* Translators: under an invited person's name: who invited them
    * ("bob"), when ("Yesterday", "14:03"). */
   g_autofree char *what = g_strdup_printf (_("invited by %s, %s"), natter_room_entry_get_by (entry), when);
-  g_autofree char *subtitle = with_username (entry, what);
 
-  return entry_row (entry, subtitle, _("_Uninvite"), "room.uninvite");
+  return entry_row (entry, what, _("_Uninvite"), "room.uninvite");
 }
 
 static GtkWidget *
@@ -72,7 +79,6 @@ create_ban_row (gpointer item,
   const char *reason = natter_room_entry_get_reason (entry);
   g_autofree char *when = natter_format_time_short (natter_room_entry_get_ts (entry));
   g_autofree char *what = NULL;
-  g_autofree char *subtitle = NULL;
 
   if (reason != NULL && *reason != '\0')
     /* Translators: under a banned person's name: who banned them, when,
@@ -82,8 +88,7 @@ create_ban_row (gpointer item,
     /* Translators: under a banned person's name: who banned them, when
      * (no reason was given). */
     what = g_strdup_printf (_("banned by %s, %s"), natter_room_entry_get_by (entry), when);
-  subtitle = with_username (entry, what);
-  return entry_row (entry, subtitle, _("_Unban"), "room.unban");
+  return entry_row (entry, what, _("_Unban"), "room.unban");
 }
 
 static void

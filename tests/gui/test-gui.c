@@ -3030,6 +3030,9 @@ test_gui_room_settings (void)
   WAIT_FOR (n_rows (settings, "members_list") == 5);
   WAIT_FOR (n_rows (settings, "invited_list") == 2);
   WAIT_FOR (n_rows (settings, "bans_list") == 2);
+  /* People alice shares nothing with are shown by their names too. */
+  WAIT_FOR (natter_client_lookup_user (fx.client, "frank") != NULL &&
+            g_strcmp0 (natter_user_get_display_name (natter_client_lookup_user (fx.client, "frank")), "Frank Li") == 0);
   show_page (settings, "general");
   save_widget_screenshot (&fx, settings, "room-settings.png");
   show_page (settings, "members");
@@ -3062,7 +3065,28 @@ test_gui_room_settings (void)
   }
   WAIT_FOR (gtk_switch_get_active (child (settings, G_OBJECT_TYPE (settings), "private_switch")));
 
-  gtk_window_destroy (GTK_WINDOW (settings));
+  /* The room handed to bob, confirmed: alice is an admin, and may no
+   * longer delete the room. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.transfer", "s", "bob");
+  confirm ("transfer");
+  WAIT_FOR (g_strcmp0 (natter_room_get_owner (room), "bob") == 0);
+  g_assert_cmpint (natter_room_get_role (room, "alice"), ==, NATTER_ROOM_ROLE_ADMIN);
+  g_assert_false (gtk_widget_get_visible (child (settings, G_OBJECT_TYPE (settings), "delete_row")));
+  {
+    g_autoptr(JsonObject) entry = server_entry (carol, "{\"type\":\"room_members\",\"room\":\"#design\"}",
+                                                "members", "bob");
+
+    g_assert_cmpstr (json_object_get_string_member (entry, "role"), ==, "owner");
+  }
+
+  /* Removed by the new owner while the window is open: it closes. */
+  g_object_add_weak_pointer (G_OBJECT (settings), &settings);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_kick\",\"room\":\"#design\",\"username\":\"alice\"}");
+  }
+  WAIT_FOR (settings == NULL);
+
   fixture_teardown (&fx);
 }
 
