@@ -67,17 +67,18 @@ void           natter_room_settings_manage      (NatterRoomSettingsWindow *self,
                                                  const char               *text,
                                                  const char               *done_text);
 /* A confirmation (AdwMessageDialog) over the window; @respond is called
- * with @username when the person picks @response. The dialog is
- * returned for its extra child (not owned). */
+ * with @argument (a username, or what the caller needs) when the person
+ * picks @response. The dialog is returned for its extra child (not
+ * owned). */
 typedef void (*NatterRoomSettingsConfirmed) (NatterRoomSettingsWindow *self,
-                                             const char               *username,
+                                             const char               *argument,
                                              AdwMessageDialog         *dialog);
 AdwMessageDialog *natter_room_settings_confirm  (NatterRoomSettingsWindow   *self,
                                                  const char                 *heading,
                                                  const char                 *body,
                                                  const char                 *response,
                                                  const char                 *response_label,
-                                                 const char                 *username,
+                                                 const char                 *argument,
                                                  NatterRoomSettingsConfirmed respond);
 
 /* natter-room-settings-members.c */

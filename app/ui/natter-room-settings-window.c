@@ -104,7 +104,7 @@ natter_room_settings_manage (NatterRoomSettingsWindow *self,
 
 typedef struct {
   NatterRoomSettingsWindow   *self;   /* weak: the dialog may outlive it */
-  char                       *username;
+  char                       *argument;
   char                       *response;
   NatterRoomSettingsConfirmed respond;
 } ConfirmData;
@@ -116,7 +116,7 @@ confirm_data_free (gpointer data,
   ConfirmData *d = data;
 
   g_clear_weak_pointer (&d->self);
-  g_free (d->username);
+  g_free (d->argument);
   g_free (d->response);
   g_free (d);
 }
@@ -127,7 +127,7 @@ confirm_response_cb (AdwMessageDialog *dialog,
                      ConfirmData      *d)
 {
   if (d->self != NULL && g_strcmp0 (response, d->response) == 0)
-    d->respond (d->self, d->username, dialog);
+    d->respond (d->self, d->argument, dialog);
 }
 
 AdwMessageDialog *
@@ -136,14 +136,14 @@ natter_room_settings_confirm (NatterRoomSettingsWindow   *self,
                               const char                 *body,
                               const char                 *response,
                               const char                 *response_label,
-                              const char                 *username,
+                              const char                 *argument,
                               NatterRoomSettingsConfirmed respond)
 {
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
   ConfirmData *d = g_new0 (ConfirmData, 1);
 
   g_set_weak_pointer (&d->self, self);
-  d->username = g_strdup (username);
+  d->argument = g_strdup (argument);
   d->response = g_strdup (response);
   d->respond = respond;
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), response, response_label, NULL);
@@ -304,78 +304,60 @@ close_room (NatterRoomSettingsWindow *self)
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
+/* Left or deleted: done, or why not. */
 static void
-leave_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+room_gone_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(NatterRoomSettingsWindow) self = user_data;
   g_autoptr(GError) error = NULL;
+  NatterClient *client = NATTER_CLIENT (object);
+  gboolean done = g_async_result_is_tagged (result, natter_client_room_leave_async)
+                  ? natter_client_room_leave_finish (client, result, &error)
+                  : natter_client_room_manage_finish (client, result, &error);
 
-  if (!natter_client_room_leave_finish (NATTER_CLIENT (object), result, &error))
+  if (!done)
     natter_room_settings_show_error (self, error);
   else
     close_room (self);
 }
 
+/* @response is "leave" or "delete". */
 static void
-leave_confirmed (NatterRoomSettingsWindow *self,
-                 const char               *username,
-                 AdwMessageDialog         *dialog)
+leave_or_delete_confirmed (NatterRoomSettingsWindow *self,
+                           const char               *response,
+                           AdwMessageDialog         *dialog)
 {
-  natter_client_room_leave_async (self->client, self->room_name, self->cancellable,
-                                  leave_cb, g_object_ref (self));
-}
-
-static void
-leave_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  NatterRoomSettingsWindow *self = NATTER_ROOM_SETTINGS_WINDOW (widget);
-  /* Translators: %s is a room name such as #general. */
-  g_autofree char *heading = g_strdup_printf (_("Leave %s?"), self->room_name);
-
-  natter_room_settings_confirm (self, heading,
-                                _("You will stop getting its messages. You can join again from the room directory."),
-                                "leave", _("_Leave"), NULL, leave_confirmed);
-}
-
-static void
-delete_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(NatterRoomSettingsWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!natter_client_room_manage_finish (NATTER_CLIENT (object), result, &error))
-    natter_room_settings_show_error (self, error);
+  if (g_str_equal (response, "leave"))
+    natter_client_room_leave_async (self->client, self->room_name, self->cancellable,
+                                    room_gone_cb, g_object_ref (self));
   else
-    close_room (self);
+    natter_client_room_manage_async (self->client, self->room_name, NATTER_ROOM_ACTION_DELETE, NULL, NULL,
+                                     self->cancellable, room_gone_cb, g_object_ref (self));
 }
 
 static void
-delete_confirmed (NatterRoomSettingsWindow *self,
-                  const char               *username,
-                  AdwMessageDialog         *dialog)
-{
-  natter_client_room_manage_async (self->client, self->room_name, NATTER_ROOM_ACTION_DELETE, NULL, NULL,
-                                   self->cancellable, delete_cb, g_object_ref (self));
-}
-
-static void
-delete_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+leave_or_delete_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
 {
   NatterRoomSettingsWindow *self = NATTER_ROOM_SETTINGS_WINDOW (widget);
-  /* Translators: %s is a room name such as #general. */
-  g_autofree char *heading = g_strdup_printf (_("Delete %s?"), self->room_name);
+  gboolean leave = g_str_equal (action_name, "room.leave");
+  const char *response = leave ? "leave" : "delete";
+  g_autofree char *heading = NULL;
 
+  if (leave)
+    /* Translators: %s is a room name such as #general. */
+    heading = g_strdup_printf (_("Leave %s?"), self->room_name);
+  else
+    /* Translators: %s is a room name such as #general. */
+    heading = g_strdup_printf (_("Delete %s?"), self->room_name);
   natter_room_settings_confirm (self, heading,
-                                _("The room, its messages and its files are erased for every member. This cannot be undone."),
-                                "delete", _("_Delete Room"), NULL, delete_confirmed);
+                                leave ? _("You will stop getting its messages. You can join again from the room directory.")
+                                      : _("The room, its messages and its files are erased for every member. This cannot be undone."),
+                                response, leave ? _("_Leave") : _("_Delete Room"), response,
+                                leave_or_delete_confirmed);
 }
 
 /* ---- following the room -------------------------------------------------- */
@@ -496,8 +478,8 @@ natter_room_settings_window_class_init (NatterRoomSettingsWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, topic_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, private_state_set_cb);
 
-  gtk_widget_class_install_action (widget_class, "room.leave", NULL, leave_action);
-  gtk_widget_class_install_action (widget_class, "room.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "room.leave", NULL, leave_or_delete_action);
+  gtk_widget_class_install_action (widget_class, "room.delete", NULL, leave_or_delete_action);
   natter_room_settings_members_class_init (widget_class);
   natter_room_settings_lists_class_init (widget_class);
 }

@@ -3087,6 +3087,26 @@ test_gui_room_settings (void)
   }
   WAIT_FOR (settings == NULL);
 
+  /* A room of alice's own, deleted from its settings, confirmed. */
+  created = FALSE;
+  natter_client_room_create_async (fx.client, "#scratch", NULL, NULL, created_cb, &created);
+  WAIT_FOR (created);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#scratch");
+  WAIT_FOR (natter_conversation_get_room (natter_conversation_view_get_conversation (view)) != NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "general"));
+  settings = find_dialog (&fx);
+  g_assert_true (NATTER_IS_ROOM_SETTINGS_WINDOW (settings));
+  g_assert_true (gtk_widget_get_visible (child (settings, G_OBJECT_TYPE (settings), "delete_row")));
+  g_object_add_weak_pointer (G_OBJECT (settings), &settings);
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.delete", NULL);
+  confirm ("delete");
+  WAIT_FOR (settings == NULL);
+  g_assert_false (has_room (natter_client_get_rooms (fx.client), "#scratch"));
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_error (bob, "not_found",
+      "{\"type\":\"room_join\",\"room\":\"#scratch\"}");
+  }
+
   fixture_teardown (&fx);
 }
 
