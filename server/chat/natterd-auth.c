@@ -7,7 +7,10 @@
  * are flagged PAUSES so the connection's next frames wait for the login.
  *
  * A login for a user that does not exist is verified against a dummy hash,
- * so it takes as long as a wrong password. The failed-login limits are
+ * so it takes as long as a wrong password. Where the directory must be
+ * read again before "no such user" (a store other nodes share), the dummy
+ * is verified while it is read, not after: the answer then waits for the
+ * longer of the two, as a wrong password waits for its hash alone. The failed-login limits are
  * checked before any hashing, so they also bound the CPU an attacker can
  * make us spend.
  *
@@ -89,6 +92,7 @@ typedef enum {
   JOB_REGISTER,
   JOB_LOGIN,
   JOB_HASH,       /* natterd_auth_hash_password: a hash and nothing else */
+  JOB_DUMMY,      /* LOGIN of an unknown name: the dummy verified while the directory is read */
 } JobKind;
 
 typedef struct {
@@ -273,6 +277,8 @@ queue_job (NatterdAuth *self, Job *job)
       g_hash_table_remove (self->jobs, job);
       if (job->kind == JOB_HASH)
         job->hashed (NULL, job->hashed_data);
+      else if (job->kind == JOB_DUMMY)
+        natterd_request_release (job->request);
       else
         natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not start hashing");
       job_free (job);
@@ -603,11 +609,27 @@ finish_register (NatterdAuth *self, Job *job)
   issue_token_and_log_in (self, job->request, NULL, job);
 }
 
+/* A failure is answered once counted everywhere: a guesser that spreads
+ * over the nodes meets one limit. */
 static void
-finish_login (NatterdAuth *self, Job *job)
+fail_login (NatterdAuth    *self,
+            NatterdRequest *request,
+            const char     *address_key,
+            const char     *user_key)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   gint64 now = natterd_now_ms ();
+
+  limiter_take (&self->failures_by_address, address_key,
+                config->failed_logins_per_minute_per_address, now, request);
+  limiter_take (&self->failures_by_user, user_key,
+                config->failed_logins_per_minute_per_user, now, request);
+  natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+}
+
+static void
+finish_login (NatterdAuth *self, Job *job)
+{
 
   /* Disabled while the password was checked, or before. */
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
@@ -617,13 +639,7 @@ finish_login (NatterdAuth *self, Job *job)
     }
   if (!job->ok)
     {
-      /* A failure is answered once counted everywhere: a guesser that
-       * spreads over the nodes meets one limit. */
-      limiter_take (&self->failures_by_address, job->address_key,
-                    config->failed_logins_per_minute_per_address, now, job->request);
-      limiter_take (&self->failures_by_user, job->username,
-                    config->failed_logins_per_minute_per_user, now, job->request);
-      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+      fail_login (self, job->request, job->address_key, job->username);
       return;
     }
   issue_token_and_log_in (self, job->request, job->user, job);
@@ -642,6 +658,8 @@ job_done_cb (gpointer user_data)
     finish_register (self, job);
   else if (job->kind == JOB_HASH)
     job->hashed (job->ok ? job->hash : NULL, job->hashed_data);
+  else if (job->kind == JOB_DUMMY)
+    natterd_request_release (job->request);
   else
     finish_login (self, job);
   job_free (job);
@@ -752,6 +770,8 @@ natterd_auth_free (NatterdAuth *self)
       Job *job = key;
       if (job->kind == JOB_HASH)
         job->hashed (NULL, job->hashed_data);
+      else if (job->kind == JOB_DUMMY)
+        natterd_request_release (job->request);
       else
         natterd_request_error (job->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
       job_free (job);
@@ -926,6 +946,29 @@ natterd_auth_login_token (NatterdAuth    *self,
   natterd_reads_push (dir->reads, &l->job);
 }
 
+/* A verification of PASSWORD against USER's hash, or the dummy's. */
+static Job *
+new_login_job (NatterdAuth    *self,
+               JobKind         kind,
+               NatterdRequest *request,
+               const char     *password,
+               NatterdUser    *user,
+               char           *user_key,
+               const char     *address)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->user = user;
+  job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
+  job->username = user_key;
+  job->address_key = g_strdup (address);
+  return job;
+}
+
 void
 natterd_auth_login_password (NatterdAuth    *self,
                              NatterdRequest *request,
@@ -939,7 +982,6 @@ natterd_auth_login_password (NatterdAuth    *self,
   NatterdUser *user;
   gint64 now = natterd_now_ms ();
   gint64 retry;
-  Job *job;
 
   username = natter_username_normalize (raw_username, NULL);
   /* Failures are counted per name as typed (lower-cased, bounded), so a
@@ -957,22 +999,28 @@ natterd_auth_login_password (NatterdAuth    *self,
     }
 
   user = natterd_directory_find_user (self->directory, username);
-  /* Perhaps registered through another node: asked again once this one
-   * has read the store (the limits above are asked again too, not
-   * taken). */
-  if (user == NULL && username != NULL && natterd_directory_refresh_wait (self->directory, request))
-    return;
+  if (user == NULL && username != NULL)
+    {
+      /* Perhaps registered through another node: asked again once this
+       * one has read the store (the limits above are asked again too,
+       * not taken). The dummy is verified meanwhile and holds the reply
+       * back until it is done (natterd_request_hold), so an unknown name
+       * is answered after the longer of the read and a hash. */
+      if (natterd_directory_refresh_wait (self->directory, request))
+        {
+          natterd_request_hold (request);
+          queue_job (self, new_login_job (self, JOB_DUMMY, request, password, NULL, NULL, address));
+          return;
+        }
+      /* Still unknown after that read: the dummy was verified already. */
+      if (self->directory->resuming_refreshed == request)
+        {
+          fail_login (self, request, address, user_key);
+          return;
+        }
+    }
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_LOGIN;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
-  job->user = user;
-  job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
-  job->username = g_steal_pointer (&user_key);
-  job->address_key = g_strdup (address);
-  queue_job (self, job);
+  queue_job (self, new_login_job (self, JOB_LOGIN, request, password, user, g_steal_pointer (&user_key), address));
 }
 
 void
