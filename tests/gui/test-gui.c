@@ -2869,6 +2869,39 @@ n_rows (gpointer    settings,
   return n;
 }
 
+/* Counts the member menus under @widget offering @action (NULL: any
+ * menu). */
+static guint
+count_member_menus (GtkWidget  *widget,
+                    const char *action)
+{
+  guint n = 0;
+
+  if (GTK_IS_MENU_BUTTON (widget))
+    {
+      GMenuModel *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+      gboolean found = action == NULL;
+
+      for (int s = 0; !found && s < g_menu_model_get_n_items (menu); s++)
+        {
+          GMenuModel *section = g_menu_model_get_item_link (menu, s, G_MENU_LINK_SECTION);
+
+          for (int i = 0; !found && section != NULL && i < g_menu_model_get_n_items (section); i++)
+            {
+              g_autofree char *name = NULL;
+
+              g_menu_model_get_item_attribute (section, i, G_MENU_ATTRIBUTE_ACTION, "s", &name);
+              found = g_strcmp0 (name, action) == 0;
+            }
+          g_clear_object (&section);
+        }
+      return found ? 1 : 0;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n += count_member_menus (c, action);
+  return n;
+}
+
 static void
 show_page (gpointer    settings,
            const char *name)
@@ -3065,6 +3098,27 @@ test_gui_room_settings (void)
   }
   WAIT_FOR (gtk_switch_get_active (child (settings, G_OBJECT_TYPE (settings), "private_switch")));
 
+  /* The owner may manage everyone else: bob (an admin), carol, dave,
+   * erin, mallory. */
+  {
+    GtkWidget *members = child (settings, G_OBJECT_TYPE (settings), "members_list");
+
+    g_assert_cmpuint (count_member_menus (members, NULL), ==, 5);
+    g_assert_cmpuint (count_member_menus (members, "room.make-member"), ==, 1);
+    g_assert_cmpuint (count_member_menus (members, "room.transfer"), ==, 5);
+  }
+
+  /* Removed from the room through the menu's action, confirmed. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.kick", "s", "erin");
+  confirm ("remove");
+  WAIT_FOR (natter_room_get_member_count (room) == 5);
+  WAIT_FOR (n_rows (settings, "members_list") == 5);
+  {
+    g_autoptr(JsonObject) removed = natter_test_client_wait_type (erin, "room_removed");
+
+    g_assert_cmpstr (natter_test_get_str (removed, "reason"), ==, "kicked");
+  }
+
   /* The room handed to bob, confirmed: alice is an admin, and may no
    * longer delete the room. */
   gtk_widget_activate_action (GTK_WIDGET (settings), "room.transfer", "s", "bob");
@@ -3072,6 +3126,16 @@ test_gui_room_settings (void)
   WAIT_FOR (g_strcmp0 (natter_room_get_owner (room), "bob") == 0);
   g_assert_cmpint (natter_room_get_role (room, "alice"), ==, NATTER_ROOM_ROLE_ADMIN);
   g_assert_false (gtk_widget_get_visible (child (settings, G_OBJECT_TYPE (settings), "delete_row")));
+  /* An admin manages plain members only, and no roles: carol, dave,
+   * mallory. */
+  {
+    GtkWidget *members = child (settings, G_OBJECT_TYPE (settings), "members_list");
+
+    WAIT_FOR (count_member_menus (members, NULL) == 3);
+    g_assert_cmpuint (count_member_menus (members, "room.ban"), ==, 3);
+    g_assert_cmpuint (count_member_menus (members, "room.make-admin"), ==, 0);
+    g_assert_cmpuint (count_member_menus (members, "room.transfer"), ==, 0);
+  }
   {
     g_autoptr(JsonObject) entry = server_entry (carol, "{\"type\":\"room_members\",\"room\":\"#design\"}",
                                                 "members", "bob");
