@@ -49,7 +49,7 @@ struct _NatterConversationView
 
   /* template widgets */
   AdwWindowTitle     *window_title;
-  GtkWidget          *details_button;
+  GtkWidget          *room_menu_button;
   GtkWidget          *notify_button;
   GtkScrolledWindow  *scrolled;
   GtkListView        *list_view;
@@ -463,7 +463,7 @@ update_header_at (NatterConversationView *self,
     {
       adw_window_title_set_title (self->window_title, "");
       adw_window_title_set_subtitle (self->window_title, "");
-      gtk_widget_set_visible (self->details_button, FALSE);
+      gtk_widget_set_visible (self->room_menu_button, FALSE);
       return;
     }
 
@@ -479,7 +479,7 @@ update_header_at (NatterConversationView *self,
         subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members",
                                                  natter_room_get_member_count (room)),
                                     natter_room_get_member_count (room));
-      gtk_widget_set_visible (self->details_button, TRUE);
+      gtk_widget_set_visible (self->room_menu_button, TRUE);
     }
   else
     {
@@ -493,7 +493,7 @@ update_header_at (NatterConversationView *self,
         subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
       else
         subtitle = natter_presence_status_text (peer);
-      gtk_widget_set_visible (self->details_button, FALSE);
+      gtk_widget_set_visible (self->room_menu_button, FALSE);
     }
 
   adw_window_title_set_subtitle (self->window_title, subtitle ? subtitle : "");
@@ -882,7 +882,7 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, window_title);
-  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, details_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, room_menu_button);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, notify_button);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, list_view);
