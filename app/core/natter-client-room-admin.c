@@ -246,6 +246,38 @@ natter_client_room_manage_finish (NatterClient  *self,
 /* ---- the lists of a room: bans, pending invitations ---------------------- */
 
 static gpointer
+user_info_reply (NatterClient  *self,
+                 JsonObject    *req,
+                 JsonObject    *reply,
+                 GError       **error)
+{
+  NatterUser *user = natter_client_intern_user_json (self, get_object (reply, "user"));
+
+  if (user == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the user");
+      return NULL;
+    }
+  return g_object_ref (user);
+}
+
+/* The lists name users by username only; someone we share nothing with
+ * is then shown by that alone. Their user object (display name, presence
+ * as we may see it) is asked for, and the interned user follows. */
+static void
+learn_user (NatterClient *self,
+            NatterUser   *user)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  if (g_strcmp0 (natter_user_get_display_name (user), natter_user_get_username (user)) != 0)
+    return;
+  req = request_with ("user_info", "username", natter_user_get_username (user));
+  natter_client_request (self, req, user_info_reply, learn_user, NULL, NULL, NULL);
+}
+
+static gpointer
 entry_from_json (NatterClient *self,
                  JsonObject   *obj)
 {
@@ -253,6 +285,7 @@ entry_from_json (NatterClient *self,
 
   if (user == NULL)
     return NULL;
+  learn_user (self, user);
   return natter_room_entry_new (user, get_string (obj, "by"), get_string (obj, "reason"),
                                 get_int (obj, "ts", 0));
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client-test-util.h"
+#include "natter-test-client.h"
 
 static NatterTestServer *server;
 
@@ -294,6 +295,22 @@ test_bans_and_invited (Fixture       *f,
   g_assert_cmpstr (natter_room_entry_get_by (entry), ==, f->alice.name);
   g_assert_null (natter_room_entry_get_reason (entry));
   g_assert_cmpint (natter_room_entry_get_ts (entry), >, before);
+
+  /* Someone we share nothing with: their display name is asked for. */
+  {
+    g_autoptr(NatterTestClient) dave = natter_test_client_new (server);
+    g_autofree char *dave_name = test_username ("dave");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (dave,
+      "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\",\"display_name\":\"Dave Okafor\"}",
+      dave_name, NATTER_TEST_PASSWORD);
+    NatterUser *user;
+
+    manage (f->alice.client, f->room, NATTER_ROOM_ACTION_INVITE, dave_name, NULL);
+    g_clear_object (&invited);
+    invited = fetch_list (f->alice.client, f->room, FALSE);
+    user = natter_room_entry_get_user (find_entry (invited, dave_name));
+    WAIT_FOR (g_strcmp0 (natter_user_get_display_name (user), "Dave Okafor") == 0);
+  }
 
   /* A member may not read them. */
   {
