@@ -1,6 +1,7 @@
 /* natterd-admin-private.h: what the admin channel's files share
  * (natterd-admin.c: the socket and its requests; natterd-admin-status.c,
- * natterd-admin-users.c, natterd-admin-invites.c: the commands).
+ * natterd-admin-users.c, natterd-admin-invites.c, natterd-admin-rooms.c:
+ * the commands).
  */
 #pragma once
 
@@ -87,11 +88,18 @@ typedef struct _NatterdAdminWrite NatterdAdminWrite;
 typedef void (*NatterdAdminApplyFunc) (NatterdAdminWrite *write,
                                        NatterdDirectory  *directory,
                                        const GError      *error);
+/* Called on the main loop once the turn is held, before the job is
+ * queued: checks against the directory as the writes before left it
+ * (as a handler does after natterd_model_write_wait). FALSE after
+ * answering: nothing is written. */
+typedef gboolean (*NatterdAdminTurnFunc) (NatterdAdminWrite *write,
+                                          NatterdDirectory  *directory);
 struct _NatterdAdminWrite {
   NatterdWriteJob        job;
   NatterdAdminRequest   *request;
   NatterdAdminApplyFunc  apply;
   GDestroyNotify         clear;
+  NatterdAdminTurnFunc   turn;    /* may be NULL; set before starting */
   /*< private >*/
   NatterdDirectory      *directory;
   guint                  retry_source;
@@ -122,6 +130,8 @@ void natterd_admin_read_start  (NatterdAdminWrite     *read,
 void natterd_admin_status        (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_registration  (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_room_list     (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_room_delete   (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_room_set_owner (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_list     (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_add      (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_disable  (NatterdAdminRequest *request, JsonObject *args);

@@ -1,6 +1,7 @@
 /* natterd-admin.c: the admin channel's socket, its connections and the
  * table of commands (natterd-admin.h; the commands are in
- * natterd-admin-status.c, natterd-admin-users.c, natterd-admin-invites.c).
+ * natterd-admin-status.c, natterd-admin-users.c, natterd-admin-invites.c,
+ * natterd-admin-rooms.c).
  *
  * Everything is asynchronous GIO on the main loop: a connection reads a
  * chunk, cuts lines with the client protocol's frame reader, handles one
@@ -63,6 +64,8 @@ static const struct {
   { "status",              natterd_admin_status },
   { "registration",        natterd_admin_registration },
   { "room_list",           natterd_admin_room_list },
+  { "room_delete",         natterd_admin_room_delete },
+  { "room_set_owner",      natterd_admin_room_set_owner },
   { "user_list",           natterd_admin_user_list },
   { "user_add",            natterd_admin_user_add },
   { "user_disable",        natterd_admin_user_disable },
@@ -417,6 +420,14 @@ write_turn_cb (gpointer user_data)
   if (!natterd_model_write_take (dir))
     return G_SOURCE_CONTINUE;
   write->retry_source = 0;
+  if (write->turn != NULL && !write->turn (write, dir))
+    {
+      natterd_model_write_release (dir);
+      if (write->clear != NULL)
+        write->clear (write);
+      g_free (write);
+      return G_SOURCE_REMOVE;
+    }
   write->directory = dir;
   natterd_commit_push (dir->commit, &write->job);
   return G_SOURCE_REMOVE;

@@ -50,7 +50,11 @@ model_write_done (NatterdWriteJob *job,
   /* The other nodes of a cluster read the change from the database; the
    * answer waits until they have. */
   if (error == NULL && !self->unchanged)
-    natterd_cluster_directory_changed (directory->cluster, self->write.request);
+    {
+      if (self->relay != NULL)
+        self->relay (self);
+      natterd_cluster_directory_changed (directory->cluster, self->write.request);
+    }
   self->apply (self, error);
   natterd_commit_write_clear (&self->write);
   if (self->clear != NULL)

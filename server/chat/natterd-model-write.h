@@ -36,6 +36,10 @@ struct _NatterdModelWrite {
   /* Set by the job's run when it found nothing to write (the rows
    * decided so): the other nodes of a cluster are then not told. */
   gboolean               unchanged;
+  /* Called (may be NULL) after the commit, before the other nodes are
+   * told to read the change: what the store does not say of it goes on
+   * the bus first (natterd_cluster_relay_removal). */
+  void                 (*relay) (NatterdModelWrite *self);
 };
 
 /* TRUE when another request's write is in flight: @request then waits, and
