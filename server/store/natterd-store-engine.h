@@ -51,6 +51,8 @@ struct _NatterdStoreEngine {
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,
                             gint64 *out_expires_ms, GError **error);
   gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
+  gboolean (*token_set_device) (NatterdStore *store, const guint8 *hash, const char *device,
+                                const char *address, GError **error);
   gboolean (*stats) (NatterdStore *store, gint64 *out_messages, gint64 *out_bytes, GError **error);
   gboolean (*tokens_of_user) (NatterdStore *store, gint64 user_id, NatterdStoreTokenFunc func,
                               gpointer user_data, GError **error);

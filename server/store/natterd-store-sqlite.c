@@ -241,6 +241,11 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX message_files_file ON message_files (file_id, conversation_id);"
   "CREATE INDEX message_files_sender ON message_files (sender_id, file_id);",
+
+  /* Feature accounts (docs/protocol.md, "Accounts"): the device name a
+   * login gave and the address it came from, for `sessions`. */
+  "ALTER TABLE tokens ADD COLUMN device TEXT;"
+  "ALTER TABLE tokens ADD COLUMN address TEXT;",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -359,6 +364,7 @@ typedef enum {
   STMT_PARTICIPANT_ROLE,
   STMT_STATS,
   STMT_TOKENS_OF_USER,
+  STMT_TOKEN_SET_DEVICE,
   STMT_USER_PASSWORD_HASH,
   STMT_INVITE_INSERT,
   STMT_INVITES_ALL,
@@ -469,7 +475,8 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_STATS] =
     "SELECT (SELECT count (*) FROM main.messages),"
     "       (SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ())",
-  [STMT_TOKENS_OF_USER] = "SELECT hash, created, expires FROM tokens WHERE user_id = ?1 ORDER BY created, hash",
+  [STMT_TOKENS_OF_USER] = "SELECT hash, created, expires, device, address FROM tokens WHERE user_id = ?1 ORDER BY created, hash",
+  [STMT_TOKEN_SET_DEVICE] = "UPDATE tokens SET device = ?2, address = ?3 WHERE hash = ?1",
   [STMT_USER_PASSWORD_HASH] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
   [STMT_INVITE_INSERT] = "INSERT INTO invites (code, uses_left, expires, created) VALUES (?1, ?2, ?3, ?4)",
   [STMT_INVITES_ALL] = "SELECT code, uses_left, expires, created FROM invites ORDER BY created, code",
@@ -1575,6 +1582,22 @@ sqlite_token_delete (NatterdStore *store,
 }
 
 static gboolean
+sqlite_token_set_device (NatterdStore *store,
+                         const guint8 *hash,
+                         const char   *device,
+                         const char   *address,
+                         GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_TOKEN_SET_DEVICE);
+
+  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, address, -1, SQLITE_STATIC);
+  return step_done (self, s, "set a token's device", error);
+}
+
+static gboolean
 sqlite_tokens_expire (NatterdStore *store,
                       gint64        now_ms,
                       GError      **error)
@@ -1638,7 +1661,7 @@ sqlite_tokens_of_user (NatterdStore          *store,
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     if (sqlite3_column_bytes (s, 0) == NATTERD_TOKEN_HASH_LEN)
       func (sqlite3_column_blob (s, 0), sqlite3_column_int64 (s, 1), sqlite3_column_int64 (s, 2),
-            user_data);
+            (const char *) sqlite3_column_text (s, 3), (const char *) sqlite3_column_text (s, 4), user_data);
   sqlite3_reset (s);
   if (rc != SQLITE_DONE)
     return set_error (self, error, rc, "list tokens");
@@ -3374,6 +3397,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .tokens_of_user = sqlite_tokens_of_user,
+  .token_set_device = sqlite_token_set_device,
   .user_set_password_hash = sqlite_user_set_password_hash,
   .invite_insert = sqlite_invite_insert,
   .invites_foreach = sqlite_invites_foreach,

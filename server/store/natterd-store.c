@@ -284,6 +284,16 @@ natterd_store_stats (NatterdStore *self, gint64 *out_messages, gint64 *out_bytes
 }
 
 gboolean
+natterd_store_token_set_device (NatterdStore *self,
+                                const guint8 *hash,
+                                const char   *device,
+                                const char   *address,
+                                GError      **error)
+{
+  return self->engine->token_set_device (self, hash, device, address, error);
+}
+
+gboolean
 natterd_store_tokens_of_user (NatterdStore *self, gint64 user_id, NatterdStoreTokenFunc func,
                               gpointer user_data, GError **error)
 {
