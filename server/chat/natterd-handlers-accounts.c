@@ -1,6 +1,6 @@
 /* natterd-handlers-accounts.c: the requests of the feature accounts
  * (docs/protocol.md, "Accounts"): a password change, the user's sessions
- * (devices) and signing one out.
+ * (devices) and signing one out, the display name.
  *
  * A request that needs the user's password holds the directory's write
  * turn (natterd-model-write.h) from its arguments' checks until its write
@@ -425,4 +425,96 @@ natterd_handle_session_revoke (NatterdRequest *request)
   v->revoked = g_array_new (FALSE, FALSE, NATTERD_TOKEN_HASH_LEN);
   natterd_model_write_start (&v->write, request, session_revoke_run, session_revoke_apply,
                              session_revoke_clear);
+}
+
+/* --- profile_update --- */
+
+typedef struct {
+  NatterdModelWrite write;
+  NatterdUser      *user;
+  gint64            user_id;
+  char             *display_name;
+} ProfileUpdate;
+
+static void
+profile_update_clear (gpointer data)
+{
+  g_free (((ProfileUpdate *) data)->display_name);
+}
+
+static gboolean
+profile_update_run (NatterdWriteJob *job,
+                    NatterdStore    *store,
+                    GError         **error)
+{
+  ProfileUpdate *u = (ProfileUpdate *) job;
+
+  return natterd_store_user_set_display_name (store, u->user_id, u->display_name, error);
+}
+
+static void
+reply_user (NatterdRequest *request,
+            NatterdUser    *user)
+{
+  NatterJsonWriter *w = natterd_request_begin_ok (request);
+
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, user, NULL);
+  natterd_request_finish_ok (request);
+}
+
+static void
+profile_update_apply (NatterdModelWrite *write,
+                      const GError      *error)
+{
+  ProfileUpdate *u = (ProfileUpdate *) write;
+  NatterdRequest *request = write->write.request;
+  NatterdUser *user = u->user;
+
+  if (error != NULL)
+    {
+      natterd_request_job_error (request, error);
+      return;
+    }
+  g_free (user->display_name);
+  user->display_name = g_steal_pointer (&u->display_name);
+  g_free (user->display_folded);
+  user->display_folded = g_utf8_casefold (user->display_name, -1);
+  /* The user object with the new name goes where presence goes: the
+   * contacts, the members of the user's rooms, the user's other
+   * connections. */
+  natterd_presence_update (natterd_directory_from_request (request), user, TRUE,
+                           natterd_request_get_connection (request));
+  reply_user (request, user);
+}
+
+void
+natterd_handle_profile_update (NatterdRequest *request)
+{
+  NatterdDirectory *dir = natterd_directory_from_request (request);
+  NatterdUser *me = natterd_session_request_user (request);
+  const char *display_name;
+  ProfileUpdate *u;
+
+  if (!natterd_arg_string (request, "display_name", TRUE, &display_name))
+    return;
+  if (!natter_display_name_is_valid (display_name))
+    {
+      natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
+                             "display_name must be 1 to 64 characters without control characters");
+      return;
+    }
+  if (natterd_model_write_wait (dir, request, natterd_handle_profile_update))
+    return;
+  if (g_str_equal (display_name, me->display_name))
+    {
+      reply_user (request, me);
+      return;
+    }
+  u = g_new0 (ProfileUpdate, 1);
+  u->user = me;
+  u->user_id = me->id;
+  u->display_name = g_strdup (display_name);
+  natterd_model_write_start (&u->write, request, profile_update_run, profile_update_apply,
+                             profile_update_clear);
 }

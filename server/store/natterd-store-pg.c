@@ -335,6 +335,7 @@ typedef enum {
   STMT_USERS_ALL,
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
+  STMT_USER_DISPLAY_NAME,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -444,6 +445,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id" },
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
+  [STMT_USER_DISPLAY_NAME] = { "UPDATE users SET display_name = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
     TRUE, TRUE },
@@ -2237,6 +2239,20 @@ pg_user_set_status_text (NatterdStore *store,
   param_int (&p, user_id);
   param_text (&p, status_text);
   return run_done (self, STMT_USER_STATUS, &p, "set status_text", error);
+}
+
+static gboolean
+pg_user_set_display_name (NatterdStore *store,
+                          gint64        user_id,
+                          const char   *display_name,
+                          GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_text (&p, display_name);
+  return run_done (self, STMT_USER_DISPLAY_NAME, &p, "set display_name", error);
 }
 
 /* --- tokens --- */
@@ -4128,6 +4144,7 @@ static const NatterdStoreEngine pg_engine = {
   .users_foreach = pg_users_foreach,
   .user_set_last_seen = pg_user_set_last_seen,
   .user_set_status_text = pg_user_set_status_text,
+  .user_set_display_name = pg_user_set_display_name,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
   .tokens_of_user = pg_tokens_of_user,

@@ -309,6 +309,7 @@ typedef enum {
   STMT_USERS_ALL,
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
+  STMT_USER_DISPLAY_NAME,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -470,6 +471,7 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id",
   [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
   [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
+  [STMT_USER_DISPLAY_NAME] = "UPDATE users SET display_name = ?2 WHERE id = ?1",
   [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
   /* natterctl's: rare, and none on a path a client waits on. */
   [STMT_STATS] =
@@ -1519,6 +1521,20 @@ sqlite_user_set_status_text (NatterdStore *store,
   if (status_text != NULL)
     sqlite3_bind_text (s, 2, status_text, -1, SQLITE_STATIC);
   return step_done (self, s, "set status_text", error);
+}
+
+static gboolean
+sqlite_user_set_display_name (NatterdStore *store,
+                              gint64        user_id,
+                              const char   *display_name,
+                              GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_USER_DISPLAY_NAME);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
+  return step_done (self, s, "set display_name", error);
 }
 
 /* --- tokens --- */
@@ -3394,6 +3410,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .users_foreach = sqlite_users_foreach,
   .user_set_last_seen = sqlite_user_set_last_seen,
   .user_set_status_text = sqlite_user_set_status_text,
+  .user_set_display_name = sqlite_user_set_display_name,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .tokens_of_user = sqlite_tokens_of_user,

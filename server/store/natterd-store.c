@@ -258,6 +258,15 @@ natterd_store_user_set_status_text (NatterdStore *self,
 }
 
 gboolean
+natterd_store_user_set_display_name (NatterdStore *self,
+                                     gint64        user_id,
+                                     const char   *display_name,
+                                     GError      **error)
+{
+  return self->engine->user_set_display_name (self, user_id, display_name, error);
+}
+
+gboolean
 natterd_store_token_insert (NatterdStore *self,
                             const guint8 *hash,
                             gint64 user_id,

@@ -146,6 +146,11 @@ gboolean natterd_store_user_set_status_text (NatterdStore *self,
                                              gint64        user_id,
                                              const char   *status_text, /* NULL clears */
                                              GError      **error);
+/* Feature accounts: a new display name (profile_update). */
+gboolean natterd_store_user_set_display_name (NatterdStore *self,
+                                              gint64        user_id,
+                                              const char   *display_name,
+                                              GError      **error);
 
 /* --- tokens: only SHA-256 hashes of them are stored --- */
 

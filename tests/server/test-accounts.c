@@ -148,6 +148,7 @@ test_features (void)
     "{\"type\":\"password_change\",\"old_password\":\"" NATTER_TEST_PASSWORD "\",\"new_password\":\"" NEW_PASSWORD "\"}",
     "{\"type\":\"sessions\"}",
     "{\"type\":\"session_revoke\",\"session\":\"0123456789abcdef\"}",
+    "{\"type\":\"profile_update\",\"display_name\":\"Al\"}",
   };
 
   util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (plain), "features"),
@@ -516,6 +517,104 @@ test_device_argument (void)
   }
 }
 
+/* A presence event about @username with @display_name arrives on @c. */
+static void
+assert_renamed (NatterTestClient *c,
+                const char       *username,
+                const char       *display_name)
+{
+  JsonObject *e = util_wait_presence (c, username);
+
+  natter_assert_str (e, "user.display_name", display_name);
+  json_object_unref (e);
+}
+
+static void
+test_profile (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = acc_user (srv, "alice");
+  g_autofree char *token = NULL;
+  g_autoptr(NatterTestClient) alice2 = acc_device (srv, "alice", &token);
+  g_autoptr(NatterTestClient) contact = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) member = natter_test_client_new_user (srv, "carol");
+  g_autoptr(NatterTestClient) stranger = natter_test_client_new_user (srv, "dave");
+  g_autofree char *long_name = util_repeat ('n', 65);
+  g_autofree char *too_long = g_strdup_printf ("{\"type\":\"profile_update\",\"display_name\":\"%s\"}", long_name);
+  g_autoptr(JsonObject) r = NULL;
+
+  /* (util_make_contacts needs the helpers' own logins.) */
+  {
+    g_autoptr(JsonObject) asked = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_request\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) accepted = natter_test_client_request_ok (contact,
+        "{\"type\":\"contact_accept\",\"username\":\"alice\"}");
+  }
+  util_room_create (alice, "#club");
+  util_room_join (member, "#club");
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+  natter_test_client_sync_ping (alice2);
+  natter_test_client_clear_queue (alice2);
+  natter_test_client_sync_ping (contact);
+  natter_test_client_clear_queue (contact);
+  natter_test_client_sync_ping (member);
+  natter_test_client_clear_queue (member);
+
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\"}");
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\",\"display_name\":null}");
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\",\"display_name\":7}");
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\",\"display_name\":\"\"}");
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\",\"display_name\":\"  \"}");
+  fails (alice, "invalid_argument", "{\"type\":\"profile_update\",\"display_name\":\"a\\u0007b\"}");
+  fails (alice, "invalid_argument", too_long);
+
+  r = natter_test_client_request_ok (alice, "{\"type\":\"profile_update\",\"display_name\":\"Alice Liddell\"}");
+  natter_assert_str (r, "user.username", "alice");
+  natter_assert_str (r, "user.display_name", "Alice Liddell");
+  util_assert_user_object (natter_test_get_object (r, "user"));
+  /* Told where presence goes; the asking connection has its reply. */
+  assert_renamed (alice2, "alice", "Alice Liddell");
+  assert_renamed (contact, "alice", "Alice Liddell");
+  assert_renamed (member, "alice", "Alice Liddell");
+  natter_test_client_expect_no_frame_of_type (alice, "presence");
+  natter_test_client_expect_no_frame_of_type (stranger, "presence");
+  /* Everyone reads the new name; a search finds it. */
+  {
+    g_autoptr(JsonObject) info = natter_test_client_request_ok (stranger,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+    g_autoptr(JsonObject) found = natter_test_client_request_ok (stranger,
+        "{\"type\":\"user_search\",\"query\":\"alice li\"}");
+
+    natter_assert_str (info, "user.display_name", "Alice Liddell");
+    util_assert_usernames (natter_test_get_array (found, "users"), "alice", NULL);
+  }
+  /* The same name again: ok, and nobody is told. */
+  {
+    g_autoptr(JsonObject) same = natter_test_client_request_ok (alice,
+        "{\"type\":\"profile_update\",\"display_name\":\"Alice Liddell\"}");
+
+    natter_assert_str (same, "user.display_name", "Alice Liddell");
+    natter_test_client_expect_no_frame_of_type (contact, "presence");
+  }
+  /* Kept across a restart, when natterd can restart. */
+  if (natter_test_cluster_size () == 1)
+    {
+      g_autoptr(NatterTestClient) again = NULL;
+      g_autoptr(JsonObject) info = NULL;
+
+      g_clear_pointer (&alice, natter_test_client_free);
+      g_clear_pointer (&alice2, natter_test_client_free);
+      g_clear_pointer (&contact, natter_test_client_free);
+      g_clear_pointer (&member, natter_test_client_free);
+      g_clear_pointer (&stranger, natter_test_client_free);
+      natter_test_server_restart (srv);
+      again = natter_test_client_new_login (srv, "dave");
+      info = natter_test_client_request_ok (again, "{\"type\":\"user_info\",\"username\":\"alice\"}");
+      natter_assert_str (info, "user.display_name", "Alice Liddell");
+    }
+}
+
 /* A cluster withholds the feature (docs/cluster.md). */
 static void
 test_cluster_not_offered (void)
@@ -546,6 +645,7 @@ main (int   argc,
   natter_test_add_single_node ("/accounts/sessions", test_sessions, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/accounts/session-revoke-errors", test_session_revoke_errors, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/accounts/device-argument", test_device_argument, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/accounts/profile", test_profile, NOT_ON_A_CLUSTER);
   if (natter_test_cluster_size () > 1)
     natter_test_add ("/accounts/cluster-not-offered", test_cluster_not_offered);
   return g_test_run ();
