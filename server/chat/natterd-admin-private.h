@@ -45,14 +45,6 @@ gboolean          natterd_admin_check_done (NatterdAdminRequest *request,
                                             NatterdDirectory    *directory,
                                             const GError        *error);
 
-/* A session's id for natterctl: the first bytes of its token's hash
- * (which is the SHA-256 of the token: it says nothing of the token), as
- * hexadecimal digits. */
-#define NATTERD_ADMIN_SESSION_LEN 8
-void              natterd_admin_session_to_text   (const guint8 *hash,
-                                                   char          out[NATTERD_ADMIN_SESSION_LEN * 2 + 1]);
-gboolean          natterd_admin_session_from_text (const char   *text,
-                                                   guint8        out[NATTERD_ADMIN_SESSION_LEN]);
 /* A text the request keeps for its reply (a session id named in an
  * error), copied; NULL when none. */
 void              natterd_admin_request_set_arg   (NatterdAdminRequest *request,

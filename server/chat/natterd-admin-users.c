@@ -198,7 +198,7 @@ typedef struct {
   gint64            user_id;
   char             *password_hash; /* the new one, or NULL: unchanged */
   gboolean          revoke_all;
-  guint8            session[NATTERD_ADMIN_SESSION_LEN]; /* else this session only, if revoke */
+  guint8            session[NATTERD_SESSION_ID_LEN]; /* else this session only, if revoke */
   gboolean          revoke_one;
   GArray           *revoked;       /* token hashes (NATTERD_TOKEN_HASH_LEN each) deleted */
   const char       *done_message;  /* logged, with the username */
@@ -368,7 +368,7 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
   const char *session = NULL;
   gboolean all = FALSE, present = FALSE;
   g_autoptr(GError) error = NULL;
-  guint8 id[NATTERD_ADMIN_SESSION_LEN] = { 0 };
+  guint8 id[NATTERD_SESSION_ID_LEN] = { 0 };
   UserChange *c;
 
   if (user == NULL || !natterd_admin_arg_string (request, args, "session", FALSE, &session))
@@ -383,11 +383,11 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
       natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT, "Give either a session or \"all\":true");
       return;
     }
-  if (session != NULL && !natterd_admin_session_from_text (session, id))
+  if (session != NULL && !natterd_auth_session_from_text (session, id))
     {
       natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                            "A session is the %d hexadecimal digits user_sessions shows",
-                           NATTERD_ADMIN_SESSION_LEN * 2);
+                           NATTERD_SESSION_ID_LEN * 2);
       return;
     }
   c = user_change_new (request, user, all ? "revoked every session of" : "revoked a session of");
@@ -423,6 +423,8 @@ static void
 add_session (const guint8 *hash,
              gint64        created_ms,
              gint64        expires_ms,
+             const char   *device,
+             const char   *address,
              gpointer      user_data)
 {
   Session s;
@@ -460,7 +462,7 @@ sessions_apply (NatterdAdminWrite *read,
   for (guint i = 0; i < r->tokens->len; i++)
     {
       Session *s = &g_array_index (r->tokens, Session, i);
-      char id[NATTERD_ADMIN_SESSION_LEN * 2 + 1];
+      char id[NATTERD_SESSION_ID_LEN * 2 + 1];
       guint connections = 0;
       gint64 last_used;
 
@@ -469,7 +471,7 @@ sessions_apply (NatterdAdminWrite *read,
       for (GList *l = r->user->connections; l != NULL; l = l->next)
         if (memcmp (natterd_session_get_token_hash (l->data), s->hash, NATTERD_TOKEN_HASH_LEN) == 0)
           connections++;
-      natterd_admin_session_to_text (s->hash, id);
+      natterd_auth_session_to_text (s->hash, id);
       natter_json_writer_begin_object (w);
       natter_json_writer_key (w, "session");
       natter_json_writer_string (w, id);

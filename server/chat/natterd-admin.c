@@ -285,31 +285,6 @@ natterd_admin_request_arg (NatterdAdminRequest *request)
   return request->arg;
 }
 
-void
-natterd_admin_session_to_text (const guint8 *hash,
-                               char          out[NATTERD_ADMIN_SESSION_LEN * 2 + 1])
-{
-  for (guint i = 0; i < NATTERD_ADMIN_SESSION_LEN; i++)
-    g_snprintf (out + 2 * i, 3, "%02x", hash[i]);
-}
-
-gboolean
-natterd_admin_session_from_text (const char *text,
-                                 guint8      out[NATTERD_ADMIN_SESSION_LEN])
-{
-  if (strlen (text) != NATTERD_ADMIN_SESSION_LEN * 2)
-    return FALSE;
-  for (guint i = 0; i < NATTERD_ADMIN_SESSION_LEN; i++)
-    {
-      int hi = g_ascii_xdigit_value (text[2 * i]), lo = g_ascii_xdigit_value (text[2 * i + 1]);
-
-      if (hi < 0 || lo < 0)
-        return FALSE;
-      out[i] = (guint8) (hi << 4 | lo);
-    }
-  return TRUE;
-}
-
 gboolean
 natterd_admin_check_done (NatterdAdminRequest *request,
                           NatterdDirectory    *directory,

@@ -393,6 +393,8 @@ typedef struct {
   guint8             hash[NATTERD_TOKEN_HASH_LEN];
   char               token[TOKEN_TEXT_LEN];  /* wiped when freed */
   gint64             expires;
+  char              *device;         /* the login's (feature accounts), or NULL */
+  char              *address;        /* the limit key of the login's connection */
 } TokenWrite;
 
 static void log_in (NatterdAuth *self, NatterdRequest *request, NatterdUser *user,
@@ -407,6 +409,8 @@ token_write_free (TokenWrite *w)
   g_free (w->display_name);
   g_free (w->password_hash);
   g_free (w->invite_code);
+  g_free (w->device);
+  g_free (w->address);
   g_free (w);
 }
 
@@ -434,7 +438,8 @@ token_write_run (NatterdWriteJob *job,
       !natterd_store_user_insert (store, w->username, w->display_name, w->password_hash,
                                   natterd_now_ms (), &w->user_id, error))
     return FALSE;
-  return natterd_store_token_insert (store, w->hash, w->user_id, w->expires, error);
+  return natterd_store_token_insert (store, w->hash, w->user_id, w->expires, error) &&
+         natterd_store_token_set_device (store, w->hash, w->device, w->address, error);
 }
 
 static void
@@ -551,15 +556,14 @@ log_in (NatterdAuth    *self,
         gint64          expires)
 {
   NatterdConnection *connection = natterd_request_get_connection (request);
-  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
   NatterJsonWriter *w;
   guint features = 0;
   gboolean has_features = FALSE;
 
-  /* For natterctl user sessions; kept in memory only, since writing it
-   * would cost every login a write. */
-  if (entry != NULL)
-    entry->last_used = natterd_now_ms ();
+  /* For natterctl user sessions and the feature accounts' sessions;
+   * kept in memory only, since writing it would cost every login a
+   * write. */
+  natterd_auth_token_touch (self, hash);
 
   /* Checked by the handler already: this cannot fail. The features
    * belong to this login (natterd_session_end turns them off). */
@@ -594,6 +598,7 @@ issue_token_and_log_in (NatterdAuth    *self,
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   TokenWrite *w = g_new0 (TokenWrite, 1);
   guint8 random[TOKEN_BYTES];
+  const char *device = NULL;
 
   randombytes_buf (random, sizeof random);
   sodium_bin2base64 (w->token, sizeof w->token, random, sizeof random,
@@ -602,6 +607,10 @@ issue_token_and_log_in (NatterdAuth    *self,
   token_hash (w->token, w->hash);
   w->expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
   w->user = user;
+  /* Checked by the handler already: this cannot fail. */
+  natterd_arg_device (request, &device);
+  w->device = g_strdup (device);
+  w->address = g_strdup (natterd_connection_get_address_key (natterd_request_get_connection (request)));
   if (user != NULL)
     w->user_id = user->id;
   else
@@ -1160,6 +1169,41 @@ natterd_auth_token_last_used (NatterdAuth  *self,
   return entry != NULL ? entry->last_used : 0;
 }
 
+void
+natterd_auth_token_touch (NatterdAuth  *self,
+                          const guint8 *hash)
+{
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+
+  if (entry != NULL)
+    entry->last_used = natterd_now_ms ();
+}
+
+void
+natterd_auth_session_to_text (const guint8 *hash,
+                              char          out[NATTERD_SESSION_ID_LEN * 2 + 1])
+{
+  for (guint i = 0; i < NATTERD_SESSION_ID_LEN; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", hash[i]);
+}
+
+gboolean
+natterd_auth_session_from_text (const char *text,
+                                guint8      out[NATTERD_SESSION_ID_LEN])
+{
+  if (strlen (text) != NATTERD_SESSION_ID_LEN * 2)
+    return FALSE;
+  for (guint i = 0; i < NATTERD_SESSION_ID_LEN; i++)
+    {
+      int hi = g_ascii_xdigit_value (text[2 * i]), lo = g_ascii_xdigit_value (text[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        return FALSE;
+      out[i] = (guint8) (hi << 4 | lo);
+    }
+  return TRUE;
+}
+
 gboolean
 natterd_auth_hash_is_locked (const char *password_hash)
 {
@@ -1224,6 +1268,8 @@ static void
 choose_token (const guint8 *hash,
               gint64        created_ms,
               gint64        expires_ms,
+              const char   *device,
+              const char   *address,
               gpointer      user_data)
 {
   RevokeChoice *c = user_data;

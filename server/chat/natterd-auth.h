@@ -122,4 +122,18 @@ void         natterd_auth_revoked_apply  (NatterdDirectory       *dir,
                                           NatterdUser            *user,
                                           GArray                 *revoked);
 
+/* A session's id (natterctl user sessions, the feature accounts'
+ * sessions): the first bytes of its token's hash (which is the SHA-256 of
+ * the token: it says nothing of the token), as lower-case hexadecimal
+ * digits. from_text takes either case; FALSE when @text is not
+ * NATTERD_SESSION_ID_LEN * 2 hexadecimal digits. */
+#define NATTERD_SESSION_ID_LEN 8
+void         natterd_auth_session_to_text   (const guint8 *hash,
+                                             char          out[NATTERD_SESSION_ID_LEN * 2 + 1]);
+gboolean     natterd_auth_session_from_text (const char   *text,
+                                             guint8        out[NATTERD_SESSION_ID_LEN]);
+/* A login or logout with the token of @hash now (natterd_auth_token_last_used). */
+void         natterd_auth_token_touch       (NatterdAuth  *self,
+                                             const guint8 *hash);
+
 G_END_DECLS

@@ -813,8 +813,8 @@ natterd_config_features_offered (const NatterdConfig *config)
    * "Not done yet"). */
   if (config->bus != NULL)
     all &= ~(guint) NATTER_FEATURE_ROOM_MANAGEMENT;
-  /* Accounts neither: a block and a deleted account do not reach the
-   * other nodes' directories (docs/cluster.md, "Not done yet"). */
+  /* Accounts neither: sessions and a new display name are this node's
+   * only (docs/cluster.md, "Not done yet"). */
   if (config->bus != NULL)
     all &= ~(guint) NATTER_FEATURE_ACCOUNTS;
   /* Files: not on a cluster yet (a message's files do not travel on the
