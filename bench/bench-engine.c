@@ -367,6 +367,13 @@ conn_flush (BenchConn *c)
     }
 }
 
+/* The login's "features" member (with its leading comma), or "". */
+static const char *
+login_features (BenchConn *c)
+{
+  return c->message_actions ? ",\"features\":[\"message_actions\"]" : "";
+}
+
 /* The natterd session: welcome, then the login or registration, then the
  * scenario. */
 static void
@@ -382,11 +389,12 @@ session_line (BenchConn *c, char *line, gsize len, gint64 now)
       switch (c->auth)
         {
         case BENCH_AUTH_TOKEN:
-          bench_conn_sendf (c, "{\"type\":\"login\",\"id\":1,\"token\":\"%s\"}\n", c->secret);
+          bench_conn_sendf (c, "{\"type\":\"login\",\"id\":1,\"token\":\"%s\"%s}\n", c->secret,
+                            login_features (c));
           break;
         case BENCH_AUTH_PASSWORD:
-          bench_conn_sendf (c, "{\"type\":\"login\",\"id\":1,\"username\":\"%s\",\"password\":\"%s\"}\n",
-                            c->username, c->secret);
+          bench_conn_sendf (c, "{\"type\":\"login\",\"id\":1,\"username\":\"%s\",\"password\":\"%s\"%s}\n",
+                            c->username, c->secret, login_features (c));
           break;
         case BENCH_AUTH_REGISTER:
           bench_conn_sendf (c, "{\"type\":\"register\",\"id\":1,\"username\":\"%s\",\"password\":\"%s\"}\n",

@@ -47,6 +47,11 @@ typedef struct {
   /* After the run: deliveries of each node's members. */
   BenchOptions *options;
   guint64      *node_deliveries;
+  /* The mixed scenario (NULL: sends only): each sender's actions, and
+   * each worker's receivers' message_changed events. */
+  const BenchMix  *mix;
+  BenchMixSender **mix_senders;
+  GArray         **arrivals;
 } Fanout;
 
 static void
@@ -56,6 +61,14 @@ send_one (BenchConn *c, gint64 now)
   char body[NATTER_BENCH_MAX_BODY + 1];
   guint size = MIN (f->size, NATTER_BENCH_MAX_BODY);
 
+  if (f->mix && bench_mix_sender_change (f->mix_senders[c->index], c, c->sent, size, now))
+    {
+      c->sent++;
+      c->inflight++;
+      return;
+    }
+  if (f->mix)
+    bench_mix_sender_note_send (f->mix_senders[c->index], c->sent, now);
   bench_fill_body (body, size, now, c->index, c->sent);
   if (f->redis)
     bench_conn_sendf (c, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%u\r\n%s\r\n",
@@ -63,7 +76,7 @@ send_one (BenchConn *c, gint64 now)
   else
     bench_conn_sendf (c, "{\"type\":\"send\",\"id\":%" G_GUINT64_FORMAT ",\"to\":\"%s\",\"body\":\"%s\","
                       "\"client_msg_id\":\"%08x-%u-%" G_GUINT64_FORMAT "\"}\n",
-                      c->sent + 10, f->target, body, f->nonce, c->index, c->sent);
+                      c->sent + BENCH_FIRST_REQUEST_ID, f->target, body, f->nonce, c->index, c->sent);
   c->sent++;
   c->inflight++;
 }
@@ -81,22 +94,36 @@ recv_ready (BenchConn *c, gint64 now)
     __atomic_fetch_add (&f->ready, 1, __ATOMIC_RELEASE);
 }
 
+/* When the kernel put the bytes in the socket: not after the read,
+ * whatever the clocks' offset says. */
+static inline gint64
+arrived_at (BenchConn *c, gint64 now)
+{
+  return c->rx_ns > 0 ? MIN (c->rx_ns, now) : now;
+}
+
 static inline void
-delivered (BenchConn *c, gint64 ts, gint64 now)
+count_delivery (BenchConn *c, gint64 now)
 {
   Fanout *f = c->group;
   BenchWorker *w = c->worker;
 
-  /* Not after the read, whatever the clocks' offset says. */
-  gint64 arrived = c->rx_ns > 0 ? MIN (c->rx_ns, now) : now;
-
-  bench_hist_add (w->hist, now > ts ? (guint64) (now - ts) : 0);
-  bench_hist_add (w->hist_arrival, arrived > ts ? (guint64) (arrived - ts) : 0);
   c->received++;
   __atomic_store_n (&f->wstat[w->index].deliveries, f->wstat[w->index].deliveries + 1, __ATOMIC_RELAXED);
   f->wstat[w->index].last_ns = now;
   if (c->rx_ns > 0)
     f->wstat[w->index].stamped++; /* read by the main thread after the run */
+}
+
+static inline void
+delivered (BenchConn *c, gint64 ts, gint64 now)
+{
+  BenchWorker *w = c->worker;
+  gint64 arrived = arrived_at (c, now);
+
+  bench_hist_add (w->hist, now > ts ? (guint64) (now - ts) : 0);
+  bench_hist_add (w->hist_arrival, arrived > ts ? (guint64) (arrived - ts) : 0);
+  count_delivery (c, now);
 }
 
 static void
@@ -116,8 +143,16 @@ recv_line (BenchConn *c, char *line, gsize len, gint64 now)
       return;
     }
   {
-    gint64 ts = bench_frame_body_ts (line, len);
+    gint64 ts;
 
+    /* Before the body: an edit's or a reaction's event holds one too. */
+    if (f->mix && bench_frame_is (line, len, "message_changed"))
+      {
+        bench_mix_note_arrival (f->arrivals[c->worker->index], line, len, now, arrived_at (c, now));
+        count_delivery (c, now);
+        return;
+      }
+    ts = bench_frame_body_ts (line, len);
     if (ts >= 0)
       delivered (c, ts, now);
     else if (bench_frame_is (line, len, "pong"))
@@ -182,6 +217,8 @@ sender_line (BenchConn *c, char *line, gsize len, gint64 now)
 
     if (!bench_frame_type (line, len, type, sizeof type))
       return;
+    if (f->mix && (g_str_equal (type, "ok") || g_str_equal (type, "error")))
+      bench_mix_sender_reply (f->mix_senders[c->index], line, len, g_str_equal (type, "ok"));
     if (g_str_equal (type, "ok"))
       sender_on_ack (c, now);
     else if (g_str_equal (type, "error"))
@@ -332,11 +369,32 @@ set_window_cb (BenchWorker *w, gpointer data)
   bench_worker_set_window (w, GPOINTER_TO_UINT (data));
 }
 
+/* Frees what run_fanout made, after its connections are gone. */
+static void
+fanout_clear (Fanout *f)
+{
+  for (guint i = 0; i < f->n_workers; i++)
+    {
+      g_ptr_array_unref (f->by_worker[i]);
+      if (f->arrivals)
+        g_array_unref (f->arrivals[i]);
+    }
+  for (guint i = 0; f->mix_senders && i < f->senders; i++)
+    bench_mix_sender_free (f->mix_senders[i]);
+  g_free (f->by_worker);
+  g_free (f->wstat);
+  g_free (f->arrivals);
+  g_free (f->mix_senders);
+}
+
 /* Runs one fan-out against the engine's server. The receivers and senders
- * must be able to log in (natterd) or the server must speak RESP (redis). */
+ * must be able to log in (natterd) or the server must speak RESP (redis).
+ * With @mix (natterd only), every connection turns message_actions on,
+ * the senders' actions include changes, and @mres gets their figures. */
 static gboolean
 run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
-            const char *target, const char *prefix, BenchFanoutResult *res)
+            const char *target, const char *prefix, const BenchMix *mix,
+            BenchFanoutResult *res, BenchMixResult *mres)
 {
   Fanout f = { 0 };
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -361,6 +419,14 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
   f.wstat = g_malloc0 (sizeof *f.wstat * e->n_workers);
   for (i = 0; i < e->n_workers; i++)
     f.by_worker[i] = g_ptr_array_new ();
+  if (mix)
+    {
+      f.mix = mix;
+      f.mix_senders = g_new0 (BenchMixSender *, f.senders);
+      f.arrivals = g_new0 (GArray *, e->n_workers);
+      for (i = 0; i < e->n_workers; i++)
+        f.arrivals[i] = g_array_new (FALSE, FALSE, sizeof (BenchChangeArrival));
+    }
   memset (res, 0, sizeof *res);
 
   bench_engine_call_all (e, set_window_cb, GUINT_TO_POINTER (o->connect_window));
@@ -376,6 +442,7 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? BENCH_AUTH_NONE : BENCH_AUTH_TOKEN, name,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
+      c->message_actions = mix != NULL;
       c->rx_stamp = !o->tls;
       /* Members over the nodes in turn. */
       c->port = redis ? 0 : bench_cluster_port (o, i);
@@ -402,9 +469,12 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
                           redis ? BENCH_AUTH_NONE : BENCH_AUTH_TOKEN, name,
                           redis ? NULL : bench_users_token (o->users_db, name));
       c->raw = redis;
+      c->message_actions = mix != NULL;
       /* On the node of the member of the same user. */
       c->port = redis ? 0 : bench_cluster_port (o, i % o->members);
       c->data = GSIZE_TO_POINTER (o->messages / f.senders + (i < o->messages % f.senders ? 1 : 0));
+      if (mix)
+        f.mix_senders[i] = bench_mix_sender_new (mix, i, GPOINTER_TO_SIZE (c->data));
       g_ptr_array_add (f.by_worker[w->index], c);
       bench_conn_start (c);
     }
@@ -506,18 +576,14 @@ run_fanout (BenchOptions *o, BenchEngine *e, gboolean redis, GPid pid,
       bench_hist_merge (&res->hist_arrival, e->workers[i]->hist_arrival);
     }
   bench_engine_drop_conns (e);
-  for (i = 0; i < e->n_workers; i++)
-    g_ptr_array_unref (f.by_worker[i]);
-  g_free (f.by_worker);
-  g_free (f.wstat);
+  if (mix)
+    bench_mix_join (f.mix_senders, f.senders, f.arrivals, f.n_workers, mres);
+  fanout_clear (&f);
   return got == expected;
 
 fail:
   bench_engine_drop_conns (e);
-  for (i = 0; i < e->n_workers; i++)
-    g_ptr_array_unref (f.by_worker[i]);
-  g_free (f.by_worker);
-  g_free (f.wstat);
+  fanout_clear (&f);
   return FALSE;
 }
 
@@ -565,22 +631,34 @@ print_result (BenchReport *r, BenchOptions *o, const BenchFanoutResult *res)
                           o->messages, res->elapsed_s);
 }
 
-int
-bench_fanout (BenchOptions *o)
+/* The fan-out's users and room, made once per data directory: the room's
+ * name, or NULL. */
+static char *
+fanout_setup (BenchOptions *o)
 {
   g_autofree char *room = g_strdup_printf ("#fanout-%u", o->members);
   g_autoptr(GError) error = NULL;
-  BenchFanoutResult res;
-  BenchReport r;
-  gboolean ok;
 
   if (!bench_users_ensure (o->users_db, o->engine, "fu", o->members, &error)
       || !bench_room_ensure (o->users_db, o->engine, room, "fu", o->members, &error))
     {
       g_printerr ("natter-bench: setup: %s\n", error->message);
-      return 1;
+      return NULL;
     }
-  ok = run_fanout (o, o->engine, FALSE, o->pid, room, "fu", &res);
+  return g_steal_pointer (&room);
+}
+
+int
+bench_fanout (BenchOptions *o)
+{
+  g_autofree char *room = fanout_setup (o);
+  BenchFanoutResult res;
+  BenchReport r;
+  gboolean ok;
+
+  if (room == NULL)
+    return 1;
+  ok = run_fanout (o, o->engine, FALSE, o->pid, room, "fu", NULL, &res, NULL);
   bench_report_begin (&r, "fanout");
   bench_report_string (&r, "server", "natterd");
   print_result (&r, o, &res);
@@ -614,7 +692,7 @@ bench_redis (BenchOptions *o, double natterd_rate)
     }
   /* A second engine for the Redis port; the natterd one is idle now. */
   e = bench_engine_new (redis->host, redis->port, o->threads, &error);
-  ok = run_fanout (o, e, TRUE, redis->pid, "bench", NULL, &res);
+  ok = run_fanout (o, e, TRUE, redis->pid, "bench", NULL, NULL, &res, NULL);
   bench_engine_free (e);
   bench_server_stop (redis);
   bench_report_begin (&r, "redis");
@@ -623,6 +701,57 @@ bench_redis (BenchOptions *o, double natterd_rate)
   if (natterd_rate > 0)
     bench_report_row (&r, "natterd / redis (deliveries per s)", "ratio",
                       res.deliveries_per_s > 0 ? natterd_rate / res.deliveries_per_s : 0, "x");
+  bench_report_end (&r);
+  return ok ? 0 : 1;
+}
+
+static double
+cpu_per_delivery_us (const BenchFanoutResult *res)
+{
+  return res->deliveries > 0 && res->cpu_s >= 0 ? 1e6 * res->cpu_s / res->deliveries : 0;
+}
+
+/* The plain fan-out on connections with message_actions on (sends only),
+ * then the same number of actions of which --edits, --reactions and
+ * --deletes per cent are changes, on the same natterd and room: the second
+ * report holds both latencies and the ratios to the first. */
+int
+bench_mixed (BenchOptions *o)
+{
+  static const BenchMix sends_only = { 0, 0, 0 };
+  g_autofree char *room = fanout_setup (o);
+  g_autofree BenchFanoutResult *plain = g_new0 (BenchFanoutResult, 1);
+  g_autofree BenchFanoutResult *mixed = g_new0 (BenchFanoutResult, 1);
+  g_autofree BenchMixResult *m = g_new0 (BenchMixResult, 1);
+  BenchReport r;
+  gboolean ok;
+
+  if (room == NULL)
+    return 1;
+  ok = run_fanout (o, o->engine, FALSE, o->pid, room, "fu", &sends_only, plain, m);
+  bench_report_begin (&r, "fanout");
+  bench_report_string (&r, "server", "natterd");
+  bench_report_string (&r, "features", "message_actions");
+  print_result (&r, o, plain);
+  bench_report_end (&r);
+
+  ok = run_fanout (o, o->engine, FALSE, o->pid, room, "fu", &o->mix, mixed, m) && ok;
+  bench_report_begin (&r, "mixed");
+  bench_report_string (&r, "server", "natterd");
+  bench_report_string (&r, "features", "message_actions");
+  bench_report_int (&r, "edit_pct", o->mix.edit_pct);
+  bench_report_int (&r, "react_pct", o->mix.react_pct);
+  bench_report_int (&r, "delete_pct", o->mix.delete_pct);
+  /* "latency" rows: of messages; the change rows follow. */
+  print_result (&r, o, mixed);
+  bench_report_int (&r, "message_deliveries", mixed->deliveries - m->deliveries - m->unmatched);
+  bench_mix_report (&r, m);
+  bench_report_row (&r, "mixed / sends only: deliveries per s", "ratio_rate",
+                    plain->deliveries_per_s > 0 ? mixed->deliveries_per_s / plain->deliveries_per_s : 0, "x");
+  /* natterd's CPU per delivery, mixed against sends only: what a change
+   * costs against a send. */
+  bench_report_row (&r, "mixed / sends only: CPU per delivery", "ratio_cpu",
+                    cpu_per_delivery_us (plain) > 0 ? cpu_per_delivery_us (mixed) / cpu_per_delivery_us (plain) : 0, "x");
   bench_report_end (&r);
   return ok ? 0 : 1;
 }

@@ -90,6 +90,8 @@ struct _BenchConn {
   gboolean            want_out; /* EPOLLOUT is armed */
   gboolean            in_setup; /* counted in the worker's connect window */
   gboolean            raw;      /* not natterd (redis): ready once connected */
+  gboolean            message_actions; /* set before start: logs in with the
+                                        * feature message_actions on */
   gnutls_session_t    tls;      /* with bench_engine_set_tls, once connected */
   gboolean            tls_handshaking;
   const char         *username; /* borrowed */
@@ -319,6 +321,14 @@ void bench_report_end    (BenchReport *r); /* prints the JSON line */
 
 /* ---- scenarios ---------------------------------------------------------- */
 
+/* The mixed scenario: per cent of all actions that are each change (the
+ * rest are sends). */
+typedef struct {
+  guint edit_pct;
+  guint react_pct;
+  guint delete_pct;
+} BenchMix;
+
 typedef struct {
   /* Where. */
   char        *natterd_path;
@@ -346,6 +356,7 @@ typedef struct {
   guint        queries;
   guint64      prefill;
   gboolean     compare_redis;
+  BenchMix     mix;           /* mixed: the share of each change */
   guint        connect_window;
   /* --nodes: a cluster on one PostgreSQL and one Redis bus. */
   guint        n_nodes;       /* natterd processes started (0: --server) */
@@ -398,6 +409,7 @@ int bench_idle    (BenchOptions *o);
 int bench_dm      (BenchOptions *o);
 int bench_login   (BenchOptions *o);
 int bench_history (BenchOptions *o);
+int bench_mixed   (BenchOptions *o);
 
 /* Common fan-out driver used by natterd and redis modes. */
 typedef struct {
@@ -420,6 +432,57 @@ typedef struct {
   BenchClusterSample cluster_after;
   guint64  node_deliveries[BENCH_MAX_NODES];
 } BenchFanoutResult;
+
+/* ---- the mixed scenario's actions (bench-mixed.c) ----------------------- */
+
+/* The JSON id of a scenario's request number 0 (ids below are the login's). */
+#define BENCH_FIRST_REQUEST_ID 10
+
+typedef enum {
+  BENCH_CHANGE_EDIT,
+  BENCH_CHANGE_REACT,
+  BENCH_CHANGE_DELETE,
+  BENCH_CHANGE_KINDS,
+} BenchChangeKind;
+
+typedef struct _BenchMixSender BenchMixSender;
+
+/* A sender's state, touched on its worker's thread only. @actions: the
+ * requests it will make in all. */
+BenchMixSender *bench_mix_sender_new    (const BenchMix *mix, guint index, guint64 actions);
+void            bench_mix_sender_free   (BenchMixSender *s);
+/* Request number @seq: writes an edit, react or delete when the die says
+ * so and one of our messages is there to change; FALSE: the caller sends
+ * a message (and calls _note_send). */
+gboolean        bench_mix_sender_change (BenchMixSender *s, BenchConn *c, guint64 seq, guint size, gint64 now);
+void            bench_mix_sender_note_send (BenchMixSender *s, guint64 seq, gint64 now);
+/* An "ok" (@ok) or "error" reply to one of the sender's requests. */
+void            bench_mix_sender_reply  (BenchMixSender *s, const char *line, gsize len, gboolean ok);
+
+typedef struct {
+  gint64 change;
+  gint64 read_ns;
+  gint64 arrived_ns;
+} BenchChangeArrival;
+
+/* A receiver read a "message_changed": kept in @arrivals (its worker's). */
+void bench_mix_note_arrival (GArray *arrivals, const char *line, gsize len, gint64 read_ns, gint64 arrived_ns);
+
+typedef struct {
+  guint64   changes[BENCH_CHANGE_KINDS]; /* acknowledged with a change id */
+  guint64   noop;        /* acknowledged with "change":null */
+  guint64   refused;     /* error replies */
+  guint64   deliveries;  /* message_changed events matched to a change */
+  guint64   unmatched;
+  BenchHist read;        /* write of the request to the member's read */
+  BenchHist arrival;     /* … to the kernel's arrival stamp */
+  BenchHist by_kind[BENCH_CHANGE_KINDS];
+} BenchMixResult;
+
+/* After the run: the senders' changes joined with the receivers' arrivals. */
+void bench_mix_join   (BenchMixSender **senders, guint n_senders,
+                       GArray **arrivals, guint n_arrivals, BenchMixResult *out);
+void bench_mix_report (BenchReport *r, const BenchMixResult *m);
 
 /* Builds a body of exactly @size bytes (at least 32) starting "t=<ns> ". */
 void bench_fill_body (char *buf, gsize size, gint64 t, guint sender, guint64 seq);

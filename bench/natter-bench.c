@@ -2,7 +2,7 @@
  *
  *   natter-bench [OPTION…] SCENARIO
  *
- * SCENARIO is fanout, redis, idle, dm, login or history. The tool either
+ * SCENARIO is fanout, mixed, redis, idle, dm, login or history. The tool either
  * starts natterd itself (--natterd PATH, default $NATTERD_PATH, on a data
  * directory it keeps between runs with --data-dir) or targets a running one
  * (--server HOST:PORT, with --pid PID to read its CPU and memory). Each
@@ -197,6 +197,7 @@ main (int argc, char **argv)
     .queries = 1000,
     .prefill = 1000000,
     .connect_window = 256,
+    .mix = { .edit_pct = 10, .react_pct = 10, .delete_pct = 2 },
   };
   gint64 messages = -1, prefill = -1;
   int pid = 0;
@@ -219,12 +220,15 @@ main (int argc, char **argv)
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Worker threads (default: number of CPUs)", "T" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o.timeout_s, "Give up a phase after this many seconds (300)", "S" },
     { "tls", 0, 0, G_OPTION_ARG_NONE, &o.tls, "Connect with TLS. idle: the natterd we start is restarted with TLS on once the users exist (with --server the users must be in --users-cache); other scenarios: natterd runs TLS from the start and every connection of the tool speaks it", NULL },
-    { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/redis: receiving members (100)", "N" },
-    { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/redis: sending connections (1)", "P" },
-    { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/redis/dm: messages in all (10000)", "M" },
+    { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/mixed/redis: receiving members (100)", "N" },
+    { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/mixed/redis: sending connections (1)", "P" },
+    { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/mixed/redis/dm: messages (mixed: actions) in all (10000)", "M" },
     { "size", 's', 0, G_OPTION_ARG_INT, &o.size, "Message body bytes (100)", "S" },
     { "window", 'w', 0, G_OPTION_ARG_INT, &o.window, "Unacknowledged sends per sender (64)", "W" },
     { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate, "fanout/redis: messages per second in all (default: as fast as possible)", "R" },
+    { "edits", 0, 0, G_OPTION_ARG_INT, &o.mix.edit_pct, "mixed: per cent of the actions that edit one of the sender's messages (10)", "PCT" },
+    { "reactions", 0, 0, G_OPTION_ARG_INT, &o.mix.react_pct, "mixed: per cent that add or remove a reaction (10)", "PCT" },
+    { "deletes", 0, 0, G_OPTION_ARG_INT, &o.mix.delete_pct, "mixed: per cent that delete one (2)", "PCT" },
     { "compare-redis", 0, 0, G_OPTION_ARG_NONE, &o.compare_redis, "fanout: run the same fan-out through redis-server and print the ratio", NULL },
     { "connections", 'c', 0, G_OPTION_ARG_INT, &o.connections, "idle/login: connections (1000)", "N" },
     { "users", 'u', 0, G_OPTION_ARG_INT, &o.users, "idle/login: distinct users behind the connections (100)", "U" },
@@ -236,7 +240,7 @@ main (int argc, char **argv)
     { "connect-window", 0, 0, G_OPTION_ARG_INT, &o.connect_window, "Connections being set up at once, per thread (256)", "N" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — fanout, redis, idle, dm, login, history");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — fanout, mixed, redis, idle, dm, login, history");
   g_autoptr(GError) error = NULL;
   const char *scenario;
   int rc = 2;
@@ -266,9 +270,10 @@ main (int argc, char **argv)
       g_printerr ("natter-bench: --nodes must be 1 to %d\n", BENCH_MAX_NODES);
       return 2;
     }
-  if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "dm"))
+  if (nodes > 0 && !g_str_equal (scenario, "fanout") && !g_str_equal (scenario, "mixed")
+      && !g_str_equal (scenario, "dm"))
     {
-      g_printerr ("natter-bench: --nodes works with fanout and dm\n");
+      g_printerr ("natter-bench: --nodes works with fanout, mixed and dm\n");
       return 2;
     }
   if (nodes > 0 && o.server)
@@ -280,6 +285,11 @@ main (int argc, char **argv)
     {
       g_printerr ("natter-bench: --nodes %d needs a PostgreSQL --database (e.g. postgresql-temp): "
                   "only one natterd can open a SQLite database\n", nodes);
+      return 2;
+    }
+  if ((guint64) o.mix.edit_pct + o.mix.react_pct + o.mix.delete_pct > 100)
+    {
+      g_printerr ("natter-bench: --edits, --reactions and --deletes add up to more than 100\n");
       return 2;
     }
   if (messages >= 0)
@@ -454,6 +464,8 @@ main (int argc, char **argv)
 
   if (g_str_equal (scenario, "fanout"))
     rc = bench_fanout (&o);
+  else if (g_str_equal (scenario, "mixed"))
+    rc = bench_mixed (&o);
   else if (g_str_equal (scenario, "idle"))
     rc = bench_idle (&o);
   else if (g_str_equal (scenario, "dm"))

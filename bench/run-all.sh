@@ -42,6 +42,22 @@ run --data-dir "$data/fanout" fanout -n 10000 -p 4 -w 64 -m 4000   --compare-red
 # engine speaking it): what encryption costs per delivery.
 run --data-dir "$data/fanout" --tls fanout -n 1000 -p 4 -w 64 -m 10000
 
+# Message actions (issue 14): the same fan-out to 1,000 members on
+# connections that log in with message_actions, first sends only, then
+# with 10 % edits, 10 % reactions and 2 % deletes (the defaults of
+# --edits/--reactions/--deletes) in one natterd; the second report has the
+# latencies of messages and of changes and the ratios to the first. As
+# fast as possible, then at a fixed 200 actions/s (200,000 deliveries/s);
+# three times each: the disk's fsync stalls move the p99 between runs.
+for i in 1 2 3; do
+  run --data-dir "$data/fanout" mixed -n 1000 -p 4 -w 64 -m 20000
+done
+for i in 1 2 3; do
+  run --data-dir "$data/fanout" mixed -n 1000 -p 4 -w 64 -m 4000 --rate 200
+done
+# On PostgreSQL (a throw-away one, fsync on; registers the users anew).
+run --database postgresql-temp mixed -n 1000 -p 4 -w 64 -m 20000 --timeout 900
+
 # Latency at a fixed 100,000 deliveries per second (1,000 messages/s to 100).
 # Three times: its p99 moves with the disk's fsync tail from run to run.
 run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000 --compare-redis

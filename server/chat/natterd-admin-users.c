@@ -204,14 +204,6 @@ typedef struct {
   const char       *done_message;  /* logged, with the username */
 } UserChange;
 
-/* The @i-th token hash revoked. */
-static const guint8 *
-revoked_hash (UserChange *c,
-              guint       i)
-{
-  return (const guint8 *) c->revoked->data + (gsize) i * NATTERD_TOKEN_HASH_LEN;
-}
-
 static void
 user_change_clear (gpointer data)
 {
@@ -219,18 +211,6 @@ user_change_clear (gpointer data)
 
   g_free (c->password_hash);
   g_clear_pointer (&c->revoked, g_array_unref);
-}
-
-static void
-note_token (const guint8 *hash,
-            gint64        created_ms,
-            gint64        expires_ms,
-            gpointer      user_data)
-{
-  UserChange *c = user_data;
-
-  if (c->revoke_all || memcmp (hash, c->session, sizeof c->session) == 0)
-    g_array_append_vals (c->revoked, hash, 1);
 }
 
 static gboolean
@@ -245,15 +225,9 @@ user_change_run (NatterdWriteJob *job,
     return FALSE;
   if (!c->revoke_all && !c->revoke_one)
     return TRUE;
-  /* Listed and deleted in one transaction: a token made meanwhile was
-   * committed before it (the writer's order) and goes too. Each delete
-   * is noted for the other nodes as a logout's is. */
-  if (!natterd_store_tokens_of_user (store, c->user_id, note_token, c, error))
-    return FALSE;
-  for (guint i = 0; i < c->revoked->len; i++)
-    if (!natterd_store_token_delete (store, revoked_hash (c, i), error))
-      return FALSE;
-  return TRUE;
+  return natterd_auth_revoke_run (store, c->user_id,
+                                  c->revoke_all ? NATTERD_AUTH_REVOKE_ALL : NATTERD_AUTH_REVOKE_ONE,
+                                  c->session, sizeof c->session, c->revoked, error);
 }
 
 static void
@@ -277,17 +251,8 @@ user_change_apply (NatterdAdminWrite *write,
       g_free (c->user->password_hash);
       c->user->password_hash = g_strdup (c->password_hash);
     }
-  /* Out of the token cache, here and on the other nodes, with every
-   * connection that logged in with them: a disabled user's clients are
-   * disconnected now, and their next login is refused. */
-  for (guint i = 0; i < c->revoked->len; i++)
-    {
-      const guint8 *hash = revoked_hash (c, i);
-
-      natterd_cluster_relay_revoked (dir->cluster, c->user->id, hash);
-      if (dir->auth != NULL)
-        natterd_auth_forget_token (dir->auth, c->user, hash);
-    }
+  /* A disabled user's clients are disconnected now. */
+  natterd_auth_revoked_apply (dir, c->user, c->revoked);
   if (c->password_hash != NULL)
     natterd_cluster_directory_changed (dir->cluster, NULL);
   g_message ("%s %s (natterctl)", c->done_message, c->user->username);

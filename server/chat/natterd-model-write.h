@@ -52,6 +52,20 @@ void     natterd_model_write_start (NatterdModelWrite     *self,
                                     NatterdModelApplyFunc  apply,
                                     GDestroyNotify         clear);
 
+/* For a write decided after work off the main loop (a password checked
+ * in the hashing pool, feature accounts): takes the turn at once, or
+ * FALSE when @request waits for it as with natterd_model_write_wait. The
+ * write then starts with natterd_model_write_start_held, or
+ * natterd_model_write_release gives the turn back. */
+gboolean natterd_model_write_hold       (NatterdDirectory      *directory,
+                                         NatterdRequest        *request,
+                                         NatterdDeferredFunc    handler);
+void     natterd_model_write_start_held (NatterdModelWrite     *self,
+                                         NatterdRequest        *request,
+                                         NatterdWriteRunFunc    run,
+                                         NatterdModelApplyFunc  apply,
+                                         GDestroyNotify         clear);
+
 /* The same turn, for a refresh of the directory (natterd-directory-refresh.h),
  * which must not read the store while a change is half applied: TRUE when
  * it is now held; release hands it to whoever waits. */

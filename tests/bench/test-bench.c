@@ -17,7 +17,7 @@
 typedef struct {
   const char *name;
   const char *scenario;
-  const char *args[16];
+  const char *args[20];
 } BenchCase;
 
 static char *
@@ -29,20 +29,16 @@ bench_path (void)
   return g_build_filename (build, "bench", "natter-bench", NULL);
 }
 
-/* Runs natter-bench and returns the parsed JSON line of @scenario. The test
- * runner's own timeout bounds a run that hangs. */
-static JsonObject *
-run_bench (const char *scenario, const char *const *args, gboolean natterd, int *out_status,
-           JsonNode **out_node)
+/* Runs natter-bench and returns its standard output. The test runner's own
+ * timeout bounds a run that hangs. */
+static char *
+run_bench_output (const char *scenario, const char *const *args, gboolean natterd, int *out_status)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
+  char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *prefix = g_strdup_printf ("{\"scenario\":\"%s\"", scenario);
-  g_auto(GStrv) lines = NULL;
-  JsonObject *found = NULL;
   guint i;
 
   g_ptr_array_add (argv, bench_path ());
@@ -70,20 +66,42 @@ run_bench (const char *scenario, const char *const *args, gboolean natterd, int 
   if (err && *err)
     g_test_message ("natter-bench %s stderr:\n%s", scenario, err);
   *out_status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  return out;
+}
 
-  lines = g_strsplit (out, "\n", -1);
-  for (i = 0; lines[i]; i++)
+/* The parsed JSON line of @scenario in natter-bench's output (the last
+ * one), or NULL. */
+static JsonObject *
+find_report (const char *out, const char *scenario, JsonNode **out_node)
+{
+  g_autofree char *prefix = g_strdup_printf ("{\"scenario\":\"%s\"", scenario);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  JsonObject *found = NULL;
+
+  for (guint i = 0; lines[i]; i++)
     if (g_str_has_prefix (lines[i], prefix))
       {
         g_autoptr(JsonParser) parser = json_parser_new ();
+        g_autoptr(GError) error = NULL;
 
         g_assert_true (json_parser_load_from_data (parser, lines[i], -1, &error));
         g_assert_no_error (error);
         g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+        g_clear_pointer (out_node, json_node_unref);
         *out_node = json_node_copy (json_parser_get_root (parser));
         found = json_node_get_object (*out_node);
       }
   return found;
+}
+
+/* Runs natter-bench and returns the parsed JSON line of @scenario. */
+static JsonObject *
+run_bench (const char *scenario, const char *const *args, gboolean natterd, int *out_status,
+           JsonNode **out_node)
+{
+  g_autofree char *out = run_bench_output (scenario, args, natterd, out_status);
+
+  return find_report (out, scenario, out_node);
 }
 
 static gint64
@@ -125,6 +143,53 @@ test_fanout (gconstpointer data)
   g_assert_cmpfloat (get_double (o, "arrival_p99_ms"), >=, get_double (o, "arrival_p50_ms"));
   g_assert_cmpfloat (get_double (o, "arrival_p50_ms"), <=, get_double (o, "p50_ms"));
   g_assert_cmpfloat (get_double (o, "arrival_p99_ms"), <=, get_double (o, "p99_ms"));
+}
+
+/* The mixed scenario: the sends-only pass and the pass with changes both
+ * reach every member, every change is stored (none refused, none a no-op)
+ * and every member's message_changed is matched to the change it
+ * reports, on SQLite and on PostgreSQL. */
+static void
+test_mixed (gconstpointer data)
+{
+  const BenchCase *bc = data;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonNode) plain_node = NULL;
+  JsonObject *o, *plain;
+  gint64 changes, members;
+  int status;
+  g_autofree char *out = run_bench_output ("mixed", bc->args, TRUE, &status);
+
+  o = find_report (out, "mixed", &node);
+  if (status == 77)
+    {
+      g_test_skip ("PostgreSQL is not installed");
+      return;
+    }
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  members = get_int (o, "members");
+  changes = get_int (o, "edits") + get_int (o, "reactions") + get_int (o, "deletes");
+  g_assert_cmpint (get_int (o, "edits"), >, 0);
+  g_assert_cmpint (get_int (o, "reactions"), >, 0);
+  g_assert_cmpint (get_int (o, "deletes"), >, 0);
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+  g_assert_cmpint (get_int (o, "change_noops"), ==, 0);
+  g_assert_cmpint (get_int (o, "change_refused"), ==, 0);
+  g_assert_cmpint (get_int (o, "change_unmatched"), ==, 0);
+  g_assert_cmpint (get_int (o, "deliveries"), ==, get_int (o, "messages") * members);
+  g_assert_cmpint (get_int (o, "change_deliveries"), ==, changes * members);
+  g_assert_cmpint (get_int (o, "message_deliveries"), ==, (get_int (o, "messages") - changes) * members);
+  g_assert_cmpfloat (get_double (o, "change_p99_ms"), >=, get_double (o, "change_p50_ms"));
+  g_assert_cmpfloat (get_double (o, "change_arrival_p50_ms"), <=, get_double (o, "change_p50_ms"));
+  g_assert_cmpfloat (get_double (o, "ratio_cpu"), >=, 0);
+
+  /* The same run's sends-only pass, on connections with message_actions. */
+  plain = find_report (out, "fanout", &plain_node);
+  g_assert_nonnull (plain);
+  g_assert_cmpstr (json_object_get_string_member (plain, "features"), ==, "message_actions");
+  g_assert_cmpint (get_int (plain, "deliveries"), ==, get_int (plain, "messages") * members);
+  g_assert_cmpint (get_int (plain, "errors"), ==, 0);
 }
 
 /* Two natterd nodes on one throw-away PostgreSQL and one throw-away Redis
@@ -280,6 +345,13 @@ static const BenchCase dm_sqlite = {
 /* natter-bench starts a throw-away PostgreSQL itself. */
 static const BenchCase dm_pg = {
   "postgresql-temp", "dm", { "--database", "postgresql-temp", "--pairs", "2", "-m", "40", "-w", "4", NULL } };
+/* A large share of changes, so that each kind shows up in 300 actions. */
+static const BenchCase mixed_sqlite = {
+  "sqlite", "mixed", { "-n", "5", "-p", "2", "-m", "300", "-w", "4",
+                       "--edits", "20", "--reactions", "20", "--deletes", "10", NULL } };
+static const BenchCase mixed_pg = {
+  "postgresql-temp", "mixed", { "--database", "postgresql-temp", "-n", "5", "-p", "2", "-m", "300", "-w", "4",
+                                "--edits", "20", "--reactions", "20", "--deletes", "10", NULL } };
 static const BenchCase idle_plain = {
   "plain", "idle", { "-c", "20", "-u", "4", NULL } };
 static const BenchCase idle_tls = {
@@ -293,6 +365,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/bench/fanout/rate", &fanout_rate, test_fanout);
   g_test_add_data_func ("/bench/fanout/tls", &fanout_tls, test_fanout);
   g_test_add_func ("/bench/fanout/nodes", test_fanout_nodes);
+  g_test_add_data_func ("/bench/mixed/sqlite", &mixed_sqlite, test_mixed);
+  g_test_add_data_func ("/bench/mixed/postgresql-temp", &mixed_pg, test_mixed);
   g_test_add_func ("/bench/redis", test_redis);
   g_test_add_data_func ("/bench/idle/plain", &idle_plain, test_idle);
   g_test_add_data_func ("/bench/idle/tls", &idle_tls, test_idle);

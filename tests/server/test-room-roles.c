@@ -120,7 +120,7 @@ test_features (void)
   };
 
   util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (plain), "features"),
-                       "message_actions", "room_management", NULL);
+                       "message_actions", "room_management", "accounts", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
     fails (plain, "unknown_type", requests[i]);
 
