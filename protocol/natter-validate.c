@@ -325,3 +325,36 @@ natter_presence_from_string (const char     *str,
 
   return FALSE;
 }
+
+gboolean
+natter_file_name_is_valid (const char *name)
+{
+  gsize len;
+
+  if (name == NULL)
+    return FALSE;
+  len = strlen (name);
+  if (len < 1 || len > NATTER_FILE_NAME_MAX || strpbrk (name, "/\\") != NULL ||
+      strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return FALSE;
+  return check_text (name, (gssize) len, 1, NATTER_FILE_NAME_MAX, 0);
+}
+
+gboolean
+natter_mime_is_valid (const char *mime)
+{
+  const char *slash;
+  gsize len;
+
+  if (mime == NULL)
+    return FALSE;
+  len = strlen (mime);
+  slash = strchr (mime, '/');
+  if (len < NATTER_MIME_MIN || len > NATTER_MIME_MAX || slash == NULL || slash == mime ||
+      slash[1] == '\0' || strchr (slash + 1, '/') != NULL)
+    return FALSE;
+  for (const char *p = mime; *p != '\0'; p++)
+    if (p != slash && !g_ascii_isalnum (*p) && strchr ("!#$&-^_.+", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}

@@ -28,6 +28,11 @@ G_BEGIN_DECLS
 #define NATTER_REQUEST_ID_MAX      64     /* bytes of a string id */
 #define NATTER_SEARCH_QUERY_MAX    256    /* bytes; the project's choice */
 #define NATTER_EMOJI_MAX           32     /* bytes of a reaction; the project's choice */
+#define NATTER_FILE_NAME_MAX       255    /* bytes of a shared file's name (feature files) */
+#define NATTER_MIME_MIN            3      /* bytes of a shared file's type */
+#define NATTER_MIME_MAX            127
+#define NATTER_FILES_PER_MESSAGE   10     /* files one message may carry */
+#define NATTER_IMAGE_SIDE_MAX      65535  /* an image's width or height, in pixels */
 
 typedef enum {
   NATTER_PRESENCE_OFFLINE,
@@ -64,6 +69,13 @@ gboolean    natter_client_msg_id_is_valid (const char *id);
 /* A reaction: 1 to NATTER_EMOJI_MAX bytes of UTF-8 without white space or
  * control characters (meant to be one emoji; not checked to be one). */
 gboolean    natter_emoji_is_valid         (const char *emoji);
+/* A shared file's name (feature files): 1 to NATTER_FILE_NAME_MAX bytes
+ * of UTF-8 without control characters, '/' or '\\', not "." or "..". */
+gboolean    natter_file_name_is_valid     (const char *name);
+/* A shared file's type: "type/subtype", NATTER_MIME_MIN to
+ * NATTER_MIME_MAX bytes of ASCII letters, digits and !#$&-^_.+ around
+ * one '/', neither side empty. */
+gboolean    natter_mime_is_valid          (const char *mime);
 /* weak_password when under NATTER_PASSWORD_MIN characters or over
  * NATTER_PASSWORD_MAX bytes, or not valid UTF-8. */
 gboolean    natter_password_check         (const char *password, GError **error);

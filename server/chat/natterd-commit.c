@@ -16,6 +16,7 @@
 #include "natterd-commit.h"
 #include "natterd-deferred.h"
 #include "natterd-features.h"
+#include "natterd-message-files.h"
 #include "natterd-message-object.h"
 #include "natterd-reads.h"
 #include "natterd-search-feed.h"
@@ -52,20 +53,23 @@ typedef struct {
 
   gint64               reply_to;    /* 0: none */
   char                *mentions;    /* user ids (natterd-mentions.h); NULL: none */
+  NatterdSendFiles    *files;       /* feature files; NULL: none */
+  char                *files_lines; /* the writer's NATTERD_STORE_FILES of them */
 
   gboolean             duplicate;
   NatterdStoreMessage *original;    /* a duplicate from another conversation: a copy */
   NatterdStoreMessage *stored;      /* the stored message (or the original of a resend): a copy */
   NatterdStoreMessage *replied;     /* reply_to's message, read when checked: a copy */
   gint64               stored_id;
-  GString             *as_sender;   /* the message object as the sender sees it */
-  GBytes              *event_for_sender; /* the "message" event frames */
-  GBytes              *event_for_peer;
-  /* The same with message actions (natterd-features.h), encoded on the
-   * main loop: the quote, reactions and mentions name users. */
-  GString             *as_sender_actions;
-  GBytes              *actions_for_sender;
-  GBytes              *actions_for_peer;
+  /* The message object as the sender sees it, and the "message" event
+   * frames, in each form (natterd_message_form): those without message
+   * actions encoded by the writer thread, those with them on the main
+   * loop (the quote, reactions and mentions name users). A form with
+   * files is NULL when the message has none: it reads as the form
+   * without (form_of). A NULL event is not sent. */
+  GString             *as_sender[NATTERD_N_FORMS];
+  GBytes              *for_sender[NATTERD_N_FORMS];
+  GBytes              *for_peer[NATTERD_N_FORMS];
 
   /* Not a send: a turn in the deliveries' order (natterd_commit_deliver_in_turn). */
   NatterdCommitTurnFunc turn;
@@ -79,14 +83,15 @@ pending_send_free (PendingSend *p)
     return;
   natterd_commit_write_clear (&p->write);
   natterd_conversation_release (p->conversation);
-  if (p->as_sender)
-    g_string_free (p->as_sender, TRUE);
-  if (p->as_sender_actions)
-    g_string_free (p->as_sender_actions, TRUE);
-  g_clear_pointer (&p->event_for_sender, g_bytes_unref);
-  g_clear_pointer (&p->event_for_peer, g_bytes_unref);
-  g_clear_pointer (&p->actions_for_sender, g_bytes_unref);
-  g_clear_pointer (&p->actions_for_peer, g_bytes_unref);
+  for (guint f = 0; f < NATTERD_N_FORMS; f++)
+    {
+      if (p->as_sender[f] != NULL)
+        g_string_free (p->as_sender[f], TRUE);
+      g_clear_pointer (&p->for_sender[f], g_bytes_unref);
+      g_clear_pointer (&p->for_peer[f], g_bytes_unref);
+    }
+  natterd_send_files_free (p->files);
+  g_free (p->files_lines);
   g_free (p->original);
   g_free (p->stored);
   g_free (p->replied);
@@ -99,6 +104,32 @@ pending_send_free (PendingSend *p)
   g_free (p);
 }
 
+/* What a connection reading @form gets of @forms (see PendingSend). */
+static gpointer
+form_of (gpointer const *forms,
+         guint           form)
+{
+  return forms[form] != NULL ? forms[form] : forms[form & ~NATTERD_FORM_FILES];
+}
+
+static void
+send_to_user (NatterdUser       *user,
+              GBytes           **forms,
+              NatterdConnection *except)
+{
+  GList *l = user->connections;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      GBytes *frame = form_of ((gpointer *) forms, natterd_message_form (l->data));
+
+      if (l->data != except && frame != NULL)
+        natterd_connection_send_bytes (l->data, frame);
+      l = next;
+    }
+}
+
 /* Returns how many frames it queued. */
 static guint
 deliver (PendingSend *p)
@@ -109,35 +140,26 @@ deliver (PendingSend *p)
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
       GPtrArray *members = conv->room->members;
-      GBytes *plain = p->event_for_sender, *actions = p->actions_for_sender;
 
       /* The hot loop of fan-out: one shared GBytes per form, one queue
        * push per connection. The sender gets it on its other connections. */
       for (guint i = 0; i < members->len; i++)
         {
           NatterdUser *member = members->pdata[i];
-          GList *l = member->connections;
 
-          while (l != NULL)
-            {
-              GList *next = l->next;
-              GBytes *frame = natterd_has_actions (l->data) ? actions : plain;
-
-              if (l->data != p->write.connection && frame != NULL)
-                natterd_connection_send_bytes (l->data, frame);
-              l = next;
-            }
+          send_to_user (member, p->for_sender, p->write.connection);
           n += member->n_connections;
         }
       return n;
     }
 
-  natterd_user_send_forms (p->sender, p->event_for_sender, p->actions_for_sender, p->write.connection);
+  send_to_user (p->sender, p->for_sender, p->write.connection);
   n += p->sender->n_connections;
-  if (p->event_for_peer != NULL || p->actions_for_peer != NULL)
+  if (p->for_peer[0] != NULL || p->for_peer[NATTERD_FORM_ACTIONS] != NULL)
     {
       NatterdUser *peer = natterd_conversation_peer (conv, p->sender);
-      natterd_user_send_forms (peer, p->event_for_peer, p->actions_for_peer, NULL);
+
+      send_to_user (peer, p->for_peer, NULL);
       n += peer->n_connections;
     }
   return n;
@@ -150,8 +172,7 @@ ack (PendingSend *p)
     return; /* another node's message */
   if (natterd_request_has_id (p->write.request))
     {
-      GString *object = p->as_sender_actions != NULL && natterd_has_actions (p->write.connection)
-                        ? p->as_sender_actions : p->as_sender;
+      GString *object = form_of ((gpointer *) p->as_sender, natterd_message_form (p->write.connection));
       NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
       natter_json_writer_key (w, "message");
       natter_json_writer_raw (w, object->str, object->len);
@@ -216,6 +237,53 @@ schedule_deliveries (NatterdCommit *self)
   g_source_set_name_by_id (self->delivery_source, "natterd-deliveries");
 }
 
+/* The message object in @form (@directory may be NULL for a form
+ * without message actions: the writer thread's). */
+static GString *
+encode_form (NatterdDirectory          *directory,
+             const NatterdStoreMessage *m,
+             const char                *address,
+             const char                *from,
+             guint                      form)
+{
+  GString *object = g_string_sized_new (m->body_len + 256);
+  gboolean files = (form & NATTERD_FORM_FILES) != 0;
+
+  if ((form & NATTERD_FORM_ACTIONS) != 0)
+    natterd_message_object_write_actions (directory, object, m, address, from, files);
+  else
+    natterd_message_object_write (object, m, address, from, files);
+  return object;
+}
+
+/* The forms with @actions (or without) of @p's message @m: the sender's
+ * objects, and unless @p is a resend (answered, not delivered again) the
+ * events, with @events_too. */
+static void
+encode_forms (PendingSend               *p,
+              NatterdDirectory          *directory,
+              const NatterdStoreMessage *m,
+              gboolean                   actions,
+              gboolean                   events_too)
+{
+  for (guint f = 0; f < NATTERD_N_FORMS; f++)
+    {
+      if (((f & NATTERD_FORM_ACTIONS) != 0) != actions ||
+          ((f & NATTERD_FORM_FILES) != 0 && !natterd_message_has_files (m)))
+        continue;
+      p->as_sender[f] = encode_form (directory, m, p->address_for_sender, p->from, f);
+      if (p->duplicate || !events_too)
+        continue;
+      p->for_sender[f] = natterd_message_object_event (p->as_sender[f]);
+      if (p->address_for_peer != NULL)
+        {
+          g_autoptr(GString) as_peer = encode_form (directory, m, p->address_for_peer, p->from, f);
+
+          p->for_peer[f] = natterd_message_object_event (as_peer);
+        }
+    }
+}
+
 /* Writer thread: called by the store with the stored message. */
 static gboolean
 send_inserted_cb (const NatterdStoreMessage *m,
@@ -234,17 +302,7 @@ send_inserted_cb (const NatterdStoreMessage *m,
   p->ts = m->ts;
   p->stored_id = m->id;
   p->stored = natterd_store_message_copy (m);
-  p->as_sender = g_string_sized_new (m->body_len + 160);
-  natterd_message_object_write (p->as_sender, m, p->address_for_sender, p->from);
-  if (p->duplicate)
-    return TRUE; /* answered, not delivered again */
-  p->event_for_sender = natterd_message_object_event (p->as_sender);
-  if (p->address_for_peer != NULL)
-    {
-      g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
-      natterd_message_object_write (as_peer, m, p->address_for_peer, p->from);
-      p->event_for_peer = natterd_message_object_event (as_peer);
-    }
+  encode_forms (p, NULL, m, FALSE, TRUE);
   return TRUE;
 }
 
@@ -278,6 +336,36 @@ check_reply (PendingSend   *p,
   return FALSE;
 }
 
+/* The files must be the sender's to attach (docs/protocol.md, "send,
+ * with files"); a resend is answered with its original whatever files it
+ * names. FALSE with not_found. */
+static gboolean
+check_files (PendingSend   *p,
+             NatterdStore  *store,
+             GError       **error)
+{
+  g_autofree NatterdStoreMessage *resent = NULL;
+  g_autoptr(GError) refused = NULL;
+
+  if (p->files == NULL)
+    return TRUE;
+  g_clear_pointer (&p->files_lines, g_free);
+  if (natterd_send_files_lines (p->files, store, p->sender_id, &p->files_lines, &refused))
+    return TRUE;
+  if (refused->domain != NATTER_ERROR)
+    {
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
+  if (!natterd_store_message_by_client_id (store, p->sender_id, p->client_msg_id,
+                                           copy_original_cb, &resent, error))
+    return FALSE;
+  if (resent != NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&refused));
+  return FALSE;
+}
+
 static gboolean
 send_run (NatterdWriteJob *job,
           NatterdStore    *store,
@@ -285,7 +373,7 @@ send_run (NatterdWriteJob *job,
 {
   PendingSend *p = (PendingSend *) job;
 
-  if (!check_reply (p, store, error))
+  if (!check_reply (p, store, error) || !check_files (p, store, error))
     return FALSE;
 
   /* A first message to someone: the conversation commits with it, or
@@ -297,8 +385,8 @@ send_run (NatterdWriteJob *job,
   /* send_inserted_cb may run later, by the COMMIT at the latest (an
    * engine may batch the inserts): send_done checks that it did. */
   return natterd_store_message_insert_full (store, p->conversation_id, p->sender_id, p->body, p->body_len,
-                                            p->ts, p->client_msg_id, p->reply_to, p->mentions, &p->duplicate,
-                                            send_inserted_cb, p, error);
+                                            p->ts, p->client_msg_id, p->reply_to, p->mentions, p->files_lines,
+                                            &p->duplicate, send_inserted_cb, p, error);
 }
 
 /* The stored message with its reply's quote: a new message's quote is the
@@ -325,19 +413,8 @@ encode_actions (NatterdCommit *self,
                 PendingSend   *p)
 {
   NatterdStoreMessage m = stored_with_quote (p);
-  p->as_sender_actions = g_string_sized_new (m.body_len + 256);
-  natterd_message_object_write_actions (self->directory, p->as_sender_actions, &m,
-                                        p->address_for_sender, p->from);
-  if (p->duplicate)
-    return;
-  p->actions_for_sender = natterd_message_object_event (p->as_sender_actions);
-  if (p->address_for_peer != NULL)
-    {
-      g_autoptr(GString) as_peer = g_string_sized_new (m.body_len + 256);
 
-      natterd_message_object_write_actions (self->directory, as_peer, &m, p->address_for_peer, p->from);
-      p->actions_for_peer = natterd_message_object_event (as_peer);
-    }
+  encode_forms (p, self->directory, &m, TRUE, TRUE);
 }
 
 /* The stored message @original as its sender sees it. */
@@ -349,7 +426,7 @@ encode_original (NatterdDirectory          *directory,
 {
   GString *object = g_string_sized_new (original->body_len + 160);
 
-  natterd_message_object_write_for (directory, object, original, sender, natterd_has_actions (connection));
+  natterd_message_object_write_for (directory, object, original, sender, natterd_message_form (connection));
   return object;
 }
 
@@ -441,7 +518,7 @@ send_done (NatterdWriteJob *job,
   g_autoptr(GError) not_found = NULL;
 
   /* Committed, yet the store never told what it stored. */
-  if (error == NULL && p->as_sender == NULL && p->original == NULL)
+  if (error == NULL && p->stored == NULL && p->original == NULL)
     error = not_found = g_error_new_literal (NATTER_ERROR, NATTER_ERROR_INTERNAL, "stored message not found");
   /* The search feed hears of the message before the reads that waited
    * for this write run: a search among them must wait for the index to
@@ -459,7 +536,7 @@ send_done (NatterdWriteJob *job,
   natterd_commit_write_done (&p->write);
 
   if (error == NULL && p->original != NULL)
-    p->as_sender = encode_original (self->directory, p->original, p->sender, p->write.connection);
+    p->as_sender[0] = encode_original (self->directory, p->original, p->sender, p->write.connection);
   else if (error == NULL)
     encode_actions (self, p);
   if (error != NULL && error->domain == NATTER_ERROR)
@@ -561,31 +638,19 @@ natterd_commit_deliver_foreign (NatterdCommit             *self,
   p->write.commit = self;
   p->sender = sender;
   p->conversation = natterd_conversation_hold (conv);
-  p->as_sender = g_string_sized_new (m->body_len + 160);
-  natterd_message_object_write (p->as_sender, m,
-                                natterd_conversation_address_into (conv, sender, address),
-                                sender->username);
-  p->as_sender_actions = g_string_sized_new (m->body_len + 256);
-  natterd_message_object_write_actions (directory, p->as_sender_actions, m,
-                                        natterd_conversation_address_into (conv, sender, address),
-                                        sender->username);
-  p->actions_for_sender = natterd_message_object_event (p->as_sender_actions);
+  p->from = g_strdup (sender->username);
+  p->address_for_sender = g_strdup (natterd_conversation_address_into (conv, sender, address));
+  if (conv->kind == NATTERD_CONVERSATION_DIRECT && conv->user_a != conv->user_b)
+    p->address_for_peer = g_strdup (natterd_conversation_address_into (conv, natterd_conversation_peer (conv, sender),
+                                                                       address));
+  encode_forms (p, directory, m, FALSE, TRUE);
+  encode_forms (p, directory, m, TRUE, TRUE);
   /* Deleted since (read back from the database): a connection without
    * message actions never sees it. */
-  if (!m->deleted)
-    p->event_for_sender = natterd_message_object_event (p->as_sender);
-  if (conv->kind == NATTERD_CONVERSATION_DIRECT && conv->user_a != conv->user_b)
+  if (m->deleted)
     {
-      NatterdUser *other = natterd_conversation_peer (conv, sender);
-      g_autoptr(GString) as_peer = g_string_sized_new (m->body_len + 160);
-      const char *peer_address = natterd_conversation_address_into (conv, other, address);
-
-      natterd_message_object_write (as_peer, m, peer_address, sender->username);
-      if (!m->deleted)
-        p->event_for_peer = natterd_message_object_event (as_peer);
-      g_string_truncate (as_peer, 0);
-      natterd_message_object_write_actions (directory, as_peer, m, peer_address, sender->username);
-      p->actions_for_peer = natterd_message_object_event (as_peer);
+      g_clear_pointer (&p->for_sender[0], g_bytes_unref);
+      g_clear_pointer (&p->for_peer[0], g_bytes_unref);
     }
   natterd_commit_deliver_own (self, p, FALSE);
   return TRUE;
@@ -601,7 +666,8 @@ natterd_commit_queue_send (NatterdCommit       *self,
                            gsize                body_len,
                            const char          *client_msg_id,
                            gint64               reply_to,
-                           char                *mentions)
+                           char                *mentions,
+                           NatterdSendFiles    *files)
 {
   PendingSend *p = g_new0 (PendingSend, 1);
 
@@ -622,6 +688,7 @@ natterd_commit_queue_send (NatterdCommit       *self,
   p->client_msg_id = g_strdup (client_msg_id);
   p->reply_to = reply_to;
   p->mentions = mentions;
+  p->files = files;
   p->from = g_strdup (sender->username);
   /* A direct conversation is "@the other one" to each of the two. */
   if (peer == NULL)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "natterd-directory.h"
+#include "natterd-message-files.h"
 #include "natterd-writer.h"
 
 G_BEGIN_DECLS
@@ -51,7 +52,8 @@ void           natterd_commit_deliver_in_turn (NatterdCommit         *self,
  * @peer: the direct conversation with @peer, made in the same transaction
  * as the message (the first message between the two). @reply_to (0: none)
  * is checked by the writer (not_found); @mentions (natterd-mentions.h,
- * NULL: none) is taken. */
+ * NULL: none) and @files (natterd-message-files.h, NULL: none; checked
+ * by the writer too) are taken. */
 void           natterd_commit_queue_send (NatterdCommit       *self,
                                           NatterdRequest      *request,
                                           NatterdUser         *sender,
@@ -61,7 +63,8 @@ void           natterd_commit_queue_send (NatterdCommit       *self,
                                           gsize                body_len,
                                           const char          *client_msg_id,
                                           gint64               reply_to,
-                                          char                *mentions);
+                                          char                *mentions,
+                                          NatterdSendFiles    *files);
 
 /* A send the rate limit refuses may be the resend of a stored message (an
  * outbox after a reconnect): the reader thread looks it up, and it is

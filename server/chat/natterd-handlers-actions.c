@@ -199,11 +199,33 @@ change_run (NatterdWriteJob *job,
          natterd_store_message_by_id (store, j->message_id, copy_message_cb, &j->message, error);
 }
 
-/* A room's event, to its members' connections with message actions. */
+/* A change's event as @viewer sees it, to the connections with message
+ * actions: [0] without files, [1] with them (the same when the message
+ * has none). */
 typedef struct {
-  GBytes            *frame;
+  GBytes            *frames[2];
   NatterdConnection *except;
 } Tell;
+
+static void
+tell_init (Tell                     *t,
+           NatterdDirectory         *dir,
+           const NatterdStoreChange *change,
+           NatterdUser              *viewer,
+           NatterdConnection        *except)
+{
+  t->frames[0] = natterd_change_event (dir, change, viewer, FALSE);
+  t->frames[1] = natterd_message_has_files (&change->message) ? natterd_change_event (dir, change, viewer, TRUE)
+                                                              : g_bytes_ref (t->frames[0]);
+  t->except = except;
+}
+
+static void
+tell_clear (Tell *t)
+{
+  g_bytes_unref (t->frames[0]);
+  g_bytes_unref (t->frames[1]);
+}
 
 static void
 tell_member_cb (NatterdUser *user,
@@ -211,7 +233,14 @@ tell_member_cb (NatterdUser *user,
 {
   Tell *t = user_data;
 
-  natterd_user_send_forms (user, NULL, t->frame, t->except);
+  for (GList *l = user->connections, *next; l != NULL; l = next)
+    {
+      guint form = natterd_message_form (l->data);
+
+      next = l->next;
+      if ((form & NATTERD_FORM_ACTIONS) != 0 && l->data != t->except)
+        natterd_connection_send_bytes (l->data, t->frames[(form & NATTERD_FORM_FILES) != 0]);
+    }
 }
 
 void
@@ -220,29 +249,27 @@ natterd_tell_change (NatterdDirectory         *dir,
                      NatterdConnection        *except)
 {
   NatterdConversation *conv = natterd_directory_find_conversation (dir, change->conversation_id);
+  Tell t;
 
   if (conv == NULL)
     return; /* made through another node, not known here yet */
   if (conv->kind == NATTERD_CONVERSATION_ROOM)
     {
-      g_autoptr(GBytes) frame = natterd_change_event (dir, change, NULL);
-      Tell t = { frame, except };
-
+      tell_init (&t, dir, change, NULL, except);
       natterd_conversation_foreach_member (conv, tell_member_cb, &t);
+      tell_clear (&t);
       return;
     }
   /* A direct conversation: "@the other one" on each side. */
-  {
-    g_autoptr(GBytes) for_a = natterd_change_event (dir, change, conv->user_a);
-
-    natterd_user_send_forms (conv->user_a, NULL, for_a, except);
-    if (conv->user_b != conv->user_a)
-      {
-        g_autoptr(GBytes) for_b = natterd_change_event (dir, change, conv->user_b);
-
-        natterd_user_send_forms (conv->user_b, NULL, for_b, except);
-      }
-  }
+  tell_init (&t, dir, change, conv->user_a, except);
+  tell_member_cb (conv->user_a, &t);
+  tell_clear (&t);
+  if (conv->user_b != conv->user_a)
+    {
+      tell_init (&t, dir, change, conv->user_b, except);
+      tell_member_cb (conv->user_b, &t);
+      tell_clear (&t);
+    }
 }
 
 /* The change as the events and the other nodes see it: borrows @j. */
@@ -276,7 +303,8 @@ change_tell_and_answer (gpointer data)
       natterd_tell_change (dir, &change, j->write.connection);
     }
   object = g_string_sized_new (j->message->body_len + 256);
-  natterd_message_object_write_for (dir, object, j->message, j->me, TRUE);
+  natterd_message_object_write_for (dir, object, j->message, j->me,
+                                    natterd_message_form (natterd_request_get_connection (request)));
   w = natterd_request_begin_ok (request);
   natter_json_writer_key (w, "change");
   if (j->change_id != 0)

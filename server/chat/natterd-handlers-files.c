@@ -521,7 +521,7 @@ download_run (NatterdWriteJob *job,
 
   /* Not readable and not there are one answer: knowing an id is not
    * enough to learn that a file exists. */
-  if (!natterd_store_file_readable (store, j->file_id, j->user_id, &size, error))
+  if (!natterd_store_file_readable (store, j->file_id, j->user_id, &size, NULL, error))
     return FALSE;
   if (size < 0)
     return natterd_refuse (error, NATTER_ERROR_NOT_FOUND, "No such file");

@@ -69,6 +69,7 @@ natterd_handle_send (NatterdRequest *request)
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
   g_autofree char *mentions = NULL;
+  g_autoptr(NatterdSendFiles) files = NULL;
   const char *to, *body, *client_msg_id;
   NatterAddressKind kind;
   NatterdConversation *conv;
@@ -83,13 +84,18 @@ natterd_handle_send (NatterdRequest *request)
   if (natterd_has_actions (natterd_request_get_connection (request)) &&
       !natterd_arg_message_id (request, "reply_to", FALSE, &reply_to))
     return;
+  /* Without files, files is an unknown field too. */
+  if ((natterd_connection_get_features (natterd_request_get_connection (request)) & NATTER_FEATURE_FILES) != 0 &&
+      !natterd_send_files_read (request, &files))
+    return;
   if (!natter_address_parse (to, &kind, &name, &error))
     {
       natterd_request_error_from (request, error);
       return;
     }
   body_len = strlen (body);
-  if (!natter_body_is_valid (body, body_len))
+  /* With files, the text may be left empty. */
+  if (!natter_body_is_valid (body, body_len) && !(files != NULL && body_len == 0))
     {
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                              "body must be 1 to 16384 bytes, not only white space, without control characters");
@@ -134,7 +140,7 @@ natterd_handle_send (NatterdRequest *request)
       /* NULL the first time: the send's own transaction makes it. */
       conv = natterd_directory_find_direct (dir, me, peer);
       natterd_commit_queue_send (dir->commit, request, me, conv, peer, body, body_len, client_msg_id,
-                                 reply_to, g_steal_pointer (&mentions));
+                                 reply_to, g_steal_pointer (&mentions), g_steal_pointer (&files));
       return;
     }
 
@@ -142,7 +148,7 @@ natterd_handle_send (NatterdRequest *request)
       !send_allowed (request, me, client_msg_id))
     return;
   natterd_commit_queue_send (dir->commit, request, me, conv, NULL, body, body_len, client_msg_id,
-                             reply_to, g_steal_pointer (&mentions));
+                             reply_to, g_steal_pointer (&mentions), g_steal_pointer (&files));
 }
 
 /* --- pages of messages --- */
@@ -150,7 +156,7 @@ natterd_handle_send (NatterdRequest *request)
 typedef struct {
   NatterdDirectory *dir;
   NatterdUser      *viewer;
-  gboolean          actions;  /* encoded with message actions */
+  guint             form;     /* natterd_message_form */
   GString          *buf;      /* the encoded messages, one after another */
   GArray           *spans;    /* gsize pairs: offset, length */
   gint64            limit;
@@ -166,7 +172,7 @@ page_init (Page *page, NatterdRequest *request, NatterdUser *viewer, gint64 limi
 {
   page->dir = natterd_directory_from_request (request);
   page->viewer = viewer;
-  page->actions = natterd_has_actions (natterd_request_get_connection (request));
+  page->form = natterd_message_form (natterd_request_get_connection (request));
   page->buf = g_string_sized_new (4096);
   page->spans = g_array_new (FALSE, FALSE, sizeof (gsize) * 2);
   page->limit = limit;
@@ -198,9 +204,9 @@ page_add (Page                      *page,
     }
   span[0] = page->buf->len;
   if (c != NULL)
-    natterd_change_object_write (page->dir, page->buf, c, page->viewer);
+    natterd_change_object_write (page->dir, page->buf, c, page->viewer, (page->form & NATTERD_FORM_FILES) != 0);
   else
-    natterd_message_object_write_for (page->dir, page->buf, m, page->viewer, page->actions);
+    natterd_message_object_write_for (page->dir, page->buf, m, page->viewer, page->form);
   span[1] = page->buf->len - span[0];
   if (page->buf->len + page->spans->len + 1 > NATTERD_PAGE_BUDGET && page->count > 0)
     {
@@ -530,7 +536,8 @@ natterd_handle_search (NatterdRequest *request)
 typedef struct {
   NatterdDirectory *dir;
   NatterdUser      *viewer;
-  gboolean          actions;  /* message actions: last_message's fields, notify_level */
+  guint             form;     /* natterd_message_form: last_message's fields, and with
+                               * message actions notify_level */
   NatterJsonWriter *w;
   GString          *scratch;
   gsize             size;
@@ -559,7 +566,7 @@ summary_cb (gint64                     conversation_id,
   reserve = (gsize) s->left * SUMMARY_BARE_SIZE;
   g_string_truncate (s->scratch, 0);
   if (last != NULL)
-    natterd_message_object_write_for (s->dir, s->scratch, last, s->viewer, s->actions);
+    natterd_message_object_write_for (s->dir, s->scratch, last, s->viewer, s->form);
   if (s->size + SUMMARY_BARE_SIZE + s->scratch->len + reserve > NATTERD_PAGE_BUDGET)
     {
       last = NULL;
@@ -579,7 +586,7 @@ summary_cb (gint64                     conversation_id,
   natter_json_writer_int (s->w, unread);
   natter_json_writer_key (s->w, "read_up_to");
   natter_json_writer_int (s->w, read_up_to);
-  if (s->actions)
+  if ((s->form & NATTERD_FORM_ACTIONS) != 0)
     {
       natter_json_writer_key (s->w, "notify_level");
       natter_json_writer_string (s->w, natterd_notify_level_name (notify_level));
@@ -600,7 +607,7 @@ summaries_read_cb (NatterdRequest *request,
   NatterJsonWriter list_writer;
   /* The viewer is the user the rows were read for: the connection may
    * have logged out since. */
-  Summaries s = { dir, user_data, natterd_has_actions (natterd_request_get_connection (request)),
+  Summaries s = { dir, user_data, natterd_message_form (natterd_request_get_connection (request)),
                   &list_writer, scratch, 0, rows->len };
   NatterJsonWriter *w;
 

@@ -7,15 +7,119 @@
 
 #include <string.h>
 
+#include "natter-features.h"
 #include "natterd-event.h"
 #include "natterd-message-object.h"
 
-/* The fields of protocol 1, the object left open. */
+guint
+natterd_message_form (NatterdConnection *connection)
+{
+  guint features = natterd_connection_get_features (connection);
+
+  return ((features & NATTER_FEATURE_MESSAGE_ACTIONS) != 0 ? NATTERD_FORM_ACTIONS : 0) |
+         ((features & NATTER_FEATURE_FILES) != 0 ? NATTERD_FORM_FILES : 0);
+}
+
+gboolean
+natterd_message_has_files (const NatterdStoreMessage *m)
+{
+  return m->files != NULL && m->files[0] != '\0' && !m->deleted;
+}
+
+/* The body as a connection without files reads it: the text, then a
+ * line per file (docs/protocol.md, "What a protocol-1 connection sees
+ * of files"). */
+static void
+write_body_with_file_lines (NatterJsonWriter          *w,
+                            const NatterdStoreMessage *m)
+{
+  g_autoptr(GString) body = g_string_new_len (m->body, m->body_len);
+  const char *at = m->files;
+  NatterdStoreFileRef f;
+
+  while (natterd_store_files_next (&at, &f))
+    {
+      if (body->len > 0)
+        g_string_append_c (body, '\n');
+      g_string_append (body, "[file: ");
+      g_string_append_len (body, f.name, f.name_len);
+      g_string_append_printf (body, ", %" G_GINT64_FORMAT " bytes]", f.size);
+    }
+  natter_json_writer_string_len (w, body->str, body->len);
+}
+
+/* "file", "size", "mime", "sha256" and "width"/"height" when given, of
+ * a file object into an open object. */
+static void
+write_file_fields (NatterJsonWriter *w,
+                   gint64            file,
+                   gint64            size,
+                   const char       *mime,
+                   gsize             mime_len,
+                   const char       *sha256,
+                   gint64            width,
+                   gint64            height)
+{
+  natter_json_writer_key (w, "file");
+  natter_json_writer_int (w, file);
+  natter_json_writer_key (w, "size");
+  natter_json_writer_int (w, size);
+  natter_json_writer_key (w, "mime");
+  natter_json_writer_string_len (w, mime, mime_len);
+  natter_json_writer_key (w, "sha256");
+  natter_json_writer_string_len (w, sha256, 64);
+  if (width != 0)
+    {
+      natter_json_writer_key (w, "width");
+      natter_json_writer_int (w, width);
+      natter_json_writer_key (w, "height");
+      natter_json_writer_int (w, height);
+    }
+}
+
+/* "files":[file objects], for a connection with files, when the
+ * message has any (docs/protocol.md, "Sizes and values"). */
+static void
+write_files (NatterJsonWriter          *w,
+             const NatterdStoreMessage *m,
+             gboolean                   files)
+{
+  const char *at = m->files;
+  NatterdStoreFileRef f;
+
+  if (!files || !natterd_message_has_files (m))
+    return;
+  natter_json_writer_key (w, "files");
+  natter_json_writer_begin_array (w);
+  while (natterd_store_files_next (&at, &f))
+    {
+      natter_json_writer_begin_object (w);
+      write_file_fields (w, f.file, f.size, f.mime, f.mime_len, f.sha256, f.width, f.height);
+      natter_json_writer_key (w, "name");
+      natter_json_writer_string_len (w, f.name, f.name_len);
+      natter_json_writer_key (w, "preview");
+      if (f.preview_file != 0)
+        {
+          natter_json_writer_begin_object (w);
+          write_file_fields (w, f.preview_file, f.preview_size, f.preview_mime, f.preview_mime_len,
+                             f.preview_sha256, f.preview_width, f.preview_height);
+          natter_json_writer_end_object (w);
+        }
+      else
+        natter_json_writer_null (w);
+      natter_json_writer_end_object (w);
+    }
+  natter_json_writer_end_array (w);
+}
+
+/* The fields of protocol 1, the object left open; with @files, the body
+ * is the text alone (write_files adds the files). */
 static void
 write_base (NatterJsonWriter          *w,
             const NatterdStoreMessage *m,
             const char                *address,
-            const char                *from)
+            const char                *from,
+            gboolean                   files)
 {
   natter_json_writer_begin_object (w);
   natter_json_writer_key (w, "id");
@@ -25,7 +129,10 @@ write_base (NatterJsonWriter          *w,
   natter_json_writer_key (w, "from");
   natter_json_writer_string_or_null (w, from);
   natter_json_writer_key (w, "body");
-  natter_json_writer_string_len (w, m->body, m->body_len);
+  if (!files && natterd_message_has_files (m))
+    write_body_with_file_lines (w, m);
+  else
+    natter_json_writer_string_len (w, m->body, m->body_len);
   natter_json_writer_key (w, "ts");
   natter_json_writer_int (w, m->ts);
   natter_json_writer_key (w, "client_msg_id");
@@ -39,12 +146,14 @@ void
 natterd_message_object_write (GString                   *out,
                               const NatterdStoreMessage *m,
                               const char                *address,
-                              const char                *from)
+                              const char                *from,
+                              gboolean                   files)
 {
   NatterJsonWriter w;
 
   natter_json_writer_init (&w, out);
-  write_base (&w, m, address, from);
+  write_base (&w, m, address, from, files);
+  write_files (&w, m, files);
   natter_json_writer_end_object (&w);
 }
 
@@ -160,12 +269,13 @@ natterd_message_object_write_actions (NatterdDirectory          *directory,
                                       GString                   *out,
                                       const NatterdStoreMessage *m,
                                       const char                *address,
-                                      const char                *from)
+                                      const char                *from,
+                                      gboolean                   files)
 {
   NatterJsonWriter w;
 
   natter_json_writer_init (&w, out);
-  write_base (&w, m, address, from);
+  write_base (&w, m, address, from, files);
   natter_json_writer_key (&w, "reply_to");
   if (m->reply_to != 0 && !m->deleted)
     write_quote (&w, directory, m);
@@ -182,6 +292,7 @@ natterd_message_object_write_actions (NatterdDirectory          *directory,
   write_reactions (&w, directory, m->deleted ? NULL : m->reactions);
   natter_json_writer_key (&w, "mentions");
   write_mentions (&w, directory, m->deleted ? NULL : m->mentions);
+  write_files (&w, m, files);
   natter_json_writer_end_object (&w);
 }
 
@@ -190,7 +301,7 @@ natterd_message_object_write_for (NatterdDirectory          *self,
                                   GString                   *out,
                                   const NatterdStoreMessage *m,
                                   NatterdUser               *viewer,
-                                  gboolean                   actions)
+                                  guint                      form)
 {
   NatterdConversation *conv = natterd_directory_find_conversation (self, m->conversation_id);
   NatterdUser *sender = natterd_directory_find_user_id (self, m->sender_id);
@@ -198,10 +309,12 @@ natterd_message_object_write_for (NatterdDirectory          *self,
   const char *address = conv ? natterd_conversation_address_into (conv, viewer, buf) : NULL;
 
   /* Once per message of every history and sync page: no allocation. */
-  if (actions)
-    natterd_message_object_write_actions (self, out, m, address, sender ? sender->username : NULL);
+  if ((form & NATTERD_FORM_ACTIONS) != 0)
+    natterd_message_object_write_actions (self, out, m, address, sender ? sender->username : NULL,
+                                          (form & NATTERD_FORM_FILES) != 0);
   else
-    natterd_message_object_write (out, m, address, sender ? sender->username : NULL);
+    natterd_message_object_write (out, m, address, sender ? sender->username : NULL,
+                                  (form & NATTERD_FORM_FILES) != 0);
 }
 
 
@@ -242,11 +355,13 @@ static void
 write_change (NatterJsonWriter         *w,
               NatterdDirectory         *directory,
               const NatterdStoreChange *change,
-              NatterdUser              *viewer)
+              NatterdUser              *viewer,
+              gboolean                  files)
 {
   g_autoptr(GString) message = g_string_sized_new (change->message.body_len + 256);
 
-  natterd_message_object_write_for (directory, message, &change->message, viewer, TRUE);
+  natterd_message_object_write_for (directory, message, &change->message, viewer,
+                                    NATTERD_FORM_ACTIONS | (files ? NATTERD_FORM_FILES : 0));
   write_change_fields (w, directory, change, message);
 }
 
@@ -254,24 +369,26 @@ void
 natterd_change_object_write (NatterdDirectory         *directory,
                              GString                  *out,
                              const NatterdStoreChange *change,
-                             NatterdUser              *viewer)
+                             NatterdUser              *viewer,
+                             gboolean                  files)
 {
   NatterJsonWriter w;
 
   natter_json_writer_init (&w, out);
   natter_json_writer_begin_object (&w);
-  write_change (&w, directory, change, viewer);
+  write_change (&w, directory, change, viewer, files);
   natter_json_writer_end_object (&w);
 }
 
 GBytes *
 natterd_change_event (NatterdDirectory         *directory,
                       const NatterdStoreChange *change,
-                      NatterdUser              *viewer)
+                      NatterdUser              *viewer,
+                      gboolean                  files)
 {
   NatterdEvent event;
 
-  write_change (natterd_event_begin (&event, "message_changed"), directory, change, viewer);
+  write_change (natterd_event_begin (&event, "message_changed"), directory, change, viewer, files);
   return natterd_event_finish (&event);
 }
 

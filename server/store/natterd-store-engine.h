@@ -111,7 +111,7 @@ struct _NatterdStoreEngine {
   gboolean (*message_insert) (NatterdStore *store, gint64 conversation_id, gint64 sender_id,
                               const char *body, gsize body_len, gint64 ts,
                               const char *client_msg_id, gint64 reply_to, const char *mentions,
-                              gboolean *out_duplicate,
+                              const char *files, gboolean *out_duplicate,
                               NatterdStoreMessageFunc func, gpointer user_data,
                               GError **error);
   gboolean (*search_index_catch_up) (NatterdStore *store, guint limit,
@@ -150,7 +150,7 @@ struct _NatterdStoreEngine {
   gboolean (*file_insert) (NatterdStore *store, gint64 id, const char *sha256, gint64 size,
                            GError **error);
   gboolean (*file_readable) (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
-                             GError **error);
+                             char *out_sha256, GError **error);
   gboolean (*files_expire) (NatterdStore *store, gint64 before_ms, GError **error);
   gboolean (*blob_verify) (NatterdStore *store, gint64 blob_id, gint64 size, const char *sha256,
                            gboolean *out_match, GError **error);

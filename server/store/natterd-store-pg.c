@@ -320,6 +320,9 @@ static const char *const migrations[] = {
    * login gave and the address it came from, for `sessions`. */
   "ALTER TABLE tokens ADD COLUMN device text;"
   "ALTER TABLE tokens ADD COLUMN address text;",
+
+  /* Files in messages, as SQLite's (natterd-store-sqlite.c). */
+  "ALTER TABLE messages ADD COLUMN files text NOT NULL DEFAULT '';",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -413,6 +416,8 @@ typedef enum {
   STMT_UPLOADS_EXPIRE,
   STMT_FILES_FREE_CHUNKS,
   STMT_FILES_FREE,
+  STMT_MESSAGE_FILES_DROP,
+  STMT_MESSAGE_FILES_ADD,
   N_STMTS,
 } StmtId;
 
@@ -421,12 +426,12 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted"
+  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
 #define MESSAGE_REPLY " LEFT JOIN messages r ON r.id = m.reply_to"
 /* The row columns a subquery passes on as m. */
 #define ROW_COLUMNS(x)                                                        \
   x ".id, " x ".conversation_id, " x ".sender_id, " x ".ts, " x ".body, " x ".client_msg_id, " \
-  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions"
+  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions, " x ".files"
 /* A change's columns before its message's (change_from_row). */
 #define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
@@ -638,7 +643,15 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " words = " NATTERD_STORE_PG_WORDS ("$5::text") " WHERE id = $1::bigint", TRUE },
   [STMT_MESSAGE_ERASE] = {
     "UPDATE messages SET body = '', reply_to = NULL, edited_ts = NULL, reactions = '', mentions = '',"
-    " deleted = true, words = ''::tsvector WHERE id = $1::bigint", TRUE },
+    " files = '', deleted = true, words = ''::tsvector WHERE id = $1::bigint", TRUE },
+  [STMT_MESSAGE_FILES_DROP] = { "DELETE FROM message_files WHERE message_id = $1::bigint", TRUE },
+  /* A new message's files: held by it, and no longer the sender's
+   * uploads (natterd_store_message_insert_full). */
+  [STMT_MESSAGE_FILES_ADD] = {
+    "WITH a AS (INSERT INTO message_files (message_id, file_id, sender_id, conversation_id)"
+    "           SELECT $1::bigint, f, $3::bigint, $4::bigint FROM unnest ($2::bigint[]) f"
+    "           ON CONFLICT DO NOTHING)"
+    " DELETE FROM uploads WHERE user_id = $3 AND file_id = ANY ($2::bigint[])", TRUE },
   [STMT_MESSAGE_REACTIONS] = {
     "UPDATE messages SET reactions = coalesce ($2::text, '') WHERE id = $1::bigint", TRUE },
   [STMT_CHANGE_INSERT] = {
@@ -696,9 +709,11 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " i AS (DELETE FROM room_invitations WHERE conversation_id = $1::bigint),"
     " m AS (DELETE FROM messages WHERE conversation_id = $1::bigint),"
     " c AS (DELETE FROM changes WHERE conversation_id = $1::bigint),"
-    " r AS (DELETE FROM rooms WHERE conversation_id = $1::bigint)"
+    " r AS (DELETE FROM rooms WHERE conversation_id = $1::bigint),"
+    " f AS (DELETE FROM message_files WHERE conversation_id = $1::bigint)"
     " DELETE FROM conversations WHERE id = $1::bigint", TRUE },
-  /* Files: none reads or writes a message (no_flush). */
+  /* Files: none reads or writes a message (no_flush), but the frees,
+   * which must see the message_files rows of the queued messages. */
   [STMT_UPLOAD_USAGE] = {
     "SELECT (SELECT count (*) FROM uploads WHERE user_id = $1::bigint AND file_id IS NULL),"
     " (SELECT coalesce (sum (size), 0) FROM uploads WHERE user_id = $1)"
@@ -728,7 +743,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_FILE_INSERT] = {
     "INSERT INTO files (id, sha256, size) VALUES ($1::bigint, $2::text, $3::bigint)", TRUE, FALSE, TRUE },
   [STMT_FILE_READABLE] = {
-    "SELECT f.size FROM files f WHERE f.id = $1::bigint"
+    "SELECT f.size, f.sha256 FROM files f WHERE f.id = $1::bigint"
     " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = $2::bigint)"
     "      OR EXISTS (SELECT 1 FROM message_files mf JOIN participants p"
     "                 ON p.conversation_id = mf.conversation_id AND p.user_id = $2"
@@ -738,8 +753,8 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " (SELECT id FROM uploads WHERE touched < $1::bigint AND file_id IS NULL)", TRUE, FALSE, TRUE },
   [STMT_UPLOADS_EXPIRE] = { "DELETE FROM uploads WHERE touched < $1::bigint", TRUE, FALSE, TRUE },
   [STMT_FILES_FREE_CHUNKS] = {
-    "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))", TRUE, FALSE, TRUE },
-  [STMT_FILES_FREE] = { "DELETE FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)", TRUE, FALSE, TRUE },
+    "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id))", TRUE },
+  [STMT_FILES_FREE] = { "DELETE FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id) AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)", TRUE },
   [STMT_NOTIFY_LEVEL_SET] = {
     "UPDATE participants SET notify_level = $3::integer"
     " WHERE conversation_id = $1::bigint AND user_id = $2::bigint AND notify_level <> $3", TRUE, FALSE, TRUE },
@@ -780,6 +795,7 @@ typedef struct {
   char                    *lexemes;
   gint64                   reply_to;      /* 0: none */
   char                    *mentions;      /* NULL: none */
+  char                    *files;         /* NATTERD_STORE_FILES; NULL: none */
   int                      same_as;       /* an earlier queued row of the same (sender, client_msg_id), or -1 */
   gint64                   id;            /* given at the flush when new */
   int                      found_row;     /* the stored original's row in the lookup, or -1 */
@@ -2848,6 +2864,17 @@ pg_room_invitation_set (NatterdStore *store,
   return run_done ((PgStore *) store, STMT_ROOM_INVITATION_ADD, &p, "invite", error);
 }
 
+/* The files nothing refers to any more, with their chunks: every node
+ * reads them from the database, so they go in the transaction that
+ * dropped their last reference. */
+static gboolean
+free_unreferenced (PgStore  *self,
+                   GError  **error)
+{
+  return run_done (self, STMT_FILES_FREE_CHUNKS, NULL, "free files' chunks", error) &&
+         run_done (self, STMT_FILES_FREE, NULL, "free files", error);
+}
+
 static gboolean
 pg_room_delete (NatterdStore *store,
                 gint64        conversation_id,
@@ -2856,7 +2883,8 @@ pg_room_delete (NatterdStore *store,
   Params p = { 0 };
 
   param_int (&p, conversation_id);
-  return run_done ((PgStore *) store, STMT_ROOM_DELETE, &p, "delete a room", error);
+  return run_done ((PgStore *) store, STMT_ROOM_DELETE, &p, "delete a room", error) &&
+         free_unreferenced ((PgStore *) store, error);
 }
 
 static gboolean
@@ -2914,6 +2942,7 @@ message_from_row (PGresult            *res,
       m->reply_body_len = PQgetlength (res, row, first + 12);
       m->reply_deleted = get_bool (res, row, first + 13);
     }
+  m->files = PQgetvalue (res, row, first + 14);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */
@@ -3081,6 +3110,7 @@ clear_queued (PgStore *self,
       g_free (q->client_msg_id);
       g_free (q->lexemes);
       g_free (q->mentions);
+      g_free (q->files);
     }
   if (keep == 0)
     g_hash_table_remove_all (self->queued_keys);
@@ -3294,13 +3324,15 @@ copy_messages (PgStore        *self,
       else
         g_string_append (rows, "\t\\N\t");
       append_copy_field (rows, q[i].mentions != NULL ? q[i].mentions : "");
+      g_string_append_c (rows, '\t');
+      append_copy_field (rows, q[i].files != NULL ? q[i].files : "");
       g_string_append_c (rows, '\n');
     }
 
   if (self->write_hook != NULL)
     self->write_hook (self->write_hook_data);
   res = PQexec (self->conn, "COPY messages (id, conversation_id, sender_id, ts, body, client_msg_id,"
-                            " seq, sender_seq, words, reply_to, mentions) FROM STDIN");
+                            " seq, sender_seq, words, reply_to, mentions, files) FROM STDIN");
   if (PQresultStatus (res) != PGRES_COPY_IN)
     return set_result_error (self, res, "insert messages", error);
   PQclear (res);
@@ -3323,6 +3355,33 @@ copy_messages (PgStore        *self,
   PQclear (res);
   while ((res = PQgetResult (self->conn)) != NULL)
     PQclear (res);
+  return TRUE;
+}
+
+/* The message_files rows of the queue's new rows with files, and the
+ * senders' uploads of them ended: a statement per such message (few
+ * messages carry files; the others cost nothing here). */
+static gboolean
+add_message_files (PgStore        *self,
+                   QueuedMessage  *q,
+                   guint           n,
+                   GError        **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *ids = NULL;
+      Params p = { 0 };
+
+      if (q[i].same_as >= 0 || q[i].found_row >= 0 || q[i].files == NULL)
+        continue;
+      ids = natterd_store_files_ids (q[i].files, NULL);
+      param_int (&p, q[i].id);
+      param_text (&p, ids);
+      param_int (&p, q[i].sender_id);
+      param_int (&p, q[i].conversation_id);
+      if (!run_done (self, STMT_MESSAGE_FILES_ADD, &p, "hold a message's files", error))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -3392,7 +3451,8 @@ flush_queued (PgStore  *self,
       /* Until this transaction commits, the cache counts rows that may
        * yet be rolled back. */
       self->seq_cache_counter = -1;
-      if (!look_up_newest_seq (self, q, n, error) || !copy_messages (self, q, n, error))
+      if (!look_up_newest_seq (self, q, n, error) || !copy_messages (self, q, n, error) ||
+          !add_message_files (self, q, n, error))
         goto out;
       self->counter_last_id = next_id;
       self->counter_dirty = TRUE;
@@ -3432,7 +3492,8 @@ flush_queued (PgStore  *self,
                                     .body = first->body, .body_len = first->body_len,
                                     .client_msg_id = first->client_msg_id,
                                     .reply_to = first->reply_to, .reactions = "",
-                                    .mentions = first->mentions != NULL ? first->mentions : "" };
+                                    .mentions = first->mentions != NULL ? first->mentions : "",
+                                    .files = first->files };
       /* A resend, of a stored message or of one earlier in the batch:
        * answered with the original, which uses no id. */
       if (q[i].out_duplicate != NULL)
@@ -3471,6 +3532,7 @@ insert_message (PgStore                 *self,
                 const char              *client_msg_id,
                 gint64                   reply_to,
                 const char              *mentions,
+                const char              *files,
                 gboolean                *out_duplicate,
                 NatterdStoreMessageFunc  func,
                 gpointer                 user_data,
@@ -3496,6 +3558,7 @@ insert_message (PgStore                 *self,
   q.lexemes = natterd_store_pg_message_lexemes (body, body_len);
   q.reply_to = reply_to;
   q.mentions = g_strdup (mentions);
+  q.files = g_strdup (files);
   q.out_duplicate = out_duplicate;
   q.func = func;
   q.user_data = user_data;
@@ -3523,6 +3586,7 @@ pg_message_insert (NatterdStore            *store,
                    const char              *client_msg_id,
                    gint64                   reply_to,
                    const char              *mentions,
+                   const char              *files,
                    gboolean                *out_duplicate,
                    NatterdStoreMessageFunc  func,
                    gpointer                 user_data,
@@ -3535,7 +3599,7 @@ pg_message_insert (NatterdStore            *store,
   if (!own_begin (self, &own, error))
     return FALSE;
   ok = insert_message (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                       reply_to, mentions, out_duplicate, func, user_data, error);
+                       reply_to, mentions, files, out_duplicate, func, user_data, error);
   return own_end (self, &own, ok, error);
 }
 
@@ -3584,7 +3648,9 @@ insert_change (PgStore                       *self,
       }
     case NATTERD_CHANGE_DELETE:
       param_int (&p, c->message_id);
-      ok = run_done (self, STMT_MESSAGE_ERASE, &p, "delete a message", error);
+      ok = run_done (self, STMT_MESSAGE_ERASE, &p, "delete a message", error) &&
+           run_done (self, STMT_MESSAGE_FILES_DROP, &p, "drop a message's files", error) &&
+           free_unreferenced (self, error);
       break;
     case NATTERD_CHANGE_REACTION:
       param_int (&p, c->message_id);
@@ -4077,7 +4143,7 @@ pg_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 size,
 
 static gboolean
 pg_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
-                  GError **error)
+                  char *out_sha256, GError **error)
 {
   PgStore *self = (PgStore *) store;
   Params p = { 0 };
@@ -4089,6 +4155,8 @@ pg_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *o
   if (res == NULL)
     return FALSE;
   *out_size = PQntuples (res) > 0 ? get_int (res, 0, 0) : -1;
+  if (PQntuples (res) > 0 && out_sha256 != NULL)
+    g_strlcpy (out_sha256, PQgetvalue (res, 0, 1), 65);
   PQclear (res);
   return TRUE;
 }
@@ -4100,8 +4168,7 @@ pg_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
 
   return run_done_int (self, STMT_UPLOADS_EXPIRE_CHUNKS, before_ms, "expire uploads' chunks", error) &&
          run_done_int (self, STMT_UPLOADS_EXPIRE, before_ms, "expire uploads", error) &&
-         run_done (self, STMT_FILES_FREE_CHUNKS, NULL, "free files' chunks", error) &&
-         run_done (self, STMT_FILES_FREE, NULL, "free files", error);
+         free_unreferenced (self, error);
 }
 
 static gboolean

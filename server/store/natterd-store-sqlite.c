@@ -246,6 +246,12 @@ static const char *const migrations[] = {
    * login gave and the address it came from, for `sessions`. */
   "ALTER TABLE tokens ADD COLUMN device TEXT;"
   "ALTER TABLE tokens ADD COLUMN address TEXT;",
+
+  /* Files in messages (feature files): the files a message carries, as
+   * its row keeps them (NATTERD_STORE_FILES in natterd-store.h), read
+   * with the row; message_files (above) holds the same ids for
+   * downloads, quotas and freeing. */
+  "ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT '';",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -406,6 +412,11 @@ typedef enum {
   STMT_UPLOADS_EXPIRE,
   STMT_FILES_FREE_CHUNKS,
   STMT_FILES_FREE,
+  STMT_MESSAGE_FILES_DROP,
+  STMT_MESSAGE_FILES_ADD,
+  STMT_MESSAGE_FILES_UPLOADS_END,
+  STMT_ROOM_DELETE_FILES,
+  STMT_FILES_UNREFERENCED,
   N_STMTS,
 } StmtId;
 
@@ -414,7 +425,7 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted"
+  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
 #define MESSAGE_REPLY " LEFT JOIN main.messages r ON r.id = m.reply_to"
 /* The next id of the sequence messages and changes share. */
 #define NEXT_ID_SQL                                                          \
@@ -521,8 +532,8 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT read_up_to FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
   [STMT_MESSAGE_INSERT] =
     "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, mentions,"
-    "                      seq, sender_seq)"
-    " VALUES (" NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, nullif (?6, 0), coalesce (?7, ''),"
+    "                      files, seq, sender_seq)"
+    " VALUES (" NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, nullif (?6, 0), coalesce (?7, ''), coalesce (?8, ''),"
     "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = ?1"
     "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
     "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = ?1"
@@ -618,7 +629,21 @@ static const char *const stmt_sql[N_STMTS] = {
     "UPDATE messages SET body = ?2, edited_ts = ?3, mentions = coalesce (?4, '') WHERE id = ?1",
   [STMT_MESSAGE_ERASE] =
     "UPDATE messages SET body = '', reply_to = NULL, edited_ts = NULL, reactions = '', mentions = '',"
-    " deleted = 1 WHERE id = ?1",
+    " files = '', deleted = 1 WHERE id = ?1",
+  [STMT_MESSAGE_FILES_DROP] = "DELETE FROM message_files WHERE message_id = ?1",
+  /* A new message's files (json_each reads the ids, an array literal
+   * made JSON's): held by it, and no longer the sender's uploads. */
+  [STMT_MESSAGE_FILES_ADD] =
+    "INSERT OR IGNORE INTO message_files (message_id, file_id, sender_id, conversation_id)"
+    " SELECT ?1, j.value, ?3, ?4 FROM json_each (?2) j",
+  [STMT_MESSAGE_FILES_UPLOADS_END] =
+    "DELETE FROM uploads WHERE user_id = ?2 AND file_id IN (SELECT j.value FROM json_each (?1) j)",
+  [STMT_ROOM_DELETE_FILES] = "DELETE FROM message_files WHERE conversation_id = ?1",
+  /* What a free is about to drop: its file of the data directory goes
+   * after the commit (sqlite_commit). */
+  [STMT_FILES_UNREFERENCED] =
+    "SELECT sha256 FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id)"
+    " AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)",
   [STMT_MESSAGE_REACTIONS] = "UPDATE messages SET reactions = coalesce (?2, '') WHERE id = ?1",
   [STMT_CHANGE_INSERT] =
     "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on)"
@@ -660,7 +685,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_FILE_CHUNKS_GONE] = "DELETE FROM blob_chunks WHERE blob_id = ?1",
   [STMT_FILE_SHA256] = "SELECT sha256, size FROM files WHERE id = ?1",
   [STMT_FILE_READABLE] =
-    "SELECT f.size FROM files f WHERE f.id = ?1"
+    "SELECT f.size, f.sha256 FROM files f WHERE f.id = ?1"
     " AND (EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id AND u.user_id = ?2)"
     "      OR EXISTS (SELECT 1 FROM message_files mf JOIN participants p"
     "                 ON p.conversation_id = mf.conversation_id AND p.user_id = ?2"
@@ -719,6 +744,10 @@ struct _SqliteStore {
   GMutex        checkpoint_mutex;
   GCond         checkpoint_cond;
   gboolean      checkpoint_stop;
+
+  /* The SHA-256s of the files this transaction freed: their files of the
+   * data directory go once it has committed (free_unreferenced). */
+  GPtrArray    *freed;
 };
 
 /* How often the checkpointer runs. */
@@ -1353,6 +1382,7 @@ sqlite_close (NatterdStore *store)
       sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
       sqlite3_close_v2 (self->db);
     }
+  g_clear_pointer (&self->freed, g_ptr_array_unref);
   g_free (self->path);
   g_free (self);
 }
@@ -1403,12 +1433,22 @@ sqlite_begin (NatterdStore *store, GError **error)
                     "begin", error);
 }
 
+/* Files (below, "files"): what messages, rooms and commits call. */
+static void     unlink_freed      (SqliteStore *self);
+static gboolean free_unreferenced (SqliteStore *self, GError **error);
+static gboolean run_int           (SqliteStore *self, StmtId id, gint64 value, const char *what,
+                                   GError **error);
+static char    *file_path         (SqliteStore *self, const char *sha256);
+
 static gboolean
 sqlite_commit (NatterdStore *store, GError **error)
 {
   SqliteStore *self = (SqliteStore *) store;
 
-  return step_done (self, stmt (self, STMT_COMMIT), "commit", error);
+  if (!step_done (self, stmt (self, STMT_COMMIT), "commit", error))
+    return FALSE;
+  unlink_freed (self);
+  return TRUE;
 }
 
 static void
@@ -1418,6 +1458,8 @@ sqlite_rollback (NatterdStore *store)
 
   if (!sqlite3_get_autocommit (self->db))
     step_done (self, stmt (self, STMT_ROLLBACK), "rollback", NULL);
+  /* Rows that came back name their files again: unlink_freed asks. */
+  unlink_freed (self);
 }
 
 static gboolean
@@ -2162,7 +2204,7 @@ sqlite_room_delete (NatterdStore *store,
                     GError      **error)
 {
   static const StmtId deletes[] = {
-    STMT_ROOM_DELETE_MESSAGES, STMT_ROOM_DELETE_PARTICIPANTS, STMT_ROOM_DELETE_BANS,
+    STMT_ROOM_DELETE_FILES, STMT_ROOM_DELETE_MESSAGES, STMT_ROOM_DELETE_PARTICIPANTS, STMT_ROOM_DELETE_BANS,
     STMT_ROOM_DELETE_INVITATIONS, STMT_ROOM_DELETE_ROOM, STMT_ROOM_DELETE_CONVERSATION,
   };
   SqliteStore *self = (SqliteStore *) store;
@@ -2193,7 +2235,7 @@ sqlite_room_delete (NatterdStore *store,
       if (!step_done (self, s, "delete a room", error))
         return FALSE;
     }
-  return TRUE;
+  return free_unreferenced (self, error);
 }
 
 static gboolean
@@ -2280,6 +2322,7 @@ message_from_row (sqlite3_stmt        *s,
       m->reply_body_len = sqlite3_column_bytes (s, first + 12);
       m->reply_deleted = sqlite3_column_int (s, first + 13) != 0;
     }
+  m->files = (const char *) sqlite3_column_text (s, first + 14);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */
@@ -2353,6 +2396,32 @@ foreach_message (SqliteStore             *self,
   return TRUE;
 }
 
+/* A new message's files: its message_files rows, and the sender's
+ * uploads of them ended (natterd_store_message_insert_full). */
+static gboolean
+add_message_files (SqliteStore                *self,
+                   const NatterdStoreMessage  *m,
+                   GError                    **error)
+{
+  g_autofree char *ids = natterd_store_files_ids (m->files, NULL);
+  sqlite3_stmt *s;
+
+  /* {81,82} as JSON, for json_each. */
+  ids[0] = '[';
+  ids[strlen (ids) - 1] = ']';
+  s = stmt (self, STMT_MESSAGE_FILES_ADD);
+  sqlite3_bind_int64 (s, 1, m->id);
+  sqlite3_bind_text (s, 2, ids, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, m->sender_id);
+  sqlite3_bind_int64 (s, 4, m->conversation_id);
+  if (!step_done (self, s, "hold a message's files", error))
+    return FALSE;
+  s = stmt (self, STMT_MESSAGE_FILES_UPLOADS_END);
+  sqlite3_bind_text (s, 1, ids, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 2, m->sender_id);
+  return step_done (self, s, "end the uploads of a message's files", error);
+}
+
 static gboolean
 sqlite_message_insert (NatterdStore *store,
                        gint64                   conversation_id,
@@ -2363,6 +2432,7 @@ sqlite_message_insert (NatterdStore *store,
                        const char              *client_msg_id,
                        gint64                   reply_to,
                        const char              *mentions,
+                       const char              *files,
                        gboolean                *out_duplicate,
                        NatterdStoreMessageFunc  func,
                        gpointer                 user_data,
@@ -2381,6 +2451,8 @@ sqlite_message_insert (NatterdStore *store,
   sqlite3_bind_int64 (s, 6, reply_to);
   if (mentions != NULL)
     sqlite3_bind_text (s, 7, mentions, -1, SQLITE_STATIC);
+  if (files != NULL)
+    sqlite3_bind_text (s, 8, files, -1, SQLITE_STATIC);
   if (!step_done (self, s, "insert message", error))
     return FALSE;
 
@@ -2403,6 +2475,9 @@ sqlite_message_insert (NatterdStore *store,
   m.reply_to = reply_to;
   m.reactions = "";
   m.mentions = mentions != NULL ? mentions : "";
+  m.files = files;
+  if (files != NULL && !add_message_files (self, &m, error))
+    return FALSE;
 
   func (&m, user_data);
   return TRUE;
@@ -2487,7 +2562,9 @@ sqlite_change_insert (NatterdStore                  *store,
         sqlite3_bind_text (s, 4, c->mentions, -1, SQLITE_STATIC);
       break;
     case NATTERD_CHANGE_DELETE:
-      if (!note_search_removal (self, id, c, error))
+      if (!note_search_removal (self, id, c, error) ||
+          !run_int (self, STMT_MESSAGE_FILES_DROP, c->message_id, "drop a message's files", error) ||
+          !free_unreferenced (self, error))
         return FALSE;
       s = stmt (self, STMT_MESSAGE_ERASE);
       sqlite3_bind_int64 (s, 1, c->message_id);
@@ -3164,7 +3241,17 @@ sqlite_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 s
 {
   SqliteStore *self = (SqliteStore *) store;
   sqlite3_stmt *s = stmt (self, STMT_FILE_INSERT);
+  g_autofree char *path = file_path (self, sha256);
 
+  /* Freed and unlinked (unlink_freed) between its check and now: the
+   * upload keeps its chunks, and its last chunk sent again checks it
+   * anew. */
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED,
+                   "The file's bytes went while it was checked; send its last chunk again");
+      return FALSE;
+    }
   sqlite3_bind_int64 (s, 1, id);
   sqlite3_bind_text (s, 2, sha256, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (s, 3, size);
@@ -3174,7 +3261,7 @@ sqlite_file_insert (NatterdStore *store, gint64 id, const char *sha256, gint64 s
 
 static gboolean
 sqlite_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint64 *out_size,
-                      GError **error)
+                      char *out_sha256, GError **error)
 {
   SqliteStore *self = (SqliteStore *) store;
   sqlite3_stmt *s = stmt (self, STMT_FILE_READABLE);
@@ -3184,6 +3271,8 @@ sqlite_file_readable (NatterdStore *store, gint64 file_id, gint64 user_id, gint6
   sqlite3_bind_int64 (s, 2, user_id);
   rc = sqlite3_step (s);
   *out_size = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : -1;
+  if (rc == SQLITE_ROW && out_sha256 != NULL)
+    g_strlcpy (out_sha256, (const char *) sqlite3_column_text (s, 1), 65);
   sqlite3_reset (s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "file readable");
 }
@@ -3195,8 +3284,7 @@ sqlite_files_expire (NatterdStore *store, gint64 before_ms, GError **error)
 
   return run_int (self, STMT_UPLOADS_EXPIRE_CHUNKS, before_ms, "expire uploads' chunks", error) &&
          run_int (self, STMT_UPLOADS_EXPIRE, before_ms, "expire uploads", error) &&
-         step_done (self, stmt (self, STMT_FILES_FREE_CHUNKS), "free files' chunks", error) &&
-         step_done (self, stmt (self, STMT_FILES_FREE), "free files", error);
+         free_unreferenced (self, error);
 }
 
 /* Files of the data directory (docs/architecture.md, "Files"): a file
@@ -3219,6 +3307,57 @@ file_path (SqliteStore *self,
   g_autofree char *dir = files_dir (self, prefix);
 
   return g_build_filename (dir, sha256, NULL);
+}
+
+/* The files nothing refers to any more: their rows and chunks now,
+ * their files of the data directory after the commit (unlink_freed),
+ * so that a rollback cannot leave a row without its bytes. */
+static gboolean
+free_unreferenced (SqliteStore  *self,
+                   GError      **error)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FILES_UNREFERENCED);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      if (self->freed == NULL)
+        self->freed = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->freed, g_strdup ((const char *) sqlite3_column_text (s, 0)));
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "find unreferenced files");
+  if (!step_done (self, stmt (self, STMT_FILES_FREE_CHUNKS), "free files' chunks", error) ||
+      !step_done (self, stmt (self, STMT_FILES_FREE), "free files", error))
+    return FALSE;
+  if (sqlite3_get_autocommit (self->db))
+    unlink_freed (self);
+  return TRUE;
+}
+
+/* After a commit (or a rollback): the files of the data directory of
+ * the files freed, unless a row names the same bytes again (a later job
+ * of the transaction stored them anew; sqlite_file_insert makes sure
+ * the file is there when it writes such a row, so an unlink here that
+ * raced a new check's rename is found there). */
+static void
+unlink_freed (SqliteStore *self)
+{
+  for (guint i = 0; self->freed != NULL && i < self->freed->len; i++)
+    {
+      const char *sha256 = self->freed->pdata[i];
+      gint64 id = 1;
+
+      if (sqlite_file_find (&self->parent, sha256, &id, NULL) && id == 0)
+        {
+          g_autofree char *path = file_path (self, sha256);
+
+          g_unlink (path);
+        }
+    }
+  if (self->freed != NULL)
+    g_ptr_array_set_size (self->freed, 0);
 }
 
 static gboolean

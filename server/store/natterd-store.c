@@ -40,11 +40,13 @@ natterd_store_message_copy (const NatterdStoreMessage *m)
   gsize id_len = m->client_msg_id != NULL ? strlen (m->client_msg_id) : 0;
   gsize reactions_len = m->reactions != NULL ? strlen (m->reactions) : 0;
   gsize mentions_len = m->mentions != NULL ? strlen (m->mentions) : 0;
+  gsize files_len = m->files != NULL ? strlen (m->files) : 0;
   NatterdStoreMessage *copy = g_malloc (sizeof *copy + m->body_len + 1 +
                                         string_size (m->client_msg_id, id_len) +
                                         string_size (m->reply_body, m->reply_body_len) +
                                         string_size (m->reactions, reactions_len) +
-                                        string_size (m->mentions, mentions_len));
+                                        string_size (m->mentions, mentions_len) +
+                                        string_size (m->files, files_len));
   char *at = (char *) (copy + 1);
 
   *copy = *m;
@@ -53,7 +55,89 @@ natterd_store_message_copy (const NatterdStoreMessage *m)
   copy->reply_body = copy_string (&at, m->reply_body, m->reply_body_len);
   copy->reactions = copy_string (&at, m->reactions, reactions_len);
   copy->mentions = copy_string (&at, m->mentions, mentions_len);
+  copy->files = copy_string (&at, m->files, files_len);
   return copy;
+}
+
+/* --- a message's files (NATTERD_STORE_FILES) --- */
+
+#define FILE_FIELDS 13
+
+gboolean
+natterd_store_files_next (const char          **at,
+                          NatterdStoreFileRef  *out)
+{
+  const char *field[FILE_FIELDS];
+  gsize len[FILE_FIELDS];
+  const char *p = *at;
+  guint n = 0;
+
+  if (p == NULL || *p == '\0')
+    return FALSE;
+  while (n < FILE_FIELDS)
+    {
+      const char *end = p + strcspn (p, "\t\n");
+
+      field[n] = p;
+      len[n++] = end - p;
+      p = end;
+      if (*p != '\t')
+        break;
+      p++;
+    }
+  if (n != FILE_FIELDS || len[2] != 64 || (len[9] != 64 && len[9] != 0))
+    return FALSE;
+  *at = *p == '\n' ? p + 1 : p;
+  out->file = g_ascii_strtoll (field[0], NULL, 10);
+  out->size = g_ascii_strtoll (field[1], NULL, 10);
+  out->sha256 = field[2];
+  out->width = g_ascii_strtoll (field[3], NULL, 10);
+  out->height = g_ascii_strtoll (field[4], NULL, 10);
+  out->mime = field[5];
+  out->mime_len = len[5];
+  out->name = field[6];
+  out->name_len = len[6];
+  out->preview_file = g_ascii_strtoll (field[7], NULL, 10);
+  out->preview_size = g_ascii_strtoll (field[8], NULL, 10);
+  out->preview_sha256 = field[9];
+  out->preview_width = g_ascii_strtoll (field[10], NULL, 10);
+  out->preview_height = g_ascii_strtoll (field[11], NULL, 10);
+  out->preview_mime = field[12];
+  out->preview_mime_len = len[12];
+  return TRUE;
+}
+
+static void
+add_file_id (GString *literal,
+             GArray  *ids,
+             gint64   id)
+{
+  for (guint i = 0; i < ids->len; i++)
+    if (g_array_index (ids, gint64, i) == id)
+      return;
+  g_array_append_val (ids, id);
+  g_string_append_printf (literal, "%s%" G_GINT64_FORMAT, ids->len > 1 ? "," : "", id);
+}
+
+char *
+natterd_store_files_ids (const char *files,
+                         GArray     *out)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GString *literal = g_string_new ("{");
+  const char *at = files;
+  NatterdStoreFileRef f;
+
+  while (natterd_store_files_next (&at, &f))
+    {
+      add_file_id (literal, ids, f.file);
+      if (f.preview_file != 0)
+        add_file_id (literal, ids, f.preview_file);
+    }
+  if (out != NULL)
+    g_array_append_vals (out, ids->data, ids->len);
+  g_string_append_c (literal, '}');
+  return g_string_free (literal, FALSE);
 }
 
 /* A copy of a change keeps its message's copy (the strings live there)
@@ -573,7 +657,7 @@ natterd_store_message_insert (NatterdStore *self,
                               GError **error)
 {
   return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                                       0, NULL, out_duplicate, func, user_data, error);
+                                       0, NULL, NULL, out_duplicate, func, user_data, error);
 }
 
 gboolean
@@ -586,13 +670,15 @@ natterd_store_message_insert_full (NatterdStore *self,
                                    const char *client_msg_id,
                                    gint64 reply_to,
                                    const char *mentions,
+                                   const char *files,
                                    gboolean *out_duplicate,
                                    NatterdStoreMessageFunc func,
                                    gpointer user_data,
                                    GError **error)
 {
   return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                                       reply_to, mentions, out_duplicate, func, user_data, error);
+                                       reply_to, mentions, files != NULL && *files != '\0' ? files : NULL,
+                                       out_duplicate, func, user_data, error);
 }
 
 gboolean
@@ -842,9 +928,9 @@ natterd_store_file_insert (NatterdStore *self, gint64 id, const char *sha256, gi
 
 gboolean
 natterd_store_file_readable (NatterdStore *self, gint64 file_id, gint64 user_id, gint64 *out_size,
-                             GError **error)
+                             char *out_sha256, GError **error)
 {
-  return self->engine->file_readable (self, file_id, user_id, out_size, error);
+  return self->engine->file_readable (self, file_id, user_id, out_size, out_sha256, error);
 }
 
 gboolean

@@ -471,7 +471,48 @@ typedef struct {
   gboolean    deleted;        /* body, reply_to, reactions, mentions erased */
   const char *reactions;      /* NATTERD_STORE_REACTIONS lines; NULL or "": none */
   const char *mentions;       /* user ids, separated by spaces; NULL or "": none */
+  const char *files;          /* NATTERD_STORE_FILES lines (feature files); NULL or "": none */
 } NatterdStoreMessage;
+
+/* A message's files (feature files, docs/protocol.md "send, with
+ * files"), as the store keeps them in its row: one line per file, in the
+ * order sent, each of tab-separated fields
+ *   file size sha256 width height mime name
+ *   preview_file preview_size preview_sha256 preview_width preview_height preview_mime
+ * (width and height 0 when not given; preview_file 0 when there is no
+ * preview, its other fields then 0 or empty). A name or a type holds no
+ * tab or line break (the send's rules). Written once by the send, with
+ * the size and hash of the stored file, and erased by a delete; reads
+ * take it with the row, no join. The same ids are rows of message_files,
+ * which downloads, quotas and freeing ask. */
+typedef struct {
+  gint64      file;
+  gint64      size;
+  const char *sha256;        /* 64 characters, not NUL-terminated */
+  gint64      width;
+  gint64      height;
+  const char *mime;
+  gsize       mime_len;
+  const char *name;
+  gsize       name_len;
+  gint64      preview_file;  /* 0: none */
+  gint64      preview_size;
+  const char *preview_sha256;
+  gint64      preview_width;
+  gint64      preview_height;
+  const char *preview_mime;
+  gsize       preview_mime_len;
+} NatterdStoreFileRef;
+
+/* Reads the line at *@at into @out (pointing into the line) and moves
+ * *@at past it; FALSE at the end, or at a line that does not parse. */
+gboolean natterd_store_files_next (const char          **at,
+                                   NatterdStoreFileRef  *out);
+/* The ids a NATTERD_STORE_FILES text names, previews too, each once, in
+ * the order they come: "{81,82}", an array literal of PostgreSQL's, and
+ * into @out (gint64) when not NULL. */
+char    *natterd_store_files_ids  (const char          *files,
+                                   GArray              *out);
 
 /* How much of a reply's original the reads bring (the wire's quote is at
  * most 200 bytes of its first line, cut by the encoder). */
@@ -553,8 +594,13 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
                                        gpointer                 user_data,
                                        GError                 **error);
 /* natterd_store_message_insert() with a reply (@reply_to: 0 for none;
- * the caller checked it, natterd_store_message_by_id) and the message's
- * mentions (user ids separated by spaces; NULL for none). */
+ * the caller checked it, natterd_store_message_by_id), the message's
+ * mentions (user ids separated by spaces; NULL for none) and its files
+ * (NATTERD_STORE_FILES; NULL for none: the caller checked that the
+ * sender may attach each, natterd_store_file_readable). A new message
+ * with files also writes their message_files rows and ends the sender's
+ * uploads of them (their bytes now count through the message); a resend
+ * writes neither. */
 gboolean natterd_store_message_insert_full (NatterdStore            *self,
                                             gint64                   conversation_id,
                                             gint64                   sender_id,
@@ -564,6 +610,7 @@ gboolean natterd_store_message_insert_full (NatterdStore            *self,
                                             const char              *client_msg_id,
                                             gint64                   reply_to,
                                             const char              *mentions,
+                                            const char              *files,
                                             gboolean                *out_duplicate,
                                             NatterdStoreMessageFunc  func,
                                             gpointer                 user_data,
@@ -677,11 +724,17 @@ gboolean natterd_store_file_insert   (NatterdStore *self, gint64 id, const char 
                                       GError **error);
 /* The size of file @file_id when @user_id may read it (their own upload
  * of it, or a message holding it in a conversation they take part in);
- * -1 when not, or when it does not exist. */
+ * -1 when not, or when it does not exist. Its SHA-256 into
+ * @out_sha256 (65 bytes) when that is not NULL and it may. */
 gboolean natterd_store_file_readable (NatterdStore *self, gint64 file_id, gint64 user_id,
-                                      gint64 *out_size, GError **error);
+                                      gint64 *out_size, char *out_sha256, GError **error);
 /* Deletes the uploads touched before @before_ms (with the chunks of
- * those in progress) and every file nothing refers to any more. */
+ * those in progress) and every file nothing refers to any more. Any
+ * write that drops the last reference to a file (this, a delete of a
+ * message, room_delete) frees the file in its transaction: its row and
+ * chunks (PostgreSQL), its file of the data directory once the
+ * transaction has committed (SQLite, unless a row names it again by
+ * then). */
 gboolean natterd_store_files_expire  (NatterdStore *self, gint64 before_ms, GError **error);
 /* Reads blob @blob_id (@size bytes) a chunk at a time and tells whether
  * it hashes to @sha256. On SQLite the bytes also go to a file of the

@@ -1,17 +1,21 @@
 /* test-files.c: the feature files (docs/protocol.md, "Files"): uploads in
  * chunks in any order and resumed on another connection, what a bad
  * chunk or a wrong hash gets, the limits at upload_begin, downloads only
- * for who may read, a kill -9 in the middle of an upload, expiry.
+ * for who may read, a kill -9 in the middle of an upload, expiry; files
+ * in messages as each kind of connection reads them, who may download a
+ * shared file, and the space freed when the last message holding it goes.
  */
 #define G_LOG_DOMAIN "natter-test"
 
 #include <string.h>
 
+#include "natter-test-pg.h"
 #include "server-test-util.h"
 
 #define CHUNK 32768
 #define FILES_ON "[server]\nfiles=true\n" UTIL_RELAXED_LIMITS
 #define NOT_ON_A_CLUSTER "a server of several nodes does not offer files yet (docs/cluster.md)"
+#define ALL_FEATURES "\"message_actions\",\"room_management\",\"files\""
 
 static NatterTestClient *
 files_login (NatterTestServer *srv,
@@ -635,6 +639,500 @@ test_expiry (void)
       "{\"type\":\"download\",\"file\":%" G_GINT64_FORMAT ",\"index\":0}", file);
 }
 
+/* --- files in messages --- */
+
+/* A register or login (@type) with every feature on. */
+static NatterTestClient *
+full_client (NatterTestServer *srv,
+             const char       *type,
+             const char       *username)
+{
+  NatterTestClient *c = natter_test_client_new (srv);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"%s\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[" ALL_FEATURES "]}",
+      type, username, NATTER_TEST_PASSWORD);
+
+  util_assert_strings (natter_test_get_array (r, "features"), "message_actions", "room_management", "files", NULL);
+  return c;
+}
+
+/* Uploads @bytes whole: the file's id. */
+static gint64
+upload (NatterTestClient *c,
+        GBytes           *bytes)
+{
+  g_autoptr(JsonObject) u = begin (c, bytes);
+  gint64 id = natter_test_get_int (u, "upload"), file = 0;
+
+  for (gint64 i = 0; i < chunks_of (bytes); i++)
+    {
+      gint64 f = put_chunk (c, id, bytes, i);
+
+      if (f != 0)
+        file = f;
+    }
+  g_assert_cmpint (file, >, 0);
+  return file;
+}
+
+/* A send of @body to @to with one file, "image/jpeg" of 640x480, and a
+ * preview "image/png" of 32x24 when @preview is not 0; the request's
+ * text. */
+static char *
+send_json (const char *to,
+           const char *body,
+           const char *client_msg_id,
+           gint64      file,
+           const char *name,
+           gint64      preview)
+{
+  g_autofree char *preview_json = preview == 0 ? g_strdup ("") : g_strdup_printf (
+      ",\"preview\":{\"file\":%" G_GINT64_FORMAT ",\"mime\":\"image/png\",\"width\":32,\"height\":24}", preview);
+
+  return g_strdup_printf ("{\"type\":\"send\",\"to\":\"%s\",\"body\":\"%s\",\"client_msg_id\":\"%s\","
+                          "\"files\":[{\"file\":%" G_GINT64_FORMAT ",\"name\":\"%s\",\"mime\":\"image/jpeg\","
+                          "\"width\":640,\"height\":480%s}]}", to, body, client_msg_id, file, name, preview_json);
+}
+
+/* send_json, asserting ok: the stored message. */
+static JsonObject *
+send_file (NatterTestClient *c,
+           const char       *to,
+           const char       *body,
+           const char       *client_msg_id,
+           gint64            file,
+           const char       *name,
+           gint64            preview)
+{
+  g_autofree char *json = send_json (to, body, client_msg_id, file, name, preview);
+  g_autoptr(JsonObject) r = natter_test_client_request (c, json);
+
+  natter_assert_ok (r);
+  return json_object_ref (natter_test_get_object (r, "message"));
+}
+
+static void
+assert_file_fields (JsonObject *f,
+                    gint64      file,
+                    GBytes     *bytes,
+                    const char *mime,
+                    gint64      width,
+                    gint64      height)
+{
+  g_autofree char *sha = sha256_of (bytes);
+
+  g_assert_cmpint (natter_test_get_int (f, "file"), ==, file);
+  g_assert_cmpint (natter_test_get_int (f, "size"), ==, g_bytes_get_size (bytes));
+  g_assert_cmpstr (natter_test_get_str (f, "sha256"), ==, sha);
+  g_assert_cmpstr (natter_test_get_str (f, "mime"), ==, mime);
+  g_assert_cmpint (natter_test_get_int (f, "width"), ==, width);
+  g_assert_cmpint (natter_test_get_int (f, "height"), ==, height);
+}
+
+/* @message (a message object as a connection with files reads it)
+ * carries one file, as send_file sent it. */
+static void
+assert_one_file (JsonObject *message,
+                 gint64      file,
+                 GBytes     *bytes,
+                 const char *name,
+                 gint64      preview,
+                 GBytes     *preview_bytes)
+{
+  JsonArray *files = natter_test_get_array (message, "files");
+  JsonObject *f;
+
+  g_assert_cmpuint (json_array_get_length (files), ==, 1);
+  f = json_array_get_object_element (files, 0);
+  assert_file_fields (f, file, bytes, "image/jpeg", 640, 480);
+  g_assert_cmpstr (natter_test_get_str (f, "name"), ==, name);
+  if (preview == 0)
+    g_assert_true (natter_test_is_null (f, "preview"));
+  else
+    assert_file_fields (natter_test_get_object (f, "preview"), preview, preview_bytes, "image/png", 32, 24);
+}
+
+/* The same message as a connection without files reads it: no files,
+ * the text and a line per file in the body. */
+static void
+assert_file_lines (JsonObject *message,
+                   const char *body)
+{
+  g_assert_false (json_object_has_member (message, "files"));
+  g_assert_cmpstr (natter_test_get_str (message, "body"), ==, body);
+}
+
+/* The message @id of a history page of @conversation. */
+static JsonObject *
+history_message (NatterTestClient *c,
+                 const char       *conversation,
+                 gint64            id)
+{
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"history\",\"conversation\":\"%s\"}", conversation);
+  JsonArray *messages = natter_test_get_array (r, "messages");
+
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    {
+      JsonObject *m = json_array_get_object_element (messages, i);
+
+      if (natter_test_get_int (m, "id") == id)
+        return json_object_ref (m);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+assert_not_downloadable (NatterTestClient *c,
+                         gint64            file)
+{
+  g_autoptr(JsonObject) e = natter_test_client_request_error (c, "not_found",
+      "{\"type\":\"download\",\"file\":%" G_GINT64_FORMAT ",\"index\":0}", file);
+}
+
+/* A message with a file and its preview, in a direct conversation: the
+ * ack, the event, history, sync, conversations and search give the file
+ * objects on connections with files, and a line per file in the body on
+ * the others; the partner downloads both; a resend answers the original. */
+static void
+test_send_with_files (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) alice = full_client (srv, "register", "alice");
+  g_autoptr(NatterTestClient) bob = full_client (srv, "register", "bob");
+  g_autoptr(NatterTestClient) bob1 = natter_test_client_new_login (srv, "bob");
+  g_autoptr(NatterTestClient) mallory = full_client (srv, "register", "mallory");
+  g_autoptr(GBytes) photo = make_bytes (2 * CHUNK + 10, 31), thumb = make_bytes (500, 32);
+  g_autoptr(GBytes) doc = make_bytes (7, 33);
+  gint64 file = upload (alice, photo), preview = upload (alice, thumb), id, doc_file;
+  g_autoptr(JsonObject) m = send_file (alice, "@bob", "the beach!", "c1", file, "beach.jpg", preview);
+  g_autoptr(JsonObject) ev = NULL, ev1 = NULL, h = NULL, h1 = NULL, r = NULL, again = NULL, e = NULL;
+  g_autofree char *lines = g_strdup_printf ("the beach!\n[file: beach.jpg, %" G_GSIZE_FORMAT " bytes]",
+                                            g_bytes_get_size (photo));
+  g_autofree char *resend = send_json ("@bob", "the beach!", "c1", 999999, "other.jpg", 0);
+
+  id = natter_test_get_int (m, "id");
+  assert_one_file (m, file, photo, "beach.jpg", preview, thumb);
+  g_assert_cmpstr (natter_test_get_str (m, "body"), ==, "the beach!");
+  ev = util_wait_message (bob, id);
+  assert_one_file (natter_test_get_object (ev, "message"), file, photo, "beach.jpg", preview, thumb);
+  ev1 = util_wait_message (bob1, id);
+  assert_file_lines (natter_test_get_object (ev1, "message"), lines);
+
+  /* The partner downloads both; a stranger knowing the ids may not. */
+  assert_download (bob, file, photo);
+  assert_download (bob, preview, thumb);
+  assert_not_downloadable (mallory, file);
+  assert_not_downloadable (mallory, preview);
+
+  h = history_message (bob, "@alice", id);
+  assert_one_file (h, file, photo, "beach.jpg", preview, thumb);
+  h1 = history_message (bob1, "@alice", id);
+  assert_file_lines (h1, lines);
+  {
+    g_autoptr(JsonObject) sync = natter_test_client_request_ok (bob, "{\"type\":\"sync\",\"since\":0}");
+    g_autoptr(JsonObject) sync1 = natter_test_client_request_ok (bob1, "{\"type\":\"sync\",\"since\":0}");
+    g_autoptr(JsonObject) convs = natter_test_client_request_ok (bob, "{\"type\":\"conversations\"}");
+    g_autoptr(JsonObject) convs1 = natter_test_client_request_ok (bob1, "{\"type\":\"conversations\"}");
+    g_autoptr(JsonObject) found = natter_test_client_request_ok (bob, "{\"type\":\"search\",\"query\":\"beach\"}");
+    g_autoptr(JsonObject) none = natter_test_client_request_ok (bob1, "{\"type\":\"search\",\"query\":\"bytes\"}");
+
+    assert_one_file (natter_test_get_object (sync, "messages.0"), file, photo, "beach.jpg", preview, thumb);
+    assert_file_lines (natter_test_get_object (sync1, "messages.0"), lines);
+    assert_one_file (natter_test_get_object (convs, "conversations.0.last_message"), file, photo, "beach.jpg",
+                     preview, thumb);
+    assert_file_lines (natter_test_get_object (convs1, "conversations.0.last_message"), lines);
+    assert_one_file (natter_test_get_object (found, "messages.0"), file, photo, "beach.jpg", preview, thumb);
+    /* The lines are not words of the message. */
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (none, "messages")), ==, 0);
+  }
+
+  /* A resend answers the original, files included, whatever it names. */
+  r = natter_test_client_request (alice, resend);
+  natter_assert_ok (r);
+  g_assert_cmpint (natter_test_get_int (r, "message.id"), ==, id);
+  assert_one_file (natter_test_get_object (r, "message"), file, photo, "beach.jpg", preview, thumb);
+  /* Sent, the uploads are over: their ids are gone, the files are the
+   * message's. */
+  e = natter_test_client_request_error (alice, "not_found",
+      "{\"type\":\"upload_status\",\"upload\":%" G_GINT64_FORMAT "}", file);
+  assert_download (alice, file, photo);
+
+  /* Files and no text; a protocol-1 connection reads the lines alone. */
+  doc_file = upload (alice, doc);
+  again = natter_test_client_request_ok (alice,
+      "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"\",\"client_msg_id\":\"c2\","
+      "\"files\":[{\"file\":%" G_GINT64_FORMAT ",\"name\":\"notes.txt\",\"mime\":\"text/plain\"}]}", doc_file);
+  {
+    g_autoptr(JsonObject) ev2 = util_wait_message (bob1, natter_test_get_int (again, "message.id"));
+    JsonObject *f = natter_test_get_object (again, "message.files.0");
+
+    assert_file_lines (natter_test_get_object (ev2, "message"), "[file: notes.txt, 7 bytes]");
+    g_assert_cmpstr (natter_test_get_str (again, "message.body"), ==, "");
+    /* No width or height given: none in the object. */
+    g_assert_false (json_object_has_member (f, "width"));
+    g_assert_false (json_object_has_member (f, "height"));
+    g_assert_true (natter_test_is_null (f, "preview"));
+  }
+}
+
+/* What a send's files may not be: each rule, and files the sender may
+ * not attach (another's, none, an upload not finished). Nothing is
+ * stored. A connection without files: "files" is an unknown field. */
+static void
+test_send_files_refused (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) alice = full_client (srv, "register", "alice");
+  g_autoptr(NatterTestClient) bob = full_client (srv, "register", "bob");
+  g_autoptr(NatterTestClient) alice1 = natter_test_client_new_login (srv, "alice");
+  g_autoptr(GBytes) mine = make_bytes (100, 41), theirs = make_bytes (100, 42), half = make_bytes (CHUNK + 1, 43);
+  gint64 file = upload (alice, mine), bobs = upload (bob, theirs), unfinished;
+  g_autoptr(JsonObject) u = begin (alice, half), h = NULL, p1 = NULL;
+  g_autofree char *eleven = NULL;
+  static const char *const bad[] = {
+    "[]", "{}", "\"x\"", "[1]",
+    "[{\"file\":FILE,\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a\"}]",
+    "[{\"file\":0,\"name\":\"a\",\"mime\":\"image/png\"}]",
+    "[{\"name\":\"a\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a/b\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a\\\\b\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"..\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a\\tb\",\"mime\":\"image/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image\"}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"a/b/c\"}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"im age/png\"}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image/png\",\"width\":10}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image/png\",\"width\":0,\"height\":1}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image/png\",\"width\":1,\"height\":65536}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image/png\",\"preview\":7}]",
+    "[{\"file\":FILE,\"name\":\"a\",\"mime\":\"image/png\",\"preview\":{\"file\":FILE}}]",
+  };
+  GString *many = g_string_new ("[");
+
+  unfinished = natter_test_get_int (u, "upload");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GString) files = g_string_new (bad[i]);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, file);
+      g_autoptr(JsonObject) e = NULL;
+
+      g_string_replace (files, "FILE", id, 0);
+      e = natter_test_client_request_error (alice, "invalid_argument",
+          "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":\"b%u\",\"files\":%s}",
+          i, files->str);
+    }
+  for (guint i = 0; i <= 10; i++)
+    g_string_append_printf (many, "%s{\"file\":%" G_GINT64_FORMAT ",\"name\":\"a\",\"mime\":\"image/png\"}",
+                            i > 0 ? "," : "", file);
+  g_string_append_c (many, ']');
+  eleven = g_string_free (many, FALSE);
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"x\",\"client_msg_id\":\"many\",\"files\":%s}", eleven);
+    /* No text without files. */
+    g_autoptr(JsonObject) e2 = natter_test_client_request_error (alice, "invalid_argument",
+        "{\"type\":\"send\",\"to\":\"@bob\",\"body\":\"\",\"client_msg_id\":\"empty\"}");
+  }
+  /* Someone else's file, none at all, an upload not finished, a preview
+   * of someone else's: not_found, as alike as the download's. */
+  {
+    const gint64 refused[][2] = { { bobs, 0 }, { bobs + 1000, 0 }, { unfinished, 0 }, { file, bobs } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autofree char *json = send_json ("@bob", "x", "nf", refused[i][0], "a.jpg", refused[i][1]);
+        g_autoptr(JsonObject) e = natter_test_client_request (alice, json);
+
+        natter_assert_error (e, "not_found");
+      }
+  }
+  h = natter_test_client_request_ok (alice, "{\"type\":\"history\",\"conversation\":\"@bob\"}");
+  g_assert_cmpuint (json_array_get_length (natter_test_get_array (h, "messages")), ==, 0);
+  /* Nothing was used up: the upload is still there to send. */
+  {
+    g_autoptr(JsonObject) m = send_file (alice, "@bob", "now", "ok1", file, "a.jpg", 0);
+
+    assert_one_file (m, file, mine, "a.jpg", 0, NULL);
+  }
+
+  /* Without the feature: files ignored, a body needed. */
+  {
+    g_autofree char *json = send_json ("@bob", "", "p0", file, "a.jpg", 0);
+    g_autofree char *json1 = send_json ("@bob", "plain", "p1", 999999, "a.jpg", 0);
+    g_autoptr(JsonObject) e = natter_test_client_request (alice1, json);
+
+    natter_assert_error (e, "invalid_argument");
+    p1 = natter_test_client_request (alice1, json1);
+    natter_assert_ok (p1);
+    assert_file_lines (natter_test_get_object (p1, "message"), "plain");
+  }
+}
+
+/* Who may download a file shared in a room: its members, while they are
+ * members (one who joins later too: history shows it to them); not one
+ * who left or was kicked, nor anyone else, whatever they know of it. A
+ * member may forward it; a former member may not. */
+static void
+test_download_members (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) alice = full_client (srv, "register", "alice");
+  g_autoptr(NatterTestClient) bob = full_client (srv, "register", "bob");
+  g_autoptr(NatterTestClient) carol = full_client (srv, "register", "carol");
+  g_autoptr(NatterTestClient) dave = full_client (srv, "register", "dave");
+  g_autoptr(GBytes) bytes = make_bytes (CHUNK + 100, 51);
+  g_autoptr(JsonObject) m = NULL, fwd = NULL, left = NULL, kicked = NULL;
+  gint64 file;
+
+  util_room_create (alice, "#pics");
+  util_room_join (bob, "#pics");
+  file = upload (alice, bytes);
+  m = send_file (alice, "#pics", "look", "r1", file, "pic.jpg", 0);
+
+  assert_download (bob, file, bytes);
+  assert_not_downloadable (carol, file);
+  util_room_join (carol, "#pics");
+  assert_download (carol, file, bytes);
+
+  /* bob forwards it to dave, who may then download it. */
+  fwd = send_file (bob, "@dave", "from #pics", "f1", file, "pic.jpg", 0);
+  assert_one_file (fwd, file, bytes, "pic.jpg", 0, NULL);
+  assert_download (dave, file, bytes);
+
+  left = natter_test_client_request_ok (carol, "{\"type\":\"room_leave\",\"room\":\"#pics\"}");
+  assert_not_downloadable (carol, file);
+  {
+    g_autofree char *json = send_json ("@dave", "x", "f2", file, "pic.jpg", 0);
+    g_autoptr(JsonObject) e = natter_test_client_request (carol, json);
+
+    natter_assert_error (e, "not_found");
+  }
+  kicked = natter_test_client_request_ok (alice, "{\"type\":\"room_kick\",\"room\":\"#pics\",\"username\":\"bob\"}");
+  /* bob still has it through his message to dave. */
+  assert_download (bob, file, bytes);
+}
+
+/* Whether @bytes are stored: SQLite, as a file of the data directory;
+ * PostgreSQL, as a files row with chunks. */
+static gboolean
+bytes_stored (NatterTestServer *srv,
+              GBytes           *bytes)
+{
+  g_autofree char *sha = sha256_of (bytes);
+
+  if (natter_test_on_postgresql ())
+    {
+      g_autoptr(NatterTestPg) pg = natter_test_pg_attach ();
+      const char *conninfo = natter_test_server_get_database (srv);
+      const char *at = strstr (conninfo, "dbname=");
+      g_autofree char *dbname = g_strndup (at + 7, strcspn (at + 7, " "));
+      g_autofree char *rows = g_strdup_printf ("SELECT count (*) FROM files WHERE sha256 = '%s'", sha);
+      g_autofree char *chunks = g_strdup_printf (
+          "SELECT count (*) FROM blob_chunks c JOIN files f ON f.id = c.blob_id WHERE f.sha256 = '%s'", sha);
+      gint64 n = natter_test_pg_query_int (pg, dbname, rows);
+
+      g_assert_cmpint (n, <=, 1); /* stored once, whoever sent it */
+      g_assert_cmpint (natter_test_pg_query_int (pg, dbname, chunks), ==, n * chunks_of (bytes));
+      if (n == 0) /* and no chunk of it left behind under another blob */
+        g_assert_cmpint (natter_test_pg_query_int (pg, dbname,
+            "SELECT count (*) FROM blob_chunks WHERE blob_id NOT IN (SELECT id FROM files)"
+            " AND blob_id NOT IN (SELECT id FROM uploads WHERE file_id IS NULL)"), ==, 0);
+      return n == 1;
+    }
+  {
+    char prefix[3] = { sha[0], sha[1], '\0' };
+    g_autofree char *path = g_build_filename (natter_test_server_get_data_dir (srv), "files", prefix, sha, NULL);
+
+    return g_file_test (path, G_FILE_TEST_EXISTS);
+  }
+}
+
+static void
+delete_message (NatterTestClient *c,
+                gint64            id)
+{
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", id);
+}
+
+/* A file sent twice is stored once and counts once against the quota;
+ * deleting one message keeps it, deleting the last frees it (its bytes
+ * gone from the data directory or the table, its id not_found, the
+ * quota back); a room's deletion frees the files of its messages. The
+ * deleted message reads without files. */
+static void
+test_freeing (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      FILES_ON "max_file_bytes=250000\nquota_bytes_per_user=300000\n", NULL);
+  g_autoptr(NatterTestClient) alice = full_client (srv, "register", "alice");
+  g_autoptr(NatterTestClient) bob = full_client (srv, "register", "bob");
+  g_autoptr(GBytes) photo = make_bytes (100000, 61), other = make_bytes (5000, 62);
+  gint64 file = upload (alice, photo), m1, m2, room_file;
+  g_autoptr(JsonObject) s1 = send_file (alice, "@bob", "one", "q1", file, "p.jpg", 0);
+  g_autoptr(JsonObject) s2 = send_file (alice, "@bob", "two", "q2", file, "p.jpg", 0);
+  g_autoptr(JsonObject) big = NULL, over = NULL, after = NULL, h = NULL, del = NULL;
+  g_autofree char *sha = sha256_of (photo);
+
+  m1 = natter_test_get_int (s1, "id");
+  m2 = natter_test_get_int (s2, "id");
+  g_assert_true (bytes_stored (srv, photo));
+  /* 100000 once: 200000 more fits 300000, 200001 does not. */
+  over = natter_test_client_request_error (alice, "quota_exceeded",
+      "{\"type\":\"upload_begin\",\"size\":200001,\"sha256\":\"%s\"}", sha);
+  big = natter_test_client_request_ok (alice,
+      "{\"type\":\"upload_begin\",\"size\":200000,\"sha256\":\"%s\"}", sha);
+
+  delete_message (alice, m1);
+  g_assert_true (bytes_stored (srv, photo));
+  assert_download (bob, file, photo);
+  delete_message (alice, m2);
+  g_assert_false (bytes_stored (srv, photo));
+  assert_not_downloadable (bob, file);
+  assert_not_downloadable (alice, file);
+  h = history_message (bob, "@alice", m2);
+  g_assert_false (json_object_has_member (h, "files"));
+  g_assert_true (natter_test_get_bool (h, "deleted"));
+  /* The 200000 in progress and 100000 more fit again. */
+  after = natter_test_client_request_ok (alice,
+      "{\"type\":\"upload_begin\",\"size\":100000,\"sha256\":\"%s\"}", sha);
+
+  util_room_create (bob, "#tmp");
+  room_file = upload (bob, other);
+  {
+    g_autoptr(JsonObject) m = send_file (bob, "#tmp", "", "t1", room_file, "o.jpg", 0);
+  }
+  g_assert_true (bytes_stored (srv, other));
+  del = natter_test_client_request_ok (bob, "{\"type\":\"room_delete\",\"room\":\"#tmp\"}");
+  g_assert_false (bytes_stored (srv, other));
+  assert_not_downloadable (bob, room_file);
+}
+
+/* kill -9 after a send with a file was acknowledged: after the restart
+ * the message has its file, and the file its bytes. */
+static void
+test_kill_after_send (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (FILES_ON, NULL);
+  g_autoptr(NatterTestClient) alice = full_client (srv, "register", "alice");
+  g_autoptr(NatterTestClient) bob = full_client (srv, "register", "bob");
+  g_autoptr(GBytes) bytes = make_bytes (3 * CHUNK + 1, 71);
+  gint64 file = upload (alice, bytes), id;
+  g_autoptr(JsonObject) m = send_file (alice, "@bob", "kept", "k1", file, "k.jpg", 0), h = NULL;
+
+  id = natter_test_get_int (m, "id");
+  natter_test_server_kill (srv);
+  g_clear_pointer (&bob, natter_test_client_free);
+  natter_test_server_restart (srv);
+  bob = full_client (srv, "login", "bob");
+  h = history_message (bob, "@alice", id);
+  assert_one_file (h, file, bytes, "k.jpg", 0, NULL);
+  assert_download (bob, file, bytes);
+}
+
 /* A server of several nodes does not offer files, even when asked to:
  * a message's files do not travel on the bus yet. Only in cluster mode. */
 static void
@@ -670,6 +1168,11 @@ main (int   argc,
   natter_test_add_single_node ("/files/stranger", test_stranger, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/files/kill-mid-upload", test_kill_mid_upload, "restarts its natterd");
   natter_test_add_single_node ("/files/expiry", test_expiry, "restarts its natterd");
+  natter_test_add_single_node ("/files/send-with-files", test_send_with_files, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/send-files-refused", test_send_files_refused, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/download-members", test_download_members, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/freeing", test_freeing, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/files/kill-after-send", test_kill_after_send, "restarts its natterd");
   if (natter_test_cluster_size () > 1)
     natter_test_add ("/files/cluster-not-offered", test_cluster_not_offered);
   return g_test_run ();

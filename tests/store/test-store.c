@@ -303,6 +303,8 @@ test_migration_from_v1 (void)
                   "ALTER TABLE rooms DROP COLUMN display_name;"
                   "ALTER TABLE rooms DROP COLUMN is_private;"
                   "ALTER TABLE participants DROP COLUMN role;"
+                  /* What files in messages added. */
+                  "ALTER TABLE messages DROP COLUMN files;"
                   /* What the files' schema added (feature files). */
                   "DROP TABLE uploads;"
                   "DROP TABLE blob_chunks;"
