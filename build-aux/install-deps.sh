@@ -10,6 +10,11 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev
   libgnutls28-dev libgtk-4-dev libadwaita-1-dev libsecret-1-dev
   glib-networking
+  # emoji in messages and reaction pills: without a colour emoji font,
+  # fontconfig has no glyph for them and GTK draws empty boxes (as Xvfb
+  # did in the screenshots). Debian's package, made for this job; the
+  # desktops people run already have it
+  fonts-noto-color-emoji
   # validation of desktop files, AppStream metadata and schemas; and of
   # the Flatpak manifest (tests/data/check-flatpak.sh reads it with
   # flatpak-builder --show-manifest, as Flathub's tools do: no network)

@@ -3755,6 +3755,312 @@ test_gui_message_actions (void)
   fixture_teardown (&fx);
 }
 
+/* Runs the shortcut bound to @accel ("<Alt>r", "Delete") among @widget's
+ * own (its class's key bindings, in the controller GTK gives every widget
+ * for them), as the key would with the focus in @widget. FALSE when no
+ * shortcut of @widget has that key. */
+static gboolean
+press_bound_key (GtkWidget  *widget,
+                 const char *accel)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  GdkModifierType mods;
+  guint key;
+
+  g_assert_true (gtk_accelerator_parse (accel, &key, &mods));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == key &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == mods)
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
+
+/* The visible popover of @type among @row's children, or NULL. */
+static GtkWidget *
+shown_popover (GtkWidget *row,
+               GType      type)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (row); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (G_TYPE_CHECK_INSTANCE_TYPE (c, type) && gtk_widget_get_visible (c))
+      return c;
+  return NULL;
+}
+
+/* Each action of a message has a keyboard path (issue 14): with the focus
+ * on a message, Alt+R replies, Alt+E edits, Ctrl+. opens the emoji
+ * chooser, Ctrl+C copies, Menu (or Shift+F10) opens its menu and Delete
+ * asks to delete it (the keys the shortcuts window lists). And a quote
+ * says when its original was deleted, live. */
+static void
+test_gui_message_keys (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterConversationView *view;
+  NatterComposer *composer;
+  GListModel *model;
+  NatterMessage *question, *mine;
+  GtkWidget *row;
+  gint64 question_id, answer_id;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  bob = setup_alice_and_bob (&fx);
+  if (!with_actions (bob, "bob"))
+    {
+      g_test_skip ("natterd does not offer message_actions");
+      fixture_teardown (&fx);
+      return;
+    }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Shall we take the 9:40 train?\",\"client_msg_id\":\"q\"}");
+
+    question_id = natter_test_get_int (r, "message.id");
+  }
+  sign_in (&fx, "alice");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR ((question = message_with_id (model, question_id)) != NULL);
+  mine = natter_client_send_message (fx.client, "@bob", "I'd rather take the 10:10");
+  WAIT_FOR (natter_message_get_id (mine) > 0);
+
+  /* The focus can rest on a message. */
+  row = row_of (view, question);
+  g_assert_true (gtk_widget_grab_focus (row));
+  g_assert_true (gtk_widget_has_focus (row));
+
+  g_assert_true (press_bound_key (row, "<Alt>r"));
+  g_assert_true (natter_composer_get_target (composer) == question);
+  g_assert_false (natter_composer_is_editing (composer));
+  g_assert_true (composer_key (composer, GDK_KEY_Escape, 0));
+  g_assert_null (natter_composer_get_target (composer));
+
+  row = row_of (view, mine);
+  g_assert_true (press_bound_key (row, "<Alt>e"));
+  g_assert_true (natter_composer_is_editing (composer));
+  g_assert_true (natter_composer_get_target (composer) == mine);
+  g_assert_true (composer_key (composer, GDK_KEY_Escape, 0));
+
+  {
+    g_autofree char *copied = NULL;
+
+    g_assert_true (press_bound_key (row, "<Control>c"));
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (row), NULL, read_text_cb, &copied);
+    WAIT_FOR (copied != NULL);
+    g_assert_cmpstr (copied, ==, "I'd rather take the 10:10");
+  }
+
+  g_assert_true (press_bound_key (row, "<Control>period"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_EMOJI_CHOOSER) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_EMOJI_CHOOSER)));
+
+  g_assert_true (press_bound_key (row, "Menu"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_POPOVER_MENU) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_POPOVER_MENU)));
+  g_assert_true (press_bound_key (row, "<Shift>F10"));
+  WAIT_FOR (shown_popover (row, GTK_TYPE_POPOVER_MENU) != NULL);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (row, GTK_TYPE_POPOVER_MENU)));
+
+  g_assert_true (press_bound_key (row, "Delete"));
+  {
+    AdwMessageDialog *dialog = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+    adw_message_dialog_response (dialog, "cancel");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  g_assert_false (natter_message_get_deleted (mine));
+
+  /* bob answers his own question, then takes the question back: the
+   * answer's quote says so without reloading. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob,
+      "{\"type\":\"send\",\"to\":\"@alice\",\"body\":\"Or the 10:10, fine\",\"client_msg_id\":\"a\",\"reply_to\":%"
+      G_GINT64_FORMAT "}", question_id);
+
+    answer_id = natter_test_get_int (r, "message.id");
+  }
+  WAIT_FOR (message_with_id (model, answer_id) != NULL);
+  row = row_of (view, message_with_id (model, answer_id));
+  g_assert_true (row_label_is (row, "quote_body_label", "Shall we take the 9:40 train?"));
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", question_id);
+  }
+  WAIT_FOR (row_label_is (row, "quote_body_label", "The original message was deleted"));
+
+  fixture_teardown (&fx);
+}
+
+/* ---- The message actions screenshot -------------------------------------- */
+
+/* Someone for the screenshot: registered with a display name, on a
+ * connection with message_actions. */
+static NatterTestClient *
+new_person (Fixture    *fx,
+            const char *username,
+            const char *display_name)
+{
+  NatterTestClient *c = natter_test_client_new (fx->server);
+  g_autofree char *name = natter_test_json_quote (display_name);
+  g_autoptr(JsonObject) r = natter_test_client_requestf (c,
+    "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\",\"display_name\":%s,"
+    "\"features\":[\"message_actions\"]}", username, NATTER_TEST_PASSWORD, name);
+
+  natter_assert_str (r, "type", "ok");
+  return c;
+}
+
+/* Sends @body to @to (as a reply to @reply_to unless 0); the id. */
+static gint64
+say (NatterTestClient *c,
+     const char       *to,
+     const char       *body,
+     gint64            reply_to)
+{
+  static guint n;
+  g_autofree char *quoted = natter_test_json_quote (body);
+  g_autofree char *reply = reply_to > 0 ? g_strdup_printf (",\"reply_to\":%" G_GINT64_FORMAT, reply_to) : g_strdup ("");
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"send\",\"to\":\"%s\",\"body\":%s,\"client_msg_id\":\"s%u\"%s}",
+                                                           to, quoted, n++, reply);
+
+  return natter_test_get_int (r, "message.id");
+}
+
+static void
+react (NatterTestClient *c,
+       gint64            message,
+       const char       *emoji)
+{
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+    "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"%s\",\"on\":true}", message, emoji);
+}
+
+/* data/screenshots/conversation-actions.png, for the AppStream metainfo:
+ * a room where people plan a hike, with a reply and its quote, an edited
+ * message, a deleted one, reactions with counts and a mention of the user,
+ * all made through natterd by four people; the rows are checked after the
+ * picture is taken (checking scrolls). To make it again:
+ *   meson test -C BUILD test-gui --test-args '-p /gui/screenshot/message-actions'
+ *   cp BUILD/tests/gui/screenshots/conversation-actions.png data/screenshots/
+ * (the emoji need fonts-noto-color-emoji, which install-deps.sh installs). */
+static void
+test_gui_screenshot_actions (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) jonas = NULL;
+  g_autoptr(NatterTestClient) priya = NULL;
+  g_autoptr(NatterTestClient) tomas = NULL;
+  const char *room = "#weekend-hike";
+  gint64 forecast, drive, typo, oops, snacks, hut, booked;
+  NatterConversationView *view;
+  GListModel *model;
+  GtkWidget *row;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  fixture_setup (&fx);
+  /* Tall enough for the whole plan. */
+  gtk_window_set_default_size (GTK_WINDOW (fx.window), 1000, 800);
+  alice = new_person (&fx, "alice", "Alice Martin");
+  jonas = new_person (&fx, "jonas", "Jonas Weber");
+  priya = new_person (&fx, "priya", "Priya Shah");
+  tomas = new_person (&fx, "tomas", "Tomás Ortega");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (jonas,
+      "{\"type\":\"room_create\",\"room\":\"#weekend-hike\",\"topic\":\"Ridge Trail, Saturday\"}");
+    g_autoptr(JsonObject) b = natter_test_client_request_ok (priya,
+      "{\"type\":\"room_create\",\"room\":\"#book-club\",\"topic\":\"Next up: Piranesi\"}");
+  }
+  for (NatterTestClient **c = (NatterTestClient *[]) { alice, priya, tomas, NULL }; *c != NULL; c++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (*c,
+        "{\"type\":\"room_join\",\"room\":\"#weekend-hike\"}");
+    }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"room_join\",\"room\":\"#book-club\"}");
+  }
+  /* The other conversations of the sidebar, older than the room's. */
+  say (priya, "#book-club", "Chapter 3 was wonderful. Thursday at mine?", 0);
+  say (jonas, "@alice", "Thanks for the photos from last time!", 0);
+
+  forecast = say (jonas, room, "The forecast says sun all Saturday ☀️ Ridge Trail, anyone?", 0);
+  drive = say (priya, room, "Yes! I can drive, there's room for three more in the car.", 0);
+  typo = say (alice, room, "Count me in. What tiem do we leave?", 0);
+  oops = say (tomas, room, "Did anyone see my blue jacket?", 0);
+  snacks = say (jonas, room, "Perfect, I'll bring snacks and the trail map 🗺️", drive);
+  hut = say (priya, room, "@alice could you book the hut for Saturday night?", 0);
+  booked = say (alice, room, "Booked! Four beds, breakfast included 🏕️", hut);
+  {
+    g_autoptr(JsonObject) e = natter_test_client_request_ok (alice,
+      "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"Count me in. What time do we leave?\"}", typo);
+    g_autoptr(JsonObject) d = natter_test_client_request_ok (tomas,
+      "{\"type\":\"delete\",\"message\":%" G_GINT64_FORMAT "}", oops);
+  }
+  react (priya, forecast, "👍");
+  react (tomas, forecast, "👍");
+  react (alice, forecast, "👍");
+  react (tomas, forecast, "😎");
+  react (priya, snacks, "❤️");
+  react (alice, snacks, "❤️");
+  react (jonas, booked, "🎉");
+  react (priya, booked, "🎉");
+  react (tomas, booked, "🎉");
+  react (jonas, booked, "🙌");
+
+  sign_in (&fx, "alice");
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", room);
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  model = natter_conversation_view_get_model (view);
+  WAIT_FOR (message_with_id (model, booked) != NULL && message_with_id (model, forecast) != NULL);
+
+  /* As the conversation opens, with Priya typing. */
+  natter_test_client_send (priya, "{\"type\":\"typing\",\"to\":\"#weekend-hike\",\"state\":\"active\"}");
+  WAIT_FOR (natter_conversation_get_typing (natter_conversation_view_get_conversation (view)) != NULL);
+  settle (GTK_WIDGET (fx.window));
+  save_screenshot (&fx, "conversation-actions.png");
+
+  /* What the picture must show. */
+  row = row_of (view, message_with_id (model, forecast));
+  WAIT_FOR (pill_of (row, "👍 3") != NULL);
+  g_assert_true (gtk_widget_has_css_class (pill_of (row, "👍 3"), "mine"));
+  row = row_of (view, message_with_id (model, typo));
+  g_assert_true (row_label_is (row, "body_label", "Count me in. What time do we leave?"));
+  g_assert_true (gtk_widget_get_visible (child (row, NATTER_TYPE_MESSAGE_ROW, "edited_label")));
+  row = row_of (view, message_with_id (model, oops));
+  g_assert_true (row_label_is (row, "body_label", "This message was deleted"));
+  row = row_of (view, message_with_id (model, snacks));
+  g_assert_true (gtk_widget_get_visible (child (row, NATTER_TYPE_MESSAGE_ROW, "quote_button")));
+  g_assert_true (row_label_is (row, "quote_sender_label", "Priya Shah"));
+  row = row_of (view, message_with_id (model, hut));
+  g_assert_true (gtk_widget_has_css_class (child (row, NATTER_TYPE_MESSAGE_ROW, "bubble"), "mentioned"));
+  row = row_of (view, message_with_id (model, booked));
+  g_assert_nonnull (pill_of (row, "🎉 3"));
+  g_assert_nonnull (pill_of (row, "🙌 1"));
+
+  fixture_teardown (&fx);
+}
+
 /* "@" in a room offers its members, narrowed as one types and chosen with
  * the keys; a mention of us is highlighted; the bell menu sets the level,
  * and a room at "mentions" notifies only what mentions us. */
@@ -3907,6 +4213,8 @@ main (int   argc,
   g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   g_test_add_func ("/gui/message-actions", test_gui_message_actions);
+  g_test_add_func ("/gui/message-actions/keys", test_gui_message_keys);
+  g_test_add_func ("/gui/screenshot/message-actions", test_gui_screenshot_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
   g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
   g_test_add_func ("/gui/room-settings", test_gui_room_settings);
