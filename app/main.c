@@ -8,6 +8,7 @@
 
 #include "natter-application.h"
 #include "natter-platform.h"
+#include "natter-tls-priority.h"
 
 int
 main (int   argc,
@@ -26,6 +27,11 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* Before any thread and any connection: the versions and suites
+   * natterd allows, so that the app never agrees to less with a server
+   * that offers less (GnuTLS's default still takes TLS 1.0). A
+   * G_TLS_GNUTLS_PRIORITY of the user's own is kept. */
+  natter_tls_priority_use (NATTER_TLS_PRIORITY);
   natter_platform_remember_program (argv[0]);
   app = natter_application_new ();
 

@@ -27,7 +27,10 @@
 #
 # Environment: BUILD (default _build/plain: a build with natterd and
 # natter-bench), OUT (default $BUILD/soak: samples.csv, soak.png, the
-# logs), PNG (where to copy the plot too, e.g. docs/images/soak.png).
+# logs), PNG (where to copy the plot too, e.g. docs/images/soak.png),
+# MALLOC_STATS=1 (glibc: also what malloc holds, every 10 s, in
+# malloc.csv, from build-aux/soak-malloc-stats.c preloaded into natterd;
+# it adds one thread to natterd's count).
 # Exits 0 when the rule holds, 1 when it does not, 2 on a setup failure.
 set -euo pipefail
 
@@ -81,8 +84,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+preload=()
+if [ "${MALLOC_STATS:-0}" = 1 ]; then
+  cc -shared -fPIC -O2 -o "$out/soak-malloc-stats.so" "$root/build-aux/soak-malloc-stats.c" -lpthread ||
+    { echo "soak: could not build soak-malloc-stats.so" >&2; exit 2; }
+  echo "seconds,in_use_kb,free_kb,mapped_kb" > "$out/malloc.csv"
+  preload=(env LD_PRELOAD="$out/soak-malloc-stats.so" SOAK_MALLOC_STATS="$out/malloc.csv")
+fi
+
 mkfifo "$out/natterd.out"
-"$natterd" --no-tls --listen 127.0.0.1:0 --data-dir "$out/data" \
+"${preload[@]}" "$natterd" --no-tls --listen 127.0.0.1:0 --data-dir "$out/data" \
   --config "$out/natterd.conf" > "$out/natterd.out" 2> "$out/natterd.log" &
 natterd_pid=$!
 # natterd's first line on stdout: "listening 127.0.0.1:PORT".
@@ -171,6 +182,9 @@ verdict=$(awk -F, -v warm="$warmup_percent" -v grow="$rss_growth_percent" -v sla
       ok ? "PASS" : "FAIL", n, first - 1, third, r1, r3, (r3 - r1) * 100 / r1, t1, t3, before, after
   }' "$csv")
 
+in_use_plot=
+[ -s "$out/malloc.csv" ] &&
+  in_use_plot=", \"$out/malloc.csv\" using (\$1/60):(\$2/1024) with lines lw 2 title \"malloc: in use\""
 gnuplot <<EOF
 set terminal pngcairo size 1100,700 font "sans,10"
 set output "$out/soak.png"
@@ -179,7 +193,7 @@ set key autotitle columnhead top left
 set multiplot layout 3,1 title "natterd under a $minutes-minute soak ($cycles cycles of fanout, dm, login storm, history, idle)"
 set xlabel "minutes"
 set ylabel "RSS (MiB)"
-plot "$csv" using (\$1/60):(\$2/1024) with lines lw 2 title "VmRSS"
+plot "$csv" using (\$1/60):(\$2/1024) with lines lw 2 title "VmRSS"$in_use_plot
 set ylabel "descriptors"
 plot "$csv" using (\$1/60):3 with lines lw 2 title "open descriptors"
 set ylabel "threads"

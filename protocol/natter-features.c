@@ -10,6 +10,7 @@ const char *const natter_features_offered[] = {
   "message_actions",
   "room_management",
   "files",
+  "accounts",
   NULL,
 };
 

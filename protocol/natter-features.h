@@ -13,6 +13,7 @@ typedef enum {
   NATTER_FEATURE_MESSAGE_ACTIONS  = 1 << 0, /* replies, edits, deletes, reactions, mentions */
   NATTER_FEATURE_ROOM_MANAGEMENT  = 1 << 1, /* roles, private rooms, invitations, kicks, bans, deletion */
   NATTER_FEATURE_FILES            = 1 << 2, /* chunked uploads and downloads of files */
+  NATTER_FEATURE_ACCOUNTS         = 1 << 3, /* password change, sessions (devices), display name */
 } NatterFeature;
 
 /* The names a request's "features" array may hold at most, and their

@@ -126,11 +126,10 @@ raise_file_limit (void)
     }
 }
 
-/* The malloc tuning of natterd_platform_init keeps freed memory for the
- * next burst, and it adds up: in a 30-minute soak (docs/reliability.md,
- * "Soak"), natterd's RSS grew from 90 to over 200 MB while the memory in
- * use was about 30 MB, the rest freed pieces between live ones that only
- * malloc_trim hands back. Once a minute costs the bursts little. */
+/* glibc hands back the top of a heap when it is freed, but never the
+ * free pages between live allocations: after a burst (a login storm,
+ * a fan-out wave) they stay resident until malloc_trim gives them back.
+ * Once a minute costs the bursts little (docs/reliability.md, "Soak"). */
 #define RELEASE_MEMORY_SECONDS 60
 
 static gboolean

@@ -3,13 +3,15 @@
  * with who invited us), their events, the room changes others make
  * (room_updated, room_role), our removal from a room (room_removed:
  * kicked, banned, or the room deleted), and the requests that manage a
- * room, one call with the action as an argument.
+ * room, one call with the action as an argument, and the lists an admin
+ * reads (room_bans, room_invited).
  */
 #define G_LOG_DOMAIN "natter-client"
 
 #include "config.h"
 
 #include "natter-client-private.h"
+#include "natter-room-entry-private.h"
 #include "natter-room-private.h"
 
 static void
@@ -118,6 +120,38 @@ static const struct {
   [NATTER_ROOM_ACTION_SET_PUBLIC]       = { "room_update",   FALSE },
 };
 
+static gpointer
+recount_reply (NatterClient  *self,
+               JsonObject    *req,
+               JsonObject    *reply,
+               GError       **error)
+{
+  NatterRoom *room = natter_client_intern_room (self, get_string (req, "room"));
+  JsonArray *members = get_array (reply, "members");
+
+  if (room == NULL || members == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the members");
+      return NULL;
+    }
+  natter_room_set_member_count (room, json_array_get_length (members));
+  return g_object_ref (room);
+}
+
+/* A ban may name a member or not, and its reply does not say which (the
+ * asking connection gets no room_member event either), so the count is
+ * asked for. The reply comes after every event sent before it on this
+ * connection, so the count it sets is the newest. */
+static void
+recount_members (NatterClient *self,
+                 NatterRoom   *room)
+{
+  g_autoptr(JsonObject) req = request_with ("room_members", "room", natter_room_get_name (room));
+
+  natter_client_request (self, req, recount_reply, recount_members, NULL, NULL, NULL);
+}
+
 /* What the reply settles here; the others hear it as events. */
 static gpointer
 manage_reply (NatterClient  *self,
@@ -147,6 +181,8 @@ manage_reply (NatterClient  *self,
 
       natter_room_set_member_count (room, count > 0 ? count - 1 : 0);
     }
+  else if (g_str_equal (type, "room_ban"))
+    recount_members (self, room);
   return g_object_ref (room);
 }
 
@@ -205,4 +241,121 @@ natter_client_room_manage_finish (NatterClient  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_client_room_manage_async, FALSE);
   room = g_task_propagate_pointer (G_TASK (result), error);
   return room != NULL;
+}
+
+/* ---- the lists of a room: bans, pending invitations ---------------------- */
+
+static gpointer
+user_info_reply (NatterClient  *self,
+                 JsonObject    *req,
+                 JsonObject    *reply,
+                 GError       **error)
+{
+  NatterUser *user = natter_client_intern_user_json (self, get_object (reply, "user"));
+
+  if (user == NULL)
+    {
+      g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,
+                           "The server's reply lacks the user");
+      return NULL;
+    }
+  return g_object_ref (user);
+}
+
+/* The lists name users by username only; someone we share nothing with
+ * is then shown by that alone. Their user object (display name, presence
+ * as we may see it) is asked for, and the interned user follows. */
+static void
+learn_user (NatterClient *self,
+            NatterUser   *user)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  if (g_strcmp0 (natter_user_get_display_name (user), natter_user_get_username (user)) != 0)
+    return;
+  req = request_with ("user_info", "username", natter_user_get_username (user));
+  natter_client_request (self, req, user_info_reply, learn_user, NULL, NULL, NULL);
+}
+
+static gpointer
+entry_from_json (NatterClient *self,
+                 JsonObject   *obj)
+{
+  NatterUser *user = natter_client_lookup_user (self, get_string (obj, "username"));
+
+  if (user == NULL)
+    return NULL;
+  learn_user (self, user);
+  return natter_room_entry_new (user, get_string (obj, "by"), get_string (obj, "reason"),
+                                get_int (obj, "ts", 0));
+}
+
+static gpointer
+bans_reply (NatterClient  *self,
+            JsonObject    *req,
+            JsonObject    *reply,
+            GError       **error)
+{
+  return natter_client_request_model_from_reply (self, reply, "bans", NATTER_TYPE_ROOM_ENTRY,
+                                                 entry_from_json, error);
+}
+
+static gpointer
+invited_reply (NatterClient  *self,
+               JsonObject    *req,
+               JsonObject    *reply,
+               GError       **error)
+{
+  return natter_client_request_model_from_reply (self, reply, "invitations", NATTER_TYPE_ROOM_ENTRY,
+                                                 entry_from_json, error);
+}
+
+void
+natter_client_room_bans_async (NatterClient        *self,
+                               const char          *room,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (room != NULL);
+
+  req = request_with ("room_bans", "room", room);
+  natter_client_request (self, req, bans_reply, natter_client_room_bans_async,
+                         cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_room_bans_finish (NatterClient  *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  return natter_client_request_finish_model (self, result, natter_client_room_bans_async, error);
+}
+
+void
+natter_client_room_invited_async (NatterClient        *self,
+                                  const char          *room,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (room != NULL);
+
+  req = request_with ("room_invited", "room", room);
+  natter_client_request (self, req, invited_reply, natter_client_room_invited_async,
+                         cancellable, callback, user_data);
+}
+
+GListModel *
+natter_client_room_invited_finish (NatterClient  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return natter_client_request_finish_model (self, result, natter_client_room_invited_async, error);
 }

@@ -20,6 +20,7 @@
 #include "natter-error.h"
 #include "natter-message.h"
 #include "natter-room.h"
+#include "natter-room-entry.h"
 #include "natter-user.h"
 
 G_BEGIN_DECLS
@@ -293,6 +294,26 @@ void               natter_client_room_manage_async     (NatterClient        *sel
                                                         GAsyncReadyCallback  callback,
                                                         gpointer             user_data);
 gboolean           natter_client_room_manage_finish    (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+/* A room's bans and pending invitations (owner or admin): models of
+ * NatterRoomEntry, by username, as the server has them now (not live:
+ * ask again after a change). */
+void               natter_client_room_bans_async       (NatterClient        *self,
+                                                        const char          *room,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+GListModel        *natter_client_room_bans_finish      (NatterClient        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void               natter_client_room_invited_async    (NatterClient        *self,
+                                                        const char          *room,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+GListModel        *natter_client_room_invited_finish   (NatterClient        *self,
                                                         GAsyncResult        *result,
                                                         GError             **error);
 

@@ -5,6 +5,7 @@
 #include "natter-user.h"
 #include "natter-message.h"
 #include "natter-room.h"
+#include "natter-room-entry.h"
 #include "natter-conversation.h"
 #include "natter-client.h"
 #include "natter-secret.h"

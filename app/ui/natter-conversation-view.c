@@ -32,7 +32,7 @@
 #include "natter-conversation-view.h"
 #include "natter-message-list.h"
 #include "natter-message-row.h"
-#include "natter-room-dialog.h"
+#include "natter-room-settings-window.h"
 #include "natter-ui-util.h"
 
 /* Messages from one sender this close together share one header. */
@@ -49,7 +49,7 @@ struct _NatterConversationView
 
   /* template widgets */
   AdwWindowTitle     *window_title;
-  GtkWidget          *details_button;
+  GtkWidget          *room_menu_button;
   GtkWidget          *notify_button;
   GtkScrolledWindow  *scrolled;
   GtkListView        *list_view;
@@ -437,6 +437,18 @@ natter_conversation_view_update_read (NatterConversationView *self)
   natter_client_mark_read (self->client, self->conversation);
 }
 
+/* Inviting is offered to those who may: the room's admins and owner. */
+static void
+update_room_actions (NatterConversationView *self)
+{
+  NatterRoom *room = self->conversation != NULL ? natter_conversation_get_room (self->conversation) : NULL;
+  NatterUser *me = self->client != NULL ? natter_client_get_me (self->client) : NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.invite",
+                                 room != NULL && me != NULL && natter_client_get_room_management (self->client) &&
+                                 natter_room_get_role (room, natter_user_get_username (me)) >= NATTER_ROOM_ROLE_ADMIN);
+}
+
 /* ---- Header -------------------------------------------------------------- */
 
 /* The subtitle's "Last seen" is relative to @now_ms. */
@@ -451,7 +463,7 @@ update_header_at (NatterConversationView *self,
     {
       adw_window_title_set_title (self->window_title, "");
       adw_window_title_set_subtitle (self->window_title, "");
-      gtk_widget_set_visible (self->details_button, FALSE);
+      gtk_widget_set_visible (self->room_menu_button, FALSE);
       return;
     }
 
@@ -467,7 +479,7 @@ update_header_at (NatterConversationView *self,
         subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members",
                                                  natter_room_get_member_count (room)),
                                     natter_room_get_member_count (room));
-      gtk_widget_set_visible (self->details_button, TRUE);
+      gtk_widget_set_visible (self->room_menu_button, TRUE);
     }
   else
     {
@@ -481,7 +493,7 @@ update_header_at (NatterConversationView *self,
         subtitle = natter_format_last_seen (natter_user_get_last_seen (peer), now_ms);
       else
         subtitle = natter_presence_status_text (peer);
-      gtk_widget_set_visible (self->details_button, FALSE);
+      gtk_widget_set_visible (self->room_menu_button, FALSE);
     }
 
   adw_window_title_set_subtitle (self->window_title, subtitle ? subtitle : "");
@@ -491,6 +503,7 @@ static void
 update_header (NatterConversationView *self)
 {
   update_header_at (self, g_get_real_time () / 1000);
+  update_room_actions (self);
 }
 
 void
@@ -534,20 +547,22 @@ conversation_notify_cb (NatterConversationView *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_LEVEL]);
 }
 
+/* The room's settings, on the page the menu item names. */
 static void
-details_action (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+room_settings_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
 {
   NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
   GtkRoot *root = gtk_widget_get_root (widget);
+  const char *page = parameter != NULL ? g_variant_get_string (parameter, NULL) : "invitations";
   GtkWindow *dialog;
 
   if (self->conversation == NULL || !natter_conversation_is_room (self->conversation))
     return;
 
-  dialog = natter_room_dialog_new (GTK_WINDOW (root), self->client,
-                                   natter_conversation_get_address (self->conversation));
+  dialog = natter_room_settings_window_new (GTK_WINDOW (root), self->client,
+                                            natter_conversation_get_address (self->conversation), page);
   gtk_window_present (dialog);
 }
 
@@ -867,7 +882,7 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, window_title);
-  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, details_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, room_menu_button);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, notify_button);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, list_view);
@@ -881,7 +896,8 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, sent_cb);
 
   gtk_widget_class_install_action (widget_class, "conversation.scroll-bottom", NULL, scroll_to_bottom_action);
-  gtk_widget_class_install_action (widget_class, "conversation.details", NULL, details_action);
+  gtk_widget_class_install_action (widget_class, "conversation.room-settings", "s", room_settings_action);
+  gtk_widget_class_install_action (widget_class, "conversation.invite", NULL, room_settings_action);
   gtk_widget_class_install_action (widget_class, "conversation.reply", "x", reply_action);
   gtk_widget_class_install_action (widget_class, "conversation.edit", "x", edit_action);
   gtk_widget_class_install_action (widget_class, "conversation.show-message", "x", show_message_action);

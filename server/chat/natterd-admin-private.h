@@ -1,6 +1,7 @@
 /* natterd-admin-private.h: what the admin channel's files share
  * (natterd-admin.c: the socket and its requests; natterd-admin-status.c,
- * natterd-admin-users.c, natterd-admin-invites.c: the commands).
+ * natterd-admin-users.c, natterd-admin-invites.c, natterd-admin-rooms.c:
+ * the commands).
  */
 #pragma once
 
@@ -44,14 +45,6 @@ gboolean          natterd_admin_check_done (NatterdAdminRequest *request,
                                             NatterdDirectory    *directory,
                                             const GError        *error);
 
-/* A session's id for natterctl: the first bytes of its token's hash
- * (which is the SHA-256 of the token: it says nothing of the token), as
- * hexadecimal digits. */
-#define NATTERD_ADMIN_SESSION_LEN 8
-void              natterd_admin_session_to_text   (const guint8 *hash,
-                                                   char          out[NATTERD_ADMIN_SESSION_LEN * 2 + 1]);
-gboolean          natterd_admin_session_from_text (const char   *text,
-                                                   guint8        out[NATTERD_ADMIN_SESSION_LEN]);
 /* A text the request keeps for its reply (a session id named in an
  * error), copied; NULL when none. */
 void              natterd_admin_request_set_arg   (NatterdAdminRequest *request,
@@ -87,11 +80,18 @@ typedef struct _NatterdAdminWrite NatterdAdminWrite;
 typedef void (*NatterdAdminApplyFunc) (NatterdAdminWrite *write,
                                        NatterdDirectory  *directory,
                                        const GError      *error);
+/* Called on the main loop once the turn is held, before the job is
+ * queued: checks against the directory as the writes before left it
+ * (as a handler does after natterd_model_write_wait). FALSE after
+ * answering: nothing is written. */
+typedef gboolean (*NatterdAdminTurnFunc) (NatterdAdminWrite *write,
+                                          NatterdDirectory  *directory);
 struct _NatterdAdminWrite {
   NatterdWriteJob        job;
   NatterdAdminRequest   *request;
   NatterdAdminApplyFunc  apply;
   GDestroyNotify         clear;
+  NatterdAdminTurnFunc   turn;    /* may be NULL; set before starting */
   /*< private >*/
   NatterdDirectory      *directory;
   guint                  retry_source;
@@ -122,6 +122,8 @@ void natterd_admin_read_start  (NatterdAdminWrite     *read,
 void natterd_admin_status        (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_registration  (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_room_list     (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_room_delete   (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_room_set_owner (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_list     (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_add      (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_disable  (NatterdAdminRequest *request, JsonObject *args);

@@ -1,4 +1,4 @@
-/* natterd-admin-status.c: natterctl status, registration and room list
+/* natterd-admin-status.c: natterctl status and registration
  * (natterd-admin-private.h).
  */
 #define G_LOG_DOMAIN "natterd-admin"
@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "natterd-room-admin.h"
 #include "natterd-admin-private.h"
 #include "natterd-presence.h"
 
@@ -105,33 +104,5 @@ natterd_admin_registration (NatterdAdminRequest *request,
   w = natterd_admin_begin_ok (request);
   natter_json_writer_key (w, "mode");
   natter_json_writer_string (w, natterd_registration_to_string (natterd_directory_get_config (dir)->registration));
-  natterd_admin_finish_ok (request);
-}
-
-static int
-compare_rooms (gconstpointer a,
-               gconstpointer b)
-{
-  const NatterdRoom *ra = *(NatterdRoom *const *) a, *rb = *(NatterdRoom *const *) b;
-
-  return strcmp (ra->name, rb->name);
-}
-
-/* {"type":"room_list"} -> {"rooms":[{"room","topic","owner","member_count"}…]},
- * by name. */
-void
-natterd_admin_room_list (NatterdAdminRequest *request,
-                         JsonObject          *args)
-{
-  NatterdDirectory *dir = natterd_admin_request_directory (request);
-  g_autoptr(GPtrArray) rooms = natterd_admin_sorted_values (dir->rooms, compare_rooms);
-  NatterJsonWriter *w;
-
-  w = natterd_admin_begin_ok (request);
-  natter_json_writer_key (w, "rooms");
-  natter_json_writer_begin_array (w);
-  for (guint i = 0; i < rooms->len; i++)
-    natterd_room_write (w, rooms->pdata[i], FALSE);
-  natter_json_writer_end_array (w);
   natterd_admin_finish_ok (request);
 }

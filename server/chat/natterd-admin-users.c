@@ -198,19 +198,11 @@ typedef struct {
   gint64            user_id;
   char             *password_hash; /* the new one, or NULL: unchanged */
   gboolean          revoke_all;
-  guint8            session[NATTERD_ADMIN_SESSION_LEN]; /* else this session only, if revoke */
+  guint8            session[NATTERD_SESSION_ID_LEN]; /* else this session only, if revoke */
   gboolean          revoke_one;
   GArray           *revoked;       /* token hashes (NATTERD_TOKEN_HASH_LEN each) deleted */
   const char       *done_message;  /* logged, with the username */
 } UserChange;
-
-/* The @i-th token hash revoked. */
-static const guint8 *
-revoked_hash (UserChange *c,
-              guint       i)
-{
-  return (const guint8 *) c->revoked->data + (gsize) i * NATTERD_TOKEN_HASH_LEN;
-}
 
 static void
 user_change_clear (gpointer data)
@@ -219,18 +211,6 @@ user_change_clear (gpointer data)
 
   g_free (c->password_hash);
   g_clear_pointer (&c->revoked, g_array_unref);
-}
-
-static void
-note_token (const guint8 *hash,
-            gint64        created_ms,
-            gint64        expires_ms,
-            gpointer      user_data)
-{
-  UserChange *c = user_data;
-
-  if (c->revoke_all || memcmp (hash, c->session, sizeof c->session) == 0)
-    g_array_append_vals (c->revoked, hash, 1);
 }
 
 static gboolean
@@ -245,15 +225,9 @@ user_change_run (NatterdWriteJob *job,
     return FALSE;
   if (!c->revoke_all && !c->revoke_one)
     return TRUE;
-  /* Listed and deleted in one transaction: a token made meanwhile was
-   * committed before it (the writer's order) and goes too. Each delete
-   * is noted for the other nodes as a logout's is. */
-  if (!natterd_store_tokens_of_user (store, c->user_id, note_token, c, error))
-    return FALSE;
-  for (guint i = 0; i < c->revoked->len; i++)
-    if (!natterd_store_token_delete (store, revoked_hash (c, i), error))
-      return FALSE;
-  return TRUE;
+  return natterd_auth_revoke_run (store, c->user_id,
+                                  c->revoke_all ? NATTERD_AUTH_REVOKE_ALL : NATTERD_AUTH_REVOKE_ONE,
+                                  c->session, sizeof c->session, c->revoked, error);
 }
 
 static void
@@ -277,17 +251,8 @@ user_change_apply (NatterdAdminWrite *write,
       g_free (c->user->password_hash);
       c->user->password_hash = g_strdup (c->password_hash);
     }
-  /* Out of the token cache, here and on the other nodes, with every
-   * connection that logged in with them: a disabled user's clients are
-   * disconnected now, and their next login is refused. */
-  for (guint i = 0; i < c->revoked->len; i++)
-    {
-      const guint8 *hash = revoked_hash (c, i);
-
-      natterd_cluster_relay_revoked (dir->cluster, c->user->id, hash);
-      if (dir->auth != NULL)
-        natterd_auth_forget_token (dir->auth, c->user, hash);
-    }
+  /* A disabled user's clients are disconnected now. */
+  natterd_auth_revoked_apply (dir, c->user, c->revoked);
   if (c->password_hash != NULL)
     natterd_cluster_directory_changed (dir->cluster, NULL);
   g_message ("%s %s (natterctl)", c->done_message, c->user->username);
@@ -403,7 +368,7 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
   const char *session = NULL;
   gboolean all = FALSE, present = FALSE;
   g_autoptr(GError) error = NULL;
-  guint8 id[NATTERD_ADMIN_SESSION_LEN] = { 0 };
+  guint8 id[NATTERD_SESSION_ID_LEN] = { 0 };
   UserChange *c;
 
   if (user == NULL || !natterd_admin_arg_string (request, args, "session", FALSE, &session))
@@ -418,11 +383,11 @@ natterd_admin_user_revoke (NatterdAdminRequest *request,
       natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT, "Give either a session or \"all\":true");
       return;
     }
-  if (session != NULL && !natterd_admin_session_from_text (session, id))
+  if (session != NULL && !natterd_auth_session_from_text (session, id))
     {
       natterd_admin_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                            "A session is the %d hexadecimal digits user_sessions shows",
-                           NATTERD_ADMIN_SESSION_LEN * 2);
+                           NATTERD_SESSION_ID_LEN * 2);
       return;
     }
   c = user_change_new (request, user, all ? "revoked every session of" : "revoked a session of");
@@ -458,6 +423,8 @@ static void
 add_session (const guint8 *hash,
              gint64        created_ms,
              gint64        expires_ms,
+             const char   *device,
+             const char   *address,
              gpointer      user_data)
 {
   Session s;
@@ -495,7 +462,7 @@ sessions_apply (NatterdAdminWrite *read,
   for (guint i = 0; i < r->tokens->len; i++)
     {
       Session *s = &g_array_index (r->tokens, Session, i);
-      char id[NATTERD_ADMIN_SESSION_LEN * 2 + 1];
+      char id[NATTERD_SESSION_ID_LEN * 2 + 1];
       guint connections = 0;
       gint64 last_used;
 
@@ -504,7 +471,7 @@ sessions_apply (NatterdAdminWrite *read,
       for (GList *l = r->user->connections; l != NULL; l = l->next)
         if (memcmp (natterd_session_get_token_hash (l->data), s->hash, NATTERD_TOKEN_HASH_LEN) == 0)
           connections++;
-      natterd_admin_session_to_text (s->hash, id);
+      natterd_auth_session_to_text (s->hash, id);
       natter_json_writer_begin_object (w);
       natter_json_writer_key (w, "session");
       natter_json_writer_string (w, id);

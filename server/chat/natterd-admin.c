@@ -1,6 +1,7 @@
 /* natterd-admin.c: the admin channel's socket, its connections and the
  * table of commands (natterd-admin.h; the commands are in
- * natterd-admin-status.c, natterd-admin-users.c, natterd-admin-invites.c).
+ * natterd-admin-status.c, natterd-admin-users.c, natterd-admin-invites.c,
+ * natterd-admin-rooms.c).
  *
  * Everything is asynchronous GIO on the main loop: a connection reads a
  * chunk, cuts lines with the client protocol's frame reader, handles one
@@ -63,6 +64,8 @@ static const struct {
   { "status",              natterd_admin_status },
   { "registration",        natterd_admin_registration },
   { "room_list",           natterd_admin_room_list },
+  { "room_delete",         natterd_admin_room_delete },
+  { "room_set_owner",      natterd_admin_room_set_owner },
   { "user_list",           natterd_admin_user_list },
   { "user_add",            natterd_admin_user_add },
   { "user_disable",        natterd_admin_user_disable },
@@ -282,31 +285,6 @@ natterd_admin_request_arg (NatterdAdminRequest *request)
   return request->arg;
 }
 
-void
-natterd_admin_session_to_text (const guint8 *hash,
-                               char          out[NATTERD_ADMIN_SESSION_LEN * 2 + 1])
-{
-  for (guint i = 0; i < NATTERD_ADMIN_SESSION_LEN; i++)
-    g_snprintf (out + 2 * i, 3, "%02x", hash[i]);
-}
-
-gboolean
-natterd_admin_session_from_text (const char *text,
-                                 guint8      out[NATTERD_ADMIN_SESSION_LEN])
-{
-  if (strlen (text) != NATTERD_ADMIN_SESSION_LEN * 2)
-    return FALSE;
-  for (guint i = 0; i < NATTERD_ADMIN_SESSION_LEN; i++)
-    {
-      int hi = g_ascii_xdigit_value (text[2 * i]), lo = g_ascii_xdigit_value (text[2 * i + 1]);
-
-      if (hi < 0 || lo < 0)
-        return FALSE;
-      out[i] = (guint8) (hi << 4 | lo);
-    }
-  return TRUE;
-}
-
 gboolean
 natterd_admin_check_done (NatterdAdminRequest *request,
                           NatterdDirectory    *directory,
@@ -417,6 +395,14 @@ write_turn_cb (gpointer user_data)
   if (!natterd_model_write_take (dir))
     return G_SOURCE_CONTINUE;
   write->retry_source = 0;
+  if (write->turn != NULL && !write->turn (write, dir))
+    {
+      natterd_model_write_release (dir);
+      if (write->clear != NULL)
+        write->clear (write);
+      g_free (write);
+      return G_SOURCE_REMOVE;
+    }
   write->directory = dir;
   natterd_commit_push (dir->commit, &write->job);
   return G_SOURCE_REMOVE;

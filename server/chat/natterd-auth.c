@@ -7,7 +7,10 @@
  * are flagged PAUSES so the connection's next frames wait for the login.
  *
  * A login for a user that does not exist is verified against a dummy hash,
- * so it takes as long as a wrong password. The failed-login limits are
+ * so it takes as long as a wrong password. Where the directory must be
+ * read again before "no such user" (a store other nodes share), the dummy
+ * is verified while it is read, not after: the answer then waits for the
+ * longer of the two, as a wrong password waits for its hash alone. The failed-login limits are
  * checked before any hashing, so they also bound the CPU an attacker can
  * make us spend.
  *
@@ -89,6 +92,8 @@ typedef enum {
   JOB_REGISTER,
   JOB_LOGIN,
   JOB_HASH,       /* natterd_auth_hash_password: a hash and nothing else */
+  JOB_DUMMY,      /* LOGIN of an unknown name: the dummy verified while the directory is read */
+  JOB_VERIFY,     /* natterd_auth_verify_password: a logged-in user's password, and perhaps a new hash */
 } JobKind;
 
 typedef struct {
@@ -108,6 +113,12 @@ typedef struct {
   gboolean        disabled;     /* LOGIN: the right password of a disabled account */
   NatterdAuthHashedFunc hashed; /* HASH: told the result */
   gpointer        hashed_data;
+  char           *new_password; /* VERIFY: hashed once the password matched; wiped after use */
+  gsize           new_password_len;
+  char           *new_hash;     /* VERIFY: its hash */
+  NatterdAuthVerifiedFunc verified; /* VERIFY: told on success */
+  gpointer        verified_data;
+  GDestroyNotify  verified_destroy; /* VERIFY: frees verified_data unless verified took it */
 } Job;
 
 /* --- limiters --- */
@@ -204,6 +215,14 @@ job_free (Job *job)
       sodium_memzero (job->password, job->password_len);
       g_free (job->password);
     }
+  if (job->new_password != NULL)
+    {
+      sodium_memzero (job->new_password, job->new_password_len);
+      g_free (job->new_password);
+    }
+  g_free (job->new_hash);
+  if (job->verified_destroy != NULL)
+    job->verified_destroy (job->verified_data);
   g_free (job->hash);
   g_free (job->username);
   g_free (job->display_name);
@@ -250,6 +269,18 @@ worker (gpointer data,
                                                  job->password_len) == 0;
       job->ok = match && !locked && job->user != NULL;
       job->disabled = match && locked && job->user != NULL;
+      if (job->ok && job->new_password != NULL)
+        {
+          char out[crypto_pwhash_STRBYTES];
+
+          if (crypto_pwhash_str_alg (out, job->new_password, job->new_password_len,
+                                     HASH_OPSLIMIT, HASH_MEMLIMIT,
+                                     crypto_pwhash_ALG_ARGON2ID13) == 0)
+            job->new_hash = g_strdup (out);
+          else
+            g_warning ("argon2id hashing failed (out of memory?)");
+          sodium_memzero (job->new_password, job->new_password_len);
+        }
     }
   sodium_memzero (job->password, job->password_len);
 
@@ -273,6 +304,8 @@ queue_job (NatterdAuth *self, Job *job)
       g_hash_table_remove (self->jobs, job);
       if (job->kind == JOB_HASH)
         job->hashed (NULL, job->hashed_data);
+      else if (job->kind == JOB_DUMMY)
+        natterd_request_release (job->request);
       else
         natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not start hashing");
       job_free (job);
@@ -360,6 +393,8 @@ typedef struct {
   guint8             hash[NATTERD_TOKEN_HASH_LEN];
   char               token[TOKEN_TEXT_LEN];  /* wiped when freed */
   gint64             expires;
+  char              *device;         /* the login's (feature accounts), or NULL */
+  char              *address;        /* the limit key of the login's connection */
 } TokenWrite;
 
 static void log_in (NatterdAuth *self, NatterdRequest *request, NatterdUser *user,
@@ -374,6 +409,8 @@ token_write_free (TokenWrite *w)
   g_free (w->display_name);
   g_free (w->password_hash);
   g_free (w->invite_code);
+  g_free (w->device);
+  g_free (w->address);
   g_free (w);
 }
 
@@ -401,7 +438,8 @@ token_write_run (NatterdWriteJob *job,
       !natterd_store_user_insert (store, w->username, w->display_name, w->password_hash,
                                   natterd_now_ms (), &w->user_id, error))
     return FALSE;
-  return natterd_store_token_insert (store, w->hash, w->user_id, w->expires, error);
+  return natterd_store_token_insert (store, w->hash, w->user_id, w->expires, error) &&
+         natterd_store_token_set_device (store, w->hash, w->device, w->address, error);
 }
 
 static void
@@ -518,15 +556,14 @@ log_in (NatterdAuth    *self,
         gint64          expires)
 {
   NatterdConnection *connection = natterd_request_get_connection (request);
-  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
   NatterJsonWriter *w;
   guint features = 0;
   gboolean has_features = FALSE;
 
-  /* For natterctl user sessions; kept in memory only, since writing it
-   * would cost every login a write. */
-  if (entry != NULL)
-    entry->last_used = natterd_now_ms ();
+  /* For natterctl user sessions and the feature accounts' sessions;
+   * kept in memory only, since writing it would cost every login a
+   * write. */
+  natterd_auth_token_touch (self, hash);
 
   /* Checked by the handler already: this cannot fail. The features
    * belong to this login (natterd_session_end turns them off). */
@@ -561,6 +598,7 @@ issue_token_and_log_in (NatterdAuth    *self,
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   TokenWrite *w = g_new0 (TokenWrite, 1);
   guint8 random[TOKEN_BYTES];
+  const char *device = NULL;
 
   randombytes_buf (random, sizeof random);
   sodium_bin2base64 (w->token, sizeof w->token, random, sizeof random,
@@ -569,6 +607,10 @@ issue_token_and_log_in (NatterdAuth    *self,
   token_hash (w->token, w->hash);
   w->expires = natterd_now_ms () + (gint64) MAX (config->token_lifetime_days, 1) * DAY_MS;
   w->user = user;
+  /* Checked by the handler already: this cannot fail. */
+  natterd_arg_device (request, &device);
+  w->device = g_strdup (device);
+  w->address = g_strdup (natterd_connection_get_address_key (natterd_request_get_connection (request)));
   if (user != NULL)
     w->user_id = user->id;
   else
@@ -603,11 +645,27 @@ finish_register (NatterdAuth *self, Job *job)
   issue_token_and_log_in (self, job->request, NULL, job);
 }
 
+/* A failure is answered once counted everywhere: a guesser that spreads
+ * over the nodes meets one limit. */
 static void
-finish_login (NatterdAuth *self, Job *job)
+fail_login (NatterdAuth    *self,
+            NatterdRequest *request,
+            const char     *address_key,
+            const char     *user_key)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   gint64 now = natterd_now_ms ();
+
+  limiter_take (&self->failures_by_address, address_key,
+                config->failed_logins_per_minute_per_address, now, request);
+  limiter_take (&self->failures_by_user, user_key,
+                config->failed_logins_per_minute_per_user, now, request);
+  natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+}
+
+static void
+finish_login (NatterdAuth *self, Job *job)
+{
 
   /* Disabled while the password was checked, or before. */
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
@@ -617,16 +675,43 @@ finish_login (NatterdAuth *self, Job *job)
     }
   if (!job->ok)
     {
-      /* A failure is answered once counted everywhere: a guesser that
-       * spreads over the nodes meets one limit. */
+      fail_login (self, job->request, job->address_key, job->username);
+      return;
+    }
+  issue_token_and_log_in (self, job->request, job->user, job);
+}
+
+/* A logged-in user's password checked (natterd_auth_verify_password): a
+ * wrong one counts as a failed login, as at login. */
+static void
+finish_verify (NatterdAuth *self, Job *job)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  gint64 now = natterd_now_ms ();
+  NatterdAuthVerifiedFunc verified = job->verified;
+
+  if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
+    {
+      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "This account is disabled");
+      return;
+    }
+  if (!job->ok)
+    {
       limiter_take (&self->failures_by_address, job->address_key,
                     config->failed_logins_per_minute_per_address, now, job->request);
       limiter_take (&self->failures_by_user, job->username,
                     config->failed_logins_per_minute_per_user, now, job->request);
-      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+      natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong password");
       return;
     }
-  issue_token_and_log_in (self, job->request, job->user, job);
+  if (job->new_password != NULL && job->new_hash == NULL)
+    {
+      natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "Could not hash the password");
+      return;
+    }
+  /* The callback owns the data from here. */
+  job->verified_destroy = NULL;
+  verified (job->request, job->new_hash, job->verified_data);
 }
 
 static gboolean
@@ -642,6 +727,10 @@ job_done_cb (gpointer user_data)
     finish_register (self, job);
   else if (job->kind == JOB_HASH)
     job->hashed (job->ok ? job->hash : NULL, job->hashed_data);
+  else if (job->kind == JOB_DUMMY)
+    natterd_request_release (job->request);
+  else if (job->kind == JOB_VERIFY)
+    finish_verify (self, job);
   else
     finish_login (self, job);
   job_free (job);
@@ -752,6 +841,8 @@ natterd_auth_free (NatterdAuth *self)
       Job *job = key;
       if (job->kind == JOB_HASH)
         job->hashed (NULL, job->hashed_data);
+      else if (job->kind == JOB_DUMMY)
+        natterd_request_release (job->request);
       else
         natterd_request_error (job->request, NATTER_ERROR_SERVER_BUSY, "The server is shutting down");
       job_free (job);
@@ -926,6 +1017,29 @@ natterd_auth_login_token (NatterdAuth    *self,
   natterd_reads_push (dir->reads, &l->job);
 }
 
+/* A verification of PASSWORD against USER's hash, or the dummy's. */
+static Job *
+new_login_job (NatterdAuth    *self,
+               JobKind         kind,
+               NatterdRequest *request,
+               const char     *password,
+               NatterdUser    *user,
+               char           *user_key,
+               const char     *address)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->user = user;
+  job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
+  job->username = user_key;
+  job->address_key = g_strdup (address);
+  return job;
+}
+
 void
 natterd_auth_login_password (NatterdAuth    *self,
                              NatterdRequest *request,
@@ -939,7 +1053,6 @@ natterd_auth_login_password (NatterdAuth    *self,
   NatterdUser *user;
   gint64 now = natterd_now_ms ();
   gint64 retry;
-  Job *job;
 
   username = natter_username_normalize (raw_username, NULL);
   /* Failures are counted per name as typed (lower-cased, bounded), so a
@@ -957,21 +1070,77 @@ natterd_auth_login_password (NatterdAuth    *self,
     }
 
   user = natterd_directory_find_user (self->directory, username);
-  /* Perhaps registered through another node: asked again once this one
-   * has read the store (the limits above are asked again too, not
-   * taken). */
-  if (user == NULL && username != NULL && natterd_directory_refresh_wait (self->directory, request))
-    return;
+  if (user == NULL && username != NULL)
+    {
+      /* Perhaps registered through another node: asked again once this
+       * one has read the store (the limits above are asked again too,
+       * not taken). The dummy is verified meanwhile and holds the reply
+       * back until it is done (natterd_request_hold), so an unknown name
+       * is answered after the longer of the read and a hash. */
+      if (natterd_directory_refresh_wait (self->directory, request))
+        {
+          natterd_request_hold (request);
+          queue_job (self, new_login_job (self, JOB_DUMMY, request, password, NULL, NULL, address));
+          return;
+        }
+      /* Still unknown after that read: the dummy was verified already. */
+      if (self->directory->resuming_refreshed == request)
+        {
+          fail_login (self, request, address, user_key);
+          return;
+        }
+    }
+
+  queue_job (self, new_login_job (self, JOB_LOGIN, request, password, user, g_steal_pointer (&user_key), address));
+}
+
+void
+natterd_auth_verify_password (NatterdAuth             *self,
+                              NatterdRequest          *request,
+                              NatterdUser             *user,
+                              const char              *password,
+                              const char              *new_password,
+                              NatterdAuthVerifiedFunc  verified,
+                              gpointer                 user_data,
+                              GDestroyNotify           destroy)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
+  gint64 now = natterd_now_ms ();
+  gint64 retry;
+  Job *job;
+
+  /* The login's limits, before any hashing: a stolen session cannot
+   * guess the password faster than a login could. */
+  retry = MAX (limiter_peek (&self->failures_by_address, address,
+                             config->failed_logins_per_minute_per_address, now),
+               limiter_peek (&self->failures_by_user, user->username,
+                             config->failed_logins_per_minute_per_user, now));
+  if (retry > 0)
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      natterd_request_rate_limited (request, retry);
+      return;
+    }
 
   job = g_new0 (Job, 1);
-  job->kind = JOB_LOGIN;
+  job->kind = JOB_VERIFY;
   job->request = request;
   job->password_len = strlen (password);
   job->password = g_memdup2 (password, job->password_len + 1);
+  if (new_password != NULL)
+    {
+      job->new_password_len = strlen (new_password);
+      job->new_password = g_memdup2 (new_password, job->new_password_len + 1);
+    }
   job->user = user;
-  job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
-  job->username = g_steal_pointer (&user_key);
+  job->hash = g_strdup (user->password_hash);
+  job->username = g_strdup (user->username);
   job->address_key = g_strdup (address);
+  job->verified = verified;
+  job->verified_data = user_data;
+  job->verified_destroy = destroy;
   queue_job (self, job);
 }
 
@@ -998,6 +1167,41 @@ natterd_auth_token_last_used (NatterdAuth  *self,
   CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
 
   return entry != NULL ? entry->last_used : 0;
+}
+
+void
+natterd_auth_token_touch (NatterdAuth  *self,
+                          const guint8 *hash)
+{
+  CachedToken *entry = g_hash_table_lookup (self->tokens, hash);
+
+  if (entry != NULL)
+    entry->last_used = natterd_now_ms ();
+}
+
+void
+natterd_auth_session_to_text (const guint8 *hash,
+                              char          out[NATTERD_SESSION_ID_LEN * 2 + 1])
+{
+  for (guint i = 0; i < NATTERD_SESSION_ID_LEN; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", hash[i]);
+}
+
+gboolean
+natterd_auth_session_from_text (const char *text,
+                                guint8      out[NATTERD_SESSION_ID_LEN])
+{
+  if (strlen (text) != NATTERD_SESSION_ID_LEN * 2)
+    return FALSE;
+  for (guint i = 0; i < NATTERD_SESSION_ID_LEN; i++)
+    {
+      int hi = g_ascii_xdigit_value (text[2 * i]), lo = g_ascii_xdigit_value (text[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        return FALSE;
+      out[i] = (guint8) (hi << 4 | lo);
+    }
+  return TRUE;
 }
 
 gboolean
@@ -1050,6 +1254,76 @@ natterd_auth_forget_token (NatterdAuth  *self,
       if (memcmp (natterd_session_get_token_hash (connection), hash, NATTERD_TOKEN_HASH_LEN) == 0)
         natterd_connection_close (connection);
       l = next;
+    }
+}
+
+typedef struct {
+  NatterdAuthRevoke which;
+  const guint8     *prefix;
+  gsize             prefix_len;
+  GArray           *revoked;
+} RevokeChoice;
+
+static void
+choose_token (const guint8 *hash,
+              gint64        created_ms,
+              gint64        expires_ms,
+              const char   *device,
+              const char   *address,
+              gpointer      user_data)
+{
+  RevokeChoice *c = user_data;
+  gboolean match = c->prefix != NULL && memcmp (hash, c->prefix, c->prefix_len) == 0;
+
+  if (c->which == NATTERD_AUTH_REVOKE_ALL ||
+      (c->which == NATTERD_AUTH_REVOKE_ALL_BUT) != match)
+    g_array_append_vals (c->revoked, hash, 1);
+}
+
+gboolean
+natterd_auth_revoke_run (NatterdStore      *store,
+                         gint64             user_id,
+                         NatterdAuthRevoke  which,
+                         const guint8      *prefix,
+                         gsize              prefix_len,
+                         GArray            *revoked,
+                         GError           **error)
+{
+  RevokeChoice choice = { which, prefix, prefix_len, revoked };
+
+  /* Listed and deleted in one transaction: a token made meanwhile was
+   * committed before it (the writer's order) and goes too. Each delete
+   * is noted for the other nodes as a logout's is. */
+  g_array_set_size (revoked, 0);
+  if (!natterd_store_tokens_of_user (store, user_id, choose_token, &choice, error))
+    return FALSE;
+  for (guint i = 0; i < revoked->len; i++)
+    if (!natterd_store_token_delete (store, natterd_auth_revoked_hash (revoked, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+const guint8 *
+natterd_auth_revoked_hash (GArray *revoked,
+                           guint   i)
+{
+  return (const guint8 *) revoked->data + (gsize) i * NATTERD_TOKEN_HASH_LEN;
+}
+
+void
+natterd_auth_revoked_apply (NatterdDirectory *dir,
+                            NatterdUser      *user,
+                            GArray           *revoked)
+{
+  /* Out of the token cache, here and on the other nodes, with every
+   * connection that logged in with them: their next login is refused. */
+  for (guint i = 0; i < revoked->len; i++)
+    {
+      const guint8 *hash = natterd_auth_revoked_hash (revoked, i);
+
+      natterd_cluster_relay_revoked (dir->cluster, user->id, hash);
+      if (dir->auth != NULL)
+        natterd_auth_forget_token (dir->auth, user, hash);
     }
 }
 

@@ -35,6 +35,24 @@ void         natterd_auth_hash_password  (NatterdAuth           *self,
                                           const char            *password,
                                           NatterdAuthHashedFunc  hashed,
                                           gpointer               user_data);
+/* A logged-in @user's @password checked in the hashing pool (feature
+ * accounts: a password change, an account's deletion), under the login's
+ * limits: rate_limited before any hashing, and a wrong one is auth_failed
+ * and counts as a failed login. With @new_password (checked by the
+ * caller) its hash is made too. On success @verified is called on the
+ * main loop with the new hash (NULL without @new_password) and owns
+ * @user_data; otherwise the request is answered and @destroy frees it. */
+typedef void (*NatterdAuthVerifiedFunc) (NatterdRequest *request,
+                                         const char     *new_hash,
+                                         gpointer        user_data);
+void         natterd_auth_verify_password (NatterdAuth             *self,
+                                           NatterdRequest          *request,
+                                           NatterdUser             *user,
+                                           const char              *password,
+                                           const char              *new_password,
+                                           NatterdAuthVerifiedFunc  verified,
+                                           gpointer                 user_data,
+                                           GDestroyNotify           destroy);
 /* When a login last used the token of SHA-256 @hash on this node (ms),
  * or 0: not since natterd started (or the cache forgot it). */
 gint64       natterd_auth_token_last_used (NatterdAuth           *self,
@@ -78,5 +96,44 @@ void         natterd_auth_revoke_token   (NatterdAuth            *self,
 void         natterd_auth_forget_token   (NatterdAuth            *self,
                                           NatterdUser            *user,
                                           const guint8           *hash);
+
+/* Revoking several of a user's tokens in a write job (natterctl, the
+ * feature accounts): natterd_auth_revoke_run on the writer thread deletes
+ * ALL of them, ALL_BUT those whose hash starts with @prefix, or only
+ * those (ONE), and lists the hashes deleted in @revoked (an array of
+ * NATTERD_TOKEN_HASH_LEN-byte elements); natterd_auth_revoked_apply then,
+ * on the main loop, forgets them here and on the other nodes and closes
+ * every connection that logged in with one. */
+typedef enum {
+  NATTERD_AUTH_REVOKE_ALL,
+  NATTERD_AUTH_REVOKE_ALL_BUT,
+  NATTERD_AUTH_REVOKE_ONE,
+} NatterdAuthRevoke;
+gboolean     natterd_auth_revoke_run     (NatterdStore           *store,
+                                          gint64                  user_id,
+                                          NatterdAuthRevoke       which,
+                                          const guint8           *prefix,
+                                          gsize                   prefix_len,
+                                          GArray                 *revoked,
+                                          GError                **error);
+const guint8 *natterd_auth_revoked_hash  (GArray                 *revoked,
+                                          guint                   i);
+void         natterd_auth_revoked_apply  (NatterdDirectory       *dir,
+                                          NatterdUser            *user,
+                                          GArray                 *revoked);
+
+/* A session's id (natterctl user sessions, the feature accounts'
+ * sessions): the first bytes of its token's hash (which is the SHA-256 of
+ * the token: it says nothing of the token), as lower-case hexadecimal
+ * digits. from_text takes either case; FALSE when @text is not
+ * NATTERD_SESSION_ID_LEN * 2 hexadecimal digits. */
+#define NATTERD_SESSION_ID_LEN 8
+void         natterd_auth_session_to_text   (const guint8 *hash,
+                                             char          out[NATTERD_SESSION_ID_LEN * 2 + 1]);
+gboolean     natterd_auth_session_from_text (const char   *text,
+                                             guint8        out[NATTERD_SESSION_ID_LEN]);
+/* A login or logout with the token of @hash now (natterd_auth_token_last_used). */
+void         natterd_auth_token_touch       (NatterdAuth  *self,
+                                             const guint8 *hash);
 
 G_END_DECLS

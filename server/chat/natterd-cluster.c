@@ -45,6 +45,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "natterd-room-diff.h"
 #include "natterd-auth.h"
 #include "natterd-bus.h"
 #include "natterd-cluster.h"
@@ -431,7 +432,8 @@ typedef struct {
 typedef struct {
   NatterdCluster *cluster;
   guint64         seq;
-  NatterdRequest *request;  /* held */
+  GDestroyNotify  confirmed; /* called with data when done waiting */
+  gpointer        data;
   GHashTable     *waiting;  /* guint64* instances that have not confirmed */
   guint           timeout;
 } DirectoryWait;
@@ -446,7 +448,7 @@ static void
 directory_wait_free (DirectoryWait *wait)
 {
   g_clear_handle_id (&wait->timeout, g_source_remove);
-  natterd_request_release (wait->request);
+  wait->confirmed (wait->data);
   g_hash_table_unref (wait->waiting);
   g_free (wait);
 }
@@ -550,17 +552,28 @@ void
 natterd_cluster_directory_changed (NatterdCluster *self,
                                    NatterdRequest *request)
 {
+  if (request != NULL)
+    natterd_request_hold (request);
+  natterd_cluster_directory_changed_then (self, request != NULL ? (GDestroyNotify) natterd_request_release : NULL,
+                                          request);
+}
+
+void
+natterd_cluster_directory_changed_then (NatterdCluster *self,
+                                        GDestroyNotify  confirmed,
+                                        gpointer        data)
+{
   g_autoptr(GByteArray) notice = NULL;
   DirectoryWait *wait;
 
   if (self == NULL || self->stopped)
-    return;
+    goto done;
   notice = g_byte_array_new ();
   natterd_wire_put_header (notice, MAGIC_DIRECTORY, self->instance);
   natterd_wire_put_u64 (notice, ++self->directory_seq);
   if (!natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_DIRECTORY, notice->data, notice->len) ||
-      request == NULL)
-    return;
+      confirmed == NULL)
+    goto done;
 
   wait = g_new0 (DirectoryWait, 1);
   wait->cluster = self;
@@ -570,12 +583,17 @@ natterd_cluster_directory_changed (NatterdCluster *self,
     {
       g_hash_table_unref (wait->waiting);
       g_free (wait);
-      return;
+      goto done;
     }
-  wait->request = request;
-  natterd_request_hold (request);
+  wait->confirmed = confirmed;
+  wait->data = data;
   wait->timeout = g_timeout_add (NATTERD_CLUSTER_DIRECTORY_WAIT_MS, directory_wait_timeout_cb, wait);
   g_hash_table_insert (self->directory_waits, g_memdup2 (&wait->seq, sizeof wait->seq), wait);
+  return;
+
+done:
+  if (confirmed != NULL)
+    confirmed (data);
 }
 
 void
@@ -626,6 +644,23 @@ natterd_cluster_relay_revoked (NatterdCluster *self,
   out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'X');
   natterd_wire_put_u64 (out, user_id);
   g_byte_array_append (out, hash, NATTERD_TOKEN_HASH_LEN);
+  natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
+}
+
+void
+natterd_cluster_relay_removal (NatterdCluster *self,
+                               gint64          conversation_id,
+                               gint64          user_id,
+                               gint64          by_id)
+{
+  g_autoptr(GByteArray) out = NULL;
+
+  if (self == NULL || self->stopped)
+    return;
+  out = natterd_wire_begin (MAGIC_EVENTS, self->instance, 'K');
+  natterd_wire_put_u64 (out, conversation_id);
+  natterd_wire_put_u64 (out, user_id);
+  natterd_wire_put_u64 (out, by_id);
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
 }
 
@@ -687,6 +722,9 @@ events_cb (NatterdBus   *bus,
       if (conv != NULL && user != NULL)
         natterd_tell_notify_level (conv, user, (NatterdNotifyLevel) p[24], NULL);
     }
+  else if (data[HEADER_LEN] == 'K' && len == HEADER_LEN + 1 + 3 * 8)
+    natterd_room_note_removal (dir, (gint64) natterd_wire_get_u64 (p), (gint64) natterd_wire_get_u64 (p + 8),
+                               (gint64) natterd_wire_get_u64 (p + 16));
   else if (data[HEADER_LEN] == 'X' && len == HEADER_LEN + 1 + 8 + NATTERD_TOKEN_HASH_LEN &&
            dir->auth != NULL)
     natterd_auth_forget_token (dir->auth,

@@ -86,6 +86,12 @@ void            natterd_cluster_flush (NatterdCluster      *self);
  * there). @self NULL: a single node, nothing to do. */
 void            natterd_cluster_directory_changed (NatterdCluster *self,
                                                    NatterdRequest *request);
+/* The same for a change whose answer is not a NatterdRequest's (natterctl's):
+ * @confirmed (@data) is called once the others confirmed or the wait is
+ * over, at once on a single node (@self NULL) or with no other node alive. */
+void            natterd_cluster_directory_changed_then (NatterdCluster *self,
+                                                        GDestroyNotify  confirmed,
+                                                        gpointer        data);
 
 /* A typing notice (into the room @conversation_id, or to @peer_id) or a
  * moved read marker, told here already: the other nodes tell their
@@ -116,6 +122,15 @@ void            natterd_cluster_relay_notify_level (NatterdCluster *self,
 void            natterd_cluster_relay_revoked (NatterdCluster *self,
                                                gint64          user_id,
                                                const guint8   *hash);
+
+/* @by_id kicked or banned @user_id from the room @conversation_id, or
+ * deleted it (@user_id 0), committed here: said to the other nodes before
+ * the notice that makes them read it, since the store does not say who,
+ * nor a kick from a leave (natterd-room-diff.h). */
+void            natterd_cluster_relay_removal (NatterdCluster *self,
+                                               gint64          conversation_id,
+                                               gint64          user_id,
+                                               gint64          by_id);
 
 /* What the bus brings on @channel, handed in as the bus would: for the
  * fuzz target (tests/fuzz/fuzz-cluster-bus.c), which plays a hostile

@@ -78,6 +78,7 @@ pending_send_free (PendingSend *p)
   if (p == NULL)
     return;
   natterd_commit_write_clear (&p->write);
+  natterd_conversation_release (p->conversation);
   if (p->as_sender)
     g_string_free (p->as_sender, TRUE);
   if (p->as_sender_actions)
@@ -453,8 +454,8 @@ send_done (NatterdWriteJob *job,
   /* So does the directory of a conversation the send made: a history of
    * it that waited must find it. */
   if (error == NULL && p->conversation == NULL)
-    p->conversation = natterd_directory_note_direct (self->directory, p->conversation_id,
-                                                     p->sender, p->peer);
+    p->conversation = natterd_conversation_hold (natterd_directory_note_direct (self->directory, p->conversation_id,
+                                                                                p->sender, p->peer));
   natterd_commit_write_done (&p->write);
 
   if (error == NULL && p->original != NULL)
@@ -559,7 +560,7 @@ natterd_commit_deliver_foreign (NatterdCommit             *self,
   p = g_new0 (PendingSend, 1);
   p->write.commit = self;
   p->sender = sender;
-  p->conversation = conv;
+  p->conversation = natterd_conversation_hold (conv);
   p->as_sender = g_string_sized_new (m->body_len + 160);
   natterd_message_object_write (p->as_sender, m,
                                 natterd_conversation_address_into (conv, sender, address),
@@ -608,7 +609,7 @@ natterd_commit_queue_send (NatterdCommit       *self,
 
   natterd_commit_write_init (&p->write, self, request, send_run, send_done);
   p->sender = sender;
-  p->conversation = conversation;
+  p->conversation = natterd_conversation_hold (conversation);
   p->conversation_id = conversation != NULL ? conversation->id : 0;
   if (peer == NULL && conversation->kind == NATTERD_CONVERSATION_DIRECT)
     peer = natterd_conversation_peer (conversation, sender);

@@ -12,6 +12,8 @@
 #include "natterd-directory-diff.h"
 #include "natterd-directory-events.h"
 #include "natterd-presence.h"
+#include "natterd-room-diff.h"
+#include "natterd-room-events.h"
 
 typedef struct {
   gint64  id;
@@ -55,6 +57,7 @@ struct _NatterdDirectorySnapshot {
   GPtrArray *conversations;  /* SnapConversation* */
   GArray    *contacts;       /* SnapContact */
   GArray    *participants;   /* SnapParticipant */
+  NatterdRoomRows *room_rows;
 };
 
 /* --- reading (reader thread) --- */
@@ -158,7 +161,8 @@ natterd_directory_snapshot_read (NatterdStore  *store,
       !natterd_store_users_foreach (store, user_cb, s, error) ||
       !natterd_store_contacts_foreach (store, contact_cb, s, error) ||
       !natterd_store_conversations_foreach (store, conversation_cb, s, error) ||
-      !natterd_store_participants_foreach (store, participant_cb, s, error))
+      !natterd_store_participants_foreach (store, participant_cb, s, error) ||
+      (s->room_rows = natterd_room_rows_read (store, error)) == NULL)
     {
       natterd_directory_snapshot_free (s);
       return NULL;
@@ -176,6 +180,7 @@ natterd_directory_snapshot_free (NatterdDirectorySnapshot *s)
   g_ptr_array_unref (s->conversations);
   g_array_unref (s->contacts);
   g_array_unref (s->participants);
+  natterd_room_rows_free (s->room_rows);
   g_free (s);
 }
 
@@ -236,11 +241,13 @@ apply_users (NatterdDirectory         *self,
 }
 
 /* Rooms and direct conversations; @rooms gets the rooms the snapshot
- * holds, mapped to TRUE for those new here. */
+ * holds, mapped to TRUE for those new here, @owners the owner each room
+ * had before. */
 static void
 apply_conversations (NatterdDirectory         *self,
                      NatterdDirectorySnapshot *s,
-                     GHashTable               *rooms)
+                     GHashTable               *rooms,
+                     GHashTable               *owners)
 {
   for (guint i = 0; i < s->conversations->len; i++)
     {
@@ -274,6 +281,7 @@ apply_conversations (NatterdDirectory         *self,
       if (conv->kind != NATTERD_CONVERSATION_ROOM)
         continue;
       g_hash_table_insert (rooms, conv->room, GINT_TO_POINTER (FALSE));
+      g_hash_table_insert (owners, conv->room, conv->room->owner);
       conv->room->owner = owner;
       if (!g_str_equal (conv->room->topic, c->topic))
         {
@@ -281,6 +289,35 @@ apply_conversations (NatterdDirectory         *self,
           /* Only the owner may set it: the owner set it. */
           natterd_events_room_topic (conv->room, owner);
         }
+    }
+}
+
+/* Rooms the store no longer has were deleted through another node: told
+ * as a deletion here is (room_removed "deleted", invitations withdrawn),
+ * "by" as the deleting node said (null when this node missed it), and
+ * erased. */
+static void
+apply_deleted_rooms (NatterdDirectory         *self,
+                     NatterdDirectorySnapshot *s)
+{
+  g_autoptr(GHashTable) stored = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  for (guint i = 0; i < s->conversations->len; i++)
+    g_hash_table_add (stored, &((SnapConversation *) s->conversations->pdata[i])->id);
+  g_hash_table_iter_init (&iter, self->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!g_hash_table_contains (stored, &((NatterdRoom *) value)->conversation->id))
+      g_ptr_array_add (gone, value);
+  for (guint i = 0; i < gone->len; i++)
+    {
+      NatterdRoom *room = gone->pdata[i];
+
+      natterd_directory_hide_room (self, room);
+      natterd_events_room_deleted (room, natterd_room_deleted_by (self, room->conversation->id), NULL);
+      natterd_directory_erase_room (self, room);
     }
 }
 
@@ -333,8 +370,21 @@ apply_participants (NatterdDirectory         *self,
           g_ptr_array_add (gone, room->members->pdata[i]);
       for (guint i = 0; i < gone->len; i++)
         {
-          natterd_events_room_member (room, gone->pdata[i], "left", NULL);
-          natterd_room_remove_member (room, gone->pdata[i]);
+          NatterdUser *user = gone->pdata[i];
+          NatterdUser *by;
+          const char *ban_reason;
+          const char *why = natterd_room_rows_why_gone (self, s->room_rows, room, user, &by, &ban_reason);
+
+          if (why == NULL)
+            {
+              natterd_events_room_member (room, user, "left", NULL);
+              natterd_room_remove_member (room, user);
+              continue;
+            }
+          /* As a kick or ban here tells it (natterd-handlers-room-admin.c). */
+          natterd_events_room_removed (room, user, why, by, ban_reason, NULL);
+          natterd_room_remove_member (room, user);
+          natterd_events_room_member_removed (room, user, why, by, NULL);
         }
     }
 }
@@ -431,13 +481,22 @@ natterd_directory_snapshot_apply (NatterdDirectory         *self,
                                   NatterdDirectorySnapshot *s,
                                   guint64                   stamp)
 {
-  /* NatterdRoom* -> new here. */
+  /* NatterdRoom* -> new here; -> its owner before. */
   g_autoptr(GHashTable) rooms = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) owners = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  gpointer room, is_new;
 
   /* Users first: the rest refers to them. */
   apply_users (self, s, stamp);
-  apply_conversations (self, s, rooms);
+  apply_conversations (self, s, rooms, owners);
+  apply_deleted_rooms (self, s);
   apply_participants (self, s, rooms);
+  /* Roles are of members: after the memberships. */
+  g_hash_table_iter_init (&iter, rooms);
+  while (g_hash_table_iter_next (&iter, &room, &is_new))
+    natterd_room_rows_apply (self, s->room_rows, room, g_hash_table_lookup (owners, room),
+                             GPOINTER_TO_INT (is_new));
   apply_contacts (self, s);
   apply_revoked (self, s);
 }

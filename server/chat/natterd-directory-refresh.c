@@ -26,6 +26,7 @@
 #include "natterd-handlers.h"
 #include "natterd-model-write.h"
 #include "natterd-reads.h"
+#include "natterd-room-diff.h"
 
 typedef enum {
   PHASE_IDLE,
@@ -103,7 +104,10 @@ read_done (NatterdWriteJob *job,
   if (error != NULL)
     g_message ("Could not refresh the directory: %s", error->message);
   else if (!self->stopping)
-    natterd_directory_snapshot_apply (self, j->snapshot, self->refresh->stamp);
+    {
+      natterd_directory_snapshot_apply (self, j->snapshot, self->refresh->stamp);
+      natterd_room_forget_removals (self, self->refresh->started);
+    }
   natterd_directory_snapshot_free (j->snapshot);
   g_free (j);
   finish (self, error);

@@ -204,12 +204,26 @@ natterd_directory_add_room (NatterdDirectory *self,
   return room;
 }
 
+/* Why not keep a deleted room until natterd stops: a room made and
+ * deleted over and over would grow natterd's memory without end. Why not
+ * free it at once: sends, read markers and notification levels checked
+ * before the delete may still be in the writer or the delivery queue,
+ * pointing at its conversation (and so at the room). They hold it, and
+ * the last to let go frees it. Nothing new can reach it: neither its name
+ * nor its conversation's id is in the directory any more. */
+static void
+erased_room_free (NatterdRoom *room)
+{
+  g_free (room->conversation);
+  room_free (room);
+}
+
 void
 natterd_directory_hide_room (NatterdDirectory *self,
                              NatterdRoom      *room)
 {
   g_hash_table_steal (self->rooms, room->name);
-  g_ptr_array_add (self->deleted_rooms, room);
+  g_hash_table_steal (self->conversations, &room->conversation->id);
   room->deleted = TRUE;
 }
 
@@ -217,12 +231,37 @@ void
 natterd_directory_restore_room (NatterdDirectory *self,
                                 NatterdRoom      *room)
 {
-  guint index;
-
-  if (g_ptr_array_find (self->deleted_rooms, room, &index))
-    g_ptr_array_steal_index_fast (self->deleted_rooms, index);
   g_hash_table_insert (self->rooms, room->name, room);
+  g_hash_table_insert (self->conversations, &room->conversation->id, room->conversation);
   room->deleted = FALSE;
+}
+
+void
+natterd_directory_erase_room (NatterdDirectory *self,
+                              NatterdRoom      *room)
+{
+  g_return_if_fail (room->deleted);
+  room->erased = TRUE;
+  if (room->conversation->holds == 0)
+    erased_room_free (room);
+}
+
+NatterdConversation *
+natterd_conversation_hold (NatterdConversation *conv)
+{
+  if (conv != NULL)
+    conv->holds++;
+  return conv;
+}
+
+void
+natterd_conversation_release (NatterdConversation *conv)
+{
+  if (conv == NULL)
+    return;
+  g_return_if_fail (conv->holds > 0);
+  if (--conv->holds == 0 && conv->room != NULL && conv->room->erased)
+    erased_room_free (conv->room);
 }
 
 static NatterdConversation *
@@ -440,7 +479,6 @@ natterd_directory_new (NatterdServer  *server,
   self->users_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->conversations = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
-  self->deleted_rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) room_free);
   self->dirty_last_seen = g_ptr_array_new ();
 
   if (!natterd_store_users_foreach (store, load_user_cb, self, error) ||
@@ -469,8 +507,8 @@ natterd_directory_free (NatterdDirectory *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->dirty_last_seen);
+  g_clear_pointer (&self->removals_told, g_hash_table_unref);
   g_hash_table_unref (self->rooms);
-  g_ptr_array_unref (self->deleted_rooms);
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users_by_id);
   g_hash_table_unref (self->users_by_name);

@@ -67,6 +67,9 @@ struct _NatterdConversation {
   NatterdRoom             *room;    /* ROOM */
   NatterdUser             *user_a;  /* DIRECT; a == b for notes to self */
   NatterdUser             *user_b;
+  /* Writer jobs and deliveries that point at it (natterd_conversation_hold):
+   * a deleted room's conversation and room are freed once none is left. */
+  guint                    holds;
 };
 
 struct _NatterdRoom {
@@ -82,6 +85,7 @@ struct _NatterdRoom {
   char                *display_name; /* NULL: none */
   gboolean             is_private;
   gboolean             deleted;      /* gone from the directory, kept for those who hold it */
+  gboolean             erased;       /* ... and its deletion committed: freed with the last hold */
   GHashTable          *admins;       /* NatterdUser* members who are admins */
   GHashTable          *bans;         /* NatterdUser* -> NatterdRoomBan* */
   GHashTable          *invitations;  /* NatterdUser* -> NatterdRoomInvitation* */
@@ -105,7 +109,6 @@ struct _NatterdDirectory {
   GHashTable    *users_by_id;       /* gint64* -> NatterdUser* */
   GHashTable    *rooms;             /* name -> NatterdRoom*, owns them */
   GHashTable    *conversations;     /* gint64* -> NatterdConversation*, owns them */
-  GPtrArray     *deleted_rooms;     /* NatterdRoom* deleted: owned, freed with the directory */
 
   /* Presence (natterd-presence.c). */
   guint          n_online;
@@ -122,6 +125,10 @@ struct _NatterdDirectory {
   /* Counts the changes of user fields made on this node (a status text):
    * a refresh that read the store before one was written leaves it alone. */
   guint64        local_stamp;
+
+  /* Kicks, bans and deletions other nodes said they made (natterd-room-diff.h):
+   * "conversation:user" -> who, until a refresh has read them. */
+  GHashTable    *removals_told;
 
   /* The last token revocation read from a shared store (natterd-directory-diff.h):
    * the refresh reads those after it. */
@@ -213,11 +220,18 @@ NatterdRoom        *natterd_directory_add_room (NatterdDirectory *self,
                                                 const char       *name,
                                                 const char       *topic,
                                                 NatterdUser      *owner);
-/* Takes a room out of the directory (its name is free again) before its
- * deletion is written; natterd_directory_restore_room() puts it back when
- * the write failed. Nothing frees it before the directory. */
+/* Takes a room and its conversation out of the directory (its name is
+ * free again, its id found no more) before its deletion is written;
+ * natterd_directory_restore_room() puts them back when the write failed,
+ * natterd_directory_erase_room() says it committed: the room and its
+ * conversation are then freed as soon as nothing holds them. */
 void                natterd_directory_hide_room    (NatterdDirectory *self, NatterdRoom *room);
 void                natterd_directory_restore_room (NatterdDirectory *self, NatterdRoom *room);
+void                natterd_directory_erase_room   (NatterdDirectory *self, NatterdRoom *room);
+/* A job that keeps @conv (may be NULL) past the main loop's turn holds it
+ * (returned, for assignment) and releases it when done with it. */
+NatterdConversation *natterd_conversation_hold    (NatterdConversation *conv);
+void                natterd_conversation_release (NatterdConversation *conv);
 /* The direct conversation between two users, or NULL when none exists yet. */
 NatterdConversation *natterd_directory_find_direct (NatterdDirectory *self,
                                                     NatterdUser      *a,

@@ -487,7 +487,7 @@ notify_done (NatterdWriteJob *job,
   else
     {
       if (n->conv == NULL)
-        n->conv = natterd_directory_note_direct (dir, n->conversation_id, n->me, n->peer);
+        n->conv = natterd_conversation_hold (natterd_directory_note_direct (dir, n->conversation_id, n->me, n->peer));
       if (n->changed)
         {
           NatterdUser *peer = n->conv->kind == NATTERD_CONVERSATION_DIRECT
@@ -505,6 +505,7 @@ notify_done (NatterdWriteJob *job,
       natterd_request_finish_ok (request);
     }
   natterd_commit_write_clear (&n->write);
+  natterd_conversation_release (n->conv);
   g_free (n);
 }
 
@@ -552,7 +553,7 @@ natterd_handle_notify_level (NatterdRequest *request)
   natterd_commit_write_init (&n->write, dir->commit, request, notify_run, notify_done);
   n->me = me;
   n->me_id = me->id;
-  n->conv = conv;
+  n->conv = natterd_conversation_hold (conv);
   n->conversation_id = conv != NULL ? conv->id : 0;
   n->peer = peer;
   n->peer_id = peer != NULL ? peer->id : 0;

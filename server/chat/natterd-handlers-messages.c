@@ -857,6 +857,7 @@ read_done (NatterdWriteJob *job,
       read_reply (r->write.request, r->stored);
     }
   natterd_commit_write_clear (&r->write);
+  natterd_conversation_release (r->conv);
   g_free (r);
 }
 
@@ -887,7 +888,7 @@ natterd_handle_read (NatterdRequest *request)
 
   r = g_new0 (ReadJob, 1);
   natterd_commit_write_init (&r->write, dir->commit, request, read_run, read_done);
-  r->conv = conv;
+  r->conv = natterd_conversation_hold (conv);
   r->me = me;
   r->conversation_id = conv->id;
   r->user_id = me->id;

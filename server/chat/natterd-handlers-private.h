@@ -63,6 +63,12 @@ gboolean natterd_arg_conversation (NatterdRequest       *request,
                                    NatterdConversation **out_conv,
                                    NatterdUser         **out_peer);
 
+/* A login's or registration's "device" (feature accounts): NULL when
+ * absent or when the request does not turn the feature on; FALSE after
+ * answering invalid_argument (natterd-handlers-accounts.c). */
+gboolean natterd_arg_device (NatterdRequest  *request,
+                             const char     **out);
+
 /* messages_per_minute_per_user, shared by sends and the changes of
  * message actions: takes one (0) or says in how many ms one is free. */
 gint64 natterd_message_rate_take (NatterdRequest *request,

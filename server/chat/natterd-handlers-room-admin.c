@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "natterd-cluster.h"
 #include "natterd-handlers-private.h"
 #include "natterd-room-events.h"
 
@@ -530,6 +531,18 @@ remove_run (NatterdWriteJob *job,
   return natterd_store_participant_remove (store, w->conversation_id, w->target_id, error);
 }
 
+/* Said to the other nodes of a cluster before they read the change
+ * (natterd-room-diff.h): who removed the member, or deleted the room. */
+static void
+removal_relay (NatterdModelWrite *model)
+{
+  AdminWrite *w = (AdminWrite *) model;
+
+  if (w->member || w->target == NULL)
+    natterd_cluster_relay_removal (natterd_directory_from_request (model->write.request)->cluster,
+                                   w->conversation_id, w->target_id, w->me_id);
+}
+
 /* A member kicked or banned: told at once, gone from the room. */
 static void
 remove_member (AdminWrite     *w,
@@ -560,6 +573,7 @@ natterd_handle_room_kick (NatterdRequest *request)
 {
   NatterdRoom *room;
   NatterdUser *target;
+  AdminWrite *w;
 
   if ((room = room_for (request, natterd_handle_room_kick, NATTERD_ROLE_ADMIN)) == NULL ||
       (target = natterd_arg_user (request, "username")) == NULL ||
@@ -570,7 +584,10 @@ natterd_handle_room_kick (NatterdRequest *request)
       natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "That user is not a member of the room");
       return;
     }
-  admin_write_start (admin_write_new (request, room, target), request, remove_run, kick_apply);
+  w = admin_write_new (request, room, target);
+  w->member = TRUE;
+  w->model.relay = removal_relay;
+  admin_write_start (w, request, remove_run, kick_apply);
 }
 
 static gboolean
@@ -645,6 +662,7 @@ natterd_handle_room_ban (NatterdRequest *request)
   w->text = reason != NULL && reason[0] != '\0' ? g_strdup (reason) : NULL;
   w->member = natterd_room_has_member (room, target);
   w->invited = natterd_room_find_invitation (room, target) != NULL;
+  w->model.relay = removal_relay;
   admin_write_start (w, request, ban_run, ban_apply);
 }
 
@@ -714,38 +732,25 @@ delete_apply (NatterdModelWrite *model,
 {
   AdminWrite *w = (AdminWrite *) model;
   NatterdRequest *request = model->write.request;
+  NatterdDirectory *dir = natterd_directory_from_request (request);
   NatterdRoom *room = w->room;
-  g_autoptr(GPtrArray) invited = NULL;
 
   if (error != NULL)
     {
-      natterd_directory_restore_room (natterd_directory_from_request (request), room);
+      natterd_directory_restore_room (dir, room);
       natterd_request_store_error (request, error);
       return;
     }
-  invited = sorted_keys (room->invitations);
-  for (guint i = 0; i < invited->len; i++)
-    {
-      natterd_events_room_invitation (room, invited->pdata[i], FALSE, NULL);
-      natterd_room_set_invitation (room, invited->pdata[i], NULL, 0);
-    }
-  /* From the last: removing a member moves the last one into its place. */
-  while (room->members->len > 0)
-    {
-      NatterdUser *member = room->members->pdata[room->members->len - 1];
-
-      natterd_events_room_removed (room, member, "deleted", w->me, NULL,
-                                   natterd_request_get_connection (request));
-      natterd_room_remove_member (room, member);
-    }
-  g_clear_pointer (&room->bans, g_hash_table_unref);
+  natterd_events_room_deleted (room, w->me, natterd_request_get_connection (request));
   natterd_request_ok (request);
+  natterd_directory_erase_room (dir, room);
 }
 
 void
 natterd_handle_room_delete (NatterdRequest *request)
 {
   NatterdRoom *room = room_for (request, natterd_handle_room_delete, NATTERD_ROLE_OWNER);
+  AdminWrite *w;
 
   if (room == NULL)
     return;
@@ -753,5 +758,7 @@ natterd_handle_room_delete (NatterdRequest *request)
    * after this finds no room, so none can be queued behind the delete
    * and leave a message in a room that no longer exists. */
   natterd_directory_hide_room (natterd_directory_from_request (request), room);
-  admin_write_start (admin_write_new (request, room, NULL), request, delete_run, delete_apply);
+  w = admin_write_new (request, room, NULL);
+  w->model.relay = removal_relay;
+  admin_write_start (w, request, delete_run, delete_apply);
 }

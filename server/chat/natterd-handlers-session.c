@@ -22,7 +22,7 @@ natterd_handle_register (NatterdRequest *request)
   const NatterdConfig *config = natterd_directory_get_config (dir);
   g_autoptr(GError) error = NULL;
   g_autofree char *username = NULL;
-  const char *raw_username, *password, *display_name, *invite_code;
+  const char *raw_username, *password, *display_name, *invite_code, *device;
   guint features;
   gboolean has_features;
 
@@ -35,7 +35,8 @@ natterd_handle_register (NatterdRequest *request)
       !natterd_arg_string (request, "password", TRUE, &password) ||
       !natterd_arg_string (request, "display_name", FALSE, &display_name) ||
       !natterd_arg_string (request, "invite_code", FALSE, &invite_code) ||
-      !natterd_features_read (request, &features, &has_features))
+      !natterd_features_read (request, &features, &has_features) ||
+      !natterd_arg_device (request, &device))
     return;
 
   username = natter_username_normalize (raw_username, &error);
@@ -78,13 +79,14 @@ void
 natterd_handle_login (NatterdRequest *request)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
-  const char *token, *raw_username, *password;
+  const char *token, *raw_username, *password, *device;
   guint features;
   gboolean has_features;
 
   /* Checked now; turned on by the login itself (natterd-auth.c). */
   if (!natterd_arg_string (request, "token", FALSE, &token) ||
-      !natterd_features_read (request, &features, &has_features))
+      !natterd_features_read (request, &features, &has_features) ||
+      !natterd_arg_device (request, &device))
     return;
   if (token != NULL)
     {

@@ -50,7 +50,11 @@ model_write_done (NatterdWriteJob *job,
   /* The other nodes of a cluster read the change from the database; the
    * answer waits until they have. */
   if (error == NULL && !self->unchanged)
-    natterd_cluster_directory_changed (directory->cluster, self->write.request);
+    {
+      if (self->relay != NULL)
+        self->relay (self);
+      natterd_cluster_directory_changed (directory->cluster, self->write.request);
+    }
   self->apply (self, error);
   natterd_commit_write_clear (&self->write);
   if (self->clear != NULL)
@@ -80,6 +84,33 @@ natterd_model_write_release (NatterdDirectory *directory)
   resume_waiting (directory);
 }
 
+gboolean
+natterd_model_write_hold (NatterdDirectory    *directory,
+                          NatterdRequest      *request,
+                          NatterdDeferredFunc  handler)
+{
+  if (natterd_model_write_wait (directory, request, handler))
+    return FALSE;
+  directory->model_write_busy = TRUE;
+  return TRUE;
+}
+
+static void
+start (NatterdModelWrite     *self,
+       NatterdDirectory      *directory,
+       NatterdRequest        *request,
+       NatterdWriteRunFunc    run,
+       NatterdModelApplyFunc  apply,
+       GDestroyNotify         clear)
+{
+  self->apply = apply;
+  self->clear = clear;
+  natterd_commit_write_init (&self->write, directory->commit, request, run, model_write_done);
+  self->write.job.atomic = TRUE;
+  directory->model_write_busy = TRUE;
+  natterd_commit_write_queue (&self->write);
+}
+
 void
 natterd_model_write_start (NatterdModelWrite     *self,
                            NatterdRequest        *request,
@@ -90,11 +121,18 @@ natterd_model_write_start (NatterdModelWrite     *self,
   NatterdDirectory *directory = natterd_directory_from_request (request);
 
   g_return_if_fail (!directory->model_write_busy);
+  start (self, directory, request, run, apply, clear);
+}
 
-  self->apply = apply;
-  self->clear = clear;
-  natterd_commit_write_init (&self->write, directory->commit, request, run, model_write_done);
-  self->write.job.atomic = TRUE;
-  directory->model_write_busy = TRUE;
-  natterd_commit_write_queue (&self->write);
+void
+natterd_model_write_start_held (NatterdModelWrite     *self,
+                                NatterdRequest        *request,
+                                NatterdWriteRunFunc    run,
+                                NatterdModelApplyFunc  apply,
+                                GDestroyNotify         clear)
+{
+  NatterdDirectory *directory = natterd_directory_from_request (request);
+
+  g_return_if_fail (directory->model_write_busy);
+  start (self, directory, request, run, apply, clear);
 }

@@ -36,6 +36,10 @@ struct _NatterdModelWrite {
   /* Set by the job's run when it found nothing to write (the rows
    * decided so): the other nodes of a cluster are then not told. */
   gboolean               unchanged;
+  /* Called (may be NULL) after the commit, before the other nodes are
+   * told to read the change: what the store does not say of it goes on
+   * the bus first (natterd_cluster_relay_removal). */
+  void                 (*relay) (NatterdModelWrite *self);
 };
 
 /* TRUE when another request's write is in flight: @request then waits, and
@@ -51,6 +55,20 @@ void     natterd_model_write_start (NatterdModelWrite     *self,
                                     NatterdWriteRunFunc    run,
                                     NatterdModelApplyFunc  apply,
                                     GDestroyNotify         clear);
+
+/* For a write decided after work off the main loop (a password checked
+ * in the hashing pool, feature accounts): takes the turn at once, or
+ * FALSE when @request waits for it as with natterd_model_write_wait. The
+ * write then starts with natterd_model_write_start_held, or
+ * natterd_model_write_release gives the turn back. */
+gboolean natterd_model_write_hold       (NatterdDirectory      *directory,
+                                         NatterdRequest        *request,
+                                         NatterdDeferredFunc    handler);
+void     natterd_model_write_start_held (NatterdModelWrite     *self,
+                                         NatterdRequest        *request,
+                                         NatterdWriteRunFunc    run,
+                                         NatterdModelApplyFunc  apply,
+                                         GDestroyNotify         clear);
 
 /* The same turn, for a refresh of the directory (natterd-directory-refresh.h),
  * which must not read the store while a change is half applied: TRUE when

@@ -10,6 +10,15 @@
 #include "natterd-presence.h"
 #include "natterd-room-events.h"
 
+/* "by": who did it, or null for natterd's operator (natterctl). */
+static void
+write_by (NatterJsonWriter *w,
+          NatterdUser      *by)
+{
+  natter_json_writer_key (w, "by");
+  natter_json_writer_string_or_null (w, by != NULL ? by->username : NULL);
+}
+
 static void
 send_to_members (NatterdRoom       *room,
                  GBytes            *without,
@@ -33,8 +42,7 @@ natterd_events_room_updated (NatterdRoom       *room,
   w = natterd_event_begin (&event, "room_updated");
   natter_json_writer_key (w, "room");
   natterd_room_write (w, room, TRUE);
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, by->username);
+  write_by (w, by);
   frame = natterd_event_finish (&event);
   send_to_members (room, NULL, frame, except);
 }
@@ -56,8 +64,7 @@ natterd_events_room_role (NatterdRoom       *room,
   natter_json_writer_string (w, user->username);
   natter_json_writer_key (w, "role");
   natter_json_writer_string (w, natterd_role_name (natterd_room_role (room, user)));
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, by->username);
+  write_by (w, by);
   frame = natterd_event_finish (&event);
   send_to_members (room, NULL, frame, except);
 }
@@ -122,8 +129,7 @@ natterd_events_room_removed (NatterdRoom       *room,
   natter_json_writer_string (w, room->name);
   natter_json_writer_key (w, "reason");
   natter_json_writer_string (w, reason);
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, by->username);
+  write_by (w, by);
   natter_json_writer_key (w, "ban_reason");
   natter_json_writer_string_or_null (w, ban_reason);
   frame = natterd_event_finish (&event);
@@ -149,8 +155,38 @@ natterd_events_room_member_removed (NatterdRoom       *room,
   natterd_presence_write_user (w, user, NULL);
   natter_json_writer_key (w, "change");
   natter_json_writer_string (w, change);
-  natter_json_writer_key (w, "by");
-  natter_json_writer_string (w, by->username);
+  write_by (w, by);
   frame = natterd_event_finish (&event);
   send_to_members (room, plain, frame, except);
+}
+
+void
+natterd_events_room_deleted (NatterdRoom       *room,
+                             NatterdUser       *by,
+                             NatterdConnection *except)
+{
+  g_autoptr(GPtrArray) invited = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer user;
+
+  if (room->invitations != NULL)
+    {
+      g_hash_table_iter_init (&iter, room->invitations);
+      while (g_hash_table_iter_next (&iter, &user, NULL))
+        g_ptr_array_add (invited, user);
+    }
+  for (guint i = 0; i < invited->len; i++)
+    {
+      natterd_events_room_invitation (room, invited->pdata[i], FALSE, NULL);
+      natterd_room_set_invitation (room, invited->pdata[i], NULL, 0);
+    }
+  /* From the last: removing a member moves the last one into its place. */
+  while (room->members->len > 0)
+    {
+      NatterdUser *member = room->members->pdata[room->members->len - 1];
+
+      natterd_events_room_removed (room, member, "deleted", by, NULL, except);
+      natterd_room_remove_member (room, member);
+    }
+  g_clear_pointer (&room->bans, g_hash_table_unref);
 }

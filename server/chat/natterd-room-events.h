@@ -2,6 +2,7 @@
  * (docs/protocol.md, "Room management"). Each goes to the connections
  * with the feature; where protocol 1 has a frame for the same outcome (a
  * member gone) the others get that one instead, and otherwise nothing.
+ * A NULL "by" user is natterd's operator (natterctl): "by" is null.
  */
 #pragma once
 
@@ -38,6 +39,13 @@ void natterd_events_room_removed        (NatterdRoom       *room,
 void natterd_events_room_member_removed (NatterdRoom       *room,
                                          NatterdUser       *user,
                                          const char        *change,
+                                         NatterdUser       *by,
+                                         NatterdConnection *except);
+
+/* @room was deleted (by @by): its invited users are told the invitation
+ * is gone and its members room_removed "deleted" (but the connection
+ * @except), and it keeps none of them, nor its bans. */
+void natterd_events_room_deleted        (NatterdRoom       *room,
                                          NatterdUser       *by,
                                          NatterdConnection *except);
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "natterd-auth.h"
 #include "natterd-presence.h"
 #include "natterd-session.h"
 
@@ -99,6 +100,9 @@ natterd_session_end (NatterdDirectory  *dir,
   if (session == NULL)
     return;
   user = session->user;
+  /* The session's last activity (the feature accounts' sessions). */
+  if (dir->auth != NULL)
+    natterd_auth_token_touch (dir->auth, session->token_hash);
   user->connections = g_list_remove_link (user->connections,
                                           natterd_connection_get_service_link (connection));
   natterd_connection_set_session (connection, NULL);

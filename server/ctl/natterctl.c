@@ -5,7 +5,8 @@
  * Exit status: 0 done; 1 natterd refused or failed the request (its
  * message on stderr); 2 a bad command line; 3 natterd could not be
  * reached (not running, another data directory, no permission); 4 what
- * was named does not exist (a user, a session, an invitation).
+ * was named does not exist (a user, a session, an invitation, a room, a
+ * member). A room delete the operator answered no to exits 1.
  */
 #define G_LOG_DOMAIN "natterctl"
 
@@ -386,6 +387,84 @@ run_room_list (const Command *command, int argc, char **argv)
   return 0;
 }
 
+/* "#general", or "general" with its '#' added: an unquoted # starts a
+ * comment in the shell. */
+static char *
+room_arg (const char *text)
+{
+  return text[0] == '#' ? g_strdup (text) : g_strconcat ("#", text, NULL);
+}
+
+static gboolean opt_yes;
+
+static const GOptionEntry delete_options[] = {
+  { "yes", 'y', 0, G_OPTION_ARG_NONE, &opt_yes, "Do not ask: delete (needed when standard input is not a terminal)", NULL },
+  { NULL }
+};
+
+/* Whether the operator typed yes to @question on the terminal. */
+static gboolean
+confirm (const char *question)
+{
+  char answer[64];
+
+  g_printerr ("%s [y/N] ", question);
+  if (fgets (answer, sizeof answer, stdin) == NULL)
+    return FALSE;
+  g_strstrip (answer);
+  return g_ascii_strcasecmp (answer, "y") == 0 || g_ascii_strcasecmp (answer, "yes") == 0;
+}
+
+static int
+run_room_delete (const Command *command, int argc, char **argv)
+{
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *room = NULL;
+  g_autofree char *question = NULL;
+
+  parse_command (command, &argc, &argv, 1);
+  room = room_arg (argv[1]);
+  /* Nothing brings a deleted room back: a person says so, or a script
+   * says --yes; a script that forgot it must not delete by accident. */
+  if (!opt_yes)
+    {
+      if (!isatty (STDIN_FILENO))
+        {
+          g_printerr ("natterctl: room delete asks on a terminal; without one, give --yes\n");
+          return EXIT_USAGE;
+        }
+      question = g_strdup_printf ("Delete %s, its messages and files, for everyone? This cannot be undone.", room);
+      if (!confirm (question))
+        {
+          g_printerr ("natterctl: %s not deleted\n", room);
+          return EXIT_REFUSED;
+        }
+    }
+  request = request_text ("room_delete", "room", room, NULL);
+  reply = call (request);
+  if (!print_json (reply))
+    g_print ("deleted %s\n", json_object_get_string_member (reply, "room"));
+  return 0;
+}
+
+static int
+run_room_set_owner (const Command *command, int argc, char **argv)
+{
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *room = NULL;
+
+  parse_command (command, &argc, &argv, 2);
+  room = room_arg (argv[1]);
+  request = request_text ("room_set_owner", "room", room, "username", argv[2], NULL);
+  reply = call (request);
+  if (!print_json (reply))
+    g_print ("%s is owned by %s\n", json_object_get_string_member (reply, "room"),
+             json_object_get_string_member (reply, "owner"));
+  return 0;
+}
+
 static int
 run_user_list (const Command *command, int argc, char **argv)
 {
@@ -642,6 +721,8 @@ static const Command commands[] = {
   { NULL,     "status",         "",                   "How natterd is doing: version, uptime, connections, users online, messages stored, database size, messages per second over the last minute.", run_status, NULL },
   { NULL,     "registration",   "[open|closed|invite]", "Show, or change until natterd restarts, who may create an account ([server] registration).", run_registration, NULL },
   { "room",   "list",           "",                   "Every room: name, members, owner, topic.", run_room_list, NULL },
+  { "room",   "delete",         "ROOM [--yes]",       "Delete a room (#name, or name) and erase its messages and files; its members are told. Asks first on a terminal; without one, --yes is needed.", run_room_delete, delete_options },
+  { "room",   "set-owner",      "ROOM USERNAME",      "Make a member of the room its owner; the old owner, if a member, becomes an admin. The members are told.", run_room_set_owner, NULL },
   { "user",   "list",           "",                   "Every account: username, presence, open connections, display name.", run_user_list, NULL },
   { "user",   "add",            "USERNAME",           "Make an account. The password is read from standard input (typed twice on a terminal), or made up with --generate-password and printed.", run_user_add, add_options },
   { "user",   "disable",        "USERNAME",           "Disable an account: its sessions are revoked, its clients disconnected, and it cannot log in until enabled.", run_user_disable, NULL },

@@ -813,6 +813,10 @@ natterd_config_features_offered (const NatterdConfig *config)
    * "Not done yet"). */
   if (config->bus != NULL)
     all &= ~(guint) NATTER_FEATURE_ROOM_MANAGEMENT;
+  /* Accounts neither: sessions and a new display name are this node's
+   * only (docs/cluster.md, "Not done yet"). */
+  if (config->bus != NULL)
+    all &= ~(guint) NATTER_FEATURE_ACCOUNTS;
   /* Files: not on a cluster yet (a message's files do not travel on the
    * bus), and only when asked for until sending files lands. */
   if (config->bus != NULL || !config->files)

@@ -459,8 +459,14 @@ natterd_connection_close_now (NatterdConnection *self)
     }
 
   /* Closing the socket itself never blocks, where a TLS close could wait
-   * on a peer that does not read. */
-  if (self->tcp != NULL)
+   * on a peer that does not read. While a handshake's thread still works
+   * on the descriptor it is only shut down: closed now, its number could
+   * be handed to the next accepted client before that thread (woken by
+   * the cancel above) makes its last call on it. The GSocket closes it
+   * when the handshake lets go of the connection. */
+  if (self->tcp != NULL && self->handshake != NULL)
+    g_socket_shutdown (g_socket_connection_get_socket (self->tcp), TRUE, TRUE, NULL);
+  else if (self->tcp != NULL)
     g_socket_close (g_socket_connection_get_socket (self->tcp), NULL);
   else if (self->fd >= 0)
     close (self->fd);

@@ -123,13 +123,16 @@ natterd_platform_init (void)
 {
   /* A peer that hangs up while we write must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
-#if defined (NATTER_LINUX_CALLS) && defined (__GLIBC__)
-  /* Fan-out allocates and frees in waves; glibc would hand the top of the
-   * heap back to the kernel after each and fault it in again (measured:
-   * half of natterd's CPU per delivery). Keep it. */
-  mallopt (M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-  mallopt (M_TOP_PAD, 16 * 1024 * 1024);
-#endif
+  /* No malloc tuning (there was: M_TRIM_THRESHOLD 256 MiB and M_TOP_PAD
+   * 16 MiB, when each output queue malloc'd and freed its chunks). The
+   * threshold is global: it also stops glibc from shrinking the arenas of
+   * the other threads (writer, index, reader, send helpers, hashers), and
+   * malloc_trim does not shrink their tops either, so each arena kept the
+   * highest its thread ever touched, 16 MiB apiece. In the soak that grew
+   * natterd's RSS cycle after cycle while the memory in use stayed flat
+   * (docs/reliability.md, "Soak"). The output chunks come from a free list
+   * now (natterd-output-queue.c), and with glibc's defaults fan-out costs
+   * no more CPU (measured in the same soak). */
 }
 
 void

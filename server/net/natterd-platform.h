@@ -1,10 +1,10 @@
 /* natterd-platform.h: the calls natterd makes that differ between
  * systems, behind one seam (docs/building.md, "The platform seam").
  *
- * Linux gets its fast calls: accept4, flock, MSG_NOSIGNAL, mallopt, and
+ * Linux gets its fast calls: accept4, flock, MSG_NOSIGNAL, malloc_trim, and
  * an epoll poller (natterd-poller-epoll.c). Every other POSIX system gets
  * fallbacks on plain POSIX and GLib (accept and fcntl, fcntl record
- * locks, SIGPIPE ignored, no malloc tuning, one GLib source watching
+ * locks, SIGPIPE ignored, no malloc_trim, one GLib source watching
  * every socket: natterd-poller-glib.c), and so does a Linux build with
  * -Dportable=true, which build-aux/test.sh runs the whole suite in, so
  * that the fallbacks are tested on every change. Linux-only calls
@@ -41,12 +41,11 @@ gboolean    natterd_platform_lock_exclusive (int fd);
  * offers that per call (elsewhere natterd_platform_init ignores SIGPIPE
  * for the whole process). */
 int         natterd_platform_send_flags   (void);
-/* At start: SIGPIPE ignored, and on glibc, freed memory kept rather than
- * handed back and asked for again at every burst (see main.c). */
+/* At start: SIGPIPE ignored. (No malloc tuning: see natterd-platform.c.) */
 void        natterd_platform_init         (void);
-/* Hands the free memory inside malloc's heaps back to the kernel (glibc:
- * malloc_trim), which natterd_platform_init's tuning otherwise keeps for
- * the next burst; elsewhere nothing. main.c calls it once a minute. */
+/* Hands the free pages inside malloc's heaps back to the kernel (glibc:
+ * malloc_trim), which free() alone keeps; elsewhere nothing. main.c calls
+ * it once a minute. */
 void        natterd_platform_release_free_memory (void);
 /* What the poller and the other calls are, for the start-up log line. */
 const char *natterd_platform_describe     (void);

@@ -19,30 +19,25 @@
 #include <gio/gio.h>
 #include <gnutls/gnutls.h>
 
-#define PRIORITY_VARIABLE "G_TLS_GNUTLS_PRIORITY"
-
 gboolean
 natterd_tls_policy_apply (GError **error)
 {
-  const char *priority = g_getenv (PRIORITY_VARIABLE);
+  const char *priority;
   const char *error_pos = NULL;
   gnutls_priority_t parsed;
   int rc;
 
-  if (priority == NULL)
-    {
-      priority = NATTERD_TLS_PRIORITY;
-      g_setenv (PRIORITY_VARIABLE, priority, TRUE);
-    }
-  else
-    g_message ("TLS versions and suites from %s: %s", PRIORITY_VARIABLE, priority);
+  if (!natter_tls_priority_use (NATTERD_TLS_PRIORITY))
+    g_message ("TLS versions and suites from %s: %s", NATTER_TLS_PRIORITY_VARIABLE,
+               g_getenv (NATTER_TLS_PRIORITY_VARIABLE));
+  priority = g_getenv (NATTER_TLS_PRIORITY_VARIABLE);
 
   rc = gnutls_priority_init2 (&parsed, priority, &error_pos, 0);
   if (rc < 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "%s='%s' is not a GnuTLS priority string (%s, at '%s')",
-                   PRIORITY_VARIABLE, priority, gnutls_strerror (rc),
+                   NATTER_TLS_PRIORITY_VARIABLE, priority, gnutls_strerror (rc),
                    error_pos != NULL ? error_pos : "");
       return FALSE;
     }

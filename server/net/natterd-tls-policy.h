@@ -4,15 +4,13 @@
 
 #include <glib.h>
 
+#include "natter-tls-priority.h"
+
 G_BEGIN_DECLS
 
-/* natterd's GnuTLS priority string: TLS 1.3 and 1.2 only, forward-secret
- * key exchange, AEAD ciphers only (docs/security.md). */
-#define NATTERD_TLS_PRIORITY \
-  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" \
-  ":-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM" \
-  ":-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
-  ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:%SERVER_PRECEDENCE"
+/* natterd's GnuTLS priority string: Natter's own (the app uses it too),
+ * with the server's order of preference. */
+#define NATTERD_TLS_PRIORITY NATTER_TLS_PRIORITY ":%SERVER_PRECEDENCE"
 
 /* Makes natterd's TLS connections use NATTERD_TLS_PRIORITY, unless the
  * administrator set G_TLS_GNUTLS_PRIORITY, which is then used as it is.

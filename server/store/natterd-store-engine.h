@@ -46,11 +46,15 @@ struct _NatterdStoreEngine {
                                   GError **error);
   gboolean (*user_set_status_text) (NatterdStore *store, gint64 user_id,
                                     const char *status_text, GError **error);
+  gboolean (*user_set_display_name) (NatterdStore *store, gint64 user_id,
+                                     const char *display_name, GError **error);
   gboolean (*token_insert) (NatterdStore *store, const guint8 *hash, gint64 user_id,
                             gint64 expires_ms, GError **error);
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,
                             gint64 *out_expires_ms, GError **error);
   gboolean (*token_delete) (NatterdStore *store, const guint8 *hash, GError **error);
+  gboolean (*token_set_device) (NatterdStore *store, const guint8 *hash, const char *device,
+                                const char *address, GError **error);
   gboolean (*stats) (NatterdStore *store, gint64 *out_messages, gint64 *out_bytes, GError **error);
   gboolean (*tokens_of_user) (NatterdStore *store, gint64 user_id, NatterdStoreTokenFunc func,
                               gpointer user_data, GError **error);

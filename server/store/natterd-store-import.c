@@ -49,7 +49,7 @@ typedef struct {
 static const ImportTable tables[] = {
   { "users", "users", "id, username, display_name, password_hash, status_text, last_seen, created",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, users), -1 },
-  { "tokens", "tokens", "hash, user_id, expires, created",
+  { "tokens", "tokens", "hash, user_id, expires, created, device, address",
     "hash", G_STRUCT_OFFSET (NatterdStoreImportCounts, tokens), 0 },
   { "contacts", "contacts", "a, b, state",
     "a, b", G_STRUCT_OFFSET (NatterdStoreImportCounts, contacts), -1 },

@@ -315,6 +315,11 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX message_files_file ON message_files (file_id, conversation_id);"
   "CREATE INDEX message_files_sender ON message_files (sender_id, file_id);",
+
+  /* Feature accounts (docs/protocol.md, "Accounts"): the device name a
+   * login gave and the address it came from, for `sessions`. */
+  "ALTER TABLE tokens ADD COLUMN device text;"
+  "ALTER TABLE tokens ADD COLUMN address text;",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -330,6 +335,7 @@ typedef enum {
   STMT_USERS_ALL,
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
+  STMT_USER_DISPLAY_NAME,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -376,6 +382,7 @@ typedef enum {
   STMT_PARTICIPANT_ROLE,
   STMT_STATS,
   STMT_TOKENS_OF_USER,
+  STMT_TOKEN_SET_DEVICE,
   STMT_USER_PASSWORD_HASH,
   STMT_INVITE_INSERT,
   STMT_INVITES_ALL,
@@ -438,6 +445,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id" },
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
+  [STMT_USER_DISPLAY_NAME] = { "UPDATE users SET display_name = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
     TRUE, TRUE },
@@ -445,8 +453,11 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_STATS] = {
     "SELECT (SELECT count (*) FROM messages), pg_database_size (current_database ())", FALSE, FALSE, TRUE },
   [STMT_TOKENS_OF_USER] = {
-    "SELECT encode (hash, 'hex'), created, expires FROM tokens WHERE user_id = $1::bigint ORDER BY created, hash",
+    "SELECT encode (hash, 'hex'), created, expires, device, address FROM tokens WHERE user_id = $1::bigint"
+    " ORDER BY created, hash",
     FALSE, FALSE, TRUE },
+  [STMT_TOKEN_SET_DEVICE] = {
+    "UPDATE tokens SET device = $2::text, address = $3::text WHERE hash = $1::bytea", TRUE, FALSE, TRUE },
   [STMT_USER_PASSWORD_HASH] = {
     "UPDATE users SET password_hash = $2::text WHERE id = $1::bigint", TRUE, FALSE, TRUE },
   [STMT_INVITE_INSERT] = {
@@ -2230,6 +2241,20 @@ pg_user_set_status_text (NatterdStore *store,
   return run_done (self, STMT_USER_STATUS, &p, "set status_text", error);
 }
 
+static gboolean
+pg_user_set_display_name (NatterdStore *store,
+                          gint64        user_id,
+                          const char   *display_name,
+                          GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_text (&p, display_name);
+  return run_done (self, STMT_USER_DISPLAY_NAME, &p, "set display_name", error);
+}
+
 /* --- tokens --- */
 
 static gboolean
@@ -2285,6 +2310,22 @@ pg_token_delete (NatterdStore *store,
 
   param_bytes (&p, hash, NATTERD_TOKEN_HASH_LEN);
   return run_done (self, STMT_TOKEN_DELETE, &p, "delete token", error);
+}
+
+static gboolean
+pg_token_set_device (NatterdStore *store,
+                     const guint8 *hash,
+                     const char   *device,
+                     const char   *address,
+                     GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_bytes (&p, hash, NATTERD_TOKEN_HASH_LEN);
+  param_text (&p, device);
+  param_text (&p, address);
+  return run_done (self, STMT_TOKEN_SET_DEVICE, &p, "set a token's device", error);
 }
 
 static gboolean
@@ -2394,7 +2435,8 @@ pg_tokens_of_user (NatterdStore          *store,
       guint8 hash[NATTERD_TOKEN_HASH_LEN];
 
       if (token_hash_from_hex (PQgetvalue (res, i, 0), hash))
-        func (hash, get_int (res, i, 1), get_int (res, i, 2), user_data);
+        func (hash, get_int (res, i, 1), get_int (res, i, 2), get_text (res, i, 3),
+              get_text (res, i, 4), user_data);
     }
   PQclear (res);
   return TRUE;
@@ -4102,9 +4144,11 @@ static const NatterdStoreEngine pg_engine = {
   .users_foreach = pg_users_foreach,
   .user_set_last_seen = pg_user_set_last_seen,
   .user_set_status_text = pg_user_set_status_text,
+  .user_set_display_name = pg_user_set_display_name,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
   .tokens_of_user = pg_tokens_of_user,
+  .token_set_device = pg_token_set_device,
   .user_set_password_hash = pg_user_set_password_hash,
   .invite_insert = pg_invite_insert,
   .invites_foreach = pg_invites_foreach,

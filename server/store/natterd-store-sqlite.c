@@ -241,6 +241,11 @@ static const char *const migrations[] = {
   ");"
   "CREATE INDEX message_files_file ON message_files (file_id, conversation_id);"
   "CREATE INDEX message_files_sender ON message_files (sender_id, file_id);",
+
+  /* Feature accounts (docs/protocol.md, "Accounts"): the device name a
+   * login gave and the address it came from, for `sessions`. */
+  "ALTER TABLE tokens ADD COLUMN device TEXT;"
+  "ALTER TABLE tokens ADD COLUMN address TEXT;",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -304,6 +309,7 @@ typedef enum {
   STMT_USERS_ALL,
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
+  STMT_USER_DISPLAY_NAME,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -359,6 +365,7 @@ typedef enum {
   STMT_PARTICIPANT_ROLE,
   STMT_STATS,
   STMT_TOKENS_OF_USER,
+  STMT_TOKEN_SET_DEVICE,
   STMT_USER_PASSWORD_HASH,
   STMT_INVITE_INSERT,
   STMT_INVITES_ALL,
@@ -464,12 +471,14 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT id, username, display_name, password_hash, status_text, last_seen FROM users ORDER BY id",
   [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
   [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
+  [STMT_USER_DISPLAY_NAME] = "UPDATE users SET display_name = ?2 WHERE id = ?1",
   [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
   /* natterctl's: rare, and none on a path a client waits on. */
   [STMT_STATS] =
     "SELECT (SELECT count (*) FROM main.messages),"
     "       (SELECT page_count * page_size FROM pragma_page_count (), pragma_page_size ())",
-  [STMT_TOKENS_OF_USER] = "SELECT hash, created, expires FROM tokens WHERE user_id = ?1 ORDER BY created, hash",
+  [STMT_TOKENS_OF_USER] = "SELECT hash, created, expires, device, address FROM tokens WHERE user_id = ?1 ORDER BY created, hash",
+  [STMT_TOKEN_SET_DEVICE] = "UPDATE tokens SET device = ?2, address = ?3 WHERE hash = ?1",
   [STMT_USER_PASSWORD_HASH] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
   [STMT_INVITE_INSERT] = "INSERT INTO invites (code, uses_left, expires, created) VALUES (?1, ?2, ?3, ?4)",
   [STMT_INVITES_ALL] = "SELECT code, uses_left, expires, created FROM invites ORDER BY created, code",
@@ -1514,6 +1523,20 @@ sqlite_user_set_status_text (NatterdStore *store,
   return step_done (self, s, "set status_text", error);
 }
 
+static gboolean
+sqlite_user_set_display_name (NatterdStore *store,
+                              gint64        user_id,
+                              const char   *display_name,
+                              GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_USER_DISPLAY_NAME);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
+  return step_done (self, s, "set display_name", error);
+}
+
 /* --- tokens --- */
 
 static gboolean
@@ -1572,6 +1595,22 @@ sqlite_token_delete (NatterdStore *store,
 
   sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
   return step_done (self, s, "delete token", error);
+}
+
+static gboolean
+sqlite_token_set_device (NatterdStore *store,
+                         const guint8 *hash,
+                         const char   *device,
+                         const char   *address,
+                         GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_TOKEN_SET_DEVICE);
+
+  sqlite3_bind_blob (s, 1, hash, NATTERD_TOKEN_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, address, -1, SQLITE_STATIC);
+  return step_done (self, s, "set a token's device", error);
 }
 
 static gboolean
@@ -1638,7 +1677,7 @@ sqlite_tokens_of_user (NatterdStore          *store,
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     if (sqlite3_column_bytes (s, 0) == NATTERD_TOKEN_HASH_LEN)
       func (sqlite3_column_blob (s, 0), sqlite3_column_int64 (s, 1), sqlite3_column_int64 (s, 2),
-            user_data);
+            (const char *) sqlite3_column_text (s, 3), (const char *) sqlite3_column_text (s, 4), user_data);
   sqlite3_reset (s);
   if (rc != SQLITE_DONE)
     return set_error (self, error, rc, "list tokens");
@@ -3371,9 +3410,11 @@ static const NatterdStoreEngine sqlite_engine = {
   .users_foreach = sqlite_users_foreach,
   .user_set_last_seen = sqlite_user_set_last_seen,
   .user_set_status_text = sqlite_user_set_status_text,
+  .user_set_display_name = sqlite_user_set_display_name,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .tokens_of_user = sqlite_tokens_of_user,
+  .token_set_device = sqlite_token_set_device,
   .user_set_password_hash = sqlite_user_set_password_hash,
   .invite_insert = sqlite_invite_insert,
   .invites_foreach = sqlite_invites_foreach,

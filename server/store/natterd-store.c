@@ -258,6 +258,15 @@ natterd_store_user_set_status_text (NatterdStore *self,
 }
 
 gboolean
+natterd_store_user_set_display_name (NatterdStore *self,
+                                     gint64        user_id,
+                                     const char   *display_name,
+                                     GError      **error)
+{
+  return self->engine->user_set_display_name (self, user_id, display_name, error);
+}
+
+gboolean
 natterd_store_token_insert (NatterdStore *self,
                             const guint8 *hash,
                             gint64 user_id,
@@ -281,6 +290,16 @@ gboolean
 natterd_store_stats (NatterdStore *self, gint64 *out_messages, gint64 *out_bytes, GError **error)
 {
   return self->engine->stats (self, out_messages, out_bytes, error);
+}
+
+gboolean
+natterd_store_token_set_device (NatterdStore *self,
+                                const guint8 *hash,
+                                const char   *device,
+                                const char   *address,
+                                GError      **error)
+{
+  return self->engine->token_set_device (self, hash, device, address, error);
 }
 
 gboolean

@@ -146,6 +146,11 @@ gboolean natterd_store_user_set_status_text (NatterdStore *self,
                                              gint64        user_id,
                                              const char   *status_text, /* NULL clears */
                                              GError      **error);
+/* Feature accounts: a new display name (profile_update). */
+gboolean natterd_store_user_set_display_name (NatterdStore *self,
+                                              gint64        user_id,
+                                              const char   *display_name,
+                                              GError      **error);
 
 /* --- tokens: only SHA-256 hashes of them are stored --- */
 
@@ -163,6 +168,14 @@ gboolean natterd_store_token_lookup  (NatterdStore *self,
                                       gint64       *out_user_id,
                                       gint64       *out_expires_ms,
                                       GError      **error);
+/* Feature accounts: the device name a login gave (NULL: none) and the
+ * address it came from (a limit key, natterd-address.h), for the list of
+ * the user's sessions. */
+gboolean natterd_store_token_set_device (NatterdStore *self,
+                                         const guint8 *hash,
+                                         const char   *device,
+                                         const char   *address,
+                                         GError      **error);
 gboolean natterd_store_token_delete  (NatterdStore *self,
                                       const guint8 *hash,
                                       GError      **error);
@@ -203,10 +216,13 @@ gboolean natterd_store_stats (NatterdStore *self,
                               gint64       *out_bytes,
                               GError      **error);
 /* @user_id's tokens, oldest first: @created_ms is 0 for a token made
- * before natterd noted it. */
+ * before natterd noted it; @device and @address are NULL when no login
+ * gave them (natterd_store_token_set_device). */
 typedef void (*NatterdStoreTokenFunc) (const guint8 *hash,
                                        gint64        created_ms,
                                        gint64        expires_ms,
+                                       const char   *device,
+                                       const char   *address,
                                        gpointer      user_data);
 gboolean natterd_store_tokens_of_user (NatterdStore          *self,
                                        gint64                 user_id,

@@ -7,11 +7,15 @@
  * permissions and what it does with bad input.
  */
 #define G_LOG_DOMAIN "natter-test"
+/* posix_openpt and its kin, for a terminal of our own. */
+#define _GNU_SOURCE
 
 #include "config.h"
 
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <gio/gunixsocketaddress.h>
@@ -568,6 +572,240 @@ test_disable_everywhere (void)
   natter_assert_error (reply, "auth_failed");
 }
 
+/* Whether @c's rooms list @room. */
+static gboolean
+lists_room (NatterTestClient *c,
+            const char       *room)
+{
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c, "{\"type\":\"rooms\"}");
+  JsonArray *rooms = natter_test_get_array (r, "rooms");
+
+  for (guint i = 0; i < json_array_get_length (rooms); i++)
+    if (g_str_equal (natter_test_get_str (json_array_get_object_element (rooms, i), "room"), room))
+      return TRUE;
+  return FALSE;
+}
+
+/* room delete: what the owner's room_delete does, asked by the operator.
+ * The clients are protocol 1's here, so that on a cluster (suite
+ * cli-cluster: alice and bob on two nodes) the other node's client is
+ * told too; what room_management clients get is room-delete-told. Only
+ * a terminal's yes or --yes deletes. */
+static void
+test_room_delete (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(JsonObject) deleted = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  util_room_create (alice, "#doomed");
+  util_room_join (bob, "#doomed");
+  util_send (bob, "#doomed", "pineapple pizza", "d1");
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+  natter_test_client_clear_queue (bob);
+
+  /* No terminal and no --yes: refused before natterd is asked. */
+  g_assert_cmpint (ctl_full (srv, "y\n", NULL, &err, "room", "delete", "#doomed", NULL), ==, 2);
+  util_assert_contains (err, "--yes");
+  g_assert_true (lists_room (bob, "#doomed"));
+  /* No such room; not a room's name. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "room", "delete", "#nowhere", "--yes", NULL), ==, 4);
+  util_assert_contains (err, "#nowhere");
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "delete", "Not A Room", "--yes", NULL), ==, 1);
+
+  /* The '#' may be left out (the shell takes an unquoted one for a comment). */
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "room", "delete", "doomed", "--yes", NULL), ==, 0);
+  util_assert_contains (out, "deleted #doomed");
+  {
+    g_autoptr(JsonObject) a = natter_test_client_wait_type (alice, "room_member");
+    g_autoptr(JsonObject) b = natter_test_client_wait_type (bob, "room_member");
+
+    natter_assert_str (a, "change", "left");
+    natter_assert_str (a, "user.username", "alice");
+    natter_assert_str (b, "change", "left");
+    natter_assert_str (b, "user.username", "bob");
+  }
+  g_assert_false (lists_room (alice, "#doomed"));
+  g_assert_false (lists_room (bob, "#doomed"));
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request (bob, "{\"type\":\"history\",\"conversation\":\"#doomed\"}");
+    g_autoptr(JsonObject) y = natter_test_client_request_ok (bob, "{\"type\":\"sync\",\"since\":0}");
+
+    natter_assert_error (h, "not_found");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (y, "messages")), ==, 0);
+  }
+  deleted = ctl_json (srv, NULL, "room", "list", NULL);
+  g_assert_cmpuint (json_array_get_length (natter_test_get_array (deleted, "rooms")), ==, 0);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "delete", "#doomed", "--yes", NULL), ==, 4);
+  /* The name is free again, on every node. */
+  util_room_create (bob, "#doomed");
+}
+
+/* A pseudo-terminal for natterctl's standard input: the operator typing. */
+static int
+ctl_on_terminal (NatterTestServer *srv,
+                 const char       *typed,
+                 char            **err,
+                 const char       *room)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  int master = posix_openpt (O_RDWR | O_NOCTTY);
+  int slave;
+
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  slave = open (ptsname (master), O_RDWR | O_NOCTTY);
+  g_assert_cmpint (slave, >=, 0);
+  g_subprocess_launcher_take_stdin_fd (launcher, slave);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("NATTERCTL_PATH"), "--data-dir",
+                                         natter_test_server_get_data_dir (srv), "room", "delete", room, NULL);
+  g_assert_no_error (error);
+  /* Typed ahead: the terminal keeps it until natterctl reads its answer. */
+  g_assert_cmpint (write (master, typed, strlen (typed)), ==, (gssize) strlen (typed));
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, err, &error);
+  g_assert_no_error (error);
+  close (master);
+  return g_subprocess_get_exit_status (process);
+}
+
+/* On a terminal, room delete asks, and only a yes deletes. */
+static void
+test_room_delete_asks (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autofree char *err = NULL;
+
+  util_room_create (alice, "#doomed");
+  g_assert_cmpint (ctl_on_terminal (srv, "\n", &err, "#doomed"), ==, 1);
+  util_assert_contains (err, "cannot be undone");
+  util_assert_contains (err, "not deleted");
+  g_assert_true (lists_room (alice, "#doomed"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_on_terminal (srv, "nope\n", &err, "#doomed"), ==, 1);
+  g_assert_true (lists_room (alice, "#doomed"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_on_terminal (srv, "yes\n", &err, "#doomed"), ==, 0);
+  g_assert_false (lists_room (alice, "#doomed"));
+}
+
+/* What room_management clients are told of the operator's delete: as of
+ * the owner's, "by" null; an invitation withdrawn. */
+static void
+test_room_delete_told (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = util_feature_user (srv, "alice", "room_management");
+  g_autoptr(NatterTestClient) bob = util_feature_user (srv, "bob", "room_management");
+  g_autoptr(NatterTestClient) carol = util_feature_user (srv, "carol", "room_management");
+  g_autoptr(JsonObject) r = NULL;
+
+  util_room_create (alice, "#doomed");
+  util_room_join (bob, "#doomed");
+  r = natter_test_client_request_ok (alice, "{\"type\":\"room_invite\",\"room\":\"#doomed\",\"username\":\"carol\"}");
+  natter_test_client_sync_ping (bob);
+  natter_test_client_sync_ping (carol);
+  natter_test_client_clear_queue (bob);
+  natter_test_client_clear_queue (carol);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "delete", "#doomed", "--yes", NULL), ==, 0);
+  {
+    g_autoptr(JsonObject) a = natter_test_client_wait_type (alice, "room_removed");
+    g_autoptr(JsonObject) b = natter_test_client_wait_type (bob, "room_removed");
+    g_autoptr(JsonObject) c = natter_test_client_wait_type (carol, "room_invitation");
+
+    natter_assert_str (a, "reason", "deleted");
+    g_assert_true (natter_test_is_null (a, "by"));
+    natter_assert_str (b, "room", "#doomed");
+    g_assert_true (natter_test_is_null (b, "by"));
+    natter_assert_str (c, "change", "removed");
+  }
+  g_clear_pointer (&r, json_object_unref);
+  r = natter_test_client_request_ok (carol, "{\"type\":\"room_invitations\"}");
+  g_assert_cmpuint (json_array_get_length (natter_test_get_array (r, "invitations")), ==, 0);
+}
+
+/* room set-owner: as room_transfer, to a member only. Protocol 1's
+ * clients see the owner in rooms (on a cluster, on either node). */
+static void
+test_room_set_owner (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(JsonObject) rooms = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  util_room_create (alice, "#plans");
+  util_room_join (bob, "#plans");
+
+  /* Not a member, nobody, no room: exit 4, nothing changed. */
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "room", "set-owner", "#plans", "carol", NULL), ==, 4);
+  util_assert_contains (err, "not a member");
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "set-owner", "#plans", "nobody", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "set-owner", "#nowhere", "bob", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "set-owner", "#plans", NULL), ==, 2);
+  rooms = natter_test_client_request_ok (carol, "{\"type\":\"room_directory\"}");
+  natter_assert_str (rooms, "rooms.0.owner", "alice");
+
+  g_assert_cmpint (ctl_full (srv, NULL, &out, NULL, "room", "set-owner", "plans", "Bob", NULL), ==, 0);
+  util_assert_contains (out, "#plans is owned by bob");
+  /* Answered once every node has read it: any client sees it now. */
+  g_clear_pointer (&rooms, json_object_unref);
+  rooms = natter_test_client_request_ok (carol, "{\"type\":\"room_directory\"}");
+  natter_assert_str (rooms, "rooms.0.owner", "bob");
+  g_clear_pointer (&rooms, json_object_unref);
+  rooms = natter_test_client_request_ok (alice, "{\"type\":\"rooms\"}");
+  natter_assert_str (rooms, "rooms.0.owner", "bob");
+  /* Again: nothing to do. */
+  reply = ctl_json (srv, NULL, "room", "set-owner", "#plans", "bob", NULL);
+  natter_assert_str (reply, "owner", "bob");
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ctl_json (srv, NULL, "room", "list", NULL);
+  natter_assert_str (reply, "rooms.0.owner", "bob");
+}
+
+/* What room_management clients are told: room_updated, "by" null; the
+ * old owner, a member still, is an admin; the new owner may delete. */
+static void
+test_room_set_owner_told (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = util_feature_user (srv, "alice", "room_management");
+  g_autoptr(NatterTestClient) bob = util_feature_user (srv, "bob", "room_management");
+  g_autoptr(JsonObject) r = NULL;
+
+  util_room_create (alice, "#plans");
+  util_room_join (bob, "#plans");
+  natter_test_client_sync_ping (alice);
+  natter_test_client_clear_queue (alice);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "room", "set-owner", "#plans", "bob", NULL), ==, 0);
+  {
+    g_autoptr(JsonObject) a = natter_test_client_wait_type (alice, "room_updated");
+    g_autoptr(JsonObject) b = natter_test_client_wait_type (bob, "room_updated");
+
+    natter_assert_str (a, "room.owner", "bob");
+    natter_assert_str (a, "room.admins.0", "alice");
+    g_assert_true (natter_test_is_null (a, "by"));
+    natter_assert_str (b, "room.owner", "bob");
+  }
+  r = natter_test_client_request (alice, "{\"type\":\"room_delete\",\"room\":\"#plans\"}");
+  natter_assert_error (r, "forbidden");
+  g_clear_pointer (&r, json_object_unref);
+  r = natter_test_client_request_ok (bob, "{\"type\":\"room_delete\",\"room\":\"#plans\"}");
+}
+
 /* Raw lines on the socket: errors that name the fault, the connection
  * kept, and natterd unharmed; an over-long line closes it. */
 static void
@@ -589,6 +827,11 @@ test_bad_input (void)
     { "{\"type\":\"invite_create\",\"uses\":0}\n",       "invalid_argument" },
     { "{\"type\":\"invite_create\",\"uses\":1.5}\n",     "invalid_argument" },
     { "{\"type\":\"user_revoke\",\"username\":\"alice\"}\n", "invalid_argument" },
+    { "{\"type\":\"room_delete\"}\n",                    "invalid_argument" },
+    { "{\"type\":\"room_delete\",\"room\":\"general\"}\n", "invalid_argument" },
+    { "{\"type\":\"room_delete\",\"room\":\"#nowhere\"}\n", "not_found" },
+    { "{\"type\":\"room_set_owner\",\"room\":\"#nowhere\"}\n", "invalid_argument" },
+    { "{\"type\":\"room_set_owner\",\"room\":\"#nowhere\",\"username\":\"alice\"}\n", "not_found" },
     { "{\"type\":\"user_add\",\"username\":\"x y\",\"password\":\"" NATTER_TEST_PASSWORD "\"}\n", "invalid_username" },
   };
   g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
@@ -655,7 +898,7 @@ test_command_line (void)
     { "status", NULL }, { "registration", NULL }, { "room", "list" }, { "user", "list" },
     { "user", "add" }, { "user", "disable" }, { "user", "enable" }, { "user", "reset-password" },
     { "user", "sessions" }, { "user", "revoke" }, { "invite", "create" }, { "invite", "list" },
-    { "invite", "revoke" },
+    { "invite", "revoke" }, { "room", "delete" }, { "room", "set-owner" },
   };
 
   /* --help on every command: exit 0, its usage. */
@@ -706,6 +949,14 @@ main (int   argc,
   natter_test_add_single_node ("/natterctl/sessions-revoke", test_sessions_revoke,
                                "user sessions counts one node's connections");
   natter_test_add ("/natterctl/disable-everywhere", test_disable_everywhere);
+  natter_test_add ("/natterctl/room-delete", test_room_delete);
+  natter_test_add_single_node ("/natterctl/room-delete-asks", test_room_delete_asks,
+                               "what a terminal does, not what the nodes do");
+  natter_test_add_single_node ("/natterctl/room-delete-told", test_room_delete_told,
+                               "a server of several nodes does not offer room_management yet");
+  natter_test_add ("/natterctl/room-set-owner", test_room_set_owner);
+  natter_test_add_single_node ("/natterctl/room-set-owner-told", test_room_set_owner_told,
+                               "a server of several nodes does not offer room_management yet");
   natter_test_add_single_node ("/natterctl/registration-closed", test_registration_closed,
                                "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/registration-config", test_registration_config);

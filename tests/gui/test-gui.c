@@ -31,6 +31,7 @@
 #include "natter-conversation-row.h"
 #include "natter-message-row.h"
 #include "natter-preferences-window.h"
+#include "natter-room-settings-window.h"
 #include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
@@ -403,6 +404,12 @@ static gboolean
 is_button_with (GtkWidget *widget, gconstpointer label)
 {
   return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+}
+
+static gboolean
+is_menu_button (GtkWidget *widget, gconstpointer unused)
+{
+  return GTK_IS_MENU_BUTTON (widget);
 }
 
 static gboolean
@@ -1289,16 +1296,20 @@ test_gui_flow (void)
   }
 
   /* Its details: the topic and both members. */
-  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "members");
   {
     gpointer dialog = find_dialog (&fx);
     GtkListBox *members;
 
     g_assert_nonnull (dialog);
-    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDialog");
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomSettingsWindow");
     members = GTK_LIST_BOX (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "members_list"));
     WAIT_FOR (gtk_list_box_get_row_at_index (members, 1) != NULL);
     save_widget_screenshot (&fx, dialog, "room-details.png");
+    /* A member: no invitations, no bans, nobody to manage. */
+    g_assert_null (gtk_widget_get_ancestor (GTK_WIDGET (gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "bans_page")),
+                                            G_OBJECT_TYPE (dialog)));
+    g_assert_null (find_widget (GTK_WIDGET (members), is_menu_button, NULL));
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 
@@ -1320,13 +1331,13 @@ test_gui_flow (void)
   WAIT_FOR (g_strcmp0 (natter_window_get_current_address (fx.window), "#team-plans") == 0);
   conversation = natter_conversation_view_get_conversation (view);
   WAIT_FOR (natter_conversation_get_room (conversation) != NULL);
-  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.details", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "general");
   {
     gpointer dialog = find_dialog (&fx);
     GObject *topic_row = gtk_widget_get_template_child (dialog, G_OBJECT_TYPE (dialog), "topic_row");
     NatterRoom *room = natter_conversation_get_room (conversation);
 
-    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomDialog");
+    g_assert_cmpstr (G_OBJECT_TYPE_NAME (dialog), ==, "NatterRoomSettingsWindow");
     g_assert_true (gtk_widget_get_visible (GTK_WIDGET (topic_row)));
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (topic_row)), ==, "Planning");
     gtk_editable_set_text (GTK_EDITABLE (topic_row), "Planning, week 48");
@@ -2395,11 +2406,12 @@ test_gui_session_ended (void)
 
 /* ---- Search as you type ---------------------------------------------------- */
 
-/* A fixture with @username signed in through the welcome page: server,
- * certificate, password. */
+/* A fixture with @username (called @display_name, when not NULL) signed
+ * in through the welcome page: server, certificate, password. */
 static void
-fixture_setup_signed_in (Fixture    *fx,
-                         const char *username)
+fixture_setup_signed_in_named (Fixture    *fx,
+                               const char *username,
+                               const char *display_name)
 {
   const char *build_dir = g_getenv ("NATTER_BUILD_DIR");
 
@@ -2407,11 +2419,26 @@ fixture_setup_signed_in (Fixture    *fx,
   g_assert_cmpint (g_mkdir_with_parents (fx->screenshot_dir, 0755), ==, 0);
   fx->server = natter_test_server_start (NULL, NULL);
   start_notification_server ();
-  {
-    g_autoptr(NatterTestClient) account = natter_test_client_new_user (fx->server, username);
-  }
+  if (display_name == NULL)
+    {
+      g_autoptr(NatterTestClient) account = natter_test_client_new_user (fx->server, username);
+    }
+  else
+    {
+      g_autoptr(NatterTestClient) account = natter_test_client_new (fx->server);
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (account,
+        "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\",\"display_name\":\"%s\"}",
+        username, NATTER_TEST_PASSWORD, display_name);
+    }
   start_app (fx);
   sign_in (fx, username);
+}
+
+static void
+fixture_setup_signed_in (Fixture    *fx,
+                         const char *username)
+{
+  fixture_setup_signed_in_named (fx, username, NULL);
 }
 
 /* TRUE when @widget is drawn inside @viewport's visible height. */
@@ -2767,6 +2794,400 @@ test_gui_room_invitations (void)
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "invitations")), ==, 0);
   }
   g_assert_false (has_room (natter_client_get_rooms (fx.client), "#other"));
+
+  fixture_teardown (&fx);
+}
+
+static void
+created_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  *(gboolean *) user_data = natter_client_room_create_finish (NATTER_CLIENT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* A test client for @username (@display_name), with room_management,
+ * registered and in @room. */
+static NatterTestClient *
+room_member_new (Fixture    *fx,
+                 const char *username,
+                 const char *display_name,
+                 const char *room)
+{
+  NatterTestClient *c = natter_test_client_new (fx->server);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+    "{\"type\":\"register\",\"username\":\"%s\",\"password\":\"%s\",\"display_name\":\"%s\","
+    "\"features\":[\"room_management\"]}", username, NATTER_TEST_PASSWORD, display_name);
+
+  if (room != NULL)
+    {
+      g_autoptr(JsonObject) j = natter_test_client_request_ok (c, "{\"type\":\"room_join\",\"room\":\"%s\"}", room);
+    }
+  return c;
+}
+
+/* The entry of @username in the array @key of @c's reply to @request,
+ * or NULL: what the server holds, asked by another client. */
+static JsonObject *
+server_entry (NatterTestClient *c,
+              const char       *request,
+              const char       *key,
+              const char       *username)
+{
+  g_autoptr(JsonObject) reply = natter_test_client_request_ok (c, "%s", request);
+  JsonArray *array = json_object_get_array_member (reply, key);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "username", ""), username) == 0)
+        return json_object_ref (entry);
+    }
+  return NULL;
+}
+
+/* The visible message dialog (a confirmation), or NULL. */
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  AdwMessageDialog *found = NULL;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (toplevels);
+  return found;
+}
+
+/* Answers the confirmation on screen with @response. */
+static void
+confirm (const char *response)
+{
+  AdwMessageDialog *dialog = find_message_dialog ();
+
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static guint
+n_rows (gpointer    settings,
+        const char *list)
+{
+  GtkListBox *box = child (settings, G_OBJECT_TYPE (settings), list);
+  guint n = 0;
+
+  while (gtk_list_box_get_row_at_index (box, n) != NULL)
+    n++;
+  return n;
+}
+
+/* Counts the member menus under @widget offering @action (NULL: any
+ * menu). */
+static guint
+count_member_menus (GtkWidget  *widget,
+                    const char *action)
+{
+  guint n = 0;
+
+  if (GTK_IS_MENU_BUTTON (widget))
+    {
+      GMenuModel *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+      gboolean found = action == NULL;
+
+      for (int s = 0; !found && s < g_menu_model_get_n_items (menu); s++)
+        {
+          GMenuModel *section = g_menu_model_get_item_link (menu, s, G_MENU_LINK_SECTION);
+
+          for (int i = 0; !found && section != NULL && i < g_menu_model_get_n_items (section); i++)
+            {
+              g_autofree char *name = NULL;
+
+              g_menu_model_get_item_attribute (section, i, G_MENU_ATTRIBUTE_ACTION, "s", &name);
+              found = g_strcmp0 (name, action) == 0;
+            }
+          g_clear_object (&section);
+        }
+      return found ? 1 : 0;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n += count_member_menus (c, action);
+  return n;
+}
+
+static void
+show_page (gpointer    settings,
+           const char *name)
+{
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (settings), name);
+  settle (GTK_WIDGET (settings));
+}
+
+/* The room settings window (room_management), as the room's owner uses
+ * it: the topic changed, a member made admin, someone banned with a
+ * reason and unbanned, someone invited; each checked on the server by
+ * another client, and each page photographed. */
+static void
+test_gui_room_settings (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  g_autoptr(NatterTestClient) dave = NULL;
+  g_autoptr(NatterTestClient) mallory = NULL;
+  g_autoptr(NatterTestClient) frank = NULL;
+  g_autoptr(NatterTestClient) grace = NULL;
+  g_autoptr(NatterTestClient) spammer = NULL;
+  g_autoptr(NatterTestClient) erin = NULL;
+  NatterConversationView *view;
+  NatterRoom *room;
+  gpointer settings;
+  gboolean created = FALSE;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  fixture_setup_signed_in_named (&fx, "alice", "Alice Moreau");
+  if (!natter_client_get_room_management (fx.client))
+    {
+      g_test_skip ("natterd does not offer room_management");
+      fixture_teardown (&fx);
+      return;
+    }
+  natter_client_room_create_async (fx.client, "#design", "Pixels, words and everything between", NULL,
+                                   created_cb, &created);
+  WAIT_FOR (created);
+  bob = room_member_new (&fx, "bob", "Bob Jensen", "#design");
+  carol = room_member_new (&fx, "carol", "Carol Díaz", "#design");
+  dave = room_member_new (&fx, "dave", "Dave Okafor", "#design");
+  mallory = room_member_new (&fx, "mallory", "Mallory Quinn", "#design");
+  frank = room_member_new (&fx, "frank", "Frank Li", NULL);
+  grace = room_member_new (&fx, "grace", "Grace Hopper", NULL);
+  spammer = room_member_new (&fx, "cheapwatches", "Cheap Watches", NULL);
+  erin = room_member_new (&fx, "erin", "Erin Walsh", "#design");
+  {
+    g_autoptr(JsonObject) p1 = natter_test_client_request_ok (carol,
+      "{\"type\":\"set_presence\",\"presence\":\"busy\",\"status_text\":\"Icon review until 3\"}");
+    g_autoptr(JsonObject) p2 = natter_test_client_request_ok (dave,
+      "{\"type\":\"set_presence\",\"presence\":\"away\"}");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"Mock-ups for the new sidebar are up.\",\"client_msg_id\":\"b1\"}");
+    g_autoptr(JsonObject) u = natter_test_client_request_ok (mallory,
+      "{\"type\":\"send\",\"to\":\"#design\",\"body\":\"CHEAP WATCHES http://example.com/deal\",\"client_msg_id\":\"m1\"}");
+  }
+
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#design");
+  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
+  WAIT_FOR (natter_conversation_get_room (natter_conversation_view_get_conversation (view)) != NULL);
+  room = natter_conversation_get_room (natter_conversation_view_get_conversation (view));
+  WAIT_FOR (natter_room_get_member_count (room) == 6);
+
+  /* Opened from the room's header menu; the owner may invite. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "general"));
+  settings = find_dialog (&fx);
+  g_assert_nonnull (settings);
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (settings), ==, "NatterRoomSettingsWindow");
+  g_assert_nonnull (gtk_widget_get_ancestor (child (settings, G_OBJECT_TYPE (settings), "bans_page"),
+                                             NATTER_TYPE_ROOM_SETTINGS_WINDOW));
+
+  /* General: a name shown and a topic, as bob sees them. */
+  gtk_editable_set_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "name_row")), "Design Team");
+  g_signal_emit_by_name (child (settings, G_OBJECT_TYPE (settings), "name_row"), "apply");
+  WAIT_FOR (g_strcmp0 (natter_room_get_display_name (room), "Design Team") == 0);
+  gtk_editable_set_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "topic_row")),
+                         "Pixels, words and the 2.0 redesign");
+  g_signal_emit_by_name (child (settings, G_OBJECT_TYPE (settings), "topic_row"), "apply");
+  WAIT_FOR (g_strcmp0 (natter_room_get_topic (room), "Pixels, words and the 2.0 redesign") == 0);
+  {
+    g_autoptr(JsonObject) topic = natter_test_client_wait_type (bob, "room_topic");
+
+    g_assert_cmpstr (natter_test_get_str (topic, "topic"), ==, "Pixels, words and the 2.0 redesign");
+  }
+
+  /* Members: bob made admin. */
+  WAIT_FOR (n_rows (settings, "members_list") == 6);
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.make-admin", "s", "bob");
+  WAIT_FOR (natter_room_get_role (room, "bob") == NATTER_ROOM_ROLE_ADMIN);
+  {
+    g_autoptr(JsonObject) role = natter_test_client_wait_type (bob, "room_role");
+    g_autoptr(JsonObject) entry = server_entry (carol, "{\"type\":\"room_members\",\"room\":\"#design\"}",
+                                                "members", "bob");
+
+    g_assert_cmpstr (natter_test_get_str (role, "role"), ==, "admin");
+    g_assert_nonnull (entry);
+    g_assert_cmpstr (json_object_get_string_member (entry, "role"), ==, "admin");
+  }
+
+  /* Bans: mallory with a reason (a member: the count drops), and a
+   * stranger without one. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.ban", "s", "mallory");
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (find_message_dialog ())),
+                         "Spam links");
+  confirm ("ban");
+  WAIT_FOR (natter_room_get_member_count (room) == 5);
+  WAIT_FOR (n_rows (settings, "members_list") == 5);
+  WAIT_FOR (n_rows (settings, "bans_list") == 1);
+  {
+    g_autoptr(JsonObject) removed = natter_test_client_wait_type (mallory, "room_removed");
+    g_autoptr(JsonObject) entry = server_entry (bob, "{\"type\":\"room_bans\",\"room\":\"#design\"}",
+                                                "bans", "mallory");
+
+    g_assert_cmpstr (natter_test_get_str (removed, "ban_reason"), ==, "Spam links");
+    g_assert_nonnull (entry);
+    g_assert_cmpstr (json_object_get_string_member (entry, "reason"), ==, "Spam links");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_ban\",\"room\":\"#design\",\"username\":\"cheapwatches\"}");
+  }
+
+  /* Invitations: frank and grace, typed into the entry; a name nobody
+   * has is refused with a toast, and stays to be mended. */
+  show_page (settings, "invitations");
+  gtk_editable_set_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "invite_row")), "frnak");
+  g_signal_emit_by_name (child (settings, G_OBJECT_TYPE (settings), "invite_row"), "apply");
+  WAIT_FOR (find_widget (settings, is_label_with, "Nobody is called “frnak” on this server.") != NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "invite_row"))), ==, "frnak");
+  gtk_editable_set_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "invite_row")), "frank");
+  g_signal_emit_by_name (child (settings, G_OBJECT_TYPE (settings), "invite_row"), "apply");
+  WAIT_FOR (n_rows (settings, "invited_list") == 1);
+  gtk_editable_set_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "invite_row")), "@grace");
+  g_signal_emit_by_name (child (settings, G_OBJECT_TYPE (settings), "invite_row"), "apply");
+  WAIT_FOR (n_rows (settings, "invited_list") == 2);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (settings, G_OBJECT_TYPE (settings), "invite_row"))), ==, "");
+  {
+    g_autoptr(JsonObject) invitation = natter_test_client_wait_type (frank, "room_invitation");
+    g_autoptr(JsonObject) entry = server_entry (bob, "{\"type\":\"room_invited\",\"room\":\"#design\"}",
+                                                "invitations", "frank");
+
+    g_assert_cmpstr (natter_test_get_str (invitation, "invitation.by"), ==, "alice");
+    g_assert_nonnull (entry);
+  }
+
+  /* Opened again: everything as the server has it (the stranger's ban
+   * came from bob, and the server tells admins nothing of each other's
+   * bans), each page for people to look at. */
+  gtk_window_destroy (GTK_WINDOW (settings));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "general"));
+  settings = find_dialog (&fx);
+  g_assert_true (NATTER_IS_ROOM_SETTINGS_WINDOW (settings));
+  WAIT_FOR (n_rows (settings, "members_list") == 5);
+  WAIT_FOR (n_rows (settings, "invited_list") == 2);
+  WAIT_FOR (n_rows (settings, "bans_list") == 2);
+  /* People alice shares nothing with are shown by their names too. */
+  WAIT_FOR (natter_client_lookup_user (fx.client, "frank") != NULL &&
+            g_strcmp0 (natter_user_get_display_name (natter_client_lookup_user (fx.client, "frank")), "Frank Li") == 0);
+  show_page (settings, "general");
+  save_widget_screenshot (&fx, settings, "room-settings.png");
+  show_page (settings, "members");
+  save_widget_screenshot (&fx, settings, "room-settings-members.png");
+  show_page (settings, "invitations");
+  save_widget_screenshot (&fx, settings, "room-settings-invitations.png");
+  show_page (settings, "bans");
+  save_widget_screenshot (&fx, settings, "room-settings-bans.png");
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.uninvite", "s", "grace");
+  WAIT_FOR (n_rows (settings, "invited_list") == 1);
+
+  /* Unban: mallory may join again. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.unban", "s", "mallory");
+  WAIT_FOR (n_rows (settings, "bans_list") == 1);
+  {
+    g_autoptr(JsonObject) entry = server_entry (bob, "{\"type\":\"room_bans\",\"room\":\"#design\"}",
+                                                "bans", "mallory");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (mallory,
+      "{\"type\":\"room_join\",\"room\":\"#design\"}");
+
+    g_assert_null (entry);
+  }
+  WAIT_FOR (natter_room_get_member_count (room) == 6);
+  WAIT_FOR (n_rows (settings, "members_list") == 6);
+
+  /* Live: bob (an admin) makes the room private; the switch follows. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_update\",\"room\":\"#design\",\"private\":true}");
+  }
+  WAIT_FOR (gtk_switch_get_active (child (settings, G_OBJECT_TYPE (settings), "private_switch")));
+
+  /* The owner may manage everyone else: bob (an admin), carol, dave,
+   * erin, mallory. */
+  {
+    GtkWidget *members = child (settings, G_OBJECT_TYPE (settings), "members_list");
+
+    g_assert_cmpuint (count_member_menus (members, NULL), ==, 5);
+    g_assert_cmpuint (count_member_menus (members, "room.make-member"), ==, 1);
+    g_assert_cmpuint (count_member_menus (members, "room.transfer"), ==, 5);
+  }
+
+  /* Removed from the room through the menu's action, confirmed. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.kick", "s", "erin");
+  confirm ("remove");
+  WAIT_FOR (natter_room_get_member_count (room) == 5);
+  WAIT_FOR (n_rows (settings, "members_list") == 5);
+  {
+    g_autoptr(JsonObject) removed = natter_test_client_wait_type (erin, "room_removed");
+
+    g_assert_cmpstr (natter_test_get_str (removed, "reason"), ==, "kicked");
+  }
+
+  /* The room handed to bob, confirmed: alice is an admin, and may no
+   * longer delete the room. */
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.transfer", "s", "bob");
+  confirm ("transfer");
+  WAIT_FOR (g_strcmp0 (natter_room_get_owner (room), "bob") == 0);
+  g_assert_cmpint (natter_room_get_role (room, "alice"), ==, NATTER_ROOM_ROLE_ADMIN);
+  g_assert_false (gtk_widget_get_visible (child (settings, G_OBJECT_TYPE (settings), "delete_row")));
+  /* An admin manages plain members only, and no roles: carol, dave,
+   * mallory. */
+  {
+    GtkWidget *members = child (settings, G_OBJECT_TYPE (settings), "members_list");
+
+    WAIT_FOR (count_member_menus (members, NULL) == 3);
+    g_assert_cmpuint (count_member_menus (members, "room.ban"), ==, 3);
+    g_assert_cmpuint (count_member_menus (members, "room.make-admin"), ==, 0);
+    g_assert_cmpuint (count_member_menus (members, "room.transfer"), ==, 0);
+  }
+  {
+    g_autoptr(JsonObject) entry = server_entry (carol, "{\"type\":\"room_members\",\"room\":\"#design\"}",
+                                                "members", "bob");
+
+    g_assert_cmpstr (json_object_get_string_member (entry, "role"), ==, "owner");
+  }
+
+  /* Removed by the new owner while the window is open: it closes. */
+  g_object_add_weak_pointer (G_OBJECT (settings), &settings);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"room_kick\",\"room\":\"#design\",\"username\":\"alice\"}");
+  }
+  WAIT_FOR (settings == NULL);
+
+  /* A room of alice's own, deleted from its settings, confirmed. */
+  created = FALSE;
+  natter_client_room_create_async (fx.client, "#scratch", NULL, NULL, created_cb, &created);
+  WAIT_FOR (created);
+  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "#scratch");
+  WAIT_FOR (natter_conversation_get_room (natter_conversation_view_get_conversation (view)) != NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.room-settings", "s", "general"));
+  settings = find_dialog (&fx);
+  g_assert_true (NATTER_IS_ROOM_SETTINGS_WINDOW (settings));
+  g_assert_true (gtk_widget_get_visible (child (settings, G_OBJECT_TYPE (settings), "delete_row")));
+  g_object_add_weak_pointer (G_OBJECT (settings), &settings);
+  gtk_widget_activate_action (GTK_WIDGET (settings), "room.delete", NULL);
+  confirm ("delete");
+  WAIT_FOR (settings == NULL);
+  g_assert_false (has_room (natter_client_get_rooms (fx.client), "#scratch"));
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_error (bob, "not_found",
+      "{\"type\":\"room_join\",\"room\":\"#scratch\"}");
+  }
 
   fixture_teardown (&fx);
 }
@@ -3806,5 +4227,6 @@ main (int   argc,
   g_test_add_func ("/gui/screenshot/message-actions", test_gui_screenshot_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
   g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
+  g_test_add_func ("/gui/room-settings", test_gui_room_settings);
   return g_test_run ();
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "natter-test-server.h"
+#include "natter-tls-priority.h"
 
 /* What a case expects: a handshake of this version, or none (NULL). */
 typedef struct {
@@ -271,6 +272,71 @@ test_probe_sees_weak_priority (void)
   g_assert_nonnull (strstr (cbc, "CBC"));
 }
 
+static gboolean
+accept_any_certificate (void)
+{
+  return TRUE;
+}
+
+/* The app's side: natterd made to offer TLS 1.1 and 1.0 only, and a
+ * GIO TLS client (as the app's, app/core/natter-connection.c) in this
+ * process. Returns the version the handshake agreed, or NULL. */
+static const char *
+client_handshake_with_old_server (void)
+{
+  g_autoptr(NatterTestServer) srv = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) tcp = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kept = g_strdup (g_getenv (NATTER_TLS_PRIORITY_VARIABLE));
+  GTlsProtocolVersion version;
+
+  g_setenv (NATTER_TLS_PRIORITY_VARIABLE, "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:%COMPAT", TRUE);
+  srv = natter_test_server_start (NULL, NULL);
+  /* The server has read it; this process reads its own at its first
+   * connection, below. */
+  if (kept != NULL)
+    g_setenv (NATTER_TLS_PRIORITY_VARIABLE, kept, TRUE);
+  else
+    g_unsetenv (NATTER_TLS_PRIORITY_VARIABLE);
+
+  tcp = g_socket_client_connect_to_host (client, "127.0.0.1", natter_test_server_get_port (srv), NULL, &error);
+  g_assert_no_error (error);
+  tls = g_tls_client_connection_new (G_IO_STREAM (tcp), NULL, &error);
+  g_assert_no_error (error);
+  /* Any certificate: the version is what is asked here. */
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &error))
+    {
+      natter_test_note ("client handshake refused: %s", error->message);
+      return NULL;
+    }
+  version = g_tls_connection_get_protocol_version (G_TLS_CONNECTION (tls));
+  return version == G_TLS_PROTOCOL_VERSION_TLS_1_1 ? "TLS1.1"
+       : version == G_TLS_PROTOCOL_VERSION_TLS_1_0 ? "TLS1.0" : "other";
+}
+
+/* natter_tls_priority_use, as the app's main() calls it: no agreement. */
+static void
+test_client_refuses_old_versions (void)
+{
+  g_unsetenv (NATTER_TLS_PRIORITY_VARIABLE);
+  g_assert_true (natter_tls_priority_use (NATTER_TLS_PRIORITY));
+  g_assert_null (client_handshake_with_old_server ());
+}
+
+/* The control: with GnuTLS's default, the same client agrees to TLS 1.1
+ * (and a priority the user set is kept by natter_tls_priority_use). */
+static void
+test_client_default_takes_old_versions (void)
+{
+  g_setenv (NATTER_TLS_PRIORITY_VARIABLE, "NORMAL:%COMPAT", TRUE);
+  g_assert_false (natter_tls_priority_use (NATTER_TLS_PRIORITY));
+  g_assert_cmpstr (g_getenv (NATTER_TLS_PRIORITY_VARIABLE), ==, "NORMAL:%COMPAT");
+  g_assert_cmpstr (client_handshake_with_old_server (), ==, "TLS1.1");
+}
+
 /* A priority string GnuTLS cannot read: natterd refuses to start and
  * says which, instead of failing every handshake later. */
 static void
@@ -298,5 +364,7 @@ main (int argc, char *argv[])
   natter_test_add ("/security/tls/rsa-certificate", test_rsa_certificate);
   natter_test_add ("/security/tls/probe-sees-weak-priority", test_probe_sees_weak_priority);
   natter_test_add ("/security/tls/bad-priority-refused", test_bad_priority_refused);
+  natter_test_add ("/security/tls/client-refuses-old-versions", test_client_refuses_old_versions);
+  natter_test_add ("/security/tls/client-default-takes-old-versions", test_client_default_takes_old_versions);
   return g_test_run ();
 }

@@ -91,7 +91,7 @@ test_features (void)
   if (natter_test_cluster_size () > 1)
     util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", NULL);
   else
-    util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", "room_management", NULL);
+    util_assert_strings (natter_test_get_array (welcome, "features"), "message_actions", "room_management", "accounts", NULL);
 
   /* Before login a feature's request does not exist. */
   e0 = natter_test_client_request_error (plain, "unknown_type",

@@ -178,7 +178,7 @@ test_not_offered_by_default (void)
   g_autoptr(JsonObject) ok = NULL, e = NULL;
 
   util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"),
-                       "message_actions", "room_management", NULL);
+                       "message_actions", "room_management", "accounts", NULL);
   ok = natter_test_client_request_ok (c,
       "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"files\"]}",
       NATTER_TEST_PASSWORD);
@@ -196,7 +196,7 @@ test_protocol1 (void)
   static const char *const types[] = { "upload_begin", "upload_chunk", "upload_status", "download" };
 
   util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"),
-                       "message_actions", "room_management", "files", NULL);
+                       "message_actions", "room_management", "files", "accounts", NULL);
   natter_test_client_register (c, "alice", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (types); i++)
     {

@@ -324,11 +324,12 @@ sqlite_int (const char *path,
 }
 
 /* Columns no answer above shows whole: each user's last_seen and
- * created, the tokens' expiry. */
+ * created, the tokens' expiry and address (feature accounts). */
 static const char *const column_sums[] = {
   "SELECT sum (last_seen) FROM users",
   "SELECT sum (created) FROM users",
   "SELECT sum (expires) FROM tokens",
+  "SELECT sum (length (address)) FROM tokens",
   "SELECT sum (created) FROM rooms",
   "SELECT sum (read_up_to) FROM participants",
 };
@@ -504,7 +505,8 @@ assert_refused (const char *const *args,
 static const char bad_schema[] =
   "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT, display_name TEXT,"
   "  password_hash TEXT, status_text TEXT, last_seen INTEGER, created INTEGER);"
-  "CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER, expires INTEGER, created INTEGER);"
+  "CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER, expires INTEGER, created INTEGER,"
+  " device TEXT, address TEXT);"
   "CREATE TABLE contacts (a INTEGER, b INTEGER, state INTEGER);"
   "CREATE TABLE conversations (id INTEGER PRIMARY KEY, kind INTEGER, user_a INTEGER, user_b INTEGER);"
   "CREATE TABLE rooms (conversation_id INTEGER PRIMARY KEY, name TEXT, topic TEXT,"

@@ -318,6 +318,9 @@ test_migration_from_v1 (void)
                   "ALTER TABLE messages DROP COLUMN reactions;"
                   "ALTER TABLE messages DROP COLUMN mentions;"
                   "ALTER TABLE participants DROP COLUMN notify_level;"
+                  /* What the feature accounts added. */
+                  "ALTER TABLE tokens DROP COLUMN device;"
+                  "ALTER TABLE tokens DROP COLUMN address;"
                   /* What natterctl's schema added. */
                   "ALTER TABLE tokens DROP COLUMN created;"
                   "DROP TABLE invites;"
