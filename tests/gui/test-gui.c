@@ -1583,6 +1583,24 @@ open_bobs_message (Fixture          *fx,
   return view;
 }
 
+/* Opens @address in the window; its view, with its composer and its
+ * messages when asked for. */
+static NatterConversationView *
+open_conversation (Fixture         *fx,
+                   const char      *address,
+                   NatterComposer **out_composer,
+                   GListModel     **out_model)
+{
+  NatterConversationView *view = child (fx->window, NATTER_TYPE_WINDOW, "conversation_view");
+
+  gtk_widget_activate_action (GTK_WIDGET (fx->window), "win.open-conversation", "s", address);
+  if (out_composer != NULL)
+    *out_composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
+  if (out_model != NULL)
+    *out_model = natter_conversation_view_get_model (view);
+  return view;
+}
+
 /* Closing the window with a conversation on screen leaves nothing behind
  * that runs on a disposed widget (the conversation view queued a scroll
  * from its dispose, which then ran on the disposed view: a CRITICAL, and a
@@ -3626,10 +3644,7 @@ test_gui_message_actions (void)
       return;
     }
 
-  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
-  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
-  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
-  model = natter_conversation_view_get_model (view);
+  view = open_conversation (&fx, "@bob", &composer, &model);
   WAIT_FOR (last_body_is (model, "Answering myself: 8pm"));
   g_assert_null (message_with_id (model, original_id));
 
@@ -3834,10 +3849,7 @@ test_gui_message_keys (void)
     question_id = natter_test_get_int (r, "message.id");
   }
   sign_in (&fx, "alice");
-  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", "@bob");
-  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
-  composer = child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer");
-  model = natter_conversation_view_get_model (view);
+  view = open_conversation (&fx, "@bob", &composer, &model);
   WAIT_FOR ((question = message_with_id (model, question_id)) != NULL);
   mine = natter_client_send_message (fx.client, "@bob", "I'd rather take the 10:10");
   WAIT_FOR (natter_message_get_id (mine) > 0);
@@ -4029,9 +4041,7 @@ test_gui_screenshot_actions (void)
   react (jonas, booked, "🙌");
 
   sign_in (&fx, "alice");
-  gtk_widget_activate_action (GTK_WIDGET (fx.window), "win.open-conversation", "s", room);
-  view = child (fx.window, NATTER_TYPE_WINDOW, "conversation_view");
-  model = natter_conversation_view_get_model (view);
+  view = open_conversation (&fx, room, NULL, &model);
   WAIT_FOR (message_with_id (model, booked) != NULL && message_with_id (model, forecast) != NULL);
 
   /* As the conversation opens, with Priya typing. */
