@@ -43,7 +43,7 @@ write_body_with_file_lines (NatterJsonWriter          *w,
         g_string_append_c (body, '\n');
       g_string_append (body, "[file: ");
       g_string_append_len (body, f.name, f.name_len);
-      g_string_append_printf (body, ", %" G_GINT64_FORMAT " bytes]", f.size);
+      g_string_append_printf (body, ", %" G_GINT64_FORMAT " bytes]", f.main.size);
     }
   natter_json_writer_string_len (w, body->str, body->len);
 }
@@ -51,29 +51,23 @@ write_body_with_file_lines (NatterJsonWriter          *w,
 /* "file", "size", "mime", "sha256" and "width"/"height" when given, of
  * a file object into an open object. */
 static void
-write_file_fields (NatterJsonWriter *w,
-                   gint64            file,
-                   gint64            size,
-                   const char       *mime,
-                   gsize             mime_len,
-                   const char       *sha256,
-                   gint64            width,
-                   gint64            height)
+write_file_fields (NatterJsonWriter           *w,
+                   const NatterdStoreFileSpec *spec)
 {
   natter_json_writer_key (w, "file");
-  natter_json_writer_int (w, file);
+  natter_json_writer_int (w, spec->file);
   natter_json_writer_key (w, "size");
-  natter_json_writer_int (w, size);
+  natter_json_writer_int (w, spec->size);
   natter_json_writer_key (w, "mime");
-  natter_json_writer_string_len (w, mime, mime_len);
+  natter_json_writer_string_len (w, spec->mime, spec->mime_len);
   natter_json_writer_key (w, "sha256");
-  natter_json_writer_string_len (w, sha256, 64);
-  if (width != 0)
+  natter_json_writer_string_len (w, spec->sha256, 64);
+  if (spec->width != 0)
     {
       natter_json_writer_key (w, "width");
-      natter_json_writer_int (w, width);
+      natter_json_writer_int (w, spec->width);
       natter_json_writer_key (w, "height");
-      natter_json_writer_int (w, height);
+      natter_json_writer_int (w, spec->height);
     }
 }
 
@@ -94,15 +88,14 @@ write_files (NatterJsonWriter          *w,
   while (natterd_store_files_next (&at, &f))
     {
       natter_json_writer_begin_object (w);
-      write_file_fields (w, f.file, f.size, f.mime, f.mime_len, f.sha256, f.width, f.height);
+      write_file_fields (w, &f.main);
       natter_json_writer_key (w, "name");
       natter_json_writer_string_len (w, f.name, f.name_len);
       natter_json_writer_key (w, "preview");
-      if (f.preview_file != 0)
+      if (f.preview.file != 0)
         {
           natter_json_writer_begin_object (w);
-          write_file_fields (w, f.preview_file, f.preview_size, f.preview_mime, f.preview_mime_len,
-                             f.preview_sha256, f.preview_width, f.preview_height);
+          write_file_fields (w, &f.preview);
           natter_json_writer_end_object (w);
         }
       else

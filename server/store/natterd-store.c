@@ -63,6 +63,21 @@ natterd_store_message_copy (const NatterdStoreMessage *m)
 
 #define FILE_FIELDS 13
 
+/* The six fields of a file or its preview, from @field. */
+static void
+spec_read (const char *const    *field,
+           const gsize          *len,
+           NatterdStoreFileSpec *out)
+{
+  out->file = g_ascii_strtoll (field[0], NULL, 10);
+  out->size = g_ascii_strtoll (field[1], NULL, 10);
+  out->sha256 = field[2];
+  out->width = g_ascii_strtoll (field[3], NULL, 10);
+  out->height = g_ascii_strtoll (field[4], NULL, 10);
+  out->mime = field[5];
+  out->mime_len = len[5];
+}
+
 gboolean
 natterd_store_files_next (const char          **at,
                           NatterdStoreFileRef  *out)
@@ -88,22 +103,10 @@ natterd_store_files_next (const char          **at,
   if (n != FILE_FIELDS || len[2] != 64 || (len[9] != 64 && len[9] != 0))
     return FALSE;
   *at = *p == '\n' ? p + 1 : p;
-  out->file = g_ascii_strtoll (field[0], NULL, 10);
-  out->size = g_ascii_strtoll (field[1], NULL, 10);
-  out->sha256 = field[2];
-  out->width = g_ascii_strtoll (field[3], NULL, 10);
-  out->height = g_ascii_strtoll (field[4], NULL, 10);
-  out->mime = field[5];
-  out->mime_len = len[5];
+  spec_read (field, len, &out->main);
   out->name = field[6];
   out->name_len = len[6];
-  out->preview_file = g_ascii_strtoll (field[7], NULL, 10);
-  out->preview_size = g_ascii_strtoll (field[8], NULL, 10);
-  out->preview_sha256 = field[9];
-  out->preview_width = g_ascii_strtoll (field[10], NULL, 10);
-  out->preview_height = g_ascii_strtoll (field[11], NULL, 10);
-  out->preview_mime = field[12];
-  out->preview_mime_len = len[12];
+  spec_read (field + 7, len + 7, &out->preview);
   return TRUE;
 }
 
@@ -130,9 +133,9 @@ natterd_store_files_ids (const char *files,
 
   while (natterd_store_files_next (&at, &f))
     {
-      add_file_id (literal, ids, f.file);
-      if (f.preview_file != 0)
-        add_file_id (literal, ids, f.preview_file);
+      add_file_id (literal, ids, f.main.file);
+      if (f.preview.file != 0)
+        add_file_id (literal, ids, f.preview.file);
     }
   if (out != NULL)
     g_array_append_vals (out, ids->data, ids->len);

@@ -486,22 +486,20 @@ typedef struct {
  * take it with the row, no join. The same ids are rows of message_files,
  * which downloads, quotas and freeing ask. */
 typedef struct {
-  gint64      file;
+  gint64      file;          /* 0: none (a preview left out) */
   gint64      size;
   const char *sha256;        /* 64 characters, not NUL-terminated */
-  gint64      width;
+  gint64      width;         /* 0: not given */
   gint64      height;
   const char *mime;
   gsize       mime_len;
-  const char *name;
-  gsize       name_len;
-  gint64      preview_file;  /* 0: none */
-  gint64      preview_size;
-  const char *preview_sha256;
-  gint64      preview_width;
-  gint64      preview_height;
-  const char *preview_mime;
-  gsize       preview_mime_len;
+} NatterdStoreFileSpec;
+
+typedef struct {
+  NatterdStoreFileSpec  main;
+  const char           *name;
+  gsize                 name_len;
+  NatterdStoreFileSpec  preview;
 } NatterdStoreFileRef;
 
 /* Reads the line at *@at into @out (pointing into the line) and moves
