@@ -7,6 +7,7 @@
 #include "natter-room.h"
 #include "natter-conversation.h"
 #include "natter-client.h"
+#include "natter-device-session.h"
 #include "natter-secret.h"
 #include "natter-search-match.h"
 #include "natter-server-address.h"
