@@ -234,6 +234,20 @@ job_free (Job *job)
 
 static gboolean job_done_cb (gpointer user_data);
 
+/* argon2id of @password (a new string), or NULL when hashing failed. */
+static char *
+hash_password (const char *password,
+               gsize       len)
+{
+  char out[crypto_pwhash_STRBYTES];
+
+  if (crypto_pwhash_str_alg (out, password, len, HASH_OPSLIMIT, HASH_MEMLIMIT,
+                             crypto_pwhash_ALG_ARGON2ID13) == 0)
+    return g_strdup (out);
+  g_warning ("argon2id hashing failed (out of memory?)");
+  return NULL;
+}
+
 static void
 worker (gpointer data,
         gpointer user_data)
@@ -243,17 +257,8 @@ worker (gpointer data,
 
   if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
     {
-      char out[crypto_pwhash_STRBYTES];
-
-      if (crypto_pwhash_str_alg (out, job->password, job->password_len,
-                                 HASH_OPSLIMIT, HASH_MEMLIMIT,
-                                 crypto_pwhash_ALG_ARGON2ID13) == 0)
-        {
-          job->hash = g_strdup (out);
-          job->ok = TRUE;
-        }
-      else
-        g_warning ("argon2id hashing failed (out of memory?)");
+      job->hash = hash_password (job->password, job->password_len);
+      job->ok = job->hash != NULL;
     }
   else
     {
@@ -267,14 +272,7 @@ worker (gpointer data,
       job->disabled = match && locked && job->user != NULL;
       if (job->ok && job->new_password != NULL)
         {
-          char out[crypto_pwhash_STRBYTES];
-
-          if (crypto_pwhash_str_alg (out, job->new_password, job->new_password_len,
-                                     HASH_OPSLIMIT, HASH_MEMLIMIT,
-                                     crypto_pwhash_ALG_ARGON2ID13) == 0)
-            job->new_hash = g_strdup (out);
-          else
-            g_warning ("argon2id hashing failed (out of memory?)");
+          job->new_hash = hash_password (job->new_password, job->new_password_len);
           sodium_memzero (job->new_password, job->new_password_len);
         }
     }
@@ -639,12 +637,57 @@ finish_register (NatterdAuth *self, Job *job)
   issue_token_and_log_in (self, job->request, NULL, job);
 }
 
+/* A wrong password, counted against the address and the user. A failure
+ * is answered once counted everywhere: a guesser that spreads over the
+ * nodes meets one limit. */
 static void
-finish_login (NatterdAuth *self, Job *job)
+count_failure (NatterdAuth *self, Job *job)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   gint64 now = natterd_now_ms ();
 
+  limiter_take (&self->failures_by_address, job->address_key,
+                config->failed_logins_per_minute_per_address, now, job->request);
+  limiter_take (&self->failures_by_user, job->username,
+                config->failed_logins_per_minute_per_user, now, job->request);
+}
+
+/* How long the failed-login limits make a login of @user_key from
+ * @address wait (ms), or 0. */
+static gint64
+login_retry_after (NatterdAuth *self,
+                   const char  *address,
+                   const char  *user_key)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  gint64 now = natterd_now_ms ();
+
+  return MAX (limiter_peek (&self->failures_by_address, address,
+                            config->failed_logins_per_minute_per_address, now),
+              limiter_peek (&self->failures_by_user, user_key,
+                            config->failed_logins_per_minute_per_user, now));
+}
+
+/* A job checking @password (copied) for @request. */
+static Job *
+password_job_new (JobKind         kind,
+                  NatterdRequest *request,
+                  const char     *password,
+                  const char     *address)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->address_key = g_strdup (address);
+  return job;
+}
+
+static void
+finish_login (NatterdAuth *self, Job *job)
+{
   /* Disabled while the password was checked, or before. */
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
     {
@@ -653,12 +696,7 @@ finish_login (NatterdAuth *self, Job *job)
     }
   if (!job->ok)
     {
-      /* A failure is answered once counted everywhere: a guesser that
-       * spreads over the nodes meets one limit. */
-      limiter_take (&self->failures_by_address, job->address_key,
-                    config->failed_logins_per_minute_per_address, now, job->request);
-      limiter_take (&self->failures_by_user, job->username,
-                    config->failed_logins_per_minute_per_user, now, job->request);
+      count_failure (self, job);
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
       return;
     }
@@ -670,8 +708,6 @@ finish_login (NatterdAuth *self, Job *job)
 static void
 finish_verify (NatterdAuth *self, Job *job)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
-  gint64 now = natterd_now_ms ();
   NatterdAuthVerifiedFunc verified = job->verified;
 
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
@@ -681,10 +717,7 @@ finish_verify (NatterdAuth *self, Job *job)
     }
   if (!job->ok)
     {
-      limiter_take (&self->failures_by_address, job->address_key,
-                    config->failed_logins_per_minute_per_address, now, job->request);
-      limiter_take (&self->failures_by_user, job->username,
-                    config->failed_logins_per_minute_per_user, now, job->request);
+      count_failure (self, job);
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong password");
       return;
     }
@@ -1003,12 +1036,10 @@ natterd_auth_login_password (NatterdAuth    *self,
                              const char     *raw_username,
                              const char     *password)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
   g_autofree char *username = NULL;
   g_autofree char *user_key = NULL;
   NatterdUser *user;
-  gint64 now = natterd_now_ms ();
   gint64 retry;
   Job *job;
 
@@ -1017,10 +1048,7 @@ natterd_auth_login_password (NatterdAuth    *self,
    * name that cannot exist is limited like one that does. */
   user_key = username ? g_strdup (username) : g_ascii_strdown (raw_username, MIN (strlen (raw_username), 64));
 
-  retry = MAX (limiter_peek (&self->failures_by_address, address,
-                             config->failed_logins_per_minute_per_address, now),
-               limiter_peek (&self->failures_by_user, user_key,
-                             config->failed_logins_per_minute_per_user, now));
+  retry = login_retry_after (self, address, user_key);
   if (retry > 0)
     {
       natterd_request_rate_limited (request, retry);
@@ -1034,15 +1062,10 @@ natterd_auth_login_password (NatterdAuth    *self,
   if (user == NULL && username != NULL && natterd_directory_refresh_wait (self->directory, request))
     return;
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_LOGIN;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
+  job = password_job_new (JOB_LOGIN, request, password, address);
   job->user = user;
   job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
   job->username = g_steal_pointer (&user_key);
-  job->address_key = g_strdup (address);
   queue_job (self, job);
 }
 
@@ -1056,18 +1079,13 @@ natterd_auth_verify_password (NatterdAuth             *self,
                               gpointer                 user_data,
                               GDestroyNotify           destroy)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
-  gint64 now = natterd_now_ms ();
   gint64 retry;
   Job *job;
 
   /* The login's limits, before any hashing: a stolen session cannot
    * guess the password faster than a login could. */
-  retry = MAX (limiter_peek (&self->failures_by_address, address,
-                             config->failed_logins_per_minute_per_address, now),
-               limiter_peek (&self->failures_by_user, user->username,
-                             config->failed_logins_per_minute_per_user, now));
+  retry = login_retry_after (self, address, user->username);
   if (retry > 0)
     {
       if (destroy != NULL)
@@ -1076,11 +1094,7 @@ natterd_auth_verify_password (NatterdAuth             *self,
       return;
     }
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_VERIFY;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
+  job = password_job_new (JOB_VERIFY, request, password, address);
   if (new_password != NULL)
     {
       job->new_password_len = strlen (new_password);
@@ -1089,7 +1103,6 @@ natterd_auth_verify_password (NatterdAuth             *self,
   job->user = user;
   job->hash = g_strdup (user->password_hash);
   job->username = g_strdup (user->username);
-  job->address_key = g_strdup (address);
   job->verified = verified;
   job->verified_data = user_data;
   job->verified_destroy = destroy;
