@@ -26,6 +26,7 @@
 
 #define FEATURE_MESSAGE_ACTIONS "message_actions"
 #define FEATURE_ROOM_MANAGEMENT "room_management"
+#define FEATURE_ACCOUNTS        "accounts"
 
 /* ---- turning the feature on ------------------------------------------------ */
 
@@ -40,7 +41,12 @@ natter_client_actions_add_features (NatterClient *self,
   features = json_array_new ();
   json_array_add_string_element (features, FEATURE_MESSAGE_ACTIONS);
   json_array_add_string_element (features, FEATURE_ROOM_MANAGEMENT);
+  json_array_add_string_element (features, FEATURE_ACCOUNTS);
   json_object_set_array_member (request, "features", features);
+  /* Read by a server that turns accounts on: the name of this session
+   * in the account's list of devices (natter-client-accounts.c). */
+  if (natter_client_accounts_device_name () != NULL)
+    json_object_set_string_member (request, "device", natter_client_accounts_device_name ());
 }
 
 /* A server that does not know features answers without the field: the
@@ -50,7 +56,7 @@ natter_client_actions_apply_features (NatterClient *self,
                                       JsonObject   *reply)
 {
   JsonArray *features = get_array (reply, "features");
-  gboolean on = FALSE, rooms = FALSE;
+  gboolean on = FALSE, rooms = FALSE, accounts = FALSE;
 
   for (guint i = 0, n = features != NULL ? json_array_get_length (features) : 0; i < n; i++)
     {
@@ -60,7 +66,9 @@ natter_client_actions_apply_features (NatterClient *self,
 
       on |= g_strcmp0 (name, FEATURE_MESSAGE_ACTIONS) == 0;
       rooms |= g_strcmp0 (name, FEATURE_ROOM_MANAGEMENT) == 0;
+      accounts |= g_strcmp0 (name, FEATURE_ACCOUNTS) == 0;
     }
+  self->accounts = accounts;
   natter_client_set_message_actions (self, on);
   /* Room management (natter-client-room-admin.c) is turned on here too:
    * one features field for the sign-in. */

@@ -90,6 +90,7 @@ struct _NatterClient
   gboolean           message_actions;    /* the server turned the feature on at sign-in */
   gboolean           room_management;    /* ... and this one */
   GListStore        *invitations;        /* NatterRoom* we are invited to (room_management) */
+  gboolean           accounts;           /* the feature accounts is on */
   gboolean           no_features;        /* tests: sign in as a protocol-1 client */
 };
 
@@ -246,6 +247,10 @@ NatterRoom *natter_client_intern_room           (NatterClient *self,
 NatterRoom *natter_client_intern_room_json      (NatterClient *self,
                                                  JsonObject   *obj);
 void        natter_client_clear_models          (NatterClient *self);
+
+/* natter-client-accounts.c: this device's name for the server's
+ * sessions (the host name), or NULL. */
+const char *natter_client_accounts_device_name (void);
 
 /* natter-client-connection.c */
 void natter_client_connection_drop               (NatterClient *self);

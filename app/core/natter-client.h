@@ -317,6 +317,53 @@ GListModel        *natter_client_room_invited_finish   (NatterClient        *sel
                                                         GAsyncResult        *result,
                                                         GError             **error);
 
+/* ---- Accounts (feature accounts) ------------------------------------------- */
+
+/* TRUE when the server turned the feature on for this sign-in. The
+ * sign-in gives the server this device's name (the host name) for the
+ * list of sessions. */
+gboolean           natter_client_get_accounts          (NatterClient *self);
+/* The account's password; unless @keep_sessions, every other device is
+ * signed out (this one stays signed in). A wrong @old_password fails with
+ * NATTER_ERROR_AUTH_FAILED, a weak new one NATTER_ERROR_WEAK_PASSWORD. */
+void               natter_client_change_password_async  (NatterClient        *self,
+                                                         const char          *old_password,
+                                                         const char          *new_password,
+                                                         gboolean             keep_sessions,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean           natter_client_change_password_finish (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+/* The account's sessions (NatterDeviceSession), oldest first. */
+void               natter_client_list_sessions_async    (NatterClient        *self,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GListModel        *natter_client_list_sessions_finish   (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+/* Signs out the session of @session_id (natter_device_session_get_id);
+ * not this client's own (sign out for that). */
+void               natter_client_revoke_session_async   (NatterClient        *self,
+                                                         const char          *session_id,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean           natter_client_revoke_session_finish  (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+/* Our display name; our NatterUser follows once the server agrees. */
+void               natter_client_set_display_name_async  (NatterClient        *self,
+                                                          const char          *display_name,
+                                                          GCancellable        *cancellable,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+gboolean           natter_client_set_display_name_finish (NatterClient        *self,
+                                                          GAsyncResult        *result,
+                                                          GError             **error);
+
 /* ---- Message actions (feature message_actions) ---------------------------- */
 
 /* TRUE when the server turned the feature on for this sign-in (replies,

@@ -8,6 +8,7 @@
 #include "natter-room-entry.h"
 #include "natter-conversation.h"
 #include "natter-client.h"
+#include "natter-device-session.h"
 #include "natter-secret.h"
 #include "natter-search-match.h"
 #include "natter-server-address.h"

@@ -238,6 +238,20 @@ job_free (Job *job)
 
 static gboolean job_done_cb (gpointer user_data);
 
+/* argon2id of @password (a new string), or NULL when hashing failed. */
+static char *
+hash_password (const char *password,
+               gsize       len)
+{
+  char out[crypto_pwhash_STRBYTES];
+
+  if (crypto_pwhash_str_alg (out, password, len, HASH_OPSLIMIT, HASH_MEMLIMIT,
+                             crypto_pwhash_ALG_ARGON2ID13) == 0)
+    return g_strdup (out);
+  g_warning ("argon2id hashing failed (out of memory?)");
+  return NULL;
+}
+
 static void
 worker (gpointer data,
         gpointer user_data)
@@ -247,17 +261,8 @@ worker (gpointer data,
 
   if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
     {
-      char out[crypto_pwhash_STRBYTES];
-
-      if (crypto_pwhash_str_alg (out, job->password, job->password_len,
-                                 HASH_OPSLIMIT, HASH_MEMLIMIT,
-                                 crypto_pwhash_ALG_ARGON2ID13) == 0)
-        {
-          job->hash = g_strdup (out);
-          job->ok = TRUE;
-        }
-      else
-        g_warning ("argon2id hashing failed (out of memory?)");
+      job->hash = hash_password (job->password, job->password_len);
+      job->ok = job->hash != NULL;
     }
   else
     {
@@ -271,14 +276,7 @@ worker (gpointer data,
       job->disabled = match && locked && job->user != NULL;
       if (job->ok && job->new_password != NULL)
         {
-          char out[crypto_pwhash_STRBYTES];
-
-          if (crypto_pwhash_str_alg (out, job->new_password, job->new_password_len,
-                                     HASH_OPSLIMIT, HASH_MEMLIMIT,
-                                     crypto_pwhash_ALG_ARGON2ID13) == 0)
-            job->new_hash = g_strdup (out);
-          else
-            g_warning ("argon2id hashing failed (out of memory?)");
+          job->new_hash = hash_password (job->new_password, job->new_password_len);
           sodium_memzero (job->new_password, job->new_password_len);
         }
     }
@@ -645,13 +643,14 @@ finish_register (NatterdAuth *self, Job *job)
   issue_token_and_log_in (self, job->request, NULL, job);
 }
 
-/* A failure is answered once counted everywhere: a guesser that spreads
- * over the nodes meets one limit. */
+/* A wrong password, counted against the address and the user. A failure
+ * is answered once counted everywhere: a guesser that spreads over the
+ * nodes meets one limit. */
 static void
-fail_login (NatterdAuth    *self,
-            NatterdRequest *request,
-            const char     *address_key,
-            const char     *user_key)
+count_failure (NatterdAuth    *self,
+               NatterdRequest *request,
+               const char     *address_key,
+               const char     *user_key)
 {
   const NatterdConfig *config = natterd_directory_get_config (self->directory);
   gint64 now = natterd_now_ms ();
@@ -660,13 +659,55 @@ fail_login (NatterdAuth    *self,
                 config->failed_logins_per_minute_per_address, now, request);
   limiter_take (&self->failures_by_user, user_key,
                 config->failed_logins_per_minute_per_user, now, request);
+}
+
+/* A failed login: counted, then answered. */
+static void
+fail_login (NatterdAuth    *self,
+            NatterdRequest *request,
+            const char     *address_key,
+            const char     *user_key)
+{
+  count_failure (self, request, address_key, user_key);
   natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
+}
+
+/* How long the failed-login limits make a login of @user_key from
+ * @address wait (ms), or 0. */
+static gint64
+login_retry_after (NatterdAuth *self,
+                   const char  *address,
+                   const char  *user_key)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  gint64 now = natterd_now_ms ();
+
+  return MAX (limiter_peek (&self->failures_by_address, address,
+                            config->failed_logins_per_minute_per_address, now),
+              limiter_peek (&self->failures_by_user, user_key,
+                            config->failed_logins_per_minute_per_user, now));
+}
+
+/* A job checking @password (copied) for @request. */
+static Job *
+password_job_new (JobKind         kind,
+                  NatterdRequest *request,
+                  const char     *password,
+                  const char     *address)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->address_key = g_strdup (address);
+  return job;
 }
 
 static void
 finish_login (NatterdAuth *self, Job *job)
 {
-
   /* Disabled while the password was checked, or before. */
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
     {
@@ -686,8 +727,6 @@ finish_login (NatterdAuth *self, Job *job)
 static void
 finish_verify (NatterdAuth *self, Job *job)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
-  gint64 now = natterd_now_ms ();
   NatterdAuthVerifiedFunc verified = job->verified;
 
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
@@ -697,10 +736,7 @@ finish_verify (NatterdAuth *self, Job *job)
     }
   if (!job->ok)
     {
-      limiter_take (&self->failures_by_address, job->address_key,
-                    config->failed_logins_per_minute_per_address, now, job->request);
-      limiter_take (&self->failures_by_user, job->username,
-                    config->failed_logins_per_minute_per_user, now, job->request);
+      count_failure (self, job->request, job->address_key, job->username);
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "Wrong password");
       return;
     }
@@ -1027,16 +1063,11 @@ new_login_job (NatterdAuth    *self,
                char           *user_key,
                const char     *address)
 {
-  Job *job = g_new0 (Job, 1);
+  Job *job = password_job_new (kind, request, password, address);
 
-  job->kind = kind;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
   job->user = user;
   job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
   job->username = user_key;
-  job->address_key = g_strdup (address);
   return job;
 }
 
@@ -1046,12 +1077,10 @@ natterd_auth_login_password (NatterdAuth    *self,
                              const char     *raw_username,
                              const char     *password)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
   g_autofree char *username = NULL;
   g_autofree char *user_key = NULL;
   NatterdUser *user;
-  gint64 now = natterd_now_ms ();
   gint64 retry;
 
   username = natter_username_normalize (raw_username, NULL);
@@ -1059,10 +1088,7 @@ natterd_auth_login_password (NatterdAuth    *self,
    * name that cannot exist is limited like one that does. */
   user_key = username ? g_strdup (username) : g_ascii_strdown (raw_username, MIN (strlen (raw_username), 64));
 
-  retry = MAX (limiter_peek (&self->failures_by_address, address,
-                             config->failed_logins_per_minute_per_address, now),
-               limiter_peek (&self->failures_by_user, user_key,
-                             config->failed_logins_per_minute_per_user, now));
+  retry = login_retry_after (self, address, user_key);
   if (retry > 0)
     {
       natterd_request_rate_limited (request, retry);
@@ -1104,18 +1130,13 @@ natterd_auth_verify_password (NatterdAuth             *self,
                               gpointer                 user_data,
                               GDestroyNotify           destroy)
 {
-  const NatterdConfig *config = natterd_directory_get_config (self->directory);
   const char *address = natterd_connection_get_address_key (natterd_request_get_connection (request));
-  gint64 now = natterd_now_ms ();
   gint64 retry;
   Job *job;
 
   /* The login's limits, before any hashing: a stolen session cannot
    * guess the password faster than a login could. */
-  retry = MAX (limiter_peek (&self->failures_by_address, address,
-                             config->failed_logins_per_minute_per_address, now),
-               limiter_peek (&self->failures_by_user, user->username,
-                             config->failed_logins_per_minute_per_user, now));
+  retry = login_retry_after (self, address, user->username);
   if (retry > 0)
     {
       if (destroy != NULL)
@@ -1124,20 +1145,12 @@ natterd_auth_verify_password (NatterdAuth             *self,
       return;
     }
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_VERIFY;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
+  job = new_login_job (self, JOB_VERIFY, request, password, user, g_strdup (user->username), address);
   if (new_password != NULL)
     {
       job->new_password_len = strlen (new_password);
       job->new_password = g_memdup2 (new_password, job->new_password_len + 1);
     }
-  job->user = user;
-  job->hash = g_strdup (user->password_hash);
-  job->username = g_strdup (user->username);
-  job->address_key = g_strdup (address);
   job->verified = verified;
   job->verified_data = user_data;
   job->verified_destroy = destroy;
