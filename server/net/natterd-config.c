@@ -809,10 +809,6 @@ natterd_config_features_offered (const NatterdConfig *config)
 
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
     all |= 1u << i;
-  /* Room management does not reach the other nodes yet (docs/cluster.md,
-   * "Not done yet"). */
-  if (config->bus != NULL)
-    all &= ~(guint) NATTER_FEATURE_ROOM_MANAGEMENT;
   /* Files: not on a cluster yet (a message's files do not travel on the
    * bus), and only when asked for until sending files lands. */
   if (config->bus != NULL || !config->files)
