@@ -32,7 +32,10 @@
  * logout): user u64, the token's SHA-256 (32 bytes); or 'N' (a
  * notification level set, for the user's other devices): conversation
  * u64, user u64, peer u64 (the other user of a direct conversation; 0:
- * a room), level u8.
+ * a room), level u8; or 'K' (who made a change of a room, said before
+ * its directory notice: natterd-room-diff.h): conversation u64, user u64
+ * (0: the room itself), by u64, removal u8 (1: a member or the room taken
+ * out).
  *
  * A node's own sends and changes go into the stream one a run: its writer's
  * completions of two batches may come together, and another node's
@@ -648,10 +651,11 @@ natterd_cluster_relay_revoked (NatterdCluster *self,
 }
 
 void
-natterd_cluster_relay_removal (NatterdCluster *self,
-                               gint64          conversation_id,
-                               gint64          user_id,
-                               gint64          by_id)
+natterd_cluster_relay_room_change (NatterdCluster *self,
+                                   gint64          conversation_id,
+                                   gint64          user_id,
+                                   gboolean        removal,
+                                   gint64          by_id)
 {
   g_autoptr(GByteArray) out = NULL;
 
@@ -661,10 +665,11 @@ natterd_cluster_relay_removal (NatterdCluster *self,
   natterd_wire_put_u64 (out, conversation_id);
   natterd_wire_put_u64 (out, user_id);
   natterd_wire_put_u64 (out, by_id);
+  g_byte_array_append (out, (const guint8 *) &(guint8) { removal ? 1 : 0 }, 1);
   natterd_bus_publish (self->bus, NATTERD_CLUSTER_CHANNEL_EVENTS, out->data, out->len);
 }
 
-/* Typing, read markers and notification levels: live only. One lost
+/* Typing, read markers, notification levels, who changed a room: live only. One lost
  * with the bus is not recovered (a typing notice is stale by then; a read
  * marker and a level are in the database, and a client finds them in the
  * conversation list). */
@@ -722,9 +727,9 @@ events_cb (NatterdBus   *bus,
       if (conv != NULL && user != NULL)
         natterd_tell_notify_level (conv, user, (NatterdNotifyLevel) p[24], NULL);
     }
-  else if (data[HEADER_LEN] == 'K' && len == HEADER_LEN + 1 + 3 * 8)
-    natterd_room_note_removal (dir, (gint64) natterd_wire_get_u64 (p), (gint64) natterd_wire_get_u64 (p + 8),
-                               (gint64) natterd_wire_get_u64 (p + 16));
+  else if (data[HEADER_LEN] == 'K' && len == HEADER_LEN + 1 + 3 * 8 + 1)
+    natterd_room_note_change (dir, (gint64) natterd_wire_get_u64 (p), (gint64) natterd_wire_get_u64 (p + 8),
+                              p[24] != 0, (gint64) natterd_wire_get_u64 (p + 16));
   else if (data[HEADER_LEN] == 'X' && len == HEADER_LEN + 1 + 8 + NATTERD_TOKEN_HASH_LEN &&
            dir->auth != NULL)
     natterd_auth_forget_token (dir->auth,

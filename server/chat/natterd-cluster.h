@@ -123,14 +123,16 @@ void            natterd_cluster_relay_revoked (NatterdCluster *self,
                                                gint64          user_id,
                                                const guint8   *hash);
 
-/* @by_id kicked or banned @user_id from the room @conversation_id, or
- * deleted it (@user_id 0), committed here: said to the other nodes before
- * the notice that makes them read it, since the store does not say who,
- * nor a kick from a leave (natterd-room-diff.h). */
-void            natterd_cluster_relay_removal (NatterdCluster *self,
-                                               gint64          conversation_id,
-                                               gint64          user_id,
-                                               gint64          by_id);
+/* @by_id changed the room @conversation_id about @user_id (0: the room
+ * itself; @removal: a kick or ban, or the room deleted), committed here:
+ * said to the other nodes before the notice that makes them read it,
+ * since the store does not say who, nor a kick from a leave
+ * (natterd-room-diff.h). */
+void            natterd_cluster_relay_room_change (NatterdCluster *self,
+                                                   gint64          conversation_id,
+                                                   gint64          user_id,
+                                                   gboolean        removal,
+                                                   gint64          by_id);
 
 /* What the bus brings on @channel, handed in as the bus would: for the
  * fuzz target (tests/fuzz/fuzz-cluster-bus.c), which plays a hostile

@@ -106,7 +106,7 @@ read_done (NatterdWriteJob *job,
   else if (!self->stopping)
     {
       natterd_directory_snapshot_apply (self, j->snapshot, self->refresh->stamp);
-      natterd_room_forget_removals (self, self->refresh->started);
+      natterd_room_forget_changes (self, self->refresh->started);
     }
   natterd_directory_snapshot_free (j->snapshot);
   g_free (j);

@@ -507,7 +507,7 @@ natterd_directory_free (NatterdDirectory *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->dirty_last_seen);
-  g_clear_pointer (&self->removals_told, g_hash_table_unref);
+  g_clear_pointer (&self->room_changes_told, g_hash_table_unref);
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users_by_id);

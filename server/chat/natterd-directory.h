@@ -126,9 +126,9 @@ struct _NatterdDirectory {
    * a refresh that read the store before one was written leaves it alone. */
   guint64        local_stamp;
 
-  /* Kicks, bans and deletions other nodes said they made (natterd-room-diff.h):
-   * "conversation:user" -> who, until a refresh has read them. */
-  GHashTable    *removals_told;
+  /* Changes of rooms other nodes said they made (natterd-room-diff.h):
+   * "conversation:user:kind" -> who, until a refresh has read them. */
+  GHashTable    *room_changes_told;
 
   /* The last token revocation read from a shared store (natterd-directory-diff.h):
    * the refresh reads those after it. */

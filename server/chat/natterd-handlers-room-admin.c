@@ -38,6 +38,7 @@ typedef struct {
   gboolean           flag;    /* private, admin */
   gboolean           member;  /* kick, ban: the target is a member */
   gboolean           invited; /* ban: the target has an invitation */
+  gboolean           removes_room; /* delete */
 } AdminWrite;
 
 static void
@@ -63,12 +64,26 @@ admin_write_new (NatterdRequest *request,
   return w;
 }
 
+/* Said to the other nodes of a cluster before they read the change
+ * (natterd-room-diff.h): who made it, and whether it took a member out
+ * (a kick, a ban of a member) or the room away. */
+static void
+admin_write_relay (NatterdModelWrite *model)
+{
+  AdminWrite *w = (AdminWrite *) model;
+  NatterdDirectory *dir = natterd_directory_from_request (model->write.request);
+
+  natterd_cluster_relay_room_change (dir->cluster, w->conversation_id, w->target_id,
+                                     w->member || w->removes_room, w->me_id);
+}
+
 static void
 admin_write_start (AdminWrite          *w,
                    NatterdRequest      *request,
                    NatterdWriteRunFunc  run,
                    NatterdModelApplyFunc apply)
 {
+  w->model.relay = admin_write_relay;
   natterd_model_write_start (&w->model, request, run, apply, admin_write_clear);
 }
 
@@ -531,17 +546,6 @@ remove_run (NatterdWriteJob *job,
   return natterd_store_participant_remove (store, w->conversation_id, w->target_id, error);
 }
 
-/* Said to the other nodes of a cluster before they read the change
- * (natterd-room-diff.h): who removed the member, or deleted the room. */
-static void
-removal_relay (NatterdModelWrite *model)
-{
-  AdminWrite *w = (AdminWrite *) model;
-
-  if (w->member || w->target == NULL)
-    natterd_cluster_relay_removal (natterd_directory_from_request (model->write.request)->cluster,
-                                   w->conversation_id, w->target_id, w->me_id);
-}
 
 /* A member kicked or banned: told at once, gone from the room. */
 static void
@@ -586,7 +590,6 @@ natterd_handle_room_kick (NatterdRequest *request)
     }
   w = admin_write_new (request, room, target);
   w->member = TRUE;
-  w->model.relay = removal_relay;
   admin_write_start (w, request, remove_run, kick_apply);
 }
 
@@ -662,7 +665,6 @@ natterd_handle_room_ban (NatterdRequest *request)
   w->text = reason != NULL && reason[0] != '\0' ? g_strdup (reason) : NULL;
   w->member = natterd_room_has_member (room, target);
   w->invited = natterd_room_find_invitation (room, target) != NULL;
-  w->model.relay = removal_relay;
   admin_write_start (w, request, ban_run, ban_apply);
 }
 
@@ -759,6 +761,6 @@ natterd_handle_room_delete (NatterdRequest *request)
    * and leave a message in a room that no longer exists. */
   natterd_directory_hide_room (natterd_directory_from_request (request), room);
   w = admin_write_new (request, room, NULL);
-  w->model.relay = removal_relay;
+  w->removes_room = TRUE;
   admin_write_start (w, request, delete_run, delete_apply);
 }

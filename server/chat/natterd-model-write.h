@@ -38,7 +38,7 @@ struct _NatterdModelWrite {
   gboolean               unchanged;
   /* Called (may be NULL) after the commit, before the other nodes are
    * told to read the change: what the store does not say of it goes on
-   * the bus first (natterd_cluster_relay_removal). */
+   * the bus first (natterd_cluster_relay_room_change). */
   void                 (*relay) (NatterdModelWrite *self);
 };
 

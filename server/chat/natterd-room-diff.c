@@ -21,11 +21,11 @@ struct _NatterdRoomRows {
   GHashTable *rooms;  /* gint64* conversation id -> GArray of Row */
 };
 
-/* A removal another node told of (natterd_room_note_removal). */
+/* A change another node told of (natterd_room_note_change). */
 typedef struct {
   gint64 by_id;
   gint64 run;   /* the refresh run that reads after it */
-} Removal;
+} Told;
 
 static void
 row_clear (gpointer data)
@@ -102,23 +102,38 @@ find_row (NatterdRoomRows    *rows,
 }
 
 static char *
-removal_key (gint64 conversation_id,
-             gint64 user_id)
+told_key (gint64   conversation_id,
+          gint64   user_id,
+          gboolean removal)
 {
-  return g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, conversation_id, user_id);
+  return g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%c", conversation_id, user_id,
+                          removal ? 'r' : 'c');
 }
 
-static Removal *
-find_removal (NatterdDirectory *dir,
-              gint64            conversation_id,
-              gint64            user_id)
+static Told *
+find_told (NatterdDirectory *dir,
+           gint64            conversation_id,
+           gint64            user_id,
+           gboolean          removal)
 {
   g_autofree char *key = NULL;
 
-  if (dir->removals_told == NULL)
+  if (dir->room_changes_told == NULL)
     return NULL;
-  key = removal_key (conversation_id, user_id);
-  return g_hash_table_lookup (dir->removals_told, key);
+  key = told_key (conversation_id, user_id, removal);
+  return g_hash_table_lookup (dir->room_changes_told, key);
+}
+
+/* Who made a change, as its node said; NULL when not said. */
+static NatterdUser *
+told_by (NatterdDirectory *dir,
+         gint64            conversation_id,
+         gint64            user_id,
+         gboolean          removal)
+{
+  Told *told = find_told (dir, conversation_id, user_id, removal);
+
+  return told != NULL ? natterd_directory_find_user_id (dir, told->by_id) : NULL;
 }
 
 const char *
@@ -130,7 +145,7 @@ natterd_room_rows_why_gone (NatterdDirectory *dir,
                             const char      **ban_reason)
 {
   Row *ban = find_row (rows, room, NATTERD_ROOM_ROW_BAN, user->id);
-  Removal *removal = find_removal (dir, room->conversation->id, user->id);
+  Told *removal = find_told (dir, room->conversation->id, user->id, TRUE);
 
   *ban_reason = NULL;
   if (ban != NULL && natterd_room_find_ban (room, user) == NULL)
@@ -152,9 +167,7 @@ NatterdUser *
 natterd_room_deleted_by (NatterdDirectory *dir,
                          gint64            conversation_id)
 {
-  Removal *removal = find_removal (dir, conversation_id, 0);
-
-  return removal != NULL ? natterd_directory_find_user_id (dir, removal->by_id) : NULL;
+  return told_by (dir, conversation_id, 0, TRUE);
 }
 
 /* Admins: members only, never the owner (as natterd_room_admin_load).
@@ -182,6 +195,25 @@ apply_admins (NatterdDirectory *dir,
     natterd_room_set_admin (room, room->owner, FALSE);
 }
 
+/* The users of @table (a room's bans or invitations; may be NULL) that
+ * @want lacks: collected first, since removing them edits @table. */
+static GPtrArray *
+users_not_wanted (GHashTable *table,
+                  GHashTable *want)
+{
+  GPtrArray *gone = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer user;
+
+  if (table == NULL)
+    return gone;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &user, NULL))
+    if (!g_hash_table_contains (want, user))
+      g_ptr_array_add (gone, user);
+  return gone;
+}
+
 /* Bans: nobody is told (a banned member was, as they left: see
  * natterd_room_rows_why_gone; an unban tells nobody). */
 static void
@@ -190,9 +222,7 @@ apply_bans (NatterdDirectory *dir,
             NatterdRoom      *room)
 {
   g_autoptr(GHashTable) want = g_hash_table_new (NULL, NULL);
-  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer user;
+  g_autoptr(GPtrArray) gone = NULL;
 
   for (guint i = 0; of != NULL && i < of->len; i++)
     {
@@ -207,12 +237,7 @@ apply_bans (NatterdDirectory *dir,
       if (natterd_room_find_ban (room, banned) == NULL)
         natterd_room_set_ban (room, banned, by != NULL ? by : room->owner, row->text, row->value);
     }
-  if (room->bans == NULL)
-    return;
-  g_hash_table_iter_init (&iter, room->bans);
-  while (g_hash_table_iter_next (&iter, &user, NULL))
-    if (!g_hash_table_contains (want, user))
-      g_ptr_array_add (gone, user);
+  gone = users_not_wanted (room->bans, want);
   for (guint i = 0; i < gone->len; i++)
     natterd_room_set_ban (room, gone->pdata[i], NULL, NULL, 0);
 }
@@ -226,9 +251,7 @@ apply_invitations (NatterdDirectory *dir,
                    NatterdRoom      *room)
 {
   g_autoptr(GHashTable) want = g_hash_table_new (NULL, NULL);
-  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer user;
+  g_autoptr(GPtrArray) gone = NULL;
 
   for (guint i = 0; of != NULL && i < of->len; i++)
     {
@@ -244,12 +267,7 @@ apply_invitations (NatterdDirectory *dir,
       natterd_room_set_invitation (room, invited, by, row->value);
       natterd_events_room_invitation (room, invited, TRUE, NULL);
     }
-  if (room->invitations == NULL)
-    return;
-  g_hash_table_iter_init (&iter, room->invitations);
-  while (g_hash_table_iter_next (&iter, &user, NULL))
-    if (!g_hash_table_contains (want, user))
-      g_ptr_array_add (gone, user);
+  gone = users_not_wanted (room->invitations, want);
   for (guint i = 0; i < gone->len; i++)
     {
       natterd_events_room_invitation (room, gone->pdata[i], FALSE, NULL);
@@ -293,42 +311,52 @@ natterd_room_rows_apply (NatterdDirectory *dir,
   if (is_new)
     return;
   /* room_transfer and room_update tell room_updated (whose room carries
-   * the admins); room_role tells each role. "by": the store does not say. */
+   * the admins); room_role tells each role. */
   if (updated)
-    natterd_events_room_updated (room, NULL, NULL);
+    {
+      /* room_update says it of the room, room_transfer of the new owner. */
+      NatterdUser *by = told_by (dir, room->conversation->id, 0, FALSE);
+
+      if (by == NULL && room->owner != NULL)
+        by = told_by (dir, room->conversation->id, room->owner->id, FALSE);
+      natterd_events_room_updated (room, by, NULL);
+    }
   else
     for (guint i = 0; i < roles->len; i++)
-      natterd_events_room_role (room, roles->pdata[i], NULL, NULL);
+      natterd_events_room_role (room, roles->pdata[i],
+                                told_by (dir, room->conversation->id, ((NatterdUser *) roles->pdata[i])->id, FALSE),
+                                NULL);
 }
 
 void
-natterd_room_note_removal (NatterdDirectory *dir,
-                           gint64            conversation_id,
-                           gint64            user_id,
-                           gint64            by_id)
+natterd_room_note_change (NatterdDirectory *dir,
+                          gint64            conversation_id,
+                          gint64            user_id,
+                          gboolean          removal,
+                          gint64            by_id)
 {
-  Removal *removal = g_new0 (Removal, 1);
+  Told *told = g_new0 (Told, 1);
 
-  if (dir->removals_told == NULL)
-    dir->removals_told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  removal->by_id = by_id;
+  if (dir->room_changes_told == NULL)
+    dir->room_changes_told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  told->by_id = by_id;
   /* The change is committed (it is said after the commit, before the
    * notice): the run that reads after this call sees it. */
-  removal->run = natterd_directory_refresh (dir);
-  g_hash_table_replace (dir->removals_told, removal_key (conversation_id, user_id), removal);
+  told->run = natterd_directory_refresh (dir);
+  g_hash_table_replace (dir->room_changes_told, told_key (conversation_id, user_id, removal), told);
 }
 
 void
-natterd_room_forget_removals (NatterdDirectory *dir,
-                              gint64            run)
+natterd_room_forget_changes (NatterdDirectory *dir,
+                             gint64            run)
 {
   GHashTableIter iter;
   gpointer value;
 
-  if (dir->removals_told == NULL)
+  if (dir->room_changes_told == NULL)
     return;
-  g_hash_table_iter_init (&iter, dir->removals_told);
+  g_hash_table_iter_init (&iter, dir->room_changes_told);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Removal *) value)->run <= run)
+    if (((Told *) value)->run <= run)
       g_hash_table_iter_remove (&iter);
 }

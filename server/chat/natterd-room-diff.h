@@ -4,14 +4,14 @@
  * another node left them, applied with the events a handler sends for
  * the same change here (natterd-room-events.h).
  *
- * What the store does not say is who kicked someone (a kick leaves no
- * row, and a member gone without a ban may have left), nor who deleted a
- * room: the node that did it says so over the bus first
- * (natterd_room_note_removal), and the refresh that finds the member (or
- * the room) gone tells it as a kick (a deletion) by that user. A node
- * that missed it tells a kick as protocol 1's leave, and a deletion with
- * "by" null. The effect never rests on the bus: the member is out, the
- * room gone, once the store says so.
+ * What the store does not say is who made a change (a role, the room's
+ * settings or owner, a deletion), nor a kick from a leave (a kick leaves
+ * no row): the node that did it says so over the bus first
+ * (natterd_room_note_change), and the refresh that finds the change tells
+ * it as that user's (a member gone: as a kick). A node that missed it
+ * tells "by" null, and a kick as protocol 1's leave. The effect never
+ * rests on the bus: the member is out, the role or the room gone, once
+ * the store says so.
  */
 #pragma once
 
@@ -52,15 +52,18 @@ void             natterd_room_rows_apply    (NatterdDirectory *directory,
                                              gboolean          is_new);
 
 /* What another node said over the bus just before its notice of the
- * change (natterd_cluster_relay_removal): @by_id kicked or banned
- * @user_id from the room @conversation_id, or deleted it (@user_id 0).
- * Kept until a refresh that began reading after it is applied. */
-void             natterd_room_note_removal  (NatterdDirectory *directory,
+ * change (natterd_cluster_relay_room_change): @by_id changed the room
+ * @conversation_id, about @user_id (0: the room itself); @removal: took
+ * the user out of it (a kick or ban), or the room away (a deletion), else
+ * a role, the settings or the owner. Kept until a refresh that began
+ * reading after it is applied. */
+void             natterd_room_note_change   (NatterdDirectory *directory,
                                              gint64            conversation_id,
                                              gint64            user_id,
+                                             gboolean          removal,
                                              gint64            by_id);
 /* Forgets what the refresh run @run (applied now) may have used. */
-void             natterd_room_forget_removals (NatterdDirectory *directory,
-                                               gint64            run);
+void             natterd_room_forget_changes (NatterdDirectory *directory,
+                                              gint64            run);
 
 G_END_DECLS

@@ -809,12 +809,8 @@ natterd_config_features_offered (const NatterdConfig *config)
 
   for (guint i = 0; natter_features_offered[i] != NULL; i++)
     all |= 1u << i;
-  /* Room management does not reach the other nodes yet (docs/cluster.md,
-   * "Not done yet"). */
-  if (config->bus != NULL)
-    all &= ~(guint) NATTER_FEATURE_ROOM_MANAGEMENT;
-  /* Accounts neither: sessions and a new display name are this node's
-   * only (docs/cluster.md, "Not done yet"). */
+  /* Accounts do not reach the other nodes yet: sessions and a new display
+   * name are this node's only (docs/cluster.md, "Not done yet"). */
   if (config->bus != NULL)
     all &= ~(guint) NATTER_FEATURE_ACCOUNTS;
   /* Files: not on a cluster yet (a message's files do not travel on the

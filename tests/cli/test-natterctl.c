@@ -587,10 +587,9 @@ lists_room (NatterTestClient *c,
 }
 
 /* room delete: what the owner's room_delete does, asked by the operator.
- * The clients are protocol 1's here, so that on a cluster (suite
- * cli-cluster: alice and bob on two nodes) the other node's client is
- * told too; what room_management clients get is room-delete-told. Only
- * a terminal's yes or --yes deletes. */
+ * The clients are protocol 1's here (on a cluster, suite cli-cluster,
+ * alice and bob are on two nodes); what room_management clients get is
+ * room-delete-told. Only a terminal's yes or --yes deletes. */
 static void
 test_room_delete (void)
 {
@@ -952,11 +951,9 @@ main (int   argc,
   natter_test_add ("/natterctl/room-delete", test_room_delete);
   natter_test_add_single_node ("/natterctl/room-delete-asks", test_room_delete_asks,
                                "what a terminal does, not what the nodes do");
-  natter_test_add_single_node ("/natterctl/room-delete-told", test_room_delete_told,
-                               "a server of several nodes does not offer room_management yet");
+  natter_test_add ("/natterctl/room-delete-told", test_room_delete_told);
   natter_test_add ("/natterctl/room-set-owner", test_room_set_owner);
-  natter_test_add_single_node ("/natterctl/room-set-owner-told", test_room_set_owner_told,
-                               "a server of several nodes does not offer room_management yet");
+  natter_test_add ("/natterctl/room-set-owner-told", test_room_set_owner_told);
   natter_test_add_single_node ("/natterctl/registration-closed", test_registration_closed,
                                "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/registration-config", test_registration_config);

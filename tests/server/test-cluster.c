@@ -1300,6 +1300,104 @@ test_mention_registered_while_bus_down (void)
   cluster_stop (&cluster);
 }
 
+static NatterTestClient *
+rooms_login (NatterTestServer *node,
+             const char       *username)
+{
+  NatterTestClient *c = natter_test_client_new (node);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (c,
+      "{\"type\":\"login\",\"username\":\"%s\",\"password\":\"%s\",\"features\":[\"room_management\"]}",
+      username, NATTER_TEST_PASSWORD);
+
+  return c;
+}
+
+/* Room management while the bus is down: node A's changes reach node B's
+ * clients, and take effect there, once B reads the directory (when the bus
+ * is back), from the database alone: a ban, with its "by" and reason (the
+ * ban row says them); a role and a new display name (room_updated, "by"
+ * null: only the lost publish said who); an invitation. Then, bus up, a
+ * deletion on A told on B by its owner. */
+static void
+test_rooms_bus_down (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) carol = NULL;
+  g_autoptr(NatterTestClient) dave = NULL;
+  const char *const names[] = { "alice", "bob", "carol", "dave" };
+
+  if (!cluster_start (&cluster, 2))
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(NatterTestClient) c = natter_test_client_new_user (cluster.nodes[0], names[i]);
+    }
+  alice = rooms_login (cluster.nodes[0], "alice");
+  bob = rooms_login (cluster.nodes[1], "bob");
+  carol = rooms_login (cluster.nodes[1], "carol");
+  dave = rooms_login (cluster.nodes[1], "dave");
+  util_room_create (alice, "#r");
+  util_room_join (bob, "#r");
+  util_room_join (carol, "#r");
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (bob);
+  natter_test_client_clear_queue (carol);
+
+  natter_test_redis_stop (cluster.redis);
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"room_role\",\"room\":\"#r\",\"username\":\"bob\",\"role\":\"admin\"}"));
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"room_update\",\"room\":\"#r\",\"display_name\":\"Renamed\"}"));
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"room_ban\",\"room\":\"#r\",\"username\":\"carol\",\"reason\":\"spam\"}"));
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"room_invite\",\"room\":\"#r\",\"username\":\"dave\"}"));
+  natter_test_redis_start_again (cluster.redis);
+
+  {
+    g_autoptr(JsonObject) removed = natter_test_client_wait_type (carol, "room_removed");
+    g_autoptr(JsonObject) invited = natter_test_client_wait_type (dave, "room_invitation");
+    g_autoptr(JsonObject) banned = natter_test_client_wait_type (bob, "room_member");
+    g_autoptr(JsonObject) updated = natter_test_client_wait_type (bob, "room_updated");
+
+    natter_assert_str (removed, "reason", "banned");
+    natter_assert_str (removed, "by", "alice");
+    natter_assert_str (removed, "ban_reason", "spam");
+    natter_assert_str (invited, "change", "added");
+    natter_assert_str (invited, "invitation.by", "alice");
+    natter_assert_str (banned, "change", "banned");
+    natter_assert_str (banned, "user.username", "carol");
+    natter_assert_str (updated, "room.display_name", "Renamed");
+    natter_assert_str (updated, "room.admins.0", "bob");
+  }
+  /* The effect, on node B: carol is out and may not come back; bob may
+   * do what an admin does. */
+  {
+    g_autoptr(JsonObject) send = natter_test_client_request (carol,
+        "{\"type\":\"send\",\"to\":\"#r\",\"body\":\"hi\",\"client_msg_id\":\"c1\"}");
+    g_autoptr(JsonObject) join = natter_test_client_request (carol, "{\"type\":\"room_join\",\"room\":\"#r\"}");
+    g_autoptr(JsonObject) bans = natter_test_client_request_ok (bob, "{\"type\":\"room_bans\",\"room\":\"#r\"}");
+
+    natter_assert_error (send, "forbidden");
+    natter_assert_error (join, "forbidden");
+    natter_assert_str (bans, "bans.0.username", "carol");
+  }
+
+  /* With the bus: who deleted the room is said. */
+  json_object_unref (natter_test_client_request_ok (dave, "{\"type\":\"room_join\",\"room\":\"#r\"}"));
+  natter_test_client_clear_queue (bob);
+  json_object_unref (natter_test_client_request_ok (alice, "{\"type\":\"room_delete\",\"room\":\"#r\"}"));
+  {
+    g_autoptr(JsonObject) removed = natter_test_client_wait_type (bob, "room_removed");
+    g_autoptr(JsonObject) history = natter_test_client_request (dave,
+        "{\"type\":\"history\",\"conversation\":\"#r\"}");
+
+    natter_assert_str (removed, "reason", "deleted");
+    natter_assert_str (removed, "by", "alice");
+    natter_assert_error (history, "not_found");
+  }
+  util_room_create (dave, "#r");
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1319,6 +1417,7 @@ main (int argc, char **argv)
   natter_test_add_pg_only ("/cluster/revoked-while-bus-down", test_revoked_while_bus_down, WHY);
   natter_test_add_pg_only ("/cluster/revoked-bus-stays-down", test_revoked_bus_stays_down, WHY);
   natter_test_add_pg_only ("/cluster/actions-bus-down", test_actions_bus_down, WHY);
+  natter_test_add_pg_only ("/cluster/rooms-bus-down", test_rooms_bus_down, WHY);
   natter_test_add_pg_only ("/cluster/mention-registered-while-bus-down", test_mention_registered_while_bus_down, WHY);
   return g_test_run ();
 }
