@@ -377,7 +377,7 @@ typedef enum {
   STMT_MESSAGE_EDIT,
   STMT_MESSAGE_ERASE,
   STMT_MESSAGE_REACTIONS,
-  STMT_CHANGE_INSERT,
+  STMT_CHANGES_INSERT,
   STMT_CHANGES_SINCE,
   STMT_CHANGES_BETWEEN,
   STMT_NOTIFY_LEVEL_SET,
@@ -636,11 +636,16 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
     " WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint AND NOT m.deleted"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
+  /* A message by id, and an edit's or a reaction's update of one: no_flush,
+   * since a queued message has no id yet (nobody can name it), and a
+   * change between sends would otherwise cut the writer's COPY in two
+   * (docs/performance.md, "Mixed"). */
   [STMT_MESSAGE_BY_ID] = {
-    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = $1::bigint" },
+    "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = $1::bigint",
+    FALSE, FALSE, TRUE },
   [STMT_MESSAGE_EDIT] = {
     "UPDATE messages SET body = $2::text, edited_ts = $3::bigint, mentions = coalesce ($4::text, ''),"
-    " words = " NATTERD_STORE_PG_WORDS ("$5::text") " WHERE id = $1::bigint", TRUE },
+    " words = " NATTERD_STORE_PG_WORDS ("$5::text") " WHERE id = $1::bigint", TRUE, FALSE, TRUE },
   [STMT_MESSAGE_ERASE] = {
     "UPDATE messages SET body = '', reply_to = NULL, edited_ts = NULL, reactions = '', mentions = '',"
     " files = '', deleted = true, words = ''::tsvector WHERE id = $1::bigint", TRUE },
@@ -653,11 +658,13 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "           ON CONFLICT DO NOTHING)"
     " DELETE FROM uploads WHERE user_id = $3 AND file_id = ANY ($2::bigint[])", TRUE },
   [STMT_MESSAGE_REACTIONS] = {
-    "UPDATE messages SET reactions = coalesce ($2::text, '') WHERE id = $1::bigint", TRUE },
-  [STMT_CHANGE_INSERT] = {
+    "UPDATE messages SET reactions = coalesce ($2::text, '') WHERE id = $1::bigint", TRUE, FALSE, TRUE },
+  /* The queued changes' rows (flush_queued), from text-format arrays as
+   * the resend lookup's. */
+  [STMT_CHANGES_INSERT] = {
     "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on)"
-    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::integer, $6::bigint, $7::text,"
-    "         $8::boolean)", TRUE },
+    " SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::integer[],"
+    "                       $6::bigint[], $7::text[], $8::boolean[])", TRUE },
   [STMT_CHANGES_SINCE] = {
     "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
     " FROM participants p JOIN changes c ON c.conversation_id = p.conversation_id AND c.id > $2::bigint"
@@ -804,6 +811,24 @@ typedef struct {
   gpointer                 user_data;
 } QueuedMessage;
 
+/* A change's own row, written with the queued messages (flush_queued):
+ * its id is the next after the messages queued before it, so that ids
+ * still follow the order of the writes, and the batch is not cut in two
+ * (see "Batched inserts" at the top). The message's row took the change
+ * at once: later statements of the transaction see it. */
+typedef struct {
+  guint    after;           /* how many messages were queued before it */
+  gint64   conversation_id;
+  gint64   actor_id;
+  gint64   ts;
+  int      kind;
+  gint64   message_id;
+  char    *emoji;           /* a reaction's; NULL otherwise */
+  gboolean on;
+  gint64   id;              /* given at the flush */
+  gint64  *out_id;          /* set to it once its row is written */
+} QueuedChange;
+
 /* A key of the seq cache: a conversation (sender 0: users count from 1)
  * or a (conversation, sender) pair. */
 typedef struct {
@@ -849,6 +874,8 @@ struct _PgStore {
   GArray       *queued;           /* QueuedMessage, in insert order */
   GHashTable   *queued_keys;      /* "sender:client_msg_id" -> its first index + 1 */
   guint         queued_at_job;    /* how many queued before the job's savepoint */
+  GArray       *queued_changes;   /* QueuedChange, in insert order */
+  guint         changes_at_job;   /* how many of those before the job's savepoint */
   gboolean      batches;          /* the writer's: queues; others write at once */
   GHashTable   *ensured;          /* "a:b" -> conversation id (gint64 *), this transaction's
                                    * direct_ensure answers (see pg_direct_ensure) */
@@ -1104,6 +1131,8 @@ result_lost (PgStore  *self,
 
 static void clear_queued (PgStore *self,
                           guint    keep);
+static void clear_queued_changes (PgStore *self,
+                                  guint    keep);
 
 static void
 reset_counter (PgStore *self)
@@ -1561,7 +1590,7 @@ run (PgStore     *self,
   gboolean retry = !stmt_defs[id].writes;
   char name[16];
 
-  if (self->queued->len > 0 && !self->flushing && !stmt_defs[id].no_flush &&
+  if ((self->queued->len > 0 || self->queued_changes->len > 0) && !self->flushing && !stmt_defs[id].no_flush &&
       !flush_queued (self, error))
     return NULL;
   g_snprintf (name, sizeof name, "s%u", (guint) id);
@@ -1733,6 +1762,7 @@ store_connect (PgParams  *params,
   self->parent.engine = &pg_engine;
   self->custom_plans = custom_plans;
   self->queued = g_array_new (FALSE, FALSE, sizeof (QueuedMessage));
+  self->queued_changes = g_array_new (FALSE, FALSE, sizeof (QueuedChange));
   self->queued_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->seq_cache = g_hash_table_new_full (seq_key_hash, seq_key_equal, g_free, g_free);
   self->seq_cache_counter = -1;
@@ -1869,6 +1899,7 @@ pg_close (NatterdStore *store)
   pg_params_unref (self->params);
   clear_queued (self, 0);
   g_array_unref (self->queued);
+  g_array_unref (self->queued_changes);
   g_hash_table_unref (self->queued_keys);
   g_hash_table_unref (self->seq_cache);
   g_hash_table_unref (self->ensured);
@@ -2132,12 +2163,14 @@ pg_savepoint (NatterdStore          *store,
   if (action == NATTERD_STORE_SAVEPOINT_ROLLBACK)
     {
       clear_queued (self, self->queued_at_job);
+      clear_queued_changes (self, self->changes_at_job);
       /* It may take back a conversation the job made, and messages
        * written since the job began (their seq are in the cache). */
       g_hash_table_remove_all (self->ensured);
       seq_cache_forget (self);
     }
   self->queued_at_job = self->queued->len;
+  self->changes_at_job = self->queued_changes->len;
   self->in_job = action == NATTERD_STORE_SAVEPOINT_SET;
   if (exec_simple (self, savepoint_sql[action], "savepoint", error))
     return TRUE;
@@ -3091,8 +3124,19 @@ pg_message_by_client_id (NatterdStore            *store,
   return foreach_message (self, STMT_MESSAGE_BY_CLIENT_ID, &p, func, user_data, "find message", error);
 }
 
+/* Drops the queued changes from index @keep on, their ids not set. */
+static void
+clear_queued_changes (PgStore *self,
+                      guint    keep)
+{
+  for (guint i = keep; i < self->queued_changes->len; i++)
+    g_free (g_array_index (self->queued_changes, QueuedChange, i).emoji);
+  if (keep < self->queued_changes->len)
+    g_array_set_size (self->queued_changes, keep);
+}
+
 /* Drops the queued messages from index @keep on, their callbacks
- * uncalled. */
+ * uncalled; at 0, the queued changes too. */
 static void
 clear_queued (PgStore *self,
               guint    keep)
@@ -3116,6 +3160,8 @@ clear_queued (PgStore *self,
     g_hash_table_remove_all (self->queued_keys);
   if (keep < self->queued->len)
     g_array_set_size (self->queued, keep);
+  if (keep == 0)
+    clear_queued_changes (self, 0);
 }
 
 /* @text between @quote characters, @quote and \ escaped with a \: an
@@ -3385,6 +3431,59 @@ add_message_files (PgStore        *self,
   return TRUE;
 }
 
+/* Writes the queued changes' rows (their ids given) in one statement,
+ * and tells each its id. */
+static gboolean
+insert_changes (PgStore  *self,
+                GError  **error)
+{
+  GArray *changes = self->queued_changes;
+  g_autoptr(GString) ids = g_string_new ("{");
+  g_autoptr(GString) convs = g_string_new ("{");
+  g_autoptr(GString) actors = g_string_new ("{");
+  g_autoptr(GString) tss = g_string_new ("{");
+  g_autoptr(GString) kinds = g_string_new ("{");
+  g_autoptr(GString) targets = g_string_new ("{");
+  g_autoptr(GString) emojis = g_string_new ("{");
+  g_autoptr(GString) ons = g_string_new ("{");
+  GString *arrays[] = { ids, convs, actors, tss, kinds, targets, emojis, ons };
+  Params p = { 0 };
+
+  if (changes->len == 0)
+    return TRUE;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const QueuedChange *c = &g_array_index (changes, QueuedChange, i);
+
+      array_add_int (ids, c->id);
+      array_add_int (convs, c->conversation_id);
+      array_add_int (actors, c->actor_id);
+      array_add_int (tss, c->ts);
+      array_add_int (kinds, c->kind);
+      array_add_int (targets, c->message_id);
+      if (c->emoji != NULL)
+        array_add_text (emojis, c->emoji);
+      else
+        g_string_append (emojis, emojis->len > 1 ? ",NULL" : "NULL");
+      g_string_append (ons, ons->len > 1 ? "," : "");
+      g_string_append (ons, c->on ? "t" : "f");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    {
+      g_string_append_c (arrays[i], '}');
+      param_text (&p, arrays[i]->str);
+    }
+  if (!run_done (self, STMT_CHANGES_INSERT, &p, "insert changes", error))
+    return FALSE;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const QueuedChange *c = &g_array_index (changes, QueuedChange, i);
+
+      *c->out_id = c->id;
+    }
+  return TRUE;
+}
+
 /* Writes the queued messages: one statement finds those whose (sender,
  * client_msg_id) is stored already, COPY writes the others with the next
  * ids of the locked counter, in queue order (and, when the seq cache
@@ -3406,7 +3505,7 @@ flush_queued (PgStore  *self,
   guint n_new = 0;
   gboolean ok = FALSE;
 
-  if (n == 0)
+  if (n == 0 && self->queued_changes->len == 0)
     return TRUE;
   self->flushing = TRUE;
 
@@ -3419,32 +3518,44 @@ flush_queued (PgStore  *self,
       array_add_int (senders, q[i].sender_id);
       array_add_text (client_msg_ids, q[i].client_msg_id);
     }
-  {
-    Params p = { 0 };
-
-    g_string_append_c (senders, '}');
-    g_string_append_c (client_msg_ids, '}');
-    param_text (&p, senders->str);
-    param_text (&p, client_msg_ids->str);
-    found = run (self, STMT_MESSAGES_BY_CLIENT_IDS, &p, "find resent messages", error);
-    if (found == NULL)
-      goto out;
-    for (int r = 0; r < PQntuples (found); r++)
-      {
-        gint64 k = get_int (found, r, 0) - 1;
-
-        if (k >= 0 && k < firsts->len)
-          q[g_array_index (firsts, guint, k)].found_row = r;
-      }
-  }
-
-  for (guint i = 0; i < n; i++)
+  if (firsts->len > 0)
     {
-      if (q[i].same_as >= 0 || q[i].found_row >= 0)
+      Params p = { 0 };
+
+      g_string_append_c (senders, '}');
+      g_string_append_c (client_msg_ids, '}');
+      param_text (&p, senders->str);
+      param_text (&p, client_msg_ids->str);
+      found = run (self, STMT_MESSAGES_BY_CLIENT_IDS, &p, "find resent messages", error);
+      if (found == NULL)
+        goto out;
+      for (int r = 0; r < PQntuples (found); r++)
+        {
+          gint64 k = get_int (found, r, 0) - 1;
+
+          if (k >= 0 && k < firsts->len)
+            q[g_array_index (firsts, guint, k)].found_row = r;
+        }
+    }
+
+  /* The counter's row is locked: nobody else hands out ids now. A
+   * change takes the id after the messages queued before it. */
+  for (guint i = 0, c = 0; i <= n; i++)
+    {
+      for (; c < self->queued_changes->len &&
+             g_array_index (self->queued_changes, QueuedChange, c).after == i; c++)
+        g_array_index (self->queued_changes, QueuedChange, c).id = ++next_id;
+      if (i == n || q[i].same_as >= 0 || q[i].found_row >= 0)
         continue;
-      /* The counter's row is locked: nobody else hands out ids now. */
       q[i].id = ++next_id;
       n_new++;
+    }
+  if (!insert_changes (self, error))
+    goto out;
+  if (self->queued_changes->len > 0)
+    {
+      self->counter_last_id = next_id;
+      self->counter_dirty = TRUE;
     }
   if (n_new > 0)
     {
@@ -3510,6 +3621,7 @@ out:
     {
       clear_queued (self, 0);
       self->queued_at_job = 0;
+      self->changes_at_job = 0;
       return TRUE;
     }
   clear_queued (self, 0);
@@ -3617,9 +3729,11 @@ pg_message_by_id (NatterdStore            *store,
   return foreach_message (self, STMT_MESSAGE_BY_ID, &p, func, user_data, "find message", error);
 }
 
-/* The change takes the counter's next id, as a message would: the
- * messages queued before it are written first, so that ids follow the
- * order of the writes. */
+/* The message's row takes the change at once; the change's own row is
+ * queued (QueuedChange) and takes the counter's next id at the flush,
+ * after the messages queued before it, as a message would. A delete
+ * writes the queued messages first, as before any statement that is not
+ * no_flush: the frees of its files must see their message_files rows. */
 static gboolean
 insert_change (PgStore                       *self,
                const NatterdStoreChangeWrite *c,
@@ -3627,9 +3741,10 @@ insert_change (PgStore                       *self,
                GError                       **error)
 {
   Params p = { 0 };
+  QueuedChange q = { 0 };
   gboolean ok;
 
-  if (!flush_queued (self, error) || !lock_counter (self, error))
+  if (!lock_counter (self, error))
     return FALSE;
   switch (c->kind)
     {
@@ -3663,20 +3778,17 @@ insert_change (PgStore                       *self,
   if (!ok)
     return FALSE;
 
-  p = (Params) { 0 };
-  param_int (&p, self->counter_last_id + 1);
-  param_int (&p, c->conversation_id);
-  param_int (&p, c->actor_id);
-  param_int (&p, c->ts);
-  param_int (&p, c->kind);
-  param_int (&p, c->message_id);
-  param_text (&p, c->kind == NATTERD_CHANGE_REACTION ? c->emoji : NULL);
-  param_text (&p, c->kind == NATTERD_CHANGE_REACTION && c->on ? "true" : "false");
-  if (!run_done (self, STMT_CHANGE_INSERT, &p, "insert change", error))
-    return FALSE;
-  *out_id = ++self->counter_last_id;
-  self->counter_dirty = TRUE;
-  return TRUE;
+  q.after = self->queued->len;
+  q.conversation_id = c->conversation_id;
+  q.actor_id = c->actor_id;
+  q.ts = c->ts;
+  q.kind = c->kind;
+  q.message_id = c->message_id;
+  q.emoji = c->kind == NATTERD_CHANGE_REACTION ? g_strdup (c->emoji) : NULL;
+  q.on = c->kind == NATTERD_CHANGE_REACTION && c->on;
+  q.out_id = out_id;
+  g_array_append_val (self->queued_changes, q);
+  return self->batches || flush_queued (self, error);
 }
 
 static gboolean
