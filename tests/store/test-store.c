@@ -2177,6 +2177,84 @@ test_pg_writer_batch (Fixture *f, gconstpointer data)
   natterd_store_close (writer);
 }
 
+static gboolean
+collect_change_cb (const NatterdStoreChange *change, gpointer user_data)
+{
+  g_string_append_printf (user_data, "%" G_GINT64_FORMAT ":%d:%s;", change->id, (int) change->kind,
+                          change->emoji != NULL ? change->emoji : "-");
+  return TRUE;
+}
+
+static gboolean
+reactions_cb (const NatterdStoreMessage *m, gpointer user_data)
+{
+  g_string_assign (user_data, m->reactions);
+  return TRUE;
+}
+
+/* A change between sends in one writer batch: the message's row takes it
+ * at once (a read in the same transaction sees it) while the sends stay
+ * queued, not cut off into a write of their own (docs/performance.md,
+ * "Mixed"); at the commit every row takes its id in the order of the
+ * writes, the changes' rows with them. */
+static void
+test_pg_writer_changes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterdStore *writer = natterd_store_open_sibling (f->store, &error);
+  g_autoptr(GString) reactions = g_string_new (NULL);
+  g_autoptr(GString) changes = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  gboolean dup[3] = { FALSE };
+  Stored s[3];
+  gint64 room = 0, old = 0, reaction_id = 0, edit_id = 0;
+  NatterdStoreChangeWrite reaction = { .kind = NATTERD_CHANGE_REACTION, .ts = 2, .emoji = "👍",
+                                       .on = TRUE, .reactions = "👍 2\n" };
+  NatterdStoreChangeWrite edit = { .kind = NATTERD_CHANGE_EDIT, .ts = 3, .body = "fixed", .body_len = 5 };
+
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_room_insert (f->store, "#changes", "", f->alice, 1, &room, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->alice, &error));
+  g_assert_true (natterd_store_participant_add (f->store, room, f->bob, &error));
+  old = send_msg (f, room, f->alice, "old", "o1", &dup[0]);
+  reaction.message_id = edit.message_id = old;
+  reaction.conversation_id = edit.conversation_id = room;
+  reaction.actor_id = f->bob;
+  edit.actor_id = f->alice;
+
+  g_assert_true (natterd_store_begin (writer, &error));
+  queue_msg (writer, room, f->alice, "one", "a1", &dup[0], &s[0]);
+  g_assert_true (natterd_store_change_insert (writer, &reaction, &reaction_id, &error));
+  g_assert_no_error (error);
+  g_assert_true (natterd_store_message_by_id (writer, old, reactions_cb, reactions, &error));
+  g_assert_cmpstr (reactions->str, ==, "👍 2\n");
+  queue_msg (writer, room, f->bob, "two", "b1", &dup[1], &s[1]);
+  g_assert_true (natterd_store_change_insert (writer, &edit, &edit_id, &error));
+  queue_msg (writer, room, f->alice, "three", "a2", &dup[2], &s[2]);
+  /* Nothing written yet: no id. */
+  g_assert_cmpint (s[0].id, ==, 0);
+  g_assert_cmpint (reaction_id, ==, 0);
+  g_assert_cmpint (edit_id, ==, 0);
+  g_assert_true (natterd_store_commit (writer, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (s[0].id, ==, old + 1);
+  g_assert_cmpint (reaction_id, ==, old + 2);
+  g_assert_cmpint (s[1].id, ==, old + 3);
+  g_assert_cmpint (edit_id, ==, old + 4);
+  g_assert_cmpint (s[2].id, ==, old + 5);
+  g_assert_true (natterd_store_changes_since (f->store, f->bob, old, 10, collect_change_cb, changes, &error));
+  g_assert_no_error (error);
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT ":%d:👍;%" G_GINT64_FORMAT ":%d:-;",
+                              reaction_id, NATTERD_CHANGE_REACTION, edit_id, NATTERD_CHANGE_EDIT);
+  g_assert_cmpstr (changes->str, ==, expected);
+  g_assert_true (natterd_store_message_by_client_id (f->store, f->alice, "o1", check_body_cb,
+                                                     (gpointer) "fixed", &error));
+  /* The next id after them all. */
+  g_assert_cmpint (send_msg (f, room, f->bob, "next", "b2", &dup[0]), ==, old + 6);
+  natterd_store_close (writer);
+}
+
 /* Two writer connections (two nodes) take turns in one room: each
  * counts seq and sender_seq from its cache only while nobody else wrote
  * since its last commit, and forgets what a rollback (of the whole
@@ -2429,6 +2507,7 @@ main (int argc, char **argv)
         { "writer-lock-order", test_pg_writer_lock_order },
         { "contact-lock-crossed", test_pg_contact_lock_crossed },
         { "writer-batch", test_pg_writer_batch },
+        { "writer-changes", test_pg_writer_changes },
         { "writer-seq-cache", test_pg_writer_seq_cache },
         { "writer-first-messages", test_pg_writer_first_messages },
         { "reader-plans", test_pg_reader_plans },
