@@ -83,7 +83,15 @@
  * never take back an earlier job's rows. A failed flush rolls the whole
  * transaction back: its rows belong to jobs that had already succeeded.
  * Other connections (main loop, tests) write each insert at once, the
- * same way.
+ * same way. A change of a message (edit, reaction, delete) updates the
+ * message's row at once, the statements no_flush (a queued message has
+ * no id: no change can name it), and queues its own row (QueuedChange),
+ * written at the flush in one INSERT ... unnest with the id after the
+ * messages queued before it: a change between sends used to write the
+ * queue first and cut the batch into a COPY per change (docs/
+ * performance.md, "Message actions: the mixed scenario"). A delete still
+ * writes the queue first: the frees of its files must see the queued
+ * messages' files.
  *
  * Search. Each message's words are split and folded here in C
  * (natterd-search-words.h: the same rule as SQLite's FTS5 index) and
