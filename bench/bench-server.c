@@ -30,6 +30,7 @@ static const char bench_config[] =
   "registrations_per_hour_per_address=10000000\n"
   "failed_logins_per_minute_per_address=10000000\n"
   "failed_logins_per_minute_per_user=10000000\n"
+  "hash_queue_per_thread=10000000\n"
   "messages_per_minute_per_user=100000000\n"
   "output_queue_bytes=268435456\n"
   "handshake_timeout=600\n"

@@ -65,6 +65,7 @@ connections_per_address=1000000
 registrations_per_hour_per_address=10000000
 failed_logins_per_minute_per_address=10000000
 failed_logins_per_minute_per_user=10000000
+hash_queue_per_thread=10000000
 messages_per_minute_per_user=100000000
 output_queue_bytes=268435456
 handshake_timeout=600

@@ -50,6 +50,11 @@
 #define HASH_MEMLIMIT   crypto_pwhash_MEMLIMIT_MIN
 #endif
 
+/* The least retry_after of a full hash queue, and a hash's duration
+ * until one is measured. */
+#define HASH_RETRY_MIN_MS 100
+#define HASH_US_FIRST     (100 * 1000)
+
 #define TOKEN_BYTES     32
 #define TOKEN_TEXT_LEN  sodium_base64_ENCODED_LEN (TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
 #define MINUTE_MS       (60 * 1000)
@@ -86,6 +91,7 @@ struct _NatterdAuth {
   Limiter           failures_by_user;
   GHashTable       *tokens;      /* hash -> CachedToken (hash inside) */
   guint             expire_source; /* hourly removal of expired tokens */
+  gint64            hash_us;     /* how long a hash takes, a moving average (µs) */
 };
 
 typedef enum {
@@ -119,6 +125,7 @@ typedef struct {
   NatterdAuthVerifiedFunc verified; /* VERIFY: told on success */
   gpointer        verified_data;
   GDestroyNotify  verified_destroy; /* VERIFY: frees verified_data unless verified took it */
+  gint64          hash_us;      /* how long the worker took */
 } Job;
 
 /* --- limiters --- */
@@ -258,6 +265,7 @@ worker (gpointer data,
 {
   Job *job = data;
   GSource *source;
+  gint64 started = g_get_monotonic_time ();
 
   if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
     {
@@ -281,6 +289,7 @@ worker (gpointer data,
         }
     }
   sodium_memzero (job->password, job->password_len);
+  job->hash_us = g_get_monotonic_time () - started;
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
@@ -288,6 +297,26 @@ worker (gpointer data,
   g_source_set_static_name (source, "natterd-auth-done");
   job->source = source;
   g_source_attach (source, NULL);
+}
+
+/* A login or registration that would wait behind more than
+ * hash_queue_per_thread others per hash thread is answered rate_limited at
+ * once, with the time the queue takes to drain as retry_after. Unbounded,
+ * a storm of password logins (256 clients on 2 threads in the soak) made
+ * each wait 20 to 80 s with no answer, the connection's reading paused
+ * and its login timeout stopped meanwhile; clients that gave up and came
+ * back queued their hash again behind their own first one. */
+static gboolean
+refuse_when_queue_full (NatterdAuth *self, NatterdRequest *request)
+{
+  const NatterdConfig *config = natterd_directory_get_config (self->directory);
+  guint threads = MAX (1, (guint) g_thread_pool_get_max_threads (self->pool));
+  guint waiting = g_thread_pool_unprocessed (self->pool);
+
+  if (waiting < config->hash_queue_per_thread * threads)
+    return FALSE;
+  natterd_request_rate_limited (request, MAX (HASH_RETRY_MIN_MS, (gint64) waiting * self->hash_us / threads / 1000));
+  return TRUE;
 }
 
 static void
@@ -757,6 +786,7 @@ job_done_cb (gpointer user_data)
   NatterdAuth *self = job->auth;
 
   g_hash_table_remove (self->jobs, job);
+  self->hash_us += (job->hash_us - self->hash_us) / 8;
   /* The context drops its own reference when this returns. */
   g_clear_pointer (&job->source, g_source_unref);
   if (job->kind == JOB_REGISTER)
@@ -845,6 +875,7 @@ natterd_auth_new (NatterdDirectory *directory,
   limiter_init (&self->failures_by_address, MINUTE_MS, "failed-logins-address", directory);
   limiter_init (&self->failures_by_user, MINUTE_MS, "failed-logins-user", directory);
   self->tokens = g_hash_table_new_full (token_hash_hash, token_hash_equal, NULL, g_free);
+  self->hash_us = HASH_US_FIRST;
 
   threads = config->hash_threads > 0 ? config->hash_threads : g_get_num_processors ();
   self->pool = g_thread_pool_new (worker, self, (gint) MAX (threads, 1), FALSE, error);
@@ -920,6 +951,12 @@ natterd_auth_register (NatterdAuth    *self,
     {
       g_free (username);
       natterd_request_error (request, NATTER_ERROR_USERNAME_TAKEN, "That username is taken");
+      return;
+    }
+  /* Before the registration is counted: it did not happen. */
+  if (refuse_when_queue_full (self, request))
+    {
+      g_free (username);
       return;
     }
   limiter_take (&self->registrations_by_address, address,
@@ -1094,6 +1131,10 @@ natterd_auth_login_password (NatterdAuth    *self,
       natterd_request_rate_limited (request, retry);
       return;
     }
+  /* Known user or not, before anything is hashed; a login resumed after
+   * the directory's read was let in already. */
+  if (self->directory->resuming_refreshed != request && refuse_when_queue_full (self, request))
+    return;
 
   user = natterd_directory_find_user (self->directory, username);
   if (user == NULL && username != NULL)
@@ -1137,11 +1178,12 @@ natterd_auth_verify_password (NatterdAuth             *self,
   /* The login's limits, before any hashing: a stolen session cannot
    * guess the password faster than a login could. */
   retry = login_retry_after (self, address, user->username);
-  if (retry > 0)
+  if (retry > 0 || refuse_when_queue_full (self, request))
     {
       if (destroy != NULL)
         destroy (user_data);
-      natterd_request_rate_limited (request, retry);
+      if (retry > 0)
+        natterd_request_rate_limited (request, retry);
       return;
     }
 

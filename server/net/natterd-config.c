@@ -35,6 +35,7 @@ natterd_config_new_defaults (void)
   self->registrations_per_hour_per_address = 20;
   self->failed_logins_per_minute_per_address = 20;
   self->failed_logins_per_minute_per_user = 5;
+  self->hash_queue_per_thread = 32;
   self->output_queue_bytes = 8 * 1024 * 1024;
   self->handshake_timeout = 10;
   self->login_timeout = 30;
@@ -219,6 +220,7 @@ static const UintKey uint_keys[] = {
   UINT_KEY ("limits", registrations_per_hour_per_address, 10000000),
   UINT_KEY ("limits", failed_logins_per_minute_per_address, 10000000),
   UINT_KEY ("limits", failed_logins_per_minute_per_user, 10000000),
+  UINT_KEY ("limits", hash_queue_per_thread, 10000000),
   SIZE_KEY ("limits", output_queue_bytes, G_GUINT64_CONSTANT (1) << 40),
   UINT_KEY ("limits", handshake_timeout, 3600),
   UINT_KEY ("limits", login_timeout, 86400),

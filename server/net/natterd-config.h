@@ -42,6 +42,7 @@ typedef struct {
   guint     registrations_per_hour_per_address;  /* 20 */
   guint     failed_logins_per_minute_per_address;/* 20 */
   guint     failed_logins_per_minute_per_user;   /* 5 */
+  guint     hash_queue_per_thread;               /* 32 logins/registrations waiting per hash thread */
   gsize     output_queue_bytes;                  /* 8 MiB */
   guint     handshake_timeout;                   /* 10 s: connect to welcome (TLS handshake) */
   guint     login_timeout;                       /* 30 s */

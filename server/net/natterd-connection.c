@@ -513,6 +513,11 @@ void
 natterd_connection_request_done (NatterdConnection *self,
                                  NatterdRequest    *request)
 {
+  /* Each request holds a reference, and the last one freed below may be
+   * the connection's last: a request answered after natterd let go of
+   * its connection (a password login still waiting for a hash thread
+   * when natterd stops). Held until this is done with the connection. */
+  natterd_connection_ref (self);
   while (self->requests.head != NULL)
     {
       NatterdRequest *head = self->requests.head->data;
@@ -535,6 +540,7 @@ natterd_connection_request_done (NatterdConnection *self,
       self->pausing = NULL;
       schedule_resume (self);
     }
+  natterd_connection_unref (self);
 }
 
 /* Answers a frame that never reaches a handler, in its turn. */

@@ -221,6 +221,86 @@ test_failed_logins_per_address (void)
   }
 }
 
+/* One hash thread and a queue of one: of logins sent at once, those
+ * beyond the one hashing and the one waiting are answered rate_limited
+ * at once, with a retry_after, and log in when they try again. (The
+ * logins arrive within a millisecond; each hash takes tens.) */
+#define HASH_QUEUE_LOGINS 10
+
+static void
+test_hash_queue (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (
+      "[server]\nhash_threads=1\n[limits]\nhash_queue_per_thread=1\n", NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  NatterTestClient *c[HASH_QUEUE_LOGINS];
+  gboolean refused[HASH_QUEUE_LOGINS] = { FALSE };
+  guint ok = 0, limited = 0;
+
+  for (guint i = 0; i < HASH_QUEUE_LOGINS; i++)
+    c[i] = natter_test_client_new (srv);
+  for (guint i = 0; i < HASH_QUEUE_LOGINS; i++)
+    natter_test_client_send (c[i], "{\"type\":\"login\",\"id\":1,\"username\":\"bob\","
+                                   "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  for (guint i = 0; i < HASH_QUEUE_LOGINS; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (c[i], 1);
+
+      if (g_str_equal (natter_test_get_str (r, "type"), "ok"))
+        ok++;
+      else
+        {
+          natter_assert_error (r, "rate_limited");
+          g_assert_cmpint (natter_test_get_int (r, "retry_after"), >, 0);
+          refused[i] = TRUE;
+          limited++;
+        }
+    }
+  g_assert_cmpuint (ok, >=, 1);
+  g_assert_cmpuint (limited, >=, 1);
+  /* Every accepted login has been answered, so the queue is empty: the
+   * refused connections are still open, and log in one by one. */
+  for (guint i = 0; i < HASH_QUEUE_LOGINS; i++)
+    if (refused[i])
+      natter_test_client_login (c[i], "bob", NULL);
+  for (guint i = 0; i < HASH_QUEUE_LOGINS; i++)
+    natter_test_client_free (c[i]);
+}
+
+/* natterd stopped while password logins wait for the one hash thread:
+ * those not hashed yet are answered server_busy as it stops, and it
+ * exits cleanly. (Under ASan it aborted: answering the last request of a
+ * connection natterd had already let go of freed the connection inside
+ * natterd_connection_request_done's own loop.) */
+#define STOP_LOGINS 6
+
+static void
+test_stop_with_logins_queued (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[server]\nhash_threads=1\n", NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  NatterTestClient *c[STOP_LOGINS];
+
+  for (guint i = 0; i < STOP_LOGINS; i++)
+    c[i] = natter_test_client_new (srv);
+  for (guint i = 0; i < STOP_LOGINS; i++)
+    natter_test_client_send (c[i], "{\"type\":\"login\",\"id\":1,\"username\":\"bob\","
+                                   "\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  /* Once the first hash is done, natterd has long read every login (they
+   * were sent before it began; a hash takes tens of milliseconds), and
+   * the others wait. */
+  for (gboolean answered = FALSE; !answered;)
+    for (guint i = 0; i < STOP_LOGINS && !answered; i++)
+      {
+        g_autoptr(JsonObject) r = natter_test_client_try_next (c[i], 10, NULL);
+
+        answered = r != NULL;
+      }
+  natter_test_server_stop (srv);
+  for (guint i = 0; i < STOP_LOGINS; i++)
+    natter_test_client_free (c[i]);
+}
+
 static void
 test_registrations_per_address (void)
 {
@@ -476,6 +556,8 @@ main (int   argc,
                                "\"Limits\")");
   natter_test_add_single_node ("/limits/connections-per-address", test_connections_per_address,
                                "connections_per_address counts one node's connections");
+  natter_test_add ("/limits/hash-queue", test_hash_queue);
+  natter_test_add ("/limits/stop-with-logins-queued", test_stop_with_logins_queued);
   natter_test_add ("/limits/output-queue", test_output_queue);
   natter_test_add ("/limits/login-timeout", test_login_timeout);
   natter_test_add ("/limits/idle-timeout", test_idle_timeout);
