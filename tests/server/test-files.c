@@ -1143,7 +1143,7 @@ test_cluster_not_offered (void)
   g_autoptr(JsonObject) ok = NULL, e = NULL;
 
   util_assert_strings (natter_test_get_array (natter_test_client_get_welcome (c), "features"),
-                       "message_actions", NULL);
+                       "message_actions", "room_management", NULL);
   ok = natter_test_client_request_ok (c,
       "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"files\"]}",
       NATTER_TEST_PASSWORD);
