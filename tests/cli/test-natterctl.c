@@ -931,6 +931,141 @@ test_command_line (void)
   util_assert_contains (err, "natterd.sock");
 }
 
+/* What data/natterctl.bash-completion offers for the command line
+ * @words, the cursor on the last word: bash sources it and runs its
+ * function as bash's completion would, with natterctl's full path as
+ * the first word. One word a line, sorted. */
+static char *
+complete_words (NatterTestServer   *srv,
+                const char *const  *words)
+{
+  static const char script[] =
+    "source \"$1\" && COMP_CWORD=$2 && shift 2 && COMP_WORDS=(\"$@\") && { _natterctl; true; }"
+    " && printf '%s\\n' \"${COMPREPLY[@]}\" | sort";
+  g_autofree char *file = g_build_filename (g_getenv ("NATTER_SOURCE_DIR"), "data",
+                                            "natterctl.bash-completion", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  guint n = 0;
+
+  while (words[n] != NULL)
+    n++;
+  g_ptr_array_add (argv, g_strdup ("bash"));
+  g_ptr_array_add (argv, g_strdup ("-c"));
+  g_ptr_array_add (argv, g_strdup (script));
+  g_ptr_array_add (argv, g_strdup ("bash"));
+  g_ptr_array_add (argv, g_strdup (file));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", n));
+  g_ptr_array_add (argv, g_strdup (g_getenv ("NATTERCTL_PATH")));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_strdup (natter_test_server_get_data_dir (srv)));
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (argv, g_strdup (words[i]));
+  g_ptr_array_add (argv, NULL);
+  /* The cursor's word: its index counts natterctl and --data-dir DIR. */
+  g_free (argv->pdata[5]);
+  argv->pdata[5] = g_strdup_printf ("%u", n + 2);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (g_subprocess_get_successful (process));
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static int
+compare_strings (const void *a,
+                 const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+#define assert_completes(srv, expected, ...) \
+  G_STMT_START { \
+    const char *const w_[] = { __VA_ARGS__, NULL }; \
+    g_autofree char *got_ = complete_words (srv, w_); \
+    g_assert_cmpstr (got_, ==, expected); \
+  } G_STMT_END
+
+/* The bash completion: every command natterctl --help lists and nothing
+ * else, each command's own options, and the usernames and room names of
+ * the running natterd (none, quietly, once it is gone). */
+static void
+test_bash_completion (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(GString) listed = g_string_new (NULL);
+  g_autoptr(GString) offered = g_string_new (NULL);
+  g_autofree char *help = NULL;
+  g_autofree char *groups = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) group_list = NULL;
+
+  util_room_create (alice, "#lunch");
+
+  /* natterctl --help's commands: "  group verb ARGS" after "Commands:". */
+  g_assert_cmpint (ctl_full (srv, NULL, &help, NULL, "--help", NULL), ==, 0);
+  lines = g_strsplit (strstr (help, "Commands:\n") + strlen ("Commands:\n"), "\n", -1);
+  for (guint i = 0; lines[i] != NULL && g_str_has_prefix (lines[i], "  "); i++)
+    {
+      g_auto(GStrv) w = g_strsplit (g_strstrip (lines[i]), " ", 3);
+
+      if (w[1] != NULL && g_ascii_islower (w[1][0]))
+        g_string_append_printf (listed, "%s %s\n", w[0], w[1]);
+      else
+        g_string_append_printf (listed, "%s\n", w[0]);
+    }
+  /* The completion's: its groups, then each group's verbs. */
+  groups = complete_words (srv, (const char *const[]) { "", NULL });
+  group_list = g_strsplit (groups, "\n", -1);
+  for (guint i = 0; group_list[i] != NULL; i++)
+    {
+      g_autofree char *verbs = complete_words (srv, (const char *const[]) { group_list[i], "", NULL });
+      g_auto(GStrv) verb_list = g_strsplit (verbs, "\n", -1);
+
+      if (g_str_equal (group_list[i], "status") || g_str_equal (group_list[i], "registration"))
+        {
+          g_string_append_printf (offered, "%s\n", group_list[i]);
+          continue;
+        }
+      for (guint j = 0; verb_list[j] != NULL; j++)
+        g_string_append_printf (offered, "%s %s\n", group_list[i], verb_list[j]);
+    }
+  {
+    g_auto(GStrv) a = g_strsplit (listed->str, "\n", -1);
+    g_auto(GStrv) b = g_strsplit (offered->str, "\n", -1);
+    g_autofree char *sorted_a = NULL, *sorted_b = NULL;
+
+    qsort (a, g_strv_length (a), sizeof (char *), compare_strings);
+    qsort (b, g_strv_length (b), sizeof (char *), compare_strings);
+    sorted_a = g_strjoinv ("\n", a);
+    sorted_b = g_strjoinv ("\n", b);
+    g_assert_cmpstr (sorted_b, ==, sorted_a);
+  }
+
+  assert_completes (srv, "user", "us");
+  assert_completes (srv, "reset-password\nrevoke", "user", "re");
+  assert_completes (srv, "closed\ninvite\nopen", "registration", "");
+  assert_completes (srv, "--help\n--yes", "room", "delete", "--");
+  assert_completes (srv, "--expires\n--help\n--uses", "invite", "create", "--");
+  /* natterd's names; a room without its '#'. */
+  assert_completes (srv, "alice\nbob", "user", "disable", "");
+  assert_completes (srv, "bob", "user", "sessions", "b");
+  assert_completes (srv, "lunch", "room", "delete", "");
+  assert_completes (srv, "alice\nbob", "room", "set-owner", "lunch", "");
+  assert_completes (srv, "", "user", "disable", "bob", "");
+
+  natter_test_server_stop (srv);
+  assert_completes (srv, "", "user", "disable", "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -940,6 +1075,8 @@ main (int   argc,
   natter_test_add_single_node ("/natterctl/status", test_status, "status counts one node's connections");
   natter_test_add_single_node ("/natterctl/lists", test_lists, "user list counts one node's connections");
   natter_test_add ("/natterctl/user-add", test_user_add);
+  natter_test_add_single_node ("/natterctl/bash-completion", test_bash_completion,
+                               "the completion's words, not the nodes");
   natter_test_add_single_node ("/natterctl/disable-enable", test_disable_enable,
                                "another node learns a disabled or enabled password at its refresh, "
                                "after natterctl's answer (docs/server.md, natterctl)");
