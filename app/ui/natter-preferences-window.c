@@ -1,4 +1,6 @@
-/* natter-preferences-window.c: server, notifications, privacy. Every control is bound
+/* natter-preferences-window.c: server, notifications, privacy, and
+ * when signed in to a server with the feature accounts an Account page
+ * (natter-account-page.c). Every control here is bound
  * to its GSettings key, so there is nothing to save or apply; except the
  * server's addresses, a list that is checked (natter-server-address.h)
  * and saved when applied, so that half a list being typed is never the
@@ -9,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "natter-account-page.h"
 #include "natter-application.h"
 #include "natter-preferences-window.h"
 
@@ -109,6 +112,7 @@ natter_preferences_window_new (NatterApplication *application)
   NatterPreferencesWindow *self = g_object_new (NATTER_TYPE_PREFERENCES_WINDOW, NULL);
   GSettings *settings = natter_application_get_settings (application);
   g_autofree char *server = natter_application_dup_server (application);
+  NatterClient *client = natter_application_get_client (application);
 
   self->application = application;
   gtk_editable_set_text (GTK_EDITABLE (self->server_row), server);
@@ -121,6 +125,8 @@ natter_preferences_window_new (NatterApplication *application)
   g_settings_bind (settings, "notifications", self->sound_row, "sensitive", G_SETTINGS_BIND_GET);
   g_settings_bind (settings, "send-read-receipts", self->read_receipts_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "send-typing", self->typing_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  if (client != NULL && natter_client_get_accounts (client))
+    adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), natter_account_page_new (client));
 
   return GTK_WINDOW (self);
 }

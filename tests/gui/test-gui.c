@@ -32,6 +32,7 @@
 #include "natter-message-row.h"
 #include "natter-preferences-window.h"
 #include "natter-room-settings-window.h"
+#include "natter-account-page.h"
 #include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
@@ -4191,6 +4192,170 @@ test_gui_mentions_and_levels (void)
   fixture_teardown (&fx);
 }
 
+static gboolean
+is_account_page (GtkWidget    *widget,
+                 gconstpointer data)
+{
+  return NATTER_IS_ACCOUNT_PAGE (widget);
+}
+
+static guint
+count_rows (GtkListBox *list)
+{
+  guint n = 0;
+
+  while (gtk_list_box_get_row_at_index (list, (int) n) != NULL)
+    n++;
+  return n;
+}
+
+/* The row of the device named @title, or NULL. */
+static GtkListBoxRow *
+device_row (GtkListBox *list,
+            const char *title)
+{
+  GtkListBoxRow *row;
+
+  for (int i = 0; (row = gtk_list_box_get_row_at_index (list, i)) != NULL; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), title) == 0)
+      return row;
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_button (c);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The preferences' Account page (feature accounts) as alice uses it: her
+ * phone, signed in too, listed and signed out (its connection closed by
+ * the server); a new display name, seen by bob; a wrong current password
+ * refused, then a new password, with which a new login works. */
+static void
+test_gui_account (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) phone = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) later = NULL;
+  NatterAccountPage *page;
+  GtkListBox *devices;
+  GtkListBoxRow *row;
+  gpointer prefs;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  fixture_setup_signed_in_named (&fx, "alice", "Alice Moreau");
+  if (!natter_client_get_accounts (fx.client))
+    {
+      g_test_skip ("natterd does not offer accounts");
+      fixture_teardown (&fx);
+      return;
+    }
+  phone = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (phone,
+      "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"%s\",\"device\":\"Alice’s phone\","
+      "\"features\":[\"accounts\"]}", NATTER_TEST_PASSWORD);
+  }
+  bob = room_member_new (&fx, "bob", "Bob Jensen", NULL);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "preferences", NULL);
+  prefs = find_dialog (&fx);
+  g_assert_nonnull (prefs);
+  show_page (prefs, "account");
+  page = NATTER_ACCOUNT_PAGE (find_widget (GTK_WIDGET (prefs), is_account_page, NULL));
+  g_assert_nonnull (page);
+  devices = natter_account_page_get_devices (page);
+  /* The app, the phone, and the session the registration made (its
+   * connection gone, no device name given). */
+  WAIT_FOR (count_rows (devices) == 3);
+  row = device_row (devices, "Alice’s phone");
+  g_assert_nonnull (row);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "127.0.0.1 · Connected");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (device_row (devices, "Unknown device"))),
+                                   "127.0.0.1 · Last active "));
+  /* This device: no button (signing out here is the window's menu). */
+  {
+    guint here = 0;
+
+    for (int i = 0; i < 3; i++)
+      {
+        GtkListBoxRow *r = gtk_list_box_get_row_at_index (devices, i);
+
+        if (g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (r)), "This device") == 0)
+          {
+            g_assert_null (find_button (GTK_WIDGET (r)));
+            here++;
+          }
+        else
+          g_assert_nonnull (find_button (GTK_WIDGET (r)));
+      }
+    g_assert_cmpuint (here, ==, 1);
+  }
+  save_widget_screenshot (&fx, prefs, "account-preferences.png");
+
+  /* The phone signed out: the server closes it, and the list has one. */
+  g_signal_emit_by_name (find_button (GTK_WIDGET (row)), "clicked");
+  natter_test_client_assert_closed (phone);
+  WAIT_FOR (count_rows (devices) == 2 && device_row (devices, "Alice’s phone") == NULL);
+
+  /* A new display name, as bob sees it. */
+  gtk_editable_set_text (GTK_EDITABLE (child (page, NATTER_TYPE_ACCOUNT_PAGE, "display_name_row")), "Alice M.");
+  g_signal_emit_by_name (child (page, NATTER_TYPE_ACCOUNT_PAGE, "display_name_row"), "apply");
+  WAIT_FOR (g_strcmp0 (natter_user_get_display_name (natter_client_get_me (fx.client)), "Alice M.") == 0);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+    natter_assert_str (r, "user.display_name", "Alice M.");
+  }
+
+  /* The password: the button waits for both fields; a wrong current one
+   * leaves the fields as they were, the right one empties them. */
+  {
+    GtkWidget *current = child (page, NATTER_TYPE_ACCOUNT_PAGE, "current_password_row");
+    GtkWidget *next = child (page, NATTER_TYPE_ACCOUNT_PAGE, "new_password_row");
+    GtkWidget *button = child (page, NATTER_TYPE_ACCOUNT_PAGE, "change_password_button");
+
+    g_assert_false (gtk_widget_get_sensitive (button));
+    gtk_editable_set_text (GTK_EDITABLE (current), "not my password");
+    gtk_editable_set_text (GTK_EDITABLE (next), "a new horse battery");
+    g_assert_true (gtk_widget_get_sensitive (button));
+    g_signal_emit_by_name (button, "clicked");
+    g_assert_false (gtk_widget_get_sensitive (button));
+    WAIT_FOR (gtk_widget_get_sensitive (button));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (next)), ==, "a new horse battery");
+
+    gtk_editable_set_text (GTK_EDITABLE (current), NATTER_TEST_PASSWORD);
+    g_signal_emit_by_name (button, "clicked");
+    WAIT_FOR (*gtk_editable_get_text (GTK_EDITABLE (next)) == '\0');
+  }
+  /* "Sign out other devices" was on: this device alone is left. */
+  WAIT_FOR (count_rows (devices) == 1);
+  later = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (later,
+      "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"a new horse battery\"}");
+  }
+  /* This device is still signed in. */
+  g_assert_true (natter_client_get_accounts (fx.client));
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4228,5 +4393,6 @@ main (int   argc,
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
   g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
   g_test_add_func ("/gui/room-settings", test_gui_room_settings);
+  g_test_add_func ("/gui/account", test_gui_account);
   return g_test_run ();
 }

@@ -1,0 +1,337 @@
+/* natter-account-page.c: the preferences' Account page (feature
+ * accounts, docs/protocol.md "Accounts"): the display name, applied as
+ * typed; the password, with the current one and a choice to sign out
+ * every other device (the default, as after a password is suspected
+ * known); the account's sessions, each signed out with a button but this
+ * device's own (signing out here is the window's menu). What the server
+ * says goes into a toast. Every request is cancelled when the page goes,
+ * and its callback then touches nothing of it. */
+#define G_LOG_DOMAIN "natter-account-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "natter-account-page.h"
+#include "natter-ui-util.h"
+
+struct _NatterAccountPage
+{
+  AdwPreferencesPage parent_instance;
+
+  /* template widgets */
+  AdwEntryRow  *display_name_row;
+  AdwEntryRow  *current_password_row;
+  AdwEntryRow  *new_password_row;
+  GtkSwitch    *sign_out_switch;
+  GtkWidget    *change_password_button;
+  GtkListBox   *devices_list;
+
+  NatterClient *client;
+  GCancellable *cancellable;
+  gboolean      changing_password;
+};
+
+G_DEFINE_FINAL_TYPE (NatterAccountPage, natter_account_page, ADW_TYPE_PREFERENCES_PAGE)
+
+static void refresh_devices (NatterAccountPage *self);
+
+static void
+show_toast (NatterAccountPage *self,
+            const char        *text)
+{
+  GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_PREFERENCES_WINDOW);
+
+  if (window != NULL)
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (text));
+}
+
+static void
+show_error (NatterAccountPage *self,
+            const GError      *error)
+{
+  g_autofree char *text = natter_describe_error (error);
+
+  show_toast (self, text);
+}
+
+/* ---- Display name ------------------------------------------------------- */
+
+static void
+display_name_set_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+
+  if (!natter_client_set_display_name_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (error != NULL)
+    {
+      show_error (self, error);
+      return;
+    }
+  show_toast (self, _("Display name changed"));
+}
+
+static void
+display_name_apply_cb (NatterAccountPage *self)
+{
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->display_name_row))));
+
+  natter_client_set_display_name_async (self->client, name, self->cancellable, display_name_set_cb, self);
+}
+
+/* ---- Password ----------------------------------------------------------- */
+
+static void
+update_change_password_button (NatterAccountPage *self)
+{
+  gtk_widget_set_sensitive (self->change_password_button,
+                            !self->changing_password &&
+                            *gtk_editable_get_text (GTK_EDITABLE (self->current_password_row)) != '\0' &&
+                            *gtk_editable_get_text (GTK_EDITABLE (self->new_password_row)) != '\0');
+}
+
+static void
+password_changed_cb (NatterAccountPage *self)
+{
+  update_change_password_button (self);
+}
+
+static void
+password_set_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+
+  if (!natter_client_change_password_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  self->changing_password = FALSE;
+  if (error != NULL)
+    {
+      /* "Wrong username or password" would say more than is the case. */
+      if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+        show_toast (self, _("The current password is not right"));
+      else
+        show_error (self, error);
+      update_change_password_button (self);
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->current_password_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->new_password_row), "");
+  show_toast (self, _("Password changed"));
+  /* Other devices may have been signed out. */
+  refresh_devices (self);
+}
+
+static void
+change_password_clicked_cb (NatterAccountPage *self)
+{
+  self->changing_password = TRUE;
+  update_change_password_button (self);
+  natter_client_change_password_async (self->client,
+                                       gtk_editable_get_text (GTK_EDITABLE (self->current_password_row)),
+                                       gtk_editable_get_text (GTK_EDITABLE (self->new_password_row)),
+                                       !gtk_switch_get_active (self->sign_out_switch),
+                                       self->cancellable, password_set_cb, self);
+}
+
+/* ---- Devices ------------------------------------------------------------ */
+
+static void
+session_revoked_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+
+  if (!natter_client_revoke_session_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (error != NULL)
+    show_error (self, error);
+  else
+    show_toast (self, _("Device signed out"));
+  refresh_devices (self);
+}
+
+static void
+sign_out_clicked_cb (GtkButton         *button,
+                     NatterAccountPage *self)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (button), GTK_TYPE_LIST_BOX_ROW);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (button), FALSE);
+  natter_client_revoke_session_async (self->client, gtk_widget_get_name (row), self->cancellable,
+                                      session_revoked_cb, self);
+}
+
+/* "192.0.2.7 · Connected", "192.0.2.7 · Last active Yesterday". */
+static char *
+session_subtitle (NatterDeviceSession *session)
+{
+  const char *address = natter_device_session_get_address (session);
+  g_autofree char *when = NULL;
+  g_autofree char *activity = NULL;
+
+  if (natter_device_session_get_current (session))
+    return g_strdup (_("This device"));
+  if (natter_device_session_get_connections (session) > 0)
+    activity = g_strdup (_("Connected"));
+  else if (natter_device_session_get_last_active (session) > 0)
+    {
+      when = natter_format_time_short (natter_device_session_get_last_active (session));
+      /* Translators: %s is a time or a day, as "14:03" or "Yesterday". */
+      activity = g_strdup_printf (_("Last active %s"), when);
+    }
+  if (address == NULL)
+    return g_steal_pointer (&activity);
+  if (activity == NULL)
+    return g_strdup (address);
+  return g_strdup_printf ("%s · %s", address, activity);
+}
+
+static GtkWidget *
+session_row_new (NatterAccountPage   *self,
+                 NatterDeviceSession *session)
+{
+  const char *device = natter_device_session_get_device (session);
+  g_autofree char *subtitle = session_subtitle (session);
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 device != NULL && *device != '\0' ? device : _("Unknown device"));
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_name (row, natter_device_session_get_id (session));
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (natter_device_session_get_current (session)
+                                                           ? "computer-symbolic" : "network-wired-symbolic"));
+  if (!natter_device_session_get_current (session))
+    {
+      GtkWidget *button = gtk_button_new_with_mnemonic (_("_Sign Out"));
+
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+    }
+  return row;
+}
+
+static void
+sessions_listed_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) sessions = natter_client_list_sessions_finish (NATTER_CLIENT (source), result, &error);
+  NatterAccountPage *self;
+  GtkWidget *row;
+
+  if (sessions == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (sessions == NULL)
+    {
+      show_error (self, error);
+      return;
+    }
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->devices_list))) != NULL)
+    gtk_list_box_remove (self->devices_list, row);
+  for (guint i = 0; i < g_list_model_get_n_items (sessions); i++)
+    {
+      g_autoptr(NatterDeviceSession) session = g_list_model_get_item (sessions, i);
+
+      gtk_list_box_append (self->devices_list, session_row_new (self, session));
+    }
+}
+
+static void
+refresh_devices (NatterAccountPage *self)
+{
+  natter_client_list_sessions_async (self->client, self->cancellable, sessions_listed_cb, self);
+}
+
+/* ---- The page ----------------------------------------------------------- */
+
+static void
+natter_account_page_dispose (GObject *object)
+{
+  NatterAccountPage *self = NATTER_ACCOUNT_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_ACCOUNT_PAGE);
+  G_OBJECT_CLASS (natter_account_page_parent_class)->dispose (object);
+}
+
+static void
+natter_account_page_finalize (GObject *object)
+{
+  NatterAccountPage *self = NATTER_ACCOUNT_PAGE (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->client);
+  G_OBJECT_CLASS (natter_account_page_parent_class)->finalize (object);
+}
+
+static void
+natter_account_page_class_init (NatterAccountPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_account_page_dispose;
+  object_class->finalize = natter_account_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-account-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, display_name_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, current_password_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, new_password_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, sign_out_switch);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, change_password_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, devices_list);
+  gtk_widget_class_bind_template_callback (widget_class, display_name_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, change_password_clicked_cb);
+}
+
+static void
+natter_account_page_init (NatterAccountPage *self)
+{
+  self->cancellable = g_cancellable_new ();
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+AdwPreferencesPage *
+natter_account_page_new (NatterClient *client)
+{
+  NatterAccountPage *self = g_object_new (NATTER_TYPE_ACCOUNT_PAGE, NULL);
+  NatterUser *me = natter_client_get_me (client);
+
+  self->client = g_object_ref (client);
+  if (me != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->display_name_row), natter_user_get_display_name (me));
+  /* Only now: the name just set is not a change to apply. */
+  adw_entry_row_set_show_apply_button (self->display_name_row, TRUE);
+  refresh_devices (self);
+  return ADW_PREFERENCES_PAGE (self);
+}
+
+GtkListBox *
+natter_account_page_get_devices (NatterAccountPage *self)
+{
+  g_return_val_if_fail (NATTER_IS_ACCOUNT_PAGE (self), NULL);
+
+  return self->devices_list;
+}
