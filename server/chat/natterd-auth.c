@@ -313,7 +313,7 @@ refuse_when_queue_full (NatterdAuth *self, NatterdRequest *request)
   guint threads = MAX (1, (guint) g_thread_pool_get_max_threads (self->pool));
   guint waiting = g_thread_pool_unprocessed (self->pool);
 
-  if (waiting < config->hash_queue_per_thread * threads)
+  if (waiting < (guint64) config->hash_queue_per_thread * threads)
     return FALSE;
   natterd_request_rate_limited (request, MAX (HASH_RETRY_MIN_MS, (gint64) waiting * self->hash_us / threads / 1000));
   return TRUE;

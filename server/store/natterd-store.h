@@ -613,7 +613,9 @@ gboolean natterd_store_message_insert_full (NatterdStore            *self,
                                             NatterdStoreMessageFunc  func,
                                             gpointer                 user_data,
                                             GError                 **error);
-/* The message @id as it is now: @func is called once, or not at all. */
+/* The message @id as it is now: @func is called once, or not at all. On
+ * PostgreSQL's writer connection the messages queued in this transaction
+ * are not seen (they have no id yet, so nobody can name one). */
 gboolean natterd_store_message_by_id (NatterdStore            *self,
                                       gint64                   id,
                                       NatterdStoreMessageFunc  func,
@@ -624,7 +626,10 @@ gboolean natterd_store_message_by_id (NatterdStore            *self,
  * takes its new state (an edit's body, words and mentions; a delete
  * erases the text, reactions, mentions and reply link, from the search
  * index too; a reaction's new list), and the change a row of its own
- * with the next id of the message sequence, *out_id. */
+ * with the next id of the message sequence, *out_id. On PostgreSQL's
+ * writer connection that row is queued with the messages and *out_id is
+ * written at their flush (by the COMMIT at the latest): @out_id must stay
+ * valid until then. */
 gboolean natterd_store_change_insert (NatterdStore                  *self,
                                       const NatterdStoreChangeWrite *change,
                                       gint64                        *out_id,

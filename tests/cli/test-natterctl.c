@@ -1062,6 +1062,17 @@ test_bash_completion (void)
   assert_completes (srv, "alice\nbob", "room", "set-owner", "lunch", "");
   assert_completes (srv, "", "user", "disable", "bob", "");
 
+  /* As bash splits "--socket=PATH" (at COMP_WORDBREAKS' "="): the option
+   * is one with its value, and its value is completed as a path. */
+  {
+    g_autofree char *sock = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.sock", NULL);
+
+    assert_completes (srv, "user", "--socket", "=", sock, "us");
+    assert_completes (srv, "alice\nbob", "--socket", "=", sock, "user", "disable", "");
+    assert_completes (srv, sock, "--socket", "=", sock);
+    assert_completes (srv, natter_test_server_get_data_dir (srv), "--data-dir", natter_test_server_get_data_dir (srv));
+  }
+
   natter_test_server_stop (srv);
   assert_completes (srv, "", "user", "disable", "");
 }
