@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 #define TEST_SERVER_CONFIG \
   "[limits]\n" \
   "registrations_per_hour_per_address=100000\n" \
-  "failed_logins_per_minute_per_address=100000\n"
+  "failed_logins_per_minute_per_address=100000\n" \
+  "hash_queue_per_thread=1000\n"
 
 typedef gboolean (*TestCondition) (gpointer data);
 

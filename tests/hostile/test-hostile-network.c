@@ -61,7 +61,8 @@
  * not logged in after 3 s and a silent one after 4 s. */
 #define HOSTILE_CONFIG \
   "[limits]\nhandshake_timeout=2\nlogin_timeout=3\nidle_timeout=4\n" \
-  "registrations_per_hour_per_address=1000\nframes_per_second=100000\nframe_burst=100000\n"
+  "registrations_per_hour_per_address=1000\nhash_queue_per_thread=1000\n" \
+  "frames_per_second=100000\nframe_burst=100000\n"
 
 /* --- natterd's resources --- */
 

@@ -104,6 +104,6 @@ const char *util_last_line   (const char       *text);
 
 #define UTIL_RELAXED_LIMITS \
   "[limits]\nframes_per_second=100000\nframe_burst=100000\n" \
-  "registrations_per_hour_per_address=1000\n"
+  "registrations_per_hour_per_address=1000\nhash_queue_per_thread=1000\n"
 
 G_END_DECLS
