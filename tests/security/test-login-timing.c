@@ -7,11 +7,14 @@
  * hash of the same cost (natterd-auth.c). Measured here from the client,
  * as an attacker would: many tries of each, interleaved on one
  * connection so that drifts of the machine's load hit both alike, and
- * their fastest tries compared: the other work of a shared machine only
- * ever adds time, so the fastest try is the work itself (medians were
- * compared first and went past 2x when another test hashed at the same
- * time). The ratio allowed is generous; without the dummy hash it would
- * be in the hundreds.
+ * both their fastest tries and their medians compared, each within 4x.
+ * Either alone has failed a 2x bound on the 2-core CI machine with
+ * another test hashing beside it: medians 52.3 vs 22.8 ms while the
+ * fastest tries were 18.6 and 19.1; and fastest tries 47.9 vs 19.2 ms
+ * (one lucky try on an idle moment) while the medians were 55.2 and
+ * 54.5. Without the dummy hash both ratios are in the hundreds (260 ms
+ * against 0.4), so 4x still tells the two apart by two orders of
+ * magnitude.
  */
 #define G_LOG_DOMAIN "natter-test"
 
@@ -23,7 +26,7 @@
 #define NO_LOGIN_LIMITS \
   "[limits]\nfailed_logins_per_minute_per_address = 10000000\n" \
   "failed_logins_per_minute_per_user = 10000000\n"
-#define MAX_RATIO 2.0
+#define MAX_RATIO 4.0
 
 static int
 compare_doubles (gconstpointer a,
@@ -85,6 +88,7 @@ test_unknown_user_as_slow_as_wrong_password (void)
    * a millisecond on loopback, argon2id at 19 MiB takes tens. */
   g_assert_cmpfloat (MIN (wrong[0], unknown[0]), >, 5.0);
   g_assert_cmpfloat (ratio, <=, MAX_RATIO);
+  g_assert_cmpfloat (MAX (wrong_median, unknown_median) / MIN (wrong_median, unknown_median), <=, MAX_RATIO);
 }
 
 int
