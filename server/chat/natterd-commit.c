@@ -168,11 +168,18 @@ deliver (PendingSend *p)
 static void
 ack (PendingSend *p)
 {
+  GString *object;
+
   if (p->write.request == NULL)
     return; /* another node's message */
-  if (natterd_request_has_id (p->write.request))
+  object = form_of ((gpointer *) p->as_sender, natterd_message_form (p->write.connection));
+  /* The connection may have signed in again, with other features, since
+   * the send's forms were made (fuzz-server found it): any form made
+   * answers, never a missing one. */
+  for (guint f = 0; object == NULL && f < NATTERD_N_FORMS; f++)
+    object = p->as_sender[f];
+  if (natterd_request_has_id (p->write.request) && object != NULL)
     {
-      GString *object = form_of ((gpointer *) p->as_sender, natterd_message_form (p->write.connection));
       NatterJsonWriter *w = natterd_request_begin_ok (p->write.request);
       natter_json_writer_key (w, "message");
       natter_json_writer_raw (w, object->str, object->len);
