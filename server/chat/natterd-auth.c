@@ -717,23 +717,6 @@ login_retry_after (NatterdAuth *self,
                             config->failed_logins_per_minute_per_user, now));
 }
 
-/* A job checking @password (copied) for @request. */
-static Job *
-password_job_new (JobKind         kind,
-                  NatterdRequest *request,
-                  const char     *password,
-                  const char     *address)
-{
-  Job *job = g_new0 (Job, 1);
-
-  job->kind = kind;
-  job->request = request;
-  job->password_len = strlen (password);
-  job->password = g_memdup2 (password, job->password_len + 1);
-  job->address_key = g_strdup (address);
-  return job;
-}
-
 static void
 finish_login (NatterdAuth *self, Job *job)
 {
@@ -1090,7 +1073,8 @@ natterd_auth_login_token (NatterdAuth    *self,
   natterd_reads_push (dir->reads, &l->job);
 }
 
-/* A verification of PASSWORD against USER's hash, or the dummy's. */
+/* A verification of PASSWORD (copied) against USER's hash, or the
+ * dummy's; @user_key is taken. */
 static Job *
 new_login_job (NatterdAuth    *self,
                JobKind         kind,
@@ -1100,8 +1084,13 @@ new_login_job (NatterdAuth    *self,
                char           *user_key,
                const char     *address)
 {
-  Job *job = password_job_new (kind, request, password, address);
+  Job *job = g_new0 (Job, 1);
 
+  job->kind = kind;
+  job->request = request;
+  job->password_len = strlen (password);
+  job->password = g_memdup2 (password, job->password_len + 1);
+  job->address_key = g_strdup (address);
   job->user = user;
   job->hash = g_strdup (user ? user->password_hash : self->dummy_hash);
   job->username = user_key;

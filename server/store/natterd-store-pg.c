@@ -3560,11 +3560,6 @@ flush_queued (PgStore  *self,
     }
   if (!insert_changes (self, error))
     goto out;
-  if (self->queued_changes->len > 0)
-    {
-      self->counter_last_id = next_id;
-      self->counter_dirty = TRUE;
-    }
   if (n_new > 0)
     {
       /* Until this transaction commits, the cache counts rows that may
@@ -3573,6 +3568,10 @@ flush_queued (PgStore  *self,
       if (!look_up_newest_seq (self, q, n, error) || !copy_messages (self, q, n, error) ||
           !add_message_files (self, q, n, error))
         goto out;
+    }
+  /* Every row that took an id is written. */
+  if (next_id != self->counter_last_id)
+    {
       self->counter_last_id = next_id;
       self->counter_dirty = TRUE;
     }
