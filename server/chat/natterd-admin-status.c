@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "natterd-admin-private.h"
+#include "natterd-auth.h"
 #include "natterd-presence.h"
 
 /* The counts the store keeps, read on the reader thread. */
@@ -59,6 +60,8 @@ stats_apply (NatterdAdminWrite *read,
   natter_json_writer_key (w, "messages_per_second");
   g_ascii_formatd (rate, sizeof rate, "%.2f", natterd_rate_per_second (&dir->message_rate));
   natter_json_writer_raw (w, rate, strlen (rate));
+  natter_json_writer_key (w, "logins_abandoned");
+  natter_json_writer_int (w, (gint64) natterd_auth_count_abandoned (dir->auth));
   natter_json_writer_key (w, "registration");
   natter_json_writer_string (w, natterd_registration_to_string (natterd_directory_get_config (dir)->registration));
   natter_json_writer_key (w, "database");

@@ -92,6 +92,7 @@ struct _NatterdAuth {
   GHashTable       *tokens;      /* hash -> CachedToken (hash inside) */
   guint             expire_source; /* hourly removal of expired tokens */
   gint64            hash_us;     /* how long a hash takes, a moving average (µs) */
+  guint64           abandoned;   /* jobs not hashed: their client had gone */
 };
 
 typedef enum {
@@ -126,6 +127,7 @@ typedef struct {
   gpointer        verified_data;
   GDestroyNotify  verified_destroy; /* VERIFY: frees verified_data unless verified took it */
   gint64          hash_us;      /* how long the worker took */
+  gboolean        abandoned;    /* not hashed: the request's connection had closed */
 } Job;
 
 /* --- limiters --- */
@@ -267,7 +269,12 @@ worker (gpointer data,
   GSource *source;
   gint64 started = g_get_monotonic_time ();
 
-  if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
+  /* A client that went away while its login waited in the queue (it
+   * gave up, and perhaps queued another) is not hashed for: in a storm of
+   * logins that is most of the queue. Its reply would be dropped. */
+  if (job->request != NULL && natterd_connection_is_gone (natterd_request_get_connection (job->request)))
+    job->abandoned = TRUE;
+  else if (job->kind == JOB_REGISTER || job->kind == JOB_HASH)
     {
       job->hash = hash_password (job->password, job->password_len);
       job->ok = job->hash != NULL;
@@ -769,9 +776,20 @@ job_done_cb (gpointer user_data)
   NatterdAuth *self = job->auth;
 
   g_hash_table_remove (self->jobs, job);
-  self->hash_us += (job->hash_us - self->hash_us) / 8;
   /* The context drops its own reference when this returns. */
   g_clear_pointer (&job->source, g_source_unref);
+  if (job->abandoned)
+    {
+      /* Counted as nothing: no failed login, no time of a hash. */
+      self->abandoned++;
+      if (job->kind == JOB_DUMMY)
+        natterd_request_release (job->request);
+      else
+        natterd_request_error (job->request, NATTER_ERROR_INTERNAL, "The connection closed");
+      job_free (job);
+      return G_SOURCE_REMOVE;
+    }
+  self->hash_us += (job->hash_us - self->hash_us) / 8;
   if (job->kind == JOB_REGISTER)
     finish_register (self, job);
   else if (job->kind == JOB_HASH)
@@ -907,6 +925,12 @@ natterd_auth_free (NatterdAuth *self)
 }
 
 /* --- what the session handlers call --- */
+
+guint64
+natterd_auth_count_abandoned (NatterdAuth *self)
+{
+  return self->abandoned;
+}
 
 void
 natterd_auth_register (NatterdAuth    *self,

@@ -12,6 +12,10 @@ NatterdAuth *natterd_auth_new  (NatterdDirectory *directory,
                                 GError          **error);
 /* Waits for the hashes under way; their requests are answered "internal". */
 void         natterd_auth_free (NatterdAuth *self);
+/* Logins, registrations and password checks not hashed because their
+ * connection had closed while they waited for a hash thread (natterctl
+ * status: logins_abandoned). */
+guint64      natterd_auth_count_abandoned (NatterdAuth *self);
 
 /* Each finishes @request (later, after hashing): logged in with a new
  * token, or an error. @username is normalised and taken; @display_name

@@ -342,6 +342,8 @@ run_status (const Command *command, int argc, char **argv)
            json_object_get_string_member (reply, "database"));
   g_print ("messages per second  %.2f (last minute)\n", json_object_get_double_member (reply, "messages_per_second"));
   g_print ("registration         %s\n", json_object_get_string_member (reply, "registration"));
+  g_print ("logins abandoned     %" G_GINT64_FORMAT " (their client left before a hash thread was free)\n",
+           json_object_get_int_member (reply, "logins_abandoned"));
   return 0;
 }
 

@@ -71,6 +71,7 @@ struct _NatterdConnection {
   guint                resume_scheduled : 1; /* a read from an idle */
   guint                resume_pending : 1;   /* reading resumes after a pause */
   guint                send_prepared : 1;    /* a shared flush has the queue's vectors */
+  gint                 gone;          /* closed, for other threads (atomic) */
 };
 
 static void start_reading (NatterdConnection *self);
@@ -156,6 +157,12 @@ gboolean
 natterd_connection_is_closed (NatterdConnection *self)
 {
   return self->closed || self->closing;
+}
+
+gboolean
+natterd_connection_is_gone (NatterdConnection *self)
+{
+  return g_atomic_int_get (&self->gone) != 0;
 }
 
 /* --- writing --- */
@@ -252,7 +259,12 @@ natterd_connection_send_error (NatterdConnection *self,
 static void
 update_poll (NatterdConnection *self)
 {
-  guint32 events = (self->reading ? NATTERD_POLL_IN : 0) | (self->want_write ? NATTERD_POLL_OUT : 0);
+  /* Not reading (a login hashing, a transfer's window full, the client
+   * not reading its replies), a client that goes away is noticed by its
+   * FIN alone: closed then, its login is not hashed for nobody
+   * (natterd-auth's worker skips a closed connection's job). */
+  guint32 events = (self->reading ? NATTERD_POLL_IN : NATTERD_POLL_PEER_CLOSED) |
+                   (self->want_write ? NATTERD_POLL_OUT : 0);
 
   if (self->closed || !self->ready)
     return;
@@ -439,6 +451,7 @@ natterd_connection_close_now (NatterdConnection *self)
 
   self->closed = TRUE;
   self->closing = TRUE;
+  g_atomic_int_set (&self->gone, 1);
 
   /* The descriptor is closed below, which takes it out of the epoll set:
    * no EPOLL_CTL_DEL needed. */
@@ -840,14 +853,14 @@ on_poll_event (gpointer data,
       natterd_connection_flush (self);
     }
 
-  if (!self->closed && (events & (NATTERD_POLL_IN | NATTERD_POLL_HUP | NATTERD_POLL_ERR)))
+  if (!self->closed && (events & (NATTERD_POLL_IN | NATTERD_POLL_HUP | NATTERD_POLL_ERR | NATTERD_POLL_PEER_CLOSED)))
     {
       if (self->reading)
         {
           if (read_input (self))
             schedule_read (self);
         }
-      else if (events & (NATTERD_POLL_HUP | NATTERD_POLL_ERR))
+      else if (events & (NATTERD_POLL_HUP | NATTERD_POLL_ERR | NATTERD_POLL_PEER_CLOSED))
         natterd_connection_close_now (self); /* gone while a login ran */
     }
 

@@ -42,6 +42,9 @@ void               natterd_connection_send_error (NatterdConnection *self,
 /* Schedules the close (after the queued frames have been tried once). */
 void               natterd_connection_close      (NatterdConnection *self);
 gboolean           natterd_connection_is_closed  (NatterdConnection *self);
+/* Closed for good (not only closing): the one call any thread may make,
+ * on a connection it holds a reference to (through a request). */
+gboolean           natterd_connection_is_gone    (NatterdConnection *self);
 
 /* The key limits are counted under: an IPv4 address, an IPv6 /64, or each
  * loopback address on its own ("127.0.0.1", "2001:db8:1:2::/64"). */

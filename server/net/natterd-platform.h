@@ -23,6 +23,12 @@ G_BEGIN_DECLS
 #define NATTERD_POLL_OUT ((guint32) G_IO_OUT)
 #define NATTERD_POLL_ERR ((guint32) G_IO_ERR)
 #define NATTERD_POLL_HUP ((guint32) G_IO_HUP)
+/* The peer has closed its side (a FIN) while natterd was not reading: on
+ * Linux the epoll poller asks for it (EPOLLRDHUP) and reports it; the
+ * portable poller has no such event in poll() and never reports it, so
+ * there a vanished client is only noticed when reading resumes. A bit of
+ * our own, above every G_IO_ value. */
+#define NATTERD_POLL_PEER_CLOSED ((guint32) 1u << 24)
 
 /* Accepts a connection from the non-blocking listening socket @fd: the
  * new descriptor is non-blocking and close-on-exec, with TCP_NODELAY

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "natterd-poller"
 
 #include "natterd-poller.h"
+#include "natterd-platform.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -54,7 +55,11 @@ poller_dispatch (GSource     *source,
   for (int i = 0; i < n; i++)
     {
       NatterdPollHandle *handle = events[i].data.ptr;
-      handle->func (handle->data, events[i].events);
+      guint32 ready = events[i].events & ~(guint32) EPOLLRDHUP;
+
+      if (events[i].events & EPOLLRDHUP)
+        ready |= NATTERD_POLL_PEER_CLOSED;
+      handle->func (handle->data, ready);
     }
 
   return G_SOURCE_CONTINUE;
@@ -129,7 +134,9 @@ natterd_poller_watch (NatterdPoller     *self,
     return;
 
   memset (&ev, 0, sizeof ev);
-  ev.events = events;
+  ev.events = events & ~NATTERD_POLL_PEER_CLOSED;
+  if (events & NATTERD_POLL_PEER_CLOSED)
+    ev.events |= EPOLLRDHUP;
   ev.data.ptr = handle;
   op = handle->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   if (epoll_ctl (self->epfd, op, handle->fd, &ev) != 0)

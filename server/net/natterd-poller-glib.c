@@ -107,7 +107,7 @@ natterd_poller_has_events (NatterdPoller *self)
     {
       NatterdPollHandle *handle = g_ptr_array_index (self->handles, i);
 
-      fds[i] = (struct pollfd) { .fd = handle->fd, .events = (short) handle->events };
+      fds[i] = (struct pollfd) { .fd = handle->fd, .events = (short) (handle->events & ~NATTERD_POLL_PEER_CLOSED) };
     }
   return self->handles->len > 0 && poll (fds, self->handles->len, 0) > 0;
 }
@@ -129,10 +129,11 @@ natterd_poller_watch (NatterdPoller     *self,
   if (handle->registered && handle->events == events)
     return;
   if (handle->registered)
-    g_source_modify_unix_fd (&self->source, handle->tag, (GIOCondition) events);
+    g_source_modify_unix_fd (&self->source, handle->tag, (GIOCondition) (events & ~NATTERD_POLL_PEER_CLOSED));
   else
     {
-      handle->tag = g_source_add_unix_fd (&self->source, handle->fd, (GIOCondition) events);
+      handle->tag = g_source_add_unix_fd (&self->source, handle->fd,
+                                          (GIOCondition) (events & ~NATTERD_POLL_PEER_CLOSED));
       handle->poller = self;
       handle->slot = self->handles->len;
       g_ptr_array_add (self->handles, handle);

@@ -175,6 +175,63 @@ test_status (void)
   util_assert_contains (out, "users online         2\n");
 }
 
+/* Logins whose client went away while they waited for the one hash
+ * thread are not hashed (natterd-auth's worker): in a storm of logins
+ * whose clients give up and come back, that is most of the queue.
+ * natterctl status counts them. The blockers' logins keep the thread
+ * busy for tens of milliseconds each, so the leavers' FINs are seen long
+ * before the thread reaches their logins. */
+#define ABANDON_BLOCKERS 6
+#define ABANDON_LEAVERS  8
+
+static void
+test_logins_abandoned (void)
+{
+#if NATTER_LINUX_CALLS
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[server]\nhash_threads=1\n", NULL);
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  NatterTestClient *blockers[ABANDON_BLOCKERS];
+  NatterTestClient *leavers[ABANDON_LEAVERS];
+  const char *login = "{\"type\":\"login\",\"id\":1,\"username\":\"bob\","
+                      "\"password\":\"" NATTER_TEST_PASSWORD "\"}";
+  g_autoptr(NatterTestClient) stays = NULL;
+  gint64 deadline = g_get_monotonic_time () / 1000 + natter_test_deadline_ms ();
+
+  g_assert_cmpint (status_int (srv, "logins_abandoned"), ==, 0);
+  for (guint i = 0; i < ABANDON_BLOCKERS; i++)
+    blockers[i] = natter_test_client_new (srv);
+  for (guint i = 0; i < ABANDON_LEAVERS; i++)
+    leavers[i] = natter_test_client_new (srv);
+  for (guint i = 0; i < ABANDON_BLOCKERS; i++)
+    natter_test_client_send (blockers[i], login);
+  for (guint i = 0; i < ABANDON_LEAVERS; i++)
+    {
+      natter_test_client_send (leavers[i], login);
+      natter_test_client_free (leavers[i]);
+    }
+  for (guint i = 0; i < ABANDON_BLOCKERS; i++)
+    {
+      g_autoptr(JsonObject) r = natter_test_client_wait_re (blockers[i], 1);
+
+      g_assert_cmpstr (natter_test_get_str (r, "type"), ==, "ok");
+    }
+  /* The leavers' jobs come after the blockers' in the queue; each is
+   * counted as the thread passes it. */
+  while (status_int (srv, "logins_abandoned") < ABANDON_LEAVERS)
+    g_assert_cmpint (g_get_monotonic_time () / 1000, <, deadline);
+  g_assert_cmpint (status_int (srv, "logins_abandoned"), ==, ABANDON_LEAVERS);
+  /* Nothing else is: a login that stays is hashed and answered. */
+  stays = natter_test_client_new (srv);
+  natter_test_client_login (stays, "bob", NULL);
+  g_assert_cmpint (status_int (srv, "logins_abandoned"), ==, ABANDON_LEAVERS);
+  for (guint i = 0; i < ABANDON_BLOCKERS; i++)
+    natter_test_client_free (blockers[i]);
+#else
+  g_test_skip ("the portable poller cannot see a client's FIN while natterd is not reading "
+               "(natterd-platform.h): there a login is hashed even if its client left");
+#endif
+}
+
 static void
 test_lists (void)
 {
@@ -1085,6 +1142,8 @@ main (int   argc,
   natter_test_add_single_node ("/natterctl/socket-mode", test_socket_mode, "the files of one natterd");
   natter_test_add_single_node ("/natterctl/status", test_status, "status counts one node's connections");
   natter_test_add_single_node ("/natterctl/lists", test_lists, "user list counts one node's connections");
+  natter_test_add_single_node ("/natterctl/logins-abandoned", test_logins_abandoned,
+                               "status counts one node's hash queue");
   natter_test_add ("/natterctl/user-add", test_user_add);
   natter_test_add_single_node ("/natterctl/bash-completion", test_bash_completion,
                                "the completion's words, not the nodes");
