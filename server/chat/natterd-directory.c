@@ -24,6 +24,7 @@ user_free (NatterdUser *user)
   g_free (user->display_folded);
   g_free (user->password_hash);
   g_free (user->status_text);
+  g_free (user->avatar);
   g_hash_table_unref (user->contacts);
   g_ptr_array_unref (user->rooms);
   g_hash_table_unref (user->directs);
@@ -425,6 +426,15 @@ load_user_cb (gint64 id, const char *username, const char *display_name, const c
 }
 
 static void
+load_avatar_cb (gint64 user_id, const char *sha256, gpointer user_data)
+{
+  NatterdUser *user = natterd_directory_find_user_id (user_data, user_id);
+
+  if (user != NULL)
+    user->avatar = g_strdup (sha256);
+}
+
+static void
 load_contact_cb (gint64 a, gint64 b, int state, gpointer user_data)
 {
   NatterdUser *ua = natterd_directory_find_user_id (user_data, a);
@@ -482,6 +492,7 @@ natterd_directory_new (NatterdServer  *server,
   self->dirty_last_seen = g_ptr_array_new ();
 
   if (!natterd_store_users_foreach (store, load_user_cb, self, error) ||
+      !natterd_store_avatars_foreach (store, load_avatar_cb, self, error) ||
       !natterd_store_contacts_foreach (store, load_contact_cb, self, error) ||
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
       !natterd_store_participants_foreach (store, load_participant_cb, self, error) ||

@@ -44,6 +44,7 @@ struct _NatterdUser {
   char           *password_hash;  /* argon2id, encoded */
   char           *status_text;    /* NULL: none */
   gint64          last_seen;      /* 0: never */
+  char           *avatar;         /* the picture's SHA-256 in hex, NULL: none (natterd-handlers-avatar.c) */
 
   GList          *connections;    /* NatterdConnection*, by their service links (natterd-session.c) */
   guint           n_connections;

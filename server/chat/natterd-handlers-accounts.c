@@ -452,9 +452,9 @@ profile_update_run (NatterdWriteJob *job,
   return natterd_store_user_set_display_name (store, u->user_id, u->display_name, error);
 }
 
-static void
-reply_user (NatterdRequest *request,
-            NatterdUser    *user)
+void
+natterd_reply_user (NatterdRequest *request,
+                    NatterdUser    *user)
 {
   NatterJsonWriter *w = natterd_request_begin_ok (request);
 
@@ -485,7 +485,7 @@ profile_update_apply (NatterdModelWrite *write,
    * connections. */
   natterd_presence_update (natterd_directory_from_request (request), user, TRUE,
                            natterd_request_get_connection (request));
-  reply_user (request, user);
+  natterd_reply_user (request, user);
 }
 
 void
@@ -508,7 +508,7 @@ natterd_handle_profile_update (NatterdRequest *request)
     return;
   if (g_str_equal (display_name, me->display_name))
     {
-      reply_user (request, me);
+      natterd_reply_user (request, me);
       return;
     }
   u = g_new0 (ProfileUpdate, 1);

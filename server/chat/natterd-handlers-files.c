@@ -35,36 +35,6 @@ is_sha256 (const char *s)
   return i == 64;
 }
 
-/* Strict standard base64 with padding (RFC 4648 §4): g_base64_decode
- * skips what it does not know, and a chunk must never be guessed at. */
-static guint8 *
-decode_base64 (const char *s,
-               gsize      *out_len)
-{
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  gsize len = strlen (s), pad = 0;
-
-  if (len == 0 || len % 4 != 0)
-    return NULL;
-  if (s[len - 1] == '=')
-    pad = s[len - 2] == '=' ? 2 : 1;
-  for (gsize i = 0; i < len - pad; i++)
-    if (s[i] == '=' || strchr (alphabet, s[i]) == NULL)
-      return NULL;
-  {
-    guint8 *data = g_base64_decode (s, out_len);
-    g_autofree char *again = g_base64_encode (data, *out_len);
-
-    /* Non-canonical padding bits ("QQ==" vs "QR=="): refused too. */
-    if (strcmp (again, s) != 0)
-      {
-        g_free (data);
-        return NULL;
-      }
-    return data;
-  }
-}
-
 /* The upload object (docs/protocol.md, upload_begin). @have: the chunk
  * numbers stored, ascending. */
 static void
@@ -478,7 +448,7 @@ natterd_handle_upload_chunk (NatterdRequest *request)
       !natterd_arg_string (request, "data", TRUE, &data))
     return;
   j = g_new0 (ChunkJob, 1);
-  j->data = decode_base64 (data, &j->len);
+  j->data = natterd_base64_decode_strict (data, &j->len);
   if (j->data == NULL || j->len > CHUNK)
     {
       g_free (j->data);

@@ -28,6 +28,13 @@ gboolean natterd_arg_int    (NatterdRequest  *request,
                              gboolean         required,
                              gboolean        *out_present,
                              gint64          *out);
+/* Strict standard base64 with padding (RFC 4648 §4), canonical: the
+ * bytes (free them), or NULL for anything else. */
+guint8  *natterd_base64_decode_strict (const char *s,
+                                       gsize      *out_len);
+/* An ok carrying the user's own user object ({"user":…}). */
+void     natterd_reply_user (NatterdRequest *request,
+                             NatterdUser    *user);
 /* An optional boolean; *out FALSE when absent. */
 gboolean natterd_arg_bool   (NatterdRequest  *request,
                              const char      *key,

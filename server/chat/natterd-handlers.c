@@ -106,6 +106,37 @@ natterd_arg_string (NatterdRequest  *request,
   return TRUE;
 }
 
+/* Strict standard base64 with padding (RFC 4648 §4): g_base64_decode
+ * skips what it does not know, and a chunk or a picture must never be
+ * guessed at. */
+guint8 *
+natterd_base64_decode_strict (const char *s,
+                              gsize      *out_len)
+{
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  gsize len = strlen (s), pad = 0;
+
+  if (len == 0 || len % 4 != 0)
+    return NULL;
+  if (s[len - 1] == '=')
+    pad = s[len - 2] == '=' ? 2 : 1;
+  for (gsize i = 0; i < len - pad; i++)
+    if (s[i] == '=' || strchr (alphabet, s[i]) == NULL)
+      return NULL;
+  {
+    guint8 *data = g_base64_decode (s, out_len);
+    g_autofree char *again = g_base64_encode (data, *out_len);
+
+    /* Non-canonical padding bits ("QQ==" vs "QR=="): refused too. */
+    if (strcmp (again, s) != 0)
+      {
+        g_free (data);
+        return NULL;
+      }
+    return data;
+  }
+}
+
 gboolean
 natterd_arg_bool (NatterdRequest  *request,
                   const char      *key,

@@ -57,6 +57,9 @@ write_user_full (NatterJsonWriter *w,
     natter_json_writer_int (w, user->last_seen);
   else
     natter_json_writer_null (w);
+  /* A picture is the profile's, as the display name: shown to all. */
+  natter_json_writer_key (w, "avatar");
+  natter_json_writer_string_or_null (w, user->avatar);
   if (role != NULL)
     {
       natter_json_writer_key (w, "role");

@@ -48,6 +48,12 @@ struct _NatterdStoreEngine {
                                     const char *status_text, GError **error);
   gboolean (*user_set_display_name) (NatterdStore *store, gint64 user_id,
                                      const char *display_name, GError **error);
+  gboolean (*avatar_set) (NatterdStore *store, gint64 user_id, GBytes *data, const char *sha256,
+                          GError **error);
+  gboolean (*avatar_get) (NatterdStore *store, gint64 user_id, GBytes **out, char **out_sha256,
+                          GError **error);
+  gboolean (*avatars_foreach) (NatterdStore *store, NatterdStoreAvatarFunc func, gpointer user_data,
+                               GError **error);
   gboolean (*token_insert) (NatterdStore *store, const guint8 *hash, gint64 user_id,
                             gint64 expires_ms, GError **error);
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,

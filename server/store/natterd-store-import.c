@@ -51,6 +51,8 @@ static const ImportTable tables[] = {
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, users), -1 },
   { "tokens", "tokens", "hash, user_id, expires, created, device, address",
     "hash", G_STRUCT_OFFSET (NatterdStoreImportCounts, tokens), 0 },
+  { "avatars", "avatars", "user_id, sha256, data",
+    "user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, avatars), 2 },
   { "contacts", "contacts", "a, b, state",
     "a, b", G_STRUCT_OFFSET (NatterdStoreImportCounts, contacts), -1 },
   { "conversations", "conversations", "id, kind, user_a, user_b",
@@ -576,7 +578,7 @@ import_all (Import                   *im,
    * import is done; the checks below cannot change under it. */
   if (!natterd_store_begin (im->target, error) ||
       !natterd_store_pg_exec (im->target,
-                              "LOCK TABLE users, tokens, contacts, conversations, rooms, participants,"
+                              "LOCK TABLE users, tokens, avatars, contacts, conversations, rooms, participants,"
                               " room_bans, room_invitations, message_counter, messages, changes"
                               " IN EXCLUSIVE MODE",
                               "lock the tables", error) ||

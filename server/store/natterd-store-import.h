@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 typedef struct {
   gint64 users;
   gint64 tokens;
+  gint64 avatars;     /* pictures of users (feature accounts) */
   gint64 contacts;
   gint64 conversations;
   gint64 rooms;

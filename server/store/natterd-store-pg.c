@@ -331,6 +331,13 @@ static const char *const migrations[] = {
 
   /* Files in messages, as SQLite's (natterd-store-sqlite.c). */
   "ALTER TABLE messages ADD COLUMN files text NOT NULL DEFAULT '';",
+
+  /* Feature accounts: a user's picture, as SQLite's. */
+  "CREATE TABLE avatars ("
+  "  user_id bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
+  "  sha256  text NOT NULL,"
+  "  data    bytea NOT NULL"
+  ");",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -347,6 +354,10 @@ typedef enum {
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
   STMT_USER_DISPLAY_NAME,
+  STMT_AVATAR_SET,
+  STMT_AVATAR_DELETE,
+  STMT_AVATAR_GET,
+  STMT_AVATARS_ALL,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -459,6 +470,13 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_USER_DISPLAY_NAME] = { "UPDATE users SET display_name = $2::text WHERE id = $1::bigint", TRUE },
+  /* A picture is no message: queued ones need not be written first. */
+  [STMT_AVATAR_SET] = {
+    "INSERT INTO avatars (user_id, sha256, data) VALUES ($1::bigint, $2::text, $3::bytea)"
+    " ON CONFLICT (user_id) DO UPDATE SET sha256 = excluded.sha256, data = excluded.data", TRUE, FALSE, TRUE },
+  [STMT_AVATAR_DELETE] = { "DELETE FROM avatars WHERE user_id = $1::bigint", TRUE, FALSE, TRUE },
+  [STMT_AVATAR_GET] = { "SELECT sha256, data FROM avatars WHERE user_id = $1::bigint", FALSE, FALSE, TRUE },
+  [STMT_AVATARS_ALL] = { "SELECT user_id, sha256 FROM avatars", FALSE, FALSE, TRUE },
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
     TRUE, TRUE },
@@ -1696,6 +1714,28 @@ get_bool (PGresult *res,
   return !PQgetisnull (res, row, column) && PQgetvalue (res, row, column)[0] == 't';
 }
 
+/* A bytea value (in text form, as every result is), or NULL with @error. */
+static GBytes *
+get_bytea (PGresult    *res,
+           int          row,
+           int          column,
+           const char  *what,
+           GError     **error)
+{
+  size_t len = 0;
+  guint8 *data = PQunescapeBytea ((const guint8 *) PQgetvalue (res, row, column), &len);
+  GBytes *bytes;
+
+  if (data == NULL)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "%s: out of memory", what);
+      return NULL;
+    }
+  bytes = g_bytes_new (data, len);
+  PQfreemem (data);
+  return bytes;
+}
+
 static const char *
 get_text (PGresult *res,
           int       row,
@@ -2310,6 +2350,74 @@ pg_user_set_display_name (NatterdStore *store,
   param_int (&p, user_id);
   param_text (&p, display_name);
   return run_done (self, STMT_USER_DISPLAY_NAME, &p, "set display_name", error);
+}
+
+/* --- avatars --- */
+
+static gboolean
+pg_avatar_set (NatterdStore  *store,
+               gint64         user_id,
+               GBytes        *data,
+               const char    *sha256,
+               GError       **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  gsize len = 0;
+  gconstpointer bytes;
+
+  param_int (&p, user_id);
+  if (data == NULL)
+    return run_done (self, STMT_AVATAR_DELETE, &p, "remove avatar", error);
+  bytes = g_bytes_get_data (data, &len);
+  param_text (&p, sha256);
+  param_bytes (&p, bytes, len);
+  return run_done (self, STMT_AVATAR_SET, &p, "set avatar", error);
+}
+
+static gboolean
+pg_avatar_get (NatterdStore  *store,
+               gint64         user_id,
+               GBytes       **out,
+               char         **out_sha256,
+               GError       **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+  PGresult *res;
+
+  param_int (&p, user_id);
+  res = run (self, STMT_AVATAR_GET, &p, "read avatar", error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) > 0)
+    {
+      if ((*out = get_bytea (res, 0, 1, "read avatar", error)) == NULL)
+        {
+          PQclear (res);
+          return FALSE;
+        }
+      *out_sha256 = g_strdup (get_text (res, 0, 0));
+    }
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_avatars_foreach (NatterdStore           *store,
+                    NatterdStoreAvatarFunc  func,
+                    gpointer                user_data,
+                    GError                **error)
+{
+  PgStore *self = (PgStore *) store;
+  PGresult *res = run (self, STMT_AVATARS_ALL, NULL, "load avatars", error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    func (get_int (res, i, 0), get_text (res, i, 1), user_data);
+  PQclear (res);
+  return TRUE;
 }
 
 /* --- tokens --- */
@@ -4201,19 +4309,10 @@ pg_chunk_get (NatterdStore *store, gint64 blob_id, gint64 index, GBytes **out, G
   if (res == NULL)
     return FALSE;
   *out = NULL;
-  if (PQntuples (res) > 0)
+  if (PQntuples (res) > 0 && (*out = get_bytea (res, 0, 0, "read chunk", error)) == NULL)
     {
-      size_t len = 0;
-      guint8 *data = PQunescapeBytea ((const guint8 *) PQgetvalue (res, 0, 0), &len);
-
-      if (data == NULL)
-        {
-          PQclear (res);
-          g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "read chunk: out of memory");
-          return FALSE;
-        }
-      *out = g_bytes_new (data, len);
-      PQfreemem (data);
+      PQclear (res);
+      return FALSE;
     }
   PQclear (res);
   return TRUE;
@@ -4331,6 +4430,9 @@ static const NatterdStoreEngine pg_engine = {
   .user_set_last_seen = pg_user_set_last_seen,
   .user_set_status_text = pg_user_set_status_text,
   .user_set_display_name = pg_user_set_display_name,
+  .avatar_set = pg_avatar_set,
+  .avatar_get = pg_avatar_get,
+  .avatars_foreach = pg_avatars_foreach,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
   .tokens_of_user = pg_tokens_of_user,

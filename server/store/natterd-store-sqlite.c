@@ -252,6 +252,15 @@ static const char *const migrations[] = {
    * with the row; message_files (above) holds the same ids for
    * downloads, quotas and freeing. */
   "ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT '';",
+
+  /* Feature accounts: a user's picture (avatar_set), at most
+   * NATTERD_STORE_AVATAR_MAX_BYTES, apart from users so that loading
+   * the directory never reads the bytes. */
+  "CREATE TABLE avatars ("
+  "  user_id INTEGER PRIMARY KEY,"
+  "  sha256  TEXT NOT NULL,"
+  "  data    BLOB NOT NULL"
+  ");",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -316,6 +325,10 @@ typedef enum {
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
   STMT_USER_DISPLAY_NAME,
+  STMT_AVATAR_SET,
+  STMT_AVATAR_DELETE,
+  STMT_AVATAR_GET,
+  STMT_AVATARS_ALL,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -483,6 +496,11 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
   [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
   [STMT_USER_DISPLAY_NAME] = "UPDATE users SET display_name = ?2 WHERE id = ?1",
+  [STMT_AVATAR_SET] = "INSERT INTO avatars (user_id, sha256, data) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (user_id) DO UPDATE SET sha256 = excluded.sha256, data = excluded.data",
+  [STMT_AVATAR_DELETE] = "DELETE FROM avatars WHERE user_id = ?1",
+  [STMT_AVATAR_GET] = "SELECT sha256, data FROM avatars WHERE user_id = ?1",
+  [STMT_AVATARS_ALL] = "SELECT user_id, sha256 FROM avatars",
   [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
   /* natterctl's: rare, and none on a path a client waits on. */
   [STMT_STATS] =
@@ -1577,6 +1595,67 @@ sqlite_user_set_display_name (NatterdStore *store,
   sqlite3_bind_int64 (s, 1, user_id);
   sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
   return step_done (self, s, "set display_name", error);
+}
+
+/* --- avatars --- */
+
+static gboolean
+sqlite_avatar_set (NatterdStore  *store,
+                   gint64         user_id,
+                   GBytes        *data,
+                   const char    *sha256,
+                   GError       **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, data != NULL ? STMT_AVATAR_SET : STMT_AVATAR_DELETE);
+  gsize len = 0;
+  gconstpointer bytes = data != NULL ? g_bytes_get_data (data, &len) : NULL;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  if (data != NULL)
+    {
+      sqlite3_bind_text (s, 2, sha256, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (s, 3, bytes, (int) len, SQLITE_STATIC);
+    }
+  return step_done (self, s, "set avatar", error);
+}
+
+static gboolean
+sqlite_avatar_get (NatterdStore  *store,
+                   gint64         user_id,
+                   GBytes       **out,
+                   char         **out_sha256,
+                   GError       **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_AVATAR_GET);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *out_sha256 = g_strdup ((const char *) sqlite3_column_text (s, 0));
+      *out = g_bytes_new (sqlite3_column_blob (s, 1), (gsize) sqlite3_column_bytes (s, 1));
+    }
+  sqlite3_reset (s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || set_error (self, error, rc, "read avatar");
+}
+
+static gboolean
+sqlite_avatars_foreach (NatterdStore           *store,
+                        NatterdStoreAvatarFunc  func,
+                        gpointer                user_data,
+                        GError                **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_AVATARS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0), (const char *) sqlite3_column_text (s, 1), user_data);
+  sqlite3_reset (s);
+  return rc == SQLITE_DONE || set_error (self, error, rc, "load avatars");
 }
 
 /* --- tokens --- */
@@ -3550,6 +3629,9 @@ static const NatterdStoreEngine sqlite_engine = {
   .user_set_last_seen = sqlite_user_set_last_seen,
   .user_set_status_text = sqlite_user_set_status_text,
   .user_set_display_name = sqlite_user_set_display_name,
+  .avatar_set = sqlite_avatar_set,
+  .avatar_get = sqlite_avatar_get,
+  .avatars_foreach = sqlite_avatars_foreach,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .tokens_of_user = sqlite_tokens_of_user,

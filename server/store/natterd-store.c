@@ -354,6 +354,37 @@ natterd_store_user_set_display_name (NatterdStore *self,
 }
 
 gboolean
+natterd_store_avatar_set (NatterdStore  *self,
+                          gint64         user_id,
+                          GBytes        *data,
+                          const char    *sha256,
+                          GError       **error)
+{
+  return self->engine->avatar_set (self, user_id, data, sha256, error);
+}
+
+gboolean
+natterd_store_avatar_get (NatterdStore  *self,
+                          gint64         user_id,
+                          GBytes       **out,
+                          char         **out_sha256,
+                          GError       **error)
+{
+  *out = NULL;
+  *out_sha256 = NULL;
+  return self->engine->avatar_get (self, user_id, out, out_sha256, error);
+}
+
+gboolean
+natterd_store_avatars_foreach (NatterdStore           *self,
+                               NatterdStoreAvatarFunc  func,
+                               gpointer                user_data,
+                               GError                **error)
+{
+  return self->engine->avatars_foreach (self, func, user_data, error);
+}
+
+gboolean
 natterd_store_token_insert (NatterdStore *self,
                             const guint8 *hash,
                             gint64 user_id,

@@ -152,6 +152,34 @@ gboolean natterd_store_user_set_display_name (NatterdStore *self,
                                               const char   *display_name,
                                               GError      **error);
 
+/* --- avatars (feature accounts): a small picture per user, its bytes
+ * as the user's app made them (natterd never decodes them), named by
+ * their SHA-256 in lower-case hex. --- */
+
+#define NATTERD_STORE_AVATAR_MAX_BYTES 32768
+
+typedef void (*NatterdStoreAvatarFunc) (gint64      user_id,
+                                        const char *sha256,
+                                        gpointer    user_data);
+
+/* @data NULL removes the user's picture. */
+gboolean natterd_store_avatar_set      (NatterdStore  *self,
+                                        gint64         user_id,
+                                        GBytes        *data,
+                                        const char    *sha256,
+                                        GError       **error);
+/* *@out and *@out_sha256 NULL when the user has none. */
+gboolean natterd_store_avatar_get      (NatterdStore  *self,
+                                        gint64         user_id,
+                                        GBytes       **out,
+                                        char         **out_sha256,
+                                        GError       **error);
+/* Which users have one (the directory keeps the hashes). */
+gboolean natterd_store_avatars_foreach (NatterdStore           *self,
+                                        NatterdStoreAvatarFunc  func,
+                                        gpointer                user_data,
+                                        GError                **error);
+
 /* --- tokens: only SHA-256 hashes of them are stored --- */
 
 #define NATTERD_TOKEN_HASH_LEN 32

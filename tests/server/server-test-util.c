@@ -264,6 +264,7 @@ util_assert_user_object (JsonObject *user)
   assert_member_type (user, "presence", G_TYPE_STRING, FALSE);
   assert_member_type (user, "status_text", G_TYPE_STRING, TRUE);
   assert_member_type (user, "last_seen", G_TYPE_INT64, TRUE);
+  assert_member_type (user, "avatar", G_TYPE_STRING, TRUE);
   presence = natter_test_get_str (user, "presence");
   g_assert_true (g_str_equal (presence, "online") || g_str_equal (presence, "away")
                  || g_str_equal (presence, "busy") || g_str_equal (presence, "offline"));

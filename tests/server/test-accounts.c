@@ -615,6 +615,173 @@ test_profile (void)
     }
 }
 
+/* The smallest PNG file there is (a 1x1 transparent pixel), and a
+ * second one that differs in its last byte of pixel data: natterd never
+ * decodes them, so any bytes after the signature would do. */
+static const guint8 png_a[] = {
+  0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+  0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0 };
+static const guint8 png_b[] = {
+  0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+  0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 1 };
+
+static char *
+avatar_set_frame (const guint8 *data,
+                  gsize         len)
+{
+  g_autofree char *text = g_base64_encode (data, len);
+
+  return g_strdup_printf ("{\"type\":\"avatar_set\",\"data\":\"%s\"}", text);
+}
+
+/* A presence event about @username whose avatar is @sha256 (NULL: none). */
+static void
+assert_avatar_told (NatterTestClient *c,
+                    const char       *username,
+                    const char       *sha256)
+{
+  g_autoptr(JsonObject) e = util_wait_presence (c, username);
+  JsonObject *user = natter_test_get_object (e, "user");
+
+  util_assert_user_object (user);
+  g_assert_cmpstr (json_object_get_string_member_with_default (user, "avatar", "(null)"), ==,
+                   sha256 != NULL ? sha256 : "(null)");
+}
+
+static void
+test_avatar (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = acc_user (srv, "alice");
+  g_autoptr(NatterTestClient) contact = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) stranger = acc_user (srv, "dave");
+  g_autofree char *set_a = avatar_set_frame (png_a, sizeof png_a);
+  g_autofree char *set_b = avatar_set_frame (png_b, sizeof png_b);
+  g_autofree char *sha_a = g_compute_checksum_for_data (G_CHECKSUM_SHA256, png_a, sizeof png_a);
+  g_autofree char *sha_b = g_compute_checksum_for_data (G_CHECKSUM_SHA256, png_b, sizeof png_b);
+  g_autofree char *text_a = g_base64_encode (png_a, sizeof png_a);
+  guint8 big[32769];
+  guint8 gif[16] = { 'G', 'I', 'F', '8', '9', 'a' };
+  static const guint8 jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F' };
+  static const guint8 webp[] = { 'R', 'I', 'F', 'F', 4, 0, 0, 0, 'W', 'E', 'B', 'P' };
+
+  {
+    g_autoptr(JsonObject) asked = natter_test_client_request_ok (alice,
+        "{\"type\":\"contact_request\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) accepted = natter_test_client_request_ok (contact,
+        "{\"type\":\"contact_accept\",\"username\":\"alice\"}");
+  }
+  natter_test_client_sync_ping (contact);
+  natter_test_client_clear_queue (contact);
+
+  /* None yet: null in every user object; asking is not_found. */
+  {
+    g_autoptr(JsonObject) info = natter_test_client_request_ok (stranger,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+    g_assert_true (json_object_get_null_member (natter_test_get_object (info, "user"), "avatar"));
+  }
+  fails (stranger, "not_found", "{\"type\":\"avatar\",\"username\":\"alice\"}");
+  fails (stranger, "not_found", "{\"type\":\"avatar\",\"username\":\"nobody\"}");
+  fails (stranger, "invalid_argument", "{\"type\":\"avatar\"}");
+
+  /* What is refused: no data, not base64, too big, not a picture. */
+  memset (big, 0, sizeof big);
+  memcpy (big, png_a, sizeof png_a);
+  {
+    g_autofree char *too_big = avatar_set_frame (big, sizeof big);
+    g_autofree char *just_right = avatar_set_frame (big, sizeof big - 1);
+    g_autofree char *not_picture = avatar_set_frame (gif, sizeof gif);
+
+    fails (alice, "invalid_argument", "{\"type\":\"avatar_set\"}");
+    fails (alice, "invalid_argument", "{\"type\":\"avatar_set\",\"data\":7}");
+    fails (alice, "invalid_argument", "{\"type\":\"avatar_set\",\"data\":\"\"}");
+    fails (alice, "invalid_argument", "{\"type\":\"avatar_set\",\"data\":\"iVBORw0KGgo\"}");
+    fails (alice, "invalid_argument", "{\"type\":\"avatar_set\",\"data\":\"iVBO Rw0KGgo=\"}");
+    fails (alice, "invalid_argument", not_picture);
+    /* 32769 bytes are one too many (the frame itself is under the limit). */
+    fails (alice, "invalid_argument", too_big);
+    /* 32768 are not: set, then removed again below. */
+    {
+      g_autoptr(JsonObject) ok = natter_test_client_request_ok (alice, "%s", just_right);
+    }
+  }
+  /* JPEG and WebP are pictures too. */
+  {
+    g_autofree char *j = avatar_set_frame (jpeg, sizeof jpeg);
+    g_autofree char *w = avatar_set_frame (webp, sizeof webp);
+    g_autoptr(JsonObject) r1 = natter_test_client_request_ok (alice, "%s", j);
+    g_autoptr(JsonObject) r2 = natter_test_client_request_ok (alice, "%s", w);
+  }
+  natter_test_client_sync_ping (contact);
+  natter_test_client_clear_queue (contact);
+
+  /* Set: the reply carries the user with its hash, the contact is told. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "%s", set_a);
+
+    util_assert_user_object (natter_test_get_object (r, "user"));
+    natter_assert_str (r, "user.avatar", sha_a);
+  }
+  assert_avatar_told (contact, "alice", sha_a);
+  natter_test_client_expect_no_frame_of_type (stranger, "presence");
+  /* Anyone may read it, by the hash every user object carries. */
+  {
+    g_autoptr(JsonObject) info = natter_test_client_request_ok (stranger,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+    g_autoptr(JsonObject) got = natter_test_client_request_ok (stranger,
+        "{\"type\":\"avatar\",\"username\":\"ALICE\"}");
+
+    natter_assert_str (info, "user.avatar", sha_a);
+    natter_assert_str (got, "username", "alice");
+    natter_assert_str (got, "avatar", sha_a);
+    natter_assert_str (got, "data", text_a);
+  }
+  /* The same again tells nobody; another one does. */
+  {
+    g_autoptr(JsonObject) same = natter_test_client_request_ok (alice, "%s", set_a);
+
+    natter_test_client_expect_no_frame_of_type (contact, "presence");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "%s", set_b);
+
+    natter_assert_str (r, "user.avatar", sha_b);
+  }
+  assert_avatar_told (contact, "alice", sha_b);
+
+  /* Kept across a restart. */
+  if (natter_test_cluster_size () == 1)
+    {
+      g_autoptr(NatterTestClient) again = NULL;
+      g_autoptr(JsonObject) got = NULL;
+
+      g_clear_pointer (&alice, natter_test_client_free);
+      g_clear_pointer (&contact, natter_test_client_free);
+      g_clear_pointer (&stranger, natter_test_client_free);
+      natter_test_server_restart (srv);
+      again = acc_login (srv, "dave");
+      got = natter_test_client_request_ok (again, "{\"type\":\"avatar\",\"username\":\"alice\"}");
+      natter_assert_str (got, "avatar", sha_b);
+      alice = acc_login (srv, "alice");
+      contact = natter_test_client_new_login (srv, "bob");
+      natter_test_client_sync_ping (contact);
+      natter_test_client_clear_queue (contact);
+    }
+
+  /* Removed with null: told, and gone. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice, "{\"type\":\"avatar_set\",\"data\":null}");
+
+    g_assert_true (json_object_get_null_member (natter_test_get_object (r, "user"), "avatar"));
+  }
+  assert_avatar_told (contact, "alice", NULL);
+  fails (alice, "not_found", "{\"type\":\"avatar\",\"username\":\"alice\"}");
+  /* A protocol-1 connection has neither request. */
+  fails (contact, "unknown_type", "{\"type\":\"avatar\",\"username\":\"alice\"}");
+  fails (contact, "unknown_type", set_a);
+}
+
 /* A cluster withholds the feature (docs/cluster.md). */
 static void
 test_cluster_not_offered (void)
@@ -646,6 +813,7 @@ main (int   argc,
   natter_test_add_single_node ("/accounts/session-revoke-errors", test_session_revoke_errors, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/accounts/device-argument", test_device_argument, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/accounts/profile", test_profile, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/accounts/avatar", test_avatar, NOT_ON_A_CLUSTER);
   if (natter_test_cluster_size () > 1)
     natter_test_add ("/accounts/cluster-not-offered", test_cluster_not_offered);
   return g_test_run ();

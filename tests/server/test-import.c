@@ -31,6 +31,9 @@
 
 static const char *const users[] = { "alice", "bob", "carol", "dave" };
 
+/* A PNG signature and a few bytes: natterd never decodes a picture. */
+#define AVATAR_BASE64 "iVBORw0KGgoAAAANSUhEUgAAAAE="
+
 /* Bodies with words to search, and every character COPY's text format
  * escapes or could take for its own (a backslash before N is NULL to it). */
 static const char *const bodies[] = {
@@ -363,6 +366,13 @@ test_import (void)
     c[u] = natter_test_client_new_user (old, users[u]);
   last_id = make_data (c);
   token = g_strdup (natter_test_client_get_token (c[0]));
+  /* bob's picture (feature accounts): its bytes go as they are. */
+  {
+    g_autoptr(NatterTestClient) bob = util_feature_login (old, "bob", "accounts");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob, "{\"type\":\"avatar_set\",\"data\":\"%s\"}",
+                                                             AVATAR_BASE64);
+  }
+  clear_queues (c);
   {
     g_autoptr(NatterTestClient) alice_actions = make_changes (old);
     g_autofree char *plain = all_answers (c);
@@ -387,8 +397,8 @@ test_import (void)
   }
   natter_test_note ("import: %s", out);
   messages = (gint64) N_ROUNDS * 8;
-  /* Two tokens more: make_changes' logins. */
-  expected = g_strdup_printf ("imported %s: users 4, tokens 6, contacts 2, conversations 6, rooms 3, "
+  /* Three tokens more: make_changes' logins and bob's for his picture. */
+  expected = g_strdup_printf ("imported %s: users 4, tokens 7, avatars 1, contacts 2, conversations 6, rooms 3, "
                               "members 10, bans 0, invitations 0, changes %d, messages %" G_GINT64_FORMAT ": all match (",
                               source, N_CHANGES, messages);
   if (!g_str_has_prefix (out, expected))
@@ -431,6 +441,12 @@ test_import (void)
     after = g_strconcat (plain, "=== alice with message actions\n", with_actions, NULL);
   }
   g_assert_cmpstr (after, ==, before);
+  {
+    g_autoptr(NatterTestClient) dave = util_feature_login (new, "dave", "accounts");
+    g_autoptr(JsonObject) got = natter_test_client_request_ok (dave, "{\"type\":\"avatar\",\"username\":\"bob\"}");
+
+    natter_assert_str (got, "data", AVATAR_BASE64);
+  }
 
   /* A new message: an id above every imported one, and one more unread
    * for bob in #general. */
@@ -507,6 +523,7 @@ static const char bad_schema[] =
   "  password_hash TEXT, status_text TEXT, last_seen INTEGER, created INTEGER);"
   "CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER, expires INTEGER, created INTEGER,"
   " device TEXT, address TEXT);"
+  "CREATE TABLE avatars (user_id INTEGER PRIMARY KEY, sha256 TEXT, data BLOB);"
   "CREATE TABLE contacts (a INTEGER, b INTEGER, state INTEGER);"
   "CREATE TABLE conversations (id INTEGER PRIMARY KEY, kind INTEGER, user_a INTEGER, user_b INTEGER);"
   "CREATE TABLE rooms (conversation_id INTEGER PRIMARY KEY, name TEXT, topic TEXT,"
