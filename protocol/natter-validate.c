@@ -358,3 +358,14 @@ natter_mime_is_valid (const char *mime)
       return FALSE;
   return TRUE;
 }
+
+gboolean
+natter_sha256_hex_is_valid (const char *text)
+{
+  gsize i;
+
+  for (i = 0; text[i] != '\0'; i++)
+    if (!g_ascii_isdigit (text[i]) && !(text[i] >= 'a' && text[i] <= 'f'))
+      return FALSE;
+  return i == 64;
+}

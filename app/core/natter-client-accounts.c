@@ -128,12 +128,12 @@ natter_client_revoke_session_finish (NatterClient  *self,
   return natter_client_request_finish_boolean (self, result, natter_client_revoke_session_async, error);
 }
 
-/* Our own user object with its new name. */
-static gpointer
-display_name_reply (NatterClient  *self,
-                    JsonObject    *req,
-                    JsonObject    *reply,
-                    GError       **error)
+/* Our own user object, with its new name or picture. */
+gpointer
+natter_client_reply_own_user (NatterClient  *self,
+                              JsonObject    *req,
+                              JsonObject    *reply,
+                              GError       **error)
 {
   JsonObject *user = get_object (reply, "user");
   NatterUser *me = user != NULL ? natter_client_intern_user_json (self, user) : NULL;
@@ -159,7 +159,7 @@ natter_client_set_display_name_async (NatterClient        *self,
   g_return_if_fail (NATTER_IS_CLIENT (self));
   g_return_if_fail (display_name != NULL);
   req = request_with ("profile_update", "display_name", display_name);
-  natter_client_request (self, req, display_name_reply, natter_client_set_display_name_async, cancellable,
+  natter_client_request (self, req, natter_client_reply_own_user, natter_client_set_display_name_async, cancellable,
                          callback, user_data);
 }
 

@@ -46,6 +46,8 @@ struct _NatterClient
   NatterConnection  *connection;
   NatterUser        *me;
   GHashTable        *users;           /* username → NatterUser */
+  GHashTable        *avatars;         /* SHA-256 hex → GBytes: pictures read (natter-client-avatars.c) */
+  GHashTable        *avatars_waiting; /* SHA-256 hex → GPtrArray of GTask: pictures on their way */
   GHashTable        *rooms_by_name;   /* "#name" → NatterRoom (any we heard of) */
   GHashTable        *conversations_by_address; /* address → NatterConversation */
   GListStore        *conversations;   /* most recent first */
@@ -377,6 +379,13 @@ typedef gpointer (*NatterClientReplyFunc) (NatterClient  *self,
                                            JsonObject    *request,
                                            JsonObject    *reply,
                                            GError       **error);
+
+/* natter-client-accounts.c: a reply that carries our own user object
+ * ({"user":…}), interned; its result our NatterUser. */
+gpointer    natter_client_reply_own_user (NatterClient  *self,
+                                          JsonObject    *req,
+                                          JsonObject    *reply,
+                                          GError       **error);
 
 /* Turns a new reference, or NULL to skip, out of one item of a reply. */
 typedef gpointer (*NatterClientItemFromJson) (NatterClient *self,

@@ -439,6 +439,8 @@ natter_client_finalize (GObject *object)
   g_hash_table_unref (self->in_flight);
   g_hash_table_unref (self->typing_sent);
   g_hash_table_unref (self->action_bases);
+  g_hash_table_unref (self->avatars);
+  g_hash_table_unref (self->avatars_waiting);
   g_key_file_unref (self->state_file);
   g_free (self->state_dir);
   g_free (self->state_path);
@@ -653,6 +655,9 @@ natter_client_init (NatterClient *self)
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->action_bases = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->avatars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  self->avatars_waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                 (GDestroyNotify) g_ptr_array_unref);
 }
 
 NatterClient *

@@ -364,6 +364,29 @@ gboolean           natter_client_set_display_name_finish (NatterClient        *s
                                                           GAsyncResult        *result,
                                                           GError             **error);
 
+/* Our picture: @picture's bytes (a PNG, JPEG or WebP of at most 32768
+ * bytes: the app makes it small), or NULL to remove it. Our NatterUser's
+ * "avatar" follows once the server agrees. */
+void               natter_client_set_avatar_async   (NatterClient        *self,
+                                                     GBytes              *picture,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean           natter_client_set_avatar_finish  (NatterClient        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+/* @user's picture (natter_user_get_avatar), its bytes checked against
+ * its hash and not decoded; read once and kept. NATTER_ERROR_NOT_FOUND
+ * when the user has none. */
+void               natter_client_load_avatar_async  (NatterClient        *self,
+                                                     NatterUser          *user,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GBytes            *natter_client_load_avatar_finish (NatterClient        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+
 /* ---- Message actions (feature message_actions) ---------------------------- */
 
 /* TRUE when the server turned the feature on for this sign-in (replies,

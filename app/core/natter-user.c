@@ -10,6 +10,7 @@ struct _NatterUser
   char           *username;
   char           *display_name;
   char           *status_text;
+  char           *avatar;         /* the picture's SHA-256 (hex), NULL: none */
   gint64          last_seen;
   NatterPresence  presence;
   gboolean        presence_stale; /* the connection is down */
@@ -25,6 +26,7 @@ enum {
   PROP_STATUS_TEXT,
   PROP_LAST_SEEN,
   PROP_PRESENCE_KNOWN,
+  PROP_AVATAR,
   N_PROPS,
 };
 
@@ -38,6 +40,7 @@ natter_user_finalize (GObject *object)
   g_free (self->username);
   g_free (self->display_name);
   g_free (self->status_text);
+  g_free (self->avatar);
 
   G_OBJECT_CLASS (natter_user_parent_class)->finalize (object);
 }
@@ -69,6 +72,9 @@ natter_user_get_property (GObject    *object,
       break;
     case PROP_PRESENCE_KNOWN:
       g_value_set_boolean (value, natter_user_presence_is_known (self));
+      break;
+    case PROP_AVATAR:
+      g_value_set_string (value, self->avatar);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -102,6 +108,10 @@ natter_user_class_init (NatterUserClass *klass)
   properties[PROP_PRESENCE_KNOWN] =
     g_param_spec_boolean ("presence-known", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_AVATAR] =
+    g_param_spec_string ("avatar", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -156,6 +166,13 @@ natter_user_get_last_seen (NatterUser *self)
 {
   g_return_val_if_fail (NATTER_IS_USER (self), 0);
   return self->last_seen;
+}
+
+const char *
+natter_user_get_avatar (NatterUser *self)
+{
+  g_return_val_if_fail (NATTER_IS_USER (self), NULL);
+  return self->avatar;
 }
 
 gboolean
@@ -252,6 +269,19 @@ natter_user_update_from_json (NatterUser     *self,
           self->last_seen = last_seen;
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SEEN]);
         }
+    }
+
+  /* 64 hex digits or null; anything else (a hostile server) is ignored. */
+  node = json_object_get_member (user, "avatar");
+  if (node != NULL)
+    {
+      const char *avatar = NULL;
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
+          natter_sha256_hex_is_valid (json_node_get_string (node)))
+        avatar = json_node_get_string (node);
+      if ((avatar != NULL || JSON_NODE_HOLDS_NULL (node)) && set_string (&self->avatar, avatar))
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AVATAR]);
     }
 
   if (natter_user_presence_is_known (self) != was_known)

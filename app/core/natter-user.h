@@ -23,6 +23,9 @@ NatterPresence  natter_user_get_presence     (NatterUser *self);
 const char     *natter_user_get_status_text  (NatterUser *self);
 /* Milliseconds since the epoch; 0 when unknown. */
 gint64          natter_user_get_last_seen    (NatterUser *self);
+/* The SHA-256 (64 hex digits) of the user's picture, NULL when none
+ * (natter_client_load_avatar_async reads it); "avatar" notifies. */
+const char     *natter_user_get_avatar       (NatterUser *self);
 /* FALSE when the server hides this user's presence from us (not a contact,
  * no room in common): it then says "offline" with no last_seen, which
  * anyone who was ever online and is visible has. Such a user is shown

@@ -148,6 +148,58 @@ test_display_name (Fixture       *f,
   WAIT_FOR (g_strcmp0 (natter_user_get_display_name (seen), "Someone Else") == 0);
 }
 
+/* A picture set on one device is read on the other, checked against its
+ * hash, kept, and removed again. */
+static void
+test_avatar (Fixture       *f,
+             gconstpointer  data)
+{
+  static const guint8 png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+  g_autoptr(GBytes) picture = g_bytes_new_static (png, sizeof png);
+  g_autofree char *sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, png, sizeof png);
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) got = NULL;
+  g_autoptr(GBytes) again = NULL;
+  NatterUser *seen = natter_client_get_me (f->laptop);
+
+  g_assert_null (natter_user_get_avatar (seen));
+  natter_client_load_avatar_async (f->laptop, seen, NULL, test_result_cb, &result);
+  g_assert_null (natter_client_load_avatar_finish (f->laptop, test_wait_result (&result), &error));
+  g_assert_error (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  natter_client_set_avatar_async (f->phone, picture, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_set_avatar_finish (f->phone, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpstr (natter_user_get_avatar (natter_client_get_me (f->phone)), ==, sha256);
+  WAIT_FOR (g_strcmp0 (natter_user_get_avatar (seen), sha256) == 0);
+
+  /* Read twice at once: one request, the same bytes for both. */
+  {
+    GAsyncResult *second = NULL;
+
+    natter_client_load_avatar_async (f->laptop, seen, NULL, test_result_cb, &result);
+    natter_client_load_avatar_async (f->laptop, seen, NULL, test_result_cb, &second);
+    got = natter_client_load_avatar_finish (f->laptop, test_wait_result (&result), &error);
+    g_assert_no_error (error);
+    again = natter_client_load_avatar_finish (f->laptop, test_wait_result (&second), &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (got, picture));
+    g_assert_true (got == again);
+    g_clear_object (&result);
+    g_clear_object (&second);
+  }
+
+  natter_client_set_avatar_async (f->phone, NULL, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_set_avatar_finish (f->phone, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  WAIT_FOR (natter_user_get_avatar (seen) == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -163,6 +215,7 @@ main (int   argc,
   g_test_add ("/client/accounts/password", Fixture, NULL, fixture_set_up, test_password, fixture_tear_down);
   g_test_add ("/client/accounts/display-name", Fixture, NULL, fixture_set_up, test_display_name,
               fixture_tear_down);
+  g_test_add ("/client/accounts/avatar", Fixture, NULL, fixture_set_up, test_avatar, fixture_tear_down);
 
   ret = g_test_run ();
   natter_test_server_free (server);
