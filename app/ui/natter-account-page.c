@@ -13,13 +13,18 @@
 #include <glib/gi18n.h>
 
 #include "natter-account-page.h"
+#include "natter-avatar-picture.h"
 #include "natter-ui-util.h"
+#include "natter-user-avatar.h"
 
 struct _NatterAccountPage
 {
   AdwPreferencesPage parent_instance;
 
   /* template widgets */
+  NatterUserAvatar *picture_avatar;
+  GtkWidget    *remove_picture_button;
+  GtkWidget    *change_picture_button;
   AdwEntryRow  *display_name_row;
   AdwEntryRow  *current_password_row;
   AdwEntryRow  *new_password_row;
@@ -83,6 +88,106 @@ display_name_apply_cb (NatterAccountPage *self)
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->display_name_row))));
 
   natter_client_set_display_name_async (self->client, name, self->cancellable, display_name_set_cb, self);
+}
+
+/* ---- Picture ------------------------------------------------------------ */
+
+static void
+update_picture_buttons (NatterAccountPage *self)
+{
+  NatterUser *me = natter_client_get_me (self->client);
+
+  gtk_widget_set_visible (self->remove_picture_button, me != NULL && natter_user_get_avatar (me) != NULL);
+}
+
+static void
+picture_set_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+
+  if (!natter_client_set_avatar_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  gtk_widget_set_sensitive (self->change_picture_button, TRUE);
+  if (error != NULL)
+    show_error (self, error);
+  update_picture_buttons (self);
+}
+
+static void
+picture_prepared_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) picture = natter_avatar_picture_prepare_finish (result, &error);
+  NatterAccountPage *self;
+
+  if (picture == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (picture == NULL)
+    {
+      gtk_widget_set_sensitive (self->change_picture_button, TRUE);
+      show_toast (self, error->message);
+      return;
+    }
+  natter_client_set_avatar_async (self->client, picture, self->cancellable, picture_set_cb, self);
+}
+
+static void
+picture_chosen_cb (GtkNativeDialog   *chooser,
+                   int                response,
+                   NatterAccountPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+  if (file == NULL)
+    return;
+  natter_account_page_set_picture_file (self, file);
+}
+
+static void
+change_picture_clicked_cb (NatterAccountPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Choose a Picture"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("Images"));
+  gtk_file_filter_add_pixbuf_formats (filter);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (picture_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+remove_picture_clicked_cb (NatterAccountPage *self)
+{
+  natter_client_set_avatar_async (self->client, NULL, self->cancellable, picture_set_cb, self);
+}
+
+void
+natter_account_page_set_picture_file (NatterAccountPage *self,
+                                      GFile             *file)
+{
+  g_return_if_fail (NATTER_IS_ACCOUNT_PAGE (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  /* Made small off the main loop: a photo may be megabytes. */
+  gtk_widget_set_sensitive (self->change_picture_button, FALSE);
+  natter_avatar_picture_prepare_async (file, self->cancellable, picture_prepared_cb, self);
 }
 
 /* ---- Password ----------------------------------------------------------- */
@@ -295,6 +400,9 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   object_class->finalize = natter_account_page_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-account-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, picture_avatar);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, remove_picture_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, change_picture_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, display_name_row);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, current_password_row);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, new_password_row);
@@ -304,11 +412,14 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, display_name_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_password_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, change_picture_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, remove_picture_clicked_cb);
 }
 
 static void
 natter_account_page_init (NatterAccountPage *self)
 {
+  g_type_ensure (NATTER_TYPE_USER_AVATAR);
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
 }
@@ -321,7 +432,13 @@ natter_account_page_new (NatterClient *client)
 
   self->client = g_object_ref (client);
   if (me != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (self->display_name_row), natter_user_get_display_name (me));
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->display_name_row), natter_user_get_display_name (me));
+      natter_user_avatar_set_user (self->picture_avatar, me);
+      g_signal_connect_object (me, "notify::avatar", G_CALLBACK (update_picture_buttons), self,
+                               G_CONNECT_SWAPPED);
+    }
+  update_picture_buttons (self);
   /* Only now: the name just set is not a change to apply. */
   adw_entry_row_set_show_apply_button (self->display_name_row, TRUE);
   refresh_devices (self);

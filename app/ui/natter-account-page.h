@@ -18,5 +18,8 @@ AdwPreferencesPage *natter_account_page_new (NatterClient *client);
 /* The devices' list, as last loaded (rows with their session's id as
  * their name): for tests. */
 GtkListBox         *natter_account_page_get_devices (NatterAccountPage *self);
+/* Makes @file our picture, as choosing it does (tests: no file chooser). */
+void                natter_account_page_set_picture_file (NatterAccountPage *self,
+                                                          GFile             *file);
 
 G_END_DECLS

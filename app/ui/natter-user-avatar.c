@@ -7,6 +7,8 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "natter-application.h"
+#include "natter-avatar-picture.h"
 #include "natter-ui-util.h"
 #include "natter-user-avatar.h"
 
@@ -22,6 +24,8 @@ struct _NatterUserAvatar
   NatterUser *user;
   GBinding   *name_binding;
   gulong      presence_handler;
+  gulong      picture_handler;
+  GCancellable *picture_load;  /* the user's picture on its way */
 
   gboolean    show_presence;
 };
@@ -76,6 +80,46 @@ presence_changed_cb (NatterUserAvatar *self)
   update_presence (self);
 }
 
+static void
+picture_loaded_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(NatterUserAvatar) self = user_data;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = natter_avatar_picture_load_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->picture_load);
+  if (texture == NULL)
+    {
+      /* Initials stay: a picture that cannot be read is none. */
+      g_debug ("No picture for %s: %s", self->user != NULL ? natter_user_get_username (self->user) : "?",
+               error->message);
+      return;
+    }
+  adw_avatar_set_custom_image (self->avatar, GDK_PAINTABLE (texture));
+}
+
+/* The user's picture, or the initials while there is none (or it is on
+ * its way: decoded off the main loop). */
+static void
+update_picture (NatterUserAvatar *self)
+{
+  GApplication *app = g_application_get_default ();
+
+  g_cancellable_cancel (self->picture_load);
+  g_clear_object (&self->picture_load);
+  adw_avatar_set_custom_image (self->avatar, NULL);
+  if (self->user == NULL || natter_user_get_avatar (self->user) == NULL || !NATTER_IS_APPLICATION (app))
+    return;
+  self->picture_load = g_cancellable_new ();
+  natter_avatar_picture_load_async (natter_application_get_client (NATTER_APPLICATION (app)), self->user,
+                                    self->picture_load, picture_loaded_cb, g_object_ref (self));
+}
+
 void
 natter_user_avatar_set_user (NatterUserAvatar *self,
                              NatterUser       *user)
@@ -89,6 +133,7 @@ natter_user_avatar_set_user (NatterUserAvatar *self,
     {
       g_clear_pointer (&self->name_binding, g_binding_unbind);
       g_clear_signal_handler (&self->presence_handler, self->user);
+      g_clear_signal_handler (&self->picture_handler, self->user);
       g_clear_object (&self->user);
     }
 
@@ -102,9 +147,13 @@ natter_user_avatar_set_user (NatterUserAvatar *self,
       self->presence_handler = g_signal_connect_object (user, "notify",
                                                         G_CALLBACK (presence_changed_cb),
                                                         self, G_CONNECT_SWAPPED);
+      self->picture_handler = g_signal_connect_object (user, "notify::avatar",
+                                                       G_CALLBACK (update_picture),
+                                                       self, G_CONNECT_SWAPPED);
     }
 
   update_presence (self);
+  update_picture (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER]);
 }
 

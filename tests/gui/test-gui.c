@@ -33,6 +33,7 @@
 #include "natter-preferences-window.h"
 #include "natter-room-settings-window.h"
 #include "natter-account-page.h"
+#include "natter-avatar-picture.h"
 #include "natter-search-page.h"
 #include "natter-sidebar.h"
 #include "natter-ui-util.h"
@@ -4242,6 +4243,14 @@ find_button (GtkWidget *widget)
  * the server); a new display name, seen by bob; a wrong current password
  * refused, then a new password, with which a new login works. */
 static void
+keep_result_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 test_gui_account (void)
 {
   Fixture fx = { 0 };
@@ -4320,6 +4329,72 @@ test_gui_account (void)
       "{\"type\":\"user_info\",\"username\":\"alice\"}");
 
     natter_assert_str (r, "user.display_name", "Alice M.");
+  }
+
+  /* A picture: a landscape image file is made a square, sent, shown on
+   * the page and in the sidebar, and bob reads the same hash. */
+  {
+    g_autoptr(GdkPixbuf) photo = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 600, 400);
+    g_autofree char *dir = g_dir_make_tmp ("natter-gui-picture-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "portrait.png", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GError) error = NULL;
+    GtkWidget *shown = child (page, NATTER_TYPE_ACCOUNT_PAGE, "picture_avatar");
+    const char *sha256;
+
+    gdk_pixbuf_fill (photo, 0x3584e4ff);
+    g_assert_true (gdk_pixbuf_save (photo, path, "png", &error, NULL));
+    g_assert_no_error (error);
+    g_assert_false (gtk_widget_get_visible (child (page, NATTER_TYPE_ACCOUNT_PAGE, "remove_picture_button")));
+    natter_account_page_set_picture_file (page, file);
+    WAIT_FOR (natter_user_get_avatar (natter_client_get_me (fx.client)) != NULL);
+    sha256 = natter_user_get_avatar (natter_client_get_me (fx.client));
+    {
+      g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+      natter_assert_str (r, "user.avatar", sha256);
+    }
+    WAIT_FOR (adw_avatar_get_custom_image (ADW_AVATAR (gtk_widget_get_first_child (shown))) != NULL);
+    g_assert_cmpint (gdk_paintable_get_intrinsic_width (adw_avatar_get_custom_image (
+                       ADW_AVATAR (gtk_widget_get_first_child (shown)))), ==, 256);
+    g_assert_true (gtk_widget_get_visible (child (page, NATTER_TYPE_ACCOUNT_PAGE, "remove_picture_button")));
+    save_widget_screenshot (&fx, prefs, "account-picture.png");
+    g_assert_cmpint (g_remove (path), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+
+  /* A picture whose header claims 30000 × 30000 pixels (a decompression
+   * bomb in 33 bytes) is refused before it is decoded. */
+  {
+    static const guint8 bomb[] = {
+      0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+      0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 6, 0, 0, 0, 0, 0, 0, 0 };
+    g_autofree char *text = g_base64_encode (bomb, sizeof bomb);
+    g_autoptr(NatterTestClient) carol = natter_test_client_new (fx.server);
+    g_autoptr(JsonObject) in = natter_test_client_request_ok (carol,
+      "{\"type\":\"register\",\"username\":\"carol\",\"password\":\"%s\",\"features\":[\"accounts\"]}",
+      NATTER_TEST_PASSWORD);
+    g_autoptr(JsonObject) set = natter_test_client_request_ok (carol,
+      "{\"type\":\"avatar_set\",\"data\":\"%s\"}", text);
+    g_autoptr(JsonObject) info = NULL;
+    GAsyncResult *result = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* The app learns carol's user object (with its hash) from a search. */
+    natter_client_user_search_async (fx.client, "carol", NULL, keep_result_cb, &result);
+    WAIT_FOR (result != NULL);
+    g_object_unref (natter_client_user_search_finish (fx.client, result, NULL));
+    g_clear_object (&result);
+    g_assert_nonnull (natter_user_get_avatar (natter_client_lookup_user (fx.client, "carol")));
+    natter_avatar_picture_load_async (fx.client, natter_client_lookup_user (fx.client, "carol"), NULL,
+                                      keep_result_cb, &result);
+    WAIT_FOR (result != NULL);
+    texture = natter_avatar_picture_load_finish (result, &error);
+    g_assert_null (texture);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_clear_object (&result);
   }
 
   /* The password: the button waits for both fields; a wrong current one
