@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 
 #include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "server-test-util.h"
 
@@ -1030,7 +1032,8 @@ test_bash_completion (void)
       g_autofree char *verbs = complete_words (srv, (const char *const[]) { group_list[i], "", NULL });
       g_auto(GStrv) verb_list = g_strsplit (verbs, "\n", -1);
 
-      if (g_str_equal (group_list[i], "status") || g_str_equal (group_list[i], "registration"))
+      if (g_str_equal (group_list[i], "status") || g_str_equal (group_list[i], "registration") ||
+          g_str_equal (group_list[i], "backup"))
         {
           g_string_append_printf (offered, "%s\n", group_list[i]);
           continue;
@@ -1053,6 +1056,13 @@ test_bash_completion (void)
   assert_completes (srv, "user", "us");
   assert_completes (srv, "reset-password\nrevoke", "user", "re");
   assert_completes (srv, "closed\ninvite\nopen", "registration", "");
+  /* backup's FILE is a path. */
+  {
+    g_autofree char *sock = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.so", NULL);
+    g_autofree char *full = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.sock", NULL);
+
+    assert_completes (srv, full, "backup", sock);
+  }
   assert_completes (srv, "--help\n--yes", "room", "delete", "--");
   assert_completes (srv, "--expires\n--help\n--uses", "invite", "create", "--");
   /* natterd's names; a room without its '#'. */
@@ -1075,6 +1085,201 @@ test_bash_completion (void)
 
   natter_test_server_stop (srv);
   assert_completes (srv, "", "user", "disable", "");
+}
+
+/* --- backup --- */
+
+static void
+subprocess_exited_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gint64
+sqlite_int (sqlite3    *db,
+            const char *sql)
+{
+  sqlite3_stmt *s = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  return value;
+}
+
+#define BACKUP_FILLER 300
+
+/* natterctl backup while alice sends without pause: the copy is a sound
+ * database holding every message acknowledged before it began (and none
+ * of the stream's half-written), mode 0600, nothing else left beside it;
+ * an existing file is refused; a relative path is the operator's working
+ * directory's; and a natterd started on the copy serves its history. */
+static void
+test_backup (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestServer) restored = NULL;
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) listing = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-backup-XXXXXX", &error);
+  g_autofree char *copy = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *relative = g_build_filename (dir, "relative.db", NULL);
+  g_autofree char *restore_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *restore_db = g_build_filename (restore_dir, "natter.db", NULL);
+  g_autofree char *filler = util_repeat ('x', 4000);
+  g_autofree char *err = NULL;
+  g_autofree char *contents = NULL;
+  gint64 first_ids[BACKUP_FILLER];
+  gint64 stored, during = 0;
+  gsize length;
+  sqlite3 *db = NULL;
+  gboolean exited = FALSE;
+  const char *name;
+  struct stat st;
+
+  g_assert_no_error (error);
+  util_room_create (alice, "#log");
+  /* Something to copy (about 1.2 MB), every message acknowledged. */
+  for (guint i = 0; i < BACKUP_FILLER; i++)
+    natter_test_client_sendf (alice, "{\"type\":\"send\",\"id\":%u,\"to\":\"#log\",\"body\":\"%s %u\","
+                              "\"client_msg_id\":\"f%u\"}", 1000000 + i, filler, i, i);
+  for (guint i = 0; i < BACKUP_FILLER; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_wait_re (alice, 1000000 + i);
+
+      natter_assert_ok (reply);
+      first_ids[i] = natter_test_get_int (reply, "message.id");
+    }
+
+  /* The backup runs while the stream goes on: a send at a time, each
+   * acknowledged, until natterctl is done. */
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, g_getenv ("NATTERCTL_PATH"),
+                              "--data-dir", natter_test_server_get_data_dir (srv), "backup", copy, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (process, NULL, subprocess_exited_cb, &exited);
+  while (!exited)
+    {
+      g_autofree char *id = g_strdup_printf ("s%" G_GINT64_FORMAT, during);
+
+      util_send (alice, "#log", "during the backup", id);
+      during++;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  natter_test_note ("%" G_GINT64_FORMAT " messages sent during the backup", during);
+  /* And after it, which the copy cannot hold. */
+  util_send (alice, "#log", "after the backup", "after");
+
+  g_assert_cmpint (stat (copy, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  g_assert_cmpint (sqlite3_open_v2 (copy, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  {
+    sqlite3_stmt *s = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &s, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (s, 0), ==, "ok");
+    sqlite3_finalize (s);
+  }
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id LIKE 'f%'"), ==,
+                   BACKUP_FILLER);
+  g_assert_cmpint (sqlite_int (db, "SELECT max(id) FROM messages WHERE client_msg_id LIKE 'f%'"), ==,
+                   first_ids[BACKUP_FILLER - 1]);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id = 'after'"), ==, 0);
+  /* A snapshot: the stream's messages in it are a prefix of it. */
+  stored = sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id LIKE 's%'");
+  g_assert_cmpint (stored, <=, during);
+  if (stored > 0)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM messages WHERE client_msg_id = 's%" G_GINT64_FORMAT "'",
+                                              stored - 1);
+
+      g_assert_cmpint (sqlite_int (db, sql), ==, 1);
+    }
+  sqlite3_close (db);
+  /* Nothing but the copy beside it: the temporary file is gone. */
+  listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    g_assert_cmpstr (name, ==, "natter.db");
+
+  /* An existing file is never replaced. */
+  g_assert_true (g_file_get_contents (copy, &contents, &length, NULL));
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", copy, NULL), ==, 1);
+  util_assert_contains (err, copy);
+  util_assert_contains (err, "never replaces");
+  {
+    g_autofree char *now = NULL;
+    gsize now_length;
+
+    g_assert_true (g_file_get_contents (copy, &now, &now_length, NULL));
+    g_assert_true (now_length == length && memcmp (now, contents, length) == 0);
+  }
+  /* A folder that is not there: refused, said. */
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *nowhere = g_build_filename (dir, "no", "such", "folder.db", NULL);
+
+    g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", nowhere, NULL), ==, 1);
+    util_assert_contains (err, "No such file");
+  }
+
+  /* A relative path is natterctl's working directory's, not natterd's. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_cwd (launcher, dir);
+  g_clear_object (&process);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("NATTERCTL_PATH"), "--data-dir",
+                                         natter_test_server_get_data_dir (srv), "backup", "relative.db", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (relative, G_FILE_TEST_IS_REGULAR));
+
+  /* Restored: a natterd on a data dir holding only the copy serves it
+   * (search.db made again from it). */
+  g_assert_cmpint (g_mkdir (restore_dir, 0700), ==, 0);
+  g_assert_cmpint (g_rename (copy, restore_db), ==, 0);
+  restored = natter_test_server_start_full (restore_dir, 0, TRUE, UTIL_RELAXED_LIMITS, NULL);
+  again = natter_test_client_new_login (restored, "alice");
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (again, "{\"type\":\"history\",\"conversation\":\"#log\","
+                                                                    "\"limit\":1,\"before\":%" G_GINT64_FORMAT "}",
+                                                             first_ids[BACKUP_FILLER - 1] + 1);
+    g_autoptr(JsonObject) resent = NULL;
+
+    natter_assert_int (h, "messages.0.id", first_ids[BACKUP_FILLER - 1]);
+    /* A message's resend is answered with the stored one. */
+    resent = natter_test_client_request_ok (again, "{\"type\":\"send\",\"to\":\"#log\",\"body\":\"x\","
+                                                   "\"client_msg_id\":\"f7\"}");
+    natter_assert_int (resent, "message.id", first_ids[7]);
+  }
+  /* The harness removes dir (its TMPDIR's). */
+}
+
+/* PostgreSQL: natterd says to use pg_dump, natterctl exits 5, no file. */
+static void
+test_backup_pg (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-backup-XXXXXX", &error);
+  g_autofree char *copy = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", copy, NULL), ==, 5);
+  util_assert_contains (err, "pg_dump");
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
 }
 
 int
@@ -1109,5 +1314,7 @@ main (int   argc,
                                "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/bad-input", test_bad_input);
   natter_test_add ("/natterctl/command-line", test_command_line);
+  natter_test_add_sqlite_only ("/natterctl/backup", test_backup, "PostgreSQL's is /natterctl/backup-pg");
+  natter_test_add_pg_only ("/natterctl/backup-pg", test_backup_pg, "SQLite's is /natterctl/backup");
   return g_test_run ();
 }
