@@ -1282,6 +1282,177 @@ test_backup_pg (void)
   g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
 }
 
+/* --- metrics --- */
+
+/* Sends @request as it is to 127.0.0.1:@port and returns everything
+ * natterd answered, to its close. */
+static char *
+http_raw (guint16     port,
+          const char *request,
+          gsize       len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  guint8 buffer[4096];
+  gssize n;
+
+  g_socket_client_set_timeout (client, natter_test_deadline_ms () / 1000 + 1);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request, len, NULL, NULL,
+                             &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)), buffer, sizeof buffer,
+                                   NULL, &error)) > 0)
+    g_byte_array_append (answer, buffer, n);
+  /* natterd closes a request it stopped reading (too large) with bytes
+   * unread: the kernel resets the connection after the answer. */
+  if (!(answer->len > 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)))
+    g_assert_no_error (error);
+  g_byte_array_append (answer, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&answer), FALSE);
+}
+
+static char *
+http_get (guint16     port,
+          const char *path)
+{
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+
+  return http_raw (port, request, strlen (request));
+}
+
+/* The value of the sample line "NAME VALUE" in a 200's body. */
+static gint64
+sample (const char *answer,
+        const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\n%s ", name);
+  const char *at = strstr (answer, key);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+}
+
+/* --metrics: the Prometheus text format over HTTP, its counts moving by
+ * exactly what clients did, and what it does with anything but GET
+ * /metrics. */
+static void
+test_metrics (void)
+{
+  g_autoptr(NatterTestServer) srv = NULL;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) stranger = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *big = NULL;
+  guint16 port;
+
+  {
+    GSocket *reserved = natter_test_closed_port_new (&port);
+
+    g_object_unref (reserved);
+  }
+  address = g_strdup_printf ("127.0.0.1:%u", port);
+  srv = natter_test_server_start (NULL, (const char *const[]) { "--metrics", address, NULL });
+  alice = natter_test_client_new_user (srv, "alice");
+  bob = natter_test_client_new_user (srv, "bob");
+  util_send (alice, "@bob", "first", "m0");
+  natter_test_client_wait_type (bob, "message");
+
+  before = http_get (port, "/metrics");
+  g_assert_true (g_str_has_prefix (before, "HTTP/1.1 200 OK\r\n"));
+  util_assert_contains (before, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n");
+  util_assert_contains (before, "\r\nConnection: close\r\n");
+  for (guint i = 0; i < 11; i++)
+    {
+      static const char *const names[][2] = {
+        { "natterd_connections", "gauge" }, { "natterd_logins_total", "counter" },
+        { "natterd_sends_total", "counter" }, { "natterd_deliveries_total", "counter" },
+        { "natterd_commit_seconds", "summary" }, { "natterd_writer_queue", "gauge" },
+        { "natterd_hash_queue", "gauge" }, { "natterd_users_online", "gauge" },
+        { "natterd_messages_stored", "gauge" }, { "natterd_database_bytes", "gauge" },
+        { "natterd_uptime_seconds", "gauge" },
+      };
+      g_autofree char *help = g_strdup_printf ("\n# HELP %s ", names[i][0]);
+      g_autofree char *type = g_strdup_printf ("\n# TYPE %s %s\n", names[i][0], names[i][1]);
+
+      util_assert_contains (before, help);
+      util_assert_contains (before, type);
+    }
+  g_assert_cmpint (sample (before, "natterd_connections"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_users_online"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_messages_stored"), ==, 1);
+  g_assert_cmpint (sample (before, "natterd_sends_total"), ==, 1);
+  g_assert_cmpint (sample (before, "natterd_logins_total{result=\"ok\"}"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_logins_total{result=\"failed\"}"), ==, 0);
+  g_assert_cmpint (sample (before, "natterd_commit_seconds_count"), >, 0);
+  g_assert_cmpint (sample (before, "natterd_writer_queue"), ==, 0);
+  g_assert_cmpint (sample (before, "natterd_hash_queue"), ==, 0);
+
+  /* Five sends, and a resend answered with its original: five more
+   * stored, five delivered to bob's one connection. */
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+
+      util_send (alice, "@bob", "more", id);
+      natter_test_client_wait_type (bob, "message");
+    }
+  util_send (alice, "@bob", "more", "m3");
+  natter_test_client_sync_ping (bob);
+  /* A wrong password. */
+  stranger = natter_test_client_new (srv);
+  g_clear_pointer (&answer, g_free);
+  {
+    g_autoptr(JsonObject) refused = natter_test_client_request_error (stranger, "auth_failed",
+                                                                      "{\"type\":\"login\",\"username\":\"alice\","
+                                                                      "\"password\":\"not the password\"}");
+  }
+  after = http_get (port, "/metrics");
+  g_assert_cmpint (sample (after, "natterd_sends_total"), ==, sample (before, "natterd_sends_total") + 5);
+  g_assert_cmpint (sample (after, "natterd_deliveries_total"), ==, sample (before, "natterd_deliveries_total") + 5);
+  g_assert_cmpint (sample (after, "natterd_messages_stored"), ==, 6);
+  g_assert_cmpint (sample (after, "natterd_logins_total{result=\"failed\"}"), ==, 1);
+  g_assert_cmpint (sample (after, "natterd_connections"), ==, 3);
+
+  /* Anything else. */
+  answer = http_get (port, "/");
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 404 Not Found\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "POST /metrics HTTP/1.1\r\n\r\n", strlen ("POST /metrics HTTP/1.1\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 405 Method Not Allowed\r\n"));
+  util_assert_contains (answer, "\r\nAllow: GET, HEAD\r\n");
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "HEAD /metrics HTTP/1.1\r\n\r\n", strlen ("HEAD /metrics HTTP/1.1\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (answer, "\r\n\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "\x16\x03\x01 garbage\xff\r\n\r\n", strlen ("\x16\x03\x01 garbage\xff\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400 Bad Request\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "GET /metrics\r\n\r\n", strlen ("GET /metrics\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400 Bad Request\r\n"));
+  /* A request that never ends its head: cut off at the limit. */
+  big = util_repeat ('a', 20000);
+  memcpy (big, "GET /", 5);
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, big, strlen (big));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 431 "));
+
+  /* natterd is none the worse. */
+  natter_test_server_assert_alive (srv);
+  g_clear_pointer (&answer, g_free);
+  answer = http_get (port, "/metrics");
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 OK\r\n"));
+  util_send (bob, "@alice", "still here", "b1");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1316,5 +1487,6 @@ main (int   argc,
   natter_test_add ("/natterctl/command-line", test_command_line);
   natter_test_add_sqlite_only ("/natterctl/backup", test_backup, "PostgreSQL's is /natterctl/backup-pg");
   natter_test_add_pg_only ("/natterctl/backup-pg", test_backup_pg, "SQLite's is /natterctl/backup");
+  natter_test_add_single_node ("/natterd/metrics", test_metrics, "the metrics count one node's clients");
   return g_test_run ();
 }
