@@ -1445,6 +1445,40 @@ test_metrics (void)
   answer = http_raw (port, big, strlen (big));
   g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 431 "));
 
+  /* Slow clients: 16 that never finish their request hold every place
+   * (a 17th is closed at once, unanswered) until their 10 s are up. */
+  {
+    g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GSocketClient) client = g_socket_client_new ();
+    g_autoptr(GError) error = NULL;
+    guint8 byte;
+    gint64 started = g_get_monotonic_time ();
+
+    g_socket_client_set_timeout (client, 30);
+    for (guint i = 0; i <= 16; i++)
+      {
+        GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+
+        g_assert_no_error (error);
+        g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), "GET /met", 8, NULL, NULL,
+                                   &error);
+        g_assert_no_error (error);
+        g_ptr_array_add (slow, c);
+      }
+    /* Closed before its request was read: an end, or a reset. */
+    if (g_input_stream_read (g_io_stream_get_input_stream (slow->pdata[16]), &byte, 1, NULL, &error) != 0)
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+    g_clear_error (&error);
+    g_assert_cmpint (g_get_monotonic_time () - started, <, 8 * G_USEC_PER_SEC);
+    for (guint i = 0; i < 16; i++)
+      {
+        g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (slow->pdata[i]), &byte, 1, NULL, &error),
+                         ==, 0);
+        g_assert_no_error (error);
+      }
+    g_assert_cmpint (g_get_monotonic_time () - started, >=, 9 * G_USEC_PER_SEC);
+  }
+
   /* natterd is none the worse. */
   natter_test_server_assert_alive (srv);
   g_clear_pointer (&answer, g_free);
