@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <gio/gio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -500,6 +502,24 @@ bad:
   return FALSE;
 }
 
+/* [server] metrics and --metrics: HOST:PORT with HOST an IP address or
+ * "*" (natterd-metrics binds it as it is: no name lookups). */
+static gboolean
+check_metrics (const char  *entry,
+               GError     **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (!natterd_config_parse_listen (entry, &host, NULL, error))
+    return FALSE;
+  if (g_str_equal (host, "*") || (address = g_inet_address_new_from_string (host)) != NULL)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "'%s': the host must be an IP address (127.0.0.1, [::1]) or *", entry);
+  return FALSE;
+}
+
 static gboolean
 check_listen (char       **listen,
               GError     **error)
@@ -553,7 +573,7 @@ load_values (NatterdConfig *self,
   read_string (file, "server", "metrics", &self->metrics);
   if (self->metrics != NULL && self->metrics[0] == '\0')
     g_clear_pointer (&self->metrics, g_free);
-  if (self->metrics != NULL && !natterd_config_parse_listen (self->metrics, NULL, NULL, error))
+  if (self->metrics != NULL && !check_metrics (self->metrics, error))
     {
       g_prefix_error (error, "[server] metrics: ");
       return FALSE;
@@ -789,7 +809,7 @@ natterd_config_from_args (int        *argc,
 
   if (metrics != NULL)
     {
-      if (!natterd_config_parse_listen (metrics, NULL, NULL, error))
+      if (!check_metrics (metrics, error))
         {
           g_prefix_error (error, "--metrics ");
           return NULL;

@@ -234,6 +234,7 @@ test_metrics_option (void)
   g_autoptr(NatterdConfig) defaults = natterd_config_new_defaults ();
   g_autofree char *path = write_config ("[server]\nmetrics = 127.0.0.1:9447\n");
   char *bad[] = { "natterd", "--metrics", "nowhere", NULL };
+  char *named[] = { "natterd", "--metrics", "localhost:9447", NULL };
   char *both[] = { "natterd", "--config", path, "--metrics", "[::1]:9448", NULL };
   char **argv = bad;
   int argc = G_N_ELEMENTS (bad) - 1;
@@ -243,6 +244,11 @@ test_metrics_option (void)
   g_assert_null (natterd_config_from_args (&argc, &argv, &just_exit, &error));
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
   g_assert_cmpstr (error->message, ==, "--metrics 'nowhere': expected HOST:PORT, [IPv6]:PORT or *:PORT");
+  g_clear_error (&error);
+  argv = named;
+  argc = G_N_ELEMENTS (named) - 1;
+  g_assert_null (natterd_config_from_args (&argc, &argv, &just_exit, &error));
+  g_assert_cmpstr (error->message, ==, "--metrics 'localhost:9447': the host must be an IP address (127.0.0.1, [::1]) or *");
   g_clear_error (&error);
 
   g_assert_true (natterd_config_load_file (defaults, path, &error));
