@@ -1148,6 +1148,7 @@ test_backup (void)
 
   g_assert_no_error (error);
   util_room_create (alice, "#log");
+  util_send (alice, "#log", "pineapple pizza", "p1");
   /* Something to copy (about 1.2 MB), every message acknowledged. */
   for (guint i = 0; i < BACKUP_FILLER; i++)
     natter_test_client_sendf (alice, "{\"type\":\"send\",\"id\":%u,\"to\":\"#log\",\"body\":\"%s %u\","
@@ -1262,6 +1263,13 @@ test_backup (void)
     resent = natter_test_client_request_ok (again, "{\"type\":\"send\",\"to\":\"#log\",\"body\":\"x\","
                                                    "\"client_msg_id\":\"f7\"}");
     natter_assert_int (resent, "message.id", first_ids[7]);
+  }
+  /* search.db, not copied, was made again from the messages. */
+  {
+    g_autoptr(JsonObject) found = natter_test_client_request_ok (again, "{\"type\":\"search\",\"query\":\"pineapple\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (found, "messages")), ==, 1);
+    natter_assert_str (found, "messages.0.body", "pineapple pizza");
   }
   /* The harness removes dir (its TMPDIR's). */
 }
