@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "natterd-admin.h"
+#include "natterd-metrics.h"
 #include "natterd-chat.h"
 #include "natterd-config.h"
 #include "natterd-platform.h"
@@ -149,6 +150,7 @@ main (int   argc,
   NatterdStore *store = NULL;
   NatterdDirectory *chat = NULL;
   NatterdAdmin *admin = NULL;
+  NatterdMetrics *metrics = NULL;
   NatterdConfig *config;
   gboolean just_exit = FALSE;
 
@@ -239,9 +241,11 @@ main (int   argc,
   /* natterctl's socket is there before natterd says "listening". */
   if (store == NULL || (chat = natterd_chat_start (server, store, &error)) == NULL ||
       (admin = natterd_admin_new (chat, &error)) == NULL ||
+      (config->metrics != NULL && (metrics = natterd_metrics_new (chat, config->metrics, &error)) == NULL) ||
       !natterd_server_listen (server, &error))
     {
       g_printerr ("natterd: %s\n", error->message);
+      natterd_metrics_free (metrics);
       natterd_admin_free (admin);
       natterd_server_shutdown (server);
       natterd_chat_stop (chat);
@@ -253,6 +257,7 @@ main (int   argc,
   g_main_loop_run (loop);
 
   /* natterctl first: nothing it asks may start while the rest stops. */
+  natterd_metrics_free (metrics);
   natterd_admin_free (admin);
   natterd_server_shutdown (server);
   natterd_chat_stop (chat);

@@ -1,7 +1,7 @@
 /* natterd-admin-private.h: what the admin channel's files share
  * (natterd-admin.c: the socket and its requests; natterd-admin-status.c,
- * natterd-admin-users.c, natterd-admin-invites.c, natterd-admin-rooms.c:
- * the commands).
+ * natterd-admin-users.c, natterd-admin-invites.c, natterd-admin-rooms.c,
+ * natterd-admin-backup.c: the commands).
  */
 #pragma once
 
@@ -24,6 +24,12 @@ typedef void (*NatterdAdminFunc) (NatterdAdminRequest *request,
 /* The directory, or NULL once natterd is stopping (a request that came
  * back from the writer then touches nothing and is dropped). */
 NatterdDirectory *natterd_admin_request_directory (NatterdAdminRequest *request);
+/* The backup under way (natterd-admin-backup.c; one at a time), NULL
+ * when none: the slot itself is NULL once natterd is stopping. */
+typedef struct _NatterdAdminBackup NatterdAdminBackup;
+NatterdAdminBackup **natterd_admin_request_backup (NatterdAdminRequest *request);
+/* natterd is stopping: cancels the backup and waits for its thread. */
+void              natterd_admin_backup_stop (NatterdAdminBackup *backup);
 /* When the channel started (monotonic µs). */
 gint64            natterd_admin_request_started   (NatterdAdminRequest *request);
 
@@ -134,5 +140,6 @@ void natterd_admin_user_revoke   (NatterdAdminRequest *request, JsonObject *args
 void natterd_admin_invite_create (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_invite_list   (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_invite_revoke (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_backup        (NatterdAdminRequest *request, JsonObject *args);
 
 G_END_DECLS

@@ -1,7 +1,7 @@
 /* natterd-admin.c: the admin channel's socket, its connections and the
  * table of commands (natterd-admin.h; the commands are in
  * natterd-admin-status.c, natterd-admin-users.c, natterd-admin-invites.c,
- * natterd-admin-rooms.c).
+ * natterd-admin-rooms.c, natterd-admin-backup.c).
  *
  * Everything is asynchronous GIO on the main loop: a connection reads a
  * chunk, cuts lines with the client protocol's frame reader, handles one
@@ -38,6 +38,7 @@ struct _NatterdAdmin {
   char             *path;
   GList            *connections; /* AdminConnection*, a reference each */
   gint64            started;     /* monotonic µs */
+  NatterdAdminBackup *backup;    /* the one under way, or NULL */
 };
 
 struct _AdminConnection {
@@ -76,6 +77,7 @@ static const struct {
   { "invite_create",       natterd_admin_invite_create },
   { "invite_list",         natterd_admin_invite_list },
   { "invite_revoke",       natterd_admin_invite_revoke },
+  { "backup",              natterd_admin_backup },
 };
 
 static AdminConnection *
@@ -211,6 +213,14 @@ natterd_admin_request_directory (NatterdAdminRequest *request)
   NatterdAdmin *admin = request->connection->admin;
 
   return admin != NULL ? admin->directory : NULL;
+}
+
+NatterdAdminBackup **
+natterd_admin_request_backup (NatterdAdminRequest *request)
+{
+  NatterdAdmin *admin = request->connection->admin;
+
+  return admin != NULL ? &admin->backup : NULL;
 }
 
 gint64
@@ -667,6 +677,7 @@ natterd_admin_free (NatterdAdmin *self)
       g_clear_object (&self->service);
       g_unlink (self->path);
     }
+  natterd_admin_backup_stop (g_steal_pointer (&self->backup));
   while (self->connections != NULL)
     connection_close (self->connections->data);
   g_free (self->path);

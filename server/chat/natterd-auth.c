@@ -598,6 +598,7 @@ log_in (NatterdAuth    *self,
    * kept in memory only, since writing it would cost every login a
    * write. */
   natterd_auth_token_touch (self, hash);
+  self->directory->counts.logins_ok++;
 
   /* Checked by the handler already: this cannot fail. The features
    * belong to this login (natterd_session_end turns them off). */
@@ -705,6 +706,7 @@ fail_login (NatterdAuth    *self,
             const char     *user_key)
 {
   count_failure (self, request, address_key, user_key);
+  self->directory->counts.logins_failed++;
   natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Wrong username or password");
 }
 
@@ -730,6 +732,7 @@ finish_login (NatterdAuth *self, Job *job)
   /* Disabled while the password was checked, or before. */
   if (job->disabled || (job->ok && natterd_auth_hash_is_locked (job->user->password_hash)))
     {
+      self->directory->counts.logins_failed++;
       natterd_request_error (job->request, NATTER_ERROR_AUTH_FAILED, "This account is disabled");
       return;
     }
@@ -1004,6 +1007,7 @@ finish_login_token (NatterdAuth    *self,
         token_delete (self, NULL, hash, NULL); /* expired: nobody waits for it */
       limiter_take (&self->failures_by_address, address,
                     config->failed_logins_per_minute_per_address, now, request);
+      self->directory->counts.logins_failed++;
       natterd_request_error (request, NATTER_ERROR_AUTH_FAILED, "Invalid or expired token");
       return;
     }
@@ -1402,4 +1406,10 @@ natterd_auth_revoke_token (NatterdAuth            *self,
                            NatterdAuthRevokedFunc  revoked)
 {
   token_delete (self, request, hash, revoked);
+}
+
+guint
+natterd_auth_queue_length (NatterdAuth *self)
+{
+  return g_thread_pool_unprocessed (self->pool);
 }

@@ -140,4 +140,8 @@ gboolean     natterd_auth_session_from_text (const char   *text,
 void         natterd_auth_token_touch       (NatterdAuth  *self,
                                              const guint8 *hash);
 
+/* Logins, registrations and password checks waiting for a hash thread
+ * (the metrics). */
+guint natterd_auth_queue_length (NatterdAuth *self);
+
 G_END_DECLS

@@ -112,12 +112,14 @@ form_of (gpointer const *forms,
   return forms[form] != NULL ? forms[form] : forms[form & ~NATTERD_FORM_FILES];
 }
 
-static void
+/* Returns how many frames it queued. */
+static guint
 send_to_user (NatterdUser       *user,
               GBytes           **forms,
               NatterdConnection *except)
 {
   GList *l = user->connections;
+  guint n = 0;
 
   while (l != NULL)
     {
@@ -125,9 +127,13 @@ send_to_user (NatterdUser       *user,
       GBytes *frame = form_of ((gpointer *) forms, natterd_message_form (l->data));
 
       if (l->data != except && frame != NULL)
-        natterd_connection_send_bytes (l->data, frame);
+        {
+          natterd_connection_send_bytes (l->data, frame);
+          n++;
+        }
       l = next;
     }
+  return n;
 }
 
 /* Returns how many frames it queued. */
@@ -147,20 +153,17 @@ deliver (PendingSend *p)
         {
           NatterdUser *member = members->pdata[i];
 
-          send_to_user (member, p->for_sender, p->write.connection);
-          n += member->n_connections;
+          n += send_to_user (member, p->for_sender, p->write.connection);
         }
       return n;
     }
 
-  send_to_user (p->sender, p->for_sender, p->write.connection);
-  n += p->sender->n_connections;
+  n += send_to_user (p->sender, p->for_sender, p->write.connection);
   if (p->for_peer[0] != NULL || p->for_peer[NATTERD_FORM_ACTIONS] != NULL)
     {
       NatterdUser *peer = natterd_conversation_peer (conv, p->sender);
 
-      send_to_user (peer, p->for_peer, NULL);
-      n += peer->n_connections;
+      n += send_to_user (peer, p->for_peer, NULL);
     }
   return n;
 }
@@ -210,8 +213,10 @@ deliver_some (NatterdCommit *self,
         }
       else
         {
-          if (!p->duplicate)
-            done += deliver (p);
+          guint n = p->duplicate ? 0 : deliver (p);
+
+          done += n;
+          self->directory->counts.deliveries += n;
           ack (p);
         }
       pending_send_free (p);
@@ -534,6 +539,7 @@ send_done (NatterdWriteJob *job,
     {
       natterd_search_feed_note_committed (self->directory->search_feed, p->stored_id);
       natterd_rate_add (&self->directory->message_rate);
+      self->directory->counts.sends++;
     }
   /* So does the directory of a conversation the send made: a history of
    * it that waited must find it. */
@@ -862,4 +868,11 @@ natterd_commit_free (NatterdCommit *self)
   g_clear_pointer (&self->writer, natterd_writer_free);
   g_clear_pointer (&self->writes_in_flight, g_hash_table_unref);
   g_free (self);
+}
+
+void
+natterd_commit_get_writer_stats (NatterdCommit      *self,
+                                 NatterdWriterStats *out)
+{
+  natterd_writer_get_stats (self->writer, out);
 }

@@ -114,4 +114,8 @@ gboolean       natterd_commit_defer_read  (NatterdCommit       *self,
                                            NatterdRequest      *request,
                                            NatterdDeferredFunc  handler);
 
+/* The writer thread's queue and commit times (the metrics). */
+void natterd_commit_get_writer_stats (NatterdCommit      *self,
+                                      NatterdWriterStats *out);
+
 G_END_DECLS

@@ -142,6 +142,15 @@ struct _NatterdDirectory {
   gboolean       stopping;          /* shutting down: no presence fan-out as connections close */
 
   NatterdRate    message_rate;      /* messages stored here, for natterctl status */
+
+  /* Since natterd started, on this node, for the metrics (natterd-metrics.c);
+   * counted on the main loop. */
+  struct {
+    guint64 logins_ok;      /* sign-ins answered ok: password, token, registration */
+    guint64 logins_failed;  /* answered auth_failed: a wrong password or token, a disabled account */
+    guint64 sends;          /* messages stored by a send (a resend answered with its original: not) */
+    guint64 deliveries;     /* message events queued to a connection by the fan-out */
+  } counts;
 };
 
 /* Maximum size of a server frame (the contract's 4 MiB); pages are cut

@@ -6,7 +6,9 @@
  * message on stderr); 2 a bad command line; 3 natterd could not be
  * reached (not running, another data directory, no permission); 4 what
  * was named does not exist (a user, a session, an invitation, a room, a
- * member). A room delete the operator answered no to exits 1.
+ * member); 5 natterctl backup on a database it cannot copy (PostgreSQL:
+ * use pg_dump). A room delete the operator answered no to exits 1, as
+ * does a backup to a file that exists.
  */
 #define G_LOG_DOMAIN "natterctl"
 
@@ -29,6 +31,7 @@
 #define EXIT_USAGE       2
 #define EXIT_UNREACHABLE 3
 #define EXIT_NOT_FOUND   4
+#define EXIT_UNSUPPORTED 5
 
 #define SOCKET_NAME      "natterd.sock"
 #define MAX_REPLY        (16 * 1024 * 1024)
@@ -37,6 +40,10 @@
 static char *opt_data_dir;
 static char *opt_socket;
 static gboolean opt_json;
+/* Seconds natterctl waits for natterd (0: no limit, for a backup). */
+static guint call_timeout = TIMEOUT_SECONDS;
+/* How an error "forbidden" exits (backup: the database cannot be copied). */
+static int exit_forbidden = EXIT_REFUSED;
 
 /* --- talking to natterd --- */
 
@@ -72,7 +79,7 @@ call (const char *request)
   JsonObject *reply = NULL;
   gsize len = 0;
 
-  g_socket_client_set_timeout (client, TIMEOUT_SECONDS);
+  g_socket_client_set_timeout (client, call_timeout);
   connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
   if (connection == NULL)
     {
@@ -110,7 +117,8 @@ call (const char *request)
       const char *code = json_object_get_string_member_with_default (reply, "code", "");
 
       g_printerr ("natterctl: %s\n", json_object_get_string_member_with_default (reply, "message", code));
-      exit (g_str_equal (code, "not_found") ? EXIT_NOT_FOUND : EXIT_REFUSED);
+      exit (g_str_equal (code, "not_found") ? EXIT_NOT_FOUND
+            : g_str_equal (code, "forbidden") ? exit_forbidden : EXIT_REFUSED);
     }
   return reply;
 }
@@ -719,6 +727,35 @@ run_invite_revoke (const Command *command, int argc, char **argv)
   return 0;
 }
 
+/* natterd writes the copy: the path is made absolute here, where the
+ * operator's working directory is known. */
+static int
+run_backup (const Command *command, int argc, char **argv)
+{
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *path = NULL;
+
+  parse_command (command, &argc, &argv, 1);
+  if (argv[1][0] == '\0')
+    {
+      g_printerr ("natterctl: usage: natterctl backup FILE\n");
+      return EXIT_USAGE;
+    }
+  path = g_canonicalize_filename (argv[1], NULL);
+  request = request_text ("backup", "path", path, NULL);
+  /* A big database takes as long as the disk needs; natterd goes on
+   * with the copy if natterctl is interrupted. */
+  call_timeout = 0;
+  exit_forbidden = EXIT_UNSUPPORTED;
+  reply = call (request);
+  if (!print_json (reply))
+    g_print ("%s: %.1f MiB in %.1f s\n", json_object_get_string_member (reply, "path"),
+             json_object_get_int_member (reply, "bytes") / 1048576.0,
+             json_object_get_double_member (reply, "seconds"));
+  return 0;
+}
+
 static const Command commands[] = {
   { NULL,     "status",         "",                   "How natterd is doing: version, uptime, connections, users online, messages stored, database size, messages per second over the last minute.", run_status, NULL },
   { NULL,     "registration",   "[open|closed|invite]", "Show, or change until natterd restarts, who may create an account ([server] registration).", run_registration, NULL },
@@ -735,6 +772,7 @@ static const Command commands[] = {
   { "invite", "create",         "[--uses N] [--expires DURATION]", "Make an invitation code for registration = invite, and print it.", run_invite_create, invite_options },
   { "invite", "list",           "",                   "Every invitation code: state, uses left, expiry.", run_invite_list, NULL },
   { "invite", "revoke",         "CODE",               "Delete an invitation code.", run_invite_revoke, NULL },
+  { NULL,     "backup",         "FILE",               "Copy the SQLite database to FILE (a new file, mode 0600) while natterd serves: consistent, written beside FILE and renamed at the end; an existing FILE is refused (exit 1), PostgreSQL too (exit 5: use pg_dump). search.db is not copied (natterd makes it again); copy files/ after it.", run_backup, NULL },
 };
 
 /* The list of commands, for --help and a bad command line. */
@@ -747,7 +785,8 @@ commands_text (void)
     g_string_append_printf (text, "  %s%s%s %s\n", commands[i].group ? commands[i].group : "",
                             commands[i].group ? " " : "", commands[i].name, commands[i].args);
   g_string_append (text, "\n`natterctl COMMAND --help` describes each.\n"
-                         "Exit status: 0 done, 1 natterd refused, 2 bad command line, 3 natterd unreachable, 4 not found.\n");
+                         "Exit status: 0 done, 1 natterd refused, 2 bad command line, 3 natterd unreachable, 4 not found,\n"
+                         "5 backup not possible on this database (PostgreSQL: use pg_dump).\n");
   return g_string_free (text, FALSE);
 }
 

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <gio/gio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,7 @@ natterd_config_free (NatterdConfig *self)
   g_free (self->password_file);
   g_free (self->bus);
   g_free (self->node_name);
+  g_free (self->metrics);
   g_free (self->import_sqlite);
   g_free (self);
 }
@@ -245,6 +248,7 @@ static const struct {
   { "server", "tls_key" },
   { "server", "registration" },
   { "server", "files" },
+  { "server", "metrics" },
   { "storage", "synchronous" },
   { "storage", "database" },
   { "storage", "password_file" },
@@ -498,6 +502,24 @@ bad:
   return FALSE;
 }
 
+/* [server] metrics and --metrics: HOST:PORT with HOST an IP address or
+ * "*" (natterd-metrics binds it as it is: no name lookups). */
+static gboolean
+check_metrics (const char  *entry,
+               GError     **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (!natterd_config_parse_listen (entry, &host, NULL, error))
+    return FALSE;
+  if (g_str_equal (host, "*") || (address = g_inet_address_new_from_string (host)) != NULL)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "'%s': the host must be an IP address (127.0.0.1, [::1]) or *", entry);
+  return FALSE;
+}
+
 static gboolean
 check_listen (char       **listen,
               GError     **error)
@@ -547,6 +569,15 @@ load_values (NatterdConfig *self,
   read_string (file, "server", "data_dir", &self->data_dir);
   read_string (file, "server", "tls_cert", &self->tls_cert);
   read_string (file, "server", "tls_key", &self->tls_key);
+  *out_key = "metrics";
+  read_string (file, "server", "metrics", &self->metrics);
+  if (self->metrics != NULL && self->metrics[0] == '\0')
+    g_clear_pointer (&self->metrics, g_free);
+  if (self->metrics != NULL && !check_metrics (self->metrics, error))
+    {
+      g_prefix_error (error, "[server] metrics: ");
+      return FALSE;
+    }
 
   *out_key = "listen";
   if (g_key_file_has_key (file, "server", "listen", NULL))
@@ -671,6 +702,7 @@ natterd_config_from_args (int        *argc,
   g_autofree char *import_sqlite = NULL;
   g_autofree char *bus = NULL;
   g_autofree char *node_name = NULL;
+  g_autofree char *metrics = NULL;
   gboolean no_tls = FALSE;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
@@ -695,6 +727,9 @@ natterd_config_from_args (int        *argc,
       "(needs a shared PostgreSQL --database)", "ADDRESS" },
     { "node-name", 0, 0, G_OPTION_ARG_STRING, &node_name,
       "This node's name in the cluster (default: the host name and the listening port)", "NAME" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics,
+      "Serve Prometheus metrics over plain HTTP (GET /metrics, no authentication) on HOST:PORT "
+      "(default: off; keep it on 127.0.0.1)", "HOST:PORT" },
     { "no-tls", 0, 0, G_OPTION_ARG_NONE, &no_tls,
       "Serve plain TCP without TLS (only behind a trusted tunnel)", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
@@ -772,6 +807,15 @@ natterd_config_from_args (int        *argc,
       self->import_sqlite = g_steal_pointer (&import_sqlite);
     }
 
+  if (metrics != NULL)
+    {
+      if (!check_metrics (metrics, error))
+        {
+          g_prefix_error (error, "--metrics ");
+          return NULL;
+        }
+      replace_string (&self->metrics, metrics);
+    }
   if (bus != NULL)
     replace_string (&self->bus, bus);
   if (node_name != NULL)

@@ -33,6 +33,7 @@ typedef struct {
   guint     hash_threads;        /* argon2id worker threads; default: number of CPUs */
   guint     send_threads;        /* threads making a fan-out's sendmsg calls, the main loop included; default: 2 (1 on one CPU) */
   gboolean  files;               /* offer the feature files; default FALSE until sending files lands (issue 15) */
+  char     *metrics;             /* "HOST:PORT" of the Prometheus metrics over HTTP; NULL (default): off */
 
   /* [limits] */
   gsize     max_frame;                           /* 65536 bytes, '\n' included */

@@ -62,6 +62,8 @@ struct _NatterdStoreEngine {
   gboolean (*token_set_device) (NatterdStore *store, const guint8 *hash, const char *device,
                                 const char *address, GError **error);
   gboolean (*stats) (NatterdStore *store, gint64 *out_messages, gint64 *out_bytes, GError **error);
+  gboolean (*backup) (NatterdStore *store, const char *dest_path, GCancellable *cancellable,
+                      gint64 *out_bytes, GError **error);
   gboolean (*tokens_of_user) (NatterdStore *store, gint64 user_id, NatterdStoreTokenFunc func,
                               gpointer user_data, GError **error);
   gboolean (*user_set_password_hash) (NatterdStore *store, gint64 user_id, const char *password_hash,

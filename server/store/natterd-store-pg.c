@@ -2563,6 +2563,19 @@ pg_tokens_revoked (NatterdStore            *store,
 
 /* --- natterctl --- */
 
+/* natterctl backup: a PostgreSQL database is copied by its own tools. */
+static gboolean
+pg_backup (NatterdStore  *store,
+           const char    *dest_path,
+           GCancellable  *cancellable,
+           gint64        *out_bytes,
+           GError       **error)
+{
+  g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_NOT_SUPPORTED,
+                       "The database is PostgreSQL: back it up with pg_dump");
+  return FALSE;
+}
+
 static gboolean
 pg_stats (NatterdStore *store,
           gint64       *out_messages,
@@ -4435,6 +4448,7 @@ static const NatterdStoreEngine pg_engine = {
   .avatars_foreach = pg_avatars_foreach,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
+  .backup = pg_backup,
   .tokens_of_user = pg_tokens_of_user,
   .token_set_device = pg_token_set_device,
   .user_set_password_hash = pg_user_set_password_hash,

@@ -1783,6 +1783,149 @@ sqlite_stats (NatterdStore *store,
   return TRUE;
 }
 
+/* natterctl backup: pages copied per step of the online backup (4 MiB
+ * of 4 KiB pages), so that a cancel is seen soon; the copy's own read
+ * transaction, not the slices, is what keeps commits going meanwhile. */
+#define BACKUP_PAGES_PER_STEP 1024
+
+/* Copies natter.db at @path into the empty database file @temp_path. */
+static gboolean
+backup_copy (const char    *path,
+             const char    *temp_path,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  sqlite3 *src = NULL, *dest = NULL;
+  sqlite3_backup *backup;
+  gboolean ok = FALSE;
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &src, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (src, 5000);
+      /* One snapshot for the whole copy: without it each step sees the
+       * commits since the last and the backup starts over, forever under
+       * a steady stream of sends. */
+      rc = sqlite3_exec (src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    }
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, error_code (sqlite3_extended_errcode (src)), "read %s: %s", path,
+                   src != NULL ? sqlite3_errmsg (src) : sqlite3_errstr (rc));
+      goto out;
+    }
+  rc = sqlite3_open_v2 (temp_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  backup = rc == SQLITE_OK ? sqlite3_backup_init (dest, "main", src, "main") : NULL;
+  if (backup == NULL)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "write %s: %s", temp_path,
+                   dest != NULL ? sqlite3_errmsg (dest) : sqlite3_errstr (rc));
+      goto out;
+    }
+  do
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      rc = sqlite3_backup_step (backup, BACKUP_PAGES_PER_STEP);
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        g_usleep (10 * 1000);
+    }
+  while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish (backup);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, error_code (rc), "copy %s to %s: %s", path, temp_path,
+                   sqlite3_errmsg (dest));
+      goto out;
+    }
+  /* The copy says WAL, as natter.db does: made a rollback-journal
+   * database again, it is one file that any reader leaves alone (natterd
+   * turns WAL on at start). */
+  if (sqlite3_exec (dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_FAILED, "write %s: %s", temp_path,
+                   sqlite3_errmsg (dest));
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  if (src != NULL)
+    sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close_v2 (src);
+  /* The backup's last step committed (and synced) the copy. */
+  sqlite3_close_v2 (dest);
+  return ok;
+}
+
+static gboolean
+sqlite_backup (NatterdStore  *store,
+               const char    *dest_path,
+               GCancellable  *cancellable,
+               gint64        *out_bytes,
+               GError       **error)
+{
+  const char *path = sqlite_get_path (store);
+  g_autofree char *temp_path = NULL;
+  g_autofree char *dir = NULL;
+  GStatBuf st;
+  int fd, saved;
+
+  if (is_memory (path))
+    {
+      g_set_error_literal (error, NATTERD_STORE_ERROR, NATTERD_STORE_ERROR_NOT_SUPPORTED,
+                           "The database is in memory: there is no file to copy");
+      return FALSE;
+    }
+  if (g_lstat (dest_path, &st) == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s exists already", dest_path);
+      return FALSE;
+    }
+  /* Made here, 0600 whatever natterd's umask (SQLite would create it
+   * with 0644 less the umask); its journal takes its mode. */
+  temp_path = g_strconcat (dest_path, ".XXXXXX", NULL);
+  fd = g_mkstemp_full (temp_path, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create a file beside %s: %s",
+                   dest_path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  if (!backup_copy (path, temp_path, cancellable, error))
+    {
+      g_unlink (temp_path);
+      return FALSE;
+    }
+  /* link, not rename: it fails rather than replace a file that appeared
+   * at @dest_path meanwhile. */
+  if (link (temp_path, dest_path) != 0)
+    {
+      saved = errno;
+      g_unlink (temp_path);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot put the copy at %s: %s", dest_path,
+                   saved == EEXIST ? "it exists already" : g_strerror (saved));
+      return FALSE;
+    }
+  g_unlink (temp_path);
+  /* The new name is on disk too once natterctl says done. */
+  dir = g_path_get_dirname (dest_path);
+  fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+  if (out_bytes != NULL)
+    *out_bytes = g_stat (dest_path, &st) == 0 ? (gint64) st.st_size : 0;
+  return TRUE;
+}
+
 static gboolean
 sqlite_tokens_of_user (NatterdStore          *store,
                        gint64                 user_id,
@@ -3634,6 +3777,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .avatars_foreach = sqlite_avatars_foreach,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
+  .backup = sqlite_backup,
   .tokens_of_user = sqlite_tokens_of_user,
   .token_set_device = sqlite_token_set_device,
   .user_set_password_hash = sqlite_user_set_password_hash,

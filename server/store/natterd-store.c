@@ -411,6 +411,16 @@ natterd_store_stats (NatterdStore *self, gint64 *out_messages, gint64 *out_bytes
 }
 
 gboolean
+natterd_store_backup (NatterdStore  *self,
+                      const char    *dest_path,
+                      GCancellable  *cancellable,
+                      gint64        *out_bytes,
+                      GError       **error)
+{
+  return self->engine->backup (self, dest_path, cancellable, out_bytes, error);
+}
+
+gboolean
 natterd_store_token_set_device (NatterdStore *self,
                                 const guint8 *hash,
                                 const char   *device,

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -42,14 +42,16 @@ void          natterd_store_close (NatterdStore *self);
  * again); UNAVAILABLE is a database server that cannot be reached (the
  * connection was lost, or is being made again): the call and the
  * transaction in progress failed, except that a COMMIT's outcome is then
- * unknown, and a later call may work; everything else is FAILED. All of
- * them but CONSTRAINT should be answered "internal". */
+ * unknown, and a later call may work; NOT_SUPPORTED is a call the engine
+ * does not offer (natterd_store_backup on PostgreSQL); everything else is
+ * FAILED. All of them but CONSTRAINT should be answered "internal". */
 #define NATTERD_STORE_ERROR (natterd_store_error_quark ())
 typedef enum {
   NATTERD_STORE_ERROR_FAILED,
   NATTERD_STORE_ERROR_CONSTRAINT,
   NATTERD_STORE_ERROR_CORRUPT,
   NATTERD_STORE_ERROR_UNAVAILABLE,
+  NATTERD_STORE_ERROR_NOT_SUPPORTED,
 } NatterdStoreError;
 GQuark natterd_store_error_quark (void);
 
@@ -243,6 +245,28 @@ gboolean natterd_store_stats (NatterdStore *self,
                               gint64       *out_messages,
                               gint64       *out_bytes,
                               GError      **error);
+/* natterctl backup: a consistent copy of the database, made while the
+ * other connections go on reading and writing, at @dest_path (absolute),
+ * mode 0600. Nothing is ever at @dest_path but the whole copy: it is
+ * written to a temporary file beside it (removed on failure) and linked
+ * into place at the end, and an existing @dest_path is never replaced
+ * (G_IO_ERROR_EXISTS, also when it appears meanwhile). Other G_IO_ERRORs
+ * name a folder that cannot be written. Takes as long as the copy does:
+ * call on a thread of its own, never the main loop; it uses only the
+ * store's path, from connections of its own, so any thread may call it
+ * with any of the store's connections while others use them. Stops
+ * between steps when @cancellable is (G_IO_ERROR_CANCELLED). @out_bytes:
+ * the copy's size.
+ * SQLite: natter.db only (search.db is made again from it at start), by
+ * the online backup API in one read transaction (in WAL a reader holds
+ * nothing a commit waits for, and the snapshot keeps commits during the
+ * copy from restarting it), a slice of pages per step.
+ * PostgreSQL: NATTERD_STORE_ERROR_NOT_SUPPORTED (pg_dump is the tool). */
+gboolean natterd_store_backup (NatterdStore  *self,
+                               const char    *dest_path,
+                               GCancellable  *cancellable,
+                               gint64        *out_bytes,
+                               GError       **error);
 /* @user_id's tokens, oldest first: @created_ms is 0 for a token made
  * before natterd noted it; @device and @address are NULL when no login
  * gave them (natterd_store_token_set_device). */

@@ -26,6 +26,8 @@ struct _NatterdWriter {
   gboolean         stopping;
   NatterdWriteJob *queued;     /* waiting for the thread, oldest first */
   NatterdWriteJob *queued_tail;
+  guint            n_queued;
+  NatterdWriterStats stats;    /* natterd_writer_get_stats */
   NatterdWriteJob *finished;   /* committed or failed, waiting for the main loop */
   NatterdWriteJob *finished_tail;
   GSource         *finish_source; /* attached while finished is not empty */
@@ -158,6 +160,7 @@ writer_main (gpointer data)
   for (;;)
     {
       NatterdWriteJob *batch, *tail;
+      gint64 started, took;
       guint n = 1;
 
       while (self->queued == NULL && !self->stopping)
@@ -179,12 +182,17 @@ writer_main (gpointer data)
       if (self->queued == NULL)
         self->queued_tail = NULL;
       tail->next = NULL;
+      self->n_queued -= n;
       self->busy = TRUE;
       g_mutex_unlock (&self->lock);
 
+      started = g_get_monotonic_time ();
       run_batch (self->store, batch);
+      took = g_get_monotonic_time () - started;
 
       g_mutex_lock (&self->lock);
+      self->stats.batches++;
+      self->stats.batch_us += took;
       self->busy = FALSE;
       hand_back (self, batch, tail);
     }
@@ -227,6 +235,7 @@ natterd_writer_push (NatterdWriter   *self,
       g_cond_signal (&self->wake);
     }
   self->queued_tail = job;
+  self->n_queued++;
   g_mutex_unlock (&self->lock);
 }
 
@@ -272,4 +281,14 @@ natterd_writer_free (NatterdWriter *self)
   g_cond_clear (&self->wake);
   g_cond_clear (&self->idle);
   g_free (self);
+}
+
+void
+natterd_writer_get_stats (NatterdWriter      *self,
+                          NatterdWriterStats *out)
+{
+  g_mutex_lock (&self->lock);
+  *out = self->stats;
+  out->queued = self->n_queued;
+  g_mutex_unlock (&self->lock);
 }

@@ -58,6 +58,17 @@ void           natterd_writer_drain (NatterdWriter  *self);
 /* Drains, stops the thread and closes its store. */
 void           natterd_writer_free (NatterdWriter   *self);
 
+/* For the metrics (natterd-metrics.c): jobs waiting for the thread, and
+ * the batches written so far with the time they took in all (BEGIN to
+ * COMMIT, the sync included), in µs. */
+typedef struct {
+  guint   queued;
+  guint64 batches;
+  guint64 batch_us;
+} NatterdWriterStats;
+void           natterd_writer_get_stats (NatterdWriter      *self,
+                                         NatterdWriterStats *out);
+
 /* Jobs queued at most per transaction. */
 #define NATTERD_WRITER_BATCH 4096
 

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 
 #include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "server-test-util.h"
 
@@ -1087,7 +1089,8 @@ test_bash_completion (void)
       g_autofree char *verbs = complete_words (srv, (const char *const[]) { group_list[i], "", NULL });
       g_auto(GStrv) verb_list = g_strsplit (verbs, "\n", -1);
 
-      if (g_str_equal (group_list[i], "status") || g_str_equal (group_list[i], "registration"))
+      if (g_str_equal (group_list[i], "status") || g_str_equal (group_list[i], "registration") ||
+          g_str_equal (group_list[i], "backup"))
         {
           g_string_append_printf (offered, "%s\n", group_list[i]);
           continue;
@@ -1110,6 +1113,13 @@ test_bash_completion (void)
   assert_completes (srv, "user", "us");
   assert_completes (srv, "reset-password\nrevoke", "user", "re");
   assert_completes (srv, "closed\ninvite\nopen", "registration", "");
+  /* backup's FILE is a path. */
+  {
+    g_autofree char *sock = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.so", NULL);
+    g_autofree char *full = g_build_filename (natter_test_server_get_data_dir (srv), "natterd.sock", NULL);
+
+    assert_completes (srv, full, "backup", sock);
+  }
   assert_completes (srv, "--help\n--yes", "room", "delete", "--");
   assert_completes (srv, "--expires\n--help\n--uses", "invite", "create", "--");
   /* natterd's names; a room without its '#'. */
@@ -1132,6 +1142,414 @@ test_bash_completion (void)
 
   natter_test_server_stop (srv);
   assert_completes (srv, "", "user", "disable", "");
+}
+
+/* --- backup --- */
+
+static void
+subprocess_exited_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gint64
+sqlite_int (sqlite3    *db,
+            const char *sql)
+{
+  sqlite3_stmt *s = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  return value;
+}
+
+#define BACKUP_FILLER 300
+
+/* natterctl backup while alice sends without pause: the copy is a sound
+ * database holding every message acknowledged before it began (and none
+ * of the stream's half-written), mode 0600, nothing else left beside it;
+ * an existing file is refused; a relative path is the operator's working
+ * directory's; and a natterd started on the copy serves its history. */
+static void
+test_backup (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (UTIL_RELAXED_LIMITS, NULL);
+  g_autoptr(NatterTestServer) restored = NULL;
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) again = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) listing = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-backup-XXXXXX", &error);
+  g_autofree char *copy = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *relative = g_build_filename (dir, "relative.db", NULL);
+  g_autofree char *restore_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *restore_db = g_build_filename (restore_dir, "natter.db", NULL);
+  g_autofree char *filler = util_repeat ('x', 4000);
+  g_autofree char *err = NULL;
+  g_autofree char *contents = NULL;
+  gint64 first_ids[BACKUP_FILLER];
+  gint64 stored, during = 0;
+  gsize length;
+  sqlite3 *db = NULL;
+  gboolean exited = FALSE;
+  const char *name;
+  struct stat st;
+
+  g_assert_no_error (error);
+  util_room_create (alice, "#log");
+  util_send (alice, "#log", "pineapple pizza", "p1");
+  /* Something to copy (about 1.2 MB), every message acknowledged. */
+  for (guint i = 0; i < BACKUP_FILLER; i++)
+    natter_test_client_sendf (alice, "{\"type\":\"send\",\"id\":%u,\"to\":\"#log\",\"body\":\"%s %u\","
+                              "\"client_msg_id\":\"f%u\"}", 1000000 + i, filler, i, i);
+  for (guint i = 0; i < BACKUP_FILLER; i++)
+    {
+      g_autoptr(JsonObject) reply = natter_test_client_wait_re (alice, 1000000 + i);
+
+      natter_assert_ok (reply);
+      first_ids[i] = natter_test_get_int (reply, "message.id");
+    }
+
+  /* The backup runs while the stream goes on: a send at a time, each
+   * acknowledged, until natterctl is done. */
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, g_getenv ("NATTERCTL_PATH"),
+                              "--data-dir", natter_test_server_get_data_dir (srv), "backup", copy, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (process, NULL, subprocess_exited_cb, &exited);
+  while (!exited)
+    {
+      g_autofree char *id = g_strdup_printf ("s%" G_GINT64_FORMAT, during);
+
+      util_send (alice, "#log", "during the backup", id);
+      during++;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  natter_test_note ("%" G_GINT64_FORMAT " messages sent during the backup", during);
+  /* And after it, which the copy cannot hold. */
+  util_send (alice, "#log", "after the backup", "after");
+
+  g_assert_cmpint (stat (copy, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  g_assert_cmpint (sqlite3_open_v2 (copy, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  {
+    sqlite3_stmt *s = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &s, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (s, 0), ==, "ok");
+    sqlite3_finalize (s);
+  }
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id LIKE 'f%'"), ==,
+                   BACKUP_FILLER);
+  g_assert_cmpint (sqlite_int (db, "SELECT max(id) FROM messages WHERE client_msg_id LIKE 'f%'"), ==,
+                   first_ids[BACKUP_FILLER - 1]);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id = 'after'"), ==, 0);
+  /* A snapshot: the stream's messages in it are a prefix of it. */
+  stored = sqlite_int (db, "SELECT count(*) FROM messages WHERE client_msg_id LIKE 's%'");
+  g_assert_cmpint (stored, <=, during);
+  if (stored > 0)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM messages WHERE client_msg_id = 's%" G_GINT64_FORMAT "'",
+                                              stored - 1);
+
+      g_assert_cmpint (sqlite_int (db, sql), ==, 1);
+    }
+  sqlite3_close (db);
+  /* Nothing but the copy beside it: the temporary file is gone. */
+  listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    g_assert_cmpstr (name, ==, "natter.db");
+
+  /* An existing file is never replaced. */
+  g_assert_true (g_file_get_contents (copy, &contents, &length, NULL));
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", copy, NULL), ==, 1);
+  util_assert_contains (err, copy);
+  util_assert_contains (err, "never replaces");
+  {
+    g_autofree char *now = NULL;
+    gsize now_length;
+
+    g_assert_true (g_file_get_contents (copy, &now, &now_length, NULL));
+    g_assert_true (now_length == length && memcmp (now, contents, length) == 0);
+  }
+  /* A folder that is not there: refused, said. */
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *nowhere = g_build_filename (dir, "no", "such", "folder.db", NULL);
+
+    g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", nowhere, NULL), ==, 1);
+    util_assert_contains (err, "No such file");
+  }
+
+  /* A relative path is natterctl's working directory's, not natterd's. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_cwd (launcher, dir);
+  g_clear_object (&process);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("NATTERCTL_PATH"), "--data-dir",
+                                         natter_test_server_get_data_dir (srv), "backup", "relative.db", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (relative, G_FILE_TEST_IS_REGULAR));
+
+  /* Restored: a natterd on a data dir holding only the copy serves it
+   * (search.db made again from it). */
+  g_assert_cmpint (g_mkdir (restore_dir, 0700), ==, 0);
+  g_assert_cmpint (g_rename (copy, restore_db), ==, 0);
+  restored = natter_test_server_start_full (restore_dir, 0, TRUE, UTIL_RELAXED_LIMITS, NULL);
+  again = natter_test_client_new_login (restored, "alice");
+  {
+    g_autoptr(JsonObject) h = natter_test_client_request_ok (again, "{\"type\":\"history\",\"conversation\":\"#log\","
+                                                                    "\"limit\":1,\"before\":%" G_GINT64_FORMAT "}",
+                                                             first_ids[BACKUP_FILLER - 1] + 1);
+    g_autoptr(JsonObject) resent = NULL;
+
+    natter_assert_int (h, "messages.0.id", first_ids[BACKUP_FILLER - 1]);
+    /* A message's resend is answered with the stored one. */
+    resent = natter_test_client_request_ok (again, "{\"type\":\"send\",\"to\":\"#log\",\"body\":\"x\","
+                                                   "\"client_msg_id\":\"f7\"}");
+    natter_assert_int (resent, "message.id", first_ids[7]);
+  }
+  /* search.db, not copied, was made again from the messages. */
+  {
+    g_autoptr(JsonObject) found = natter_test_client_request_ok (again, "{\"type\":\"search\",\"query\":\"pineapple\"}");
+
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (found, "messages")), ==, 1);
+    natter_assert_str (found, "messages.0.body", "pineapple pizza");
+  }
+  /* The harness removes dir (its TMPDIR's). */
+}
+
+/* PostgreSQL: natterd says to use pg_dump, natterctl exits 5, no file. */
+static void
+test_backup_pg (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("natter-backup-XXXXXX", &error);
+  g_autofree char *copy = g_build_filename (dir, "natter.db", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "backup", copy, NULL), ==, 5);
+  util_assert_contains (err, "pg_dump");
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+}
+
+/* --- metrics --- */
+
+/* Sends @request as it is to 127.0.0.1:@port and returns everything
+ * natterd answered, to its close. */
+static char *
+http_raw (guint16     port,
+          const char *request,
+          gsize       len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  guint8 buffer[4096];
+  gssize n;
+
+  g_socket_client_set_timeout (client, natter_test_deadline_ms () / 1000 + 1);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request, len, NULL, NULL,
+                             &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)), buffer, sizeof buffer,
+                                   NULL, &error)) > 0)
+    g_byte_array_append (answer, buffer, n);
+  /* natterd closes a request it stopped reading (too large) with bytes
+   * unread: the kernel resets the connection after the answer. */
+  if (!(answer->len > 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)))
+    g_assert_no_error (error);
+  g_byte_array_append (answer, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&answer), FALSE);
+}
+
+static char *
+http_get (guint16     port,
+          const char *path)
+{
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+
+  return http_raw (port, request, strlen (request));
+}
+
+/* The value of the sample line "NAME VALUE" in a 200's body. */
+static gint64
+sample (const char *answer,
+        const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\n%s ", name);
+  const char *at = strstr (answer, key);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+}
+
+/* --metrics: the Prometheus text format over HTTP, its counts moving by
+ * exactly what clients did, and what it does with anything but GET
+ * /metrics. */
+static void
+test_metrics (void)
+{
+  g_autoptr(NatterTestServer) srv = NULL;
+  g_autoptr(NatterTestClient) alice = NULL;
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(NatterTestClient) stranger = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *big = NULL;
+  guint16 port;
+
+  {
+    GSocket *reserved = natter_test_closed_port_new (&port);
+
+    g_object_unref (reserved);
+  }
+  address = g_strdup_printf ("127.0.0.1:%u", port);
+  srv = natter_test_server_start (NULL, (const char *const[]) { "--metrics", address, NULL });
+  alice = natter_test_client_new_user (srv, "alice");
+  bob = natter_test_client_new_user (srv, "bob");
+  util_send (alice, "@bob", "first", "m0");
+  natter_test_client_wait_type (bob, "message");
+
+  before = http_get (port, "/metrics");
+  g_assert_true (g_str_has_prefix (before, "HTTP/1.1 200 OK\r\n"));
+  util_assert_contains (before, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n");
+  util_assert_contains (before, "\r\nConnection: close\r\n");
+  for (guint i = 0; i < 11; i++)
+    {
+      static const char *const names[][2] = {
+        { "natterd_connections", "gauge" }, { "natterd_logins_total", "counter" },
+        { "natterd_sends_total", "counter" }, { "natterd_deliveries_total", "counter" },
+        { "natterd_commit_seconds", "summary" }, { "natterd_writer_queue", "gauge" },
+        { "natterd_hash_queue", "gauge" }, { "natterd_users_online", "gauge" },
+        { "natterd_messages_stored", "gauge" }, { "natterd_database_bytes", "gauge" },
+        { "natterd_uptime_seconds", "gauge" },
+      };
+      g_autofree char *help = g_strdup_printf ("\n# HELP %s ", names[i][0]);
+      g_autofree char *type = g_strdup_printf ("\n# TYPE %s %s\n", names[i][0], names[i][1]);
+
+      util_assert_contains (before, help);
+      util_assert_contains (before, type);
+    }
+  g_assert_cmpint (sample (before, "natterd_connections"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_users_online"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_messages_stored"), ==, 1);
+  g_assert_cmpint (sample (before, "natterd_sends_total"), ==, 1);
+  g_assert_cmpint (sample (before, "natterd_logins_total{result=\"ok\"}"), ==, 2);
+  g_assert_cmpint (sample (before, "natterd_logins_total{result=\"failed\"}"), ==, 0);
+  g_assert_cmpint (sample (before, "natterd_commit_seconds_count"), >, 0);
+  g_assert_cmpint (sample (before, "natterd_writer_queue"), ==, 0);
+  g_assert_cmpint (sample (before, "natterd_hash_queue"), ==, 0);
+
+  /* Five sends, and a resend answered with its original: five more
+   * stored, five delivered to bob's one connection. */
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+
+      util_send (alice, "@bob", "more", id);
+      natter_test_client_wait_type (bob, "message");
+    }
+  util_send (alice, "@bob", "more", "m3");
+  natter_test_client_sync_ping (bob);
+  /* A wrong password. */
+  stranger = natter_test_client_new (srv);
+  g_clear_pointer (&answer, g_free);
+  {
+    g_autoptr(JsonObject) refused = natter_test_client_request_error (stranger, "auth_failed",
+                                                                      "{\"type\":\"login\",\"username\":\"alice\","
+                                                                      "\"password\":\"not the password\"}");
+  }
+  after = http_get (port, "/metrics");
+  g_assert_cmpint (sample (after, "natterd_sends_total"), ==, sample (before, "natterd_sends_total") + 5);
+  g_assert_cmpint (sample (after, "natterd_deliveries_total"), ==, sample (before, "natterd_deliveries_total") + 5);
+  g_assert_cmpint (sample (after, "natterd_messages_stored"), ==, 6);
+  g_assert_cmpint (sample (after, "natterd_logins_total{result=\"failed\"}"), ==, 1);
+  g_assert_cmpint (sample (after, "natterd_connections"), ==, 3);
+
+  /* Anything else. */
+  answer = http_get (port, "/");
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 404 Not Found\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "POST /metrics HTTP/1.1\r\n\r\n", strlen ("POST /metrics HTTP/1.1\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 405 Method Not Allowed\r\n"));
+  util_assert_contains (answer, "\r\nAllow: GET, HEAD\r\n");
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "HEAD /metrics HTTP/1.1\r\n\r\n", strlen ("HEAD /metrics HTTP/1.1\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (answer, "\r\n\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "\x16\x03\x01 garbage\xff\r\n\r\n", strlen ("\x16\x03\x01 garbage\xff\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400 Bad Request\r\n"));
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, "GET /metrics\r\n\r\n", strlen ("GET /metrics\r\n\r\n"));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400 Bad Request\r\n"));
+  /* A request that never ends its head: cut off at the limit. */
+  big = util_repeat ('a', 20000);
+  memcpy (big, "GET /", 5);
+  g_clear_pointer (&answer, g_free);
+  answer = http_raw (port, big, strlen (big));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 431 "));
+
+  /* Slow clients: 16 that never finish their request hold every place
+   * (a 17th is closed at once, unanswered) until their 10 s are up. */
+  {
+    g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GSocketClient) client = g_socket_client_new ();
+    g_autoptr(GError) error = NULL;
+    guint8 byte;
+    gint64 started = g_get_monotonic_time ();
+
+    g_socket_client_set_timeout (client, 30);
+    for (guint i = 0; i <= 16; i++)
+      {
+        GSocketConnection *c = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+
+        g_assert_no_error (error);
+        g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), "GET /met", 8, NULL, NULL,
+                                   &error);
+        g_assert_no_error (error);
+        g_ptr_array_add (slow, c);
+      }
+    /* Closed before its request was read: an end, or a reset. */
+    if (g_input_stream_read (g_io_stream_get_input_stream (slow->pdata[16]), &byte, 1, NULL, &error) != 0)
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+    g_clear_error (&error);
+    g_assert_cmpint (g_get_monotonic_time () - started, <, 8 * G_USEC_PER_SEC);
+    for (guint i = 0; i < 16; i++)
+      {
+        g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (slow->pdata[i]), &byte, 1, NULL, &error),
+                         ==, 0);
+        g_assert_no_error (error);
+      }
+    g_assert_cmpint (g_get_monotonic_time () - started, >=, 9 * G_USEC_PER_SEC);
+  }
+
+  /* natterd is none the worse. */
+  natter_test_server_assert_alive (srv);
+  g_clear_pointer (&answer, g_free);
+  answer = http_get (port, "/metrics");
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 OK\r\n"));
+  util_send (bob, "@alice", "still here", "b1");
 }
 
 int
@@ -1168,5 +1586,8 @@ main (int   argc,
                                "natterctl registration changes one node's mode");
   natter_test_add ("/natterctl/bad-input", test_bad_input);
   natter_test_add ("/natterctl/command-line", test_command_line);
+  natter_test_add_sqlite_only ("/natterctl/backup", test_backup, "PostgreSQL's is /natterctl/backup-pg");
+  natter_test_add_pg_only ("/natterctl/backup-pg", test_backup_pg, "SQLite's is /natterctl/backup");
+  natter_test_add_single_node ("/natterd/metrics", test_metrics, "the metrics count one node's clients");
   return g_test_run ();
 }

@@ -201,8 +201,8 @@ test_example_keys_known (void)
   g_string_free (uncommented, TRUE);
   g_assert_true (natterd_config_load_file (config, path, &error));
   g_assert_no_error (error);
-  /* All of them: docs/server.md lists the same 27. */
-  g_assert_cmpuint (keys, ==, 27);
+  /* All of them: docs/server.md lists the same 28. */
+  g_assert_cmpuint (keys, ==, 28);
   g_unlink (path);
 }
 
@@ -222,6 +222,44 @@ test_bad_listen_option (void)
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
   g_assert_cmpstr (error->message, ==,
                    "--listen '[::1]:65536': port 65536 out of range (1-65535, or 0 for any free port)");
+}
+
+/* --metrics and [server] metrics: off by default, checked as --listen,
+ * the command line over the file. */
+static void
+test_metrics_option (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterdConfig) config = NULL;
+  g_autoptr(NatterdConfig) defaults = natterd_config_new_defaults ();
+  g_autofree char *path = write_config ("[server]\nmetrics = 127.0.0.1:9447\n");
+  char *bad[] = { "natterd", "--metrics", "nowhere", NULL };
+  char *named[] = { "natterd", "--metrics", "localhost:9447", NULL };
+  char *both[] = { "natterd", "--config", path, "--metrics", "[::1]:9448", NULL };
+  char **argv = bad;
+  int argc = G_N_ELEMENTS (bad) - 1;
+  gboolean just_exit = FALSE;
+
+  g_assert_null (defaults->metrics);
+  g_assert_null (natterd_config_from_args (&argc, &argv, &just_exit, &error));
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_assert_cmpstr (error->message, ==, "--metrics 'nowhere': expected HOST:PORT, [IPv6]:PORT or *:PORT");
+  g_clear_error (&error);
+  argv = named;
+  argc = G_N_ELEMENTS (named) - 1;
+  g_assert_null (natterd_config_from_args (&argc, &argv, &just_exit, &error));
+  g_assert_cmpstr (error->message, ==, "--metrics 'localhost:9447': the host must be an IP address (127.0.0.1, [::1]) or *");
+  g_clear_error (&error);
+
+  g_assert_true (natterd_config_load_file (defaults, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (defaults->metrics, ==, "127.0.0.1:9447");
+  argv = both;
+  argc = G_N_ELEMENTS (both) - 1;
+  config = natterd_config_from_args (&argc, &argv, &just_exit, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->metrics, ==, "[::1]:9448");
+  g_unlink (path);
 }
 
 /* A bus needs a database several nodes can share; the file's [cluster]
@@ -301,6 +339,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/config/bad-listen-option", test_bad_listen_option);
   g_test_add_func ("/config/parse-listen", test_parse_listen);
   g_test_add_func ("/config/cluster-options", test_cluster_options);
+  g_test_add_func ("/config/metrics-option", test_metrics_option);
   g_test_add_func ("/config/example-keys-known", test_example_keys_known);
   return g_test_run ();
 }
