@@ -8,6 +8,7 @@
 
 #include "natterd-commit.h"
 #include "natterd-event.h"
+#include "natterd-auth.h"
 #include "natterd-cluster.h"
 #include "natterd-cluster-presence.h"
 #include "natterd-presence.h"
@@ -57,6 +58,13 @@ write_user_full (NatterJsonWriter *w,
     natter_json_writer_int (w, user->last_seen);
   else
     natter_json_writer_null (w);
+  /* Only on a deleted account's (account_delete): its name stays on its
+   * messages, its display name is its username. */
+  if (natterd_auth_hash_is_deleted (user->password_hash))
+    {
+      natter_json_writer_key (w, "deleted");
+      natter_json_writer_bool (w, TRUE);
+    }
   if (role != NULL)
     {
       natter_json_writer_key (w, "role");

@@ -48,6 +48,8 @@ struct _NatterdStoreEngine {
                                     const char *status_text, GError **error);
   gboolean (*user_set_display_name) (NatterdStore *store, gint64 user_id,
                                      const char *display_name, GError **error);
+  gboolean (*user_delete) (NatterdStore *store, gint64 user_id, const char *password_hash,
+                           const char *display_name, GError **error);
   gboolean (*token_insert) (NatterdStore *store, const guint8 *hash, gint64 user_id,
                             gint64 expires_ms, GError **error);
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,

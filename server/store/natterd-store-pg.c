@@ -347,6 +347,8 @@ typedef enum {
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
   STMT_USER_DISPLAY_NAME,
+  STMT_USER_DELETE,
+  STMT_USER_UPLOADS_STALE,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -459,6 +461,11 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_USER_LAST_SEEN] = { "UPDATE users SET last_seen = $2::bigint WHERE id = $1::bigint", TRUE },
   [STMT_USER_STATUS] = { "UPDATE users SET status_text = $2::text WHERE id = $1::bigint", TRUE },
   [STMT_USER_DISPLAY_NAME] = { "UPDATE users SET display_name = $2::text WHERE id = $1::bigint", TRUE },
+  [STMT_USER_DELETE] = {
+    "UPDATE users SET password_hash = $2::text, display_name = $3::text, status_text = NULL"
+    " WHERE id = $1::bigint", TRUE },
+  [STMT_USER_UPLOADS_STALE] = {
+    "UPDATE uploads SET touched = 0 WHERE user_id = $1::bigint AND file_id IS NULL", TRUE },
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
     TRUE, TRUE },
@@ -2310,6 +2317,24 @@ pg_user_set_display_name (NatterdStore *store,
   param_int (&p, user_id);
   param_text (&p, display_name);
   return run_done (self, STMT_USER_DISPLAY_NAME, &p, "set display_name", error);
+}
+
+static gboolean
+pg_user_delete (NatterdStore *store,
+                gint64        user_id,
+                const char   *password_hash,
+                const char   *display_name,
+                GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 }, q = { 0 };
+
+  param_int (&p, user_id);
+  param_text (&p, password_hash);
+  param_text (&p, display_name);
+  param_int (&q, user_id);
+  return run_done (self, STMT_USER_DELETE, &p, "delete user", error) &&
+         run_done (self, STMT_USER_UPLOADS_STALE, &q, "stale uploads", error);
 }
 
 /* --- tokens --- */
@@ -4331,6 +4356,7 @@ static const NatterdStoreEngine pg_engine = {
   .user_set_last_seen = pg_user_set_last_seen,
   .user_set_status_text = pg_user_set_status_text,
   .user_set_display_name = pg_user_set_display_name,
+  .user_delete = pg_user_delete,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
   .tokens_of_user = pg_tokens_of_user,

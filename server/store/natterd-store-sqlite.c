@@ -316,6 +316,8 @@ typedef enum {
   STMT_USER_LAST_SEEN,
   STMT_USER_STATUS,
   STMT_USER_DISPLAY_NAME,
+  STMT_USER_DELETE,
+  STMT_USER_UPLOADS_STALE,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -483,6 +485,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_USER_LAST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
   [STMT_USER_STATUS] = "UPDATE users SET status_text = ?2 WHERE id = ?1",
   [STMT_USER_DISPLAY_NAME] = "UPDATE users SET display_name = ?2 WHERE id = ?1",
+  [STMT_USER_DELETE] =
+    "UPDATE users SET password_hash = ?2, display_name = ?3, status_text = NULL WHERE id = ?1",
+  [STMT_USER_UPLOADS_STALE] = "UPDATE uploads SET touched = 0 WHERE user_id = ?1 AND file_id IS NULL",
   [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
   /* natterctl's: rare, and none on a path a client waits on. */
   [STMT_STATS] =
@@ -1577,6 +1582,26 @@ sqlite_user_set_display_name (NatterdStore *store,
   sqlite3_bind_int64 (s, 1, user_id);
   sqlite3_bind_text (s, 2, display_name, -1, SQLITE_STATIC);
   return step_done (self, s, "set display_name", error);
+}
+
+static gboolean
+sqlite_user_delete (NatterdStore *store,
+                    gint64        user_id,
+                    const char   *password_hash,
+                    const char   *display_name,
+                    GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_USER_DELETE);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, password_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, display_name, -1, SQLITE_STATIC);
+  if (!step_done (self, s, "delete user", error))
+    return FALSE;
+  s = stmt (self, STMT_USER_UPLOADS_STALE);
+  sqlite3_bind_int64 (s, 1, user_id);
+  return step_done (self, s, "stale uploads", error);
 }
 
 /* --- tokens --- */
@@ -3550,6 +3575,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .user_set_last_seen = sqlite_user_set_last_seen,
   .user_set_status_text = sqlite_user_set_status_text,
   .user_set_display_name = sqlite_user_set_display_name,
+  .user_delete = sqlite_user_delete,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .tokens_of_user = sqlite_tokens_of_user,
