@@ -53,13 +53,36 @@ user_delete_run (NatterdWriteJob *job,
   return natterd_account_delete_run (((UserDelete *) job)->plan, store, error);
 }
 
+/* The answer, sent once the other nodes of a cluster have read the
+ * change (as room delete's): a login there right after it is refused. */
+typedef struct {
+  NatterdAdminRequest *request;
+  char                *username;
+  guint                sessions;
+} Answer;
+
+static void
+answer_cb (gpointer data)
+{
+  Answer *a = data;
+  NatterJsonWriter *w = natterd_admin_begin_ok (a->request);
+
+  natter_json_writer_key (w, "username");
+  natter_json_writer_string (w, a->username);
+  natter_json_writer_key (w, "sessions_revoked");
+  natter_json_writer_int (w, a->sessions);
+  natterd_admin_finish_ok (a->request);
+  g_free (a->username);
+  g_free (a);
+}
+
 static void
 user_delete_apply (NatterdAdminWrite *write,
                    NatterdDirectory  *dir,
                    const GError      *error)
 {
   UserDelete *d = (UserDelete *) write;
-  NatterJsonWriter *w;
+  Answer *a;
 
   if (!natterd_admin_check_done (write->request, dir, error))
     {
@@ -68,13 +91,11 @@ user_delete_apply (NatterdAdminWrite *write,
     }
   natterd_account_delete_apply (d->plan, dir);
   natterd_account_delete_sign_out (d->plan, dir);
-  natterd_cluster_directory_changed (dir->cluster, NULL);
-  w = natterd_admin_begin_ok (write->request);
-  natter_json_writer_key (w, "username");
-  natter_json_writer_string (w, d->username);
-  natter_json_writer_key (w, "sessions_revoked");
-  natter_json_writer_int (w, natterd_account_delete_sessions (d->plan));
-  natterd_admin_finish_ok (write->request);
+  a = g_new0 (Answer, 1);
+  a->request = write->request;
+  a->username = g_strdup (d->username);
+  a->sessions = natterd_account_delete_sessions (d->plan);
+  natterd_cluster_directory_changed_then (dir->cluster, answer_cb, a);
 }
 
 /* {"type":"user_delete","username"} -> {"username","sessions_revoked"} */
