@@ -494,7 +494,8 @@ run_user_list (const Command *command, int argc, char **argv)
       g_print ("%-32s %-8s %3" G_GINT64_FORMAT " connections  %s%s\n",
                json_object_get_string_member (user, "username"), json_object_get_string_member (user, "presence"),
                json_object_get_int_member (user, "connections"), json_object_get_string_member (user, "display_name"),
-               json_object_get_boolean_member_with_default (user, "disabled", FALSE) ? "  (disabled)" : "");
+               json_object_get_boolean_member_with_default (user, "disabled", FALSE) ? "  (disabled)" :
+               json_object_get_boolean_member_with_default (user, "deleted", FALSE) ? "  (deleted)" : "");
     }
   return 0;
 }

@@ -748,6 +748,15 @@ test_user_delete (void)
   reply = natter_test_client_request_error (again, "username_taken",
       "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"" NATTER_TEST_PASSWORD "\"}");
 
+  /* Listed as deleted (its username stays taken), not as disabled. */
+  {
+    g_autoptr(JsonObject) users = ctl_json (srv, NULL, "user", "list", NULL);
+
+    natter_assert_str (users, "users.0.username", "alice");
+    g_assert_true (natter_test_get_bool (users, "users.0.deleted"));
+    g_assert_false (natter_test_get_bool (users, "users.0.disabled"));
+    g_assert_false (natter_test_get_bool (users, "users.1.deleted"));
+  }
   /* Gone for natterctl: deleted again, enabled or an unknown name, exit 4. */
   g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "delete", "alice", "--yes", NULL), ==, 4);
   g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "enable", "alice", NULL), ==, 4);
