@@ -205,13 +205,15 @@ static void
 delete_account_clicked_cb (NatterAccountPage *self)
 {
   GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_WINDOW);
-  GtkWidget *entry = gtk_password_entry_new ();
+  /* A plain entry: GtkPasswordEntry (GTK 4.8) warns from its caps-lock
+   * watch when destroyed with the dialog right after the response. */
+  GtkWidget *entry = gtk_entry_new ();
   AdwMessageDialog *dialog;
 
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (window), _("Delete Account?"),
                                                        _("This cannot be undone. Your messages stay in other people's conversations, shown as from a deleted account. Enter your password to delete the account.")));
-  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
-  g_object_set (entry, "placeholder-text", _("Password"), "activates-default", TRUE, NULL);
+  g_object_set (entry, "visibility", FALSE, "input-purpose", GTK_INPUT_PURPOSE_PASSWORD,
+                "placeholder-text", _("Password"), "activates-default", TRUE, NULL);
   adw_message_dialog_set_extra_child (dialog, entry);
   adw_message_dialog_add_responses (dialog,
                                     "cancel", _("_Cancel"),
