@@ -1,12 +1,14 @@
 /* natter-client-accounts.c: feature accounts (docs/protocol.md,
  * "Accounts"): changing the password, the account's sessions (devices)
- * and signing one out, the display name. The feature is asked for with
+ * and signing one out, the display name, deleting the account. The feature is asked for with
  * the others at every sign-in (natter-client-actions.c), with this
  * device's name.
  */
 #define G_LOG_DOMAIN "natter-client"
 
 #include "config.h"
+
+#include <string.h>
 
 #include "natter-client-private.h"
 #include "natter-device-session-private.h"
@@ -174,4 +176,64 @@ natter_client_set_display_name_finish (NatterClient  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_client_set_display_name_async, FALSE);
   me = g_task_propagate_pointer (G_TASK (result), error);
   return me != NULL;
+}
+
+/* The account is gone on the server: nothing of it stays here. The
+ * server closes the connection after its ok; we close first, so that the
+ * close is not a lost connection to come back from. */
+static gpointer
+delete_account_reply (NatterClient  *self,
+                      JsonObject    *req,
+                      JsonObject    *reply,
+                      GError       **error)
+{
+  GPtrArray *pending = natter_outbox_get_pending (self->outbox);
+  g_autoptr(GPtrArray) mine = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      NatterOutboxEntry *e = g_ptr_array_index (pending, i);
+
+      if (natter_client_outbox_entry_is_mine (self, e))
+        g_ptr_array_add (mine, g_strdup (e->client_msg_id));
+    }
+  for (guint i = 0; i < mine->len; i++)
+    natter_outbox_remove (self->outbox, mine->pdata[i], NULL);
+  if (self->token != NULL)
+    memset (self->token, 0, strlen (self->token));
+  g_clear_pointer (&self->token, g_free);
+  self->presence_set = FALSE;
+  natter_client_clear_models (self);
+  natter_client_set_me (self, NULL);
+  natter_client_disconnect (self);
+  return g_object_ref (self);
+}
+
+void
+natter_client_delete_account_async (NatterClient        *self,
+                                    const char          *password,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (password != NULL);
+  req = request_with ("account_delete", "password", password);
+  natter_client_request (self, req, delete_account_reply, natter_client_delete_account_async, cancellable,
+                         callback, user_data);
+}
+
+gboolean
+natter_client_delete_account_finish (NatterClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_autoptr(GObject) done = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_client_delete_account_async, FALSE);
+  done = g_task_propagate_pointer (G_TASK (result), error);
+  return done != NULL;
 }

@@ -336,6 +336,19 @@ void               natter_client_change_password_async  (NatterClient        *se
 gboolean           natter_client_change_password_finish (NatterClient        *self,
                                                          GAsyncResult        *result,
                                                          GError             **error);
+/* Deletes the account (docs/protocol.md, "account_delete"); a wrong
+ * @password fails with NATTER_ERROR_AUTH_FAILED. Once the server has
+ * agreed, nothing of the account is kept here: its token (the caller
+ * removes its stored copy), its models and its entries in the outbox go,
+ * and the client is disconnected (state DISCONNECTED, no error). */
+void               natter_client_delete_account_async   (NatterClient        *self,
+                                                         const char          *password,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean           natter_client_delete_account_finish  (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
 /* The account's sessions (NatterDeviceSession), oldest first. */
 void               natter_client_list_sessions_async    (NatterClient        *self,
                                                          GCancellable        *cancellable,

@@ -3,7 +3,8 @@
  * typed; the password, with the current one and a choice to sign out
  * every other device (the default, as after a password is suspected
  * known); the account's sessions, each signed out with a button but this
- * device's own (signing out here is the window's menu). What the server
+ * device's own (signing out here is the window's menu); deleting the
+ * account, after a dialog that asks the password. What the server
  * says goes into a toast. Every request is cancelled when the page goes,
  * and its callback then touches nothing of it. */
 #define G_LOG_DOMAIN "natter-account-page"
@@ -14,6 +15,7 @@
 
 #include "natter-account-page.h"
 #include "natter-avatar-picture.h"
+#include "natter-application.h"
 #include "natter-ui-util.h"
 #include "natter-user-avatar.h"
 
@@ -31,6 +33,7 @@ struct _NatterAccountPage
   GtkSwitch    *sign_out_switch;
   GtkWidget    *change_password_button;
   GtkListBox   *devices_list;
+  GtkWidget    *delete_account_button;
 
   NatterClient *client;
   GCancellable *cancellable;
@@ -249,6 +252,87 @@ change_password_clicked_cb (NatterAccountPage *self)
                                        self->cancellable, password_set_cb, self);
 }
 
+/* ---- Deleting the account ---------------------------------------------- */
+
+static void
+account_deleted_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+  GtkWidget *window;
+
+  if (!natter_client_delete_account_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  gtk_widget_set_sensitive (self->delete_account_button, TRUE);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED))
+        show_toast (self, _("The password is not right"));
+      else
+        show_error (self, error);
+      return;
+    }
+  /* The client has forgotten the account and disconnected: the main
+   * window goes back to the welcome page; the keyring forgets it too. */
+  natter_application_forget_token (NATTER_APPLICATION (g_application_get_default ()));
+  window = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_WINDOW);
+  if (window != NULL)
+    gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+delete_password_changed_cb (GtkEditable      *entry,
+                            AdwMessageDialog *dialog)
+{
+  adw_message_dialog_set_response_enabled (dialog, "delete", *gtk_editable_get_text (entry) != '\0');
+}
+
+static void
+delete_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
+{
+  NatterAccountPage *self = user_data;
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  gtk_widget_set_sensitive (self->delete_account_button, FALSE);
+  natter_client_delete_account_async (self->client, gtk_editable_get_text (entry), self->cancellable,
+                                      account_deleted_cb, self);
+}
+
+static void
+delete_account_clicked_cb (NatterAccountPage *self)
+{
+  GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_WINDOW);
+  /* A plain entry: GtkPasswordEntry (GTK 4.8) warns from its caps-lock
+   * watch when destroyed with the dialog right after the response. */
+  GtkWidget *entry = gtk_entry_new ();
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (window), _("Delete Account?"),
+                                                       _("This cannot be undone. Your messages stay in other people's conversations, shown as from a deleted account. Enter your password to delete the account.")));
+  g_object_set (entry, "visibility", FALSE, "input-purpose", GTK_INPUT_PURPOSE_PASSWORD,
+                "placeholder-text", _("Password"), "activates-default", TRUE, NULL);
+  adw_message_dialog_set_extra_child (dialog, entry);
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "delete", _("_Delete Account"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_enabled (dialog, "delete", FALSE);
+  adw_message_dialog_set_default_response (dialog, "delete");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (entry, "changed", G_CALLBACK (delete_password_changed_cb), dialog, 0);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* ---- Devices ------------------------------------------------------------ */
 
 static void
@@ -409,11 +493,13 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, sign_out_switch);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, change_password_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, devices_list);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, delete_account_button);
   gtk_widget_class_bind_template_callback (widget_class, display_name_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_password_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_picture_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_picture_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, delete_account_clicked_cb);
 }
 
 static void

@@ -137,6 +137,7 @@ void natterd_admin_user_enable   (NatterdAdminRequest *request, JsonObject *args
 void natterd_admin_user_reset_password (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_sessions (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_user_revoke   (NatterdAdminRequest *request, JsonObject *args);
+void natterd_admin_user_delete   (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_invite_create (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_invite_list   (NatterdAdminRequest *request, JsonObject *args);
 void natterd_admin_invite_revoke (NatterdAdminRequest *request, JsonObject *args);

@@ -22,7 +22,7 @@ compare_users (gconstpointer a,
 }
 
 /* {"type":"user_list"} -> {"users":[{"username","display_name",
- * "presence","connections","disabled"}…]}, by username. */
+ * "presence","connections","disabled","deleted"}…]}, by username. */
 void
 natterd_admin_user_list (NatterdAdminRequest *request,
                          JsonObject          *args)
@@ -48,7 +48,10 @@ natterd_admin_user_list (NatterdAdminRequest *request,
       natter_json_writer_key (w, "connections");
       natter_json_writer_int (w, user->n_connections);
       natter_json_writer_key (w, "disabled");
-      natter_json_writer_bool (w, natterd_auth_hash_is_locked (user->password_hash));
+      natter_json_writer_bool (w, natterd_auth_hash_is_locked (user->password_hash) &&
+                                  !natterd_auth_hash_is_deleted (user->password_hash));
+      natter_json_writer_key (w, "deleted");
+      natter_json_writer_bool (w, natterd_auth_hash_is_deleted (user->password_hash));
       natter_json_writer_end_object (w);
     }
   natter_json_writer_end_array (w);

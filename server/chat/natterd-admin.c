@@ -26,6 +26,7 @@
 #include "natter-frame-reader.h"
 #include "natter-validate.h"
 #include "natterd-admin-private.h"
+#include "natterd-auth.h"
 #include "natterd-commit.h"
 #include "natterd-model-write.h"
 #include "natterd-reads.h"
@@ -74,6 +75,7 @@ static const struct {
   { "user_reset_password", natterd_admin_user_reset_password },
   { "user_sessions",       natterd_admin_user_sessions },
   { "user_revoke",         natterd_admin_user_revoke },
+  { "user_delete",         natterd_admin_user_delete },
   { "invite_create",       natterd_admin_invite_create },
   { "invite_list",         natterd_admin_invite_list },
   { "invite_revoke",       natterd_admin_invite_revoke },
@@ -367,6 +369,9 @@ natterd_admin_arg_user (NatterdAdminRequest *request,
     return NULL;
   username = natter_username_normalize (raw, NULL);
   user = username != NULL ? natterd_directory_find_user (dir, username) : NULL;
+  /* A deleted account is nothing natterctl can change any more. */
+  if (user != NULL && natterd_auth_hash_is_deleted (user->password_hash))
+    user = NULL;
   if (user == NULL)
     natterd_admin_error (request, NATTER_ERROR_NOT_FOUND, "No user %s", username != NULL ? username : raw);
   return user;

@@ -1154,6 +1154,10 @@ natterd_auth_login_password (NatterdAuth    *self,
     return;
 
   user = natterd_directory_find_user (self->directory, username);
+  /* A deleted account is answered as a name nobody has, after the same
+   * work (the dummy's hash): its name tells nothing of it. */
+  if (user != NULL && natterd_auth_hash_is_deleted (user->password_hash))
+    user = NULL;
   if (user == NULL && username != NULL)
     {
       /* Perhaps registered through another node: asked again once this
@@ -1286,6 +1290,12 @@ char *
 natterd_auth_hash_lock (const char *password_hash)
 {
   return g_strdup_printf ("%c%s", NATTERD_AUTH_LOCK, password_hash);
+}
+
+gboolean
+natterd_auth_hash_is_deleted (const char *password_hash)
+{
+  return strcmp (password_hash, NATTERD_AUTH_HASH_DELETED) == 0;
 }
 
 const char *

@@ -70,6 +70,11 @@ gboolean     natterd_auth_hash_is_locked (const char            *password_hash);
  * hash itself when it has none). */
 char        *natterd_auth_hash_lock      (const char            *password_hash);
 const char  *natterd_auth_hash_unlocked  (const char            *password_hash);
+/* A deleted account's hash (account_delete, natterctl user delete): a
+ * locked hash that is no hash, so that no password matches it and enable
+ * cannot bring it back; a login is answered as for an unknown name. */
+#define NATTERD_AUTH_HASH_DELETED "!deleted"
+gboolean     natterd_auth_hash_is_deleted (const char           *password_hash);
 
 /* An invitation code's shape: 1 to 64 bytes of letters, digits, '-' and
  * '_' (natterctl makes 16 letters and digits). */

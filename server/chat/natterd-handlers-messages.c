@@ -134,6 +134,11 @@ natterd_handle_send (NatterdRequest *request)
             natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
+      if (natterd_auth_hash_is_deleted (peer->password_hash))
+        {
+          natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "That account was deleted");
+          return;
+        }
       if (!natterd_mentions_find_for (request, body, body_len, &mentions) ||
           !send_allowed (request, me, client_msg_id))
         return;
@@ -772,7 +777,7 @@ natterd_handle_typing (NatterdRequest *request)
     {
       NatterdUser *peer = natterd_directory_find_user (dir, name);
 
-      if (peer == NULL)
+      if (peer == NULL || natterd_auth_hash_is_deleted (peer->password_hash))
         {
           natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;

@@ -6,6 +6,7 @@
 
 #include "natter-fields.h"
 #include "natter-validate.h"
+#include "natterd-auth.h"
 #include "natterd-commit.h"
 #include "natterd-directory.h"
 #include "natterd-event.h"
@@ -56,6 +57,10 @@ gboolean natterd_arg_limit  (NatterdRequest  *request,
  * readers below. */
 NatterdUser *natterd_arg_user (NatterdRequest *request,
                                const char     *key);
+/* The same, but a deleted account (account_delete) is not_found there,
+ * and found here (user_info shows it, "deleted": true). */
+NatterdUser *natterd_arg_user_or_deleted (NatterdRequest *request,
+                                          const char     *key);
 /* A room field: invalid_argument when malformed, not_found when it does
  * not exist, forbidden when @must_be_member and the user is not in it. */
 NatterdRoom *natterd_arg_room (NatterdRequest *request,

@@ -97,6 +97,10 @@ natterd_handle_user_search (NatterdRequest *request)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       NatterdUser *user = value;
+
+      /* Nobody finds a deleted account (it is nobody to talk to). */
+      if (natterd_auth_hash_is_deleted (user->password_hash))
+        continue;
       if (g_str_has_prefix (user->username, folded) ||
           g_str_has_prefix (user->display_folded, folded))
         g_ptr_array_add (found, user);
@@ -116,7 +120,7 @@ void
 natterd_handle_user_info (NatterdRequest *request)
 {
   NatterdUser *me = natterd_session_request_user (request);
-  NatterdUser *user = natterd_arg_user (request, "username");
+  NatterdUser *user = natterd_arg_user_or_deleted (request, "username");
   NatterJsonWriter *w;
 
   if (user == NULL)

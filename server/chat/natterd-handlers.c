@@ -209,9 +209,10 @@ natterd_arg_limit (NatterdRequest *request,
   return TRUE;
 }
 
-NatterdUser *
-natterd_arg_user (NatterdRequest *request,
-                  const char     *key)
+static NatterdUser *
+arg_user (NatterdRequest *request,
+          const char     *key,
+          gboolean        deleted_too)
 {
   NatterdDirectory *dir = natterd_directory_from_request (request);
   g_autoptr(GError) error = NULL;
@@ -233,7 +234,26 @@ natterd_arg_user (NatterdRequest *request,
   user = natterd_directory_find_user (dir, username);
   if (user == NULL && !natterd_directory_refresh_wait (dir, request))
     natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
+  else if (user != NULL && !deleted_too && natterd_auth_hash_is_deleted (user->password_hash))
+    {
+      natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "That account was deleted");
+      return NULL;
+    }
   return user;
+}
+
+NatterdUser *
+natterd_arg_user (NatterdRequest *request,
+                  const char     *key)
+{
+  return arg_user (request, key, FALSE);
+}
+
+NatterdUser *
+natterd_arg_user_or_deleted (NatterdRequest *request,
+                             const char     *key)
+{
+  return arg_user (request, key, TRUE);
 }
 
 NatterdRoom *

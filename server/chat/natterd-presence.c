@@ -8,6 +8,7 @@
 
 #include "natterd-commit.h"
 #include "natterd-event.h"
+#include "natterd-auth.h"
 #include "natterd-cluster.h"
 #include "natterd-cluster-presence.h"
 #include "natterd-presence.h"
@@ -60,6 +61,13 @@ write_user_full (NatterJsonWriter *w,
   /* A picture is the profile's, as the display name: shown to all. */
   natter_json_writer_key (w, "avatar");
   natter_json_writer_string_or_null (w, user->avatar);
+  /* Only on a deleted account's (account_delete): its name stays on its
+   * messages, its display name is its username. */
+  if (natterd_auth_hash_is_deleted (user->password_hash))
+    {
+      natter_json_writer_key (w, "deleted");
+      natter_json_writer_bool (w, TRUE);
+    }
   if (role != NULL)
     {
       natter_json_writer_key (w, "role");

@@ -425,6 +425,29 @@ confirm (const char *question)
   return g_ascii_strcasecmp (answer, "y") == 0 || g_ascii_strcasecmp (answer, "yes") == 0;
 }
 
+/* Nothing brings a deleted room or account back: a person says so, or a
+ * script says --yes; a script that forgot it must not delete by accident.
+ * 0 to go on, or the exit status. */
+static int
+confirm_delete (const Command *command,
+                const char    *what,
+                const char    *question)
+{
+  if (opt_yes)
+    return 0;
+  if (!isatty (STDIN_FILENO))
+    {
+      g_printerr ("natterctl: %s %s asks on a terminal; without one, give --yes\n", command->group, command->name);
+      return EXIT_USAGE;
+    }
+  if (!confirm (question))
+    {
+      g_printerr ("natterctl: %s not deleted\n", what);
+      return EXIT_REFUSED;
+    }
+  return 0;
+}
+
 static int
 run_room_delete (const Command *command, int argc, char **argv)
 {
@@ -432,25 +455,13 @@ run_room_delete (const Command *command, int argc, char **argv)
   g_autofree char *request = NULL;
   g_autofree char *room = NULL;
   g_autofree char *question = NULL;
+  int status;
 
   parse_command (command, &argc, &argv, 1);
   room = room_arg (argv[1]);
-  /* Nothing brings a deleted room back: a person says so, or a script
-   * says --yes; a script that forgot it must not delete by accident. */
-  if (!opt_yes)
-    {
-      if (!isatty (STDIN_FILENO))
-        {
-          g_printerr ("natterctl: room delete asks on a terminal; without one, give --yes\n");
-          return EXIT_USAGE;
-        }
-      question = g_strdup_printf ("Delete %s, its messages and files, for everyone? This cannot be undone.", room);
-      if (!confirm (question))
-        {
-          g_printerr ("natterctl: %s not deleted\n", room);
-          return EXIT_REFUSED;
-        }
-    }
+  question = g_strdup_printf ("Delete %s, its messages and files, for everyone? This cannot be undone.", room);
+  if ((status = confirm_delete (command, room, question)) != 0)
+    return status;
   request = request_text ("room_delete", "room", room, NULL);
   reply = call (request);
   if (!print_json (reply))
@@ -493,20 +504,20 @@ run_user_list (const Command *command, int argc, char **argv)
       g_print ("%-32s %-8s %3" G_GINT64_FORMAT " connections  %s%s\n",
                json_object_get_string_member (user, "username"), json_object_get_string_member (user, "presence"),
                json_object_get_int_member (user, "connections"), json_object_get_string_member (user, "display_name"),
-               json_object_get_boolean_member_with_default (user, "disabled", FALSE) ? "  (disabled)" : "");
+               json_object_get_boolean_member_with_default (user, "disabled", FALSE) ? "  (disabled)" :
+               json_object_get_boolean_member_with_default (user, "deleted", FALSE) ? "  (deleted)" : "");
     }
   return 0;
 }
 
-/* "user disable NAME" and the like: one username, a short answer. */
+/* One username, a short answer. */
 static int
-run_user_simple (const Command *command, int argc, char **argv, const char *type, const char *done)
+call_user_simple (const char *username, const char *type, const char *done)
 {
   g_autoptr(JsonObject) reply = NULL;
   g_autofree char *request = NULL;
 
-  parse_command (command, &argc, &argv, 1);
-  request = request_text (type, "username", argv[1], NULL);
+  request = request_text (type, "username", username, NULL);
   reply = call (request);
   if (!print_json (reply))
     g_print ("%s %s (%" G_GINT64_FORMAT " sessions revoked)\n", done, json_object_get_string_member (reply, "username"),
@@ -514,10 +525,35 @@ run_user_simple (const Command *command, int argc, char **argv, const char *type
   return 0;
 }
 
+/* "user disable NAME" and the like. */
+static int
+run_user_simple (const Command *command, int argc, char **argv, const char *type, const char *done)
+{
+  parse_command (command, &argc, &argv, 1);
+  return call_user_simple (argv[1], type, done);
+}
+
 static int
 run_user_disable (const Command *command, int argc, char **argv)
 {
   return run_user_simple (command, argc, argv, "user_disable", "disabled");
+}
+
+/* As account_delete, without the password: the account's connections
+ * closed, its contacts, rooms and invitations gone, its messages kept
+ * under its username, which nobody can take again. */
+static int
+run_user_delete (const Command *command, int argc, char **argv)
+{
+  g_autofree char *question = NULL;
+  int status;
+
+  parse_command (command, &argc, &argv, 1);
+  question = g_strdup_printf ("Delete the account %s? Its messages stay in others' conversations; "
+                              "the account cannot be brought back.", argv[1]);
+  if ((status = confirm_delete (command, argv[1], question)) != 0)
+    return status;
+  return call_user_simple (argv[1], "user_delete", "deleted");
 }
 
 static int
@@ -766,6 +802,7 @@ static const Command commands[] = {
   { "user",   "add",            "USERNAME",           "Make an account. The password is read from standard input (typed twice on a terminal), or made up with --generate-password and printed.", run_user_add, add_options },
   { "user",   "disable",        "USERNAME",           "Disable an account: its sessions are revoked, its clients disconnected, and it cannot log in until enabled.", run_user_disable, NULL },
   { "user",   "enable",         "USERNAME",           "Let a disabled account log in again.", run_user_enable, NULL },
+  { "user",   "delete",         "USERNAME [--yes]",   "Delete an account: its clients are disconnected, it leaves its contacts and rooms (a room it owns passes to an admin or member, or is deleted when empty), its messages stay in others' conversations marked deleted, and its username is never given again. Asks first on a terminal; without one, --yes is needed.", run_user_delete, delete_options },
   { "user",   "reset-password", "USERNAME",           "Set a new password (from standard input, or --generate-password) and revoke every session of the account.", run_user_reset_password, password_options },
   { "user",   "sessions",       "USERNAME",           "The account's sessions (login tokens): id, when made, when they expire, connections open with each now.", run_user_sessions, NULL },
   { "user",   "revoke",         "USERNAME SESSION|--all", "Revoke one session (its id from user sessions), or every one: the clients using it are disconnected and must log in again.", run_user_revoke, revoke_options },

@@ -54,6 +54,8 @@ struct _NatterdStoreEngine {
                           GError **error);
   gboolean (*avatars_foreach) (NatterdStore *store, NatterdStoreAvatarFunc func, gpointer user_data,
                                GError **error);
+  gboolean (*user_delete) (NatterdStore *store, gint64 user_id, const char *password_hash,
+                           const char *display_name, GError **error);
   gboolean (*token_insert) (NatterdStore *store, const guint8 *hash, gint64 user_id,
                             gint64 expires_ms, GError **error);
   gboolean (*token_lookup) (NatterdStore *store, const guint8 *hash, gint64 *out_user_id,

@@ -358,6 +358,8 @@ typedef enum {
   STMT_AVATAR_DELETE,
   STMT_AVATAR_GET,
   STMT_AVATARS_ALL,
+  STMT_USER_DELETE,
+  STMT_USER_UPLOADS_STALE,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -477,6 +479,11 @@ static const StmtDef stmt_defs[N_STMTS] = {
   [STMT_AVATAR_DELETE] = { "DELETE FROM avatars WHERE user_id = $1::bigint", TRUE, FALSE, TRUE },
   [STMT_AVATAR_GET] = { "SELECT sha256, data FROM avatars WHERE user_id = $1::bigint", FALSE, FALSE, TRUE },
   [STMT_AVATARS_ALL] = { "SELECT user_id, sha256 FROM avatars", FALSE, FALSE, TRUE },
+  [STMT_USER_DELETE] = {
+    "UPDATE users SET password_hash = $2::text, display_name = $3::text, status_text = NULL"
+    " WHERE id = $1::bigint", TRUE },
+  [STMT_USER_UPLOADS_STALE] = {
+    "UPDATE uploads SET touched = 0 WHERE user_id = $1::bigint AND file_id IS NULL", TRUE },
   [STMT_TOKEN_INSERT] = {
     "INSERT INTO tokens (hash, user_id, expires, created) VALUES ($1::bytea, $2::bigint, $3::bigint, $4::bigint)",
     TRUE, TRUE },
@@ -2418,6 +2425,25 @@ pg_avatars_foreach (NatterdStore           *store,
     func (get_int (res, i, 0), get_text (res, i, 1), user_data);
   PQclear (res);
   return TRUE;
+}
+
+static gboolean
+pg_user_delete (NatterdStore *store,
+                gint64        user_id,
+                const char   *password_hash,
+                const char   *display_name,
+                GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 }, q = { 0 };
+
+  param_int (&p, user_id);
+  param_text (&p, password_hash);
+  param_text (&p, display_name);
+  param_int (&q, user_id);
+  return run_done (self, STMT_USER_DELETE, &p, "delete user", error) &&
+         run_done (self, STMT_USER_UPLOADS_STALE, &q, "stale uploads", error) &&
+         run_done (self, STMT_AVATAR_DELETE, &q, "remove avatar", error);
 }
 
 /* --- tokens --- */
@@ -4446,6 +4472,7 @@ static const NatterdStoreEngine pg_engine = {
   .avatar_set = pg_avatar_set,
   .avatar_get = pg_avatar_get,
   .avatars_foreach = pg_avatars_foreach,
+  .user_delete = pg_user_delete,
   .token_insert = pg_token_insert,
   .stats = pg_stats,
   .backup = pg_backup,

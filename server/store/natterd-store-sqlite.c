@@ -329,6 +329,8 @@ typedef enum {
   STMT_AVATAR_DELETE,
   STMT_AVATAR_GET,
   STMT_AVATARS_ALL,
+  STMT_USER_DELETE,
+  STMT_USER_UPLOADS_STALE,
   STMT_TOKEN_INSERT,
   STMT_TOKEN_LOOKUP,
   STMT_TOKEN_DELETE,
@@ -501,6 +503,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_AVATAR_DELETE] = "DELETE FROM avatars WHERE user_id = ?1",
   [STMT_AVATAR_GET] = "SELECT sha256, data FROM avatars WHERE user_id = ?1",
   [STMT_AVATARS_ALL] = "SELECT user_id, sha256 FROM avatars",
+  [STMT_USER_DELETE] =
+    "UPDATE users SET password_hash = ?2, display_name = ?3, status_text = NULL WHERE id = ?1",
+  [STMT_USER_UPLOADS_STALE] = "UPDATE uploads SET touched = 0 WHERE user_id = ?1 AND file_id IS NULL",
   [STMT_TOKEN_INSERT] = "INSERT INTO tokens (hash, user_id, expires, created) VALUES (?1, ?2, ?3, ?4)",
   /* natterctl's: rare, and none on a path a client waits on. */
   [STMT_STATS] =
@@ -1656,6 +1661,30 @@ sqlite_avatars_foreach (NatterdStore           *store,
     func (sqlite3_column_int64 (s, 0), (const char *) sqlite3_column_text (s, 1), user_data);
   sqlite3_reset (s);
   return rc == SQLITE_DONE || set_error (self, error, rc, "load avatars");
+}
+
+static gboolean
+sqlite_user_delete (NatterdStore *store,
+                    gint64        user_id,
+                    const char   *password_hash,
+                    const char   *display_name,
+                    GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_USER_DELETE);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_text (s, 2, password_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 3, display_name, -1, SQLITE_STATIC);
+  if (!step_done (self, s, "delete user", error))
+    return FALSE;
+  s = stmt (self, STMT_USER_UPLOADS_STALE);
+  sqlite3_bind_int64 (s, 1, user_id);
+  if (!step_done (self, s, "stale uploads", error))
+    return FALSE;
+  s = stmt (self, STMT_AVATAR_DELETE);
+  sqlite3_bind_int64 (s, 1, user_id);
+  return step_done (self, s, "remove avatar", error);
 }
 
 /* --- tokens --- */
@@ -3775,6 +3804,7 @@ static const NatterdStoreEngine sqlite_engine = {
   .avatar_set = sqlite_avatar_set,
   .avatar_get = sqlite_avatar_get,
   .avatars_foreach = sqlite_avatars_foreach,
+  .user_delete = sqlite_user_delete,
   .token_insert = sqlite_token_insert,
   .stats = sqlite_stats,
   .backup = sqlite_backup,

@@ -385,6 +385,16 @@ natterd_store_avatars_foreach (NatterdStore           *self,
 }
 
 gboolean
+natterd_store_user_delete (NatterdStore *self,
+                           gint64        user_id,
+                           const char   *password_hash,
+                           const char   *display_name,
+                           GError      **error)
+{
+  return self->engine->user_delete (self, user_id, password_hash, display_name, error);
+}
+
+gboolean
 natterd_store_token_insert (NatterdStore *self,
                             const guint8 *hash,
                             gint64 user_id,

@@ -153,6 +153,15 @@ gboolean natterd_store_user_set_display_name (NatterdStore *self,
                                               gint64        user_id,
                                               const char   *display_name,
                                               GError      **error);
+/* Feature accounts, account_delete: the user's row stays (its username
+ * taken for ever) with @password_hash (a marker no password matches),
+ * @display_name, no status text and no picture; its uploads in progress are made
+ * stale, so that the next files expiry drops them with their chunks. */
+gboolean natterd_store_user_delete (NatterdStore *self,
+                                    gint64        user_id,
+                                    const char   *password_hash,
+                                    const char   *display_name,
+                                    GError      **error);
 
 /* --- avatars (feature accounts): a small picture per user, its bytes
  * as the user's app made them (natterd never decodes them), named by

@@ -709,7 +709,8 @@ static int
 ctl_on_terminal (NatterTestServer *srv,
                  const char       *typed,
                  char            **err,
-                 const char       *room)
+                 const char       *group,
+                 const char       *name)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
                                                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -725,7 +726,7 @@ ctl_on_terminal (NatterTestServer *srv,
   g_assert_cmpint (slave, >=, 0);
   g_subprocess_launcher_take_stdin_fd (launcher, slave);
   process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("NATTERCTL_PATH"), "--data-dir",
-                                         natter_test_server_get_data_dir (srv), "room", "delete", room, NULL);
+                                         natter_test_server_get_data_dir (srv), group, "delete", name, NULL);
   g_assert_no_error (error);
   /* Typed ahead: the terminal keeps it until natterctl reads its answer. */
   g_assert_cmpint (write (master, typed, strlen (typed)), ==, (gssize) strlen (typed));
@@ -744,16 +745,99 @@ test_room_delete_asks (void)
   g_autofree char *err = NULL;
 
   util_room_create (alice, "#doomed");
-  g_assert_cmpint (ctl_on_terminal (srv, "\n", &err, "#doomed"), ==, 1);
+  g_assert_cmpint (ctl_on_terminal (srv, "\n", &err, "room", "#doomed"), ==, 1);
   util_assert_contains (err, "cannot be undone");
   util_assert_contains (err, "not deleted");
   g_assert_true (lists_room (alice, "#doomed"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (ctl_on_terminal (srv, "nope\n", &err, "#doomed"), ==, 1);
+  g_assert_cmpint (ctl_on_terminal (srv, "nope\n", &err, "room", "#doomed"), ==, 1);
   g_assert_true (lists_room (alice, "#doomed"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (ctl_on_terminal (srv, "yes\n", &err, "#doomed"), ==, 0);
+  g_assert_cmpint (ctl_on_terminal (srv, "yes\n", &err, "room", "#doomed"), ==, 0);
   g_assert_false (lists_room (alice, "#doomed"));
+}
+
+/* user delete: as account_delete, without the password; a deleted
+ * account is not found from then on. */
+static void
+test_user_delete (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) phone = natter_test_client_new_login (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) again = natter_test_client_new (srv);
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *err = NULL;
+  gint64 id;
+
+  util_make_contacts (alice, bob);
+  id = util_send (alice, "@bob", "before I go", "m1");
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (bob);
+
+  /* No terminal and no --yes: refused, nothing deleted. */
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, &err, "user", "delete", "alice", NULL), ==, 2);
+  util_assert_contains (err, "--yes");
+  natter_test_client_sync_ping (alice);
+
+  reply = ctl_json (srv, NULL, "user", "delete", "alice", "--yes", NULL);
+  natter_assert_str (reply, "username", "alice");
+  natter_assert_int (reply, "sessions_revoked", 2);
+  natter_test_client_assert_closed (alice);
+  natter_test_client_assert_closed (phone);
+  {
+    g_autoptr(JsonObject) told = natter_test_client_wait_type (bob, "contact");
+    g_autoptr(JsonObject) history = natter_test_client_request_ok (bob,
+        "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+    g_autoptr(JsonObject) info = natter_test_client_request_ok (bob,
+        "{\"type\":\"user_info\",\"username\":\"alice\"}");
+    JsonArray *messages = natter_test_get_array (history, "messages");
+
+    natter_assert_str (told, "change", "removed");
+    g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (messages, 0), "id"), ==, id);
+    g_assert_true (natter_test_get_bool (info, "user.deleted"));
+  }
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "auth_failed",
+      "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+  g_assert_null (strstr (natter_test_get_str (reply, "message"), "disabled"));
+  g_clear_pointer (&reply, json_object_unref);
+  reply = natter_test_client_request_error (again, "username_taken",
+      "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"" NATTER_TEST_PASSWORD "\"}");
+
+  /* Listed as deleted (its username stays taken), not as disabled. */
+  {
+    g_autoptr(JsonObject) users = ctl_json (srv, NULL, "user", "list", NULL);
+
+    natter_assert_str (users, "users.0.username", "alice");
+    g_assert_true (natter_test_get_bool (users, "users.0.deleted"));
+    g_assert_false (natter_test_get_bool (users, "users.0.disabled"));
+    g_assert_false (natter_test_get_bool (users, "users.1.deleted"));
+  }
+  /* Gone for natterctl: deleted again, enabled or an unknown name, exit 4. */
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "delete", "alice", "--yes", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "enable", "alice", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "delete", "nobody", "--yes", NULL), ==, 4);
+  g_assert_cmpint (ctl_full (srv, NULL, NULL, NULL, "user", "delete", NULL), ==, 2);
+}
+
+/* On a terminal, user delete asks, and only a yes deletes. */
+static void
+test_user_delete_asks (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (ctl_on_terminal (srv, "n\n", &err, "user", "alice"), ==, 1);
+  util_assert_contains (err, "cannot be brought back");
+  util_assert_contains (err, "not deleted");
+  natter_test_client_sync_ping (alice);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ctl_on_terminal (srv, "y\n", &err, "user", "alice"), ==, 0);
+  natter_test_client_assert_closed (alice);
 }
 
 /* What room_management clients are told of the operator's delete: as of
@@ -886,6 +970,8 @@ test_bad_input (void)
     { "{\"type\":\"invite_create\",\"uses\":1.5}\n",     "invalid_argument" },
     { "{\"type\":\"user_revoke\",\"username\":\"alice\"}\n", "invalid_argument" },
     { "{\"type\":\"room_delete\"}\n",                    "invalid_argument" },
+    { "{\"type\":\"user_delete\"}\n",                    "invalid_argument" },
+    { "{\"type\":\"user_delete\",\"username\":\"nobody\"}\n", "not_found" },
     { "{\"type\":\"room_delete\",\"room\":\"general\"}\n", "invalid_argument" },
     { "{\"type\":\"room_delete\",\"room\":\"#nowhere\"}\n", "not_found" },
     { "{\"type\":\"room_set_owner\",\"room\":\"#nowhere\"}\n", "invalid_argument" },
@@ -1577,6 +1663,9 @@ main (int   argc,
   natter_test_add_single_node ("/natterctl/room-delete-asks", test_room_delete_asks,
                                "what a terminal does, not what the nodes do");
   natter_test_add ("/natterctl/room-delete-told", test_room_delete_told);
+  natter_test_add ("/natterctl/user-delete", test_user_delete);
+  natter_test_add_single_node ("/natterctl/user-delete-asks", test_user_delete_asks,
+                               "natterctl on a terminal: one node is enough");
   natter_test_add ("/natterctl/room-set-owner", test_room_set_owner);
   natter_test_add ("/natterctl/room-set-owner-told", test_room_set_owner_told);
   natter_test_add_single_node ("/natterctl/registration-closed", test_registration_closed,

@@ -1,7 +1,8 @@
 /* test-client-accounts.c: feature accounts in the client core through a
  * real natterd: the sessions of an account signed in on two devices (the
  * device name is the host name), signing the other device out, a
- * password change, and a new display name seen on the other device. */
+ * password change, a new display name seen on the other device, and the
+ * account deleted. */
 #define G_LOG_DOMAIN "test-client-accounts"
 
 #include <string.h>
@@ -200,6 +201,34 @@ test_avatar (Fixture       *f,
   WAIT_FOR (natter_user_get_avatar (seen) == NULL);
 }
 
+static void
+test_delete (Fixture       *f,
+             gconstpointer  data)
+{
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  natter_client_delete_account_async (f->phone, "not the password", NULL, test_result_cb, &result);
+  g_assert_false (natter_client_delete_account_finish (f->phone, test_wait_result (&result), &error));
+  g_assert_error (error, NATTER_ERROR, NATTER_ERROR_AUTH_FAILED);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_assert_cmpint (natter_client_get_state (f->phone), ==, NATTER_CLIENT_STATE_READY);
+  g_assert_nonnull (natter_client_get_token (f->phone));
+
+  natter_client_delete_account_async (f->phone, NATTER_TEST_PASSWORD, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_delete_account_finish (f->phone, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  /* Nothing of the account stays: no token to come back with. */
+  g_assert_cmpint (natter_client_get_state (f->phone), ==, NATTER_CLIENT_STATE_DISCONNECTED);
+  g_assert_null (natter_client_get_token (f->phone));
+  g_assert_null (natter_client_get_me (f->phone));
+  /* The other device is signed out for good. */
+  WAIT_FOR (natter_client_get_state (f->laptop) == NATTER_CLIENT_STATE_DISCONNECTED);
+  g_assert_null (natter_client_get_token (f->laptop));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -216,6 +245,7 @@ main (int   argc,
   g_test_add ("/client/accounts/display-name", Fixture, NULL, fixture_set_up, test_display_name,
               fixture_tear_down);
   g_test_add ("/client/accounts/avatar", Fixture, NULL, fixture_set_up, test_avatar, fixture_tear_down);
+  g_test_add ("/client/accounts/delete", Fixture, NULL, fixture_set_up, test_delete, fixture_tear_down);
 
   ret = g_test_run ();
   natter_test_server_free (server);

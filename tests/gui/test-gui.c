@@ -4431,6 +4431,73 @@ test_gui_account (void)
   fixture_teardown (&fx);
 }
 
+/* Delete Account… on the Account page: a dialog asks the password (its
+ * button waits for one); a wrong one leaves everything as it was, the
+ * right one deletes the account, closes the preferences and brings back
+ * the welcome page; bob sees a deleted account. */
+static void
+test_gui_account_delete (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  NatterAccountPage *page;
+  GtkWidget *button;
+  AdwMessageDialog *dialog;
+  gpointer prefs;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  fixture_setup_signed_in_named (&fx, "alice", "Alice Moreau");
+  if (!natter_client_get_accounts (fx.client))
+    {
+      g_test_skip ("natterd does not offer accounts");
+      fixture_teardown (&fx);
+      return;
+    }
+  bob = room_member_new (&fx, "bob", "Bob Jensen", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "preferences", NULL);
+  prefs = find_dialog (&fx);
+  g_assert_nonnull (prefs);
+  show_page (prefs, "account");
+  page = NATTER_ACCOUNT_PAGE (find_widget (GTK_WIDGET (prefs), is_account_page, NULL));
+  g_assert_nonnull (page);
+  button = child (page, NATTER_TYPE_ACCOUNT_PAGE, "delete_account_button");
+  g_assert_true (gtk_widget_has_css_class (button, "destructive-action"));
+
+  for (int round = 0; round < 2; round++)
+    {
+      g_signal_emit_by_name (button, "clicked");
+      WAIT_FOR ((dialog = find_message_dialog ()) != NULL);
+      g_assert_false (adw_message_dialog_get_response_enabled (dialog, "delete"));
+      gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)),
+                             round == 0 ? "not my password" : NATTER_TEST_PASSWORD);
+      g_assert_true (adw_message_dialog_get_response_enabled (dialog, "delete"));
+      if (round == 0)
+        save_widget_screenshot (&fx, GTK_WIDGET (dialog), "account-delete.png");
+      adw_message_dialog_response (dialog, "delete");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      if (round == 0)
+        {
+          /* Refused: the button comes back, alice is still signed in. */
+          g_assert_false (gtk_widget_get_sensitive (button));
+          WAIT_FOR (gtk_widget_get_sensitive (button));
+          g_assert_cmpint (natter_client_get_state (fx.client), ==, NATTER_CLIENT_STATE_READY);
+        }
+    }
+  /* Deleted: the preferences go, the welcome page comes back. */
+  WAIT_FOR (g_strcmp0 (natter_window_get_page_name (fx.window), "welcome") == 0);
+  WAIT_FOR (find_dialog (&fx) == NULL);
+  g_assert_null (natter_client_get_token (fx.client));
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (bob,
+      "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+    g_assert_true (natter_test_get_bool (r, "user.deleted"));
+  }
+  fixture_teardown (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4469,5 +4536,6 @@ main (int   argc,
   g_test_add_func ("/gui/room-invitations", test_gui_room_invitations);
   g_test_add_func ("/gui/room-settings", test_gui_room_settings);
   g_test_add_func ("/gui/account", test_gui_account);
+  g_test_add_func ("/gui/account-delete", test_gui_account_delete);
   return g_test_run ();
 }

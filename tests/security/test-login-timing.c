@@ -1,7 +1,8 @@
 /* test-login-timing.c: a password login for a user that does not exist
  * takes as long as one with a wrong password for a user that does, so
  * the answer's time does not tell which names are accounts
- * (docs/security.md, "Logins").
+ * (docs/security.md, "Logins"); and one for a deleted account
+ * (account_delete) as long as one for a name nobody has.
  *
  * natterd verifies an unknown user's password against a dummy argon2id
  * hash of the same cost (natterd-auth.c). Measured here from the client,
@@ -59,30 +60,31 @@ failed_login_ms (NatterTestClient *c,
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
+/* The failed logins of @known and of "nobody", interleaved on one
+ * connection to @srv, take about as long. */
 static void
-test_unknown_user_as_slow_as_wrong_password (void)
+assert_as_slow_as_unknown (NatterTestServer *srv,
+                           const char       *known)
 {
-  g_autoptr(NatterTestServer) srv = natter_test_server_start (NO_LOGIN_LIMITS, NULL);
-  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
   g_autoptr(NatterTestClient) x = natter_test_client_new (srv);
   double wrong[TRIES], unknown[TRIES];
   double wrong_median, unknown_median, ratio;
 
   /* One of each first: the first hash pays for its memory. */
-  failed_login_ms (x, "alice");
+  failed_login_ms (x, known);
   failed_login_ms (x, "nobody");
   for (guint i = 0; i < TRIES; i++)
     {
-      wrong[i] = failed_login_ms (x, "alice");
+      wrong[i] = failed_login_ms (x, known);
       unknown[i] = failed_login_ms (x, "nobody");
     }
   wrong_median = median (wrong, TRIES);
   unknown_median = median (unknown, TRIES);
   /* Sorted by median (): [0] is the fastest try. */
   ratio = MAX (wrong[0], unknown[0]) / MIN (wrong[0], unknown[0]);
-  natter_test_note ("wrong password: median %.1f ms (%.1f to %.1f); unknown user: median %.1f ms "
+  natter_test_note ("%s: median %.1f ms (%.1f to %.1f); unknown user: median %.1f ms "
                     "(%.1f to %.1f); ratio of the fastest %.2f over %d tries each",
-                    wrong_median, wrong[0], wrong[TRIES - 1], unknown_median, unknown[0],
+                    known, wrong_median, wrong[0], wrong[TRIES - 1], unknown_median, unknown[0],
                     unknown[TRIES - 1], ratio, TRIES);
   /* Both paths hash: a login that hashes nothing answers in well under
    * a millisecond on loopback, argon2id at 19 MiB takes tens. */
@@ -91,11 +93,41 @@ test_unknown_user_as_slow_as_wrong_password (void)
   g_assert_cmpfloat (MAX (wrong_median, unknown_median) / MIN (wrong_median, unknown_median), <=, MAX_RATIO);
 }
 
+static void
+test_unknown_user_as_slow_as_wrong_password (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NO_LOGIN_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new_user (srv, "alice");
+
+  assert_as_slow_as_unknown (srv, "alice");
+}
+
+/* A deleted account's row stays, with a hash that is no hash: checking a
+ * password against it would answer at once. natterd answers it with the
+ * dummy's work, as for a name nobody has. */
+static void
+test_deleted_user_as_slow_as_unknown (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NO_LOGIN_LIMITS, NULL);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new (srv);
+  g_autoptr(JsonObject) r = natter_test_client_request_ok (alice,
+      "{\"type\":\"register\",\"username\":\"alice\",\"password\":\"%s\",\"features\":[\"accounts\"]}",
+      NATTER_TEST_PASSWORD);
+  g_autoptr(JsonObject) deleted = natter_test_client_request_ok (alice,
+      "{\"type\":\"account_delete\",\"password\":\"%s\"}", NATTER_TEST_PASSWORD);
+
+  natter_test_client_assert_closed (alice);
+  assert_as_slow_as_unknown (srv, "alice");
+}
+
 int
 main (int argc, char *argv[])
 {
   natter_test_init (&argc, &argv);
   natter_test_add ("/security/login-timing/unknown-user-as-slow-as-wrong-password",
                    test_unknown_user_as_slow_as_wrong_password);
+  natter_test_add_single_node ("/security/login-timing/deleted-user-as-slow-as-unknown",
+                               test_deleted_user_as_slow_as_unknown,
+                               "a server of several nodes does not offer accounts yet");
   return g_test_run ();
 }

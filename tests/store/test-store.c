@@ -321,6 +321,7 @@ test_migration_from_v1 (void)
                   "ALTER TABLE messages DROP COLUMN mentions;"
                   "ALTER TABLE participants DROP COLUMN notify_level;"
                   /* What the feature accounts added. */
+                  "DROP TABLE avatars;"
                   "ALTER TABLE tokens DROP COLUMN device;"
                   "ALTER TABLE tokens DROP COLUMN address;"
                   /* What natterctl's schema added. */
