@@ -389,7 +389,7 @@ test_import (void)
   messages = (gint64) N_ROUNDS * 8;
   /* Two tokens more: make_changes' logins. */
   expected = g_strdup_printf ("imported %s: users 4, tokens 6, contacts 2, conversations 6, rooms 3, "
-                              "members 10, bans 0, invitations 0, changes %d, messages %" G_GINT64_FORMAT ": all match (",
+                              "members 10, bans 0, invitations 0, blocks 0, changes %d, messages %" G_GINT64_FORMAT ": all match (",
                               source, N_CHANGES, messages);
   if (!g_str_has_prefix (out, expected))
     g_error ("expected \"%s...\", got \"%s\" (stderr: %s)", expected, out, err);
