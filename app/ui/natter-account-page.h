@@ -1,5 +1,6 @@
 /* natter-account-page.h: the preferences' Account page (feature
- * accounts): the display name, the password, the devices signed in. */
+ * accounts): the display name, the password, the devices signed in,
+ * the users blocked. */
 #pragma once
 
 #include <adwaita.h>
@@ -18,5 +19,7 @@ AdwPreferencesPage *natter_account_page_new (NatterClient *client);
 /* The devices' list, as last loaded (rows with their session's id as
  * their name): for tests. */
 GtkListBox         *natter_account_page_get_devices (NatterAccountPage *self);
+/* The blocked users' list, as last loaded (rows named by username). */
+GtkListBox         *natter_account_page_get_blocked (NatterAccountPage *self);
 
 G_END_DECLS

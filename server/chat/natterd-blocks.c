@@ -1,7 +1,7 @@
 /* natterd-blocks.c: who blocks whom, in memory (natterd-blocks.h).
  *
  * A user's table (blocked user -> since) is made at their first block and
- * stays small (NATTERD_BLOCKS_MAX); most users never have one, so the
+ * stays small ([limits] blocks_per_user); most users never have one, so the
  * check on every direct message is a NULL test.
  */
 #define G_LOG_DOMAIN "natterd-blocks"

@@ -16,9 +16,6 @@
 
 G_BEGIN_DECLS
 
-/* How many users one user may block (docs/protocol.md, "Blocking"). */
-#define NATTERD_BLOCKS_MAX 1000
-
 /* TRUE when @user blocks @other. */
 gboolean natterd_user_blocks       (NatterdUser      *user,
                                     NatterdUser      *other);

@@ -128,7 +128,7 @@ natterd_handle_block (NatterdRequest *request)
       reply_block (request, other, since);
       return;
     }
-  if (natterd_user_n_blocked (me) >= NATTERD_BLOCKS_MAX)
+  if (natterd_user_n_blocked (me) >= natterd_directory_get_config (natterd_directory_from_request (request))->blocks_per_user)
     {
       natterd_request_error (request, NATTER_ERROR_CONFLICT, "You block too many users already");
       return;

@@ -447,12 +447,14 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
+  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files,"   \
+  " m.hidden_for"
 #define MESSAGE_REPLY " LEFT JOIN messages r ON r.id = m.reply_to"
 /* The row columns a subquery passes on as m. */
 #define ROW_COLUMNS(x)                                                        \
   x ".id, " x ".conversation_id, " x ".sender_id, " x ".ts, " x ".body, " x ".client_msg_id, " \
-  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions, " x ".files"
+  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions, " x ".files, " \
+  x ".hidden_for"
 /* A change's columns before its message's (change_from_row). */
 #define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
@@ -3064,6 +3066,7 @@ message_from_row (PGresult            *res,
       m->reply_deleted = get_bool (res, row, first + 13);
     }
   m->files = PQgetvalue (res, row, first + 14);
+  m->hidden_for = get_int (res, row, first + 15);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */

@@ -442,7 +442,8 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
+  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files,"  \
+  " m.hidden_for"
 #define MESSAGE_REPLY " LEFT JOIN main.messages r ON r.id = m.reply_to"
 /* The next id of the sequence messages and changes share. */
 #define NEXT_ID_SQL                                                          \
@@ -2398,6 +2399,7 @@ message_from_row (sqlite3_stmt        *s,
       m->reply_deleted = sqlite3_column_int (s, first + 13) != 0;
     }
   m->files = (const char *) sqlite3_column_text (s, first + 14);
+  m->hidden_for = sqlite3_column_int64 (s, first + 15);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */

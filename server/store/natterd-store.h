@@ -493,6 +493,7 @@ typedef struct {
   const char *reactions;      /* NATTERD_STORE_REACTIONS lines; NULL or "": none */
   const char *mentions;       /* user ids, separated by spaces; NULL or "": none */
   const char *files;          /* NATTERD_STORE_FILES lines (feature files); NULL or "": none */
+  gint64      hidden_for;     /* the user it is hidden from (blocking); 0: nobody */
 } NatterdStoreMessage;
 
 /* A message's files (feature files, docs/protocol.md "send, with

@@ -364,6 +364,80 @@ test_list_and_errors (void)
   natter_test_client_expect_no_frame (carol);
 }
 
+/* A change of a hidden message (an edit, a reaction) is not told to the
+ * one it is hidden from, nor in their sync; the sender's side gets it. */
+static void
+test_changes_hidden (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) alice = acc_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) alice_act = util_feature_login (srv, "alice", "message_actions");
+  g_autoptr(NatterTestClient) bob_act = util_feature_login (srv, "bob", "message_actions");
+  gint64 shown, hidden;
+
+  shown = util_send (bob, "@alice", "shown", "b1");
+  block (alice, "bob");
+  hidden = util_send (bob, "@alice", "hidden", "b2");
+  natter_test_client_sync_ping (alice_act);
+  natter_test_client_clear_queue (alice_act);
+  natter_test_client_sync_ping (bob_act);
+  natter_test_client_clear_queue (bob_act);
+
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob_act,
+        "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"hidden edited\"}", hidden);
+    natter_assert_ok (r);
+  }
+  natter_test_client_expect_no_frame (alice_act);
+  /* Unblocked: still not told. */
+  unblock (alice, "bob");
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob_act,
+        "{\"type\":\"react\",\"message\":%" G_GINT64_FORMAT ",\"emoji\":\"\U0001F44D\",\"on\":true}", hidden);
+    natter_assert_ok (r);
+  }
+  natter_test_client_expect_no_frame (alice_act);
+  /* A change of a message she may read is told. */
+  {
+    g_autoptr(JsonObject) r = natter_test_client_requestf (bob_act,
+        "{\"type\":\"edit\",\"message\":%" G_GINT64_FORMAT ",\"body\":\"shown edited\"}", shown);
+    natter_assert_ok (r);
+  }
+  {
+    g_autoptr(JsonObject) c = natter_test_client_wait_type (alice_act, "message_changed");
+    natter_assert_str (c, "message.body", "shown edited");
+  }
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (alice_act, "{\"type\":\"sync\",\"since\":0}");
+    JsonArray *changes = natter_test_get_array (r, "changes");
+
+    assert_str_free (bodies (natter_test_get_array (r, "messages")), "shown edited");
+    for (guint i = 0; i < json_array_get_length (changes); i++)
+      g_assert_cmpint (natter_test_get_int (json_array_get_object_element (changes, i), "message.id"), ==, shown);
+  }
+}
+
+/* [limits] blocks_per_user: past it, conflict; blocking one blocked
+ * already, or after an unblock, is still ok. */
+static void
+test_limit (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start ("[limits]\nblocks_per_user=2\n", NULL);
+  g_autoptr(NatterTestClient) alice = acc_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) carol = natter_test_client_new_user (srv, "carol");
+  g_autoptr(NatterTestClient) dave = natter_test_client_new_user (srv, "dave");
+
+  block (alice, "bob");
+  block (alice, "carol");
+  fails (alice, "conflict", "{\"type\":\"block\",\"username\":\"dave\"}");
+  block (alice, "bob");
+  unblock (alice, "carol");
+  block (alice, "dave");
+  fails (alice, "conflict", "{\"type\":\"block\",\"username\":\"carol\"}");
+}
+
 /* Kept across a restart: the block and the hidden messages. */
 static void
 test_restart (void)
@@ -403,6 +477,8 @@ main (int   argc,
   natter_test_add_single_node ("/blocking/requests-typing-presence", test_requests_typing_presence, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/rooms-unaffected", test_rooms_unaffected, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/list-and-errors", test_list_and_errors, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/blocking/changes-hidden", test_changes_hidden, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/blocking/limit", test_limit, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/restart", test_restart, "restarts its natterd");
   return g_test_run ();
 }
