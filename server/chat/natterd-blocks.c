@@ -123,3 +123,55 @@ natterd_blocks_load (NatterdDirectory *directory,
 {
   return natterd_store_blocks_foreach (store, load_block_cb, directory, error);
 }
+
+typedef struct {
+  gint64 user_id;
+  gint64 blocked_id;
+  gint64 ts;
+} BlockRow;
+
+static void
+read_block_cb (gint64   user_id,
+               gint64   blocked_id,
+               gint64   ts,
+               gpointer user_data)
+{
+  BlockRow row = { user_id, blocked_id, ts };
+
+  g_array_append_val ((GArray *) user_data, row);
+}
+
+GArray *
+natterd_blocks_read (NatterdStore  *store,
+                     GError       **error)
+{
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (BlockRow));
+
+  if (!natterd_store_blocks_foreach (store, read_block_cb, rows, error))
+    {
+      g_array_unref (rows);
+      return NULL;
+    }
+  return rows;
+}
+
+void
+natterd_blocks_apply (NatterdDirectory *directory,
+                      GArray           *rows)
+{
+  GHashTableIter iter;
+  gpointer user;
+
+  if (rows == NULL)
+    return;
+  g_hash_table_iter_init (&iter, directory->users_by_name);
+  while (g_hash_table_iter_next (&iter, NULL, &user))
+    natterd_user_clear_blocks (user);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      BlockRow *row = &g_array_index (rows, BlockRow, i);
+
+      load_block_cb (row->user_id, row->blocked_id, row->ts, directory);
+    }
+  g_array_unref (rows);
+}

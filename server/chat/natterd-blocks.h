@@ -37,4 +37,13 @@ gboolean natterd_blocks_load       (NatterdDirectory *directory,
                                     NatterdStore     *store,
                                     GError          **error);
 
+/* On a shared store (natterd-directory-diff.h): every block as the store
+ * has it, read on the reader thread (rows to hand to _apply, which frees
+ * them), and made the directory's on the main loop, in place of what it
+ * held: a block made through another node is known here from then on. */
+GArray  *natterd_blocks_read       (NatterdStore     *store,
+                                    GError          **error);
+void     natterd_blocks_apply      (NatterdDirectory *directory,
+                                    GArray           *rows);
+
 G_END_DECLS
