@@ -445,6 +445,10 @@ typedef enum {
   " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files,"  \
   " m.hidden_for"
 #define MESSAGE_REPLY " LEFT JOIN main.messages r ON r.id = m.reply_to"
+/* The ids of conversation ?1 hidden from user ?4 (blocking). */
+#define SYNC_HIDDEN_SQL                                                      \
+  " (SELECT h.id FROM messages h INDEXED BY messages_hidden"                 \
+  "  WHERE h.conversation_id = ?1 AND h.hidden_for = ?4 AND h.id > ?2)"
 /* The next id of the sequence messages and changes share. */
 #define NEXT_ID_SQL                                                          \
   "(SELECT max (coalesce ((SELECT max (id) FROM main.messages), 0),"         \
@@ -583,9 +587,11 @@ static const char *const stmt_sql[N_STMTS] = {
   /* Sync in three steps (see natterd_store_sync): the user's
    * conversations, the ids after "since" in each, then the rows. */
   [STMT_SYNC_CONVERSATIONS] = "SELECT conversation_id FROM participants WHERE user_id = ?1",
+  /* The ids hidden from the reader (blocking) come from their own
+   * partial index, once: the scan of the ids stays on the index alone. */
   [STMT_SYNC_IDS] =
     "SELECT id FROM messages INDEXED BY messages_conversation_seq"
-    " WHERE conversation_id = ?1 AND id > ?2 AND hidden_for IS NOT ?4 ORDER BY id LIMIT ?3",
+    " WHERE conversation_id = ?1 AND id > ?2 AND id NOT IN" SYNC_HIDDEN_SQL " ORDER BY id LIMIT ?3",
   [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = ?1",
   [STMT_MESSAGES_RANGE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
@@ -638,7 +644,8 @@ static const char *const stmt_sql[N_STMTS] = {
     " AND m.deleted = 0 AND m.hidden_for IS NOT ?4 ORDER BY m.id DESC LIMIT ?2",
   [STMT_SYNC_IDS_UNDELETED] =
     "SELECT id FROM messages INDEXED BY messages_conversation_seq"
-    " WHERE conversation_id = ?1 AND id > ?2 AND deleted = 0 AND hidden_for IS NOT ?4 ORDER BY id LIMIT ?3",
+    " WHERE conversation_id = ?1 AND id > ?2 AND deleted = 0 AND id NOT IN" SYNC_HIDDEN_SQL
+    " ORDER BY id LIMIT ?3",
   [STMT_NEXT_ID] = "SELECT " NEXT_ID_SQL,
   /* What the index must forget of message ?2 (its body now), and learn
    * (?3, NULL for a delete): applied by the indexer, in change order. */
