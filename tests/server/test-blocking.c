@@ -270,12 +270,40 @@ test_requests_typing_presence (void)
     util_assert_strings (natter_test_get_array (r, "incoming"), NULL);
   }
 
-  /* Unblocked: bob sees alice again, and his typing reaches her. */
+  /* Unblocked: bob (no longer a contact, no room shared) still may not
+   * see her; his typing reaches her again. */
   unblock (alice, "bob");
+  natter_test_client_expect_no_frame_of_type (bob, "presence");
   natter_test_client_request_ok (bob, "{\"type\":\"typing\",\"to\":\"@alice\",\"state\":\"paused\"}");
   {
     g_autoptr(JsonObject) t = natter_test_client_wait_type (alice, "typing");
     natter_assert_str (t, "user", "bob");
+  }
+}
+
+/* A contact blocked sees the blocker go offline, and back at the
+ * unblock, as presence events. */
+static void
+test_presence_back (void)
+{
+  g_autoptr(NatterTestServer) srv = natter_test_server_start (NULL, NULL);
+  g_autoptr(NatterTestClient) plain = natter_test_client_new_user (srv, "alice");
+  g_autoptr(NatterTestClient) bob = natter_test_client_new_user (srv, "bob");
+  g_autoptr(NatterTestClient) alice = NULL;
+
+  util_make_contacts (plain, bob);
+  alice = util_feature_login (srv, "alice", "accounts");
+  natter_test_client_sync_ping (bob);
+  natter_test_client_clear_queue (bob);
+  block (alice, "bob");
+  {
+    g_autoptr(JsonObject) p = util_wait_presence (bob, "alice");
+    natter_assert_str (p, "user.presence", "offline");
+  }
+  unblock (alice, "bob");
+  {
+    g_autoptr(JsonObject) p = util_wait_presence (bob, "alice");
+    natter_assert_str (p, "user.presence", "online");
   }
 }
 
@@ -475,6 +503,7 @@ main (int   argc,
   natter_test_add_single_node ("/blocking/direct-messages", test_direct_messages, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/first-message", test_first_message, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/requests-typing-presence", test_requests_typing_presence, NOT_ON_A_CLUSTER);
+  natter_test_add_single_node ("/blocking/presence-back", test_presence_back, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/rooms-unaffected", test_rooms_unaffected, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/list-and-errors", test_list_and_errors, NOT_ON_A_CLUSTER);
   natter_test_add_single_node ("/blocking/changes-hidden", test_changes_hidden, NOT_ON_A_CLUSTER);
