@@ -441,6 +441,9 @@ test_changes_hidden (void)
     JsonArray *changes = natter_test_get_array (r, "changes");
 
     assert_str_free (bodies (natter_test_get_array (r, "messages")), "shown edited");
+    /* history with message actions reads as she may, too. */
+    assert_str_free (history_of (alice_act, "@bob"), "shown edited");
+    assert_str_free (history_of (bob_act, "@alice"), "shown edited,hidden edited");
     for (guint i = 0; i < json_array_get_length (changes); i++)
       g_assert_cmpint (natter_test_get_int (json_array_get_object_element (changes, i), "message.id"), ==, shown);
   }
