@@ -1,6 +1,6 @@
 /* natter-client-accounts.c: feature accounts (docs/protocol.md,
  * "Accounts"): changing the password, the account's sessions (devices)
- * and signing one out, the display name, deleting the account. The feature is asked for with
+ * and signing one out, the display name, deleting the account; blocking users. The feature is asked for with
  * the others at every sign-in (natter-client-actions.c), with this
  * device's name.
  */
@@ -236,4 +236,102 @@ natter_client_delete_account_finish (NatterClient  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_client_delete_account_async, FALSE);
   done = g_task_propagate_pointer (G_TASK (result), error);
   return done != NULL;
+}
+
+/* --- blocking --- */
+
+/* block and unblock: a request that names a user and answers ok. */
+static void
+block_request (NatterClient        *self,
+               const char          *type,
+               const char          *username,
+               gpointer             source_tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  g_return_if_fail (username != NULL);
+  req = request_with (type, "username", username);
+  natter_client_request (self, req, NULL, source_tag, cancellable, callback, user_data);
+}
+
+void
+natter_client_block_user_async (NatterClient        *self,
+                                const char          *username,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  block_request (self, "block", username, natter_client_block_user_async, cancellable, callback, user_data);
+}
+
+gboolean
+natter_client_block_user_finish (NatterClient  *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return natter_client_request_finish_boolean (self, result, natter_client_block_user_async, error);
+}
+
+void
+natter_client_unblock_user_async (NatterClient        *self,
+                                  const char          *username,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  block_request (self, "unblock", username, natter_client_unblock_user_async, cancellable, callback,
+                 user_data);
+}
+
+gboolean
+natter_client_unblock_user_finish (NatterClient  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return natter_client_request_finish_boolean (self, result, natter_client_unblock_user_async, error);
+}
+
+static gpointer
+blocked_from_json (NatterClient *self,
+                   JsonObject   *obj)
+{
+  NatterUser *user = natter_client_lookup_user (self, get_string (obj, "username"));
+
+  return user != NULL ? g_object_ref (user) : NULL;
+}
+
+static gpointer
+blocked_reply (NatterClient  *self,
+               JsonObject    *req,
+               JsonObject    *reply,
+               GError       **error)
+{
+  return natter_client_request_model_from_reply (self, reply, "blocked", NATTER_TYPE_USER,
+                                                 blocked_from_json, error);
+}
+
+void
+natter_client_list_blocked_async (NatterClient        *self,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(JsonObject) req = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+  req = new_request ("blocked");
+  natter_client_request (self, req, blocked_reply, natter_client_list_blocked_async, cancellable,
+                         callback, user_data);
+}
+
+GListModel *
+natter_client_list_blocked_finish (NatterClient  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return natter_client_request_finish_model (self, result, natter_client_list_blocked_async, error);
 }

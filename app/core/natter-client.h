@@ -376,6 +376,36 @@ void               natter_client_set_display_name_async  (NatterClient        *s
 gboolean           natter_client_set_display_name_finish (NatterClient        *self,
                                                           GAsyncResult        *result,
                                                           GError             **error);
+/* Blocking (docs/protocol.md, "Blocking"): what @username sends us
+ * directly no longer reaches us, and they are not told. Blocking someone
+ * blocked already, or unblocking someone not blocked, succeeds. Our own
+ * name fails with NATTER_ERROR_INVALID_ARGUMENT, an unknown user with
+ * NATTER_ERROR_NOT_FOUND, one past the server's limit with
+ * NATTER_ERROR_CONFLICT. */
+void               natter_client_block_user_async       (NatterClient        *self,
+                                                         const char          *username,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean           natter_client_block_user_finish      (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+void               natter_client_unblock_user_async     (NatterClient        *self,
+                                                         const char          *username,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean           natter_client_unblock_user_finish    (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+/* The users we block (NatterUser), the oldest block first. */
+void               natter_client_list_blocked_async     (NatterClient        *self,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GListModel        *natter_client_list_blocked_finish    (NatterClient        *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
 
 /* Our picture: @picture's bytes (a PNG, JPEG or WebP of at most 32768
  * bytes: the app makes it small), or NULL to remove it. Our NatterUser's

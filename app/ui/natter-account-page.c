@@ -3,8 +3,9 @@
  * typed; the password, with the current one and a choice to sign out
  * every other device (the default, as after a password is suspected
  * known); the account's sessions, each signed out with a button but this
- * device's own (signing out here is the window's menu); deleting the
- * account, after a dialog that asks the password. What the server
+ * device's own (signing out here is the window's menu); the users blocked,
+ * each unblocked with a button (blocking is the contacts page's);
+ * deleting the account, after a dialog that asks the password. What the server
  * says goes into a toast. Every request is cancelled when the page goes,
  * and its callback then touches nothing of it. */
 #define G_LOG_DOMAIN "natter-account-page"
@@ -34,6 +35,7 @@ struct _NatterAccountPage
   GtkWidget    *change_password_button;
   GtkListBox   *devices_list;
   GtkWidget    *delete_account_button;
+  GtkListBox   *blocked_list;
 
   NatterClient *client;
   GCancellable *cancellable;
@@ -43,6 +45,7 @@ struct _NatterAccountPage
 G_DEFINE_FINAL_TYPE (NatterAccountPage, natter_account_page, ADW_TYPE_PREFERENCES_PAGE)
 
 static void refresh_devices (NatterAccountPage *self);
+static void refresh_blocked (NatterAccountPage *self);
 
 static void
 show_toast (NatterAccountPage *self,
@@ -390,10 +393,34 @@ session_subtitle (NatterDeviceSession *session)
   return g_strdup_printf ("%s · %s", address, activity);
 }
 
-static GtkWidget *
-session_row_new (NatterAccountPage   *self,
-                 NatterDeviceSession *session)
+typedef GtkWidget *(*RowNewFunc) (NatterAccountPage *self,
+                                  gpointer           item);
+
+/* @list's rows made again, one per item of @items; FALSE when it has none. */
+static gboolean
+fill_list (NatterAccountPage *self,
+           GtkListBox        *list,
+           GListModel        *items,
+           RowNewFunc         row_new)
 {
+  GtkWidget *row;
+
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, row);
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (items, i);
+
+      gtk_list_box_append (list, row_new (self, item));
+    }
+  return g_list_model_get_n_items (items) > 0;
+}
+
+static GtkWidget *
+session_row_new (NatterAccountPage *self,
+                 gpointer           item)
+{
+  NatterDeviceSession *session = item;
   const char *device = natter_device_session_get_device (session);
   g_autofree char *subtitle = session_subtitle (session);
   GtkWidget *row = adw_action_row_new ();
@@ -426,7 +453,6 @@ sessions_listed_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GListModel) sessions = natter_client_list_sessions_finish (NATTER_CLIENT (source), result, &error);
   NatterAccountPage *self;
-  GtkWidget *row;
 
   if (sessions == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -436,20 +462,93 @@ sessions_listed_cb (GObject      *source,
       show_error (self, error);
       return;
     }
-  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->devices_list))) != NULL)
-    gtk_list_box_remove (self->devices_list, row);
-  for (guint i = 0; i < g_list_model_get_n_items (sessions); i++)
-    {
-      g_autoptr(NatterDeviceSession) session = g_list_model_get_item (sessions, i);
-
-      gtk_list_box_append (self->devices_list, session_row_new (self, session));
-    }
+  fill_list (self, self->devices_list, sessions, session_row_new);
 }
 
 static void
 refresh_devices (NatterAccountPage *self)
 {
   natter_client_list_sessions_async (self->client, self->cancellable, sessions_listed_cb, self);
+}
+
+/* ---- Blocked users ------------------------------------------------------ */
+
+static void
+unblocked_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  NatterAccountPage *self;
+
+  if (!natter_client_unblock_user_finish (NATTER_CLIENT (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (error != NULL)
+    show_error (self, error);
+  else
+    show_toast (self, _("User unblocked"));
+  refresh_blocked (self);
+}
+
+static void
+unblock_clicked_cb (GtkButton         *button,
+                    NatterAccountPage *self)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (button), GTK_TYPE_LIST_BOX_ROW);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (button), FALSE);
+  natter_client_unblock_user_async (self->client, gtk_widget_get_name (row), self->cancellable,
+                                    unblocked_cb, self);
+}
+
+static GtkWidget *
+blocked_row_new (NatterAccountPage *self,
+                 gpointer           item)
+{
+  NatterUser *user = item;
+  GtkWidget *row = natter_user_row_new (user, 32);
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Unblock"));
+
+  gtk_widget_set_name (row, natter_user_get_username (user));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_signal_connect (button, "clicked", G_CALLBACK (unblock_clicked_cb), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  return row;
+}
+
+static void
+blocked_listed_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) blocked = natter_client_list_blocked_finish (NATTER_CLIENT (source), result, &error);
+  NatterAccountPage *self;
+  GtkWidget *row;
+
+  if (blocked == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  if (blocked == NULL)
+    {
+      show_error (self, error);
+      return;
+    }
+  if (!fill_list (self, self->blocked_list, blocked, blocked_row_new))
+    {
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Nobody is blocked"));
+      gtk_widget_add_css_class (row, "dim-label");
+      gtk_list_box_append (self->blocked_list, row);
+    }
+}
+
+static void
+refresh_blocked (NatterAccountPage *self)
+{
+  natter_client_list_blocked_async (self->client, self->cancellable, blocked_listed_cb, self);
 }
 
 /* ---- The page ----------------------------------------------------------- */
@@ -494,6 +593,7 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, change_password_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, devices_list);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, delete_account_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, blocked_list);
   gtk_widget_class_bind_template_callback (widget_class, display_name_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_password_clicked_cb);
@@ -528,6 +628,7 @@ natter_account_page_new (NatterClient *client)
   /* Only now: the name just set is not a change to apply. */
   adw_entry_row_set_show_apply_button (self->display_name_row, TRUE);
   refresh_devices (self);
+  refresh_blocked (self);
   return ADW_PREFERENCES_PAGE (self);
 }
 
@@ -537,4 +638,12 @@ natter_account_page_get_devices (NatterAccountPage *self)
   g_return_val_if_fail (NATTER_IS_ACCOUNT_PAGE (self), NULL);
 
   return self->devices_list;
+}
+
+GtkListBox *
+natter_account_page_get_blocked (NatterAccountPage *self)
+{
+  g_return_val_if_fail (NATTER_IS_ACCOUNT_PAGE (self), NULL);
+
+  return self->blocked_list;
 }

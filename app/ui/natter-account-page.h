@@ -1,5 +1,6 @@
 /* natter-account-page.h: the preferences' Account page (feature
- * accounts): the display name, the password, the devices signed in. */
+ * accounts): the display name, the password, the devices signed in,
+ * the users blocked. */
 #pragma once
 
 #include <adwaita.h>
@@ -21,5 +22,7 @@ GtkListBox         *natter_account_page_get_devices (NatterAccountPage *self);
 /* Makes @file our picture, as choosing it does (tests: no file chooser). */
 void                natter_account_page_set_picture_file (NatterAccountPage *self,
                                                           GFile             *file);
+/* The blocked users' list, as last loaded (rows named by username). */
+GtkListBox         *natter_account_page_get_blocked (NatterAccountPage *self);
 
 G_END_DECLS

@@ -2,7 +2,8 @@
  *
  * Four boxed lists bound to the client's live models: incoming requests
  * (accept / decline), requests we sent (cancel), contacts (message /
- * remove), and the results of a user search (add / message). Each row's
+ * remove, block), and the results of a user search (add / message /
+ * block). Each row's
  * buttons are actionable with the username as target, so the page has one
  * action per verb instead of per-row callbacks.
  */
@@ -133,6 +134,10 @@ create_row (NatterContactsPage *self,
       adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                                  make_button (_("Remove Contact"), "user-trash-symbolic",
                                               "contacts.remove", username, NULL));
+      if (natter_client_get_accounts (self->client))
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                   make_button (_("Block"), "action-unavailable-symbolic",
+                                                "contacts.block", username, NULL));
       break;
 
     case ROW_SEARCH:
@@ -163,6 +168,10 @@ create_row (NatterContactsPage *self,
               gtk_widget_add_css_class (label, "dim-label");
               adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
             }
+          if (natter_client_get_accounts (self->client))
+            adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                       make_button (_("Block"), "action-unavailable-symbolic",
+                                                    "contacts.block", username, NULL));
         }
       break;
     }
@@ -400,6 +409,57 @@ remove_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+blocked_done (NatterContactsPage *self,
+              const char         *username)
+{
+  g_autofree char *text = NULL;
+
+  /* Translators: %s is a display name. */
+  text = g_strdup_printf (_("%s is blocked"), title_of (self, username));
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+}
+
+static void
+block_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   gpointer          user_data)
+{
+  NatterContactsPage *self = user_data;
+  const char *username = g_object_get_data (G_OBJECT (dialog), "username");
+
+  if (g_strcmp0 (response, "block") == 0)
+    run_op (self, natter_client_block_user_async, natter_client_block_user_finish, username, blocked_done);
+}
+
+/* Blocking (docs/protocol.md, "Blocking"), confirmed first; unblocking
+ * is the Account page's. */
+static void
+block_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  NatterContactsPage *self = NATTER_CONTACTS_PAGE (widget);
+  const char *username = g_variant_get_string (param, NULL);
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  /* Translators: %s is a display name. */
+  heading = g_strdup_printf (_("Block %s?"), title_of (self, username));
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading,
+                                   _("Their direct messages, contact requests and typing will no longer reach you, "
+                                     "and they will not see when you are online. They are not told. "
+                                     "You can unblock them on the Account page."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "block", _("_Block"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "block",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "username", g_strdup (username), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (block_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 message_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   g_autofree char *address = g_strdup_printf ("@%s", g_variant_get_string (param, NULL));
@@ -539,6 +599,7 @@ natter_contacts_page_class_init (NatterContactsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "contacts.request", "s", request_action);
   gtk_widget_class_install_action (widget_class, "contacts.remove", "s", remove_action);
   gtk_widget_class_install_action (widget_class, "contacts.message", "s", message_action);
+  gtk_widget_class_install_action (widget_class, "contacts.block", "s", block_action);
 }
 
 static void

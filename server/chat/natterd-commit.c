@@ -18,6 +18,7 @@
 #include "natterd-features.h"
 #include "natterd-message-files.h"
 #include "natterd-message-object.h"
+#include "natterd-blocks.h"
 #include "natterd-reads.h"
 #include "natterd-search-feed.h"
 
@@ -55,6 +56,7 @@ typedef struct {
   char                *mentions;    /* user ids (natterd-mentions.h); NULL: none */
   NatterdSendFiles    *files;       /* feature files; NULL: none */
   char                *files_lines; /* the writer's NATTERD_STORE_FILES of them */
+  gint64               hidden_for;  /* the peer, who blocks the sender (natterd-blocks.h); 0: nobody */
 
   gboolean             duplicate;
   NatterdStoreMessage *original;    /* a duplicate from another conversation: a copy */
@@ -398,7 +400,7 @@ send_run (NatterdWriteJob *job,
    * engine may batch the inserts): send_done checks that it did. */
   return natterd_store_message_insert_full (store, p->conversation_id, p->sender_id, p->body, p->body_len,
                                             p->ts, p->client_msg_id, p->reply_to, p->mentions, p->files_lines,
-                                            &p->duplicate, send_inserted_cb, p, error);
+                                            p->hidden_for, &p->duplicate, send_inserted_cb, p, error);
 }
 
 /* The stored message with its reply's quote: a new message's quote is the
@@ -710,6 +712,13 @@ natterd_commit_queue_send (NatterdCommit       *self,
     p->address_for_sender = g_strconcat ("@", peer->username, NULL);
   if (peer != NULL && peer != sender)
     p->address_for_peer = g_strconcat ("@", sender->username, NULL);
+  /* The peer blocks the sender: stored hidden from the peer, who is sent
+   * nothing (no address, no event); the sender is answered as ever. */
+  if (peer != NULL && peer != sender && natterd_user_blocks (peer, sender))
+    {
+      p->hidden_for = peer->id;
+      g_clear_pointer (&p->address_for_peer, g_free);
+    }
   natterd_commit_write_queue (&p->write);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "natterd-auth.h"
+#include "natterd-blocks.h"
 #include "natterd-cluster.h"
 #include "natterd-directory-diff.h"
 #include "natterd-directory-events.h"
@@ -58,6 +59,7 @@ struct _NatterdDirectorySnapshot {
   GArray    *contacts;       /* SnapContact */
   GArray    *participants;   /* SnapParticipant */
   NatterdRoomRows *room_rows;
+  GArray    *blocks;         /* natterd_blocks_read's; NULL once applied */
 };
 
 /* --- reading (reader thread) --- */
@@ -162,7 +164,8 @@ natterd_directory_snapshot_read (NatterdStore  *store,
       !natterd_store_contacts_foreach (store, contact_cb, s, error) ||
       !natterd_store_conversations_foreach (store, conversation_cb, s, error) ||
       !natterd_store_participants_foreach (store, participant_cb, s, error) ||
-      (s->room_rows = natterd_room_rows_read (store, error)) == NULL)
+      (s->room_rows = natterd_room_rows_read (store, error)) == NULL ||
+      (s->blocks = natterd_blocks_read (store, error)) == NULL)
     {
       natterd_directory_snapshot_free (s);
       return NULL;
@@ -181,6 +184,7 @@ natterd_directory_snapshot_free (NatterdDirectorySnapshot *s)
   g_array_unref (s->contacts);
   g_array_unref (s->participants);
   natterd_room_rows_free (s->room_rows);
+  g_clear_pointer (&s->blocks, g_array_unref);
   g_free (s);
 }
 
@@ -498,5 +502,6 @@ natterd_directory_snapshot_apply (NatterdDirectory         *self,
     natterd_room_rows_apply (self, s->room_rows, room, g_hash_table_lookup (owners, room),
                              GPOINTER_TO_INT (is_new));
   apply_contacts (self, s);
+  natterd_blocks_apply (self, g_steal_pointer (&s->blocks));
   apply_revoked (self, s);
 }

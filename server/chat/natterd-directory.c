@@ -13,6 +13,7 @@
 
 #include "natterd-directory.h"
 #include "natterd-room-admin.h"
+#include "natterd-blocks.h"
 
 /* --- users --- */
 
@@ -29,6 +30,7 @@ user_free (NatterdUser *user)
   g_ptr_array_unref (user->rooms);
   g_hash_table_unref (user->directs);
   g_ptr_array_unref (user->invited);
+  natterd_user_clear_blocks (user);
   g_free (user);
 }
 
@@ -497,6 +499,7 @@ natterd_directory_new (NatterdServer  *server,
       !natterd_store_conversations_foreach (store, load_conversation_cb, self, error) ||
       !natterd_store_participants_foreach (store, load_participant_cb, self, error) ||
       !natterd_room_admin_load (self, store, error) ||
+      !natterd_blocks_load (self, store, error) ||
       /* Nothing revoked before now can be in the token cache. */
       !natterd_store_tokens_revoked (store, 0, NULL, NULL, &self->revoked_up_to, error))
     {

@@ -55,6 +55,7 @@ struct _NatterdUser {
   GPtrArray      *rooms;          /* NatterdRoom* this user is a member of */
   GHashTable     *directs;        /* peer NatterdUser* -> NatterdConversation* */
   GPtrArray      *invited;        /* NatterdRoom* with a pending invitation of this user (natterd-room-admin.h) */
+  GHashTable     *blocked;        /* NatterdUser* this user blocks -> gint64* since (natterd-blocks.h); NULL: none */
 
   guint64         mark;           /* de-duplicates recipients of one event */
   gboolean        last_seen_dirty;/* last_seen not yet written to the store */

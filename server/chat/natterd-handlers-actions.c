@@ -260,11 +260,15 @@ natterd_tell_change (NatterdDirectory         *dir,
       tell_clear (&t);
       return;
     }
-  /* A direct conversation: "@the other one" on each side. */
-  tell_init (&t, dir, change, conv->user_a, except);
-  tell_member_cb (conv->user_a, &t);
-  tell_clear (&t);
-  if (conv->user_b != conv->user_a)
+  /* A direct conversation: "@the other one" on each side; never to the
+   * one the message is hidden from (blocking, natterd-blocks.h). */
+  if (change->message.hidden_for != conv->user_a->id)
+    {
+      tell_init (&t, dir, change, conv->user_a, except);
+      tell_member_cb (conv->user_a, &t);
+      tell_clear (&t);
+    }
+  if (conv->user_b != conv->user_a && change->message.hidden_for != conv->user_b->id)
     {
       tell_init (&t, dir, change, conv->user_b, except);
       tell_member_cb (conv->user_b, &t);

@@ -22,6 +22,7 @@
 #include "natterd-directory-events.h"
 #include "natterd-directory-refresh.h"
 #include "natterd-handlers-private.h"
+#include "natterd-blocks.h"
 
 static NatterdContactState
 contact_state (NatterdUser *me,
@@ -312,6 +313,13 @@ natterd_handle_contact_request (NatterdRequest *request)
       return;
     }
 
+  /* Asked by someone they block: answered as if sent, stored nowhere,
+   * told to nobody (natterd-blocks.h). */
+  if (contact_state (me, other) == NATTERD_CONTACT_NONE && natterd_user_blocks (other, me))
+    {
+      natterd_request_ok (request);
+      return;
+    }
   switch (contact_state (me, other))
     {
     case NATTERD_CONTACT_ACCEPTED:

@@ -18,6 +18,7 @@
 #include "natterd-features.h"
 #include "natterd-mentions.h"
 #include "natterd-reads.h"
+#include "natterd-blocks.h"
 
 #define HISTORY_DEFAULT  50
 #define HISTORY_CAP      200
@@ -468,7 +469,7 @@ natterd_handle_history (NatterdRequest *request)
       answer_page (request, natterd_session_request_user (request), NULL, limit, 0, TRUE, FALSE);
       return;
     }
-  natterd_reads_history (dir->reads, request, conv->id, has_before ? before : 0, limit + 1,
+  natterd_reads_history (dir->reads, request, natterd_session_request_user (request)->id, conv->id, has_before ? before : 0, limit + 1,
                          natterd_has_actions (natterd_request_get_connection (request)), page_read_cb, page_args_new (request, limit, 0, TRUE, FALSE));
 }
 
@@ -782,7 +783,9 @@ natterd_handle_typing (NatterdRequest *request)
           natterd_request_error (request, NATTER_ERROR_NOT_FOUND, "No such user");
           return;
         }
-      if (peer != me)
+      /* Typing to someone who blocks the sender is answered and
+       * dropped (natterd-blocks.h). */
+      if (peer != me && !natterd_user_blocks (peer, me))
         {
           natterd_tell_typing (NULL, peer, me, g_str_equal (state, "active"));
           natterd_cluster_relay_typing (dir->cluster, 0, peer->id, me->id, g_str_equal (state, "active"));

@@ -13,6 +13,7 @@
 #include "natterd-cluster-presence.h"
 #include "natterd-presence.h"
 #include "natterd-session.h"
+#include "natterd-blocks.h"
 
 gboolean
 natterd_presence_share_room (NatterdUser *a, NatterdUser *b)
@@ -32,6 +33,10 @@ natterd_presence_can_see (NatterdUser *viewer,
 {
   if (viewer == NULL || viewer == user)
     return TRUE;
+  /* Someone the user blocks sees them as nobody's presence
+   * (natterd-blocks.h). */
+  if (natterd_user_blocks (user, viewer))
+    return FALSE;
   if (GPOINTER_TO_INT (g_hash_table_lookup (user->contacts, viewer)) == NATTERD_CONTACT_ACCEPTED)
     return TRUE;
   return natterd_presence_share_room (viewer, user);
@@ -151,6 +156,13 @@ tell_presence (NatterdDirectory  *self,
 
   mark = ++self->mark_generation;
   send_if_unmarked (user, mark, frame, except);
+  /* Marked as told already: those the user blocks are never told. */
+  if (user->blocked != NULL)
+    {
+      g_hash_table_iter_init (&iter, user->blocked);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        ((NatterdUser *) key)->mark = mark;
+    }
   g_hash_table_iter_init (&iter, user->contacts);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (GPOINTER_TO_INT (value) == NATTERD_CONTACT_ACCEPTED)
@@ -161,6 +173,23 @@ tell_presence (NatterdDirectory  *self,
       for (guint j = 0; j < room->members->len; j++)
         send_if_unmarked (room->members->pdata[j], mark, frame, NULL);
     }
+}
+
+void
+natterd_presence_tell_one (NatterdUser *user,
+                           NatterdUser *viewer)
+{
+  g_autoptr(GBytes) frame = NULL;
+  NatterdEvent event;
+  NatterJsonWriter *w;
+
+  if (viewer->n_connections == 0)
+    return;
+  w = natterd_event_begin (&event, "presence");
+  natter_json_writer_key (w, "user");
+  natterd_presence_write_user (w, user, viewer);
+  frame = natterd_event_finish (&event);
+  natterd_user_send (viewer, frame, NULL);
 }
 
 void

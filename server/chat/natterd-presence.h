@@ -55,4 +55,9 @@ void     natterd_presence_store_status_text (NatterdDirectory *self,
 /* At shutdown: the last_seen values still waiting go to the writer. */
 void     natterd_presence_flush        (NatterdDirectory  *self);
 
+/* @user's presence as @viewer may see it now, to @viewer's connections
+ * (a block or an unblock changed what they may see: natterd-blocks.h). */
+void natterd_presence_tell_one (NatterdUser *user,
+                                NatterdUser *viewer);
+
 G_END_DECLS

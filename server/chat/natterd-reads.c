@@ -32,6 +32,7 @@ typedef struct {
   NatterdRequest      *request;
   NatterdConnection   *connection; /* held: the request replies through it */
   gint64               id;         /* conversation or user */
+  gint64               viewer;     /* history: the user who reads */
   gint64               bound;      /* before, since; or the conversation searched */
   gint64               limit;
   char                *query;
@@ -117,9 +118,8 @@ read_run (NatterdWriteJob *job,
   switch (j->kind)
     {
     case READ_HISTORY:
-      if (!j->actions)
-        return natterd_store_history_undeleted (store, j->id, j->bound, j->limit, row_cb, j, error);
-      return natterd_store_history (store, j->id, j->bound, j->limit, row_cb, j, error);
+      return natterd_store_history_as (store, j->viewer, j->id, j->bound, j->limit, !j->actions,
+                                       row_cb, j, error);
     case READ_SYNC:
       if (!j->actions)
         return natterd_store_sync_undeleted (store, j->id, j->bound, j->limit, row_cb, j, error);
@@ -199,6 +199,7 @@ static void
 queue_read (NatterdReads        *self,
             ReadKind             kind,
             NatterdRequest      *request,
+            gint64               viewer,
             gint64               id,
             gint64               bound,
             gint64               limit,
@@ -215,6 +216,7 @@ queue_read (NatterdReads        *self,
   j->kind = kind;
   j->request = request;
   j->connection = natterd_connection_ref (natterd_request_get_connection (request));
+  j->viewer = viewer;
   j->id = id;
   j->bound = bound;
   j->limit = limit;
@@ -240,11 +242,12 @@ queue_read (NatterdReads        *self,
 }
 
 void
-natterd_reads_history (NatterdReads *self, NatterdRequest *request,
+natterd_reads_history (NatterdReads *self, NatterdRequest *request, gint64 viewer_id,
                        gint64 conversation_id, gint64 before, gint64 limit,
                        gboolean actions, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_HISTORY, request, conversation_id, before, limit, NULL, actions, done, user_data);
+  queue_read (self, READ_HISTORY, request, viewer_id, conversation_id, before, limit, NULL, actions,
+              done, user_data);
 }
 
 void
@@ -252,7 +255,7 @@ natterd_reads_sync (NatterdReads *self, NatterdRequest *request,
                     gint64 user_id, gint64 since, gint64 limit,
                     gboolean actions, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SYNC, request, user_id, since, limit, NULL, actions, done, user_data);
+  queue_read (self, READ_SYNC, request, 0, user_id, since, limit, NULL, actions, done, user_data);
 }
 
 void
@@ -260,7 +263,7 @@ natterd_reads_search (NatterdReads *self, NatterdRequest *request,
                       gint64 user_id, const char *query, gint64 conversation_id,
                       gint64 limit, NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SEARCH, request, user_id, conversation_id, limit, query, TRUE, done, user_data);
+  queue_read (self, READ_SEARCH, request, 0, user_id, conversation_id, limit, query, TRUE, done, user_data);
 }
 
 void
@@ -268,7 +271,7 @@ natterd_reads_summaries (NatterdReads *self, NatterdRequest *request,
                          gint64 user_id,
                          NatterdReadDoneFunc done, gpointer user_data)
 {
-  queue_read (self, READ_SUMMARIES, request, user_id, 0, 0, NULL, TRUE, done, user_data);
+  queue_read (self, READ_SUMMARIES, request, 0, user_id, 0, 0, NULL, TRUE, done, user_data);
 }
 
 void

@@ -57,7 +57,8 @@ void          natterd_reads_free  (NatterdReads  *self);
  * page is cut there anyway. Without @actions (a connection without message
  * actions) deleted messages are left out; with them a sync reads the
  * changes too, at most @limit. */
-void natterd_reads_history (NatterdReads *self, NatterdRequest *request,
+/* history reads as @viewer_id (without what is hidden from them: blocking). */
+void natterd_reads_history (NatterdReads *self, NatterdRequest *request, gint64 viewer_id,
                             gint64 conversation_id, gint64 before, gint64 limit,
                             gboolean actions, NatterdReadDoneFunc done, gpointer user_data);
 void natterd_reads_sync    (NatterdReads *self, NatterdRequest *request,

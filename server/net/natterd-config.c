@@ -47,6 +47,7 @@ natterd_config_new_defaults (void)
   self->quota_bytes_per_user = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
   self->uploads_per_user = 8;
   self->upload_expiry = 86400;
+  self->blocks_per_user = 1000;
 
   self->synchronous_full = TRUE;
   self->database = g_strdup ("sqlite");
@@ -233,6 +234,7 @@ static const UintKey uint_keys[] = {
   SIZE_KEY ("limits", quota_bytes_per_user, G_GUINT64_CONSTANT (1) << 40),
   UINT_KEY ("limits", uploads_per_user, 10000),
   UINT_KEY ("limits", upload_expiry, 86400 * 365),
+  UINT_KEY ("limits", blocks_per_user, 100000),
   UINT_KEY ("cluster", directory_refresh_ms, 86400000),
 };
 

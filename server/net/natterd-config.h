@@ -54,6 +54,8 @@ typedef struct {
   gsize     quota_bytes_per_user;                /* 1 GiB */
   guint     uploads_per_user;                    /* 8 uploads in progress */
   guint     upload_expiry;                       /* 86400 s after an upload's last chunk */
+  /* Feature accounts: users one user may block (docs/protocol.md, "Blocking"). */
+  guint     blocks_per_user;                     /* 1000; past it: conflict */
 
   /* [storage] */
   gboolean  synchronous_full;    /* "full" (default) or "normal" */

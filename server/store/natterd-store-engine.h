@@ -87,6 +87,11 @@ struct _NatterdStoreEngine {
   gboolean (*contact_delete) (NatterdStore *store, gint64 a, gint64 b, GError **error);
   gboolean (*contacts_foreach) (NatterdStore *store, NatterdStoreContactFunc func,
                                 gpointer user_data, GError **error);
+  gboolean (*block_set) (NatterdStore *store, gint64 user_id, gint64 blocked_id, gint64 ts,
+                         GError **error);
+  gboolean (*block_delete) (NatterdStore *store, gint64 user_id, gint64 blocked_id, GError **error);
+  gboolean (*blocks_foreach) (NatterdStore *store, NatterdStoreBlockFunc func, gpointer user_data,
+                              GError **error);
   gboolean (*direct_ensure) (NatterdStore *store, gint64 user_a, gint64 user_b, gint64 *out_id,
                              GError **error);
   gboolean (*room_insert) (NatterdStore *store, const char *room, const char *topic,
@@ -121,7 +126,7 @@ struct _NatterdStoreEngine {
   gboolean (*message_insert) (NatterdStore *store, gint64 conversation_id, gint64 sender_id,
                               const char *body, gsize body_len, gint64 ts,
                               const char *client_msg_id, gint64 reply_to, const char *mentions,
-                              const char *files, gboolean *out_duplicate,
+                              const char *files, gint64 hidden_for, gboolean *out_duplicate,
                               NatterdStoreMessageFunc func, gpointer user_data,
                               GError **error);
   gboolean (*search_index_catch_up) (NatterdStore *store, guint limit,
@@ -170,7 +175,7 @@ struct _NatterdStoreEngine {
   gboolean (*notify_level_set) (NatterdStore *store, gint64 conversation_id, gint64 user_id,
                                 NatterdNotifyLevel level, gboolean *out_changed, GError **error);
   /* history and sync: @skip_deleted for natterd_store_*_undeleted. */
-  gboolean (*history) (NatterdStore *store, gint64 conversation_id, gint64 before,
+  gboolean (*history) (NatterdStore *store, gint64 viewer_id, gint64 conversation_id, gint64 before,
                        gint64 limit, gboolean skip_deleted, NatterdStoreMessageFunc func,
                        gpointer user_data, GError **error);
   gboolean (*messages_between) (NatterdStore *store, gint64 after, gint64 before, gint64 limit,

@@ -65,13 +65,16 @@ static const ImportTable tables[] = {
     "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, bans), -1 },
   { "invitations", "room_invitations", "conversation_id, user_id, by_id, ts",
     "conversation_id, user_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, invitations), -1 },
+  { "blocks", "blocks", "user_id, blocked_id, ts",
+    "user_id, blocked_id", G_STRUCT_OFFSET (NatterdStoreImportCounts, blocks), -1 },
   /* Their ids are of the message sequence (message_counter, below). */
   { "changes", "changes", "id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, changes), -1 },
   /* The body and the words are a deleted message's erased ones ("").
    * search_removals is SQLite's search index's own: nothing to copy. */
   { "messages", "messages",
-    "id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, edited_ts, deleted, reactions, mentions",
+    "id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, edited_ts, deleted, reactions, mentions,"
+    " hidden_for",
     "id", G_STRUCT_OFFSET (NatterdStoreImportCounts, messages), -1 },
 };
 
@@ -579,7 +582,7 @@ import_all (Import                   *im,
   if (!natterd_store_begin (im->target, error) ||
       !natterd_store_pg_exec (im->target,
                               "LOCK TABLE users, tokens, avatars, contacts, conversations, rooms, participants,"
-                              " room_bans, room_invitations, message_counter, messages, changes"
+                              " room_bans, room_invitations, blocks, message_counter, messages, changes"
                               " IN EXCLUSIVE MODE",
                               "lock the tables", error) ||
       !check_empty (im, error))
@@ -588,7 +591,7 @@ import_all (Import                   *im,
                               "CREATE TEMPORARY TABLE import_messages ("
                               "  id bigint, conversation_id bigint, sender_id bigint, ts bigint,"
                               "  body text, client_msg_id text, reply_to bigint, edited_ts bigint,"
-                              "  deleted boolean, reactions text, mentions text,"
+                              "  deleted boolean, reactions text, mentions text, hidden_for bigint,"
                               "  seq bigint, sender_seq bigint, lexemes text) ON COMMIT DROP",
                               "make the staging table", error))
     return FALSE;
@@ -605,9 +608,9 @@ import_all (Import                   *im,
   if (!natterd_store_pg_exec (im->target,
                               "INSERT INTO messages (id, conversation_id, sender_id, ts, body,"
                               "  client_msg_id, reply_to, edited_ts, deleted, reactions, mentions,"
-                              "  seq, sender_seq, words)"
+                              "  hidden_for, seq, sender_seq, words)"
                               " SELECT id, conversation_id, sender_id, ts, body, client_msg_id,"
-                              "  reply_to, edited_ts, deleted, reactions, mentions, seq,"
+                              "  reply_to, edited_ts, deleted, reactions, mentions, hidden_for, seq,"
                               "  sender_seq, " NATTERD_STORE_PG_WORDS ("lexemes")
                               " FROM import_messages ORDER BY id",
                               "copy messages", error))

@@ -20,6 +20,7 @@ typedef struct {
   gint64 members;
   gint64 bans;        /* of rooms (room_management) */
   gint64 invitations; /* of rooms, pending */
+  gint64 blocks;      /* who blocks whom (feature accounts) */
   gint64 messages;
   gint64 changes;   /* of messages (message actions) */
 } NatterdStoreImportCounts;

@@ -338,6 +338,15 @@ static const char *const migrations[] = {
   "  sha256  text NOT NULL,"
   "  data    bytea NOT NULL"
   ");",
+  /* Blocking, as SQLite's (natterd-store-sqlite.c). */
+  "CREATE TABLE blocks ("
+  "  user_id    bigint NOT NULL,"
+  "  blocked_id bigint NOT NULL,"
+  "  ts         bigint NOT NULL,"
+  "  PRIMARY KEY (user_id, blocked_id)"
+  ");"
+  "ALTER TABLE messages ADD COLUMN hidden_for bigint;"
+  "CREATE INDEX messages_hidden ON messages (conversation_id, hidden_for, id) WHERE hidden_for IS NOT NULL;",
 };
 
 /* Held while migrating, so that nodes starting together migrate once:
@@ -439,6 +448,9 @@ typedef enum {
   STMT_FILES_FREE,
   STMT_MESSAGE_FILES_DROP,
   STMT_MESSAGE_FILES_ADD,
+  STMT_BLOCK_SET,
+  STMT_BLOCK_DELETE,
+  STMT_BLOCKS_ALL,
   N_STMTS,
 } StmtId;
 
@@ -447,12 +459,14 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
+  " r.sender_id, left (r.body, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files,"   \
+  " m.hidden_for"
 #define MESSAGE_REPLY " LEFT JOIN messages r ON r.id = m.reply_to"
 /* The row columns a subquery passes on as m. */
 #define ROW_COLUMNS(x)                                                        \
   x ".id, " x ".conversation_id, " x ".sender_id, " x ".ts, " x ".body, " x ".client_msg_id, " \
-  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions, " x ".files"
+  x ".reply_to, " x ".edited_ts, " x ".deleted, " x ".reactions, " x ".mentions, " x ".files, " \
+  x ".hidden_for"
 /* A change's columns before its message's (change_from_row). */
 #define CHANGE_COLUMNS "c.id, c.conversation_id, c.actor_id, c.ts, c.kind, c.emoji, c.reaction_on, "
 
@@ -539,6 +553,13 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT a, state FROM contacts WHERE (a = $1::bigint AND b = $2::bigint) OR (a = $2 AND b = $1)",
     FALSE, FALSE, TRUE },
   [STMT_CONTACTS_ALL] = { "SELECT a, b, state FROM contacts ORDER BY a, b" },
+  [STMT_BLOCK_SET] = {
+    "INSERT INTO blocks (user_id, blocked_id, ts) VALUES ($1::bigint, $2::bigint, $3::bigint)"
+    " ON CONFLICT DO NOTHING", TRUE, FALSE, TRUE },
+  [STMT_BLOCK_DELETE] = {
+    "DELETE FROM blocks WHERE user_id = $1::bigint AND blocked_id = $2::bigint", TRUE, FALSE, TRUE },
+  [STMT_BLOCKS_ALL] = {
+    "SELECT user_id, blocked_id, ts FROM blocks ORDER BY user_id, ts, blocked_id", FALSE, FALSE, TRUE },
   /* Gets or makes the conversation with its participants, in one
    * statement. ON CONFLICT waits for another node's insert of the same
    * pair to commit; the SELECT's snapshot is older than that, so it then
@@ -605,10 +626,12 @@ static const StmtDef stmt_defs[N_STMTS] = {
     " WHERE m.sender_id = $1::bigint AND m.client_msg_id = $2::text" },
   [STMT_HISTORY] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = $1::bigint"
+    " AND m.hidden_for IS DISTINCT FROM $3::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   [STMT_HISTORY_BEFORE] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
     " WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint"
+    " AND m.hidden_for IS DISTINCT FROM $4::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   [STMT_MESSAGES_BETWEEN] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id > $1::bigint AND m.id < $2::bigint"
@@ -621,27 +644,30 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM participants p CROSS JOIN LATERAL"
     "  (SELECT " ROW_COLUMNS ("x") " FROM messages x"
     "   WHERE x.conversation_id = p.conversation_id AND x.id > $2::bigint"
+    "   AND x.hidden_for IS DISTINCT FROM $1::bigint"
     "   ORDER BY x.id LIMIT $3::bigint) m" MESSAGE_REPLY
     " WHERE p.user_id = $1::bigint ORDER BY m.id LIMIT $3" },
   [STMT_SYNC_UNDELETED] = {
     "SELECT " MESSAGE_COLUMNS " FROM participants p CROSS JOIN LATERAL"
     "  (SELECT " ROW_COLUMNS ("x") " FROM messages x"
     "   WHERE x.conversation_id = p.conversation_id AND x.id > $2::bigint AND NOT x.deleted"
+    "   AND x.hidden_for IS DISTINCT FROM $1::bigint"
     "   ORDER BY x.id LIMIT $3::bigint) m" MESSAGE_REPLY
     " WHERE p.user_id = $1::bigint ORDER BY m.id LIMIT $3" },
   [STMT_SEARCH] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
-    " WHERE m.words @@ $2::tsquery AND NOT m.deleted AND m.conversation_id IN"
+    " WHERE m.words @@ $2::tsquery AND m.hidden_for IS DISTINCT FROM $1::bigint AND NOT m.deleted AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = $1::bigint)"
     " ORDER BY m.id DESC LIMIT $3::bigint" },
   [STMT_SEARCH_CONVERSATION] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
-    " WHERE m.words @@ $2::tsquery AND NOT m.deleted AND m.conversation_id = $4::bigint AND m.conversation_id IN"
+    " WHERE m.words @@ $2::tsquery AND m.hidden_for IS DISTINCT FROM $1::bigint AND NOT m.deleted AND m.conversation_id = $4::bigint AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = $1::bigint)"
     " ORDER BY m.id DESC LIMIT $3::bigint" },
   /* As SQLite's: seq arithmetic on the newest message (deleted or not),
-   * less the deleted messages of others after the marker; the last
-   * message shown is the newest one not deleted. */
+   * less the deleted messages of others after the marker and those
+   * hidden from the reader (blocking); the last message shown is the
+   * newest one not deleted nor hidden. */
   [STMT_SUMMARIES] = {
     "SELECT p.conversation_id, p.read_up_to,"
     "  coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = p.conversation_id"
@@ -653,21 +679,26 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "  + coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
     "               AND o.sender_id = $1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0)"
     "  - (SELECT count (*) FROM messages d WHERE d.conversation_id = p.conversation_id AND d.deleted"
-    "     AND d.id > p.read_up_to AND d.sender_id <> $1),"
+    "     AND d.id > p.read_up_to AND d.sender_id <> $1)"
+    "  - (SELECT count (*) FROM messages h WHERE h.conversation_id = p.conversation_id"
+    "     AND h.hidden_for = $1 AND h.id > p.read_up_to AND NOT h.deleted),"
     "  p.notify_level, " MESSAGE_COLUMNS
     " FROM participants p LEFT JOIN LATERAL"
     "  (SELECT " ROW_COLUMNS ("x")
     "   FROM messages x WHERE x.conversation_id = p.conversation_id AND NOT x.deleted"
+    "   AND x.hidden_for IS DISTINCT FROM $1"
     "   ORDER BY x.id DESC LIMIT 1) m ON TRUE" MESSAGE_REPLY
     " WHERE p.user_id = $1"
     " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC" },
   [STMT_HISTORY_UNDELETED] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
     " WHERE m.conversation_id = $1::bigint AND NOT m.deleted"
+    " AND m.hidden_for IS DISTINCT FROM $3::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   [STMT_HISTORY_BEFORE_UNDELETED] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY
     " WHERE m.conversation_id = $1::bigint AND m.id < $3::bigint AND NOT m.deleted"
+    " AND m.hidden_for IS DISTINCT FROM $4::bigint"
     " ORDER BY m.id DESC LIMIT $2::bigint" },
   /* A message by id, and an edit's or a reaction's update of one: no_flush,
    * since a queued message has no id yet (nobody can name it), and a
@@ -702,7 +733,7 @@ static const StmtDef stmt_defs[N_STMTS] = {
     "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
     " FROM participants p JOIN changes c ON c.conversation_id = p.conversation_id AND c.id > $2::bigint"
     " JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
-    " WHERE p.user_id = $1::bigint ORDER BY c.id LIMIT $3::bigint" },
+    " WHERE p.user_id = $1::bigint AND m.hidden_for IS DISTINCT FROM $1 ORDER BY c.id LIMIT $3::bigint" },
   [STMT_CHANGES_BETWEEN] = {
     "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
     " FROM changes c JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
@@ -836,6 +867,7 @@ typedef struct {
   gint64                   reply_to;      /* 0: none */
   char                    *mentions;      /* NULL: none */
   char                    *files;         /* NATTERD_STORE_FILES; NULL: none */
+  gint64                   hidden_for;    /* 0: nobody (blocking) */
   int                      same_as;       /* an earlier queued row of the same (sender, client_msg_id), or -1 */
   gint64                   id;            /* given at the flush when new */
   int                      found_row;     /* the stored original's row in the lookup, or -1 */
@@ -2813,6 +2845,55 @@ pg_contacts_foreach (NatterdStore            *store,
   return TRUE;
 }
 
+/* --- blocks (feature accounts) --- */
+
+static gboolean
+pg_block_set (NatterdStore *store,
+              gint64        user_id,
+              gint64        blocked_id,
+              gint64        ts,
+              GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_int (&p, blocked_id);
+  param_int (&p, ts);
+  return run_done (self, STMT_BLOCK_SET, &p, "block", error);
+}
+
+static gboolean
+pg_block_delete (NatterdStore *store,
+                 gint64        user_id,
+                 gint64        blocked_id,
+                 GError      **error)
+{
+  PgStore *self = (PgStore *) store;
+  Params p = { 0 };
+
+  param_int (&p, user_id);
+  param_int (&p, blocked_id);
+  return run_done (self, STMT_BLOCK_DELETE, &p, "unblock", error);
+}
+
+static gboolean
+pg_blocks_foreach (NatterdStore          *store,
+                   NatterdStoreBlockFunc  func,
+                   gpointer               user_data,
+                   GError               **error)
+{
+  PgStore *self = (PgStore *) store;
+  PGresult *res = run (self, STMT_BLOCKS_ALL, NULL, "load blocks", error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    func (get_int (res, i, 0), get_int (res, i, 1), get_int (res, i, 2), user_data);
+  PQclear (res);
+  return TRUE;
+}
+
 /* --- conversations, rooms, participants --- */
 
 static gboolean
@@ -3131,6 +3212,7 @@ message_from_row (PGresult            *res,
       m->reply_deleted = get_bool (res, row, first + 13);
     }
   m->files = PQgetvalue (res, row, first + 14);
+  m->hidden_for = get_int (res, row, first + 15);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */
@@ -3527,13 +3609,16 @@ copy_messages (PgStore        *self,
       append_copy_field (rows, q[i].mentions != NULL ? q[i].mentions : "");
       g_string_append_c (rows, '\t');
       append_copy_field (rows, q[i].files != NULL ? q[i].files : "");
-      g_string_append_c (rows, '\n');
+      if (q[i].hidden_for != 0)
+        g_string_append_printf (rows, "\t%" G_GINT64_FORMAT "\n", q[i].hidden_for);
+      else
+        g_string_append (rows, "\t\\N\n");
     }
 
   if (self->write_hook != NULL)
     self->write_hook (self->write_hook_data);
   res = PQexec (self->conn, "COPY messages (id, conversation_id, sender_id, ts, body, client_msg_id,"
-                            " seq, sender_seq, words, reply_to, mentions, files) FROM STDIN");
+                            " seq, sender_seq, words, reply_to, mentions, files, hidden_for) FROM STDIN");
   if (PQresultStatus (res) != PGRES_COPY_IN)
     return set_result_error (self, res, "insert messages", error);
   PQclear (res);
@@ -3799,6 +3884,7 @@ insert_message (PgStore                 *self,
                 gint64                   reply_to,
                 const char              *mentions,
                 const char              *files,
+                gint64                   hidden_for,
                 gboolean                *out_duplicate,
                 NatterdStoreMessageFunc  func,
                 gpointer                 user_data,
@@ -3825,6 +3911,7 @@ insert_message (PgStore                 *self,
   q.reply_to = reply_to;
   q.mentions = g_strdup (mentions);
   q.files = g_strdup (files);
+  q.hidden_for = hidden_for;
   q.out_duplicate = out_duplicate;
   q.func = func;
   q.user_data = user_data;
@@ -3853,6 +3940,7 @@ pg_message_insert (NatterdStore            *store,
                    gint64                   reply_to,
                    const char              *mentions,
                    const char              *files,
+                   gint64                   hidden_for,
                    gboolean                *out_duplicate,
                    NatterdStoreMessageFunc  func,
                    gpointer                 user_data,
@@ -3865,7 +3953,7 @@ pg_message_insert (NatterdStore            *store,
   if (!own_begin (self, &own, error))
     return FALSE;
   ok = insert_message (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                       reply_to, mentions, files, out_duplicate, func, user_data, error);
+                       reply_to, mentions, files, hidden_for, out_duplicate, func, user_data, error);
   return own_end (self, &own, ok, error);
 }
 
@@ -4081,6 +4169,7 @@ pg_search_index_state (NatterdStore  *store,
 
 static gboolean
 pg_history (NatterdStore            *store,
+            gint64                   viewer_id,
             gint64                   conversation_id,
             gint64                   before,
             gint64                   limit,
@@ -4096,6 +4185,7 @@ pg_history (NatterdStore            *store,
   param_int (&p, limit);
   if (before > 0)
     param_int (&p, before);
+  param_int (&p, viewer_id);
   return foreach_message (self, before > 0 ? (skip_deleted ? STMT_HISTORY_BEFORE_UNDELETED : STMT_HISTORY_BEFORE)
                                            : (skip_deleted ? STMT_HISTORY_UNDELETED : STMT_HISTORY), &p,
                           func, user_data, "history", error);
@@ -4491,6 +4581,9 @@ static const NatterdStoreEngine pg_engine = {
   .contact_lock = pg_contact_lock,
   .contact_delete = pg_contact_delete,
   .contacts_foreach = pg_contacts_foreach,
+  .block_set = pg_block_set,
+  .block_delete = pg_block_delete,
+  .blocks_foreach = pg_blocks_foreach,
   .direct_ensure = pg_direct_ensure,
   .room_insert = pg_room_insert,
   .room_set_topic = pg_room_set_topic,

@@ -261,6 +261,19 @@ static const char *const migrations[] = {
   "  sha256  TEXT NOT NULL,"
   "  data    BLOB NOT NULL"
   ");",
+  /* Blocking (feature accounts, docs/protocol.md "Blocking"): who blocks
+   * whom since when; a direct message sent to someone who blocks its
+   * sender is stored hidden from them (hidden_for, their id; NULL for
+   * every other message), and every read of theirs leaves it out. The
+   * partial index counts the hidden ones out of an unread count. */
+  "CREATE TABLE blocks ("
+  "  user_id    INTEGER NOT NULL,"
+  "  blocked_id INTEGER NOT NULL,"
+  "  ts         INTEGER NOT NULL,"
+  "  PRIMARY KEY (user_id, blocked_id)"
+  ") WITHOUT ROWID;"
+  "ALTER TABLE messages ADD COLUMN hidden_for INTEGER;"
+  "CREATE INDEX messages_hidden ON messages (conversation_id, hidden_for, id) WHERE hidden_for IS NOT NULL;",
 };
 
 /* The search database: derived from the messages, and contentless (the
@@ -432,6 +445,9 @@ typedef enum {
   STMT_MESSAGE_FILES_UPLOADS_END,
   STMT_ROOM_DELETE_FILES,
   STMT_FILES_UNREFERENCED,
+  STMT_BLOCK_SET,
+  STMT_BLOCK_DELETE,
+  STMT_BLOCKS_ALL,
   N_STMTS,
 } StmtId;
 
@@ -440,8 +456,13 @@ typedef enum {
 #define MESSAGE_COLUMNS                                                     \
   "m.id, m.conversation_id, m.sender_id, m.ts, m.body, m.client_msg_id,"    \
   " m.reply_to, m.edited_ts, m.deleted, m.reactions, m.mentions,"           \
-  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files"
+  " r.sender_id, substr (r.body, 1, " G_STRINGIFY (NATTERD_STORE_QUOTE_CHARS) "), r.deleted, m.files,"  \
+  " m.hidden_for"
 #define MESSAGE_REPLY " LEFT JOIN main.messages r ON r.id = m.reply_to"
+/* The ids of conversation ?1 hidden from user ?4 (blocking). */
+#define SYNC_HIDDEN_SQL                                                      \
+  " (SELECT h.id FROM messages h INDEXED BY messages_hidden"                 \
+  "  WHERE h.conversation_id = ?1 AND h.hidden_for = ?4 AND h.id > ?2)"
 /* The next id of the sequence messages and changes share. */
 #define NEXT_ID_SQL                                                          \
   "(SELECT max (coalesce ((SELECT max (id) FROM main.messages), 0),"         \
@@ -555,8 +576,9 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT read_up_to FROM participants WHERE conversation_id = ?1 AND user_id = ?2",
   [STMT_MESSAGE_INSERT] =
     "INSERT INTO messages (id, conversation_id, sender_id, ts, body, client_msg_id, reply_to, mentions,"
-    "                      files, seq, sender_seq)"
+    "                      files, hidden_for, seq, sender_seq)"
     " VALUES (" NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, nullif (?6, 0), coalesce (?7, ''), coalesce (?8, ''),"
+    "   nullif (?9, 0),"
     "   coalesce ((SELECT l.seq FROM messages l WHERE l.conversation_id = ?1"
     "              ORDER BY l.id DESC LIMIT 1), 0) + 1,"
     "   coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = ?1"
@@ -578,18 +600,20 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.sender_id = ?1 AND m.client_msg_id = ?2",
   [STMT_HISTORY] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1"
-    " ORDER BY m.id DESC LIMIT ?2",
+    " AND m.hidden_for IS NOT ?4 ORDER BY m.id DESC LIMIT ?2",
   [STMT_MESSAGES_BETWEEN] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id LIMIT ?3",
   [STMT_HISTORY_BEFORE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.id < ?3"
-    " ORDER BY m.id DESC LIMIT ?2",
+    " AND m.hidden_for IS NOT ?4 ORDER BY m.id DESC LIMIT ?2",
   /* Sync in three steps (see natterd_store_sync): the user's
    * conversations, the ids after "since" in each, then the rows. */
   [STMT_SYNC_CONVERSATIONS] = "SELECT conversation_id FROM participants WHERE user_id = ?1",
+  /* The ids hidden from the reader (blocking) come from their own
+   * partial index, once: the scan of the ids stays on the index alone. */
   [STMT_SYNC_IDS] =
     "SELECT id FROM messages INDEXED BY messages_conversation_seq"
-    " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    " WHERE conversation_id = ?1 AND id > ?2 AND id NOT IN" SYNC_HIDDEN_SQL " ORDER BY id LIMIT ?3",
   [STMT_MESSAGE_BY_ID] = "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id = ?1",
   [STMT_MESSAGES_RANGE] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.id >= ?1 AND m.id <= ?2 ORDER BY m.id",
@@ -598,18 +622,19 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_SEARCH] =
     "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
     " JOIN main.messages m ON m.id = f.rowid" MESSAGE_REPLY
-    " WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND m.conversation_id IN"
+    " WHERE messages_fts MATCH ?2 AND m.hidden_for IS NOT ?1 AND m.deleted = 0 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
   [STMT_SEARCH_CONVERSATION] =
     "SELECT " MESSAGE_COLUMNS " FROM search.messages_fts f"
     " JOIN main.messages m ON m.id = f.rowid" MESSAGE_REPLY
-    " WHERE messages_fts MATCH ?2 AND m.deleted = 0 AND m.conversation_id = ?4 AND m.conversation_id IN"
+    " WHERE messages_fts MATCH ?2 AND m.hidden_for IS NOT ?1 AND m.deleted = 0 AND m.conversation_id = ?4 AND m.conversation_id IN"
     "   (SELECT conversation_id FROM participants WHERE user_id = ?1)"
     " ORDER BY f.rowid DESC LIMIT ?3",
   /* The unread count is seq arithmetic (migration 3) on the newest
    * message, deleted or not (l), less the deleted messages of others
-   * after the marker (their own partial index); the last message shown
+   * after the marker (their own partial index) and those hidden from the
+   * reader (blocking: their partial index too); the last message shown
    * is the newest one not deleted (m). */
   [STMT_SUMMARIES] =
     "SELECT p.conversation_id, p.read_up_to,"
@@ -622,23 +647,27 @@ static const char *const stmt_sql[N_STMTS] = {
     "  + coalesce ((SELECT o.sender_seq FROM messages o WHERE o.conversation_id = p.conversation_id"
     "               AND o.sender_id = ?1 AND o.id <= p.read_up_to ORDER BY o.id DESC LIMIT 1), 0)"
     "  - (SELECT count (*) FROM messages d WHERE d.conversation_id = p.conversation_id AND d.deleted = 1"
-    "     AND d.id > p.read_up_to AND d.sender_id <> ?1),"
+    "     AND d.id > p.read_up_to AND d.sender_id <> ?1)"
+    "  - (SELECT count (*) FROM messages h INDEXED BY messages_hidden WHERE h.conversation_id = p.conversation_id"
+    "     AND h.hidden_for = ?1 AND h.id > p.read_up_to AND h.deleted = 0),"
     "  p.notify_level, " MESSAGE_COLUMNS
     " FROM participants p"
     " LEFT JOIN messages m ON m.id ="
-    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id AND x.deleted = 0)"
+    "   (SELECT max(id) FROM messages x WHERE x.conversation_id = p.conversation_id AND x.deleted = 0"
+    "    AND x.hidden_for IS NOT ?1)"
     MESSAGE_REPLY
     " WHERE p.user_id = ?1"
     " ORDER BY m.id IS NULL, m.id DESC, p.conversation_id DESC",
   [STMT_HISTORY_UNDELETED] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.deleted = 0"
-    " ORDER BY m.id DESC LIMIT ?2",
+    " AND m.hidden_for IS NOT ?4 ORDER BY m.id DESC LIMIT ?2",
   [STMT_HISTORY_BEFORE_UNDELETED] =
     "SELECT " MESSAGE_COLUMNS " FROM messages m" MESSAGE_REPLY " WHERE m.conversation_id = ?1 AND m.id < ?3"
-    " AND m.deleted = 0 ORDER BY m.id DESC LIMIT ?2",
+    " AND m.deleted = 0 AND m.hidden_for IS NOT ?4 ORDER BY m.id DESC LIMIT ?2",
   [STMT_SYNC_IDS_UNDELETED] =
     "SELECT id FROM messages INDEXED BY messages_conversation_seq"
-    " WHERE conversation_id = ?1 AND id > ?2 AND deleted = 0 ORDER BY id LIMIT ?3",
+    " WHERE conversation_id = ?1 AND id > ?2 AND deleted = 0 AND id NOT IN" SYNC_HIDDEN_SQL
+    " ORDER BY id LIMIT ?3",
   [STMT_NEXT_ID] = "SELECT " NEXT_ID_SQL,
   /* What the index must forget of message ?2 (its body now), and learn
    * (?3, NULL for a delete): applied by the indexer, in change order. */
@@ -667,6 +696,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_FILES_UNREFERENCED] =
     "SELECT sha256 FROM files f WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.file_id = f.id)"
     " AND NOT EXISTS (SELECT 1 FROM message_files mf WHERE mf.file_id = f.id)",
+  [STMT_BLOCK_SET] = "INSERT OR IGNORE INTO blocks (user_id, blocked_id, ts) VALUES (?1, ?2, ?3)",
+  [STMT_BLOCK_DELETE] = "DELETE FROM blocks WHERE user_id = ?1 AND blocked_id = ?2",
+  [STMT_BLOCKS_ALL] = "SELECT user_id, blocked_id, ts FROM blocks ORDER BY user_id, ts, blocked_id",
   [STMT_MESSAGE_REACTIONS] = "UPDATE messages SET reactions = coalesce (?2, '') WHERE id = ?1",
   [STMT_CHANGE_INSERT] =
     "INSERT INTO changes (id, conversation_id, actor_id, ts, kind, target_id, emoji, reaction_on)"
@@ -675,7 +707,7 @@ static const char *const stmt_sql[N_STMTS] = {
     "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
     " FROM participants p JOIN changes c ON c.conversation_id = p.conversation_id AND c.id > ?2"
     " JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
-    " WHERE p.user_id = ?1 ORDER BY c.id LIMIT ?3",
+    " WHERE p.user_id = ?1 AND m.hidden_for IS NOT ?1 ORDER BY c.id LIMIT ?3",
   [STMT_CHANGES_BETWEEN] =
     "SELECT " CHANGE_COLUMNS MESSAGE_COLUMNS
     " FROM changes c JOIN messages m ON m.id = c.target_id" MESSAGE_REPLY
@@ -2141,6 +2173,56 @@ sqlite_contacts_foreach (NatterdStore *store,
   return TRUE;
 }
 
+/* --- blocks (feature accounts) --- */
+
+static gboolean
+sqlite_block_set (NatterdStore *store,
+                  gint64        user_id,
+                  gint64        blocked_id,
+                  gint64        ts,
+                  GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_BLOCK_SET);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, blocked_id);
+  sqlite3_bind_int64 (s, 3, ts);
+  return step_done (self, s, "block", error);
+}
+
+static gboolean
+sqlite_block_delete (NatterdStore *store,
+                     gint64        user_id,
+                     gint64        blocked_id,
+                     GError      **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_BLOCK_DELETE);
+
+  sqlite3_bind_int64 (s, 1, user_id);
+  sqlite3_bind_int64 (s, 2, blocked_id);
+  return step_done (self, s, "unblock", error);
+}
+
+static gboolean
+sqlite_blocks_foreach (NatterdStore          *store,
+                       NatterdStoreBlockFunc  func,
+                       gpointer               user_data,
+                       GError               **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  sqlite3_stmt *s = stmt (self, STMT_BLOCKS_ALL);
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    func (sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), sqlite3_column_int64 (s, 2), user_data);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    return set_error (self, error, rc, "load blocks");
+  return TRUE;
+}
+
 /* --- conversations, rooms, participants --- */
 
 static gboolean sqlite_participant_add (NatterdStore *store,
@@ -2574,6 +2656,7 @@ message_from_row (sqlite3_stmt        *s,
       m->reply_deleted = sqlite3_column_int (s, first + 13) != 0;
     }
   m->files = (const char *) sqlite3_column_text (s, first + 14);
+  m->hidden_for = sqlite3_column_int64 (s, first + 15);
 }
 
 /* A change's columns (CHANGE_COLUMNS) and then its message's. */
@@ -2684,6 +2767,7 @@ sqlite_message_insert (NatterdStore *store,
                        gint64                   reply_to,
                        const char              *mentions,
                        const char              *files,
+                       gint64                   hidden_for,
                        gboolean                *out_duplicate,
                        NatterdStoreMessageFunc  func,
                        gpointer                 user_data,
@@ -2704,6 +2788,7 @@ sqlite_message_insert (NatterdStore *store,
     sqlite3_bind_text (s, 7, mentions, -1, SQLITE_STATIC);
   if (files != NULL)
     sqlite3_bind_text (s, 8, files, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 9, hidden_for);
   if (!step_done (self, s, "insert message", error))
     return FALSE;
 
@@ -3079,6 +3164,7 @@ sqlite_message_by_client_id (NatterdStore *store,
 
 static gboolean
 sqlite_history (NatterdStore *store,
+                gint64                   viewer_id,
                 gint64                   conversation_id,
                 gint64                   before,
                 gint64                   limit,
@@ -3096,6 +3182,7 @@ sqlite_history (NatterdStore *store,
   sqlite3_bind_int64 (s, 2, limit);
   if (before > 0)
     sqlite3_bind_int64 (s, 3, before);
+  sqlite3_bind_int64 (s, 4, viewer_id);
   return foreach_message (self, s, func, user_data, "history", error);
 }
 
@@ -3165,6 +3252,7 @@ sqlite_sync (NatterdStore *store,
       sqlite3_bind_int64 (s, 1, g_array_index (conversations, gint64, i));
       sqlite3_bind_int64 (s, 2, since);
       sqlite3_bind_int64 (s, 3, limit);
+      sqlite3_bind_int64 (s, 4, user_id);
       while ((rc = sqlite3_step (s)) == SQLITE_ROW)
         {
           gint64 id = sqlite3_column_int64 (s, 0);
@@ -3823,6 +3911,9 @@ static const NatterdStoreEngine sqlite_engine = {
   .contact_lock = sqlite_contact_lock,
   .contact_delete = sqlite_contact_delete,
   .contacts_foreach = sqlite_contacts_foreach,
+  .block_set = sqlite_block_set,
+  .block_delete = sqlite_block_delete,
+  .blocks_foreach = sqlite_blocks_foreach,
   .direct_ensure = sqlite_direct_ensure,
   .room_insert = sqlite_room_insert,
   .room_set_topic = sqlite_room_set_topic,

@@ -539,6 +539,34 @@ natterd_store_contact_delete (NatterdStore *self,
 }
 
 gboolean
+natterd_store_block_set (NatterdStore *self,
+                         gint64 user_id,
+                         gint64 blocked_id,
+                         gint64 ts,
+                         GError **error)
+{
+  return self->engine->block_set (self, user_id, blocked_id, ts, error);
+}
+
+gboolean
+natterd_store_block_delete (NatterdStore *self,
+                            gint64 user_id,
+                            gint64 blocked_id,
+                            GError **error)
+{
+  return self->engine->block_delete (self, user_id, blocked_id, error);
+}
+
+gboolean
+natterd_store_blocks_foreach (NatterdStore *self,
+                              NatterdStoreBlockFunc func,
+                              gpointer user_data,
+                              GError **error)
+{
+  return self->engine->blocks_foreach (self, func, user_data, error);
+}
+
+gboolean
 natterd_store_contacts_foreach (NatterdStore *self,
                                 NatterdStoreContactFunc func,
                                 gpointer user_data,
@@ -711,7 +739,7 @@ natterd_store_message_insert (NatterdStore *self,
                               GError **error)
 {
   return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
-                                       0, NULL, NULL, out_duplicate, func, user_data, error);
+                                       0, NULL, NULL, 0, out_duplicate, func, user_data, error);
 }
 
 gboolean
@@ -725,6 +753,7 @@ natterd_store_message_insert_full (NatterdStore *self,
                                    gint64 reply_to,
                                    const char *mentions,
                                    const char *files,
+                                   gint64 hidden_for,
                                    gboolean *out_duplicate,
                                    NatterdStoreMessageFunc func,
                                    gpointer user_data,
@@ -732,7 +761,7 @@ natterd_store_message_insert_full (NatterdStore *self,
 {
   return self->engine->message_insert (self, conversation_id, sender_id, body, body_len, ts, client_msg_id,
                                        reply_to, mentions, files != NULL && *files != '\0' ? files : NULL,
-                                       out_duplicate, func, user_data, error);
+                                       hidden_for, out_duplicate, func, user_data, error);
 }
 
 gboolean
@@ -838,7 +867,7 @@ natterd_store_history (NatterdStore *self,
                        gpointer user_data,
                        GError **error)
 {
-  return self->engine->history (self, conversation_id, before, limit, FALSE, func, user_data, error);
+  return self->engine->history (self, 0, conversation_id, before, limit, FALSE, func, user_data, error);
 }
 
 gboolean
@@ -850,7 +879,22 @@ natterd_store_history_undeleted (NatterdStore *self,
                                  gpointer user_data,
                                  GError **error)
 {
-  return self->engine->history (self, conversation_id, before, limit, TRUE, func, user_data, error);
+  return self->engine->history (self, 0, conversation_id, before, limit, TRUE, func, user_data, error);
+}
+
+gboolean
+natterd_store_history_as (NatterdStore *self,
+                          gint64 viewer_id,
+                          gint64 conversation_id,
+                          gint64 before,
+                          gint64 limit,
+                          gboolean skip_deleted,
+                          NatterdStoreMessageFunc func,
+                          gpointer user_data,
+                          GError **error)
+{
+  return self->engine->history (self, viewer_id, conversation_id, before, limit, skip_deleted,
+                                func, user_data, error);
 }
 
 gboolean

@@ -372,6 +372,27 @@ gboolean natterd_store_contacts_foreach (NatterdStore            *self,
                                          gpointer                 user_data,
                                          GError                 **error);
 
+/* --- blocks (feature accounts, docs/protocol.md "Blocking") --- */
+
+/* @user_id blocks @blocked_id since @ts (ms). */
+typedef void (*NatterdStoreBlockFunc) (gint64 user_id, gint64 blocked_id, gint64 ts, gpointer user_data);
+
+/* Blocking an already blocked user keeps the first ts. */
+gboolean natterd_store_block_set      (NatterdStore          *self,
+                                       gint64                 user_id,
+                                       gint64                 blocked_id,
+                                       gint64                 ts,
+                                       GError               **error);
+gboolean natterd_store_block_delete   (NatterdStore          *self,
+                                       gint64                 user_id,
+                                       gint64                 blocked_id,
+                                       GError               **error);
+/* Every block, by user, oldest first. */
+gboolean natterd_store_blocks_foreach (NatterdStore          *self,
+                                       NatterdStoreBlockFunc  func,
+                                       gpointer               user_data,
+                                       GError               **error);
+
 /* --- conversations, rooms, participants --- */
 
 typedef enum {
@@ -533,6 +554,7 @@ typedef struct {
   const char *reactions;      /* NATTERD_STORE_REACTIONS lines; NULL or "": none */
   const char *mentions;       /* user ids, separated by spaces; NULL or "": none */
   const char *files;          /* NATTERD_STORE_FILES lines (feature files); NULL or "": none */
+  gint64      hidden_for;     /* the user it is hidden from (blocking); 0: nobody */
 } NatterdStoreMessage;
 
 /* A message's files (feature files, docs/protocol.md "send, with
@@ -659,7 +681,10 @@ gboolean natterd_store_message_insert (NatterdStore            *self,
  * sender may attach each, natterd_store_file_readable). A new message
  * with files also writes their message_files rows and ends the sender's
  * uploads of them (their bytes now count through the message); a resend
- * writes neither. */
+ * writes neither. @hidden_for (0: nobody) is the user of a direct
+ * conversation who blocks the sender: every read of theirs leaves the
+ * message out (natterd_store_history_as, sync, search, summaries,
+ * changes). */
 gboolean natterd_store_message_insert_full (NatterdStore            *self,
                                             gint64                   conversation_id,
                                             gint64                   sender_id,
@@ -670,6 +695,7 @@ gboolean natterd_store_message_insert_full (NatterdStore            *self,
                                             gint64                   reply_to,
                                             const char              *mentions,
                                             const char              *files,
+                                            gint64                   hidden_for,
                                             gboolean                *out_duplicate,
                                             NatterdStoreMessageFunc  func,
                                             gpointer                 user_data,
@@ -881,8 +907,21 @@ gboolean natterd_store_sync           (NatterdStore            *self,
                                        NatterdStoreMessageFunc  func,
                                        gpointer                 user_data,
                                        GError                 **error);
+/* natterd_store_history() or its _undeleted form (@skip_deleted) as
+ * @viewer_id reads it: without the messages hidden from them (blocking).
+ * The two above read as nobody. */
+gboolean natterd_store_history_as     (NatterdStore            *self,
+                                       gint64                   viewer_id,
+                                       gint64                   conversation_id,
+                                       gint64                   before,
+                                       gint64                   limit,
+                                       gboolean                 skip_deleted,
+                                       NatterdStoreMessageFunc  func,
+                                       gpointer                 user_data,
+                                       GError                 **error);
 /* history and sync without the deleted messages (what a connection
- * without message actions reads). */
+ * without message actions reads). sync, search, the summaries and the
+ * changes leave out the messages hidden from @user_id. */
 gboolean natterd_store_history_undeleted (NatterdStore            *self,
                                           gint64                   conversation_id,
                                           gint64                   before,

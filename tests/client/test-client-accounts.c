@@ -1,8 +1,8 @@
 /* test-client-accounts.c: feature accounts in the client core through a
  * real natterd: the sessions of an account signed in on two devices (the
  * device name is the host name), signing the other device out, a
- * password change, a new display name seen on the other device, and the
- * account deleted. */
+ * password change, a new display name seen on the other device, the
+ * account deleted, and blocking a user (the list read from either device). */
 #define G_LOG_DOMAIN "test-client-accounts"
 
 #include <string.h>
@@ -229,6 +229,90 @@ test_delete (Fixture       *f,
   g_assert_null (natter_client_get_token (f->laptop));
 }
 
+static gboolean
+block_call (NatterClient *client,
+            gboolean      block,
+            const char   *username,
+            GError      **error)
+{
+  GAsyncResult *result = NULL;
+  gboolean ok;
+
+  if (block)
+    {
+      natter_client_block_user_async (client, username, NULL, test_result_cb, &result);
+      ok = natter_client_block_user_finish (client, test_wait_result (&result), error);
+    }
+  else
+    {
+      natter_client_unblock_user_async (client, username, NULL, test_result_cb, &result);
+      ok = natter_client_unblock_user_finish (client, test_wait_result (&result), error);
+    }
+  g_clear_object (&result);
+  return ok;
+}
+
+/* The usernames of the users blocked, in order, joined with ",". */
+static char *
+list_blocked (NatterClient *client)
+{
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListModel) blocked = NULL;
+  GString *names = g_string_new ("");
+
+  natter_client_list_blocked_async (client, NULL, test_result_cb, &result);
+  blocked = natter_client_list_blocked_finish (client, test_wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_true (g_list_model_get_item_type (blocked) == NATTER_TYPE_USER);
+  for (guint i = 0; i < g_list_model_get_n_items (blocked); i++)
+    {
+      g_autoptr(NatterUser) user = g_list_model_get_item (blocked, i);
+
+      g_string_append_printf (names, "%s%s", i > 0 ? "," : "", natter_user_get_username (user));
+    }
+  return g_string_free (names, FALSE);
+}
+
+static void
+test_blocking (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *other_dir = test_make_state_dir ();
+  g_autofree char *other_name = test_username ("blk");
+  g_autofree char *names = NULL;
+  g_autoptr(GError) error = NULL;
+  NatterClient *other = test_client_new (server, other_dir);
+
+  test_client_sign_up (other, server, other_name);
+  names = list_blocked (f->phone);
+  g_assert_cmpstr (names, ==, "");
+  g_clear_pointer (&names, g_free);
+
+  g_assert_true (block_call (f->phone, TRUE, other_name, &error));
+  g_assert_no_error (error);
+  g_assert_true (block_call (f->phone, TRUE, other_name, &error));
+  names = list_blocked (f->laptop);
+  g_assert_cmpstr (names, ==, other_name);
+  g_clear_pointer (&names, g_free);
+
+  g_assert_false (block_call (f->phone, TRUE, f->name, &error));
+  g_assert_error (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (block_call (f->phone, TRUE, "nobody-here", &error));
+  g_assert_error (error, NATTER_ERROR, NATTER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (block_call (f->laptop, FALSE, other_name, &error));
+  g_assert_no_error (error);
+  names = list_blocked (f->phone);
+  g_assert_cmpstr (names, ==, "");
+
+  test_client_free (other);
+  test_remove_dir (other_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -246,6 +330,7 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/client/accounts/avatar", Fixture, NULL, fixture_set_up, test_avatar, fixture_tear_down);
   g_test_add ("/client/accounts/delete", Fixture, NULL, fixture_set_up, test_delete, fixture_tear_down);
+  g_test_add ("/client/accounts/blocking", Fixture, NULL, fixture_set_up, test_blocking, fixture_tear_down);
 
   ret = g_test_run ();
   natter_test_server_free (server);

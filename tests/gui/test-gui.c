@@ -4241,7 +4241,9 @@ find_button (GtkWidget *widget)
 /* The preferences' Account page (feature accounts) as alice uses it: her
  * phone, signed in too, listed and signed out (its connection closed by
  * the server); a new display name, seen by bob; a wrong current password
- * refused, then a new password, with which a new login works. */
+ * refused, then a new password, with which a new login works; bob
+ * blocked from the people page (confirmed) and unblocked from the
+ * Account page's list. */
 static void
 keep_result_cb (GObject      *source,
                 GAsyncResult *result,
@@ -4257,6 +4259,9 @@ test_gui_account (void)
   g_autoptr(NatterTestClient) phone = NULL;
   g_autoptr(NatterTestClient) bob = NULL;
   g_autoptr(NatterTestClient) later = NULL;
+  g_autoptr(NatterTestClient) checker = NULL;
+  JsonObject *entry = NULL;
+  GtkListBox *blocked;
   NatterAccountPage *page;
   GtkListBox *devices;
   GtkListBoxRow *row;
@@ -4426,6 +4431,42 @@ test_gui_account (void)
   }
   /* This device is still signed in. */
   g_assert_true (natter_client_get_accounts (fx.client));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+
+  /* Blocking bob from the people page, confirmed; the server holds it
+   * (asked by another device of alice's), and the Account page lists
+   * him with Unblock, which the server follows. */
+  checker = natter_test_client_new (fx.server);
+  {
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (checker,
+      "{\"type\":\"login\",\"username\":\"alice\",\"password\":\"a new horse battery\","
+      "\"features\":[\"accounts\"]}");
+  }
+  gtk_widget_activate_action (child (fx.window, NATTER_TYPE_WINDOW, "contacts_page"), "contacts.block", "s", "bob");
+  {
+    AdwMessageDialog *dialog = find_dialog (&fx);
+
+    g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+    adw_message_dialog_response (dialog, "block");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  WAIT_FOR ((entry = server_entry (checker, "{\"type\":\"blocked\"}", "blocked", "bob")) != NULL);
+  g_assert_nonnull (entry);
+  g_clear_pointer (&entry, json_object_unref);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fx.app), "preferences", NULL);
+  prefs = find_dialog (&fx);
+  show_page (prefs, "account");
+  page = NATTER_ACCOUNT_PAGE (find_widget (GTK_WIDGET (prefs), is_account_page, NULL));
+  blocked = natter_account_page_get_blocked (page);
+  WAIT_FOR (count_rows (blocked) == 1 && find_button (GTK_WIDGET (gtk_list_box_get_row_at_index (blocked, 0))) != NULL);
+  row = gtk_list_box_get_row_at_index (blocked, 0);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (row)), ==, "bob");
+  g_signal_emit_by_name (find_button (GTK_WIDGET (row)), "clicked");
+  /* The list then says nobody is blocked: one row, no button. */
+  WAIT_FOR (count_rows (blocked) == 1 && find_button (GTK_WIDGET (gtk_list_box_get_row_at_index (blocked, 0))) == NULL);
+  entry = server_entry (checker, "{\"type\":\"blocked\"}", "blocked", "bob");
+  g_assert_null (entry);
 
   gtk_window_destroy (GTK_WINDOW (prefs));
   fixture_teardown (&fx);

@@ -128,6 +128,37 @@ test_contacts_across (void)
   nodes_stop (&nodes);
 }
 
+/* A block made on A (feature accounts) is B's too once B refreshes: a
+ * direct message sent through B is then stored hidden from the blocker.
+ * The refresh is seen by a contact request made on A after the block. */
+static void
+test_block_across (void)
+{
+  Nodes nodes;
+
+  nodes_start (&nodes, SHORT_CONFIG);
+  {
+    g_autoptr(NatterTestClient) bob = natter_test_client_new_user (nodes.b, "bob");
+    g_autoptr(NatterTestClient) alice = util_feature_user (nodes.a, "alice", "accounts");
+    g_autoptr(NatterTestClient) carol = natter_test_client_new_user (nodes.a, "carol");
+    g_autoptr(NatterTestClient) dave = natter_test_client_new_user (nodes.b, "dave");
+    g_autoptr(JsonObject) blocked = natter_test_client_request_ok (alice,
+        "{\"type\":\"block\",\"username\":\"bob\"}");
+    g_autoptr(JsonObject) asked = natter_test_client_request_ok (carol,
+        "{\"type\":\"contact_request\",\"username\":\"dave\"}");
+    g_autoptr(JsonObject) event = natter_test_client_wait_type (dave, "contact_request");
+    g_autoptr(JsonObject) history = NULL;
+    g_autoptr(JsonObject) own = NULL;
+
+    util_send (bob, "@alice", "through b", "b1");
+    history = natter_test_client_request_ok (alice, "{\"type\":\"history\",\"conversation\":\"@bob\"}");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (history, "messages")), ==, 0);
+    own = natter_test_client_request_ok (bob, "{\"type\":\"history\",\"conversation\":\"@alice\"}");
+    g_assert_cmpuint (json_array_get_length (natter_test_get_array (own, "messages")), ==, 1);
+  }
+  nodes_stop (&nodes);
+}
+
 /* A member of a room on B hears of a join made on A when B refreshes, with
  * the event a join on B sends; its own join, made on B, is not told again. */
 static void
@@ -198,6 +229,7 @@ main (int   argc,
   natter_test_add_pg_only ("/directory-nodes/register-then-login", test_register_then_login, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/room-across", test_room_across, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/contacts-across", test_contacts_across, PG_ONLY);
+  natter_test_add_pg_only ("/directory-nodes/block-across", test_block_across, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/member-joined-elsewhere", test_member_joined_elsewhere, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/direct-both-ways", test_direct_both_ways, PG_ONLY);
   return g_test_run ();

@@ -399,7 +399,7 @@ test_import (void)
   messages = (gint64) N_ROUNDS * 8;
   /* Three tokens more: make_changes' logins and bob's for his picture. */
   expected = g_strdup_printf ("imported %s: users 4, tokens 7, avatars 1, contacts 2, conversations 6, rooms 3, "
-                              "members 10, bans 0, invitations 0, changes %d, messages %" G_GINT64_FORMAT ": all match (",
+                              "members 10, bans 0, invitations 0, blocks 0, changes %d, messages %" G_GINT64_FORMAT ": all match (",
                               source, N_CHANGES, messages);
   if (!g_str_has_prefix (out, expected))
     g_error ("expected \"%s...\", got \"%s\" (stderr: %s)", expected, out, err);
@@ -534,16 +534,18 @@ static const char bad_schema[] =
   "  ts INTEGER);"
   "CREATE TABLE room_invitations (conversation_id INTEGER, user_id INTEGER, by_id INTEGER,"
   "  ts INTEGER);"
+  "CREATE TABLE blocks (user_id INTEGER, blocked_id INTEGER, ts INTEGER);"
   "CREATE TABLE changes (id INTEGER PRIMARY KEY, conversation_id INTEGER, actor_id INTEGER,"
   "  ts INTEGER, kind INTEGER, target_id INTEGER, emoji TEXT, reaction_on INTEGER);"
   "CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER, sender_id INTEGER,"
   "  ts INTEGER, body TEXT, client_msg_id TEXT, seq INTEGER, sender_seq INTEGER,"
-  "  reply_to INTEGER, edited_ts INTEGER, deleted INTEGER, reactions TEXT, mentions TEXT);"
+  "  reply_to INTEGER, edited_ts INTEGER, deleted INTEGER, reactions TEXT, mentions TEXT,"
+  "  hidden_for INTEGER);"
   "INSERT INTO users VALUES (1, 'alice', 'Alice', 'hash', NULL, 0, 1);"
   "INSERT INTO conversations VALUES (1, 0, 1, 1);"
   "INSERT INTO participants VALUES (1, 1, 0, 0, 0);"
-  "INSERT INTO messages VALUES (1, 1, 1, 1, 'fine', 'c1', 1, 1, NULL, NULL, 0, '', '');"
-  "INSERT INTO messages VALUES (2, 1, 1, 2, CAST (X'66FF6F' AS TEXT), 'c2', 2, 2, NULL, NULL, 0, '', '');";
+  "INSERT INTO messages VALUES (1, 1, 1, 1, 'fine', 'c1', 1, 1, NULL, NULL, 0, '', '', NULL);"
+  "INSERT INTO messages VALUES (2, 1, 1, 2, CAST (X'66FF6F' AS TEXT), 'c2', 2, 2, NULL, NULL, 0, '', '', NULL);";
 
 static void
 test_refused (void)

@@ -297,6 +297,10 @@ test_migration_from_v1 (void)
 
   exec_sql (path, "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
                   "  body, content='messages', content_rowid='id');"
+                  /* What blocking added (feature accounts). */
+                  "DROP INDEX messages_hidden;"
+                  "DROP TABLE blocks;"
+                  "ALTER TABLE messages DROP COLUMN hidden_for;"
                   /* What room management added. */
                   "DROP TABLE room_bans;"
                   "DROP TABLE room_invitations;"
