@@ -341,6 +341,19 @@ natter_file_name_is_valid (const char *name)
 }
 
 gboolean
+natter_sha256_is_valid (const char *sha256)
+{
+  gsize i;
+
+  if (sha256 == NULL)
+    return FALSE;
+  for (i = 0; sha256[i] != '\0'; i++)
+    if (!g_ascii_isdigit (sha256[i]) && !(sha256[i] >= 'a' && sha256[i] <= 'f'))
+      return FALSE;
+  return i == 64;
+}
+
+gboolean
 natter_mime_is_valid (const char *mime)
 {
   const char *slash;

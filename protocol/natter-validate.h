@@ -76,6 +76,8 @@ gboolean    natter_file_name_is_valid     (const char *name);
  * NATTER_MIME_MAX bytes of ASCII letters, digits and !#$&-^_.+ around
  * one '/', neither side empty. */
 gboolean    natter_mime_is_valid          (const char *mime);
+/* A file's SHA-256 (feature files): 64 lower-case hexadecimal digits. */
+gboolean    natter_sha256_is_valid        (const char *sha256);
 /* weak_password when under NATTER_PASSWORD_MIN characters or over
  * NATTER_PASSWORD_MAX bytes, or not valid UTF-8. */
 gboolean    natter_password_check         (const char *password, GError **error);

@@ -23,18 +23,6 @@
 /* How often expired uploads are looked for (docs/protocol.md). */
 #define EXPIRY_CHECK_MS (10 * 60 * 1000)
 
-/* 64 lower-case hexadecimal digits. */
-static gboolean
-is_sha256 (const char *s)
-{
-  gsize i;
-
-  for (i = 0; s[i] != '\0'; i++)
-    if (!g_ascii_isdigit (s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-      return FALSE;
-  return i == 64;
-}
-
 /* Strict standard base64 with padding (RFC 4648 §4): g_base64_decode
  * skips what it does not know, and a chunk must never be guessed at. */
 static guint8 *
@@ -213,7 +201,7 @@ natterd_handle_upload_begin (NatterdRequest *request)
   if (!natterd_arg_int (request, "size", TRUE, NULL, &size) ||
       !natterd_arg_string (request, "sha256", TRUE, &sha256))
     return;
-  if (size < 1 || !is_sha256 (sha256))
+  if (size < 1 || !natter_sha256_is_valid (sha256))
     {
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                              size < 1 ? "size must be at least 1" : "sha256 must be 64 lower-case hex digits");
