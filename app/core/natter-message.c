@@ -796,7 +796,9 @@ natter_message_update (NatterMessage *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
       n_notified++;
     }
-  if (g_list_model_get_n_items (G_LIST_MODEL (from->files)) > 0 &&
+  /* A copy without files is one that never had any, or a deleted one
+   * (whose files go); a pending message keeps its local ones until then. */
+  if ((g_list_model_get_n_items (G_LIST_MODEL (from->files)) > 0 || from->deleted) &&
       !files_equal (G_LIST_MODEL (self->files), G_LIST_MODEL (from->files)))
     {
       natter_message_set_files (self, G_LIST_MODEL (from->files));
