@@ -1,6 +1,7 @@
 /* natter-client-files.c: feature files (docs/protocol.md, "Files"):
- * turning it on, uploading the files of a message before its send,
- * and downloading a file of a message.
+ * uploading the files of a message before its send, and downloading a
+ * file of a message (the feature is asked for with the others, in
+ * natter-client-actions.c).
  *
  * A message with files is an outbox entry like any other (its files'
  * paths are in the entry, so it survives a restart). When the outbox
@@ -16,6 +17,10 @@
  * only the missing chunks. The upload ids live in memory only: after a
  * restart of the app the files are hashed and begun again (the server's
  * unsent uploads expire by themselves).
+ *
+ * A download asks for at most WINDOW chunks at once and writes them in
+ * order to "dest.part"; a lost connection pauses it until the client is
+ * READY again, and it goes on from the .part's size.
  *
  * Callbacks name their upload by client_msg_id and a serial bumped at
  * each (re)start, so a reply of a superseded run is dropped.
@@ -979,13 +984,26 @@ typedef struct {
   gint64              next_request;
   gint64              next_write;
   guint               in_flight;
+  gulong              state_id;    /* on the client, while waiting for a new session */
+  gulong              cancel_id;   /* on the transfer's cancellable, likewise */
   gboolean            writing;
+  gboolean            paused;      /* the connection was lost */
   gboolean            over;
 } Download;
 
 static void
+download_stop_waiting (Download *d)
+{
+  if (d->state_id != 0)
+    g_clear_signal_handler (&d->state_id, d->self);
+  if (d->cancel_id != 0)
+    g_clear_signal_handler (&d->cancel_id, natter_file_transfer_get_cancellable (d->transfer));
+}
+
+static void
 download_free (Download *d)
 {
+  download_stop_waiting (d);
   if (d->caller_id != 0)
     g_cancellable_disconnect (d->caller, d->caller_id);
   g_clear_object (&d->caller);
@@ -1012,12 +1030,82 @@ download_fail (GTask  *task,
       g_error_free (error);
       return;
     }
+  download_stop_waiting (d);
   d->over = TRUE;
   natter_file_transfer_finish (d->transfer, error);
   g_task_return_error (task, error);
 }
 
 static void download_pump (GTask *task);
+static void download_open (GTask *task);
+
+/* The connection went: what arrived is on disk, and the download goes on
+ * from the .part once the client is READY again (or fails if cancelled
+ * meanwhile). */
+static void
+waiting_state_cb (NatterClient *self,
+                  GParamSpec   *pspec,
+                  GTask        *task)
+{
+  Download *d = g_task_get_task_data (task);
+  g_autoptr(GTask) hold = g_object_ref (task);
+
+  if (natter_client_get_state (self) != NATTER_CLIENT_STATE_READY)
+    return;
+  download_stop_waiting (d);
+  d->paused = FALSE;
+  download_open (hold);
+}
+
+static gboolean
+waiting_cancel_idle_cb (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *d = g_task_get_task_data (task);
+
+  if (d->paused && !d->over)
+    {
+      download_stop_waiting (d);
+      download_fail (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The download was cancelled"));
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Not failed in the handler: the cancellable is being emitted. */
+static void
+waiting_cancelled_cb (GCancellable *cancellable,
+                      GTask        *task)
+{
+  g_idle_add (waiting_cancel_idle_cb, g_object_ref (task));
+}
+
+static void
+download_maybe_wait (GTask *task)
+{
+  Download *d = g_task_get_task_data (task);
+
+  if (!d->paused || d->over || d->in_flight > 0 || d->writing || d->state_id != 0)
+    return;
+  if (d->out != NULL)
+    g_output_stream_close (G_OUTPUT_STREAM (d->out), NULL, NULL);
+  g_clear_object (&d->out);
+  g_hash_table_remove_all (d->ready);
+  d->state_id = g_signal_connect_data (d->self, "notify::state", G_CALLBACK (waiting_state_cb),
+                                       g_object_ref (task), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  d->cancel_id = g_signal_connect_data (natter_file_transfer_get_cancellable (d->transfer), "cancelled",
+                                        G_CALLBACK (waiting_cancelled_cb), g_object_ref (task),
+                                        (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+  if (g_cancellable_is_cancelled (natter_file_transfer_get_cancellable (d->transfer)))
+    waiting_cancelled_cb (NULL, task);
+}
+
+/* A request that failed because the connection went, not because the
+ * server refused it. */
+static gboolean
+is_connection_error (const GError *error)
+{
+  return error->domain != NATTER_ERROR && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
 
 static void
 verify_cb (GObject      *object,
@@ -1083,6 +1171,13 @@ written_cb (GObject      *object,
   if (d->over)
     return;
   d->next_write++;
+  if (d->paused)
+    {
+      natter_file_transfer_set_bytes_done (d->transfer, MIN (d->next_write * CHUNK_SIZE,
+                                                             natter_message_file_get_size (d->file)));
+      download_maybe_wait (task);
+      return;
+    }
   natter_file_transfer_set_bytes_done (d->transfer, MIN (d->next_write * CHUNK_SIZE,
                                                          natter_message_file_get_size (d->file)));
   if (d->next_write == d->chunks)
@@ -1111,9 +1206,23 @@ chunk_received_cb (GObject      *object,
       g_clear_error (&error);
       return;
     }
+  if (reply == NULL && is_connection_error (error))
+    {
+      g_debug ("Download paused: %s", error->message);
+      g_clear_error (&error);
+      d->paused = TRUE;
+      download_maybe_wait (task);
+      return;
+    }
   if (reply == NULL)
     {
       download_fail (task, error);
+      return;
+    }
+  if (d->paused)
+    {
+      /* Came in before the connection went: written with the next try. */
+      download_maybe_wait (task);
       return;
     }
   index = get_int (reply, "index", -1);
@@ -1167,8 +1276,8 @@ download_pump (GTask *task)
 
       if (!natter_client_signed_in (self))
         {
-          download_fail (task, g_error_new_literal (NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_CLOSED,
-                                                    "Not connected; the download resumes when asked again"));
+          d->paused = TRUE;
+          download_maybe_wait (task);
           return;
         }
       json_object_set_int_member (req, "file", natter_message_file_get_id (d->file));
@@ -1186,6 +1295,38 @@ caller_cancelled_cb (GCancellable       *caller,
   natter_file_transfer_cancel (transfer);
 }
 
+/* Goes on after what a previous try wrote, at a chunk boundary. A stat
+ * and an open: cheap enough for the main loop. */
+static void
+download_open (GTask *task)
+{
+  Download *d = g_task_get_task_data (task);
+  g_autoptr(GFileInfo) info = NULL;
+  gint64 size = natter_message_file_get_size (d->file), have = 0, start_chunk;
+  GError *error = NULL;
+
+  info = g_file_query_info (d->part, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  if (info != NULL)
+    have = g_file_info_get_size (info);
+  start_chunk = have / CHUNK_SIZE;
+  if (have > size)
+    start_chunk = 0;
+  d->out = g_file_append_to (d->part, G_FILE_CREATE_PRIVATE, NULL, &error);
+  if (d->out == NULL ||
+      (have != start_chunk * CHUNK_SIZE &&
+       !g_seekable_truncate (G_SEEKABLE (d->out), start_chunk * CHUNK_SIZE, NULL, &error)))
+    {
+      download_fail (task, error);
+      return;
+    }
+  d->next_request = d->next_write = start_chunk;
+  natter_file_transfer_set_bytes_done (d->transfer, MIN (start_chunk * CHUNK_SIZE, size));
+  if (d->next_write == d->chunks)
+    download_check (task);
+  else
+    download_pump (task);
+}
+
 NatterFileTransfer *
 natter_client_download_file_async (NatterClient        *self,
                                    NatterMessageFile   *file,
@@ -1195,12 +1336,10 @@ natter_client_download_file_async (NatterClient        *self,
                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GFileInfo) info = NULL;
   g_autofree char *dest_path = NULL;
   g_autofree char *part_path = NULL;
-  GError *error = NULL;
   Download *d;
-  gint64 size, have = 0, start_chunk;
+  gint64 size;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
   g_return_val_if_fail (NATTER_IS_MESSAGE_FILE (file), NULL);
@@ -1240,28 +1379,7 @@ natter_client_download_file_async (NatterClient        *self,
       return g_object_ref (d->transfer);
     }
 
-  /* Resume after what a previous try wrote, at a chunk boundary. A stat
-   * and an open: cheap enough for the main loop. */
-  info = g_file_query_info (d->part, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  if (info != NULL)
-    have = g_file_info_get_size (info);
-  start_chunk = have / CHUNK_SIZE;
-  if (have > size)
-    start_chunk = 0;
-  d->out = g_file_append_to (d->part, G_FILE_CREATE_PRIVATE, NULL, &error);
-  if (d->out == NULL ||
-      (have != start_chunk * CHUNK_SIZE &&
-       !g_seekable_truncate (G_SEEKABLE (d->out), start_chunk * CHUNK_SIZE, NULL, &error)))
-    {
-      download_fail (task, error);
-      return g_object_ref (d->transfer);
-    }
-  d->next_request = d->next_write = start_chunk;
-  natter_file_transfer_set_bytes_done (d->transfer, MIN (start_chunk * CHUNK_SIZE, size));
-  if (d->next_write == d->chunks)
-    download_check (task);
-  else
-    download_pump (task);
+  download_open (task);
   return g_object_ref (d->transfer);
 }
 

@@ -563,10 +563,11 @@ NatterMessage      *natter_client_send_files          (NatterClient        *self
 NatterFileTransfer *natter_client_get_upload          (NatterClient        *self,
                                                        NatterMessage       *message);
 /* Downloads @file (of a stored message) to @dest: chunk by chunk into
- * "@dest.part", renamed to @dest once its SHA-256 checks. A download
- * that stops (cancelled, connection lost) keeps the .part, and the next
- * call for the same @dest resumes from it. Returns the transfer
- * (transfer full) for its progress and Cancel. */
+ * "@dest.part", renamed to @dest once its SHA-256 checks. A lost
+ * connection pauses it: it goes on from the .part by itself when the
+ * client is READY again. One that fails or is cancelled keeps the .part,
+ * and the next call for the same @dest resumes from it. Returns the
+ * transfer (transfer full) for its progress and Cancel. */
 NatterFileTransfer *natter_client_download_file_async (NatterClient        *self,
                                                        NatterMessageFile   *file,
                                                        GFile               *dest,

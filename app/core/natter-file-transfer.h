@@ -26,7 +26,7 @@ const GError *natter_file_transfer_get_error       (NatterFileTransfer *self);
  * tests: a resumed transfer sends only what the server lacks). */
 guint         natter_file_transfer_get_chunks_sent (NatterFileTransfer *self);
 /* Stops it: an upload's message fails (it can be retried, and resumes),
- * a download keeps its .part file for the next try. */
+ * a download fails and keeps its .part file for the next try. */
 void          natter_file_transfer_cancel          (NatterFileTransfer *self);
 GCancellable *natter_file_transfer_get_cancellable (NatterFileTransfer *self);
 

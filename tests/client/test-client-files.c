@@ -3,7 +3,8 @@
  * message with text and a file goes to another client, whose download
  * gives back the same bytes; an upload cancelled midway fails its
  * message and resumes on Retry; an upload cut by the server's crash
- * resumes after the reconnect, sending only what the server lacks; a
+ * resumes after the reconnect, sending only what the server lacks, and
+ * so does a download cut by it; a
  * message with a file written offline survives a restart of the client;
  * a file past the server's limit fails before a byte is sent. */
 #define G_LOG_DOMAIN "test-client-files"
@@ -279,18 +280,26 @@ test_reconnect_resumes (void)
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NatterFileTransfer) upload = NULL;
+  g_autoptr(NatterFileTransfer) download = NULL;
+  g_autoptr(NatterMessage) got = NULL;
+  g_autoptr(GFile) dest = NULL;
+  g_autofree char *dest_path = NULL;
+  g_autofree char *saved = NULL;
+  GAsyncResult *result = NULL;
   NatterClient *alice_client, *bob_client;
   NatterMessage *msg;
+  gsize saved_len = 0;
   guint chunks = 96, acked;
 
   bob_client = test_client_new (own, bob_dir);
   test_client_sign_up (bob_client, own, bob);
-  test_client_free (bob_client);
+  g_signal_connect (bob_client, "message-received", G_CALLBACK (received_cb), &got);
   alice_client = test_client_new (own, alice_dir);
   test_client_sign_up (alice_client, own, alice);
 
   bytes = make_file (files_dir, "big.bin", chunks * CHUNK, &source);
   expected_sha = sha256_of (bytes);
+  dest_path = g_build_filename (files_dir, "saved.bin", NULL);
   msg = natter_client_send_files (alice_client, to_bob, &source, 1, "", &error);
   g_assert_no_error (error);
   upload = g_object_ref (natter_client_get_upload (alice_client, msg));
@@ -310,7 +319,23 @@ test_reconnect_resumes (void)
   g_assert_cmpuint (natter_file_transfer_get_chunks_sent (upload), <=, chunks + WINDOW);
   g_assert_cmpstr (natter_message_file_get_sha256 (first_file (msg)), ==, expected_sha);
 
+  /* A download cut the same way goes on by itself once the client is
+   * back, from what its .part holds. */
+  WAIT_FOR (got != NULL);
+  dest = g_file_new_for_path (dest_path);
+  download = natter_client_download_file_async (bob_client, first_file (got), dest, NULL, test_result_cb, &result);
+  WAIT_FOR (natter_file_transfer_get_bytes_done (download) >= 10 * CHUNK);
+  natter_test_server_kill (own);
+  natter_test_server_restart (own);
+  g_assert_true (natter_client_download_file_finish (bob_client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (natter_file_transfer_get_chunks_sent (download), <=, chunks + WINDOW);
+  g_assert_true (g_file_get_contents (dest_path, &saved, &saved_len, NULL));
+  g_assert_cmpmem (saved, saved_len, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+
   test_client_free (alice_client);
+  test_client_free (bob_client);
   test_remove_dir (alice_dir);
   test_remove_dir (bob_dir);
   test_remove_dir (files_dir);
