@@ -14,9 +14,10 @@
  *
  * An upload outlives its connection: a dropped connection pauses it, and
  * the next session's flush asks upload_status where it stands and sends
- * only the missing chunks. The upload ids live in memory only: after a
- * restart of the app the files are hashed and begun again (the server's
- * unsent uploads expire by themselves).
+ * only the missing chunks. Each upload id is written to the outbox entry
+ * when the server gives it: after a restart of the app the file is hashed
+ * again and, its hash unchanged, the same upload goes on (a changed file
+ * begins anew; the server's abandoned upload expires by itself).
  *
  * A download asks for at most WINDOW chunks at once and writes them in
  * order to "dest.part"; a lost connection pauses it until the client is
@@ -49,6 +50,7 @@ typedef struct {
   char   *mime;
   gint64  size;
   char   *sha256;  /* NULL until hashed */
+  char   *known;   /* the hash an earlier run of the app uploaded, or NULL */
   gint64  upload;  /* the server's upload id; 0 for none yet */
   gint64  file;    /* the file id once the upload is complete */
 } UploadFile;
@@ -174,6 +176,7 @@ upload_file_free (UploadFile *f)
   g_free (f->name);
   g_free (f->mime);
   g_free (f->sha256);
+  g_free (f->known);
   g_free (f);
 }
 
@@ -240,6 +243,9 @@ entry_files (NatterOutboxEntry *entry)
       f->name = g_strdup (name);
       f->mime = g_strdup (mime);
       f->size = get_int (obj, "size", 0);
+      /* Begun by an earlier run: resumed if the file still hashes so. */
+      f->known = g_strdup (get_string (obj, "sha256"));
+      f->upload = f->known != NULL ? MAX (get_int (obj, "upload", 0), 0) : 0;
       g_ptr_array_add (files, f);
     }
   return files->len > 0 ? g_steal_pointer (&files) : NULL;
@@ -481,6 +487,38 @@ ensure_upload (NatterClient      *self,
   return u;
 }
 
+/* Writes the upload ids to the outbox entry, so that the app's next run
+ * resumes the uploads instead of beginning them again. */
+static void
+save_progress (Upload *u)
+{
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < u->files->len; i++)
+    {
+      UploadFile *f = g_ptr_array_index (u->files, i);
+      JsonObject *obj = json_object_new ();
+
+      json_object_set_string_member (obj, "path", f->path);
+      json_object_set_string_member (obj, "name", f->name);
+      json_object_set_string_member (obj, "mime", f->mime);
+      json_object_set_int_member (obj, "size", f->size);
+      if (f->sha256 != NULL && f->upload > 0)
+        {
+          json_object_set_string_member (obj, "sha256", f->sha256);
+          json_object_set_int_member (obj, "upload", f->upload);
+        }
+      json_array_add_object_element (array, obj);
+    }
+  node = json_node_init_array (json_node_alloc (), array);
+  json = json_to_string (node, FALSE);
+  if (!natter_outbox_set_files (u->self->outbox, u->client_msg_id, json, &error))
+    g_warning ("Cannot update the outbox: %s", error->message);
+}
+
 static void
 start (Upload *u)
 {
@@ -510,6 +548,10 @@ hash_cb (GObject      *object,
       else
         {
           f->sha256 = g_strdup (r->sha256);
+          /* Changed since an earlier run began its upload: begin anew. */
+          if (f->known != NULL && !g_str_equal (f->known, r->sha256))
+            f->upload = 0;
+          g_clear_pointer (&f->known, g_free);
           /* The file may have changed since it was attached: what is
            * sent is what was hashed. */
           f->size = r->size;
@@ -547,7 +589,11 @@ apply_upload_object (Upload     *u,
       step (u);
       return;
     }
-  f->upload = get_int (obj, "upload", 0);
+  if (f->upload != get_int (obj, "upload", 0))
+    {
+      f->upload = get_int (obj, "upload", 0);
+      save_progress (u);
+    }
   upload_stop_reading (u);
   for (guint i = 0, n = missing != NULL ? json_array_get_length (missing) : 0; i < n; i++)
     {

@@ -207,6 +207,17 @@ load_line (NatterOutbox *self,
         return;
       add_entry (self, &e);
     }
+  else if (g_str_equal (op, "files"))
+    {
+      NatterOutboxEntry *known = g_hash_table_lookup (self->by_id, id);
+
+      files_node = json_object_get_member (obj, "files");
+      if (known != NULL && known->files != NULL && files_node != NULL && JSON_NODE_HOLDS_ARRAY (files_node))
+        {
+          g_free (known->files);
+          known->files = json_to_string (files_node, FALSE);
+        }
+    }
   else if (g_str_equal (op, "done"))
     remove_entry (self, id);
   else if (g_str_equal (op, "failed"))
@@ -500,6 +511,38 @@ natter_outbox_mark_failed (NatterOutbox  *self,
     return FALSE;
   schedule_sync (self);
   return TRUE;
+}
+
+gboolean
+natter_outbox_set_files (NatterOutbox  *self,
+                         const char    *client_msg_id,
+                         const char    *files,
+                         GError       **error)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  NatterOutboxEntry *e;
+  NatterJsonWriter w;
+
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
+  g_return_val_if_fail (files != NULL, FALSE);
+
+  e = client_msg_id != NULL ? g_hash_table_lookup (self->by_id, client_msg_id) : NULL;
+  if (e == NULL || e->files == NULL || g_str_equal (e->files, files))
+    return TRUE;
+  g_free (e->files);
+  e->files = g_strdup (files);
+
+  natter_json_writer_init (&w, line);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, "files");
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, client_msg_id);
+  natter_json_writer_key (&w, "files");
+  natter_json_writer_raw (&w, files, strlen (files));
+  natter_json_writer_end_object (&w);
+  g_string_append_c (line, '\n');
+  return append_line (self, line, error);
 }
 
 gboolean

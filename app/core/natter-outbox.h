@@ -6,6 +6,8 @@
  * "edit", "delete" or "react", "message" and, for a reaction, "emoji" and
  * "on": an action on a stored message, keyed by a client_msg_id of its
  * own; or with "kind" "send_files" and "files", a send with files) or
+ * {"op":"files","client_msg_id","files"} (a send's files as they stand
+ * now: what was uploaded, so that an app restart resumes the upload), or
  * {"op":"done","client_msg_id"} or {"op":"failed","client_msg_id"} (the
  * server refused it for good: it is kept, to be retried or removed, but
  * not sent by itself; a later add of the same id makes it pending again). An add is written (so it survives the
@@ -71,6 +73,13 @@ gboolean      natter_outbox_add       (NatterOutbox  *self,
 gboolean      natter_outbox_add_entry (NatterOutbox            *self,
                                        const NatterOutboxEntry *entry,
                                        GError                 **error);
+/* Replaces the files of the send @client_msg_id (see NatterOutboxEntry);
+ * unknown ids are ignored. Not synced: were the line lost, the upload
+ * would only begin again. */
+gboolean      natter_outbox_set_files (NatterOutbox *self,
+                                       const char   *client_msg_id,
+                                       const char   *files,
+                                       GError      **error);
 /* Marks an entry refused for good: it stays (failed) until added again or
  * removed. Unknown ids are ignored. */
 gboolean      natter_outbox_mark_failed (NatterOutbox *self,

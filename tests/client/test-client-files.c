@@ -4,7 +4,8 @@
  * gives back the same bytes; an upload cancelled midway fails its
  * message and resumes on Retry; an upload cut by the server's crash
  * resumes after the reconnect, sending only what the server lacks, and
- * so does a download cut by it; a
+ * so does a download cut by it, and an upload cut by the app's own
+ * restart; a
  * message with a file written offline survives a restart of the client;
  * a file past the server's limit fails before a byte is sent. */
 #define G_LOG_DOMAIN "test-client-files"
@@ -418,6 +419,66 @@ test_outbox_across_restart (void)
   test_remove_dir (files_dir);
 }
 
+/* The app quits in the middle of an upload: the next run hashes the file
+ * again and, the hash unchanged, goes on with the same upload. */
+static void
+test_restart_mid_upload (void)
+{
+  g_autofree char *alice_dir = test_make_state_dir ();
+  g_autofree char *files_dir = test_make_state_dir ();
+  g_autofree char *alice = test_username ("alice");
+  g_autofree char *bob = test_username ("bob");
+  g_autofree char *to_bob = g_strconcat ("@", bob, NULL);
+  g_autofree char *token = NULL;
+  g_autofree char *expected_sha = NULL;
+  g_autoptr(GFile) source = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterFileTransfer) upload = NULL;
+  NatterClient *client;
+  NatterConversation *conv;
+  NatterMessage *msg;
+  guint chunks = 96, acked;
+
+  client = test_client_new (server, alice_dir);
+  test_client_sign_up (client, server, bob);
+  test_client_free (client);
+  test_remove_dir (alice_dir);
+  g_free (alice_dir);
+  alice_dir = test_make_state_dir ();
+
+  client = test_client_new (server, alice_dir);
+  test_client_sign_up (client, server, alice);
+  token = g_strdup (natter_client_get_token (client));
+  bytes = make_file (files_dir, "big.bin", chunks * CHUNK, &source);
+  expected_sha = sha256_of (bytes);
+  msg = natter_client_send_files (client, to_bob, &source, 1, "across a restart", &error);
+  g_assert_no_error (error);
+  upload = g_object_ref (natter_client_get_upload (client, msg));
+  WAIT_FOR (natter_file_transfer_get_bytes_done (upload) >= 10 * CHUNK);
+  acked = natter_file_transfer_get_bytes_done (upload) / CHUNK;
+  natter_client_disconnect (client);
+  test_client_free (client);
+  g_clear_object (&upload);
+
+  client = test_client_new (server, alice_dir);
+  conv = natter_client_lookup_conversation (client, to_bob, FALSE);
+  g_assert_nonnull (conv);
+  msg = natter_conversation_get_last_message (conv);
+  upload = g_object_ref (natter_client_get_upload (client, msg));
+  test_client_sign_in_token (client, server, token);
+  WAIT_FOR (is_sent (msg));
+  g_assert_null (natter_file_transfer_get_error (upload));
+  g_assert_cmpstr (natter_message_file_get_sha256 (first_file (msg)), ==, expected_sha);
+  /* Only what the server lacked went in the second run. */
+  g_assert_cmpuint (acked, >=, 10);
+  g_assert_cmpuint (natter_file_transfer_get_chunks_sent (upload), <=, chunks - acked + WINDOW);
+
+  test_client_free (client);
+  test_remove_dir (alice_dir);
+  test_remove_dir (files_dir);
+}
+
 static void
 test_too_large (void)
 {
@@ -472,6 +533,7 @@ main (int   argc,
   g_test_add_func ("/client/files/cancel-and-retry", test_cancel_and_retry);
   g_test_add_func ("/client/files/reconnect-resumes", test_reconnect_resumes);
   g_test_add_func ("/client/files/outbox-across-restart", test_outbox_across_restart);
+  g_test_add_func ("/client/files/restart-mid-upload", test_restart_mid_upload);
   g_test_add_func ("/client/files/too-large", test_too_large);
 
   ret = g_test_run ();

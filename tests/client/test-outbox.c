@@ -280,6 +280,16 @@ test_files (void)
   g_assert_cmpstr (e->files, ==, files);
   g_assert_true (g_file_get_contents (path, &log, NULL, NULL));
   g_assert_nonnull (strstr (log, "\"kind\":\"send_files\""));
+
+  /* The files as uploaded so far replace the first ones, across a reload. */
+  g_assert_true (natter_outbox_set_files (outbox, "f", "[{\"path\":\"/x\",\"upload\":7}]", &error));
+  g_assert_true (natter_outbox_set_files (outbox, "unknown", "[]", &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, both);
+  g_assert_cmpstr (natter_outbox_lookup (outbox, "f")->files, ==, "[{\"path\":\"/x\",\"upload\":7}]");
+  g_assert_null (natter_outbox_lookup (outbox, "old")->files);
   g_object_unref (outbox);
 
   g_remove (path);
