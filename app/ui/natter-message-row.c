@@ -350,6 +350,62 @@ file_icon (NatterMessageFile *file)
   return g_content_type_get_symbolic_icon (type != NULL ? type : "application/octet-stream");
 }
 
+static void
+upload_progress_cb (NatterFileTransfer *transfer,
+                    GParamSpec         *pspec,
+                    GtkProgressBar     *bar)
+{
+  gint64 total = natter_file_transfer_get_bytes_total (transfer);
+
+  gtk_progress_bar_set_fraction (bar, total > 0 ? (double) natter_file_transfer_get_bytes_done (transfer) / total
+                                                : 0.0);
+}
+
+/* While the message's files go up: a progress bar and Cancel. */
+static void
+add_upload_progress (NatterMessageRow *self)
+{
+  NatterFileTransfer *transfer;
+  GtkWidget *box, *bar, *cancel;
+
+  if (self->client == NULL ||
+      natter_message_get_state (self->message) != NATTER_MESSAGE_STATE_SENDING ||
+      (transfer = natter_client_get_upload (self->client, self->message)) == NULL ||
+      natter_file_transfer_get_finished (transfer))
+    return;
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  bar = gtk_progress_bar_new ();
+  gtk_widget_set_hexpand (bar, TRUE);
+  gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+  upload_progress_cb (transfer, NULL, GTK_PROGRESS_BAR (bar));
+  /* Disconnected when the bar goes (the cards are rebuilt). */
+  g_signal_connect_object (transfer, "notify::bytes-done", G_CALLBACK (upload_progress_cb), bar, 0);
+  cancel = gtk_button_new_from_icon_name ("process-stop-symbolic");
+  gtk_widget_add_css_class (cancel, "flat");
+  gtk_widget_add_css_class (cancel, "circular");
+  gtk_widget_set_tooltip_text (cancel, _("Cancel Upload"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Cancel Upload"), -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "message.cancel-upload");
+  gtk_box_append (GTK_BOX (box), bar);
+  gtk_box_append (GTK_BOX (box), cancel);
+  gtk_box_append (GTK_BOX (self->files_box), box);
+}
+
+static void
+cancel_upload_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  NatterFileTransfer *transfer;
+
+  if (self->message != NULL && self->client != NULL &&
+      (transfer = natter_client_get_upload (self->client, self->message)) != NULL)
+    natter_file_transfer_cancel (transfer);
+}
+
 /* One card per file: its type's icon, name and size, and Save (once the
  * server has the file). */
 static void
@@ -403,6 +459,8 @@ update_files (NatterMessageRow *self)
       gtk_box_append (GTK_BOX (card), save);
       gtk_box_append (GTK_BOX (self->files_box), card);
     }
+  if (n > 0)
+    add_upload_progress (self);
   gtk_widget_set_visible (self->files_box, n > 0);
   /* A message of files alone has no text to show. */
   gtk_widget_set_visible (GTK_WIDGET (self->body_label),
@@ -515,7 +573,7 @@ message_notify_cb (NatterMessageRow *self,
     update_quote (self);
   else if (g_str_equal (name, "reactions"))
     update_reactions (self);
-  else if (g_str_equal (name, "files"))
+  else if (g_str_equal (name, "files") || g_str_equal (name, "state"))
     update_files (self);
   update_status (self);
 }
@@ -918,6 +976,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "message.toggle-reaction", "s", toggle_reaction_action);
   gtk_widget_class_install_action (widget_class, "message.show-original", NULL, show_original_action);
   gtk_widget_class_install_action (widget_class, "message.save-file", "u", save_file_action);
+  gtk_widget_class_install_action (widget_class, "message.cancel-upload", NULL, cancel_upload_action);
 
   /* A focused message: its menu, and each action of it (the shortcuts
    * window lists them). */
