@@ -14,7 +14,8 @@
  * natter-client-contacts.c       contacts, contact requests, finding users
  * natter-client-rooms.c          rooms
  * natter-client-request.c        a simple request and its reply as a GTask
- * natter-client-files.c          feature files: uploads before a send, downloads
+ * natter-client-files.c          feature files: uploads before a send
+ * natter-client-download.c       ... and downloads
  *
  * A feature's file holds its requests, the handling of their replies and
  * its events; what one file calls in another is declared here, named after
@@ -292,6 +293,12 @@ NatterMessage *natter_client_outbox_send_files (NatterClient *self,
                                                 const char   *address,
                                                 const char   *body,
                                                 const char   *files);
+
+/* natter-client-files.c, natter-client-download.c: the protocol's
+ * chunk size, and how many chunks this client leaves unanswered at once
+ * (docs/protocol.md, "Fairness and flow": the app keeps 4). */
+#define NATTER_FILES_CHUNK_SIZE 32768
+#define NATTER_FILES_WINDOW     4
 
 /* natter-client-files.c */
 /* TRUE when @entry's send can go now (no files, or all uploaded: their
