@@ -341,6 +341,19 @@ natter_file_name_is_valid (const char *name)
 }
 
 gboolean
+natter_sha256_is_valid (const char *sha256)
+{
+  gsize i;
+
+  if (sha256 == NULL)
+    return FALSE;
+  for (i = 0; sha256[i] != '\0'; i++)
+    if (!g_ascii_isdigit (sha256[i]) && !(sha256[i] >= 'a' && sha256[i] <= 'f'))
+      return FALSE;
+  return i == 64;
+}
+
+gboolean
 natter_mime_is_valid (const char *mime)
 {
   const char *slash;
@@ -357,15 +370,4 @@ natter_mime_is_valid (const char *mime)
     if (p != slash && !g_ascii_isalnum (*p) && strchr ("!#$&-^_.+", *p) == NULL)
       return FALSE;
   return TRUE;
-}
-
-gboolean
-natter_sha256_hex_is_valid (const char *text)
-{
-  gsize i;
-
-  for (i = 0; text[i] != '\0'; i++)
-    if (!g_ascii_isdigit (text[i]) && !(text[i] >= 'a' && text[i] <= 'f'))
-      return FALSE;
-  return i == 64;
 }

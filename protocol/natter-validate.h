@@ -78,7 +78,7 @@ gboolean    natter_file_name_is_valid     (const char *name);
 gboolean    natter_mime_is_valid          (const char *mime);
 /* A SHA-256 as the protocol writes it (a file's, a picture's): 64
  * lower-case hexadecimal digits. */
-gboolean    natter_sha256_hex_is_valid    (const char *text);
+gboolean    natter_sha256_is_valid        (const char *sha256);
 /* weak_password when under NATTER_PASSWORD_MIN characters or over
  * NATTER_PASSWORD_MAX bytes, or not valid UTF-8. */
 gboolean    natter_password_check         (const char *password, GError **error);

@@ -27,6 +27,7 @@
 #define FEATURE_MESSAGE_ACTIONS "message_actions"
 #define FEATURE_ROOM_MANAGEMENT "room_management"
 #define FEATURE_ACCOUNTS        "accounts"
+#define FEATURE_FILES           "files"
 
 /* ---- turning the feature on ------------------------------------------------ */
 
@@ -42,6 +43,8 @@ natter_client_actions_add_features (NatterClient *self,
   json_array_add_string_element (features, FEATURE_MESSAGE_ACTIONS);
   json_array_add_string_element (features, FEATURE_ROOM_MANAGEMENT);
   json_array_add_string_element (features, FEATURE_ACCOUNTS);
+  /* Asked for always: a server that does not offer it ignores the name. */
+  json_array_add_string_element (features, FEATURE_FILES);
   json_object_set_array_member (request, "features", features);
   /* Read by a server that turns accounts on: the name of this session
    * in the account's list of devices (natter-client-accounts.c). */
@@ -56,7 +59,7 @@ natter_client_actions_apply_features (NatterClient *self,
                                       JsonObject   *reply)
 {
   JsonArray *features = get_array (reply, "features");
-  gboolean on = FALSE, rooms = FALSE, accounts = FALSE;
+  gboolean on = FALSE, rooms = FALSE, accounts = FALSE, files = FALSE;
 
   for (guint i = 0, n = features != NULL ? json_array_get_length (features) : 0; i < n; i++)
     {
@@ -67,8 +70,10 @@ natter_client_actions_apply_features (NatterClient *self,
       on |= g_strcmp0 (name, FEATURE_MESSAGE_ACTIONS) == 0;
       rooms |= g_strcmp0 (name, FEATURE_ROOM_MANAGEMENT) == 0;
       accounts |= g_strcmp0 (name, FEATURE_ACCOUNTS) == 0;
+      files |= g_strcmp0 (name, FEATURE_FILES) == 0;
     }
   self->accounts = accounts;
+  self->files = files;
   natter_client_set_message_actions (self, on);
   /* Room management (natter-client-room-admin.c) is turned on here too:
    * one features field for the sign-in. */

@@ -79,7 +79,7 @@ avatar_reply (NatterClient  *self,
   gsize len = 0;
   GBytes *bytes;
 
-  if (sha256 == NULL || text == NULL || !natter_sha256_hex_is_valid (sha256) ||
+  if (sha256 == NULL || text == NULL || !natter_sha256_is_valid (sha256) ||
       strlen (text) > (AVATAR_MAX_BYTES + 2) / 3 * 4)
     {
       g_set_error_literal (error, NATTER_CLIENT_ERROR, NATTER_CLIENT_ERROR_PROTOCOL,

@@ -86,6 +86,11 @@ send_cb (GObject      *object,
            * connection dropped now. Sync and events move it. */
           natter_message_set_sent (pending, natter_message_get_id (stored),
                                    natter_message_get_timestamp (stored));
+          /* Feature files: the server's files (ids, hashes) replace the
+           * local ones the message showed while sending. */
+          if (g_list_model_get_n_items (natter_message_get_files (stored)) > 0)
+            natter_message_set_files (pending, natter_message_get_files (stored));
+          natter_client_files_forget (self, d->client_msg_id, stored, NULL);
           natter_message_list_settle (natter_conversation_get_list (conv), pending);
           natter_conversation_refresh (conv, me_name (self));
           if (!natter_outbox_remove (self->outbox, d->client_msg_id, &local_error))
@@ -107,6 +112,7 @@ send_cb (GObject      *object,
       g_debug ("Message refused for good: %s", error->message);
       if (pending != NULL)
         natter_message_set_state (pending, NATTER_MESSAGE_STATE_FAILED);
+      natter_client_files_forget (self, d->client_msg_id, NULL, error);
       /* Kept on disk, failed, until it is retried or deleted. */
       if (!natter_outbox_mark_failed (self->outbox, d->client_msg_id, &local_error))
         g_warning ("Cannot update the outbox: %s", local_error->message);
@@ -145,6 +151,9 @@ send_entry (NatterClient      *self,
    * as protocol 1 has no such field. */
   if (entry->reply_to > 0 && self->message_actions)
     json_object_set_int_member (req, "reply_to", entry->reply_to);
+  /* A send with files goes once they are uploaded. */
+  if (!natter_client_files_prepare_send (self, entry, req))
+    return;
 
   d = g_new0 (SendData, 1);
   d->self = g_object_ref (self);
@@ -212,6 +221,12 @@ natter_client_outbox_restore (NatterClient *self)
       if (e->reply_to > 0)
         natter_message_set_reply_to (msg, &(NatterQuote) { e->reply_to, e->reply_from,
                                                            e->reply_body, FALSE });
+      if (e->files != NULL)
+        {
+          g_autoptr(GListModel) files = natter_client_files_local_files (e);
+
+          natter_message_set_files (msg, files);
+        }
       if (e->failed)
         natter_message_set_state (msg, NATTER_MESSAGE_STATE_FAILED);
       else
@@ -239,7 +254,8 @@ natter_client_outbox_set_account (NatterClient *self,
 static void
 queue_pending (NatterClient       *self,
                NatterConversation *conv,
-               NatterMessage      *msg)
+               NatterMessage      *msg,
+               const char         *files)
 {
   const char *client_msg_id = natter_message_get_client_msg_id (msg);
   const char *address = natter_conversation_get_address (conv);
@@ -250,6 +266,8 @@ queue_pending (NatterClient       *self,
   NatterOutboxEntry entry = {
     (char *) client_msg_id, (char *) address, (char *) body, ts,
   };
+
+  entry.files = (char *) files;
 
   if (quote != NULL)
     {
@@ -271,6 +289,12 @@ queue_pending (NatterClient       *self,
     send_entry (self, &entry);
 }
 
+static NatterMessage *send_new (NatterClient      *self,
+                                const char        *address,
+                                const char        *body,
+                                const NatterQuote *quote,
+                                const char        *files);
+
 NatterMessage *
 natter_client_send_message (NatterClient *self,
                             const char   *address,
@@ -285,14 +309,34 @@ natter_client_outbox_send (NatterClient      *self,
                            const char        *body,
                            const NatterQuote *quote)
 {
+  if (body == NULL || !natter_body_is_valid (body, strlen (body)))
+    return NULL;
+  return send_new (self, address, body, quote, NULL);
+}
+
+NatterMessage *
+natter_client_outbox_send_files (NatterClient *self,
+                                 const char   *address,
+                                 const char   *body,
+                                 const char   *files)
+{
+  /* With files, the text may be empty (the caller checked the rest). */
+  return send_new (self, address, body, NULL, files);
+}
+
+static NatterMessage *
+send_new (NatterClient      *self,
+          const char        *address,
+          const char        *body,
+          const NatterQuote *quote,
+          const char        *files)
+{
   g_autoptr(NatterMessage) msg = NULL;
   g_autofree char *client_msg_id = NULL;
   NatterConversation *conv;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
 
-  if (body == NULL || !natter_body_is_valid (body, strlen (body)))
-    return NULL;
   conv = natter_client_lookup_conversation (self, address, TRUE);
   if (conv == NULL)
     return NULL;
@@ -306,7 +350,14 @@ natter_client_outbox_send (NatterClient      *self,
                                     body, client_msg_id, g_get_real_time () / 1000);
   if (quote != NULL)
     natter_message_set_reply_to (msg, quote);
-  queue_pending (self, conv, msg);
+  if (files != NULL)
+    {
+      NatterOutboxEntry local = { .files = (char *) files };
+      g_autoptr(GListModel) shown = natter_client_files_local_files (&local);
+
+      natter_message_set_files (msg, shown);
+    }
+  queue_pending (self, conv, msg, files);
   natter_message_list_append_pending (natter_conversation_get_list (conv), msg);
   natter_conversation_refresh (conv, me_name (self));
 
@@ -339,6 +390,8 @@ natter_client_retry_message (NatterClient  *self,
                              NatterMessage *message)
 {
   NatterConversation *conv = failed_message_conversation (self, message);
+  NatterOutboxEntry *entry;
+  g_autofree char *files = NULL;
 
   if (conv == NULL)
     return FALSE;
@@ -346,7 +399,9 @@ natter_client_retry_message (NatterClient  *self,
   /* The same client_msg_id: should the first try have been stored after
    * all, the server answers the original and stores no copy. */
   natter_message_set_state (message, NATTER_MESSAGE_STATE_SENDING);
-  queue_pending (self, conv, message);
+  entry = natter_outbox_lookup (self->outbox, natter_message_get_client_msg_id (message));
+  files = entry != NULL ? g_strdup (entry->files) : NULL;
+  queue_pending (self, conv, message, files);
   return TRUE;
 }
 
@@ -365,6 +420,7 @@ natter_client_discard_message (NatterClient  *self,
       g_warning ("Cannot update the outbox: %s", error->message);
       natter_client_emit_error (self, error);
     }
+  natter_client_files_discard (self, natter_message_get_client_msg_id (message));
   natter_message_list_remove_pending (natter_conversation_get_list (conv), message);
   natter_conversation_refresh (conv, me_name (self));
 

@@ -14,6 +14,8 @@
  * natter-client-contacts.c       contacts, contact requests, finding users
  * natter-client-rooms.c          rooms
  * natter-client-request.c        a simple request and its reply as a GTask
+ * natter-client-files.c          feature files: uploads before a send
+ * natter-client-download.c       ... and downloads
  *
  * A feature's file holds its requests, the handling of their replies and
  * its events; what one file calls in another is declared here, named after
@@ -93,6 +95,9 @@ struct _NatterClient
   gboolean           room_management;    /* ... and this one */
   GListStore        *invitations;        /* NatterRoom* we are invited to (room_management) */
   gboolean           accounts;           /* the feature accounts is on */
+  gboolean           files;              /* ... and files */
+  GHashTable        *uploads;            /* client_msg_id → the upload of a send with files
+                                          * (natter-client-files.c) */
   gboolean           no_features;        /* tests: sign in as a protocol-1 client */
 };
 
@@ -283,6 +288,40 @@ void natter_client_outbox_restore     (NatterClient *self);
 void natter_client_outbox_set_account (NatterClient *self,
                                        const char   *account,
                                        const char   *username);
+
+/* A new message with files (@files: the outbox entry's JSON, see
+ * natter-outbox.h) to @address. */
+NatterMessage *natter_client_outbox_send_files (NatterClient *self,
+                                                const char   *address,
+                                                const char   *body,
+                                                const char   *files);
+
+/* natter-client-files.c, natter-client-download.c: the protocol's
+ * chunk size, and how many chunks this client leaves unanswered at once
+ * (docs/protocol.md, "Fairness and flow": the app keeps 4). */
+#define NATTER_FILES_CHUNK_SIZE 32768
+#define NATTER_FILES_WINDOW     4
+
+/* natter-client-files.c */
+/* TRUE when @entry's send can go now (no files, or all uploaded: their
+ * ids are added to @req); FALSE when its files are being uploaded (the
+ * send goes when they are) or it failed. */
+gboolean       natter_client_files_prepare_send (NatterClient      *self,
+                                                 NatterOutboxEntry *entry,
+                                                 JsonObject        *req);
+/* The send of @client_msg_id was acknowledged (@error NULL) or refused
+ * for good (@error): its upload is over, or waits for Retry. */
+void           natter_client_files_forget       (NatterClient      *self,
+                                                 const char        *client_msg_id,
+                                                 NatterMessage     *stored,
+                                                 const GError      *error);
+/* A message discarded: its upload goes too. */
+void           natter_client_files_discard      (NatterClient      *self,
+                                                 const char        *client_msg_id);
+/* The files of @entry as NatterMessageFile (id 0), to show while sending. */
+GListModel    *natter_client_files_local_files  (NatterOutboxEntry *entry);
+/* The value destroy function of the uploads table. */
+GDestroyNotify natter_client_files_upload_free_func (void);
 
 /* natter-client-conversations.c */
 gint64 natter_client_conversations_apply_list          (NatterClient *self,

@@ -437,6 +437,7 @@ natter_client_finalize (GObject *object)
 
   g_hash_table_unref (self->sending);
   g_hash_table_unref (self->in_flight);
+  g_hash_table_unref (self->uploads);
   g_hash_table_unref (self->typing_sent);
   g_hash_table_unref (self->action_bases);
   g_hash_table_unref (self->avatars);
@@ -653,6 +654,8 @@ natter_client_init (NatterClient *self)
   self->invitations = g_list_store_new (NATTER_TYPE_ROOM);
   self->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         natter_client_files_upload_free_func ());
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->action_bases = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->avatars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);

@@ -18,6 +18,7 @@
 #include "natter-core-enums.h"
 #include "natter-conversation.h"
 #include "natter-error.h"
+#include "natter-file-transfer.h"
 #include "natter-message.h"
 #include "natter-room.h"
 #include "natter-room-entry.h"
@@ -598,6 +599,50 @@ void               natter_client_search_async          (NatterClient        *sel
 GListModel        *natter_client_search_finish         (NatterClient        *self,
                                                         GAsyncResult        *result,
                                                         GError             **error);
+
+/* ---- Files (feature files, docs/protocol.md "Files") ---------------------- */
+
+/* TRUE when the server turned the feature on for this sign-in. */
+gboolean            natter_client_get_files_enabled   (NatterClient        *self);
+
+/* Sends @n_files local files (1 to 10) with @body (NULL or "" for none)
+ * to @address, as natter_client_send_message() does: the message is in
+ * the outbox at once (its files by path, so it survives a restart) and
+ * shows as sending with its files (natter_message_get_files(), id 0);
+ * when the client is READY the files are uploaded (hashed off the main
+ * loop, then chunk by chunk, resumed after a reconnect) and then the
+ * message is sent. A limit of the server (file_too_large,
+ * quota_exceeded, too_many_uploads) fails the message, with send-failed,
+ * before its bytes are sent. Returns the message (transfer none), or
+ * NULL with @error when a file cannot be sent (not a local regular file,
+ * empty) or the address or text is invalid. */
+NatterMessage      *natter_client_send_files          (NatterClient        *self,
+                                                       const char          *address,
+                                                       GFile              **files,
+                                                       guint                n_files,
+                                                       const char          *body,
+                                                       GError             **error);
+/* The upload of @message, a message with files being sent (or failed,
+ * waiting for Retry), or NULL (transfer none: held by the client until
+ * the message is sent or discarded). Its cancel fails the message; Retry
+ * (natter_client_retry_message()) resumes the upload with a new transfer. */
+NatterFileTransfer *natter_client_get_upload          (NatterClient        *self,
+                                                       NatterMessage       *message);
+/* Downloads @file (of a stored message) to @dest: chunk by chunk into
+ * "@dest.part", renamed to @dest once its SHA-256 checks. A lost
+ * connection pauses it: it goes on from the .part by itself when the
+ * client is READY again. One that fails or is cancelled keeps the .part,
+ * and the next call for the same @dest resumes from it. Returns the
+ * transfer (transfer full) for its progress and Cancel. */
+NatterFileTransfer *natter_client_download_file_async (NatterClient        *self,
+                                                       NatterMessageFile   *file,
+                                                       GFile               *dest,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            natter_client_download_file_finish (NatterClient       *self,
+                                                        GAsyncResult       *result,
+                                                        GError            **error);
 
 /* Signals:
  *   message-received (NatterConversation *conversation, NatterMessage *message)

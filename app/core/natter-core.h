@@ -4,6 +4,8 @@
 #include "natter-core-enums.h"
 #include "natter-user.h"
 #include "natter-message.h"
+#include "natter-message-file.h"
+#include "natter-file-transfer.h"
 #include "natter-room.h"
 #include "natter-room-entry.h"
 #include "natter-conversation.h"

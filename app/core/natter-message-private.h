@@ -56,4 +56,10 @@ void           natter_message_apply_reaction (NatterMessage *self,
                                               const char    *username,
                                               gboolean       on);
 
+/* Feature files: the message's files become @files' items
+ * (NatterMessageFile, immutable): a pending message's local files, then the
+ * server's once it is acknowledged. */
+void           natter_message_set_files      (NatterMessage *self,
+                                              GListModel    *files);
+
 G_END_DECLS

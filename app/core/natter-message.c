@@ -8,6 +8,7 @@
 
 #include "natter-error.h"
 #include "natter-fields.h"
+#include "natter-message-file-private.h"
 #include "natter-message-private.h"
 #include "natter-validate.h"
 
@@ -32,6 +33,9 @@ struct _NatterMessage
   gboolean            deleted;
   GPtrArray          *reactions;  /* NatterReaction */
   GStrv               mentions;
+
+  /* feature files */
+  GListStore         *files;      /* NatterMessageFile, in the order sent */
 };
 
 G_DEFINE_BOXED_TYPE (NatterQuote, natter_quote, natter_quote_copy, natter_quote_free)
@@ -148,6 +152,7 @@ enum {
   PROP_DELETED,
   PROP_REACTIONS,
   PROP_MENTIONS,
+  PROP_FILES,
   N_PROPS,
 };
 
@@ -165,6 +170,7 @@ natter_message_finalize (GObject *object)
   natter_quote_free (self->reply_to);
   g_ptr_array_unref (self->reactions);
   g_strfreev (self->mentions);
+  g_object_unref (self->files);
 
   G_OBJECT_CLASS (natter_message_parent_class)->finalize (object);
 }
@@ -217,6 +223,9 @@ natter_message_get_property (GObject    *object,
       break;
     case PROP_MENTIONS:
       g_value_set_boxed (value, self->mentions);
+      break;
+    case PROP_FILES:
+      g_value_set_object (value, self->files);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -272,6 +281,11 @@ natter_message_class_init (NatterMessageClass *klass)
   properties[PROP_MENTIONS] =
     g_param_spec_boxed ("mentions", NULL, NULL, G_TYPE_STRV,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The model itself never changes; it notifies when its items are
+   * replaced (a sent message takes the server's files over). */
+  properties[PROP_FILES] =
+    g_param_spec_object ("files", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -282,6 +296,7 @@ natter_message_init (NatterMessage *self)
   self->state = NATTER_MESSAGE_STATE_SENT;
   self->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_reaction_free);
   self->mentions = g_new0 (char *, 1);
+  self->files = g_list_store_new (NATTER_TYPE_MESSAGE_FILE);
 }
 
 NatterMessage *
@@ -424,6 +439,30 @@ parse_actions (NatterMessage *self,
   self->mentions = strings_of (array_member (message, "mentions"));
 }
 
+/* Feature files: a file object that cannot be read is left out, the
+ * message still shows. */
+static void
+parse_files (NatterMessage *self,
+             JsonObject    *message)
+{
+  JsonNode *node = json_object_get_member (message, "files");
+  JsonArray *files;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return;
+  files = json_node_get_array (node);
+  for (guint i = 0, n = json_array_get_length (files); i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (files, i);
+      g_autoptr(NatterMessageFile) file = NULL;
+
+      if (JSON_NODE_HOLDS_OBJECT (element))
+        file = natter_message_file_new_from_json (json_node_get_object (element));
+      if (file != NULL)
+        g_list_store_append (self->files, file);
+    }
+}
+
 NatterMessage *
 natter_message_new_from_json (JsonObject  *message,
                               const char  *me,
@@ -460,6 +499,7 @@ natter_message_new_from_json (JsonObject  *message,
   self->client_msg_id = g_strdup (client_msg_id);
   self->outgoing = me != NULL && g_strcmp0 (me, from) == 0;
   parse_actions (self, message);
+  parse_files (self, message);
   return self;
 }
 
@@ -635,6 +675,7 @@ natter_message_copy (NatterMessage *self)
   copy->reactions = reactions_copy (self->reactions);
   g_strfreev (copy->mentions);
   copy->mentions = g_strdupv (self->mentions);
+  natter_message_set_files (copy, G_LIST_MODEL (self->files));
   return copy;
 }
 
@@ -680,6 +721,50 @@ set_deleted (NatterMessage *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELETED]);
 }
 
+/* Files never change once sent: the same ids in the same order are the
+ * same files. */
+static gboolean
+files_equal (GListModel *a,
+             GListModel *b)
+{
+  guint n = g_list_model_get_n_items (a);
+
+  if (n != g_list_model_get_n_items (b))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(NatterMessageFile) fa = g_list_model_get_item (a, i);
+      g_autoptr(NatterMessageFile) fb = g_list_model_get_item (b, i);
+
+      if (natter_message_file_get_id (fa) != natter_message_file_get_id (fb))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+natter_message_set_files (NatterMessage *self,
+                          GListModel    *files)
+{
+  guint n = g_list_model_get_n_items (files);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_if_fail (NATTER_IS_MESSAGE (self));
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (items, g_list_model_get_item (files, i));
+  g_list_store_splice (self->files, 0, g_list_model_get_n_items (G_LIST_MODEL (self->files)),
+                       items->pdata, items->len);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILES]);
+}
+
+GListModel *
+natter_message_get_files (NatterMessage *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE (self), NULL);
+  return G_LIST_MODEL (self->files);
+}
+
 gboolean
 natter_message_update (NatterMessage *self,
                        NatterMessage *from)
@@ -709,6 +794,14 @@ natter_message_update (NatterMessage *self,
       g_strfreev (self->mentions);
       self->mentions = g_strdupv (from->mentions);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
+      n_notified++;
+    }
+  /* A copy without files is one that never had any, or a deleted one
+   * (whose files go); a pending message keeps its local ones until then. */
+  if ((g_list_model_get_n_items (G_LIST_MODEL (from->files)) > 0 || from->deleted) &&
+      !files_equal (G_LIST_MODEL (self->files), G_LIST_MODEL (from->files)))
+    {
+      natter_message_set_files (self, G_LIST_MODEL (from->files));
       n_notified++;
     }
   g_object_thaw_notify (G_OBJECT (self));

@@ -1,9 +1,10 @@
 /* natter-message.h: one chat message, stored or still on its way out. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "natter-core-enums.h"
+#include "natter-message-file.h"
 
 G_BEGIN_DECLS
 
@@ -78,6 +79,11 @@ const NatterReaction *natter_message_find_reaction   (NatterMessage *self,
 const char * const *natter_message_get_mentions      (NatterMessage *self);
 gboolean            natter_message_mentions          (NatterMessage *self,
                                                       const char    *username);
+
+/* Feature files: the message's NatterMessageFile, in the order sent
+ * (never NULL, empty for a message without files; borrowed). A message
+ * being sent lists its local files (id 0) until the server's come. */
+GListModel         *natter_message_get_files         (NatterMessage *self);
 /* The first line of @body, at most 200 bytes cut on a character
  * boundary: what a reply quotes of it, as the server does. */
 char               *natter_message_quote_text        (const char    *body);

@@ -43,10 +43,12 @@ entry_free (gpointer data)
   g_free (e->emoji);
   g_free (e->reply_from);
   g_free (e->reply_body);
+  g_free (e->files);
   g_free (e);
 }
 
 static const char *const kind_names[] = { "send", "edit", "delete", "react" };
+#define KIND_SEND_FILES "send_files"
 
 static void
 natter_outbox_finalize (GObject *object)
@@ -105,6 +107,7 @@ add_entry (NatterOutbox            *self,
   e->reply_to = from->reply_to;
   e->reply_from = g_strdup (from->reply_from);
   e->reply_body = g_strdup (from->reply_body);
+  e->files = g_strdup (from->files);
   g_ptr_array_add (self->pending, e);
   g_hash_table_insert (self->by_id, e->client_msg_id, e);
 }
@@ -151,6 +154,8 @@ load_line (NatterOutbox *self,
   JsonObject *obj;
   const char *op = NULL, *id = NULL, *to = NULL, *body = NULL, *kind = NULL;
   NatterOutboxEntry e = { 0 };
+  g_autofree char *files = NULL;
+  JsonNode *files_node;
 
   if (len == 0)
     return;
@@ -176,6 +181,17 @@ load_line (NatterOutbox *self,
       natter_fields_get_string (obj, "account", FALSE, (const char **) &e.account, NULL);
       /* An entry without "kind" is a send (all of them were, once). */
       natter_fields_get_string (obj, "kind", FALSE, &kind, NULL);
+      /* A send with files has a kind of its own on disk, so that a
+       * version that knows no files skips it rather than sending the
+       * text alone. */
+      if (g_strcmp0 (kind, KIND_SEND_FILES) == 0)
+        {
+          files_node = json_object_get_member (obj, "files");
+          if (files_node == NULL || !JSON_NODE_HOLDS_ARRAY (files_node))
+            return;
+          e.files = files = json_to_string (files_node, FALSE);
+          kind = NULL;
+        }
       for (guint i = 0; kind != NULL && i < G_N_ELEMENTS (kind_names); i++)
         if (g_str_equal (kind, kind_names[i]))
           e.kind = i;
@@ -190,6 +206,17 @@ load_line (NatterOutbox *self,
       if (e.kind != NATTER_OUTBOX_SEND && e.message <= 0)
         return;
       add_entry (self, &e);
+    }
+  else if (g_str_equal (op, "files"))
+    {
+      NatterOutboxEntry *known = g_hash_table_lookup (self->by_id, id);
+
+      files_node = json_object_get_member (obj, "files");
+      if (known != NULL && known->files != NULL && files_node != NULL && JSON_NODE_HOLDS_ARRAY (files_node))
+        {
+          g_free (known->files);
+          known->files = json_to_string (files_node, FALSE);
+        }
     }
   else if (g_str_equal (op, "done"))
     remove_entry (self, id);
@@ -226,6 +253,13 @@ append_entry_lines (GString                 *out,
     {
       natter_json_writer_key (&w, "account");
       natter_json_writer_string (&w, e->account);
+    }
+  if (e->kind == NATTER_OUTBOX_SEND && e->files != NULL)
+    {
+      natter_json_writer_key (&w, "kind");
+      natter_json_writer_string (&w, KIND_SEND_FILES);
+      natter_json_writer_key (&w, "files");
+      natter_json_writer_raw (&w, e->files, strlen (e->files));
     }
   if (e->kind != NATTER_OUTBOX_SEND)
     {
@@ -477,6 +511,38 @@ natter_outbox_mark_failed (NatterOutbox  *self,
     return FALSE;
   schedule_sync (self);
   return TRUE;
+}
+
+gboolean
+natter_outbox_set_files (NatterOutbox  *self,
+                         const char    *client_msg_id,
+                         const char    *files,
+                         GError       **error)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  NatterOutboxEntry *e;
+  NatterJsonWriter w;
+
+  g_return_val_if_fail (NATTER_IS_OUTBOX (self), FALSE);
+  g_return_val_if_fail (files != NULL, FALSE);
+
+  e = client_msg_id != NULL ? g_hash_table_lookup (self->by_id, client_msg_id) : NULL;
+  if (e == NULL || e->files == NULL || g_str_equal (e->files, files))
+    return TRUE;
+  g_free (e->files);
+  e->files = g_strdup (files);
+
+  natter_json_writer_init (&w, line);
+  natter_json_writer_begin_object (&w);
+  natter_json_writer_key (&w, "op");
+  natter_json_writer_string (&w, "files");
+  natter_json_writer_key (&w, "client_msg_id");
+  natter_json_writer_string (&w, client_msg_id);
+  natter_json_writer_key (&w, "files");
+  natter_json_writer_raw (&w, files, strlen (files));
+  natter_json_writer_end_object (&w);
+  g_string_append_c (line, '\n');
+  return append_line (self, line, error);
 }
 
 gboolean

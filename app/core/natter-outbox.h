@@ -5,7 +5,9 @@
  * "reply_to", "reply_from", "reply_body" for a reply; or with "kind"
  * "edit", "delete" or "react", "message" and, for a reaction, "emoji" and
  * "on": an action on a stored message, keyed by a client_msg_id of its
- * own) or
+ * own; or with "kind" "send_files" and "files", a send with files) or
+ * {"op":"files","client_msg_id","files"} (a send's files as they stand
+ * now: what was uploaded, so that an app restart resumes the upload), or
  * {"op":"done","client_msg_id"} or {"op":"failed","client_msg_id"} (the
  * server refused it for good: it is kept, to be retried or removed, but
  * not sent by itself; a later add of the same id makes it pending again). An add is written (so it survives the
@@ -43,6 +45,10 @@ typedef struct {
   gint64  reply_to;    /* a send's original, 0 for none */
   char   *reply_from;  /* ...its sender and quoted line, to show it */
   char   *reply_body;  /*    again after a restart */
+  /* feature files: a send's files, NULL for none: a JSON array of
+   * {"path","name","mime","size"} (natter-client-files.c), kept as
+   * text. On disk such a send has "kind":"send_files" and "files". */
+  char   *files;
 } NatterOutboxEntry;
 
 #define NATTER_TYPE_OUTBOX (natter_outbox_get_type ())
@@ -67,6 +73,13 @@ gboolean      natter_outbox_add       (NatterOutbox  *self,
 gboolean      natter_outbox_add_entry (NatterOutbox            *self,
                                        const NatterOutboxEntry *entry,
                                        GError                 **error);
+/* Replaces the files of the send @client_msg_id (see NatterOutboxEntry);
+ * unknown ids are ignored. Not synced: were the line lost, the upload
+ * would only begin again. */
+gboolean      natter_outbox_set_files (NatterOutbox *self,
+                                       const char   *client_msg_id,
+                                       const char   *files,
+                                       GError      **error);
 /* Marks an entry refused for good: it stays (failed) until added again or
  * removed. Unknown ids are ignored. */
 gboolean      natter_outbox_mark_failed (NatterOutbox *self,

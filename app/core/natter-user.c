@@ -278,7 +278,7 @@ natter_user_update_from_json (NatterUser     *self,
       const char *avatar = NULL;
 
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING &&
-          natter_sha256_hex_is_valid (json_node_get_string (node)))
+          natter_sha256_is_valid (json_node_get_string (node)))
         avatar = json_node_get_string (node);
       if ((avatar != NULL || JSON_NODE_HOLDS_NULL (node)) && set_string (&self->avatar, avatar))
         g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AVATAR]);

@@ -609,6 +609,69 @@ send_action (GtkWidget  *widget,
   g_signal_emit (self, signals[SIGNAL_SENT], 0, message);
 }
 
+/* The chosen files go at once, as a message of their own: the text being
+ * written stays for the next message. */
+static void
+attach_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    NatterComposer  *self)
+{
+  g_autoptr(GListModel) chosen = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  NatterMessage *message;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (response != GTK_RESPONSE_ACCEPT || self->client == NULL || self->conversation == NULL)
+    goto out;
+  chosen = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+  for (guint i = 0, n = g_list_model_get_n_items (chosen); i < n; i++)
+    g_ptr_array_add (files, g_list_model_get_item (chosen, i));
+  if (files->len == 0)
+    goto out;
+  message = natter_client_send_files (self->client, natter_conversation_get_address (self->conversation),
+                                      (GFile **) files->pdata, files->len, NULL, &error);
+  if (message != NULL)
+    g_signal_emit (self, signals[SIGNAL_SENT], 0, message);
+  else if (root != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not send the file: %s"), error->message);
+
+      gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+    }
+
+out:
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+attach_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  NatterComposer *self = NATTER_COMPOSER (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *chooser;
+
+  if (self->client == NULL || self->conversation == NULL)
+    return;
+  if (!natter_client_get_files_enabled (self->client))
+    {
+      if (root != NULL)
+        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s",
+                                    _("This server does not accept files."));
+      return;
+    }
+  chooser = gtk_file_chooser_native_new (_("Attach File"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (attach_response_cb), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static gboolean
 key_pressed_cb (NatterComposer        *self,
                 guint                  keyval,
@@ -779,6 +842,7 @@ natter_composer_class_init (NatterComposerClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, mention_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "composer.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "composer.attach", NULL, attach_action);
   gtk_widget_class_install_action (widget_class, "composer.cancel", NULL, cancel_action);
 }
 

@@ -50,6 +50,7 @@ struct _NatterMessageRow
   GtkLabel           *time_label;
   GtkLabel           *status_label;
   GtkWidget          *reactions_box;
+  GtkWidget          *files_box;
   GtkWidget          *hover_button;
 
   /* borrowed references */
@@ -340,6 +341,215 @@ update_reactions (NatterMessageRow *self)
   gtk_widget_set_visible (self->reactions_box, reactions->len > 0);
 }
 
+/* The icon of a file's type, from its MIME type. */
+static GIcon *
+file_icon (NatterMessageFile *file)
+{
+  g_autofree char *type = g_content_type_from_mime_type (natter_message_file_get_mime (file));
+
+  return g_content_type_get_symbolic_icon (type != NULL ? type : "application/octet-stream");
+}
+
+static void
+upload_progress_cb (NatterFileTransfer *transfer,
+                    GParamSpec         *pspec,
+                    GtkProgressBar     *bar)
+{
+  gint64 total = natter_file_transfer_get_bytes_total (transfer);
+
+  gtk_progress_bar_set_fraction (bar, total > 0 ? (double) natter_file_transfer_get_bytes_done (transfer) / total
+                                                : 0.0);
+}
+
+/* While the message's files go up: a progress bar and Cancel. */
+static void
+add_upload_progress (NatterMessageRow *self)
+{
+  NatterFileTransfer *transfer;
+  GtkWidget *box, *bar, *cancel;
+
+  if (self->client == NULL ||
+      natter_message_get_state (self->message) != NATTER_MESSAGE_STATE_SENDING ||
+      (transfer = natter_client_get_upload (self->client, self->message)) == NULL ||
+      natter_file_transfer_get_finished (transfer))
+    return;
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  bar = gtk_progress_bar_new ();
+  gtk_widget_set_hexpand (bar, TRUE);
+  gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+  upload_progress_cb (transfer, NULL, GTK_PROGRESS_BAR (bar));
+  /* Disconnected when the bar goes (the cards are rebuilt). */
+  g_signal_connect_object (transfer, "notify::bytes-done", G_CALLBACK (upload_progress_cb), bar, 0);
+  cancel = gtk_button_new_from_icon_name ("process-stop-symbolic");
+  gtk_widget_add_css_class (cancel, "flat");
+  gtk_widget_add_css_class (cancel, "circular");
+  gtk_widget_set_tooltip_text (cancel, _("Cancel Upload"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Cancel Upload"), -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "message.cancel-upload");
+  gtk_box_append (GTK_BOX (box), bar);
+  gtk_box_append (GTK_BOX (box), cancel);
+  gtk_box_append (GTK_BOX (self->files_box), box);
+}
+
+static void
+cancel_upload_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  NatterFileTransfer *transfer;
+
+  if (self->message != NULL && self->client != NULL &&
+      (transfer = natter_client_get_upload (self->client, self->message)) != NULL)
+    natter_file_transfer_cancel (transfer);
+}
+
+/* One card per file: its type's icon, name and size, and Save (once the
+ * server has the file). */
+static void
+update_files (NatterMessageRow *self)
+{
+  GListModel *files = natter_message_get_files (self->message);
+  guint n = g_list_model_get_n_items (files);
+  GtkWidget *child;
+  const char *body = natter_message_get_body (self->message);
+
+  while ((child = gtk_widget_get_first_child (self->files_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->files_box), child);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(NatterMessageFile) file = g_list_model_get_item (files, i);
+      g_autoptr(GIcon) icon = file_icon (file);
+      g_autofree char *size = g_format_size (natter_message_file_get_size (file));
+      const char *name = natter_message_file_get_name (file);
+      GtkWidget *card = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+      GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *image = gtk_image_new_from_gicon (icon);
+      GtkWidget *name_label = gtk_label_new (name);
+      GtkWidget *size_label = gtk_label_new (size);
+      GtkWidget *save = gtk_button_new_from_icon_name ("document-save-symbolic");
+
+      gtk_widget_add_css_class (card, "file-card");
+      gtk_widget_add_css_class (card, "card");
+      gtk_image_set_icon_size (GTK_IMAGE (image), GTK_ICON_SIZE_LARGE);
+      gtk_box_append (GTK_BOX (card), image);
+      gtk_label_set_xalign (GTK_LABEL (name_label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (name_label), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_label_set_xalign (GTK_LABEL (size_label), 0);
+      gtk_widget_add_css_class (size_label, "caption");
+      gtk_widget_add_css_class (size_label, "dim-label");
+      gtk_widget_set_hexpand (labels, TRUE);
+      gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
+      gtk_box_append (GTK_BOX (labels), name_label);
+      gtk_box_append (GTK_BOX (labels), size_label);
+      gtk_box_append (GTK_BOX (card), labels);
+      gtk_widget_add_css_class (save, "flat");
+      gtk_widget_add_css_class (save, "circular");
+      gtk_widget_set_valign (save, GTK_ALIGN_CENTER);
+      gtk_widget_set_tooltip_text (save, _("Save File"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Save File"), -1);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (save), "message.save-file");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (save), "u", i);
+      /* A file still being uploaded has nothing to save yet. */
+      gtk_widget_set_sensitive (save, natter_message_file_get_id (file) > 0);
+      gtk_box_append (GTK_BOX (card), save);
+      gtk_box_append (GTK_BOX (self->files_box), card);
+    }
+  if (n > 0)
+    add_upload_progress (self);
+  gtk_widget_set_visible (self->files_box, n > 0);
+  /* A message of files alone has no text to show. */
+  gtk_widget_set_visible (GTK_WIDGET (self->body_label),
+                          n == 0 || natter_message_get_deleted (self->message) || (body != NULL && *body != '\0'));
+}
+
+typedef struct {
+  GtkWidget         *window;  /* for the toast */
+  NatterClient      *client;
+  NatterMessageFile *file;
+} SaveData;
+
+static void
+save_data_free (SaveData *d)
+{
+  g_clear_object (&d->window);
+  g_object_unref (d->client);
+  g_object_unref (d->file);
+  g_free (d);
+}
+
+static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  SaveData *d = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *name = natter_message_file_get_name (d->file);
+
+  if (natter_client_download_file_finish (NATTER_CLIENT (object), result, &error))
+    text = g_strdup_printf (_("Saved %s"), name);
+  else
+    text = g_strdup_printf (_("Could not save %s: %s"), name, error->message);
+  if (d->window != NULL)
+    gtk_widget_activate_action (d->window, "win.toast", "s", text);
+  save_data_free (d);
+}
+
+static void
+save_response_cb (GtkNativeDialog *dialog,
+                  int              response,
+                  SaveData        *d)
+{
+  g_autoptr(GFile) dest = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT &&
+      (dest = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL)
+    {
+      g_autoptr(NatterFileTransfer) transfer = NULL;
+
+      transfer = natter_client_download_file_async (d->client, d->file, dest, NULL, saved_cb, d);
+    }
+  else
+    save_data_free (d);
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+save_file_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(NatterMessageFile) file = NULL;
+  GtkFileChooserNative *chooser;
+  SaveData *d;
+
+  if (self->message == NULL || self->client == NULL)
+    return;
+  file = g_list_model_get_item (natter_message_get_files (self->message), g_variant_get_uint32 (parameter));
+  if (file == NULL || natter_message_file_get_id (file) <= 0)
+    return;
+
+  d = g_new0 (SaveData, 1);
+  d->window = root != NULL ? g_object_ref (GTK_WIDGET (root)) : NULL;
+  d->client = g_object_ref (self->client);
+  d->file = g_object_ref (file);
+  chooser = gtk_file_chooser_native_new (_("Save File"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), natter_message_file_get_name (file));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (save_response_cb), d);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 message_notify_cb (NatterMessageRow *self,
                    GParamSpec       *pspec)
@@ -355,6 +565,7 @@ message_notify_cb (NatterMessageRow *self,
     {
       update_body (self);
       update_edited (self);
+      update_files (self);
     }
   else if (g_str_equal (name, "edited-ts"))
     update_edited (self);
@@ -362,6 +573,8 @@ message_notify_cb (NatterMessageRow *self,
     update_quote (self);
   else if (g_str_equal (name, "reactions"))
     update_reactions (self);
+  else if (g_str_equal (name, "files") || g_str_equal (name, "state"))
+    update_files (self);
   update_status (self);
 }
 
@@ -414,6 +627,7 @@ natter_message_row_set_message (NatterMessageRow   *self,
   update_edited (self);
   update_quote (self);
   update_reactions (self);
+  update_files (self);
   gtk_label_set_label (self->notice_label, natter_message_is_notice (message)
                                            ? natter_message_get_body (message) : "");
 
@@ -743,6 +957,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, edited_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reactions_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, files_box);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, hover_button);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, status_label);
@@ -760,6 +975,8 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "message.react", NULL, react_action);
   gtk_widget_class_install_action (widget_class, "message.toggle-reaction", "s", toggle_reaction_action);
   gtk_widget_class_install_action (widget_class, "message.show-original", NULL, show_original_action);
+  gtk_widget_class_install_action (widget_class, "message.save-file", "u", save_file_action);
+  gtk_widget_class_install_action (widget_class, "message.cancel-upload", NULL, cancel_upload_action);
 
   /* A focused message: its menu, and each action of it (the shortcuts
    * window lists them). */

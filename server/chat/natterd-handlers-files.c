@@ -172,7 +172,7 @@ natterd_handle_upload_begin (NatterdRequest *request)
   if (!natterd_arg_int (request, "size", TRUE, NULL, &size) ||
       !natterd_arg_string (request, "sha256", TRUE, &sha256))
     return;
-  if (size < 1 || !natter_sha256_hex_is_valid (sha256))
+  if (size < 1 || !natter_sha256_is_valid (sha256))
     {
       natterd_request_error (request, NATTER_ERROR_INVALID_ARGUMENT,
                              size < 1 ? "size must be at least 1" : "sha256 must be 64 lower-case hex digits");

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "test-outbox"
 
 #include <stdio.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "natter-outbox.h"
@@ -244,6 +245,57 @@ test_actions (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* A send with files keeps them across a reload and a compaction; a log
+ * of an older version (no files) reads as before, and a send_files line
+ * without its files is skipped, not sent as text alone. */
+static void
+test_files (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = make_path (&dir);
+  g_autoptr(GError) error = NULL;
+  static const char files[] = "[{\"path\":\"/tmp/a b.png\",\"name\":\"a b.png\",\"mime\":\"image/png\",\"size\":5}]";
+  static const char *const both[] = { "old", "f", NULL };
+  NatterOutboxEntry entry = { "f", "@bob", "", 20 };
+  NatterOutboxEntry *e;
+  NatterOutbox *outbox;
+  g_autofree char *log = NULL;
+
+  g_assert_true (g_file_set_contents (path,
+      "{\"op\":\"add\",\"client_msg_id\":\"old\",\"to\":\"@bob\",\"body\":\"text\",\"ts\":1}\n"
+      "{\"op\":\"add\",\"client_msg_id\":\"bad\",\"to\":\"@bob\",\"body\":\"x\",\"ts\":2,\"kind\":\"send_files\"}\n",
+      -1, NULL));
+  outbox = natter_outbox_new (path);
+  entry.files = (char *) files;
+  g_assert_true (natter_outbox_add_entry (outbox, &entry, &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, both);
+  g_assert_null (natter_outbox_lookup (outbox, "old")->files);
+  e = natter_outbox_lookup (outbox, "f");
+  g_assert_cmpint (e->kind, ==, NATTER_OUTBOX_SEND);
+  g_assert_cmpstr (e->body, ==, "");
+  g_assert_cmpstr (e->files, ==, files);
+  g_assert_true (g_file_get_contents (path, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "\"kind\":\"send_files\""));
+
+  /* The files as uploaded so far replace the first ones, across a reload. */
+  g_assert_true (natter_outbox_set_files (outbox, "f", "[{\"path\":\"/x\",\"upload\":7}]", &error));
+  g_assert_true (natter_outbox_set_files (outbox, "unknown", "[]", &error));
+  g_assert_no_error (error);
+  g_object_unref (outbox);
+  outbox = natter_outbox_new (path);
+  assert_pending (outbox, both);
+  g_assert_cmpstr (natter_outbox_lookup (outbox, "f")->files, ==, "[{\"path\":\"/x\",\"upload\":7}]");
+  g_assert_null (natter_outbox_lookup (outbox, "old")->files);
+  g_object_unref (outbox);
+
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -254,6 +306,7 @@ main (int   argc,
   g_test_add_func ("/client/outbox/torn-and-junk", test_torn_and_junk);
   g_test_add_func ("/client/outbox/failed", test_failed);
   g_test_add_func ("/client/outbox/actions", test_actions);
+  g_test_add_func ("/client/outbox/files", test_files);
 
   return g_test_run ();
 }

@@ -72,6 +72,9 @@ typedef struct {
   gboolean           no_secret_service; /* the bus has none: test-gui-no-keyring */
 } Fixture;
 
+/* natterd's configuration for the next fixture_setup (NULL: defaults). */
+static const char *server_config;
+
 static gpointer
 child (gpointer widget, GType type, const char *name)
 {
@@ -576,7 +579,7 @@ fixture_setup (Fixture *fx)
   fx->keyring = g_getenv ("NATTER_TEST_KEYRING") != NULL;
   fx->no_secret_service = g_getenv ("NATTER_TEST_NO_SECRET_SERVICE") != NULL;
 
-  fx->server = natter_test_server_start (NULL, NULL);
+  fx->server = natter_test_server_start (server_config, NULL);
   start_notification_server ();
   start_app (fx);
 }
@@ -3822,6 +3825,63 @@ shown_popover (GtkWidget *row,
  * chooser, Ctrl+C copies, Menu (or Shift+F10) opens its menu and Delete
  * asks to delete it (the keys the shortcuts window lists). And a quote
  * says when its original was deleted, live. */
+/* A file sent from the app shows as a card (the name, no empty text),
+ * with Save once the server has it and no progress bar left; a client
+ * without files reads the protocol-1 line. */
+static void
+test_gui_file_card (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  NatterConversationView *view;
+  NatterMessage *msg;
+  GtkWidget *row, *files_box, *card, *labels;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  server_config = "[server]\nfiles=true\n";
+  bob = setup_alice_and_bob (&fx);
+  server_config = NULL;
+  sign_in (&fx, "alice");
+  g_assert_true (natter_client_get_files_enabled (fx.client));
+  view = open_conversation (&fx, "@bob", NULL, NULL);
+
+  dir = g_dir_make_tmp ("natter-gui-files-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "holiday.txt", NULL);
+  g_assert_true (g_file_set_contents (path, "sunny and warm", -1, NULL));
+  file = g_file_new_for_path (path);
+  msg = natter_client_send_files (fx.client, "@bob", &file, 1, "", &error);
+  g_assert_no_error (error);
+  WAIT_FOR (natter_message_get_state (msg) == NATTER_MESSAGE_STATE_SENT);
+
+  row = row_of (view, msg);
+  files_box = child (row, NATTER_TYPE_MESSAGE_ROW, "files_box");
+  g_assert_true (gtk_widget_get_visible (files_box));
+  g_assert_false (gtk_widget_get_visible (child (row, NATTER_TYPE_MESSAGE_ROW, "body_label")));
+  card = gtk_widget_get_first_child (files_box);
+  g_assert_true (gtk_widget_has_css_class (card, "file-card"));
+  g_assert_null (gtk_widget_get_next_sibling (card));
+  labels = gtk_widget_get_next_sibling (gtk_widget_get_first_child (card));
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (gtk_widget_get_first_child (labels))), ==, "holiday.txt");
+  g_assert_true (gtk_widget_get_sensitive (gtk_widget_get_last_child (card)));
+
+  {
+    g_autoptr(JsonObject) event = natter_test_client_wait_type (bob, "message");
+
+    g_assert_cmpstr (natter_test_get_str (event, "message.body"), ==, "[file: holiday.txt, 14 bytes]");
+  }
+
+  fixture_teardown (&fx);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_gui_message_keys (void)
 {
@@ -4571,6 +4631,7 @@ main (int   argc,
   g_test_add_func ("/gui/several-addresses", test_gui_several_addresses);
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   g_test_add_func ("/gui/message-actions", test_gui_message_actions);
+  g_test_add_func ("/gui/file-card", test_gui_file_card);
   g_test_add_func ("/gui/message-actions/keys", test_gui_message_keys);
   g_test_add_func ("/gui/screenshot/message-actions", test_gui_screenshot_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
