@@ -1,6 +1,6 @@
 /* natter-account-page.c: the preferences' Account page (feature
- * accounts, docs/protocol.md "Accounts"): the display name, applied as
- * typed; the password, with the current one and a choice to sign out
+ * accounts, docs/protocol.md "Accounts"): the picture; the display name
+ * and the status text, each applied as typed; the password, with the current one and a choice to sign out
  * every other device (the default, as after a password is suspected
  * known); the account's sessions, each signed out with a button but this
  * device's own (signing out here is the window's menu); the users blocked,
@@ -29,6 +29,7 @@ struct _NatterAccountPage
   GtkWidget    *remove_picture_button;
   GtkWidget    *change_picture_button;
   AdwEntryRow  *display_name_row;
+  AdwEntryRow  *status_row;
   AdwEntryRow  *current_password_row;
   AdwEntryRow  *new_password_row;
   GtkSwitch    *sign_out_switch;
@@ -94,6 +95,29 @@ display_name_apply_cb (NatterAccountPage *self)
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->display_name_row))));
 
   natter_client_set_display_name_async (self->client, name, self->cancellable, display_name_set_cb, self);
+}
+
+/* ---- Status ------------------------------------------------------------- */
+
+/* The status text as the sidebar's presence menu sets it (what the
+ * presence is stays): kept and sent again after a reconnect by the
+ * client. Empty clears it. */
+static void
+status_apply_cb (NatterAccountPage *self)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->status_row))));
+  NatterUser *me = natter_client_get_me (self->client);
+  NatterPresence presence = me != NULL ? natter_user_get_presence (me) : NATTER_PRESENCE_ONLINE;
+
+  if (*text != '\0' && !natter_status_text_is_valid (text))
+    {
+      show_toast (self, _("The status text is too long or has characters that are not allowed."));
+      return;
+    }
+  if (presence == NATTER_PRESENCE_OFFLINE)
+    presence = NATTER_PRESENCE_ONLINE;
+  natter_client_set_presence (self->client, presence, *text != '\0' ? text : NULL);
+  show_toast (self, *text != '\0' ? _("Status changed") : _("Status cleared"));
 }
 
 /* ---- Picture ------------------------------------------------------------ */
@@ -587,6 +611,7 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, remove_picture_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, change_picture_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, display_name_row);
+  gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, status_row);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, current_password_row);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, new_password_row);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, sign_out_switch);
@@ -595,6 +620,7 @@ natter_account_page_class_init (NatterAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, delete_account_button);
   gtk_widget_class_bind_template_child (widget_class, NatterAccountPage, blocked_list);
   gtk_widget_class_bind_template_callback (widget_class, display_name_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, status_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_password_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, change_picture_clicked_cb);
@@ -620,6 +646,8 @@ natter_account_page_new (NatterClient *client)
   if (me != NULL)
     {
       gtk_editable_set_text (GTK_EDITABLE (self->display_name_row), natter_user_get_display_name (me));
+      if (natter_user_get_status_text (me) != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->status_row), natter_user_get_status_text (me));
       natter_user_avatar_set_user (self->picture_avatar, me);
       g_signal_connect_object (me, "notify::avatar", G_CALLBACK (update_picture_buttons), self,
                                G_CONNECT_SWAPPED);
@@ -627,6 +655,7 @@ natter_account_page_new (NatterClient *client)
   update_picture_buttons (self);
   /* Only now: the name just set is not a change to apply. */
   adw_entry_row_set_show_apply_button (self->display_name_row, TRUE);
+  adw_entry_row_set_show_apply_button (self->status_row, TRUE);
   refresh_devices (self);
   refresh_blocked (self);
   return ADW_PREFERENCES_PAGE (self);

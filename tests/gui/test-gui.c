@@ -4396,6 +4396,18 @@ test_gui_account (void)
     natter_assert_str (r, "user.display_name", "Alice M.");
   }
 
+  /* A status text, as the presence menu sets it; the server has it. */
+  gtk_editable_set_text (GTK_EDITABLE (child (page, NATTER_TYPE_ACCOUNT_PAGE, "status_row")), "In a meeting");
+  g_signal_emit_by_name (child (page, NATTER_TYPE_ACCOUNT_PAGE, "status_row"), "apply");
+  WAIT_FOR (g_strcmp0 (natter_user_get_status_text (natter_client_get_me (fx.client)), "In a meeting") == 0);
+  {
+    g_autoptr(NatterTestClient) again = natter_test_client_new_login (fx.server, "alice");
+    g_autoptr(JsonObject) r = natter_test_client_request_ok (again,
+      "{\"type\":\"user_info\",\"username\":\"alice\"}");
+
+    natter_assert_str (r, "user.status_text", "In a meeting");
+  }
+
   /* A picture: a landscape image file is made a square, sent, shown on
    * the page and in the sidebar, and bob reads the same hash. */
   {
