@@ -229,7 +229,12 @@ main (int   argc,
   natter_test_add_pg_only ("/directory-nodes/register-then-login", test_register_then_login, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/room-across", test_room_across, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/contacts-across", test_contacts_across, PG_ONLY);
-  natter_test_add_pg_only ("/directory-nodes/block-across", test_block_across, PG_ONLY);
+  /* Nodes of a cluster (suite server-cluster) withhold the feature. */
+  if (natter_test_cluster_size () > 1)
+    natter_test_add_single_node ("/directory-nodes/block-across", test_block_across,
+                                 "a server of several nodes does not offer accounts yet (docs/cluster.md)");
+  else
+    natter_test_add_pg_only ("/directory-nodes/block-across", test_block_across, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/member-joined-elsewhere", test_member_joined_elsewhere, PG_ONLY);
   natter_test_add_pg_only ("/directory-nodes/direct-both-ways", test_direct_both_ways, PG_ONLY);
   return g_test_run ();
