@@ -65,8 +65,9 @@ read_cb (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
+  /* Not g_steal_pointer() in the same call: arguments have no order. */
   natter_image_decode_async (bytes, d->max_pixels, d->max_side, g_task_get_cancellable (task), decoded_cb,
-                             g_steal_pointer (&task));
+                             g_object_ref (task));
 }
 
 static void
@@ -83,7 +84,7 @@ downloaded_cb (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  g_file_load_bytes_async (d->path, g_task_get_cancellable (task), read_cb, g_steal_pointer (&task));
+  g_file_load_bytes_async (d->path, g_task_get_cancellable (task), read_cb, g_object_ref (task));
 }
 
 void
