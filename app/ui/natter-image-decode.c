@@ -117,9 +117,9 @@ decode_thread (GTask        *task,
   if (width * height > d->max_pixels)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _("This image is too large to show safely (%" G_GUINT64_FORMAT " × %"
-                                 G_GUINT64_FORMAT " pixels)"),
-                               width, height);
+                               /* Each side fits: at most 32 bits in every format. */
+                               _("This image is too large to show safely (%u × %u pixels)"),
+                               (guint) width, (guint) height);
       return;
     }
   loader = gdk_pixbuf_loader_new ();

@@ -3913,8 +3913,11 @@ find_viewer (void)
  * the app made (320 pixels on its longer side) and shows inline, the
  * preview downloaded and decoded; a click opens it at full size in the
  * viewer. A hostile preview whose header claims 30000 × 30000 pixels is
- * refused: the row keeps a file card, and the viewer says why. The
- * screenshot conversation-files.png shows an image and a card. */
+ * refused: the row keeps a file card, and the viewer says why. Its
+ * screenshot is data/screenshots/conversation-files.png, for the AppStream
+ * metainfo: an image inline and a file card. To make it again:
+ *   meson test -C BUILD test-gui --test-args '-p /gui/inline-image'
+ *   cp BUILD/tests/gui/screenshots/conversation-files.png data/screenshots/ */
 static void
 test_gui_inline_image (void)
 {
