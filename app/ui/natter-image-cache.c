@@ -3,7 +3,10 @@
  *
  * The cache is named by SHA-256, which the download checks before it
  * renames the .part into place: a file in it is what its name says, so
- * one image sent in several messages is fetched once.
+ * one image sent in several messages is fetched once. One download per
+ * file at a time (two into the same .part would spoil it): the loads that
+ * ask for a file being fetched wait for that download, which no single
+ * caller's cancellable stops.
  */
 #define G_LOG_DOMAIN "natter-image"
 
@@ -16,21 +19,18 @@
 #include "natter-image-decode.h"
 
 typedef struct {
-  NatterClient       *client;
-  NatterMessageFile  *file;
-  GFile              *path;
-  NatterFileTransfer *download;
-  guint64             max_pixels;
-  guint               max_side;
+  GFile   *path;
+  guint64  max_pixels;
+  guint    max_side;
 } Load;
+
+/* The loads waiting for a download, by SHA-256 (GPtrArray of GTask). */
+static GHashTable *waiting;
 
 static void
 load_free (Load *d)
 {
-  g_object_unref (d->client);
-  g_object_unref (d->file);
   g_object_unref (d->path);
-  g_clear_object (&d->download);
   g_free (d);
 }
 
@@ -75,16 +75,23 @@ downloaded_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  Load *d = g_task_get_task_data (task);
-  GError *error = NULL;
+  g_autofree char *sha256 = user_data;
+  g_autofree char *key = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = natter_client_download_file_finish (NATTER_CLIENT (source), result, &error);
 
-  if (!natter_client_download_file_finish (NATTER_CLIENT (source), result, &error))
+  g_hash_table_steal_extended (waiting, sha256, (gpointer *) &key, (gpointer *) &tasks);
+  for (guint i = 0; tasks != NULL && i < tasks->len; i++)
     {
-      g_task_return_error (task, error);
-      return;
+      GTask *task = g_ptr_array_index (tasks, i);
+      Load *d = g_task_get_task_data (task);
+
+      if (!ok)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_file_load_bytes_async (d->path, g_task_get_cancellable (task), read_cb, g_object_ref (task));
     }
-  g_file_load_bytes_async (d->path, g_task_get_cancellable (task), read_cb, g_object_ref (task));
 }
 
 void
@@ -100,6 +107,7 @@ natter_image_cache_load_async (NatterClient        *client,
   const char *sha256 = natter_message_file_get_sha256 (file);
   g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "natter", "files", NULL);
   g_autofree char *path = NULL;
+  GPtrArray *tasks;
   Load *d;
 
   g_task_set_source_tag (task, natter_image_cache_load_async);
@@ -117,17 +125,27 @@ natter_image_cache_load_async (NatterClient        *client,
     }
   path = g_build_filename (dir, sha256, NULL);
   d = g_new0 (Load, 1);
-  d->client = g_object_ref (client);
-  d->file = g_object_ref (file);
   d->path = g_file_new_for_path (path);
   d->max_pixels = max_pixels;
   d->max_side = max_side;
   g_task_set_task_data (task, d, (GDestroyNotify) load_free);
   if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    g_file_load_bytes_async (d->path, cancellable, read_cb, g_steal_pointer (&task));
-  else
-    d->download = natter_client_download_file_async (client, file, d->path, cancellable, downloaded_cb,
-                                                     g_steal_pointer (&task));
+    {
+      g_file_load_bytes_async (d->path, cancellable, read_cb, g_steal_pointer (&task));
+      return;
+    }
+  if (waiting == NULL)
+    waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  tasks = g_hash_table_lookup (waiting, sha256);
+  if (tasks == NULL)
+    {
+      g_autoptr(NatterFileTransfer) download = NULL;
+
+      tasks = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_insert (waiting, g_strdup (sha256), tasks);
+      download = natter_client_download_file_async (client, file, d->path, NULL, downloaded_cb, g_strdup (sha256));
+    }
+  g_ptr_array_add (tasks, g_steal_pointer (&task));
 }
 
 GdkTexture *
