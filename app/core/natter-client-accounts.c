@@ -198,7 +198,10 @@ delete_account_reply (NatterClient  *self,
         g_ptr_array_add (mine, g_strdup (e->client_msg_id));
     }
   for (guint i = 0; i < mine->len; i++)
-    natter_outbox_remove (self->outbox, mine->pdata[i], NULL);
+    {
+      natter_client_files_drop_previews (self, mine->pdata[i]);
+      natter_outbox_remove (self->outbox, mine->pdata[i], NULL);
+    }
   if (self->token != NULL)
     memset (self->token, 0, strlen (self->token));
   g_clear_pointer (&self->token, g_free);

@@ -26,6 +26,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "natter-client-private.h"
@@ -49,6 +51,9 @@ typedef struct {
   char   *known;   /* the hash an earlier run of the app uploaded, or NULL */
   gint64  upload;  /* the server's upload id; 0 for none yet */
   gint64  file;    /* the file id once the upload is complete */
+  guint   width;   /* an image's pixels, or 0 */
+  guint   height;
+  int     preview_of; /* a preview: the index of its image in the entry; else -1 */
 } UploadFile;
 
 typedef struct {
@@ -147,7 +152,7 @@ entry_files (NatterOutboxEntry *entry)
   g_autoptr(GPtrArray) files = NULL;
   JsonArray *array;
 
-  if (entry->files == NULL || (node = json_from_string (entry->files, NULL)) == NULL ||
+  if (entry == NULL || entry->files == NULL || (node = json_from_string (entry->files, NULL)) == NULL ||
       !JSON_NODE_HOLDS_ARRAY (node))
     return NULL;
   array = json_node_get_array (node);
@@ -170,6 +175,11 @@ entry_files (NatterOutboxEntry *entry)
       /* Begun by an earlier run: resumed if the file still hashes so. */
       f->known = g_strdup (get_string (obj, "sha256"));
       f->upload = f->known != NULL ? MAX (get_int (obj, "upload", 0), 0) : 0;
+      f->width = CLAMP (get_int (obj, "width", 0), 0, 65535);
+      f->height = CLAMP (get_int (obj, "height", 0), 0, 65535);
+      if (f->width == 0 || f->height == 0)
+        f->width = f->height = 0;
+      f->preview_of = (int) CLAMP (get_int (obj, "preview_of", -1), -1, (gint64) n);
       g_ptr_array_add (files, f);
     }
   return files->len > 0 ? g_steal_pointer (&files) : NULL;
@@ -184,8 +194,11 @@ natter_client_files_local_files (NatterOutboxEntry *entry)
   for (guint i = 0; files != NULL && i < files->len; i++)
     {
       UploadFile *f = g_ptr_array_index (files, i);
-      g_autoptr(NatterMessageFile) file = natter_message_file_new_local (f->name, f->size, f->mime);
+      g_autoptr(NatterMessageFile) file = NULL;
 
+      if (f->preview_of >= 0)
+        continue;
+      file = natter_message_file_new_local (f->name, f->size, f->mime);
       g_list_store_append (store, file);
     }
   return G_LIST_MODEL (store);
@@ -411,6 +424,23 @@ ensure_upload (NatterClient      *self,
   return u;
 }
 
+/* An entry's file's image members: its pixels, and for a preview the
+ * index of its image. */
+static void
+set_image_members (JsonObject *obj,
+                   guint       width,
+                   guint       height,
+                   int         preview_of)
+{
+  if (width > 0 && height > 0)
+    {
+      json_object_set_int_member (obj, "width", width);
+      json_object_set_int_member (obj, "height", height);
+    }
+  if (preview_of >= 0)
+    json_object_set_int_member (obj, "preview_of", preview_of);
+}
+
 /* Writes the upload ids to the outbox entry, so that the app's next run
  * resumes the uploads instead of beginning them again. */
 static void
@@ -430,6 +460,7 @@ save_progress (Upload *u)
       json_object_set_string_member (obj, "name", f->name);
       json_object_set_string_member (obj, "mime", f->mime);
       json_object_set_int_member (obj, "size", f->size);
+      set_image_members (obj, f->width, f->height, f->preview_of);
       if (f->sha256 != NULL && f->upload > 0)
         {
           json_object_set_string_member (obj, "sha256", f->sha256);
@@ -756,6 +787,7 @@ natter_client_files_prepare_send (NatterClient      *self,
                                   JsonObject        *req)
 {
   JsonArray *files;
+  g_autoptr(GPtrArray) objects = NULL;
   Upload *u;
 
   if (entry->files == NULL)
@@ -801,17 +833,39 @@ natter_client_files_prepare_send (NatterClient      *self,
       return FALSE;
     }
 
+  /* The entries in their order; a preview goes into its image's entry. */
   files = json_array_new ();
+  objects = g_ptr_array_new ();
   for (guint i = 0; i < u->files->len; i++)
     {
       UploadFile *f = g_ptr_array_index (u->files, i);
       JsonObject *obj = json_object_new ();
 
       json_object_set_int_member (obj, "file", f->file);
-      json_object_set_string_member (obj, "name", f->name);
       json_object_set_string_member (obj, "mime", f->mime);
-      json_array_add_object_element (files, obj);
+      if (f->width > 0 && f->height > 0)
+        {
+          json_object_set_int_member (obj, "width", f->width);
+          json_object_set_int_member (obj, "height", f->height);
+        }
+      g_ptr_array_add (objects, obj);
+      if (f->preview_of < 0)
+        {
+          json_object_set_string_member (obj, "name", f->name);
+          json_array_add_object_element (files, json_object_ref (obj));
+        }
     }
+  for (guint i = 0; i < u->files->len; i++)
+    {
+      UploadFile *f = g_ptr_array_index (u->files, i);
+
+      if (f->preview_of >= 0 && (guint) f->preview_of < u->files->len &&
+          ((UploadFile *) g_ptr_array_index (u->files, f->preview_of))->preview_of < 0)
+        json_object_set_object_member (objects->pdata[f->preview_of], "preview",
+                                       json_object_ref (objects->pdata[i]));
+    }
+  for (guint i = 0; i < objects->len; i++)
+    json_object_unref (objects->pdata[i]);
   json_object_set_array_member (req, "files", files);
   return TRUE;
 }
@@ -865,6 +919,65 @@ natter_client_get_upload (NatterClient  *self,
   return u != NULL ? u->transfer : NULL;
 }
 
+/* ---- previews kept with the outbox ------------------------------------------ */
+
+/* Where a preview's bytes wait for their upload: the state dir, so that
+ * they outlive a restart with the outbox entry that names them. */
+static char *
+write_preview (NatterClient  *self,
+               GBytes        *bytes,
+               const char    *mime,
+               GError       **error)
+{
+  g_autofree char *dir = g_build_filename (self->state_dir, "previews", NULL);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *name = g_strconcat (uuid, g_str_equal (mime, "image/png") ? ".png" : ".jpg", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create %s: %s", dir,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (!g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
+/* Only what write_preview() made: a path in the state's previews dir. */
+static void
+remove_preview (NatterClient *self,
+                const char   *path)
+{
+  g_autofree char *dir = g_build_filename (self->state_dir, "previews", NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  if (g_str_equal (parent, dir) && g_unlink (path) != 0 && errno != ENOENT)
+    g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
+}
+
+void
+natter_client_files_drop_previews (NatterClient *self,
+                                   const char   *client_msg_id)
+{
+  g_autoptr(GPtrArray) files = entry_files (natter_outbox_lookup (self->outbox, client_msg_id));
+
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    {
+      UploadFile *f = g_ptr_array_index (files, i);
+
+      if (f->preview_of >= 0)
+        remove_preview (self, f->path);
+    }
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
 NatterMessage *
 natter_client_send_files (NatterClient  *self,
                           const char    *address,
@@ -873,13 +986,34 @@ natter_client_send_files (NatterClient  *self,
                           const char    *body,
                           GError       **error)
 {
-  g_autoptr(JsonArray) array = json_array_new ();
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *json = NULL;
-  NatterMessage *msg;
+  g_autofree NatterFileAttachment *attachments = NULL;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
   g_return_val_if_fail (files != NULL || n_files == 0, NULL);
+
+  attachments = g_new0 (NatterFileAttachment, MAX (n_files, 1));
+  for (guint i = 0; i < n_files; i++)
+    attachments[i].file = files[i];
+  return natter_client_send_attachments (self, address, attachments, n_files, body, error);
+}
+
+NatterMessage *
+natter_client_send_attachments (NatterClient               *self,
+                                const char                 *address,
+                                const NatterFileAttachment *attachments,
+                                guint                       n_files,
+                                const char                 *body,
+                                GError                    **error)
+{
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonArray) previews = json_array_new ();
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  NatterMessage *msg = NULL;
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (attachments != NULL || n_files == 0, NULL);
 
   if (n_files == 0 || n_files > MAX_FILES)
     {
@@ -897,28 +1031,36 @@ natter_client_send_files (NatterClient  *self,
 
   for (guint i = 0; i < n_files; i++)
     {
+      const NatterFileAttachment *a = &attachments[i];
       g_autoptr(GFileInfo) info = NULL;
-      g_autofree char *path = g_file_get_path (files[i]);
-      g_autofree char *basename = g_file_get_basename (files[i]);
+      g_autofree char *path = NULL;
+      g_autofree char *basename = NULL;
       g_autofree char *name = NULL;
       g_autofree char *mime = NULL;
       JsonObject *obj;
 
+      if (a->file == NULL)
+        {
+          g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT, "An attachment has no file");
+          goto out;
+        }
+      path = g_file_get_path (a->file);
+      basename = g_file_get_basename (a->file);
       if (path == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Only local files can be sent");
-          return NULL;
+          goto out;
         }
       /* A stat, not a read: cheap enough for the main loop. */
-      info = g_file_query_info (files[i], G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+      info = g_file_query_info (a->file, G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                 G_FILE_QUERY_INFO_NONE, NULL, error);
       if (info == NULL)
-        return NULL;
+        goto out;
       if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR || g_file_info_get_size (info) <= 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        "%s is not a file with something in it", basename);
-          return NULL;
+          goto out;
         }
       name = file_name_for (basename);
       mime = mime_for (name);
@@ -927,14 +1069,45 @@ natter_client_send_files (NatterClient  *self,
       json_object_set_string_member (obj, "name", name);
       json_object_set_string_member (obj, "mime", mime);
       json_object_set_int_member (obj, "size", g_file_info_get_size (info));
+      set_image_members (obj, MIN (a->width, 65535), MIN (a->height, 65535), -1);
       json_array_add_object_element (array, obj);
+
+      if (a->preview != NULL && g_bytes_get_size (a->preview) > 0)
+        {
+          const char *pmime = a->preview_mime != NULL ? a->preview_mime : "image/png";
+          char *ppath;
+
+          if (!natter_mime_is_valid (pmime))
+            {
+              g_set_error (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT, "%s is not a MIME type", pmime);
+              goto out;
+            }
+          ppath = write_preview (self, a->preview, pmime, error);
+          if (ppath == NULL)
+            goto out;
+          g_ptr_array_add (written, ppath);
+          obj = json_object_new ();
+          json_object_set_string_member (obj, "path", ppath);
+          json_object_set_string_member (obj, "name", "preview");
+          json_object_set_string_member (obj, "mime", pmime);
+          json_object_set_int_member (obj, "size", g_bytes_get_size (a->preview));
+          set_image_members (obj, MIN (a->preview_width, 65535), MIN (a->preview_height, 65535), i);
+          json_array_add_object_element (previews, obj);
+        }
     }
+  /* The previews after the files: an entry's files keep their indices. */
+  for (guint i = 0; i < json_array_get_length (previews); i++)
+    json_array_add_object_element (array, json_object_ref (json_array_get_object_element (previews, i)));
 
   node = json_node_init_array (json_node_alloc (), array);
   json = json_to_string (node, FALSE);
   msg = natter_client_outbox_send_files (self, address, body, json);
   if (msg == NULL)
     g_set_error_literal (error, NATTER_ERROR, NATTER_ERROR_INVALID_ARGUMENT, "No such conversation");
+
+out:
+  if (msg == NULL)
+    for (guint i = 0; i < written->len; i++)
+      remove_preview (self, written->pdata[i]);
   return msg;
 }
-

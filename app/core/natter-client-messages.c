@@ -34,6 +34,7 @@ natter_client_messages_settle_pending (NatterClient  *self,
   natter_message_list_settle (natter_conversation_get_list (conv), pending);
   natter_conversation_refresh (conv, me_name (self));
 
+  natter_client_files_drop_previews (self, client_msg_id);
   if (!natter_outbox_remove (self->outbox, client_msg_id, &error))
     g_warning ("Cannot update the outbox: %s", error->message);
   g_hash_table_remove (self->in_flight, client_msg_id);

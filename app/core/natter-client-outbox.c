@@ -91,6 +91,7 @@ send_cb (GObject      *object,
           if (g_list_model_get_n_items (natter_message_get_files (stored)) > 0)
             natter_message_set_files (pending, natter_message_get_files (stored));
           natter_client_files_forget (self, d->client_msg_id, stored, NULL);
+          natter_client_files_drop_previews (self, d->client_msg_id);
           natter_message_list_settle (natter_conversation_get_list (conv), pending);
           natter_conversation_refresh (conv, me_name (self));
           if (!natter_outbox_remove (self->outbox, d->client_msg_id, &local_error))
@@ -415,6 +416,7 @@ natter_client_discard_message (NatterClient  *self,
   if (conv == NULL)
     return FALSE;
 
+  natter_client_files_drop_previews (self, natter_message_get_client_msg_id (message));
   if (!natter_outbox_remove (self->outbox, natter_message_get_client_msg_id (message), &error))
     {
       g_warning ("Cannot update the outbox: %s", error->message);

@@ -318,6 +318,11 @@ void           natter_client_files_forget       (NatterClient      *self,
 /* A message discarded: its upload goes too. */
 void           natter_client_files_discard      (NatterClient      *self,
                                                  const char        *client_msg_id);
+/* The previews this client made for @client_msg_id's outbox entry
+ * (kept in the state dir for the outbox's sake) removed from the disk:
+ * called before the entry leaves the outbox. */
+void           natter_client_files_drop_previews (NatterClient     *self,
+                                                  const char       *client_msg_id);
 /* The files of @entry as NatterMessageFile (id 0), to show while sending. */
 GListModel    *natter_client_files_local_files  (NatterOutboxEntry *entry);
 /* The value destroy function of the uploads table. */

@@ -622,6 +622,30 @@ NatterMessage      *natter_client_send_files          (NatterClient        *self
                                                        guint                n_files,
                                                        const char          *body,
                                                        GError             **error);
+/* One file to send, and what the app measured of it when it is an image:
+ * its pixels, and a smaller copy made by the app (PNG or JPEG) that the
+ * receivers show inline (docs/protocol.md, "send, with files"). */
+typedef struct {
+  GFile      *file;
+  guint       width;           /* 0 with height 0: not given */
+  guint       height;
+  GBytes     *preview;         /* NULL for none */
+  const char *preview_mime;    /* "image/png" when NULL */
+  guint       preview_width;
+  guint       preview_height;
+} NatterFileAttachment;
+
+/* natter_client_send_files() with each file's image size and preview:
+ * a preview's bytes are kept in the client's state dir with the outbox
+ * entry (so they outlive a restart), uploaded as a file of their own
+ * before the send, which names them as the file's `preview`, and removed
+ * once the message is sent or discarded. */
+NatterMessage      *natter_client_send_attachments    (NatterClient               *self,
+                                                       const char                 *address,
+                                                       const NatterFileAttachment *attachments,
+                                                       guint                       n_files,
+                                                       const char                 *body,
+                                                       GError                    **error);
 /* The upload of @message, a message with files being sent (or failed,
  * waiting for Retry), or NULL (transfer none: held by the client until
  * the message is sent or discarded). Its cancel fails the message; Retry

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "natter-composer.h"
+#include "natter-image-preview.h"
 #include "natter-ui-util.h"
 
 #define TYPING_PAUSE_SECONDS 5
@@ -609,6 +610,57 @@ send_action (GtkWidget  *widget,
   g_signal_emit (self, signals[SIGNAL_SENT], 0, message);
 }
 
+typedef struct {
+  NatterComposer *self;
+  char           *address;   /* the conversation when the files were chosen */
+} Attach;
+
+static void
+previews_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Attach *d = user_data;
+  NatterComposer *self = d->self;
+  NatterFileAttachment *attachments;
+  g_autoptr(GError) error = NULL;
+  NatterMessage *message = NULL;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  guint n = 0;
+
+  attachments = natter_image_preview_attachments_finish (result, &n, &error);
+  if (attachments != NULL && self->client != NULL)
+    message = natter_client_send_attachments (self->client, d->address, attachments, n, NULL, &error);
+  natter_image_preview_attachments_free (attachments, n);
+  if (message != NULL)
+    g_signal_emit (self, signals[SIGNAL_SENT], 0, message);
+  else if (root != NULL && error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not send the file: %s"), error->message);
+
+      gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+    }
+  g_object_unref (d->self);
+  g_free (d->address);
+  g_free (d);
+}
+
+void
+natter_composer_attach_files (NatterComposer  *self,
+                              GFile          **files,
+                              guint            n_files)
+{
+  Attach *d;
+
+  g_return_if_fail (NATTER_IS_COMPOSER (self));
+  if (self->client == NULL || self->conversation == NULL || n_files == 0)
+    return;
+  d = g_new0 (Attach, 1);
+  d->self = g_object_ref (self);
+  d->address = g_strdup (natter_conversation_get_address (self->conversation));
+  natter_image_preview_attachments_async (files, n_files, NULL, previews_cb, d);
+}
+
 /* The chosen files go at once, as a message of their own: the text being
  * written stays for the next message. */
 static void
@@ -618,29 +670,14 @@ attach_response_cb (GtkNativeDialog *dialog,
 {
   g_autoptr(GListModel) chosen = NULL;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GError) error = NULL;
-  NatterMessage *message;
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  if (response != GTK_RESPONSE_ACCEPT || self->client == NULL || self->conversation == NULL)
-    goto out;
-  chosen = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
-  for (guint i = 0, n = g_list_model_get_n_items (chosen); i < n; i++)
-    g_ptr_array_add (files, g_list_model_get_item (chosen, i));
-  if (files->len == 0)
-    goto out;
-  message = natter_client_send_files (self->client, natter_conversation_get_address (self->conversation),
-                                      (GFile **) files->pdata, files->len, NULL, &error);
-  if (message != NULL)
-    g_signal_emit (self, signals[SIGNAL_SENT], 0, message);
-  else if (root != NULL)
+  if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autofree char *text = g_strdup_printf (_("Could not send the file: %s"), error->message);
-
-      gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+      chosen = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      for (guint i = 0, n = g_list_model_get_n_items (chosen); i < n; i++)
+        g_ptr_array_add (files, g_list_model_get_item (chosen, i));
+      natter_composer_attach_files (self, (GFile **) files->pdata, files->len);
     }
-
-out:
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
   g_object_unref (self);

@@ -32,6 +32,13 @@ void        natter_composer_cancel           (NatterComposer     *self);
 /* The message answered or edited, or NULL; and which of the two. */
 NatterMessage *natter_composer_get_target    (NatterComposer     *self);
 gboolean    natter_composer_is_editing       (NatterComposer     *self);
+/* Sends @files (1 to 10) to the open conversation as a message of their
+ * own, as the attach button does: each image gets its size and a
+ * preview, made off the main loop, before the message goes into the
+ * outbox; "sent" is emitted then. */
+void        natter_composer_attach_files     (NatterComposer     *self,
+                                              GFile             **files,
+                                              guint               n_files);
 
 /* Signals:
  *   sent (NatterMessage *message): a message was handed to the client.

@@ -24,6 +24,9 @@
 
 #include <adwaita.h>
 
+#include "natter-image-cache.h"
+#include "natter-image-preview.h"
+#include "natter-image-viewer.h"
 #include "natter-message-row.h"
 #include "natter-ui-util.h"
 #include "natter-user-avatar.h"
@@ -64,6 +67,7 @@ struct _NatterMessageRow
 
   GtkWidget          *menu;         /* GtkPopoverMenu, made on first use */
   GtkWidget          *emoji_chooser; /* GtkEmojiChooser for reactions, likewise */
+  GCancellable       *images;       /* the inline images' loads, for the files shown */
 
   gboolean            show_day;
   gboolean            show_header;
@@ -406,8 +410,137 @@ cancel_upload_action (GtkWidget  *widget,
     natter_file_transfer_cancel (transfer);
 }
 
-/* One card per file: its type's icon, name and size, and Save (once the
- * server has the file). */
+/* A card for @file, the @index-th of the message: its type's icon, name
+ * and size, and Save (once the server has the file). */
+static GtkWidget *
+file_card (NatterMessageFile *file,
+           guint              index)
+{
+  g_autoptr(GIcon) icon = file_icon (file);
+  g_autofree char *size = g_format_size (natter_message_file_get_size (file));
+  const char *name = natter_message_file_get_name (file);
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *image = gtk_image_new_from_gicon (icon);
+  GtkWidget *name_label = gtk_label_new (name);
+  GtkWidget *size_label = gtk_label_new (size);
+  GtkWidget *save = gtk_button_new_from_icon_name ("document-save-symbolic");
+
+  gtk_widget_add_css_class (card, "file-card");
+  gtk_widget_add_css_class (card, "card");
+  gtk_image_set_icon_size (GTK_IMAGE (image), GTK_ICON_SIZE_LARGE);
+  gtk_box_append (GTK_BOX (card), image);
+  gtk_label_set_xalign (GTK_LABEL (name_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name_label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (size_label), 0);
+  gtk_widget_add_css_class (size_label, "caption");
+  gtk_widget_add_css_class (size_label, "dim-label");
+  gtk_widget_set_hexpand (labels, TRUE);
+  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (labels), name_label);
+  gtk_box_append (GTK_BOX (labels), size_label);
+  gtk_box_append (GTK_BOX (card), labels);
+  gtk_widget_add_css_class (save, "flat");
+  gtk_widget_add_css_class (save, "circular");
+  gtk_widget_set_valign (save, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (save, _("Save File"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Save File"), -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (save), "message.save-file");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (save), "u", index);
+  /* A file still being uploaded has nothing to save yet. */
+  gtk_widget_set_sensitive (save, natter_message_file_get_id (file) > 0);
+  gtk_box_append (GTK_BOX (card), save);
+  return card;
+}
+
+typedef struct {
+  NatterMessageRow  *row;
+  GtkWidget         *button;
+  NatterMessageFile *file;
+  guint              index;
+} InlineLoad;
+
+static void
+inline_loaded_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  InlineLoad *d = user_data;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = natter_image_cache_load_finish (result, &error);
+  if (gtk_widget_get_parent (d->button) != d->row->files_box)
+    ; /* rebuilt meanwhile */
+  else if (texture != NULL)
+    gtk_picture_set_paintable (GTK_PICTURE (gtk_button_get_child (GTK_BUTTON (d->button))),
+                               GDK_PAINTABLE (texture));
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Refused (past the pixel limit) or unreadable: a card instead. */
+      GtkWidget *card = file_card (d->file, d->index);
+
+      g_message ("Preview of %s not shown: %s", natter_message_file_get_name (d->file), error->message);
+      gtk_widget_set_tooltip_text (card, error->message);
+      gtk_box_insert_child_after (GTK_BOX (d->row->files_box), card, d->button);
+      gtk_box_remove (GTK_BOX (d->row->files_box), d->button);
+    }
+  g_object_unref (d->row);
+  g_object_unref (d->button);
+  g_object_unref (d->file);
+  g_free (d);
+}
+
+/* @file's preview shown inline, at most NATTER_IMAGE_PREVIEW_SIDE
+ * pixels on its longer side, with its aspect; a click opens the viewer. */
+static GtkWidget *
+inline_image (NatterMessageRow  *self,
+              NatterMessageFile *file,
+              guint              index)
+{
+  NatterMessageFile *preview = natter_message_file_get_preview (file);
+  guint pw = natter_message_file_get_width (preview), ph = natter_message_file_get_height (preview);
+  GtkWidget *button = gtk_button_new ();
+  GtkWidget *picture = gtk_picture_new ();
+  double scale;
+  InlineLoad *d;
+
+  if (pw == 0 || ph == 0)
+    {
+      /* No size given: its image's, else a usual photo's. */
+      pw = natter_message_file_get_width (file) > 0 ? natter_message_file_get_width (file) : 4;
+      ph = natter_message_file_get_height (file) > 0 ? natter_message_file_get_height (file) : 3;
+    }
+  scale = MIN (1.0, (double) NATTER_IMAGE_PREVIEW_SIDE / MAX (pw, ph));
+  if (MAX (pw, ph) < 48)
+    scale = 48.0 / MAX (pw, ph);
+  gtk_widget_set_size_request (picture, MAX (1, (int) (pw * scale)), MAX (1, (int) (ph * scale)));
+  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_picture_set_alternative_text (GTK_PICTURE (picture), natter_message_file_get_name (file));
+  gtk_button_set_child (GTK_BUTTON (button), picture);
+  gtk_widget_add_css_class (button, "inline-image");
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_halign (button, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text (button, natter_message_file_get_name (file));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Open Image"), -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "message.view-image");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "u", index);
+
+  d = g_new0 (InlineLoad, 1);
+  d->row = g_object_ref (self);
+  d->button = g_object_ref (button);
+  d->file = g_object_ref (file);
+  d->index = index;
+  natter_image_cache_load_async (self->client, preview, NATTER_IMAGE_PREVIEW_MAX_PIXELS,
+                                 NATTER_IMAGE_PREVIEW_SIDE, self->images, inline_loaded_cb, d);
+  return button;
+}
+
+/* One card per file, or the image inline when the file has a preview
+ * and the server has both. */
 static void
 update_files (NatterMessageRow *self)
 {
@@ -416,48 +549,23 @@ update_files (NatterMessageRow *self)
   GtkWidget *child;
   const char *body = natter_message_get_body (self->message);
 
+  if (self->images != NULL)
+    g_cancellable_cancel (self->images);
+  g_clear_object (&self->images);
+  self->images = g_cancellable_new ();
   while ((child = gtk_widget_get_first_child (self->files_box)) != NULL)
     gtk_box_remove (GTK_BOX (self->files_box), child);
 
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(NatterMessageFile) file = g_list_model_get_item (files, i);
-      g_autoptr(GIcon) icon = file_icon (file);
-      g_autofree char *size = g_format_size (natter_message_file_get_size (file));
-      const char *name = natter_message_file_get_name (file);
-      GtkWidget *card = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-      GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-      GtkWidget *image = gtk_image_new_from_gicon (icon);
-      GtkWidget *name_label = gtk_label_new (name);
-      GtkWidget *size_label = gtk_label_new (size);
-      GtkWidget *save = gtk_button_new_from_icon_name ("document-save-symbolic");
+      NatterMessageFile *preview = natter_message_file_get_preview (file);
 
-      gtk_widget_add_css_class (card, "file-card");
-      gtk_widget_add_css_class (card, "card");
-      gtk_image_set_icon_size (GTK_IMAGE (image), GTK_ICON_SIZE_LARGE);
-      gtk_box_append (GTK_BOX (card), image);
-      gtk_label_set_xalign (GTK_LABEL (name_label), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (name_label), PANGO_ELLIPSIZE_MIDDLE);
-      gtk_label_set_xalign (GTK_LABEL (size_label), 0);
-      gtk_widget_add_css_class (size_label, "caption");
-      gtk_widget_add_css_class (size_label, "dim-label");
-      gtk_widget_set_hexpand (labels, TRUE);
-      gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
-      gtk_box_append (GTK_BOX (labels), name_label);
-      gtk_box_append (GTK_BOX (labels), size_label);
-      gtk_box_append (GTK_BOX (card), labels);
-      gtk_widget_add_css_class (save, "flat");
-      gtk_widget_add_css_class (save, "circular");
-      gtk_widget_set_valign (save, GTK_ALIGN_CENTER);
-      gtk_widget_set_tooltip_text (save, _("Save File"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Save File"), -1);
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (save), "message.save-file");
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (save), "u", i);
-      /* A file still being uploaded has nothing to save yet. */
-      gtk_widget_set_sensitive (save, natter_message_file_get_id (file) > 0);
-      gtk_box_append (GTK_BOX (card), save);
-      gtk_box_append (GTK_BOX (self->files_box), card);
+      if (self->client != NULL && preview != NULL && natter_message_file_get_id (file) > 0 &&
+          natter_message_file_get_id (preview) > 0)
+        gtk_box_append (GTK_BOX (self->files_box), inline_image (self, file, i));
+      else
+        gtk_box_append (GTK_BOX (self->files_box), file_card (file, i));
     }
   if (n > 0)
     add_upload_progress (self);
@@ -465,6 +573,25 @@ update_files (NatterMessageRow *self)
   /* A message of files alone has no text to show. */
   gtk_widget_set_visible (GTK_WIDGET (self->body_label),
                           n == 0 || natter_message_get_deleted (self->message) || (body != NULL && *body != '\0'));
+}
+
+static void
+view_image_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(NatterMessageFile) file = NULL;
+  NatterImageViewer *viewer;
+
+  if (self->message == NULL || self->client == NULL)
+    return;
+  file = g_list_model_get_item (natter_message_get_files (self->message), g_variant_get_uint32 (parameter));
+  if (file == NULL || natter_message_file_get_id (file) <= 0)
+    return;
+  viewer = natter_image_viewer_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->client, file);
+  gtk_window_present (GTK_WINDOW (viewer));
 }
 
 typedef struct {
@@ -920,6 +1047,9 @@ natter_message_row_dispose (GObject *object)
   NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
 
   natter_message_row_set_message (self, NULL, NULL);
+  if (self->images != NULL)
+    g_cancellable_cancel (self->images);
+  g_clear_object (&self->images);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
   g_clear_pointer (&self->emoji_chooser, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
@@ -976,6 +1106,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "message.toggle-reaction", "s", toggle_reaction_action);
   gtk_widget_class_install_action (widget_class, "message.show-original", NULL, show_original_action);
   gtk_widget_class_install_action (widget_class, "message.save-file", "u", save_file_action);
+  gtk_widget_class_install_action (widget_class, "message.view-image", "u", view_image_action);
   gtk_widget_class_install_action (widget_class, "message.cancel-upload", NULL, cancel_upload_action);
 
   /* A focused message: its menu, and each action of it (the shortcuts

@@ -7,7 +7,8 @@
  * so does a download cut by it, and an upload cut by the app's own
  * restart; a
  * message with a file written offline survives a restart of the client;
- * a file past the server's limit fails before a byte is sent. */
+ * a file past the server's limit fails before a byte is sent; an image's
+ * preview goes with it, across a restart, and downloads. */
 #define G_LOG_DOMAIN "test-client-files"
 
 #include "client-test-util.h"
@@ -419,6 +420,113 @@ test_outbox_across_restart (void)
   test_remove_dir (files_dir);
 }
 
+/* An image with the preview its app made: written offline (the preview's
+ * bytes wait in the state dir with the outbox entry), sent after a
+ * restart with the image's size and the preview as a file of its own,
+ * which the receiver downloads byte for byte; the kept copy goes once
+ * the message is sent. */
+static void
+test_image_preview (void)
+{
+  g_autofree char *alice_dir = test_make_state_dir ();
+  g_autofree char *bob_dir = test_make_state_dir ();
+  g_autofree char *files_dir = test_make_state_dir ();
+  g_autofree char *alice = test_username ("alice");
+  g_autofree char *bob = test_username ("bob");
+  g_autofree char *to_bob = g_strconcat ("@", bob, NULL);
+  g_autofree char *previews_dir = g_build_filename (alice_dir, "previews", NULL);
+  g_autofree char *dest_path = g_build_filename (files_dir, "preview.png", NULL);
+  g_autofree char *token = NULL;
+  g_autofree char *saved = NULL;
+  g_autoptr(GFile) source = NULL;
+  g_autoptr(GFile) dest = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) preview = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterMessage) got = NULL;
+  g_autoptr(NatterFileTransfer) download = NULL;
+  g_autoptr(GDir) dir = NULL;
+  GAsyncResult *result = NULL;
+  NatterFileAttachment attachment = { 0 };
+  NatterClient *alice_client, *bob_client;
+  NatterConversation *conv;
+  NatterMessageFile *theirs, *their_preview;
+  NatterMessage *msg;
+  gsize saved_len = 0;
+
+  bob_client = test_client_new (server, bob_dir);
+  test_client_sign_up (bob_client, server, bob);
+  g_signal_connect (bob_client, "message-received", G_CALLBACK (received_cb), &got);
+  alice_client = test_client_new (server, alice_dir);
+  test_client_sign_up (alice_client, server, alice);
+  token = g_strdup (natter_client_get_token (alice_client));
+
+  natter_client_disconnect (alice_client);
+  bytes = make_file (files_dir, "beach.jpg", 2 * CHUNK + 77, &source);
+  /* The core never decodes: any bytes do for a preview here. */
+  preview = make_file (files_dir, "small.png", 5000, &dest);
+  g_clear_object (&dest);
+  attachment.file = source;
+  attachment.width = 4032;
+  attachment.height = 3024;
+  attachment.preview = preview;
+  attachment.preview_mime = "image/png";
+  attachment.preview_width = 320;
+  attachment.preview_height = 240;
+  msg = natter_client_send_attachments (alice_client, to_bob, &attachment, 1, "", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (msg);
+  /* Shown with its one file (the preview is not a file of its own). */
+  g_assert_cmpstr (natter_message_file_get_name (first_file (msg)), ==, "beach.jpg");
+  dir = g_dir_open (previews_dir, 0, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (g_dir_read_name (dir));
+  g_clear_pointer (&dir, g_dir_close);
+  test_client_free (alice_client);
+
+  alice_client = test_client_new (server, alice_dir);
+  conv = natter_client_lookup_conversation (alice_client, to_bob, FALSE);
+  g_assert_nonnull (conv);
+  msg = natter_conversation_get_last_message (conv);
+  test_client_sign_in_token (alice_client, server, token);
+  WAIT_FOR (is_sent (msg));
+  g_assert_nonnull (natter_message_file_get_preview (first_file (msg)));
+  /* The kept preview is gone with the outbox entry. */
+  dir = g_dir_open (previews_dir, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+
+  WAIT_FOR (got != NULL);
+  theirs = first_file (got);
+  g_assert_cmpstr (natter_message_file_get_name (theirs), ==, "beach.jpg");
+  g_assert_cmpstr (natter_message_file_get_mime (theirs), ==, "image/jpeg");
+  g_assert_cmpuint (natter_message_file_get_width (theirs), ==, 4032);
+  g_assert_cmpuint (natter_message_file_get_height (theirs), ==, 3024);
+  their_preview = natter_message_file_get_preview (theirs);
+  g_assert_nonnull (their_preview);
+  g_assert_cmpint (natter_message_file_get_id (their_preview), >, 0);
+  g_assert_cmpint (natter_message_file_get_id (their_preview), !=, natter_message_file_get_id (theirs));
+  g_assert_null (natter_message_file_get_name (their_preview));
+  g_assert_cmpstr (natter_message_file_get_mime (their_preview), ==, "image/png");
+  g_assert_cmpuint (natter_message_file_get_width (their_preview), ==, 320);
+  g_assert_cmpuint (natter_message_file_get_height (their_preview), ==, 240);
+  g_assert_cmpint (natter_message_file_get_size (their_preview), ==, 5000);
+
+  dest = g_file_new_for_path (dest_path);
+  download = natter_client_download_file_async (bob_client, their_preview, dest, NULL, test_result_cb, &result);
+  g_assert_true (natter_client_download_file_finish (bob_client, test_wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_true (g_file_get_contents (dest_path, &saved, &saved_len, NULL));
+  g_assert_cmpmem (saved, saved_len, g_bytes_get_data (preview, NULL), g_bytes_get_size (preview));
+
+  test_client_free (alice_client);
+  test_client_free (bob_client);
+  test_remove_dir (alice_dir);
+  test_remove_dir (bob_dir);
+  test_remove_dir (files_dir);
+}
+
 /* The app quits in the middle of an upload: the next run hashes the file
  * again and, the hash unchanged, goes on with the same upload. */
 static void
@@ -535,6 +643,7 @@ main (int   argc,
   g_test_add_func ("/client/files/outbox-across-restart", test_outbox_across_restart);
   g_test_add_func ("/client/files/restart-mid-upload", test_restart_mid_upload);
   g_test_add_func ("/client/files/too-large", test_too_large);
+  g_test_add_func ("/client/files/image-preview", test_image_preview);
 
   ret = g_test_run ();
   natter_test_server_free (server);

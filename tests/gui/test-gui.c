@@ -29,6 +29,7 @@
 #include "natter-contacts-page.h"
 #include "natter-composer.h"
 #include "natter-conversation-row.h"
+#include "natter-image-viewer.h"
 #include "natter-message-row.h"
 #include "natter-preferences-window.h"
 #include "natter-room-settings-window.h"
@@ -3882,6 +3883,184 @@ test_gui_file_card (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* The composer's newest message in @conv once it has files and is sent. */
+static NatterMessage *
+sent_with_files (NatterConversation *conv,
+                 NatterMessage      *before)
+{
+  NatterMessage *last;
+
+  WAIT_FOR ((last = natter_conversation_get_last_message (conv)) != before && last != NULL &&
+            g_list_model_get_n_items (natter_message_get_files (last)) > 0 &&
+            natter_message_get_state (last) == NATTER_MESSAGE_STATE_SENT);
+  return last;
+}
+
+/* The open image viewer, or NULL. */
+static NatterImageViewer *
+find_viewer (void)
+{
+  /* No references taken: a viewer just destroyed must not outlive it. */
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (NATTER_IS_IMAGE_VIEWER (l->data))
+      return NATTER_IMAGE_VIEWER (l->data);
+  return NULL;
+}
+
+/* An image attached from the composer goes with its size and a preview
+ * the app made (320 pixels on its longer side) and shows inline, the
+ * preview downloaded and decoded; a click opens it at full size in the
+ * viewer. A hostile preview whose header claims 30000 × 30000 pixels is
+ * refused: the row keeps a file card, and the viewer says why. Its
+ * screenshot is data/screenshots/conversation-files.png, for the AppStream
+ * metainfo: an image inline and a file card. To make it again:
+ *   meson test -C BUILD test-gui --test-args '-p /gui/inline-image'
+ *   cp BUILD/tests/gui/screenshots/conversation-files.png data/screenshots/ */
+static void
+test_gui_inline_image (void)
+{
+  static const guint8 bomb[] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+    0, 0, 0, 13, 'I', 'H', 'D', 'R',
+    0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82,
+  };
+  Fixture fx = { 0 };
+  g_autoptr(NatterTestClient) bob = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GFile) image = NULL;
+  g_autoptr(GFile) text = NULL;
+  g_autoptr(GFile) hostile = NULL;
+  g_autoptr(GBytes) bomb_bytes = g_bytes_new_static (bomb, sizeof bomb);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *image_path = NULL;
+  g_autofree char *text_path = NULL;
+  g_autofree char *hostile_path = NULL;
+  NatterFileAttachment attachment = { 0 };
+  NatterConversationView *view;
+  NatterConversation *conv;
+  NatterComposer *composer;
+  NatterMessage *msg, *card_msg, *bad;
+  NatterMessageFile *file, *preview;
+  NatterImageViewer *viewer;
+  GtkWidget *row, *files_box, *button;
+  GdkPaintable *paintable;
+
+  if (!have_display () || !in_own_process ())
+    return;
+
+  server_config = "[server]\nfiles=true\n";
+  bob = setup_alice_and_bob (&fx);
+  server_config = NULL;
+  sign_in (&fx, "alice");
+  view = open_conversation (&fx, "@bob", NULL, NULL);
+  composer = NATTER_COMPOSER (child (view, NATTER_TYPE_CONVERSATION_VIEW, "composer"));
+  conv = natter_client_lookup_conversation (fx.client, "@bob", FALSE);
+  g_assert_nonnull (conv);
+
+  dir = g_dir_make_tmp ("natter-gui-images-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* An 800 × 600 photo of a sunny sky over sand. */
+  image_path = g_build_filename (dir, "beach.png", NULL);
+  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 800, 600);
+  gdk_pixbuf_fill (pixbuf, 0x62a0eaff);
+  {
+    g_autoptr(GdkPixbuf) sand = gdk_pixbuf_new_subpixbuf (pixbuf, 0, 400, 800, 200);
+
+    gdk_pixbuf_fill (sand, 0xf6d32dff);
+  }
+  g_assert_true (gdk_pixbuf_save (pixbuf, image_path, "png", &error, NULL));
+  image = g_file_new_for_path (image_path);
+  natter_composer_attach_files (composer, &image, 1);
+  msg = sent_with_files (conv, NULL);
+
+  file = g_list_model_get_item (natter_message_get_files (msg), 0);
+  g_object_unref (file); /* the message holds it */
+  g_assert_cmpstr (natter_message_file_get_name (file), ==, "beach.png");
+  g_assert_cmpuint (natter_message_file_get_width (file), ==, 800);
+  g_assert_cmpuint (natter_message_file_get_height (file), ==, 600);
+  preview = natter_message_file_get_preview (file);
+  g_assert_nonnull (preview);
+  g_assert_cmpuint (natter_message_file_get_width (preview), ==, 320);
+  g_assert_cmpuint (natter_message_file_get_height (preview), ==, 240);
+
+  row = row_of (view, msg);
+  files_box = child (row, NATTER_TYPE_MESSAGE_ROW, "files_box");
+  button = gtk_widget_get_first_child (files_box);
+  g_assert_true (gtk_widget_has_css_class (button, "inline-image"));
+  g_assert_true (GTK_IS_PICTURE (gtk_button_get_child (GTK_BUTTON (button))));
+  WAIT_FOR ((paintable = gtk_picture_get_paintable (GTK_PICTURE (gtk_button_get_child (GTK_BUTTON (button))))) != NULL);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 320);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (paintable), ==, 240);
+
+  /* Bob, without the feature, reads the protocol-1 line of the image
+   * alone (not of its preview). */
+  {
+    g_autoptr(JsonObject) event = natter_test_client_wait_type (bob, "message");
+
+    g_assert_true (g_str_has_prefix (natter_test_get_str (event, "message.body"), "[file: beach.png, "));
+    g_assert_null (strstr (natter_test_get_str (event, "message.body"), "\n"));
+  }
+
+  /* The full image in the viewer. */
+  g_assert_null (find_viewer ());
+  gtk_widget_activate_action (row, "message.view-image", "u", 0);
+  WAIT_FOR ((viewer = find_viewer ()) != NULL);
+  WAIT_FOR ((paintable = gtk_picture_get_paintable (natter_image_viewer_get_picture (viewer))) != NULL);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 800);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (paintable), ==, 600);
+  gtk_window_destroy (GTK_WINDOW (viewer));
+  WAIT_FOR (find_viewer () == NULL);
+
+  /* A file card beside it, for the screenshot. */
+  text_path = g_build_filename (dir, "itinerary.txt", NULL);
+  g_assert_true (g_file_set_contents (text_path, "Monday: the beach. Tuesday: the beach.", -1, NULL));
+  text = g_file_new_for_path (text_path);
+  natter_composer_attach_files (composer, &text, 1);
+  card_msg = sent_with_files (conv, msg);
+  row = row_of (view, card_msg);
+  files_box = child (row, NATTER_TYPE_MESSAGE_ROW, "files_box");
+  g_assert_true (gtk_widget_has_css_class (gtk_widget_get_first_child (files_box), "file-card"));
+  save_screenshot (&fx, "conversation-files.png");
+
+  /* A preview (and an image) whose header claims 30000 × 30000 pixels. */
+  hostile_path = g_build_filename (dir, "huge.png", NULL);
+  g_assert_true (g_file_set_contents (hostile_path, (const char *) bomb, sizeof bomb, NULL));
+  hostile = g_file_new_for_path (hostile_path);
+  attachment.file = hostile;
+  attachment.width = 30000;
+  attachment.height = 30000;
+  attachment.preview = bomb_bytes;
+  attachment.preview_mime = "image/png";
+  attachment.preview_width = 320;
+  attachment.preview_height = 320;
+  g_assert_nonnull (natter_client_send_attachments (fx.client, "@bob", &attachment, 1, NULL, &error));
+  g_assert_no_error (error);
+  bad = sent_with_files (conv, card_msg);
+  row = row_of (view, bad);
+  files_box = child (row, NATTER_TYPE_MESSAGE_ROW, "files_box");
+  WAIT_FOR (gtk_widget_has_css_class (gtk_widget_get_first_child (files_box), "file-card"));
+  g_assert_null (gtk_widget_get_next_sibling (gtk_widget_get_first_child (files_box)));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (gtk_widget_get_first_child (files_box)), "30000"));
+  /* Its full image is refused in the viewer too, with the reason. */
+  gtk_widget_activate_action (row, "message.view-image", "u", 0);
+  WAIT_FOR ((viewer = find_viewer ()) != NULL);
+  WAIT_FOR (g_strcmp0 (adw_status_page_get_icon_name (natter_image_viewer_get_status (viewer)),
+                       "dialog-warning-symbolic") == 0);
+  g_assert_nonnull (strstr (adw_status_page_get_description (natter_image_viewer_get_status (viewer)), "30000"));
+  g_assert_null (gtk_picture_get_paintable (natter_image_viewer_get_picture (viewer)));
+  gtk_window_destroy (GTK_WINDOW (viewer));
+
+  fixture_teardown (&fx);
+  g_assert_cmpint (g_remove (image_path), ==, 0);
+  g_assert_cmpint (g_remove (text_path), ==, 0);
+  g_assert_cmpint (g_remove (hostile_path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_gui_message_keys (void)
 {
@@ -4644,6 +4823,7 @@ main (int   argc,
   g_test_add_func ("/gui/settings-migration", test_gui_settings_migration);
   g_test_add_func ("/gui/message-actions", test_gui_message_actions);
   g_test_add_func ("/gui/file-card", test_gui_file_card);
+  g_test_add_func ("/gui/inline-image", test_gui_inline_image);
   g_test_add_func ("/gui/message-actions/keys", test_gui_message_keys);
   g_test_add_func ("/gui/screenshot/message-actions", test_gui_screenshot_actions);
   g_test_add_func ("/gui/mentions-and-levels", test_gui_mentions_and_levels);
