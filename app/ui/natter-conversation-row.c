@@ -38,6 +38,23 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* A message of files alone: its first file's name, or a photo's word,
+ * and how many more there are. */
+static char *
+files_preview (GListModel *files)
+{
+  g_autoptr(NatterMessageFile) first = g_list_model_get_item (files, 0);
+  guint n = g_list_model_get_n_items (files);
+  const char *mime = natter_message_file_get_mime (first);
+  g_autofree char *what = g_str_has_prefix (mime, "image/") ? g_strdup (_("Photo"))
+                                                            : g_strdup (natter_message_file_get_name (first));
+
+  if (n == 1)
+    return g_steal_pointer (&what);
+  /* Translators: preview of a message of files, "holiday.pdf and 2 more". */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s and %u more", "%s and %u more", n - 1), what, n - 1);
+}
+
 /* One line of preview: "You: …" for ours, "Bob Builder: …" in rooms. */
 static char *
 make_preview (NatterConversation *conversation)
@@ -52,6 +69,10 @@ make_preview (NatterConversation *conversation)
 
   if (natter_message_get_deleted (last))
     body = g_strdup (_("Message deleted"));
+  else if (natter_message_get_body (last) != NULL && *natter_message_get_body (last) == '\0' &&
+           natter_message_get_files (last) != NULL &&
+           g_list_model_get_n_items (natter_message_get_files (last)) > 0)
+    body = files_preview (natter_message_get_files (last));
   else
     body = g_strdup (natter_message_get_body (last));
   g_strdelimit (body, "\n\t", ' ');
