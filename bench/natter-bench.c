@@ -2,7 +2,7 @@
  *
  *   natter-bench [OPTION…] SCENARIO
  *
- * SCENARIO is fanout, mixed, redis, idle, dm, login or history. The tool either
+ * SCENARIO is fanout, mixed, redis, idle, dm, login, history or files. The tool either
  * starts natterd itself (--natterd PATH, default $NATTERD_PATH, on a data
  * directory it keeps between runs with --data-dir) or targets a running one
  * (--server HOST:PORT, with --pid PID to read its CPU and memory). Each
