@@ -371,6 +371,10 @@ conn_flush (BenchConn *c)
 static const char *
 login_features (BenchConn *c)
 {
+  if (c->message_actions && c->files)
+    return ",\"features\":[\"message_actions\",\"files\"]";
+  if (c->files)
+    return ",\"features\":[\"files\"]";
   return c->message_actions ? ",\"features\":[\"message_actions\"]" : "";
 }
 
@@ -868,6 +872,33 @@ BenchWorker *
 bench_engine_worker (BenchEngine *e, guint i)
 {
   return e->workers[i % e->n_workers];
+}
+
+typedef struct {
+  BenchConn *c;
+  char      *desc;
+} TlsDescCall;
+
+static void
+tls_desc_cb (BenchWorker *w, gpointer data)
+{
+  TlsDescCall *call = data;
+  char *desc;
+
+  if (call->c->tls == NULL || call->c->tls_handshaking)
+    return;
+  desc = gnutls_session_get_desc (call->c->tls);
+  call->desc = g_strdup (desc);
+  gnutls_free (desc);
+}
+
+char *
+bench_conn_tls_desc (BenchConn *c)
+{
+  TlsDescCall call = { c, NULL };
+
+  bench_worker_call_sync (c->worker, tls_desc_cb, &call);
+  return call.desc;
 }
 
 static guint next_src;

@@ -236,6 +236,8 @@ sample_threads (GPid pid, BenchProcSample *out)
         out->index_cpu_s = cpu_s;
       else if (g_str_equal (comm, "natterd-send"))
         out->send_cpu_s += cpu_s; /* every helper of the send pool */
+      else if (g_str_equal (comm, "natterd-reader"))
+        out->reader_cpu_s += cpu_s; /* history's and files' readers */
     }
 }
 

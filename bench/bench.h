@@ -92,6 +92,7 @@ struct _BenchConn {
   gboolean            raw;      /* not natterd (redis): ready once connected */
   gboolean            message_actions; /* set before start: logs in with the
                                         * feature message_actions on */
+  gboolean            files;    /* set before start: with the feature files */
   gnutls_session_t    tls;      /* with bench_engine_set_tls, once connected */
   gboolean            tls_handshaking;
   const char         *username; /* borrowed */
@@ -223,6 +224,7 @@ typedef struct {
   double   writer_cpu_s; /* of the thread named "natterd-writer", if any */
   double   send_cpu_s;   /* of the "natterd-send" threads together */
   double   index_cpu_s;  /* of the "natterd-index" thread */
+  double   reader_cpu_s; /* of the "natterd-reader" threads together */
   gsize    rss_kb;   /* VmRSS */
   gsize    hwm_kb;   /* VmHWM */
 } BenchProcSample;
@@ -410,6 +412,23 @@ int bench_dm      (BenchOptions *o);
 int bench_login   (BenchOptions *o);
 int bench_history (BenchOptions *o);
 int bench_mixed   (BenchOptions *o);
+int bench_files   (BenchOptions *o);
+
+/* files: a raw TLS copy of @bytes over loopback (bench-files-raw.c), up
+ * to a thread of this process that serves TLS as natterd does (GIO's, with
+ * the certificate and key given) and down again. */
+typedef struct {
+  gint64 up_ns;    /* the client's first byte to the server's word that it
+                    * has the last */
+  gint64 down_ns;  /* the client's request to its last byte */
+  char  *desc;     /* the session's TLS version and suite (g_free) */
+} BenchFilesRaw;
+
+gboolean bench_files_raw_copy (const guint8 *bytes, gsize size, const char *cert_path,
+                               const char *key_path, BenchFilesRaw *out, GError **error);
+/* The TLS version and suite of a connection's session, or NULL (any
+ * thread: asks the connection's worker). */
+char    *bench_conn_tls_desc  (BenchConn *c);
 
 /* Common fan-out driver used by natterd and redis modes. */
 typedef struct {

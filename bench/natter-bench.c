@@ -2,7 +2,7 @@
  *
  *   natter-bench [OPTION…] SCENARIO
  *
- * SCENARIO is fanout, mixed, redis, idle, dm, login or history. The tool either
+ * SCENARIO is fanout, mixed, redis, idle, dm, login, history or files. The tool either
  * starts natterd itself (--natterd PATH, default $NATTERD_PATH, on a data
  * directory it keeps between runs with --data-dir) or targets a running one
  * (--server HOST:PORT, with --pid PID to read its CPU and memory). Each
@@ -21,6 +21,48 @@
 
 #include "bench.h"
 #include "natter-test-pg.h"
+#include "natter-tls-priority.h"
+
+/* files: the default file, and the largest natterd takes by default
+ * (max_file_bytes, docs/server.md). */
+#define FILES_DEFAULT_SIZE (100 * 1024 * 1024)
+
+/* --size's value: parsed by size_arg (suffixes), read by main. */
+static gint64 size_arg_value = -1; /* not given */
+
+/* --size N, with an optional K, M or G (KiB, MiB, GiB): a file's size
+ * is easier to give as 100M than as 104857600. */
+static gboolean
+size_arg (const char *name,
+          const char *value,
+          gpointer    data,
+          GError    **error)
+{
+  char *end = NULL;
+  gint64 v = g_ascii_strtoll (value, &end, 10);
+  gint64 unit = 1;
+
+  if (end == value || v < 0)
+    goto bad;
+  switch (*end)
+    {
+    case 'K': case 'k': unit = 1024; end++; break;
+    case 'M': case 'm': unit = 1024 * 1024; end++; break;
+    case 'G': case 'g': unit = 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+  if (unit > 1 && (g_str_equal (end, "iB") || g_str_equal (end, "ib")))
+    end += 2;
+  if (*end != '\0' || v > G_MAXINT / unit)
+    goto bad;
+  size_arg_value = v * unit;
+  return TRUE;
+
+bad:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--size: \"%s\" is not a size (bytes, or a number with K, M or G)", value);
+  return FALSE;
+}
 
 static void
 raise_file_limit (void)
@@ -187,8 +229,8 @@ main (int argc, char **argv)
     .members = 100,
     .senders = 1,
     .messages = 10000,
-    .size = 100,
-    .window = 64,
+    .size = 0,   /* per scenario, below */
+    .window = 0,
     .connections = 1000,
     .users = 100,
     .duration_s = 5,
@@ -203,7 +245,7 @@ main (int argc, char **argv)
   int pid = 0;
   int nodes = 0;
   gboolean temp_dir = FALSE;
-  gboolean engine_tls;
+  gboolean engine_tls, files;
   g_auto(GStrv) settings = NULL;
   g_autofree char *database = NULL;
   g_autoptr(NatterTestPg) pg = NULL;
@@ -223,8 +265,8 @@ main (int argc, char **argv)
     { "members", 'n', 0, G_OPTION_ARG_INT, &o.members, "fanout/mixed/redis: receiving members (100)", "N" },
     { "senders", 'p', 0, G_OPTION_ARG_INT, &o.senders, "fanout/mixed/redis: sending connections (1)", "P" },
     { "messages", 'm', 0, G_OPTION_ARG_INT64, &messages, "fanout/mixed/redis/dm: messages (mixed: actions) in all (10000)", "M" },
-    { "size", 's', 0, G_OPTION_ARG_INT, &o.size, "Message body bytes (100)", "S" },
-    { "window", 'w', 0, G_OPTION_ARG_INT, &o.window, "Unacknowledged sends per sender (64)", "W" },
+    { "size", 's', 0, G_OPTION_ARG_CALLBACK, size_arg, "Message body bytes (100); files: the file's bytes, K, M or G for KiB, MiB, GiB (100M)", "S" },
+    { "window", 'w', 0, G_OPTION_ARG_INT, &o.window, "Unacknowledged sends per sender (64); files: chunk requests in flight (16)", "W" },
     { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate, "fanout/redis: messages per second in all (default: as fast as possible)", "R" },
     { "edits", 0, 0, G_OPTION_ARG_INT, &o.mix.edit_pct, "mixed: per cent of the actions that edit one of the sender's messages (10)", "PCT" },
     { "reactions", 0, 0, G_OPTION_ARG_INT, &o.mix.react_pct, "mixed: per cent that add or remove a reaction (10)", "PCT" },
@@ -240,7 +282,7 @@ main (int argc, char **argv)
     { "connect-window", 0, 0, G_OPTION_ARG_INT, &o.connect_window, "Connections being set up at once, per thread (256)", "N" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — fanout, mixed, redis, idle, dm, login, history");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("SCENARIO — fanout, mixed, redis, idle, dm, login, history, files");
   g_autoptr(GError) error = NULL;
   const char *scenario;
   int rc = 2;
@@ -259,6 +301,16 @@ main (int argc, char **argv)
       return 2;
     }
   scenario = argv[1];
+  files = g_str_equal (scenario, "files");
+  if (files)
+    {
+      /* A file goes over TLS, as every client's does; the raw copy it is
+       * compared with is made by this process with the TLS versions and
+       * suites natterd offers (before any thread: it sets the
+       * environment glib-networking reads). */
+      o.tls = TRUE;
+      natter_tls_priority_use (NATTER_TLS_PRIORITY ":%SERVER_PRECEDENCE");
+    }
   engine_tls = o.tls && !g_str_equal (scenario, "idle");
   if (engine_tls && o.compare_redis)
     {
@@ -274,6 +326,11 @@ main (int argc, char **argv)
       && !g_str_equal (scenario, "dm"))
     {
       g_printerr ("natter-bench: --nodes works with fanout, mixed and dm\n");
+      return 2;
+    }
+  if (files && o.server)
+    {
+      g_printerr ("natter-bench: files starts its own natterd (its memory and its certificate for the raw copy); leave out --server\n");
       return 2;
     }
   if (nodes > 0 && o.server)
@@ -299,7 +356,15 @@ main (int argc, char **argv)
   o.server_pid = pid;
   if (o.threads == 0)
     o.threads = MAX (1, (guint) sysconf (_SC_NPROCESSORS_ONLN));
-  if (o.size < 32 || o.size > NATTER_BENCH_MAX_BODY)
+  o.size = size_arg_value >= 0 ? (guint) size_arg_value : files ? FILES_DEFAULT_SIZE : 100;
+  if (o.window == 0)
+    o.window = files ? 16 : 64;
+  if (files && o.size < 1)
+    {
+      g_printerr ("natter-bench: --size must be at least 1\n");
+      return 2;
+    }
+  if (!files && (o.size < 32 || o.size > NATTER_BENCH_MAX_BODY))
     {
       g_printerr ("natter-bench: --size must be 32 to %d\n", NATTER_BENCH_MAX_BODY);
       return 2;
@@ -374,6 +439,19 @@ main (int argc, char **argv)
       {
         g_autofree char *storage = database_to_config (database, &pg, &o.db_conninfo, &error);
         g_autofree char *set = error == NULL ? settings_to_config (settings, &error) : NULL;
+
+        /* files: the feature on, and a file past natterd's default
+         * largest allowed (--natterd-set, after, still wins). */
+        if (files)
+          {
+            g_autofree char *on = o.size > FILES_DEFAULT_SIZE
+                                  ? g_strdup_printf ("[server]\nfiles=true\n[limits]\nmax_file_bytes=%u\n", o.size)
+                                  : g_strdup ("[server]\nfiles=true\n");
+            char *joined = g_strconcat (storage ? storage : "", on, NULL);
+
+            g_free (storage);
+            storage = joined;
+          }
 
         if (error != NULL)
           {
@@ -474,6 +552,8 @@ main (int argc, char **argv)
     rc = bench_login (&o);
   else if (g_str_equal (scenario, "history"))
     rc = bench_history (&o);
+  else if (files)
+    rc = bench_files (&o);
   else
     {
       g_printerr ("natter-bench: unknown scenario \"%s\"\n", scenario);

@@ -64,6 +64,17 @@ run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000 --co
 run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000
 run --data-dir "$data/fanout" fanout -n 100 -p 4 -w 64 -m 20000 --rate 1000
 
+# Files (issue 15): a 100 MiB file up and down over TLS (feature files),
+# beside a raw TLS copy of the same bytes in the same process, with
+# natterd's peak memory; a fresh temporary data directory each time. Three
+# times on each engine: the disk's fsync stalls move the upload.
+for i in 1 2 3; do
+  run files --size 100M --timeout 900
+done
+for i in 1 2 3; do
+  run --database postgresql-temp files --size 100M --timeout 900
+done
+
 # Idle connections, plain then TLS.
 for n in 1000 5000 10000 19000; do
   run --data-dir "$data/idle" idle -c $n -u 100 --timeout 900

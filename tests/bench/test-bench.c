@@ -4,7 +4,8 @@
  * changes.
  *
  * Nothing here asserts a timing: only that each scenario finishes, exits 0,
- * and that its JSON line says every message, login and query was answered.
+ * and that its JSON line says every message, login and query was answered
+ * (and, for files, that the file came back as it went up).
  */
 #define G_LOG_DOMAIN "natter-test-bench"
 
@@ -295,6 +296,56 @@ test_dm (gconstpointer data)
   g_assert_cmpint (get_int (o, "errors"), ==, 0);
 }
 
+/* The files scenario with a small file: it went up over TLS (natterd
+ * checked its SHA-256 against the declared one before naming the file)
+ * and came down the same, chunk by chunk and as a whole; the raw TLS copy
+ * beside it was made with the same suite; natterd's memory was read. On
+ * SQLite and on PostgreSQL (where the chunks are rows). */
+static void
+test_files (gconstpointer data)
+{
+  const BenchCase *bc = data;
+  g_autoptr(JsonNode) node = NULL;
+  const char *up, *down;
+  JsonObject *o;
+  int status;
+
+  o = run_bench ("files", bc->args, TRUE, &status, &node);
+  if (status == 77)
+    {
+      g_test_skip ("PostgreSQL is not installed");
+      return;
+    }
+  g_assert_nonnull (o);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (get_int (o, "size"), ==, 2 * 1024 * 1024);
+  g_assert_cmpint (get_int (o, "chunks"), ==, 64);
+  g_assert_cmpint (get_int (o, "file"), >, 0);
+  up = json_object_get_string_member (o, "sha256_uploaded");
+  down = json_object_get_string_member (o, "sha256_downloaded");
+  g_assert_nonnull (up);
+  g_assert_cmpuint (strlen (up), ==, 64);
+  g_assert_cmpuint (strspn (up, "0123456789abcdef"), ==, 64);
+  g_assert_cmpstr (down, ==, up);
+  g_assert_cmpint (get_int (o, "bytes_downloaded"), ==, get_int (o, "size"));
+  g_assert_cmpint (get_int (o, "chunks_differing"), ==, 0);
+  g_assert_cmpint (get_int (o, "errors"), ==, 0);
+  g_assert_cmpfloat (get_double (o, "up_mb_s"), >, 0);
+  g_assert_cmpfloat (get_double (o, "down_mb_s"), >, 0);
+  g_assert_cmpfloat (get_double (o, "raw_up_mb_s"), >, 0);
+  g_assert_cmpfloat (get_double (o, "raw_down_mb_s"), >, 0);
+  g_assert_cmpfloat (get_double (o, "ratio_up"), >, 0);
+  g_assert_cmpfloat (get_double (o, "ratio_down"), >, 0);
+  /* The reference speaks the TLS natterd speaks. */
+  g_assert_nonnull (json_object_get_string_member (o, "tls"));
+  g_assert_cmpstr (json_object_get_string_member (o, "raw_tls"), ==,
+                   json_object_get_string_member (o, "tls"));
+  /* A phase's peak is at least the memory it started with. */
+  g_assert_cmpfloat (get_double (o, "rss_before_kb"), >, 0);
+  g_assert_cmpfloat (get_double (o, "peak_rss_up_kb"), >=, get_double (o, "rss_before_kb"));
+  g_assert_cmpfloat (get_double (o, "peak_rss_down_kb"), >, 0);
+}
+
 static void
 test_login (void)
 {
@@ -352,6 +403,11 @@ static const BenchCase mixed_sqlite = {
 static const BenchCase mixed_pg = {
   "postgresql-temp", "mixed", { "--database", "postgresql-temp", "-n", "5", "-p", "2", "-m", "300", "-w", "4",
                                 "--edits", "20", "--reactions", "20", "--deletes", "10", NULL } };
+/* 2 MiB: 64 chunks, four windows' worth each way. */
+static const BenchCase files_sqlite = {
+  "sqlite", "files", { "--size", "2M", NULL } };
+static const BenchCase files_pg = {
+  "postgresql-temp", "files", { "--database", "postgresql-temp", "--size", "2MiB", NULL } };
 static const BenchCase idle_plain = {
   "plain", "idle", { "-c", "20", "-u", "4", NULL } };
 static const BenchCase idle_tls = {
@@ -372,6 +428,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/bench/idle/tls", &idle_tls, test_idle);
   g_test_add_data_func ("/bench/dm/sqlite", &dm_sqlite, test_dm);
   g_test_add_data_func ("/bench/dm/postgresql-temp", &dm_pg, test_dm);
+  g_test_add_data_func ("/bench/files/sqlite", &files_sqlite, test_files);
+  g_test_add_data_func ("/bench/files/postgresql-temp", &files_pg, test_files);
   g_test_add_func ("/bench/login", test_login);
   g_test_add_func ("/bench/history", test_history);
   return g_test_run ();
