@@ -107,6 +107,17 @@ waiting_state_cb (NatterClient *self,
 }
 
 static gboolean
+waiting_ready_idle_cb (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *d = g_task_get_task_data (task);
+
+  if (d->state_id != 0 && !d->over)
+    waiting_state_cb (d->self, NULL, task);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 waiting_cancel_idle_cb (gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
@@ -146,6 +157,10 @@ download_maybe_wait (GTask *task)
                                         (GClosureNotify) (void (*) (void)) g_object_unref, 0);
   if (g_cancellable_is_cancelled (natter_file_transfer_get_cancellable (d->transfer)))
     waiting_cancelled_cb (NULL, task);
+  /* READY again already (the lost connection's requests can fail after a
+   * new session is up): no change of state is coming to wake it. */
+  else if (natter_client_get_state (d->self) == NATTER_CLIENT_STATE_READY)
+    g_idle_add (waiting_ready_idle_cb, g_object_ref (task));
 }
 
 /* A request that failed because the connection went, not because the

@@ -781,10 +781,17 @@ job_done_cb (gpointer user_data)
   g_hash_table_remove (self->jobs, job);
   /* The context drops its own reference when this returns. */
   g_clear_pointer (&job->source, g_source_unref);
-  if (job->abandoned)
+  /* Not hashed: its client had gone (counted as nothing: no failed
+   * login, no time of a hash). Or gone while it was hashed (natterd
+   * stopping closes every connection too): nobody to give a token or an
+   * answer to, and no account or password change made for nobody. */
+  if (job->abandoned || (job->request != NULL &&
+                         natterd_connection_is_gone (natterd_request_get_connection (job->request))))
     {
-      /* Counted as nothing: no failed login, no time of a hash. */
-      self->abandoned++;
+      if (job->abandoned)
+        self->abandoned++;
+      else
+        self->hash_us += (job->hash_us - self->hash_us) / 8;
       if (job->kind == JOB_DUMMY)
         natterd_request_release (job->request);
       else

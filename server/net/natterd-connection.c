@@ -10,6 +10,7 @@
 #include "natter-fields.h"
 #include "natter-frame-reader.h"
 #include "natter-json.h"
+#include "natterd-address.h"
 #include "natterd-connection-private.h"
 #include "natterd-service.h"
 #include "natterd-token-bucket.h"
@@ -33,7 +34,8 @@ struct _NatterdConnection {
   /* Borrowed: the server outlives every connection. */
   NatterdServer       *server;
   gpointer             session;       /* the chat layer's; NULL: not logged in */
-  NatterdAddressCount *address;
+  NatterdAddressCount *address;     /* the server's, released at the close */
+  char                 address_key[NATTERD_ADDRESS_KEY_MAX]; /* a copy: requests outlive the close */
 
   /* Owned. A plain TCP connection is its descriptor alone; GIO objects
    * exist only for TLS, whose GTlsServerConnection needs a base stream. */
@@ -135,7 +137,7 @@ natterd_connection_get_address (NatterdConnection *self)
 const char *
 natterd_connection_get_address_key (NatterdConnection *self)
 {
-  return self->address->key;
+  return self->address_key;
 }
 
 gpointer
@@ -183,7 +185,7 @@ static void
 drop_slow_reader (NatterdConnection *self)
 {
   g_info ("Closing a connection from %s: %" G_GSIZE_FORMAT " bytes queued and not read",
-          self->address->key, natterd_output_queue_get_size (&self->output));
+          self->address_key, natterd_output_queue_get_size (&self->output));
   drop_output (self);
   self->want_write = FALSE;
   natterd_connection_close (self);
@@ -290,7 +292,7 @@ send_item_result (NatterdConnection     *self,
     }
   if (item->error == EAGAIN || item->error == EWOULDBLOCK)
     return G_POLLABLE_RETURN_WOULD_BLOCK;
-  g_debug ("Write to %s failed: %s", self->address->key, g_strerror (item->error));
+  g_debug ("Write to %s failed: %s", self->address_key, g_strerror (item->error));
   return G_POLLABLE_RETURN_FAILED;
 }
 
@@ -936,7 +938,7 @@ handshake_cb (GObject      *object,
   g_clear_object (&self->handshake);
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (object), result, &error))
     {
-      g_debug ("TLS handshake with %s failed: %s", self->address->key, error->message);
+      g_debug ("TLS handshake with %s failed: %s", self->address_key, error->message);
       natterd_connection_close_now (self);
     }
   else if (!self->closed)
@@ -1045,6 +1047,7 @@ natterd_connection_new (NatterdServer       *server,
   self->ref_count = 1; /* the server's */
   self->server = server;
   self->address = address;
+  g_strlcpy (self->address_key, address->key, sizeof self->address_key);
   self->fd = fd;
   self->unauthenticated_since = self->last_received = g_get_monotonic_time ();
   self->over_limit = over_limit;
