@@ -235,7 +235,14 @@ apply_users (NatterdDirectory         *self,
       /* Only ever later: a last_seen this node has not written yet is
        * newer than the store's. */
       user->last_seen = MAX (user->last_seen, u->last_seen);
-      if (user->local_stamp <= stamp && g_strcmp0 (user->status_text, u->status_text) != 0)
+      /* The store's status text is written behind by the node the user
+       * is on, and that node's presence records carry the newer one: a
+       * refresh may read the store before it is written, and would put
+       * the old text back (told as a presence event) over what the bus
+       * said. So on a cluster the store's text counts only for a user
+       * online nowhere; nodes without a bus have only the store. */
+      if (user->local_stamp <= stamp && (self->cluster == NULL || user->presence == NATTER_PRESENCE_OFFLINE) &&
+          g_strcmp0 (user->status_text, u->status_text) != 0)
         {
           replace_string (&user->status_text, u->status_text);
           /* What set_presence tells when the status text changes. */
